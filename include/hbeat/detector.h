@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file detector.h
+ * @brief Failure detectors: turn heartbeat arrival times into suspicion.
+ *
+ * One interface, several algorithms. A detector is fed the local monotonic
+ * arrival time of each accepted heartbeat of one peer and answers, for any
+ * later `now_ns`, a suspicion level. The peer state machine (node.h)
+ * compares that level with a suspect and a dead threshold.
+ *
+ * Instead of being polled, a detector can say the exact time at which its
+ * suspicion will reach a threshold if no further heartbeat arrives
+ * (hb_detector_crossing_ns()): suspicion is non-decreasing in `now_ns`
+ * between arrivals for every detector here, so the core schedules one
+ * deadline per peer instead of scanning peers periodically.
+ *
+ * Detectors:
+ *
+ * - HB_DETECTOR_FIXED — fixed timeout counted in missed intervals.
+ *   suspicion(now) = (now - last_arrival) / interval, a real number of
+ *   missed heartbeat intervals; a threshold k means "suspect after k missed
+ *   intervals" (the classic rule, timeout = k x interval with k in 3..5; see
+ *   ../shared/seeds/003 and 004). Memory: sizeof the object, no history.
+ *
+ * - HB_DETECTOR_PHI — phi accrual failure detector, Hayashibara, Defago,
+ *   Yared, Katayama, "The phi accrual failure detector", SRDS 2004, with the
+ *   refinements of Akka's PhiAccrualFailureDetector (akka-remote):
+ *   a bounded window of the last `window` inter-arrival times; their mean
+ *   mu and standard deviation sigma (sigma floored at min_std_dev_ns);
+ *   an acceptable pause added to the mean; and the logistic approximation
+ *   of the normal CDF used by Akka:
+ *
+ *       t = now - last_arrival
+ *       y = (t - (mu + acceptable_pause)) / sigma
+ *       e = exp(-y * (1.5976 + 0.070566 * y^2))
+ *       phi = -log10(e / (1 + e))        if t > mu + acceptable_pause
+ *       phi = -log10(1 - 1 / (1 + e))    otherwise
+ *
+ *   Before the second arrival the window is bootstrapped as Akka does: two
+ *   samples first_estimate - first_estimate/4 and first_estimate +
+ *   first_estimate/4. Memory: 8 bytes per window slot plus a fixed header
+ *   (hb_detector_memory()).
+ *
+ * Pure code: no I/O, no clock, no logging, no global state.
+ */
+#ifndef HBEAT_DETECTOR_H
+#define HBEAT_DETECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hbeat/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Detector algorithms. */
+typedef enum hb_detector_kind {
+        HB_DETECTOR_FIXED = 1, /**< fixed timeout in missed intervals */
+        HB_DETECTOR_PHI = 2,   /**< phi accrual (Hayashibara 2004, Akka) */
+} hb_detector_kind_t;
+
+/** Smallest and largest phi window, in samples. */
+#define HB_PHI_WINDOW_MIN 2u
+#define HB_PHI_WINDOW_MAX 10000u
+/** Default phi window: 100 samples (800 bytes of history per peer). */
+#define HB_PHI_WINDOW_DEFAULT 100u
+
+/**
+ * Detector parameters. Public, read/write; fill with
+ * hb_detector_config_default() and then change fields.
+ */
+typedef struct hb_detector_config {
+        hb_detector_kind_t kind;
+        /** Expected heartbeat interval, ns. Range 1 ms .. 1 hour. */
+        uint64_t interval_ns;
+        /** phi: number of inter-arrival samples kept, HB_PHI_WINDOW_MIN ..
+         *  HB_PHI_WINDOW_MAX. Default HB_PHI_WINDOW_DEFAULT. */
+        uint32_t window;
+        /** phi: floor for the standard deviation, ns, >= 1 µs.
+         *  Default interval/4 (Akka's fixed 100 ms at a 1 s interval is
+         *  interval/10; a larger floor trades speed for fewer false
+         *  suspicions on quiet LANs whose measured sigma is tiny). */
+        uint64_t min_std_dev_ns;
+        /** phi: acceptable heartbeat pause added to the mean, ns.
+         *  Default 3 x interval (Akka: 3 s at a 1 s interval). */
+        uint64_t acceptable_pause_ns;
+        /** phi: bootstrap mean before the window has real samples, ns.
+         *  Default interval. */
+        uint64_t first_estimate_ns;
+} hb_detector_config_t;
+
+/**
+ * Fill `cfg` with the defaults for `kind` at heartbeat interval
+ * `interval_ns` (see the field docs). Does not validate.
+ */
+void hb_detector_config_default(hb_detector_config_t *cfg,
+                                hb_detector_kind_t kind, uint64_t interval_ns);
+
+/**
+ * Check a configuration.
+ * @return 0, or -EINVAL naming no field (callers that need a field name, such
+ *         as the config loader, check ranges themselves from the documented
+ *         bounds).
+ */
+int hb_detector_config_validate(const hb_detector_config_t *cfg);
+
+/** Default suspect threshold: phi 8 (Akka, Cassandra); fixed 3 intervals. */
+double hb_detector_default_suspect_threshold(hb_detector_kind_t kind);
+/** Default dead threshold: phi 16; fixed 5 intervals. */
+double hb_detector_default_dead_threshold(hb_detector_kind_t kind);
+
+/** Opaque detector of one peer. */
+typedef struct hb_detector hb_detector_t;
+
+/**
+ * Create a detector with no arrival recorded yet.
+ *
+ * @param ret  output: the new detector, owned by the caller, released with
+ *             hb_detector_free(). Untouched on failure.
+ * @param cfg  parameters (copied).
+ * @return     0; -EINVAL for NULL or invalid `cfg`; -ENOMEM.
+ */
+int hb_detector_new(hb_detector_t **ret, const hb_detector_config_t *cfg);
+
+/** Release a detector. NULL is a no-op. */
+void hb_detector_free(hb_detector_t *d);
+
+/** Forget all history (as after a peer restart): back to "no arrival". */
+void hb_detector_reset(hb_detector_t *d);
+
+/**
+ * Record the arrival of a heartbeat.
+ *
+ * @param now_ns  local monotonic arrival time, ns. A value earlier than the
+ *                last arrival is treated as equal to it (interval 0).
+ */
+void hb_detector_heartbeat(hb_detector_t *d, uint64_t now_ns);
+
+/**
+ * Suspicion level at `now_ns`: phi (dimensionless, >= 0, capped at 1e6) or
+ * missed intervals (>= 0). 0 when no arrival was recorded yet.
+ * Non-decreasing in `now_ns` between two arrivals.
+ */
+double hb_detector_suspicion(const hb_detector_t *d, uint64_t now_ns);
+
+/**
+ * Whether the peer is considered available at `now_ns` under `threshold`:
+ * true iff no arrival was recorded yet or suspicion(now) < threshold.
+ */
+bool hb_detector_available(const hb_detector_t *d, uint64_t now_ns,
+                           double threshold);
+
+/**
+ * Earliest time (ns, same clock as arrivals) at which suspicion reaches
+ * `threshold` if no further heartbeat arrives: the smallest t >=
+ * last_arrival with suspicion(t) >= threshold, to within 1 µs above (never
+ * below: at the returned time the threshold is reached).
+ *
+ * @return that time; HB_NEVER if no arrival was recorded yet or threshold is
+ *         not finite; last arrival time if threshold <= 0.
+ */
+uint64_t hb_detector_crossing_ns(const hb_detector_t *d, double threshold);
+
+/** Time of the last recorded arrival, ns, or HB_NEVER if none. */
+uint64_t hb_detector_last_arrival_ns(const hb_detector_t *d);
+
+/** Number of arrivals recorded since creation or the last reset. */
+uint64_t hb_detector_arrivals(const hb_detector_t *d);
+
+/** phi: current mean inter-arrival time, ns (bootstrap value before the
+ *  first real interval); fixed: the configured interval. */
+double hb_detector_mean_ns(const hb_detector_t *d);
+/** phi: current standard deviation used (after the floor), ns; fixed: 0. */
+double hb_detector_std_dev_ns(const hb_detector_t *d);
+
+/** Bytes of memory owned by the detector (object plus history). */
+size_t hb_detector_memory(const hb_detector_t *d);
+
+/** The detector's kind. */
+hb_detector_kind_t hb_detector_kind(const hb_detector_t *d);
+
+/** "fixed" or "phi"; "unknown" for other values. */
+const char *hb_detector_kind_name(hb_detector_kind_t kind);
+
+/**
+ * Parse a kind name ("fixed", "phi").
+ * @return 0 and sets `*kind`, or -EINVAL.
+ */
+int hb_detector_kind_parse(const char *name, hb_detector_kind_t *kind);
+
+/**
+ * phi for an elapsed time with given mean and deviation, by the logistic
+ * approximation above. Exposed for tests, the evaluator and tools.
+ * @param elapsed_ns  time since the last arrival, ns
+ * @param mean_ns     mean inter-arrival time plus acceptable pause, ns
+ * @param std_dev_ns  standard deviation, ns (> 0)
+ */
+double hb_phi(double elapsed_ns, double mean_ns, double std_dev_ns);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HBEAT_DETECTOR_H */

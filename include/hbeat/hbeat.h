@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file hbeat.h
+ * @brief libhbeat umbrella header. Include this to get the whole public API:
+ *        error codes (error.h), wire format (wire.h), failure detectors
+ *        (detector.h) and the node/membership core (node.h).
+ */
+#ifndef HBEAT_HBEAT_H
+#define HBEAT_HBEAT_H
+
+#include "hbeat/error.h"
+#include "hbeat/wire.h"
+#include "hbeat/detector.h"
+#include "hbeat/node.h"
+
+#endif /* HBEAT_HBEAT_H */

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file node.h
+ * @brief One node's view of the cluster: peers, replay protection, the peer
+ *        state machine, events and deadlines. Sans-I/O.
+ *
+ * The caller (hbeatd's libuv shell, the simulator, a test) owns all I/O:
+ *
+ *     every interval:  n = hb_node_build_heartbeat(node, now, buf, cap);
+ *                      send buf[0..n) to every peer address
+ *     on a datagram:   hb_node_recv(node, now, buf, len);
+ *     when due:        hb_node_tick(node, now);
+ *     then:            arm one timer at hb_node_next_deadline(node)
+ *
+ * Events (state transitions) are delivered synchronously through the
+ * callback given to hb_node_new(), from inside hb_node_recv(),
+ * hb_node_tick(), hb_node_peer_add() and hb_node_reconfigure(). The callback
+ * must not call back into the same node except for the read-only
+ * hb_node_peer_info()/hb_node_get_peer() family.
+ *
+ * Peer states (docs/states.md):
+ *
+ *     unknown  --first heartbeat-------------------------------> alive
+ *     unknown  --never heard within the dead timeout-----------> dead
+ *     alive    --suspicion >= suspect_threshold----------------> suspect
+ *     suspect  --heartbeat, suspicion back below--------------> alive
+ *     suspect  --suspicion >= dead_threshold, or suspect for
+ *                dead_after_ns----------------------------------> dead
+ *     dead     --heartbeat (detector history reset)------------> probation
+ *     probation--probation_ns of heartbeats, never suspect-----> alive
+ *     probation--suspicion >= suspect_threshold----------------> dead
+ *     any      --leave message---------------------------------> left
+ *     left     --heartbeat-------------------------------------> probation
+ *     alive, suspect --new incarnation (peer restarted)--------> probation
+ *
+ * A new incarnation always resets the peer's detector history.
+ *
+ * Replay protection (per peer): a message is accepted only if its
+ * incarnation is greater than the last accepted one, or equal with a greater
+ * sequence number; anything else is dropped as HB_EREPLAY. This also drops
+ * reordered late heartbeats, which carry no fresh information.
+ *
+ * Cost: hb_node_recv() is O(1) expected (hash lookup) plus O(log n) to move
+ * the peer's deadline in a binary heap; hb_node_tick() is O(k log n) for k
+ * peers due; hb_node_next_deadline() is O(1). Memory per peer: see
+ * hb_node_peer_memory().
+ *
+ * Not thread-safe: one thread per node at a time.
+ */
+#ifndef HBEAT_NODE_H
+#define HBEAT_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hbeat/detector.h"
+#include "hbeat/error.h"
+#include "hbeat/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Peer states. Values are stable (used in JSON by name, not by value). */
+typedef enum hb_peer_state {
+        HB_PEER_UNKNOWN = 0,   /**< configured, never heard from */
+        HB_PEER_ALIVE = 1,     /**< heartbeats arriving */
+        HB_PEER_SUSPECT = 2,   /**< suspicion above the suspect threshold */
+        HB_PEER_DEAD = 3,      /**< declared failed */
+        HB_PEER_PROBATION = 4, /**< came back; proving steady heartbeats */
+        HB_PEER_LEFT = 5,      /**< left the cluster gracefully */
+} hb_peer_state_t;
+
+/** "unknown", "alive", "suspect", "dead", "probation", "left". */
+const char *hb_peer_state_name(hb_peer_state_t state);
+
+/** Why a transition happened (the evidence class). */
+typedef enum hb_reason {
+        HB_REASON_HEARTBEAT = 1,      /**< a heartbeat arrived */
+        HB_REASON_SUSPECT_THRESHOLD,  /**< suspicion >= suspect threshold */
+        HB_REASON_DEAD_THRESHOLD,     /**< suspicion >= dead threshold */
+        HB_REASON_DEAD_AFTER,         /**< suspect for dead_after_ns */
+        HB_REASON_PROBATION_PASSED,   /**< probation served */
+        HB_REASON_RESTART,            /**< new incarnation seen */
+        HB_REASON_LEAVE,              /**< leave message received */
+        HB_REASON_NEVER_HEARD,        /**< unknown peer silent too long */
+} hb_reason_t;
+
+/** "heartbeat", "suspect_threshold", "dead_threshold", "dead_after",
+ *  "probation_passed", "restart", "leave", "never_heard". */
+const char *hb_reason_name(hb_reason_t reason);
+
+/** Event types. */
+typedef enum hb_event_type {
+        HB_EVENT_PEER_STATE = 1, /**< a peer changed state */
+} hb_event_type_t;
+
+/**
+ * An event. Passed by pointer to the callback; valid only during the call
+ * (copy what you keep).
+ */
+typedef struct hb_event {
+        hb_event_type_t type;
+        uint32_t peer_id;          /**< the peer concerned */
+        hb_peer_state_t old_state;
+        hb_peer_state_t new_state;
+        hb_reason_t reason;
+        uint64_t at_ns;            /**< monotonic time of the transition */
+        double suspicion;          /**< detector value at at_ns (phi or
+                                        missed intervals) */
+        uint64_t last_arrival_ns;  /**< last heartbeat, HB_NEVER if none */
+        uint64_t incarnation;      /**< peer incarnation (0 if never heard) */
+} hb_event_t;
+
+/** Event callback. `user` is the pointer given to hb_node_new(). */
+typedef void (*hb_event_cb)(void *user, const hb_event_t *ev);
+
+/**
+ * Node configuration. Public, read/write; start from
+ * hb_node_config_default().
+ */
+typedef struct hb_node_config {
+        uint32_t cluster_id;       /**< any value; must match peers' */
+        uint32_t node_id;          /**< this node, 1 .. 2^32-1 */
+        uint64_t incarnation;      /**< this run's incarnation; must grow
+                                        on every restart (hbeatd uses the
+                                        wall clock in µs at start) */
+        hb_key_t key;              /**< current cluster key */
+        bool has_old_key;          /**< accept `old_key` too (rotation) */
+        hb_key_t old_key;
+        /** Heartbeat interval, ns: 1 ms .. 1 hour. */
+        uint64_t interval_ns;
+        /** Detector parameters (interval_ns is kept equal to the above). */
+        hb_detector_config_t detector;
+        /** Suspicion at which alive -> suspect. > 0. */
+        double suspect_threshold;
+        /** Suspicion at which suspect -> dead. >= suspect_threshold. */
+        double dead_threshold;
+        /** suspect -> dead after this long in suspect, ns; 0 disables
+         *  (only dead_threshold then). Default 4 x interval. */
+        uint64_t dead_after_ns;
+        /** Probation length, ns: 0 .. 1 hour. Default 5 x interval. */
+        uint64_t probation_ns;
+} hb_node_config_t;
+
+/**
+ * Fill `cfg` with defaults for `kind` and `interval_ns`: thresholds from
+ * hb_detector_default_*_threshold(), dead_after 4 x interval, probation
+ * 5 x interval, detector defaults. Key and ids are zeroed.
+ */
+void hb_node_config_default(hb_node_config_t *cfg, hb_detector_kind_t kind,
+                            uint64_t interval_ns);
+
+/**
+ * Check a node configuration.
+ * @return 0 or -EINVAL (node_id 0, interval out of range, thresholds not
+ *         positive or dead < suspect, probation out of range, detector
+ *         config invalid).
+ */
+int hb_node_config_validate(const hb_node_config_t *cfg);
+
+/** Opaque node. */
+typedef struct hb_node hb_node_t;
+
+/**
+ * Create a node with no peers.
+ *
+ * @param ret   output: the node, owned by the caller (hb_node_free()).
+ * @param cfg   configuration (copied; the key is copied and wiped on free).
+ * @param cb    event callback, may be NULL.
+ * @param user  passed to `cb`.
+ * @return      0; -EINVAL (bad cfg); -ENOMEM; -EIO (libsodium init).
+ */
+int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
+                void *user);
+
+/** Free a node and its peers; wipes keys. NULL is a no-op. */
+void hb_node_free(hb_node_t *node);
+
+/**
+ * Add a peer to monitor, in state unknown. Its "never heard" deadline
+ * counts from `now_ns`.
+ * @return 0; -EINVAL if peer_id is 0 or this node's id; -EEXIST; -ENOMEM.
+ */
+int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns);
+
+/**
+ * Stop monitoring a peer (no event is raised).
+ * @return 0 or -ENOENT.
+ */
+int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id);
+
+/**
+ * Apply a new configuration to a running node (config reload). cluster_id,
+ * node_id and incarnation must be unchanged. Keys, thresholds, probation
+ * and dead_after take effect at once; a changed interval or detector kind
+ * or parameters rebuilds every peer's detector (history lost, current
+ * states kept, last arrival kept as the first sample). Deadlines are
+ * recomputed; transitions that are now due happen at the next tick.
+ *
+ * @return 0; -EINVAL (invalid cfg or changed identity; node unchanged);
+ *         -ENOMEM (node unchanged).
+ */
+int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
+                        uint64_t now_ns);
+
+/**
+ * Process one received datagram.
+ *
+ * @return 0 if accepted (type in `*type_out` when not NULL); otherwise the
+ *         negative reason it was dropped, already counted in the node's
+ *         drop counters: any hb_wire_decode() error, HB_EUNKPEER,
+ *         HB_ESELF, HB_EREPLAY. Nothing about the peer changes on a drop.
+ */
+int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
+                 size_t len, uint8_t *type_out);
+
+/**
+ * Build this node's next heartbeat (sequence + 1) into `buf`.
+ * @return the length in bytes (HB_WIRE_HEARTBEAT_LEN for v1), or -ENOBUFS
+ *         if `cap` is too small (sequence not consumed).
+ */
+int hb_node_build_heartbeat(hb_node_t *node, uint64_t now_ns, uint8_t *buf,
+                            size_t cap);
+
+/** Build a leave message (sequence + 1). Same returns as above. */
+int hb_node_build_leave(hb_node_t *node, uint64_t now_ns, uint8_t *buf,
+                        size_t cap);
+
+/**
+ * Earliest time at which hb_node_tick() must be called, ns, or HB_NEVER.
+ * Calling tick earlier is harmless; later delays transitions.
+ */
+uint64_t hb_node_next_deadline(const hb_node_t *node);
+
+/** Evaluate every peer whose deadline is <= now_ns (transitions, events). */
+void hb_node_tick(hb_node_t *node, uint64_t now_ns);
+
+/** A snapshot of one peer. Public, read-only. */
+typedef struct hb_peer_info {
+        uint32_t id;
+        hb_peer_state_t state;
+        uint64_t state_since_ns;   /**< time of the last transition (or
+                                        of hb_node_peer_add()) */
+        uint64_t incarnation;      /**< 0 if never heard */
+        uint64_t last_seq;         /**< last accepted sequence */
+        uint64_t last_arrival_ns;  /**< HB_NEVER if never heard */
+        uint64_t last_send_time_ns;/**< peer's clock, from its last message */
+        double suspicion;          /**< at the `now_ns` asked */
+        double mean_interval_ns;   /**< detector's mean (phi) or interval */
+        uint64_t received;         /**< accepted messages */
+        uint64_t seq_gaps;         /**< sequence numbers skipped (lost or
+                                        dropped heartbeats), this
+                                        incarnation and earlier */
+        uint64_t replays;          /**< messages dropped as HB_EREPLAY */
+        uint64_t transitions;      /**< state changes so far */
+} hb_peer_info_t;
+
+/**
+ * Snapshot of peer `peer_id` at `now_ns`.
+ * @return 0 or -ENOENT (out untouched).
+ */
+int hb_node_peer_info(const hb_node_t *node, uint32_t peer_id,
+                      uint64_t now_ns, hb_peer_info_t *out);
+
+/** Number of peers. */
+size_t hb_node_peer_count(const hb_node_t *node);
+
+/**
+ * Snapshot of the i-th peer (0 <= i < hb_node_peer_count()), in ascending
+ * peer id order.
+ * @return 0 or -ENOENT.
+ */
+int hb_node_peer_at(const hb_node_t *node, size_t i, uint64_t now_ns,
+                    hb_peer_info_t *out);
+
+/** Node-wide counters. Public, read-only. */
+typedef struct hb_node_counters {
+        uint64_t rx_accepted;      /**< messages accepted */
+        uint64_t rx_dropped;       /**< all drops, any reason */
+        uint64_t tx_messages;      /**< messages built */
+        uint64_t transitions;      /**< events raised */
+} hb_node_counters_t;
+
+/** Copy the counters. */
+void hb_node_counters(const hb_node_t *node, hb_node_counters_t *out);
+
+/**
+ * Drops counted for one reason `err` (a negative HB_E* code returned by
+ * hb_node_recv()); 0 for codes that are not drop reasons.
+ */
+uint64_t hb_node_dropped(const hb_node_t *node, int err);
+
+/** The reasons a datagram can be dropped, for iterating the counters. */
+extern const int hb_drop_reasons[];
+/** Number of entries of hb_drop_reasons. */
+extern const size_t hb_drop_reasons_count;
+
+/** This node's id, incarnation and last sequence sent. */
+uint32_t hb_node_id(const hb_node_t *node);
+uint64_t hb_node_incarnation(const hb_node_t *node);
+uint64_t hb_node_seq(const hb_node_t *node);
+
+/** The node's configuration (borrowed; valid until the next reconfigure
+ *  or free). */
+const hb_node_config_t *hb_node_config(const hb_node_t *node);
+
+/** Approximate bytes per monitored peer: peer record + detector +
+ *  index and heap slots. */
+size_t hb_node_peer_memory(const hb_node_t *node);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HBEAT_NODE_H */

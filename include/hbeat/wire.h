@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file wire.h
+ * @brief hbeat wire format v1: encode, authenticate, decode, verify.
+ *
+ * Byte-by-byte description: docs/wire-format.md. Summary (all integers
+ * big-endian, no padding, no struct casts):
+ *
+ *     off len field
+ *       0   2 magic 0x4842 ("HB")
+ *       2   1 version (1)
+ *       3   1 type (enum hb_msg_type)
+ *       4   2 flags (none defined in v1; senders write 0, receivers ignore)
+ *       6   2 length: total message length in bytes, tag included
+ *       8   4 cluster id
+ *      12   4 sender node id (1 .. 2^32-1; 0 is invalid)
+ *      16   8 incarnation of the sender (grows on every restart)
+ *      24   8 sequence number (per incarnation, starts at 1, +1 per message)
+ *      32   8 sender's monotonic send time, nanoseconds (never compared
+ *             across nodes; echoed for round-trip measurement)
+ *      40   n TLV extensions: type u16, length u16, value[length]
+ *    40+n  16 tag: keyed BLAKE2b-128 (RFC 7693; libsodium
+ *             crypto_generichash with a 32-byte key) over bytes [0, 40+n)
+ *
+ * A plain heartbeat (no TLV) is HB_WIRE_HEARTBEAT_LEN = 56 bytes.
+ *
+ * Pure code: no I/O, no clock, no allocation. Thread-safe (no shared state)
+ * once libsodium is initialised (hb_wire_init()).
+ */
+#ifndef HBEAT_WIRE_H
+#define HBEAT_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hbeat/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** First two bytes of every message: ASCII "HB". */
+#define HB_WIRE_MAGIC 0x4842u
+/** The only wire version this library speaks. */
+#define HB_WIRE_VERSION 1u
+/** Fixed header length in bytes (before TLVs). */
+#define HB_WIRE_HEADER_LEN 40u
+/** Authentication tag length in bytes (128-bit MAC). */
+#define HB_WIRE_TAG_LEN 16u
+/** Length of a TLV header (type u16 + length u16). */
+#define HB_WIRE_TLV_HEADER_LEN 4u
+/**
+ * Hard maximum message size in bytes. Chosen so that a message plus IPv6
+ * (40) and UDP (8) headers fits the IPv6 minimum MTU of 1280 (RFC 8200 §5)
+ * with room to spare: a heartbeat is never fragmented.
+ */
+#define HB_WIRE_MAX_LEN 1200u
+/** Length of a plain heartbeat: header + tag, no TLV. */
+#define HB_WIRE_HEARTBEAT_LEN (HB_WIRE_HEADER_LEN + HB_WIRE_TAG_LEN)
+/** Cluster pre-shared key length in bytes (256 bits). */
+#define HB_KEY_LEN 32u
+
+/** Message types. Values are stable on the wire. */
+typedef enum hb_msg_type {
+        /** Periodic "I am alive" message. */
+        HB_MSG_HEARTBEAT = 1,
+        /** Graceful leave: the sender is shutting down on purpose. */
+        HB_MSG_LEAVE = 2,
+} hb_msg_type_t;
+
+/**
+ * Cluster pre-shared key. Secret: wipe with hb_key_wipe() before the memory
+ * is released. Read from a key file by the daemon (base64 text, see
+ * hb_key_from_base64()).
+ */
+typedef struct hb_key {
+        uint8_t bytes[HB_KEY_LEN];
+} hb_key_t;
+
+/**
+ * A decoded (or to-be-encoded) message.
+ *
+ * Public, read/write. When filled by hb_wire_decode(), `tlv` points into the
+ * caller's receive buffer (borrowed: valid only while that buffer is).
+ */
+typedef struct hb_wire_msg {
+        uint8_t type;              /**< enum hb_msg_type */
+        uint16_t flags;            /**< 0 in v1 */
+        uint32_t cluster_id;       /**< cluster the sender belongs to */
+        uint32_t sender_id;        /**< sender node id, 1 .. 2^32-1 */
+        uint64_t incarnation;      /**< sender incarnation */
+        uint64_t seq;              /**< sequence number within incarnation */
+        uint64_t send_time_ns;     /**< sender monotonic clock, ns */
+        const uint8_t *tlv;        /**< TLV bytes (borrowed), or NULL */
+        size_t tlv_len;            /**< length of `tlv` in bytes */
+} hb_wire_msg_t;
+
+/**
+ * Initialise the crypto library (libsodium's sodium_init()). Safe to call
+ * more than once and from several threads. Every other function of this
+ * header assumes it has been called (hb_node_new() calls it).
+ *
+ * @return 0, or -EIO if libsodium cannot initialise.
+ */
+int hb_wire_init(void);
+
+/**
+ * Encode and authenticate a message.
+ *
+ * @param buf  output buffer (caller-owned), at least the message length.
+ * @param cap  capacity of `buf` in bytes.
+ * @param msg  message to encode; `msg->tlv` (may be NULL when tlv_len is 0)
+ *             must already be a well-formed TLV sequence.
+ * @param key  cluster key.
+ * @return     the encoded length in bytes (>= HB_WIRE_HEARTBEAT_LEN) on
+ *             success; -EINVAL if an argument is NULL, sender_id is 0 or the
+ *             type is unknown; HB_ETOOBIG if the message would exceed
+ *             HB_WIRE_MAX_LEN; -ENOBUFS if `cap` is too small;
+ *             HB_EBADTLV if `msg->tlv` is malformed.
+ */
+int hb_wire_encode(uint8_t *buf, size_t cap, const hb_wire_msg_t *msg,
+                   const hb_key_t *key);
+
+/**
+ * Decode and verify a received datagram. Reads only bytes [0, len) of
+ * `buf`. Checks, in this order (first failure wins):
+ *
+ * 1. len > HB_WIRE_MAX_LEN                       -> HB_ETOOBIG
+ * 2. len < 4                                     -> HB_ETRUNC
+ * 3. magic != HB_WIRE_MAGIC                      -> HB_EBADMAGIC
+ * 4. version != HB_WIRE_VERSION                  -> HB_EVERSION
+ * 5. len < HB_WIRE_HEARTBEAT_LEN                 -> HB_ETRUNC
+ * 6. length field != len                         -> HB_EBADLEN
+ * 7. cluster id != `cluster_id`                  -> HB_ECLUSTER
+ * 8. tag does not verify under any given key     -> HB_EBADTAG
+ * 9. unknown type                                -> HB_EBADTYPE
+ * 10. TLV area not an exact sequence of TLVs     -> HB_EBADTLV
+ * 11. sender id 0                               -> HB_EUNKPEER
+ *
+ * Nothing in the message is trusted before step 8 succeeds; the cluster id
+ * check comes first only to count foreign-cluster traffic cheaply.
+ *
+ * @param msg         output; written only on success. `msg->tlv` borrows
+ *                    from `buf`.
+ * @param buf         received bytes (borrowed for the call).
+ * @param len         number of bytes received.
+ * @param cluster_id  expected cluster id.
+ * @param keys        accepted keys (first is the current key; a second one
+ *                    may be given during key rotation). Not NULL.
+ * @param n_keys      number of keys, 1 or 2.
+ * @return            0 on success; a negative HB_E* code as listed, or
+ *                    -EINVAL for NULL arguments or n_keys not in 1..2.
+ */
+int hb_wire_decode(hb_wire_msg_t *msg, const uint8_t *buf, size_t len,
+                   uint32_t cluster_id, const hb_key_t *keys, size_t n_keys);
+
+/**
+ * Walk a TLV sequence (from a decoded message).
+ *
+ * @param p      in/out cursor into the TLV bytes; advanced past the TLV.
+ * @param left   in/out bytes remaining from `*p`.
+ * @param type   output TLV type.
+ * @param value  output pointer to the value (borrowed from `*p`'s buffer).
+ * @param vlen   output value length.
+ * @return       1 when a TLV was returned, 0 at the end of the sequence,
+ *               HB_EBADTLV if the remaining bytes are not a whole TLV.
+ */
+int hb_wire_tlv_next(const uint8_t **p, size_t *left, uint16_t *type,
+                     const uint8_t **value, uint16_t *vlen);
+
+/**
+ * Fill a key with random bytes (libsodium randombytes_buf()).
+ * @param key output, not NULL.
+ */
+void hb_key_generate(hb_key_t *key);
+
+/**
+ * Parse a key from base64 text (standard alphabet with padding, as written
+ * by hb_key_to_base64(); surrounding whitespace ignored).
+ *
+ * @param key   output, written only on success.
+ * @param text  NUL-terminated text (borrowed).
+ * @return      0, or HB_EBADKEY if the text is not base64 or does not decode
+ *              to exactly HB_KEY_LEN bytes; -EINVAL for NULL arguments.
+ */
+int hb_key_from_base64(hb_key_t *key, const char *text);
+
+/**
+ * Write a key as base64 text plus NUL.
+ *
+ * @param out  output buffer of at least HB_KEY_BASE64_LEN bytes.
+ * @return     0, or -ENOBUFS if `cap` < HB_KEY_BASE64_LEN.
+ */
+int hb_key_to_base64(char *out, size_t cap, const hb_key_t *key);
+/** Buffer size for hb_key_to_base64(), NUL included. */
+#define HB_KEY_BASE64_LEN 45u
+
+/** Wipe a key (sodium_memzero); NULL is a no-op. */
+void hb_key_wipe(hb_key_t *key);
+
+/** Name of a message type ("heartbeat", "leave"), or "unknown". */
+const char *hb_msg_type_name(uint8_t type);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HBEAT_WIRE_H */

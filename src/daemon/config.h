@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hbeatd configuration: load, validate, compare. Shared by hbeatd and
+ * hbeatctl (check-config). Not part of the public libhbeat API.
+ *
+ * The file is YAML (parsed with libyaml). Every key is described by one row
+ * of the knob table in config.c (name, unit, min, max, default, reloadable,
+ * help): that table drives parsing, validation, `hbeatctl check-config` and
+ * the man page hbeatd.yaml(5). Unknown keys, wrong types and out-of-range
+ * values are errors reported as "FILE:LINE:COL: message" (1-based line and
+ * column of the offending key or value), and the load fails as a whole.
+ *
+ * Schema (see docs/configuration.md and examples/):
+ *
+ *   node:       { name: STR, id: 1..2^32-1 }                   required
+ *   listen:     "HOST:PORT" | "[V6]:PORT"     default "0.0.0.0:7400"
+ *   cluster:    { id: 0..2^32-1 (default 0), key_file: PATH }  key required
+ *   heartbeat:  { interval_ms: 1..3600000 (default 100) }
+ *   detector:   { kind: phi|fixed (phi), suspect_threshold, dead_threshold,
+ *                 dead_after_ms, window, min_std_dev_ms,
+ *                 acceptable_pause_ms }
+ *   membership: { probation_ms }
+ *   notify:     { script: PATH, timeout_ms: 1..3600000 (5000) }
+ *   control:    { socket: PATH (default /run/hbeat/hbeatd.sock) }
+ *   peers:      [ { name: STR, id: N, address: "HOST:PORT" }, ... ]
+ *
+ * Relative paths (key_file, notify.script, control.socket) are resolved
+ * against the directory of the config file.
+ */
+#ifndef HBD_CONFIG_H
+#define HBD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "hbeat/hbeat.h"
+
+/* Longest node or peer name, bytes, NUL excluded. */
+#define HBD_NAME_MAX 63
+
+typedef struct hbd_peer_conf {
+        char name[HBD_NAME_MAX + 1];
+        uint32_t id;
+        char *address;                 /* as written, owned */
+        struct sockaddr_storage addr;  /* resolved at load */
+        socklen_t addr_len;
+        int line;                      /* where the entry starts (1-based) */
+} hbd_peer_conf_t;
+
+typedef struct hbd_config {
+        char *path;                    /* config file as given, owned */
+
+        char node_name[HBD_NAME_MAX + 1];
+        char *listen;                  /* as written, owned */
+        struct sockaddr_storage listen_addr;
+        socklen_t listen_addr_len;
+
+        char *key_file;                /* resolved path, owned */
+
+        /*
+         * Everything the core needs: cluster id, node id, interval,
+         * detector, thresholds, dead_after, probation, key (read from
+         * key_file). incarnation is 0 here; the daemon sets it at start.
+         */
+        hb_node_config_t node;
+
+        char *notify_script;           /* resolved path or NULL, owned */
+        uint64_t notify_timeout_ns;
+
+        char *control_socket;          /* resolved path, owned */
+
+        hbd_peer_conf_t *peers;        /* owned array */
+        size_t n_peers;
+} hbd_config_t;
+
+/*
+ * Load and validate a config file, and read its key file.
+ *
+ * ret:    output, owned by the caller (hbd_config_free()); untouched on
+ *         failure.
+ * err:    on failure, receives one line "FILE:LINE:COL: message" (or
+ *         "FILE: message" when there is no position, e.g. file not found),
+ *         NUL-terminated, truncated to errlen.
+ * Returns 0, or -EINVAL (bad content), -ENOENT/-EACCES (cannot read the
+ * file or the key file), -ENOMEM.
+ */
+int hbd_config_load(hbd_config_t **ret, const char *path, char *err,
+                    size_t errlen);
+
+/* Same, from a string in memory; `name` is used in messages. */
+int hbd_config_load_string(hbd_config_t **ret, const char *name,
+                           const char *text, size_t len, char *err,
+                           size_t errlen);
+
+/* Free a config; wipes the key. NULL is a no-op. */
+void hbd_config_free(hbd_config_t *cfg);
+
+/*
+ * Can `next` replace `cur` in a running daemon (SIGHUP)? Identity and
+ * sockets cannot change: node.id, cluster.id, listen, control.socket.
+ * Returns true, or false with the name of the first such key in `*what`
+ * (a static string).
+ */
+bool hbd_config_reloadable(const hbd_config_t *cur, const hbd_config_t *next,
+                           const char **what);
+
+/* Find a peer by id; NULL if none. */
+const hbd_peer_conf_t *hbd_config_peer(const hbd_config_t *cfg, uint32_t id);
+
+/*
+ * The knob table, for `hbeatctl check-config`, docs and tests.
+ * `path` is dotted ("detector.suspect_threshold"); peers' keys are listed as
+ * "peers[].name" etc.
+ */
+typedef struct hbd_knob {
+        const char *path;
+        const char *unit;       /* "ms", "", "phi or intervals", "path" */
+        const char *type;       /* "uint", "number", "string", "enum",
+                                   "address", "path" */
+        double min, max;        /* for numbers; 0,0 when not numeric */
+        const char *default_text;
+        bool reloadable;
+        const char *help;
+} hbd_knob_t;
+
+extern const hbd_knob_t hbd_knobs[];
+extern const size_t hbd_knobs_count;
+
+#endif /* HBD_CONFIG_H */
