@@ -1,1 +1,211 @@
-/* stub: to be written */
+/* SPDX-License-Identifier: MIT */
+/*
+ * `hbeatctl status` and `hbeatctl reload`.
+ *
+ * status: one {"cmd":"status"} request; prints the node (identity,
+ * incarnation, uptime, interval, detector and thresholds), peer counts by
+ * state and the counters, listing each drop reason that is not zero.
+ * Fields the daemon does not send are left out rather than guessed, so a
+ * newer or older daemon still gives a useful page. Counters are printed in
+ * the daemon's order, so new ones appear without a change here.
+ *
+ * reload: {"cmd":"reload"}; the daemon answers after the attempt, so its
+ * error (FILE:LINE:COL: ...) is printed and the exit status is 1.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/hbctl.h"
+
+/* Peer states in the order of the state machine, for the counts line. */
+static const char *const peer_states[] = {
+        "alive", "suspect", "dead", "probation", "unknown", "left",
+};
+
+static void print_str(const char *label, const json_t *obj, const char *key)
+{
+        const char *s = hbctl_json_str(obj, key, NULL);
+
+        if (s)
+                printf("  %-14s %s\n", label, s);
+}
+
+static void print_int(const char *label, const json_t *obj, const char *key)
+{
+        const json_t *v = json_object_get(obj, key);
+
+        if (json_is_integer(v))
+                printf("  %-14s %" JSON_INTEGER_FORMAT "\n", label,
+                       json_integer_value(v));
+}
+
+static void print_ms(const char *label, const json_t *obj, const char *key)
+{
+        char dur[HBCTL_DUR_LEN];
+        bool ok;
+        double ms = hbctl_json_num(obj, key, &ok);
+
+        if (ok && ms >= 0)
+                printf("  %-14s %s\n", label,
+                       hbctl_dur((uint64_t)llround(ms * 1e6), dur));
+}
+
+static void print_node(const json_t *node)
+{
+        const json_t *id = json_object_get(node, "id");
+        bool has_s, has_d;
+        double s = hbctl_json_num(node, "suspect_threshold", &has_s);
+        double d = hbctl_json_num(node, "dead_threshold", &has_d);
+
+        printf("node %s", hbctl_json_str(node, "name", "?"));
+        if (json_is_integer(id))
+                printf(" (id %" JSON_INTEGER_FORMAT ")",
+                       json_integer_value(id));
+        putchar('\n');
+        print_int("cluster:", node, "cluster_id");
+        print_str("listen:", node, "listen");
+        print_int("incarnation:", node, "incarnation");
+        print_int("sequence:", node, "seq");
+        print_ms("uptime:", node, "uptime_ms");
+        print_ms("interval:", node, "interval_ms");
+        if (json_object_get(node, "detector")) {
+                printf("  %-14s %s", "detector:",
+                       hbctl_json_str(node, "detector", "?"));
+                if (has_s)
+                        printf(", suspect at %.2f", s);
+                if (has_d)
+                        printf(", dead at %.2f", d);
+                putchar('\n');
+        }
+        print_str("version:", node, "version");
+        print_int("pid:", node, "pid");
+        print_str("config:", node, "config");
+}
+
+static void print_peers(const json_t *peers)
+{
+        const json_t *total = json_object_get(peers, "total");
+        const char *sep = "";
+
+        if (!json_is_object(peers))
+                return;
+        printf("peers: %" JSON_INTEGER_FORMAT " (",
+               json_is_integer(total) ? json_integer_value(total) : 0);
+        for (size_t i = 0; i < sizeof(peer_states) / sizeof(*peer_states);
+             i++) {
+                const json_t *n = json_object_get(peers, peer_states[i]);
+
+                if (!json_is_integer(n))
+                        continue;
+                printf("%s%" JSON_INTEGER_FORMAT " %s", sep,
+                       json_integer_value(n), peer_states[i]);
+                sep = ", ";
+        }
+        puts(")");
+}
+
+static void print_drops(const json_t *drops)
+{
+        const char *key;
+        const json_t *v;
+
+        json_object_foreach((json_t *)drops, key, v) {
+                if (json_is_integer(v) && json_integer_value(v) != 0)
+                        printf("    %-20s %" JSON_INTEGER_FORMAT "\n", key,
+                               json_integer_value(v));
+        }
+}
+
+static void print_counters(const json_t *counters)
+{
+        const json_t *drops = json_object_get(counters, "drops");
+        bool drops_done = false;
+        const char *key;
+        const json_t *v;
+
+        if (!json_is_object(counters))
+                return;
+        puts("counters:");
+        json_object_foreach((json_t *)counters, key, v) {
+                if (!json_is_integer(v))
+                        continue;
+                printf("  %-22s %" JSON_INTEGER_FORMAT "\n", key,
+                       json_integer_value(v));
+                /* The reasons right under their total. */
+                if (strcmp(key, "rx_dropped") == 0 && json_is_object(drops)) {
+                        print_drops(drops);
+                        drops_done = true;
+                }
+        }
+        if (!drops_done && json_is_object(drops))
+                print_drops(drops);
+}
+
+int hbctl_cmd_status(hbctl_ctx_t *ctx, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { 0 },
+        };
+        json_t *resp = NULL;
+        bool json = false;
+        int c, status;
+
+        while ((c = hbctl_getopt(argv[0], argc, argv, ":jh", opts)) != -1) {
+                switch (c) {
+                case 'j':
+                        json = true;
+                        break;
+                case 'h':
+                        return hbctl_cmd_help(argv[0]);
+                default:
+                        return HBCTL_EXIT_USAGE;
+                }
+        }
+        if (optind < argc)
+                return hbctl_usage_error(argv[0], "unexpected argument '%s'",
+                                         argv[optind]);
+
+        status = hbctl_call(ctx, "status", NULL, &resp);
+        if (status != HBCTL_EXIT_OK)
+                return status;
+        if (json) {
+                status = hbctl_json_print(resp, true);
+        } else {
+                print_node(json_object_get(resp, "node"));
+                print_peers(json_object_get(resp, "peers"));
+                print_counters(json_object_get(resp, "counters"));
+        }
+        json_decref(resp);
+        return hbctl_finish_stdout(status);
+}
+
+int hbctl_cmd_reload(hbctl_ctx_t *ctx, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { 0 },
+        };
+        json_t *resp = NULL;
+        int c, status;
+
+        while ((c = hbctl_getopt(argv[0], argc, argv, ":h", opts)) != -1) {
+                if (c == 'h')
+                        return hbctl_cmd_help(argv[0]);
+                return HBCTL_EXIT_USAGE;
+        }
+        if (optind < argc)
+                return hbctl_usage_error(argv[0], "unexpected argument '%s'",
+                                         argv[optind]);
+
+        status = hbctl_call(ctx, "reload", NULL, &resp);
+        if (status != HBCTL_EXIT_OK)
+                return status;
+        json_decref(resp);
+        puts("configuration reloaded");
+        return hbctl_finish_stdout(HBCTL_EXIT_OK);
+}

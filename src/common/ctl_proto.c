@@ -1,1 +1,109 @@
-/* stub: to be written */
+/* SPDX-License-Identifier: MIT */
+/*
+ * Control protocol helpers shared by hbeatd and hbeatctl: the EVENT object
+ * builder, wall-time formatting and line serialisation. See ctl_proto.h and
+ * docs/control-protocol.md.
+ *
+ * Everything here is pure (no I/O, no clock): the caller passes the wall
+ * time it wants printed, so tests can feed fixed values.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/ctl_proto.h"
+
+int hb_ctl_format_wall_time(char *buf, size_t cap, uint64_t wall_time_ns)
+{
+        time_t secs = (time_t)(wall_time_ns / HB_NS_PER_S);
+        unsigned ms = (unsigned)((wall_time_ns % HB_NS_PER_S) / HB_NS_PER_MS);
+        struct tm tm;
+        int n;
+
+        if (cap < HB_CTL_WALL_TIME_LEN)
+                return -ENOBUFS;
+        buf[0] = '\0';
+        if (gmtime_r(&secs, &tm) == NULL)
+                return -EOVERFLOW;
+        n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+        if (n < 0 || (size_t)n >= cap) {
+                buf[0] = '\0';
+                return -EOVERFLOW;
+        }
+        return 0;
+}
+
+double hb_ctl_round(double v, int decimals)
+{
+        double scale = pow(10.0, decimals);
+
+        if (!isfinite(v) || fabs(v) > 1e15)
+                return v;
+        return round(v * scale) / scale;
+}
+
+/* json_real() refuses NaN and infinities; the protocol has no spelling for
+ * them, so they become null. */
+static json_t *real_or_null(double v)
+{
+        return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *hb_ctl_event_json(const hb_event_t *ev, const char *node_name,
+                          const char *peer_name, uint64_t wall_time_ns)
+{
+        char wall[HB_CTL_WALL_TIME_LEN];
+        json_t *last_arrival;
+
+        if (ev == NULL || node_name == NULL || peer_name == NULL)
+                return NULL;
+        if (hb_ctl_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
+                wall[0] = '\0';
+        if (ev->last_arrival_ns == HB_NEVER)
+                last_arrival = json_null();
+        else
+                last_arrival = json_integer((json_int_t)ev->last_arrival_ns);
+
+        /* "o" steals the references; json_pack releases them on failure. */
+        return json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:o, s:o,"
+                         " s:I, s:s}",
+                         "event", "peer_state",
+                         "node", node_name,
+                         "peer", peer_name,
+                         "peer_id", (json_int_t)ev->peer_id,
+                         "old", hb_peer_state_name(ev->old_state),
+                         "new", hb_peer_state_name(ev->new_state),
+                         "reason", hb_reason_name(ev->reason),
+                         "at_ns", (json_int_t)ev->at_ns,
+                         "suspicion",
+                         real_or_null(hb_ctl_round(ev->suspicion, 3)),
+                         "last_arrival_ns", last_arrival,
+                         "incarnation", (json_int_t)ev->incarnation,
+                         "wall_time", wall);
+}
+
+char *hb_ctl_dump_line(const json_t *obj, size_t *len)
+{
+        char *text, *line;
+        size_t n;
+
+        text = json_dumps(obj, HB_CTL_JSON_FLAGS);
+        if (text == NULL)
+                return NULL;
+        n = strlen(text);
+        line = realloc(text, n + 2);
+        if (line == NULL) {
+                free(text);
+                return NULL;
+        }
+        line[n] = '\n';
+        line[n + 1] = '\0';
+        if (len != NULL)
+                *len = n + 1;
+        return line;
+}

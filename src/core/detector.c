@@ -1,1 +1,353 @@
-/* stub: to be written */
+/* SPDX-License-Identifier: MIT */
+/*
+ * detector.c - the common part of the failure detectors (detector.h).
+ *
+ * What lives here: configuration defaults and validation, the registry of
+ * algorithms (ops tables from detector_fixed.c and detector_phi.c, see
+ * detector_impl.h), creation and release, the generic "no arrival yet"
+ * state, clamping of out-of-order arrivals, and crossing-time refinement.
+ * Each algorithm only turns an arrival history into a suspicion level and
+ * gives a first estimate of when that level reaches a threshold.
+ *
+ * Who calls it: the peer state machine (node.c) keeps one detector per
+ * peer, feeds it the local arrival time of each accepted heartbeat and asks
+ * for the time at which the suspect or dead threshold will be crossed, so
+ * the core keeps one deadline per peer instead of polling; tools (hbeatctl,
+ * hbeat-sim, the trace evaluator) use hb_phi() and the same objects.
+ *
+ * Sources: fixed timeout in missed intervals (the classic k x interval
+ * rule); phi accrual, Hayashibara, Defago, Yared, Katayama, "The phi accrual
+ * failure detector", SRDS 2004, with the refinements of Akka's
+ * PhiAccrualFailureDetector (see detector_phi.c). docs/detectors.md has the
+ * formulas, parameters and default timings.
+ *
+ * Pure code: no clock, no I/O, no logging, no global mutable state.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "hbeat/detector.h"
+#include "core/alloc.h"
+#include "core/detector_impl.h"
+
+#define INTERVAL_MIN_NS HB_NS_PER_MS
+#define INTERVAL_MAX_NS (3600 * HB_NS_PER_S)
+
+/*
+ * Crossing refinement: a first step of 1 µs (the precision promised by
+ * hb_detector_crossing_ns()), and a few linear steps before galloping, so
+ * an estimate a little off costs one or two extra suspicion evaluations.
+ */
+#define CROSSING_STEP_NS UINT64_C(1000)
+#define CROSSING_LINEAR_STEPS 4
+
+static const struct hb__detector_ops *const detector_ops[] = {
+        &hb__detector_fixed_ops,
+        &hb__detector_phi_ops,
+};
+
+static const struct hb__detector_ops *ops_of(hb_detector_kind_t kind)
+{
+        for (size_t i = 0; i < sizeof(detector_ops) / sizeof(*detector_ops);
+             i++)
+                if (detector_ops[i]->kind == kind)
+                        return detector_ops[i];
+        return NULL;
+}
+
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+        uint64_t r;
+
+        if (__builtin_mul_overflow(a, b, &r))
+                return UINT64_MAX;
+        return r;
+}
+
+void hb_detector_config_default(hb_detector_config_t *cfg,
+                                hb_detector_kind_t kind, uint64_t interval_ns)
+{
+        if (cfg == NULL)
+                return;
+        /* The phi fields are filled for every kind: they are ignored by
+         * the others, and a caller switching kind gets sane values. */
+        *cfg = (hb_detector_config_t){
+                .kind = kind,
+                .interval_ns = interval_ns,
+                .window = HB_PHI_WINDOW_DEFAULT,
+                .min_std_dev_ns = interval_ns / 4,
+                .acceptable_pause_ns = mul_sat(interval_ns, 3),
+                .first_estimate_ns = interval_ns,
+        };
+}
+
+int hb_detector_config_validate(const hb_detector_config_t *cfg)
+{
+        const struct hb__detector_ops *ops;
+
+        if (cfg == NULL)
+                return -EINVAL;
+        ops = ops_of(cfg->kind);
+        if (ops == NULL)
+                return -EINVAL;
+        if (cfg->interval_ns < INTERVAL_MIN_NS ||
+            cfg->interval_ns > INTERVAL_MAX_NS)
+                return -EINVAL;
+        return ops->validate(cfg);
+}
+
+double hb_detector_default_suspect_threshold(hb_detector_kind_t kind)
+{
+        const struct hb__detector_ops *ops = ops_of(kind);
+
+        /* 0 for an unknown kind: "not positive", so any threshold check
+         * downstream rejects it. */
+        return ops != NULL ? ops->suspect_threshold : 0.0;
+}
+
+double hb_detector_default_dead_threshold(hb_detector_kind_t kind)
+{
+        const struct hb__detector_ops *ops = ops_of(kind);
+
+        return ops != NULL ? ops->dead_threshold : 0.0;
+}
+
+int hb_detector_new(hb_detector_t **ret, const hb_detector_config_t *cfg)
+{
+        const struct hb__detector_ops *ops;
+        hb_detector_t *d;
+        size_t size;
+
+        if (ret == NULL || hb_detector_config_validate(cfg) < 0)
+                return -EINVAL;
+        ops = ops_of(cfg->kind);
+        size = ops->memory(cfg);
+        assert(size >= sizeof(*d));
+        d = hb__calloc(1, size);
+        if (d == NULL)
+                return -ENOMEM;
+        d->ops = ops;
+        d->cfg = *cfg;
+        d->memory = size;
+        ops->reset(d);
+        *ret = d;
+        return 0;
+}
+
+void hb_detector_free(hb_detector_t *d)
+{
+        hb__free(d);
+}
+
+void hb_detector_reset(hb_detector_t *d)
+{
+        if (d == NULL)
+                return;
+        d->last_ns = 0;
+        d->arrivals = 0;
+        d->ops->reset(d);
+}
+
+void hb_detector_heartbeat(hb_detector_t *d, uint64_t now_ns)
+{
+        uint64_t interval_ns = 0;
+        bool first;
+
+        if (d == NULL)
+                return;
+        first = d->arrivals == 0;
+        if (first) {
+                d->last_ns = now_ns;
+        } else if (now_ns > d->last_ns) {
+                interval_ns = now_ns - d->last_ns;
+                d->last_ns = now_ns;
+        }
+        /* else: earlier than the last arrival (reordering between links,
+         * or a caller's clock mix-up): interval 0, last arrival kept, so
+         * time never runs backwards for the detector. */
+        d->arrivals++;
+        d->ops->heartbeat(d, interval_ns, first);
+}
+
+static uint64_t elapsed_at(const hb_detector_t *d, uint64_t now_ns)
+{
+        return now_ns > d->last_ns ? now_ns - d->last_ns : 0;
+}
+
+double hb_detector_suspicion(const hb_detector_t *d, uint64_t now_ns)
+{
+        if (d == NULL || d->arrivals == 0)
+                return 0.0;
+        return d->ops->suspicion(d, elapsed_at(d, now_ns));
+}
+
+bool hb_detector_available(const hb_detector_t *d, uint64_t now_ns,
+                           double threshold)
+{
+        /* NULL behaves as a detector without arrivals. */
+        if (d == NULL || d->arrivals == 0)
+                return true;
+        return d->ops->suspicion(d, elapsed_at(d, now_ns)) < threshold;
+}
+
+/*
+ * Smallest elapsed time e in [0, emax] with suspicion(e) >= thr, to within
+ * CROSSING_STEP_NS above, or UINT64_MAX if suspicion stays below thr up to
+ * emax. Relies only on suspicion being non-decreasing, so any estimate,
+ * however wrong (rounding, saturation of phi, a non-finite value), gives a
+ * correct answer; a good estimate gives it in two evaluations:
+ *
+ *   1. g = ceil(estimate), clamped to [0, emax].
+ *   2. If suspicion(g) >= thr: step back 1 µs; below thr there means g is
+ *      within 1 µs of the crossing: done. Else gallop back (doubling) to
+ *      a point below thr (0 at worst, checked).
+ *   3. Else step forward 1 µs a few times, then gallop forward to a point
+ *      at or above thr (emax at worst; below thr there: never).
+ *   4. Bisect the bracket [lo below, hi at or above] down to 1 ns.
+ *
+ * Every loop is bounded: galloping doubles the step (at most ~64 rounds)
+ * and stops at 0 or emax; bisection halves a 64-bit range.
+ */
+static uint64_t crossing_elapsed(const hb_detector_t *d, double thr,
+                                 uint64_t emax)
+{
+        double (*s)(const hb_detector_t *, uint64_t) = d->ops->suspicion;
+        double est = d->ops->crossing(d, thr);
+        uint64_t step = CROSSING_STEP_NS;
+        uint64_t g, lo, hi;
+
+        if (!(est > 0.0))               /* also NaN */
+                g = 0;
+        else if (est >= (double)emax)
+                g = emax;
+        else
+                g = (uint64_t)ceil(est);
+        if (g > emax)
+                g = emax;
+
+        if (s(d, g) >= thr) {
+                hi = g;
+                for (;;) {
+                        if (hi == 0)
+                                return 0;
+                        lo = hi > step ? hi - step : 0;
+                        if (s(d, lo) < thr)
+                                break;
+                        hi = lo;
+                        if (step < UINT64_MAX / 2)
+                                step *= 2;
+                }
+        } else {
+                lo = g;
+                for (int i = 0;; i++) {
+                        if (lo == emax)
+                                return UINT64_MAX;
+                        hi = emax - lo > step ? lo + step : emax;
+                        if (s(d, hi) >= thr)
+                                break;
+                        lo = hi;
+                        if (i >= CROSSING_LINEAR_STEPS &&
+                            step < UINT64_MAX / 2)
+                                step *= 2;
+                }
+        }
+        if (hi - lo <= CROSSING_STEP_NS)
+                return hi;
+        while (hi - lo > 1) {
+                uint64_t mid = lo + (hi - lo) / 2;
+
+                if (s(d, mid) >= thr)
+                        hi = mid;
+                else
+                        lo = mid;
+        }
+        return hi;
+}
+
+uint64_t hb_detector_crossing_ns(const hb_detector_t *d, double threshold)
+{
+        uint64_t e;
+
+        if (d == NULL || d->arrivals == 0 || !isfinite(threshold))
+                return HB_NEVER;
+        if (threshold <= 0.0)
+                return d->last_ns;
+        /* Above the largest representable time the answer is "never";
+         * a crossing exactly at UINT64_MAX reads as HB_NEVER too. */
+        e = crossing_elapsed(d, threshold, UINT64_MAX - d->last_ns);
+        if (e == UINT64_MAX)
+                return HB_NEVER;
+        return d->last_ns + e;
+}
+
+uint64_t hb_detector_last_arrival_ns(const hb_detector_t *d)
+{
+        if (d == NULL || d->arrivals == 0)
+                return HB_NEVER;
+        return d->last_ns;
+}
+
+uint64_t hb_detector_arrivals(const hb_detector_t *d)
+{
+        return d != NULL ? d->arrivals : 0;
+}
+
+double hb_detector_mean_ns(const hb_detector_t *d)
+{
+        return d != NULL ? d->ops->mean_ns(d) : 0.0;
+}
+
+double hb_detector_std_dev_ns(const hb_detector_t *d)
+{
+        return d != NULL ? d->ops->std_dev_ns(d) : 0.0;
+}
+
+size_t hb_detector_memory(const hb_detector_t *d)
+{
+        return d != NULL ? d->memory : 0;
+}
+
+hb_detector_kind_t hb_detector_kind(const hb_detector_t *d)
+{
+        /* 0 is no kind: NULL has none. */
+        return d != NULL ? d->ops->kind : (hb_detector_kind_t)0;
+}
+
+const char *hb_detector_kind_name(hb_detector_kind_t kind)
+{
+        const struct hb__detector_ops *ops = ops_of(kind);
+
+        return ops != NULL ? ops->name : "unknown";
+}
+
+int hb_detector_kind_parse(const char *name, hb_detector_kind_t *kind)
+{
+        if (name == NULL || kind == NULL)
+                return -EINVAL;
+        for (size_t i = 0; i < sizeof(detector_ops) / sizeof(*detector_ops);
+             i++) {
+                if (strcmp(name, detector_ops[i]->name) == 0) {
+                        *kind = detector_ops[i]->kind;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+double hb_phi(double elapsed_ns, double mean_ns, double std_dev_ns)
+{
+        /* sd <= 0 is outside the contract; answer the limit sd -> 0+
+         * (a step from 0 to the cap, log10 2 exactly at the mean) rather
+         * than dividing by zero. */
+        if (std_dev_ns <= 0.0) {
+                if (elapsed_ns > mean_ns)
+                        return HB__PHI_MAX;
+                if (elapsed_ns < mean_ns)
+                        return 0.0;
+                if (elapsed_ns == mean_ns)
+                        return log10(2.0);
+        }
+        return hb__phi(elapsed_ns, mean_ns, std_dev_ns);
+}

@@ -1,1 +1,978 @@
-/* stub: to be written */
+/* SPDX-License-Identifier: MIT */
+/*
+ * DOC: node — one node's view of the cluster (sans-I/O).
+ *
+ * What lives here: the peer table (hash index by id, array sorted by id),
+ * per-peer replay protection (incarnation, sequence), the peer state
+ * machine (unknown, alive, suspect, dead, probation, left; see node.h and
+ * docs/states.md), and the deadline heap that lets the caller keep one timer
+ * for the whole node.
+ *
+ * Who calls what: the shell calls hb_node_recv() for every datagram,
+ * hb_node_build_heartbeat() every interval, and hb_node_tick() at
+ * hb_node_next_deadline(). Nothing here reads a clock, touches I/O or logs;
+ * transitions are reported through the event callback, drops through
+ * counters.
+ *
+ * Deadlines: each peer has at most one deadline, the earliest time at which
+ * its state could change if nothing arrives (computed exactly from the
+ * detector's threshold crossing time, hb_detector_crossing_ns()). Peers with
+ * a deadline sit in a binary min-heap keyed by it; a heartbeat moves the
+ * peer's key (sift up or down, O(log n)); hb_node_tick() pops only the peers
+ * that are due. No periodic scan of all peers ever happens, which is what
+ * lets one process simulate thousands of nodes.
+ *
+ * The one function that changes a peer's state is set_state(): it raises
+ * the event, so every transition is reported exactly once.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "hbeat/node.h"
+
+typedef struct hb_peer {
+        uint32_t id;
+        hb_peer_state_t state;
+        uint64_t state_since_ns;
+        uint64_t probation_start_ns;
+        uint64_t incarnation;          /* 0: never heard */
+        uint64_t last_seq;
+        uint64_t last_send_time_ns;
+        uint64_t received;
+        uint64_t seq_gaps;
+        uint64_t replays;
+        uint64_t transitions;
+        uint64_t deadline_ns;          /* HB_NEVER: not in the heap */
+        size_t heap_index;
+        hb_detector_t *detector;
+} hb_peer_t;
+
+typedef struct hb_slot {
+        uint32_t id;                   /* 0: empty (0 is never a peer id) */
+        hb_peer_t *peer;
+} hb_slot_t;
+
+#define HB_N_DROP_REASONS 13
+
+struct hb_node {
+        hb_node_config_t cfg;
+        hb_event_cb cb;
+        void *user;
+        uint64_t seq;
+
+        hb_peer_t **peers;             /* sorted by id */
+        size_t n_peers;
+        size_t cap_peers;
+
+        hb_slot_t *slots;              /* open addressing, linear probing */
+        size_t n_slots;                /* power of two, >= 2 * n_peers */
+
+        hb_peer_t **heap;              /* min-heap on deadline_ns */
+        size_t n_heap;
+
+        /* Accepted keys, current first: a copy of cfg.key (and
+         * cfg.old_key during rotation) laid out for hb_wire_decode(). */
+        hb_key_t keys[2];
+        size_t n_keys;
+
+        hb_node_counters_t counters;
+        uint64_t drops[HB_N_DROP_REASONS];
+};
+
+const int hb_drop_reasons[] = {
+        HB_ETRUNC,   HB_EBADMAGIC, HB_EVERSION, HB_EBADLEN,
+        HB_EBADTLV,  HB_EBADTAG,   HB_ECLUSTER, HB_ETOOBIG,
+        HB_EBADTYPE, HB_EUNKPEER,  HB_EREPLAY,  HB_ESELF,
+};
+const size_t hb_drop_reasons_count =
+        sizeof(hb_drop_reasons) / sizeof(hb_drop_reasons[0]);
+
+/* ------------------------------------------------------------------ */
+/* Names and configuration                                             */
+
+const char *hb_peer_state_name(hb_peer_state_t state)
+{
+        switch (state) {
+        case HB_PEER_UNKNOWN:
+                return "unknown";
+        case HB_PEER_ALIVE:
+                return "alive";
+        case HB_PEER_SUSPECT:
+                return "suspect";
+        case HB_PEER_DEAD:
+                return "dead";
+        case HB_PEER_PROBATION:
+                return "probation";
+        case HB_PEER_LEFT:
+                return "left";
+        }
+        return "invalid";
+}
+
+const char *hb_reason_name(hb_reason_t reason)
+{
+        switch (reason) {
+        case HB_REASON_HEARTBEAT:
+                return "heartbeat";
+        case HB_REASON_SUSPECT_THRESHOLD:
+                return "suspect_threshold";
+        case HB_REASON_DEAD_THRESHOLD:
+                return "dead_threshold";
+        case HB_REASON_DEAD_AFTER:
+                return "dead_after";
+        case HB_REASON_PROBATION_PASSED:
+                return "probation_passed";
+        case HB_REASON_RESTART:
+                return "restart";
+        case HB_REASON_LEAVE:
+                return "leave";
+        case HB_REASON_NEVER_HEARD:
+                return "never_heard";
+        }
+        return "invalid";
+}
+
+void hb_node_config_default(hb_node_config_t *cfg, hb_detector_kind_t kind,
+                            uint64_t interval_ns)
+{
+        if (!cfg)
+                return;
+        memset(cfg, 0, sizeof(*cfg));
+        cfg->interval_ns = interval_ns;
+        hb_detector_config_default(&cfg->detector, kind, interval_ns);
+        cfg->suspect_threshold = hb_detector_default_suspect_threshold(kind);
+        cfg->dead_threshold = hb_detector_default_dead_threshold(kind);
+        cfg->dead_after_ns = 4 * interval_ns;
+        cfg->probation_ns = 5 * interval_ns;
+}
+
+int hb_node_config_validate(const hb_node_config_t *cfg)
+{
+        const uint64_t hour_ns = 3600 * HB_NS_PER_S;
+
+        if (!cfg || cfg->node_id == 0)
+                return -EINVAL;
+        if (cfg->interval_ns < HB_NS_PER_MS || cfg->interval_ns > hour_ns)
+                return -EINVAL;
+        if (cfg->detector.interval_ns != cfg->interval_ns)
+                return -EINVAL;
+        if (!isfinite(cfg->suspect_threshold) || cfg->suspect_threshold <= 0)
+                return -EINVAL;
+        if (!isfinite(cfg->dead_threshold) ||
+            cfg->dead_threshold < cfg->suspect_threshold)
+                return -EINVAL;
+        if (cfg->dead_after_ns > hour_ns || cfg->probation_ns > hour_ns)
+                return -EINVAL;
+        return hb_detector_config_validate(&cfg->detector);
+}
+
+static void set_keys(hb_node_t *node)
+{
+        node->keys[0] = node->cfg.key;
+        node->n_keys = 1;
+        if (node->cfg.has_old_key)
+                node->keys[node->n_keys++] = node->cfg.old_key;
+        else
+                hb_key_wipe(&node->keys[1]);
+}
+
+static int detector_config_equal(const hb_detector_config_t *a,
+                                 const hb_detector_config_t *b)
+{
+        return a->kind == b->kind && a->interval_ns == b->interval_ns &&
+               a->window == b->window &&
+               a->min_std_dev_ns == b->min_std_dev_ns &&
+               a->acceptable_pause_ns == b->acceptable_pause_ns &&
+               a->first_estimate_ns == b->first_estimate_ns;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hash index: id -> peer                                              */
+
+static size_t slot_of(uint32_t id, size_t n_slots)
+{
+        /* Fibonacci hashing: ids are often small consecutive integers. */
+        return (size_t)((id * UINT32_C(2654435769)) & (n_slots - 1));
+}
+
+static hb_peer_t *lookup(const hb_node_t *node, uint32_t id)
+{
+        size_t mask, i;
+
+        if (node->n_slots == 0 || id == 0)
+                return NULL;
+        mask = node->n_slots - 1;
+        for (i = slot_of(id, node->n_slots);; i = (i + 1) & mask) {
+                if (node->slots[i].id == id)
+                        return node->slots[i].peer;
+                if (node->slots[i].id == 0)
+                        return NULL;
+        }
+}
+
+static void slots_insert(hb_slot_t *slots, size_t n_slots, hb_peer_t *p)
+{
+        size_t mask = n_slots - 1;
+        size_t i = slot_of(p->id, n_slots);
+
+        while (slots[i].id != 0)
+                i = (i + 1) & mask;
+        slots[i].id = p->id;
+        slots[i].peer = p;
+}
+
+/* Rebuild the index for `n_peers` entries of node->peers; all or nothing. */
+static int slots_rebuild(hb_node_t *node, size_t n_peers)
+{
+        size_t n_slots = 16, i;
+        hb_slot_t *slots;
+
+        while (n_slots < 2 * n_peers)
+                n_slots *= 2;
+        slots = hb__calloc(n_slots, sizeof(*slots));
+        if (!slots)
+                return -ENOMEM;
+        for (i = 0; i < n_peers; i++)
+                slots_insert(slots, n_slots, node->peers[i]);
+        hb__free(node->slots);
+        node->slots = slots;
+        node->n_slots = n_slots;
+        return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Deadline heap                                                       */
+
+static void heap_set(hb_node_t *node, size_t i, hb_peer_t *p)
+{
+        node->heap[i] = p;
+        p->heap_index = i;
+}
+
+static void heap_sift_up(hb_node_t *node, size_t i)
+{
+        hb_peer_t *p = node->heap[i];
+
+        while (i > 0) {
+                size_t parent = (i - 1) / 2;
+
+                if (node->heap[parent]->deadline_ns <= p->deadline_ns)
+                        break;
+                heap_set(node, i, node->heap[parent]);
+                i = parent;
+        }
+        heap_set(node, i, p);
+}
+
+static void heap_sift_down(hb_node_t *node, size_t i)
+{
+        hb_peer_t *p = node->heap[i];
+
+        for (;;) {
+                size_t l = 2 * i + 1, r = l + 1, m = i;
+                uint64_t best = p->deadline_ns;
+
+                if (l < node->n_heap && node->heap[l]->deadline_ns < best) {
+                        m = l;
+                        best = node->heap[l]->deadline_ns;
+                }
+                if (r < node->n_heap && node->heap[r]->deadline_ns < best)
+                        m = r;
+                if (m == i)
+                        break;
+                heap_set(node, i, node->heap[m]);
+                i = m;
+        }
+        heap_set(node, i, p);
+}
+
+static void heap_remove(hb_node_t *node, hb_peer_t *p)
+{
+        size_t i = p->heap_index;
+        hb_peer_t *last;
+
+        if (p->deadline_ns == HB_NEVER)
+                return;
+        last = node->heap[--node->n_heap];
+        p->deadline_ns = HB_NEVER;
+        if (last == p)
+                return;
+        heap_set(node, i, last);
+        heap_sift_up(node, i);
+        heap_sift_down(node, last->heap_index);
+}
+
+/*
+ * Move `p` to deadline `d` (HB_NEVER removes it). The heap array has room
+ * for every peer (it grows with the peer array), so this cannot fail.
+ */
+static void heap_update(hb_node_t *node, hb_peer_t *p, uint64_t d)
+{
+        if (d == HB_NEVER) {
+                heap_remove(node, p);
+                return;
+        }
+        if (p->deadline_ns == HB_NEVER) {
+                p->deadline_ns = d;
+                heap_set(node, node->n_heap++, p);
+                heap_sift_up(node, p->heap_index);
+                return;
+        }
+        if (d < p->deadline_ns) {
+                p->deadline_ns = d;
+                heap_sift_up(node, p->heap_index);
+        } else if (d > p->deadline_ns) {
+                p->deadline_ns = d;
+                heap_sift_down(node, p->heap_index);
+        }
+}
+
+/* ------------------------------------------------------------------ */
+/* State machine                                                       */
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+        return a < b ? a : b;
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+        return a > HB_NEVER - b ? HB_NEVER : a + b;
+}
+
+/* When could `p` next change state if nothing arrives? */
+static uint64_t peer_deadline(const hb_node_t *node, const hb_peer_t *p)
+{
+        const hb_node_config_t *c = &node->cfg;
+        uint64_t d;
+
+        switch (p->state) {
+        case HB_PEER_UNKNOWN:
+                return hb_detector_crossing_ns(p->detector, c->dead_threshold);
+        case HB_PEER_ALIVE:
+                return hb_detector_crossing_ns(p->detector,
+                                               c->suspect_threshold);
+        case HB_PEER_SUSPECT:
+                d = hb_detector_crossing_ns(p->detector, c->dead_threshold);
+                if (c->dead_after_ns > 0)
+                        d = min_u64(d, add_sat(p->state_since_ns,
+                                               c->dead_after_ns));
+                return d;
+        case HB_PEER_PROBATION:
+                d = hb_detector_crossing_ns(p->detector,
+                                            c->suspect_threshold);
+                return min_u64(d, add_sat(p->probation_start_ns,
+                                          c->probation_ns));
+        case HB_PEER_DEAD:
+        case HB_PEER_LEFT:
+                break;
+        }
+        return HB_NEVER;
+}
+
+static void reschedule(hb_node_t *node, hb_peer_t *p)
+{
+        heap_update(node, p, peer_deadline(node, p));
+}
+
+static void set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
+                      hb_reason_t reason, uint64_t now_ns, double suspicion)
+{
+        hb_event_t ev;
+
+        ev.type = HB_EVENT_PEER_STATE;
+        ev.peer_id = p->id;
+        ev.old_state = p->state;
+        ev.new_state = to;
+        ev.reason = reason;
+        ev.at_ns = now_ns;
+        ev.suspicion = suspicion;
+        ev.last_arrival_ns = hb_detector_last_arrival_ns(p->detector);
+        ev.incarnation = p->incarnation;
+
+        p->state = to;
+        p->state_since_ns = now_ns;
+        if (to == HB_PEER_PROBATION)
+                p->probation_start_ns = now_ns;
+        p->transitions++;
+        node->counters.transitions++;
+        if (node->cb)
+                node->cb(node->user, &ev);
+}
+
+/* Timer-driven evaluation of one peer at `now_ns`. */
+static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
+{
+        const hb_node_config_t *c = &node->cfg;
+        double s = hb_detector_suspicion(p->detector, now_ns);
+
+        switch (p->state) {
+        case HB_PEER_UNKNOWN:
+                if (s >= c->dead_threshold)
+                        set_state(node, p, HB_PEER_DEAD,
+                                  HB_REASON_NEVER_HEARD, now_ns, s);
+                break;
+        case HB_PEER_ALIVE:
+                if (s < c->suspect_threshold)
+                        break;
+                set_state(node, p, HB_PEER_SUSPECT,
+                          HB_REASON_SUSPECT_THRESHOLD, now_ns, s);
+                /*
+                 * A long silence seen only now (e.g. this process was
+                 * paused) may already be past the dead threshold: fall
+                 * through so that both transitions are reported in order.
+                 */
+                /* fall through */
+        case HB_PEER_SUSPECT:
+                if (s >= c->dead_threshold)
+                        set_state(node, p, HB_PEER_DEAD,
+                                  HB_REASON_DEAD_THRESHOLD, now_ns, s);
+                else if (c->dead_after_ns > 0 &&
+                         now_ns >= add_sat(p->state_since_ns,
+                                           c->dead_after_ns))
+                        set_state(node, p, HB_PEER_DEAD,
+                                  HB_REASON_DEAD_AFTER, now_ns, s);
+                break;
+        case HB_PEER_PROBATION:
+                if (s >= c->suspect_threshold)
+                        set_state(node, p, HB_PEER_DEAD,
+                                  HB_REASON_SUSPECT_THRESHOLD, now_ns, s);
+                else if (now_ns >= add_sat(p->probation_start_ns,
+                                           c->probation_ns))
+                        set_state(node, p, HB_PEER_ALIVE,
+                                  HB_REASON_PROBATION_PASSED, now_ns, s);
+                break;
+        case HB_PEER_DEAD:
+        case HB_PEER_LEFT:
+                break;
+        }
+}
+
+/* An accepted heartbeat from `p` (replay checks already passed). */
+static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
+                         int restarted)
+{
+        double s = hb_detector_suspicion(p->detector, now_ns);
+
+        switch (p->state) {
+        case HB_PEER_UNKNOWN:
+                /* Drop the placeholder arrival set at hb_node_peer_add(). */
+                hb_detector_reset(p->detector);
+                hb_detector_heartbeat(p->detector, now_ns);
+                set_state(node, p, HB_PEER_ALIVE, HB_REASON_HEARTBEAT,
+                          now_ns, s);
+                break;
+        case HB_PEER_ALIVE:
+        case HB_PEER_SUSPECT:
+                if (restarted) {
+                        hb_detector_reset(p->detector);
+                        hb_detector_heartbeat(p->detector, now_ns);
+                        set_state(node, p, HB_PEER_PROBATION,
+                                  HB_REASON_RESTART, now_ns, s);
+                        break;
+                }
+                hb_detector_heartbeat(p->detector, now_ns);
+                if (p->state == HB_PEER_SUSPECT)
+                        set_state(node, p, HB_PEER_ALIVE,
+                                  HB_REASON_HEARTBEAT, now_ns, s);
+                break;
+        case HB_PEER_DEAD:
+        case HB_PEER_LEFT:
+                /*
+                 * The silence that made the peer dead is not a sample of
+                 * its normal inter-arrival time: start history afresh.
+                 */
+                hb_detector_reset(p->detector);
+                hb_detector_heartbeat(p->detector, now_ns);
+                set_state(node, p, HB_PEER_PROBATION,
+                          restarted ? HB_REASON_RESTART : HB_REASON_HEARTBEAT,
+                          now_ns, s);
+                break;
+        case HB_PEER_PROBATION:
+                if (restarted) {
+                        /* Restarted again while on probation: serve anew. */
+                        hb_detector_reset(p->detector);
+                        p->probation_start_ns = now_ns;
+                }
+                hb_detector_heartbeat(p->detector, now_ns);
+                break;
+        }
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifecycle                                                           */
+
+static void peer_free(hb_peer_t *p)
+{
+        if (!p)
+                return;
+        hb_detector_free(p->detector);
+        hb__free(p);
+}
+
+int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
+                void *user)
+{
+        hb_node_t *node;
+
+        if (!ret || hb_node_config_validate(cfg) < 0)
+                return -EINVAL;
+        if (hb_wire_init() < 0)
+                return -EIO;
+        node = hb__calloc(1, sizeof(*node));
+        if (!node)
+                return -ENOMEM;
+        node->cfg = *cfg;
+        node->cb = cb;
+        node->user = user;
+        set_keys(node);
+        if (slots_rebuild(node, 0) < 0) {
+                hb__free(node);
+                return -ENOMEM;
+        }
+        *ret = node;
+        return 0;
+}
+
+void hb_node_free(hb_node_t *node)
+{
+        size_t i;
+
+        if (!node)
+                return;
+        for (i = 0; i < node->n_peers; i++)
+                peer_free(node->peers[i]);
+        hb__free(node->peers);
+        hb__free(node->heap);
+        hb__free(node->slots);
+        hb_key_wipe(&node->cfg.key);
+        hb_key_wipe(&node->cfg.old_key);
+        hb_key_wipe(&node->keys[0]);
+        hb_key_wipe(&node->keys[1]);
+        hb__free(node);
+}
+
+/* Make room for one more peer in the sorted array and the heap. */
+static int reserve_peer(hb_node_t *node)
+{
+        size_t cap;
+        hb_peer_t **peers, **heap;
+
+        if (node->n_peers < node->cap_peers)
+                return 0;
+        cap = node->cap_peers ? 2 * node->cap_peers : 8;
+        peers = hb__realloc(node->peers, cap * sizeof(*peers));
+        if (!peers)
+                return -ENOMEM;
+        node->peers = peers;
+        heap = hb__realloc(node->heap, cap * sizeof(*heap));
+        if (!heap)
+                return -ENOMEM; /* peers grew: harmless, cap unchanged */
+        node->heap = heap;
+        node->cap_peers = cap;
+        return 0;
+}
+
+/* Index in the sorted array where `id` is or would be inserted. */
+static size_t sorted_pos(const hb_node_t *node, uint32_t id)
+{
+        size_t lo = 0, hi = node->n_peers;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (node->peers[mid]->id < id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
+{
+        hb_peer_t *p;
+        size_t pos;
+        int r;
+
+        if (!node || peer_id == 0 || peer_id == node->cfg.node_id)
+                return -EINVAL;
+        if (lookup(node, peer_id))
+                return -EEXIST;
+        r = reserve_peer(node);
+        if (r < 0)
+                return r;
+        p = hb__calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        r = hb_detector_new(&p->detector, &node->cfg.detector);
+        if (r < 0) {
+                hb__free(p);
+                return r;
+        }
+        p->id = peer_id;
+        p->state = HB_PEER_UNKNOWN;
+        p->state_since_ns = now_ns;
+        p->deadline_ns = HB_NEVER;
+        /*
+         * Placeholder arrival: a peer never heard from is judged as if it
+         * had sent one heartbeat when it was added, so a configured peer
+         * that never shows up is reported dead (reason never_heard) after
+         * the same silence as a peer that stopped.
+         */
+        hb_detector_heartbeat(p->detector, now_ns);
+
+        pos = sorted_pos(node, peer_id);
+        memmove(&node->peers[pos + 1], &node->peers[pos],
+                (node->n_peers - pos) * sizeof(node->peers[0]));
+        node->peers[pos] = p;
+        node->n_peers++;
+        if (node->n_slots < 2 * node->n_peers) {
+                r = slots_rebuild(node, node->n_peers);
+                if (r < 0) {
+                        node->n_peers--;
+                        memmove(&node->peers[pos], &node->peers[pos + 1],
+                                (node->n_peers - pos) *
+                                        sizeof(node->peers[0]));
+                        peer_free(p);
+                        return r;
+                }
+        } else {
+                slots_insert(node->slots, node->n_slots, p);
+        }
+        reschedule(node, p);
+        return 0;
+}
+
+int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id)
+{
+        hb_peer_t *p;
+        size_t pos, mask, i, j;
+
+        if (!node)
+                return -EINVAL;
+        p = lookup(node, peer_id);
+        if (!p)
+                return -ENOENT;
+        heap_remove(node, p);
+        pos = sorted_pos(node, peer_id);
+        memmove(&node->peers[pos], &node->peers[pos + 1],
+                (node->n_peers - pos - 1) * sizeof(node->peers[0]));
+        node->n_peers--;
+
+        /* Delete from the linear-probing table without tombstones:
+         * re-insert the rest of the cluster that follows the hole. */
+        mask = node->n_slots - 1;
+        for (i = slot_of(peer_id, node->n_slots); node->slots[i].id != peer_id;
+             i = (i + 1) & mask)
+                ;
+        node->slots[i].id = 0;
+        node->slots[i].peer = NULL;
+        for (j = (i + 1) & mask; node->slots[j].id != 0; j = (j + 1) & mask) {
+                hb_peer_t *q = node->slots[j].peer;
+
+                node->slots[j].id = 0;
+                node->slots[j].peer = NULL;
+                slots_insert(node->slots, node->n_slots, q);
+        }
+        peer_free(p);
+        return 0;
+}
+
+int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
+                        uint64_t now_ns)
+{
+        hb_detector_t **fresh = NULL;
+        int rebuild;
+        size_t i;
+
+        if (!node || hb_node_config_validate(cfg) < 0)
+                return -EINVAL;
+        if (cfg->cluster_id != node->cfg.cluster_id ||
+            cfg->node_id != node->cfg.node_id ||
+            cfg->incarnation != node->cfg.incarnation)
+                return -EINVAL;
+
+        rebuild = !detector_config_equal(&cfg->detector, &node->cfg.detector);
+        if (rebuild && node->n_peers > 0) {
+                /* Prepare every new detector first: all or nothing. */
+                fresh = hb__calloc(node->n_peers, sizeof(*fresh));
+                if (!fresh)
+                        return -ENOMEM;
+                for (i = 0; i < node->n_peers; i++) {
+                        if (hb_detector_new(&fresh[i], &cfg->detector) < 0) {
+                                while (i-- > 0)
+                                        hb_detector_free(fresh[i]);
+                                hb__free(fresh);
+                                return -ENOMEM;
+                        }
+                }
+        }
+
+        hb_key_wipe(&node->cfg.key);
+        hb_key_wipe(&node->cfg.old_key);
+        node->cfg = *cfg;
+        set_keys(node);
+        for (i = 0; i < node->n_peers; i++) {
+                hb_peer_t *p = node->peers[i];
+
+                if (fresh) {
+                        uint64_t last =
+                                hb_detector_last_arrival_ns(p->detector);
+
+                        hb_detector_free(p->detector);
+                        p->detector = fresh[i];
+                        hb_detector_heartbeat(p->detector,
+                                              last == HB_NEVER ? now_ns
+                                                               : last);
+                }
+                reschedule(node, p);
+        }
+        hb__free(fresh);
+        return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Traffic                                                             */
+
+static int drop(hb_node_t *node, int err)
+{
+        int idx = -err - 10001;
+
+        if (idx >= 0 && idx < HB_N_DROP_REASONS)
+                node->drops[idx]++;
+        node->counters.rx_dropped++;
+        return err;
+}
+
+int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
+                 size_t len, uint8_t *type_out)
+{
+        hb_wire_msg_t m;
+        hb_peer_t *p;
+        int restarted;
+        int r;
+
+        if (!node || (!buf && len > 0))
+                return -EINVAL;
+        r = hb_wire_decode(&m, buf, len, node->cfg.cluster_id, node->keys,
+                           node->n_keys);
+        if (r < 0)
+                return drop(node, r);
+        if (m.sender_id == node->cfg.node_id)
+                return drop(node, HB_ESELF);
+        p = lookup(node, m.sender_id);
+        if (!p)
+                return drop(node, HB_EUNKPEER);
+
+        /* Replay protection: (incarnation, seq) must strictly grow. */
+        if (p->incarnation != 0 &&
+            (m.incarnation < p->incarnation ||
+             (m.incarnation == p->incarnation && m.seq <= p->last_seq))) {
+                p->replays++;
+                return drop(node, HB_EREPLAY);
+        }
+        restarted = p->incarnation != 0 && m.incarnation > p->incarnation;
+        if (p->incarnation == m.incarnation && m.seq > p->last_seq + 1)
+                p->seq_gaps += m.seq - p->last_seq - 1;
+        p->incarnation = m.incarnation;
+        p->last_seq = m.seq;
+        p->last_send_time_ns = m.send_time_ns;
+        p->received++;
+        node->counters.rx_accepted++;
+
+        if (m.type == HB_MSG_LEAVE) {
+                if (p->state != HB_PEER_LEFT)
+                        set_state(node, p, HB_PEER_LEFT, HB_REASON_LEAVE,
+                                  now_ns,
+                                  hb_detector_suspicion(p->detector, now_ns));
+        } else {
+                on_heartbeat(node, p, now_ns, restarted);
+        }
+        reschedule(node, p);
+        if (type_out)
+                *type_out = m.type;
+        return 0;
+}
+
+static int build(hb_node_t *node, uint8_t type, uint64_t now_ns,
+                 uint8_t *buf, size_t cap)
+{
+        hb_wire_msg_t m;
+        int r;
+
+        if (!node || !buf)
+                return -EINVAL;
+        if (cap < HB_WIRE_HEARTBEAT_LEN)
+                return -ENOBUFS;
+        memset(&m, 0, sizeof(m));
+        m.type = type;
+        m.cluster_id = node->cfg.cluster_id;
+        m.sender_id = node->cfg.node_id;
+        m.incarnation = node->cfg.incarnation;
+        m.seq = node->seq + 1;
+        m.send_time_ns = now_ns;
+        r = hb_wire_encode(buf, cap, &m, &node->cfg.key);
+        if (r < 0)
+                return r;
+        node->seq++;
+        node->counters.tx_messages++;
+        return r;
+}
+
+int hb_node_build_heartbeat(hb_node_t *node, uint64_t now_ns, uint8_t *buf,
+                            size_t cap)
+{
+        return build(node, HB_MSG_HEARTBEAT, now_ns, buf, cap);
+}
+
+int hb_node_build_leave(hb_node_t *node, uint64_t now_ns, uint8_t *buf,
+                        size_t cap)
+{
+        return build(node, HB_MSG_LEAVE, now_ns, buf, cap);
+}
+
+uint64_t hb_node_next_deadline(const hb_node_t *node)
+{
+        if (!node || node->n_heap == 0)
+                return HB_NEVER;
+        return node->heap[0]->deadline_ns;
+}
+
+void hb_node_tick(hb_node_t *node, uint64_t now_ns)
+{
+        if (!node)
+                return;
+        while (node->n_heap > 0 && node->heap[0]->deadline_ns <= now_ns) {
+                hb_peer_t *p = node->heap[0];
+
+                evaluate(node, p, now_ns);
+                /*
+                 * The deadline is recomputed from the new state; if nothing
+                 * changed (rounding put the deadline a hair early) it moves
+                 * later, so the loop always makes progress: a peer's
+                 * deadline after evaluate() is > now_ns or HB_NEVER.
+                 */
+                reschedule(node, p);
+                if (p->deadline_ns <= now_ns) {
+                        /* Defensive: never spin on a deadline in the past. */
+                        heap_update(node, p, now_ns + 1);
+                }
+        }
+}
+
+/* ------------------------------------------------------------------ */
+/* Introspection                                                       */
+
+static void fill_info(const hb_node_t *node, const hb_peer_t *p,
+                      uint64_t now_ns, hb_peer_info_t *out)
+{
+        (void)node;
+        memset(out, 0, sizeof(*out));
+        out->id = p->id;
+        out->state = p->state;
+        out->state_since_ns = p->state_since_ns;
+        out->incarnation = p->incarnation;
+        out->last_seq = p->last_seq;
+        out->last_arrival_ns = p->incarnation == 0
+                                       ? HB_NEVER
+                                       : hb_detector_last_arrival_ns(
+                                                 p->detector);
+        out->last_send_time_ns = p->last_send_time_ns;
+        out->suspicion = hb_detector_suspicion(p->detector, now_ns);
+        out->mean_interval_ns = hb_detector_mean_ns(p->detector);
+        out->received = p->received;
+        out->seq_gaps = p->seq_gaps;
+        out->replays = p->replays;
+        out->transitions = p->transitions;
+}
+
+int hb_node_peer_info(const hb_node_t *node, uint32_t peer_id,
+                      uint64_t now_ns, hb_peer_info_t *out)
+{
+        const hb_peer_t *p;
+
+        if (!node || !out)
+                return -EINVAL;
+        p = lookup(node, peer_id);
+        if (!p)
+                return -ENOENT;
+        fill_info(node, p, now_ns, out);
+        return 0;
+}
+
+size_t hb_node_peer_count(const hb_node_t *node)
+{
+        return node ? node->n_peers : 0;
+}
+
+int hb_node_peer_at(const hb_node_t *node, size_t i, uint64_t now_ns,
+                    hb_peer_info_t *out)
+{
+        if (!node || !out)
+                return -EINVAL;
+        if (i >= node->n_peers)
+                return -ENOENT;
+        fill_info(node, node->peers[i], now_ns, out);
+        return 0;
+}
+
+void hb_node_counters(const hb_node_t *node, hb_node_counters_t *out)
+{
+        if (!node || !out)
+                return;
+        *out = node->counters;
+}
+
+uint64_t hb_node_dropped(const hb_node_t *node, int err)
+{
+        int idx = -err - 10001;
+
+        if (!node || idx < 0 || idx >= HB_N_DROP_REASONS)
+                return 0;
+        return node->drops[idx];
+}
+
+uint32_t hb_node_id(const hb_node_t *node)
+{
+        return node ? node->cfg.node_id : 0;
+}
+
+uint64_t hb_node_incarnation(const hb_node_t *node)
+{
+        return node ? node->cfg.incarnation : 0;
+}
+
+uint64_t hb_node_seq(const hb_node_t *node)
+{
+        return node ? node->seq : 0;
+}
+
+const hb_node_config_t *hb_node_config(const hb_node_t *node)
+{
+        return node ? &node->cfg : NULL;
+}
+
+size_t hb_node_peer_memory(const hb_node_t *node)
+{
+        size_t det = 0;
+
+        if (!node)
+                return 0;
+        if (node->n_peers > 0)
+                det = hb_detector_memory(node->peers[0]->detector);
+        else {
+                hb_detector_t *d;
+
+                if (hb_detector_new(&d, &node->cfg.detector) == 0) {
+                        det = hb_detector_memory(d);
+                        hb_detector_free(d);
+                }
+        }
+        /* record + detector + sorted-array and heap slots + ~2 hash slots */
+        return sizeof(hb_peer_t) + det + 2 * sizeof(hb_peer_t *) +
+               2 * sizeof(hb_slot_t);
+}

@@ -1,1 +1,539 @@
-/* stub: to be written */
+/* SPDX-License-Identifier: MIT */
+/*
+ * Notify script runner (see notify.h for the contract with the script).
+ *
+ * A job goes through: queued (FIFO, strings prepared) -> running (a child
+ * process and a timeout timer) -> closing (both handles closing) -> freed
+ * from the last close callback. `live` counts jobs that hold handles
+ * (running + closing), which is what shutdown waits for.
+ *
+ * The child is spawned with UV_PROCESS_DETACHED, i.e. setsid(): it leads a
+ * new session and process group whose id is its pid, so on timeout
+ * kill(-pid, SIGKILL) takes down whatever the script started as well (a
+ * `sleep` in a pipeline, a forked helper), not only the shell. libuv resets
+ * signal dispositions in the child, so hbeatd's ignored SIGPIPE does not
+ * leak into scripts.
+ *
+ * The environment is built from scratch (PATH plus HBEAT_*): a script must
+ * not depend on whatever happened to be in hbeatd's environment, and
+ * secrets in it must not leak into scripts.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ctl_proto.h"
+#include "daemon/notify.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define N_ARGS 6               /* script peer_state PEER OLD NEW NULL */
+#define N_ENV 16               /* 14 used + NULL, one spare */
+#define DROP_LOG_INTERVAL_NS (10 * HB_NS_PER_S)
+
+struct job {
+        struct job *prev, *next;       /* queue (next only) or running list */
+        hbd_notify_t *n;
+        char *script;
+        uint64_t timeout_ms;
+        char *argv[N_ARGS];
+        char *env[N_ENV];
+        char *desc;                    /* "peer n2 alive -> suspect" */
+        uv_process_t proc;
+        uv_timer_t timer;
+        int open_handles;
+        int pid;
+        uint64_t started_ns;
+        bool timed_out;
+        bool killed_at_shutdown;
+};
+
+struct hbd_notify {
+        uv_loop_t *loop;
+        const hbd_log_t *log;
+        hbd_notify_settings_t cur;
+        char *path_env;                /* "PATH=..." */
+
+        struct job *q_head, *q_tail;   /* FIFO of queued jobs */
+        unsigned queued;
+        struct job *run_head;          /* running jobs */
+        unsigned running;
+        unsigned live;                 /* running + closing */
+
+        hbd_notify_counters_t counters;
+        uint64_t drops_unlogged;
+        uint64_t drop_logged_ns;
+
+        uv_timer_t grace;              /* shutdown grace period */
+        bool shutting_down;
+        bool finishing;
+        void (*done)(void *arg);
+        void *done_arg;
+};
+
+static char *xasprintf(const char *fmt, ...) HBD_PRINTF(1, 2);
+
+static char *xasprintf(const char *fmt, ...)
+{
+        va_list ap;
+        char *s = NULL;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        return r < 0 ? NULL : s;
+}
+
+static void job_free(struct job *j)
+{
+        size_t i;
+
+        if (j == NULL)
+                return;
+        for (i = 0; i < N_ARGS; i++)
+                free(j->argv[i]);
+        for (i = 0; i < N_ENV; i++)
+                free(j->env[i]);
+        free(j->script);
+        free(j->desc);
+        free(j);
+}
+
+int hbd_notify_settings_prepare(hbd_notify_settings_t *out,
+                                const char *script, uint64_t timeout_ns)
+{
+        char *copy = NULL;
+
+        if (script != NULL && script[0] != '\0') {
+                copy = strdup(script);
+                if (copy == NULL)
+                        return -ENOMEM;
+        }
+        out->script = copy;
+        out->timeout_ns = timeout_ns;
+        return 0;
+}
+
+void hbd_notify_swap(hbd_notify_t *n, hbd_notify_settings_t *s)
+{
+        hbd_notify_settings_t old = n->cur;
+
+        n->cur = *s;
+        *s = old;
+}
+
+void hbd_notify_settings_release(hbd_notify_settings_t *s)
+{
+        free(s->script);
+        s->script = NULL;
+}
+
+const char *hbd_notify_script(const hbd_notify_t *n)
+{
+        return n->cur.script;
+}
+
+uint64_t hbd_notify_timeout_ns(const hbd_notify_t *n)
+{
+        return n->cur.timeout_ns;
+}
+
+int hbd_notify_new(hbd_notify_t **ret, uv_loop_t *loop, const hbd_log_t *log)
+{
+        const char *path = getenv("PATH");
+        hbd_notify_t *n;
+        int r;
+
+        n = calloc(1, sizeof(*n));
+        if (n == NULL)
+                return -ENOMEM;
+        n->path_env = xasprintf("PATH=%s",
+                                path != NULL && path[0] != '\0' ?
+                                path : DEFAULT_PATH);
+        if (n->path_env == NULL) {
+                free(n);
+                return -ENOMEM;
+        }
+        r = uv_timer_init(loop, &n->grace);
+        if (r < 0) {
+                free(n->path_env);
+                free(n);
+                return r;
+        }
+        n->grace.data = n;
+        n->loop = loop;
+        n->log = log;
+        *ret = n;
+        return 0;
+}
+
+static void maybe_finish(hbd_notify_t *n);
+static void finish(uv_handle_t *h);
+
+static void on_job_close(uv_handle_t *h)
+{
+        struct job *j = h->data;
+        hbd_notify_t *n = j->n;
+
+        if (--j->open_handles > 0)
+                return;
+        job_free(j);
+        n->live--;
+        maybe_finish(n);
+}
+
+static void maybe_finish(hbd_notify_t *n)
+{
+        if (!n->shutting_down || n->live > 0 || n->finishing)
+                return;
+        n->finishing = true;
+        uv_close((uv_handle_t *)&n->grace, finish);
+}
+
+static void finish(uv_handle_t *h)
+{
+        hbd_notify_t *n = h->data;
+        void (*done)(void *) = n->done;
+        void *arg = n->done_arg;
+
+        hbd_notify_settings_release(&n->cur);
+        free(n->path_env);
+        free(n);
+        if (done != NULL)
+                done(arg);
+}
+
+static void running_remove(hbd_notify_t *n, struct job *j)
+{
+        if (j->prev != NULL)
+                j->prev->next = j->next;
+        else
+                n->run_head = j->next;
+        if (j->next != NULL)
+                j->next->prev = j->prev;
+        j->prev = j->next = NULL;
+        n->running--;
+}
+
+static void job_close(struct job *j)
+{
+        j->open_handles = 2;
+        uv_close((uv_handle_t *)&j->proc, on_job_close);
+        uv_close((uv_handle_t *)&j->timer, on_job_close);
+}
+
+static void pump(hbd_notify_t *n);
+
+static void on_child_exit(uv_process_t *p, int64_t status, int sig)
+{
+        struct job *j = p->data;
+        hbd_notify_t *n = j->n;
+        uint64_t ms = (uv_hrtime() - j->started_ns) / HB_NS_PER_MS;
+
+        uv_timer_stop(&j->timer);
+        if (j->timed_out) {
+                n->counters.timed_out++;
+                hbd_warn(n->log, "notify script %s (%s, pid %d) timed out "
+                         "after %" PRIu64 " ms; killed its process group",
+                         j->script, j->desc, j->pid, j->timeout_ms);
+        } else if (j->killed_at_shutdown) {
+                n->counters.failed++;
+                hbd_warn(n->log, "notify script %s (%s, pid %d) still "
+                         "running at shutdown; killed its process group",
+                         j->script, j->desc, j->pid);
+        } else if (sig != 0) {
+                n->counters.failed++;
+                hbd_warn(n->log, "notify script %s (%s, pid %d) killed by "
+                         "signal %d (%s) after %" PRIu64 " ms", j->script,
+                         j->desc, j->pid, sig, strsignal(sig), ms);
+        } else if (status != 0) {
+                n->counters.failed++;
+                hbd_warn(n->log, "notify script %s (%s, pid %d) exited with "
+                         "status %" PRId64 " after %" PRIu64 " ms",
+                         j->script, j->desc, j->pid, status, ms);
+        } else {
+                n->counters.succeeded++;
+                hbd_debug(n->log, "notify script %s (%s, pid %d) finished "
+                          "in %" PRIu64 " ms", j->script, j->desc, j->pid,
+                          ms);
+        }
+        running_remove(n, j);
+        job_close(j);
+        pump(n);
+}
+
+static void kill_group(struct job *j)
+{
+        /* The group first (the script and its children); the process
+         * itself as a fallback should the group be gone already. */
+        if (kill(-(pid_t)j->pid, SIGKILL) < 0)
+                (void)uv_process_kill(&j->proc, SIGKILL);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+        struct job *j = t->data;
+
+        j->timed_out = true;
+        kill_group(j);
+        /* on_child_exit follows when the kernel reports the death. */
+}
+
+static void job_start(hbd_notify_t *n, struct job *j)
+{
+        uv_process_options_t o;
+        uv_stdio_container_t stdio[3];
+        int r;
+
+        memset(&o, 0, sizeof(o));
+        memset(stdio, 0, sizeof(stdio));
+        /* UV_IGNORE on fd 0 gives the child /dev/null. */
+        stdio[0].flags = UV_IGNORE;
+        stdio[1].flags = UV_INHERIT_FD;
+        stdio[1].data.fd = 1;
+        stdio[2].flags = UV_INHERIT_FD;
+        stdio[2].data.fd = 2;
+        o.file = j->script;
+        o.args = j->argv;
+        o.env = j->env;
+        o.flags = UV_PROCESS_DETACHED;
+        o.exit_cb = on_child_exit;
+        o.stdio_count = 3;
+        o.stdio = stdio;
+
+        j->proc.data = j;
+        j->timer.data = j;
+        r = uv_timer_init(n->loop, &j->timer);
+        if (r < 0) {
+                /* Cannot happen on Unix; nothing to close yet. */
+                n->counters.failed++;
+                hbd_error(n->log, "notify: cannot create a timer: %s",
+                          uv_strerror(r));
+                job_free(j);
+                return;
+        }
+        n->live++;
+        j->started_ns = uv_hrtime();
+        r = uv_spawn(n->loop, &j->proc, &o);
+        if (r < 0) {
+                n->counters.failed++;
+                hbd_error(n->log, "notify script %s (%s): cannot run: %s",
+                          j->script, j->desc, uv_strerror(r));
+                /* uv_spawn initialised the handle even on failure. */
+                job_close(j);
+                return;
+        }
+        j->pid = j->proc.pid;
+        n->counters.started++;
+        j->next = n->run_head;
+        if (n->run_head != NULL)
+                n->run_head->prev = j;
+        n->run_head = j;
+        n->running++;
+        hbd_debug(n->log, "notify script %s (%s) started, pid %d",
+                  j->script, j->desc, j->pid);
+        if (j->timeout_ms > 0) {
+                r = uv_timer_start(&j->timer, on_timeout, j->timeout_ms, 0);
+                if (r < 0)
+                        hbd_error(n->log, "notify: cannot arm the time "
+                                  "limit of pid %d: %s", j->pid,
+                                  uv_strerror(r));
+        }
+}
+
+/* Start queued jobs while there is room. */
+static void pump(hbd_notify_t *n)
+{
+        while (!n->shutting_down && n->q_head != NULL &&
+               n->running < HBD_NOTIFY_MAX_RUNNING) {
+                struct job *j = n->q_head;
+
+                n->q_head = j->next;
+                if (n->q_head == NULL)
+                        n->q_tail = NULL;
+                j->next = NULL;
+                n->queued--;
+                job_start(n, j);
+        }
+}
+
+static void count_drop(hbd_notify_t *n, const char *why, const char *desc)
+{
+        uint64_t now = uv_hrtime();
+
+        n->counters.dropped++;
+        n->drops_unlogged++;
+        if (n->drop_logged_ns != 0 &&
+            now - n->drop_logged_ns < DROP_LOG_INTERVAL_NS)
+                return;
+        hbd_warn(n->log, "notify: %s; not running the script for %s "
+                 "(%" PRIu64 " dropped since the last such message)",
+                 why, desc, n->drops_unlogged);
+        n->drops_unlogged = 0;
+        n->drop_logged_ns = now;
+}
+
+static struct job *job_make(hbd_notify_t *n, const hb_event_t *ev,
+                            const hbd_notify_node_t *node,
+                            const char *peer_name, uint64_t wall_time_ns)
+{
+        const char *old_s = hb_peer_state_name(ev->old_state);
+        const char *new_s = hb_peer_state_name(ev->new_state);
+        char wall[HB_CTL_WALL_TIME_LEN];
+        char age[32] = "";
+        struct job *j;
+        size_t k = 0, i;
+
+        j = calloc(1, sizeof(*j));
+        if (j == NULL)
+                return NULL;
+        j->n = n;
+        j->timeout_ms = (n->cur.timeout_ns + HB_NS_PER_MS - 1) / HB_NS_PER_MS;
+        if (hb_ctl_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
+                wall[0] = '\0';
+        if (ev->last_arrival_ns != HB_NEVER)
+                snprintf(age, sizeof(age), "%" PRIu64,
+                         ev->at_ns > ev->last_arrival_ns ?
+                         (ev->at_ns - ev->last_arrival_ns) / HB_NS_PER_MS :
+                         0);
+
+        j->script = strdup(n->cur.script);
+        j->desc = xasprintf("peer %s %s -> %s", peer_name, old_s, new_s);
+        j->argv[0] = strdup(n->cur.script);
+        j->argv[1] = strdup("peer_state");
+        j->argv[2] = strdup(peer_name);
+        j->argv[3] = strdup(old_s);
+        j->argv[4] = strdup(new_s);
+
+        j->env[k++] = strdup(n->path_env);
+        j->env[k++] = strdup("HBEAT_EVENT=peer_state");
+        j->env[k++] = xasprintf("HBEAT_NODE=%s", node->name);
+        j->env[k++] = xasprintf("HBEAT_NODE_ID=%" PRIu32, node->id);
+        j->env[k++] = xasprintf("HBEAT_PEER=%s", peer_name);
+        j->env[k++] = xasprintf("HBEAT_PEER_ID=%" PRIu32, ev->peer_id);
+        j->env[k++] = xasprintf("HBEAT_OLD_STATE=%s", old_s);
+        j->env[k++] = xasprintf("HBEAT_NEW_STATE=%s", new_s);
+        j->env[k++] = xasprintf("HBEAT_REASON=%s", hb_reason_name(ev->reason));
+        j->env[k++] = xasprintf("HBEAT_SUSPICION=%.3f", ev->suspicion);
+        j->env[k++] = xasprintf("HBEAT_LAST_HEARTBEAT_AGE_MS=%s", age);
+        j->env[k++] = xasprintf("HBEAT_INCARNATION=%" PRIu64,
+                                ev->incarnation);
+        j->env[k++] = xasprintf("HBEAT_TIME_NS=%" PRIu64, ev->at_ns);
+        j->env[k++] = xasprintf("HBEAT_WALL_TIME=%s", wall);
+
+        if (j->script == NULL || j->desc == NULL)
+                goto fail;
+        for (i = 0; i < N_ARGS - 1; i++)
+                if (j->argv[i] == NULL)
+                        goto fail;
+        for (i = 0; i < k; i++)
+                if (j->env[i] == NULL)
+                        goto fail;
+        return j;
+fail:
+        job_free(j);
+        return NULL;
+}
+
+void hbd_notify_peer_state(hbd_notify_t *n, const hb_event_t *ev,
+                           const hbd_notify_node_t *node,
+                           const char *peer_name, uint64_t wall_time_ns)
+{
+        struct job *j;
+
+        if (n == NULL || n->shutting_down || n->cur.script == NULL)
+                return;
+        j = job_make(n, ev, node, peer_name, wall_time_ns);
+        if (j == NULL) {
+                count_drop(n, "out of memory", peer_name);
+                return;
+        }
+        if (n->running < HBD_NOTIFY_MAX_RUNNING && n->q_head == NULL) {
+                job_start(n, j);
+                return;
+        }
+        if (n->queued >= HBD_NOTIFY_MAX_QUEUED) {
+                count_drop(n, "queue full (1024 waiting, 16 running)",
+                           j->desc);
+                job_free(j);
+                return;
+        }
+        if (n->q_tail != NULL)
+                n->q_tail->next = j;
+        else
+                n->q_head = j;
+        n->q_tail = j;
+        n->queued++;
+}
+
+void hbd_notify_get_counters(const hbd_notify_t *n,
+                             hbd_notify_counters_t *out)
+{
+        *out = n->counters;
+}
+
+unsigned hbd_notify_running(const hbd_notify_t *n)
+{
+        return n->running;
+}
+
+unsigned hbd_notify_queued(const hbd_notify_t *n)
+{
+        return n->queued;
+}
+
+static void on_grace(uv_timer_t *t)
+{
+        hbd_notify_t *n = t->data;
+        struct job *j;
+
+        for (j = n->run_head; j != NULL; j = j->next) {
+                j->killed_at_shutdown = true;
+                kill_group(j);
+        }
+}
+
+void hbd_notify_close(hbd_notify_t *n, void (*done)(void *arg), void *arg)
+{
+        unsigned dropped = 0;
+        int r;
+
+        if (n == NULL) {
+                if (done != NULL)
+                        done(arg);
+                return;
+        }
+        if (n->shutting_down)
+                return;
+        n->shutting_down = true;
+        n->done = done;
+        n->done_arg = arg;
+        while (n->q_head != NULL) {
+                struct job *j = n->q_head;
+
+                n->q_head = j->next;
+                job_free(j);
+                dropped++;
+        }
+        n->q_tail = NULL;
+        n->queued = 0;
+        if (dropped > 0) {
+                n->counters.dropped += dropped;
+                hbd_warn(n->log, "notify: shutting down; %u queued scripts "
+                         "will not run", dropped);
+        }
+        if (n->running > 0) {
+                hbd_info(n->log, "waiting up to %d ms for %u running notify "
+                         "scripts", HBD_NOTIFY_SHUTDOWN_GRACE_MS, n->running);
+                r = uv_timer_start(&n->grace, on_grace,
+                                   HBD_NOTIFY_SHUTDOWN_GRACE_MS, 0);
+                if (r < 0)
+                        on_grace(&n->grace);
+        }
+        maybe_finish(n);
+}

@@ -1,1 +1,232 @@
-/* stub: to be written */
+/* SPDX-License-Identifier: MIT */
+/*
+ * UDP transport (see udp.h): batch receive with recvmmsg through libuv's
+ * UV_UDP_RECVMMSG, non-blocking sends with uv_udp_try_send.
+ *
+ * Receive buffer lifecycle. With UV_UDP_RECVMMSG, libuv asks alloc_cb for
+ * one buffer, splits it into 64 KiB chunks (one per datagram, at most 20),
+ * and then calls recv_cb:
+ *   - once per datagram with UV_UDP_MMSG_CHUNK: the bytes live inside the
+ *     big buffer, which must NOT be released yet;
+ *   - once more with UV_UDP_MMSG_FREE (nread 0, addr NULL): the batch is
+ *     over, release the buffer;
+ *   - or, when nothing was read or on error, once without either flag:
+ *     release the buffer.
+ * So the rule is "release exactly when UV_UDP_MMSG_CHUNK is not set".
+ *
+ * The buffer is 20 x 64 KiB = 1.25 MiB. Rather than malloc()ing and
+ * freeing that on every batch (an mmap/munmap pair for glibc at this size),
+ * the transport owns one such buffer and "allocating" marks it in use,
+ * "releasing" marks it free. libuv never asks for a second buffer before
+ * the first one is released; if it ever did, alloc falls back to malloc
+ * and release frees exactly that allocation, so the rule above still holds.
+ *
+ * The end of a batch (MMSG_FREE, or the release after a single datagram
+ * when recvmmsg is unavailable) triggers batch_cb once if any datagram was
+ * delivered since the last one.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include "io/udp.h"
+
+struct hb_udp {
+        uv_udp_t handle;
+        hb_udp_callbacks_t cbs;
+        void *user;
+        char *rbuf;                    /* persistent receive buffer */
+        size_t rbuf_len;
+        bool rbuf_in_use;
+        size_t delivered;              /* datagrams since the last batch_cb */
+        int rcvbuf;
+        int batching;
+        bool closing;
+};
+
+const char *hb_udp_format_addr(const struct sockaddr *sa, char *buf,
+                               size_t cap)
+{
+        char ip[INET6_ADDRSTRLEN];
+
+        if (cap == 0)
+                return buf;
+        if (sa != NULL && sa->sa_family == AF_INET) {
+                const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+                if (uv_ip4_name(in, ip, sizeof(ip)) == 0) {
+                        snprintf(buf, cap, "%s:%u", ip,
+                                 (unsigned)ntohs(in->sin_port));
+                        return buf;
+                }
+        } else if (sa != NULL && sa->sa_family == AF_INET6) {
+                const struct sockaddr_in6 *in6 =
+                        (const struct sockaddr_in6 *)sa;
+
+                if (uv_ip6_name(in6, ip, sizeof(ip)) == 0) {
+                        snprintf(buf, cap, "[%s]:%u", ip,
+                                 (unsigned)ntohs(in6->sin6_port));
+                        return buf;
+                }
+        }
+        snprintf(buf, cap, "?");
+        return buf;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+        hb_udp_t *u = h->data;
+
+        (void)suggested;
+        if (!u->rbuf_in_use) {
+                u->rbuf_in_use = true;
+                *buf = uv_buf_init(u->rbuf, (unsigned)u->rbuf_len);
+                return;
+        }
+        /* Not expected with libuv 1.44; stay correct anyway. */
+        buf->base = malloc(u->rbuf_len);
+        buf->len = buf->base != NULL ? u->rbuf_len : 0;
+}
+
+static void release(hb_udp_t *u, const uv_buf_t *buf)
+{
+        if (buf->base == NULL)
+                return;
+        if (buf->base == u->rbuf)
+                u->rbuf_in_use = false;
+        else
+                free(buf->base);
+}
+
+static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+                    const struct sockaddr *addr, unsigned flags)
+{
+        hb_udp_t *u = h->data;
+
+        if (nread < 0) {
+                if (u->cbs.error != NULL && !u->closing)
+                        u->cbs.error(u->user, (int)nread);
+        } else if (addr != NULL && !u->closing) {
+                /* A datagram (possibly empty: the core counts it). */
+                u->cbs.recv(u->user, (const uint8_t *)buf->base,
+                            (size_t)nread, addr,
+                            (flags & UV_UDP_PARTIAL) != 0);
+                u->delivered++;
+        }
+        if (flags & UV_UDP_MMSG_CHUNK)
+                return;         /* a slice of the batch buffer: keep it */
+
+        release(u, buf);
+        if (u->delivered > 0 && !u->closing) {
+                u->delivered = 0;
+                if (u->cbs.batch != NULL)
+                        u->cbs.batch(u->user);
+        }
+}
+
+static void on_close(uv_handle_t *h)
+{
+        hb_udp_t *u = h->data;
+
+        free(u->rbuf);
+        free(u);
+}
+
+int hb_udp_open(hb_udp_t **ret, uv_loop_t *loop, const struct sockaddr *addr,
+                int rcvbuf, const hb_udp_callbacks_t *cbs, void *user)
+{
+        hb_udp_t *u;
+        int r;
+
+        if (ret == NULL || loop == NULL || addr == NULL || cbs == NULL ||
+            cbs->recv == NULL)
+                return UV_EINVAL;
+        if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)
+                return UV_EAFNOSUPPORT;
+
+        u = calloc(1, sizeof(*u));
+        if (u == NULL)
+                return UV_ENOMEM;
+        u->rbuf_len = (size_t)HB_UDP_BATCH * HB_UDP_CHUNK;
+        u->rbuf = malloc(u->rbuf_len);
+        if (u->rbuf == NULL) {
+                free(u);
+                return UV_ENOMEM;
+        }
+        u->cbs = *cbs;
+        u->user = user;
+
+        r = uv_udp_init_ex(loop, &u->handle,
+                           (unsigned)addr->sa_family | UV_UDP_RECVMMSG);
+        if (r < 0) {
+                /* The handle was not initialised: plain free is right. */
+                free(u->rbuf);
+                free(u);
+                return r;
+        }
+        u->handle.data = u;
+
+        r = uv_udp_bind(&u->handle, addr, 0);
+        if (r < 0)
+                goto fail;
+
+        if (rcvbuf > 0) {
+                int value = rcvbuf;
+
+                /* Best effort: the kernel caps it at net.core.rmem_max. */
+                (void)uv_recv_buffer_size((uv_handle_t *)&u->handle, &value);
+        }
+        u->rcvbuf = 0;
+        if (uv_recv_buffer_size((uv_handle_t *)&u->handle, &u->rcvbuf) < 0)
+                u->rcvbuf = 0;
+        u->batching = uv_udp_using_recvmmsg(&u->handle);
+
+        r = uv_udp_recv_start(&u->handle, on_alloc, on_recv);
+        if (r < 0)
+                goto fail;
+
+        *ret = u;
+        return 0;
+
+fail:
+        u->closing = true;
+        uv_close((uv_handle_t *)&u->handle, on_close);
+        return r;
+}
+
+int hb_udp_send(hb_udp_t *u, const uint8_t *buf, size_t len,
+                const struct sockaddr *to)
+{
+        uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+        int r;
+
+        if (u == NULL || u->closing)
+                return UV_EBADF;
+        r = uv_udp_try_send(&u->handle, &b, 1, to);
+        return r < 0 ? r : 0;
+}
+
+int hb_udp_rcvbuf(const hb_udp_t *u)
+{
+        return u != NULL ? u->rcvbuf : 0;
+}
+
+int hb_udp_batching(const hb_udp_t *u)
+{
+        return u != NULL ? u->batching : 0;
+}
+
+void hb_udp_close(hb_udp_t *u)
+{
+        if (u == NULL || u->closing)
+                return;
+        u->closing = true;
+        /* recv_stop first: it clears libuv's recv_cb, which ends a batch
+         * loop in progress; the persistent buffer is freed in on_close
+         * whatever state it is in. */
+        uv_udp_recv_stop(&u->handle);
+        uv_close((uv_handle_t *)&u->handle, on_close);
+}

@@ -1,1 +1,581 @@
-/* stub: to be written */
+/* SPDX-License-Identifier: MIT */
+/*
+ * DOC: sim — deterministic cluster simulation (see sim.h).
+ *
+ * One discrete-event loop: a binary heap of timed events ordered by
+ * (time, insertion number), so equal times resolve in a fixed order and a
+ * run depends only on its seed. Three event kinds:
+ *
+ *   SEND    node i's heartbeat timer: encode once, schedule a DELIVER to
+ *           every peer through the link model;
+ *   DELIVER a datagram reaches node i: hb_node_recv() (queued while the
+ *           node is paused, dropped while it is crashed);
+ *   WAKE    node i's core deadline: hb_node_tick().
+ *
+ * WAKE events are pushed lazily: after every call into a node, its
+ * hb_node_next_deadline() is pushed only if it is earlier than the earliest
+ * WAKE already pending for that node; later stale WAKEs tick harmlessly.
+ * Events of a node that crashed carry an old generation number and are
+ * ignored.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim.h"
+
+enum ev_kind { EV_SEND, EV_DELIVER, EV_WAKE };
+
+typedef struct sim_ev {
+        uint64_t at_ns;
+        uint64_t order;               /* insertion number: tie-break */
+        uint32_t kind;
+        uint32_t node;
+        uint32_t gen;
+        uint16_t len;
+        uint8_t buf[HB_WIRE_HEARTBEAT_LEN + 8];
+} sim_ev_t;
+
+typedef struct sim_pkt {
+        uint16_t len;
+        uint8_t buf[HB_WIRE_HEARTBEAT_LEN + 8];
+} sim_pkt_t;
+
+typedef struct sim_node {
+        hbsim_t *sim;
+        size_t index;
+        hb_node_t *core;              /* NULL while crashed */
+        uint32_t gen;
+        uint64_t incarnation;
+        bool paused;
+        bool send_due;                /* a send fell in a pause */
+        uint64_t wake_ns;             /* earliest pending WAKE */
+        uint64_t phase_ns;
+        uint64_t beat;                /* heartbeats scheduled so far */
+        sim_pkt_t *pending;           /* datagrams queued while paused */
+        size_t n_pending, cap_pending;
+} sim_node_t;
+
+struct hbsim {
+        hbsim_config_t cfg;
+        uint64_t rng[4];
+        uint64_t now;
+        uint64_t order;
+        sim_node_t *nodes;
+        uint8_t *cut;                 /* n x n: cut[from * n + to] */
+        sim_ev_t *heap;
+        size_t n_heap, cap_heap;
+        hbsim_event_t *log;
+        size_t n_log, cap_log;
+        uint64_t delivered;
+        int oom;
+};
+
+/* ------------------------------------------------------------------ */
+/* Random numbers: xoshiro256** seeded by splitmix64 (Blackman, Vigna). */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+        uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
+
+        z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+        return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+        return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(hbsim_t *s)
+{
+        uint64_t *r = s->rng;
+        uint64_t out = rotl(r[1] * 5, 7) * 9;
+        uint64_t t = r[1] << 17;
+
+        r[2] ^= r[0];
+        r[3] ^= r[1];
+        r[1] ^= r[2];
+        r[0] ^= r[3];
+        r[2] ^= t;
+        r[3] = rotl(r[3], 45);
+        return out;
+}
+
+static double rng_unit(hbsim_t *s)
+{
+        return (double)(rng_next(s) >> 11) * 0x1.0p-53;
+}
+
+static uint64_t rng_below(hbsim_t *s, uint64_t n)
+{
+        return n == 0 ? 0 : rng_next(s) % n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Event heap                                                          */
+
+static int ev_less(const sim_ev_t *a, const sim_ev_t *b)
+{
+        return a->at_ns < b->at_ns ||
+               (a->at_ns == b->at_ns && a->order < b->order);
+}
+
+static sim_ev_t *ev_push(hbsim_t *s, uint64_t at, uint32_t kind,
+                         uint32_t node)
+{
+        size_t i;
+
+        if (s->n_heap == s->cap_heap) {
+                size_t cap = s->cap_heap ? 2 * s->cap_heap : 1024;
+                sim_ev_t *h = realloc(s->heap, cap * sizeof(*h));
+
+                if (!h) {
+                        s->oom = 1;
+                        return NULL;
+                }
+                s->heap = h;
+                s->cap_heap = cap;
+        }
+        i = s->n_heap++;
+        s->heap[i].at_ns = at;
+        s->heap[i].order = s->order++;
+        s->heap[i].kind = kind;
+        s->heap[i].node = node;
+        s->heap[i].gen = s->nodes[node].gen;
+        s->heap[i].len = 0;
+        while (i > 0) {
+                size_t p = (i - 1) / 2;
+                sim_ev_t tmp;
+
+                if (!ev_less(&s->heap[i], &s->heap[p]))
+                        break;
+                tmp = s->heap[i];
+                s->heap[i] = s->heap[p];
+                s->heap[p] = tmp;
+                i = p;
+        }
+        return &s->heap[i];
+}
+
+static void ev_pop(hbsim_t *s, sim_ev_t *out)
+{
+        size_t i = 0;
+
+        *out = s->heap[0];
+        s->heap[0] = s->heap[--s->n_heap];
+        for (;;) {
+                size_t l = 2 * i + 1, r = l + 1, m = i;
+                sim_ev_t tmp;
+
+                if (l < s->n_heap && ev_less(&s->heap[l], &s->heap[m]))
+                        m = l;
+                if (r < s->n_heap && ev_less(&s->heap[r], &s->heap[m]))
+                        m = r;
+                if (m == i)
+                        break;
+                tmp = s->heap[i];
+                s->heap[i] = s->heap[m];
+                s->heap[m] = tmp;
+                i = m;
+        }
+}
+
+/* ------------------------------------------------------------------ */
+/* Nodes                                                               */
+
+static void on_event(void *user, const hb_event_t *ev)
+{
+        sim_node_t *n = user;
+        hbsim_t *s = n->sim;
+
+        if (s->n_log == s->cap_log) {
+                size_t cap = s->cap_log ? 2 * s->cap_log : 256;
+                hbsim_event_t *l = realloc(s->log, cap * sizeof(*l));
+
+                if (!l) {
+                        s->oom = 1;
+                        return;
+                }
+                s->log = l;
+                s->cap_log = cap;
+        }
+        s->log[s->n_log].observer = n->index;
+        s->log[s->n_log].peer = ev->peer_id - 1;
+        s->log[s->n_log].ev = *ev;
+        s->n_log++;
+}
+
+/* After any call into node i: make sure a WAKE is pending for its next
+ * deadline. */
+static void arm(hbsim_t *s, sim_node_t *n)
+{
+        uint64_t d;
+
+        if (!n->core || n->paused)
+                return;
+        d = hb_node_next_deadline(n->core);
+        if (d < n->wake_ns && d != HB_NEVER) {
+                n->wake_ns = d;
+                ev_push(s, d < s->now ? s->now : d, EV_WAKE,
+                        (uint32_t)n->index);
+        }
+}
+
+static uint64_t next_send_time(hbsim_t *s, sim_node_t *n)
+{
+        uint64_t t = n->phase_ns + n->beat * s->cfg.node.interval_ns;
+
+        n->beat++;
+        return t + rng_below(s, s->cfg.send_jitter_ns);
+}
+
+static int node_boot(hbsim_t *s, sim_node_t *n)
+{
+        hb_node_config_t c = s->cfg.node;
+        size_t j;
+        int r;
+
+        c.node_id = (uint32_t)n->index + 1;
+        c.incarnation = n->incarnation;
+        r = hb_node_new(&n->core, &c, on_event, n);
+        if (r < 0)
+                return r;
+        for (j = 0; j < s->cfg.n_nodes; j++) {
+                if (j == n->index)
+                        continue;
+                r = hb_node_peer_add(n->core, (uint32_t)j + 1, s->now);
+                if (r < 0)
+                        return r;
+        }
+        n->wake_ns = HB_NEVER;
+        n->phase_ns = s->now + rng_below(s, s->cfg.node.interval_ns);
+        n->beat = 0;
+        ev_push(s, next_send_time(s, n), EV_SEND, (uint32_t)n->index);
+        arm(s, n);
+        return 0;
+}
+
+static void do_send(hbsim_t *s, sim_node_t *n)
+{
+        uint8_t buf[HB_WIRE_HEARTBEAT_LEN + 8];
+        size_t n_nodes = s->cfg.n_nodes, j;
+        int len;
+
+        len = hb_node_build_heartbeat(n->core, s->now, buf, sizeof(buf));
+        if (len < 0)
+                return;
+        for (j = 0; j < n_nodes; j++) {
+                sim_ev_t *e;
+                uint64_t delay;
+
+                if (j == n->index || s->cut[n->index * n_nodes + j])
+                        continue;
+                if (s->cfg.loss > 0 && rng_unit(s) < s->cfg.loss)
+                        continue;
+                delay = s->cfg.delay_ns + rng_below(s, s->cfg.jitter_ns);
+                e = ev_push(s, s->now + delay, EV_DELIVER, (uint32_t)j);
+                if (!e)
+                        return;
+                e->len = (uint16_t)len;
+                memcpy(e->buf, buf, (size_t)len);
+        }
+}
+
+static void deliver(hbsim_t *s, sim_node_t *n, const uint8_t *buf,
+                    size_t len)
+{
+        hb_node_recv(n->core, s->now, buf, len, NULL);
+        s->delivered++;
+        arm(s, n);
+}
+
+static void handle(hbsim_t *s, const sim_ev_t *e)
+{
+        sim_node_t *n = &s->nodes[e->node];
+
+        if (e->kind != EV_DELIVER && e->gen != n->gen)
+                return; /* timer of a previous life */
+        if (!n->core)
+                return; /* crashed: datagrams vanish */
+        switch (e->kind) {
+        case EV_SEND:
+                if (n->paused) {
+                        n->send_due = true;
+                        return;
+                }
+                do_send(s, n);
+                ev_push(s, next_send_time(s, n), EV_SEND, e->node);
+                break;
+        case EV_DELIVER:
+                if (n->paused) {
+                        if (n->n_pending == n->cap_pending) {
+                                size_t cap = n->cap_pending
+                                                     ? 2 * n->cap_pending
+                                                     : 64;
+                                sim_pkt_t *p = realloc(
+                                        n->pending, cap * sizeof(*p));
+
+                                if (!p) {
+                                        s->oom = 1;
+                                        return;
+                                }
+                                n->pending = p;
+                                n->cap_pending = cap;
+                        }
+                        n->pending[n->n_pending].len = e->len;
+                        memcpy(n->pending[n->n_pending].buf, e->buf, e->len);
+                        n->n_pending++;
+                        return;
+                }
+                deliver(s, n, e->buf, e->len);
+                break;
+        case EV_WAKE:
+                if (n->paused)
+                        return;
+                if (e->at_ns >= n->wake_ns)
+                        n->wake_ns = HB_NEVER;
+                hb_node_tick(n->core, s->now);
+                arm(s, n);
+                break;
+        }
+}
+
+/* ------------------------------------------------------------------ */
+/* API                                                                 */
+
+void hbsim_config_default(hbsim_config_t *cfg)
+{
+        memset(cfg, 0, sizeof(*cfg));
+        cfg->n_nodes = 3;
+        cfg->seed = 1;
+        hb_node_config_default(&cfg->node, HB_DETECTOR_PHI,
+                               100 * HB_NS_PER_MS);
+        cfg->node.cluster_id = 1;
+        memset(cfg->node.key.bytes, 0x5a, sizeof(cfg->node.key.bytes));
+        cfg->delay_ns = 200 * 1000;
+        cfg->jitter_ns = 200 * 1000;
+        cfg->loss = 0;
+        cfg->send_jitter_ns = 1000 * 1000;
+}
+
+int hbsim_new(hbsim_t **ret, const hbsim_config_t *cfg)
+{
+        hbsim_t *s;
+        uint64_t seed;
+        size_t i;
+
+        if (!ret || !cfg || cfg->n_nodes < 2 || cfg->n_nodes > 4096 ||
+            !(cfg->loss >= 0 && cfg->loss <= 1))
+                return -EINVAL;
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->cfg = *cfg;
+        seed = cfg->seed;
+        for (i = 0; i < 4; i++)
+                s->rng[i] = splitmix64(&seed);
+        s->nodes = calloc(cfg->n_nodes, sizeof(*s->nodes));
+        s->cut = calloc(cfg->n_nodes * cfg->n_nodes, 1);
+        if (!s->nodes || !s->cut) {
+                hbsim_free(s);
+                return -ENOMEM;
+        }
+        for (i = 0; i < cfg->n_nodes; i++) {
+                s->nodes[i].sim = s;
+                s->nodes[i].index = i;
+                s->nodes[i].incarnation = 1;
+                s->nodes[i].wake_ns = HB_NEVER;
+        }
+        for (i = 0; i < cfg->n_nodes; i++) {
+                int r = node_boot(s, &s->nodes[i]);
+
+                if (r < 0) {
+                        hbsim_free(s);
+                        return r;
+                }
+        }
+        *ret = s;
+        return 0;
+}
+
+void hbsim_free(hbsim_t *s)
+{
+        size_t i;
+
+        if (!s)
+                return;
+        for (i = 0; s->nodes && i < s->cfg.n_nodes; i++) {
+                hb_node_free(s->nodes[i].core);
+                free(s->nodes[i].pending);
+        }
+        free(s->nodes);
+        free(s->cut);
+        free(s->heap);
+        free(s->log);
+        free(s);
+}
+
+void hbsim_run_until(hbsim_t *s, uint64_t until_ns)
+{
+        sim_ev_t e;
+
+        while (s->n_heap > 0 && s->heap[0].at_ns <= until_ns && !s->oom) {
+                ev_pop(s, &e);
+                if (e.at_ns > s->now)
+                        s->now = e.at_ns;
+                handle(s, &e);
+        }
+        if (until_ns > s->now)
+                s->now = until_ns;
+}
+
+uint64_t hbsim_now(const hbsim_t *s)
+{
+        return s->now;
+}
+
+void hbsim_crash(hbsim_t *s, size_t i)
+{
+        sim_node_t *n = &s->nodes[i];
+
+        hb_node_free(n->core);
+        n->core = NULL;
+        n->gen++;
+        n->paused = false;
+        n->n_pending = 0;
+}
+
+int hbsim_restart(hbsim_t *s, size_t i)
+{
+        sim_node_t *n = &s->nodes[i];
+
+        if (n->core)
+                hbsim_crash(s, i);
+        n->incarnation++;
+        return node_boot(s, n);
+}
+
+void hbsim_pause(hbsim_t *s, size_t i)
+{
+        if (s->nodes[i].core)
+                s->nodes[i].paused = true;
+}
+
+void hbsim_resume(hbsim_t *s, size_t i)
+{
+        sim_node_t *n = &s->nodes[i];
+        size_t k;
+
+        if (!n->core || !n->paused)
+                return;
+        n->paused = false;
+        /* What a stopped process finds on SIGCONT: its socket buffer,
+         * then its overdue timers. */
+        for (k = 0; k < n->n_pending; k++)
+                deliver(s, n, n->pending[k].buf, n->pending[k].len);
+        n->n_pending = 0;
+        hb_node_tick(n->core, s->now);
+        n->wake_ns = HB_NEVER;
+        arm(s, n);
+        if (n->send_due) {
+                n->send_due = false;
+                do_send(s, n);
+                n->phase_ns = s->now;
+                n->beat = 1;
+                ev_push(s, next_send_time(s, n), EV_SEND, (uint32_t)i);
+        }
+}
+
+void hbsim_cut(hbsim_t *s, size_t from, size_t to, bool cut)
+{
+        s->cut[from * s->cfg.n_nodes + to] = cut;
+}
+
+void hbsim_partition(hbsim_t *s, const size_t *side, size_t n_side)
+{
+        size_t n = s->cfg.n_nodes, i, j;
+        uint8_t *in = calloc(n, 1);
+
+        if (!in) {
+                s->oom = 1;
+                return;
+        }
+        for (i = 0; i < n_side; i++)
+                in[side[i]] = 1;
+        for (i = 0; i < n; i++)
+                for (j = 0; j < n; j++)
+                        if (in[i] != in[j])
+                                s->cut[i * n + j] = 1;
+        free(in);
+}
+
+void hbsim_heal(hbsim_t *s)
+{
+        memset(s->cut, 0, s->cfg.n_nodes * s->cfg.n_nodes);
+}
+
+void hbsim_set_loss(hbsim_t *s, double loss)
+{
+        s->cfg.loss = loss;
+}
+
+size_t hbsim_n_nodes(const hbsim_t *s)
+{
+        return s->cfg.n_nodes;
+}
+
+hb_node_t *hbsim_node(hbsim_t *s, size_t i)
+{
+        return s->nodes[i].core;
+}
+
+hb_peer_state_t hbsim_state(const hbsim_t *s, size_t observer, size_t peer)
+{
+        hb_peer_info_t pi;
+
+        if (!s->nodes[observer].core ||
+            hb_node_peer_info(s->nodes[observer].core, (uint32_t)peer + 1,
+                              s->now, &pi) < 0)
+                return HB_PEER_UNKNOWN;
+        return pi.state;
+}
+
+const hbsim_event_t *hbsim_events(const hbsim_t *s, size_t *n)
+{
+        *n = s->n_log;
+        return s->log;
+}
+
+static uint64_t fnv(uint64_t h, uint64_t v)
+{
+        for (int i = 0; i < 8; i++) {
+                h ^= (v >> (8 * i)) & 0xff;
+                h *= UINT64_C(0x100000001b3);
+        }
+        return h;
+}
+
+uint64_t hbsim_trace_hash(const hbsim_t *s)
+{
+        uint64_t h = UINT64_C(0xcbf29ce484222325);
+        size_t i;
+
+        for (i = 0; i < s->n_log; i++) {
+                const hbsim_event_t *e = &s->log[i];
+
+                h = fnv(h, e->observer);
+                h = fnv(h, e->peer);
+                h = fnv(h, e->ev.old_state);
+                h = fnv(h, e->ev.new_state);
+                h = fnv(h, e->ev.reason);
+                h = fnv(h, e->ev.at_ns);
+        }
+        return h;
+}
+
+uint64_t hbsim_delivered(const hbsim_t *s)
+{
+        return s->delivered;
+}

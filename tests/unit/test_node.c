@@ -1,8 +1,736 @@
-/* stub */
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the node core: peer state machine, replay protection,
+ * deadlines, peer table, reconfiguration, allocation failures.
+ * Fake clock: every time is a literal; nothing sleeps.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <cmocka.h>
-static void t_stub(void **s) { (void)s; }
-int main(void) { const struct CMUnitTest t[] = { cmocka_unit_test(t_stub) }; return cmocka_run_group_tests(t, NULL, NULL); }
+
+#include "core/alloc.h"
+#include "hbeat/hbeat.h"
+
+#define MS HB_NS_PER_MS
+#define T0 (1000 * HB_NS_PER_S) /* arbitrary monotonic origin */
+
+#define MAX_EVENTS 64
+
+typedef struct recorder {
+        hb_event_t ev[MAX_EVENTS];
+        size_t n;
+} recorder_t;
+
+static void record(void *user, const hb_event_t *ev)
+{
+        recorder_t *r = user;
+
+        assert_true(r->n < MAX_EVENTS);
+        r->ev[r->n++] = *ev;
+}
+
+static hb_key_t test_key(uint8_t fill)
+{
+        hb_key_t k;
+
+        memset(k.bytes, fill, sizeof(k.bytes));
+        return k;
+}
+
+/* Fixed detector, 100 ms: suspect at 3 missed intervals, dead at 5. */
+static hb_node_config_t fixed_cfg(uint32_t id, uint64_t incarnation)
+{
+        hb_node_config_t c;
+
+        hb_node_config_default(&c, HB_DETECTOR_FIXED, 100 * MS);
+        c.cluster_id = 7;
+        c.node_id = id;
+        c.incarnation = incarnation;
+        c.key = test_key(0x42);
+        c.dead_after_ns = 0;
+        c.probation_ns = 500 * MS;
+        return c;
+}
+
+typedef struct pair {
+        hb_node_t *a;    /* observer, id 1 */
+        hb_node_t *b;    /* observed, id 2 */
+        recorder_t rec;  /* a's events */
+} pair_t;
+
+static void pair_init(pair_t *t, const hb_node_config_t *ca)
+{
+        hb_node_config_t cb = fixed_cfg(2, 1000);
+
+        memset(t, 0, sizeof(*t));
+        assert_int_equal(hb_node_new(&t->a, ca, record, &t->rec), 0);
+        assert_int_equal(hb_node_new(&t->b, &cb, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(t->a, 2, T0), 0);
+}
+
+static void pair_free(pair_t *t)
+{
+        hb_node_free(t->a);
+        hb_node_free(t->b);
+}
+
+/* b sends a heartbeat that a receives at `now`. */
+static int beat(pair_t *t, uint64_t now)
+{
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        int n = hb_node_build_heartbeat(t->b, now, buf, sizeof(buf));
+
+        assert_true(n > 0);
+        return hb_node_recv(t->a, now, buf, (size_t)n, NULL);
+}
+
+static hb_peer_state_t state_of(hb_node_t *n, uint32_t id, uint64_t now)
+{
+        hb_peer_info_t pi;
+
+        assert_int_equal(hb_node_peer_info(n, id, now, &pi), 0);
+        return pi.state;
+}
+
+static void expect_event(const recorder_t *r, size_t i, hb_peer_state_t from,
+                         hb_peer_state_t to, hb_reason_t why, uint64_t at)
+{
+        assert_true(i < r->n);
+        assert_int_equal(r->ev[i].type, HB_EVENT_PEER_STATE);
+        assert_int_equal(r->ev[i].peer_id, 2);
+        assert_int_equal(r->ev[i].old_state, from);
+        assert_int_equal(r->ev[i].new_state, to);
+        assert_int_equal(r->ev[i].reason, why);
+        assert_int_equal(r->ev[i].at_ns, at);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_config_validation(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        hb_node_t *n = (hb_node_t *)0x1;
+
+        (void)state;
+        assert_int_equal(hb_node_config_validate(&c), 0);
+        c.node_id = 0;
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), -EINVAL);
+        assert_ptr_equal(n, (hb_node_t *)0x1); /* untouched on failure */
+        c = fixed_cfg(1, 1);
+        c.dead_threshold = 2; /* below suspect (3) */
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        c = fixed_cfg(1, 1);
+        c.interval_ns = 0;
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        c = fixed_cfg(1, 1);
+        c.suspect_threshold = NAN;
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        c = fixed_cfg(1, 1);
+        c.probation_ns = 3601 * HB_NS_PER_S;
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+
+        hb_node_config_default(&c, HB_DETECTOR_PHI, 200 * MS);
+        assert_true(c.suspect_threshold == 8.0);
+        assert_true(c.dead_threshold == 16.0);
+        assert_int_equal(c.dead_after_ns, 800 * MS);
+        assert_int_equal(c.probation_ns, 1000 * MS);
+        assert_int_equal(c.detector.interval_ns, 200 * MS);
+}
+
+static void test_peer_table_errors(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        hb_node_t *n;
+
+        (void)state;
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(n, 0, T0), -EINVAL);
+        assert_int_equal(hb_node_peer_add(n, 1, T0), -EINVAL);
+        assert_int_equal(hb_node_peer_add(n, 2, T0), 0);
+        assert_int_equal(hb_node_peer_add(n, 2, T0), -EEXIST);
+        assert_int_equal(hb_node_peer_remove(n, 3), -ENOENT);
+        assert_int_equal(hb_node_peer_remove(n, 2), 0);
+        assert_int_equal(hb_node_peer_count(n), 0);
+        assert_int_equal(hb_node_next_deadline(n), HB_NEVER);
+        hb_node_free(n);
+        hb_node_free(NULL);
+}
+
+static void test_alive_suspect_dead(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        pair_t t;
+        uint64_t now = T0;
+        int i;
+
+        (void)state;
+        pair_init(&t, &c);
+        assert_int_equal(state_of(t.a, 2, now), HB_PEER_UNKNOWN);
+
+        assert_int_equal(beat(&t, now), 0);
+        expect_event(&t.rec, 0, HB_PEER_UNKNOWN, HB_PEER_ALIVE,
+                     HB_REASON_HEARTBEAT, now);
+        for (i = 0; i < 10; i++) {
+                now += 100 * MS;
+                assert_int_equal(beat(&t, now), 0);
+        }
+        assert_int_equal(t.rec.n, 1);
+        /* Fixed detector: suspect exactly 3 intervals after the last. */
+        assert_int_equal(hb_node_next_deadline(t.a), now + 300 * MS);
+
+        hb_node_tick(t.a, now + 299 * MS);
+        assert_int_equal(t.rec.n, 1);
+        hb_node_tick(t.a, now + 300 * MS);
+        assert_int_equal(t.rec.n, 2);
+        expect_event(&t.rec, 1, HB_PEER_ALIVE, HB_PEER_SUSPECT,
+                     HB_REASON_SUSPECT_THRESHOLD, now + 300 * MS);
+        assert_true(fabs(t.rec.ev[1].suspicion - 3.0) < 1e-9);
+        assert_int_equal(t.rec.ev[1].last_arrival_ns, now);
+
+        assert_int_equal(hb_node_next_deadline(t.a), now + 500 * MS);
+        hb_node_tick(t.a, now + 500 * MS);
+        expect_event(&t.rec, 2, HB_PEER_SUSPECT, HB_PEER_DEAD,
+                     HB_REASON_DEAD_THRESHOLD, now + 500 * MS);
+        assert_int_equal(hb_node_next_deadline(t.a), HB_NEVER);
+        pair_free(&t);
+}
+
+static void test_dead_after(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        pair_t t;
+
+        (void)state;
+        c.dead_after_ns = 150 * MS;
+        pair_init(&t, &c);
+        assert_int_equal(beat(&t, T0), 0);
+        hb_node_tick(t.a, T0 + 300 * MS);
+        assert_int_equal(state_of(t.a, 2, T0 + 300 * MS), HB_PEER_SUSPECT);
+        assert_int_equal(hb_node_next_deadline(t.a), T0 + 450 * MS);
+        hb_node_tick(t.a, T0 + 450 * MS);
+        expect_event(&t.rec, 2, HB_PEER_SUSPECT, HB_PEER_DEAD,
+                     HB_REASON_DEAD_AFTER, T0 + 450 * MS);
+        pair_free(&t);
+}
+
+static void test_suspect_recovers(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        pair_t t;
+
+        (void)state;
+        pair_init(&t, &c);
+        assert_int_equal(beat(&t, T0), 0);
+        hb_node_tick(t.a, T0 + 350 * MS);
+        assert_int_equal(state_of(t.a, 2, T0 + 350 * MS), HB_PEER_SUSPECT);
+        assert_int_equal(beat(&t, T0 + 400 * MS), 0);
+        expect_event(&t.rec, 2, HB_PEER_SUSPECT, HB_PEER_ALIVE,
+                     HB_REASON_HEARTBEAT, T0 + 400 * MS);
+        assert_int_equal(hb_node_next_deadline(t.a), T0 + 700 * MS);
+        pair_free(&t);
+}
+
+static void test_probation(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        pair_t t;
+        uint64_t now;
+
+        (void)state;
+        pair_init(&t, &c);
+        assert_int_equal(beat(&t, T0), 0);
+        hb_node_tick(t.a, T0 + 10 * HB_NS_PER_S); /* alive->suspect->dead */
+        assert_int_equal(t.rec.n, 3);
+        expect_event(&t.rec, 1, HB_PEER_ALIVE, HB_PEER_SUSPECT,
+                     HB_REASON_SUSPECT_THRESHOLD, T0 + 10 * HB_NS_PER_S);
+        expect_event(&t.rec, 2, HB_PEER_SUSPECT, HB_PEER_DEAD,
+                     HB_REASON_DEAD_THRESHOLD, T0 + 10 * HB_NS_PER_S);
+
+        /* Comes back (same incarnation): probation, history reset. */
+        now = T0 + 20 * HB_NS_PER_S;
+        assert_int_equal(beat(&t, now), 0);
+        expect_event(&t.rec, 3, HB_PEER_DEAD, HB_PEER_PROBATION,
+                     HB_REASON_HEARTBEAT, now);
+        /* Silent during probation: back to dead at the suspect threshold. */
+        assert_int_equal(hb_node_next_deadline(t.a), now + 300 * MS);
+        hb_node_tick(t.a, now + 300 * MS);
+        expect_event(&t.rec, 4, HB_PEER_PROBATION, HB_PEER_DEAD,
+                     HB_REASON_SUSPECT_THRESHOLD, now + 300 * MS);
+
+        /* Back again, steady this time: alive after 500 ms. */
+        now += HB_NS_PER_S;
+        assert_int_equal(beat(&t, now), 0);
+        expect_event(&t.rec, 5, HB_PEER_DEAD, HB_PEER_PROBATION,
+                     HB_REASON_HEARTBEAT, now);
+        for (int i = 1; i <= 4; i++) {
+                assert_int_equal(beat(&t, now + (uint64_t)i * 100 * MS), 0);
+                hb_node_tick(t.a, now + (uint64_t)i * 100 * MS);
+        }
+        assert_int_equal(t.rec.n, 6);
+        assert_int_equal(hb_node_next_deadline(t.a), now + 500 * MS);
+        hb_node_tick(t.a, now + 500 * MS);
+        expect_event(&t.rec, 6, HB_PEER_PROBATION, HB_PEER_ALIVE,
+                     HB_REASON_PROBATION_PASSED, now + 500 * MS);
+        pair_free(&t);
+}
+
+static void test_never_heard(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        pair_t t;
+
+        (void)state;
+        pair_init(&t, &c);
+        /* Unknown peers go straight to dead at the dead threshold. */
+        assert_int_equal(hb_node_next_deadline(t.a), T0 + 500 * MS);
+        hb_node_tick(t.a, T0 + 500 * MS);
+        assert_int_equal(t.rec.n, 1);
+        expect_event(&t.rec, 0, HB_PEER_UNKNOWN, HB_PEER_DEAD,
+                     HB_REASON_NEVER_HEARD, T0 + 500 * MS);
+        assert_int_equal(t.rec.ev[0].incarnation, 0);
+        pair_free(&t);
+}
+
+static void test_leave_and_return(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        uint8_t type = 0;
+        pair_t t;
+        int n;
+
+        (void)state;
+        pair_init(&t, &c);
+        assert_int_equal(beat(&t, T0), 0);
+        n = hb_node_build_leave(t.b, T0 + 50 * MS, buf, sizeof(buf));
+        assert_int_equal(n, HB_WIRE_HEARTBEAT_LEN);
+        assert_int_equal(hb_node_recv(t.a, T0 + 50 * MS, buf, (size_t)n,
+                                      &type),
+                         0);
+        assert_int_equal(type, HB_MSG_LEAVE);
+        expect_event(&t.rec, 1, HB_PEER_ALIVE, HB_PEER_LEFT, HB_REASON_LEAVE,
+                     T0 + 50 * MS);
+        assert_int_equal(hb_node_next_deadline(t.a), HB_NEVER);
+        hb_node_tick(t.a, T0 + 100 * HB_NS_PER_S);
+        assert_int_equal(t.rec.n, 2); /* left peers are never declared dead */
+
+        /* The same bytes again are a replay, not a second leave. */
+        assert_int_equal(hb_node_recv(t.a, T0 + 60 * MS, buf, (size_t)n,
+                                      NULL),
+                         HB_EREPLAY);
+        assert_int_equal(beat(&t, T0 + HB_NS_PER_S), 0);
+        expect_event(&t.rec, 2, HB_PEER_LEFT, HB_PEER_PROBATION,
+                     HB_REASON_HEARTBEAT, T0 + HB_NS_PER_S);
+        pair_free(&t);
+}
+
+static void test_restart_new_incarnation(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        hb_node_config_t cb2 = fixed_cfg(2, 2000);
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        hb_node_t *b2;
+        hb_peer_info_t pi;
+        pair_t t;
+        int n;
+
+        (void)state;
+        pair_init(&t, &c);
+        for (int i = 0; i < 5; i++)
+                assert_int_equal(beat(&t, T0 + (uint64_t)i * 100 * MS), 0);
+
+        assert_int_equal(hb_node_new(&b2, &cb2, NULL, NULL), 0);
+        n = hb_node_build_heartbeat(b2, T0 + 450 * MS, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv(t.a, T0 + 450 * MS, buf, (size_t)n,
+                                      NULL),
+                         0);
+        expect_event(&t.rec, 1, HB_PEER_ALIVE, HB_PEER_PROBATION,
+                     HB_REASON_RESTART, T0 + 450 * MS);
+        assert_int_equal(hb_node_peer_info(t.a, 2, T0 + 450 * MS, &pi), 0);
+        assert_int_equal(pi.incarnation, 2000);
+        assert_int_equal(pi.last_seq, 1);
+
+        /* The old incarnation is now stale, even with a higher seq. */
+        assert_int_equal(beat(&t, T0 + 460 * MS), HB_EREPLAY);
+        assert_int_equal(hb_node_dropped(t.a, HB_EREPLAY), 1);
+        hb_node_free(b2);
+        pair_free(&t);
+}
+
+static void test_replay_and_gaps(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        uint8_t h1[HB_WIRE_MAX_LEN], h2[HB_WIRE_MAX_LEN];
+        hb_peer_info_t pi;
+        hb_node_counters_t cnt;
+        pair_t t;
+        int n1, n2;
+
+        (void)state;
+        pair_init(&t, &c);
+        n1 = hb_node_build_heartbeat(t.b, T0, h1, sizeof(h1)); /* seq 1 */
+        for (int i = 0; i < 3; i++) /* seq 2..4 lost */
+                assert_true(hb_node_build_heartbeat(t.b, T0, h2,
+                                                    sizeof(h2)) > 0);
+        n2 = hb_node_build_heartbeat(t.b, T0, h2, sizeof(h2)); /* seq 5 */
+        assert_int_equal(hb_node_recv(t.a, T0, h1, (size_t)n1, NULL), 0);
+        assert_int_equal(hb_node_recv(t.a, T0, h1, (size_t)n1, NULL),
+                         HB_EREPLAY);
+        assert_int_equal(hb_node_recv(t.a, T0 + 1, h2, (size_t)n2, NULL), 0);
+        assert_int_equal(hb_node_recv(t.a, T0 + 2, h1, (size_t)n1, NULL),
+                         HB_EREPLAY); /* reordered late: stale */
+        assert_int_equal(hb_node_peer_info(t.a, 2, T0 + 2, &pi), 0);
+        assert_int_equal(pi.seq_gaps, 3);
+        assert_int_equal(pi.replays, 2);
+        assert_int_equal(pi.received, 2);
+        assert_int_equal(pi.last_seq, 5);
+        hb_node_counters(t.a, &cnt);
+        assert_int_equal(cnt.rx_accepted, 2);
+        assert_int_equal(cnt.rx_dropped, 2);
+        assert_int_equal(hb_node_dropped(t.a, HB_EREPLAY), 2);
+        pair_free(&t);
+}
+
+static void test_drop_reasons(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        hb_node_config_t other = fixed_cfg(3, 1);
+        hb_node_config_t selfc = fixed_cfg(1, 5);
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        hb_node_t *o, *s;
+        pair_t t;
+        int n;
+
+        (void)state;
+        pair_init(&t, &c);
+        /* Unknown peer (id 3 is not configured). */
+        assert_int_equal(hb_node_new(&o, &other, NULL, NULL), 0);
+        n = hb_node_build_heartbeat(o, T0, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv(t.a, T0, buf, (size_t)n, NULL),
+                         HB_EUNKPEER);
+        /* Our own id (e.g. a looped-back packet or a duplicate id). */
+        assert_int_equal(hb_node_new(&s, &selfc, NULL, NULL), 0);
+        n = hb_node_build_heartbeat(s, T0, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv(t.a, T0, buf, (size_t)n, NULL),
+                         HB_ESELF);
+        /* Bad tag from a peer with the wrong key. */
+        n = hb_node_build_heartbeat(t.b, T0, buf, sizeof(buf));
+        buf[n - 1] ^= 1;
+        assert_int_equal(hb_node_recv(t.a, T0, buf, (size_t)n, NULL),
+                         HB_EBADTAG);
+        /* Garbage. */
+        assert_int_equal(hb_node_recv(t.a, T0, (const uint8_t *)"xyz", 3,
+                                      NULL),
+                         HB_ETRUNC);
+
+        assert_int_equal(hb_node_dropped(t.a, HB_EUNKPEER), 1);
+        assert_int_equal(hb_node_dropped(t.a, HB_ESELF), 1);
+        assert_int_equal(hb_node_dropped(t.a, HB_EBADTAG), 1);
+        assert_int_equal(hb_node_dropped(t.a, HB_ETRUNC), 1);
+        assert_int_equal(hb_node_dropped(t.a, -EINVAL), 0);
+        assert_int_equal(t.rec.n, 0); /* nothing changed */
+        assert_int_equal(state_of(t.a, 2, T0), HB_PEER_UNKNOWN);
+        for (size_t i = 0; i < hb_drop_reasons_count; i++)
+                assert_true(hb_drop_reasons[i] <= -10001);
+        hb_node_free(o);
+        hb_node_free(s);
+        pair_free(&t);
+}
+
+static void test_key_rotation(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        pair_t t;
+
+        (void)state;
+        c.key = test_key(0x77);
+        pair_init(&t, &c);
+        assert_int_equal(beat(&t, T0), HB_EBADTAG);
+        c.has_old_key = true;
+        c.old_key = test_key(0x42);
+        assert_int_equal(hb_node_reconfigure(t.a, &c, T0), 0);
+        assert_int_equal(beat(&t, T0 + 1), 0);
+        pair_free(&t);
+}
+
+static void test_pause_reports_both_transitions(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        pair_t t;
+
+        (void)state;
+        pair_init(&t, &c);
+        assert_int_equal(beat(&t, T0), 0);
+        /* The observer itself was stopped for a minute: one late tick. */
+        hb_node_tick(t.a, T0 + 60 * HB_NS_PER_S);
+        assert_int_equal(t.rec.n, 3);
+        assert_int_equal(t.rec.ev[1].new_state, HB_PEER_SUSPECT);
+        assert_int_equal(t.rec.ev[2].new_state, HB_PEER_DEAD);
+        pair_free(&t);
+}
+
+/* Reference deadline for the fixed config used by the bulk tests. */
+static uint64_t ref_deadline(const hb_peer_info_t *pi, uint64_t added)
+{
+        switch (pi->state) {
+        case HB_PEER_UNKNOWN:
+                return added + 500 * MS;
+        case HB_PEER_ALIVE:
+                return pi->last_arrival_ns + 300 * MS;
+        case HB_PEER_SUSPECT:
+                return pi->last_arrival_ns + 500 * MS;
+        case HB_PEER_PROBATION: {
+                uint64_t s = pi->last_arrival_ns + 300 * MS;
+                uint64_t e = pi->state_since_ns + 500 * MS;
+
+                return s < e ? s : e;
+        }
+        default:
+                return HB_NEVER;
+        }
+}
+
+static void test_many_peers_heap_and_index(void **state)
+{
+        enum { N = 2000 };
+        hb_node_config_t ca = fixed_cfg(1, 1);
+        hb_node_t *a;
+        hb_node_t **senders;
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        uint64_t now = T0;
+        unsigned seed = 12345;
+
+        (void)state;
+        assert_int_equal(hb_node_new(&a, &ca, NULL, NULL), 0);
+        senders = calloc(N + 2, sizeof(*senders));
+        assert_non_null(senders);
+        /* Ids spread out so the hash index sees collisions. */
+        for (uint32_t i = 2; i < N + 2; i++) {
+                hb_node_config_t cs = fixed_cfg(i * 64, 1);
+
+                assert_int_equal(hb_node_new(&senders[i], &cs, NULL, NULL),
+                                 0);
+                assert_int_equal(hb_node_peer_add(a, i * 64, T0), 0);
+        }
+        for (int round = 0; round < 20000; round++) {
+                uint32_t i = 2 + (uint32_t)(rand_r(&seed) % N);
+                int n;
+
+                now += (uint64_t)(rand_r(&seed) % 200) * 1000;
+                n = hb_node_build_heartbeat(senders[i], now, buf,
+                                            sizeof(buf));
+                assert_int_equal(hb_node_recv(a, now, buf, (size_t)n, NULL),
+                                 0);
+                if (round % 97 == 0)
+                        hb_node_tick(a, now);
+        }
+        hb_node_tick(a, now);
+        /* Remove every third peer, then check index and heap. */
+        for (uint32_t i = 2; i < N + 2; i += 3)
+                assert_int_equal(hb_node_peer_remove(a, i * 64), 0);
+        {
+                uint64_t min = HB_NEVER;
+                uint32_t prev = 0;
+
+                for (uint32_t i = 2; i < N + 2; i++) {
+                        hb_peer_info_t pi;
+                        int r = hb_node_peer_info(a, i * 64, now, &pi);
+
+                        if ((i - 2) % 3 == 0) {
+                                assert_int_equal(r, -ENOENT);
+                                continue;
+                        }
+                        assert_int_equal(r, 0);
+                        uint64_t d = ref_deadline(&pi, T0);
+                        if (d < min)
+                                min = d;
+                }
+                assert_int_equal(hb_node_next_deadline(a), min);
+                for (size_t k = 0; k < hb_node_peer_count(a); k++) {
+                        hb_peer_info_t pi;
+
+                        assert_int_equal(hb_node_peer_at(a, k, now, &pi), 0);
+                        assert_true(pi.id > prev);
+                        prev = pi.id;
+                }
+        }
+        /* Everyone goes silent: ticking at each deadline in turn must
+         * bring every peer to dead and leave nothing scheduled. */
+        while (hb_node_next_deadline(a) != HB_NEVER)
+                hb_node_tick(a, hb_node_next_deadline(a));
+        for (size_t k = 0; k < hb_node_peer_count(a); k++) {
+                hb_peer_info_t pi;
+
+                assert_int_equal(hb_node_peer_at(a, k, now, &pi), 0);
+                assert_int_equal(pi.state, HB_PEER_DEAD);
+        }
+        for (uint32_t i = 2; i < N + 2; i++)
+                hb_node_free(senders[i]);
+        free(senders);
+        hb_node_free(a);
+}
+
+static void test_reconfigure(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        hb_node_config_t c2;
+        pair_t t;
+
+        (void)state;
+        pair_init(&t, &c);
+        assert_int_equal(beat(&t, T0), 0);
+        assert_int_equal(hb_node_next_deadline(t.a), T0 + 300 * MS);
+
+        c2 = c;
+        c2.suspect_threshold = 4;
+        assert_int_equal(hb_node_reconfigure(t.a, &c2, T0 + 10 * MS), 0);
+        assert_int_equal(hb_node_next_deadline(t.a), T0 + 400 * MS);
+
+        /* New interval: detectors rebuilt, last arrival kept. */
+        c2.interval_ns = 200 * MS;
+        c2.detector.interval_ns = 200 * MS;
+        assert_int_equal(hb_node_reconfigure(t.a, &c2, T0 + 20 * MS), 0);
+        assert_int_equal(hb_node_next_deadline(t.a), T0 + 800 * MS);
+        assert_int_equal(state_of(t.a, 2, T0 + 20 * MS), HB_PEER_ALIVE);
+
+        c2.node_id = 9;
+        assert_int_equal(hb_node_reconfigure(t.a, &c2, T0), -EINVAL);
+        c2 = c;
+        c2.cluster_id = 8;
+        assert_int_equal(hb_node_reconfigure(t.a, &c2, T0), -EINVAL);
+        assert_int_equal(hb_node_config(t.a)->suspect_threshold, 4);
+        pair_free(&t);
+}
+
+static void test_build_errors(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        hb_node_t *n;
+
+        (void)state;
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
+        assert_int_equal(hb_node_build_heartbeat(n, T0, buf, 55), -ENOBUFS);
+        assert_int_equal(hb_node_seq(n), 0);
+        assert_int_equal(hb_node_build_heartbeat(n, T0, buf, 56), 56);
+        assert_int_equal(hb_node_seq(n), 1);
+        assert_int_equal(hb_node_id(n), 1);
+        assert_int_equal(hb_node_incarnation(n), 1);
+        assert_true(hb_node_peer_memory(n) > 0);
+        hb_node_free(n);
+}
+
+static void test_memory_bound(void **state)
+{
+        hb_node_config_t c;
+        hb_node_t *n;
+
+        (void)state;
+        hb_node_config_default(&c, HB_DETECTOR_PHI, 100 * MS);
+        c.node_id = 1;
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(n, 2, T0), 0);
+        /* The budget: at most 2 KiB per monitored peer. */
+        assert_true(hb_node_peer_memory(n) <= 2048);
+        hb_node_free(n);
+}
+
+/* Every allocation in new/add/remove/reconfigure may fail cleanly. */
+static void test_alloc_failures(void **state)
+{
+        (void)state;
+        for (long fail = 0; fail < 200; fail++) {
+                hb_node_config_t c = fixed_cfg(1, 1);
+                hb_node_config_t c2;
+                hb_node_t *n = NULL;
+                int r, added = 0, failed = 0;
+
+                hb__alloc_fail_after(fail);
+                r = hb_node_new(&n, &c, NULL, NULL);
+                if (r < 0) {
+                        assert_int_equal(r, -ENOMEM);
+                        assert_null(n);
+                        continue;
+                }
+                for (uint32_t id = 2; id < 40; id++) {
+                        r = hb_node_peer_add(n, id, T0);
+                        if (r == 0)
+                                added++;
+                        else {
+                                assert_int_equal(r, -ENOMEM);
+                                failed = 1;
+                        }
+                }
+                c2 = c;
+                c2.interval_ns = c2.detector.interval_ns = 50 * MS;
+                r = hb_node_reconfigure(n, &c2, T0);
+                assert_true(r == 0 || r == -ENOMEM);
+                if (r == -ENOMEM) {
+                        failed = 1;
+                        assert_int_equal(hb_node_config(n)->interval_ns,
+                                         100 * MS);
+                }
+                hb__alloc_fail_after(-1);
+                assert_int_equal(hb_node_peer_count(n), (size_t)added);
+                for (size_t k = 0; k < hb_node_peer_count(n); k++) {
+                        hb_peer_info_t pi;
+
+                        assert_int_equal(hb_node_peer_at(n, k, T0, &pi), 0);
+                        assert_int_equal(hb_node_peer_info(n, pi.id, T0, &pi),
+                                         0);
+                }
+                hb_node_free(n);
+                if (!failed)
+                        break; /* no allocation left to fail */
+        }
+        hb__alloc_fail_after(-1);
+}
+
+static void test_names(void **state)
+{
+        (void)state;
+        assert_string_equal(hb_peer_state_name(HB_PEER_PROBATION),
+                            "probation");
+        assert_string_equal(hb_peer_state_name(HB_PEER_LEFT), "left");
+        assert_string_equal(hb_peer_state_name((hb_peer_state_t)99),
+                            "invalid");
+        assert_string_equal(hb_reason_name(HB_REASON_NEVER_HEARD),
+                            "never_heard");
+        assert_string_equal(hb_reason_name(HB_REASON_DEAD_AFTER),
+                            "dead_after");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_config_validation),
+                cmocka_unit_test(test_peer_table_errors),
+                cmocka_unit_test(test_alive_suspect_dead),
+                cmocka_unit_test(test_dead_after),
+                cmocka_unit_test(test_suspect_recovers),
+                cmocka_unit_test(test_probation),
+                cmocka_unit_test(test_never_heard),
+                cmocka_unit_test(test_leave_and_return),
+                cmocka_unit_test(test_restart_new_incarnation),
+                cmocka_unit_test(test_replay_and_gaps),
+                cmocka_unit_test(test_drop_reasons),
+                cmocka_unit_test(test_key_rotation),
+                cmocka_unit_test(test_pause_reports_both_transitions),
+                cmocka_unit_test(test_many_peers_heap_and_index),
+                cmocka_unit_test(test_reconfigure),
+                cmocka_unit_test(test_build_errors),
+                cmocka_unit_test(test_memory_bound),
+                cmocka_unit_test(test_alloc_failures),
+                cmocka_unit_test(test_names),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Control protocol bits shared by hbeatd (server) and hbeatctl (client).
+ *
+ * The protocol itself is described in docs/control-protocol.md: JSON lines
+ * over a Unix stream socket, every request and response one JSON object on
+ * one line. This header holds the constants both sides must agree on and
+ * the builder of the EVENT object, so that the daemon's ring, its followers
+ * and any tool that replays events produce the same bytes.
+ *
+ * All JSON is built and serialised with jansson, never by concatenation.
+ * Not part of the public libhbeat API (not installed).
+ */
+#ifndef HB_CTL_PROTO_H
+#define HB_CTL_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "hbeat/hbeat.h"
+
+/* Where hbeatd listens when the config names no control.socket. */
+#define HB_CTL_DEFAULT_SOCKET "/run/hbeat/hbeatd.sock"
+
+/* Longest request line in bytes, the '\n' excluded. A longer line is
+ * refused with an error and the connection is closed. */
+#define HB_CTL_MAX_LINE 65536
+
+/* Most bytes the server lets pile up unsent on one connection (an
+ * `events --follow` subscriber that does not read) before it disconnects
+ * that client. */
+#define HB_CTL_MAX_QUEUED (1024 * 1024)
+
+/*
+ * Flags for json_dumps() of every protocol line: compact, one line, and
+ * reals with 15 significant digits so that 8.031 prints as 8.031 rather
+ * than jansson's default 17-digit 8.0310000000000006.
+ */
+#define HB_CTL_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
+/* Buffer size for hb_ctl_format_wall_time(), NUL included:
+ * "2026-11-21T10:00:00.123Z". */
+#define HB_CTL_WALL_TIME_LEN 32
+
+/*
+ * Format a CLOCK_REALTIME time in nanoseconds as RFC 3339 UTC with
+ * milliseconds ("2026-11-21T10:00:00.123Z").
+ *
+ * buf:  output of at least HB_CTL_WALL_TIME_LEN bytes.
+ * Returns 0, or -ENOBUFS if cap is too small, -EOVERFLOW if the time
+ * cannot be represented (buf then holds "").
+ */
+int hb_ctl_format_wall_time(char *buf, size_t cap, uint64_t wall_time_ns);
+
+/*
+ * Build the EVENT object of the protocol for a peer state transition:
+ *
+ *   {"event": "peer_state", "node": NODE, "peer": PEER, "peer_id": N,
+ *    "old": STATE, "new": STATE, "reason": REASON, "at_ns": N,
+ *    "suspicion": X, "last_arrival_ns": N|null, "incarnation": N,
+ *    "wall_time": "RFC 3339 UTC"}
+ *
+ * ev:            the event (borrowed for the call).
+ * node_name:     this node's name; peer_name: the peer's name from the
+ *                config (both borrowed, copied into the object).
+ * wall_time_ns:  CLOCK_REALTIME of the transition in ns (the caller maps
+ *                ev->at_ns to wall time).
+ * Returns a new reference owned by the caller, or NULL on allocation
+ * failure or NULL arguments. `suspicion` is rounded to 3 decimals.
+ */
+json_t *hb_ctl_event_json(const hb_event_t *ev, const char *node_name,
+                          const char *peer_name, uint64_t wall_time_ns);
+
+/*
+ * Serialise a protocol object as one line: compact JSON plus '\n' (with
+ * HB_CTL_JSON_FLAGS).
+ *
+ * len:  output, the length in bytes including the '\n' (may be NULL).
+ * Returns a malloc()ed NUL-terminated string owned by the caller (free()),
+ * or NULL on allocation failure.
+ */
+char *hb_ctl_dump_line(const json_t *obj, size_t *len);
+
+/* Round a value to `decimals` decimal places for display in JSON (non-finite
+ * values are returned unchanged). */
+double hb_ctl_round(double v, int decimals);
+
+#endif /* HB_CTL_PROTO_H */

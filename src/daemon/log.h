@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hbeatd logging: one line per message on stderr, human or JSON.
+ *
+ * Human:  2026-11-21T10:00:00.123Z hbeatd[4242] n1 info: message
+ * JSON:   {"ts":"2026-11-21T10:00:00.123Z","level":"info","node":"n1",
+ *          "pid":4242,"msg":"message", ...structured fields}
+ *
+ * stderr is the log because hbeatd runs under a supervisor (systemd's
+ * journal, a container runtime) that timestamps, stores and rotates it;
+ * each line is written with a single write(2) so lines from the daemon and
+ * from notify scripts (which inherit stderr) never interleave mid-line.
+ *
+ * The logger is a plain value owned by the daemon and passed by pointer:
+ * no global state.
+ */
+#ifndef HBD_LOG_H
+#define HBD_LOG_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "daemon/config.h"
+
+typedef enum hbd_log_level {
+        HBD_LOG_DEBUG = 0,
+        HBD_LOG_INFO = 1,
+        HBD_LOG_WARNING = 2,
+        HBD_LOG_ERROR = 3,
+} hbd_log_level_t;
+
+typedef enum hbd_log_format {
+        HBD_LOG_HUMAN = 0,
+        HBD_LOG_JSON = 1,
+} hbd_log_format_t;
+
+typedef struct hbd_log {
+        /* public, read-only after hbd_log_init() */
+        hbd_log_format_t format;
+        hbd_log_level_t level;         /* messages below are skipped */
+        /* private */
+        char node[HBD_NAME_MAX + 1];   /* "-" until the config is known */
+        long pid;
+        int fd;                        /* 2 (stderr) */
+} hbd_log_t;
+
+#if defined(__GNUC__)
+#define HBD_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define HBD_PRINTF(fmt, args)
+#endif
+
+/* Set up a logger writing to stderr. */
+void hbd_log_init(hbd_log_t *log, hbd_log_format_t format,
+                  hbd_log_level_t level);
+
+/* Set the node name shown on every line (copied, truncated to
+ * HBD_NAME_MAX). */
+void hbd_log_set_node(hbd_log_t *log, const char *name);
+
+/* Parse "debug", "info", "warning" (or "warn"), "error". Returns 0 or
+ * -EINVAL. */
+int hbd_log_level_parse(const char *text, hbd_log_level_t *out);
+/* Parse "human", "json". Returns 0 or -EINVAL. */
+int hbd_log_format_parse(const char *text, hbd_log_format_t *out);
+/* "debug", "info", "warning", "error". */
+const char *hbd_log_level_name(hbd_log_level_t level);
+
+/* Whether a message at `level` would be written. */
+static inline bool hbd_log_enabled(const hbd_log_t *log, hbd_log_level_t level)
+{
+        return level >= log->level;
+}
+
+/* Log a printf-style message. */
+void hbd_log(const hbd_log_t *log, hbd_log_level_t level, const char *fmt,
+             ...) HBD_PRINTF(3, 4);
+
+/*
+ * Log with structured fields. `fields` is a JSON object whose members are
+ * added to the JSON line (ignored in human format, where the message says
+ * it all); the reference is stolen, NULL is allowed.
+ */
+void hbd_logj(const hbd_log_t *log, hbd_log_level_t level, json_t *fields,
+              const char *fmt, ...) HBD_PRINTF(4, 5);
+
+#define hbd_debug(log, ...) hbd_log((log), HBD_LOG_DEBUG, __VA_ARGS__)
+#define hbd_info(log, ...) hbd_log((log), HBD_LOG_INFO, __VA_ARGS__)
+#define hbd_warn(log, ...) hbd_log((log), HBD_LOG_WARNING, __VA_ARGS__)
+#define hbd_error(log, ...) hbd_log((log), HBD_LOG_ERROR, __VA_ARGS__)
+
+#endif /* HBD_LOG_H */

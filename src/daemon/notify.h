@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Notify scripts: run the configured notify.script for every peer state
+ * transition, asynchronously, bounded in time, concurrency and queue.
+ *
+ * Contract with the script (docs/operations.md, hbeatd(8)):
+ *   argv:  SCRIPT peer_state PEER OLD NEW
+ *   env:   PATH, HBEAT_EVENT=peer_state, HBEAT_NODE, HBEAT_NODE_ID,
+ *          HBEAT_PEER, HBEAT_PEER_ID, HBEAT_OLD_STATE, HBEAT_NEW_STATE,
+ *          HBEAT_REASON, HBEAT_SUSPICION, HBEAT_LAST_HEARTBEAT_AGE_MS,
+ *          HBEAT_INCARNATION, HBEAT_TIME_NS, HBEAT_WALL_TIME
+ *   stdin /dev/null; stdout and stderr are hbeatd's.
+ *   It runs in its own process group (session); after notify.timeout_ms the
+ *   whole group is killed with SIGKILL.
+ *
+ * At most HBD_NOTIFY_MAX_RUNNING scripts run at once; further ones wait in
+ * a FIFO of at most HBD_NOTIFY_MAX_QUEUED, beyond which events are dropped
+ * (counted and logged). Scripts start in event order but may overlap.
+ * Nothing here ever blocks the loop: a hanging or failing script cannot
+ * delay heartbeats.
+ */
+#ifndef HBD_NOTIFY_H
+#define HBD_NOTIFY_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "daemon/log.h"
+#include "hbeat/hbeat.h"
+
+#define HBD_NOTIFY_MAX_RUNNING 16
+#define HBD_NOTIFY_MAX_QUEUED 1024
+/* How long shutdown waits for running scripts before killing them. */
+#define HBD_NOTIFY_SHUTDOWN_GRACE_MS 1000
+
+typedef struct hbd_notify hbd_notify_t;
+
+/* Counters. Public, read-only. */
+typedef struct hbd_notify_counters {
+        uint64_t started;      /* scripts spawned */
+        uint64_t succeeded;    /* exited 0 */
+        uint64_t failed;       /* spawn failure, non-zero exit or signal */
+        uint64_t timed_out;    /* killed after notify.timeout_ms */
+        uint64_t dropped;      /* queue full */
+} hbd_notify_counters_t;
+
+/* Identity of this node, for the script's environment. */
+typedef struct hbd_notify_node {
+        const char *name;
+        uint32_t id;
+} hbd_notify_node_t;
+
+/*
+ * Create the runner. `log` is borrowed and must outlive the runner.
+ * Returns 0 or -ENOMEM.
+ */
+int hbd_notify_new(hbd_notify_t **ret, uv_loop_t *loop, const hbd_log_t *log);
+
+/*
+ * Settings are changed in two steps so that a config reload can prepare
+ * everything that may fail first and then commit without failing:
+ * hbd_notify_settings_prepare() (may fail), hbd_notify_swap() (cannot).
+ * Jobs already queued keep the script and time limit they were queued
+ * with.
+ */
+typedef struct hbd_notify_settings {
+        char *script;          /* owned; NULL when disabled */
+        uint64_t timeout_ns;
+} hbd_notify_settings_t;
+
+/* Fill `out` from `script`/`timeout_ns` (copies). Returns 0 or -ENOMEM. */
+int hbd_notify_settings_prepare(hbd_notify_settings_t *out,
+                                const char *script, uint64_t timeout_ns);
+/* Install prepared settings (cannot fail); `s` then holds the old ones,
+ * to be released with hbd_notify_settings_release(). */
+void hbd_notify_swap(hbd_notify_t *n, hbd_notify_settings_t *s);
+void hbd_notify_settings_release(hbd_notify_settings_t *s);
+
+/* Current script, or NULL. Borrowed. */
+const char *hbd_notify_script(const hbd_notify_t *n);
+uint64_t hbd_notify_timeout_ns(const hbd_notify_t *n);
+
+/*
+ * Run the script for a peer state event (no-op when no script is set or
+ * the runner is shutting down). `ev`, `node`, `peer_name` are borrowed for
+ * the call; `wall_time_ns` is the event's CLOCK_REALTIME time.
+ */
+void hbd_notify_peer_state(hbd_notify_t *n, const hb_event_t *ev,
+                           const hbd_notify_node_t *node,
+                           const char *peer_name, uint64_t wall_time_ns);
+
+/* Copy the counters. */
+void hbd_notify_get_counters(const hbd_notify_t *n,
+                             hbd_notify_counters_t *out);
+/* Scripts running / waiting now. */
+unsigned hbd_notify_running(const hbd_notify_t *n);
+unsigned hbd_notify_queued(const hbd_notify_t *n);
+
+/*
+ * Shut down: drop queued jobs, give running scripts up to
+ * HBD_NOTIFY_SHUTDOWN_GRACE_MS to finish, then SIGKILL their process
+ * groups; when all are gone, free the runner (from libuv close callbacks)
+ * and call `done(arg)`. `n` is invalid after this call. NULL `n` calls
+ * `done` at once.
+ */
+void hbd_notify_close(hbd_notify_t *n, void (*done)(void *arg), void *arg);
+
+#endif /* HBD_NOTIFY_H */

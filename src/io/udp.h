@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * UDP transport of the libuv shell: one bound socket that receives in
+ * batches (recvmmsg) and sends without ever blocking.
+ *
+ * Receiving: every datagram is handed to `recv_cb` with its bytes (borrowed
+ * for the call) and source address; after each batch the socket read in one
+ * go, `batch_cb` runs once, so the caller can re-arm its timers once per
+ * batch rather than once per datagram.
+ *
+ * Sending: hb_udp_send() is uv_udp_try_send(): the datagram goes to the
+ * kernel now or not at all (UV_EAGAIN when the socket buffer is full). A
+ * heartbeat that cannot leave now is stale by the next interval anyway, so
+ * queueing it would only add latency and memory.
+ *
+ * Ownership: hb_udp_open() returns an object owned by the caller; release it
+ * with hb_udp_close(), which frees it from the handle's close callback
+ * (libuv rule: memory holding a uv handle is freed only there).
+ */
+#ifndef HB_IO_UDP_H
+#define HB_IO_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <uv.h>
+
+typedef struct hb_udp hb_udp_t;
+
+/* One datagram: `buf` is borrowed for the call. `truncated` is true when
+ * the datagram was larger than the receive chunk (64 KiB). */
+typedef void (*hb_udp_recv_cb)(void *user, const uint8_t *buf, size_t len,
+                               const struct sockaddr *from, int truncated);
+/* End of a receive batch (at least one datagram was delivered). */
+typedef void (*hb_udp_batch_cb)(void *user);
+/* A receive error other than "nothing to read" (rare: ENOMEM, ...). */
+typedef void (*hb_udp_error_cb)(void *user, int err);
+
+typedef struct hb_udp_callbacks {
+        hb_udp_recv_cb recv;
+        hb_udp_batch_cb batch;         /* may be NULL */
+        hb_udp_error_cb error;         /* may be NULL */
+} hb_udp_callbacks_t;
+
+/* Datagrams received per recvmmsg() call; libuv's own upper bound. */
+#define HB_UDP_BATCH 20
+/* libuv hands recvmmsg() fixed 64 KiB chunks of the receive buffer. */
+#define HB_UDP_CHUNK (64 * 1024)
+/* Default kernel receive buffer asked for (SO_RCVBUF). */
+#define HB_UDP_RCVBUF_DEFAULT (4 * 1024 * 1024)
+
+/*
+ * Bind a UDP socket to `addr` and start receiving.
+ *
+ * ret:     output, untouched on failure.
+ * rcvbuf:  SO_RCVBUF to ask for (the kernel may cap it at rmem_max; see
+ *          hb_udp_rcvbuf()); 0 leaves the system default.
+ * cbs:     callbacks (copied); `user` is passed to them.
+ * Returns 0, or a negative libuv error (UV_EADDRINUSE, UV_EACCES,
+ * UV_EADDRNOTAVAIL, ...) or -ENOMEM.
+ */
+int hb_udp_open(hb_udp_t **ret, uv_loop_t *loop, const struct sockaddr *addr,
+                int rcvbuf, const hb_udp_callbacks_t *cbs, void *user);
+
+/*
+ * Send one datagram now, never blocking.
+ * Returns 0, UV_EAGAIN (socket buffer full: dropped), or another negative
+ * libuv error.
+ */
+int hb_udp_send(hb_udp_t *u, const uint8_t *buf, size_t len,
+                const struct sockaddr *to);
+
+/* Kernel receive buffer size actually granted, bytes (0 if unknown). */
+int hb_udp_rcvbuf(const hb_udp_t *u);
+
+/* Whether batch receiving (recvmmsg) is in use. */
+int hb_udp_batching(const hb_udp_t *u);
+
+/* Stop receiving, close the socket and free `u` (asynchronously, from the
+ * close callback). No callback runs after this call. NULL is a no-op. */
+void hb_udp_close(hb_udp_t *u);
+
+/*
+ * Format an IPv4/IPv6 socket address as "1.2.3.4:5" or "[::1]:5".
+ * buf:  output, at least HB_UDP_ADDR_LEN bytes recommended; always
+ *       NUL-terminated ("?" for an unknown family).
+ * Returns buf.
+ */
+const char *hb_udp_format_addr(const struct sockaddr *sa, char *buf,
+                               size_t cap);
+#define HB_UDP_ADDR_LEN 64
+
+#endif /* HB_IO_UDP_H */

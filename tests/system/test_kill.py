@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: MIT
+"""SIGKILL a node: the others detect it (suspect, then dead) within 1 s;
+restarted, it comes back through probation."""
+
+import hbcluster
+from hbcluster import fmt_event
+
+OBSERVERS = (1, 2)
+
+
+def test_kill_then_restart(make_cluster):
+    c = make_cluster(3)
+    t_kill = c.kill(3)
+
+    for obs in OBSERVERS:
+        dead = c.wait_event(obs, peer="n3", new="dead", since_ns=t_kill,
+                            timeout=3.0)
+        evs = c.events(obs, peer="n3", since_ns=t_kill)
+        trail = "\n  ".join(fmt_event(e, t_kill) for e in evs)
+        kill_to_dead_ms = (dead["at_ns"] - t_kill) / 1e6
+        # suspect came first, and dead came from suspect
+        suspects = [e for e in evs[:evs.index(dead)] if e["new"] == "suspect"]
+        assert suspects, f"n{obs}: n3 went dead without suspect:\n  {trail}"
+        assert dead["old"] == "suspect", f"n{obs}: {trail}"
+        assert suspects[0]["at_ns"] <= dead["at_ns"], trail
+        kill_to_suspect_ms = (suspects[0]["at_ns"] - t_kill) / 1e6
+        print(f"n{obs}: kill->suspect {kill_to_suspect_ms:.0f} ms, "
+              f"kill->dead {kill_to_dead_ms:.0f} ms")
+        assert 0 <= kill_to_dead_ms < 1000, \
+            f"n{obs}: n3 dead {kill_to_dead_ms:.0f} ms after the kill:\n  " \
+            + trail
+        # The survivors never doubted each other.
+        other = "n2" if obs == 1 else "n1"
+        assert not c.events_into(obs, [other], since_ns=t_kill), \
+            f"n{obs}: false alarm about {other}"
+
+    t_restart = hbcluster.time.monotonic_ns()
+    c.start(3)
+    for obs in OBSERVERS:
+        evs = c.wait_transitions(obs, "n3", ["probation", "alive"],
+                                 since_ns=t_restart)
+        trail = "\n  ".join(fmt_event(e, t_restart) for e in evs)
+        assert [(e["old"], e["new"]) for e in evs] == \
+            [("dead", "probation"), ("probation", "alive")], trail
+        served_ms = (evs[1]["at_ns"] - evs[0]["at_ns"]) / 1e6
+        print(f"n{obs}: restart->probation "
+              f"{(evs[0]['at_ns'] - t_restart) / 1e6:.0f} ms, probation "
+              f"served {served_ms:.0f} ms")
+        assert served_ms >= c.probation_ms - c.interval_ms, \
+            f"n{obs}: probation of {served_ms:.0f} ms is shorter than " \
+            f"{c.probation_ms} ms"
+    c.wait_all_alive(timeout=c.recover_timeout())
