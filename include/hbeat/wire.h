@@ -116,8 +116,11 @@ int hb_wire_init(void);
  * @return     the encoded length in bytes (>= HB_WIRE_HEARTBEAT_LEN) on
  *             success; -EINVAL if an argument is NULL, sender_id is 0 or the
  *             type is unknown; HB_ETOOBIG if the message would exceed
- *             HB_WIRE_MAX_LEN; -ENOBUFS if `cap` is too small;
- *             HB_EBADTLV if `msg->tlv` is malformed.
+ *             HB_WIRE_MAX_LEN; HB_EBADTLV if `msg->tlv` is malformed;
+ *             -ENOBUFS if `cap` is too small (checked in this order, first
+ *             failure wins); -EIO if libsodium fails (not expected).
+ *             `msg->flags` is written as given (v1 senders pass 0), so a
+ *             decoded message re-encodes to the same bytes.
  */
 int hb_wire_encode(uint8_t *buf, size_t cap, const hb_wire_msg_t *msg,
                    const hb_key_t *key);
@@ -164,14 +167,16 @@ int hb_wire_decode(hb_wire_msg_t *msg, const uint8_t *buf, size_t len,
  * @param value  output pointer to the value (borrowed from `*p`'s buffer).
  * @param vlen   output value length.
  * @return       1 when a TLV was returned, 0 at the end of the sequence,
- *               HB_EBADTLV if the remaining bytes are not a whole TLV.
+ *               HB_EBADTLV if the remaining bytes are not a whole TLV;
+ *               -EINVAL if an argument is NULL, or `*p` is NULL while
+ *               `*left` > 0.
  */
 int hb_wire_tlv_next(const uint8_t **p, size_t *left, uint16_t *type,
                      const uint8_t **value, uint16_t *vlen);
 
 /**
  * Fill a key with random bytes (libsodium randombytes_buf()).
- * @param key output, not NULL.
+ * @param key output; NULL is a no-op.
  */
 void hb_key_generate(hb_key_t *key);
 

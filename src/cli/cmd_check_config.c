@@ -81,9 +81,12 @@ static const char *dur(uint64_t ns, char buf[static HBCTL_DUR_LEN])
         return hbctl_dur(ns, buf);
 }
 
-static void print_rate(const char *what, double bytes_per_s)
+/* Bytes per second: whole numbers above 100 B/s, two decimals below. */
+static const char *rate(double bytes_per_s, char buf[static 32])
 {
-        printf("%s %.*f B/s", what, bytes_per_s >= 100 ? 0 : 2, bytes_per_s);
+        snprintf(buf, 32, "%.*f B/s", bytes_per_s >= 100 ? 0 : 2,
+                 bytes_per_s);
+        return buf;
 }
 
 static void print_text(const hbd_config_t *cfg, const timings_t *t)
@@ -92,6 +95,8 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
         const hb_detector_config_t *dc = &nc->detector;
         const char *kind = hb_detector_kind_name(dc->kind);
         char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
+        char r1[32], r2[32];
+        double n = (double)cfg->n_peers;
         int name_w = 0, id_w = 0;
 
         printf("%s: OK\n", cfg->path);
@@ -148,12 +153,10 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
 
         printf("traffic (%u-byte heartbeats, UDP payload):\n",
                HB_WIRE_HEARTBEAT_LEN);
-        print_rate("  ", t->bytes_per_s);
-        print_rate(" to each peer,", t->bytes_per_s * (double)cfg->n_peers);
-        printf(" from this node,\n");
-        print_rate("  ", t->bytes_per_s * (double)cfg->n_peers *
-                                 (double)(cfg->n_peers + 1));
-        printf(" for the whole mesh of %zu nodes\n", cfg->n_peers + 1);
+        printf("  %s to each peer, %s from this node,\n",
+               rate(t->bytes_per_s, r1), rate(t->bytes_per_s * n, r2));
+        printf("  %s for the whole mesh of %zu nodes\n",
+               rate(t->bytes_per_s * n * (n + 1), r1), cfg->n_peers + 1);
 }
 
 /* A duration in ms for JSON: integer when whole, null for "never". */

@@ -119,11 +119,6 @@ static int follow(hbctl_ctx_t *ctx, bool json)
 
         if (!path)
                 return HBCTL_EXIT_FAIL;
-        if (hbctl_catch_signals() < 0) {
-                hbctl_err("cannot set up signal handling: %s",
-                          strerror(errno));
-                return HBCTL_EXIT_FAIL;
-        }
         req = json_pack("{sssb}", "cmd", "events", "follow", 1);
         if (!req) {
                 hbctl_err("out of memory");
@@ -132,6 +127,13 @@ static int follow(hbctl_ctx_t *ctx, bool json)
         if (hbctl_conn_open(&conn, path) < 0 ||
             hbctl_conn_send(conn, req) < 0)
                 goto out;
+        /* Only now: until here ^C should just kill us (a connect() to a
+         * daemon with a full backlog blocks). */
+        r = hbctl_catch_signals();
+        if (r < 0) {
+                hbctl_err("cannot set up signal handling: %s", strerror(-r));
+                goto out;
+        }
 
         /* The acknowledgement: {"ok": true, "follow": true}. */
         r = hbctl_conn_recv(conn, HBCTL_TIMEOUT_MS, &v, NULL, NULL);

@@ -11,6 +11,7 @@
  * through hbctl_socket_path(), resolved lazily so that offline commands
  * (keygen, check-config) never depend on -c or the environment.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -114,6 +115,9 @@ int hbctl_getopt(const char *cmd, int argc, char **argv,
                 else
                         hbctl_usage_error(cmd, "option '-%c' needs an argument",
                                           optopt);
+        } else if (strncmp(arg, "--", 2) == 0 && strchr(arg, '=')) {
+                hbctl_usage_error(cmd, "option '%.*s' takes no argument",
+                                  (int)(strchr(arg, '=') - arg), arg);
         } else if (strncmp(arg, "--", 2) == 0) {
                 hbctl_usage_error(cmd, "unknown option '%s'", arg);
         } else {
@@ -124,9 +128,10 @@ int hbctl_getopt(const char *cmd, int argc, char **argv,
 
 static void print_cmd_help(const hbctl_cmd_t *c, FILE *f)
 {
-        fprintf(f, "Usage: hbeatctl [GLOBAL OPTIONS] %s%s%s\n\n%s.\n",
+        fprintf(f, "Usage: hbeatctl [GLOBAL OPTIONS] %s%s%s\n\n%c%s.\n",
                 c->name, c->synopsis[0] ? " " : "", c->synopsis,
-                c->description);
+                toupper((unsigned char)c->description[0]),
+                c->description + 1);
         fputs("\nOptions:\n", f);
         if (c->options)
                 fputs(c->options, f);

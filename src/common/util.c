@@ -247,7 +247,7 @@ char *hbu_format_duration_ns(uint64_t ns, char *buf, size_t cap)
                 { UINT64_C(1000000), "ms" },
                 { UINT64_C(1000), "us" },
         };
-        char frac_text[8];
+        char frac_text[16];
         uint64_t whole, thousandths;
 
         if (!buf || cap == 0)

@@ -78,7 +78,7 @@ void hb_detector_config_default(hb_detector_config_t *cfg,
                 .interval_ns = interval_ns,
                 .window = HB_PHI_WINDOW_DEFAULT,
                 .min_std_dev_ns = interval_ns / 4,
-                .acceptable_pause_ns = mul_sat(interval_ns, 3),
+                .acceptable_pause_ns = mul_sat(interval_ns, 4),
                 .first_estimate_ns = interval_ns,
         };
 }

@@ -66,9 +66,9 @@
 #define SAMPLE_MAX_NS (UINT64_C(1) << 49)
 #define STD_DEV_MIN_NS UINT64_C(1000)
 #define FIRST_ESTIMATE_MIN_NS HB_NS_PER_MS
-/* 3 x the largest interval: the default pause (3 x interval) must be
+/* 4 x the largest interval: the default pause (4 x interval) must be
  * valid for every valid interval. */
-#define PAUSE_MAX_NS (3 * 3600 * HB_NS_PER_S)
+#define PAUSE_MAX_NS (4 * 3600 * HB_NS_PER_S)
 
 /* Logistic approximation: phi crossing solves A y^3 + B y = g. */
 #define LOGIT_A 0.070566

@@ -14,7 +14,7 @@
  *             derived defaults follow the interval), then every other knob
  *             in table order: parse the value found, or the table's default
  *             text, or fail when the knob is required. Then the peers, the
- *             cross-field checks, the files (key file, notify script) and
+ *             cross-field checks, the files (notify script, key file) and
  *             finally hb_node_config_validate() as a safety net.
  *
  * Nothing is applied to a running daemon here: the result is a complete new
@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -60,6 +61,7 @@ enum {
         F_PHI_ONLY = 1u << 3, /* an error with detector.kind fixed */
         F_MIN_OPEN = 1u << 4, /* value must be > min (not >= min) */
         F_PEER = 1u << 5,     /* key of a peers[] entry (hbd_peer_conf_t) */
+        F_SOCKET = 1u << 6,   /* path of a Unix socket: fits sun_path */
 };
 
 #define C(f) offsetof(hbd_config_t, f)
@@ -138,8 +140,9 @@ X(NOTIFY_TIMEOUT, "notify.timeout_ms", "uint", "ms", 1, 3600000, "5000",     \
   "The notify script is killed if it runs longer than this.")               \
 X(SOCKET, "control.socket", "path", "path", 0, 0,                            \
   "/run/hbeat/hbeatd.sock", false,                                           \
-  S_PATH, 0, C(control_socket), 0, 0,                                        \
-  "Unix socket of the control protocol (hbeatctl).")                         \
+  S_PATH, F_SOCKET, C(control_socket), 0, 0,                                 \
+  "Unix socket of the control protocol (hbeatctl); at most 107 bytes once "  \
+  "resolved.")                                                               \
 X(PEER_NAME, "peers[].name", "string", "", 0, 0, NULL, true,                 \
   S_NAME, F_REQUIRED | F_PEER, P(name), 0, 0,                                \
   "Name of the peer; unique, not this node's name.")                         \
@@ -292,8 +295,10 @@ static const char *knob_label(size_t k, size_t index, char *buf, size_t cap)
         const char *path = hbd_knobs[k].path;
         const char *br = strstr(path, "[]");
 
-        if (!br)
-                return path;
+        if (!br) {
+                snprintf(buf, cap, "%s", path);
+                return buf;
+        }
         snprintf(buf, cap, "%.*s[%zu]%s", (int)(br - path), path, index,
                  br + 2);
         return buf;
@@ -504,6 +509,16 @@ static int set_knob(struct loader *l, size_t k, const char *label,
                 p = text[0] == '/' ? strdup(text) : join_path(l->dir, text);
                 if (!p)
                         return fail_at(l, NULL, -ENOMEM, "out of memory");
+                if ((how->flags & F_SOCKET) &&
+                    strlen(p) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+                        fail_at(l, mark, -EINVAL, "%s: '%s' is too long for "
+                                "a Unix socket (at most %zu bytes)", label,
+                                quote(p, strlen(p), q),
+                                sizeof(((struct sockaddr_un *)0)->sun_path) -
+                                        1);
+                        free(p);
+                        return -EINVAL;
+                }
                 free(*slot);
                 *slot = p;
                 return 0;
@@ -516,6 +531,11 @@ static int set_knob(struct loader *l, size_t k, const char *label,
                 char *p;
 
                 r = hbu_parse_address(text, ss, len, why, sizeof why);
+                /* `why` may echo parts of the text: keep it one line. */
+                for (char *c = why; r < 0 && *c; c++) {
+                        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                                *c = '?';
+                }
                 if (r < 0)
                         return fail_at(l, mark, -EINVAL,
                                        "%s: bad address '%s': %s (expected "
@@ -639,11 +659,13 @@ static int walk(struct loader *l, struct found *f, const yaml_node_t *map,
         char q[QUOTE_BUF], label[96];
         int r;
 
+        /* At the top level every knob defaults to the document's start;
+         * a section refines it for its own knobs. */
         for (size_t k = 0; k < K_COUNT; k++) {
                 const char *path = hbd_knobs[k].path;
 
-                if (strncmp(path, prefix, plen) == 0 &&
-                    !strpbrk(path + plen, ".["))
+                if (plen == 0 || (strncmp(path, prefix, plen) == 0 &&
+                                  !strpbrk(path + plen, ".[")))
                         f->parent[k] = *parent;
         }
         if (is_null(map))
@@ -660,7 +682,7 @@ static int walk(struct loader *l, struct found *f, const yaml_node_t *map,
         }
         for (const yaml_node_pair_t *pair = map->data.mapping.pairs.start;
              pair < map->data.mapping.pairs.top; pair++) {
-                const yaml_node_t *key, *val;
+                const yaml_node_t *key, *val, *prev;
                 const char *name;
                 bool is_seq = false;
                 int k, s;
@@ -681,7 +703,8 @@ static int walk(struct loader *l, struct found *f, const yaml_node_t *map,
 
                 k = match_leaf(prefix, name);
                 if (k >= 0) {
-                        if (f->key[k])
+                        prev = f->key[k];
+                        if (prev)
                                 goto duplicate;
                         f->key[k] = key;
                         f->val[k] = val;
@@ -696,8 +719,8 @@ static int walk(struct loader *l, struct found *f, const yaml_node_t *map,
                         return fail_at(l, &key->start_mark, -EINVAL,
                                        "unknown key '%s' in '%s'", q, where);
                 }
-                k = s;
-                if (f->sect_key[s])
+                prev = f->sect_key[s];
+                if (prev)
                         goto duplicate;
                 f->sect_key[s] = key;
                 f->sect_val[s] = val;
@@ -712,14 +735,10 @@ duplicate:
                 if (!where)
                         return fail_at(l, &key->start_mark, -EINVAL,
                                        "duplicate key '%s' (also at line "
-                                       "%zu)", q,
-                                       (f->key[k] ? f->key[k]
-                                                  : f->sect_key[k])
-                                                       ->start_mark.line + 1);
+                                       "%zu)", q, prev->start_mark.line + 1);
                 return fail_at(l, &key->start_mark, -EINVAL,
                                "duplicate key '%s' in '%s' (also at line "
-                               "%zu)", q, where,
-                               f->key[k]->start_mark.line + 1);
+                               "%zu)", q, where, prev->start_mark.line + 1);
         }
         return 0;
 }
@@ -973,13 +992,14 @@ static int read_key(struct loader *l, const struct found *f,
 static int check_script(struct loader *l, const struct found *f,
                         const hbd_config_t *cfg)
 {
-        const yaml_mark_t *at = &f->val[K_SCRIPT]->start_mark;
         const char *path = cfg->notify_script;
+        const yaml_mark_t *at;
         char q[QUOTE_BUF];
         struct stat st;
 
         if (!path)
                 return 0;
+        at = &f->val[K_SCRIPT]->start_mark;
         quote(path, strlen(path), q);
         if (stat(path, &st) < 0)
                 return fail_at(l, at, -EINVAL, "notify.script: cannot use "
@@ -1062,14 +1082,11 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         if (!f)
                 return fail_at(l, NULL, -ENOMEM, "out of memory");
         memset(&top, 0, sizeof top);
+        /* An empty document has no node: every knob is then missing, and
+         * reported at 1:1. */
         if (root) {
                 top = root->start_mark;
                 r = walk(l, f, root, "", NULL, &top);
-                if (r < 0)
-                        goto out;
-        } else {
-                /* Empty document: every knob is missing; no position. */
-                r = walk(l, f, NULL, "", NULL, &top);
                 if (r < 0)
                         goto out;
         }
@@ -1220,8 +1237,8 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg->key_file);
         free(cfg->notify_script);
         free(cfg->control_socket);
-        sodium_memzero(&cfg->node.key, sizeof cfg->node.key);
-        sodium_memzero(&cfg->node.old_key, sizeof cfg->node.old_key);
+        hb_key_wipe(&cfg->node.key);
+        hb_key_wipe(&cfg->node.old_key);
         free(cfg);
 }
 

@@ -1,1 +1,862 @@
-/* stub: to be written */
+/* SPDX-License-Identifier: MIT */
+/*
+ * Control socket server (see ctl_server.h, docs/control-protocol.md).
+ *
+ * Framing: each connection reads into a growing buffer and handles every
+ * complete line ('\n'-terminated) in order; a line or an unterminated tail
+ * longer than HB_CTL_MAX_LINE gets an error and the connection is shut
+ * down once that error is written. Responses are written with uv_write;
+ * a client that pipelines requests without reading its answers is paused
+ * (reading stops) while more than HB_CTL_MAX_QUEUED bytes are unsent, and
+ * resumed when they drain. A follower cannot be paused (events do not
+ * wait), so one with more than HB_CTL_MAX_QUEUED bytes unsent is
+ * disconnected.
+ *
+ * Lifetimes: a connection leaves the list when its close starts and is
+ * freed from its close callback; the server is freed when the listener
+ * and every connection have closed. Pending write callbacks run (with
+ * UV_ECANCELED) before the close callback, so they may still touch the
+ * connection.
+ *
+ * All JSON is built with jansson (json_pack, json_object_set_new) and
+ * serialised by hb_ctl_dump_line().
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/ctl_proto.h"
+#include "daemon/ctl_server.h"
+
+#define READ_CHUNK 4096
+
+struct conn {
+        uv_pipe_t pipe;
+        uv_shutdown_t shutdown_req;
+        hbd_ctl_t *ctl;
+        struct conn *prev, *next;
+        char *in;
+        size_t in_len, in_cap;
+        bool follow;
+        bool paused;                   /* reading stopped: too much unsent */
+        bool closing;
+        bool in_list;
+};
+
+struct wreq {
+        uv_write_t req;
+        struct conn *c;
+        char *data;
+};
+
+struct hbd_ctl {
+        hbd_daemon_t *d;
+        uv_pipe_t listener;
+        char *path;
+        bool bound;
+        dev_t dev;
+        ino_t ino;
+        struct conn *conns;
+        unsigned n_conns, n_followers;
+        unsigned open_handles;         /* listener + connections */
+        bool closing;
+        json_t *ring[HBD_CTL_RING];
+        unsigned ring_head, ring_len;
+};
+
+static void process(struct conn *c);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+/* ---- lifetimes ---------------------------------------------------- */
+
+static void ctl_free(hbd_ctl_t *ctl)
+{
+        unsigned i;
+
+        for (i = 0; i < ctl->ring_len; i++)
+                json_decref(ctl->ring[(ctl->ring_head + i) % HBD_CTL_RING]);
+        free(ctl->path);
+        free(ctl);
+}
+
+static void handle_closed(hbd_ctl_t *ctl)
+{
+        if (--ctl->open_handles == 0 && ctl->closing)
+                ctl_free(ctl);
+}
+
+static void on_conn_close(uv_handle_t *h)
+{
+        struct conn *c = h->data;
+        hbd_ctl_t *ctl = c->ctl;
+
+        free(c->in);
+        free(c);
+        handle_closed(ctl);
+}
+
+static void conn_unlist(struct conn *c)
+{
+        hbd_ctl_t *ctl = c->ctl;
+
+        if (!c->in_list)
+                return;
+        if (c->prev != NULL)
+                c->prev->next = c->next;
+        else
+                ctl->conns = c->next;
+        if (c->next != NULL)
+                c->next->prev = c->prev;
+        c->prev = c->next = NULL;
+        c->in_list = false;
+        ctl->n_conns--;
+        if (c->follow)
+                ctl->n_followers--;
+}
+
+static void conn_close(struct conn *c)
+{
+        if (c->closing)
+                return;
+        c->closing = true;
+        conn_unlist(c);
+        uv_close((uv_handle_t *)&c->pipe, on_conn_close);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+        struct conn *c = req->data;
+
+        (void)status;
+        uv_close((uv_handle_t *)&c->pipe, on_conn_close);
+}
+
+/* Close after everything queued so far has been written. */
+static void conn_close_after_write(struct conn *c)
+{
+        if (c->closing)
+                return;
+        c->closing = true;
+        conn_unlist(c);
+        uv_read_stop((uv_stream_t *)&c->pipe);
+        c->shutdown_req.data = c;
+        if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->pipe,
+                        on_shutdown) < 0)
+                uv_close((uv_handle_t *)&c->pipe, on_conn_close);
+}
+
+/* ---- writing ------------------------------------------------------ */
+
+static size_t conn_queued(struct conn *c)
+{
+        return uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+        struct wreq *w = req->data;
+        struct conn *c = w->c;
+
+        free(w->data);
+        free(w);
+        if (c->closing)
+                return;
+        if (status < 0) {
+                hbd_debug(&c->ctl->d->log, "control: write failed: %s",
+                          uv_strerror(status));
+                conn_close(c);
+                return;
+        }
+        if (c->paused && conn_queued(c) == 0) {
+                c->paused = false;
+                process(c);
+                if (!c->closing && !c->paused &&
+                    uv_read_start((uv_stream_t *)&c->pipe, on_alloc,
+                                  on_read) < 0)
+                        conn_close(c);
+        }
+}
+
+/* Queue `len` bytes of `data` (taken over: freed here in every case). */
+static int conn_write_raw(struct conn *c, char *data, size_t len)
+{
+        struct wreq *w;
+        uv_buf_t b;
+        int r;
+
+        if (c->closing) {
+                free(data);
+                return UV_ECANCELED;
+        }
+        w = malloc(sizeof(*w));
+        if (w == NULL) {
+                free(data);
+                conn_close(c);
+                return UV_ENOMEM;
+        }
+        w->c = c;
+        w->data = data;
+        w->req.data = w;
+        b = uv_buf_init(data, (unsigned)len);
+        r = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_write);
+        if (r < 0) {
+                free(data);
+                free(w);
+                conn_close(c);
+        }
+        return r;
+}
+
+/* Send one protocol object (reference stolen). */
+static void conn_send(struct conn *c, json_t *obj)
+{
+        char *line;
+        size_t len;
+
+        if (obj == NULL) {
+                hbd_error(&c->ctl->d->log, "control: out of memory "
+                          "building a response");
+                conn_close(c);
+                return;
+        }
+        line = hb_ctl_dump_line(obj, &len);
+        json_decref(obj);
+        if (line == NULL) {
+                conn_close(c);
+                return;
+        }
+        conn_write_raw(c, line, len);
+}
+
+static void send_error(struct conn *c, const char *fmt, ...)
+        HBD_PRINTF(2, 3);
+
+static void send_error(struct conn *c, const char *fmt, ...)
+{
+        char *msg = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                conn_close(c);
+                return;
+        }
+        conn_send(c, json_pack("{s:b, s:s}", "ok", 0, "error", msg));
+        free(msg);
+}
+
+/* ---- requests ----------------------------------------------------- */
+
+static json_t *build_status(hbd_ctl_t *ctl)
+{
+        hbd_daemon_t *d = ctl->d;
+        const hb_node_config_t *nc = hb_node_config(d->node);
+        uint64_t now = uv_hrtime();
+        uint64_t by_state[HB_PEER_LEFT + 1] = { 0 };
+        hb_node_counters_t nctr;
+        hbd_notify_counters_t ntf = { 0 };
+        json_t *drops, *node, *peers, *counters;
+        size_t i, n = hb_node_peer_count(d->node);
+
+        for (i = 0; i < n; i++) {
+                hb_peer_info_t pi;
+
+                if (hb_node_peer_at(d->node, i, now, &pi) == 0 &&
+                    (unsigned)pi.state <= HB_PEER_LEFT)
+                        by_state[pi.state]++;
+        }
+        hb_node_counters(d->node, &nctr);
+        if (d->notify != NULL)
+                hbd_notify_get_counters(d->notify, &ntf);
+
+        drops = json_object();
+        for (i = 0; drops != NULL && i < hb_drop_reasons_count; i++) {
+                int reason = hb_drop_reasons[i];
+
+                json_object_set_new(drops, hb_errname(reason),
+                                    json_integer((json_int_t)
+                                        hb_node_dropped(d->node, reason)));
+        }
+        node = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I,"
+                         " s:s, s:f, s:f, s:s, s:I}",
+                         "name", d->cfg->node_name,
+                         "id", (json_int_t)hb_node_id(d->node),
+                         "cluster_id", (json_int_t)nc->cluster_id,
+                         "incarnation", (json_int_t)d->incarnation,
+                         "seq", (json_int_t)hb_node_seq(d->node),
+                         "listen", d->cfg->listen,
+                         "version", HB_VERSION_STRING,
+                         "uptime_ms",
+                         (json_int_t)((now - d->start_ns) / HB_NS_PER_MS),
+                         "interval_ms",
+                         (json_int_t)(nc->interval_ns / HB_NS_PER_MS),
+                         "detector", hb_detector_kind_name(nc->detector.kind),
+                         "suspect_threshold", nc->suspect_threshold,
+                         "dead_threshold", nc->dead_threshold,
+                         "config", d->config_path,
+                         "pid", (json_int_t)getpid());
+        peers = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                          "total", (json_int_t)n,
+                          "unknown", (json_int_t)by_state[HB_PEER_UNKNOWN],
+                          "alive", (json_int_t)by_state[HB_PEER_ALIVE],
+                          "suspect", (json_int_t)by_state[HB_PEER_SUSPECT],
+                          "dead", (json_int_t)by_state[HB_PEER_DEAD],
+                          "probation",
+                          (json_int_t)by_state[HB_PEER_PROBATION],
+                          "left", (json_int_t)by_state[HB_PEER_LEFT]);
+        counters = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+                             " s:o, s:I, s:I, s:I}",
+                             "rx_accepted", (json_int_t)nctr.rx_accepted,
+                             "rx_dropped", (json_int_t)nctr.rx_dropped,
+                             "tx_messages", (json_int_t)nctr.tx_messages,
+                             "transitions", (json_int_t)nctr.transitions,
+                             "notify_started", (json_int_t)ntf.started,
+                             "notify_failed", (json_int_t)ntf.failed,
+                             "notify_timed_out", (json_int_t)ntf.timed_out,
+                             "reloads", (json_int_t)d->counters.reloads,
+                             "reload_failures",
+                             (json_int_t)d->counters.reload_failures,
+                             "drops", drops,
+                             /* not in the protocol doc's example; extra
+                              * keys are allowed by JSON consumers */
+                             "notify_dropped", (json_int_t)ntf.dropped,
+                             "tx_eagain", (json_int_t)d->counters.tx_eagain,
+                             "tx_errors", (json_int_t)d->counters.tx_errors);
+        return json_pack("{s:b, s:o, s:o, s:o, s:I}",
+                         "ok", 1, "node", node, "peers", peers,
+                         "counters", counters, "now_ns", (json_int_t)now);
+}
+
+static json_t *member_json(const hbd_daemon_t *d, const hb_peer_info_t *pi,
+                           uint64_t now)
+{
+        const hbd_peer_conf_t *pc = hbd_config_peer(d->cfg, pi->id);
+        json_t *age;
+
+        if (pi->last_arrival_ns == HB_NEVER)
+                age = json_null();
+        else
+                age = json_integer((json_int_t)(now > pi->last_arrival_ns ?
+                        (now - pi->last_arrival_ns) / HB_NS_PER_MS : 0));
+        return json_pack("{s:s, s:I, s:s, s:s, s:I, s:f, s:o, s:I, s:I,"
+                         " s:I, s:I, s:I, s:I, s:f}",
+                         "name", pc != NULL ? pc->name : "",
+                         "id", (json_int_t)pi->id,
+                         "address", pc != NULL ? pc->address : "",
+                         "state", hb_peer_state_name(pi->state),
+                         "state_age_ms",
+                         (json_int_t)(now > pi->state_since_ns ?
+                                (now - pi->state_since_ns) / HB_NS_PER_MS :
+                                0),
+                         "suspicion", hb_ctl_round(pi->suspicion, 3),
+                         "last_heartbeat_age_ms", age,
+                         "incarnation", (json_int_t)pi->incarnation,
+                         "seq", (json_int_t)pi->last_seq,
+                         "seq_gaps", (json_int_t)pi->seq_gaps,
+                         "received", (json_int_t)pi->received,
+                         "replays", (json_int_t)pi->replays,
+                         "transitions", (json_int_t)pi->transitions,
+                         "mean_interval_ms",
+                         hb_ctl_round(pi->mean_interval_ns / 1e6, 3));
+}
+
+static json_t *build_members(hbd_ctl_t *ctl)
+{
+        hbd_daemon_t *d = ctl->d;
+        uint64_t now = uv_hrtime();
+        size_t i, n = hb_node_peer_count(d->node);
+        json_t *arr = json_array();
+
+        for (i = 0; arr != NULL && i < n; i++) {
+                hb_peer_info_t pi;
+                json_t *m;
+
+                if (hb_node_peer_at(d->node, i, now, &pi) < 0)
+                        continue;
+                m = member_json(d, &pi, now);
+                if (m == NULL || json_array_append_new(arr, m) < 0) {
+                        json_decref(arr);
+                        return NULL;
+                }
+        }
+        return json_pack("{s:b, s:I, s:o}", "ok", 1,
+                         "now_ns", (json_int_t)now, "members", arr);
+}
+
+static json_t *build_events(hbd_ctl_t *ctl)
+{
+        json_t *arr = json_array();
+        unsigned i;
+
+        for (i = 0; arr != NULL && i < ctl->ring_len; i++) {
+                json_t *ev = ctl->ring[(ctl->ring_head + i) % HBD_CTL_RING];
+
+                if (json_array_append(arr, ev) < 0) {
+                        json_decref(arr);
+                        return NULL;
+                }
+        }
+        return json_pack("{s:b, s:o}", "ok", 1, "events", arr);
+}
+
+static void do_events(struct conn *c, json_t *req)
+{
+        json_t *follow = json_object_get(req, "follow");
+
+        if (follow != NULL && !json_is_boolean(follow) &&
+            !json_is_null(follow)) {
+                send_error(c, "bad request: \"follow\" must be true or "
+                           "false");
+                return;
+        }
+        if (!json_is_true(follow)) {
+                conn_send(c, build_events(c->ctl));
+                return;
+        }
+        c->follow = true;
+        c->ctl->n_followers++;
+        conn_send(c, json_pack("{s:b, s:b}", "ok", 1, "follow", 1));
+}
+
+static void do_reload(struct conn *c)
+{
+        char err[1024] = "";
+
+        if (hbd_daemon_reload(c->ctl->d, err, sizeof(err)) < 0)
+                conn_send(c, json_pack("{s:b, s:s}", "ok", 0, "error",
+                                       err[0] != '\0' ? err :
+                                       "reload failed"));
+        else
+                conn_send(c, json_pack("{s:b}", "ok", 1));
+}
+
+static void handle_line(struct conn *c, const char *line, size_t len)
+{
+        json_error_t jerr;
+        json_t *req, *cmdv;
+        const char *cmd;
+
+        req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (req == NULL) {
+                send_error(c, "bad request: %s", jerr.text);
+                return;
+        }
+        cmdv = json_object_get(req, "cmd");
+        if (!json_is_object(req)) {
+                send_error(c, "bad request: not a JSON object");
+        } else if (!json_is_string(cmdv)) {
+                send_error(c, "bad request: missing \"cmd\" string");
+        } else {
+                cmd = json_string_value(cmdv);
+                if (strcmp(cmd, "status") == 0)
+                        conn_send(c, build_status(c->ctl));
+                else if (strcmp(cmd, "members") == 0)
+                        conn_send(c, build_members(c->ctl));
+                else if (strcmp(cmd, "events") == 0)
+                        do_events(c, req);
+                else if (strcmp(cmd, "reload") == 0)
+                        do_reload(c);
+                else
+                        send_error(c, "unknown command '%s'", cmd);
+        }
+        json_decref(req);
+}
+
+static void too_long(struct conn *c)
+{
+        hbd_warn(&c->ctl->d->log, "control: request longer than %d bytes; "
+                 "closing the connection", HB_CTL_MAX_LINE);
+        send_error(c, "request too long (more than %d bytes)",
+                   HB_CTL_MAX_LINE);
+        conn_close_after_write(c);
+}
+
+/* Handle the complete lines buffered in c->in, in order. */
+static void process(struct conn *c)
+{
+        size_t start = 0;
+
+        while (!c->closing && !c->follow && start < c->in_len) {
+                char *nl = memchr(c->in + start, '\n', c->in_len - start);
+                size_t len;
+
+                if (nl == NULL)
+                        break;
+                if (conn_queued(c) > HB_CTL_MAX_QUEUED) {
+                        /* The client is not reading its answers. */
+                        c->paused = true;
+                        uv_read_stop((uv_stream_t *)&c->pipe);
+                        break;
+                }
+                len = (size_t)(nl - (c->in + start));
+                if (len > HB_CTL_MAX_LINE) {
+                        too_long(c);
+                        return;
+                }
+                if (len > 0 && c->in[start + len - 1] == '\r')
+                        len--;
+                if (len > 0)
+                        handle_line(c, c->in + start, len);
+                start = (size_t)(nl - c->in) + 1;
+        }
+        if (c->closing)
+                return;
+        if (c->follow) {
+                /* Input after "follow" has no meaning: discard it. */
+                c->in_len = 0;
+                return;
+        }
+        memmove(c->in, c->in + start, c->in_len - start);
+        c->in_len -= start;
+        /* Unless paused (complete lines may wait then), what is left is an
+         * unterminated line. */
+        if (!c->paused && c->in_len > HB_CTL_MAX_LINE)
+                too_long(c);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+        struct conn *c = h->data;
+
+        (void)suggested;
+        if (c->in_cap - c->in_len < READ_CHUNK) {
+                size_t cap = c->in_cap * 2;
+                char *p;
+
+                if (cap < c->in_len + READ_CHUNK)
+                        cap = c->in_len + READ_CHUNK;
+                p = realloc(c->in, cap);
+                if (p == NULL) {
+                        *buf = uv_buf_init(NULL, 0);  /* -> UV_ENOBUFS */
+                        return;
+                }
+                c->in = p;
+                c->in_cap = cap;
+        }
+        *buf = uv_buf_init(c->in + c->in_len,
+                           (unsigned)(c->in_cap - c->in_len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+        struct conn *c = s->data;
+
+        (void)buf;
+        if (nread < 0) {
+                if (nread != UV_EOF)
+                        hbd_debug(&c->ctl->d->log, "control: read: %s",
+                                  uv_strerror((int)nread));
+                conn_close(c);
+                return;
+        }
+        if (nread == 0 || c->closing)
+                return;
+        c->in_len += (size_t)nread;
+        process(c);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+        hbd_ctl_t *ctl = server->data;
+        struct conn *c;
+        int r;
+
+        if (status < 0) {
+                hbd_warn(&ctl->d->log, "control: accept: %s",
+                         uv_strerror(status));
+                return;
+        }
+        c = calloc(1, sizeof(*c));
+        if (c == NULL) {
+                hbd_error(&ctl->d->log, "control: out of memory accepting "
+                          "a connection");
+                return;
+        }
+        c->ctl = ctl;
+        r = uv_pipe_init(server->loop, &c->pipe, 0);
+        if (r < 0) {
+                free(c);
+                return;
+        }
+        c->pipe.data = c;
+        ctl->open_handles++;
+        r = uv_accept(server, (uv_stream_t *)&c->pipe);
+        if (r < 0 || ctl->n_conns >= HBD_CTL_MAX_CLIENTS) {
+                if (r < 0)
+                        hbd_warn(&ctl->d->log, "control: accept: %s",
+                                 uv_strerror(r));
+                else
+                        hbd_warn(&ctl->d->log, "control: more than %d "
+                                 "clients; refusing a connection",
+                                 HBD_CTL_MAX_CLIENTS);
+                conn_close(c);
+                return;
+        }
+        c->next = ctl->conns;
+        if (ctl->conns != NULL)
+                ctl->conns->prev = c;
+        ctl->conns = c;
+        c->in_list = true;
+        ctl->n_conns++;
+        r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+        if (r < 0)
+                conn_close(c);
+}
+
+/* ---- events ------------------------------------------------------- */
+
+void hbd_ctl_publish(hbd_ctl_t *ctl, json_t *event)
+{
+        struct conn *c, *next;
+        char *line;
+        size_t len;
+
+        if (ctl == NULL || event == NULL || ctl->closing) {
+                json_decref(event);
+                return;
+        }
+        if (ctl->ring_len < HBD_CTL_RING) {
+                ctl->ring[(ctl->ring_head + ctl->ring_len) % HBD_CTL_RING] =
+                        event;
+                ctl->ring_len++;
+        } else {
+                json_decref(ctl->ring[ctl->ring_head]);
+                ctl->ring[ctl->ring_head] = event;
+                ctl->ring_head = (ctl->ring_head + 1) % HBD_CTL_RING;
+        }
+        if (ctl->n_followers == 0)
+                return;
+        line = hb_ctl_dump_line(event, &len);
+        if (line == NULL)
+                return;
+        for (c = ctl->conns; c != NULL; c = next) {
+                char *copy;
+
+                next = c->next;
+                if (!c->follow)
+                        continue;
+                if (conn_queued(c) + len > HB_CTL_MAX_QUEUED) {
+                        hbd_warn(&ctl->d->log, "control: events follower "
+                                 "has %zu bytes unread; disconnecting it",
+                                 conn_queued(c));
+                        conn_close(c);
+                        continue;
+                }
+                copy = malloc(len);
+                if (copy == NULL) {
+                        conn_close(c);
+                        continue;
+                }
+                memcpy(copy, line, len);
+                conn_write_raw(c, copy, len);
+        }
+        free(line);
+}
+
+unsigned hbd_ctl_clients(const hbd_ctl_t *ctl)
+{
+        return ctl != NULL ? ctl->n_conns : 0;
+}
+
+unsigned hbd_ctl_followers(const hbd_ctl_t *ctl)
+{
+        return ctl != NULL ? ctl->n_followers : 0;
+}
+
+/* ---- socket file -------------------------------------------------- */
+
+/* mkdir -p of the directory part of `path`, new directories 0755. */
+static int make_parent_dirs(const char *path)
+{
+        char *dir = strdup(path);
+        char *p;
+        int r = 0;
+
+        if (dir == NULL)
+                return -ENOMEM;
+        p = strrchr(dir, '/');
+        if (p == NULL || p == dir) {
+                free(dir);
+                return 0;
+        }
+        *p = '\0';
+        for (p = dir + 1; ; p++) {
+                char saved = *p;
+
+                if (saved != '/' && saved != '\0')
+                        continue;
+                *p = '\0';
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+                        r = -errno;
+                        break;
+                }
+                *p = saved;
+                if (saved == '\0')
+                        break;
+        }
+        free(dir);
+        return r;
+}
+
+/*
+ * Is someone listening on the socket file `path`? 1 yes, 0 no (stale),
+ * negative errno when we cannot tell. A non-blocking connect never waits
+ * on a live daemon whose backlog is full: EAGAIN means alive.
+ */
+static int socket_alive(const char *path)
+{
+        struct sockaddr_un sun;
+        int fd, r;
+
+        memset(&sun, 0, sizeof(sun));
+        sun.sun_family = AF_UNIX;
+        memcpy(sun.sun_path, path, strlen(path) + 1);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+        if (r == 0 || errno == EAGAIN || errno == EINPROGRESS)
+                r = 1;
+        else if (errno == ECONNREFUSED || errno == ENOENT)
+                r = 0;
+        else
+                r = -errno;
+        close(fd);
+        return r;
+}
+
+static void on_listener_close(uv_handle_t *h)
+{
+        handle_closed(h->data);
+}
+
+int hbd_ctl_open(hbd_ctl_t **ret, hbd_daemon_t *d, const char *path,
+                 char *err, size_t errlen)
+{
+        struct sockaddr_un sun;
+        struct stat st;
+        hbd_ctl_t *ctl;
+        mode_t old_mask;
+        int r;
+
+        if (strlen(path) >= sizeof(sun.sun_path)) {
+                snprintf(err, errlen, "control socket path %s is too long "
+                         "(at most %zu bytes)", path,
+                         sizeof(sun.sun_path) - 1);
+                return -ENAMETOOLONG;
+        }
+        r = make_parent_dirs(path);
+        if (r < 0) {
+                snprintf(err, errlen, "cannot create the directory of the "
+                         "control socket %s: %s", path, strerror(-r));
+                return r;
+        }
+        if (lstat(path, &st) == 0) {
+                if (!S_ISSOCK(st.st_mode)) {
+                        snprintf(err, errlen, "control socket path %s "
+                                 "exists and is not a socket; not touching "
+                                 "it", path);
+                        return -EEXIST;
+                }
+                r = socket_alive(path);
+                if (r > 0) {
+                        snprintf(err, errlen, "another process (another "
+                                 "hbeatd?) is listening on the control "
+                                 "socket %s", path);
+                        return -EADDRINUSE;
+                }
+                if (r < 0) {
+                        snprintf(err, errlen, "cannot probe the existing "
+                                 "control socket %s: %s", path,
+                                 strerror(-r));
+                        return r;
+                }
+                if (unlink(path) < 0 && errno != ENOENT) {
+                        r = -errno;
+                        snprintf(err, errlen, "cannot remove the stale "
+                                 "control socket %s: %s", path,
+                                 strerror(errno));
+                        return r;
+                }
+                hbd_info(&d->log, "removed stale control socket %s", path);
+        }
+
+        ctl = calloc(1, sizeof(*ctl));
+        if (ctl == NULL || (ctl->path = strdup(path)) == NULL) {
+                free(ctl);
+                snprintf(err, errlen, "out of memory");
+                return -ENOMEM;
+        }
+        ctl->d = d;
+        r = uv_pipe_init(&d->loop, &ctl->listener, 0);
+        if (r < 0) {
+                snprintf(err, errlen, "control socket: %s", uv_strerror(r));
+                ctl_free(ctl);
+                return r;
+        }
+        ctl->listener.data = ctl;
+        ctl->open_handles = 1;
+
+        /* Create the file as 0660 from the start (no window in which it
+         * is world-writable); the chmod below makes it explicit. */
+        old_mask = umask(0117);
+        r = uv_pipe_bind(&ctl->listener, path);
+        umask(old_mask);
+        if (r < 0) {
+                snprintf(err, errlen, "cannot bind the control socket %s: "
+                         "%s", path, uv_strerror(r));
+                goto fail;
+        }
+        ctl->bound = true;
+        if (lstat(path, &st) == 0) {
+                ctl->dev = st.st_dev;
+                ctl->ino = st.st_ino;
+        }
+        if (chmod(path, 0660) < 0) {
+                r = -errno;
+                snprintf(err, errlen, "cannot chmod the control socket %s: "
+                         "%s", path, strerror(errno));
+                goto fail;
+        }
+        r = uv_listen((uv_stream_t *)&ctl->listener, 64, on_connection);
+        if (r < 0) {
+                snprintf(err, errlen, "cannot listen on the control socket "
+                         "%s: %s", path, uv_strerror(r));
+                goto fail;
+        }
+        *ret = ctl;
+        return 0;
+
+fail:
+        hbd_ctl_close(ctl);
+        return r;
+}
+
+void hbd_ctl_close(hbd_ctl_t *ctl)
+{
+        struct stat st;
+
+        if (ctl == NULL || ctl->closing)
+                return;
+        ctl->closing = true;
+        /* Remove the file only if it is still ours: an operator may have
+         * started another daemon on the same path since. */
+        if (ctl->bound && lstat(ctl->path, &st) == 0 &&
+            st.st_dev == ctl->dev && st.st_ino == ctl->ino)
+                unlink(ctl->path);
+        while (ctl->conns != NULL)
+                conn_close(ctl->conns);
+        uv_close((uv_handle_t *)&ctl->listener, on_listener_close);
+}

@@ -1,1 +1,913 @@
-/* stub: to be written */
+/* SPDX-License-Identifier: MIT */
+/*
+ * hbeatd wiring (see daemon.h for the picture): start-up, the send and
+ * deadline timers, the receive path, event fan-out, config reload, signals
+ * and shutdown.
+ *
+ * Timers. libuv timers have millisecond resolution and run against the
+ * loop's cached clock, which on Linux is CLOCK_MONOTONIC in ms (possibly
+ * the coarse variant, which lags by at most a tick). The core works in
+ * CLOCK_MONOTONIC ns (uv_hrtime()). ms_until() turns an absolute core time
+ * into a timer delay by rounding the target UP to the next ms on the
+ * loop's own clock, so a timer never fires before its target; it only
+ * fires up to a clock tick late, which the core tolerates ("calling tick
+ * later delays transitions").
+ *
+ * Heartbeats are scheduled on absolute times: next = previous scheduled +
+ * interval, so jitter (a late wake-up, a busy loop) never accumulates. If
+ * the daemon fell behind by more than one interval (stopped, swapped), the
+ * schedule is re-based on now instead of sending a burst of stale
+ * heartbeats.
+ *
+ * The deadline timer is re-armed after every receive batch, tick, peer
+ * change and reload; it is left alone when the core's next deadline did
+ * not change and the timer is still pending. When it fires, the tick waits
+ * for one non-blocking poll first (see on_deadline()).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef HB_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "common/ctl_proto.h"
+#include "common/util.h"
+#include "daemon/ctl_server.h"
+#include "daemon/daemon.h"
+
+#define RATELIMIT_WINDOW_NS (10 * HB_NS_PER_S)
+
+uint64_t hbd_wall_now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * HB_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static void sd_say(const char *msg)
+{
+#ifdef HB_HAVE_SYSTEMD
+        (void)sd_notify(0, msg);
+#else
+        (void)msg;
+#endif
+}
+
+/* Delay in ms for a uv timer that must not fire before `target_ns`. */
+static uint64_t ms_until(uv_loop_t *loop, uint64_t target_ns)
+{
+        uint64_t now_ns, now_ms, target_ms;
+
+        uv_update_time(loop);
+        now_ms = uv_now(loop);
+        now_ns = uv_hrtime();
+        /* The loop clock and uv_hrtime() share CLOCK_MONOTONIC's epoch on
+         * Linux; should that ever not hold, fall back to a relative
+         * delay. */
+        if (now_ms * HB_NS_PER_MS > now_ns + HB_NS_PER_S ||
+            now_ms * HB_NS_PER_MS + HB_NS_PER_S < now_ns) {
+                if (target_ns <= now_ns)
+                        return 0;
+                return (target_ns - now_ns + HB_NS_PER_MS - 1) / HB_NS_PER_MS;
+        }
+        target_ms = target_ns / HB_NS_PER_MS +
+                    (target_ns % HB_NS_PER_MS != 0 ? 1 : 0);
+        return target_ms > now_ms ? target_ms - now_ms : 0;
+}
+
+/* One line per window per limiter: true when this occurrence is to be
+ * logged, with the count since the last logged line in *count. */
+static bool ratelimit(hbd_ratelimit_t *rl, uint64_t now, uint64_t *count)
+{
+        rl->count++;
+        if (rl->last_ns != 0 && now - rl->last_ns < RATELIMIT_WINDOW_NS)
+                return false;
+        *count = rl->count;
+        rl->count = 0;
+        rl->last_ns = now;
+        return true;
+}
+
+/* ---- sending ------------------------------------------------------ */
+
+static void send_to_peers(hbd_daemon_t *d, const uint8_t *buf, size_t len)
+{
+        const hbd_config_t *cfg = d->cfg;
+        size_t i;
+
+        for (i = 0; i < cfg->n_peers; i++) {
+                const hbd_peer_conf_t *p = &cfg->peers[i];
+                uint64_t count;
+                int r;
+
+                r = hb_udp_send(d->udp, buf, len,
+                                (const struct sockaddr *)&p->addr);
+                if (r == 0)
+                        continue;
+                if (r == UV_EAGAIN)
+                        d->counters.tx_eagain++;
+                else
+                        d->counters.tx_errors++;
+                if (ratelimit(&d->send_rl, uv_hrtime(), &count))
+                        hbd_warn(&d->log, "cannot send to peer %s (%s): %s "
+                                 "(%" PRIu64 " failed sends since the last "
+                                 "such message)", p->name, p->address,
+                                 uv_strerror(r), count);
+        }
+}
+
+static void send_heartbeat(hbd_daemon_t *d, uint64_t now)
+{
+        int n = hb_node_build_heartbeat(d->node, now, d->tx_buf,
+                                        sizeof(d->tx_buf));
+
+        if (n < 0) {
+                hbd_error(&d->log, "cannot build a heartbeat: %s",
+                          hb_strerror(n));
+                return;
+        }
+        send_to_peers(d, d->tx_buf, (size_t)n);
+}
+
+static void on_send_timer(uv_timer_t *t);
+
+static void arm_send(hbd_daemon_t *d)
+{
+        int r = uv_timer_start(&d->send_timer, on_send_timer,
+                               ms_until(&d->loop, d->next_send_ns), 0);
+
+        if (r < 0)
+                hbd_error(&d->log, "cannot arm the heartbeat timer: %s",
+                          uv_strerror(r));
+}
+
+static void on_send_timer(uv_timer_t *t)
+{
+        hbd_daemon_t *d = t->data;
+        uint64_t interval = hb_node_config(d->node)->interval_ns;
+        uint64_t now = uv_hrtime();
+        uint64_t scheduled = d->next_send_ns;
+
+        send_heartbeat(d, now);
+        if (now > scheduled && now - scheduled > interval) {
+                d->counters.send_late++;
+                hbd_debug(&d->log, "heartbeat %" PRIu64 " ms late; "
+                          "re-basing the schedule",
+                          (now - scheduled) / HB_NS_PER_MS);
+                d->next_send_ns = now + interval;
+        } else {
+                d->next_send_ns = scheduled + interval;
+        }
+        arm_send(d);
+}
+
+/* ---- the core's deadline ------------------------------------------ */
+
+static void on_deadline(uv_timer_t *t);
+
+static void arm_deadline(hbd_daemon_t *d)
+{
+        uint64_t dl;
+        int r;
+
+        /* A pending tick re-arms when it is done. */
+        if (d->stopping || d->node == NULL || d->tick_pending)
+                return;
+        dl = hb_node_next_deadline(d->node);
+        if (dl == d->armed_deadline_ns &&
+            (dl == HB_NEVER || uv_is_active((uv_handle_t *)&d->deadline_timer)))
+                return;
+        d->armed_deadline_ns = dl;
+        if (dl == HB_NEVER) {
+                uv_timer_stop(&d->deadline_timer);
+                return;
+        }
+        r = uv_timer_start(&d->deadline_timer, on_deadline,
+                           ms_until(&d->loop, dl), 0);
+        if (r < 0)
+                hbd_error(&d->log, "cannot arm the deadline timer: %s",
+                          uv_strerror(r));
+}
+
+static void on_tick_idle(uv_idle_t *h)
+{
+        (void)h;        /* only there to make the next poll non-blocking */
+}
+
+static void on_tick_check(uv_check_t *h)
+{
+        hbd_daemon_t *d = h->data;
+
+        uv_idle_stop(&d->tick_idle);
+        uv_check_stop(&d->tick_check);
+        d->tick_pending = false;
+        if (d->stopping)
+                return;
+        hb_node_tick(d->node, uv_hrtime());
+        arm_deadline(d);
+}
+
+/*
+ * The deadline is due, but datagrams may be waiting in the socket: libuv
+ * runs timers before it polls for I/O, and after the daemon itself was
+ * stopped (SIGSTOP, a VM pause, swapping) every peer would look silent
+ * although their heartbeats sit in the receive buffer. So the tick runs in
+ * the check phase of this same loop iteration, right after a poll made
+ * non-blocking by an idle handle: waiting heartbeats are accepted first.
+ * Cost: one extra zero-timeout poll per deadline, which in a steady
+ * cluster never comes (every heartbeat moves the deadline out).
+ */
+static void on_deadline(uv_timer_t *t)
+{
+        hbd_daemon_t *d = t->data;
+
+        if (uv_idle_start(&d->tick_idle, on_tick_idle) < 0 ||
+            uv_check_start(&d->tick_check, on_tick_check) < 0) {
+                uv_idle_stop(&d->tick_idle);
+                hb_node_tick(d->node, uv_hrtime());
+                arm_deadline(d);
+                return;
+        }
+        d->tick_pending = true;
+}
+
+/* ---- receiving ---------------------------------------------------- */
+
+static void log_drop(hbd_daemon_t *d, int err, const struct sockaddr *from)
+{
+        unsigned slot = 0;
+        char addr[HBU_ADDRESS_MAX];
+        uint64_t count;
+
+        if (err <= -10001 && err >= -10099)
+                slot = (unsigned)(-err - 10000);
+        if (!ratelimit(&d->drop_rl[slot], uv_hrtime(), &count))
+                return;
+        hbu_format_address(from, addr, sizeof(addr));
+        /* Replays are routine (duplicates, the second copy of a leave). */
+        hbd_logj(&d->log, err == HB_EREPLAY ? HBD_LOG_DEBUG : HBD_LOG_WARNING,
+                 json_pack("{s:s, s:I, s:s}", "reason", hb_errname(err),
+                           "count", (json_int_t)count, "from", addr),
+                 "dropped datagrams: %s (%s), %" PRIu64 " since the last "
+                 "such message, latest from %s", hb_errname(err),
+                 hb_strerror(err), count, addr);
+}
+
+static void on_datagram(void *user, const uint8_t *buf, size_t len,
+                        const struct sockaddr *from, int truncated)
+{
+        hbd_daemon_t *d = user;
+        uint8_t type = 0;
+        int r;
+
+        (void)truncated;        /* too long: the core counts it oversized */
+        if (d->stopping)
+                return;
+        r = hb_node_recv(d->node, uv_hrtime(), buf, len, &type);
+        if (r < 0)
+                log_drop(d, r, from);
+}
+
+static void on_batch(void *user)
+{
+        arm_deadline(user);
+}
+
+static void on_rx_error(void *user, int err)
+{
+        hbd_daemon_t *d = user;
+        uint64_t count;
+
+        d->counters.rx_errors++;
+        if (ratelimit(&d->drop_rl[0], uv_hrtime(), &count))
+                hbd_warn(&d->log, "receive error: %s (%" PRIu64 " since "
+                         "the last such message)", uv_strerror(err), count);
+}
+
+/* ---- events ------------------------------------------------------- */
+
+static void log_transition(hbd_daemon_t *d, const hb_event_t *ev,
+                           const char *peer)
+{
+        const char *old_s = hb_peer_state_name(ev->old_state);
+        const char *new_s = hb_peer_state_name(ev->new_state);
+        bool phi = hb_node_config(d->node)->detector.kind == HB_DETECTOR_PHI;
+        char evidence[96];
+        json_t *age;
+        hbd_log_level_t level = HBD_LOG_INFO;
+
+        if (ev->new_state == HB_PEER_SUSPECT || ev->new_state == HB_PEER_DEAD)
+                level = HBD_LOG_WARNING;
+        if (ev->last_arrival_ns == HB_NEVER) {
+                snprintf(evidence, sizeof(evidence), "never heard from");
+                age = json_null();
+        } else {
+                uint64_t ms = ev->at_ns > ev->last_arrival_ns ?
+                        (ev->at_ns - ev->last_arrival_ns) / HB_NS_PER_MS : 0;
+
+                snprintf(evidence, sizeof(evidence),
+                         "last heartbeat %" PRIu64 " ms ago", ms);
+                age = json_integer((json_int_t)ms);
+        }
+        hbd_logj(&d->log, level,
+                 json_pack("{s:s, s:I, s:s, s:s, s:s, s:f, s:o}",
+                           "peer", peer, "peer_id", (json_int_t)ev->peer_id,
+                           "old", old_s, "new", new_s,
+                           "reason", hb_reason_name(ev->reason),
+                           "suspicion", hb_ctl_round(ev->suspicion, 3),
+                           "last_heartbeat_age_ms", age),
+                 "peer %s (id %" PRIu32 ") %s -> %s (%s, %s %.2f, %s)",
+                 peer, ev->peer_id, old_s, new_s,
+                 hb_reason_name(ev->reason), phi ? "phi" : "missed",
+                 ev->suspicion, evidence);
+}
+
+static void on_event(void *user, const hb_event_t *ev)
+{
+        hbd_daemon_t *d = user;
+        const hbd_peer_conf_t *pc;
+        const char *name;
+        hbd_notify_node_t me;
+        uint64_t mono = uv_hrtime(), wall = hbd_wall_now_ns();
+
+        if (ev->type != HB_EVENT_PEER_STATE)
+                return;
+        pc = hbd_config_peer(d->cfg, ev->peer_id);
+        name = pc != NULL ? pc->name : "?";
+        /* The event's wall time: now, minus how long ago it happened. */
+        if (mono > ev->at_ns && wall > mono - ev->at_ns)
+                wall -= mono - ev->at_ns;
+
+        log_transition(d, ev, name);
+        hbd_ctl_publish(d->ctl, hb_ctl_event_json(ev, d->cfg->node_name,
+                                                  name, wall));
+        me.name = d->cfg->node_name;
+        me.id = d->cfg->node.node_id;
+        hbd_notify_peer_state(d->notify, ev, &me, name, wall);
+}
+
+/* ---- reload ------------------------------------------------------- */
+
+/*
+ * A reload is planned first (diff, validation, every allocation) and then
+ * committed. The commit's only steps that can fail are adding peers
+ * (-ENOMEM) and hb_node_reconfigure() (-ENOMEM, node unchanged); peers
+ * are added first and removed again if anything after them fails, so a
+ * failed reload leaves the daemon exactly as it was.
+ */
+struct reload_plan {
+        hb_node_config_t nc;           /* next core config (incarnation set) */
+        bool core_changed;
+        uint32_t *add, *remove;
+        size_t n_add, n_remove;
+        hbd_notify_settings_t notify;
+        FILE *summary;                 /* what changed, for the log line */
+        char *summary_text;
+        size_t summary_len;
+        unsigned changes;
+};
+
+static void note(struct reload_plan *p, const char *fmt, ...) HBD_PRINTF(2, 3);
+
+static void note(struct reload_plan *p, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (p->changes++ > 0)
+                fputs("; ", p->summary);
+        va_start(ap, fmt);
+        vfprintf(p->summary, fmt, ap);
+        va_end(ap);
+}
+
+static void ms_change(struct reload_plan *p, const char *name, uint64_t a,
+                      uint64_t b)
+{
+        if (a != b)
+                note(p, "%s %" PRIu64 " -> %" PRIu64 " ms", name,
+                     a / HB_NS_PER_MS, b / HB_NS_PER_MS);
+}
+
+static void plan_core(struct reload_plan *p, const hb_node_config_t *a,
+                      const hb_node_config_t *b)
+{
+        const hb_detector_config_t *da = &a->detector, *db = &b->detector;
+        unsigned before = p->changes;
+
+        ms_change(p, "interval", a->interval_ns, b->interval_ns);
+        if (da->kind != db->kind)
+                note(p, "detector %s -> %s", hb_detector_kind_name(da->kind),
+                     hb_detector_kind_name(db->kind));
+        if (da->window != db->window)
+                note(p, "window %" PRIu32 " -> %" PRIu32, da->window,
+                     db->window);
+        ms_change(p, "min_std_dev", da->min_std_dev_ns, db->min_std_dev_ns);
+        ms_change(p, "acceptable_pause", da->acceptable_pause_ns,
+                  db->acceptable_pause_ns);
+        ms_change(p, "first_estimate", da->first_estimate_ns,
+                  db->first_estimate_ns);
+        if (a->suspect_threshold != b->suspect_threshold)
+                note(p, "suspect_threshold %g -> %g", a->suspect_threshold,
+                     b->suspect_threshold);
+        if (a->dead_threshold != b->dead_threshold)
+                note(p, "dead_threshold %g -> %g", a->dead_threshold,
+                     b->dead_threshold);
+        ms_change(p, "dead_after", a->dead_after_ns, b->dead_after_ns);
+        ms_change(p, "probation", a->probation_ns, b->probation_ns);
+        if (memcmp(&a->key, &b->key, sizeof(a->key)) != 0 ||
+            a->has_old_key != b->has_old_key ||
+            (a->has_old_key &&
+             memcmp(&a->old_key, &b->old_key, sizeof(a->old_key)) != 0))
+                note(p, "cluster key changed");
+        p->core_changed = p->changes != before;
+}
+
+static bool same_addr(const hbd_peer_conf_t *a, const hbd_peer_conf_t *b)
+{
+        return hbu_address_equal((const struct sockaddr *)&a->addr,
+                                 (const struct sockaddr *)&b->addr);
+}
+
+static int plan_reload(hbd_daemon_t *d, const hbd_config_t *next,
+                       struct reload_plan *p)
+{
+        const hbd_config_t *cur = d->cfg;
+        const char *script_a = hbd_notify_script(d->notify);
+        const char *script_b = next->notify_script;
+        size_t i;
+
+        p->summary = open_memstream(&p->summary_text, &p->summary_len);
+        p->add = calloc(next->n_peers + 1, sizeof(*p->add));
+        p->remove = calloc(cur->n_peers + 1, sizeof(*p->remove));
+        if (p->summary == NULL || p->add == NULL || p->remove == NULL)
+                return -ENOMEM;
+
+        p->nc = next->node;
+        p->nc.incarnation = d->incarnation;
+        if (strcmp(cur->node_name, next->node_name) != 0)
+                note(p, "node name %s -> %s", cur->node_name,
+                     next->node_name);
+        plan_core(p, hb_node_config(d->node), &p->nc);
+        if (p->core_changed && hb_node_config_validate(&p->nc) < 0)
+                return -EINVAL;
+
+        for (i = 0; i < next->n_peers; i++) {
+                const hbd_peer_conf_t *b = &next->peers[i];
+                const hbd_peer_conf_t *a = hbd_config_peer(cur, b->id);
+
+                if (a == NULL) {
+                        p->add[p->n_add++] = b->id;
+                        note(p, "+peer %s (id %" PRIu32 ", %s)", b->name,
+                             b->id, b->address);
+                        continue;
+                }
+                if (strcmp(a->name, b->name) != 0)
+                        note(p, "peer id %" PRIu32 " renamed %s -> %s",
+                             b->id, a->name, b->name);
+                if (!same_addr(a, b) || strcmp(a->address, b->address) != 0)
+                        note(p, "peer %s (id %" PRIu32 ") address %s -> %s",
+                             b->name, b->id, a->address, b->address);
+        }
+        for (i = 0; i < cur->n_peers; i++) {
+                const hbd_peer_conf_t *a = &cur->peers[i];
+
+                if (hbd_config_peer(next, a->id) == NULL) {
+                        p->remove[p->n_remove++] = a->id;
+                        note(p, "-peer %s (id %" PRIu32 ")", a->name, a->id);
+                }
+        }
+
+        if ((script_a == NULL) != (script_b == NULL) ||
+            (script_a != NULL && strcmp(script_a, script_b) != 0))
+                note(p, "notify script %s -> %s",
+                     script_a != NULL ? script_a : "(none)",
+                     script_b != NULL ? script_b : "(none)");
+        ms_change(p, "notify timeout", hbd_notify_timeout_ns(d->notify),
+                  next->notify_timeout_ns);
+        if (hbd_notify_settings_prepare(&p->notify, next->notify_script,
+                                        next->notify_timeout_ns) < 0)
+                return -ENOMEM;
+        if (fflush(p->summary) != 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static void plan_free(struct reload_plan *p)
+{
+        if (p->summary != NULL)
+                fclose(p->summary);
+        free(p->summary_text);
+        free(p->add);
+        free(p->remove);
+        hbd_notify_settings_release(&p->notify);
+        hb_key_wipe(&p->nc.key);
+        hb_key_wipe(&p->nc.old_key);
+}
+
+/* Commit a plan; `next` becomes the daemon's config on success. */
+static int commit_reload(hbd_daemon_t *d, hbd_config_t *next,
+                         struct reload_plan *p, char *err, size_t errlen)
+{
+        hbd_config_t *old = d->cfg;
+        uint64_t old_interval = hb_node_config(d->node)->interval_ns;
+        uint64_t now = uv_hrtime();
+        size_t i, added;
+        int r = 0;
+
+        /* Switch first: events raised below name peers from `next`. */
+        d->cfg = next;
+        for (added = 0; added < p->n_add; added++) {
+                r = hb_node_peer_add(d->node, p->add[added], now);
+                if (r < 0) {
+                        snprintf(err, errlen, "cannot add peer id %" PRIu32
+                                 ": %s", p->add[added], hb_strerror(r));
+                        break;
+                }
+        }
+        if (r == 0 && p->core_changed) {
+                r = hb_node_reconfigure(d->node, &p->nc, now);
+                if (r < 0)
+                        snprintf(err, errlen, "the core refused the new "
+                                 "settings: %s", hb_strerror(r));
+        }
+        if (r < 0) {
+                for (i = 0; i < added; i++)
+                        (void)hb_node_peer_remove(d->node, p->add[i]);
+                d->cfg = old;
+                return r;
+        }
+
+        /* Nothing below can fail. */
+        for (i = 0; i < p->n_remove; i++)
+                (void)hb_node_peer_remove(d->node, p->remove[i]);
+        hbd_notify_swap(d->notify, &p->notify);
+        hbd_log_set_node(&d->log, next->node_name);
+        if (p->nc.interval_ns != old_interval) {
+                /* Keep the phase: last scheduled send + the new interval. */
+                uint64_t last = d->next_send_ns - old_interval;
+
+                d->next_send_ns = last + p->nc.interval_ns;
+                if (d->next_send_ns < now)
+                        d->next_send_ns = now;
+                arm_send(d);
+        }
+        arm_deadline(d);
+        hbd_config_free(old);
+        return 0;
+}
+
+int hbd_daemon_reload(hbd_daemon_t *d, char *err, size_t errlen)
+{
+        hbd_config_t *next = NULL;
+        struct reload_plan plan;
+        const char *what = NULL;
+        char usec[96];
+        int r;
+
+        if (d->stopping) {
+                snprintf(err, errlen, "hbeatd is shutting down");
+                return -ECANCELED;
+        }
+        snprintf(usec, sizeof(usec), "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
+                 uv_hrtime() / 1000);
+        sd_say(usec);
+        hbd_info(&d->log, "reloading the configuration from %s",
+                 d->config_path);
+        r = hbd_config_load(&next, d->config_path, err, errlen);
+        if (r == 0 && !hbd_config_reloadable(d->cfg, next, &what)) {
+                snprintf(err, errlen, "%s cannot change on reload; restart "
+                         "hbeatd", what != NULL ? what : "a setting");
+                r = -EINVAL;
+        }
+        if (r == 0) {
+                memset(&plan, 0, sizeof(plan));
+                r = plan_reload(d, next, &plan);
+                if (r == -EINVAL)
+                        snprintf(err, errlen, "%s: the new timing and "
+                                 "detector settings are inconsistent",
+                                 d->config_path);
+                else if (r < 0)
+                        snprintf(err, errlen, "out of memory");
+                else
+                        r = commit_reload(d, next, &plan, err, errlen);
+                if (r == 0)
+                        hbd_info(&d->log, "configuration reloaded: %s",
+                                 plan.changes > 0 ? plan.summary_text :
+                                 "no changes");
+                plan_free(&plan);
+        }
+        if (r < 0) {
+                hbd_config_free(next);
+                d->counters.reload_failures++;
+                hbd_error(&d->log, "reload failed, keeping the running "
+                          "configuration: %s", err);
+        } else {
+                d->counters.reloads++;
+        }
+        sd_say("READY=1");
+        return r;
+}
+
+/* ---- shutdown ----------------------------------------------------- */
+
+static void close_embedded(uv_handle_t *h)
+{
+        /* `type` is UV_UNKNOWN_HANDLE (0) until the handle is initialised
+         * (the daemon object is calloc()ed). */
+        if (h->type != UV_UNKNOWN_HANDLE && !uv_is_closing(h))
+                uv_close(h, NULL);
+}
+
+static void on_notify_done(void *arg)
+{
+        hbd_daemon_t *d = arg;
+
+        close_embedded((uv_handle_t *)&d->sig_term);
+        close_embedded((uv_handle_t *)&d->sig_int);
+}
+
+/* Close everything; the loop ends when the last handle has closed. */
+static void teardown(hbd_daemon_t *d)
+{
+        hbd_notify_t *notify = d->notify;
+
+        hb_udp_close(d->udp);
+        d->udp = NULL;
+        hbd_ctl_close(d->ctl);
+        d->ctl = NULL;
+        close_embedded((uv_handle_t *)&d->send_timer);
+        close_embedded((uv_handle_t *)&d->deadline_timer);
+        close_embedded((uv_handle_t *)&d->tick_idle);
+        close_embedded((uv_handle_t *)&d->tick_check);
+        close_embedded((uv_handle_t *)&d->sig_hup);
+        d->notify = NULL;
+        /* SIGTERM/SIGINT stay handled until the scripts are gone, so a
+         * second signal does not kill hbeatd mid-way. */
+        hbd_notify_close(notify, on_notify_done, d);
+}
+
+static void on_leave_timer(uv_timer_t *t)
+{
+        hbd_daemon_t *d = t->data;
+
+        /* The second copy, in case the first was lost. The receiver drops
+         * it as a replay if the first arrived. */
+        send_to_peers(d, d->tx_buf, (size_t)d->leave_len);
+        hbd_info(&d->log, "left the cluster; shutting down");
+        teardown(d);
+}
+
+static void begin_shutdown(hbd_daemon_t *d, int signum)
+{
+        int n;
+
+        if (d->stopping) {
+                hbd_debug(&d->log, "%s: already shutting down",
+                          strsignal(signum));
+                return;
+        }
+        d->stopping = true;
+        sd_say("STOPPING=1");
+        hbd_info(&d->log, "received %s; sending leave to %zu peers",
+                 signum == SIGINT ? "SIGINT" : "SIGTERM", d->cfg->n_peers);
+        uv_timer_stop(&d->deadline_timer);
+        uv_timer_stop(&d->send_timer);
+        n = hb_node_build_leave(d->node, uv_hrtime(), d->tx_buf,
+                                sizeof(d->tx_buf));
+        if (n < 0) {
+                hbd_error(&d->log, "cannot build the leave message: %s",
+                          hb_strerror(n));
+                teardown(d);
+                return;
+        }
+        d->leave_len = n;
+        send_to_peers(d, d->tx_buf, (size_t)n);
+        if (uv_timer_start(&d->send_timer, on_leave_timer, 1, 0) < 0)
+                on_leave_timer(&d->send_timer);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+        hbd_daemon_t *d = s->data;
+        char err[1024];
+
+        if (signum == SIGHUP) {
+                if (!d->stopping)
+                        (void)hbd_daemon_reload(d, err, sizeof(err));
+                return;
+        }
+        begin_shutdown(d, signum);
+}
+
+/* ---- start-up ----------------------------------------------------- */
+
+static int init_handles(hbd_daemon_t *d)
+{
+        static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+        uv_signal_t *sigs[3] = { &d->sig_term, &d->sig_int, &d->sig_hup };
+        int r, i;
+
+        r = uv_timer_init(&d->loop, &d->send_timer);
+        if (r == 0)
+                r = uv_timer_init(&d->loop, &d->deadline_timer);
+        if (r == 0)
+                r = uv_idle_init(&d->loop, &d->tick_idle);
+        if (r == 0)
+                r = uv_check_init(&d->loop, &d->tick_check);
+        if (r < 0)
+                return r;
+        d->send_timer.data = d;
+        d->deadline_timer.data = d;
+        d->tick_idle.data = d;
+        d->tick_check.data = d;
+        for (i = 0; i < 3; i++) {
+                r = uv_signal_init(&d->loop, sigs[i]);
+                if (r < 0)
+                        return r;
+                sigs[i]->data = d;
+                r = uv_signal_start(sigs[i], on_signal, signums[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int startup(hbd_daemon_t *d)
+{
+        const hbd_config_t *cfg = d->cfg;
+        hbd_notify_settings_t ns;
+        hb_udp_callbacks_t cbs = {
+                .recv = on_datagram, .batch = on_batch, .error = on_rx_error,
+        };
+        hb_node_config_t nc;
+        char err[1024];
+        uint64_t now;
+        size_t i;
+        int r;
+
+        r = init_handles(d);
+        if (r < 0) {
+                hbd_error(&d->log, "cannot set up timers and signals: %s",
+                          uv_strerror(r));
+                return r;
+        }
+        r = hbd_notify_new(&d->notify, &d->loop, &d->log);
+        if (r == 0)
+                r = hbd_notify_settings_prepare(&ns, cfg->notify_script,
+                                                cfg->notify_timeout_ns);
+        if (r < 0) {
+                hbd_error(&d->log, "cannot set up notify: %s",
+                          uv_strerror(r));
+                return r;
+        }
+        hbd_notify_swap(d->notify, &ns);
+        hbd_notify_settings_release(&ns);
+
+        r = hb_udp_open(&d->udp, &d->loop,
+                        (const struct sockaddr *)&cfg->listen_addr,
+                        HB_UDP_RCVBUF_DEFAULT, &cbs, d);
+        if (r < 0) {
+                hbd_error(&d->log, "cannot bind UDP socket to %s: %s",
+                          cfg->listen, uv_strerror(r));
+                return r;
+        }
+        /* Linux reports twice the size asked for (bookkeeping overhead). */
+        if (hb_udp_rcvbuf(d->udp) < HB_UDP_RCVBUF_DEFAULT)
+                hbd_info(&d->log, "UDP receive buffer is %d bytes (asked "
+                         "for %d; raise net.core.rmem_max for more)",
+                         hb_udp_rcvbuf(d->udp), HB_UDP_RCVBUF_DEFAULT);
+        if (!hb_udp_batching(d->udp))
+                hbd_info(&d->log, "recvmmsg not available; receiving one "
+                         "datagram per call");
+
+        r = hbd_ctl_open(&d->ctl, d, cfg->control_socket, err, sizeof(err));
+        if (r < 0) {
+                hbd_error(&d->log, "%s", err);
+                return r;
+        }
+
+        nc = cfg->node;
+        nc.incarnation = d->incarnation;
+        r = hb_node_new(&d->node, &nc, on_event, d);
+        hb_key_wipe(&nc.key);
+        hb_key_wipe(&nc.old_key);
+        if (r < 0) {
+                hbd_error(&d->log, "cannot create the node: %s",
+                          hb_strerror(r));
+                return r;
+        }
+        now = uv_hrtime();
+        d->start_ns = now;
+        d->armed_deadline_ns = HB_NEVER;
+        for (i = 0; i < cfg->n_peers; i++) {
+                r = hb_node_peer_add(d->node, cfg->peers[i].id, now);
+                if (r < 0) {
+                        hbd_error(&d->log, "cannot add peer %s (id %" PRIu32
+                                  "): %s", cfg->peers[i].name,
+                                  cfg->peers[i].id, hb_strerror(r));
+                        return r;
+                }
+        }
+
+        /* First heartbeat now, then on the absolute schedule. */
+        send_heartbeat(d, now);
+        d->next_send_ns = now + cfg->node.interval_ns;
+        arm_send(d);
+        arm_deadline(d);
+
+        hbd_info(&d->log, "hbeatd %s started: node %s (id %" PRIu32 "), "
+                 "cluster %" PRIu32 ", listening on %s, %zu peers, interval "
+                 "%" PRIu64 " ms, detector %s", HB_VERSION_STRING,
+                 cfg->node_name, cfg->node.node_id, cfg->node.cluster_id,
+                 cfg->listen, cfg->n_peers,
+                 cfg->node.interval_ns / HB_NS_PER_MS,
+                 hb_detector_kind_name(cfg->node.detector.kind));
+        hbd_info(&d->log, "incarnation %" PRIu64 ", control socket %s, "
+                 "notify script %s", d->incarnation, cfg->control_socket,
+                 cfg->notify_script != NULL ? cfg->notify_script : "(none)");
+        sd_say("READY=1");
+        return 0;
+}
+
+static void log_open_handle(uv_handle_t *h, void *arg)
+{
+        hbd_daemon_t *d = arg;
+
+        hbd_error(&d->log, "internal: %s handle still open at exit",
+                  uv_handle_type_name(uv_handle_get_type(h)));
+}
+
+int hbd_run(hbd_config_t *cfg, const hbd_options_t *opts)
+{
+        hbd_daemon_t *d;
+        int r, code;
+
+        d = calloc(1, sizeof(*d));
+        if (d == NULL) {
+                fprintf(stderr, "hbeatd: out of memory\n");
+                hbd_config_free(cfg);
+                return 1;
+        }
+        hbd_log_init(&d->log, opts->log_format, opts->log_level);
+        hbd_log_set_node(&d->log, cfg->node_name);
+        d->cfg = cfg;
+        /* Reload must find the same file whatever the working directory
+         * becomes; fall back to the name as given. */
+        d->config_path = realpath(cfg->path, NULL);
+        if (d->config_path == NULL)
+                d->config_path = strdup(cfg->path);
+        if (d->config_path == NULL) {
+                fprintf(stderr, "hbeatd: out of memory\n");
+                hbd_config_free(cfg);
+                free(d);
+                return 1;
+        }
+        /* Must grow across restarts: assumes the wall clock does not step
+         * back across one (see hbeatd(8), INCARNATION). */
+        d->incarnation = hbd_wall_now_ns() / 1000;
+
+        r = uv_loop_init(&d->loop);
+        if (r < 0) {
+                hbd_error(&d->log, "cannot create the event loop: %s",
+                          uv_strerror(r));
+                hbd_config_free(cfg);
+                free(d->config_path);
+                free(d);
+                return 1;
+        }
+        r = startup(d);
+        if (r < 0) {
+                code = 1;
+                d->stopping = true;
+                teardown(d);
+        } else {
+                code = 0;
+        }
+        r = uv_run(&d->loop, UV_RUN_DEFAULT);
+        if (r != 0)
+                hbd_error(&d->log, "internal: event loop ended with active "
+                          "handles");
+        r = uv_loop_close(&d->loop);
+        if (r < 0) {
+                /* A bug: handles still point into `d`, so it is not
+                 * freed; the process is exiting anyway. */
+                uv_walk(&d->loop, log_open_handle, d);
+                return 1;
+        }
+        if (code == 0)
+                hbd_info(&d->log, "stopped");
+        hb_node_free(d->node);
+        hbd_config_free(d->cfg);
+        free(d->config_path);
+        free(d);
+        return code;
+}

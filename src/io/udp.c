@@ -27,10 +27,8 @@
  */
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
 
 #include "io/udp.h"
 
@@ -46,35 +44,6 @@ struct hb_udp {
         int batching;
         bool closing;
 };
-
-const char *hb_udp_format_addr(const struct sockaddr *sa, char *buf,
-                               size_t cap)
-{
-        char ip[INET6_ADDRSTRLEN];
-
-        if (cap == 0)
-                return buf;
-        if (sa != NULL && sa->sa_family == AF_INET) {
-                const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-
-                if (uv_ip4_name(in, ip, sizeof(ip)) == 0) {
-                        snprintf(buf, cap, "%s:%u", ip,
-                                 (unsigned)ntohs(in->sin_port));
-                        return buf;
-                }
-        } else if (sa != NULL && sa->sa_family == AF_INET6) {
-                const struct sockaddr_in6 *in6 =
-                        (const struct sockaddr_in6 *)sa;
-
-                if (uv_ip6_name(in6, ip, sizeof(ip)) == 0) {
-                        snprintf(buf, cap, "[%s]:%u", ip,
-                                 (unsigned)ntohs(in6->sin6_port));
-                        return buf;
-                }
-        }
-        snprintf(buf, cap, "?");
-        return buf;
-}
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {

@@ -81,14 +81,4 @@ int hb_udp_batching(const hb_udp_t *u);
  * close callback). No callback runs after this call. NULL is a no-op. */
 void hb_udp_close(hb_udp_t *u);
 
-/*
- * Format an IPv4/IPv6 socket address as "1.2.3.4:5" or "[::1]:5".
- * buf:  output, at least HB_UDP_ADDR_LEN bytes recommended; always
- *       NUL-terminated ("?" for an unknown family).
- * Returns buf.
- */
-const char *hb_udp_format_addr(const struct sockaddr *sa, char *buf,
-                               size_t cap);
-#define HB_UDP_ADDR_LEN 64
-
 #endif /* HB_IO_UDP_H */

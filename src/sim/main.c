@@ -54,6 +54,7 @@ static void usage(FILE *f)
 "  --jitter-us J      one-way delay jitter, uniform (default 200)\n"
 "  --fault K:N:T      at T ms, apply K to node N (1-based): crash,\n"
 "                     restart, pause, resume, isolate, heal (N ignored)\n"
+"  --acceptable-pause-ms P  phi acceptable pause (default 4 x interval)\n"
 "  --quiet            print only the summary\n"
 "  -h, --help         this text\n");
 }
@@ -162,9 +163,15 @@ static void summary(hbsim_t *sim, const fault_t *faults, size_t n_faults)
                 if (!faulted)
                         false_dead++;
         }
-        printf("events: %zu, false dead verdicts: %zu, messages delivered: "
-               "%" PRIu64 "\n",
-               n_ev, false_dead, hbsim_delivered(sim));
+        {
+                size_t sus = 0;
+
+                for (i = 0; i < n_ev; i++)
+                        sus += ev[i].ev.new_state == HB_PEER_SUSPECT;
+                printf("events: %zu, suspect verdicts: %zu, false dead "
+                       "verdicts: %zu, messages delivered: %" PRIu64 "\n",
+                       n_ev, sus, false_dead, hbsim_delivered(sim));
+        }
         printf("trace hash: %016" PRIx64 "\n", hbsim_trace_hash(sim));
 }
 
@@ -180,6 +187,7 @@ int main(int argc, char **argv)
                 { "delay-us", required_argument, NULL, 'D' },
                 { "jitter-us", required_argument, NULL, 'J' },
                 { "fault", required_argument, NULL, 'f' },
+                { "acceptable-pause-ms", required_argument, NULL, 'P' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
@@ -191,6 +199,7 @@ int main(int argc, char **argv)
         hb_detector_kind_t kind = HB_DETECTOR_PHI;
         uint64_t interval_ms = 100;
         int quiet = 0, c;
+        long pause_ms = -1;
         hbsim_t *sim;
         struct timespec t0, t1;
 
@@ -246,6 +255,9 @@ int main(int argc, char **argv)
                         }
                         n_faults++;
                         break;
+                case 'P':
+                        pause_ms = strtol(optarg, NULL, 10);
+                        break;
                 case 'q':
                         quiet = 1;
                         break;
@@ -264,6 +276,9 @@ int main(int argc, char **argv)
                                        interval_ms * HB_NS_PER_MS);
                 cfg.node.cluster_id = tmpl.cluster_id;
                 cfg.node.key = tmpl.key;
+                if (pause_ms >= 0)
+                        cfg.node.detector.acceptable_pause_ns =
+                                (uint64_t)pause_ms * HB_NS_PER_MS;
         }
         for (k = 0; k < n_faults; k++) {
                 if (faults[k].node >= cfg.n_nodes) {

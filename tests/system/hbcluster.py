@@ -778,7 +778,8 @@ class Cluster:
             time.sleep(0.05)
 
     def wait_until(self, fn, timeout, what="condition", interval=0.05):
-        """Until fn() returns a truthy value (returned); WaitTimeout."""
+        """Until fn() returns a truthy value (returned); WaitTimeout.
+        `what` may be a function, called for the message on failure."""
         deadline = time.monotonic() + timeout
         last = None
         while True:
@@ -789,6 +790,7 @@ class Cluster:
             except (OSError, HarnessError) as e:
                 last = e
             if time.monotonic() > deadline:
+                what = what() if callable(what) else what
                 raise WaitTimeout(f"{what} not reached within {timeout:.2f}s"
                                   f" (last: {last!r})")
             time.sleep(interval)

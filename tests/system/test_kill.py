@@ -2,7 +2,8 @@
 """SIGKILL a node: the others detect it (suspect, then dead) within 1 s;
 restarted, it comes back through probation."""
 
-import hbcluster
+import time
+
 from hbcluster import fmt_event
 
 OBSERVERS = (1, 2)
@@ -14,7 +15,7 @@ def test_kill_then_restart(make_cluster):
 
     for obs in OBSERVERS:
         dead = c.wait_event(obs, peer="n3", new="dead", since_ns=t_kill,
-                            timeout=3.0)
+                            timeout=c.detect_timeout())
         evs = c.events(obs, peer="n3", since_ns=t_kill)
         trail = "\n  ".join(fmt_event(e, t_kill) for e in evs)
         kill_to_dead_ms = (dead["at_ns"] - t_kill) / 1e6
@@ -34,7 +35,7 @@ def test_kill_then_restart(make_cluster):
         assert not c.events_into(obs, [other], since_ns=t_kill), \
             f"n{obs}: false alarm about {other}"
 
-    t_restart = hbcluster.time.monotonic_ns()
+    t_restart = time.monotonic_ns()
     c.start(3)
     for obs in OBSERVERS:
         evs = c.wait_transitions(obs, "n3", ["probation", "alive"],

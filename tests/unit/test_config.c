@@ -1,8 +1,1198 @@
-/* stub */
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of hbeatd's configuration loader (src/daemon/config.c) and the
+ * address/duration/file helpers it uses (src/common/util.c).
+ *
+ * Every test runs in a fresh temporary directory (mkdtemp) that holds a key
+ * file and notify scripts; configs are loaded from strings named "n1.yaml",
+ * so relative paths resolve into that directory and messages start with
+ * "n1.yaml:LINE:COL: ". Error messages are compared whole: a change of
+ * wording, line or column fails the test on purpose.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-static void t_stub(void **s) { (void)s; }
-int main(void) { const struct CMUnitTest t[] = { cmocka_unit_test(t_stub) }; return cmocka_run_group_tests(t, NULL, NULL); }
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "daemon/config.h"
+
+#ifndef HB_SOURCE_ROOT
+#error "HB_SOURCE_ROOT must be defined (meson does it)"
+#endif
+
+/* Bytes 0..31, base64: the key every test config uses. */
+#define KEY_B64 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+/* The smallest valid config: lines 1-5. */
+#define NODE "node:\n  name: n1\n  id: 1\n"
+#define KEY "cluster:\n  key_file: cluster.key\n"
+#define MINIMAL NODE KEY
+
+static char tmpdir[1024];  /* the test's directory, also the cwd */
+static char origdir[PATH_MAX];
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        size_t len = strlen(text);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, len), (ssize_t)len);
+        assert_int_equal(fchmod(fd, mode), 0);
+        assert_int_equal(close(fd), 0);
+}
+
+static int setup(void **state)
+{
+        const char *base = getenv("TMPDIR");
+        char tmpl[PATH_MAX];
+
+        (void)state;
+        if (!getcwd(origdir, sizeof origdir))
+                return -1;
+        snprintf(tmpl, sizeof tmpl, "%s/hbeat-test-config-XXXXXX",
+                 base && base[0] ? base : "/tmp");
+        if (!mkdtemp(tmpl) || chdir(tmpl) < 0 ||
+            !getcwd(tmpdir, sizeof tmpdir))
+                return -1;
+        write_file("cluster.key", KEY_B64 "\n", 0600);
+        write_file("notify.sh", "#!/bin/sh\nexit 0\n", 0755);
+        write_file("notify.txt", "not a script\n", 0644);
+        return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+        (void)st;
+        (void)flag;
+        (void)ftw;
+        return remove(path);
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        if (chdir(origdir) < 0)
+                return -1;
+        return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static hbd_config_t *load_named(const char *name, const char *text)
+{
+        char err[1024] = "";
+        hbd_config_t *cfg = NULL;
+        int r;
+
+        r = hbd_config_load_string(&cfg, name, text, strlen(text), err,
+                                   sizeof err);
+        if (r != 0)
+                fail_msg("load failed (%d): %s\n--- config:\n%s", r, err,
+                         text);
+        assert_non_null(cfg);
+        return cfg;
+}
+
+static hbd_config_t *load_ok(const char *text)
+{
+        return load_named("n1.yaml", text);
+}
+
+/* `want` with each '@' replaced by the test directory. */
+static void expand(const char *want, char *out, size_t cap)
+{
+        size_t o = 0;
+
+        for (; *want && o + 1 < cap; want++) {
+                if (*want == '@') {
+                        o += (size_t)snprintf(out + o, cap - o, "%s",
+                                              tmpdir);
+                        if (o >= cap)
+                                o = cap - 1;
+                } else {
+                        out[o++] = *want;
+                }
+        }
+        out[o] = '\0';
+}
+
+/* Load `text` (length `len`), expect failure `code` and message `want`. */
+static void expect_err_len(const char *text, size_t len, int code,
+                           const char *want, bool prefix_only)
+{
+        char err[1024] = "", exp[2048];
+        hbd_config_t *cfg = NULL;
+        int r;
+
+        expand(want, exp, sizeof exp);
+        r = hbd_config_load_string(&cfg, "n1.yaml", text, len, err,
+                                   sizeof err);
+        if (r == 0) {
+                hbd_config_free(cfg);
+                fail_msg("loaded, expected: %s\n--- config:\n%s", exp, text);
+        }
+        assert_null(cfg);
+        if (r != code)
+                fail_msg("code %d, expected %d (%s)", r, code, err);
+        if (prefix_only ? strncmp(err, exp, strlen(exp)) != 0
+                        : strcmp(err, exp) != 0)
+                fail_msg("\n got: %s\nwant: %s%s\n--- config:\n%s", err, exp,
+                         prefix_only ? "..." : "", text);
+        assert_null(strchr(err, '\n'));
+}
+
+static void expect_err(const char *text, const char *want)
+{
+        expect_err_len(text, strlen(text), -EINVAL, want, false);
+}
+
+static void expect_err_prefix(const char *text, const char *want)
+{
+        expect_err_len(text, strlen(text), -EINVAL, want, true);
+}
+
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+        if (ss->ss_family == AF_INET)
+                return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+        return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+static const char *at_dir(const char *rel, char *buf, size_t cap)
+{
+        int n = snprintf(buf, cap, "%s/%s", tmpdir, rel);
+
+        assert_true(n > 0 && (size_t)n < cap);
+        return buf;
+}
+
+/* ---- valid configs ----------------------------------------------------- */
+
+static const char full_text[] =
+        "node:\n"                               /* 1 */
+        "  name: n1\n"
+        "  id: 1\n"
+        "listen: \"127.0.0.1:7401\"\n"
+        "cluster:\n"                            /* 5 */
+        "  id: 7\n"
+        "  key_file: cluster.key\n"
+        "heartbeat:\n"
+        "  interval_ms: 200\n"
+        "detector:\n"                           /* 10 */
+        "  kind: phi\n"
+        "  suspect_threshold: 9.5\n"
+        "  dead_threshold: 20\n"
+        "  dead_after_ms: 1500\n"
+        "  window: 50\n"                        /* 15 */
+        "  min_std_dev_ms: 0.5\n"
+        "  acceptable_pause_ms: 700\n"
+        "membership:\n"
+        "  probation_ms: 2500\n"
+        "notify:\n"                             /* 20 */
+        "  script: notify.sh\n"
+        "  timeout_ms: 1234\n"
+        "control:\n"
+        "  socket: ctl.sock\n"
+        "peers:\n"                              /* 25 */
+        "  - name: n2\n"
+        "    id: 2\n"
+        "    address: 127.0.0.1:7402\n"
+        "  - name: n3.b_c-d\n"
+        "    id: 4294967295\n"                  /* 30 */
+        "    address: \"[::1]:7403\"\n";
+
+static void test_full(void **state)
+{
+        hbd_config_t *cfg = load_ok(full_text);
+        char buf[PATH_MAX], addr[HBU_ADDRESS_MAX];
+        const hb_node_config_t *n = &cfg->node;
+
+        (void)state;
+        assert_string_equal(cfg->path, "n1.yaml");
+        assert_string_equal(cfg->node_name, "n1");
+        assert_int_equal(n->node_id, 1);
+        assert_string_equal(cfg->listen, "127.0.0.1:7401");
+        assert_int_equal(cfg->listen_addr.ss_family, AF_INET);
+        assert_int_equal(cfg->listen_addr_len, sizeof(struct sockaddr_in));
+        assert_string_equal(hbu_format_address(
+                                    (struct sockaddr *)&cfg->listen_addr,
+                                    addr, sizeof addr),
+                            "127.0.0.1:7401");
+        assert_int_equal(n->cluster_id, 7);
+        assert_string_equal(cfg->key_file,
+                            at_dir("cluster.key", buf, sizeof buf));
+        for (unsigned i = 0; i < HB_KEY_LEN; i++)
+                assert_int_equal(n->key.bytes[i], i);
+        assert_false(n->has_old_key);
+        assert_int_equal(n->incarnation, 0);
+        assert_int_equal(n->interval_ns, 200 * HB_NS_PER_MS);
+        assert_int_equal(n->detector.interval_ns, 200 * HB_NS_PER_MS);
+        assert_int_equal(n->detector.kind, HB_DETECTOR_PHI);
+        assert_true(n->suspect_threshold == 9.5);
+        assert_true(n->dead_threshold == 20.0);
+        assert_int_equal(n->dead_after_ns, 1500 * HB_NS_PER_MS);
+        assert_int_equal(n->detector.window, 50);
+        assert_int_equal(n->detector.min_std_dev_ns, 500000);
+        assert_int_equal(n->detector.acceptable_pause_ns, 700 * HB_NS_PER_MS);
+        assert_int_equal(n->detector.first_estimate_ns, 200 * HB_NS_PER_MS);
+        assert_int_equal(n->probation_ns, 2500 * HB_NS_PER_MS);
+        assert_string_equal(cfg->notify_script,
+                            at_dir("notify.sh", buf, sizeof buf));
+        assert_int_equal(cfg->notify_timeout_ns, 1234 * HB_NS_PER_MS);
+        assert_string_equal(cfg->control_socket,
+                            at_dir("ctl.sock", buf, sizeof buf));
+
+        assert_int_equal(cfg->n_peers, 2);
+        assert_string_equal(cfg->peers[0].name, "n2");
+        assert_int_equal(cfg->peers[0].id, 2);
+        assert_string_equal(cfg->peers[0].address, "127.0.0.1:7402");
+        assert_int_equal(cfg->peers[0].addr.ss_family, AF_INET);
+        assert_int_equal(port_of(&cfg->peers[0].addr), 7402);
+        assert_int_equal(cfg->peers[0].line, 26);
+        assert_string_equal(cfg->peers[1].name, "n3.b_c-d");
+        assert_int_equal(cfg->peers[1].id, UINT32_MAX);
+        assert_string_equal(cfg->peers[1].address, "[::1]:7403");
+        assert_int_equal(cfg->peers[1].addr.ss_family, AF_INET6);
+        assert_int_equal(cfg->peers[1].addr_len,
+                         sizeof(struct sockaddr_in6));
+        assert_string_equal(hbu_format_address(
+                                    (struct sockaddr *)&cfg->peers[1].addr,
+                                    addr, sizeof addr),
+                            "[::1]:7403");
+        assert_int_equal(cfg->peers[1].line, 29);
+
+        assert_ptr_equal(hbd_config_peer(cfg, 2), &cfg->peers[0]);
+        assert_ptr_equal(hbd_config_peer(cfg, UINT32_MAX), &cfg->peers[1]);
+        assert_null(hbd_config_peer(cfg, 1));
+        assert_null(hbd_config_peer(cfg, 3));
+        assert_null(hbd_config_peer(NULL, 2));
+        assert_int_equal(hb_node_config_validate(n), 0);
+        hbd_config_free(cfg);
+        hbd_config_free(NULL);
+}
+
+static void test_defaults(void **state)
+{
+        hbd_config_t *cfg = load_ok(MINIMAL);
+        const hb_node_config_t *n = &cfg->node;
+        char addr[HBU_ADDRESS_MAX];
+
+        (void)state;
+        assert_string_equal(cfg->listen, "0.0.0.0:7400");
+        assert_string_equal(hbu_format_address(
+                                    (struct sockaddr *)&cfg->listen_addr,
+                                    addr, sizeof addr),
+                            "0.0.0.0:7400");
+        assert_int_equal(n->cluster_id, 0);
+        assert_int_equal(n->interval_ns, 100 * HB_NS_PER_MS);
+        assert_int_equal(n->detector.kind, HB_DETECTOR_PHI);
+        assert_true(n->suspect_threshold == 8.0);
+        assert_true(n->dead_threshold == 16.0);
+        assert_int_equal(n->dead_after_ns, 400 * HB_NS_PER_MS);
+        assert_int_equal(n->detector.window, 100);
+        assert_int_equal(n->detector.min_std_dev_ns, 25 * HB_NS_PER_MS);
+        assert_int_equal(n->detector.acceptable_pause_ns, 300 * HB_NS_PER_MS);
+        assert_int_equal(n->probation_ns, 500 * HB_NS_PER_MS);
+        assert_null(cfg->notify_script);
+        assert_int_equal(cfg->notify_timeout_ns, 5000 * HB_NS_PER_MS);
+        assert_string_equal(cfg->control_socket, "/run/hbeat/hbeatd.sock");
+        assert_int_equal(cfg->n_peers, 0);
+        assert_null(cfg->peers);
+        hbd_config_free(cfg);
+
+        /* Derived defaults follow the interval. */
+        cfg = load_ok(MINIMAL "heartbeat:\n  interval_ms: 250\n");
+        n = &cfg->node;
+        assert_int_equal(n->interval_ns, 250 * HB_NS_PER_MS);
+        assert_int_equal(n->detector.interval_ns, 250 * HB_NS_PER_MS);
+        assert_int_equal(n->dead_after_ns, 1000 * HB_NS_PER_MS);
+        assert_int_equal(n->probation_ns, 1250 * HB_NS_PER_MS);
+        assert_int_equal(n->detector.min_std_dev_ns, 62500 * 1000);
+        assert_int_equal(n->detector.acceptable_pause_ns, 750 * HB_NS_PER_MS);
+        hbd_config_free(cfg);
+
+        /* ... and the kind: fixed thresholds are missed intervals. */
+        cfg = load_ok(MINIMAL "heartbeat: {interval_ms: 30}\n"
+                              "detector: {kind: fixed}\n");
+        n = &cfg->node;
+        assert_int_equal(n->detector.kind, HB_DETECTOR_FIXED);
+        assert_true(n->suspect_threshold == 3.0);
+        assert_true(n->dead_threshold == 5.0);
+        assert_int_equal(n->dead_after_ns, 120 * HB_NS_PER_MS);
+        assert_int_equal(n->probation_ns, 150 * HB_NS_PER_MS);
+        hbd_config_free(cfg);
+
+        /* Empty sections and null values are the same as absent ones;
+         * explicit values override derived defaults. */
+        cfg = load_ok(MINIMAL "notify:\nmembership: ~\npeers: []\n"
+                              "control:\n  socket:\n"
+                              "detector:\n  dead_after_ms: 0\n"
+                              "  window: 2\n  min_std_dev_ms: 0.001\n");
+        assert_null(cfg->notify_script);
+        assert_string_equal(cfg->control_socket, "/run/hbeat/hbeatd.sock");
+        assert_int_equal(cfg->n_peers, 0);
+        assert_int_equal(cfg->node.dead_after_ns, 0);
+        assert_int_equal(cfg->node.detector.window, 2);
+        assert_int_equal(cfg->node.detector.min_std_dev_ns, 1000);
+        assert_int_equal(cfg->node.probation_ns, 500 * HB_NS_PER_MS);
+        hbd_config_free(cfg);
+
+        /* Range ends are accepted. */
+        cfg = load_ok("node: {name: " "abcdefghijabcdefghijabcdefghij"
+                      "abcdefghijabcdefghijabcdefghijabc, id: 4294967295}\n"
+                      KEY "  id: 4294967295\n"
+                      "heartbeat: {interval_ms: 1}\n"
+                      "detector: {window: 10000, dead_after_ms: 3600000,"
+                      " suspect_threshold: 1000000,"
+                      " dead_threshold: 1000000}\n"
+                      "notify: {timeout_ms: 3600000}\n");
+        assert_int_equal(strlen(cfg->node_name), HBD_NAME_MAX);
+        assert_int_equal(cfg->node.node_id, UINT32_MAX);
+        assert_int_equal(cfg->node.cluster_id, UINT32_MAX);
+        assert_int_equal(cfg->node.interval_ns, HB_NS_PER_MS);
+        assert_int_equal(cfg->node.detector.window, 10000);
+        hbd_config_free(cfg);
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+struct err_case {
+        const char *text;
+        const char *want;
+};
+
+static void run_cases(const struct err_case *c, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                expect_err(c[i].text, c[i].want);
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void test_err_structure(void **state)
+{
+        static const struct err_case cases[] = {
+                { NODE KEY "heartbeat:\n  interval_ms: 0\n",
+                  "n1.yaml:7:16: heartbeat.interval_ms: 0 is out of range "
+                  "(1..3600000)" },
+                { "node:\n  name: n1\n  nmae: n1\n  id: 1\n" KEY,
+                  "n1.yaml:3:3: unknown key 'nmae' in 'node'" },
+                { MINIMAL "bogus: 1\n",
+                  "n1.yaml:6:1: unknown top-level key 'bogus'" },
+                { "node.name: n1\n" MINIMAL,
+                  "n1.yaml:1:1: unknown top-level key 'node.name'" },
+                { MINIMAL "peers:\n  - name: n2\n    port: 1\n",
+                  "n1.yaml:8:5: unknown key 'port' in 'peers[0]'" },
+                { MINIMAL "detector:\n  kind: phi\n  peers: []\n",
+                  "n1.yaml:8:3: unknown key 'peers' in 'detector'" },
+                { "node:\n  name: n1\n  id: 1\n  id: 2\n" KEY,
+                  "n1.yaml:4:3: duplicate key 'id' in 'node' (also at line "
+                  "3)" },
+                { MINIMAL "node:\n  name: x\n",
+                  "n1.yaml:6:1: duplicate key 'node' (also at line 1)" },
+                { "listen: 1.2.3.4:5\n" MINIMAL "listen: 1.2.3.4:6\n",
+                  "n1.yaml:7:1: duplicate key 'listen' (also at line 1)" },
+                { "node: 5\n",
+                  "n1.yaml:1:7: node: expected a mapping, found a scalar" },
+                { "node:\n  - name\n",
+                  "n1.yaml:2:3: node: expected a mapping, found a "
+                  "sequence" },
+                { "node:\n  name: n1\n  id: {a: 1}\n" KEY,
+                  "n1.yaml:3:7: node.id: expected a scalar, found a "
+                  "mapping" },
+                { "node:\n  name: [a]\n  id: 1\n" KEY,
+                  "n1.yaml:2:9: node.name: expected a scalar, found a "
+                  "sequence" },
+                { "- a\n",
+                  "n1.yaml:1:1: expected a mapping at the top level, found "
+                  "a sequence" },
+                { "hello\n",
+                  "n1.yaml:1:1: expected a mapping at the top level, found "
+                  "a scalar" },
+                { MINIMAL "peers: n2\n",
+                  "n1.yaml:6:8: peers: expected a sequence, found a "
+                  "scalar" },
+                { MINIMAL "peers:\n  n2: 1\n",
+                  "n1.yaml:7:3: peers: expected a sequence, found a "
+                  "mapping" },
+                { MINIMAL "peers:\n  - n2\n",
+                  "n1.yaml:7:5: peers[0]: expected a mapping, found a "
+                  "scalar" },
+                { "node:\n  ? [a]\n  : 1\n",
+                  "n1.yaml:2:5: a key must be a scalar, found a "
+                  "sequence" },
+                { MINIMAL "---\nfoo: 1\n",
+                  "n1.yaml:7:1: only one YAML document is allowed" },
+                { "node:\n  name: \"n\\0x\"\n  id: 1\n" KEY,
+                  "n1.yaml:2:9: node.name: 'n\\x00x' contains a NUL "
+                  "character" },
+                { "node:\n  \"na\\0me\": n1\n  id: 1\n" KEY,
+                  "n1.yaml:2:3: node: 'na\\x00me' contains a NUL "
+                  "character" },
+        };
+
+        (void)state;
+        run_cases(cases, N(cases));
+}
+
+static void test_err_syntax(void **state)
+{
+        static const char bad_utf8[] = "node:\n  name: n\xff\n";
+
+        (void)state;
+        expect_err("node:\n  name: n1\n id: 1\n",
+                   "n1.yaml:3:2: did not find expected key (while parsing "
+                   "a block mapping at line 1, column 1)");
+        expect_err("node: [1, 2\n",
+                   "n1.yaml:2:1: did not find expected ',' or ']' (while "
+                   "parsing a flow sequence at line 1, column 7)");
+        expect_err("node:\n\tname: n1\n",
+                   "n1.yaml:2:1: found character that cannot start any "
+                   "token (while scanning for the next token at line 2, "
+                   "column 1)");
+        expect_err("node: {name: n1, id: 1}\ncluster: *nokey\n",
+                   "n1.yaml:2:10: found undefined alias");
+        expect_err_len(bad_utf8, sizeof bad_utf8 - 1, -EINVAL,
+                       "n1.yaml:2:10: invalid leading UTF-8 octet (byte "
+                       "0xff)", false);
+        expect_err("node: \"abc\n",
+                   "n1.yaml:2:1: found unexpected end of stream (while "
+                   "scanning a quoted scalar at line 1, column 7)");
+        /* Aliases are resolved, not errors. */
+        hbd_config_free(load_ok("node: &n {name: n1, id: 1}\n" KEY
+                                "heartbeat: {interval_ms: &i 100}\n"
+                                "notify: {timeout_ms: *i}\n"));
+}
+
+static void test_err_required(void **state)
+{
+        static const struct err_case cases[] = {
+                { "", "n1.yaml:1:1: missing required key 'node.name'" },
+                { "# nothing\n",
+                  "n1.yaml:1:1: missing required key 'node.name'" },
+                { "# comment\n" KEY,
+                  "n1.yaml:2:1: missing required key 'node.name'" },
+                { KEY "node:\n  name: n1\n",
+                  "n1.yaml:3:1: missing required key 'node.id'" },
+                { NODE "cluster:\n  id: 3\n",
+                  "n1.yaml:4:1: missing required key 'cluster.key_file'" },
+                { NODE,
+                  "n1.yaml:1:1: missing required key 'cluster.key_file'" },
+                { "node:\n  name:\n  id: 1\n" KEY,
+                  "n1.yaml:2:8: node.name: no value given" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n",
+                  "n1.yaml:7:5: missing required key 'peers[0].address'" },
+                { MINIMAL "peers:\n  - {name: n2, id: 2, address: "
+                  "\"127.0.0.1:2\"}\n  - {name: n3, address: "
+                  "\"127.0.0.1:3\"}\n",
+                  "n1.yaml:8:5: missing required key 'peers[1].id'" },
+        };
+
+        (void)state;
+        run_cases(cases, N(cases));
+}
+
+/* interval_ms: TEXT on line 7, the value at column 16. */
+static void expect_interval(const char *value, const char *want)
+{
+        char text[512], exp[512];
+
+        snprintf(text, sizeof text, NODE KEY "heartbeat:\n  interval_ms: "
+                 "%s\n", value);
+        snprintf(exp, sizeof exp, "n1.yaml:7:16: heartbeat.interval_ms: %s",
+                 want);
+        expect_err(text, exp);
+}
+
+static void test_err_uint(void **state)
+{
+        static const char *const junk[][2] = {
+                { "100ms", "'100ms'" },
+                { "1e3", "'1e3'" },
+                { "-5", "'-5'" },
+                { "+5", "'+5'" },
+                { "0x10", "'0x10'" },
+                { "1.0", "'1.0'" },
+                { "\" 5\"", "' 5'" },
+                { "\"\"", "''" },
+                { "\"5\\t\"", "'5\\x09'" },
+                { "inf", "'inf'" },
+        };
+
+        (void)state;
+        for (size_t i = 0; i < N(junk); i++) {
+                char want[128];
+
+                snprintf(want, sizeof want, "%s is not an unsigned integer "
+                         "(1..3600000)", junk[i][1]);
+                expect_interval(junk[i][0], want);
+        }
+        expect_interval("0", "0 is out of range (1..3600000)");
+        expect_interval("3600001", "3600001 is out of range (1..3600000)");
+        expect_interval("99999999999999999999",
+                        "99999999999999999999 is out of range "
+                        "(1..3600000)");
+        expect_interval("184467440737095516150000000000000000000000000000"
+                        "0000000000000000000000000000000",
+                        "184467440737095516150000000000000000000000000000"
+                        "0000000000000000... is out of range (1..3600000)");
+
+        expect_err("node:\n  name: n1\n  id: 0\n" KEY,
+                   "n1.yaml:3:7: node.id: 0 is out of range "
+                   "(1..4294967295)");
+        expect_err("node:\n  name: n1\n  id: 4294967296\n" KEY,
+                   "n1.yaml:3:7: node.id: 4294967296 is out of range "
+                   "(1..4294967295)");
+        expect_err(NODE KEY "  id: -1\n",
+                   "n1.yaml:6:7: cluster.id: '-1' is not an unsigned "
+                   "integer (0..4294967295)");
+        expect_err(MINIMAL "detector:\n  window: 1\n",
+                   "n1.yaml:7:11: detector.window: 1 is out of range "
+                   "(2..10000)");
+        expect_err(MINIMAL "detector:\n  dead_after_ms: 3600001\n",
+                   "n1.yaml:7:18: detector.dead_after_ms: 3600001 is out "
+                   "of range (0..3600000)");
+        expect_err(MINIMAL "membership:\n  probation_ms: 1h\n",
+                   "n1.yaml:7:17: membership.probation_ms: '1h' is not an "
+                   "unsigned integer (0..3600000)");
+        expect_err(MINIMAL "notify:\n  timeout_ms: 0\n",
+                   "n1.yaml:7:15: notify.timeout_ms: 0 is out of range "
+                   "(1..3600000)");
+        expect_err(MINIMAL "peers:\n  - {name: n2, id: 0, address: "
+                   "\"1.2.3.4:5\"}\n",
+                   "n1.yaml:7:20: peers[0].id: 0 is out of range "
+                   "(1..4294967295)");
+}
+
+static void test_err_number(void **state)
+{
+        static const struct err_case cases[] = {
+                { MINIMAL "detector:\n  suspect_threshold: 0\n",
+                  "n1.yaml:7:22: detector.suspect_threshold: 0 is out of "
+                  "range (> 0 .. 1000000)" },
+                { MINIMAL "detector:\n  suspect_threshold: -1\n",
+                  "n1.yaml:7:22: detector.suspect_threshold: -1 is out of "
+                  "range (> 0 .. 1000000)" },
+                { MINIMAL "detector:\n  suspect_threshold: nan\n",
+                  "n1.yaml:7:22: detector.suspect_threshold: 'nan' is not "
+                  "a number (> 0 .. 1000000)" },
+                { MINIMAL "detector:\n  suspect_threshold: .inf\n",
+                  "n1.yaml:7:22: detector.suspect_threshold: '.inf' is "
+                  "not a number (> 0 .. 1000000)" },
+                { MINIMAL "detector:\n  suspect_threshold: 1e400\n",
+                  "n1.yaml:7:22: detector.suspect_threshold: 1e400 is out "
+                  "of range (> 0 .. 1000000)" },
+                { MINIMAL "detector:\n  dead_threshold: 8 phi\n",
+                  "n1.yaml:7:19: detector.dead_threshold: '8 phi' is not a "
+                  "number (> 0 .. 1000000)" },
+                { MINIMAL "detector:\n  dead_threshold: 0x10\n",
+                  "n1.yaml:7:19: detector.dead_threshold: '0x10' is not a "
+                  "number (> 0 .. 1000000)" },
+                { MINIMAL "detector:\n  min_std_dev_ms: 0.0005\n",
+                  "n1.yaml:7:19: detector.min_std_dev_ms: 0.0005 is out "
+                  "of range (0.001..3600000)" },
+                { MINIMAL "detector:\n  suspect_threshold: 10\n"
+                  "  dead_threshold: 9\n",
+                  "n1.yaml:8:19: detector.dead_threshold (9) must be >= "
+                  "detector.suspect_threshold (10)" },
+                { MINIMAL "detector:\n  kind: fixed\n"
+                  "  suspect_threshold: 8\n",
+                  "n1.yaml:8:22: detector.dead_threshold (5) must be >= "
+                  "detector.suspect_threshold (8)" },
+                { MINIMAL "detector:\n  kind: chen\n",
+                  "n1.yaml:7:9: detector.kind: 'chen' is not a detector "
+                  "kind (phi, fixed)" },
+                { MINIMAL "detector:\n  kind: fixed\n  window: 10\n",
+                  "n1.yaml:8:3: detector.window: only valid with "
+                  "detector.kind phi (kind is fixed)" },
+                { MINIMAL "detector:\n  min_std_dev_ms: 5\n"
+                  "  kind: fixed\n",
+                  "n1.yaml:7:3: detector.min_std_dev_ms: only valid with "
+                  "detector.kind phi (kind is fixed)" },
+                { MINIMAL "detector:\n  kind: fixed\n"
+                  "  acceptable_pause_ms: 0\n",
+                  "n1.yaml:8:3: detector.acceptable_pause_ms: only valid "
+                  "with detector.kind phi (kind is fixed)" },
+                /* Derived defaults must fit the explicit ranges too. */
+                { NODE KEY "heartbeat:\n  interval_ms: 1000000\n",
+                  "n1.yaml:7:16: detector.dead_after_ms: the default (4 x "
+                  "interval) for this interval is 4000000, out of range "
+                  "(0..3600000); set it explicitly" },
+                { NODE KEY "heartbeat:\n  interval_ms: 1000000\n"
+                  "detector: {dead_after_ms: 0}\n",
+                  "n1.yaml:7:16: membership.probation_ms: the default (5 x "
+                  "interval) for this interval is 5000000, out of range "
+                  "(0..3600000); set it explicitly" },
+                { NODE KEY "heartbeat:\n  interval_ms: 1500000\n"
+                  "detector: {dead_after_ms: 0}\n"
+                  "membership: {probation_ms: 0}\n",
+                  "n1.yaml:7:16: detector.acceptable_pause_ms: the default "
+                  "(3 x interval) for this interval is 4500000, out of "
+                  "range (0..3600000); set it explicitly" },
+        };
+
+        (void)state;
+        run_cases(cases, N(cases));
+}
+
+static void test_err_names_addresses(void **state)
+{
+        static const struct err_case cases[] = {
+                { "node:\n  name: a b\n  id: 1\n" KEY,
+                  "n1.yaml:2:9: node.name: 'a b' has an invalid character "
+                  "at position 2 (1..63 characters of A-Z a-z 0-9 . _ -)" },
+                { "node:\n  name: \"a\\tb\"\n  id: 1\n" KEY,
+                  "n1.yaml:2:9: node.name: 'a\\x09b' has an invalid "
+                  "character at position 2 (1..63 characters of A-Z a-z "
+                  "0-9 . _ -)" },
+                { "node:\n  name: \"\"\n  id: 1\n" KEY,
+                  "n1.yaml:2:9: node.name: '' is empty (1..63 characters "
+                  "of A-Z a-z 0-9 . _ -)" },
+                { "node:\n  name: abcdefghijabcdefghijabcdefghijabcdefghij"
+                  "abcdefghijabcdefghijabcd\n  id: 1\n" KEY,
+                  "n1.yaml:2:9: node.name: 'abcdefghijabcdefghijabcdefghij"
+                  "abcdefghijabcdefghijabcdefghijabcd' is too long (1..63 "
+                  "characters of A-Z a-z 0-9 . _ -)" },
+                { MINIMAL "listen: 127.0.0.1\n",
+                  "n1.yaml:6:9: listen: bad address '127.0.0.1': missing "
+                  "':PORT' (expected HOST:PORT or [V6]:PORT)" },
+                { MINIMAL "listen: 127.0.0.1:0\n",
+                  "n1.yaml:6:9: listen: bad address '127.0.0.1:0': port 0 "
+                  "is out of range (1..65535) (expected HOST:PORT or "
+                  "[V6]:PORT)" },
+                { MINIMAL "listen: 127.0.0.1:65536\n",
+                  "n1.yaml:6:9: listen: bad address '127.0.0.1:65536': "
+                  "port 65536 is out of range (1..65535) (expected "
+                  "HOST:PORT or [V6]:PORT)" },
+                { MINIMAL "listen: 127.0.0.1:7x\n",
+                  "n1.yaml:6:9: listen: bad address '127.0.0.1:7x': port "
+                  "'7x' is not a number (1..65535) (expected HOST:PORT or "
+                  "[V6]:PORT)" },
+                { MINIMAL "listen: \"::1:7400\"\n",
+                  "n1.yaml:6:9: listen: bad address '::1:7400': an IPv6 "
+                  "address must be written in brackets, as in [::1]:7400 "
+                  "(expected HOST:PORT or [V6]:PORT)" },
+                { MINIMAL "listen: \"[::1]\"\n",
+                  "n1.yaml:6:9: listen: bad address '[::1]': missing "
+                  "':PORT' after ']' (expected HOST:PORT or [V6]:PORT)" },
+                { MINIMAL "listen: \"[::1:7400\"\n",
+                  "n1.yaml:6:9: listen: bad address '[::1:7400': missing "
+                  "']' after the IPv6 address (expected HOST:PORT or "
+                  "[V6]:PORT)" },
+                { MINIMAL "listen: \"[1.2.3.4]:7\"\n",
+                  "n1.yaml:6:9: listen: bad address '[1.2.3.4]:7': "
+                  "'1.2.3.4' is not an IPv6 address (expected HOST:PORT "
+                  "or [V6]:PORT)" },
+                { MINIMAL "listen: \":7400\"\n",
+                  "n1.yaml:6:9: listen: bad address ':7400': missing host "
+                  "before ':PORT' (expected HOST:PORT or [V6]:PORT)" },
+                { MINIMAL "listen: \"a b:7400\"\n",
+                  "n1.yaml:6:9: listen: bad address 'a b:7400': 'a b' is "
+                  "not an IPv4 address or a host name (expected HOST:PORT "
+                  "or [V6]:PORT)" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    address: 127.0.0.1:7402\n"
+                  "  - name: n3\n    address: 127.0.0.1:7403\n"
+                  "    id: 1\n",
+                  "n1.yaml:12:9: peers[1].id: 1 is this node's own id" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    address: 127.0.0.1:7402\n"
+                  "  - name: n3\n    address: 127.0.0.1:7403\n"
+                  "    id: 2\n",
+                  "n1.yaml:12:9: peers[1].id: duplicate peer id 2 (also "
+                  "at line 8)" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    address: 127.0.0.1:7402\n"
+                  "  - name: n2\n    id: 3\n    address: 127.0.0.1:7403\n",
+                  "n1.yaml:10:11: peers[1].name: duplicate peer name 'n2' "
+                  "(also at line 7)" },
+                { MINIMAL "peers:\n  - name: n1\n    id: 2\n"
+                  "    address: 127.0.0.1:7402\n",
+                  "n1.yaml:7:11: peers[0].name: 'n1' is this node's own "
+                  "name" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    address: 127.0.0.1:7402\n"
+                  "  - name: n3\n    id: 3\n    address: 127.0.0.1:7402\n",
+                  "n1.yaml:12:14: peers[1].address: duplicate peer address "
+                  "'127.0.0.1:7402' (also at line 9)" },
+                { MINIMAL "listen: 127.0.0.1:7402\npeers:\n  - name: n2\n"
+                  "    id: 2\n    address: 127.0.0.1:7402\n",
+                  "n1.yaml:10:14: peers[0].address: '127.0.0.1:7402' is "
+                  "this node's listen address" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    address: 127.0.0.1\n",
+                  "n1.yaml:9:14: peers[0].address: bad address "
+                  "'127.0.0.1': missing ':PORT' (expected HOST:PORT or "
+                  "[V6]:PORT)" },
+        };
+
+        (void)state;
+        run_cases(cases, N(cases));
+        /* The resolver's wording varies; the position and quote do not. */
+        expect_err_prefix(MINIMAL "listen: no-such-host.invalid:7400\n",
+                          "n1.yaml:6:9: listen: bad address "
+                          "'no-such-host.invalid:7400': cannot resolve "
+                          "'no-such-host.invalid': ");
+}
+
+static void test_err_files(void **state)
+{
+        (void)state;
+        assert_int_equal(mkdir("keydir", 0700), 0);
+        write_file("open.key", KEY_B64 "\n", 0644);
+        write_file("o2.key", KEY_B64 "\n", 0602);
+        write_file("group.key", KEY_B64 "\n", 0640);
+        write_file("bad.key", "this is not base64\n", 0600);
+        write_file("short.key", "AAECAwQ=\n", 0600);
+
+        expect_err_len(NODE "cluster:\n  key_file: nokey\n",
+                       sizeof(NODE "cluster:\n  key_file: nokey\n") - 1,
+                       -ENOENT,
+                       "n1.yaml:5:13: cluster.key_file: cannot read "
+                       "'@/nokey': No such file or directory", false);
+        expect_err(NODE "cluster:\n  key_file: open.key\n",
+                   "n1.yaml:5:13: cluster.key_file: '@/open.key' is "
+                   "readable or writable by other users (mode 0644); run "
+                   "chmod 600 on it");
+        expect_err(NODE "cluster:\n  key_file: o2.key\n",
+                   "n1.yaml:5:13: cluster.key_file: '@/o2.key' is readable "
+                   "or writable by other users (mode 0602); run chmod 600 "
+                   "on it");
+        expect_err(NODE "cluster:\n  key_file: bad.key\n",
+                   "n1.yaml:5:13: cluster.key_file: '@/bad.key' does not "
+                   "hold a valid key (base64 of 32 bytes, as written by "
+                   "'hbeatctl keygen')");
+        expect_err(NODE "cluster:\n  key_file: short.key\n",
+                   "n1.yaml:5:13: cluster.key_file: '@/short.key' does not "
+                   "hold a valid key (base64 of 32 bytes, as written by "
+                   "'hbeatctl keygen')");
+        expect_err(NODE "cluster:\n  key_file: keydir\n",
+                   "n1.yaml:5:13: cluster.key_file: '@/keydir' is not a "
+                   "regular file");
+        /* sun_path holds 107 bytes and a NUL: 107 loads, 108 does not. */
+        for (int len = 107; len <= 108; len++) {
+                char text[512], want[512], sock[128];
+
+                snprintf(sock, sizeof sock, "/run/%0*d.sock", len - 10, 0);
+                snprintf(text, sizeof text, MINIMAL "control:\n  socket: "
+                         "%s\n", sock);
+                if (len == 107) {
+                        hbd_config_free(load_ok(text));
+                        continue;
+                }
+                snprintf(want, sizeof want, "n1.yaml:7:11: control.socket: "
+                         "'%.64s...' is too long for a Unix socket (at most "
+                         "107 bytes)", sock);
+                expect_err(text, want);
+        }
+        expect_err(NODE "cluster:\n  key_file: \"\"\n",
+                   "n1.yaml:5:13: cluster.key_file: the path is empty");
+        hbd_config_free(load_ok(NODE "cluster:\n  key_file: group.key\n"));
+
+        expect_err(MINIMAL "notify:\n  script: notify.txt\n",
+                   "n1.yaml:7:11: notify.script: '@/notify.txt' is not "
+                   "executable: Permission denied");
+        expect_err(MINIMAL "notify:\n  script: nope.sh\n",
+                   "n1.yaml:7:11: notify.script: cannot use '@/nope.sh': "
+                   "No such file or directory");
+        expect_err(MINIMAL "notify:\n  script: keydir\n",
+                   "n1.yaml:7:11: notify.script: '@/keydir' is not a "
+                   "regular file");
+}
+
+static void test_relative_paths(void **state)
+{
+        char err[512] = "", buf[PATH_MAX], text[PATH_MAX + 64];
+        hbd_config_t *cfg = NULL;
+
+        (void)state;
+        assert_int_equal(mkdir("sub", 0700), 0);
+        assert_int_equal(mkdir("sub/keys", 0700), 0);
+        write_file("sub/keys/k.key", KEY_B64, 0600);
+        write_file("sub/n.yaml", NODE "cluster:\n  key_file: keys/k.key\n"
+                   "control:\n  socket: run/ctl.sock\n"
+                   "notify:\n  script: ../notify.sh\n", 0644);
+
+        /* A relative config path: resolved against the cwd, made
+         * absolute. */
+        assert_int_equal(hbd_config_load(&cfg, "sub/n.yaml", err,
+                                         sizeof err), 0);
+        assert_string_equal(cfg->path, "sub/n.yaml");
+        assert_string_equal(cfg->key_file,
+                            at_dir("sub/keys/k.key", buf, sizeof buf));
+        assert_string_equal(cfg->control_socket,
+                            at_dir("sub/run/ctl.sock", buf, sizeof buf));
+        assert_string_equal(cfg->notify_script,
+                            at_dir("sub/../notify.sh", buf, sizeof buf));
+        assert_int_equal(cfg->node.key.bytes[31], 31);
+        hbd_config_free(cfg);
+
+        /* An absolute config path, from another cwd. */
+        assert_int_equal(chdir("/"), 0);
+        cfg = NULL;
+        at_dir("sub/n.yaml", buf, sizeof buf);
+        assert_int_equal(hbd_config_load(&cfg, buf, err, sizeof err), 0);
+        assert_int_equal(chdir(tmpdir), 0);
+        assert_string_equal(cfg->key_file,
+                            at_dir("sub/keys/k.key", buf, sizeof buf));
+        hbd_config_free(cfg);
+
+        /* Absolute key paths are kept as written. */
+        snprintf(text, sizeof text, NODE "cluster:\n  key_file: %s\n",
+                 at_dir("sub/keys/k.key", buf, sizeof buf));
+        cfg = load_named("/nonexistent/dir/n1.yaml", text);
+        assert_string_equal(cfg->key_file, buf);
+        hbd_config_free(cfg);
+
+        /* The file loader: a missing file has no position. */
+        cfg = NULL;
+        assert_int_equal(hbd_config_load(&cfg, "nope.yaml", err, sizeof err),
+                         -ENOENT);
+        assert_null(cfg);
+        assert_string_equal(err, "nope.yaml: cannot read: No such file or "
+                                 "directory");
+        /* ... and positions use the path as given. */
+        write_file("bad.yaml", MINIMAL "heartbeat:\n  interval_ms: 0\n",
+                   0644);
+        assert_int_equal(hbd_config_load(&cfg, "bad.yaml", err, sizeof err),
+                         -EINVAL);
+        assert_null(cfg);
+        assert_string_equal(err, "bad.yaml:7:16: heartbeat.interval_ms: 0 "
+                                 "is out of range (1..3600000)");
+}
+
+/* A config from the knobs hbd_config_reloadable() looks at. */
+static hbd_config_t *reload_cfg(const char *name, const char *id,
+                                const char *listen, const char *cluster_id,
+                                const char *interval, const char *socket,
+                                const char *peers)
+{
+        char text[1024];
+
+        snprintf(text, sizeof text,
+                 "node:\n  name: %s\n  id: %s\nlisten: \"%s\"\n"
+                 "cluster:\n  id: %s\n  key_file: cluster.key\n"
+                 "heartbeat:\n  interval_ms: %s\n"
+                 "control:\n  socket: %s\npeers: %s\n",
+                 name, id, listen, cluster_id, interval, socket, peers);
+        return load_ok(text);
+}
+
+static void test_reloadable(void **state)
+{
+        static const char *const peers =
+                "[{name: n2, id: 2, address: \"127.0.0.1:7402\"}]";
+        static const struct {
+                const char *id, *listen, *cluster_id, *socket, *what;
+        } fixed[] = {
+                { "5", "127.0.0.1:7401", "7", "/tmp/a.sock", "node.id" },
+                { "1", "127.0.0.1:7409", "7", "/tmp/a.sock", "listen" },
+                { "1", "[::1]:7401", "7", "/tmp/a.sock", "listen" },
+                { "1", "127.0.0.1:7401", "8", "/tmp/a.sock", "cluster.id" },
+                { "1", "127.0.0.1:7401", "7", "/tmp/b.sock",
+                  "control.socket" },
+        };
+        hbd_config_t *cur, *next;
+        const char *what;
+
+        (void)state;
+        cur = reload_cfg("n1", "1", "127.0.0.1:7401", "7", "100",
+                         "/tmp/a.sock", peers);
+        for (size_t i = 0; i < N(fixed); i++) {
+                next = reload_cfg("n1", fixed[i].id, fixed[i].listen,
+                                  fixed[i].cluster_id, "100",
+                                  fixed[i].socket, peers);
+                what = NULL;
+                assert_false(hbd_config_reloadable(cur, next, &what));
+                assert_non_null(what);
+                assert_string_equal(what, fixed[i].what);
+                hbd_config_free(next);
+        }
+
+        /* Everything else may change; the listen address is compared
+         * resolved, not as written. */
+        next = reload_cfg("other", "1", "127.0.0.1:07401", "7", "250",
+                          "/tmp/a.sock", "[]");
+        what = "untouched";
+        assert_true(hbd_config_reloadable(cur, next, &what));
+        assert_true(hbd_config_reloadable(cur, cur, NULL));
+        assert_false(hbd_config_reloadable(cur, NULL, NULL));
+        hbd_config_free(next);
+        hbd_config_free(cur);
+
+        /* The table marks exactly those four keys. */
+        for (size_t k = 0; k < hbd_knobs_count; k++) {
+                const char *p = hbd_knobs[k].path;
+                bool fixed_key = strcmp(p, "node.id") == 0 ||
+                                 strcmp(p, "listen") == 0 ||
+                                 strcmp(p, "cluster.id") == 0 ||
+                                 strcmp(p, "control.socket") == 0;
+
+                if (hbd_knobs[k].reloadable == fixed_key)
+                        fail_msg("%s: reloadable is %d", p,
+                                 hbd_knobs[k].reloadable);
+        }
+}
+
+static void test_knob_table(void **state)
+{
+        static const char *const expected[] = {
+                "node.name", "node.id", "listen", "cluster.id",
+                "cluster.key_file", "heartbeat.interval_ms",
+                "detector.kind", "detector.suspect_threshold",
+                "detector.dead_threshold", "detector.dead_after_ms",
+                "detector.window", "detector.min_std_dev_ms",
+                "detector.acceptable_pause_ms", "membership.probation_ms",
+                "notify.script", "notify.timeout_ms", "control.socket",
+                "peers[].name", "peers[].id", "peers[].address",
+        };
+
+        (void)state;
+        assert_int_equal(hbd_knobs_count, N(expected));
+        for (size_t k = 0; k < hbd_knobs_count; k++) {
+                const hbd_knob_t *kn = &hbd_knobs[k];
+
+                assert_string_equal(kn->path, expected[k]);
+                assert_non_null(kn->unit);
+                assert_non_null(kn->type);
+                assert_non_null(kn->help);
+                assert_true(kn->min <= kn->max);
+                if (strcmp(kn->type, "uint") == 0 ||
+                    strcmp(kn->type, "number") == 0)
+                        assert_true(kn->max > 0);
+        }
+}
+
+static void test_examples(void **state)
+{
+        glob_t g;
+        size_t n3 = 0;
+
+        (void)state;
+        assert_int_equal(glob(HB_SOURCE_ROOT "/examples/*/*.yaml", 0, NULL,
+                              &g), 0);
+        assert_true(g.gl_pathc >= 3);
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+                const char *path = g.gl_pathv[i];
+                const char *base = strrchr(path, '/') + 1;
+                char name[PATH_MAX];
+                hbd_config_t *cfg;
+                char *text = NULL;
+                size_t len;
+
+                /* Load it as if it sat next to our key file: examples do
+                 * not ship a key. */
+                assert_int_equal(hbu_read_file(path, &text, &len), 0);
+                cfg = load_named(at_dir(base, name, sizeof name), text);
+                free(text);
+                if (strstr(path, "/cluster-3node/")) {
+                        uint32_t id = cfg->node.node_id;
+                        char sock[64];
+
+                        n3++;
+                        assert_true(id >= 1 && id <= 3);
+                        assert_int_equal(cfg->node.cluster_id, 7);
+                        assert_int_equal(cfg->node.interval_ns,
+                                         100 * HB_NS_PER_MS);
+                        assert_int_equal(cfg->node.detector.kind,
+                                         HB_DETECTOR_PHI);
+                        assert_int_equal(port_of(&cfg->listen_addr),
+                                         7400 + id);
+                        snprintf(sock, sizeof sock, "/tmp/hbeat-n%u.sock",
+                                 (unsigned)id);
+                        assert_string_equal(cfg->control_socket, sock);
+                        assert_int_equal(cfg->n_peers, 2);
+                        for (size_t j = 0; j < cfg->n_peers; j++) {
+                                const hbd_peer_conf_t *p = &cfg->peers[j];
+                                char pname[16];
+
+                                snprintf(pname, sizeof pname, "n%u",
+                                         (unsigned)p->id);
+                                assert_string_equal(p->name, pname);
+                                assert_int_equal(port_of(&p->addr),
+                                                 7400 + p->id);
+                        }
+                }
+                hbd_config_free(cfg);
+        }
+        assert_int_equal(n3, 3);
+        globfree(&g);
+}
+
+/* ---- util -------------------------------------------------------------- */
+
+static void test_util_address(void **state)
+{
+        static const char *const ok[][2] = {
+                { "1.2.3.4:7400", "1.2.3.4:7400" },
+                { "[::1]:1", "[::1]:1" },
+                { "[2001:DB8::1]:65535", "[2001:db8::1]:65535" },
+                { "[fe80::1%lo]:7400", "[fe80::1%lo]:7400" },
+                { "localhost:80", NULL },
+                { "127.0.0.1:0080", "127.0.0.1:80" },
+        };
+        struct sockaddr_storage ss, ss2;
+        char buf[HBU_ADDRESS_MAX], err[128];
+        socklen_t len = 0;
+
+        (void)state;
+        for (size_t i = 0; i < N(ok); i++) {
+                if (hbu_parse_address(ok[i][0], &ss, &len, err,
+                                      sizeof err) != 0)
+                        fail_msg("%s: %s", ok[i][0], err);
+                if (ok[i][1])
+                        assert_string_equal(
+                                hbu_format_address((struct sockaddr *)&ss,
+                                                   buf, sizeof buf),
+                                ok[i][1]);
+                assert_int_equal(port_of(&ss),
+                                 atoi(strrchr(ok[i][0], ':') + 1));
+        }
+        assert_int_equal(hbu_parse_address("1.2.3.4", &ss, &len, err,
+                                           sizeof err), -EINVAL);
+        assert_string_equal(err, "missing ':PORT'");
+        assert_int_equal(hbu_parse_address("nosuch.invalid:1", &ss, &len,
+                                           NULL, 0), -ENOENT);
+        assert_int_equal(hbu_parse_address(NULL, &ss, &len, NULL, 0),
+                         -EINVAL);
+
+        assert_int_equal(hbu_parse_address("10.0.0.1:5", &ss, &len, NULL, 0),
+                         0);
+        assert_int_equal(hbu_parse_address("10.0.0.1:5", &ss2, &len, NULL,
+                                           0), 0);
+        assert_true(hbu_address_equal((struct sockaddr *)&ss,
+                                      (struct sockaddr *)&ss2));
+        assert_int_equal(hbu_parse_address("10.0.0.1:6", &ss2, &len, NULL,
+                                           0), 0);
+        assert_false(hbu_address_equal((struct sockaddr *)&ss,
+                                       (struct sockaddr *)&ss2));
+        assert_int_equal(hbu_parse_address("[::ffff:10.0.0.1]:5", &ss2,
+                                           &len, NULL, 0), 0);
+        assert_false(hbu_address_equal((struct sockaddr *)&ss,
+                                       (struct sockaddr *)&ss2));
+        /* Link-local addresses differ by scope. */
+        assert_int_equal(hbu_parse_address("[fe80::1%lo]:5", &ss, &len,
+                                           NULL, 0), 0);
+        assert_int_equal(hbu_parse_address("[fe80::1]:5", &ss2, &len, NULL,
+                                           0), 0);
+        assert_false(hbu_address_equal((struct sockaddr *)&ss,
+                                       (struct sockaddr *)&ss2));
+        assert_int_equal(hbu_parse_address("[fe80::1%lo]:5", &ss2, &len,
+                                           NULL, 0), 0);
+        assert_true(hbu_address_equal((struct sockaddr *)&ss,
+                                      (struct sockaddr *)&ss2));
+
+        memset(&ss, 0, sizeof ss);
+        ss.ss_family = AF_UNIX;
+        assert_string_equal(hbu_format_address((struct sockaddr *)&ss, buf,
+                                               sizeof buf), "?");
+        assert_int_equal(hbu_parse_address("1.2.3.4:7400", &ss, &len, NULL,
+                                           0), 0);
+        assert_string_equal(hbu_format_address((struct sockaddr *)&ss, buf,
+                                               6), "1.2.3");
+}
+
+static void test_util_duration(void **state)
+{
+        static const struct {
+                uint64_t ns;
+                const char *text;
+        } cases[] = {
+                { 0, "0 ns" },
+                { 999, "999 ns" },
+                { 1000, "1 us" },
+                { 1500, "1.5 us" },
+                { 540 * HB_NS_PER_MS, "540 ms" },
+                { 1234567, "1.235 ms" },
+                { 1250 * HB_NS_PER_MS, "1.25 s" },
+                { 1999999999, "2 s" },
+                { 3600 * HB_NS_PER_S, "3600 s" },
+                { UINT64_MAX, "18446744073.71 s" },
+        };
+        char buf[HBU_DURATION_MAX];
+
+        (void)state;
+        for (size_t i = 0; i < N(cases); i++)
+                assert_string_equal(hbu_format_duration_ns(cases[i].ns, buf,
+                                                           sizeof buf),
+                                    cases[i].text);
+        assert_string_equal(hbu_format_duration_ns(1250 * HB_NS_PER_MS, buf,
+                                                   4), "1.2");
+}
+
+static void test_util_read_file(void **state)
+{
+        char *text = NULL;
+        size_t len = 99;
+
+        (void)state;
+        write_file("data.bin", "ab\0cd", 0600);
+        assert_int_equal(hbu_read_file("data.bin", &text, &len), 0);
+        assert_int_equal(len, 2);   /* write_file() stops at the NUL */
+        assert_memory_equal(text, "ab", 3);
+        free(text);
+        write_file("empty", "", 0600);
+        assert_int_equal(hbu_read_file("empty", &text, NULL), 0);
+        assert_string_equal(text, "");
+        free(text);
+        text = NULL;
+        assert_int_equal(hbu_read_file("missing", &text, &len), -ENOENT);
+        assert_null(text);
+        assert_int_equal(hbu_read_file(".", &text, &len), -EISDIR);
+        assert_int_equal(hbu_read_file("/dev/null", &text, &len), -EINVAL);
+        assert_int_equal(mkfifo("fifo", 0600), 0);
+        assert_int_equal(hbu_read_file("fifo", &text, &len), -EINVAL);
+        assert_null(text);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_full, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_defaults, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_err_structure, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_err_syntax, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_err_required, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_err_uint, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_err_number, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_err_names_addresses,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_err_files, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_relative_paths, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_reloadable, setup,
+                                                teardown),
+                cmocka_unit_test(test_knob_table),
+                cmocka_unit_test_setup_teardown(test_examples, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_util_address, setup,
+                                                teardown),
+                cmocka_unit_test(test_util_duration),
+                cmocka_unit_test_setup_teardown(test_util_read_file, setup,
+                                                teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,68 @@
+# hbeat — convenience wrapper around Meson/Ninja.
+#
+#   make demo    install deps, build, run a local 3-node demo cluster
+#   make test    install deps, build, run every test: unit + simulation
+#                (plain and under ASan+UBSan) and system tests (pytest,
+#                real hbeatd processes in network namespaces)
+#   make bench   run the benchmarks in bench/ (not part of the tests)
+#
+# Warnings are errors in every build made here.
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+PYTHON     ?= /usr/bin/python3
+MESON_OPTS ?=
+PYTEST_OPTS ?=
+
+.PHONY: all deps build build-asan test test-unit test-asan test-system \
+        demo bench fuzz clean install
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) -Dwerror=true $(MESON_OPTS)
+
+$(BUILD_ASAN)/build.ninja:
+	meson setup $(BUILD_ASAN) -Dwerror=true -Dbench=false \
+		-Db_sanitize=address,undefined -Db_lundef=false \
+		-Dc_args=-fno-sanitize-recover=all $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+build-asan: deps $(BUILD_ASAN)/build.ninja
+	ninja -C $(BUILD_ASAN)
+
+test-unit: build
+	meson test -C $(BUILD) --suite unit --suite sim --print-errorlogs
+
+test-asan: build-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C $(BUILD_ASAN) --suite unit --suite sim --print-errorlogs
+
+test-system: build
+	HBEAT_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) -m pytest -q \
+		-p no:cacheprovider $(PYTEST_OPTS) tests/system
+
+test: test-unit test-asan test-system
+
+demo: build
+	$(PYTHON) scripts/demo.py --build-dir $(BUILD)
+
+bench: build
+	bench/run.sh $(BUILD)
+
+fuzz: deps
+	CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false \
+		-Dbench=false 2>/dev/null || true
+	ninja -C build-fuzz fuzz_wire fuzz_config
+
+install: build
+	meson install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hbeatd wiring: one libuv loop around one sans-I/O node (hb_node_t).
+ *
+ *   send timer      -> hb_node_build_heartbeat() -> UDP to every peer
+ *   UDP batch       -> hb_node_recv() per datagram -> re-arm deadline timer
+ *   deadline timer  -> hb_node_tick()              -> re-arm deadline timer
+ *   core events     -> log, control socket (ring + followers), notify
+ *   SIGHUP/reload   -> load config, check, prepare, commit (all or nothing)
+ *   SIGTERM/SIGINT  -> leave message x2, close everything, exit 0
+ *
+ * The daemon object is defined here (not opaque) because the control
+ * server reads it to answer `status` and `members`; only daemon.c changes
+ * it. Everything lives in this one object: no globals.
+ */
+#ifndef HBD_DAEMON_H
+#define HBD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "daemon/config.h"
+#include "daemon/log.h"
+#include "daemon/notify.h"
+#include "hbeat/hbeat.h"
+#include "io/udp.h"
+
+struct hbd_ctl;
+
+/* Command-line options (main.c). */
+typedef struct hbd_options {
+        const char *config_path;       /* as given with -c */
+        hbd_log_format_t log_format;
+        hbd_log_level_t log_level;
+} hbd_options_t;
+
+/* Counters kept by the shell (the core keeps its own). Public, read-only. */
+typedef struct hbd_counters {
+        uint64_t reloads;              /* successful reloads */
+        uint64_t reload_failures;      /* rejected reloads */
+        uint64_t tx_eagain;            /* sends dropped: socket buffer full */
+        uint64_t tx_errors;            /* sends failed otherwise */
+        uint64_t rx_errors;            /* socket receive errors */
+        uint64_t send_late;            /* heartbeat schedule re-based */
+} hbd_counters_t;
+
+/* Rate limiter for one kind of log line: one line per window with the
+ * count since the last line. */
+typedef struct hbd_ratelimit {
+        uint64_t last_ns;              /* 0: never logged */
+        uint64_t count;                /* occurrences since the last line */
+} hbd_ratelimit_t;
+
+/* Slots for per-reason drop logging, indexed by -err - 10000 for the
+ * project codes (-10001 .. -10099); slot 0 for anything else. */
+#define HBD_DROP_SLOTS 100
+
+typedef struct hbd_daemon {
+        uv_loop_t loop;
+        hbd_log_t log;
+        hbd_config_t *cfg;             /* current config, owned */
+        char *config_path;             /* absolute when resolvable, owned;
+                                          what reload re-reads */
+        hb_node_t *node;
+        uint64_t incarnation;          /* CLOCK_REALTIME µs at start */
+        uint64_t start_ns;             /* monotonic, at start */
+
+        hb_udp_t *udp;
+        uv_timer_t send_timer;
+        uint64_t next_send_ns;         /* absolute schedule of heartbeats */
+        uint8_t tx_buf[HB_WIRE_MAX_LEN];
+
+        uv_timer_t deadline_timer;
+        uint64_t armed_deadline_ns;    /* what deadline_timer is set for */
+        uv_idle_t tick_idle;           /* deferred tick: see on_deadline() */
+        uv_check_t tick_check;
+        bool tick_pending;
+
+        uv_signal_t sig_term, sig_int, sig_hup;
+        hbd_notify_t *notify;
+        struct hbd_ctl *ctl;
+
+        hbd_counters_t counters;
+        hbd_ratelimit_t drop_rl[HBD_DROP_SLOTS];
+        hbd_ratelimit_t send_rl;
+
+        bool stopping;
+        int leave_len;                 /* bytes in tx_buf of the leave */
+        int exit_code;
+        unsigned handles_open;         /* embedded handles not yet closed */
+} hbd_daemon_t;
+
+/*
+ * Run the daemon until SIGTERM/SIGINT. Takes ownership of `cfg` (a
+ * successfully loaded config). Returns the process exit status: 0 after a
+ * clean shutdown, 1 on a runtime failure (bind, control socket, ...).
+ */
+int hbd_run(hbd_config_t *cfg, const hbd_options_t *opts);
+
+/*
+ * Re-read the config file and apply the difference (SIGHUP, control
+ * `reload`). On failure nothing changes and `err` receives the reason
+ * ("FILE:LINE:COL: message" or "X cannot change on reload; restart
+ * hbeatd"). Returns 0 or a negative error.
+ */
+int hbd_daemon_reload(hbd_daemon_t *d, char *err, size_t errlen);
+
+/* CLOCK_REALTIME now, ns. */
+uint64_t hbd_wall_now_ns(void);
+
+#endif /* HBD_DAEMON_H */

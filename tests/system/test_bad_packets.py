@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: MIT
+"""Hostile and broken datagrams are counted per reason and dropped: no
+state change, no event, the daemon keeps running."""
+
+import os
+import time
+
+import hbwire
+
+REASONS = ("truncated", "bad_magic", "bad_version", "bad_length", "bad_tlv",
+           "bad_tag", "wrong_cluster", "oversized", "bad_type",
+           "unknown_peer", "replay", "self")
+
+
+def drops(c, i):
+    return c.status(i)["counters"]["drops"]
+
+
+def test_bad_packets_are_counted_and_dropped(make_cluster):
+    c = make_cluster(2)
+    key = c.key()
+    cid = c.cluster_id
+
+    def n2_seen():
+        n2 = {m["name"]: m for m in c.members_full(1)}["n2"]
+        return n2 if n2["seq"] > 5 else None
+    n2 = c.wait_until(n2_seen, 3.0, "n1 has 5 heartbeats from n2")
+    inc, seq = n2["incarnation"], n2["seq"]
+    now = time.monotonic_ns()
+
+    def hb(**kw):
+        args = dict(sender_id=2, cluster_id=cid, incarnation=inc, seq=seq,
+                    send_time_ns=now)
+        args.update(kw)
+        return hbwire.encode(key, **args)
+
+    good = hb()
+    assert len(good) == hbwire.HEARTBEAT_LEN
+    bad_version = bytearray(good)
+    bad_version[2] = 2
+    cases = {
+        "truncated": [good[:2], good[:20], good[:-1]],
+        "bad_magic": [b"XX" + os.urandom(54), b"\x00" * 56],
+        "bad_version": [bytes(bad_version)],
+        "bad_length": [hb(length=57), hb(length=1000)],
+        "bad_tlv": [hb(tlv=b"\x00\x07\x00\x09abc")],
+        "bad_tag": [hbwire.encode(os.urandom(32), sender_id=2,
+                                  cluster_id=cid, incarnation=inc,
+                                  seq=seq + 1000),
+                    good[:-1] + bytes([good[-1] ^ 1])],
+        "wrong_cluster": [hb(cluster_id=cid + 1)],
+        "oversized": [b"HB\x01\x01" + os.urandom(1296)],
+        "bad_type": [hb(msg_type=9, seq=seq + 1000)],
+        "unknown_peer": [hb(sender_id=99, seq=seq + 1000)],
+        # valid, authentic, from the real n2, but stale: sequence below the
+        # last accepted one, and an older incarnation
+        "replay": [hb(seq=seq - 3), hb(seq=seq - 2),
+                   hb(incarnation=inc - 1, seq=seq + 1000)],
+        "self": [hb(sender_id=1, seq=seq + 1000)],
+    }
+    assert set(cases) == set(REASONS)
+
+    before = drops(c, 1)
+    assert set(REASONS) <= set(before), f"drops lacks reasons: {before}"
+    accepted_before = c.status(1)["counters"]["rx_accepted"]
+    t = time.monotonic_ns()
+    # From n2's namespace: source address of a configured peer.
+    c.send_raw(1, [d for ds in cases.values() for d in ds], from_ns=2)
+
+    want = {r: before[r] + len(cases[r]) for r in REASONS}
+    try:
+        c.wait_until(lambda: all(drops(c, 1)[r] >= want[r] for r in REASONS),
+                     timeout=3.0, what="drop counters")
+    finally:
+        after = drops(c, 1)
+        delta = {r: after[r] - before[r] for r in REASONS}
+        print(f"drops delta: {delta}")
+    expected = {r: len(cases[r]) for r in REASONS}
+    assert delta == expected, f"drop counters: got {delta}, want {expected}"
+
+    # Nothing else happened: no event, still running, peer still alive and
+    # real heartbeats still accepted.
+    c.wait_until(lambda: c.status(1)["counters"]["rx_accepted"]
+                 >= accepted_before + 3, timeout=2.0,
+                 what="real heartbeats accepted after the junk")
+    assert c.running(1)
+    assert c.members(1) == {"n2": "alive"}
+    assert c.events(1, since_ns=t) == [], c.events(1, since_ns=t)
+    n2_after = {m["name"]: m for m in c.members_full(1)}["n2"]
+    assert n2_after["incarnation"] == inc
+    assert n2_after["seq"] > seq
