@@ -108,8 +108,11 @@ typedef struct hb_event {
         hb_reason_t reason;
         uint64_t at_ns;            /**< monotonic time of the transition */
         double suspicion;          /**< detector value at at_ns (phi or
-                                        missed intervals) */
-        uint64_t last_arrival_ns;  /**< last heartbeat, HB_NEVER if none */
+                                        missed intervals); 0 for
+                                        transitions caused by a heartbeat,
+                                        which has just arrived */
+        uint64_t last_arrival_ns;  /**< last heartbeat, HB_NEVER if none
+                                        was ever accepted */
         uint64_t incarnation;      /**< peer incarnation (0 if never heard) */
 } hb_event_t;
 

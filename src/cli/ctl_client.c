@@ -5,7 +5,8 @@
  * line back, or, for `events --follow`, a stream of lines until either side
  * closes.
  *
- * Lines are bounded by HB_CTL_MAX_LINE: a daemon (or anything else bound to
+ * Lines are bounded by HB_CTL_MAX_RESPONSE (the buffer starts at 64 KiB
+ * and grows as needed): a daemon (or anything else bound to
  * the socket path) cannot make the client grow without limit. Every wait
  * is a poll() with a timeout, except a stream's, which instead can be
  * interrupted by SIGINT/SIGTERM (hbctl_catch_signals()).
@@ -27,7 +28,8 @@
 struct hbctl_conn {
         int fd;
         char *path;     /* for messages */
-        char *buf;      /* HB_CTL_MAX_LINE + 1 bytes: a line and its '\n' */
+        char *buf;      /* grows up to HB_CTL_MAX_RESPONSE + 1 bytes */
+        size_t cap;     /* bytes allocated for buf */
         size_t start;   /* first byte not yet returned */
         size_t len;     /* bytes in buf */
 };
@@ -85,7 +87,8 @@ int hbctl_conn_open(hbctl_conn_t **ret, const char *path)
                 goto nomem;
         conn->fd = -1;
         conn->path = strdup(path);
-        conn->buf = malloc(HB_CTL_MAX_LINE + 1);
+        conn->cap = HB_CTL_MAX_LINE + 1;
+        conn->buf = malloc(conn->cap);
         if (!conn->path || !conn->buf)
                 goto nomem;
 
@@ -195,9 +198,9 @@ int hbctl_conn_recv(hbctl_conn_t *conn, int timeout_ms, json_t **obj,
                 if (nl)
                         break;
                 scanned = conn->len;
-                if (conn->len - conn->start > HB_CTL_MAX_LINE) {
+                if (conn->len - conn->start > HB_CTL_MAX_RESPONSE) {
                         hbctl_err("response from %s longer than %u bytes",
-                                  conn->path, (unsigned)HB_CTL_MAX_LINE);
+                                  conn->path, (unsigned)HB_CTL_MAX_RESPONSE);
                         return -EMSGSIZE;
                 }
                 /* Make room: move the partial line to the front. */
@@ -207,6 +210,22 @@ int hbctl_conn_recv(hbctl_conn_t *conn, int timeout_ms, json_t **obj,
                         conn->len -= conn->start;
                         scanned -= conn->start;
                         conn->start = 0;
+                }
+                /* Large answers (members of a big cluster): grow. */
+                if (conn->len == conn->cap &&
+                    conn->cap < HB_CTL_MAX_RESPONSE + 1) {
+                        size_t cap = 2 * conn->cap;
+                        char *b;
+
+                        if (cap > HB_CTL_MAX_RESPONSE + 1)
+                                cap = HB_CTL_MAX_RESPONSE + 1;
+                        b = realloc(conn->buf, cap);
+                        if (!b) {
+                                hbctl_err("out of memory");
+                                return -ENOMEM;
+                        }
+                        conn->buf = b;
+                        conn->cap = cap;
                 }
                 r = wait_readable(conn, timeout_ms);
                 if (r == -EINTR)
@@ -222,7 +241,7 @@ int hbctl_conn_recv(hbctl_conn_t *conn, int timeout_ms, json_t **obj,
                         return r;
                 }
                 ssize_t n = recv(conn->fd, conn->buf + conn->len,
-                                 HB_CTL_MAX_LINE + 1 - conn->len, 0);
+                                 conn->cap - conn->len, 0);
                 if (n < 0) {
                         if (errno == EINTR || errno == EAGAIN)
                                 continue;

@@ -213,7 +213,9 @@ const char *hbctl_socket_path(hbctl_ctx_t *ctx)
                         hbctl_err("cannot initialise libsodium");
                         return NULL;
                 }
-                r = hbd_config_load(&cfg, ctx->arg_config, err, sizeof(err));
+                r = hbd_config_load_flags(&cfg, ctx->arg_config,
+                                          HBD_CONFIG_NO_KEY, err,
+                                          sizeof(err));
                 if (r < 0) {
                         hbctl_err("%s", err);
                         return NULL;

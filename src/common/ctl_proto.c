@@ -107,3 +107,39 @@ char *hb_ctl_dump_line(const json_t *obj, size_t *len)
                 *len = n + 1;
         return line;
 }
+
+json_t *hb_ctl_member_json(const hb_peer_info_t *pi, const char *name,
+                           const char *address, uint64_t now_ns)
+{
+        json_t *age;
+
+        if (pi == NULL || name == NULL || address == NULL)
+                return NULL;
+        if (pi->last_arrival_ns == HB_NEVER)
+                age = json_null();
+        else
+                age = json_integer((json_int_t)(now_ns > pi->last_arrival_ns ?
+                        (now_ns - pi->last_arrival_ns) / HB_NS_PER_MS : 0));
+        return json_pack("{s:s, s:I, s:s, s:s, s:I, s:o, s:o, s:I, s:I,"
+                         " s:I, s:I, s:I, s:I, s:o}",
+                         "name", name,
+                         "id", (json_int_t)pi->id,
+                         "address", address,
+                         "state", hb_peer_state_name(pi->state),
+                         "state_age_ms",
+                         (json_int_t)(now_ns > pi->state_since_ns ?
+                                (now_ns - pi->state_since_ns) / HB_NS_PER_MS :
+                                0),
+                         "suspicion",
+                         real_or_null(hb_ctl_round(pi->suspicion, 3)),
+                         "last_heartbeat_age_ms", age,
+                         "incarnation", (json_int_t)pi->incarnation,
+                         "seq", (json_int_t)pi->last_seq,
+                         "seq_gaps", (json_int_t)pi->seq_gaps,
+                         "received", (json_int_t)pi->received,
+                         "replays", (json_int_t)pi->replays,
+                         "transitions", (json_int_t)pi->transitions,
+                         "mean_interval_ms",
+                         real_or_null(hb_ctl_round(pi->mean_interval_ns / 1e6,
+                                                   3)));
+}

@@ -27,6 +27,9 @@
 /* Longest request line in bytes, the '\n' excluded. A longer line is
  * refused with an error and the connection is closed. */
 #define HB_CTL_MAX_LINE 65536
+/* Longest response line a client accepts, bytes: a members answer grows
+ * with the cluster (about 300 bytes per peer). */
+#define HB_CTL_MAX_RESPONSE (64 * 1024 * 1024)
 
 /* Most bytes the server lets pile up unsent on one connection (an
  * `events --follow` subscriber that does not read) before it disconnects
@@ -72,6 +75,21 @@ int hb_ctl_format_wall_time(char *buf, size_t cap, uint64_t wall_time_ns);
  */
 json_t *hb_ctl_event_json(const hb_event_t *ev, const char *node_name,
                           const char *peer_name, uint64_t wall_time_ns);
+
+/*
+ * Build one entry of the `members` response:
+ *
+ *   {"name", "id", "address", "state", "state_age_ms", "suspicion",
+ *    "last_heartbeat_age_ms" (null if never heard), "incarnation", "seq",
+ *    "seq_gaps", "received", "replays", "transitions", "mean_interval_ms"}
+ *
+ * pi:             the core's snapshot taken at `now_ns`.
+ * name, address:  from the config (borrowed, copied).
+ * Returns a new reference, or NULL on allocation failure or NULL
+ * arguments.
+ */
+json_t *hb_ctl_member_json(const hb_peer_info_t *pi, const char *name,
+                           const char *address, uint64_t now_ns);
 
 /*
  * Serialise a protocol object as one line: compact JSON plus '\n' (with

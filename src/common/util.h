@@ -70,7 +70,8 @@ char *hbu_format_duration_ns(uint64_t ns, char *buf, size_t cap);
  * Returns 0, or a negative errno: from open()/read() (-ENOENT, -EACCES,
  * ...), -EISDIR for a directory, -EINVAL for any other file that is not a
  * regular file (FIFO, device: never blocks on them), -EFBIG if larger than
- * HBU_READ_FILE_MAX, -ENOMEM. `*out` and `*len` are untouched on failure.
+ * HBU_READ_FILE_MAX, -ENOMEM. `*out` and `*len` are untouched on failure;
+ * any partial content read is wiped before it is freed (key files).
  */
 int hbu_read_file(const char *path, char **out, size_t *len);
 

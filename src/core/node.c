@@ -390,7 +390,11 @@ static void set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
         ev.reason = reason;
         ev.at_ns = now_ns;
         ev.suspicion = suspicion;
-        ev.last_arrival_ns = hb_detector_last_arrival_ns(p->detector);
+        /* A peer never heard from has only the placeholder arrival set at
+         * hb_node_peer_add(): report no arrival at all. */
+        ev.last_arrival_ns = p->incarnation == 0
+                                     ? HB_NEVER
+                                     : hb_detector_last_arrival_ns(p->detector);
         ev.incarnation = p->incarnation;
 
         p->state = to;
@@ -455,15 +459,13 @@ static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
                          int restarted)
 {
-        double s = hb_detector_suspicion(p->detector, now_ns);
-
         switch (p->state) {
         case HB_PEER_UNKNOWN:
                 /* Drop the placeholder arrival set at hb_node_peer_add(). */
                 hb_detector_reset(p->detector);
                 hb_detector_heartbeat(p->detector, now_ns);
                 set_state(node, p, HB_PEER_ALIVE, HB_REASON_HEARTBEAT,
-                          now_ns, s);
+                          now_ns, 0.0);
                 break;
         case HB_PEER_ALIVE:
         case HB_PEER_SUSPECT:
@@ -471,13 +473,13 @@ static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
                         hb_detector_reset(p->detector);
                         hb_detector_heartbeat(p->detector, now_ns);
                         set_state(node, p, HB_PEER_PROBATION,
-                                  HB_REASON_RESTART, now_ns, s);
+                                  HB_REASON_RESTART, now_ns, 0.0);
                         break;
                 }
                 hb_detector_heartbeat(p->detector, now_ns);
                 if (p->state == HB_PEER_SUSPECT)
                         set_state(node, p, HB_PEER_ALIVE,
-                                  HB_REASON_HEARTBEAT, now_ns, s);
+                                  HB_REASON_HEARTBEAT, now_ns, 0.0);
                 break;
         case HB_PEER_DEAD:
         case HB_PEER_LEFT:
@@ -489,7 +491,7 @@ static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
                 hb_detector_heartbeat(p->detector, now_ns);
                 set_state(node, p, HB_PEER_PROBATION,
                           restarted ? HB_REASON_RESTART : HB_REASON_HEARTBEAT,
-                          now_ns, s);
+                          now_ns, 0.0);
                 break;
         case HB_PEER_PROBATION:
                 if (restarted) {

@@ -123,7 +123,7 @@ X(MIN_STD_DEV, "detector.min_std_dev_ms", "number", "ms", 0.001, 3600000,    \
   S_MS_NUM, F_DERIVED | F_PHI_ONLY, C(node.detector.min_std_dev_ns), 0, 0,   \
   "phi: floor for the standard deviation of inter-arrival times.")           \
 X(PAUSE, "detector.acceptable_pause_ms", "uint", "ms", 0, 3600000,           \
-  "3 x interval", true,                                                      \
+  "4 x interval", true,                                                      \
   S_MS, F_DERIVED | F_PHI_ONLY, C(node.detector.acceptable_pause_ns), 0, 0,  \
   "phi: pause added to the mean inter-arrival time before suspicion "        \
   "grows.")                                                                  \
@@ -202,6 +202,7 @@ struct loader {
         size_t errlen;
         yaml_document_t *doc;
         char *dir;              /* absolute directory of the file, owned */
+        unsigned flags;         /* HBD_CONFIG_* */
 };
 
 /* Where the knobs of one mapping walk were found. */
@@ -1126,7 +1127,7 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         r = check_script(l, f, cfg);
         if (r < 0)
                 goto out;
-        r = read_key(l, f, cfg);
+        r = (l->flags & HBD_CONFIG_NO_KEY) ? 0 : read_key(l, f, cfg);
         if (r < 0)
                 goto out;
         if (hb_node_config_validate(&cfg->node) < 0)
@@ -1138,12 +1139,12 @@ out:
         return r;
 }
 
-int hbd_config_load_string(hbd_config_t **ret, const char *name,
-                           const char *text, size_t len, char *err,
-                           size_t errlen)
+static int load_string(hbd_config_t **ret, const char *name,
+                       const char *text, size_t len, unsigned flags,
+                       char *err, size_t errlen)
 {
         struct loader l = { .name = name ? name : "<config>", .err = err,
-                            .errlen = errlen };
+                            .errlen = errlen, .flags = flags };
         yaml_parser_t parser;
         yaml_document_t doc, extra;
         hbd_config_t *cfg = NULL;
@@ -1205,8 +1206,15 @@ out:
         return 0;
 }
 
-int hbd_config_load(hbd_config_t **ret, const char *path, char *err,
-                    size_t errlen)
+int hbd_config_load_string(hbd_config_t **ret, const char *name,
+                           const char *text, size_t len, char *err,
+                           size_t errlen)
+{
+        return load_string(ret, name, text, len, 0, err, errlen);
+}
+
+int hbd_config_load_flags(hbd_config_t **ret, const char *path,
+                          unsigned flags, char *err, size_t errlen)
 {
         struct loader l = { .name = path, .err = err, .errlen = errlen };
         char *text = NULL;
@@ -1220,9 +1228,15 @@ int hbd_config_load(hbd_config_t **ret, const char *path, char *err,
                 return fail_at(&l, NULL, r, "cannot read: %s",
                                r == -EINVAL ? "not a regular file"
                                             : strerror(-r));
-        r = hbd_config_load_string(ret, path, text, len, err, errlen);
+        r = load_string(ret, path, text, len, flags, err, errlen);
         free(text);
         return r;
+}
+
+int hbd_config_load(hbd_config_t **ret, const char *path, char *err,
+                    size_t errlen)
+{
+        return hbd_config_load_flags(ret, path, 0, err, errlen);
 }
 
 void hbd_config_free(hbd_config_t *cfg)

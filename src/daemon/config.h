@@ -89,6 +89,17 @@ typedef struct hbd_config {
 int hbd_config_load(hbd_config_t **ret, const char *path, char *err,
                     size_t errlen);
 
+/*
+ * Load flags. HBD_CONFIG_NO_KEY: do not read the key file (node.key stays
+ * zero); for tools that only need other settings, such as `hbeatctl -c`
+ * finding the control socket, run by users who may not read the key.
+ */
+#define HBD_CONFIG_NO_KEY 1u
+
+/* hbd_config_load() with flags (HBD_CONFIG_*). */
+int hbd_config_load_flags(hbd_config_t **ret, const char *path,
+                          unsigned flags, char *err, size_t errlen);
+
 /* Same, from a string in memory; `name` is used in messages. */
 int hbd_config_load_string(hbd_config_t **ret, const char *name,
                            const char *text, size_t len, char *err,

@@ -329,47 +329,12 @@ static json_t *build_status(hbd_ctl_t *ctl)
                              "reload_failures",
                              (json_int_t)d->counters.reload_failures,
                              "drops", drops,
-                             /* not in the protocol doc's example; extra
-                              * keys are allowed by JSON consumers */
                              "notify_dropped", (json_int_t)ntf.dropped,
                              "tx_eagain", (json_int_t)d->counters.tx_eagain,
                              "tx_errors", (json_int_t)d->counters.tx_errors);
         return json_pack("{s:b, s:o, s:o, s:o, s:I}",
                          "ok", 1, "node", node, "peers", peers,
                          "counters", counters, "now_ns", (json_int_t)now);
-}
-
-static json_t *member_json(const hbd_daemon_t *d, const hb_peer_info_t *pi,
-                           uint64_t now)
-{
-        const hbd_peer_conf_t *pc = hbd_config_peer(d->cfg, pi->id);
-        json_t *age;
-
-        if (pi->last_arrival_ns == HB_NEVER)
-                age = json_null();
-        else
-                age = json_integer((json_int_t)(now > pi->last_arrival_ns ?
-                        (now - pi->last_arrival_ns) / HB_NS_PER_MS : 0));
-        return json_pack("{s:s, s:I, s:s, s:s, s:I, s:f, s:o, s:I, s:I,"
-                         " s:I, s:I, s:I, s:I, s:f}",
-                         "name", pc != NULL ? pc->name : "",
-                         "id", (json_int_t)pi->id,
-                         "address", pc != NULL ? pc->address : "",
-                         "state", hb_peer_state_name(pi->state),
-                         "state_age_ms",
-                         (json_int_t)(now > pi->state_since_ns ?
-                                (now - pi->state_since_ns) / HB_NS_PER_MS :
-                                0),
-                         "suspicion", hb_ctl_round(pi->suspicion, 3),
-                         "last_heartbeat_age_ms", age,
-                         "incarnation", (json_int_t)pi->incarnation,
-                         "seq", (json_int_t)pi->last_seq,
-                         "seq_gaps", (json_int_t)pi->seq_gaps,
-                         "received", (json_int_t)pi->received,
-                         "replays", (json_int_t)pi->replays,
-                         "transitions", (json_int_t)pi->transitions,
-                         "mean_interval_ms",
-                         hb_ctl_round(pi->mean_interval_ns / 1e6, 3));
 }
 
 static json_t *build_members(hbd_ctl_t *ctl)
@@ -380,12 +345,15 @@ static json_t *build_members(hbd_ctl_t *ctl)
         json_t *arr = json_array();
 
         for (i = 0; arr != NULL && i < n; i++) {
+                const hbd_peer_conf_t *pc;
                 hb_peer_info_t pi;
                 json_t *m;
 
                 if (hb_node_peer_at(d->node, i, now, &pi) < 0)
                         continue;
-                m = member_json(d, &pi, now);
+                pc = hbd_config_peer(d->cfg, pi.id);
+                m = hb_ctl_member_json(&pi, pc != NULL ? pc->name : "",
+                                       pc != NULL ? pc->address : "", now);
                 if (m == NULL || json_array_append_new(arr, m) < 0) {
                         json_decref(arr);
                         return NULL;
@@ -663,16 +631,6 @@ void hbd_ctl_publish(hbd_ctl_t *ctl, json_t *event)
                 conn_write_raw(c, copy, len);
         }
         free(line);
-}
-
-unsigned hbd_ctl_clients(const hbd_ctl_t *ctl)
-{
-        return ctl != NULL ? ctl->n_conns : 0;
-}
-
-unsigned hbd_ctl_followers(const hbd_ctl_t *ctl)
-{
-        return ctl != NULL ? ctl->n_followers : 0;
 }
 
 /* ---- socket file -------------------------------------------------- */

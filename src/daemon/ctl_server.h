@@ -44,10 +44,6 @@ int hbd_ctl_open(hbd_ctl_t **ret, hbd_daemon_t *d, const char *path,
  * every follower. NULL ctl or event: the event is released. */
 void hbd_ctl_publish(hbd_ctl_t *ctl, json_t *event);
 
-/* Number of connected clients and followers. */
-unsigned hbd_ctl_clients(const hbd_ctl_t *ctl);
-unsigned hbd_ctl_followers(const hbd_ctl_t *ctl);
-
 /* Close the listener and every connection, unlink the socket file (only if
  * it is still the one this server created) and free the server from the
  * close callbacks. NULL is a no-op. */

@@ -43,8 +43,6 @@
 #include "daemon/ctl_server.h"
 #include "daemon/daemon.h"
 
-#define RATELIMIT_WINDOW_NS (10 * HB_NS_PER_S)
-
 uint64_t hbd_wall_now_ns(void)
 {
         struct timespec ts;
@@ -84,19 +82,6 @@ static uint64_t ms_until(uv_loop_t *loop, uint64_t target_ns)
         return target_ms > now_ms ? target_ms - now_ms : 0;
 }
 
-/* One line per window per limiter: true when this occurrence is to be
- * logged, with the count since the last logged line in *count. */
-static bool ratelimit(hbd_ratelimit_t *rl, uint64_t now, uint64_t *count)
-{
-        rl->count++;
-        if (rl->last_ns != 0 && now - rl->last_ns < RATELIMIT_WINDOW_NS)
-                return false;
-        *count = rl->count;
-        rl->count = 0;
-        rl->last_ns = now;
-        return true;
-}
-
 /* ---- sending ------------------------------------------------------ */
 
 static void send_to_peers(hbd_daemon_t *d, const uint8_t *buf, size_t len)
@@ -117,7 +102,7 @@ static void send_to_peers(hbd_daemon_t *d, const uint8_t *buf, size_t len)
                         d->counters.tx_eagain++;
                 else
                         d->counters.tx_errors++;
-                if (ratelimit(&d->send_rl, uv_hrtime(), &count))
+                if (hbd_ratelimit(&d->send_rl, uv_hrtime(), &count))
                         hbd_warn(&d->log, "cannot send to peer %s (%s): %s "
                                  "(%" PRIu64 " failed sends since the last "
                                  "such message)", p->name, p->address,
@@ -250,7 +235,7 @@ static void log_drop(hbd_daemon_t *d, int err, const struct sockaddr *from)
 
         if (err <= -10001 && err >= -10099)
                 slot = (unsigned)(-err - 10000);
-        if (!ratelimit(&d->drop_rl[slot], uv_hrtime(), &count))
+        if (!hbd_ratelimit(&d->drop_rl[slot], uv_hrtime(), &count))
                 return;
         hbu_format_address(from, addr, sizeof(addr));
         /* Replays are routine (duplicates, the second copy of a leave). */
@@ -288,48 +273,12 @@ static void on_rx_error(void *user, int err)
         uint64_t count;
 
         d->counters.rx_errors++;
-        if (ratelimit(&d->drop_rl[0], uv_hrtime(), &count))
+        if (hbd_ratelimit(&d->drop_rl[0], uv_hrtime(), &count))
                 hbd_warn(&d->log, "receive error: %s (%" PRIu64 " since "
                          "the last such message)", uv_strerror(err), count);
 }
 
 /* ---- events ------------------------------------------------------- */
-
-static void log_transition(hbd_daemon_t *d, const hb_event_t *ev,
-                           const char *peer)
-{
-        const char *old_s = hb_peer_state_name(ev->old_state);
-        const char *new_s = hb_peer_state_name(ev->new_state);
-        bool phi = hb_node_config(d->node)->detector.kind == HB_DETECTOR_PHI;
-        char evidence[96];
-        json_t *age;
-        hbd_log_level_t level = HBD_LOG_INFO;
-
-        if (ev->new_state == HB_PEER_SUSPECT || ev->new_state == HB_PEER_DEAD)
-                level = HBD_LOG_WARNING;
-        if (ev->last_arrival_ns == HB_NEVER) {
-                snprintf(evidence, sizeof(evidence), "never heard from");
-                age = json_null();
-        } else {
-                uint64_t ms = ev->at_ns > ev->last_arrival_ns ?
-                        (ev->at_ns - ev->last_arrival_ns) / HB_NS_PER_MS : 0;
-
-                snprintf(evidence, sizeof(evidence),
-                         "last heartbeat %" PRIu64 " ms ago", ms);
-                age = json_integer((json_int_t)ms);
-        }
-        hbd_logj(&d->log, level,
-                 json_pack("{s:s, s:I, s:s, s:s, s:s, s:f, s:o}",
-                           "peer", peer, "peer_id", (json_int_t)ev->peer_id,
-                           "old", old_s, "new", new_s,
-                           "reason", hb_reason_name(ev->reason),
-                           "suspicion", hb_ctl_round(ev->suspicion, 3),
-                           "last_heartbeat_age_ms", age),
-                 "peer %s (id %" PRIu32 ") %s -> %s (%s, %s %.2f, %s)",
-                 peer, ev->peer_id, old_s, new_s,
-                 hb_reason_name(ev->reason), phi ? "phi" : "missed",
-                 ev->suspicion, evidence);
-}
 
 static void on_event(void *user, const hb_event_t *ev)
 {
@@ -347,7 +296,9 @@ static void on_event(void *user, const hb_event_t *ev)
         if (mono > ev->at_ns && wall > mono - ev->at_ns)
                 wall -= mono - ev->at_ns;
 
-        log_transition(d, ev, name);
+        hbd_log_transition(&d->log, ev, name,
+                           hb_node_config(d->node)->detector.kind ==
+                           HB_DETECTOR_PHI);
         hbd_ctl_publish(d->ctl, hb_ctl_event_json(ev, d->cfg->node_name,
                                                   name, wall));
         me.name = d->cfg->node_name;
@@ -374,6 +325,7 @@ struct reload_plan {
         char *summary_text;
         size_t summary_len;
         unsigned changes;
+        unsigned peer_notes;
 };
 
 static void note(struct reload_plan *p, const char *fmt, ...) HBD_PRINTF(2, 3);
@@ -431,6 +383,14 @@ static void plan_core(struct reload_plan *p, const hb_node_config_t *a,
         p->core_changed = p->changes != before;
 }
 
+/* The log line names at most this many peer changes, then counts. */
+#define MAX_PEER_NOTES 8
+
+static bool peer_note(struct reload_plan *p)
+{
+        return ++p->peer_notes <= MAX_PEER_NOTES;
+}
+
 static bool same_addr(const hbd_peer_conf_t *a, const hbd_peer_conf_t *b)
 {
         return hbu_address_equal((const struct sockaddr *)&a->addr,
@@ -466,14 +426,16 @@ static int plan_reload(hbd_daemon_t *d, const hbd_config_t *next,
 
                 if (a == NULL) {
                         p->add[p->n_add++] = b->id;
-                        note(p, "+peer %s (id %" PRIu32 ", %s)", b->name,
-                             b->id, b->address);
+                        if (peer_note(p))
+                                note(p, "+peer %s (id %" PRIu32 ", %s)",
+                                     b->name, b->id, b->address);
                         continue;
                 }
-                if (strcmp(a->name, b->name) != 0)
+                if (strcmp(a->name, b->name) != 0 && peer_note(p))
                         note(p, "peer id %" PRIu32 " renamed %s -> %s",
                              b->id, a->name, b->name);
-                if (!same_addr(a, b) || strcmp(a->address, b->address) != 0)
+                if ((!same_addr(a, b) || strcmp(a->address, b->address) != 0)
+                    && peer_note(p))
                         note(p, "peer %s (id %" PRIu32 ") address %s -> %s",
                              b->name, b->id, a->address, b->address);
         }
@@ -482,9 +444,15 @@ static int plan_reload(hbd_daemon_t *d, const hbd_config_t *next,
 
                 if (hbd_config_peer(next, a->id) == NULL) {
                         p->remove[p->n_remove++] = a->id;
-                        note(p, "-peer %s (id %" PRIu32 ")", a->name, a->id);
+                        if (peer_note(p))
+                                note(p, "-peer %s (id %" PRIu32 ")", a->name,
+                                     a->id);
                 }
         }
+        if (p->peer_notes > MAX_PEER_NOTES)
+                note(p, "%u more peer changes (%zu added, %zu removed in "
+                     "all)", p->peer_notes - MAX_PEER_NOTES, p->n_add,
+                     p->n_remove);
 
         if ((script_a == NULL) != (script_b == NULL) ||
             (script_a != NULL && strcmp(script_a, script_b) != 0))

@@ -46,13 +46,6 @@ typedef struct hbd_counters {
         uint64_t send_late;            /* heartbeat schedule re-based */
 } hbd_counters_t;
 
-/* Rate limiter for one kind of log line: one line per window with the
- * count since the last line. */
-typedef struct hbd_ratelimit {
-        uint64_t last_ns;              /* 0: never logged */
-        uint64_t count;                /* occurrences since the last line */
-} hbd_ratelimit_t;
-
 /* Slots for per-reason drop logging, indexed by -err - 10000 for the
  * project codes (-10001 .. -10099); slot 0 for anything else. */
 #define HBD_DROP_SLOTS 100

@@ -10,8 +10,12 @@
  *
  * Failure to log (ENOMEM, a closed stderr) is ignored on purpose: the
  * daemon's job is heartbeats, and there is nobody left to tell.
+ *
+ * Also here: the rate limiter for noisy lines and the one line per peer
+ * state transition, so that every transition reads the same everywhere.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,4 +183,52 @@ void hbd_logj(const hbd_log_t *log, hbd_log_level_t level, json_t *fields,
         vlog(log, level, fields, fmt, ap);
         va_end(ap);
         json_decref(fields);
+}
+
+bool hbd_ratelimit(hbd_ratelimit_t *rl, uint64_t now_ns, uint64_t *count)
+{
+        rl->count++;
+        if (rl->last_ns != 0 && now_ns - rl->last_ns < HBD_RATELIMIT_WINDOW_NS)
+                return false;
+        *count = rl->count;
+        rl->count = 0;
+        rl->last_ns = now_ns;
+        return true;
+}
+
+void hbd_log_transition(const hbd_log_t *log, const hb_event_t *ev,
+                        const char *peer, bool phi)
+{
+        const char *old_s = hb_peer_state_name(ev->old_state);
+        const char *new_s = hb_peer_state_name(ev->new_state);
+        hbd_log_level_t level = HBD_LOG_INFO;
+        char evidence[64];
+        json_t *age;
+
+        if (ev->new_state == HB_PEER_SUSPECT || ev->new_state == HB_PEER_DEAD)
+                level = HBD_LOG_WARNING;
+        if (!hbd_log_enabled(log, level))
+                return;
+        if (ev->last_arrival_ns == HB_NEVER) {
+                snprintf(evidence, sizeof(evidence), "never heard from");
+                age = json_null();
+        } else {
+                uint64_t ms = ev->at_ns > ev->last_arrival_ns ?
+                        (ev->at_ns - ev->last_arrival_ns) / HB_NS_PER_MS : 0;
+
+                snprintf(evidence, sizeof(evidence),
+                         "last heartbeat %" PRIu64 " ms ago", ms);
+                age = json_integer((json_int_t)ms);
+        }
+        hbd_logj(log, level,
+                 json_pack("{s:s, s:I, s:s, s:s, s:s, s:f, s:o}",
+                           "peer", peer, "peer_id", (json_int_t)ev->peer_id,
+                           "old", old_s, "new", new_s,
+                           "reason", hb_reason_name(ev->reason),
+                           "suspicion", hb_ctl_round(ev->suspicion, 3),
+                           "last_heartbeat_age_ms", age),
+                 "peer %s (id %" PRIu32 ") %s -> %s (%s, %s %.2f, %s)",
+                 peer, ev->peer_id, old_s, new_s,
+                 hb_reason_name(ev->reason), phi ? "phi" : "missed",
+                 ev->suspicion, evidence);
 }

@@ -18,6 +18,7 @@
 #define HBD_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -84,6 +85,35 @@ void hbd_log(const hbd_log_t *log, hbd_log_level_t level, const char *fmt,
  */
 void hbd_logj(const hbd_log_t *log, hbd_log_level_t level, json_t *fields,
               const char *fmt, ...) HBD_PRINTF(4, 5);
+
+/*
+ * Rate limit for one kind of log line (bad packets of one reason, failed
+ * sends): at most one line per HBD_RATELIMIT_WINDOW_NS, carrying the
+ * number of occurrences since the previous line. Zero-initialise.
+ */
+typedef struct hbd_ratelimit {
+        uint64_t last_ns;              /* 0: never logged */
+        uint64_t count;                /* occurrences since the last line */
+} hbd_ratelimit_t;
+
+#define HBD_RATELIMIT_WINDOW_NS (UINT64_C(10) * 1000000000u)
+
+/*
+ * Count one occurrence at monotonic time `now_ns`. Returns true when a
+ * line is due now, with the occurrences since the last line (this one
+ * included) in `*count`.
+ */
+bool hbd_ratelimit(hbd_ratelimit_t *rl, uint64_t now_ns, uint64_t *count);
+
+/*
+ * The one log line of a peer state transition, e.g.
+ * "peer n2 (id 2) alive -> suspect (suspect_threshold, phi 8.03, last
+ * heartbeat 612 ms ago)", with structured fields in JSON format. `peer` is
+ * the peer's name; `phi` tells how to label the suspicion (phi, or missed
+ * intervals for the fixed detector).
+ */
+void hbd_log_transition(const hbd_log_t *log, const hb_event_t *ev,
+                        const char *peer, bool phi);
 
 #define hbd_debug(log, ...) hbd_log((log), HBD_LOG_DEBUG, __VA_ARGS__)
 #define hbd_info(log, ...) hbd_log((log), HBD_LOG_INFO, __VA_ARGS__)

@@ -4,13 +4,16 @@ restarted, it comes back through probation."""
 
 import time
 
+import pytest
+
 from hbcluster import fmt_event
 
 OBSERVERS = (1, 2)
 
 
-def test_kill_then_restart(make_cluster):
-    c = make_cluster(3)
+@pytest.mark.parametrize("detector", ["phi", "fixed"])
+def test_kill_then_restart(make_cluster, detector):
+    c = make_cluster(3, detector=detector)
     t_kill = c.kill(3)
 
     for obs in OBSERVERS:
@@ -25,8 +28,8 @@ def test_kill_then_restart(make_cluster):
         assert dead["old"] == "suspect", f"n{obs}: {trail}"
         assert suspects[0]["at_ns"] <= dead["at_ns"], trail
         kill_to_suspect_ms = (suspects[0]["at_ns"] - t_kill) / 1e6
-        print(f"n{obs}: kill->suspect {kill_to_suspect_ms:.0f} ms, "
-              f"kill->dead {kill_to_dead_ms:.0f} ms")
+        print(f"{detector}: n{obs}: kill->suspect {kill_to_suspect_ms:.0f} "
+              f"ms, kill->dead {kill_to_dead_ms:.0f} ms")
         assert 0 <= kill_to_dead_ms < 1000, \
             f"n{obs}: n3 dead {kill_to_dead_ms:.0f} ms after the kill:\n  " \
             + trail
@@ -44,10 +47,39 @@ def test_kill_then_restart(make_cluster):
         assert [(e["old"], e["new"]) for e in evs] == \
             [("dead", "probation"), ("probation", "alive")], trail
         served_ms = (evs[1]["at_ns"] - evs[0]["at_ns"]) / 1e6
-        print(f"n{obs}: restart->probation "
+        print(f"{detector}: n{obs}: restart->probation "
               f"{(evs[0]['at_ns'] - t_restart) / 1e6:.0f} ms, probation "
               f"served {served_ms:.0f} ms")
         assert served_ms >= c.probation_ms - c.interval_ms, \
             f"n{obs}: probation of {served_ms:.0f} ms is shorter than " \
             f"{c.probation_ms} ms"
     c.wait_all_alive(timeout=c.recover_timeout())
+
+
+def test_fast_restart_goes_through_probation(make_cluster):
+    """Killed and back before anyone noticed: the new incarnation alone
+    sends it to probation (alive -> probation, reason restart), never
+    dead."""
+    c = make_cluster(3)
+    t = c.kill(3)
+    c.start(3)
+    for obs in OBSERVERS:
+        evs = c.wait_transitions(obs, "n3", ["probation", "alive"],
+                                 since_ns=t)
+        trail = "\n  ".join(fmt_event(e, t) for e in evs)
+        assert evs[0]["old"] in ("alive", "suspect"), trail
+        assert evs[0]["reason"] == "restart", trail
+        assert not [e for e in evs if e["new"] == "dead"], trail
+    c.wait_all_alive(timeout=c.recover_timeout())
+
+
+def test_never_started_peer_goes_dead(make_cluster):
+    c = make_cluster(3, start=False)
+    t = time.monotonic_ns()
+    c.start(1)
+    c.start(2)
+    c.wait_all_alive(timeout=c.recover_timeout(), nodes=(1, 2))
+    for obs in OBSERVERS:
+        ev = c.wait_event(obs, peer="n3", new="dead", since_ns=t)
+        assert (ev["old"], ev["reason"]) == ("unknown", "never_heard"), ev
+    assert c.members(1) == {"n2": "alive", "n3": "dead"}

@@ -68,3 +68,17 @@ def test_reload_adds_peer(make_cluster):
         others = [f"n{j}" for j in first if j != i]
         assert not c.events_into(i, others, ("suspect", "dead", "left"), t), \
             f"n{i}: the reload disturbed existing peers"
+
+
+def test_reload_refuses_identity_change(make_cluster):
+    c = make_cluster(2)
+    t = time.monotonic_ns()
+    listen = c.status(1)["node"]["listen"]
+    cfg = c.config_dict(1)
+    cfg["listen"] = listen.rsplit(":", 1)[0] + ":7401"
+    c.write_config(1, cfg)
+    ans = c.ctl(1, {"cmd": "reload"}, timeout=5.0)
+    assert ans["ok"] is False and "listen" in ans.get("error", ""), ans
+    assert c.status(1)["node"]["listen"] == listen
+    c.wait_all_alive(timeout=1.0)
+    assert not c.events(1, since_ns=t)

@@ -306,7 +306,7 @@ static void test_defaults(void **state)
         assert_int_equal(n->dead_after_ns, 400 * HB_NS_PER_MS);
         assert_int_equal(n->detector.window, 100);
         assert_int_equal(n->detector.min_std_dev_ns, 25 * HB_NS_PER_MS);
-        assert_int_equal(n->detector.acceptable_pause_ns, 300 * HB_NS_PER_MS);
+        assert_int_equal(n->detector.acceptable_pause_ns, 400 * HB_NS_PER_MS);
         assert_int_equal(n->probation_ns, 500 * HB_NS_PER_MS);
         assert_null(cfg->notify_script);
         assert_int_equal(cfg->notify_timeout_ns, 5000 * HB_NS_PER_MS);
@@ -323,7 +323,8 @@ static void test_defaults(void **state)
         assert_int_equal(n->dead_after_ns, 1000 * HB_NS_PER_MS);
         assert_int_equal(n->probation_ns, 1250 * HB_NS_PER_MS);
         assert_int_equal(n->detector.min_std_dev_ns, 62500 * 1000);
-        assert_int_equal(n->detector.acceptable_pause_ns, 750 * HB_NS_PER_MS);
+        assert_int_equal(n->detector.acceptable_pause_ns,
+                         1000 * HB_NS_PER_MS);
         hbd_config_free(cfg);
 
         /* ... and the kind: fixed thresholds are missed intervals. */
@@ -635,19 +636,25 @@ static void test_err_number(void **state)
                   "(0..3600000); set it explicitly" },
                 { NODE KEY "heartbeat:\n  interval_ms: 1000000\n"
                   "detector: {dead_after_ms: 0}\n",
+                  "n1.yaml:7:16: detector.acceptable_pause_ms: the default "
+                  "(4 x interval) for this interval is 4000000, out of "
+                  "range (0..3600000); set it explicitly" },
+                { NODE KEY "heartbeat:\n  interval_ms: 1000000\n"
+                  "detector: {dead_after_ms: 0, acceptable_pause_ms: 0}\n",
                   "n1.yaml:7:16: membership.probation_ms: the default (5 x "
                   "interval) for this interval is 5000000, out of range "
                   "(0..3600000); set it explicitly" },
-                { NODE KEY "heartbeat:\n  interval_ms: 1500000\n"
-                  "detector: {dead_after_ms: 0}\n"
-                  "membership: {probation_ms: 0}\n",
-                  "n1.yaml:7:16: detector.acceptable_pause_ms: the default "
-                  "(3 x interval) for this interval is 4500000, out of "
-                  "range (0..3600000); set it explicitly" },
         };
+        hbd_config_t *cfg;
 
         (void)state;
         run_cases(cases, N(cases));
+        /* With fixed, the phi-only defaults are unused: not checked. */
+        cfg = load_ok(MINIMAL "heartbeat: {interval_ms: 1000000}\n"
+                      "detector: {kind: fixed, dead_after_ms: 0}\n"
+                      "membership: {probation_ms: 0}\n");
+        assert_int_equal(cfg->node.interval_ns, 1000000 * HB_NS_PER_MS);
+        hbd_config_free(cfg);
 }
 
 static void test_err_names_addresses(void **state)

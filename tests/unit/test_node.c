@@ -259,6 +259,8 @@ static void test_probation(void **state)
         assert_int_equal(beat(&t, now), 0);
         expect_event(&t.rec, 3, HB_PEER_DEAD, HB_PEER_PROBATION,
                      HB_REASON_HEARTBEAT, now);
+        assert_true(t.rec.ev[3].suspicion == 0.0);
+        assert_int_equal(t.rec.ev[3].last_arrival_ns, now);
         /* Silent during probation: back to dead at the suspect threshold. */
         assert_int_equal(hb_node_next_deadline(t.a), now + 300 * MS);
         hb_node_tick(t.a, now + 300 * MS);
@@ -296,6 +298,7 @@ static void test_never_heard(void **state)
         expect_event(&t.rec, 0, HB_PEER_UNKNOWN, HB_PEER_DEAD,
                      HB_REASON_NEVER_HEARD, T0 + 500 * MS);
         assert_int_equal(t.rec.ev[0].incarnation, 0);
+        assert_int_equal(t.rec.ev[0].last_arrival_ns, HB_NEVER);
         pair_free(&t);
 }
 
