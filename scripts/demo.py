@@ -45,14 +45,15 @@ def ms(a_ns, b_ns):
 
 def table(c):
     names = [f"n{i}" for i in c.nodes]
-    rows = ["    " + "observer".ljust(10) + "".join(n.ljust(11) for n in names)]
+    rows = ["    observer  " + "".join(n.ljust(11) for n in names)]
     for i in c.nodes:
         if not c.running(i):
             view = {n: "(down)" for n in names}
         else:
             view = c.members(i)
         cells = ["-" if n == f"n{i}" else view.get(n, "?") for n in names]
-        rows.append(f"    n{i}".ljust(14) + "".join(x.ljust(11) for x in cells))
+        rows.append(f"    n{i}".ljust(14)
+                    + "".join(x.ljust(11) for x in cells))
     return "\n".join(r.rstrip() for r in rows)
 
 
@@ -69,8 +70,9 @@ def demo(build_dir, netns):
     dl = Deadline(BUDGET_S)
     with hbcluster.Cluster(N, interval_ms=100, build_dir=build_dir,
                            netns=netns) as c:
-        mode = ("network namespaces" if c.netns else "loopback (127.0.0.1)"
-                + ("" if os.geteuid() == 0 else "; run as root for namespaces"))
+        mode = "network namespaces" if c.netns else "loopback (127.0.0.1)"
+        if not c.netns and os.geteuid() != 0:
+            mode += "; run as root for namespaces"
         print(f"hbeat demo: {N} nodes, {mode}")
         print(f"  heartbeat every {c.interval_ms} ms, {c.detector} detector,"
               f" probation {c.probation_ms} ms\n")
@@ -144,7 +146,7 @@ def main():
     try:
         return demo(resolve_build_dir(args.build_dir),
                     False if args.loopback else None)
-    except (hbcluster.WaitTimeout, hbcluster.HarnessError) as e:
+    except (hbcluster.WaitTimeout, hbcluster.ControlError, OSError) as e:
         print(f"\nDEMO FAILED: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

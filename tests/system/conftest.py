@@ -42,6 +42,15 @@ def pytest_runtest_makereport(item, call):
     setattr(item, "rep_" + rep.when, rep)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    # An impairment asked of a loopback-mode cluster: skip, don't fail.
+    outcome = yield
+    exc = outcome.excinfo
+    if exc is not None and issubclass(exc[0], hbcluster.NotSupported):
+        pytest.skip(f"needs network namespaces: {exc[1]}")
+
+
 @pytest.fixture(scope="session")
 def build_dir():
     d = hbcluster.default_build_dir()
@@ -78,8 +87,24 @@ def make_cluster(request, build_dir, netns_ok):
     yield make
     failed = any(getattr(getattr(request.node, f"rep_{w}", None), "failed",
                          False) for w in ("setup", "call"))
+    problems = []
     for c in made:
-        if failed:
-            sys.stderr.write("\n" + c.describe() + "\n")
+        # Stop gracefully, so that a crash or leak at shutdown (and the
+        # sanitizers' exit-time checks, for a sanitized build) is seen.
+        for i in c.running_nodes():
+            c.resume(i)
+            try:
+                rc = c.stop(i, timeout=3.0)
+            except hbcluster.DaemonError as e:
+                problems.append(str(e))
+                continue
+            if rc != 0:
+                problems.append(f"n{i} exited with status {rc} on SIGTERM")
+        for name, lines in c.sanitizer_reports().items():
+            problems.append(f"{name}: sanitizer: {lines[0]}")
+        if failed or problems:
+            sys.stderr.write("\n" + c.describe(lines=80) + "\n")
         c.close()
+    if problems:
+        pytest.fail("at teardown: " + "; ".join(problems), pytrace=False)
 

@@ -25,6 +25,9 @@ close() (also from `with`, and at interpreter exit) SIGKILLs every daemon and
 every process still running from the work directory, deletes the
 namespaces and removes the work directory.
 
+The control-socket client and EventWatcher live in hbcontrol.py (re-exported
+here); the wire encoder for forged datagrams in hbwire.py.
+
 No pytest in here: scripts/demo.py uses it too.
 """
 
@@ -40,8 +43,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+from hbcontrol import (ControlError, EventWatcher, WaitTimeout,  # noqa: F401
+                       ctl_request, fmt_event)
 
 PORT = 7400
 NFT_TABLE = "hbtest"
@@ -49,7 +54,7 @@ STATES = ("unknown", "alive", "suspect", "dead", "probation", "left")
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
-class HarnessError(Exception):
+class HarnessError(ControlError):
     """The harness itself could not do what was asked."""
 
 
@@ -59,10 +64,6 @@ class NotSupported(HarnessError):
 
 class DaemonError(HarnessError):
     """A daemon did not start or died unexpectedly."""
-
-
-class WaitTimeout(AssertionError):
-    """An awaited condition did not happen in time (a test failure)."""
 
 
 def default_build_dir():
@@ -165,151 +166,6 @@ def deep_merge(base, extra):
         else:
             out[k] = copy.deepcopy(v)
     return out
-
-
-# ---------------------------------------------------------- control socket
-
-def ctl_request(sock_path, request, timeout=2.0):
-    """Send one JSON request on a new connection, return the JSON answer."""
-    deadline = time.monotonic() + timeout
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(sock_path)
-        s.sendall(json.dumps(request).encode() + b"\n")
-        buf = b""
-        while b"\n" not in buf:
-            s.settimeout(max(0.01, deadline - time.monotonic()))
-            chunk = s.recv(65536)
-            if not chunk:
-                raise HarnessError(f"{sock_path}: connection closed before "
-                                   f"an answer to {request}")
-            buf += chunk
-    line = buf.split(b"\n", 1)[0]
-    try:
-        return json.loads(line)
-    except ValueError as e:
-        raise HarnessError(f"{sock_path}: answer is not JSON ({e}): "
-                           f"{line[:200]!r}") from None
-
-
-def fmt_event(e, t0_ns=None):
-    """One event as a short line."""
-    at = e.get("at_ns")
-    when = (f"+{(at - t0_ns) / 1e6:8.1f}ms" if t0_ns is not None and at
-            else f"{at}")
-    return (f"{when} {e.get('node', '?')}: {e.get('peer')} "
-            f"{e.get('old')} -> {e.get('new')} ({e.get('reason')})")
-
-
-class EventWatcher:
-    """Reads `events follow` from one daemon in a thread.
-
-    `events` holds every event seen (dicts, in arrival order), completed at
-    connect time with the daemon's ring of recent events, so nothing that
-    happened between the daemon's start and the connection is missed.
-    """
-
-    def __init__(self, sock_path, name="?", timeout=3.0):
-        self.sock_path = sock_path
-        self.name = name
-        self.events = []
-        self.closed = False          # stream ended (daemon gone or close())
-        self.error = None
-        self._cond = threading.Condition()
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._sock.settimeout(timeout)
-        try:
-            self._sock.connect(sock_path)
-            self._sock.sendall(b'{"cmd":"events","follow":true}\n')
-            self._file = self._sock.makefile("rb")
-            first = self._file.readline()
-            ans = json.loads(first) if first else None
-            if not ans or not ans.get("ok") or not ans.get("follow"):
-                raise HarnessError(f"{name}: events follow refused: "
-                                   f"{first[:200]!r}")
-        except BaseException:
-            self._sock.close()
-            raise
-        self._sock.settimeout(None)
-        self._thread = threading.Thread(target=self._run, daemon=True,
-                                        name=f"events-{name}")
-        self._thread.start()
-        self._merge_ring(timeout)
-
-    def _merge_ring(self, timeout):
-        """Prepend ring events older than the stream (deduplicated)."""
-        try:
-            ans = ctl_request(self.sock_path,
-                              {"cmd": "events", "follow": False}, timeout)
-        except (OSError, HarnessError):
-            return
-        ring = ans.get("events") or []
-
-        def key(e):
-            return (e.get("peer"), e.get("old"), e.get("new"), e.get("at_ns"))
-        with self._cond:
-            seen = {key(e) for e in self.events}
-            first = self.events[0]["at_ns"] if self.events else None
-            old = [e for e in ring if key(e) not in seen
-                   and (first is None or e.get("at_ns", 0) <= first)]
-            self.events[:0] = old
-            self._cond.notify_all()
-
-    def _run(self):
-        try:
-            for line in self._file:
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    ev = json.loads(line)
-                except ValueError:
-                    ev = {"event": "unparsable", "raw": line[:200].decode(
-                        "utf-8", "replace")}
-                with self._cond:
-                    self.events.append(ev)
-                    self._cond.notify_all()
-        except (OSError, ValueError) as e:
-            self.error = e
-        finally:
-            with self._cond:
-                self.closed = True
-                self._cond.notify_all()
-
-    def snapshot(self):
-        with self._cond:
-            return list(self.events)
-
-    def wait_for(self, pred, timeout, what="matching event"):
-        """First event with pred(event) true (past events included), waiting
-        at most `timeout` s; WaitTimeout lists every event seen."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            i = 0
-            while True:
-                while i < len(self.events):
-                    if pred(self.events[i]):
-                        return self.events[i]
-                    i += 1
-                left = deadline - time.monotonic()
-                if self.closed or left <= 0:
-                    break
-                self._cond.wait(left)
-            seen = list(self.events)
-            closed = self.closed
-        raise WaitTimeout(
-            f"{self.name}: no {what} within {timeout:.2f}s"
-            + (" (event stream closed: daemon gone?)" if closed else "")
-            + "; events seen:\n  "
-            + ("\n  ".join(fmt_event(e) for e in seen) or "(none)"))
-
-    def close(self):
-        try:
-            self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self._sock.close()
-        self._thread.join(timeout=2)
 
 
 # ------------------------------------------------------------------ cluster
@@ -543,9 +399,9 @@ class Cluster:
             log.flush()
             # Own session: a ^C on the terminal reaches the harness, which
             # then kills the daemons itself.
-            node.proc = subprocess.Popen(self._argv(i), stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=log,
-                                         start_new_session=True)
+            node.proc = subprocess.Popen(
+                self._argv(i), stdin=subprocess.DEVNULL, stdout=log,
+                stderr=log, start_new_session=True)
         if wait:
             self.wait_ready(i, timeout)
 
@@ -573,7 +429,7 @@ class Cluster:
                     if ans.get("ok"):
                         break
                     last = ans
-                except (OSError, HarnessError) as e:
+                except (OSError, ControlError) as e:
                     last = e
             if time.monotonic() > deadline:
                 raise DaemonError(f"{node.name}: control socket "
@@ -704,7 +560,7 @@ class Cluster:
                 last = self.members(observer, timeout=1.0)
                 if last.get(peer) == state:
                     return None
-            except (OSError, HarnessError) as e:
+            except (OSError, ControlError) as e:
                 last = f"members failed: {e}"
             if time.monotonic() > deadline:
                 ev = "\n  ".join(fmt_event(e) for e in w.snapshot())
@@ -763,7 +619,7 @@ class Cluster:
             for i in nodes:
                 try:
                     m = self.members(i, timeout=1.0)
-                except (OSError, HarnessError) as e:
+                except (OSError, ControlError) as e:
                     bad[f"n{i}"] = f"members failed: {e}"
                     continue
                 wrong = {f"n{j}": m.get(f"n{j}") for j in nodes
@@ -787,7 +643,7 @@ class Cluster:
                 last = fn()
                 if last:
                     return last
-            except (OSError, HarnessError) as e:
+            except (OSError, ControlError) as e:
                 last = e
             if time.monotonic() > deadline:
                 what = what() if callable(what) else what
@@ -803,6 +659,25 @@ class Cluster:
             return f"(no log: {e})"
         text = data.decode("utf-8", "replace").splitlines()[-lines:]
         return "\n".join("    " + x for x in text)
+
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                       "runtime error:", "WARNING: ThreadSanitizer")
+
+    def sanitizer_reports(self):
+        """Lines of sanitizer reports (ASan, LSan, UBSan) in any daemon
+        log: {node name: [lines]}; empty for a clean run."""
+        found = {}
+        for i, node in self.nodes.items():
+            try:
+                with open(node.log_path, "rb") as f:
+                    text = f.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            hits = [ln for ln in text.splitlines()
+                    if any(m in ln for m in self.SANITIZER_MARKS)]
+            if hits:
+                found[node.name] = hits
+        return found
 
     def describe(self, lines=25):
         """Logs and events of every node, for a failure report."""
