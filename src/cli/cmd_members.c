@@ -85,7 +85,11 @@ static int fill_row(char **cells, const json_t *m)
         cells[COL_ADDRESS] = fmt("%s", hbctl_json_str(m, "address", "-"));
         cells[COL_STATE] = fmt("%s", hbctl_json_str(m, "state", "-"));
         cells[COL_FOR] = fmt_age(m, "state_age_ms", "-");
-        cells[COL_SUSPICION] = ok ? fmt("%.2f", s) : fmt("-");
+        /* phi saturates (at 1e6) long before a dead peer's silence ends:
+         * past 1000 the number says nothing more than "very high". */
+        cells[COL_SUSPICION] = !ok ? fmt("-")
+                               : s >= 1000 ? fmt(">1000")
+                                           : fmt("%.2f", s);
         cells[COL_LAST_HB] = fmt_age(m, "last_heartbeat_age_ms", "never");
         cells[COL_INCARNATION] = fmt_int(m, "incarnation");
         cells[COL_SEQ] = fmt_int(m, "seq");
@@ -158,29 +162,13 @@ out:
 
 int hbctl_cmd_members(hbctl_ctx_t *ctx, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },
-                { 0 },
-        };
         json_t *resp = NULL, *members;
-        bool json = false;
-        int c, status;
+        bool json;
+        int status;
 
-        while ((c = hbctl_getopt(argv[0], argc, argv, ":jh", opts)) != -1) {
-                switch (c) {
-                case 'j':
-                        json = true;
-                        break;
-                case 'h':
-                        return hbctl_cmd_help(argv[0]);
-                default:
-                        return HBCTL_EXIT_USAGE;
-                }
-        }
-        if (optind < argc)
-                return hbctl_usage_error(argv[0], "unexpected argument '%s'",
-                                         argv[optind]);
+        status = hbctl_parse_json_only(argc, argv, &json);
+        if (status >= 0)
+                return status;
 
         status = hbctl_call(ctx, "members", NULL, &resp);
         if (status != HBCTL_EXIT_OK)

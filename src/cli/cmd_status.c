@@ -146,29 +146,13 @@ static void print_counters(const json_t *counters)
 
 int hbctl_cmd_status(hbctl_ctx_t *ctx, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },
-                { 0 },
-        };
         json_t *resp = NULL;
-        bool json = false;
-        int c, status;
+        bool json;
+        int status;
 
-        while ((c = hbctl_getopt(argv[0], argc, argv, ":jh", opts)) != -1) {
-                switch (c) {
-                case 'j':
-                        json = true;
-                        break;
-                case 'h':
-                        return hbctl_cmd_help(argv[0]);
-                default:
-                        return HBCTL_EXIT_USAGE;
-                }
-        }
-        if (optind < argc)
-                return hbctl_usage_error(argv[0], "unexpected argument '%s'",
-                                         argv[optind]);
+        status = hbctl_parse_json_only(argc, argv, &json);
+        if (status >= 0)
+                return status;
 
         status = hbctl_call(ctx, "status", NULL, &resp);
         if (status != HBCTL_EXIT_OK)

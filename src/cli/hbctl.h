@@ -73,6 +73,12 @@ int hbctl_usage_error(const char *cmd, const char *fmt, ...)
 /* Print the help of a command to stdout; returns EXIT_OK. */
 int hbctl_cmd_help(const char *cmd);
 /*
+ * Options of a command that takes only [--json] [--help] and no argument:
+ * sets *json; returns -1 to go on, or an exit status to return at once
+ * (after --help, or a usage error).
+ */
+int hbctl_parse_json_only(int argc, char **argv, bool *json);
+/*
  * The control socket path: -s, else -c's control.socket, else
  * $HBEAT_SOCKET, else HB_CTL_DEFAULT_SOCKET. NULL (error printed) when the
  * -c config cannot be loaded.

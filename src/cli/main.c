@@ -126,6 +126,33 @@ int hbctl_getopt(const char *cmd, int argc, char **argv,
         return '?';
 }
 
+int hbctl_parse_json_only(int argc, char **argv, bool *json)
+{
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { 0 },
+        };
+        int c;
+
+        *json = false;
+        while ((c = hbctl_getopt(argv[0], argc, argv, ":jh", opts)) != -1) {
+                switch (c) {
+                case 'j':
+                        *json = true;
+                        break;
+                case 'h':
+                        return hbctl_cmd_help(argv[0]);
+                default:
+                        return HBCTL_EXIT_USAGE;
+                }
+        }
+        if (optind < argc)
+                return hbctl_usage_error(argv[0], "unexpected argument '%s'",
+                                         argv[optind]);
+        return -1;
+}
+
 static void print_cmd_help(const hbctl_cmd_t *c, FILE *f)
 {
         fprintf(f, "Usage: hbeatctl [GLOBAL OPTIONS] %s%s%s\n\n%c%s.\n",
