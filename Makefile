@@ -56,10 +56,13 @@ demo: build
 bench: build
 	bench/run.sh $(BUILD)
 
-fuzz: deps
-	CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false \
-		-Dbench=false 2>/dev/null || true
+fuzz:
+	@scripts/install-deps clang
+	test -f build-fuzz/build.ninja || CC=clang meson setup build-fuzz \
+		-Dfuzz=true -Dtests=false -Dbench=false -Db_lundef=false \
+		-Ddefault_library=static
 	ninja -C build-fuzz fuzz_wire fuzz_config
+	@echo 'run: build-fuzz/fuzz_wire -max_total_time=60 (or fuzz_config)'
 
 install: build
 	meson install -C $(BUILD)

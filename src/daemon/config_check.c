@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hbeatd configuration: pass 2 beyond single knobs (contract:
+ * config_impl.h).
+ *
+ * What lives here: the peers[] sequence (each entry walked and its knobs
+ * set like the top level's, then checked against this node and the other
+ * entries: id, name and address unique), the cross-field check of the two
+ * thresholds, and the checks that touch the file system: the notify script
+ * must be an executable regular file, the key file a regular file closed
+ * to other users, holding a valid key.
+ *
+ * Called by load_document() in config.c, after every top-level knob is set
+ * (so cfg holds this node's id, name and listen address). Secrets: the key
+ * file text is wiped before it is freed; the key itself lives only in
+ * hbd_config_t.node.key.
+ */
+#include "daemon/config_impl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/util.h"
+
+/* Positions of one peer's values, for "also at line N". */
+struct peer_marks {
+        yaml_mark_t name, id, address;
+};
+
+static int load_peers(struct loader *l, const yaml_node_t *seq,
+                      hbd_config_t *cfg, struct peer_marks **marks_out)
+{
+        struct peer_marks *marks;
+        struct found *pf;
+        size_t n;
+        int r = 0;
+
+        if (!seq || hbd__is_null(seq))
+                return 0;
+        if (seq->type != YAML_SEQUENCE_NODE)
+                return hbd__fail_at(l, &seq->start_mark, -EINVAL,
+                                    "peers: expected a sequence, found %s",
+                                    hbd__node_type_name(seq));
+        n = (size_t)(seq->data.sequence.items.top -
+                     seq->data.sequence.items.start);
+        if (n == 0)
+                return 0;
+        cfg->peers = calloc(n, sizeof *cfg->peers);
+        marks = calloc(n, sizeof *marks);
+        pf = malloc(sizeof *pf);
+        if (!cfg->peers || !marks || !pf) {
+                free(marks);
+                free(pf);
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        }
+        cfg->n_peers = n;
+        *marks_out = marks;
+
+        for (size_t i = 0; i < n; i++) {
+                const yaml_node_t *item = yaml_document_get_node(
+                        l->doc, seq->data.sequence.items.start[i]);
+                hbd_peer_conf_t *peer = &cfg->peers[i];
+                char where[32];
+
+                snprintf(where, sizeof where, "peers[%zu]", i);
+                if (!item || item->type != YAML_MAPPING_NODE) {
+                        r = hbd__fail_at(l, item ? &item->start_mark : NULL,
+                                         -EINVAL, "%s: expected a mapping, "
+                                         "found %s", where,
+                                         item ? hbd__node_type_name(item)
+                                              : "nothing");
+                        goto out;
+                }
+                memset(pf, 0, sizeof *pf);
+                r = hbd__walk(l, pf, item, "peers[].", where,
+                              &item->start_mark);
+                if (r < 0)
+                        goto out;
+                peer->line = (int)item->start_mark.line + 1;
+                for (size_t k = 0; k < K_COUNT; k++) {
+                        if (!(hbd__knob_flags(k) & F_PEER))
+                                continue;
+                        r = hbd__knob_apply(l, pf, k, i, peer,
+                                            HB_DETECTOR_PHI);
+                        if (r < 0)
+                                goto out;
+                }
+                marks[i].name = pf->val[K_PEER_NAME]->start_mark;
+                marks[i].id = pf->val[K_PEER_ID]->start_mark;
+                marks[i].address = pf->val[K_PEER_ADDRESS]->start_mark;
+        }
+out:
+        free(pf);
+        return r;
+}
+
+static int check_peers(struct loader *l, const hbd_config_t *cfg,
+                       const struct peer_marks *marks)
+{
+        char q[QUOTE_BUF];
+
+        for (size_t i = 0; i < cfg->n_peers; i++) {
+                const hbd_peer_conf_t *p = &cfg->peers[i];
+
+                if (p->id == cfg->node.node_id)
+                        return hbd__fail_at(l, &marks[i].id, -EINVAL,
+                                            "peers[%zu].id: %u is this node's "
+                                            "own id", i, (unsigned)p->id);
+                if (strcmp(p->name, cfg->node_name) == 0)
+                        return hbd__fail_at(l, &marks[i].name, -EINVAL,
+                                            "peers[%zu].name: '%s' is this "
+                                            "node's own name", i, p->name);
+                if (hbu_address_equal((const void *)&p->addr,
+                                      (const void *)&cfg->listen_addr))
+                        return hbd__fail_at(l, &marks[i].address, -EINVAL,
+                                            "peers[%zu].address: '%s' is this "
+                                            "node's listen address", i,
+                                            hbd__quote(p->address, strlen(p->address),
+                                                       q));
+                for (size_t j = 0; j < i; j++) {
+                        const hbd_peer_conf_t *o = &cfg->peers[j];
+
+                        if (o->id == p->id)
+                                return hbd__fail_at(l, &marks[i].id, -EINVAL,
+                                                    "peers[%zu].id: duplicate "
+                                                    "peer id %u (also at line "
+                                                    "%zu)", i, (unsigned)p->id,
+                                                    marks[j].id.line + 1);
+                        if (strcmp(o->name, p->name) == 0)
+                                return hbd__fail_at(l, &marks[i].name, -EINVAL,
+                                                    "peers[%zu].name: duplicate "
+                                                    "peer name '%s' (also at "
+                                                    "line %zu)", i, p->name,
+                                                    marks[j].name.line + 1);
+                        if (hbu_address_equal((const void *)&o->addr,
+                                              (const void *)&p->addr))
+                                return hbd__fail_at(
+                                        l, &marks[i].address, -EINVAL,
+                                        "peers[%zu].address: duplicate peer "
+                                        "address '%s' (also at line %zu)",
+                                        i,
+                                        hbd__quote(p->address, strlen(p->address),
+                                                   q),
+                                        marks[j].address.line + 1);
+                }
+        }
+        return 0;
+}
+
+int hbd__check_thresholds(struct loader *l, const struct found *f,
+                          const hbd_config_t *cfg)
+{
+        const yaml_node_t *at =
+                f->val[K_DEAD] && !hbd__is_null(f->val[K_DEAD])
+                        ? f->val[K_DEAD]
+                        : f->val[K_SUSPECT];
+
+        if (cfg->node.dead_threshold >= cfg->node.suspect_threshold)
+                return 0;
+        return hbd__fail_at(l, at ? &at->start_mark : NULL, -EINVAL,
+                            "detector.dead_threshold (%.15g) must be >= "
+                            "detector.suspect_threshold (%.15g)",
+                            cfg->node.dead_threshold,
+                            cfg->node.suspect_threshold);
+}
+
+int hbd__read_key(struct loader *l, const struct found *f,
+                  hbd_config_t *cfg)
+{
+        const yaml_mark_t *at = &f->val[K_KEY_FILE]->start_mark;
+        const char *path = cfg->key_file;
+        char q[QUOTE_BUF];
+        struct stat st;
+        char *text = NULL;
+        size_t len = 0;
+        int r;
+
+        hbd__quote(path, strlen(path), q);
+        if (stat(path, &st) < 0) {
+                r = -errno;
+                return hbd__fail_at(l, at, r, "cluster.key_file: cannot read "
+                                    "'%s': %s", q, strerror(-r));
+        }
+        if (!S_ISREG(st.st_mode))
+                return hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' is "
+                                    "not a regular file", q);
+        if (st.st_mode & 0007)
+                return hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' is "
+                                    "readable or writable by other users (mode "
+                                    "%04o); run chmod 600 on it", q,
+                                    (unsigned)(st.st_mode & 07777));
+        r = hbu_read_file(path, &text, &len);
+        if (r < 0)
+                return hbd__fail_at(l, at, r == -EINVAL ? -EINVAL : r,
+                                    "cluster.key_file: cannot read '%s': %s", q,
+                                    r == -EINVAL ? "not a regular file"
+                                            : strerror(-r));
+        if (memchr(text, '\0', len) ||
+            hb_key_from_base64(&cfg->node.key, text) < 0)
+                r = hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' does "
+                                 "not hold a valid key (base64 of %u bytes, as "
+                                 "written by 'hbeatctl keygen')", q,
+                                 (unsigned)HB_KEY_LEN);
+        sodium_memzero(text, len);
+        free(text);
+        return r;
+}
+
+int hbd__check_script(struct loader *l, const struct found *f,
+                      const hbd_config_t *cfg)
+{
+        const char *path = cfg->notify_script;
+        const yaml_mark_t *at;
+        char q[QUOTE_BUF];
+        struct stat st;
+
+        if (!path)
+                return 0;
+        at = &f->val[K_SCRIPT]->start_mark;
+        hbd__quote(path, strlen(path), q);
+        if (stat(path, &st) < 0)
+                return hbd__fail_at(l, at, -EINVAL, "notify.script: cannot "
+                                    "use '%s': %s", q, strerror(errno));
+        if (!S_ISREG(st.st_mode))
+                return hbd__fail_at(l, at, -EINVAL, "notify.script: '%s' is "
+                                    "not a regular file", q);
+        if (access(path, X_OK) < 0)
+                return hbd__fail_at(l, at, -EINVAL, "notify.script: '%s' is "
+                                    "not executable: %s", q,
+                                    strerror(errno));
+        return 0;
+}

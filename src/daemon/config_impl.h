@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals of the hbeatd configuration loader, shared by its three files
+ * only (nothing else may include this; the contract is config.h):
+ *
+ *   config.c        entry points, YAML document loading, pass 1 (walk()),
+ *                   the top-level load_document() flow, message helpers
+ *   config_knobs.c  the knob table instantiated (hbd_knobs[], how each knob
+ *                   is stored), value parsing and setting, pass 2 per knob
+ *   config_check.c  pass 2 beyond single knobs: peers, cross-field checks,
+ *                   key file and notify script
+ *
+ * The knob table itself (HBD_KNOB_ROWS) lives here because the knob ids
+ * (enum knob_id) are derived from it and every file indexes by them; its
+ * rows are expanded into data only in config_knobs.c.
+ */
+#ifndef HBD_CONFIG_IMPL_H
+#define HBD_CONFIG_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <yaml.h>
+
+#include "daemon/config.h"
+
+/* How a knob's value is stored. */
+enum store {
+        S_NAME,   /* char[HBD_NAME_MAX + 1], [A-Za-z0-9._-]{1,63} */
+        S_U32,    /* uint32_t */
+        S_MS,     /* uint64_t ns, from an integer number of ms */
+        S_MS_NUM, /* uint64_t ns, from a (fractional) number of ms */
+        S_NUM,    /* double */
+        S_KIND,   /* hb_detector_kind_t */
+        S_PATH,   /* char *, resolved against the config's directory */
+        S_ADDR,   /* char * as written, sockaddr_storage, socklen_t */
+};
+
+enum {
+        F_REQUIRED = 1u << 0, /* no default: must be given */
+        F_DERIVED = 1u << 1,  /* default from hb_node_config_default();
+                                 default_text only describes it */
+        F_FIRST = 1u << 2,    /* read before the defaults are applied */
+        F_PHI_ONLY = 1u << 3, /* an error with detector.kind fixed */
+        F_MIN_OPEN = 1u << 4, /* value must be > min (not >= min) */
+        F_PEER = 1u << 5,     /* key of a peers[] entry (hbd_peer_conf_t) */
+        F_SOCKET = 1u << 6,   /* path of a Unix socket: fits sun_path */
+};
+
+/*
+ * The knob table: one row per key, the only place a key is described.
+ *
+ *   X(id, path, type, unit, min, max, default_text, reloadable,
+ *     store, flags, offset, addr_offset, addr_len_offset, help)
+ *
+ * `offset` is into hbd_config_t, or hbd_peer_conf_t for F_PEER rows; the
+ * two address offsets are used by S_ADDR only. default_text is parsed as if
+ * written in the file, except for F_DERIVED rows; NULL means no default.
+ * Ranges are in the unit the file uses (ms, not ns).
+ *
+ * C(field) and P(field) are offsetof() into hbd_config_t and
+ * hbd_peer_conf_t; config_knobs.c defines them where it expands the offset
+ * columns (the knob id enum below never expands them).
+ */
+#define HBD_KNOB_ROWS(X)                                                     \
+X(NODE_NAME, "node.name", "string", "", 0, 0, NULL, true,                    \
+  S_NAME, F_REQUIRED, C(node_name), 0, 0,                                    \
+  "Name of this node, unique in the cluster: 1..63 characters of "           \
+  "A-Z a-z 0-9 . _ -.")                                                      \
+X(NODE_ID, "node.id", "uint", "", 1, 4294967295.0, NULL, false,              \
+  S_U32, F_REQUIRED, C(node.node_id), 0, 0,                                  \
+  "Id of this node on the wire, unique in the cluster.")                     \
+X(LISTEN, "listen", "address", "", 0, 0, "0.0.0.0:7400", false,              \
+  S_ADDR, 0, C(listen), C(listen_addr), C(listen_addr_len),                  \
+  "UDP address heartbeats are received on: HOST:PORT or [V6]:PORT.")         \
+X(CLUSTER_ID, "cluster.id", "uint", "", 0, 4294967295.0, "0", false,         \
+  S_U32, 0, C(node.cluster_id), 0, 0,                                        \
+  "Cluster id carried by every message; must match the peers'.")             \
+X(KEY_FILE, "cluster.key_file", "path", "path", 0, 0, NULL, true,            \
+  S_PATH, F_REQUIRED, C(key_file), 0, 0,                                     \
+  "File holding the cluster key in base64 (hbeatctl keygen); must not be "   \
+  "accessible by other users.")                                              \
+X(INTERVAL, "heartbeat.interval_ms", "uint", "ms", 1, 3600000, "100", true,  \
+  S_MS, F_FIRST, C(node.interval_ns), 0, 0,                                  \
+  "Time between two heartbeats sent by this node.")                          \
+X(KIND, "detector.kind", "enum", "", 0, 0, "phi", true,                      \
+  S_KIND, F_FIRST, C(node.detector.kind), 0, 0,                              \
+  "Failure detector: phi (accrual) or fixed (missed intervals).")            \
+X(SUSPECT, "detector.suspect_threshold", "number", "phi or intervals",       \
+  0, 1000000, "8 (phi), 3 (fixed)", true,                                    \
+  S_NUM, F_DERIVED | F_MIN_OPEN, C(node.suspect_threshold), 0, 0,            \
+  "Suspicion at which a peer becomes suspect.")                              \
+X(DEAD, "detector.dead_threshold", "number", "phi or intervals",             \
+  0, 1000000, "16 (phi), 5 (fixed)", true,                                   \
+  S_NUM, F_DERIVED | F_MIN_OPEN, C(node.dead_threshold), 0, 0,               \
+  "Suspicion at which a suspect peer is declared dead; "                     \
+  ">= suspect_threshold.")                                                   \
+X(DEAD_AFTER, "detector.dead_after_ms", "uint", "ms", 0, 3600000,            \
+  "4 x interval", true,                                                      \
+  S_MS, F_DERIVED, C(node.dead_after_ns), 0, 0,                              \
+  "A peer suspect for this long is declared dead; 0 turns this off.")        \
+X(WINDOW, "detector.window", "uint", "samples", 2, 10000, "100", true,       \
+  S_U32, F_DERIVED | F_PHI_ONLY, C(node.detector.window), 0, 0,              \
+  "phi: number of inter-arrival times kept per peer.")                       \
+X(MIN_STD_DEV, "detector.min_std_dev_ms", "number", "ms", 0.001, 3600000,    \
+  "interval / 4", true,                                                      \
+  S_MS_NUM, F_DERIVED | F_PHI_ONLY, C(node.detector.min_std_dev_ns), 0, 0,   \
+  "phi: floor for the standard deviation of inter-arrival times.")           \
+X(PAUSE, "detector.acceptable_pause_ms", "uint", "ms", 0, 3600000,           \
+  "4 x interval", true,                                                      \
+  S_MS, F_DERIVED | F_PHI_ONLY, C(node.detector.acceptable_pause_ns), 0, 0,  \
+  "phi: pause added to the mean inter-arrival time before suspicion "        \
+  "grows.")                                                                  \
+X(PROBATION, "membership.probation_ms", "uint", "ms", 0, 3600000,            \
+  "5 x interval", true,                                                      \
+  S_MS, F_DERIVED, C(node.probation_ns), 0, 0,                               \
+  "A peer that comes back must send steady heartbeats this long before it "  \
+  "is alive again.")                                                         \
+X(SCRIPT, "notify.script", "path", "path", 0, 0, NULL, true,                 \
+  S_PATH, 0, C(notify_script), 0, 0,                                         \
+  "Executable run on every peer state change; none when absent.")            \
+X(NOTIFY_TIMEOUT, "notify.timeout_ms", "uint", "ms", 1, 3600000, "5000",     \
+  true, S_MS, 0, C(notify_timeout_ns), 0, 0,                                 \
+  "The notify script is killed if it runs longer than this.")               \
+X(SOCKET, "control.socket", "path", "path", 0, 0,                            \
+  "/run/hbeat/hbeatd.sock", false,                                           \
+  S_PATH, F_SOCKET, C(control_socket), 0, 0,                                 \
+  "Unix socket of the control protocol (hbeatctl); at most 107 bytes once "  \
+  "resolved.")                                                               \
+X(PEER_NAME, "peers[].name", "string", "", 0, 0, NULL, true,                 \
+  S_NAME, F_REQUIRED | F_PEER, P(name), 0, 0,                                \
+  "Name of the peer; unique, not this node's name.")                         \
+X(PEER_ID, "peers[].id", "uint", "", 1, 4294967295.0, NULL, true,            \
+  S_U32, F_REQUIRED | F_PEER, P(id), 0, 0,                                   \
+  "Node id of the peer; unique, not this node's id.")                        \
+X(PEER_ADDRESS, "peers[].address", "address", "", 0, 0, NULL, true,          \
+  S_ADDR, F_REQUIRED | F_PEER, P(address), P(addr), P(addr_len),            \
+  "Where the peer's heartbeats are sent: HOST:PORT or [V6]:PORT; unique.")
+
+enum knob_id {
+#define X(id, ...) K_##id,
+        HBD_KNOB_ROWS(X)
+#undef X
+        K_COUNT
+};
+
+/* Longest value quoted in a message, bytes, before "...". */
+#define QUOTE_MAX 64
+/* Size of the buffer hbd__quote() writes into. */
+#define QUOTE_BUF (QUOTE_MAX * 4 + 4)
+
+/* Parser state of one load, on load_string()'s stack: no globals. */
+struct loader {
+        const char *name;       /* file name for messages (borrowed) */
+        char *err;              /* caller's buffer, may be NULL */
+        size_t errlen;
+        yaml_document_t *doc;
+        char *dir;              /* absolute directory of the file, owned */
+        unsigned flags;         /* HBD_CONFIG_* */
+};
+
+/* Where the knobs of one mapping walk were found. */
+struct found {
+        const yaml_node_t *key[K_COUNT];      /* leaf: key node */
+        const yaml_node_t *val[K_COUNT];      /* leaf: value node */
+        /* Sections ("node", "peers"), indexed by their first knob. */
+        const yaml_node_t *sect_key[K_COUNT];
+        const yaml_node_t *sect_val[K_COUNT];
+        /* Where a missing knob should have been (for "missing" errors). */
+        yaml_mark_t parent[K_COUNT];
+};
+
+/* ---- config.c: messages, YAML helpers, pass 1 --------------------------- */
+
+/*
+ * Write "NAME:LINE:COL: message" (or "NAME: message" without a mark) into
+ * l->err and return `code`. libyaml marks are 0-based; messages are 1-based.
+ */
+int hbd__fail_at(struct loader *l, const yaml_mark_t *mark, int code,
+                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Copy `text` for a one-line message: control bytes become \xNN, long text
+ * is cut at QUOTE_MAX bytes with "...". `out` holds QUOTE_BUF bytes.
+ * Returns `out`.
+ */
+const char *hbd__quote(const char *text, size_t len, char *out);
+
+/* "a scalar", "a mapping", ...: for "expected X, found Y". */
+const char *hbd__node_type_name(const yaml_node_t *n);
+
+/* A plain empty, "~" or "null" scalar: YAML's null. */
+bool hbd__is_null(const yaml_node_t *n);
+
+/*
+ * A scalar's text (borrowed from the document), refusing other nodes and
+ * embedded NULs; `label` names the value in messages.
+ */
+int hbd__scalar_text(struct loader *l, const yaml_node_t *n,
+                     const char *label, const char **text);
+
+/* dir + "/" + rel, malloc'ed (caller frees), or NULL when out of memory. */
+char *hbd__join_path(const char *dir, const char *rel);
+
+/*
+ * Pass 1: record in `f` where each knob of mapping `map` is. `prefix` is ""
+ * at the top level, "node." in a section, "peers[]." in a peer entry;
+ * `where` names the mapping in messages ("node", "peers[1]"), NULL at the
+ * top level. `parent` is where a missing knob of this mapping is reported.
+ */
+int hbd__walk(struct loader *l, struct found *f, const yaml_node_t *map,
+              const char *prefix, const char *where,
+              const yaml_mark_t *parent);
+
+/* ---- config_knobs.c: the table's values ---------------------------------- */
+
+/* F_* flags of knob `k`. */
+unsigned hbd__knob_flags(size_t k);
+
+/*
+ * Pass 2 for one knob: set knob `k` in `base` (hbd_config_t, or
+ * hbd_peer_conf_t for F_PEER knobs) from what pass 1 found, or its default.
+ * `index` is the peer index for F_PEER knobs; `kind` the detector kind
+ * (F_PHI_ONLY knobs are refused for another kind).
+ */
+int hbd__knob_apply(struct loader *l, const struct found *f, size_t k,
+                    size_t index, void *base, hb_detector_kind_t kind);
+
+/*
+ * Knob `k` took a derived default (4 x interval, ...): fail when that lies
+ * outside the range allowed for an explicit value.
+ */
+int hbd__knob_check_derived(struct loader *l, const struct found *f,
+                            size_t k, const hbd_config_t *cfg);
+
+/* Same stored value of knob `k` in `a` and `b` (both of its base type)? */
+bool hbd__knob_equal(size_t k, const void *a, const void *b);
+
+/* ---- config_check.c: pass 2 beyond single knobs -------------------------- */
+
+/*
+ * Load the peers[] sequence `seq` (NULL or null: no peers) into cfg->peers
+ * and check them against this node and each other. On failure cfg->peers
+ * may be partly filled; hbd_config_free() releases it.
+ */
+int hbd__load_peers(struct loader *l, const yaml_node_t *seq,
+                    hbd_config_t *cfg);
+
+/* detector.dead_threshold >= detector.suspect_threshold. */
+int hbd__check_thresholds(struct loader *l, const struct found *f,
+                          const hbd_config_t *cfg);
+
+/* Read cluster.key_file into cfg->node.key (permissions checked first). */
+int hbd__read_key(struct loader *l, const struct found *f,
+                  hbd_config_t *cfg);
+
+/* notify.script, when set, is an executable regular file. */
+int hbd__check_script(struct loader *l, const struct found *f,
+                      const hbd_config_t *cfg);
+
+#endif /* HBD_CONFIG_IMPL_H */
