@@ -33,6 +33,11 @@ struct peer_marks {
         yaml_mark_t name, id, address;
 };
 
+/*
+ * Walk and set each peers[] entry like the top level (pass 1 then pass 2
+ * per entry); `*marks_out` (caller frees) gets where each entry's values
+ * are, for check_peers().
+ */
 static int load_peers(struct loader *l, const yaml_node_t *seq,
                       hbd_config_t *cfg, struct peer_marks **marks_out)
 {
@@ -118,26 +123,28 @@ static int check_peers(struct loader *l, const hbd_config_t *cfg,
                                             "node's own name", i, p->name);
                 if (hbu_address_equal((const void *)&p->addr,
                                       (const void *)&cfg->listen_addr))
-                        return hbd__fail_at(l, &marks[i].address, -EINVAL,
-                                            "peers[%zu].address: '%s' is this "
-                                            "node's listen address", i,
-                                            hbd__quote(p->address, strlen(p->address),
-                                                       q));
+                        return hbd__fail_at(
+                                l, &marks[i].address, -EINVAL,
+                                "peers[%zu].address: '%s' is this node's "
+                                "listen address", i,
+                                hbd__quote(p->address, strlen(p->address),
+                                           q));
                 for (size_t j = 0; j < i; j++) {
                         const hbd_peer_conf_t *o = &cfg->peers[j];
 
                         if (o->id == p->id)
-                                return hbd__fail_at(l, &marks[i].id, -EINVAL,
-                                                    "peers[%zu].id: duplicate "
-                                                    "peer id %u (also at line "
-                                                    "%zu)", i, (unsigned)p->id,
-                                                    marks[j].id.line + 1);
+                                return hbd__fail_at(
+                                        l, &marks[i].id, -EINVAL,
+                                        "peers[%zu].id: duplicate peer id %u "
+                                        "(also at line %zu)", i,
+                                        (unsigned)p->id,
+                                        marks[j].id.line + 1);
                         if (strcmp(o->name, p->name) == 0)
-                                return hbd__fail_at(l, &marks[i].name, -EINVAL,
-                                                    "peers[%zu].name: duplicate "
-                                                    "peer name '%s' (also at "
-                                                    "line %zu)", i, p->name,
-                                                    marks[j].name.line + 1);
+                                return hbd__fail_at(
+                                        l, &marks[i].name, -EINVAL,
+                                        "peers[%zu].name: duplicate peer "
+                                        "name '%s' (also at line %zu)", i,
+                                        p->name, marks[j].name.line + 1);
                         if (hbu_address_equal((const void *)&o->addr,
                                               (const void *)&p->addr))
                                 return hbd__fail_at(
@@ -145,12 +152,30 @@ static int check_peers(struct loader *l, const hbd_config_t *cfg,
                                         "peers[%zu].address: duplicate peer "
                                         "address '%s' (also at line %zu)",
                                         i,
-                                        hbd__quote(p->address, strlen(p->address),
-                                                   q),
+                                        hbd__quote(p->address,
+                                                   strlen(p->address), q),
                                         marks[j].address.line + 1);
                 }
         }
         return 0;
+}
+
+/*
+ * Loading and checking stay two steps so that every entry is parsed (and
+ * its own errors reported first, in file order) before entries are compared
+ * with each other.
+ */
+int hbd__load_peers(struct loader *l, const yaml_node_t *seq,
+                    hbd_config_t *cfg)
+{
+        struct peer_marks *marks = NULL;
+        int r;
+
+        r = load_peers(l, seq, cfg, &marks);
+        if (r >= 0)
+                r = check_peers(l, cfg, marks);
+        free(marks);
+        return r;
 }
 
 int hbd__check_thresholds(struct loader *l, const struct found *f,

@@ -170,7 +170,7 @@ struct found {
         yaml_mark_t parent[K_COUNT];
 };
 
-/* ---- config.c: messages, YAML helpers, pass 1 --------------------------- */
+/* ---- config.c: messages, YAML helpers, pass 1 -------------------------- */
 
 /*
  * Write "NAME:LINE:COL: message" (or "NAME: message" without a mark) into
@@ -212,7 +212,7 @@ int hbd__walk(struct loader *l, struct found *f, const yaml_node_t *map,
               const char *prefix, const char *where,
               const yaml_mark_t *parent);
 
-/* ---- config_knobs.c: the table's values ---------------------------------- */
+/* ---- config_knobs.c: the table's values -------------------------------- */
 
 /* F_* flags of knob `k`. */
 unsigned hbd__knob_flags(size_t k);
@@ -236,7 +236,7 @@ int hbd__knob_check_derived(struct loader *l, const struct found *f,
 /* Same stored value of knob `k` in `a` and `b` (both of its base type)? */
 bool hbd__knob_equal(size_t k, const void *a, const void *b);
 
-/* ---- config_check.c: pass 2 beyond single knobs -------------------------- */
+/* ---- config_check.c: pass 2 beyond single knobs ------------------------ */
 
 /*
  * Load the peers[] sequence `seq` (NULL or null: no peers) into cfg->peers
