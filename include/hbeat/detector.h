@@ -58,9 +58,22 @@ extern "C" {
 
 /** Detector algorithms. */
 typedef enum hb_detector_kind {
-        HB_DETECTOR_FIXED = 1, /**< fixed timeout in missed intervals */
-        HB_DETECTOR_PHI = 2,   /**< phi accrual (Hayashibara 2004, Akka) */
+        HB_DETECTOR_FIXED = 1,    /**< fixed timeout in missed intervals */
+        HB_DETECTOR_PHI = 2,      /**< phi accrual, normal model
+                                       (Hayashibara 2004, Akka) */
+        HB_DETECTOR_CHEN = 3,     /**< Chen, Toueg, Aguilera 2002: expected
+                                       arrival + safety margin alpha */
+        HB_DETECTOR_BERTIER = 4,  /**< Bertier, Marin, Sens 2002: Chen's
+                                       estimate + Jacobson-style adaptive
+                                       margin */
+        HB_DETECTOR_PHI_EXP = 5,  /**< phi accrual, exponential model
+                                       (Cassandra) */
+        HB_DETECTOR_ADAPTIVE = 6, /**< percentile-driven adaptive timeout
+                                       (../shared/seeds/004) */
 } hb_detector_kind_t;
+
+/** Number of kinds, for iterating HB_DETECTOR_FIXED .. this - 1. */
+#define HB_DETECTOR_KIND_END 7
 
 /** Smallest and largest phi window, in samples. */
 #define HB_PHI_WINDOW_MIN 2u
@@ -93,6 +106,37 @@ typedef struct hb_detector_config {
         /** phi: bootstrap mean before the window has real samples, ns.
          *  Default interval. */
         uint64_t first_estimate_ns;
+
+        /* The fields below belong to the detectors added after the
+         * foundation; `window` is shared by every kind that keeps a
+         * history (phi, chen, bertier, phi_exp, adaptive). Each field's
+         * doc gives its unit, range and default; the kind's section of
+         * docs/detectors.md gives the formula. */
+
+        /** chen: safety margin alpha, ns, added to the expected arrival
+         *  time; suspicion = (now - EA) / alpha (so threshold 1 is Chen's
+         *  freshness point tau = EA + alpha). */
+        uint64_t chen_alpha_ns;
+        /** bertier: weights of the margin estimator (Bertier et al. 2002,
+         *  after Jacobson 1988): alpha = beta * delay + phi * var, with
+         *  gain gamma. Defaults 1, 4, 0.1. */
+        double bertier_beta;
+        double bertier_phi;
+        double bertier_gamma;
+        /** adaptive: starting timeout, ns (default 3 x interval). */
+        uint64_t adaptive_initial_ns;
+        /** adaptive: bounds the timeout is clamped to, ns. */
+        uint64_t adaptive_min_ns;
+        uint64_t adaptive_max_ns;
+        /** adaptive: at most one change per this period, ns. */
+        uint64_t adaptive_dampening_ns;
+        /** adaptive: raise factor (1.5) applied when P95 > high_ratio (2.0)
+         *  x P50; lower factor (0.75) applied when P95 < low_ratio (1.5)
+         *  x P50. */
+        double adaptive_raise;
+        double adaptive_lower;
+        double adaptive_high_ratio;
+        double adaptive_low_ratio;
 } hb_detector_config_t;
 
 /**
@@ -133,6 +177,23 @@ void hb_detector_free(hb_detector_t *d);
 
 /** Forget all history (as after a peer restart): back to "no arrival". */
 void hb_detector_reset(hb_detector_t *d);
+
+/**
+ * Move the last arrival to `now_ns` without recording an inter-arrival
+ * sample (history kept). Used after this node's own process was paused:
+ * the silence it saw was its own, not the peer's, and must not enter the
+ * window. No-op before the first arrival.
+ */
+void hb_detector_rebase(hb_detector_t *d, uint64_t now_ns);
+
+/**
+ * Record the arrival of a heartbeat that carries sequence number `seq`
+ * (1, 2, ...; 0 = unknown). Detectors that estimate expected arrival times
+ * from sequence numbers (chen, bertier) use it to account for lost
+ * heartbeats; the others behave as hb_detector_heartbeat().
+ */
+void hb_detector_heartbeat_seq(hb_detector_t *d, uint64_t now_ns,
+                               uint64_t seq);
 
 /**
  * Record the arrival of a heartbeat.
