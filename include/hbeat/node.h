@@ -145,6 +145,10 @@ typedef struct hb_node_config {
         uint64_t dead_after_ns;
         /** Probation length, ns: 0 .. 1 hour. Default 5 x interval. */
         uint64_t probation_ns;
+        /** Ask for an echo (HB_FLAG_ECHO_REQUEST) on every n-th heartbeat
+         *  to measure round-trip times; 0 disables. Default 10 (once a
+         *  second at 100 ms). */
+        uint32_t rtt_probe_every;
 } hb_node_config_t;
 
 /**
@@ -209,15 +213,50 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                         uint64_t now_ns);
 
 /**
+ * What hb_node_recv() accepted. Public, read-only; filled on success only.
+ */
+typedef struct hb_recv_info {
+        uint8_t type;              /**< enum hb_msg_type */
+        uint32_t sender_id;
+        uint64_t incarnation;
+        uint64_t seq;
+        uint64_t send_time_ns;     /**< sender's clock */
+        /** An ACK to send back to the sender (to its address), when
+         *  reply_len > 0: the message asked for an echo. */
+        uint8_t reply[HB_WIRE_ACK_LEN];
+        size_t reply_len;
+        /** For an accepted ACK: the round-trip time it measured, ns;
+         *  0 otherwise. */
+        uint64_t rtt_ns;
+} hb_recv_info_t;
+
+/**
  * Process one received datagram.
  *
- * @return 0 if accepted (type in `*type_out` when not NULL); otherwise the
- *         negative reason it was dropped, already counted in the node's
- *         drop counters: any hb_wire_decode() error, HB_EUNKPEER,
- *         HB_ESELF, HB_EREPLAY. Nothing about the peer changes on a drop.
+ * @param info  may be NULL; on success receives what was accepted and, if
+ *              the message asked for it, an ACK to send back (the caller
+ *              sends info->reply to the sender's address).
+ * @return 0 if accepted; otherwise the negative reason it was dropped,
+ *         already counted in the node's drop counters: any
+ *         hb_wire_decode() error, HB_EUNKPEER, HB_ESELF, HB_EREPLAY.
+ *         Nothing about the peer changes on a drop.
  */
 int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
-                 size_t len, uint8_t *type_out);
+                 size_t len, hb_recv_info_t *info);
+
+/**
+ * Local-pause guard (after Cassandra's): the caller noticed that its own
+ * process did not run for `paused_ns` (a timer fired that late: SIGSTOP,
+ * VM pause, swapping). The silence of every peer during that time says
+ * nothing about the peers, so convictions are suspended: each monitored
+ * peer is judged as if it had been heard at `now_ns` (its detector's last
+ * arrival moves to now without an inter-arrival sample, and the first real
+ * heartbeat afterwards adds no sample either). A peer that is really dead
+ * is therefore declared dead one full detection time after the pause.
+ * Deadlines are recomputed. Counted in hb_node_counters.local_pauses.
+ */
+void hb_node_local_pause(hb_node_t *node, uint64_t now_ns,
+                         uint64_t paused_ns);
 
 /**
  * Build this node's next heartbeat (sequence + 1) into `buf`.
@@ -258,6 +297,10 @@ typedef struct hb_peer_info {
                                         incarnation and earlier */
         uint64_t replays;          /**< messages dropped as HB_EREPLAY */
         uint64_t transitions;      /**< state changes so far */
+        uint32_t rtt_samples;      /**< RTT samples in the window (<= 64) */
+        uint64_t rtt_median_ns;    /**< over the last 64 samples; 0 if none */
+        uint64_t rtt_p99_ns;       /**< 99th percentile (nearest rank) */
+        uint64_t rtt_last_ns;      /**< latest sample; 0 if none */
 } hb_peer_info_t;
 
 /**
@@ -284,6 +327,9 @@ typedef struct hb_node_counters {
         uint64_t rx_dropped;       /**< all drops, any reason */
         uint64_t tx_messages;      /**< messages built */
         uint64_t transitions;      /**< events raised */
+        uint64_t local_pauses;     /**< hb_node_local_pause() calls */
+        uint64_t acks_sent;        /**< ACKs built in reply to echoes */
+        uint64_t rtt_samples;      /**< ACKs that gave an RTT sample */
 } hb_node_counters_t;
 
 /** Copy the counters. */

@@ -67,7 +67,24 @@ typedef enum hb_msg_type {
         HB_MSG_HEARTBEAT = 1,
         /** Graceful leave: the sender is shutting down on purpose. */
         HB_MSG_LEAVE = 2,
+        /** Reply to a heartbeat that carried HB_FLAG_ECHO_REQUEST: echoes
+         *  that heartbeat's sequence and send time in an HB_TLV_ECHO, so
+         *  its sender measures the round-trip time on its own clock.
+         *  ACKs have their own sequence space (replay-checked apart). */
+        HB_MSG_ACK = 3,
 } hb_msg_type_t;
+
+/** Header flag: the sender asks the receiver for an HB_MSG_ACK. */
+#define HB_FLAG_ECHO_REQUEST 0x0001u
+
+/** TLV types. */
+enum hb_tlv_type {
+        /** Echo of a heartbeat: u64 seq, u64 send_time_ns (16 bytes). */
+        HB_TLV_ECHO = 1,
+};
+/** Length of an ACK: header + ECHO TLV (4 + 16) + tag = 76 bytes. */
+#define HB_WIRE_ACK_LEN (HB_WIRE_HEADER_LEN + HB_WIRE_TLV_HEADER_LEN + 16u + \
+                         HB_WIRE_TAG_LEN)
 
 /**
  * Cluster pre-shared key. Secret: wipe with hb_key_wipe() before the memory

@@ -21,7 +21,7 @@
 #include "cli/hbctl.h"
 
 enum { COL_PEER, COL_ID, COL_ADDRESS, COL_STATE, COL_FOR, COL_SUSPICION,
-       COL_LAST_HB, COL_INCARNATION, COL_SEQ, COL_GAPS, N_COLS };
+       COL_LAST_HB, COL_RTT, COL_INCARNATION, COL_SEQ, COL_GAPS, N_COLS };
 
 static const struct {
         const char *title;
@@ -34,6 +34,7 @@ static const struct {
         [COL_FOR] = { "FOR", true },
         [COL_SUSPICION] = { "SUSPICION", true },
         [COL_LAST_HB] = { "LAST HB", true },
+        [COL_RTT] = { "RTT", true },
         [COL_INCARNATION] = { "INCARNATION", true },
         [COL_SEQ] = { "SEQ", true },
         [COL_GAPS] = { "GAPS", true },
@@ -74,6 +75,21 @@ static char *fmt_age(const json_t *m, const char *key, const char *null_text)
         return fmt("%s", hbctl_dur((uint64_t)llround(ms * 1e6), dur));
 }
 
+/*
+ * Round-trip time: "median/p99 ms" with two decimals ("0.21/0.35 ms"), or
+ * "-" before the first sample (the daemon sends null then).
+ */
+static char *fmt_rtt(const json_t *m)
+{
+        bool ok_med, ok_p99;
+        double med = hbctl_json_num(m, "rtt_median_ms", &ok_med);
+        double p99 = hbctl_json_num(m, "rtt_p99_ms", &ok_p99);
+
+        if (!ok_med || !ok_p99)
+                return fmt("-");
+        return fmt("%.2f/%.2f ms", med, p99);
+}
+
 /* Fill one row of cells from a member object. 0, or -1 (no memory). */
 static int fill_row(char **cells, const json_t *m)
 {
@@ -91,6 +107,7 @@ static int fill_row(char **cells, const json_t *m)
                                : s >= 1000 ? fmt(">1000")
                                            : fmt("%.2f", s);
         cells[COL_LAST_HB] = fmt_age(m, "last_heartbeat_age_ms", "never");
+        cells[COL_RTT] = fmt_rtt(m);
         cells[COL_INCARNATION] = fmt_int(m, "incarnation");
         cells[COL_SEQ] = fmt_int(m, "seq");
         cells[COL_GAPS] = fmt_int(m, "seq_gaps");

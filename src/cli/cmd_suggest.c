@@ -1,1 +1,775 @@
-/* stub: being written */
+/* SPDX-License-Identifier: MIT */
+/*
+ * `hbeatctl suggest`: what timeout, and which detector settings.
+ *
+ * Two methods (docs/cli.md, "suggest"):
+ *
+ * 1. The rule (../shared/seeds/003): timeout >= 3 x interval and
+ *    >= 10 x RTT. Inputs from --interval-ms/--rtt-ms, or from the running
+ *    daemon (its interval from `status`, the worst peer's RTT p99 from
+ *    `members`). Output: the timeout, the fixed detector's k =
+ *    ceil(timeout / interval) as suspect threshold, and the phi detector's
+ *    smallest acceptable_pause for which phi reaches the suspect threshold
+ *    (8) no earlier than the timeout after the last of steady heartbeats.
+ *    That crossing is measured on the real detector, fed steady
+ *    heartbeats as `check-config` does, not re-derived.
+ *
+ * 2. A trace (--trace FILE --max-mistakes-per-week N): for each detector,
+ *    a bisection over its main parameter (the suspect threshold: phi,
+ *    fixed k, ...; chen: its margin alpha at threshold 1) with
+ *    hb_qos_evaluate() replaying the whole trace, for the most aggressive
+ *    value whose mistakes (suspicions of the alive peer), extrapolated per
+ *    week of alive time, stay <= N. Bisection is valid because, for a
+ *    given arrival history, a higher threshold (or margin) can only start
+ *    fewer suspicions: suspicion is non-decreasing between two arrivals,
+ *    so each silence holds at most one mistake per threshold and a higher
+ *    threshold's mistakes are a subset. Then its detection time T_D is
+ *    estimated by replaying crashes: at TD_POINTS heartbeats spread over
+ *    the trace, the peer is taken to crash right after sending (the
+ *    worst case within an interval; the one-way delay, not measurable
+ *    without a common clock, is ignored), each replay using the
+ *    TD_HISTORY arrivals before it. The detector with the shortest mean
+ *    T_D wins.
+ *
+ * Limits are printed with the result: a trace of H hours with no mistake
+ * only shows a rate below about one per H hours (three per H for 95 %
+ * confidence); the search then merely fits this trace.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/hbctl.h"
+#include "hbeat/hbeat.h"
+#include "hbeat/qos.h"
+#include "sim/trace.h"
+
+#define NS_PER_WEEK (7.0 * 86400.0 * 1e9)
+#define S_PER_WEEK (7.0 * 86400.0)
+
+/* The rule of ../shared/seeds/003. */
+#define RULE_INTERVALS 3.0
+#define RULE_RTTS 10.0
+
+/* Crash replays for T_D, and how much history each one replays. */
+#define TD_POINTS 32
+#define TD_HISTORY 2000
+/* A detector that has not suspected a crashed peer after this long is
+ * reported as never detecting it. */
+#define TD_HORIZON_NS (UINT64_C(3600) * HB_NS_PER_S)
+
+/* Fewest arrivals a trace must hold to say anything. */
+#define MIN_ARRIVALS 20
+
+/* ---- options ------------------------------------------------------ */
+
+struct opts {
+        double interval_ms;            /* < 0: not given */
+        double rtt_ms;                 /* < 0: not given */
+        const char *trace;
+        double max_per_week;           /* < 0: not given */
+        bool kinds[HB_DETECTOR_KIND_END];
+        bool any_kind;
+};
+
+static int parse_num(const char *text, double min, double max, double *out)
+{
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(text, &end);
+        if (errno != 0 || end == text || *end != '\0' || !isfinite(v) ||
+            v < min || v > max)
+                return -EINVAL;
+        *out = v;
+        return 0;
+}
+
+/* "phi,fixed": sets o->kinds. 0, or -EINVAL (message printed). */
+static int parse_kinds(const char *cmd, const char *text, struct opts *o)
+{
+        char *copy = strdup(text), *save = NULL, *tok;
+        int r = 0;
+
+        if (copy == NULL) {
+                hbctl_err("out of memory");
+                return -ENOMEM;
+        }
+        for (tok = strtok_r(copy, ",", &save); tok != NULL;
+             tok = strtok_r(NULL, ",", &save)) {
+                hb_detector_kind_t kind;
+
+                if (hb_detector_kind_parse(tok, &kind) < 0 ||
+                    (unsigned)kind >= HB_DETECTOR_KIND_END) {
+                        char names[256] = "";
+
+                        for (int k = 1; k < HB_DETECTOR_KIND_END; k++) {
+                                if (names[0] != '\0')
+                                        strncat(names, ", ", sizeof(names) -
+                                                strlen(names) - 1);
+                                strncat(names, hb_detector_kind_name(
+                                                (hb_detector_kind_t)k),
+                                        sizeof(names) - strlen(names) - 1);
+                        }
+                        hbctl_usage_error(cmd, "--detector: '%s' is not a "
+                                          "detector kind (%s)", tok, names);
+                        r = -EINVAL;
+                        break;
+                }
+                o->kinds[kind] = true;
+                o->any_kind = true;
+        }
+        free(copy);
+        if (r == 0 && !o->any_kind) {
+                hbctl_usage_error(cmd, "--detector: no detector named");
+                r = -EINVAL;
+        }
+        return r;
+}
+
+/* ---- method 1: the rule ------------------------------------------- */
+
+/*
+ * Time after the last of steady heartbeats every `interval_ns` at which a
+ * phi detector with acceptable pause `pause_ns` (other parameters at
+ * their defaults) reaches `threshold`. 0 and *out, or a negative error.
+ */
+static int phi_crossing(uint64_t interval_ns, uint64_t pause_ns,
+                        double threshold, uint64_t *out)
+{
+        hb_detector_config_t cfg;
+        hb_detector_t *det = NULL;
+        uint64_t t = HB_NS_PER_S, c;
+        int r;
+
+        hb_detector_config_default(&cfg, HB_DETECTOR_PHI, interval_ns);
+        cfg.acceptable_pause_ns = pause_ns;
+        r = hb_detector_new(&det, &cfg);
+        if (r < 0)
+                return r;
+        /* Fill the window with exact intervals, as check-config does. */
+        for (uint32_t i = 0; i <= cfg.window; i++, t += interval_ns)
+                hb_detector_heartbeat_seq(det, t, i + 1);
+        t -= interval_ns;
+        c = hb_detector_crossing_ns(det, threshold);
+        hb_detector_free(det);
+        if (c == HB_NEVER || c < t)
+                return -ERANGE;
+        *out = c - t;
+        return 0;
+}
+
+/* Interval from `status`, when not given. Returns an exit status. */
+static int daemon_interval(hbctl_ctx_t *ctx, double *interval_ms)
+{
+        json_t *resp = NULL;
+        const json_t *node;
+        bool ok;
+        double ns, ms;
+        int status;
+
+        status = hbctl_call(ctx, "status", NULL, &resp);
+        if (status != HBCTL_EXIT_OK)
+                return status;
+        node = json_object_get(resp, "node");
+        ns = hbctl_json_num(node, "interval_ns", &ok);
+        if (!ok) {
+                ms = hbctl_json_num(node, "interval_ms", &ok);
+                ns = ms * 1e6;
+        }
+        json_decref(resp);
+        if (!ok || ns <= 0) {
+                hbctl_err("bad response from hbeatd: no interval");
+                return HBCTL_EXIT_FAIL;
+        }
+        *interval_ms = ns / 1e6;
+        return HBCTL_EXIT_OK;
+}
+
+/* Worst peer's RTT p99 from `members`. Returns an exit status. */
+static int daemon_rtt(hbctl_ctx_t *ctx, double *rtt_ms, char *peer,
+                      size_t peer_len, size_t *n_measured)
+{
+        json_t *resp = NULL, *m;
+        const json_t *members;
+        size_t i;
+        int status;
+
+        status = hbctl_call(ctx, "members", NULL, &resp);
+        if (status != HBCTL_EXIT_OK)
+                return status;
+        members = json_object_get(resp, "members");
+        *rtt_ms = -1;
+        *n_measured = 0;
+        json_array_foreach(members, i, m) {
+                bool ok;
+                double p99 = hbctl_json_num(m, "rtt_p99_ms", &ok);
+
+                if (!ok)
+                        continue;
+                (*n_measured)++;
+                if (p99 > *rtt_ms) {
+                        *rtt_ms = p99;
+                        snprintf(peer, peer_len, "%s",
+                                 hbctl_json_str(m, "name", "?"));
+                }
+        }
+        json_decref(resp);
+        if (*n_measured == 0) {
+                hbctl_err("hbeatd has no RTT sample of any peer yet (it "
+                          "measures one every few heartbeats); try again, "
+                          "or give --rtt-ms");
+                return HBCTL_EXIT_FAIL;
+        }
+        return HBCTL_EXIT_OK;
+}
+
+static int suggest_rule(hbctl_ctx_t *ctx, const struct opts *o)
+{
+        double interval_ms = o->interval_ms, rtt_ms = o->rtt_ms;
+        char peer[128] = "", d1[HBCTL_DUR_LEN], d2[HBCTL_DUR_LEN],
+             d3[HBCTL_DUR_LEN];
+        double by_interval, by_rtt, k;
+        uint64_t interval_ns, timeout_ns, base_ns, def_ns, cross_ns;
+        uint64_t pause_ms;
+        hb_detector_config_t def;
+        size_t n_measured = 0;
+        double thr = hb_detector_default_suspect_threshold(HB_DETECTOR_PHI);
+        int status;
+
+        if (interval_ms < 0) {
+                status = daemon_interval(ctx, &interval_ms);
+                if (status != HBCTL_EXIT_OK)
+                        return status;
+        }
+        if (rtt_ms < 0) {
+                status = daemon_rtt(ctx, &rtt_ms, peer, sizeof(peer),
+                                    &n_measured);
+                if (status != HBCTL_EXIT_OK)
+                        return status;
+        }
+        interval_ns = (uint64_t)llround(interval_ms * 1e6);
+        by_interval = RULE_INTERVALS * (double)interval_ns;
+        by_rtt = RULE_RTTS * rtt_ms * 1e6;
+        timeout_ns = (uint64_t)ceil(fmax(by_interval, by_rtt));
+
+        printf("interval:  %s%s\n", hbctl_dur(interval_ns, d1),
+               o->interval_ms < 0 ? " (hbeatd's)" : "");
+        if (peer[0] != '\0')
+                printf("RTT:       %.3f ms (p99 of peer %s, the worst of %zu "
+                       "measured)\n", rtt_ms, peer, n_measured);
+        else
+                printf("RTT:       %.3f ms\n", rtt_ms);
+        printf("timeout:   %s = max(3 x interval = %s, 10 x RTT = %s)\n",
+               hbctl_dur(timeout_ns, d1),
+               hbctl_dur((uint64_t)llround(by_interval), d2),
+               hbctl_dur((uint64_t)llround(by_rtt), d3));
+
+        /* Fixed: k missed intervals; 1e-9 absorbs float noise in the
+         * division of two exact multiples. */
+        k = ceil((double)timeout_ns / (double)interval_ns - 1e-9);
+        if (k < 1)
+                k = 1;
+        printf("\n# fixed detector: suspect after k = ceil(%s / %s) = %.0f "
+               "missed intervals\n# (dead 2 intervals later, as the "
+               "defaults 3 and 5)\n", hbctl_dur(timeout_ns, d1),
+               hbctl_dur(interval_ns, d2), k);
+        printf("heartbeat:\n  interval_ms: %" PRIu64 "\n", interval_ns /
+               HB_NS_PER_MS);
+        printf("detector:\n  kind: fixed\n  suspect_threshold: %.0f\n"
+               "  dead_threshold: %.0f\n", k, k + 2);
+
+        /* phi: crossing(pause) = crossing(0) + pause exactly (the pause
+         * shifts the mean), but check every candidate on the detector. */
+        hb_detector_config_default(&def, HB_DETECTOR_PHI, interval_ns);
+        if (phi_crossing(interval_ns, 0, thr, &base_ns) < 0 ||
+            phi_crossing(interval_ns, def.acceptable_pause_ns, thr,
+                         &def_ns) < 0) {
+                hbctl_err("cannot evaluate the phi detector at interval %s",
+                          hbctl_dur(interval_ns, d1));
+                return HBCTL_EXIT_FAIL;
+        }
+        pause_ms = timeout_ns > base_ns ?
+                   (timeout_ns - base_ns) / HB_NS_PER_MS : 0;
+        for (;;) {
+                if (phi_crossing(interval_ns, pause_ms * HB_NS_PER_MS, thr,
+                                 &cross_ns) < 0) {
+                        hbctl_err("cannot evaluate the phi detector");
+                        return HBCTL_EXIT_FAIL;
+                }
+                if (cross_ns >= timeout_ns)
+                        break;
+                pause_ms++;
+        }
+        printf("\n# phi detector: the smallest acceptable_pause for which "
+               "phi reaches %g no earlier\n# than %s after the last of "
+               "steady heartbeats (mean %s, std dev floor %s):\n# phi %g "
+               "at %s. The default pause (%s) is more cautious: phi %g at "
+               "%s.\n", thr, hbctl_dur(timeout_ns, d1),
+               hbctl_dur(interval_ns, d2), hbctl_dur(def.min_std_dev_ns, d3),
+               thr, hbctl_dur(cross_ns, d1),
+               hbctl_dur(def.acceptable_pause_ns, d2), thr,
+               hbctl_dur(def_ns, d3));
+        printf("heartbeat:\n  interval_ms: %" PRIu64 "\n", interval_ns /
+               HB_NS_PER_MS);
+        printf("detector:\n  kind: phi\n  suspect_threshold: %g\n"
+               "  acceptable_pause_ms: %" PRIu64 "\n", thr, pause_ms);
+        printf("\n# The rule is a floor: a longer timeout trades detection "
+               "time for fewer false\n# suspicions. Measure yours with "
+               "'hbeatctl record' and 'hbeatctl suggest --trace'.\n");
+        return hbctl_finish_stdout(HBCTL_EXIT_OK);
+}
+
+/* ---- method 2: search on a trace ---------------------------------- */
+
+/* What is searched for one detector kind. */
+struct search {
+        hb_detector_kind_t kind;
+        bool alpha;             /* chen: the margin alpha (ns) at threshold
+                                   1; otherwise the suspect threshold */
+        double lo, hi, step;    /* range and resolution */
+};
+
+/* One detector's answer. */
+struct found {
+        hb_detector_kind_t kind;
+        bool usable;            /* the detector could be evaluated */
+        bool meets;             /* some value in range meets the budget */
+        bool at_bound;          /* the answer is the range's lower end */
+        double value;           /* threshold, or alpha in ns */
+        hb_detector_config_t cfg;
+        double threshold;
+        hb_qos_result_t q;      /* on the whole trace */
+        double td_mean_s, td_max_s;
+        int td_points;
+        int err;
+};
+
+struct trace_ctx {
+        const hbt_trace_t *t;
+        size_t n_alive;         /* arrivals up to the crash, if any */
+        uint64_t interval_ns;
+        double max_per_week;
+};
+
+static double per_week(const hb_qos_result_t *q)
+{
+        return q->alive_s > 0 ? q->mistakes / q->alive_s * S_PER_WEEK : 0;
+}
+
+/* The detector config and threshold for parameter value `v`. */
+static void make_cfg(const struct search *s, uint64_t interval_ns, double v,
+                     hb_detector_config_t *cfg, double *thr)
+{
+        hb_detector_config_default(cfg, s->kind, interval_ns);
+        if (s->alpha) {
+                cfg->chen_alpha_ns = (uint64_t)llround(v);
+                *thr = 1.0;
+        } else {
+                *thr = v;
+        }
+}
+
+static int eval_whole(const struct trace_ctx *tc, const struct search *s,
+                      double v, hb_qos_result_t *q)
+{
+        hb_detector_config_t cfg;
+        double thr;
+
+        make_cfg(s, tc->interval_ns, v, &cfg, &thr);
+        return hb_qos_evaluate(&cfg, thr, tc->t->arrivals, tc->t->n,
+                               tc->t->crash_ns, tc->t->end_ns, q);
+}
+
+/* Crash replays: mean and max T_D over up to TD_POINTS crash points. */
+static int estimate_td(const struct trace_ctx *tc, struct found *f)
+{
+        const hb_arrival_t *arr = tc->t->arrivals;
+        size_t n = tc->n_alive, first, i;
+        double sum = 0, max = 0;
+        int points = 0, k, r;
+
+        /* Skip the warm-up: the first window of samples (phi's default
+         * window; the others need no more). */
+        first = n > 2 * HB_PHI_WINDOW_DEFAULT ? 2 * HB_PHI_WINDOW_DEFAULT
+                                              : n / 2;
+        for (k = 0; k < TD_POINTS; k++) {
+                size_t start;
+                hb_qos_result_t q;
+
+                i = first + (n - 1 - first) * (size_t)k / (TD_POINTS - 1);
+                if (k > 0 && i == first + (n - 1 - first) * (size_t)(k - 1) /
+                                      (TD_POINTS - 1))
+                        continue;       /* short trace: same point */
+                start = i + 1 > TD_HISTORY ? i + 1 - TD_HISTORY : 0;
+                r = hb_qos_evaluate(&f->cfg, f->threshold, arr + start,
+                                    i - start + 1, arr[i].arrival_ns,
+                                    arr[i].arrival_ns + TD_HORIZON_NS, &q);
+                if (r < 0)
+                        return r;
+                if (isnan(q.detection_s))
+                        continue;
+                sum += q.detection_s;
+                if (q.detection_s > max)
+                        max = q.detection_s;
+                points++;
+        }
+        f->td_points = points;
+        f->td_mean_s = points > 0 ? sum / points : NAN;
+        f->td_max_s = points > 0 ? max : NAN;
+        return 0;
+}
+
+static void search_kind(const struct trace_ctx *tc, const struct search *s,
+                        struct found *f)
+{
+        hb_qos_result_t q;
+        double lo = s->lo, hi = s->hi;
+        int r;
+
+        memset(f, 0, sizeof(*f));
+        f->kind = s->kind;
+        /* The least aggressive value first: if even it makes too many
+         * mistakes, the budget cannot be met in this range. */
+        r = eval_whole(tc, s, hi, &q);
+        if (r < 0) {
+                f->err = r;
+                return;
+        }
+        f->usable = true;
+        if (per_week(&q) > tc->max_per_week) {
+                f->value = hi;
+        } else {
+                r = eval_whole(tc, s, lo, &q);
+                if (r < 0) {
+                        f->err = r;
+                        f->usable = false;
+                        return;
+                }
+                if (per_week(&q) <= tc->max_per_week) {
+                        hi = lo;
+                        f->at_bound = true;
+                }
+                while (hi - lo > s->step) {
+                        double mid = lo + (hi - lo) / 2;
+
+                        r = eval_whole(tc, s, mid, &q);
+                        if (r < 0) {
+                                f->err = r;
+                                f->usable = false;
+                                return;
+                        }
+                        if (per_week(&q) <= tc->max_per_week)
+                                hi = mid;
+                        else
+                                lo = mid;
+                }
+                /* Up to the display grid: never below a value that
+                 * met the budget (mistakes only fall as it grows). */
+                f->value = ceil(hi / s->step - 1e-9) * s->step;
+                f->meets = true;
+        }
+        make_cfg(s, tc->interval_ns, f->value, &f->cfg, &f->threshold);
+        r = hb_qos_evaluate(&f->cfg, f->threshold, tc->t->arrivals, tc->t->n,
+                            tc->t->crash_ns, tc->t->end_ns, &f->q);
+        if (r == 0 && f->meets && per_week(&f->q) > tc->max_per_week)
+                f->meets = false;       /* not expected: monotonic */
+        if (r == 0)
+                r = estimate_td(tc, f);
+        if (r < 0) {
+                f->err = r;
+                f->usable = false;
+        }
+}
+
+/* The search range of a kind, or false to skip it. */
+static bool search_for(hb_detector_kind_t kind, uint64_t interval_ns,
+                       struct search *s)
+{
+        double def = hb_detector_default_suspect_threshold(kind);
+
+        memset(s, 0, sizeof(*s));
+        s->kind = kind;
+        s->step = 0.01;
+        switch (kind) {
+        case HB_DETECTOR_FIXED:
+                s->lo = 1.0;            /* < 1: before the next is due */
+                s->hi = 1000.0;
+                return true;
+        case HB_DETECTOR_PHI:
+        case HB_DETECTOR_PHI_EXP:
+                s->lo = 0.1;
+                s->hi = 250.0;          /* phi saturates past ~308 */
+                return true;
+        case HB_DETECTOR_CHEN:
+                s->alpha = true;
+                s->step = fmax((double)interval_ns / 10000.0, 1000.0);
+                s->lo = s->step;
+                s->hi = 50.0 * (double)interval_ns;
+                return true;
+        default:
+                if (!(def > 0))
+                        return false;
+                s->lo = def / 20.0;
+                s->hi = def * 50.0;
+                return true;
+        }
+}
+
+/* The parameter as shown in the table and written in the config. */
+static void param_text(const struct found *f, char *buf, size_t len)
+{
+        if (f->kind == HB_DETECTOR_CHEN)
+                snprintf(buf, len, "chen_alpha_ms %.3f", f->value / 1e6);
+        else
+                snprintf(buf, len, "suspect_threshold %.2f", f->value);
+}
+
+static void fmt_s(double s, char *buf, size_t len)
+{
+        char d[HBCTL_DUR_LEN];
+
+        if (isnan(s))
+                snprintf(buf, len, "-");
+        else if (isinf(s))
+                snprintf(buf, len, "never");
+        else
+                snprintf(buf, len, "%s", hbctl_dur((uint64_t)llround(s * 1e9),
+                                                   d));
+}
+
+static void print_row(const struct found *f)
+{
+        char param[64], td_mean[32], td_max[32], rate[32];
+
+        if (!f->usable) {
+                printf("%-9s  (cannot be evaluated: %s)\n",
+                       hb_detector_kind_name(f->kind), hb_strerror(f->err));
+                return;
+        }
+        param_text(f, param, sizeof(param));
+        fmt_s(f->td_mean_s, td_mean, sizeof(td_mean));
+        fmt_s(f->td_max_s, td_max, sizeof(td_max));
+        snprintf(rate, sizeof(rate), "%.3g", per_week(&f->q));
+        printf("%-9s  %-26s  %10s  %10s  %8" PRIu64 "  %9s  %9.6f%s\n",
+               hb_detector_kind_name(f->kind), param, td_mean, td_max,
+               f->q.mistakes, rate, f->q.query_accuracy,
+               !f->meets ? "  (over budget at the range's end)" :
+               f->at_bound ? "  (at the range's end)" : "");
+}
+
+static void print_yaml(const struct found *f, uint64_t interval_ns)
+{
+        double def_s = hb_detector_default_suspect_threshold(f->kind);
+        double def_d = hb_detector_default_dead_threshold(f->kind);
+        double dead = fmax(def_d, f->threshold + (def_d - def_s));
+
+        printf("heartbeat:\n  interval_ms: %" PRIu64 "\n", interval_ns /
+               HB_NS_PER_MS);
+        printf("detector:\n  kind: %s\n", hb_detector_kind_name(f->kind));
+        if (f->kind == HB_DETECTOR_CHEN)
+                printf("  chen_alpha_ms: %.3f\n  suspect_threshold: 1\n",
+                       f->value / 1e6);
+        else
+                printf("  suspect_threshold: %.2f\n", f->value);
+        printf("  dead_threshold: %.2f\n", dead);
+}
+
+static int suggest_trace(const struct opts *o)
+{
+        char err[512], d1[HBCTL_DUR_LEN], td[32];
+        hbt_trace_t *t = NULL;
+        struct trace_ctx tc = { 0 };
+        struct found found[HB_DETECTOR_KIND_END];
+        const struct found *best = NULL;
+        double span_s, alive_h, every_h;
+        int r, n_found = 0;
+
+        r = hbt_read(&t, o->trace, err, sizeof(err));
+        if (r < 0) {
+                if (r == -EINVAL)
+                        hbctl_err("%s", err);
+                else
+                        hbctl_err("cannot read %s: %s", o->trace,
+                                  strerror(-r));
+                return HBCTL_EXIT_FAIL;
+        }
+        tc.t = t;
+        tc.max_per_week = o->max_per_week;
+        tc.interval_ns = o->interval_ms > 0 ?
+                         (uint64_t)llround(o->interval_ms * 1e6) :
+                         t->interval_ns;
+        if (tc.interval_ns == 0) {
+                hbctl_err("%s has no interval_ns metadata; give "
+                          "--interval-ms", o->trace);
+                hbt_free(t);
+                return HBCTL_EXIT_USAGE;
+        }
+        tc.n_alive = t->n;
+        if (t->crash_ns != HB_NEVER)
+                while (tc.n_alive > 0 &&
+                       t->arrivals[tc.n_alive - 1].arrival_ns > t->crash_ns)
+                        tc.n_alive--;
+        if (tc.n_alive < MIN_ARRIVALS) {
+                hbctl_err("%s: %zu heartbeats before the end or crash; at "
+                          "least %d are needed", o->trace, tc.n_alive,
+                          MIN_ARRIVALS);
+                hbt_free(t);
+                return HBCTL_EXIT_FAIL;
+        }
+
+        span_s = (double)(t->arrivals[tc.n_alive - 1].arrival_ns -
+                          t->arrivals[0].arrival_ns) / 1e9;
+        printf("trace:   %s: peer %s, %zu heartbeats over %.2f h, interval "
+               "%s%s\n", o->trace, t->peer[0] ? t->peer : "?", tc.n_alive,
+               span_s / 3600.0, hbctl_dur(tc.interval_ns, d1),
+               t->crash_ns != HB_NEVER ? ", then a crash" : "");
+        printf("budget:  at most %g mistakes (false suspicions) per peer per "
+               "week\n\n", o->max_per_week);
+        printf("%-9s  %-26s  %10s  %10s  %8s  %9s  %9s\n", "DETECTOR",
+               "SETTING", "T_D MEAN", "T_D MAX", "MISTAKES", "PER WEEK",
+               "P_A");
+
+        for (int k = 1; k < HB_DETECTOR_KIND_END; k++) {
+                struct search s;
+                struct found *f = &found[n_found];
+
+                if (o->any_kind && !o->kinds[k])
+                        continue;
+                if (!search_for((hb_detector_kind_t)k, tc.interval_ns, &s))
+                        continue;
+                search_kind(&tc, &s, f);
+                if (!f->usable && !o->any_kind)
+                        continue;       /* not built in: say nothing */
+                print_row(f);
+                n_found++;
+                if (f->usable && f->meets && isfinite(f->td_mean_s) &&
+                    (best == NULL || f->td_mean_s < best->td_mean_s))
+                        best = f;
+        }
+
+        /* Alive time as the evaluator counts it (same for every kind). */
+        alive_h = span_s / 3600.0;
+        for (int i = 0; i < n_found; i++) {
+                if (found[i].usable) {
+                        alive_h = found[i].q.alive_s / 3600.0;
+                        break;
+                }
+        }
+        printf("\nT_D: mean and max over %d replayed crashes, each right "
+               "after a heartbeat was sent\n(the one-way delay "
+               "excluded). P_A: fraction of alive time trusted.\n",
+               best != NULL ? best->td_points : TD_POINTS);
+
+        if (best == NULL) {
+                printf("\nNo detector meets the budget within its search "
+                       "range on this trace.\n");
+        } else {
+                fmt_s(best->td_mean_s, td, sizeof(td));
+                printf("\n# best: %s, T_D %s (mean), %" PRIu64 " mistakes "
+                       "in %.2f h of trace = %.3g per peer per week\n",
+                       hb_detector_kind_name(best->kind), td,
+                       best->q.mistakes, best->q.alive_s / 3600.0,
+                       per_week(&best->q));
+                print_yaml(best, tc.interval_ns);
+        }
+
+        /* What a trace this long can show. */
+        every_h = o->max_per_week > 0 ? S_PER_WEEK / 3600.0 /
+                                        o->max_per_week : INFINITY;
+        if (alive_h < every_h) {
+                if (isinf(every_h))
+                        printf("\nnote: a budget of 0 asks for no mistake "
+                               "at all; %.2f h without one in this trace "
+                               "is no proof of that.\n", alive_h);
+                else
+                        printf("\nnote: the budget is one mistake per "
+                               "%.1f h, but the trace covers only %.2f h: a "
+                               "trace of H hours\ncannot show a rate below "
+                               "about 1 per H hours (3 per H hours at 95 %% "
+                               "confidence).\nThe settings above merely "
+                               "made no mistake in this trace; record at "
+                               "least %.0f h\n(%.0f h for 95 %%) to test "
+                               "this budget.\n", every_h, alive_h,
+                               every_h, 3 * every_h);
+        }
+        hbt_free(t);
+        return hbctl_finish_stdout(best != NULL ? HBCTL_EXIT_OK
+                                                : HBCTL_EXIT_FAIL);
+}
+
+/* ---- entry -------------------------------------------------------- */
+
+int hbctl_cmd_suggest(hbctl_ctx_t *ctx, int argc, char **argv)
+{
+        static const struct option lopts[] = {
+                { "interval-ms", required_argument, NULL, 'i' },
+                { "rtt-ms", required_argument, NULL, 'r' },
+                { "trace", required_argument, NULL, 't' },
+                { "max-mistakes-per-week", required_argument, NULL, 'm' },
+                { "detector", required_argument, NULL, 'D' },
+                { "help", no_argument, NULL, 'h' },
+                { 0 },
+        };
+        struct opts o = { .interval_ms = -1, .rtt_ms = -1,
+                          .max_per_week = -1 };
+        const char *cmd = argv[0];
+        int c;
+
+        while ((c = hbctl_getopt(cmd, argc, argv, ":i:r:t:m:D:h", lopts)) !=
+               -1) {
+                switch (c) {
+                case 'i':
+                        if (parse_num(optarg, 1, 3600000, &o.interval_ms) < 0)
+                                return hbctl_usage_error(cmd, "--interval-ms:"
+                                        " '%s' is not a number of ms in "
+                                        "1..3600000", optarg);
+                        break;
+                case 'r':
+                        if (parse_num(optarg, 0, 3600000, &o.rtt_ms) < 0)
+                                return hbctl_usage_error(cmd, "--rtt-ms: '%s'"
+                                        " is not a number of ms in "
+                                        "0..3600000", optarg);
+                        break;
+                case 't':
+                        o.trace = optarg;
+                        break;
+                case 'm':
+                        if (parse_num(optarg, 0, 1e9, &o.max_per_week) < 0)
+                                return hbctl_usage_error(cmd,
+                                        "--max-mistakes-per-week: '%s' is "
+                                        "not a number >= 0", optarg);
+                        break;
+                case 'D':
+                        if (parse_kinds(cmd, optarg, &o) < 0)
+                                return HBCTL_EXIT_USAGE;
+                        break;
+                case 'h':
+                        return hbctl_cmd_help(cmd);
+                default:
+                        return HBCTL_EXIT_USAGE;
+                }
+        }
+        if (optind < argc)
+                return hbctl_usage_error(cmd, "unexpected argument '%s'",
+                                         argv[optind]);
+        if (o.trace == NULL) {
+                if (o.max_per_week >= 0 || o.any_kind)
+                        return hbctl_usage_error(cmd, "--max-mistakes-per-"
+                                                 "week and --detector need "
+                                                 "--trace");
+                return suggest_rule(ctx, &o);
+        }
+        if (o.rtt_ms >= 0)
+                return hbctl_usage_error(cmd, "--rtt-ms is for the rule, "
+                                         "not with --trace");
+        if (o.max_per_week < 0)
+                return hbctl_usage_error(cmd, "--trace needs "
+                                         "--max-mistakes-per-week N");
+        return suggest_trace(&o);
+}

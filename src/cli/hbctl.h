@@ -4,8 +4,9 @@
  * socket client (ctl_client.c) and small output helpers.
  *
  * hbeatctl talks to hbeatd only through the control socket
- * (docs/control-protocol.md); the offline commands (keygen, check-config)
- * use libhbeat and the config loader directly and never touch the daemon.
+ * (docs/control-protocol.md); the offline commands (keygen, check-config,
+ * suggest with all its inputs given) use libhbeat, the config loader and
+ * the trace reader directly and never touch the daemon.
  *
  * Conventions: every command function returns the process exit status
  * (HBCTL_EXIT_*), and prints its own errors to stderr, prefixed
@@ -150,5 +151,7 @@ int hbctl_cmd_members(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_events(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_keygen(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_check_config(hbctl_ctx_t *ctx, int argc, char **argv);
+int hbctl_cmd_record(hbctl_ctx_t *ctx, int argc, char **argv);
+int hbctl_cmd_suggest(hbctl_ctx_t *ctx, int argc, char **argv);
 
 #endif /* HBCTL_H */

@@ -40,6 +40,28 @@ static const hbctl_cmd_t commands[] = {
           "  -j, --json     print each event as one JSON line\n" },
         { "reload", hbctl_cmd_reload, "",
           "make hbeatd re-read its configuration file", NULL },
+        { "record", hbctl_cmd_record, "PEER [--duration S] [-o FILE]",
+          "record a peer's heartbeat arrivals as a trace (CSV)",
+          "  -d, --duration S   stop after S seconds (default: at Ctrl-C or "
+          "SIGTERM)\n"
+          "  -o, --output FILE  write the trace to FILE (default: stdout)\n" },
+        { "suggest", hbctl_cmd_suggest,
+          "[--interval-ms I] [--rtt-ms R] | --trace FILE "
+          "--max-mistakes-per-week N [--detector LIST]",
+          "suggest a timeout and detector settings (rule, or from a trace)",
+          "  -i, --interval-ms I   heartbeat interval, ms (default: the "
+          "daemon's,\n"
+          "                        or the trace's)\n"
+          "  -r, --rtt-ms R        round-trip time, ms (default: the worst "
+          "peer's RTT\n"
+          "                        p99 from the daemon)\n"
+          "  -t, --trace FILE      search detector settings on an arrival "
+          "trace\n"
+          "  -m, --max-mistakes-per-week N\n"
+          "                        allowed false suspicions per peer per week "
+          "(--trace)\n"
+          "  -D, --detector LIST   detectors to search, comma-separated "
+          "(default: all)\n" },
         { "keygen", hbctl_cmd_keygen, "[--force] [FILE|-]",
           "generate a cluster key (base64) into FILE (mode 0600) or stdout",
           "  -f, --force    replace FILE if it exists\n" },
@@ -180,8 +202,8 @@ static void usage(FILE *f)
         fprintf(f,
                 "Usage: hbeatctl [OPTIONS] COMMAND [ARGS]\n"
                 "\n"
-                "Query and control a running hbeatd, generate keys and check "
-                "configs.\n"
+                "Query and control a running hbeatd, record traces, suggest "
+                "timeouts,\ngenerate keys and check configs.\n"
                 "\n"
                 "Options:\n"
                 "  -s, --socket PATH  control socket of hbeatd (default: "

@@ -108,6 +108,21 @@ char *hb_ctl_dump_line(const json_t *obj, size_t *len)
         return line;
 }
 
+/* An RTT in ms with µs resolution, or null without samples. */
+static json_t *rtt_ms(const hb_peer_info_t *pi, uint64_t ns)
+{
+        return pi->rtt_samples > 0 ? json_real(hb_ctl_round(ns / 1e6, 3))
+                                   : json_null();
+}
+
+json_t *hb_ctl_arrival_json(uint64_t seq, uint64_t send_ns,
+                            uint64_t arrival_ns)
+{
+        return json_pack("{s:I, s:I, s:I}", "seq", (json_int_t)seq,
+                         "send_ns", (json_int_t)send_ns,
+                         "arrival_ns", (json_int_t)arrival_ns);
+}
+
 json_t *hb_ctl_member_json(const hb_peer_info_t *pi, const char *name,
                            const char *address, uint64_t now_ns)
 {
@@ -121,7 +136,7 @@ json_t *hb_ctl_member_json(const hb_peer_info_t *pi, const char *name,
                 age = json_integer((json_int_t)(now_ns > pi->last_arrival_ns ?
                         (now_ns - pi->last_arrival_ns) / HB_NS_PER_MS : 0));
         return json_pack("{s:s, s:I, s:s, s:s, s:I, s:o, s:o, s:I, s:I,"
-                         " s:I, s:I, s:I, s:I, s:o}",
+                         " s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I}",
                          "name", name,
                          "id", (json_int_t)pi->id,
                          "address", address,
@@ -141,5 +156,8 @@ json_t *hb_ctl_member_json(const hb_peer_info_t *pi, const char *name,
                          "transitions", (json_int_t)pi->transitions,
                          "mean_interval_ms",
                          real_or_null(hb_ctl_round(pi->mean_interval_ns / 1e6,
-                                                   3)));
+                                                   3)),
+                         "rtt_median_ms", rtt_ms(pi, pi->rtt_median_ns),
+                         "rtt_p99_ms", rtt_ms(pi, pi->rtt_p99_ns),
+                         "rtt_samples", (json_int_t)pi->rtt_samples);
 }

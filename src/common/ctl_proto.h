@@ -81,7 +81,9 @@ json_t *hb_ctl_event_json(const hb_event_t *ev, const char *node_name,
  *
  *   {"name", "id", "address", "state", "state_age_ms", "suspicion",
  *    "last_heartbeat_age_ms" (null if never heard), "incarnation", "seq",
- *    "seq_gaps", "received", "replays", "transitions", "mean_interval_ms"}
+ *    "seq_gaps", "received", "replays", "transitions", "mean_interval_ms",
+ *    "rtt_median_ms", "rtt_p99_ms" (null without a sample; 3 decimals),
+ *    "rtt_samples" (samples in the core's window, 0 .. 64)}
  *
  * pi:             the core's snapshot taken at `now_ns`.
  * name, address:  from the config (borrowed, copied).
@@ -90,6 +92,18 @@ json_t *hb_ctl_event_json(const hb_event_t *ev, const char *node_name,
  */
 json_t *hb_ctl_member_json(const hb_peer_info_t *pi, const char *name,
                            const char *address, uint64_t now_ns);
+
+/*
+ * Build one line of a `record` stream: an accepted heartbeat,
+ *
+ *   {"seq": N, "send_ns": N, "arrival_ns": N}
+ *
+ * seq, send_ns: from the message (send_ns is the sender's clock);
+ * arrival_ns: the receiver's monotonic time at hb_node_recv().
+ * Returns a new reference, or NULL on allocation failure.
+ */
+json_t *hb_ctl_arrival_json(uint64_t seq, uint64_t send_ns,
+                            uint64_t arrival_ns);
 
 /*
  * Serialise a protocol object as one line: compact JSON plus '\n' (with

@@ -3,11 +3,13 @@
  * detector.c - the common part of the failure detectors (detector.h).
  *
  * What lives here: configuration defaults and validation, the registry of
- * algorithms (ops tables from detector_fixed.c and detector_phi.c, see
- * detector_impl.h), creation and release, the generic "no arrival yet"
- * state, clamping of out-of-order arrivals, and crossing-time refinement.
- * Each algorithm only turns an arrival history into a suspicion level and
- * gives a first estimate of when that level reaches a threshold.
+ * algorithms (ops tables from detector_fixed.c, detector_phi.c,
+ * detector_chen.c, detector_bertier.c, detector_phi_exp.c and
+ * detector_adaptive.c, see detector_impl.h), creation and release, the
+ * generic "no arrival yet" state, clamping of out-of-order arrivals,
+ * rebasing after a local pause, and crossing-time refinement. Each
+ * algorithm only turns an arrival history into a suspicion level and gives
+ * a first estimate of when that level reaches a threshold.
  *
  * Who calls it: the peer state machine (node.c) keeps one detector per
  * peer, feeds it the local arrival time of each accepted heartbeat and asks
@@ -18,7 +20,13 @@
  * Sources: fixed timeout in missed intervals (the classic k x interval
  * rule); phi accrual, Hayashibara, Defago, Yared, Katayama, "The phi accrual
  * failure detector", SRDS 2004, with the refinements of Akka's
- * PhiAccrualFailureDetector (see detector_phi.c). docs/detectors.md has the
+ * PhiAccrualFailureDetector (see detector_phi.c) and with Cassandra's
+ * exponential model (detector_phi_exp.c); Chen, Toueg, Aguilera, "On the
+ * quality of service of failure detectors", IEEE Trans. Computers 51(5),
+ * 2002 (detector_chen.c); Bertier, Marin, Sens, "Implementation and
+ * performance evaluation of an adaptable failure detector", DSN 2002
+ * (detector_bertier.c); the percentile-driven adaptive timeout of
+ * ../shared/seeds/004 (detector_adaptive.c). docs/detectors.md has the
  * formulas, parameters and default timings.
  *
  * Pure code: no clock, no I/O, no logging, no global mutable state.
@@ -46,6 +54,10 @@
 static const struct hb__detector_ops *const detector_ops[] = {
         &hb__detector_fixed_ops,
         &hb__detector_phi_ops,
+        &hb__detector_chen_ops,
+        &hb__detector_bertier_ops,
+        &hb__detector_phi_exp_ops,
+        &hb__detector_adaptive_ops,
 };
 
 static const struct hb__detector_ops *ops_of(hb_detector_kind_t kind)
@@ -71,8 +83,10 @@ void hb_detector_config_default(hb_detector_config_t *cfg,
 {
         if (cfg == NULL)
                 return;
-        /* The phi fields are filled for every kind: they are ignored by
-         * the others, and a caller switching kind gets sane values. */
+        /* Every kind's fields are filled whatever `kind` is: each kind
+         * ignores the others' fields, and a caller switching kind gets
+         * sane values. The reasons for each default are in
+         * docs/detectors.md. */
         *cfg = (hb_detector_config_t){
                 .kind = kind,
                 .interval_ns = interval_ns,
@@ -80,6 +94,19 @@ void hb_detector_config_default(hb_detector_config_t *cfg,
                 .min_std_dev_ns = interval_ns / 4,
                 .acceptable_pause_ns = mul_sat(interval_ns, 4),
                 .first_estimate_ns = interval_ns,
+                .chen_alpha_ns = mul_sat(interval_ns, 3),
+                .bertier_beta = 1.0,
+                .bertier_phi = 4.0,
+                .bertier_gamma = 0.1,
+                .adaptive_initial_ns = mul_sat(interval_ns, 3),
+                .adaptive_min_ns = mul_sat(interval_ns, 3),
+                .adaptive_max_ns = mul_sat(interval_ns, 30),
+                .adaptive_dampening_ns =
+                        mul_sat(interval_ns, HB_PHI_WINDOW_DEFAULT),
+                .adaptive_raise = 1.5,
+                .adaptive_lower = 0.75,
+                .adaptive_high_ratio = 2.0,
+                .adaptive_low_ratio = 1.5,
         };
 }
 
@@ -129,8 +156,9 @@ int hb_detector_new(hb_detector_t **ret, const hb_detector_config_t *cfg)
         if (d == NULL)
                 return -ENOMEM;
         d->ops = ops;
-        d->cfg = *cfg;
+        d->interval_ns = cfg->interval_ns;
         d->memory = size;
+        ops->init(d, cfg);
         ops->reset(d);
         *ret = d;
         return 0;
@@ -150,7 +178,27 @@ void hb_detector_reset(hb_detector_t *d)
         d->ops->reset(d);
 }
 
+void hb_detector_rebase(hb_detector_t *d, uint64_t now_ns)
+{
+        uint64_t shift;
+
+        /* Nothing to move before the first arrival; an earlier `now`
+         * would run the detector's clock backwards. */
+        if (d == NULL || d->arrivals == 0 || now_ns <= d->last_ns)
+                return;
+        shift = now_ns - d->last_ns;
+        d->last_ns = now_ns;
+        if (d->ops->rebase != NULL)
+                d->ops->rebase(d, shift);
+}
+
 void hb_detector_heartbeat(hb_detector_t *d, uint64_t now_ns)
+{
+        hb_detector_heartbeat_seq(d, now_ns, 0);
+}
+
+void hb_detector_heartbeat_seq(hb_detector_t *d, uint64_t now_ns,
+                               uint64_t seq)
 {
         uint64_t interval_ns = 0;
         bool first;
@@ -168,7 +216,7 @@ void hb_detector_heartbeat(hb_detector_t *d, uint64_t now_ns)
          * or a caller's clock mix-up): interval 0, last arrival kept, so
          * time never runs backwards for the detector. */
         d->arrivals++;
-        d->ops->heartbeat(d, interval_ns, first);
+        d->ops->heartbeat(d, interval_ns, first, seq);
 }
 
 static uint64_t elapsed_at(const hb_detector_t *d, uint64_t now_ns)

@@ -28,8 +28,8 @@
 
 static int fixed_validate(const hb_detector_config_t *cfg)
 {
-        /* Only the interval matters, and detector.c checked it. The phi
-         * fields are ignored, not validated: they do not apply. */
+        /* Only the interval matters, and detector.c checked it. The other
+         * kinds' fields are ignored, not validated: they do not apply. */
         (void)cfg;
         return 0;
 }
@@ -40,33 +40,41 @@ static size_t fixed_memory(const hb_detector_config_t *cfg)
         return sizeof(struct hb_detector);
 }
 
+static void fixed_init(hb_detector_t *d, const hb_detector_config_t *cfg)
+{
+        /* The interval is in the base already. */
+        (void)d;
+        (void)cfg;
+}
+
 static void fixed_reset(hb_detector_t *d)
 {
         (void)d;
 }
 
 static void fixed_heartbeat(hb_detector_t *d, uint64_t interval_ns,
-                            bool first)
+                            bool first, uint64_t seq)
 {
         /* Only the last arrival matters; detector.c records it. */
         (void)d;
         (void)interval_ns;
         (void)first;
+        (void)seq;
 }
 
 static double fixed_suspicion(const hb_detector_t *d, uint64_t elapsed_ns)
 {
-        return (double)elapsed_ns / (double)d->cfg.interval_ns;
+        return (double)elapsed_ns / (double)d->interval_ns;
 }
 
 static double fixed_crossing(const hb_detector_t *d, double threshold)
 {
-        return ceil(threshold * (double)d->cfg.interval_ns);
+        return ceil(threshold * (double)d->interval_ns);
 }
 
 static double fixed_mean_ns(const hb_detector_t *d)
 {
-        return (double)d->cfg.interval_ns;
+        return (double)d->interval_ns;
 }
 
 static double fixed_std_dev_ns(const hb_detector_t *d)
@@ -82,6 +90,7 @@ const struct hb__detector_ops hb__detector_fixed_ops = {
         .dead_threshold = 5.0,
         .validate = fixed_validate,
         .memory = fixed_memory,
+        .init = fixed_init,
         .reset = fixed_reset,
         .heartbeat = fixed_heartbeat,
         .suspicion = fixed_suspicion,

@@ -11,9 +11,18 @@
  * base`, followed by its own state and, if it keeps history, a flexible
  * array, so that one allocation holds everything (no allocation after
  * hb_detector_new()). detector.c owns the generic logic: argument checks,
- * the "no arrival yet" state, clamping of out-of-order arrivals, and the
- * refinement of crossing times; the ops only see valid, already-clamped
- * input.
+ * the "no arrival yet" state, clamping of out-of-order arrivals, rebasing,
+ * and the refinement of crossing times; the ops only see valid,
+ * already-clamped input.
+ *
+ * Memory: the base keeps only what every kind needs (40 bytes on LP64).
+ * Each kind copies the few parameters it uses from the config in init(),
+ * rather than the base embedding the whole hb_detector_config_t (144
+ * bytes, most of it other kinds' fields): with thousands of peers the
+ * difference is real, and the phi figure stays at its historic size.
+ *
+ * Also here: the expected-arrival estimator of Chen, Toueg and Aguilera
+ * (struct hb__ea, detector_chen.c), shared by the chen and bertier kinds.
  */
 #ifndef HBEAT_CORE_DETECTOR_IMPL_H
 #define HBEAT_CORE_DETECTOR_IMPL_H
@@ -28,6 +37,11 @@
 /* phi is capped here (detector.h): a finite, comparable "certainly dead". */
 #define HB__PHI_MAX 1e6
 
+/* Inter-arrival samples are clamped to 2^49 ns (~6.5 days) by every kind
+ * that sums them, so that sums over HB_PHI_WINDOW_MAX samples cannot
+ * overflow (2^49 x 10^4 < 2^63); a longer silence changes no decision. */
+#define HB__SAMPLE_MAX_NS (UINT64_C(1) << 49)
+
 struct hb__detector_ops {
         hb_detector_kind_t kind;
         const char *name;
@@ -40,15 +54,25 @@ struct hb__detector_ops {
          * kind's struct plus its history. Also what hb_detector_memory()
          * reports. */
         size_t (*memory)(const hb_detector_config_t *cfg);
-        /* Forget the kind's history. Called once on zeroed memory right
-         * after allocation, and by hb_detector_reset(). */
+        /* Copy the parameters the kind uses from the valid `cfg`. Called
+         * once on zeroed memory right after allocation, before reset(). */
+        void (*init)(hb_detector_t *d, const hb_detector_config_t *cfg);
+        /* Forget the kind's history. Called once after init(), and by
+         * hb_detector_reset(). */
         void (*reset)(hb_detector_t *d);
-        /* Record an arrival. `first`: first arrival since creation or
-         * reset (interval_ns is then 0 and carries no information);
-         * otherwise interval_ns is the clamped inter-arrival time. Base
-         * fields (last_ns, arrivals) are already updated. O(1). */
-        void (*heartbeat)(hb_detector_t *d, uint64_t interval_ns,
-                          bool first);
+        /* Record an arrival carrying sequence number `seq` (0: unknown).
+         * `first`: first arrival since creation or reset (interval_ns is
+         * then 0 and carries no information); otherwise interval_ns is the
+         * clamped inter-arrival time. Base fields (last_ns, arrivals) are
+         * already updated: last_ns is the (clamped) arrival time. O(1)
+         * amortized. */
+        void (*heartbeat)(hb_detector_t *d, uint64_t interval_ns, bool first,
+                          uint64_t seq);
+        /* Optional (NULL: nothing to do). The last arrival was moved
+         * `shift_ns` (> 0) later by hb_detector_rebase(); base last_ns is
+         * already updated. Only kinds that keep absolute arrival times
+         * need to know. */
+        void (*rebase)(hb_detector_t *d, uint64_t shift_ns);
         /* Suspicion `elapsed_ns` after the last arrival (at least one
          * arrival recorded). Must be non-decreasing in elapsed_ns. O(1). */
         double (*suspicion)(const hb_detector_t *d, uint64_t elapsed_ns);
@@ -62,7 +86,7 @@ struct hb__detector_ops {
 
 struct hb_detector {
         const struct hb__detector_ops *ops;
-        hb_detector_config_t cfg;       /* validated copy */
+        uint64_t interval_ns;           /* from the validated config */
         uint64_t last_ns;               /* meaningful iff arrivals > 0 */
         uint64_t arrivals;
         size_t memory;                  /* bytes allocated */
@@ -70,6 +94,50 @@ struct hb_detector {
 
 extern const struct hb__detector_ops hb__detector_fixed_ops;
 extern const struct hb__detector_ops hb__detector_phi_ops;
+extern const struct hb__detector_ops hb__detector_chen_ops;
+extern const struct hb__detector_ops hb__detector_bertier_ops;
+extern const struct hb__detector_ops hb__detector_phi_exp_ops;
+extern const struct hb__detector_ops hb__detector_adaptive_ops;
+
+/*
+ * Expected arrival times, Chen, Toueg, Aguilera 2002, section 6 (NFD-E),
+ * kept exactly (detector_chen.c has the derivation):
+ *
+ *     EA_{l+1} = (1/n) sum_i (A_i - eta s_i) + eta (s_l + 1)
+ *
+ * over the last n arrivals A_i with sequence numbers s_i. The window holds
+ * x_i = (A_i - origin_a) - eta (s_i - origin_s) as int64 ns in a ring the
+ * owner provides (int64_t ring[window] after its struct); `sum` is their
+ * exact sum. `next_ns` caches EA_{l+1} - last arrival (so the kinds work
+ * in elapsed time, and a rebase that moves the last arrival keeps it).
+ */
+struct hb__ea {
+        __int128 sum;                   /* sum of the ring's x_i, ns */
+        uint64_t origin_a;              /* A of the first arrival (+ shifts) */
+        uint64_t origin_s;              /* s of the first arrival */
+        uint64_t s_last;                /* s of the last arrival */
+        uint64_t shift_ns;              /* rebase moves since last arrival */
+        double next_ns;                 /* EA_{l+1} - last arrival, ns */
+        uint32_t window;                /* ring slots */
+        uint32_t head;                  /* next slot to write */
+        uint32_t count;                 /* samples in the ring */
+};
+
+void hb__ea_init(struct hb__ea *ea, uint32_t window);
+void hb__ea_reset(struct hb__ea *ea);
+/*
+ * Record the arrival at `a_ns` (the detector's last_ns) of sequence number
+ * `seq` (0 unknown). Returns, for bertier, A - EA of this arrival as
+ * predicted before it (0 for the first arrival), ns.
+ */
+double hb__ea_arrival(struct hb__ea *ea, int64_t *ring, uint64_t interval_ns,
+                      uint64_t a_ns, uint64_t seq, bool first);
+static inline void hb__ea_rebase(struct hb__ea *ea, uint64_t shift_ns)
+{
+        ea->shift_ns = ea->shift_ns > UINT64_MAX - shift_ns
+                               ? UINT64_MAX
+                               : ea->shift_ns + shift_ns;
+}
 
 /*
  * phi by Akka's logistic approximation of the normal CDF (detector.h):

@@ -63,7 +63,7 @@
 #include "hbeat/detector.h"
 #include "core/detector_impl.h"
 
-#define SAMPLE_MAX_NS (UINT64_C(1) << 49)
+#define SAMPLE_MAX_NS HB__SAMPLE_MAX_NS
 #define STD_DEV_MIN_NS UINT64_C(1000)
 #define FIRST_ESTIMATE_MIN_NS HB_NS_PER_MS
 /* 4 x the largest interval: the default pause (4 x interval) must be
@@ -76,9 +76,13 @@
 
 struct phi_detector {
         struct hb_detector base;        /* first: see detector_impl.h */
+        uint32_t window;                /* ring slots */
+        uint32_t head;                  /* next slot to write */
         unsigned __int128 sum_sq;       /* sum of squared samples, ns^2 */
         uint64_t sum;                   /* sum of samples, ns */
-        uint32_t head;                  /* next slot to write */
+        uint64_t min_std_dev_ns;        /* parameters, from the config */
+        uint64_t acceptable_pause_ns;
+        uint64_t first_estimate_ns;
         uint32_t count;                 /* samples in the ring */
         /* Cached by update_stats() for suspicion(): */
         double mean_ns;                 /* mu */
@@ -130,16 +134,16 @@ static void update_stats(struct phi_detector *p)
         num = (unsigned __int128)n * p->sum_sq - s * s;
         var = (double)num / ((double)n * (double)n);
         sd = sqrt(var);
-        if (sd < (double)p->base.cfg.min_std_dev_ns)
-                sd = (double)p->base.cfg.min_std_dev_ns;
+        if (sd < (double)p->min_std_dev_ns)
+                sd = (double)p->min_std_dev_ns;
         p->mean_ns = (double)p->sum / (double)n;
-        p->expected_ns = p->mean_ns + (double)p->base.cfg.acceptable_pause_ns;
+        p->expected_ns = p->mean_ns + (double)p->acceptable_pause_ns;
         p->std_dev_ns = sd;
 }
 
 static void push(struct phi_detector *p, uint64_t x)
 {
-        uint32_t window = p->base.cfg.window;
+        uint32_t window = p->window;
 
         if (x > SAMPLE_MAX_NS)
                 x = SAMPLE_MAX_NS;
@@ -157,10 +161,20 @@ static void push(struct phi_detector *p, uint64_t x)
         p->sum_sq += (unsigned __int128)x * x;
 }
 
+static void phi_init(hb_detector_t *d, const hb_detector_config_t *cfg)
+{
+        struct phi_detector *p = phi_of(d);
+
+        p->window = cfg->window;
+        p->min_std_dev_ns = cfg->min_std_dev_ns;
+        p->acceptable_pause_ns = cfg->acceptable_pause_ns;
+        p->first_estimate_ns = cfg->first_estimate_ns;
+}
+
 static void phi_reset(hb_detector_t *d)
 {
         struct phi_detector *p = phi_of(d);
-        uint64_t fe = d->cfg.first_estimate_ns;
+        uint64_t fe = p->first_estimate_ns;
         uint64_t hi = fe > UINT64_MAX - fe / 4 ? UINT64_MAX : fe + fe / 4;
 
         p->head = 0;
@@ -175,10 +189,12 @@ static void phi_reset(hb_detector_t *d)
         update_stats(p);
 }
 
-static void phi_heartbeat(hb_detector_t *d, uint64_t interval_ns, bool first)
+static void phi_heartbeat(hb_detector_t *d, uint64_t interval_ns, bool first,
+                          uint64_t seq)
 {
         struct phi_detector *p = phi_of(d);
 
+        (void)seq;      /* inter-arrival times only: losses are intervals */
         if (first)
                 return;         /* the bootstrap is already in the ring */
         push(p, interval_ns);
@@ -232,6 +248,7 @@ const struct hb__detector_ops hb__detector_phi_ops = {
         .dead_threshold = 16.0,
         .validate = phi_validate,
         .memory = phi_memory,
+        .init = phi_init,
         .reset = phi_reset,
         .heartbeat = phi_heartbeat,
         .suspicion = phi_suspicion,

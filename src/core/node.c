@@ -33,6 +33,9 @@
 #include "core/alloc.h"
 #include "hbeat/node.h"
 
+/* RTT samples kept per peer (a ring; percentiles computed on demand). */
+#define RTT_WINDOW 64
+
 typedef struct hb_peer {
         uint32_t id;
         hb_peer_state_t state;
@@ -48,6 +51,12 @@ typedef struct hb_peer {
         uint64_t deadline_ns;          /* HB_NEVER: not in the heap */
         size_t heap_index;
         hb_detector_t *detector;
+        uint64_t last_ack_seq;         /* ACKs: their own seq space */
+        bool rebase_next;              /* after a local pause: the next
+                                          heartbeat adds no sample */
+        uint8_t rtt_count;             /* samples in rtt_us, <= RTT_WINDOW */
+        uint8_t rtt_pos;               /* next slot to write */
+        uint32_t rtt_us[RTT_WINDOW];   /* round-trip times, µs */
 } hb_peer_t;
 
 typedef struct hb_slot {
@@ -62,6 +71,7 @@ struct hb_node {
         hb_event_cb cb;
         void *user;
         uint64_t seq;
+        uint64_t ack_seq;              /* ACKs' own sequence space */
 
         hb_peer_t **peers;             /* sorted by id */
         size_t n_peers;
@@ -147,6 +157,7 @@ void hb_node_config_default(hb_node_config_t *cfg, hb_detector_kind_t kind,
         cfg->dead_threshold = hb_detector_default_dead_threshold(kind);
         cfg->dead_after_ns = 4 * interval_ns;
         cfg->probation_ns = 5 * interval_ns;
+        cfg->rtt_probe_every = 10;
 }
 
 int hb_node_config_validate(const hb_node_config_t *cfg)
@@ -456,14 +467,28 @@ static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 }
 
 /* An accepted heartbeat from `p` (replay checks already passed). */
+/* Feed an arrival to the detector; after a local pause, move the last
+ * arrival instead of recording the artificial interval. */
+static void record_arrival(hb_peer_t *p, uint64_t now_ns, uint64_t seq)
+{
+        if (p->rebase_next) {
+                p->rebase_next = false;
+                if (hb_detector_arrivals(p->detector) > 0) {
+                        hb_detector_rebase(p->detector, now_ns);
+                        return;
+                }
+        }
+        hb_detector_heartbeat_seq(p->detector, now_ns, seq);
+}
+
 static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
-                         int restarted)
+                         uint64_t seq, int restarted)
 {
         switch (p->state) {
         case HB_PEER_UNKNOWN:
                 /* Drop the placeholder arrival set at hb_node_peer_add(). */
                 hb_detector_reset(p->detector);
-                hb_detector_heartbeat(p->detector, now_ns);
+                record_arrival(p, now_ns, seq);
                 set_state(node, p, HB_PEER_ALIVE, HB_REASON_HEARTBEAT,
                           now_ns, 0.0);
                 break;
@@ -471,12 +496,12 @@ static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
         case HB_PEER_SUSPECT:
                 if (restarted) {
                         hb_detector_reset(p->detector);
-                        hb_detector_heartbeat(p->detector, now_ns);
+                        record_arrival(p, now_ns, seq);
                         set_state(node, p, HB_PEER_PROBATION,
                                   HB_REASON_RESTART, now_ns, 0.0);
                         break;
                 }
-                hb_detector_heartbeat(p->detector, now_ns);
+                record_arrival(p, now_ns, seq);
                 if (p->state == HB_PEER_SUSPECT)
                         set_state(node, p, HB_PEER_ALIVE,
                                   HB_REASON_HEARTBEAT, now_ns, 0.0);
@@ -488,7 +513,7 @@ static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
                  * its normal inter-arrival time: start history afresh.
                  */
                 hb_detector_reset(p->detector);
-                hb_detector_heartbeat(p->detector, now_ns);
+                record_arrival(p, now_ns, seq);
                 set_state(node, p, HB_PEER_PROBATION,
                           restarted ? HB_REASON_RESTART : HB_REASON_HEARTBEAT,
                           now_ns, 0.0);
@@ -499,7 +524,7 @@ static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
                         hb_detector_reset(p->detector);
                         p->probation_start_ns = now_ns;
                 }
-                hb_detector_heartbeat(p->detector, now_ns);
+                record_arrival(p, now_ns, seq);
                 break;
         }
 }
@@ -750,11 +775,99 @@ static int drop(hb_node_t *node, int err)
         return err;
 }
 
+/* Record an RTT sample (ns) in the peer's ring, in µs. */
+static void rtt_add(hb_peer_t *p, uint64_t rtt_ns)
+{
+        uint64_t us = rtt_ns / 1000;
+
+        p->rtt_us[p->rtt_pos] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+        p->rtt_pos = (uint8_t)((p->rtt_pos + 1) % RTT_WINDOW);
+        if (p->rtt_count < RTT_WINDOW)
+                p->rtt_count++;
+}
+
+/*
+ * An authenticated ACK from `p`: take the RTT sample from its ECHO TLV.
+ * ACKs are replay-checked in their own sequence space and only within the
+ * peer's current incarnation, when one is known (heartbeats, not ACKs,
+ * move incarnations; an ACK neither changes state nor feeds the
+ * detector).
+ * Returns 0 or HB_EREPLAY / HB_EBADTLV.
+ */
+static int on_ack(hb_peer_t *p, const hb_wire_msg_t *m, uint64_t now_ns,
+                  uint64_t *rtt_ns)
+{
+        const uint8_t *cur = m->tlv, *val;
+        size_t left = m->tlv_len;
+        uint16_t type, vlen;
+        int r;
+
+        if ((p->incarnation != 0 && m->incarnation != p->incarnation) ||
+            m->seq <= p->last_ack_seq)
+                return HB_EREPLAY;
+        while ((r = hb_wire_tlv_next(&cur, &left, &type, &val, &vlen)) > 0) {
+                uint64_t echoed = 0;
+
+                if (type != HB_TLV_ECHO)
+                        continue; /* unknown TLVs are skipped */
+                if (vlen != 16)
+                        return HB_EBADTLV;
+                for (int i = 8; i < 16; i++)
+                        echoed = (echoed << 8) | val[i];
+                p->last_ack_seq = m->seq;
+                /* The echoed time is ours: it must be in the past. */
+                if (echoed <= now_ns && echoed > 0) {
+                        *rtt_ns = now_ns - echoed;
+                        rtt_add(p, *rtt_ns);
+                }
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        p->last_ack_seq = m->seq;
+        return 0;
+}
+
+/* Build the ACK echoing heartbeat `m` into info->reply. */
+static void build_ack(hb_node_t *node, const hb_wire_msg_t *m,
+                      uint64_t now_ns, hb_recv_info_t *info)
+{
+        uint8_t tlv[HB_WIRE_TLV_HEADER_LEN + 16];
+        hb_wire_msg_t ack;
+        int n;
+
+        tlv[0] = 0;
+        tlv[1] = HB_TLV_ECHO;
+        tlv[2] = 0;
+        tlv[3] = 16;
+        for (int i = 0; i < 8; i++) {
+                tlv[4 + i] = (uint8_t)(m->seq >> (56 - 8 * i));
+                tlv[12 + i] = (uint8_t)(m->send_time_ns >> (56 - 8 * i));
+        }
+        memset(&ack, 0, sizeof(ack));
+        ack.type = HB_MSG_ACK;
+        ack.cluster_id = node->cfg.cluster_id;
+        ack.sender_id = node->cfg.node_id;
+        ack.incarnation = node->cfg.incarnation;
+        ack.seq = node->ack_seq + 1;
+        ack.send_time_ns = now_ns;
+        ack.tlv = tlv;
+        ack.tlv_len = sizeof(tlv);
+        n = hb_wire_encode(info->reply, sizeof(info->reply), &ack,
+                           &node->cfg.key);
+        if (n > 0) {
+                node->ack_seq++;
+                node->counters.acks_sent++;
+                info->reply_len = (size_t)n;
+        }
+}
+
 int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
-                 size_t len, uint8_t *type_out)
+                 size_t len, hb_recv_info_t *info)
 {
         hb_wire_msg_t m;
         hb_peer_t *p;
+        uint64_t rtt_ns = 0;
         int restarted;
         int r;
 
@@ -770,6 +883,20 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
         if (!p)
                 return drop(node, HB_EUNKPEER);
 
+        if (m.type == HB_MSG_ACK) {
+                r = on_ack(p, &m, now_ns, &rtt_ns);
+                if (r < 0) {
+                        if (r == HB_EREPLAY)
+                                p->replays++;
+                        return drop(node, r);
+                }
+                if (rtt_ns > 0)
+                        node->counters.rtt_samples++;
+                p->received++;
+                node->counters.rx_accepted++;
+                goto accepted;
+        }
+
         /* Replay protection: (incarnation, seq) must strictly grow. */
         if (p->incarnation != 0 &&
             (m.incarnation < p->incarnation ||
@@ -780,6 +907,8 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
         restarted = p->incarnation != 0 && m.incarnation > p->incarnation;
         if (p->incarnation == m.incarnation && m.seq > p->last_seq + 1)
                 p->seq_gaps += m.seq - p->last_seq - 1;
+        if (restarted)
+                p->last_ack_seq = 0;
         p->incarnation = m.incarnation;
         p->last_seq = m.seq;
         p->last_send_time_ns = m.send_time_ns;
@@ -792,11 +921,23 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                                   now_ns,
                                   hb_detector_suspicion(p->detector, now_ns));
         } else {
-                on_heartbeat(node, p, now_ns, restarted);
+                on_heartbeat(node, p, now_ns, m.seq, restarted);
         }
         reschedule(node, p);
-        if (type_out)
-                *type_out = m.type;
+
+accepted:
+        if (info) {
+                info->type = m.type;
+                info->sender_id = m.sender_id;
+                info->incarnation = m.incarnation;
+                info->seq = m.seq;
+                info->send_time_ns = m.send_time_ns;
+                info->rtt_ns = rtt_ns;
+                info->reply_len = 0;
+                if (m.type == HB_MSG_HEARTBEAT &&
+                    (m.flags & HB_FLAG_ECHO_REQUEST))
+                        build_ack(node, &m, now_ns, info);
+        }
         return 0;
 }
 
@@ -817,6 +958,9 @@ static int build(hb_node_t *node, uint8_t type, uint64_t now_ns,
         m.incarnation = node->cfg.incarnation;
         m.seq = node->seq + 1;
         m.send_time_ns = now_ns;
+        if (type == HB_MSG_HEARTBEAT && node->cfg.rtt_probe_every > 0 &&
+            m.seq % node->cfg.rtt_probe_every == 0)
+                m.flags = HB_FLAG_ECHO_REQUEST;
         r = hb_wire_encode(buf, cap, &m, &node->cfg.key);
         if (r < 0)
                 return r;
@@ -835,6 +979,28 @@ int hb_node_build_leave(hb_node_t *node, uint64_t now_ns, uint8_t *buf,
                         size_t cap)
 {
         return build(node, HB_MSG_LEAVE, now_ns, buf, cap);
+}
+
+void hb_node_local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
+{
+        size_t i;
+
+        (void)paused_ns; /* the evidence is the caller's; kept for logs */
+        if (!node)
+                return;
+        node->counters.local_pauses++;
+        for (i = 0; i < node->n_peers; i++) {
+                hb_peer_t *p = node->peers[i];
+
+                if (p->state == HB_PEER_DEAD || p->state == HB_PEER_LEFT)
+                        continue;
+                /* Judge the peer as if heard now, keeping its history. */
+                hb_detector_rebase(p->detector, now_ns);
+                p->rebase_next = true;
+                if (p->state == HB_PEER_SUSPECT)
+                        p->state_since_ns = now_ns; /* dead_after anew */
+                reschedule(node, p);
+        }
 }
 
 uint64_t hb_node_next_deadline(const hb_node_t *node)
@@ -869,6 +1035,31 @@ void hb_node_tick(hb_node_t *node, uint64_t now_ns)
 /* ------------------------------------------------------------------ */
 /* Introspection                                                       */
 
+/* Median and p99 (nearest rank) of the RTT ring, in ns. */
+static void rtt_stats(const hb_peer_t *p, hb_peer_info_t *out)
+{
+        uint32_t v[RTT_WINDOW];
+        size_t n = p->rtt_count, i, j, rank;
+
+        out->rtt_samples = (uint32_t)n;
+        if (n == 0)
+                return;
+        /* Insertion sort: 64 values at most, only on introspection. */
+        for (i = 0; i < n; i++) {
+                uint32_t x = p->rtt_us[i];
+
+                for (j = i; j > 0 && v[j - 1] > x; j--)
+                        v[j] = v[j - 1];
+                v[j] = x;
+        }
+        out->rtt_median_ns = (uint64_t)v[(n - 1) / 2] * 1000;
+        rank = (99 * n + 99) / 100; /* ceil(0.99 n), 1-based */
+        out->rtt_p99_ns = (uint64_t)v[rank - 1] * 1000;
+        out->rtt_last_ns =
+                (uint64_t)p->rtt_us[(p->rtt_pos + RTT_WINDOW - 1) %
+                                    RTT_WINDOW] * 1000;
+}
+
 static void fill_info(const hb_node_t *node, const hb_peer_t *p,
                       uint64_t now_ns, hb_peer_info_t *out)
 {
@@ -890,6 +1081,7 @@ static void fill_info(const hb_node_t *node, const hb_peer_t *p,
         out->seq_gaps = p->seq_gaps;
         out->replays = p->replays;
         out->transitions = p->transitions;
+        rtt_stats(p, out);
 }
 
 int hb_node_peer_info(const hb_node_t *node, uint32_t peer_id,

@@ -103,7 +103,8 @@ static inline uint64_t get_u64(const uint8_t *p)
 
 static bool type_known(uint8_t type)
 {
-        return type == HB_MSG_HEARTBEAT || type == HB_MSG_LEAVE;
+        return type == HB_MSG_HEARTBEAT || type == HB_MSG_LEAVE ||
+               type == HB_MSG_ACK;
 }
 
 /* True if [p, p+n) is an exact sequence of whole TLVs (n == 0 included). */
@@ -343,6 +344,8 @@ const char *hb_msg_type_name(uint8_t type)
                 return "heartbeat";
         case HB_MSG_LEAVE:
                 return "leave";
+        case HB_MSG_ACK:
+                return "ack";
         default:
                 return "unknown";
         }

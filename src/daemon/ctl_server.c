@@ -8,9 +8,9 @@
  * down once that error is written. Responses are written with uv_write;
  * a client that pipelines requests without reading its answers is paused
  * (reading stops) while more than HB_CTL_MAX_QUEUED bytes are unsent, and
- * resumed when they drain. A follower cannot be paused (events do not
- * wait), so one with more than HB_CTL_MAX_QUEUED bytes unsent is
- * disconnected.
+ * resumed when they drain. A stream client (`events` follower, `record`)
+ * cannot be paused (events and arrivals do not wait), so one with more
+ * than HB_CTL_MAX_QUEUED bytes unsent is disconnected.
  *
  * Lifetimes: a connection leaves the list when its close starts and is
  * freed from its close callback; the server is freed when the listener
@@ -38,6 +38,13 @@
 
 #define READ_CHUNK 4096
 
+/* What a connection has turned into, if anything. */
+enum conn_stream {
+        STREAM_NONE = 0,               /* requests and responses */
+        STREAM_EVENTS,                 /* events --follow */
+        STREAM_RECORD,                 /* record: arrivals of one peer */
+};
+
 struct conn {
         uv_pipe_t pipe;
         uv_shutdown_t shutdown_req;
@@ -45,7 +52,8 @@ struct conn {
         struct conn *prev, *next;
         char *in;
         size_t in_len, in_cap;
-        bool follow;
+        enum conn_stream stream;       /* STREAM_NONE: request/response */
+        uint32_t record_peer;          /* STREAM_RECORD: the peer's id */
         bool paused;                   /* reading stopped: too much unsent */
         bool closing;
         bool in_list;
@@ -65,7 +73,7 @@ struct hbd_ctl {
         dev_t dev;
         ino_t ino;
         struct conn *conns;
-        unsigned n_conns, n_followers;
+        unsigned n_conns, n_followers, n_recorders;
         unsigned open_handles;         /* listener + connections */
         bool closing;
         json_t *ring[HBD_CTL_RING];
@@ -119,8 +127,10 @@ static void conn_unlist(struct conn *c)
         c->prev = c->next = NULL;
         c->in_list = false;
         ctl->n_conns--;
-        if (c->follow)
+        if (c->stream == STREAM_EVENTS)
                 ctl->n_followers--;
+        else if (c->stream == STREAM_RECORD)
+                ctl->n_recorders--;
 }
 
 static void conn_close(struct conn *c)
@@ -290,7 +300,7 @@ static json_t *build_status(hbd_ctl_t *ctl)
                                         hb_node_dropped(d->node, reason)));
         }
         node = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I,"
-                         " s:s, s:f, s:f, s:s, s:I}",
+                         " s:I, s:s, s:f, s:f, s:s, s:I}",
                          "name", d->cfg->node_name,
                          "id", (json_int_t)hb_node_id(d->node),
                          "cluster_id", (json_int_t)nc->cluster_id,
@@ -302,6 +312,7 @@ static json_t *build_status(hbd_ctl_t *ctl)
                          (json_int_t)((now - d->start_ns) / HB_NS_PER_MS),
                          "interval_ms",
                          (json_int_t)(nc->interval_ns / HB_NS_PER_MS),
+                         "interval_ns", (json_int_t)nc->interval_ns,
                          "detector", hb_detector_kind_name(nc->detector.kind),
                          "suspect_threshold", nc->suspect_threshold,
                          "dead_threshold", nc->dead_threshold,
@@ -317,7 +328,7 @@ static json_t *build_status(hbd_ctl_t *ctl)
                           (json_int_t)by_state[HB_PEER_PROBATION],
                           "left", (json_int_t)by_state[HB_PEER_LEFT]);
         counters = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                             " s:o, s:I, s:I, s:I}",
+                             " s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                              "rx_accepted", (json_int_t)nctr.rx_accepted,
                              "rx_dropped", (json_int_t)nctr.rx_dropped,
                              "tx_messages", (json_int_t)nctr.tx_messages,
@@ -331,7 +342,12 @@ static json_t *build_status(hbd_ctl_t *ctl)
                              "drops", drops,
                              "notify_dropped", (json_int_t)ntf.dropped,
                              "tx_eagain", (json_int_t)d->counters.tx_eagain,
-                             "tx_errors", (json_int_t)d->counters.tx_errors);
+                             "tx_errors", (json_int_t)d->counters.tx_errors,
+                             "local_pauses", (json_int_t)nctr.local_pauses,
+                             "acks_sent", (json_int_t)nctr.acks_sent,
+                             "acks_withheld",
+                             (json_int_t)d->counters.acks_withheld,
+                             "rtt_samples", (json_int_t)nctr.rtt_samples);
         return json_pack("{s:b, s:o, s:o, s:o, s:I}",
                          "ok", 1, "node", node, "peers", peers,
                          "counters", counters, "now_ns", (json_int_t)now);
@@ -393,7 +409,7 @@ static void do_events(struct conn *c, json_t *req)
                 conn_send(c, build_events(c->ctl));
                 return;
         }
-        c->follow = true;
+        c->stream = STREAM_EVENTS;
         c->ctl->n_followers++;
         conn_send(c, json_pack("{s:b, s:b}", "ok", 1, "follow", 1));
 }
@@ -408,6 +424,43 @@ static void do_reload(struct conn *c)
                                        "reload failed"));
         else
                 conn_send(c, json_pack("{s:b}", "ok", 1));
+}
+
+/*
+ * {"cmd": "record", "peer": NAME}: answer with the node's name and
+ * interval, then turn the connection into a stream of that peer's
+ * accepted heartbeats (hbd_ctl_record_arrival()).
+ */
+static void do_record(struct conn *c, json_t *req)
+{
+        const hbd_daemon_t *d = c->ctl->d;
+        const json_t *peer = json_object_get(req, "peer");
+        const hbd_peer_conf_t *pc = NULL;
+        const char *name;
+        size_t i;
+
+        if (!json_is_string(peer)) {
+                send_error(c, "bad request: \"peer\" must be a peer name");
+                return;
+        }
+        name = json_string_value(peer);
+        for (i = 0; i < d->cfg->n_peers && pc == NULL; i++)
+                if (strcmp(d->cfg->peers[i].name, name) == 0)
+                        pc = &d->cfg->peers[i];
+        if (pc == NULL) {
+                send_error(c, "unknown peer '%s'", name);
+                return;
+        }
+        c->stream = STREAM_RECORD;
+        c->record_peer = pc->id;
+        c->ctl->n_recorders++;
+        conn_send(c, json_pack("{s:b, s:b, s:s, s:I, s:s, s:I, s:I}",
+                               "ok", 1, "record", 1, "peer", pc->name,
+                               "peer_id", (json_int_t)pc->id,
+                               "node", d->cfg->node_name,
+                               "interval_ns", (json_int_t)
+                               hb_node_config(d->node)->interval_ns,
+                               "now_ns", (json_int_t)uv_hrtime()));
 }
 
 static void handle_line(struct conn *c, const char *line, size_t len)
@@ -436,6 +489,8 @@ static void handle_line(struct conn *c, const char *line, size_t len)
                         do_events(c, req);
                 else if (strcmp(cmd, "reload") == 0)
                         do_reload(c);
+                else if (strcmp(cmd, "record") == 0)
+                        do_record(c, req);
                 else
                         send_error(c, "unknown command '%s'", cmd);
         }
@@ -456,7 +511,8 @@ static void process(struct conn *c)
 {
         size_t start = 0;
 
-        while (!c->closing && !c->follow && start < c->in_len) {
+        while (!c->closing && c->stream == STREAM_NONE &&
+               start < c->in_len) {
                 char *nl = memchr(c->in + start, '\n', c->in_len - start);
                 size_t len;
 
@@ -481,8 +537,8 @@ static void process(struct conn *c)
         }
         if (c->closing)
                 return;
-        if (c->follow) {
-                /* Input after "follow" has no meaning: discard it. */
+        if (c->stream != STREAM_NONE) {
+                /* Input on a stream has no meaning: discard it. */
                 c->in_len = 0;
                 return;
         }
@@ -583,7 +639,29 @@ static void on_connection(uv_stream_t *server, int status)
                 conn_close(c);
 }
 
-/* ---- events ------------------------------------------------------- */
+/* ---- events and record streams ------------------------------------ */
+
+/* Queue a copy of `line` on a stream, or disconnect a stream client that
+ * has more than HB_CTL_MAX_QUEUED bytes unread. */
+static void stream_write(struct conn *c, const char *line, size_t len,
+                         const char *what)
+{
+        char *copy;
+
+        if (conn_queued(c) + len > HB_CTL_MAX_QUEUED) {
+                hbd_warn(&c->ctl->d->log, "control: %s has %zu bytes unread; "
+                         "disconnecting it", what, conn_queued(c));
+                conn_close(c);
+                return;
+        }
+        copy = malloc(len);
+        if (copy == NULL) {
+                conn_close(c);
+                return;
+        }
+        memcpy(copy, line, len);
+        conn_write_raw(c, copy, len);
+}
 
 void hbd_ctl_publish(hbd_ctl_t *ctl, json_t *event)
 {
@@ -610,27 +688,60 @@ void hbd_ctl_publish(hbd_ctl_t *ctl, json_t *event)
         if (line == NULL)
                 return;
         for (c = ctl->conns; c != NULL; c = next) {
-                char *copy;
-
                 next = c->next;
-                if (!c->follow)
-                        continue;
-                if (conn_queued(c) + len > HB_CTL_MAX_QUEUED) {
-                        hbd_warn(&ctl->d->log, "control: events follower "
-                                 "has %zu bytes unread; disconnecting it",
-                                 conn_queued(c));
-                        conn_close(c);
-                        continue;
-                }
-                copy = malloc(len);
-                if (copy == NULL) {
-                        conn_close(c);
-                        continue;
-                }
-                memcpy(copy, line, len);
-                conn_write_raw(c, copy, len);
+                if (c->stream == STREAM_EVENTS)
+                        stream_write(c, line, len, "events follower");
         }
         free(line);
+}
+
+void hbd_ctl_record_arrival(hbd_ctl_t *ctl, uint32_t peer_id, uint64_t seq,
+                            uint64_t send_ns, uint64_t arrival_ns)
+{
+        struct conn *c, *next;
+        char *line = NULL;
+        size_t len = 0;
+
+        if (ctl == NULL || ctl->n_recorders == 0 || ctl->closing)
+                return;
+        for (c = ctl->conns; c != NULL; c = next) {
+                next = c->next;
+                if (c->stream != STREAM_RECORD || c->record_peer != peer_id)
+                        continue;
+                if (line == NULL) {
+                        json_t *obj = hb_ctl_arrival_json(seq, send_ns,
+                                                          arrival_ns);
+
+                        line = obj != NULL ? hb_ctl_dump_line(obj, &len)
+                                           : NULL;
+                        json_decref(obj);
+                        if (line == NULL) {
+                                hbd_error(&ctl->d->log, "control: out of "
+                                          "memory recording an arrival");
+                                return;
+                        }
+                }
+                stream_write(c, line, len, "record stream");
+        }
+        free(line);
+}
+
+void hbd_ctl_peers_changed(hbd_ctl_t *ctl)
+{
+        struct conn *c, *next;
+
+        if (ctl == NULL || ctl->n_recorders == 0 || ctl->closing)
+                return;
+        for (c = ctl->conns; c != NULL; c = next) {
+                next = c->next;
+                if (c->stream != STREAM_RECORD ||
+                    hbd_config_peer(ctl->d->cfg, c->record_peer) != NULL)
+                        continue;
+                send_error(c, "peer id %u was removed from the "
+                           "configuration; recording ends",
+                           (unsigned)c->record_peer);
+                conn_close_after_write(c);
+        }
 }
 
 /* ---- socket file -------------------------------------------------- */

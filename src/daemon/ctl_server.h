@@ -2,16 +2,18 @@
 /*
  * hbeatd control socket server: the JSON-lines protocol of
  * docs/control-protocol.md on a Unix stream socket (status, members,
- * events with or without follow, reload).
+ * events with or without follow, reload, record).
  *
- * It keeps the ring of the 256 most recent events and the list of
- * `events --follow` subscribers; the daemon hands it every event with
- * hbd_ctl_publish().
+ * It keeps the ring of the 256 most recent events, the list of
+ * `events --follow` subscribers and the `record` streams; the daemon hands
+ * it every event with hbd_ctl_publish() and every accepted heartbeat with
+ * hbd_ctl_record_arrival().
  */
 #ifndef HBD_CTL_SERVER_H
 #define HBD_CTL_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -43,6 +45,19 @@ int hbd_ctl_open(hbd_ctl_t **ret, hbd_daemon_t *d, const char *path,
 /* Record an EVENT object (reference stolen) in the ring and send it to
  * every follower. NULL ctl or event: the event is released. */
 void hbd_ctl_publish(hbd_ctl_t *ctl, json_t *event);
+
+/*
+ * An accepted HEARTBEAT of peer `peer_id`: `seq` and `send_ns` (the
+ * peer's clock) from the message, `arrival_ns` the monotonic time given
+ * to hb_node_recv(). Written as one line to every `record` stream of that
+ * peer; O(1) when there is none. NULL ctl is a no-op.
+ */
+void hbd_ctl_record_arrival(hbd_ctl_t *ctl, uint32_t peer_id, uint64_t seq,
+                            uint64_t send_ns, uint64_t arrival_ns);
+
+/* After a reload: end (with an error line) the `record` streams of peers
+ * that are no longer configured. NULL ctl is a no-op. */
+void hbd_ctl_peers_changed(hbd_ctl_t *ctl);
 
 /* Close the listener and every connection, unlink the socket file (only if
  * it is still the one this server created) and free the server from the

@@ -84,6 +84,22 @@ static uint64_t ms_until(uv_loop_t *loop, uint64_t target_ns)
 
 /* ---- sending ------------------------------------------------------ */
 
+/* Count a failed send and log it, rate-limited. */
+static void send_failed(hbd_daemon_t *d, int r, const char *what,
+                        const char *address)
+{
+        uint64_t count;
+
+        if (r == UV_EAGAIN)
+                d->counters.tx_eagain++;
+        else
+                d->counters.tx_errors++;
+        if (hbd_ratelimit(&d->send_rl, uv_hrtime(), &count))
+                hbd_warn(&d->log, "cannot send to %s (%s): %s (%" PRIu64
+                         " failed sends since the last such message)", what,
+                         address, uv_strerror(r), count);
+}
+
 static void send_to_peers(hbd_daemon_t *d, const uint8_t *buf, size_t len)
 {
         const hbd_config_t *cfg = d->cfg;
@@ -91,22 +107,15 @@ static void send_to_peers(hbd_daemon_t *d, const uint8_t *buf, size_t len)
 
         for (i = 0; i < cfg->n_peers; i++) {
                 const hbd_peer_conf_t *p = &cfg->peers[i];
-                uint64_t count;
+                char what[HBD_NAME_MAX + 8];
                 int r;
 
                 r = hb_udp_send(d->udp, buf, len,
                                 (const struct sockaddr *)&p->addr);
                 if (r == 0)
                         continue;
-                if (r == UV_EAGAIN)
-                        d->counters.tx_eagain++;
-                else
-                        d->counters.tx_errors++;
-                if (hbd_ratelimit(&d->send_rl, uv_hrtime(), &count))
-                        hbd_warn(&d->log, "cannot send to peer %s (%s): %s "
-                                 "(%" PRIu64 " failed sends since the last "
-                                 "such message)", p->name, p->address,
-                                 uv_strerror(r), count);
+                snprintf(what, sizeof(what), "peer %s", p->name);
+                send_failed(d, r, what, p->address);
         }
 }
 
@@ -124,6 +133,7 @@ static void send_heartbeat(hbd_daemon_t *d, uint64_t now)
 }
 
 static void on_send_timer(uv_timer_t *t);
+static void arm_deadline(hbd_daemon_t *d);
 
 static void arm_send(hbd_daemon_t *d)
 {
@@ -135,6 +145,49 @@ static void arm_send(hbd_daemon_t *d)
                           uv_strerror(r));
 }
 
+/*
+ * The local-pause guard. `scheduled` is when the send timer was due; if
+ * `now` is later than that by more than the bound, this process did not
+ * run for that long (SIGSTOP, a VM pause, swapping, a stalled loop), and
+ * every peer's silence over that time is its own doing: the core is told
+ * (hb_node_local_pause(): each peer judged as heard now, no inter-arrival
+ * sample) before it sees any datagram or tick of the new time. Called
+ * from both places that can run first after the pause: the receive path
+ * (libuv 1.44 polls for I/O before it runs timers when the pause ends in
+ * epoll_wait, so the backlog of heartbeats arrives first) and the send
+ * timer. Once per pause: keyed on the schedule slot it missed.
+ *
+ * Then ACKs are withheld until the backlog is read (pause_drain): an echo
+ * request that waited in our buffer would give its sender a round-trip
+ * time that measures our pause, not the network.
+ */
+static bool pause_guard(hbd_daemon_t *d, uint64_t now, bool backlog)
+{
+        uint64_t interval = hb_node_config(d->node)->interval_ns;
+        uint64_t bound = HBD_PAUSE_INTERVALS * interval;
+        uint64_t scheduled = d->next_send_ns, late, count;
+
+        if (bound < HBD_PAUSE_MIN_NS)
+                bound = HBD_PAUSE_MIN_NS;
+        if (now <= scheduled || now - scheduled <= bound ||
+            d->pause_handled_ns == scheduled)
+                return false;
+        late = now - scheduled;
+        d->pause_handled_ns = scheduled;
+        hb_node_local_pause(d->node, now, late);
+        d->pause_drain = backlog || hb_udp_pending(d->udp) > 0;
+        if (hbd_ratelimit(&d->pause_rl, now, &count))
+                hbd_logj(&d->log, HBD_LOG_WARNING,
+                         json_pack("{s:I, s:I}", "paused_ms",
+                                   (json_int_t)(late / HB_NS_PER_MS),
+                                   "pauses", (json_int_t)count),
+                         "this process was paused for %" PRIu64 " ms (timer "
+                         "late): suspending convictions for one detection "
+                         "time (%" PRIu64 " such pauses since the last such "
+                         "message)", late / HB_NS_PER_MS, count);
+        return true;
+}
+
 static void on_send_timer(uv_timer_t *t)
 {
         hbd_daemon_t *d = t->data;
@@ -142,6 +195,10 @@ static void on_send_timer(uv_timer_t *t)
         uint64_t now = uv_hrtime();
         uint64_t scheduled = d->next_send_ns;
 
+        /* Before any tick: a deadline tick deferred to this iteration's
+         * check phase then finds every peer freshly re-based. */
+        if (pause_guard(d, now, false))
+                arm_deadline(d);
         send_heartbeat(d, now);
         if (now > scheduled && now - scheduled > interval) {
                 d->counters.send_late++;
@@ -247,24 +304,59 @@ static void log_drop(hbd_daemon_t *d, int err, const struct sockaddr *from)
                  hb_strerror(err), count, addr);
 }
 
+/* Send the ACK the core built to the datagram's source address. */
+static void send_reply(hbd_daemon_t *d, const hb_recv_info_t *info,
+                       const struct sockaddr *from)
+{
+        char addr[HBU_ADDRESS_MAX];
+        int r;
+
+        if (d->pause_drain) {
+                d->counters.acks_withheld++;
+                return;
+        }
+        r = hb_udp_send(d->udp, info->reply, info->reply_len, from);
+        if (r == 0)
+                return;
+        hbu_format_address(from, addr, sizeof(addr));
+        send_failed(d, r, "an echo request's sender", addr);
+}
+
 static void on_datagram(void *user, const uint8_t *buf, size_t len,
                         const struct sockaddr *from, int truncated)
 {
         hbd_daemon_t *d = user;
-        uint8_t type = 0;
+        hb_recv_info_t info;
+        uint64_t now;
         int r;
 
         (void)truncated;        /* too long: the core counts it oversized */
         if (d->stopping)
                 return;
-        r = hb_node_recv(d->node, uv_hrtime(), buf, len, &type);
-        if (r < 0)
+        now = uv_hrtime();
+        /* This datagram may have waited in the buffer through a pause:
+         * the core must hear of the pause first. */
+        (void)pause_guard(d, now, true);
+        r = hb_node_recv(d->node, now, buf, len, &info);
+        if (r < 0) {
                 log_drop(d, r, from);
+                return;
+        }
+        if (info.reply_len > 0)
+                send_reply(d, &info, from);
+        if (info.type == HB_MSG_HEARTBEAT)
+                hbd_ctl_record_arrival(d->ctl, info.sender_id, info.seq,
+                                       info.send_time_ns, now);
 }
 
 static void on_batch(void *user)
 {
-        arm_deadline(user);
+        hbd_daemon_t *d = user;
+
+        /* The backlog of a pause is read once the buffer is empty. */
+        if (d->pause_drain && hb_udp_pending(d->udp) == 0)
+                d->pause_drain = false;
+        arm_deadline(d);
 }
 
 static void on_rx_error(void *user, int err)
@@ -517,6 +609,7 @@ static int commit_reload(hbd_daemon_t *d, hbd_config_t *next,
         /* Nothing below can fail. */
         for (i = 0; i < p->n_remove; i++)
                 (void)hb_node_peer_remove(d->node, p->remove[i]);
+        hbd_ctl_peers_changed(d->ctl);
         hbd_notify_swap(d->notify, &p->notify);
         hbd_log_set_node(&d->log, next->node_name);
         if (p->nc.interval_ns != old_interval) {

@@ -2,8 +2,11 @@
 /*
  * hbeatd wiring: one libuv loop around one sans-I/O node (hb_node_t).
  *
- *   send timer      -> hb_node_build_heartbeat() -> UDP to every peer
- *   UDP batch       -> hb_node_recv() per datagram -> re-arm deadline timer
+ *   send timer      -> local-pause guard, hb_node_build_heartbeat() -> UDP
+ *                      to every peer
+ *   UDP batch       -> local-pause guard, hb_node_recv() per datagram (ACK
+ *                      reply to its source, record streams) -> re-arm
+ *                      deadline timer
  *   deadline timer  -> hb_node_tick()              -> re-arm deadline timer
  *   core events     -> log, control socket (ring + followers), notify
  *   SIGHUP/reload   -> load config, check, prepare, commit (all or nothing)
@@ -44,7 +47,19 @@ typedef struct hbd_counters {
         uint64_t tx_errors;            /* sends failed otherwise */
         uint64_t rx_errors;            /* socket receive errors */
         uint64_t send_late;            /* heartbeat schedule re-based */
+        uint64_t acks_withheld;        /* ACKs not sent: their echo request
+                                          waited in our socket buffer
+                                          during a local pause */
 } hbd_counters_t;
+
+/*
+ * Local-pause guard: a send timer (or a receive) more than this late
+ * means this process did not run (SIGSTOP, VM pause, swapping): 2 x the
+ * interval, at least HBD_PAUSE_MIN_NS. A constant for now; to become the
+ * knob membership.local_pause_ms.
+ */
+#define HBD_PAUSE_MIN_NS (UINT64_C(50) * 1000000u)
+#define HBD_PAUSE_INTERVALS 2u
 
 /* Slots for per-reason drop logging, indexed by -err - 10000 for the
  * project codes (-10001 .. -10099); slot 0 for anything else. */
@@ -63,6 +78,11 @@ typedef struct hbd_daemon {
         hb_udp_t *udp;
         uv_timer_t send_timer;
         uint64_t next_send_ns;         /* absolute schedule of heartbeats */
+        uint64_t pause_handled_ns;     /* next_send_ns of the last local
+                                          pause handled (once per pause) */
+        bool pause_drain;              /* withhold ACKs until the socket
+                                          buffer filled during a local
+                                          pause has been read */
         uint8_t tx_buf[HB_WIRE_MAX_LEN];
 
         uv_timer_t deadline_timer;
@@ -78,6 +98,7 @@ typedef struct hbd_daemon {
         hbd_counters_t counters;
         hbd_ratelimit_t drop_rl[HBD_DROP_SLOTS];
         hbd_ratelimit_t send_rl;
+        hbd_ratelimit_t pause_rl;
 
         bool stopping;
         int leave_len;                 /* bytes in tx_buf of the leave */

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "io/udp.h"
 
@@ -186,6 +187,29 @@ int hb_udp_rcvbuf(const hb_udp_t *u)
 int hb_udp_batching(const hb_udp_t *u)
 {
         return u != NULL ? u->batching : 0;
+}
+
+int hb_udp_pending(const hb_udp_t *u)
+{
+        uv_os_fd_t fd;
+        ssize_t n;
+        int r;
+
+        if (u == NULL || u->closing)
+                return UV_EBADF;
+        r = uv_fileno((const uv_handle_t *)&u->handle, &fd);
+        if (r < 0)
+                return r;
+        /* A zero-length peek succeeds (0) for any waiting datagram, empty
+         * ones included, and fails with EAGAIN when there is none. */
+        do
+                n = recv(fd, NULL, 0, MSG_PEEK | MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n >= 0)
+                return 1;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 0;
+        return -errno;
 }
 
 void hb_udp_close(hb_udp_t *u)

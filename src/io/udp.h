@@ -77,6 +77,14 @@ int hb_udp_rcvbuf(const hb_udp_t *u);
 /* Whether batch receiving (recvmmsg) is in use. */
 int hb_udp_batching(const hb_udp_t *u);
 
+/*
+ * Whether a datagram is waiting in the kernel receive buffer right now
+ * (a MSG_PEEK that reads nothing): 1 yes, 0 no, or a negative libuv
+ * error. The daemon uses it to know when the backlog that piled up while
+ * the process was paused has been read.
+ */
+int hb_udp_pending(const hb_udp_t *u);
+
 /* Stop receiving, close the socket and free `u` (asynchronously, from the
  * close callback). No callback runs after this call. NULL is a no-op. */
 void hb_udp_close(hb_udp_t *u);

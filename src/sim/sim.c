@@ -33,12 +33,12 @@ typedef struct sim_ev {
         uint32_t node;
         uint32_t gen;
         uint16_t len;
-        uint8_t buf[HB_WIRE_HEARTBEAT_LEN + 8];
+        uint8_t buf[HB_WIRE_ACK_LEN];
 } sim_ev_t;
 
 typedef struct sim_pkt {
         uint16_t len;
-        uint8_t buf[HB_WIRE_HEARTBEAT_LEN + 8];
+        uint8_t buf[HB_WIRE_ACK_LEN];
 } sim_pkt_t;
 
 typedef struct sim_node {
@@ -257,6 +257,26 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
         return 0;
 }
 
+/* Schedule a datagram from node `from` to node `to` through the link
+ * model (cut links and loss apply). */
+static void transmit(hbsim_t *s, size_t from, size_t to, const uint8_t *buf,
+                     size_t len)
+{
+        sim_ev_t *e;
+        uint64_t delay;
+
+        if (len > sizeof(e->buf) || s->cut[from * s->cfg.n_nodes + to])
+                return;
+        if (s->cfg.loss > 0 && rng_unit(s) < s->cfg.loss)
+                return;
+        delay = s->cfg.delay_ns + rng_below(s, s->cfg.jitter_ns);
+        e = ev_push(s, s->now + delay, EV_DELIVER, (uint32_t)to);
+        if (!e)
+                return;
+        e->len = (uint16_t)len;
+        memcpy(e->buf, buf, len);
+}
+
 static void do_send(hbsim_t *s, sim_node_t *n)
 {
         uint8_t buf[HB_WIRE_HEARTBEAT_LEN + 8];
@@ -266,27 +286,21 @@ static void do_send(hbsim_t *s, sim_node_t *n)
         len = hb_node_build_heartbeat(n->core, s->now, buf, sizeof(buf));
         if (len < 0)
                 return;
-        for (j = 0; j < n_nodes; j++) {
-                sim_ev_t *e;
-                uint64_t delay;
-
-                if (j == n->index || s->cut[n->index * n_nodes + j])
-                        continue;
-                if (s->cfg.loss > 0 && rng_unit(s) < s->cfg.loss)
-                        continue;
-                delay = s->cfg.delay_ns + rng_below(s, s->cfg.jitter_ns);
-                e = ev_push(s, s->now + delay, EV_DELIVER, (uint32_t)j);
-                if (!e)
-                        return;
-                e->len = (uint16_t)len;
-                memcpy(e->buf, buf, (size_t)len);
-        }
+        for (j = 0; j < n_nodes; j++)
+                if (j != n->index)
+                        transmit(s, n->index, j, buf, (size_t)len);
 }
 
 static void deliver(hbsim_t *s, sim_node_t *n, const uint8_t *buf,
                     size_t len)
 {
-        hb_node_recv(n->core, s->now, buf, len, NULL);
+        hb_recv_info_t info;
+
+        if (hb_node_recv(n->core, s->now, buf, len, &info) == 0 &&
+            info.reply_len > 0 && info.sender_id >= 1 &&
+            info.sender_id <= s->cfg.n_nodes)
+                transmit(s, n->index, info.sender_id - 1, info.reply,
+                         info.reply_len);
         s->delivered++;
         arm(s, n);
 }

@@ -1,1 +1,843 @@
-/* stub: being written */
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace.c - read and write arrival traces (trace.h, docs/trace-format.md).
+ *
+ * Reading. The format mixes two kinds of line: "#" comments (the version
+ * line and "# key=value" metadata), which are not CSV (a comment may hold
+ * an unbalanced quote), and CSV records, which libcsv parses (strict mode,
+ * RFC 4180 quoting; a quoted field may span lines). So the reader is a
+ * small line dispatcher in front of libcsv:
+ *
+ *   - at the start of a record, a line beginning with '#' is a comment
+ *     and is handled here, whole;
+ *   - any other line is fed to csv_parse() up to and including its '\n'.
+ *     With CSV_REPALL_NL libcsv reports every unquoted line end (an empty
+ *     row for a blank line, or for the '\n' of a "\r\n"), so "the row
+ *     callback saw '\n'" tells us the record is complete and the next line
+ *     may be a comment again; if it did not, the '\n' was inside quotes
+ *     and the next line continues the record.
+ *
+ * Errors are "FILE:LINE: message"; LINE is the line where the offending
+ * record starts (a libcsv syntax error: the line of the bad byte). The
+ * callbacks cannot stop csv_parse(), so they record the first error and
+ * ignore everything after it; feeding one line at a time bounds the
+ * wasted work to one line.
+ *
+ * Input is read in 256 KiB blocks (lines may straddle blocks: the comment
+ * buffer and libcsv's own field buffer carry the partial line), arrays
+ * grow geometrically, and integers are parsed by hand (digits only, with
+ * an overflow check), so a 1-million-row trace (~45 MB) loads in about
+ * 0.3 s. Every allocation, libcsv's included, goes through hb__malloc()
+ * so that tests can fail the Nth one.
+ *
+ * Writing formats each row into one buffer and fwrite()s it; the peer name
+ * is CSV-quoted once at open (csv_write(), only when it needs quoting).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+
+#include "core/alloc.h"
+#include "sim/trace.h"
+
+#define HBT_VERSION_LINE "# hbeat-trace v1"
+#define HBT_HEADER "kind,peer,seq,send_ns,arrival_ns"
+#define HBT_NF 5                       /* fields per record */
+#define HBT_BLOCK (256u * 1024u)       /* read size */
+#define HBT_SHOW 64                    /* bytes of a bad value quoted */
+#define HBT_MAX_VALUE (UINT64_MAX - 1) /* UINT64_MAX is HB_NEVER */
+
+static const char *const header_names[HBT_NF] = {
+        "kind", "peer", "seq", "send_ns", "arrival_ns",
+};
+
+enum rd_state { ST_BOL, ST_COMMENT, ST_CSV };
+
+struct reader {
+        struct csv_parser csv;
+        const char *name;             /* for messages */
+        char *err;
+        size_t errlen;
+        int rc;                       /* first error, sticky */
+
+        uint64_t line;                /* line being read, 1-based */
+        uint64_t row_line;            /* line where the record started */
+        enum rd_state state;
+        bool saw_nl;                  /* row callback got '\n' */
+
+        char *cbuf;                   /* current comment line */
+        size_t clen, ccap;
+
+        char *fbuf;                   /* current record's fields, each */
+        size_t flen, fcap;            /* NUL-terminated in fbuf */
+        size_t foff[HBT_NF];
+        size_t flens[HBT_NF];
+        size_t nf;                    /* fields seen, may exceed HBT_NF */
+
+        bool seen_version, seen_header, seen_rows, seen_interval;
+        bool crashed, ended;
+        uint64_t last_ns;             /* last row's arrival_ns */
+        size_t cap;                   /* of t->arrivals and t->send_ns */
+        size_t meta_cap;
+        hbt_trace_t *t;
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static char *dup_mem(const char *s, size_t len)
+{
+        char *p = hb__malloc(len + 1);
+
+        if (p) {
+                memcpy(p, s, len);
+                p[len] = '\0';
+        }
+        return p;
+}
+
+/* Grow *buf to hold at least `need` bytes (geometric). 0 or -ENOMEM. */
+static int grow(char **buf, size_t *cap, size_t need)
+{
+        size_t ncap = *cap ? *cap : 64;
+        char *p;
+
+        if (need <= *cap)
+                return 0;
+        while (ncap < need)
+                ncap *= 2;
+        p = hb__realloc(*buf, ncap);
+        if (!p)
+                return -ENOMEM;
+        *buf = p;
+        *cap = ncap;
+        return 0;
+}
+
+/*
+ * Parse a decimal integer in 0..max: digits only (no sign, no spaces, not
+ * empty). 0 or -EINVAL.
+ */
+static int parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+        uint64_t v = 0;
+
+        if (len == 0)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++) {
+                unsigned d = (unsigned char)s[i] - '0';
+
+                if (d > 9 || v > (max - d) / 10)
+                        return -EINVAL;
+                v = v * 10 + d;
+        }
+        *out = v;
+        return 0;
+}
+
+/* Record the first error as "FILE:LINE: message". Returns rc. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static int fail(struct reader *r, int rc, uint64_t line, const char *fmt, ...)
+{
+        va_list ap;
+        int k;
+
+        if (r->rc)
+                return r->rc;
+        r->rc = rc;
+        if (!r->errlen)
+                return rc;
+        k = snprintf(r->err, r->errlen, "%s:%" PRIu64 ": ", r->name, line);
+        if (k >= 0 && (size_t)k < r->errlen) {
+                va_start(ap, fmt);
+                vsnprintf(r->err + k, r->errlen - (size_t)k, fmt, ap);
+                va_end(ap);
+        }
+        return rc;
+}
+
+static int fail_oom(struct reader *r)
+{
+        return fail(r, -ENOMEM, r->line, "out of memory");
+}
+
+/* ---- comments and metadata --------------------------------------------- */
+
+static bool is_key_char(char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+static int add_meta(struct reader *r, const char *k, size_t klen,
+                    const char *v, size_t vlen)
+{
+        hbt_trace_t *t = r->t;
+        hbt_meta_t m;
+
+        if (t->n_meta == r->meta_cap) {
+                size_t ncap = r->meta_cap ? 2 * r->meta_cap : 8;
+                hbt_meta_t *p = hb__realloc(t->meta, ncap * sizeof(*p));
+
+                if (!p)
+                        return fail_oom(r);
+                t->meta = p;
+                r->meta_cap = ncap;
+        }
+        m.key = dup_mem(k, klen);
+        m.value = dup_mem(v, vlen);
+        if (!m.key || !m.value) {
+                hb__free(m.key);
+                hb__free(m.value);
+                return fail_oom(r);
+        }
+        t->meta[t->n_meta++] = m;
+        return 0;
+}
+
+/* Compare the trace's peer (if known) with a new name; adopt it if not. */
+static int check_peer(struct reader *r, const char *p, size_t len,
+                      const char *where)
+{
+        hbt_trace_t *t = r->t;
+
+        if (t->peer) {
+                if (strlen(t->peer) == len && memcmp(t->peer, p, len) == 0)
+                        return 0;
+                return fail(r, -EINVAL, r->row_line,
+                            "%s '%.*s' differs from peer '%.*s' named "
+                            "before (one peer per trace)",
+                            where, (int)(len < HBT_SHOW ? len : HBT_SHOW), p,
+                            HBT_SHOW, t->peer);
+        }
+        t->peer = dup_mem(p, len);
+        return t->peer ? 0 : fail_oom(r);
+}
+
+/* One whole comment line (without '#' and '\n'). */
+static int handle_comment(struct reader *r)
+{
+        const char *s = r->cbuf ? r->cbuf : "";
+        size_t len = r->clen, k = 0, v;
+
+        if (len && s[len - 1] == '\r')
+                len--;
+        if (r->line == 1) {
+                static const char want[] = HBT_VERSION_LINE;
+
+                if (len == sizeof(want) - 2 &&
+                    memcmp(s, want + 1, len) == 0) {
+                        r->seen_version = true;
+                        return 0;
+                }
+                return fail(r, -EINVAL, 1,
+                            "first line is '#%.*s', expected '%s'",
+                            (int)(len < HBT_SHOW ? len : HBT_SHOW), s,
+                            HBT_VERSION_LINE);
+        }
+        while (k < len && (s[k] == ' ' || s[k] == '\t'))
+                k++;
+        s += k;
+        len -= k;
+        for (k = 0; k < len && is_key_char(s[k]); k++)
+                ;
+        if (k == 0 || k == len || s[k] != '=')
+                return 0;               /* a plain comment */
+        v = k + 1;
+        while (len > v && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+                len--;
+        r->row_line = r->line;
+        if (k == 11 && memcmp(s, "interval_ns", 11) == 0) {
+                uint64_t iv;
+
+                if (r->seen_interval)
+                        return fail(r, -EINVAL, r->line,
+                                    "interval_ns given twice");
+                if (parse_u64(s + v, len - v, HBT_MAX_VALUE, &iv) < 0 ||
+                    iv == 0)
+                        return fail(r, -EINVAL, r->line,
+                                    "interval_ns '%.*s' is not an integer "
+                                    "in 1..%" PRIu64,
+                                    (int)(len - v < HBT_SHOW ? len - v
+                                                             : HBT_SHOW),
+                                    s + v, HBT_MAX_VALUE);
+                r->seen_interval = true;
+                r->t->interval_ns = iv;
+                return 0;
+        }
+        if (k == 4 && memcmp(s, "peer", 4) == 0)
+                return check_peer(r, s + v, len - v, "metadata peer");
+        return add_meta(r, s, k, s + v, len - v);
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+static void on_field(void *s, size_t len, void *data)
+{
+        struct reader *r = data;
+
+        if (r->rc)
+                return;
+        if (r->nf < HBT_NF) {
+                if (grow(&r->fbuf, &r->fcap, r->flen + len + 1) < 0) {
+                        fail_oom(r);
+                        return;
+                }
+                r->foff[r->nf] = r->flen;
+                r->flens[r->nf] = len;
+                if (len)
+                        memcpy(r->fbuf + r->flen, s, len);
+                r->flen += len;
+                r->fbuf[r->flen++] = '\0';
+        }
+        r->nf++;
+}
+
+#define FIELD(r, i) ((r)->fbuf + (r)->foff[i])
+
+static int push_arrival(struct reader *r, uint64_t seq, uint64_t send,
+                        uint64_t at)
+{
+        hbt_trace_t *t = r->t;
+
+        if (t->n == r->cap) {
+                size_t ncap = r->cap ? 2 * r->cap : 4096;
+                hb_arrival_t *a;
+                uint64_t *s;
+
+                a = hb__realloc(t->arrivals, ncap * sizeof(*a));
+                if (!a)
+                        return fail_oom(r);
+                t->arrivals = a;
+                s = hb__realloc(t->send_ns, ncap * sizeof(*s));
+                if (!s)
+                        return fail_oom(r);
+                t->send_ns = s;
+                r->cap = ncap;
+        }
+        t->arrivals[t->n].seq = seq;
+        t->arrivals[t->n].arrival_ns = at;
+        t->send_ns[t->n] = send;
+        t->n++;
+        return 0;
+}
+
+static int bad_int(struct reader *r, size_t i, uint64_t max)
+{
+        size_t len = r->flens[i];
+
+        return fail(r, -EINVAL, r->row_line,
+                    "%s '%.*s' is not an integer in 0..%" PRIu64,
+                    header_names[i], (int)(len < HBT_SHOW ? len : HBT_SHOW),
+                    FIELD(r, i), max);
+}
+
+static int handle_header(struct reader *r)
+{
+        bool ok = r->nf == HBT_NF;
+
+        for (size_t i = 0; ok && i < HBT_NF; i++)
+                ok = strcmp(FIELD(r, i), header_names[i]) == 0;
+        if (!ok)
+                return fail(r, -EINVAL, r->row_line,
+                            "expected the header row '%s'", HBT_HEADER);
+        r->seen_header = true;
+        return 0;
+}
+
+static int handle_record(struct reader *r)
+{
+        enum { K_HB, K_CRASH, K_END } kind;
+        const char *k;
+        uint64_t seq = 0, send = 0, at;
+
+        if (r->nf != HBT_NF)
+                return fail(r, -EINVAL, r->row_line,
+                            "%zu fields, expected %d (%s)", r->nf, HBT_NF,
+                            HBT_HEADER);
+        k = FIELD(r, 0);
+        if (r->flens[0] == 2 && strcmp(k, "hb") == 0)
+                kind = K_HB;
+        else if (r->flens[0] == 5 && strcmp(k, "crash") == 0)
+                kind = K_CRASH;
+        else if (r->flens[0] == 3 && strcmp(k, "end") == 0)
+                kind = K_END;
+        else
+                return fail(r, -EINVAL, r->row_line,
+                            "unknown kind '%.*s' (hb, crash, end)",
+                            HBT_SHOW, k);
+        if (r->ended)
+                return fail(r, -EINVAL, r->row_line,
+                            "%s row after the end row (end is the last row)",
+                            k);
+        if (check_peer(r, FIELD(r, 1), r->flens[1], "peer") < 0)
+                return r->rc;
+        if (kind == K_HB) {
+                if (parse_u64(FIELD(r, 2), r->flens[2], UINT64_MAX, &seq) < 0)
+                        return bad_int(r, 2, UINT64_MAX);
+                if (r->flens[3] &&
+                    parse_u64(FIELD(r, 3), r->flens[3], UINT64_MAX, &send) < 0)
+                        return bad_int(r, 3, UINT64_MAX);
+        } else {
+                if (r->flens[2] || r->flens[3])
+                        return fail(r, -EINVAL, r->row_line,
+                                    "%s must be empty on a %s row",
+                                    r->flens[2] ? "seq" : "send_ns", k);
+        }
+        if (parse_u64(FIELD(r, 4), r->flens[4], HBT_MAX_VALUE, &at) < 0)
+                return bad_int(r, 4, HBT_MAX_VALUE);
+        if (r->seen_rows && at < r->last_ns)
+                return fail(r, -EINVAL, r->row_line,
+                            "arrival_ns %" PRIu64 " is before the previous "
+                            "row's %" PRIu64 " (rows must be in arrival "
+                            "order)",
+                            at, r->last_ns);
+        r->seen_rows = true;
+        r->last_ns = at;
+        switch (kind) {
+        case K_HB:
+                /* After the crash, hb rows are checked but ignored. */
+                if (!r->crashed)
+                        return push_arrival(r, seq, send, at);
+                return 0;
+        case K_CRASH:
+                if (r->crashed)
+                        return fail(r, -EINVAL, r->row_line,
+                                    "second crash row (at most one)");
+                r->crashed = true;
+                r->t->crash_ns = at;
+                return 0;
+        case K_END:
+                r->ended = true;
+                r->t->end_ns = at;
+                return 0;
+        }
+        return 0;
+}
+
+static void on_row(int c, void *data)
+{
+        struct reader *r = data;
+
+        if (c == '\n')
+                r->saw_nl = true;
+        if (r->rc)
+                return;
+        if (r->nf > 0) {
+                if (!r->seen_header)
+                        handle_header(r);
+                else
+                        handle_record(r);
+        }
+        r->nf = 0;
+        r->flen = 0;
+}
+
+/* ---- the dispatcher ---------------------------------------------------- */
+
+static int csv_failed(struct reader *r)
+{
+        int e = csv_error(&r->csv);
+
+        if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
+                return fail_oom(r);
+        return fail(r, -EINVAL, r->line, "malformed CSV (%s)",
+                    csv_strerror(e));
+}
+
+static int feed(struct reader *r, const char *buf, size_t len)
+{
+        size_t i = 0;
+
+        while (i < len && !r->rc) {
+                const char *nl;
+                size_t end;
+
+                if (r->state == ST_BOL) {
+                        if (buf[i] == '#') {
+                                r->state = ST_COMMENT;
+                                r->clen = 0;
+                                i++;
+                                continue;
+                        }
+                        if (!r->seen_version)
+                                return fail(r, -EINVAL, 1,
+                                            "first line must be '%s'",
+                                            HBT_VERSION_LINE);
+                        r->state = ST_CSV;
+                        r->row_line = r->line;
+                }
+                nl = memchr(buf + i, '\n', len - i);
+                end = nl ? (size_t)(nl - buf) + 1 : len;
+                if (r->state == ST_COMMENT) {
+                        size_t n = end - i - (nl ? 1 : 0);
+
+                        if (grow(&r->cbuf, &r->ccap, r->clen + n + 1) < 0)
+                                return fail_oom(r);
+                        memcpy(r->cbuf + r->clen, buf + i, n);
+                        r->clen += n;
+                        r->cbuf[r->clen] = '\0';
+                        i = end;
+                        if (nl) {
+                                handle_comment(r);
+                                r->line++;
+                                r->state = ST_BOL;
+                        }
+                        continue;
+                }
+                r->saw_nl = false;
+                if (csv_parse(&r->csv, buf + i, end - i, on_field, on_row,
+                              r) != end - i)
+                        return csv_failed(r);
+                i = end;
+                if (nl) {
+                        r->line++;
+                        if (r->saw_nl)
+                                r->state = ST_BOL;
+                }
+        }
+        return r->rc;
+}
+
+static int finish(struct reader *r)
+{
+        uint64_t last = r->line;
+
+        if (r->rc)
+                return r->rc;
+        if (r->state == ST_COMMENT) {
+                if (handle_comment(r) < 0)
+                        return r->rc;
+        } else if (r->state == ST_CSV) {
+                if (csv_fini(&r->csv, on_field, on_row, r) != 0)
+                        return r->rc ? r->rc
+                                     : fail(r, -EINVAL, r->row_line,
+                                            "unterminated quoted field");
+                if (r->rc)
+                        return r->rc;
+        }
+        /* A final '\n' moved r->line past the last line. */
+        if (r->state == ST_BOL && last > 1)
+                last--;
+        if (!r->seen_version)
+                return fail(r, -EINVAL, 1, "empty file, expected '%s'",
+                            HBT_VERSION_LINE);
+        if (!r->seen_header)
+                return fail(r, -EINVAL, last, "no header row '%s'",
+                            HBT_HEADER);
+        if (!r->ended)
+                r->t->end_ns = r->seen_rows ? r->last_ns : 0;
+        if (!r->t->peer) {
+                r->t->peer = dup_mem("", 0);
+                if (!r->t->peer)
+                        return fail_oom(r);
+        }
+        return 0;
+}
+
+int hbt_read(hbt_trace_t **ret, const char *path, char *err, size_t errlen)
+{
+        struct reader r = { 0 };
+        FILE *f = NULL;
+        char *buf = NULL;
+        int rc;
+
+        if (errlen)
+                err[0] = '\0';
+        if (!ret || !path || (errlen && !err))
+                return -EINVAL;
+        r.name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+        r.err = err;
+        r.errlen = errlen;
+        r.line = 1;
+        r.state = ST_BOL;
+        if (csv_init(&r.csv, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) !=
+            0)
+                return -ENOMEM;
+        csv_set_realloc_func(&r.csv, hb__realloc);
+        csv_set_free_func(&r.csv, hb__free);
+        r.t = hb__calloc(1, sizeof(*r.t));
+        buf = hb__malloc(HBT_BLOCK);
+        if (!r.t || !buf) {
+                rc = -ENOMEM;
+                if (errlen)
+                        snprintf(err, errlen, "%s: out of memory", r.name);
+                goto out;
+        }
+        r.t->crash_ns = HB_NEVER;
+        if (strcmp(path, "-") == 0) {
+                f = stdin;
+        } else {
+                f = fopen(path, "re");
+                if (!f) {
+                        rc = -errno;
+                        if (errlen)
+                                snprintf(err, errlen, "%s: %s", path,
+                                         strerror(-rc));
+                        goto out;
+                }
+        }
+        for (;;) {
+                size_t n = fread(buf, 1, HBT_BLOCK, f);
+
+                if (n && feed(&r, buf, n) < 0) {
+                        rc = r.rc;
+                        goto out;
+                }
+                if (n < HBT_BLOCK) {
+                        if (ferror(f)) {
+                                rc = errno ? -errno : -EIO;
+                                if (errlen)
+                                        snprintf(err, errlen, "%s: %s",
+                                                 r.name, strerror(-rc));
+                                goto out;
+                        }
+                        break;
+                }
+        }
+        rc = finish(&r);
+        if (rc == 0) {
+                *ret = r.t;
+                r.t = NULL;
+        }
+out:
+        if (f && f != stdin)
+                fclose(f);
+        csv_free(&r.csv);
+        hb__free(buf);
+        hb__free(r.cbuf);
+        hb__free(r.fbuf);
+        hbt_free(r.t);
+        return rc;
+}
+
+void hbt_free(hbt_trace_t *t)
+{
+        if (!t)
+                return;
+        for (size_t i = 0; i < t->n_meta; i++) {
+                hb__free(t->meta[i].key);
+                hb__free(t->meta[i].value);
+        }
+        hb__free(t->meta);
+        hb__free(t->arrivals);
+        hb__free(t->send_ns);
+        hb__free(t->peer);
+        hb__free(t);
+}
+
+/* ---- writer ------------------------------------------------------------ */
+
+struct hbt_writer {
+        FILE *f;
+        char *line;                   /* row buffer */
+        char *peer;                   /* CSV form of the peer */
+        size_t peer_len;
+        int rc;                       /* first I/O error, sticky */
+        bool any, crashed, ended;
+        uint64_t last_ns;
+};
+
+/* Longest row: "crash," + peer + ",20,20,20\n" digits and commas. */
+#define HBT_ROW_MAX(peer_len) ((peer_len) + 80)
+
+static bool has_newline(const char *s)
+{
+        return strpbrk(s, "\r\n") != NULL;
+}
+
+static bool valid_key(const char *k)
+{
+        if (!*k)
+                return false;
+        for (; *k; k++)
+                if (!is_key_char(*k))
+                        return false;
+        return true;
+}
+
+/* Quote the peer for CSV only when libcsv would not read it back as is. */
+static char *peer_csv(const char *peer, size_t *len)
+{
+        size_t n = strlen(peer), need;
+        char *p;
+
+        if (strpbrk(peer, ",\"") == NULL &&
+            (n == 0 || (peer[0] != ' ' && peer[0] != '\t' &&
+                        peer[n - 1] != ' ' && peer[n - 1] != '\t'))) {
+                *len = n;
+                return dup_mem(peer, n);
+        }
+        need = csv_write(NULL, 0, peer, n);
+        p = hb__malloc(need + 1);
+        if (!p)
+                return NULL;
+        csv_write(p, need, peer, n);
+        p[need] = '\0';
+        *len = need;
+        return p;
+}
+
+static int io_error(void)
+{
+        return errno ? -errno : -EIO;
+}
+
+int hbt_writer_open(hbt_writer_t **ret, FILE *f, const char *peer,
+                    uint64_t interval_ns, const hbt_meta_t *meta,
+                    size_t n_meta)
+{
+        hbt_writer_t *w;
+
+        if (!ret || !f || (n_meta && !meta))
+                return -EINVAL;
+        if (!peer)
+                peer = "";
+        if (has_newline(peer))
+                return -EINVAL;
+        for (size_t i = 0; i < n_meta; i++)
+                if (!meta[i].key || !meta[i].value ||
+                    !valid_key(meta[i].key) || has_newline(meta[i].value) ||
+                    strcmp(meta[i].key, "interval_ns") == 0 ||
+                    strcmp(meta[i].key, "peer") == 0)
+                        return -EINVAL;
+        w = hb__calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        w->f = f;
+        w->peer = peer_csv(peer, &w->peer_len);
+        w->line = w->peer ? hb__malloc(HBT_ROW_MAX(w->peer_len)) : NULL;
+        if (!w->line) {
+                hb__free(w->peer);
+                hb__free(w);
+                return -ENOMEM;
+        }
+        errno = 0;
+        if (fputs(HBT_VERSION_LINE "\n", f) < 0 ||
+            (interval_ns &&
+             fprintf(f, "# interval_ns=%" PRIu64 "\n", interval_ns) < 0) ||
+            (*peer && fprintf(f, "# peer=%s\n", peer) < 0))
+                w->rc = io_error();
+        for (size_t i = 0; !w->rc && i < n_meta; i++)
+                if (fprintf(f, "# %s=%s\n", meta[i].key, meta[i].value) < 0)
+                        w->rc = io_error();
+        if (!w->rc && fputs(HBT_HEADER "\n", f) < 0)
+                w->rc = io_error();
+        if (w->rc) {
+                int rc = w->rc;
+
+                hb__free(w->line);
+                hb__free(w->peer);
+                hb__free(w);
+                return rc;
+        }
+        *ret = w;
+        return 0;
+}
+
+/* Decimal digits of v at p; returns the end. */
+static char *put_u64(char *p, uint64_t v)
+{
+        char tmp[20];
+        size_t n = 0;
+
+        do {
+                tmp[n++] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        while (n)
+                *p++ = tmp[--n];
+        return p;
+}
+
+static int put_row(hbt_writer_t *w, const char *kind, size_t kind_len,
+                   bool hb, uint64_t seq, uint64_t send_ns,
+                   uint64_t arrival_ns)
+{
+        char *p = w->line;
+
+        if (w->rc)
+                return w->rc;
+        if (w->ended || arrival_ns == HB_NEVER ||
+            (w->any && arrival_ns < w->last_ns))
+                return -EINVAL;
+        memcpy(p, kind, kind_len);
+        p += kind_len;
+        *p++ = ',';
+        memcpy(p, w->peer, w->peer_len);
+        p += w->peer_len;
+        *p++ = ',';
+        if (hb)
+                p = put_u64(p, seq);
+        *p++ = ',';
+        if (hb)
+                p = put_u64(p, send_ns);
+        *p++ = ',';
+        p = put_u64(p, arrival_ns);
+        *p++ = '\n';
+        errno = 0;
+        if (fwrite(w->line, 1, (size_t)(p - w->line), w->f) !=
+            (size_t)(p - w->line)) {
+                w->rc = io_error();
+                return w->rc;
+        }
+        w->any = true;
+        w->last_ns = arrival_ns;
+        return 0;
+}
+
+int hbt_write_hb(hbt_writer_t *w, uint64_t seq, uint64_t send_ns,
+                 uint64_t arrival_ns)
+{
+        if (!w)
+                return -EINVAL;
+        return put_row(w, "hb", 2, true, seq, send_ns, arrival_ns);
+}
+
+int hbt_write_crash(hbt_writer_t *w, uint64_t at_ns)
+{
+        int rc;
+
+        if (!w || w->crashed)
+                return -EINVAL;
+        rc = put_row(w, "crash", 5, false, 0, 0, at_ns);
+        if (rc == 0)
+                w->crashed = true;
+        return rc;
+}
+
+int hbt_write_end(hbt_writer_t *w, uint64_t at_ns)
+{
+        int rc;
+
+        if (!w)
+                return -EINVAL;
+        rc = put_row(w, "end", 3, false, 0, 0, at_ns);
+        if (rc == 0)
+                w->ended = true;
+        return rc;
+}
+
+int hbt_writer_close(hbt_writer_t *w)
+{
+        int rc;
+
+        if (!w)
+                return 0;
+        rc = w->rc;
+        errno = 0;
+        if (fflush(w->f) != 0 && !rc)
+                rc = io_error();
+        if (ferror(w->f) && !rc)
+                rc = -EIO;
+        hb__free(w->line);
+        hb__free(w->peer);
+        hb__free(w);
+        return rc;
+}

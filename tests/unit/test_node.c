@@ -306,7 +306,7 @@ static void test_leave_and_return(void **state)
 {
         hb_node_config_t c = fixed_cfg(1, 1);
         uint8_t buf[HB_WIRE_MAX_LEN];
-        uint8_t type = 0;
+        hb_recv_info_t info;
         pair_t t;
         int n;
 
@@ -316,9 +316,11 @@ static void test_leave_and_return(void **state)
         n = hb_node_build_leave(t.b, T0 + 50 * MS, buf, sizeof(buf));
         assert_int_equal(n, HB_WIRE_HEARTBEAT_LEN);
         assert_int_equal(hb_node_recv(t.a, T0 + 50 * MS, buf, (size_t)n,
-                                      &type),
+                                      &info),
                          0);
-        assert_int_equal(type, HB_MSG_LEAVE);
+        assert_int_equal(info.type, HB_MSG_LEAVE);
+        assert_int_equal(info.sender_id, 2);
+        assert_int_equal(info.reply_len, 0);
         expect_event(&t.rec, 1, HB_PEER_ALIVE, HB_PEER_LEFT, HB_REASON_LEAVE,
                      T0 + 50 * MS);
         assert_int_equal(hb_node_next_deadline(t.a), HB_NEVER);
@@ -697,6 +699,155 @@ static void test_alloc_failures(void **state)
         hb__alloc_fail_after(-1);
 }
 
+static void test_rtt_echo(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        hb_node_config_t cb = fixed_cfg(2, 1000);
+        uint8_t buf[HB_WIRE_MAX_LEN], ack[HB_WIRE_ACK_LEN];
+        hb_recv_info_t info;
+        hb_peer_info_t pi;
+        hb_node_counters_t cnt;
+        hb_node_t *a, *b;
+        size_t ack_len;
+        int n;
+
+        (void)state;
+        cb.rtt_probe_every = 2; /* every 2nd heartbeat asks for an echo */
+        assert_int_equal(hb_node_new(&a, &c, NULL, NULL), 0);
+        assert_int_equal(hb_node_new(&b, &cb, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(a, 2, T0), 0);
+        assert_int_equal(hb_node_peer_add(b, 1, T0), 0);
+
+        /* seq 1: no echo asked. */
+        n = hb_node_build_heartbeat(b, T0, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv(a, T0 + 1 * MS, buf, (size_t)n, &info),
+                         0);
+        assert_int_equal(info.reply_len, 0);
+        /* seq 2: echo asked; a answers with a 76-byte ACK. */
+        n = hb_node_build_heartbeat(b, T0 + 100 * MS, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv(a, T0 + 101 * MS, buf, (size_t)n,
+                                      &info),
+                         0);
+        assert_int_equal(info.type, HB_MSG_HEARTBEAT);
+        assert_int_equal(info.seq, 2);
+        assert_int_equal(info.reply_len, HB_WIRE_ACK_LEN);
+        memcpy(ack, info.reply, info.reply_len);
+        ack_len = info.reply_len;
+
+        /* b receives the ACK 3 ms after it sent seq 2: RTT 3 ms. */
+        assert_int_equal(hb_node_recv(b, T0 + 103 * MS, ack, ack_len, &info),
+                         0);
+        assert_int_equal(info.type, HB_MSG_ACK);
+        assert_int_equal(info.rtt_ns, 3 * MS);
+        assert_int_equal(info.reply_len, 0);
+        assert_int_equal(hb_node_peer_info(b, 1, T0 + 103 * MS, &pi), 0);
+        assert_int_equal(pi.rtt_samples, 1);
+        assert_int_equal(pi.rtt_median_ns, 3 * MS);
+        assert_int_equal(pi.rtt_p99_ns, 3 * MS);
+        assert_int_equal(pi.rtt_last_ns, 3 * MS);
+        /* An ACK is proof of nothing for the detector: state untouched
+         * (b never got a heartbeat from a, so a is still unknown). */
+        assert_int_equal(pi.state, HB_PEER_UNKNOWN);
+        /* The same ACK again is a replay. */
+        assert_int_equal(hb_node_recv(b, T0 + 104 * MS, ack, ack_len, NULL),
+                         HB_EREPLAY);
+        hb_node_counters(a, &cnt);
+        assert_int_equal(cnt.acks_sent, 1);
+        hb_node_counters(b, &cnt);
+        assert_int_equal(cnt.rtt_samples, 1);
+
+        /* Percentiles over several samples: 1..10 ms -> median 5, p99 10. */
+        for (uint64_t k = 1; k <= 10; k++) {
+                uint64_t t = T0 + k * HB_NS_PER_S;
+
+                n = hb_node_build_heartbeat(b, t, buf, sizeof(buf));
+                assert_int_equal(hb_node_recv(a, t, buf, (size_t)n, &info),
+                                 0);
+                if (info.reply_len == 0) {
+                        n = hb_node_build_heartbeat(b, t, buf, sizeof(buf));
+                        assert_int_equal(hb_node_recv(a, t, buf, (size_t)n,
+                                                      &info),
+                                         0);
+                }
+                assert_int_equal(info.reply_len, HB_WIRE_ACK_LEN);
+                assert_int_equal(hb_node_recv(b, t + k * MS, info.reply,
+                                              info.reply_len, NULL),
+                                 0);
+        }
+        assert_int_equal(hb_node_peer_info(b, 1, T0, &pi), 0);
+        assert_int_equal(pi.rtt_samples, 11);
+        /* samples {3,1,2,...,10}: sorted 1,2,3,3,4,...,10 -> median 5th */
+        assert_int_equal(pi.rtt_median_ns, 5 * MS);
+        assert_int_equal(pi.rtt_p99_ns, 10 * MS);
+        assert_int_equal(pi.rtt_last_ns, 10 * MS);
+        hb_node_free(a);
+        hb_node_free(b);
+}
+
+static void test_local_pause_guard(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        pair_t t;
+        uint64_t resume = T0 + 2 * HB_NS_PER_S;
+
+        (void)state;
+        pair_init(&t, &c);
+        assert_int_equal(beat(&t, T0), 0);
+        assert_int_equal(t.rec.n, 1);
+        /* The observer was stopped for 2 s; before it ticks it learns of
+         * the pause: no conviction, b judged as if heard at resume. */
+        hb_node_local_pause(t.a, resume, 2 * HB_NS_PER_S);
+        hb_node_tick(t.a, resume);
+        assert_int_equal(t.rec.n, 1);
+        assert_int_equal(state_of(t.a, 2, resume), HB_PEER_ALIVE);
+        assert_int_equal(hb_node_next_deadline(t.a), resume + 300 * MS);
+        /* A heartbeat 50 ms later: no sample of the artificial 50 ms
+         * interval either, the deadline simply moves. */
+        assert_int_equal(beat(&t, resume + 50 * MS), 0);
+        assert_int_equal(hb_node_next_deadline(t.a), resume + 350 * MS);
+        /* A peer really dead during the pause is still found, one full
+         * detection time after the resume. */
+        hb_node_tick(t.a, resume + 350 * MS);
+        assert_int_equal(state_of(t.a, 2, resume + 350 * MS),
+                         HB_PEER_SUSPECT);
+        hb_node_tick(t.a, resume + 550 * MS);
+        assert_int_equal(state_of(t.a, 2, resume + 550 * MS), HB_PEER_DEAD);
+        {
+                hb_node_counters_t cnt;
+
+                hb_node_counters(t.a, &cnt);
+                assert_int_equal(cnt.local_pauses, 1);
+        }
+        pair_free(&t);
+}
+
+static void test_local_pause_keeps_phi_history(void **state)
+{
+        hb_node_config_t c;
+        pair_t t;
+        hb_peer_info_t before, after;
+        uint64_t now = T0;
+
+        (void)state;
+        hb_node_config_default(&c, HB_DETECTOR_PHI, 100 * MS);
+        c.cluster_id = 7;
+        c.node_id = 1;
+        c.incarnation = 1;
+        c.key = test_key(0x42);
+        pair_init(&t, &c);
+        for (int i = 0; i < 20; i++, now += 100 * MS)
+                assert_int_equal(beat(&t, now), 0);
+        assert_int_equal(hb_node_peer_info(t.a, 2, now, &before), 0);
+        hb_node_local_pause(t.a, now + 5 * HB_NS_PER_S, 5 * HB_NS_PER_S);
+        assert_int_equal(beat(&t, now + 5 * HB_NS_PER_S + 10 * MS), 0);
+        assert_int_equal(hb_node_peer_info(t.a, 2, now, &after), 0);
+        /* Neither the 5 s silence nor the 10 ms after resume entered the
+         * window: the mean is unchanged. */
+        assert_true(after.mean_interval_ns == before.mean_interval_ns);
+        assert_int_equal(after.state, HB_PEER_ALIVE);
+        pair_free(&t);
+}
+
 static void test_names(void **state)
 {
         (void)state;
@@ -732,6 +883,9 @@ int main(void)
                 cmocka_unit_test(test_build_errors),
                 cmocka_unit_test(test_memory_bound),
                 cmocka_unit_test(test_alloc_failures),
+                cmocka_unit_test(test_rtt_echo),
+                cmocka_unit_test(test_local_pause_guard),
+                cmocka_unit_test(test_local_pause_keeps_phi_history),
                 cmocka_unit_test(test_names),
         };
 
