@@ -4,14 +4,14 @@
  * for every detector kind, and the memory one detector takes per
  * monitored peer (hb_detector_memory()).
  *
- * The trace is generated here, deterministically (xorshift64*, fixed
- * seed): heartbeats every 100 ms, 1 % independent loss, an arrival delay
- * of 200 µs plus an exponential tail of mean 300 µs, and a 2 s stall
- * every 10,000 heartbeats, so that every detector makes some mistakes and
- * the crossing path is exercised too, not only the one-suspicion-per-
- * arrival fast path. Each configuration (the kind's defaults, suspect and
- * dead thresholds) is timed over `--runs` replays; the best run is
- * reported, as arrivals per second.
+ * The trace comes from the trace generator (sim/tracegen.h, seed 1): the
+ * "wan" preset (100 ms heartbeats, 40 ms log-normal delay with a Pareto
+ * tail, 1 % loss in bursts) plus sender stalls of 0.2-1.3 s, 3.6 per hour,
+ * so that every detector makes mistakes and the crossing path is
+ * exercised too, not only the one-suspicion-per-arrival fast path. Each
+ * configuration (the kind's defaults, at its suspect and dead thresholds)
+ * is timed over `--runs` replays; the best run is reported, as arrivals
+ * per second.
  *
  * This is a benchmark, not a test: it reports figures (docs/benchmarks.md,
  * "Evaluator") and asserts nothing about speed.
@@ -20,16 +20,15 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "hbeat/hbeat.h"
 #include "hbeat/qos.h"
+#include "sim/tracegen.h"
 
 #define MS HB_NS_PER_MS
-#define US UINT64_C(1000)
 #define INTERVAL_NS (100 * MS)
 
 static uint64_t mono_ns(void)
@@ -40,49 +39,60 @@ static uint64_t mono_ns(void)
         return (uint64_t)ts.tv_sec * HB_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t rng_next(uint64_t *s)
-{
-        *s ^= *s >> 12;
-        *s ^= *s << 25;
-        *s ^= *s >> 27;
-        return *s * UINT64_C(0x2545F4914F6CDD1D);
-}
+struct collect {
+        hb_arrival_t *a;
+        size_t n, cap;
+        uint64_t end_ns;
+};
 
-/* Uniform in (0, 1]. */
-static double rng_unit(uint64_t *s)
+/* hbtg_run() callback: keep the first `cap` heartbeat arrivals, then stop
+ * the generator (non-zero return). */
+static int collect_cb(void *ctx, const hbtg_record_t *rec)
 {
-        return ((double)(rng_next(s) >> 11) + 1.0) / 9007199254740992.0;
+        struct collect *c = ctx;
+
+        if (rec->kind != HBTG_HB)
+                return 0;
+        c->a[c->n].seq = rec->seq;
+        c->a[c->n].arrival_ns = rec->arrival_ns;
+        c->end_ns = rec->arrival_ns;
+        return ++c->n == c->cap;
 }
 
 static hb_arrival_t *make_trace(size_t n, uint64_t *end_ns)
 {
-        hb_arrival_t *a = malloc(n * sizeof(*a));
-        uint64_t s = 0x5eed5eed5eedULL, send = 1000 * HB_NS_PER_S, seq = 0;
-        uint64_t prev = 0;
-        size_t i = 0;
+        struct collect c = { .a = malloc(n * sizeof(*c.a)), .cap = n };
+        hbtg_config_t cfg;
+        char err[256];
+        int r;
 
-        if (a == NULL)
+        if (c.a == NULL)
                 return NULL;
-        while (i < n) {
-                uint64_t at;
-
-                seq++;
-                send += INTERVAL_NS;
-                if (seq % 10000 == 0)
-                        send += 2 * HB_NS_PER_S;        /* stall */
-                if (rng_unit(&s) <= 0.01)
-                        continue;                       /* lost */
-                at = send + 200 * US +
-                     (uint64_t)(-log(rng_unit(&s)) * 300.0 * (double)US);
-                if (at < prev)                          /* reordered: */
-                        at = prev;                      /* keep order */
-                a[i].seq = seq;
-                a[i].arrival_ns = at;
-                prev = at;
-                i++;
+        hbtg_config_default(&cfg);
+        if (hbtg_config_preset(&cfg, "wan") < 0)
+                goto fail;
+        cfg.seed = 1;
+        /* Enough heartbeats for n arrivals after the preset's ~1 % loss. */
+        cfg.count = n + n / 10 + 100;
+        cfg.duration_ns = 0;
+        /* The WAN preset plus sender stalls, so that every detector makes
+         * mistakes and the crossing path is exercised, not only the one
+         * suspicion per arrival. */
+        cfg.stall_rate_per_s = 0.001;
+        cfg.stall_min_ns = 200 * MS;
+        cfg.stall_max_ns = 1300 * MS;
+        if (hbtg_config_check(&cfg, err, sizeof(err)) < 0) {
+                fprintf(stderr, "bench_eval: %s\n", err);
+                goto fail;
         }
-        *end_ns = prev;
-        return a;
+        r = hbtg_run(&cfg, collect_cb, &c, NULL);
+        if (r < 0 || c.n != n)
+                goto fail;
+        *end_ns = c.end_ns;
+        return c.a;
+fail:
+        free(c.a);
+        return NULL;
 }
 
 static void bench_kind(hb_detector_kind_t kind, const hb_arrival_t *a,
@@ -168,7 +178,7 @@ int main(int argc, char **argv)
         }
         a = make_trace(n, &end_ns);
         if (a == NULL) {
-                fprintf(stderr, "bench_eval: out of memory\n");
+                fprintf(stderr, "bench_eval: cannot generate the trace\n");
                 return 1;
         }
         for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++)

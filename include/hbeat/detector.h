@@ -41,6 +41,39 @@
  *   first_estimate/4. Memory: 8 bytes per window slot plus a fixed header
  *   (hb_detector_memory()).
  *
+ * - HB_DETECTOR_CHEN — Chen, Toueg, Aguilera, "On the quality of service
+ *   of failure detectors", IEEE Trans. Computers 51(5), 2002, section 6
+ *   (NFD-E). Expected arrival of the next heartbeat from the last `window`
+ *   arrivals A_i and their sequence numbers s_i (counted when unknown):
+ *
+ *       EA = (1/n) sum_i (A_i - interval s_i) + interval (s_last + 1)
+ *       suspicion = max(0, (now - EA) / chen_alpha)
+ *
+ *   Threshold 1 is Chen's freshness point tau = EA + alpha.
+ *
+ * - HB_DETECTOR_BERTIER — Bertier, Marin, Sens, "Implementation and
+ *   performance evaluation of an adaptable failure detector", DSN 2002:
+ *   Chen's EA, and a margin re-estimated at each arrival (Jacobson):
+ *   error = A - EA - delay; delay += gamma error; var += gamma (|error| -
+ *   var); alpha = beta delay + phi var, floored at max(1 ms, interval/4).
+ *   suspicion = max(0, (now - EA) / alpha).
+ *
+ * - HB_DETECTOR_PHI_EXP — phi accrual with the exponential model, as
+ *   Apache Cassandra computes it: phi = t / (mean x ln 10), mean of the
+ *   last `window` inter-arrival times (bootstrap: one sample
+ *   first_estimate), capped at 1e6. Threshold T is reached at
+ *   T x 2.3026 x mean.
+ *
+ * - HB_DETECTOR_ADAPTIVE — timeout adapted to the P50 and P95 of the last
+ *   `window` inter-arrival times (../shared/seeds/004): raised by
+ *   adaptive_raise when P95 > adaptive_high_ratio x P50, lowered by
+ *   adaptive_lower when P95 < adaptive_low_ratio x P50, evaluated at most
+ *   once per adaptive_dampening_ns, clamped to [adaptive_min_ns,
+ *   adaptive_max_ns]. suspicion = (now - last_arrival) / timeout.
+ *
+ * docs/detectors.md has each kind's parameters, default timings and
+ * memory.
+ *
  * Pure code: no I/O, no clock, no logging, no global state.
  */
 #ifndef HBEAT_DETECTOR_H
@@ -75,10 +108,11 @@ typedef enum hb_detector_kind {
 /** Number of kinds, for iterating HB_DETECTOR_FIXED .. this - 1. */
 #define HB_DETECTOR_KIND_END 7
 
-/** Smallest and largest phi window, in samples. */
+/** Smallest and largest window (phi and every kind with a history), in
+ *  samples. */
 #define HB_PHI_WINDOW_MIN 2u
 #define HB_PHI_WINDOW_MAX 10000u
-/** Default phi window: 100 samples (800 bytes of history per peer). */
+/** Default window: 100 samples (800 bytes of history per peer). */
 #define HB_PHI_WINDOW_DEFAULT 100u
 
 /**
@@ -89,7 +123,8 @@ typedef struct hb_detector_config {
         hb_detector_kind_t kind;
         /** Expected heartbeat interval, ns. Range 1 ms .. 1 hour. */
         uint64_t interval_ns;
-        /** phi: number of inter-arrival samples kept, HB_PHI_WINDOW_MIN ..
+        /** phi, chen, bertier, phi_exp, adaptive: number of recent arrivals
+         *  (inter-arrival samples) kept, HB_PHI_WINDOW_MIN ..
          *  HB_PHI_WINDOW_MAX. Default HB_PHI_WINDOW_DEFAULT. */
         uint32_t window;
         /** phi: floor for the standard deviation, ns, >= 1 µs.
@@ -103,8 +138,8 @@ typedef struct hb_detector_config {
          *  under 10% loss for 100 ms more detection time
          *  (docs/detectors.md). */
         uint64_t acceptable_pause_ns;
-        /** phi: bootstrap mean before the window has real samples, ns.
-         *  Default interval. */
+        /** phi, phi_exp: bootstrap mean before the window has real
+         *  samples, ns, >= 1 ms. Default interval. */
         uint64_t first_estimate_ns;
 
         /* The fields below belong to the detectors added after the
@@ -115,24 +150,31 @@ typedef struct hb_detector_config {
 
         /** chen: safety margin alpha, ns, added to the expected arrival
          *  time; suspicion = (now - EA) / alpha (so threshold 1 is Chen's
-         *  freshness point tau = EA + alpha). */
+         *  freshness point tau = EA + alpha). 1 µs .. 4 h; default
+         *  3 x interval. */
         uint64_t chen_alpha_ns;
         /** bertier: weights of the margin estimator (Bertier et al. 2002,
          *  after Jacobson 1988): alpha = beta * delay + phi * var, with
-         *  gain gamma. Defaults 1, 4, 0.1. */
+         *  gain gamma. Defaults 1, 4, 0.1; ranges beta, phi 0 .. 100,
+         *  gamma (0, 1]. */
         double bertier_beta;
         double bertier_phi;
         double bertier_gamma;
-        /** adaptive: starting timeout, ns (default 3 x interval). */
+        /** adaptive: starting timeout, ns, within [min, max] (default
+         *  3 x interval). */
         uint64_t adaptive_initial_ns;
-        /** adaptive: bounds the timeout is clamped to, ns. */
+        /** adaptive: bounds the timeout is clamped to, ns: 1 ms <= min <=
+         *  max <= 30 h (defaults 3 x and 30 x interval). */
         uint64_t adaptive_min_ns;
         uint64_t adaptive_max_ns;
-        /** adaptive: at most one change per this period, ns. */
+        /** adaptive: the rule is evaluated, and the timeout changes, at
+         *  most once per this period, ns, 1 ms .. 100 h (default
+         *  100 x interval, one default window of heartbeats). */
         uint64_t adaptive_dampening_ns;
-        /** adaptive: raise factor (1.5) applied when P95 > high_ratio (2.0)
-         *  x P50; lower factor (0.75) applied when P95 < low_ratio (1.5)
-         *  x P50. */
+        /** adaptive: raise factor (1.5, range 1 .. 10) applied when P95 >
+         *  high_ratio (2.0) x P50; lower factor (0.75, range (0, 1])
+         *  applied when P95 < low_ratio (1.5) x P50; 1 <= low_ratio <=
+         *  high_ratio <= 1000. */
         double adaptive_raise;
         double adaptive_lower;
         double adaptive_high_ratio;
@@ -154,9 +196,12 @@ void hb_detector_config_default(hb_detector_config_t *cfg,
  */
 int hb_detector_config_validate(const hb_detector_config_t *cfg);
 
-/** Default suspect threshold: phi 8 (Akka, Cassandra); fixed 3 intervals. */
+/** Default suspect threshold: phi 8 (Akka, Cassandra); fixed 3 intervals;
+ *  chen and bertier 1 (the freshness point tau); phi_exp 3; adaptive 1
+ *  (the timeout). 0 for an unknown kind. */
 double hb_detector_default_suspect_threshold(hb_detector_kind_t kind);
-/** Default dead threshold: phi 16; fixed 5 intervals. */
+/** Default dead threshold: phi 16; fixed 5 intervals; chen 2 margins;
+ *  bertier 16 margins; phi_exp 4; adaptive 2 timeouts. */
 double hb_detector_default_dead_threshold(hb_detector_kind_t kind);
 
 /** Opaque detector of one peer. */
@@ -182,7 +227,11 @@ void hb_detector_reset(hb_detector_t *d);
  * Move the last arrival to `now_ns` without recording an inter-arrival
  * sample (history kept). Used after this node's own process was paused:
  * the silence it saw was its own, not the peer's, and must not enter the
- * window. No-op before the first arrival.
+ * window. The suspicion curve restarts from `now_ns` as it was from the
+ * old last arrival. No-op before the first arrival, for NULL, and for a
+ * `now_ns` not later than the last arrival. chen and bertier: if the next
+ * arrival has no usable sequence number, their history is moved by the
+ * same amount then (docs/detectors.md).
  */
 void hb_detector_rebase(hb_detector_t *d, uint64_t now_ns);
 
@@ -190,7 +239,9 @@ void hb_detector_rebase(hb_detector_t *d, uint64_t now_ns);
  * Record the arrival of a heartbeat that carries sequence number `seq`
  * (1, 2, ...; 0 = unknown). Detectors that estimate expected arrival times
  * from sequence numbers (chen, bertier) use it to account for lost
- * heartbeats; the others behave as hb_detector_heartbeat().
+ * heartbeats; a seq not greater than the last one used (duplicate,
+ * reordered) counts as unknown, and an unknown one as the last + 1. The
+ * others ignore it. hb_detector_heartbeat() is this with seq 0.
  */
 void hb_detector_heartbeat_seq(hb_detector_t *d, uint64_t now_ns,
                                uint64_t seq);
@@ -204,9 +255,11 @@ void hb_detector_heartbeat_seq(hb_detector_t *d, uint64_t now_ns,
 void hb_detector_heartbeat(hb_detector_t *d, uint64_t now_ns);
 
 /**
- * Suspicion level at `now_ns`: phi (dimensionless, >= 0, capped at 1e6) or
- * missed intervals (>= 0). 0 when no arrival was recorded yet.
- * Non-decreasing in `now_ns` between two arrivals.
+ * Suspicion level at `now_ns`, >= 0: phi and phi_exp: phi (dimensionless,
+ * capped at 1e6); fixed: missed intervals; chen, bertier: margins past the
+ * expected arrival time (may already be > 0 right after a very late
+ * arrival); adaptive: elapsed time / current timeout. 0 when no arrival
+ * was recorded yet. Non-decreasing in `now_ns` between two arrivals.
  */
 double hb_detector_suspicion(const hb_detector_t *d, uint64_t now_ns);
 
@@ -234,10 +287,15 @@ uint64_t hb_detector_last_arrival_ns(const hb_detector_t *d);
 /** Number of arrivals recorded since creation or the last reset. */
 uint64_t hb_detector_arrivals(const hb_detector_t *d);
 
-/** phi: current mean inter-arrival time, ns (bootstrap value before the
- *  first real interval); fixed: the configured interval. */
+/** phi, phi_exp: current mean inter-arrival time, ns (bootstrap value
+ *  before the first real interval); fixed: the configured interval;
+ *  adaptive: mean of the window (the interval before any); chen, bertier:
+ *  expected arrival time minus last arrival, EA - A_last (the interval
+ *  with steady heartbeats; may be negative). */
 double hb_detector_mean_ns(const hb_detector_t *d);
-/** phi: current standard deviation used (after the floor), ns; fixed: 0. */
+/** phi: current standard deviation used (after the floor), ns; phi_exp:
+ *  the mean (the exponential's deviation); chen: chen_alpha; bertier: the
+ *  current margin alpha (after the floor); fixed, adaptive: 0. */
 double hb_detector_std_dev_ns(const hb_detector_t *d);
 
 /** Bytes of memory owned by the detector (object plus history). */
@@ -246,11 +304,13 @@ size_t hb_detector_memory(const hb_detector_t *d);
 /** The detector's kind. */
 hb_detector_kind_t hb_detector_kind(const hb_detector_t *d);
 
-/** "fixed" or "phi"; "unknown" for other values. */
+/** "fixed", "phi", "chen", "bertier", "phi_exp" or "adaptive"; "unknown"
+ *  for other values. */
 const char *hb_detector_kind_name(hb_detector_kind_t kind);
 
 /**
- * Parse a kind name ("fixed", "phi").
+ * Parse a kind name ("fixed", "phi", "chen", "bertier", "phi_exp",
+ * "adaptive"; exact, case-sensitive).
  * @return 0 and sets `*kind`, or -EINVAL.
  */
 int hb_detector_kind_parse(const char *name, hb_detector_kind_t *kind);

@@ -170,6 +170,10 @@ static int write_arrival(struct recording *rec, const json_t *line)
         if (arrival_ns < rec->last_arrival_ns)
                 arrival_ns = rec->last_arrival_ns;
         r = hbt_write_hb(rec->w, seq, send_ns, arrival_ns);
+        /* Row by row, so `tail -f` and readers of a recording in progress
+         * see every heartbeat (ten writes a second at 100 ms). */
+        if (r == 0 && fflush(rec->out) != 0)
+                r = -errno;
         if (r < 0) {
                 hbctl_err("cannot write to %s: %s",
                           rec->out_path ? rec->out_path : "standard output",

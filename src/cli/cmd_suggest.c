@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "cli/hbctl.h"
+#include "daemon/config.h"
 #include "hbeat/hbeat.h"
 #include "hbeat/qos.h"
 #include "sim/trace.h"
@@ -233,7 +234,8 @@ static int suggest_rule(hbctl_ctx_t *ctx, const struct opts *o)
 {
         double interval_ms = o->interval_ms, rtt_ms = o->rtt_ms;
         char peer[128] = "", d1[HBCTL_DUR_LEN], d2[HBCTL_DUR_LEN],
-             d3[HBCTL_DUR_LEN];
+             d3[HBCTL_DUR_LEN], d4[HBCTL_DUR_LEN], d5[HBCTL_DUR_LEN],
+             d6[HBCTL_DUR_LEN];
         double by_interval, by_rtt, k;
         uint64_t interval_ns, timeout_ns, base_ns, def_ns, cross_ns;
         uint64_t pause_ms;
@@ -309,12 +311,11 @@ static int suggest_rule(hbctl_ctx_t *ctx, const struct opts *o)
         printf("\n# phi detector: the smallest acceptable_pause for which "
                "phi reaches %g no earlier\n# than %s after the last of "
                "steady heartbeats (mean %s, std dev floor %s):\n# phi %g "
-               "at %s. The default pause (%s) is more cautious: phi %g at "
-               "%s.\n", thr, hbctl_dur(timeout_ns, d1),
+               "at %s. With the default pause (%s), phi %g comes at %s.\n", thr, hbctl_dur(timeout_ns, d1),
                hbctl_dur(interval_ns, d2), hbctl_dur(def.min_std_dev_ns, d3),
-               thr, hbctl_dur(cross_ns, d1),
-               hbctl_dur(def.acceptable_pause_ns, d2), thr,
-               hbctl_dur(def_ns, d3));
+               thr, hbctl_dur(cross_ns, d4),
+               hbctl_dur(def.acceptable_pause_ns, d5), thr,
+               hbctl_dur(def_ns, d6));
         printf("heartbeat:\n  interval_ms: %" PRIu64 "\n", interval_ns /
                HB_NS_PER_MS);
         printf("detector:\n  kind: phi\n  suspect_threshold: %g\n"
@@ -521,13 +522,41 @@ static bool search_for(hb_detector_kind_t kind, uint64_t interval_ns,
         }
 }
 
+/*
+ * The config key of chen's alpha under `detector:`, as the knob table
+ * names it; "alpha_ms" (hbeat-sim eval's name) until the table has it.
+ */
+static const char *alpha_key(void)
+{
+        static const char *const candidates[] = {
+                "detector.chen_alpha_ms", "detector.alpha_ms",
+        };
+
+        for (size_t c = 0; c < sizeof(candidates) / sizeof(*candidates);
+             c++)
+                for (size_t i = 0; i < hbd_knobs_count; i++)
+                        if (strcmp(hbd_knobs[i].path, candidates[c]) == 0)
+                                return candidates[c] + strlen("detector.");
+        return "alpha_ms";
+}
+
 /* The parameter as shown in the table and written in the config. */
 static void param_text(const struct found *f, char *buf, size_t len)
 {
         if (f->kind == HB_DETECTOR_CHEN)
-                snprintf(buf, len, "chen_alpha_ms %.3f", f->value / 1e6);
+                snprintf(buf, len, "%s %.3f", alpha_key(), f->value / 1e6);
         else
                 snprintf(buf, len, "suspect_threshold %.2f", f->value);
+}
+
+/* A span of time: "2.9 s", "41 min"-like units up to an hour, then h. */
+static const char *fmt_span(double s, char buf[static HBCTL_DUR_LEN])
+{
+        if (s >= 3600)
+                snprintf(buf, HBCTL_DUR_LEN, "%.2f h", s / 3600.0);
+        else
+                hbctl_dur((uint64_t)llround(s * 1e9), buf);
+        return buf;
 }
 
 static void fmt_s(double s, char *buf, size_t len)
@@ -573,7 +602,7 @@ static void print_yaml(const struct found *f, uint64_t interval_ns)
                HB_NS_PER_MS);
         printf("detector:\n  kind: %s\n", hb_detector_kind_name(f->kind));
         if (f->kind == HB_DETECTOR_CHEN)
-                printf("  chen_alpha_ms: %.3f\n  suspect_threshold: 1\n",
+                printf("  %s: %.3f\n  suspect_threshold: 1\n", alpha_key(),
                        f->value / 1e6);
         else
                 printf("  suspect_threshold: %.2f\n", f->value);
@@ -582,7 +611,7 @@ static void print_yaml(const struct found *f, uint64_t interval_ns)
 
 static int suggest_trace(const struct opts *o)
 {
-        char err[512], d1[HBCTL_DUR_LEN], td[32];
+        char err[512], d1[HBCTL_DUR_LEN], d2[HBCTL_DUR_LEN], td[32];
         hbt_trace_t *t = NULL;
         struct trace_ctx tc = { 0 };
         struct found found[HB_DETECTOR_KIND_END];
@@ -625,9 +654,9 @@ static int suggest_trace(const struct opts *o)
 
         span_s = (double)(t->arrivals[tc.n_alive - 1].arrival_ns -
                           t->arrivals[0].arrival_ns) / 1e9;
-        printf("trace:   %s: peer %s, %zu heartbeats over %.2f h, interval "
+        printf("trace:   %s: peer %s, %zu heartbeats over %s, interval "
                "%s%s\n", o->trace, t->peer[0] ? t->peer : "?", tc.n_alive,
-               span_s / 3600.0, hbctl_dur(tc.interval_ns, d1),
+               fmt_span(span_s, d2), hbctl_dur(tc.interval_ns, d1),
                t->crash_ns != HB_NEVER ? ", then a crash" : "");
         printf("budget:  at most %g mistakes (false suspicions) per peer per "
                "week\n\n", o->max_per_week);
@@ -672,9 +701,9 @@ static int suggest_trace(const struct opts *o)
         } else {
                 fmt_s(best->td_mean_s, td, sizeof(td));
                 printf("\n# best: %s, T_D %s (mean), %" PRIu64 " mistakes "
-                       "in %.2f h of trace = %.3g per peer per week\n",
+                       "in %s of trace = %.3g per peer per week\n",
                        hb_detector_kind_name(best->kind), td,
-                       best->q.mistakes, best->q.alive_s / 3600.0,
+                       best->q.mistakes, fmt_span(best->q.alive_s, d2),
                        per_week(&best->q));
                 print_yaml(best, tc.interval_ns);
         }
@@ -685,18 +714,20 @@ static int suggest_trace(const struct opts *o)
         if (alive_h < every_h) {
                 if (isinf(every_h))
                         printf("\nnote: a budget of 0 asks for no mistake "
-                               "at all; %.2f h without one in this trace "
-                               "is no proof of that.\n", alive_h);
+                               "at all; %s without one in this trace "
+                               "is no proof of that.\n",
+                               fmt_span(alive_h * 3600.0, d2));
                 else
                         printf("\nnote: the budget is one mistake per "
-                               "%.1f h, but the trace covers only %.2f h: a "
+                               "%.1f h, but the trace covers only %s: a "
                                "trace of H hours\ncannot show a rate below "
                                "about 1 per H hours (3 per H hours at 95 %% "
-                               "confidence).\nThe settings above merely "
+                               "confidence).\nThe settings above only "
                                "made no mistake in this trace; record at "
                                "least %.0f h\n(%.0f h for 95 %%) to test "
-                               "this budget.\n", every_h, alive_h,
-                               every_h, 3 * every_h);
+                               "this budget.\n", every_h,
+                               fmt_span(alive_h * 3600.0, d2), every_h,
+                               3 * every_h);
         }
         hbt_free(t);
         return hbctl_finish_stdout(best != NULL ? HBCTL_EXIT_OK

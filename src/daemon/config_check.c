@@ -5,8 +5,9 @@
  *
  * What lives here: the peers[] sequence (each entry walked and its knobs
  * set like the top level's, then checked against this node and the other
- * entries: id, name and address unique), the cross-field check of the two
- * thresholds, and the checks that touch the file system: the notify script
+ * entries: id, name and address unique), the cross-field checks of the
+ * detector section (the two thresholds; the adaptive detector's bounds and
+ * ratios), and the checks that touch the file system: the notify script
  * must be an executable regular file, the key file a regular file closed
  * to other users, holding a valid key.
  *
@@ -178,6 +179,64 @@ int hbd__load_peers(struct loader *l, const yaml_node_t *seq,
         return r;
 }
 
+/* The value node of the first of knobs `a`, `b` written in the file (not
+ * null), for the position of a cross-field error; NULL if neither is. */
+static const yaml_mark_t *first_given(const struct found *f, size_t a,
+                                      size_t b)
+{
+        if (f->val[a] && !hbd__is_null(f->val[a]))
+                return &f->val[a]->start_mark;
+        if (f->val[b] && !hbd__is_null(f->val[b]))
+                return &f->val[b]->start_mark;
+        return NULL;
+}
+
+/*
+ * The adaptive timeout's order min <= initial <= max and its ratios
+ * low <= high. Values are reported as the file writes them (ms); the
+ * error points at the key that was written (the other side may be a
+ * derived default, which is never adjusted to fit: set both).
+ */
+static int check_adaptive(struct loader *l, const struct found *f,
+                          const hb_detector_config_t *dc)
+{
+        const double ms = (double)HB_NS_PER_MS;
+
+        if (dc->adaptive_min_ns > dc->adaptive_max_ns)
+                return hbd__fail_at(l, first_given(f, K_ADAPTIVE_MIN,
+                                                   K_ADAPTIVE_MAX),
+                                    -EINVAL, "detector.adaptive_min_ms "
+                                    "(%.15g) must be <= "
+                                    "detector.adaptive_max_ms (%.15g)",
+                                    (double)dc->adaptive_min_ns / ms,
+                                    (double)dc->adaptive_max_ns / ms);
+        if (dc->adaptive_initial_ns < dc->adaptive_min_ns ||
+            dc->adaptive_initial_ns > dc->adaptive_max_ns) {
+                size_t other = dc->adaptive_initial_ns < dc->adaptive_min_ns
+                                       ? K_ADAPTIVE_MIN
+                                       : K_ADAPTIVE_MAX;
+
+                return hbd__fail_at(l, first_given(f, K_ADAPTIVE_INITIAL,
+                                                   other),
+                                    -EINVAL, "detector.adaptive_initial_ms "
+                                    "(%.15g) must be within "
+                                    "detector.adaptive_min_ms .. "
+                                    "detector.adaptive_max_ms (%.15g..%.15g)",
+                                    (double)dc->adaptive_initial_ns / ms,
+                                    (double)dc->adaptive_min_ns / ms,
+                                    (double)dc->adaptive_max_ns / ms);
+        }
+        if (dc->adaptive_low_ratio > dc->adaptive_high_ratio)
+                return hbd__fail_at(l, first_given(f, K_ADAPTIVE_LOW,
+                                                   K_ADAPTIVE_HIGH),
+                                    -EINVAL, "detector.adaptive_low_ratio "
+                                    "(%.15g) must be <= "
+                                    "detector.adaptive_high_ratio (%.15g)",
+                                    dc->adaptive_low_ratio,
+                                    dc->adaptive_high_ratio);
+        return 0;
+}
+
 int hbd__check_thresholds(struct loader *l, const struct found *f,
                           const hbd_config_t *cfg)
 {
@@ -186,13 +245,15 @@ int hbd__check_thresholds(struct loader *l, const struct found *f,
                         ? f->val[K_DEAD]
                         : f->val[K_SUSPECT];
 
-        if (cfg->node.dead_threshold >= cfg->node.suspect_threshold)
-                return 0;
-        return hbd__fail_at(l, at ? &at->start_mark : NULL, -EINVAL,
-                            "detector.dead_threshold (%.15g) must be >= "
-                            "detector.suspect_threshold (%.15g)",
-                            cfg->node.dead_threshold,
-                            cfg->node.suspect_threshold);
+        if (cfg->node.dead_threshold < cfg->node.suspect_threshold)
+                return hbd__fail_at(l, at ? &at->start_mark : NULL, -EINVAL,
+                                    "detector.dead_threshold (%.15g) must be "
+                                    ">= detector.suspect_threshold (%.15g)",
+                                    cfg->node.dead_threshold,
+                                    cfg->node.suspect_threshold);
+        if (cfg->node.detector.kind == HB_DETECTOR_ADAPTIVE)
+                return check_adaptive(l, f, &cfg->node.detector);
+        return 0;
 }
 
 int hbd__read_key(struct loader *l, const struct found *f,

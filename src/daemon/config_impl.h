@@ -41,11 +41,29 @@ enum {
         F_DERIVED = 1u << 1,  /* default from hb_node_config_default();
                                  default_text only describes it */
         F_FIRST = 1u << 2,    /* read before the defaults are applied */
-        F_PHI_ONLY = 1u << 3, /* an error with detector.kind fixed */
         F_MIN_OPEN = 1u << 4, /* value must be > min (not >= min) */
         F_PEER = 1u << 5,     /* key of a peers[] entry (hbd_peer_conf_t) */
         F_SOCKET = 1u << 6,   /* path of a Unix socket: fits sun_path */
 };
+
+/*
+ * Kind-specific knobs: F_FOR(kind) for each detector kind the key belongs
+ * to. Setting such a key with another detector.kind is an error (the
+ * value would be silently unused); its derived default is then not
+ * checked either. A knob with no F_FOR bit applies to every kind.
+ */
+#define F_KIND_SHIFT 8
+#define F_FOR(kind) (1u << (F_KIND_SHIFT + (unsigned)(kind)))
+#define F_KIND_MASK (((1u << HB_DETECTOR_KIND_END) - 1u) << F_KIND_SHIFT)
+/* The kinds that keep a window of history (detector.window). */
+#define F_HISTORY                                                            \
+        (F_FOR(HB_DETECTOR_PHI) | F_FOR(HB_DETECTOR_CHEN) |                  \
+         F_FOR(HB_DETECTOR_BERTIER) | F_FOR(HB_DETECTOR_PHI_EXP) |           \
+         F_FOR(HB_DETECTOR_ADAPTIVE))
+#define F_PHI F_FOR(HB_DETECTOR_PHI)
+#define F_CHEN F_FOR(HB_DETECTOR_CHEN)
+#define F_BERTIER F_FOR(HB_DETECTOR_BERTIER)
+#define F_ADAPTIVE F_FOR(HB_DETECTOR_ADAPTIVE)
 
 /*
  * The knob table: one row per key, the only place a key is described.
@@ -85,13 +103,16 @@ X(INTERVAL, "heartbeat.interval_ms", "uint", "ms", 1, 3600000, "100", true,  \
   "Time between two heartbeats sent by this node.")                          \
 X(KIND, "detector.kind", "enum", "", 0, 0, "phi", true,                      \
   S_KIND, F_FIRST, C(node.detector.kind), 0, 0,                              \
-  "Failure detector: phi (accrual) or fixed (missed intervals).")            \
-X(SUSPECT, "detector.suspect_threshold", "number", "phi or intervals",       \
-  0, 1000000, "8 (phi), 3 (fixed)", true,                                    \
+  "Failure detector: phi, fixed, chen, bertier, phi_exp or adaptive "        \
+  "(docs/detectors.md).")                                                    \
+X(SUSPECT, "detector.suspect_threshold", "number", "per kind",               \
+  0, 1000000, "8 (phi), 3 (fixed), 1 (chen, bertier, adaptive), "            \
+  "3 (phi_exp)", true,                                                       \
   S_NUM, F_DERIVED | F_MIN_OPEN, C(node.suspect_threshold), 0, 0,            \
   "Suspicion at which a peer becomes suspect.")                              \
-X(DEAD, "detector.dead_threshold", "number", "phi or intervals",             \
-  0, 1000000, "16 (phi), 5 (fixed)", true,                                   \
+X(DEAD, "detector.dead_threshold", "number", "per kind",                     \
+  0, 1000000, "16 (phi), 5 (fixed), 2 (chen, adaptive), 16 (bertier), "      \
+  "4 (phi_exp)", true,                                                       \
   S_NUM, F_DERIVED | F_MIN_OPEN, C(node.dead_threshold), 0, 0,               \
   "Suspicion at which a suspect peer is declared dead; "                     \
   ">= suspect_threshold.")                                                   \
@@ -100,17 +121,69 @@ X(DEAD_AFTER, "detector.dead_after_ms", "uint", "ms", 0, 3600000,            \
   S_MS, F_DERIVED, C(node.dead_after_ns), 0, 0,                              \
   "A peer suspect for this long is declared dead; 0 turns this off.")        \
 X(WINDOW, "detector.window", "uint", "samples", 2, 10000, "100", true,       \
-  S_U32, F_DERIVED | F_PHI_ONLY, C(node.detector.window), 0, 0,              \
-  "phi: number of inter-arrival times kept per peer.")                       \
+  S_U32, F_DERIVED | F_HISTORY, C(node.detector.window), 0, 0,               \
+  "Number of recent arrivals kept per peer (all kinds but fixed).")          \
 X(MIN_STD_DEV, "detector.min_std_dev_ms", "number", "ms", 0.001, 3600000,    \
   "interval / 4", true,                                                      \
-  S_MS_NUM, F_DERIVED | F_PHI_ONLY, C(node.detector.min_std_dev_ns), 0, 0,   \
+  S_MS_NUM, F_DERIVED | F_PHI, C(node.detector.min_std_dev_ns), 0, 0,        \
   "phi: floor for the standard deviation of inter-arrival times.")           \
 X(PAUSE, "detector.acceptable_pause_ms", "uint", "ms", 0, 3600000,           \
   "4 x interval", true,                                                      \
-  S_MS, F_DERIVED | F_PHI_ONLY, C(node.detector.acceptable_pause_ns), 0, 0,  \
+  S_MS, F_DERIVED | F_PHI, C(node.detector.acceptable_pause_ns), 0, 0,       \
   "phi: pause added to the mean inter-arrival time before suspicion "        \
   "grows.")                                                                  \
+X(CHEN_ALPHA, "detector.chen_alpha_ms", "number", "ms", 0.001, 14400000,     \
+  "3 x interval", true,                                                      \
+  S_MS_NUM, F_DERIVED | F_CHEN, C(node.detector.chen_alpha_ns), 0, 0,        \
+  "chen: safety margin added to the expected arrival time; suspicion 1 "     \
+  "is one margin late.")                                                     \
+X(BERTIER_BETA, "detector.bertier_beta", "number", "", 0, 100, "1", true,    \
+  S_NUM, F_DERIVED | F_BERTIER, C(node.detector.bertier_beta), 0, 0,         \
+  "bertier: weight of the estimated delay in the margin.")                   \
+X(BERTIER_PHI, "detector.bertier_phi", "number", "", 0, 100, "4", true,      \
+  S_NUM, F_DERIVED | F_BERTIER, C(node.detector.bertier_phi), 0, 0,          \
+  "bertier: weight of the estimated delay variation in the margin.")         \
+X(BERTIER_GAMMA, "detector.bertier_gamma", "number", "", 0, 1, "0.1", true,  \
+  S_NUM, F_DERIVED | F_MIN_OPEN | F_BERTIER,                                 \
+  C(node.detector.bertier_gamma), 0, 0,                                      \
+  "bertier: gain of the delay and variation estimators.")                    \
+X(ADAPTIVE_INITIAL, "detector.adaptive_initial_ms", "uint", "ms",            \
+  1, 108000000, "3 x interval", true,                                        \
+  S_MS, F_DERIVED | F_ADAPTIVE, C(node.detector.adaptive_initial_ns), 0, 0,  \
+  "adaptive: starting timeout; within [adaptive_min_ms, adaptive_max_ms].")  \
+X(ADAPTIVE_MIN, "detector.adaptive_min_ms", "uint", "ms", 1, 108000000,      \
+  "3 x interval", true,                                                      \
+  S_MS, F_DERIVED | F_ADAPTIVE, C(node.detector.adaptive_min_ns), 0, 0,      \
+  "adaptive: smallest timeout.")                                             \
+X(ADAPTIVE_MAX, "detector.adaptive_max_ms", "uint", "ms", 1, 108000000,      \
+  "30 x interval", true,                                                     \
+  S_MS, F_DERIVED | F_ADAPTIVE, C(node.detector.adaptive_max_ns), 0, 0,      \
+  "adaptive: largest timeout.")                                              \
+X(ADAPTIVE_DAMPENING, "detector.adaptive_dampening_ms", "uint", "ms",        \
+  1, 360000000, "100 x interval", true,                                      \
+  S_MS, F_DERIVED | F_ADAPTIVE, C(node.detector.adaptive_dampening_ns),      \
+  0, 0,                                                                      \
+  "adaptive: the timeout is re-evaluated, and changes, at most once per "    \
+  "this period.")                                                            \
+X(ADAPTIVE_RAISE, "detector.adaptive_raise", "number", "", 1, 10, "1.5",     \
+  true, S_NUM, F_DERIVED | F_ADAPTIVE, C(node.detector.adaptive_raise),      \
+  0, 0,                                                                      \
+  "adaptive: factor applied to the timeout when P95 > high_ratio x P50; "    \
+  "1 never raises.")                                                         \
+X(ADAPTIVE_LOWER, "detector.adaptive_lower", "number", "", 0, 1, "0.75",     \
+  true, S_NUM, F_DERIVED | F_MIN_OPEN | F_ADAPTIVE,                          \
+  C(node.detector.adaptive_lower), 0, 0,                                     \
+  "adaptive: factor applied to the timeout when P95 < low_ratio x P50; "     \
+  "1 never lowers.")                                                         \
+X(ADAPTIVE_HIGH, "detector.adaptive_high_ratio", "number", "", 1, 1000,      \
+  "2", true, S_NUM, F_DERIVED | F_ADAPTIVE,                                  \
+  C(node.detector.adaptive_high_ratio), 0, 0,                                \
+  "adaptive: P95/P50 above which the timeout is raised.")                    \
+X(ADAPTIVE_LOW, "detector.adaptive_low_ratio", "number", "", 1, 1000,        \
+  "1.5", true, S_NUM, F_DERIVED | F_ADAPTIVE,                                \
+  C(node.detector.adaptive_low_ratio), 0, 0,                                 \
+  "adaptive: P95/P50 below which the timeout is lowered; "                   \
+  "<= adaptive_high_ratio.")                                                 \
 X(PROBATION, "membership.probation_ms", "uint", "ms", 0, 3600000,            \
   "5 x interval", true,                                                      \
   S_MS, F_DERIVED, C(node.probation_ns), 0, 0,                               \
@@ -221,7 +294,7 @@ unsigned hbd__knob_flags(size_t k);
  * Pass 2 for one knob: set knob `k` in `base` (hbd_config_t, or
  * hbd_peer_conf_t for F_PEER knobs) from what pass 1 found, or its default.
  * `index` is the peer index for F_PEER knobs; `kind` the detector kind
- * (F_PHI_ONLY knobs are refused for another kind).
+ * (kind-specific knobs, F_FOR(), are refused for another kind).
  */
 int hbd__knob_apply(struct loader *l, const struct found *f, size_t k,
                     size_t index, void *base, hb_detector_kind_t kind);
@@ -246,7 +319,12 @@ bool hbd__knob_equal(size_t k, const void *a, const void *b);
 int hbd__load_peers(struct loader *l, const yaml_node_t *seq,
                     hbd_config_t *cfg);
 
-/* detector.dead_threshold >= detector.suspect_threshold. */
+/*
+ * Cross-field checks of the detector section: detector.dead_threshold >=
+ * detector.suspect_threshold; with kind adaptive, adaptive_min_ms <=
+ * adaptive_initial_ms <= adaptive_max_ms and adaptive_low_ratio <=
+ * adaptive_high_ratio.
+ */
 int hbd__check_thresholds(struct loader *l, const struct found *f,
                           const hbd_config_t *cfg);
 

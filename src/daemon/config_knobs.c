@@ -69,6 +69,43 @@ unsigned hbd__knob_flags(size_t k)
         return knob_how[k].flags;
 }
 
+/*
+ * The detector kinds of `flags` (F_FOR() bits; every kind when there is
+ * none), in kind order, as "phi, chen or bertier" with `last` (" or ",
+ * ", ") before the last one. `buf` of 96 bytes holds all six names.
+ */
+static const char *kinds_text(unsigned flags, const char *last, char *buf,
+                              size_t cap)
+{
+        unsigned mask = flags & F_KIND_MASK;
+        int total = 0, n = 0;
+        size_t len = 0;
+
+        if (mask == 0)
+                mask = F_KIND_MASK;
+        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++)
+                total += (mask & F_FOR(k)) != 0;
+        buf[0] = '\0';
+        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++) {
+                if (!(mask & F_FOR(k)))
+                        continue;
+                len += (size_t)snprintf(
+                        buf + len, len < cap ? cap - len : 0, "%s%s",
+                        n == 0 ? "" : n == total - 1 ? last : ", ",
+                        hb_detector_kind_name((hb_detector_kind_t)k));
+                n++;
+        }
+        return buf;
+}
+
+/* Does knob `k` apply to detector `kind`? */
+static bool knob_for_kind(size_t k, hb_detector_kind_t kind)
+{
+        unsigned mask = knob_how[k].flags & F_KIND_MASK;
+
+        return mask == 0 || (mask & F_FOR(kind)) != 0;
+}
+
 /* "1..3600000", "> 0 .. 1000000": the valid range of a numeric knob. */
 static const char *range_text(size_t k, char *buf, size_t cap)
 {
@@ -226,12 +263,15 @@ static int set_knob(struct loader *l, size_t k, const char *label,
                 return 0;
         case S_KIND: {
                 hb_detector_kind_t kind;
+                char kinds[96];
 
                 if (hb_detector_kind_parse(text, &kind) < 0)
                         return hbd__fail_at(l, mark, -EINVAL,
                                             "%s: '%s' is not a detector kind "
-                                            "(phi, fixed)", label,
-                                            hbd__quote(text, strlen(text), q));
+                                            "(%s)", label,
+                                            hbd__quote(text, strlen(text), q),
+                                            kinds_text(0, ", ", kinds,
+                                                       sizeof kinds));
                 *(hb_detector_kind_t *)(void *)field = kind;
                 return 0;
         }
@@ -348,7 +388,7 @@ int hbd__knob_apply(struct loader *l, const struct found *f, size_t k,
                     size_t index, void *base, hb_detector_kind_t kind)
 {
         const yaml_node_t *val = f->val[k];
-        char label[96];
+        char label[96], kinds[96];
         const char *text;
         int r;
 
@@ -372,10 +412,12 @@ int hbd__knob_apply(struct loader *l, const struct found *f, size_t k,
                 return set_knob(l, k, label, hbd_knobs[k].default_text,
                                 NULL, base);
         }
-        if ((knob_how[k].flags & F_PHI_ONLY) && kind != HB_DETECTOR_PHI)
+        if (!knob_for_kind(k, kind))
                 return hbd__fail_at(l, &f->key[k]->start_mark, -EINVAL,
-                                    "%s: only valid with detector.kind phi "
+                                    "%s: only valid with detector.kind %s "
                                     "(kind is %s)", label,
+                                    kinds_text(knob_how[k].flags, " or ",
+                                               kinds, sizeof kinds),
                                     hb_detector_kind_name(kind));
         r = hbd__scalar_text(l, val, label, &text);
         if (r < 0)
@@ -397,8 +439,7 @@ int hbd__knob_check_derived(struct loader *l, const struct found *f,
         if (!(knob_how[k].flags & F_DERIVED) ||
             (f->val[k] && !hbd__is_null(f->val[k])))
                 return 0;
-        if ((knob_how[k].flags & F_PHI_ONLY) &&
-            cfg->node.detector.kind != HB_DETECTOR_PHI)
+        if (!knob_for_kind(k, cfg->node.detector.kind))
                 return 0;
         v = knob_number(k, cfg);
         if (in_range(k, v))

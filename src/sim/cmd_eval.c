@@ -21,6 +21,9 @@
  * plots.) The mistakes, lambda_M, T_MR, T_M and P_A come from the whole
  * trace without a crash, up to its end row; when the trace ends at its
  * last arrival the two replays coincide and only one is run.
+ * --crash-at each averages that bound over a virtual crash after every
+ * arrival (mean_detection()): the adaptive detectors' T_D moves with
+ * their history, and one crash at the end samples it only once.
  *
  * JSON is written by a few small functions here instead of jansson:
  * hbeat-sim does not link jansson (meson.build) and the output is flat
@@ -99,8 +102,7 @@ static const param_t keys[] = {
         { "min_std_dev_ms", KT_MS, F(min_std_dev_ns), KB(HB_DETECTOR_PHI),
           "phi: floor of sigma, ms" },
         { "acceptable_pause_ms", KT_MS, F(acceptable_pause_ns),
-          KB(HB_DETECTOR_PHI) | KB(HB_DETECTOR_PHI_EXP),
-          "phi, phi_exp: pause added to the mean, ms" },
+          KB(HB_DETECTOR_PHI), "phi: pause added to the mean, ms" },
         { "first_estimate_ms", KT_MS, F(first_estimate_ns),
           KB(HB_DETECTOR_PHI) | KB(HB_DETECTOR_PHI_EXP),
           "phi, phi_exp: bootstrap mean, ms" },
@@ -273,10 +275,31 @@ static int det_resolve(det_t *d, size_t idx, uint64_t interval_ns)
                                  " %s", d->sets[i]);
         }
         if (hb_detector_config_validate(&d->cfg) < 0) {
-                snprintf(err, sizeof(err),
-                         "parameters out of range for %s (ranges: "
-                         "docs/detectors.md)",
-                         hb_detector_kind_name(d->kind));
+                /* Name the culprit: the first assignment that is invalid
+                 * on its own (else it is the combination, e.g. adaptive
+                 * min_ms above max_ms). */
+                const char *what = "this combination of --set";
+
+                for (size_t i = 0; i < d->n_sets; i++) {
+                        hb_detector_config_t one;
+                        const param_t *k;
+                        const char *val;
+                        double v, t1, t2;
+
+                        hb_detector_config_default(&one, d->kind,
+                                                   interval_ns);
+                        parse_assignment(d->sets[i], d->kind, &k, &val, err,
+                                         sizeof(err));
+                        parse_double(val, &v);
+                        key_apply(k, v, &one, &t1, &t2, err, sizeof(err));
+                        if (hb_detector_config_validate(&one) < 0) {
+                                what = d->sets[i];
+                                break;
+                        }
+                }
+                snprintf(err, sizeof(err), "%s: out of range for %s (the "
+                                           "ranges are in docs/detectors.md)",
+                         what, hb_detector_kind_name(d->kind));
                 goto bad;
         }
         return 0;
@@ -288,7 +311,7 @@ bad:
 
 /* ---- evaluation -------------------------------------------------------- */
 
-enum crash_mode { CRASH_TRACE, CRASH_LAST, CRASH_NONE, CRASH_AT };
+enum crash_mode { CRASH_TRACE, CRASH_LAST, CRASH_NONE, CRASH_AT, CRASH_EACH };
 
 typedef struct ctx {
         const hb_arrival_t *arr;
@@ -298,8 +321,43 @@ typedef struct ctx {
         uint64_t crash_ns;              /* CRASH_TRACE, CRASH_AT */
 } ctx_t;
 
+/*
+ * Mean detection time over virtual crashes right after each arrival:
+ * replay the trace and average crossing - arrival (--crash-at each). The
+ * accrual and adaptive detectors' T_D moves with their window, so one
+ * crash at the end of the trace samples it once; this is its mean over
+ * the whole trace. INFINITY if some crossing never comes.
+ */
+static int mean_detection(const ctx_t *cx, const hb_detector_config_t *cfg,
+                          double thr, double *out)
+{
+        hb_detector_t *d;
+        long double sum = 0;
+        int e = hb_detector_new(&d, cfg);
+
+        if (e < 0)
+                return e;
+        *out = 0;
+        for (size_t i = 0; i < cx->n; i++) {
+                uint64_t c;
+
+                hb_detector_heartbeat_seq(d, cx->arr[i].arrival_ns,
+                                          cx->arr[i].seq);
+                c = hb_detector_crossing_ns(d, thr);
+                if (c == HB_NEVER) {
+                        *out = INFINITY;
+                        break;
+                }
+                sum += (long double)(c - hb_detector_last_arrival_ns(d));
+        }
+        if (*out == 0)
+                *out = (double)(sum / (long double)cx->n / 1e9L);
+        hb_detector_free(d);
+        return 0;
+}
+
 /* One configuration at one threshold, with the virtual crash of
- * --crash-at last (see the file comment). */
+ * --crash-at last or each (see the file comment). */
 static int evaluate(const ctx_t *cx, const hb_detector_config_t *cfg,
                     double thr, hb_qos_result_t *out)
 {
@@ -315,6 +373,14 @@ static int evaluate(const ctx_t *cx, const hb_detector_config_t *cfg,
         case CRASH_NONE:
                 return hb_qos_evaluate(cfg, thr, cx->arr, cx->n, HB_NEVER,
                                        cx->end_ns, out);
+        case CRASH_EACH:
+                e = hb_qos_evaluate(cfg, thr, cx->arr, cx->n, HB_NEVER,
+                                    cx->end_ns, &r);
+                if (e == 0)
+                        e = mean_detection(cx, cfg, thr, &r.detection_s);
+                if (e == 0)
+                        *out = r;
+                return e;
         case CRASH_LAST:
                 e = hb_qos_evaluate(cfg, thr, cx->arr, cx->n, last,
                                     cx->end_ns, &td);
@@ -346,6 +412,7 @@ static int report_eval_error(int e, const det_t *d)
 typedef struct point {
         size_t det;
         double value;
+        double thr;                     /* threshold evaluated */
         hb_qos_result_t r;
 } point_t;
 
@@ -531,7 +598,7 @@ static void gp_str(FILE *f, const char *s)
 }
 
 typedef struct plot_in {
-        const char *path, *title;
+        const char *path, *title, *xlabel;
         const det_t *dets;
         size_t n_dets;
         const sweep_t *sweeps;          /* per detector */
@@ -610,13 +677,13 @@ static void write_plot_script(FILE *f, const plot_in_t *in)
         gp_str(f, in->path);
         fputs("\nset title ", f);
         gp_str(f, in->title);
-        fputs(" noenhanced\n"
-              "set xlabel 'detection time T_D (ms): last heartbeat to "
-              "suspicion'\n"
-              "set ylabel 'mistake rate λ_M (false suspicions per hour)'\n"
+        fputs(" noenhanced\nset xlabel ", f);
+        gp_str(f, in->xlabel);
+        fputs("\nset ylabel 'mistake rate λ_M (false suspicions per hour)'\n"
               "set logscale y\nset format y '10^{%T}'\n"
               "set grid xtics ytics\n"
-              "set key outside right top spacing 1.2 noenhanced\n"
+              "set key inside top right box opaque spacing 1.2 "
+              "noenhanced\n"
               "set bmargin 6\n",
               f);
         fprintf(f,
@@ -742,7 +809,8 @@ static void usage(FILE *f)
 "  --interval-ms MS    heartbeat interval (default: the trace's interval_ns)\n"
 "  --crash-at WHEN     traces without a crash row: 'last' (default: virtual\n"
 "                      crash at the last arrival, T_D = last arrival to the\n"
-"                      crossing), 'none' (no T_D), or SECONDS after the\n"
+"                      crossing), 'each' (T_D = mean of that over every\n"
+"                      arrival), 'none' (no T_D), or SECONDS after the\n"
 "                      first arrival (arrivals after it are dropped)\n"
 "  --sweep P=A:B:S     vary P from A to B by S (or P=V1,V2,...); after a\n"
 "                      --detector: for that one; before any: for every\n"
@@ -841,13 +909,15 @@ static int parse_args(int argc, char **argv, opts_t *o)
                                 o->crash_mode = CRASH_LAST;
                         } else if (strcmp(optarg, "none") == 0) {
                                 o->crash_mode = CRASH_NONE;
+                        } else if (strcmp(optarg, "each") == 0) {
+                                o->crash_mode = CRASH_EACH;
                         } else if (parse_double(optarg, &o->crash_at_s) == 0 &&
                                    o->crash_at_s >= 0 &&
                                    o->crash_at_s < 1e9) {
                                 o->crash_mode = CRASH_AT;
                         } else {
                                 fprintf(stderr, PROG ": --crash-at '%s' is "
-                                                     "neither last, none nor "
+                                                     "not last, each, none or "
                                                      "seconds >= 0\n",
                                         optarg);
                                 return 2;
@@ -962,9 +1032,8 @@ static int run_sweeps(const opts_t *o, const ctx_t *cx, const sweep_t *sw,
                         pts[k].det = d;
                         pts[k].value = v;
                         /* The curve follows the level the key moves. */
-                        e = evaluate(cx, &cfg,
-                                     sw[d].key->type == KT_DEAD ? dead : sus,
-                                     &pts[k].r);
+                        pts[k].thr = sw[d].key->type == KT_DEAD ? dead : sus;
+                        e = evaluate(cx, &cfg, pts[k].thr, &pts[k].r);
                         if (e < 0)
                                 return report_eval_error(e, dt);
                         k++;
@@ -1029,6 +1098,8 @@ static void print_text(const opts_t *o, const hbt_trace_t *t,
                                "the last arrival",
                 [CRASH_NONE] = "no crash: T_D not computed",
                 [CRASH_AT] = "virtual crash (--crash-at)",
+                [CRASH_EACH] = "no crash row: T_D is the mean over virtual "
+                               "crashes after each arrival",
         };
 
         printf("trace %s: peer %s, %zu arrivals over %.1f s, interval "
@@ -1039,8 +1110,10 @@ static void print_text(const opts_t *o, const hbt_trace_t *t,
         for (size_t d = 0; d < o->n_dets; d++) {
                 const det_t *dt = &o->dets[d];
 
-                printf("\n%s  (%s; %.0f B/s per monitored peer)\n", dt->label,
-                       hb_detector_kind_name(dt->kind),
+                printf("\n%s%s%s%s  (%.0f B/s per monitored peer)\n",
+                       dt->label, dt->label_opt ? " [" : "",
+                       dt->label_opt ? hb_detector_kind_name(dt->kind) : "",
+                       dt->label_opt ? "]" : "",
                        HEARTBEAT_BYTES * 1e9 / (double)dt->cfg.interval_ns);
                 printf("  %-8s %-9s %9s %9s %12s %11s %9s %13s\n", "level",
                        "threshold", "T_D ms", "mistakes", "mistakes/h",
@@ -1067,6 +1140,7 @@ static void print_json(const opts_t *o, const hbt_trace_t *t,
         static const char *const crash_name[] = {
                 [CRASH_TRACE] = "trace", [CRASH_LAST] = "last",
                 [CRASH_NONE] = "none", [CRASH_AT] = "at",
+                [CRASH_EACH] = "each",
         };
         FILE *f = stdout;
 
@@ -1105,7 +1179,7 @@ static void print_json(const opts_t *o, const hbt_trace_t *t,
                                 sw[pts[i].det].key->name);
                         json_num(f, pts[i].value);
                         fputs(", \"metrics\": ", f);
-                        json_metrics(f, pts[i].value, &pts[i].r);
+                        json_metrics(f, pts[i].thr, &pts[i].r);
                         fputs("}", f);
                 }
                 fputs("]", f);
@@ -1260,6 +1334,19 @@ int hbsim_cmd_eval(int argc, char **argv)
                         .hours = o->dets[0].res[0].alive_s / 3600.0,
                 };
 
+                static const char *const xlabel[] = {
+                        [CRASH_TRACE] = "detection time T_D (ms): crash to "
+                                        "suspicion",
+                        [CRASH_AT] = "detection time T_D (ms): crash to "
+                                     "suspicion",
+                        [CRASH_LAST] = "detection time T_D (ms): last "
+                                       "heartbeat to suspicion",
+                        [CRASH_EACH] = "detection time T_D (ms): heartbeat "
+                                       "to suspicion, mean over all "
+                                       "heartbeats",
+                };
+
+                in.xlabel = xlabel[cx.mode];
                 snprintf(title, sizeof(title),
                          "%s: %.1f h, %zu heartbeats at %g ms",
                          base ? base + 1 : o->trace_path, in.hours, cx.n,

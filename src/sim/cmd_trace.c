@@ -20,6 +20,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -55,64 +56,66 @@ struct num_opt {
         unsigned delay_mask;
         enum group group;
         const char *help;
+        const char *def;              /* default as text; NULL: the
+                                         hbtg_config_default() value */
 };
 
 #define F(field) offsetof(hbtg_config_t, field)
 
 static const struct num_opt num_opts[] = {
-        { "seed", U_INT, F(seed), 0, 1.8e19, 0, G_GEN,
-          "random seed: same seed, same trace" },
+        { "seed", U_INT, F(seed), 0, (double)UINT64_MAX, 0, G_GEN,
+          "random seed: same seed, same trace", NULL },
         { "interval-ms", U_MS, F(interval_ns), 0.001, 3.6e6, 0, G_SENDER,
-          "heartbeat interval" },
+          "heartbeat interval", NULL },
         { "jitter-ms", U_MS, F(jitter_ns), 0, 3.6e6, 0, G_SENDER,
           "send-time jitter: uniform half-width or normal sd "
-          "(< interval)" },
+          "(< interval)", NULL },
         { "stall-rate-per-s", U_REAL, F(stall_rate_per_s), 0, 1000, 0,
-          G_SENDER, "sender stalls per second (Poisson); 0 = none" },
+          G_SENDER, "sender stalls per second (Poisson); 0 = none", NULL },
         { "stall-min-ms", U_MS, F(stall_min_ns), 0, 3.6e6, 0, G_SENDER,
-          "shortest stall (length uniform in min..max)" },
+          "shortest stall (length uniform in min..max)", NULL },
         { "stall-max-ms", U_MS, F(stall_max_ns), 0, 3.6e6, 0, G_SENDER,
-          "longest stall" },
+          "longest stall", NULL },
         { "duration-s", U_S, F(duration_ns), 0.001, 1e9, 0, G_LENGTH,
-          "observation length (default 600 unless --count)" },
+          "observation length", "600; none with --count or --sender-times" },
         { "count", U_INT, F(count), 1, 1e15, 0, G_LENGTH,
-          "heartbeats to send (lost ones included)" },
+          "heartbeats to send (lost ones included)", "none" },
         { "crash-at-s", U_S, F(crash_ns), 0, 1e9, 0, G_LENGTH,
-          "crash the sender then (needs --duration-s)" },
+          "crash the sender then (needs --duration-s)", NULL },
         { "delay-ms", U_MS, F(delay_ns), 0, 3.6e6, D_CONST, G_DELAY,
-          "constant: the delay" },
+          "constant: the delay", NULL },
         { "delay-mean-ms", U_MS, F(delay_mean_ns), 0, 3.6e6,
           D_NORMAL | D_LOGN, G_DELAY,
           "normal: mean; lognormal: with --delay-sd-ms, instead of "
-          "median and sigma" },
+          "median and sigma", NULL },
         { "delay-sd-ms", U_MS, F(delay_sd_ns), 0, 3.6e6, D_NORMAL | D_LOGN,
-          G_DELAY, "normal (truncated at 0) or lognormal: sd" },
+          G_DELAY, "normal (truncated at 0) or lognormal: sd", NULL },
         { "delay-median-ms", U_MS, F(delay_median_ns), 0.000001, 3.6e6,
-          D_LOGN, G_DELAY, "lognormal: median = exp(mu)" },
+          D_LOGN, G_DELAY, "lognormal: median = exp(mu)", NULL },
         { "delay-sigma", U_REAL, F(delay_sigma), 0, 10, D_LOGN, G_DELAY,
-          "lognormal: sd of ln(delay)" },
+          "lognormal: sd of ln(delay)", NULL },
         { "delay-scale-ms", U_MS, F(delay_scale_ns), 0.000001, 3.6e6,
-          D_PARETO, G_DELAY, "pareto: scale (the minimum delay)" },
+          D_PARETO, G_DELAY, "pareto: scale (the minimum delay)", NULL },
         { "delay-shape", U_REAL, F(delay_shape), 0.1, 100, D_PARETO, G_DELAY,
-          "pareto: shape alpha (P(D > x) = (scale/x)^alpha)" },
+          "pareto: shape alpha (P(D > x) = (scale/x)^alpha)", NULL },
         { "delay-tail-prob", U_PROB, F(delay_tail_prob), 0, 1, 0, G_DELAY,
-          "add a Pareto extra delay with this probability" },
+          "add a Pareto extra delay with this probability", NULL },
         { "delay-tail-scale-ms", U_MS, F(delay_tail_scale_ns), 0.000001,
-          3.6e6, 0, G_DELAY, "extra delay's scale (minimum)" },
+          3.6e6, 0, G_DELAY, "extra delay's scale (minimum)", NULL },
         { "delay-tail-shape", U_REAL, F(delay_tail_shape), 0.1, 100, 0,
-          G_DELAY, "extra delay's shape alpha" },
+          G_DELAY, "extra delay's shape alpha", NULL },
         { "delay-max-ms", U_MS, F(delay_max_ns), 0.000001, 3.6e6, 0, G_DELAY,
-          "cap on every delay" },
+          "cap on every delay", NULL },
         { "loss", U_PROB, F(loss_prob), 0, 1, 0, G_LOSS,
-          "independent loss probability" },
+          "independent loss probability", NULL },
         { "ge-p-good-bad", U_PROB, F(ge_p_good_bad), 0, 1, 0, G_LOSS,
-          "Gilbert-Elliott: P(good -> bad) per heartbeat; 0 = off" },
+          "Gilbert-Elliott: P(good -> bad) per heartbeat; 0 = off", NULL },
         { "ge-p-bad-good", U_PROB, F(ge_p_bad_good), 0, 1, 0, G_LOSS,
-          "Gilbert-Elliott: P(bad -> good) per heartbeat" },
+          "Gilbert-Elliott: P(bad -> good) per heartbeat", NULL },
         { "ge-loss-good", U_PROB, F(ge_loss_good), 0, 1, 0, G_LOSS,
-          "Gilbert-Elliott: loss probability in the good state" },
+          "Gilbert-Elliott: loss probability in the good state", NULL },
         { "ge-loss-bad", U_PROB, F(ge_loss_bad), 0, 1, 0, G_LOSS,
-          "Gilbert-Elliott: loss probability in the bad state" },
+          "Gilbert-Elliott: loss probability in the bad state", NULL },
 };
 
 #define N_NUM (sizeof(num_opts) / sizeof(num_opts[0]))
@@ -154,31 +157,81 @@ static const char *unit_suffix(enum unit u)
         return "";
 }
 
-static void print_default(FILE *f, const hbtg_config_t *d,
-                          const struct num_opt *o)
+static const char *unit_words(enum unit u)
+{
+        switch (u) {
+        case U_MS:
+                return "a number of milliseconds";
+        case U_S:
+                return "a number of seconds";
+        case U_INT:
+                return "an integer";
+        case U_PROB:
+                return "a probability";
+        case U_REAL:
+                return "a number";
+        }
+        return "a number";
+}
+
+static void format_default(char *buf, size_t len, const hbtg_config_t *d,
+                           const struct num_opt *o)
 {
         const void *p = (const char *)d + o->off;
         uint64_t v;
 
+        if (o->def) {
+                snprintf(buf, len, "%s", o->def);
+                return;
+        }
         switch (o->unit) {
         case U_MS:
         case U_S:
                 v = *(const uint64_t *)p;
-                if (v == HB_NEVER || (o->off == F(duration_ns) && 0))
-                        fprintf(f, "none");
+                if (v == HB_NEVER)
+                        snprintf(buf, len, "none");
                 else
-                        fprintf(f, "%g", (double)v / (o->unit == U_MS
-                                                              ? 1e6
-                                                              : 1e9));
+                        snprintf(buf, len, "%g",
+                                 (double)v / (o->unit == U_MS ? 1e6 : 1e9));
                 break;
         case U_INT:
-                fprintf(f, "%" PRIu64, *(const uint64_t *)p);
+                snprintf(buf, len, "%" PRIu64, *(const uint64_t *)p);
                 break;
         case U_PROB:
         case U_REAL:
-                fprintf(f, "%g", *(const double *)p);
+                snprintf(buf, len, "%g", *(const double *)p);
                 break;
         }
+}
+
+/* "  HEAD  text..." with the text word-wrapped at 79 columns. */
+static void print_item(FILE *f, const char *head, const char *text)
+{
+        enum { COL = 26, WIDTH = 79 };
+        int col = fprintf(f, "  %s", head);
+        const char *w = text;
+
+        if (col >= COL) {
+                fputc('\n', f);
+                col = 0;
+        }
+        while (*w) {
+                size_t n = strcspn(w, " ");
+
+                if (col > COL && col + 1 + (int)n > WIDTH) {
+                        fputc('\n', f);
+                        col = 0;
+                }
+                if (col < COL)
+                        col += fprintf(f, "%*s", COL - col, "");
+                else
+                        col += fprintf(f, " ");
+                col += fprintf(f, "%.*s", (int)n, w);
+                w += n;
+                while (*w == ' ')
+                        w++;
+        }
+        fputc('\n', f);
 }
 
 static void usage(FILE *f)
@@ -208,30 +261,34 @@ static void usage(FILE *f)
                 fprintf(f, "\n%s:\n", group_titles[g]);
                 for (size_t i = 0; i < N_NUM; i++) {
                         const struct num_opt *o = &num_opts[i];
-                        char head[48];
+                        char head[48], def[64], text[256];
 
                         if (o->group != g)
                                 continue;
                         snprintf(head, sizeof(head), "--%s%s", o->name,
                                  unit_suffix(o->unit));
-                        fprintf(f, "  %-24s%s (", head, o->help);
-                        if (o->off == F(count))
-                                fprintf(f, "default none");
-                        else {
-                                fprintf(f, "default ");
-                                print_default(f, &d, o);
-                        }
-                        fprintf(f, ")\n");
+                        format_default(def, sizeof(def), &d, o);
+                        snprintf(text, sizeof(text), "%s (default %s)",
+                                 o->help, def);
+                        print_item(f, head, text);
                 }
         }
-        fprintf(f, "\nunits: MS milliseconds, S seconds, P probability "
-                   "0..1, N integer; decimals allowed for MS and S.\n");
+        fprintf(f, "\nunits: MS milliseconds, S seconds (both may have "
+                   "decimals), P probability\n0..1, N integer, X real "
+                   "number.\n");
 }
 
-static int usage_error(const char *fmt, const char *a, const char *b)
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static int usage_error(const char *fmt, ...)
 {
+        va_list ap;
+
         fprintf(stderr, "hbeat-sim trace: ");
-        fprintf(stderr, fmt, a, b);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
         fprintf(stderr, "\n(hbeat-sim trace --help lists the options)\n");
         return 2;
 }
@@ -325,7 +382,7 @@ static int check_args(struct args *a)
         hbtg_config_t *c = &a->cfg;
         static const char *const sender_opts[] = {
                 "jitter-ms", "stall-rate-per-s", "stall-min-ms",
-                "stall-max-ms", "interval-ms",
+                "stall-max-ms",
         };
         int mean = num_index("delay-mean-ms"), sd = num_index("delay-sd-ms");
 
@@ -339,60 +396,58 @@ static int check_args(struct args *a)
                                            o->name, delay_dists[c->delay]);
         }
         if (a->sender_times) {
-                /* interval-ms stays allowed: it is the nominal period. */
-                for (size_t i = 0; i + 1 < sizeof(sender_opts) /
-                                                sizeof(sender_opts[0]);
-                     i++)
+                        /* --interval-ms stays allowed: the nominal period. */
+                for (size_t i = 0;
+                     i < sizeof(sender_opts) / sizeof(sender_opts[0]); i++)
                         if (a->set[num_index(sender_opts[i])])
                                 return usage_error("--%s cannot be used "
-                                                   "with --sender-times%s",
-                                                   sender_opts[i],
-                                                   " (the file gives the "
-                                                   "send times)");
+                                                   "with --sender-times (the "
+                                                   "file gives the send "
+                                                   "times)",
+                                                   sender_opts[i]);
                 if (a->jdist_set)
                         return usage_error("--jitter-dist cannot be used "
-                                           "with --sender-times%s%s",
-                                           "", "");
+                                           "with --sender-times");
         }
+        if (strpbrk(c->peer, "\r\n"))
+                return usage_error("--peer must not hold a line break");
         if (c->delay == HBTG_DELAY_LOGNORMAL && (a->set[mean] || a->set[sd])) {
                 double med, sig;
 
                 if (!a->set[mean] || !a->set[sd])
                         return usage_error("lognormal from mean and sd needs "
                                            "both --delay-mean-ms and "
-                                           "--delay-sd-ms%s%s",
-                                           "", "");
+                                           "--delay-sd-ms");
                 if (a->set[num_index("delay-median-ms")] ||
                     a->set[num_index("delay-sigma")])
                         return usage_error("give lognormal as median and "
                                            "sigma or as mean and sd, not "
-                                           "both%s%s",
-                                           "", "");
+                                           "both");
                 if (hbtg_lognormal_from_mean_sd((double)c->delay_mean_ns,
                                                 (double)c->delay_sd_ns, &med,
                                                 &sig) < 0)
                         return usage_error("--delay-mean-ms must be > 0 for "
-                                           "lognormal%s%s",
-                                           "", "");
+                                           "lognormal");
                 c->delay_median_ns = (uint64_t)llround(med);
                 c->delay_sigma = sig;
         }
-        if (a->set[num_index("count")] && !a->set[num_index("duration-s")])
+        /* The 600 s default applies only when nothing else bounds the
+         * trace: --count, or the end of the --sender-times file. */
+        if ((a->set[num_index("count")] || a->sender_times) &&
+            !a->set[num_index("duration-s")])
                 c->duration_ns = 0;
         if (!a->sender_times && c->jitter_ns >= c->interval_ns)
                 return usage_error("--jitter-ms must be below --interval-ms "
-                                   "(%s)%s",
-                                   "jitter >= interval", "");
+                                   "(%" PRIu64 " ns >= %" PRIu64 " ns)",
+                                   c->jitter_ns, c->interval_ns);
         if (c->stall_min_ns > c->stall_max_ns)
                 return usage_error("--stall-min-ms is above --stall-max-"
-                                   "ms%s%s",
-                                   "", "");
+                                   "ms");
         if (c->crash_ns != HB_NEVER &&
             (!c->duration_ns || c->crash_ns >= c->duration_ns))
                 return usage_error("--crash-at-s needs --duration-s longer "
                                    "than the crash time (to observe "
-                                   "detection)%s%s",
-                                   "", "");
+                                   "detection)");
         return 0;
 }
 
@@ -423,7 +478,7 @@ static int parse_args(struct args *a, int argc, char **argv)
         /* Pass 1: --help and --preset, so that the preset applies first. */
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ho:q", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, ":ho:q", opts, NULL)) != -1) {
                 if (c == O_HELP) {
                         usage(stdout);
                         return 0;
@@ -439,11 +494,17 @@ static int parse_args(struct args *a, int argc, char **argv)
         if (a->preset && hbtg_config_preset(&a->cfg, a->preset) < 0)
                 return usage_error("unknown preset '%s' (%s)", a->preset,
                                    "lan, wan, stall");
-        /* Pass 2: everything else, with getopt's own messages. */
+        /* Pass 2: everything else. */
         optind = 0;
-        opterr = 1;
-        while ((c = getopt_long(argc, argv, "ho:q", opts, NULL)) != -1) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":ho:q", opts, NULL)) != -1) {
                 switch (c) {
+                case ':':
+                        return usage_error("option '%s' needs a value",
+                                           argv[optind - 1]);
+                case '?':
+                        return usage_error("unknown option '%s'",
+                                           argv[optind - 1]);
                 case O_PRESET:
                 case O_HELP:
                         break;
@@ -483,29 +544,23 @@ static int parse_args(struct args *a, int argc, char **argv)
                         if (c >= OPT_NUM && c < OPT_NUM + (int)N_NUM) {
                                 const struct num_opt *o = &num_opts[c -
                                                                     OPT_NUM];
-                                char range[64];
 
                                 if (parse_num(o, optarg, &a->cfg) == 0) {
                                         a->set[c - OPT_NUM] = true;
                                         break;
                                 }
-                                snprintf(range, sizeof(range), "%g..%g%s",
-                                         o->min, o->max,
-                                         unit_suffix(o->unit));
-                                fprintf(stderr, "hbeat-sim trace: --%s: "
-                                                "'%s' is not a number in "
-                                                "%s\n",
-                                        o->name, optarg, range);
-                                return 2;
+                                return usage_error("--%s: '%s' is not %s in "
+                                                   "%g..%g",
+                                                   o->name, optarg,
+                                                   unit_words(o->unit),
+                                                   o->min, o->max);
                         }
-                        fprintf(stderr, "(hbeat-sim trace --help lists the "
-                                        "options)\n");
-                        return 2;
+                        return usage_error("unknown option '%s'",
+                                           argv[optind - 1]);
                 }
         }
         if (optind < argc)
-                return usage_error("unexpected argument '%s'%s", argv[optind],
-                                   "");
+                return usage_error("unexpected argument '%s'", argv[optind]);
         return check_args(a) ? 2 : -1;
 }
 
@@ -594,12 +649,6 @@ int hbsim_cmd_trace(int argc, char **argv)
         clock_gettime(CLOCK_MONOTONIC, &t0);
         rc = hbt_writer_open(&w, f, a.cfg.peer, a.cfg.interval_ns, meta,
                              n_meta);
-        if (rc == -EINVAL) {
-                fprintf(stderr, "hbeat-sim trace: --peer must not hold a "
-                                "line break\n");
-                status = 2;
-                goto out;
-        }
         if (rc == 0)
                 rc = hbtg_write(&a.cfg, w, &stats);
         if (w) {

@@ -55,6 +55,10 @@
 
 #include "sim/trace.h"
 
+/* Times stay below this, so that sums of a time and a delay never wrap
+ * (generator and sender-times reader). */
+#define HBTG_MAX_TIME_NS (UINT64_C(1) << 62)
+
 typedef enum hbtg_jitter {
         HBTG_JITTER_UNIFORM = 0,      /* uniform in [-jitter_ns, +jitter_ns] */
         HBTG_JITTER_NORMAL,           /* normal, sd = jitter_ns */

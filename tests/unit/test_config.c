@@ -615,12 +615,13 @@ static void test_err_number(void **state)
                   "  suspect_threshold: 8\n",
                   "n1.yaml:8:22: detector.dead_threshold (5) must be >= "
                   "detector.suspect_threshold (8)" },
-                { MINIMAL "detector:\n  kind: chen\n",
-                  "n1.yaml:7:9: detector.kind: 'chen' is not a detector "
-                  "kind (phi, fixed)" },
+                { MINIMAL "detector:\n  kind: cusum\n",
+                  "n1.yaml:7:9: detector.kind: 'cusum' is not a detector "
+                  "kind (fixed, phi, chen, bertier, phi_exp, adaptive)" },
                 { MINIMAL "detector:\n  kind: fixed\n  window: 10\n",
                   "n1.yaml:8:3: detector.window: only valid with "
-                  "detector.kind phi (kind is fixed)" },
+                  "detector.kind phi, chen, bertier, phi_exp or adaptive "
+                  "(kind is fixed)" },
                 { MINIMAL "detector:\n  min_std_dev_ms: 5\n"
                   "  kind: fixed\n",
                   "n1.yaml:7:3: detector.min_std_dev_ms: only valid with "
@@ -655,6 +656,228 @@ static void test_err_number(void **state)
                       "membership: {probation_ms: 0}\n");
         assert_int_equal(cfg->node.interval_ns, 1000000 * HB_NS_PER_MS);
         hbd_config_free(cfg);
+}
+
+/* The detector kinds beyond phi and fixed: defaults, keys, errors. */
+static void test_detector_kinds(void **state)
+{
+        static const struct err_case cases[] = {
+                /* Kind-specific keys with another kind. */
+                { MINIMAL "detector:\n  chen_alpha_ms: 100\n",
+                  "n1.yaml:7:3: detector.chen_alpha_ms: only valid with "
+                  "detector.kind chen (kind is phi)" },
+                { MINIMAL "detector:\n  kind: chen\n  bertier_gamma: 0.2\n",
+                  "n1.yaml:8:3: detector.bertier_gamma: only valid with "
+                  "detector.kind bertier (kind is chen)" },
+                { MINIMAL "detector:\n  kind: bertier\n"
+                  "  chen_alpha_ms: 100\n",
+                  "n1.yaml:8:3: detector.chen_alpha_ms: only valid with "
+                  "detector.kind chen (kind is bertier)" },
+                { MINIMAL "detector:\n  kind: chen\n  min_std_dev_ms: 5\n",
+                  "n1.yaml:8:3: detector.min_std_dev_ms: only valid with "
+                  "detector.kind phi (kind is chen)" },
+                { MINIMAL "detector:\n  kind: phi_exp\n"
+                  "  acceptable_pause_ms: 5\n",
+                  "n1.yaml:8:3: detector.acceptable_pause_ms: only valid "
+                  "with detector.kind phi (kind is phi_exp)" },
+                { MINIMAL "detector:\n  kind: phi_exp\n"
+                  "  adaptive_raise: 2\n",
+                  "n1.yaml:8:3: detector.adaptive_raise: only valid with "
+                  "detector.kind adaptive (kind is phi_exp)" },
+                { MINIMAL "detector:\n  kind: fixed\n"
+                  "  adaptive_dampening_ms: 2\n",
+                  "n1.yaml:8:3: detector.adaptive_dampening_ms: only valid "
+                  "with detector.kind adaptive (kind is fixed)" },
+                /* Ranges. */
+                { MINIMAL "detector:\n  kind: chen\n"
+                  "  chen_alpha_ms: 0.0001\n",
+                  "n1.yaml:8:18: detector.chen_alpha_ms: 0.0001 is out of "
+                  "range (0.001..14400000)" },
+                { MINIMAL "detector:\n  kind: bertier\n"
+                  "  bertier_gamma: 0\n",
+                  "n1.yaml:8:18: detector.bertier_gamma: 0 is out of range "
+                  "(> 0 .. 1)" },
+                { MINIMAL "detector:\n  kind: bertier\n"
+                  "  bertier_beta: 101\n",
+                  "n1.yaml:8:17: detector.bertier_beta: 101 is out of range "
+                  "(0..100)" },
+                { MINIMAL "detector:\n  kind: bertier\n"
+                  "  bertier_phi: -1\n",
+                  "n1.yaml:8:16: detector.bertier_phi: -1 is out of range "
+                  "(0..100)" },
+                { MINIMAL "detector:\n  kind: adaptive\n"
+                  "  adaptive_raise: 0.9\n",
+                  "n1.yaml:8:19: detector.adaptive_raise: 0.9 is out of "
+                  "range (1..10)" },
+                { MINIMAL "detector:\n  kind: adaptive\n"
+                  "  adaptive_lower: 0\n",
+                  "n1.yaml:8:19: detector.adaptive_lower: 0 is out of range "
+                  "(> 0 .. 1)" },
+                { MINIMAL "detector:\n  kind: adaptive\n"
+                  "  adaptive_min_ms: 0\n",
+                  "n1.yaml:8:20: detector.adaptive_min_ms: 0 is out of range "
+                  "(1..108000000)" },
+                { MINIMAL "detector:\n  kind: adaptive\n"
+                  "  adaptive_dampening_ms: 360000001\n",
+                  "n1.yaml:8:26: detector.adaptive_dampening_ms: 360000001 "
+                  "is out of range (1..360000000)" },
+                { MINIMAL "detector:\n  kind: adaptive\n"
+                  "  adaptive_high_ratio: 0.5\n",
+                  "n1.yaml:8:24: detector.adaptive_high_ratio: 0.5 is out "
+                  "of range (1..1000)" },
+                /* Cross-field: min <= initial <= max, low <= high. At 100
+                 * ms the defaults are 300, 300 and 3000 ms. */
+                { MINIMAL "detector:\n  kind: adaptive\n"
+                  "  adaptive_max_ms: 200\n",
+                  "n1.yaml:8:20: detector.adaptive_min_ms (300) must be <= "
+                  "detector.adaptive_max_ms (200)" },
+                { MINIMAL "detector:\n  kind: adaptive\n"
+                  "  adaptive_min_ms: 500\n",
+                  "n1.yaml:8:20: detector.adaptive_initial_ms (300) must be "
+                  "within detector.adaptive_min_ms .. "
+                  "detector.adaptive_max_ms (500..3000)" },
+                { MINIMAL "detector:\n  kind: adaptive\n"
+                  "  adaptive_min_ms: 500\n  adaptive_initial_ms: 4000\n",
+                  "n1.yaml:9:24: detector.adaptive_initial_ms (4000) must be "
+                  "within detector.adaptive_min_ms .. "
+                  "detector.adaptive_max_ms (500..3000)" },
+                { MINIMAL "detector:\n  kind: adaptive\n"
+                  "  adaptive_low_ratio: 3\n",
+                  "n1.yaml:8:23: detector.adaptive_low_ratio (3) must be <= "
+                  "detector.adaptive_high_ratio (2)" },
+                { MINIMAL "detector:\n  kind: adaptive\n"
+                  "  adaptive_high_ratio: 1.2\n",
+                  "n1.yaml:8:24: detector.adaptive_low_ratio (1.5) must be "
+                  "<= detector.adaptive_high_ratio (1.2)" },
+                /* Kind thresholds: chen's dead default is 2. */
+                { MINIMAL "detector:\n  kind: chen\n"
+                  "  suspect_threshold: 3\n",
+                  "n1.yaml:8:22: detector.dead_threshold (2) must be >= "
+                  "detector.suspect_threshold (3)" },
+        };
+        static const struct {
+                const char *kind;
+                hb_detector_kind_t k;
+                double suspect, dead;
+        } kinds[] = {
+                { "chen", HB_DETECTOR_CHEN, 1, 2 },
+                { "bertier", HB_DETECTOR_BERTIER, 1, 16 },
+                { "phi_exp", HB_DETECTOR_PHI_EXP, 3, 4 },
+                { "adaptive", HB_DETECTOR_ADAPTIVE, 1, 2 },
+        };
+        hbd_config_t *cfg;
+        const hb_detector_config_t *dc;
+        char text[512];
+
+        (void)state;
+        run_cases(cases, N(cases));
+
+        /* Defaults per kind: the kind's thresholds, the library's
+         * defaults for every field (derived from a 200 ms interval). */
+        for (size_t i = 0; i < N(kinds); i++) {
+                hb_detector_config_t want;
+
+                snprintf(text, sizeof text,
+                         MINIMAL "heartbeat: {interval_ms: 200}\n"
+                                 "detector: {kind: %s}\n", kinds[i].kind);
+                cfg = load_ok(text);
+                dc = &cfg->node.detector;
+                hb_detector_config_default(&want, kinds[i].k,
+                                           200 * HB_NS_PER_MS);
+                assert_int_equal(dc->kind, kinds[i].k);
+                assert_true(cfg->node.suspect_threshold == kinds[i].suspect);
+                assert_true(cfg->node.dead_threshold == kinds[i].dead);
+                assert_int_equal(dc->window, 100);
+                assert_int_equal(dc->chen_alpha_ns, 600 * HB_NS_PER_MS);
+                assert_true(dc->bertier_beta == 1.0);
+                assert_true(dc->bertier_phi == 4.0);
+                assert_true(dc->bertier_gamma == 0.1);
+                assert_int_equal(dc->adaptive_initial_ns,
+                                 600 * HB_NS_PER_MS);
+                assert_int_equal(dc->adaptive_min_ns, 600 * HB_NS_PER_MS);
+                assert_int_equal(dc->adaptive_max_ns, 6000 * HB_NS_PER_MS);
+                assert_int_equal(dc->adaptive_dampening_ns,
+                                 20000 * HB_NS_PER_MS);
+                assert_true(dc->adaptive_raise == want.adaptive_raise);
+                assert_true(dc->adaptive_lower == want.adaptive_lower);
+                assert_true(dc->adaptive_high_ratio ==
+                            want.adaptive_high_ratio);
+                assert_true(dc->adaptive_low_ratio ==
+                            want.adaptive_low_ratio);
+                assert_int_equal(hb_node_config_validate(&cfg->node), 0);
+                hbd_config_free(cfg);
+        }
+
+        /* Every key of each kind, explicitly. */
+        cfg = load_ok(MINIMAL "detector:\n  kind: chen\n  window: 10\n"
+                              "  chen_alpha_ms: 250.5\n");
+        dc = &cfg->node.detector;
+        assert_int_equal(dc->window, 10);
+        assert_int_equal(dc->chen_alpha_ns, 250500 * 1000);
+        hbd_config_free(cfg);
+
+        cfg = load_ok(MINIMAL "detector:\n  kind: bertier\n  window: 20\n"
+                              "  bertier_beta: 0\n  bertier_phi: 100\n"
+                              "  bertier_gamma: 1\n"
+                              "  suspect_threshold: 2\n"
+                              "  dead_threshold: 2\n");
+        dc = &cfg->node.detector;
+        assert_int_equal(dc->window, 20);
+        assert_true(dc->bertier_beta == 0.0);
+        assert_true(dc->bertier_phi == 100.0);
+        assert_true(dc->bertier_gamma == 1.0);
+        assert_true(cfg->node.dead_threshold == 2.0);
+        hbd_config_free(cfg);
+
+        cfg = load_ok(MINIMAL "detector: {kind: phi_exp, window: 1000}\n");
+        assert_int_equal(cfg->node.detector.window, 1000);
+        hbd_config_free(cfg);
+
+        cfg = load_ok(MINIMAL "detector:\n  kind: adaptive\n  window: 50\n"
+                              "  adaptive_initial_ms: 400\n"
+                              "  adaptive_min_ms: 250\n"
+                              "  adaptive_max_ms: 108000000\n"
+                              "  adaptive_dampening_ms: 60000\n"
+                              "  adaptive_raise: 2\n"
+                              "  adaptive_lower: 1\n"
+                              "  adaptive_high_ratio: 3\n"
+                              "  adaptive_low_ratio: 3\n");
+        dc = &cfg->node.detector;
+        assert_int_equal(dc->window, 50);
+        assert_int_equal(dc->adaptive_initial_ns, 400 * HB_NS_PER_MS);
+        assert_int_equal(dc->adaptive_min_ns, 250 * HB_NS_PER_MS);
+        assert_int_equal(dc->adaptive_max_ns,
+                         UINT64_C(108000000) * HB_NS_PER_MS);
+        assert_int_equal(dc->adaptive_dampening_ns, 60000 * HB_NS_PER_MS);
+        assert_true(dc->adaptive_raise == 2.0);
+        assert_true(dc->adaptive_lower == 1.0);
+        assert_true(dc->adaptive_high_ratio == 3.0);
+        assert_true(dc->adaptive_low_ratio == 3.0);
+        hbd_config_free(cfg);
+
+        /* The largest interval: every kind's derived defaults fit their
+         * keys' ranges (3, 30 and 100 x 1 h). */
+        for (size_t i = 0; i < N(kinds); i++) {
+                snprintf(text, sizeof text,
+                         MINIMAL "heartbeat: {interval_ms: 3600000}\n"
+                                 "detector: {kind: %s, dead_after_ms: 0}\n"
+                                 "membership: {probation_ms: 0}\n",
+                         kinds[i].kind);
+                cfg = load_ok(text);
+                hbd_config_free(cfg);
+        }
+
+        /* Reload compares the new keys too: they are reloadable. */
+        {
+                hbd_config_t *a = load_ok(MINIMAL "detector: {kind: chen}\n");
+                hbd_config_t *b = load_ok(MINIMAL "detector: {kind: chen, "
+                                                  "chen_alpha_ms: 1}\n");
+                const char *what = NULL;
+
+                assert_true(hbd_config_reloadable(a, b, &what));
+                hbd_config_free(a);
+                hbd_config_free(b);
+        }
 }
 
 static void test_err_names_addresses(void **state)
@@ -964,7 +1187,13 @@ static void test_knob_table(void **state)
                 "detector.kind", "detector.suspect_threshold",
                 "detector.dead_threshold", "detector.dead_after_ms",
                 "detector.window", "detector.min_std_dev_ms",
-                "detector.acceptable_pause_ms", "membership.probation_ms",
+                "detector.acceptable_pause_ms", "detector.chen_alpha_ms",
+                "detector.bertier_beta", "detector.bertier_phi",
+                "detector.bertier_gamma", "detector.adaptive_initial_ms",
+                "detector.adaptive_min_ms", "detector.adaptive_max_ms",
+                "detector.adaptive_dampening_ms", "detector.adaptive_raise",
+                "detector.adaptive_lower", "detector.adaptive_high_ratio",
+                "detector.adaptive_low_ratio", "membership.probation_ms",
                 "notify.script", "notify.timeout_ms", "control.socket",
                 "peers[].name", "peers[].id", "peers[].address",
         };
@@ -1182,6 +1411,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_err_uint, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_err_number, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_detector_kinds, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_err_names_addresses,
                                                 setup, teardown),
