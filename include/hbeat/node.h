@@ -290,7 +290,12 @@ typedef struct hb_peer_info {
         uint64_t last_arrival_ns;  /**< HB_NEVER if never heard */
         uint64_t last_send_time_ns;/**< peer's clock, from its last message */
         double suspicion;          /**< at the `now_ns` asked */
-        double mean_interval_ns;   /**< detector's mean (phi) or interval */
+        double mean_interval_ns;   /**< hb_detector_mean_ns(): the mean
+                                        inter-arrival time (phi, phi_exp,
+                                        adaptive), the interval (fixed),
+                                        or the time from the last arrival
+                                        to the expected next one (chen,
+                                        bertier) */
         uint64_t received;         /**< accepted messages */
         uint64_t seq_gaps;         /**< sequence numbers skipped (lost or
                                         dropped heartbeats), this

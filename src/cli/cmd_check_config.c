@@ -49,7 +49,8 @@ static int compute(const hb_node_config_t *nc, timings_t *t)
         r = hb_detector_new(&d, &dc);
         if (r < 0)
                 return r;
-        n = dc.kind == HB_DETECTOR_PHI ? (uint64_t)dc.window + 1 : 1;
+        /* Fill the history of every kind that keeps one. */
+        n = dc.kind == HB_DETECTOR_FIXED ? 1 : (uint64_t)dc.window + 1;
         /* Start one interval after 0: any origin works, the clock is
          * relative. */
         for (uint64_t i = 1; i <= n; i++)
@@ -73,6 +74,74 @@ static int compute(const hb_node_config_t *nc, timings_t *t)
         hb_detector_free(d);
         return 0;
 }
+
+/* What a threshold counts, per kind (docs/detectors.md). */
+static const char *threshold_unit(hb_detector_kind_t kind)
+{
+        switch (kind) {
+        case HB_DETECTOR_PHI:
+        case HB_DETECTOR_PHI_EXP:
+                return "phi";
+        case HB_DETECTOR_FIXED:
+                return "missed intervals";
+        case HB_DETECTOR_CHEN:
+        case HB_DETECTOR_BERTIER:
+                return "safety margins past the expected arrival";
+        case HB_DETECTOR_ADAPTIVE:
+                return "adaptive timeouts";
+        }
+        return "";
+}
+
+/*
+ * The kind's own parameters as (config key, value, is_duration) rows: one
+ * table for the text and the JSON output. Returns the number of rows.
+ */
+typedef struct param {
+        const char *key;        /* config key without "detector." */
+        double value;           /* ns for durations */
+        bool is_ns;
+} param_t;
+
+static size_t kind_params(const hb_detector_config_t *dc, param_t *p)
+{
+        size_t n = 0;
+
+#define P(k, v, ns) (p[n++] = (param_t){ (k), (double)(v), (ns) })
+        if (dc->kind != HB_DETECTOR_FIXED)
+                P("window", dc->window, false);
+        switch (dc->kind) {
+        case HB_DETECTOR_PHI:
+                P("min_std_dev_ms", dc->min_std_dev_ns, true);
+                P("acceptable_pause_ms", dc->acceptable_pause_ns, true);
+                break;
+        case HB_DETECTOR_CHEN:
+                P("chen_alpha_ms", dc->chen_alpha_ns, true);
+                break;
+        case HB_DETECTOR_BERTIER:
+                P("bertier_beta", dc->bertier_beta, false);
+                P("bertier_phi", dc->bertier_phi, false);
+                P("bertier_gamma", dc->bertier_gamma, false);
+                break;
+        case HB_DETECTOR_ADAPTIVE:
+                P("adaptive_initial_ms", dc->adaptive_initial_ns, true);
+                P("adaptive_min_ms", dc->adaptive_min_ns, true);
+                P("adaptive_max_ms", dc->adaptive_max_ns, true);
+                P("adaptive_dampening_ms", dc->adaptive_dampening_ns, true);
+                P("adaptive_raise", dc->adaptive_raise, false);
+                P("adaptive_lower", dc->adaptive_lower, false);
+                P("adaptive_high_ratio", dc->adaptive_high_ratio, false);
+                P("adaptive_low_ratio", dc->adaptive_low_ratio, false);
+                break;
+        case HB_DETECTOR_FIXED:
+        case HB_DETECTOR_PHI_EXP:
+                break;
+        }
+#undef P
+        return n;
+}
+
+#define MAX_PARAMS 10
 
 static const char *dur(uint64_t ns, char buf[static HBCTL_DUR_LEN])
 {
@@ -125,15 +194,24 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
 
         printf("%-12s every %s\n", "heartbeat:", dur(nc->interval_ns, a));
         printf("%-12s %s", "detector:", kind);
-        if (dc->kind == HB_DETECTOR_PHI)
-                printf(", window %" PRIu32 ", min_std_dev %s, "
-                       "acceptable_pause %s", dc->window,
-                       dur(dc->min_std_dev_ns, a),
-                       dur(dc->acceptable_pause_ns, b));
+        {
+                param_t ps[MAX_PARAMS];
+                size_t np = kind_params(dc, ps);
+
+                for (size_t i = 0; i < np; i++) {
+                        if (ps[i].is_ns)
+                                printf(", %.*s %s",
+                                       (int)(strlen(ps[i].key) - 3),
+                                       ps[i].key,
+                                       dur((uint64_t)ps[i].value, a));
+                        else
+                                printf(", %s %g", ps[i].key, ps[i].value);
+                }
+        }
         putchar('\n');
         printf("%-12s suspect %.2f, dead %.2f (%s), dead_after %s\n",
                "thresholds:", nc->suspect_threshold, nc->dead_threshold,
-               dc->kind == HB_DETECTOR_PHI ? "phi" : "missed intervals",
+               threshold_unit(dc->kind),
                nc->dead_after_ns ? dur(nc->dead_after_ns, a) : "off");
 
         printf("timings (%s detector, after steady heartbeats every %s",
@@ -188,14 +266,24 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                         "dead_threshold", nc->dead_threshold,
                         "dead_after_ms", nc->dead_after_ns ?
                                 ms_json(nc->dead_after_ns) : json_integer(0));
-        if (det && dc->kind == HB_DETECTOR_PHI &&
-            (json_object_set_new(det, "window", json_integer(dc->window)) ||
-             json_object_set_new(det, "min_std_dev_ms",
-                                 ms_json(dc->min_std_dev_ns)) ||
-             json_object_set_new(det, "acceptable_pause_ms",
-                                 ms_json(dc->acceptable_pause_ns)))) {
-                json_decref(det);
-                det = NULL;
+        if (det) {
+                param_t ps[MAX_PARAMS];
+                size_t np = kind_params(dc, ps);
+
+                for (size_t i = 0; i < np; i++) {
+                        json_t *v =
+                                ps[i].is_ns
+                                        ? ms_json((uint64_t)ps[i].value)
+                                : strcmp(ps[i].key, "window") == 0
+                                        ? json_integer((json_int_t)ps[i].value)
+                                        : json_real(ps[i].value);
+
+                        if (json_object_set_new(det, ps[i].key, v) < 0) {
+                                json_decref(det);
+                                det = NULL;
+                                break;
+                        }
+                }
         }
         root = json_pack("{sssbs{sssI}sIsssssssosososososssosfsfsf}",
                 "file", cfg->path, "ok", 1,

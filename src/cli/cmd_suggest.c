@@ -44,7 +44,6 @@
 #include <string.h>
 
 #include "cli/hbctl.h"
-#include "daemon/config.h"
 #include "hbeat/hbeat.h"
 #include "hbeat/qos.h"
 #include "sim/trace.h"
@@ -522,29 +521,14 @@ static bool search_for(hb_detector_kind_t kind, uint64_t interval_ns,
         }
 }
 
-/*
- * The config key of chen's alpha under `detector:`, as the knob table
- * names it; "alpha_ms" (hbeat-sim eval's name) until the table has it.
- */
-static const char *alpha_key(void)
-{
-        static const char *const candidates[] = {
-                "detector.chen_alpha_ms", "detector.alpha_ms",
-        };
-
-        for (size_t c = 0; c < sizeof(candidates) / sizeof(*candidates);
-             c++)
-                for (size_t i = 0; i < hbd_knobs_count; i++)
-                        if (strcmp(hbd_knobs[i].path, candidates[c]) == 0)
-                                return candidates[c] + strlen("detector.");
-        return "alpha_ms";
-}
+/* Config key (under `detector:`) of chen's alpha: detector.chen_alpha_ms. */
+#define ALPHA_KEY "chen_alpha_ms"
 
 /* The parameter as shown in the table and written in the config. */
 static void param_text(const struct found *f, char *buf, size_t len)
 {
         if (f->kind == HB_DETECTOR_CHEN)
-                snprintf(buf, len, "%s %.3f", alpha_key(), f->value / 1e6);
+                snprintf(buf, len, ALPHA_KEY " %.3f", f->value / 1e6);
         else
                 snprintf(buf, len, "suspect_threshold %.2f", f->value);
 }
@@ -602,7 +586,7 @@ static void print_yaml(const struct found *f, uint64_t interval_ns)
                HB_NS_PER_MS);
         printf("detector:\n  kind: %s\n", hb_detector_kind_name(f->kind));
         if (f->kind == HB_DETECTOR_CHEN)
-                printf("  %s: %.3f\n  suspect_threshold: 1\n", alpha_key(),
+                printf("  " ALPHA_KEY ": %.3f\n  suspect_threshold: 1\n",
                        f->value / 1e6);
         else
                 printf("  suspect_threshold: %.2f\n", f->value);

@@ -16,9 +16,11 @@
  *   listen:     "HOST:PORT" | "[V6]:PORT"     default "0.0.0.0:7400"
  *   cluster:    { id: 0..2^32-1 (default 0), key_file: PATH }  key required
  *   heartbeat:  { interval_ms: 1..3600000 (default 100) }
- *   detector:   { kind: phi|fixed (phi), suspect_threshold, dead_threshold,
- *                 dead_after_ms, window, min_std_dev_ms,
- *                 acceptable_pause_ms }
+ *   detector:   { kind: phi|fixed|chen|bertier|phi_exp|adaptive (phi),
+ *                 suspect_threshold, dead_threshold, dead_after_ms,
+ *                 window, and the kind's own keys: min_std_dev_ms,
+ *                 acceptable_pause_ms (phi); chen_alpha_ms (chen);
+ *                 bertier_beta/phi/gamma (bertier); adaptive_* (adaptive) }
  *   membership: { probation_ms }
  *   notify:     { script: PATH, timeout_ms: 1..3600000 (5000) }
  *   control:    { socket: PATH (default /run/hbeat/hbeatd.sock) }

@@ -17,7 +17,8 @@
  * interval, so jitter (a late wake-up, a busy loop) never accumulates. If
  * the daemon fell behind by more than one interval (stopped, swapped), the
  * schedule is re-based on now instead of sending a burst of stale
- * heartbeats.
+ * heartbeats. Falling behind by more than 2 intervals (50 ms at least)
+ * also means the peers' silence was ours: see pause_guard().
  *
  * The deadline timer is re-armed after every receive batch, tick, peer
  * change and reload; it is left alone when the core's next deadline did

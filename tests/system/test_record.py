@@ -144,3 +144,109 @@ def test_record_usage(build_dir, args):
                         "/nonexistent.sock", "record", *args],
                        capture_output=True, text=True, timeout=10)
     assert p.returncode == 2, (args, p.stderr)
+
+
+def test_record_stream_protocol(make_cluster):
+    """The raw stream: ack, arrival lines; a reload that removes the peer
+    ends it with an error line."""
+    import json
+    import socket
+
+    c = make_cluster(3)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(c.nodes[1].sock_path)
+        s.sendall(b'{"cmd":"record","peer":"n3"}\n')
+        f = s.makefile("rb")
+        ack = json.loads(f.readline())
+        assert ack["ok"] and ack["record"] and ack["peer"] == "n3", ack
+        assert ack["node"] == "n1" and ack["peer_id"] == 3, ack
+        assert ack["interval_ns"] == c.interval_ms * 1_000_000, ack
+        lines = [json.loads(f.readline()) for _ in range(3)]
+        for ln in lines:
+            assert set(ln) == {"seq", "send_ns", "arrival_ns"}, ln
+            assert ln["arrival_ns"] >= ack["now_ns"], (ack, ln)
+        assert [x["seq"] for x in lines] == \
+            list(range(lines[0]["seq"], lines[0]["seq"] + 3)), lines
+
+        cfg = c.config_dict(1)
+        cfg["peers"] = [p for p in cfg["peers"] if p["name"] != "n3"]
+        c.write_config(1, cfg)
+        assert c.ctl(1, {"cmd": "reload"}, timeout=5.0)["ok"]
+        # Arrivals already queued may come first; then the error, then EOF.
+        last = None
+        for raw in f:
+            last = json.loads(raw)
+        assert last is not None and last.get("ok") is False, last
+        assert "removed from the configuration" in last["error"], last
+
+
+def _snippets(text):
+    """The YAML config snippets in suggest's output: each starts at a
+    'heartbeat:' line and ends at the first blank or comment line."""
+    out, cur = [], None
+    for ln in text.splitlines():
+        if ln == "heartbeat:":
+            cur = [ln]
+            out.append(cur)
+        elif cur is not None and ln and not ln.startswith("#"):
+            cur.append(ln)
+        else:
+            cur = None
+    return ["\n".join(s) + "\n" for s in out]
+
+
+def _check_snippet(ctl, tmp_path, snippet):
+    key = tmp_path / "cluster.key"
+    if not key.exists():
+        subprocess.run([ctl, "keygen", str(key)], check=True, timeout=10)
+    cfg = tmp_path / "n1.yaml"
+    cfg.write_text(
+        "node: {name: n1, id: 1}\n"
+        "listen: \"127.0.0.1:7401\"\n"
+        f"cluster: {{id: 7, key_file: \"{key}\"}}\n"
+        f"control: {{socket: \"{tmp_path}/n1.sock\"}}\n"
+        "peers:\n  - {name: n2, id: 2, address: \"127.0.0.1:7402\"}\n"
+        + snippet)
+    p = subprocess.run([ctl, "check-config", str(cfg)], capture_output=True,
+                       text=True, timeout=10)
+    assert p.returncode == 0, (snippet, p.stderr)
+
+
+def test_suggested_configs_load(build_dir, tmp_path):
+    """Every snippet suggest prints is a config hbeatd accepts."""
+    import random
+    ctl = os.path.join(build_dir, "hbeatctl")
+    rnd = random.Random(3)
+    trace = tmp_path / "t.csv"
+    rows, t = [], 10**9
+    for seq in range(1, 3001):
+        t += 100_000_000 + rnd.randint(-2_000_000, 2_000_000)
+        if rnd.random() < 0.01:
+            continue                    # lost
+        rows.append(f"hb,n2,{seq},{seq * 100_000_000},{t}")
+    trace.write_text("# hbeat-trace v1\n# interval_ns=100000000\n"
+                     "# peer=n2\nkind,peer,seq,send_ns,arrival_ns\n"
+                     + "\n".join(rows) + f"\nend,n2,,,{t + 50_000_000}\n")
+
+    p = subprocess.run([ctl, "suggest", "--interval-ms", "100", "--rtt-ms",
+                        "20"], capture_output=True, text=True, timeout=10)
+    assert p.returncode == 0, p.stderr
+    snips = _snippets(p.stdout)
+    assert len(snips) == 2, p.stdout
+    for s in snips:
+        _check_snippet(ctl, tmp_path, s)
+
+    for kind in ("fixed", "phi", "chen", "bertier", "phi_exp", "adaptive"):
+        p = subprocess.run([ctl, "suggest", "--trace", str(trace),
+                            "--max-mistakes-per-week", "5000",
+                            "--detector", kind],
+                           capture_output=True, text=True, timeout=60)
+        print(p.stdout)
+        assert p.returncode in (0, 1), p.stderr
+        if p.returncode == 1:
+            assert "No detector meets the budget" in p.stdout, p.stdout
+            continue
+        snips = _snippets(p.stdout)
+        assert len(snips) == 1 and f"kind: {kind}\n" in snips[0], p.stdout
+        _check_snippet(ctl, tmp_path, snips[0])

@@ -1803,8 +1803,8 @@ static void test_bertier_jacobson(void **state)
         /* 2: seq 2 at 160 ms, x = 60. EA_2 = 100: error = 160 - 100 - 0 =
          * 60; delay = 0 + 0.1 x 60 = 6; var = 0 + 0.1 x (60 - 0) = 6;
          * alpha = 1 x 6 + 4 x 6 = 30 ms (> floor).
-         * EA_3 = mean(0, 60) + 300 = 330 ms... relative to the first
-         * arrival: 30 + 200 = 230 ms, 70 ms after 160. */
+         * EA_3 = mean(0, 60) + 100 x (3 - 1) = 230 ms (times from the
+         * first arrival), 70 ms after 160. */
         hb_detector_heartbeat_seq(d, T0 + 160 * MS, 2);
         assert_rel(hb_detector_std_dev_ns(d), 30.0 * MS, 1e-12);
         assert_dbl_eq(hb_detector_mean_ns(d), 70.0 * MS);
