@@ -1,0 +1,877 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the detectors added after the foundation (chen, bertier,
+ * phi_exp, adaptive) and of the properties every kind must have:
+ * validation, sequence-aware arrivals, rebase, monotonic suspicion, exact
+ * crossing times, default timings. Fake clock. Expected values are
+ * computed by hand from the published formulas (arithmetic in comments).
+ */
+#include "detector_test_util.h"
+
+/* ---- every kind: validation, heartbeat_seq, rebase ----------------------- */
+
+static hb_detector_t *new_kind(hb_detector_kind_t kind, uint64_t interval_ns)
+{
+        hb_detector_config_t c;
+
+        hb_detector_config_default(&c, kind, interval_ns);
+        return new_det(&c);
+}
+
+#define ASSERT_VALID(c_, want)                                                \
+        assert_int_equal(hb_detector_config_validate(&(c_)), (want))
+
+static void test_kind_validate(void **state)
+{
+        const uint64_t hour = 3600 * HB_NS_PER_S;
+        hb_detector_config_t ok, c;
+
+        (void)state;
+        /* chen: window 2 .. 10000, alpha 1 µs .. 4 h; the phi fields do
+         * not apply. */
+        hb_detector_config_default(&ok, HB_DETECTOR_CHEN, 100 * MS);
+        ASSERT_VALID(ok, 0);
+        c = ok, c.chen_alpha_ns = US - 1;
+        ASSERT_VALID(c, -EINVAL);
+        c.chen_alpha_ns = US;
+        ASSERT_VALID(c, 0);
+        c.chen_alpha_ns = 4 * hour;
+        ASSERT_VALID(c, 0);
+        c.chen_alpha_ns = 4 * hour + 1;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.window = 1;
+        ASSERT_VALID(c, -EINVAL);
+        c.window = HB_PHI_WINDOW_MAX + 1;
+        ASSERT_VALID(c, -EINVAL);
+        c.window = HB_PHI_WINDOW_MAX;
+        ASSERT_VALID(c, 0);
+        c = ok, c.min_std_dev_ns = 0, c.first_estimate_ns = 0;
+        c.bertier_gamma = NAN, c.adaptive_raise = 0;
+        ASSERT_VALID(c, 0);
+
+        /* bertier: beta, phi 0 .. 100, gamma (0, 1], NaN refused. */
+        hb_detector_config_default(&ok, HB_DETECTOR_BERTIER, 100 * MS);
+        ASSERT_VALID(ok, 0);
+        c = ok, c.bertier_beta = 0.0, c.bertier_phi = 0.0;
+        ASSERT_VALID(c, 0);
+        c.bertier_beta = 100.0, c.bertier_phi = 100.0;
+        ASSERT_VALID(c, 0);
+        c = ok, c.bertier_beta = -0.001;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.bertier_beta = 100.001;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.bertier_beta = NAN;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.bertier_phi = -1.0;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.bertier_phi = INFINITY;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.bertier_gamma = 0.0;
+        ASSERT_VALID(c, -EINVAL);
+        c.bertier_gamma = 1e-9;
+        ASSERT_VALID(c, 0);
+        c.bertier_gamma = 1.0;
+        ASSERT_VALID(c, 0);
+        c.bertier_gamma = 1.0001;
+        ASSERT_VALID(c, -EINVAL);
+        c.bertier_gamma = NAN;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.window = 1;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.chen_alpha_ns = 0;    /* chen's, not bertier's */
+        ASSERT_VALID(c, 0);
+
+        /* phi_exp: window and first_estimate (>= 1 ms) only. */
+        hb_detector_config_default(&ok, HB_DETECTOR_PHI_EXP, 100 * MS);
+        ASSERT_VALID(ok, 0);
+        c = ok, c.first_estimate_ns = MS - 1;
+        ASSERT_VALID(c, -EINVAL);
+        c.first_estimate_ns = MS;
+        ASSERT_VALID(c, 0);
+        c = ok, c.window = 1;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.min_std_dev_ns = 0, c.acceptable_pause_ns = UINT64_MAX;
+        ASSERT_VALID(c, 0);
+
+        /* adaptive: 1 ms <= min <= initial <= max <= 30 h, dampening
+         * 1 ms .. 100 h, raise 1 .. 10, lower (0, 1], 1 <= low_ratio <=
+         * high_ratio <= 1000. */
+        hb_detector_config_default(&ok, HB_DETECTOR_ADAPTIVE, 100 * MS);
+        ASSERT_VALID(ok, 0);
+        c = ok, c.adaptive_min_ns = MS - 1;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.adaptive_min_ns = MS, c.adaptive_initial_ns = MS;
+        ASSERT_VALID(c, 0);
+        c = ok, c.adaptive_initial_ns = c.adaptive_min_ns - 1;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.adaptive_initial_ns = c.adaptive_max_ns + 1;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.adaptive_initial_ns = c.adaptive_max_ns;
+        ASSERT_VALID(c, 0);
+        c = ok, c.adaptive_max_ns = 30 * hour;
+        ASSERT_VALID(c, 0);
+        c.adaptive_max_ns = 30 * hour + 1;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.adaptive_min_ns = c.adaptive_max_ns + 1;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.adaptive_dampening_ns = MS - 1;
+        ASSERT_VALID(c, -EINVAL);
+        c.adaptive_dampening_ns = MS;
+        ASSERT_VALID(c, 0);
+        c.adaptive_dampening_ns = 100 * hour;
+        ASSERT_VALID(c, 0);
+        c.adaptive_dampening_ns = 100 * hour + 1;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.adaptive_raise = 0.999;
+        ASSERT_VALID(c, -EINVAL);
+        c.adaptive_raise = 1.0;
+        ASSERT_VALID(c, 0);
+        c.adaptive_raise = 10.0;
+        ASSERT_VALID(c, 0);
+        c.adaptive_raise = 10.001;
+        ASSERT_VALID(c, -EINVAL);
+        c.adaptive_raise = NAN;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.adaptive_lower = 0.0;
+        ASSERT_VALID(c, -EINVAL);
+        c.adaptive_lower = 1.0;
+        ASSERT_VALID(c, 0);
+        c.adaptive_lower = 1.001;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.adaptive_high_ratio = 0.999;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.adaptive_high_ratio = 1000.0;
+        ASSERT_VALID(c, 0);
+        c.adaptive_high_ratio = 1000.5;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.adaptive_low_ratio = 0.999;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.adaptive_low_ratio = c.adaptive_high_ratio;
+        ASSERT_VALID(c, 0);
+        c.adaptive_low_ratio = c.adaptive_high_ratio * 1.001;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.adaptive_low_ratio = NAN;
+        ASSERT_VALID(c, -EINVAL);
+        c = ok, c.window = 1;
+        ASSERT_VALID(c, -EINVAL);
+
+        /* fixed ignores all of these. */
+        memset(&c, 0xff, sizeof(c));
+        c.kind = HB_DETECTOR_FIXED, c.interval_ns = 100 * MS;
+        c.bertier_gamma = NAN, c.adaptive_lower = NAN;
+        ASSERT_VALID(c, 0);
+}
+
+/* hb_detector_heartbeat(d, t) is hb_detector_heartbeat_seq(d, t, 0); the
+ * kinds that work on intervals ignore the seq. */
+static void test_heartbeat_seq(void **state)
+{
+        (void)state;
+        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++) {
+                hb_detector_t *a = new_kind((hb_detector_kind_t)k, 100 * MS);
+                hb_detector_t *b = new_kind((hb_detector_kind_t)k, 100 * MS);
+                hb_detector_t *c = new_kind((hb_detector_kind_t)k, 100 * MS);
+                bool seq_kind = k == HB_DETECTOR_CHEN ||
+                                k == HB_DETECTOR_BERTIER;
+                uint64_t t = T0, seq = 1;
+
+                for (int i = 0; i < 150; i++) {
+                        hb_detector_heartbeat(a, t);
+                        hb_detector_heartbeat_seq(b, t, 0);
+                        hb_detector_heartbeat_seq(c, t, seq);
+                        /* Every 7th heartbeat lost: a seq gap. */
+                        seq += i % 7 == 6 ? 2 : 1;
+                        t += (i % 7 == 6 ? 200 : 100) * MS +
+                             (uint64_t)(i * 37 % 11) * MS;
+                }
+                t -= 50 * MS;
+                assert_u64_eq(hb_detector_arrivals(c), 150);
+                for (uint64_t e = 0; e < 3 * HB_NS_PER_S; e += 7 * MS) {
+                        assert_dbl_eq(hb_detector_suspicion(a, t + e),
+                                      hb_detector_suspicion(b, t + e));
+                        if (!seq_kind)
+                                assert_dbl_eq(hb_detector_suspicion(a, t + e),
+                                              hb_detector_suspicion(c,
+                                                                    t + e));
+                }
+                assert_u64_eq(hb_detector_crossing_ns(a, 1.0),
+                              hb_detector_crossing_ns(b, 1.0));
+                if (seq_kind) {
+                        /* Counted, each loss makes every later sample look
+                         * one interval late, so the older part of the
+                         * window pulls EA too early; with the seqs the
+                         * losses are not delays and EA is later. */
+                        assert_true(hb_detector_mean_ns(c) >
+                                    hb_detector_mean_ns(a));
+                } else {
+                        assert_u64_eq(hb_detector_crossing_ns(a, 1.0),
+                                      hb_detector_crossing_ns(c, 1.0));
+                }
+                hb_detector_free(a);
+                hb_detector_free(b);
+                hb_detector_free(c);
+        }
+}
+
+/*
+ * Rebase: the last arrival moves, nothing else. The suspicion curve is the
+ * same curve started later, and after the next heartbeat the detector is
+ * the one that never saw the skipped silence (a twin fed the same
+ * history, then one more heartbeat 100 ms after the original last).
+ */
+static void test_rebase(void **state)
+{
+        const double thr[] = { 0.5, 1.0, 2.0, 8.0 };
+        const uint64_t pause = 5 * HB_NS_PER_S;
+
+        (void)state;
+        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++) {
+                for (int with_seq = 0; with_seq <= 1; with_seq++) {
+                        hb_detector_t *d =
+                                new_kind((hb_detector_kind_t)k, 100 * MS);
+                        hb_detector_t *twin =
+                                new_kind((hb_detector_kind_t)k, 100 * MS);
+                        uint64_t t = T0, last, seq = 0;
+                        double before[64], mean, sd;
+                        uint64_t cross[4];
+                        size_t n = 0;
+
+                        /* No arrival yet: a no-op. */
+                        hb_detector_rebase(d, T0);
+                        assert_u64_eq(hb_detector_arrivals(d), 0);
+                        assert_u64_eq(hb_detector_last_arrival_ns(d),
+                                      HB_NEVER);
+
+                        for (int i = 0; i < 40; i++) {
+                                seq++;
+                                hb_detector_heartbeat_seq(d, t,
+                                                          with_seq ? seq : 0);
+                                hb_detector_heartbeat_seq(twin, t,
+                                                          with_seq ? seq : 0);
+                                t += 90 * MS + (uint64_t)(i * 13 % 21) * MS;
+                        }
+                        last = hb_detector_last_arrival_ns(d);
+                        mean = hb_detector_mean_ns(d);
+                        sd = hb_detector_std_dev_ns(d);
+                        for (uint64_t e = 0; e < 1600 * MS; e += 25 * MS)
+                                before[n++] = hb_detector_suspicion(d,
+                                                                    last + e);
+                        for (size_t i = 0; i < 4; i++)
+                                cross[i] = hb_detector_crossing_ns(d, thr[i]) -
+                                           last;
+
+                        /* Not later than the last arrival: a no-op. */
+                        hb_detector_rebase(d, last - 1);
+                        hb_detector_rebase(d, last);
+                        assert_u64_eq(hb_detector_last_arrival_ns(d), last);
+
+                        hb_detector_rebase(d, last + pause);
+                        assert_u64_eq(hb_detector_last_arrival_ns(d),
+                                      last + pause);
+                        assert_u64_eq(hb_detector_arrivals(d), 40);
+                        assert_dbl_eq(hb_detector_mean_ns(d), mean);
+                        assert_dbl_eq(hb_detector_std_dev_ns(d), sd);
+                        n = 0;
+                        for (uint64_t e = 0; e < 1600 * MS; e += 25 * MS)
+                                assert_dbl_eq(hb_detector_suspicion(
+                                                      d, last + pause + e),
+                                              before[n++]);
+                        for (size_t i = 0; i < 4; i++)
+                                assert_u64_eq(hb_detector_crossing_ns(d,
+                                                                      thr[i]),
+                                              last + pause + cross[i]);
+
+                        /* Next heartbeat 100 ms after the rebase. With
+                         * seqs, the sender kept its schedule: 50 more
+                         * heartbeats were sent (and lost) in the pause. */
+                        hb_detector_heartbeat_seq(twin, last + 100 * MS,
+                                                  with_seq ? seq + 1 : 0);
+                        hb_detector_heartbeat_seq(d, last + pause + 100 * MS,
+                                                  with_seq ? seq + 51 : 0);
+                        assert_u64_eq(hb_detector_arrivals(d), 41);
+                        assert_dbl_eq(hb_detector_mean_ns(d),
+                                      hb_detector_mean_ns(twin));
+                        assert_dbl_eq(hb_detector_std_dev_ns(d),
+                                      hb_detector_std_dev_ns(twin));
+                        for (uint64_t e = 0; e < 1600 * MS; e += 25 * MS)
+                                assert_dbl_eq(
+                                        hb_detector_suspicion(
+                                                d, last + pause + 100 * MS + e),
+                                        hb_detector_suspicion(
+                                                twin, last + 100 * MS + e));
+                        hb_detector_free(d);
+                        hb_detector_free(twin);
+                }
+        }
+}
+
+/* ---- every kind: monotonicity, crossing, default timings ----------------- */
+
+static void check_kind_crossing(hb_detector_t *d, double thr)
+{
+        uint64_t last = hb_detector_last_arrival_ns(d);
+        uint64_t t = hb_detector_crossing_ns(d, thr);
+
+        assert_true(t != HB_NEVER);
+        assert_true(t >= last);
+        if (!(hb_detector_suspicion(d, t) >= thr) ||
+            (t > last && !(hb_detector_suspicion(d, t - US) < thr))) {
+                print_error("%s thr %g: t-last=%llu s(t)=%.17g "
+                            "s(t-1us)=%.17g\n",
+                            hb_detector_kind_name(hb_detector_kind(d)), thr,
+                            (unsigned long long)(t - last),
+                            hb_detector_suspicion(d, t),
+                            hb_detector_suspicion(d, t - US));
+                fail();
+        }
+        assert_false(hb_detector_available(d, t, thr));
+        if (t > last)
+                assert_true(hb_detector_available(d, t - US, thr));
+}
+
+static void test_all_kinds_monotonic_crossing(void **state)
+{
+        const double thr[] = { 1e-3, 0.3, 0.5, 1.0, 1.7, 2.0, 3.0, 4.0,
+                               5.0, 8.0, 16.0, 40.0, 300.0 };
+
+        (void)state;
+        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++) {
+                for (int hist = 0; hist < 3; hist++) {
+                        hb_detector_t *d =
+                                new_kind((hb_detector_kind_t)k, 100 * MS);
+                        uint64_t t = T0, last, end, step, seq = 0;
+                        double prev = -1.0;
+
+                        /* 0: steady; 1: jitter + 10 % loss with seqs;
+                         * 2: the same without seqs. */
+                        for (int i = 0; i < 400; i++) {
+                                bool lost = hist > 0 && i % 10 == 4;
+
+                                seq++;
+                                if (!lost)
+                                        hb_detector_heartbeat_seq(
+                                                d, t, hist == 1 ? seq : 0);
+                                t += 100 * MS;
+                                if (hist > 0)
+                                        t += (uint64_t)(i * 7919 % 41) * MS -
+                                             20 * MS;
+                        }
+                        last = hb_detector_last_arrival_ns(d);
+                        end = hb_detector_crossing_ns(d, 300.0);
+                        assert_true(end != HB_NEVER);
+                        step = (end + HB_NS_PER_S - last) / 50000 + 1;
+                        for (uint64_t x = last; x <= end + HB_NS_PER_S;
+                             x += step) {
+                                double s = hb_detector_suspicion(d, x);
+
+                                assert_true(s >= prev);
+                                prev = s;
+                        }
+                        for (size_t i = 0; i < sizeof(thr) / sizeof(*thr);
+                             i++) {
+                                uint64_t c = hb_detector_crossing_ns(d,
+                                                                     thr[i]);
+
+                                check_kind_crossing(d, thr[i]);
+                                /* 1 ns steps around the crossing. */
+                                prev = -1.0;
+                                for (uint64_t x = c > last + 2000
+                                                          ? c - 2000
+                                                          : last;
+                                     x <= c + 2000; x++) {
+                                        double s = hb_detector_suspicion(d,
+                                                                         x);
+
+                                        assert_true(s >= prev);
+                                        prev = s;
+                                }
+                        }
+                        hb_detector_free(d);
+                }
+        }
+}
+
+/*
+ * The default timings at 100 ms with steady heartbeats (window + 1
+ * arrivals, as hbeatctl check-config does), as docs/detectors.md states
+ * them: time from the last heartbeat to the suspect and dead thresholds.
+ */
+static void test_default_timings(void **state)
+{
+        static const struct {
+                hb_detector_kind_t kind;
+                uint64_t suspect_ns, dead_ns;
+        } want[] = {
+                /* 3 and 5 intervals */
+                { HB_DETECTOR_FIXED, 300000000, 500000000 },
+                /* mu + pause + y sigma = 500 + 5.2259866 x 25 ms and
+                 * 500 + 7.1196809 x 25 ms (see test_phi_crossing) */
+                { HB_DETECTOR_PHI, 630649666, 677992023 },
+                /* EA = last + 100 ms; + 1 and 2 alpha of 300 ms */
+                { HB_DETECTOR_CHEN, 400000000, 700000000 },
+                /* EA = last + 100 ms; alpha at its floor 25 ms: + 25 and
+                 * + 16 x 25 = 400 ms */
+                { HB_DETECTOR_BERTIER, 125000000, 500000000 },
+                /* T x ln 10 x 100 ms: 3 x 230.2585093 = 690.7755279,
+                 * 4 x 230.2585093 = 921.0340372 ms */
+                { HB_DETECTOR_PHI_EXP, 690775527, 921034037 },
+                /* timeout 300 ms (lowering is clamped at min = 300) */
+                { HB_DETECTOR_ADAPTIVE, 300000000, 600000000 },
+        };
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+                hb_detector_t *d = new_kind(want[i].kind, 100 * MS);
+                double s = hb_detector_default_suspect_threshold(
+                        want[i].kind);
+                double x = hb_detector_default_dead_threshold(want[i].kind);
+                uint64_t last = 0;
+
+                for (uint64_t j = 1; j <= HB_PHI_WINDOW_DEFAULT + 1; j++) {
+                        last = j * 100 * MS;
+                        hb_detector_heartbeat_seq(d, last, j);
+                }
+                /* The true crossing rounded down, then at most 1 µs late
+                 * (exact for all but the two phi). */
+                assert_in_range(hb_detector_crossing_ns(d, s) - last,
+                                want[i].suspect_ns, want[i].suspect_ns + US);
+                assert_in_range(hb_detector_crossing_ns(d, x) - last,
+                                want[i].dead_ns, want[i].dead_ns + US);
+                if (want[i].kind != HB_DETECTOR_PHI &&
+                    want[i].kind != HB_DETECTOR_PHI_EXP) {
+                        assert_u64_eq(hb_detector_crossing_ns(d, s) - last,
+                                      want[i].suspect_ns);
+                        assert_u64_eq(hb_detector_crossing_ns(d, x) - last,
+                                      want[i].dead_ns);
+                }
+                hb_detector_free(d);
+        }
+}
+
+/* ---- chen ---------------------------------------------------------------- */
+
+static hb_detector_t *new_chen(uint32_t window, uint64_t alpha_ns)
+{
+        hb_detector_config_t c;
+
+        hb_detector_config_default(&c, HB_DETECTOR_CHEN, 100 * MS);
+        c.window = window;
+        c.chen_alpha_ns = alpha_ns;
+        return new_det(&c);
+}
+
+static void test_chen_expected_arrival(void **state)
+{
+        hb_detector_t *d = new_chen(4, 50 * MS);
+
+        (void)state;
+        /* eta = 100 ms, alpha = 50 ms, window n = 4. Heartbeats 1, 2, 3,
+         * (4 lost), 5 arrive at 10, 112, 208, 414 ms (after T0).
+         * A_i - eta s_i: 10 - 100 = -90, 112 - 200 = -88, 208 - 300 = -92,
+         * 414 - 500 = -86 ms; mean -89 ms;
+         * EA_6 = -89 + 100 x (5 + 1) = 511 ms, tau = 511 + 50 = 561 ms. */
+        hb_detector_heartbeat_seq(d, T0 + 10 * MS, 1);
+        /* One arrival: EA_2 = A_1 + eta. */
+        assert_dbl_eq(hb_detector_mean_ns(d), 100.0 * MS);
+        assert_dbl_eq(hb_detector_std_dev_ns(d), 50.0 * MS);
+        assert_u64_eq(hb_detector_crossing_ns(d, 1.0), T0 + 160 * MS);
+        hb_detector_heartbeat_seq(d, T0 + 112 * MS, 2);
+        hb_detector_heartbeat_seq(d, T0 + 208 * MS, 3);
+        hb_detector_heartbeat_seq(d, T0 + 414 * MS, 5);
+        assert_dbl_eq(hb_detector_mean_ns(d), 97.0 * MS);  /* 511 - 414 */
+        /* suspicion = max(0, (now - EA) / alpha) */
+        assert_dbl_eq(hb_detector_suspicion(d, T0 + 414 * MS), 0.0);
+        assert_dbl_eq(hb_detector_suspicion(d, T0 + 511 * MS), 0.0);
+        assert_dbl_eq(hb_detector_suspicion(d, T0 + 536 * MS), 0.5);
+        assert_dbl_eq(hb_detector_suspicion(d, T0 + 561 * MS), 1.0);
+        assert_dbl_eq(hb_detector_suspicion(d, T0 + 611 * MS), 2.0);
+        assert_u64_eq(hb_detector_crossing_ns(d, 1.0), T0 + 561 * MS);
+        assert_u64_eq(hb_detector_crossing_ns(d, 2.0), T0 + 611 * MS);
+        assert_u64_eq(hb_detector_crossing_ns(d, 0.5), T0 + 536 * MS);
+        assert_false(hb_detector_available(d, T0 + 561 * MS, 1.0));
+        assert_true(hb_detector_available(d, T0 + 561 * MS - 1, 1.0));
+
+        /* Heartbeat 6 at 512 ms (512 - 600 = -88) evicts heartbeat 1:
+         * mean of {-88, -92, -86, -88} = -88.5 ms, EA_7 = -88.5 + 700 =
+         * 611.5 ms, i.e. 99.5 ms after 512. */
+        hb_detector_heartbeat_seq(d, T0 + 512 * MS, 6);
+        assert_dbl_eq(hb_detector_mean_ns(d), 99.5 * MS);
+        assert_u64_eq(hb_detector_crossing_ns(d, 1.0),
+                      T0 + 661 * MS + 500 * US);
+
+        /* A duplicate (seq 6 again) at 530 ms is counted as seq 7:
+         * 530 - 700 = -170; {-92, -86, -88, -170} mean -109, EA_8 = -109 +
+         * 800 = 691 ms, 161 ms after 530. */
+        hb_detector_heartbeat_seq(d, T0 + 530 * MS, 6);
+        assert_dbl_eq(hb_detector_mean_ns(d), 161.0 * MS);
+        hb_detector_free(d);
+
+        /* The same arrivals with unknown seqs: counted 1, 2, 3, 4, so the
+         * loss reads as a delay. A_i - eta s_i: -90, -88, -92, 414 - 400 =
+         * +14; mean -64; EA_5 = -64 + 500 = 436 ms (22 ms after 414),
+         * tau = 486 ms. */
+        d = new_chen(4, 50 * MS);
+        hb_detector_heartbeat(d, T0 + 10 * MS);
+        hb_detector_heartbeat(d, T0 + 112 * MS);
+        hb_detector_heartbeat(d, T0 + 208 * MS);
+        hb_detector_heartbeat(d, T0 + 414 * MS);
+        assert_dbl_eq(hb_detector_mean_ns(d), 22.0 * MS);
+        assert_u64_eq(hb_detector_crossing_ns(d, 1.0), T0 + 486 * MS);
+        /* Then 512 ms counted as 5: +12; {-88, -92, 14, 12} mean -38.5;
+         * EA_6 = 561.5 ms, 49.5 ms after 512. */
+        hb_detector_heartbeat(d, T0 + 512 * MS);
+        assert_dbl_eq(hb_detector_mean_ns(d), 49.5 * MS);
+        hb_detector_free(d);
+
+        /* A very late heartbeat: EA before the arrival itself, so
+         * suspicion is already positive at the arrival (Chen's tau has
+         * passed). 0, 100, 200 then 550 ms (seqs 1-4): -100, -100, -100,
+         * +150, mean -37.5; EA_5 = 462.5 ms = 550 - 87.5. */
+        d = new_chen(4, 50 * MS);
+        hb_detector_heartbeat_seq(d, T0, 1);
+        hb_detector_heartbeat_seq(d, T0 + 100 * MS, 2);
+        hb_detector_heartbeat_seq(d, T0 + 200 * MS, 3);
+        hb_detector_heartbeat_seq(d, T0 + 550 * MS, 4);
+        assert_dbl_eq(hb_detector_mean_ns(d), -87.5 * MS);
+        assert_dbl_eq(hb_detector_suspicion(d, T0 + 550 * MS), 1.75);
+        assert_u64_eq(hb_detector_crossing_ns(d, 1.0), T0 + 550 * MS);
+        assert_u64_eq(hb_detector_crossing_ns(d, 2.0),
+                      T0 + 562 * MS + 500 * US);
+        hb_detector_free(d);
+}
+
+/* Sums stay exact over a long run with noise, then steady heartbeats give
+ * EA exactly one interval after the last arrival. */
+static void test_chen_long_run_exact(void **state)
+{
+        hb_detector_t *d = new_chen(100, 300 * MS);
+        uint64_t t = T0, seed = 0x9e3779b97f4a7c15u, seq = 1;
+
+        (void)state;
+        for (int i = 0; i < 1000; i++) {
+                hb_detector_heartbeat_seq(d, t, seq);
+                seq += 1 + xorshift(&seed) % 3;
+                t += MS + xorshift(&seed) % HB_NS_PER_S;
+        }
+        for (int i = 0; i < 1000000; i++) {
+                hb_detector_heartbeat_seq(d, t, seq++);
+                t += 100 * MS;
+        }
+        assert_dbl_eq(hb_detector_mean_ns(d), 100.0 * MS);
+        assert_u64_eq(hb_detector_crossing_ns(d, 1.0),
+                      t - 100 * MS + 400 * MS);
+        hb_detector_free(d);
+}
+
+/* ---- bertier ------------------------------------------------------------- */
+
+static void test_bertier_jacobson(void **state)
+{
+        hb_detector_config_t c;
+        hb_detector_t *d;
+        uint64_t t;
+
+        (void)state;
+        /* Defaults: eta 100 ms, window 100, beta 1, phi 4, gamma 0.1,
+         * floor max(1 ms, 100/4 ms) = 25 ms. */
+        hb_detector_config_default(&c, HB_DETECTOR_BERTIER, 100 * MS);
+        d = new_det(&c);
+
+        /* 1: seq 1 at 0 ms. x = A - eta s relative to the first: 0.
+         * delay = var = 0, alpha = floor 25 ms; EA_2 = 100 ms. */
+        hb_detector_heartbeat_seq(d, T0, 1);
+        assert_dbl_eq(hb_detector_std_dev_ns(d), 25.0 * MS);
+        assert_dbl_eq(hb_detector_mean_ns(d), 100.0 * MS);
+
+        /* 2: seq 2 at 160 ms, x = 60. EA_2 = 100: error = 160 - 100 - 0 =
+         * 60; delay = 0 + 0.1 x 60 = 6; var = 0 + 0.1 x (60 - 0) = 6;
+         * alpha = 1 x 6 + 4 x 6 = 30 ms (> floor).
+         * EA_3 = mean(0, 60) + 100 x (3 - 1) = 230 ms (times from the
+         * first arrival), 70 ms after 160. */
+        hb_detector_heartbeat_seq(d, T0 + 160 * MS, 2);
+        assert_rel(hb_detector_std_dev_ns(d), 30.0 * MS, 1e-12);
+        assert_dbl_eq(hb_detector_mean_ns(d), 70.0 * MS);
+
+        /* 3: seq 3 at 200 ms, x = 0. error = 200 - 230 - 6 = -36;
+         * delay = 6 - 3.6 = 2.4; var = 6 + 0.1 x (36 - 6) = 9;
+         * alpha = 2.4 + 36 = 38.4 ms. EA_4 = mean(0, 60, 0) + 300 = 320,
+         * 120 ms after 200. */
+        hb_detector_heartbeat_seq(d, T0 + 200 * MS, 3);
+        assert_rel(hb_detector_std_dev_ns(d), 38.4 * MS, 1e-12);
+        assert_dbl_eq(hb_detector_mean_ns(d), 120.0 * MS);
+
+        /* 4: seq 5 at 450 ms (4 lost), x = 50. Expected for seq 5:
+         * mean(0, 60, 0) + 400 = 420, so error = 450 - 420 - 2.4 = 27.6 (the
+         * loss itself is no error); delay = 2.4 + 2.76 = 5.16;
+         * var = 9 + 0.1 x (27.6 - 9) = 10.86; alpha = 5.16 + 4 x 10.86 =
+         * 48.6 ms. EA_6 = mean(0, 60, 0, 50) + 500 = 527.5 ms, 77.5 ms after
+         * 450; tau = 527.5 + 48.6 = 576.1 ms. */
+        hb_detector_heartbeat_seq(d, T0 + 450 * MS, 5);
+        assert_rel(hb_detector_std_dev_ns(d), 48.6 * MS, 1e-12);
+        assert_dbl_eq(hb_detector_mean_ns(d), 77.5 * MS);
+        t = hb_detector_crossing_ns(d, 1.0);
+        assert_in_range(t, T0 + 576100 * US, T0 + 576100 * US + US);
+        assert_rel(hb_detector_suspicion(d, T0 + 576100 * US), 1.0, 1e-9);
+        /* 16 margins: 527.5 + 16 x 48.6 = 1305.1 ms. */
+        assert_in_range(hb_detector_crossing_ns(d, 16.0), T0 + 1305100 * US,
+                        T0 + 1305100 * US + US);
+        assert_dbl_eq(hb_detector_suspicion(d, T0 + 527500 * US), 0.0);
+
+        /* On schedule from then on, the errors die away and alpha falls
+         * back to the floor. */
+        for (uint64_t s = 6; s < 400; s++)
+                hb_detector_heartbeat_seq(d, T0 + (s - 1) * 100 * MS, s);
+        assert_dbl_eq(hb_detector_std_dev_ns(d), 25.0 * MS);
+        assert_dbl_eq(hb_detector_mean_ns(d), 100.0 * MS);
+        hb_detector_free(d);
+
+        /* The floor is max(1 ms, interval / 4). */
+        d = new_kind(HB_DETECTOR_BERTIER, 2 * MS);
+        hb_detector_heartbeat(d, T0);
+        assert_dbl_eq(hb_detector_std_dev_ns(d), 1.0 * MS);
+        hb_detector_free(d);
+        d = new_kind(HB_DETECTOR_BERTIER, 8 * MS);
+        hb_detector_heartbeat(d, T0);
+        assert_dbl_eq(hb_detector_std_dev_ns(d), 2.0 * MS);
+        hb_detector_free(d);
+
+        /* beta and phi weigh delay and var: beta 2, phi 1, gamma 0.5.
+         * Arrivals 0 and 160 ms (seqs 1, 2): error 60, delay 30, var 30,
+         * alpha = 2 x 30 + 1 x 30 = 90 ms. */
+        c.bertier_beta = 2.0, c.bertier_phi = 1.0, c.bertier_gamma = 0.5;
+        d = new_det(&c);
+        hb_detector_heartbeat_seq(d, T0, 1);
+        hb_detector_heartbeat_seq(d, T0 + 160 * MS, 2);
+        assert_dbl_eq(hb_detector_std_dev_ns(d), 90.0 * MS);
+        hb_detector_free(d);
+}
+
+/* ---- phi_exp ------------------------------------------------------------- */
+
+static void test_phi_exp(void **state)
+{
+        hb_detector_config_t c;
+        hb_detector_t *d;
+        const uint64_t iv[] = { 80 * MS, 120 * MS, 140 * MS, 60 * MS };
+        uint64_t last, t;
+
+        (void)state;
+        hb_detector_config_default(&c, HB_DETECTOR_PHI_EXP, 100 * MS);
+        c.window = 4;
+        d = new_det(&c);
+
+        /* Bootstrap: one sample first_estimate = 100 ms. phi = t / (mean
+         * ln 10): at t = mean, 1 / ln 10 = 0.43429448190325182. */
+        hb_detector_heartbeat(d, T0);
+        assert_dbl_eq(hb_detector_mean_ns(d), 100.0 * MS);
+        assert_dbl_eq(hb_detector_std_dev_ns(d), 100.0 * MS);
+        assert_rel(hb_detector_suspicion(d, T0 + 100 * MS),
+                   0.43429448190325182, 1e-15);
+        assert_dbl_eq(hb_detector_suspicion(d, T0), 0.0);
+        /* Crossing analytic: T x ln 10 x mean. Cassandra's 8: 18.42068 x
+         * 100 ms = 1842.0680744 ms; 3: 690.7755279 ms; 4: 921.0340372. */
+        assert_in_range(hb_detector_crossing_ns(d, 8.0) - T0, 1842068074,
+                        1842068075);
+        assert_in_range(hb_detector_crossing_ns(d, 3.0) - T0, 690775527,
+                        690775528);
+        assert_in_range(hb_detector_crossing_ns(d, 4.0) - T0, 921034037,
+                        921034038);
+        check_kind_crossing(d, 8.0);
+        check_kind_crossing(d, 0.25);
+
+        /* Intervals 80, 120, 140: {100, 80, 120, 140}, mean 110 ms. Then
+         * 60 evicts the bootstrap: {80, 120, 140, 60}, mean 100 ms; at
+         * 300 ms phi = 3 / ln 10 = 1.3028834457097555. */
+        hb_detector_reset(d);
+        last = feed(d, T0, iv, 3);
+        assert_dbl_eq(hb_detector_mean_ns(d), 110.0 * MS);
+        assert_rel(hb_detector_suspicion(d, last + 110 * MS),
+                   0.43429448190325182, 1e-15);
+        hb_detector_heartbeat(d, last + 60 * MS);
+        last += 60 * MS;
+        assert_dbl_eq(hb_detector_mean_ns(d), 100.0 * MS);
+        assert_rel(hb_detector_suspicion(d, last + 300 * MS),
+                   1.3028834457097555, 1e-15);
+
+        /* Capped at 1e6 like phi; above the cap never reached. */
+        assert_dbl_eq(hb_detector_suspicion(d, UINT64_MAX), 1e6);
+        t = hb_detector_crossing_ns(d, 1e6);
+        assert_true(t != HB_NEVER);
+        assert_dbl_eq(hb_detector_suspicion(d, t), 1e6);
+        assert_u64_eq(hb_detector_crossing_ns(d, 2e6), HB_NEVER);
+        hb_detector_free(d);
+
+        /* Zero intervals (reordered arrivals): mean floored at 1 µs. */
+        c.window = 2;
+        d = new_det(&c);
+        hb_detector_heartbeat(d, T0);
+        hb_detector_heartbeat(d, T0);
+        hb_detector_heartbeat(d, T0);
+        assert_dbl_eq(hb_detector_mean_ns(d), 1.0 * US);
+        assert_true(isfinite(hb_detector_suspicion(d, T0 + 1)));
+        hb_detector_free(d);
+}
+
+/* ---- adaptive ------------------------------------------------------------ */
+
+/* Current timeout: where suspicion reaches 1 (exact: threshold x
+ * timeout). */
+static uint64_t timeout_of(const hb_detector_t *d)
+{
+        return hb_detector_crossing_ns(d, 1.0) -
+               hb_detector_last_arrival_ns(d);
+}
+
+/* Feed `n` intervals of `iv_ms` each after the last arrival. */
+static void feed_ms(hb_detector_t *d, int n, uint64_t iv_ms)
+{
+        for (int i = 0; i < n; i++)
+                hb_detector_heartbeat(d, hb_detector_last_arrival_ns(d) +
+                                                 iv_ms * MS);
+}
+
+static void feed_cycle(hb_detector_t *d, const uint64_t *iv_ms, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                feed_ms(d, 1, iv_ms[i]);
+}
+
+static void test_adaptive_transitions(void **state)
+{
+        /* 300, 300, 100 x 4: 1 s, 6 intervals (congestion). */
+        const uint64_t congested[] = { 300, 300, 100, 100, 100, 100 };
+        /* 150, 150, 100 x 7: 1 s, 9 intervals (P95/P50 = 1.5 at most). */
+        const uint64_t mild[] = { 150, 150, 100, 100, 100, 100, 100, 100,
+                                  100 };
+        hb_detector_config_t c;
+        hb_detector_t *d;
+
+        (void)state;
+        hb_detector_config_default(&c, HB_DETECTOR_ADAPTIVE, 100 * MS);
+        c.window = 20;
+        c.adaptive_initial_ns = 300 * MS;
+        c.adaptive_min_ns = 200 * MS;
+        c.adaptive_max_ns = 600 * MS;
+        c.adaptive_dampening_ns = 1000 * MS;
+        d = new_det(&c);
+
+        /* First arrival at 0: suspicion = elapsed / 300 ms. */
+        hb_detector_heartbeat(d, T0);
+        assert_u64_eq(timeout_of(d), 300 * MS);
+        assert_dbl_eq(hb_detector_suspicion(d, T0 + 150 * MS), 0.5);
+        assert_dbl_eq(hb_detector_suspicion(d, T0 + 600 * MS), 2.0);
+
+        /* Steady 100 ms. At 1 s only 10 samples (< min(window, 20) = 20):
+         * no evaluation, even though the dampening period has passed. */
+        feed_ms(d, 19, 100);
+        assert_u64_eq(hb_detector_last_arrival_ns(d), T0 + 1900 * MS);
+        assert_u64_eq(timeout_of(d), 300 * MS);
+        /* At 2 s, 20 samples of 100: P50 = P95 = 100 < 1.5 x 100: lower,
+         * 300 x 0.75 = 225 ms. */
+        feed_ms(d, 1, 100);
+        assert_u64_eq(timeout_of(d), 225 * MS);
+        assert_dbl_eq(hb_detector_suspicion(d, T0 + 2225 * MS), 1.0);
+        /* Dampening: nothing changes before 3 s. */
+        feed_ms(d, 9, 100);
+        assert_u64_eq(timeout_of(d), 225 * MS);
+        /* 3 s: lower to 168.75, clamped to min 200; 4 s: stays at 200. */
+        feed_ms(d, 1, 100);
+        assert_u64_eq(timeout_of(d), 200 * MS);
+        feed_ms(d, 10, 100);
+        assert_u64_eq(timeout_of(d), 200 * MS);
+
+        /* Congestion from 4 s. Cycle 1 ends at 5 s; the window's last 20
+         * samples: 14 x 100 (steady) + 300, 300, 100 x 4: sorted,
+         * 18 x 100 then 2 x 300: P50 (10th) = 100, P95 (19th) = 300 >
+         * 2 x 100: raise, 200 x 1.5 = 300 ms. Not before 5 s. */
+        feed_cycle(d, congested, 2);
+        assert_u64_eq(timeout_of(d), 200 * MS);
+        feed_cycle(d, congested + 2, 4);
+        assert_u64_eq(hb_detector_last_arrival_ns(d), T0 + 5000 * MS);
+        assert_u64_eq(timeout_of(d), 300 * MS);
+        /* Cycle 2 (6 s): 8 x 100 + 2 cycles = 16 x 100, 4 x 300: raise to
+         * 450. Cycle 3 (7 s): 14 x 100, 6 x 300: raise to 675, clamped to
+         * max 600. */
+        feed_cycle(d, congested, 6);
+        assert_u64_eq(timeout_of(d), 450 * MS);
+        feed_cycle(d, congested, 6);
+        assert_u64_eq(timeout_of(d), 600 * MS);
+
+        /* Milder: at 8 s the window still holds 3 x 300 (P95 = 300):
+         * raise, 900 clamped to 600. At 9 s: 100, 100 (cycle 3) + 2 mild
+         * cycles: 16 x 100, 4 x 150: P95 = 150, neither > 200 nor < 150:
+         * kept. At 10 s (steady 100 x 10): 18 x 100, 2 x 150: kept. */
+        feed_cycle(d, mild, 9);
+        assert_u64_eq(timeout_of(d), 600 * MS);
+        feed_cycle(d, mild, 9);
+        assert_u64_eq(timeout_of(d), 600 * MS);
+        feed_ms(d, 10, 100);
+        assert_u64_eq(hb_detector_last_arrival_ns(d), T0 + 10000 * MS);
+        assert_u64_eq(timeout_of(d), 600 * MS);
+        /* Calm again: 600 x 0.75 = 450 (11 s), 337.5 (12 s), 253.125
+         * (13 s), 189.84375 clamped to 200 (14 s). */
+        feed_ms(d, 10, 100);
+        assert_u64_eq(timeout_of(d), 450 * MS);
+        feed_ms(d, 10, 100);
+        assert_u64_eq(timeout_of(d), 337500 * US);
+        feed_ms(d, 10, 100);
+        assert_u64_eq(timeout_of(d), 253125 * US);
+        feed_ms(d, 10, 100);
+        assert_u64_eq(timeout_of(d), 200 * MS);
+        /* The window mean is the mean inter-arrival time. */
+        assert_dbl_eq(hb_detector_mean_ns(d), 100.0 * MS);
+
+        /* Reset: back to the initial timeout and no history. */
+        hb_detector_reset(d);
+        hb_detector_heartbeat(d, T0);
+        assert_u64_eq(timeout_of(d), 300 * MS);
+        hb_detector_free(d);
+}
+
+/* Nearest-rank percentiles at window 100: P95 is the 95th smallest. One
+ * evaluation, at the 100th interval (dampening = the span fed). */
+static void test_adaptive_percentile_rank(void **state)
+{
+        (void)state;
+        for (int n300 = 5; n300 <= 6; n300++) {
+                hb_detector_config_t c;
+                hb_detector_t *d;
+
+                hb_detector_config_default(&c, HB_DETECTOR_ADAPTIVE,
+                                           100 * MS);
+                c.adaptive_min_ns = 100 * MS;
+                c.adaptive_dampening_ns =
+                        (uint64_t)(n300 * 300 + (100 - n300) * 100) * MS;
+                d = new_det(&c);
+                hb_detector_heartbeat(d, T0);
+                /* The long intervals first, so none is evicted. */
+                feed_ms(d, n300, 300);
+                feed_ms(d, 99 - n300, 100);
+                assert_u64_eq(timeout_of(d), 300 * MS);
+                feed_ms(d, 1, 100);
+                /* 5 x 300: the 95th smallest is 100, P95 = P50 = 100:
+                 * lower to 225. 6 x 300: the 95th is 300 > 2 x 100:
+                 * raise to 450. */
+                assert_u64_eq(timeout_of(d), n300 == 5 ? 225 * MS : 450 * MS);
+                hb_detector_free(d);
+        }
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_kind_validate),
+                cmocka_unit_test(test_heartbeat_seq),
+                cmocka_unit_test(test_rebase),
+                cmocka_unit_test(test_all_kinds_monotonic_crossing),
+                cmocka_unit_test(test_default_timings),
+                cmocka_unit_test(test_chen_expected_arrival),
+                cmocka_unit_test(test_chen_long_run_exact),
+                cmocka_unit_test(test_bertier_jacobson),
+                cmocka_unit_test(test_phi_exp),
+                cmocka_unit_test(test_adaptive_transitions),
+                cmocka_unit_test(test_adaptive_percentile_rank),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
