@@ -250,9 +250,12 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
  * VM pause, swapping). The silence of every peer during that time says
  * nothing about the peers, so convictions are suspended: each monitored
  * peer is judged as if it had been heard at `now_ns` (its detector's last
- * arrival moves to now without an inter-arrival sample, and the first real
- * heartbeat afterwards adds no sample either). A peer that is really dead
- * is therefore declared dead one full detection time after the pause.
+ * arrival moves to now without an inter-arrival sample). Heartbeats that
+ * waited in the socket buffer arrive in a burst within half an interval
+ * of `now_ns`; they, and the first heartbeat after that, add no sample
+ * either. An ack echoing a heartbeat sent before `now_ns` gives no RTT
+ * sample (it measured the pause). A peer that is really dead is declared
+ * dead one full detection time after the pause.
  * Deadlines are recomputed. Counted in hb_node_counters.local_pauses.
  */
 void hb_node_local_pause(hb_node_t *node, uint64_t now_ns,

@@ -72,6 +72,7 @@ struct hb_node {
         void *user;
         uint64_t seq;
         uint64_t ack_seq;              /* ACKs' own sequence space */
+        uint64_t pause_resume_ns;      /* last hb_node_local_pause() */
 
         hb_peer_t **peers;             /* sorted by id */
         size_t n_peers;
@@ -467,12 +468,20 @@ static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 }
 
 /* An accepted heartbeat from `p` (replay checks already passed). */
-/* Feed an arrival to the detector; after a local pause, move the last
- * arrival instead of recording the artificial interval. */
-static void record_arrival(hb_peer_t *p, uint64_t now_ns, uint64_t seq)
+/*
+ * Feed an arrival to the detector. After a local pause, the backlog that
+ * waited in the socket buffer arrives in a burst within half an interval
+ * of the resume, and the first heartbeat after that spans an interval cut
+ * by the pause: none of them is a sample of the peer's rhythm, so they
+ * only move the last arrival.
+ */
+static void record_arrival(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
+                           uint64_t seq)
 {
         if (p->rebase_next) {
-                p->rebase_next = false;
+                if (now_ns >= node->pause_resume_ns +
+                                      node->cfg.interval_ns / 2)
+                        p->rebase_next = false;
                 if (hb_detector_arrivals(p->detector) > 0) {
                         hb_detector_rebase(p->detector, now_ns);
                         return;
@@ -488,7 +497,7 @@ static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
         case HB_PEER_UNKNOWN:
                 /* Drop the placeholder arrival set at hb_node_peer_add(). */
                 hb_detector_reset(p->detector);
-                record_arrival(p, now_ns, seq);
+                record_arrival(node, p, now_ns, seq);
                 set_state(node, p, HB_PEER_ALIVE, HB_REASON_HEARTBEAT,
                           now_ns, 0.0);
                 break;
@@ -496,12 +505,12 @@ static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
         case HB_PEER_SUSPECT:
                 if (restarted) {
                         hb_detector_reset(p->detector);
-                        record_arrival(p, now_ns, seq);
+                        record_arrival(node, p, now_ns, seq);
                         set_state(node, p, HB_PEER_PROBATION,
                                   HB_REASON_RESTART, now_ns, 0.0);
                         break;
                 }
-                record_arrival(p, now_ns, seq);
+                record_arrival(node, p, now_ns, seq);
                 if (p->state == HB_PEER_SUSPECT)
                         set_state(node, p, HB_PEER_ALIVE,
                                   HB_REASON_HEARTBEAT, now_ns, 0.0);
@@ -513,7 +522,7 @@ static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
                  * its normal inter-arrival time: start history afresh.
                  */
                 hb_detector_reset(p->detector);
-                record_arrival(p, now_ns, seq);
+                record_arrival(node, p, now_ns, seq);
                 set_state(node, p, HB_PEER_PROBATION,
                           restarted ? HB_REASON_RESTART : HB_REASON_HEARTBEAT,
                           now_ns, 0.0);
@@ -524,7 +533,7 @@ static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
                         hb_detector_reset(p->detector);
                         p->probation_start_ns = now_ns;
                 }
-                record_arrival(p, now_ns, seq);
+                record_arrival(node, p, now_ns, seq);
                 break;
         }
 }
@@ -794,8 +803,8 @@ static void rtt_add(hb_peer_t *p, uint64_t rtt_ns)
  * detector).
  * Returns 0 or HB_EREPLAY / HB_EBADTLV.
  */
-static int on_ack(hb_peer_t *p, const hb_wire_msg_t *m, uint64_t now_ns,
-                  uint64_t *rtt_ns)
+static int on_ack(const hb_node_t *node, hb_peer_t *p,
+                  const hb_wire_msg_t *m, uint64_t now_ns, uint64_t *rtt_ns)
 {
         const uint8_t *cur = m->tlv, *val;
         size_t left = m->tlv_len;
@@ -815,8 +824,11 @@ static int on_ack(hb_peer_t *p, const hb_wire_msg_t *m, uint64_t now_ns,
                 for (int i = 8; i < 16; i++)
                         echoed = (echoed << 8) | val[i];
                 p->last_ack_seq = m->seq;
-                /* The echoed time is ours: it must be in the past. */
-                if (echoed <= now_ns && echoed > 0) {
+                /* The echoed time is ours: it must be in the past, and
+                 * after our last local pause (an ack that waited in our
+                 * buffer while we were stopped measures the pause). */
+                if (echoed <= now_ns && echoed > 0 &&
+                    echoed >= node->pause_resume_ns) {
                         *rtt_ns = now_ns - echoed;
                         rtt_add(p, *rtt_ns);
                 }
@@ -884,7 +896,7 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                 return drop(node, HB_EUNKPEER);
 
         if (m.type == HB_MSG_ACK) {
-                r = on_ack(p, &m, now_ns, &rtt_ns);
+                r = on_ack(node, p, &m, now_ns, &rtt_ns);
                 if (r < 0) {
                         if (r == HB_EREPLAY)
                                 p->replays++;
@@ -989,6 +1001,7 @@ void hb_node_local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
         if (!node)
                 return;
         node->counters.local_pauses++;
+        node->pause_resume_ns = now_ns;
         for (i = 0; i < node->n_peers; i++) {
                 hb_peer_t *p = node->peers[i];
 

@@ -400,6 +400,12 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         }
         kind = cfg->node.detector.kind;
         hb_node_config_default(&cfg->node, kind, cfg->node.interval_ns);
+        /* local_pause default: 2 x interval within [50 ms, 1 h]. */
+        cfg->local_pause_ns = 2 * cfg->node.interval_ns;
+        if (cfg->local_pause_ns < 50 * HB_NS_PER_MS)
+                cfg->local_pause_ns = 50 * HB_NS_PER_MS;
+        if (cfg->local_pause_ns > 3600 * HB_NS_PER_S)
+                cfg->local_pause_ns = 3600 * HB_NS_PER_S;
 
         for (size_t k = 0; k < K_COUNT; k++) {
                 if (hbd__knob_flags(k) & (F_FIRST | F_PEER))

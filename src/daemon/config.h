@@ -21,7 +21,7 @@
  *                 window, and the kind's own keys: min_std_dev_ms,
  *                 acceptable_pause_ms (phi); chen_alpha_ms (chen);
  *                 bertier_beta/phi/gamma (bertier); adaptive_* (adaptive) }
- *   membership: { probation_ms }
+ *   membership: { probation_ms, local_pause_ms }
  *   notify:     { script: PATH, timeout_ms: 1..3600000 (5000) }
  *   control:    { socket: PATH (default /run/hbeat/hbeatd.sock) }
  *   peers:      [ { name: STR, id: N, address: "HOST:PORT" }, ... ]
@@ -70,6 +70,10 @@ typedef struct hbd_config {
 
         char *notify_script;           /* resolved path or NULL, owned */
         uint64_t notify_timeout_ns;
+
+        /* membership.local_pause_ms: a timer firing this much late means
+         * this process was paused (local-pause guard); 0 disables. */
+        uint64_t local_pause_ns;
 
         char *control_socket;          /* resolved path, owned */
 

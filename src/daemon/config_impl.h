@@ -189,6 +189,12 @@ X(PROBATION, "membership.probation_ms", "uint", "ms", 0, 3600000,            \
   S_MS, F_DERIVED, C(node.probation_ns), 0, 0,                               \
   "A peer that comes back must send steady heartbeats this long before it "  \
   "is alive again.")                                                         \
+X(LOCAL_PAUSE, "membership.local_pause_ms", "uint", "ms", 0, 3600000,       \
+  "2 x interval, 50..3600000", true,                                         \
+  S_MS, F_DERIVED, C(local_pause_ns), 0, 0,                                  \
+  "A timer firing this much late means hbeatd itself was paused (SIGSTOP, "  \
+  "VM pause): peers' silence during it is not held against them. 0 "         \
+  "disables the guard.")                                                     \
 X(SCRIPT, "notify.script", "path", "path", 0, 0, NULL, true,                 \
   S_PATH, 0, C(notify_script), 0, 0,                                         \
   "Executable run on every peer state change; none when absent.")            \

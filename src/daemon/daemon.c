@@ -164,13 +164,10 @@ static void arm_send(hbd_daemon_t *d)
  */
 static bool pause_guard(hbd_daemon_t *d, uint64_t now, bool backlog)
 {
-        uint64_t interval = hb_node_config(d->node)->interval_ns;
-        uint64_t bound = HBD_PAUSE_INTERVALS * interval;
+        uint64_t bound = d->cfg->local_pause_ns;
         uint64_t scheduled = d->next_send_ns, late, count;
 
-        if (bound < HBD_PAUSE_MIN_NS)
-                bound = HBD_PAUSE_MIN_NS;
-        if (now <= scheduled || now - scheduled <= bound ||
+        if (bound == 0 || now <= scheduled || now - scheduled <= bound ||
             d->pause_handled_ns == scheduled)
                 return false;
         late = now - scheduled;

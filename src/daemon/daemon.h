@@ -52,14 +52,6 @@ typedef struct hbd_counters {
                                           during a local pause */
 } hbd_counters_t;
 
-/*
- * Local-pause guard: a send timer (or a receive) more than this late
- * means this process did not run (SIGSTOP, VM pause, swapping): 2 x the
- * interval, at least HBD_PAUSE_MIN_NS. A constant for now; to become the
- * knob membership.local_pause_ms.
- */
-#define HBD_PAUSE_MIN_NS (UINT64_C(50) * 1000000u)
-#define HBD_PAUSE_INTERVALS 2u
 
 /* Slots for per-reason drop logging, indexed by -err - 10000 for the
  * project codes (-10001 .. -10099); slot 0 for anything else. */

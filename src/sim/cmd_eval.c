@@ -29,6 +29,11 @@
  * hbeat-sim does not link jansson (meson.build) and the output is flat
  * (numbers, fixed identifiers, and strings escaped by json_str()).
  *
+ * Size: ~1,300 lines, above the ~1,000 of docs/STYLE: one command whose
+ * options, output formats and plot belong together, and the only file the
+ * build lists for it. The gnuplot part (gp_*(), write_plot_script(),
+ * run_gnuplot()) is the piece to move out first.
+ *
  * Exit status: 0; 1 (I/O error, gnuplot failed, out of memory); 2 (bad
  * option or bad trace, with a message on stderr).
  */
@@ -37,6 +42,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -90,46 +96,51 @@ typedef struct key {
 #define F(field) offsetof(hb_detector_config_t, field)
 
 /* Ranges are the detectors' own (hb_detector_config_validate()); this
- * table only says what each key is and which kinds read it. */
+ * table only says what each key is and which kinds read it. Names are the
+ * config file's detector.* keys (docs/configuration.md), plus the short
+ * forms threshold, k and alpha_ms. */
 static const param_t keys[] = {
         { "threshold", KT_SUSPECT, 0, ALL_KINDS,
-          "suspect threshold (phi, or missed intervals for fixed)" },
+          "suspect threshold (also: suspect_threshold)" },
+        { "suspect_threshold", KT_SUSPECT, 0, ALL_KINDS, NULL },
         { "k", KT_SUSPECT, 0, KB(HB_DETECTOR_FIXED),
           "fixed: suspect after k missed intervals (= threshold)" },
         { "dead_threshold", KT_DEAD, 0, ALL_KINDS, "dead threshold" },
         { "window", KT_U32, F(window), HISTORY_KINDS,
-          "samples kept, 2..10000" },
+          "all but fixed: samples kept" },
         { "min_std_dev_ms", KT_MS, F(min_std_dev_ns), KB(HB_DETECTOR_PHI),
-          "phi: floor of sigma, ms" },
+          "phi: floor of sigma" },
         { "acceptable_pause_ms", KT_MS, F(acceptable_pause_ns),
-          KB(HB_DETECTOR_PHI), "phi: pause added to the mean, ms" },
+          KB(HB_DETECTOR_PHI), "phi: pause added to the mean" },
         { "first_estimate_ms", KT_MS, F(first_estimate_ns),
           KB(HB_DETECTOR_PHI) | KB(HB_DETECTOR_PHI_EXP),
-          "phi, phi_exp: bootstrap mean, ms" },
+          "phi, phi_exp: bootstrap mean" },
         { "alpha_ms", KT_MS, F(chen_alpha_ns), KB(HB_DETECTOR_CHEN),
-          "chen: safety margin alpha, ms" },
-        { "beta", KT_DBL, F(bertier_beta), KB(HB_DETECTOR_BERTIER),
+          "chen: safety margin (also: chen_alpha_ms)" },
+        { "chen_alpha_ms", KT_MS, F(chen_alpha_ns), KB(HB_DETECTOR_CHEN),
+          NULL },
+        { "bertier_beta", KT_DBL, F(bertier_beta), KB(HB_DETECTOR_BERTIER),
           "bertier: weight of the delay" },
-        { "phi", KT_DBL, F(bertier_phi), KB(HB_DETECTOR_BERTIER),
+        { "bertier_phi", KT_DBL, F(bertier_phi), KB(HB_DETECTOR_BERTIER),
           "bertier: weight of the variation" },
-        { "gamma", KT_DBL, F(bertier_gamma), KB(HB_DETECTOR_BERTIER),
+        { "bertier_gamma", KT_DBL, F(bertier_gamma), KB(HB_DETECTOR_BERTIER),
           "bertier: gain of the estimator" },
-        { "initial_ms", KT_MS, F(adaptive_initial_ns),
-          KB(HB_DETECTOR_ADAPTIVE), "adaptive: starting timeout, ms" },
-        { "min_ms", KT_MS, F(adaptive_min_ns), KB(HB_DETECTOR_ADAPTIVE),
-          "adaptive: lowest timeout, ms" },
-        { "max_ms", KT_MS, F(adaptive_max_ns), KB(HB_DETECTOR_ADAPTIVE),
-          "adaptive: highest timeout, ms" },
-        { "dampening_ms", KT_MS, F(adaptive_dampening_ns),
-          KB(HB_DETECTOR_ADAPTIVE), "adaptive: at most one change per, ms" },
-        { "raise", KT_DBL, F(adaptive_raise), KB(HB_DETECTOR_ADAPTIVE),
-          "adaptive: raise factor" },
-        { "lower", KT_DBL, F(adaptive_lower), KB(HB_DETECTOR_ADAPTIVE),
-          "adaptive: lower factor" },
-        { "high_ratio", KT_DBL, F(adaptive_high_ratio),
-          KB(HB_DETECTOR_ADAPTIVE), "adaptive: raise when P95 > this x P50" },
-        { "low_ratio", KT_DBL, F(adaptive_low_ratio),
-          KB(HB_DETECTOR_ADAPTIVE), "adaptive: lower when P95 < this x P50" },
+        { "adaptive_initial_ms", KT_MS, F(adaptive_initial_ns),
+          KB(HB_DETECTOR_ADAPTIVE), "adaptive: starting timeout" },
+        { "adaptive_min_ms", KT_MS, F(adaptive_min_ns),
+          KB(HB_DETECTOR_ADAPTIVE), "adaptive: lowest timeout" },
+        { "adaptive_max_ms", KT_MS, F(adaptive_max_ns),
+          KB(HB_DETECTOR_ADAPTIVE), "adaptive: highest timeout" },
+        { "adaptive_dampening_ms", KT_MS, F(adaptive_dampening_ns),
+          KB(HB_DETECTOR_ADAPTIVE), "adaptive: at most one change per" },
+        { "adaptive_raise", KT_DBL, F(adaptive_raise),
+          KB(HB_DETECTOR_ADAPTIVE), "adaptive: raise factor" },
+        { "adaptive_lower", KT_DBL, F(adaptive_lower),
+          KB(HB_DETECTOR_ADAPTIVE), "adaptive: lower factor" },
+        { "adaptive_high_ratio", KT_DBL, F(adaptive_high_ratio),
+          KB(HB_DETECTOR_ADAPTIVE), "adaptive: raise if P95 > this x P50" },
+        { "adaptive_low_ratio", KT_DBL, F(adaptive_low_ratio),
+          KB(HB_DETECTOR_ADAPTIVE), "adaptive: lower if P95 < this x P50" },
 };
 
 static const param_t *key_find(const char *name, size_t len)
@@ -153,6 +164,21 @@ static int parse_double(const char *s, double *out)
                 return -EINVAL;
         *out = v;
         return 0;
+}
+
+/* Print "hbeat-sim eval: <message>" on stderr; return `rc` (the exit
+ * status: 2 for bad input, 1 for failures). */
+__attribute__((format(printf, 2, 3))) static int fail(int rc,
+                                                      const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs(PROG ": ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return rc;
 }
 
 /* ---- detector configurations ------------------------------------------- */
@@ -304,9 +330,8 @@ static int det_resolve(det_t *d, size_t idx, uint64_t interval_ns)
         }
         return 0;
 bad:
-        fprintf(stderr, PROG ": detector %zu (%s): %s\n", idx + 1,
-                hb_detector_kind_name(d->kind), err);
-        return -EINVAL;
+        return -fail(2, "detector %zu (%s): %s", idx + 1,
+                     hb_detector_kind_name(d->kind), err);
 }
 
 /* ---- evaluation -------------------------------------------------------- */
@@ -402,9 +427,8 @@ static int evaluate(const ctx_t *cx, const hb_detector_config_t *cfg,
 
 static int report_eval_error(int e, const det_t *d)
 {
-        fprintf(stderr, PROG ": %s: evaluation failed: %s\n", d->label,
-                hb_strerror(e));
-        return e == -ENOMEM ? 1 : 2;
+        return fail(e == -ENOMEM ? 1 : 2, "%s: evaluation failed: %s",
+                    d->label, hb_strerror(e));
 }
 
 /* ---- sweeps ------------------------------------------------------------ */
@@ -423,74 +447,56 @@ typedef struct sweep {
 } sweep_t;
 
 /* "PARAM=START:STOP:STEP" or "PARAM=V1,V2,...". The key is checked
- * against the detector's kind by the caller. */
+ * against the detector's kind by the caller. 0, -EINVAL, -E2BIG (too many
+ * values) or -ENOMEM. */
 static int sweep_parse(const char *spec, const char **name, size_t *name_len,
                        double **values, size_t *n)
 {
-        const char *eq = strchr(spec, '='), *rest;
-        double *v = NULL;
+        const char *eq = strchr(spec, '=');
+        double a, b, step, *v;
+        char *end;
         size_t cnt = 0;
 
         if (eq == NULL || eq == spec)
                 return -EINVAL;
         *name = spec;
         *name_len = (size_t)(eq - spec);
-        rest = eq + 1;
-        if (strchr(rest, ':') != NULL) {
-                double a, b, s;
-                char buf[3][64];
-                double steps;
+        v = calloc(MAX_SWEEP_VALUES, sizeof(*v));
+        if (v == NULL)
+                return -ENOMEM;
+        if (sscanf(eq + 1, "%lf:%lf:%lf", &a, &b, &step) == 3) {
+                char tail[2];
 
-                if (sscanf(rest, "%63[^:]:%63[^:]:%63s", buf[0], buf[1],
-                           buf[2]) != 3 ||
-                    parse_double(buf[0], &a) < 0 ||
-                    parse_double(buf[1], &b) < 0 ||
-                    parse_double(buf[2], &s) < 0 || !(s > 0) || b < a)
-                        return -EINVAL;
-                /* Values a + i s (no accumulated rounding), up to b
-                 * allowing for the rounding of (b - a) / s. */
-                steps = floor((b - a) / s + 1e-9);
-                if (steps + 1 > MAX_SWEEP_VALUES)
-                        return -E2BIG;
+                /* Values a + i step (no accumulated rounding), up to b
+                 * allowing for the rounding of (b - a) / step. */
+                double steps = floor((b - a) / step + 1e-9);
+
+                if (sscanf(eq + 1, "%*f:%*f:%*f%1s", tail) == 1 ||
+                    !isfinite(a) || !isfinite(b) || !(step > 0) || b < a ||
+                    !(steps + 1 <= MAX_SWEEP_VALUES))
+                        goto bad;
                 cnt = (size_t)steps + 1;
-                v = calloc(cnt, sizeof(*v));
-                if (v == NULL)
-                        return -ENOMEM;
                 for (size_t i = 0; i < cnt; i++)
-                        v[i] = a + (double)i * s;
+                        v[i] = a + (double)i * step;
         } else {
-                const char *p = rest;
-
-                v = calloc(MAX_SWEEP_VALUES, sizeof(*v));
-                if (v == NULL)
-                        return -ENOMEM;
-                for (;;) {
-                        char buf[64];
-                        size_t len = strcspn(p, ",");
-
-                        if (cnt == MAX_SWEEP_VALUES) {
-                                free(v);
-                                return -E2BIG;
-                        }
-                        if (len == 0 || len >= sizeof(buf)) {
-                                free(v);
-                                return -EINVAL;
-                        }
-                        memcpy(buf, p, len);
-                        buf[len] = '\0';
-                        if (parse_double(buf, &v[cnt]) < 0) {
-                                free(v);
-                                return -EINVAL;
-                        }
-                        cnt++;
-                        if (p[len] == '\0')
+                for (const char *p = eq + 1;; p = end + 1) {
+                        errno = 0;
+                        v[cnt] = strtod(p, &end);
+                        if (end == p || errno != 0 || !isfinite(v[cnt]) ||
+                            (*end != ',' && *end != '\0'))
+                                goto bad;
+                        if (++cnt == MAX_SWEEP_VALUES && *end != '\0')
+                                goto bad;
+                        if (*end == '\0')
                                 break;
-                        p += len + 1;
                 }
         }
         *values = v;
         *n = cnt;
         return 0;
+bad:
+        free(v);
+        return -EINVAL;
 }
 
 /* ---- output helpers ---------------------------------------------------- */
@@ -551,22 +557,27 @@ static void json_str(FILE *f, const char *s)
 
 static void json_metrics(FILE *f, double thr, const hb_qos_result_t *r)
 {
-        fputs("{\"threshold\": ", f);
-        json_num(f, thr);
-        fputs(", \"T_D_ms\": ", f);
-        json_num(f, r->detection_s * 1e3);
-        fprintf(f, ", \"mistakes\": %" PRIu64 ", \"mistakes_per_hour\": ",
-                r->mistakes);
-        json_num(f, per_hour(r));
-        fputs(", \"T_MR_s\": ", f);
-        json_num(f, r->mean_recurrence_s);
-        fputs(", \"T_M_ms\": ", f);
-        json_num(f, r->mean_mistake_s * 1e3);
-        fputs(", \"P_A\": ", f);
-        json_num(f, r->query_accuracy);
-        fputs(", \"alive_s\": ", f);
-        json_num(f, r->alive_s);
-        fprintf(f, ", \"arrivals\": %" PRIu64 "}", r->arrivals);
+        const struct {
+                const char *name;
+                double v;
+        } m[] = {
+                { "threshold", thr },
+                { "T_D_ms", r->detection_s * 1e3 },
+                { "mistakes", (double)r->mistakes },
+                { "mistakes_per_hour", per_hour(r) },
+                { "T_MR_s", r->mean_recurrence_s },
+                { "T_M_ms", r->mean_mistake_s * 1e3 },
+                { "P_A", r->query_accuracy },
+                { "alive_s", r->alive_s },
+                { "arrivals", (double)r->arrivals },
+        };
+
+        /* Counts are exact in a double up to 2^53. */
+        for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+                fprintf(f, "%s\"%s\": ", i ? ", " : "{", m[i].name);
+                json_num(f, m[i].v);
+        }
+        fputc('}', f);
 }
 
 static void table_row(const char *level, double thr,
@@ -741,11 +752,9 @@ static int run_gnuplot(const plot_in_t *in)
 
         for (i = 0; i < in->n_pts && !drawable(&in->pts[i].r); i++)
                 ;
-        if (i == in->n_pts) {
-                fprintf(stderr, PROG ": nothing to plot: no sweep point "
-                                     "has a finite T_D\n");
-                return -1;
-        }
+        if (i == in->n_pts)
+                return -fail(1, "nothing to plot: no sweep point has a "
+                                "finite T_D");
         if (pipe(fds) < 0) {
                 perror(PROG ": pipe");
                 return -1;
@@ -758,11 +767,10 @@ static int run_gnuplot(const plot_in_t *in)
         posix_spawn_file_actions_destroy(&fa);
         close(fds[0]);
         if (rc != 0) {
-                fprintf(stderr, PROG ": cannot run gnuplot: %s (install "
-                                     "gnuplot-nox)\n",
-                        strerror(rc));
                 close(fds[1]);
-                return -1;
+                return -fail(1, "cannot run gnuplot: %s (install "
+                                "gnuplot-nox)",
+                             strerror(rc));
         }
         /* If gnuplot dies early, report its status rather than being
          * killed by SIGPIPE. */
@@ -782,11 +790,8 @@ static int run_gnuplot(const plot_in_t *in)
                         perror(PROG ": waitpid");
                         return -1;
                 }
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || rc < 0) {
-                fprintf(stderr, PROG ": gnuplot failed writing %s\n",
-                        in->path);
-                return -1;
-        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || rc < 0)
+                return -fail(1, "gnuplot failed writing %s", in->path);
         return 0;
 }
 
@@ -821,9 +826,11 @@ static void usage(FILE *f)
 "  --json              machine-readable output on stdout\n"
 "  -h, --help          this text\n"
 "\n"
-"keys (--set, --sweep):\n");
+"keys (--set, --sweep; _ms keys in milliseconds, fractions allowed):\n");
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-                fprintf(f, "  %-20s %s\n", keys[i].name, keys[i].help);
+                if (keys[i].help != NULL)      /* NULL: an alias */
+                        fprintf(f, "  %-22s %s\n", keys[i].name,
+                                keys[i].help);
 }
 
 typedef struct opts {
@@ -861,67 +868,53 @@ static int parse_args(int argc, char **argv, opts_t *o)
         while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
                 switch (c) {
                 case 'd':
-                        if (o->n_dets == MAX_DETECTORS) {
-                                fprintf(stderr, PROG ": at most %d "
-                                                     "--detector\n",
-                                        MAX_DETECTORS);
-                                return 2;
-                        }
+                        if (o->n_dets == MAX_DETECTORS)
+                                return fail(2, "at most %d --detector",
+                                                   MAX_DETECTORS);
                         last = &o->dets[o->n_dets];
-                        if (hb_detector_kind_parse(optarg, &last->kind) < 0) {
-                                fprintf(stderr, PROG ": unknown detector "
-                                                     "'%s' (fixed, phi, chen, "
-                                                     "bertier, phi_exp, "
-                                                     "adaptive)\n",
+                        if (hb_detector_kind_parse(optarg, &last->kind) < 0)
+                                return fail(2, 
+                                        "unknown detector '%s' (fixed, phi, "
+                                        "chen, bertier, phi_exp, adaptive)",
                                         optarg);
-                                return 2;
-                        }
                         o->n_dets++;
                         break;
                 case 's':
                 case 'L':
-                        if (last == NULL) {
-                                fprintf(stderr, PROG ": --%s '%s' comes "
-                                                     "before any --detector\n",
+                        if (last == NULL)
+                                return fail(2, 
+                                        "--%s '%s' comes before any "
+                                        "--detector",
                                         c == 's' ? "set" : "label", optarg);
-                                return 2;
-                        }
-                        if (c == 'L') {
+                        if (c == 'L')
                                 last->label_opt = optarg;
-                        } else if (last->n_sets == MAX_SETS) {
-                                fprintf(stderr, PROG ": too many --set\n");
-                                return 2;
-                        } else {
+                        else if (last->n_sets == MAX_SETS)
+                                return fail(2, "too many --set");
+                        else
                                 last->sets[last->n_sets++] = optarg;
-                        }
                         break;
                 case 'i':
                         if (parse_double(optarg, &o->interval_ms) < 0 ||
-                            o->interval_ms < 1 || o->interval_ms > 3600000) {
-                                fprintf(stderr, PROG ": --interval-ms '%s' "
-                                                     "is not in 1..3600000\n",
-                                        optarg);
-                                return 2;
-                        }
+                            o->interval_ms < 1 || o->interval_ms > 3600000)
+                                return fail(2, "--interval-ms '%s' is "
+                                                   "not in 1..3600000",
+                                                   optarg);
                         break;
                 case 'c':
-                        if (strcmp(optarg, "last") == 0) {
+                        if (strcmp(optarg, "last") == 0)
                                 o->crash_mode = CRASH_LAST;
-                        } else if (strcmp(optarg, "none") == 0) {
+                        else if (strcmp(optarg, "none") == 0)
                                 o->crash_mode = CRASH_NONE;
-                        } else if (strcmp(optarg, "each") == 0) {
+                        else if (strcmp(optarg, "each") == 0)
                                 o->crash_mode = CRASH_EACH;
-                        } else if (parse_double(optarg, &o->crash_at_s) == 0 &&
-                                   o->crash_at_s >= 0 &&
-                                   o->crash_at_s < 1e9) {
+                        else if (parse_double(optarg, &o->crash_at_s) == 0 &&
+                                 o->crash_at_s >= 0 && o->crash_at_s < 1e9)
                                 o->crash_mode = CRASH_AT;
-                        } else {
-                                fprintf(stderr, PROG ": --crash-at '%s' is "
-                                                     "not last, each, none or "
-                                                     "seconds >= 0\n",
-                                        optarg);
-                                return 2;
-                        }
+                        else
+                                return fail(2, "--crash-at '%s' is not "
+                                                   "last, each, none or "
+                                                   "seconds >= 0",
+                                                   optarg);
                         break;
                 case 'w':
                         if (last == NULL)
@@ -949,11 +942,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
                         return 2;
                 }
         }
-        if (optind != argc - 1) {
-                fprintf(stderr, PROG ": expected one TRACE file "
-                                     "(see --help)\n");
-                return 2;
-        }
+        if (optind != argc - 1)
+                return fail(2, "expected one TRACE file (see --help)");
         o->trace_path = argv[optind];
         if (o->n_dets == 0) {
                 o->dets[0].kind = HB_DETECTOR_PHI;
@@ -972,33 +962,28 @@ static int resolve_sweeps(const opts_t *o, sweep_t *sw)
                 size_t len;
                 int e;
 
-                if (spec == NULL) {
-                        fprintf(stderr, PROG ": detector %zu (%s) has no "
-                                             "--sweep; give one after it or "
-                                             "one before all --detector\n",
-                                d + 1, dt->label);
-                        return 2;
-                }
+                if (spec == NULL)
+                        return fail(2, "detector %zu (%s) has no "
+                                           "--sweep; give one after it or "
+                                           "one before all --detector",
+                                           d + 1, dt->label);
                 e = sweep_parse(spec, &name, &len, &sw[d].values, &sw[d].n);
                 if (e == -ENOMEM)
-                        return 1;
-                if (e < 0) {
-                        fprintf(stderr, PROG ": bad --sweep '%s' (PARAM="
-                                             "START:STOP:STEP with STEP > 0, "
-                                             "or PARAM=V1,V2,...; at most "
-                                             "%d values)\n",
-                                spec, MAX_SWEEP_VALUES);
-                        return 2;
-                }
+                        return fail(1, "out of memory");
+                if (e < 0)
+                        return fail(2, "bad --sweep '%s' (PARAM=START:"
+                                           "STOP:STEP with STEP > 0, or "
+                                           "PARAM=V1,V2,...; at most %d "
+                                           "values)",
+                                           spec, MAX_SWEEP_VALUES);
                 sw[d].key = key_find(name, len);
                 if (sw[d].key == NULL || !(sw[d].key->kinds & KB(dt->kind))) {
-                        fprintf(stderr, PROG ": --sweep '%s': parameter "
-                                             "'%.*s' %s detector %s\n",
-                                spec, (int)len, name,
-                                sw[d].key ? "does not apply to"
-                                          : "is unknown; see --help; for",
-                                hb_detector_kind_name(dt->kind));
-                        return 2;
+                        return fail(2, "--sweep '%s': parameter '%.*s' %s "
+                                       "detector %s",
+                                    spec, (int)len, name,
+                                    sw[d].key ? "does not apply to"
+                                              : "is unknown (--help); for",
+                                    hb_detector_kind_name(dt->kind));
                 }
         }
         return 0;
@@ -1022,13 +1007,11 @@ static int run_sweeps(const opts_t *o, const ctx_t *cx, const sweep_t *sw,
 
                         if (key_apply(sw[d].key, v, &cfg, &sus, &dead, err,
                                       sizeof(err)) < 0 ||
-                            hb_detector_config_validate(&cfg) < 0) {
-                                fprintf(stderr, PROG ": --sweep: %s=%g is "
-                                                     "out of range for %s\n",
-                                        sw[d].key->name, v,
-                                        hb_detector_kind_name(dt->kind));
-                                return 2;
-                        }
+                            hb_detector_config_validate(&cfg) < 0)
+                                return fail(2, "--sweep: %s=%g is out of "
+                                               "range for %s",
+                                            sw[d].key->name, v,
+                                            hb_detector_kind_name(dt->kind));
                         pts[k].det = d;
                         pts[k].value = v;
                         /* The curve follows the level the key moves. */
@@ -1049,11 +1032,8 @@ static int write_csv(const char *path, const opts_t *o, const sweep_t *sw,
         FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
         int bad;
 
-        if (f == NULL) {
-                fprintf(stderr, PROG ": cannot write %s: %s\n", path,
-                        strerror(errno));
-                return 1;
-        }
+        if (f == NULL)
+                return fail(1, "cannot write %s: %s", path, strerror(errno));
         fputs("detector,param,value,T_D_ms,mistakes_per_hour,T_MR_s,T_M_ms,"
               "P_A\n",
               f);
@@ -1080,11 +1060,7 @@ static int write_csv(const char *path, const opts_t *o, const sweep_t *sw,
                 bad |= fflush(f) != 0;
         else
                 bad |= fclose(f) != 0;
-        if (bad) {
-                fprintf(stderr, PROG ": error writing %s\n", path);
-                return 1;
-        }
-        return 0;
+        return bad ? fail(1, "error writing %s", path) : 0;
 }
 
 static void print_text(const opts_t *o, const hbt_trace_t *t,
@@ -1193,32 +1169,23 @@ static int load_trace(const opts_t *o, hbt_trace_t **tp, ctx_t *cx)
         hbt_trace_t *t;
         int e = hbt_read(tp, o->trace_path, err, sizeof(err));
 
-        if (e < 0) {
-                if (err[0])
-                        fprintf(stderr, PROG ": %s\n", err);
-                else
-                        fprintf(stderr, PROG ": %s: %s\n", o->trace_path,
-                                strerror(-e));
-                return e == -ENOMEM ? 1 : 2;
-        }
+        if (e < 0)
+                return fail(e == -ENOMEM ? 1 : 2, "%s%s%s",
+                            err[0] ? err : o->trace_path, err[0] ? "" : ": ",
+                            err[0] ? "" : strerror(-e));
         t = *tp;
-        if (t->n == 0) {
-                fprintf(stderr, PROG ": %s: no heartbeat arrivals\n",
-                        o->trace_path);
-                return 2;
-        }
+        if (t->n == 0)
+                return fail(2, "%s: no heartbeat arrivals", o->trace_path);
         cx->arr = t->arrivals;
         cx->n = t->n;
         cx->end_ns = t->end_ns;
         if (t->crash_ns != HB_NEVER) {
                 cx->mode = CRASH_TRACE;
                 cx->crash_ns = t->crash_ns;
-                if (t->crash_ns < t->arrivals[0].arrival_ns) {
-                        fprintf(stderr, PROG ": %s: the crash comes before "
-                                             "the first arrival\n",
-                                o->trace_path);
-                        return 2;
-                }
+                if (t->crash_ns < t->arrivals[0].arrival_ns)
+                        return fail(2, "%s: the crash comes before the "
+                                       "first arrival",
+                                    o->trace_path);
         } else {
                 cx->mode = o->crash_mode;
                 cx->crash_ns = t->arrivals[0].arrival_ns +
@@ -1253,8 +1220,7 @@ int hbsim_cmd_eval(int argc, char **argv)
                 for (size_t d = 0; d < o->n_dets; d++)
                         any |= o->dets[d].sweep != NULL;
                 if (!any) {
-                        fprintf(stderr, PROG ": --csv and --plot need "
-                                             "--sweep\n");
+                        fail(2, "--csv and --plot need --sweep");
                         goto out;
                 }
         }
@@ -1267,14 +1233,12 @@ int hbsim_cmd_eval(int argc, char **argv)
         } else if (t->interval_ns > 0) {
                 interval_ns = t->interval_ns;
         } else {
-                fprintf(stderr, PROG ": %s has no interval_ns metadata; "
-                                     "give --interval-ms\n",
-                        o->trace_path);
+                fail(2, "%s has no interval_ns metadata; give --interval-ms",
+                     o->trace_path);
                 goto out;
         }
         if (o->plot_path && cx.mode == CRASH_NONE) {
-                fprintf(stderr, PROG ": --plot needs T_D: drop --crash-at "
-                                     "none\n");
+                fail(2, "--plot needs T_D: drop --crash-at none");
                 goto out;
         }
         for (size_t d = 0; d < o->n_dets; d++) {

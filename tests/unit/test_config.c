@@ -308,6 +308,7 @@ static void test_defaults(void **state)
         assert_int_equal(n->detector.min_std_dev_ns, 25 * HB_NS_PER_MS);
         assert_int_equal(n->detector.acceptable_pause_ns, 400 * HB_NS_PER_MS);
         assert_int_equal(n->probation_ns, 500 * HB_NS_PER_MS);
+        assert_int_equal(cfg->local_pause_ns, 200 * HB_NS_PER_MS);
         assert_null(cfg->notify_script);
         assert_int_equal(cfg->notify_timeout_ns, 5000 * HB_NS_PER_MS);
         assert_string_equal(cfg->control_socket, "/run/hbeat/hbeatd.sock");
@@ -322,6 +323,7 @@ static void test_defaults(void **state)
         assert_int_equal(n->detector.interval_ns, 250 * HB_NS_PER_MS);
         assert_int_equal(n->dead_after_ns, 1000 * HB_NS_PER_MS);
         assert_int_equal(n->probation_ns, 1250 * HB_NS_PER_MS);
+        assert_int_equal(cfg->local_pause_ns, 500 * HB_NS_PER_MS);
         assert_int_equal(n->detector.min_std_dev_ns, 62500 * 1000);
         assert_int_equal(n->detector.acceptable_pause_ns,
                          1000 * HB_NS_PER_MS);
@@ -336,6 +338,14 @@ static void test_defaults(void **state)
         assert_true(n->dead_threshold == 5.0);
         assert_int_equal(n->dead_after_ns, 120 * HB_NS_PER_MS);
         assert_int_equal(n->probation_ns, 150 * HB_NS_PER_MS);
+        assert_int_equal(cfg->local_pause_ns, 60 * HB_NS_PER_MS);
+        hbd_config_free(cfg);
+        /* 2 x 20 ms is below the 50 ms floor. */
+        cfg = load_ok(MINIMAL "heartbeat: {interval_ms: 20}\n");
+        assert_int_equal(cfg->local_pause_ns, 50 * HB_NS_PER_MS);
+        hbd_config_free(cfg);
+        cfg = load_ok(MINIMAL "membership: {local_pause_ms: 0}\n");
+        assert_int_equal(cfg->local_pause_ns, 0);
         hbd_config_free(cfg);
 
         /* Empty sections and null values are the same as absent ones;
@@ -1194,7 +1204,7 @@ static void test_knob_table(void **state)
                 "detector.adaptive_dampening_ms", "detector.adaptive_raise",
                 "detector.adaptive_lower", "detector.adaptive_high_ratio",
                 "detector.adaptive_low_ratio", "membership.probation_ms",
-                "notify.script", "notify.timeout_ms", "control.socket",
+                "membership.local_pause_ms", "notify.script", "notify.timeout_ms", "control.socket",
                 "peers[].name", "peers[].id", "peers[].address",
         };
 

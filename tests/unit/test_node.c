@@ -780,6 +780,31 @@ static void test_rtt_echo(void **state)
         assert_int_equal(pi.rtt_median_ns, 5 * MS);
         assert_int_equal(pi.rtt_p99_ns, 10 * MS);
         assert_int_equal(pi.rtt_last_ns, 10 * MS);
+
+        /* b is paused after sending an echo request; the ack waits in its
+         * buffer and is read after the resume: no sample (it would
+         * measure b's pause, not the network). */
+        {
+                uint64_t t = T0 + 20 * HB_NS_PER_S;
+
+                n = hb_node_build_heartbeat(b, t, buf, sizeof(buf));
+                assert_int_equal(hb_node_recv(a, t, buf, (size_t)n, &info),
+                                 0);
+                if (info.reply_len == 0) {
+                        n = hb_node_build_heartbeat(b, t, buf, sizeof(buf));
+                        assert_int_equal(hb_node_recv(a, t, buf, (size_t)n,
+                                                      &info),
+                                         0);
+                }
+                hb_node_local_pause(b, t + 3 * HB_NS_PER_S, 3 * HB_NS_PER_S);
+                assert_int_equal(hb_node_recv(b, t + 3 * HB_NS_PER_S,
+                                              info.reply, info.reply_len,
+                                              &info),
+                                 0);
+                assert_int_equal(info.rtt_ns, 0);
+                assert_int_equal(hb_node_peer_info(b, 1, t, &pi), 0);
+                assert_int_equal(pi.rtt_samples, 11);
+        }
         hb_node_free(a);
         hb_node_free(b);
 }
@@ -838,13 +863,23 @@ static void test_local_pause_keeps_phi_history(void **state)
         for (int i = 0; i < 20; i++, now += 100 * MS)
                 assert_int_equal(beat(&t, now), 0);
         assert_int_equal(hb_node_peer_info(t.a, 2, now, &before), 0);
-        hb_node_local_pause(t.a, now + 5 * HB_NS_PER_S, 5 * HB_NS_PER_S);
-        assert_int_equal(beat(&t, now + 5 * HB_NS_PER_S + 10 * MS), 0);
+        now += 5 * HB_NS_PER_S;
+        hb_node_local_pause(t.a, now, 5 * HB_NS_PER_S);
+        /* The backlog: five heartbeats read from the socket buffer in a
+         * burst right after the resume. */
+        for (int i = 0; i < 5; i++)
+                assert_int_equal(beat(&t, now + (uint64_t)i * 10 * 1000), 0);
+        /* The first heartbeat sent after the resume: a cut interval. */
+        assert_int_equal(beat(&t, now + 70 * MS), 0);
         assert_int_equal(hb_node_peer_info(t.a, 2, now, &after), 0);
-        /* Neither the 5 s silence nor the 10 ms after resume entered the
-         * window: the mean is unchanged. */
+        /* Neither the 5 s silence, nor the burst, nor the cut interval
+         * entered the window: the mean is unchanged. */
         assert_true(after.mean_interval_ns == before.mean_interval_ns);
         assert_int_equal(after.state, HB_PEER_ALIVE);
+        /* From then on, heartbeats are samples again. */
+        assert_int_equal(beat(&t, now + 270 * MS), 0);
+        assert_int_equal(hb_node_peer_info(t.a, 2, now, &after), 0);
+        assert_true(after.mean_interval_ns > before.mean_interval_ns);
         pair_free(&t);
 }
 
