@@ -15,6 +15,8 @@ set -euo pipefail
 
 build=${1:-build}
 hours=${PLOT_HOURS:-24}
+# BUILD_DIR is taken relative to the current directory, else to the repo.
+if [ -d "$build" ]; then build=$(cd "$build" && pwd); fi
 cd "$(dirname "$0")/.."
 sim="$build/hbeat-sim"
 out=docs/plots
