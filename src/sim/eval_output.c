@@ -1,0 +1,1 @@
+/* stub: being written (output of hbeat-sim eval: text, JSON, CSV, gnuplot) */
