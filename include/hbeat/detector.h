@@ -200,8 +200,11 @@ int hb_detector_config_validate(const hb_detector_config_t *cfg);
  *  chen and bertier 1 (the freshness point tau); phi_exp 3; adaptive 1
  *  (the timeout). 0 for an unknown kind. */
 double hb_detector_default_suspect_threshold(hb_detector_kind_t kind);
-/** Default dead threshold: phi 16; fixed 5 intervals; chen 2 margins;
- *  bertier 16 margins; phi_exp 4; adaptive 2 timeouts. */
+/** Default dead threshold: phi 50; fixed 5 intervals; chen 2 margins;
+ *  bertier 16 margins; phi_exp 4; adaptive 2 timeouts. (phi 50 lands
+ *  about two intervals after phi 8 at the defaults; the normal tail is so
+ *  thin that phi 16 came only ~47 ms after it and nearly every false
+ *  suspicion became a false dead verdict: docs/detectors.md.) */
 double hb_detector_default_dead_threshold(hb_detector_kind_t kind);
 
 /** Opaque detector of one peer. */

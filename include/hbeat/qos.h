@@ -66,7 +66,13 @@ typedef struct hb_qos_result {
  *                  (a suspicion in it is a mistake).
  * @param out       written on success.
  * @return 0; -EINVAL (bad cfg, NULL arguments, n == 0, threshold not
- *         finite and > 0, unordered arrivals); -ENOMEM.
+ *         finite and > 0, unordered arrivals, a crash before the first
+ *         arrival, end_ns before the last replayed arrival); -ENOMEM.
+ *
+ * Zero alive time gives lambda_M 0 and P_A 1. T_D does not depend on
+ * end_ns. Sequence numbers are passed to the detector as they are
+ * (hb_detector_heartbeat_seq()); the detector is never reset, so a trace
+ * that spans a restart of the sender is judged as one life.
  *
  * Cost: O(n) with one suspicion evaluation per arrival and one crossing
  * computation per mistake; no allocation beyond the detector.

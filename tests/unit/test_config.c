@@ -302,7 +302,7 @@ static void test_defaults(void **state)
         assert_int_equal(n->interval_ns, 100 * HB_NS_PER_MS);
         assert_int_equal(n->detector.kind, HB_DETECTOR_PHI);
         assert_true(n->suspect_threshold == 8.0);
-        assert_true(n->dead_threshold == 16.0);
+        assert_true(n->dead_threshold == 50.0);
         assert_int_equal(n->dead_after_ns, 400 * HB_NS_PER_MS);
         assert_int_equal(n->detector.window, 100);
         assert_int_equal(n->detector.min_std_dev_ns, 25 * HB_NS_PER_MS);

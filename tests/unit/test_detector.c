@@ -73,7 +73,7 @@ static void test_default_thresholds(void **state)
         assert_dbl_eq(hb_detector_default_suspect_threshold(HB_DETECTOR_PHI),
                       8.0);
         assert_dbl_eq(hb_detector_default_dead_threshold(HB_DETECTOR_PHI),
-                      16.0);
+                      50.0);
         assert_dbl_eq(
                 hb_detector_default_suspect_threshold(HB_DETECTOR_FIXED), 3.0);
         assert_dbl_eq(hb_detector_default_dead_threshold(HB_DETECTOR_FIXED),

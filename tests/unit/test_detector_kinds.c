@@ -405,8 +405,9 @@ static void test_default_timings(void **state)
                 /* 3 and 5 intervals */
                 { HB_DETECTOR_FIXED, 300000000, 500000000 },
                 /* mu + pause + y sigma = 500 + 5.2259866 x 25 ms and
-                 * 500 + 7.1196809 x 25 ms (see test_phi_crossing) */
-                { HB_DETECTOR_PHI, 630649666, 677992023 },
+                 * 500 + 11.1319802 x 25 ms (phi 50: g = 50 ln 10 =
+                 * 115.129255, 0.070566 y^3 + 1.5976 y = g by bisection) */
+                { HB_DETECTOR_PHI, 630649666, 778299504 },
                 /* EA = last + 100 ms; + 1 and 2 alpha of 300 ms */
                 { HB_DETECTOR_CHEN, 400000000, 700000000 },
                 /* EA = last + 100 ms; alpha at its floor 25 ms: + 25 and

@@ -139,7 +139,7 @@ static void test_config_validation(void **state)
 
         hb_node_config_default(&c, HB_DETECTOR_PHI, 200 * MS);
         assert_true(c.suspect_threshold == 8.0);
-        assert_true(c.dead_threshold == 16.0);
+        assert_true(c.dead_threshold == 50.0);
         assert_int_equal(c.dead_after_ns, 800 * MS);
         assert_int_equal(c.probation_ns, 1000 * MS);
         assert_int_equal(c.detector.interval_ns, 200 * MS);

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hbeat-sim eval, internal: the types shared by the command (cmd_eval.c:
+ * options, detector configurations, replay, sweeps) and its output
+ * (eval_output.c: text table, JSON, CSV, gnuplot). Not installed; only
+ * these two files include it.
+ *
+ * Every pointer in these structs is borrowed: the command owns the
+ * detector table, the sweep values and the points until it returns, and
+ * the output functions only read them.
+ */
+#ifndef HBSIM_EVAL_H
+#define HBSIM_EVAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hbeat/hbeat.h"
+#include "hbeat/qos.h"
+
+#define HBSIM_EVAL_PROG "hbeat-sim eval"
+#define HBSIM_EVAL_MAX_DETECTORS 16
+#define HBSIM_EVAL_MAX_SETS 32
+
+/* A parameter of --set and --sweep (the table is in cmd_eval.c). */
+enum hbsim_eval_key_type {
+        HBSIM_EVAL_KT_SUSPECT,  /* the suspect threshold (not in the config) */
+        HBSIM_EVAL_KT_DEAD,     /* the dead threshold */
+        HBSIM_EVAL_KT_U32,      /* uint32_t field, integer value */
+        HBSIM_EVAL_KT_MS,       /* uint64_t ns field, value in ms */
+        HBSIM_EVAL_KT_DBL,      /* double field */
+};
+
+typedef struct hbsim_eval_param {
+        const char *name;
+        enum hbsim_eval_key_type type;
+        size_t off;                     /* in hb_detector_config_t */
+        unsigned kinds;                 /* 1u << kind, of the kinds it
+                                           applies to */
+        const char *help;
+} hbsim_eval_param_t;
+
+/* Where the crash is (see cmd_eval.c's file comment). */
+enum hbsim_eval_crash {
+        HBSIM_EVAL_CRASH_TRACE,         /* the trace's crash row */
+        HBSIM_EVAL_CRASH_LAST,          /* virtual, at the last arrival */
+        HBSIM_EVAL_CRASH_NONE,          /* none: no T_D */
+        HBSIM_EVAL_CRASH_AT,            /* virtual, --crash-at SECONDS */
+        HBSIM_EVAL_CRASH_EACH,          /* virtual, after every arrival */
+};
+
+/* One --detector configuration. */
+typedef struct hbsim_eval_det {
+        hb_detector_kind_t kind;
+        const char *label_opt;          /* --label, borrowed from argv */
+        const char *sets[HBSIM_EVAL_MAX_SETS]; /* "key=value", borrowed */
+        size_t n_sets;
+        const char *sweep;              /* own --sweep spec, or NULL */
+        /* Resolved once the interval is known: */
+        hb_detector_config_t cfg;
+        double suspect, dead;
+        char label[256];
+        hb_qos_result_t res[2];         /* suspect, dead */
+} hbsim_eval_det_t;
+
+/* The sweep of one detector: `n` values of one parameter. */
+typedef struct hbsim_eval_sweep {
+        const hbsim_eval_param_t *key;
+        double *values;                 /* owned by the command */
+        size_t n;
+} hbsim_eval_sweep_t;
+
+/* One evaluated sweep point. */
+typedef struct hbsim_eval_point {
+        size_t det;                     /* index in the detector table */
+        double value;                   /* of the swept parameter */
+        double thr;                     /* threshold evaluated */
+        hb_qos_result_t r;
+} hbsim_eval_point_t;
+
+/* What the output functions report, all borrowed. */
+typedef struct hbsim_eval_report {
+        const char *trace_path;         /* as given ("-" = stdin) */
+        const char *peer;               /* the trace's; "" if unknown */
+        size_t arrivals;                /* replayed */
+        double duration_s;              /* first arrival to the end */
+        uint64_t interval_ns;           /* heartbeat interval */
+        enum hbsim_eval_crash crash;
+        const hbsim_eval_det_t *dets;   /* resolved and evaluated */
+        size_t n_dets;                  /* 1 .. HBSIM_EVAL_MAX_DETECTORS */
+        const hbsim_eval_sweep_t *sweeps; /* per detector; NULL: no sweep */
+        const hbsim_eval_point_t *pts;  /* grouped by detector */
+        size_t n_pts;
+} hbsim_eval_report_t;
+
+/* Print "hbeat-sim eval: <message>" on stderr; return `rc` (the exit
+ * status: 2 for bad input, 1 for failures). In cmd_eval.c. */
+__attribute__((format(printf, 2, 3))) int hbsim_eval_fail(int rc,
+                                                          const char *fmt,
+                                                          ...);
+
+/* eval_output.c. Text and JSON go to stdout; write errors show in
+ * ferror(stdout), which the command checks once at the end. */
+void hbsim_eval_print_text(const hbsim_eval_report_t *rep);
+
+/* 0, or 1 with a message: a string that is not UTF-8 (JSON cannot carry
+ * it), out of memory, or a write error. */
+int hbsim_eval_print_json(const hbsim_eval_report_t *rep);
+
+/* The sweep points as CSV to `path` ("-" = stdout). 0, or 1 with a
+ * message. Needs rep->sweeps. */
+int hbsim_eval_write_csv(const hbsim_eval_report_t *rep, const char *path);
+
+/* The sweep as an SVG at `path`, drawn by gnuplot (T_D against mistakes
+ * per hour, log scale). `title`: NULL for one made from the trace. 0, or
+ * 1 with a message (nothing drawable, gnuplot missing or failing). Needs
+ * rep->sweeps and a crash mode other than HBSIM_EVAL_CRASH_NONE. */
+int hbsim_eval_plot(const hbsim_eval_report_t *rep, const char *path,
+                    const char *title);
+
+#endif /* HBSIM_EVAL_H */
