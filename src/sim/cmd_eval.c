@@ -25,48 +25,29 @@
  * arrival (mean_detection()): the adaptive detectors' T_D moves with
  * their history, and one crash at the end samples it only once.
  *
- * JSON is written by a few small functions here instead of jansson:
- * hbeat-sim does not link jansson (meson.build) and the output is flat
- * (numbers, fixed identifiers, and strings escaped by json_str()).
- *
- * Size: ~1,300 lines, above the ~1,000 of docs/STYLE: one command whose
- * options, output formats and plot belong together, and the only file the
- * build lists for it. The gnuplot part (gp_*(), write_plot_script(),
- * run_gnuplot()) is the piece to move out first.
+ * Output (text table, JSON, CSV, plot) is in eval_output.c; the types
+ * both files share are in eval.h.
  *
  * Exit status: 0; 1 (I/O error, gnuplot failed, out of memory); 2 (bad
  * option or bad trace, with a message on stderr).
  */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <math.h>
-#include <signal.h>
 #include <stdarg.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <csv.h>
 
 #include "hbeat/hbeat.h"
 #include "hbeat/qos.h"
 #include "sim/cmd.h"
+#include "sim/eval.h"
 #include "sim/trace.h"
 
-extern char **environ;
-
-#define MAX_DETECTORS 16
-#define MAX_SETS 32
 #define MAX_SWEEP_VALUES 10000
-#define HEARTBEAT_BYTES 56.0            /* docs/wire-format.md */
-
-#define PROG "hbeat-sim eval"
 
 /* ---- parameters -------------------------------------------------------- */
 
@@ -77,73 +58,58 @@ extern char **environ;
          KB(HB_DETECTOR_ADAPTIVE))
 #define HISTORY_KINDS (ALL_KINDS & ~KB(HB_DETECTOR_FIXED))
 
-enum key_type {
-        KT_SUSPECT,     /* the suspect threshold (not in the config) */
-        KT_DEAD,        /* the dead threshold */
-        KT_U32,         /* uint32_t field, integer value */
-        KT_MS,          /* uint64_t ns field, value in ms */
-        KT_DBL,         /* double field */
-};
-
-typedef struct key {
-        const char *name;
-        enum key_type type;
-        size_t off;                     /* in hb_detector_config_t */
-        unsigned kinds;                 /* KB() of the kinds it applies to */
-        const char *help;
-} param_t;
-
 #define F(field) offsetof(hb_detector_config_t, field)
 
 /* Ranges are the detectors' own (hb_detector_config_validate()); this
  * table only says what each key is and which kinds read it. Names are the
  * config file's detector.* keys (docs/configuration.md), plus the short
  * forms threshold, k and alpha_ms. */
-static const param_t keys[] = {
-        { "threshold", KT_SUSPECT, 0, ALL_KINDS,
+static const hbsim_eval_param_t keys[] = {
+        { "threshold", HBSIM_EVAL_KT_SUSPECT, 0, ALL_KINDS,
           "suspect threshold (also: suspect_threshold)" },
-        { "suspect_threshold", KT_SUSPECT, 0, ALL_KINDS, NULL },
-        { "k", KT_SUSPECT, 0, KB(HB_DETECTOR_FIXED),
+        { "suspect_threshold", HBSIM_EVAL_KT_SUSPECT, 0, ALL_KINDS, NULL },
+        { "k", HBSIM_EVAL_KT_SUSPECT, 0, KB(HB_DETECTOR_FIXED),
           "fixed: suspect after k missed intervals (= threshold)" },
-        { "dead_threshold", KT_DEAD, 0, ALL_KINDS, "dead threshold" },
-        { "window", KT_U32, F(window), HISTORY_KINDS,
+        { "dead_threshold", HBSIM_EVAL_KT_DEAD, 0, ALL_KINDS,
+          "dead threshold" },
+        { "window", HBSIM_EVAL_KT_U32, F(window), HISTORY_KINDS,
           "all but fixed: samples kept" },
-        { "min_std_dev_ms", KT_MS, F(min_std_dev_ns), KB(HB_DETECTOR_PHI),
-          "phi: floor of sigma" },
-        { "acceptable_pause_ms", KT_MS, F(acceptable_pause_ns),
+        { "min_std_dev_ms", HBSIM_EVAL_KT_MS, F(min_std_dev_ns),
+          KB(HB_DETECTOR_PHI), "phi: floor of sigma" },
+        { "acceptable_pause_ms", HBSIM_EVAL_KT_MS, F(acceptable_pause_ns),
           KB(HB_DETECTOR_PHI), "phi: pause added to the mean" },
-        { "first_estimate_ms", KT_MS, F(first_estimate_ns),
+        { "first_estimate_ms", HBSIM_EVAL_KT_MS, F(first_estimate_ns),
           KB(HB_DETECTOR_PHI) | KB(HB_DETECTOR_PHI_EXP),
           "phi, phi_exp: bootstrap mean" },
-        { "alpha_ms", KT_MS, F(chen_alpha_ns), KB(HB_DETECTOR_CHEN),
-          "chen: safety margin (also: chen_alpha_ms)" },
-        { "chen_alpha_ms", KT_MS, F(chen_alpha_ns), KB(HB_DETECTOR_CHEN),
-          NULL },
-        { "bertier_beta", KT_DBL, F(bertier_beta), KB(HB_DETECTOR_BERTIER),
-          "bertier: weight of the delay" },
-        { "bertier_phi", KT_DBL, F(bertier_phi), KB(HB_DETECTOR_BERTIER),
-          "bertier: weight of the variation" },
-        { "bertier_gamma", KT_DBL, F(bertier_gamma), KB(HB_DETECTOR_BERTIER),
-          "bertier: gain of the estimator" },
-        { "adaptive_initial_ms", KT_MS, F(adaptive_initial_ns),
+        { "alpha_ms", HBSIM_EVAL_KT_MS, F(chen_alpha_ns),
+          KB(HB_DETECTOR_CHEN), "chen: safety margin (also: chen_alpha_ms)" },
+        { "chen_alpha_ms", HBSIM_EVAL_KT_MS, F(chen_alpha_ns),
+          KB(HB_DETECTOR_CHEN), NULL },
+        { "bertier_beta", HBSIM_EVAL_KT_DBL, F(bertier_beta),
+          KB(HB_DETECTOR_BERTIER), "bertier: weight of the delay" },
+        { "bertier_phi", HBSIM_EVAL_KT_DBL, F(bertier_phi),
+          KB(HB_DETECTOR_BERTIER), "bertier: weight of the variation" },
+        { "bertier_gamma", HBSIM_EVAL_KT_DBL, F(bertier_gamma),
+          KB(HB_DETECTOR_BERTIER), "bertier: gain of the estimator" },
+        { "adaptive_initial_ms", HBSIM_EVAL_KT_MS, F(adaptive_initial_ns),
           KB(HB_DETECTOR_ADAPTIVE), "adaptive: starting timeout" },
-        { "adaptive_min_ms", KT_MS, F(adaptive_min_ns),
+        { "adaptive_min_ms", HBSIM_EVAL_KT_MS, F(adaptive_min_ns),
           KB(HB_DETECTOR_ADAPTIVE), "adaptive: lowest timeout" },
-        { "adaptive_max_ms", KT_MS, F(adaptive_max_ns),
+        { "adaptive_max_ms", HBSIM_EVAL_KT_MS, F(adaptive_max_ns),
           KB(HB_DETECTOR_ADAPTIVE), "adaptive: highest timeout" },
-        { "adaptive_dampening_ms", KT_MS, F(adaptive_dampening_ns),
+        { "adaptive_dampening_ms", HBSIM_EVAL_KT_MS, F(adaptive_dampening_ns),
           KB(HB_DETECTOR_ADAPTIVE), "adaptive: at most one change per" },
-        { "adaptive_raise", KT_DBL, F(adaptive_raise),
+        { "adaptive_raise", HBSIM_EVAL_KT_DBL, F(adaptive_raise),
           KB(HB_DETECTOR_ADAPTIVE), "adaptive: raise factor" },
-        { "adaptive_lower", KT_DBL, F(adaptive_lower),
+        { "adaptive_lower", HBSIM_EVAL_KT_DBL, F(adaptive_lower),
           KB(HB_DETECTOR_ADAPTIVE), "adaptive: lower factor" },
-        { "adaptive_high_ratio", KT_DBL, F(adaptive_high_ratio),
+        { "adaptive_high_ratio", HBSIM_EVAL_KT_DBL, F(adaptive_high_ratio),
           KB(HB_DETECTOR_ADAPTIVE), "adaptive: raise if P95 > this x P50" },
-        { "adaptive_low_ratio", KT_DBL, F(adaptive_low_ratio),
+        { "adaptive_low_ratio", HBSIM_EVAL_KT_DBL, F(adaptive_low_ratio),
           KB(HB_DETECTOR_ADAPTIVE), "adaptive: lower if P95 < this x P50" },
 };
 
-static const param_t *key_find(const char *name, size_t len)
+static const hbsim_eval_param_t *key_find(const char *name, size_t len)
 {
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
                 if (strlen(keys[i].name) == len &&
@@ -166,14 +132,11 @@ static int parse_double(const char *s, double *out)
         return 0;
 }
 
-/* Print "hbeat-sim eval: <message>" on stderr; return `rc` (the exit
- * status: 2 for bad input, 1 for failures). */
-__attribute__((format(printf, 2, 3))) static int fail(int rc,
-                                                      const char *fmt, ...)
+int hbsim_eval_fail(int rc, const char *fmt, ...)
 {
         va_list ap;
 
-        fputs(PROG ": ", stderr);
+        fputs(HBSIM_EVAL_PROG ": ", stderr);
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
         va_end(ap);
@@ -183,36 +146,24 @@ __attribute__((format(printf, 2, 3))) static int fail(int rc,
 
 /* ---- detector configurations ------------------------------------------- */
 
-typedef struct det {
-        hb_detector_kind_t kind;
-        const char *label_opt;          /* --label, borrowed from argv */
-        const char *sets[MAX_SETS];     /* "key=value", borrowed */
-        size_t n_sets;
-        const char *sweep;              /* own --sweep spec, or NULL */
-        /* Resolved once the interval is known: */
-        hb_detector_config_t cfg;
-        double suspect, dead;
-        char label[256];
-        hb_qos_result_t res[2];         /* suspect, dead */
-} det_t;
-
 /* Set one key to `v` in (cfg, thresholds). -EINVAL with a message in
  * `err` if the value cannot be represented. */
-static int key_apply(const param_t *k, double v, hb_detector_config_t *cfg,
-                     double *suspect, double *dead, char *err, size_t errlen)
+static int key_apply(const hbsim_eval_param_t *k, double v,
+                     hb_detector_config_t *cfg, double *suspect, double *dead,
+                     char *err, size_t errlen)
 {
         char *field = (char *)cfg + k->off;
 
         switch (k->type) {
-        case KT_SUSPECT:
-        case KT_DEAD:
+        case HBSIM_EVAL_KT_SUSPECT:
+        case HBSIM_EVAL_KT_DEAD:
                 if (!(v > 0)) {
                         snprintf(err, errlen, "%s must be > 0", k->name);
                         return -EINVAL;
                 }
-                *(k->type == KT_SUSPECT ? suspect : dead) = v;
+                *(k->type == HBSIM_EVAL_KT_SUSPECT ? suspect : dead) = v;
                 return 0;
-        case KT_U32:
+        case HBSIM_EVAL_KT_U32:
                 if (v < 0 || v > UINT32_MAX || v != floor(v)) {
                         snprintf(err, errlen,
                                  "%s must be a whole number >= 0", k->name);
@@ -220,7 +171,7 @@ static int key_apply(const param_t *k, double v, hb_detector_config_t *cfg,
                 }
                 *(uint32_t *)(void *)field = (uint32_t)v;
                 return 0;
-        case KT_MS:
+        case HBSIM_EVAL_KT_MS:
                 /* 1e10 ms is about 4 months: beyond every detector's
                  * range, and far from uint64 overflow. */
                 if (v < 0 || v > 1e10) {
@@ -230,7 +181,7 @@ static int key_apply(const param_t *k, double v, hb_detector_config_t *cfg,
                 }
                 *(uint64_t *)(void *)field = (uint64_t)llround(v * 1e6);
                 return 0;
-        case KT_DBL:
+        case HBSIM_EVAL_KT_DBL:
                 *(double *)(void *)field = v;
                 return 0;
         }
@@ -239,8 +190,8 @@ static int key_apply(const param_t *k, double v, hb_detector_config_t *cfg,
 
 /* Split "key=value", find the key, check it applies to `kind`. */
 static int parse_assignment(const char *s, hb_detector_kind_t kind,
-                            const param_t **key, const char **value, char *err,
-                            size_t errlen)
+                            const hbsim_eval_param_t **key,
+                            const char **value, char *err, size_t errlen)
 {
         const char *eq = strchr(s, '=');
 
@@ -266,7 +217,7 @@ static int parse_assignment(const char *s, hb_detector_kind_t kind,
 }
 
 /* Defaults at `interval_ns`, then the --set assignments, then validate. */
-static int det_resolve(det_t *d, size_t idx, uint64_t interval_ns)
+static int det_resolve(hbsim_eval_det_t *d, size_t idx, uint64_t interval_ns)
 {
         char err[256];
         size_t len;
@@ -280,7 +231,7 @@ static int det_resolve(det_t *d, size_t idx, uint64_t interval_ns)
                 snprintf(d->label, sizeof(d->label), "%s",
                          hb_detector_kind_name(d->kind));
         for (size_t i = 0; i < d->n_sets; i++) {
-                const param_t *k;
+                const hbsim_eval_param_t *k;
                 const char *val;
                 double v;
 
@@ -308,7 +259,7 @@ static int det_resolve(det_t *d, size_t idx, uint64_t interval_ns)
 
                 for (size_t i = 0; i < d->n_sets; i++) {
                         hb_detector_config_t one;
-                        const param_t *k;
+                        const hbsim_eval_param_t *k;
                         const char *val;
                         double v, t1, t2;
 
@@ -330,20 +281,18 @@ static int det_resolve(det_t *d, size_t idx, uint64_t interval_ns)
         }
         return 0;
 bad:
-        return -fail(2, "detector %zu (%s): %s", idx + 1,
-                     hb_detector_kind_name(d->kind), err);
+        return -hbsim_eval_fail(2, "detector %zu (%s): %s", idx + 1,
+                                hb_detector_kind_name(d->kind), err);
 }
 
 /* ---- evaluation -------------------------------------------------------- */
-
-enum crash_mode { CRASH_TRACE, CRASH_LAST, CRASH_NONE, CRASH_AT, CRASH_EACH };
 
 typedef struct ctx {
         const hb_arrival_t *arr;
         size_t n;
         uint64_t end_ns;
-        enum crash_mode mode;
-        uint64_t crash_ns;              /* CRASH_TRACE, CRASH_AT */
+        enum hbsim_eval_crash mode;
+        uint64_t crash_ns;              /* crash row, --crash-at SECONDS */
 } ctx_t;
 
 /*
@@ -391,14 +340,14 @@ static int evaluate(const ctx_t *cx, const hb_detector_config_t *cfg,
         int e;
 
         switch (cx->mode) {
-        case CRASH_TRACE:
-        case CRASH_AT:
+        case HBSIM_EVAL_CRASH_TRACE:
+        case HBSIM_EVAL_CRASH_AT:
                 return hb_qos_evaluate(cfg, thr, cx->arr, cx->n, cx->crash_ns,
                                        cx->end_ns, out);
-        case CRASH_NONE:
+        case HBSIM_EVAL_CRASH_NONE:
                 return hb_qos_evaluate(cfg, thr, cx->arr, cx->n, HB_NEVER,
                                        cx->end_ns, out);
-        case CRASH_EACH:
+        case HBSIM_EVAL_CRASH_EACH:
                 e = hb_qos_evaluate(cfg, thr, cx->arr, cx->n, HB_NEVER,
                                     cx->end_ns, &r);
                 if (e == 0)
@@ -406,7 +355,7 @@ static int evaluate(const ctx_t *cx, const hb_detector_config_t *cfg,
                 if (e == 0)
                         *out = r;
                 return e;
-        case CRASH_LAST:
+        case HBSIM_EVAL_CRASH_LAST:
                 e = hb_qos_evaluate(cfg, thr, cx->arr, cx->n, last,
                                     cx->end_ns, &td);
                 if (e < 0 || cx->end_ns == last) {
@@ -425,26 +374,14 @@ static int evaluate(const ctx_t *cx, const hb_detector_config_t *cfg,
         return -EINVAL;
 }
 
-static int report_eval_error(int e, const det_t *d)
+static int report_eval_error(int e, const hbsim_eval_det_t *d)
 {
-        return fail(e == -ENOMEM ? 1 : 2, "%s: evaluation failed: %s",
-                    d->label, hb_strerror(e));
+        return hbsim_eval_fail(e == -ENOMEM ? 1 : 2,
+                               "%s: evaluation failed: %s", d->label,
+                               hb_strerror(e));
 }
 
 /* ---- sweeps ------------------------------------------------------------ */
-
-typedef struct point {
-        size_t det;
-        double value;
-        double thr;                     /* threshold evaluated */
-        hb_qos_result_t r;
-} point_t;
-
-typedef struct sweep {
-        const param_t *key;
-        double *values;
-        size_t n;
-} sweep_t;
 
 /* "PARAM=START:STOP:STEP" or "PARAM=V1,V2,...". The key is checked
  * against the detector's kind by the caller. 0, -EINVAL, -E2BIG (too many
@@ -499,302 +436,6 @@ bad:
         return -EINVAL;
 }
 
-/* ---- output helpers ---------------------------------------------------- */
-
-static double per_hour(const hb_qos_result_t *r)
-{
-        return r->mistake_rate_per_s * 3600.0;
-}
-
-/* Table cell: "-" for NAN (undefined), "never" for INFINITY; `prec`
- * decimals, or 4 significant digits if prec < 0. */
-static const char *cell(char *buf, size_t len, double v, int prec)
-{
-        if (isnan(v))
-                return "-";
-        if (isinf(v))
-                return "never";
-        if (prec < 0)
-                snprintf(buf, len, "%.4g", v);
-        else
-                snprintf(buf, len, "%.*f", prec, v);
-        return buf;
-}
-
-/* CSV number: empty for NAN, "inf" for INFINITY. */
-static void csv_num(FILE *f, double v)
-{
-        if (isnan(v))
-                return;
-        if (isinf(v))
-                fputs(v > 0 ? "inf" : "-inf", f);
-        else
-                fprintf(f, "%.10g", v);
-}
-
-/* JSON number: null for NAN and INFINITY (JSON has neither). */
-static void json_num(FILE *f, double v)
-{
-        if (isfinite(v))
-                fprintf(f, "%.17g", v);
-        else
-                fputs("null", f);
-}
-
-static void json_str(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        fprintf(f, "\\%c", *p);
-                else if (*p < 0x20)
-                        fprintf(f, "\\u%04x", *p);
-                else
-                        fputc(*p, f);
-        }
-        fputc('"', f);
-}
-
-static void json_metrics(FILE *f, double thr, const hb_qos_result_t *r)
-{
-        const struct {
-                const char *name;
-                double v;
-        } m[] = {
-                { "threshold", thr },
-                { "T_D_ms", r->detection_s * 1e3 },
-                { "mistakes", (double)r->mistakes },
-                { "mistakes_per_hour", per_hour(r) },
-                { "T_MR_s", r->mean_recurrence_s },
-                { "T_M_ms", r->mean_mistake_s * 1e3 },
-                { "P_A", r->query_accuracy },
-                { "alive_s", r->alive_s },
-                { "arrivals", (double)r->arrivals },
-        };
-
-        /* Counts are exact in a double up to 2^53. */
-        for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-                fprintf(f, "%s\"%s\": ", i ? ", " : "{", m[i].name);
-                json_num(f, m[i].v);
-        }
-        fputc('}', f);
-}
-
-static void table_row(const char *level, double thr,
-                      const hb_qos_result_t *r)
-{
-        char b[6][32];
-
-        printf("  %-8s %-9g %9s %9" PRIu64 " %12s %11s %9s %13.9f\n", level,
-               thr, cell(b[0], 32, r->detection_s * 1e3, 2),
-               r->mistakes, cell(b[1], 32, per_hour(r), -1),
-               cell(b[2], 32, r->mean_recurrence_s, 1),
-               cell(b[3], 32, r->mean_mistake_s * 1e3, 2),
-               r->query_accuracy);
-}
-
-/* ---- plot -------------------------------------------------------------- */
-
-/* A gnuplot single-quoted string: ' is doubled, nothing else special. */
-static void gp_str(FILE *f, const char *s)
-{
-        fputc('\'', f);
-        for (; *s; s++) {
-                if (*s == '\'')
-                        fputc('\'', f);
-                if (*s != '\n')
-                        fputc(*s, f);
-        }
-        fputc('\'', f);
-}
-
-typedef struct plot_in {
-        const char *path, *title, *xlabel;
-        const det_t *dets;
-        size_t n_dets;
-        const sweep_t *sweeps;          /* per detector */
-        const point_t *pts;
-        size_t n_pts;
-        double hours;                   /* observed alive time */
-} plot_in_t;
-
-/* Whether a point can be drawn: a finite T_D. Zero rates go on the floor
- * line (log scale). */
-static bool drawable(const hb_qos_result_t *r)
-{
-        return isfinite(r->detection_s);
-}
-
-/* The y of a point: its rate, or the floor line for a zero rate. */
-static double plot_y(const hb_qos_result_t *r, double floor_y)
-{
-        return r->mistakes ? per_hour(r) : floor_y;
-}
-
-/*
- * Data block "$<name><d>" of detector d: the sweep points with mistakes
- * (kind 'c', the curve), without (kind 'z', drawn on the floor line), or
- * the configuration as given at its two thresholds (kind 'b', with the
- * point type: 5 square = suspect, 9 triangle = dead). Returns the number
- * of rows; an empty block is not plotted (gnuplot warns about it).
- */
-static size_t gp_block(FILE *f, const plot_in_t *in, char kind, size_t d,
-                       double floor_y)
-{
-        size_t rows = 0;
-
-        fprintf(f, "$%c%zu << EOD\n", kind, d);
-        if (kind == 'b') {
-                for (int l = 0; l < 2; l++) {
-                        const hb_qos_result_t *r = &in->dets[d].res[l];
-
-                        if (!drawable(r))
-                                continue;
-                        fprintf(f, "%.6g %.6g %d\n", r->detection_s * 1e3,
-                                plot_y(r, floor_y), l ? 9 : 5);
-                        rows++;
-                }
-        }
-        for (size_t i = 0; kind != 'b' && i < in->n_pts; i++) {
-                const hb_qos_result_t *r = &in->pts[i].r;
-
-                if (in->pts[i].det != d || !drawable(r) ||
-                    (kind == 'c') != (r->mistakes > 0))
-                        continue;
-                fprintf(f, "%.6g %.6g\n", r->detection_s * 1e3,
-                        plot_y(r, floor_y));
-                rows++;
-        }
-        fputs("EOD\n", f);
-        return rows;
-}
-
-static void write_plot_script(FILE *f, const plot_in_t *in)
-{
-        static const char *const style[3] = {
-                "with linespoints lw 2 pt 7 ps 0.6",
-                "with points pt 6 ps 0.9",
-                "using 1:2:3 with points pt variable ps 1.6",
-        };
-        static const char kinds[3] = { 'c', 'z', 'b' };
-        double floor_y = 0.5 / (in->hours > 0 ? in->hours : 1.0);
-        size_t rows[MAX_DETECTORS][3];
-        const char *sep = "plot ";
-
-        fputs("set terminal svg size 960,620 dynamic enhanced "
-              "font 'sans,13' background rgb 'white'\n"
-              "set encoding utf8\nset output ",
-              f);
-        gp_str(f, in->path);
-        fputs("\nset title ", f);
-        gp_str(f, in->title);
-        fputs(" noenhanced\nset xlabel ", f);
-        gp_str(f, in->xlabel);
-        fputs("\nset ylabel 'mistake rate λ_M (false suspicions per hour)'\n"
-              "set logscale y\nset format y '10^{%T}'\n"
-              "set grid xtics ytics\n"
-              "set key inside top right box opaque spacing 1.2 "
-              "noenhanced\n"
-              "set bmargin 6\n",
-              f);
-        fprintf(f,
-                "set arrow from graph 0, first %.6g to graph 1, first %.6g "
-                "nohead dashtype 2 lc rgb 'gray50'\n"
-                "set label 'open circles on this line: no mistake in the "
-                "%.1f h trace' at graph 0.01, first %.6g font ',10' "
-                "tc rgb 'gray30' noenhanced\n"
-                "set label 'large markers: the configuration as given, at "
-                "its suspect (square) and dead (triangle) threshold' at "
-                "screen 0.01, screen 0.03 font ',10' tc rgb 'gray30' "
-                "noenhanced\n"
-                "set yrange [%.6g:*]\n",
-                floor_y, floor_y, in->hours, floor_y * 1.6, floor_y / 2);
-        for (size_t d = 0; d < in->n_dets; d++)
-                for (int k = 0; k < 3; k++)
-                        rows[d][k] = gp_block(f, in, kinds[k], d, floor_y);
-        for (size_t d = 0; d < in->n_dets; d++) {
-                const sweep_t *sw = &in->sweeps[d];
-                char title[320];
-
-                snprintf(title, sizeof(title), "%s (%s %g..%g)",
-                         in->dets[d].label, sw->key->name, sw->values[0],
-                         sw->values[sw->n - 1]);
-                for (int k = 0; k < 3; k++) {
-                        if (rows[d][k] == 0)
-                                continue;
-                        fprintf(f, "%s$%c%zu %s lc %zu ", sep, kinds[k], d,
-                                style[k], d + 1);
-                        /* One legend entry per detector, on its first
-                         * non-empty block. */
-                        if (k == 0 || (k == 1 && rows[d][0] == 0) ||
-                            (k == 2 && rows[d][0] + rows[d][1] == 0)) {
-                                fputs("title ", f);
-                                gp_str(f, title);
-                        } else {
-                                fputs("notitle", f);
-                        }
-                        sep = ", \\\n     ";
-                }
-        }
-        fputs("\n", f);
-}
-
-/* Run gnuplot with the script on its stdin. 0, or -1 with a message. */
-static int run_gnuplot(const plot_in_t *in)
-{
-        char *argv[] = { "gnuplot", NULL };
-        posix_spawn_file_actions_t fa;
-        int fds[2], status, rc = 0;
-        size_t i;
-        pid_t pid;
-        FILE *f;
-        void (*old)(int);
-
-        for (i = 0; i < in->n_pts && !drawable(&in->pts[i].r); i++)
-                ;
-        if (i == in->n_pts)
-                return -fail(1, "nothing to plot: no sweep point has a "
-                                "finite T_D");
-        if (pipe(fds) < 0) {
-                perror(PROG ": pipe");
-                return -1;
-        }
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, fds[0], STDIN_FILENO);
-        posix_spawn_file_actions_addclose(&fa, fds[0]);
-        posix_spawn_file_actions_addclose(&fa, fds[1]);
-        rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        close(fds[0]);
-        if (rc != 0) {
-                close(fds[1]);
-                return -fail(1, "cannot run gnuplot: %s (install "
-                                "gnuplot-nox)",
-                             strerror(rc));
-        }
-        /* If gnuplot dies early, report its status rather than being
-         * killed by SIGPIPE. */
-        old = signal(SIGPIPE, SIG_IGN);
-        f = fdopen(fds[1], "w");
-        if (f == NULL) {
-                close(fds[1]);
-                rc = -1;
-        } else {
-                write_plot_script(f, in);
-                if (fclose(f) != 0)
-                        rc = -1;
-        }
-        signal(SIGPIPE, old);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        perror(PROG ": waitpid");
-                        return -1;
-                }
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || rc < 0)
-                return -fail(1, "gnuplot failed writing %s", in->path);
-        return 0;
-}
-
 /* ---- the command ------------------------------------------------------- */
 
 static void usage(FILE *f)
@@ -835,12 +476,12 @@ static void usage(FILE *f)
 
 typedef struct opts {
         const char *trace_path;
-        det_t dets[MAX_DETECTORS];
+        hbsim_eval_det_t dets[HBSIM_EVAL_MAX_DETECTORS];
         size_t n_dets;
         const char *global_sweep;
         const char *csv_path, *plot_path, *title;
         double interval_ms;             /* 0 = from the trace */
-        enum crash_mode crash_mode;
+        enum hbsim_eval_crash crash_mode;
         double crash_at_s;
         bool json;
 } opts_t;
@@ -861,19 +502,20 @@ static int parse_args(int argc, char **argv, opts_t *o)
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
-        det_t *last = NULL;
+        hbsim_eval_det_t *last = NULL;
         int c;
 
         optind = 1;
         while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
                 switch (c) {
                 case 'd':
-                        if (o->n_dets == MAX_DETECTORS)
-                                return fail(2, "at most %d --detector",
-                                                   MAX_DETECTORS);
+                        if (o->n_dets == HBSIM_EVAL_MAX_DETECTORS)
+                                return hbsim_eval_fail(
+                                        2, "at most %d --detector",
+                                        HBSIM_EVAL_MAX_DETECTORS);
                         last = &o->dets[o->n_dets];
                         if (hb_detector_kind_parse(optarg, &last->kind) < 0)
-                                return fail(2, 
+                                return hbsim_eval_fail(2,
                                         "unknown detector '%s' (fixed, phi, "
                                         "chen, bertier, phi_exp, adaptive)",
                                         optarg);
@@ -882,39 +524,40 @@ static int parse_args(int argc, char **argv, opts_t *o)
                 case 's':
                 case 'L':
                         if (last == NULL)
-                                return fail(2, 
+                                return hbsim_eval_fail(2,
                                         "--%s '%s' comes before any "
                                         "--detector",
                                         c == 's' ? "set" : "label", optarg);
                         if (c == 'L')
                                 last->label_opt = optarg;
-                        else if (last->n_sets == MAX_SETS)
-                                return fail(2, "too many --set");
+                        else if (last->n_sets == HBSIM_EVAL_MAX_SETS)
+                                return hbsim_eval_fail(2, "too many --set");
                         else
                                 last->sets[last->n_sets++] = optarg;
                         break;
                 case 'i':
                         if (parse_double(optarg, &o->interval_ms) < 0 ||
                             o->interval_ms < 1 || o->interval_ms > 3600000)
-                                return fail(2, "--interval-ms '%s' is "
-                                                   "not in 1..3600000",
-                                                   optarg);
+                                return hbsim_eval_fail(2,
+                                        "--interval-ms '%s' is not in "
+                                        "1..3600000",
+                                        optarg);
                         break;
                 case 'c':
                         if (strcmp(optarg, "last") == 0)
-                                o->crash_mode = CRASH_LAST;
+                                o->crash_mode = HBSIM_EVAL_CRASH_LAST;
                         else if (strcmp(optarg, "none") == 0)
-                                o->crash_mode = CRASH_NONE;
+                                o->crash_mode = HBSIM_EVAL_CRASH_NONE;
                         else if (strcmp(optarg, "each") == 0)
-                                o->crash_mode = CRASH_EACH;
+                                o->crash_mode = HBSIM_EVAL_CRASH_EACH;
                         else if (parse_double(optarg, &o->crash_at_s) == 0 &&
                                  o->crash_at_s >= 0 && o->crash_at_s < 1e9)
-                                o->crash_mode = CRASH_AT;
+                                o->crash_mode = HBSIM_EVAL_CRASH_AT;
                         else
-                                return fail(2, "--crash-at '%s' is not "
-                                                   "last, each, none or "
-                                                   "seconds >= 0",
-                                                   optarg);
+                                return hbsim_eval_fail(2,
+                                        "--crash-at '%s' is not last, each, "
+                                        "none or seconds >= 0",
+                                        optarg);
                         break;
                 case 'w':
                         if (last == NULL)
@@ -943,7 +586,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
                 }
         }
         if (optind != argc - 1)
-                return fail(2, "expected one TRACE file (see --help)");
+                return hbsim_eval_fail(2, "expected one TRACE file (see "
+                                          "--help)");
         o->trace_path = argv[optind];
         if (o->n_dets == 0) {
                 o->dets[0].kind = HB_DETECTOR_PHI;
@@ -953,50 +597,53 @@ static int parse_args(int argc, char **argv, opts_t *o)
 }
 
 /* Resolve each detector's sweep: its own spec, else the global one. */
-static int resolve_sweeps(const opts_t *o, sweep_t *sw)
+static int resolve_sweeps(const opts_t *o, hbsim_eval_sweep_t *sw)
 {
         for (size_t d = 0; d < o->n_dets; d++) {
-                const det_t *dt = &o->dets[d];
+                const hbsim_eval_det_t *dt = &o->dets[d];
                 const char *spec = dt->sweep ? dt->sweep : o->global_sweep;
                 const char *name;
                 size_t len;
                 int e;
 
                 if (spec == NULL)
-                        return fail(2, "detector %zu (%s) has no "
-                                           "--sweep; give one after it or "
-                                           "one before all --detector",
-                                           d + 1, dt->label);
+                        return hbsim_eval_fail(2, "detector %zu (%s) has no "
+                                                  "--sweep; give one after "
+                                                  "it or one before all "
+                                                  "--detector",
+                                               d + 1, dt->label);
                 e = sweep_parse(spec, &name, &len, &sw[d].values, &sw[d].n);
                 if (e == -ENOMEM)
-                        return fail(1, "out of memory");
+                        return hbsim_eval_fail(1, "out of memory");
                 if (e < 0)
-                        return fail(2, "bad --sweep '%s' (PARAM=START:"
-                                           "STOP:STEP with STEP > 0, or "
-                                           "PARAM=V1,V2,...; at most %d "
-                                           "values)",
-                                           spec, MAX_SWEEP_VALUES);
+                        return hbsim_eval_fail(2, "bad --sweep '%s' (PARAM="
+                                                  "START:STOP:STEP with STEP "
+                                                  "> 0, or PARAM=V1,V2,...; "
+                                                  "at most %d values)",
+                                               spec, MAX_SWEEP_VALUES);
                 sw[d].key = key_find(name, len);
                 if (sw[d].key == NULL || !(sw[d].key->kinds & KB(dt->kind))) {
-                        return fail(2, "--sweep '%s': parameter '%.*s' %s "
-                                       "detector %s",
-                                    spec, (int)len, name,
-                                    sw[d].key ? "does not apply to"
-                                              : "is unknown (--help); for",
-                                    hb_detector_kind_name(dt->kind));
+                        return hbsim_eval_fail(
+                                2, "--sweep '%s': parameter '%.*s' %s "
+                                   "detector %s",
+                                spec, (int)len, name,
+                                sw[d].key ? "does not apply to"
+                                          : "is unknown (--help); for",
+                                hb_detector_kind_name(dt->kind));
                 }
         }
         return 0;
 }
 
 /* Evaluate every sweep point. Fills pts (sized by the caller). */
-static int run_sweeps(const opts_t *o, const ctx_t *cx, const sweep_t *sw,
-                      point_t *pts, size_t *n_pts)
+static int run_sweeps(const opts_t *o, const ctx_t *cx,
+                      const hbsim_eval_sweep_t *sw, hbsim_eval_point_t *pts,
+                      size_t *n_pts)
 {
         size_t k = 0;
 
         for (size_t d = 0; d < o->n_dets; d++) {
-                const det_t *dt = &o->dets[d];
+                const hbsim_eval_det_t *dt = &o->dets[d];
 
                 for (size_t i = 0; i < sw[d].n; i++) {
                         hb_detector_config_t cfg = dt->cfg;
@@ -1008,14 +655,17 @@ static int run_sweeps(const opts_t *o, const ctx_t *cx, const sweep_t *sw,
                         if (key_apply(sw[d].key, v, &cfg, &sus, &dead, err,
                                       sizeof(err)) < 0 ||
                             hb_detector_config_validate(&cfg) < 0)
-                                return fail(2, "--sweep: %s=%g is out of "
-                                               "range for %s",
-                                            sw[d].key->name, v,
-                                            hb_detector_kind_name(dt->kind));
+                                return hbsim_eval_fail(
+                                        2, "--sweep: %s=%g is out of range "
+                                           "for %s",
+                                        sw[d].key->name, v,
+                                        hb_detector_kind_name(dt->kind));
                         pts[k].det = d;
                         pts[k].value = v;
                         /* The curve follows the level the key moves. */
-                        pts[k].thr = sw[d].key->type == KT_DEAD ? dead : sus;
+                        pts[k].thr = sw[d].key->type == HBSIM_EVAL_KT_DEAD
+                                             ? dead
+                                             : sus;
                         e = evaluate(cx, &cfg, pts[k].thr, &pts[k].r);
                         if (e < 0)
                                 return report_eval_error(e, dt);
@@ -1026,143 +676,6 @@ static int run_sweeps(const opts_t *o, const ctx_t *cx, const sweep_t *sw,
         return 0;
 }
 
-static int write_csv(const char *path, const opts_t *o, const sweep_t *sw,
-                     const point_t *pts, size_t n_pts)
-{
-        FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-        int bad;
-
-        if (f == NULL)
-                return fail(1, "cannot write %s: %s", path, strerror(errno));
-        fputs("detector,param,value,T_D_ms,mistakes_per_hour,T_MR_s,T_M_ms,"
-              "P_A\n",
-              f);
-        for (size_t i = 0; i < n_pts; i++) {
-                const hb_qos_result_t *r = &pts[i].r;
-                const char *label = o->dets[pts[i].det].label;
-
-                csv_fwrite(f, label, strlen(label));
-                fprintf(f, ",%s,%.10g,", sw[pts[i].det].key->name,
-                        pts[i].value);
-                csv_num(f, r->detection_s * 1e3);
-                fputc(',', f);
-                csv_num(f, per_hour(r));
-                fputc(',', f);
-                csv_num(f, r->mean_recurrence_s);
-                fputc(',', f);
-                csv_num(f, r->mean_mistake_s * 1e3);
-                fputc(',', f);
-                csv_num(f, r->query_accuracy);
-                fputc('\n', f);
-        }
-        bad = ferror(f);
-        if (f == stdout)
-                bad |= fflush(f) != 0;
-        else
-                bad |= fclose(f) != 0;
-        return bad ? fail(1, "error writing %s", path) : 0;
-}
-
-static void print_text(const opts_t *o, const hbt_trace_t *t,
-                       const ctx_t *cx, const sweep_t *sw,
-                       const point_t *pts, size_t n_pts)
-{
-        double interval_ms = (double)o->dets[0].cfg.interval_ns / 1e6;
-        static const char *const crash_text[] = {
-                [CRASH_TRACE] = "crash row in the trace",
-                [CRASH_LAST] = "no crash row: T_D from a virtual crash at "
-                               "the last arrival",
-                [CRASH_NONE] = "no crash: T_D not computed",
-                [CRASH_AT] = "virtual crash (--crash-at)",
-                [CRASH_EACH] = "no crash row: T_D is the mean over virtual "
-                               "crashes after each arrival",
-        };
-
-        printf("trace %s: peer %s, %zu arrivals over %.1f s, interval "
-               "%g ms; %s\n",
-               o->trace_path, t->peer[0] ? t->peer : "?", cx->n,
-               (double)(cx->end_ns - cx->arr[0].arrival_ns) / 1e9,
-               interval_ms, crash_text[cx->mode]);
-        for (size_t d = 0; d < o->n_dets; d++) {
-                const det_t *dt = &o->dets[d];
-
-                printf("\n%s%s%s%s  (%.0f B/s per monitored peer)\n",
-                       dt->label, dt->label_opt ? " [" : "",
-                       dt->label_opt ? hb_detector_kind_name(dt->kind) : "",
-                       dt->label_opt ? "]" : "",
-                       HEARTBEAT_BYTES * 1e9 / (double)dt->cfg.interval_ns);
-                printf("  %-8s %-9s %9s %9s %12s %11s %9s %13s\n", "level",
-                       "threshold", "T_D ms", "mistakes", "mistakes/h",
-                       "T_MR s", "T_M ms", "P_A");
-                table_row("suspect", dt->suspect, &dt->res[0]);
-                table_row("dead", dt->dead, &dt->res[1]);
-        }
-        for (size_t d = 0; sw != NULL && d < o->n_dets; d++) {
-                printf("\nsweep of %s for %s:\n", sw[d].key->name,
-                       o->dets[d].label);
-                printf("  %-8s %-9s %9s %9s %12s %11s %9s %13s\n", "", "value",
-                       "T_D ms", "mistakes", "mistakes/h", "T_MR s", "T_M ms",
-                       "P_A");
-                for (size_t i = 0; i < n_pts; i++)
-                        if (pts[i].det == d)
-                                table_row("", pts[i].value, &pts[i].r);
-        }
-}
-
-static void print_json(const opts_t *o, const hbt_trace_t *t,
-                       const ctx_t *cx, const sweep_t *sw,
-                       const point_t *pts, size_t n_pts)
-{
-        static const char *const crash_name[] = {
-                [CRASH_TRACE] = "trace", [CRASH_LAST] = "last",
-                [CRASH_NONE] = "none", [CRASH_AT] = "at",
-                [CRASH_EACH] = "each",
-        };
-        FILE *f = stdout;
-
-        fputs("{\"trace\": {\"path\": ", f);
-        json_str(f, o->trace_path);
-        fputs(", \"peer\": ", f);
-        json_str(f, t->peer);
-        fprintf(f, ", \"arrivals\": %zu, \"duration_s\": ", cx->n);
-        json_num(f, (double)(cx->end_ns - cx->arr[0].arrival_ns) / 1e9);
-        fputs(", \"interval_ms\": ", f);
-        json_num(f, (double)o->dets[0].cfg.interval_ns / 1e6);
-        fprintf(f, ", \"crash\": \"%s\"}", crash_name[cx->mode]);
-        fputs(",\n \"configurations\": [", f);
-        for (size_t d = 0; d < o->n_dets; d++) {
-                const det_t *dt = &o->dets[d];
-
-                fprintf(f, "%s\n  {\"detector\": \"%s\", \"label\": ",
-                        d ? "," : "", hb_detector_kind_name(dt->kind));
-                json_str(f, dt->label);
-                fputs(", \"bytes_per_s\": ", f);
-                json_num(f, HEARTBEAT_BYTES * 1e9 /
-                                    (double)dt->cfg.interval_ns);
-                fputs(",\n   \"suspect\": ", f);
-                json_metrics(f, dt->suspect, &dt->res[0]);
-                fputs(",\n   \"dead\": ", f);
-                json_metrics(f, dt->dead, &dt->res[1]);
-                fputs("}", f);
-        }
-        fputs("]", f);
-        if (sw != NULL) {
-                fputs(",\n \"sweep\": [", f);
-                for (size_t i = 0; i < n_pts; i++) {
-                        fprintf(f, "%s\n  {\"detector\": ", i ? "," : "");
-                        json_str(f, o->dets[pts[i].det].label);
-                        fprintf(f, ", \"param\": \"%s\", \"value\": ",
-                                sw[pts[i].det].key->name);
-                        json_num(f, pts[i].value);
-                        fputs(", \"metrics\": ", f);
-                        json_metrics(f, pts[i].thr, &pts[i].r);
-                        fputs("}", f);
-                }
-                fputs("]", f);
-        }
-        fputs("}\n", f);
-}
-
 static int load_trace(const opts_t *o, hbt_trace_t **tp, ctx_t *cx)
 {
         char err[512] = "";
@@ -1170,22 +683,24 @@ static int load_trace(const opts_t *o, hbt_trace_t **tp, ctx_t *cx)
         int e = hbt_read(tp, o->trace_path, err, sizeof(err));
 
         if (e < 0)
-                return fail(e == -ENOMEM ? 1 : 2, "%s%s%s",
-                            err[0] ? err : o->trace_path, err[0] ? "" : ": ",
-                            err[0] ? "" : strerror(-e));
+                return hbsim_eval_fail(e == -ENOMEM ? 1 : 2, "%s%s%s",
+                                       err[0] ? err : o->trace_path,
+                                       err[0] ? "" : ": ",
+                                       err[0] ? "" : strerror(-e));
         t = *tp;
         if (t->n == 0)
-                return fail(2, "%s: no heartbeat arrivals", o->trace_path);
+                return hbsim_eval_fail(2, "%s: no heartbeat arrivals",
+                                       o->trace_path);
         cx->arr = t->arrivals;
         cx->n = t->n;
         cx->end_ns = t->end_ns;
         if (t->crash_ns != HB_NEVER) {
-                cx->mode = CRASH_TRACE;
+                cx->mode = HBSIM_EVAL_CRASH_TRACE;
                 cx->crash_ns = t->crash_ns;
                 if (t->crash_ns < t->arrivals[0].arrival_ns)
-                        return fail(2, "%s: the crash comes before the "
-                                       "first arrival",
-                                    o->trace_path);
+                        return hbsim_eval_fail(2, "%s: the crash comes "
+                                                  "before the first arrival",
+                                               o->trace_path);
         } else {
                 cx->mode = o->crash_mode;
                 cx->crash_ns = t->arrivals[0].arrival_ns +
@@ -1200,16 +715,17 @@ int hbsim_cmd_eval(int argc, char **argv)
 {
         opts_t *o = calloc(1, sizeof(*o));
         hbt_trace_t *t = NULL;
-        sweep_t *sw = NULL;
-        point_t *pts = NULL;
+        hbsim_eval_sweep_t *sw = NULL;
+        hbsim_eval_point_t *pts = NULL;
         size_t n_pts = 0, total = 0;
         uint64_t interval_ns;
         ctx_t cx = { 0 };
+        hbsim_eval_report_t rep;
         int rc;
 
         if (o == NULL)
                 return 1;
-        o->crash_mode = CRASH_LAST;
+        o->crash_mode = HBSIM_EVAL_CRASH_LAST;
         rc = parse_args(argc, argv, o);
         if (rc >= 0)
                 goto out;
@@ -1220,7 +736,7 @@ int hbsim_cmd_eval(int argc, char **argv)
                 for (size_t d = 0; d < o->n_dets; d++)
                         any |= o->dets[d].sweep != NULL;
                 if (!any) {
-                        fail(2, "--csv and --plot need --sweep");
+                        hbsim_eval_fail(2, "--csv and --plot need --sweep");
                         goto out;
                 }
         }
@@ -1233,16 +749,17 @@ int hbsim_cmd_eval(int argc, char **argv)
         } else if (t->interval_ns > 0) {
                 interval_ns = t->interval_ns;
         } else {
-                fail(2, "%s has no interval_ns metadata; give --interval-ms",
-                     o->trace_path);
+                hbsim_eval_fail(2, "%s has no interval_ns metadata; give "
+                                   "--interval-ms",
+                                o->trace_path);
                 goto out;
         }
-        if (o->plot_path && cx.mode == CRASH_NONE) {
-                fail(2, "--plot needs T_D: drop --crash-at none");
+        if (o->plot_path && cx.mode == HBSIM_EVAL_CRASH_NONE) {
+                hbsim_eval_fail(2, "--plot needs T_D: drop --crash-at none");
                 goto out;
         }
         for (size_t d = 0; d < o->n_dets; d++) {
-                det_t *dt = &o->dets[d];
+                hbsim_eval_det_t *dt = &o->dets[d];
 
                 if (det_resolve(dt, d, interval_ns) < 0)
                         goto out;
@@ -1278,47 +795,28 @@ int hbsim_cmd_eval(int argc, char **argv)
                 if (rc != 0)
                         goto out;
         }
-        if (o->json)
-                print_json(o, t, &cx, sw, pts, n_pts);
-        else
-                print_text(o, t, &cx, sw, pts, n_pts);
+        rep = (hbsim_eval_report_t){
+                .trace_path = o->trace_path,
+                .peer = t->peer,
+                .arrivals = cx.n,
+                .duration_s = (double)(cx.end_ns - cx.arr[0].arrival_ns) / 1e9,
+                .interval_ns = interval_ns,
+                .crash = cx.mode,
+                .dets = o->dets,
+                .n_dets = o->n_dets,
+                .sweeps = sw,
+                .pts = pts,
+                .n_pts = n_pts,
+        };
         rc = 0;
-        if (o->csv_path)
-                rc = write_csv(o->csv_path, o, sw, pts, n_pts);
-        if (rc == 0 && o->plot_path) {
-                char title[512];
-                const char *base = strrchr(o->trace_path, '/');
-                plot_in_t in = {
-                        .path = o->plot_path,
-                        .dets = o->dets,
-                        .n_dets = o->n_dets,
-                        .sweeps = sw,
-                        .pts = pts,
-                        .n_pts = n_pts,
-                        .hours = o->dets[0].res[0].alive_s / 3600.0,
-                };
-
-                static const char *const xlabel[] = {
-                        [CRASH_TRACE] = "detection time T_D (ms): crash to "
-                                        "suspicion",
-                        [CRASH_AT] = "detection time T_D (ms): crash to "
-                                     "suspicion",
-                        [CRASH_LAST] = "detection time T_D (ms): last "
-                                       "heartbeat to suspicion",
-                        [CRASH_EACH] = "detection time T_D (ms): heartbeat "
-                                       "to suspicion, mean over all "
-                                       "heartbeats",
-                };
-
-                in.xlabel = xlabel[cx.mode];
-                snprintf(title, sizeof(title),
-                         "%s: %.1f h, %zu heartbeats at %g ms",
-                         base ? base + 1 : o->trace_path, in.hours, cx.n,
-                         (double)interval_ns / 1e6);
-                in.title = o->title ? o->title : title;
-                if (run_gnuplot(&in) < 0)
-                        rc = 1;
-        }
+        if (o->json)
+                rc = hbsim_eval_print_json(&rep);
+        else
+                hbsim_eval_print_text(&rep);
+        if (rc == 0 && o->csv_path)
+                rc = hbsim_eval_write_csv(&rep, o->csv_path);
+        if (rc == 0 && o->plot_path)
+                rc = hbsim_eval_plot(&rep, o->plot_path, o->title);
         if (fflush(stdout) != 0)
                 rc = 1;
 out:

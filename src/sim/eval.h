@@ -104,8 +104,9 @@ __attribute__((format(printf, 2, 3))) int hbsim_eval_fail(int rc,
  * ferror(stdout), which the command checks once at the end. */
 void hbsim_eval_print_text(const hbsim_eval_report_t *rep);
 
-/* 0, or 1 with a message: a string that is not UTF-8 (JSON cannot carry
- * it), out of memory, or a write error. */
+/* 0; 2 with a message if a label, the trace path or the peer name is not
+ * UTF-8 (JSON text cannot carry it); 1 with a message if out of memory or
+ * on a write error. Writes nothing unless it all fits in memory. */
 int hbsim_eval_print_json(const hbsim_eval_report_t *rep);
 
 /* The sweep points as CSV to `path` ("-" = stdout). 0, or 1 with a

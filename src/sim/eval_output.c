@@ -41,8 +41,6 @@ extern char **environ;
 
 #define HEARTBEAT_BYTES 56.0            /* docs/wire-format.md */
 
-#define fail hbsim_eval_fail
-
 static double per_hour(const hb_qos_result_t *r)
 {
         return r->mistake_rate_per_s * 3600.0;
@@ -144,7 +142,8 @@ static json_t *pack(jbuild_t *jb, const char *fmt, ...)
         va_list ap;
 
         va_start(ap, fmt);
-        v = json_vpack_ex(&err, 0, fmt, ap);      /* steals "o" even then */
+        /* Every "o" value is stolen, also when this fails. */
+        v = json_vpack_ex(&err, 0, fmt, ap);
         va_end(ap);
         if (v == NULL && !jb->failed) {
                 jb->failed = true;
@@ -230,17 +229,11 @@ static json_t *json_report(jbuild_t *jb, const hbsim_eval_report_t *rep)
                     "interval_ms", jnum((double)rep->interval_ns / 1e6),
                     "crash", crash_name[rep->crash],
                     "configurations", confs);
-        if (rep->sweeps != NULL && root != NULL &&
-            json_object_set_new(root, "sweep", sweep) < 0) {
-                json_decref(root);
-                root = NULL;
-        }
-        if (root == NULL && !jb->failed) {
-                /* json_array() failed and the pack only said "NULL". */
-                jb->failed = true;
-                jb->code = json_error_out_of_memory;
-        }
-        if (jb->failed) {
+        if (root == NULL || rep->sweeps == NULL)
+                json_decref(sweep);
+        else if (json_object_set_new(root, "sweep", sweep) < 0)
+                jb->failed = true;      /* sweep is NULL: out of memory */
+        if (jb->failed || root == NULL) {
                 json_decref(root);
                 return NULL;
         }
@@ -249,7 +242,7 @@ static json_t *json_report(jbuild_t *jb, const hbsim_eval_report_t *rep)
 
 int hbsim_eval_print_json(const hbsim_eval_report_t *rep)
 {
-        jbuild_t jb = { .failed = false };
+        jbuild_t jb = { .failed = false, .code = json_error_out_of_memory };
         json_t *root = json_report(&jb, rep);
         int bad;
 
@@ -257,17 +250,16 @@ int hbsim_eval_print_json(const hbsim_eval_report_t *rep)
                 /* Labels, the path and the peer name are taken as they
                  * come (argv, the trace file); JSON text is UTF-8. */
                 if (jb.code == json_error_invalid_utf8)
-                        return fail(2, "--json: a label, the trace path "
-                                       "or the peer name is not UTF-8");
-                return fail(1, "out of memory");
+                        return hbsim_eval_fail(2, "--json: a label, the "
+                                                  "trace path or the peer "
+                                                  "name is not UTF-8");
+                return hbsim_eval_fail(1, "out of memory");
         }
         bad = json_dumpf(root, stdout,
                          JSON_INDENT(2) | JSON_REAL_PRECISION(17)) < 0 ||
               fputc('\n', stdout) == EOF;
         json_decref(root);
-        return bad ? fail(1, "cannot write the JSON output: %s",
-                          strerror(errno))
-                   : 0;
+        return bad ? hbsim_eval_fail(1, "error writing standard output") : 0;
 }
 
 /* ---- CSV --------------------------------------------------------------- */
@@ -289,7 +281,8 @@ int hbsim_eval_write_csv(const hbsim_eval_report_t *rep, const char *path)
         int bad;
 
         if (f == NULL)
-                return fail(1, "cannot write %s: %s", path, strerror(errno));
+                return hbsim_eval_fail(1, "cannot write %s: %s", path,
+                                       strerror(errno));
         fputs("detector,param,value,T_D_ms,mistakes_per_hour,T_MR_s,T_M_ms,"
               "P_A\n",
               f);
@@ -316,7 +309,7 @@ int hbsim_eval_write_csv(const hbsim_eval_report_t *rep, const char *path)
                 bad |= fflush(f) != 0;
         else
                 bad |= fclose(f) != 0;
-        return bad ? fail(1, "error writing %s", path) : 0;
+        return bad ? hbsim_eval_fail(1, "error writing %s", path) : 0;
 }
 
 /* ---- plot -------------------------------------------------------------- */
@@ -477,8 +470,8 @@ static int run_gnuplot(const plot_in_t *in)
         for (i = 0; i < in->rep->n_pts && !drawable(&in->rep->pts[i].r); i++)
                 ;
         if (i == in->rep->n_pts)
-                return -fail(1, "nothing to plot: no sweep point has a "
-                                "finite T_D");
+                return -hbsim_eval_fail(1, "nothing to plot: no sweep "
+                                           "point has a finite T_D");
         if (pipe(fds) < 0) {
                 perror(HBSIM_EVAL_PROG ": pipe");
                 return -1;
@@ -492,9 +485,9 @@ static int run_gnuplot(const plot_in_t *in)
         close(fds[0]);
         if (rc != 0) {
                 close(fds[1]);
-                return -fail(1, "cannot run gnuplot: %s (install "
-                                "gnuplot-nox)",
-                             strerror(rc));
+                return -hbsim_eval_fail(1, "cannot run gnuplot: %s "
+                                           "(install gnuplot-nox)",
+                                        strerror(rc));
         }
         /* If gnuplot dies early, report its status rather than being
          * killed by SIGPIPE. */
@@ -515,7 +508,8 @@ static int run_gnuplot(const plot_in_t *in)
                         return -1;
                 }
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || rc < 0)
-                return -fail(1, "gnuplot failed writing %s", in->path);
+                return -hbsim_eval_fail(1, "gnuplot failed writing %s",
+                                        in->path);
         return 0;
 }
 
