@@ -55,6 +55,7 @@
 #include <stdint.h>
 
 #include "hbeat/detector.h"
+#include "hbeat/election.h"
 #include "hbeat/error.h"
 #include "hbeat/wire.h"
 
@@ -94,6 +95,11 @@ const char *hb_reason_name(hb_reason_t reason);
 /** Event types. */
 typedef enum hb_event_type {
         HB_EVENT_PEER_STATE = 1, /**< a peer changed state */
+        HB_EVENT_QUORUM = 2,     /**< quorum gained or lost (`quorate`) */
+        HB_EVENT_ROLE = 3,       /**< this node's role changed */
+        HB_EVENT_TERM = 4,       /**< term or vote changed: persist
+                                      (`term`, `voted_for`) durably before
+                                      the callback returns */
 } hb_event_type_t;
 
 /**
@@ -114,6 +120,17 @@ typedef struct hb_event {
         uint64_t last_arrival_ns;  /**< last heartbeat, HB_NEVER if none
                                         was ever accepted */
         uint64_t incarnation;      /**< peer incarnation (0 if never heard) */
+        /* Coordination events (HB_EVENT_QUORUM, _ROLE, _TERM): */
+        hb_role_t old_role;        /**< HB_EVENT_ROLE */
+        hb_role_t new_role;        /**< HB_EVENT_ROLE */
+        uint64_t term;             /**< current term (all three) */
+        uint32_t leader_id;        /**< leader followed, 0 if none */
+        uint32_t voted_for;        /**< HB_EVENT_TERM: vote in `term`,
+                                        0 if none */
+        bool quorate;              /**< HB_EVENT_QUORUM (and current) */
+        const char *why;           /**< short static reason text for role
+                                        and quorum events ("elected",
+                                        "lost quorum", "higher term", ...) */
 } hb_event_t;
 
 /** Event callback. `user` is the pointer given to hb_node_new(). */
@@ -149,6 +166,8 @@ typedef struct hb_node_config {
          *  to measure round-trip times; 0 disables. Default 10 (once a
          *  second at 100 ms). */
         uint32_t rtt_probe_every;
+        /** Quorum and leader election (election.h); off by default. */
+        hb_coord_config_t coord;
 } hb_node_config_t;
 
 /**
@@ -328,6 +347,51 @@ size_t hb_node_peer_count(const hb_node_t *node);
  */
 int hb_node_peer_at(const hb_node_t *node, size_t i, uint64_t now_ns,
                     hb_peer_info_t *out);
+
+/**
+ * Set a peer's votes (default 1 when added), 0 .. 255.
+ * @return 0, -ENOENT, -EINVAL.
+ */
+int hb_node_peer_set_votes(hb_node_t *node, uint32_t peer_id,
+                           uint32_t votes);
+
+/**
+ * Restore the durable term and vote at start (from what HB_EVENT_TERM
+ * persisted). Must be called before any datagram or tick.
+ * @return 0 or -EINVAL (coordination off).
+ */
+int hb_node_restore_term(hb_node_t *node, uint64_t term,
+                         uint32_t voted_for);
+
+/**
+ * Take the next queued outgoing message (vote request or response).
+ *
+ * @param peer_id  output: the destination peer id.
+ * @return the message length (copied into buf), 0 when the queue is empty,
+ *         -ENOBUFS if cap is too small (message kept).
+ */
+int hb_node_poll_output(hb_node_t *node, uint32_t *peer_id, uint8_t *buf,
+                        size_t cap);
+
+/** Coordination snapshot. Public, read-only. */
+typedef struct hb_coord_info {
+        bool enabled;
+        hb_role_t role;
+        uint64_t term;
+        uint32_t leader_id;        /**< 0 if none */
+        uint32_t voted_for;        /**< in `term`, 0 if none */
+        bool quorate;
+        uint32_t votes_present;    /**< self + alive peers' votes */
+        uint32_t expected_votes;
+        uint32_t quorum_votes;     /**< votes needed: expected / 2 + 1 */
+        bool waiting_for_all;      /**< wait_for_all still holding */
+        uint64_t role_since_ns;
+        uint64_t elections_started;
+        uint64_t election_deadline_ns; /**< HB_NEVER if none scheduled */
+} hb_coord_info_t;
+
+/** Fill `out` (zeroed with enabled=false when coordination is off). */
+void hb_node_coord_info(const hb_node_t *node, hb_coord_info_t *out);
 
 /** Node-wide counters. Public, read-only. */
 typedef struct hb_node_counters {

@@ -72,6 +72,11 @@ typedef enum hb_msg_type {
          *  its sender measures the round-trip time on its own clock.
          *  ACKs have their own sequence space (replay-checked apart). */
         HB_MSG_ACK = 3,
+        /** Candidate asks for a vote: HB_TLV_VOTE {term, candidate
+         *  priority}. Sent to each peer. */
+        HB_MSG_VOTE_REQ = 4,
+        /** Answer to a vote request: HB_TLV_VOTE {term, granted}. */
+        HB_MSG_VOTE_RESP = 5,
 } hb_msg_type_t;
 
 /** Header flag: the sender asks the receiver for an HB_MSG_ACK. */
@@ -81,6 +86,13 @@ typedef enum hb_msg_type {
 enum hb_tlv_type {
         /** Echo of a heartbeat: u64 seq, u64 send_time_ns (16 bytes). */
         HB_TLV_ECHO = 1,
+        /** On heartbeats when coordination is on: u64 term, u32 leader id
+         *  followed (own id if leader, 0 none), u8 role, u8 priority,
+         *  u8 flags (bit 0 witness), u8 reserved (16 bytes). */
+        HB_TLV_LEADER = 2,
+        /** In vote messages: u64 term, u8 granted (responses) or
+         *  priority (requests), 3 bytes reserved (12 bytes). */
+        HB_TLV_VOTE = 3,
 };
 /** Length of an ACK: header + ECHO TLV (4 + 16) + tag = 76 bytes. */
 #define HB_WIRE_ACK_LEN (HB_WIRE_HEADER_LEN + HB_WIRE_TLV_HEADER_LEN + 16u + \

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file election.h
+ * @brief Quorum and leader election, integrated with heartbeats (sans-I/O).
+ *
+ * Part of the node core (node.h): enabled by `hb_node_config_t.coord.
+ * enabled`; when disabled, heartbeats stay the plain 56-byte messages and
+ * nothing below happens.
+ *
+ * Quorum (Corosync votequorum terms). Each node has `votes` (default 1);
+ * `expected_votes` is the total (default: the sum of this node's and every
+ * configured peer's votes). The partition is *quorate* while
+ *
+ *     votes(self) + sum of votes(peers in state alive) > expected_votes / 2
+ *
+ * Options: `two_node` (two nodes, one vote each: a lone node stays quorate,
+ * and the node with the lower id wins a tie: see docs/election.md for why
+ * this still needs fencing); `wait_for_all` (after start, no quorum until
+ * every configured node has been seen alive at least once); `witness` (a
+ * node that votes but never stands for leader). Quorum gained / lost are
+ * events.
+ *
+ * Election (after Raft, Ongaro & Ousterhout, USENIX ATC 2014, §5.2, with
+ * heartbeat-driven failure detection instead of election timeouts):
+ *
+ * - Terms grow monotonically; a node votes at most once per term. The core
+ *   raises HB_EVENT_TERM whenever its term or vote changes; the caller must
+ *   make it durable (write + fsync) *before the callback returns*, and
+ *   gives it back with hb_node_restore_term() at start, so a restart never
+ *   reuses or goes back on a term or a vote.
+ * - With coordination on, every heartbeat carries an HB_TLV_LEADER: the
+ *   sender's term, the leader it follows (its own id if it leads, 0 if
+ *   none), its role and priority. A heartbeat from a leader with a term >=
+ *   ours establishes its authority (we follow it; a higher term also
+ *   updates ours).
+ * - A follower starts an election only when there is no leader it trusts
+ *   — the leader is declared `dead` by the detector (or none was ever
+ *   known) — and the partition is quorate, after a randomized delay:
+ *   `election_delay_ns` x (1 + (255 - priority) / 64) x U(1, 2), so higher
+ *   priority stands first. A candidate increments its term, votes for
+ *   itself and sends HB_MSG_VOTE_REQ to every peer; a node grants its vote
+ *   (HB_MSG_VOTE_RESP) if the term is current, it has not voted for
+ *   another candidate in it, it is not itself following a live leader (no
+ *   disruption), and the candidate is not a witness. A candidate with a
+ *   quorum of votes (counting the voters' `votes`) becomes leader; on a
+ *   split vote it retries in a later term after a new random delay.
+ * - Lease: a leader steps down (to no-quorum) as soon as it does not see a
+ *   quorum of *alive* peers (suspect counts as lost). Peers become suspect
+ *   before they are dead and followers elect only after dead + delay, so an
+ *   isolated old leader stops acting before a new leader can exist,
+ *   assuming clock rates differ by less than the margin between the two
+ *   thresholds (docs/election.md).
+ * - `preempt`: a node whose priority is higher than the current leader's,
+ *   once its own view of the leader has been alive for probation, may
+ *   start an election; voters grant it despite following a live leader
+ *   only if the candidate's priority is strictly higher than that
+ *   leader's. Off by default.
+ *
+ * The term is the fencing token handed to every action (issue 4, actions).
+ *
+ * Messages the core wants sent (vote requests and responses) are queued;
+ * the caller drains them with hb_node_poll_output() after every call into
+ * the node and sends each to the named peer's address.
+ */
+#ifndef HBEAT_ELECTION_H
+#define HBEAT_ELECTION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Roles. */
+typedef enum hb_role {
+        HB_ROLE_NO_QUORUM = 0, /**< partition not quorate: nobody acts */
+        HB_ROLE_FOLLOWER = 1,  /**< quorate, following a leader (or none
+                                    yet, waiting to stand) */
+        HB_ROLE_CANDIDATE = 2, /**< asking for votes in `term` */
+        HB_ROLE_LEADER = 3,    /**< elected for `term` */
+} hb_role_t;
+
+/** "no-quorum", "follower", "candidate", "leader". */
+const char *hb_role_name(hb_role_t role);
+
+/** Coordination settings (in hb_node_config_t.coord). Defaults: all off,
+ *  votes 1, priority 100, election_delay = interval. */
+typedef struct hb_coord_config {
+        bool enabled;            /**< quorum + election on */
+        uint32_t votes;          /**< this node's votes, 0 .. 255 */
+        uint32_t expected_votes; /**< 0 = sum of configured votes */
+        bool two_node;           /**< two one-vote nodes; see above */
+        bool wait_for_all;       /**< no quorum until all seen once */
+        bool witness;            /**< votes, never leads */
+        uint32_t priority;       /**< 0 .. 255, higher stands first */
+        bool preempt;            /**< see above */
+        uint64_t election_delay_ns; /**< base of the randomized delay, ns,
+                                         1 ms .. 1 h */
+        uint64_t seed;           /**< seed of the delay's PRNG (the caller
+                                      passes entropy; tests a constant) */
+} hb_coord_config_t;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HBEAT_ELECTION_H */
