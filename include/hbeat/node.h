@@ -388,6 +388,9 @@ typedef struct hb_coord_info {
         uint64_t role_since_ns;
         uint64_t elections_started;
         uint64_t election_deadline_ns; /**< HB_NEVER if none scheduled */
+        uint64_t output_dropped;   /**< messages dropped (oldest first)
+                                        because the output queue of
+                                        hb_node_poll_output() was full */
 } hb_coord_info_t;
 
 /** Fill `out` (zeroed with enabled=false when coordination is off). */

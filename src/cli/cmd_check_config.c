@@ -18,6 +18,15 @@
  * first (node.h). These are best-case figures for a peer whose heartbeats
  * were perfectly regular; jitter raises phi's standard deviation and so
  * lengthens them.
+ *
+ * With election enabled it also shows the quorum and the lease reasoning
+ * (election.h): a leader steps down as soon as it no longer sees a quorum
+ * of alive peers, i.e. when they turn suspect (`suspect` after their last
+ * heartbeat); a follower stands only once the leader is dead and after its
+ * randomized delay, at least election.delay_ms (at priority 255, factor 1;
+ * the peers' priorities are not known here, so this is the bound for any
+ * node). The margin dead + min delay - suspect must be positive, and
+ * should exceed what clock-rate differences between nodes can eat.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -158,6 +167,93 @@ static const char *rate(double bytes_per_s, char buf[static 32])
         return buf;
 }
 
+/* Configured votes: this node's and every peer's. */
+static uint64_t votes_sum(const hbd_config_t *cfg)
+{
+        uint64_t sum = cfg->node.coord.votes;
+
+        for (size_t i = 0; i < cfg->n_peers; i++)
+                sum += cfg->peers[i].votes;
+        return sum;
+}
+
+/* The lease figures (see the top of this file). */
+typedef struct lease {
+        uint64_t expected;      /* expected votes (the sum when 0) */
+        uint64_t needed;        /* expected / 2 + 1 */
+        uint64_t min_delay_ns;  /* any node: delay x 1 */
+        uint64_t own_min_ns;    /* this node: delay x (1 + (255-p)/64) */
+        uint64_t stand_ns;      /* dead + min_delay_ns */
+        int64_t margin_ns;      /* stand_ns - suspect */
+} lease_t;
+
+static void compute_lease(const hbd_config_t *cfg, const timings_t *t,
+                          lease_t *ls)
+{
+        const hb_coord_config_t *cc = &cfg->node.coord;
+
+        ls->expected = cc->expected_votes ? cc->expected_votes
+                                          : votes_sum(cfg);
+        ls->needed = ls->expected / 2 + 1;
+        ls->min_delay_ns = cc->election_delay_ns;
+        ls->own_min_ns = (uint64_t)((double)cc->election_delay_ns *
+                                    (1.0 + (255.0 - cc->priority) / 64.0));
+        ls->stand_ns = t->dead_ns == HB_NEVER ? HB_NEVER
+                                              : t->dead_ns + ls->min_delay_ns;
+        ls->margin_ns = ls->stand_ns == HB_NEVER || t->suspect_ns == HB_NEVER
+                                ? 0
+                                : (int64_t)ls->stand_ns -
+                                          (int64_t)t->suspect_ns;
+}
+
+static void print_election(const hbd_config_t *cfg, const timings_t *t)
+{
+        const hb_coord_config_t *cc = &cfg->node.coord;
+        char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
+        char e[HBCTL_DUR_LEN], g[HBCTL_DUR_LEN];
+        lease_t ls;
+
+        if (!cc->enabled) {
+                printf("%-12s off\n", "election:");
+                return;
+        }
+        compute_lease(cfg, t, &ls);
+        printf("%-12s on, priority %" PRIu32 "%s%s, delay %s, state file "
+               "%s\n", "election:", cc->priority,
+               cc->preempt ? ", preempt" : "",
+               cc->witness ? ", witness (never leads)" : "",
+               dur(cc->election_delay_ns, a), cfg->election_state_file);
+        printf("%-12s %" PRIu32 " votes here, %" PRIu64 " expected%s, %"
+               PRIu64 " needed%s%s\n", "quorum:", cc->votes, ls.expected,
+               cc->expected_votes ? "" : " (the sum)", ls.needed,
+               cc->two_node ? ", two_node" : "",
+               cc->wait_for_all ? ", wait_for_all" : "");
+        if (cfg->notify_on_leader || cfg->notify_on_follower ||
+            cfg->notify_on_no_quorum)
+                printf("%-12s on_leader %s, on_follower %s, on_no_quorum "
+                       "%s\n", "role hooks:",
+                       cfg->notify_on_leader ? cfg->notify_on_leader : "-",
+                       cfg->notify_on_follower ? cfg->notify_on_follower
+                                               : "-",
+                       cfg->notify_on_no_quorum ? cfg->notify_on_no_quorum
+                                                : "-");
+        puts("lease (a cut-off leader stops before a new one can exist):");
+        printf("  the leader steps down %s after its peers' last heartbeat "
+               "(suspect)\n", dur(t->suspect_ns, a));
+        printf("  a follower stands at the earliest %s after the leader's "
+               "last heartbeat\n    (dead %s + delay %s at priority 255; "
+               "this node's delay is %s..%s)\n", dur(ls.stand_ns, a),
+               dur(t->dead_ns, b), dur(ls.min_delay_ns, c),
+               dur(ls.own_min_ns, e), dur(2 * ls.own_min_ns, g));
+        if (ls.margin_ns > 0)
+                printf("  margin %s: safe while clock rates differ by less "
+                       "than that over %s\n",
+                       dur((uint64_t)ls.margin_ns, a), dur(ls.stand_ns, b));
+        else
+                printf("  WARNING: no margin: a new leader may be elected "
+                       "before the old one steps down\n");
+}
+
 static void print_text(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_node_config_t *nc = &cfg->node;
@@ -228,6 +324,8 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
         printf("  probation: %s (a returning peer needs %s of steady "
                "heartbeats)\n", dur(nc->probation_ns, a),
                dur(nc->probation_ns, b));
+
+        print_election(cfg, t);
 
         printf("traffic (%u-byte heartbeats, UDP payload):\n",
                HB_WIRE_HEARTBEAT_LEN);
@@ -305,6 +403,37 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                 "bytes_per_s_mesh", t->bytes_per_s * n * (n + 1));
         peers = NULL; /* "o" stole it, even on failure */
         if (!root) {
+                hbctl_err("out of memory");
+                goto out;
+        }
+        if (nc->coord.enabled) {
+                const hb_coord_config_t *cc = &nc->coord;
+                lease_t ls;
+
+                compute_lease(cfg, t, &ls);
+                if (json_object_set_new(root, "election", json_pack(
+                            "{sbsIsbsbsosssIsIsIsbsbsososI}",
+                            "enabled", 1,
+                            "priority", (json_int_t)cc->priority,
+                            "preempt", (int)cc->preempt,
+                            "witness", (int)cc->witness,
+                            "delay_ms", ms_json(cc->election_delay_ns),
+                            "state_file", cfg->election_state_file,
+                            "votes", (json_int_t)cc->votes,
+                            "expected_votes", (json_int_t)ls.expected,
+                            "quorum_votes", (json_int_t)ls.needed,
+                            "two_node", (int)cc->two_node,
+                            "wait_for_all", (int)cc->wait_for_all,
+                            "step_down_after_ms", ms_json(t->suspect_ns),
+                            "stand_after_ms", ms_json(ls.stand_ns),
+                            "lease_margin_ms",
+                            (json_int_t)(ls.margin_ns / (int64_t)HB_NS_PER_MS)
+                            )) < 0) {
+                        hbctl_err("out of memory");
+                        goto out;
+                }
+        } else if (json_object_set_new(root, "election", json_pack(
+                           "{sb}", "enabled", 0)) < 0) {
                 hbctl_err("out of memory");
                 goto out;
         }

@@ -8,6 +8,9 @@
  *
  *     2026-11-21T10:00:00.123Z n1: peer n2 alive -> suspect
  *         (suspect_threshold, suspicion 8.03)          <- on the same line
+ *     2026-11-21T10:00:01.500Z n1: role follower -> leader (term 7,
+ *         elected)
+ *     2026-11-21T10:00:01.400Z n1: quorum gained (term 6, leader n2, ...)
  *
  * --json prints each EVENT object as one compact line: in a stream the
  * bytes exactly as received, so a pipe sees what the daemon said. stdout
@@ -53,6 +56,25 @@ static void print_human(const json_t *ev)
                 if (has_s)
                         printf(", suspicion %.2f", s);
                 puts(")");
+        } else if (strcmp(type, "role") == 0 ||
+                   strcmp(type, "quorum") == 0) {
+                const char *leader = hbctl_json_str(ev, "leader", NULL);
+                const json_t *term = json_object_get(ev, "term");
+
+                if (type[0] == 'r')
+                        printf("role %s -> %s (", hbctl_json_str(ev, "old",
+                                                                 "?"),
+                               hbctl_json_str(ev, "new", "?"));
+                else
+                        printf("quorum %s (",
+                               json_is_true(json_object_get(ev, "quorate"))
+                                       ? "gained" : "lost");
+                if (json_is_integer(term))
+                        printf("term %" JSON_INTEGER_FORMAT ", ",
+                               json_integer_value(term));
+                if (leader)
+                        printf("leader %s, ", leader);
+                printf("%s)\n", hbctl_json_str(ev, "reason", "?"));
         } else {
                 /* An event this client does not know yet: show it all. */
                 char *rest = json_dumps(ev, HB_CTL_JSON_FLAGS);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `hbeatctl status` and `hbeatctl reload`.
+ * `hbeatctl status`, `leader`, `quorum` and `reload`.
  *
  * status: one {"cmd":"status"} request; prints the node (identity,
  * incarnation, uptime, interval, detector and thresholds), peer counts by
@@ -8,6 +8,14 @@
  * Fields the daemon does not send are left out rather than guessed, so a
  * newer or older daemon still gives a useful page. Counters are printed in
  * the daemon's order, so new ones appear without a change here.
+ *
+ * With election enabled, status also prints the "coordination" object:
+ * role, term, leader, quorum.
+ *
+ * leader: {"cmd":"leader"}; prints "LEADER (id N), term T" and exits 0,
+ * or "no leader (role R, term T)" and exits 1, so scripts can test it.
+ * quorum: {"cmd":"quorum"}; quorate or not, votes present / needed /
+ * expected, then every member's votes and whether they count now.
  *
  * reload: {"cmd":"reload"}; the daemon answers after the attempt, so its
  * error (FILE:LINE:COL: ...) is printed and the exit status is 1.
@@ -144,6 +152,37 @@ static void print_counters(const json_t *counters)
                 print_drops(drops);
 }
 
+static void print_coord(const json_t *co)
+{
+        const char *leader = hbctl_json_str(co, "leader", NULL);
+        const json_t *lid = json_object_get(co, "leader_id");
+
+        if (!json_is_object(co) ||
+            !json_is_true(json_object_get(co, "enabled")))
+                return;
+        puts("coordination:");
+        print_str("role:", co, "role");
+        print_int("term:", co, "term");
+        if (json_is_integer(lid) && json_integer_value(lid) != 0)
+                printf("  %-14s %s (id %" JSON_INTEGER_FORMAT ")\n",
+                       "leader:", leader ? leader : "?",
+                       json_integer_value(lid));
+        else
+                printf("  %-14s none\n", "leader:");
+        printf("  %-14s %s, %" JSON_INTEGER_FORMAT " of %"
+               JSON_INTEGER_FORMAT " votes present, %" JSON_INTEGER_FORMAT
+               " needed%s\n", "quorum:",
+               json_is_true(json_object_get(co, "quorate")) ? "quorate"
+                                                             : "NOT quorate",
+               json_integer_value(json_object_get(co, "votes_present")),
+               json_integer_value(json_object_get(co, "expected_votes")),
+               json_integer_value(json_object_get(co, "quorum_votes")),
+               json_is_true(json_object_get(co, "waiting_for_all"))
+                       ? " (waiting for all)" : "");
+        print_ms("in role for:", co, "role_age_ms");
+        print_int("elections:", co, "elections_started");
+}
+
 int hbctl_cmd_status(hbctl_ctx_t *ctx, int argc, char **argv)
 {
         json_t *resp = NULL;
@@ -162,8 +201,109 @@ int hbctl_cmd_status(hbctl_ctx_t *ctx, int argc, char **argv)
         } else {
                 print_node(json_object_get(resp, "node"));
                 print_peers(json_object_get(resp, "peers"));
+                print_coord(json_object_get(resp, "coordination"));
                 print_counters(json_object_get(resp, "counters"));
         }
+        json_decref(resp);
+        return hbctl_finish_stdout(status);
+}
+
+int hbctl_cmd_leader(hbctl_ctx_t *ctx, int argc, char **argv)
+{
+        json_t *resp = NULL;
+        const json_t *lid;
+        bool json;
+        int status;
+
+        status = hbctl_parse_json_only(argc, argv, &json);
+        if (status >= 0)
+                return status;
+        status = hbctl_call(ctx, "leader", NULL, &resp);
+        if (status != HBCTL_EXIT_OK)
+                return status;
+        lid = json_object_get(resp, "leader_id");
+        if (!json_is_integer(lid) || json_integer_value(lid) == 0)
+                status = HBCTL_EXIT_FAIL;
+        if (json) {
+                int r = hbctl_json_print(resp, true);
+
+                if (r != HBCTL_EXIT_OK)
+                        status = r;
+        } else if (status == HBCTL_EXIT_OK) {
+                printf("%s (id %" JSON_INTEGER_FORMAT "), term %"
+                       JSON_INTEGER_FORMAT "%s\n",
+                       hbctl_json_str(resp, "leader", "?"),
+                       json_integer_value(lid),
+                       json_integer_value(json_object_get(resp, "term")),
+                       json_is_true(json_object_get(resp, "self"))
+                               ? " (this node)" : "");
+        } else {
+                printf("no leader (role %s, term %" JSON_INTEGER_FORMAT
+                       ")\n", hbctl_json_str(resp, "role", "?"),
+                       json_integer_value(json_object_get(resp, "term")));
+        }
+        json_decref(resp);
+        return hbctl_finish_stdout(status);
+}
+
+static void print_quorum(const json_t *resp)
+{
+        const json_t *members = json_object_get(resp, "members");
+        const json_t *m;
+        int name_w = 4;
+        size_t i;
+
+        printf("%s: %" JSON_INTEGER_FORMAT " votes present, %"
+               JSON_INTEGER_FORMAT " needed, %" JSON_INTEGER_FORMAT
+               " expected%s%s%s\n",
+               json_is_true(json_object_get(resp, "quorate")) ? "quorate"
+                                                               : "NOT quorate",
+               json_integer_value(json_object_get(resp, "votes_present")),
+               json_integer_value(json_object_get(resp, "quorum_votes")),
+               json_integer_value(json_object_get(resp, "expected_votes")),
+               json_is_true(json_object_get(resp, "two_node"))
+                       ? ", two_node" : "",
+               json_is_true(json_object_get(resp, "wait_for_all"))
+                       ? ", wait_for_all" : "",
+               json_is_true(json_object_get(resp, "waiting_for_all"))
+                       ? " (waiting for all)" : "");
+        json_array_foreach((json_t *)members, i, m) {
+                int w = (int)strlen(hbctl_json_str(m, "name", "?"));
+
+                name_w = w > name_w ? w : name_w;
+        }
+        printf("%-*s  %10s  %5s  %-9s  %s\n", name_w, "NAME", "ID", "VOTES",
+               "STATE", "COUNTED");
+        json_array_foreach((json_t *)members, i, m) {
+                printf("%-*s  %10" JSON_INTEGER_FORMAT "  %5"
+                       JSON_INTEGER_FORMAT "  %-9s  %s%s\n", name_w,
+                       hbctl_json_str(m, "name", "?"),
+                       json_integer_value(json_object_get(m, "id")),
+                       json_integer_value(json_object_get(m, "votes")),
+                       hbctl_json_str(m, "state", "?"),
+                       json_is_true(json_object_get(m, "counted")) ? "yes"
+                                                                   : "no",
+                       json_is_true(json_object_get(m, "witness"))
+                               ? " (witness)" : "");
+        }
+}
+
+int hbctl_cmd_quorum(hbctl_ctx_t *ctx, int argc, char **argv)
+{
+        json_t *resp = NULL;
+        bool json;
+        int status;
+
+        status = hbctl_parse_json_only(argc, argv, &json);
+        if (status >= 0)
+                return status;
+        status = hbctl_call(ctx, "quorum", NULL, &resp);
+        if (status != HBCTL_EXIT_OK)
+                return status;
+        if (json)
+                status = hbctl_json_print(resp, true);
+        else
+                print_quorum(resp);
         json_decref(resp);
         return hbctl_finish_stdout(status);
 }

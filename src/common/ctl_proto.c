@@ -87,6 +87,79 @@ json_t *hb_ctl_event_json(const hb_event_t *ev, const char *node_name,
                          "wall_time", wall);
 }
 
+static json_t *str_or_null(const char *s)
+{
+        return s != NULL ? json_string(s) : json_null();
+}
+
+json_t *hb_ctl_coord_event_json(const hb_event_t *ev, const char *node_name,
+                                const char *leader_name,
+                                uint64_t wall_time_ns)
+{
+        char wall[HB_CTL_WALL_TIME_LEN];
+        const char *why;
+
+        if (ev == NULL || node_name == NULL)
+                return NULL;
+        if (hb_ctl_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
+                wall[0] = '\0';
+        why = ev->why != NULL ? ev->why : "";
+        if (ev->type == HB_EVENT_ROLE)
+                return json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:I, s:s,"
+                                 " s:I, s:s}",
+                                 "event", "role",
+                                 "node", node_name,
+                                 "old", hb_role_name(ev->old_role),
+                                 "new", hb_role_name(ev->new_role),
+                                 "term", (json_int_t)ev->term,
+                                 "leader", str_or_null(leader_name),
+                                 "leader_id", (json_int_t)ev->leader_id,
+                                 "reason", why,
+                                 "at_ns", (json_int_t)ev->at_ns,
+                                 "wall_time", wall);
+        if (ev->type == HB_EVENT_QUORUM)
+                return json_pack("{s:s, s:s, s:b, s:I, s:o, s:I, s:s, s:I,"
+                                 " s:s}",
+                                 "event", "quorum",
+                                 "node", node_name,
+                                 "quorate", (int)ev->quorate,
+                                 "term", (json_int_t)ev->term,
+                                 "leader", str_or_null(leader_name),
+                                 "leader_id", (json_int_t)ev->leader_id,
+                                 "reason", why,
+                                 "at_ns", (json_int_t)ev->at_ns,
+                                 "wall_time", wall);
+        return NULL;
+}
+
+json_t *hb_ctl_coord_json(const hb_coord_info_t *ci, const char *leader_name,
+                          uint64_t now_ns)
+{
+        if (ci == NULL)
+                return NULL;
+        if (!ci->enabled)
+                return json_pack("{s:b}", "enabled", 0);
+        return json_pack("{s:b, s:s, s:I, s:o, s:I, s:I, s:b, s:I, s:I, s:I,"
+                         " s:b, s:I, s:I}",
+                         "enabled", 1,
+                         "role", hb_role_name(ci->role),
+                         "term", (json_int_t)ci->term,
+                         "leader", str_or_null(leader_name),
+                         "leader_id", (json_int_t)ci->leader_id,
+                         "voted_for", (json_int_t)ci->voted_for,
+                         "quorate", (int)ci->quorate,
+                         "votes_present", (json_int_t)ci->votes_present,
+                         "expected_votes", (json_int_t)ci->expected_votes,
+                         "quorum_votes", (json_int_t)ci->quorum_votes,
+                         "waiting_for_all", (int)ci->waiting_for_all,
+                         "role_age_ms",
+                         (json_int_t)(now_ns > ci->role_since_ns ?
+                                (now_ns - ci->role_since_ns) / HB_NS_PER_MS :
+                                0),
+                         "elections_started",
+                         (json_int_t)ci->elections_started);
+}
+
 char *hb_ctl_dump_line(const json_t *obj, size_t *len)
 {
         char *text, *line;

@@ -77,6 +77,43 @@ json_t *hb_ctl_event_json(const hb_event_t *ev, const char *node_name,
                           const char *peer_name, uint64_t wall_time_ns);
 
 /*
+ * Build the EVENT object for a coordination event (HB_EVENT_ROLE or
+ * HB_EVENT_QUORUM; NULL for any other type):
+ *
+ *   {"event": "role", "node": NODE, "old": ROLE, "new": ROLE,
+ *    "term": N, "leader": NAME|null, "leader_id": N, "reason": WHY,
+ *    "at_ns": N, "wall_time": "RFC 3339 UTC"}
+ *   {"event": "quorum", "node": NODE, "quorate": BOOL, "term": N,
+ *    "leader": NAME|null, "leader_id": N, "reason": WHY, "at_ns": N,
+ *    "wall_time": "..."}
+ *
+ * ROLE is hb_role_name(); WHY the core's `why` text ("" when it has
+ * none). leader_name: the name of ev->leader_id from the config (this
+ * node's own name when it leads), NULL when there is no leader (id 0) or
+ * the id is not configured (then "leader" is null and leader_id tells).
+ * Returns a new reference, or NULL on allocation failure or bad
+ * arguments.
+ */
+json_t *hb_ctl_coord_event_json(const hb_event_t *ev, const char *node_name,
+                                const char *leader_name,
+                                uint64_t wall_time_ns);
+
+/*
+ * Build the "coordination" object of the `status` response (and the
+ * base of `leader` and `quorum`):
+ *
+ *   {"enabled", "role", "term", "leader" (name or null), "leader_id",
+ *    "voted_for", "quorate", "votes_present", "expected_votes",
+ *    "quorum_votes", "waiting_for_all", "role_age_ms",
+ *    "elections_started"}
+ *
+ * With coordination off: {"enabled": false} only.
+ * Returns a new reference, or NULL on allocation failure.
+ */
+json_t *hb_ctl_coord_json(const hb_coord_info_t *ci, const char *leader_name,
+                          uint64_t now_ns);
+
+/*
  * Build one entry of the `members` response:
  *
  *   {"name", "id", "address", "state", "state_age_ms", "suspicion",

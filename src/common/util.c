@@ -364,3 +364,75 @@ out:
         close(fd);
         return r;
 }
+
+/* fsync() the directory holding `path`, so that a rename in it lasts. */
+static int fsync_parent(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+        char *dir;
+        int fd, r = 0;
+
+        if (!slash)
+                dir = strdup(".");
+        else if (slash == path)
+                dir = strdup("/");
+        else
+                dir = strndup(path, (size_t)(slash - path));
+        if (!dir)
+                return -ENOMEM;
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        free(dir);
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
+int hbu_write_file_durable(const char *path, const void *data, size_t len,
+                           mode_t mode)
+{
+        const char *p = data;
+        char *tmp = NULL;
+        int fd, r = 0;
+
+        if (!path || (!data && len > 0))
+                return -EINVAL;
+        if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                  mode);
+        if (fd < 0) {
+                r = -errno;
+                free(tmp);
+                return r;
+        }
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        break;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        /* A failed fsync may have dropped the dirty pages: the file is
+         * then unusable, never retried. */
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void)unlink(tmp);
+                free(tmp);
+                return r;
+        }
+        free(tmp);
+        return fsync_parent(path);
+}

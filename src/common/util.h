@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/socket.h>
 
 /* Buffer size that always holds hbu_format_address() output: "[" + IPv6
@@ -74,5 +75,21 @@ char *hbu_format_duration_ns(uint64_t ns, char *buf, size_t cap);
  * any partial content read is wiped before it is freed (key files).
  */
 int hbu_read_file(const char *path, char **out, size_t *len);
+
+/*
+ * Replace the file `path` with `len` bytes of `data`, atomically and
+ * durably: the bytes go to a new file in the same directory
+ * (PATH.tmp.PID, mode `mode`), which is fsync()ed, then rename()d over
+ * `path`, and the directory is fsync()ed. On return 0 the new content is
+ * on disk and a crash at any point leaves either the old or the new
+ * content at `path`, never a mix or nothing (on file systems that honour
+ * fsync and rename, which ext4, xfs and btrfs do).
+ *
+ * Returns 0, or a negative errno from the failing step (-ENOENT when the
+ * directory does not exist, -EACCES, -ENOSPC, -EIO, ...); the temporary
+ * file is removed on failure and `path` is left as it was.
+ */
+int hbu_write_file_durable(const char *path, const void *data, size_t len,
+                           mode_t mode);
 
 #endif /* HBU_UTIL_H */

@@ -31,67 +31,8 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/node_impl.h"
 #include "hbeat/node.h"
-
-/* RTT samples kept per peer (a ring; percentiles computed on demand). */
-#define RTT_WINDOW 64
-
-typedef struct hb_peer {
-        uint32_t id;
-        hb_peer_state_t state;
-        uint64_t state_since_ns;
-        uint64_t probation_start_ns;
-        uint64_t incarnation;          /* 0: never heard */
-        uint64_t last_seq;
-        uint64_t last_send_time_ns;
-        uint64_t received;
-        uint64_t seq_gaps;
-        uint64_t replays;
-        uint64_t transitions;
-        uint64_t deadline_ns;          /* HB_NEVER: not in the heap */
-        size_t heap_index;
-        hb_detector_t *detector;
-        uint64_t last_ack_seq;         /* ACKs: their own seq space */
-        bool rebase_next;              /* after a local pause: the next
-                                          heartbeat adds no sample */
-        uint8_t rtt_count;             /* samples in rtt_us, <= RTT_WINDOW */
-        uint8_t rtt_pos;               /* next slot to write */
-        uint32_t rtt_us[RTT_WINDOW];   /* round-trip times, µs */
-} hb_peer_t;
-
-typedef struct hb_slot {
-        uint32_t id;                   /* 0: empty (0 is never a peer id) */
-        hb_peer_t *peer;
-} hb_slot_t;
-
-#define HB_N_DROP_REASONS 13
-
-struct hb_node {
-        hb_node_config_t cfg;
-        hb_event_cb cb;
-        void *user;
-        uint64_t seq;
-        uint64_t ack_seq;              /* ACKs' own sequence space */
-        uint64_t pause_resume_ns;      /* last hb_node_local_pause() */
-
-        hb_peer_t **peers;             /* sorted by id */
-        size_t n_peers;
-        size_t cap_peers;
-
-        hb_slot_t *slots;              /* open addressing, linear probing */
-        size_t n_slots;                /* power of two, >= 2 * n_peers */
-
-        hb_peer_t **heap;              /* min-heap on deadline_ns */
-        size_t n_heap;
-
-        /* Accepted keys, current first: a copy of cfg.key (and
-         * cfg.old_key during rotation) laid out for hb_wire_decode(). */
-        hb_key_t keys[2];
-        size_t n_keys;
-
-        hb_node_counters_t counters;
-        uint64_t drops[HB_N_DROP_REASONS];
-};
 
 const int hb_drop_reasons[] = {
         HB_ETRUNC,   HB_EBADMAGIC, HB_EVERSION, HB_EBADLEN,
@@ -159,6 +100,9 @@ void hb_node_config_default(hb_node_config_t *cfg, hb_detector_kind_t kind,
         cfg->dead_after_ns = 4 * interval_ns;
         cfg->probation_ns = 5 * interval_ns;
         cfg->rtt_probe_every = 10;
+        cfg->coord.votes = 1;
+        cfg->coord.priority = 100;
+        cfg->coord.election_delay_ns = interval_ns;
 }
 
 int hb_node_config_validate(const hb_node_config_t *cfg)
@@ -177,6 +121,8 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
             cfg->dead_threshold < cfg->suspect_threshold)
                 return -EINVAL;
         if (cfg->dead_after_ns > hour_ns || cfg->probation_ns > hour_ns)
+                return -EINVAL;
+        if (hb__coord_config_validate(cfg) < 0)
                 return -EINVAL;
         return hb_detector_config_validate(&cfg->detector);
 }
@@ -204,31 +150,10 @@ static int detector_config_equal(const hb_detector_config_t *a,
 /* ------------------------------------------------------------------ */
 /* Hash index: id -> peer                                              */
 
-static size_t slot_of(uint32_t id, size_t n_slots)
-{
-        /* Fibonacci hashing: ids are often small consecutive integers. */
-        return (size_t)((id * UINT32_C(2654435769)) & (n_slots - 1));
-}
-
-static hb_peer_t *lookup(const hb_node_t *node, uint32_t id)
-{
-        size_t mask, i;
-
-        if (node->n_slots == 0 || id == 0)
-                return NULL;
-        mask = node->n_slots - 1;
-        for (i = slot_of(id, node->n_slots);; i = (i + 1) & mask) {
-                if (node->slots[i].id == id)
-                        return node->slots[i].peer;
-                if (node->slots[i].id == 0)
-                        return NULL;
-        }
-}
-
 static void slots_insert(hb_slot_t *slots, size_t n_slots, hb_peer_t *p)
 {
         size_t mask = n_slots - 1;
-        size_t i = slot_of(p->id, n_slots);
+        size_t i = hb__slot_of(p->id, n_slots);
 
         while (slots[i].id != 0)
                 i = (i + 1) & mask;
@@ -417,6 +342,8 @@ static void set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
         node->counters.transitions++;
         if (node->cb)
                 node->cb(node->user, &ev);
+        if (node->cfg.coord.enabled)
+                hb__coord_peer_changed(node, p, now_ns);
 }
 
 /* Timer-driven evaluation of one peer at `now_ns`. */
@@ -565,7 +492,8 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
         node->cb = cb;
         node->user = user;
         set_keys(node);
-        if (slots_rebuild(node, 0) < 0) {
+        if (slots_rebuild(node, 0) < 0 || hb__coord_init(node) < 0) {
+                hb__free(node->slots);
                 hb__free(node);
                 return -ENOMEM;
         }
@@ -584,6 +512,7 @@ void hb_node_free(hb_node_t *node)
         hb__free(node->peers);
         hb__free(node->heap);
         hb__free(node->slots);
+        hb__coord_free(node);
         hb_key_wipe(&node->cfg.key);
         hb_key_wipe(&node->cfg.old_key);
         hb_key_wipe(&node->keys[0]);
@@ -636,7 +565,7 @@ int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
 
         if (!node || peer_id == 0 || peer_id == node->cfg.node_id)
                 return -EINVAL;
-        if (lookup(node, peer_id))
+        if (hb__lookup(node, peer_id))
                 return -EEXIST;
         r = reserve_peer(node);
         if (r < 0)
@@ -650,6 +579,7 @@ int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
                 return r;
         }
         p->id = peer_id;
+        p->votes = 1;
         p->state = HB_PEER_UNKNOWN;
         p->state_since_ns = now_ns;
         p->deadline_ns = HB_NEVER;
@@ -680,6 +610,8 @@ int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
                 slots_insert(node->slots, node->n_slots, p);
         }
         reschedule(node, p);
+        if (node->cfg.coord.enabled)
+                hb__coord_recount(node);
         return 0;
 }
 
@@ -690,7 +622,7 @@ int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id)
 
         if (!node)
                 return -EINVAL;
-        p = lookup(node, peer_id);
+        p = hb__lookup(node, peer_id);
         if (!p)
                 return -ENOENT;
         heap_remove(node, p);
@@ -702,7 +634,7 @@ int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id)
         /* Delete from the linear-probing table without tombstones:
          * re-insert the rest of the cluster that follows the hole. */
         mask = node->n_slots - 1;
-        for (i = slot_of(peer_id, node->n_slots); node->slots[i].id != peer_id;
+        for (i = hb__slot_of(peer_id, node->n_slots); node->slots[i].id != peer_id;
              i = (i + 1) & mask)
                 ;
         node->slots[i].id = 0;
@@ -715,6 +647,8 @@ int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id)
                 slots_insert(node->slots, node->n_slots, q);
         }
         peer_free(p);
+        if (node->cfg.coord.enabled)
+                hb__coord_recount(node);
         return 0;
 }
 
@@ -729,7 +663,8 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                 return -EINVAL;
         if (cfg->cluster_id != node->cfg.cluster_id ||
             cfg->node_id != node->cfg.node_id ||
-            cfg->incarnation != node->cfg.incarnation)
+            cfg->incarnation != node->cfg.incarnation ||
+            cfg->coord.enabled != node->cfg.coord.enabled)
                 return -EINVAL;
 
         rebuild = !detector_config_equal(&cfg->detector, &node->cfg.detector);
@@ -768,6 +703,8 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                 reschedule(node, p);
         }
         hb__free(fresh);
+        if (node->cfg.coord.enabled)
+                hb__coord_recount(node);
         return 0;
 }
 
@@ -796,15 +733,18 @@ static void rtt_add(hb_peer_t *p, uint64_t rtt_ns)
 }
 
 /*
- * An authenticated ACK from `p`: take the RTT sample from its ECHO TLV.
- * ACKs are replay-checked in their own sequence space and only within the
- * peer's current incarnation, when one is known (heartbeats, not ACKs,
- * move incarnations; an ACK neither changes state nor feeds the
- * detector).
+ * An authenticated control message (ACK, vote request or response) from
+ * `p`. Control messages are replay-checked in their own sequence space
+ * (the sender's ack_seq) and only within the peer's current incarnation,
+ * when one is known (heartbeats, not control messages, move
+ * incarnations; they neither change the peer's state nor feed the
+ * detector). Votes go to election.c once their TLVs have checked out.
+ * An ACK gives an RTT sample from its ECHO TLV.
  * Returns 0 or HB_EREPLAY / HB_EBADTLV.
  */
-static int on_ack(const hb_node_t *node, hb_peer_t *p,
-                  const hb_wire_msg_t *m, uint64_t now_ns, uint64_t *rtt_ns)
+static int on_control(hb_node_t *node, hb_peer_t *p,
+                      const hb_wire_msg_t *m, uint64_t now_ns,
+                      uint64_t *rtt_ns)
 {
         const uint8_t *cur = m->tlv, *val;
         size_t left = m->tlv_len;
@@ -814,6 +754,14 @@ static int on_ack(const hb_node_t *node, hb_peer_t *p,
         if ((p->incarnation != 0 && m->incarnation != p->incarnation) ||
             m->seq <= p->last_ack_seq)
                 return HB_EREPLAY;
+        if (m->type != HB_MSG_ACK) {
+                r = hb__coord_check_vote(m);
+                if (r < 0)
+                        return r;
+                p->last_ack_seq = m->seq;
+                hb__coord_on_vote(node, p, m, now_ns);
+                return 0;
+        }
         while ((r = hb_wire_tlv_next(&cur, &left, &type, &val, &vlen)) > 0) {
                 uint64_t echoed = 0;
 
@@ -880,23 +828,29 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
         hb_wire_msg_t m;
         hb_peer_t *p;
         uint64_t rtt_ns = 0;
-        int restarted;
+        hb_leader_tlv_t lt;
+        int restarted, has_lt = 0;
         int r;
 
         if (!node || (!buf && len > 0))
                 return -EINVAL;
+        if (node->cfg.coord.enabled)
+                hb__coord_begin(node, now_ns);
         r = hb_wire_decode(&m, buf, len, node->cfg.cluster_id, node->keys,
                            node->n_keys);
         if (r < 0)
                 return drop(node, r);
         if (m.sender_id == node->cfg.node_id)
                 return drop(node, HB_ESELF);
-        p = lookup(node, m.sender_id);
+        p = hb__lookup(node, m.sender_id);
         if (!p)
                 return drop(node, HB_EUNKPEER);
 
-        if (m.type == HB_MSG_ACK) {
-                r = on_ack(node, p, &m, now_ns, &rtt_ns);
+        if (m.type != HB_MSG_HEARTBEAT && m.type != HB_MSG_LEAVE &&
+            m.type != HB_MSG_ACK && !node->cfg.coord.enabled)
+                return drop(node, HB_EBADTYPE); /* votes: coordination off */
+        if (m.type != HB_MSG_HEARTBEAT && m.type != HB_MSG_LEAVE) {
+                r = on_control(node, p, &m, now_ns, &rtt_ns);
                 if (r < 0) {
                         if (r == HB_EREPLAY)
                                 p->replays++;
@@ -909,6 +863,12 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                 goto accepted;
         }
 
+        if (m.type == HB_MSG_HEARTBEAT && node->cfg.coord.enabled) {
+                /* Checked before anything about the peer changes. */
+                has_lt = hb__coord_parse_leader(&m, &lt);
+                if (has_lt < 0)
+                        return drop(node, has_lt);
+        }
         /* Replay protection: (incarnation, seq) must strictly grow. */
         if (p->incarnation != 0 &&
             (m.incarnation < p->incarnation ||
@@ -936,6 +896,9 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                 on_heartbeat(node, p, now_ns, m.seq, restarted);
         }
         reschedule(node, p);
+        if (m.type == HB_MSG_HEARTBEAT && node->cfg.coord.enabled)
+                hb__coord_on_heartbeat(node, p, has_lt > 0 ? &lt : NULL,
+                                       now_ns);
 
 accepted:
         if (info) {
@@ -956,6 +919,7 @@ accepted:
 static int build(hb_node_t *node, uint8_t type, uint64_t now_ns,
                  uint8_t *buf, size_t cap)
 {
+        uint8_t tlv[HB_WIRE_TLV_HEADER_LEN + HB_LEADER_TLV_LEN];
         hb_wire_msg_t m;
         int r;
 
@@ -964,6 +928,13 @@ static int build(hb_node_t *node, uint8_t type, uint64_t now_ns,
         if (cap < HB_WIRE_HEARTBEAT_LEN)
                 return -ENOBUFS;
         memset(&m, 0, sizeof(m));
+        if (type == HB_MSG_HEARTBEAT && node->cfg.coord.enabled) {
+                /* Quorum and election state ride on every heartbeat. */
+                hb__coord_begin(node, now_ns);
+                hb__coord_leader_tlv(node, now_ns, tlv);
+                m.tlv = tlv;
+                m.tlv_len = sizeof(tlv);
+        }
         m.type = type;
         m.cluster_id = node->cfg.cluster_id;
         m.sender_id = node->cfg.node_id;
@@ -1014,19 +985,28 @@ void hb_node_local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
                         p->state_since_ns = now_ns; /* dead_after anew */
                 reschedule(node, p);
         }
+        if (node->cfg.coord.enabled)
+                hb__coord_local_pause(node, now_ns);
 }
 
 uint64_t hb_node_next_deadline(const hb_node_t *node)
 {
-        if (!node || node->n_heap == 0)
+        uint64_t d;
+
+        if (!node)
                 return HB_NEVER;
-        return node->heap[0]->deadline_ns;
+        d = node->n_heap == 0 ? HB_NEVER : node->heap[0]->deadline_ns;
+        if (node->cfg.coord.enabled)
+                d = min_u64(d, hb__coord_deadline(node));
+        return d;
 }
 
 void hb_node_tick(hb_node_t *node, uint64_t now_ns)
 {
         if (!node)
                 return;
+        if (node->cfg.coord.enabled)
+                hb__coord_begin(node, now_ns);
         while (node->n_heap > 0 && node->heap[0]->deadline_ns <= now_ns) {
                 hb_peer_t *p = node->heap[0];
 
@@ -1043,6 +1023,8 @@ void hb_node_tick(hb_node_t *node, uint64_t now_ns)
                         heap_update(node, p, now_ns + 1);
                 }
         }
+        if (node->cfg.coord.enabled)
+                hb__coord_tick(node, now_ns);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1104,7 +1086,7 @@ int hb_node_peer_info(const hb_node_t *node, uint32_t peer_id,
 
         if (!node || !out)
                 return -EINVAL;
-        p = lookup(node, peer_id);
+        p = hb__lookup(node, peer_id);
         if (!p)
                 return -ENOENT;
         fill_info(node, p, now_ns, out);

@@ -3,7 +3,7 @@
  * Wire format v1: encode, authenticate, decode, verify; cluster keys.
  *
  * What lives here: the codec for the datagrams hbeat nodes exchange
- * (heartbeat and leave), the TLV walker, and the helpers for the cluster
+ * (heartbeat, leave, ack, vote request and response), the TLV walker, and the helpers for the cluster
  * pre-shared key (generate, base64 text, wipe). The format is specified
  * byte by byte in docs/wire-format.md and summarised in
  * include/hbeat/wire.h; this file implements exactly that contract.
@@ -103,8 +103,7 @@ static inline uint64_t get_u64(const uint8_t *p)
 
 static bool type_known(uint8_t type)
 {
-        return type == HB_MSG_HEARTBEAT || type == HB_MSG_LEAVE ||
-               type == HB_MSG_ACK;
+        return type >= HB_MSG_HEARTBEAT && type <= HB_MSG_VOTE_RESP;
 }
 
 /* True if [p, p+n) is an exact sequence of whole TLVs (n == 0 included). */
@@ -346,6 +345,10 @@ const char *hb_msg_type_name(uint8_t type)
                 return "leave";
         case HB_MSG_ACK:
                 return "ack";
+        case HB_MSG_VOTE_REQ:
+                return "vote_req";
+        case HB_MSG_VOTE_RESP:
+                return "vote_resp";
         default:
                 return "unknown";
         }

@@ -400,6 +400,8 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         }
         kind = cfg->node.detector.kind;
         hb_node_config_default(&cfg->node, kind, cfg->node.interval_ns);
+        /* election.delay_ms default: the interval (election.h). */
+        cfg->node.coord.election_delay_ns = cfg->node.interval_ns;
         /* local_pause default: 2 x interval within [50 ms, 1 h]. */
         cfg->local_pause_ns = 2 * cfg->node.interval_ns;
         if (cfg->local_pause_ns < 50 * HB_NS_PER_MS)
@@ -423,6 +425,9 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         if (r < 0)
                 goto out;
         r = hbd__load_peers(l, f->sect_val[K_PEER_NAME], cfg);
+        if (r < 0)
+                goto out;
+        r = hbd__check_coord(l, f, cfg);
         if (r < 0)
                 goto out;
         r = hbd__check_script(l, f, cfg);
@@ -552,6 +557,10 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg->listen);
         free(cfg->key_file);
         free(cfg->notify_script);
+        free(cfg->notify_on_leader);
+        free(cfg->notify_on_follower);
+        free(cfg->notify_on_no_quorum);
+        free(cfg->election_state_file);
         free(cfg->control_socket);
         hb_key_wipe(&cfg->node.key);
         hb_key_wipe(&cfg->node.old_key);
@@ -574,6 +583,34 @@ bool hbd_config_reloadable(const hbd_config_t *cur, const hbd_config_t *next,
                                 *what = hbd_knobs[k].path;
                         return false;
                 }
+        }
+        if (!next->node.coord.enabled)
+                return true;
+        /*
+         * The quorum is fixed while the daemon runs: a vote counted here
+         * and not there could make two majorities. Every node restarts
+         * with the new peers and votes instead, one at a time.
+         */
+        for (size_t i = 0; i < next->n_peers; i++) {
+                const hbd_peer_conf_t *a = hbd_config_peer(cur,
+                                                           next->peers[i].id);
+
+                if (a == NULL || cur->n_peers != next->n_peers) {
+                        if (what)
+                                *what = "the set of peers (with "
+                                        "election.enabled)";
+                        return false;
+                }
+                if (a->votes != next->peers[i].votes) {
+                        if (what)
+                                *what = "peers[].votes";
+                        return false;
+                }
+        }
+        if (cur->n_peers != next->n_peers) {
+                if (what)
+                        *what = "the set of peers (with election.enabled)";
+                return false;
         }
         return true;
 }

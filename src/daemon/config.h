@@ -22,11 +22,23 @@
  *                 acceptable_pause_ms (phi); chen_alpha_ms (chen);
  *                 bertier_beta/phi/gamma (bertier); adaptive_* (adaptive) }
  *   membership: { probation_ms, local_pause_ms }
- *   notify:     { script: PATH, timeout_ms: 1..3600000 (5000) }
+ *   notify:     { script: PATH, timeout_ms: 1..3600000 (5000),
+ *                 on_leader, on_follower, on_no_quorum: PATH }
+ *   quorum:     { votes: 0..255 (1), expected_votes (0 = sum),
+ *                 two_node, wait_for_all, witness: bool (false) }
+ *   election:   { enabled: bool (false), priority: 0..255 (100),
+ *                 preempt: bool (false), delay_ms (= interval),
+ *                 state_file: PATH (/var/lib/hbeat/NODE.state) }
  *   control:    { socket: PATH (default /run/hbeat/hbeatd.sock) }
- *   peers:      [ { name: STR, id: N, address: "HOST:PORT" }, ... ]
+ *   peers:      [ { name: STR, id: N, address: "HOST:PORT",
+ *                   votes: 0..255 (1) }, ... ]
  *
- * Relative paths (key_file, notify.script, control.socket) are resolved
+ * quorum.*, the election keys but `enabled`, notify.on_* and peers[].votes
+ * need election.enabled: true (set without it they are an error, never
+ * silently unused).
+ *
+ * Relative paths (key_file, notify scripts, state_file, control.socket)
+ * are resolved
  * against the directory of the config file.
  */
 #ifndef HBD_CONFIG_H
@@ -48,6 +60,7 @@ typedef struct hbd_peer_conf {
         char *address;                 /* as written, owned */
         struct sockaddr_storage addr;  /* resolved at load */
         socklen_t addr_len;
+        uint32_t votes;                /* peers[].votes, 0..255 */
         int line;                      /* where the entry starts (1-based) */
 } hbd_peer_conf_t;
 
@@ -70,6 +83,16 @@ typedef struct hbd_config {
 
         char *notify_script;           /* resolved path or NULL, owned */
         uint64_t notify_timeout_ns;
+        /* Role scripts (election.enabled only): resolved or NULL, owned. */
+        char *notify_on_leader;
+        char *notify_on_follower;
+        char *notify_on_no_quorum;
+
+        /* election.state_file: resolved path, owned; set (default
+         * /var/lib/hbeat/NODE.state) only with election.enabled. The
+         * coordination settings themselves are in node.coord; its seed is
+         * 0 here (the daemon draws one at start). */
+        char *election_state_file;
 
         /* membership.local_pause_ms: a timer firing this much late means
          * this process was paused (local-pause guard); 0 disables. */
@@ -116,7 +139,9 @@ void hbd_config_free(hbd_config_t *cfg);
 
 /*
  * Can `next` replace `cur` in a running daemon (SIGHUP)? Identity and
- * sockets cannot change: node.id, cluster.id, listen, control.socket.
+ * sockets cannot change: node.id, cluster.id, listen, control.socket;
+ * nor the quorum: election.enabled, election.state_file, quorum.*, a
+ * peer's votes, and (with election enabled) the set of peers.
  * Returns true, or false with the name of the first such key in `*what`
  * (a static string).
  */

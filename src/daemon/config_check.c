@@ -97,6 +97,13 @@ static int load_peers(struct loader *l, const yaml_node_t *seq,
                         if (r < 0)
                                 goto out;
                 }
+                if (!cfg->node.coord.enabled && pf->val[K_PEER_VOTES] &&
+                    !hbd__is_null(pf->val[K_PEER_VOTES])) {
+                        r = hbd__fail_at(l, &pf->key[K_PEER_VOTES]->start_mark,
+                                         -EINVAL, "%s.votes: only used with "
+                                         "election.enabled: true", where);
+                        goto out;
+                }
                 marks[i].name = pf->val[K_PEER_NAME]->start_mark;
                 marks[i].id = pf->val[K_PEER_ID]->start_mark;
                 marks[i].address = pf->val[K_PEER_ADDRESS]->start_mark;
@@ -298,27 +305,140 @@ int hbd__read_key(struct loader *l, const struct found *f,
         return r;
 }
 
-int hbd__check_script(struct loader *l, const struct found *f,
-                      const hbd_config_t *cfg)
+/* One notify script, when set: an executable regular file. */
+static int check_one_script(struct loader *l, const struct found *f,
+                            size_t k, const char *path)
 {
-        const char *path = cfg->notify_script;
         const yaml_mark_t *at;
         char q[QUOTE_BUF];
         struct stat st;
 
         if (!path)
                 return 0;
-        at = &f->val[K_SCRIPT]->start_mark;
+        at = f->val[k] ? &f->val[k]->start_mark : NULL;
         hbd__quote(path, strlen(path), q);
         if (stat(path, &st) < 0)
-                return hbd__fail_at(l, at, -EINVAL, "notify.script: cannot "
-                                    "use '%s': %s", q, strerror(errno));
+                return hbd__fail_at(l, at, -EINVAL, "%s: cannot use '%s': %s",
+                                    hbd_knobs[k].path, q, strerror(errno));
         if (!S_ISREG(st.st_mode))
-                return hbd__fail_at(l, at, -EINVAL, "notify.script: '%s' is "
-                                    "not a regular file", q);
+                return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not a "
+                                    "regular file", hbd_knobs[k].path, q);
         if (access(path, X_OK) < 0)
-                return hbd__fail_at(l, at, -EINVAL, "notify.script: '%s' is "
-                                    "not executable: %s", q,
+                return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not "
+                                    "executable: %s", hbd_knobs[k].path, q,
                                     strerror(errno));
+        return 0;
+}
+
+int hbd__check_script(struct loader *l, const struct found *f,
+                      const hbd_config_t *cfg)
+{
+        int r;
+
+        r = check_one_script(l, f, K_SCRIPT, cfg->notify_script);
+        if (r == 0)
+                r = check_one_script(l, f, K_ON_LEADER,
+                                     cfg->notify_on_leader);
+        if (r == 0)
+                r = check_one_script(l, f, K_ON_FOLLOWER,
+                                     cfg->notify_on_follower);
+        if (r == 0)
+                r = check_one_script(l, f, K_ON_NO_QUORUM,
+                                     cfg->notify_on_no_quorum);
+        return r;
+}
+
+/* Knob `k` written in the file with a value (not absent, not null)? */
+static bool given(const struct found *f, size_t k)
+{
+        return f->val[k] && !hbd__is_null(f->val[k]);
+}
+
+/* Where to point at for knob `k`: its value, else its section or the
+ * place it is missing from. */
+static const yaml_mark_t *mark_of(const struct found *f, size_t k)
+{
+        return given(f, k) ? &f->val[k]->start_mark : &f->parent[k];
+}
+
+int hbd__check_coord(struct loader *l, const struct found *f,
+                     hbd_config_t *cfg)
+{
+        hb_coord_config_t *cc = &cfg->node.coord;
+        char path[HBD_NAME_MAX + 32];
+        uint64_t sum;
+
+        if (!cc->enabled) {
+                for (size_t k = 0; k < K_COUNT; k++) {
+                        unsigned fl = hbd__knob_flags(k);
+
+                        if ((fl & F_COORD) && !(fl & F_PEER) && given(f, k))
+                                return hbd__fail_at(l, &f->key[k]->start_mark,
+                                                    -EINVAL, "%s: only used "
+                                                    "with election.enabled: "
+                                                    "true", hbd_knobs[k].path);
+                }
+                return 0;
+        }
+
+        /* Derived default (election.delay_ms's is set with the others,
+         * in load_document()). */
+        if (!cfg->election_state_file) {
+                snprintf(path, sizeof path, "/var/lib/hbeat/%s.state",
+                         cfg->node_name);
+                cfg->election_state_file = strdup(path);
+                if (!cfg->election_state_file)
+                        return hbd__fail_at(l, NULL, -ENOMEM,
+                                            "out of memory");
+        }
+
+        sum = cc->votes;
+        for (size_t i = 0; i < cfg->n_peers; i++)
+                sum += cfg->peers[i].votes;
+        if (sum == 0)
+                return hbd__fail_at(l, mark_of(f, K_QUORUM_VOTES), -EINVAL,
+                                    "quorum.votes: 0, and every peer has 0 "
+                                    "votes: no partition could ever be "
+                                    "quorate; give at least one node a "
+                                    "vote");
+        if (cc->witness && cc->votes == 0)
+                return hbd__fail_at(l, mark_of(f, K_QUORUM_VOTES), -EINVAL,
+                                    "quorum.witness: a witness needs a vote "
+                                    "(quorum.votes >= 1; it is 0)");
+        if (cc->two_node) {
+                if (cfg->n_peers != 1)
+                        return hbd__fail_at(l, mark_of(f, K_QUORUM_TWO_NODE),
+                                            -EINVAL, "quorum.two_node: needs "
+                                            "exactly 1 peer (%zu configured)",
+                                            cfg->n_peers);
+                if (cc->votes != 1 || cfg->peers[0].votes != 1)
+                        return hbd__fail_at(l, mark_of(f, K_QUORUM_TWO_NODE),
+                                            -EINVAL, "quorum.two_node: needs "
+                                            "1 vote on each node (this node "
+                                            "%u, peer %s %u)",
+                                            (unsigned)cc->votes,
+                                            cfg->peers[0].name,
+                                            (unsigned)cfg->peers[0].votes);
+                if (cc->expected_votes != 0 && cc->expected_votes != 2)
+                        return hbd__fail_at(l, mark_of(f, K_QUORUM_EXPECTED),
+                                            -EINVAL, "quorum.expected_votes: "
+                                            "%u with two_node (must be 0 or "
+                                            "2)", (unsigned)cc->expected_votes);
+        }
+        /*
+         * Fewer expected votes than configured would let two disjoint
+         * partitions each hold more than half of them: split brain. More
+         * is allowed (nodes not configured here yet), at the price of a
+         * harder quorum.
+         */
+        if (cc->expected_votes != 0 && cc->expected_votes < sum)
+                return hbd__fail_at(l, mark_of(f, K_QUORUM_EXPECTED), -EINVAL,
+                                    "quorum.expected_votes: %u is less than "
+                                    "the votes configured (%llu: "
+                                    "quorum.votes plus every peers[].votes); "
+                                    "two partitions could both be quorate "
+                                    "(0 means that sum)",
+                                    (unsigned)cc->expected_votes,
+                                    (unsigned long long)sum);
         return 0;
 }

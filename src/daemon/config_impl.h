@@ -34,6 +34,7 @@ enum store {
         S_KIND,   /* hb_detector_kind_t */
         S_PATH,   /* char *, resolved against the config's directory */
         S_ADDR,   /* char * as written, sockaddr_storage, socklen_t */
+        S_BOOL,   /* bool, from true or false */
 };
 
 enum {
@@ -44,6 +45,8 @@ enum {
         F_MIN_OPEN = 1u << 4, /* value must be > min (not >= min) */
         F_PEER = 1u << 5,     /* key of a peers[] entry (hbd_peer_conf_t) */
         F_SOCKET = 1u << 6,   /* path of a Unix socket: fits sun_path */
+        F_COORD = 1u << 7,    /* only with election.enabled: true (else the
+                                 value would be silently unused) */
 };
 
 /*
@@ -201,6 +204,57 @@ X(SCRIPT, "notify.script", "path", "path", 0, 0, NULL, true,                 \
 X(NOTIFY_TIMEOUT, "notify.timeout_ms", "uint", "ms", 1, 3600000, "5000",     \
   true, S_MS, 0, C(notify_timeout_ns), 0, 0,                                 \
   "The notify script is killed if it runs longer than this.")               \
+X(ON_LEADER, "notify.on_leader", "path", "path", 0, 0, NULL, true,           \
+  S_PATH, F_COORD, C(notify_on_leader), 0, 0,                                \
+  "Executable run when this node becomes leader (after notify.script); "     \
+  "none when absent. Needs election.enabled.")                               \
+X(ON_FOLLOWER, "notify.on_follower", "path", "path", 0, 0, NULL, true,       \
+  S_PATH, F_COORD, C(notify_on_follower), 0, 0,                              \
+  "Executable run when this node becomes follower; none when absent. "       \
+  "Needs election.enabled.")                                                 \
+X(ON_NO_QUORUM, "notify.on_no_quorum", "path", "path", 0, 0, NULL, true,     \
+  S_PATH, F_COORD, C(notify_on_no_quorum), 0, 0,                             \
+  "Executable run when this node's role becomes no-quorum (it must stop "    \
+  "acting); none when absent. Needs election.enabled.")                      \
+X(QUORUM_VOTES, "quorum.votes", "uint", "votes", 0, 255, "1", false,         \
+  S_U32, F_COORD, C(node.coord.votes), 0, 0,                                 \
+  "Votes of this node in the quorum. Needs election.enabled.")               \
+X(QUORUM_EXPECTED, "quorum.expected_votes", "uint", "votes", 0, 16777215,    \
+  "0", false, S_U32, F_COORD, C(node.coord.expected_votes), 0, 0,            \
+  "Total votes of the cluster; 0 = the sum of quorum.votes and every "       \
+  "peers[].votes, otherwise at least that sum. Needs election.enabled.")     \
+X(QUORUM_TWO_NODE, "quorum.two_node", "bool", "", 0, 1, "false", false,      \
+  S_BOOL, F_COORD, C(node.coord.two_node), 0, 0,                             \
+  "Two nodes of one vote each: a lone node stays quorate and the lower id "  \
+  "wins a tie (needs fencing). Exactly one peer. Needs election.enabled.")   \
+X(QUORUM_WAIT_FOR_ALL, "quorum.wait_for_all", "bool", "", 0, 1, "false",     \
+  false, S_BOOL, F_COORD, C(node.coord.wait_for_all), 0, 0,                  \
+  "After start, no quorum until every configured node has been seen alive "  \
+  "once. Needs election.enabled.")                                           \
+X(QUORUM_WITNESS, "quorum.witness", "bool", "", 0, 1, "false", false,        \
+  S_BOOL, F_COORD, C(node.coord.witness), 0, 0,                              \
+  "This node votes (quorum.votes >= 1) but never stands for leader. Needs "  \
+  "election.enabled.")                                                       \
+X(ELECTION_ENABLED, "election.enabled", "bool", "", 0, 1, "false", false,    \
+  S_BOOL, 0, C(node.coord.enabled), 0, 0,                                    \
+  "Quorum and leader election on (docs/election.md); heartbeats then "       \
+  "carry the term and the leader.")                                          \
+X(ELECTION_PRIORITY, "election.priority", "uint", "", 0, 255, "100", true,   \
+  S_U32, F_COORD, C(node.coord.priority), 0, 0,                              \
+  "Higher stands for leader first (shorter election delay).")                \
+X(ELECTION_PREEMPT, "election.preempt", "bool", "", 0, 1, "false", true,     \
+  S_BOOL, F_COORD, C(node.coord.preempt), 0, 0,                              \
+  "Stand against a live leader of lower priority.")                          \
+X(ELECTION_DELAY, "election.delay_ms", "uint", "ms", 1, 3600000,             \
+  "interval", true,                                                          \
+  S_MS, F_DERIVED | F_COORD, C(node.coord.election_delay_ns), 0, 0,          \
+  "Base of the randomized delay before standing for leader once the "        \
+  "leader is dead: delay x (1 + (255 - priority) / 64) x U(1, 2).")          \
+X(ELECTION_STATE_FILE, "election.state_file", "path", "path", 0, 0,          \
+  "/var/lib/hbeat/NODE.state", false,                                        \
+  S_PATH, F_DERIVED | F_COORD, C(election_state_file), 0, 0,                 \
+  "Where the term and vote are kept durably (written and fsync'ed before "   \
+  "they are used); NODE is node.name.")                                      \
 X(SOCKET, "control.socket", "path", "path", 0, 0,                            \
   "/run/hbeat/hbeatd.sock", false,                                           \
   S_PATH, F_SOCKET, C(control_socket), 0, 0,                                 \
@@ -214,7 +268,11 @@ X(PEER_ID, "peers[].id", "uint", "", 1, 4294967295.0, NULL, true,            \
   "Node id of the peer; unique, not this node's id.")                        \
 X(PEER_ADDRESS, "peers[].address", "address", "", 0, 0, NULL, true,          \
   S_ADDR, F_REQUIRED | F_PEER, P(address), P(addr), P(addr_len),            \
-  "Where the peer's heartbeats are sent: HOST:PORT or [V6]:PORT; unique.")
+  "Where the peer's heartbeats are sent: HOST:PORT or [V6]:PORT; unique.")   \
+X(PEER_VOTES, "peers[].votes", "uint", "votes", 0, 255, "1", true,           \
+  S_U32, F_PEER | F_COORD, P(votes), 0, 0,                                   \
+  "Votes of the peer in the quorum; a change needs a restart. Needs "        \
+  "election.enabled.")
 
 enum knob_id {
 #define X(id, ...) K_##id,
@@ -338,8 +396,19 @@ int hbd__check_thresholds(struct loader *l, const struct found *f,
 int hbd__read_key(struct loader *l, const struct found *f,
                   hbd_config_t *cfg);
 
-/* notify.script, when set, is an executable regular file. */
+/* notify.script and the notify.on_* scripts, when set, are executable
+ * regular files. */
 int hbd__check_script(struct loader *l, const struct found *f,
                       const hbd_config_t *cfg);
+
+/*
+ * Quorum and election: F_COORD keys given without election.enabled (top
+ * level; the peers' are checked as they load), two_node with exactly one
+ * peer and one vote each, witness with a vote, expected_votes >= the sum
+ * of configured votes, at least one vote in all. Sets the derived
+ * defaults election.delay_ms (= interval) and election.state_file first.
+ */
+int hbd__check_coord(struct loader *l, const struct found *f,
+                     hbd_config_t *cfg);
 
 #endif /* HBD_CONFIG_IMPL_H */

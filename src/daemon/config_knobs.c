@@ -300,6 +300,24 @@ static int set_knob(struct loader *l, size_t k, const char *label,
                 *slot = p;
                 return 0;
         }
+        case S_BOOL:
+                /* YAML 1.2's core schema spellings only: "yes", "on" and
+                 * friends are strings there, and a typo must not pass. */
+                if (strcmp(text, "true") == 0 || strcmp(text, "True") == 0 ||
+                    strcmp(text, "TRUE") == 0) {
+                        *(bool *)(void *)field = true;
+                        return 0;
+                }
+                if (strcmp(text, "false") == 0 ||
+                    strcmp(text, "False") == 0 ||
+                    strcmp(text, "FALSE") == 0) {
+                        *(bool *)(void *)field = false;
+                        return 0;
+                }
+                return hbd__fail_at(l, mark, -EINVAL,
+                                    "%s: '%s' is not a boolean (true or "
+                                    "false)", label,
+                                    hbd__quote(text, strlen(text), q));
         case S_ADDR: {
                 char **slot = (char **)(void *)field;
                 struct sockaddr_storage *ss =
@@ -348,6 +366,8 @@ static double knob_number(size_t k, const void *base)
                 return *(const double *)(const void *)field;
         case S_KIND:
                 return *(const hb_detector_kind_t *)(const void *)field;
+        case S_BOOL:
+                return *(const bool *)(const void *)field ? 1 : 0;
         default:
                 return 0;
         }

@@ -269,6 +269,15 @@ static void send_error(struct conn *c, const char *fmt, ...)
 
 /* ---- requests ----------------------------------------------------- */
 
+/* The "coordination" object of `status`. */
+static json_t *build_coord(const hbd_daemon_t *d, uint64_t now)
+{
+        hb_coord_info_t ci;
+
+        hb_node_coord_info(d->node, &ci);
+        return hb_ctl_coord_json(&ci, hbd_node_name(d, ci.leader_id), now);
+}
+
 static json_t *build_status(hbd_ctl_t *ctl)
 {
         hbd_daemon_t *d = ctl->d;
@@ -348,9 +357,105 @@ static json_t *build_status(hbd_ctl_t *ctl)
                              "acks_withheld",
                              (json_int_t)d->counters.acks_withheld,
                              "rtt_samples", (json_int_t)nctr.rtt_samples);
-        return json_pack("{s:b, s:o, s:o, s:o, s:I}",
+        if (counters != NULL && nc->coord.enabled) {
+                json_object_set_new(counters, "coord_sent", json_integer(
+                        (json_int_t)d->counters.coord_sent));
+                json_object_set_new(counters, "coord_send_failures",
+                                    json_integer((json_int_t)
+                                        d->counters.coord_send_failures));
+                json_object_set_new(counters, "term_writes", json_integer(
+                        (json_int_t)d->counters.term_writes));
+        }
+        return json_pack("{s:b, s:o, s:o, s:o, s:o, s:I}",
                          "ok", 1, "node", node, "peers", peers,
+                         "coordination", build_coord(d, now),
                          "counters", counters, "now_ns", (json_int_t)now);
+}
+
+/* {"cmd": "leader"}: who leads, in which term, as this node sees it. */
+static void do_leader(struct conn *c)
+{
+        const hbd_daemon_t *d = c->ctl->d;
+        hb_coord_info_t ci;
+        json_t *obj;
+
+        hb_node_coord_info(d->node, &ci);
+        if (!ci.enabled) {
+                send_error(c, "election is not enabled (election.enabled)");
+                return;
+        }
+        obj = hb_ctl_coord_json(&ci, hbd_node_name(d, ci.leader_id),
+                                uv_hrtime());
+        if (obj != NULL) {
+                json_object_set_new(obj, "ok", json_true());
+                json_object_set_new(obj, "self", json_boolean(
+                        ci.leader_id != 0 &&
+                        ci.leader_id == hb_node_id(d->node)));
+        }
+        conn_send(c, obj);
+}
+
+/*
+ * {"cmd": "quorum"}: the coordination object plus every member's votes
+ * and whether they count now (this node always; a peer while alive).
+ */
+static void do_quorum(struct conn *c)
+{
+        const hbd_daemon_t *d = c->ctl->d;
+        const hb_coord_config_t *cc = &hb_node_config(d->node)->coord;
+        uint64_t now = uv_hrtime();
+        hb_coord_info_t ci;
+        json_t *obj, *arr;
+        size_t i, n = hb_node_peer_count(d->node);
+
+        hb_node_coord_info(d->node, &ci);
+        if (!ci.enabled) {
+                send_error(c, "election is not enabled (election.enabled)");
+                return;
+        }
+        arr = json_array();
+        if (arr != NULL && json_array_append_new(arr, json_pack(
+                    "{s:s, s:I, s:I, s:s, s:b, s:b, s:b}",
+                    "name", d->cfg->node_name,
+                    "id", (json_int_t)hb_node_id(d->node),
+                    "votes", (json_int_t)cc->votes,
+                    "state", "self", "counted", 1, "self", 1,
+                    "witness", (int)cc->witness)) < 0) {
+                json_decref(arr);
+                arr = NULL;
+        }
+        for (i = 0; arr != NULL && i < n; i++) {
+                const hbd_peer_conf_t *pc;
+                hb_peer_info_t pi;
+
+                if (hb_node_peer_at(d->node, i, now, &pi) < 0)
+                        continue;
+                pc = hbd_config_peer(d->cfg, pi.id);
+                if (json_array_append_new(arr, json_pack(
+                            "{s:s, s:I, s:I, s:s, s:b, s:b}",
+                            "name", pc != NULL ? pc->name : "",
+                            "id", (json_int_t)pi.id,
+                            "votes", (json_int_t)(pc != NULL ? pc->votes : 0),
+                            "state", hb_peer_state_name(pi.state),
+                            "counted", pi.state == HB_PEER_ALIVE,
+                            "self", 0)) < 0) {
+                        json_decref(arr);
+                        arr = NULL;
+                }
+        }
+        obj = hb_ctl_coord_json(&ci, hbd_node_name(d, ci.leader_id), now);
+        if (obj == NULL || arr == NULL) {
+                json_decref(obj);
+                json_decref(arr);
+                conn_send(c, NULL);
+                return;
+        }
+        json_object_set_new(obj, "ok", json_true());
+        json_object_set_new(obj, "two_node", json_boolean(cc->two_node));
+        json_object_set_new(obj, "wait_for_all",
+                            json_boolean(cc->wait_for_all));
+        json_object_set_new(obj, "members", arr);
+        conn_send(c, obj);
 }
 
 static json_t *build_members(hbd_ctl_t *ctl)
@@ -485,6 +590,10 @@ static void handle_line(struct conn *c, const char *line, size_t len)
                         conn_send(c, build_status(c->ctl));
                 else if (strcmp(cmd, "members") == 0)
                         conn_send(c, build_members(c->ctl));
+                else if (strcmp(cmd, "leader") == 0)
+                        do_leader(c);
+                else if (strcmp(cmd, "quorum") == 0)
+                        do_quorum(c);
                 else if (strcmp(cmd, "events") == 0)
                         do_events(c, req);
                 else if (strcmp(cmd, "reload") == 0)

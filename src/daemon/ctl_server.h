@@ -2,7 +2,7 @@
 /*
  * hbeatd control socket server: the JSON-lines protocol of
  * docs/control-protocol.md on a Unix stream socket (status, members,
- * events with or without follow, reload, record).
+ * leader, quorum, events with or without follow, reload, record).
  *
  * It keeps the ring of the 256 most recent events, the list of
  * `events --follow` subscribers and the `record` streams; the daemon hands

@@ -8,7 +8,9 @@
  *                      reply to its source, record streams) -> re-arm
  *                      deadline timer
  *   deadline timer  -> hb_node_tick()              -> re-arm deadline timer
- *   core events     -> log, control socket (ring + followers), notify
+ *   core events     -> log, control socket (ring + followers), notify;
+ *                      term changes -> state file (fsync) before returning
+ *   after every call into the node: drain hb_node_poll_output() -> UDP
  *   SIGHUP/reload   -> load config, check, prepare, commit (all or nothing)
  *   SIGTERM/SIGINT  -> leave message x2, close everything, exit 0
  *
@@ -50,6 +52,9 @@ typedef struct hbd_counters {
         uint64_t acks_withheld;        /* ACKs not sent: their echo request
                                           waited in our socket buffer
                                           during a local pause */
+        uint64_t coord_sent;           /* vote requests/responses sent */
+        uint64_t coord_send_failures;  /* ... that could not be sent */
+        uint64_t term_writes;          /* state file writes (durable) */
 } hbd_counters_t;
 
 
@@ -76,6 +81,10 @@ typedef struct hbd_daemon {
                                           buffer filled during a local
                                           pause has been read */
         uint8_t tx_buf[HB_WIRE_MAX_LEN];
+        uint8_t out_buf[HB_WIRE_MAX_LEN]; /* hb_node_poll_output() */
+        /* The term and vote last made durable (election.state_file). */
+        uint64_t durable_term;
+        uint32_t durable_vote;
 
         uv_timer_t deadline_timer;
         uint64_t armed_deadline_ns;    /* what deadline_timer is set for */
@@ -93,6 +102,8 @@ typedef struct hbd_daemon {
         hbd_ratelimit_t pause_rl;
 
         bool stopping;
+        bool fatal;                    /* stopping without a leave: the
+                                          term could not be persisted */
         int leave_len;                 /* bytes in tx_buf of the leave */
         int exit_code;
         unsigned handles_open;         /* embedded handles not yet closed */
@@ -101,7 +112,8 @@ typedef struct hbd_daemon {
 /*
  * Run the daemon until SIGTERM/SIGINT. Takes ownership of `cfg` (a
  * successfully loaded config). Returns the process exit status: 0 after a
- * clean shutdown, 1 on a runtime failure (bind, control socket, ...).
+ * clean shutdown, 1 on a runtime failure (bind, control socket, a state
+ * file that cannot be read or written, ...).
  */
 int hbd_run(hbd_config_t *cfg, const hbd_options_t *opts);
 
@@ -112,6 +124,10 @@ int hbd_run(hbd_config_t *cfg, const hbd_options_t *opts);
  * hbeatd"). Returns 0 or a negative error.
  */
 int hbd_daemon_reload(hbd_daemon_t *d, char *err, size_t errlen);
+
+/* The configured name of node `id` (this node's own name for its id), or
+ * NULL for 0 and unknown ids. Borrowed from d->cfg. */
+const char *hbd_node_name(const hbd_daemon_t *d, uint32_t id);
 
 /* CLOCK_REALTIME now, ns. */
 uint64_t hbd_wall_now_ns(void);

@@ -32,7 +32,7 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define N_ARGS 6               /* script peer_state PEER OLD NEW NULL */
-#define N_ENV 16               /* 14 used + NULL, one spare */
+#define N_ENV 16               /* at most 14 used + NULL, one spare */
 #define DROP_LOG_INTERVAL_NS (10 * HB_NS_PER_S)
 
 struct job {
@@ -104,18 +104,29 @@ static void job_free(struct job *j)
         free(j);
 }
 
-int hbd_notify_settings_prepare(hbd_notify_settings_t *out,
-                                const char *script, uint64_t timeout_ns)
+/* strdup() of a set path; NULL stays NULL. false when out of memory. */
+static bool dup_path(char **out, const char *path)
 {
-        char *copy = NULL;
+        *out = NULL;
+        if (path == NULL || path[0] == '\0')
+                return true;
+        *out = strdup(path);
+        return *out != NULL;
+}
 
-        if (script != NULL && script[0] != '\0') {
-                copy = strdup(script);
-                if (copy == NULL)
-                        return -ENOMEM;
+int hbd_notify_settings_prepare(hbd_notify_settings_t *out,
+                                const hbd_config_t *cfg)
+{
+        hbd_notify_settings_t s = { .timeout_ns = cfg->notify_timeout_ns };
+
+        if (!dup_path(&s.script, cfg->notify_script) ||
+            !dup_path(&s.on_leader, cfg->notify_on_leader) ||
+            !dup_path(&s.on_follower, cfg->notify_on_follower) ||
+            !dup_path(&s.on_no_quorum, cfg->notify_on_no_quorum)) {
+                hbd_notify_settings_release(&s);
+                return -ENOMEM;
         }
-        out->script = copy;
-        out->timeout_ns = timeout_ns;
+        *out = s;
         return 0;
 }
 
@@ -130,7 +141,10 @@ void hbd_notify_swap(hbd_notify_t *n, hbd_notify_settings_t *s)
 void hbd_notify_settings_release(hbd_notify_settings_t *s)
 {
         free(s->script);
-        s->script = NULL;
+        free(s->on_leader);
+        free(s->on_follower);
+        free(s->on_no_quorum);
+        s->script = s->on_leader = s->on_follower = s->on_no_quorum = NULL;
 }
 
 const char *hbd_notify_script(const hbd_notify_t *n)
@@ -440,6 +454,8 @@ fail:
         return NULL;
 }
 
+static void submit(hbd_notify_t *n, struct job *j);
+
 void hbd_notify_peer_state(hbd_notify_t *n, const hb_event_t *ev,
                            const hbd_notify_node_t *node,
                            const char *peer_name, uint64_t wall_time_ns)
@@ -453,6 +469,134 @@ void hbd_notify_peer_state(hbd_notify_t *n, const hb_event_t *ev,
                 count_drop(n, "out of memory", peer_name);
                 return;
         }
+        submit(n, j);
+}
+
+/*
+ * A job for a role or quorum event running `script`. All strings are
+ * checked at the end: one NULL (out of memory) fails the whole job.
+ */
+static struct job *coord_job_make(hbd_notify_t *n, const char *script,
+                                  const hb_event_t *ev,
+                                  const hbd_notify_node_t *node,
+                                  const char *leader_name,
+                                  uint64_t wall_time_ns)
+{
+        bool role = ev->type == HB_EVENT_ROLE;
+        const char *old_r = hb_role_name(ev->old_role);
+        const char *new_r = hb_role_name(ev->new_role);
+        char wall[HB_CTL_WALL_TIME_LEN];
+        struct job *j;
+        size_t k = 0, a = 0, i;
+
+        j = calloc(1, sizeof(*j));
+        if (j == NULL)
+                return NULL;
+        j->n = n;
+        j->timeout_ms = (n->cur.timeout_ns + HB_NS_PER_MS - 1) / HB_NS_PER_MS;
+        if (hb_ctl_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
+                wall[0] = '\0';
+        if (leader_name == NULL)
+                leader_name = "";
+
+        j->script = strdup(script);
+        j->argv[a++] = strdup(script);
+        if (role) {
+                j->desc = xasprintf("role %s -> %s, term %" PRIu64, old_r,
+                                    new_r, ev->term);
+                j->argv[a++] = strdup("role");
+                j->argv[a++] = strdup(old_r);
+                j->argv[a++] = strdup(new_r);
+        } else {
+                j->desc = xasprintf("quorum %s, term %" PRIu64,
+                                    ev->quorate ? "gained" : "lost",
+                                    ev->term);
+                j->argv[a++] = strdup("quorum");
+                j->argv[a++] = strdup(ev->quorate ? "1" : "0");
+        }
+
+        j->env[k++] = strdup(n->path_env);
+        j->env[k++] = xasprintf("HBEAT_EVENT=%s", role ? "role" : "quorum");
+        j->env[k++] = xasprintf("HBEAT_NODE=%s", node->name);
+        j->env[k++] = xasprintf("HBEAT_NODE_ID=%" PRIu32, node->id);
+        if (role) {
+                j->env[k++] = xasprintf("HBEAT_OLD_ROLE=%s", old_r);
+                j->env[k++] = xasprintf("HBEAT_NEW_ROLE=%s", new_r);
+        } else {
+                j->env[k++] = xasprintf("HBEAT_QUORATE=%d",
+                                        ev->quorate ? 1 : 0);
+        }
+        j->env[k++] = xasprintf("HBEAT_TERM=%" PRIu64, ev->term);
+        j->env[k++] = xasprintf("HBEAT_LEADER=%s", leader_name);
+        j->env[k++] = xasprintf("HBEAT_LEADER_ID=%" PRIu32, ev->leader_id);
+        j->env[k++] = xasprintf("HBEAT_REASON=%s",
+                                ev->why != NULL ? ev->why : "");
+        j->env[k++] = xasprintf("HBEAT_TIME_NS=%" PRIu64, ev->at_ns);
+        j->env[k++] = xasprintf("HBEAT_WALL_TIME=%s", wall);
+
+        if (j->script == NULL || j->desc == NULL)
+                goto fail;
+        for (i = 0; i < a; i++)
+                if (j->argv[i] == NULL)
+                        goto fail;
+        for (i = 0; i < k; i++)
+                if (j->env[i] == NULL)
+                        goto fail;
+        return j;
+fail:
+        job_free(j);
+        return NULL;
+}
+
+static void coord_run(hbd_notify_t *n, const char *script,
+                      const hb_event_t *ev, const hbd_notify_node_t *node,
+                      const char *leader_name, uint64_t wall_time_ns)
+{
+        struct job *j;
+
+        if (script == NULL)
+                return;
+        j = coord_job_make(n, script, ev, node, leader_name, wall_time_ns);
+        if (j == NULL) {
+                count_drop(n, "out of memory",
+                           ev->type == HB_EVENT_ROLE ? "a role change"
+                                                     : "a quorum change");
+                return;
+        }
+        submit(n, j);
+}
+
+void hbd_notify_coord(hbd_notify_t *n, const hb_event_t *ev,
+                      const hbd_notify_node_t *node, const char *leader_name,
+                      uint64_t wall_time_ns)
+{
+        const char *own = NULL;
+
+        if (n == NULL || n->shutting_down ||
+            (ev->type != HB_EVENT_ROLE && ev->type != HB_EVENT_QUORUM))
+                return;
+        coord_run(n, n->cur.script, ev, node, leader_name, wall_time_ns);
+        if (ev->type != HB_EVENT_ROLE)
+                return;
+        switch (ev->new_role) {
+        case HB_ROLE_LEADER:
+                own = n->cur.on_leader;
+                break;
+        case HB_ROLE_FOLLOWER:
+                own = n->cur.on_follower;
+                break;
+        case HB_ROLE_NO_QUORUM:
+                own = n->cur.on_no_quorum;
+                break;
+        case HB_ROLE_CANDIDATE:
+                break;
+        }
+        coord_run(n, own, ev, node, leader_name, wall_time_ns);
+}
+
+/* Start `j` now, or queue it, or drop it when the queue is full. */
+static void submit(hbd_notify_t *n, struct job *j)
+{
         if (n->running < HBD_NOTIFY_MAX_RUNNING && n->q_head == NULL) {
                 job_start(n, j);
                 return;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Notify scripts: run the configured notify.script for every peer state
- * transition, asynchronously, bounded in time, concurrency and queue.
+ * transition (and, with election enabled, every role and quorum change,
+ * plus notify.on_leader / on_follower / on_no_quorum for roles),
+ * asynchronously, bounded in time, concurrency and queue.
  *
  * Contract with the script (docs/operations.md, hbeatd(8)):
  *   argv:  SCRIPT peer_state PEER OLD NEW
@@ -9,6 +11,19 @@
  *          HBEAT_PEER, HBEAT_PEER_ID, HBEAT_OLD_STATE, HBEAT_NEW_STATE,
  *          HBEAT_REASON, HBEAT_SUSPICION, HBEAT_LAST_HEARTBEAT_AGE_MS,
  *          HBEAT_INCARNATION, HBEAT_TIME_NS, HBEAT_WALL_TIME
+ *   Role changes (notify.script, then the role's own script):
+ *   argv:  SCRIPT role OLD NEW
+ *   env:   PATH, HBEAT_EVENT=role, HBEAT_NODE, HBEAT_NODE_ID,
+ *          HBEAT_OLD_ROLE, HBEAT_NEW_ROLE, HBEAT_TERM, HBEAT_LEADER (name
+ *          or empty), HBEAT_LEADER_ID (0: none), HBEAT_REASON,
+ *          HBEAT_TIME_NS, HBEAT_WALL_TIME
+ *   Quorum changes (notify.script only):
+ *   argv:  SCRIPT quorum QUORATE (1 or 0)
+ *   env:   PATH, HBEAT_EVENT=quorum, HBEAT_NODE, HBEAT_NODE_ID,
+ *          HBEAT_QUORATE, HBEAT_TERM, HBEAT_LEADER, HBEAT_LEADER_ID,
+ *          HBEAT_REASON, HBEAT_TIME_NS, HBEAT_WALL_TIME
+ *   HBEAT_TERM is the fencing token: a script acting on shared resources
+ *   passes it on and they refuse anything older than the newest seen.
  *   stdin /dev/null; stdout and stderr are hbeatd's.
  *   It runs in its own process group (session); after notify.timeout_ms the
  *   whole group is killed with SIGKILL.
@@ -67,11 +82,15 @@ int hbd_notify_new(hbd_notify_t **ret, uv_loop_t *loop, const hbd_log_t *log);
 typedef struct hbd_notify_settings {
         char *script;          /* owned; NULL when disabled */
         uint64_t timeout_ns;
+        char *on_leader;       /* owned; NULL when none */
+        char *on_follower;
+        char *on_no_quorum;
 } hbd_notify_settings_t;
 
-/* Fill `out` from `script`/`timeout_ns` (copies). Returns 0 or -ENOMEM. */
+/* Fill `out` from the config's notify.* (copies). Returns 0 or -ENOMEM
+ * (`out` then holds nothing to release). */
 int hbd_notify_settings_prepare(hbd_notify_settings_t *out,
-                                const char *script, uint64_t timeout_ns);
+                                const hbd_config_t *cfg);
 /* Install prepared settings (cannot fail); `s` then holds the old ones,
  * to be released with hbd_notify_settings_release(). */
 void hbd_notify_swap(hbd_notify_t *n, hbd_notify_settings_t *s);
@@ -89,6 +108,16 @@ uint64_t hbd_notify_timeout_ns(const hbd_notify_t *n);
 void hbd_notify_peer_state(hbd_notify_t *n, const hb_event_t *ev,
                            const hbd_notify_node_t *node,
                            const char *peer_name, uint64_t wall_time_ns);
+
+/*
+ * Run the scripts for a coordination event (HB_EVENT_ROLE: notify.script
+ * and the new role's script; HB_EVENT_QUORUM: notify.script; other types
+ * are ignored). `leader_name` is the name of ev->leader_id, NULL when
+ * none. Borrowed for the call.
+ */
+void hbd_notify_coord(hbd_notify_t *n, const hb_event_t *ev,
+                      const hbd_notify_node_t *node, const char *leader_name,
+                      uint64_t wall_time_ns);
 
 /* Copy the counters. */
 void hbd_notify_get_counters(const hbd_notify_t *n,

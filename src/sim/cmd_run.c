@@ -56,6 +56,9 @@ static void usage(FILE *f)
 "  --fault K:N:T      at T ms, apply K to node N (1-based): crash,\n"
 "                     restart, pause, resume, isolate, heal (N ignored)\n"
 "  --acceptable-pause-ms P  phi acceptable pause (default 4 x interval)\n"
+"  --election         quorum and leader election on (prints role and term\n"
+"                     events, the leader at the end; resumes call the\n"
+"                     local-pause guard as hbeatd does)\n"
 "  --quiet            print only the summary\n"
 "  -h, --help         this text\n");
 }
@@ -176,6 +179,52 @@ static void summary(hbsim_t *sim, const fault_t *faults, size_t n_faults)
         printf("trace hash: %016" PRIx64 "\n", hbsim_trace_hash(sim));
 }
 
+static void print_coord(const hbsim_event_t *x)
+{
+        const hb_event_t *e = &x->ev;
+
+        switch (e->type) {
+        case HB_EVENT_QUORUM:
+                printf("%10.3f ms n%zu: quorum %s (%s)\n",
+                       (double)e->at_ns / 1e6, x->observer + 1,
+                       e->quorate ? "gained" : "lost", e->why);
+                break;
+        case HB_EVENT_ROLE:
+                printf("%10.3f ms n%zu: %s -> %s term %" PRIu64
+                       " leader n%u (%s)\n",
+                       (double)e->at_ns / 1e6, x->observer + 1,
+                       hb_role_name(e->old_role), hb_role_name(e->new_role),
+                       e->term, e->leader_id, e->why);
+                break;
+        case HB_EVENT_TERM:
+                printf("%10.3f ms n%zu: term %" PRIu64 " voted n%u (%s)\n",
+                       (double)e->at_ns / 1e6, x->observer + 1, e->term,
+                       e->voted_for, e->why);
+                break;
+        default:
+                break;
+        }
+}
+
+/* The end state of the election: each node's role, term and leader. */
+static void leaders(hbsim_t *sim)
+{
+        size_t n = hbsim_n_nodes(sim), i;
+
+        for (i = 0; i < n; i++) {
+                hb_coord_info_t ci;
+
+                if (!hbsim_coord(sim, i, &ci)) {
+                        printf("n%zu: down\n", i + 1);
+                        continue;
+                }
+                printf("n%zu: %s term %" PRIu64 " leader n%u, %" PRIu64
+                       " elections started\n",
+                       i + 1, hb_role_name(ci.role), ci.term, ci.leader_id,
+                       ci.elections_started);
+        }
+}
+
 int hbsim_cmd_run(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -190,6 +239,7 @@ int hbsim_cmd_run(int argc, char **argv)
                 { "fault", required_argument, NULL, 'f' },
                 { "acceptable-pause-ms", required_argument, NULL, 'P' },
                 { "quiet", no_argument, NULL, 'q' },
+                { "election", no_argument, NULL, 'E' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -199,7 +249,7 @@ int hbsim_cmd_run(int argc, char **argv)
         double duration_s = 20;
         hb_detector_kind_t kind = HB_DETECTOR_PHI;
         uint64_t interval_ms = 100;
-        int quiet = 0, c;
+        int quiet = 0, election = 0, c;
         long pause_ms = -1;
         hbsim_t *sim;
         struct timespec t0, t1;
@@ -253,6 +303,9 @@ int hbsim_cmd_run(int argc, char **argv)
                 case 'q':
                         quiet = 1;
                         break;
+                case 'E':
+                        election = 1;
+                        break;
                 case 'h':
                         usage(stdout);
                         return 0;
@@ -271,6 +324,10 @@ int hbsim_cmd_run(int argc, char **argv)
                 if (pause_ms >= 0)
                         cfg.node.detector.acceptable_pause_ns =
                                 (uint64_t)pause_ms * HB_NS_PER_MS;
+                if (election) {
+                        cfg.node.coord.enabled = true;
+                        cfg.pause_guard = true;
+                }
         }
         for (k = 0; k < n_faults; k++) {
                 if (faults[k].node >= cfg.n_nodes) {
@@ -294,7 +351,13 @@ int hbsim_cmd_run(int argc, char **argv)
 
                 hbsim_run_until(sim, until);
                 ev = hbsim_events(sim, &n_ev);
-                for (; !quiet && printed < n_ev; printed++)
+                for (; !quiet && printed < n_ev; printed++) {
+                        const hb_event_t *e = &ev[printed].ev;
+
+                        if (e->type != HB_EVENT_PEER_STATE) {
+                                print_coord(&ev[printed]);
+                                continue;
+                        }
                         printf("%10.3f ms n%zu: n%zu %s -> %s (%s, %.2f)\n",
                                (double)ev[printed].ev.at_ns / 1e6,
                                ev[printed].observer + 1,
@@ -303,11 +366,14 @@ int hbsim_cmd_run(int argc, char **argv)
                                hb_peer_state_name(ev[printed].ev.new_state),
                                hb_reason_name(ev[printed].ev.reason),
                                ev[printed].ev.suspicion);
+                }
                 if (k < n_faults)
                         apply(sim, &faults[k]);
         }
         clock_gettime(CLOCK_MONOTONIC, &t1);
         summary(sim, faults, n_faults);
+        if (election)
+                leaders(sim);
         {
                 double wall = (double)(t1.tv_sec - t0.tv_sec) +
                               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -26,6 +26,10 @@
 
 enum ev_kind { EV_SEND, EV_DELIVER, EV_WAKE };
 
+/* Largest datagram the simulated network carries (a vote response is 92
+ * bytes, a heartbeat with coordination 76). */
+#define SIM_PKT_MAX 128
+
 typedef struct sim_ev {
         uint64_t at_ns;
         uint64_t order;               /* insertion number: tie-break */
@@ -33,12 +37,12 @@ typedef struct sim_ev {
         uint32_t node;
         uint32_t gen;
         uint16_t len;
-        uint8_t buf[HB_WIRE_ACK_LEN];
+        uint8_t buf[SIM_PKT_MAX];
 } sim_ev_t;
 
 typedef struct sim_pkt {
         uint16_t len;
-        uint8_t buf[HB_WIRE_ACK_LEN];
+        uint8_t buf[SIM_PKT_MAX];
 } sim_pkt_t;
 
 typedef struct sim_node {
@@ -48,7 +52,11 @@ typedef struct sim_node {
         uint32_t gen;
         uint64_t incarnation;
         bool paused;
+        uint64_t paused_at_ns;
         bool send_due;                /* a send fell in a pause */
+        bool has_term;                /* "disk": what HB_EVENT_TERM said */
+        uint64_t term;
+        uint32_t voted_for;
         uint64_t wake_ns;             /* earliest pending WAKE */
         uint64_t phase_ns;
         uint64_t beat;                /* heartbeats scheduled so far */
@@ -69,6 +77,8 @@ struct hbsim {
         size_t n_log, cap_log;
         uint64_t delivered;
         int oom;
+        hbsim_observer_fn observer;
+        void *observer_user;
 };
 
 /* ------------------------------------------------------------------ */
@@ -201,20 +211,46 @@ static void on_event(void *user, const hb_event_t *ev)
                 s->log = l;
                 s->cap_log = cap;
         }
+        if (ev->type == HB_EVENT_TERM) {
+                /* The node's durable state, as hbeatd would fsync it. */
+                n->has_term = true;
+                n->term = ev->term;
+                n->voted_for = ev->voted_for;
+        }
         s->log[s->n_log].observer = n->index;
-        s->log[s->n_log].peer = ev->peer_id - 1;
+        s->log[s->n_log].peer = ev->type == HB_EVENT_PEER_STATE
+                                        ? ev->peer_id - 1
+                                        : HBSIM_NO_PEER;
         s->log[s->n_log].ev = *ev;
         s->n_log++;
 }
 
-/* After any call into node i: make sure a WAKE is pending for its next
- * deadline. */
+static void transmit(hbsim_t *s, size_t from, size_t to, const uint8_t *buf,
+                     size_t len);
+
+/* Send what the core queued (vote requests and responses) through the
+ * link model. */
+static void flush(hbsim_t *s, sim_node_t *n)
+{
+        uint8_t buf[SIM_PKT_MAX];
+        uint32_t to;
+        int len;
+
+        while ((len = hb_node_poll_output(n->core, &to, buf, sizeof(buf))) >
+               0)
+                if (to >= 1 && to <= s->cfg.n_nodes)
+                        transmit(s, n->index, to - 1, buf, (size_t)len);
+}
+
+/* After any call into node i: send its queued messages and make sure a
+ * WAKE is pending for its next deadline. */
 static void arm(hbsim_t *s, sim_node_t *n)
 {
         uint64_t d;
 
         if (!n->core || n->paused)
                 return;
+        flush(s, n);
         d = hb_node_next_deadline(n->core);
         if (d < n->wake_ns && d != HB_NEVER) {
                 n->wake_ns = d;
@@ -239,9 +275,15 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
 
         c.node_id = (uint32_t)n->index + 1;
         c.incarnation = n->incarnation;
+        c.coord.seed = s->cfg.seed * UINT64_C(1000003) + n->incarnation;
         r = hb_node_new(&n->core, &c, on_event, n);
         if (r < 0)
                 return r;
+        if (c.coord.enabled && n->has_term) {
+                r = hb_node_restore_term(n->core, n->term, n->voted_for);
+                if (r < 0)
+                        return r;
+        }
         for (j = 0; j < s->cfg.n_nodes; j++) {
                 if (j == n->index)
                         continue;
@@ -279,7 +321,7 @@ static void transmit(hbsim_t *s, size_t from, size_t to, const uint8_t *buf,
 
 static void do_send(hbsim_t *s, sim_node_t *n)
 {
-        uint8_t buf[HB_WIRE_HEARTBEAT_LEN + 8];
+        uint8_t buf[SIM_PKT_MAX];
         size_t n_nodes = s->cfg.n_nodes, j;
         int len;
 
@@ -289,6 +331,7 @@ static void do_send(hbsim_t *s, sim_node_t *n)
         for (j = 0; j < n_nodes; j++)
                 if (j != n->index)
                         transmit(s, n->index, j, buf, (size_t)len);
+        flush(s, n);
 }
 
 static void deliver(hbsim_t *s, sim_node_t *n, const uint8_t *buf,
@@ -440,6 +483,8 @@ void hbsim_run_until(hbsim_t *s, uint64_t until_ns)
                 if (e.at_ns > s->now)
                         s->now = e.at_ns;
                 handle(s, &e);
+                if (s->observer)
+                        s->observer(s, s->observer_user);
         }
         if (until_ns > s->now)
                 s->now = until_ns;
@@ -473,8 +518,10 @@ int hbsim_restart(hbsim_t *s, size_t i)
 
 void hbsim_pause(hbsim_t *s, size_t i)
 {
-        if (s->nodes[i].core)
+        if (s->nodes[i].core && !s->nodes[i].paused) {
                 s->nodes[i].paused = true;
+                s->nodes[i].paused_at_ns = s->now;
+        }
 }
 
 void hbsim_resume(hbsim_t *s, size_t i)
@@ -485,6 +532,11 @@ void hbsim_resume(hbsim_t *s, size_t i)
         if (!n->core || !n->paused)
                 return;
         n->paused = false;
+        /* hbeatd's shell notices its timer fired late and says so first
+         * (hb_node_local_pause()); opt-in to keep older runs identical. */
+        if (s->cfg.pause_guard)
+                hb_node_local_pause(n->core, s->now,
+                                    s->now - n->paused_at_ns);
         /* What a stopped process finds on SIGCONT: its socket buffer,
          * then its overdue timers. */
         for (k = 0; k < n->n_pending; k++)
@@ -585,6 +637,12 @@ uint64_t hbsim_trace_hash(const hbsim_t *s)
                 h = fnv(h, e->ev.new_state);
                 h = fnv(h, e->ev.reason);
                 h = fnv(h, e->ev.at_ns);
+                if (e->ev.type != HB_EVENT_PEER_STATE) {
+                        h = fnv(h, e->ev.type);
+                        h = fnv(h, e->ev.new_role);
+                        h = fnv(h, e->ev.term);
+                        h = fnv(h, e->ev.leader_id);
+                }
         }
         return h;
 }
@@ -592,4 +650,39 @@ uint64_t hbsim_trace_hash(const hbsim_t *s)
 uint64_t hbsim_delivered(const hbsim_t *s)
 {
         return s->delivered;
+}
+
+void hbsim_set_observer(hbsim_t *s, hbsim_observer_fn fn, void *user)
+{
+        s->observer = fn;
+        s->observer_user = user;
+}
+
+bool hbsim_paused(const hbsim_t *s, size_t i)
+{
+        return s->nodes[i].paused;
+}
+
+bool hbsim_coord(const hbsim_t *s, size_t i, hb_coord_info_t *out)
+{
+        if (!s->nodes[i].core) {
+                memset(out, 0, sizeof(*out));
+                return false;
+        }
+        hb_node_coord_info(s->nodes[i].core, out);
+        return true;
+}
+
+bool hbsim_is_leader(const hbsim_t *s, size_t i)
+{
+        hb_coord_info_t ci;
+
+        if (!hbsim_coord(s, i, &ci) || s->nodes[i].paused)
+                return false;
+        return ci.role == HB_ROLE_LEADER;
+}
+
+uint64_t hbsim_durable_term(const hbsim_t *s, size_t i)
+{
+        return s->nodes[i].has_term ? s->nodes[i].term : 0;
 }

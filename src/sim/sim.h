@@ -38,14 +38,24 @@ typedef struct hbsim_config {
         double loss;                  /* independent loss, 0 .. 1 */
         uint64_t send_jitter_ns;      /* sender timer jitter, uniform
                                          [0, send_jitter) added per beat */
+        bool pause_guard;             /* on resume, call
+                                         hb_node_local_pause() first, as
+                                         hbeatd does (default off) */
 } hbsim_config_t;
 
 /* A transition as seen by one observer. */
 typedef struct hbsim_event {
         size_t observer;              /* node index 0 .. n-1 */
-        size_t peer;                  /* node index of the peer */
+        size_t peer;                  /* node index of the peer;
+                                         HBSIM_NO_PEER for coordination
+                                         events (quorum, role, term) */
         hb_event_t ev;
 } hbsim_event_t;
+
+#define HBSIM_NO_PEER ((size_t)-1)
+
+/* Called after every simulated event (a send, a delivery, a wake). */
+typedef void (*hbsim_observer_fn)(hbsim_t *sim, void *user);
 
 /* Defaults: 3 nodes, phi at 100 ms, 200 µs +- 100 µs delay, no loss. */
 void hbsim_config_default(hbsim_config_t *cfg);
@@ -80,5 +90,18 @@ const hbsim_event_t *hbsim_events(const hbsim_t *sim, size_t *n);
 uint64_t hbsim_trace_hash(const hbsim_t *sim);
 /* Messages delivered to a node core so far. */
 uint64_t hbsim_delivered(const hbsim_t *sim);
+
+/* Coordination (election). Nodes with cfg.node.coord.enabled drain
+ * hb_node_poll_output() after every call and send through the link
+ * model; the term and vote of every HB_EVENT_TERM are kept as the node's
+ * "disk" and restored with hb_node_restore_term() on restart. */
+void hbsim_set_observer(hbsim_t *sim, hbsim_observer_fn fn, void *user);
+bool hbsim_paused(const hbsim_t *sim, size_t i);
+/* Coordination snapshot of node i; false (zeroed) while crashed. */
+bool hbsim_coord(const hbsim_t *sim, size_t i, hb_coord_info_t *out);
+/* Node i is up, running (not paused) and in role leader. */
+bool hbsim_is_leader(const hbsim_t *sim, size_t i);
+/* The term node i last made durable (0 if none). */
+uint64_t hbsim_durable_term(const hbsim_t *sim, size_t i);
 
 #endif /* HBSIM_SIM_H */

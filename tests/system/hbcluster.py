@@ -209,7 +209,8 @@ class Cluster:
 
     def __init__(self, n, interval_ms=100, detector="phi", netns=None,
                  workdir=None, build_dir=None, extra_config=None,
-                 probation_ms=500, cluster_id=7, log_format=None):
+                 probation_ms=500, cluster_id=7, log_format=None,
+                 election=None):
         if n < 1:
             raise ValueError("n must be >= 1")
         self.n = n
@@ -219,6 +220,10 @@ class Cluster:
         self.cluster_id = cluster_id
         self.log_format = log_format
         self.extra_config = extra_config
+        # election: None (off), True, or a dict of election settings (all
+        # nodes) or a function i -> dict; the state file is always
+        # <workdir>/n<i>.state unless the dict names one.
+        self.election = election
         self.build_dir = os.path.abspath(build_dir or default_build_dir())
         self.hbeatd = os.path.join(self.build_dir, "hbeatd")
         self.hbeatctl = os.path.join(self.build_dir, "hbeatctl")
@@ -329,10 +334,30 @@ class Cluster:
                       for j, p in self.nodes.items()
                       if j != i and (peers is None or j in peers)],
         }
+        if self.election:
+            el = self.election
+            if callable(el):
+                el = el(i)
+            el = {} if el is True else dict(el)
+            cfg["election"] = deep_merge(
+                {"enabled": True, "state_file": self.state_file(i)}, el)
         extra = self.extra_config
         if callable(extra):
             extra = extra(i)
         return deep_merge(cfg, extra)
+
+    def state_file(self, i):
+        """Where node i keeps its term (election.state_file)."""
+        return self.path(f"{self.nodes[i].name}.state")
+
+    def read_state(self, i):
+        """(term, voted_for) from node i's state file, or None."""
+        try:
+            with open(self.state_file(i)) as f:
+                lines = f.read().splitlines()
+        except FileNotFoundError:
+            return None
+        return int(lines[1].split()[1]), int(lines[2].split()[1])
 
     def config_dict(self, i):
         return copy.deepcopy(self.nodes[i].config)
@@ -514,6 +539,41 @@ class Cluster:
         if w is None:
             raise HarnessError(f"n{i} has no event watcher (not started?)")
         return w
+
+    def coord(self, i, timeout=2.0):
+        """The "coordination" object of node i's status."""
+        return self.status(i, timeout)["coordination"]
+
+    def coord_events(self, i, kind="role", since_ns=None):
+        """Role or quorum events seen by node i (current run)."""
+        return [e for e in self.watcher(i).snapshot()
+                if e.get("event") == kind
+                and (since_ns is None or e.get("at_ns", 0) >= since_ns)]
+
+    def wait_leader(self, nodes=None, timeout=3.0, min_term=0, exclude=()):
+        """Until every node in `nodes` (default: all running) reports the
+        same leader (not in `exclude`) in the same term >= min_term, that
+        leader itself reporting role leader. Returns (leader name, term)."""
+        nodes = list(nodes or self.running_nodes())
+        seen = {}
+
+        def agreed():
+            seen.clear()
+            for i in nodes:
+                co = self.coord(i, timeout=1.0)
+                seen[f"n{i}"] = (co.get("role"), co.get("leader"),
+                                 co.get("term"))
+            views = {(v[1], v[2]) for v in seen.values()}
+            if len(views) != 1:
+                return None
+            leader, term = views.pop()
+            if leader is None or leader in exclude or term < min_term:
+                return None
+            if seen.get(leader, ("leader",))[0] != "leader":
+                return None
+            return leader, term
+        return self.wait_until(agreed, timeout,
+                               lambda: f"agreement on a leader ({seen})")
 
     def events(self, i, peer=None, since_ns=None):
         """Events seen by node i (current run), filtered."""

@@ -47,6 +47,15 @@ def fmt_event(e, t0_ns=None):
     at = e.get("at_ns")
     when = (f"+{(at - t0_ns) / 1e6:8.1f}ms" if t0_ns is not None and at
             else f"{at}")
+    kind = e.get("event", "peer_state")
+    if kind == "role":
+        return (f"{when} {e.get('node', '?')}: role {e.get('old')} -> "
+                f"{e.get('new')} (term {e.get('term')}, leader "
+                f"{e.get('leader')}, {e.get('reason')})")
+    if kind == "quorum":
+        return (f"{when} {e.get('node', '?')}: quorum "
+                f"{'gained' if e.get('quorate') else 'lost'} (term "
+                f"{e.get('term')}, {e.get('reason')})")
     return (f"{when} {e.get('node', '?')}: {e.get('peer')} "
             f"{e.get('old')} -> {e.get('new')} ({e.get('reason')})")
 
@@ -96,7 +105,8 @@ class EventWatcher:
         ring = ans.get("events") or []
 
         def key(e):
-            return (e.get("peer"), e.get("old"), e.get("new"), e.get("at_ns"))
+            return (e.get("event"), e.get("peer"), e.get("old"),
+                    e.get("new"), e.get("quorate"), e.get("at_ns"))
         with self._cond:
             seen = {key(e) for e in self.events}
             first = self.events[0]["at_ns"] if self.events else None

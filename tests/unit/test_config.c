@@ -1175,18 +1175,201 @@ static void test_reloadable(void **state)
         hbd_config_free(next);
         hbd_config_free(cur);
 
-        /* The table marks exactly those four keys. */
+        /* The table marks exactly those four keys, and the quorum's. */
         for (size_t k = 0; k < hbd_knobs_count; k++) {
                 const char *p = hbd_knobs[k].path;
                 bool fixed_key = strcmp(p, "node.id") == 0 ||
                                  strcmp(p, "listen") == 0 ||
                                  strcmp(p, "cluster.id") == 0 ||
-                                 strcmp(p, "control.socket") == 0;
+                                 strcmp(p, "control.socket") == 0 ||
+                                 strncmp(p, "quorum.", 7) == 0 ||
+                                 strcmp(p, "election.enabled") == 0 ||
+                                 strcmp(p, "election.state_file") == 0;
 
                 if (hbd_knobs[k].reloadable == fixed_key)
                         fail_msg("%s: reloadable is %d", p,
                                  hbd_knobs[k].reloadable);
         }
+}
+
+/* ---- quorum and election ----------------------------------------------- */
+
+/* Lines 1-5 MINIMAL, 6-12 two peers. */
+#define PEERS2                                                               \
+        "peers:\n"                                                           \
+        "  - {name: n2, id: 2, address: \"127.0.0.1:7402\"}\n"               \
+        "  - {name: n3, id: 3, address: \"127.0.0.1:7403\", votes: 2}\n"
+
+static void test_coord(void **state)
+{
+        hbd_config_t *cfg;
+        char want[PATH_MAX + 64];
+
+        (void)state;
+        /* Off by default, with the documented defaults. */
+        cfg = load_ok(MINIMAL);
+        assert_false(cfg->node.coord.enabled);
+        assert_int_equal(cfg->node.coord.votes, 1);
+        assert_int_equal(cfg->node.coord.priority, 100);
+        assert_int_equal(cfg->node.coord.election_delay_ns,
+                         100 * HB_NS_PER_MS);
+        assert_null(cfg->election_state_file);
+        assert_null(cfg->notify_on_leader);
+        hbd_config_free(cfg);
+
+        /* On: derived state file, delay = interval, peer votes. */
+        cfg = load_ok(MINIMAL "heartbeat: {interval_ms: 250}\n"
+                      "election: {enabled: true}\n" PEERS2);
+        assert_true(cfg->node.coord.enabled);
+        assert_false(cfg->node.coord.two_node);
+        assert_int_equal(cfg->node.coord.expected_votes, 0);
+        assert_int_equal(cfg->node.coord.election_delay_ns,
+                         250 * HB_NS_PER_MS);
+        assert_string_equal(cfg->election_state_file,
+                            "/var/lib/hbeat/n1.state");
+        assert_int_equal(cfg->peers[0].votes, 1);
+        assert_int_equal(cfg->peers[1].votes, 2);
+        hbd_config_free(cfg);
+
+        /* Everything set; relative paths against the config's directory. */
+        cfg = load_ok(MINIMAL
+                      "quorum: {votes: 3, expected_votes: 9, "
+                      "wait_for_all: true, witness: true}\n"
+                      "election: {enabled: true, priority: 255, "
+                      "preempt: True, delay_ms: 40, state_file: st/n1}\n"
+                      "notify: {on_leader: notify.sh, on_follower: "
+                      "notify.sh, on_no_quorum: notify.sh}\n" PEERS2);
+        assert_int_equal(cfg->node.coord.votes, 3);
+        assert_int_equal(cfg->node.coord.expected_votes, 9);
+        assert_true(cfg->node.coord.wait_for_all);
+        assert_true(cfg->node.coord.witness);
+        assert_int_equal(cfg->node.coord.priority, 255);
+        assert_true(cfg->node.coord.preempt);
+        assert_int_equal(cfg->node.coord.election_delay_ns,
+                         40 * HB_NS_PER_MS);
+        snprintf(want, sizeof want, "%s/st/n1", tmpdir);
+        assert_string_equal(cfg->election_state_file, want);
+        snprintf(want, sizeof want, "%s/notify.sh", tmpdir);
+        assert_string_equal(cfg->notify_on_leader, want);
+        assert_string_equal(cfg->notify_on_follower, want);
+        assert_string_equal(cfg->notify_on_no_quorum, want);
+        hbd_config_free(cfg);
+
+        /* two_node. */
+        cfg = load_ok(MINIMAL "quorum: {two_node: true}\n"
+                      "election: {enabled: true}\n"
+                      "peers: [{name: n2, id: 2, address: \"127.0.0.1:9\"}]\n");
+        assert_true(cfg->node.coord.two_node);
+        hbd_config_free(cfg);
+}
+
+static void test_err_coord(void **state)
+{
+        (void)state;
+        /* Unused without election.enabled: an error, not ignored. */
+        expect_err(MINIMAL "election:\n  priority: 7\n",
+                   "n1.yaml:7:3: election.priority: only used with "
+                   "election.enabled: true");
+        expect_err(MINIMAL "quorum: {witness: false}\n",
+                   "n1.yaml:6:10: quorum.witness: only used with "
+                   "election.enabled: true");
+        expect_err(MINIMAL "notify: {on_leader: notify.sh}\n",
+                   "n1.yaml:6:10: notify.on_leader: only used with "
+                   "election.enabled: true");
+        expect_err(MINIMAL PEERS2,
+                   "n1.yaml:8:50: peers[1].votes: only used with "
+                   "election.enabled: true");
+        /* Values. */
+        expect_err(MINIMAL "election: {enabled: yes}\n",
+                   "n1.yaml:6:21: election.enabled: 'yes' is not a boolean "
+                   "(true or false)");
+        expect_err(MINIMAL "election: {enabled: true, priority: 256}\n",
+                   "n1.yaml:6:37: election.priority: 256 is out of range "
+                   "(0..255)");
+        expect_err(MINIMAL "election: {enabled: true, delay_ms: 0}\n",
+                   "n1.yaml:6:37: election.delay_ms: 0 is out of range "
+                   "(1..3600000)");
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "peers: [{name: n2, id: 2, address: \"127.0.0.1:9\", "
+                   "votes: 300}]\n",
+                   "n1.yaml:7:58: peers[0].votes: 300 is out of range "
+                   "(0..255)");
+        /* Cross-field. */
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "quorum: {votes: 0}\n"
+                   "peers: [{name: n2, id: 2, address: \"127.0.0.1:9\", "
+                   "votes: 0}]\n",
+                   "n1.yaml:7:17: quorum.votes: 0, and every peer has 0 "
+                   "votes: no partition could ever be quorate; give at "
+                   "least one node a vote");
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "quorum: {votes: 0, witness: true}\n" PEERS2,
+                   "n1.yaml:7:17: quorum.witness: a witness needs a vote "
+                   "(quorum.votes >= 1; it is 0)");
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "quorum: {two_node: true}\n" PEERS2,
+                   "n1.yaml:7:20: quorum.two_node: needs exactly 1 peer "
+                   "(2 configured)");
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "quorum: {two_node: true}\n"
+                   "peers: [{name: n2, id: 2, address: \"127.0.0.1:9\", "
+                   "votes: 2}]\n",
+                   "n1.yaml:7:20: quorum.two_node: needs 1 vote on each "
+                   "node (this node 1, peer n2 2)");
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "quorum: {expected_votes: 3}\n" PEERS2,
+                   "n1.yaml:7:26: quorum.expected_votes: 3 is less than the "
+                   "votes configured (4: quorum.votes plus every "
+                   "peers[].votes); two partitions could both be quorate "
+                   "(0 means that sum)");
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "notify: {on_no_quorum: notify.txt}\n",
+                   "n1.yaml:7:24: notify.on_no_quorum: '@/notify.txt' is "
+                   "not executable: Permission denied");
+}
+
+static void test_reloadable_coord(void **state)
+{
+        static const char base[] = MINIMAL
+                "election: {enabled: true, priority: %s}\n"
+                "quorum: {votes: %s}\n"
+                "peers: [{name: n2, id: 2, address: \"127.0.0.1:9\", votes: %s}%s]\n";
+        char text[1024];
+        hbd_config_t *cur, *next;
+        const char *what;
+
+        (void)state;
+        snprintf(text, sizeof text, base, "100", "1", "1", "");
+        cur = load_ok(text);
+        /* Priority reloads. */
+        snprintf(text, sizeof text, base, "200", "1", "1", "");
+        next = load_ok(text);
+        assert_true(hbd_config_reloadable(cur, next, &what));
+        hbd_config_free(next);
+        /* Votes, own or a peer's, and the set of peers do not. */
+        snprintf(text, sizeof text, base, "100", "2", "1", "");
+        next = load_ok(text);
+        assert_false(hbd_config_reloadable(cur, next, &what));
+        assert_string_equal(what, "quorum.votes");
+        hbd_config_free(next);
+        snprintf(text, sizeof text, base, "100", "1", "2", "");
+        next = load_ok(text);
+        assert_false(hbd_config_reloadable(cur, next, &what));
+        assert_string_equal(what, "peers[].votes");
+        hbd_config_free(next);
+        snprintf(text, sizeof text, base, "100", "1", "1",
+                 ", {name: n3, id: 3, address: \"127.0.0.1:10\"}");
+        next = load_ok(text);
+        assert_false(hbd_config_reloadable(cur, next, &what));
+        assert_string_equal(what, "the set of peers (with election.enabled)");
+        hbd_config_free(next);
+        /* Nor election.enabled. */
+        next = load_ok(MINIMAL "peers: [{name: n2, id: 2, address: "
+                       "\"127.0.0.1:9\"}]\n");
+        assert_false(hbd_config_reloadable(cur, next, &what));
+        assert_string_equal(what, "election.enabled");
+        hbd_config_free(next);
+        hbd_config_free(cur);
 }
 
 static void test_knob_table(void **state)
@@ -1204,8 +1387,15 @@ static void test_knob_table(void **state)
                 "detector.adaptive_dampening_ms", "detector.adaptive_raise",
                 "detector.adaptive_lower", "detector.adaptive_high_ratio",
                 "detector.adaptive_low_ratio", "membership.probation_ms",
-                "membership.local_pause_ms", "notify.script", "notify.timeout_ms", "control.socket",
+                "membership.local_pause_ms", "notify.script",
+                "notify.timeout_ms", "notify.on_leader",
+                "notify.on_follower", "notify.on_no_quorum", "quorum.votes",
+                "quorum.expected_votes", "quorum.two_node",
+                "quorum.wait_for_all", "quorum.witness", "election.enabled",
+                "election.priority", "election.preempt", "election.delay_ms",
+                "election.state_file", "control.socket",
                 "peers[].name", "peers[].id", "peers[].address",
+                "peers[].votes",
         };
 
         (void)state;
@@ -1433,6 +1623,11 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_reloadable, setup,
                                                 teardown),
                 cmocka_unit_test(test_knob_table),
+                cmocka_unit_test_setup_teardown(test_coord, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_err_coord, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_reloadable_coord, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_examples, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_util_address, setup,

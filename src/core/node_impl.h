@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the node core: the node and peer records shared by node.c
+ * (peer table, state machine, deadlines, traffic) and election.c (quorum,
+ * roles, terms, votes). Not installed; nothing outside src/core includes
+ * it.
+ *
+ * Who may touch what: node.c owns the peer table, the heap and the
+ * replay/detector fields; election.c owns `coord` and the peer fields
+ * marked "coordination", and is told about every peer state change and
+ * every accepted heartbeat / vote message through the hb__coord_*() hooks
+ * below. The hooks are no-ops (one branch) when coordination is off, so
+ * the hot path is unchanged then.
+ */
+#ifndef HB_CORE_NODE_IMPL_H
+#define HB_CORE_NODE_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hbeat/node.h"
+
+/* RTT samples kept per peer (a ring; percentiles computed on demand). */
+#define RTT_WINDOW 64
+
+typedef struct hb_peer {
+        uint32_t id;
+        hb_peer_state_t state;
+        uint64_t state_since_ns;
+        uint64_t probation_start_ns;
+        uint64_t incarnation;          /* 0: never heard */
+        uint64_t last_seq;
+        uint64_t last_send_time_ns;
+        uint64_t received;
+        uint64_t seq_gaps;
+        uint64_t replays;
+        uint64_t transitions;
+        uint64_t deadline_ns;          /* HB_NEVER: not in the heap */
+        size_t heap_index;
+        hb_detector_t *detector;
+        uint64_t last_ack_seq;         /* control messages (ACK, votes):
+                                          their own seq space */
+        bool rebase_next;              /* after a local pause: the next
+                                          heartbeat adds no sample */
+        uint8_t rtt_count;             /* samples in rtt_us, <= RTT_WINDOW */
+        uint8_t rtt_pos;               /* next slot to write */
+        uint32_t rtt_us[RTT_WINDOW];   /* round-trip times, µs */
+
+        /* Coordination (election.c). */
+        uint32_t votes;                /* default 1 */
+        bool ever_alive;               /* for wait_for_all */
+        bool has_coord;                /* sent an HB_TLV_LEADER */
+        uint8_t c_role;                /* from its last LEADER TLV */
+        uint8_t c_priority;
+        uint8_t c_flags;
+        uint32_t c_leader;
+        uint64_t c_term;
+        uint64_t granted_term;         /* term in which it granted us its
+                                          vote (the per-term voter set) */
+        uint64_t support_term;         /* lease: supports us as leader in */
+        uint64_t support_until_ns;     /*   support_term until this time */
+        uint64_t alive_since_ns;       /* for preempt: alive since */
+} hb_peer_t;
+
+typedef struct hb_slot {
+        uint32_t id;                   /* 0: empty (0 is never a peer id) */
+        hb_peer_t *peer;
+} hb_slot_t;
+
+#define HB_N_DROP_REASONS 13
+
+/* Outgoing control messages (vote requests and responses). */
+#define HB_OUTBOX_CAP 256
+#define HB_OUTBOX_MSG_MAX 96
+
+typedef struct hb_out {
+        uint32_t peer_id;
+        uint16_t len;
+        uint8_t buf[HB_OUTBOX_MSG_MAX];
+} hb_out_t;
+
+typedef struct hb_coord {
+        hb_role_t role;
+        uint64_t term;
+        uint32_t voted_for;
+        uint32_t leader_id;            /* followed (own id when leading) */
+        uint32_t reported_leader;      /* leader_id last reported in an
+                                          HB_EVENT_ROLE */
+        bool quorate;
+        bool waiting_for_all;          /* latched off once all were seen */
+        bool started;                  /* a call with a time was seen */
+        uint32_t votes_present;
+        uint32_t expected_votes;
+        uint32_t quorum_votes;
+        uint64_t now_ns;               /* latest time seen */
+        uint64_t role_since_ns;
+        uint64_t elections_started;
+        uint64_t election_deadline_ns; /* follower: stand; candidate: give
+                                          up this term */
+        uint64_t elect_start_ns;       /* candidate: term started */
+        uint64_t resend_ns;            /* candidate: retransmit requests */
+        uint64_t lease_check_ns;       /* leader: earliest lease expiry */
+        uint64_t hold_until_ns;        /* promise: no vote for another
+                                          candidate before this */
+        uint64_t yield_until_ns;       /* preempt: do not stand before */
+        uint64_t rng;                  /* xorshift64* state, never 0 */
+        hb_out_t *out;                 /* ring of HB_OUTBOX_CAP */
+        size_t out_head, out_n;
+        uint64_t out_dropped;
+} hb_coord_t;
+
+struct hb_node {
+        hb_node_config_t cfg;
+        hb_event_cb cb;
+        void *user;
+        uint64_t seq;
+        uint64_t ack_seq;              /* control messages' seq space */
+        uint64_t pause_resume_ns;      /* last hb_node_local_pause() */
+
+        hb_peer_t **peers;             /* sorted by id */
+        size_t n_peers;
+        size_t cap_peers;
+
+        hb_slot_t *slots;              /* open addressing, linear probing */
+        size_t n_slots;                /* power of two, >= 2 * n_peers */
+
+        hb_peer_t **heap;              /* min-heap on deadline_ns */
+        size_t n_heap;
+
+        /* Accepted keys, current first: a copy of cfg.key (and
+         * cfg.old_key during rotation) laid out for hb_wire_decode(). */
+        hb_key_t keys[2];
+        size_t n_keys;
+
+        hb_node_counters_t counters;
+        uint64_t drops[HB_N_DROP_REASONS];
+
+        hb_coord_t coord;
+};
+
+static inline size_t hb__slot_of(uint32_t id, size_t n_slots)
+{
+        /* Fibonacci hashing: ids are often small consecutive integers. */
+        return (size_t)((id * UINT32_C(2654435769)) & (n_slots - 1));
+}
+
+static inline hb_peer_t *hb__lookup(const hb_node_t *node, uint32_t id)
+{
+        size_t mask, i;
+
+        if (node->n_slots == 0 || id == 0)
+                return NULL;
+        mask = node->n_slots - 1;
+        for (i = hb__slot_of(id, node->n_slots);; i = (i + 1) & mask) {
+                if (node->slots[i].id == id)
+                        return node->slots[i].peer;
+                if (node->slots[i].id == 0)
+                        return NULL;
+        }
+}
+
+/* Decoded HB_TLV_LEADER. */
+typedef struct hb_leader_tlv {
+        uint64_t term;
+        uint32_t leader_id;
+        uint8_t role;
+        uint8_t priority;
+        uint8_t flags;
+} hb_leader_tlv_t;
+
+#define HB_LEADER_TLV_LEN 16u
+#define HB_VOTE_TLV_LEN 12u
+#define HB_LEADER_FLAG_WITNESS 0x01u
+#define HB_LEADER_FLAG_PREEMPT 0x02u
+
+/* ---- hooks implemented in election.c ---------------------------- */
+
+/* Validate cfg->coord (called from hb_node_config_validate()). */
+int hb__coord_config_validate(const hb_node_config_t *cfg);
+/* Allocate the outbox etc. when enabled. 0 or -ENOMEM. */
+int hb__coord_init(hb_node_t *node);
+void hb__coord_free(hb_node_t *node);
+/* Start of every call that carries a time (recv, tick, build, pause). */
+void hb__coord_begin(hb_node_t *node, uint64_t now_ns);
+/* A peer was added / removed / changed state. */
+void hb__coord_peer_changed(hb_node_t *node, hb_peer_t *p, uint64_t now_ns);
+void hb__coord_recount(hb_node_t *node);
+/* Parse the LEADER TLV of a heartbeat: 1 found, 0 absent, HB_EBADTLV. */
+int hb__coord_parse_leader(const hb_wire_msg_t *m, hb_leader_tlv_t *out);
+/* An accepted heartbeat from p (after the peer's state was updated). */
+void hb__coord_on_heartbeat(hb_node_t *node, hb_peer_t *p,
+                            const hb_leader_tlv_t *t, uint64_t now_ns);
+/* A vote message from p: check TLVs (HB_EBADTLV, nothing changed), then
+ * process it. The caller did the replay check and updates last_ack_seq
+ * on success. */
+int hb__coord_check_vote(const hb_wire_msg_t *m);
+void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
+                       uint64_t now_ns);
+/* Write the LEADER TLV for a heartbeat into tlv (HB_WIRE_TLV_HEADER_LEN +
+ * HB_LEADER_TLV_LEN bytes); records the promise it makes. */
+void hb__coord_leader_tlv(hb_node_t *node, uint64_t now_ns, uint8_t *tlv);
+uint64_t hb__coord_deadline(const hb_node_t *node);
+void hb__coord_tick(hb_node_t *node, uint64_t now_ns);
+void hb__coord_local_pause(hb_node_t *node, uint64_t now_ns);
+
+#endif /* HB_CORE_NODE_IMPL_H */
