@@ -1,0 +1,1 @@
+/* stub: coordination side of hbeatd (being split out of daemon.c) */
