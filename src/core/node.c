@@ -24,6 +24,12 @@
  *
  * The one function that changes a peer's state is set_state(): it raises
  * the event, so every transition is reported exactly once.
+ *
+ * Coordination (quorum, election; src/core/election.c) hooks in through
+ * the hb__coord_*() functions of node_impl.h: told of every state change
+ * and accepted heartbeat, asked for the LEADER TLV of each heartbeat and
+ * for its own deadline. Every hook sits behind `cfg.coord.enabled`, so
+ * with coordination off the hot path is what it was.
  */
 #include <errno.h>
 #include <math.h>

@@ -25,16 +25,11 @@
  * not change and the timer is still pending. When it fires, the tick waits
  * for one non-blocking poll first (see on_deadline()).
  *
- * Coordination (election.enabled). The core queues vote requests and
- * responses; they are sent by drain_outbox() after every call into the
- * node that can queue one (receive batch, tick, local pause, reload,
- * start). A term or vote change (HB_EVENT_TERM) is written to
- * election.state_file and fsync()ed from inside the event callback, that
- * is before the core goes on to send the vote it stands for. If that
- * write fails the node must not vote: hbeatd stops at once, without a
- * leave message, and exits 1 (fail safe; see hbeatd(8)). At start the
- * file gives the term back (hb_node_restore_term()); a missing file is
- * term 0, a malformed one an error: a term is never silently reset.
+ * Coordination (election.enabled) lives in coord.c: the term state file,
+ * TERM / ROLE / QUORUM events and the outbox of vote messages. This file
+ * calls hbd_coord_drain_outbox() after every call into the node that can
+ * queue one, and stops the daemon when a term cannot be made durable
+ * (hbd_daemon_die_unpersisted()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,10 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #ifdef HB_HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -55,6 +47,7 @@
 
 #include "common/ctl_proto.h"
 #include "common/util.h"
+#include "daemon/coord.h"
 #include "daemon/ctl_server.h"
 #include "daemon/daemon.h"
 
@@ -99,9 +92,9 @@ static uint64_t ms_until(uv_loop_t *loop, uint64_t target_ns)
 
 /* ---- sending ------------------------------------------------------ */
 
-/* Count a failed send and log it, rate-limited. */
-static void send_failed(hbd_daemon_t *d, int r, const char *what,
-                        const char *address)
+/* See daemon.h. */
+void hbd_daemon_send_failed(hbd_daemon_t *d, int r, const char *what,
+                            const char *address)
 {
         uint64_t count;
 
@@ -130,58 +123,7 @@ static void send_to_peers(hbd_daemon_t *d, const uint8_t *buf, size_t len)
                 if (r == 0)
                         continue;
                 snprintf(what, sizeof(what), "peer %s", p->name);
-                send_failed(d, r, what, p->address);
-        }
-}
-
-/*
- * Send what the core queued (vote requests and responses), each to its
- * peer's configured address. Called after every call into the node that
- * can queue a message; a no-op without coordination (the queue is empty).
- */
-static void drain_outbox(hbd_daemon_t *d)
-{
-        for (;;) {
-                const hbd_peer_conf_t *p;
-                uint32_t peer_id = 0;
-                int n, r;
-
-                if (d->node == NULL)
-                        return;
-                n = hb_node_poll_output(d->node, &peer_id, d->out_buf,
-                                        sizeof(d->out_buf));
-                if (n == 0)
-                        return;
-                if (n < 0) {
-                        /* Cannot happen: out_buf holds any message. The
-                         * message stays queued; try again next time. */
-                        hbd_error(&d->log, "cannot take a queued message: "
-                                  "%s", hb_strerror(n));
-                        return;
-                }
-                /* Stopping (or fatal): what the core queued is dropped. */
-                if (d->stopping || d->fatal)
-                        continue;
-                p = hbd_config_peer(d->cfg, peer_id);
-                if (p == NULL) {
-                        d->counters.coord_send_failures++;
-                        hbd_debug(&d->log, "dropping a message for peer id "
-                                  "%" PRIu32 ": not configured", peer_id);
-                        continue;
-                }
-                r = hb_udp_send(d->udp, d->out_buf, (size_t)n,
-                                (const struct sockaddr *)&p->addr);
-                if (r == 0) {
-                        d->counters.coord_sent++;
-                        continue;
-                }
-                d->counters.coord_send_failures++;
-                {
-                        char what[HBD_NAME_MAX + 8];
-
-                        snprintf(what, sizeof(what), "peer %s", p->name);
-                        send_failed(d, r, what, p->address);
-                }
+                hbd_daemon_send_failed(d, r, what, p->address);
         }
 }
 
@@ -238,7 +180,7 @@ static bool pause_guard(hbd_daemon_t *d, uint64_t now, bool backlog)
         late = now - scheduled;
         d->pause_handled_ns = scheduled;
         hb_node_local_pause(d->node, now, late);
-        drain_outbox(d);
+        hbd_coord_drain_outbox(d);
         d->pause_drain = backlog || hb_udp_pending(d->udp) > 0;
         if (hbd_ratelimit(&d->pause_rl, now, &count))
                 hbd_logj(&d->log, HBD_LOG_WARNING,
@@ -319,7 +261,7 @@ static void on_tick_check(uv_check_t *h)
         if (d->stopping)
                 return;
         hb_node_tick(d->node, uv_hrtime());
-        drain_outbox(d);
+        hbd_coord_drain_outbox(d);
         arm_deadline(d);
 }
 
@@ -341,7 +283,7 @@ static void on_deadline(uv_timer_t *t)
             uv_check_start(&d->tick_check, on_tick_check) < 0) {
                 uv_idle_stop(&d->tick_idle);
                 hb_node_tick(d->node, uv_hrtime());
-                drain_outbox(d);
+                hbd_coord_drain_outbox(d);
                 arm_deadline(d);
                 return;
         }
@@ -385,7 +327,7 @@ static void send_reply(hbd_daemon_t *d, const hb_recv_info_t *info,
         if (r == 0)
                 return;
         hbu_format_address(from, addr, sizeof(addr));
-        send_failed(d, r, "an echo request's sender", addr);
+        hbd_daemon_send_failed(d, r, "an echo request's sender", addr);
 }
 
 static void on_datagram(void *user, const uint8_t *buf, size_t len,
@@ -422,7 +364,7 @@ static void on_batch(void *user)
         /* The backlog of a pause is read once the buffer is empty. */
         if (d->pause_drain && hb_udp_pending(d->udp) == 0)
                 d->pause_drain = false;
-        drain_outbox(d);
+        hbd_coord_drain_outbox(d);
         arm_deadline(d);
 }
 
@@ -435,138 +377,6 @@ static void on_rx_error(void *user, int err)
         if (hbd_ratelimit(&d->drop_rl[0], uv_hrtime(), &count))
                 hbd_warn(&d->log, "receive error: %s (%" PRIu64 " since "
                          "the last such message)", uv_strerror(err), count);
-}
-
-/* ---- term persistence --------------------------------------------- */
-
-/*
- * election.state_file holds three lines, nothing else:
- *
- *     hbeat-state 1
- *     term 7
- *     voted_for 2
- *
- * Text, so an operator can read it; strict, so a damaged file is refused
- * rather than read as term 0.
- */
-#define STATE_MAGIC "hbeat-state 1"
-#define STATE_MAX 128
-
-/* Parse "KEY DIGITS\n" at *p into *out; advances *p. */
-static bool state_field(const char **p, const char *key, uint64_t max,
-                        uint64_t *out)
-{
-        size_t kl = strlen(key);
-        const char *q = *p;
-        uint64_t v = 0;
-
-        if (strncmp(q, key, kl) != 0 || q[kl] != ' ')
-                return false;
-        q += kl + 1;
-        if (*q < '0' || *q > '9')
-                return false;
-        for (; *q >= '0' && *q <= '9'; q++) {
-                if (v > (max - (uint64_t)(*q - '0')) / 10)
-                        return false;
-                v = v * 10 + (uint64_t)(*q - '0');
-        }
-        if (*q != '\n')
-                return false;
-        *p = q + 1;
-        *out = v;
-        return true;
-}
-
-/*
- * Read the state file. 0 with the term and vote, or 0 with both 0 when
- * the file does not exist (first start); -EINVAL (malformed) or another
- * negative errno, after logging why, naming the file.
- */
-static int state_read(hbd_daemon_t *d, const char *path, uint64_t *term,
-                      uint32_t *vote)
-{
-        const char *p;
-        uint64_t t, v;
-        char *text = NULL;
-        size_t len = 0;
-        int r;
-
-        r = hbu_read_file(path, &text, &len);
-        if (r == -ENOENT) {
-                hbd_info(&d->log, "state file %s does not exist: first "
-                         "start, term 0", path);
-                *term = 0;
-                *vote = 0;
-                return 0;
-        }
-        if (r < 0) {
-                hbd_error(&d->log, "cannot read the state file %s: %s",
-                          path, strerror(-r));
-                return r;
-        }
-        p = text;
-        if (len > STATE_MAX || memchr(text, '\0', len) != NULL ||
-            strncmp(p, STATE_MAGIC "\n", sizeof(STATE_MAGIC)) != 0 ||
-            (p += sizeof(STATE_MAGIC), !state_field(&p, "term", UINT64_MAX,
-                                                    &t)) ||
-            !state_field(&p, "voted_for", UINT32_MAX, &v) || *p != '\0') {
-                hbd_error(&d->log, "state file %s is malformed (expected "
-                          "'%s', 'term N', 'voted_for N' on three lines); "
-                          "refusing to start rather than reset the term: "
-                          "repair it, or remove it only if this node's "
-                          "term may start over at 0 (docs/operations.md)",
-                          path, STATE_MAGIC);
-                free(text);
-                return -EINVAL;
-        }
-        free(text);
-        *term = t;
-        *vote = (uint32_t)v;
-        return 0;
-}
-
-/* Write the term and vote durably (hbu_write_file_durable()). */
-static int state_write(hbd_daemon_t *d, uint64_t term, uint32_t vote)
-{
-        const char *path = d->cfg->election_state_file;
-        char buf[STATE_MAX];
-        int n, r;
-
-        n = snprintf(buf, sizeof(buf), STATE_MAGIC "\nterm %" PRIu64
-                     "\nvoted_for %" PRIu32 "\n", term, vote);
-        if (n < 0 || (size_t)n >= sizeof(buf))
-                return -EOVERFLOW;
-        r = hbu_write_file_durable(path, buf, (size_t)n, 0600);
-        if (r < 0)
-                return r;
-        d->counters.term_writes++;
-        d->durable_term = term;
-        d->durable_vote = vote;
-        return 0;
-}
-
-static void on_fatal_timer(uv_timer_t *t);
-
-/*
- * The term or vote could not be made durable: this node must not vote or
- * lead on it. Stop everything now (no leave message: the peers see this
- * node fail, which it has); the exit status is 1. Called from inside the
- * core's callback, so the handles are closed from a timer callback, out
- * of the core's call; until then nothing is sent (drain_outbox() and the
- * send paths check `stopping`).
- */
-static void die_unpersisted(hbd_daemon_t *d)
-{
-        if (d->fatal)
-                return;
-        d->fatal = true;
-        d->stopping = true;
-        d->exit_code = 1;
-        sd_say("STOPPING=1");
-        uv_timer_stop(&d->send_timer);
-        uv_timer_stop(&d->deadline_timer);
-        if (uv_timer_start(&d->send_timer, on_fatal_timer, 0, 0) < 0)
-                hbd_error(&d->log, "cannot schedule the shutdown");
 }
 
 /* ---- events ------------------------------------------------------- */
@@ -583,77 +393,14 @@ const char *hbd_node_name(const hbd_daemon_t *d, uint32_t id)
         return pc != NULL ? pc->name : NULL;
 }
 
-/* The event's wall time: now, minus how long ago it happened. */
-static uint64_t event_wall_ns(uint64_t at_ns)
+/* See daemon.h. */
+uint64_t hbd_event_wall_ns(uint64_t at_ns)
 {
         uint64_t mono = uv_hrtime(), wall = hbd_wall_now_ns();
 
         if (mono > at_ns && wall > mono - at_ns)
                 wall -= mono - at_ns;
         return wall;
-}
-
-static void on_term(hbd_daemon_t *d, const hb_event_t *ev)
-{
-        const char *vote = hbd_node_name(d, ev->voted_for);
-        int r;
-
-        if (d->fatal)
-                return;
-        r = state_write(d, ev->term, ev->voted_for);
-        if (r < 0) {
-                hbd_error(&d->log, "cannot persist term %" PRIu64 " to the "
-                          "state file %s: %s; stopping: a node that cannot "
-                          "keep its term must not vote",
-                          ev->term, d->cfg->election_state_file,
-                          strerror(-r));
-                die_unpersisted(d);
-                return;
-        }
-        hbd_debug(&d->log, "term %" PRIu64 ", voted for %s (persisted)",
-                  ev->term, ev->voted_for == 0 ? "nobody" :
-                  vote != NULL ? vote : "an unknown id");
-}
-
-/* Role and quorum changes: one log line, the control socket, scripts. */
-static void on_coord_event(hbd_daemon_t *d, const hb_event_t *ev)
-{
-        const char *leader = hbd_node_name(d, ev->leader_id);
-        const char *why = ev->why != NULL && ev->why[0] != '\0' ? ev->why
-                                                                : "-";
-        uint64_t wall = event_wall_ns(ev->at_ns);
-        hbd_notify_node_t me;
-        char lead[HBD_NAME_MAX + 16] = "";
-
-        if (ev->type == HB_EVENT_ROLE) {
-                if (ev->new_role == HB_ROLE_FOLLOWER && ev->leader_id != 0)
-                        snprintf(lead, sizeof(lead), ", leader %s",
-                                 leader != NULL ? leader : "?");
-                hbd_logj(&d->log, ev->new_role == HB_ROLE_NO_QUORUM ?
-                         HBD_LOG_WARNING : HBD_LOG_INFO,
-                         json_pack("{s:s, s:s, s:I, s:I, s:s}",
-                                   "old_role", hb_role_name(ev->old_role),
-                                   "new_role", hb_role_name(ev->new_role),
-                                   "term", (json_int_t)ev->term,
-                                   "leader_id", (json_int_t)ev->leader_id,
-                                   "reason", why),
-                         "role %s -> %s (term %" PRIu64 "%s, %s)",
-                         hb_role_name(ev->old_role),
-                         hb_role_name(ev->new_role), ev->term, lead, why);
-        } else {
-                hbd_logj(&d->log, ev->quorate ? HBD_LOG_INFO :
-                         HBD_LOG_WARNING,
-                         json_pack("{s:b, s:I, s:s}", "quorate",
-                                   (int)ev->quorate, "term",
-                                   (json_int_t)ev->term, "reason", why),
-                         "quorum %s (term %" PRIu64 ", %s)",
-                         ev->quorate ? "gained" : "lost", ev->term, why);
-        }
-        hbd_ctl_publish(d->ctl, hb_ctl_coord_event_json(
-                                        ev, d->cfg->node_name, leader, wall));
-        me.name = d->cfg->node_name;
-        me.id = d->cfg->node.node_id;
-        hbd_notify_coord(d->notify, ev, &me, leader, wall);
 }
 
 static void on_event(void *user, const hb_event_t *ev)
@@ -666,11 +413,9 @@ static void on_event(void *user, const hb_event_t *ev)
 
         switch (ev->type) {
         case HB_EVENT_TERM:
-                on_term(d, ev);
-                return;
         case HB_EVENT_ROLE:
         case HB_EVENT_QUORUM:
-                on_coord_event(d, ev);
+                hbd_coord_event(d, ev);
                 return;
         case HB_EVENT_PEER_STATE:
                 break;
@@ -679,7 +424,7 @@ static void on_event(void *user, const hb_event_t *ev)
         }
         pc = hbd_config_peer(d->cfg, ev->peer_id);
         name = pc != NULL ? pc->name : "?";
-        wall = event_wall_ns(ev->at_ns);
+        wall = hbd_event_wall_ns(ev->at_ns);
 
         hbd_log_transition(&d->log, ev, name,
                            hb_node_config(d->node)->detector.kind ==
@@ -931,7 +676,7 @@ static int commit_reload(hbd_daemon_t *d, hbd_config_t *next,
         hbd_ctl_peers_changed(d->ctl);
         hbd_notify_swap(d->notify, &p->notify);
         hbd_log_set_node(&d->log, next->node_name);
-        drain_outbox(d);
+        hbd_coord_drain_outbox(d);
         if (p->nc.interval_ns != old_interval) {
                 /* Keep the phase: last scheduled send + the new interval. */
                 uint64_t last = d->next_send_ns - old_interval;
@@ -1044,6 +789,21 @@ static void on_fatal_timer(uv_timer_t *t)
         teardown(d);
 }
 
+/* See daemon.h. */
+void hbd_daemon_die_unpersisted(hbd_daemon_t *d)
+{
+        if (d->fatal)
+                return;
+        d->fatal = true;
+        d->stopping = true;
+        d->exit_code = 1;
+        sd_say("STOPPING=1");
+        uv_timer_stop(&d->send_timer);
+        uv_timer_stop(&d->deadline_timer);
+        if (uv_timer_start(&d->send_timer, on_fatal_timer, 0, 0) < 0)
+                hbd_error(&d->log, "cannot schedule the shutdown");
+}
+
 static void on_leave_timer(uv_timer_t *t)
 {
         hbd_daemon_t *d = t->data;
@@ -1130,61 +890,6 @@ static int init_handles(hbd_daemon_t *d)
         return 0;
 }
 
-/* Seed of the election delay's PRNG: distinct per node and run, so two
- * nodes never draw the same delays. */
-static uint64_t delay_seed(void)
-{
-        uint64_t seed = 0;
-
-        if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) !=
-            (ssize_t)sizeof(seed))
-                seed = uv_hrtime() ^ ((uint64_t)getpid() << 32) ^
-                       hbd_wall_now_ns();
-        return seed;
-}
-
-/*
- * Give the node its durable term back, and write the file once now: a
- * state directory that does not exist or cannot be written fails the start
- * here, with its reason, rather than the first election.
- */
-static int restore_term(hbd_daemon_t *d)
-{
-        const char *path = d->cfg->election_state_file;
-        const char *slash = strrchr(path, '/');
-        uint64_t term = 0;
-        uint32_t vote = 0;
-        int r;
-
-        r = state_read(d, path, &term, &vote);
-        if (r < 0)
-                return r;
-        r = hb_node_restore_term(d->node, term, vote);
-        if (r < 0) {
-                hbd_error(&d->log, "cannot restore term %" PRIu64 ": %s",
-                          term, hb_strerror(r));
-                return r;
-        }
-        /* The default /var/lib/hbeat may not exist yet: create the last
-         * level only, like a package would. */
-        if (slash != NULL && slash != path) {
-                char *dir = strndup(path, (size_t)(slash - path));
-
-                if (dir == NULL)
-                        return -ENOMEM;
-                if (mkdir(dir, 0750) == 0)
-                        hbd_info(&d->log, "created %s", dir);
-                free(dir);
-        }
-        r = state_write(d, term, vote);
-        if (r < 0) {
-                hbd_error(&d->log, "cannot write the state file %s: %s",
-                          path, strerror(-r));
-                return r;
-        }
-        return 0;
-}
-
 static int startup(hbd_daemon_t *d)
 {
         const hbd_config_t *cfg = d->cfg;
@@ -1241,7 +946,7 @@ static int startup(hbd_daemon_t *d)
         nc = cfg->node;
         nc.incarnation = d->incarnation;
         if (nc.coord.enabled)
-                nc.coord.seed = delay_seed();
+                nc.coord.seed = hbd_coord_delay_seed();
         r = hb_node_new(&d->node, &nc, on_event, d);
         hb_key_wipe(&nc.key);
         hb_key_wipe(&nc.old_key);
@@ -1251,7 +956,7 @@ static int startup(hbd_daemon_t *d)
                 return r;
         }
         if (nc.coord.enabled) {
-                r = restore_term(d);
+                r = hbd_coord_restore_term(d);
                 if (r < 0)
                         return r;
         }
@@ -1270,7 +975,7 @@ static int startup(hbd_daemon_t *d)
                         return r;
                 }
         }
-        drain_outbox(d);
+        hbd_coord_drain_outbox(d);
 
         /* First heartbeat now, then on the absolute schedule. */
         send_heartbeat(d, now);

@@ -10,13 +10,16 @@
  *   deadline timer  -> hb_node_tick()              -> re-arm deadline timer
  *   core events     -> log, control socket (ring + followers), notify;
  *                      term changes -> state file (fsync) before returning
+ *                      (coord.c)
  *   after every call into the node: drain hb_node_poll_output() -> UDP
+ *                      (coord.c)
  *   SIGHUP/reload   -> load config, check, prepare, commit (all or nothing)
  *   SIGTERM/SIGINT  -> leave message x2, close everything, exit 0
  *
  * The daemon object is defined here (not opaque) because the control
- * server reads it to answer `status` and `members`; only daemon.c changes
- * it. Everything lives in this one object: no globals.
+ * server reads it to answer `status` and `members`; only daemon.c and its
+ * coordination side, coord.c, change it. Everything lives in this one
+ * object: no globals.
  */
 #ifndef HBD_DAEMON_H
 #define HBD_DAEMON_H
@@ -131,5 +134,29 @@ const char *hbd_node_name(const hbd_daemon_t *d, uint32_t id);
 
 /* CLOCK_REALTIME now, ns. */
 uint64_t hbd_wall_now_ns(void);
+
+/* The wall time (CLOCK_REALTIME ns) of a core event that happened at
+ * monotonic `at_ns`: now, minus how long ago it happened. */
+uint64_t hbd_event_wall_ns(uint64_t at_ns);
+
+/* For coord.c. */
+
+/*
+ * Count a failed send to `what` at `address` (both borrowed, for the log
+ * line) as tx_eagain or tx_errors, and log it, rate-limited. `r` is the
+ * libuv error.
+ */
+void hbd_daemon_send_failed(hbd_daemon_t *d, int r, const char *what,
+                            const char *address);
+
+/*
+ * The term or vote could not be made durable: this node must not vote or
+ * lead on it. Stop everything now (no leave message: the peers see this
+ * node fail, which it has); the exit status is 1. Called from inside the
+ * core's callback, so the handles are closed from a timer callback, out
+ * of the core's call; until then nothing is sent (hbd_coord_drain_outbox()
+ * and the send paths check `stopping`). Idempotent.
+ */
+void hbd_daemon_die_unpersisted(hbd_daemon_t *d);
 
 #endif /* HBD_DAEMON_H */

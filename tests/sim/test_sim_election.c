@@ -58,6 +58,7 @@ typedef struct checker {
 static uint64_t g_min_gap = UINT64_MAX;
 static uint64_t g_handovers;
 static uint64_t g_elections;
+static uint64_t g_max_converge;       /* heal -> one leader followed */
 
 static void fail_run(checker_t *c, hbsim_t *s, const char *fmt, ...)
 {
@@ -293,6 +294,14 @@ static bool one_run(size_t n, uint64_t seed, bool verbose)
                         hbsim_restart(s, i);
         }
         observe(s, &ck);
+        /* How long convergence took (for the report). */
+        for (t = FAULT_PHASE; t < FAULT_PHASE + HEAL_BOUND; t += 10 * MS) {
+                hbsim_run_until(s, t);
+                if (converged(s, n, why, sizeof(why)))
+                        break;
+        }
+        if (t - FAULT_PHASE > g_max_converge)
+                g_max_converge = t - FAULT_PHASE;
         /* 4: one leader, followed by all, within HEAL_BOUND and after. */
         for (t = FAULT_PHASE + HEAL_BOUND;
              t <= FAULT_PHASE + AFTER_HEAL && !ck.failed; t += 100 * MS) {
@@ -420,10 +429,12 @@ static void test_random_faults(void **state)
         fprintf(stderr,
                 "election sim: %zu runs (%.0f s virtual each), %zu failed, "
                 "%" PRIu64 " elections, %" PRIu64 " leader starts, "
-                "smallest handover gap %.1f ms, %.1f s wall\n",
+                "smallest handover gap %.1f ms, slowest convergence after "
+                "heal %.2f s (bound %.0f s), %.1f s wall\n",
                 done, (double)(FAULT_PHASE + AFTER_HEAL) / 1e9, failures,
                 g_elections, g_handovers,
                 g_min_gap == UINT64_MAX ? -1.0 : (double)g_min_gap / 1e6,
+                (double)g_max_converge / 1e9, (double)HEAL_BOUND / 1e9,
                 (double)(t1.tv_sec - t0.tv_sec) +
                         (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
         assert_int_equal(failures, 0);

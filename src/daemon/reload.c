@@ -1,0 +1,1 @@
+/* stub: SIGHUP reload (being split out of daemon.c) */
