@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hbeatd wiring (see daemon.h for the picture): start-up, the send and
- * deadline timers, the receive path, event fan-out, config reload, signals
- * and shutdown.
+ * deadline timers, the receive path, event fan-out, signals and shutdown.
  *
  * Timers. libuv timers have millisecond resolution and run against the
  * loop's cached clock, which on Linux is CLOCK_MONOTONIC in ms (possibly
@@ -30,12 +29,15 @@
  * calls hbd_coord_drain_outbox() after every call into the node that can
  * queue one, and stops the daemon when a term cannot be made durable
  * (hbd_daemon_die_unpersisted()).
+ *
+ * Configuration reload (SIGHUP, control `reload`) lives in reload.c:
+ * on_signal() calls hbd_daemon_reload(); a reload re-arms the timers here
+ * through hbd_daemon_arm_send() and hbd_daemon_arm_deadline().
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +61,8 @@ uint64_t hbd_wall_now_ns(void)
         return (uint64_t)ts.tv_sec * HB_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
-static void sd_say(const char *msg)
+/* See daemon.h. */
+void hbd_daemon_sd_notify(const char *msg)
 {
 #ifdef HB_HAVE_SYSTEMD
         (void)sd_notify(0, msg);
@@ -141,9 +144,9 @@ static void send_heartbeat(hbd_daemon_t *d, uint64_t now)
 }
 
 static void on_send_timer(uv_timer_t *t);
-static void arm_deadline(hbd_daemon_t *d);
 
-static void arm_send(hbd_daemon_t *d)
+/* See daemon.h. */
+void hbd_daemon_arm_send(hbd_daemon_t *d)
 {
         int r = uv_timer_start(&d->send_timer, on_send_timer,
                                ms_until(&d->loop, d->next_send_ns), 0);
@@ -204,7 +207,7 @@ static void on_send_timer(uv_timer_t *t)
         /* Before any tick: a deadline tick deferred to this iteration's
          * check phase then finds every peer freshly re-based. */
         if (pause_guard(d, now, false))
-                arm_deadline(d);
+                hbd_daemon_arm_deadline(d);
         send_heartbeat(d, now);
         if (now > scheduled && now - scheduled > interval) {
                 d->counters.send_late++;
@@ -215,14 +218,15 @@ static void on_send_timer(uv_timer_t *t)
         } else {
                 d->next_send_ns = scheduled + interval;
         }
-        arm_send(d);
+        hbd_daemon_arm_send(d);
 }
 
 /* ---- the core's deadline ------------------------------------------ */
 
 static void on_deadline(uv_timer_t *t);
 
-static void arm_deadline(hbd_daemon_t *d)
+/* See daemon.h. */
+void hbd_daemon_arm_deadline(hbd_daemon_t *d)
 {
         uint64_t dl;
         int r;
@@ -262,7 +266,7 @@ static void on_tick_check(uv_check_t *h)
                 return;
         hb_node_tick(d->node, uv_hrtime());
         hbd_coord_drain_outbox(d);
-        arm_deadline(d);
+        hbd_daemon_arm_deadline(d);
 }
 
 /*
@@ -284,7 +288,7 @@ static void on_deadline(uv_timer_t *t)
                 uv_idle_stop(&d->tick_idle);
                 hb_node_tick(d->node, uv_hrtime());
                 hbd_coord_drain_outbox(d);
-                arm_deadline(d);
+                hbd_daemon_arm_deadline(d);
                 return;
         }
         d->tick_pending = true;
@@ -365,7 +369,7 @@ static void on_batch(void *user)
         if (d->pause_drain && hb_udp_pending(d->udp) == 0)
                 d->pause_drain = false;
         hbd_coord_drain_outbox(d);
-        arm_deadline(d);
+        hbd_daemon_arm_deadline(d);
 }
 
 static void on_rx_error(void *user, int err)
@@ -436,313 +440,6 @@ static void on_event(void *user, const hb_event_t *ev)
         hbd_notify_peer_state(d->notify, ev, &me, name, wall);
 }
 
-/* ---- reload ------------------------------------------------------- */
-
-/*
- * A reload is planned first (diff, validation, every allocation) and then
- * committed. The commit's only steps that can fail are adding peers
- * (-ENOMEM) and hb_node_reconfigure() (-ENOMEM, node unchanged); peers
- * are added first and removed again if anything after them fails, so a
- * failed reload leaves the daemon exactly as it was.
- */
-struct reload_plan {
-        hb_node_config_t nc;           /* next core config (incarnation set) */
-        bool core_changed;
-        uint32_t *add, *remove;
-        size_t n_add, n_remove;
-        hbd_notify_settings_t notify;
-        FILE *summary;                 /* what changed, for the log line */
-        char *summary_text;
-        size_t summary_len;
-        unsigned changes;
-        unsigned peer_notes;
-};
-
-static void note(struct reload_plan *p, const char *fmt, ...) HBD_PRINTF(2, 3);
-
-static void note(struct reload_plan *p, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (p->changes++ > 0)
-                fputs("; ", p->summary);
-        va_start(ap, fmt);
-        vfprintf(p->summary, fmt, ap);
-        va_end(ap);
-}
-
-static void ms_change(struct reload_plan *p, const char *name, uint64_t a,
-                      uint64_t b)
-{
-        if (a != b)
-                note(p, "%s %" PRIu64 " -> %" PRIu64 " ms", name,
-                     a / HB_NS_PER_MS, b / HB_NS_PER_MS);
-}
-
-static void plan_core(struct reload_plan *p, const hb_node_config_t *a,
-                      const hb_node_config_t *b)
-{
-        const hb_detector_config_t *da = &a->detector, *db = &b->detector;
-        unsigned before = p->changes;
-
-        ms_change(p, "interval", a->interval_ns, b->interval_ns);
-        if (da->kind != db->kind)
-                note(p, "detector %s -> %s", hb_detector_kind_name(da->kind),
-                     hb_detector_kind_name(db->kind));
-        if (da->window != db->window)
-                note(p, "window %" PRIu32 " -> %" PRIu32, da->window,
-                     db->window);
-        ms_change(p, "min_std_dev", da->min_std_dev_ns, db->min_std_dev_ns);
-        ms_change(p, "acceptable_pause", da->acceptable_pause_ns,
-                  db->acceptable_pause_ns);
-        ms_change(p, "first_estimate", da->first_estimate_ns,
-                  db->first_estimate_ns);
-        if (a->suspect_threshold != b->suspect_threshold)
-                note(p, "suspect_threshold %g -> %g", a->suspect_threshold,
-                     b->suspect_threshold);
-        if (a->dead_threshold != b->dead_threshold)
-                note(p, "dead_threshold %g -> %g", a->dead_threshold,
-                     b->dead_threshold);
-        ms_change(p, "dead_after", a->dead_after_ns, b->dead_after_ns);
-        ms_change(p, "probation", a->probation_ns, b->probation_ns);
-        /* Only these coordination settings may change (see
-         * hbd_config_reloadable()). */
-        if (a->coord.priority != b->coord.priority)
-                note(p, "election priority %" PRIu32 " -> %" PRIu32,
-                     a->coord.priority, b->coord.priority);
-        if (a->coord.preempt != b->coord.preempt)
-                note(p, "election preempt %s -> %s",
-                     a->coord.preempt ? "on" : "off",
-                     b->coord.preempt ? "on" : "off");
-        ms_change(p, "election delay", a->coord.election_delay_ns,
-                  b->coord.election_delay_ns);
-        if (memcmp(&a->key, &b->key, sizeof(a->key)) != 0 ||
-            a->has_old_key != b->has_old_key ||
-            (a->has_old_key &&
-             memcmp(&a->old_key, &b->old_key, sizeof(a->old_key)) != 0))
-                note(p, "cluster key changed");
-        p->core_changed = p->changes != before;
-}
-
-/* The log line names at most this many peer changes, then counts. */
-#define MAX_PEER_NOTES 8
-
-static bool peer_note(struct reload_plan *p)
-{
-        return ++p->peer_notes <= MAX_PEER_NOTES;
-}
-
-static bool same_addr(const hbd_peer_conf_t *a, const hbd_peer_conf_t *b)
-{
-        return hbu_address_equal((const struct sockaddr *)&a->addr,
-                                 (const struct sockaddr *)&b->addr);
-}
-
-static void path_change(struct reload_plan *p, const char *name,
-                        const char *a, const char *b)
-{
-        if ((a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0))
-                note(p, "%s %s -> %s", name, a != NULL ? a : "(none)",
-                     b != NULL ? b : "(none)");
-}
-
-static int plan_reload(hbd_daemon_t *d, const hbd_config_t *next,
-                       struct reload_plan *p)
-{
-        const hbd_config_t *cur = d->cfg;
-        const char *script_a = hbd_notify_script(d->notify);
-        const char *script_b = next->notify_script;
-        size_t i;
-
-        p->summary = open_memstream(&p->summary_text, &p->summary_len);
-        p->add = calloc(next->n_peers + 1, sizeof(*p->add));
-        p->remove = calloc(cur->n_peers + 1, sizeof(*p->remove));
-        if (p->summary == NULL || p->add == NULL || p->remove == NULL)
-                return -ENOMEM;
-
-        p->nc = next->node;
-        p->nc.incarnation = d->incarnation;
-        /* The delay's PRNG goes on where it is. */
-        p->nc.coord.seed = hb_node_config(d->node)->coord.seed;
-        if (strcmp(cur->node_name, next->node_name) != 0)
-                note(p, "node name %s -> %s", cur->node_name,
-                     next->node_name);
-        plan_core(p, hb_node_config(d->node), &p->nc);
-        if (p->core_changed && hb_node_config_validate(&p->nc) < 0)
-                return -EINVAL;
-
-        for (i = 0; i < next->n_peers; i++) {
-                const hbd_peer_conf_t *b = &next->peers[i];
-                const hbd_peer_conf_t *a = hbd_config_peer(cur, b->id);
-
-                if (a == NULL) {
-                        p->add[p->n_add++] = b->id;
-                        if (peer_note(p))
-                                note(p, "+peer %s (id %" PRIu32 ", %s)",
-                                     b->name, b->id, b->address);
-                        continue;
-                }
-                if (strcmp(a->name, b->name) != 0 && peer_note(p))
-                        note(p, "peer id %" PRIu32 " renamed %s -> %s",
-                             b->id, a->name, b->name);
-                if ((!same_addr(a, b) || strcmp(a->address, b->address) != 0)
-                    && peer_note(p))
-                        note(p, "peer %s (id %" PRIu32 ") address %s -> %s",
-                             b->name, b->id, a->address, b->address);
-        }
-        for (i = 0; i < cur->n_peers; i++) {
-                const hbd_peer_conf_t *a = &cur->peers[i];
-
-                if (hbd_config_peer(next, a->id) == NULL) {
-                        p->remove[p->n_remove++] = a->id;
-                        if (peer_note(p))
-                                note(p, "-peer %s (id %" PRIu32 ")", a->name,
-                                     a->id);
-                }
-        }
-        if (p->peer_notes > MAX_PEER_NOTES)
-                note(p, "%u more peer changes (%zu added, %zu removed in "
-                     "all)", p->peer_notes - MAX_PEER_NOTES, p->n_add,
-                     p->n_remove);
-
-        if ((script_a == NULL) != (script_b == NULL) ||
-            (script_a != NULL && strcmp(script_a, script_b) != 0))
-                note(p, "notify script %s -> %s",
-                     script_a != NULL ? script_a : "(none)",
-                     script_b != NULL ? script_b : "(none)");
-        ms_change(p, "notify timeout", hbd_notify_timeout_ns(d->notify),
-                  next->notify_timeout_ns);
-        path_change(p, "notify on_leader", cur->notify_on_leader,
-                    next->notify_on_leader);
-        path_change(p, "notify on_follower", cur->notify_on_follower,
-                    next->notify_on_follower);
-        path_change(p, "notify on_no_quorum", cur->notify_on_no_quorum,
-                    next->notify_on_no_quorum);
-        if (hbd_notify_settings_prepare(&p->notify, next) < 0)
-                return -ENOMEM;
-        if (fflush(p->summary) != 0)
-                return -ENOMEM;
-        return 0;
-}
-
-static void plan_free(struct reload_plan *p)
-{
-        if (p->summary != NULL)
-                fclose(p->summary);
-        free(p->summary_text);
-        free(p->add);
-        free(p->remove);
-        hbd_notify_settings_release(&p->notify);
-        hb_key_wipe(&p->nc.key);
-        hb_key_wipe(&p->nc.old_key);
-}
-
-/* Commit a plan; `next` becomes the daemon's config on success. */
-static int commit_reload(hbd_daemon_t *d, hbd_config_t *next,
-                         struct reload_plan *p, char *err, size_t errlen)
-{
-        hbd_config_t *old = d->cfg;
-        uint64_t old_interval = hb_node_config(d->node)->interval_ns;
-        uint64_t now = uv_hrtime();
-        size_t i, added;
-        int r = 0;
-
-        /* Switch first: events raised below name peers from `next`. */
-        d->cfg = next;
-        for (added = 0; added < p->n_add; added++) {
-                r = hb_node_peer_add(d->node, p->add[added], now);
-                if (r < 0) {
-                        snprintf(err, errlen, "cannot add peer id %" PRIu32
-                                 ": %s", p->add[added], hb_strerror(r));
-                        break;
-                }
-        }
-        if (r == 0 && p->core_changed) {
-                r = hb_node_reconfigure(d->node, &p->nc, now);
-                if (r < 0)
-                        snprintf(err, errlen, "the core refused the new "
-                                 "settings: %s", hb_strerror(r));
-        }
-        if (r < 0) {
-                for (i = 0; i < added; i++)
-                        (void)hb_node_peer_remove(d->node, p->add[i]);
-                d->cfg = old;
-                return r;
-        }
-
-        /* Nothing below can fail. */
-        for (i = 0; i < p->n_remove; i++)
-                (void)hb_node_peer_remove(d->node, p->remove[i]);
-        hbd_ctl_peers_changed(d->ctl);
-        hbd_notify_swap(d->notify, &p->notify);
-        hbd_log_set_node(&d->log, next->node_name);
-        hbd_coord_drain_outbox(d);
-        if (p->nc.interval_ns != old_interval) {
-                /* Keep the phase: last scheduled send + the new interval. */
-                uint64_t last = d->next_send_ns - old_interval;
-
-                d->next_send_ns = last + p->nc.interval_ns;
-                if (d->next_send_ns < now)
-                        d->next_send_ns = now;
-                arm_send(d);
-        }
-        arm_deadline(d);
-        hbd_config_free(old);
-        return 0;
-}
-
-int hbd_daemon_reload(hbd_daemon_t *d, char *err, size_t errlen)
-{
-        hbd_config_t *next = NULL;
-        struct reload_plan plan;
-        const char *what = NULL;
-        char usec[96];
-        int r;
-
-        if (d->stopping) {
-                snprintf(err, errlen, "hbeatd is shutting down");
-                return -ECANCELED;
-        }
-        snprintf(usec, sizeof(usec), "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
-                 uv_hrtime() / 1000);
-        sd_say(usec);
-        hbd_info(&d->log, "reloading the configuration from %s",
-                 d->config_path);
-        r = hbd_config_load(&next, d->config_path, err, errlen);
-        if (r == 0 && !hbd_config_reloadable(d->cfg, next, &what)) {
-                snprintf(err, errlen, "%s cannot change on reload; restart "
-                         "hbeatd", what != NULL ? what : "a setting");
-                r = -EINVAL;
-        }
-        if (r == 0) {
-                memset(&plan, 0, sizeof(plan));
-                r = plan_reload(d, next, &plan);
-                if (r == -EINVAL)
-                        snprintf(err, errlen, "%s: the new timing and "
-                                 "detector settings are inconsistent",
-                                 d->config_path);
-                else if (r < 0)
-                        snprintf(err, errlen, "out of memory");
-                else
-                        r = commit_reload(d, next, &plan, err, errlen);
-                if (r == 0)
-                        hbd_info(&d->log, "configuration reloaded: %s",
-                                 plan.changes > 0 ? plan.summary_text :
-                                 "no changes");
-                plan_free(&plan);
-        }
-        if (r < 0) {
-                hbd_config_free(next);
-                d->counters.reload_failures++;
-                hbd_error(&d->log, "reload failed, keeping the running "
-                          "configuration: %s", err);
-        } else {
-                d->counters.reloads++;
-        }
-        sd_say("READY=1");
-        return r;
-}
-
 /* ---- shutdown ----------------------------------------------------- */
 
 static void close_embedded(uv_handle_t *h)
@@ -797,7 +494,7 @@ void hbd_daemon_die_unpersisted(hbd_daemon_t *d)
         d->fatal = true;
         d->stopping = true;
         d->exit_code = 1;
-        sd_say("STOPPING=1");
+        hbd_daemon_sd_notify("STOPPING=1");
         uv_timer_stop(&d->send_timer);
         uv_timer_stop(&d->deadline_timer);
         if (uv_timer_start(&d->send_timer, on_fatal_timer, 0, 0) < 0)
@@ -825,7 +522,7 @@ static void begin_shutdown(hbd_daemon_t *d, int signum)
                 return;
         }
         d->stopping = true;
-        sd_say("STOPPING=1");
+        hbd_daemon_sd_notify("STOPPING=1");
         hbd_info(&d->log, "received %s; sending leave to %zu peers",
                  signum == SIGINT ? "SIGINT" : "SIGTERM", d->cfg->n_peers);
         uv_timer_stop(&d->deadline_timer);
@@ -980,8 +677,8 @@ static int startup(hbd_daemon_t *d)
         /* First heartbeat now, then on the absolute schedule. */
         send_heartbeat(d, now);
         d->next_send_ns = now + cfg->node.interval_ns;
-        arm_send(d);
-        arm_deadline(d);
+        hbd_daemon_arm_send(d);
+        hbd_daemon_arm_deadline(d);
 
         hbd_info(&d->log, "hbeatd %s started: node %s (id %" PRIu32 "), "
                  "cluster %" PRIu32 ", listening on %s, %zu peers, interval "
@@ -1002,7 +699,7 @@ static int startup(hbd_daemon_t *d)
                          cfg->node.coord.priority,
                          cfg->node.coord.preempt ? ", preempt" : "",
                          cfg->node.coord.election_delay_ns / HB_NS_PER_MS);
-        sd_say("READY=1");
+        hbd_daemon_sd_notify("READY=1");
         return 0;
 }
 

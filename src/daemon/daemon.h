@@ -14,12 +14,13 @@
  *   after every call into the node: drain hb_node_poll_output() -> UDP
  *                      (coord.c)
  *   SIGHUP/reload   -> load config, check, prepare, commit (all or nothing)
+ *                      (reload.c)
  *   SIGTERM/SIGINT  -> leave message x2, close everything, exit 0
  *
  * The daemon object is defined here (not opaque) because the control
- * server reads it to answer `status` and `members`; only daemon.c and its
- * coordination side, coord.c, change it. Everything lives in this one
- * object: no globals.
+ * server reads it to answer `status` and `members`; only daemon.c, its
+ * coordination side (coord.c) and its config reload (reload.c) change it.
+ * Everything lives in this one object: no globals.
  */
 #ifndef HBD_DAEMON_H
 #define HBD_DAEMON_H
@@ -122,7 +123,7 @@ int hbd_run(hbd_config_t *cfg, const hbd_options_t *opts);
 
 /*
  * Re-read the config file and apply the difference (SIGHUP, control
- * `reload`). On failure nothing changes and `err` receives the reason
+ * `reload`; reload.c). On failure nothing changes and `err` receives the reason
  * ("FILE:LINE:COL: message" or "X cannot change on reload; restart
  * hbeatd"). Returns 0 or a negative error.
  */
@@ -158,5 +159,19 @@ void hbd_daemon_send_failed(hbd_daemon_t *d, int r, const char *what,
  * and the send paths check `stopping`). Idempotent.
  */
 void hbd_daemon_die_unpersisted(hbd_daemon_t *d);
+
+/* For reload.c. */
+
+/* Tell systemd `msg` (sd_notify(), "READY=1", "RELOADING=1\n..."); a
+ * no-op without systemd support or outside a systemd service. */
+void hbd_daemon_sd_notify(const char *msg);
+
+/* (Re-)arm the send timer for d->next_send_ns; a failure is logged. */
+void hbd_daemon_arm_send(hbd_daemon_t *d);
+
+/* Re-arm the deadline timer for the core's next deadline, unless it is
+ * already set for it, a deferred tick is pending (it re-arms when done),
+ * or the daemon is stopping. A failure is logged. */
+void hbd_daemon_arm_deadline(hbd_daemon_t *d);
 
 #endif /* HBD_DAEMON_H */

@@ -1,0 +1,1 @@
+/* stub: peer index and deadline heap (being split out of node.c) */
