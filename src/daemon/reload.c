@@ -1,1 +1,350 @@
-/* stub: SIGHUP reload (being split out of daemon.c) */
+/* SPDX-License-Identifier: MIT */
+/*
+ * hbeatd's configuration reload (SIGHUP, control `reload`): re-read the
+ * config file, diff it against the running one, validate, then apply all
+ * or nothing. daemon.c owns the loop, the timers and the daemon object; it
+ * calls hbd_daemon_reload() (daemon.h) from its SIGHUP handler, as does
+ * the control server for `reload`. Runs on the loop thread only.
+ *
+ * Steps, in hbd_daemon_reload():
+ *   load      hbd_config_load() of d->config_path (parse + check, config.c)
+ *   check     hbd_config_reloadable(): a change to a setting that needs
+ *             a restart (identity, sockets, quorum: see config.h) refuses
+ *             the reload, naming the setting
+ *   plan      plan_reload(): the diff (peers to add and remove, the next
+ *             core config, notify settings) and a one-line summary of
+ *             every change for the log; hb_node_config_validate() on the
+ *             next core config; every allocation happens here
+ *   commit    commit_reload(): peers added, hb_node_reconfigure(), then
+ *             the steps that cannot fail (peers removed, control socket,
+ *             notify settings, log name, vote outbox, timers re-armed via
+ *             hbd_daemon_arm_send() / hbd_daemon_arm_deadline())
+ *
+ * A failed reload leaves the daemon exactly as it was, logs why once and
+ * counts it (counters.reload_failures); systemd hears RELOADING=1 before
+ * and READY=1 after either way.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "daemon/coord.h"
+#include "daemon/ctl_server.h"
+#include "daemon/daemon.h"
+
+/*
+ * A reload is planned first (diff, validation, every allocation) and then
+ * committed. The commit's only steps that can fail are adding peers
+ * (-ENOMEM) and hb_node_reconfigure() (-ENOMEM, node unchanged); peers
+ * are added first and removed again if anything after them fails, so a
+ * failed reload leaves the daemon exactly as it was.
+ */
+struct reload_plan {
+        hb_node_config_t nc;           /* next core config (incarnation set) */
+        bool core_changed;
+        uint32_t *add, *remove;
+        size_t n_add, n_remove;
+        hbd_notify_settings_t notify;
+        FILE *summary;                 /* what changed, for the log line */
+        char *summary_text;
+        size_t summary_len;
+        unsigned changes;
+        unsigned peer_notes;
+};
+
+/* ---- the plan: diff and validation ------------------------------- */
+
+static void note(struct reload_plan *p, const char *fmt, ...) HBD_PRINTF(2, 3);
+
+static void note(struct reload_plan *p, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (p->changes++ > 0)
+                fputs("; ", p->summary);
+        va_start(ap, fmt);
+        vfprintf(p->summary, fmt, ap);
+        va_end(ap);
+}
+
+static void ms_change(struct reload_plan *p, const char *name, uint64_t a,
+                      uint64_t b)
+{
+        if (a != b)
+                note(p, "%s %" PRIu64 " -> %" PRIu64 " ms", name,
+                     a / HB_NS_PER_MS, b / HB_NS_PER_MS);
+}
+
+static void plan_core(struct reload_plan *p, const hb_node_config_t *a,
+                      const hb_node_config_t *b)
+{
+        const hb_detector_config_t *da = &a->detector, *db = &b->detector;
+        unsigned before = p->changes;
+
+        ms_change(p, "interval", a->interval_ns, b->interval_ns);
+        if (da->kind != db->kind)
+                note(p, "detector %s -> %s", hb_detector_kind_name(da->kind),
+                     hb_detector_kind_name(db->kind));
+        if (da->window != db->window)
+                note(p, "window %" PRIu32 " -> %" PRIu32, da->window,
+                     db->window);
+        ms_change(p, "min_std_dev", da->min_std_dev_ns, db->min_std_dev_ns);
+        ms_change(p, "acceptable_pause", da->acceptable_pause_ns,
+                  db->acceptable_pause_ns);
+        ms_change(p, "first_estimate", da->first_estimate_ns,
+                  db->first_estimate_ns);
+        if (a->suspect_threshold != b->suspect_threshold)
+                note(p, "suspect_threshold %g -> %g", a->suspect_threshold,
+                     b->suspect_threshold);
+        if (a->dead_threshold != b->dead_threshold)
+                note(p, "dead_threshold %g -> %g", a->dead_threshold,
+                     b->dead_threshold);
+        ms_change(p, "dead_after", a->dead_after_ns, b->dead_after_ns);
+        ms_change(p, "probation", a->probation_ns, b->probation_ns);
+        /* Only these coordination settings may change (see
+         * hbd_config_reloadable()). */
+        if (a->coord.priority != b->coord.priority)
+                note(p, "election priority %" PRIu32 " -> %" PRIu32,
+                     a->coord.priority, b->coord.priority);
+        if (a->coord.preempt != b->coord.preempt)
+                note(p, "election preempt %s -> %s",
+                     a->coord.preempt ? "on" : "off",
+                     b->coord.preempt ? "on" : "off");
+        ms_change(p, "election delay", a->coord.election_delay_ns,
+                  b->coord.election_delay_ns);
+        if (memcmp(&a->key, &b->key, sizeof(a->key)) != 0 ||
+            a->has_old_key != b->has_old_key ||
+            (a->has_old_key &&
+             memcmp(&a->old_key, &b->old_key, sizeof(a->old_key)) != 0))
+                note(p, "cluster key changed");
+        p->core_changed = p->changes != before;
+}
+
+/* The log line names at most this many peer changes, then counts. */
+#define MAX_PEER_NOTES 8
+
+static bool peer_note(struct reload_plan *p)
+{
+        return ++p->peer_notes <= MAX_PEER_NOTES;
+}
+
+static bool same_addr(const hbd_peer_conf_t *a, const hbd_peer_conf_t *b)
+{
+        return hbu_address_equal((const struct sockaddr *)&a->addr,
+                                 (const struct sockaddr *)&b->addr);
+}
+
+static void path_change(struct reload_plan *p, const char *name,
+                        const char *a, const char *b)
+{
+        if ((a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0))
+                note(p, "%s %s -> %s", name, a != NULL ? a : "(none)",
+                     b != NULL ? b : "(none)");
+}
+
+static int plan_reload(hbd_daemon_t *d, const hbd_config_t *next,
+                       struct reload_plan *p)
+{
+        const hbd_config_t *cur = d->cfg;
+        const char *script_a = hbd_notify_script(d->notify);
+        const char *script_b = next->notify_script;
+        size_t i;
+
+        p->summary = open_memstream(&p->summary_text, &p->summary_len);
+        p->add = calloc(next->n_peers + 1, sizeof(*p->add));
+        p->remove = calloc(cur->n_peers + 1, sizeof(*p->remove));
+        if (p->summary == NULL || p->add == NULL || p->remove == NULL)
+                return -ENOMEM;
+
+        p->nc = next->node;
+        p->nc.incarnation = d->incarnation;
+        /* The delay's PRNG goes on where it is. */
+        p->nc.coord.seed = hb_node_config(d->node)->coord.seed;
+        if (strcmp(cur->node_name, next->node_name) != 0)
+                note(p, "node name %s -> %s", cur->node_name,
+                     next->node_name);
+        plan_core(p, hb_node_config(d->node), &p->nc);
+        if (p->core_changed && hb_node_config_validate(&p->nc) < 0)
+                return -EINVAL;
+
+        for (i = 0; i < next->n_peers; i++) {
+                const hbd_peer_conf_t *b = &next->peers[i];
+                const hbd_peer_conf_t *a = hbd_config_peer(cur, b->id);
+
+                if (a == NULL) {
+                        p->add[p->n_add++] = b->id;
+                        if (peer_note(p))
+                                note(p, "+peer %s (id %" PRIu32 ", %s)",
+                                     b->name, b->id, b->address);
+                        continue;
+                }
+                if (strcmp(a->name, b->name) != 0 && peer_note(p))
+                        note(p, "peer id %" PRIu32 " renamed %s -> %s",
+                             b->id, a->name, b->name);
+                if ((!same_addr(a, b) || strcmp(a->address, b->address) != 0)
+                    && peer_note(p))
+                        note(p, "peer %s (id %" PRIu32 ") address %s -> %s",
+                             b->name, b->id, a->address, b->address);
+        }
+        for (i = 0; i < cur->n_peers; i++) {
+                const hbd_peer_conf_t *a = &cur->peers[i];
+
+                if (hbd_config_peer(next, a->id) == NULL) {
+                        p->remove[p->n_remove++] = a->id;
+                        if (peer_note(p))
+                                note(p, "-peer %s (id %" PRIu32 ")", a->name,
+                                     a->id);
+                }
+        }
+        if (p->peer_notes > MAX_PEER_NOTES)
+                note(p, "%u more peer changes (%zu added, %zu removed in "
+                     "all)", p->peer_notes - MAX_PEER_NOTES, p->n_add,
+                     p->n_remove);
+
+        if ((script_a == NULL) != (script_b == NULL) ||
+            (script_a != NULL && strcmp(script_a, script_b) != 0))
+                note(p, "notify script %s -> %s",
+                     script_a != NULL ? script_a : "(none)",
+                     script_b != NULL ? script_b : "(none)");
+        ms_change(p, "notify timeout", hbd_notify_timeout_ns(d->notify),
+                  next->notify_timeout_ns);
+        path_change(p, "notify on_leader", cur->notify_on_leader,
+                    next->notify_on_leader);
+        path_change(p, "notify on_follower", cur->notify_on_follower,
+                    next->notify_on_follower);
+        path_change(p, "notify on_no_quorum", cur->notify_on_no_quorum,
+                    next->notify_on_no_quorum);
+        if (hbd_notify_settings_prepare(&p->notify, next) < 0)
+                return -ENOMEM;
+        if (fflush(p->summary) != 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static void plan_free(struct reload_plan *p)
+{
+        if (p->summary != NULL)
+                fclose(p->summary);
+        free(p->summary_text);
+        free(p->add);
+        free(p->remove);
+        hbd_notify_settings_release(&p->notify);
+        hb_key_wipe(&p->nc.key);
+        hb_key_wipe(&p->nc.old_key);
+}
+
+/* ---- commit ------------------------------------------------------- */
+
+/* Commit a plan; `next` becomes the daemon's config on success. */
+static int commit_reload(hbd_daemon_t *d, hbd_config_t *next,
+                         struct reload_plan *p, char *err, size_t errlen)
+{
+        hbd_config_t *old = d->cfg;
+        uint64_t old_interval = hb_node_config(d->node)->interval_ns;
+        uint64_t now = uv_hrtime();
+        size_t i, added;
+        int r = 0;
+
+        /* Switch first: events raised below name peers from `next`. */
+        d->cfg = next;
+        for (added = 0; added < p->n_add; added++) {
+                r = hb_node_peer_add(d->node, p->add[added], now);
+                if (r < 0) {
+                        snprintf(err, errlen, "cannot add peer id %" PRIu32
+                                 ": %s", p->add[added], hb_strerror(r));
+                        break;
+                }
+        }
+        if (r == 0 && p->core_changed) {
+                r = hb_node_reconfigure(d->node, &p->nc, now);
+                if (r < 0)
+                        snprintf(err, errlen, "the core refused the new "
+                                 "settings: %s", hb_strerror(r));
+        }
+        if (r < 0) {
+                for (i = 0; i < added; i++)
+                        (void)hb_node_peer_remove(d->node, p->add[i]);
+                d->cfg = old;
+                return r;
+        }
+
+        /* Nothing below can fail. */
+        for (i = 0; i < p->n_remove; i++)
+                (void)hb_node_peer_remove(d->node, p->remove[i]);
+        hbd_ctl_peers_changed(d->ctl);
+        hbd_notify_swap(d->notify, &p->notify);
+        hbd_log_set_node(&d->log, next->node_name);
+        hbd_coord_drain_outbox(d);
+        if (p->nc.interval_ns != old_interval) {
+                /* Keep the phase: last scheduled send + the new interval. */
+                uint64_t last = d->next_send_ns - old_interval;
+
+                d->next_send_ns = last + p->nc.interval_ns;
+                if (d->next_send_ns < now)
+                        d->next_send_ns = now;
+                hbd_daemon_arm_send(d);
+        }
+        hbd_daemon_arm_deadline(d);
+        hbd_config_free(old);
+        return 0;
+}
+
+/* ---- entry point -------------------------------------------------- */
+
+/* See daemon.h. */
+int hbd_daemon_reload(hbd_daemon_t *d, char *err, size_t errlen)
+{
+        hbd_config_t *next = NULL;
+        struct reload_plan plan;
+        const char *what = NULL;
+        char usec[96];
+        int r;
+
+        if (d->stopping) {
+                snprintf(err, errlen, "hbeatd is shutting down");
+                return -ECANCELED;
+        }
+        snprintf(usec, sizeof(usec), "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
+                 uv_hrtime() / 1000);
+        hbd_daemon_sd_notify(usec);
+        hbd_info(&d->log, "reloading the configuration from %s",
+                 d->config_path);
+        r = hbd_config_load(&next, d->config_path, err, errlen);
+        if (r == 0 && !hbd_config_reloadable(d->cfg, next, &what)) {
+                snprintf(err, errlen, "%s cannot change on reload; restart "
+                         "hbeatd", what != NULL ? what : "a setting");
+                r = -EINVAL;
+        }
+        if (r == 0) {
+                memset(&plan, 0, sizeof(plan));
+                r = plan_reload(d, next, &plan);
+                if (r == -EINVAL)
+                        snprintf(err, errlen, "%s: the new timing and "
+                                 "detector settings are inconsistent",
+                                 d->config_path);
+                else if (r < 0)
+                        snprintf(err, errlen, "out of memory");
+                else
+                        r = commit_reload(d, next, &plan, err, errlen);
+                if (r == 0)
+                        hbd_info(&d->log, "configuration reloaded: %s",
+                                 plan.changes > 0 ? plan.summary_text :
+                                 "no changes");
+                plan_free(&plan);
+        }
+        if (r < 0) {
+                hbd_config_free(next);
+                d->counters.reload_failures++;
+                hbd_error(&d->log, "reload failed, keeping the running "
+                          "configuration: %s", err);
+        } else {
+                d->counters.reloads++;
+        }
+        hbd_daemon_sd_notify("READY=1");
+        return r;
+}
