@@ -2,11 +2,12 @@
 /*
  * DOC: node — one node's view of the cluster (sans-I/O).
  *
- * What lives here: the peer table (hash index by id, array sorted by id),
+ * What lives here: the node's lifecycle and peer list changes,
  * per-peer replay protection (incarnation, sequence), the peer state
  * machine (unknown, alive, suspect, dead, probation, left; see node.h and
- * docs/states.md), and the deadline heap that lets the caller keep one timer
- * for the whole node.
+ * docs/states.md), and the per-peer deadlines that let the caller keep one
+ * timer for the whole node. The structures holding the peers (hash index,
+ * sorted array, deadline heap) are in peer_table.c and node_impl.h.
  *
  * Who calls what: the shell calls hb_node_recv() for every datagram,
  * hb_node_build_heartbeat() every interval, and hb_node_tick() at
@@ -17,10 +18,11 @@
  * Deadlines: each peer has at most one deadline, the earliest time at which
  * its state could change if nothing arrives (computed exactly from the
  * detector's threshold crossing time, hb_detector_crossing_ns()). Peers with
- * a deadline sit in a binary min-heap keyed by it; a heartbeat moves the
- * peer's key (sift up or down, O(log n)); hb_node_tick() pops only the peers
- * that are due. No periodic scan of all peers ever happens, which is what
- * lets one process simulate thousands of nodes.
+ * a deadline sit in a binary min-heap keyed by it (peer_table.c); a
+ * heartbeat moves the peer's key (hb__heap_update(), O(log n));
+ * hb_node_tick() pops only the peers that are due. No periodic scan of
+ * all peers ever happens, which is what lets one process simulate
+ * thousands of nodes.
  *
  * The one function that changes a peer's state is set_state(): it raises
  * the event, so every transition is reported exactly once.
@@ -154,126 +156,6 @@ static int detector_config_equal(const hb_detector_config_t *a,
 }
 
 /* ------------------------------------------------------------------ */
-/* Hash index: id -> peer                                              */
-
-static void slots_insert(hb_slot_t *slots, size_t n_slots, hb_peer_t *p)
-{
-        size_t mask = n_slots - 1;
-        size_t i = hb__slot_of(p->id, n_slots);
-
-        while (slots[i].id != 0)
-                i = (i + 1) & mask;
-        slots[i].id = p->id;
-        slots[i].peer = p;
-}
-
-/* Rebuild the index for `n_peers` entries of node->peers; all or nothing. */
-static int slots_rebuild(hb_node_t *node, size_t n_peers)
-{
-        size_t n_slots = 16, i;
-        hb_slot_t *slots;
-
-        while (n_slots < 2 * n_peers)
-                n_slots *= 2;
-        slots = hb__calloc(n_slots, sizeof(*slots));
-        if (!slots)
-                return -ENOMEM;
-        for (i = 0; i < n_peers; i++)
-                slots_insert(slots, n_slots, node->peers[i]);
-        hb__free(node->slots);
-        node->slots = slots;
-        node->n_slots = n_slots;
-        return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Deadline heap                                                       */
-
-static void heap_set(hb_node_t *node, size_t i, hb_peer_t *p)
-{
-        node->heap[i] = p;
-        p->heap_index = i;
-}
-
-static void heap_sift_up(hb_node_t *node, size_t i)
-{
-        hb_peer_t *p = node->heap[i];
-
-        while (i > 0) {
-                size_t parent = (i - 1) / 2;
-
-                if (node->heap[parent]->deadline_ns <= p->deadline_ns)
-                        break;
-                heap_set(node, i, node->heap[parent]);
-                i = parent;
-        }
-        heap_set(node, i, p);
-}
-
-static void heap_sift_down(hb_node_t *node, size_t i)
-{
-        hb_peer_t *p = node->heap[i];
-
-        for (;;) {
-                size_t l = 2 * i + 1, r = l + 1, m = i;
-                uint64_t best = p->deadline_ns;
-
-                if (l < node->n_heap && node->heap[l]->deadline_ns < best) {
-                        m = l;
-                        best = node->heap[l]->deadline_ns;
-                }
-                if (r < node->n_heap && node->heap[r]->deadline_ns < best)
-                        m = r;
-                if (m == i)
-                        break;
-                heap_set(node, i, node->heap[m]);
-                i = m;
-        }
-        heap_set(node, i, p);
-}
-
-static void heap_remove(hb_node_t *node, hb_peer_t *p)
-{
-        size_t i = p->heap_index;
-        hb_peer_t *last;
-
-        if (p->deadline_ns == HB_NEVER)
-                return;
-        last = node->heap[--node->n_heap];
-        p->deadline_ns = HB_NEVER;
-        if (last == p)
-                return;
-        heap_set(node, i, last);
-        heap_sift_up(node, i);
-        heap_sift_down(node, last->heap_index);
-}
-
-/*
- * Move `p` to deadline `d` (HB_NEVER removes it). The heap array has room
- * for every peer (it grows with the peer array), so this cannot fail.
- */
-static void heap_update(hb_node_t *node, hb_peer_t *p, uint64_t d)
-{
-        if (d == HB_NEVER) {
-                heap_remove(node, p);
-                return;
-        }
-        if (p->deadline_ns == HB_NEVER) {
-                p->deadline_ns = d;
-                heap_set(node, node->n_heap++, p);
-                heap_sift_up(node, p->heap_index);
-                return;
-        }
-        if (d < p->deadline_ns) {
-                p->deadline_ns = d;
-                heap_sift_up(node, p->heap_index);
-        } else if (d > p->deadline_ns) {
-                p->deadline_ns = d;
-                heap_sift_down(node, p->heap_index);
-        }
-}
-
-/* ------------------------------------------------------------------ */
 /* State machine                                                       */
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -318,7 +200,7 @@ static uint64_t peer_deadline(const hb_node_t *node, const hb_peer_t *p)
 
 static void reschedule(hb_node_t *node, hb_peer_t *p)
 {
-        heap_update(node, p, peer_deadline(node, p));
+        hb__heap_update(node, p, peer_deadline(node, p));
 }
 
 static void set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
@@ -498,7 +380,7 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
         node->cb = cb;
         node->user = user;
         set_keys(node);
-        if (slots_rebuild(node, 0) < 0 || hb__coord_init(node) < 0) {
+        if (hb__slots_rebuild(node, 0) < 0 || hb__coord_init(node) < 0) {
                 hb__free(node->slots);
                 hb__free(node);
                 return -ENOMEM;
@@ -526,54 +408,16 @@ void hb_node_free(hb_node_t *node)
         hb__free(node);
 }
 
-/* Make room for one more peer in the sorted array and the heap. */
-static int reserve_peer(hb_node_t *node)
-{
-        size_t cap;
-        hb_peer_t **peers, **heap;
-
-        if (node->n_peers < node->cap_peers)
-                return 0;
-        cap = node->cap_peers ? 2 * node->cap_peers : 8;
-        peers = hb__realloc(node->peers, cap * sizeof(*peers));
-        if (!peers)
-                return -ENOMEM;
-        node->peers = peers;
-        heap = hb__realloc(node->heap, cap * sizeof(*heap));
-        if (!heap)
-                return -ENOMEM; /* peers grew: harmless, cap unchanged */
-        node->heap = heap;
-        node->cap_peers = cap;
-        return 0;
-}
-
-/* Index in the sorted array where `id` is or would be inserted. */
-static size_t sorted_pos(const hb_node_t *node, uint32_t id)
-{
-        size_t lo = 0, hi = node->n_peers;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (node->peers[mid]->id < id)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return lo;
-}
-
 int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
 {
         hb_peer_t *p;
-        size_t pos;
         int r;
 
         if (!node || peer_id == 0 || peer_id == node->cfg.node_id)
                 return -EINVAL;
         if (hb__lookup(node, peer_id))
                 return -EEXIST;
-        r = reserve_peer(node);
+        r = hb__peers_reserve(node);
         if (r < 0)
                 return r;
         p = hb__calloc(1, sizeof(*p));
@@ -597,23 +441,10 @@ int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
          */
         hb_detector_heartbeat(p->detector, now_ns);
 
-        pos = sorted_pos(node, peer_id);
-        memmove(&node->peers[pos + 1], &node->peers[pos],
-                (node->n_peers - pos) * sizeof(node->peers[0]));
-        node->peers[pos] = p;
-        node->n_peers++;
-        if (node->n_slots < 2 * node->n_peers) {
-                r = slots_rebuild(node, node->n_peers);
-                if (r < 0) {
-                        node->n_peers--;
-                        memmove(&node->peers[pos], &node->peers[pos + 1],
-                                (node->n_peers - pos) *
-                                        sizeof(node->peers[0]));
-                        peer_free(p);
-                        return r;
-                }
-        } else {
-                slots_insert(node->slots, node->n_slots, p);
+        r = hb__peers_insert(node, p);
+        if (r < 0) {
+                peer_free(p);
+                return r;
         }
         reschedule(node, p);
         if (node->cfg.coord.enabled)
@@ -624,34 +455,13 @@ int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
 int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id)
 {
         hb_peer_t *p;
-        size_t pos, mask, i, j;
 
         if (!node)
                 return -EINVAL;
         p = hb__lookup(node, peer_id);
         if (!p)
                 return -ENOENT;
-        heap_remove(node, p);
-        pos = sorted_pos(node, peer_id);
-        memmove(&node->peers[pos], &node->peers[pos + 1],
-                (node->n_peers - pos - 1) * sizeof(node->peers[0]));
-        node->n_peers--;
-
-        /* Delete from the linear-probing table without tombstones:
-         * re-insert the rest of the cluster that follows the hole. */
-        mask = node->n_slots - 1;
-        for (i = hb__slot_of(peer_id, node->n_slots); node->slots[i].id != peer_id;
-             i = (i + 1) & mask)
-                ;
-        node->slots[i].id = 0;
-        node->slots[i].peer = NULL;
-        for (j = (i + 1) & mask; node->slots[j].id != 0; j = (j + 1) & mask) {
-                hb_peer_t *q = node->slots[j].peer;
-
-                node->slots[j].id = 0;
-                node->slots[j].peer = NULL;
-                slots_insert(node->slots, node->n_slots, q);
-        }
+        hb__peers_remove(node, p);
         peer_free(p);
         if (node->cfg.coord.enabled)
                 hb__coord_recount(node);
@@ -1026,7 +836,7 @@ void hb_node_tick(hb_node_t *node, uint64_t now_ns)
                 reschedule(node, p);
                 if (p->deadline_ns <= now_ns) {
                         /* Defensive: never spin on a deadline in the past. */
-                        heap_update(node, p, now_ns + 1);
+                        hb__heap_update(node, p, now_ns + 1);
                 }
         }
         if (node->cfg.coord.enabled)

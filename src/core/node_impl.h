@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Private to the node core: the node and peer records shared by node.c
- * (peer table, state machine, deadlines, traffic) and election.c (quorum,
- * roles, terms, votes). Not installed; nothing outside src/core includes
- * it.
+ * (state machine, deadlines, traffic), peer_table.c (hash index, sorted
+ * peer array, deadline heap) and election.c (quorum, roles, terms,
+ * votes). Not installed; nothing outside src/core includes it.
  *
- * Who may touch what: node.c owns the peer table, the heap and the
+ * Who may touch what: node.c owns the peer table and the heap (their
+ * operations: peer_table.c, hot ones inline below) and the
  * replay/detector fields; election.c owns `coord` and the peer fields
  * marked "coordination", and is told about every peer state change and
  * every accepted heartbeat / vote message through the hb__coord_*() hooks
@@ -139,6 +140,14 @@ struct hb_node {
         hb_coord_t coord;
 };
 
+/* ---- peer table (peer_table.c; hot parts inline here) ------------ */
+
+/*
+ * See the overview in peer_table.c. The lookup and the heap run for every
+ * datagram and heartbeat, hence `static inline` here; only node.c changes
+ * the table, election.c may look peers up.
+ */
+
 static inline size_t hb__slot_of(uint32_t id, size_t n_slots)
 {
         /* Fibonacci hashing: ids are often small consecutive integers. */
@@ -157,6 +166,107 @@ static inline hb_peer_t *hb__lookup(const hb_node_t *node, uint32_t id)
                         return node->slots[i].peer;
                 if (node->slots[i].id == 0)
                         return NULL;
+        }
+}
+
+/* Rebuild the index for the first `n_peers` entries of node->peers, sized
+ * for them (at least 16 slots); all or nothing. 0 or -ENOMEM. */
+int hb__slots_rebuild(hb_node_t *node, size_t n_peers);
+/* Make room for one more peer in the sorted array and the heap.
+ * 0 or -ENOMEM (nothing lost: the table is unchanged in use). */
+int hb__peers_reserve(hb_node_t *node);
+/* Add `p` (caller-owned until hb__peers_remove(); id not yet present,
+ * deadline_ns == HB_NEVER) to the sorted array and the index, after
+ * hb__peers_reserve(). All or nothing: 0 or -ENOMEM. The caller then
+ * gives it a deadline with hb__heap_update(). */
+int hb__peers_insert(hb_node_t *node, hb_peer_t *p);
+/* Take `p` out of the heap, the sorted array and the index; the caller
+ * frees it. */
+void hb__peers_remove(hb_node_t *node, hb_peer_t *p);
+
+static inline void hb__heap_set(hb_node_t *node, size_t i, hb_peer_t *p)
+{
+        node->heap[i] = p;
+        p->heap_index = i;
+}
+
+static inline void hb__heap_sift_up(hb_node_t *node, size_t i)
+{
+        hb_peer_t *p = node->heap[i];
+
+        while (i > 0) {
+                size_t parent = (i - 1) / 2;
+
+                if (node->heap[parent]->deadline_ns <= p->deadline_ns)
+                        break;
+                hb__heap_set(node, i, node->heap[parent]);
+                i = parent;
+        }
+        hb__heap_set(node, i, p);
+}
+
+static inline void hb__heap_sift_down(hb_node_t *node, size_t i)
+{
+        hb_peer_t *p = node->heap[i];
+
+        for (;;) {
+                size_t l = 2 * i + 1, r = l + 1, m = i;
+                uint64_t best = p->deadline_ns;
+
+                if (l < node->n_heap && node->heap[l]->deadline_ns < best) {
+                        m = l;
+                        best = node->heap[l]->deadline_ns;
+                }
+                if (r < node->n_heap && node->heap[r]->deadline_ns < best)
+                        m = r;
+                if (m == i)
+                        break;
+                hb__heap_set(node, i, node->heap[m]);
+                i = m;
+        }
+        hb__heap_set(node, i, p);
+}
+
+/* Take `p` out of the heap (no-op when it has no deadline); its
+ * deadline_ns becomes HB_NEVER. */
+static inline void hb__heap_remove(hb_node_t *node, hb_peer_t *p)
+{
+        size_t i = p->heap_index;
+        hb_peer_t *last;
+
+        if (p->deadline_ns == HB_NEVER)
+                return;
+        last = node->heap[--node->n_heap];
+        p->deadline_ns = HB_NEVER;
+        if (last == p)
+                return;
+        hb__heap_set(node, i, last);
+        hb__heap_sift_up(node, i);
+        hb__heap_sift_down(node, last->heap_index);
+}
+
+/*
+ * Move `p` to deadline `d` (HB_NEVER removes it). The heap array has room
+ * for every peer (it grows with the peer array), so this cannot fail.
+ */
+static inline void hb__heap_update(hb_node_t *node, hb_peer_t *p, uint64_t d)
+{
+        if (d == HB_NEVER) {
+                hb__heap_remove(node, p);
+                return;
+        }
+        if (p->deadline_ns == HB_NEVER) {
+                p->deadline_ns = d;
+                hb__heap_set(node, node->n_heap++, p);
+                hb__heap_sift_up(node, p->heap_index);
+                return;
+        }
+        if (d < p->deadline_ns) {
+                p->deadline_ns = d;
+                hb__heap_sift_up(node, p->heap_index);
+        } else if (d > p->deadline_ns) {
+                p->deadline_ns = d;
+                hb__heap_sift_down(node, p->heap_index);
         }
 }
 
