@@ -1,0 +1,1 @@
+/* stub: HTTP endpoints (libmicrohttpd), being written */
