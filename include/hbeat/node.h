@@ -396,6 +396,34 @@ typedef struct hb_coord_info {
 /** Fill `out` (zeroed with enabled=false when coordination is off). */
 void hb_node_coord_info(const hb_node_t *node, hb_coord_info_t *out);
 
+/**
+ * Change this node's election priority at run time (health-check weights:
+ * the effective priority, configured priority plus active weights,
+ * clamped by the caller). Takes effect at once: it is carried by the next
+ * heartbeat, a scheduled candidacy is redrawn with it, and a leader whose
+ * priority fell below an alive preempting peer's yields (preempt rules of
+ * election.h). hb_node_reconfigure() sets it back to cfg->coord.priority.
+ *
+ * @return 0; -EINVAL (NULL node, coordination off, priority > 255).
+ */
+int hb_node_set_priority(hb_node_t *node, uint32_t priority,
+                         uint64_t now_ns);
+
+/**
+ * Set or clear this node's fault (a `fault` health check is failing).
+ * While set, the node never stands: a leader steps down at once (role
+ * event, why "check fault"), a candidate gives up, a follower schedules
+ * no candidacy; its heartbeats advertise priority 0 and no preempt, so no
+ * leader yields to it. It still votes and counts for quorum. Cleared, the
+ * node stands again by the usual rules. Kept across hb_node_reconfigure().
+ *
+ * @return 0; -EINVAL (NULL node or coordination off).
+ */
+int hb_node_set_fault(hb_node_t *node, bool fault, uint64_t now_ns);
+
+/** Whether hb_node_set_fault() is in effect (false for NULL). */
+bool hb_node_fault(const hb_node_t *node);
+
 /** Node-wide counters. Public, read-only. */
 typedef struct hb_node_counters {
         uint64_t rx_accepted;      /**< messages accepted */

@@ -383,6 +383,10 @@ static void update(hb_node_t *node, uint64_t now_ns)
                 if (c->role == HB_ROLE_NO_QUORUM)
                         set_role(node, HB_ROLE_FOLLOWER, "gained quorum",
                                  now_ns);
+                if (c->fault && (c->role == HB_ROLE_LEADER ||
+                                 c->role == HB_ROLE_CANDIDATE))
+                        set_role(node, HB_ROLE_FOLLOWER, "check fault",
+                                 now_ns);
                 if (c->role == HB_ROLE_LEADER) {
                         if (lease_votes(node, now_ns, &next) < needed(node)) {
                                 set_role(node, HB_ROLE_FOLLOWER,
@@ -408,7 +412,8 @@ static void update(hb_node_t *node, uint64_t now_ns)
                 }
         }
         if (c->role == HB_ROLE_FOLLOWER) {
-                if (c->leader_id == 0 && !node->cfg.coord.witness) {
+                if (c->leader_id == 0 && !node->cfg.coord.witness &&
+                    !c->fault) {
                         if (c->election_deadline_ns == HB_NEVER)
                                 c->election_deadline_ns =
                                         now_ns + election_delay(node);
@@ -577,7 +582,8 @@ static void timers(hb_node_t *node, uint64_t now_ns)
             now_ns >= c->election_deadline_ns) {
                 uint64_t wait = max_u64(c->hold_until_ns, c->yield_until_ns);
 
-                if (c->leader_id != 0 || node->cfg.coord.witness)
+                if (c->leader_id != 0 || node->cfg.coord.witness ||
+                    c->fault)
                         c->election_deadline_ns = HB_NEVER;
                 else if (now_ns < wait)
                         c->election_deadline_ns = wait;
@@ -839,12 +845,14 @@ void hb__coord_leader_tlv(hb_node_t *node, uint64_t now_ns, uint8_t *tlv)
                                            now_ns + promise_ns(node));
         if (node->cfg.coord.witness)
                 flags |= HB_LEADER_FLAG_WITNESS;
-        if (node->cfg.coord.preempt)
+        /* A faulted node advertises no preempt and priority 0, so that a
+         * preempting leader never yields to a node that will not stand. */
+        if (node->cfg.coord.preempt && !c->fault)
                 flags |= HB_LEADER_FLAG_PREEMPT;
         put_u64(tlv + o, c->term);
         put_u32(tlv + o + 8, leader);
         tlv[o + 12] = (uint8_t)c->role;
-        tlv[o + 13] = (uint8_t)node->cfg.coord.priority;
+        tlv[o + 13] = c->fault ? 0 : (uint8_t)node->cfg.coord.priority;
         tlv[o + 14] = flags;
         tlv[o + 15] = 0;
 }
@@ -941,6 +949,52 @@ int hb_node_poll_output(hb_node_t *node, uint32_t *peer_id, uint8_t *buf,
         c->out_head = (c->out_head + 1) % HB_OUTBOX_CAP;
         c->out_n--;
         return o->len;
+}
+
+int hb_node_set_priority(hb_node_t *node, uint32_t priority,
+                         uint64_t now_ns)
+{
+        hb_coord_t *c;
+
+        if (!node || !node->cfg.coord.enabled || priority > 255)
+                return -EINVAL;
+        c = &node->coord;
+        if (now_ns > c->now_ns)
+                c->now_ns = now_ns;
+        if (node->cfg.coord.priority == priority)
+                return 0;
+        node->cfg.coord.priority = priority;
+        /* A scheduled candidacy was drawn with the old priority: draw it
+         * again (update() schedules a fresh one when still due). */
+        if (c->role == HB_ROLE_FOLLOWER && c->election_deadline_ns != HB_NEVER)
+                c->election_deadline_ns = HB_NEVER;
+        if (c->started)
+                update(node, c->now_ns);
+        return 0;
+}
+
+int hb_node_set_fault(hb_node_t *node, bool fault, uint64_t now_ns)
+{
+        hb_coord_t *c;
+
+        if (!node || !node->cfg.coord.enabled)
+                return -EINVAL;
+        c = &node->coord;
+        if (now_ns > c->now_ns)
+                c->now_ns = now_ns;
+        if (c->fault == fault)
+                return 0;
+        c->fault = fault;
+        if (fault)
+                c->election_deadline_ns = HB_NEVER;
+        if (c->started)
+                update(node, c->now_ns);
+        return 0;
+}
+
+bool hb_node_fault(const hb_node_t *node)
+{
+        return node && node->coord.fault;
 }
 
 void hb_node_coord_info(const hb_node_t *node, hb_coord_info_t *out)

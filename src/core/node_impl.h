@@ -105,6 +105,8 @@ typedef struct hb_coord {
         uint64_t hold_until_ns;        /* promise: no vote for another
                                           candidate before this */
         uint64_t yield_until_ns;       /* preempt: do not stand before */
+        bool fault;                    /* hb_node_set_fault(): never lead
+                                          nor stand while set */
         uint64_t rng;                  /* xorshift64* state, never 0 */
         hb_out_t *out;                 /* ring of HB_OUTBOX_CAP */
         size_t out_head, out_n;

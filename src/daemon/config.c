@@ -410,7 +410,7 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
                 cfg->local_pause_ns = 3600 * HB_NS_PER_S;
 
         for (size_t k = 0; k < K_COUNT; k++) {
-                if (hbd__knob_flags(k) & (F_FIRST | F_PEER))
+                if (hbd__knob_flags(k) & (F_FIRST | F_PEER | F_CHECK))
                         continue;
                 r = hbd__knob_apply(l, f, k, 0, cfg, kind);
                 if (r < 0)
@@ -428,6 +428,9 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         if (r < 0)
                 goto out;
         r = hbd__check_coord(l, f, cfg);
+        if (r < 0)
+                goto out;
+        r = hbd__load_checks(l, f->sect_val[K_CHECK_NAME], cfg);
         if (r < 0)
                 goto out;
         r = hbd__check_script(l, f, cfg);
@@ -553,6 +556,13 @@ void hbd_config_free(hbd_config_t *cfg)
         for (size_t i = 0; i < cfg->n_peers; i++)
                 free(cfg->peers[i].address);
         free(cfg->peers);
+        for (size_t i = 0; i < cfg->n_checks; i++) {
+                hbd__argv_free(cfg->checks[i].argv);
+                free(cfg->checks[i].target);
+                free(cfg->checks[i].target_host);
+                free(cfg->checks[i].url);
+        }
+        free(cfg->checks);
         free(cfg->path);
         free(cfg->listen);
         free(cfg->key_file);
@@ -562,6 +572,7 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg->notify_on_no_quorum);
         free(cfg->election_state_file);
         free(cfg->control_socket);
+        free(cfg->http_listen);
         hb_key_wipe(&cfg->node.key);
         hb_key_wipe(&cfg->node.old_key);
         free(cfg);

@@ -30,8 +30,15 @@
  *                 preempt: bool (false), delay_ms (= interval),
  *                 state_file: PATH (/var/lib/hbeat/NODE.state) }
  *   control:    { socket: PATH (default /run/hbeat/hbeatd.sock) }
+ *   http:       { listen: "HOST:PORT" | "[V6]:PORT" (default none: no
+ *                 HTTP server) }
  *   peers:      [ { name: STR, id: N, address: "HOST:PORT",
  *                   votes: 0..255 (1) }, ... ]
+ *   checks:     [ { name: STR, kind: exec|tcp|http, command: [ARGV],
+ *                   target: "HOST:PORT", url: URL, expect_status (200),
+ *                   interval_ms (2000), timeout_ms (1000), rise (2),
+ *                   fall (3), initial_delay_ms (0), weight: -255..255 (0),
+ *                   effect: fault }, ... ]        (docs/checks.md)
  *
  * quorum.*, the election keys but `enabled`, notify.on_* and peers[].votes
  * need election.enabled: true (set without it they are an error, never
@@ -63,6 +70,32 @@ typedef struct hbd_peer_conf {
         uint32_t votes;                /* peers[].votes, 0..255 */
         int line;                      /* where the entry starts (1-based) */
 } hbd_peer_conf_t;
+
+/* checks[].kind */
+typedef enum hbd_check_kind {
+        HBD_CHECK_EXEC = 0,            /* run argv, exit 0 = success */
+        HBD_CHECK_TCP = 1,             /* connect to every address */
+        HBD_CHECK_HTTP = 2,            /* GET url, expect a status */
+} hbd_check_kind_t;
+
+/* One checks[] entry (docs/checks.md). */
+typedef struct hbd_check_conf {
+        char name[HBD_NAME_MAX + 1];
+        uint32_t kind;                 /* hbd_check_kind_t */
+        char **argv;                   /* exec: NULL-terminated, owned */
+        char *target;                  /* tcp: "HOST:PORT" as written */
+        char *target_host;             /* tcp: HOST (brackets removed) */
+        uint32_t target_port;          /* tcp: 1..65535 */
+        char *url;                     /* http: as written, owned */
+        uint32_t expect_status;        /* http: 100..599 (200) */
+        uint64_t interval_ns;          /* between two runs' starts */
+        uint64_t timeout_ns;           /* <= interval */
+        uint64_t initial_delay_ns;     /* before the first run */
+        uint32_t rise, fall;           /* consecutive results to flip */
+        int32_t weight;                /* -255..255; 0 = none */
+        bool fault;                    /* effect: fault */
+        int line;                      /* where the entry starts */
+} hbd_check_conf_t;
 
 typedef struct hbd_config {
         char *path;                    /* config file as given, owned */
@@ -100,8 +133,17 @@ typedef struct hbd_config {
 
         char *control_socket;          /* resolved path, owned */
 
+        /* http.listen: as written, owned; NULL (and http_listen_addr
+         * zeroed) when not set: no HTTP server (docs/http.md). */
+        char *http_listen;
+        struct sockaddr_storage http_listen_addr;
+        socklen_t http_listen_addr_len;
+
         hbd_peer_conf_t *peers;        /* owned array */
         size_t n_peers;
+
+        hbd_check_conf_t *checks;      /* checks[], owned array */
+        size_t n_checks;
 } hbd_config_t;
 
 /*

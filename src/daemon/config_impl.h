@@ -35,6 +35,11 @@ enum store {
         S_PATH,   /* char *, resolved against the config's directory */
         S_ADDR,   /* char * as written, sockaddr_storage, socklen_t */
         S_BOOL,   /* bool, from true or false */
+        S_INT,    /* int32_t, optional leading '-' */
+        S_STR,    /* char * as written (non-empty, no control bytes) */
+        S_ARGV,   /* char ** NULL-terminated, from a sequence of strings */
+        S_CHECK_KIND, /* uint32_t hbd_check_kind_t: exec, tcp, http */
+        S_EFFECT, /* bool, from "fault" (the only effect besides weight) */
 };
 
 enum {
@@ -42,6 +47,7 @@ enum {
         F_DERIVED = 1u << 1,  /* default from hb_node_config_default();
                                  default_text only describes it */
         F_FIRST = 1u << 2,    /* read before the defaults are applied */
+        F_CHECK = 1u << 3,    /* key of a checks[] entry (hbd_check_conf_t) */
         F_MIN_OPEN = 1u << 4, /* value must be > min (not >= min) */
         F_PEER = 1u << 5,     /* key of a peers[] entry (hbd_peer_conf_t) */
         F_SOCKET = 1u << 6,   /* path of a Unix socket: fits sun_path */
@@ -79,8 +85,8 @@ enum {
  * written in the file, except for F_DERIVED rows; NULL means no default.
  * Ranges are in the unit the file uses (ms, not ns).
  *
- * C(field) and P(field) are offsetof() into hbd_config_t and
- * hbd_peer_conf_t; config_knobs.c defines them where it expands the offset
+ * C(field), P(field) and Q(field) are offsetof() into hbd_config_t,
+ * hbd_peer_conf_t and hbd_check_conf_t; config_knobs.c defines them where it expands the offset
  * columns (the knob id enum below never expands them).
  */
 #define HBD_KNOB_ROWS(X)                                                     \
@@ -260,6 +266,11 @@ X(SOCKET, "control.socket", "path", "path", 0, 0,                            \
   S_PATH, F_SOCKET, C(control_socket), 0, 0,                                 \
   "Unix socket of the control protocol (hbeatctl); at most 107 bytes once "  \
   "resolved.")                                                               \
+X(HTTP_LISTEN, "http.listen", "address", "", 0, 0, NULL, false,              \
+  S_ADDR, 0, C(http_listen), C(http_listen_addr), C(http_listen_addr_len),   \
+  "TCP address of the HTTP endpoints (/healthz, /readyz, /v1/status, "       \
+  "/v1/members; docs/http.md): HOST:PORT or [V6]:PORT. Not set: no HTTP "    \
+  "server.")                                                                 \
 X(PEER_NAME, "peers[].name", "string", "", 0, 0, NULL, true,                 \
   S_NAME, F_REQUIRED | F_PEER, P(name), 0, 0,                                \
   "Name of the peer; unique, not this node's name.")                         \
@@ -272,7 +283,54 @@ X(PEER_ADDRESS, "peers[].address", "address", "", 0, 0, NULL, true,          \
 X(PEER_VOTES, "peers[].votes", "uint", "votes", 0, 255, "1", true,           \
   S_U32, F_PEER | F_COORD, P(votes), 0, 0,                                   \
   "Votes of the peer in the quorum; a change needs a restart. Needs "        \
-  "election.enabled.")
+  "election.enabled.")                                                       \
+X(CHECK_NAME, "checks[].name", "string", "", 0, 0, NULL, true,               \
+  S_NAME, F_REQUIRED | F_CHECK, Q(name), 0, 0,                               \
+  "Name of the health check; unique among checks (docs/checks.md).")         \
+X(CHECK_KIND, "checks[].kind", "enum", "", 0, 0, NULL, true,                 \
+  S_CHECK_KIND, F_REQUIRED | F_CHECK, Q(kind), 0, 0,                         \
+  "exec (run command, exit 0 passes), tcp (connect to every address of "     \
+  "target) or http (GET url, expect_status passes).")                        \
+X(CHECK_COMMAND, "checks[].command", "argv", "", 0, 0, NULL, true,           \
+  S_ARGV, F_CHECK, Q(argv), 0, 0,                                            \
+  "exec: the program and its arguments as a YAML list of strings, run "      \
+  "without a shell; a relative program is resolved against the config "      \
+  "directory when it contains a slash, else searched in PATH.")              \
+X(CHECK_TARGET, "checks[].target", "string", "", 0, 0, NULL, true,           \
+  S_STR, F_CHECK, Q(target), 0, 0,                                           \
+  "tcp: HOST:PORT or [V6]:PORT; HOST is resolved at every run and every "    \
+  "address it resolves to must accept a connection.")                        \
+X(CHECK_URL, "checks[].url", "string", "", 0, 0, NULL, true,                 \
+  S_STR, F_CHECK, Q(url), 0, 0,                                              \
+  "http: http:// or https:// URL fetched with GET.")                         \
+X(CHECK_EXPECT, "checks[].expect_status", "uint", "", 100, 599, "200",       \
+  true, S_U32, F_CHECK, Q(expect_status), 0, 0,                              \
+  "http: the status code that passes.")                                      \
+X(CHECK_INTERVAL, "checks[].interval_ms", "uint", "ms", 10, 3600000,         \
+  "2000", true, S_MS, F_CHECK, Q(interval_ns), 0, 0,                         \
+  "Time between the starts of two runs.")                                    \
+X(CHECK_TIMEOUT, "checks[].timeout_ms", "uint", "ms", 1, 3600000, "1000",    \
+  true, S_MS, F_CHECK, Q(timeout_ns), 0, 0,                                  \
+  "A run not finished after this fails (exec: its process group is "         \
+  "killed); at most interval_ms.")                                           \
+X(CHECK_RISE, "checks[].rise", "uint", "runs", 1, 1000, "2", true,           \
+  S_U32, F_CHECK, Q(rise), 0, 0,                                             \
+  "Consecutive successes that make the check passing.")                      \
+X(CHECK_FALL, "checks[].fall", "uint", "runs", 1, 1000, "3", true,           \
+  S_U32, F_CHECK, Q(fall), 0, 0,                                             \
+  "Consecutive failures that make the check failing.")                       \
+X(CHECK_DELAY, "checks[].initial_delay_ms", "uint", "ms", 0, 3600000, "0",   \
+  true, S_MS, F_CHECK, Q(initial_delay_ns), 0, 0,                            \
+  "Time after start (or reload) before the first run.")                      \
+X(CHECK_WEIGHT, "checks[].weight", "int", "", -255, 255, "0", true,          \
+  S_INT, F_CHECK, Q(weight), 0, 0,                                           \
+  "Priority adjustment (keepalived track_script semantics): > 0 is added "   \
+  "to election.priority while passing, < 0 is added (subtracted) while "     \
+  "failing; the sum is clamped to 0..255. Needs election.enabled.")          \
+X(CHECK_EFFECT, "checks[].effect", "enum", "", 0, 0, NULL, true,             \
+  S_EFFECT, F_CHECK, Q(fault), 0, 0,                                         \
+  "fault: while the check is not passing this node does not lead nor "       \
+  "stand for leader. Not with weight. Needs election.enabled.")
 
 enum knob_id {
 #define X(id, ...) K_##id,
@@ -370,6 +428,9 @@ int hbd__knob_apply(struct loader *l, const struct found *f, size_t k,
 int hbd__knob_check_derived(struct loader *l, const struct found *f,
                             size_t k, const hbd_config_t *cfg);
 
+/* Free a NULL-terminated argv (S_ARGV) and its strings; NULL is a no-op. */
+void hbd__argv_free(char **argv);
+
 /* Same stored value of knob `k` in `a` and `b` (both of its base type)? */
 bool hbd__knob_equal(size_t k, const void *a, const void *b);
 
@@ -382,6 +443,16 @@ bool hbd__knob_equal(size_t k, const void *a, const void *b);
  */
 int hbd__load_peers(struct loader *l, const yaml_node_t *seq,
                     hbd_config_t *cfg);
+
+/*
+ * Load the checks[] sequence `seq` (NULL or null: none) into cfg->checks
+ * and check each entry: the keys its kind needs and only those, a valid
+ * target or url, timeout_ms <= interval_ms, weight and effect not both
+ * and only with election.enabled, unique names. On failure cfg->checks
+ * may be partly filled; hbd_config_free() releases it.
+ */
+int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
+                     hbd_config_t *cfg);
 
 /*
  * Cross-field checks of the detector section: detector.dead_threshold >=

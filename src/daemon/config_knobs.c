@@ -34,6 +34,7 @@ struct knob_how {
 
 #define C(f) offsetof(hbd_config_t, f)
 #define P(f) offsetof(hbd_peer_conf_t, f)
+#define Q(f) offsetof(hbd_check_conf_t, f)
 
 const hbd_knob_t hbd_knobs[] = {
 #define X(id, path_, type_, unit_, min_, max_, def_, rel_, st_, fl_, off_,   \
@@ -61,6 +62,7 @@ _Static_assert(sizeof hbd_knobs / sizeof hbd_knobs[0] == K_COUNT,
 
 #undef C
 #undef P
+#undef Q
 
 /* ---- table lookups ----------------------------------------------------- */
 
@@ -300,6 +302,75 @@ static int set_knob(struct loader *l, size_t k, const char *label,
                 *slot = p;
                 return 0;
         }
+        case S_INT: {
+                long long v;
+                char *end;
+
+                errno = 0;
+                v = strtoll(text, &end, 10);
+                if (text[0] == '\0' || *end != '\0' ||
+                    strspn(text, "-0123456789") != strlen(text))
+                        return hbd__fail_at(l, mark, -EINVAL,
+                                            "%s: '%s' is not an integer (%s)",
+                                            label,
+                                            hbd__quote(text, strlen(text), q),
+                                            range_text(k, range, sizeof range));
+                if (errno == ERANGE || !in_range(k, (double)v))
+                        return hbd__fail_at(l, mark, -EINVAL,
+                                            "%s: %s is out of range (%s)",
+                                            label,
+                                            hbd__quote(text, strlen(text), q),
+                                            range_text(k, range, sizeof range));
+                *(int32_t *)(void *)field = (int32_t)v;
+                return 0;
+        }
+        case S_STR: {
+                char **slot = (char **)(void *)field;
+                char *p;
+
+                if (text[0] == '\0')
+                        return hbd__fail_at(l, mark, -EINVAL,
+                                            "%s: the value is empty", label);
+                for (const char *c = text; *c; c++)
+                        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                                return hbd__fail_at(
+                                        l, mark, -EINVAL,
+                                        "%s: '%s' contains a control "
+                                        "character", label,
+                                        hbd__quote(text, strlen(text), q));
+                p = strdup(text);
+                if (!p)
+                        return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+                free(*slot);
+                *slot = p;
+                return 0;
+        }
+        case S_CHECK_KIND: {
+                static const char *const names[] = { "exec", "tcp", "http" };
+
+                for (uint32_t i = 0; i < 3; i++) {
+                        if (strcmp(text, names[i]) == 0) {
+                                *(uint32_t *)(void *)field = i;
+                                return 0;
+                        }
+                }
+                return hbd__fail_at(l, mark, -EINVAL,
+                                    "%s: '%s' is not a check kind (exec, tcp "
+                                    "or http)", label,
+                                    hbd__quote(text, strlen(text), q));
+        }
+        case S_EFFECT:
+                if (strcmp(text, "fault") == 0) {
+                        *(bool *)(void *)field = true;
+                        return 0;
+                }
+                return hbd__fail_at(l, mark, -EINVAL,
+                                    "%s: '%s' is not an effect (fault; use "
+                                    "weight for a priority change)", label,
+                                    hbd__quote(text, strlen(text), q));
+        case S_ARGV:
+                /* Sequences are read by set_argv(); never from text. */
+                break;
         case S_BOOL:
                 /* YAML 1.2's core schema spellings only: "yes", "on" and
                  * friends are strings there, and a typo must not pass. */
@@ -390,6 +461,10 @@ bool hbd__knob_equal(size_t k, const void *a, const void *b)
                 return (!pa && !pb) || (pa && pb && strcmp(pa, pb) == 0);
         }
         case S_ADDR:
+                /* An optional address (http.listen) left unset in both. */
+                if (!*(char *const *)(const void *)fa &&
+                    !*(char *const *)(const void *)fb)
+                        return true;
                 return hbu_address_equal(
                         (const void *)((const char *)a + how->addr_off),
                         (const void *)((const char *)b + how->addr_off));
@@ -399,6 +474,78 @@ bool hbd__knob_equal(size_t k, const void *a, const void *b)
 }
 
 /* ---- pass 2: values ---------------------------------------------------- */
+
+/*
+ * S_ARGV: a non-empty sequence of non-empty strings, copied into a
+ * NULL-terminated array. A plain string is refused on purpose: it would
+ * need a shell (or a home-grown splitter) to become an argv.
+ */
+static int set_argv(struct loader *l, size_t k, const char *label,
+                    const yaml_node_t *val, void *base)
+{
+        char ***slot = (char ***)(void *)((char *)base + knob_how[k].off);
+        size_t n;
+        char **argv;
+        int r;
+
+        if (val->type != YAML_SEQUENCE_NODE)
+                return hbd__fail_at(l, &val->start_mark, -EINVAL,
+                                    "%s: expected a sequence of strings (the "
+                                    "program and its arguments, run without "
+                                    "a shell), found %s", label,
+                                    hbd__node_type_name(val));
+        n = (size_t)(val->data.sequence.items.top -
+                     val->data.sequence.items.start);
+        if (n == 0)
+                return hbd__fail_at(l, &val->start_mark, -EINVAL,
+                                    "%s: the command is empty", label);
+        argv = calloc(n + 1, sizeof *argv);
+        if (!argv)
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                const yaml_node_t *item = yaml_document_get_node(
+                        l->doc, val->data.sequence.items.start[i]);
+                const char *text;
+
+                if (!item) {
+                        r = hbd__fail_at(l, &val->start_mark, -EINVAL,
+                                         "%s: malformed sequence", label);
+                        goto fail;
+                }
+                r = hbd__scalar_text(l, item, label, &text);
+                if (r < 0)
+                        goto fail;
+                if (i == 0 && text[0] == '\0') {
+                        r = hbd__fail_at(l, &item->start_mark, -EINVAL,
+                                         "%s: the program name is empty",
+                                         label);
+                        goto fail;
+                }
+                if (i == 0 && strchr(text, '/') && text[0] != '/')
+                        argv[i] = hbd__join_path(l->dir, text);
+                else
+                        argv[i] = strdup(text);
+                if (!argv[i]) {
+                        r = hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+                        goto fail;
+                }
+        }
+        hbd__argv_free(*slot);
+        *slot = argv;
+        return 0;
+fail:
+        hbd__argv_free(argv);
+        return r;
+}
+
+void hbd__argv_free(char **argv)
+{
+        if (!argv)
+                return;
+        for (char **a = argv; *a; a++)
+                free(*a);
+        free(argv);
+}
 
 /*
  * Set knob `k` from what pass 1 found, or its default. `index` is the peer
@@ -432,6 +579,8 @@ int hbd__knob_apply(struct loader *l, const struct found *f, size_t k,
                 return set_knob(l, k, label, hbd_knobs[k].default_text,
                                 NULL, base);
         }
+        if (knob_how[k].store == S_ARGV)
+                return set_argv(l, k, label, val, base);
         if (!knob_for_kind(k, kind))
                 return hbd__fail_at(l, &f->key[k]->start_mark, -EINVAL,
                                     "%s: only valid with detector.kind %s "

@@ -278,9 +278,9 @@ static json_t *build_coord(const hbd_daemon_t *d, uint64_t now)
         return hb_ctl_coord_json(&ci, hbd_node_name(d, ci.leader_id), now);
 }
 
-static json_t *build_status(hbd_ctl_t *ctl)
+/* See ctl_server.h. */
+json_t *hbd_ctl_status_json(hbd_daemon_t *d)
 {
-        hbd_daemon_t *d = ctl->d;
         const hb_node_config_t *nc = hb_node_config(d->node);
         uint64_t now = uv_hrtime();
         uint64_t by_state[HB_PEER_LEFT + 1] = { 0 };
@@ -458,9 +458,9 @@ static void do_quorum(struct conn *c)
         conn_send(c, obj);
 }
 
-static json_t *build_members(hbd_ctl_t *ctl)
+/* See ctl_server.h. */
+json_t *hbd_ctl_members_json(hbd_daemon_t *d)
 {
-        hbd_daemon_t *d = ctl->d;
         uint64_t now = uv_hrtime();
         size_t i, n = hb_node_peer_count(d->node);
         json_t *arr = json_array();
@@ -587,9 +587,9 @@ static void handle_line(struct conn *c, const char *line, size_t len)
         } else {
                 cmd = json_string_value(cmdv);
                 if (strcmp(cmd, "status") == 0)
-                        conn_send(c, build_status(c->ctl));
+                        conn_send(c, hbd_ctl_status_json(c->ctl->d));
                 else if (strcmp(cmd, "members") == 0)
-                        conn_send(c, build_members(c->ctl));
+                        conn_send(c, hbd_ctl_members_json(c->ctl->d));
                 else if (strcmp(cmd, "leader") == 0)
                         do_leader(c);
                 else if (strcmp(cmd, "quorum") == 0)

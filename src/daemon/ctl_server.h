@@ -59,6 +59,15 @@ void hbd_ctl_record_arrival(hbd_ctl_t *ctl, uint32_t peer_id, uint64_t seq,
  * that are no longer configured. NULL ctl is a no-op. */
 void hbd_ctl_peers_changed(hbd_ctl_t *ctl);
 
+/*
+ * The response objects of `status` and `members` (docs/control-protocol.md),
+ * also served by the HTTP endpoints /v1/status and /v1/members (http.c),
+ * so both interfaces build them with this one code. A new reference, or
+ * NULL when out of memory. `d` is only read.
+ */
+json_t *hbd_ctl_status_json(hbd_daemon_t *d);
+json_t *hbd_ctl_members_json(hbd_daemon_t *d);
+
 /* Close the listener and every connection, unlink the socket file (only if
  * it is still the one this server created) and free the server from the
  * close callbacks. NULL is a no-op. */

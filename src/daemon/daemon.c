@@ -52,6 +52,7 @@
 #include "daemon/coord.h"
 #include "daemon/ctl_server.h"
 #include "daemon/daemon.h"
+#include "daemon/http.h"
 
 uint64_t hbd_wall_now_ns(void)
 {
@@ -467,6 +468,8 @@ static void teardown(hbd_daemon_t *d)
         d->udp = NULL;
         hbd_ctl_close(d->ctl);
         d->ctl = NULL;
+        hbd_http_close(d->http);
+        d->http = NULL;
         close_embedded((uv_handle_t *)&d->send_timer);
         close_embedded((uv_handle_t *)&d->deadline_timer);
         close_embedded((uv_handle_t *)&d->tick_idle);
@@ -639,6 +642,17 @@ static int startup(hbd_daemon_t *d)
                 hbd_error(&d->log, "%s", err);
                 return r;
         }
+        if (cfg->http_listen != NULL) {
+                r = hbd_http_open(&d->http, d,
+                                  (const struct sockaddr *)
+                                  &cfg->http_listen_addr,
+                                  cfg->http_listen_addr_len,
+                                  cfg->http_listen, err, sizeof(err));
+                if (r < 0) {
+                        hbd_error(&d->log, "%s", err);
+                        return r;
+                }
+        }
 
         nc = cfg->node;
         nc.incarnation = d->incarnation;
@@ -690,6 +704,8 @@ static int startup(hbd_daemon_t *d)
         hbd_info(&d->log, "incarnation %" PRIu64 ", control socket %s, "
                  "notify script %s", d->incarnation, cfg->control_socket,
                  cfg->notify_script != NULL ? cfg->notify_script : "(none)");
+        if (cfg->http_listen != NULL)
+                hbd_info(&d->log, "HTTP endpoints on %s", cfg->http_listen);
         if (cfg->node.coord.enabled)
                 hbd_info(&d->log, "election enabled: term %" PRIu64 " (state "
                          "file %s), votes %" PRIu32 "%s, priority %" PRIu32

@@ -37,6 +37,7 @@
 #include "io/udp.h"
 
 struct hbd_ctl;
+struct hbd_http;
 
 /* Command-line options (main.c). */
 typedef struct hbd_options {
@@ -99,6 +100,7 @@ typedef struct hbd_daemon {
         uv_signal_t sig_term, sig_int, sig_hup;
         hbd_notify_t *notify;
         struct hbd_ctl *ctl;
+        struct hbd_http *http;         /* NULL without http.listen */
 
         hbd_counters_t counters;
         hbd_ratelimit_t drop_rl[HBD_DROP_SLOTS];

@@ -1,1 +1,395 @@
-/* stub: HTTP endpoints (libmicrohttpd), being written */
+/* SPDX-License-Identifier: MIT */
+/*
+ * HTTP endpoints (see http.h, docs/http.md) on libmicrohttpd.
+ *
+ * No thread: MHD is started with MHD_USE_EPOLL and no internal polling
+ * thread, so it only works when MHD_run() is called. Its epoll fd (which
+ * holds the listening socket and every connection) is watched by a
+ * uv_poll_t for readability, and MHD_get_timeout() drives a one-shot
+ * uv_timer_t; both call MHD_run() and then re-arm the timer. MHD uses
+ * edge-triggered epoll for its connections and keeps the ones with work
+ * left in a list of its own; it then reports a timeout of 0, so the timer
+ * (not the epoll fd, which may not be readable again) finishes that work
+ * on the next loop iteration. The request handler therefore runs on the
+ * loop thread and reads the daemon like the control server does, through
+ * the same JSON builders (hbd_ctl_status_json(), hbd_ctl_members_json()).
+ *
+ * The listening socket is created and bound here, not by MHD: a bind
+ * failure is then reported with its errno (MHD_start_daemon() only
+ * returns NULL), and an IPv6 address is bound v6-only, to exactly the
+ * configured address. MHD owns the socket once it has started and closes
+ * it in MHD_stop_daemon().
+ *
+ * Bounds: HBD_HTTP_MAX_CONNS connections (more are accepted and closed by
+ * MHD), an idle connection is closed after HBD_HTTP_TIMEOUT_S, only GET and
+ * HEAD, no request body. Every answer is computed on the spot, and small;
+ * nothing is cached (Cache-Control: no-store).
+ *
+ * Close: uv_close() of the poll handle removes the epoll fd from the
+ * loop's epoll set at once, so MHD_stop_daemon() may close it right after;
+ * the object is freed by the last close callback.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "common/ctl_proto.h"
+#include "daemon/checks.h"
+#include "daemon/ctl_server.h"
+#include "daemon/http.h"
+
+/* Concurrent HTTP connections. */
+#define HBD_HTTP_MAX_CONNS 64u
+/* An idle connection is closed after this long (s). */
+#define HBD_HTTP_TIMEOUT_S 10u
+/* listen() backlog. */
+#define HBD_HTTP_BACKLOG 16
+
+struct hbd_http {
+        hbd_daemon_t *d;
+        struct MHD_Daemon *mhd;
+        uv_poll_t poll;
+        uv_timer_t timer;
+        unsigned open_handles;         /* poll + timer not yet closed */
+        bool closing;
+        hbd_ratelimit_t log_rl;        /* MHD's own error messages */
+};
+
+/* ---- responses ---------------------------------------------------- */
+
+/*
+ * Queue a response whose body is `len` bytes at `body`: static text
+ * (MHD_RESPMEM_PERSISTENT) or a malloc()ed buffer MHD frees
+ * (MHD_RESPMEM_MUST_FREE; freed here if the response cannot be made).
+ * MHD_NO makes MHD close the connection.
+ */
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
+                             const char *type, char *body, size_t len,
+                             enum MHD_ResponseMemoryMode mode)
+{
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+
+        resp = MHD_create_response_from_buffer(len, body, mode);
+        if (resp == NULL) {
+                if (mode == MHD_RESPMEM_MUST_FREE)
+                        free(body);
+                return MHD_NO;
+        }
+        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    type) != MHD_YES ||
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                    "no-store") != MHD_YES ||
+            (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
+             MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+                                     "GET, HEAD") != MHD_YES)) {
+                MHD_destroy_response(resp);
+                return MHD_NO;
+        }
+        ret = MHD_queue_response(conn, status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *conn,
+                                  unsigned status, const char *text)
+{
+        /* PERSISTENT: MHD neither copies nor frees the static text. */
+        return reply(conn, status, "text/plain; charset=utf-8",
+                     (char *)(uintptr_t)text, strlen(text),
+                     MHD_RESPMEM_PERSISTENT);
+}
+
+/* `obj` (reference stolen) as one line of JSON. NULL (out of memory):
+ * the connection is closed. */
+static enum MHD_Result reply_json(struct MHD_Connection *conn,
+                                  unsigned status, json_t *obj)
+{
+        size_t len;
+        char *body;
+
+        if (obj == NULL)
+                return MHD_NO;
+        body = hb_ctl_dump_line(obj, &len);
+        json_decref(obj);
+        if (body == NULL)
+                return MHD_NO;
+        return reply(conn, status, "application/json", body, len,
+                     MHD_RESPMEM_MUST_FREE);
+}
+
+/* ---- endpoints ---------------------------------------------------- */
+
+/* Why this node is not ready, or NULL when it is. */
+static const char *not_ready_reason(const hbd_daemon_t *d)
+{
+        hb_coord_info_t ci;
+
+        if (d->stopping)
+                return "shutting down";
+        hb_node_coord_info(d->node, &ci);
+        if (ci.enabled && !ci.quorate)
+                return "no quorum";
+        if (!hbd_checks_passing(d))
+                return "health checks failing";
+        return NULL;
+}
+
+static enum MHD_Result do_readyz(struct MHD_Connection *conn,
+                                 const hbd_daemon_t *d)
+{
+        const char *why = not_ready_reason(d);
+
+        if (why == NULL)
+                return reply_json(conn, MHD_HTTP_OK,
+                                  json_pack("{s:b}", "ready", 1));
+        return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                          json_pack("{s:b, s:s}", "ready", 0,
+                                    "reason", why));
+}
+
+/* Does the request announce a body? (Content-Length other than 0, or any
+ * Transfer-Encoding.) */
+static bool has_body(struct MHD_Connection *conn)
+{
+        const char *cl, *te;
+
+        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
+        te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                         MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        return te != NULL || (cl != NULL && strspn(cl, "0") != strlen(cl));
+}
+
+/*
+ * MHD's access handler: called once the request's headers are in (and
+ * again per chunk of body, which never comes: every request is answered
+ * on that first call, so a body is never read).
+ */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version,
+                                  const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+        hbd_http_t *h = cls;
+
+        (void)version;
+        (void)upload_data;
+        (void)req_cls;
+        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+            strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+                return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                  "method not allowed: GET or HEAD only\n");
+        if (*upload_data_size != 0 || has_body(conn))
+                return reply_text(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+                                  "a request body is not accepted\n");
+        if (strcmp(url, "/healthz") == 0)
+                return reply_text(conn, MHD_HTTP_OK, "ok\n");
+        if (strcmp(url, "/readyz") == 0)
+                return do_readyz(conn, h->d);
+        if (strcmp(url, "/v1/status") == 0)
+                return reply_json(conn, MHD_HTTP_OK,
+                                  hbd_ctl_status_json(h->d));
+        if (strcmp(url, "/v1/members") == 0)
+                return reply_json(conn, MHD_HTTP_OK,
+                                  hbd_ctl_members_json(h->d));
+        return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+/* MHD's error messages (bad requests, accept failures, ...): warnings,
+ * rate-limited since remote clients can cause them. */
+__attribute__((format(printf, 2, 0)))
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+        hbd_http_t *h = cls;
+        char msg[256];
+        uint64_t count;
+        size_t n;
+
+        if (!hbd_ratelimit(&h->log_rl, uv_hrtime(), &count))
+                return;
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        n = strlen(msg);
+        while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+                msg[--n] = '\0';
+        hbd_warn(&h->d->log, "HTTP server: %s (%" PRIu64 " such messages "
+                 "since the last one)", msg, count);
+}
+
+/* ---- the loop ----------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t);
+
+/* Let MHD do what is ready, then wake up again when it asks to. */
+static void run_mhd(hbd_http_t *h)
+{
+        MHD_UNSIGNED_LONG_LONG ms;
+        int r;
+
+        if (h->closing)
+                return;
+        (void)MHD_run(h->mhd);
+        if (MHD_get_timeout(h->mhd, &ms) != MHD_YES) {
+                uv_timer_stop(&h->timer);
+                return;
+        }
+        r = uv_timer_start(&h->timer, on_timer, (uint64_t)ms, 0);
+        if (r < 0)
+                hbd_error(&h->d->log, "cannot arm the HTTP timer: %s",
+                          uv_strerror(r));
+}
+
+static void on_timer(uv_timer_t *t)
+{
+        run_mhd(t->data);
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+        hbd_http_t *h = p->data;
+
+        (void)events;
+        if (status < 0)
+                hbd_warn(&h->d->log, "HTTP server: poll error: %s",
+                         uv_strerror(status));
+        run_mhd(h);
+}
+
+/* ---- lifetime ----------------------------------------------------- */
+
+static void on_handle_close(uv_handle_t *handle)
+{
+        hbd_http_t *h = handle->data;
+
+        if (--h->open_handles == 0)
+                free(h);
+}
+
+/* Close whichever handles were initialised, stop MHD; `h` is freed by
+ * the last close callback, or here when no handle was ever opened. */
+static void http_destroy(hbd_http_t *h)
+{
+        h->closing = true;
+        if (h->poll.type != UV_UNKNOWN_HANDLE)
+                uv_close((uv_handle_t *)&h->poll, on_handle_close);
+        if (h->timer.type != UV_UNKNOWN_HANDLE)
+                uv_close((uv_handle_t *)&h->timer, on_handle_close);
+        /* After uv_close(&poll): libuv no longer watches the epoll fd that
+         * MHD closes now. */
+        if (h->mhd != NULL)
+                MHD_stop_daemon(h->mhd);
+        h->mhd = NULL;
+        if (h->open_handles == 0)
+                free(h);
+}
+
+/* A socket bound to `addr` and listening, or a negative errno. */
+static int listen_socket(const struct sockaddr *addr, socklen_t addr_len)
+{
+        int fd, r, one = 1;
+
+        fd = socket(addr->sa_family,
+                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        /* Restart without waiting out TIME_WAIT; v6 stays v6 only. */
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+            (addr->sa_family == AF_INET6 &&
+             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+                        sizeof(one)) < 0) ||
+            bind(fd, addr, addr_len) < 0 ||
+            listen(fd, HBD_HTTP_BACKLOG) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+int hbd_http_open(hbd_http_t **ret, hbd_daemon_t *d,
+                  const struct sockaddr *addr, socklen_t addr_len,
+                  const char *address, char *err, size_t errlen)
+{
+        const union MHD_DaemonInfo *info;
+        hbd_http_t *h;
+        int fd, r;
+
+        h = calloc(1, sizeof(*h));
+        if (h == NULL) {
+                snprintf(err, errlen, "cannot start the HTTP server on %s: "
+                         "out of memory", address);
+                return -ENOMEM;
+        }
+        h->d = d;
+        fd = listen_socket(addr, addr_len);
+        if (fd < 0) {
+                snprintf(err, errlen, "cannot bind HTTP socket to %s: %s",
+                         address, strerror(-fd));
+                free(h);
+                return fd;
+        }
+        h->mhd = MHD_start_daemon(
+                MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                on_request, h,
+                /* First, so that MHD logs nothing to stderr itself. */
+                MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+                MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+                MHD_OPTION_CONNECTION_LIMIT, HBD_HTTP_MAX_CONNS,
+                MHD_OPTION_CONNECTION_TIMEOUT, HBD_HTTP_TIMEOUT_S,
+                MHD_OPTION_END);
+        if (h->mhd == NULL) {
+                /* Not started: the socket is still ours. */
+                close(fd);
+                snprintf(err, errlen, "cannot start the HTTP server on %s "
+                         "(libmicrohttpd without epoll support?)", address);
+                free(h);
+                return -EIO;
+        }
+        info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+        if (info == NULL) {
+                snprintf(err, errlen, "cannot start the HTTP server on %s: "
+                         "libmicrohttpd has no epoll fd", address);
+                http_destroy(h);
+                return -EIO;
+        }
+        r = uv_timer_init(&d->loop, &h->timer);
+        if (r == 0) {
+                h->open_handles++;
+                h->timer.data = h;
+                r = uv_poll_init(&d->loop, &h->poll, info->epoll_fd);
+        }
+        if (r == 0) {
+                h->open_handles++;
+                h->poll.data = h;
+                r = uv_poll_start(&h->poll, UV_READABLE, on_poll);
+        }
+        if (r < 0) {
+                snprintf(err, errlen, "cannot start the HTTP server on %s: "
+                         "%s", address, uv_strerror(r));
+                http_destroy(h);
+                return r;
+        }
+        /* Whatever MHD wants to do before the first connection. */
+        run_mhd(h);
+        *ret = h;
+        return 0;
+}
+
+/* See http.h. */
+void hbd_http_close(hbd_http_t *h)
+{
+        if (h == NULL || h->closing)
+                return;
+        http_destroy(h);
+}

@@ -908,6 +908,93 @@ static void t_preempt(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Health-check effects: hb_node_set_priority(), hb_node_set_fault()    */
+
+static void tweak_all_preempt(hb_node_config_t *c, size_t i)
+{
+        c->coord.preempt = true;
+        c->coord.priority = i == 0 ? 200 : i == 1 ? 150 : 50;
+}
+
+static void t_set_priority(void **state)
+{
+        (void)state;
+        cluster(3, tweak_all_preempt);
+        run(4 * S);
+        assert_one_leader_followed();
+        int l = leader_index();
+        /* Bad arguments. */
+        assert_int_equal(hb_node_set_priority(NULL, 1, C.now), -EINVAL);
+        assert_int_equal(hb_node_set_priority(C.nd[l].node, 256, C.now),
+                         -EINVAL);
+        /* The leader's effective priority drops below an alive
+         * preempting peer's: it yields, another node leads. */
+        assert_int_equal(hb_node_set_priority(C.nd[l].node, 10, C.now), 0);
+        assert_int_equal(hb_node_config(C.nd[l].node)->coord.priority, 10);
+        run(8 * S);
+        assert_one_leader_followed();
+        assert_int_not_equal(leader_index(), l);
+        assert_non_null(find_ev((size_t)l, HB_EVENT_ROLE, "preempted", 0));
+        assert_int_equal(info((size_t)l).role, HB_ROLE_FOLLOWER);
+        /* Setting the same value again changes nothing. */
+        assert_int_equal(hb_node_set_priority(C.nd[l].node, 10, C.now), 0);
+        teardown_cluster();
+
+        /* Coordination off: refused. */
+        hb_node_config_t c;
+        hb_node_t *n;
+
+        memset(KEY.bytes, 0x33, sizeof(KEY.bytes));
+        cfg_for(&c, 1);
+        c.coord.enabled = false;
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
+        assert_int_equal(hb_node_set_priority(n, 10, S), -EINVAL);
+        assert_int_equal(hb_node_set_fault(n, true, S), -EINVAL);
+        assert_false(hb_node_fault(n));
+        hb_node_free(n);
+}
+
+static void t_set_fault(void **state)
+{
+        (void)state;
+        cluster(3, NULL);
+        run(4 * S);
+        assert_one_leader_followed();
+        int l = leader_index();
+        uint64_t before = C.now;
+
+        assert_int_equal(hb_node_set_fault(NULL, true, C.now), -EINVAL);
+        /* The leader steps down at once, with a role event. */
+        assert_int_equal(hb_node_set_fault(C.nd[l].node, true, C.now), 0);
+        assert_true(hb_node_fault(C.nd[l].node));
+        assert_int_equal(info((size_t)l).role, HB_ROLE_FOLLOWER);
+        assert_non_null(find_ev((size_t)l, HB_EVENT_ROLE, "check fault",
+                                before));
+        /* Another node leads; the faulted one never stands. */
+        uint64_t started = info((size_t)l).elections_started;
+        run(10 * S);
+        assert_one_leader_followed();
+        assert_int_not_equal(leader_index(), l);
+        assert_int_equal(info((size_t)l).elections_started, started);
+        /* Even with the new leader gone: it stays follower / no-quorum
+         * and starts no election while faulted. */
+        int l2 = leader_index();
+        C.nd[l2].down = true;
+        run(10 * S);
+        assert_int_equal(info((size_t)l).elections_started, started);
+        assert_true(info((size_t)l).role != HB_ROLE_LEADER &&
+                    info((size_t)l).role != HB_ROLE_CANDIDATE);
+        /* Cleared: it stands again and, with the third node, leads or
+         * follows a leader. */
+        assert_int_equal(hb_node_set_fault(C.nd[l].node, false, C.now), 0);
+        assert_false(hb_node_fault(C.nd[l].node));
+        run(10 * S);
+        int l3 = leader_index();
+        assert_true(l3 >= 0 && l3 != l2);
+        teardown_cluster();
+}
+
+/* ------------------------------------------------------------------ */
 /* Wire                                                                 */
 
 static void t_heartbeat_bytes(void **state)
@@ -1005,6 +1092,8 @@ int main(void)
                 cmocka_unit_test(t_restore_term),
                 cmocka_unit_test(t_lease_isolated_leader_steps_down),
                 cmocka_unit_test(t_preempt),
+                cmocka_unit_test(t_set_priority),
+                cmocka_unit_test(t_set_fault),
                 cmocka_unit_test(t_heartbeat_bytes),
                 cmocka_unit_test(t_output_queue_bounded),
         };
