@@ -308,6 +308,73 @@ int hbctl_cmd_quorum(hbctl_ctx_t *ctx, int argc, char **argv)
         return hbctl_finish_stdout(status);
 }
 
+/* NAME KIND TARGET STATE LAST OK/FAIL EFFECT, one line per check. */
+static void print_checks(const json_t *checks)
+{
+        const json_t *c;
+        int name_w = 4, target_w = 6;
+        size_t i;
+
+        if (json_array_size(checks) == 0) {
+                printf("no health checks configured\n");
+                return;
+        }
+        json_array_foreach((json_t *)checks, i, c) {
+                int w = (int)strlen(hbctl_json_str(c, "name", "?"));
+                int t = (int)strlen(hbctl_json_str(c, "target", ""));
+
+                name_w = w > name_w ? w : name_w;
+                target_w = t > target_w ? t : target_w;
+        }
+        if (target_w > 40)
+                target_w = 40;
+        printf("%-*s  %-4s  %-*s  %-7s  %-4s  %7s  %s\n", name_w, "NAME",
+               "KIND", target_w, "TARGET", "STATE", "LAST", "OK/FAIL",
+               "EFFECT");
+        json_array_foreach((json_t *)checks, i, c) {
+                const json_t *last = json_object_get(c, "last");
+                char okfail[48];
+
+                snprintf(okfail, sizeof okfail, "%" JSON_INTEGER_FORMAT "/%"
+                         JSON_INTEGER_FORMAT,
+                         json_integer_value(json_object_get(c, "successes")),
+                         json_integer_value(json_object_get(c, "failures")));
+                printf("%-*s  %-4s  %-*.*s  %-7s  %-4s  %7s  %s", name_w,
+                       hbctl_json_str(c, "name", "?"),
+                       hbctl_json_str(c, "kind", "?"), target_w, target_w,
+                       hbctl_json_str(c, "target", ""),
+                       hbctl_json_str(c, "state", "?"),
+                       json_is_string(last) ? json_string_value(last) : "-",
+                       okfail, hbctl_json_str(c, "effect", "none"));
+                if (json_is_string(last))
+                        printf("  (%s)", hbctl_json_str(c, "message", ""));
+                printf("\n");
+        }
+}
+
+int hbctl_cmd_checks(hbctl_ctx_t *ctx, int argc, char **argv)
+{
+        json_t *resp = NULL;
+        bool json;
+        int status;
+
+        status = hbctl_parse_json_only(argc, argv, &json);
+        if (status >= 0)
+                return status;
+        status = hbctl_call(ctx, "checks", NULL, &resp);
+        if (status != HBCTL_EXIT_OK)
+                return status;
+        if (json)
+                status = hbctl_json_print(resp, true);
+        else
+                print_checks(json_object_get(resp, "checks"));
+        if (status == HBCTL_EXIT_OK &&
+            !json_is_true(json_object_get(resp, "passing")))
+                status = HBCTL_EXIT_FAIL;
+        json_decref(resp);
+        return hbctl_finish_stdout(status);
+}
+
 int hbctl_cmd_reload(hbctl_ctx_t *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {

@@ -150,6 +150,7 @@ int hbctl_cmd_reload(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_members(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_leader(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_quorum(hbctl_ctx_t *ctx, int argc, char **argv);
+int hbctl_cmd_checks(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_events(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_keygen(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_check_config(hbctl_ctx_t *ctx, int argc, char **argv);

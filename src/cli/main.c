@@ -44,6 +44,10 @@ static const hbctl_cmd_t commands[] = {
           "show recent peer, role and quorum changes, or follow new ones",
           "  -f, --follow   stream events as they happen, until interrupted\n"
           "  -j, --json     print each event as one JSON line\n" },
+        { "checks", hbctl_cmd_checks, "[--json]",
+          "show the health checks: state, last result, effect (exit 1 "
+          "when one is not passing)",
+          "  -j, --json     print the daemon's response as JSON\n" },
         { "reload", hbctl_cmd_reload, "",
           "make hbeatd re-read its configuration file", NULL },
         { "record", hbctl_cmd_record, "PEER [--duration S] [-o FILE]",

@@ -1,26 +1,1051 @@
 /* SPDX-License-Identifier: MIT */
-/* stub: health checks, being written. */
+/*
+ * Health checks, the pull model (contract: checks.h; operator view:
+ * docs/checks.md).
+ *
+ * What lives here: one `struct check` per checks[] entry, each with a
+ * repeating timer (initial_delay_ms, then every interval_ms). Every tick
+ * starts one *probe* (unless the previous one is still running: it cannot,
+ * since timeout_ms <= interval_ms and a timed-out probe reports at once).
+ * A probe owns the libuv handles of one run and reports exactly one result
+ * to its check through probe_done(); it frees itself from the close
+ * callbacks of its handles (libuv rule: memory holding a handle is freed
+ * only from its close callback), so a check can drop a probe at any time
+ * (stop, reload) by detaching it.
+ *
+ *   exec  uv_spawn() of argv, UV_PROCESS_DETACHED (setsid: its own process
+ *         group), stdout to /dev/null, stderr hbeatd's; exit 0 passes; on
+ *         timeout the whole group is SIGKILLed (as notify.c does).
+ *   tcp   uv_getaddrinfo() of the host (asynchronous, every run: DNS
+ *         changes are seen), then one uv_tcp_connect() per address, all
+ *         at once; the run passes only if every address accepts (and
+ *         there is at least one). Connections are closed at once.
+ *   http  libcurl's multi interface driven by this loop: one CURLM per
+ *         check set, CURLMOPT_SOCKETFUNCTION -> a uv_poll_t per socket,
+ *         CURLMOPT_TIMERFUNCTION -> one uv_timer_t, curl_multi_socket_action()
+ *         from both, curl_multi_info_read() for finished transfers. A GET
+ *         with CURLOPT_TIMEOUT_MS = timeout_ms, no redirects, passing when
+ *         the status is expect_status. libcurl resolves the host and
+ *         connects to the first address that answers (happy eyeballs): an
+ *         http check tests the service, not every address; use a tcp check
+ *         for that (docs/checks.md).
+ *
+ * Results feed a rise/fall machine (HAProxy): the state starts `initial`,
+ * becomes `passing` after `rise` consecutive successes and `failing` after
+ * `fall` consecutive failures. set_state() is the one function that
+ * changes it: it logs once, publishes {"event":"check",...} on the control
+ * socket, runs notify.script (HBEAT_EVENT=check) and re-applies the
+ * effects through the core: the effective priority (configured priority +
+ * positive weights of passing checks + negative weights of failing ones,
+ * clamped 0..255; keepalived track_script semantics) with
+ * hb_node_set_priority(), and the fault (any `effect: fault` check not
+ * passing, `initial` included) with hb_node_set_fault().
+ *
+ * Reload (hbd_checks_reload()): a new set is built from the new config and
+ * the old one stopped; a check of the same name, kind and target keeps its
+ * state and counters, so a reload does not make a healthy leader step
+ * down.
+ */
 #include "daemon/checks.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <curl/curl.h>
+#include <uv.h>
+
+#include "daemon/coord.h"
+#include "daemon/ctl_server.h"
+#include "daemon/daemon.h"
+
+typedef enum check_state {
+        ST_INITIAL = 0,
+        ST_PASSING = 1,
+        ST_FAILING = 2,
+} check_state_t;
+
+static const char *state_name(check_state_t s)
+{
+        switch (s) {
+        case ST_PASSING:
+                return "passing";
+        case ST_FAILING:
+                return "failing";
+        case ST_INITIAL:
+                break;
+        }
+        return "initial";
+}
+
+static const char *kind_name(uint32_t kind)
+{
+        switch (kind) {
+        case HBD_CHECK_EXEC:
+                return "exec";
+        case HBD_CHECK_TCP:
+                return "tcp";
+        default:
+                return "http";
+        }
+}
+
+struct check;
+struct probe;
+
+/* One check set: what d->checks points to. */
+struct hbd_checks {
+        hbd_daemon_t *d;
+        struct check **checks;
+        size_t n;
+        CURLM *multi;                  /* NULL without http checks */
+        uv_timer_t curl_timer;
+        bool curl_timer_open;
+        unsigned open;                 /* handles of the set not closed */
+        bool stopped;
+};
+
+struct check {
+        struct hbd_checks *set;
+        const hbd_check_conf_t *conf;  /* borrowed from d->cfg while
+                                          running; NULL once stopped */
+        char name[HBD_NAME_MAX + 1];
+        uint32_t kind;
+        uv_timer_t timer;
+        struct probe *probe;           /* running, or NULL */
+        check_state_t state;
+        uint32_t successes, failures;  /* consecutive */
+        uint64_t runs;
+        int last;                      /* -1 none, 0 fail, 1 ok */
+        char last_msg[128];
+        uint64_t last_run_ns, last_ok_ns, last_fail_ns, state_since_ns;
+};
+
+/* One run. `check` is NULL once detached (or for a notify script). */
+struct probe {
+        struct check *check;
+        uint32_t kind;
+        unsigned refs;                 /* open handles + pending requests */
+        bool reported;
+        bool timed_out;
+        uv_timer_t timer;              /* timeout */
+        /* exec */
+        uv_process_t proc;
+        bool proc_open;
+        /* tcp */
+        uv_getaddrinfo_t gai;
+        bool gai_pending;
+        struct conn_try *tries;
+        size_t n_tries, n_done;
+        bool all_ok;
+        char port[8];
+        /* http */
+        CURL *easy;
+        CURLM *multi;
+        char curl_err[CURL_ERROR_SIZE];
+};
+
+struct conn_try {
+        struct probe *p;
+        uv_tcp_t tcp;
+        uv_connect_t req;
+        bool open;
+        char addr[64];
+};
+
+/* ---- probe lifetime ---------------------------------------------------- */
+
+static void probe_unref(struct probe *p)
+{
+        if (--p->refs > 0)
+                return;
+        free(p->tries);
+        free(p);
+}
+
+static void on_probe_handle_closed(uv_handle_t *h)
+{
+        probe_unref(h->data);
+}
+
+static void on_try_closed(uv_handle_t *h)
+{
+        struct conn_try *t = h->data;
+
+        probe_unref(t->p);
+}
+
+static void close_probe_handle(struct probe *p, uv_handle_t *h)
+{
+        if (!uv_is_closing(h))
+                uv_close(h, on_probe_handle_closed);
+}
+
+static void record(struct check *c, bool ok, const char *msg);
+
+/* Report the result (once) and release everything of the run. */
+static void probe_finish(struct probe *p, bool ok, const char *msg)
+{
+        struct check *c = p->check;
+
+        if (p->reported)
+                return;
+        p->reported = true;
+        if (c) {
+                c->probe = NULL;
+                p->check = NULL;
+                record(c, ok, msg);
+        }
+        uv_timer_stop(&p->timer);
+        close_probe_handle(p, (uv_handle_t *)&p->timer);
+        if (p->proc_open && !ok && p->timed_out) {
+                /* Whatever the command started goes with it. */
+                if (kill(-(pid_t)p->proc.pid, SIGKILL) < 0)
+                        (void)uv_process_kill(&p->proc, SIGKILL);
+        }
+        /* The process handle closes from its exit callback. */
+        if (p->gai_pending)
+                (void)uv_cancel((uv_req_t *)&p->gai);
+        for (size_t i = 0; i < p->n_tries; i++) {
+                if (p->tries[i].open && !uv_is_closing(
+                                (uv_handle_t *)&p->tries[i].tcp))
+                        uv_close((uv_handle_t *)&p->tries[i].tcp,
+                                 on_try_closed);
+        }
+        if (p->easy) {
+                curl_multi_remove_handle(p->multi, p->easy);
+                curl_easy_cleanup(p->easy);
+                p->easy = NULL;
+                probe_unref(p);
+        }
+}
+
+static void on_probe_timeout(uv_timer_t *t)
+{
+        struct probe *p = t->data;
+        char msg[64];
+
+        p->timed_out = true;
+        snprintf(msg, sizeof msg, "timed out");
+        if (p->proc_open && kill(-(pid_t)p->proc.pid, SIGKILL) < 0)
+                (void)uv_process_kill(&p->proc, SIGKILL);
+        probe_finish(p, false, msg);
+}
+
+static struct probe *probe_new(struct check *c, uv_loop_t *loop,
+                               uint64_t timeout_ns)
+{
+        struct probe *p = calloc(1, sizeof *p);
+
+        if (!p)
+                return NULL;
+        p->check = c;
+        p->timer.data = p;
+        (void)uv_timer_init(loop, &p->timer);
+        p->refs = 2; /* the caller's (creation) and the timer's */
+        if (timeout_ns > 0)
+                (void)uv_timer_start(&p->timer, on_probe_timeout,
+                                     (timeout_ns + HB_NS_PER_MS - 1) /
+                                             HB_NS_PER_MS, 0);
+        return p;
+}
+
+/* ---- exec -------------------------------------------------------------- */
+
+static void on_exit_cb(uv_process_t *proc, int64_t status, int signum)
+{
+        struct probe *p = proc->data;
+        char msg[64];
+
+        if (signum)
+                snprintf(msg, sizeof msg, "killed by signal %d", signum);
+        else
+                snprintf(msg, sizeof msg, "exit status %" PRId64, status);
+        p->proc_open = false;
+        probe_finish(p, status == 0 && signum == 0, msg);
+        close_probe_handle(p, (uv_handle_t *)proc);
+}
+
+/* Spawn `argv` (env NULL: hbeatd's) in its own session. 0 or a libuv
+ * error (the probe then reported nothing and holds the handle). */
+static int spawn(struct probe *p, uv_loop_t *loop, char **argv, char **env)
+{
+        uv_process_options_t o;
+        uv_stdio_container_t stdio[3];
+        int r;
+
+        memset(&o, 0, sizeof o);
+        memset(stdio, 0, sizeof stdio);
+        stdio[0].flags = UV_IGNORE;
+        stdio[1].flags = UV_IGNORE;
+        stdio[2].flags = UV_INHERIT_FD;
+        stdio[2].data.fd = 2;
+        o.file = argv[0];
+        o.args = argv;
+        o.env = env;
+        o.flags = UV_PROCESS_DETACHED;
+        o.exit_cb = on_exit_cb;
+        o.stdio_count = 3;
+        o.stdio = stdio;
+        p->proc.data = p;
+        p->refs++;
+        r = uv_spawn(loop, &p->proc, &o);
+        if (r < 0) {
+                /* uv_spawn initialised the handle even on failure. */
+                close_probe_handle(p, (uv_handle_t *)&p->proc);
+                return r;
+        }
+        p->proc_open = true;
+        return 0;
+}
+
+static void run_exec(struct check *c, struct probe *p)
+{
+        uv_loop_t *loop = &c->set->d->loop;
+        char msg[128];
+        int r;
+
+        r = spawn(p, loop, c->conf->argv, NULL);
+        if (r < 0) {
+                snprintf(msg, sizeof msg, "cannot run %s: %s",
+                         c->conf->argv[0], uv_strerror(r));
+                probe_finish(p, false, msg);
+        }
+}
+
+/* ---- tcp --------------------------------------------------------------- */
+
+static void try_done(struct conn_try *t, int status)
+{
+        struct probe *p = t->p;
+        char msg[128];
+
+        if (status < 0 && p->all_ok) {
+                p->all_ok = false;
+                snprintf(p->curl_err, sizeof p->curl_err, "%s: %s", t->addr,
+                         uv_strerror(status));
+        }
+        if (++p->n_done < p->n_tries || p->reported)
+                return;
+        if (!p->all_ok) {
+                probe_finish(p, false, p->curl_err);
+                return;
+        }
+        snprintf(msg, sizeof msg, "%zu address%s connected", p->n_tries,
+                 p->n_tries == 1 ? "" : "es");
+        probe_finish(p, true, msg);
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+        struct conn_try *t = req->data;
+
+        if (status == UV_ECANCELED)
+                return; /* closed by probe_finish() */
+        if (!uv_is_closing((uv_handle_t *)&t->tcp))
+                uv_close((uv_handle_t *)&t->tcp, on_try_closed);
+        try_done(t, status);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status,
+                        struct addrinfo *res)
+{
+        struct probe *p = req->data;
+        uv_loop_t *loop = req->loop;
+        struct addrinfo *ai;
+        char msg[160];
+        size_t n = 0;
+
+        p->gai_pending = false;
+        if (status == UV_ECANCELED || p->reported) {
+                uv_freeaddrinfo(res);
+                probe_unref(p);
+                return;
+        }
+        if (status < 0) {
+                snprintf(msg, sizeof msg, "cannot resolve: %s",
+                         uv_strerror(status));
+                probe_finish(p, false, msg);
+                probe_unref(p);
+                return;
+        }
+        for (ai = res; ai; ai = ai->ai_next)
+                n++;
+        p->tries = calloc(n ? n : 1, sizeof *p->tries);
+        if (!p->tries || n == 0) {
+                uv_freeaddrinfo(res);
+                probe_finish(p, false, n == 0 ? "no address" : "out of memory");
+                probe_unref(p);
+                return;
+        }
+        p->n_tries = n;
+        p->all_ok = true;
+        n = 0;
+        for (ai = res; ai; ai = ai->ai_next, n++) {
+                struct conn_try *t = &p->tries[n];
+                int r;
+
+                t->p = p;
+                t->tcp.data = t;
+                t->req.data = t;
+                (void)uv_ip_name(ai->ai_addr, t->addr, sizeof t->addr);
+                r = uv_tcp_init(loop, &t->tcp);
+                if (r == 0) {
+                        t->open = true;
+                        p->refs++;
+                        r = uv_tcp_connect(&t->req, &t->tcp, ai->ai_addr,
+                                           on_connect);
+                        if (r < 0)
+                                uv_close((uv_handle_t *)&t->tcp,
+                                         on_try_closed);
+                }
+                if (r < 0)
+                        try_done(t, r);
+        }
+        uv_freeaddrinfo(res);
+        probe_unref(p);
+}
+
+static void run_tcp(struct check *c, struct probe *p)
+{
+        struct addrinfo hints;
+        char msg[128];
+        int r;
+
+        memset(&hints, 0, sizeof hints);
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_protocol = IPPROTO_TCP;
+        snprintf(p->port, sizeof p->port, "%" PRIu32, c->conf->target_port);
+        p->gai.data = p;
+        p->refs++;
+        p->gai_pending = true;
+        r = uv_getaddrinfo(&c->set->d->loop, &p->gai, on_resolved,
+                           c->conf->target_host, p->port, &hints);
+        if (r < 0) {
+                p->gai_pending = false;
+                p->refs--;
+                snprintf(msg, sizeof msg, "cannot resolve: %s",
+                         uv_strerror(r));
+                probe_finish(p, false, msg);
+        }
+}
+
+/* ---- http: libcurl multi on the libuv loop ----------------------------- */
+
+struct sock_ctx {
+        uv_poll_t poll;
+        curl_socket_t fd;
+        struct hbd_checks *set;
+};
+
+static void on_set_handle_closed(uv_handle_t *h);
+
+static void check_multi_info(struct hbd_checks *set)
+{
+        CURLMsg *m;
+        int left;
+
+        while (set->multi && (m = curl_multi_info_read(set->multi, &left))) {
+                struct probe *p = NULL;
+                char msg[CURL_ERROR_SIZE + 32];
+                long status = 0;
+                bool ok;
+
+                if (m->msg != CURLMSG_DONE)
+                        continue;
+                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &p);
+                if (!p)
+                        continue;
+                if (m->data.result != CURLE_OK) {
+                        snprintf(msg, sizeof msg, "%s",
+                                 p->curl_err[0] ? p->curl_err
+                                 : curl_easy_strerror(m->data.result));
+                        ok = false;
+                } else {
+                        curl_easy_getinfo(m->easy_handle,
+                                          CURLINFO_RESPONSE_CODE, &status);
+                        snprintf(msg, sizeof msg, "status %ld", status);
+                        ok = p->check &&
+                             status == (long)p->check->conf->expect_status;
+                }
+                probe_finish(p, ok, msg);
+        }
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+        struct sock_ctx *s = h->data;
+        int flags = 0, running;
+
+        if (status < 0)
+                flags = CURL_CSELECT_ERR;
+        if (events & UV_READABLE)
+                flags |= CURL_CSELECT_IN;
+        if (events & UV_WRITABLE)
+                flags |= CURL_CSELECT_OUT;
+        curl_multi_socket_action(s->set->multi, s->fd, flags, &running);
+        check_multi_info(s->set);
+}
+
+static void on_sock_closed(uv_handle_t *h)
+{
+        struct sock_ctx *s = h->data;
+        struct hbd_checks *set = s->set;
+
+        free(s);
+        on_set_handle_closed((uv_handle_t *)&set->curl_timer);
+}
+
+static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
+                     void *socketp)
+{
+        struct hbd_checks *set = userp;
+        struct sock_ctx *s = socketp;
+        int events = 0;
+
+        (void)easy;
+        if (what == CURL_POLL_REMOVE) {
+                if (s) {
+                        uv_poll_stop(&s->poll);
+                        uv_close((uv_handle_t *)&s->poll, on_sock_closed);
+                        curl_multi_assign(set->multi, fd, NULL);
+                }
+                return 0;
+        }
+        if (!s) {
+                s = calloc(1, sizeof *s);
+                if (!s)
+                        return -1;
+                s->fd = fd;
+                s->set = set;
+                if (uv_poll_init_socket(&set->d->loop, &s->poll, fd) < 0) {
+                        free(s);
+                        return -1;
+                }
+                s->poll.data = s;
+                set->open++;
+                curl_multi_assign(set->multi, fd, s);
+        }
+        if (what & CURL_POLL_IN)
+                events |= UV_READABLE;
+        if (what & CURL_POLL_OUT)
+                events |= UV_WRITABLE;
+        uv_poll_start(&s->poll, events, on_poll);
+        return 0;
+}
+
+static void on_curl_timer(uv_timer_t *t)
+{
+        struct hbd_checks *set = t->data;
+        int running;
+
+        curl_multi_socket_action(set->multi, CURL_SOCKET_TIMEOUT, 0,
+                                 &running);
+        check_multi_info(set);
+}
+
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+        struct hbd_checks *set = userp;
+
+        (void)multi;
+        if (timeout_ms < 0)
+                uv_timer_stop(&set->curl_timer);
+        else
+                uv_timer_start(&set->curl_timer, on_curl_timer,
+                               (uint64_t)timeout_ms, 0);
+        return 0;
+}
+
+static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *u)
+{
+        (void)ptr;
+        (void)u;
+        return size * nmemb;
+}
+
+static void run_http(struct check *c, struct probe *p)
+{
+        struct hbd_checks *set = c->set;
+        CURL *e = curl_easy_init();
+        long ms = (long)(c->conf->timeout_ns / HB_NS_PER_MS);
+
+        if (!e || !set->multi) {
+                if (e)
+                        curl_easy_cleanup(e);
+                probe_finish(p, false, "cannot create a transfer");
+                return;
+        }
+        curl_easy_setopt(e, CURLOPT_URL, c->conf->url);
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms > 0 ? ms : 1L);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(e, CURLOPT_USERAGENT, "hbeatd/" HB_VERSION_STRING);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->curl_err);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, p);
+        /* The body is not needed: discard it (the default writes it to
+         * stdout). */
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
+        p->easy = e;
+        p->multi = set->multi;
+        p->refs++;
+        if (curl_multi_add_handle(set->multi, e) != CURLM_OK)
+                probe_finish(p, false, "cannot start the transfer");
+}
+
+/* ---- state machine and effects ---------------------------------------- */
+
+static void apply_effects(struct hbd_checks *set)
+{
+        hbd_daemon_t *d = set->d;
+        const hb_coord_config_t *cc = &d->cfg->node.coord;
+        uint64_t now = uv_hrtime();
+        int64_t prio = cc->priority;
+        bool fault = false;
+
+        if (!cc->enabled || !d->node || d->stopping)
+                return;
+        for (size_t i = 0; i < set->n; i++) {
+                const struct check *c = set->checks[i];
+                const hbd_check_conf_t *k = c->conf;
+
+                if (!k)
+                        continue;
+                if (k->weight > 0 && c->state == ST_PASSING)
+                        prio += k->weight;
+                else if (k->weight < 0 && c->state == ST_FAILING)
+                        prio += k->weight;
+                if (k->fault && c->state != ST_PASSING)
+                        fault = true;
+        }
+        if (prio < 0)
+                prio = 0;
+        if (prio > 255)
+                prio = 255;
+        if ((uint32_t)prio != hb_node_config(d->node)->coord.priority)
+                hbd_info(&d->log, "checks: effective priority %" PRId64
+                         " (configured %" PRIu32 ")", prio, cc->priority);
+        if (fault != hb_node_fault(d->node))
+                hbd_log(&d->log, fault ? HBD_LOG_WARNING : HBD_LOG_INFO,
+                        "checks: fault %s", fault ? "set: not standing for "
+                        "leader" : "cleared");
+        (void)hb_node_set_priority(d->node, (uint32_t)prio, now);
+        (void)hb_node_set_fault(d->node, fault, now);
+        hbd_coord_drain_outbox(d);
+        hbd_daemon_arm_deadline(d);
+}
+
+/* notify.script check NAME OLD NEW, fire and forget, own session, killed
+ * after notify.timeout_ms. */
+static void run_notify(struct check *c, check_state_t from)
+{
+        hbd_daemon_t *d = c->set->d;
+        const char *script = d->notify ? hbd_notify_script(d->notify) : NULL;
+        char e[9][160];
+        char *env[10], *argv[6];
+        struct probe *p;
+
+        if (!script)
+                return;
+        snprintf(e[0], sizeof e[0], "PATH=%s", getenv("PATH") ?
+                 getenv("PATH") : "/usr/sbin:/usr/bin:/sbin:/bin");
+        snprintf(e[1], sizeof e[1], "HBEAT_EVENT=check");
+        snprintf(e[2], sizeof e[2], "HBEAT_NODE=%s", d->cfg->node_name);
+        snprintf(e[3], sizeof e[3], "HBEAT_NODE_ID=%" PRIu32,
+                 d->cfg->node.node_id);
+        snprintf(e[4], sizeof e[4], "HBEAT_CHECK=%s", c->name);
+        snprintf(e[5], sizeof e[5], "HBEAT_CHECK_STATE=%s",
+                 state_name(c->state));
+        snprintf(e[6], sizeof e[6], "HBEAT_CHECK_OLD_STATE=%s",
+                 state_name(from));
+        snprintf(e[7], sizeof e[7], "HBEAT_REASON=%s", c->last_msg);
+        snprintf(e[8], sizeof e[8], "HBEAT_TIME_NS=%" PRIu64,
+                 hbd_wall_now_ns());
+        for (int i = 0; i < 9; i++)
+                env[i] = e[i];
+        env[9] = NULL;
+        argv[0] = (char *)script;
+        argv[1] = (char *)"check";
+        argv[2] = c->name;
+        argv[3] = (char *)state_name(from);
+        argv[4] = (char *)state_name(c->state);
+        argv[5] = NULL;
+        p = probe_new(NULL, &d->loop, hbd_notify_timeout_ns(d->notify));
+        if (!p)
+                return;
+        p->timed_out = false;
+        /* On timeout the group is killed by on_probe_timeout(). */
+        if (spawn(p, &d->loop, argv, env) < 0) {
+                hbd_warn(&d->log, "checks: cannot run notify script %s",
+                         script);
+                probe_finish(p, false, "spawn");
+        }
+        probe_unref(p); /* the creation reference */
+}
+
+/* The one function that changes a check's state. */
+static void set_state(struct check *c, check_state_t to)
+{
+        hbd_daemon_t *d = c->set->d;
+        check_state_t from = c->state;
+        uint64_t now = uv_hrtime();
+
+        if (from == to)
+                return;
+        c->state = to;
+        c->state_since_ns = now;
+        hbd_logj(&d->log, to == ST_FAILING ? HBD_LOG_WARNING : HBD_LOG_INFO,
+                 json_pack("{s:s, s:s, s:s, s:s}", "check", c->name,
+                           "old_state", state_name(from), "new_state",
+                           state_name(to), "reason", c->last_msg),
+                 "check %s: %s -> %s (%s)", c->name, state_name(from),
+                 state_name(to), c->last_msg);
+        if (d->ctl)
+                hbd_ctl_publish(d->ctl, json_pack(
+                        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
+                        "event", "check", "node", d->cfg->node_name,
+                        "name", c->name, "kind", kind_name(c->kind),
+                        "state", state_name(to), "old_state",
+                        state_name(from), "reason", c->last_msg,
+                        "at_ns", (json_int_t)now,
+                        "wall_time_ns", (json_int_t)hbd_wall_now_ns()));
+        run_notify(c, from);
+        apply_effects(c->set);
+}
+
+static void record(struct check *c, bool ok, const char *msg)
+{
+        uint64_t now = uv_hrtime();
+
+        c->runs++;
+        c->last = ok ? 1 : 0;
+        c->last_run_ns = now;
+        snprintf(c->last_msg, sizeof c->last_msg, "%s", msg);
+        if (ok) {
+                c->last_ok_ns = now;
+                c->failures = 0;
+                if (c->successes < UINT32_MAX)
+                        c->successes++;
+                if (c->state != ST_PASSING && c->conf &&
+                    c->successes >= c->conf->rise)
+                        set_state(c, ST_PASSING);
+        } else {
+                c->last_fail_ns = now;
+                c->successes = 0;
+                if (c->failures < UINT32_MAX)
+                        c->failures++;
+                if (c->state != ST_FAILING && c->conf &&
+                    c->failures >= c->conf->fall)
+                        set_state(c, ST_FAILING);
+        }
+        hbd_debug(&c->set->d->log, "check %s: %s (%s)", c->name,
+                  ok ? "ok" : "failed", msg);
+}
+
+static void on_check_timer(uv_timer_t *t)
+{
+        struct check *c = t->data;
+        struct probe *p;
+
+        if (c->probe || !c->conf || c->set->d->stopping)
+                return;
+        p = probe_new(c, &c->set->d->loop, c->conf->timeout_ns);
+        if (!p) {
+                record(c, false, "out of memory");
+                return;
+        }
+        c->probe = p;
+        p->kind = c->kind;
+        switch (c->kind) {
+        case HBD_CHECK_EXEC:
+                run_exec(c, p);
+                break;
+        case HBD_CHECK_TCP:
+                run_tcp(c, p);
+                break;
+        default:
+                run_http(c, p);
+                break;
+        }
+        probe_unref(p); /* the creation reference */
+}
+
+/* ---- the set ----------------------------------------------------------- */
+
+static void on_set_handle_closed(uv_handle_t *h)
+{
+        struct hbd_checks *set = h->data;
+
+        if (--set->open > 0)
+                return;
+        free(set->checks);
+        free(set);
+}
+
+static void on_check_closed(uv_handle_t *h)
+{
+        struct check *c = h->data;
+        struct hbd_checks *set = c->set;
+
+        free(c);
+        on_set_handle_closed((uv_handle_t *)&set->curl_timer);
+}
+
+static void set_close(struct hbd_checks *set)
+{
+        if (!set || set->stopped)
+                return;
+        set->stopped = true;
+        for (size_t i = 0; i < set->n; i++) {
+                struct check *c = set->checks[i];
+                struct probe *p = c->probe;
+
+                c->conf = NULL;
+                if (p) {
+                        c->probe = NULL;
+                        p->check = NULL;
+                        p->timed_out = true; /* kill an exec's group */
+                        probe_finish(p, false, "stopped");
+                }
+                uv_timer_stop(&c->timer);
+                uv_close((uv_handle_t *)&c->timer, on_check_closed);
+        }
+        if (set->multi) {
+                /* Every easy handle was removed above; this may still
+                 * report sockets to close through socket_cb(). */
+                curl_multi_cleanup(set->multi);
+                set->multi = NULL;
+        }
+        if (set->curl_timer_open) {
+                uv_timer_stop(&set->curl_timer);
+                uv_close((uv_handle_t *)&set->curl_timer,
+                         on_set_handle_closed);
+        }
+        /* The set's own reference. */
+        set->open++;
+        on_set_handle_closed((uv_handle_t *)&set->curl_timer);
+}
+
+static bool same_check(const hbd_check_conf_t *a, const struct check *old)
+{
+        const hbd_check_conf_t *b = old->conf;
+
+        if (!b || strcmp(a->name, old->name) != 0 || a->kind != old->kind)
+                return false;
+        switch (a->kind) {
+        case HBD_CHECK_TCP:
+                return strcmp(a->target, b->target) == 0;
+        case HBD_CHECK_HTTP:
+                return strcmp(a->url, b->url) == 0;
+        default:
+                return true;
+        }
+}
+
+static int set_new(struct hbd_checks **ret, hbd_daemon_t *d,
+                   const struct hbd_checks *old)
+{
+        const hbd_config_t *cfg = d->cfg;
+        struct hbd_checks *set;
+        bool need_curl = false;
+
+        set = calloc(1, sizeof *set);
+        if (!set)
+                return -ENOMEM;
+        set->d = d;
+        set->curl_timer.data = set;
+        set->checks = calloc(cfg->n_checks ? cfg->n_checks : 1,
+                             sizeof *set->checks);
+        if (!set->checks) {
+                free(set);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < cfg->n_checks; i++)
+                need_curl |= cfg->checks[i].kind == HBD_CHECK_HTTP;
+        if (need_curl) {
+                set->multi = curl_multi_init();
+                if (!set->multi ||
+                    uv_timer_init(&d->loop, &set->curl_timer) < 0) {
+                        if (set->multi)
+                                curl_multi_cleanup(set->multi);
+                        free(set->checks);
+                        free(set);
+                        return -ENOMEM;
+                }
+                set->curl_timer_open = true;
+                set->open++;
+                curl_multi_setopt(set->multi, CURLMOPT_SOCKETFUNCTION,
+                                  socket_cb);
+                curl_multi_setopt(set->multi, CURLMOPT_SOCKETDATA, set);
+                curl_multi_setopt(set->multi, CURLMOPT_TIMERFUNCTION,
+                                  timer_cb);
+                curl_multi_setopt(set->multi, CURLMOPT_TIMERDATA, set);
+        }
+        for (size_t i = 0; i < cfg->n_checks; i++) {
+                const hbd_check_conf_t *k = &cfg->checks[i];
+                struct check *c = calloc(1, sizeof *c);
+
+                if (!c) {
+                        set_close(set);
+                        return -ENOMEM;
+                }
+                c->set = set;
+                c->conf = k;
+                c->kind = k->kind;
+                c->last = -1;
+                snprintf(c->name, sizeof c->name, "%s", k->name);
+                c->state_since_ns = uv_hrtime();
+                c->timer.data = c;
+                (void)uv_timer_init(&d->loop, &c->timer);
+                set->checks[set->n++] = c;
+                set->open++;
+                for (size_t j = 0; old && j < old->n; j++) {
+                        const struct check *o = old->checks[j];
+
+                        if (!same_check(k, o))
+                                continue;
+                        c->state = o->state;
+                        c->successes = o->successes;
+                        c->failures = o->failures;
+                        c->runs = o->runs;
+                        c->last = o->last;
+                        memcpy(c->last_msg, o->last_msg, sizeof c->last_msg);
+                        c->last_run_ns = o->last_run_ns;
+                        c->last_ok_ns = o->last_ok_ns;
+                        c->last_fail_ns = o->last_fail_ns;
+                        c->state_since_ns = o->state_since_ns;
+                }
+        }
+        *ret = set;
+        return 0;
+}
+
+static void set_start(struct hbd_checks *set)
+{
+        for (size_t i = 0; i < set->n; i++) {
+                struct check *c = set->checks[i];
+
+                (void)uv_timer_start(&c->timer, on_check_timer,
+                                     c->conf->initial_delay_ns / HB_NS_PER_MS,
+                                     c->conf->interval_ns / HB_NS_PER_MS);
+        }
+}
+
+/* ---- API (checks.h) ---------------------------------------------------- */
 
 int hbd_checks_start(struct hbd_daemon *d)
 {
-        (void)d;
+        static bool curl_ready;
+        int r;
+
+        if (!curl_ready) {
+                /* Once per process; never cleaned up (libcurl's global
+                 * state lives until exit). */
+                if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+                        return -ENOMEM;
+                curl_ready = true;
+        }
+        r = set_new(&d->checks, d, NULL);
+        if (r < 0)
+                return r;
+        set_start(d->checks);
+        if (d->checks->n > 0)
+                hbd_info(&d->log, "%zu health check%s started", d->checks->n,
+                         d->checks->n == 1 ? "" : "s");
+        apply_effects(d->checks);
+        return 0;
+}
+
+int hbd_checks_reload(struct hbd_daemon *d)
+{
+        struct hbd_checks *set, *old = d->checks;
+        int r;
+
+        r = set_new(&set, d, old);
+        if (r < 0)
+                return r;
+        d->checks = set;
+        set_close(old);
+        set_start(set);
+        /* hb_node_reconfigure() put the configured priority back. */
+        apply_effects(set);
         return 0;
 }
 
 void hbd_checks_stop(struct hbd_daemon *d)
 {
-        (void)d;
+        set_close(d->checks);
+        d->checks = NULL;
 }
 
 bool hbd_checks_passing(const struct hbd_daemon *d)
 {
-        (void)d;
+        const struct hbd_checks *set = d->checks;
+
+        for (size_t i = 0; set && i < set->n; i++)
+                if (set->checks[i]->state != ST_PASSING)
+                        return false;
         return true;
 }
 
 json_t *hbd_checks_json(const struct hbd_daemon *d)
 {
-        (void)d;
-        return json_array();
+        const struct hbd_checks *set = d->checks;
+        uint64_t now = uv_hrtime();
+        json_t *arr = json_array();
+
+        for (size_t i = 0; arr && set && i < set->n; i++) {
+                const struct check *c = set->checks[i];
+                const hbd_check_conf_t *k = c->conf;
+                const char *target = "";
+                char effect[32];
+                json_t *o;
+
+                if (!k)
+                        continue;
+                if (k->kind == HBD_CHECK_EXEC)
+                        target = k->argv[0];
+                else if (k->kind == HBD_CHECK_TCP)
+                        target = k->target;
+                else
+                        target = k->url;
+                if (k->fault)
+                        snprintf(effect, sizeof effect, "fault");
+                else if (k->weight)
+                        snprintf(effect, sizeof effect, "weight %+d",
+                                 (int)k->weight);
+                else
+                        snprintf(effect, sizeof effect, "none");
+                o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:I, s:I,"
+                              " s:s, s:I, s:b, s:I, s:I, s:I, s:I}",
+                              "name", c->name, "kind", kind_name(c->kind),
+                              "target", target, "state",
+                              state_name(c->state), "last",
+                              c->last < 0 ? json_null()
+                                          : json_string(c->last ? "ok"
+                                                                : "fail"),
+                              "message", c->last_msg,
+                              "successes", (json_int_t)c->successes,
+                              "failures", (json_int_t)c->failures,
+                              "runs", (json_int_t)c->runs,
+                              "effect", effect,
+                              "weight", (json_int_t)k->weight,
+                              "fault", (int)k->fault,
+                              "rise", (json_int_t)k->rise,
+                              "fall", (json_int_t)k->fall,
+                              "interval_ms",
+                              (json_int_t)(k->interval_ns / HB_NS_PER_MS),
+                              "state_age_ms",
+                              (json_int_t)((now - c->state_since_ns) /
+                                           HB_NS_PER_MS));
+                if (o)
+                        json_array_append_new(arr, o);
+        }
+        return arr;
 }

@@ -17,6 +17,11 @@ struct hbd_daemon;
 /* Start every configured check (after the loop and node exist). 0 or
  * negative errno. */
 int hbd_checks_start(struct hbd_daemon *d);
+/* After a successful config reload (d->cfg is the new config): build the
+ * checks anew from it, keeping the state of checks with the same name,
+ * kind and target, stop the old ones, re-apply the effects (the reload
+ * reset the priority). 0 or -ENOMEM (old checks kept running). */
+int hbd_checks_reload(struct hbd_daemon *d);
 /* Stop and release every check (handles closed through the loop). */
 void hbd_checks_stop(struct hbd_daemon *d);
 /* True when every check is currently passing (no check: true). Used by

@@ -181,7 +181,8 @@ void hbd_config_free(hbd_config_t *cfg);
 
 /*
  * Can `next` replace `cur` in a running daemon (SIGHUP)? Identity and
- * sockets cannot change: node.id, cluster.id, listen, control.socket;
+ * sockets cannot change: node.id, cluster.id, listen, control.socket,
+ * http.listen;
  * nor the quorum: election.enabled, election.state_file, quorum.*, a
  * peer's votes, and (with election enabled) the set of peers.
  * Returns true, or false with the name of the first such key in `*what`

@@ -19,6 +19,7 @@
 #include "daemon/config_impl.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,4 +442,219 @@ int hbd__check_coord(struct loader *l, const struct found *f,
                                     (unsigned)cc->expected_votes,
                                     (unsigned long long)sum);
         return 0;
+}
+
+/* ---- checks[] ---------------------------------------------------------- */
+
+/* Split a tcp target "HOST:PORT" / "[V6]:PORT" into c->target_host and
+ * c->target_port. */
+static int split_target(struct loader *l, const yaml_mark_t *mark,
+                        const char *where, hbd_check_conf_t *c)
+{
+        const char *t = c->target, *colon, *host = t, *host_end;
+        char q[QUOTE_BUF];
+        unsigned long port;
+        char *end;
+
+        if (t[0] == '[') {
+                host = t + 1;
+                host_end = strchr(host, ']');
+                colon = host_end ? host_end + 1 : NULL;
+                if (!colon || *colon != ':')
+                        colon = NULL;
+        } else {
+                colon = strrchr(t, ':');
+                host_end = colon;
+                if (colon && memchr(t, ':', (size_t)(colon - t)))
+                        colon = NULL; /* bare IPv6 needs brackets */
+        }
+        if (!colon || host_end == host)
+                goto bad;
+        errno = 0;
+        port = strtoul(colon + 1, &end, 10);
+        if (colon[1] < '0' || colon[1] > '9' || *end != '\0' ||
+            errno == ERANGE || port < 1 || port > 65535)
+                goto bad;
+        c->target_host = strndup(host, (size_t)(host_end - host));
+        if (!c->target_host)
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        c->target_port = (uint32_t)port;
+        return 0;
+bad:
+        return hbd__fail_at(l, mark, -EINVAL, "%s.target: bad target '%s' "
+                            "(expected HOST:PORT or [V6]:PORT, port "
+                            "1..65535)", where,
+                            hbd__quote(t, strlen(t), q));
+}
+
+/* Keys that belong to one kind only. */
+static int refuse_key(struct loader *l, const struct found *f, size_t k,
+                      const char *where, const char *kind)
+{
+        if (!given(f, k))
+                return 0;
+        return hbd__fail_at(l, &f->key[k]->start_mark, -EINVAL,
+                            "%s: '%s' is not used by a check of kind %s",
+                            where, hbd_knobs[k].path + strlen("checks[]."),
+                            kind);
+}
+
+static int need_key(struct loader *l, const struct found *f, size_t k,
+                    const char *where, const char *kind)
+{
+        if (given(f, k))
+                return 0;
+        return hbd__fail_at(l, &f->parent[k], -EINVAL,
+                            "%s: a check of kind %s needs '%s'", where, kind,
+                            hbd_knobs[k].path + strlen("checks[]."));
+}
+
+/* Cross-field checks of one entry. */
+static int check_check(struct loader *l, const struct found *f,
+                       const hbd_config_t *cfg, hbd_check_conf_t *c,
+                       const char *where)
+{
+        static const char *const kinds[] = { "exec", "tcp", "http" };
+        const char *kind = kinds[c->kind];
+        char q[QUOTE_BUF];
+        int r = 0;
+
+        switch (c->kind) {
+        case HBD_CHECK_EXEC:
+                r = need_key(l, f, K_CHECK_COMMAND, where, kind);
+                if (r == 0)
+                        r = refuse_key(l, f, K_CHECK_TARGET, where, kind);
+                if (r == 0)
+                        r = refuse_key(l, f, K_CHECK_URL, where, kind);
+                if (r == 0)
+                        r = refuse_key(l, f, K_CHECK_EXPECT, where, kind);
+                break;
+        case HBD_CHECK_TCP:
+                r = need_key(l, f, K_CHECK_TARGET, where, kind);
+                if (r == 0)
+                        r = refuse_key(l, f, K_CHECK_COMMAND, where, kind);
+                if (r == 0)
+                        r = refuse_key(l, f, K_CHECK_URL, where, kind);
+                if (r == 0)
+                        r = refuse_key(l, f, K_CHECK_EXPECT, where, kind);
+                if (r == 0)
+                        r = split_target(l, &f->val[K_CHECK_TARGET]->start_mark,
+                                         where, c);
+                break;
+        default:
+                r = need_key(l, f, K_CHECK_URL, where, kind);
+                if (r == 0)
+                        r = refuse_key(l, f, K_CHECK_COMMAND, where, kind);
+                if (r == 0)
+                        r = refuse_key(l, f, K_CHECK_TARGET, where, kind);
+                if (r == 0 && strncmp(c->url, "http://", 7) != 0 &&
+                    strncmp(c->url, "https://", 8) != 0)
+                        r = hbd__fail_at(l, &f->val[K_CHECK_URL]->start_mark,
+                                         -EINVAL, "%s.url: '%s' is not an "
+                                         "http:// or https:// URL", where,
+                                         hbd__quote(c->url, strlen(c->url),
+                                                    q));
+                if (r == 0 && strchr(c->url, ' '))
+                        r = hbd__fail_at(l, &f->val[K_CHECK_URL]->start_mark,
+                                         -EINVAL, "%s.url: '%s' contains a "
+                                         "space", where,
+                                         hbd__quote(c->url, strlen(c->url),
+                                                    q));
+                break;
+        }
+        if (r < 0)
+                return r;
+        if (c->timeout_ns > c->interval_ns)
+                return hbd__fail_at(l, given(f, K_CHECK_TIMEOUT)
+                                           ? &f->val[K_CHECK_TIMEOUT]->start_mark
+                                           : &f->parent[K_CHECK_TIMEOUT],
+                                    -EINVAL, "%s.timeout_ms: %" PRIu64 " is "
+                                    "more than interval_ms (%" PRIu64 ")",
+                                    where, c->timeout_ns / HB_NS_PER_MS,
+                                    c->interval_ns / HB_NS_PER_MS);
+        if (given(f, K_CHECK_WEIGHT) && given(f, K_CHECK_EFFECT))
+                return hbd__fail_at(l, &f->key[K_CHECK_EFFECT]->start_mark,
+                                    -EINVAL, "%s: 'weight' and 'effect' "
+                                    "cannot both be set", where);
+        if ((c->weight != 0 || c->fault) && !cfg->node.coord.enabled) {
+                size_t k = c->fault ? K_CHECK_EFFECT : K_CHECK_WEIGHT;
+
+                return hbd__fail_at(l, &f->key[k]->start_mark, -EINVAL,
+                                    "%s.%s: only used with election.enabled: "
+                                    "true", where,
+                                    hbd_knobs[k].path + strlen("checks[]."));
+        }
+        return 0;
+}
+
+int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
+                     hbd_config_t *cfg)
+{
+        struct found *pf;
+        size_t n;
+        int r = 0;
+
+        if (!seq || hbd__is_null(seq))
+                return 0;
+        if (seq->type != YAML_SEQUENCE_NODE)
+                return hbd__fail_at(l, &seq->start_mark, -EINVAL,
+                                    "checks: expected a sequence, found %s",
+                                    hbd__node_type_name(seq));
+        n = (size_t)(seq->data.sequence.items.top -
+                     seq->data.sequence.items.start);
+        if (n == 0)
+                return 0;
+        cfg->checks = calloc(n, sizeof *cfg->checks);
+        pf = malloc(sizeof *pf);
+        if (!cfg->checks || !pf) {
+                free(pf);
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        }
+        cfg->n_checks = n;
+        for (size_t i = 0; i < n; i++) {
+                const yaml_node_t *item = yaml_document_get_node(
+                        l->doc, seq->data.sequence.items.start[i]);
+                hbd_check_conf_t *c = &cfg->checks[i];
+                char where[32];
+
+                snprintf(where, sizeof where, "checks[%zu]", i);
+                if (!item || item->type != YAML_MAPPING_NODE) {
+                        r = hbd__fail_at(l, item ? &item->start_mark : NULL,
+                                         -EINVAL, "%s: expected a mapping, "
+                                         "found %s", where,
+                                         item ? hbd__node_type_name(item)
+                                              : "nothing");
+                        goto out;
+                }
+                memset(pf, 0, sizeof *pf);
+                r = hbd__walk(l, pf, item, "checks[].", where,
+                              &item->start_mark);
+                if (r < 0)
+                        goto out;
+                c->line = (int)item->start_mark.line + 1;
+                for (size_t k = 0; k < K_COUNT; k++) {
+                        if (!(hbd__knob_flags(k) & F_CHECK))
+                                continue;
+                        r = hbd__knob_apply(l, pf, k, i, c, HB_DETECTOR_PHI);
+                        if (r < 0)
+                                goto out;
+                }
+                r = check_check(l, pf, cfg, c, where);
+                if (r < 0)
+                        goto out;
+                for (size_t j = 0; j < i; j++) {
+                        if (strcmp(cfg->checks[j].name, c->name) != 0)
+                                continue;
+                        r = hbd__fail_at(l,
+                                         &pf->val[K_CHECK_NAME]->start_mark,
+                                         -EINVAL, "%s.name: '%s' is also the "
+                                         "name of checks[%zu] (line %d)",
+                                         where, c->name, j,
+                                         cfg->checks[j].line);
+                        goto out;
+                }
+        }
+out:
+        free(pf);
+        return r;
 }

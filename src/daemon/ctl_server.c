@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "common/ctl_proto.h"
+#include "daemon/checks.h"
 #include "daemon/ctl_server.h"
 
 #define READ_CHUNK 4096
@@ -366,9 +367,10 @@ json_t *hbd_ctl_status_json(hbd_daemon_t *d)
                 json_object_set_new(counters, "term_writes", json_integer(
                         (json_int_t)d->counters.term_writes));
         }
-        return json_pack("{s:b, s:o, s:o, s:o, s:o, s:I}",
+        return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:I}",
                          "ok", 1, "node", node, "peers", peers,
                          "coordination", build_coord(d, now),
+                         "checks", hbd_checks_json(d),
                          "counters", counters, "now_ns", (json_int_t)now);
 }
 
@@ -527,6 +529,10 @@ static void do_reload(struct conn *c)
                 conn_send(c, json_pack("{s:b, s:s}", "ok", 0, "error",
                                        err[0] != '\0' ? err :
                                        "reload failed"));
+        else if (hbd_checks_reload(c->ctl->d) < 0)
+                conn_send(c, json_pack("{s:b, s:s}", "ok", 0, "error",
+                                       "config reloaded, but the health "
+                                       "checks could not be restarted"));
         else
                 conn_send(c, json_pack("{s:b}", "ok", 1));
 }
@@ -600,6 +606,12 @@ static void handle_line(struct conn *c, const char *line, size_t len)
                         do_reload(c);
                 else if (strcmp(cmd, "record") == 0)
                         do_record(c, req);
+                else if (strcmp(cmd, "checks") == 0)
+                        conn_send(c, json_pack(
+                                "{s:b, s:o, s:b, s:I}", "ok", 1, "checks",
+                                hbd_checks_json(c->ctl->d), "passing",
+                                (int)hbd_checks_passing(c->ctl->d), "now_ns",
+                                (json_int_t)uv_hrtime()));
                 else
                         send_error(c, "unknown command '%s'", cmd);
         }

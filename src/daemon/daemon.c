@@ -49,6 +49,7 @@
 
 #include "common/ctl_proto.h"
 #include "common/util.h"
+#include "daemon/checks.h"
 #include "daemon/coord.h"
 #include "daemon/ctl_server.h"
 #include "daemon/daemon.h"
@@ -466,6 +467,7 @@ static void teardown(hbd_daemon_t *d)
 
         hb_udp_close(d->udp);
         d->udp = NULL;
+        hbd_checks_stop(d);
         hbd_ctl_close(d->ctl);
         d->ctl = NULL;
         hbd_http_close(d->http);
@@ -550,8 +552,12 @@ static void on_signal(uv_signal_t *s, int signum)
         char err[1024];
 
         if (signum == SIGHUP) {
-                if (!d->stopping)
-                        (void)hbd_daemon_reload(d, err, sizeof(err));
+                if (!d->stopping &&
+                    hbd_daemon_reload(d, err, sizeof(err)) == 0 &&
+                    hbd_checks_reload(d) < 0)
+                        hbd_error(&d->log, "reload: cannot restart the "
+                                  "health checks; the old ones keep "
+                                  "running");
                 return;
         }
         begin_shutdown(d, signum);
@@ -687,6 +693,12 @@ static int startup(hbd_daemon_t *d)
                 }
         }
         hbd_coord_drain_outbox(d);
+        r = hbd_checks_start(d);
+        if (r < 0) {
+                hbd_error(&d->log, "cannot start the health checks: %s",
+                          uv_strerror(r));
+                return r;
+        }
 
         /* First heartbeat now, then on the absolute schedule. */
         send_heartbeat(d, now);

@@ -100,6 +100,7 @@ typedef struct hbd_daemon {
         uv_signal_t sig_term, sig_int, sig_hup;
         hbd_notify_t *notify;
         struct hbd_ctl *ctl;
+        struct hbd_checks *checks;     /* health checks (checks.c) */
         struct hbd_http *http;         /* NULL without http.listen */
 
         hbd_counters_t counters;

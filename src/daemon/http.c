@@ -29,6 +29,7 @@
  * loop's epoll set at once, so MHD_stop_daemon() may close it right after;
  * the object is freed by the last close callback.
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -187,6 +188,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         (void)version;
         (void)upload_data;
         (void)req_cls;
+        assert(h->d->node != NULL);
         if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
             strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
                 return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -231,15 +233,12 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 static void on_timer(uv_timer_t *t);
 
-/* Let MHD do what is ready, then wake up again when it asks to. */
-static void run_mhd(hbd_http_t *h)
+/* Wake up again when MHD asks to (timeouts, work left over). */
+static void arm_timer(hbd_http_t *h)
 {
         MHD_UNSIGNED_LONG_LONG ms;
         int r;
 
-        if (h->closing)
-                return;
-        (void)MHD_run(h->mhd);
         if (MHD_get_timeout(h->mhd, &ms) != MHD_YES) {
                 uv_timer_stop(&h->timer);
                 return;
@@ -248,6 +247,15 @@ static void run_mhd(hbd_http_t *h)
         if (r < 0)
                 hbd_error(&h->d->log, "cannot arm the HTTP timer: %s",
                           uv_strerror(r));
+}
+
+/* Let MHD do what is ready, then re-arm. */
+static void run_mhd(hbd_http_t *h)
+{
+        if (h->closing)
+                return;
+        (void)MHD_run(h->mhd);
+        arm_timer(h);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -380,8 +388,9 @@ int hbd_http_open(hbd_http_t **ret, hbd_daemon_t *d,
                 http_destroy(h);
                 return r;
         }
-        /* Whatever MHD wants to do before the first connection. */
-        run_mhd(h);
+        /* No MHD_run() here: requests are answered from the loop only,
+         * once start-up has created the node they read. */
+        arm_timer(h);
         *ret = h;
         return 0;
 }

@@ -1182,6 +1182,7 @@ static void test_reloadable(void **state)
                                  strcmp(p, "listen") == 0 ||
                                  strcmp(p, "cluster.id") == 0 ||
                                  strcmp(p, "control.socket") == 0 ||
+                                 strcmp(p, "http.listen") == 0 ||
                                  strncmp(p, "quorum.", 7) == 0 ||
                                  strcmp(p, "election.enabled") == 0 ||
                                  strcmp(p, "election.state_file") == 0;
@@ -1190,6 +1191,61 @@ static void test_reloadable(void **state)
                         fail_msg("%s: reloadable is %d", p,
                                  hbd_knobs[k].reloadable);
         }
+}
+
+/*
+ * http.listen: optional (NULL and no address when absent), an address like
+ * `listen`, rejected with the file position when bad, and not reloadable
+ * (set, unset or moved: restart), while absent in both is no change.
+ */
+static void test_http_listen(void **state)
+{
+        hbd_config_t *none, *v4, *v4b, *v6;
+        const char *what;
+
+        (void)state;
+        none = load_ok(MINIMAL);
+        assert_null(none->http_listen);
+        assert_int_equal(none->http_listen_addr.ss_family, AF_UNSPEC);
+
+        v4 = load_ok(MINIMAL "http:\n  listen: \"127.0.0.1:8080\"\n");
+        assert_string_equal(v4->http_listen, "127.0.0.1:8080");
+        assert_int_equal(v4->http_listen_addr.ss_family, AF_INET);
+        assert_int_equal(port_of(&v4->http_listen_addr), 8080);
+        v6 = load_ok(MINIMAL "http: {listen: \"[::1]:9090\"}\n");
+        assert_int_equal(v6->http_listen_addr.ss_family, AF_INET6);
+        assert_int_equal(port_of(&v6->http_listen_addr), 9090);
+        /* An explicit null is the same as no key. */
+        v4b = load_ok(MINIMAL "http:\n  listen:\n");
+        assert_null(v4b->http_listen);
+        hbd_config_free(v4b);
+
+        expect_err_prefix(MINIMAL "http:\n  listen: localhost\n",
+                          "n1.yaml:7:11: http.listen: bad address "
+                          "'localhost': ");
+        expect_err_prefix(MINIMAL "http:\n  listen: \"10.0.0.1:99999\"\n",
+                          "n1.yaml:7:11: http.listen: bad address "
+                          "'10.0.0.1:99999': ");
+        expect_err(MINIMAL "http:\n  port: 80\n",
+                   "n1.yaml:7:3: unknown key 'port' in 'http'");
+
+        assert_true(hbd_config_reloadable(none, none, NULL));
+        assert_true(hbd_config_reloadable(v4, v4, NULL));
+        v4b = load_ok(MINIMAL "http:\n  listen: \"127.0.0.1:08080\"\n");
+        assert_true(hbd_config_reloadable(v4, v4b, NULL));
+        hbd_config_free(v4b);
+        what = NULL;
+        assert_false(hbd_config_reloadable(none, v4, &what));
+        assert_string_equal(what, "http.listen");
+        what = NULL;
+        assert_false(hbd_config_reloadable(v4, none, &what));
+        assert_string_equal(what, "http.listen");
+        what = NULL;
+        assert_false(hbd_config_reloadable(v4, v6, &what));
+        assert_string_equal(what, "http.listen");
+        hbd_config_free(none);
+        hbd_config_free(v4);
+        hbd_config_free(v6);
 }
 
 /* ---- quorum and election ----------------------------------------------- */
@@ -1393,7 +1449,7 @@ static void test_knob_table(void **state)
                 "quorum.expected_votes", "quorum.two_node",
                 "quorum.wait_for_all", "quorum.witness", "election.enabled",
                 "election.priority", "election.preempt", "election.delay_ms",
-                "election.state_file", "control.socket",
+                "election.state_file", "control.socket", "http.listen",
                 "peers[].name", "peers[].id", "peers[].address",
                 "peers[].votes",
         };
@@ -1623,6 +1679,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_reloadable, setup,
                                                 teardown),
                 cmocka_unit_test(test_knob_table),
+                cmocka_unit_test_setup_teardown(test_http_listen, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_coord, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_err_coord, setup,
                                                 teardown),
