@@ -1248,6 +1248,118 @@ static void test_http_listen(void **state)
         hbd_config_free(v6);
 }
 
+/* ---- checks[] ---------------------------------------------------------- */
+
+static void test_checks(void **state)
+{
+        hbd_config_t *cfg;
+
+        (void)state;
+        cfg = load_ok(MINIMAL "election: {enabled: true}\n"
+                      "peers:\n  - {name: n2, id: 2, address: "
+                      "\"127.0.0.1:7402\"}\n"
+                      "checks:\n"
+                      "  - name: app\n"
+                      "    kind: exec\n"
+                      "    command: [bin/check, \"--x\", \"a b\"]\n"
+                      "    weight: -50\n"
+                      "  - {name: db, kind: tcp, target: \"db.example:5432\","
+                      " interval_ms: 500, timeout_ms: 500, rise: 1, fall: 1,"
+                      " initial_delay_ms: 3000, effect: fault}\n"
+                      "  - {name: web, kind: http, url: \"http://[::1]:80/\","
+                      " expect_status: 204, weight: 20}\n"
+                      "  - {name: v6, kind: tcp, target: \"[::1]:22\"}\n");
+        assert_int_equal(cfg->n_checks, 4);
+        assert_string_equal(cfg->checks[0].name, "app");
+        assert_int_equal(cfg->checks[0].kind, HBD_CHECK_EXEC);
+        /* A program with a slash is relative to the config directory. */
+        assert_non_null(strstr(cfg->checks[0].argv[0], "/bin/check"));
+        assert_int_equal(cfg->checks[0].argv[0][0], '/');
+        assert_string_equal(cfg->checks[0].argv[2], "a b");
+        assert_null(cfg->checks[0].argv[3]);
+        assert_int_equal(cfg->checks[0].weight, -50);
+        assert_false(cfg->checks[0].fault);
+        assert_int_equal(cfg->checks[0].interval_ns, 2000 * HB_NS_PER_MS);
+        assert_int_equal(cfg->checks[0].timeout_ns, 1000 * HB_NS_PER_MS);
+        assert_int_equal(cfg->checks[0].rise, 2);
+        assert_int_equal(cfg->checks[0].fall, 3);
+        assert_int_equal(cfg->checks[0].initial_delay_ns, 0);
+        assert_int_equal(cfg->checks[1].kind, HBD_CHECK_TCP);
+        assert_string_equal(cfg->checks[1].target_host, "db.example");
+        assert_int_equal(cfg->checks[1].target_port, 5432);
+        assert_true(cfg->checks[1].fault);
+        assert_int_equal(cfg->checks[1].initial_delay_ns, 3000 * HB_NS_PER_MS);
+        assert_int_equal(cfg->checks[2].expect_status, 204);
+        assert_int_equal(cfg->checks[2].weight, 20);
+        assert_string_equal(cfg->checks[3].target_host, "::1");
+        assert_int_equal(cfg->checks[3].target_port, 22);
+        hbd_config_free(cfg);
+
+        /* A check without effect needs no election. */
+        cfg = load_ok(MINIMAL "checks:\n  - {name: a, kind: exec, "
+                      "command: [true]}\n");
+        assert_int_equal(cfg->checks[0].weight, 0);
+        hbd_config_free(cfg);
+
+        expect_err(MINIMAL "checks:\n  - {name: a, kind: exec, "
+                   "command: \"true\"}\n",
+                   "n1.yaml:7:36: checks[0].command: expected a sequence of "
+                   "strings (the program and its arguments, run without a "
+                   "shell), found a scalar");
+        expect_err(MINIMAL "checks:\n  - {name: a, kind: ping}\n",
+                   "n1.yaml:7:21: checks[0].kind: 'ping' is not a check kind "
+                   "(exec, tcp or http)");
+        expect_err(MINIMAL "checks:\n  - {name: a, kind: tcp}\n",
+                   "n1.yaml:7:5: checks[0]: a check of kind tcp needs "
+                   "'target'");
+        expect_err(MINIMAL "checks:\n  - {name: a, kind: tcp, "
+                   "target: \"h:99999\"}\n",
+                   "n1.yaml:7:34: checks[0].target: bad target 'h:99999' "
+                   "(expected HOST:PORT or [V6]:PORT, port 1..65535)");
+        expect_err(MINIMAL "checks:\n  - {name: a, kind: exec, "
+                   "command: [x], url: \"http://a/\"}\n",
+                   "n1.yaml:7:41: checks[0]: 'url' is not used by a check "
+                   "of kind exec");
+        expect_err(MINIMAL "checks:\n  - {name: a, kind: http, "
+                   "url: \"ftp://a/\"}\n",
+                   "n1.yaml:7:32: checks[0].url: 'ftp://a/' is not an "
+                   "http:// or https:// URL");
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "checks:\n  - {name: a, kind: exec, command: [x], "
+                   "weight: -256}\n",
+                   "n1.yaml:8:49: checks[0].weight: -256 is out of range "
+                   "(-255..255)");
+        expect_err(MINIMAL "checks:\n  - {name: a, kind: exec, command: [x], "
+                   "weight: 5}\n",
+                   "n1.yaml:7:41: checks[0].weight: only used with "
+                   "election.enabled: true");
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "checks:\n  - {name: a, kind: exec, command: [x], "
+                   "weight: 5, effect: fault}\n",
+                   "n1.yaml:8:52: checks[0]: 'weight' and 'effect' cannot "
+                   "both be set");
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "checks:\n  - {name: a, kind: exec, command: [x], "
+                   "effect: reboot}\n",
+                   "n1.yaml:8:49: checks[0].effect: 'reboot' is not an "
+                   "effect (fault; use weight for a priority change)");
+        expect_err(MINIMAL "checks:\n  - {name: a, kind: exec, command: [x], "
+                   "interval_ms: 100, timeout_ms: 200}\n",
+                   "n1.yaml:7:71: checks[0].timeout_ms: 200 is more than "
+                   "interval_ms (100)");
+        expect_err(MINIMAL "checks:\n  - {name: a, kind: exec, command: [x]}\n"
+                   "  - {name: a, kind: exec, command: [y]}\n",
+                   "n1.yaml:8:12: checks[1].name: 'a' is also the name of "
+                   "checks[0] (line 7)");
+        expect_err(MINIMAL "checks:\n  - {name: a, kind: exec, command: [x], "
+                   "rise: 0}\n",
+                   "n1.yaml:7:47: checks[0].rise: 0 is out of range "
+                   "(1..1000)");
+        expect_err(MINIMAL "checks:\n  - {name: a, kind: exec, command: [x], "
+                   "bogus: 1}\n",
+                   "n1.yaml:7:41: unknown key 'bogus' in 'checks[0]'");
+}
+
 /* ---- quorum and election ----------------------------------------------- */
 
 /* Lines 1-5 MINIMAL, 6-12 two peers. */
@@ -1451,7 +1563,12 @@ static void test_knob_table(void **state)
                 "election.priority", "election.preempt", "election.delay_ms",
                 "election.state_file", "control.socket", "http.listen",
                 "peers[].name", "peers[].id", "peers[].address",
-                "peers[].votes",
+                "peers[].votes", "checks[].name", "checks[].kind",
+                "checks[].command", "checks[].target", "checks[].url",
+                "checks[].expect_status", "checks[].interval_ms",
+                "checks[].timeout_ms", "checks[].rise", "checks[].fall",
+                "checks[].initial_delay_ms", "checks[].weight",
+                "checks[].effect",
         };
 
         (void)state;
@@ -1679,6 +1796,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_reloadable, setup,
                                                 teardown),
                 cmocka_unit_test(test_knob_table),
+                cmocka_unit_test_setup_teardown(test_checks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_http_listen, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_coord, setup, teardown),
