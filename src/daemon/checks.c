@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Health checks, the pull model (contract: checks.h; operator view:
- * docs/checks.md).
+ * docs/checks.md; internals shared with checks_http.c: checks_impl.h).
  *
  * What lives here: one `struct check` per checks[] entry, each with a
  * repeating timer (initial_delay_ms, then every interval_ms). Every tick
  * starts one *probe* (unless the previous one is still running: it cannot,
  * since timeout_ms <= interval_ms and a timed-out probe reports at once).
  * A probe owns the libuv handles of one run and reports exactly one result
- * to its check through probe_done(); it frees itself from the close
- * callbacks of its handles (libuv rule: memory holding a handle is freed
- * only from its close callback), so a check can drop a probe at any time
- * (stop, reload) by detaching it.
+ * to its check through hbd__check_probe_finish(); it frees itself from the
+ * close callbacks of its handles (libuv rule: memory holding a handle is
+ * freed only from its close callback), so a check can drop a probe at any
+ * time (stop, reload) by detaching it.
  *
  *   exec  uv_spawn() of argv, UV_PROCESS_DETACHED (setsid: its own process
  *         group), stdout to /dev/null, stderr hbeatd's; exit 0 passes; on
@@ -20,15 +20,8 @@
  *         changes are seen), then one uv_tcp_connect() per address, all
  *         at once; the run passes only if every address accepts (and
  *         there is at least one). Connections are closed at once.
- *   http  libcurl's multi interface driven by this loop: one CURLM per
- *         check set, CURLMOPT_SOCKETFUNCTION -> a uv_poll_t per socket,
- *         CURLMOPT_TIMERFUNCTION -> one uv_timer_t, curl_multi_socket_action()
- *         from both, curl_multi_info_read() for finished transfers. A GET
- *         with CURLOPT_TIMEOUT_MS = timeout_ms, no redirects, passing when
- *         the status is expect_status. libcurl resolves the host and
- *         connects to the first address that answers (happy eyeballs): an
- *         http check tests the service, not every address; use a tcp check
- *         for that (docs/checks.md).
+ *   http  libcurl's multi interface driven by this loop, one GET per run
+ *         passing on expect_status: checks_http.c (which says more).
  *
  * Results feed a rise/fall machine (HAProxy): the state starts `initial`,
  * becomes `passing` after `rise` consecutive successes and `failing` after
@@ -56,19 +49,12 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include <curl/curl.h>
 #include <uv.h>
 
+#include "daemon/checks_impl.h"
 #include "daemon/coord.h"
 #include "daemon/ctl_server.h"
 #include "daemon/daemon.h"
-
-typedef enum check_state {
-        ST_INITIAL = 0,
-        ST_PASSING = 1,
-        ST_FAILING = 2,
-} check_state_t;
-
 static const char *state_name(check_state_t s)
 {
         switch (s) {
@@ -93,61 +79,6 @@ static const char *kind_name(uint32_t kind)
                 return "http";
         }
 }
-
-struct check;
-struct probe;
-
-/* One check set: what d->checks points to. */
-struct hbd_checks {
-        hbd_daemon_t *d;
-        struct check **checks;
-        size_t n;
-        CURLM *multi;                  /* NULL without http checks */
-        uv_timer_t curl_timer;
-        bool curl_timer_open;
-        unsigned open;                 /* handles of the set not closed */
-        bool stopped;
-};
-
-struct check {
-        struct hbd_checks *set;
-        const hbd_check_conf_t *conf;  /* borrowed from d->cfg while
-                                          running; NULL once stopped */
-        char name[HBD_NAME_MAX + 1];
-        uint32_t kind;
-        uv_timer_t timer;
-        struct probe *probe;           /* running, or NULL */
-        check_state_t state;
-        uint32_t successes, failures;  /* consecutive */
-        uint64_t runs;
-        int last;                      /* -1 none, 0 fail, 1 ok */
-        char last_msg[128];
-        uint64_t last_run_ns, last_ok_ns, last_fail_ns, state_since_ns;
-};
-
-/* One run. `check` is NULL once detached (or for a notify script). */
-struct probe {
-        struct check *check;
-        uint32_t kind;
-        unsigned refs;                 /* open handles + pending requests */
-        bool reported;
-        bool timed_out;
-        uv_timer_t timer;              /* timeout */
-        /* exec */
-        uv_process_t proc;
-        bool proc_open;
-        /* tcp */
-        uv_getaddrinfo_t gai;
-        bool gai_pending;
-        struct conn_try *tries;
-        size_t n_tries, n_done;
-        bool all_ok;
-        char port[8];
-        /* http */
-        CURL *easy;
-        CURLM *multi;
-        char curl_err[CURL_ERROR_SIZE];
-};
 
 struct conn_try {
         struct probe *p;
@@ -188,7 +119,7 @@ static void close_probe_handle(struct probe *p, uv_handle_t *h)
 static void record(struct check *c, bool ok, const char *msg);
 
 /* Report the result (once) and release everything of the run. */
-static void probe_finish(struct probe *p, bool ok, const char *msg)
+void hbd__check_probe_finish(struct probe *p, bool ok, const char *msg)
 {
         struct check *c = p->check;
 
@@ -217,9 +148,7 @@ static void probe_finish(struct probe *p, bool ok, const char *msg)
                                  on_try_closed);
         }
         if (p->easy) {
-                curl_multi_remove_handle(p->multi, p->easy);
-                curl_easy_cleanup(p->easy);
-                p->easy = NULL;
+                hbd_checks_http_cancel(p);
                 probe_unref(p);
         }
 }
@@ -233,7 +162,7 @@ static void on_probe_timeout(uv_timer_t *t)
         snprintf(msg, sizeof msg, "timed out");
         if (p->proc_open && kill(-(pid_t)p->proc.pid, SIGKILL) < 0)
                 (void)uv_process_kill(&p->proc, SIGKILL);
-        probe_finish(p, false, msg);
+        hbd__check_probe_finish(p, false, msg);
 }
 
 static struct probe *probe_new(struct check *c, uv_loop_t *loop,
@@ -266,7 +195,7 @@ static void on_exit_cb(uv_process_t *proc, int64_t status, int signum)
         else
                 snprintf(msg, sizeof msg, "exit status %" PRId64, status);
         p->proc_open = false;
-        probe_finish(p, status == 0 && signum == 0, msg);
+        hbd__check_probe_finish(p, status == 0 && signum == 0, msg);
         close_probe_handle(p, (uv_handle_t *)proc);
 }
 
@@ -313,7 +242,7 @@ static void run_exec(struct check *c, struct probe *p)
         if (r < 0) {
                 snprintf(msg, sizeof msg, "cannot run %s: %s",
                          c->conf->argv[0], uv_strerror(r));
-                probe_finish(p, false, msg);
+                hbd__check_probe_finish(p, false, msg);
         }
 }
 
@@ -332,12 +261,12 @@ static void try_done(struct conn_try *t, int status)
         if (++p->n_done < p->n_tries || p->reported)
                 return;
         if (!p->all_ok) {
-                probe_finish(p, false, p->curl_err);
+                hbd__check_probe_finish(p, false, p->curl_err);
                 return;
         }
         snprintf(msg, sizeof msg, "%zu address%s connected", p->n_tries,
                  p->n_tries == 1 ? "" : "es");
-        probe_finish(p, true, msg);
+        hbd__check_probe_finish(p, true, msg);
 }
 
 static void on_connect(uv_connect_t *req, int status)
@@ -345,7 +274,7 @@ static void on_connect(uv_connect_t *req, int status)
         struct conn_try *t = req->data;
 
         if (status == UV_ECANCELED)
-                return; /* closed by probe_finish() */
+                return; /* closed by hbd__check_probe_finish() */
         if (!uv_is_closing((uv_handle_t *)&t->tcp))
                 uv_close((uv_handle_t *)&t->tcp, on_try_closed);
         try_done(t, status);
@@ -369,7 +298,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
         if (status < 0) {
                 snprintf(msg, sizeof msg, "cannot resolve: %s",
                          uv_strerror(status));
-                probe_finish(p, false, msg);
+                hbd__check_probe_finish(p, false, msg);
                 probe_unref(p);
                 return;
         }
@@ -378,7 +307,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
         p->tries = calloc(n ? n : 1, sizeof *p->tries);
         if (!p->tries || n == 0) {
                 uv_freeaddrinfo(res);
-                probe_finish(p, false, n == 0 ? "no address" : "out of memory");
+                hbd__check_probe_finish(p, false, n == 0 ? "no address"
+                                                          : "out of memory");
                 probe_unref(p);
                 return;
         }
@@ -430,173 +360,8 @@ static void run_tcp(struct check *c, struct probe *p)
                 p->refs--;
                 snprintf(msg, sizeof msg, "cannot resolve: %s",
                          uv_strerror(r));
-                probe_finish(p, false, msg);
+                hbd__check_probe_finish(p, false, msg);
         }
-}
-
-/* ---- http: libcurl multi on the libuv loop ----------------------------- */
-
-struct sock_ctx {
-        uv_poll_t poll;
-        curl_socket_t fd;
-        struct hbd_checks *set;
-};
-
-static void on_set_handle_closed(uv_handle_t *h);
-
-static void check_multi_info(struct hbd_checks *set)
-{
-        CURLMsg *m;
-        int left;
-
-        while (set->multi && (m = curl_multi_info_read(set->multi, &left))) {
-                struct probe *p = NULL;
-                char msg[CURL_ERROR_SIZE + 32];
-                long status = 0;
-                bool ok;
-
-                if (m->msg != CURLMSG_DONE)
-                        continue;
-                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &p);
-                if (!p)
-                        continue;
-                if (m->data.result != CURLE_OK) {
-                        snprintf(msg, sizeof msg, "%s",
-                                 p->curl_err[0] ? p->curl_err
-                                 : curl_easy_strerror(m->data.result));
-                        ok = false;
-                } else {
-                        curl_easy_getinfo(m->easy_handle,
-                                          CURLINFO_RESPONSE_CODE, &status);
-                        snprintf(msg, sizeof msg, "status %ld", status);
-                        ok = p->check &&
-                             status == (long)p->check->conf->expect_status;
-                }
-                probe_finish(p, ok, msg);
-        }
-}
-
-static void on_poll(uv_poll_t *h, int status, int events)
-{
-        struct sock_ctx *s = h->data;
-        int flags = 0, running;
-
-        if (status < 0)
-                flags = CURL_CSELECT_ERR;
-        if (events & UV_READABLE)
-                flags |= CURL_CSELECT_IN;
-        if (events & UV_WRITABLE)
-                flags |= CURL_CSELECT_OUT;
-        curl_multi_socket_action(s->set->multi, s->fd, flags, &running);
-        check_multi_info(s->set);
-}
-
-static void on_sock_closed(uv_handle_t *h)
-{
-        struct sock_ctx *s = h->data;
-        struct hbd_checks *set = s->set;
-
-        free(s);
-        on_set_handle_closed((uv_handle_t *)&set->curl_timer);
-}
-
-static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
-                     void *socketp)
-{
-        struct hbd_checks *set = userp;
-        struct sock_ctx *s = socketp;
-        int events = 0;
-
-        (void)easy;
-        if (what == CURL_POLL_REMOVE) {
-                if (s) {
-                        uv_poll_stop(&s->poll);
-                        uv_close((uv_handle_t *)&s->poll, on_sock_closed);
-                        curl_multi_assign(set->multi, fd, NULL);
-                }
-                return 0;
-        }
-        if (!s) {
-                s = calloc(1, sizeof *s);
-                if (!s)
-                        return -1;
-                s->fd = fd;
-                s->set = set;
-                if (uv_poll_init_socket(&set->d->loop, &s->poll, fd) < 0) {
-                        free(s);
-                        return -1;
-                }
-                s->poll.data = s;
-                set->open++;
-                curl_multi_assign(set->multi, fd, s);
-        }
-        if (what & CURL_POLL_IN)
-                events |= UV_READABLE;
-        if (what & CURL_POLL_OUT)
-                events |= UV_WRITABLE;
-        uv_poll_start(&s->poll, events, on_poll);
-        return 0;
-}
-
-static void on_curl_timer(uv_timer_t *t)
-{
-        struct hbd_checks *set = t->data;
-        int running;
-
-        curl_multi_socket_action(set->multi, CURL_SOCKET_TIMEOUT, 0,
-                                 &running);
-        check_multi_info(set);
-}
-
-static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-        struct hbd_checks *set = userp;
-
-        (void)multi;
-        if (timeout_ms < 0)
-                uv_timer_stop(&set->curl_timer);
-        else
-                uv_timer_start(&set->curl_timer, on_curl_timer,
-                               (uint64_t)timeout_ms, 0);
-        return 0;
-}
-
-static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *u)
-{
-        (void)ptr;
-        (void)u;
-        return size * nmemb;
-}
-
-static void run_http(struct check *c, struct probe *p)
-{
-        struct hbd_checks *set = c->set;
-        CURL *e = curl_easy_init();
-        long ms = (long)(c->conf->timeout_ns / HB_NS_PER_MS);
-
-        if (!e || !set->multi) {
-                if (e)
-                        curl_easy_cleanup(e);
-                probe_finish(p, false, "cannot create a transfer");
-                return;
-        }
-        curl_easy_setopt(e, CURLOPT_URL, c->conf->url);
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms > 0 ? ms : 1L);
-        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(e, CURLOPT_USERAGENT, "hbeatd/" HB_VERSION_STRING);
-        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->curl_err);
-        curl_easy_setopt(e, CURLOPT_PRIVATE, p);
-        /* The body is not needed: discard it (the default writes it to
-         * stdout). */
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
-        p->easy = e;
-        p->multi = set->multi;
-        p->refs++;
-        if (curl_multi_add_handle(set->multi, e) != CURLM_OK)
-                probe_finish(p, false, "cannot start the transfer");
 }
 
 /* ---- state machine and effects ---------------------------------------- */
@@ -684,7 +449,7 @@ static void run_notify(struct check *c, check_state_t from)
         if (spawn(p, &d->loop, argv, env) < 0) {
                 hbd_warn(&d->log, "checks: cannot run notify script %s",
                          script);
-                probe_finish(p, false, "spawn");
+                hbd__check_probe_finish(p, false, "spawn");
         }
         probe_unref(p); /* the creation reference */
 }
@@ -770,7 +535,7 @@ static void on_check_timer(uv_timer_t *t)
                 run_tcp(c, p);
                 break;
         default:
-                run_http(c, p);
+                hbd_checks_http_run(c, p);
                 break;
         }
         probe_unref(p); /* the creation reference */
@@ -778,7 +543,7 @@ static void on_check_timer(uv_timer_t *t)
 
 /* ---- the set ----------------------------------------------------------- */
 
-static void on_set_handle_closed(uv_handle_t *h)
+void hbd__checks_on_handle_closed(uv_handle_t *h)
 {
         struct hbd_checks *set = h->data;
 
@@ -794,7 +559,7 @@ static void on_check_closed(uv_handle_t *h)
         struct hbd_checks *set = c->set;
 
         free(c);
-        on_set_handle_closed((uv_handle_t *)&set->curl_timer);
+        hbd__checks_on_handle_closed((uv_handle_t *)&set->curl_timer);
 }
 
 static void set_close(struct hbd_checks *set)
@@ -811,25 +576,16 @@ static void set_close(struct hbd_checks *set)
                         c->probe = NULL;
                         p->check = NULL;
                         p->timed_out = true; /* kill an exec's group */
-                        probe_finish(p, false, "stopped");
+                        hbd__check_probe_finish(p, false, "stopped");
                 }
                 uv_timer_stop(&c->timer);
                 uv_close((uv_handle_t *)&c->timer, on_check_closed);
         }
-        if (set->multi) {
-                /* Every easy handle was removed above; this may still
-                 * report sockets to close through socket_cb(). */
-                curl_multi_cleanup(set->multi);
-                set->multi = NULL;
-        }
-        if (set->curl_timer_open) {
-                uv_timer_stop(&set->curl_timer);
-                uv_close((uv_handle_t *)&set->curl_timer,
-                         on_set_handle_closed);
-        }
+        /* Every easy handle was removed above. */
+        hbd_checks_http_close(set);
         /* The set's own reference. */
         set->open++;
-        on_set_handle_closed((uv_handle_t *)&set->curl_timer);
+        hbd__checks_on_handle_closed((uv_handle_t *)&set->curl_timer);
 }
 
 static bool same_check(const hbd_check_conf_t *a, const struct check *old)
@@ -868,24 +624,10 @@ static int set_new(struct hbd_checks **ret, hbd_daemon_t *d,
         }
         for (size_t i = 0; i < cfg->n_checks; i++)
                 need_curl |= cfg->checks[i].kind == HBD_CHECK_HTTP;
-        if (need_curl) {
-                set->multi = curl_multi_init();
-                if (!set->multi ||
-                    uv_timer_init(&d->loop, &set->curl_timer) < 0) {
-                        if (set->multi)
-                                curl_multi_cleanup(set->multi);
-                        free(set->checks);
-                        free(set);
-                        return -ENOMEM;
-                }
-                set->curl_timer_open = true;
-                set->open++;
-                curl_multi_setopt(set->multi, CURLMOPT_SOCKETFUNCTION,
-                                  socket_cb);
-                curl_multi_setopt(set->multi, CURLMOPT_SOCKETDATA, set);
-                curl_multi_setopt(set->multi, CURLMOPT_TIMERFUNCTION,
-                                  timer_cb);
-                curl_multi_setopt(set->multi, CURLMOPT_TIMERDATA, set);
+        if (need_curl && hbd_checks_http_open(set) < 0) {
+                free(set->checks);
+                free(set);
+                return -ENOMEM;
         }
         for (size_t i = 0; i < cfg->n_checks; i++) {
                 const hbd_check_conf_t *k = &cfg->checks[i];
@@ -941,16 +683,11 @@ static void set_start(struct hbd_checks *set)
 
 int hbd_checks_start(struct hbd_daemon *d)
 {
-        static bool curl_ready;
         int r;
 
-        if (!curl_ready) {
-                /* Once per process; never cleaned up (libcurl's global
-                 * state lives until exit). */
-                if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-                        return -ENOMEM;
-                curl_ready = true;
-        }
+        r = hbd_checks_http_global_init();
+        if (r < 0)
+                return r;
         r = set_new(&d->checks, d, NULL);
         if (r < 0)
                 return r;

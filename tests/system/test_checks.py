@@ -57,7 +57,7 @@ def _check_events(c, i, name):
 def _exec_check(name, flag, **kw):
     d = {"name": name, "kind": "exec",
          "command": ["/usr/bin/test", "!", "-e", flag],
-         "interval_ms": 100, "timeout_ms": 90, "rise": 2, "fall": 2}
+         "interval_ms": 300, "timeout_ms": 250, "rise": 2, "fall": 2}
     d.update(kw)
     return d
 
@@ -71,11 +71,11 @@ def test_weight_http_tcp(make_cluster):
     port = 18080
     _write(c, 1, [_exec_check("app", flag, weight=-200)])
     _write(c, 2, [{"name": "closed", "kind": "tcp",
-                   "target": "127.0.0.1:1", "interval_ms": 100,
-                   "timeout_ms": 90, "rise": 2, "fall": 2}])
+                   "target": "127.0.0.1:1", "interval_ms": 300,
+                   "timeout_ms": 250, "rise": 2, "fall": 2}])
     _write(c, 3, [{"name": "web", "kind": "http",
-                   "url": f"http://127.0.0.1:{port}/", "interval_ms": 100,
-                   "timeout_ms": 90, "rise": 2, "fall": 2}])
+                   "url": f"http://127.0.0.1:{port}/", "interval_ms": 300,
+                   "timeout_ms": 250, "rise": 2, "fall": 2}])
     ns3 = c.nodes[3].ns
     subprocess.run(["ip", "-n", ns3, "link", "set", "lo", "up"], check=True)
     server = subprocess.Popen(
