@@ -32,6 +32,8 @@
 
 #include "common/ctl_proto.h"
 #include "common/util.h"
+#include "daemon/actions.h"
+#include "daemon/vip.h"
 #include "daemon/coord.h"
 #include "daemon/ctl_server.h"
 
@@ -264,8 +266,13 @@ void hbd_coord_event(hbd_daemon_t *d, const hb_event_t *ev)
                 on_term(d, ev);
                 return;
         case HB_EVENT_ROLE:
+                on_coord_event(d, ev);
+                hbd_vip_on_role(d, ev);
+                hbd_actions_on_role(d, ev);
+                return;
         case HB_EVENT_QUORUM:
                 on_coord_event(d, ev);
+                hbd_vip_on_quorum(d, ev);
                 return;
         default:
                 return;

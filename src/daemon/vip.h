@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Virtual IPs (at-least-one semantics): the leader adds the configured
+ * addresses over netlink (libmnl) and announces them (gratuitous ARP,
+ * unsolicited neighbour advertisement); a node that steps down removes
+ * them; stale copies are removed at start; the exec provider runs the
+ * operator's commands instead. See vip.c and docs/vip.md.
+ */
+#ifndef HBD_VIP_H
+#define HBD_VIP_H
+
+#include <jansson.h>
+
+#include "hbeat/hbeat.h"
+
+struct hbd_daemon;
+
+int hbd_vip_start(struct hbd_daemon *d);
+void hbd_vip_stop(struct hbd_daemon *d);
+/* Called by coord.c on every HB_EVENT_ROLE, after logging and notify. */
+void hbd_vip_on_role(struct hbd_daemon *d, const hb_event_t *ev);
+/* Called by coord.c on every HB_EVENT_QUORUM (re-announce after heal). */
+void hbd_vip_on_quorum(struct hbd_daemon *d, const hb_event_t *ev);
+json_t *hbd_vip_json(const struct hbd_daemon *d);
+
+#endif /* HBD_VIP_H */
