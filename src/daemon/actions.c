@@ -1,16 +1,616 @@
 /* SPDX-License-Identifier: MIT */
-/* stub: resource actions and fencing, being written. */
-#include "daemon/actions.h"
+/*
+ * Role-driven actions (docs/actions.md): one at-most-one resource started
+ * by the leader and stopped when it steps down, and fencing of the
+ * previous leader before the start.
+ *
+ * One state machine, changed only by set_state() (which logs and publishes
+ * each change once):
+ *
+ *     stopped --leader--> fencing --ok--> starting --ok--> started
+ *        ^                   |  fence failed                  |
+ *        |                   v                         not leader
+ *        |               blocked                              v
+ *        +------------- stopping <----------------------------+
+ *
+ * At most one child runs at a time (a->proc): the fence, the start, the
+ * stop or the self-fence, each with its time limit, in its own process
+ * group (hbd_proc_*, notify.c). Role events only record what is wanted
+ * (a->leader); the end of each child, or the event when nothing runs,
+ * moves the machine on (proceed()). So a start never overlaps a stop: a
+ * node that becomes leader again while its stop runs starts once the stop
+ * has ended.
+ *
+ * The fence target is the last leader this node saw in role events that
+ * was not itself (a->fence_id); it is cleared only by a successful fence,
+ * so a failed fence is never forgotten by stepping down and back up.
+ *
+ * A stop that fails or hangs leaves the resource in an unknown state
+ * while another node may start it: the node self-fences (fencing.
+ * self_fence, and unless that exits 0, exit status 3 at once).
+ *
+ * The state lives in one file-scope object: hbeatd runs one daemon per
+ * process and hbd_daemon_t has no slot for it yet (daemon.h); it is
+ * created by hbd_actions_start() and freed from its timer's close
+ * callback after hbd_actions_stop().
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
-int hbd_actions_start(struct hbd_daemon *d) { (void)d; return 0; }
-void hbd_actions_stop(struct hbd_daemon *d) { (void)d; }
-void hbd_actions_on_role(struct hbd_daemon *d, const hb_event_t *ev)
+#include "daemon/actions.h"
+#include "daemon/ctl_server.h"
+#include "daemon/daemon.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define N_ENV 12
+/* Exit status of hbeatd when a resource could not be stopped. */
+#define SELF_FENCE_EXIT 3
+
+extern char **environ;
+
+typedef enum res_state {
+        R_STOPPED,
+        R_FENCING,
+        R_STARTING,
+        R_STARTED,
+        R_STOPPING,
+        R_BLOCKED,
+} res_state_t;
+
+typedef enum act_kind {
+        A_NONE,
+        A_FENCE,
+        A_START,
+        A_STOP,
+        A_SELF_FENCE,
+} act_kind_t;
+
+struct actions {
+        hbd_daemon_t *d;
+        res_state_t state;
+        char blocked[48];              /* "blocked: fence failed" */
+
+        bool leader;                   /* wanted: this node leads */
+        uint64_t leader_term;          /* term it leads in */
+        hb_role_t role;                /* last role event */
+        uint32_t fence_id;             /* previous leader to fence, or 0 */
+        bool start_failed;             /* the running stop cleans up */
+
+        uint64_t term;                 /* term of the resource's actions */
+        const char *last_action;       /* static; NULL before the first */
+        int64_t last_exit;             /* -1: none (timed out, no run) */
+        char last_result[64];
+
+        char fence_target[HBD_NAME_MAX + 16];
+        uint32_t fence_target_id;
+        char fence_result[64];         /* "" until the first fence */
+        uint64_t fence_term;
+
+        hbd_proc_t *proc;
+        act_kind_t running;
+        uv_timer_t delay;              /* fencing.two_node_delay_ms */
+        bool closing;
+};
+
+static struct actions *the_actions;
+
+static void proceed(struct actions *a);
+
+static const char *action_name(act_kind_t k)
 {
-        (void)d;
-        (void)ev;
+        switch (k) {
+        case A_FENCE:
+                return "fence";
+        case A_START:
+                return "start";
+        case A_STOP:
+                return "stop";
+        case A_SELF_FENCE:
+                return "self_fence";
+        case A_NONE:
+                break;
+        }
+        return "none";
 }
-json_t *hbd_actions_json(const struct hbd_daemon *d)
+
+static const char *state_name(const struct actions *a)
 {
-        (void)d;
-        return json_object();
+        switch (a->state) {
+        case R_STOPPED:
+                return "stopped";
+        case R_FENCING:
+                return "fencing";
+        case R_STARTING:
+                return "starting";
+        case R_STARTED:
+                return "started";
+        case R_STOPPING:
+                return "stopping";
+        case R_BLOCKED:
+                return a->blocked;
+        }
+        return "?";
+}
+
+static bool configured(const hbd_config_t *cfg)
+{
+        return cfg->resource_start != NULL || cfg->fence_command != NULL;
+}
+
+/* The one place the state changes: one log line and one control event. */
+static void set_state(struct actions *a, res_state_t to, const char *why)
+{
+        hbd_daemon_t *d = a->d;
+        char from[sizeof(a->blocked)];
+
+        snprintf(from, sizeof(from), "%s", state_name(a));
+        if (to == R_BLOCKED)
+                snprintf(a->blocked, sizeof(a->blocked), "blocked: %s", why);
+        a->state = to;
+        if (strcmp(from, state_name(a)) == 0)
+                return;
+        hbd_logj(&d->log, to == R_BLOCKED ? HBD_LOG_ERROR : HBD_LOG_INFO,
+                 json_pack("{s:s, s:s, s:I, s:s}", "old_state", from,
+                           "new_state", state_name(a), "term",
+                           (json_int_t)a->term, "reason", why),
+                 "resource %s -> %s (term %" PRIu64 ", %s)", from,
+                 state_name(a), a->term, why);
+        if (d->ctl != NULL)
+                hbd_ctl_publish(d->ctl, json_pack(
+                        "{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I}",
+                        "event", "resource", "node", d->cfg->node_name,
+                        "state", state_name(a), "old_state", from,
+                        "term", (json_int_t)a->term, "reason", why,
+                        "at_ns", (json_int_t)uv_hrtime(),
+                        "wall_time_ns", (json_int_t)hbd_wall_now_ns()));
+}
+
+/* "PATH=..." and the HBEAT_* variables common to every action, then the
+ * optional extras; NULL-terminated. Returns the count, or -ENOMEM. */
+static int build_env(struct actions *a, char **env, act_kind_t kind,
+                     uint64_t term)
+{
+        hbd_daemon_t *d = a->d;
+        const char *path = getenv("PATH");
+        int k = 0, r = 0;
+
+        memset(env, 0, N_ENV * sizeof(*env));
+        r |= asprintf(&env[k++], "PATH=%s", path != NULL && path[0] != '\0'
+                      ? path : DEFAULT_PATH) < 0;
+        r |= asprintf(&env[k++], "HBEAT_ACTION=%s", action_name(kind)) < 0;
+        r |= asprintf(&env[k++], "HBEAT_NODE=%s", d->cfg->node_name) < 0;
+        r |= asprintf(&env[k++], "HBEAT_NODE_ID=%" PRIu32,
+                      d->cfg->node.node_id) < 0;
+        r |= asprintf(&env[k++], "HBEAT_TERM=%" PRIu64, term) < 0;
+        r |= asprintf(&env[k++], "HBEAT_ROLE=%s",
+                      hb_role_name(a->role)) < 0;
+        if (kind == A_FENCE) {
+                r |= asprintf(&env[k++], "HBEAT_FENCE_TARGET=%s",
+                              a->fence_target) < 0;
+                r |= asprintf(&env[k++], "HBEAT_FENCE_TARGET_ID=%" PRIu32,
+                              a->fence_target_id) < 0;
+        }
+        if (r != 0)
+                return -ENOMEM;
+        return k;
+}
+
+static void free_env(char **env)
+{
+        for (int i = 0; i < N_ENV; i++)
+                free(env[i]);
+}
+
+/* "ok", "exit 1", "signal 9", "timed out after 100 ms". */
+static bool describe(char *out, size_t len, int64_t status, int sig,
+                     bool timed_out, uint64_t limit_ms)
+{
+        if (timed_out)
+                snprintf(out, len, "timed out after %" PRIu64 " ms",
+                         limit_ms);
+        else if (sig != 0)
+                snprintf(out, len, "killed by signal %d", sig);
+        else if (status != 0)
+                snprintf(out, len, "exit %" PRId64, status);
+        else
+                snprintf(out, len, "ok");
+        return !timed_out && sig == 0 && status == 0;
+}
+
+static void on_done(hbd_proc_t *p, void *arg, int64_t status, int sig,
+                    bool timed_out);
+
+/*
+ * Run `argv` as action `kind`. A spawn failure is reported through
+ * on_done() as a failed run (exit 127, like a shell), so every caller
+ * has one path for failures.
+ */
+static void run(struct actions *a, act_kind_t kind, char *const *argv,
+                uint64_t timeout_ns, uint64_t term)
+{
+        char *env[N_ENV];
+        int r;
+
+        a->running = kind;
+        r = build_env(a, env, kind, term);
+        if (r >= 0)
+                r = hbd_proc_spawn(&a->proc, &a->d->loop, argv, env,
+                                   (timeout_ns + HB_NS_PER_MS - 1) /
+                                   HB_NS_PER_MS, on_done, a);
+        free_env(env);
+        if (r < 0) {
+                hbd_error(&a->d->log, "%s: cannot run %s: %s",
+                          action_name(kind), argv[0],
+                          r == -ENOMEM ? "out of memory" : uv_strerror(r));
+                a->proc = NULL;
+                on_done(NULL, a, 127, 0, false);
+                return;
+        }
+        hbd_info(&a->d->log, "%s: running %s (term %" PRIu64 ", pid %d)",
+                 action_name(kind), argv[0], term, hbd_proc_pid(a->proc));
+}
+
+/* Never keep running with a resource in an unknown state. */
+static _Noreturn void die_self_fenced(struct actions *a, const char *why)
+{
+        hbd_error(&a->d->log, "resource: %s; exiting with status %d "
+                  "(self-fence) rather than keep running with the resource "
+                  "half-stopped", why, SELF_FENCE_EXIT);
+        fflush(NULL);
+        _exit(SELF_FENCE_EXIT);
+}
+
+static void self_fence(struct actions *a, const char *why)
+{
+        const hbd_config_t *cfg = a->d->cfg;
+
+        if (cfg->fence_self == NULL)
+                die_self_fenced(a, why);
+        hbd_error(&a->d->log, "resource: %s; self-fencing", why);
+        set_state(a, R_BLOCKED, "self-fencing");
+        run(a, A_SELF_FENCE, cfg->fence_self, cfg->fence_timeout_ns,
+            a->term);
+}
+
+static void fence_report(struct actions *a, bool ok)
+{
+        hbd_daemon_t *d = a->d;
+        hbd_notify_node_t me = { d->cfg->node_name, d->cfg->node.node_id };
+
+        hbd_logj(&d->log, ok ? HBD_LOG_INFO : HBD_LOG_ERROR,
+                 json_pack("{s:s, s:I, s:I, s:s}", "target",
+                           a->fence_target, "target_id",
+                           (json_int_t)a->fence_target_id, "term",
+                           (json_int_t)a->fence_term, "result",
+                           a->fence_result),
+                 "fence of %s (id %" PRIu32 ", term %" PRIu64 "): %s%s",
+                 a->fence_target, a->fence_target_id, a->fence_term,
+                 a->fence_result, ok ? "" : "; the resource is not started");
+        if (d->ctl != NULL)
+                hbd_ctl_publish(d->ctl, json_pack(
+                        "{s:s, s:s, s:s, s:I, s:I, s:s, s:b, s:I}",
+                        "event", "fence", "node", d->cfg->node_name,
+                        "target", a->fence_target, "target_id",
+                        (json_int_t)a->fence_target_id, "term",
+                        (json_int_t)a->fence_term, "result",
+                        a->fence_result, "ok", (int)ok, "at_ns",
+                        (json_int_t)uv_hrtime()));
+        hbd_notify_fence(d->notify, &me, a->fence_target, a->fence_target_id,
+                         a->fence_term, a->fence_result);
+}
+
+static void on_done(hbd_proc_t *p, void *arg, int64_t status, int sig,
+                    bool timed_out)
+{
+        struct actions *a = arg;
+        const hbd_config_t *cfg = a->d->cfg;
+        act_kind_t kind = a->running;
+        uint64_t limit_ns;
+        bool ok;
+        char res[64];
+
+        (void)p;
+        a->proc = NULL;
+        a->running = A_NONE;
+        limit_ns = kind == A_START ? cfg->resource_start_timeout_ns :
+                   kind == A_STOP ? cfg->resource_stop_timeout_ns :
+                   cfg->fence_timeout_ns;
+        ok = describe(res, sizeof(res), status, sig, timed_out,
+                      limit_ns / HB_NS_PER_MS);
+        a->last_action = action_name(kind);
+        a->last_exit = timed_out ? -1 : sig != 0 ? 128 + sig : status;
+        snprintf(a->last_result, sizeof(a->last_result), "%s", res);
+        if (!ok)
+                hbd_error(&a->d->log, "%s (term %" PRIu64 ") failed: %s",
+                          action_name(kind), a->term, res);
+
+        switch (kind) {
+        case A_FENCE:
+                snprintf(a->fence_result, sizeof(a->fence_result), "%s",
+                         ok ? "ok" : res);
+                fence_report(a, ok);
+                if (!ok) {
+                        set_state(a, R_BLOCKED, "fence failed");
+                        return;
+                }
+                a->fence_id = 0;
+                set_state(a, R_STOPPED, "fenced");
+                break;
+        case A_START:
+                if (ok) {
+                        set_state(a, R_STARTED, "started");
+                        break;
+                }
+                /* Clean up whatever half-started. */
+                a->start_failed = true;
+                set_state(a, R_STOPPING, "start failed");
+                run(a, A_STOP, cfg->resource_stop,
+                    cfg->resource_stop_timeout_ns, a->term);
+                return;
+        case A_STOP:
+                if (!ok) {
+                        snprintf(res, sizeof(res), "stop %.56s",
+                                 a->last_result);
+                        self_fence(a, res);
+                        return;
+                }
+                if (a->start_failed && a->leader) {
+                        a->start_failed = false;
+                        set_state(a, R_BLOCKED, "start failed");
+                        return;
+                }
+                a->start_failed = false;
+                set_state(a, R_STOPPED, "stopped");
+                break;
+        case A_SELF_FENCE:
+                if (!ok)
+                        die_self_fenced(a, "self_fence failed");
+                set_state(a, R_STOPPED, "self-fenced");
+                break;
+        case A_NONE:
+                break;
+        }
+        proceed(a);
+}
+
+static void start_fence(struct actions *a)
+{
+        const hbd_config_t *cfg = a->d->cfg;
+
+        run(a, A_FENCE, cfg->fence_command, cfg->fence_timeout_ns, a->term);
+}
+
+static void on_delay(uv_timer_t *t)
+{
+        struct actions *a = t->data;
+
+        if (a->state == R_FENCING && a->leader && a->proc == NULL)
+                start_fence(a);
+}
+
+/* In a two-node cluster both nodes may try to fence each other at once;
+ * the higher node id waits, so the lower one wins (same answer on both
+ * nodes, from their configs alone). */
+static uint64_t fence_delay_ms(const struct actions *a)
+{
+        const hbd_config_t *cfg = a->d->cfg;
+
+        if (!cfg->node.coord.two_node || cfg->n_peers != 1 ||
+            cfg->fence_two_node_delay_ns == 0 ||
+            cfg->node.node_id < cfg->peers[0].id)
+                return 0;
+        return cfg->fence_two_node_delay_ns / HB_NS_PER_MS;
+}
+
+/* Move towards what is wanted, when no child runs. */
+static void proceed(struct actions *a)
+{
+        const hbd_config_t *cfg = a->d->cfg;
+        const char *name;
+        uint64_t ms;
+
+        if (a->proc != NULL || a->closing)
+                return;
+        if (!a->leader) {
+                if (a->state == R_STARTED) {
+                        set_state(a, R_STOPPING, "no longer leader");
+                        run(a, A_STOP, cfg->resource_stop,
+                            cfg->resource_stop_timeout_ns, a->term);
+                } else if (a->state == R_FENCING || a->state == R_BLOCKED) {
+                        uv_timer_stop(&a->delay);
+                        set_state(a, R_STOPPED, "no longer leader");
+                }
+                return;
+        }
+        if (a->state == R_STARTED || a->state == R_STARTING ||
+            a->state == R_STOPPING || a->state == R_FENCING)
+                return;
+        /* stopped or blocked, and leader: fence (if needed), then start. */
+        if (a->term != a->leader_term && a->state == R_BLOCKED)
+                a->state = R_STOPPED;  /* a new term retries */
+        else if (a->state == R_BLOCKED)
+                return;
+        a->term = a->leader_term;
+        if (cfg->fence_command != NULL && a->fence_id != 0) {
+                name = hbd_node_name(a->d, a->fence_id);
+                snprintf(a->fence_target, sizeof(a->fence_target), "%s",
+                         name != NULL ? name : "?");
+                a->fence_target_id = a->fence_id;
+                a->fence_term = a->term;
+                set_state(a, R_FENCING, "became leader");
+                ms = fence_delay_ms(a);
+                if (ms > 0) {
+                        hbd_info(&a->d->log, "fence: waiting %" PRIu64
+                                 " ms (fencing.two_node_delay_ms, higher "
+                                 "node id)", ms);
+                        if (uv_timer_start(&a->delay, on_delay, ms, 0) == 0)
+                                return;
+                }
+                start_fence(a);
+                return;
+        }
+        if (cfg->resource_start == NULL)
+                return;
+        set_state(a, R_STARTING, "leader");
+        run(a, A_START, cfg->resource_start, cfg->resource_start_timeout_ns,
+            a->term);
+}
+
+/* See actions.h. */
+void hbd_actions_on_role(hbd_daemon_t *d, const hb_event_t *ev)
+{
+        struct actions *a = the_actions;
+
+        if (a == NULL || a->d != d || a->closing)
+                return;
+        a->role = ev->new_role;
+        if (ev->leader_id != 0 && ev->leader_id != d->cfg->node.node_id)
+                a->fence_id = ev->leader_id;
+        if (!configured(d->cfg))
+                return;
+        if (ev->new_role == HB_ROLE_LEADER) {
+                a->leader = true;
+                a->leader_term = ev->term;
+        } else {
+                a->leader = false;
+        }
+        proceed(a);
+}
+
+json_t *hbd_actions_json(const hbd_daemon_t *d)
+{
+        const struct actions *a = the_actions;
+        json_t *fence;
+
+        if (a == NULL || a->d != d || !configured(d->cfg))
+                return json_null();
+        fence = a->fence_result[0] == '\0' ? json_null() :
+                json_pack("{s:s, s:I, s:s, s:I}", "target", a->fence_target,
+                          "target_id", (json_int_t)a->fence_target_id,
+                          "result", a->fence_result, "term",
+                          (json_int_t)a->fence_term);
+        return json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}",
+                         "state", state_name(a),
+                         "term", (json_int_t)a->term,
+                         "last_action", a->last_action != NULL ?
+                         json_string(a->last_action) : json_null(),
+                         "last_exit", a->last_action != NULL &&
+                         a->last_exit >= 0 ? json_integer(a->last_exit) :
+                         json_null(),
+                         "last_result", a->last_action != NULL ?
+                         json_string(a->last_result) : json_null(),
+                         "fence", fence);
+}
+
+int hbd_actions_start(hbd_daemon_t *d)
+{
+        struct actions *a;
+        int r;
+
+        if (the_actions != NULL)
+                return -EBUSY;
+        a = calloc(1, sizeof(*a));
+        if (a == NULL)
+                return -ENOMEM;
+        a->d = d;
+        a->role = HB_ROLE_NO_QUORUM;
+        r = uv_timer_init(&d->loop, &a->delay);
+        if (r < 0) {
+                free(a);
+                return r;
+        }
+        a->delay.data = a;
+        the_actions = a;
+        return 0;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+        free(h->data);
+}
+
+/*
+ * Shutdown with the resource up (or coming up): stop it now, before the
+ * leave goes out, and wait for it with its time limit: the loop is ending
+ * and another node may take over as soon as it hears the leave. Blocking
+ * is deliberate: nothing else may happen until the resource is down.
+ */
+static void stop_at_shutdown(struct actions *a)
+{
+        const hbd_config_t *cfg = a->d->cfg;
+        uint64_t limit_ns = cfg->resource_stop_timeout_ns;
+        uint64_t t0 = uv_hrtime();
+        posix_spawnattr_t attr;
+        char *env[N_ENV];
+        pid_t pid = 0;
+        int r, status = 0;
+
+        a->role = HB_ROLE_FOLLOWER;
+        if (build_env(a, env, A_STOP, a->term) < 0) {
+                free_env(env);
+                die_self_fenced(a, "out of memory at shutdown");
+        }
+        posix_spawnattr_init(&attr);
+        posix_spawnattr_setpgroup(&attr, 0);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+        r = posix_spawnp(&pid, cfg->resource_stop[0], NULL, &attr,
+                         cfg->resource_stop, env);
+        posix_spawnattr_destroy(&attr);
+        free_env(env);
+        if (r != 0)
+                die_self_fenced(a, "cannot run resource.stop at shutdown");
+        hbd_info(&a->d->log, "stop: shutting down; running %s (term %"
+                 PRIu64 ", pid %d)", cfg->resource_stop[0], a->term,
+                 (int)pid);
+        for (;;) {
+                struct timespec ts = { 0, 10 * 1000 * 1000 };
+                pid_t w = waitpid(pid, &status, WNOHANG);
+
+                if (w == pid)
+                        break;
+                if (w < 0 && errno != EINTR)
+                        die_self_fenced(a, "lost resource.stop at shutdown");
+                if (uv_hrtime() - t0 > limit_ns) {
+                        (void)kill(-pid, SIGKILL);
+                        (void)waitpid(pid, &status, 0);
+                        die_self_fenced(a, "resource.stop timed out at "
+                                        "shutdown");
+                }
+                nanosleep(&ts, NULL);
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                die_self_fenced(a, "resource.stop failed at shutdown");
+        a->last_action = "stop";
+        a->last_exit = 0;
+        set_state(a, R_STOPPED, "shutdown");
+}
+
+void hbd_actions_stop(hbd_daemon_t *d)
+{
+        struct actions *a = the_actions;
+        bool up;
+
+        if (a == NULL || a->d != d || a->closing)
+                return;
+        up = a->state == R_STARTED || a->state == R_STARTING ||
+             a->state == R_STOPPING ||
+             (a->state == R_BLOCKED && a->running == A_SELF_FENCE);
+        a->closing = true;
+        if (a->proc != NULL) {
+                hbd_proc_abandon(a->proc);
+                a->proc = NULL;
+        }
+        if (up && d->cfg->resource_stop != NULL)
+                stop_at_shutdown(a);
+        the_actions = NULL;
+        uv_close((uv_handle_t *)&a->delay, on_closed);
 }

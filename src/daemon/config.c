@@ -410,7 +410,8 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
                 cfg->local_pause_ns = 3600 * HB_NS_PER_S;
 
         for (size_t k = 0; k < K_COUNT; k++) {
-                if (hbd__knob_flags(k) & (F_FIRST | F_PEER | F_CHECK))
+                if (hbd__knob_flags(k) &
+                    (F_FIRST | F_PEER | F_CHECK | F_VIP))
                         continue;
                 r = hbd__knob_apply(l, f, k, 0, cfg, kind);
                 if (r < 0)
@@ -431,6 +432,10 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         if (r < 0)
                 goto out;
         r = hbd__load_checks(l, f->sect_val[K_CHECK_NAME], cfg);
+        if (r < 0)
+                goto out;
+        r = hbd__load_vips(l, f->sect_key[K_VIP_ADDRESS],
+                           f->sect_val[K_VIP_ADDRESS], cfg);
         if (r < 0)
                 goto out;
         r = hbd__check_script(l, f, cfg);
@@ -563,6 +568,17 @@ void hbd_config_free(hbd_config_t *cfg)
                 free(cfg->checks[i].url);
         }
         free(cfg->checks);
+        for (size_t i = 0; i < cfg->n_vips; i++) {
+                free(cfg->vips[i].address);
+                free(cfg->vips[i].interface);
+                hbd__argv_free(cfg->vips[i].up);
+                hbd__argv_free(cfg->vips[i].down);
+        }
+        free(cfg->vips);
+        hbd__argv_free(cfg->resource_start);
+        hbd__argv_free(cfg->resource_stop);
+        hbd__argv_free(cfg->fence_command);
+        hbd__argv_free(cfg->fence_self);
         free(cfg->path);
         free(cfg->listen);
         free(cfg->key_file);
@@ -578,6 +594,35 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg);
 }
 
+static bool argv_equal(char *const *a, char *const *b)
+{
+        if (!a || !b)
+                return a == b;
+        for (; *a && *b; a++, b++) {
+                if (strcmp(*a, *b) != 0)
+                        return false;
+        }
+        return !*a && !*b;
+}
+
+/* vips[] unchanged, entry by entry (they are not reloadable: a leader
+ * would have to move addresses it holds; docs/vip.md). */
+static bool vips_equal(const hbd_config_t *a, const hbd_config_t *b)
+{
+        if (a->n_vips != b->n_vips)
+                return false;
+        for (size_t i = 0; i < a->n_vips; i++) {
+                const hbd_vip_conf_t *x = &a->vips[i], *y = &b->vips[i];
+
+                if (strcmp(x->address, y->address) != 0 ||
+                    strcmp(x->interface, y->interface) != 0 ||
+                    x->provider != y->provider || !argv_equal(x->up, y->up) ||
+                    !argv_equal(x->down, y->down))
+                        return false;
+        }
+        return true;
+}
+
 bool hbd_config_reloadable(const hbd_config_t *cur, const hbd_config_t *next,
                            const char **what)
 {
@@ -587,13 +632,19 @@ bool hbd_config_reloadable(const hbd_config_t *cur, const hbd_config_t *next,
                 return false;
         }
         for (size_t k = 0; k < K_COUNT; k++) {
-                if (hbd_knobs[k].reloadable || (hbd__knob_flags(k) & F_PEER))
+                if (hbd_knobs[k].reloadable ||
+                    (hbd__knob_flags(k) & (F_PEER | F_VIP)))
                         continue;
                 if (!hbd__knob_equal(k, cur, next)) {
                         if (what)
                                 *what = hbd_knobs[k].path;
                         return false;
                 }
+        }
+        if (!vips_equal(cur, next)) {
+                if (what)
+                        *what = "vips";
+                return false;
         }
         if (!next->node.coord.enabled)
                 return true;

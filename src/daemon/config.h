@@ -39,6 +39,10 @@
  *                   interval_ms (2000), timeout_ms (1000), rise (2),
  *                   fall (3), initial_delay_ms (0), weight: -255..255 (0),
  *                   effect: fault }, ... ]        (docs/checks.md)
+ *   vips:       [ { address: "ADDR/PREFIX", interface: NAME,
+ *                   provider: netlink|exec (netlink), up: [ARGV],
+ *                   down: [ARGV] }, ... ]   (docs/vip.md; needs
+ *                   election.enabled; a change needs a restart)
  *
  * quorum.*, the election keys but `enabled`, notify.on_* and peers[].votes
  * need election.enabled: true (set without it they are an error, never
@@ -97,6 +101,24 @@ typedef struct hbd_check_conf {
         int line;                      /* where the entry starts */
 } hbd_check_conf_t;
 
+/* vips[].provider */
+typedef enum hbd_vip_provider {
+        HBD_VIP_NETLINK = 0,           /* add/remove over rtnetlink */
+        HBD_VIP_EXEC = 1,              /* run up / down */
+} hbd_vip_provider_t;
+
+/* One vips[] entry (docs/vip.md). */
+typedef struct hbd_vip_conf {
+        char *address;                 /* "ADDR/PREFIX" as written, owned */
+        int family;                    /* AF_INET or AF_INET6 */
+        uint8_t addr[16];              /* network order; 4 bytes for v4 */
+        uint32_t prefix_len;           /* 0..32 or 0..128 */
+        char *interface;               /* as written, owned */
+        uint32_t provider;             /* hbd_vip_provider_t */
+        char **up, **down;             /* exec: NULL-terminated, owned */
+        int line;                      /* where the entry starts */
+} hbd_vip_conf_t;
+
 typedef struct hbd_config {
         char *path;                    /* config file as given, owned */
 
@@ -144,6 +166,21 @@ typedef struct hbd_config {
 
         hbd_check_conf_t *checks;      /* checks[], owned array */
         size_t n_checks;
+
+        hbd_vip_conf_t *vips;          /* vips[], owned array; not
+                                          reloadable (restart) */
+        size_t n_vips;
+
+        /* resource.* and fencing.* (election.enabled only; actions.c,
+         * docs/actions.md): NULL-terminated argv, owned; NULL when unset. */
+        char **resource_start;
+        char **resource_stop;
+        uint64_t resource_start_timeout_ns;
+        uint64_t resource_stop_timeout_ns;
+        char **fence_command;
+        uint64_t fence_timeout_ns;
+        char **fence_self;
+        uint64_t fence_two_node_delay_ns;
 } hbd_config_t;
 
 /*

@@ -18,8 +18,10 @@
  */
 #include "daemon/config_impl.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,6 +443,18 @@ int hbd__check_coord(struct loader *l, const struct found *f,
                                     "(0 means that sum)",
                                     (unsigned)cc->expected_votes,
                                     (unsigned long long)sum);
+        /* A resource that can be started but not stopped (or the other
+         * way round) could never be handed over safely. */
+        if ((cfg->resource_start == NULL) != (cfg->resource_stop == NULL))
+                return hbd__fail_at(l, cfg->resource_start ?
+                                    &f->key[K_RES_START]->start_mark :
+                                    &f->key[K_RES_STOP]->start_mark,
+                                    -EINVAL, "%s: given without %s; a "
+                                    "resource needs both commands",
+                                    cfg->resource_start ? "resource.start" :
+                                    "resource.stop",
+                                    cfg->resource_start ? "resource.stop" :
+                                    "resource.start");
         return 0;
 }
 
@@ -651,6 +665,163 @@ int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
                                          "name of checks[%zu] (line %d)",
                                          where, c->name, j,
                                          cfg->checks[j].line);
+                        goto out;
+                }
+        }
+out:
+        free(pf);
+        return r;
+}
+
+/* ---- vips[] ------------------------------------------------------------ */
+
+/* "ADDR/PREFIX" into the entry's family, addr and prefix_len. */
+static int parse_vip_address(struct loader *l, const yaml_mark_t *mark,
+                             const char *where, hbd_vip_conf_t *v)
+{
+        const char *slash = strchr(v->address, '/');
+        char host[INET6_ADDRSTRLEN + 1], q[QUOTE_BUF];
+        unsigned long prefix;
+        size_t hl;
+        char *end;
+
+        hbd__quote(v->address, strlen(v->address), q);
+        hl = slash ? (size_t)(slash - v->address) : 0;
+        if (!slash || hl == 0 || hl >= sizeof host || slash[1] == '\0')
+                return hbd__fail_at(l, mark, -EINVAL, "%s.address: '%s' is "
+                                    "not ADDRESS/PREFIX (10.0.0.100/24 or "
+                                    "2001:db8::100/64)", where, q);
+        memcpy(host, v->address, hl);
+        host[hl] = '\0';
+        if (inet_pton(AF_INET, host, v->addr) == 1)
+                v->family = AF_INET;
+        else if (inet_pton(AF_INET6, host, v->addr) == 1)
+                v->family = AF_INET6;
+        else
+                return hbd__fail_at(l, mark, -EINVAL, "%s.address: '%s' is "
+                                    "not an IPv4 or IPv6 address", where, q);
+        errno = 0;
+        prefix = strtoul(slash + 1, &end, 10);
+        if (*end != '\0' || errno != 0 || slash[1] < '0' || slash[1] > '9' ||
+            prefix > (v->family == AF_INET ? 32u : 128u))
+                return hbd__fail_at(l, mark, -EINVAL, "%s.address: '%s': the "
+                                    "prefix length must be 0..%u", where, q,
+                                    v->family == AF_INET ? 32u : 128u);
+        v->prefix_len = (uint32_t)prefix;
+        return 0;
+}
+
+/* Cross-field checks of one entry. */
+static int check_vip(struct loader *l, const struct found *f,
+                     hbd_vip_conf_t *v, const char *where)
+{
+        static const size_t exec_keys[] = { K_VIP_UP, K_VIP_DOWN };
+        char q[QUOTE_BUF];
+        int r;
+
+        r = parse_vip_address(l, &f->val[K_VIP_ADDRESS]->start_mark, where,
+                              v);
+        if (r < 0)
+                return r;
+        if (strlen(v->interface) >= IF_NAMESIZE ||
+            strpbrk(v->interface, "/ :") ||
+            strcmp(v->interface, ".") == 0 ||
+            strcmp(v->interface, "..") == 0)
+                return hbd__fail_at(l, &f->val[K_VIP_INTERFACE]->start_mark,
+                                    -EINVAL, "%s.interface: '%s' is not an "
+                                    "interface name (1..%d bytes, no '/', "
+                                    "':' or space)", where,
+                                    hbd__quote(v->interface,
+                                               strlen(v->interface), q),
+                                    IF_NAMESIZE - 1);
+        for (size_t i = 0; i < 2; i++) {
+                size_t k = exec_keys[i];
+                const char *key = hbd_knobs[k].path + strlen("vips[].");
+
+                if (v->provider == HBD_VIP_EXEC && !given(f, k))
+                        return hbd__fail_at(l, &f->parent[k], -EINVAL,
+                                            "%s: provider exec needs '%s'",
+                                            where, key);
+                if (v->provider != HBD_VIP_EXEC && given(f, k))
+                        return hbd__fail_at(l, &f->key[k]->start_mark,
+                                            -EINVAL, "%s.%s: only used with "
+                                            "provider: exec", where, key);
+        }
+        return 0;
+}
+
+int hbd__load_vips(struct loader *l, const yaml_node_t *key,
+                   const yaml_node_t *seq, hbd_config_t *cfg)
+{
+        struct found *pf;
+        size_t n;
+        int r = 0;
+
+        if (!seq || hbd__is_null(seq))
+                return 0;
+        if (seq->type != YAML_SEQUENCE_NODE)
+                return hbd__fail_at(l, &seq->start_mark, -EINVAL,
+                                    "vips: expected a sequence, found %s",
+                                    hbd__node_type_name(seq));
+        n = (size_t)(seq->data.sequence.items.top -
+                     seq->data.sequence.items.start);
+        if (n == 0)
+                return 0;
+        if (!cfg->node.coord.enabled)
+                return hbd__fail_at(l, key ? &key->start_mark
+                                           : &seq->start_mark, -EINVAL,
+                                    "vips: only used with election.enabled: "
+                                    "true (the leader holds them)");
+        cfg->vips = calloc(n, sizeof *cfg->vips);
+        pf = malloc(sizeof *pf);
+        if (!cfg->vips || !pf) {
+                free(pf);
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        }
+        cfg->n_vips = n;
+        for (size_t i = 0; i < n; i++) {
+                const yaml_node_t *item = yaml_document_get_node(
+                        l->doc, seq->data.sequence.items.start[i]);
+                hbd_vip_conf_t *v = &cfg->vips[i];
+                char where[32];
+
+                snprintf(where, sizeof where, "vips[%zu]", i);
+                if (!item || item->type != YAML_MAPPING_NODE) {
+                        r = hbd__fail_at(l, item ? &item->start_mark : NULL,
+                                         -EINVAL, "%s: expected a mapping, "
+                                         "found %s", where,
+                                         item ? hbd__node_type_name(item)
+                                              : "nothing");
+                        goto out;
+                }
+                memset(pf, 0, sizeof *pf);
+                r = hbd__walk(l, pf, item, "vips[].", where,
+                              &item->start_mark);
+                if (r < 0)
+                        goto out;
+                v->line = (int)item->start_mark.line + 1;
+                for (size_t k = 0; k < K_COUNT; k++) {
+                        if (!(hbd__knob_flags(k) & F_VIP))
+                                continue;
+                        r = hbd__knob_apply(l, pf, k, i, v, HB_DETECTOR_PHI);
+                        if (r < 0)
+                                goto out;
+                }
+                r = check_vip(l, pf, v, where);
+                if (r < 0)
+                        goto out;
+                for (size_t j = 0; j < i; j++) {
+                        const hbd_vip_conf_t *o = &cfg->vips[j];
+
+                        if (o->family != v->family ||
+                            memcmp(o->addr, v->addr, 16) != 0)
+                                continue;
+                        r = hbd__fail_at(l,
+                                         &pf->val[K_VIP_ADDRESS]->start_mark,
+                                         -EINVAL, "%s.address: '%s' is the "
+                                         "same address as vips[%zu] (line "
+                                         "%d)", where, v->address, j,
+                                         o->line);
                         goto out;
                 }
         }

@@ -40,6 +40,7 @@ enum store {
         S_ARGV,   /* char ** NULL-terminated, from a sequence of strings */
         S_CHECK_KIND, /* uint32_t hbd_check_kind_t: exec, tcp, http */
         S_EFFECT, /* bool, from "fault" (the only effect besides weight) */
+        S_VIP_PROVIDER, /* uint32_t hbd_vip_provider_t: netlink, exec */
 };
 
 enum {
@@ -53,6 +54,8 @@ enum {
         F_SOCKET = 1u << 6,   /* path of a Unix socket: fits sun_path */
         F_COORD = 1u << 7,    /* only with election.enabled: true (else the
                                  value would be silently unused) */
+        /* Above the F_FOR() kind bits. */
+        F_VIP = 1u << 24,     /* key of a vips[] entry (hbd_vip_conf_t) */
 };
 
 /*
@@ -85,8 +88,8 @@ enum {
  * written in the file, except for F_DERIVED rows; NULL means no default.
  * Ranges are in the unit the file uses (ms, not ns).
  *
- * C(field), P(field) and Q(field) are offsetof() into hbd_config_t,
- * hbd_peer_conf_t and hbd_check_conf_t; config_knobs.c defines them where it expands the offset
+ * C(field), P(field), Q(field) and V(field) are offsetof() into
+ * hbd_config_t, hbd_peer_conf_t, hbd_check_conf_t and hbd_vip_conf_t; config_knobs.c defines them where it expands the offset
  * columns (the knob id enum below never expands them).
  */
 #define HBD_KNOB_ROWS(X)                                                     \
@@ -271,6 +274,42 @@ X(HTTP_LISTEN, "http.listen", "address", "", 0, 0, NULL, false,              \
   "TCP address of the HTTP endpoints (/healthz, /readyz, /v1/status, "       \
   "/v1/members; docs/http.md): HOST:PORT or [V6]:PORT. Not set: no HTTP "    \
   "server.")                                                                 \
+X(RES_START, "resource.start", "argv", "", 0, 0, NULL, true,                 \
+  S_ARGV, F_COORD, C(resource_start), 0, 0,                                  \
+  "Run (program and arguments, no shell) when this node becomes leader, "    \
+  "after fencing the previous leader; HBEAT_TERM is the fencing token. "     \
+  "Needs resource.stop and election.enabled (docs/actions.md).")             \
+X(RES_STOP, "resource.stop", "argv", "", 0, 0, NULL, true,                   \
+  S_ARGV, F_COORD, C(resource_stop), 0, 0,                                   \
+  "Run when this node stops being leader; a failure or time-out "            \
+  "self-fences (fencing.self_fence, else hbeatd exits 3). Needs "            \
+  "resource.start and election.enabled.")                                    \
+X(RES_START_TIMEOUT, "resource.start_timeout_ms", "uint", "ms", 1, 3600000,  \
+  "10000", true, S_MS, F_COORD, C(resource_start_timeout_ns), 0, 0,          \
+  "resource.start is killed (process group) after this; a failed start "     \
+  "is followed by a stop. Needs election.enabled.")                          \
+X(RES_STOP_TIMEOUT, "resource.stop_timeout_ms", "uint", "ms", 1, 3600000,    \
+  "10000", true, S_MS, F_COORD, C(resource_stop_timeout_ns), 0, 0,           \
+  "resource.stop is killed after this, and the node self-fences. "           \
+  "Needs election.enabled.")                                                 \
+X(FENCE_COMMAND, "fencing.command", "argv", "", 0, 0, NULL, true,            \
+  S_ARGV, F_COORD, C(fence_command), 0, 0,                                   \
+  "Run by a new leader against the previous one (HBEAT_FENCE_TARGET, "       \
+  "HBEAT_FENCE_TARGET_ID, HBEAT_TERM) before resource.start; only exit 0 "   \
+  "lets the start go ahead. Needs election.enabled.")                        \
+X(FENCE_TIMEOUT, "fencing.timeout_ms", "uint", "ms", 1, 3600000,             \
+  "30000", true, S_MS, F_COORD, C(fence_timeout_ns), 0, 0,                   \
+  "fencing.command (and self_fence) is killed after this; a killed "         \
+  "fence counts as failed. Needs election.enabled.")                         \
+X(FENCE_SELF, "fencing.self_fence", "argv", "", 0, 0, NULL, true,            \
+  S_ARGV, F_COORD, C(fence_self), 0, 0,                                      \
+  "Run when resource.stop fails or hangs; unless it exits 0, hbeatd "        \
+  "exits 3. Not set: hbeatd exits 3 at once. Needs election.enabled.")       \
+X(FENCE_DELAY, "fencing.two_node_delay_ms", "uint", "ms", 0, 3600000,        \
+  "0", true, S_MS, F_COORD, C(fence_two_node_delay_ns), 0, 0,                \
+  "With quorum.two_node: the node with the higher node.id waits this "       \
+  "long before fencing, so the lower id wins a fence race. Needs "           \
+  "election.enabled.")                                                       \
 X(PEER_NAME, "peers[].name", "string", "", 0, 0, NULL, true,                 \
   S_NAME, F_REQUIRED | F_PEER, P(name), 0, 0,                                \
   "Name of the peer; unique, not this node's name.")                         \
@@ -330,7 +369,26 @@ X(CHECK_WEIGHT, "checks[].weight", "int", "", -255, 255, "0", true,          \
 X(CHECK_EFFECT, "checks[].effect", "enum", "", 0, 0, NULL, true,             \
   S_EFFECT, F_CHECK, Q(fault), 0, 0,                                         \
   "fault: while the check is not passing this node does not lead nor "       \
-  "stand for leader. Not with weight. Needs election.enabled.")
+  "stand for leader. Not with weight. Needs election.enabled.")              \
+X(VIP_ADDRESS, "vips[].address", "string", "", 0, 0, NULL, false,            \
+  S_STR, F_REQUIRED | F_VIP, V(address), 0, 0,                               \
+  "Virtual IP held by the leader, with its prefix length: "                  \
+  "10.0.0.100/24 or 2001:db8::100/64; unique (docs/vip.md). Needs "          \
+  "election.enabled; vips cannot change on reload.")                         \
+X(VIP_INTERFACE, "vips[].interface", "string", "", 0, 0, NULL, false,        \
+  S_STR, F_REQUIRED | F_VIP, V(interface), 0, 0,                             \
+  "Interface the address is added to (and announced on).")                   \
+X(VIP_PROVIDER, "vips[].provider", "enum", "", 0, 0, "netlink", false,       \
+  S_VIP_PROVIDER, F_VIP, V(provider), 0, 0,                                  \
+  "netlink (hbeatd adds and removes the address itself, then announces "     \
+  "it) or exec (runs up and down instead).")                                 \
+X(VIP_UP, "vips[].up", "argv", "", 0, 0, NULL, false,                        \
+  S_ARGV, F_VIP, V(up), 0, 0,                                                \
+  "exec: program and arguments run on becoming leader (env HBEAT_VIP, "      \
+  "HBEAT_INTERFACE, HBEAT_TERM); killed after notify.timeout_ms.")           \
+X(VIP_DOWN, "vips[].down", "argv", "", 0, 0, NULL, false,                    \
+  S_ARGV, F_VIP, V(down), 0, 0,                                              \
+  "exec: program and arguments run on stepping down and at shutdown.")
 
 enum knob_id {
 #define X(id, ...) K_##id,
@@ -453,6 +511,15 @@ int hbd__load_peers(struct loader *l, const yaml_node_t *seq,
  */
 int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
                      hbd_config_t *cfg);
+
+/*
+ * Load the vips[] sequence `seq` (NULL or null: none; its key `key` for
+ * messages) into cfg->vips: ADDR/PREFIX addresses, unique; up and down
+ * exactly with provider exec; only with election.enabled. On failure
+ * cfg->vips may be partly filled; hbd_config_free() releases it.
+ */
+int hbd__load_vips(struct loader *l, const yaml_node_t *key,
+                   const yaml_node_t *seq, hbd_config_t *cfg);
 
 /*
  * Cross-field checks of the detector section: detector.dead_threshold >=

@@ -35,6 +35,7 @@ struct knob_how {
 #define C(f) offsetof(hbd_config_t, f)
 #define P(f) offsetof(hbd_peer_conf_t, f)
 #define Q(f) offsetof(hbd_check_conf_t, f)
+#define V(f) offsetof(hbd_vip_conf_t, f)
 
 const hbd_knob_t hbd_knobs[] = {
 #define X(id, path_, type_, unit_, min_, max_, def_, rel_, st_, fl_, off_,   \
@@ -63,6 +64,7 @@ _Static_assert(sizeof hbd_knobs / sizeof hbd_knobs[0] == K_COUNT,
 #undef C
 #undef P
 #undef Q
+#undef V
 
 /* ---- table lookups ----------------------------------------------------- */
 
@@ -367,6 +369,17 @@ static int set_knob(struct loader *l, size_t k, const char *label,
                 return hbd__fail_at(l, mark, -EINVAL,
                                     "%s: '%s' is not an effect (fault; use "
                                     "weight for a priority change)", label,
+                                    hbd__quote(text, strlen(text), q));
+        case S_VIP_PROVIDER:
+                if (strcmp(text, "netlink") == 0 ||
+                    strcmp(text, "exec") == 0) {
+                        *(uint32_t *)(void *)field = text[0] == 'n' ?
+                                HBD_VIP_NETLINK : HBD_VIP_EXEC;
+                        return 0;
+                }
+                return hbd__fail_at(l, mark, -EINVAL,
+                                    "%s: '%s' is not a provider (netlink or "
+                                    "exec)", label,
                                     hbd__quote(text, strlen(text), q));
         case S_ARGV:
                 /* Sequences are read by set_argv(); never from text. */

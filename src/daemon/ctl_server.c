@@ -34,7 +34,9 @@
 #include <unistd.h>
 
 #include "common/ctl_proto.h"
+#include "daemon/actions.h"
 #include "daemon/checks.h"
+#include "daemon/vip.h"
 #include "daemon/ctl_server.h"
 
 #define READ_CHUNK 4096
@@ -367,10 +369,12 @@ json_t *hbd_ctl_status_json(hbd_daemon_t *d)
                 json_object_set_new(counters, "term_writes", json_integer(
                         (json_int_t)d->counters.term_writes));
         }
-        return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:I}",
+        return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}",
                          "ok", 1, "node", node, "peers", peers,
                          "coordination", build_coord(d, now),
                          "checks", hbd_checks_json(d),
+                         "vips", hbd_vip_json(d),
+                         "resource", hbd_actions_json(d),
                          "counters", counters, "now_ns", (json_int_t)now);
 }
 

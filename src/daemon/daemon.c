@@ -49,11 +49,13 @@
 
 #include "common/ctl_proto.h"
 #include "common/util.h"
+#include "daemon/actions.h"
 #include "daemon/checks.h"
 #include "daemon/coord.h"
 #include "daemon/ctl_server.h"
 #include "daemon/daemon.h"
 #include "daemon/http.h"
+#include "daemon/vip.h"
 
 uint64_t hbd_wall_now_ns(void)
 {
@@ -465,9 +467,11 @@ static void teardown(hbd_daemon_t *d)
 {
         hbd_notify_t *notify = d->notify;
 
+        hbd_vip_stop(d);        /* no-op after begin_shutdown() */
         hb_udp_close(d->udp);
         d->udp = NULL;
         hbd_checks_stop(d);
+        hbd_actions_stop(d);
         hbd_ctl_close(d->ctl);
         d->ctl = NULL;
         hbd_http_close(d->http);
@@ -528,10 +532,15 @@ static void begin_shutdown(hbd_daemon_t *d, int signum)
         }
         d->stopping = true;
         hbd_daemon_sd_notify("STOPPING=1");
+        /* The resource goes down before the leave lets a peer take over. */
+        hbd_actions_stop(d);
         hbd_info(&d->log, "received %s; sending leave to %zu peers",
                  signum == SIGINT ? "SIGINT" : "SIGTERM", d->cfg->n_peers);
         uv_timer_stop(&d->deadline_timer);
         uv_timer_stop(&d->send_timer);
+        /* Release the virtual IPs before the peers, told we leave, elect
+         * a new leader that adds them. */
+        hbd_vip_stop(d);
         n = hb_node_build_leave(d->node, uv_hrtime(), d->tx_buf,
                                 sizeof(d->tx_buf));
         if (n < 0) {
@@ -696,6 +705,18 @@ static int startup(hbd_daemon_t *d)
         r = hbd_checks_start(d);
         if (r < 0) {
                 hbd_error(&d->log, "cannot start the health checks: %s",
+                          uv_strerror(r));
+                return r;
+        }
+        r = hbd_vip_start(d);
+        if (r < 0) {
+                hbd_error(&d->log, "cannot start the virtual IPs: %s",
+                          uv_strerror(r));
+                return r;
+        }
+        r = hbd_actions_start(d);
+        if (r < 0) {
+                hbd_error(&d->log, "cannot set up the resource actions: %s",
                           uv_strerror(r));
                 return r;
         }

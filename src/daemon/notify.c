@@ -681,3 +681,182 @@ void hbd_notify_close(hbd_notify_t *n, void (*done)(void *arg), void *arg)
         }
         maybe_finish(n);
 }
+
+/* ---- fencing outcome ---------------------------------------------- */
+
+void hbd_notify_fence(hbd_notify_t *n, const hbd_notify_node_t *node,
+                      const char *target, uint32_t target_id, uint64_t term,
+                      const char *result)
+{
+        struct job *j;
+        size_t k = 0, i;
+
+        if (n == NULL || n->shutting_down || n->cur.script == NULL)
+                return;
+        j = calloc(1, sizeof(*j));
+        if (j == NULL) {
+                count_drop(n, "out of memory", "a fence");
+                return;
+        }
+        j->n = n;
+        j->timeout_ms = (n->cur.timeout_ns + HB_NS_PER_MS - 1) / HB_NS_PER_MS;
+        j->script = strdup(n->cur.script);
+        j->desc = xasprintf("fence %s %s, term %" PRIu64, target, result,
+                            term);
+        j->argv[0] = strdup(n->cur.script);
+        j->argv[1] = strdup("fence");
+        j->argv[2] = strdup(target);
+        j->argv[3] = strdup(result);
+        j->env[k++] = strdup(n->path_env);
+        j->env[k++] = strdup("HBEAT_EVENT=fence");
+        j->env[k++] = xasprintf("HBEAT_NODE=%s", node->name);
+        j->env[k++] = xasprintf("HBEAT_NODE_ID=%" PRIu32, node->id);
+        j->env[k++] = xasprintf("HBEAT_FENCE_TARGET=%s", target);
+        j->env[k++] = xasprintf("HBEAT_FENCE_TARGET_ID=%" PRIu32, target_id);
+        j->env[k++] = xasprintf("HBEAT_TERM=%" PRIu64, term);
+        j->env[k++] = xasprintf("HBEAT_FENCE_RESULT=%s", result);
+        if (j->script == NULL || j->desc == NULL)
+                goto fail;
+        for (i = 0; i < 4; i++)
+                if (j->argv[i] == NULL)
+                        goto fail;
+        for (i = 0; i < k; i++)
+                if (j->env[i] == NULL)
+                        goto fail;
+        submit(n, j);
+        return;
+fail:
+        count_drop(n, "out of memory", "a fence");
+        job_free(j);
+}
+
+/* ---- one supervised process (actions.c) ---------------------------- */
+
+/*
+ * The same spawning rules as the notify jobs above (detached: own
+ * session and process group, killed as a group; fd 0 /dev/null), without
+ * the queue: role actions are few, ordered by their caller, and must
+ * never be dropped.
+ */
+struct hbd_proc {
+        uv_process_t proc;
+        uv_timer_t timer;
+        int open_handles;
+        int pid;
+        bool timed_out;
+        hbd_proc_done_cb done;
+        void *arg;
+};
+
+static void proc_closed(uv_handle_t *h)
+{
+        hbd_proc_t *p = h->data;
+
+        if (--p->open_handles == 0)
+                free(p);
+}
+
+static void proc_close(hbd_proc_t *p)
+{
+        uv_close((uv_handle_t *)&p->proc, proc_closed);
+        uv_close((uv_handle_t *)&p->timer, proc_closed);
+}
+
+static void proc_kill_group(hbd_proc_t *p)
+{
+        if (p->pid > 0 && kill(-(pid_t)p->pid, SIGKILL) < 0)
+                (void)uv_process_kill(&p->proc, SIGKILL);
+}
+
+static void proc_on_exit(uv_process_t *h, int64_t status, int sig)
+{
+        hbd_proc_t *p = h->data;
+        hbd_proc_done_cb done = p->done;
+
+        /* What the child left running in its group (a started daemon)
+         * is kept: that is what a start action is for. */
+        uv_timer_stop(&p->timer);
+        p->done = NULL;
+        if (done != NULL)
+                done(p, p->arg, status, sig, p->timed_out);
+        proc_close(p);
+}
+
+static void proc_on_timeout(uv_timer_t *t)
+{
+        hbd_proc_t *p = t->data;
+
+        p->timed_out = true;
+        proc_kill_group(p);
+}
+
+int hbd_proc_spawn(hbd_proc_t **ret, uv_loop_t *loop, char *const argv[],
+                   char *const env[], uint64_t timeout_ms,
+                   hbd_proc_done_cb done, void *arg)
+{
+        uv_process_options_t o;
+        uv_stdio_container_t stdio[3];
+        hbd_proc_t *p;
+        int r;
+
+        p = calloc(1, sizeof(*p));
+        if (p == NULL)
+                return UV_ENOMEM;
+        memset(&o, 0, sizeof(o));
+        memset(stdio, 0, sizeof(stdio));
+        stdio[0].flags = UV_IGNORE;
+        stdio[1].flags = UV_INHERIT_FD;
+        stdio[1].data.fd = 1;
+        stdio[2].flags = UV_INHERIT_FD;
+        stdio[2].data.fd = 2;
+        o.file = argv[0];
+        o.args = (char **)argv;
+        o.env = (char **)env;
+        o.flags = UV_PROCESS_DETACHED;
+        o.exit_cb = proc_on_exit;
+        o.stdio_count = 3;
+        o.stdio = stdio;
+        p->done = done;
+        p->arg = arg;
+        p->proc.data = p;
+        p->timer.data = p;
+        r = uv_timer_init(loop, &p->timer);
+        if (r < 0) {
+                free(p);
+                return r;
+        }
+        p->open_handles = 2;
+        r = uv_spawn(loop, &p->proc, &o);
+        if (r < 0) {
+                /* uv_spawn initialised the handle even on failure. */
+                p->done = NULL;
+                proc_close(p);
+                return r;
+        }
+        p->pid = p->proc.pid;
+        if (timeout_ms > 0) {
+                r = uv_timer_start(&p->timer, proc_on_timeout, timeout_ms, 0);
+                if (r < 0) {
+                        /* Cannot happen; without a limit the child
+                         * could hang forever, so do not keep it. */
+                        hbd_proc_abandon(p);
+                        return r;
+                }
+        }
+        *ret = p;
+        return 0;
+}
+
+int hbd_proc_pid(const hbd_proc_t *p)
+{
+        return p->pid;
+}
+
+void hbd_proc_abandon(hbd_proc_t *p)
+{
+        if (p == NULL)
+                return;
+        p->done = NULL;
+        proc_kill_group(p);
+        /* proc_on_exit() closes the handles when the death is reported. */
+}

@@ -37,6 +37,7 @@
 #ifndef HBD_NOTIFY_H
 #define HBD_NOTIFY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <uv.h>
@@ -134,5 +135,49 @@ unsigned hbd_notify_queued(const hbd_notify_t *n);
  * `done` at once.
  */
 void hbd_notify_close(hbd_notify_t *n, void (*done)(void *arg), void *arg);
+
+/*
+ * Fencing outcome for the notify script (actions.c): runs notify.script
+ * with argv "fence TARGET RESULT" and HBEAT_EVENT=fence, HBEAT_NODE,
+ * HBEAT_NODE_ID, HBEAT_FENCE_TARGET, HBEAT_FENCE_TARGET_ID, HBEAT_TERM,
+ * HBEAT_FENCE_RESULT ("ok", "failed", "timed out"). Strings are copied.
+ * No-op without a script.
+ */
+void hbd_notify_fence(hbd_notify_t *n, const hbd_notify_node_t *node,
+                      const char *target, uint32_t target_id, uint64_t term,
+                      const char *result);
+
+/*
+ * One supervised child process, shared by the role actions (actions.c):
+ * spawned detached (setsid(), its own process group), stdin /dev/null,
+ * stdout and stderr inherited, killed with its whole group (SIGKILL) when
+ * it runs longer than its time limit or on hbd_proc_kill().
+ */
+typedef struct hbd_proc hbd_proc_t;
+
+/*
+ * Called once when the child has ended: exit_status and term_signal as
+ * libuv reports them; timed_out when the time limit killed it. `p` is
+ * freed by the helper after the callback returns.
+ */
+typedef void (*hbd_proc_done_cb)(hbd_proc_t *p, void *arg,
+                                 int64_t exit_status, int term_signal,
+                                 bool timed_out);
+
+/*
+ * Run argv[0] (a path, or a name searched in PATH) with `argv` and `env`
+ * (both NULL-terminated, copied by the kernel at spawn: not kept).
+ * timeout_ms 0 means no limit. Returns 0 and *ret (valid until `done`
+ * has been called or hbd_proc_abandon()), or a negative libuv error
+ * (cannot spawn: nothing is called back).
+ */
+int hbd_proc_spawn(hbd_proc_t **ret, uv_loop_t *loop, char *const argv[],
+                   char *const env[], uint64_t timeout_ms,
+                   hbd_proc_done_cb done, void *arg);
+/* The child's pid. */
+int hbd_proc_pid(const hbd_proc_t *p);
+/* Kill the child's group (SIGKILL) and never call `done`; the handles
+ * close and the memory is freed in the background. */
+void hbd_proc_abandon(hbd_proc_t *p);
 
 #endif /* HBD_NOTIFY_H */

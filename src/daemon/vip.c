@@ -1,21 +1,723 @@
 /* SPDX-License-Identifier: MIT */
-/* stub: virtual IPs, being written. */
+/*
+ * Virtual IPs (vips[], docs/vip.md): at-least-one semantics driven by the
+ * election. The leader holds every configured address; any other role
+ * (follower, candidate, no quorum) holds none.
+ *
+ *   becoming leader   netlink: RTM_NEWADDR for each address, all or
+ *                     nothing (a failure removes those added in the same
+ *                     transition), then announce: gratuitous ARP (IPv4)
+ *                     or unsolicited neighbour advertisement (IPv6), three
+ *                     times 100 ms apart; exec: run `up`
+ *   any other role    netlink: RTM_DELADDR; exec: run `down`
+ *   quorum regained   while leader: announce again (a healed partition)
+ *   start             remove stale copies (we are not leader yet)
+ *   shutdown          remove (before the leave message)
+ *
+ * The netlink requests are synchronous: a local NETLINK_ROUTE socket with
+ * a receive timeout of HBD_VIP_NL_TIMEOUT_MS answers in microseconds, so
+ * they run on the loop. The exec provider's commands run asynchronously
+ * (uv_spawn), killed after notify.timeout_ms, with HBEAT_VIP,
+ * HBEAT_INTERFACE and HBEAT_TERM (the fencing token) in the environment.
+ *
+ * vips cannot change on reload (hbd_config_reloadable()), so the entries
+ * are read from d->cfg, whichever config is current.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <netpacket/packet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+
+#include "daemon/daemon.h"
 #include "daemon/vip.h"
 
-int hbd_vip_start(struct hbd_daemon *d) { (void)d; return 0; }
-void hbd_vip_stop(struct hbd_daemon *d) { (void)d; }
+#define HBD_VIP_NL_TIMEOUT_MS 1000
+#define HBD_VIP_ANNOUNCE_COUNT 3
+#define HBD_VIP_ANNOUNCE_GAP_MS 100
+#define HBD_VIP_ERR_MAX 160
+
+struct vip {
+        bool held;                     /* netlink: added by us; exec: up
+                                          succeeded and down not run */
+        char last_error[HBD_VIP_ERR_MAX]; /* "" when none */
+        bool added_now;                /* in this transition (roll back) */
+};
+
+struct hbd_vips {
+        hbd_daemon_t *d;
+        size_t n;
+        struct vip *v;                 /* n entries, parallel to cfg->vips */
+        struct mnl_socket *nl;         /* NULL when no netlink vip */
+        uint32_t seq;
+        uv_timer_t announce_timer;
+        unsigned announce_left;
+        bool leader;
+        bool stopped;
+        bool timer_closed;             /* freed once closed and no job */
+        uint64_t term;                 /* of the last role event */
+        unsigned jobs;                 /* exec commands running */
+};
+
+/* One exec command: freed when both handles have closed. */
+struct job {
+        struct hbd_vips *s;
+        size_t index;
+        bool up;
+        uv_process_t proc;
+        uv_timer_t timer;
+        unsigned open;
+};
+
+static const hbd_vip_conf_t *conf(const struct hbd_vips *s, size_t i)
+{
+        return &s->d->cfg->vips[i];
+}
+
+static void set_error(struct hbd_vips *s, size_t i, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void set_error(struct hbd_vips *s, size_t i, const char *fmt, ...)
+{
+        struct vip *v = &s->v[i];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(v->last_error, sizeof v->last_error, fmt, ap);
+        va_end(ap);
+        hbd_error(&s->d->log, "vip %s: %s", conf(s, i)->address,
+                  v->last_error);
+}
+
+/* ---- netlink ------------------------------------------------------ */
+
+static int nl_open(struct hbd_vips *s)
+{
+        struct timeval tv = {
+                .tv_sec = HBD_VIP_NL_TIMEOUT_MS / 1000,
+                .tv_usec = (HBD_VIP_NL_TIMEOUT_MS % 1000) * 1000,
+        };
+        int r;
+
+        s->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+        if (!s->nl)
+                return -errno;
+        if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+            setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVTIMEO,
+                       &tv, sizeof tv) < 0) {
+                r = -errno;
+                mnl_socket_close(s->nl);
+                s->nl = NULL;
+                return r;
+        }
+        return 0;
+}
+
+/*
+ * RTM_NEWADDR or RTM_DELADDR of entry `c` on `ifindex`, waiting for the
+ * kernel's ACK. Returns 0 or the kernel's negative errno (-EEXIST: already
+ * there; -EADDRNOTAVAIL: not there), -ETIMEDOUT without an answer.
+ */
+static int nl_addr(struct hbd_vips *s, uint16_t type,
+                   const hbd_vip_conf_t *c, unsigned ifindex)
+{
+        char buf[8192];
+        size_t alen = c->family == AF_INET ? 4 : 16;
+        unsigned portid = mnl_socket_get_portid(s->nl);
+        struct nlmsghdr *nlh;
+        struct ifaddrmsg *ifa;
+        uint32_t seq;
+        ssize_t n;
+
+        nlh = mnl_nlmsg_put_header(buf);
+        nlh->nlmsg_type = type;
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+        if (type == RTM_NEWADDR)
+                nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
+        seq = ++s->seq;
+        nlh->nlmsg_seq = seq;
+        ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+        ifa->ifa_family = (uint8_t)c->family;
+        ifa->ifa_prefixlen = (uint8_t)c->prefix_len;
+        ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+        ifa->ifa_index = ifindex;
+        mnl_attr_put(nlh, IFA_LOCAL, alen, c->addr);
+        mnl_attr_put(nlh, IFA_ADDRESS, alen, c->addr);
+        if (c->family == AF_INET6 && type == RTM_NEWADDR) {
+                /* Usable at once: the address moves, it is not new on
+                 * the link; duplicate detection would delay it. */
+                ifa->ifa_flags = IFA_F_NODAD;
+                mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+        }
+        if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
+                return -errno;
+        for (;;) {
+                n = mnl_socket_recvfrom(s->nl, buf, sizeof buf);
+                if (n < 0)
+                        return errno == EAGAIN || errno == EWOULDBLOCK
+                                       ? -ETIMEDOUT : -errno;
+                for (nlh = (struct nlmsghdr *)(void *)buf;
+                     mnl_nlmsg_ok(nlh, (int)n);
+                     nlh = mnl_nlmsg_next(nlh, (int *)(void *)&n)) {
+                        const struct nlmsgerr *e;
+
+                        /* Answers to an earlier request that timed out. */
+                        if (nlh->nlmsg_seq != seq || nlh->nlmsg_pid != portid)
+                                continue;
+                        if (nlh->nlmsg_type != NLMSG_ERROR)
+                                continue;
+                        if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof *e))
+                                return -EBADMSG;
+                        e = mnl_nlmsg_get_payload(nlh);
+                        return e->error;
+                }
+        }
+}
+
+/* The interface's index, or 0 with the error recorded. */
+static unsigned ifindex_of(struct hbd_vips *s, size_t i)
+{
+        unsigned idx = if_nametoindex(conf(s, i)->interface);
+
+        if (idx == 0)
+                set_error(s, i, "interface '%s' not found",
+                          conf(s, i)->interface);
+        return idx;
+}
+
+static int nl_add(struct hbd_vips *s, size_t i)
+{
+        const hbd_vip_conf_t *c = conf(s, i);
+        unsigned idx = ifindex_of(s, i);
+        int r;
+
+        if (idx == 0)
+                return -ENODEV;
+        r = nl_addr(s, RTM_NEWADDR, c, idx);
+        if (r == -EEXIST)
+                r = 0;          /* already there (ours, from before) */
+        if (r < 0) {
+                set_error(s, i, "cannot add to %s: %s%s", c->interface,
+                          strerror(-r), r == -EPERM ? " (needs "
+                          "CAP_NET_ADMIN)" : "");
+                return r;
+        }
+        s->v[i].held = true;
+        s->v[i].last_error[0] = '\0';
+        hbd_info(&s->d->log, "vip %s: added to %s", c->address,
+                 c->interface);
+        return 0;
+}
+
+/* Remove entry i if present; `why` for the log ("stale", ...). */
+static int nl_del(struct hbd_vips *s, size_t i, const char *why)
+{
+        const hbd_vip_conf_t *c = conf(s, i);
+        unsigned idx = ifindex_of(s, i);
+        int r;
+
+        if (idx == 0) {
+                s->v[i].held = false;   /* gone with its interface */
+                return -ENODEV;
+        }
+        r = nl_addr(s, RTM_DELADDR, c, idx);
+        if (r == -EADDRNOTAVAIL) {
+                s->v[i].held = false;
+                return 0;
+        }
+        if (r < 0) {
+                set_error(s, i, "cannot remove from %s: %s%s", c->interface,
+                          strerror(-r), r == -EPERM ? " (needs "
+                          "CAP_NET_ADMIN)" : "");
+                return r;
+        }
+        s->v[i].held = false;
+        hbd_info(&s->d->log, "vip %s: removed from %s (%s)", c->address,
+                 c->interface, why);
+        return 0;
+}
+
+/* ---- announcements ------------------------------------------------ */
+
+static int hw_addr(int fd, const char *ifname, uint8_t mac[6])
+{
+        struct ifreq ifr;
+
+        memset(&ifr, 0, sizeof ifr);
+        snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+        if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+                return -errno;
+        memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+        return 0;
+}
+
+/* Gratuitous ARP: a request and a reply, sender = target = the VIP,
+ * to the broadcast address. */
+static int send_garp(const hbd_vip_conf_t *c, unsigned idx)
+{
+        struct sockaddr_ll sll = {
+                .sll_family = AF_PACKET,
+                .sll_protocol = htons(ETH_P_ARP),
+                .sll_ifindex = (int)idx,
+                .sll_halen = 6,
+                .sll_addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+        };
+        uint8_t pkt[28], mac[6];
+        int fd, r = 0;
+
+        fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
+        if (fd < 0)
+                return -errno;
+        r = hw_addr(fd, c->interface, mac);
+        for (int op = 1; r == 0 && op <= 2; op++) {
+                pkt[0] = 0;             /* hardware: Ethernet */
+                pkt[1] = 1;
+                pkt[2] = 0x08;          /* protocol: IPv4 */
+                pkt[3] = 0x00;
+                pkt[4] = 6;
+                pkt[5] = 4;
+                pkt[6] = 0;
+                pkt[7] = (uint8_t)op;   /* 1 request, 2 reply */
+                memcpy(pkt + 8, mac, 6);
+                memcpy(pkt + 14, c->addr, 4);
+                if (op == 1)
+                        memset(pkt + 18, 0, 6);
+                else
+                        memcpy(pkt + 18, mac, 6);
+                memcpy(pkt + 24, c->addr, 4);
+                if (sendto(fd, pkt, sizeof pkt, 0,
+                           (const struct sockaddr *)&sll, sizeof sll) < 0)
+                        r = -errno;
+        }
+        close(fd);
+        return r;
+}
+
+/* Unsolicited neighbour advertisement to ff02::1, override flag set, with
+ * the target link-layer address option; hop limit 255. */
+static int send_na(const hbd_vip_conf_t *c, unsigned idx)
+{
+        struct sockaddr_in6 dst = { .sin6_family = AF_INET6,
+                                    .sin6_scope_id = idx };
+        struct sockaddr_in6 src = { .sin6_family = AF_INET6 };
+        struct {
+                struct nd_neighbor_advert na;
+                struct nd_opt_hdr opt;
+                uint8_t mac[6];
+        } __attribute__((packed)) pkt;
+        int hops = 255, ifi = (int)idx, fd, r = 0;
+
+        fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+        if (fd < 0)
+                return -errno;
+        memset(&pkt, 0, sizeof pkt);
+        r = hw_addr(fd, c->interface, pkt.mac);
+        if (r < 0)
+                goto out;
+        pkt.na.nd_na_type = ND_NEIGHBOR_ADVERT;
+        pkt.na.nd_na_flags_reserved = ND_NA_FLAG_OVERRIDE;
+        memcpy(&pkt.na.nd_na_target, c->addr, 16);
+        pkt.opt.nd_opt_type = ND_OPT_TARGET_LINKADDR;
+        pkt.opt.nd_opt_len = 1;         /* units of 8 bytes */
+        inet_pton(AF_INET6, "ff02::1", &dst.sin6_addr);
+        memcpy(&src.sin6_addr, c->addr, 16);
+        /* The kernel fills in the ICMPv6 checksum on raw ICMPv6 sockets.
+         * Source: the VIP itself when it can be bound (it was added with
+         * NODAD), else whatever the kernel picks. */
+        if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops,
+                       sizeof hops) < 0 ||
+            setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops,
+                       sizeof hops) < 0 ||
+            setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifi,
+                       sizeof ifi) < 0) {
+                r = -errno;
+                goto out;
+        }
+        (void)bind(fd, (const struct sockaddr *)&src, sizeof src);
+        if (sendto(fd, &pkt, sizeof pkt, 0, (const struct sockaddr *)&dst,
+                   sizeof dst) < 0)
+                r = -errno;
+out:
+        close(fd);
+        return r;
+}
+
+static void announce_once(struct hbd_vips *s)
+{
+        for (size_t i = 0; i < s->n; i++) {
+                const hbd_vip_conf_t *c = conf(s, i);
+                unsigned idx;
+                int r;
+
+                if (c->provider != HBD_VIP_NETLINK || !s->v[i].held)
+                        continue;
+                idx = if_nametoindex(c->interface);
+                if (idx == 0)
+                        continue;
+                r = c->family == AF_INET ? send_garp(c, idx)
+                                         : send_na(c, idx);
+                if (r < 0)
+                        hbd_warn(&s->d->log, "vip %s: cannot announce on "
+                                    "%s: %s", c->address, c->interface,
+                                    strerror(-r));
+        }
+}
+
+static void on_announce_timer(uv_timer_t *t)
+{
+        struct hbd_vips *s = t->data;
+
+        if (!s->leader || s->stopped || s->announce_left == 0) {
+                uv_timer_stop(t);
+                return;
+        }
+        announce_once(s);
+        if (--s->announce_left == 0)
+                uv_timer_stop(t);
+}
+
+/* Announce now and HBD_VIP_ANNOUNCE_COUNT - 1 more times. */
+static void announce(struct hbd_vips *s)
+{
+        s->announce_left = HBD_VIP_ANNOUNCE_COUNT;
+        if (uv_timer_start(&s->announce_timer, on_announce_timer, 0,
+                           HBD_VIP_ANNOUNCE_GAP_MS) < 0)
+                announce_once(s);
+}
+
+/* ---- exec provider ------------------------------------------------ */
+
+static void job_closed(uv_handle_t *h)
+{
+        struct job *j = h->data;
+
+        if (--j->open == 0)
+                free(j);
+}
+
+static void vips_free(struct hbd_vips *s)
+{
+        free(s->v);
+        free(s);
+}
+
+static void job_done(struct job *j)
+{
+        struct hbd_vips *s = j->s;
+
+        uv_close((uv_handle_t *)&j->timer, job_closed);
+        uv_close((uv_handle_t *)&j->proc, job_closed);
+        if (--s->jobs == 0 && s->timer_closed)
+                vips_free(s);
+}
+
+static void on_job_exit(uv_process_t *p, int64_t status, int sig)
+{
+        struct job *j = p->data;
+        struct hbd_vips *s = j->s;
+        const char *what = j->up ? "up" : "down";
+
+        if (status == 0 && sig == 0) {
+                hbd_info(&s->d->log, "vip %s: %s command succeeded",
+                         conf(s, j->index)->address, what);
+                if (j->up && s->leader)
+                        s->v[j->index].held = true;
+                s->v[j->index].last_error[0] = '\0';
+        } else if (sig != 0) {
+                set_error(s, j->index, "%s command killed by signal %d",
+                          what, sig);
+        } else {
+                set_error(s, j->index, "%s command exited with status %"
+                          PRId64, what, status);
+        }
+        job_done(j);
+}
+
+static void on_job_timeout(uv_timer_t *t)
+{
+        struct job *j = t->data;
+
+        set_error(j->s, j->index, "%s command timed out; killing it",
+                  j->up ? "up" : "down");
+        /* Its own process group (detached): kill the whole group. */
+        (void)uv_kill(-j->proc.pid, SIGKILL);
+}
+
+static void run_exec(struct hbd_vips *s, size_t i, bool up)
+{
+        const hbd_vip_conf_t *c = conf(s, i);
+        char e_vip[256], e_if[64], e_term[48];
+        const char *path = getenv("PATH");
+        char e_path[4096];
+        char *env[] = { e_path, e_vip, e_if, e_term, NULL };
+        uv_stdio_container_t stdio[3] = {
+                { .flags = UV_IGNORE },
+                { .flags = UV_INHERIT_FD, .data.fd = 1 },
+                { .flags = UV_INHERIT_FD, .data.fd = 2 },
+        };
+        uv_process_options_t o;
+        uint64_t timeout_ms;
+        struct job *j;
+        int r;
+
+        snprintf(e_path, sizeof e_path, "PATH=%s",
+                 path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+        snprintf(e_vip, sizeof e_vip, "HBEAT_VIP=%s", c->address);
+        snprintf(e_if, sizeof e_if, "HBEAT_INTERFACE=%s", c->interface);
+        snprintf(e_term, sizeof e_term, "HBEAT_TERM=%" PRIu64, s->term);
+        if (!up)
+                s->v[i].held = false;
+        j = calloc(1, sizeof *j);
+        if (!j) {
+                set_error(s, i, "%s command: out of memory",
+                          up ? "up" : "down");
+                return;
+        }
+        j->s = s;
+        j->index = i;
+        j->up = up;
+        memset(&o, 0, sizeof o);
+        o.file = up ? c->up[0] : c->down[0];
+        o.args = up ? c->up : c->down;
+        o.env = env;
+        o.flags = UV_PROCESS_DETACHED;
+        o.stdio_count = 3;
+        o.stdio = stdio;
+        o.exit_cb = on_job_exit;
+        r = uv_timer_init(&s->d->loop, &j->timer);
+        if (r < 0) {
+                free(j);
+                set_error(s, i, "%s command: %s", up ? "up" : "down",
+                          uv_strerror(r));
+                return;
+        }
+        j->timer.data = j;
+        j->proc.data = j;
+        j->open = 1;
+        r = uv_spawn(&s->d->loop, &j->proc, &o);
+        if (r < 0) {
+                set_error(s, i, "cannot run the %s command %s: %s",
+                          up ? "up" : "down", o.file, uv_strerror(r));
+                /* A failed uv_spawn still needs the handle closed. */
+                j->open++;
+                uv_close((uv_handle_t *)&j->proc, job_closed);
+                uv_close((uv_handle_t *)&j->timer, job_closed);
+                return;
+        }
+        j->open++;
+        s->jobs++;
+        timeout_ms = (s->d->cfg->notify_timeout_ns + HB_NS_PER_MS - 1) /
+                     HB_NS_PER_MS;
+        if (uv_timer_start(&j->timer, on_job_timeout, timeout_ms, 0) < 0)
+                hbd_warn(&s->d->log, "vip %s: cannot time the %s command",
+                            c->address, up ? "up" : "down");
+}
+
+/* ---- transitions -------------------------------------------------- */
+
+/* Add every netlink vip; on a failure remove those added here. */
+static void acquire(struct hbd_vips *s)
+{
+        bool ok = true, any = false;
+
+        for (size_t i = 0; i < s->n; i++) {
+                s->v[i].added_now = false;
+                if (conf(s, i)->provider != HBD_VIP_NETLINK)
+                        continue;
+                if (s->v[i].held)
+                        continue;
+                if (nl_add(s, i) < 0) {
+                        ok = false;
+                        break;
+                }
+                s->v[i].added_now = true;
+                any = true;
+        }
+        if (!ok) {
+                for (size_t i = 0; i < s->n; i++) {
+                        if (s->v[i].added_now)
+                                (void)nl_del(s, i, "rolled back");
+                }
+                hbd_error(&s->d->log, "virtual IPs not taken: an address "
+                          "could not be added (see above)");
+        } else if (any) {
+                announce(s);
+        }
+        for (size_t i = 0; i < s->n; i++) {
+                if (conf(s, i)->provider == HBD_VIP_EXEC)
+                        run_exec(s, i, true);
+        }
+}
+
+static void release(struct hbd_vips *s, const char *why)
+{
+        uv_timer_stop(&s->announce_timer);
+        s->announce_left = 0;
+        for (size_t i = 0; i < s->n; i++) {
+                if (conf(s, i)->provider == HBD_VIP_NETLINK) {
+                        if (s->v[i].held)
+                                (void)nl_del(s, i, why);
+                } else if (s->v[i].held || s->leader) {
+                        run_exec(s, i, false);
+                }
+        }
+}
+
+/* See vip.h. */
 void hbd_vip_on_role(struct hbd_daemon *d, const hb_event_t *ev)
 {
-        (void)d;
-        (void)ev;
+        struct hbd_vips *s = d->vips;
+
+        if (!s || s->stopped)
+                return;
+        s->term = ev->term;
+        if (ev->new_role == HB_ROLE_LEADER) {
+                if (s->leader)
+                        return;
+                acquire(s);
+                s->leader = true;
+                return;
+        }
+        if (!s->leader)
+                return;
+        release(s, "no longer leader");
+        s->leader = false;
 }
+
+/* See vip.h. */
 void hbd_vip_on_quorum(struct hbd_daemon *d, const hb_event_t *ev)
 {
-        (void)d;
-        (void)ev;
+        struct hbd_vips *s = d->vips;
+
+        if (!s || s->stopped || !ev->quorate || !s->leader)
+                return;
+        announce(s);
 }
+
+/* ---- start, stop, status ------------------------------------------ */
+
+static void on_timer_closed(uv_handle_t *h)
+{
+        struct hbd_vips *s = h->data;
+
+        s->timer_closed = true;
+        if (s->jobs == 0)
+                vips_free(s);
+}
+
+int hbd_vip_start(struct hbd_daemon *d)
+{
+        const hbd_config_t *cfg = d->cfg;
+        struct hbd_vips *s;
+        bool netlink = false;
+        int r;
+
+        if (cfg->n_vips == 0)
+                return 0;
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        s->v = calloc(cfg->n_vips, sizeof *s->v);
+        if (!s->v) {
+                free(s);
+                return -ENOMEM;
+        }
+        s->d = d;
+        s->n = cfg->n_vips;
+        for (size_t i = 0; i < s->n; i++)
+                netlink |= cfg->vips[i].provider == HBD_VIP_NETLINK;
+        if (netlink) {
+                r = nl_open(s);
+                if (r < 0) {
+                        hbd_error(&d->log, "vips: cannot open a netlink "
+                                  "socket: %s", strerror(-r));
+                        free(s->v);
+                        free(s);
+                        return r;
+                }
+        }
+        r = uv_timer_init(&d->loop, &s->announce_timer);
+        if (r < 0) {
+                if (s->nl)
+                        mnl_socket_close(s->nl);
+                vips_free(s);
+                return r;
+        }
+        s->announce_timer.data = s;
+        d->vips = s;
+        /* Not leader yet: a copy left by an earlier run (or a crash) must
+         * go, or two nodes would answer for it. */
+        for (size_t i = 0; i < s->n; i++) {
+                if (cfg->vips[i].provider == HBD_VIP_NETLINK)
+                        (void)nl_del(s, i, "stale copy at start");
+        }
+        hbd_info(&d->log, "%zu virtual IP%s configured", s->n,
+                 s->n == 1 ? "" : "s");
+        return 0;
+}
+
+void hbd_vip_stop(struct hbd_daemon *d)
+{
+        struct hbd_vips *s = d->vips;
+
+        if (!s || s->stopped)
+                return;
+        if (s->leader)
+                release(s, "shutting down");
+        else
+                for (size_t i = 0; i < s->n; i++)
+                        if (conf(s, i)->provider == HBD_VIP_NETLINK &&
+                            s->v[i].held)
+                                (void)nl_del(s, i, "shutting down");
+        s->leader = false;
+        s->stopped = true;
+        if (s->nl) {
+                mnl_socket_close(s->nl);
+                s->nl = NULL;
+        }
+        /* Freed once the timer has closed and the last exec command
+         * (a `down` just started) has ended; the loop runs until then. */
+        d->vips = NULL;
+        uv_close((uv_handle_t *)&s->announce_timer, on_timer_closed);
+}
+
 json_t *hbd_vip_json(const struct hbd_daemon *d)
 {
-        (void)d;
-        return json_array();
+        const hbd_config_t *cfg = d->cfg;
+        const struct hbd_vips *s = d->vips;
+        json_t *arr = json_array();
+
+        if (!arr)
+                return NULL;
+        for (size_t i = 0; i < cfg->n_vips; i++) {
+                const hbd_vip_conf_t *c = &cfg->vips[i];
+                const struct vip *v = s && i < s->n ? &s->v[i] : NULL;
+
+                json_array_append_new(
+                        arr, json_pack("{s:s, s:s, s:s, s:b, s:s?}",
+                                       "address", c->address,
+                                       "interface", c->interface,
+                                       "provider",
+                                       c->provider == HBD_VIP_EXEC ? "exec"
+                                                                   : "netlink",
+                                       "held", v ? (int)v->held : 0,
+                                       "last_error",
+                                       v && v->last_error[0] ? v->last_error
+                                                             : NULL));
+        }
+        return arr;
 }

@@ -851,6 +851,45 @@ class Cluster:
 
     # ---------------------------------------------------------- teardown
 
+    def add_host(self, name="client", index=200):
+        """netns mode: one more namespace (not a node) on the bridge, with
+        address 10.213.<k>.<index>/24 on its eth0; for clients of the
+        nodes (virtual IPs). Returns the namespace's name."""
+        self._need_netns("add_host")
+        ns = f"hbt-{self.tag}-{name}"
+        self._add_ns(ns)
+        sw = ["ip", "-n", self.switch_ns]
+        _run(sw + ["link", "add", f"h{index}", "type", "veth", "peer",
+                   "name", "eth0", "netns", ns])
+        _run(sw + ["link", "set", f"h{index}", "master", "br0"])
+        _run(sw + ["link", "set", f"h{index}", "up"])
+        _run(["ip", "-n", ns, "addr", "add", f"10.213.{self.subnet}.{index}/24",
+              "dev", "eth0"])
+        _run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+        return ns
+
+    def spawn_in(self, ns, argv):
+        """Start a helper process in namespace `ns` (killed by close() when
+        its argv mentions the work directory)."""
+        return subprocess.Popen(["ip", "netns", "exec", ns] + list(argv),
+                                stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+
+    def run_in(self, ns, argv, timeout=10, check=False):
+        """Run a command in namespace `ns`; the CompletedProcess."""
+        return _run(["ip", "netns", "exec", ns] + list(argv),
+                    timeout=timeout, check=check)
+
+    def addresses(self, i, dev="eth0"):
+        """The addresses ("A/P") on node i's interface (netns mode)."""
+        self._need_netns("addresses")
+        out = _run(["ip", "-n", self.nodes[i].ns, "-o", "addr", "show",
+                    "dev", dev], check=False).stdout
+        return [line.split()[3] for line in out.splitlines()
+                if len(line.split()) > 3]
+
     def _kill_leftovers(self):
         """SIGKILL any process still running from our work directory (our
         daemons, notify scripts they started)."""

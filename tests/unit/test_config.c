@@ -1185,7 +1185,8 @@ static void test_reloadable(void **state)
                                  strcmp(p, "http.listen") == 0 ||
                                  strncmp(p, "quorum.", 7) == 0 ||
                                  strcmp(p, "election.enabled") == 0 ||
-                                 strcmp(p, "election.state_file") == 0;
+                                 strcmp(p, "election.state_file") == 0 ||
+                                 strncmp(p, "vips[].", 7) == 0;
 
                 if (hbd_knobs[k].reloadable == fixed_key)
                         fail_msg("%s: reloadable is %d", p,
@@ -1246,6 +1247,88 @@ static void test_http_listen(void **state)
         hbd_config_free(none);
         hbd_config_free(v4);
         hbd_config_free(v6);
+}
+
+/* ---- vips[] ------------------------------------------------------------ */
+
+#define ELECT "election: {enabled: true}\n"
+
+static void test_vips(void **state)
+{
+        hbd_config_t *cfg, *next;
+        const char *what;
+
+        (void)state;
+        cfg = load_ok(MINIMAL ELECT
+                      "vips:\n"
+                      "  - {address: \"10.213.1.100/24\", interface: eth0}\n"
+                      "  - {address: \"2001:db8::100/64\", interface: eth1,"
+                      " provider: exec, up: [bin/up, a], down: [/bin/dn]}\n");
+        assert_int_equal(cfg->n_vips, 2);
+        assert_string_equal(cfg->vips[0].address, "10.213.1.100/24");
+        assert_int_equal(cfg->vips[0].family, AF_INET);
+        assert_int_equal(cfg->vips[0].prefix_len, 24);
+        assert_int_equal(cfg->vips[0].addr[3], 100);
+        assert_string_equal(cfg->vips[0].interface, "eth0");
+        assert_int_equal(cfg->vips[0].provider, HBD_VIP_NETLINK);
+        assert_null(cfg->vips[0].up);
+        assert_int_equal(cfg->vips[1].family, AF_INET6);
+        assert_int_equal(cfg->vips[1].prefix_len, 64);
+        assert_int_equal(cfg->vips[1].provider, HBD_VIP_EXEC);
+        assert_int_equal(cfg->vips[1].up[0][0], '/');
+        assert_string_equal(cfg->vips[1].up[1], "a");
+        assert_string_equal(cfg->vips[1].down[0], "/bin/dn");
+
+        /* Not reloadable: any change is a restart. */
+        assert_true(hbd_config_reloadable(cfg, cfg, NULL));
+        next = load_ok(MINIMAL ELECT
+                       "vips:\n"
+                       "  - {address: \"10.213.1.101/24\", interface: eth0}"
+                       "\n");
+        assert_false(hbd_config_reloadable(cfg, next, &what));
+        assert_string_equal(what, "vips");
+        hbd_config_free(next);
+        hbd_config_free(cfg);
+
+        expect_err(MINIMAL "vips:\n  - {address: \"10.0.0.1/24\", "
+                   "interface: eth0}\n",
+                   "n1.yaml:6:1: vips: only used with election.enabled: "
+                   "true (the leader holds them)");
+        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.1\", "
+                   "interface: eth0}\n",
+                   "n1.yaml:8:15: vips[0].address: '10.0.0.1' is not "
+                   "ADDRESS/PREFIX (10.0.0.100/24 or 2001:db8::100/64)");
+        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.1/33\", "
+                   "interface: eth0}\n",
+                   "n1.yaml:8:15: vips[0].address: '10.0.0.1/33': the "
+                   "prefix length must be 0..32");
+        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.x/24\", "
+                   "interface: eth0}\n",
+                   "n1.yaml:8:15: vips[0].address: '10.0.0.x/24' is not "
+                   "an IPv4 or IPv6 address");
+        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.1/24\"}\n",
+                   "n1.yaml:8:5: missing required key "
+                   "'vips[0].interface'");
+        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.1/24\", "
+                   "interface: eth0, provider: ip}\n",
+                   "n1.yaml:8:57: vips[0].provider: 'ip' is not a "
+                   "provider (netlink or exec)");
+        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.1/24\", "
+                   "interface: eth0, up: [x]}\n",
+                   "n1.yaml:8:47: vips[0].up: only used with provider: "
+                   "exec");
+        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.1/24\", "
+                   "interface: eth0, provider: exec, up: [x]}\n",
+                   "n1.yaml:8:5: vips[0]: provider exec needs 'down'");
+        expect_err(MINIMAL ELECT "vips:\n"
+                   "  - {address: \"10.0.0.1/24\", interface: eth0}\n"
+                   "  - {address: \"10.0.0.1/16\", interface: eth1}\n",
+                   "n1.yaml:9:15: vips[1].address: '10.0.0.1/16' is the "
+                   "same address as vips[0] (line 8)");
+        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.1/24\", "
+                   "interface: \"a/b\"}\n",
+                   "n1.yaml:8:41: vips[0].interface: 'a/b' is not an "
+                   "interface name (1..15 bytes, no '/', ':' or space)");
 }
 
 /* ---- checks[] ---------------------------------------------------------- */
@@ -1431,6 +1514,57 @@ static void test_coord(void **state)
         hbd_config_free(cfg);
 }
 
+/* ---- resource and fencing ----------------------------------------------- */
+
+static void test_actions(void **state)
+{
+        hbd_config_t *cfg;
+
+        (void)state;
+        cfg = load_ok(MINIMAL);
+        assert_null(cfg->resource_start);
+        assert_null(cfg->fence_command);
+        hbd_config_free(cfg);
+
+        cfg = load_ok(MINIMAL "election: {enabled: true}\n"
+                      "resource: {start: [/bin/app, start], stop: [app, "
+                      "stop], stop_timeout_ms: 500}\n"
+                      "fencing: {command: [/bin/fence, \"a b\"], "
+                      "self_fence: [/bin/reboot], two_node_delay_ms: 7}\n");
+        assert_string_equal(cfg->resource_start[0], "/bin/app");
+        assert_string_equal(cfg->resource_start[1], "start");
+        assert_null(cfg->resource_start[2]);
+        assert_string_equal(cfg->resource_stop[0], "app");
+        assert_int_equal(cfg->resource_start_timeout_ns,
+                         10000 * HB_NS_PER_MS);
+        assert_int_equal(cfg->resource_stop_timeout_ns, 500 * HB_NS_PER_MS);
+        assert_string_equal(cfg->fence_command[1], "a b");
+        assert_int_equal(cfg->fence_timeout_ns, 30000 * HB_NS_PER_MS);
+        assert_string_equal(cfg->fence_self[0], "/bin/reboot");
+        assert_int_equal(cfg->fence_two_node_delay_ns, 7 * HB_NS_PER_MS);
+        hbd_config_free(cfg);
+
+        expect_err(MINIMAL "resource: {start: [a], stop: [b]}\n",
+                   "n1.yaml:6:12: resource.start: only used with "
+                   "election.enabled: true");
+        expect_err(MINIMAL "fencing: {command: [a]}\n",
+                   "n1.yaml:6:11: fencing.command: only used with "
+                   "election.enabled: true");
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "resource: {start: [a]}\n",
+                   "n1.yaml:7:12: resource.start: given without "
+                   "resource.stop; a resource needs both commands");
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "resource: {start: a, stop: [b]}\n",
+                   "n1.yaml:7:19: resource.start: expected a sequence of "
+                   "strings (the program and its arguments, run without a "
+                   "shell), found a scalar");
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "fencing: {command: [a], timeout_ms: 0}\n",
+                   "n1.yaml:7:37: fencing.timeout_ms: 0 is out of range "
+                   "(1..3600000)");
+}
+
 static void test_err_coord(void **state)
 {
         (void)state;
@@ -1562,13 +1696,18 @@ static void test_knob_table(void **state)
                 "quorum.wait_for_all", "quorum.witness", "election.enabled",
                 "election.priority", "election.preempt", "election.delay_ms",
                 "election.state_file", "control.socket", "http.listen",
+                "resource.start", "resource.stop",
+                "resource.start_timeout_ms", "resource.stop_timeout_ms",
+                "fencing.command", "fencing.timeout_ms", "fencing.self_fence",
+                "fencing.two_node_delay_ms",
                 "peers[].name", "peers[].id", "peers[].address",
                 "peers[].votes", "checks[].name", "checks[].kind",
                 "checks[].command", "checks[].target", "checks[].url",
                 "checks[].expect_status", "checks[].interval_ms",
                 "checks[].timeout_ms", "checks[].rise", "checks[].fall",
                 "checks[].initial_delay_ms", "checks[].weight",
-                "checks[].effect",
+                "checks[].effect", "vips[].address", "vips[].interface",
+                "vips[].provider", "vips[].up", "vips[].down",
         };
 
         (void)state;
@@ -1797,9 +1936,12 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test(test_knob_table),
                 cmocka_unit_test_setup_teardown(test_checks, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vips, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_http_listen, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_coord, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_actions, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_err_coord, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_reloadable_coord, setup,

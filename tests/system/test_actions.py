@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: MIT
+"""Resource actions and fencing with real daemons (issue 4,
+docs/actions.md): the leader starts the resource, a new leader fences the
+old one before it starts, a failed fence blocks the start, and a stop that
+hangs makes the stepping-down node self-fence. Three nodes, election on,
+interval 100 ms.
+
+Every action is a shell script written here that appends one line to one
+log file in the work directory (all namespaces share the file system):
+"start NODE TERM", "stop NODE TERM", "fence TARGET TERM", "self NODE TERM".
+"""
+
+import os
+
+ELECT_S = 3.0
+FAILOVER_S = 4.0
+
+
+def _script(c, name, body):
+    path = c.path(name)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + body + "\n")
+    os.chmod(path, 0o755)
+    return path
+
+
+def _setup(c, fence_exit=0, self_fence=False):
+    log = c.path("actions.log")
+    open(log, "w").close()
+    start = _script(c, "start.sh",
+                    f'echo "start $HBEAT_NODE $HBEAT_TERM" >> {log}')
+    # Hangs only on a node the test marks (hang-NODE in the work dir).
+    stop = _script(c, "stop.sh",
+                   f'echo "stop $HBEAT_NODE $HBEAT_TERM" >> {log}\n'
+                   f'[ -e {c.workdir}/hang-$HBEAT_NODE ] && exec sleep 60\n'
+                   "exit 0")
+    fence = _script(c, "fence.sh",
+                    f'echo "fence $HBEAT_FENCE_TARGET $HBEAT_TERM" >> {log}\n'
+                    f"exit {fence_exit}")
+    fencing = {"command": [fence], "timeout_ms": 2000}
+    if self_fence:
+        fencing["self_fence"] = [_script(
+            c, "self.sh", f'echo "self $HBEAT_NODE $HBEAT_TERM" >> {log}')]
+    extra = {"resource": {"start": [start], "stop": [stop],
+                          "start_timeout_ms": 2000, "stop_timeout_ms": 500},
+             "fencing": fencing}
+    for i in c.nodes:
+        cfg = c.config_dict(i)
+        cfg.update(extra)
+        c.write_config(i, cfg)
+    return log
+
+
+def _lines(log):
+    with open(log) as f:
+        return [line.split() for line in f.read().splitlines() if line]
+
+
+def _wait_line(c, log, want, timeout):
+    return c.wait_until(lambda: want in _lines(log), timeout,
+                        lambda: f"{want} in {_lines(log)}")
+
+
+def _resource(c, i):
+    return c.status(i)["resource"]
+
+
+def test_fence_before_start_on_failover(make_cluster):
+    c = make_cluster(3, start=False, election=True)
+    log = _setup(c)
+    c.start_all()
+    leader, term = c.wait_leader(timeout=ELECT_S)
+    k = int(leader[1:])
+    _wait_line(c, log, ["start", leader, str(term)], 2.0)
+    # No previous leader: nothing fenced before the first start.
+    assert _lines(log)[0] == ["start", leader, str(term)], _lines(log)
+    r = _resource(c, k)
+    assert r["state"] == "started" and r["term"] == term, r
+
+    # SIGKILL: its stop never runs; the new leader fences it first.
+    c.kill(k)
+    rest = [i for i in c.nodes if i != k]
+    new_leader, new_term = c.wait_leader(nodes=rest, timeout=FAILOVER_S,
+                                         min_term=term + 1,
+                                         exclude=(leader,))
+    _wait_line(c, log, ["start", new_leader, str(new_term)], 3.0)
+    lines = _lines(log)
+    print("actions:", lines)
+    starts = [(n, int(t)) for a, n, t in lines if a == "start"]
+    assert [t for _, t in starts] == sorted({t for _, t in starts}), lines
+    # Exactly one start at a time: each later start is preceded (since
+    # the previous start) by a fence of the previous starter in its term.
+    for (prev, pt), (node, t) in zip(starts, starts[1:]):
+        between = lines[lines.index(["start", prev, str(pt)]) + 1:
+                        lines.index(["start", node, str(t)])]
+        assert ["fence", prev, str(t)] in between, lines
+    r = _resource(c, int(new_leader[1:]))
+    assert r["state"] == "started" and r["term"] == new_term, r
+    assert r["fence"]["target"] == leader and r["fence"]["result"] == "ok", r
+    assert r["fence"]["term"] == new_term, r
+
+
+def test_failed_fence_blocks_start(make_cluster):
+    c = make_cluster(3, start=False, election=True)
+    log = _setup(c, fence_exit=1)
+    c.start_all()
+    leader, term = c.wait_leader(timeout=ELECT_S)
+    _wait_line(c, log, ["start", leader, str(term)], 2.0)
+    k = int(leader[1:])
+    c.kill(k)
+    rest = [i for i in c.nodes if i != k]
+    new_leader, new_term = c.wait_leader(nodes=rest, timeout=FAILOVER_S,
+                                         min_term=term + 1,
+                                         exclude=(leader,))
+    j = int(new_leader[1:])
+    r = c.wait_until(lambda: (_resource(c, j)["state"]
+                              == "blocked: fence failed"
+                              and _resource(c, j)), 3.0,
+                     lambda: f"blocked on {new_leader}: {_resource(c, j)}")
+    assert r["fence"]["target"] == leader, r
+    assert r["fence"]["result"] == "exit 1", r
+    ev = c.watcher(j).wait_for(
+        lambda e: e.get("event") == "fence" and not e.get("ok"), 2.0,
+        "fence event")
+    assert ev["target"] == leader and ev["term"] == new_term, ev
+    lines = _lines(log)
+    assert ["fence", leader, str(new_term)] in lines, lines
+    assert not [x for x in lines if x[0] == "start" and x[1] != leader], \
+        lines
+
+
+def _hanging_stop(make_cluster, self_fence):
+    c = make_cluster(3, start=False, election=True)
+    log = _setup(c, self_fence=self_fence)
+    c.start_all()
+    leader, term = c.wait_leader(timeout=ELECT_S)
+    k = int(leader[1:])
+    _wait_line(c, log, ["start", leader, str(term)], 2.0)
+    open(c.path(f"hang-{leader}"), "w").close()
+    c.isolate(k)
+    _wait_line(c, log, ["stop", leader, str(term)], c.detect_timeout())
+    return c, log, leader, term, k
+
+
+def test_hanging_stop_exits_3(make_cluster):
+    c, log, leader, term, k = _hanging_stop(make_cluster, False)
+    # stop_timeout_ms 500, then exit 3 at once.
+    rc = c.nodes[k].proc.wait(3.0)
+    assert rc == 3, c.log_tail(k)
+    assert "self-fence" in c.log_tail(k, 60)
+
+
+def test_hanging_stop_runs_self_fence(make_cluster):
+    c, log, leader, term, k = _hanging_stop(make_cluster, True)
+    _wait_line(c, log, ["self", leader, str(term)], 3.0)
+    r = c.wait_until(lambda: (_resource(c, k)["state"] == "stopped"
+                              and _resource(c, k)), 2.0,
+                     lambda: f"stopped on {leader}: {_resource(c, k)}")
+    assert r["last_action"] == "self_fence", r
+    assert c.running(k)
+    os.unlink(c.path(f"hang-{leader}"))
+    c.heal()
