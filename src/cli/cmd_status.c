@@ -10,7 +10,8 @@
  * the daemon's order, so new ones appear without a change here.
  *
  * With election enabled, status also prints the "coordination" object:
- * role, term, leader, quorum.
+ * role, term, leader, quorum; with resource.* or fencing.* set, the
+ * "resource" one: state, term, last action, last fence.
  *
  * leader: {"cmd":"leader"}; prints "LEADER (id N), term T" and exits 0,
  * or "no leader (role R, term T)" and exits 1, so scripts can test it.
@@ -183,6 +184,32 @@ static void print_coord(const json_t *co)
         print_int("elections:", co, "elections_started");
 }
 
+/* The "resource" object (docs/actions.md); null without resource.* or
+ * fencing.* configured. */
+static void print_resource(const json_t *r)
+{
+        const json_t *f = json_object_get(r, "fence");
+        const json_t *ex = json_object_get(r, "last_exit");
+
+        if (!json_is_object(r))
+                return;
+        puts("resource:");
+        print_str("state:", r, "state");
+        print_int("term:", r, "term");
+        printf("  %-14s %s", "last action:",
+               hbctl_json_str(r, "last_action", "none"));
+        if (json_is_integer(ex))
+                printf(", exit %" JSON_INTEGER_FORMAT, json_integer_value(ex));
+        printf(" (%s)\n", hbctl_json_str(r, "last_result", "-"));
+        if (json_is_object(f))
+                printf("  %-14s %s (id %" JSON_INTEGER_FORMAT "), term %"
+                       JSON_INTEGER_FORMAT ": %s\n", "last fence:",
+                       hbctl_json_str(f, "target", "?"),
+                       json_integer_value(json_object_get(f, "target_id")),
+                       json_integer_value(json_object_get(f, "term")),
+                       hbctl_json_str(f, "result", "?"));
+}
+
 int hbctl_cmd_status(hbctl_ctx_t *ctx, int argc, char **argv)
 {
         json_t *resp = NULL;
@@ -202,6 +229,7 @@ int hbctl_cmd_status(hbctl_ctx_t *ctx, int argc, char **argv)
                 print_node(json_object_get(resp, "node"));
                 print_peers(json_object_get(resp, "peers"));
                 print_coord(json_object_get(resp, "coordination"));
+                print_resource(json_object_get(resp, "resource"));
                 print_counters(json_object_get(resp, "counters"));
         }
         json_decref(resp);
