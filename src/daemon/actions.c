@@ -74,7 +74,7 @@ typedef enum act_kind {
         A_SELF_FENCE,
 } act_kind_t;
 
-struct actions {
+struct hbd_actions {
         hbd_daemon_t *d;
         res_state_t state;
         char blocked[48];              /* "blocked: fence failed" */
@@ -101,9 +101,8 @@ struct actions {
         bool closing;
 };
 
-static struct actions *the_actions;
 
-static void proceed(struct actions *a);
+static void proceed(struct hbd_actions *a);
 
 static const char *action_name(act_kind_t k)
 {
@@ -122,7 +121,7 @@ static const char *action_name(act_kind_t k)
         return "none";
 }
 
-static const char *state_name(const struct actions *a)
+static const char *state_name(const struct hbd_actions *a)
 {
         switch (a->state) {
         case R_STOPPED:
@@ -147,7 +146,7 @@ static bool configured(const hbd_config_t *cfg)
 }
 
 /* The one place the state changes: one log line and one control event. */
-static void set_state(struct actions *a, res_state_t to, const char *why)
+static void set_state(struct hbd_actions *a, res_state_t to, const char *why)
 {
         hbd_daemon_t *d = a->d;
         char from[sizeof(a->blocked)];
@@ -176,7 +175,7 @@ static void set_state(struct actions *a, res_state_t to, const char *why)
 
 /* "PATH=..." and the HBEAT_* variables common to every action, then the
  * optional extras; NULL-terminated. Returns the count, or -ENOMEM. */
-static int build_env(struct actions *a, char **env, act_kind_t kind,
+static int build_env(struct hbd_actions *a, char **env, act_kind_t kind,
                      uint64_t term)
 {
         hbd_daemon_t *d = a->d;
@@ -234,7 +233,7 @@ static void on_done(hbd_proc_t *p, void *arg, int64_t status, int sig,
  * on_done() as a failed run (exit 127, like a shell), so every caller
  * has one path for failures.
  */
-static void run(struct actions *a, act_kind_t kind, char *const *argv,
+static void run(struct hbd_actions *a, act_kind_t kind, char *const *argv,
                 uint64_t timeout_ns, uint64_t term)
 {
         char *env[N_ENV];
@@ -260,7 +259,7 @@ static void run(struct actions *a, act_kind_t kind, char *const *argv,
 }
 
 /* Never keep running with a resource in an unknown state. */
-static _Noreturn void die_self_fenced(struct actions *a, const char *why)
+static _Noreturn void die_self_fenced(struct hbd_actions *a, const char *why)
 {
         hbd_error(&a->d->log, "resource: %s; exiting with status %d "
                   "(self-fence) rather than keep running with the resource "
@@ -269,7 +268,7 @@ static _Noreturn void die_self_fenced(struct actions *a, const char *why)
         _exit(SELF_FENCE_EXIT);
 }
 
-static void self_fence(struct actions *a, const char *why)
+static void self_fence(struct hbd_actions *a, const char *why)
 {
         const hbd_config_t *cfg = a->d->cfg;
 
@@ -281,7 +280,7 @@ static void self_fence(struct actions *a, const char *why)
             a->term);
 }
 
-static void fence_report(struct actions *a, bool ok)
+static void fence_report(struct hbd_actions *a, bool ok)
 {
         hbd_daemon_t *d = a->d;
         hbd_notify_node_t me = { d->cfg->node_name, d->cfg->node.node_id };
@@ -311,7 +310,7 @@ static void fence_report(struct actions *a, bool ok)
 static void on_done(hbd_proc_t *p, void *arg, int64_t status, int sig,
                     bool timed_out)
 {
-        struct actions *a = arg;
+        struct hbd_actions *a = arg;
         const hbd_config_t *cfg = a->d->cfg;
         act_kind_t kind = a->running;
         uint64_t limit_ns;
@@ -382,7 +381,7 @@ static void on_done(hbd_proc_t *p, void *arg, int64_t status, int sig,
         proceed(a);
 }
 
-static void start_fence(struct actions *a)
+static void start_fence(struct hbd_actions *a)
 {
         const hbd_config_t *cfg = a->d->cfg;
 
@@ -391,7 +390,7 @@ static void start_fence(struct actions *a)
 
 static void on_delay(uv_timer_t *t)
 {
-        struct actions *a = t->data;
+        struct hbd_actions *a = t->data;
 
         if (a->state == R_FENCING && a->leader && a->proc == NULL)
                 start_fence(a);
@@ -400,7 +399,7 @@ static void on_delay(uv_timer_t *t)
 /* In a two-node cluster both nodes may try to fence each other at once;
  * the higher node id waits, so the lower one wins (same answer on both
  * nodes, from their configs alone). */
-static uint64_t fence_delay_ms(const struct actions *a)
+static uint64_t fence_delay_ms(const struct hbd_actions *a)
 {
         const hbd_config_t *cfg = a->d->cfg;
 
@@ -412,7 +411,7 @@ static uint64_t fence_delay_ms(const struct actions *a)
 }
 
 /* Move towards what is wanted, when no child runs. */
-static void proceed(struct actions *a)
+static void proceed(struct hbd_actions *a)
 {
         const hbd_config_t *cfg = a->d->cfg;
         const char *name;
@@ -468,9 +467,9 @@ static void proceed(struct actions *a)
 /* See actions.h. */
 void hbd_actions_on_role(hbd_daemon_t *d, const hb_event_t *ev)
 {
-        struct actions *a = the_actions;
+        struct hbd_actions *a = d->actions;
 
-        if (a == NULL || a->d != d || a->closing)
+        if (a == NULL || a->closing)
                 return;
         a->role = ev->new_role;
         if (ev->leader_id != 0 && ev->leader_id != d->cfg->node.node_id)
@@ -488,10 +487,10 @@ void hbd_actions_on_role(hbd_daemon_t *d, const hb_event_t *ev)
 
 json_t *hbd_actions_json(const hbd_daemon_t *d)
 {
-        const struct actions *a = the_actions;
+        const struct hbd_actions *a = d->actions;
         json_t *fence;
 
-        if (a == NULL || a->d != d || !configured(d->cfg))
+        if (a == NULL || !configured(d->cfg))
                 return json_null();
         fence = a->fence_result[0] == '\0' ? json_null() :
                 json_pack("{s:s, s:I, s:s, s:I}", "target", a->fence_target,
@@ -513,10 +512,10 @@ json_t *hbd_actions_json(const hbd_daemon_t *d)
 
 int hbd_actions_start(hbd_daemon_t *d)
 {
-        struct actions *a;
+        struct hbd_actions *a;
         int r;
 
-        if (the_actions != NULL)
+        if (d->actions != NULL)
                 return -EBUSY;
         a = calloc(1, sizeof(*a));
         if (a == NULL)
@@ -529,7 +528,7 @@ int hbd_actions_start(hbd_daemon_t *d)
                 return r;
         }
         a->delay.data = a;
-        the_actions = a;
+        d->actions = a;
         return 0;
 }
 
@@ -544,7 +543,7 @@ static void on_closed(uv_handle_t *h)
  * and another node may take over as soon as it hears the leave. Blocking
  * is deliberate: nothing else may happen until the resource is down.
  */
-static void stop_at_shutdown(struct actions *a)
+static void stop_at_shutdown(struct hbd_actions *a)
 {
         const hbd_config_t *cfg = a->d->cfg;
         uint64_t limit_ns = cfg->resource_stop_timeout_ns;
@@ -596,10 +595,10 @@ static void stop_at_shutdown(struct actions *a)
 
 void hbd_actions_stop(hbd_daemon_t *d)
 {
-        struct actions *a = the_actions;
+        struct hbd_actions *a = d->actions;
         bool up;
 
-        if (a == NULL || a->d != d || a->closing)
+        if (a == NULL || a->closing)
                 return;
         up = a->state == R_STARTED || a->state == R_STARTING ||
              a->state == R_STOPPING ||
@@ -611,6 +610,6 @@ void hbd_actions_stop(hbd_daemon_t *d)
         }
         if (up && d->cfg->resource_stop != NULL)
                 stop_at_shutdown(a);
-        the_actions = NULL;
+        d->actions = NULL;
         uv_close((uv_handle_t *)&a->delay, on_closed);
 }

@@ -103,6 +103,7 @@ typedef struct hbd_daemon {
         struct hbd_checks *checks;     /* health checks (checks.c) */
         struct hbd_http *http;         /* NULL without http.listen */
         struct hbd_vips *vips;         /* virtual IPs (vip.c) */
+        struct hbd_actions *actions;       /* resource and fencing (actions.c) */
 
         hbd_counters_t counters;
         hbd_ratelimit_t drop_rl[HBD_DROP_SLOTS];
