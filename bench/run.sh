@@ -12,3 +12,12 @@ echo "== QoS evaluator (bench_eval)"
 echo
 echo "== hbeatd under load (bench/daemon_bench.py), 1000 peers, max rate"
 /usr/bin/python3 bench/daemon_bench.py "$build" --peers 1000 --duration 10
+echo
+echo "== VIP failover, hbeat vs keepalived (bench/failover_bench.py), 20 runs at 100 ms"
+if ! command -v keepalived >/dev/null; then
+        echo "skipped: keepalived is not installed (scripts/install-deps keepalived)"
+elif [ "$(id -u)" -ne 0 ]; then
+        echo "skipped: needs root (network namespaces)"
+else
+        /usr/bin/python3 bench/failover_bench.py "$build" --runs 20 --interval-ms 100
+fi

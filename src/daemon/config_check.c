@@ -20,6 +20,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -601,76 +602,130 @@ static int check_check(struct loader *l, const struct found *f,
         return 0;
 }
 
-int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
-                     hbd_config_t *cfg)
+/*
+ * The loop every list section shares (checks[], vips[]): a sequence of
+ * mappings, each walked for its own keys ("NAME[].key") and its knobs
+ * applied to element i of *array, then `item` runs the section's own
+ * checks (which may compare with elements [0, i)). Allocates *array with
+ * n elements of `size` bytes and sets *count; the caller frees them with
+ * the config.
+ */
+struct list_spec {
+        const char *name;       /* "checks" */
+        const char *prefix;     /* "checks[]." */
+        unsigned flag;          /* knob flag of the section's rows */
+        size_t size;            /* bytes per element */
+        size_t line_off;        /* offsetof(element, line) */
+        int (*item)(struct loader *l, const struct found *pf,
+                    hbd_config_t *cfg, size_t i, const char *where);
+};
+
+static int load_list(struct loader *l, const yaml_node_t *seq,
+                     hbd_config_t *cfg, const struct list_spec *spec,
+                     void **array, size_t *count)
 {
         struct found *pf;
+        char *elems;
         size_t n;
         int r = 0;
 
-        if (!seq || hbd__is_null(seq))
-                return 0;
-        if (seq->type != YAML_SEQUENCE_NODE)
-                return hbd__fail_at(l, &seq->start_mark, -EINVAL,
-                                    "checks: expected a sequence, found %s",
-                                    hbd__node_type_name(seq));
         n = (size_t)(seq->data.sequence.items.top -
                      seq->data.sequence.items.start);
-        if (n == 0)
-                return 0;
-        cfg->checks = calloc(n, sizeof *cfg->checks);
+        elems = calloc(n, spec->size);
         pf = malloc(sizeof *pf);
-        if (!cfg->checks || !pf) {
+        if (!elems || !pf) {
+                free(elems);
                 free(pf);
                 return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
         }
-        cfg->n_checks = n;
+        *array = elems;
+        *count = n;
         for (size_t i = 0; i < n; i++) {
                 const yaml_node_t *item = yaml_document_get_node(
                         l->doc, seq->data.sequence.items.start[i]);
-                hbd_check_conf_t *c = &cfg->checks[i];
+                char *e = elems + i * spec->size;
                 char where[32];
 
-                snprintf(where, sizeof where, "checks[%zu]", i);
+                snprintf(where, sizeof where, "%s[%zu]", spec->name, i);
                 if (!item || item->type != YAML_MAPPING_NODE) {
                         r = hbd__fail_at(l, item ? &item->start_mark : NULL,
                                          -EINVAL, "%s: expected a mapping, "
                                          "found %s", where,
                                          item ? hbd__node_type_name(item)
                                               : "nothing");
-                        goto out;
+                        break;
                 }
                 memset(pf, 0, sizeof *pf);
-                r = hbd__walk(l, pf, item, "checks[].", where,
+                r = hbd__walk(l, pf, item, spec->prefix, where,
                               &item->start_mark);
                 if (r < 0)
-                        goto out;
-                c->line = (int)item->start_mark.line + 1;
-                for (size_t k = 0; k < K_COUNT; k++) {
-                        if (!(hbd__knob_flags(k) & F_CHECK))
-                                continue;
-                        r = hbd__knob_apply(l, pf, k, i, c, HB_DETECTOR_PHI);
-                        if (r < 0)
-                                goto out;
-                }
-                r = check_check(l, pf, cfg, c, where);
+                        break;
+                *(int *)(void *)(e + spec->line_off) =
+                        (int)item->start_mark.line + 1;
+                for (size_t k = 0; k < K_COUNT && r >= 0; k++)
+                        if (hbd__knob_flags(k) & spec->flag)
+                                r = hbd__knob_apply(l, pf, k, i, e,
+                                                    HB_DETECTOR_PHI);
                 if (r < 0)
-                        goto out;
-                for (size_t j = 0; j < i; j++) {
-                        if (strcmp(cfg->checks[j].name, c->name) != 0)
-                                continue;
-                        r = hbd__fail_at(l,
-                                         &pf->val[K_CHECK_NAME]->start_mark,
-                                         -EINVAL, "%s.name: '%s' is also the "
-                                         "name of checks[%zu] (line %d)",
-                                         where, c->name, j,
-                                         cfg->checks[j].line);
-                        goto out;
-                }
+                        break;
+                r = spec->item(l, pf, cfg, i, where);
+                if (r < 0)
+                        break;
         }
-out:
         free(pf);
         return r;
+}
+
+/* A non-empty sequence, or 0 elements (absent, null, empty). */
+static int list_items(struct loader *l, const yaml_node_t *seq,
+                      const char *name, size_t *n)
+{
+        *n = 0;
+        if (!seq || hbd__is_null(seq))
+                return 0;
+        if (seq->type != YAML_SEQUENCE_NODE)
+                return hbd__fail_at(l, &seq->start_mark, -EINVAL,
+                                    "%s: expected a sequence, found %s",
+                                    name, hbd__node_type_name(seq));
+        *n = (size_t)(seq->data.sequence.items.top -
+                      seq->data.sequence.items.start);
+        return 0;
+}
+
+/* checks[i]: its own rules, and a name not used before. */
+static int check_item(struct loader *l, const struct found *pf,
+                      hbd_config_t *cfg, size_t i, const char *where)
+{
+        hbd_check_conf_t *c = &cfg->checks[i];
+        int r = check_check(l, pf, cfg, c, where);
+
+        if (r < 0)
+                return r;
+        for (size_t j = 0; j < i; j++) {
+                if (strcmp(cfg->checks[j].name, c->name) != 0)
+                        continue;
+                return hbd__fail_at(l, &pf->val[K_CHECK_NAME]->start_mark,
+                                    -EINVAL, "%s.name: '%s' is also the "
+                                    "name of checks[%zu] (line %d)", where,
+                                    c->name, j, cfg->checks[j].line);
+        }
+        return 0;
+}
+
+int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
+                     hbd_config_t *cfg)
+{
+        static const struct list_spec spec = {
+                "checks", "checks[].", F_CHECK, sizeof(hbd_check_conf_t),
+                offsetof(hbd_check_conf_t, line), check_item,
+        };
+        size_t n;
+        int r = list_items(l, seq, "checks", &n);
+
+        if (r < 0 || n == 0)
+                return r;
+        return load_list(l, seq, cfg, &spec, (void **)&cfg->checks,
+                         &cfg->n_checks);
 }
 
 /* ---- vips[] ------------------------------------------------------------ */
@@ -750,82 +805,46 @@ static int check_vip(struct loader *l, const struct found *f,
         return 0;
 }
 
+/* vips[i]: its own rules, and an address not used before. */
+static int vip_item(struct loader *l, const struct found *pf,
+                    hbd_config_t *cfg, size_t i, const char *where)
+{
+        hbd_vip_conf_t *v = &cfg->vips[i];
+        int r = check_vip(l, pf, v, where);
+
+        if (r < 0)
+                return r;
+        for (size_t j = 0; j < i; j++) {
+                const hbd_vip_conf_t *o = &cfg->vips[j];
+
+                if (o->family != v->family ||
+                    memcmp(o->addr, v->addr, 16) != 0)
+                        continue;
+                return hbd__fail_at(l, &pf->val[K_VIP_ADDRESS]->start_mark,
+                                    -EINVAL, "%s.address: '%s' is the same "
+                                    "address as vips[%zu] (line %d)", where,
+                                    v->address, j, o->line);
+        }
+        return 0;
+}
+
 int hbd__load_vips(struct loader *l, const yaml_node_t *key,
                    const yaml_node_t *seq, hbd_config_t *cfg)
 {
-        struct found *pf;
+        static const struct list_spec spec = {
+                "vips", "vips[].", F_VIP, sizeof(hbd_vip_conf_t),
+                offsetof(hbd_vip_conf_t, line), vip_item,
+        };
         size_t n;
-        int r = 0;
+        int r = list_items(l, seq, "vips", &n);
 
-        if (!seq || hbd__is_null(seq))
-                return 0;
-        if (seq->type != YAML_SEQUENCE_NODE)
-                return hbd__fail_at(l, &seq->start_mark, -EINVAL,
-                                    "vips: expected a sequence, found %s",
-                                    hbd__node_type_name(seq));
-        n = (size_t)(seq->data.sequence.items.top -
-                     seq->data.sequence.items.start);
-        if (n == 0)
-                return 0;
+        if (r < 0 || n == 0)
+                return r;
         if (!cfg->node.coord.enabled)
                 return hbd__fail_at(l, key ? &key->start_mark
                                            : &seq->start_mark, -EINVAL,
                                     "vips: only used with election.enabled: "
                                     "true (the leader holds them)");
-        cfg->vips = calloc(n, sizeof *cfg->vips);
-        pf = malloc(sizeof *pf);
-        if (!cfg->vips || !pf) {
-                free(pf);
-                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
-        }
-        cfg->n_vips = n;
-        for (size_t i = 0; i < n; i++) {
-                const yaml_node_t *item = yaml_document_get_node(
-                        l->doc, seq->data.sequence.items.start[i]);
-                hbd_vip_conf_t *v = &cfg->vips[i];
-                char where[32];
-
-                snprintf(where, sizeof where, "vips[%zu]", i);
-                if (!item || item->type != YAML_MAPPING_NODE) {
-                        r = hbd__fail_at(l, item ? &item->start_mark : NULL,
-                                         -EINVAL, "%s: expected a mapping, "
-                                         "found %s", where,
-                                         item ? hbd__node_type_name(item)
-                                              : "nothing");
-                        goto out;
-                }
-                memset(pf, 0, sizeof *pf);
-                r = hbd__walk(l, pf, item, "vips[].", where,
-                              &item->start_mark);
-                if (r < 0)
-                        goto out;
-                v->line = (int)item->start_mark.line + 1;
-                for (size_t k = 0; k < K_COUNT; k++) {
-                        if (!(hbd__knob_flags(k) & F_VIP))
-                                continue;
-                        r = hbd__knob_apply(l, pf, k, i, v, HB_DETECTOR_PHI);
-                        if (r < 0)
-                                goto out;
-                }
-                r = check_vip(l, pf, v, where);
-                if (r < 0)
-                        goto out;
-                for (size_t j = 0; j < i; j++) {
-                        const hbd_vip_conf_t *o = &cfg->vips[j];
-
-                        if (o->family != v->family ||
-                            memcmp(o->addr, v->addr, 16) != 0)
-                                continue;
-                        r = hbd__fail_at(l,
-                                         &pf->val[K_VIP_ADDRESS]->start_mark,
-                                         -EINVAL, "%s.address: '%s' is the "
-                                         "same address as vips[%zu] (line "
-                                         "%d)", where, v->address, j,
-                                         o->line);
-                        goto out;
-                }
-        }
-out:
-        free(pf);
-        return r;
+        return load_list(l, seq, cfg, &spec, (void **)&cfg->vips,
+                         &cfg->n_vips);
 }
