@@ -45,6 +45,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -374,6 +375,27 @@ def main():
     # Ctrl-C and SIGTERM unwind through the clusters' close().
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
 
+    # Run a private copy of hbeatd: a rebuild of BUILD_DIR during the runs
+    # (someone else's `ninja`) must not change or remove the binary.
+    src = os.path.join(os.path.abspath(a.build_dir), "hbeatd")
+    if not os.access(src, os.X_OK):
+        print(f"failover_bench: {src}: not found (build first)",
+              file=sys.stderr)
+        sys.exit(2)
+    frozen = tempfile.mkdtemp(prefix="hbfo-bin-", dir="/tmp")
+    try:
+        shutil.copy2(src, os.path.join(frozen, "hbeatd"))
+        # hbeatd finds libhbeat.so.0 next to itself (RUNPATH $ORIGIN).
+        lib = os.path.join(os.path.dirname(src), "libhbeat.so.0")
+        if os.path.exists(lib):
+            shutil.copy2(lib, os.path.join(frozen, "libhbeat.so.0"))
+        a.build_dir = frozen
+        run_all(a)
+    finally:
+        shutil.rmtree(frozen, ignore_errors=True)
+
+
+def run_all(a):
     kver = keepalived_version()
     print(f"failover: {a.runs} runs per system, interval {a.interval_ms} ms,"
           f" {kver}")
