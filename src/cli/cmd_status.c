@@ -210,30 +210,18 @@ static void print_resource(const json_t *r)
                        hbctl_json_str(f, "result", "?"));
 }
 
+static void print_status(const json_t *resp)
+{
+        print_node(json_object_get(resp, "node"));
+        print_peers(json_object_get(resp, "peers"));
+        print_coord(json_object_get(resp, "coordination"));
+        print_resource(json_object_get(resp, "resource"));
+        print_counters(json_object_get(resp, "counters"));
+}
+
 int hbctl_cmd_status(hbctl_ctx_t *ctx, int argc, char **argv)
 {
-        json_t *resp = NULL;
-        bool json;
-        int status;
-
-        status = hbctl_parse_json_only(argc, argv, &json);
-        if (status >= 0)
-                return status;
-
-        status = hbctl_call(ctx, "status", NULL, &resp);
-        if (status != HBCTL_EXIT_OK)
-                return status;
-        if (json) {
-                status = hbctl_json_print(resp, true);
-        } else {
-                print_node(json_object_get(resp, "node"));
-                print_peers(json_object_get(resp, "peers"));
-                print_coord(json_object_get(resp, "coordination"));
-                print_resource(json_object_get(resp, "resource"));
-                print_counters(json_object_get(resp, "counters"));
-        }
-        json_decref(resp);
-        return hbctl_finish_stdout(status);
+        return hbctl_query(ctx, argc, argv, "status", print_status, NULL);
 }
 
 int hbctl_cmd_leader(hbctl_ctx_t *ctx, int argc, char **argv)
@@ -318,22 +306,7 @@ static void print_quorum(const json_t *resp)
 
 int hbctl_cmd_quorum(hbctl_ctx_t *ctx, int argc, char **argv)
 {
-        json_t *resp = NULL;
-        bool json;
-        int status;
-
-        status = hbctl_parse_json_only(argc, argv, &json);
-        if (status >= 0)
-                return status;
-        status = hbctl_call(ctx, "quorum", NULL, &resp);
-        if (status != HBCTL_EXIT_OK)
-                return status;
-        if (json)
-                status = hbctl_json_print(resp, true);
-        else
-                print_quorum(resp);
-        json_decref(resp);
-        return hbctl_finish_stdout(status);
+        return hbctl_query(ctx, argc, argv, "quorum", print_quorum, NULL);
 }
 
 /* NAME KIND TARGET STATE LAST OK/FAIL EFFECT, one line per check. */
@@ -380,27 +353,23 @@ static void print_checks(const json_t *checks)
         }
 }
 
+static void print_checks_resp(const json_t *resp)
+{
+        print_checks(json_object_get(resp, "checks"));
+}
+
+/* Exit 1 while any check is not passing (scripts can test it). */
+static int checks_passing(const json_t *resp)
+{
+        return json_is_true(json_object_get(resp, "passing"))
+                       ? HBCTL_EXIT_OK
+                       : HBCTL_EXIT_FAIL;
+}
+
 int hbctl_cmd_checks(hbctl_ctx_t *ctx, int argc, char **argv)
 {
-        json_t *resp = NULL;
-        bool json;
-        int status;
-
-        status = hbctl_parse_json_only(argc, argv, &json);
-        if (status >= 0)
-                return status;
-        status = hbctl_call(ctx, "checks", NULL, &resp);
-        if (status != HBCTL_EXIT_OK)
-                return status;
-        if (json)
-                status = hbctl_json_print(resp, true);
-        else
-                print_checks(json_object_get(resp, "checks"));
-        if (status == HBCTL_EXIT_OK &&
-            !json_is_true(json_object_get(resp, "passing")))
-                status = HBCTL_EXIT_FAIL;
-        json_decref(resp);
-        return hbctl_finish_stdout(status);
+        return hbctl_query(ctx, argc, argv, "checks", print_checks_resp,
+                           checks_passing);
 }
 
 int hbctl_cmd_reload(hbctl_ctx_t *ctx, int argc, char **argv)

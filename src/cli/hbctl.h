@@ -80,6 +80,14 @@ int hbctl_cmd_help(const char *cmd);
  */
 int hbctl_parse_json_only(int argc, char **argv, bool *json);
 /*
+ * The shape of a read-only command that takes only [--json]: send `cmd`,
+ * print the answer as JSON or with `print`; `judge` (may be NULL) maps the
+ * answer to an exit status (HBCTL_EXIT_OK or _FAIL) after printing.
+ */
+int hbctl_query(hbctl_ctx_t *ctx, int argc, char **argv, const char *cmd,
+                void (*print)(const json_t *resp),
+                int (*judge)(const json_t *resp));
+/*
  * The control socket path: -s, else -c's control.socket, else
  * $HBEAT_SOCKET, else HB_CTL_DEFAULT_SOCKET. NULL (error printed) when the
  * -c config cannot be loaded.

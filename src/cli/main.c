@@ -185,6 +185,30 @@ int hbctl_parse_json_only(int argc, char **argv, bool *json)
         return -1;
 }
 
+int hbctl_query(hbctl_ctx_t *ctx, int argc, char **argv, const char *cmd,
+                void (*print)(const json_t *resp),
+                int (*judge)(const json_t *resp))
+{
+        json_t *resp = NULL;
+        bool json;
+        int status;
+
+        status = hbctl_parse_json_only(argc, argv, &json);
+        if (status >= 0)
+                return status;
+        status = hbctl_call(ctx, cmd, NULL, &resp);
+        if (status != HBCTL_EXIT_OK)
+                return status;
+        if (json)
+                status = hbctl_json_print(resp, true);
+        else
+                print(resp);
+        if (status == HBCTL_EXIT_OK && judge)
+                status = judge(resp);
+        json_decref(resp);
+        return hbctl_finish_stdout(status);
+}
+
 static void print_cmd_help(const hbctl_cmd_t *c, FILE *f)
 {
         fprintf(f, "Usage: hbeatctl [GLOBAL OPTIONS] %s%s%s\n\n%c%s.\n",
