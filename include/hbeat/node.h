@@ -86,10 +86,14 @@ typedef enum hb_reason {
         HB_REASON_RESTART,            /**< new incarnation seen */
         HB_REASON_LEAVE,              /**< leave message received */
         HB_REASON_NEVER_HEARD,        /**< unknown peer silent too long */
+        HB_REASON_PORT_UNREACHABLE,   /**< its heartbeat port is closed:
+                                           the process exited (see
+                                           hb_node_peer_unreachable()) */
 } hb_reason_t;
 
 /** "heartbeat", "suspect_threshold", "dead_threshold", "dead_after",
- *  "probation_passed", "restart", "leave", "never_heard". */
+ *  "probation_passed", "restart", "leave", "never_heard",
+ *  "port_unreachable". */
 const char *hb_reason_name(hb_reason_t reason);
 
 /** Event types. */
@@ -166,6 +170,9 @@ typedef struct hb_node_config {
          *  to measure round-trip times; 0 disables. Default 10 (once a
          *  second at 100 ms). */
         uint32_t rtt_probe_every;
+        /** Act on hb_node_peer_unreachable() reports (declare the peer
+         *  dead at once); false ignores them. Default true. */
+        bool trust_port_unreachable;
         /** Quorum and leader election (election.h); off by default. */
         hb_coord_config_t coord;
 } hb_node_config_t;
@@ -279,6 +286,38 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
  */
 void hb_node_local_pause(hb_node_t *node, uint64_t now_ns,
                          uint64_t paused_ns);
+
+/**
+ * Process-exit evidence: the network reported that `peer_id`'s heartbeat
+ * port is closed — an ICMP "port unreachable" (RFC 792 type 3 code 3;
+ * ICMPv6, RFC 4443, type 1 code 4) came back for a heartbeat sent to the
+ * peer's address. The peer's host is up but nothing listens there any
+ * more: its process exited (crash, SIGKILL, OOM kill). This is the
+ * "spy" idea of Falcon (Leners et al., SOSP 2011, §3): a layer below the
+ * process reports its death, which no timing-based detector can do
+ * faster than its timeout. A slow, paused or partitioned process keeps
+ * its port open and produces no report, so this never turns slowness
+ * into a conviction.
+ *
+ * An alive, suspect or probation peer moves to dead at once (reason
+ * HB_REASON_PORT_UNREACHABLE) and is marked as *exited*: with
+ * coordination on, the lease promise this node made to it as leader is
+ * void (a process that no longer exists cannot act on it; election.h),
+ * which lets a new leader be elected without waiting for the lease. An
+ * unknown peer (never heard: maybe not started yet), a dead or left one
+ * is not changed. The report is ignored when cfg.trust_port_unreachable
+ * is false.
+ *
+ * ICMP is not authenticated: whoever can inject forged ICMP into the
+ * cluster network can make peers look dead (docs/states.md, "Port
+ * unreachable"); set trust_port_unreachable false there.
+ *
+ * @return 1 if the peer was declared dead, 0 if the report changed
+ *         nothing, -ENOENT for an unknown peer id. Counted in
+ *         hb_node_counters.port_unreachable either way (not for -ENOENT).
+ */
+int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,
+                             uint64_t now_ns);
 
 /**
  * Build this node's next heartbeat (sequence + 1) into `buf`.
@@ -433,6 +472,8 @@ typedef struct hb_node_counters {
         uint64_t local_pauses;     /**< hb_node_local_pause() calls */
         uint64_t acks_sent;        /**< ACKs built in reply to echoes */
         uint64_t rtt_samples;      /**< ACKs that gave an RTT sample */
+        uint64_t port_unreachable; /**< hb_node_peer_unreachable() reports
+                                        for known peers */
 } hb_node_counters_t;
 
 /** Copy the counters. */

@@ -73,7 +73,8 @@ typedef enum hb_msg_type {
          *  ACKs have their own sequence space (replay-checked apart). */
         HB_MSG_ACK = 3,
         /** Candidate asks for a vote: HB_TLV_VOTE {term, candidate
-         *  priority}. Sent to each peer. */
+         *  priority}, and HB_TLV_EXITED when the leader it followed
+         *  exited. Sent to each peer. */
         HB_MSG_VOTE_REQ = 4,
         /** Answer to a vote request: HB_TLV_VOTE {term, granted}. */
         HB_MSG_VOTE_RESP = 5,
@@ -93,6 +94,11 @@ enum hb_tlv_type {
         /** In vote messages: u64 term, u8 granted (responses) or
          *  priority (requests), 3 bytes reserved (12 bytes). */
         HB_TLV_VOTE = 3,
+        /** In vote requests: u32 id of the leader the candidate followed
+         *  and saw exit (port unreachable, hb_node_peer_unreachable()),
+         *  4 bytes. Voters following that leader stop trusting it and
+         *  void the lease promise they made to it. */
+        HB_TLV_EXITED = 4,
 };
 /** Length of an ACK: header + ECHO TLV (4 + 16) + tag = 76 bytes. */
 #define HB_WIRE_ACK_LEN (HB_WIRE_HEADER_LEN + HB_WIRE_TLV_HEADER_LEN + 16u + \

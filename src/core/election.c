@@ -144,14 +144,57 @@ static uint64_t rng_next(hb_coord_t *c)
         return x * UINT64_C(0x2545f4914f6cdd1d);
 }
 
-/* election_delay x (1 + (255 - priority) / 64) x U(1, 2). */
+/*
+ * How many eligible peers stand before us: alive, coordinating, not
+ * witnesses, not faulted (they advertise priority 0), and with a higher
+ * priority, or the same priority and a lower id.
+ */
+static uint32_t rank(const hb_node_t *node)
+{
+        uint32_t prio = node->cfg.coord.priority, self = node->cfg.node_id;
+        uint32_t r = 0;
+        size_t i;
+
+        for (i = 0; i < node->n_peers; i++) {
+                const hb_peer_t *p = node->peers[i];
+
+                if (p->state != HB_PEER_ALIVE || !p->has_coord ||
+                    (p->c_flags & HB_LEADER_FLAG_WITNESS) ||
+                    p->c_priority == 0)
+                        continue;
+                if (p->c_priority > prio ||
+                    (p->c_priority == prio && p->id < self))
+                        r++;
+        }
+        return r;
+}
+
+/*
+ * Randomized delay before standing: the first in rank order (see rank())
+ * waits U(0, 1/4) x election_delay, the r-th after it
+ * (r + U(0, 1)) x election_delay. Every node ranks the same peers the
+ * same way when views agree, so the first stands alone and wins in one
+ * round trip; the others' delays start one election_delay later, enough
+ * for its vote requests to reach them. Views that disagree (a node not
+ * yet heard) fall back on the random part, as Raft's randomized timeouts.
+ */
 static uint64_t election_delay(hb_node_t *node)
 {
-        const hb_coord_config_t *k = &node->cfg.coord;
-        uint64_t base = k->election_delay_ns * (64 + 255 - k->priority) / 64;
+        uint64_t base = node->cfg.coord.election_delay_ns;
         uint64_t u = rng_next(&node->coord) >> 48; /* 0 .. 65535 */
+        uint32_t r = rank(node);
 
-        return base + base / 65536 * u;
+        node->coord.deadline_rank = r;
+        if (r == 0)
+                return base / 4 / 65536 * u;
+        return base * r + base / 65536 * u;
+}
+
+/* All lease promises in force: start-up, votes, and the one made to the
+ * leader named in our heartbeats. */
+static uint64_t hold_until(const hb_coord_t *c)
+{
+        return max_u64(c->hold_until_ns, c->hold_leader_until_ns);
 }
 
 /* ------------------------------------------------------------------ */
@@ -414,7 +457,10 @@ static void update(hb_node_t *node, uint64_t now_ns)
         if (c->role == HB_ROLE_FOLLOWER) {
                 if (c->leader_id == 0 && !node->cfg.coord.witness &&
                     !c->fault) {
-                        if (c->election_deadline_ns == HB_NEVER)
+                        /* Scheduled anew when a peer that outranks us
+                         * appeared since (it should stand first). */
+                        if (c->election_deadline_ns == HB_NEVER ||
+                            rank(node) > c->deadline_rank)
                                 c->election_deadline_ns =
                                         now_ns + election_delay(node);
                 } else {
@@ -487,16 +533,36 @@ static size_t put_tlv_header(uint8_t *p, uint16_t type, uint16_t len)
         return HB_WIRE_TLV_HEADER_LEN;
 }
 
+/* The leader we followed, if its process is known to be gone. */
+static uint32_t exited_leader(const hb_node_t *node)
+{
+        const hb_peer_t *x;
+
+        if (node->coord.exited_leader_id == 0)
+                return 0;
+        x = hb__lookup(node, node->coord.exited_leader_id);
+        return x && x->state == HB_PEER_DEAD && x->exited ? x->id : 0;
+}
+
 static void send_request(hb_node_t *node, const hb_peer_t *p,
                          uint64_t now_ns)
 {
-        uint8_t tlv[HB_WIRE_TLV_HEADER_LEN + HB_VOTE_TLV_LEN];
+        uint8_t tlv[2 * HB_WIRE_TLV_HEADER_LEN + HB_VOTE_TLV_LEN + 4];
         size_t o = put_tlv_header(tlv, HB_TLV_VOTE, HB_VOTE_TLV_LEN);
+        size_t len = sizeof(tlv);
+        uint32_t x = exited_leader(node);
 
         memset(tlv + o, 0, HB_VOTE_TLV_LEN);
         put_u64(tlv + o, node->coord.term);
         tlv[o + 8] = (uint8_t)node->cfg.coord.priority;
-        queue(node, p->id, HB_MSG_VOTE_REQ, tlv, sizeof(tlv), now_ns);
+        o += HB_VOTE_TLV_LEN;
+        if (x != 0 && x != p->id) {
+                o += put_tlv_header(tlv + o, HB_TLV_EXITED, 4);
+                put_u32(tlv + o, x);
+        } else {
+                len = o;
+        }
+        queue(node, p->id, HB_MSG_VOTE_REQ, tlv, len, now_ns);
 }
 
 /* Response: VOTE {term, granted} and ECHO {request seq, request send
@@ -519,18 +585,21 @@ static void send_response(hb_node_t *node, const hb_peer_t *p,
         queue(node, p->id, HB_MSG_VOTE_RESP, tlv, sizeof(tlv), now_ns);
 }
 
+/*
+ * Won when the grants whose lease is still running make a quorum: a grant
+ * that came early and ran out while the last voters were still bound by
+ * their promises would make a leader that steps down at once ("lease
+ * expired"); such a voter is asked again (timers()) and its new grant
+ * renews the lease.
+ */
 static void check_won(hb_node_t *node, uint64_t now_ns)
 {
         hb_coord_t *c = &node->coord;
-        uint32_t v = node->cfg.coord.votes;
-        size_t i;
+        uint64_t next;
 
         if (c->role != HB_ROLE_CANDIDATE)
                 return;
-        for (i = 0; i < node->n_peers; i++)
-                if (node->peers[i]->granted_term == c->term)
-                        v += node->peers[i]->votes;
-        if (v >= needed(node)) {
+        if (lease_votes(node, now_ns, &next) >= needed(node)) {
                 set_role(node, HB_ROLE_LEADER, "elected", now_ns);
                 update(node, now_ns); /* arms the lease check */
         }
@@ -572,21 +641,30 @@ static void timers(hb_node_t *node, uint64_t now_ns)
                         /* Lost requests, or voters still bound by a
                          * promise: ask again in the same term. */
                         c->resend_ns = now_ns + node->cfg.interval_ns;
-                        for (i = 0; i < node->n_peers; i++)
-                                if (node->peers[i]->granted_term != c->term)
-                                        send_request(node, node->peers[i],
-                                                     now_ns);
+                        for (i = 0; i < node->n_peers; i++) {
+                                const hb_peer_t *p = node->peers[i];
+
+                                if (p->granted_term != c->term ||
+                                    p->support_term != c->term ||
+                                    p->support_until_ns <= c->resend_ns)
+                                        send_request(node, p, now_ns);
+                        }
                 }
         }
         if (c->role == HB_ROLE_FOLLOWER &&
             now_ns >= c->election_deadline_ns) {
-                uint64_t wait = max_u64(c->hold_until_ns, c->yield_until_ns);
+                uint64_t wait = max_u64(hold_until(c), c->yield_until_ns);
 
                 if (c->leader_id != 0 || node->cfg.coord.witness ||
                     c->fault)
                         c->election_deadline_ns = HB_NEVER;
                 else if (now_ns < wait)
-                        c->election_deadline_ns = wait;
+                        /* Bound by a promise: the delay runs again from
+                         * its end, ranked on what we know by then (at a
+                         * cold start every node holds until its start-up
+                         * promise ends, having heard nobody before). */
+                        c->election_deadline_ns = wait +
+                                                  election_delay(node);
                 else
                         start_election(node, now_ns);
         }
@@ -622,6 +700,29 @@ void hb__coord_recount(hb_node_t *node)
                 (void)compute(node);
 }
 
+/*
+ * The process of peer `id` is gone (port unreachable, seen by us or by a
+ * candidate that followed it): it can no longer act as leader, so stop
+ * following it and void the promise made to it. Promises are what keep a
+ * *live* old leader's lease safe (see the top of this file); they mean
+ * nothing to a process that no longer exists. Whatever it left behind (a
+ * VIP still configured, a resource still running) is what fencing is
+ * for (docs/election.md).
+ */
+static void forget_exited_leader(hb_node_t *node, uint32_t id)
+{
+        hb_coord_t *c = &node->coord;
+
+        if (c->leader_id == id && id != node->cfg.node_id) {
+                c->leader_id = 0;
+                c->exited_leader_id = id;
+        }
+        if (c->hold_leader_id == id) {
+                c->hold_leader_until_ns = 0;
+                c->exited_leader_id = id;
+        }
+}
+
 void hb__coord_peer_changed(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
         if (p->state == HB_PEER_ALIVE) {
@@ -631,6 +732,8 @@ void hb__coord_peer_changed(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
                 /* Dead, left or restarted: whatever it supported is void. */
                 p->support_until_ns = 0;
         }
+        if (p->state == HB_PEER_DEAD && p->exited)
+                forget_exited_leader(node, p->id);
         if (!node->coord.started)
                 return;
         if (now_ns > node->coord.now_ns)
@@ -708,6 +811,7 @@ void hb__coord_on_heartbeat(hb_node_t *node, hb_peer_t *p,
                                 set_role(node, HB_ROLE_FOLLOWER,
                                          "leader elected", now_ns);
                         c->leader_id = p->id;
+                        c->exited_leader_id = 0;
                 }
         } else {
                 if (c->leader_id == p->id)
@@ -723,7 +827,7 @@ void hb__coord_on_heartbeat(hb_node_t *node, hb_peer_t *p,
 /* Find the VOTE (and ECHO) TLVs; HB_EBADTLV if VOTE is missing or any of
  * them has the wrong length. */
 static int parse_vote(const hb_wire_msg_t *m, const uint8_t **vote,
-                      const uint8_t **echo)
+                      const uint8_t **echo, uint32_t *exited)
 {
         const uint8_t *cur = m->tlv, *v;
         size_t left = m->tlv_len;
@@ -732,6 +836,7 @@ static int parse_vote(const hb_wire_msg_t *m, const uint8_t **vote,
 
         *vote = NULL;
         *echo = NULL;
+        *exited = 0;
         while ((r = hb_wire_tlv_next(&cur, &left, &type, &v, &vlen)) > 0) {
                 if (type == HB_TLV_VOTE) {
                         if (vlen != HB_VOTE_TLV_LEN)
@@ -741,6 +846,10 @@ static int parse_vote(const hb_wire_msg_t *m, const uint8_t **vote,
                         if (vlen != 16)
                                 return HB_EBADTLV;
                         *echo = v;
+                } else if (type == HB_TLV_EXITED) {
+                        if (vlen != 4)
+                                return HB_EBADTLV;
+                        *exited = get_u32(v);
                 }
         }
         if (r < 0)
@@ -751,8 +860,9 @@ static int parse_vote(const hb_wire_msg_t *m, const uint8_t **vote,
 int hb__coord_check_vote(const hb_wire_msg_t *m)
 {
         const uint8_t *vote, *echo;
+        uint32_t exited;
 
-        return parse_vote(m, &vote, &echo);
+        return parse_vote(m, &vote, &echo, &exited);
 }
 
 /* Grant our vote in the current term to `p` (persisted first). */
@@ -779,13 +889,19 @@ void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
         hb_coord_t *c = &node->coord;
         const uint8_t *vote, *echo;
         uint64_t term, start;
+        uint32_t exited;
         bool ok;
 
-        if (parse_vote(m, &vote, &echo) < 0)
+        if (parse_vote(m, &vote, &echo, &exited) < 0)
                 return; /* checked by the caller */
         term = get_u64(vote);
 
         if (m->type == HB_MSG_VOTE_REQ) {
+                /* The candidate saw the process of the leader it followed
+                 * exit: if we follow (or promised) that leader, we stop. */
+                if (exited != 0 && exited != node->cfg.node_id &&
+                    exited != p->id)
+                        forget_exited_leader(node, exited);
                 if (term > c->term) {
                         if (sticky(node, p->id)) {
                                 send_response(node, p, m, false, now_ns);
@@ -798,7 +914,7 @@ void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
                      !(p->has_coord &&
                        (p->c_flags & HB_LEADER_FLAG_WITNESS)) &&
                      !sticky(node, p->id) &&
-                     (c->voted_for == p->id || now_ns >= c->hold_until_ns);
+                     (c->voted_for == p->id || now_ns >= hold_until(c));
                 if (ok)
                         grant(node, p, now_ns);
                 send_response(node, p, m, ok, now_ns);
@@ -812,9 +928,11 @@ void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
                 update(node, now_ns);
                 return;
         }
-        if (c->role != HB_ROLE_CANDIDATE || term != c->term || !vote[8] ||
-            p->granted_term == c->term)
-                return; /* stale, refused, or already counted */
+        if (c->role != HB_ROLE_CANDIDATE || term != c->term || !vote[8])
+                return; /* stale or refused */
+        /* A peer's grant counts once per term (granted_term); a later
+         * grant in the same term (answer to a request asked again) only
+         * renews the lease it gives. */
         p->granted_term = c->term;
         /* The grant answered a request we sent at `start` (our clock):
          * the voter's promise runs from after that. */
@@ -825,8 +943,11 @@ void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
                 if (t >= start && t <= now_ns)
                         start = t;
         }
+        if (p->support_term != c->term)
+                p->support_until_ns = 0;
         p->support_term = c->term;
-        p->support_until_ns = start + lease_ns(node);
+        p->support_until_ns = max_u64(p->support_until_ns,
+                                      start + lease_ns(node));
         check_won(node, now_ns);
 }
 
@@ -840,9 +961,17 @@ void hb__coord_leader_tlv(hb_node_t *node, uint64_t now_ns, uint8_t *tlv)
 
         /* Naming a leader is support: promise not to vote for another
          * candidate for a PROMISE from now. */
-        if (leader != 0 && leader != self)
-                c->hold_until_ns = max_u64(c->hold_until_ns,
-                                           now_ns + promise_ns(node));
+        if (leader != 0 && leader != self) {
+                if (leader != c->hold_leader_id) {
+                        /* A promise to an earlier leader still binds in
+                         * full, whatever becomes of that leader. */
+                        c->hold_until_ns = max_u64(c->hold_until_ns,
+                                                   c->hold_leader_until_ns);
+                        c->hold_leader_id = leader;
+                }
+                c->hold_leader_until_ns = max_u64(c->hold_leader_until_ns,
+                                                  now_ns + promise_ns(node));
+        }
         if (node->cfg.coord.witness)
                 flags |= HB_LEADER_FLAG_WITNESS;
         /* A faulted node advertises no preempt and priority 0, so that a

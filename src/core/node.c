@@ -91,6 +91,8 @@ const char *hb_reason_name(hb_reason_t reason)
                 return "leave";
         case HB_REASON_NEVER_HEARD:
                 return "never_heard";
+        case HB_REASON_PORT_UNREACHABLE:
+                return "port_unreachable";
         }
         return "invalid";
 }
@@ -108,6 +110,7 @@ void hb_node_config_default(hb_node_config_t *cfg, hb_detector_kind_t kind,
         cfg->dead_after_ns = 4 * interval_ns;
         cfg->probation_ns = 5 * interval_ns;
         cfg->rtt_probe_every = 10;
+        cfg->trust_port_unreachable = true;
         cfg->coord.votes = 1;
         cfg->coord.priority = 100;
         cfg->coord.election_delay_ns = interval_ns;
@@ -224,6 +227,8 @@ static void set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
 
         p->state = to;
         p->state_since_ns = now_ns;
+        if (to != HB_PEER_DEAD)
+                p->exited = false;
         if (to == HB_PEER_PROBATION)
                 p->probation_start_ns = now_ns;
         p->transitions++;
@@ -803,6 +808,31 @@ void hb_node_local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
         }
         if (node->cfg.coord.enabled)
                 hb__coord_local_pause(node, now_ns);
+}
+
+int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,
+                             uint64_t now_ns)
+{
+        hb_peer_t *p;
+
+        if (!node)
+                return -EINVAL;
+        p = hb__lookup(node, peer_id);
+        if (!p)
+                return -ENOENT;
+        node->counters.port_unreachable++;
+        if (!node->cfg.trust_port_unreachable)
+                return 0;
+        if (p->state != HB_PEER_ALIVE && p->state != HB_PEER_SUSPECT &&
+            p->state != HB_PEER_PROBATION)
+                return 0;
+        if (node->cfg.coord.enabled)
+                hb__coord_begin(node, now_ns);
+        p->exited = true;
+        set_state(node, p, HB_PEER_DEAD, HB_REASON_PORT_UNREACHABLE, now_ns,
+                  hb_detector_suspicion(p->detector, now_ns));
+        reschedule(node, p);
+        return 1;
 }
 
 uint64_t hb_node_next_deadline(const hb_node_t *node)

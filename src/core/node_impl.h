@@ -42,6 +42,8 @@ typedef struct hb_peer {
         hb_detector_t *detector;
         uint64_t last_ack_seq;         /* control messages (ACK, votes):
                                           their own seq space */
+        bool exited;                   /* dead by port unreachable: its
+                                          process is gone (this state) */
         bool rebase_next;              /* after a local pause: the next
                                           heartbeat adds no sample */
         uint8_t rtt_count;             /* samples in rtt_us, <= RTT_WINDOW */
@@ -103,8 +105,17 @@ typedef struct hb_coord {
         uint64_t resend_ns;            /* candidate: retransmit requests */
         uint64_t lease_check_ns;       /* leader: earliest lease expiry */
         uint64_t hold_until_ns;        /* promise: no vote for another
-                                          candidate before this */
+                                          candidate before this (start,
+                                          votes granted) */
+        uint32_t hold_leader_id;       /* promise made by naming this
+                                          leader in our heartbeats ... */
+        uint64_t hold_leader_until_ns; /* ... binds until then, unless
+                                          that leader exited */
         uint64_t yield_until_ns;       /* preempt: do not stand before */
+        uint32_t deadline_rank;        /* rank() when the follower's
+                                          election deadline was set */
+        uint32_t exited_leader_id;     /* the leader we followed exited
+                                          (told to voters, HB_TLV_EXITED) */
         bool fault;                    /* hb_node_set_fault(): never lead
                                           nor stand while set */
         uint64_t rng;                  /* xorshift64* state, never 0 */

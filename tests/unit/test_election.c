@@ -531,13 +531,21 @@ static void t_leader_death(void **state)
         int l = leader_index();
         uint64_t term = info((size_t)l).term, t0 = C.now;
 
+        uint64_t won = 0, other = HB_NEVER;
+
         C.nd[l].down = true;
         run(5 * S);
         int nl = leader_index();
         assert_true(nl >= 0 && nl != l);
         assert_true(info((size_t)nl).term > term);
+        /* Equal priorities: the surviving node with the lowest id ranks
+         * first and wins. */
+        assert_int_equal(nl, l == 0 ? 1 : 0);
         /* The election started only after the old leader was declared
-         * dead, plus the minimum delay (interval x (1 + 155/64)). */
+         * dead; at the first in rank as soon as the promise it made to the
+         * old leader (4 intervals after its last heartbeat naming it) ran
+         * out, plus at most a quarter of the election delay (= interval);
+         * the other one, if it stood at all, stood later. */
         for (size_t i = 0; i < 3; i++) {
                 const rec_t *dead = NULL, *el;
 
@@ -555,10 +563,18 @@ static void t_leader_death(void **state)
                 }
                 assert_non_null(dead);
                 el = find_ev(i, HB_EVENT_ROLE, "election", t0);
-                if (el)
-                        assert_true(el->ev.at_ns >=
-                                    dead->ev.at_ns + IV * 219 / 64);
+                if ((int)i == nl) {
+                        assert_non_null(el);
+                        assert_true(el->ev.at_ns >= dead->ev.at_ns);
+                        assert_true(el->ev.at_ns <= dead->ev.at_ns +
+                                                    4 * IV + IV / 4 +
+                                                    10 * MS);
+                        won = el->ev.at_ns;
+                } else if (el) {
+                        other = el->ev.at_ns;
+                }
         }
+        assert_true(won > 0 && other > won);
         teardown_cluster();
 }
 
@@ -597,11 +613,14 @@ static void t_higher_term_adopted(void **state)
 static void tweak_slow(hb_node_config_t *c, size_t i)
 {
         (void)i;
-        c->coord.election_delay_ns = 1 * S; /* stands after >= 3.4 s */
+        /* Peers 2 and 3 (faked, priority 100) outrank it: it stands
+         * after >= 2 x election_delay = 2 s. */
+        c->coord.election_delay_ns = 1 * S;
+        c->coord.priority = 50;
 }
 
 /* One node, peers 2 and 3 faked: heard once so they are alive. Its own
- * candidacy is at least 3.4 s away. */
+ * candidacy is at least 2 s away. */
 static void lone_node(void)
 {
         uint8_t buf[256];
@@ -613,8 +632,7 @@ static void lone_node(void)
         hb_node_recv(C.nd[0].node, C.now,
                      buf, craft_hb(buf, 3, 1, 0, 0, 0, 16), NULL);
         /* Past the start-up promise (4 intervals), before any election
-         * can have started (>= 3.4 intervals after quorum... plus the
-         * promise). */
+         * can have started (>= 2 s after quorum). */
         C.now += 450 * MS;
         hb_node_recv(C.nd[0].node, C.now,
                      buf, craft_hb(buf, 2, 2, 0, 0, 0, 16), NULL);
