@@ -10,7 +10,10 @@
  *           every peer through the link model;
  *   DELIVER a datagram reaches node i: hb_node_recv() (queued while the
  *           node is paused, dropped while it is crashed);
- *   WAKE    node i's core deadline: hb_node_tick().
+ *   WAKE    node i's core deadline: hb_node_tick();
+ *   UNREACH with cfg.port_unreachable, a datagram sent to a crashed node
+ *           came back as an ICMP port unreachable: node i gets
+ *           hb_node_peer_unreachable() for it, one link delay later.
  *
  * WAKE events are pushed lazily: after every call into a node, its
  * hb_node_next_deadline() is pushed only if it is earlier than the earliest
@@ -24,7 +27,7 @@
 
 #include "sim/sim.h"
 
-enum ev_kind { EV_SEND, EV_DELIVER, EV_WAKE };
+enum ev_kind { EV_SEND, EV_DELIVER, EV_WAKE, EV_UNREACH };
 
 /* Largest datagram the simulated network carries (a vote response is 92
  * bytes, a heartbeat with coordination 76). */
@@ -36,6 +39,8 @@ typedef struct sim_ev {
         uint32_t kind;
         uint32_t node;
         uint32_t gen;
+        uint32_t from;                /* DELIVER: sender; UNREACH: the
+                                         crashed node */
         uint16_t len;
         uint8_t buf[SIM_PKT_MAX];
 } sim_ev_t;
@@ -154,6 +159,7 @@ static sim_ev_t *ev_push(hbsim_t *s, uint64_t at, uint32_t kind,
         s->heap[i].kind = kind;
         s->heap[i].node = node;
         s->heap[i].gen = s->nodes[node].gen;
+        s->heap[i].from = 0;
         s->heap[i].len = 0;
         while (i > 0) {
                 size_t p = (i - 1) / 2;
@@ -315,8 +321,26 @@ static void transmit(hbsim_t *s, size_t from, size_t to, const uint8_t *buf,
         e = ev_push(s, s->now + delay, EV_DELIVER, (uint32_t)to);
         if (!e)
                 return;
+        e->from = (uint32_t)from;
         e->len = (uint16_t)len;
         memcpy(e->buf, buf, len);
+}
+
+/* An ICMP port unreachable from crashed node `dead` back to `to` (cut
+ * links and loss apply to it as to any datagram). */
+static void bounce(hbsim_t *s, size_t dead, size_t to)
+{
+        sim_ev_t *e;
+        uint64_t delay;
+
+        if (s->cut[dead * s->cfg.n_nodes + to])
+                return;
+        if (s->cfg.loss > 0 && rng_unit(s) < s->cfg.loss)
+                return;
+        delay = s->cfg.delay_ns + rng_below(s, s->cfg.jitter_ns);
+        e = ev_push(s, s->now + delay, EV_UNREACH, (uint32_t)to);
+        if (e)
+                e->from = (uint32_t)dead;
 }
 
 static void do_send(hbsim_t *s, sim_node_t *n)
@@ -352,10 +376,16 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
 {
         sim_node_t *n = &s->nodes[e->node];
 
-        if (e->kind != EV_DELIVER && e->gen != n->gen)
+        if (e->kind != EV_DELIVER && e->kind != EV_UNREACH &&
+            e->gen != n->gen)
                 return; /* timer of a previous life */
-        if (!n->core)
-                return; /* crashed: datagrams vanish */
+        if (!n->core) {
+                /* Crashed: datagrams vanish, or its host (still up)
+                 * answers "port unreachable" through the link model. */
+                if (e->kind == EV_DELIVER && s->cfg.port_unreachable)
+                        bounce(s, e->node, e->from);
+                return;
+        }
         switch (e->kind) {
         case EV_SEND:
                 if (n->paused) {
@@ -387,6 +417,14 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                         return;
                 }
                 deliver(s, n, e->buf, e->len);
+                break;
+        case EV_UNREACH:
+                /* The kernel would queue the error for a stopped process;
+                 * dropping it only makes the model more conservative. */
+                if (n->paused)
+                        return;
+                (void)hb_node_peer_unreachable(n->core, e->from + 1, s->now);
+                arm(s, n);
                 break;
         case EV_WAKE:
                 if (n->paused)

@@ -41,6 +41,12 @@ typedef struct hbsim_config {
         bool pause_guard;             /* on resume, call
                                          hb_node_local_pause() first, as
                                          hbeatd does (default off) */
+        bool port_unreachable;        /* a crash is a process exit on a
+                                         host that stays up: datagrams to
+                                         it come back as port unreachable
+                                         (hb_node_peer_unreachable(), as
+                                         hbeatd does); default off: a
+                                         crash is silent (host down) */
 } hbsim_config_t;
 
 /* A transition as seen by one observer. */

@@ -224,6 +224,9 @@ static bool one_run(size_t n, uint64_t seed, bool verbose)
 
 #define RND() (rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17, rng)
         config(&cfg, n, seed);
+        /* Odd seeds: crashes are process exits on hosts that stay up
+         * (port unreachable, the fast path); even seeds: silent. */
+        cfg.port_unreachable = seed % 2 == 1;
         assert_int_equal(hbsim_new(&s, &cfg), 0);
         memset(&ck, 0, sizeof(ck));
         ck.n = n;
@@ -393,6 +396,61 @@ static void test_leader_crash(void **state)
         }
 }
 
+/* Time from the leader's crash until another node leads, ns (capped). */
+static uint64_t failover_ns(bool exits, uint64_t seed)
+{
+        hbsim_config_t cfg;
+        hbsim_t *s;
+        char why[200];
+        size_t l = 0, i;
+        uint64_t t;
+
+        config(&cfg, 5, seed);
+        cfg.port_unreachable = exits;
+        assert_int_equal(hbsim_new(&s, &cfg), 0);
+        hbsim_run_until(s, 4 * S);
+        assert_true(converged(s, 5, why, sizeof(why)));
+        for (i = 0; i < 5; i++)
+                if (hbsim_is_leader(s, i))
+                        l = i;
+        hbsim_crash(s, l);
+        for (t = 4 * S; t < 8 * S; t += MS) {
+                hbsim_run_until(s, t);
+                for (i = 0; i < 5; i++)
+                        if (i != l && hbsim_is_leader(s, i)) {
+                                hbsim_free(s);
+                                return t - 4 * S;
+                        }
+        }
+        hbsim_free(s);
+        return 4 * S;
+}
+
+/* A process exit (port unreachable) fails over within two intervals and
+ * a quarter; a silent crash waits for the detector (dead) and the
+ * promise to the old leader. */
+static void test_exit_failover_fast(void **state)
+{
+        uint64_t worst_exit = 0, best_silent = UINT64_MAX;
+
+        (void)state;
+        for (uint64_t seed = 1; seed <= 20; seed++) {
+                uint64_t e = failover_ns(true, seed);
+                uint64_t q = failover_ns(false, seed);
+
+                if (e > worst_exit)
+                        worst_exit = e;
+                if (q < best_silent)
+                        best_silent = q;
+        }
+        fprintf(stderr, "leader crash, 5 nodes, 20 seeds: new leader after "
+                "<= %.1f ms on a process exit, >= %.1f ms on a silent "
+                "crash\n", (double)worst_exit / 1e6,
+                (double)best_silent / 1e6);
+        assert_true(worst_exit <= 225 * MS);
+        assert_true(best_silent >= 500 * MS);
+}
+
 static size_t env_size(const char *name, size_t def)
 {
         const char *v = getenv(name);
@@ -445,6 +503,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cold_start),
                 cmocka_unit_test(test_leader_crash),
+                cmocka_unit_test(test_exit_failover_fast),
                 cmocka_unit_test(test_random_faults),
         };
 

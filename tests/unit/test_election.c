@@ -578,6 +578,59 @@ static void t_leader_death(void **state)
         teardown_cluster();
 }
 
+/* The leader's process exits; one follower learns it from a port
+ * unreachable, the other has no evidence yet: the first stands at once
+ * (its promise to the exited leader is void), and the other votes for
+ * it on the candidate's word (HB_TLV_EXITED) instead of waiting for its
+ * own detector and promise. */
+static void t_leader_exit(void **state)
+{
+        (void)state;
+        cluster(3, NULL);
+        run(4 * S);
+        int l = leader_index();
+        uint64_t term = info((size_t)l).term, t0;
+        size_t a = l == 0 ? 1 : 0, b = 3 - (size_t)l - a;
+        hb_peer_info_t pi;
+
+        C.nd[l].down = true;
+        C.now += 20 * MS;
+        tick_all();
+        t0 = C.now;
+        assert_int_equal(hb_node_peer_unreachable(C.nd[a].node,
+                                                  (uint32_t)l + 1, t0),
+                         1);
+        run(IV / 4 + 20 * MS);
+        dump();
+        assert_int_equal(leader_index(), (int)a);
+        assert_int_equal(info(a).term, term + 1);
+        run(IV); /* a heartbeat of the new leader reaches b */
+        assert_int_equal(info(b).leader_id, (uint32_t)a + 1);
+        /* b's own detector has not convicted the old leader yet. */
+        assert_int_equal(hb_node_peer_info(C.nd[b].node, (uint32_t)l + 1,
+                                           C.now, &pi),
+                         0);
+        assert_int_equal(pi.state, HB_PEER_ALIVE);
+        teardown_cluster();
+}
+
+/* Without the exit evidence the same crash waits for the detector and
+ * the promise: no new leader 300 ms after the crash. */
+static void t_leader_crash_waits(void **state)
+{
+        (void)state;
+        cluster(3, NULL);
+        run(4 * S);
+        int l = leader_index();
+
+        C.nd[l].down = true;
+        run(300 * MS);
+        assert_int_equal(leader_index(), -1);
+        run(3 * S);
+        assert_true(leader_index() >= 0 && leader_index() != l);
+        teardown_cluster();
+}
+
 static void t_higher_term_adopted(void **state)
 {
         uint8_t buf[256];
@@ -1103,6 +1156,8 @@ int main(void)
                 cmocka_unit_test(t_witness_never_candidate),
                 cmocka_unit_test(t_cold_start_one_leader),
                 cmocka_unit_test(t_leader_death),
+                cmocka_unit_test(t_leader_exit),
+                cmocka_unit_test(t_leader_crash_waits),
                 cmocka_unit_test(t_higher_term_adopted),
                 cmocka_unit_test(t_vote_once_per_term),
                 cmocka_unit_test(t_replayed_response_counts_once),

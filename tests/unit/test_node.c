@@ -302,6 +302,58 @@ static void test_never_heard(void **state)
         pair_free(&t);
 }
 
+/* Port unreachable (process exit): dead at once, only from a state in
+ * which the peer was heard; ignored when not trusted. */
+static void test_port_unreachable(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        hb_node_counters_t k;
+        pair_t t;
+
+        (void)state;
+        pair_init(&t, &c);
+        /* Unknown (maybe not started yet): unchanged. */
+        assert_int_equal(hb_node_peer_unreachable(t.a, 2, T0), 0);
+        assert_int_equal(t.rec.n, 0);
+        assert_int_equal(hb_node_peer_unreachable(t.a, 9, T0), -ENOENT);
+        assert_int_equal(hb_node_peer_unreachable(NULL, 2, T0), -EINVAL);
+        assert_int_equal(beat(&t, T0), 0);
+        assert_int_equal(t.rec.n, 1); /* unknown -> alive */
+        /* Alive, 30 ms after a heartbeat: dead now, no suspect first. */
+        assert_int_equal(hb_node_peer_unreachable(t.a, 2, T0 + 30 * MS), 1);
+        assert_int_equal(t.rec.n, 2);
+        expect_event(&t.rec, 1, HB_PEER_ALIVE, HB_PEER_DEAD,
+                     HB_REASON_PORT_UNREACHABLE, T0 + 30 * MS);
+        assert_string_equal(hb_reason_name(HB_REASON_PORT_UNREACHABLE),
+                            "port_unreachable");
+        /* Dead already: nothing more; no timer for it. */
+        assert_int_equal(hb_node_peer_unreachable(t.a, 2, T0 + 40 * MS), 0);
+        assert_int_equal(t.rec.n, 2);
+        assert_int_equal(hb_node_next_deadline(t.a), HB_NEVER);
+        /* It comes back (restarted or not): probation as usual, and
+         * probation is cut short by another exit. */
+        assert_int_equal(beat(&t, T0 + HB_NS_PER_S), 0);
+        expect_event(&t.rec, 2, HB_PEER_DEAD, HB_PEER_PROBATION,
+                     HB_REASON_HEARTBEAT, T0 + HB_NS_PER_S);
+        assert_int_equal(hb_node_peer_unreachable(t.a, 2,
+                                                  T0 + HB_NS_PER_S + MS), 1);
+        expect_event(&t.rec, 3, HB_PEER_PROBATION, HB_PEER_DEAD,
+                     HB_REASON_PORT_UNREACHABLE, T0 + HB_NS_PER_S + MS);
+        hb_node_counters(t.a, &k);
+        assert_int_equal(k.port_unreachable, 4);
+        pair_free(&t);
+
+        /* Not trusted: counted, ignored. */
+        c.trust_port_unreachable = false;
+        pair_init(&t, &c);
+        assert_int_equal(beat(&t, T0), 0);
+        assert_int_equal(hb_node_peer_unreachable(t.a, 2, T0 + 30 * MS), 0);
+        assert_int_equal(t.rec.n, 1);
+        hb_node_counters(t.a, &k);
+        assert_int_equal(k.port_unreachable, 1);
+        pair_free(&t);
+}
+
 static void test_leave_and_return(void **state)
 {
         hb_node_config_t c = fixed_cfg(1, 1);
@@ -907,6 +959,7 @@ int main(void)
                 cmocka_unit_test(test_suspect_recovers),
                 cmocka_unit_test(test_probation),
                 cmocka_unit_test(test_never_heard),
+                cmocka_unit_test(test_port_unreachable),
                 cmocka_unit_test(test_leave_and_return),
                 cmocka_unit_test(test_restart_new_incarnation),
                 cmocka_unit_test(test_replay_and_gaps),
