@@ -34,22 +34,29 @@
  *   ours establishes its authority (we follow it; a higher term also
  *   updates ours).
  * - A follower starts an election only when there is no leader it trusts
- *   — the leader is declared `dead` by the detector (or none was ever
- *   known) — and the partition is quorate, after a randomized delay:
- *   `election_delay_ns` x (1 + (255 - priority) / 64) x U(1, 2), so higher
- *   priority stands first. A candidate increments its term, votes for
+ *   — the leader is declared `dead` by the detector or exited (see
+ *   hb_node_peer_unreachable()), or none was ever known — and the
+ *   partition is quorate, after a randomized delay ordered by rank (the
+ *   number of alive, eligible peers with a higher priority, or the same
+ *   priority and a lower id): U(0, 1/4) x `election_delay_ns` for rank 0,
+ *   (r + U(0, 1)) x `election_delay_ns` for rank r; drawn again when a
+ *   promise it is bound by runs out and when a peer outranking it
+ *   appears. A candidate increments its term, votes for
  *   itself and sends HB_MSG_VOTE_REQ to every peer; a node grants its vote
  *   (HB_MSG_VOTE_RESP) if the term is current, it has not voted for
  *   another candidate in it, it is not itself following a live leader (no
  *   disruption), and the candidate is not a witness. A candidate with a
- *   quorum of votes (counting the voters' `votes`) becomes leader; on a
- *   split vote it retries in a later term after a new random delay.
+ *   quorum of grants whose lease still runs (counting the voters' `votes`)
+ *   becomes leader; on a split vote it retries in a later term after a new
+ *   random delay. A candidate whose leader exited names it in its
+ *   requests (HB_TLV_EXITED); voters following that leader stop.
  * - Lease: a leader steps down (to no-quorum) as soon as it does not see a
  *   quorum of *alive* peers (suspect counts as lost). Peers become suspect
  *   before they are dead and followers elect only after dead + delay, so an
  *   isolated old leader stops acting before a new leader can exist,
  *   assuming clock rates differ by less than the margin between the two
- *   thresholds (docs/election.md).
+ *   thresholds (docs/election.md). A promise made to a leader found
+ *   exited (port unreachable) is void: that process cannot act.
  * - `preempt`: a node whose priority is higher than the current leader's,
  *   once its own view of the leader has been alive for probation, may
  *   start an election; voters grant it despite following a live leader

@@ -21,7 +21,7 @@
  *                 window, and the kind's own keys: min_std_dev_ms,
  *                 acceptable_pause_ms (phi); chen_alpha_ms (chen);
  *                 bertier_beta/phi/gamma (bertier); adaptive_* (adaptive) }
- *   membership: { probation_ms, local_pause_ms }
+ *   membership: { probation_ms, local_pause_ms, port_unreachable }
  *   notify:     { script: PATH, timeout_ms: 1..3600000 (5000),
  *                 on_leader, on_follower, on_no_quorum: PATH }
  *   quorum:     { votes: 0..255 (1), expected_votes (0 = sum),

@@ -207,6 +207,11 @@ X(LOCAL_PAUSE, "membership.local_pause_ms", "uint", "ms", 0, 3600000,       \
   "A timer firing this much late means hbeatd itself was paused (SIGSTOP, "  \
   "VM pause): peers' silence during it is not held against them. 0 "         \
   "disables the guard.")                                                     \
+X(PORT_UNREACHABLE, "membership.port_unreachable", "bool", "", 0, 1, "true", \
+  true, S_BOOL, 0, C(node.trust_port_unreachable), 0, 0,                     \
+  "Declare a peer dead at once when a heartbeat to it comes back as ICMP "   \
+  "port unreachable (its hbeatd exited; its host is up). ICMP is not "       \
+  "authenticated: set false where others can inject it.")                    \
 X(SCRIPT, "notify.script", "path", "path", 0, 0, NULL, true,                 \
   S_PATH, 0, C(notify_script), 0, 0,                                         \
   "Executable run on every peer state change; none when absent.")            \

@@ -340,7 +340,8 @@ json_t *hbd_ctl_status_json(hbd_daemon_t *d)
                           (json_int_t)by_state[HB_PEER_PROBATION],
                           "left", (json_int_t)by_state[HB_PEER_LEFT]);
         counters = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                             " s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                             " s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+                             " s:I}",
                              "rx_accepted", (json_int_t)nctr.rx_accepted,
                              "rx_dropped", (json_int_t)nctr.rx_dropped,
                              "tx_messages", (json_int_t)nctr.tx_messages,
@@ -359,7 +360,9 @@ json_t *hbd_ctl_status_json(hbd_daemon_t *d)
                              "acks_sent", (json_int_t)nctr.acks_sent,
                              "acks_withheld",
                              (json_int_t)d->counters.acks_withheld,
-                             "rtt_samples", (json_int_t)nctr.rtt_samples);
+                             "rtt_samples", (json_int_t)nctr.rtt_samples,
+                             "port_unreachable",
+                             (json_int_t)nctr.port_unreachable);
         if (counters != NULL && nc->coord.enabled) {
                 json_object_set_new(counters, "coord_sent", json_integer(
                         (json_int_t)d->counters.coord_sent));

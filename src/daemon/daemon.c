@@ -387,6 +387,33 @@ static void on_rx_error(void *user, int err)
                          "the last such message)", uv_strerror(err), count);
 }
 
+/* A heartbeat (or vote) we sent came back as port unreachable: if it was
+ * addressed to a peer, that peer's hbeatd is not running (see
+ * hb_node_peer_unreachable()). Several peers may share an address only in
+ * a broken config (check-config refuses it); the first one is used. */
+static void on_unreach(void *user, const struct sockaddr *to)
+{
+        hbd_daemon_t *d = user;
+        const hbd_config_t *cfg = d->cfg;
+        size_t i;
+
+        if (d->stopping)
+                return;
+        for (i = 0; i < cfg->n_peers; i++) {
+                const hbd_peer_conf_t *p = &cfg->peers[i];
+
+                if (!hbu_address_equal((const struct sockaddr *)&p->addr,
+                                       to))
+                        continue;
+                if (hb_node_peer_unreachable(d->node, p->id, uv_hrtime()) >
+                    0) {
+                        hbd_coord_drain_outbox(d);
+                        hbd_daemon_arm_deadline(d);
+                }
+                return;
+        }
+}
+
 /* ---- events ------------------------------------------------------- */
 
 const char *hbd_node_name(const hbd_daemon_t *d, uint32_t id)
@@ -611,6 +638,7 @@ static int startup(hbd_daemon_t *d)
         hbd_notify_settings_t ns;
         hb_udp_callbacks_t cbs = {
                 .recv = on_datagram, .batch = on_batch, .error = on_rx_error,
+                .unreach = on_unreach,
         };
         hb_node_config_t nc;
         char err[1024];

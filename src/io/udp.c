@@ -26,10 +26,13 @@
  * delivered since the last one.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include <linux/errqueue.h>
 
 #include "io/udp.h"
 
@@ -44,6 +47,9 @@ struct hb_udp {
         int rcvbuf;
         int batching;
         bool closing;
+        uv_timer_t drain_timer;        /* drains the error queue on the next
+                                          loop iteration (see send) */
+        int handles;                   /* open libuv handles; freed at 0 */
 };
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -71,13 +77,77 @@ static void release(hb_udp_t *u, const uv_buf_t *buf)
                 free(buf->base);
 }
 
+/* ICMP errors the socket's error queue holds (see udp.h). Returns how
+ * many entries were read. */
+static size_t drain_errqueue(hb_udp_t *u)
+{
+        uv_os_fd_t fd;
+        size_t n = 0;
+
+        if (u->cbs.unreach == NULL ||
+            uv_fileno((const uv_handle_t *)&u->handle, &fd) < 0)
+                return 0;
+        for (;;) {
+                union {
+                        char buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
+                                            sizeof(struct sockaddr_in6))];
+                        struct cmsghdr align;
+                } control;
+                struct sockaddr_storage to;
+                char data[64];
+                struct iovec iov = { .iov_base = data,
+                                     .iov_len = sizeof(data) };
+                struct msghdr m = {
+                        .msg_name = &to,
+                        .msg_namelen = sizeof(to),
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = control.buf,
+                        .msg_controllen = sizeof(control.buf),
+                };
+                struct cmsghdr *c;
+
+                memset(&to, 0, sizeof(to));
+                if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break; /* EAGAIN: empty */
+                }
+                n++;
+                for (c = CMSG_FIRSTHDR(&m); c != NULL;
+                     c = CMSG_NXTHDR(&m, c)) {
+                        const struct sock_extended_err *e;
+                        bool port;
+
+                        if (!((c->cmsg_level == SOL_IP &&
+                               c->cmsg_type == IP_RECVERR) ||
+                              (c->cmsg_level == SOL_IPV6 &&
+                               c->cmsg_type == IPV6_RECVERR)))
+                                continue;
+                        e = (const struct sock_extended_err *)(const void *)
+                                CMSG_DATA(c);
+                        port = (e->ee_origin == SO_EE_ORIGIN_ICMP &&
+                                e->ee_type == 3 && e->ee_code == 3) ||
+                               (e->ee_origin == SO_EE_ORIGIN_ICMP6 &&
+                                e->ee_type == 1 && e->ee_code == 4);
+                        if (port && m.msg_namelen > 0 && !u->closing)
+                                u->cbs.unreach(u->user,
+                                               (const struct sockaddr *)&to);
+                }
+        }
+        return n;
+}
+
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                     const struct sockaddr *addr, unsigned flags)
 {
         hb_udp_t *u = h->data;
 
         if (nread < 0) {
-                if (u->cbs.error != NULL && !u->closing)
+                /* An ICMP error surfaced as a receive error: its details
+                 * are in the error queue, and it is not a receive error. */
+                if (drain_errqueue(u) == 0 && u->cbs.error != NULL &&
+                    !u->closing)
                         u->cbs.error(u->user, (int)nread);
         } else if (addr != NULL && !u->closing) {
                 /* A datagram (possibly empty: the core counts it). */
@@ -101,8 +171,27 @@ static void on_close(uv_handle_t *h)
 {
         hb_udp_t *u = h->data;
 
+        if (--u->handles > 0)
+                return;
         free(u->rbuf);
         free(u);
+}
+
+static void on_drain_timer(uv_timer_t *t)
+{
+        hb_udp_t *u = t->data;
+
+        if (!u->closing)
+                (void)drain_errqueue(u);
+}
+
+/* An ICMP error was consumed where callbacks must not run (inside a send
+ * or a peek): read the queue from the loop, right after this callback. */
+static void schedule_drain(hb_udp_t *u)
+{
+        if (u->cbs.unreach != NULL && !u->closing &&
+            !uv_is_active((const uv_handle_t *)&u->drain_timer))
+                (void)uv_timer_start(&u->drain_timer, on_drain_timer, 0, 0);
 }
 
 int hb_udp_open(hb_udp_t **ret, uv_loop_t *loop, const struct sockaddr *addr,
@@ -138,8 +227,15 @@ int hb_udp_open(hb_udp_t **ret, uv_loop_t *loop, const struct sockaddr *addr,
                 return r;
         }
         u->handle.data = u;
+        u->handles = 1;
+        r = uv_timer_init(loop, &u->drain_timer);
+        if (r < 0)
+                goto fail;
+        u->drain_timer.data = u;
+        u->handles = 2;
 
-        r = uv_udp_bind(&u->handle, addr, 0);
+        r = uv_udp_bind(&u->handle, addr,
+                        cbs->unreach != NULL ? UV_UDP_LINUX_RECVERR : 0);
         if (r < 0)
                 goto fail;
 
@@ -163,6 +259,8 @@ int hb_udp_open(hb_udp_t **ret, uv_loop_t *loop, const struct sockaddr *addr,
 
 fail:
         u->closing = true;
+        if (u->handles == 2)
+                uv_close((uv_handle_t *)&u->drain_timer, on_close);
         uv_close((uv_handle_t *)&u->handle, on_close);
         return r;
 }
@@ -171,11 +269,22 @@ int hb_udp_send(hb_udp_t *u, const uint8_t *buf, size_t len,
                 const struct sockaddr *to)
 {
         uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
-        int r;
+        int r, tries;
 
         if (u == NULL || u->closing)
                 return UV_EBADF;
         r = uv_udp_try_send(&u->handle, &b, 1, to);
+        /* With IP_RECVERR, an ICMP error that came back for an earlier
+         * datagram (to any destination) fails the next send with it, and
+         * that datagram is not sent (the kernel checks sk_err before
+         * building it). The error is consumed by the failure: send again,
+         * and have the queue read. A lasting local error fails again. */
+        for (tries = 0; r < 0 && r != UV_EAGAIN && u->cbs.unreach != NULL &&
+                        tries < 2;
+             tries++) {
+                schedule_drain(u);
+                r = uv_udp_try_send(&u->handle, &b, 1, to);
+        }
         return r < 0 ? r : 0;
 }
 
@@ -189,7 +298,7 @@ int hb_udp_batching(const hb_udp_t *u)
         return u != NULL ? u->batching : 0;
 }
 
-int hb_udp_pending(const hb_udp_t *u)
+int hb_udp_pending(hb_udp_t *u)
 {
         uv_os_fd_t fd;
         ssize_t n;
@@ -209,6 +318,18 @@ int hb_udp_pending(const hb_udp_t *u)
                 return 1;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return 0;
+        /* The peek consumed a pending ICMP error (see udp.h): have the
+         * queue read from the loop, and look once more. */
+        if (u->cbs.unreach != NULL) {
+                schedule_drain(u);
+                do
+                        n = recv(fd, NULL, 0, MSG_PEEK | MSG_DONTWAIT);
+                while (n < 0 && errno == EINTR);
+                if (n >= 0)
+                        return 1;
+                if (errno == EAGAIN || errno == EWOULDBLOCK)
+                        return 0;
+        }
         return -errno;
 }
 
@@ -221,5 +342,6 @@ void hb_udp_close(hb_udp_t *u)
          * loop in progress; the persistent buffer is freed in on_close
          * whatever state it is in. */
         uv_udp_recv_stop(&u->handle);
+        uv_close((uv_handle_t *)&u->drain_timer, on_close);
         uv_close((uv_handle_t *)&u->handle, on_close);
 }

@@ -8,6 +8,21 @@
  * go, `batch_cb` runs once, so the caller can re-arm its timers once per
  * batch rather than once per datagram.
  *
+ * ICMP errors: with an `unreach` callback the socket is bound with
+ * UV_UDP_LINUX_RECVERR (IP_RECVERR / IPV6_RECVERR, see ip(7)). The kernel
+ * then queues every ICMP error for a datagram we sent on the socket's
+ * error queue and fails the next receive *or send* with the error
+ * (ECONNREFUSED for port unreachable). The transport drains that queue
+ * (recvmsg MSG_ERRQUEUE): at once when a receive reports the error, and
+ * from a zero timer on the loop when a send or hb_udp_pending() met it
+ * (so `unreach` never runs inside hb_udp_send()); a send that failed that
+ * way is retried, since the failure consumed the error and not the
+ * datagram. Each port unreachable goes to `unreach` with the original
+ * destination; the rest is ignored (host or net unreachable from a router
+ * say nothing about the process). Draining matters: an entry left in the
+ * queue keeps the socket readable (EPOLLERR) for ever, and would be read
+ * late, as if new.
+ *
  * Sending: hb_udp_send() is uv_udp_try_send(): the datagram goes to the
  * kernel now or not at all (UV_EAGAIN when the socket buffer is full). A
  * heartbeat that cannot leave now is stale by the next interval anyway, so
@@ -36,11 +51,16 @@ typedef void (*hb_udp_recv_cb)(void *user, const uint8_t *buf, size_t len,
 typedef void (*hb_udp_batch_cb)(void *user);
 /* A receive error other than "nothing to read" (rare: ENOMEM, ...). */
 typedef void (*hb_udp_error_cb)(void *user, int err);
+/* A datagram this socket sent to `to` came back as ICMP port unreachable
+ * (IPv4 type 3 code 3, ICMPv6 type 1 code 4): nothing listens there. */
+typedef void (*hb_udp_unreach_cb)(void *user, const struct sockaddr *to);
 
 typedef struct hb_udp_callbacks {
         hb_udp_recv_cb recv;
         hb_udp_batch_cb batch;         /* may be NULL */
         hb_udp_error_cb error;         /* may be NULL */
+        hb_udp_unreach_cb unreach;     /* may be NULL: ICMP errors are
+                                          then not asked for at all */
 } hb_udp_callbacks_t;
 
 /* Datagrams received per recvmmsg() call; libuv's own upper bound. */
@@ -81,9 +101,10 @@ int hb_udp_batching(const hb_udp_t *u);
  * Whether a datagram is waiting in the kernel receive buffer right now
  * (a MSG_PEEK that reads nothing): 1 yes, 0 no, or a negative libuv
  * error. The daemon uses it to know when the backlog that piled up while
- * the process was paused has been read.
+ * the process was paused has been read. An ICMP error met on the way is
+ * left for the loop to drain (see above).
  */
-int hb_udp_pending(const hb_udp_t *u);
+int hb_udp_pending(hb_udp_t *u);
 
 /* Stop receiving, close the socket and free `u` (asynchronously, from the
  * close callback). No callback runs after this call. NULL is a no-op. */

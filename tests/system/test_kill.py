@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""SIGKILL a node: the others detect it (suspect, then dead) within 1 s;
-restarted, it comes back through probation."""
+"""SIGKILL a node: with exit detection off, the others' detector convicts
+it (suspect, then dead) within 1 s; with it on (the default), its host's
+port unreachable makes it dead within a couple of intervals. Restarted, it
+comes back through probation."""
 
 import time
 
@@ -11,9 +13,12 @@ from hbcluster import fmt_event
 OBSERVERS = (1, 2)
 
 
+NO_EXIT_DETECTION = {"membership": {"port_unreachable": False}}
+
+
 @pytest.mark.parametrize("detector", ["phi", "fixed"])
 def test_kill_then_restart(make_cluster, detector):
-    c = make_cluster(3, detector=detector)
+    c = make_cluster(3, detector=detector, extra_config=NO_EXIT_DETECTION)
     t_kill = c.kill(3)
 
     for obs in OBSERVERS:
@@ -54,6 +59,38 @@ def test_kill_then_restart(make_cluster, detector):
             f"n{obs}: probation of {served_ms:.0f} ms is shorter than " \
             f"{c.probation_ms} ms"
     c.wait_all_alive(timeout=c.recover_timeout())
+
+
+def test_kill_seen_as_exit(make_cluster):
+    """Default settings: the killed node's host answers the next heartbeat
+    with port unreachable: dead at once, no suspect, no false alarm; a
+    pause (port still open) never takes that path."""
+    c = make_cluster(3)
+    t_stop = c.pause(3)
+    for obs in OBSERVERS:
+        dead = c.wait_event(obs, peer="n3", new="dead", since_ns=t_stop,
+                            timeout=c.detect_timeout())
+        assert dead["reason"] in ("dead_threshold", "dead_after"), dead
+    c.resume(3)
+    c.wait_all_alive(timeout=c.recover_timeout())
+
+    t_kill = c.kill(3)
+    for obs in OBSERVERS:
+        dead = c.wait_event(obs, peer="n3", new="dead", since_ns=t_kill,
+                            timeout=2.0)
+        evs = c.events(obs, peer="n3", since_ns=t_kill)
+        trail = "\n  ".join(fmt_event(e, t_kill) for e in evs)
+        assert dead["reason"] == "port_unreachable", trail
+        assert dead["old"] == "alive", trail
+        kill_to_dead_ms = (dead["at_ns"] - t_kill) / 1e6
+        print(f"n{obs}: kill->dead {kill_to_dead_ms:.0f} ms (exit)")
+        # One interval until the next heartbeat bounces, plus slack for a
+        # loaded machine.
+        assert kill_to_dead_ms < 2.5 * c.interval_ms, trail
+        other = "n2" if obs == 1 else "n1"
+        assert not c.events_into(obs, [other], since_ns=t_kill), \
+            f"n{obs}: false alarm about {other}"
+    assert c.status(1)["counters"]["port_unreachable"] >= 1
 
 
 def test_fast_restart_goes_through_probation(make_cluster):

@@ -38,7 +38,9 @@ def set_notify(c, script, timeout_ms):
 
 
 def test_notify_env_on_suspect_and_dead(make_cluster):
-    c = make_cluster(3, start=False)
+    # The detector's path (suspect, then dead): exit detection off.
+    c = make_cluster(3, start=False,
+                     extra_config={"membership": {"port_unreachable": False}})
     for i in c.nodes:
         write_script(c.path(f"notify-n{i}.sh"), "#!/bin/sh\n"
                      'printf "%s|%s|%s|%s|%s\\n" "$HBEAT_EVENT" '

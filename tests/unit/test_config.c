@@ -309,6 +309,7 @@ static void test_defaults(void **state)
         assert_int_equal(n->detector.acceptable_pause_ns, 400 * HB_NS_PER_MS);
         assert_int_equal(n->probation_ns, 500 * HB_NS_PER_MS);
         assert_int_equal(cfg->local_pause_ns, 200 * HB_NS_PER_MS);
+        assert_true(n->trust_port_unreachable);
         assert_null(cfg->notify_script);
         assert_int_equal(cfg->notify_timeout_ns, 5000 * HB_NS_PER_MS);
         assert_string_equal(cfg->control_socket, "/run/hbeat/hbeatd.sock");
@@ -346,6 +347,9 @@ static void test_defaults(void **state)
         hbd_config_free(cfg);
         cfg = load_ok(MINIMAL "membership: {local_pause_ms: 0}\n");
         assert_int_equal(cfg->local_pause_ns, 0);
+        hbd_config_free(cfg);
+        cfg = load_ok(MINIMAL "membership: {port_unreachable: false}\n");
+        assert_false(cfg->node.trust_port_unreachable);
         hbd_config_free(cfg);
 
         /* Empty sections and null values are the same as absent ones;
@@ -1689,7 +1693,8 @@ static void test_knob_table(void **state)
                 "detector.adaptive_dampening_ms", "detector.adaptive_raise",
                 "detector.adaptive_lower", "detector.adaptive_high_ratio",
                 "detector.adaptive_low_ratio", "membership.probation_ms",
-                "membership.local_pause_ms", "notify.script",
+                "membership.local_pause_ms", "membership.port_unreachable",
+                "notify.script",
                 "notify.timeout_ms", "notify.on_leader",
                 "notify.on_follower", "notify.on_no_quorum", "quorum.votes",
                 "quorum.expected_votes", "quorum.two_node",
