@@ -288,6 +288,22 @@ void hb_node_local_pause(hb_node_t *node, uint64_t now_ns,
                          uint64_t paused_ns);
 
 /**
+ * A sign of life obtained by *pulling*: the caller polled the peer (an
+ * HTTP or TCP endpoint, for a peer that runs no hbeatd) and it answered.
+ * For the detector and the state machine this is a heartbeat arriving at
+ * `now_ns` (an unknown, dead or left peer goes alive or to probation, a
+ * suspect one back to alive), so push and pull peers are judged alike;
+ * poll on the heartbeat interval for the detector's defaults to hold.
+ * There is no message: no incarnation (the peer is seen as incarnation 1),
+ * the sequence counts the answers, no coordination (the peer never leads
+ * nor supports a leader; it counts for quorum only with votes, which a
+ * pull peer should not have).
+ *
+ * @return 0, -ENOENT for an unknown peer id, -EINVAL for a NULL node.
+ */
+int hb_node_peer_heard(hb_node_t *node, uint32_t peer_id, uint64_t now_ns);
+
+/**
  * Process-exit evidence: the network reported that `peer_id`'s heartbeat
  * port is closed — an ICMP "port unreachable" (RFC 792 type 3 code 3;
  * ICMPv6, RFC 4443, type 1 code 4) came back for a heartbeat sent to the

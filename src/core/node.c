@@ -810,6 +810,28 @@ void hb_node_local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
                 hb__coord_local_pause(node, now_ns);
 }
 
+int hb_node_peer_heard(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
+{
+        hb_peer_t *p;
+
+        if (!node)
+                return -EINVAL;
+        p = hb__lookup(node, peer_id);
+        if (!p)
+                return -ENOENT;
+        if (node->cfg.coord.enabled)
+                hb__coord_begin(node, now_ns);
+        if (p->incarnation == 0)
+                p->incarnation = 1;
+        p->last_seq++;
+        p->received++;
+        on_heartbeat(node, p, now_ns, p->last_seq, 0);
+        reschedule(node, p);
+        if (node->cfg.coord.enabled)
+                hb__coord_on_heartbeat(node, p, NULL, now_ns);
+        return 0;
+}
+
 int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,
                              uint64_t now_ns)
 {

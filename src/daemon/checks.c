@@ -465,6 +465,8 @@ static void set_state(struct check *c, check_state_t to)
                 return;
         c->state = to;
         c->state_since_ns = now;
+        if (c->conf && c->conf->peer_id)
+                return; /* a pull peer: its peer events say it all */
         hbd_logj(&d->log, to == ST_FAILING ? HBD_LOG_WARNING : HBD_LOG_INFO,
                  json_pack("{s:s, s:s, s:s, s:s}", "check", c->name,
                            "old_state", state_name(from), "new_state",
@@ -487,6 +489,16 @@ static void set_state(struct check *c, check_state_t to)
 static void record(struct check *c, bool ok, const char *msg)
 {
         uint64_t now = uv_hrtime();
+        hbd_daemon_t *d = c->set->d;
+
+        /* A pull peer's probe: every answer is a heartbeat of that peer,
+         * judged by the same detector and state machine (hbd_peer_conf_t
+         * pull); a failed probe is silence. */
+        if (ok && c->conf && c->conf->peer_id && d->node && !d->stopping) {
+                (void)hb_node_peer_heard(d->node, c->conf->peer_id, now);
+                hbd_coord_drain_outbox(d);
+                hbd_daemon_arm_deadline(d);
+        }
 
         c->runs++;
         c->last = ok ? 1 : 0;
@@ -604,33 +616,49 @@ static bool same_check(const hbd_check_conf_t *a, const struct check *old)
         }
 }
 
+/* The i-th probe to run: checks[] first, then the pull peers' probes. */
+static const hbd_check_conf_t *conf_at(const hbd_config_t *cfg, size_t i)
+{
+        if (i < cfg->n_checks)
+                return &cfg->checks[i];
+        i -= cfg->n_checks;
+        for (size_t j = 0; j < cfg->n_peers; j++)
+                if (cfg->peers[j].pull && i-- == 0)
+                        return &cfg->peers[j].pull_check;
+        return NULL; /* not reached: i < n_checks + pull peers */
+}
+
 static int set_new(struct hbd_checks **ret, hbd_daemon_t *d,
                    const struct hbd_checks *old)
 {
         const hbd_config_t *cfg = d->cfg;
         struct hbd_checks *set;
         bool need_curl = false;
+        size_t n_pull = 0;
 
         set = calloc(1, sizeof *set);
         if (!set)
                 return -ENOMEM;
         set->d = d;
         set->curl_timer.data = set;
-        set->checks = calloc(cfg->n_checks ? cfg->n_checks : 1,
+        for (size_t i = 0; i < cfg->n_peers; i++)
+                n_pull += cfg->peers[i].pull != NULL;
+        set->checks = calloc(cfg->n_checks + n_pull ? cfg->n_checks + n_pull
+                                                    : 1,
                              sizeof *set->checks);
         if (!set->checks) {
                 free(set);
                 return -ENOMEM;
         }
-        for (size_t i = 0; i < cfg->n_checks; i++)
-                need_curl |= cfg->checks[i].kind == HBD_CHECK_HTTP;
+        for (size_t i = 0; i < cfg->n_checks + n_pull; i++)
+                need_curl |= conf_at(cfg, i)->kind == HBD_CHECK_HTTP;
         if (need_curl && hbd_checks_http_open(set) < 0) {
                 free(set->checks);
                 free(set);
                 return -ENOMEM;
         }
-        for (size_t i = 0; i < cfg->n_checks; i++) {
-                const hbd_check_conf_t *k = &cfg->checks[i];
+        for (size_t i = 0; i < cfg->n_checks + n_pull; i++) {
+                const hbd_check_conf_t *k = conf_at(cfg, i);
                 struct check *c = calloc(1, sizeof *c);
 
                 if (!c) {
@@ -725,9 +753,14 @@ bool hbd_checks_passing(const struct hbd_daemon *d)
 {
         const struct hbd_checks *set = d->checks;
 
-        for (size_t i = 0; set && i < set->n; i++)
-                if (set->checks[i]->state != ST_PASSING)
+        for (size_t i = 0; set && i < set->n; i++) {
+                const struct check *c = set->checks[i];
+
+                if (c->conf && c->conf->peer_id)
+                        continue; /* a pull peer, not a check of ours */
+                if (c->state != ST_PASSING)
                         return false;
+        }
         return true;
 }
 
@@ -752,7 +785,9 @@ json_t *hbd_checks_json(const struct hbd_daemon *d)
                         target = k->target;
                 else
                         target = k->url;
-                if (k->fault)
+                if (k->peer_id)
+                        snprintf(effect, sizeof effect, "peer");
+                else if (k->fault)
                         snprintf(effect, sizeof effect, "fault");
                 else if (k->weight)
                         snprintf(effect, sizeof effect, "weight %+d",

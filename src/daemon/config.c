@@ -558,8 +558,13 @@ void hbd_config_free(hbd_config_t *cfg)
 {
         if (!cfg)
                 return;
-        for (size_t i = 0; i < cfg->n_peers; i++)
+        for (size_t i = 0; i < cfg->n_peers; i++) {
                 free(cfg->peers[i].address);
+                free(cfg->peers[i].pull);
+                free(cfg->peers[i].pull_check.url);
+                free(cfg->peers[i].pull_check.target);
+                free(cfg->peers[i].pull_check.target_host);
+        }
         free(cfg->peers);
         for (size_t i = 0; i < cfg->n_checks; i++) {
                 hbd__argv_free(cfg->checks[i].argv);

@@ -65,16 +65,6 @@
 /* Longest node or peer name, bytes, NUL excluded. */
 #define HBD_NAME_MAX 63
 
-typedef struct hbd_peer_conf {
-        char name[HBD_NAME_MAX + 1];
-        uint32_t id;
-        char *address;                 /* as written, owned */
-        struct sockaddr_storage addr;  /* resolved at load */
-        socklen_t addr_len;
-        uint32_t votes;                /* peers[].votes, 0..255 */
-        int line;                      /* where the entry starts (1-based) */
-} hbd_peer_conf_t;
-
 /* checks[].kind */
 typedef enum hbd_check_kind {
         HBD_CHECK_EXEC = 0,            /* run argv, exit 0 = success */
@@ -98,8 +88,29 @@ typedef struct hbd_check_conf {
         uint32_t rise, fall;           /* consecutive results to flip */
         int32_t weight;                /* -255..255; 0 = none */
         bool fault;                    /* effect: fault */
+        uint32_t peer_id;              /* 0, or the pull peer this check
+                                          polls (peers[].pull): every
+                                          success is its heartbeat */
         int line;                      /* where the entry starts */
 } hbd_check_conf_t;
+
+/* One peers[] entry: a push peer (address: runs hbeatd) or a pull peer
+ * (pull: polled, docs/checks.md "Pull peers"). */
+typedef struct hbd_peer_conf {
+        char name[HBD_NAME_MAX + 1];
+        uint32_t id;
+        char *address;                 /* as written, owned (a pull peer:
+                                          its pull URL, for display) */
+        struct sockaddr_storage addr;  /* resolved at load (pull peer:
+                                          zero, AF_UNSPEC) */
+        socklen_t addr_len;
+        uint32_t votes;                /* peers[].votes, 0..255 */
+        char *pull;                    /* peers[].pull as written, owned;
+                                          NULL for a push peer */
+        hbd_check_conf_t pull_check;   /* pull peer: the probe (kind tcp
+                                          or http, every interval) */
+        int line;                      /* where the entry starts (1-based) */
+} hbd_peer_conf_t;
 
 /* vips[].provider */
 typedef enum hbd_vip_provider {

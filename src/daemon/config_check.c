@@ -38,6 +38,61 @@ struct peer_marks {
         yaml_mark_t name, id, address;
 };
 
+static bool given(const struct found *f, size_t k);
+static int split_target(struct loader *l, const yaml_mark_t *mark,
+                        const char *where, const char *key,
+                        hbd_check_conf_t *c);
+
+/*
+ * A pull peer (peers[].pull): its probe, a check of kind http (GET, 200)
+ * or tcp (connect) run every heartbeat interval with a timeout of one
+ * interval, each success a heartbeat (checks.c). Votes default to 0: a
+ * polled service takes no part in the quorum.
+ */
+static int load_pull(struct loader *l, const struct found *pf,
+                     hbd_config_t *cfg, hbd_peer_conf_t *peer,
+                     const char *where)
+{
+        const yaml_mark_t *mark = &pf->val[K_PEER_PULL]->start_mark;
+        hbd_check_conf_t *c = &peer->pull_check;
+        const char *u = peer->pull;
+        char q[QUOTE_BUF];
+
+        peer->address = strdup(u);
+        if (!peer->address)
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        snprintf(c->name, sizeof c->name, "%s", peer->name);
+        c->peer_id = peer->id;
+        c->interval_ns = cfg->node.interval_ns;
+        c->timeout_ns = cfg->node.interval_ns;
+        c->rise = c->fall = 1;
+        c->line = peer->line;
+        if (strchr(u, ' ') || strchr(u, '\t'))
+                return hbd__fail_at(l, mark, -EINVAL, "%s.pull: '%s' "
+                                    "contains a space", where,
+                                    hbd__quote(u, strlen(u), q));
+        if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) {
+                c->kind = HBD_CHECK_HTTP;
+                c->expect_status = 200;
+                c->url = strdup(u);
+                if (!c->url)
+                        return hbd__fail_at(l, NULL, -ENOMEM,
+                                            "out of memory");
+        } else if (strncmp(u, "tcp://", 6) == 0) {
+                c->kind = HBD_CHECK_TCP;
+                c->target = strdup(u + 6);
+                if (!c->target)
+                        return hbd__fail_at(l, NULL, -ENOMEM,
+                                            "out of memory");
+                return split_target(l, mark, where, "pull", c);
+        } else {
+                return hbd__fail_at(l, mark, -EINVAL, "%s.pull: '%s' is not "
+                                    "an http://, https:// or tcp:// URL",
+                                    where, hbd__quote(u, strlen(u), q));
+        }
+        return 0;
+}
+
 /*
  * Walk and set each peers[] entry like the top level (pass 1 then pass 2
  * per entry); `*marks_out` (caller frees) gets where each entry's values
@@ -108,9 +163,35 @@ static int load_peers(struct loader *l, const yaml_node_t *seq,
                                          "election.enabled: true", where);
                         goto out;
                 }
+                if (given(pf, K_PEER_ADDRESS) == given(pf, K_PEER_PULL)) {
+                        r = hbd__fail_at(l, given(pf, K_PEER_PULL)
+                                             ? &pf->key[K_PEER_PULL]->start_mark
+                                             : &item->start_mark,
+                                         -EINVAL, "%s: needs exactly one of "
+                                         "'address' (the peer runs hbeatd) "
+                                         "and 'pull' (it is polled)", where);
+                        goto out;
+                }
+                if (given(pf, K_PEER_PULL)) {
+                        r = load_pull(l, pf, cfg, peer, where);
+                        if (r < 0)
+                                goto out;
+                        if (!given(pf, K_PEER_VOTES)) {
+                                peer->votes = 0;
+                        } else if (peer->votes > 0) {
+                                r = hbd__fail_at(
+                                        l,
+                                        &pf->val[K_PEER_VOTES]->start_mark,
+                                        -EINVAL, "%s.votes: a pull peer runs "
+                                        "no hbeatd and cannot vote", where);
+                                goto out;
+                        }
+                }
                 marks[i].name = pf->val[K_PEER_NAME]->start_mark;
                 marks[i].id = pf->val[K_PEER_ID]->start_mark;
-                marks[i].address = pf->val[K_PEER_ADDRESS]->start_mark;
+                marks[i].address = given(pf, K_PEER_PULL)
+                                           ? pf->val[K_PEER_PULL]->start_mark
+                                           : pf->val[K_PEER_ADDRESS]->start_mark;
         }
 out:
         free(pf);
@@ -133,7 +214,8 @@ static int check_peers(struct loader *l, const hbd_config_t *cfg,
                         return hbd__fail_at(l, &marks[i].name, -EINVAL,
                                             "peers[%zu].name: '%s' is this "
                                             "node's own name", i, p->name);
-                if (hbu_address_equal((const void *)&p->addr,
+                if (!p->pull &&
+                    hbu_address_equal((const void *)&p->addr,
                                       (const void *)&cfg->listen_addr))
                         return hbd__fail_at(
                                 l, &marks[i].address, -EINVAL,
@@ -157,7 +239,8 @@ static int check_peers(struct loader *l, const hbd_config_t *cfg,
                                         "peers[%zu].name: duplicate peer "
                                         "name '%s' (also at line %zu)", i,
                                         p->name, marks[j].name.line + 1);
-                        if (hbu_address_equal((const void *)&o->addr,
+                        if (!p->pull && !o->pull &&
+                            hbu_address_equal((const void *)&o->addr,
                                               (const void *)&p->addr))
                                 return hbd__fail_at(
                                         l, &marks[i].address, -EINVAL,
@@ -464,7 +547,8 @@ int hbd__check_coord(struct loader *l, const struct found *f,
 /* Split a tcp target "HOST:PORT" / "[V6]:PORT" into c->target_host and
  * c->target_port. */
 static int split_target(struct loader *l, const yaml_mark_t *mark,
-                        const char *where, hbd_check_conf_t *c)
+                        const char *where, const char *key,
+                        hbd_check_conf_t *c)
 {
         const char *t = c->target, *colon, *host = t, *host_end;
         char q[QUOTE_BUF];
@@ -496,9 +580,9 @@ static int split_target(struct loader *l, const yaml_mark_t *mark,
         c->target_port = (uint32_t)port;
         return 0;
 bad:
-        return hbd__fail_at(l, mark, -EINVAL, "%s.target: bad target '%s' "
+        return hbd__fail_at(l, mark, -EINVAL, "%s.%s: bad target '%s' "
                             "(expected HOST:PORT or [V6]:PORT, port "
-                            "1..65535)", where,
+                            "1..65535)", where, key,
                             hbd__quote(t, strlen(t), q));
 }
 
@@ -554,7 +638,7 @@ static int check_check(struct loader *l, const struct found *f,
                         r = refuse_key(l, f, K_CHECK_EXPECT, where, kind);
                 if (r == 0)
                         r = split_target(l, &f->val[K_CHECK_TARGET]->start_mark,
-                                         where, c);
+                                         where, "target", c);
                 break;
         default:
                 r = need_key(l, f, K_CHECK_URL, where, kind);

@@ -322,8 +322,14 @@ X(PEER_ID, "peers[].id", "uint", "", 1, 4294967295.0, NULL, true,            \
   S_U32, F_REQUIRED | F_PEER, P(id), 0, 0,                                   \
   "Node id of the peer; unique, not this node's id.")                        \
 X(PEER_ADDRESS, "peers[].address", "address", "", 0, 0, NULL, true,          \
-  S_ADDR, F_REQUIRED | F_PEER, P(address), P(addr), P(addr_len),            \
-  "Where the peer's heartbeats are sent: HOST:PORT or [V6]:PORT; unique.")   \
+  S_ADDR, F_PEER, P(address), P(addr), P(addr_len),                          \
+  "Where the peer's heartbeats are sent: HOST:PORT or [V6]:PORT; unique. "   \
+  "Each peer has either address (it runs hbeatd) or pull.")                  \
+X(PEER_PULL, "peers[].pull", "string", "", 0, 0, NULL, true,                 \
+  S_STR, F_PEER, P(pull), 0, 0,                                              \
+  "A peer that runs no hbeatd, polled every heartbeat interval instead: "    \
+  "http://, https:// (GET, 200 expected) or tcp://HOST:PORT (connect). "     \
+  "Each answer counts as its heartbeat (docs/checks.md).")                   \
 X(PEER_VOTES, "peers[].votes", "uint", "votes", 0, 255, "1", true,           \
   S_U32, F_PEER | F_COORD, P(votes), 0, 0,                                   \
   "Votes of the peer in the quorum; a change needs a restart. Needs "        \

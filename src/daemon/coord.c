@@ -64,6 +64,8 @@ void hbd_coord_drain_outbox(hbd_daemon_t *d)
                 if (d->stopping || d->fatal)
                         continue;
                 p = hbd_config_peer(d->cfg, peer_id);
+                if (p != NULL && p->pull)
+                        continue; /* a pull peer takes no part */
                 if (p == NULL) {
                         d->counters.coord_send_failures++;
                         hbd_debug(&d->log, "dropping a message for peer id "

@@ -125,6 +125,8 @@ static void send_to_peers(hbd_daemon_t *d, const uint8_t *buf, size_t len)
                 char what[HBD_NAME_MAX + 8];
                 int r;
 
+                if (p->pull)
+                        continue; /* polled, runs no hbeatd (checks.c) */
                 r = hb_udp_send(d->udp, buf, len,
                                 (const struct sockaddr *)&p->addr);
                 if (r == 0)

@@ -351,6 +351,31 @@ static void test_defaults(void **state)
         cfg = load_ok(MINIMAL "membership: {port_unreachable: false}\n");
         assert_false(cfg->node.trust_port_unreachable);
         hbd_config_free(cfg);
+        /* Pull peers: the probe is built from the URL, every interval,
+         * no votes, not sent heartbeats (no address). */
+        cfg = load_ok(MINIMAL "election: {enabled: true, state_file: s}\n"
+                              "peers:\n"
+                              "  - {name: n2, id: 2, address: \"127.0.0.1:7402\"}\n"
+                              "  - {name: web, id: 9, pull: \"http://h:8080/x\"}\n"
+                              "  - {name: db, id: 10, pull: \"tcp://[::1]:5432\"}\n");
+        assert_int_equal(cfg->n_peers, 3);
+        assert_null(cfg->peers[0].pull);
+        assert_int_equal(cfg->peers[0].votes, 1);
+        assert_string_equal(cfg->peers[1].pull, "http://h:8080/x");
+        assert_string_equal(cfg->peers[1].address, "http://h:8080/x");
+        assert_int_equal(cfg->peers[1].votes, 0);
+        assert_int_equal(cfg->peers[1].addr.ss_family, AF_UNSPEC);
+        assert_int_equal(cfg->peers[1].pull_check.kind, HBD_CHECK_HTTP);
+        assert_string_equal(cfg->peers[1].pull_check.url, "http://h:8080/x");
+        assert_int_equal(cfg->peers[1].pull_check.expect_status, 200);
+        assert_int_equal(cfg->peers[1].pull_check.peer_id, 9);
+        assert_int_equal(cfg->peers[1].pull_check.interval_ns,
+                         100 * HB_NS_PER_MS);
+        assert_int_equal(cfg->peers[2].pull_check.kind, HBD_CHECK_TCP);
+        assert_string_equal(cfg->peers[2].pull_check.target_host, "::1");
+        assert_int_equal(cfg->peers[2].pull_check.target_port, 5432);
+        assert_string_equal(cfg->peers[2].pull_check.name, "db");
+        hbd_config_free(cfg);
 
         /* Empty sections and null values are the same as absent ones;
          * explicit values override derived defaults. */
@@ -511,7 +536,8 @@ static void test_err_required(void **state)
                 { "node:\n  name:\n  id: 1\n" KEY,
                   "n1.yaml:2:8: node.name: no value given" },
                 { MINIMAL "peers:\n  - name: n2\n    id: 2\n",
-                  "n1.yaml:7:5: missing required key 'peers[0].address'" },
+                  "n1.yaml:7:5: peers[0]: needs exactly one of 'address' (the "
+                  "peer runs hbeatd) and 'pull' (it is polled)" },
                 { MINIMAL "peers:\n  - {name: n2, id: 2, address: "
                   "\"127.0.0.1:2\"}\n  - {name: n3, address: "
                   "\"127.0.0.1:3\"}\n",
@@ -978,6 +1004,27 @@ static void test_err_names_addresses(void **state)
                   "    id: 2\n    address: 127.0.0.1:7402\n",
                   "n1.yaml:10:14: peers[0].address: '127.0.0.1:7402' is "
                   "this node's listen address" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    address: 127.0.0.1:7402\n    pull: tcp://h:5\n",
+                  "n1.yaml:10:5: peers[0]: needs exactly one of 'address' "
+                  "(the peer runs hbeatd) and 'pull' (it is polled)" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    pull: udp://h:5\n",
+                  "n1.yaml:9:11: peers[0].pull: 'udp://h:5' is not an "
+                  "http://, https:// or tcp:// URL" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    pull: tcp://h\n",
+                  "n1.yaml:9:11: peers[0].pull: bad target 'h' (expected "
+                  "HOST:PORT or [V6]:PORT, port 1..65535)" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    pull: \"http://h/a b\"\n",
+                  "n1.yaml:9:11: peers[0].pull: 'http://h/a b' contains a "
+                  "space" },
+                { MINIMAL "election: {enabled: true, state_file: s}\n"
+                  "peers:\n  - name: n2\n    id: 2\n"
+                  "    pull: tcp://h:5\n    votes: 1\n",
+                  "n1.yaml:11:12: peers[0].votes: a pull peer runs no "
+                  "hbeatd and cannot vote" },
                 { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
                   "    address: 127.0.0.1\n",
                   "n1.yaml:9:14: peers[0].address: bad address "
@@ -1706,6 +1753,7 @@ static void test_knob_table(void **state)
                 "fencing.command", "fencing.timeout_ms", "fencing.self_fence",
                 "fencing.two_node_delay_ms",
                 "peers[].name", "peers[].id", "peers[].address",
+                "peers[].pull",
                 "peers[].votes", "checks[].name", "checks[].kind",
                 "checks[].command", "checks[].target", "checks[].url",
                 "checks[].expect_status", "checks[].interval_ms",
