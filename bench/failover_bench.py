@@ -21,8 +21,10 @@ at once, so that no priority-0 "I am leaving" advert is sent, as on a
 crash). Failover time: from just before the kill (time.monotonic_ns) to
 the end of the first client TCP exchange answered by a different node
 (the client polls every 10 ms, 50 ms connect/receive timeout). The killed
-node keeps its copy of the address and its TCP server (a crashed but
-powered host), for both systems alike.
+node keeps its copy of the address and its TCP server (a crashed daemon
+on a powered host), for both systems alike. With --fault stop the holder
+is SIGSTOPped instead (a hung daemon: its sockets stay open, so no ICMP
+port unreachable comes back, and only the failure detector can tell).
 
 Split-brain: from the steady state before the kill until 1 s after the
 failover, every poll lists the addresses of every live node's eth0
@@ -32,7 +34,7 @@ same poll.
 This is a benchmark: it prints figures for docs/benchmarks.md and asserts
 nothing. Run as root:
     bench/failover_bench.py BUILD_DIR [--runs 20] [--interval-ms 100]
-                            [--settle 2] [--json FILE]
+                            [--settle 2] [--fault kill|stop] [--json FILE]
 Exit status 2 when keepalived is not installed.
 """
 
@@ -167,10 +169,11 @@ def ask(c, cns, client, host):
 
 
 class Bench:
-    def __init__(self, c, system, interval_ms):
+    def __init__(self, c, system, interval_ms, fault="kill"):
         self.c = c
         self.system = system
         self.interval_ms = interval_ms
+        self.fault = fault
         self.vip = f"10.213.{c.subnet}.100/24"
         self.host = self.vip.split("/")[0]
         self.server = c.path("bench_server.py")
@@ -230,18 +233,20 @@ class Bench:
             return str(e)
 
     def kill(self, i):
-        """SIGKILL node i's daemon (all its processes at once); the time
-        just before, in monotonic ns."""
+        """SIGKILL (or, with fault "stop", SIGSTOP) node i's daemon, all its
+        processes at once; the time just before, in monotonic ns."""
+        sig = signal.SIGSTOP if self.fault == "stop" else signal.SIGKILL
         if self.system == "hbeat":
-            t = self.c.kill(i)
+            t = self.c.kill(i, sig)
         else:
             p = self.kprocs[i]
             t = time.monotonic_ns()
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(5)
-            # Any child that left the process group (none expected).
-            hbcluster._kill_processes_mentioning(
-                os.path.join(self.c.workdir, f"ka-n{i}.conf"))
+            os.killpg(p.pid, sig)
+            if sig == signal.SIGKILL:
+                p.wait(5)
+                # Any child that left the process group (none expected).
+                hbcluster._kill_processes_mentioning(
+                    os.path.join(self.c.workdir, f"ka-n{i}.conf"))
         self.live.remove(i)
         return t
 
@@ -319,10 +324,10 @@ class Bench:
         return (int(t_ans) - t_kill) / 1e6, split, f"n{old}", who
 
 
-def one_run(system, build_dir, interval_ms, settle_s):
+def one_run(system, build_dir, interval_ms, settle_s, fault="kill"):
     with hbcluster.Cluster(3, interval_ms=interval_ms, netns=True,
                            build_dir=build_dir, election=True) as c:
-        b = Bench(c, system, interval_ms)
+        b = Bench(c, system, interval_ms, fault)
         b.start()
         return b.failover(settle_s)
 
@@ -354,6 +359,9 @@ def main():
     ap.add_argument("--interval-ms", type=int, default=100)
     ap.add_argument("--settle", type=float, default=2.0,
                     help="steady seconds before each kill (default 2)")
+    ap.add_argument("--fault", choices=("kill", "stop"), default="kill",
+                    help="kill: SIGKILL the holder (a crash: its host "
+                    "stays up); stop: SIGSTOP it (a hang)")
     ap.add_argument("--json", metavar="FILE")
     a = ap.parse_args()
 
@@ -398,13 +406,14 @@ def main():
 def run_all(a):
     kver = keepalived_version()
     print(f"failover: {a.runs} runs per system, interval {a.interval_ms} ms,"
-          f" {kver}")
+          f" fault {a.fault}, {kver}")
     results = {"hbeat": [], "keepalived": []}
     for r in range(1, a.runs + 1):
         for system in ("hbeat", "keepalived"):
             try:
                 ms, split, old, who = one_run(system, a.build_dir,
-                                              a.interval_ms, a.settle)
+                                              a.interval_ms, a.settle,
+                                              a.fault)
             except (RunError, hbcluster.HarnessError) as e:
                 print(f"run {r:2d} {system:10s} FAILED: {e}",
                       file=sys.stderr)
@@ -418,7 +427,8 @@ def run_all(a):
             print(f"run {r:2d} {system:10s} killed {old} -> {who:7s} {t}"
                   f"{'  SPLIT-BRAIN' if split else ''}", flush=True)
 
-    out = {"interval_ms": a.interval_ms, "keepalived_version": kver,
+    out = {"interval_ms": a.interval_ms, "fault": a.fault,
+           "keepalived_version": kver,
            "systems": {k: summary(k, v) for k, v in results.items()}}
     print()
     for k, s in out["systems"].items():

@@ -20,4 +20,7 @@ elif [ "$(id -u)" -ne 0 ]; then
         echo "skipped: needs root (network namespaces)"
 else
         /usr/bin/python3 bench/failover_bench.py "$build" --runs 20 --interval-ms 100
+        echo
+        echo "== the same, the holder hung (SIGSTOP) instead of killed"
+        /usr/bin/python3 bench/failover_bench.py "$build" --runs 20 --interval-ms 100 --fault stop
 fi
