@@ -900,7 +900,7 @@ void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
                 /* The candidate saw the process of the leader it followed
                  * exit: if we follow (or promised) that leader, we stop. */
                 if (exited != 0 && exited != node->cfg.node_id &&
-                    exited != p->id)
+                    exited != p->id && term > c->term)
                         forget_exited_leader(node, exited);
                 if (term > c->term) {
                         if (sticky(node, p->id)) {

@@ -298,19 +298,13 @@ int hb_udp_batching(const hb_udp_t *u)
         return u != NULL ? u->batching : 0;
 }
 
-int hb_udp_pending(hb_udp_t *u)
+/* 1: a datagram waits, 0: none, or -errno. A zero-length peek succeeds
+ * (0) for any waiting datagram, empty ones included, and fails with
+ * EAGAIN when there is none. */
+static int peek(uv_os_fd_t fd)
 {
-        uv_os_fd_t fd;
         ssize_t n;
-        int r;
 
-        if (u == NULL || u->closing)
-                return UV_EBADF;
-        r = uv_fileno((const uv_handle_t *)&u->handle, &fd);
-        if (r < 0)
-                return r;
-        /* A zero-length peek succeeds (0) for any waiting datagram, empty
-         * ones included, and fails with EAGAIN when there is none. */
         do
                 n = recv(fd, NULL, 0, MSG_PEEK | MSG_DONTWAIT);
         while (n < 0 && errno == EINTR);
@@ -318,19 +312,27 @@ int hb_udp_pending(hb_udp_t *u)
                 return 1;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return 0;
+        return -errno;
+}
+
+int hb_udp_pending(hb_udp_t *u)
+{
+        uv_os_fd_t fd;
+        int r;
+
+        if (u == NULL || u->closing)
+                return UV_EBADF;
+        r = uv_fileno((const uv_handle_t *)&u->handle, &fd);
+        if (r < 0)
+                return r;
+        r = peek(fd);
         /* The peek consumed a pending ICMP error (see udp.h): have the
          * queue read from the loop, and look once more. */
-        if (u->cbs.unreach != NULL) {
+        if (r < 0 && u->cbs.unreach != NULL) {
                 schedule_drain(u);
-                do
-                        n = recv(fd, NULL, 0, MSG_PEEK | MSG_DONTWAIT);
-                while (n < 0 && errno == EINTR);
-                if (n >= 0)
-                        return 1;
-                if (errno == EAGAIN || errno == EWOULDBLOCK)
-                        return 0;
+                r = peek(fd);
         }
-        return -errno;
+        return r;
 }
 
 void hb_udp_close(hb_udp_t *u)
