@@ -132,6 +132,9 @@ typedef struct hb_event {
         uint32_t voted_for;        /**< HB_EVENT_TERM: vote in `term`,
                                         0 if none */
         bool quorate;              /**< HB_EVENT_QUORUM (and current) */
+        bool established;          /**< role events: this node leads and
+                                        is *established* (see
+                                        hb_coord_info_t.established) */
         const char *why;           /**< short static reason text for role
                                         and quorum events ("elected",
                                         "lost quorum", "higher term", ...) */
@@ -446,6 +449,15 @@ typedef struct hb_coord_info {
         uint64_t output_dropped;   /**< messages dropped (oldest first)
                                         because the output queue of
                                         hb_node_poll_output() was full */
+        /** Leader, and a quorum (itself included) has named it leader in
+         *  heartbeats of its term since it was elected: its leadership is
+         *  known beyond its voters, so any later candidate's quorum holds
+         *  a node that followed it (and will tell). Reached one to two
+         *  intervals after the election; raised as an HB_EVENT_ROLE with
+         *  why "established" (old role = new role = leader). Start an
+         *  at-most-one resource here, not at "elected" (docs/actions.md):
+         *  a leader paused or cut off between the two never starts it. */
+        bool established;
 } hb_coord_info_t;
 
 /** Fill `out` (zeroed with enabled=false when coordination is off). */

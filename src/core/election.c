@@ -252,6 +252,7 @@ static void emit(hb_node_t *node, hb_event_type_t type, hb_role_t old_role,
                                                  : c->leader_id;
         ev.voted_for = c->voted_for;
         ev.quorate = c->quorate;
+        ev.established = c->role == HB_ROLE_LEADER && c->established;
         ev.why = why;
         node->counters.transitions++;
         if (node->cb)
@@ -275,6 +276,7 @@ static void set_role(hb_node_t *node, hb_role_t to, const char *why,
                 return;
         c->role = to;
         c->role_since_ns = now_ns;
+        c->established = false;
         c->resend_ns = HB_NEVER;
         c->lease_check_ns = HB_NEVER;
         c->election_deadline_ns = HB_NEVER;
@@ -382,6 +384,25 @@ static uint32_t lease_votes(const hb_node_t *node, uint64_t now_ns,
         return v;
 }
 
+/* A leader named by a quorum in heartbeats of its term (hb_coord_info_t
+ * .established): raised once per leadership. */
+static void check_established(hb_node_t *node, uint64_t now_ns)
+{
+        hb_coord_t *c = &node->coord;
+        uint32_t v = node->cfg.coord.votes;
+        size_t i;
+
+        if (c->established || c->role != HB_ROLE_LEADER)
+                return;
+        for (i = 0; i < node->n_peers; i++)
+                if (node->peers[i]->named_term == c->term)
+                        v += node->peers[i]->votes;
+        if (v < needed(node))
+                return;
+        c->established = true;
+        emit(node, HB_EVENT_ROLE, HB_ROLE_LEADER, "established", now_ns);
+}
+
 /* Preempt: a leader yields to an alive, higher-priority, preempting peer
  * that has been alive for a probation period. */
 static bool should_yield(const hb_node_t *node, uint64_t now_ns)
@@ -441,6 +462,7 @@ static void update(hb_node_t *node, uint64_t now_ns)
                                          now_ns);
                         } else {
                                 c->lease_check_ns = next;
+                                check_established(node, now_ns);
                         }
                 }
         }
@@ -800,6 +822,7 @@ void hb__coord_on_heartbeat(hb_node_t *node, hb_peer_t *p,
             t->role != HB_ROLE_LEADER && !burst) {
                 p->support_term = t->term;
                 p->support_until_ns = now_ns + lease_ns(node);
+                p->named_term = t->term;
         }
 
         if (t->role == HB_ROLE_LEADER && t->leader_id == p->id) {
@@ -1151,4 +1174,5 @@ void hb_node_coord_info(const hb_node_t *node, hb_coord_info_t *out)
         out->elections_started = c->elections_started;
         out->election_deadline_ns = c->election_deadline_ns;
         out->output_dropped = c->out_dropped;
+        out->established = c->role == HB_ROLE_LEADER && c->established;
 }

@@ -61,6 +61,8 @@ typedef struct hb_peer {
         uint64_t c_term;
         uint64_t granted_term;         /* term in which it granted us its
                                           vote (the per-term voter set) */
+        uint64_t named_term;           /* its heartbeat named us leader
+                                          in this term (established) */
         uint64_t support_term;         /* lease: supports us as leader in */
         uint64_t support_until_ns;     /*   support_term until this time */
         uint64_t alive_since_ns;       /* for preempt: alive since */
@@ -112,6 +114,7 @@ typedef struct hb_coord {
         uint64_t hold_leader_until_ns; /* ... binds until then, unless
                                           that leader exited */
         uint64_t yield_until_ns;       /* preempt: do not stand before */
+        bool established;              /* leader, named by a quorum */
         uint32_t deadline_rank;        /* rank() when the follower's
                                           election deadline was set */
         uint32_t exited_leader_id;     /* the leader we followed exited

@@ -21,18 +21,27 @@
  * node that becomes leader again while its stop runs starts once the stop
  * has ended.
  *
- * The fence target is the last leader this node saw in role events that
- * was not itself (a->fence_id); it is cleared only by a successful fence,
- * so a failed fence is never forgotten by stepping down and back up.
+ * The resource starts when this node's leadership is *established* (a
+ * quorum has named it leader in heartbeats; hb_coord_info_t), not at the
+ * election: a leader paused or cut off right after winning never starts
+ * it, and a later leader is sure to hear of it from a node that followed
+ * it. Before the start it fences, one after the other: the last leader
+ * this node saw in role events that was not itself (a->fence_id; cleared
+ * only by a successful fence, so a failed fence is never forgotten by
+ * stepping down and back up), and every peer it holds dead, suspect or
+ * unknown (it may have crashed with the resource running: Pacemaker's
+ * "unclean" nodes). Peers alive or in probation run hbeatd, and hbeatd
+ * stops any stale copy of the resource before its first heartbeat
+ * (hbd_actions_start()). Pull peers run no hbeatd and are never fenced.
+ * The simulator checks this policy on 1,500 random runs (invariant 5 of
+ * tests/sim/test_sim_election.c).
  *
  * A stop that fails or hangs leaves the resource in an unknown state
  * while another node may start it: the node self-fences (fencing.
  * self_fence, and unless that exits 0, exit status 3 at once).
  *
- * The state lives in one file-scope object: hbeatd runs one daemon per
- * process and hbd_daemon_t has no slot for it yet (daemon.h); it is
- * created by hbd_actions_start() and freed from its timer's close
- * callback after hbd_actions_stop().
+ * The state lives in d->actions, created by hbd_actions_start() and freed
+ * from its timer's close callback after hbd_actions_stop().
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -83,6 +92,9 @@ struct hbd_actions {
         uint64_t leader_term;          /* term it leads in */
         hb_role_t role;                /* last role event */
         uint32_t fence_id;             /* previous leader to fence, or 0 */
+        uint32_t *fence_queue;         /* this round's targets still to */
+        size_t n_fence_queue;          /*   fence, in order; [0] runs */
+        uint64_t fenced_term;          /* round done for this term */
         bool start_failed;             /* the running stop cleans up */
 
         uint64_t term;                 /* term of the resource's actions */
@@ -103,6 +115,8 @@ struct hbd_actions {
 
 
 static void proceed(struct hbd_actions *a);
+static void next_fence(struct hbd_actions *a);
+static void stop_blocking(struct hbd_actions *a, const char *when);
 
 static const char *action_name(act_kind_t k)
 {
@@ -341,7 +355,19 @@ static void on_done(hbd_proc_t *p, void *arg, int64_t status, int sig,
                         set_state(a, R_BLOCKED, "fence failed");
                         return;
                 }
-                a->fence_id = 0;
+                if (a->fence_target_id == a->fence_id)
+                        a->fence_id = 0;
+                if (a->n_fence_queue > 0) {
+                        memmove(a->fence_queue, a->fence_queue + 1,
+                                (a->n_fence_queue - 1) *
+                                        sizeof(*a->fence_queue));
+                        a->n_fence_queue--;
+                }
+                if (a->n_fence_queue > 0 && a->leader) {
+                        next_fence(a);
+                        return;
+                }
+                a->fenced_term = a->term;
                 set_state(a, R_STOPPED, "fenced");
                 break;
         case A_START:
@@ -388,12 +414,59 @@ static void start_fence(struct hbd_actions *a)
         run(a, A_FENCE, cfg->fence_command, cfg->fence_timeout_ns, a->term);
 }
 
+/* Target the head of the queue and run the fence command on it. */
+static void next_fence(struct hbd_actions *a)
+{
+        uint32_t id = a->fence_queue[0];
+        const char *name = hbd_node_name(a->d, id);
+
+        snprintf(a->fence_target, sizeof(a->fence_target), "%s",
+                 name != NULL ? name : "?");
+        a->fence_target_id = id;
+        a->fence_term = a->term;
+        start_fence(a);
+}
+
+/*
+ * This round's targets (see the top of this file): the last other leader
+ * seen, then every peer held dead, suspect or unknown. Returns how many;
+ * -ENOMEM (nothing queued).
+ */
+static int build_fence_queue(struct hbd_actions *a)
+{
+        const hbd_config_t *cfg = a->d->cfg;
+        uint64_t now = uv_hrtime();
+        size_t n = 0;
+        uint32_t *q;
+
+        q = realloc(a->fence_queue, (cfg->n_peers + 1) * sizeof(*q));
+        if (q == NULL)
+                return -ENOMEM;
+        a->fence_queue = q;
+        if (a->fence_id != 0)
+                q[n++] = a->fence_id;
+        for (size_t i = 0; i < cfg->n_peers; i++) {
+                const hbd_peer_conf_t *p = &cfg->peers[i];
+                hb_peer_info_t pi;
+
+                if (p->pull || p->id == a->fence_id ||
+                    hb_node_peer_info(a->d->node, p->id, now, &pi) < 0)
+                        continue;
+                if (pi.state == HB_PEER_DEAD || pi.state == HB_PEER_SUSPECT ||
+                    pi.state == HB_PEER_UNKNOWN)
+                        q[n++] = p->id;
+        }
+        a->n_fence_queue = n;
+        return (int)n;
+}
+
 static void on_delay(uv_timer_t *t)
 {
         struct hbd_actions *a = t->data;
 
-        if (a->state == R_FENCING && a->leader && a->proc == NULL)
-                start_fence(a);
+        if (a->state == R_FENCING && a->leader && a->proc == NULL &&
+            a->n_fence_queue > 0)
+                next_fence(a);
 }
 
 /* In a two-node cluster both nodes may try to fence each other at once;
@@ -414,7 +487,6 @@ static uint64_t fence_delay_ms(const struct hbd_actions *a)
 static void proceed(struct hbd_actions *a)
 {
         const hbd_config_t *cfg = a->d->cfg;
-        const char *name;
         uint64_t ms;
 
         if (a->proc != NULL || a->closing)
@@ -439,12 +511,14 @@ static void proceed(struct hbd_actions *a)
         else if (a->state == R_BLOCKED)
                 return;
         a->term = a->leader_term;
-        if (cfg->fence_command != NULL && a->fence_id != 0) {
-                name = hbd_node_name(a->d, a->fence_id);
-                snprintf(a->fence_target, sizeof(a->fence_target), "%s",
-                         name != NULL ? name : "?");
-                a->fence_target_id = a->fence_id;
-                a->fence_term = a->term;
+        if (cfg->fence_command != NULL && a->fenced_term != a->term &&
+            build_fence_queue(a) != 0) {
+                if (a->n_fence_queue == 0) { /* -ENOMEM */
+                        snprintf(a->fence_result, sizeof(a->fence_result),
+                                 "out of memory");
+                        set_state(a, R_BLOCKED, "fence failed");
+                        return;
+                }
                 set_state(a, R_FENCING, "became leader");
                 ms = fence_delay_ms(a);
                 if (ms > 0) {
@@ -454,7 +528,7 @@ static void proceed(struct hbd_actions *a)
                         if (uv_timer_start(&a->delay, on_delay, ms, 0) == 0)
                                 return;
                 }
-                start_fence(a);
+                next_fence(a);
                 return;
         }
         if (cfg->resource_start == NULL)
@@ -476,7 +550,8 @@ void hbd_actions_on_role(hbd_daemon_t *d, const hb_event_t *ev)
                 a->fence_id = ev->leader_id;
         if (!configured(d->cfg))
                 return;
-        if (ev->new_role == HB_ROLE_LEADER) {
+        /* Wanted only once established (see the top of this file). */
+        if (ev->new_role == HB_ROLE_LEADER && ev->established) {
                 a->leader = true;
                 a->leader_term = ev->term;
         } else {
@@ -529,34 +604,44 @@ int hbd_actions_start(hbd_daemon_t *d)
         }
         a->delay.data = a;
         d->actions = a;
+        if (d->cfg->resource_stop != NULL)
+                stop_blocking(a, "start-up");
         return 0;
 }
 
 static void on_closed(uv_handle_t *h)
 {
-        free(h->data);
+        struct hbd_actions *a = h->data;
+
+        free(a->fence_queue);
+        free(a);
 }
 
 /*
- * Shutdown with the resource up (or coming up): stop it now, before the
- * leave goes out, and wait for it with its time limit: the loop is ending
- * and another node may take over as soon as it hears the leave. Blocking
- * is deliberate: nothing else may happen until the resource is down.
+ * Run resource.stop and wait for it, with its time limit, blocking the
+ * loop: at shutdown with the resource up (or coming up), before the leave
+ * goes out, since another node may take over as soon as it hears it; at
+ * start-up, before the first heartbeat, to clear a copy left running by a
+ * previous hbeatd that crashed. Blocking is deliberate: nothing else may
+ * happen until the resource is down. A stop that fails or cannot run ends
+ * the process (self-fence, exit 3).
  */
-static void stop_at_shutdown(struct hbd_actions *a)
+static void stop_blocking(struct hbd_actions *a, const char *when)
 {
         const hbd_config_t *cfg = a->d->cfg;
         uint64_t limit_ns = cfg->resource_stop_timeout_ns;
         uint64_t t0 = uv_hrtime();
         posix_spawnattr_t attr;
         char *env[N_ENV];
+        char why[64];
         pid_t pid = 0;
         int r, status = 0;
 
         a->role = HB_ROLE_FOLLOWER;
         if (build_env(a, env, A_STOP, a->term) < 0) {
                 free_env(env);
-                die_self_fenced(a, "out of memory at shutdown");
+                snprintf(why, sizeof(why), "out of memory at %s", when);
+                die_self_fenced(a, why);
         }
         posix_spawnattr_init(&attr);
         posix_spawnattr_setpgroup(&attr, 0);
@@ -565,32 +650,43 @@ static void stop_at_shutdown(struct hbd_actions *a)
                          cfg->resource_stop, env);
         posix_spawnattr_destroy(&attr);
         free_env(env);
-        if (r != 0)
-                die_self_fenced(a, "cannot run resource.stop at shutdown");
-        hbd_info(&a->d->log, "stop: shutting down; running %s (term %"
-                 PRIu64 ", pid %d)", cfg->resource_stop[0], a->term,
-                 (int)pid);
+        if (r != 0) {
+                snprintf(why, sizeof(why), "cannot run resource.stop at %s",
+                         when);
+                die_self_fenced(a, why);
+        }
+        hbd_info(&a->d->log, "stop: %s; running %s (term %" PRIu64
+                 ", pid %d)", strcmp(when, "shutdown") == 0 ? "shutting down"
+                 : "start-up, clearing any stale copy",
+                 cfg->resource_stop[0], a->term, (int)pid);
         for (;;) {
                 struct timespec ts = { 0, 10 * 1000 * 1000 };
                 pid_t w = waitpid(pid, &status, WNOHANG);
 
                 if (w == pid)
                         break;
-                if (w < 0 && errno != EINTR)
-                        die_self_fenced(a, "lost resource.stop at shutdown");
+                if (w < 0 && errno != EINTR) {
+                        snprintf(why, sizeof(why), "lost resource.stop at %s",
+                                 when);
+                        die_self_fenced(a, why);
+                }
                 if (uv_hrtime() - t0 > limit_ns) {
                         (void)kill(-pid, SIGKILL);
                         (void)waitpid(pid, &status, 0);
-                        die_self_fenced(a, "resource.stop timed out at "
-                                        "shutdown");
+                        snprintf(why, sizeof(why), "resource.stop timed out "
+                                 "at %s", when);
+                        die_self_fenced(a, why);
                 }
                 nanosleep(&ts, NULL);
         }
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                die_self_fenced(a, "resource.stop failed at shutdown");
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                snprintf(why, sizeof(why), "resource.stop failed at %s",
+                         when);
+                die_self_fenced(a, why);
+        }
         a->last_action = "stop";
         a->last_exit = 0;
-        set_state(a, R_STOPPED, "shutdown");
+        set_state(a, R_STOPPED, when);
 }
 
 void hbd_actions_stop(hbd_daemon_t *d)
@@ -609,7 +705,7 @@ void hbd_actions_stop(hbd_daemon_t *d)
                 a->proc = NULL;
         }
         if (up && d->cfg->resource_stop != NULL)
-                stop_at_shutdown(a);
+                stop_blocking(a, "shutdown");
         d->actions = NULL;
         uv_close((uv_handle_t *)&a->delay, on_closed);
 }

@@ -578,6 +578,9 @@ void hbd_notify_coord(hbd_notify_t *n, const hb_event_t *ev,
         coord_run(n, n->cur.script, ev, node, leader_name, wall_time_ns);
         if (ev->type != HB_EVENT_ROLE)
                 return;
+        /* "established" (leader -> leader): on_leader ran at "elected". */
+        if (ev->old_role == HB_ROLE_LEADER && ev->new_role == HB_ROLE_LEADER)
+                return;
         switch (ev->new_role) {
         case HB_ROLE_LEADER:
                 own = n->cur.on_leader;

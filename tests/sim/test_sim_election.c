@@ -13,7 +13,14 @@
  *   3. terms never decrease per node, across restarts (the simulator
  *      restores what HB_EVENT_TERM made durable);
  *   4. liveness: once healed, everyone up, no loss, within HEAL_BOUND
- *      there is exactly one leader and every node follows it in its term.
+ *      there is exactly one leader and every node follows it in its term;
+ *   5. the fencing log: an at-most-one resource run the way hbeatd's
+ *      actions run it (actions.c: start when a leader is established,
+ *      after fencing the last other leader it saw and every peer it holds
+ *      dead, suspect or unknown; stop when it steps down; a crashed hbeatd
+ *      leaves its resource running, a starting one stops any stale copy
+ *      first; a fence powers the target off, stopping its resource, and
+ *      it boots again later) is never running on two nodes at once.
  *
  * A failing seed prints the command that replays it:
  *   HBEAT_ELECTION_SEED=<seed> HBEAT_ELECTION_NODES=<n> test_sim_election
@@ -51,6 +58,14 @@ typedef struct checker {
         uint64_t leader_end[MAX_NODES];   /* last time it stopped leading */
         uint64_t min_gap_ns;              /* smallest handover gap */
         uint64_t handovers;
+        /* 5: the resource and the fencing log. */
+        size_t ev_done;                   /* events of the log processed */
+        bool running[MAX_NODES];          /* the resource runs there */
+        uint32_t fence_id[MAX_NODES];     /* last other leader seen */
+        bool fenced_down[MAX_NODES];      /* powered off by a fence */
+        uint64_t fences, starts;
+        uint64_t last_fence_ns;           /* virtual time of the last one */
+        uint64_t fences_after_heal;
         bool failed;
         char why[256];
 } checker_t;
@@ -59,6 +74,7 @@ static uint64_t g_min_gap = UINT64_MAX;
 static uint64_t g_handovers;
 static uint64_t g_elections;
 static uint64_t g_max_converge;       /* heal -> one leader followed */
+static uint64_t g_fences;
 
 static void fail_run(checker_t *c, hbsim_t *s, const char *fmt, ...)
 {
@@ -77,6 +93,92 @@ static void fail_run(checker_t *c, hbsim_t *s, const char *fmt, ...)
                 (double)hbsim_now(s) / 1e6, c->why, c->seed, c->n);
 }
 
+/* hbeatd starting: with a resource configured it runs resource.stop
+ * before its first heartbeat (actions.c), so no stale copy survives. */
+static void boot(hbsim_t *s, checker_t *c, size_t i)
+{
+        c->running[i] = false;
+        (void)hbsim_restart(s, i);
+}
+
+/* Fenced nodes boot again. */
+static void reboot_fenced(hbsim_t *s, checker_t *c)
+{
+        for (size_t i = 0; i < c->n; i++)
+                if (c->fenced_down[i]) {
+                        c->fenced_down[i] = false;
+                        boot(s, c, i);
+                }
+}
+
+/* A fence: the target is powered off (its resource with it). */
+static void fence(checker_t *c, hbsim_t *s, size_t j)
+{
+        c->fences++;
+        c->last_fence_ns = hbsim_now(s);
+        if (c->last_fence_ns >= FAULT_PHASE)
+                c->fences_after_heal++;
+        c->running[j] = false;
+        if (hbsim_node(s, j) != NULL) {
+                hbsim_crash(s, j);
+                c->fenced_down[j] = true;
+        }
+}
+
+/* Invariant 5: replay the new role events through the actions' policy. */
+static void resource_log(checker_t *c, hbsim_t *s)
+{
+        size_t ne, i, j, on;
+        const hbsim_event_t *log = hbsim_events(s, &ne);
+
+        for (; c->ev_done < ne; c->ev_done++) {
+                const hb_event_t *e = &log[c->ev_done].ev;
+
+                i = log[c->ev_done].observer;
+                if (e->type != HB_EVENT_ROLE)
+                        continue;
+                if (e->leader_id != 0 && e->leader_id != i + 1)
+                        c->fence_id[i] = e->leader_id;
+                if (e->new_role == HB_ROLE_LEADER && e->established &&
+                    !c->running[i]) {
+                        /* The last other leader it saw, and every peer
+                         * its view holds dead, suspect or unknown (not
+                         * alive, in probation — it runs hbeatd, which
+                         * stopped any stale copy at start — nor left). */
+                        for (j = 0; j < c->n; j++) {
+                                hb_peer_state_t st;
+
+                                if (j == i)
+                                        continue;
+                                st = hbsim_state(s, i, j);
+                                if (c->fence_id[i] == j + 1 ||
+                                    st == HB_PEER_DEAD ||
+                                    st == HB_PEER_SUSPECT ||
+                                    st == HB_PEER_UNKNOWN)
+                                        fence(c, s, j);
+                        }
+                        c->fence_id[i] = 0;
+                        c->running[i] = true;
+                        c->starts++;
+                        for (j = 0, on = 0; j < c->n; j++)
+                                on += c->running[j];
+                        if (on > 1)
+                                for (j = 0; j < c->n; j++)
+                                        if (j != i && c->running[j])
+                                                fail_run(c, s,
+                                                         "resource started "
+                                                         "on n%zu (term %"
+                                                         PRIu64 ") while "
+                                                         "running on n%zu",
+                                                         i + 1, e->term,
+                                                         j + 1);
+                } else if (e->old_role == HB_ROLE_LEADER &&
+                           e->new_role != HB_ROLE_LEADER) {
+                        c->running[i] = false;
+                }
+        }
+}
+
 static void observe(hbsim_t *s, void *user)
 {
         checker_t *c = user;
@@ -84,6 +186,8 @@ static void observe(hbsim_t *s, void *user)
         bool up[MAX_NODES], lead[MAX_NODES];
         uint64_t now = hbsim_now(s);
         size_t i, j, acting = 0;
+
+        resource_log(c, s); /* first: a fence changes who is up */
 
         for (i = 0; i < c->n; i++) {
                 up[i] = hbsim_coord(s, i, &ci[i]);
@@ -218,6 +322,7 @@ static bool one_run(size_t n, uint64_t seed, bool verbose)
         checker_t ck;
         uint64_t rng = seed * UINT64_C(0x9e3779b97f4a7c15) + n, t = 0;
         uint64_t resume_at[MAX_NODES] = { 0 };
+        uint64_t conv_at, end;
         bool down[MAX_NODES] = { false };
         char why[200];
         size_t i;
@@ -241,6 +346,14 @@ static bool one_run(size_t n, uint64_t seed, bool verbose)
                 unsigned f = (unsigned)(RND() % 100);
 
                 hbsim_run_until(s, t);
+                /* Fenced nodes boot again by the next step. */
+                for (i = 0; i < n; i++)
+                        if (ck.fenced_down[i]) {
+                                ck.fenced_down[i] = false;
+                                resume_at[i] = 0;
+                                if (!down[i])
+                                        boot(s, &ck, i);
+                        }
                 for (i = 0; i < n; i++)
                         if (resume_at[i] && resume_at[i] <= t) {
                                 hbsim_resume(s, i);
@@ -254,7 +367,7 @@ static bool one_run(size_t n, uint64_t seed, bool verbose)
                 } else if (f < 35) {
                         for (i = 0; i < n; i++)
                                 if (down[i]) {
-                                        hbsim_restart(s, i);
+                                        boot(s, &ck, i);
                                         down[i] = false;
                                         break;
                                 }
@@ -291,29 +404,44 @@ static bool one_run(size_t n, uint64_t seed, bool verbose)
         hbsim_heal(s);
         hbsim_set_loss(s, 0);
         for (i = 0; i < n; i++) {
-                if (resume_at[i])
+                if (resume_at[i] && !ck.fenced_down[i])
                         hbsim_resume(s, i);
-                if (down[i])
-                        hbsim_restart(s, i);
+                if (down[i] || ck.fenced_down[i])
+                        boot(s, &ck, i);
+                ck.fenced_down[i] = false;
         }
         observe(s, &ck);
-        /* How long convergence took (for the report). */
-        for (t = FAULT_PHASE; t < FAULT_PHASE + HEAL_BOUND; t += 10 * MS) {
+        /* 4: one leader, followed by all, within HEAL_BOUND of the heal
+         * and ever after. A fence after the heal (a new leader fencing the
+         * previous one) is a fault of its own: the bound runs again from
+         * it, the node boots again at the next step, and the run goes on
+         * until the bound has passed. */
+        conv_at = 0;
+        end = FAULT_PHASE + AFTER_HEAL;
+        for (t = FAULT_PHASE; t <= end && !ck.failed; t += 10 * MS) {
+                uint64_t from;
+                bool conv;
+
                 hbsim_run_until(s, t);
-                if (converged(s, n, why, sizeof(why)))
-                        break;
+                reboot_fenced(s, &ck);
+                from = ck.last_fence_ns > FAULT_PHASE ? ck.last_fence_ns
+                                                      : FAULT_PHASE;
+                if (from + HEAL_BOUND + S > end)
+                        end = from + HEAL_BOUND + S;
+                conv = converged(s, n, why, sizeof(why));
+                if (conv && conv_at == 0)
+                        conv_at = t;
+                if (!conv && t >= from + HEAL_BOUND)
+                        fail_run(&ck, s, "not converged %.1f s after the "
+                                         "heal or last fence: %s",
+                                 (double)(t - from) / 1e9, why);
         }
-        if (t - FAULT_PHASE > g_max_converge)
-                g_max_converge = t - FAULT_PHASE;
-        /* 4: one leader, followed by all, within HEAL_BOUND and after. */
-        for (t = FAULT_PHASE + HEAL_BOUND;
-             t <= FAULT_PHASE + AFTER_HEAL && !ck.failed; t += 100 * MS) {
-                hbsim_run_until(s, t);
-                if (!converged(s, n, why, sizeof(why)))
-                        fail_run(&ck, s, "not converged %.1f s after heal: "
-                                         "%s",
-                                 (double)(t - FAULT_PHASE) / 1e9, why);
-        }
+        if (conv_at - FAULT_PHASE > g_max_converge)
+                g_max_converge = conv_at - FAULT_PHASE;
+        if (ck.fences_after_heal > n)
+                fail_run(&ck, s, "%" PRIu64 " fences after the heal",
+                         ck.fences_after_heal);
+        g_fences += ck.fences;
         if (ck.min_gap_ns < g_min_gap)
                 g_min_gap = ck.min_gap_ns;
         g_handovers += ck.handovers;
@@ -487,10 +615,11 @@ static void test_random_faults(void **state)
         fprintf(stderr,
                 "election sim: %zu runs (%.0f s virtual each), %zu failed, "
                 "%" PRIu64 " elections, %" PRIu64 " leader starts, "
+                "%" PRIu64 " fences, "
                 "smallest handover gap %.1f ms, slowest convergence after "
                 "heal %.2f s (bound %.0f s), %.1f s wall\n",
                 done, (double)(FAULT_PHASE + AFTER_HEAL) / 1e9, failures,
-                g_elections, g_handovers,
+                g_elections, g_handovers, g_fences,
                 g_min_gap == UINT64_MAX ? -1.0 : (double)g_min_gap / 1e6,
                 (double)g_max_converge / 1e9, (double)HEAL_BOUND / 1e9,
                 (double)(t1.tv_sec - t0.tv_sec) +

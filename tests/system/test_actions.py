@@ -8,6 +8,8 @@ interval 100 ms.
 Every action is a shell script written here that appends one line to one
 log file in the work directory (all namespaces share the file system):
 "start NODE TERM", "stop NODE TERM", "fence TARGET TERM", "self NODE TERM".
+Each hbeatd runs the stop once at start-up (term 0), before its first
+heartbeat, to clear a copy a crashed predecessor may have left running.
 """
 
 import os
@@ -72,8 +74,13 @@ def test_fence_before_start_on_failover(make_cluster):
     leader, term = c.wait_leader(timeout=ELECT_S)
     k = int(leader[1:])
     _wait_line(c, log, ["start", leader, str(term)], 2.0)
-    # No previous leader: nothing fenced before the first start.
-    assert _lines(log)[0] == ["start", leader, str(term)], _lines(log)
+    # Every hbeatd stopped any stale copy before its first heartbeat (term
+    # 0); no previous leader and every peer alive: nothing fenced before
+    # the first start.
+    lines = _lines(log)
+    first = lines.index(["start", leader, str(term)])
+    assert sorted(lines[:first]) == sorted(["stop", f"n{i}", "0"]
+                                           for i in c.nodes), lines
     r = _resource(c, k)
     assert r["state"] == "started" and r["term"] == term, r
 
@@ -98,6 +105,38 @@ def test_fence_before_start_on_failover(make_cluster):
     assert r["state"] == "started" and r["term"] == new_term, r
     assert r["fence"]["target"] == leader and r["fence"]["result"] == "ok", r
     assert r["fence"]["term"] == new_term, r
+
+
+def test_new_leader_fences_every_unclean_peer(make_cluster):
+    """Five nodes: a follower dies, then the leader. The new leader fences
+    both before it starts — the old leader (the last it followed) and the
+    dead follower (it may have been a leader nobody heard of) — and
+    nobody that is alive."""
+    c = make_cluster(5, start=False, election=True)
+    log = _setup(c)
+    c.start_all()
+    leader, term = c.wait_leader(timeout=ELECT_S)
+    _wait_line(c, log, ["start", leader, str(term)], 2.0)
+    k = int(leader[1:])
+    f = next(i for i in c.nodes if i != k)
+    t_f = c.kill(f)
+    for i in c.nodes:
+        if i not in (k, f):
+            c.wait_event(i, peer=f"n{f}", new="dead", since_ns=t_f,
+                         timeout=2.0)
+    c.kill(k)
+    rest = [i for i in c.nodes if i not in (k, f)]
+    new_leader, new_term = c.wait_leader(nodes=rest, timeout=FAILOVER_S,
+                                         min_term=term + 1,
+                                         exclude=(leader,))
+    _wait_line(c, log, ["start", new_leader, str(new_term)], 5.0)
+    lines = _lines(log)
+    print("actions:", lines)
+    begin = lines.index(["start", leader, str(term)])
+    end = lines.index(["start", new_leader, str(new_term)])
+    fenced = sorted(x[1] for x in lines[begin:end]
+                    if x[0] == "fence" and x[2] == str(new_term))
+    assert fenced == sorted([leader, f"n{f}"]), lines
 
 
 def test_failed_fence_blocks_start(make_cluster):

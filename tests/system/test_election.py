@@ -20,9 +20,10 @@ def _trail(c, nodes, since_ns=None):
 
 
 def _leaders(c, nodes, since_ns=None):
-    """Role events into leader, at any of `nodes`, since since_ns."""
+    """Role events into leader (elected; not "established", which is
+    leader -> leader), at any of `nodes`, since since_ns."""
     return [e for i in nodes for e in c.coord_events(i, "role", since_ns)
-            if e.get("new") == "leader"]
+            if e.get("new") == "leader" and e.get("old") != "leader"]
 
 
 def test_elect_failover_restart(make_cluster):
