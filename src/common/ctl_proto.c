@@ -140,7 +140,7 @@ json_t *hb_ctl_coord_json(const hb_coord_info_t *ci, const char *leader_name,
         if (!ci->enabled)
                 return json_pack("{s:b}", "enabled", 0);
         return json_pack("{s:b, s:s, s:I, s:o, s:I, s:I, s:b, s:I, s:I, s:I,"
-                         " s:b, s:I, s:I}",
+                         " s:b, s:I, s:I, s:b}",
                          "enabled", 1,
                          "role", hb_role_name(ci->role),
                          "term", (json_int_t)ci->term,
@@ -157,7 +157,8 @@ json_t *hb_ctl_coord_json(const hb_coord_info_t *ci, const char *leader_name,
                                 (now_ns - ci->role_since_ns) / HB_NS_PER_MS :
                                 0),
                          "elections_started",
-                         (json_int_t)ci->elections_started);
+                         (json_int_t)ci->elections_started,
+                         "established", (int)ci->established);
 }
 
 char *hb_ctl_dump_line(const json_t *obj, size_t *len)
