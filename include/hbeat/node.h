@@ -386,6 +386,13 @@ typedef struct hb_peer_info {
         uint64_t rtt_median_ns;    /**< over the last 64 samples; 0 if none */
         uint64_t rtt_p99_ns;       /**< 99th percentile (nearest rank) */
         uint64_t rtt_last_ns;      /**< latest sample; 0 if none */
+        /** Coordination on: its latest heartbeat said its at-most-one
+         *  resource may be up (hb_node_set_resource()); false when it
+         *  said stopped, or sent no coordination data. */
+        bool resource_up;
+        /** Coordination on: it sent coordination data (a LEADER TLV) in
+         *  its latest heartbeat; resource_up means something only then. */
+        bool coordinating;
 } hb_peer_info_t;
 
 /**
@@ -475,6 +482,19 @@ void hb_node_coord_info(const hb_node_t *node, hb_coord_info_t *out);
  */
 int hb_node_set_priority(hb_node_t *node, uint32_t priority,
                          uint64_t now_ns);
+
+/**
+ * Tell the peers, in every heartbeat from now on, whether this node's
+ * at-most-one resource may be up (`up`: starting, started, stopping, or
+ * in an unknown state) or is known to be stopped (false, the default).
+ * A new leader uses it to spare an alive former leader that reports its
+ * resource stopped instead of fencing it (hb_peer_info_t.resource_up,
+ * docs/actions.md). Only the caller knows: set it true *before* starting
+ * the resource and false only *after* a stop succeeded.
+ *
+ * @return 0; -EINVAL (NULL node, coordination off).
+ */
+int hb_node_set_resource(hb_node_t *node, bool up);
 
 /**
  * Set or clear this node's fault (a `fault` health check is failing).

@@ -1001,6 +1001,8 @@ void hb__coord_leader_tlv(hb_node_t *node, uint64_t now_ns, uint8_t *tlv)
          * preempting leader never yields to a node that will not stand. */
         if (node->cfg.coord.preempt && !c->fault)
                 flags |= HB_LEADER_FLAG_PREEMPT;
+        if (c->resource)
+                flags |= HB_LEADER_FLAG_RESOURCE;
         put_u64(tlv + o, c->term);
         put_u32(tlv + o + 8, leader);
         tlv[o + 12] = (uint8_t)c->role;
@@ -1122,6 +1124,14 @@ int hb_node_set_priority(hb_node_t *node, uint32_t priority,
                 c->election_deadline_ns = HB_NEVER;
         if (c->started)
                 update(node, c->now_ns);
+        return 0;
+}
+
+int hb_node_set_resource(hb_node_t *node, bool up)
+{
+        if (!node || !node->cfg.coord.enabled)
+                return -EINVAL;
+        node->coord.resource = up;
         return 0;
 }
 

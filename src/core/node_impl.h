@@ -121,6 +121,7 @@ typedef struct hb_coord {
                                           (told to voters, HB_TLV_EXITED) */
         bool fault;                    /* hb_node_set_fault(): never lead
                                           nor stand while set */
+        bool resource;                 /* hb_node_set_resource() */
         uint64_t rng;                  /* xorshift64* state, never 0 */
         hb_out_t *out;                 /* ring of HB_OUTBOX_CAP */
         size_t out_head, out_n;
@@ -299,6 +300,8 @@ typedef struct hb_leader_tlv {
 #define HB_VOTE_TLV_LEN 12u
 #define HB_LEADER_FLAG_WITNESS 0x01u
 #define HB_LEADER_FLAG_PREEMPT 0x02u
+#define HB_LEADER_FLAG_RESOURCE 0x04u /* its at-most-one resource may be
+                                         up (not stopped and clean) */
 
 /* ---- hooks implemented in election.c ---------------------------- */
 

@@ -95,6 +95,9 @@ struct hbd_actions {
         uint32_t *fence_queue;         /* this round's targets still to */
         size_t n_fence_queue;          /*   fence, in order; [0] runs */
         uint64_t fenced_term;          /* round done for this term */
+        uint64_t wait_until_ns;        /* waiting for the head target (a
+                                          former leader, alive) to report
+                                          its resource stopped; 0: not */
         bool start_failed;             /* the running stop cleans up */
 
         uint64_t term;                 /* term of the resource's actions */
@@ -117,6 +120,8 @@ struct hbd_actions {
 static void proceed(struct hbd_actions *a);
 static void next_fence(struct hbd_actions *a);
 static void stop_blocking(struct hbd_actions *a, const char *when);
+static void on_delay(uv_timer_t *t);
+static void pop_fence(struct hbd_actions *a);
 
 static const char *action_name(act_kind_t k)
 {
@@ -169,6 +174,16 @@ static void set_state(struct hbd_actions *a, res_state_t to, const char *why)
         if (to == R_BLOCKED)
                 snprintf(a->blocked, sizeof(a->blocked), "blocked: %s", why);
         a->state = to;
+        /* Peers learn from our heartbeats whether the resource may be up
+         * here (a new leader spares a former leader that says no). Up
+         * from before a start until a stop succeeded; a self-fence in
+         * progress is "may be up". */
+        if (d->node != NULL && d->cfg->node.coord.enabled)
+                (void)hb_node_set_resource(
+                        d->node, to == R_STARTING || to == R_STARTED ||
+                                         to == R_STOPPING ||
+                                         (to == R_BLOCKED &&
+                                          strcmp(why, "self-fencing") == 0));
         if (strcmp(from, state_name(a)) == 0)
                 return;
         hbd_logj(&d->log, to == R_BLOCKED ? HBD_LOG_ERROR : HBD_LOG_INFO,
@@ -357,12 +372,7 @@ static void on_done(hbd_proc_t *p, void *arg, int64_t status, int sig,
                 }
                 if (a->fence_target_id == a->fence_id)
                         a->fence_id = 0;
-                if (a->n_fence_queue > 0) {
-                        memmove(a->fence_queue, a->fence_queue + 1,
-                                (a->n_fence_queue - 1) *
-                                        sizeof(*a->fence_queue));
-                        a->n_fence_queue--;
-                }
+                pop_fence(a);
                 if (a->n_fence_queue > 0 && a->leader) {
                         next_fence(a);
                         return;
@@ -414,12 +424,82 @@ static void start_fence(struct hbd_actions *a)
         run(a, A_FENCE, cfg->fence_command, cfg->fence_timeout_ns, a->term);
 }
 
-/* Target the head of the queue and run the fence command on it. */
+/* Drop the head of the fence queue. */
+static void pop_fence(struct hbd_actions *a)
+{
+        if (a->n_fence_queue == 0)
+                return;
+        memmove(a->fence_queue, a->fence_queue + 1,
+                (a->n_fence_queue - 1) * sizeof(*a->fence_queue));
+        a->n_fence_queue--;
+        a->wait_until_ns = 0;
+}
+
+/*
+ * The head target is the former leader, alive (or in probation): when its
+ * heartbeats say its resource is stopped, it needs no fence; while they
+ * say it may be up, its stop is given its time limit (resource.
+ * stop_timeout_ms, after which it self-fences) plus two intervals. One
+ * that left the cluster stopped its resource first. 1: spared, 0: wait,
+ * -1: fence it.
+ */
+static int former_leader(struct hbd_actions *a, uint32_t id)
+{
+        const hbd_config_t *cfg = a->d->cfg;
+        uint64_t now = uv_hrtime();
+        hb_peer_info_t pi;
+
+        if (id != a->fence_id ||
+            hb_node_peer_info(a->d->node, id, now, &pi) < 0)
+                return -1;
+        /* A leave comes only after the resource was stopped (shutdown
+         * stops it first; a failed stop exits 3 without a leave). */
+        if (pi.state == HB_PEER_LEFT)
+                return 1;
+        if ((pi.state != HB_PEER_ALIVE && pi.state != HB_PEER_PROBATION) ||
+            !pi.coordinating)
+                return -1;
+        if (!pi.resource_up)
+                return 1;
+        if (a->wait_until_ns == 0)
+                a->wait_until_ns = now + cfg->resource_stop_timeout_ns +
+                                   2 * cfg->node.interval_ns;
+        return now < a->wait_until_ns ? 0 : -1;
+}
+
+/* Work through the fence queue: spare, wait for, or fence its head; when
+ * it is empty, the round is done and the start may go. */
 static void next_fence(struct hbd_actions *a)
 {
-        uint32_t id = a->fence_queue[0];
-        const char *name = hbd_node_name(a->d, id);
+        uint32_t id;
+        const char *name;
+        int r;
 
+        while (a->n_fence_queue > 0) {
+                id = a->fence_queue[0];
+                name = hbd_node_name(a->d, id);
+                r = former_leader(a, id);
+                if (r < 0)
+                        break;
+                if (r == 0) {
+                        /* Look again in one interval (on_delay). */
+                        (void)uv_timer_start(&a->delay, on_delay,
+                                             a->d->cfg->node.interval_ns /
+                                                     HB_NS_PER_MS, 0);
+                        return;
+                }
+                hbd_info(&a->d->log, "fence of %s (id %" PRIu32 ") not "
+                         "needed: it reports its resource stopped",
+                         name != NULL ? name : "?", id);
+                a->fence_id = 0;
+                pop_fence(a);
+        }
+        if (a->n_fence_queue == 0) {
+                a->fenced_term = a->term;
+                set_state(a, R_STOPPED, "nothing to fence");
+                proceed(a);
+                return;
+        }
         snprintf(a->fence_target, sizeof(a->fence_target), "%s",
                  name != NULL ? name : "?");
         a->fence_target_id = id;
@@ -443,6 +523,7 @@ static int build_fence_queue(struct hbd_actions *a)
         if (q == NULL)
                 return -ENOMEM;
         a->fence_queue = q;
+        a->wait_until_ns = 0;
         if (a->fence_id != 0)
                 q[n++] = a->fence_id;
         for (size_t i = 0; i < cfg->n_peers; i++) {

@@ -282,6 +282,8 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
         c.node_id = (uint32_t)n->index + 1;
         c.incarnation = n->incarnation;
         c.coord.seed = s->cfg.seed * UINT64_C(1000003) + n->incarnation;
+        if (s->cfg.node_config)
+                s->cfg.node_config(&c, n->index, s->cfg.node_config_user);
         r = hb_node_new(&n->core, &c, on_event, n);
         if (r < 0)
                 return r;

@@ -41,6 +41,11 @@ typedef struct hbsim_config {
         bool pause_guard;             /* on resume, call
                                          hb_node_local_pause() first, as
                                          hbeatd does (default off) */
+        /* Per-node settings (priority, preempt, ...) on top of `node`:
+         * called at every boot of node i (0-based) with its config, ids
+         * and incarnation already set; may be NULL. */
+        void (*node_config)(hb_node_config_t *cfg, size_t i, void *user);
+        void *node_config_user;
         bool port_unreachable;        /* a crash is a process exit on a
                                          host that stays up: datagrams to
                                          it come back as port unreachable

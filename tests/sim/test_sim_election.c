@@ -16,8 +16,9 @@
  *      there is exactly one leader and every node follows it in its term;
  *   5. the fencing log: an at-most-one resource run the way hbeatd's
  *      actions run it (actions.c: start when a leader is established,
- *      after fencing the last other leader it saw and every peer it holds
- *      dead, suspect or unknown; stop when it steps down; a crashed hbeatd
+ *      after fencing every peer it holds dead, suspect or unknown, and
+ *      the last other leader it saw unless that one is alive and reports
+ *      its resource stopped; stop when it steps down; a crashed hbeatd
  *      leaves its resource running, a starting one stops any stale copy
  *      first; a fence powers the target off, stopping its resource, and
  *      it boots again later) is never running on two nodes at once.
@@ -63,6 +64,9 @@ typedef struct checker {
         bool running[MAX_NODES];          /* the resource runs there */
         uint32_t fence_id[MAX_NODES];     /* last other leader seen */
         bool fenced_down[MAX_NODES];      /* powered off by a fence */
+        /* Each node's view of its peers as of the event being replayed
+         * (rebuilt from the log: the daemon decides inside the event). */
+        hb_peer_state_t view[MAX_NODES][MAX_NODES];
         uint64_t fences, starts;
         uint64_t last_fence_ns;           /* virtual time of the last one */
         uint64_t fences_after_heal;
@@ -95,9 +99,14 @@ static void fail_run(checker_t *c, hbsim_t *s, const char *fmt, ...)
 
 /* hbeatd starting: with a resource configured it runs resource.stop
  * before its first heartbeat (actions.c), so no stale copy survives. */
+static void resource_log(checker_t *c, hbsim_t *s);
+
 static void boot(hbsim_t *s, checker_t *c, size_t i)
 {
+        resource_log(c, s); /* the old life's events first */
         c->running[i] = false;
+        for (size_t j = 0; j < c->n; j++)
+                c->view[i][j] = HB_PEER_UNKNOWN;
         (void)hbsim_restart(s, i);
 }
 
@@ -135,27 +144,36 @@ static void resource_log(checker_t *c, hbsim_t *s)
                 const hb_event_t *e = &log[c->ev_done].ev;
 
                 i = log[c->ev_done].observer;
+                if (e->type == HB_EVENT_PEER_STATE &&
+                    log[c->ev_done].peer < c->n)
+                        c->view[i][log[c->ev_done].peer] = e->new_state;
                 if (e->type != HB_EVENT_ROLE)
                         continue;
                 if (e->leader_id != 0 && e->leader_id != i + 1)
                         c->fence_id[i] = e->leader_id;
                 if (e->new_role == HB_ROLE_LEADER && e->established &&
                     !c->running[i]) {
-                        /* The last other leader it saw, and every peer
-                         * its view holds dead, suspect or unknown (not
-                         * alive, in probation — it runs hbeatd, which
-                         * stopped any stale copy at start — nor left). */
+                        /* Every peer its view holds dead, suspect or
+                         * unknown (not alive, in probation — it runs
+                         * hbeatd, which stopped any stale copy at start —
+                         * nor left), and the last other leader it saw
+                         * unless that one is alive and reports its
+                         * resource stopped (stops are instant here). */
                         for (j = 0; j < c->n; j++) {
                                 hb_peer_state_t st;
 
                                 if (j == i)
                                         continue;
-                                st = hbsim_state(s, i, j);
-                                if (c->fence_id[i] == j + 1 ||
-                                    st == HB_PEER_DEAD ||
+                                st = c->view[i][j];
+                                if (st == HB_PEER_DEAD ||
                                     st == HB_PEER_SUSPECT ||
                                     st == HB_PEER_UNKNOWN)
                                         fence(c, s, j);
+                                else if (c->fence_id[i] == j + 1 &&
+                                         c->running[j])
+                                        fence(c, s, j); /* after a wait */
+                                /* else: a former leader, alive, that
+                                 * reports its resource stopped: spared */
                         }
                         c->fence_id[i] = 0;
                         c->running[i] = true;
@@ -314,6 +332,19 @@ static void config(hbsim_config_t *c, size_t n, uint64_t seed)
         c->node.coord.enabled = true;
 }
 
+/* Priorities of a run with preempt on (seed % 3 == 0). */
+typedef struct prio_plan {
+        uint32_t prio[MAX_NODES];
+} prio_plan_t;
+
+static void set_prio(hb_node_config_t *cfg, size_t i, void *user)
+{
+        const prio_plan_t *pp = user;
+
+        cfg->coord.priority = pp->prio[i];
+        cfg->coord.preempt = true;
+}
+
 /* Random faults for FAULT_PHASE, then heal; returns false on violation. */
 static bool one_run(size_t n, uint64_t seed, bool verbose)
 {
@@ -324,14 +355,30 @@ static bool one_run(size_t n, uint64_t seed, bool verbose)
         uint64_t resume_at[MAX_NODES] = { 0 };
         uint64_t conv_at, end;
         bool down[MAX_NODES] = { false };
+        prio_plan_t pp;
+        uint32_t top = 0;
         char why[200];
         size_t i;
 
 #define RND() (rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17, rng)
         config(&cfg, n, seed);
+        /* Two nodes: quorum.two_node (a lone node stays quorate; the
+         * lower id wins a tie; fencing keeps the resource single). */
+        cfg.node.coord.two_node = n == 2;
         /* Odd seeds: crashes are process exits on hosts that stay up
          * (port unreachable, the fast path); even seeds: silent. */
         cfg.port_unreachable = seed % 2 == 1;
+        /* One seed in three: random priorities (1..255, ties possible),
+         * preempt on everywhere. */
+        if (seed % 3 == 0) {
+                for (i = 0; i < n; i++) {
+                        pp.prio[i] = 1 + (uint32_t)(RND() % 255);
+                        if (pp.prio[i] > top)
+                                top = pp.prio[i];
+                }
+                cfg.node_config = set_prio;
+                cfg.node_config_user = &pp;
+        }
         assert_int_equal(hbsim_new(&s, &cfg), 0);
         memset(&ck, 0, sizeof(ck));
         ck.n = n;
@@ -438,6 +485,12 @@ static bool one_run(size_t n, uint64_t seed, bool verbose)
         }
         if (conv_at - FAULT_PHASE > g_max_converge)
                 g_max_converge = conv_at - FAULT_PHASE;
+        /* With preempt, the settled leader has the top priority. */
+        for (i = 0; top > 0 && i < n && !ck.failed; i++)
+                if (hbsim_is_leader(s, i) && pp.prio[i] != top)
+                        fail_run(&ck, s, "preempt: n%zu (priority %" PRIu32
+                                         ") leads, the top priority is %"
+                                         PRIu32, i + 1, pp.prio[i], top);
         if (ck.fences_after_heal > n)
                 fail_run(&ck, s, "%" PRIu64 " fences after the heal",
                          ck.fences_after_heal);
@@ -627,6 +680,22 @@ static void test_random_faults(void **state)
         assert_int_equal(failures, 0);
 }
 
+/* quorum.two_node: 300 seeded runs of two nodes, same faults, same
+ * invariants (HBEAT_ELECTION_NODES=2 with a seed replays one). */
+static void test_two_node_random(void **state)
+{
+        size_t runs = env_size("HBEAT_ELECTION_RUNS_2", 300);
+        size_t failures = 0;
+
+        (void)state;
+        for (size_t r = 0; r < runs; r++)
+                if (!one_run(2, r + 1, false))
+                        failures++;
+        fprintf(stderr, "two_node sim: %zu runs, %zu failed\n", runs,
+                failures);
+        assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -634,6 +703,7 @@ int main(void)
                 cmocka_unit_test(test_leader_crash),
                 cmocka_unit_test(test_exit_failover_fast),
                 cmocka_unit_test(test_random_faults),
+                cmocka_unit_test(test_two_node_random),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

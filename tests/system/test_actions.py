@@ -139,6 +139,55 @@ def test_new_leader_fences_every_unclean_peer(make_cluster):
     assert fenced == sorted([leader, f"n{f}"]), lines
 
 
+def test_clean_handover_is_not_fenced(make_cluster):
+    """The leader shuts down (SIGTERM): it stops its resource, then
+    leaves. The new leader starts without fencing it."""
+    c = make_cluster(3, start=False, election=True)
+    log = _setup(c)
+    c.start_all()
+    leader, term = c.wait_leader(timeout=ELECT_S)
+    _wait_line(c, log, ["start", leader, str(term)], 2.0)
+    k = int(leader[1:])
+    c.stop(k)
+    rest = [i for i in c.nodes if i != k]
+    new_leader, new_term = c.wait_leader(nodes=rest, timeout=FAILOVER_S,
+                                         min_term=term + 1,
+                                         exclude=(leader,))
+    _wait_line(c, log, ["start", new_leader, str(new_term)], 3.0)
+    lines = _lines(log)
+    print("actions:", lines)
+    assert ["stop", leader, str(term)] in lines, lines
+    assert not [x for x in lines if x[0] == "fence"], lines
+
+
+def test_preempted_leader_is_spared(make_cluster):
+    """n1 (priority 200, preempt) joins late and takes over. The leader it
+    displaces stays alive: it stops its resource and says so in its
+    heartbeats, so n1 starts after that stop and fences nobody."""
+    # (The first leader fences n1, not started yet: never seen, unclean.)
+    def election(i):
+        return ({"priority": 200, "preempt": True} if i == 1
+                else {"priority": 100})
+    c = make_cluster(3, start=False, election=election)
+    log = _setup(c)
+    c.start(2)
+    c.start(3)
+    old, term = c.wait_leader(nodes=[2, 3], timeout=ELECT_S)
+    _wait_line(c, log, ["start", old, str(term)], 2.0)
+    c.start(1)
+    new, new_term = c.wait_leader(timeout=FAILOVER_S + 2, min_term=term + 1)
+    assert new == "n1", new
+    _wait_line(c, log, ["start", "n1", str(new_term)], 3.0)
+    lines = _lines(log)
+    print("actions:", lines)
+    assert lines.index(["stop", old, str(term)]) < \
+        lines.index(["start", "n1", str(new_term)]), lines
+    # n1 had never been seen when the first leader started: it was fenced
+    # then (startup fencing, as Pacemaker's). The handover fenced nobody.
+    assert [x for x in lines if x[0] == "fence"] == [["fence", "n1",
+                                                      str(term)]], lines
+
+
 def test_failed_fence_blocks_start(make_cluster):
     c = make_cluster(3, start=False, election=True)
     log = _setup(c, fence_exit=1)

@@ -6,6 +6,8 @@ elects another, a witness never leading. Interval 100 ms throughout."""
 
 import time
 
+import pytest
+
 from hbcluster import fmt_event
 
 ELECT_S = 3.0       # start -> one leader everyone agrees on
@@ -153,3 +155,28 @@ def test_state_file_malformed_refuses_start(make_cluster):
     c.start(1)
     assert c.coord(1)["term"] >= 41
     assert c.read_state(1)[0] >= 41
+
+
+@pytest.mark.parametrize("preempt", [True, False])
+def test_preempt_on_off(make_cluster, preempt):
+    """n1 has the highest priority and starts last. With preempt it takes
+    over once it has been alive for probation; without, the sitting leader
+    keeps leading (priority orders candidates, it does not depose)."""
+    def election(i):
+        return ({"priority": 200, "preempt": preempt} if i == 1
+                else {"priority": 100})
+    c = make_cluster(3, start=False, election=election)
+    c.start(2)
+    c.start(3)
+    leader, term = c.wait_leader(nodes=[2, 3], timeout=ELECT_S)
+    c.start(1)
+    if preempt:
+        new, new_term = c.wait_leader(timeout=FAILOVER_S + 2,
+                                      min_term=term + 1)
+        assert new == "n1", _trail(c, c.nodes)
+        return
+    # Probation (500 ms) and then some: nothing moves.
+    time.sleep(2.0)
+    now, now_term = c.wait_leader(timeout=2.0)
+    assert (now, now_term) == (leader, term), _trail(c, c.nodes)
+    assert not _leaders(c, [1]), _trail(c, [1])
