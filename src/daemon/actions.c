@@ -44,6 +44,7 @@
  * from its timer's close callback after hbd_actions_stop().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <spawn.h>
@@ -51,9 +52,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/watchdog.h>
 
 #include "daemon/actions.h"
 #include "daemon/ctl_server.h"
@@ -112,8 +116,13 @@ struct hbd_actions {
 
         hbd_proc_t *proc;
         act_kind_t running;
-        uv_timer_t delay;              /* fencing.two_node_delay_ms */
+        uv_timer_t delay;              /* fencing.two_node_delay_ms, and
+                                          the waits of the fence queue */
         bool closing;
+        uint64_t created_ns;           /* hbd_actions_start() */
+        int wd_fd;                     /* fencing.watchdog while armed,
+                                          else -1 */
+        bool wd_hold;                  /* armed but no longer fed */
 };
 
 
@@ -122,6 +131,7 @@ static void next_fence(struct hbd_actions *a);
 static void stop_blocking(struct hbd_actions *a, const char *when);
 static void on_delay(uv_timer_t *t);
 static void pop_fence(struct hbd_actions *a);
+static bool fence_succeeded(struct hbd_actions *a);
 
 static const char *action_name(act_kind_t k)
 {
@@ -165,10 +175,66 @@ static bool configured(const hbd_config_t *cfg)
 }
 
 /* The one place the state changes: one log line and one control event. */
+/* ---- kernel watchdog (fencing.watchdog) ------------------------------
+ *
+ * Armed (the device opened: Linux starts the timer at open) from before a
+ * start until a stop succeeded, i.e. while the resource may be up here;
+ * fed on every heartbeat tick (hbd_actions_tick()). A paused or killed
+ * hbeatd feeds it no more and the machine resets after the timeout; a
+ * self-fence stops feeding it at once. Disarmed with the magic close
+ * ("V", then close) once the resource is down. See watchdog(4) and the
+ * kernel's Documentation/watchdog/watchdog-api.rst.
+ */
+static int wd_arm(struct hbd_actions *a)
+{
+        const hbd_config_t *cfg = a->d->cfg;
+        int secs;
+
+        if (cfg->watchdog == NULL || a->wd_fd >= 0)
+                return 0;
+        a->wd_fd = open(cfg->watchdog, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (a->wd_fd < 0) {
+                hbd_error(&a->d->log, "watchdog: cannot open %s: %s",
+                          cfg->watchdog, strerror(errno));
+                return -errno;
+        }
+        secs = (int)((cfg->watchdog_timeout_ns + HB_NS_PER_S - 1) /
+                     HB_NS_PER_S);
+        if (ioctl(a->wd_fd, WDIOC_SETTIMEOUT, &secs) < 0)
+                hbd_warn(&a->d->log, "watchdog: %s: cannot set the timeout "
+                         "to %d s (%s): the device's own applies",
+                         cfg->watchdog, secs, strerror(errno));
+        a->wd_hold = false;
+        hbd_info(&a->d->log, "watchdog: %s armed (%d s)", cfg->watchdog,
+                 secs);
+        return 0;
+}
+
+static void wd_feed(struct hbd_actions *a)
+{
+        if (a->wd_fd >= 0 && !a->wd_hold &&
+            write(a->wd_fd, "\0", 1) < 0 && errno != EAGAIN)
+                hbd_warn(&a->d->log, "watchdog: cannot feed %s: %s",
+                         a->d->cfg->watchdog, strerror(errno));
+}
+
+static void wd_disarm(struct hbd_actions *a)
+{
+        if (a->wd_fd < 0)
+                return;
+        if (write(a->wd_fd, "V", 1) < 0)
+                hbd_warn(&a->d->log, "watchdog: magic close of %s failed: "
+                         "%s", a->d->cfg->watchdog, strerror(errno));
+        (void)close(a->wd_fd);
+        a->wd_fd = -1;
+        hbd_info(&a->d->log, "watchdog: %s disarmed", a->d->cfg->watchdog);
+}
+
 static void set_state(struct hbd_actions *a, res_state_t to, const char *why)
 {
         hbd_daemon_t *d = a->d;
         char from[sizeof(a->blocked)];
+        bool up;
 
         snprintf(from, sizeof(from), "%s", state_name(a));
         if (to == R_BLOCKED)
@@ -178,12 +244,14 @@ static void set_state(struct hbd_actions *a, res_state_t to, const char *why)
          * here (a new leader spares a former leader that says no). Up
          * from before a start until a stop succeeded; a self-fence in
          * progress is "may be up". */
+        up = to == R_STARTING || to == R_STARTED || to == R_STOPPING ||
+             (to == R_BLOCKED && strcmp(why, "self-fencing") == 0);
         if (d->node != NULL && d->cfg->node.coord.enabled)
-                (void)hb_node_set_resource(
-                        d->node, to == R_STARTING || to == R_STARTED ||
-                                         to == R_STOPPING ||
-                                         (to == R_BLOCKED &&
-                                          strcmp(why, "self-fencing") == 0));
+                (void)hb_node_set_resource(d->node, up);
+        if (!up)
+                wd_disarm(a);
+        else if (to == R_BLOCKED)
+                a->wd_hold = true; /* self-fencing: let it fire */
         if (strcmp(from, state_name(a)) == 0)
                 return;
         hbd_logj(&d->log, to == R_BLOCKED ? HBD_LOG_ERROR : HBD_LOG_INFO,
@@ -370,15 +438,8 @@ static void on_done(hbd_proc_t *p, void *arg, int64_t status, int sig,
                         set_state(a, R_BLOCKED, "fence failed");
                         return;
                 }
-                if (a->fence_target_id == a->fence_id)
-                        a->fence_id = 0;
-                pop_fence(a);
-                if (a->n_fence_queue > 0 && a->leader) {
-                        next_fence(a);
+                if (fence_succeeded(a))
                         return;
-                }
-                a->fenced_term = a->term;
-                set_state(a, R_STOPPED, "fenced");
                 break;
         case A_START:
                 if (ok) {
@@ -422,6 +483,43 @@ static void start_fence(struct hbd_actions *a)
         const hbd_config_t *cfg = a->d->cfg;
 
         run(a, A_FENCE, cfg->fence_command, cfg->fence_timeout_ns, a->term);
+}
+
+/* The head target is fenced: drop it; go on with the next one (true) or
+ * end the round (false: the caller moves the machine on). */
+static bool fence_succeeded(struct hbd_actions *a)
+{
+        if (a->fence_target_id == a->fence_id)
+                a->fence_id = 0;
+        pop_fence(a);
+        if (a->n_fence_queue > 0 && a->leader) {
+                next_fence(a);
+                return true;
+        }
+        a->fenced_term = a->term;
+        set_state(a, R_STOPPED, "fenced");
+        return false;
+}
+
+/*
+ * Watchdog fencing (fencing.watchdog without fencing.command): a target
+ * that may hold the resource has had its watchdog armed, and stops
+ * feeding it when it stops running or cannot prove its lease; waiting
+ * the timeout plus two intervals after we last heard it (after our own
+ * start, for a peer never heard) is as good as a fence (SBD's
+ * stonith-watchdog-timeout). Returns the ns still to wait, 0 when done.
+ */
+static uint64_t watchdog_wait_ns(struct hbd_actions *a, uint32_t id)
+{
+        const hbd_config_t *cfg = a->d->cfg;
+        uint64_t now = uv_hrtime(), from = a->created_ns, until;
+        hb_peer_info_t pi;
+
+        if (hb_node_peer_info(a->d->node, id, now, &pi) == 0 &&
+            pi.last_arrival_ns != HB_NEVER && pi.last_arrival_ns > from)
+                from = pi.last_arrival_ns;
+        until = from + cfg->watchdog_timeout_ns + 2 * cfg->node.interval_ns;
+        return now >= until ? 0 : until - now;
 }
 
 /* Drop the head of the fence queue. */
@@ -471,8 +569,8 @@ static int former_leader(struct hbd_actions *a, uint32_t id)
  * it is empty, the round is done and the start may go. */
 static void next_fence(struct hbd_actions *a)
 {
-        uint32_t id;
-        const char *name;
+        uint32_t id = 0;
+        const char *name = NULL;
         int r;
 
         while (a->n_fence_queue > 0) {
@@ -504,6 +602,23 @@ static void next_fence(struct hbd_actions *a)
                  name != NULL ? name : "?");
         a->fence_target_id = id;
         a->fence_term = a->term;
+        if (a->d->cfg->fence_command == NULL) {
+                uint64_t wait = watchdog_wait_ns(a, id);
+
+                if (wait > 0) {
+                        (void)uv_timer_start(&a->delay, on_delay,
+                                             (wait + HB_NS_PER_MS - 1) /
+                                                     HB_NS_PER_MS, 0);
+                        return;
+                }
+                snprintf(a->fence_result, sizeof(a->fence_result), "ok "
+                         "(watchdog: waited %" PRIu64 " ms)",
+                         a->d->cfg->watchdog_timeout_ns / HB_NS_PER_MS);
+                fence_report(a, true);
+                if (!fence_succeeded(a))
+                        proceed(a);
+                return;
+        }
         start_fence(a);
 }
 
@@ -592,8 +707,8 @@ static void proceed(struct hbd_actions *a)
         else if (a->state == R_BLOCKED)
                 return;
         a->term = a->leader_term;
-        if (cfg->fence_command != NULL && a->fenced_term != a->term &&
-            build_fence_queue(a) != 0) {
+        if ((cfg->fence_command != NULL || cfg->watchdog != NULL) &&
+            a->fenced_term != a->term && build_fence_queue(a) != 0) {
                 if (a->n_fence_queue == 0) { /* -ENOMEM */
                         snprintf(a->fence_result, sizeof(a->fence_result),
                                  "out of memory");
@@ -614,6 +729,11 @@ static void proceed(struct hbd_actions *a)
         }
         if (cfg->resource_start == NULL)
                 return;
+        if (wd_arm(a) < 0) {
+                set_state(a, R_BLOCKED, "watchdog unavailable");
+                return;
+        }
+        wd_feed(a);
         set_state(a, R_STARTING, "leader");
         run(a, A_START, cfg->resource_start, cfg->resource_start_timeout_ns,
             a->term);
@@ -639,6 +759,13 @@ void hbd_actions_on_role(hbd_daemon_t *d, const hb_event_t *ev)
                 a->leader = false;
         }
         proceed(a);
+}
+
+/* See actions.h. */
+void hbd_actions_tick(hbd_daemon_t *d)
+{
+        if (d->actions != NULL)
+                wd_feed(d->actions);
 }
 
 json_t *hbd_actions_json(const hbd_daemon_t *d)
@@ -684,6 +811,8 @@ int hbd_actions_start(hbd_daemon_t *d)
                 return r;
         }
         a->delay.data = a;
+        a->created_ns = uv_hrtime();
+        a->wd_fd = -1;
         d->actions = a;
         if (d->cfg->resource_stop != NULL)
                 stop_blocking(a, "start-up");

@@ -21,5 +21,8 @@ void hbd_actions_stop(struct hbd_daemon *d);
 void hbd_actions_on_role(struct hbd_daemon *d, const hb_event_t *ev);
 /* State for status/HTTP (new reference): resource state, last fence. */
 json_t *hbd_actions_json(const struct hbd_daemon *d);
+/* Every heartbeat tick: feed the kernel watchdog while it is armed
+ * (fencing.watchdog; docs/actions.md). */
+void hbd_actions_tick(struct hbd_daemon *d);
 
 #endif /* HBD_ACTIONS_H */

@@ -584,6 +584,7 @@ void hbd_config_free(hbd_config_t *cfg)
         hbd__argv_free(cfg->resource_stop);
         hbd__argv_free(cfg->fence_command);
         hbd__argv_free(cfg->fence_self);
+        free(cfg->watchdog);
         free(cfg->path);
         free(cfg->listen);
         free(cfg->key_file);

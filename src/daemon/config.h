@@ -192,6 +192,9 @@ typedef struct hbd_config {
         uint64_t fence_timeout_ns;
         char **fence_self;
         uint64_t fence_two_node_delay_ns;
+        char *watchdog;                /* fencing.watchdog, resolved, owned;
+                                          NULL: none (watchdog.c) */
+        uint64_t watchdog_timeout_ns;  /* fencing.watchdog_timeout_ms */
 } hbd_config_t;
 
 /*

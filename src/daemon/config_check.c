@@ -417,12 +417,36 @@ static int check_one_script(struct loader *l, const struct found *f,
         return 0;
 }
 
+/* fencing.watchdog, when set: a character device (a FIFO is accepted too,
+ * for tests: something must read it). */
+static int check_watchdog(struct loader *l, const struct found *f,
+                          const char *path)
+{
+        const yaml_mark_t *at;
+        char q[QUOTE_BUF];
+        struct stat st;
+
+        if (!path)
+                return 0;
+        at = f->val[K_WATCHDOG] ? &f->val[K_WATCHDOG]->start_mark : NULL;
+        hbd__quote(path, strlen(path), q);
+        if (stat(path, &st) < 0)
+                return hbd__fail_at(l, at, -EINVAL, "fencing.watchdog: cannot "
+                                    "use '%s': %s", q, strerror(errno));
+        if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+                return hbd__fail_at(l, at, -EINVAL, "fencing.watchdog: '%s' "
+                                    "is not a character device", q);
+        return 0;
+}
+
 int hbd__check_script(struct loader *l, const struct found *f,
                       const hbd_config_t *cfg)
 {
         int r;
 
-        r = check_one_script(l, f, K_SCRIPT, cfg->notify_script);
+        r = check_watchdog(l, f, cfg->watchdog);
+        if (r == 0)
+                r = check_one_script(l, f, K_SCRIPT, cfg->notify_script);
         if (r == 0)
                 r = check_one_script(l, f, K_ON_LEADER,
                                      cfg->notify_on_leader);

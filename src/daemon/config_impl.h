@@ -315,6 +315,18 @@ X(FENCE_DELAY, "fencing.two_node_delay_ms", "uint", "ms", 0, 3600000,        \
   "With quorum.two_node: the node with the higher node.id waits this "       \
   "long before fencing, so the lower id wins a fence race. Needs "           \
   "election.enabled.")                                                       \
+X(WATCHDOG, "fencing.watchdog", "path", "path", 0, 0, NULL, true,            \
+  S_PATH, F_COORD, C(watchdog), 0, 0,                                        \
+  "Kernel watchdog device (/dev/watchdog): armed while the resource may "   \
+  "be up here and fed every interval; a paused or dead hbeatd stops "        \
+  "feeding it and the machine resets. Without fencing.command a new "        \
+  "leader then waits watchdog_timeout_ms instead of fencing. The same "      \
+  "on every node; a change applies when it is next armed. Needs "           \
+  "election.enabled.")                                                       \
+X(WATCHDOG_TIMEOUT, "fencing.watchdog_timeout_ms", "uint", "ms", 1000,       \
+  3600000, "5000", true, S_MS, F_COORD, C(watchdog_timeout_ns), 0, 0,        \
+  "Watchdog timeout set on the device (whole seconds, rounded up); the "     \
+  "same on every node. Needs election.enabled.")                             \
 X(PEER_NAME, "peers[].name", "string", "", 0, 0, NULL, true,                 \
   S_NAME, F_REQUIRED | F_PEER, P(name), 0, 0,                                \
   "Name of the peer; unique, not this node's name.")                         \

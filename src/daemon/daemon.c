@@ -147,6 +147,7 @@ static void send_heartbeat(hbd_daemon_t *d, uint64_t now)
                 return;
         }
         send_to_peers(d, d->tx_buf, (size_t)n);
+        hbd_actions_tick(d);
 }
 
 static void on_send_timer(uv_timer_t *t);

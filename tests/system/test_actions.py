@@ -248,3 +248,97 @@ def test_hanging_stop_runs_self_fence(make_cluster):
     assert c.running(k)
     os.unlink(c.path(f"hang-{leader}"))
     c.heal()
+
+
+class _FifoReader:
+    """Reads what hbeatd writes to a FIFO standing in for /dev/watchdog:
+    (monotonic ns, bytes) per read. Opened before hbeatd (a writer's
+    non-blocking open needs a reader)."""
+
+    def __init__(self, path):
+        import threading
+        os.mkfifo(path)
+        self.fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        self.got = []
+        self.stop = False
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        import time
+        while not self.stop:
+            try:
+                b = os.read(self.fd, 4096)
+                if b:
+                    self.got.append((time.monotonic_ns(), b))
+            except BlockingIOError:
+                pass
+            time.sleep(0.01)
+
+    def close(self):
+        self.stop = True
+        self.t.join(2)
+        os.close(self.fd)
+
+    def feeds_between(self, a, b):
+        return [t for t, d in self.got if a <= t <= b and b"\0" in d]
+
+    def saw_magic_close(self):
+        return any(b"V" in d for _, d in self.got)
+
+
+def test_watchdog_fencing(make_cluster):
+    """fencing.watchdog without a fence command: the leader arms its
+    watchdog (here a FIFO we read) before its start and feeds it every
+    interval; hung (SIGSTOP), it feeds it no more, and the new leader
+    starts only after the watchdog timeout (2 s) plus two intervals since
+    it last heard it. A leader shutting down disarms it ("V")."""
+    import time
+    c = make_cluster(3, start=False, election=True)
+    log = _setup(c)
+    readers = {}
+    for i in c.nodes:
+        readers[i] = _FifoReader(c.path(f"wd-n{i}"))
+        cfg = c.config_dict(i)
+        del cfg["fencing"]["command"]
+        cfg["fencing"]["watchdog"] = c.path(f"wd-n{i}")
+        cfg["fencing"]["watchdog_timeout_ms"] = 2000
+        c.write_config(i, cfg)
+    try:
+        c.start_all()
+        leader, term = c.wait_leader(timeout=ELECT_S)
+        k = int(leader[1:])
+        _wait_line(c, log, ["start", leader, str(term)], 2.0)
+        time.sleep(1.0)
+        now = time.monotonic_ns()
+        fed = readers[k].feeds_between(now - 800_000_000, now)
+        assert len(fed) >= 4, readers[k].got[-5:]
+        # Followers never arm theirs.
+        assert all(not readers[i].got for i in c.nodes if i != k)
+
+        t_stop = c.pause(k)
+        rest = [i for i in c.nodes if i != k]
+        new_leader, new_term = c.wait_leader(nodes=rest, timeout=FAILOVER_S,
+                                             min_term=term + 1,
+                                             exclude=(leader,))
+        j = int(new_leader[1:])
+        _wait_line(c, log, ["start", new_leader, str(new_term)], 6.0)
+        t_start = c.wait_until(
+            lambda: _resource(c, j)["state"] == "started" and
+            time.monotonic_ns(), 1.0, "started")
+        waited_s = (t_start - t_stop) / 1e9
+        print(f"watchdog fence: started {waited_s:.2f} s after the hang")
+        assert waited_s >= 2.0, waited_s
+        r = _resource(c, j)
+        assert r["fence"]["target"] == leader, r
+        assert "watchdog" in r["fence"]["result"], r
+        assert not readers[k].feeds_between(t_stop + 50_000_000,
+                                            time.monotonic_ns())
+        assert not [x for x in _lines(log) if x[0] == "fence"]
+
+        # Shutdown: stop, then the magic close.
+        c.stop(j)
+        assert readers[j].saw_magic_close(), readers[j].got[-3:]
+    finally:
+        for r in readers.values():
+            r.close()
