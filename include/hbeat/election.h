@@ -79,6 +79,15 @@
 extern "C" {
 #endif
 
+/** Leader lease, in heartbeat intervals: a leader keeps leading while a
+ *  quorum has supported it (named it leader in a heartbeat, or granted it
+ *  the vote) less than this long ago, on its own clock. */
+#define HB_LEASE_INTERVALS 3u
+/** A supporter's promise, in intervals: it votes for no other candidate
+ *  until this long after it last gave support (lease + 1 interval, the
+ *  margin for one-way delay and clock-rate differences). */
+#define HB_PROMISE_INTERVALS (HB_LEASE_INTERVALS + 1u)
+
 /** Roles. */
 typedef enum hb_role {
         HB_ROLE_NO_QUORUM = 0, /**< partition not quorate: nobody acts */

@@ -20,13 +20,15 @@
  * lengthens them.
  *
  * With election enabled it also shows the quorum and the lease reasoning
- * (election.h): a leader steps down as soon as it no longer sees a quorum
- * of alive peers, i.e. when they turn suspect (`suspect` after their last
- * heartbeat); a follower stands only once the leader is dead and after its
- * randomized delay, at least election.delay_ms (at priority 255, factor 1;
- * the peers' priorities are not known here, so this is the bound for any
- * node). The margin dead + min delay - suspect must be positive, and
- * should exceed what clock-rate differences between nodes can eat.
+ * of the core (election.h, docs/election.md): a leader steps down once no
+ * quorum has supported it for HB_LEASE_INTERVALS (on its clock); each
+ * supporter votes for nobody else for HB_PROMISE_INTERVALS after its last
+ * support (on its clock). The margin between the two, one interval, is
+ * what one-way delay and clock-rate differences may eat. A follower
+ * supports its leader until the detector says dead, so after a silent
+ * leader it may stand once its promise has run out: between dead +
+ * (promise - 1) and dead + promise intervals after the leader's last
+ * heartbeat, plus its rank's delay (0..delay/4 for the first in rank).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -181,29 +183,32 @@ static uint64_t votes_sum(const hbd_config_t *cfg)
 typedef struct lease {
         uint64_t expected;      /* expected votes (the sum when 0) */
         uint64_t needed;        /* expected / 2 + 1 */
-        uint64_t min_delay_ns;  /* any node: delay x 1 */
-        uint64_t own_min_ns;    /* this node: delay x (1 + (255-p)/64) */
-        uint64_t stand_ns;      /* dead + min_delay_ns */
-        int64_t margin_ns;      /* stand_ns - suspect */
+        uint64_t lease_ns;      /* HB_LEASE_INTERVALS x interval */
+        uint64_t promise_ns;    /* HB_PROMISE_INTERVALS x interval */
+        uint64_t stand_ns;      /* earliest stand after a silent leader */
+        uint64_t stand_max_ns;  /* latest, first in rank */
+        int64_t margin_ns;      /* promise - lease */
 } lease_t;
 
 static void compute_lease(const hbd_config_t *cfg, const timings_t *t,
                           lease_t *ls)
 {
         const hb_coord_config_t *cc = &cfg->node.coord;
+        uint64_t iv = cfg->node.interval_ns;
 
         ls->expected = cc->expected_votes ? cc->expected_votes
                                           : votes_sum(cfg);
         ls->needed = ls->expected / 2 + 1;
-        ls->min_delay_ns = cc->election_delay_ns;
-        ls->own_min_ns = (uint64_t)((double)cc->election_delay_ns *
-                                    (1.0 + (255.0 - cc->priority) / 64.0));
-        ls->stand_ns = t->dead_ns == HB_NEVER ? HB_NEVER
-                                              : t->dead_ns + ls->min_delay_ns;
-        ls->margin_ns = ls->stand_ns == HB_NEVER || t->suspect_ns == HB_NEVER
-                                ? 0
-                                : (int64_t)ls->stand_ns -
-                                          (int64_t)t->suspect_ns;
+        ls->lease_ns = HB_LEASE_INTERVALS * iv;
+        ls->promise_ns = HB_PROMISE_INTERVALS * iv;
+        ls->margin_ns = (int64_t)ls->promise_ns - (int64_t)ls->lease_ns;
+        if (t->dead_ns == HB_NEVER) {
+                ls->stand_ns = ls->stand_max_ns = HB_NEVER;
+                return;
+        }
+        ls->stand_ns = t->dead_ns + ls->promise_ns - iv;
+        ls->stand_max_ns = t->dead_ns + ls->promise_ns +
+                           cc->election_delay_ns / 4;
 }
 
 static void print_election(const hbd_config_t *cfg, const timings_t *t)
@@ -238,20 +243,20 @@ static void print_election(const hbd_config_t *cfg, const timings_t *t)
                        cfg->notify_on_no_quorum ? cfg->notify_on_no_quorum
                                                 : "-");
         puts("lease (a cut-off leader stops before a new one can exist):");
-        printf("  the leader steps down %s after its peers' last heartbeat "
-               "(suspect)\n", dur(t->suspect_ns, a));
-        printf("  a follower stands at the earliest %s after the leader's "
-               "last heartbeat\n    (dead %s + delay %s at priority 255; "
-               "this node's delay is %s..%s)\n", dur(ls.stand_ns, a),
-               dur(t->dead_ns, b), dur(ls.min_delay_ns, c),
-               dur(ls.own_min_ns, e), dur(2 * ls.own_min_ns, g));
-        if (ls.margin_ns > 0)
-                printf("  margin %s: safe while clock rates differ by less "
-                       "than that over %s\n",
-                       dur((uint64_t)ls.margin_ns, a), dur(ls.stand_ns, b));
-        else
-                printf("  WARNING: no margin: a new leader may be elected "
-                       "before the old one steps down\n");
+        printf("  the leader steps down %s after the last support of a "
+               "quorum reached it\n", dur(ls.lease_ns, a));
+        printf("  a supporter votes for no one else for %s after it last "
+               "supported\n", dur(ls.promise_ns, a));
+        printf("  margin %s: safe while one-way delays stay below it and "
+               "clock rates\n    differ by much less than %s over %s\n",
+               dur((uint64_t)ls.margin_ns, a), dur((uint64_t)ls.margin_ns, b),
+               dur(ls.promise_ns, c));
+        printf("  a silent leader is replaced %s..%s after its last "
+               "heartbeat\n    (dead %s, then the promise; first in rank, "
+               "delay 0..%s);\n    one whose process exited, about one "
+               "interval after (port unreachable)\n", dur(ls.stand_ns, a),
+               dur(ls.stand_max_ns, b), dur(t->dead_ns, e),
+               dur(cc->election_delay_ns / 4, g));
 }
 
 static void print_text(const hbd_config_t *cfg, const timings_t *t)
@@ -424,7 +429,7 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                             "quorum_votes", (json_int_t)ls.needed,
                             "two_node", (int)cc->two_node,
                             "wait_for_all", (int)cc->wait_for_all,
-                            "step_down_after_ms", ms_json(t->suspect_ns),
+                            "step_down_after_ms", ms_json(ls.lease_ns),
                             "stand_after_ms", ms_json(ls.stand_ns),
                             "lease_margin_ms",
                             (json_int_t)(ls.margin_ns / (int64_t)HB_NS_PER_MS)

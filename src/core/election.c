@@ -50,9 +50,10 @@
 #include "core/alloc.h"
 #include "core/node_impl.h"
 
-/* Lease length and the promise a supporter makes, in intervals. */
-#define LEASE_INTERVALS 3u
-#define PROMISE_INTERVALS (LEASE_INTERVALS + 1u)
+/* Lease length and the promise a supporter makes, in intervals
+ * (election.h). */
+#define LEASE_INTERVALS HB_LEASE_INTERVALS
+#define PROMISE_INTERVALS HB_PROMISE_INTERVALS
 
 static uint64_t lease_ns(const hb_node_t *node)
 {
