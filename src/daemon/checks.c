@@ -406,52 +406,18 @@ static void apply_effects(struct hbd_checks *set)
         hbd_daemon_arm_deadline(d);
 }
 
-/* notify.script check NAME OLD NEW, fire and forget, own session, killed
- * after notify.timeout_ms. */
+/* notify.script check NAME OLD NEW, through notify's queue (its
+ * concurrency limit and timeout, notify.h). */
 static void run_notify(struct check *c, check_state_t from)
 {
         hbd_daemon_t *d = c->set->d;
-        const char *script = d->notify ? hbd_notify_script(d->notify) : NULL;
-        char e[9][160];
-        char *env[10], *argv[6];
-        struct probe *p;
+        hbd_notify_node_t me;
 
-        if (!script)
-                return;
-        snprintf(e[0], sizeof e[0], "PATH=%s", getenv("PATH") ?
-                 getenv("PATH") : "/usr/sbin:/usr/bin:/sbin:/bin");
-        snprintf(e[1], sizeof e[1], "HBEAT_EVENT=check");
-        snprintf(e[2], sizeof e[2], "HBEAT_NODE=%s", d->cfg->node_name);
-        snprintf(e[3], sizeof e[3], "HBEAT_NODE_ID=%" PRIu32,
-                 d->cfg->node.node_id);
-        snprintf(e[4], sizeof e[4], "HBEAT_CHECK=%s", c->name);
-        snprintf(e[5], sizeof e[5], "HBEAT_CHECK_STATE=%s",
-                 state_name(c->state));
-        snprintf(e[6], sizeof e[6], "HBEAT_CHECK_OLD_STATE=%s",
-                 state_name(from));
-        snprintf(e[7], sizeof e[7], "HBEAT_REASON=%s", c->last_msg);
-        snprintf(e[8], sizeof e[8], "HBEAT_TIME_NS=%" PRIu64,
-                 hbd_wall_now_ns());
-        for (int i = 0; i < 9; i++)
-                env[i] = e[i];
-        env[9] = NULL;
-        argv[0] = (char *)script;
-        argv[1] = (char *)"check";
-        argv[2] = c->name;
-        argv[3] = (char *)state_name(from);
-        argv[4] = (char *)state_name(c->state);
-        argv[5] = NULL;
-        p = probe_new(NULL, &d->loop, hbd_notify_timeout_ns(d->notify));
-        if (!p)
-                return;
-        p->timed_out = false;
-        /* On timeout the group is killed by on_probe_timeout(). */
-        if (spawn(p, &d->loop, argv, env) < 0) {
-                hbd_warn(&d->log, "checks: cannot run notify script %s",
-                         script);
-                hbd__check_probe_finish(p, false, "spawn");
-        }
-        probe_unref(p); /* the creation reference */
+        me.name = d->cfg->node_name;
+        me.id = d->cfg->node.node_id;
+        hbd_notify_check(d->notify, &me, c->name, state_name(from),
+                         state_name(c->state), c->last_msg,
+                         hbd_wall_now_ns());
 }
 
 /* The one function that changes a check's state. */

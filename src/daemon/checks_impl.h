@@ -65,7 +65,7 @@ struct check {
         uint64_t last_run_ns, last_ok_ns, last_fail_ns, state_since_ns;
 };
 
-/* One run. `check` is NULL once detached (or for a notify script). */
+/* One run. `check` is NULL once detached. */
 struct probe {
         struct check *check;
         uint32_t kind;

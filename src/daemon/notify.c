@@ -687,30 +687,62 @@ void hbd_notify_close(hbd_notify_t *n, void (*done)(void *arg), void *arg)
 
 /* ---- fencing outcome ---------------------------------------------- */
 
+/* A new job for notify.script with its timeout; NULL (counted as dropped)
+ * when out of memory. */
+static struct job *script_job(hbd_notify_t *n, const char *what)
+{
+        struct job *j = calloc(1, sizeof(*j));
+
+        if (j == NULL) {
+                count_drop(n, "out of memory", what);
+                return NULL;
+        }
+        j->n = n;
+        j->timeout_ms = (n->cur.timeout_ns + HB_NS_PER_MS - 1) / HB_NS_PER_MS;
+        j->script = strdup(n->cur.script);
+        j->argv[0] = strdup(n->cur.script);
+        j->env[0] = strdup(n->path_env);
+        return j;
+}
+
+/* Queue `j` if every string of it was allocated (n_argv, n_env used). */
+static void submit_checked(hbd_notify_t *n, struct job *j, size_t n_argv,
+                           size_t n_env, const char *what)
+{
+        size_t i;
+
+        if (j->script == NULL || j->desc == NULL)
+                goto fail;
+        for (i = 0; i < n_argv; i++)
+                if (j->argv[i] == NULL)
+                        goto fail;
+        for (i = 0; i < n_env; i++)
+                if (j->env[i] == NULL)
+                        goto fail;
+        submit(n, j);
+        return;
+fail:
+        count_drop(n, "out of memory", what);
+        job_free(j);
+}
+
 void hbd_notify_fence(hbd_notify_t *n, const hbd_notify_node_t *node,
                       const char *target, uint32_t target_id, uint64_t term,
                       const char *result)
 {
         struct job *j;
-        size_t k = 0, i;
+        size_t k = 1;
 
         if (n == NULL || n->shutting_down || n->cur.script == NULL)
                 return;
-        j = calloc(1, sizeof(*j));
-        if (j == NULL) {
-                count_drop(n, "out of memory", "a fence");
+        j = script_job(n, "a fence");
+        if (j == NULL)
                 return;
-        }
-        j->n = n;
-        j->timeout_ms = (n->cur.timeout_ns + HB_NS_PER_MS - 1) / HB_NS_PER_MS;
-        j->script = strdup(n->cur.script);
         j->desc = xasprintf("fence %s %s, term %" PRIu64, target, result,
                             term);
-        j->argv[0] = strdup(n->cur.script);
         j->argv[1] = strdup("fence");
         j->argv[2] = strdup(target);
         j->argv[3] = strdup(result);
-        j->env[k++] = strdup(n->path_env);
         j->env[k++] = strdup("HBEAT_EVENT=fence");
         j->env[k++] = xasprintf("HBEAT_NODE=%s", node->name);
         j->env[k++] = xasprintf("HBEAT_NODE_ID=%" PRIu32, node->id);
@@ -718,19 +750,37 @@ void hbd_notify_fence(hbd_notify_t *n, const hbd_notify_node_t *node,
         j->env[k++] = xasprintf("HBEAT_FENCE_TARGET_ID=%" PRIu32, target_id);
         j->env[k++] = xasprintf("HBEAT_TERM=%" PRIu64, term);
         j->env[k++] = xasprintf("HBEAT_FENCE_RESULT=%s", result);
-        if (j->script == NULL || j->desc == NULL)
-                goto fail;
-        for (i = 0; i < 4; i++)
-                if (j->argv[i] == NULL)
-                        goto fail;
-        for (i = 0; i < k; i++)
-                if (j->env[i] == NULL)
-                        goto fail;
-        submit(n, j);
-        return;
-fail:
-        count_drop(n, "out of memory", "a fence");
-        job_free(j);
+        submit_checked(n, j, 4, k, "a fence");
+}
+
+void hbd_notify_check(hbd_notify_t *n, const hbd_notify_node_t *node,
+                      const char *check, const char *old_state,
+                      const char *new_state, const char *reason,
+                      uint64_t wall_time_ns)
+{
+        struct job *j;
+        size_t k = 1;
+
+        if (n == NULL || n->shutting_down || n->cur.script == NULL)
+                return;
+        j = script_job(n, "a check change");
+        if (j == NULL)
+                return;
+        j->desc = xasprintf("check %s %s -> %s", check, old_state,
+                            new_state);
+        j->argv[1] = strdup("check");
+        j->argv[2] = strdup(check);
+        j->argv[3] = strdup(old_state);
+        j->argv[4] = strdup(new_state);
+        j->env[k++] = strdup("HBEAT_EVENT=check");
+        j->env[k++] = xasprintf("HBEAT_NODE=%s", node->name);
+        j->env[k++] = xasprintf("HBEAT_NODE_ID=%" PRIu32, node->id);
+        j->env[k++] = xasprintf("HBEAT_CHECK=%s", check);
+        j->env[k++] = xasprintf("HBEAT_CHECK_STATE=%s", new_state);
+        j->env[k++] = xasprintf("HBEAT_CHECK_OLD_STATE=%s", old_state);
+        j->env[k++] = xasprintf("HBEAT_REASON=%s", reason);
+        j->env[k++] = xasprintf("HBEAT_TIME_NS=%" PRIu64, wall_time_ns);
+        submit_checked(n, j, 5, k, "a check change");
 }
 
 /* ---- one supervised process (actions.c) ---------------------------- */

@@ -148,6 +148,19 @@ void hbd_notify_fence(hbd_notify_t *n, const hbd_notify_node_t *node,
                       const char *result);
 
 /*
+ * A health check changed state (checks.c): runs notify.script with argv
+ * "check NAME OLD NEW" and HBEAT_EVENT=check, HBEAT_NODE, HBEAT_NODE_ID,
+ * HBEAT_CHECK, HBEAT_CHECK_STATE, HBEAT_CHECK_OLD_STATE, HBEAT_REASON,
+ * HBEAT_TIME_NS (wall clock), through the same queue, concurrency limit
+ * and timeout as every notify job. Strings are copied. No-op without a
+ * script.
+ */
+void hbd_notify_check(hbd_notify_t *n, const hbd_notify_node_t *node,
+                      const char *check, const char *old_state,
+                      const char *new_state, const char *reason,
+                      uint64_t wall_time_ns);
+
+/*
  * One supervised child process, shared by the role actions (actions.c):
  * spawned detached (setsid(), its own process group), stdin /dev/null,
  * stdout and stderr inherited, killed with its whole group (SIGKILL) when
