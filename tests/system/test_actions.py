@@ -338,7 +338,8 @@ def test_watchdog_fencing(make_cluster):
 
         # Shutdown: stop, then the magic close.
         c.stop(j)
-        assert readers[j].saw_magic_close(), readers[j].got[-3:]
+        c.wait_until(readers[j].saw_magic_close, 2.0,
+                     lambda: f"magic close in {readers[j].got[-3:]}")
     finally:
         for r in readers.values():
             r.close()
