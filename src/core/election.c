@@ -343,12 +343,16 @@ static bool compute(hb_node_t *node)
                 /* A lone node keeps quorum; when the two cannot see each
                  * other, the lower id keeps it at once and the higher id
                  * only once its peer is dead: the lower id wins the race
-                 * (docs/election.md: still needs fencing). */
+                 * (docs/election.md: still needs fencing). A peer that
+                 * comes back (probation) is heard again: no race, and the
+                 * higher id keeps what it had rather than hand leadership
+                 * to a node that has just restarted. */
                 const hb_peer_t *p = node->peers[0];
 
                 q = p->state == HB_PEER_ALIVE ||
                     node->cfg.node_id < p->id || p->state == HB_PEER_DEAD ||
-                    p->state == HB_PEER_LEFT;
+                    p->state == HB_PEER_LEFT ||
+                    p->state == HB_PEER_PROBATION;
         }
         return q && !c->waiting_for_all;
 }

@@ -343,3 +343,79 @@ def test_watchdog_fencing(make_cluster):
     finally:
         for r in readers.values():
             r.close()
+
+
+def _running_overlaps(lines):
+    """Replay the action log: a start makes the resource run on that node,
+    its stop or a fence of it (a power-off) ends that; returns the
+    moments (line index, nodes) where two nodes ran it at once."""
+    running, bad = set(), []
+    for n, x in enumerate(lines):
+        if x[0] == "start":
+            running.add(x[1])
+            if len(running) > 1:
+                bad.append((n, sorted(running)))
+        elif x[0] in ("stop", "fence"):
+            running.discard(x[1])
+    return bad
+
+
+def test_two_node_survives_either_loss_and_a_split(make_cluster):
+    """quorum.two_node with a fence that really powers the target off
+    (SIGKILLs its hbeatd): the cluster survives the loss of either node,
+    and a split (both alive, cut off from each other) never has the
+    resource running on both — the lower id keeps quorum and fences the
+    other before it can start (fencing.two_node_delay_ms holds the higher
+    id back)."""
+    c = make_cluster(2, start=False,
+                     election=True,
+                     extra_config={"quorum": {"two_node": True}})
+    log = _setup(c)
+    # A fence that powers off: kill the target's hbeatd by its pid file.
+    fence = _script(c, "fence.sh",
+                    f'echo "fence $HBEAT_FENCE_TARGET $HBEAT_TERM" >> {log}\n'
+                    f'kill -9 "$(cat {c.workdir}/pid-$HBEAT_FENCE_TARGET)" '
+                    "2>/dev/null\nexit 0")
+    for i in c.nodes:
+        cfg = c.config_dict(i)
+        cfg["fencing"]["command"] = [fence]
+        cfg["fencing"]["two_node_delay_ms"] = 1500
+        c.write_config(i, cfg)
+
+    def start(i):
+        c.start(i)
+        with open(c.path(f"pid-n{i}"), "w") as f:
+            f.write(str(c.pid(i)))
+
+    for i in c.nodes:
+        start(i)
+    leader, term = c.wait_leader(timeout=ELECT_S)
+    _wait_line(c, log, ["start", leader, str(term)], 2.0)
+
+    # Lose either node in turn: the other carries on alone.
+    for _ in range(2):
+        k = int(leader[1:])
+        other = 3 - k
+        c.kill(k)
+        leader, term = c.wait_leader(nodes=[other], timeout=FAILOVER_S + 2,
+                                     min_term=term + 1)
+        assert leader == f"n{other}"
+        _wait_line(c, log, ["start", leader, str(term)], 4.0)
+        start(k)
+        c.wait_all_alive(timeout=c.recover_timeout())
+        # The node that came back does not take over, nor unsettle the
+        # leader (its probation does not cost the leader its quorum).
+        assert c.wait_leader(timeout=2.0) == (leader, term), _lines(log)
+        assert ["stop", leader, str(term)] not in _lines(log)
+
+    # A split: both alive, cut off from each other.
+    c.partition(1, 2)
+    c.wait_until(lambda: not c.running(2), 5.0, "n2 powered off by n1")
+    c.heal()
+    start(2)
+    c.wait_all_alive(timeout=c.recover_timeout())
+    final, _ = c.wait_leader(timeout=FAILOVER_S)
+    lines = _lines(log)
+    print("actions:", lines)
+    assert final == "n1", lines
+    assert not _running_overlaps(lines), lines
