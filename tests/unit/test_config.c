@@ -35,6 +35,64 @@
 #error "HB_SOURCE_ROOT must be defined (meson does it)"
 #endif
 
+/*
+ * Allocation failures (failmalloc). This binary is linked with
+ * -Wl,--wrap for malloc, calloc, realloc, strdup and strndup (meson.build),
+ * so every allocation of the config code (and of this file) goes through
+ * these: with g_fail_at >= 0, the allocation of that rank (0-based, counted
+ * from when it was set) fails, once. libyaml's and libc's own allocations
+ * are not counted.
+ */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+char *__real_strndup(const char *s, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+char *__wrap_strdup(const char *s);
+char *__wrap_strndup(const char *s, size_t n);
+
+static long g_fail_at = -1;     /* rank of the allocation to fail */
+static long g_allocs;           /* allocations since g_fail_at was set */
+static bool g_failed;           /* the chosen one happened */
+
+static bool fail_now(void)
+{
+        if (g_fail_at < 0)
+                return false;
+        if (g_allocs++ != g_fail_at)
+                return false;
+        g_failed = true;
+        return true;
+}
+
+void *__wrap_malloc(size_t n)
+{
+        return fail_now() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+        return fail_now() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+        return fail_now() ? NULL : __real_realloc(p, n);
+}
+
+char *__wrap_strdup(const char *s)
+{
+        return fail_now() ? NULL : __real_strdup(s);
+}
+
+char *__wrap_strndup(const char *s, size_t n)
+{
+        return fail_now() ? NULL : __real_strndup(s, n);
+}
+
 /* Bytes 0..31, base64: the key every test config uses. */
 #define KEY_B64 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 
@@ -1780,6 +1838,71 @@ static void test_knob_table(void **state)
         }
 }
 
+/*
+ * Every allocation of a full load (election, peers push and pull, checks
+ * of every kind, VIPs, resource and fencing) fails once in turn: the
+ * load either copes or fails cleanly (an error message, no config, and
+ * no leak: the ASan run checks that), never crashes.
+ */
+static void test_alloc_failures(void **state)
+{
+        static const char text[] =
+                MINIMAL "election: {enabled: true, state_file: s}\n"
+                "notify: {timeout_ms: 100}\n"
+                "resource: {start: [bin/start, a], stop: [bin/stop]}\n"
+                "fencing: {command: [bin/fence], self_fence: [bin/self]}\n"
+                "peers:\n"
+                "  - {name: n2, id: 2, address: \"127.0.0.1:7402\"}\n"
+                "  - {name: n3, id: 3, address: \"[::1]:7403\", votes: 2}\n"
+                "  - {name: web, id: 9, pull: \"http://h:8080/x\"}\n"
+                "  - {name: db, id: 10, pull: \"tcp://h:5432\"}\n"
+                "checks:\n"
+                "  - {name: a, kind: exec, command: [bin/check, x]}\n"
+                "  - {name: b, kind: tcp, target: \"h:22\", weight: 10}\n"
+                "  - {name: c, kind: http, url: \"http://h/\", "
+                "effect: fault}\n"
+                "vips:\n"
+                "  - {address: \"10.213.1.100/24\", interface: eth0}\n"
+                "  - {address: \"2001:db8::1/64\", interface: eth1, "
+                "provider: exec, up: [bin/up], down: [bin/down]}\n";
+        long k, failures = 0;
+
+        (void)state;
+        for (k = 0;; k++) {
+                hbd_config_t *cfg = NULL;
+                char err[1024] = "";
+                int r;
+
+                g_allocs = 0;
+                g_failed = false;
+                g_fail_at = k;
+                r = hbd_config_load_string(&cfg, "n1.yaml", text,
+                                           sizeof(text) - 1, err,
+                                           sizeof(err));
+                g_fail_at = -1;
+                if (!g_failed) {
+                        /* Past the last allocation: a plain load. */
+                        assert_int_equal(r, 0);
+                        hbd_config_free(cfg);
+                        break;
+                }
+                if (r == 0) {
+                        assert_non_null(cfg);
+                        hbd_config_free(cfg);
+                        continue;
+                }
+                failures++;
+                assert_true(r < 0);
+                assert_null(cfg);
+                assert_true(err[0] != '\0');
+        }
+        /* It did walk through a real number of allocations. */
+        fprintf(stderr, "config failmalloc: %ld allocations, %ld loads "
+                "failed cleanly, %ld coped\n", k, failures, k - failures);
+        assert_true(k > 40);
+        assert_true(failures > 20);
+}
+
 static void test_examples(void **state)
 {
         glob_t g;
@@ -2001,6 +2124,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_reloadable_coord, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_examples, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_alloc_failures, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_util_address, setup,
                                                 teardown),
