@@ -174,7 +174,6 @@ static bool configured(const hbd_config_t *cfg)
         return cfg->resource_start != NULL || cfg->fence_command != NULL;
 }
 
-/* The one place the state changes: one log line and one control event. */
 /* ---- kernel watchdog (fencing.watchdog) ------------------------------
  *
  * Armed (the device opened: Linux starts the timer at open) from before a
@@ -230,6 +229,8 @@ static void wd_disarm(struct hbd_actions *a)
         hbd_info(&a->d->log, "watchdog: %s disarmed", a->d->cfg->watchdog);
 }
 
+/* The one place the state changes: one log line and one control event;
+ * the resource bit of our heartbeats and the watchdog follow it. */
 static void set_state(struct hbd_actions *a, res_state_t to, const char *why)
 {
         hbd_daemon_t *d = a->d;
@@ -634,6 +635,7 @@ static int build_fence_queue(struct hbd_actions *a)
         size_t n = 0;
         uint32_t *q;
 
+        a->n_fence_queue = 0;
         q = realloc(a->fence_queue, (cfg->n_peers + 1) * sizeof(*q));
         if (q == NULL)
                 return -ENOMEM;
@@ -684,6 +686,7 @@ static void proceed(struct hbd_actions *a)
 {
         const hbd_config_t *cfg = a->d->cfg;
         uint64_t ms;
+        int r;
 
         if (a->proc != NULL || a->closing)
                 return;
@@ -708,8 +711,8 @@ static void proceed(struct hbd_actions *a)
                 return;
         a->term = a->leader_term;
         if ((cfg->fence_command != NULL || cfg->watchdog != NULL) &&
-            a->fenced_term != a->term && build_fence_queue(a) != 0) {
-                if (a->n_fence_queue == 0) { /* -ENOMEM */
+            a->fenced_term != a->term && (r = build_fence_queue(a)) != 0) {
+                if (r < 0) {
                         snprintf(a->fence_result, sizeof(a->fence_result),
                                  "out of memory");
                         set_state(a, R_BLOCKED, "fence failed");
