@@ -686,9 +686,14 @@ int hbd_checks_start(struct hbd_daemon *d)
         if (r < 0)
                 return r;
         set_start(d->checks);
-        if (d->checks->n > 0)
-                hbd_info(&d->log, "%zu health check%s started", d->checks->n,
-                         d->checks->n == 1 ? "" : "s");
+        if (d->checks->n > 0) {
+                size_t pulls = d->checks->n - d->cfg->n_checks;
+
+                hbd_info(&d->log, "%zu health check%s and %zu pull peer "
+                         "probe%s started", d->cfg->n_checks,
+                         d->cfg->n_checks == 1 ? "" : "s", pulls,
+                         pulls == 1 ? "" : "s");
+        }
         apply_effects(d->checks);
         return 0;
 }
