@@ -687,6 +687,15 @@ static int check_check(struct loader *l, const struct found *f,
         }
         if (r < 0)
                 return r;
+        /* Pull peers' probes are listed with the checks, by peer name. */
+        for (size_t i = 0; i < cfg->n_peers; i++)
+                if (cfg->peers[i].pull &&
+                    strcmp(cfg->peers[i].name, c->name) == 0)
+                        return hbd__fail_at(l, &f->val[K_CHECK_NAME]->start_mark,
+                                            -EINVAL, "%s.name: '%s' is the "
+                                            "name of a pull peer (line %d)",
+                                            where, c->name,
+                                            cfg->peers[i].line);
         if (c->timeout_ns > c->interval_ns)
                 return hbd__fail_at(l, given(f, K_CHECK_TIMEOUT)
                                            ? &f->val[K_CHECK_TIMEOUT]->start_mark

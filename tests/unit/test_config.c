@@ -409,6 +409,11 @@ static void test_defaults(void **state)
         cfg = load_ok(MINIMAL "membership: {port_unreachable: false}\n");
         assert_false(cfg->node.trust_port_unreachable);
         hbd_config_free(cfg);
+        expect_err(MINIMAL "peers:\n  - {name: db, id: 9, pull: "
+                   "\"tcp://h:5\"}\nchecks:\n  - {name: db, kind: tcp, "
+                   "target: \"h:6\"}\n",
+                   "n1.yaml:9:12: checks[0].name: 'db' is the name of a pull "
+                   "peer (line 7)");
         /* Pull peers: the probe is built from the URL, every interval,
          * no votes, not sent heartbeats (no address). */
         cfg = load_ok(MINIMAL "election: {enabled: true, state_file: s}\n"
