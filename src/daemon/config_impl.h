@@ -348,7 +348,8 @@ X(PEER_VOTES, "peers[].votes", "uint", "votes", 0, 255, "1", true,           \
   "election.enabled.")                                                       \
 X(CHECK_NAME, "checks[].name", "string", "", 0, 0, NULL, true,               \
   S_NAME, F_REQUIRED | F_CHECK, Q(name), 0, 0,                               \
-  "Name of the health check; unique among checks (docs/checks.md).")         \
+  "Name of the health check; unique among checks, not a pull peer's "       \
+  "name (docs/checks.md).")                                                  \
 X(CHECK_KIND, "checks[].kind", "enum", "", 0, 0, NULL, true,                 \
   S_CHECK_KIND, F_REQUIRED | F_CHECK, Q(kind), 0, 0,                         \
   "exec (run command, exit 0 passes), tcp (connect to every address of "     \
