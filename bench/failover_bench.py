@@ -34,7 +34,8 @@ same poll.
 This is a benchmark: it prints figures for docs/benchmarks.md and asserts
 nothing. Run as root:
     bench/failover_bench.py BUILD_DIR [--runs 20] [--interval-ms 100]
-                            [--settle 2] [--fault kill|stop] [--json FILE]
+                            [--settle 2] [--fault kill|stop]
+                            [--hbeat-config JSON] [--json FILE]
 Exit status 2 when keepalived is not installed.
 """
 
@@ -169,11 +170,12 @@ def ask(c, cns, client, host):
 
 
 class Bench:
-    def __init__(self, c, system, interval_ms, fault="kill"):
+    def __init__(self, c, system, interval_ms, fault="kill", extra=None):
         self.c = c
         self.system = system
         self.interval_ms = interval_ms
         self.fault = fault
+        self.extra = extra or {}
         self.vip = f"10.213.{c.subnet}.100/24"
         self.host = self.vip.split("/")[0]
         self.server = c.path("bench_server.py")
@@ -193,7 +195,7 @@ class Bench:
         if self.system == "hbeat":
             for i in c.nodes:
                 c.write_config(i, hbcluster.deep_merge(
-                    c.default_config(i),
+                    hbcluster.deep_merge(c.default_config(i), self.extra),
                     {"vips": [{"address": self.vip, "interface": "eth0"}]}))
             c.start_all()
         else:
@@ -324,10 +326,11 @@ class Bench:
         return (int(t_ans) - t_kill) / 1e6, split, f"n{old}", who
 
 
-def one_run(system, build_dir, interval_ms, settle_s, fault="kill"):
+def one_run(system, build_dir, interval_ms, settle_s, fault="kill",
+            extra=None):
     with hbcluster.Cluster(3, interval_ms=interval_ms, netns=True,
                            build_dir=build_dir, election=True) as c:
-        b = Bench(c, system, interval_ms, fault)
+        b = Bench(c, system, interval_ms, fault, extra)
         b.start()
         return b.failover(settle_s)
 
@@ -362,8 +365,16 @@ def main():
     ap.add_argument("--fault", choices=("kill", "stop"), default="kill",
                     help="kill: SIGKILL the holder (a crash: its host "
                     "stays up); stop: SIGSTOP it (a hang)")
+    ap.add_argument("--hbeat-config", metavar="JSON", default="{}",
+                    help="settings merged into every hbeatd config, e.g. "
+                    "'{\"detector\": {\"kind\": \"fixed\"}}'")
     ap.add_argument("--json", metavar="FILE")
     a = ap.parse_args()
+    try:
+        a.extra = json.loads(a.hbeat_config)
+    except ValueError as e:
+        print(f"failover_bench: --hbeat-config: {e}", file=sys.stderr)
+        sys.exit(2)
 
     if shutil.which("keepalived") is None:
         print("failover_bench: keepalived is not installed; install it with\n"
@@ -406,14 +417,15 @@ def main():
 def run_all(a):
     kver = keepalived_version()
     print(f"failover: {a.runs} runs per system, interval {a.interval_ms} ms,"
-          f" fault {a.fault}, {kver}")
+          f" fault {a.fault}, {kver}"
+          + (f", hbeat settings {a.hbeat_config}" if a.extra else ""))
     results = {"hbeat": [], "keepalived": []}
     for r in range(1, a.runs + 1):
         for system in ("hbeat", "keepalived"):
             try:
                 ms, split, old, who = one_run(system, a.build_dir,
                                               a.interval_ms, a.settle,
-                                              a.fault)
+                                              a.fault, a.extra)
             except (RunError, hbcluster.HarnessError) as e:
                 print(f"run {r:2d} {system:10s} FAILED: {e}",
                       file=sys.stderr)
@@ -428,6 +440,7 @@ def run_all(a):
                   f"{'  SPLIT-BRAIN' if split else ''}", flush=True)
 
     out = {"interval_ms": a.interval_ms, "fault": a.fault,
+           "hbeat_config": a.extra,
            "keepalived_version": kver,
            "systems": {k: summary(k, v) for k, v in results.items()}}
     print()
