@@ -392,9 +392,11 @@ int hbd__read_key(struct loader *l, const struct found *f,
         return r;
 }
 
-/* One notify script, when set: an executable regular file. */
-static int check_one_script(struct loader *l, const struct found *f,
-                            size_t k, const char *path)
+/* Path knob `k`, when set: an executable regular file (a script), or a
+ * character device (`device`; a FIFO is accepted too, for tests:
+ * something must read it). */
+static int check_path(struct loader *l, const struct found *f, size_t k,
+                      const char *path, bool device)
 {
         const yaml_mark_t *at;
         char q[QUOTE_BUF];
@@ -407,6 +409,13 @@ static int check_one_script(struct loader *l, const struct found *f,
         if (stat(path, &st) < 0)
                 return hbd__fail_at(l, at, -EINVAL, "%s: cannot use '%s': %s",
                                     hbd_knobs[k].path, q, strerror(errno));
+        if (device) {
+                if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+                        return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not "
+                                            "a character device",
+                                            hbd_knobs[k].path, q);
+                return 0;
+        }
         if (!S_ISREG(st.st_mode))
                 return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not a "
                                     "regular file", hbd_knobs[k].path, q);
@@ -417,45 +426,23 @@ static int check_one_script(struct loader *l, const struct found *f,
         return 0;
 }
 
-/* fencing.watchdog, when set: a character device (a FIFO is accepted too,
- * for tests: something must read it). */
-static int check_watchdog(struct loader *l, const struct found *f,
-                          const char *path)
-{
-        const yaml_mark_t *at;
-        char q[QUOTE_BUF];
-        struct stat st;
-
-        if (!path)
-                return 0;
-        at = f->val[K_WATCHDOG] ? &f->val[K_WATCHDOG]->start_mark : NULL;
-        hbd__quote(path, strlen(path), q);
-        if (stat(path, &st) < 0)
-                return hbd__fail_at(l, at, -EINVAL, "fencing.watchdog: cannot "
-                                    "use '%s': %s", q, strerror(errno));
-        if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
-                return hbd__fail_at(l, at, -EINVAL, "fencing.watchdog: '%s' "
-                                    "is not a character device", q);
-        return 0;
-}
-
 int hbd__check_script(struct loader *l, const struct found *f,
                       const hbd_config_t *cfg)
 {
         int r;
 
-        r = check_watchdog(l, f, cfg->watchdog);
+        r = check_path(l, f, K_WATCHDOG, cfg->watchdog, true);
         if (r == 0)
-                r = check_one_script(l, f, K_SCRIPT, cfg->notify_script);
+                r = check_path(l, f, K_SCRIPT, cfg->notify_script, false);
         if (r == 0)
-                r = check_one_script(l, f, K_ON_LEADER,
-                                     cfg->notify_on_leader);
+                r = check_path(l, f, K_ON_LEADER, cfg->notify_on_leader,
+                               false);
         if (r == 0)
-                r = check_one_script(l, f, K_ON_FOLLOWER,
-                                     cfg->notify_on_follower);
+                r = check_path(l, f, K_ON_FOLLOWER, cfg->notify_on_follower,
+                               false);
         if (r == 0)
-                r = check_one_script(l, f, K_ON_NO_QUORUM,
-                                     cfg->notify_on_no_quorum);
+                r = check_path(l, f, K_ON_NO_QUORUM,
+                               cfg->notify_on_no_quorum, false);
         return r;
 }
 

@@ -559,7 +559,7 @@ int hbd__read_key(struct loader *l, const struct found *f,
                   hbd_config_t *cfg);
 
 /* notify.script and the notify.on_* scripts, when set, are executable
- * regular files. */
+ * regular files; fencing.watchdog, when set, a character device. */
 int hbd__check_script(struct loader *l, const struct found *f,
                       const hbd_config_t *cfg);
 

@@ -1640,6 +1640,18 @@ static void test_actions(void **state)
         assert_null(cfg->fence_command);
         hbd_config_free(cfg);
 
+        /* fencing.watchdog: a character device (or a FIFO), nothing
+         * else; the timeout defaults to 5 s. */
+        cfg = load_ok(MINIMAL "election: {enabled: true}\n"
+                      "fencing: {watchdog: /dev/null}\n");
+        assert_string_equal(cfg->watchdog, "/dev/null");
+        assert_int_equal(cfg->watchdog_timeout_ns, 5 * HB_NS_PER_S);
+        hbd_config_free(cfg);
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "fencing: {watchdog: cluster.key}\n",
+                   "n1.yaml:7:21: fencing.watchdog: '@/cluster.key' is not a "
+                   "character device");
+
         cfg = load_ok(MINIMAL "election: {enabled: true}\n"
                       "resource: {start: [/bin/app, start], stop: [app, "
                       "stop], stop_timeout_ms: 500}\n"
