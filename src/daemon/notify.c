@@ -298,27 +298,36 @@ static void on_timeout(uv_timer_t *t)
         /* on_child_exit follows when the kernel reports the death. */
 }
 
+/* Spawn options shared by notify jobs and supervised processes: own
+ * session and process group (detached), stdin /dev/null (UV_IGNORE on fd
+ * 0), stdout and stderr hbeatd's. */
+static void detached(uv_process_options_t *o, uv_stdio_container_t stdio[3],
+                     const char *file, char **args, char **env,
+                     uv_exit_cb exit_cb)
+{
+        memset(o, 0, sizeof(*o));
+        memset(stdio, 0, 3 * sizeof(*stdio));
+        stdio[0].flags = UV_IGNORE;
+        stdio[1].flags = UV_INHERIT_FD;
+        stdio[1].data.fd = 1;
+        stdio[2].flags = UV_INHERIT_FD;
+        stdio[2].data.fd = 2;
+        o->file = file;
+        o->args = args;
+        o->env = env;
+        o->flags = UV_PROCESS_DETACHED;
+        o->exit_cb = exit_cb;
+        o->stdio_count = 3;
+        o->stdio = stdio;
+}
+
 static void job_start(hbd_notify_t *n, struct job *j)
 {
         uv_process_options_t o;
         uv_stdio_container_t stdio[3];
         int r;
 
-        memset(&o, 0, sizeof(o));
-        memset(stdio, 0, sizeof(stdio));
-        /* UV_IGNORE on fd 0 gives the child /dev/null. */
-        stdio[0].flags = UV_IGNORE;
-        stdio[1].flags = UV_INHERIT_FD;
-        stdio[1].data.fd = 1;
-        stdio[2].flags = UV_INHERIT_FD;
-        stdio[2].data.fd = 2;
-        o.file = j->script;
-        o.args = j->argv;
-        o.env = j->env;
-        o.flags = UV_PROCESS_DETACHED;
-        o.exit_cb = on_child_exit;
-        o.stdio_count = 3;
-        o.stdio = stdio;
+        detached(&o, stdio, j->script, j->argv, j->env, on_child_exit);
 
         j->proc.data = j;
         j->timer.data = j;
@@ -855,20 +864,8 @@ int hbd_proc_spawn(hbd_proc_t **ret, uv_loop_t *loop, char *const argv[],
         p = calloc(1, sizeof(*p));
         if (p == NULL)
                 return UV_ENOMEM;
-        memset(&o, 0, sizeof(o));
-        memset(stdio, 0, sizeof(stdio));
-        stdio[0].flags = UV_IGNORE;
-        stdio[1].flags = UV_INHERIT_FD;
-        stdio[1].data.fd = 1;
-        stdio[2].flags = UV_INHERIT_FD;
-        stdio[2].data.fd = 2;
-        o.file = argv[0];
-        o.args = (char **)argv;
-        o.env = (char **)env;
-        o.flags = UV_PROCESS_DETACHED;
-        o.exit_cb = proc_on_exit;
-        o.stdio_count = 3;
-        o.stdio = stdio;
+        detached(&o, stdio, argv[0], (char **)argv, (char **)env,
+                 proc_on_exit);
         p->done = done;
         p->arg = arg;
         p->proc.data = p;
