@@ -67,13 +67,25 @@ def _resource(c, i):
     return c.status(i)["resource"]
 
 
+def _started(c, log):
+    """Start every node; the first leader and its term, once it has started
+    the resource."""
+    leader, term = _started(c, log)
+    return leader, term
+
+
+def _successor(c, leader, term, gone):
+    """The leader the nodes other than `gone` elect after `leader`."""
+    rest = [i for i in c.nodes if i not in gone]
+    return c.wait_leader(nodes=rest, timeout=FAILOVER_S, min_term=term + 1,
+                         exclude=(leader,))
+
+
 def test_fence_before_start_on_failover(make_cluster):
     c = make_cluster(3, start=False, election=True)
     log = _setup(c)
-    c.start_all()
-    leader, term = c.wait_leader(timeout=ELECT_S)
+    leader, term = _started(c, log)
     k = int(leader[1:])
-    _wait_line(c, log, ["start", leader, str(term)], 2.0)
     # Every hbeatd stopped any stale copy before its first heartbeat (term
     # 0); no previous leader and every peer alive: nothing fenced before
     # the first start.
@@ -86,10 +98,7 @@ def test_fence_before_start_on_failover(make_cluster):
 
     # SIGKILL: its stop never runs; the new leader fences it first.
     c.kill(k)
-    rest = [i for i in c.nodes if i != k]
-    new_leader, new_term = c.wait_leader(nodes=rest, timeout=FAILOVER_S,
-                                         min_term=term + 1,
-                                         exclude=(leader,))
+    new_leader, new_term = _successor(c, leader, term, (k,))
     _wait_line(c, log, ["start", new_leader, str(new_term)], 3.0)
     lines = _lines(log)
     print("actions:", lines)
@@ -114,9 +123,7 @@ def test_new_leader_fences_every_unclean_peer(make_cluster):
     nobody that is alive."""
     c = make_cluster(5, start=False, election=True)
     log = _setup(c)
-    c.start_all()
-    leader, term = c.wait_leader(timeout=ELECT_S)
-    _wait_line(c, log, ["start", leader, str(term)], 2.0)
+    leader, term = _started(c, log)
     k = int(leader[1:])
     f = next(i for i in c.nodes if i != k)
     t_f = c.kill(f)
@@ -125,10 +132,7 @@ def test_new_leader_fences_every_unclean_peer(make_cluster):
             c.wait_event(i, peer=f"n{f}", new="dead", since_ns=t_f,
                          timeout=2.0)
     c.kill(k)
-    rest = [i for i in c.nodes if i not in (k, f)]
-    new_leader, new_term = c.wait_leader(nodes=rest, timeout=FAILOVER_S,
-                                         min_term=term + 1,
-                                         exclude=(leader,))
+    new_leader, new_term = _successor(c, leader, term, (k, f))
     _wait_line(c, log, ["start", new_leader, str(new_term)], 5.0)
     lines = _lines(log)
     print("actions:", lines)
@@ -144,15 +148,10 @@ def test_clean_handover_is_not_fenced(make_cluster):
     leaves. The new leader starts without fencing it."""
     c = make_cluster(3, start=False, election=True)
     log = _setup(c)
-    c.start_all()
-    leader, term = c.wait_leader(timeout=ELECT_S)
-    _wait_line(c, log, ["start", leader, str(term)], 2.0)
+    leader, term = _started(c, log)
     k = int(leader[1:])
     c.stop(k)
-    rest = [i for i in c.nodes if i != k]
-    new_leader, new_term = c.wait_leader(nodes=rest, timeout=FAILOVER_S,
-                                         min_term=term + 1,
-                                         exclude=(leader,))
+    new_leader, new_term = _successor(c, leader, term, (k,))
     _wait_line(c, log, ["start", new_leader, str(new_term)], 3.0)
     lines = _lines(log)
     print("actions:", lines)
@@ -191,15 +190,10 @@ def test_preempted_leader_is_spared(make_cluster):
 def test_failed_fence_blocks_start(make_cluster):
     c = make_cluster(3, start=False, election=True)
     log = _setup(c, fence_exit=1)
-    c.start_all()
-    leader, term = c.wait_leader(timeout=ELECT_S)
-    _wait_line(c, log, ["start", leader, str(term)], 2.0)
+    leader, term = _started(c, log)
     k = int(leader[1:])
     c.kill(k)
-    rest = [i for i in c.nodes if i != k]
-    new_leader, new_term = c.wait_leader(nodes=rest, timeout=FAILOVER_S,
-                                         min_term=term + 1,
-                                         exclude=(leader,))
+    new_leader, new_term = _successor(c, leader, term, (k,))
     j = int(new_leader[1:])
     r = c.wait_until(lambda: (_resource(c, j)["state"]
                               == "blocked: fence failed"
@@ -220,10 +214,8 @@ def test_failed_fence_blocks_start(make_cluster):
 def _hanging_stop(make_cluster, self_fence):
     c = make_cluster(3, start=False, election=True)
     log = _setup(c, self_fence=self_fence)
-    c.start_all()
-    leader, term = c.wait_leader(timeout=ELECT_S)
+    leader, term = _started(c, log)
     k = int(leader[1:])
-    _wait_line(c, log, ["start", leader, str(term)], 2.0)
     open(c.path(f"hang-{leader}"), "w").close()
     c.isolate(k)
     _wait_line(c, log, ["stop", leader, str(term)], c.detect_timeout())
@@ -305,10 +297,8 @@ def test_watchdog_fencing(make_cluster):
         cfg["fencing"]["watchdog_timeout_ms"] = 2000
         c.write_config(i, cfg)
     try:
-        c.start_all()
-        leader, term = c.wait_leader(timeout=ELECT_S)
+        leader, term = _started(c, log)
         k = int(leader[1:])
-        _wait_line(c, log, ["start", leader, str(term)], 2.0)
         time.sleep(1.0)
         now = time.monotonic_ns()
         fed = readers[k].feeds_between(now - 800_000_000, now)
@@ -317,10 +307,7 @@ def test_watchdog_fencing(make_cluster):
         assert all(not readers[i].got for i in c.nodes if i != k)
 
         t_stop = c.pause(k)
-        rest = [i for i in c.nodes if i != k]
-        new_leader, new_term = c.wait_leader(nodes=rest, timeout=FAILOVER_S,
-                                             min_term=term + 1,
-                                             exclude=(leader,))
+        new_leader, new_term = _successor(c, leader, term, (k,))
         j = int(new_leader[1:])
         _wait_line(c, log, ["start", new_leader, str(new_term)], 6.0)
         t_start = c.wait_until(
