@@ -70,7 +70,9 @@ def _resource(c, i):
 def _started(c, log):
     """Start every node; the first leader and its term, once it has started
     the resource."""
-    leader, term = _started(c, log)
+    c.start_all()
+    leader, term = c.wait_leader(timeout=ELECT_S)
+    _wait_line(c, log, ["start", leader, str(term)], 2.0)
     return leader, term
 
 
