@@ -65,9 +65,8 @@
  *
  * The term is the fencing token handed to every action (issue 4, actions).
  *
- * Messages the core wants sent (vote requests and responses) are queued;
- * the caller drains them with hb_node_poll_output() after every call into
- * the node and sends each to the named peer's address.
+ * Vote requests and responses leave through the node's output queue
+ * (hb_node_poll_output(), HB_DEST_PEER) like every other message.
  */
 #ifndef HBEAT_ELECTION_H
 #define HBEAT_ELECTION_H

@@ -4,19 +4,41 @@
  * @brief One node's view of the cluster: peers, replay protection, the peer
  *        state machine, events and deadlines. Sans-I/O.
  *
- * The caller (hbeatd's libuv shell, the simulator, a test) owns all I/O:
+ * The caller (hbeatd's libuv shell, the simulator, a test) owns all I/O.
+ * Everything the node wants sent leaves it by one route, its output queue;
+ * everything that happens to it comes in by three calls:
  *
- *     every interval:  n = hb_node_build_heartbeat(node, now, buf, cap);
- *                      send buf[0..n) to every peer address
- *     on a datagram:   hb_node_recv(node, now, buf, len);
- *     when due:        hb_node_tick(node, now);
+ *     on a datagram:   hb_node_recv(node, now, buf, len, &info);
+ *     when due:        hb_node_tick(node, now);   (peers' deadlines, the
+ *                      election's timers, and this node's own heartbeat
+ *                      schedule: the tick queues a heartbeat when one is due)
+ *     after each call: while ((n = hb_node_poll_output(node, &out, buf,
+ *                      cap)) > 0) send buf[0..n) to out.dest
  *     then:            arm one timer at hb_node_next_deadline(node)
+ *
+ * A new node's first deadline is "now": the first tick sends its first
+ * heartbeat, and heartbeats follow on an absolute schedule (previous slot
+ * + interval, so a late wake-up never accumulates; re-based on now when
+ * the node fell behind by more than an interval). The same schedule tells
+ * the node when it was itself late: a call that comes more than
+ * cfg.local_pause_ns after a heartbeat was due means this process did not
+ * run (SIGSTOP, a VM pause, swapping), and the node applies its local-pause
+ * guard on its own before it looks at the call's input
+ * (hb_node_local_pause(), HB_EVENT_LOCAL_PAUSE). src/io's libuv adapter
+ * (hbeat/uv.h) is this protocol on a loop; the simulator runs the same
+ * protocol on a virtual clock.
  *
  * Events (state transitions) are delivered synchronously through the
  * callback given to hb_node_new(), from inside hb_node_recv(),
- * hb_node_tick(), hb_node_peer_add() and hb_node_reconfigure(). The callback
+ * hb_node_tick(), hb_node_peer_heard(), hb_node_peer_unreachable(),
+ * hb_node_local_pause(), hb_node_set_priority(), hb_node_set_fault(),
+ * hb_node_peer_add() and hb_node_reconfigure(). The callback
  * must not call back into the same node except for the read-only
- * hb_node_peer_info()/hb_node_get_peer() family.
+ * hb_node_peer_info()/hb_node_peer_at()/hb_node_coord_info()/
+ * hb_node_config()/hb_node_counters() family and hb_node_set_resource()
+ * (which only sets a bit the next heartbeat carries). Messages the
+ * callback's reaction makes the node queue wait in the output queue like
+ * any other.
  *
  * Peer states (docs/states.md):
  *
@@ -104,6 +126,10 @@ typedef enum hb_event_type {
         HB_EVENT_TERM = 4,       /**< term or vote changed: persist
                                       (`term`, `voted_for`) durably before
                                       the callback returns */
+        HB_EVENT_LOCAL_PAUSE = 5,/**< this node found it had not run for
+                                      `paused_ns` (its heartbeat schedule
+                                      was that late) and suspended
+                                      convictions (hb_node_local_pause()) */
 } hb_event_type_t;
 
 /**
@@ -138,6 +164,9 @@ typedef struct hb_event {
         const char *why;           /**< short static reason text for role
                                         and quorum events ("elected",
                                         "lost quorum", "higher term", ...) */
+        /* Local pause (HB_EVENT_LOCAL_PAUSE): */
+        uint64_t paused_ns;        /**< how late this node found itself,
+                                        ns: the time it did not run */
 } hb_event_t;
 
 /** Event callback. `user` is the pointer given to hb_node_new(). */
@@ -176,6 +205,15 @@ typedef struct hb_node_config {
         /** Act on hb_node_peer_unreachable() reports (declare the peer
          *  dead at once); false ignores them. Default true. */
         bool trust_port_unreachable;
+        /** Local-pause guard: a call that comes more than this long after
+         *  one of this node's heartbeats was due means the node itself did
+         *  not run (hb_node_local_pause() is then applied by the node), ns,
+         *  0 .. 1 hour; 0 disables the guard. Default 2 x interval, at
+         *  least 50 ms (a loaded machine's scheduling delays stay well
+         *  below; a pause the detector would take for a failure does
+         *  not). A caller that skips deadlines on purpose (a test jumping
+         *  its fake clock) sets 0. */
+        uint64_t local_pause_ns;
         /** Quorum and leader election (election.h); off by default. */
         hb_coord_config_t coord;
 } hb_node_config_t;
@@ -183,7 +221,8 @@ typedef struct hb_node_config {
 /**
  * Fill `cfg` with defaults for `kind` and `interval_ns`: thresholds from
  * hb_detector_default_*_threshold(), dead_after 4 x interval, probation
- * 5 x interval, detector defaults. Key and ids are zeroed.
+ * 5 x interval, local pause 2 x interval clamped to 50 ms .. 1 hour,
+ * detector defaults. Key and ids are zeroed.
  */
 void hb_node_config_default(hb_node_config_t *cfg, hb_detector_kind_t kind,
                             uint64_t interval_ns);
@@ -250,10 +289,6 @@ typedef struct hb_recv_info {
         uint64_t incarnation;
         uint64_t seq;
         uint64_t send_time_ns;     /**< sender's clock */
-        /** An ACK to send back to the sender (to its address), when
-         *  reply_len > 0: the message asked for an echo. */
-        uint8_t reply[HB_WIRE_ACK_LEN];
-        size_t reply_len;
         /** For an accepted ACK: the round-trip time it measured, ns;
          *  0 otherwise. */
         uint64_t rtt_ns;
@@ -262,9 +297,12 @@ typedef struct hb_recv_info {
 /**
  * Process one received datagram.
  *
- * @param info  may be NULL; on success receives what was accepted and, if
- *              the message asked for it, an ACK to send back (the caller
- *              sends info->reply to the sender's address).
+ * A heartbeat that asks for an echo (HB_FLAG_ECHO_REQUEST) queues an ACK
+ * for HB_DEST_REPLY; an ACK to an echo request that waited in this node's
+ * socket buffer through a local pause is withheld (it would measure the
+ * pause, not the network; counted in hb_node_counters.acks_withheld).
+ *
+ * @param info  may be NULL; on success receives what was accepted.
  * @return 0 if accepted; otherwise the negative reason it was dropped,
  *         already counted in the node's drop counters: any
  *         hb_wire_decode() error, HB_EUNKPEER, HB_ESELF, HB_EREPLAY.
@@ -274,18 +312,23 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                  size_t len, hb_recv_info_t *info);
 
 /**
- * Local-pause guard (after Cassandra's): the caller noticed that its own
- * process did not run for `paused_ns` (a timer fired that late: SIGSTOP,
- * VM pause, swapping). The silence of every peer during that time says
+ * Local-pause guard (after Cassandra's): this node's process did not run
+ * for `paused_ns` (SIGSTOP, VM pause, swapping). The node applies it by
+ * itself when a call finds its heartbeat schedule late by more than
+ * cfg.local_pause_ns; a caller with other evidence (a VM resume
+ * notification) may report one here. The silence of every peer during that time says
  * nothing about the peers, so convictions are suspended: each monitored
  * peer is judged as if it had been heard at `now_ns` (its detector's last
  * arrival moves to now without an inter-arrival sample). Heartbeats that
  * waited in the socket buffer arrive in a burst within half an interval
  * of `now_ns`; they, and the first heartbeat after that, add no sample
  * either. An ack echoing a heartbeat sent before `now_ns` gives no RTT
- * sample (it measured the pause). A peer that is really dead is declared
- * dead one full detection time after the pause.
- * Deadlines are recomputed. Counted in hb_node_counters.local_pauses.
+ * sample (it measured the pause), and the node queues no ACK for an echo
+ * request in that burst. A peer that is really dead is declared dead one
+ * full detection time after the pause. With coordination on, a leader or
+ * candidate steps down (its leases may have run out meanwhile).
+ * Deadlines are recomputed. Raises HB_EVENT_LOCAL_PAUSE; counted in
+ * hb_node_counters.local_pauses.
  */
 void hb_node_local_pause(hb_node_t *node, uint64_t now_ns,
                          uint64_t paused_ns);
@@ -339,24 +382,40 @@ int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,
                              uint64_t now_ns);
 
 /**
- * Build this node's next heartbeat (sequence + 1) into `buf`.
- * @return the length in bytes (HB_WIRE_HEARTBEAT_LEN for v1), or -ENOBUFS
- *         if `cap` is too small (sequence not consumed).
+ * Queue one heartbeat (sequence + 1) for HB_DEST_ALL now, out of schedule;
+ * the schedule itself is unchanged. For tests and embedders that drive
+ * sends themselves; hb_node_tick() sends the scheduled ones.
+ *
+ * @return 0; -EINVAL (NULL node); -ENOBUFS if the output queue could not
+ *         grow (the oldest queued message was dropped for it, counted in
+ *         hb_node_counters.output_dropped).
  */
-int hb_node_build_heartbeat(hb_node_t *node, uint64_t now_ns, uint8_t *buf,
-                            size_t cap);
-
-/** Build a leave message (sequence + 1). Same returns as above. */
-int hb_node_build_leave(hb_node_t *node, uint64_t now_ns, uint8_t *buf,
-                        size_t cap);
+int hb_node_heartbeat_now(hb_node_t *node, uint64_t now_ns);
 
 /**
- * Earliest time at which hb_node_tick() must be called, ns, or HB_NEVER.
- * Calling tick earlier is harmless; later delays transitions.
+ * Leave the cluster gracefully: queue a leave message (sequence + 1) for
+ * HB_DEST_ALL and stop the heartbeat schedule for good (hb_node_tick()
+ * sends no heartbeat afterwards). Peers move this node to `left`. Call
+ * it twice to send a second copy (the receiver drops it as a replay if
+ * the first arrived). Same returns as hb_node_heartbeat_now().
+ */
+int hb_node_leave(hb_node_t *node, uint64_t now_ns);
+
+/**
+ * Earliest time at which hb_node_tick() must be called, ns, or HB_NEVER:
+ * the earliest of the peers' deadlines, the election's timers and the next
+ * scheduled heartbeat (0 for a node that has not sent its first one yet).
+ * Calling tick earlier is harmless; later delays transitions and sends, and
+ * more than cfg.local_pause_ns later counts as a local pause.
  */
 uint64_t hb_node_next_deadline(const hb_node_t *node);
 
-/** Evaluate every peer whose deadline is <= now_ns (transitions, events). */
+/**
+ * Advance the node to `now_ns`: apply the local-pause guard if the node
+ * finds it was late; evaluate every peer whose deadline is <= now_ns
+ * (transitions, events); run the election's timers; queue the scheduled
+ * heartbeat when it is due (for HB_DEST_ALL).
+ */
 void hb_node_tick(hb_node_t *node, uint64_t now_ns);
 
 /** A snapshot of one peer. Public, read-only. */
@@ -428,15 +487,53 @@ int hb_node_peer_set_votes(hb_node_t *node, uint32_t peer_id,
 int hb_node_restore_term(hb_node_t *node, uint64_t term,
                          uint32_t voted_for);
 
+/** Where a queued message goes (hb_output_t.dest). */
+typedef enum hb_dest {
+        /** To peer `peer_id`, at the address the caller knows for it
+         *  (vote requests and responses). */
+        HB_DEST_PEER = 1,
+        /** To every peer the caller sends heartbeats to (heartbeats,
+         *  leave). `peer_id` is 0. A multicast transport sends it once. */
+        HB_DEST_ALL = 2,
+        /** Back to the source address of the datagram whose
+         *  hb_node_recv() queued it (ACKs); `peer_id` is its sender. A
+         *  caller that drains the queue after every hb_node_recv() knows
+         *  that address; one that does not sends it to peer_id's. */
+        HB_DEST_REPLY = 3,
+} hb_dest_t;
+
+/** One queued message (hb_node_poll_output()). Public, read-only. */
+typedef struct hb_output {
+        hb_dest_t dest;
+        uint32_t peer_id;          /**< see hb_dest_t */
+        uint8_t type;              /**< enum hb_msg_type of the message */
+} hb_output_t;
+
+/** Largest message the output queue holds, bytes: a buffer this large
+ *  always takes the next message. */
+#define HB_OUTPUT_MAX_LEN 96u
+
 /**
- * Take the next queued outgoing message (vote request or response).
+ * Take the next message the node wants sent, oldest first: heartbeats and
+ * leaves (HB_DEST_ALL), ACKs (HB_DEST_REPLY), vote requests and responses
+ * (HB_DEST_PEER). This is the node's only way out: drain it after every
+ * call into the node. The queue grows as needed (to 64 + 2 messages per
+ * peer); when it cannot, the oldest message is dropped (a newer heartbeat,
+ * request or response supersedes it), counted in
+ * hb_node_counters.output_dropped.
  *
- * @param peer_id  output: the destination peer id.
+ * @param out  output: destination and type of the message.
+ * @param buf  output: the message, `cap` >= HB_OUTPUT_MAX_LEN always
+ *             suffices.
  * @return the message length (copied into buf), 0 when the queue is empty,
- *         -ENOBUFS if cap is too small (message kept).
+ *         -ENOBUFS if cap is too small (message kept, `out` untouched),
+ *         -EINVAL (NULL argument).
  */
-int hb_node_poll_output(hb_node_t *node, uint32_t *peer_id, uint8_t *buf,
+int hb_node_poll_output(hb_node_t *node, hb_output_t *out, uint8_t *buf,
                         size_t cap);
+
+/** Number of messages waiting in the output queue. */
+size_t hb_node_output_pending(const hb_node_t *node);
 
 /** Coordination snapshot. Public, read-only. */
 typedef struct hb_coord_info {
@@ -453,9 +550,6 @@ typedef struct hb_coord_info {
         uint64_t role_since_ns;
         uint64_t elections_started;
         uint64_t election_deadline_ns; /**< HB_NEVER if none scheduled */
-        uint64_t output_dropped;   /**< messages dropped (oldest first)
-                                        because the output queue of
-                                        hb_node_poll_output() was full */
         /** Leader, and a quorum (itself included) has named it leader in
          *  heartbeats of its term since it was elected: its leadership is
          *  known beyond its voters, so any later candidate's quorum holds
@@ -515,13 +609,24 @@ bool hb_node_fault(const hb_node_t *node);
 typedef struct hb_node_counters {
         uint64_t rx_accepted;      /**< messages accepted */
         uint64_t rx_dropped;       /**< all drops, any reason */
-        uint64_t tx_messages;      /**< messages built */
+        uint64_t tx_messages;      /**< messages queued for sending */
         uint64_t transitions;      /**< events raised */
-        uint64_t local_pauses;     /**< hb_node_local_pause() calls */
-        uint64_t acks_sent;        /**< ACKs built in reply to echoes */
+        uint64_t local_pauses;     /**< local pauses: found by the node
+                                        or reported with
+                                        hb_node_local_pause() */
+        uint64_t acks_sent;        /**< ACKs queued in reply to echoes */
+        uint64_t acks_withheld;    /**< ACKs not queued: their echo
+                                        request waited in the socket
+                                        buffer through a local pause */
         uint64_t rtt_samples;      /**< ACKs that gave an RTT sample */
         uint64_t port_unreachable; /**< hb_node_peer_unreachable() reports
                                         for known peers */
+        uint64_t send_late;        /**< heartbeat schedule re-based: a
+                                        tick came more than an interval
+                                        after a heartbeat was due */
+        uint64_t output_dropped;   /**< queued messages dropped, oldest
+                                        first, because the output queue
+                                        could not grow */
 } hb_node_counters_t;
 
 /** Copy the counters. */

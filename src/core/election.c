@@ -9,8 +9,8 @@
  * leader), terms and votes (Raft §5.2 leader election, with the failure
  * detector's `dead` verdict instead of election timeouts), the leader
  * lease, the HB_TLV_LEADER carried by every heartbeat and the vote
- * messages, which are queued in a bounded outbox the caller drains with
- * hb_node_poll_output(). Operator-level description: docs/election.md.
+ * messages, which go out through the node's output queue (output.c,
+ * hb_node_poll_output()). Operator-level description: docs/election.md.
  *
  * Who calls what: only node.c calls the hooks, and only when
  * cfg.coord.enabled; the public functions at the end are the API of
@@ -47,7 +47,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "core/alloc.h"
+#include "core/bytes.h"
 #include "core/node_impl.h"
 
 /* Lease length and the promise a supporter makes, in intervals
@@ -73,31 +73,6 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 static uint64_t add_sat(uint64_t a, uint64_t b)
 {
         return a > HB_NEVER - b ? HB_NEVER : a + b;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-        p[0] = (uint8_t)(v >> 24);
-        p[1] = (uint8_t)(v >> 16);
-        p[2] = (uint8_t)(v >> 8);
-        p[3] = (uint8_t)v;
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-        put_u32(p, (uint32_t)(v >> 32));
-        put_u32(p + 4, (uint32_t)v);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-        return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-               (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-        return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
 }
 
 const char *hb_role_name(hb_role_t role)
@@ -201,7 +176,7 @@ static uint64_t hold_until(const hb_coord_t *c)
 /* ------------------------------------------------------------------ */
 /* Lifecycle                                                            */
 
-int hb__coord_init(hb_node_t *node)
+void hb__coord_init(hb_node_t *node)
 {
         hb_coord_t *c = &node->coord;
         uint64_t z;
@@ -212,7 +187,7 @@ int hb__coord_init(hb_node_t *node)
         c->resend_ns = HB_NEVER;
         c->lease_check_ns = HB_NEVER;
         if (!node->cfg.coord.enabled)
-                return 0;
+                return;
         c->waiting_for_all = node->cfg.coord.wait_for_all;
         /* splitmix64 of seed and id: nodes given the same seed still draw
          * different delays. */
@@ -222,14 +197,6 @@ int hb__coord_init(hb_node_t *node)
         z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
         z ^= z >> 31;
         c->rng = z ? z : 1;
-        c->out = hb__calloc(HB_OUTBOX_CAP, sizeof(*c->out));
-        return c->out ? 0 : -ENOMEM;
-}
-
-void hb__coord_free(hb_node_t *node)
-{
-        hb__free(node->coord.out);
-        node->coord.out = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -519,45 +486,8 @@ static void adopt_term(hb_node_t *node, uint64_t term, const char *why,
 static void queue(hb_node_t *node, uint32_t peer_id, uint8_t type,
                   const uint8_t *tlv, size_t tlv_len, uint64_t now_ns)
 {
-        hb_coord_t *c = &node->coord;
-        hb_wire_msg_t m;
-        hb_out_t *o;
-        int n;
-
-        if (c->out_n == HB_OUTBOX_CAP) {
-                /* Full: the oldest is the least useful (a newer request
-                 * or response supersedes it). */
-                c->out_head = (c->out_head + 1) % HB_OUTBOX_CAP;
-                c->out_n--;
-                c->out_dropped++;
-        }
-        o = &c->out[(c->out_head + c->out_n) % HB_OUTBOX_CAP];
-        memset(&m, 0, sizeof(m));
-        m.type = type;
-        m.cluster_id = node->cfg.cluster_id;
-        m.sender_id = node->cfg.node_id;
-        m.incarnation = node->cfg.incarnation;
-        m.seq = node->ack_seq + 1;
-        m.send_time_ns = now_ns;
-        m.tlv = tlv;
-        m.tlv_len = tlv_len;
-        n = hb_wire_encode(o->buf, sizeof(o->buf), &m, &node->cfg.key);
-        if (n < 0)
-                return;
-        node->ack_seq++;
-        node->counters.tx_messages++;
-        o->peer_id = peer_id;
-        o->len = (uint16_t)n;
-        c->out_n++;
-}
-
-static size_t put_tlv_header(uint8_t *p, uint16_t type, uint16_t len)
-{
-        p[0] = (uint8_t)(type >> 8);
-        p[1] = (uint8_t)type;
-        p[2] = (uint8_t)(len >> 8);
-        p[3] = (uint8_t)len;
-        return HB_WIRE_TLV_HEADER_LEN;
+        (void)hb__out_push(node, HB_DEST_PEER, peer_id, type, 0, tlv, tlv_len,
+                           now_ns);
 }
 
 /* The leader we followed, if its process is known to be gone. */
@@ -575,17 +505,17 @@ static void send_request(hb_node_t *node, const hb_peer_t *p,
                          uint64_t now_ns)
 {
         uint8_t tlv[2 * HB_WIRE_TLV_HEADER_LEN + HB_VOTE_TLV_LEN + 4];
-        size_t o = put_tlv_header(tlv, HB_TLV_VOTE, HB_VOTE_TLV_LEN);
+        size_t o = hb__put_tlv_header(tlv, HB_TLV_VOTE, HB_VOTE_TLV_LEN);
         size_t len = sizeof(tlv);
         uint32_t x = exited_leader(node);
 
         memset(tlv + o, 0, HB_VOTE_TLV_LEN);
-        put_u64(tlv + o, node->coord.term);
+        hb__put_u64(tlv + o, node->coord.term);
         tlv[o + 8] = (uint8_t)node->cfg.coord.priority;
         o += HB_VOTE_TLV_LEN;
         if (x != 0 && x != p->id) {
-                o += put_tlv_header(tlv + o, HB_TLV_EXITED, 4);
-                put_u32(tlv + o, x);
+                o += hb__put_tlv_header(tlv + o, HB_TLV_EXITED, 4);
+                hb__put_u32(tlv + o, x);
         } else {
                 len = o;
         }
@@ -600,15 +530,15 @@ static void send_response(hb_node_t *node, const hb_peer_t *p,
                           uint64_t now_ns)
 {
         uint8_t tlv[2 * HB_WIRE_TLV_HEADER_LEN + HB_VOTE_TLV_LEN + 16];
-        size_t o = put_tlv_header(tlv, HB_TLV_VOTE, HB_VOTE_TLV_LEN);
+        size_t o = hb__put_tlv_header(tlv, HB_TLV_VOTE, HB_VOTE_TLV_LEN);
 
         memset(tlv + o, 0, HB_VOTE_TLV_LEN);
-        put_u64(tlv + o, node->coord.term);
+        hb__put_u64(tlv + o, node->coord.term);
         tlv[o + 8] = granted ? 1 : 0;
         o += HB_VOTE_TLV_LEN;
-        o += put_tlv_header(tlv + o, HB_TLV_ECHO, 16);
-        put_u64(tlv + o, req->seq);
-        put_u64(tlv + o + 8, req->send_time_ns);
+        o += hb__put_tlv_header(tlv + o, HB_TLV_ECHO, 16);
+        hb__put_u64(tlv + o, req->seq);
+        hb__put_u64(tlv + o + 8, req->send_time_ns);
         queue(node, p->id, HB_MSG_VOTE_RESP, tlv, sizeof(tlv), now_ns);
 }
 
@@ -780,8 +710,8 @@ int hb__coord_parse_leader(const hb_wire_msg_t *m, hb_leader_tlv_t *out)
                         continue;
                 if (vlen != HB_LEADER_TLV_LEN)
                         return HB_EBADTLV;
-                out->term = get_u64(v);
-                out->leader_id = get_u32(v + 8);
+                out->term = hb__get_u64(v);
+                out->leader_id = hb__get_u32(v + 8);
                 out->role = v[12];
                 out->priority = v[13];
                 out->flags = v[14];
@@ -877,7 +807,7 @@ static int parse_vote(const hb_wire_msg_t *m, const uint8_t **vote,
                 } else if (type == HB_TLV_EXITED) {
                         if (vlen != 4)
                                 return HB_EBADTLV;
-                        *exited = get_u32(v);
+                        *exited = hb__get_u32(v);
                 }
         }
         if (r < 0)
@@ -922,7 +852,7 @@ void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
 
         if (parse_vote(m, &vote, &echo, &exited) < 0)
                 return; /* checked by the caller */
-        term = get_u64(vote);
+        term = hb__get_u64(vote);
 
         if (m->type == HB_MSG_VOTE_REQ) {
                 /* The candidate saw the process of the leader it followed
@@ -966,7 +896,7 @@ void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
          * the voter's promise runs from after that. */
         start = c->elect_start_ns;
         if (echo) {
-                uint64_t t = get_u64(echo + 8);
+                uint64_t t = hb__get_u64(echo + 8);
 
                 if (t >= start && t <= now_ns)
                         start = t;
@@ -984,7 +914,7 @@ void hb__coord_leader_tlv(hb_node_t *node, uint64_t now_ns, uint8_t *tlv)
         hb_coord_t *c = &node->coord;
         uint32_t self = node->cfg.node_id;
         uint32_t leader = c->role == HB_ROLE_LEADER ? self : c->leader_id;
-        size_t o = put_tlv_header(tlv, HB_TLV_LEADER, HB_LEADER_TLV_LEN);
+        size_t o = hb__put_tlv_header(tlv, HB_TLV_LEADER, HB_LEADER_TLV_LEN);
         uint8_t flags = 0;
 
         /* Naming a leader is support: promise not to vote for another
@@ -1008,8 +938,8 @@ void hb__coord_leader_tlv(hb_node_t *node, uint64_t now_ns, uint8_t *tlv)
                 flags |= HB_LEADER_FLAG_PREEMPT;
         if (c->resource)
                 flags |= HB_LEADER_FLAG_RESOURCE;
-        put_u64(tlv + o, c->term);
-        put_u32(tlv + o + 8, leader);
+        hb__put_u64(tlv + o, c->term);
+        hb__put_u32(tlv + o + 8, leader);
         tlv[o + 12] = (uint8_t)c->role;
         tlv[o + 13] = c->fault ? 0 : (uint8_t)node->cfg.coord.priority;
         tlv[o + 14] = flags;
@@ -1087,27 +1017,6 @@ int hb_node_restore_term(hb_node_t *node, uint64_t term, uint32_t voted_for)
         node->coord.term = term;
         node->coord.voted_for = voted_for;
         return 0;
-}
-
-int hb_node_poll_output(hb_node_t *node, uint32_t *peer_id, uint8_t *buf,
-                        size_t cap)
-{
-        hb_coord_t *c;
-        const hb_out_t *o;
-
-        if (!node || !peer_id || !buf)
-                return -EINVAL;
-        c = &node->coord;
-        if (!c->out || c->out_n == 0)
-                return 0;
-        o = &c->out[c->out_head];
-        if (cap < o->len)
-                return -ENOBUFS;
-        memcpy(buf, o->buf, o->len);
-        *peer_id = o->peer_id;
-        c->out_head = (c->out_head + 1) % HB_OUTBOX_CAP;
-        c->out_n--;
-        return o->len;
 }
 
 int hb_node_set_priority(hb_node_t *node, uint32_t priority,
@@ -1188,6 +1097,5 @@ void hb_node_coord_info(const hb_node_t *node, hb_coord_info_t *out)
         out->role_since_ns = c->role_since_ns;
         out->elections_started = c->elections_started;
         out->election_deadline_ns = c->election_deadline_ns;
-        out->output_dropped = c->out_dropped;
         out->established = c->role == HB_ROLE_LEADER && c->established;
 }

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/bytes.h"
 #include "core/node_impl.h"
 #include "hbeat/node.h"
 
@@ -111,6 +112,13 @@ void hb_node_config_default(hb_node_config_t *cfg, hb_detector_kind_t kind,
         cfg->probation_ns = 5 * interval_ns;
         cfg->rtt_probe_every = 10;
         cfg->trust_port_unreachable = true;
+        /* Above any scheduling delay of a loaded machine, below what the
+         * detector would take for a failure. */
+        cfg->local_pause_ns = 2 * interval_ns;
+        if (cfg->local_pause_ns < 50 * HB_NS_PER_MS)
+                cfg->local_pause_ns = 50 * HB_NS_PER_MS;
+        if (cfg->local_pause_ns > 3600 * HB_NS_PER_S)
+                cfg->local_pause_ns = 3600 * HB_NS_PER_S;
         cfg->coord.votes = 1;
         cfg->coord.priority = 100;
         cfg->coord.election_delay_ns = interval_ns;
@@ -131,7 +139,8 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
         if (!isfinite(cfg->dead_threshold) ||
             cfg->dead_threshold < cfg->suspect_threshold)
                 return -EINVAL;
-        if (cfg->dead_after_ns > hour_ns || cfg->probation_ns > hour_ns)
+        if (cfg->dead_after_ns > hour_ns || cfg->probation_ns > hour_ns ||
+            cfg->local_pause_ns > hour_ns)
                 return -EINVAL;
         if (hb__coord_config_validate(cfg) < 0)
                 return -EINVAL;
@@ -384,8 +393,10 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
         node->cfg = *cfg;
         node->cb = cb;
         node->user = user;
+        node->next_send_ns = 0; /* the first tick sends */
         set_keys(node);
-        if (hb__slots_rebuild(node, 0) < 0 || hb__coord_init(node) < 0) {
+        hb__coord_init(node);
+        if (hb__slots_rebuild(node, 0) < 0 || hb__out_init(node) < 0) {
                 hb__free(node->slots);
                 hb__free(node);
                 return -ENOMEM;
@@ -405,7 +416,7 @@ void hb_node_free(hb_node_t *node)
         hb__free(node->peers);
         hb__free(node->heap);
         hb__free(node->slots);
-        hb__coord_free(node);
+        hb__out_free(node);
         hb_key_wipe(&node->cfg.key);
         hb_key_wipe(&node->cfg.old_key);
         hb_key_wipe(&node->keys[0]);
@@ -504,6 +515,16 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                 }
         }
 
+        if (node->sending && node->next_send_ns != HB_NEVER &&
+            cfg->interval_ns != node->cfg.interval_ns) {
+                /* Keep the phase: the last scheduled slot + the new
+                 * interval, or now if that is already past. */
+                uint64_t last = node->next_send_ns - node->cfg.interval_ns;
+
+                node->next_send_ns = last + cfg->interval_ns;
+                if (node->next_send_ns < now_ns)
+                        node->next_send_ns = now_ns;
+        }
         hb_key_wipe(&node->cfg.key);
         hb_key_wipe(&node->cfg.old_key);
         node->cfg = *cfg;
@@ -584,14 +605,13 @@ static int on_control(hb_node_t *node, hb_peer_t *p,
                 return 0;
         }
         while ((r = hb_wire_tlv_next(&cur, &left, &type, &val, &vlen)) > 0) {
-                uint64_t echoed = 0;
+                uint64_t echoed;
 
                 if (type != HB_TLV_ECHO)
                         continue; /* unknown TLVs are skipped */
                 if (vlen != 16)
                         return HB_EBADTLV;
-                for (int i = 8; i < 16; i++)
-                        echoed = (echoed << 8) | val[i];
+                echoed = hb__get_u64(val + 8);
                 p->last_ack_seq = m->seq;
                 /* The echoed time is ours: it must be in the past, and
                  * after our last local pause (an ack that waited in our
@@ -609,39 +629,31 @@ static int on_control(hb_node_t *node, hb_peer_t *p,
         return 0;
 }
 
-/* Build the ACK echoing heartbeat `m` into info->reply. */
-static void build_ack(hb_node_t *node, const hb_wire_msg_t *m,
-                      uint64_t now_ns, hb_recv_info_t *info)
+/* Queue the ACK echoing heartbeat `m` back to its source (HB_TLV_ECHO:
+ * its sequence and send time, so the sender computes the RTT on its own
+ * clock). Not after a local pause, for the burst that waited in our
+ * socket buffer meanwhile (the window record_arrival() uses): the echo
+ * would measure our pause, not the network. */
+static void queue_ack(hb_node_t *node, const hb_wire_msg_t *m,
+                      uint64_t now_ns)
 {
         uint8_t tlv[HB_WIRE_TLV_HEADER_LEN + 16];
-        hb_wire_msg_t ack;
-        int n;
+        size_t o;
 
-        tlv[0] = 0;
-        tlv[1] = HB_TLV_ECHO;
-        tlv[2] = 0;
-        tlv[3] = 16;
-        for (int i = 0; i < 8; i++) {
-                tlv[4 + i] = (uint8_t)(m->seq >> (56 - 8 * i));
-                tlv[12 + i] = (uint8_t)(m->send_time_ns >> (56 - 8 * i));
+        if (node->counters.local_pauses > 0 &&
+            now_ns < node->pause_resume_ns + node->cfg.interval_ns / 2) {
+                node->counters.acks_withheld++;
+                return;
         }
-        memset(&ack, 0, sizeof(ack));
-        ack.type = HB_MSG_ACK;
-        ack.cluster_id = node->cfg.cluster_id;
-        ack.sender_id = node->cfg.node_id;
-        ack.incarnation = node->cfg.incarnation;
-        ack.seq = node->ack_seq + 1;
-        ack.send_time_ns = now_ns;
-        ack.tlv = tlv;
-        ack.tlv_len = sizeof(tlv);
-        n = hb_wire_encode(info->reply, sizeof(info->reply), &ack,
-                           &node->cfg.key);
-        if (n > 0) {
-                node->ack_seq++;
-                node->counters.acks_sent++;
-                info->reply_len = (size_t)n;
-        }
+        o = hb__put_tlv_header(tlv, HB_TLV_ECHO, 16);
+        hb__put_u64(tlv + o, m->seq);
+        hb__put_u64(tlv + o + 8, m->send_time_ns);
+        (void)hb__out_push(node, HB_DEST_REPLY, m->sender_id, HB_MSG_ACK, 0,
+                           tlv, sizeof(tlv), now_ns);
+        node->counters.acks_sent++;
 }
+
+static void check_late(hb_node_t *node, uint64_t now_ns);
 
 int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                  size_t len, hb_recv_info_t *info)
@@ -655,6 +667,9 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
 
         if (!node || (!buf && len > 0))
                 return -EINVAL;
+        /* This datagram may have waited in the buffer through a pause:
+         * the node must know of the pause first. */
+        check_late(node, now_ns);
         if (node->cfg.coord.enabled)
                 hb__coord_begin(node, now_ns);
         r = hb_wire_decode(&m, buf, len, node->cfg.cluster_id, node->keys,
@@ -729,71 +744,86 @@ accepted:
                 info->seq = m.seq;
                 info->send_time_ns = m.send_time_ns;
                 info->rtt_ns = rtt_ns;
-                info->reply_len = 0;
-                if (m.type == HB_MSG_HEARTBEAT &&
-                    (m.flags & HB_FLAG_ECHO_REQUEST))
-                        build_ack(node, &m, now_ns, info);
         }
+        if (m.type == HB_MSG_HEARTBEAT && (m.flags & HB_FLAG_ECHO_REQUEST))
+                queue_ack(node, &m, now_ns);
         return 0;
 }
 
-static int build(hb_node_t *node, uint8_t type, uint64_t now_ns,
-                 uint8_t *buf, size_t cap)
+/* Queue this node's next heartbeat or leave for every peer. */
+static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
 {
         uint8_t tlv[HB_WIRE_TLV_HEADER_LEN + HB_LEADER_TLV_LEN];
-        hb_wire_msg_t m;
-        int r;
+        size_t tlv_len = 0;
+        uint16_t flags = 0;
 
-        if (!node || !buf)
-                return -EINVAL;
-        if (cap < HB_WIRE_HEARTBEAT_LEN)
-                return -ENOBUFS;
-        memset(&m, 0, sizeof(m));
         if (type == HB_MSG_HEARTBEAT && node->cfg.coord.enabled) {
                 /* Quorum and election state ride on every heartbeat. */
                 hb__coord_begin(node, now_ns);
                 hb__coord_leader_tlv(node, now_ns, tlv);
-                m.tlv = tlv;
-                m.tlv_len = sizeof(tlv);
+                tlv_len = sizeof(tlv);
         }
-        m.type = type;
-        m.cluster_id = node->cfg.cluster_id;
-        m.sender_id = node->cfg.node_id;
-        m.incarnation = node->cfg.incarnation;
-        m.seq = node->seq + 1;
-        m.send_time_ns = now_ns;
         if (type == HB_MSG_HEARTBEAT && node->cfg.rtt_probe_every > 0 &&
-            m.seq % node->cfg.rtt_probe_every == 0)
-                m.flags = HB_FLAG_ECHO_REQUEST;
-        r = hb_wire_encode(buf, cap, &m, &node->cfg.key);
-        if (r < 0)
-                return r;
-        node->seq++;
-        node->counters.tx_messages++;
-        return r;
+            (node->seq + 1) % node->cfg.rtt_probe_every == 0)
+                flags = HB_FLAG_ECHO_REQUEST;
+        return hb__out_push(node, HB_DEST_ALL, 0, type, flags,
+                            tlv_len > 0 ? tlv : NULL, tlv_len, now_ns);
 }
 
-int hb_node_build_heartbeat(hb_node_t *node, uint64_t now_ns, uint8_t *buf,
-                            size_t cap)
+int hb_node_heartbeat_now(hb_node_t *node, uint64_t now_ns)
 {
-        return build(node, HB_MSG_HEARTBEAT, now_ns, buf, cap);
+        if (!node)
+                return -EINVAL;
+        return queue_beat(node, HB_MSG_HEARTBEAT, now_ns);
 }
 
-int hb_node_build_leave(hb_node_t *node, uint64_t now_ns, uint8_t *buf,
-                        size_t cap)
+int hb_node_leave(hb_node_t *node, uint64_t now_ns)
 {
-        return build(node, HB_MSG_LEAVE, now_ns, buf, cap);
+        if (!node)
+                return -EINVAL;
+        node->next_send_ns = HB_NEVER;
+        return queue_beat(node, HB_MSG_LEAVE, now_ns);
 }
 
-void hb_node_local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
+/*
+ * The heartbeat schedule: absolute slots (previous slot + interval), so
+ * a late wake-up never accumulates; re-based on now when the node fell
+ * behind by more than an interval, instead of sending a burst of stale
+ * heartbeats.
+ */
+static void send_due(hb_node_t *node, uint64_t now_ns)
 {
+        uint64_t due = node->next_send_ns, interval = node->cfg.interval_ns;
+
+        if (due == HB_NEVER || now_ns < due)
+                return;
+        (void)queue_beat(node, HB_MSG_HEARTBEAT, now_ns);
+        if (!node->sending) {
+                node->sending = true;
+                node->next_send_ns = now_ns + interval;
+        } else if (now_ns - due > interval) {
+                node->counters.send_late++;
+                node->next_send_ns = now_ns + interval;
+        } else {
+                node->next_send_ns = due + interval;
+        }
+}
+
+static void local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
+{
+        hb_event_t ev;
         size_t i;
 
-        (void)paused_ns; /* the evidence is the caller's; kept for logs */
-        if (!node)
-                return;
         node->counters.local_pauses++;
         node->pause_resume_ns = now_ns;
+        memset(&ev, 0, sizeof(ev));
+        ev.type = HB_EVENT_LOCAL_PAUSE;
+        ev.at_ns = now_ns;
+        ev.last_arrival_ns = HB_NEVER;
+        ev.paused_ns = paused_ns;
+        node->counters.transitions++;
+        if (node->cb)
+                node->cb(node->user, &ev);
         for (i = 0; i < node->n_peers; i++) {
                 hb_peer_t *p = node->peers[i];
 
@@ -810,6 +840,34 @@ void hb_node_local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
                 hb__coord_local_pause(node, now_ns);
 }
 
+/*
+ * The local-pause guard, from the node's own schedule: a call that comes
+ * more than cfg.local_pause_ns after a heartbeat was due means this
+ * process did not run meanwhile, and every peer's silence over that time
+ * is its own doing. Taken before the call looks at its input (the
+ * backlog of heartbeats that waited in the socket buffer is then read as
+ * such), once per pause: keyed on the slot it missed.
+ */
+static void check_late(hb_node_t *node, uint64_t now_ns)
+{
+        uint64_t due = node->next_send_ns;
+
+        if (node->cfg.local_pause_ns == 0 || !node->sending ||
+            due == HB_NEVER || now_ns <= due ||
+            now_ns - due <= node->cfg.local_pause_ns ||
+            node->pause_handled_ns == due)
+                return;
+        node->pause_handled_ns = due;
+        local_pause(node, now_ns, now_ns - due);
+}
+
+void hb_node_local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
+{
+        if (!node)
+                return;
+        local_pause(node, now_ns, paused_ns);
+}
+
 int hb_node_peer_heard(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
 {
         hb_peer_t *p;
@@ -819,6 +877,7 @@ int hb_node_peer_heard(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
         p = hb__lookup(node, peer_id);
         if (!p)
                 return -ENOENT;
+        check_late(node, now_ns);
         if (node->cfg.coord.enabled)
                 hb__coord_begin(node, now_ns);
         if (p->incarnation == 0)
@@ -843,6 +902,7 @@ int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,
         if (!p)
                 return -ENOENT;
         node->counters.port_unreachable++;
+        check_late(node, now_ns);
         if (!node->cfg.trust_port_unreachable)
                 return 0;
         if (p->state != HB_PEER_ALIVE && p->state != HB_PEER_SUSPECT &&
@@ -866,13 +926,14 @@ uint64_t hb_node_next_deadline(const hb_node_t *node)
         d = node->n_heap == 0 ? HB_NEVER : node->heap[0]->deadline_ns;
         if (node->cfg.coord.enabled)
                 d = min_u64(d, hb__coord_deadline(node));
-        return d;
+        return min_u64(d, node->next_send_ns);
 }
 
 void hb_node_tick(hb_node_t *node, uint64_t now_ns)
 {
         if (!node)
                 return;
+        check_late(node, now_ns);
         if (node->cfg.coord.enabled)
                 hb__coord_begin(node, now_ns);
         while (node->n_heap > 0 && node->heap[0]->deadline_ns <= now_ns) {
@@ -893,6 +954,7 @@ void hb_node_tick(hb_node_t *node, uint64_t now_ns)
         }
         if (node->cfg.coord.enabled)
                 hb__coord_tick(node, now_ns);
+        send_due(node, now_ns);
 }
 
 /* ------------------------------------------------------------------ */

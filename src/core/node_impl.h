@@ -75,15 +75,19 @@ typedef struct hb_slot {
 
 #define HB_N_DROP_REASONS 13
 
-/* Outgoing control messages (vote requests and responses). */
-#define HB_OUTBOX_CAP 256
-#define HB_OUTBOX_MSG_MAX 96
-
+/* One message of the output queue (output.c). */
 typedef struct hb_out {
         uint32_t peer_id;
+        uint8_t dest;                  /* hb_dest_t */
+        uint8_t type;                  /* enum hb_msg_type */
         uint16_t len;
-        uint8_t buf[HB_OUTBOX_MSG_MAX];
+        uint8_t buf[HB_OUTPUT_MAX_LEN];
 } hb_out_t;
+
+/* Output queue: initial capacity, and the growth bound beyond the
+ * 2-per-peer part (node.h, hb_node_poll_output()). */
+#define HB_OUTPUT_INITIAL 16u
+#define HB_OUTPUT_BASE 64u
 
 typedef struct hb_coord {
         hb_role_t role;
@@ -123,9 +127,6 @@ typedef struct hb_coord {
                                           nor stand while set */
         bool resource;                 /* hb_node_set_resource() */
         uint64_t rng;                  /* xorshift64* state, never 0 */
-        hb_out_t *out;                 /* ring of HB_OUTBOX_CAP */
-        size_t out_head, out_n;
-        uint64_t out_dropped;
 } hb_coord_t;
 
 struct hb_node {
@@ -134,7 +135,19 @@ struct hb_node {
         void *user;
         uint64_t seq;
         uint64_t ack_seq;              /* control messages' seq space */
-        uint64_t pause_resume_ns;      /* last hb_node_local_pause() */
+        uint64_t pause_resume_ns;      /* last local pause */
+
+        /* Heartbeat schedule (node.c). */
+        uint64_t next_send_ns;         /* next heartbeat due; HB_NEVER
+                                          after hb_node_leave() */
+        bool sending;                  /* the first heartbeat went out */
+        uint64_t pause_handled_ns;     /* next_send_ns when the last late
+                                          call was taken for a local pause
+                                          (once per pause) */
+
+        /* Output queue (output.c): a ring, oldest at out_head. */
+        hb_out_t *out;
+        size_t out_cap, out_head, out_n;
 
         hb_peer_t **peers;             /* sorted by id */
         size_t n_peers;
@@ -303,13 +316,30 @@ typedef struct hb_leader_tlv {
 #define HB_LEADER_FLAG_RESOURCE 0x04u /* its at-most-one resource may be
                                          up (not stopped and clean) */
 
+/* ---- output queue (output.c) -------------------------------------- */
+
+/* Allocate the queue (HB_OUTPUT_INITIAL messages). 0 or -ENOMEM. */
+int hb__out_init(hb_node_t *node);
+void hb__out_free(hb_node_t *node);
+/*
+ * Encode a message from this node (header filled here: cluster, sender,
+ * incarnation, the sequence of its space — node->seq for heartbeats and
+ * leaves, node->ack_seq for ACKs and votes — and send time now_ns), with
+ * `tlv` (may be NULL with tlv_len 0) and `flags`, authenticated with the
+ * current key, and queue it for `dest`/`peer_id`. Consumes the sequence
+ * and counts tx_messages. 0, or -ENOBUFS when the queue could not grow
+ * (the oldest message was dropped for this one, counted).
+ */
+int hb__out_push(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
+                 uint8_t type, uint16_t flags, const uint8_t *tlv,
+                 size_t tlv_len, uint64_t now_ns);
+
 /* ---- hooks implemented in election.c ---------------------------- */
 
 /* Validate cfg->coord (called from hb_node_config_validate()). */
 int hb__coord_config_validate(const hb_node_config_t *cfg);
-/* Allocate the outbox etc. when enabled. 0 or -ENOMEM. */
-int hb__coord_init(hb_node_t *node);
-void hb__coord_free(hb_node_t *node);
+/* Set up coordination state (allocates nothing). */
+void hb__coord_init(hb_node_t *node);
 /* Start of every call that carries a time (recv, tick, build, pause). */
 void hb__coord_begin(hb_node_t *node, uint64_t now_ns);
 /* A peer was added / removed / changed state. */

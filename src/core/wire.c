@@ -35,6 +35,7 @@
 
 #include <sodium.h>
 
+#include "core/bytes.h"
 #include "hbeat/wire.h"
 
 /* Field offsets of the fixed header (docs/wire-format.md). */
@@ -65,42 +66,6 @@ _Static_assert(HB_KEY_BASE64_LEN ==
                                        sodium_base64_VARIANT_ORIGINAL),
                "base64 key length");
 
-static inline void put_u16(uint8_t *p, uint16_t v)
-{
-        p[0] = (uint8_t)(v >> 8);
-        p[1] = (uint8_t)v;
-}
-
-static inline void put_u32(uint8_t *p, uint32_t v)
-{
-        p[0] = (uint8_t)(v >> 24);
-        p[1] = (uint8_t)(v >> 16);
-        p[2] = (uint8_t)(v >> 8);
-        p[3] = (uint8_t)v;
-}
-
-static inline void put_u64(uint8_t *p, uint64_t v)
-{
-        put_u32(p, (uint32_t)(v >> 32));
-        put_u32(p + 4, (uint32_t)v);
-}
-
-static inline uint16_t get_u16(const uint8_t *p)
-{
-        return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
-}
-
-static inline uint32_t get_u32(const uint8_t *p)
-{
-        return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-               (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static inline uint64_t get_u64(const uint8_t *p)
-{
-        return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
-}
-
 static bool type_known(uint8_t type)
 {
         return type >= HB_MSG_HEARTBEAT && type <= HB_MSG_VOTE_RESP;
@@ -112,7 +77,7 @@ static bool tlv_well_formed(const uint8_t *p, size_t n)
         while (n > 0) {
                 if (n < HB_WIRE_TLV_HEADER_LEN)
                         return false;
-                size_t vlen = get_u16(p + 2);
+                size_t vlen = hb__get_u16(p + 2);
                 if (vlen > n - HB_WIRE_TLV_HEADER_LEN)
                         return false;
                 p += HB_WIRE_TLV_HEADER_LEN + vlen;
@@ -160,16 +125,16 @@ int hb_wire_encode(uint8_t *buf, size_t cap, const hb_wire_msg_t *msg,
          * (re-encoding in place); the header is written after it. */
         if (msg->tlv_len > 0)
                 memmove(buf + OFF_TLV, msg->tlv, msg->tlv_len);
-        put_u16(buf + OFF_MAGIC, HB_WIRE_MAGIC);
+        hb__put_u16(buf + OFF_MAGIC, HB_WIRE_MAGIC);
         buf[OFF_VERSION] = HB_WIRE_VERSION;
         buf[OFF_TYPE] = msg->type;
-        put_u16(buf + OFF_FLAGS, msg->flags);
-        put_u16(buf + OFF_LENGTH, (uint16_t)len);
-        put_u32(buf + OFF_CLUSTER, msg->cluster_id);
-        put_u32(buf + OFF_SENDER, msg->sender_id);
-        put_u64(buf + OFF_INCARNATION, msg->incarnation);
-        put_u64(buf + OFF_SEQ, msg->seq);
-        put_u64(buf + OFF_SEND_TIME, msg->send_time_ns);
+        hb__put_u16(buf + OFF_FLAGS, msg->flags);
+        hb__put_u16(buf + OFF_LENGTH, (uint16_t)len);
+        hb__put_u32(buf + OFF_CLUSTER, msg->cluster_id);
+        hb__put_u32(buf + OFF_SENDER, msg->sender_id);
+        hb__put_u64(buf + OFF_INCARNATION, msg->incarnation);
+        hb__put_u64(buf + OFF_SEQ, msg->seq);
+        hb__put_u64(buf + OFF_SEND_TIME, msg->send_time_ns);
 
         size_t body = len - HB_WIRE_TAG_LEN;
         if (mac(buf + body, buf, body, key) != 0) {
@@ -193,7 +158,7 @@ int hb_wire_decode(hb_wire_msg_t *msg, const uint8_t *buf, size_t len,
                 return HB_ETOOBIG;
         if (len < 4)
                 return HB_ETRUNC;
-        if (get_u16(buf + OFF_MAGIC) != HB_WIRE_MAGIC)
+        if (hb__get_u16(buf + OFF_MAGIC) != HB_WIRE_MAGIC)
                 return HB_EBADMAGIC;
         if (buf[OFF_VERSION] != HB_WIRE_VERSION)
                 return HB_EVERSION;
@@ -201,10 +166,10 @@ int hb_wire_decode(hb_wire_msg_t *msg, const uint8_t *buf, size_t len,
                 return HB_ETRUNC;
         /* 6: the length field must agree with the datagram: catches
          * truncation by the network and trailing garbage alike. */
-        if (get_u16(buf + OFF_LENGTH) != len)
+        if (hb__get_u16(buf + OFF_LENGTH) != len)
                 return HB_EBADLEN;
         /* 7: cheap and untrusted, only to count foreign traffic apart. */
-        if (get_u32(buf + OFF_CLUSTER) != cluster_id)
+        if (hb__get_u32(buf + OFF_CLUSTER) != cluster_id)
                 return HB_ECLUSTER;
 
         /* 8: authenticate. Trying the second (rotation) key only after the
@@ -227,17 +192,17 @@ int hb_wire_decode(hb_wire_msg_t *msg, const uint8_t *buf, size_t len,
         size_t tlv_len = body - OFF_TLV;
         if (!tlv_well_formed(buf + OFF_TLV, tlv_len))
                 return HB_EBADTLV;
-        uint32_t sender_id = get_u32(buf + OFF_SENDER);
+        uint32_t sender_id = hb__get_u32(buf + OFF_SENDER);
         if (sender_id == 0)
                 return HB_EUNKPEER;
 
         msg->type = type;
-        msg->flags = get_u16(buf + OFF_FLAGS);
+        msg->flags = hb__get_u16(buf + OFF_FLAGS);
         msg->cluster_id = cluster_id;
         msg->sender_id = sender_id;
-        msg->incarnation = get_u64(buf + OFF_INCARNATION);
-        msg->seq = get_u64(buf + OFF_SEQ);
-        msg->send_time_ns = get_u64(buf + OFF_SEND_TIME);
+        msg->incarnation = hb__get_u64(buf + OFF_INCARNATION);
+        msg->seq = hb__get_u64(buf + OFF_SEQ);
+        msg->send_time_ns = hb__get_u64(buf + OFF_SEND_TIME);
         msg->tlv = tlv_len > 0 ? buf + OFF_TLV : NULL;
         msg->tlv_len = tlv_len;
         return 0;
@@ -257,11 +222,11 @@ int hb_wire_tlv_next(const uint8_t **p, size_t *left, uint16_t *type,
                 return HB_EBADTLV;
 
         const uint8_t *q = *p;
-        uint16_t n = get_u16(q + 2);
+        uint16_t n = hb__get_u16(q + 2);
         if (n > *left - HB_WIRE_TLV_HEADER_LEN)
                 return HB_EBADTLV;
 
-        *type = get_u16(q);
+        *type = hb__get_u16(q);
         *vlen = n;
         *value = q + HB_WIRE_TLV_HEADER_LEN;
         *p = q + HB_WIRE_TLV_HEADER_LEN + n;

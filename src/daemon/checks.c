@@ -52,7 +52,6 @@
 #include <uv.h>
 
 #include "daemon/checks_impl.h"
-#include "daemon/coord.h"
 #include "daemon/ctl_server.h"
 #include "daemon/daemon.h"
 static const char *state_name(check_state_t s)
@@ -402,8 +401,7 @@ static void apply_effects(struct hbd_checks *set)
                         "leader" : "cleared");
         (void)hb_node_set_priority(d->node, (uint32_t)prio, now);
         (void)hb_node_set_fault(d->node, fault, now);
-        hbd_coord_drain_outbox(d);
-        hbd_daemon_arm_deadline(d);
+        hb_uv_node_flush(d->un);
 }
 
 /* notify.script check NAME OLD NEW, through notify's queue (its
@@ -462,8 +460,7 @@ static void record(struct check *c, bool ok, const char *msg)
          * pull); a failed probe is silence. */
         if (ok && c->conf && c->conf->peer_id && d->node && !d->stopping) {
                 (void)hb_node_peer_heard(d->node, c->conf->peer_id, now);
-                hbd_coord_drain_outbox(d);
-                hbd_daemon_arm_deadline(d);
+                hb_uv_node_flush(d->un);
         }
 
         c->runs++;

@@ -1,19 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hbeatd's coordination side (election.enabled): the term state file,
- * the core's TERM / ROLE / QUORUM events, and the outbox of vote requests
- * and responses. daemon.c owns the loop, the sockets and the daemon
- * object and calls in here (coord.h); the election itself is the core's
- * (src/core), this file only makes its decisions durable and visible.
+ * hbeatd's coordination side (election.enabled): the term state file and
+ * the core's TERM / ROLE / QUORUM events. daemon.c owns the loop and the
+ * daemon object and calls in here (coord.h); the election itself is the
+ * core's (src/core), this file only makes its decisions durable and
+ * visible. Vote requests and responses leave through the node's output
+ * queue like every message (the libuv adapter sends them).
  *
- * The core queues vote requests and responses; they are sent by
- * hbd_coord_drain_outbox() after every call into the node that can queue
- * one (receive batch, tick, local pause, reload, start). A term or vote
- * change (HB_EVENT_TERM) is written to election.state_file and fsync()ed
- * from inside the event callback, that is before the core goes on to send
- * the vote it stands for. If that write fails the node must not vote:
- * hbeatd stops at once, without a leave message, and exits 1 (fail safe;
- * see hbeatd(8)); the stopping itself is daemon.c's
+ * A term or vote change (HB_EVENT_TERM) is written to
+ * election.state_file and fsync()ed from inside the event callback, that
+ * is before the vote it stands for can leave the node's output queue. If
+ * that write fails the node must not vote: hbeatd mutes the adapter and
+ * stops at once, without a leave message, and exits 1 (fail safe; see
+ * hbeatd(8)); the stopping itself is daemon.c's
  * (hbd_daemon_die_unpersisted()). At start the file gives the term back
  * (hb_node_restore_term()); a missing file is term 0, a malformed one an
  * error: a term is never silently reset.
@@ -36,57 +35,6 @@
 #include "daemon/vip.h"
 #include "daemon/coord.h"
 #include "daemon/ctl_server.h"
-
-/* ---- outbox ------------------------------------------------------- */
-
-/* See coord.h. */
-void hbd_coord_drain_outbox(hbd_daemon_t *d)
-{
-        for (;;) {
-                const hbd_peer_conf_t *p;
-                uint32_t peer_id = 0;
-                int n, r;
-
-                if (d->node == NULL)
-                        return;
-                n = hb_node_poll_output(d->node, &peer_id, d->out_buf,
-                                        sizeof(d->out_buf));
-                if (n == 0)
-                        return;
-                if (n < 0) {
-                        /* Cannot happen: out_buf holds any message. The
-                         * message stays queued; try again next time. */
-                        hbd_error(&d->log, "cannot take a queued message: "
-                                  "%s", hb_strerror(n));
-                        return;
-                }
-                /* Stopping (or fatal): what the core queued is dropped. */
-                if (d->stopping || d->fatal)
-                        continue;
-                p = hbd_config_peer(d->cfg, peer_id);
-                if (p != NULL && p->pull)
-                        continue; /* a pull peer takes no part */
-                if (p == NULL) {
-                        d->counters.coord_send_failures++;
-                        hbd_debug(&d->log, "dropping a message for peer id "
-                                  "%" PRIu32 ": not configured", peer_id);
-                        continue;
-                }
-                r = hb_udp_send(d->udp, d->out_buf, (size_t)n,
-                                (const struct sockaddr *)&p->addr);
-                if (r == 0) {
-                        d->counters.coord_sent++;
-                        continue;
-                }
-                d->counters.coord_send_failures++;
-                {
-                        char what[HBD_NAME_MAX + 8];
-
-                        snprintf(what, sizeof(what), "peer %s", p->name);
-                        hbd_daemon_send_failed(d, r, what, p->address);
-                }
-        }
-}
 
 /* ---- term persistence --------------------------------------------- */
 

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hbeatd's coordination side (election.enabled), see coord.c: the term
- * state file, the core's TERM / ROLE / QUORUM events, and the outbox of
- * vote requests and responses. Called from daemon.c only; every function
+ * state file and the core's TERM / ROLE / QUORUM events. Called from daemon.c only; every function
  * runs on the loop thread and takes the one daemon object.
  */
 #ifndef HBD_COORD_H
@@ -12,15 +11,6 @@
 
 #include "daemon/daemon.h"
 #include "hbeat/hbeat.h"
-
-/*
- * Send what the core queued (vote requests and responses), each to its
- * peer's configured address. Call after every call into the node that can
- * queue a message (receive batch, tick, local pause, reload, start). A
- * no-op without coordination (the queue is empty) or before the node
- * exists; while stopping, queued messages are taken and dropped.
- */
-void hbd_coord_drain_outbox(hbd_daemon_t *d);
 
 /*
  * Handle HB_EVENT_TERM, HB_EVENT_ROLE or HB_EVENT_QUORUM (the caller

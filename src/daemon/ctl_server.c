@@ -288,6 +288,7 @@ json_t *hbd_ctl_status_json(hbd_daemon_t *d)
         uint64_t now = uv_hrtime();
         uint64_t by_state[HB_PEER_LEFT + 1] = { 0 };
         hb_node_counters_t nctr;
+        hb_uv_counters_t uctr;
         hbd_notify_counters_t ntf = { 0 };
         json_t *drops, *node, *peers, *counters;
         size_t i, n = hb_node_peer_count(d->node);
@@ -300,6 +301,7 @@ json_t *hbd_ctl_status_json(hbd_daemon_t *d)
                         by_state[pi.state]++;
         }
         hb_node_counters(d->node, &nctr);
+        hb_uv_node_counters(d->un, &uctr);
         if (d->notify != NULL)
                 hbd_notify_get_counters(d->notify, &ntf);
 
@@ -354,18 +356,19 @@ json_t *hbd_ctl_status_json(hbd_daemon_t *d)
                              (json_int_t)d->counters.reload_failures,
                              "drops", drops,
                              "notify_dropped", (json_int_t)ntf.dropped,
-                             "tx_eagain", (json_int_t)d->counters.tx_eagain,
-                             "tx_errors", (json_int_t)d->counters.tx_errors,
+                             "tx_eagain", (json_int_t)uctr.tx_eagain,
+                             "tx_errors", (json_int_t)uctr.tx_errors,
                              "local_pauses", (json_int_t)nctr.local_pauses,
                              "acks_sent", (json_int_t)nctr.acks_sent,
                              "acks_withheld",
-                             (json_int_t)d->counters.acks_withheld,
+                             (json_int_t)nctr.acks_withheld,
                              "rtt_samples", (json_int_t)nctr.rtt_samples,
                              "port_unreachable",
                              (json_int_t)nctr.port_unreachable);
         if (counters != NULL && nc->coord.enabled) {
                 json_object_set_new(counters, "coord_sent", json_integer(
-                        (json_int_t)d->counters.coord_sent));
+                        (json_int_t)(uctr.tx_by_type[HB_MSG_VOTE_REQ] +
+                                     uctr.tx_by_type[HB_MSG_VOTE_RESP])));
                 json_object_set_new(counters, "coord_send_failures",
                                     json_integer((json_int_t)
                                         d->counters.coord_send_failures));

@@ -1,18 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hbeatd wiring: one libuv loop around one sans-I/O node (hb_node_t).
+ * hbeatd wiring: one libuv loop around one sans-I/O node (hb_node_t) on
+ * its libuv adapter (hb_uv_node_t, include/hbeat/uv.h):
  *
- *   send timer      -> local-pause guard, hb_node_build_heartbeat() -> UDP
- *                      to every peer
- *   UDP batch       -> local-pause guard, hb_node_recv() per datagram (ACK
- *                      reply to its source, record streams) -> re-arm
- *                      deadline timer
- *   deadline timer  -> hb_node_tick()              -> re-arm deadline timer
+ *   adapter         -> UDP in and out, the node's one deadline timer
+ *                      (heartbeat schedule, peers' deadlines, election),
+ *                      the output queue drained after every call
  *   core events     -> log, control socket (ring + followers), notify;
  *                      term changes -> state file (fsync) before returning
- *                      (coord.c)
- *   after every call into the node: drain hb_node_poll_output() -> UDP
- *                      (coord.c)
+ *                      (coord.c); local pauses -> log
+ *   transport events-> drop and send-failure logs, record streams, the
+ *                      watchdog feed (actions.c)
  *   SIGHUP/reload   -> load config, check, prepare, commit (all or nothing)
  *                      (reload.c)
  *   SIGTERM/SIGINT  -> leave message x2, close everything, exit 0
@@ -34,7 +32,7 @@
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "hbeat/hbeat.h"
-#include "io/udp.h"
+#include "hbeat/uv.h"
 
 struct hbd_ctl;
 struct hbd_http;
@@ -50,15 +48,8 @@ typedef struct hbd_options {
 typedef struct hbd_counters {
         uint64_t reloads;              /* successful reloads */
         uint64_t reload_failures;      /* rejected reloads */
-        uint64_t tx_eagain;            /* sends dropped: socket buffer full */
-        uint64_t tx_errors;            /* sends failed otherwise */
-        uint64_t rx_errors;            /* socket receive errors */
-        uint64_t send_late;            /* heartbeat schedule re-based */
-        uint64_t acks_withheld;        /* ACKs not sent: their echo request
-                                          waited in our socket buffer
-                                          during a local pause */
-        uint64_t coord_sent;           /* vote requests/responses sent */
-        uint64_t coord_send_failures;  /* ... that could not be sent */
+        uint64_t coord_send_failures;  /* vote requests/responses that
+                                          could not be sent */
         uint64_t term_writes;          /* state file writes (durable) */
 } hbd_counters_t;
 
@@ -73,29 +64,14 @@ typedef struct hbd_daemon {
         hbd_config_t *cfg;             /* current config, owned */
         char *config_path;             /* absolute when resolvable, owned;
                                           what reload re-reads */
-        hb_node_t *node;
+        hb_uv_node_t *un;              /* the node on its adapter */
+        hb_node_t *node;               /* hb_uv_node_core(un), borrowed */
         uint64_t incarnation;          /* CLOCK_REALTIME µs at start */
         uint64_t start_ns;             /* monotonic, at start */
-
-        hb_udp_t *udp;
-        uv_timer_t send_timer;
-        uint64_t next_send_ns;         /* absolute schedule of heartbeats */
-        uint64_t pause_handled_ns;     /* next_send_ns of the last local
-                                          pause handled (once per pause) */
-        bool pause_drain;              /* withhold ACKs until the socket
-                                          buffer filled during a local
-                                          pause has been read */
-        uint8_t tx_buf[HB_WIRE_MAX_LEN];
-        uint8_t out_buf[HB_WIRE_MAX_LEN]; /* hb_node_poll_output() */
         /* The term and vote last made durable (election.state_file). */
         uint64_t durable_term;
         uint32_t durable_vote;
-
-        uv_timer_t deadline_timer;
-        uint64_t armed_deadline_ns;    /* what deadline_timer is set for */
-        uv_idle_t tick_idle;           /* deferred tick: see on_deadline() */
-        uv_check_t tick_check;
-        bool tick_pending;
+        uv_timer_t fatal_timer;        /* hbd_daemon_die_unpersisted() */
 
         uv_signal_t sig_term, sig_int, sig_hup;
         hbd_notify_t *notify;
@@ -113,7 +89,6 @@ typedef struct hbd_daemon {
         bool stopping;
         bool fatal;                    /* stopping without a leave: the
                                           term could not be persisted */
-        int leave_len;                 /* bytes in tx_buf of the leave */
         int exit_code;
         unsigned handles_open;         /* embedded handles not yet closed */
 } hbd_daemon_t;
@@ -148,9 +123,8 @@ uint64_t hbd_event_wall_ns(uint64_t at_ns);
 /* For coord.c. */
 
 /*
- * Count a failed send to `what` at `address` (both borrowed, for the log
- * line) as tx_eagain or tx_errors, and log it, rate-limited. `r` is the
- * libuv error.
+ * Log a failed send to `what` at `address` (both borrowed, for the log
+ * line), rate-limited. `r` is the libuv error.
  */
 void hbd_daemon_send_failed(hbd_daemon_t *d, int r, const char *what,
                             const char *address);
@@ -159,9 +133,9 @@ void hbd_daemon_send_failed(hbd_daemon_t *d, int r, const char *what,
  * The term or vote could not be made durable: this node must not vote or
  * lead on it. Stop everything now (no leave message: the peers see this
  * node fail, which it has); the exit status is 1. Called from inside the
- * core's callback, so the handles are closed from a timer callback, out
- * of the core's call; until then nothing is sent (hbd_coord_drain_outbox()
- * and the send paths check `stopping`). Idempotent.
+ * core's callback: the adapter is muted at once (nothing the node queues
+ * is sent) and the handles are closed from a timer callback, out of the
+ * core's call. Idempotent.
  */
 void hbd_daemon_die_unpersisted(hbd_daemon_t *d);
 
@@ -170,13 +144,5 @@ void hbd_daemon_die_unpersisted(hbd_daemon_t *d);
 /* Tell systemd `msg` (sd_notify(), "READY=1", "RELOADING=1\n..."); a
  * no-op without systemd support or outside a systemd service. */
 void hbd_daemon_sd_notify(const char *msg);
-
-/* (Re-)arm the send timer for d->next_send_ns; a failure is logged. */
-void hbd_daemon_arm_send(hbd_daemon_t *d);
-
-/* Re-arm the deadline timer for the core's next deadline, unless it is
- * already set for it, a deferred tick is pending (it re-arms when done),
- * or the daemon is stopping. A failure is logged. */
-void hbd_daemon_arm_deadline(hbd_daemon_t *d);
 
 #endif /* HBD_DAEMON_H */

@@ -15,10 +15,11 @@
  *             core config, notify settings) and a one-line summary of
  *             every change for the log; hb_node_config_validate() on the
  *             next core config; every allocation happens here
- *   commit    commit_reload(): peers added, hb_node_reconfigure(), then
- *             the steps that cannot fail (peers removed, control socket,
- *             notify settings, log name, vote outbox, timers re-armed via
- *             hbd_daemon_arm_send() / hbd_daemon_arm_deadline())
+ *   commit    commit_reload(): peers added, hb_node_reconfigure() (which
+ *             keeps the heartbeat schedule's phase across a new
+ *             interval), then the steps that cannot fail (peers removed,
+ *             peer addresses, control socket, notify settings, log name,
+ *             hb_uv_node_flush(): queued messages sent, timer re-armed)
  *
  * A failed reload leaves the daemon exactly as it was, logs why once and
  * counts it (counters.reload_failures); systemd hears RELOADING=1 before
@@ -33,7 +34,6 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "daemon/coord.h"
 #include "daemon/ctl_server.h"
 #include "daemon/daemon.h"
 
@@ -106,6 +106,7 @@ static void plan_core(struct reload_plan *p, const hb_node_config_t *a,
                      b->dead_threshold);
         ms_change(p, "dead_after", a->dead_after_ns, b->dead_after_ns);
         ms_change(p, "probation", a->probation_ns, b->probation_ns);
+        ms_change(p, "local_pause", a->local_pause_ns, b->local_pause_ns);
         /* Only these coordination settings may change (see
          * hbd_config_reloadable()). */
         if (a->coord.priority != b->coord.priority)
@@ -163,6 +164,7 @@ static int plan_reload(hbd_daemon_t *d, const hbd_config_t *next,
 
         p->nc = next->node;
         p->nc.incarnation = d->incarnation;
+        p->nc.local_pause_ns = next->local_pause_ns;
         /* The delay's PRNG goes on where it is. */
         p->nc.coord.seed = hb_node_config(d->node)->coord.seed;
         if (strcmp(cur->node_name, next->node_name) != 0)
@@ -245,7 +247,6 @@ static int commit_reload(hbd_daemon_t *d, hbd_config_t *next,
                          struct reload_plan *p, char *err, size_t errlen)
 {
         hbd_config_t *old = d->cfg;
-        uint64_t old_interval = hb_node_config(d->node)->interval_ns;
         uint64_t now = uv_hrtime();
         size_t i, added;
         int r = 0;
@@ -253,7 +254,12 @@ static int commit_reload(hbd_daemon_t *d, hbd_config_t *next,
         /* Switch first: events raised below name peers from `next`. */
         d->cfg = next;
         for (added = 0; added < p->n_add; added++) {
-                r = hb_node_peer_add(d->node, p->add[added], now);
+                const hbd_peer_conf_t *pc = hbd_config_peer(next,
+                                                            p->add[added]);
+
+                r = hb_uv_node_peer_add(d->un, p->add[added],
+                                        pc->pull ? NULL :
+                                        (const struct sockaddr *)&pc->addr);
                 if (r < 0) {
                         snprintf(err, errlen, "cannot add peer id %" PRIu32
                                  ": %s", p->add[added], hb_strerror(r));
@@ -268,28 +274,25 @@ static int commit_reload(hbd_daemon_t *d, hbd_config_t *next,
         }
         if (r < 0) {
                 for (i = 0; i < added; i++)
-                        (void)hb_node_peer_remove(d->node, p->add[i]);
+                        (void)hb_uv_node_peer_remove(d->un, p->add[i]);
                 d->cfg = old;
                 return r;
         }
 
         /* Nothing below can fail. */
         for (i = 0; i < p->n_remove; i++)
-                (void)hb_node_peer_remove(d->node, p->remove[i]);
+                (void)hb_uv_node_peer_remove(d->un, p->remove[i]);
+        for (i = 0; i < next->n_peers; i++) {
+                const hbd_peer_conf_t *pc = &next->peers[i];
+
+                (void)hb_uv_node_peer_set_address(
+                        d->un, pc->id,
+                        pc->pull ? NULL : (const struct sockaddr *)&pc->addr);
+        }
         hbd_ctl_peers_changed(d->ctl);
         hbd_notify_swap(d->notify, &p->notify);
         hbd_log_set_node(&d->log, next->node_name);
-        hbd_coord_drain_outbox(d);
-        if (p->nc.interval_ns != old_interval) {
-                /* Keep the phase: last scheduled send + the new interval. */
-                uint64_t last = d->next_send_ns - old_interval;
-
-                d->next_send_ns = last + p->nc.interval_ns;
-                if (d->next_send_ns < now)
-                        d->next_send_ns = now;
-                hbd_daemon_arm_send(d);
-        }
-        hbd_daemon_arm_deadline(d);
+        hb_uv_node_flush(d->un);
         hbd_config_free(old);
         return 0;
 }

@@ -36,9 +36,9 @@
 
 #include "io/udp.h"
 
-struct hb_udp {
+struct hb__udp {
         uv_udp_t handle;
-        hb_udp_callbacks_t cbs;
+        hb__udp_callbacks_t cbs;
         void *user;
         char *rbuf;                    /* persistent receive buffer */
         size_t rbuf_len;
@@ -54,7 +54,7 @@ struct hb_udp {
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-        hb_udp_t *u = h->data;
+        hb__udp_t *u = h->data;
 
         (void)suggested;
         if (!u->rbuf_in_use) {
@@ -67,7 +67,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         buf->len = buf->base != NULL ? u->rbuf_len : 0;
 }
 
-static void release(hb_udp_t *u, const uv_buf_t *buf)
+static void release(hb__udp_t *u, const uv_buf_t *buf)
 {
         if (buf->base == NULL)
                 return;
@@ -79,7 +79,7 @@ static void release(hb_udp_t *u, const uv_buf_t *buf)
 
 /* ICMP errors the socket's error queue holds (see udp.h). Returns how
  * many entries were read. */
-static size_t drain_errqueue(hb_udp_t *u)
+static size_t drain_errqueue(hb__udp_t *u)
 {
         uv_os_fd_t fd;
         size_t n = 0;
@@ -141,7 +141,7 @@ static size_t drain_errqueue(hb_udp_t *u)
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                     const struct sockaddr *addr, unsigned flags)
 {
-        hb_udp_t *u = h->data;
+        hb__udp_t *u = h->data;
 
         if (nread < 0) {
                 /* An ICMP error surfaced as a receive error: its details
@@ -169,7 +169,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 
 static void on_close(uv_handle_t *h)
 {
-        hb_udp_t *u = h->data;
+        hb__udp_t *u = h->data;
 
         if (--u->handles > 0)
                 return;
@@ -179,25 +179,25 @@ static void on_close(uv_handle_t *h)
 
 static void on_drain_timer(uv_timer_t *t)
 {
-        hb_udp_t *u = t->data;
+        hb__udp_t *u = t->data;
 
         if (!u->closing)
                 (void)drain_errqueue(u);
 }
 
-/* An ICMP error was consumed where callbacks must not run (inside a send
- * or a peek): read the queue from the loop, right after this callback. */
-static void schedule_drain(hb_udp_t *u)
+/* An ICMP error was consumed where callbacks must not run (inside a
+ * send): read the queue from the loop, right after this callback. */
+static void schedule_drain(hb__udp_t *u)
 {
         if (u->cbs.unreach != NULL && !u->closing &&
             !uv_is_active((const uv_handle_t *)&u->drain_timer))
                 (void)uv_timer_start(&u->drain_timer, on_drain_timer, 0, 0);
 }
 
-int hb_udp_open(hb_udp_t **ret, uv_loop_t *loop, const struct sockaddr *addr,
-                int rcvbuf, const hb_udp_callbacks_t *cbs, void *user)
+int hb__udp_open(hb__udp_t **ret, uv_loop_t *loop, const struct sockaddr *addr,
+                int rcvbuf, const hb__udp_callbacks_t *cbs, void *user)
 {
-        hb_udp_t *u;
+        hb__udp_t *u;
         int r;
 
         if (ret == NULL || loop == NULL || addr == NULL || cbs == NULL ||
@@ -209,7 +209,7 @@ int hb_udp_open(hb_udp_t **ret, uv_loop_t *loop, const struct sockaddr *addr,
         u = calloc(1, sizeof(*u));
         if (u == NULL)
                 return UV_ENOMEM;
-        u->rbuf_len = (size_t)HB_UDP_BATCH * HB_UDP_CHUNK;
+        u->rbuf_len = (size_t)HB__UDP_BATCH * HB__UDP_CHUNK;
         u->rbuf = malloc(u->rbuf_len);
         if (u->rbuf == NULL) {
                 free(u);
@@ -265,7 +265,7 @@ fail:
         return r;
 }
 
-int hb_udp_send(hb_udp_t *u, const uint8_t *buf, size_t len,
+int hb__udp_send(hb__udp_t *u, const uint8_t *buf, size_t len,
                 const struct sockaddr *to)
 {
         uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
@@ -288,54 +288,17 @@ int hb_udp_send(hb_udp_t *u, const uint8_t *buf, size_t len,
         return r < 0 ? r : 0;
 }
 
-int hb_udp_rcvbuf(const hb_udp_t *u)
+int hb__udp_rcvbuf(const hb__udp_t *u)
 {
         return u != NULL ? u->rcvbuf : 0;
 }
 
-int hb_udp_batching(const hb_udp_t *u)
+int hb__udp_batching(const hb__udp_t *u)
 {
         return u != NULL ? u->batching : 0;
 }
 
-/* 1: a datagram waits, 0: none, or -errno. A zero-length peek succeeds
- * (0) for any waiting datagram, empty ones included, and fails with
- * EAGAIN when there is none. */
-static int peek(uv_os_fd_t fd)
-{
-        ssize_t n;
-
-        do
-                n = recv(fd, NULL, 0, MSG_PEEK | MSG_DONTWAIT);
-        while (n < 0 && errno == EINTR);
-        if (n >= 0)
-                return 1;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return 0;
-        return -errno;
-}
-
-int hb_udp_pending(hb_udp_t *u)
-{
-        uv_os_fd_t fd;
-        int r;
-
-        if (u == NULL || u->closing)
-                return UV_EBADF;
-        r = uv_fileno((const uv_handle_t *)&u->handle, &fd);
-        if (r < 0)
-                return r;
-        r = peek(fd);
-        /* The peek consumed a pending ICMP error (see udp.h): have the
-         * queue read from the loop, and look once more. */
-        if (r < 0 && u->cbs.unreach != NULL) {
-                schedule_drain(u);
-                r = peek(fd);
-        }
-        return r;
-}
-
-void hb_udp_close(hb_udp_t *u)
+void hb__udp_close(hb__udp_t *u)
 {
         if (u == NULL || u->closing)
                 return;

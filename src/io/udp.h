@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * UDP transport of the libuv shell: one bound socket that receives in
+ * Internal to libhbeat-uv (uv_node.c is its user). UDP transport of the
+ * libuv shell: one bound socket that receives in
  * batches (recvmmsg) and sends without ever blocking.
  *
  * Receiving: every datagram is handed to `recv_cb` with its bytes (borrowed
@@ -14,8 +15,8 @@
  * error queue and fails the next receive *or send* with the error
  * (ECONNREFUSED for port unreachable). The transport drains that queue
  * (recvmsg MSG_ERRQUEUE): at once when a receive reports the error, and
- * from a zero timer on the loop when a send or hb_udp_pending() met it
- * (so `unreach` never runs inside hb_udp_send()); a send that failed that
+ * from a zero timer on the loop when a send met it (so `unreach` never
+ * runs inside hb__udp_send()); a send that failed that
  * way is retried, since the failure consumed the error and not the
  * datagram. Each port unreachable goes to `unreach` with the original
  * destination; the rest is ignored (host or net unreachable from a router
@@ -23,13 +24,13 @@
  * queue keeps the socket readable (EPOLLERR) for ever, and would be read
  * late, as if new.
  *
- * Sending: hb_udp_send() is uv_udp_try_send(): the datagram goes to the
+ * Sending: hb__udp_send() is uv_udp_try_send(): the datagram goes to the
  * kernel now or not at all (UV_EAGAIN when the socket buffer is full). A
  * heartbeat that cannot leave now is stale by the next interval anyway, so
  * queueing it would only add latency and memory.
  *
- * Ownership: hb_udp_open() returns an object owned by the caller; release it
- * with hb_udp_close(), which frees it from the handle's close callback
+ * Ownership: hb__udp_open() returns an object owned by the caller; release it
+ * with hb__udp_close(), which frees it from the handle's close callback
  * (libuv rule: memory holding a uv handle is freed only there).
  */
 #ifndef HB_IO_UDP_H
@@ -41,73 +42,62 @@
 
 #include <uv.h>
 
-typedef struct hb_udp hb_udp_t;
+typedef struct hb__udp hb__udp_t;
 
 /* One datagram: `buf` is borrowed for the call. `truncated` is true when
  * the datagram was larger than the receive chunk (64 KiB). */
-typedef void (*hb_udp_recv_cb)(void *user, const uint8_t *buf, size_t len,
+typedef void (*hb__udp_recv_cb)(void *user, const uint8_t *buf, size_t len,
                                const struct sockaddr *from, int truncated);
 /* End of a receive batch (at least one datagram was delivered). */
-typedef void (*hb_udp_batch_cb)(void *user);
+typedef void (*hb__udp_batch_cb)(void *user);
 /* A receive error other than "nothing to read" (rare: ENOMEM, ...). */
-typedef void (*hb_udp_error_cb)(void *user, int err);
+typedef void (*hb__udp_error_cb)(void *user, int err);
 /* A datagram this socket sent to `to` came back as ICMP port unreachable
  * (IPv4 type 3 code 3, ICMPv6 type 1 code 4): nothing listens there. */
-typedef void (*hb_udp_unreach_cb)(void *user, const struct sockaddr *to);
+typedef void (*hb__udp_unreach_cb)(void *user, const struct sockaddr *to);
 
-typedef struct hb_udp_callbacks {
-        hb_udp_recv_cb recv;
-        hb_udp_batch_cb batch;         /* may be NULL */
-        hb_udp_error_cb error;         /* may be NULL */
-        hb_udp_unreach_cb unreach;     /* may be NULL: ICMP errors are
+typedef struct hb__udp_callbacks {
+        hb__udp_recv_cb recv;
+        hb__udp_batch_cb batch;         /* may be NULL */
+        hb__udp_error_cb error;         /* may be NULL */
+        hb__udp_unreach_cb unreach;     /* may be NULL: ICMP errors are
                                           then not asked for at all */
-} hb_udp_callbacks_t;
+} hb__udp_callbacks_t;
 
 /* Datagrams received per recvmmsg() call; libuv's own upper bound. */
-#define HB_UDP_BATCH 20
+#define HB__UDP_BATCH 20
 /* libuv hands recvmmsg() fixed 64 KiB chunks of the receive buffer. */
-#define HB_UDP_CHUNK (64 * 1024)
-/* Default kernel receive buffer asked for (SO_RCVBUF). */
-#define HB_UDP_RCVBUF_DEFAULT (4 * 1024 * 1024)
+#define HB__UDP_CHUNK (64 * 1024)
 
 /*
  * Bind a UDP socket to `addr` and start receiving.
  *
  * ret:     output, untouched on failure.
  * rcvbuf:  SO_RCVBUF to ask for (the kernel may cap it at rmem_max; see
- *          hb_udp_rcvbuf()); 0 leaves the system default.
+ *          hb__udp_rcvbuf()); 0 leaves the system default.
  * cbs:     callbacks (copied); `user` is passed to them.
  * Returns 0, or a negative libuv error (UV_EADDRINUSE, UV_EACCES,
  * UV_EADDRNOTAVAIL, ...) or -ENOMEM.
  */
-int hb_udp_open(hb_udp_t **ret, uv_loop_t *loop, const struct sockaddr *addr,
-                int rcvbuf, const hb_udp_callbacks_t *cbs, void *user);
+int hb__udp_open(hb__udp_t **ret, uv_loop_t *loop, const struct sockaddr *addr,
+                int rcvbuf, const hb__udp_callbacks_t *cbs, void *user);
 
 /*
  * Send one datagram now, never blocking.
  * Returns 0, UV_EAGAIN (socket buffer full: dropped), or another negative
  * libuv error.
  */
-int hb_udp_send(hb_udp_t *u, const uint8_t *buf, size_t len,
+int hb__udp_send(hb__udp_t *u, const uint8_t *buf, size_t len,
                 const struct sockaddr *to);
 
 /* Kernel receive buffer size actually granted, bytes (0 if unknown). */
-int hb_udp_rcvbuf(const hb_udp_t *u);
+int hb__udp_rcvbuf(const hb__udp_t *u);
 
 /* Whether batch receiving (recvmmsg) is in use. */
-int hb_udp_batching(const hb_udp_t *u);
-
-/*
- * Whether a datagram is waiting in the kernel receive buffer right now
- * (a MSG_PEEK that reads nothing): 1 yes, 0 no, or a negative libuv
- * error. The daemon uses it to know when the backlog that piled up while
- * the process was paused has been read. An ICMP error met on the way is
- * left for the loop to drain (see above).
- */
-int hb_udp_pending(hb_udp_t *u);
+int hb__udp_batching(const hb__udp_t *u);
 
 /* Stop receiving, close the socket and free `u` (asynchronously, from the
  * close callback). No callback runs after this call. NULL is a no-op. */
-void hb_udp_close(hb_udp_t *u);
+void hb__udp_close(hb__udp_t *u);
 
 #endif /* HB_IO_UDP_H */

@@ -57,8 +57,7 @@ static void usage(FILE *f)
 "                     restart, pause, resume, isolate, heal (N ignored)\n"
 "  --acceptable-pause-ms P  phi acceptable pause (default 4 x interval)\n"
 "  --election         quorum and leader election on (prints role and term\n"
-"                     events, the leader at the end; resumes call the\n"
-"                     local-pause guard as hbeatd does)\n"
+"                     events, the leader at the end)\n"
 "  --quiet            print only the summary\n"
 "  -h, --help         this text\n");
 }
@@ -324,10 +323,8 @@ int hbsim_cmd_run(int argc, char **argv)
                 if (pause_ms >= 0)
                         cfg.node.detector.acceptable_pause_ns =
                                 (uint64_t)pause_ms * HB_NS_PER_MS;
-                if (election) {
+                if (election)
                         cfg.node.coord.enabled = true;
-                        cfg.pause_guard = true;
-                }
         }
         for (k = 0; k < n_faults; k++) {
                 if (faults[k].node >= cfg.n_nodes) {

@@ -6,20 +6,30 @@
  * (time, insertion number), so equal times resolve in a fixed order and a
  * run depends only on its seed. Three event kinds:
  *
- *   SEND    node i's heartbeat timer: encode once, schedule a DELIVER to
- *           every peer through the link model;
+ *   WAKE    node i's core deadline: hb_node_tick(), which also sends the
+ *           node's heartbeats on its own schedule;
  *   DELIVER a datagram reaches node i: hb_node_recv() (queued while the
  *           node is paused, dropped while it is crashed);
- *   WAKE    node i's core deadline: hb_node_tick();
  *   UNREACH with cfg.port_unreachable, a datagram sent to a crashed node
  *           came back as an ICMP port unreachable: node i gets
  *           hb_node_peer_unreachable() for it, one link delay later.
  *
+ * Each node is driven exactly as hbeatd's libuv adapter drives it (node.h's
+ * call protocol): after every call into the core, its output queue is
+ * drained through the link model (HB_DEST_ALL to every other node,
+ * HB_DEST_PEER and HB_DEST_REPLY to the peer named) and a WAKE is armed
+ * for hb_node_next_deadline(). Timer lateness is modelled by a uniform
+ * delay of up to cfg.send_jitter_ns on every WAKE. A paused node runs
+ * nothing; on resume it reads its socket backlog, then ticks — the core
+ * notices from its own heartbeat schedule that it was late and applies its
+ * local-pause guard, as it does in hbeatd.
+ *
  * WAKE events are pushed lazily: after every call into a node, its
- * hb_node_next_deadline() is pushed only if it is earlier than the earliest
- * WAKE already pending for that node; later stale WAKEs tick harmlessly.
- * Events of a node that crashed carry an old generation number and are
- * ignored.
+ * next deadline is pushed only if it is earlier than the earliest WAKE
+ * already pending for that node; later stale WAKEs tick harmlessly. A
+ * node's first WAKE comes at a random phase within one interval of its
+ * boot, so nodes do not send in lockstep. Events of a node that crashed
+ * carry an old generation number and are ignored.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,11 +37,11 @@
 
 #include "sim/sim.h"
 
-enum ev_kind { EV_SEND, EV_DELIVER, EV_WAKE, EV_UNREACH };
+enum ev_kind { EV_DELIVER, EV_WAKE, EV_UNREACH };
 
-/* Largest datagram the simulated network carries (a vote response is 92
- * bytes, a heartbeat with coordination 76). */
-#define SIM_PKT_MAX 128
+/* Largest datagram the simulated network carries: anything the core's
+ * output queue holds. */
+#define SIM_PKT_MAX HB_OUTPUT_MAX_LEN
 
 typedef struct sim_ev {
         uint64_t at_ns;
@@ -57,14 +67,11 @@ typedef struct sim_node {
         uint32_t gen;
         uint64_t incarnation;
         bool paused;
-        uint64_t paused_at_ns;
-        bool send_due;                /* a send fell in a pause */
         bool has_term;                /* "disk": what HB_EVENT_TERM said */
         uint64_t term;
         uint32_t voted_for;
         uint64_t wake_ns;             /* earliest pending WAKE */
-        uint64_t phase_ns;
-        uint64_t beat;                /* heartbeats scheduled so far */
+        uint64_t start_ns;            /* no WAKE before: boot + phase */
         sim_pkt_t *pending;           /* datagrams queued while paused */
         size_t n_pending, cap_pending;
 } sim_node_t;
@@ -234,22 +241,32 @@ static void on_event(void *user, const hb_event_t *ev)
 static void transmit(hbsim_t *s, size_t from, size_t to, const uint8_t *buf,
                      size_t len);
 
-/* Send what the core queued (vote requests and responses) through the
- * link model. */
+/* Send everything the core queued through the link model. */
 static void flush(hbsim_t *s, sim_node_t *n)
 {
         uint8_t buf[SIM_PKT_MAX];
-        uint32_t to;
+        hb_output_t out;
+        size_t j;
         int len;
 
-        while ((len = hb_node_poll_output(n->core, &to, buf, sizeof(buf))) >
-               0)
-                if (to >= 1 && to <= s->cfg.n_nodes)
-                        transmit(s, n->index, to - 1, buf, (size_t)len);
+        while ((len = hb_node_poll_output(n->core, &out, buf, sizeof(buf))) >
+               0) {
+                if (out.dest == HB_DEST_ALL) {
+                        for (j = 0; j < s->cfg.n_nodes; j++)
+                                if (j != n->index)
+                                        transmit(s, n->index, j, buf,
+                                                 (size_t)len);
+                } else if (out.peer_id >= 1 &&
+                           out.peer_id <= s->cfg.n_nodes) {
+                        transmit(s, n->index, out.peer_id - 1, buf,
+                                 (size_t)len);
+                }
+        }
 }
 
 /* After any call into node i: send its queued messages and make sure a
- * WAKE is pending for its next deadline. */
+ * WAKE is pending for its next deadline (a timer fires up to
+ * send_jitter_ns late). */
 static void arm(hbsim_t *s, sim_node_t *n)
 {
         uint64_t d;
@@ -258,19 +275,16 @@ static void arm(hbsim_t *s, sim_node_t *n)
                 return;
         flush(s, n);
         d = hb_node_next_deadline(n->core);
-        if (d < n->wake_ns && d != HB_NEVER) {
+        if (d == HB_NEVER)
+                return;
+        if (d < n->start_ns)
+                d = n->start_ns;
+        if (d < n->wake_ns) {
                 n->wake_ns = d;
-                ev_push(s, d < s->now ? s->now : d, EV_WAKE,
-                        (uint32_t)n->index);
+                ev_push(s, (d < s->now ? s->now : d) +
+                                   rng_below(s, s->cfg.send_jitter_ns),
+                        EV_WAKE, (uint32_t)n->index);
         }
-}
-
-static uint64_t next_send_time(hbsim_t *s, sim_node_t *n)
-{
-        uint64_t t = n->phase_ns + n->beat * s->cfg.node.interval_ns;
-
-        n->beat++;
-        return t + rng_below(s, s->cfg.send_jitter_ns);
 }
 
 static int node_boot(hbsim_t *s, sim_node_t *n)
@@ -300,9 +314,7 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
                         return r;
         }
         n->wake_ns = HB_NEVER;
-        n->phase_ns = s->now + rng_below(s, s->cfg.node.interval_ns);
-        n->beat = 0;
-        ev_push(s, next_send_time(s, n), EV_SEND, (uint32_t)n->index);
+        n->start_ns = s->now + rng_below(s, s->cfg.node.interval_ns);
         arm(s, n);
         return 0;
 }
@@ -345,31 +357,10 @@ static void bounce(hbsim_t *s, size_t dead, size_t to)
                 e->from = (uint32_t)dead;
 }
 
-static void do_send(hbsim_t *s, sim_node_t *n)
-{
-        uint8_t buf[SIM_PKT_MAX];
-        size_t n_nodes = s->cfg.n_nodes, j;
-        int len;
-
-        len = hb_node_build_heartbeat(n->core, s->now, buf, sizeof(buf));
-        if (len < 0)
-                return;
-        for (j = 0; j < n_nodes; j++)
-                if (j != n->index)
-                        transmit(s, n->index, j, buf, (size_t)len);
-        flush(s, n);
-}
-
 static void deliver(hbsim_t *s, sim_node_t *n, const uint8_t *buf,
                     size_t len)
 {
-        hb_recv_info_t info;
-
-        if (hb_node_recv(n->core, s->now, buf, len, &info) == 0 &&
-            info.reply_len > 0 && info.sender_id >= 1 &&
-            info.sender_id <= s->cfg.n_nodes)
-                transmit(s, n->index, info.sender_id - 1, info.reply,
-                         info.reply_len);
+        (void)hb_node_recv(n->core, s->now, buf, len, NULL);
         s->delivered++;
         arm(s, n);
 }
@@ -389,14 +380,6 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                 return;
         }
         switch (e->kind) {
-        case EV_SEND:
-                if (n->paused) {
-                        n->send_due = true;
-                        return;
-                }
-                do_send(s, n);
-                ev_push(s, next_send_time(s, n), EV_SEND, e->node);
-                break;
         case EV_DELIVER:
                 if (n->paused) {
                         if (n->n_pending == n->cap_pending) {
@@ -558,10 +541,8 @@ int hbsim_restart(hbsim_t *s, size_t i)
 
 void hbsim_pause(hbsim_t *s, size_t i)
 {
-        if (s->nodes[i].core && !s->nodes[i].paused) {
+        if (s->nodes[i].core && !s->nodes[i].paused)
                 s->nodes[i].paused = true;
-                s->nodes[i].paused_at_ns = s->now;
-        }
 }
 
 void hbsim_resume(hbsim_t *s, size_t i)
@@ -572,26 +553,16 @@ void hbsim_resume(hbsim_t *s, size_t i)
         if (!n->core || !n->paused)
                 return;
         n->paused = false;
-        /* hbeatd's shell notices its timer fired late and says so first
-         * (hb_node_local_pause()); opt-in to keep older runs identical. */
-        if (s->cfg.pause_guard)
-                hb_node_local_pause(n->core, s->now,
-                                    s->now - n->paused_at_ns);
         /* What a stopped process finds on SIGCONT: its socket buffer,
-         * then its overdue timers. */
+         * then its overdue timer. The core notices from its heartbeat
+         * schedule that it was late (local-pause guard) at the first
+         * of these calls. */
         for (k = 0; k < n->n_pending; k++)
                 deliver(s, n, n->pending[k].buf, n->pending[k].len);
         n->n_pending = 0;
         hb_node_tick(n->core, s->now);
         n->wake_ns = HB_NEVER;
         arm(s, n);
-        if (n->send_due) {
-                n->send_due = false;
-                do_send(s, n);
-                n->phase_ns = s->now;
-                n->beat = 1;
-                ev_push(s, next_send_time(s, n), EV_SEND, (uint32_t)i);
-        }
 }
 
 void hbsim_cut(hbsim_t *s, size_t from, size_t to, bool cut)

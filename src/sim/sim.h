@@ -36,11 +36,12 @@ typedef struct hbsim_config {
         uint64_t delay_ns;            /* base one-way delay */
         uint64_t jitter_ns;           /* + uniform [0, jitter) */
         double loss;                  /* independent loss, 0 .. 1 */
-        uint64_t send_jitter_ns;      /* sender timer jitter, uniform
-                                         [0, send_jitter) added per beat */
-        bool pause_guard;             /* on resume, call
-                                         hb_node_local_pause() first, as
-                                         hbeatd does (default off) */
+        uint64_t send_jitter_ns;      /* timer lateness: every wake-up of
+                                         a node (its heartbeat sends and
+                                         deadlines) comes uniform
+                                         [0, send_jitter) late. The
+                                         local-pause guard is the core's
+                                         own (node.local_pause_ns). */
         /* Per-node settings (priority, preempt, ...) on top of `node`:
          * called at every boot of node i (0-based) with its config, ids
          * and incarnation already set; may be NULL. */
@@ -102,9 +103,8 @@ uint64_t hbsim_trace_hash(const hbsim_t *sim);
 /* Messages delivered to a node core so far. */
 uint64_t hbsim_delivered(const hbsim_t *sim);
 
-/* Coordination (election). Nodes with cfg.node.coord.enabled drain
- * hb_node_poll_output() after every call and send through the link
- * model; the term and vote of every HB_EVENT_TERM are kept as the node's
+/* Coordination (election). Every node's output queue is drained after
+ * every call and sent through the link model; the term and vote of every HB_EVENT_TERM are kept as the node's
  * "disk" and restored with hb_node_restore_term() on restart. */
 void hbsim_set_observer(hbsim_t *sim, hbsim_observer_fn fn, void *user);
 bool hbsim_paused(const hbsim_t *sim, size_t i);

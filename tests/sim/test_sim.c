@@ -93,9 +93,11 @@ static void assert_consistent_log(hbsim_t *s)
 
         assert_non_null(cur);
         for (i = 0; i < n; i++) {
-                hb_peer_state_t *c =
-                        &cur[ev[i].observer * n_nodes + ev[i].peer];
+                hb_peer_state_t *c;
 
+                if (ev[i].ev.type != HB_EVENT_PEER_STATE)
+                        continue; /* a local pause: no peer */
+                c = &cur[ev[i].observer * n_nodes + ev[i].peer];
                 /* A restarted observer starts from unknown again. */
                 if (ev[i].ev.old_state == HB_PEER_UNKNOWN)
                         *c = HB_PEER_UNKNOWN;

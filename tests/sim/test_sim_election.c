@@ -328,7 +328,6 @@ static void config(hbsim_config_t *c, size_t n, uint64_t seed)
         hbsim_config_default(c);
         c->n_nodes = n;
         c->seed = seed;
-        c->pause_guard = true;
         c->node.coord.enabled = true;
 }
 

@@ -33,6 +33,7 @@ typedef struct nd {
         rec_t ev[MAXEV];
         size_t n_ev;
         bool down;
+        uint64_t start;            /* first tick: nodes start staggered */
 } nd_t;
 
 typedef struct cl {
@@ -76,6 +77,7 @@ static void start_node(size_t i, const hb_node_config_t *c)
 
         d->n_ev = 0;
         d->down = false;
+        d->start = C.now + i * 7 * MS;
         assert_int_equal(hb_node_new(&d->node, c, on_ev, d), 0);
         for (size_t j = 0; j < C.n; j++)
                 if (j != i)
@@ -138,7 +140,7 @@ static void deliver(size_t from, size_t to, const uint8_t *buf, size_t len)
         (void)hb_node_recv(C.nd[to].node, C.now, buf, len, &info);
 }
 
-/* Deliver every queued vote message (and the replies they cause). */
+/* Deliver every queued message (and the replies they cause). */
 static void pump(void)
 {
         bool more = true;
@@ -146,57 +148,49 @@ static void pump(void)
         while (more) {
                 more = false;
                 for (size_t i = 0; i < C.n; i++) {
-                        uint8_t buf[256];
-                        uint32_t to;
+                        uint8_t buf[HB_OUTPUT_MAX_LEN];
+                        hb_output_t out;
                         int len;
 
                         if (C.nd[i].down)
                                 continue;
-                        while ((len = hb_node_poll_output(C.nd[i].node, &to,
+                        while ((len = hb_node_poll_output(C.nd[i].node, &out,
                                                           buf,
                                                           sizeof(buf))) > 0) {
-                                deliver(i, to - 1, buf, (size_t)len);
                                 more = true;
+                                if (out.dest != HB_DEST_ALL) {
+                                        deliver(i, out.peer_id - 1, buf,
+                                                (size_t)len);
+                                        continue;
+                                }
+                                for (size_t j = 0; j < C.n; j++)
+                                        if (j != i)
+                                                deliver(i, j, buf,
+                                                        (size_t)len);
                         }
                 }
         }
 }
 
-static void beat(size_t i)
-{
-        uint8_t buf[256];
-        int len;
-
-        if (C.nd[i].down)
-                return;
-        len = hb_node_build_heartbeat(C.nd[i].node, C.now, buf, sizeof(buf));
-        assert_true(len > 0);
-        for (size_t j = 0; j < C.n; j++)
-                if (j != i)
-                        deliver(i, j, buf, (size_t)len);
-        pump();
-}
-
+/* Every node that has started ticks (and sends its heartbeats on its own
+ * schedule); what they queue is delivered. */
 static void tick_all(void)
 {
         for (size_t i = 0; i < C.n; i++)
-                if (!C.nd[i].down) {
+                if (!C.nd[i].down && C.now >= C.nd[i].start) {
                         hb_node_tick(C.nd[i].node, C.now);
                         pump();
                 }
 }
 
-/* Run for `dt`: every node beats each interval (staggered by 7 ms per
- * node), ticks every 10 ms. */
+/* Run for `dt`: every node ticks every 10 ms, from its start (staggered
+ * by 7 ms per node); heartbeats go out on each node's own schedule. */
 static void run(uint64_t dt)
 {
         uint64_t end = C.now + dt;
 
         while (C.now < end) {
                 C.now += 10 * MS;
-                for (size_t i = 0; i < C.n; i++)
-                        if ((C.now + i * 7 * MS) % IV < 10 * MS)
-                                beat(i);
                 tick_all();
         }
 }
@@ -323,10 +317,17 @@ static bool next_vote(size_t i, uint32_t *to, uint8_t *type, uint64_t *term,
 {
         uint8_t buf[256];
         hb_wire_msg_t m;
-        int len = hb_node_poll_output(C.nd[i].node, to, buf, sizeof(buf));
+        hb_output_t out;
+        int len;
 
+        do /* votes only: heartbeats on the node's schedule are skipped */
+                len = hb_node_poll_output(C.nd[i].node, &out, buf,
+                                          sizeof(buf));
+        while (len > 0 && out.type != HB_MSG_VOTE_REQ &&
+               out.type != HB_MSG_VOTE_RESP);
         if (len <= 0)
                 return false;
+        *to = out.peer_id;
         assert_int_equal(hb_wire_decode(&m, buf, (size_t)len, 7, &KEY, 1),
                          0);
         assert_true(m.tlv_len >= 16);
@@ -1079,9 +1080,11 @@ static void t_heartbeat_bytes(void **state)
         cfg_for(&c, 1);
         c.coord.enabled = false;
         assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
-        assert_int_equal(hb_node_build_heartbeat(n, S, buf, sizeof(buf)),
+        assert_int_equal(hb_node_heartbeat_now(n, S), 0);
+        assert_int_equal(hb_node_poll_output(n, &(hb_output_t){ 0 }, buf,
+                                             sizeof(buf)),
                          HB_WIRE_HEARTBEAT_LEN);
-        assert_int_equal(hb_node_poll_output(n, &(uint32_t){ 0 }, buf,
+        assert_int_equal(hb_node_poll_output(n, &(hb_output_t){ 0 }, buf,
                                              sizeof(buf)),
                          0);
         /* Votes are not understood with coordination off. */
@@ -1095,9 +1098,13 @@ static void t_heartbeat_bytes(void **state)
 
         cfg_for(&c, 1);
         assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
-        assert_int_equal(hb_node_build_heartbeat(n, S, buf, sizeof(buf)),
+        assert_int_equal(hb_node_heartbeat_now(n, S), 0);
+        assert_int_equal(hb_node_poll_output(n, &(hb_output_t){ 0 }, buf,
+                                             60),
+                         -ENOBUFS);
+        assert_int_equal(hb_node_poll_output(n, &(hb_output_t){ 0 }, buf,
+                                             sizeof(buf)),
                          76);
-        assert_int_equal(hb_node_build_heartbeat(n, S, buf, 60), -ENOBUFS);
         assert_int_equal(hb_node_peer_add(n, 2, S), 0);
         /* A LEADER TLV of the wrong length: bad_tlv, peer untouched. */
         assert_int_equal(hb_node_recv(n, S, buf,
@@ -1132,17 +1139,22 @@ static void t_output_queue_bounded(void **state)
 
         (void)state;
         lone_node();
-        /* 300 requests unanswered by the caller: 256 kept, oldest
-         * dropped and counted. */
+        /* 300 requests unanswered by the caller: 64 + 2 per peer (68)
+         * kept, the oldest dropped and counted. */
         for (k = 0; k < 300; k++)
                 hb_node_recv(C.nd[0].node, C.now, buf,
                              craft_vote(buf, HB_MSG_VOTE_REQ, 3,
                                         10 + (uint64_t)k, 0, 100),
                              NULL);
-        assert_int_equal(info(0).output_dropped, 300 - 256);
+        {
+                hb_node_counters_t cnt;
+
+                hb_node_counters(C.nd[0].node, &cnt);
+                assert_int_equal(cnt.output_dropped, 300 - 68);
+        }
         for (k = 0; next_vote(0, &to, &type, &term, &b); k++)
                 ;
-        assert_int_equal(k, 256);
+        assert_int_equal(k, 68);
         teardown_cluster();
 }
 

@@ -56,7 +56,39 @@ static hb_node_config_t fixed_cfg(uint32_t id, uint64_t incarnation)
         c.key = test_key(0x42);
         c.dead_after_ns = 0;
         c.probation_ns = 500 * MS;
+        /* The tests jump their fake clock past this node's own heartbeat
+         * slots: that is not a local pause. */
+        c.local_pause_ns = 0;
         return c;
+}
+
+/* The next message `n` queued for destination `dest` (others skipped),
+ * copied into buf; its length, or 0 if there is none. */
+static int take(hb_node_t *n, hb_dest_t dest, uint8_t *buf, size_t cap)
+{
+        hb_output_t out;
+        int len;
+
+        while ((len = hb_node_poll_output(n, &out, buf, cap)) > 0)
+                if (out.dest == dest)
+                        return len;
+        return len;
+}
+
+/* A heartbeat from `n` sent at `now`, as a peer would receive it; its
+ * length, or -ENOBUFS if cap is too small for it (it stays queued). */
+static int build_hb(hb_node_t *n, uint64_t now, uint8_t *buf, size_t cap)
+{
+        assert_int_equal(hb_node_heartbeat_now(n, now), 0);
+        return take(n, HB_DEST_ALL, buf, cap);
+}
+
+/* The same for a leave. */
+static int build_leave(hb_node_t *n, uint64_t now, uint8_t *buf,
+                       size_t cap)
+{
+        assert_int_equal(hb_node_leave(n, now), 0);
+        return take(n, HB_DEST_ALL, buf, cap);
 }
 
 typedef struct pair {
@@ -73,6 +105,9 @@ static void pair_init(pair_t *t, const hb_node_config_t *ca)
         assert_int_equal(hb_node_new(&t->a, ca, record, &t->rec), 0);
         assert_int_equal(hb_node_new(&t->b, &cb, NULL, NULL), 0);
         assert_int_equal(hb_node_peer_add(t->a, 2, T0), 0);
+        /* The observer sends nothing here: without a heartbeat schedule
+         * of its own, its next deadline is its peer's alone. */
+        assert_int_equal(hb_node_leave(t->a, T0), 0);
 }
 
 static void pair_free(pair_t *t)
@@ -85,7 +120,7 @@ static void pair_free(pair_t *t)
 static int beat(pair_t *t, uint64_t now)
 {
         uint8_t buf[HB_WIRE_MAX_LEN];
-        int n = hb_node_build_heartbeat(t->b, now, buf, sizeof(buf));
+        int n = build_hb(t->b, now, buf, sizeof(buf));
 
         assert_true(n > 0);
         return hb_node_recv(t->a, now, buf, (size_t)n, NULL);
@@ -159,7 +194,8 @@ static void test_peer_table_errors(void **state)
         assert_int_equal(hb_node_peer_remove(n, 3), -ENOENT);
         assert_int_equal(hb_node_peer_remove(n, 2), 0);
         assert_int_equal(hb_node_peer_count(n), 0);
-        assert_int_equal(hb_node_next_deadline(n), HB_NEVER);
+        /* No peers, but its first heartbeat is due at once. */
+        assert_int_equal(hb_node_next_deadline(n), 0);
         hb_node_free(n);
         hb_node_free(NULL);
 }
@@ -365,14 +401,13 @@ static void test_leave_and_return(void **state)
         (void)state;
         pair_init(&t, &c);
         assert_int_equal(beat(&t, T0), 0);
-        n = hb_node_build_leave(t.b, T0 + 50 * MS, buf, sizeof(buf));
+        n = build_leave(t.b, T0 + 50 * MS, buf, sizeof(buf));
         assert_int_equal(n, HB_WIRE_HEARTBEAT_LEN);
         assert_int_equal(hb_node_recv(t.a, T0 + 50 * MS, buf, (size_t)n,
                                       &info),
                          0);
         assert_int_equal(info.type, HB_MSG_LEAVE);
         assert_int_equal(info.sender_id, 2);
-        assert_int_equal(info.reply_len, 0);
         expect_event(&t.rec, 1, HB_PEER_ALIVE, HB_PEER_LEFT, HB_REASON_LEAVE,
                      T0 + 50 * MS);
         assert_int_equal(hb_node_next_deadline(t.a), HB_NEVER);
@@ -405,7 +440,7 @@ static void test_restart_new_incarnation(void **state)
                 assert_int_equal(beat(&t, T0 + (uint64_t)i * 100 * MS), 0);
 
         assert_int_equal(hb_node_new(&b2, &cb2, NULL, NULL), 0);
-        n = hb_node_build_heartbeat(b2, T0 + 450 * MS, buf, sizeof(buf));
+        n = build_hb(b2, T0 + 450 * MS, buf, sizeof(buf));
         assert_int_equal(hb_node_recv(t.a, T0 + 450 * MS, buf, (size_t)n,
                                       NULL),
                          0);
@@ -433,11 +468,11 @@ static void test_replay_and_gaps(void **state)
 
         (void)state;
         pair_init(&t, &c);
-        n1 = hb_node_build_heartbeat(t.b, T0, h1, sizeof(h1)); /* seq 1 */
+        n1 = build_hb(t.b, T0, h1, sizeof(h1)); /* seq 1 */
         for (int i = 0; i < 3; i++) /* seq 2..4 lost */
-                assert_true(hb_node_build_heartbeat(t.b, T0, h2,
+                assert_true(build_hb(t.b, T0, h2,
                                                     sizeof(h2)) > 0);
-        n2 = hb_node_build_heartbeat(t.b, T0, h2, sizeof(h2)); /* seq 5 */
+        n2 = build_hb(t.b, T0, h2, sizeof(h2)); /* seq 5 */
         assert_int_equal(hb_node_recv(t.a, T0, h1, (size_t)n1, NULL), 0);
         assert_int_equal(hb_node_recv(t.a, T0, h1, (size_t)n1, NULL),
                          HB_EREPLAY);
@@ -470,16 +505,16 @@ static void test_drop_reasons(void **state)
         pair_init(&t, &c);
         /* Unknown peer (id 3 is not configured). */
         assert_int_equal(hb_node_new(&o, &other, NULL, NULL), 0);
-        n = hb_node_build_heartbeat(o, T0, buf, sizeof(buf));
+        n = build_hb(o, T0, buf, sizeof(buf));
         assert_int_equal(hb_node_recv(t.a, T0, buf, (size_t)n, NULL),
                          HB_EUNKPEER);
         /* Our own id (e.g. a looped-back packet or a duplicate id). */
         assert_int_equal(hb_node_new(&s, &selfc, NULL, NULL), 0);
-        n = hb_node_build_heartbeat(s, T0, buf, sizeof(buf));
+        n = build_hb(s, T0, buf, sizeof(buf));
         assert_int_equal(hb_node_recv(t.a, T0, buf, (size_t)n, NULL),
                          HB_ESELF);
         /* Bad tag from a peer with the wrong key. */
-        n = hb_node_build_heartbeat(t.b, T0, buf, sizeof(buf));
+        n = build_hb(t.b, T0, buf, sizeof(buf));
         buf[n - 1] ^= 1;
         assert_int_equal(hb_node_recv(t.a, T0, buf, (size_t)n, NULL),
                          HB_EBADTAG);
@@ -567,6 +602,9 @@ static void test_many_peers_heap_and_index(void **state)
 
         (void)state;
         assert_int_equal(hb_node_new(&a, &ca, NULL, NULL), 0);
+        /* A pure observer: without a heartbeat schedule of its own, its
+         * next deadline is its peers' alone. */
+        assert_int_equal(hb_node_leave(a, T0), 0);
         senders = calloc(N + 2, sizeof(*senders));
         assert_non_null(senders);
         /* Ids spread out so the hash index sees collisions. */
@@ -582,7 +620,7 @@ static void test_many_peers_heap_and_index(void **state)
                 int n;
 
                 now += (uint64_t)(rand_r(&seed) % 200) * 1000;
-                n = hb_node_build_heartbeat(senders[i], now, buf,
+                n = build_hb(senders[i], now, buf,
                                             sizeof(buf));
                 assert_int_equal(hb_node_recv(a, now, buf, (size_t)n, NULL),
                                  0);
@@ -675,10 +713,24 @@ static void test_build_errors(void **state)
 
         (void)state;
         assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
-        assert_int_equal(hb_node_build_heartbeat(n, T0, buf, 55), -ENOBUFS);
-        assert_int_equal(hb_node_seq(n), 0);
-        assert_int_equal(hb_node_build_heartbeat(n, T0, buf, 56), 56);
+        assert_int_equal(hb_node_poll_output(n, &(hb_output_t){ 0 }, buf,
+                                             sizeof(buf)),
+                         0);
+        assert_int_equal(hb_node_heartbeat_now(n, T0), 0);
         assert_int_equal(hb_node_seq(n), 1);
+        /* Too small a buffer: the message stays queued. */
+        assert_int_equal(hb_node_poll_output(n, &(hb_output_t){ 0 }, buf,
+                                             55),
+                         -ENOBUFS);
+        assert_int_equal(hb_node_output_pending(n), 1);
+        assert_int_equal(hb_node_poll_output(n, &(hb_output_t){ 0 }, buf,
+                                             56),
+                         56);
+        assert_int_equal(hb_node_output_pending(n), 0);
+        assert_int_equal(hb_node_poll_output(NULL, &(hb_output_t){ 0 }, buf,
+                                             56),
+                         -EINVAL);
+        assert_int_equal(hb_node_heartbeat_now(NULL, T0), -EINVAL);
         assert_int_equal(hb_node_id(n), 1);
         assert_int_equal(hb_node_incarnation(n), 1);
         assert_true(hb_node_peer_memory(n) > 0);
@@ -755,7 +807,7 @@ static void test_rtt_echo(void **state)
 {
         hb_node_config_t c = fixed_cfg(1, 1);
         hb_node_config_t cb = fixed_cfg(2, 1000);
-        uint8_t buf[HB_WIRE_MAX_LEN], ack[HB_WIRE_ACK_LEN];
+        uint8_t buf[HB_WIRE_MAX_LEN], ack[HB_WIRE_MAX_LEN];
         hb_recv_info_t info;
         hb_peer_info_t pi;
         hb_node_counters_t cnt;
@@ -771,27 +823,34 @@ static void test_rtt_echo(void **state)
         assert_int_equal(hb_node_peer_add(b, 1, T0), 0);
 
         /* seq 1: no echo asked. */
-        n = hb_node_build_heartbeat(b, T0, buf, sizeof(buf));
+        n = build_hb(b, T0, buf, sizeof(buf));
         assert_int_equal(hb_node_recv(a, T0 + 1 * MS, buf, (size_t)n, &info),
                          0);
-        assert_int_equal(info.reply_len, 0);
-        /* seq 2: echo asked; a answers with a 76-byte ACK. */
-        n = hb_node_build_heartbeat(b, T0 + 100 * MS, buf, sizeof(buf));
+        assert_int_equal(hb_node_output_pending(a), 0);
+        /* seq 2: echo asked; a answers with a 76-byte ACK to its source. */
+        n = build_hb(b, T0 + 100 * MS, buf, sizeof(buf));
         assert_int_equal(hb_node_recv(a, T0 + 101 * MS, buf, (size_t)n,
                                       &info),
                          0);
         assert_int_equal(info.type, HB_MSG_HEARTBEAT);
         assert_int_equal(info.seq, 2);
-        assert_int_equal(info.reply_len, HB_WIRE_ACK_LEN);
-        memcpy(ack, info.reply, info.reply_len);
-        ack_len = info.reply_len;
+        {
+                hb_output_t out;
+
+                n = hb_node_poll_output(a, &out, ack, sizeof(ack));
+                assert_int_equal(n, HB_WIRE_ACK_LEN);
+                assert_int_equal(out.dest, HB_DEST_REPLY);
+                assert_int_equal(out.peer_id, 2);
+                assert_int_equal(out.type, HB_MSG_ACK);
+                ack_len = (size_t)n;
+        }
 
         /* b receives the ACK 3 ms after it sent seq 2: RTT 3 ms. */
         assert_int_equal(hb_node_recv(b, T0 + 103 * MS, ack, ack_len, &info),
                          0);
         assert_int_equal(info.type, HB_MSG_ACK);
         assert_int_equal(info.rtt_ns, 3 * MS);
-        assert_int_equal(info.reply_len, 0);
+        assert_int_equal(hb_node_output_pending(b), 0);
         assert_int_equal(hb_node_peer_info(b, 1, T0 + 103 * MS, &pi), 0);
         assert_int_equal(pi.rtt_samples, 1);
         assert_int_equal(pi.rtt_median_ns, 3 * MS);
@@ -812,18 +871,19 @@ static void test_rtt_echo(void **state)
         for (uint64_t k = 1; k <= 10; k++) {
                 uint64_t t = T0 + k * HB_NS_PER_S;
 
-                n = hb_node_build_heartbeat(b, t, buf, sizeof(buf));
+                n = build_hb(b, t, buf, sizeof(buf));
                 assert_int_equal(hb_node_recv(a, t, buf, (size_t)n, &info),
                                  0);
-                if (info.reply_len == 0) {
-                        n = hb_node_build_heartbeat(b, t, buf, sizeof(buf));
+                if (hb_node_output_pending(a) == 0) {
+                        n = build_hb(b, t, buf, sizeof(buf));
                         assert_int_equal(hb_node_recv(a, t, buf, (size_t)n,
                                                       &info),
                                          0);
                 }
-                assert_int_equal(info.reply_len, HB_WIRE_ACK_LEN);
-                assert_int_equal(hb_node_recv(b, t + k * MS, info.reply,
-                                              info.reply_len, NULL),
+                ack_len = (size_t)take(a, HB_DEST_REPLY, ack, sizeof(ack));
+                assert_int_equal(ack_len, HB_WIRE_ACK_LEN);
+                assert_int_equal(hb_node_recv(b, t + k * MS, ack, ack_len,
+                                              NULL),
                                  0);
         }
         assert_int_equal(hb_node_peer_info(b, 1, T0, &pi), 0);
@@ -839,19 +899,19 @@ static void test_rtt_echo(void **state)
         {
                 uint64_t t = T0 + 20 * HB_NS_PER_S;
 
-                n = hb_node_build_heartbeat(b, t, buf, sizeof(buf));
+                n = build_hb(b, t, buf, sizeof(buf));
                 assert_int_equal(hb_node_recv(a, t, buf, (size_t)n, &info),
                                  0);
-                if (info.reply_len == 0) {
-                        n = hb_node_build_heartbeat(b, t, buf, sizeof(buf));
+                if (hb_node_output_pending(a) == 0) {
+                        n = build_hb(b, t, buf, sizeof(buf));
                         assert_int_equal(hb_node_recv(a, t, buf, (size_t)n,
                                                       &info),
                                          0);
                 }
+                ack_len = (size_t)take(a, HB_DEST_REPLY, ack, sizeof(ack));
                 hb_node_local_pause(b, t + 3 * HB_NS_PER_S, 3 * HB_NS_PER_S);
-                assert_int_equal(hb_node_recv(b, t + 3 * HB_NS_PER_S,
-                                              info.reply, info.reply_len,
-                                              &info),
+                assert_int_equal(hb_node_recv(b, t + 3 * HB_NS_PER_S, ack,
+                                              ack_len, &info),
                                  0);
                 assert_int_equal(info.rtt_ns, 0);
                 assert_int_equal(hb_node_peer_info(b, 1, t, &pi), 0);
@@ -875,7 +935,10 @@ static void test_local_pause_guard(void **state)
          * the pause: no conviction, b judged as if heard at resume. */
         hb_node_local_pause(t.a, resume, 2 * HB_NS_PER_S);
         hb_node_tick(t.a, resume);
-        assert_int_equal(t.rec.n, 1);
+        assert_int_equal(t.rec.n, 2);
+        assert_int_equal(t.rec.ev[1].type, HB_EVENT_LOCAL_PAUSE);
+        assert_int_equal(t.rec.ev[1].paused_ns, 2 * HB_NS_PER_S);
+        assert_int_equal(t.rec.ev[1].at_ns, resume);
         assert_int_equal(state_of(t.a, 2, resume), HB_PEER_ALIVE);
         assert_int_equal(hb_node_next_deadline(t.a), resume + 300 * MS);
         /* A heartbeat 50 ms later: no sample of the artificial 50 ms
@@ -898,6 +961,183 @@ static void test_local_pause_guard(void **state)
         pair_free(&t);
 }
 
+/* Count the messages queued for `dest` and drain the queue. */
+static size_t drain(hb_node_t *n, hb_dest_t dest)
+{
+        uint8_t buf[HB_OUTPUT_MAX_LEN];
+        hb_output_t out;
+        size_t k = 0;
+
+        while (hb_node_poll_output(n, &out, buf, sizeof(buf)) > 0)
+                k += out.dest == dest;
+        return k;
+}
+
+static void test_send_schedule(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        hb_node_counters_t cnt;
+        recorder_t rec = { .n = 0 };
+        hb_node_t *n;
+
+        (void)state;
+        c.local_pause_ns = 250 * MS;
+        assert_int_equal(hb_node_new(&n, &c, record, &rec), 0);
+        /* The first heartbeat is due at once. */
+        assert_int_equal(hb_node_next_deadline(n), 0);
+        hb_node_tick(n, T0);
+        assert_int_equal(drain(n, HB_DEST_ALL), 1);
+        assert_int_equal(hb_node_seq(n), 1);
+        assert_int_equal(hb_node_next_deadline(n), T0 + 100 * MS);
+        /* Early: nothing. Late by 3 ms: sent, the slot stays absolute. */
+        hb_node_tick(n, T0 + 99 * MS);
+        assert_int_equal(drain(n, HB_DEST_ALL), 0);
+        hb_node_tick(n, T0 + 103 * MS);
+        assert_int_equal(drain(n, HB_DEST_ALL), 1);
+        assert_int_equal(hb_node_next_deadline(n), T0 + 200 * MS);
+        /* Behind by more than an interval: one heartbeat, not a burst,
+         * and the schedule is re-based on now. */
+        hb_node_tick(n, T0 + 350 * MS);
+        assert_int_equal(drain(n, HB_DEST_ALL), 1);
+        assert_int_equal(hb_node_next_deadline(n), T0 + 450 * MS);
+        hb_node_counters(n, &cnt);
+        assert_int_equal(cnt.send_late, 1);
+        assert_int_equal(cnt.local_pauses, 0); /* 150 ms: not a pause */
+        assert_int_equal(rec.n, 0);
+        /* Late by more than local_pause_ns: the node did not run. */
+        hb_node_tick(n, T0 + 750 * MS);
+        assert_int_equal(rec.n, 1);
+        assert_int_equal(rec.ev[0].type, HB_EVENT_LOCAL_PAUSE);
+        assert_int_equal(rec.ev[0].paused_ns, 300 * MS);
+        assert_int_equal(drain(n, HB_DEST_ALL), 1);
+        assert_int_equal(hb_node_next_deadline(n), T0 + 850 * MS);
+        /* Once per pause. */
+        hb_node_tick(n, T0 + 760 * MS);
+        hb_node_counters(n, &cnt);
+        assert_int_equal(cnt.local_pauses, 1);
+        assert_int_equal(cnt.send_late, 2);
+        /* A new interval keeps the phase: last slot + the new interval. */
+        c.interval_ns = 200 * MS;
+        c.detector.interval_ns = 200 * MS;
+        assert_int_equal(hb_node_reconfigure(n, &c, T0 + 800 * MS), 0);
+        assert_int_equal(hb_node_next_deadline(n), T0 + 950 * MS);
+        /* Leave: a leave for everyone, and no heartbeat ever after. */
+        assert_int_equal(hb_node_leave(n, T0 + 900 * MS), 0);
+        {
+                uint8_t buf[HB_OUTPUT_MAX_LEN];
+                hb_output_t out;
+
+                assert_int_equal(hb_node_poll_output(n, &out, buf,
+                                                     sizeof(buf)),
+                                 HB_WIRE_HEARTBEAT_LEN);
+                assert_int_equal(out.type, HB_MSG_LEAVE);
+                assert_int_equal(out.dest, HB_DEST_ALL);
+        }
+        assert_int_equal(hb_node_next_deadline(n), HB_NEVER);
+        hb_node_tick(n, T0 + 10 * HB_NS_PER_S);
+        assert_int_equal(drain(n, HB_DEST_ALL), 0);
+        assert_int_equal(rec.n, 1); /* a node that left is never late */
+        hb_node_free(n);
+}
+
+/* The node finds its own pause on the receive path, before the backlog
+ * that waited in its socket buffer; echoes in that backlog get no ACK. */
+static void test_pause_found_on_recv(void **state)
+{
+        hb_node_config_t ca = fixed_cfg(1, 1), cb = fixed_cfg(2, 1000);
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        hb_node_counters_t cnt;
+        recorder_t rec = { .n = 0 };
+        hb_node_t *a, *b;
+        uint64_t now = T0, resume;
+
+        (void)state;
+        ca.local_pause_ns = 200 * MS;
+        cb.rtt_probe_every = 1; /* every heartbeat asks for an echo */
+        assert_int_equal(hb_node_new(&a, &ca, record, &rec), 0);
+        assert_int_equal(hb_node_new(&b, &cb, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(a, 2, T0), 0);
+        for (int i = 0; i < 10; i++, now += 100 * MS) {
+                int n = build_hb(b, now, buf, sizeof(buf));
+
+                hb_node_tick(a, now);
+                assert_int_equal(hb_node_recv(a, now, buf, (size_t)n, NULL),
+                                 0);
+                assert_int_equal(drain(a, HB_DEST_REPLY), 1);
+        }
+        assert_int_equal(rec.n, 1); /* unknown -> alive */
+        /* a stops for 3 s; b's heartbeats wait in a's buffer. */
+        resume = now + 3 * HB_NS_PER_S;
+        for (int i = 0; i < 5; i++) {
+                int n = build_hb(b, now + (uint64_t)i * 100 * MS, buf,
+                                 sizeof(buf));
+
+                assert_int_equal(hb_node_recv(a, resume + (uint64_t)i * 1000,
+                                              buf, (size_t)n, NULL),
+                                 0);
+        }
+        assert_int_equal(rec.n, 2);
+        assert_int_equal(rec.ev[1].type, HB_EVENT_LOCAL_PAUSE);
+        assert_true(rec.ev[1].paused_ns > 3 * HB_NS_PER_S - 200 * MS);
+        assert_int_equal(drain(a, HB_DEST_REPLY), 0);
+        hb_node_tick(a, resume + 10 * 1000);
+        assert_int_equal(rec.n, 2); /* no conviction */
+        assert_int_equal(state_of(a, 2, resume), HB_PEER_ALIVE);
+        hb_node_counters(a, &cnt);
+        assert_int_equal(cnt.acks_withheld, 5);
+        assert_int_equal(cnt.local_pauses, 1);
+        /* Fresh echo requests after the burst are answered again. */
+        {
+                int n = build_hb(b, resume + 100 * MS, buf, sizeof(buf));
+
+                assert_int_equal(hb_node_recv(a, resume + 100 * MS, buf,
+                                              (size_t)n, NULL),
+                                 0);
+                assert_int_equal(drain(a, HB_DEST_REPLY), 1);
+        }
+        hb_node_free(a);
+        hb_node_free(b);
+}
+
+static void test_output_queue_bound(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        hb_wire_msg_t m;
+        hb_node_counters_t cnt;
+        hb_output_t out;
+        hb_node_t *n;
+        hb_key_t key = test_key(0x42);
+        int len;
+
+        (void)state;
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(n, 2, T0), 0);
+        /* Room grows to 64 + 2 per peer = 66; beyond, the oldest go. */
+        for (int i = 0; i < 66; i++)
+                assert_int_equal(hb_node_heartbeat_now(n, T0), 0);
+        for (int i = 0; i < 4; i++)
+                assert_int_equal(hb_node_heartbeat_now(n, T0), -ENOBUFS);
+        assert_int_equal(hb_node_output_pending(n), 66);
+        hb_node_counters(n, &cnt);
+        assert_int_equal(cnt.output_dropped, 4);
+        len = hb_node_poll_output(n, &out, buf, sizeof(buf));
+        assert_true(len > 0);
+        assert_int_equal(hb_wire_decode(&m, buf, (size_t)len, 7, &key, 1), 0);
+        assert_int_equal(m.seq, 5); /* 1..4 were dropped */
+        hb_node_free(n);
+
+        /* A queue that cannot grow drops the oldest instead. */
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
+        for (int i = 0; i < 16; i++)
+                assert_int_equal(hb_node_heartbeat_now(n, T0), 0);
+        hb__alloc_fail_after(0);
+        assert_int_equal(hb_node_heartbeat_now(n, T0), -ENOBUFS);
+        hb__alloc_fail_after(-1);
+        assert_int_equal(hb_node_output_pending(n), 16);
+        hb_node_free(n);
+}
+
 static void test_local_pause_keeps_phi_history(void **state)
 {
         hb_node_config_t c;
@@ -911,6 +1151,7 @@ static void test_local_pause_keeps_phi_history(void **state)
         c.node_id = 1;
         c.incarnation = 1;
         c.key = test_key(0x42);
+        c.local_pause_ns = 0; /* reported by hand below */
         pair_init(&t, &c);
         for (int i = 0; i < 20; i++, now += 100 * MS)
                 assert_int_equal(beat(&t, now), 0);
@@ -974,6 +1215,9 @@ int main(void)
                 cmocka_unit_test(test_rtt_echo),
                 cmocka_unit_test(test_local_pause_guard),
                 cmocka_unit_test(test_local_pause_keeps_phi_history),
+                cmocka_unit_test(test_send_schedule),
+                cmocka_unit_test(test_pause_found_on_recv),
+                cmocka_unit_test(test_output_queue_bound),
                 cmocka_unit_test(test_names),
         };
 

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file uv.h
+ * @brief Run a libhbeat node on a libuv loop: the I/O shell hbeatd uses.
+ *
+ * libhbeat's node (node.h) is sans-I/O: it takes datagrams and times and
+ * gives back messages to send and the time it wants to be called again.
+ * This adapter, in its own library (libhbeat-uv, pkg-config `hbeat-uv`),
+ * drives a node on a libuv loop exactly as hbeatd does:
+ *
+ * - one UDP socket, bound to the given address, read in batches
+ *   (recvmmsg) and written without ever blocking (a heartbeat that cannot
+ *   leave now is stale by the next interval: UV_EAGAIN drops it);
+ * - every datagram goes to hb_node_recv(); after each one the node's
+ *   output queue is drained, so an ACK (HB_DEST_REPLY) goes back to the
+ *   datagram's source address; HB_DEST_ALL goes to every peer that has an
+ *   address, HB_DEST_PEER to the peer named;
+ * - one timer at hb_node_next_deadline(), covering the node's own
+ *   heartbeat schedule, its peers' deadlines and the election's timers.
+ *   The timer rounds the target up to the loop's millisecond clock, so it
+ *   never fires early. When it fires, the tick is deferred behind one
+ *   non-blocking poll of the loop (an idle and a check handle): libuv runs
+ *   timers before it polls for I/O, and after this process was stopped
+ *   (SIGSTOP, a VM pause) every peer's heartbeats sit in the socket buffer
+ *   — they are read first, and the node's own local-pause guard (node.h)
+ *   sees the pause before it judges anyone;
+ * - ICMP port unreachable (IP_RECVERR, see ip(7)) for a datagram sent to a
+ *   peer's address becomes hb_node_peer_unreachable() for that peer.
+ *
+ * An embed in about twenty lines (docs/embedding.md, examples/embed/):
+ *
+ *     hb_node_config_t cfg;
+ *     hb_uv_options_t opt;
+ *     hb_uv_node_t *un;
+ *
+ *     hb_node_config_default(&cfg, HB_DETECTOR_PHI, 100 * HB_NS_PER_MS);
+ *     cfg.cluster_id = 7; cfg.node_id = 1; cfg.incarnation = now_us;
+ *     cfg.key = key;
+ *     hb_uv_options_init(&opt);
+ *     opt.bind = (struct sockaddr *)&me;
+ *     opt.event = on_event;               // peer and role changes
+ *     hb_uv_node_new(&un, uv_default_loop(), &cfg, &opt);
+ *     hb_uv_node_peer_add(un, 2, (struct sockaddr *)&peer2);
+ *     uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+ *
+ * Calls into the node: hb_uv_node_core() gives the node for the read-only
+ * calls of node.h (hb_node_peer_info(), hb_node_coord_info(), ...); after
+ * any other call made on it directly (hb_node_set_priority(),
+ * hb_node_peer_heard(), hb_node_reconfigure(), ...) call
+ * hb_uv_node_flush() so what it queued is sent and the timer re-armed.
+ *
+ * Time: uv_hrtime() (CLOCK_MONOTONIC, ns) is the node's `now`.
+ *
+ * Ownership: hb_uv_node_new() returns an object owned by the caller, which
+ * holds the node; hb_uv_node_close() closes the handles and frees both
+ * from the last close callback (libuv's rule: memory holding a handle is
+ * freed only there). The loop must run until then.
+ *
+ * Not thread-safe: the loop's thread only.
+ */
+#ifndef HBEAT_UV_H
+#define HBEAT_UV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <uv.h>
+
+#include "hbeat/node.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Default kernel receive buffer asked for (SO_RCVBUF), bytes: 4 MiB, a
+ *  pause of seconds' worth of heartbeats from a few hundred peers. */
+#define HB_UV_RCVBUF_DEFAULT (4 * 1024 * 1024)
+
+/** Transport events (hb_uv_options_t.io). */
+typedef enum hb_uv_io_type {
+        /** A datagram was accepted by the node: `info`, `addr` (its
+         *  source). */
+        HB_UV_IO_ACCEPTED = 1,
+        /** A datagram was dropped by the node (already counted there):
+         *  `err` (the HB_E* reason of hb_node_recv()), `addr`. */
+        HB_UV_IO_DROPPED = 2,
+        /** A message could not be sent: `err` (a negative libuv error;
+         *  UV_EAGAIN: socket buffer full), `out`, `addr` (where it was
+         *  going). */
+        HB_UV_IO_SEND_FAILED = 3,
+        /** The socket failed to receive (rare: ENOMEM, ...): `err`. */
+        HB_UV_IO_RECV_FAILED = 4,
+        /** A heartbeat on the node's schedule (HB_DEST_ALL) has gone out
+         *  to every addressed peer: proof that the loop runs on time
+         *  (hbeatd feeds its kernel watchdog here). */
+        HB_UV_IO_HEARTBEAT_SENT = 5,
+} hb_uv_io_type_t;
+
+/** A transport event. Passed by pointer; valid only during the call. */
+typedef struct hb_uv_io {
+        hb_uv_io_type_t type;
+        uint64_t now_ns;               /**< uv_hrtime() of the event */
+        int err;                       /**< see hb_uv_io_type_t */
+        const hb_recv_info_t *info;    /**< HB_UV_IO_ACCEPTED */
+        const hb_output_t *out;        /**< HB_UV_IO_SEND_FAILED */
+        const struct sockaddr *addr;   /**< see hb_uv_io_type_t */
+} hb_uv_io_t;
+
+/** Transport event callback. */
+typedef void (*hb_uv_io_cb)(void *user, const hb_uv_io_t *io);
+
+/**
+ * Options of hb_uv_node_new(). Start from hb_uv_options_init(); fields
+ * may be added at the end in later versions (`size` tells which exist).
+ */
+typedef struct hb_uv_options {
+        size_t size;                   /**< sizeof(hb_uv_options_t), set by
+                                            hb_uv_options_init() */
+        const struct sockaddr *bind;   /**< address to bind (IPv4 or IPv6;
+                                            copied); required */
+        int rcvbuf;                    /**< SO_RCVBUF to ask for, bytes;
+                                            0 keeps the system's. Default
+                                            HB_UV_RCVBUF_DEFAULT (the kernel
+                                            caps it at net.core.rmem_max:
+                                            see hb_uv_node_rcvbuf()) */
+        bool port_unreachable;         /**< ask the kernel for ICMP errors
+                                            and report port unreachable to
+                                            the node (default true; the
+                                            node still ignores them unless
+                                            cfg.trust_port_unreachable) */
+        hb_event_cb event;             /**< the node's events (node.h's
+                                            contract); may be NULL */
+        hb_uv_io_cb io;                /**< transport events; may be NULL */
+        void *user;                    /**< passed to both callbacks */
+} hb_uv_options_t;
+
+/** Fill `opt` with the defaults above (bind NULL, no callbacks). */
+void hb_uv_options_init(hb_uv_options_t *opt);
+
+/** Opaque adapter: a node, its socket and its timer. */
+typedef struct hb_uv_node hb_uv_node_t;
+
+/**
+ * Create a node (hb_node_new() with `cfg`, copied), bind its socket and
+ * start it: the timer is armed for the node's first deadline, which is
+ * "now" (its first heartbeat goes out on the first loop iteration).
+ * Restore a durable term (hb_node_restore_term()) and add peers before
+ * running the loop.
+ *
+ * @param ret   output, untouched on failure.
+ * @return 0; -EINVAL (NULL argument, no bind address, opt->size too
+ *         small, or hb_node_new() refused cfg); -ENOMEM; -EIO (libsodium);
+ *         a negative libuv error binding the socket (UV_EADDRINUSE,
+ *         UV_EACCES, UV_EADDRNOTAVAIL, UV_EAFNOSUPPORT...). On failure
+ *         nothing is left open on the loop.
+ */
+int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
+                   const hb_node_config_t *cfg, const hb_uv_options_t *opt);
+
+/**
+ * Close the socket and the timers, free the node and the adapter from the
+ * last close callback, then call `closed(arg)` (may be NULL). No callback
+ * of the options runs after this call. NULL is a no-op.
+ */
+void hb_uv_node_close(hb_uv_node_t *un, void (*closed)(void *arg),
+                      void *arg);
+
+/** The node (borrowed; valid until hb_uv_node_close()). */
+hb_node_t *hb_uv_node_core(const hb_uv_node_t *un);
+
+/**
+ * Send what the node queued and re-arm the timer: call after any call made
+ * directly on hb_uv_node_core() other than the read-only ones. Safe from
+ * inside the node's event callback (the drain then happens when the
+ * callback's caller returns).
+ */
+void hb_uv_node_flush(hb_uv_node_t *un);
+
+/**
+ * Monitor peer `id` (hb_node_peer_add() at uv_hrtime()) at `addr` (copied;
+ * NULL: a peer that gets no datagrams from this node, such as one polled
+ * by other means and fed with hb_node_peer_heard()).
+ * @return 0; -EINVAL (NULL adapter, id 0 or this node's, an address that
+ *         is not IPv4/IPv6); -EEXIST; -ENOMEM (nothing added).
+ */
+int hb_uv_node_peer_add(hb_uv_node_t *un, uint32_t id,
+                        const struct sockaddr *addr);
+
+/** Stop monitoring peer `id` (hb_node_peer_remove()). 0 or -ENOENT. */
+int hb_uv_node_peer_remove(hb_uv_node_t *un, uint32_t id);
+
+/**
+ * Change (or clear, with NULL) the address of peer `id`.
+ * @return 0; -ENOENT; -EINVAL (not IPv4/IPv6).
+ */
+int hb_uv_node_peer_set_address(hb_uv_node_t *un, uint32_t id,
+                                const struct sockaddr *addr);
+
+/**
+ * Send nothing any more: every message the node queues from now on is
+ * dropped. For a process that must stop at once without a word (a term
+ * that could not be made durable must not be voted on); callable from
+ * inside the node's event callback. Irreversible.
+ */
+void hb_uv_node_mute(hb_uv_node_t *un);
+
+/**
+ * Leave the cluster gracefully: stop the timer, queue and send the leave
+ * (hb_node_leave()), send the same bytes again 1 ms later (the receiver
+ * drops the copy as a replay if the first arrived), then call
+ * `done(arg)`. The node then sends nothing more; close it.
+ * @return 0, or -EALREADY if a leave is under way or the node is muted.
+ */
+int hb_uv_node_leave(hb_uv_node_t *un, void (*done)(void *arg), void *arg);
+
+/** Transport counters. Public, read-only. */
+typedef struct hb_uv_counters {
+        uint64_t tx_datagrams;         /**< datagrams sent */
+        uint64_t tx_by_type[8];        /**< datagrams sent per message
+                                            type (index: enum
+                                            hb_msg_type) */
+        uint64_t tx_eagain;            /**< not sent: socket buffer full */
+        uint64_t tx_errors;            /**< not sent: any other error */
+        uint64_t tx_unaddressed;       /**< HB_DEST_PEER messages for a
+                                            peer without an address */
+        uint64_t rx_datagrams;         /**< datagrams read */
+        uint64_t rx_errors;            /**< receive errors */
+        uint64_t unreachable;          /**< port unreachable reports for a
+                                            peer's address */
+} hb_uv_counters_t;
+
+/** Copy the transport counters. */
+void hb_uv_node_counters(const hb_uv_node_t *un, hb_uv_counters_t *out);
+
+/** Kernel receive buffer actually granted, bytes (0 if unknown; Linux
+ *  reports twice what was asked, its bookkeeping included). */
+int hb_uv_node_rcvbuf(const hb_uv_node_t *un);
+
+/** Whether batch receiving (recvmmsg) is in use. */
+bool hb_uv_node_batching(const hb_uv_node_t *un);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HBEAT_UV_H */

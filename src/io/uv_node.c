@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DOC: uv_node — a libhbeat node on a libuv loop (include/hbeat/uv.h).
+ *
+ * The node's whole conversation with the world, and nothing else: one UDP
+ * socket (udp.c), one timer at the node's next deadline, the deferred tick,
+ * the output queue drained to addresses, ICMP port unreachable mapped to a
+ * peer. hbeatd is one user of it; docs/embedding.md shows another. What
+ * the node decides — schedules, detectors, the local-pause guard, votes —
+ * is the core's (src/core): this file only feeds it real time and real
+ * packets, as the simulator feeds it virtual ones.
+ *
+ * Timers. libuv timers have millisecond resolution and run against the
+ * loop's cached clock, which on Linux is CLOCK_MONOTONIC in ms (possibly
+ * the coarse variant, which lags by at most a tick). The core works in
+ * CLOCK_MONOTONIC ns (uv_hrtime()). ms_until() turns an absolute core time
+ * into a timer delay by rounding the target UP to the next ms on the
+ * loop's own clock, so the timer never fires before its target; it only
+ * fires up to a clock tick late, which the core tolerates ("calling tick
+ * later delays transitions"). The timer is re-armed after every batch of
+ * datagrams, every tick and every flush; it is left alone when the core's
+ * next deadline did not change and the timer is still pending.
+ *
+ * The deferred tick. When the timer fires, datagrams may be waiting in the
+ * socket: libuv runs timers before it polls for I/O, and after this process
+ * was stopped (SIGSTOP, a VM pause, swapping) every peer would look silent
+ * although their heartbeats sit in the receive buffer. So the tick runs in
+ * the check phase of the same loop iteration, right after a poll made
+ * non-blocking by an idle handle: waiting heartbeats are read first (and
+ * the first of them lets the core find its own pause). Cost: one extra
+ * zero-timeout poll per deadline.
+ *
+ * Draining. After every datagram the output queue is drained, so an ACK
+ * (HB_DEST_REPLY) goes to the source address of the datagram that caused
+ * it. Calls into the core made from inside the node's event callback (a
+ * flush asked for there) are not re-entered: the drain happens when the
+ * adapter's own call returns.
+ *
+ * Lifetime: the adapter's three handles (timer, idle, check) are embedded
+ * in it and it is freed, with the node, from the last of their close
+ * callbacks; the socket frees itself (udp.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include "hbeat/uv.h"
+#include "io/udp.h"
+
+typedef struct peer_addr {
+        uint32_t id;
+        bool has_addr;
+        struct sockaddr_storage addr;
+} peer_addr_t;
+
+struct hb_uv_node {
+        uv_loop_t *loop;
+        hb_node_t *node;
+        hb__udp_t *udp;
+        hb_uv_options_t opt;
+
+        peer_addr_t *peers;            /* sorted by id */
+        size_t n_peers, cap_peers;
+
+        uv_timer_t timer;              /* the node's deadline; 1 ms leave
+                                          resend while leaving */
+        uv_idle_t idle;                /* deferred tick: see above */
+        uv_check_t check;
+        uint64_t armed_ns;             /* what `timer` is set for */
+        bool tick_pending;
+
+        const struct sockaddr *from;   /* source of the datagram in
+                                          hb_node_recv(), for REPLY */
+        unsigned in_core;              /* depth of the adapter's calls
+                                          into the node */
+        bool muted;
+        bool leaving;
+        bool closing;
+        uint8_t leave_buf[HB_OUTPUT_MAX_LEN];
+        size_t leave_len;
+        void (*leave_done)(void *arg);
+        void *leave_arg;
+        void (*closed)(void *arg);
+        void *closed_arg;
+        int handles;                   /* embedded handles still open */
+
+        hb_uv_counters_t counters;
+};
+
+void hb_uv_options_init(hb_uv_options_t *opt)
+{
+        if (!opt)
+                return;
+        memset(opt, 0, sizeof(*opt));
+        opt->size = sizeof(*opt);
+        opt->rcvbuf = HB_UV_RCVBUF_DEFAULT;
+        opt->port_unreachable = true;
+}
+
+/* ---- addresses ------------------------------------------------------ */
+
+static bool addr_ok(const struct sockaddr *a)
+{
+        return a->sa_family == AF_INET || a->sa_family == AF_INET6;
+}
+
+static socklen_t addr_len(const struct sockaddr *a)
+{
+        return a->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                        : sizeof(struct sockaddr_in);
+}
+
+static bool addr_equal(const struct sockaddr *a, const struct sockaddr *b)
+{
+        if (a->sa_family != b->sa_family)
+                return false;
+        if (a->sa_family == AF_INET) {
+                const struct sockaddr_in *x = (const void *)a;
+                const struct sockaddr_in *y = (const void *)b;
+
+                return x->sin_port == y->sin_port &&
+                       x->sin_addr.s_addr == y->sin_addr.s_addr;
+        }
+        if (a->sa_family == AF_INET6) {
+                const struct sockaddr_in6 *x = (const void *)a;
+                const struct sockaddr_in6 *y = (const void *)b;
+
+                return x->sin6_port == y->sin6_port &&
+                       x->sin6_scope_id == y->sin6_scope_id &&
+                       memcmp(&x->sin6_addr, &y->sin6_addr,
+                              sizeof(x->sin6_addr)) == 0;
+        }
+        return false;
+}
+
+/* Index of the first entry with id >= `id`. */
+static size_t peer_lower(const hb_uv_node_t *un, uint32_t id)
+{
+        size_t lo = 0, hi = un->n_peers;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (un->peers[mid].id < id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+static peer_addr_t *peer_find(const hb_uv_node_t *un, uint32_t id)
+{
+        size_t i = peer_lower(un, id);
+
+        return i < un->n_peers && un->peers[i].id == id ? &un->peers[i]
+                                                        : NULL;
+}
+
+static void set_addr(peer_addr_t *p, const struct sockaddr *addr)
+{
+        memset(&p->addr, 0, sizeof(p->addr));
+        p->has_addr = addr != NULL;
+        if (addr)
+                memcpy(&p->addr, addr, addr_len(addr));
+}
+
+/* ---- sending ------------------------------------------------------- */
+
+static void io_event(hb_uv_node_t *un, hb_uv_io_type_t type, int err,
+                     const hb_recv_info_t *info, const hb_output_t *out,
+                     const struct sockaddr *addr, uint64_t now_ns)
+{
+        hb_uv_io_t io;
+
+        if (!un->opt.io || un->closing)
+                return;
+        io.type = type;
+        io.now_ns = now_ns;
+        io.err = err;
+        io.info = info;
+        io.out = out;
+        io.addr = addr;
+        un->opt.io(un->opt.user, &io);
+}
+
+static void send_to(hb_uv_node_t *un, const hb_output_t *out,
+                    const uint8_t *buf, size_t len,
+                    const struct sockaddr *to)
+{
+        int r = hb__udp_send(un->udp, buf, len, to);
+
+        if (r == 0) {
+                un->counters.tx_datagrams++;
+                un->counters.tx_by_type[out->type & 7]++;
+                return;
+        }
+        if (r == UV_EAGAIN)
+                un->counters.tx_eagain++;
+        else
+                un->counters.tx_errors++;
+        io_event(un, HB_UV_IO_SEND_FAILED, r, NULL, out, to, uv_hrtime());
+}
+
+static void send_all(hb_uv_node_t *un, const hb_output_t *out,
+                     const uint8_t *buf, size_t len)
+{
+        size_t i;
+
+        for (i = 0; i < un->n_peers; i++)
+                if (un->peers[i].has_addr)
+                        send_to(un, out, buf, len,
+                                (const struct sockaddr *)&un->peers[i].addr);
+}
+
+/* Send everything the node queued (dropped when muted). */
+static void drain(hb_uv_node_t *un)
+{
+        uint8_t buf[HB_OUTPUT_MAX_LEN];
+        hb_output_t out;
+        int len;
+
+        if (un->in_core > 0 || un->node == NULL)
+                return;
+        while ((len = hb_node_poll_output(un->node, &out, buf,
+                                          sizeof(buf))) > 0) {
+                const peer_addr_t *p;
+
+                if (un->muted || un->closing)
+                        continue;
+                if (out.dest == HB_DEST_ALL) {
+                        send_all(un, &out, buf, (size_t)len);
+                        if (out.type == HB_MSG_HEARTBEAT)
+                                io_event(un, HB_UV_IO_HEARTBEAT_SENT, 0, NULL,
+                                         &out, NULL, uv_hrtime());
+                        continue;
+                }
+                if (out.dest == HB_DEST_REPLY && un->from != NULL) {
+                        send_to(un, &out, buf, (size_t)len, un->from);
+                        continue;
+                }
+                p = peer_find(un, out.peer_id);
+                if (p == NULL || !p->has_addr) {
+                        un->counters.tx_unaddressed++;
+                        continue;
+                }
+                send_to(un, &out, buf, (size_t)len,
+                        (const struct sockaddr *)&p->addr);
+        }
+}
+
+/* ---- the deadline timer ---------------------------------------------- */
+
+/* Delay in ms for a uv timer that must not fire before `target_ns`. */
+static uint64_t ms_until(uv_loop_t *loop, uint64_t target_ns)
+{
+        uint64_t now_ns, now_ms, target_ms;
+
+        uv_update_time(loop);
+        now_ms = uv_now(loop);
+        now_ns = uv_hrtime();
+        /* The loop clock and uv_hrtime() share CLOCK_MONOTONIC's epoch on
+         * Linux; should that ever not hold, fall back to a relative
+         * delay. */
+        if (now_ms * HB_NS_PER_MS > now_ns + HB_NS_PER_S ||
+            now_ms * HB_NS_PER_MS + HB_NS_PER_S < now_ns) {
+                if (target_ns <= now_ns)
+                        return 0;
+                return (target_ns - now_ns + HB_NS_PER_MS - 1) / HB_NS_PER_MS;
+        }
+        target_ms = target_ns / HB_NS_PER_MS +
+                    (target_ns % HB_NS_PER_MS != 0 ? 1 : 0);
+        return target_ms > now_ms ? target_ms - now_ms : 0;
+}
+
+static void on_timer(uv_timer_t *t);
+
+/* Re-arm the timer for the node's next deadline (see the top). */
+static void arm(hb_uv_node_t *un)
+{
+        uint64_t dl;
+
+        if (un->in_core > 0 || un->closing || un->leaving || un->muted ||
+            un->tick_pending)
+                return;
+        dl = hb_node_next_deadline(un->node);
+        if (dl == un->armed_ns &&
+            (dl == HB_NEVER || uv_is_active((uv_handle_t *)&un->timer)))
+                return;
+        un->armed_ns = dl;
+        if (dl == HB_NEVER) {
+                uv_timer_stop(&un->timer);
+                return;
+        }
+        /* uv_timer_start() fails only for a closing handle. */
+        (void)uv_timer_start(&un->timer, on_timer, ms_until(un->loop, dl), 0);
+}
+
+static void flush(hb_uv_node_t *un)
+{
+        drain(un);
+        arm(un);
+}
+
+void hb_uv_node_flush(hb_uv_node_t *un)
+{
+        if (un)
+                flush(un);
+}
+
+static void tick(hb_uv_node_t *un)
+{
+        un->in_core++;
+        hb_node_tick(un->node, uv_hrtime());
+        un->in_core--;
+        flush(un);
+}
+
+static void on_idle(uv_idle_t *h)
+{
+        (void)h;        /* only there to make the next poll non-blocking */
+}
+
+static void on_check(uv_check_t *h)
+{
+        hb_uv_node_t *un = h->data;
+
+        uv_idle_stop(&un->idle);
+        uv_check_stop(&un->check);
+        un->tick_pending = false;
+        if (un->closing || un->leaving || un->muted)
+                return;
+        tick(un);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+        hb_uv_node_t *un = t->data;
+
+        if (uv_idle_start(&un->idle, on_idle) < 0 ||
+            uv_check_start(&un->check, on_check) < 0) {
+                uv_idle_stop(&un->idle);
+                tick(un);
+                return;
+        }
+        un->tick_pending = true;
+}
+
+/* ---- receiving ------------------------------------------------------ */
+
+static void on_datagram(void *user, const uint8_t *buf, size_t len,
+                        const struct sockaddr *from, int truncated)
+{
+        hb_uv_node_t *un = user;
+        hb_recv_info_t info;
+        uint64_t now;
+        int r;
+
+        (void)truncated;        /* too long: the core counts it oversized */
+        if (un->closing || un->leaving || un->muted)
+                return;
+        un->counters.rx_datagrams++;
+        now = uv_hrtime();
+        un->in_core++;
+        r = hb_node_recv(un->node, now, buf, len, &info);
+        un->in_core--;
+        if (r == 0)
+                io_event(un, HB_UV_IO_ACCEPTED, 0, &info, NULL, from, now);
+        else
+                io_event(un, HB_UV_IO_DROPPED, r, NULL, NULL, from, now);
+        un->from = from;
+        drain(un);
+        un->from = NULL;
+}
+
+static void on_batch(void *user)
+{
+        hb_uv_node_t *un = user;
+
+        if (!un->closing)
+                flush(un);
+}
+
+static void on_rx_error(void *user, int err)
+{
+        hb_uv_node_t *un = user;
+
+        un->counters.rx_errors++;
+        io_event(un, HB_UV_IO_RECV_FAILED, err, NULL, NULL, NULL,
+                 uv_hrtime());
+}
+
+/* A datagram we sent came back as port unreachable: if it went to a
+ * peer's address, that peer's process is gone (node.h). Several peers
+ * share an address only in a broken config; the first one is used. */
+static void on_unreach(void *user, const struct sockaddr *to)
+{
+        hb_uv_node_t *un = user;
+        size_t i;
+
+        if (un->closing || un->leaving || un->muted)
+                return;
+        for (i = 0; i < un->n_peers; i++) {
+                const peer_addr_t *p = &un->peers[i];
+
+                if (!p->has_addr ||
+                    !addr_equal((const struct sockaddr *)&p->addr, to))
+                        continue;
+                un->counters.unreachable++;
+                un->in_core++;
+                (void)hb_node_peer_unreachable(un->node, p->id, uv_hrtime());
+                un->in_core--;
+                flush(un);
+                return;
+        }
+}
+
+/* ---- lifecycle ------------------------------------------------------ */
+
+int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
+                   const hb_node_config_t *cfg, const hb_uv_options_t *opt)
+{
+        hb__udp_callbacks_t cbs = {
+                .recv = on_datagram, .batch = on_batch, .error = on_rx_error,
+        };
+        hb_uv_node_t *un;
+        int r;
+
+        if (!ret || !loop || !cfg || !opt || opt->size < sizeof(*opt) ||
+            !opt->bind || !addr_ok(opt->bind))
+                return -EINVAL;
+        un = calloc(1, sizeof(*un));
+        if (!un)
+                return -ENOMEM;
+        un->loop = loop;
+        un->opt = *opt;
+        un->opt.bind = NULL; /* borrowed: not kept */
+        un->armed_ns = HB_NEVER;
+        r = hb_node_new(&un->node, cfg, opt->event, opt->user);
+        if (r < 0) {
+                free(un);
+                return r;
+        }
+        if (opt->port_unreachable)
+                cbs.unreach = on_unreach;
+        r = hb__udp_open(&un->udp, loop, opt->bind, opt->rcvbuf, &cbs, un);
+        if (r < 0) {
+                hb_node_free(un->node);
+                free(un);
+                return r;
+        }
+        /* Neither can fail on an initialised loop. */
+        (void)uv_timer_init(loop, &un->timer);
+        (void)uv_idle_init(loop, &un->idle);
+        (void)uv_check_init(loop, &un->check);
+        un->timer.data = un->idle.data = un->check.data = un;
+        un->handles = 3;
+        arm(un);
+        *ret = un;
+        return 0;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+        hb_uv_node_t *un = h->data;
+        void (*closed)(void *) = un->closed;
+        void *arg = un->closed_arg;
+
+        if (--un->handles > 0)
+                return;
+        hb_node_free(un->node);
+        free(un->peers);
+        free(un);
+        if (closed)
+                closed(arg);
+}
+
+void hb_uv_node_close(hb_uv_node_t *un, void (*closed)(void *arg), void *arg)
+{
+        if (!un || un->closing)
+                return;
+        un->closing = true;
+        un->closed = closed;
+        un->closed_arg = arg;
+        hb__udp_close(un->udp);
+        un->udp = NULL;
+        uv_close((uv_handle_t *)&un->timer, on_closed);
+        uv_close((uv_handle_t *)&un->idle, on_closed);
+        uv_close((uv_handle_t *)&un->check, on_closed);
+}
+
+hb_node_t *hb_uv_node_core(const hb_uv_node_t *un)
+{
+        return un ? un->node : NULL;
+}
+
+void hb_uv_node_mute(hb_uv_node_t *un)
+{
+        if (!un)
+                return;
+        un->muted = true;
+        if (!un->closing)
+                uv_timer_stop(&un->timer);
+}
+
+/* ---- peers ---------------------------------------------------------- */
+
+int hb_uv_node_peer_add(hb_uv_node_t *un, uint32_t id,
+                        const struct sockaddr *addr)
+{
+        peer_addr_t *p;
+        size_t i;
+        int r;
+
+        if (!un || (addr && !addr_ok(addr)))
+                return -EINVAL;
+        if (un->n_peers == un->cap_peers) {
+                size_t cap = un->cap_peers ? 2 * un->cap_peers : 8;
+
+                p = realloc(un->peers, cap * sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                un->peers = p;
+                un->cap_peers = cap;
+        }
+        r = hb_node_peer_add(un->node, id, uv_hrtime());
+        if (r < 0)
+                return r;
+        i = peer_lower(un, id);
+        memmove(&un->peers[i + 1], &un->peers[i],
+                (un->n_peers - i) * sizeof(*un->peers));
+        un->n_peers++;
+        un->peers[i].id = id;
+        set_addr(&un->peers[i], addr);
+        flush(un);
+        return 0;
+}
+
+int hb_uv_node_peer_remove(hb_uv_node_t *un, uint32_t id)
+{
+        size_t i;
+        int r;
+
+        if (!un)
+                return -EINVAL;
+        r = hb_node_peer_remove(un->node, id);
+        i = peer_lower(un, id);
+        if (i < un->n_peers && un->peers[i].id == id) {
+                memmove(&un->peers[i], &un->peers[i + 1],
+                        (un->n_peers - i - 1) * sizeof(*un->peers));
+                un->n_peers--;
+        }
+        flush(un);
+        return r;
+}
+
+int hb_uv_node_peer_set_address(hb_uv_node_t *un, uint32_t id,
+                                const struct sockaddr *addr)
+{
+        peer_addr_t *p;
+
+        if (!un || (addr && !addr_ok(addr)))
+                return -EINVAL;
+        p = peer_find(un, id);
+        if (!p)
+                return -ENOENT;
+        set_addr(p, addr);
+        return 0;
+}
+
+/* ---- leaving -------------------------------------------------------- */
+
+static void on_leave_timer(uv_timer_t *t)
+{
+        hb_uv_node_t *un = t->data;
+        hb_output_t out = { HB_DEST_ALL, 0, HB_MSG_LEAVE };
+
+        /* The second copy, in case the first was lost. */
+        if (un->leave_len > 0)
+                send_all(un, &out, un->leave_buf, un->leave_len);
+        if (un->leave_done)
+                un->leave_done(un->leave_arg);
+}
+
+int hb_uv_node_leave(hb_uv_node_t *un, void (*done)(void *arg), void *arg)
+{
+        hb_output_t out;
+        int len;
+
+        if (!un)
+                return -EINVAL;
+        if (un->leaving || un->muted || un->closing)
+                return -EALREADY;
+        drain(un);              /* what was queued before goes first */
+        un->leaving = true;
+        un->leave_done = done;
+        un->leave_arg = arg;
+        uv_timer_stop(&un->timer);
+        (void)hb_node_leave(un->node, uv_hrtime());
+        while ((len = hb_node_poll_output(un->node, &out, un->leave_buf,
+                                          sizeof(un->leave_buf))) > 0) {
+                if (out.type != HB_MSG_LEAVE)
+                        continue;
+                un->leave_len = (size_t)len;
+                send_all(un, &out, un->leave_buf, un->leave_len);
+        }
+        if (uv_timer_start(&un->timer, on_leave_timer, 1, 0) < 0)
+                on_leave_timer(&un->timer);
+        return 0;
+}
+
+/* ---- introspection -------------------------------------------------- */
+
+void hb_uv_node_counters(const hb_uv_node_t *un, hb_uv_counters_t *out)
+{
+        if (!un || !out)
+                return;
+        *out = un->counters;
+}
+
+int hb_uv_node_rcvbuf(const hb_uv_node_t *un)
+{
+        return un ? hb__udp_rcvbuf(un->udp) : 0;
+}
+
+bool hb_uv_node_batching(const hb_uv_node_t *un)
+{
+        return un && hb__udp_batching(un->udp) != 0;
+}
