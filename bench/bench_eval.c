@@ -25,8 +25,8 @@
 #include <time.h>
 
 #include "hbeat/hbeat.h"
-#include "hbeat/qos.h"
-#include "sim/tracegen.h"
+#include "tools/qos.h"
+#include "tools/tracegen.h"
 
 #define MS HB_NS_PER_MS
 #define INTERVAL_NS (100 * MS)

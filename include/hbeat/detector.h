@@ -19,8 +19,9 @@
  * - HB_DETECTOR_FIXED — fixed timeout counted in missed intervals.
  *   suspicion(now) = (now - last_arrival) / interval, a real number of
  *   missed heartbeat intervals; a threshold k means "suspect after k missed
- *   intervals" (the classic rule, timeout = k x interval with k in 3..5; see
- *   ../shared/seeds/003 and 004). Memory: sizeof the object, no history.
+ *   intervals" (the classic rule, timeout = k x interval with k in 3..5, as
+ *   in Linux-HA Heartbeat's deadtime or keepalived's 3 adverts). Memory:
+ *   sizeof the object, no history.
  *
  * - HB_DETECTOR_PHI — phi accrual failure detector, Hayashibara, Defago,
  *   Yared, Katayama, "The phi accrual failure detector", SRDS 2004, with the
@@ -65,7 +66,7 @@
  *   T x 2.3026 x mean.
  *
  * - HB_DETECTOR_ADAPTIVE — timeout adapted to the P50 and P95 of the last
- *   `window` inter-arrival times (../shared/seeds/004): raised by
+ *   `window` inter-arrival times (docs/detectors.md, "adaptive"): raised by
  *   adaptive_raise when P95 > adaptive_high_ratio x P50, lowered by
  *   adaptive_lower when P95 < adaptive_low_ratio x P50, evaluated at most
  *   once per adaptive_dampening_ns, clamped to [adaptive_min_ns,
@@ -102,7 +103,7 @@ typedef enum hb_detector_kind {
         HB_DETECTOR_PHI_EXP = 5,  /**< phi accrual, exponential model
                                        (Cassandra) */
         HB_DETECTOR_ADAPTIVE = 6, /**< percentile-driven adaptive timeout
-                                       (../shared/seeds/004) */
+                                       (docs/detectors.md) */
 } hb_detector_kind_t;
 
 /** Number of kinds, for iterating HB_DETECTOR_FIXED .. this - 1. */
@@ -179,14 +180,18 @@ typedef struct hb_detector_config {
         double adaptive_lower;
         double adaptive_high_ratio;
         double adaptive_low_ratio;
+        /** Room for parameters of later versions, which take these slots
+         *  with 0 meaning their default (library.h, ABI rules); keep 0. */
+        uint64_t reserved[8];
 } hb_detector_config_t;
 
 /**
  * Fill `cfg` with the defaults for `kind` at heartbeat interval
  * `interval_ns` (see the field docs). Does not validate.
  */
-void hb_detector_config_default(hb_detector_config_t *cfg,
-                                hb_detector_kind_t kind, uint64_t interval_ns);
+HB_EXPORT void hb_detector_config_default(hb_detector_config_t *cfg,
+                                          hb_detector_kind_t kind,
+                                          uint64_t interval_ns);
 
 /**
  * Check a configuration.
@@ -194,18 +199,19 @@ void hb_detector_config_default(hb_detector_config_t *cfg,
  *         as the config loader, check ranges themselves from the documented
  *         bounds).
  */
-int hb_detector_config_validate(const hb_detector_config_t *cfg);
+HB_EXPORT int hb_detector_config_validate(const hb_detector_config_t *cfg);
 
 /** Default suspect threshold: phi 8 (Akka, Cassandra); fixed 3 intervals;
  *  chen and bertier 1 (the freshness point tau); phi_exp 3; adaptive 1
  *  (the timeout). 0 for an unknown kind. */
-double hb_detector_default_suspect_threshold(hb_detector_kind_t kind);
+HB_EXPORT double hb_detector_default_suspect_threshold(
+                                                       hb_detector_kind_t kind);
 /** Default dead threshold: phi 50; fixed 5 intervals; chen 2 margins;
  *  bertier 16 margins; phi_exp 4; adaptive 2 timeouts. (phi 50 lands
  *  about two intervals after phi 8 at the defaults; the normal tail is so
  *  thin that phi 16 came only ~47 ms after it and nearly every false
  *  suspicion became a false dead verdict: docs/detectors.md.) */
-double hb_detector_default_dead_threshold(hb_detector_kind_t kind);
+HB_EXPORT double hb_detector_default_dead_threshold(hb_detector_kind_t kind);
 
 /** Opaque detector of one peer. */
 typedef struct hb_detector hb_detector_t;
@@ -218,13 +224,14 @@ typedef struct hb_detector hb_detector_t;
  * @param cfg  parameters (copied).
  * @return     0; -EINVAL for NULL or invalid `cfg`; -ENOMEM.
  */
-int hb_detector_new(hb_detector_t **ret, const hb_detector_config_t *cfg);
+HB_EXPORT int hb_detector_new(hb_detector_t **ret,
+                              const hb_detector_config_t *cfg);
 
 /** Release a detector. NULL is a no-op. */
-void hb_detector_free(hb_detector_t *d);
+HB_EXPORT void hb_detector_free(hb_detector_t *d);
 
 /** Forget all history (as after a peer restart): back to "no arrival". */
-void hb_detector_reset(hb_detector_t *d);
+HB_EXPORT void hb_detector_reset(hb_detector_t *d);
 
 /**
  * Move the last arrival to `now_ns` without recording an inter-arrival
@@ -236,7 +243,7 @@ void hb_detector_reset(hb_detector_t *d);
  * arrival has no usable sequence number, their history is moved by the
  * same amount then (docs/detectors.md).
  */
-void hb_detector_rebase(hb_detector_t *d, uint64_t now_ns);
+HB_EXPORT void hb_detector_rebase(hb_detector_t *d, uint64_t now_ns);
 
 /**
  * Record the arrival of a heartbeat that carries sequence number `seq`
@@ -246,8 +253,8 @@ void hb_detector_rebase(hb_detector_t *d, uint64_t now_ns);
  * reordered) counts as unknown, and an unknown one as the last + 1. The
  * others ignore it. hb_detector_heartbeat() is this with seq 0.
  */
-void hb_detector_heartbeat_seq(hb_detector_t *d, uint64_t now_ns,
-                               uint64_t seq);
+HB_EXPORT void hb_detector_heartbeat_seq(hb_detector_t *d, uint64_t now_ns,
+                                         uint64_t seq);
 
 /**
  * Record the arrival of a heartbeat.
@@ -255,7 +262,7 @@ void hb_detector_heartbeat_seq(hb_detector_t *d, uint64_t now_ns,
  * @param now_ns  local monotonic arrival time, ns. A value earlier than the
  *                last arrival is treated as equal to it (interval 0).
  */
-void hb_detector_heartbeat(hb_detector_t *d, uint64_t now_ns);
+HB_EXPORT void hb_detector_heartbeat(hb_detector_t *d, uint64_t now_ns);
 
 /**
  * Suspicion level at `now_ns`, >= 0: phi and phi_exp: phi (dimensionless,
@@ -264,14 +271,15 @@ void hb_detector_heartbeat(hb_detector_t *d, uint64_t now_ns);
  * arrival); adaptive: elapsed time / current timeout. 0 when no arrival
  * was recorded yet. Non-decreasing in `now_ns` between two arrivals.
  */
-double hb_detector_suspicion(const hb_detector_t *d, uint64_t now_ns);
+HB_EXPORT double hb_detector_suspicion(const hb_detector_t *d,
+                                       uint64_t now_ns);
 
 /**
  * Whether the peer is considered available at `now_ns` under `threshold`:
  * true iff no arrival was recorded yet or suspicion(now) < threshold.
  */
-bool hb_detector_available(const hb_detector_t *d, uint64_t now_ns,
-                           double threshold);
+HB_EXPORT bool hb_detector_available(const hb_detector_t *d, uint64_t now_ns,
+                                     double threshold);
 
 /**
  * Earliest time (ns, same clock as arrivals) at which suspicion reaches
@@ -282,41 +290,43 @@ bool hb_detector_available(const hb_detector_t *d, uint64_t now_ns,
  * @return that time; HB_NEVER if no arrival was recorded yet or threshold is
  *         not finite; last arrival time if threshold <= 0.
  */
-uint64_t hb_detector_crossing_ns(const hb_detector_t *d, double threshold);
+HB_EXPORT uint64_t hb_detector_crossing_ns(const hb_detector_t *d,
+                                           double threshold);
 
 /** Time of the last recorded arrival, ns, or HB_NEVER if none. */
-uint64_t hb_detector_last_arrival_ns(const hb_detector_t *d);
+HB_EXPORT uint64_t hb_detector_last_arrival_ns(const hb_detector_t *d);
 
 /** Number of arrivals recorded since creation or the last reset. */
-uint64_t hb_detector_arrivals(const hb_detector_t *d);
+HB_EXPORT uint64_t hb_detector_arrivals(const hb_detector_t *d);
 
 /** phi, phi_exp: current mean inter-arrival time, ns (bootstrap value
  *  before the first real interval); fixed: the configured interval;
  *  adaptive: mean of the window (the interval before any); chen, bertier:
  *  expected arrival time minus last arrival, EA - A_last (the interval
  *  with steady heartbeats; may be negative). */
-double hb_detector_mean_ns(const hb_detector_t *d);
+HB_EXPORT double hb_detector_mean_ns(const hb_detector_t *d);
 /** phi: current standard deviation used (after the floor), ns; phi_exp:
  *  the mean (the exponential's deviation); chen: chen_alpha; bertier: the
  *  current margin alpha (after the floor); fixed, adaptive: 0. */
-double hb_detector_std_dev_ns(const hb_detector_t *d);
+HB_EXPORT double hb_detector_std_dev_ns(const hb_detector_t *d);
 
 /** Bytes of memory owned by the detector (object plus history). */
-size_t hb_detector_memory(const hb_detector_t *d);
+HB_EXPORT size_t hb_detector_memory(const hb_detector_t *d);
 
 /** The detector's kind. */
-hb_detector_kind_t hb_detector_kind(const hb_detector_t *d);
+HB_EXPORT hb_detector_kind_t hb_detector_kind(const hb_detector_t *d);
 
 /** "fixed", "phi", "chen", "bertier", "phi_exp" or "adaptive"; "unknown"
  *  for other values. */
-const char *hb_detector_kind_name(hb_detector_kind_t kind);
+HB_EXPORT const char *hb_detector_kind_name(hb_detector_kind_t kind);
 
 /**
  * Parse a kind name ("fixed", "phi", "chen", "bertier", "phi_exp",
  * "adaptive"; exact, case-sensitive).
  * @return 0 and sets `*kind`, or -EINVAL.
  */
-int hb_detector_kind_parse(const char *name, hb_detector_kind_t *kind);
+HB_EXPORT int hb_detector_kind_parse(const char *name,
+                                     hb_detector_kind_t *kind);
 
 /**
  * phi for an elapsed time with given mean and deviation, by the logistic
@@ -325,7 +335,7 @@ int hb_detector_kind_parse(const char *name, hb_detector_kind_t *kind);
  * @param mean_ns     mean inter-arrival time plus acceptable pause, ns
  * @param std_dev_ns  standard deviation, ns (> 0)
  */
-double hb_phi(double elapsed_ns, double mean_ns, double std_dev_ns);
+HB_EXPORT double hb_phi(double elapsed_ns, double mean_ns, double std_dev_ns);
 
 #ifdef __cplusplus
 }

@@ -97,7 +97,7 @@ typedef enum hb_role {
 } hb_role_t;
 
 /** "no-quorum", "follower", "candidate", "leader". */
-const char *hb_role_name(hb_role_t role);
+HB_EXPORT const char *hb_role_name(hb_role_t role);
 
 /** Coordination settings (in hb_node_config_t.coord). Defaults: all off,
  *  votes 1, priority 100, election_delay = interval. */
@@ -114,6 +114,9 @@ typedef struct hb_coord_config {
                                          1 ms .. 1 h */
         uint64_t seed;           /**< seed of the delay's PRNG (the caller
                                       passes entropy; tests a constant) */
+        /** Room for settings of later versions (0: their default;
+         *  library.h, ABI rules); keep 0. */
+        uint64_t reserved[4];
 } hb_coord_config_t;
 
 #ifdef __cplusplus

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file error.h
- * @brief libhbeat error codes, version and time constants (included by every
- *        other public header; include <hbeat/hbeat.h> for everything).
+ * @brief libhbeat error codes and time constants (included by every other
+ *        public header; include <hbeat/hbeat.h> for everything).
  *
  * libhbeat is the sans-I/O core of hbeat: it never reads a clock, never
  * touches a socket, file, process or thread, and never logs. Every call that
  * depends on time takes `now_ns`, a CLOCK_MONOTONIC reading in nanoseconds
- * supplied by the caller (see docs/architecture in ../ARCHITECTURE.md).
+ * supplied by the caller (docs/architecture.md in the hbeat sources).
  *
  * Error convention (libuv style): functions return `>= 0` on success and a
  * negative code on failure. A negative code is either `-errno` (for example
@@ -22,14 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hbeat/library.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define HB_VERSION_MAJOR 0
-#define HB_VERSION_MINOR 1
-#define HB_VERSION_PATCH 0
-#define HB_VERSION_STRING "0.1.0"
 
 /**
  * Project error codes: X(name, value, message).
@@ -66,7 +63,7 @@ enum hb_errno {
  * @return     a static, NUL-terminated English string; never NULL. The
  *             string is owned by the library and valid forever.
  */
-const char *hb_strerror(int err);
+HB_EXPORT const char *hb_strerror(int err);
 
 /**
  * Short stable identifier of an error code, for counters and JSON keys:
@@ -77,7 +74,7 @@ const char *hb_strerror(int err);
  *
  * @return a static string owned by the library; never NULL.
  */
-const char *hb_errname(int err);
+HB_EXPORT const char *hb_errname(int err);
 
 /** Nanoseconds per millisecond, for converting configured durations. */
 #define HB_NS_PER_MS UINT64_C(1000000)

@@ -96,7 +96,7 @@ typedef enum hb_peer_state {
 } hb_peer_state_t;
 
 /** "unknown", "alive", "suspect", "dead", "probation", "left". */
-const char *hb_peer_state_name(hb_peer_state_t state);
+HB_EXPORT const char *hb_peer_state_name(hb_peer_state_t state);
 
 /** Why a transition happened (the evidence class). */
 typedef enum hb_reason {
@@ -116,7 +116,7 @@ typedef enum hb_reason {
 /** "heartbeat", "suspect_threshold", "dead_threshold", "dead_after",
  *  "probation_passed", "restart", "leave", "never_heard",
  *  "port_unreachable". */
-const char *hb_reason_name(hb_reason_t reason);
+HB_EXPORT const char *hb_reason_name(hb_reason_t reason);
 
 /** Event types. */
 typedef enum hb_event_type {
@@ -137,6 +137,10 @@ typedef enum hb_event_type {
  * (copy what you keep).
  */
 typedef struct hb_event {
+        size_t size;               /**< sizeof(hb_event_t) of the library
+                                        that raised it: fields beyond an
+                                        older caller's struct exist only
+                                        if size covers them */
         hb_event_type_t type;
         uint32_t peer_id;          /**< the peer concerned */
         hb_peer_state_t old_state;
@@ -177,6 +181,11 @@ typedef void (*hb_event_cb)(void *user, const hb_event_t *ev);
  * hb_node_config_default().
  */
 typedef struct hb_node_config {
+        size_t size;               /**< sizeof(hb_node_config_t), set by
+                                        hb_node_config_default(): the
+                                        fields a caller built against these
+                                        headers has (library.h, ABI
+                                        rules) */
         uint32_t cluster_id;       /**< any value; must match peers' */
         uint32_t node_id;          /**< this node, 1 .. 2^32-1 */
         uint64_t incarnation;      /**< this run's incarnation; must grow
@@ -224,16 +233,18 @@ typedef struct hb_node_config {
  * 5 x interval, local pause 2 x interval clamped to 50 ms .. 1 hour,
  * detector defaults. Key and ids are zeroed.
  */
-void hb_node_config_default(hb_node_config_t *cfg, hb_detector_kind_t kind,
-                            uint64_t interval_ns);
+HB_EXPORT void hb_node_config_default(hb_node_config_t *cfg,
+                                      hb_detector_kind_t kind,
+                                      uint64_t interval_ns);
 
 /**
  * Check a node configuration.
- * @return 0 or -EINVAL (node_id 0, interval out of range, thresholds not
- *         positive or dead < suspect, probation out of range, detector
- *         config invalid).
+ * @return 0 or -EINVAL (`size` not set by hb_node_config_default() of a
+ *         compatible version, node_id 0, interval out of range, thresholds
+ *         not positive or dead < suspect, probation or local pause out of
+ *         range, detector config invalid).
  */
-int hb_node_config_validate(const hb_node_config_t *cfg);
+HB_EXPORT int hb_node_config_validate(const hb_node_config_t *cfg);
 
 /** Opaque node. */
 typedef struct hb_node hb_node_t;
@@ -247,24 +258,25 @@ typedef struct hb_node hb_node_t;
  * @param user  passed to `cb`.
  * @return      0; -EINVAL (bad cfg); -ENOMEM; -EIO (libsodium init).
  */
-int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
-                void *user);
+HB_EXPORT int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg,
+                          hb_event_cb cb, void *user);
 
 /** Free a node and its peers; wipes keys. NULL is a no-op. */
-void hb_node_free(hb_node_t *node);
+HB_EXPORT void hb_node_free(hb_node_t *node);
 
 /**
  * Add a peer to monitor, in state unknown. Its "never heard" deadline
  * counts from `now_ns`.
  * @return 0; -EINVAL if peer_id is 0 or this node's id; -EEXIST; -ENOMEM.
  */
-int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns);
+HB_EXPORT int hb_node_peer_add(hb_node_t *node, uint32_t peer_id,
+                               uint64_t now_ns);
 
 /**
  * Stop monitoring a peer (no event is raised).
  * @return 0 or -ENOENT.
  */
-int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id);
+HB_EXPORT int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id);
 
 /**
  * Apply a new configuration to a running node (config reload). cluster_id,
@@ -277,8 +289,8 @@ int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id);
  * @return 0; -EINVAL (invalid cfg or changed identity; node unchanged);
  *         -ENOMEM (node unchanged).
  */
-int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
-                        uint64_t now_ns);
+HB_EXPORT int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
+                                  uint64_t now_ns);
 
 /**
  * What hb_node_recv() accepted. Public, read-only; filled on success only.
@@ -292,6 +304,7 @@ typedef struct hb_recv_info {
         /** For an accepted ACK: the round-trip time it measured, ns;
          *  0 otherwise. */
         uint64_t rtt_ns;
+        uint64_t reserved[4];      /**< room for later fields (0) */
 } hb_recv_info_t;
 
 /**
@@ -308,18 +321,20 @@ typedef struct hb_recv_info {
  *         hb_wire_decode() error, HB_EUNKPEER, HB_ESELF, HB_EREPLAY.
  *         Nothing about the peer changes on a drop.
  */
-int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
-                 size_t len, hb_recv_info_t *info);
+HB_EXPORT int hb_node_recv(hb_node_t *node, uint64_t now_ns,
+                           const uint8_t *buf, size_t len,
+                           hb_recv_info_t *info);
 
 /**
  * Local-pause guard (after Cassandra's): this node's process did not run
  * for `paused_ns` (SIGSTOP, VM pause, swapping). The node applies it by
  * itself when a call finds its heartbeat schedule late by more than
  * cfg.local_pause_ns; a caller with other evidence (a VM resume
- * notification) may report one here. The silence of every peer during that time says
- * nothing about the peers, so convictions are suspended: each monitored
- * peer is judged as if it had been heard at `now_ns` (its detector's last
- * arrival moves to now without an inter-arrival sample). Heartbeats that
+ * notification) may report one here. The silence of every peer during
+ * that time says nothing about the peers, so convictions are suspended:
+ * each monitored peer is judged as if it had been heard at `now_ns` (its
+ * detector's last arrival moves to now without an inter-arrival sample).
+ * Heartbeats that
  * waited in the socket buffer arrive in a burst within half an interval
  * of `now_ns`; they, and the first heartbeat after that, add no sample
  * either. An ack echoing a heartbeat sent before `now_ns` gives no RTT
@@ -330,8 +345,8 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
  * Deadlines are recomputed. Raises HB_EVENT_LOCAL_PAUSE; counted in
  * hb_node_counters.local_pauses.
  */
-void hb_node_local_pause(hb_node_t *node, uint64_t now_ns,
-                         uint64_t paused_ns);
+HB_EXPORT void hb_node_local_pause(hb_node_t *node, uint64_t now_ns,
+                                   uint64_t paused_ns);
 
 /**
  * A sign of life obtained by *pulling*: the caller polled the peer (an
@@ -347,7 +362,8 @@ void hb_node_local_pause(hb_node_t *node, uint64_t now_ns,
  *
  * @return 0, -ENOENT for an unknown peer id, -EINVAL for a NULL node.
  */
-int hb_node_peer_heard(hb_node_t *node, uint32_t peer_id, uint64_t now_ns);
+HB_EXPORT int hb_node_peer_heard(hb_node_t *node, uint32_t peer_id,
+                                 uint64_t now_ns);
 
 /**
  * Process-exit evidence: the network reported that `peer_id`'s heartbeat
@@ -378,8 +394,8 @@ int hb_node_peer_heard(hb_node_t *node, uint32_t peer_id, uint64_t now_ns);
  *         nothing, -ENOENT for an unknown peer id. Counted in
  *         hb_node_counters.port_unreachable either way (not for -ENOENT).
  */
-int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,
-                             uint64_t now_ns);
+HB_EXPORT int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,
+                                       uint64_t now_ns);
 
 /**
  * Queue one heartbeat (sequence + 1) for HB_DEST_ALL now, out of schedule;
@@ -390,7 +406,7 @@ int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,
  *         grow (the oldest queued message was dropped for it, counted in
  *         hb_node_counters.output_dropped).
  */
-int hb_node_heartbeat_now(hb_node_t *node, uint64_t now_ns);
+HB_EXPORT int hb_node_heartbeat_now(hb_node_t *node, uint64_t now_ns);
 
 /**
  * Leave the cluster gracefully: queue a leave message (sequence + 1) for
@@ -399,7 +415,7 @@ int hb_node_heartbeat_now(hb_node_t *node, uint64_t now_ns);
  * it twice to send a second copy (the receiver drops it as a replay if
  * the first arrived). Same returns as hb_node_heartbeat_now().
  */
-int hb_node_leave(hb_node_t *node, uint64_t now_ns);
+HB_EXPORT int hb_node_leave(hb_node_t *node, uint64_t now_ns);
 
 /**
  * Earliest time at which hb_node_tick() must be called, ns, or HB_NEVER:
@@ -408,7 +424,7 @@ int hb_node_leave(hb_node_t *node, uint64_t now_ns);
  * Calling tick earlier is harmless; later delays transitions and sends, and
  * more than cfg.local_pause_ns later counts as a local pause.
  */
-uint64_t hb_node_next_deadline(const hb_node_t *node);
+HB_EXPORT uint64_t hb_node_next_deadline(const hb_node_t *node);
 
 /**
  * Advance the node to `now_ns`: apply the local-pause guard if the node
@@ -416,7 +432,7 @@ uint64_t hb_node_next_deadline(const hb_node_t *node);
  * (transitions, events); run the election's timers; queue the scheduled
  * heartbeat when it is due (for HB_DEST_ALL).
  */
-void hb_node_tick(hb_node_t *node, uint64_t now_ns);
+HB_EXPORT void hb_node_tick(hb_node_t *node, uint64_t now_ns);
 
 /** A snapshot of one peer. Public, read-only. */
 typedef struct hb_peer_info {
@@ -452,40 +468,41 @@ typedef struct hb_peer_info {
         /** Coordination on: it sent coordination data (a LEADER TLV) in
          *  its latest heartbeat; resource_up means something only then. */
         bool coordinating;
+        uint64_t reserved[8];      /**< room for later fields (0) */
 } hb_peer_info_t;
 
 /**
  * Snapshot of peer `peer_id` at `now_ns`.
  * @return 0 or -ENOENT (out untouched).
  */
-int hb_node_peer_info(const hb_node_t *node, uint32_t peer_id,
-                      uint64_t now_ns, hb_peer_info_t *out);
+HB_EXPORT int hb_node_peer_info(const hb_node_t *node, uint32_t peer_id,
+                                uint64_t now_ns, hb_peer_info_t *out);
 
 /** Number of peers. */
-size_t hb_node_peer_count(const hb_node_t *node);
+HB_EXPORT size_t hb_node_peer_count(const hb_node_t *node);
 
 /**
  * Snapshot of the i-th peer (0 <= i < hb_node_peer_count()), in ascending
  * peer id order.
  * @return 0 or -ENOENT.
  */
-int hb_node_peer_at(const hb_node_t *node, size_t i, uint64_t now_ns,
-                    hb_peer_info_t *out);
+HB_EXPORT int hb_node_peer_at(const hb_node_t *node, size_t i, uint64_t now_ns,
+                              hb_peer_info_t *out);
 
 /**
  * Set a peer's votes (default 1 when added), 0 .. 255.
  * @return 0, -ENOENT, -EINVAL.
  */
-int hb_node_peer_set_votes(hb_node_t *node, uint32_t peer_id,
-                           uint32_t votes);
+HB_EXPORT int hb_node_peer_set_votes(hb_node_t *node, uint32_t peer_id,
+                                     uint32_t votes);
 
 /**
  * Restore the durable term and vote at start (from what HB_EVENT_TERM
  * persisted). Must be called before any datagram or tick.
  * @return 0 or -EINVAL (coordination off).
  */
-int hb_node_restore_term(hb_node_t *node, uint64_t term,
-                         uint32_t voted_for);
+HB_EXPORT int hb_node_restore_term(hb_node_t *node, uint64_t term,
+                                   uint32_t voted_for);
 
 /** Where a queued message goes (hb_output_t.dest). */
 typedef enum hb_dest {
@@ -529,11 +546,11 @@ typedef struct hb_output {
  *         -ENOBUFS if cap is too small (message kept, `out` untouched),
  *         -EINVAL (NULL argument).
  */
-int hb_node_poll_output(hb_node_t *node, hb_output_t *out, uint8_t *buf,
-                        size_t cap);
+HB_EXPORT int hb_node_poll_output(hb_node_t *node, hb_output_t *out,
+                                  uint8_t *buf, size_t cap);
 
 /** Number of messages waiting in the output queue. */
-size_t hb_node_output_pending(const hb_node_t *node);
+HB_EXPORT size_t hb_node_output_pending(const hb_node_t *node);
 
 /** Coordination snapshot. Public, read-only. */
 typedef struct hb_coord_info {
@@ -559,10 +576,11 @@ typedef struct hb_coord_info {
          *  at-most-one resource here, not at "elected" (docs/actions.md):
          *  a leader paused or cut off between the two never starts it. */
         bool established;
+        uint64_t reserved[8];      /**< room for later fields (0) */
 } hb_coord_info_t;
 
 /** Fill `out` (zeroed with enabled=false when coordination is off). */
-void hb_node_coord_info(const hb_node_t *node, hb_coord_info_t *out);
+HB_EXPORT void hb_node_coord_info(const hb_node_t *node, hb_coord_info_t *out);
 
 /**
  * Change this node's election priority at run time (health-check weights:
@@ -574,8 +592,8 @@ void hb_node_coord_info(const hb_node_t *node, hb_coord_info_t *out);
  *
  * @return 0; -EINVAL (NULL node, coordination off, priority > 255).
  */
-int hb_node_set_priority(hb_node_t *node, uint32_t priority,
-                         uint64_t now_ns);
+HB_EXPORT int hb_node_set_priority(hb_node_t *node, uint32_t priority,
+                                   uint64_t now_ns);
 
 /**
  * Tell the peers, in every heartbeat from now on, whether this node's
@@ -588,7 +606,7 @@ int hb_node_set_priority(hb_node_t *node, uint32_t priority,
  *
  * @return 0; -EINVAL (NULL node, coordination off).
  */
-int hb_node_set_resource(hb_node_t *node, bool up);
+HB_EXPORT int hb_node_set_resource(hb_node_t *node, bool up);
 
 /**
  * Set or clear this node's fault (a `fault` health check is failing).
@@ -600,10 +618,10 @@ int hb_node_set_resource(hb_node_t *node, bool up);
  *
  * @return 0; -EINVAL (NULL node or coordination off).
  */
-int hb_node_set_fault(hb_node_t *node, bool fault, uint64_t now_ns);
+HB_EXPORT int hb_node_set_fault(hb_node_t *node, bool fault, uint64_t now_ns);
 
 /** Whether hb_node_set_fault() is in effect (false for NULL). */
-bool hb_node_fault(const hb_node_t *node);
+HB_EXPORT bool hb_node_fault(const hb_node_t *node);
 
 /** Node-wide counters. Public, read-only. */
 typedef struct hb_node_counters {
@@ -627,34 +645,39 @@ typedef struct hb_node_counters {
         uint64_t output_dropped;   /**< queued messages dropped, oldest
                                         first, because the output queue
                                         could not grow */
+        uint64_t reserved[8];      /**< room for later counters (0) */
 } hb_node_counters_t;
 
 /** Copy the counters. */
-void hb_node_counters(const hb_node_t *node, hb_node_counters_t *out);
+HB_EXPORT void hb_node_counters(const hb_node_t *node,
+                                hb_node_counters_t *out);
 
 /**
  * Drops counted for one reason `err` (a negative HB_E* code returned by
  * hb_node_recv()); 0 for codes that are not drop reasons.
  */
-uint64_t hb_node_dropped(const hb_node_t *node, int err);
+HB_EXPORT uint64_t hb_node_dropped(const hb_node_t *node, int err);
 
-/** The reasons a datagram can be dropped, for iterating the counters. */
-extern const int hb_drop_reasons[];
-/** Number of entries of hb_drop_reasons. */
-extern const size_t hb_drop_reasons_count;
+/** Number of reasons a datagram can be dropped (for iterating the
+ *  counters with hb_drop_reason_at()). */
+HB_EXPORT size_t hb_drop_reason_count(void);
+
+/** The i-th drop reason (a negative HB_E* code, for hb_node_dropped()
+ *  and hb_errname()), 0 <= i < hb_drop_reason_count(); 0 otherwise. */
+HB_EXPORT int hb_drop_reason_at(size_t i);
 
 /** This node's id, incarnation and last sequence sent. */
-uint32_t hb_node_id(const hb_node_t *node);
-uint64_t hb_node_incarnation(const hb_node_t *node);
-uint64_t hb_node_seq(const hb_node_t *node);
+HB_EXPORT uint32_t hb_node_id(const hb_node_t *node);
+HB_EXPORT uint64_t hb_node_incarnation(const hb_node_t *node);
+HB_EXPORT uint64_t hb_node_seq(const hb_node_t *node);
 
 /** The node's configuration (borrowed; valid until the next reconfigure
  *  or free). */
-const hb_node_config_t *hb_node_config(const hb_node_t *node);
+HB_EXPORT const hb_node_config_t *hb_node_config(const hb_node_t *node);
 
 /** Approximate bytes per monitored peer: peer record + detector +
  *  index and heap slots. */
-size_t hb_node_peer_memory(const hb_node_t *node);
+HB_EXPORT size_t hb_node_peer_memory(const hb_node_t *node);
 
 #ifdef __cplusplus
 }

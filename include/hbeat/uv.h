@@ -137,7 +137,7 @@ typedef struct hb_uv_options {
 } hb_uv_options_t;
 
 /** Fill `opt` with the defaults above (bind NULL, no callbacks). */
-void hb_uv_options_init(hb_uv_options_t *opt);
+HB_EXPORT void hb_uv_options_init(hb_uv_options_t *opt);
 
 /** Opaque adapter: a node, its socket and its timer. */
 typedef struct hb_uv_node hb_uv_node_t;
@@ -156,19 +156,20 @@ typedef struct hb_uv_node hb_uv_node_t;
  *         UV_EACCES, UV_EADDRNOTAVAIL, UV_EAFNOSUPPORT...). On failure
  *         nothing is left open on the loop.
  */
-int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
-                   const hb_node_config_t *cfg, const hb_uv_options_t *opt);
+HB_EXPORT int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
+                             const hb_node_config_t *cfg,
+                             const hb_uv_options_t *opt);
 
 /**
  * Close the socket and the timers, free the node and the adapter from the
  * last close callback, then call `closed(arg)` (may be NULL). No callback
  * of the options runs after this call. NULL is a no-op.
  */
-void hb_uv_node_close(hb_uv_node_t *un, void (*closed)(void *arg),
-                      void *arg);
+HB_EXPORT void hb_uv_node_close(hb_uv_node_t *un, void (*closed)(void *arg),
+                                void *arg);
 
 /** The node (borrowed; valid until hb_uv_node_close()). */
-hb_node_t *hb_uv_node_core(const hb_uv_node_t *un);
+HB_EXPORT hb_node_t *hb_uv_node_core(const hb_uv_node_t *un);
 
 /**
  * Send what the node queued and re-arm the timer: call after any call made
@@ -176,7 +177,7 @@ hb_node_t *hb_uv_node_core(const hb_uv_node_t *un);
  * inside the node's event callback (the drain then happens when the
  * callback's caller returns).
  */
-void hb_uv_node_flush(hb_uv_node_t *un);
+HB_EXPORT void hb_uv_node_flush(hb_uv_node_t *un);
 
 /**
  * Monitor peer `id` (hb_node_peer_add() at uv_hrtime()) at `addr` (copied;
@@ -185,18 +186,18 @@ void hb_uv_node_flush(hb_uv_node_t *un);
  * @return 0; -EINVAL (NULL adapter, id 0 or this node's, an address that
  *         is not IPv4/IPv6); -EEXIST; -ENOMEM (nothing added).
  */
-int hb_uv_node_peer_add(hb_uv_node_t *un, uint32_t id,
-                        const struct sockaddr *addr);
+HB_EXPORT int hb_uv_node_peer_add(hb_uv_node_t *un, uint32_t id,
+                                  const struct sockaddr *addr);
 
 /** Stop monitoring peer `id` (hb_node_peer_remove()). 0 or -ENOENT. */
-int hb_uv_node_peer_remove(hb_uv_node_t *un, uint32_t id);
+HB_EXPORT int hb_uv_node_peer_remove(hb_uv_node_t *un, uint32_t id);
 
 /**
  * Change (or clear, with NULL) the address of peer `id`.
  * @return 0; -ENOENT; -EINVAL (not IPv4/IPv6).
  */
-int hb_uv_node_peer_set_address(hb_uv_node_t *un, uint32_t id,
-                                const struct sockaddr *addr);
+HB_EXPORT int hb_uv_node_peer_set_address(hb_uv_node_t *un, uint32_t id,
+                                          const struct sockaddr *addr);
 
 /**
  * Send nothing any more: every message the node queues from now on is
@@ -204,7 +205,7 @@ int hb_uv_node_peer_set_address(hb_uv_node_t *un, uint32_t id,
  * that could not be made durable must not be voted on); callable from
  * inside the node's event callback. Irreversible.
  */
-void hb_uv_node_mute(hb_uv_node_t *un);
+HB_EXPORT void hb_uv_node_mute(hb_uv_node_t *un);
 
 /**
  * Leave the cluster gracefully: stop the timer, queue and send the leave
@@ -213,7 +214,8 @@ void hb_uv_node_mute(hb_uv_node_t *un);
  * `done(arg)`. The node then sends nothing more; close it.
  * @return 0, or -EALREADY if a leave is under way or the node is muted.
  */
-int hb_uv_node_leave(hb_uv_node_t *un, void (*done)(void *arg), void *arg);
+HB_EXPORT int hb_uv_node_leave(hb_uv_node_t *un, void (*done)(void *arg),
+                               void *arg);
 
 /** Transport counters. Public, read-only. */
 typedef struct hb_uv_counters {
@@ -229,17 +231,27 @@ typedef struct hb_uv_counters {
         uint64_t rx_errors;            /**< receive errors */
         uint64_t unreachable;          /**< port unreachable reports for a
                                             peer's address */
+        uint64_t reserved[8];          /**< room for later counters (0) */
 } hb_uv_counters_t;
 
 /** Copy the transport counters. */
-void hb_uv_node_counters(const hb_uv_node_t *un, hb_uv_counters_t *out);
+HB_EXPORT void hb_uv_node_counters(const hb_uv_node_t *un,
+                                   hb_uv_counters_t *out);
 
 /** Kernel receive buffer actually granted, bytes (0 if unknown; Linux
  *  reports twice what was asked, its bookkeeping included). */
-int hb_uv_node_rcvbuf(const hb_uv_node_t *un);
+HB_EXPORT int hb_uv_node_rcvbuf(const hb_uv_node_t *un);
 
 /** Whether batch receiving (recvmmsg) is in use. */
-bool hb_uv_node_batching(const hb_uv_node_t *un);
+HB_EXPORT bool hb_uv_node_batching(const hb_uv_node_t *un);
+
+/**
+ * The address the socket is bound to (the port the kernel chose when the
+ * bind address had port 0).
+ * @return 0, -EINVAL (NULL argument), or a negative libuv error.
+ */
+HB_EXPORT int hb_uv_node_sockname(const hb_uv_node_t *un,
+                                  struct sockaddr_storage *out);
 
 #ifdef __cplusplus
 }

@@ -138,7 +138,7 @@ typedef struct hb_wire_msg {
  *
  * @return 0, or -EIO if libsodium cannot initialise.
  */
-int hb_wire_init(void);
+HB_EXPORT int hb_wire_init(void);
 
 /**
  * Encode and authenticate a message.
@@ -157,8 +157,8 @@ int hb_wire_init(void);
  *             `msg->flags` is written as given (v1 senders pass 0), so a
  *             decoded message re-encodes to the same bytes.
  */
-int hb_wire_encode(uint8_t *buf, size_t cap, const hb_wire_msg_t *msg,
-                   const hb_key_t *key);
+HB_EXPORT int hb_wire_encode(uint8_t *buf, size_t cap,
+                             const hb_wire_msg_t *msg, const hb_key_t *key);
 
 /**
  * Decode and verify a received datagram. Reads only bytes [0, len) of
@@ -190,8 +190,9 @@ int hb_wire_encode(uint8_t *buf, size_t cap, const hb_wire_msg_t *msg,
  * @return            0 on success; a negative HB_E* code as listed, or
  *                    -EINVAL for NULL arguments or n_keys not in 1..2.
  */
-int hb_wire_decode(hb_wire_msg_t *msg, const uint8_t *buf, size_t len,
-                   uint32_t cluster_id, const hb_key_t *keys, size_t n_keys);
+HB_EXPORT int hb_wire_decode(hb_wire_msg_t *msg, const uint8_t *buf,
+                             size_t len, uint32_t cluster_id,
+                             const hb_key_t *keys, size_t n_keys);
 
 /**
  * Walk a TLV sequence (from a decoded message).
@@ -206,14 +207,14 @@ int hb_wire_decode(hb_wire_msg_t *msg, const uint8_t *buf, size_t len,
  *               -EINVAL if an argument is NULL, or `*p` is NULL while
  *               `*left` > 0.
  */
-int hb_wire_tlv_next(const uint8_t **p, size_t *left, uint16_t *type,
-                     const uint8_t **value, uint16_t *vlen);
+HB_EXPORT int hb_wire_tlv_next(const uint8_t **p, size_t *left, uint16_t *type,
+                               const uint8_t **value, uint16_t *vlen);
 
 /**
  * Fill a key with random bytes (libsodium randombytes_buf()).
  * @param key output; NULL is a no-op.
  */
-void hb_key_generate(hb_key_t *key);
+HB_EXPORT void hb_key_generate(hb_key_t *key);
 
 /**
  * Parse a key from base64 text (standard alphabet with padding, as written
@@ -224,7 +225,7 @@ void hb_key_generate(hb_key_t *key);
  * @return      0, or HB_EBADKEY if the text is not base64 or does not decode
  *              to exactly HB_KEY_LEN bytes; -EINVAL for NULL arguments.
  */
-int hb_key_from_base64(hb_key_t *key, const char *text);
+HB_EXPORT int hb_key_from_base64(hb_key_t *key, const char *text);
 
 /**
  * Write a key as base64 text plus NUL.
@@ -232,15 +233,15 @@ int hb_key_from_base64(hb_key_t *key, const char *text);
  * @param out  output buffer of at least HB_KEY_BASE64_LEN bytes.
  * @return     0, or -ENOBUFS if `cap` < HB_KEY_BASE64_LEN.
  */
-int hb_key_to_base64(char *out, size_t cap, const hb_key_t *key);
+HB_EXPORT int hb_key_to_base64(char *out, size_t cap, const hb_key_t *key);
 /** Buffer size for hb_key_to_base64(), NUL included. */
 #define HB_KEY_BASE64_LEN 45u
 
 /** Wipe a key (sodium_memzero); NULL is a no-op. */
-void hb_key_wipe(hb_key_t *key);
+HB_EXPORT void hb_key_wipe(hb_key_t *key);
 
 /** Name of a message type ("heartbeat", "leave"), or "unknown". */
-const char *hb_msg_type_name(uint8_t type);
+HB_EXPORT const char *hb_msg_type_name(uint8_t type);
 
 #ifdef __cplusplus
 }

@@ -40,7 +40,7 @@
 #include "cli/hbctl.h"
 #include "common/ctl_proto.h"
 #include "hbeat/hbeat.h"
-#include "sim/trace.h"
+#include "tools/trace.h"
 
 /* Longest --duration: 30 days (a trace of 26 million heartbeats at
  * 100 ms; longer recordings are better split into files). */

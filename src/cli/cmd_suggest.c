@@ -45,8 +45,8 @@
 
 #include "cli/hbctl.h"
 #include "hbeat/hbeat.h"
-#include "hbeat/qos.h"
-#include "sim/trace.h"
+#include "tools/qos.h"
+#include "tools/trace.h"
 
 #define NS_PER_WEEK (7.0 * 86400.0 * 1e9)
 #define S_PER_WEEK (7.0 * 86400.0)

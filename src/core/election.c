@@ -209,6 +209,7 @@ static void emit(hb_node_t *node, hb_event_type_t type, hb_role_t old_role,
         hb_event_t ev;
 
         memset(&ev, 0, sizeof(ev));
+        ev.size = sizeof(ev);
         ev.type = type;
         ev.peer_id = 0;
         ev.at_ns = now_ns;

@@ -43,13 +43,21 @@
 #include "core/node_impl.h"
 #include "hbeat/node.h"
 
-const int hb_drop_reasons[] = {
+static const int drop_reasons[] = {
         HB_ETRUNC,   HB_EBADMAGIC, HB_EVERSION, HB_EBADLEN,
         HB_EBADTLV,  HB_EBADTAG,   HB_ECLUSTER, HB_ETOOBIG,
         HB_EBADTYPE, HB_EUNKPEER,  HB_EREPLAY,  HB_ESELF,
 };
-const size_t hb_drop_reasons_count =
-        sizeof(hb_drop_reasons) / sizeof(hb_drop_reasons[0]);
+
+size_t hb_drop_reason_count(void)
+{
+        return sizeof(drop_reasons) / sizeof(drop_reasons[0]);
+}
+
+int hb_drop_reason_at(size_t i)
+{
+        return i < hb_drop_reason_count() ? drop_reasons[i] : 0;
+}
 
 /* ------------------------------------------------------------------ */
 /* Names and configuration                                             */
@@ -104,6 +112,7 @@ void hb_node_config_default(hb_node_config_t *cfg, hb_detector_kind_t kind,
         if (!cfg)
                 return;
         memset(cfg, 0, sizeof(*cfg));
+        cfg->size = sizeof(*cfg);
         cfg->interval_ns = interval_ns;
         hb_detector_config_default(&cfg->detector, kind, interval_ns);
         cfg->suspect_threshold = hb_detector_default_suspect_threshold(kind);
@@ -128,7 +137,10 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
 {
         const uint64_t hour_ns = 3600 * HB_NS_PER_S;
 
-        if (!cfg || cfg->node_id == 0)
+        /* One layout so far: a later version accepting an older caller's
+         * smaller struct copies the prefix `size` covers and defaults the
+         * rest (library.h). */
+        if (!cfg || cfg->size != sizeof(*cfg) || cfg->node_id == 0)
                 return -EINVAL;
         if (cfg->interval_ns < HB_NS_PER_MS || cfg->interval_ns > hour_ns)
                 return -EINVAL;
@@ -220,6 +232,8 @@ static void set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
 {
         hb_event_t ev;
 
+        memset(&ev, 0, sizeof(ev));
+        ev.size = sizeof(ev);
         ev.type = HB_EVENT_PEER_STATE;
         ev.peer_id = p->id;
         ev.old_state = p->state;
@@ -817,6 +831,7 @@ static void local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
         node->counters.local_pauses++;
         node->pause_resume_ns = now_ns;
         memset(&ev, 0, sizeof(ev));
+        ev.size = sizeof(ev);
         ev.type = HB_EVENT_LOCAL_PAUSE;
         ev.at_ns = now_ns;
         ev.last_arrival_ns = HB_NEVER;

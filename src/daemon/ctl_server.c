@@ -306,8 +306,8 @@ json_t *hbd_ctl_status_json(hbd_daemon_t *d)
                 hbd_notify_get_counters(d->notify, &ntf);
 
         drops = json_object();
-        for (i = 0; drops != NULL && i < hb_drop_reasons_count; i++) {
-                int reason = hb_drop_reasons[i];
+        for (i = 0; drops != NULL && i < hb_drop_reason_count(); i++) {
+                int reason = hb_drop_reason_at(i);
 
                 json_object_set_new(drops, hb_errname(reason),
                                     json_integer((json_int_t)

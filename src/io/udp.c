@@ -293,6 +293,15 @@ int hb__udp_rcvbuf(const hb__udp_t *u)
         return u != NULL ? u->rcvbuf : 0;
 }
 
+int hb__udp_sockname(const hb__udp_t *u, struct sockaddr_storage *out)
+{
+        int len = (int)sizeof(*out);
+
+        if (u == NULL || u->closing)
+                return UV_EBADF;
+        return uv_udp_getsockname(&u->handle, (struct sockaddr *)out, &len);
+}
+
 int hb__udp_batching(const hb__udp_t *u)
 {
         return u != NULL ? u->batching : 0;

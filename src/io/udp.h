@@ -93,6 +93,10 @@ int hb__udp_send(hb__udp_t *u, const uint8_t *buf, size_t len,
 /* Kernel receive buffer size actually granted, bytes (0 if unknown). */
 int hb__udp_rcvbuf(const hb__udp_t *u);
 
+/* The bound address (port chosen by the kernel for port 0). 0 or a
+ * negative libuv error. */
+int hb__udp_sockname(const hb__udp_t *u, struct sockaddr_storage *out);
+
 /* Whether batch receiving (recvmmsg) is in use. */
 int hb__udp_batching(const hb__udp_t *u);
 

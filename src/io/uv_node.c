@@ -629,3 +629,10 @@ bool hb_uv_node_batching(const hb_uv_node_t *un)
 {
         return un && hb__udp_batching(un->udp) != 0;
 }
+
+int hb_uv_node_sockname(const hb_uv_node_t *un, struct sockaddr_storage *out)
+{
+        if (!un || !out || un->closing)
+                return -EINVAL;
+        return hb__udp_sockname(un->udp, out);
+}

@@ -42,10 +42,10 @@
 #include <string.h>
 
 #include "hbeat/hbeat.h"
-#include "hbeat/qos.h"
+#include "tools/qos.h"
 #include "sim/cmd.h"
 #include "sim/eval.h"
-#include "sim/trace.h"
+#include "tools/trace.h"
 
 #define MAX_SWEEP_VALUES 10000
 

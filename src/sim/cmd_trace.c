@@ -29,8 +29,8 @@
 #include <time.h>
 
 #include "sim/cmd.h"
-#include "sim/trace.h"
-#include "sim/tracegen.h"
+#include "tools/trace.h"
+#include "tools/tracegen.h"
 
 enum unit {
         U_MS,         /* value in ms, field uint64_t ns */

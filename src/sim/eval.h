@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "hbeat/hbeat.h"
-#include "hbeat/qos.h"
+#include "tools/qos.h"
 
 #define HBSIM_EVAL_PROG "hbeat-sim eval"
 #define HBSIM_EVAL_MAX_DETECTORS 16

@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "core/alloc.h"
+#include "failalloc.h"
 #include "hbeat/detector.h"
 #define MS HB_NS_PER_MS
 #define US UINT64_C(1000)

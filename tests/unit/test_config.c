@@ -30,68 +30,11 @@
 
 #include "common/util.h"
 #include "daemon/config.h"
+#include "failalloc.h"
 
 #ifndef HB_SOURCE_ROOT
 #error "HB_SOURCE_ROOT must be defined (meson does it)"
 #endif
-
-/*
- * Allocation failures (failmalloc). This binary is linked with
- * -Wl,--wrap for malloc, calloc, realloc, strdup and strndup (meson.build),
- * so every allocation of the config code (and of this file) goes through
- * these: with g_fail_at >= 0, the allocation of that rank (0-based, counted
- * from when it was set) fails, once. libyaml's and libc's own allocations
- * are not counted.
- */
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-char *__real_strndup(const char *s, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-char *__wrap_strdup(const char *s);
-char *__wrap_strndup(const char *s, size_t n);
-
-static long g_fail_at = -1;     /* rank of the allocation to fail */
-static long g_allocs;           /* allocations since g_fail_at was set */
-static bool g_failed;           /* the chosen one happened */
-
-static bool fail_now(void)
-{
-        if (g_fail_at < 0)
-                return false;
-        if (g_allocs++ != g_fail_at)
-                return false;
-        g_failed = true;
-        return true;
-}
-
-void *__wrap_malloc(size_t n)
-{
-        return fail_now() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-        return fail_now() ? NULL : __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-        return fail_now() ? NULL : __real_realloc(p, n);
-}
-
-char *__wrap_strdup(const char *s)
-{
-        return fail_now() ? NULL : __real_strdup(s);
-}
-
-char *__wrap_strndup(const char *s, size_t n)
-{
-        return fail_now() ? NULL : __real_strndup(s, n);
-}
 
 /* Bytes 0..31, base64: the key every test config uses. */
 #define KEY_B64 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -1890,14 +1833,12 @@ static void test_alloc_failures(void **state)
                 char err[1024] = "";
                 int r;
 
-                g_allocs = 0;
-                g_failed = false;
-                g_fail_at = k;
+                failalloc_after(k);
                 r = hbd_config_load_string(&cfg, "n1.yaml", text,
                                            sizeof(text) - 1, err,
                                            sizeof(err));
-                g_fail_at = -1;
-                if (!g_failed) {
+                failalloc_after(-1);
+                if (!failalloc_failed()) {
                         /* Past the last allocation: a plain load. */
                         assert_int_equal(r, 0);
                         hbd_config_free(cfg);

@@ -273,14 +273,14 @@ static void test_new_errors(void **state)
 
         /* Allocation failure: -ENOMEM, *ret untouched. */
         hb_detector_config_default(&c, HB_DETECTOR_PHI, 100 * MS);
-        hb__alloc_fail_after(0);
+        failalloc_after(0);
         assert_int_equal(hb_detector_new(&d, &c), -ENOMEM);
-        hb__alloc_fail_after(-1);
+        failalloc_after(-1);
         assert_ptr_equal(d, sentinel);
         c.kind = HB_DETECTOR_FIXED;
-        hb__alloc_fail_after(0);
+        failalloc_after(0);
         assert_int_equal(hb_detector_new(&d, &c), -ENOMEM);
-        hb__alloc_fail_after(-1);
+        failalloc_after(-1);
         assert_ptr_equal(d, sentinel);
 
         hb_detector_free(NULL);
@@ -295,7 +295,7 @@ static void test_no_allocation_after_new(void **state)
         uint64_t t = T0;
 
         (void)state;
-        hb__alloc_fail_after(0);
+        failalloc_after(0);
         for (int i = 0; i < 1000000; i++) {
                 hb_detector_heartbeat(d, t);
                 (void)hb_detector_suspicion(d, t + 50 * MS);
@@ -307,7 +307,7 @@ static void test_no_allocation_after_new(void **state)
         /* The countdown is still armed: the next allocation fails. */
         assert_int_equal(hb_detector_new(&d2, &c), -ENOMEM);
         assert_null(d2);
-        hb__alloc_fail_after(-1);
+        failalloc_after(-1);
         hb_detector_free(d);
 
         /* Every other kind too, with seqs, losses, rebases and adaptive
@@ -317,7 +317,7 @@ static void test_no_allocation_after_new(void **state)
                                            100 * MS);
                 d = new_det(&c);
                 t = T0;
-                hb__alloc_fail_after(0);
+                failalloc_after(0);
                 for (uint64_t i = 1; i <= 200000; i++) {
                         if (i % 10 != 3)        /* 10 % loss */
                                 hb_detector_heartbeat_seq(d, t, i);
@@ -330,7 +330,7 @@ static void test_no_allocation_after_new(void **state)
                 }
                 hb_detector_reset(d);
                 assert_int_equal(hb_detector_new(&d2, &c), -ENOMEM);
-                hb__alloc_fail_after(-1);
+                failalloc_after(-1);
                 hb_detector_free(d);
         }
 }

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "core/alloc.h"
+#include "failalloc.h"
 #include "hbeat/hbeat.h"
 
 #define MS HB_NS_PER_MS
@@ -530,8 +530,9 @@ static void test_drop_reasons(void **state)
         assert_int_equal(hb_node_dropped(t.a, -EINVAL), 0);
         assert_int_equal(t.rec.n, 0); /* nothing changed */
         assert_int_equal(state_of(t.a, 2, T0), HB_PEER_UNKNOWN);
-        for (size_t i = 0; i < hb_drop_reasons_count; i++)
-                assert_true(hb_drop_reasons[i] <= -10001);
+        for (size_t i = 0; i < hb_drop_reason_count(); i++)
+                assert_true(hb_drop_reason_at(i) <= -10001);
+        assert_int_equal(hb_drop_reason_at(hb_drop_reason_count()), 0);
         hb_node_free(o);
         hb_node_free(s);
         pair_free(&t);
@@ -762,7 +763,7 @@ static void test_alloc_failures(void **state)
                 hb_node_t *n = NULL;
                 int r, added = 0, failed = 0;
 
-                hb__alloc_fail_after(fail);
+                failalloc_after(fail);
                 r = hb_node_new(&n, &c, NULL, NULL);
                 if (r < 0) {
                         assert_int_equal(r, -ENOMEM);
@@ -787,7 +788,7 @@ static void test_alloc_failures(void **state)
                         assert_int_equal(hb_node_config(n)->interval_ns,
                                          100 * MS);
                 }
-                hb__alloc_fail_after(-1);
+                failalloc_after(-1);
                 assert_int_equal(hb_node_peer_count(n), (size_t)added);
                 for (size_t k = 0; k < hb_node_peer_count(n); k++) {
                         hb_peer_info_t pi;
@@ -800,7 +801,7 @@ static void test_alloc_failures(void **state)
                 if (!failed)
                         break; /* no allocation left to fail */
         }
-        hb__alloc_fail_after(-1);
+        failalloc_after(-1);
 }
 
 static void test_rtt_echo(void **state)
@@ -1131,9 +1132,9 @@ static void test_output_queue_bound(void **state)
         assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
         for (int i = 0; i < 16; i++)
                 assert_int_equal(hb_node_heartbeat_now(n, T0), 0);
-        hb__alloc_fail_after(0);
+        failalloc_after(0);
         assert_int_equal(hb_node_heartbeat_now(n, T0), -ENOBUFS);
-        hb__alloc_fail_after(-1);
+        failalloc_after(-1);
         assert_int_equal(hb_node_output_pending(n), 16);
         hb_node_free(n);
 }

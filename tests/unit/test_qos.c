@@ -20,9 +20,9 @@
 
 #include <cmocka.h>
 
-#include "core/alloc.h"
+#include "failalloc.h"
 #include "hbeat/detector.h"
-#include "hbeat/qos.h"
+#include "tools/qos.h"
 
 #define MS HB_NS_PER_MS
 #define US UINT64_C(1000)
@@ -671,10 +671,10 @@ static void test_errors(void **state)
                                          T0 + 120 * MS, end, &r),
                          -EINVAL);
         /* Out of memory for the detector. */
-        hb__alloc_fail_after(0);
+        failalloc_after(0);
         assert_int_equal(hb_qos_evaluate(&c, 3, a, 3, HB_NEVER, end, &r),
                          -ENOMEM);
-        hb__alloc_fail_after(-1);
+        failalloc_after(-1);
         /* Failures left the result untouched. */
         assert_memory_equal(&r, &pattern, sizeof(r));
         /* And it still works. */

@@ -26,9 +26,9 @@
 
 #include <cmocka.h>
 
-#include "core/alloc.h"
-#include "sim/trace.h"
-#include "sim/tracegen.h"
+#include "failalloc.h"
+#include "tools/trace.h"
+#include "tools/tracegen.h"
 
 #define MS HB_NS_PER_MS
 #define S HB_NS_PER_S
@@ -421,9 +421,9 @@ static void test_read_alloc_failures(void **state)
         fputs("crash,n2,,,6000\nend,n2,,,7000\n", f);
         assert_int_equal(fclose(f), 0);
         for (n = 0; n < 100; n++) {
-                hb__alloc_fail_after(n);
+                failalloc_after(n);
                 rc = hbt_read(&t, path, err, sizeof(err));
-                hb__alloc_fail_after(-1);
+                failalloc_after(-1);
                 if (rc == 0)
                         break;
                 assert_int_equal(rc, -ENOMEM);
@@ -453,9 +453,9 @@ static void test_writer_checks(void **state)
         assert_int_equal(hbt_writer_open(&w, f, "a", 0, &bad_val, 1), -EINVAL);
         assert_int_equal(hbt_writer_open(&w, NULL, "a", 0, NULL, 0), -EINVAL);
         for (n = 0; n < 10; n++) {
-                hb__alloc_fail_after(n);
+                failalloc_after(n);
                 rc = hbt_writer_open(&w, f, "a,b", 0, NULL, 0);
-                hb__alloc_fail_after(-1);
+                failalloc_after(-1);
                 if (rc == 0)
                         break;
                 assert_int_equal(rc, -ENOMEM);
@@ -1345,17 +1345,17 @@ static void test_gen_failures(void **state)
 
         /* The in-flight heap cannot grow: -ENOMEM, nothing leaks. */
         c.delay_ns = 60 * S;                   /* 600 in flight */
-        hb__alloc_fail_after(0);
+        failalloc_after(0);
         assert_int_equal(hbtg_run(&c, collect, &r, NULL), -ENOMEM);
-        hb__alloc_fail_after(1);
+        failalloc_after(1);
         assert_int_equal(hbtg_run(&c, collect, &r, NULL), -ENOMEM);
-        hb__alloc_fail_after(-1);
+        failalloc_after(-1);
         free(r.v);
 
         for (n = 0; n < 200; n++) {
-                hb__alloc_fail_after(n);
+                failalloc_after(n);
                 rc = hbtg_meta(&c, &meta, &n_meta);
-                hb__alloc_fail_after(-1);
+                failalloc_after(-1);
                 if (rc == 0)
                         break;
                 assert_int_equal(rc, -ENOMEM);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "hbeat/qos.h"
+#include "tools/qos.h"
 
 typedef struct hbt_meta {
         char *key;

@@ -58,7 +58,7 @@
 #include <string.h>
 
 #include "hbeat/detector.h"
-#include "hbeat/qos.h"
+#include "tools/qos.h"
 
 #define NS_PER_S_F 1e9
 

@@ -27,8 +27,10 @@
  * buffer and libcsv's own field buffer carry the partial line), arrays
  * grow geometrically, and integers are parsed by hand (digits only, with
  * an overflow check), so a 1-million-row trace (~45 MB) loads in about
- * 0.2 s. Every allocation, libcsv's included, goes through hb__malloc()
- * so that tests can fail the Nth one.
+ * 0.2 s. Every allocation, libcsv's included (its realloc and free are
+ * set to the C library's), goes through the malloc family, so that the
+ * unit tests, linked with failalloc's --wrap (tests/unit/failalloc.c), can
+ * fail the Nth one.
  *
  * Writing formats each row into one buffer and fwrite()s it; the peer name
  * is CSV-quoted once at open (csv_write(), only when it needs quoting).
@@ -42,8 +44,7 @@
 
 #include <csv.h>
 
-#include "core/alloc.h"
-#include "sim/trace.h"
+#include "tools/trace.h"
 
 #define HBT_VERSION_LINE "# hbeat-trace v1"
 #define HBT_HEADER "kind,peer,seq,send_ns,arrival_ns"
@@ -91,7 +92,7 @@ struct reader {
 
 static char *dup_mem(const char *s, size_t len)
 {
-        char *p = hb__malloc(len + 1);
+        char *p = malloc(len + 1);
 
         if (p) {
                 memcpy(p, s, len);
@@ -110,7 +111,7 @@ static int grow(char **buf, size_t *cap, size_t need)
                 return 0;
         while (ncap < need)
                 ncap *= 2;
-        p = hb__realloc(*buf, ncap);
+        p = realloc(*buf, ncap);
         if (!p)
                 return -ENOMEM;
         *buf = p;
@@ -183,7 +184,7 @@ static int add_meta(struct reader *r, const char *k, size_t klen,
 
         if (t->n_meta == r->meta_cap) {
                 size_t ncap = r->meta_cap ? 2 * r->meta_cap : 8;
-                hbt_meta_t *p = hb__realloc(t->meta, ncap * sizeof(*p));
+                hbt_meta_t *p = realloc(t->meta, ncap * sizeof(*p));
 
                 if (!p)
                         return fail_oom(r);
@@ -193,8 +194,8 @@ static int add_meta(struct reader *r, const char *k, size_t klen,
         m.key = dup_mem(k, klen);
         m.value = dup_mem(v, vlen);
         if (!m.key || !m.value) {
-                hb__free(m.key);
-                hb__free(m.value);
+                free(m.key);
+                free(m.value);
                 return fail_oom(r);
         }
         t->meta[t->n_meta++] = m;
@@ -311,11 +312,11 @@ static int push_arrival(struct reader *r, uint64_t seq, uint64_t send,
                 hb_arrival_t *a;
                 uint64_t *s;
 
-                a = hb__realloc(t->arrivals, ncap * sizeof(*a));
+                a = realloc(t->arrivals, ncap * sizeof(*a));
                 if (!a)
                         return fail_oom(r);
                 t->arrivals = a;
-                s = hb__realloc(t->send_ns, ncap * sizeof(*s));
+                s = realloc(t->send_ns, ncap * sizeof(*s));
                 if (!s)
                         return fail_oom(r);
                 t->send_ns = s;
@@ -566,12 +567,12 @@ int hbt_read(hbt_trace_t **ret, const char *path, char *err, size_t errlen)
         if (csv_init(&r.csv, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) !=
             0)
                 return -ENOMEM;
-        csv_set_realloc_func(&r.csv, hb__realloc);
-        csv_set_free_func(&r.csv, hb__free);
+        csv_set_realloc_func(&r.csv, realloc);
+        csv_set_free_func(&r.csv, free);
         /* Spaces are data (RFC 4180): " 1" is not the integer 1. */
         csv_set_space_func(&r.csv, no_space);
-        r.t = hb__calloc(1, sizeof(*r.t));
-        buf = hb__malloc(HBT_BLOCK);
+        r.t = calloc(1, sizeof(*r.t));
+        buf = malloc(HBT_BLOCK);
         if (!r.t || !buf) {
                 rc = -ENOMEM;
                 if (errlen)
@@ -618,9 +619,9 @@ out:
         if (f && f != stdin)
                 fclose(f);
         csv_free(&r.csv);
-        hb__free(buf);
-        hb__free(r.cbuf);
-        hb__free(r.fbuf);
+        free(buf);
+        free(r.cbuf);
+        free(r.fbuf);
         hbt_free(r.t);
         return rc;
 }
@@ -630,14 +631,14 @@ void hbt_free(hbt_trace_t *t)
         if (!t)
                 return;
         for (size_t i = 0; i < t->n_meta; i++) {
-                hb__free(t->meta[i].key);
-                hb__free(t->meta[i].value);
+                free(t->meta[i].key);
+                free(t->meta[i].value);
         }
-        hb__free(t->meta);
-        hb__free(t->arrivals);
-        hb__free(t->send_ns);
-        hb__free(t->peer);
-        hb__free(t);
+        free(t->meta);
+        free(t->arrivals);
+        free(t->send_ns);
+        free(t->peer);
+        free(t);
 }
 
 /* ---- writer ------------------------------------------------------------ */
@@ -683,7 +684,7 @@ static char *peer_csv(const char *peer, size_t *len)
                 return dup_mem(peer, n);
         }
         need = csv_write(NULL, 0, peer, n);
-        p = hb__malloc(need + 1);
+        p = malloc(need + 1);
         if (!p)
                 return NULL;
         csv_write(p, need, peer, n);
@@ -715,15 +716,15 @@ int hbt_writer_open(hbt_writer_t **ret, FILE *f, const char *peer,
                     strcmp(meta[i].key, "interval_ns") == 0 ||
                     strcmp(meta[i].key, "peer") == 0)
                         return -EINVAL;
-        w = hb__calloc(1, sizeof(*w));
+        w = calloc(1, sizeof(*w));
         if (!w)
                 return -ENOMEM;
         w->f = f;
         w->peer = peer_csv(peer, &w->peer_len);
-        w->line = w->peer ? hb__malloc(HBT_ROW_MAX(w->peer_len)) : NULL;
+        w->line = w->peer ? malloc(HBT_ROW_MAX(w->peer_len)) : NULL;
         if (!w->line) {
-                hb__free(w->peer);
-                hb__free(w);
+                free(w->peer);
+                free(w);
                 return -ENOMEM;
         }
         errno = 0;
@@ -740,9 +741,9 @@ int hbt_writer_open(hbt_writer_t **ret, FILE *f, const char *peer,
         if (w->rc) {
                 int rc = w->rc;
 
-                hb__free(w->line);
-                hb__free(w->peer);
-                hb__free(w);
+                free(w->line);
+                free(w->peer);
+                free(w);
                 return rc;
         }
         *ret = w;
@@ -844,8 +845,8 @@ int hbt_writer_close(hbt_writer_t *w)
                 rc = io_error();
         if (ferror(w->f) && !rc)
                 rc = -EIO;
-        hb__free(w->line);
-        hb__free(w->peer);
-        hb__free(w);
+        free(w->line);
+        free(w->peer);
+        free(w);
         return rc;
 }

@@ -53,7 +53,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "sim/trace.h"
+#include "tools/trace.h"
 
 /* Times stay below this, so that sums of a time and a delay never wrap
  * (generator and sender-times reader). */

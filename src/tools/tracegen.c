@@ -33,8 +33,7 @@
 
 #include <csv.h>
 
-#include "core/alloc.h"
-#include "sim/tracegen.h"
+#include "tools/tracegen.h"
 
 #define MAX_DELAY_NS (3600 * HB_NS_PER_S)
 
@@ -414,7 +413,7 @@ static int heap_push(struct heap *h, const struct pkt *p)
 
         if (h->n == h->cap) {
                 size_t ncap = h->cap ? 2 * h->cap : 256;
-                struct pkt *v = hb__realloc(h->v, ncap * sizeof(*v));
+                struct pkt *v = realloc(h->v, ncap * sizeof(*v));
 
                 if (!v)
                         return -ENOMEM;
@@ -696,7 +695,7 @@ int hbtg_run(const hbtg_config_t *cfg, hbtg_record_cb cb, void *ctx,
         for (unsigned s = 0; s < N_STREAMS; s++)
                 rng_seed(&g.rng[s], cfg->seed, s);
         rc = run(&g);
-        hb__free(g.heap.v);
+        free(g.heap.v);
         if (rc == 0 && stats)
                 *stats = g.st;
         return rc;
@@ -747,7 +746,7 @@ static void meta_add(struct meta_list *m, const char *key, const char *fmt,
                 return;
         if (m->n == m->cap) {
                 size_t ncap = m->cap ? 2 * m->cap : 16;
-                hbt_meta_t *p = hb__realloc(m->v, ncap * sizeof(*p));
+                hbt_meta_t *p = realloc(m->v, ncap * sizeof(*p));
 
                 if (!p) {
                         m->rc = -ENOMEM;
@@ -759,11 +758,11 @@ static void meta_add(struct meta_list *m, const char *key, const char *fmt,
         va_start(ap, fmt);
         len = vsnprintf(NULL, 0, fmt, ap);
         va_end(ap);
-        k = hb__malloc(strlen(key) + 1);
-        v = len >= 0 ? hb__malloc((size_t)len + 1) : NULL;
+        k = malloc(strlen(key) + 1);
+        v = len >= 0 ? malloc((size_t)len + 1) : NULL;
         if (!k || !v) {
-                hb__free(k);
-                hb__free(v);
+                free(k);
+                free(v);
                 m->rc = -ENOMEM;
                 return;
         }
@@ -858,8 +857,8 @@ void hbtg_meta_free(hbt_meta_t *meta, size_t n)
         if (!meta)
                 return;
         for (size_t i = 0; i < n; i++) {
-                hb__free(meta[i].key);
-                hb__free(meta[i].value);
+                free(meta[i].key);
+                free(meta[i].value);
         }
-        hb__free(meta);
+        free(meta);
 }

@@ -15,8 +15,7 @@
 
 #include <csv.h>
 
-#include "core/alloc.h"
-#include "sim/tracegen.h"
+#include "tools/tracegen.h"
 
 #define ST_NF 3
 #define ST_FIELD_MAX 32
@@ -137,12 +136,12 @@ static int st_row(struct st_reader *r)
                                start);
         if (o->n == r->cap) {
                 size_t ncap = r->cap ? 2 * r->cap : 4096;
-                uint64_t *a = hb__realloc(o->send_ns, ncap * sizeof(*a));
+                uint64_t *a = realloc(o->send_ns, ncap * sizeof(*a));
 
                 if (!a)
                         return r->rc = -ENOMEM;
                 o->send_ns = a;
-                a = hb__realloc(o->seq, ncap * sizeof(*a));
+                a = realloc(o->seq, ncap * sizeof(*a));
                 if (!a)
                         return r->rc = -ENOMEM;
                 o->seq = a;
@@ -186,8 +185,8 @@ int hbtg_sender_times_read(hbtg_sender_times_t *ret, FILE *f,
         r.line = 1;
         if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
                 return -ENOMEM;
-        csv_set_realloc_func(&p, hb__realloc);
-        csv_set_free_func(&p, hb__free);
+        csv_set_realloc_func(&p, realloc);
+        csv_set_free_func(&p, free);
         for (;;) {
                 size_t n = fread(buf, 1, sizeof(buf), f);
 
@@ -243,8 +242,8 @@ void hbtg_sender_times_free(hbtg_sender_times_t *st)
 {
         if (!st)
                 return;
-        hb__free(st->send_ns);
-        hb__free(st->seq);
+        free(st->send_ns);
+        free(st->seq);
         st->send_ns = NULL;
         st->seq = NULL;
         st->n = 0;
