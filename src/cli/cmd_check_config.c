@@ -37,7 +37,7 @@
 #include <string.h>
 
 #include "cli/hbctl.h"
-#include "daemon/config.h"
+#include "config/config.h"
 #include "hbeat/hbeat.h"
 
 typedef struct timings {

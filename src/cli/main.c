@@ -22,7 +22,7 @@
 #include "cli/hbctl.h"
 #include "common/ctl_proto.h"
 #include "common/util.h"
-#include "daemon/config.h"
+#include "config/config.h"
 #include "hbeat/hbeat.h"
 
 static int cmd_help(hbctl_ctx_t *ctx, int argc, char **argv);

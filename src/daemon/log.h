@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#include "daemon/config.h"
+#include "config/config.h"
 
 typedef enum hbd_log_level {
         HBD_LOG_DEBUG = 0,

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "daemon/config.h"
+#include "config/config.h"
 
 #ifndef HB_SOURCE_ROOT
 #error "HB_SOURCE_ROOT must be defined (meson does it)"

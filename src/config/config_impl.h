@@ -22,7 +22,7 @@
 
 #include <yaml.h>
 
-#include "daemon/config.h"
+#include "config/config.h"
 
 /* How a knob's value is stored. */
 enum store {

@@ -34,7 +34,7 @@
  * itself lives only in hbd_config_t.node.key and is wiped by
  * hbd_config_free().
  */
-#include "daemon/config_impl.h"
+#include "config/config_impl.h"
 
 #include <errno.h>
 #include <stdarg.h>

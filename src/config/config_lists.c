@@ -16,7 +16,7 @@
  * file text is wiped before it is freed; the key itself lives only in
  * hbd_config_t.node.key.
  */
-#include "daemon/config_impl.h"
+#include "config/config_impl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -15,7 +15,7 @@
  * derived-default check; hbd_config_reloadable()) and config_check.c (pass 2
  * of each peers[] entry).
  */
-#include "daemon/config_impl.h"
+#include "config/config_impl.h"
 
 #include <errno.h>
 #include <math.h>
