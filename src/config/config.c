@@ -23,14 +23,15 @@
  * document loading, pass 1, the load_document() flow that runs pass 2, and
  * the message and YAML helpers every part uses (hbd__fail_at(),
  * hbd__quote(), ...). Pass 2 itself is in config_knobs.c (one knob's value)
- * and config_check.c (peers, cross-field and file checks). Callers: hbeatd
+ * config_lists.c (peers[], checks[], vips[]) and config_rules.c (cross-field
+ * and file checks). Callers: hbeatd
  * (start, SIGHUP) and hbeatctl (check-config, -c).
  *
  * Nothing is applied to a running daemon here: the result is a complete new
  * hbd_config_t or nothing (parse, validate, then apply all or nothing).
  *
  * Parser state lives in `struct loader` on the stack: no globals. Secrets:
- * the key file text is wiped before it is freed (config_check.c); the key
+ * the key file text is wiped before it is freed (config_rules.c); the key
  * itself lives only in hbd_config_t.node.key and is wiped by
  * hbd_config_free().
  */
@@ -126,6 +127,11 @@ bool hbd__is_null(const yaml_node_t *n)
         return v[0] == '\0' || strcmp(v, "~") == 0 ||
                strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
                strcmp(v, "NULL") == 0;
+}
+
+bool hbd__given(const struct found *f, size_t k)
+{
+        return f->val[k] && !hbd__is_null(f->val[k]);
 }
 
 /* A scalar's text, refusing embedded NULs ("\0" escapes). */

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internals of the hbeatd configuration loader, shared by its three files
- * only (nothing else may include this; the contract is config.h):
+ * Internals of the configuration loader (src/config/), shared by its
+ * files only (nothing else may include this; the contract is config.h):
  *
  *   config.c        entry points, YAML document loading, pass 1 (walk()),
  *                   the top-level load_document() flow, message helpers
  *   config_knobs.c  the knob table instantiated (hbd_knobs[], how each knob
  *                   is stored), value parsing and setting, pass 2 per knob
- *   config_check.c  pass 2 beyond single knobs: peers, cross-field checks,
- *                   key file and notify script
+ *   config_lists.c  the list sections: peers[], checks[], vips[]
+ *   config_rules.c  rules across keys (thresholds, quorum and election)
+ *                   and checks of files (key file, scripts, watchdog)
  *
  * The knob table itself (HBD_KNOB_ROWS) lives here because the knob ids
  * (enum knob_id) are derived from it and every file indexes by them; its
@@ -469,6 +470,9 @@ const char *hbd__node_type_name(const yaml_node_t *n);
 /* A plain empty, "~" or "null" scalar: YAML's null. */
 bool hbd__is_null(const yaml_node_t *n);
 
+/* Knob `k` written in the file with a value (not absent, not null)? */
+bool hbd__given(const struct found *f, size_t k);
+
 /*
  * A scalar's text (borrowed from the document), refusing other nodes and
  * embedded NULs; `label` names the value in messages.
@@ -516,7 +520,7 @@ void hbd__argv_free(char **argv);
 /* Same stored value of knob `k` in `a` and `b` (both of its base type)? */
 bool hbd__knob_equal(size_t k, const void *a, const void *b);
 
-/* ---- config_check.c: pass 2 beyond single knobs ------------------------ */
+/* ---- config_lists.c: peers[], checks[], vips[] -------------------------- */
 
 /*
  * Load the peers[] sequence `seq` (NULL or null: no peers) into cfg->peers
@@ -544,6 +548,8 @@ int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
  */
 int hbd__load_vips(struct loader *l, const yaml_node_t *key,
                    const yaml_node_t *seq, hbd_config_t *cfg);
+
+/* ---- config_rules.c: rules across keys, files -------------------------- */
 
 /*
  * Cross-field checks of the detector section: detector.dead_threshold >=

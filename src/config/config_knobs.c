@@ -12,8 +12,8 @@
  * the others see its flags (hbd__knob_flags()).
  *
  * Called by config.c (load_document(): pass 2 of the top-level knobs, the
- * derived-default check; hbd_config_reloadable()) and config_check.c (pass 2
- * of each peers[] entry).
+ * derived-default check; hbd_config_reloadable()) and config_lists.c (pass 2
+ * of each peers[], checks[] and vips[] entry).
  */
 #include "config/config_impl.h"
 

@@ -1,20 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hbeatd configuration: pass 2 beyond single knobs (contract:
- * config_impl.h).
+ * hbeatd configuration: the list sections (contract: config_impl.h).
  *
  * What lives here: the peers[] sequence (each entry walked and its knobs
  * set like the top level's, then checked against this node and the other
- * entries: id, name and address unique), the cross-field checks of the
- * detector section (the two thresholds; the adaptive detector's bounds and
- * ratios), and the checks that touch the file system: the notify script
- * must be an executable regular file, the key file a regular file closed
- * to other users, holding a valid key.
+ * entries: id, name and address unique; a pull peer's probe), and the
+ * checks[] and vips[] sequences (load_list(): each entry walked, its knobs
+ * set, then the section's own rules: the keys a check kind needs and only
+ * those, targets and URLs, VIP addresses and providers, unique names and
+ * addresses).
  *
  * Called by load_document() in config.c, after every top-level knob is set
- * (so cfg holds this node's id, name and listen address). Secrets: the key
- * file text is wiped before it is freed; the key itself lives only in
- * hbd_config_t.node.key.
+ * (so cfg holds this node's id, name, listen address and whether election
+ * is enabled).
  */
 #include "config/config_impl.h"
 
@@ -26,10 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <sodium.h>
 
 #include "common/util.h"
 
@@ -38,7 +32,6 @@ struct peer_marks {
         yaml_mark_t name, id, address;
 };
 
-static bool given(const struct found *f, size_t k);
 static int split_target(struct loader *l, const yaml_mark_t *mark,
                         const char *where, const char *key,
                         hbd_check_conf_t *c);
@@ -163,8 +156,8 @@ static int load_peers(struct loader *l, const yaml_node_t *seq,
                                          "election.enabled: true", where);
                         goto out;
                 }
-                if (given(pf, K_PEER_ADDRESS) == given(pf, K_PEER_PULL)) {
-                        r = hbd__fail_at(l, given(pf, K_PEER_PULL)
+                if (hbd__given(pf, K_PEER_ADDRESS) == hbd__given(pf, K_PEER_PULL)) {
+                        r = hbd__fail_at(l, hbd__given(pf, K_PEER_PULL)
                                              ? &pf->key[K_PEER_PULL]->start_mark
                                              : &item->start_mark,
                                          -EINVAL, "%s: needs exactly one of "
@@ -172,11 +165,11 @@ static int load_peers(struct loader *l, const yaml_node_t *seq,
                                          "and 'pull' (it is polled)", where);
                         goto out;
                 }
-                if (given(pf, K_PEER_PULL)) {
+                if (hbd__given(pf, K_PEER_PULL)) {
                         r = load_pull(l, pf, cfg, peer, where);
                         if (r < 0)
                                 goto out;
-                        if (!given(pf, K_PEER_VOTES)) {
+                        if (!hbd__given(pf, K_PEER_VOTES)) {
                                 peer->votes = 0;
                         } else if (peer->votes > 0) {
                                 r = hbd__fail_at(
@@ -189,7 +182,7 @@ static int load_peers(struct loader *l, const yaml_node_t *seq,
                 }
                 marks[i].name = pf->val[K_PEER_NAME]->start_mark;
                 marks[i].id = pf->val[K_PEER_ID]->start_mark;
-                marks[i].address = given(pf, K_PEER_PULL)
+                marks[i].address = hbd__given(pf, K_PEER_PULL)
                                            ? pf->val[K_PEER_PULL]->start_mark
                                            : pf->val[K_PEER_ADDRESS]->start_mark;
         }
@@ -273,285 +266,6 @@ int hbd__load_peers(struct loader *l, const yaml_node_t *seq,
         return r;
 }
 
-/* The value node of the first of knobs `a`, `b` written in the file (not
- * null), for the position of a cross-field error; NULL if neither is. */
-static const yaml_mark_t *first_given(const struct found *f, size_t a,
-                                      size_t b)
-{
-        if (f->val[a] && !hbd__is_null(f->val[a]))
-                return &f->val[a]->start_mark;
-        if (f->val[b] && !hbd__is_null(f->val[b]))
-                return &f->val[b]->start_mark;
-        return NULL;
-}
-
-/*
- * The adaptive timeout's order min <= initial <= max and its ratios
- * low <= high. Values are reported as the file writes them (ms); the
- * error points at the key that was written (the other side may be a
- * derived default, which is never adjusted to fit: set both).
- */
-static int check_adaptive(struct loader *l, const struct found *f,
-                          const hb_detector_config_t *dc)
-{
-        const double ms = (double)HB_NS_PER_MS;
-
-        if (dc->adaptive_min_ns > dc->adaptive_max_ns)
-                return hbd__fail_at(l, first_given(f, K_ADAPTIVE_MIN,
-                                                   K_ADAPTIVE_MAX),
-                                    -EINVAL, "detector.adaptive_min_ms "
-                                    "(%.15g) must be <= "
-                                    "detector.adaptive_max_ms (%.15g)",
-                                    (double)dc->adaptive_min_ns / ms,
-                                    (double)dc->adaptive_max_ns / ms);
-        if (dc->adaptive_initial_ns < dc->adaptive_min_ns ||
-            dc->adaptive_initial_ns > dc->adaptive_max_ns) {
-                size_t other = dc->adaptive_initial_ns < dc->adaptive_min_ns
-                                       ? K_ADAPTIVE_MIN
-                                       : K_ADAPTIVE_MAX;
-
-                return hbd__fail_at(l, first_given(f, K_ADAPTIVE_INITIAL,
-                                                   other),
-                                    -EINVAL, "detector.adaptive_initial_ms "
-                                    "(%.15g) must be within "
-                                    "detector.adaptive_min_ms .. "
-                                    "detector.adaptive_max_ms (%.15g..%.15g)",
-                                    (double)dc->adaptive_initial_ns / ms,
-                                    (double)dc->adaptive_min_ns / ms,
-                                    (double)dc->adaptive_max_ns / ms);
-        }
-        if (dc->adaptive_low_ratio > dc->adaptive_high_ratio)
-                return hbd__fail_at(l, first_given(f, K_ADAPTIVE_LOW,
-                                                   K_ADAPTIVE_HIGH),
-                                    -EINVAL, "detector.adaptive_low_ratio "
-                                    "(%.15g) must be <= "
-                                    "detector.adaptive_high_ratio (%.15g)",
-                                    dc->adaptive_low_ratio,
-                                    dc->adaptive_high_ratio);
-        return 0;
-}
-
-int hbd__check_thresholds(struct loader *l, const struct found *f,
-                          const hbd_config_t *cfg)
-{
-        const yaml_node_t *at =
-                f->val[K_DEAD] && !hbd__is_null(f->val[K_DEAD])
-                        ? f->val[K_DEAD]
-                        : f->val[K_SUSPECT];
-
-        if (cfg->node.dead_threshold < cfg->node.suspect_threshold)
-                return hbd__fail_at(l, at ? &at->start_mark : NULL, -EINVAL,
-                                    "detector.dead_threshold (%.15g) must be "
-                                    ">= detector.suspect_threshold (%.15g)",
-                                    cfg->node.dead_threshold,
-                                    cfg->node.suspect_threshold);
-        if (cfg->node.detector.kind == HB_DETECTOR_ADAPTIVE)
-                return check_adaptive(l, f, &cfg->node.detector);
-        return 0;
-}
-
-int hbd__read_key(struct loader *l, const struct found *f,
-                  hbd_config_t *cfg)
-{
-        const yaml_mark_t *at = &f->val[K_KEY_FILE]->start_mark;
-        const char *path = cfg->key_file;
-        char q[QUOTE_BUF];
-        struct stat st;
-        char *text = NULL;
-        size_t len = 0;
-        int r;
-
-        hbd__quote(path, strlen(path), q);
-        if (stat(path, &st) < 0) {
-                r = -errno;
-                return hbd__fail_at(l, at, r, "cluster.key_file: cannot read "
-                                    "'%s': %s", q, strerror(-r));
-        }
-        if (!S_ISREG(st.st_mode))
-                return hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' is "
-                                    "not a regular file", q);
-        if (st.st_mode & 0007)
-                return hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' is "
-                                    "readable or writable by other users (mode "
-                                    "%04o); run chmod 600 on it", q,
-                                    (unsigned)(st.st_mode & 07777));
-        r = hbu_read_file(path, &text, &len);
-        if (r < 0)
-                return hbd__fail_at(l, at, r == -EINVAL ? -EINVAL : r,
-                                    "cluster.key_file: cannot read '%s': %s", q,
-                                    r == -EINVAL ? "not a regular file"
-                                            : strerror(-r));
-        if (memchr(text, '\0', len) ||
-            hb_key_from_base64(&cfg->node.key, text) < 0)
-                r = hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' does "
-                                 "not hold a valid key (base64 of %u bytes, as "
-                                 "written by 'hbeatctl keygen')", q,
-                                 (unsigned)HB_KEY_LEN);
-        sodium_memzero(text, len);
-        free(text);
-        return r;
-}
-
-/* Path knob `k`, when set: an executable regular file (a script), or a
- * character device (`device`; a FIFO is accepted too, for tests:
- * something must read it). */
-static int check_path(struct loader *l, const struct found *f, size_t k,
-                      const char *path, bool device)
-{
-        const yaml_mark_t *at;
-        char q[QUOTE_BUF];
-        struct stat st;
-
-        if (!path)
-                return 0;
-        at = f->val[k] ? &f->val[k]->start_mark : NULL;
-        hbd__quote(path, strlen(path), q);
-        if (stat(path, &st) < 0)
-                return hbd__fail_at(l, at, -EINVAL, "%s: cannot use '%s': %s",
-                                    hbd_knobs[k].path, q, strerror(errno));
-        if (device) {
-                if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
-                        return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not "
-                                            "a character device",
-                                            hbd_knobs[k].path, q);
-                return 0;
-        }
-        if (!S_ISREG(st.st_mode))
-                return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not a "
-                                    "regular file", hbd_knobs[k].path, q);
-        if (access(path, X_OK) < 0)
-                return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not "
-                                    "executable: %s", hbd_knobs[k].path, q,
-                                    strerror(errno));
-        return 0;
-}
-
-int hbd__check_script(struct loader *l, const struct found *f,
-                      const hbd_config_t *cfg)
-{
-        int r;
-
-        r = check_path(l, f, K_WATCHDOG, cfg->watchdog, true);
-        if (r == 0)
-                r = check_path(l, f, K_SCRIPT, cfg->notify_script, false);
-        if (r == 0)
-                r = check_path(l, f, K_ON_LEADER, cfg->notify_on_leader,
-                               false);
-        if (r == 0)
-                r = check_path(l, f, K_ON_FOLLOWER, cfg->notify_on_follower,
-                               false);
-        if (r == 0)
-                r = check_path(l, f, K_ON_NO_QUORUM,
-                               cfg->notify_on_no_quorum, false);
-        return r;
-}
-
-/* Knob `k` written in the file with a value (not absent, not null)? */
-static bool given(const struct found *f, size_t k)
-{
-        return f->val[k] && !hbd__is_null(f->val[k]);
-}
-
-/* Where to point at for knob `k`: its value, else its section or the
- * place it is missing from. */
-static const yaml_mark_t *mark_of(const struct found *f, size_t k)
-{
-        return given(f, k) ? &f->val[k]->start_mark : &f->parent[k];
-}
-
-int hbd__check_coord(struct loader *l, const struct found *f,
-                     hbd_config_t *cfg)
-{
-        hb_coord_config_t *cc = &cfg->node.coord;
-        char path[HBD_NAME_MAX + 32];
-        uint64_t sum;
-
-        if (!cc->enabled) {
-                for (size_t k = 0; k < K_COUNT; k++) {
-                        unsigned fl = hbd__knob_flags(k);
-
-                        if ((fl & F_COORD) && !(fl & F_PEER) && given(f, k))
-                                return hbd__fail_at(l, &f->key[k]->start_mark,
-                                                    -EINVAL, "%s: only used "
-                                                    "with election.enabled: "
-                                                    "true", hbd_knobs[k].path);
-                }
-                return 0;
-        }
-
-        /* Derived default (election.delay_ms's is set with the others,
-         * in load_document()). */
-        if (!cfg->election_state_file) {
-                snprintf(path, sizeof path, "/var/lib/hbeat/%s.state",
-                         cfg->node_name);
-                cfg->election_state_file = strdup(path);
-                if (!cfg->election_state_file)
-                        return hbd__fail_at(l, NULL, -ENOMEM,
-                                            "out of memory");
-        }
-
-        sum = cc->votes;
-        for (size_t i = 0; i < cfg->n_peers; i++)
-                sum += cfg->peers[i].votes;
-        if (sum == 0)
-                return hbd__fail_at(l, mark_of(f, K_QUORUM_VOTES), -EINVAL,
-                                    "quorum.votes: 0, and every peer has 0 "
-                                    "votes: no partition could ever be "
-                                    "quorate; give at least one node a "
-                                    "vote");
-        if (cc->witness && cc->votes == 0)
-                return hbd__fail_at(l, mark_of(f, K_QUORUM_VOTES), -EINVAL,
-                                    "quorum.witness: a witness needs a vote "
-                                    "(quorum.votes >= 1; it is 0)");
-        if (cc->two_node) {
-                if (cfg->n_peers != 1)
-                        return hbd__fail_at(l, mark_of(f, K_QUORUM_TWO_NODE),
-                                            -EINVAL, "quorum.two_node: needs "
-                                            "exactly 1 peer (%zu configured)",
-                                            cfg->n_peers);
-                if (cc->votes != 1 || cfg->peers[0].votes != 1)
-                        return hbd__fail_at(l, mark_of(f, K_QUORUM_TWO_NODE),
-                                            -EINVAL, "quorum.two_node: needs "
-                                            "1 vote on each node (this node "
-                                            "%u, peer %s %u)",
-                                            (unsigned)cc->votes,
-                                            cfg->peers[0].name,
-                                            (unsigned)cfg->peers[0].votes);
-                if (cc->expected_votes != 0 && cc->expected_votes != 2)
-                        return hbd__fail_at(l, mark_of(f, K_QUORUM_EXPECTED),
-                                            -EINVAL, "quorum.expected_votes: "
-                                            "%u with two_node (must be 0 or "
-                                            "2)", (unsigned)cc->expected_votes);
-        }
-        /*
-         * Fewer expected votes than configured would let two disjoint
-         * partitions each hold more than half of them: split brain. More
-         * is allowed (nodes not configured here yet), at the price of a
-         * harder quorum.
-         */
-        if (cc->expected_votes != 0 && cc->expected_votes < sum)
-                return hbd__fail_at(l, mark_of(f, K_QUORUM_EXPECTED), -EINVAL,
-                                    "quorum.expected_votes: %u is less than "
-                                    "the votes configured (%llu: "
-                                    "quorum.votes plus every peers[].votes); "
-                                    "two partitions could both be quorate "
-                                    "(0 means that sum)",
-                                    (unsigned)cc->expected_votes,
-                                    (unsigned long long)sum);
-        /* A resource that can be started but not stopped (or the other
-         * way round) could never be handed over safely. */
-        if ((cfg->resource_start == NULL) != (cfg->resource_stop == NULL))
-                return hbd__fail_at(l, cfg->resource_start ?
-                                    &f->key[K_RES_START]->start_mark :
-                                    &f->key[K_RES_STOP]->start_mark,
-                                    -EINVAL, "%s: given without %s; a "
-                                    "resource needs both commands",
-                                    cfg->resource_start ? "resource.start" :
-                                    "resource.stop",
-                                    cfg->resource_start ? "resource.stop" :
-                                    "resource.start");
-        return 0;
-}
 
 /* ---- checks[] ---------------------------------------------------------- */
 
@@ -601,7 +315,7 @@ bad:
 static int refuse_key(struct loader *l, const struct found *f, size_t k,
                       const char *where, const char *kind)
 {
-        if (!given(f, k))
+        if (!hbd__given(f, k))
                 return 0;
         return hbd__fail_at(l, &f->key[k]->start_mark, -EINVAL,
                             "%s: '%s' is not used by a check of kind %s",
@@ -612,7 +326,7 @@ static int refuse_key(struct loader *l, const struct found *f, size_t k,
 static int need_key(struct loader *l, const struct found *f, size_t k,
                     const char *where, const char *kind)
 {
-        if (given(f, k))
+        if (hbd__given(f, k))
                 return 0;
         return hbd__fail_at(l, &f->parent[k], -EINVAL,
                             "%s: a check of kind %s needs '%s'", where, kind,
@@ -684,14 +398,14 @@ static int check_check(struct loader *l, const struct found *f,
                                             where, c->name,
                                             cfg->peers[i].line);
         if (c->timeout_ns > c->interval_ns)
-                return hbd__fail_at(l, given(f, K_CHECK_TIMEOUT)
+                return hbd__fail_at(l, hbd__given(f, K_CHECK_TIMEOUT)
                                            ? &f->val[K_CHECK_TIMEOUT]->start_mark
                                            : &f->parent[K_CHECK_TIMEOUT],
                                     -EINVAL, "%s.timeout_ms: %" PRIu64 " is "
                                     "more than interval_ms (%" PRIu64 ")",
                                     where, c->timeout_ns / HB_NS_PER_MS,
                                     c->interval_ns / HB_NS_PER_MS);
-        if (given(f, K_CHECK_WEIGHT) && given(f, K_CHECK_EFFECT))
+        if (hbd__given(f, K_CHECK_WEIGHT) && hbd__given(f, K_CHECK_EFFECT))
                 return hbd__fail_at(l, &f->key[K_CHECK_EFFECT]->start_mark,
                                     -EINVAL, "%s: 'weight' and 'effect' "
                                     "cannot both be set", where);
@@ -897,11 +611,11 @@ static int check_vip(struct loader *l, const struct found *f,
                 size_t k = exec_keys[i];
                 const char *key = hbd_knobs[k].path + strlen("vips[].");
 
-                if (v->provider == HBD_VIP_EXEC && !given(f, k))
+                if (v->provider == HBD_VIP_EXEC && !hbd__given(f, k))
                         return hbd__fail_at(l, &f->parent[k], -EINVAL,
                                             "%s: provider exec needs '%s'",
                                             where, key);
-                if (v->provider != HBD_VIP_EXEC && given(f, k))
+                if (v->provider != HBD_VIP_EXEC && hbd__given(f, k))
                         return hbd__fail_at(l, &f->key[k]->start_mark,
                                             -EINVAL, "%s.%s: only used with "
                                             "provider: exec", where, key);
