@@ -2,21 +2,26 @@
 /*
  * hbeatd configuration: the knob table's values (contract: config_impl.h).
  *
- * What lives here: the knob table (HBD_KNOB_ROWS, config_impl.h) turned into
- * data, the public hbd_knobs[] (for hbeatctl check-config, docs and tests)
- * and the private knob_how[] (how and where each knob is stored), and
- * everything that reads or writes a knob's value through them: parsing a
- * value's text (parse_uint(), parse_number(), check_name()), storing it
- * (set_knob()), reading it back (knob_number(), hbd__knob_equal()), ranges
- * and labels for messages. Only this file knows a knob's store and offsets;
- * the others see its flags (hbd__knob_flags()).
+ * What lives here: the knob table (HBD_KNOB_ROWS_HEAD and _TAIL,
+ * config_impl.h) turned into data, and the detector rows between them,
+ * which come from the core's parameter schema (hb_detector_param_at():
+ * key, unit, range, field, help, kinds); hbd__knobs() gives them all as
+ * `struct knob`s. Then everything that reads or writes a knob's value: one
+ * set of functions per store (stores[]: parse the text, check it, store
+ * it; read it back as a number; compare two configs), ranges and labels
+ * for messages, the default texts generated from the code that computes
+ * the defaults (hbd__knob_default_text()), and the public description of
+ * the table (hbd_config_knob()). Only this file knows a knob's store and
+ * offsets; the others see its flags and path (struct loader.knobs).
  *
  * Called by config.c (load_document(): pass 2 of the top-level knobs, the
- * derived-default check; hbd_config_reloadable()) and config_lists.c (pass 2
- * of each peers[], checks[] and vips[] entry).
+ * derived-default check; hbd_config_reloadable()), config_lists.c (pass 2
+ * of each peers[], checks[] and vips[] entry), config_rules.c, and
+ * hbeatctl through hbd_config_knob().
  */
 #include "config/config_impl.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -26,51 +31,157 @@
 
 #include "common/util.h"
 
-struct knob_how {
+/* A row of the static table. */
+struct row {
+        const char *path, *unit;
+        double min, max;
+        const char *default_text;
+        hbd_reload_t reload;
         enum store store;
         unsigned flags;
         size_t off, addr_off, len_off;
+        const char *help;
 };
 
 #define C(f) offsetof(hbd_config_t, f)
 #define P(f) offsetof(hbd_peer_conf_t, f)
 #define Q(f) offsetof(hbd_check_conf_t, f)
 #define V(f) offsetof(hbd_vip_conf_t, f)
+#define X(id, path_, unit_, min_, max_, def_, rel_, st_, fl_, off_, off2_,   \
+          off3_, help_)                                                      \
+        { .path = path_, .unit = unit_, .min = min_, .max = max_,            \
+          .default_text = def_, .reload = rel_, .store = st_, .flags = fl_,  \
+          .off = off_, .addr_off = off2_, .len_off = off3_, .help = help_ },
 
-const hbd_knob_t hbd_knobs[] = {
-#define X(id, path_, type_, unit_, min_, max_, def_, rel_, st_, fl_, off_,   \
-          off2_, off3_, help_)                                               \
-        { .path = path_, .unit = unit_, .type = type_, .min = min_,          \
-          .max = max_, .default_text = def_, .reloadable = rel_,             \
-          .help = help_ },
-        HBD_KNOB_ROWS(X)
+static const struct row head_rows[] = { HBD_KNOB_ROWS_HEAD(X) };
+static const struct row tail_rows[] = { HBD_KNOB_ROWS_TAIL(X) };
+
 #undef X
-};
-
-const size_t hbd_knobs_count = K_COUNT;
-
-static const struct knob_how knob_how[] = {
-#define X(id, path_, type_, unit_, min_, max_, def_, rel_, st_, fl_, off_,   \
-          off2_, off3_, help_)                                               \
-        { .store = st_, .flags = fl_, .off = off_, .addr_off = off2_,        \
-          .len_off = off3_ },
-        HBD_KNOB_ROWS(X)
-#undef X
-};
-
-_Static_assert(sizeof hbd_knobs / sizeof hbd_knobs[0] == K_COUNT,
-               "knob table size");
-
 #undef C
 #undef P
 #undef Q
 #undef V
 
-/* ---- table lookups ----------------------------------------------------- */
+_Static_assert(sizeof head_rows / sizeof head_rows[0] == K_DETECTOR,
+               "head rows");
+_Static_assert(sizeof tail_rows / sizeof tail_rows[0] ==
+                       K_COUNT - K_DETECTOR_LAST - 1,
+               "tail rows");
+_Static_assert(HBD_VIP_NETLINK == 0 && HBD_VIP_EXEC == 1 &&
+                       HBD_CHECK_EXEC == 0 && HBD_CHECK_TCP == 1 &&
+                       HBD_CHECK_HTTP == 2,
+               "enum stores index their names by value");
 
-unsigned hbd__knob_flags(size_t k)
+/* The words of the enum stores, indexed by the stored value. */
+static const char *const check_kinds[] = { "exec", "tcp", "http" };
+static const char *const vip_providers[] = { "netlink", "exec" };
+static const char name_chars[] = "1..63 characters of A-Z a-z 0-9 . _ -";
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define SUN_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+
+/* ---- the table --------------------------------------------------------- */
+
+static enum store det_store(hb_detector_param_type_t type)
 {
-        return knob_how[k].flags;
+        switch (type) {
+        case HB_DETECTOR_PARAM_COUNT:
+                return S_U32;
+        case HB_DETECTOR_PARAM_MS:
+                return S_MS;
+        case HB_DETECTOR_PARAM_MS_FRAC:
+                return S_MS_NUM;
+        case HB_DETECTOR_PARAM_REAL:
+                break;
+        }
+        return S_NUM;
+}
+
+static void from_row(const struct row *r, struct knob *out)
+{
+        snprintf(out->path, sizeof out->path, "%s", r->path);
+        out->name = r->path;
+        out->unit = r->unit;
+        out->min = r->min;
+        out->max = r->max;
+        out->default_text = r->default_text;
+        out->reload = r->reload;
+        out->store = r->store;
+        out->flags = r->flags;
+        out->off = r->off;
+        out->addr_off = r->addr_off;
+        out->len_off = r->len_off;
+        out->help = r->help;
+}
+
+/*
+ * A detector parameter as a knob: every one reloads, takes its default
+ * from hb_node_config_default() (F_DERIVED) and belongs to the kinds
+ * that read it (F_FOR()).
+ */
+static void from_param(const hb_detector_param_t *p, unsigned kinds,
+                       struct knob *out)
+{
+        snprintf(out->path, sizeof out->path, "detector.%s", p->key);
+        out->name = NULL;
+        out->unit = p->unit;
+        out->min = p->min;
+        out->max = p->max;
+        out->default_text = NULL;
+        out->reload = HBD_RELOAD_YES;
+        out->store = det_store(p->type);
+        out->flags = F_DERIVED | (kinds << F_KIND_SHIFT) |
+                     ((p->flags & HB_DETECTOR_PARAM_MIN_OPEN) ? F_MIN_OPEN
+                                                               : 0);
+        out->off = offsetof(hbd_config_t, node.detector) + p->offset;
+        out->addr_off = out->len_off = 0;
+        out->help = p->help;
+}
+
+/* Static row `k` into `out`; false for a detector slot or k >= K_COUNT. */
+static bool row_knob(size_t k, struct knob *out)
+{
+        if (k < K_DETECTOR) {
+                from_row(&head_rows[k], out);
+                return true;
+        }
+        if (k > K_DETECTOR_LAST && k < K_COUNT) {
+                from_row(&tail_rows[k - K_DETECTOR_LAST - 1], out);
+                return true;
+        }
+        return false;
+}
+
+void hbd__knobs(struct knob out[K_COUNT])
+{
+        const hb_detector_param_t *p;
+        size_t slot = 0;
+        unsigned kinds;
+
+        for (size_t k = 0; k < K_COUNT; k++) {
+                if (row_knob(k, &out[k]))
+                        continue;
+                memset(&out[k], 0, sizeof out[k]);
+                out[k].flags = F_UNUSED;
+                out[k].unit = out[k].help = "";
+        }
+        for (size_t i = 0;
+             (p = hb_detector_param_at(HB_DETECTOR_ALL, i, &kinds)); i++) {
+                if (p->flags & HB_DETECTOR_PARAM_EXPERT)
+                        continue;
+                /* test_config.c checks that the schema fits. */
+                assert(slot < HBD_DETECTOR_SLOTS);
+                if (slot < HBD_DETECTOR_SLOTS)
+                        from_param(p, kinds, &out[K_DETECTOR + slot++]);
+        }
+}
+
+int hbd__knob_find(const struct knob *knobs, const char *path)
+{
+        for (size_t k = 0; k < K_COUNT; k++)
+                if (strcmp(knobs[k].path, path) == 0)
+                        return (int)k;
+        return -1;
 }
 
 /*
@@ -102,42 +213,121 @@ static const char *kinds_text(unsigned flags, const char *last, char *buf,
         return buf;
 }
 
-/* Does knob `k` apply to detector `kind`? */
-static bool knob_for_kind(size_t k, hb_detector_kind_t kind)
+/* `n` words joined as "a, b or c" (`last` before the last one). */
+static const char *words_text(const char *const *words, size_t n,
+                              const char *last, char *buf, size_t cap)
 {
-        unsigned mask = knob_how[k].flags & F_KIND_MASK;
+        size_t len = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0,
+                                        "%s%s",
+                                        i == 0 ? "" : i + 1 == n ? last : ", ",
+                                        words[i]);
+        return buf;
+}
+
+/* Does knob `kn` apply to detector `kind`? */
+static bool knob_for_kind(const struct knob *kn, hb_detector_kind_t kind)
+{
+        unsigned mask = kn->flags & F_KIND_MASK;
 
         return mask == 0 || (mask & F_FOR(kind)) != 0;
 }
 
 /* "1..3600000", "> 0 .. 1000000": the valid range of a numeric knob. */
-static const char *range_text(size_t k, char *buf, size_t cap)
+static const char *range_text(const struct knob *kn, char *buf, size_t cap)
 {
-        const hbd_knob_t *kn = &hbd_knobs[k];
-
-        if (knob_how[k].flags & F_MIN_OPEN)
+        if (kn->flags & F_MIN_OPEN)
                 snprintf(buf, cap, "> %.15g .. %.15g", kn->min, kn->max);
         else
                 snprintf(buf, cap, "%.15g..%.15g", kn->min, kn->max);
         return buf;
 }
 
-/* The knob's path with "[]" replaced by "[index]" for peers. */
-static const char *knob_label(size_t k, size_t index, char *buf, size_t cap)
+static bool in_range(const struct knob *kn, double v)
 {
-        const char *path = hbd_knobs[k].path;
-        const char *br = strstr(path, "[]");
+        if (kn->flags & F_MIN_OPEN)
+                return v > kn->min && v <= kn->max;
+        return v >= kn->min && v <= kn->max;
+}
+
+/* The knob's path with "[]" replaced by "[index]" for list entries. */
+static const char *knob_label(const struct knob *kn, size_t index, char *buf,
+                              size_t cap)
+{
+        const char *br = strstr(kn->path, "[]");
 
         if (!br) {
-                snprintf(buf, cap, "%s", path);
+                snprintf(buf, cap, "%s", kn->path);
                 return buf;
         }
-        snprintf(buf, cap, "%.*s[%zu]%s", (int)(br - path), path, index,
-                 br + 2);
+        snprintf(buf, cap, "%.*s[%zu]%s", (int)(br - kn->path), kn->path,
+                 index, br + 2);
         return buf;
 }
 
-/* ---- value parsers ----------------------------------------------------- */
+/* ---- stores: parse, set, read back, compare ---------------------------- */
+
+/*
+ * Each set function parses `text` (from the file at `mark`, or a default
+ * text when `mark` is NULL) as knob `kn` and stores it at `field`;
+ * `label` names the value in messages.
+ */
+struct set_args {
+        struct loader *l;
+        const struct knob *kn;
+        const char *label;
+        const char *text;
+        const yaml_mark_t *mark;
+        char *field;
+        void *base;             /* the struct `field` is in (S_ADDR) */
+};
+
+/* "LABEL: 'TEXT' is not WHAT (RANGE)" or "LABEL: TEXT is out of range
+ * (RANGE)" for numeric knobs. */
+static int bad_number(const struct set_args *a, const char *what,
+                      bool out_of_range)
+{
+        char q[QUOTE_BUF], range[64];
+
+        hbd__quote(a->text, strlen(a->text), q);
+        range_text(a->kn, range, sizeof range);
+        if (out_of_range)
+                return hbd__fail_at(a->l, a->mark, -EINVAL,
+                                    "%s: %s is out of range (%s)", a->label,
+                                    q, range);
+        return hbd__fail_at(a->l, a->mark, -EINVAL, "%s: '%s' is not %s (%s)",
+                            a->label, q, what, range);
+}
+
+/* "LABEL: 'TEXT' is not WHAT": a word outside an enum store's list. */
+static int bad_word(const struct set_args *a, const char *what)
+{
+        char q[QUOTE_BUF];
+
+        return hbd__fail_at(a->l, a->mark, -EINVAL, "%s: '%s' is not %s",
+                            a->label, hbd__quote(a->text, strlen(a->text), q),
+                            what);
+}
+
+static int oom(const struct set_args *a)
+{
+        return hbd__fail_at(a->l, NULL, -ENOMEM, "out of memory");
+}
+
+/* Replace the owned string at a->field with `p` (NULL: out of memory). */
+static int set_owned(const struct set_args *a, char *p)
+{
+        char **slot = (char **)(void *)a->field;
+
+        if (!p)
+                return oom(a);
+        free(*slot);
+        *slot = p;
+        return 0;
+}
 
 /* Decimal digits only: no sign, no space, no exponent, no suffix. */
 static int parse_uint(const char *text, unsigned long long *out)
@@ -170,320 +360,358 @@ static int parse_number(const char *text, double *out)
         return 0;
 }
 
-static bool in_range(size_t k, double v)
+static int set_name(const struct set_args *a)
 {
-        const hbd_knob_t *kn = &hbd_knobs[k];
-
-        if (knob_how[k].flags & F_MIN_OPEN)
-                return v > kn->min && v <= kn->max;
-        return v >= kn->min && v <= kn->max;
-}
-
-static int check_name(struct loader *l, const yaml_mark_t *mark,
-                      const char *label, const char *text, char *out)
-{
-        static const char allowed[] = "1..63 characters of A-Z a-z 0-9 . _ -";
         char q[QUOTE_BUF];
-        size_t len = strlen(text);
+        size_t len = strlen(a->text);
         size_t bad;
 
         if (len == 0)
-                return hbd__fail_at(l, mark, -EINVAL, "%s: '' is empty (%s)",
-                                    label, allowed);
+                return hbd__fail_at(a->l, a->mark, -EINVAL,
+                                    "%s: '' is empty (%s)", a->label,
+                                    name_chars);
+        hbd__quote(a->text, len, q);
         if (len > HBD_NAME_MAX)
-                return hbd__fail_at(l, mark, -EINVAL,
-                                    "%s: '%s' is too long (%s)", label,
-                                    hbd__quote(text, len, q), allowed);
-        bad = strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                           "abcdefghijklmnopqrstuvwxyz0123456789._-");
+                return hbd__fail_at(a->l, a->mark, -EINVAL,
+                                    "%s: '%s' is too long (%s)", a->label, q,
+                                    name_chars);
+        bad = strspn(a->text, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                              "abcdefghijklmnopqrstuvwxyz0123456789._-");
         if (bad != len)
-                return hbd__fail_at(l, mark, -EINVAL,
+                return hbd__fail_at(a->l, a->mark, -EINVAL,
                                     "%s: '%s' has an invalid character at "
-                                    "position %zu (%s)", label,
-                                    hbd__quote(text, len, q), bad + 1,
-                                    allowed);
-        memcpy(out, text, len + 1);
+                                    "position %zu (%s)", a->label, q,
+                                    bad + 1, name_chars);
+        memcpy(a->field, a->text, len + 1);
         return 0;
 }
 
-/*
- * Parse `text` (from the file at `mark`, or a default text when `mark` is
- * NULL) as knob `k` and store it into `base` (hbd_config_t, or
- * hbd_peer_conf_t for F_PEER knobs).
- */
-static int set_knob(struct loader *l, size_t k, const char *label,
-                    const char *text, const yaml_mark_t *mark, void *base)
+/* S_U32 and S_MS: an unsigned integer in range. */
+static int set_uint(const struct set_args *a)
 {
-        const struct knob_how *how = &knob_how[k];
-        char *field = (char *)base + how->off;
-        char q[QUOTE_BUF], range[64], why[160];
         unsigned long long u;
+        int r = parse_uint(a->text, &u);
+
+        if (r == -EINVAL)
+                return bad_number(a, "an unsigned integer", false);
+        if (r < 0 || !in_range(a->kn, (double)u))
+                return bad_number(a, NULL, true);
+        if (a->kn->store == S_U32)
+                *(uint32_t *)(void *)a->field = (uint32_t)u;
+        else
+                *(uint64_t *)(void *)a->field = u * HB_NS_PER_MS;
+        return 0;
+}
+
+/* S_NUM and S_MS_NUM: a finite number in range. */
+static int set_number(const struct set_args *a)
+{
         double d;
+        int r = parse_number(a->text, &d);
+
+        if (r == -EINVAL)
+                return bad_number(a, "a number", false);
+        if (r < 0 || !in_range(a->kn, d))
+                return bad_number(a, NULL, true);
+        if (a->kn->store == S_NUM)
+                *(double *)(void *)a->field = d;
+        else
+                *(uint64_t *)(void *)a->field =
+                        (uint64_t)llround(d * (double)HB_NS_PER_MS);
+        return 0;
+}
+
+static int set_int(const struct set_args *a)
+{
+        const char *text = a->text;
+        long long v;
+        char *end;
+
+        errno = 0;
+        v = strtoll(text, &end, 10);
+        if (text[0] == '\0' || *end != '\0' ||
+            strspn(text, "-0123456789") != strlen(text))
+                return bad_number(a, "an integer", false);
+        if (errno == ERANGE || !in_range(a->kn, (double)v))
+                return bad_number(a, NULL, true);
+        *(int32_t *)(void *)a->field = (int32_t)v;
+        return 0;
+}
+
+static int set_kind(const struct set_args *a)
+{
+        hb_detector_kind_t kind;
+        char kinds[96], what[128];
+
+        if (hb_detector_kind_parse(a->text, &kind) < 0) {
+                snprintf(what, sizeof what, "a detector kind (%s)",
+                         kinds_text(0, ", ", kinds, sizeof kinds));
+                return bad_word(a, what);
+        }
+        *(hb_detector_kind_t *)(void *)a->field = kind;
+        return 0;
+}
+
+static int set_path(const struct set_args *a)
+{
+        char q[QUOTE_BUF];
+        char *p;
+
+        if (a->text[0] == '\0')
+                return hbd__fail_at(a->l, a->mark, -EINVAL,
+                                    "%s: the path is empty", a->label);
+        p = a->text[0] == '/' ? strdup(a->text)
+                              : hbd__join_path(a->l->dir, a->text);
+        if (!p)
+                return oom(a);
+        if ((a->kn->flags & F_SOCKET) && strlen(p) > SUN_PATH_MAX) {
+                hbd__fail_at(a->l, a->mark, -EINVAL, "%s: '%s' is too long "
+                             "for a Unix socket (at most %zu bytes)",
+                             a->label, hbd__quote(p, strlen(p), q),
+                             SUN_PATH_MAX);
+                free(p);
+                return -EINVAL;
+        }
+        return set_owned(a, p);
+}
+
+static int set_str(const struct set_args *a)
+{
+        if (a->text[0] == '\0')
+                return hbd__fail_at(a->l, a->mark, -EINVAL,
+                                    "%s: the value is empty", a->label);
+        for (const char *c = a->text; *c; c++) {
+                char q[QUOTE_BUF];
+
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        return hbd__fail_at(a->l, a->mark, -EINVAL,
+                                            "%s: '%s' contains a control "
+                                            "character", a->label,
+                                            hbd__quote(a->text,
+                                                       strlen(a->text), q));
+        }
+        return set_owned(a, strdup(a->text));
+}
+
+/* The index of `text` in `words`, or -1. */
+static int word_index(const char *text, const char *const *words, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(text, words[i]) == 0)
+                        return (int)i;
+        return -1;
+}
+
+static int set_check_kind(const struct set_args *a)
+{
+        int i = word_index(a->text, check_kinds, N_OF(check_kinds));
+        char words[64], what[96];
+
+        if (i < 0) {
+                snprintf(what, sizeof what, "a check kind (%s)",
+                         words_text(check_kinds, N_OF(check_kinds), " or ",
+                                    words, sizeof words));
+                return bad_word(a, what);
+        }
+        *(uint32_t *)(void *)a->field = (uint32_t)i;
+        return 0;
+}
+
+static int set_vip_provider(const struct set_args *a)
+{
+        int i = word_index(a->text, vip_providers, N_OF(vip_providers));
+        char words[64], what[96];
+
+        if (i < 0) {
+                snprintf(what, sizeof what, "a provider (%s)",
+                         words_text(vip_providers, N_OF(vip_providers),
+                                    " or ", words, sizeof words));
+                return bad_word(a, what);
+        }
+        *(uint32_t *)(void *)a->field = (uint32_t)i;
+        return 0;
+}
+
+static int set_effect(const struct set_args *a)
+{
+        if (strcmp(a->text, "fault") != 0)
+                return bad_word(a, "an effect (fault; use weight for a "
+                                   "priority change)");
+        *(bool *)(void *)a->field = true;
+        return 0;
+}
+
+/* YAML 1.2's core schema spellings only: "yes", "on" and friends are
+ * strings there, and a typo must not pass. */
+static int set_bool(const struct set_args *a)
+{
+        static const char *const yes[] = { "true", "True", "TRUE" };
+        static const char *const no[] = { "false", "False", "FALSE" };
+
+        if (word_index(a->text, yes, N_OF(yes)) >= 0 ||
+            word_index(a->text, no, N_OF(no)) >= 0) {
+                *(bool *)(void *)a->field = a->text[0] != 'f' &&
+                                            a->text[0] != 'F';
+                return 0;
+        }
+        return bad_word(a, "a boolean (true or false)");
+}
+
+static int set_addr(const struct set_args *a)
+{
+        struct sockaddr_storage *ss =
+                (void *)((char *)a->base + a->kn->addr_off);
+        socklen_t *len = (void *)((char *)a->base + a->kn->len_off);
+        char q[QUOTE_BUF], why[160];
         int r;
 
-        switch (how->store) {
-        case S_NAME:
-                return check_name(l, mark, label, text, field);
-        case S_U32:
-        case S_MS:
-                r = parse_uint(text, &u);
-                if (r == -EINVAL)
-                        return hbd__fail_at(l, mark, -EINVAL,
-                                            "%s: '%s' is not an unsigned "
-                                            "integer (%s)", label,
-                                            hbd__quote(text, strlen(text), q),
-                                            range_text(k, range, sizeof range));
-                if (r < 0 || !in_range(k, (double)u))
-                        return hbd__fail_at(l, mark, -EINVAL,
-                                            "%s: %s is out of range (%s)",
-                                            label,
-                                            hbd__quote(text, strlen(text), q),
-                                            range_text(k, range, sizeof range));
-                if (how->store == S_U32)
-                        *(uint32_t *)(void *)field = (uint32_t)u;
-                else
-                        *(uint64_t *)(void *)field = u * HB_NS_PER_MS;
-                return 0;
-        case S_NUM:
-        case S_MS_NUM:
-                r = parse_number(text, &d);
-                if (r == -EINVAL)
-                        return hbd__fail_at(l, mark, -EINVAL,
-                                            "%s: '%s' is not a number (%s)",
-                                            label,
-                                            hbd__quote(text, strlen(text), q),
-                                            range_text(k, range, sizeof range));
-                if (r < 0 || !in_range(k, d))
-                        return hbd__fail_at(l, mark, -EINVAL,
-                                            "%s: %s is out of range (%s)",
-                                            label,
-                                            hbd__quote(text, strlen(text), q),
-                                            range_text(k, range, sizeof range));
-                if (how->store == S_NUM)
-                        *(double *)(void *)field = d;
-                else
-                        *(uint64_t *)(void *)field =
-                                (uint64_t)llround(d * (double)HB_NS_PER_MS);
-                return 0;
-        case S_KIND: {
-                hb_detector_kind_t kind;
-                char kinds[96];
-
-                if (hb_detector_kind_parse(text, &kind) < 0)
-                        return hbd__fail_at(l, mark, -EINVAL,
-                                            "%s: '%s' is not a detector kind "
-                                            "(%s)", label,
-                                            hbd__quote(text, strlen(text), q),
-                                            kinds_text(0, ", ", kinds,
-                                                       sizeof kinds));
-                *(hb_detector_kind_t *)(void *)field = kind;
-                return 0;
-        }
-        case S_PATH: {
-                char **slot = (char **)(void *)field;
-                char *p;
-
-                if (text[0] == '\0')
-                        return hbd__fail_at(l, mark, -EINVAL,
-                                            "%s: the path is empty", label);
-                p = text[0] == '/' ? strdup(text)
-                                   : hbd__join_path(l->dir, text);
-                if (!p)
-                        return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
-                if ((how->flags & F_SOCKET) &&
-                    strlen(p) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-                        hbd__fail_at(l, mark, -EINVAL, "%s: '%s' is too long "
-                                     "for a Unix socket (at most %zu bytes)",
-                                     label, hbd__quote(p, strlen(p), q),
-                                     sizeof(((struct sockaddr_un *)0)
-                                                    ->sun_path) - 1);
-                        free(p);
-                        return -EINVAL;
-                }
-                free(*slot);
-                *slot = p;
-                return 0;
-        }
-        case S_INT: {
-                long long v;
-                char *end;
-
-                errno = 0;
-                v = strtoll(text, &end, 10);
-                if (text[0] == '\0' || *end != '\0' ||
-                    strspn(text, "-0123456789") != strlen(text))
-                        return hbd__fail_at(l, mark, -EINVAL,
-                                            "%s: '%s' is not an integer (%s)",
-                                            label,
-                                            hbd__quote(text, strlen(text), q),
-                                            range_text(k, range, sizeof range));
-                if (errno == ERANGE || !in_range(k, (double)v))
-                        return hbd__fail_at(l, mark, -EINVAL,
-                                            "%s: %s is out of range (%s)",
-                                            label,
-                                            hbd__quote(text, strlen(text), q),
-                                            range_text(k, range, sizeof range));
-                *(int32_t *)(void *)field = (int32_t)v;
-                return 0;
-        }
-        case S_STR: {
-                char **slot = (char **)(void *)field;
-                char *p;
-
-                if (text[0] == '\0')
-                        return hbd__fail_at(l, mark, -EINVAL,
-                                            "%s: the value is empty", label);
-                for (const char *c = text; *c; c++)
-                        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-                                return hbd__fail_at(
-                                        l, mark, -EINVAL,
-                                        "%s: '%s' contains a control "
-                                        "character", label,
-                                        hbd__quote(text, strlen(text), q));
-                p = strdup(text);
-                if (!p)
-                        return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
-                free(*slot);
-                *slot = p;
-                return 0;
-        }
-        case S_CHECK_KIND: {
-                static const char *const names[] = { "exec", "tcp", "http" };
-
-                for (uint32_t i = 0; i < 3; i++) {
-                        if (strcmp(text, names[i]) == 0) {
-                                *(uint32_t *)(void *)field = i;
-                                return 0;
-                        }
-                }
-                return hbd__fail_at(l, mark, -EINVAL,
-                                    "%s: '%s' is not a check kind (exec, tcp "
-                                    "or http)", label,
-                                    hbd__quote(text, strlen(text), q));
-        }
-        case S_EFFECT:
-                if (strcmp(text, "fault") == 0) {
-                        *(bool *)(void *)field = true;
-                        return 0;
-                }
-                return hbd__fail_at(l, mark, -EINVAL,
-                                    "%s: '%s' is not an effect (fault; use "
-                                    "weight for a priority change)", label,
-                                    hbd__quote(text, strlen(text), q));
-        case S_VIP_PROVIDER:
-                if (strcmp(text, "netlink") == 0 ||
-                    strcmp(text, "exec") == 0) {
-                        *(uint32_t *)(void *)field = text[0] == 'n' ?
-                                HBD_VIP_NETLINK : HBD_VIP_EXEC;
-                        return 0;
-                }
-                return hbd__fail_at(l, mark, -EINVAL,
-                                    "%s: '%s' is not a provider (netlink or "
-                                    "exec)", label,
-                                    hbd__quote(text, strlen(text), q));
-        case S_ARGV:
-                /* Sequences are read by set_argv(); never from text. */
-                break;
-        case S_BOOL:
-                /* YAML 1.2's core schema spellings only: "yes", "on" and
-                 * friends are strings there, and a typo must not pass. */
-                if (strcmp(text, "true") == 0 || strcmp(text, "True") == 0 ||
-                    strcmp(text, "TRUE") == 0) {
-                        *(bool *)(void *)field = true;
-                        return 0;
-                }
-                if (strcmp(text, "false") == 0 ||
-                    strcmp(text, "False") == 0 ||
-                    strcmp(text, "FALSE") == 0) {
-                        *(bool *)(void *)field = false;
-                        return 0;
-                }
-                return hbd__fail_at(l, mark, -EINVAL,
-                                    "%s: '%s' is not a boolean (true or "
-                                    "false)", label,
-                                    hbd__quote(text, strlen(text), q));
-        case S_ADDR: {
-                char **slot = (char **)(void *)field;
-                struct sockaddr_storage *ss =
-                        (void *)((char *)base + how->addr_off);
-                socklen_t *len = (void *)((char *)base + how->len_off);
-                char *p;
-
-                r = hbu_parse_address(text, ss, len, why, sizeof why);
+        r = hbu_parse_address(a->text, ss, len, why, sizeof why);
+        if (r < 0) {
                 /* `why` may echo parts of the text: keep it one line. */
-                for (char *c = why; r < 0 && *c; c++) {
+                for (char *c = why; *c; c++) {
                         if ((unsigned char)*c < 0x20 || *c == 0x7f)
                                 *c = '?';
                 }
-                if (r < 0)
-                        return hbd__fail_at(l, mark, -EINVAL,
-                                            "%s: bad address '%s': %s "
-                                            "(expected HOST:PORT or "
-                                            "[V6]:PORT)", label,
-                                            hbd__quote(text, strlen(text), q),
-                                            why);
-                p = strdup(text);
-                if (!p)
-                        return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
-                free(*slot);
-                *slot = p;
-                return 0;
+                return hbd__fail_at(a->l, a->mark, -EINVAL,
+                                    "%s: bad address '%s': %s (expected "
+                                    "HOST:PORT or [V6]:PORT)", a->label,
+                                    hbd__quote(a->text, strlen(a->text), q),
+                                    why);
         }
-        }
-        return hbd__fail_at(l, NULL, -EINVAL, "internal error: knob %s",
-                            hbd_knobs[k].path);
+        return set_owned(a, strdup(a->text));
 }
 
-/* A numeric knob's stored value, in the file's unit (ms, not ns). */
-static double knob_number(size_t k, const void *base)
+static double num_u32(const void *f)
 {
-        const char *field = (const char *)base + knob_how[k].off;
-
-        switch (knob_how[k].store) {
-        case S_U32:
-                return *(const uint32_t *)(const void *)field;
-        case S_MS:
-        case S_MS_NUM:
-                return (double)*(const uint64_t *)(const void *)field /
-                       (double)HB_NS_PER_MS;
-        case S_NUM:
-                return *(const double *)(const void *)field;
-        case S_KIND:
-                return *(const hb_detector_kind_t *)(const void *)field;
-        case S_BOOL:
-                return *(const bool *)(const void *)field ? 1 : 0;
-        default:
-                return 0;
-        }
+        return *(const uint32_t *)f;
 }
 
-/* Same stored value in two configs? (for hbd_config_reloadable()) */
-bool hbd__knob_equal(size_t k, const void *a, const void *b)
+static double num_ns(const void *f)
 {
-        const struct knob_how *how = &knob_how[k];
-        const char *fa = (const char *)a + how->off;
-        const char *fb = (const char *)b + how->off;
+        return (double)*(const uint64_t *)f / (double)HB_NS_PER_MS;
+}
 
-        switch (how->store) {
-        case S_NAME:
-                return strcmp(fa, fb) == 0;
-        case S_PATH: {
-                const char *pa = *(char *const *)(const void *)fa;
-                const char *pb = *(char *const *)(const void *)fb;
+static double num_double(const void *f)
+{
+        return *(const double *)f;
+}
 
-                return (!pa && !pb) || (pa && pb && strcmp(pa, pb) == 0);
+static double num_int(const void *f)
+{
+        return *(const int32_t *)f;
+}
+
+static double num_bool(const void *f)
+{
+        return *(const bool *)f ? 1 : 0;
+}
+
+static double num_kind(const void *f)
+{
+        return *(const hb_detector_kind_t *)f;
+}
+
+/* char * (S_PATH, S_STR, S_ADDR as written): both NULL or both equal. */
+static bool eq_ptr_str(const void *a, const void *b)
+{
+        const char *pa = *(char *const *)a, *pb = *(char *const *)b;
+
+        return (!pa && !pb) || (pa && pb && strcmp(pa, pb) == 0);
+}
+
+static bool eq_name(const void *a, const void *b)
+{
+        return strcmp(a, b) == 0;
+}
+
+static bool eq_argv(const void *a, const void *b)
+{
+        char *const *x = *(char **const *)a, *const *y = *(char **const *)b;
+
+        if (!x || !y)
+                return x == y;
+        for (; *x && *y; x++, y++) {
+                if (strcmp(*x, *y) != 0)
+                        return false;
         }
-        case S_ADDR:
+        return !*x && !*y;
+}
+
+/*
+ * One row per store. `number` reads a numeric field back in the file's
+ * unit (NULL: not a number; compared with `equal`). S_ARGV has no `set`:
+ * sequences are read by set_argv(), never from text. S_ADDR is compared
+ * resolved (knob_equal()).
+ */
+static const struct store_ops {
+        const char *type;       /* what the file writes, for the docs */
+        bool ranged;            /* min and max apply */
+        int (*set)(const struct set_args *a);
+        double (*number)(const void *field);
+        bool (*equal)(const void *a, const void *b);
+} stores[S_COUNT] = {
+        [S_NAME] = { "string", false, set_name, NULL, eq_name },
+        [S_U32] = { "uint", true, set_uint, num_u32, NULL },
+        [S_MS] = { "uint", true, set_uint, num_ns, NULL },
+        [S_MS_NUM] = { "number", true, set_number, num_ns, NULL },
+        [S_NUM] = { "number", true, set_number, num_double, NULL },
+        [S_KIND] = { "enum", false, set_kind, num_kind, NULL },
+        [S_PATH] = { "path", false, set_path, NULL, eq_ptr_str },
+        [S_ADDR] = { "address", false, set_addr, NULL, eq_ptr_str },
+        [S_BOOL] = { "bool", false, set_bool, num_bool, NULL },
+        [S_INT] = { "int", true, set_int, num_int, NULL },
+        [S_STR] = { "string", false, set_str, NULL, eq_ptr_str },
+        [S_ARGV] = { "list of strings", false, NULL, NULL, eq_argv },
+        [S_CHECK_KIND] = { "enum", false, set_check_kind, num_u32, NULL },
+        [S_EFFECT] = { "enum", false, set_effect, num_bool, NULL },
+        [S_VIP_PROVIDER] = { "enum", false, set_vip_provider, num_u32,
+                             NULL },
+};
+
+static int set_knob(struct loader *l, const struct knob *kn,
+                    const char *label, const char *text,
+                    const yaml_mark_t *mark, void *base)
+{
+        const struct set_args a = {
+                .l = l, .kn = kn, .label = label, .text = text,
+                .mark = mark, .field = (char *)base + kn->off, .base = base,
+        };
+
+        if (!stores[kn->store].set)
+                return hbd__fail_at(l, NULL, -EINVAL, "internal error: knob "
+                                    "%s", kn->path);
+        return stores[kn->store].set(&a);
+}
+
+/* A numeric knob's stored value, in the file's unit (ms, not ns); 0 for
+ * the others. */
+static double knob_number(const struct knob *kn, const void *base)
+{
+        double (*number)(const void *) = stores[kn->store].number;
+
+        return number ? number((const char *)base + kn->off) : 0;
+}
+
+bool hbd__knob_equal(const struct knob *kn, const void *a, const void *b)
+{
+        const struct store_ops *ops = &stores[kn->store];
+        const char *fa = (const char *)a + kn->off;
+        const char *fb = (const char *)b + kn->off;
+
+        if (kn->flags & F_UNUSED)
+                return true;
+        if (kn->store == S_ADDR) {
                 /* An optional address (http.listen) left unset in both. */
                 if (!*(char *const *)(const void *)fa &&
                     !*(char *const *)(const void *)fb)
                         return true;
                 return hbu_address_equal(
-                        (const void *)((const char *)a + how->addr_off),
-                        (const void *)((const char *)b + how->addr_off));
-        default:
-                return knob_number(k, a) == knob_number(k, b);
+                        (const void *)((const char *)a + kn->addr_off),
+                        (const void *)((const char *)b + kn->addr_off));
         }
+        if (ops->number)
+                return knob_number(kn, a) == knob_number(kn, b);
+        return ops->equal(fa, fb);
 }
 
 /* ---- pass 2: values ---------------------------------------------------- */
@@ -493,10 +721,10 @@ bool hbd__knob_equal(size_t k, const void *a, const void *b)
  * NULL-terminated array. A plain string is refused on purpose: it would
  * need a shell (or a home-grown splitter) to become an argv.
  */
-static int set_argv(struct loader *l, size_t k, const char *label,
-                    const yaml_node_t *val, void *base)
+static int set_argv(struct loader *l, const struct knob *kn,
+                    const char *label, const yaml_node_t *val, void *base)
 {
-        char ***slot = (char ***)(void *)((char *)base + knob_how[k].off);
+        char ***slot = (char ***)(void *)((char *)base + kn->off);
         size_t n;
         char **argv;
         int r;
@@ -560,51 +788,149 @@ void hbd__argv_free(char **argv)
         free(argv);
 }
 
-/*
- * Set knob `k` from what pass 1 found, or its default. `index` is the peer
- * index for F_PEER knobs.
- */
 int hbd__knob_apply(struct loader *l, const struct found *f, size_t k,
                     size_t index, void *base, hb_detector_kind_t kind)
 {
+        const struct knob *kn = &l->knobs[k];
         const yaml_node_t *val = f->val[k];
         char label[96], kinds[96];
         const char *text;
         int r;
 
-        knob_label(k, index, label, sizeof label);
+        if (kn->flags & F_UNUSED)
+                return 0;
+        knob_label(kn, index, label, sizeof label);
         if (val && hbd__is_null(val)) {
                 /* "key:" with no value is the same as no key, except
                  * for a required one. */
-                if (knob_how[k].flags & F_REQUIRED)
+                if (kn->flags & F_REQUIRED)
                         return hbd__fail_at(l, &val->start_mark, -EINVAL,
                                             "%s: no value given", label);
                 val = NULL;
         }
         if (!val) {
-                if (knob_how[k].flags & F_REQUIRED)
+                if (kn->flags & F_REQUIRED)
                         return hbd__fail_at(l, &f->parent[k], -EINVAL,
                                             "missing required key '%s'",
                                             label);
-                if ((knob_how[k].flags & F_DERIVED) ||
-                    !hbd_knobs[k].default_text)
+                if (!kn->default_text)
                         return 0;
-                return set_knob(l, k, label, hbd_knobs[k].default_text,
-                                NULL, base);
+                return set_knob(l, kn, label, kn->default_text, NULL, base);
         }
-        if (knob_how[k].store == S_ARGV)
-                return set_argv(l, k, label, val, base);
-        if (!knob_for_kind(k, kind))
+        if (kn->store == S_ARGV)
+                return set_argv(l, kn, label, val, base);
+        if (!knob_for_kind(kn, kind))
                 return hbd__fail_at(l, &f->key[k]->start_mark, -EINVAL,
                                     "%s: only valid with detector.kind %s "
                                     "(kind is %s)", label,
-                                    kinds_text(knob_how[k].flags, " or ",
-                                               kinds, sizeof kinds),
+                                    kinds_text(kn->flags, " or ", kinds,
+                                               sizeof kinds),
                                     hb_detector_kind_name(kind));
         r = hbd__scalar_text(l, val, label, &text);
         if (r < 0)
                 return r;
-        return set_knob(l, k, label, text, &val->start_mark, base);
+        return set_knob(l, kn, label, text, &val->start_mark, base);
+}
+
+/* ---- defaults as text -------------------------------------------------- */
+
+/* Knob `kn`'s derived default for `kind` at an interval of `iv_ms`. */
+static double derived_value(const struct knob *kn, hb_detector_kind_t kind,
+                            double iv_ms)
+{
+        hbd_config_t cfg;
+
+        memset(&cfg, 0, sizeof cfg);
+        hbd__config_derive(&cfg, kind, (uint64_t)iv_ms * HB_NS_PER_MS);
+        return knob_number(kn, &cfg);
+}
+
+/*
+ * The rule of a derived numeric default, read off the code that applies
+ * it: a constant; or r x interval ("interval", "interval / 4", "4 x
+ * interval"), followed by the values it is clamped to at the shortest and
+ * longest interval when it is clamped ("2 x interval, 50..3600000").
+ */
+static void rule_text(const struct knob *kn, hb_detector_kind_t kind,
+                      char *buf, size_t len)
+{
+        struct knob iv;
+        double a, b, r, lo, hi;
+        int n;
+
+        row_knob(K_INTERVAL, &iv);
+        a = derived_value(kn, kind, 1000);
+        b = derived_value(kn, kind, 2000);
+        if (a == b) {
+                snprintf(buf, len, "%.15g", a);
+                return;
+        }
+        r = a / 1000;
+        if (b != 2 * a)
+                n = snprintf(buf, len, "%.15g at an interval of 1000", a);
+        else if (r == 1)
+                n = snprintf(buf, len, "interval");
+        else if (r < 1 && 1 / r == floor(1 / r))
+                n = snprintf(buf, len, "interval / %.15g", 1 / r);
+        else
+                n = snprintf(buf, len, "%.15g x interval", r);
+        lo = derived_value(kn, kind, iv.min);
+        hi = derived_value(kn, kind, iv.max);
+        if (n > 0 && (size_t)n < len && (lo != r * iv.min || hi != r * iv.max))
+                snprintf(buf + n, len - (size_t)n, ", %.15g..%.15g", lo, hi);
+}
+
+void hbd__knob_default_text(const struct knob *kn, hb_detector_kind_t kind,
+                            char *buf, size_t len)
+{
+        struct {
+                char text[64];
+                unsigned kinds;
+        } group[HB_DETECTOR_KIND_END];
+        size_t n = 0, used = 0;
+
+        buf[0] = '\0';
+        if (!(kn->flags & F_DERIVED)) {
+                snprintf(buf, len, "%s", kn->default_text ? kn->default_text
+                                                           : "");
+                return;
+        }
+        if (kn->store == S_PATH) {
+                hbd__state_file_default(buf, len, "NODE");
+                return;
+        }
+        if (kind != HB_DETECTOR_ALL) {
+                rule_text(kn, kind, buf, len);
+                return;
+        }
+        /* Every kind the knob applies to; kinds that agree share a text. */
+        for (int d = HB_DETECTOR_FIXED; d < HB_DETECTOR_KIND_END; d++) {
+                char text[64];
+                size_t g;
+
+                if (!knob_for_kind(kn, (hb_detector_kind_t)d))
+                        continue;
+                rule_text(kn, (hb_detector_kind_t)d, text, sizeof text);
+                for (g = 0; g < n && strcmp(group[g].text, text) != 0; g++)
+                        ;
+                if (g == n) {
+                        memcpy(group[n].text, text, sizeof text);
+                        group[n++].kinds = 0;
+                }
+                group[g].kinds |= F_FOR(d);
+        }
+        for (size_t g = 0; g < n && used < len; g++) {
+                char kinds[96];
+
+                if (n == 1) {
+                        snprintf(buf, len, "%s", group[g].text);
+                        break;
+                }
+                used += (size_t)snprintf(buf + used, len - used, "%s%s (%s)",
+                                         g ? ", " : "", group[g].text,
+                                         kinds_text(group[g].kinds, ", ",
+                                                    kinds, sizeof kinds));
+        }
 }
 
 /*
@@ -614,21 +940,138 @@ int hbd__knob_apply(struct loader *l, const struct found *f, size_t k,
 int hbd__knob_check_derived(struct loader *l, const struct found *f,
                             size_t k, const hbd_config_t *cfg)
 {
+        const struct knob *kn = &l->knobs[k];
         const yaml_node_t *at = f->val[K_INTERVAL];
-        char range[64];
+        char range[64], rule[96];
         double v;
 
-        if (!(knob_how[k].flags & F_DERIVED) ||
-            (f->val[k] && !hbd__is_null(f->val[k])))
+        if (!(kn->flags & F_DERIVED) || hbd__given(f, k) ||
+            !knob_for_kind(kn, cfg->node.detector.kind))
                 return 0;
-        if (!knob_for_kind(k, cfg->node.detector.kind))
+        v = knob_number(kn, cfg);
+        if (!stores[kn->store].ranged || in_range(kn, v))
                 return 0;
-        v = knob_number(k, cfg);
-        if (in_range(k, v))
-                return 0;
+        hbd__knob_default_text(kn, cfg->node.detector.kind, rule,
+                               sizeof rule);
         return hbd__fail_at(l, at ? &at->start_mark : NULL, -EINVAL,
                             "%s: the default (%s) for this interval is %.15g, "
-                            "out of range (%s); set it explicitly",
-                            hbd_knobs[k].path, hbd_knobs[k].default_text, v,
-                            range_text(k, range, sizeof range));
+                            "out of range (%s); set it explicitly", kn->path,
+                            rule, v, range_text(kn, range, sizeof range));
+}
+
+/* ---- the table, described (config.h) ----------------------------------- */
+
+const char *hbd_reload_name(hbd_reload_t reload)
+{
+        switch (reload) {
+        case HBD_RELOAD_YES:
+                return "yes";
+        case HBD_RELOAD_NO:
+                return "no";
+        case HBD_RELOAD_NO_ELECTION:
+                return "no with election.enabled";
+        }
+        return "?";
+}
+
+/* The accepted values of a knob that is not a number, as text. */
+static void values_text(const struct knob *kn, char *buf, size_t len)
+{
+        switch (kn->store) {
+        case S_KIND:
+                kinds_text(0, ", ", buf, len);
+                return;
+        case S_CHECK_KIND:
+                words_text(check_kinds, N_OF(check_kinds), ", ", buf, len);
+                return;
+        case S_VIP_PROVIDER:
+                words_text(vip_providers, N_OF(vip_providers), ", ", buf,
+                           len);
+                return;
+        case S_EFFECT:
+                snprintf(buf, len, "fault");
+                return;
+        case S_BOOL:
+                snprintf(buf, len, "true, false");
+                return;
+        case S_NAME:
+                snprintf(buf, len, "%s", name_chars);
+                return;
+        case S_ADDR:
+                snprintf(buf, len, "HOST:PORT or [V6]:PORT");
+                return;
+        case S_PATH:
+                if (kn->flags & F_SOCKET)
+                        snprintf(buf, len, "at most %zu bytes",
+                                 SUN_PATH_MAX);
+                else
+                        buf[0] = '\0';
+                return;
+        default:
+                buf[0] = '\0';
+                return;
+        }
+}
+
+/* Knob id of the i-th knob of `knobs`, skipping unused detector slots;
+ * K_COUNT past the end. */
+static size_t nth_knob(const struct knob *knobs, size_t i)
+{
+        for (size_t k = 0; k < K_COUNT; k++) {
+                if (knobs[k].flags & F_UNUSED)
+                        continue;
+                if (i-- == 0)
+                        return k;
+        }
+        return K_COUNT;
+}
+
+size_t hbd_config_knob_count(void)
+{
+        struct knob knobs[K_COUNT];
+        size_t n = 0;
+
+        hbd__knobs(knobs);
+        while (nth_knob(knobs, n) < K_COUNT)
+                n++;
+        return n;
+}
+
+int hbd_config_knob(size_t i, hbd_knob_t *out)
+{
+        struct knob knobs[K_COUNT];
+        const struct store_ops *ops;
+        const struct knob *kn;
+        size_t k;
+
+        if (!out)
+                return -EINVAL;
+        hbd__knobs(knobs);
+        k = nth_knob(knobs, i);
+        if (k >= K_COUNT)
+                return -EINVAL;
+        kn = &knobs[k];
+        ops = &stores[kn->store];
+        memset(out, 0, sizeof *out);
+        snprintf(out->path, sizeof out->path, "%s", kn->path);
+        out->type = ops->type;
+        out->unit = kn->unit;
+        out->numeric = ops->ranged;
+        if (out->numeric) {
+                out->min = kn->min;
+                out->max = kn->max;
+                out->min_open = (kn->flags & F_MIN_OPEN) != 0;
+                range_text(kn, out->range, sizeof out->range);
+        } else {
+                values_text(kn, out->range, sizeof out->range);
+        }
+        out->required = (kn->flags & F_REQUIRED) != 0;
+        out->derived = (kn->flags & F_DERIVED) != 0;
+        hbd__knob_default_text(kn, HB_DETECTOR_ALL, out->default_text,
+                               sizeof out->default_text);
+        out->election_only = (kn->flags & F_COORD) != 0;
+        out->kinds = (kn->flags & F_KIND_MASK) >> F_KIND_SHIFT;
+        out->reload = kn->reload;
+        out->help = kn->help;
+        return 0;
 }

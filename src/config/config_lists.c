@@ -142,7 +142,7 @@ static int load_peers(struct loader *l, const yaml_node_t *seq,
                         goto out;
                 peer->line = (int)item->start_mark.line + 1;
                 for (size_t k = 0; k < K_COUNT; k++) {
-                        if (!(hbd__knob_flags(k) & F_PEER))
+                        if (!(l->knobs[k].flags & F_PEER))
                                 continue;
                         r = hbd__knob_apply(l, pf, k, i, peer,
                                             HB_DETECTOR_PHI);
@@ -156,7 +156,8 @@ static int load_peers(struct loader *l, const yaml_node_t *seq,
                                          "election.enabled: true", where);
                         goto out;
                 }
-                if (hbd__given(pf, K_PEER_ADDRESS) == hbd__given(pf, K_PEER_PULL)) {
+                if (hbd__given(pf, K_PEER_ADDRESS) ==
+                    hbd__given(pf, K_PEER_PULL)) {
                         r = hbd__fail_at(l, hbd__given(pf, K_PEER_PULL)
                                              ? &pf->key[K_PEER_PULL]->start_mark
                                              : &item->start_mark,
@@ -182,9 +183,10 @@ static int load_peers(struct loader *l, const yaml_node_t *seq,
                 }
                 marks[i].name = pf->val[K_PEER_NAME]->start_mark;
                 marks[i].id = pf->val[K_PEER_ID]->start_mark;
-                marks[i].address = hbd__given(pf, K_PEER_PULL)
-                                           ? pf->val[K_PEER_PULL]->start_mark
-                                           : pf->val[K_PEER_ADDRESS]->start_mark;
+                marks[i].address =
+                        pf->val[hbd__given(pf, K_PEER_PULL) ? K_PEER_PULL
+                                                            : K_PEER_ADDRESS]
+                                ->start_mark;
         }
 out:
         free(pf);
@@ -319,7 +321,7 @@ static int refuse_key(struct loader *l, const struct found *f, size_t k,
                 return 0;
         return hbd__fail_at(l, &f->key[k]->start_mark, -EINVAL,
                             "%s: '%s' is not used by a check of kind %s",
-                            where, hbd_knobs[k].path + strlen("checks[]."),
+                            where, l->knobs[k].path + strlen("checks[]."),
                             kind);
 }
 
@@ -330,7 +332,7 @@ static int need_key(struct loader *l, const struct found *f, size_t k,
                 return 0;
         return hbd__fail_at(l, &f->parent[k], -EINVAL,
                             "%s: a check of kind %s needs '%s'", where, kind,
-                            hbd_knobs[k].path + strlen("checks[]."));
+                            l->knobs[k].path + strlen("checks[]."));
 }
 
 /* Cross-field checks of one entry. */
@@ -392,15 +394,18 @@ static int check_check(struct loader *l, const struct found *f,
         for (size_t i = 0; i < cfg->n_peers; i++)
                 if (cfg->peers[i].pull &&
                     strcmp(cfg->peers[i].name, c->name) == 0)
-                        return hbd__fail_at(l, &f->val[K_CHECK_NAME]->start_mark,
+                        return hbd__fail_at(l,
+                                            &f->val[K_CHECK_NAME]->start_mark,
                                             -EINVAL, "%s.name: '%s' is the "
                                             "name of a pull peer (line %d)",
                                             where, c->name,
                                             cfg->peers[i].line);
         if (c->timeout_ns > c->interval_ns)
-                return hbd__fail_at(l, hbd__given(f, K_CHECK_TIMEOUT)
-                                           ? &f->val[K_CHECK_TIMEOUT]->start_mark
-                                           : &f->parent[K_CHECK_TIMEOUT],
+                return hbd__fail_at(l,
+                                    hbd__given(f, K_CHECK_TIMEOUT)
+                                            ? &f->val[K_CHECK_TIMEOUT]
+                                                       ->start_mark
+                                            : &f->parent[K_CHECK_TIMEOUT],
                                     -EINVAL, "%s.timeout_ms: %" PRIu64 " is "
                                     "more than interval_ms (%" PRIu64 ")",
                                     where, c->timeout_ns / HB_NS_PER_MS,
@@ -415,7 +420,7 @@ static int check_check(struct loader *l, const struct found *f,
                 return hbd__fail_at(l, &f->key[k]->start_mark, -EINVAL,
                                     "%s.%s: only used with election.enabled: "
                                     "true", where,
-                                    hbd_knobs[k].path + strlen("checks[]."));
+                                    l->knobs[k].path + strlen("checks[]."));
         }
         return 0;
 }
@@ -481,7 +486,7 @@ static int load_list(struct loader *l, const yaml_node_t *seq,
                 *(int *)(void *)(e + spec->line_off) =
                         (int)item->start_mark.line + 1;
                 for (size_t k = 0; k < K_COUNT && r >= 0; k++)
-                        if (hbd__knob_flags(k) & spec->flag)
+                        if (l->knobs[k].flags & spec->flag)
                                 r = hbd__knob_apply(l, pf, k, i, e,
                                                     HB_DETECTOR_PHI);
                 if (r < 0)
@@ -609,7 +614,7 @@ static int check_vip(struct loader *l, const struct found *f,
                                     IF_NAMESIZE - 1);
         for (size_t i = 0; i < 2; i++) {
                 size_t k = exec_keys[i];
-                const char *key = hbd_knobs[k].path + strlen("vips[].");
+                const char *key = l->knobs[k].path + strlen("vips[].");
 
                 if (v->provider == HBD_VIP_EXEC && !hbd__given(f, k))
                         return hbd__fail_at(l, &f->parent[k], -EINVAL,

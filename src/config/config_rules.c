@@ -28,21 +28,34 @@
 
 #include "common/util.h"
 
-/* The value node of the first of knobs `a`, `b` written in the file (not
- * null), for the position of a cross-field error; NULL if neither is. */
-static const yaml_mark_t *first_given(const struct found *f, size_t a,
-                                      size_t b)
+/* The value node of the first of knobs `a`, `b` (paths) written in the
+ * file (not null), for the position of a cross-field error; NULL if
+ * neither is. */
+static const yaml_mark_t *first_given(const struct loader *l,
+                                      const struct found *f, const char *a,
+                                      const char *b)
 {
-        if (hbd__given(f, a))
-                return &f->val[a]->start_mark;
-        if (hbd__given(f, b))
-                return &f->val[b]->start_mark;
+        int ka = hbd__knob_find(l->knobs, a);
+        int kb = hbd__knob_find(l->knobs, b);
+
+        if (ka >= 0 && hbd__given(f, (size_t)ka))
+                return &f->val[ka]->start_mark;
+        if (kb >= 0 && hbd__given(f, (size_t)kb))
+                return &f->val[kb]->start_mark;
         return NULL;
 }
 
+/* The adaptive detector's keys (its schema, detector_adaptive.c). */
+#define AD_MIN "detector.adaptive_min_ms"
+#define AD_MAX "detector.adaptive_max_ms"
+#define AD_INITIAL "detector.adaptive_initial_ms"
+#define AD_LOW "detector.adaptive_low_ratio"
+#define AD_HIGH "detector.adaptive_high_ratio"
+
 /*
  * The adaptive timeout's order min <= initial <= max and its ratios
- * low <= high. Values are reported as the file writes them (ms); the
+ * low <= high (hb_detector_config_validate() would refuse them without
+ * naming a key). Values are reported as the file writes them (ms); the
  * error points at the key that was written (the other side may be a
  * derived default, which is never adjusted to fit: set both).
  */
@@ -50,37 +63,29 @@ static int check_adaptive(struct loader *l, const struct found *f,
                           const hb_detector_config_t *dc)
 {
         const double ms = (double)HB_NS_PER_MS;
+        bool below = dc->adaptive_initial_ns < dc->adaptive_min_ns;
 
         if (dc->adaptive_min_ns > dc->adaptive_max_ns)
-                return hbd__fail_at(l, first_given(f, K_ADAPTIVE_MIN,
-                                                   K_ADAPTIVE_MAX),
-                                    -EINVAL, "detector.adaptive_min_ms "
-                                    "(%.15g) must be <= "
-                                    "detector.adaptive_max_ms (%.15g)",
+                return hbd__fail_at(l, first_given(l, f, AD_MIN, AD_MAX),
+                                    -EINVAL, AD_MIN " (%.15g) must be <= "
+                                    AD_MAX " (%.15g)",
                                     (double)dc->adaptive_min_ns / ms,
                                     (double)dc->adaptive_max_ns / ms);
         if (dc->adaptive_initial_ns < dc->adaptive_min_ns ||
-            dc->adaptive_initial_ns > dc->adaptive_max_ns) {
-                size_t other = dc->adaptive_initial_ns < dc->adaptive_min_ns
-                                       ? K_ADAPTIVE_MIN
-                                       : K_ADAPTIVE_MAX;
-
-                return hbd__fail_at(l, first_given(f, K_ADAPTIVE_INITIAL,
-                                                   other),
-                                    -EINVAL, "detector.adaptive_initial_ms "
-                                    "(%.15g) must be within "
-                                    "detector.adaptive_min_ms .. "
-                                    "detector.adaptive_max_ms (%.15g..%.15g)",
+            dc->adaptive_initial_ns > dc->adaptive_max_ns)
+                return hbd__fail_at(l, first_given(l, f, AD_INITIAL, below
+                                                                  ? AD_MIN
+                                                                  : AD_MAX),
+                                    -EINVAL, AD_INITIAL " (%.15g) must be "
+                                    "within " AD_MIN " .. " AD_MAX
+                                    " (%.15g..%.15g)",
                                     (double)dc->adaptive_initial_ns / ms,
                                     (double)dc->adaptive_min_ns / ms,
                                     (double)dc->adaptive_max_ns / ms);
-        }
         if (dc->adaptive_low_ratio > dc->adaptive_high_ratio)
-                return hbd__fail_at(l, first_given(f, K_ADAPTIVE_LOW,
-                                                   K_ADAPTIVE_HIGH),
-                                    -EINVAL, "detector.adaptive_low_ratio "
-                                    "(%.15g) must be <= "
-                                    "detector.adaptive_high_ratio (%.15g)",
+                return hbd__fail_at(l, first_given(l, f, AD_LOW, AD_HIGH),
+                                    -EINVAL, AD_LOW " (%.15g) must be <= "
+                                    AD_HIGH " (%.15g)",
                                     dc->adaptive_low_ratio,
                                     dc->adaptive_high_ratio);
         return 0;
@@ -90,9 +95,7 @@ int hbd__check_thresholds(struct loader *l, const struct found *f,
                           const hbd_config_t *cfg)
 {
         const yaml_node_t *at =
-                f->val[K_DEAD] && !hbd__is_null(f->val[K_DEAD])
-                        ? f->val[K_DEAD]
-                        : f->val[K_SUSPECT];
+                hbd__given(f, K_DEAD) ? f->val[K_DEAD] : f->val[K_SUSPECT];
 
         if (cfg->node.dead_threshold < cfg->node.suspect_threshold)
                 return hbd__fail_at(l, at ? &at->start_mark : NULL, -EINVAL,
@@ -163,20 +166,20 @@ static int check_path(struct loader *l, const struct found *f, size_t k,
         hbd__quote(path, strlen(path), q);
         if (stat(path, &st) < 0)
                 return hbd__fail_at(l, at, -EINVAL, "%s: cannot use '%s': %s",
-                                    hbd_knobs[k].path, q, strerror(errno));
+                                    l->knobs[k].path, q, strerror(errno));
         if (device) {
                 if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
                         return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not "
                                             "a character device",
-                                            hbd_knobs[k].path, q);
+                                            l->knobs[k].path, q);
                 return 0;
         }
         if (!S_ISREG(st.st_mode))
                 return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not a "
-                                    "regular file", hbd_knobs[k].path, q);
+                                    "regular file", l->knobs[k].path, q);
         if (access(path, X_OK) < 0)
                 return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not "
-                                    "executable: %s", hbd_knobs[k].path, q,
+                                    "executable: %s", l->knobs[k].path, q,
                                     strerror(errno));
         return 0;
 }
@@ -209,6 +212,11 @@ static const yaml_mark_t *mark_of(const struct found *f, size_t k)
         return hbd__given(f, k) ? &f->val[k]->start_mark : &f->parent[k];
 }
 
+void hbd__state_file_default(char *buf, size_t len, const char *name)
+{
+        snprintf(buf, len, "/var/lib/hbeat/%s.state", name);
+}
+
 int hbd__check_coord(struct loader *l, const struct found *f,
                      hbd_config_t *cfg)
 {
@@ -218,22 +226,22 @@ int hbd__check_coord(struct loader *l, const struct found *f,
 
         if (!cc->enabled) {
                 for (size_t k = 0; k < K_COUNT; k++) {
-                        unsigned fl = hbd__knob_flags(k);
+                        unsigned fl = l->knobs[k].flags;
 
-                        if ((fl & F_COORD) && !(fl & F_PEER) && hbd__given(f, k))
+                        if ((fl & F_COORD) && !(fl & F_LIST) &&
+                            hbd__given(f, k))
                                 return hbd__fail_at(l, &f->key[k]->start_mark,
                                                     -EINVAL, "%s: only used "
                                                     "with election.enabled: "
-                                                    "true", hbd_knobs[k].path);
+                                                    "true", l->knobs[k].path);
                 }
                 return 0;
         }
 
-        /* Derived default (election.delay_ms's is set with the others,
-         * in load_document()). */
+        /* Derived default (the others are set by hbd__config_derive()
+         * before the knobs: this one needs node.name). */
         if (!cfg->election_state_file) {
-                snprintf(path, sizeof path, "/var/lib/hbeat/%s.state",
-                         cfg->node_name);
+                hbd__state_file_default(path, sizeof path, cfg->node_name);
                 cfg->election_state_file = strdup(path);
                 if (!cfg->election_state_file)
                         return hbd__fail_at(l, NULL, -ENOMEM,

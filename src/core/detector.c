@@ -5,9 +5,9 @@
  * What lives here: configuration defaults and validation, the parameter
  * schema each kind publishes (hb_detector_param_at(): the kinds' params
  * tables, merged by key for HB_DETECTOR_ALL) and what its suspicion
- * counts, the registry of algorithms (ops tables from detector_fixed.c, detector_phi.c,
- * detector_chen.c, detector_bertier.c, detector_phi_exp.c and
- * detector_adaptive.c, see detector_impl.h), creation and release, the
+ * counts, the registry of algorithms (ops tables from detector_fixed.c,
+ * detector_phi.c, detector_chen.c, detector_bertier.c, detector_phi_exp.c
+ * and detector_adaptive.c, see detector_impl.h), creation and release, the
  * generic "no arrival yet" state, clamping of out-of-order arrivals,
  * rebasing after a local pause, and crossing-time refinement. Each
  * algorithm only turns an arrival history into a suspicion level and gives

@@ -899,15 +899,17 @@ static void test_param_schema(void **state)
                         assert_true(kinds & HB_DETECTOR_KIND_BIT(kind));
                         /* Units in names: _ms keys are exactly the ms
                          * fields. */
-                        assert_int_equal(ms, klen > 3 && strcmp(p->key + klen - 3,
-                                                                "_ms") == 0);
+                        assert_int_equal(ms, klen > 3 &&
+                                                     strcmp(p->key + klen - 3,
+                                                            "_ms") == 0);
                         assert_int_equal(ms, strcmp(p->unit, "ms") == 0);
                         assert_true(p->min < p->max);
                         assert_non_null(p->help);
                         assert_true(p->help[strlen(p->help) - 1] == '.');
                         for (size_t j = 0; j < i; j++)
                                 assert_string_not_equal(
-                                        hb_detector_param_at(kind, j, NULL)->key,
+                                        hb_detector_param_at(kind, j,
+                                                             NULL)->key,
                                         p->key);
                         /* The default fits the range at these intervals. */
                         for (uint64_t iv = MS; iv <= 1000 * MS; iv *= 10) {
