@@ -35,6 +35,7 @@
  * only shows a rate below about one per H hours (three per H for 95 %
  * confidence); the search then merely fits this trace.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -521,14 +522,25 @@ static bool search_for(hb_detector_kind_t kind, uint64_t interval_ns,
         }
 }
 
-/* Config key (under `detector:`) of chen's alpha: detector.chen_alpha_ms. */
-#define ALPHA_KEY "chen_alpha_ms"
+/* Config key (under `detector:`) of chen's alpha, the field the search
+ * moves for chen: the core's schema names it. */
+static const char *alpha_key(void)
+{
+        const hb_detector_param_t *p;
+
+        for (size_t i = 0;
+             (p = hb_detector_param_at(HB_DETECTOR_CHEN, i, NULL)); i++)
+                if (p->offset == offsetof(hb_detector_config_t, chen_alpha_ns))
+                        break;
+        assert(p != NULL);
+        return p->key;
+}
 
 /* The parameter as shown in the table and written in the config. */
 static void param_text(const struct found *f, char *buf, size_t len)
 {
         if (f->kind == HB_DETECTOR_CHEN)
-                snprintf(buf, len, ALPHA_KEY " %.3f", f->value / 1e6);
+                snprintf(buf, len, "%s %.3f", alpha_key(), f->value / 1e6);
         else
                 snprintf(buf, len, "suspect_threshold %.2f", f->value);
 }
@@ -586,7 +598,7 @@ static void print_yaml(const struct found *f, uint64_t interval_ns)
                HB_NS_PER_MS);
         printf("detector:\n  kind: %s\n", hb_detector_kind_name(f->kind));
         if (f->kind == HB_DETECTOR_CHEN)
-                printf("  " ALPHA_KEY ": %.3f\n  suspect_threshold: 1\n",
+                printf("  %s: %.3f\n  suspect_threshold: 1\n", alpha_key(),
                        f->value / 1e6);
         else
                 printf("  suspect_threshold: %.2f\n", f->value);

@@ -465,8 +465,7 @@ static void on_event(void *user, const hb_event_t *ev)
         wall = hbd_event_wall_ns(ev->at_ns);
 
         hbd_log_transition(&d->log, ev, name,
-                           hb_node_config(d->node)->detector.kind ==
-                           HB_DETECTOR_PHI);
+                           hb_node_config(d->node)->detector.kind);
         hbd_ctl_publish(d->ctl, hb_ctl_event_json(ev, d->cfg->node_name,
                                                   name, wall));
         me.name = d->cfg->node_name;

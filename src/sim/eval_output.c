@@ -114,7 +114,7 @@ void hbsim_eval_print_text(const hbsim_eval_report_t *rep)
                 table_row("dead", dt->dead, &dt->res[1]);
         }
         for (size_t d = 0; sw != NULL && d < rep->n_dets; d++) {
-                printf("\nsweep of %s for %s:\n", sw[d].key->name,
+                printf("\nsweep of %s for %s:\n", sw[d].key.name,
                        rep->dets[d].label);
                 printf("  %-8s %-9s %9s %9s %12s %11s %9s %13s\n", "", "value",
                        "T_D ms", "mistakes", "mistakes/h", "T_MR s", "T_M ms",
@@ -216,7 +216,7 @@ static json_t *json_report(jbuild_t *jb, const hbsim_eval_report_t *rep)
                 append(jb, sweep,
                        pack(jb, "{s:s, s:s, s:o, s:o}",
                             "detector", rep->dets[p->det].label,
-                            "param", rep->sweeps[p->det].key->name,
+                            "param", rep->sweeps[p->det].key.name,
                             "value", jnum(p->value),
                             "metrics", jmetrics(jb, p->thr, &p->r)));
         }
@@ -291,7 +291,7 @@ int hbsim_eval_write_csv(const hbsim_eval_report_t *rep, const char *path)
                 const char *label = rep->dets[rep->pts[i].det].label;
 
                 csv_fwrite(f, label, strlen(label));
-                fprintf(f, ",%s,%.10g,", rep->sweeps[rep->pts[i].det].key->name,
+                fprintf(f, ",%s,%.10g,", rep->sweeps[rep->pts[i].det].key.name,
                         rep->pts[i].value);
                 csv_num(f, r->detection_s * 1e3);
                 fputc(',', f);
@@ -434,7 +434,7 @@ static void write_plot_script(FILE *f, const plot_in_t *in)
                 char title[320];
 
                 snprintf(title, sizeof(title), "%s (%s %g..%g)",
-                         rep->dets[d].label, sw->key->name, sw->values[0],
+                         rep->dets[d].label, sw->key.name, sw->values[0],
                          sw->values[sw->n - 1]);
                 for (int k = 0; k < 3; k++) {
                         if (rows[d][k] == 0)
