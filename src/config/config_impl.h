@@ -134,8 +134,8 @@ X(INTERVAL, "heartbeat.interval_ms", "ms", 1, 3600000, "100", R_YES,         \
   "Time between two heartbeats sent by this node.")                          \
 X(KIND, "detector.kind", "", 0, 0, "phi", R_YES,                             \
   S_KIND, F_FIRST, C(node.detector.kind), 0, 0,                              \
-  "Failure detector (docs/detectors.md); the detector.* keys below name "    \
-  "the kinds that read them.")                                               \
+  "Failure detector (docs/detectors.md): what its suspicion counts, its "    \
+  "default thresholds and keys are in the table of kinds.")                  \
 X(SUSPECT, "detector.suspect_threshold", "per kind", 0, 1000000,             \
   NULL, R_YES,                                                               \
   S_NUM, F_DERIVED | F_MIN_OPEN, C(node.suspect_threshold), 0, 0,            \
@@ -286,8 +286,7 @@ X(PEER_NAME, "peers[].name", "", 0, 0, NULL, R_YES,                          \
   "Name of the peer; unique, not this node's name.")                         \
 X(PEER_ID, "peers[].id", "", 1, 4294967295.0, NULL, R_ELECTION,              \
   S_U32, F_REQUIRED | F_PEER, P(id), 0, 0,                                   \
-  "Node id of the peer; unique, not this node's id. With "                   \
-  "election.enabled the set of peers cannot change on reload.")              \
+  "Node id of the peer; unique, not this node's id.")                        \
 X(PEER_ADDRESS, "peers[].address", "", 0, 0, NULL, R_YES,                    \
   S_ADDR, F_PEER, P(address), P(addr), P(addr_len),                          \
   "Where heartbeats for this peer are sent (it runs hbeatd); unique, not "   \
