@@ -24,46 +24,13 @@
 
 enum format { FMT_MD, FMT_MAN };
 
-/*
- * "phi only", "all kinds but fixed", "phi, phi_exp only": the detector
- * kinds a knob is valid with; "" when it is valid with every kind.
- */
-static const char *kinds_phrase(unsigned kinds, char *buf, size_t len)
-{
-        unsigned all = 0, missing;
-        size_t used = 0;
-        int n = 0;
-
-        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++)
-                all |= HB_DETECTOR_KIND_BIT(k);
-        missing = all & ~kinds;
-        buf[0] = '\0';
-        if (kinds == 0 || missing == 0)
-                return buf;
-        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++) {
-                const char *name = hb_detector_kind_name((hb_detector_kind_t)k);
-
-                if (missing == HB_DETECTOR_KIND_BIT(k)) {
-                        snprintf(buf, len, "all kinds but %s", name);
-                        return buf;
-                }
-                if (!(kinds & HB_DETECTOR_KIND_BIT(k)) || used >= len)
-                        continue;
-                used += (size_t)snprintf(buf + used, len - used, "%s%s",
-                                         n++ ? ", " : "", name);
-        }
-        if (used < len)
-                snprintf(buf + used, len - used, " only");
-        return buf;
-}
-
 /* What a knob is valid with, as the start of its meaning: "Election only.
  * phi only. " (each part when it applies). */
 static const char *scope(const hbd_knob_t *kn, char *buf, size_t len)
 {
-        char kinds[96];
+        char kinds[HBU_KINDS_MAX];
 
-        kinds_phrase(kn->kinds, kinds, sizeof kinds);
+        hbu_kinds_phrase(kn->kinds, kinds, sizeof kinds);
         snprintf(buf, len, "%s%s%s", kn->election_only ? "Election only. "
                                                       : "",
                  kinds, kinds[0] ? ": " : "");

@@ -525,6 +525,9 @@ int hbd__knob_check_derived(struct loader *l, const struct found *f,
 void hbd__knob_default_text(const struct knob *kn, hb_detector_kind_t kind,
                             char *buf, size_t len);
 
+/* "exec", "tcp", "http": the word of checks[].kind for `kind`. */
+const char *hbd__check_kind_name(uint32_t kind);
+
 /* Free a NULL-terminated argv (S_ARGV) and its strings; NULL is a no-op. */
 void hbd__argv_free(char **argv);
 

@@ -78,6 +78,11 @@ static const char *const vip_providers[] = { "netlink", "exec" };
 static const char name_chars[] = "1..63 characters of A-Z a-z 0-9 . _ -";
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *hbd__check_kind_name(uint32_t kind)
+{
+        return kind < N_OF(check_kinds) ? check_kinds[kind] : "?";
+}
 #define SUN_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
 /* ---- the table --------------------------------------------------------- */

@@ -340,39 +340,31 @@ static int check_check(struct loader *l, const struct found *f,
                        const hbd_config_t *cfg, hbd_check_conf_t *c,
                        const char *where)
 {
-        static const char *const kinds[] = { "exec", "tcp", "http" };
-        const char *kind = kinds[c->kind];
+        /* The key each kind needs; the other kinds' keys are refused. */
+        static const size_t needs[] = {
+                [HBD_CHECK_EXEC] = K_CHECK_COMMAND,
+                [HBD_CHECK_TCP] = K_CHECK_TARGET,
+                [HBD_CHECK_HTTP] = K_CHECK_URL,
+        };
+        const char *kind = hbd__check_kind_name(c->kind);
         char q[QUOTE_BUF];
-        int r = 0;
+        int r = need_key(l, f, needs[c->kind], where, kind);
 
+        for (uint32_t k = 0; k < sizeof needs / sizeof needs[0] && r == 0;
+             k++)
+                if (k != c->kind)
+                        r = refuse_key(l, f, needs[k], where, kind);
+        if (r == 0 && c->kind != HBD_CHECK_HTTP)
+                r = refuse_key(l, f, K_CHECK_EXPECT, where, kind);
         switch (c->kind) {
         case HBD_CHECK_EXEC:
-                r = need_key(l, f, K_CHECK_COMMAND, where, kind);
-                if (r == 0)
-                        r = refuse_key(l, f, K_CHECK_TARGET, where, kind);
-                if (r == 0)
-                        r = refuse_key(l, f, K_CHECK_URL, where, kind);
-                if (r == 0)
-                        r = refuse_key(l, f, K_CHECK_EXPECT, where, kind);
                 break;
         case HBD_CHECK_TCP:
-                r = need_key(l, f, K_CHECK_TARGET, where, kind);
-                if (r == 0)
-                        r = refuse_key(l, f, K_CHECK_COMMAND, where, kind);
-                if (r == 0)
-                        r = refuse_key(l, f, K_CHECK_URL, where, kind);
-                if (r == 0)
-                        r = refuse_key(l, f, K_CHECK_EXPECT, where, kind);
                 if (r == 0)
                         r = split_target(l, &f->val[K_CHECK_TARGET]->start_mark,
                                          where, "target", c);
                 break;
         default:
-                r = need_key(l, f, K_CHECK_URL, where, kind);
-                if (r == 0)
-                        r = refuse_key(l, f, K_CHECK_COMMAND, where, kind);
-                if (r == 0)
-                        r = refuse_key(l, f, K_CHECK_TARGET, where, kind);
                 if (r == 0 && strncmp(c->url, "http://", 7) != 0 &&
                     strncmp(c->url, "https://", 8) != 0)
                         r = hbd__fail_at(l, &f->val[K_CHECK_URL]->start_mark,
@@ -433,6 +425,22 @@ static int check_check(struct loader *l, const struct found *f,
  * n elements of `size` bytes and sets *count; the caller frees them with
  * the config.
  */
+/* A non-empty sequence, or 0 elements (absent, null, empty). */
+static int list_items(struct loader *l, const yaml_node_t *seq,
+                      const char *name, size_t *n)
+{
+        *n = 0;
+        if (!seq || hbd__is_null(seq))
+                return 0;
+        if (seq->type != YAML_SEQUENCE_NODE)
+                return hbd__fail_at(l, &seq->start_mark, -EINVAL,
+                                    "%s: expected a sequence, found %s",
+                                    name, hbd__node_type_name(seq));
+        *n = (size_t)(seq->data.sequence.items.top -
+                      seq->data.sequence.items.start);
+        return 0;
+}
+
 struct list_spec {
         const char *name;       /* "checks" */
         const char *prefix;     /* "checks[]." */
@@ -441,19 +449,28 @@ struct list_spec {
         size_t line_off;        /* offsetof(element, line) */
         int (*item)(struct loader *l, const struct found *pf,
                     hbd_config_t *cfg, size_t i, const char *where);
+        const char *election;   /* why the section needs election.enabled,
+                                   or NULL when it does not */
 };
 
-static int load_list(struct loader *l, const yaml_node_t *seq,
-                     hbd_config_t *cfg, const struct list_spec *spec,
-                     void **array, size_t *count)
+/* The list section `seq` (its key `key`, NULL if absent or unknown). */
+static int load_list(struct loader *l, const yaml_node_t *key,
+                     const yaml_node_t *seq, hbd_config_t *cfg,
+                     const struct list_spec *spec, void **array,
+                     size_t *count)
 {
         struct found *pf;
         char *elems;
         size_t n;
-        int r = 0;
+        int r = list_items(l, seq, spec->name, &n);
 
-        n = (size_t)(seq->data.sequence.items.top -
-                     seq->data.sequence.items.start);
+        if (r < 0 || n == 0)
+                return r;
+        if (spec->election && !cfg->node.coord.enabled)
+                return hbd__fail_at(l, key ? &key->start_mark
+                                           : &seq->start_mark, -EINVAL,
+                                    "%s: only used with election.enabled: "
+                                    "true (%s)", spec->name, spec->election);
         elems = calloc(n, spec->size);
         pf = malloc(sizeof *pf);
         if (!elems || !pf) {
@@ -499,22 +516,6 @@ static int load_list(struct loader *l, const yaml_node_t *seq,
         return r;
 }
 
-/* A non-empty sequence, or 0 elements (absent, null, empty). */
-static int list_items(struct loader *l, const yaml_node_t *seq,
-                      const char *name, size_t *n)
-{
-        *n = 0;
-        if (!seq || hbd__is_null(seq))
-                return 0;
-        if (seq->type != YAML_SEQUENCE_NODE)
-                return hbd__fail_at(l, &seq->start_mark, -EINVAL,
-                                    "%s: expected a sequence, found %s",
-                                    name, hbd__node_type_name(seq));
-        *n = (size_t)(seq->data.sequence.items.top -
-                      seq->data.sequence.items.start);
-        return 0;
-}
-
 /* checks[i]: its own rules, and a name not used before. */
 static int check_item(struct loader *l, const struct found *pf,
                       hbd_config_t *cfg, size_t i, const char *where)
@@ -540,14 +541,10 @@ int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
 {
         static const struct list_spec spec = {
                 "checks", "checks[].", F_CHECK, sizeof(hbd_check_conf_t),
-                offsetof(hbd_check_conf_t, line), check_item,
+                offsetof(hbd_check_conf_t, line), check_item, NULL,
         };
-        size_t n;
-        int r = list_items(l, seq, "checks", &n);
 
-        if (r < 0 || n == 0)
-                return r;
-        return load_list(l, seq, cfg, &spec, (void **)&cfg->checks,
+        return load_list(l, NULL, seq, cfg, &spec, (void **)&cfg->checks,
                          &cfg->n_checks);
 }
 
@@ -657,17 +654,9 @@ int hbd__load_vips(struct loader *l, const yaml_node_t *key,
         static const struct list_spec spec = {
                 "vips", "vips[].", F_VIP, sizeof(hbd_vip_conf_t),
                 offsetof(hbd_vip_conf_t, line), vip_item,
+                "the leader holds them",
         };
-        size_t n;
-        int r = list_items(l, seq, "vips", &n);
 
-        if (r < 0 || n == 0)
-                return r;
-        if (!cfg->node.coord.enabled)
-                return hbd__fail_at(l, key ? &key->start_mark
-                                           : &seq->start_mark, -EINVAL,
-                                    "vips: only used with election.enabled: "
-                                    "true (the leader holds them)");
-        return load_list(l, seq, cfg, &spec, (void **)&cfg->vips,
+        return load_list(l, key, seq, cfg, &spec, (void **)&cfg->vips,
                          &cfg->n_vips);
 }

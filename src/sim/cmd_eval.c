@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "hbeat/hbeat.h"
 #include "hbeat/qos.h"
 #include "sim/cmd.h"
@@ -436,30 +437,6 @@ bad:
 
 /* ---- the command ------------------------------------------------------- */
 
-/* "phi, chen", "all but fixed", "all": the kinds of a parameter. */
-static const char *kinds_text(unsigned kinds, char *buf, size_t len)
-{
-        unsigned missing = ALL_KINDS & ~kinds;
-        size_t used = 0;
-
-        buf[0] = '\0';
-        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++) {
-                const char *name = hb_detector_kind_name((hb_detector_kind_t)k);
-
-                if (missing == KB(k)) {
-                        snprintf(buf, len, "all but %s", name);
-                        return buf;
-                }
-                if ((kinds & KB(k)) && used < len)
-                        used += (size_t)snprintf(buf + used, len - used,
-                                                 "%s%s", used ? ", " : "",
-                                                 name);
-        }
-        if (missing == 0)
-                snprintf(buf, len, "all");
-        return buf;
-}
-
 static void usage(FILE *f)
 {
         const hb_detector_param_t *p;
@@ -499,10 +476,11 @@ static void usage(FILE *f)
                                 thresholds[i].help);
         for (size_t i = 0;
              (p = hb_detector_param_at(HB_DETECTOR_ALL, i, &kinds)); i++) {
-                char who[96];
+                char who[HBU_KINDS_MAX];
 
-                fprintf(f, "  %-22s %s: %s", p->key,
-                        kinds_text(kinds, who, sizeof(who)), p->help);
+                hbu_kinds_phrase(kinds, who, sizeof(who));
+                fprintf(f, "  %-22s %s%s%s", p->key, who, who[0] ? ": " : "",
+                        p->help);
                 for (size_t a = 0; a < N_OF(aliases); a++)
                         if (strcmp(aliases[a].key, p->key) == 0)
                                 fprintf(f, " (also: %s)", aliases[a].name);

@@ -1209,6 +1209,32 @@ static void test_util_duration(void **state)
                                                    4), "1.2");
 }
 
+static void test_util_kinds_phrase(void **state)
+{
+        char buf[HBU_KINDS_MAX];
+        unsigned all = 0;
+
+        (void)state;
+        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++)
+                all |= HB_DETECTOR_KIND_BIT(k);
+        assert_string_equal(hbu_kinds_phrase(all, buf, sizeof buf), "");
+        assert_string_equal(hbu_kinds_phrase(0, buf, sizeof buf), "");
+        assert_string_equal(
+                hbu_kinds_phrase(HB_DETECTOR_KIND_BIT(HB_DETECTOR_PHI), buf,
+                                 sizeof buf),
+                "phi only");
+        assert_string_equal(
+                hbu_kinds_phrase(HB_DETECTOR_KIND_BIT(HB_DETECTOR_PHI) |
+                                         HB_DETECTOR_KIND_BIT(
+                                                 HB_DETECTOR_PHI_EXP),
+                                 buf, sizeof buf),
+                "phi, phi_exp only");
+        assert_string_equal(
+                hbu_kinds_phrase(all & ~HB_DETECTOR_KIND_BIT(HB_DETECTOR_FIXED),
+                                 buf, sizeof buf),
+                "all kinds but fixed");
+}
+
 static void test_util_read_file(void **state)
 {
         char *text = NULL;
@@ -1265,6 +1291,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_util_address, setup,
                                                 teardown),
                 cmocka_unit_test(test_util_duration),
+                cmocka_unit_test(test_util_kinds_phrase),
                 cmocka_unit_test_setup_teardown(test_util_read_file, setup,
                                                 teardown),
         };
