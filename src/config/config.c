@@ -4,14 +4,14 @@
  *
  * The YAML text is loaded as one document with libyaml's document API
  * (yaml_parser_load()), so that every node carries its position, and then
- * read in two passes driven by the knob table (HBD_KNOB_ROWS in
- * config_impl.h):
+ * read in two passes driven by the knob table (config_impl.h, with the
+ * detector parameters of the core's schema; struct loader.knobs):
  *
  * 1. walk():  structure only. Every key is matched against the table
  *             (unknown and duplicate keys fail here, in file order), and the
  *             value node of each knob is remembered in a `struct found`.
  * 2. apply:   values. heartbeat.interval_ms and detector.kind first, then
- *             hb_node_config_default() for that kind and interval (so the
+ *             hbd__config_derive() for that kind and interval (so the
  *             derived defaults follow the interval), then every other knob
  *             in table order: parse the value found, or the table's default
  *             text, or fail when the knob is required. Then the peers, the
@@ -22,10 +22,11 @@
  * hbd_config_free(), hbd_config_reloadable(), hbd_config_peer()), YAML
  * document loading, pass 1, the load_document() flow that runs pass 2, and
  * the message and YAML helpers every part uses (hbd__fail_at(),
- * hbd__quote(), ...). Pass 2 itself is in config_knobs.c (one knob's value)
- * config_lists.c (peers[], checks[], vips[]) and config_rules.c (cross-field
- * and file checks). Callers: hbeatd
- * (start, SIGHUP) and hbeatctl (check-config, -c).
+ * hbd__quote(), ...), and the derived defaults (hbd__config_derive()).
+ * Pass 2 itself is in config_knobs.c (one knob's value), config_lists.c
+ * (peers[], checks[], vips[]) and config_rules.c (cross-field and file
+ * checks). Callers: hbeatd (start, SIGHUP) and hbeatctl (check-config,
+ * -c).
  *
  * Nothing is applied to a running daemon here: the result is a complete new
  * hbd_config_t or nothing (parse, validate, then apply all or nothing).
