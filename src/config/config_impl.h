@@ -6,10 +6,10 @@
  *   config.c        entry points, YAML document loading, pass 1 (walk()),
  *                   the top-level load_document() flow and its derived
  *                   defaults, message helpers, reload rules
- *   config_knobs.c  the knob table instantiated (how each knob is stored,
- *                   the detector.* rows from the core's schema), value
- *                   parsing and setting per store, pass 2 per knob, the
- *                   generated default and range texts
+ *   config_knobs.c  the knob table instantiated (the detector.* rows from
+ *                   the core's schema), pass 2 per knob, the generated
+ *                   default texts, the table described (hbd_config_knob())
+ *   config_store.c  values by store: parse, set, read back, compare
  *   config_lists.c  the list sections: peers[], checks[], vips[]
  *   config_rules.c  rules across keys (thresholds, quorum and election)
  *                   and checks of files (key file, scripts, watchdog)
@@ -525,14 +525,62 @@ int hbd__knob_check_derived(struct loader *l, const struct found *f,
 void hbd__knob_default_text(const struct knob *kn, hb_detector_kind_t kind,
                             char *buf, size_t len);
 
+/* ---- config_store.c: values by store ----------------------------------- */
+
+/*
+ * Parse `text` (from the file at `mark`, or a default text when `mark` is
+ * NULL) as knob `kn` and store it into `base` (hbd_config_t, or the list
+ * entry); `label` names the value in messages. Not for S_ARGV.
+ */
+int hbd__store_set(struct loader *l, const struct knob *kn,
+                   const char *label, const char *text,
+                   const yaml_mark_t *mark, void *base);
+
+/*
+ * S_ARGV: a non-empty sequence of non-empty strings `val` into a
+ * NULL-terminated array at knob `kn` of `base`.
+ */
+int hbd__store_set_argv(struct loader *l, const struct knob *kn,
+                        const char *label, const yaml_node_t *val,
+                        void *base);
+
+/* A knob's stored value, in the file's unit (ms, not ns); 0 for the
+ * stores that are not numbers. */
+double hbd__store_number(const struct knob *kn, const void *base);
+
+/* Same stored value of knob `kn` in `a` and `b` (both of its base type)? */
+bool hbd__knob_equal(const struct knob *kn, const void *a, const void *b);
+
+/* What the file writes for store `s`, for the docs: "uint", "path", ... */
+const char *hbd__store_type(enum store s);
+
+/* Do min and max apply to store `s` (a number)? */
+bool hbd__store_ranged(enum store s);
+
+/* The accepted values of a knob that is not a number, as text ("exec,
+ * tcp, http", "true, false", ...); "" when anything non-empty goes. */
+void hbd__store_values(const struct knob *kn, char *buf, size_t len);
+
+/* Is `v` within knob `kn`'s range? */
+bool hbd__in_range(const struct knob *kn, double v);
+
+/* "1..3600000", "> 0 .. 1000000": the range of a numeric knob. */
+const char *hbd__range_text(const struct knob *kn, char *buf, size_t cap);
+
+/*
+ * The detector kinds of `flags` (F_FOR() bits; every kind when there is
+ * none), in kind order, as "phi, chen or bertier" with `last` (" or ",
+ * ", ") before the last one. 96 bytes hold all six names.
+ */
+const char *hbd__kinds_text(unsigned flags, const char *last, char *buf,
+                            size_t cap);
+
 /* "exec", "tcp", "http": the word of checks[].kind for `kind`. */
 const char *hbd__check_kind_name(uint32_t kind);
 
 /* Free a NULL-terminated argv (S_ARGV) and its strings; NULL is a no-op. */
 void hbd__argv_free(char **argv);
 
-/* Same stored value of knob `kn` in `a` and `b` (both of its base type)? */
-bool hbd__knob_equal(const struct knob *kn, const void *a, const void *b);
 
 /* ---- config_lists.c: peers[], checks[], vips[] -------------------------- */
 

@@ -36,6 +36,107 @@ static int split_target(struct loader *l, const yaml_mark_t *mark,
                         const char *where, const char *key,
                         hbd_check_conf_t *c);
 
+/* A non-empty sequence, or 0 elements (absent, null, empty). */
+static int list_items(struct loader *l, const yaml_node_t *seq,
+                      const char *name, size_t *n)
+{
+        *n = 0;
+        if (!seq || hbd__is_null(seq))
+                return 0;
+        if (seq->type != YAML_SEQUENCE_NODE)
+                return hbd__fail_at(l, &seq->start_mark, -EINVAL,
+                                    "%s: expected a sequence, found %s",
+                                    name, hbd__node_type_name(seq));
+        *n = (size_t)(seq->data.sequence.items.top -
+                      seq->data.sequence.items.start);
+        return 0;
+}
+
+/*
+ * The loop every list section shares (peers[], checks[], vips[]): a
+ * sequence of mappings, each walked for its own keys ("NAME[].key") and
+ * its knobs applied to element i of *array, then `item` runs the
+ * section's own checks (which may compare with elements [0, i)).
+ * Allocates *array with n elements of `size` bytes and sets *count; the
+ * caller frees them with the config.
+ */
+struct list_spec {
+        const char *name;       /* "checks" */
+        const char *prefix;     /* "checks[]." */
+        unsigned flag;          /* knob flag of the section's rows */
+        size_t size;            /* bytes per element */
+        size_t line_off;        /* offsetof(element, line) */
+        int (*item)(struct loader *l, const struct found *pf,
+                    hbd_config_t *cfg, size_t i, const char *where,
+                    void *ctx);
+        const char *election;   /* why the section needs election.enabled,
+                                   or NULL when it does not */
+};
+
+/* The list section `seq` (its key `key`, NULL if absent or unknown);
+ * `ctx` is passed to spec->item. */
+static int load_list(struct loader *l, const yaml_node_t *key,
+                     const yaml_node_t *seq, hbd_config_t *cfg,
+                     const struct list_spec *spec, void **array,
+                     size_t *count, void *ctx)
+{
+        struct found *pf;
+        char *elems;
+        size_t n;
+        int r = list_items(l, seq, spec->name, &n);
+
+        if (r < 0 || n == 0)
+                return r;
+        if (spec->election && !cfg->node.coord.enabled)
+                return hbd__fail_at(l, key ? &key->start_mark
+                                           : &seq->start_mark, -EINVAL,
+                                    "%s: only used with election.enabled: "
+                                    "true (%s)", spec->name, spec->election);
+        elems = calloc(n, spec->size);
+        pf = malloc(sizeof *pf);
+        if (!elems || !pf) {
+                free(elems);
+                free(pf);
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        }
+        *array = elems;
+        *count = n;
+        for (size_t i = 0; i < n; i++) {
+                const yaml_node_t *item = yaml_document_get_node(
+                        l->doc, seq->data.sequence.items.start[i]);
+                char *e = elems + i * spec->size;
+                char where[32];
+
+                snprintf(where, sizeof where, "%s[%zu]", spec->name, i);
+                if (!item || item->type != YAML_MAPPING_NODE) {
+                        r = hbd__fail_at(l, item ? &item->start_mark : NULL,
+                                         -EINVAL, "%s: expected a mapping, "
+                                         "found %s", where,
+                                         item ? hbd__node_type_name(item)
+                                              : "nothing");
+                        break;
+                }
+                memset(pf, 0, sizeof *pf);
+                r = hbd__walk(l, pf, item, spec->prefix, where,
+                              &item->start_mark);
+                if (r < 0)
+                        break;
+                *(int *)(void *)(e + spec->line_off) =
+                        (int)item->start_mark.line + 1;
+                for (size_t k = 0; k < K_COUNT && r >= 0; k++)
+                        if (l->knobs[k].flags & spec->flag)
+                                r = hbd__knob_apply(l, pf, k, i, e,
+                                                    HB_DETECTOR_PHI);
+                if (r < 0)
+                        break;
+                r = spec->item(l, pf, cfg, i, where, ctx);
+                if (r < 0)
+                        break;
+        }
+        free(pf);
+        return r;
+}
+
 /*
  * A pull peer (peers[].pull): its probe, a check of kind http (GET, 200)
  * or tcp (connect) run every heartbeat interval with a timeout of one
@@ -87,110 +188,49 @@ static int load_pull(struct loader *l, const struct found *pf,
 }
 
 /*
- * Walk and set each peers[] entry like the top level (pass 1 then pass 2
- * per entry); `*marks_out` (caller frees) gets where each entry's values
- * are, for check_peers().
+ * peers[i], its knobs set: votes only with election, exactly one of
+ * address and pull (and a pull peer's probe, with no vote); `ctx` is the
+ * peer_marks array that check_peers() reads.
  */
-static int load_peers(struct loader *l, const yaml_node_t *seq,
-                      hbd_config_t *cfg, struct peer_marks **marks_out)
+static int peer_item(struct loader *l, const struct found *pf,
+                     hbd_config_t *cfg, size_t i, const char *where,
+                     void *ctx)
 {
-        struct peer_marks *marks;
-        struct found *pf;
-        size_t n;
-        int r = 0;
+        struct peer_marks *marks = ctx;
+        hbd_peer_conf_t *peer = &cfg->peers[i];
+        int r;
 
-        if (!seq || hbd__is_null(seq))
-                return 0;
-        if (seq->type != YAML_SEQUENCE_NODE)
-                return hbd__fail_at(l, &seq->start_mark, -EINVAL,
-                                    "peers: expected a sequence, found %s",
-                                    hbd__node_type_name(seq));
-        n = (size_t)(seq->data.sequence.items.top -
-                     seq->data.sequence.items.start);
-        if (n == 0)
-                return 0;
-        cfg->peers = calloc(n, sizeof *cfg->peers);
-        marks = calloc(n, sizeof *marks);
-        pf = malloc(sizeof *pf);
-        if (!cfg->peers || !marks || !pf) {
-                free(marks);
-                free(pf);
-                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
-        }
-        cfg->n_peers = n;
-        *marks_out = marks;
-
-        for (size_t i = 0; i < n; i++) {
-                const yaml_node_t *item = yaml_document_get_node(
-                        l->doc, seq->data.sequence.items.start[i]);
-                hbd_peer_conf_t *peer = &cfg->peers[i];
-                char where[32];
-
-                snprintf(where, sizeof where, "peers[%zu]", i);
-                if (!item || item->type != YAML_MAPPING_NODE) {
-                        r = hbd__fail_at(l, item ? &item->start_mark : NULL,
-                                         -EINVAL, "%s: expected a mapping, "
-                                         "found %s", where,
-                                         item ? hbd__node_type_name(item)
-                                              : "nothing");
-                        goto out;
-                }
-                memset(pf, 0, sizeof *pf);
-                r = hbd__walk(l, pf, item, "peers[].", where,
-                              &item->start_mark);
+        if (!cfg->node.coord.enabled && hbd__given(pf, K_PEER_VOTES))
+                return hbd__fail_at(l, &pf->key[K_PEER_VOTES]->start_mark,
+                                    -EINVAL, "%s.votes: only used with "
+                                    "election.enabled: true", where);
+        if (hbd__given(pf, K_PEER_ADDRESS) == hbd__given(pf, K_PEER_PULL))
+                return hbd__fail_at(l, hbd__given(pf, K_PEER_PULL)
+                                               ? &pf->key[K_PEER_PULL]
+                                                          ->start_mark
+                                               : &pf->parent[K_PEER_ADDRESS],
+                                    -EINVAL, "%s: needs exactly one of "
+                                    "'address' (the peer runs hbeatd) and "
+                                    "'pull' (it is polled)", where);
+        if (hbd__given(pf, K_PEER_PULL)) {
+                r = load_pull(l, pf, cfg, peer, where);
                 if (r < 0)
-                        goto out;
-                peer->line = (int)item->start_mark.line + 1;
-                for (size_t k = 0; k < K_COUNT; k++) {
-                        if (!(l->knobs[k].flags & F_PEER))
-                                continue;
-                        r = hbd__knob_apply(l, pf, k, i, peer,
-                                            HB_DETECTOR_PHI);
-                        if (r < 0)
-                                goto out;
-                }
-                if (!cfg->node.coord.enabled && pf->val[K_PEER_VOTES] &&
-                    !hbd__is_null(pf->val[K_PEER_VOTES])) {
-                        r = hbd__fail_at(l, &pf->key[K_PEER_VOTES]->start_mark,
-                                         -EINVAL, "%s.votes: only used with "
-                                         "election.enabled: true", where);
-                        goto out;
-                }
-                if (hbd__given(pf, K_PEER_ADDRESS) ==
-                    hbd__given(pf, K_PEER_PULL)) {
-                        r = hbd__fail_at(l, hbd__given(pf, K_PEER_PULL)
-                                             ? &pf->key[K_PEER_PULL]->start_mark
-                                             : &item->start_mark,
-                                         -EINVAL, "%s: needs exactly one of "
-                                         "'address' (the peer runs hbeatd) "
-                                         "and 'pull' (it is polled)", where);
-                        goto out;
-                }
-                if (hbd__given(pf, K_PEER_PULL)) {
-                        r = load_pull(l, pf, cfg, peer, where);
-                        if (r < 0)
-                                goto out;
-                        if (!hbd__given(pf, K_PEER_VOTES)) {
-                                peer->votes = 0;
-                        } else if (peer->votes > 0) {
-                                r = hbd__fail_at(
-                                        l,
-                                        &pf->val[K_PEER_VOTES]->start_mark,
-                                        -EINVAL, "%s.votes: a pull peer runs "
-                                        "no hbeatd and cannot vote", where);
-                                goto out;
-                        }
-                }
-                marks[i].name = pf->val[K_PEER_NAME]->start_mark;
-                marks[i].id = pf->val[K_PEER_ID]->start_mark;
-                marks[i].address =
-                        pf->val[hbd__given(pf, K_PEER_PULL) ? K_PEER_PULL
-                                                            : K_PEER_ADDRESS]
-                                ->start_mark;
+                        return r;
+                if (!hbd__given(pf, K_PEER_VOTES))
+                        peer->votes = 0;
+                else if (peer->votes > 0)
+                        return hbd__fail_at(
+                                l, &pf->val[K_PEER_VOTES]->start_mark,
+                                -EINVAL, "%s.votes: a pull peer runs no "
+                                "hbeatd and cannot vote", where);
         }
-out:
-        free(pf);
-        return r;
+        marks[i].name = pf->val[K_PEER_NAME]->start_mark;
+        marks[i].id = pf->val[K_PEER_ID]->start_mark;
+        marks[i].address =
+                pf->val[hbd__given(pf, K_PEER_PULL) ? K_PEER_PULL
+                                                    : K_PEER_ADDRESS]
+                        ->start_mark;
+        return 0;
 }
 
 static int check_peers(struct loader *l, const hbd_config_t *cfg,
@@ -258,16 +298,26 @@ static int check_peers(struct loader *l, const hbd_config_t *cfg,
 int hbd__load_peers(struct loader *l, const yaml_node_t *seq,
                     hbd_config_t *cfg)
 {
-        struct peer_marks *marks = NULL;
-        int r;
+        static const struct list_spec spec = {
+                "peers", "peers[].", F_PEER, sizeof(hbd_peer_conf_t),
+                offsetof(hbd_peer_conf_t, line), peer_item, NULL,
+        };
+        struct peer_marks *marks;
+        size_t n;
+        int r = list_items(l, seq, spec.name, &n);
 
-        r = load_peers(l, seq, cfg, &marks);
+        if (r < 0 || n == 0)
+                return r;
+        marks = calloc(n, sizeof *marks);
+        if (!marks)
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        r = load_list(l, NULL, seq, cfg, &spec, (void **)&cfg->peers,
+                      &cfg->n_peers, marks);
         if (r >= 0)
                 r = check_peers(l, cfg, marks);
         free(marks);
         return r;
 }
-
 
 /* ---- checks[] ---------------------------------------------------------- */
 
@@ -417,108 +467,10 @@ static int check_check(struct loader *l, const struct found *f,
         return 0;
 }
 
-/*
- * The loop every list section shares (checks[], vips[]): a sequence of
- * mappings, each walked for its own keys ("NAME[].key") and its knobs
- * applied to element i of *array, then `item` runs the section's own
- * checks (which may compare with elements [0, i)). Allocates *array with
- * n elements of `size` bytes and sets *count; the caller frees them with
- * the config.
- */
-/* A non-empty sequence, or 0 elements (absent, null, empty). */
-static int list_items(struct loader *l, const yaml_node_t *seq,
-                      const char *name, size_t *n)
-{
-        *n = 0;
-        if (!seq || hbd__is_null(seq))
-                return 0;
-        if (seq->type != YAML_SEQUENCE_NODE)
-                return hbd__fail_at(l, &seq->start_mark, -EINVAL,
-                                    "%s: expected a sequence, found %s",
-                                    name, hbd__node_type_name(seq));
-        *n = (size_t)(seq->data.sequence.items.top -
-                      seq->data.sequence.items.start);
-        return 0;
-}
-
-struct list_spec {
-        const char *name;       /* "checks" */
-        const char *prefix;     /* "checks[]." */
-        unsigned flag;          /* knob flag of the section's rows */
-        size_t size;            /* bytes per element */
-        size_t line_off;        /* offsetof(element, line) */
-        int (*item)(struct loader *l, const struct found *pf,
-                    hbd_config_t *cfg, size_t i, const char *where);
-        const char *election;   /* why the section needs election.enabled,
-                                   or NULL when it does not */
-};
-
-/* The list section `seq` (its key `key`, NULL if absent or unknown). */
-static int load_list(struct loader *l, const yaml_node_t *key,
-                     const yaml_node_t *seq, hbd_config_t *cfg,
-                     const struct list_spec *spec, void **array,
-                     size_t *count)
-{
-        struct found *pf;
-        char *elems;
-        size_t n;
-        int r = list_items(l, seq, spec->name, &n);
-
-        if (r < 0 || n == 0)
-                return r;
-        if (spec->election && !cfg->node.coord.enabled)
-                return hbd__fail_at(l, key ? &key->start_mark
-                                           : &seq->start_mark, -EINVAL,
-                                    "%s: only used with election.enabled: "
-                                    "true (%s)", spec->name, spec->election);
-        elems = calloc(n, spec->size);
-        pf = malloc(sizeof *pf);
-        if (!elems || !pf) {
-                free(elems);
-                free(pf);
-                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
-        }
-        *array = elems;
-        *count = n;
-        for (size_t i = 0; i < n; i++) {
-                const yaml_node_t *item = yaml_document_get_node(
-                        l->doc, seq->data.sequence.items.start[i]);
-                char *e = elems + i * spec->size;
-                char where[32];
-
-                snprintf(where, sizeof where, "%s[%zu]", spec->name, i);
-                if (!item || item->type != YAML_MAPPING_NODE) {
-                        r = hbd__fail_at(l, item ? &item->start_mark : NULL,
-                                         -EINVAL, "%s: expected a mapping, "
-                                         "found %s", where,
-                                         item ? hbd__node_type_name(item)
-                                              : "nothing");
-                        break;
-                }
-                memset(pf, 0, sizeof *pf);
-                r = hbd__walk(l, pf, item, spec->prefix, where,
-                              &item->start_mark);
-                if (r < 0)
-                        break;
-                *(int *)(void *)(e + spec->line_off) =
-                        (int)item->start_mark.line + 1;
-                for (size_t k = 0; k < K_COUNT && r >= 0; k++)
-                        if (l->knobs[k].flags & spec->flag)
-                                r = hbd__knob_apply(l, pf, k, i, e,
-                                                    HB_DETECTOR_PHI);
-                if (r < 0)
-                        break;
-                r = spec->item(l, pf, cfg, i, where);
-                if (r < 0)
-                        break;
-        }
-        free(pf);
-        return r;
-}
-
 /* checks[i]: its own rules, and a name not used before. */
 static int check_item(struct loader *l, const struct found *pf,
-                      hbd_config_t *cfg, size_t i, const char *where)
+                      hbd_config_t *cfg, size_t i, const char *where,
+                      void *ctx)
 {
         hbd_check_conf_t *c = &cfg->checks[i];
         int r = check_check(l, pf, cfg, c, where);
@@ -545,7 +497,7 @@ int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
         };
 
         return load_list(l, NULL, seq, cfg, &spec, (void **)&cfg->checks,
-                         &cfg->n_checks);
+                         &cfg->n_checks, NULL);
 }
 
 /* ---- vips[] ------------------------------------------------------------ */
@@ -627,7 +579,8 @@ static int check_vip(struct loader *l, const struct found *f,
 
 /* vips[i]: its own rules, and an address not used before. */
 static int vip_item(struct loader *l, const struct found *pf,
-                    hbd_config_t *cfg, size_t i, const char *where)
+                    hbd_config_t *cfg, size_t i, const char *where,
+                    void *ctx)
 {
         hbd_vip_conf_t *v = &cfg->vips[i];
         int r = check_vip(l, pf, v, where);
@@ -658,5 +611,5 @@ int hbd__load_vips(struct loader *l, const yaml_node_t *key,
         };
 
         return load_list(l, key, seq, cfg, &spec, (void **)&cfg->vips,
-                         &cfg->n_vips);
+                         &cfg->n_vips, NULL);
 }
