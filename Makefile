@@ -5,6 +5,8 @@
 #                (plain and under ASan+UBSan) and system tests (pytest,
 #                real hbeatd processes in network namespaces)
 #   make bench   run the benchmarks in bench/ (not part of the tests)
+#   make docs    put the key tables `hbeatctl config schema` prints into
+#                docs/configuration.md and docs/man/hbeatd.yaml.5
 #
 # Warnings are errors in every build made here.
 
@@ -15,7 +17,7 @@ MESON_OPTS ?=
 PYTEST_OPTS ?=
 
 .PHONY: all deps build build-asan test test-unit test-asan test-system \
-        demo bench fuzz clean install
+        demo bench docs fuzz clean install
 
 all: build
 
@@ -55,6 +57,9 @@ demo: build
 
 bench: build
 	bench/run.sh $(BUILD)
+
+docs: build
+	scripts/config-docs $(BUILD)/hbeatctl
 
 fuzz:
 	@scripts/install-deps clang

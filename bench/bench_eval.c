@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_eval: throughput of the QoS evaluator (hb_qos_evaluate(), qos.h)
+ * bench_eval: throughput of the QoS evaluator (hbt_qos_evaluate(), qos.h)
  * for every detector kind, and the memory one detector takes per
  * monitored peer (hb_detector_memory()).
  *
@@ -40,7 +40,7 @@ static uint64_t mono_ns(void)
 }
 
 struct collect {
-        hb_arrival_t *a;
+        hbt_arrival_t *a;
         size_t n, cap;
         uint64_t end_ns;
 };
@@ -59,7 +59,7 @@ static int collect_cb(void *ctx, const hbtg_record_t *rec)
         return ++c->n == c->cap;
 }
 
-static hb_arrival_t *make_trace(size_t n, uint64_t *end_ns)
+static hbt_arrival_t *make_trace(size_t n, uint64_t *end_ns)
 {
         struct collect c = { .a = malloc(n * sizeof(*c.a)), .cap = n };
         hbtg_config_t cfg;
@@ -95,7 +95,7 @@ fail:
         return NULL;
 }
 
-static void bench_kind(hb_detector_kind_t kind, const hb_arrival_t *a,
+static void bench_kind(hb_detector_kind_t kind, const hbt_arrival_t *a,
                        size_t n, uint64_t end_ns, int runs)
 {
         hb_detector_config_t cfg;
@@ -117,12 +117,12 @@ static void bench_kind(hb_detector_kind_t kind, const hb_arrival_t *a,
                name, hb_detector_memory(d), cfg.window);
         hb_detector_free(d);
         for (int l = 0; l < 2; l++) {
-                hb_qos_result_t r;
+                hbt_qos_result_t r;
                 uint64_t best = UINT64_MAX;
 
                 for (int k = 0; k < runs; k++) {
                         uint64_t t0 = mono_ns(), dt;
-                        int e = hb_qos_evaluate(&cfg, thr[l], a, n,
+                        int e = hbt_qos_evaluate(&cfg, thr[l], a, n,
                                                 HB_NEVER, end_ns, &r);
 
                         dt = mono_ns() - t0;
@@ -154,7 +154,7 @@ int main(int argc, char **argv)
         size_t n = 1000000;
         int runs = 5, c;
         uint64_t end_ns;
-        hb_arrival_t *a;
+        hbt_arrival_t *a;
 
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (c) {

@@ -213,6 +213,135 @@ HB_EXPORT double hb_detector_default_suspect_threshold(
  *  suspicion became a false dead verdict: docs/detectors.md.) */
 HB_EXPORT double hb_detector_default_dead_threshold(hb_detector_kind_t kind);
 
+/**
+ * What the suspicion level of `kind` counts, for labels and messages
+ * ("phi 8.03", "missed intervals 3.20"): "phi" (phi and phi_exp: -log10
+ * of the probability that a heartbeat is still coming), "missed
+ * intervals" (fixed: silence / interval), "margins" (chen and bertier:
+ * safety margins past the expected arrival time, so 1 is the freshness
+ * point), "timeouts" (adaptive: silence / current timeout). The thresholds
+ * of a node (hb_node_config_t) are in this unit. Static string; "" for an
+ * unknown kind.
+ */
+HB_EXPORT const char *hb_detector_suspicion_unit(hb_detector_kind_t kind);
+
+/**
+ * @name Parameter schema
+ *
+ * Each kind publishes its parameters: the fields of hb_detector_config_t
+ * it reads (besides kind and interval), each with the key a configuration
+ * file uses for it, its unit, range and a one-line help. hbeatd's
+ * configuration (the detector.* keys and their docs), `hbeatctl
+ * check-config` and `hbeat-sim eval --set` are built from this table, so
+ * a parameter added here is a configuration key everywhere.
+ *
+ * Defaults are not described here: they are what
+ * hb_detector_config_default() computes for an interval; read one with
+ * hb_detector_param_get() on a defaulted config.
+ * @{
+ */
+
+/** How a parameter is held in hb_detector_config_t and written as a key. */
+typedef enum hb_detector_param_type {
+        /** uint32_t field; a whole number in the key's unit. */
+        HB_DETECTOR_PARAM_COUNT = 1,
+        /** uint64_t field in ns; the key is in whole milliseconds. */
+        HB_DETECTOR_PARAM_MS = 2,
+        /** uint64_t field in ns; the key is in milliseconds, fractions
+         *  allowed (stored rounded to the ns). */
+        HB_DETECTOR_PARAM_MS_FRAC = 3,
+        /** double field; a finite number. */
+        HB_DETECTOR_PARAM_REAL = 4,
+} hb_detector_param_type_t;
+
+/** hb_detector_param_t.flags: the value must be > min (not >= min). */
+#define HB_DETECTOR_PARAM_MIN_OPEN (1u << 0)
+/** hb_detector_param_t.flags: a tuning knob for tools that replay traces
+ *  (hbeat-sim eval), not a key of hbeatd's configuration file, where its
+ *  default is the right value for a live node. */
+#define HB_DETECTOR_PARAM_EXPERT (1u << 1)
+
+/** Kind `k` as a bit of a set of kinds (hb_detector_param_at()). */
+#define HB_DETECTOR_KIND_BIT(k) (1u << (unsigned)(k))
+/** hb_detector_param_at(): the parameters of every kind, each once. */
+#define HB_DETECTOR_ALL ((hb_detector_kind_t)0)
+
+/**
+ * One parameter. Read-only: the core owns every instance (static data,
+ * valid for the life of the program).
+ */
+typedef struct hb_detector_param {
+        /** Key of the parameter in a configuration file, under
+         *  `detector:` ("window", "chen_alpha_ms"); unique across kinds,
+         *  and a key shared by several kinds is the same field with the
+         *  same meaning and range in each. Ends in "_ms" exactly for the
+         *  _MS types. */
+        const char *key;
+        hb_detector_param_type_t type;
+        /** Unit of the key's values: "ms" for the _MS types, else
+         *  "samples" or "" (dimensionless). */
+        const char *unit;
+        /** Range of the key's values, in its unit (ms for the _MS types),
+         *  inclusive unless HB_DETECTOR_PARAM_MIN_OPEN: the range a
+         *  configuration file accepts. As far as this one field goes,
+         *  hb_detector_config_validate() accepts every value in it; it may
+         *  accept more (phi's acceptable pause goes to 4 h so that its
+         *  default is valid at every interval, where a configuration file
+         *  stops at 1 h), never less. Rules across fields (adaptive: min
+         *  <= initial <= max, low_ratio <= high_ratio) are checked by
+         *  hb_detector_config_validate() and named in the help. */
+        double min, max;
+        /** HB_DETECTOR_PARAM_* */
+        unsigned flags;
+        /** offsetof(hb_detector_config_t, field) */
+        size_t offset;
+        /** One sentence, capitalised, ending with a full stop; does not
+         *  name the kinds (see hb_detector_param_at()'s `kinds`). */
+        const char *help;
+} hb_detector_param_t;
+
+/**
+ * The i-th (0-based) parameter of detector `kind`, in the order a
+ * configuration file lists them; with `kind` HB_DETECTOR_ALL, the i-th of
+ * the parameters of every kind, each key once (in kind order, then each
+ * kind's order).
+ *
+ * @param kinds  if not NULL, receives the kinds that read this parameter,
+ *               as HB_DETECTOR_KIND_BIT() bits (`window`: every kind but
+ *               fixed).
+ * @return       the parameter (static); NULL when `i` is past the last
+ *               one or `kind` is unknown (`*kinds` untouched then).
+ *               Iterate with i = 0, 1, ... until NULL.
+ */
+HB_EXPORT const hb_detector_param_t *hb_detector_param_at(
+                                                          hb_detector_kind_t kind,
+                                                          size_t i,
+                                                          unsigned *kinds);
+
+/**
+ * Value of parameter `p` in `cfg`, in the key's unit (a field in ns is
+ * returned in ms: 25000000 ns is 25). 0 when `p` or `cfg` is NULL.
+ */
+HB_EXPORT double hb_detector_param_get(const hb_detector_param_t *p,
+                                       const hb_detector_config_t *cfg);
+
+/**
+ * Store `value`, in the key's unit, into `cfg`'s field for `p`: a _COUNT
+ * parameter takes a whole number 0 .. 2^32-1; the _MS types a finite
+ * number 0 .. 1e10 ms (about four months: beyond every range, far from
+ * overflow), rounded to the ns (fractions are allowed for both: whole
+ * milliseconds are a rule of configuration files, not of the detector);
+ * _REAL any finite number. The range [min, max] is not checked: a
+ * combination is judged by hb_detector_config_validate().
+ *
+ * @return 0; -EINVAL (NULL argument, or a value the field cannot hold;
+ *         `cfg` untouched).
+ */
+HB_EXPORT int hb_detector_param_set(const hb_detector_param_t *p,
+                                    hb_detector_config_t *cfg, double value);
+
+/** @} */
+
 /** Opaque detector of one peer. */
 typedef struct hb_detector hb_detector_t;
 

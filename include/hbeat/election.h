@@ -119,6 +119,26 @@ typedef struct hb_coord_config {
         uint64_t reserved[4];
 } hb_coord_config_t;
 
+/**
+ * The cluster's total votes as the core counts them: `cc->expected_votes`
+ * when not 0, else `configured_votes`, the sum of this node's votes and
+ * every peer's; capped at 2^32 - 1. 0 for a NULL `cc`.
+ */
+HB_EXPORT uint32_t hb_coord_expected_votes(const hb_coord_config_t *cc,
+                                           uint64_t configured_votes);
+
+/**
+ * Votes needed to be quorate, win an election or hold the lease, by the
+ * core's rule: more than half of `expected_votes` (hb_coord_expected_votes()),
+ * expected_votes / 2 + 1 (Corosync votequorum). With `cc->two_node` and
+ * `alone` (the one peer configured is not alive), this node's own votes:
+ * a lone node of a two-node cluster stays quorate (the lower id at once,
+ * the higher id once its peer is dead: docs/election.md). `alone` is
+ * ignored without two_node. 0 for a NULL `cc`.
+ */
+HB_EXPORT uint32_t hb_coord_votes_needed(const hb_coord_config_t *cc,
+                                         uint32_t expected_votes, bool alone);
+
 #ifdef __cplusplus
 }
 #endif

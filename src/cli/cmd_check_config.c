@@ -33,11 +33,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/hbctl.h"
-#include "daemon/config.h"
+#include "config/config.h"
 #include "hbeat/hbeat.h"
 
 typedef struct timings {
@@ -86,73 +87,34 @@ static int compute(const hb_node_config_t *nc, timings_t *t)
         return 0;
 }
 
-/* What a threshold counts, per kind (docs/detectors.md). */
-static const char *threshold_unit(hb_detector_kind_t kind)
-{
-        switch (kind) {
-        case HB_DETECTOR_PHI:
-        case HB_DETECTOR_PHI_EXP:
-                return "phi";
-        case HB_DETECTOR_FIXED:
-                return "missed intervals";
-        case HB_DETECTOR_CHEN:
-        case HB_DETECTOR_BERTIER:
-                return "safety margins past the expected arrival";
-        case HB_DETECTOR_ADAPTIVE:
-                return "adaptive timeouts";
-        }
-        return "";
-}
-
 /*
- * The kind's own parameters as (config key, value, is_duration) rows: one
- * table for the text and the JSON output. Returns the number of rows.
+ * The i-th parameter of the detector's kind that a config file sets (the
+ * core's schema, without the tools-only ones), or NULL past the last.
  */
-typedef struct param {
-        const char *key;        /* config key without "detector." */
-        double value;           /* ns for durations */
-        bool is_ns;
-} param_t;
-
-static size_t kind_params(const hb_detector_config_t *dc, param_t *p)
+static const hb_detector_param_t *kind_param(hb_detector_kind_t kind,
+                                             size_t *i)
 {
-        size_t n = 0;
+        const hb_detector_param_t *p;
 
-#define P(k, v, ns) (p[n++] = (param_t){ (k), (double)(v), (ns) })
-        if (dc->kind != HB_DETECTOR_FIXED)
-                P("window", dc->window, false);
-        switch (dc->kind) {
-        case HB_DETECTOR_PHI:
-                P("min_std_dev_ms", dc->min_std_dev_ns, true);
-                P("acceptable_pause_ms", dc->acceptable_pause_ns, true);
-                break;
-        case HB_DETECTOR_CHEN:
-                P("chen_alpha_ms", dc->chen_alpha_ns, true);
-                break;
-        case HB_DETECTOR_BERTIER:
-                P("bertier_beta", dc->bertier_beta, false);
-                P("bertier_phi", dc->bertier_phi, false);
-                P("bertier_gamma", dc->bertier_gamma, false);
-                break;
-        case HB_DETECTOR_ADAPTIVE:
-                P("adaptive_initial_ms", dc->adaptive_initial_ns, true);
-                P("adaptive_min_ms", dc->adaptive_min_ns, true);
-                P("adaptive_max_ms", dc->adaptive_max_ns, true);
-                P("adaptive_dampening_ms", dc->adaptive_dampening_ns, true);
-                P("adaptive_raise", dc->adaptive_raise, false);
-                P("adaptive_lower", dc->adaptive_lower, false);
-                P("adaptive_high_ratio", dc->adaptive_high_ratio, false);
-                P("adaptive_low_ratio", dc->adaptive_low_ratio, false);
-                break;
-        case HB_DETECTOR_FIXED:
-        case HB_DETECTOR_PHI_EXP:
-                break;
-        }
-#undef P
-        return n;
+        while ((p = hb_detector_param_at(kind, (*i)++, NULL)) != NULL)
+                if (!(p->flags & HB_DETECTOR_PARAM_EXPERT))
+                        return p;
+        return NULL;
 }
 
-#define MAX_PARAMS 10
+/* A parameter's value in ns (for the _MS types). */
+static uint64_t param_ns(const hb_detector_param_t *p,
+                         const hb_detector_config_t *dc)
+{
+        return (uint64_t)llround(hb_detector_param_get(p, dc) *
+                                 (double)HB_NS_PER_MS);
+}
+
+static bool param_is_ms(const hb_detector_param_t *p)
+{
+        return p->type == HB_DETECTOR_PARAM_MS ||
+               p->type == HB_DETECTOR_PARAM_MS_FRAC;
+}
 
 static const char *dur(uint64_t ns, char buf[static HBCTL_DUR_LEN])
 {
@@ -182,7 +144,8 @@ static uint64_t votes_sum(const hbd_config_t *cfg)
 /* The lease figures (see the top of this file). */
 typedef struct lease {
         uint64_t expected;      /* expected votes (the sum when 0) */
-        uint64_t needed;        /* expected / 2 + 1 */
+        uint64_t needed;        /* to be quorate (the core's rule) */
+        uint64_t needed_alone;  /* two_node, the peer not alive: 1 */
         uint64_t lease_ns;      /* HB_LEASE_INTERVALS x interval */
         uint64_t promise_ns;    /* HB_PROMISE_INTERVALS x interval */
         uint64_t stand_ns;      /* earliest stand after a silent leader */
@@ -196,9 +159,10 @@ static void compute_lease(const hbd_config_t *cfg, const timings_t *t,
         const hb_coord_config_t *cc = &cfg->node.coord;
         uint64_t iv = cfg->node.interval_ns;
 
-        ls->expected = cc->expected_votes ? cc->expected_votes
-                                          : votes_sum(cfg);
-        ls->needed = ls->expected / 2 + 1;
+        ls->expected = hb_coord_expected_votes(cc, votes_sum(cfg));
+        ls->needed = hb_coord_votes_needed(cc, (uint32_t)ls->expected, false);
+        ls->needed_alone = hb_coord_votes_needed(cc, (uint32_t)ls->expected,
+                                                 true);
         ls->lease_ns = HB_LEASE_INTERVALS * iv;
         ls->promise_ns = HB_PROMISE_INTERVALS * iv;
         ls->margin_ns = (int64_t)ls->promise_ns - (int64_t)ls->lease_ns;
@@ -229,10 +193,14 @@ static void print_election(const hbd_config_t *cfg, const timings_t *t)
                cc->witness ? ", witness (never leads)" : "",
                dur(cc->election_delay_ns, a), cfg->election_state_file);
         printf("%-12s %" PRIu32 " votes here, %" PRIu64 " expected%s, %"
-               PRIu64 " needed%s%s\n", "quorum:", cc->votes, ls.expected,
-               cc->expected_votes ? "" : " (the sum)", ls.needed,
-               cc->two_node ? ", two_node" : "",
-               cc->wait_for_all ? ", wait_for_all" : "");
+               PRIu64 " needed", "quorum:", cc->votes, ls.expected,
+               cc->expected_votes ? "" : " (the sum)", ls.needed);
+        if (ls.needed_alone != ls.needed)
+                printf(" (%" PRIu64 " while the peer is not alive: two_node)",
+                       ls.needed_alone);
+        else if (cc->two_node)
+                printf(", two_node");
+        printf("%s\n", cc->wait_for_all ? ", wait_for_all" : "");
         if (cfg->notify_on_leader || cfg->notify_on_follower ||
             cfg->notify_on_no_quorum)
                 printf("%-12s on_leader %s, on_follower %s, on_no_quorum "
@@ -264,6 +232,7 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
         const hb_node_config_t *nc = &cfg->node;
         const hb_detector_config_t *dc = &nc->detector;
         const char *kind = hb_detector_kind_name(dc->kind);
+        const hb_detector_param_t *p;
         char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
         char r1[32], r2[32];
         double n = (double)cfg->n_peers;
@@ -295,24 +264,18 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
 
         printf("%-12s every %s\n", "heartbeat:", dur(nc->interval_ns, a));
         printf("%-12s %s", "detector:", kind);
-        {
-                param_t ps[MAX_PARAMS];
-                size_t np = kind_params(dc, ps);
-
-                for (size_t i = 0; i < np; i++) {
-                        if (ps[i].is_ns)
-                                printf(", %.*s %s",
-                                       (int)(strlen(ps[i].key) - 3),
-                                       ps[i].key,
-                                       dur((uint64_t)ps[i].value, a));
-                        else
-                                printf(", %s %g", ps[i].key, ps[i].value);
-                }
+        for (size_t i = 0; (p = kind_param(dc->kind, &i)) != NULL;) {
+                if (param_is_ms(p))
+                        printf(", %.*s %s", (int)(strlen(p->key) - 3), p->key,
+                               dur(param_ns(p, dc), a));
+                else
+                        printf(", %s %g", p->key,
+                               hb_detector_param_get(p, dc));
         }
         putchar('\n');
         printf("%-12s suspect %.2f, dead %.2f (%s), dead_after %s\n",
                "thresholds:", nc->suspect_threshold, nc->dead_threshold,
-               threshold_unit(dc->kind),
+               hb_detector_suspicion_unit(dc->kind),
                nc->dead_after_ns ? dur(nc->dead_after_ns, a) : "off");
 
         printf("timings (%s detector, after steady heartbeats every %s",
@@ -354,6 +317,7 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_node_config_t *nc = &cfg->node;
         const hb_detector_config_t *dc = &nc->detector;
+        const hb_detector_param_t *p;
         json_t *peers = json_array(), *det, *root = NULL;
         int status = HBCTL_EXIT_FAIL;
         double n = (double)cfg->n_peers;
@@ -369,23 +333,16 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                         "dead_threshold", nc->dead_threshold,
                         "dead_after_ms", nc->dead_after_ns ?
                                 ms_json(nc->dead_after_ns) : json_integer(0));
-        if (det) {
-                param_t ps[MAX_PARAMS];
-                size_t np = kind_params(dc, ps);
+        for (size_t i = 0; det && (p = kind_param(dc->kind, &i)) != NULL;) {
+                double x = hb_detector_param_get(p, dc);
+                json_t *v = param_is_ms(p) ? ms_json(param_ns(p, dc))
+                            : p->type == HB_DETECTOR_PARAM_COUNT
+                                    ? json_integer((json_int_t)x)
+                                    : json_real(x);
 
-                for (size_t i = 0; i < np; i++) {
-                        json_t *v =
-                                ps[i].is_ns
-                                        ? ms_json((uint64_t)ps[i].value)
-                                : strcmp(ps[i].key, "window") == 0
-                                        ? json_integer((json_int_t)ps[i].value)
-                                        : json_real(ps[i].value);
-
-                        if (json_object_set_new(det, ps[i].key, v) < 0) {
-                                json_decref(det);
-                                det = NULL;
-                                break;
-                        }
+                if (json_object_set_new(det, p->key, v) < 0) {
+                        json_decref(det);
+                        det = NULL;
                 }
         }
         root = json_pack("{sssbs{sssI}sIsssssssosososososssosfsfsf}",
@@ -417,7 +374,7 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
 
                 compute_lease(cfg, t, &ls);
                 if (json_object_set_new(root, "election", json_pack(
-                            "{sbsIsbsbsosssIsIsIsbsbsososI}",
+                            "{sbsIsbsbsosssIsIsIsIsbsbsososI}",
                             "enabled", 1,
                             "priority", (json_int_t)cc->priority,
                             "preempt", (int)cc->preempt,
@@ -427,6 +384,8 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                             "votes", (json_int_t)cc->votes,
                             "expected_votes", (json_int_t)ls.expected,
                             "quorum_votes", (json_int_t)ls.needed,
+                            "quorum_votes_alone",
+                            (json_int_t)ls.needed_alone,
                             "two_node", (int)cc->two_node,
                             "wait_for_all", (int)cc->wait_for_all,
                             "step_down_after_ms", ms_json(ls.lease_ns),

@@ -9,7 +9,7 @@
  * an unknown peer) and then writes one {"seq","send_ns","arrival_ns"}
  * line per accepted HEARTBEAT of that peer (docs/control-protocol.md).
  * Each line becomes an `hb` row through the trace writer
- * (src/sim/trace.h); the file is opened only after the daemon accepted
+ * (src/tools/trace.h); the file is opened only after the daemon accepted
  * the request, so a mistyped peer leaves no empty file behind.
  *
  * Stopping. The recording ends at SIGINT/SIGTERM or when the duration

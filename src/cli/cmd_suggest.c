@@ -17,7 +17,7 @@
  * 2. A trace (--trace FILE --max-mistakes-per-week N): for each detector,
  *    a bisection over its main parameter (the suspect threshold: phi,
  *    fixed k, ...; chen: its margin alpha at threshold 1) with
- *    hb_qos_evaluate() replaying the whole trace, for the most aggressive
+ *    hbt_qos_evaluate() replaying the whole trace, for the most aggressive
  *    value whose mistakes (suspicions of the alive peer), extrapolated per
  *    week of alive time, stay <= N. Bisection is valid because, for a
  *    given arrival history, a higher threshold (or margin) can only start
@@ -35,6 +35,7 @@
  * only shows a rate below about one per H hours (three per H for 95 %
  * confidence); the search then merely fits this trace.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -344,7 +345,7 @@ struct found {
         double value;           /* threshold, or alpha in ns */
         hb_detector_config_t cfg;
         double threshold;
-        hb_qos_result_t q;      /* on the whole trace */
+        hbt_qos_result_t q;      /* on the whole trace */
         double td_mean_s, td_max_s;
         int td_points;
         int err;
@@ -357,7 +358,7 @@ struct trace_ctx {
         double max_per_week;
 };
 
-static double per_week(const hb_qos_result_t *q)
+static double per_week(const hbt_qos_result_t *q)
 {
         return q->alive_s > 0 ? q->mistakes / q->alive_s * S_PER_WEEK : 0;
 }
@@ -376,20 +377,20 @@ static void make_cfg(const struct search *s, uint64_t interval_ns, double v,
 }
 
 static int eval_whole(const struct trace_ctx *tc, const struct search *s,
-                      double v, hb_qos_result_t *q)
+                      double v, hbt_qos_result_t *q)
 {
         hb_detector_config_t cfg;
         double thr;
 
         make_cfg(s, tc->interval_ns, v, &cfg, &thr);
-        return hb_qos_evaluate(&cfg, thr, tc->t->arrivals, tc->t->n,
+        return hbt_qos_evaluate(&cfg, thr, tc->t->arrivals, tc->t->n,
                                tc->t->crash_ns, tc->t->end_ns, q);
 }
 
 /* Crash replays: mean and max T_D over up to TD_POINTS crash points. */
 static int estimate_td(const struct trace_ctx *tc, struct found *f)
 {
-        const hb_arrival_t *arr = tc->t->arrivals;
+        const hbt_arrival_t *arr = tc->t->arrivals;
         size_t n = tc->n_alive, first, i;
         double sum = 0, max = 0;
         int points = 0, k, r;
@@ -400,14 +401,14 @@ static int estimate_td(const struct trace_ctx *tc, struct found *f)
                                               : n / 2;
         for (k = 0; k < TD_POINTS; k++) {
                 size_t start;
-                hb_qos_result_t q;
+                hbt_qos_result_t q;
 
                 i = first + (n - 1 - first) * (size_t)k / (TD_POINTS - 1);
                 if (k > 0 && i == first + (n - 1 - first) * (size_t)(k - 1) /
                                       (TD_POINTS - 1))
                         continue;       /* short trace: same point */
                 start = i + 1 > TD_HISTORY ? i + 1 - TD_HISTORY : 0;
-                r = hb_qos_evaluate(&f->cfg, f->threshold, arr + start,
+                r = hbt_qos_evaluate(&f->cfg, f->threshold, arr + start,
                                     i - start + 1, arr[i].arrival_ns,
                                     arr[i].arrival_ns + TD_HORIZON_NS, &q);
                 if (r < 0)
@@ -428,7 +429,7 @@ static int estimate_td(const struct trace_ctx *tc, struct found *f)
 static void search_kind(const struct trace_ctx *tc, const struct search *s,
                         struct found *f)
 {
-        hb_qos_result_t q;
+        hbt_qos_result_t q;
         double lo = s->lo, hi = s->hi;
         int r;
 
@@ -475,7 +476,7 @@ static void search_kind(const struct trace_ctx *tc, const struct search *s,
                 f->meets = true;
         }
         make_cfg(s, tc->interval_ns, f->value, &f->cfg, &f->threshold);
-        r = hb_qos_evaluate(&f->cfg, f->threshold, tc->t->arrivals, tc->t->n,
+        r = hbt_qos_evaluate(&f->cfg, f->threshold, tc->t->arrivals, tc->t->n,
                             tc->t->crash_ns, tc->t->end_ns, &f->q);
         if (r == 0 && f->meets && per_week(&f->q) > tc->max_per_week)
                 f->meets = false;       /* not expected: monotonic */
@@ -521,14 +522,25 @@ static bool search_for(hb_detector_kind_t kind, uint64_t interval_ns,
         }
 }
 
-/* Config key (under `detector:`) of chen's alpha: detector.chen_alpha_ms. */
-#define ALPHA_KEY "chen_alpha_ms"
+/* Config key (under `detector:`) of chen's alpha, the field the search
+ * moves for chen: the core's schema names it. */
+static const char *alpha_key(void)
+{
+        const hb_detector_param_t *p;
+
+        for (size_t i = 0;
+             (p = hb_detector_param_at(HB_DETECTOR_CHEN, i, NULL)); i++)
+                if (p->offset == offsetof(hb_detector_config_t, chen_alpha_ns))
+                        break;
+        assert(p != NULL);
+        return p->key;
+}
 
 /* The parameter as shown in the table and written in the config. */
 static void param_text(const struct found *f, char *buf, size_t len)
 {
         if (f->kind == HB_DETECTOR_CHEN)
-                snprintf(buf, len, ALPHA_KEY " %.3f", f->value / 1e6);
+                snprintf(buf, len, "%s %.3f", alpha_key(), f->value / 1e6);
         else
                 snprintf(buf, len, "suspect_threshold %.2f", f->value);
 }
@@ -586,7 +598,7 @@ static void print_yaml(const struct found *f, uint64_t interval_ns)
                HB_NS_PER_MS);
         printf("detector:\n  kind: %s\n", hb_detector_kind_name(f->kind));
         if (f->kind == HB_DETECTOR_CHEN)
-                printf("  " ALPHA_KEY ": %.3f\n  suspect_threshold: 1\n",
+                printf("  %s: %.3f\n  suspect_threshold: 1\n", alpha_key(),
                        f->value / 1e6);
         else
                 printf("  suspect_threshold: %.2f\n", f->value);

@@ -9,7 +9,7 @@
  * commands share for errors and option parsing. Each command lives in its
  * own cmd_<name>.c. Commands that need the daemon ask for the socket path
  * through hbctl_socket_path(), resolved lazily so that offline commands
- * (keygen, check-config) never depend on -c or the environment.
+ * (keygen, check-config, config) never depend on -c or the environment.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,7 +22,7 @@
 #include "cli/hbctl.h"
 #include "common/ctl_proto.h"
 #include "common/util.h"
-#include "daemon/config.h"
+#include "config/config.h"
 #include "hbeat/hbeat.h"
 
 static int cmd_help(hbctl_ctx_t *ctx, int argc, char **argv);
@@ -78,6 +78,11 @@ static const hbctl_cmd_t commands[] = {
         { "check-config", hbctl_cmd_check_config, "[--json] FILE",
           "validate a config file and show the timings it implies",
           "  -j, --json     print the result as a JSON object\n" },
+        { "config", hbctl_cmd_config, "schema --md|--man",
+          "print every configuration key (type, unit, default, range, "
+          "reload)",
+          "  --md           as the Markdown tables of docs/configuration.md\n"
+          "  --man          as the entries of hbeatd.yaml(5)\n" },
         { "help", cmd_help, "[COMMAND]",
           "show the help of hbeatctl or of a command", NULL },
 };

@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hbeat/detector.h"
+
 /* Longest host part accepted, bytes (DNS names are at most 253). */
 #define HOST_MAX 255
 
@@ -435,4 +437,32 @@ int hbu_write_file_durable(const char *path, const void *data, size_t len,
         }
         free(tmp);
         return fsync_parent(path);
+}
+
+const char *hbu_kinds_phrase(unsigned kinds, char *buf, size_t cap)
+{
+        unsigned all = 0, missing;
+        size_t used = 0;
+
+        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++)
+                all |= HB_DETECTOR_KIND_BIT(k);
+        missing = all & ~kinds;
+        buf[0] = '\0';
+        if (missing == 0 || missing == all)
+                return buf;
+        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++) {
+                const char *name = hb_detector_kind_name((hb_detector_kind_t)k);
+
+                if (missing == HB_DETECTOR_KIND_BIT(k)) {
+                        snprintf(buf, cap, "all kinds but %s", name);
+                        return buf;
+                }
+                if ((kinds & HB_DETECTOR_KIND_BIT(k)) && used < cap)
+                        used += (size_t)snprintf(buf + used, cap - used,
+                                                 "%s%s", used ? ", " : "",
+                                                 name);
+        }
+        if (used < cap)
+                snprintf(buf + used, cap - used, " only");
+        return buf;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Small helpers shared by hbeatd and hbeatctl (not part of libhbeat, which
- * does no I/O): socket address text, durations for humans, whole-file
- * reads. All functions are thread-safe and keep no state.
+ * Small helpers shared by hbeatd, hbeatctl and hbeat-sim (not part of
+ * libhbeat, which does no I/O): socket address text, durations for
+ * humans, sets of detector kinds for humans, whole-file reads. All
+ * functions are thread-safe and keep no state.
  */
 #ifndef HBU_UTIL_H
 #define HBU_UTIL_H
@@ -91,5 +92,16 @@ int hbu_read_file(const char *path, char **out, size_t *len);
  */
 int hbu_write_file_durable(const char *path, const void *data, size_t len,
                            mode_t mode);
+
+/* Buffer size that always holds hbu_kinds_phrase() output. */
+#define HBU_KINDS_MAX 96
+
+/*
+ * The detector kinds of `kinds` (HB_DETECTOR_KIND_BIT() bits, as the
+ * parameter schema gives them) as a phrase for help and docs: "phi only",
+ * "phi, phi_exp only", "all kinds but fixed"; "" for every kind (or none).
+ * Returns `buf`, HBU_KINDS_MAX bytes.
+ */
+const char *hbu_kinds_phrase(unsigned kinds, char *buf, size_t cap);
 
 #endif /* HBU_UTIL_H */

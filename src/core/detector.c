@@ -2,10 +2,12 @@
 /*
  * detector.c - the common part of the failure detectors (detector.h).
  *
- * What lives here: configuration defaults and validation, the registry of
- * algorithms (ops tables from detector_fixed.c, detector_phi.c,
- * detector_chen.c, detector_bertier.c, detector_phi_exp.c and
- * detector_adaptive.c, see detector_impl.h), creation and release, the
+ * What lives here: configuration defaults and validation, the parameter
+ * schema each kind publishes (hb_detector_param_at(): the kinds' params
+ * tables, merged by key for HB_DETECTOR_ALL) and what its suspicion
+ * counts, the registry of algorithms (ops tables from detector_fixed.c,
+ * detector_phi.c, detector_chen.c, detector_bertier.c, detector_phi_exp.c
+ * and detector_adaptive.c, see detector_impl.h), creation and release, the
  * generic "no arrival yet" state, clamping of out-of-order arrivals,
  * rebasing after a local pause, and crossing-time refinement. Each
  * algorithm only turns an arrival history into a suspicion level and gives
@@ -60,10 +62,11 @@ static const struct hb__detector_ops *const detector_ops[] = {
         &hb__detector_adaptive_ops,
 };
 
+#define N_OPS (sizeof(detector_ops) / sizeof(*detector_ops))
+
 static const struct hb__detector_ops *ops_of(hb_detector_kind_t kind)
 {
-        for (size_t i = 0; i < sizeof(detector_ops) / sizeof(*detector_ops);
-             i++)
+        for (size_t i = 0; i < N_OPS; i++)
                 if (detector_ops[i]->kind == kind)
                         return detector_ops[i];
         return NULL;
@@ -363,6 +366,118 @@ hb_detector_kind_t hb_detector_kind(const hb_detector_t *d)
         return d != NULL ? d->ops->kind : (hb_detector_kind_t)0;
 }
 
+const char *hb_detector_suspicion_unit(hb_detector_kind_t kind)
+{
+        const struct hb__detector_ops *ops = ops_of(kind);
+
+        return ops != NULL ? ops->suspicion_unit : "";
+}
+
+/* Does registry entry `o` list a parameter with this key? */
+static bool ops_has_key(const struct hb__detector_ops *o, const char *key)
+{
+        for (size_t i = 0; i < o->n_params; i++)
+                if (strcmp(o->params[i].key, key) == 0)
+                        return true;
+        return false;
+}
+
+/*
+ * The i-th distinct parameter over every kind: registry order, then each
+ * kind's order; a key is counted where it first appears. Quadratic in a
+ * handful of entries: this is a schema lookup, not a hot path.
+ */
+static const hb_detector_param_t *param_distinct(size_t i)
+{
+        for (size_t o = 0; o < N_OPS; o++) {
+                for (size_t j = 0; j < detector_ops[o]->n_params; j++) {
+                        const hb_detector_param_t *p =
+                                &detector_ops[o]->params[j];
+                        bool seen = false;
+
+                        for (size_t e = 0; e < o && !seen; e++)
+                                seen = ops_has_key(detector_ops[e], p->key);
+                        if (!seen && i-- == 0)
+                                return p;
+                }
+        }
+        return NULL;
+}
+
+const hb_detector_param_t *hb_detector_param_at(hb_detector_kind_t kind,
+                                                size_t i, unsigned *kinds)
+{
+        const struct hb__detector_ops *ops;
+        const hb_detector_param_t *p;
+
+        if (kind == HB_DETECTOR_ALL) {
+                p = param_distinct(i);
+        } else {
+                ops = ops_of(kind);
+                p = ops != NULL && i < ops->n_params ? &ops->params[i] : NULL;
+        }
+        if (p != NULL && kinds != NULL) {
+                *kinds = 0;
+                for (size_t o = 0; o < N_OPS; o++)
+                        if (ops_has_key(detector_ops[o], p->key))
+                                *kinds |= HB_DETECTOR_KIND_BIT(
+                                        detector_ops[o]->kind);
+        }
+        return p;
+}
+
+double hb_detector_param_get(const hb_detector_param_t *p,
+                             const hb_detector_config_t *cfg)
+{
+        const char *field;
+
+        if (p == NULL || cfg == NULL)
+                return 0.0;
+        field = (const char *)cfg + p->offset;
+        switch (p->type) {
+        case HB_DETECTOR_PARAM_COUNT:
+                return *(const uint32_t *)(const void *)field;
+        case HB_DETECTOR_PARAM_MS:
+        case HB_DETECTOR_PARAM_MS_FRAC:
+                return (double)*(const uint64_t *)(const void *)field /
+                       (double)HB_NS_PER_MS;
+        case HB_DETECTOR_PARAM_REAL:
+                return *(const double *)(const void *)field;
+        }
+        return 0.0;
+}
+
+/* 1e10 ms, about four months (detector.h): beyond every range. */
+#define PARAM_MS_MAX 1e10
+
+int hb_detector_param_set(const hb_detector_param_t *p,
+                          hb_detector_config_t *cfg, double value)
+{
+        char *field;
+
+        if (p == NULL || cfg == NULL || !isfinite(value))
+                return -EINVAL;
+        field = (char *)cfg + p->offset;
+        switch (p->type) {
+        case HB_DETECTOR_PARAM_COUNT:
+                if (value < 0 || value > UINT32_MAX || value != floor(value))
+                        return -EINVAL;
+                *(uint32_t *)(void *)field = (uint32_t)value;
+                return 0;
+        case HB_DETECTOR_PARAM_MS:
+        case HB_DETECTOR_PARAM_MS_FRAC:
+                if (value < 0 || value > PARAM_MS_MAX)
+                        return -EINVAL;
+                *(uint64_t *)(void *)field =
+                        (uint64_t)llround(value * (double)HB_NS_PER_MS);
+                return 0;
+        case HB_DETECTOR_PARAM_REAL:
+                *(double *)(void *)field = value;
+                return 0;
+        }
+        return -EINVAL;
+}
+
 const char *hb_detector_kind_name(hb_detector_kind_t kind)
 {
         const struct hb__detector_ops *ops = ops_of(kind);
@@ -374,8 +489,7 @@ int hb_detector_kind_parse(const char *name, hb_detector_kind_t *kind)
 {
         if (name == NULL || kind == NULL)
                 return -EINVAL;
-        for (size_t i = 0; i < sizeof(detector_ops) / sizeof(*detector_ops);
-             i++) {
+        for (size_t i = 0; i < N_OPS; i++) {
                 if (strcmp(name, detector_ops[i]->name) == 0) {
                         *kind = detector_ops[i]->kind;
                         return 0;

@@ -252,9 +252,48 @@ static double ad_std_dev_ns(const hb_detector_t *d)
         return 0.0;
 }
 
+#define AD_MS(key_, field_, min_, max_, help_)                              \
+        { .key = key_, .type = HB_DETECTOR_PARAM_MS, .unit = "ms",          \
+          .min = HB__MS(min_), .max = HB__MS(max_),                         \
+          .offset = offsetof(hb_detector_config_t, field_), .help = help_ }
+#define AD_REAL(key_, field_, min_, max_, flags_, help_)                    \
+        { .key = key_, .type = HB_DETECTOR_PARAM_REAL, .unit = "",          \
+          .min = min_, .max = max_, .flags = flags_,                        \
+          .offset = offsetof(hb_detector_config_t, field_), .help = help_ }
+
+static const hb_detector_param_t ad_params[] = {
+        HB__PARAM_WINDOW,
+        AD_MS("adaptive_initial_ms", adaptive_initial_ns, TIMEOUT_MIN_NS,
+              TIMEOUT_MAX_NS, "Starting timeout; within [adaptive_min_ms, "
+              "adaptive_max_ms]."),
+        AD_MS("adaptive_min_ms", adaptive_min_ns, TIMEOUT_MIN_NS,
+              TIMEOUT_MAX_NS, "Smallest timeout."),
+        AD_MS("adaptive_max_ms", adaptive_max_ns, TIMEOUT_MIN_NS,
+              TIMEOUT_MAX_NS, "Largest timeout."),
+        AD_MS("adaptive_dampening_ms", adaptive_dampening_ns,
+              DAMPENING_MIN_NS, DAMPENING_MAX_NS,
+              "The timeout is re-evaluated, and changes, at most once per "
+              "this period."),
+        AD_REAL("adaptive_raise", adaptive_raise, 1, RAISE_MAX, 0,
+                "Factor applied to the timeout when P95 > high_ratio x "
+                "P50; 1 never raises."),
+        AD_REAL("adaptive_lower", adaptive_lower, 0, 1,
+                HB_DETECTOR_PARAM_MIN_OPEN,
+                "Factor applied to the timeout when P95 < low_ratio x "
+                "P50; 1 never lowers."),
+        AD_REAL("adaptive_high_ratio", adaptive_high_ratio, 1, RATIO_MAX, 0,
+                "P95/P50 above which the timeout is raised."),
+        AD_REAL("adaptive_low_ratio", adaptive_low_ratio, 1, RATIO_MAX, 0,
+                "P95/P50 below which the timeout is lowered; <= "
+                "adaptive_high_ratio."),
+};
+
 const struct hb__detector_ops hb__detector_adaptive_ops = {
         .kind = HB_DETECTOR_ADAPTIVE,
         .name = "adaptive",
+        .suspicion_unit = "timeouts",
+        .params = ad_params,
+        .n_params = HB__N_PARAMS(ad_params),
         .suspect_threshold = 1.0,
         .dead_threshold = 2.0,
         .validate = ad_validate,

@@ -165,9 +165,29 @@ static double bertier_std_dev_ns(const hb_detector_t *d)
         return bertier_of_const(d)->alpha_ns;
 }
 
+static const hb_detector_param_t bertier_params[] = {
+        HB__PARAM_WINDOW,
+        { .key = "bertier_beta", .type = HB_DETECTOR_PARAM_REAL, .unit = "",
+          .min = 0, .max = WEIGHT_MAX,
+          .offset = offsetof(hb_detector_config_t, bertier_beta),
+          .help = "Weight of the estimated delay in the margin." },
+        { .key = "bertier_phi", .type = HB_DETECTOR_PARAM_REAL, .unit = "",
+          .min = 0, .max = WEIGHT_MAX,
+          .offset = offsetof(hb_detector_config_t, bertier_phi),
+          .help = "Weight of the estimated delay variation in the "
+                  "margin." },
+        { .key = "bertier_gamma", .type = HB_DETECTOR_PARAM_REAL, .unit = "",
+          .min = 0, .max = 1, .flags = HB_DETECTOR_PARAM_MIN_OPEN,
+          .offset = offsetof(hb_detector_config_t, bertier_gamma),
+          .help = "Gain of the delay and variation estimators." },
+};
+
 const struct hb__detector_ops hb__detector_bertier_ops = {
         .kind = HB_DETECTOR_BERTIER,
         .name = "bertier",
+        .suspicion_unit = "margins",
+        .params = bertier_params,
+        .n_params = HB__N_PARAMS(bertier_params),
         .suspect_threshold = 1.0,
         .dead_threshold = 16.0,
         .validate = bertier_validate,

@@ -240,9 +240,22 @@ static double chen_std_dev_ns(const hb_detector_t *d)
         return (double)chen_of_const(d)->alpha_ns;
 }
 
+static const hb_detector_param_t chen_params[] = {
+        HB__PARAM_WINDOW,
+        { .key = "chen_alpha_ms", .type = HB_DETECTOR_PARAM_MS_FRAC,
+          .unit = "ms", .min = HB__MS(ALPHA_MIN_NS),
+          .max = HB__MS(ALPHA_MAX_NS),
+          .offset = offsetof(hb_detector_config_t, chen_alpha_ns),
+          .help = "Safety margin added to the expected arrival time; "
+                  "suspicion 1 is one margin late." },
+};
+
 const struct hb__detector_ops hb__detector_chen_ops = {
         .kind = HB_DETECTOR_CHEN,
         .name = "chen",
+        .suspicion_unit = "margins",
+        .params = chen_params,
+        .n_params = HB__N_PARAMS(chen_params),
         .suspect_threshold = 1.0,
         .dead_threshold = 2.0,
         .validate = chen_validate,

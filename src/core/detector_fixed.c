@@ -83,9 +83,13 @@ static double fixed_std_dev_ns(const hb_detector_t *d)
         return 0.0;
 }
 
+/* No parameter but the interval: no history, nothing to tune. */
 const struct hb__detector_ops hb__detector_fixed_ops = {
         .kind = HB_DETECTOR_FIXED,
         .name = "fixed",
+        .suspicion_unit = "missed intervals",
+        .params = NULL,
+        .n_params = 0,
         .suspect_threshold = 3.0,
         .dead_threshold = 5.0,
         .validate = fixed_validate,

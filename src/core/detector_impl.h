@@ -45,8 +45,13 @@
 struct hb__detector_ops {
         hb_detector_kind_t kind;
         const char *name;
+        const char *suspicion_unit;     /* hb_detector_suspicion_unit() */
         double suspect_threshold;       /* defaults, see detector.h */
         double dead_threshold;
+        /* The parameters the kind reads (hb_detector_param_at()), in the
+         * order of the configuration file. */
+        const hb_detector_param_t *params;
+        size_t n_params;
         /* Kind-specific checks of a config whose kind and interval are
          * already valid. 0 or -EINVAL. */
         int (*validate)(const hb_detector_config_t *cfg);
@@ -91,6 +96,33 @@ struct hb_detector {
         uint64_t arrivals;
         size_t memory;                  /* bytes allocated */
 };
+
+/* ns as the ms of a parameter's range (hb_detector_param_t.min, max). */
+#define HB__MS(ns) ((double)(ns) / (double)HB_NS_PER_MS)
+
+/* detector.window, shared by every kind that keeps a history: the same
+ * entry in each kind's params (detector.h: a shared key is one field). */
+#define HB__PARAM_WINDOW                                                   \
+        { .key = "window", .type = HB_DETECTOR_PARAM_COUNT,               \
+          .unit = "samples", .min = HB_PHI_WINDOW_MIN,                    \
+          .max = HB_PHI_WINDOW_MAX,                                       \
+          .offset = offsetof(hb_detector_config_t, window),               \
+          .help = "Number of recent arrivals kept per peer." }
+
+/* detector.first_estimate_ms, shared by phi and phi_exp (bootstrap of
+ * their mean); not a key of hbeatd's file: the interval is the estimate
+ * a live node has. At least 1 ms, as both kinds' validate() require. */
+#define HB__PARAM_FIRST_ESTIMATE                                           \
+        { .key = "first_estimate_ms", .type = HB_DETECTOR_PARAM_MS_FRAC,  \
+          .unit = "ms", .min = HB__MS(HB_NS_PER_MS),                      \
+          .max = HB__MS(3600 * HB_NS_PER_S),                              \
+          .flags = HB_DETECTOR_PARAM_EXPERT,                              \
+          .offset = offsetof(hb_detector_config_t, first_estimate_ns),    \
+          .help = "Mean inter-arrival time assumed before the window "    \
+                  "holds real samples." }
+
+/* Number of elements of a params array. */
+#define HB__N_PARAMS(a) (sizeof(a) / sizeof((a)[0]))
 
 extern const struct hb__detector_ops hb__detector_fixed_ops;
 extern const struct hb__detector_ops hb__detector_phi_ops;

@@ -69,6 +69,10 @@
 /* 4 x the largest interval: the default pause (4 x interval) must be
  * valid for every valid interval. */
 #define PAUSE_MAX_NS (4 * 3600 * HB_NS_PER_S)
+/* Largest values a configuration file gives the floor and the pause
+ * (detector.h, hb_detector_param_t.max): an hour, the longest interval;
+ * the detector itself has no bound on the floor and takes 4 h of pause. */
+#define CONFIG_MAX_NS (3600 * HB_NS_PER_S)
 
 /* Logistic approximation: phi crossing solves A y^3 + B y = g. */
 #define LOGIT_A 0.070566
@@ -241,9 +245,28 @@ static double phi_std_dev_ns(const hb_detector_t *d)
         return phi_of_const(d)->std_dev_ns;
 }
 
+static const hb_detector_param_t phi_params[] = {
+        HB__PARAM_WINDOW,
+        { .key = "min_std_dev_ms", .type = HB_DETECTOR_PARAM_MS_FRAC,
+          .unit = "ms", .min = HB__MS(STD_DEV_MIN_NS),
+          .max = HB__MS(CONFIG_MAX_NS),
+          .offset = offsetof(hb_detector_config_t, min_std_dev_ns),
+          .help = "Floor for the standard deviation of inter-arrival "
+                  "times." },
+        { .key = "acceptable_pause_ms", .type = HB_DETECTOR_PARAM_MS,
+          .unit = "ms", .min = 0, .max = HB__MS(CONFIG_MAX_NS),
+          .offset = offsetof(hb_detector_config_t, acceptable_pause_ns),
+          .help = "Pause added to the mean inter-arrival time before "
+                  "suspicion grows." },
+        HB__PARAM_FIRST_ESTIMATE,
+};
+
 const struct hb__detector_ops hb__detector_phi_ops = {
         .kind = HB_DETECTOR_PHI,
         .name = "phi",
+        .suspicion_unit = "phi",
+        .params = phi_params,
+        .n_params = HB__N_PARAMS(phi_params),
         .suspect_threshold = 8.0,
         .dead_threshold = 50.0,
         .validate = phi_validate,

@@ -155,9 +155,17 @@ static double pe_std_dev_ns(const hb_detector_t *d)
         return pe_of_const(d)->mean_ns;
 }
 
+static const hb_detector_param_t pe_params[] = {
+        HB__PARAM_WINDOW,
+        HB__PARAM_FIRST_ESTIMATE,
+};
+
 const struct hb__detector_ops hb__detector_phi_exp_ops = {
         .kind = HB_DETECTOR_PHI_EXP,
         .name = "phi_exp",
+        .suspicion_unit = "phi",
+        .params = pe_params,
+        .n_params = HB__N_PARAMS(pe_params),
         .suspect_threshold = 3.0,
         .dead_threshold = 4.0,
         .validate = pe_validate,

@@ -299,10 +299,8 @@ static bool compute(hb_node_t *node)
                 if (!p->ever_alive)
                         all_seen = false;
         }
-        if (k->expected_votes)
-                sum = k->expected_votes;
-        c->expected_votes = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
-        c->quorum_votes = c->expected_votes / 2 + 1;
+        c->expected_votes = hb_coord_expected_votes(k, sum);
+        c->quorum_votes = hb_coord_votes_needed(k, c->expected_votes, false);
         c->votes_present = (uint32_t)present;
         if (c->waiting_for_all && all_seen)
                 c->waiting_for_all = false;
@@ -325,13 +323,36 @@ static bool compute(hb_node_t *node)
         return q && !c->waiting_for_all;
 }
 
+uint32_t hb_coord_expected_votes(const hb_coord_config_t *cc,
+                                 uint64_t configured_votes)
+{
+        uint64_t sum = configured_votes;
+
+        if (cc == NULL)
+                return 0;
+        if (cc->expected_votes)
+                sum = cc->expected_votes;
+        return sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+}
+
+uint32_t hb_coord_votes_needed(const hb_coord_config_t *cc,
+                               uint32_t expected_votes, bool alone)
+{
+        if (cc == NULL)
+                return 0;
+        if (cc->two_node && alone)
+                return cc->votes;
+        return expected_votes / 2 + 1;
+}
+
 /* Votes needed to win an election or hold the lease. */
 static uint32_t needed(const hb_node_t *node)
 {
-        if (node->cfg.coord.two_node && node->n_peers == 1 &&
-            node->peers[0]->state != HB_PEER_ALIVE)
-                return node->cfg.coord.votes;
-        return node->coord.quorum_votes;
+        return hb_coord_votes_needed(&node->cfg.coord,
+                                     node->coord.expected_votes,
+                                     node->n_peers == 1 &&
+                                             node->peers[0]->state !=
+                                                     HB_PEER_ALIVE);
 }
 
 /* Self plus peers whose support for us in this term is still fresh;

@@ -169,14 +169,19 @@ static void set_keys(hb_node_t *node)
                 hb_key_wipe(&node->keys[1]);
 }
 
+/* Same kind, interval and value of every parameter the kind reads (its
+ * schema, detector.h): other kinds' fields do not matter. */
 static int detector_config_equal(const hb_detector_config_t *a,
                                  const hb_detector_config_t *b)
 {
-        return a->kind == b->kind && a->interval_ns == b->interval_ns &&
-               a->window == b->window &&
-               a->min_std_dev_ns == b->min_std_dev_ns &&
-               a->acceptable_pause_ns == b->acceptable_pause_ns &&
-               a->first_estimate_ns == b->first_estimate_ns;
+        const hb_detector_param_t *p;
+
+        if (a->kind != b->kind || a->interval_ns != b->interval_ns)
+                return 0;
+        for (size_t i = 0; (p = hb_detector_param_at(a->kind, i, NULL)); i++)
+                if (hb_detector_param_get(p, a) != hb_detector_param_get(p, b))
+                        return 0;
+        return 1;
 }
 
 /* ------------------------------------------------------------------ */

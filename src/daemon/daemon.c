@@ -229,8 +229,7 @@ static void on_event(void *user, const hb_event_t *ev)
         wall = hbd_event_wall_ns(ev->at_ns);
 
         hbd_log_transition(&d->log, ev, name,
-                           hb_node_config(d->node)->detector.kind ==
-                           HB_DETECTOR_PHI);
+                           hb_node_config(d->node)->detector.kind);
         hbd_ctl_publish(d->ctl, hb_ctl_event_json(ev, d->cfg->node_name,
                                                   name, wall));
         me.name = d->cfg->node_name;
@@ -419,7 +418,6 @@ static int startup(hbd_daemon_t *d)
 
         nc = cfg->node;
         nc.incarnation = d->incarnation;
-        nc.local_pause_ns = cfg->local_pause_ns;
         if (nc.coord.enabled)
                 nc.coord.seed = hbd_coord_delay_seed();
         hb_uv_options_init(&opt);

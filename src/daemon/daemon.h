@@ -28,7 +28,7 @@
 
 #include <uv.h>
 
-#include "daemon/config.h"
+#include "config/config.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "hbeat/hbeat.h"

@@ -197,7 +197,7 @@ bool hbd_ratelimit(hbd_ratelimit_t *rl, uint64_t now_ns, uint64_t *count)
 }
 
 void hbd_log_transition(const hbd_log_t *log, const hb_event_t *ev,
-                        const char *peer, bool phi)
+                        const char *peer, hb_detector_kind_t kind)
 {
         const char *old_s = hb_peer_state_name(ev->old_state);
         const char *new_s = hb_peer_state_name(ev->new_state);
@@ -229,6 +229,6 @@ void hbd_log_transition(const hbd_log_t *log, const hb_event_t *ev,
                            "last_heartbeat_age_ms", age),
                  "peer %s (id %" PRIu32 ") %s -> %s (%s, %s %.2f, %s)",
                  peer, ev->peer_id, old_s, new_s,
-                 hb_reason_name(ev->reason), phi ? "phi" : "missed",
+                 hb_reason_name(ev->reason), hb_detector_suspicion_unit(kind),
                  ev->suspicion, evidence);
 }

@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#include "daemon/config.h"
+#include "config/config.h"
 
 typedef enum hbd_log_level {
         HBD_LOG_DEBUG = 0,
@@ -109,11 +109,12 @@ bool hbd_ratelimit(hbd_ratelimit_t *rl, uint64_t now_ns, uint64_t *count);
  * The one log line of a peer state transition, e.g.
  * "peer n2 (id 2) alive -> suspect (suspect_threshold, phi 8.03, last
  * heartbeat 612 ms ago)", with structured fields in JSON format. `peer` is
- * the peer's name; `phi` tells how to label the suspicion (phi, or missed
- * intervals for the fixed detector).
+ * the peer's name; `kind` the detector, whose suspicion unit labels the
+ * value (hb_detector_suspicion_unit(): phi, missed intervals, margins,
+ * timeouts).
  */
 void hbd_log_transition(const hbd_log_t *log, const hb_event_t *ev,
-                        const char *peer, bool phi);
+                        const char *peer, hb_detector_kind_t kind);
 
 #define hbd_debug(log, ...) hbd_log((log), HBD_LOG_DEBUG, __VA_ARGS__)
 #define hbd_info(log, ...) hbd_log((log), HBD_LOG_INFO, __VA_ARGS__)

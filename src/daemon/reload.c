@@ -164,7 +164,6 @@ static int plan_reload(hbd_daemon_t *d, const hbd_config_t *next,
 
         p->nc = next->node;
         p->nc.incarnation = d->incarnation;
-        p->nc.local_pause_ns = next->local_pause_ns;
         /* The delay's PRNG goes on where it is. */
         p->nc.coord.seed = hb_node_config(d->node)->coord.seed;
         if (strcmp(cur->node_name, next->node_name) != 0)

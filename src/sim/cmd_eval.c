@@ -2,7 +2,7 @@
 /*
  * hbeat-sim eval: replay an arrival trace (docs/trace-format.md) through
  * detector configurations and report the QoS metrics of Chen, Toueg and
- * Aguilera (hb_qos_evaluate(), include/hbeat/qos.h); optionally sweep one
+ * Aguilera (hbt_qos_evaluate(), src/tools/qos.h); optionally sweep one
  * parameter and write the detection-time / mistake-rate trade-off as CSV
  * and as a gnuplot SVG.
  *
@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "hbeat/hbeat.h"
 #include "tools/qos.h"
 #include "sim/cmd.h"
@@ -51,71 +52,83 @@
 
 /* ---- parameters -------------------------------------------------------- */
 
-#define KB(k) (1u << (k))
+#define KB(k) HB_DETECTOR_KIND_BIT(k)
 #define ALL_KINDS                                                             \
         (KB(HB_DETECTOR_FIXED) | KB(HB_DETECTOR_PHI) | KB(HB_DETECTOR_CHEN) | \
          KB(HB_DETECTOR_BERTIER) | KB(HB_DETECTOR_PHI_EXP) |                  \
          KB(HB_DETECTOR_ADAPTIVE))
-#define HISTORY_KINDS (ALL_KINDS & ~KB(HB_DETECTOR_FIXED))
 
-#define F(field) offsetof(hb_detector_config_t, field)
-
-/* Ranges are the detectors' own (hb_detector_config_validate()); this
- * table only says what each key is and which kinds read it. Names are the
- * config file's detector.* keys (docs/configuration.md), plus the short
- * forms threshold, k and alpha_ms. */
-static const hbsim_eval_param_t keys[] = {
-        { "threshold", HBSIM_EVAL_KT_SUSPECT, 0, ALL_KINDS,
+/*
+ * Keys: the thresholds, here, and every detector parameter of the core's
+ * schema (hb_detector_param_at(): the config file's detector.* keys, and
+ * first_estimate_ms, which only tools set), under its key or an alias
+ * below. Ranges are the detectors' own (hb_detector_config_validate()).
+ */
+static const hbsim_eval_param_t thresholds[] = {
+        { "threshold", HBSIM_EVAL_KT_SUSPECT, NULL, ALL_KINDS,
           "suspect threshold (also: suspect_threshold)" },
-        { "suspect_threshold", HBSIM_EVAL_KT_SUSPECT, 0, ALL_KINDS, NULL },
-        { "k", HBSIM_EVAL_KT_SUSPECT, 0, KB(HB_DETECTOR_FIXED),
+        { "suspect_threshold", HBSIM_EVAL_KT_SUSPECT, NULL, ALL_KINDS, NULL },
+        { "k", HBSIM_EVAL_KT_SUSPECT, NULL, KB(HB_DETECTOR_FIXED),
           "fixed: suspect after k missed intervals (= threshold)" },
-        { "dead_threshold", HBSIM_EVAL_KT_DEAD, 0, ALL_KINDS,
+        { "dead_threshold", HBSIM_EVAL_KT_DEAD, NULL, ALL_KINDS,
           "dead threshold" },
-        { "window", HBSIM_EVAL_KT_U32, F(window), HISTORY_KINDS,
-          "all but fixed: samples kept" },
-        { "min_std_dev_ms", HBSIM_EVAL_KT_MS, F(min_std_dev_ns),
-          KB(HB_DETECTOR_PHI), "phi: floor of sigma" },
-        { "acceptable_pause_ms", HBSIM_EVAL_KT_MS, F(acceptable_pause_ns),
-          KB(HB_DETECTOR_PHI), "phi: pause added to the mean" },
-        { "first_estimate_ms", HBSIM_EVAL_KT_MS, F(first_estimate_ns),
-          KB(HB_DETECTOR_PHI) | KB(HB_DETECTOR_PHI_EXP),
-          "phi, phi_exp: bootstrap mean" },
-        { "alpha_ms", HBSIM_EVAL_KT_MS, F(chen_alpha_ns),
-          KB(HB_DETECTOR_CHEN), "chen: safety margin (also: chen_alpha_ms)" },
-        { "chen_alpha_ms", HBSIM_EVAL_KT_MS, F(chen_alpha_ns),
-          KB(HB_DETECTOR_CHEN), NULL },
-        { "bertier_beta", HBSIM_EVAL_KT_DBL, F(bertier_beta),
-          KB(HB_DETECTOR_BERTIER), "bertier: weight of the delay" },
-        { "bertier_phi", HBSIM_EVAL_KT_DBL, F(bertier_phi),
-          KB(HB_DETECTOR_BERTIER), "bertier: weight of the variation" },
-        { "bertier_gamma", HBSIM_EVAL_KT_DBL, F(bertier_gamma),
-          KB(HB_DETECTOR_BERTIER), "bertier: gain of the estimator" },
-        { "adaptive_initial_ms", HBSIM_EVAL_KT_MS, F(adaptive_initial_ns),
-          KB(HB_DETECTOR_ADAPTIVE), "adaptive: starting timeout" },
-        { "adaptive_min_ms", HBSIM_EVAL_KT_MS, F(adaptive_min_ns),
-          KB(HB_DETECTOR_ADAPTIVE), "adaptive: lowest timeout" },
-        { "adaptive_max_ms", HBSIM_EVAL_KT_MS, F(adaptive_max_ns),
-          KB(HB_DETECTOR_ADAPTIVE), "adaptive: highest timeout" },
-        { "adaptive_dampening_ms", HBSIM_EVAL_KT_MS, F(adaptive_dampening_ns),
-          KB(HB_DETECTOR_ADAPTIVE), "adaptive: at most one change per" },
-        { "adaptive_raise", HBSIM_EVAL_KT_DBL, F(adaptive_raise),
-          KB(HB_DETECTOR_ADAPTIVE), "adaptive: raise factor" },
-        { "adaptive_lower", HBSIM_EVAL_KT_DBL, F(adaptive_lower),
-          KB(HB_DETECTOR_ADAPTIVE), "adaptive: lower factor" },
-        { "adaptive_high_ratio", HBSIM_EVAL_KT_DBL, F(adaptive_high_ratio),
-          KB(HB_DETECTOR_ADAPTIVE), "adaptive: raise if P95 > this x P50" },
-        { "adaptive_low_ratio", HBSIM_EVAL_KT_DBL, F(adaptive_low_ratio),
-          KB(HB_DETECTOR_ADAPTIVE), "adaptive: lower if P95 < this x P50" },
 };
 
-static const hbsim_eval_param_t *key_find(const char *name, size_t len)
+/* Short names kept for schema keys. */
+static const struct alias {
+        const char *name, *key;
+} aliases[] = {
+        { "alpha_ms", "chen_alpha_ms" },
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The schema's parameter `key` (`len` bytes), with its kinds, or NULL. */
+static const hb_detector_param_t *schema_find(const char *key, size_t len,
+                                              unsigned *kinds)
 {
-        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-                if (strlen(keys[i].name) == len &&
-                    memcmp(keys[i].name, name, len) == 0)
-                        return &keys[i];
+        const hb_detector_param_t *p;
+
+        for (size_t i = 0;
+             (p = hb_detector_param_at(HB_DETECTOR_ALL, i, kinds)); i++)
+                if (strlen(p->key) == len && memcmp(p->key, key, len) == 0)
+                        return p;
         return NULL;
+}
+
+/* Resolve the key `name` (`len` bytes) into `out`; false if unknown. */
+static bool key_find(const char *name, size_t len, hbsim_eval_param_t *out)
+{
+        const hb_detector_param_t *p;
+        unsigned kinds;
+
+        for (size_t i = 0; i < N_OF(thresholds); i++) {
+                if (strlen(thresholds[i].name) == len &&
+                    memcmp(thresholds[i].name, name, len) == 0) {
+                        *out = thresholds[i];
+                        return true;
+                }
+        }
+        p = schema_find(name, len, &kinds);
+        for (size_t i = 0; p == NULL && i < N_OF(aliases); i++) {
+                if (strlen(aliases[i].name) == len &&
+                    memcmp(aliases[i].name, name, len) == 0) {
+                        p = schema_find(aliases[i].key,
+                                        strlen(aliases[i].key), &kinds);
+                        if (p != NULL) {
+                                *out = (hbsim_eval_param_t){
+                                        aliases[i].name,
+                                        HBSIM_EVAL_KT_PARAM, p, kinds, NULL,
+                                };
+                                return true;
+                        }
+                }
+        }
+        if (p == NULL)
+                return false;
+        *out = (hbsim_eval_param_t){ p->key, HBSIM_EVAL_KT_PARAM, p, kinds,
+                                     NULL };
+        return true;
 }
 
 /* Whole-string number. */
@@ -152,8 +165,6 @@ static int key_apply(const hbsim_eval_param_t *k, double v,
                      hb_detector_config_t *cfg, double *suspect, double *dead,
                      char *err, size_t errlen)
 {
-        char *field = (char *)cfg + k->off;
-
         switch (k->type) {
         case HBSIM_EVAL_KT_SUSPECT:
         case HBSIM_EVAL_KT_DEAD:
@@ -163,35 +174,24 @@ static int key_apply(const hbsim_eval_param_t *k, double v,
                 }
                 *(k->type == HBSIM_EVAL_KT_SUSPECT ? suspect : dead) = v;
                 return 0;
-        case HBSIM_EVAL_KT_U32:
-                if (v < 0 || v > UINT32_MAX || v != floor(v)) {
-                        snprintf(err, errlen,
-                                 "%s must be a whole number >= 0", k->name);
-                        return -EINVAL;
-                }
-                *(uint32_t *)(void *)field = (uint32_t)v;
-                return 0;
-        case HBSIM_EVAL_KT_MS:
-                /* 1e10 ms is about 4 months: beyond every detector's
-                 * range, and far from uint64 overflow. */
-                if (v < 0 || v > 1e10) {
-                        snprintf(err, errlen,
-                                 "%s must be in 0..1e10 ms", k->name);
-                        return -EINVAL;
-                }
-                *(uint64_t *)(void *)field = (uint64_t)llround(v * 1e6);
-                return 0;
-        case HBSIM_EVAL_KT_DBL:
-                *(double *)(void *)field = v;
-                return 0;
+        case HBSIM_EVAL_KT_PARAM:
+                if (hb_detector_param_set(k->param, cfg, v) == 0)
+                        return 0;
+                /* What the field cannot hold (detector.h). */
+                snprintf(err, errlen,
+                         k->param->type == HB_DETECTOR_PARAM_COUNT
+                                 ? "%s must be a whole number >= 0"
+                                 : "%s must be in 0..1e10 ms",
+                         k->name);
+                return -EINVAL;
         }
         return -EINVAL;
 }
 
 /* Split "key=value", find the key, check it applies to `kind`. */
 static int parse_assignment(const char *s, hb_detector_kind_t kind,
-                            const hbsim_eval_param_t **key,
-                            const char **value, char *err, size_t errlen)
+                            hbsim_eval_param_t *key, const char **value,
+                            char *err, size_t errlen)
 {
         const char *eq = strchr(s, '=');
 
@@ -199,17 +199,16 @@ static int parse_assignment(const char *s, hb_detector_kind_t kind,
                 snprintf(err, errlen, "'%s' is not KEY=VALUE", s);
                 return -EINVAL;
         }
-        *key = key_find(s, (size_t)(eq - s));
-        if (*key == NULL) {
+        if (!key_find(s, (size_t)(eq - s), key)) {
                 snprintf(err, errlen,
                          "unknown parameter '%.*s' (see --help for the list)",
                          (int)(eq - s), s);
                 return -EINVAL;
         }
-        if (!((*key)->kinds & KB(kind))) {
+        if (!(key->kinds & KB(kind))) {
                 snprintf(err, errlen, "parameter '%s' does not apply to "
                                       "detector %s",
-                         (*key)->name, hb_detector_kind_name(kind));
+                         key->name, hb_detector_kind_name(kind));
                 return -EINVAL;
         }
         *value = eq + 1;
@@ -231,7 +230,7 @@ static int det_resolve(hbsim_eval_det_t *d, size_t idx, uint64_t interval_ns)
                 snprintf(d->label, sizeof(d->label), "%s",
                          hb_detector_kind_name(d->kind));
         for (size_t i = 0; i < d->n_sets; i++) {
-                const hbsim_eval_param_t *k;
+                hbsim_eval_param_t k;
                 const char *val;
                 double v;
 
@@ -240,10 +239,10 @@ static int det_resolve(hbsim_eval_det_t *d, size_t idx, uint64_t interval_ns)
                         goto bad;
                 if (parse_double(val, &v) < 0) {
                         snprintf(err, sizeof(err), "%s: '%s' is not a number",
-                                 k->name, val);
+                                 k.name, val);
                         goto bad;
                 }
-                if (key_apply(k, v, &d->cfg, &d->suspect, &d->dead, err,
+                if (key_apply(&k, v, &d->cfg, &d->suspect, &d->dead, err,
                               sizeof(err)) < 0)
                         goto bad;
                 len = strlen(d->label);
@@ -259,7 +258,7 @@ static int det_resolve(hbsim_eval_det_t *d, size_t idx, uint64_t interval_ns)
 
                 for (size_t i = 0; i < d->n_sets; i++) {
                         hb_detector_config_t one;
-                        const hbsim_eval_param_t *k;
+                        hbsim_eval_param_t k;
                         const char *val;
                         double v, t1, t2;
 
@@ -268,7 +267,7 @@ static int det_resolve(hbsim_eval_det_t *d, size_t idx, uint64_t interval_ns)
                         parse_assignment(d->sets[i], d->kind, &k, &val, err,
                                          sizeof(err));
                         parse_double(val, &v);
-                        key_apply(k, v, &one, &t1, &t2, err, sizeof(err));
+                        key_apply(&k, v, &one, &t1, &t2, err, sizeof(err));
                         if (hb_detector_config_validate(&one) < 0) {
                                 what = d->sets[i];
                                 break;
@@ -288,7 +287,7 @@ bad:
 /* ---- evaluation -------------------------------------------------------- */
 
 typedef struct ctx {
-        const hb_arrival_t *arr;
+        const hbt_arrival_t *arr;
         size_t n;
         uint64_t end_ns;
         enum hbsim_eval_crash mode;
@@ -333,22 +332,22 @@ static int mean_detection(const ctx_t *cx, const hb_detector_config_t *cfg,
 /* One configuration at one threshold, with the virtual crash of
  * --crash-at last or each (see the file comment). */
 static int evaluate(const ctx_t *cx, const hb_detector_config_t *cfg,
-                    double thr, hb_qos_result_t *out)
+                    double thr, hbt_qos_result_t *out)
 {
         uint64_t last = cx->arr[cx->n - 1].arrival_ns;
-        hb_qos_result_t r, td;
+        hbt_qos_result_t r, td;
         int e;
 
         switch (cx->mode) {
         case HBSIM_EVAL_CRASH_TRACE:
         case HBSIM_EVAL_CRASH_AT:
-                return hb_qos_evaluate(cfg, thr, cx->arr, cx->n, cx->crash_ns,
+                return hbt_qos_evaluate(cfg, thr, cx->arr, cx->n, cx->crash_ns,
                                        cx->end_ns, out);
         case HBSIM_EVAL_CRASH_NONE:
-                return hb_qos_evaluate(cfg, thr, cx->arr, cx->n, HB_NEVER,
+                return hbt_qos_evaluate(cfg, thr, cx->arr, cx->n, HB_NEVER,
                                        cx->end_ns, out);
         case HBSIM_EVAL_CRASH_EACH:
-                e = hb_qos_evaluate(cfg, thr, cx->arr, cx->n, HB_NEVER,
+                e = hbt_qos_evaluate(cfg, thr, cx->arr, cx->n, HB_NEVER,
                                     cx->end_ns, &r);
                 if (e == 0)
                         e = mean_detection(cx, cfg, thr, &r.detection_s);
@@ -356,14 +355,14 @@ static int evaluate(const ctx_t *cx, const hb_detector_config_t *cfg,
                         *out = r;
                 return e;
         case HBSIM_EVAL_CRASH_LAST:
-                e = hb_qos_evaluate(cfg, thr, cx->arr, cx->n, last,
+                e = hbt_qos_evaluate(cfg, thr, cx->arr, cx->n, last,
                                     cx->end_ns, &td);
                 if (e < 0 || cx->end_ns == last) {
                         if (e == 0)
                                 *out = td;
                         return e;
                 }
-                e = hb_qos_evaluate(cfg, thr, cx->arr, cx->n, HB_NEVER,
+                e = hbt_qos_evaluate(cfg, thr, cx->arr, cx->n, HB_NEVER,
                                     cx->end_ns, &r);
                 if (e < 0)
                         return e;
@@ -440,6 +439,9 @@ bad:
 
 static void usage(FILE *f)
 {
+        const hb_detector_param_t *p;
+        unsigned kinds;
+
         fprintf(f,
 "usage: hbeat-sim eval TRACE [options]\n"
 "\n"
@@ -468,10 +470,22 @@ static void usage(FILE *f)
 "  -h, --help          this text\n"
 "\n"
 "keys (--set, --sweep; _ms keys in milliseconds, fractions allowed):\n");
-        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-                if (keys[i].help != NULL)      /* NULL: an alias */
-                        fprintf(f, "  %-22s %s\n", keys[i].name,
-                                keys[i].help);
+        for (size_t i = 0; i < N_OF(thresholds); i++)
+                if (thresholds[i].help != NULL) /* NULL: an alias */
+                        fprintf(f, "  %-22s %s\n", thresholds[i].name,
+                                thresholds[i].help);
+        for (size_t i = 0;
+             (p = hb_detector_param_at(HB_DETECTOR_ALL, i, &kinds)); i++) {
+                char who[HBU_KINDS_MAX];
+
+                hbu_kinds_phrase(kinds, who, sizeof(who));
+                fprintf(f, "  %-22s %s%s%s", p->key, who, who[0] ? ": " : "",
+                        p->help);
+                for (size_t a = 0; a < N_OF(aliases); a++)
+                        if (strcmp(aliases[a].key, p->key) == 0)
+                                fprintf(f, " (also: %s)", aliases[a].name);
+                fputc('\n', f);
+        }
 }
 
 typedef struct opts {
@@ -603,6 +617,7 @@ static int resolve_sweeps(const opts_t *o, hbsim_eval_sweep_t *sw)
                 const hbsim_eval_det_t *dt = &o->dets[d];
                 const char *spec = dt->sweep ? dt->sweep : o->global_sweep;
                 const char *name;
+                bool found;
                 size_t len;
                 int e;
 
@@ -621,14 +636,14 @@ static int resolve_sweeps(const opts_t *o, hbsim_eval_sweep_t *sw)
                                                   "> 0, or PARAM=V1,V2,...; "
                                                   "at most %d values)",
                                                spec, MAX_SWEEP_VALUES);
-                sw[d].key = key_find(name, len);
-                if (sw[d].key == NULL || !(sw[d].key->kinds & KB(dt->kind))) {
+                found = key_find(name, len, &sw[d].key);
+                if (!found || !(sw[d].key.kinds & KB(dt->kind))) {
                         return hbsim_eval_fail(
                                 2, "--sweep '%s': parameter '%.*s' %s "
                                    "detector %s",
                                 spec, (int)len, name,
-                                sw[d].key ? "does not apply to"
-                                          : "is unknown (--help); for",
+                                found ? "does not apply to"
+                                      : "is unknown (--help); for",
                                 hb_detector_kind_name(dt->kind));
                 }
         }
@@ -652,18 +667,18 @@ static int run_sweeps(const opts_t *o, const ctx_t *cx,
                         char err[128];
                         int e;
 
-                        if (key_apply(sw[d].key, v, &cfg, &sus, &dead, err,
+                        if (key_apply(&sw[d].key, v, &cfg, &sus, &dead, err,
                                       sizeof(err)) < 0 ||
                             hb_detector_config_validate(&cfg) < 0)
                                 return hbsim_eval_fail(
                                         2, "--sweep: %s=%g is out of range "
                                            "for %s",
-                                        sw[d].key->name, v,
+                                        sw[d].key.name, v,
                                         hb_detector_kind_name(dt->kind));
                         pts[k].det = d;
                         pts[k].value = v;
                         /* The curve follows the level the key moves. */
-                        pts[k].thr = sw[d].key->type == HBSIM_EVAL_KT_DEAD
+                        pts[k].thr = sw[d].key.type == HBSIM_EVAL_KT_DEAD
                                              ? dead
                                              : sus;
                         e = evaluate(cx, &cfg, pts[k].thr, &pts[k].r);

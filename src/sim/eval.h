@@ -23,22 +23,22 @@
 #define HBSIM_EVAL_MAX_DETECTORS 16
 #define HBSIM_EVAL_MAX_SETS 32
 
-/* A parameter of --set and --sweep (the table is in cmd_eval.c). */
+/* A parameter of --set and --sweep (key_find() in cmd_eval.c). */
 enum hbsim_eval_key_type {
-        HBSIM_EVAL_KT_SUSPECT,  /* the suspect threshold (not in the config) */
+        HBSIM_EVAL_KT_SUSPECT,  /* the suspect threshold */
         HBSIM_EVAL_KT_DEAD,     /* the dead threshold */
-        HBSIM_EVAL_KT_U32,      /* uint32_t field, integer value */
-        HBSIM_EVAL_KT_MS,       /* uint64_t ns field, value in ms */
-        HBSIM_EVAL_KT_DBL,      /* double field */
+        HBSIM_EVAL_KT_PARAM,    /* a detector parameter (the core's
+                                   schema, hb_detector_param_at()) */
 };
 
 typedef struct hbsim_eval_param {
-        const char *name;
+        const char *name;               /* as given: a key or an alias */
         enum hbsim_eval_key_type type;
-        size_t off;                     /* in hb_detector_config_t */
-        unsigned kinds;                 /* 1u << kind, of the kinds it
-                                           applies to */
-        const char *help;
+        const hb_detector_param_t *param; /* KT_PARAM: the schema's */
+        unsigned kinds;                 /* HB_DETECTOR_KIND_BIT(), of the
+                                           kinds it applies to */
+        const char *help;               /* thresholds: one line, NULL for
+                                           an alias */
 } hbsim_eval_param_t;
 
 /* Where the crash is (see cmd_eval.c's file comment). */
@@ -61,12 +61,12 @@ typedef struct hbsim_eval_det {
         hb_detector_config_t cfg;
         double suspect, dead;
         char label[256];
-        hb_qos_result_t res[2];         /* suspect, dead */
+        hbt_qos_result_t res[2];         /* suspect, dead */
 } hbsim_eval_det_t;
 
 /* The sweep of one detector: `n` values of one parameter. */
 typedef struct hbsim_eval_sweep {
-        const hbsim_eval_param_t *key;
+        hbsim_eval_param_t key;
         double *values;                 /* owned by the command */
         size_t n;
 } hbsim_eval_sweep_t;
@@ -76,7 +76,7 @@ typedef struct hbsim_eval_point {
         size_t det;                     /* index in the detector table */
         double value;                   /* of the swept parameter */
         double thr;                     /* threshold evaluated */
-        hb_qos_result_t r;
+        hbt_qos_result_t r;
 } hbsim_eval_point_t;
 
 /* What the output functions report, all borrowed. */

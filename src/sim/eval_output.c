@@ -41,7 +41,7 @@ extern char **environ;
 
 #define HEARTBEAT_BYTES 56.0            /* docs/wire-format.md */
 
-static double per_hour(const hb_qos_result_t *r)
+static double per_hour(const hbt_qos_result_t *r)
 {
         return r->mistake_rate_per_s * 3600.0;
 }
@@ -69,7 +69,7 @@ static const char *cell(char *buf, size_t len, double v, int prec)
 }
 
 static void table_row(const char *level, double thr,
-                      const hb_qos_result_t *r)
+                      const hbt_qos_result_t *r)
 {
         char b[6][32];
 
@@ -114,7 +114,7 @@ void hbsim_eval_print_text(const hbsim_eval_report_t *rep)
                 table_row("dead", dt->dead, &dt->res[1]);
         }
         for (size_t d = 0; sw != NULL && d < rep->n_dets; d++) {
-                printf("\nsweep of %s for %s:\n", sw[d].key->name,
+                printf("\nsweep of %s for %s:\n", sw[d].key.name,
                        rep->dets[d].label);
                 printf("  %-8s %-9s %9s %9s %12s %11s %9s %13s\n", "", "value",
                        "T_D ms", "mistakes", "mistakes/h", "T_MR s", "T_M ms",
@@ -172,7 +172,7 @@ static json_t *jnum(double v)
         return json_real(v);
 }
 
-static json_t *jmetrics(jbuild_t *jb, double thr, const hb_qos_result_t *r)
+static json_t *jmetrics(jbuild_t *jb, double thr, const hbt_qos_result_t *r)
 {
         return pack(jb, "{s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:I}",
                     "threshold", jnum(thr),
@@ -216,7 +216,7 @@ static json_t *json_report(jbuild_t *jb, const hbsim_eval_report_t *rep)
                 append(jb, sweep,
                        pack(jb, "{s:s, s:s, s:o, s:o}",
                             "detector", rep->dets[p->det].label,
-                            "param", rep->sweeps[p->det].key->name,
+                            "param", rep->sweeps[p->det].key.name,
                             "value", jnum(p->value),
                             "metrics", jmetrics(jb, p->thr, &p->r)));
         }
@@ -287,11 +287,11 @@ int hbsim_eval_write_csv(const hbsim_eval_report_t *rep, const char *path)
               "P_A\n",
               f);
         for (size_t i = 0; i < rep->n_pts; i++) {
-                const hb_qos_result_t *r = &rep->pts[i].r;
+                const hbt_qos_result_t *r = &rep->pts[i].r;
                 const char *label = rep->dets[rep->pts[i].det].label;
 
                 csv_fwrite(f, label, strlen(label));
-                fprintf(f, ",%s,%.10g,", rep->sweeps[rep->pts[i].det].key->name,
+                fprintf(f, ",%s,%.10g,", rep->sweeps[rep->pts[i].det].key.name,
                         rep->pts[i].value);
                 csv_num(f, r->detection_s * 1e3);
                 fputc(',', f);
@@ -335,13 +335,13 @@ static void gp_str(FILE *f, const char *s)
 
 /* Whether a point can be drawn: a finite T_D. Zero rates go on the floor
  * line (log scale). */
-static bool drawable(const hb_qos_result_t *r)
+static bool drawable(const hbt_qos_result_t *r)
 {
         return isfinite(r->detection_s);
 }
 
 /* The y of a point: its rate, or the floor line for a zero rate. */
-static double plot_y(const hb_qos_result_t *r, double floor_y)
+static double plot_y(const hbt_qos_result_t *r, double floor_y)
 {
         return r->mistakes ? per_hour(r) : floor_y;
 }
@@ -362,7 +362,7 @@ static size_t gp_block(FILE *f, const plot_in_t *in, char kind, size_t d,
         fprintf(f, "$%c%zu << EOD\n", kind, d);
         if (kind == 'b') {
                 for (int l = 0; l < 2; l++) {
-                        const hb_qos_result_t *r = &rep->dets[d].res[l];
+                        const hbt_qos_result_t *r = &rep->dets[d].res[l];
 
                         if (!drawable(r))
                                 continue;
@@ -372,7 +372,7 @@ static size_t gp_block(FILE *f, const plot_in_t *in, char kind, size_t d,
                 }
         }
         for (size_t i = 0; kind != 'b' && i < rep->n_pts; i++) {
-                const hb_qos_result_t *r = &rep->pts[i].r;
+                const hbt_qos_result_t *r = &rep->pts[i].r;
 
                 if (rep->pts[i].det != d || !drawable(r) ||
                     (kind == 'c') != (r->mistakes > 0))
@@ -434,7 +434,7 @@ static void write_plot_script(FILE *f, const plot_in_t *in)
                 char title[320];
 
                 snprintf(title, sizeof(title), "%s (%s %g..%g)",
-                         rep->dets[d].label, sw->key->name, sw->values[0],
+                         rep->dets[d].label, sw->key.name, sw->values[0],
                          sw->values[sw->n - 1]);
                 for (int k = 0; k < 3; k++) {
                         if (rows[d][k] == 0)

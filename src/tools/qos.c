@@ -87,13 +87,13 @@ static void add_mistake(struct tally *t, const hb_detector_t *d,
         t->mistake_ns += until - start;
 }
 
-int hb_qos_evaluate(const hb_detector_config_t *cfg, double threshold,
-                    const hb_arrival_t *arr, size_t n, uint64_t crash_ns,
-                    uint64_t end_ns, hb_qos_result_t *out)
+int hbt_qos_evaluate(const hb_detector_config_t *cfg, double threshold,
+                    const hbt_arrival_t *arr, size_t n, uint64_t crash_ns,
+                    uint64_t end_ns, hbt_qos_result_t *out)
 {
         hb_detector_t *d = NULL;
         struct tally t = { 0 };
-        hb_qos_result_t res;
+        hbt_qos_result_t res;
         uint64_t start_ns, stop_ns, last_ns;
         size_t m, i;
         int r;

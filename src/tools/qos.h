@@ -2,7 +2,9 @@
 /**
  * @file qos.h
  * @brief Quality-of-service evaluation of failure detectors on an arrival
- *        trace (pure computation; no I/O).
+ *        trace (pure computation; no I/O). Part of the offline tools'
+ *        library (src/tools: hbeat-sim eval, hbeatctl suggest), not of
+ *        libhbeat.
  *
  * Metrics of Chen, Toueg and Aguilera, "On the quality of service of
  * failure detectors", IEEE Trans. Computers 51(5), 2002, section 2:
@@ -22,8 +24,8 @@
  * threshold to evaluate suspicion, the dead threshold to evaluate dead
  * verdicts.
  */
-#ifndef HBEAT_QOS_H
-#define HBEAT_QOS_H
+#ifndef HBT_QOS_H
+#define HBT_QOS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -36,13 +38,13 @@ extern "C" {
 #endif
 
 /** One heartbeat arrival. Public, read/write. */
-typedef struct hb_arrival {
+typedef struct hbt_arrival {
         uint64_t seq;          /**< sender's sequence number, 0 = unknown */
         uint64_t arrival_ns;   /**< observer's monotonic clock, ns */
-} hb_arrival_t;
+} hbt_arrival_t;
 
 /** Result of one evaluation. Public, read-only. */
-typedef struct hb_qos_result {
+typedef struct hbt_qos_result {
         uint64_t arrivals;           /**< arrivals replayed */
         double alive_s;              /**< observed alive time, s: first
                                           arrival to crash (or end) */
@@ -53,7 +55,7 @@ typedef struct hb_qos_result {
         double query_accuracy;       /**< P_A in [0, 1] */
         double detection_s;          /**< T_D; NAN if no crash, INFINITY
                                           if never detected */
-} hb_qos_result_t;
+} hbt_qos_result_t;
 
 /**
  * Replay `arr[0..n)` (non-decreasing arrival times) through a fresh
@@ -77,12 +79,12 @@ typedef struct hb_qos_result {
  * Cost: O(n) with one suspicion evaluation per arrival and one crossing
  * computation per mistake; no allocation beyond the detector.
  */
-int hb_qos_evaluate(const hb_detector_config_t *cfg, double threshold,
-                    const hb_arrival_t *arr, size_t n, uint64_t crash_ns,
-                    uint64_t end_ns, hb_qos_result_t *out);
+int hbt_qos_evaluate(const hb_detector_config_t *cfg, double threshold,
+                    const hbt_arrival_t *arr, size_t n, uint64_t crash_ns,
+                    uint64_t end_ns, hbt_qos_result_t *out);
 
 #ifdef __cplusplus
 }
 #endif
 
-#endif /* HBEAT_QOS_H */
+#endif /* HBT_QOS_H */

@@ -309,7 +309,7 @@ static int push_arrival(struct reader *r, uint64_t seq, uint64_t send,
 
         if (t->n == r->cap) {
                 size_t ncap = r->cap ? 2 * r->cap : 4096;
-                hb_arrival_t *a;
+                hbt_arrival_t *a;
                 uint64_t *s;
 
                 a = realloc(t->arrivals, ncap * sizeof(*a));

@@ -21,7 +21,7 @@ typedef struct hbt_meta {
 typedef struct hbt_trace {
         char *peer;                   /* owned; "" if unknown */
         uint64_t interval_ns;         /* from metadata; 0 if absent */
-        hb_arrival_t *arrivals;       /* owned, arrival order */
+        hbt_arrival_t *arrivals;       /* owned, arrival order */
         uint64_t *send_ns;            /* owned, parallel to arrivals;
                                          0 = unknown */
         size_t n;

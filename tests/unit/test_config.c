@@ -1,186 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of hbeatd's configuration loader (src/daemon/config.c) and the
- * address/duration/file helpers it uses (src/common/util.c).
- *
- * Every test runs in a fresh temporary directory (mkdtemp) that holds a key
- * file and notify scripts; configs are loaded from strings named "n1.yaml",
- * so relative paths resolve into that directory and messages start with
- * "n1.yaml:LINE:COL: ". Error messages are compared whole: a change of
- * wording, line or column fails the test on purpose.
+ * Unit tests of the configuration loader (src/config/): loading, values
+ * and defaults, every kind of error with its position, relative paths,
+ * the shipped examples, allocation failures; and the address, duration and
+ * file helpers it uses (src/common/util.c). Reload rules, the knob table
+ * and the checks[], vips[] and election sections: test_config_sections.c.
+ * The fixture: config_test_util.h.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <glob.h>
-#include <limits.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "common/util.h"
-#include "daemon/config.h"
-#include "failalloc.h"
-
-#ifndef HB_SOURCE_ROOT
-#error "HB_SOURCE_ROOT must be defined (meson does it)"
-#endif
-
-/* Bytes 0..31, base64: the key every test config uses. */
-#define KEY_B64 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-
-/* The smallest valid config: lines 1-5. */
-#define NODE "node:\n  name: n1\n  id: 1\n"
-#define KEY "cluster:\n  key_file: cluster.key\n"
-#define MINIMAL NODE KEY
-
-static char tmpdir[1024];  /* the test's directory, also the cwd */
-static char origdir[PATH_MAX];
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        size_t len = strlen(text);
-
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, text, len), (ssize_t)len);
-        assert_int_equal(fchmod(fd, mode), 0);
-        assert_int_equal(close(fd), 0);
-}
-
-static int setup(void **state)
-{
-        const char *base = getenv("TMPDIR");
-        char tmpl[PATH_MAX];
-
-        (void)state;
-        if (!getcwd(origdir, sizeof origdir))
-                return -1;
-        snprintf(tmpl, sizeof tmpl, "%s/hbeat-test-config-XXXXXX",
-                 base && base[0] ? base : "/tmp");
-        if (!mkdtemp(tmpl) || chdir(tmpl) < 0 ||
-            !getcwd(tmpdir, sizeof tmpdir))
-                return -1;
-        write_file("cluster.key", KEY_B64 "\n", 0600);
-        write_file("notify.sh", "#!/bin/sh\nexit 0\n", 0755);
-        write_file("notify.txt", "not a script\n", 0644);
-        return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        return remove(path);
-}
-
-static int teardown(void **state)
-{
-        (void)state;
-        if (chdir(origdir) < 0)
-                return -1;
-        return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static hbd_config_t *load_named(const char *name, const char *text)
-{
-        char err[1024] = "";
-        hbd_config_t *cfg = NULL;
-        int r;
-
-        r = hbd_config_load_string(&cfg, name, text, strlen(text), err,
-                                   sizeof err);
-        if (r != 0)
-                fail_msg("load failed (%d): %s\n--- config:\n%s", r, err,
-                         text);
-        assert_non_null(cfg);
-        return cfg;
-}
-
-static hbd_config_t *load_ok(const char *text)
-{
-        return load_named("n1.yaml", text);
-}
-
-/* `want` with each '@' replaced by the test directory. */
-static void expand(const char *want, char *out, size_t cap)
-{
-        size_t o = 0;
-
-        for (; *want && o + 1 < cap; want++) {
-                if (*want == '@') {
-                        o += (size_t)snprintf(out + o, cap - o, "%s",
-                                              tmpdir);
-                        if (o >= cap)
-                                o = cap - 1;
-                } else {
-                        out[o++] = *want;
-                }
-        }
-        out[o] = '\0';
-}
-
-/* Load `text` (length `len`), expect failure `code` and message `want`. */
-static void expect_err_len(const char *text, size_t len, int code,
-                           const char *want, bool prefix_only)
-{
-        char err[1024] = "", exp[2048];
-        hbd_config_t *cfg = NULL;
-        int r;
-
-        expand(want, exp, sizeof exp);
-        r = hbd_config_load_string(&cfg, "n1.yaml", text, len, err,
-                                   sizeof err);
-        if (r == 0) {
-                hbd_config_free(cfg);
-                fail_msg("loaded, expected: %s\n--- config:\n%s", exp, text);
-        }
-        assert_null(cfg);
-        if (r != code)
-                fail_msg("code %d, expected %d (%s)", r, code, err);
-        if (prefix_only ? strncmp(err, exp, strlen(exp)) != 0
-                        : strcmp(err, exp) != 0)
-                fail_msg("\n got: %s\nwant: %s%s\n--- config:\n%s", err, exp,
-                         prefix_only ? "..." : "", text);
-        assert_null(strchr(err, '\n'));
-}
-
-static void expect_err(const char *text, const char *want)
-{
-        expect_err_len(text, strlen(text), -EINVAL, want, false);
-}
-
-static void expect_err_prefix(const char *text, const char *want)
-{
-        expect_err_len(text, strlen(text), -EINVAL, want, true);
-}
-
-static uint16_t port_of(const struct sockaddr_storage *ss)
-{
-        if (ss->ss_family == AF_INET)
-                return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-        return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
-static const char *at_dir(const char *rel, char *buf, size_t cap)
-{
-        int n = snprintf(buf, cap, "%s/%s", tmpdir, rel);
-
-        assert_true(n > 0 && (size_t)n < cap);
-        return buf;
-}
+#include "config_test_util.h"
 
 /* ---- valid configs ----------------------------------------------------- */
 
@@ -309,7 +136,7 @@ static void test_defaults(void **state)
         assert_int_equal(n->detector.min_std_dev_ns, 25 * HB_NS_PER_MS);
         assert_int_equal(n->detector.acceptable_pause_ns, 400 * HB_NS_PER_MS);
         assert_int_equal(n->probation_ns, 500 * HB_NS_PER_MS);
-        assert_int_equal(cfg->local_pause_ns, 200 * HB_NS_PER_MS);
+        assert_int_equal(cfg->node.local_pause_ns, 200 * HB_NS_PER_MS);
         assert_true(n->trust_port_unreachable);
         assert_null(cfg->notify_script);
         assert_int_equal(cfg->notify_timeout_ns, 5000 * HB_NS_PER_MS);
@@ -325,7 +152,7 @@ static void test_defaults(void **state)
         assert_int_equal(n->detector.interval_ns, 250 * HB_NS_PER_MS);
         assert_int_equal(n->dead_after_ns, 1000 * HB_NS_PER_MS);
         assert_int_equal(n->probation_ns, 1250 * HB_NS_PER_MS);
-        assert_int_equal(cfg->local_pause_ns, 500 * HB_NS_PER_MS);
+        assert_int_equal(cfg->node.local_pause_ns, 500 * HB_NS_PER_MS);
         assert_int_equal(n->detector.min_std_dev_ns, 62500 * 1000);
         assert_int_equal(n->detector.acceptable_pause_ns,
                          1000 * HB_NS_PER_MS);
@@ -340,14 +167,14 @@ static void test_defaults(void **state)
         assert_true(n->dead_threshold == 5.0);
         assert_int_equal(n->dead_after_ns, 120 * HB_NS_PER_MS);
         assert_int_equal(n->probation_ns, 150 * HB_NS_PER_MS);
-        assert_int_equal(cfg->local_pause_ns, 60 * HB_NS_PER_MS);
+        assert_int_equal(cfg->node.local_pause_ns, 60 * HB_NS_PER_MS);
         hbd_config_free(cfg);
         /* 2 x 20 ms is below the 50 ms floor. */
         cfg = load_ok(MINIMAL "heartbeat: {interval_ms: 20}\n");
-        assert_int_equal(cfg->local_pause_ns, 50 * HB_NS_PER_MS);
+        assert_int_equal(cfg->node.local_pause_ns, 50 * HB_NS_PER_MS);
         hbd_config_free(cfg);
         cfg = load_ok(MINIMAL "membership: {local_pause_ms: 0}\n");
-        assert_int_equal(cfg->local_pause_ns, 0);
+        assert_int_equal(cfg->node.local_pause_ns, 0);
         hbd_config_free(cfg);
         cfg = load_ok(MINIMAL "membership: {port_unreachable: false}\n");
         assert_false(cfg->node.trust_port_unreachable);
@@ -416,19 +243,6 @@ static void test_defaults(void **state)
 }
 
 /* ---- errors ------------------------------------------------------------ */
-
-struct err_case {
-        const char *text;
-        const char *want;
-};
-
-static void run_cases(const struct err_case *c, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                expect_err(c[i].text, c[i].want);
-}
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static void test_err_structure(void **state)
 {
@@ -1173,631 +987,6 @@ static void test_relative_paths(void **state)
                                  "is out of range (1..3600000)");
 }
 
-/* A config from the knobs hbd_config_reloadable() looks at. */
-static hbd_config_t *reload_cfg(const char *name, const char *id,
-                                const char *listen, const char *cluster_id,
-                                const char *interval, const char *socket,
-                                const char *peers)
-{
-        char text[1024];
-
-        snprintf(text, sizeof text,
-                 "node:\n  name: %s\n  id: %s\nlisten: \"%s\"\n"
-                 "cluster:\n  id: %s\n  key_file: cluster.key\n"
-                 "heartbeat:\n  interval_ms: %s\n"
-                 "control:\n  socket: %s\npeers: %s\n",
-                 name, id, listen, cluster_id, interval, socket, peers);
-        return load_ok(text);
-}
-
-static void test_reloadable(void **state)
-{
-        static const char *const peers =
-                "[{name: n2, id: 2, address: \"127.0.0.1:7402\"}]";
-        static const struct {
-                const char *id, *listen, *cluster_id, *socket, *what;
-        } fixed[] = {
-                { "5", "127.0.0.1:7401", "7", "/tmp/a.sock", "node.id" },
-                { "1", "127.0.0.1:7409", "7", "/tmp/a.sock", "listen" },
-                { "1", "[::1]:7401", "7", "/tmp/a.sock", "listen" },
-                { "1", "127.0.0.1:7401", "8", "/tmp/a.sock", "cluster.id" },
-                { "1", "127.0.0.1:7401", "7", "/tmp/b.sock",
-                  "control.socket" },
-        };
-        hbd_config_t *cur, *next;
-        const char *what;
-
-        (void)state;
-        cur = reload_cfg("n1", "1", "127.0.0.1:7401", "7", "100",
-                         "/tmp/a.sock", peers);
-        for (size_t i = 0; i < N(fixed); i++) {
-                next = reload_cfg("n1", fixed[i].id, fixed[i].listen,
-                                  fixed[i].cluster_id, "100",
-                                  fixed[i].socket, peers);
-                what = NULL;
-                assert_false(hbd_config_reloadable(cur, next, &what));
-                assert_non_null(what);
-                assert_string_equal(what, fixed[i].what);
-                hbd_config_free(next);
-        }
-
-        /* Everything else may change; the listen address is compared
-         * resolved, not as written. */
-        next = reload_cfg("other", "1", "127.0.0.1:07401", "7", "250",
-                          "/tmp/a.sock", "[]");
-        what = "untouched";
-        assert_true(hbd_config_reloadable(cur, next, &what));
-        assert_true(hbd_config_reloadable(cur, cur, NULL));
-        assert_false(hbd_config_reloadable(cur, NULL, NULL));
-        hbd_config_free(next);
-        hbd_config_free(cur);
-
-        /* The table marks exactly those four keys, and the quorum's. */
-        for (size_t k = 0; k < hbd_knobs_count; k++) {
-                const char *p = hbd_knobs[k].path;
-                bool fixed_key = strcmp(p, "node.id") == 0 ||
-                                 strcmp(p, "listen") == 0 ||
-                                 strcmp(p, "cluster.id") == 0 ||
-                                 strcmp(p, "control.socket") == 0 ||
-                                 strcmp(p, "http.listen") == 0 ||
-                                 strncmp(p, "quorum.", 7) == 0 ||
-                                 strcmp(p, "election.enabled") == 0 ||
-                                 strcmp(p, "election.state_file") == 0 ||
-                                 strncmp(p, "vips[].", 7) == 0;
-
-                if (hbd_knobs[k].reloadable == fixed_key)
-                        fail_msg("%s: reloadable is %d", p,
-                                 hbd_knobs[k].reloadable);
-        }
-}
-
-/*
- * http.listen: optional (NULL and no address when absent), an address like
- * `listen`, rejected with the file position when bad, and not reloadable
- * (set, unset or moved: restart), while absent in both is no change.
- */
-static void test_http_listen(void **state)
-{
-        hbd_config_t *none, *v4, *v4b, *v6;
-        const char *what;
-
-        (void)state;
-        none = load_ok(MINIMAL);
-        assert_null(none->http_listen);
-        assert_int_equal(none->http_listen_addr.ss_family, AF_UNSPEC);
-
-        v4 = load_ok(MINIMAL "http:\n  listen: \"127.0.0.1:8080\"\n");
-        assert_string_equal(v4->http_listen, "127.0.0.1:8080");
-        assert_int_equal(v4->http_listen_addr.ss_family, AF_INET);
-        assert_int_equal(port_of(&v4->http_listen_addr), 8080);
-        v6 = load_ok(MINIMAL "http: {listen: \"[::1]:9090\"}\n");
-        assert_int_equal(v6->http_listen_addr.ss_family, AF_INET6);
-        assert_int_equal(port_of(&v6->http_listen_addr), 9090);
-        /* An explicit null is the same as no key. */
-        v4b = load_ok(MINIMAL "http:\n  listen:\n");
-        assert_null(v4b->http_listen);
-        hbd_config_free(v4b);
-
-        expect_err_prefix(MINIMAL "http:\n  listen: localhost\n",
-                          "n1.yaml:7:11: http.listen: bad address "
-                          "'localhost': ");
-        expect_err_prefix(MINIMAL "http:\n  listen: \"10.0.0.1:99999\"\n",
-                          "n1.yaml:7:11: http.listen: bad address "
-                          "'10.0.0.1:99999': ");
-        expect_err(MINIMAL "http:\n  port: 80\n",
-                   "n1.yaml:7:3: unknown key 'port' in 'http'");
-
-        assert_true(hbd_config_reloadable(none, none, NULL));
-        assert_true(hbd_config_reloadable(v4, v4, NULL));
-        v4b = load_ok(MINIMAL "http:\n  listen: \"127.0.0.1:08080\"\n");
-        assert_true(hbd_config_reloadable(v4, v4b, NULL));
-        hbd_config_free(v4b);
-        what = NULL;
-        assert_false(hbd_config_reloadable(none, v4, &what));
-        assert_string_equal(what, "http.listen");
-        what = NULL;
-        assert_false(hbd_config_reloadable(v4, none, &what));
-        assert_string_equal(what, "http.listen");
-        what = NULL;
-        assert_false(hbd_config_reloadable(v4, v6, &what));
-        assert_string_equal(what, "http.listen");
-        hbd_config_free(none);
-        hbd_config_free(v4);
-        hbd_config_free(v6);
-}
-
-/* ---- vips[] ------------------------------------------------------------ */
-
-#define ELECT "election: {enabled: true}\n"
-
-static void test_vips(void **state)
-{
-        hbd_config_t *cfg, *next;
-        const char *what;
-
-        (void)state;
-        cfg = load_ok(MINIMAL ELECT
-                      "vips:\n"
-                      "  - {address: \"10.213.1.100/24\", interface: eth0}\n"
-                      "  - {address: \"2001:db8::100/64\", interface: eth1,"
-                      " provider: exec, up: [bin/up, a], down: [/bin/dn]}\n");
-        assert_int_equal(cfg->n_vips, 2);
-        assert_string_equal(cfg->vips[0].address, "10.213.1.100/24");
-        assert_int_equal(cfg->vips[0].family, AF_INET);
-        assert_int_equal(cfg->vips[0].prefix_len, 24);
-        assert_int_equal(cfg->vips[0].addr[3], 100);
-        assert_string_equal(cfg->vips[0].interface, "eth0");
-        assert_int_equal(cfg->vips[0].provider, HBD_VIP_NETLINK);
-        assert_null(cfg->vips[0].up);
-        assert_int_equal(cfg->vips[1].family, AF_INET6);
-        assert_int_equal(cfg->vips[1].prefix_len, 64);
-        assert_int_equal(cfg->vips[1].provider, HBD_VIP_EXEC);
-        assert_int_equal(cfg->vips[1].up[0][0], '/');
-        assert_string_equal(cfg->vips[1].up[1], "a");
-        assert_string_equal(cfg->vips[1].down[0], "/bin/dn");
-
-        /* Not reloadable: any change is a restart. */
-        assert_true(hbd_config_reloadable(cfg, cfg, NULL));
-        next = load_ok(MINIMAL ELECT
-                       "vips:\n"
-                       "  - {address: \"10.213.1.101/24\", interface: eth0}"
-                       "\n");
-        assert_false(hbd_config_reloadable(cfg, next, &what));
-        assert_string_equal(what, "vips");
-        hbd_config_free(next);
-        hbd_config_free(cfg);
-
-        expect_err(MINIMAL "vips:\n  - {address: \"10.0.0.1/24\", "
-                   "interface: eth0}\n",
-                   "n1.yaml:6:1: vips: only used with election.enabled: "
-                   "true (the leader holds them)");
-        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.1\", "
-                   "interface: eth0}\n",
-                   "n1.yaml:8:15: vips[0].address: '10.0.0.1' is not "
-                   "ADDRESS/PREFIX (10.0.0.100/24 or 2001:db8::100/64)");
-        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.1/33\", "
-                   "interface: eth0}\n",
-                   "n1.yaml:8:15: vips[0].address: '10.0.0.1/33': the "
-                   "prefix length must be 0..32");
-        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.x/24\", "
-                   "interface: eth0}\n",
-                   "n1.yaml:8:15: vips[0].address: '10.0.0.x/24' is not "
-                   "an IPv4 or IPv6 address");
-        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.1/24\"}\n",
-                   "n1.yaml:8:5: missing required key "
-                   "'vips[0].interface'");
-        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.1/24\", "
-                   "interface: eth0, provider: ip}\n",
-                   "n1.yaml:8:57: vips[0].provider: 'ip' is not a "
-                   "provider (netlink or exec)");
-        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.1/24\", "
-                   "interface: eth0, up: [x]}\n",
-                   "n1.yaml:8:47: vips[0].up: only used with provider: "
-                   "exec");
-        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.1/24\", "
-                   "interface: eth0, provider: exec, up: [x]}\n",
-                   "n1.yaml:8:5: vips[0]: provider exec needs 'down'");
-        expect_err(MINIMAL ELECT "vips:\n"
-                   "  - {address: \"10.0.0.1/24\", interface: eth0}\n"
-                   "  - {address: \"10.0.0.1/16\", interface: eth1}\n",
-                   "n1.yaml:9:15: vips[1].address: '10.0.0.1/16' is the "
-                   "same address as vips[0] (line 8)");
-        expect_err(MINIMAL ELECT "vips:\n  - {address: \"10.0.0.1/24\", "
-                   "interface: \"a/b\"}\n",
-                   "n1.yaml:8:41: vips[0].interface: 'a/b' is not an "
-                   "interface name (1..15 bytes, no '/', ':' or space)");
-}
-
-/* ---- checks[] ---------------------------------------------------------- */
-
-static void test_checks(void **state)
-{
-        hbd_config_t *cfg;
-
-        (void)state;
-        cfg = load_ok(MINIMAL "election: {enabled: true}\n"
-                      "peers:\n  - {name: n2, id: 2, address: "
-                      "\"127.0.0.1:7402\"}\n"
-                      "checks:\n"
-                      "  - name: app\n"
-                      "    kind: exec\n"
-                      "    command: [bin/check, \"--x\", \"a b\"]\n"
-                      "    weight: -50\n"
-                      "  - {name: db, kind: tcp, target: \"db.example:5432\","
-                      " interval_ms: 500, timeout_ms: 500, rise: 1, fall: 1,"
-                      " initial_delay_ms: 3000, effect: fault}\n"
-                      "  - {name: web, kind: http, url: \"http://[::1]:80/\","
-                      " expect_status: 204, weight: 20}\n"
-                      "  - {name: v6, kind: tcp, target: \"[::1]:22\"}\n");
-        assert_int_equal(cfg->n_checks, 4);
-        assert_string_equal(cfg->checks[0].name, "app");
-        assert_int_equal(cfg->checks[0].kind, HBD_CHECK_EXEC);
-        /* A program with a slash is relative to the config directory. */
-        assert_non_null(strstr(cfg->checks[0].argv[0], "/bin/check"));
-        assert_int_equal(cfg->checks[0].argv[0][0], '/');
-        assert_string_equal(cfg->checks[0].argv[2], "a b");
-        assert_null(cfg->checks[0].argv[3]);
-        assert_int_equal(cfg->checks[0].weight, -50);
-        assert_false(cfg->checks[0].fault);
-        assert_int_equal(cfg->checks[0].interval_ns, 2000 * HB_NS_PER_MS);
-        assert_int_equal(cfg->checks[0].timeout_ns, 1000 * HB_NS_PER_MS);
-        assert_int_equal(cfg->checks[0].rise, 2);
-        assert_int_equal(cfg->checks[0].fall, 3);
-        assert_int_equal(cfg->checks[0].initial_delay_ns, 0);
-        assert_int_equal(cfg->checks[1].kind, HBD_CHECK_TCP);
-        assert_string_equal(cfg->checks[1].target_host, "db.example");
-        assert_int_equal(cfg->checks[1].target_port, 5432);
-        assert_true(cfg->checks[1].fault);
-        assert_int_equal(cfg->checks[1].initial_delay_ns, 3000 * HB_NS_PER_MS);
-        assert_int_equal(cfg->checks[2].expect_status, 204);
-        assert_int_equal(cfg->checks[2].weight, 20);
-        assert_string_equal(cfg->checks[3].target_host, "::1");
-        assert_int_equal(cfg->checks[3].target_port, 22);
-        hbd_config_free(cfg);
-
-        /* A check without effect needs no election. */
-        cfg = load_ok(MINIMAL "checks:\n  - {name: a, kind: exec, "
-                      "command: [true]}\n");
-        assert_int_equal(cfg->checks[0].weight, 0);
-        hbd_config_free(cfg);
-
-        expect_err(MINIMAL "checks:\n  - {name: a, kind: exec, "
-                   "command: \"true\"}\n",
-                   "n1.yaml:7:36: checks[0].command: expected a sequence of "
-                   "strings (the program and its arguments, run without a "
-                   "shell), found a scalar");
-        expect_err(MINIMAL "checks:\n  - {name: a, kind: ping}\n",
-                   "n1.yaml:7:21: checks[0].kind: 'ping' is not a check kind "
-                   "(exec, tcp or http)");
-        expect_err(MINIMAL "checks:\n  - {name: a, kind: tcp}\n",
-                   "n1.yaml:7:5: checks[0]: a check of kind tcp needs "
-                   "'target'");
-        expect_err(MINIMAL "checks:\n  - {name: a, kind: tcp, "
-                   "target: \"h:99999\"}\n",
-                   "n1.yaml:7:34: checks[0].target: bad target 'h:99999' "
-                   "(expected HOST:PORT or [V6]:PORT, port 1..65535)");
-        expect_err(MINIMAL "checks:\n  - {name: a, kind: exec, "
-                   "command: [x], url: \"http://a/\"}\n",
-                   "n1.yaml:7:41: checks[0]: 'url' is not used by a check "
-                   "of kind exec");
-        expect_err(MINIMAL "checks:\n  - {name: a, kind: http, "
-                   "url: \"ftp://a/\"}\n",
-                   "n1.yaml:7:32: checks[0].url: 'ftp://a/' is not an "
-                   "http:// or https:// URL");
-        expect_err(MINIMAL "election: {enabled: true}\n"
-                   "checks:\n  - {name: a, kind: exec, command: [x], "
-                   "weight: -256}\n",
-                   "n1.yaml:8:49: checks[0].weight: -256 is out of range "
-                   "(-255..255)");
-        expect_err(MINIMAL "checks:\n  - {name: a, kind: exec, command: [x], "
-                   "weight: 5}\n",
-                   "n1.yaml:7:41: checks[0].weight: only used with "
-                   "election.enabled: true");
-        expect_err(MINIMAL "election: {enabled: true}\n"
-                   "checks:\n  - {name: a, kind: exec, command: [x], "
-                   "weight: 5, effect: fault}\n",
-                   "n1.yaml:8:52: checks[0]: 'weight' and 'effect' cannot "
-                   "both be set");
-        expect_err(MINIMAL "election: {enabled: true}\n"
-                   "checks:\n  - {name: a, kind: exec, command: [x], "
-                   "effect: reboot}\n",
-                   "n1.yaml:8:49: checks[0].effect: 'reboot' is not an "
-                   "effect (fault; use weight for a priority change)");
-        expect_err(MINIMAL "checks:\n  - {name: a, kind: exec, command: [x], "
-                   "interval_ms: 100, timeout_ms: 200}\n",
-                   "n1.yaml:7:71: checks[0].timeout_ms: 200 is more than "
-                   "interval_ms (100)");
-        expect_err(MINIMAL "checks:\n  - {name: a, kind: exec, command: [x]}\n"
-                   "  - {name: a, kind: exec, command: [y]}\n",
-                   "n1.yaml:8:12: checks[1].name: 'a' is also the name of "
-                   "checks[0] (line 7)");
-        expect_err(MINIMAL "checks:\n  - {name: a, kind: exec, command: [x], "
-                   "rise: 0}\n",
-                   "n1.yaml:7:47: checks[0].rise: 0 is out of range "
-                   "(1..1000)");
-        expect_err(MINIMAL "checks:\n  - {name: a, kind: exec, command: [x], "
-                   "bogus: 1}\n",
-                   "n1.yaml:7:41: unknown key 'bogus' in 'checks[0]'");
-}
-
-/* ---- quorum and election ----------------------------------------------- */
-
-/* Lines 1-5 MINIMAL, 6-12 two peers. */
-#define PEERS2                                                               \
-        "peers:\n"                                                           \
-        "  - {name: n2, id: 2, address: \"127.0.0.1:7402\"}\n"               \
-        "  - {name: n3, id: 3, address: \"127.0.0.1:7403\", votes: 2}\n"
-
-static void test_coord(void **state)
-{
-        hbd_config_t *cfg;
-        char want[PATH_MAX + 64];
-
-        (void)state;
-        /* Off by default, with the documented defaults. */
-        cfg = load_ok(MINIMAL);
-        assert_false(cfg->node.coord.enabled);
-        assert_int_equal(cfg->node.coord.votes, 1);
-        assert_int_equal(cfg->node.coord.priority, 100);
-        assert_int_equal(cfg->node.coord.election_delay_ns,
-                         100 * HB_NS_PER_MS);
-        assert_null(cfg->election_state_file);
-        assert_null(cfg->notify_on_leader);
-        hbd_config_free(cfg);
-
-        /* On: derived state file, delay = interval, peer votes. */
-        cfg = load_ok(MINIMAL "heartbeat: {interval_ms: 250}\n"
-                      "election: {enabled: true}\n" PEERS2);
-        assert_true(cfg->node.coord.enabled);
-        assert_false(cfg->node.coord.two_node);
-        assert_int_equal(cfg->node.coord.expected_votes, 0);
-        assert_int_equal(cfg->node.coord.election_delay_ns,
-                         250 * HB_NS_PER_MS);
-        assert_string_equal(cfg->election_state_file,
-                            "/var/lib/hbeat/n1.state");
-        assert_int_equal(cfg->peers[0].votes, 1);
-        assert_int_equal(cfg->peers[1].votes, 2);
-        hbd_config_free(cfg);
-
-        /* Everything set; relative paths against the config's directory. */
-        cfg = load_ok(MINIMAL
-                      "quorum: {votes: 3, expected_votes: 9, "
-                      "wait_for_all: true, witness: true}\n"
-                      "election: {enabled: true, priority: 255, "
-                      "preempt: True, delay_ms: 40, state_file: st/n1}\n"
-                      "notify: {on_leader: notify.sh, on_follower: "
-                      "notify.sh, on_no_quorum: notify.sh}\n" PEERS2);
-        assert_int_equal(cfg->node.coord.votes, 3);
-        assert_int_equal(cfg->node.coord.expected_votes, 9);
-        assert_true(cfg->node.coord.wait_for_all);
-        assert_true(cfg->node.coord.witness);
-        assert_int_equal(cfg->node.coord.priority, 255);
-        assert_true(cfg->node.coord.preempt);
-        assert_int_equal(cfg->node.coord.election_delay_ns,
-                         40 * HB_NS_PER_MS);
-        snprintf(want, sizeof want, "%s/st/n1", tmpdir);
-        assert_string_equal(cfg->election_state_file, want);
-        snprintf(want, sizeof want, "%s/notify.sh", tmpdir);
-        assert_string_equal(cfg->notify_on_leader, want);
-        assert_string_equal(cfg->notify_on_follower, want);
-        assert_string_equal(cfg->notify_on_no_quorum, want);
-        hbd_config_free(cfg);
-
-        /* two_node. */
-        cfg = load_ok(MINIMAL "quorum: {two_node: true}\n"
-                      "election: {enabled: true}\n"
-                      "peers: [{name: n2, id: 2, address: \"127.0.0.1:9\"}]\n");
-        assert_true(cfg->node.coord.two_node);
-        hbd_config_free(cfg);
-}
-
-/* ---- resource and fencing ----------------------------------------------- */
-
-static void test_actions(void **state)
-{
-        hbd_config_t *cfg;
-
-        (void)state;
-        cfg = load_ok(MINIMAL);
-        assert_null(cfg->resource_start);
-        assert_null(cfg->fence_command);
-        hbd_config_free(cfg);
-
-        /* fencing.watchdog: a character device (or a FIFO), nothing
-         * else; the timeout defaults to 5 s. */
-        cfg = load_ok(MINIMAL "election: {enabled: true}\n"
-                      "fencing: {watchdog: /dev/null}\n");
-        assert_string_equal(cfg->watchdog, "/dev/null");
-        assert_int_equal(cfg->watchdog_timeout_ns, 5 * HB_NS_PER_S);
-        hbd_config_free(cfg);
-        expect_err(MINIMAL "election: {enabled: true}\n"
-                   "fencing: {watchdog: cluster.key}\n",
-                   "n1.yaml:7:21: fencing.watchdog: '@/cluster.key' is not a "
-                   "character device");
-
-        cfg = load_ok(MINIMAL "election: {enabled: true}\n"
-                      "resource: {start: [/bin/app, start], stop: [app, "
-                      "stop], stop_timeout_ms: 500}\n"
-                      "fencing: {command: [/bin/fence, \"a b\"], "
-                      "self_fence: [/bin/reboot], two_node_delay_ms: 7}\n");
-        assert_string_equal(cfg->resource_start[0], "/bin/app");
-        assert_string_equal(cfg->resource_start[1], "start");
-        assert_null(cfg->resource_start[2]);
-        assert_string_equal(cfg->resource_stop[0], "app");
-        assert_int_equal(cfg->resource_start_timeout_ns,
-                         10000 * HB_NS_PER_MS);
-        assert_int_equal(cfg->resource_stop_timeout_ns, 500 * HB_NS_PER_MS);
-        assert_string_equal(cfg->fence_command[1], "a b");
-        assert_int_equal(cfg->fence_timeout_ns, 30000 * HB_NS_PER_MS);
-        assert_string_equal(cfg->fence_self[0], "/bin/reboot");
-        assert_int_equal(cfg->fence_two_node_delay_ns, 7 * HB_NS_PER_MS);
-        hbd_config_free(cfg);
-
-        expect_err(MINIMAL "resource: {start: [a], stop: [b]}\n",
-                   "n1.yaml:6:12: resource.start: only used with "
-                   "election.enabled: true");
-        expect_err(MINIMAL "fencing: {command: [a]}\n",
-                   "n1.yaml:6:11: fencing.command: only used with "
-                   "election.enabled: true");
-        expect_err(MINIMAL "election: {enabled: true}\n"
-                   "resource: {start: [a]}\n",
-                   "n1.yaml:7:12: resource.start: given without "
-                   "resource.stop; a resource needs both commands");
-        expect_err(MINIMAL "election: {enabled: true}\n"
-                   "resource: {start: a, stop: [b]}\n",
-                   "n1.yaml:7:19: resource.start: expected a sequence of "
-                   "strings (the program and its arguments, run without a "
-                   "shell), found a scalar");
-        expect_err(MINIMAL "election: {enabled: true}\n"
-                   "fencing: {command: [a], timeout_ms: 0}\n",
-                   "n1.yaml:7:37: fencing.timeout_ms: 0 is out of range "
-                   "(1..3600000)");
-}
-
-static void test_err_coord(void **state)
-{
-        (void)state;
-        /* Unused without election.enabled: an error, not ignored. */
-        expect_err(MINIMAL "election:\n  priority: 7\n",
-                   "n1.yaml:7:3: election.priority: only used with "
-                   "election.enabled: true");
-        expect_err(MINIMAL "quorum: {witness: false}\n",
-                   "n1.yaml:6:10: quorum.witness: only used with "
-                   "election.enabled: true");
-        expect_err(MINIMAL "notify: {on_leader: notify.sh}\n",
-                   "n1.yaml:6:10: notify.on_leader: only used with "
-                   "election.enabled: true");
-        expect_err(MINIMAL PEERS2,
-                   "n1.yaml:8:50: peers[1].votes: only used with "
-                   "election.enabled: true");
-        /* Values. */
-        expect_err(MINIMAL "election: {enabled: yes}\n",
-                   "n1.yaml:6:21: election.enabled: 'yes' is not a boolean "
-                   "(true or false)");
-        expect_err(MINIMAL "election: {enabled: true, priority: 256}\n",
-                   "n1.yaml:6:37: election.priority: 256 is out of range "
-                   "(0..255)");
-        expect_err(MINIMAL "election: {enabled: true, delay_ms: 0}\n",
-                   "n1.yaml:6:37: election.delay_ms: 0 is out of range "
-                   "(1..3600000)");
-        expect_err(MINIMAL "election: {enabled: true}\n"
-                   "peers: [{name: n2, id: 2, address: \"127.0.0.1:9\", "
-                   "votes: 300}]\n",
-                   "n1.yaml:7:58: peers[0].votes: 300 is out of range "
-                   "(0..255)");
-        /* Cross-field. */
-        expect_err(MINIMAL "election: {enabled: true}\n"
-                   "quorum: {votes: 0}\n"
-                   "peers: [{name: n2, id: 2, address: \"127.0.0.1:9\", "
-                   "votes: 0}]\n",
-                   "n1.yaml:7:17: quorum.votes: 0, and every peer has 0 "
-                   "votes: no partition could ever be quorate; give at "
-                   "least one node a vote");
-        expect_err(MINIMAL "election: {enabled: true}\n"
-                   "quorum: {votes: 0, witness: true}\n" PEERS2,
-                   "n1.yaml:7:17: quorum.witness: a witness needs a vote "
-                   "(quorum.votes >= 1; it is 0)");
-        expect_err(MINIMAL "election: {enabled: true}\n"
-                   "quorum: {two_node: true}\n" PEERS2,
-                   "n1.yaml:7:20: quorum.two_node: needs exactly 1 peer "
-                   "(2 configured)");
-        expect_err(MINIMAL "election: {enabled: true}\n"
-                   "quorum: {two_node: true}\n"
-                   "peers: [{name: n2, id: 2, address: \"127.0.0.1:9\", "
-                   "votes: 2}]\n",
-                   "n1.yaml:7:20: quorum.two_node: needs 1 vote on each "
-                   "node (this node 1, peer n2 2)");
-        expect_err(MINIMAL "election: {enabled: true}\n"
-                   "quorum: {expected_votes: 3}\n" PEERS2,
-                   "n1.yaml:7:26: quorum.expected_votes: 3 is less than the "
-                   "votes configured (4: quorum.votes plus every "
-                   "peers[].votes); two partitions could both be quorate "
-                   "(0 means that sum)");
-        expect_err(MINIMAL "election: {enabled: true}\n"
-                   "notify: {on_no_quorum: notify.txt}\n",
-                   "n1.yaml:7:24: notify.on_no_quorum: '@/notify.txt' is "
-                   "not executable: Permission denied");
-}
-
-static void test_reloadable_coord(void **state)
-{
-        static const char base[] = MINIMAL
-                "election: {enabled: true, priority: %s}\n"
-                "quorum: {votes: %s}\n"
-                "peers: [{name: n2, id: 2, address: \"127.0.0.1:9\", votes: %s}%s]\n";
-        char text[1024];
-        hbd_config_t *cur, *next;
-        const char *what;
-
-        (void)state;
-        snprintf(text, sizeof text, base, "100", "1", "1", "");
-        cur = load_ok(text);
-        /* Priority reloads. */
-        snprintf(text, sizeof text, base, "200", "1", "1", "");
-        next = load_ok(text);
-        assert_true(hbd_config_reloadable(cur, next, &what));
-        hbd_config_free(next);
-        /* Votes, own or a peer's, and the set of peers do not. */
-        snprintf(text, sizeof text, base, "100", "2", "1", "");
-        next = load_ok(text);
-        assert_false(hbd_config_reloadable(cur, next, &what));
-        assert_string_equal(what, "quorum.votes");
-        hbd_config_free(next);
-        snprintf(text, sizeof text, base, "100", "1", "2", "");
-        next = load_ok(text);
-        assert_false(hbd_config_reloadable(cur, next, &what));
-        assert_string_equal(what, "peers[].votes");
-        hbd_config_free(next);
-        snprintf(text, sizeof text, base, "100", "1", "1",
-                 ", {name: n3, id: 3, address: \"127.0.0.1:10\"}");
-        next = load_ok(text);
-        assert_false(hbd_config_reloadable(cur, next, &what));
-        assert_string_equal(what, "the set of peers (with election.enabled)");
-        hbd_config_free(next);
-        /* Nor election.enabled. */
-        next = load_ok(MINIMAL "peers: [{name: n2, id: 2, address: "
-                       "\"127.0.0.1:9\"}]\n");
-        assert_false(hbd_config_reloadable(cur, next, &what));
-        assert_string_equal(what, "election.enabled");
-        hbd_config_free(next);
-        hbd_config_free(cur);
-}
-
-static void test_knob_table(void **state)
-{
-        static const char *const expected[] = {
-                "node.name", "node.id", "listen", "cluster.id",
-                "cluster.key_file", "heartbeat.interval_ms",
-                "detector.kind", "detector.suspect_threshold",
-                "detector.dead_threshold", "detector.dead_after_ms",
-                "detector.window", "detector.min_std_dev_ms",
-                "detector.acceptable_pause_ms", "detector.chen_alpha_ms",
-                "detector.bertier_beta", "detector.bertier_phi",
-                "detector.bertier_gamma", "detector.adaptive_initial_ms",
-                "detector.adaptive_min_ms", "detector.adaptive_max_ms",
-                "detector.adaptive_dampening_ms", "detector.adaptive_raise",
-                "detector.adaptive_lower", "detector.adaptive_high_ratio",
-                "detector.adaptive_low_ratio", "membership.probation_ms",
-                "membership.local_pause_ms", "membership.port_unreachable",
-                "notify.script",
-                "notify.timeout_ms", "notify.on_leader",
-                "notify.on_follower", "notify.on_no_quorum", "quorum.votes",
-                "quorum.expected_votes", "quorum.two_node",
-                "quorum.wait_for_all", "quorum.witness", "election.enabled",
-                "election.priority", "election.preempt", "election.delay_ms",
-                "election.state_file", "control.socket", "http.listen",
-                "resource.start", "resource.stop",
-                "resource.start_timeout_ms", "resource.stop_timeout_ms",
-                "fencing.command", "fencing.timeout_ms", "fencing.self_fence",
-                "fencing.two_node_delay_ms", "fencing.watchdog",
-                "fencing.watchdog_timeout_ms",
-                "peers[].name", "peers[].id", "peers[].address",
-                "peers[].pull",
-                "peers[].votes", "checks[].name", "checks[].kind",
-                "checks[].command", "checks[].target", "checks[].url",
-                "checks[].expect_status", "checks[].interval_ms",
-                "checks[].timeout_ms", "checks[].rise", "checks[].fall",
-                "checks[].initial_delay_ms", "checks[].weight",
-                "checks[].effect", "vips[].address", "vips[].interface",
-                "vips[].provider", "vips[].up", "vips[].down",
-        };
-
-        (void)state;
-        assert_int_equal(hbd_knobs_count, N(expected));
-        for (size_t k = 0; k < hbd_knobs_count; k++) {
-                const hbd_knob_t *kn = &hbd_knobs[k];
-
-                assert_string_equal(kn->path, expected[k]);
-                assert_non_null(kn->unit);
-                assert_non_null(kn->type);
-                assert_non_null(kn->help);
-                assert_true(kn->min <= kn->max);
-                if (strcmp(kn->type, "uint") == 0 ||
-                    strcmp(kn->type, "number") == 0)
-                        assert_true(kn->max > 0);
-        }
-}
-
 /*
  * Every allocation of a full load (election, peers push and pull, checks
  * of every kind, VIPs, resource and fencing) fails once in turn: the
@@ -2018,6 +1207,32 @@ static void test_util_duration(void **state)
                                                    4), "1.2");
 }
 
+static void test_util_kinds_phrase(void **state)
+{
+        char buf[HBU_KINDS_MAX];
+        unsigned all = 0;
+
+        (void)state;
+        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++)
+                all |= HB_DETECTOR_KIND_BIT(k);
+        assert_string_equal(hbu_kinds_phrase(all, buf, sizeof buf), "");
+        assert_string_equal(hbu_kinds_phrase(0, buf, sizeof buf), "");
+        assert_string_equal(
+                hbu_kinds_phrase(HB_DETECTOR_KIND_BIT(HB_DETECTOR_PHI), buf,
+                                 sizeof buf),
+                "phi only");
+        assert_string_equal(
+                hbu_kinds_phrase(HB_DETECTOR_KIND_BIT(HB_DETECTOR_PHI) |
+                                         HB_DETECTOR_KIND_BIT(
+                                                 HB_DETECTOR_PHI_EXP),
+                                 buf, sizeof buf),
+                "phi, phi_exp only");
+        assert_string_equal(
+                hbu_kinds_phrase(all & ~HB_DETECTOR_KIND_BIT(HB_DETECTOR_FIXED),
+                                 buf, sizeof buf),
+                "all kinds but fixed");
+}
+
 static void test_util_read_file(void **state)
 {
         char *text = NULL;
@@ -2067,20 +1282,6 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_relative_paths, setup,
                                                 teardown),
-                cmocka_unit_test_setup_teardown(test_reloadable, setup,
-                                                teardown),
-                cmocka_unit_test(test_knob_table),
-                cmocka_unit_test_setup_teardown(test_checks, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_vips, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_http_listen, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_coord, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_actions, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_err_coord, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_reloadable_coord, setup,
-                                                teardown),
                 cmocka_unit_test_setup_teardown(test_examples, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_alloc_failures, setup,
@@ -2088,6 +1289,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_util_address, setup,
                                                 teardown),
                 cmocka_unit_test(test_util_duration),
+                cmocka_unit_test(test_util_kinds_phrase),
                 cmocka_unit_test_setup_teardown(test_util_read_file, setup,
                                                 teardown),
         };

@@ -858,6 +858,181 @@ static void test_adaptive_percentile_rank(void **state)
         }
 }
 
+/* ---- the parameter schema (detector.h) --------------------------------- */
+
+/* Set every parameter of `kind` to its min (nudged in when the bound is
+ * open) or max at once: the cross-field rules (adaptive min <= initial <=
+ * max, low_ratio <= high_ratio) then hold too. */
+static void params_at_bound(hb_detector_config_t *c, hb_detector_kind_t kind,
+                            bool max)
+{
+        const hb_detector_param_t *p;
+
+        for (size_t i = 0; (p = hb_detector_param_at(kind, i, NULL)); i++) {
+                double v = max ? p->max : p->min;
+
+                if (!max && (p->flags & HB_DETECTOR_PARAM_MIN_OPEN))
+                        v = p->min + (p->max - p->min) / 1024;
+                assert_int_equal(hb_detector_param_set(p, c, v), 0);
+                assert_true(hb_detector_param_get(p, c) == v);
+        }
+}
+
+static void test_param_schema(void **state)
+{
+        const hb_detector_param_t *p, *q;
+        size_t n_all = 0, n_kind_total = 0;
+        unsigned kinds;
+
+        (void)state;
+        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++) {
+                hb_detector_kind_t kind = (hb_detector_kind_t)k;
+                hb_detector_config_t c;
+
+                for (size_t i = 0; (p = hb_detector_param_at(kind, i, &kinds));
+                     i++) {
+                        size_t klen = strlen(p->key);
+                        bool ms = p->type == HB_DETECTOR_PARAM_MS ||
+                                  p->type == HB_DETECTOR_PARAM_MS_FRAC;
+
+                        n_kind_total++;
+                        assert_true(kinds & HB_DETECTOR_KIND_BIT(kind));
+                        /* Units in names: _ms keys are exactly the ms
+                         * fields. */
+                        assert_int_equal(ms, klen > 3 &&
+                                                     strcmp(p->key + klen - 3,
+                                                            "_ms") == 0);
+                        assert_int_equal(ms, strcmp(p->unit, "ms") == 0);
+                        assert_true(p->min < p->max);
+                        assert_non_null(p->help);
+                        assert_true(p->help[strlen(p->help) - 1] == '.');
+                        for (size_t j = 0; j < i; j++)
+                                assert_string_not_equal(
+                                        hb_detector_param_at(kind, j,
+                                                             NULL)->key,
+                                        p->key);
+                        /* The default fits the range at these intervals. */
+                        for (uint64_t iv = MS; iv <= 1000 * MS; iv *= 10) {
+                                double v;
+
+                                hb_detector_config_default(&c, kind, iv);
+                                v = hb_detector_param_get(p, &c);
+                                assert_true(v <= p->max);
+                                assert_true((p->flags &
+                                             HB_DETECTOR_PARAM_MIN_OPEN)
+                                                    ? v > p->min
+                                                    : v >= p->min);
+                        }
+                }
+                /* Both ends of every range are valid for the detector. */
+                hb_detector_config_default(&c, kind, 100 * MS);
+                params_at_bound(&c, kind, false);
+                ASSERT_VALID(c, 0);
+                hb_detector_config_default(&c, kind, 100 * MS);
+                params_at_bound(&c, kind, true);
+                ASSERT_VALID(c, 0);
+                assert_true(hb_detector_suspicion_unit(kind)[0] != '\0');
+        }
+        assert_null(hb_detector_param_at(HB_DETECTOR_FIXED, 0, NULL));
+        assert_null(hb_detector_param_at((hb_detector_kind_t)99, 0, NULL));
+        assert_string_equal(hb_detector_suspicion_unit(HB_DETECTOR_PHI),
+                            "phi");
+        assert_string_equal(hb_detector_suspicion_unit(HB_DETECTOR_PHI_EXP),
+                            "phi");
+        assert_string_equal(hb_detector_suspicion_unit(HB_DETECTOR_FIXED),
+                            "missed intervals");
+        assert_string_equal(hb_detector_suspicion_unit(HB_DETECTOR_CHEN),
+                            "margins");
+        assert_string_equal(hb_detector_suspicion_unit(HB_DETECTOR_ADAPTIVE),
+                            "timeouts");
+        assert_string_equal(hb_detector_suspicion_unit((hb_detector_kind_t)0),
+                            "");
+
+        /* HB_DETECTOR_ALL: every key once; a key shared by kinds is the
+         * same field, unit, range and help in each. */
+        for (size_t i = 0; (p = hb_detector_param_at(HB_DETECTOR_ALL, i,
+                                                     &kinds)); i++) {
+                unsigned seen = 0;
+
+                n_all++;
+                for (size_t j = 0; j < i; j++)
+                        assert_string_not_equal(
+                                hb_detector_param_at(HB_DETECTOR_ALL, j,
+                                                     NULL)->key, p->key);
+                for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END;
+                     k++) {
+                        for (size_t j = 0; (q = hb_detector_param_at(
+                                                    (hb_detector_kind_t)k, j,
+                                                    NULL)); j++) {
+                                if (strcmp(q->key, p->key) != 0)
+                                        continue;
+                                seen |= HB_DETECTOR_KIND_BIT(k);
+                                assert_int_equal(q->type, p->type);
+                                assert_int_equal(q->offset, p->offset);
+                                assert_int_equal(q->flags, p->flags);
+                                assert_true(q->min == p->min &&
+                                            q->max == p->max);
+                                assert_string_equal(q->help, p->help);
+                        }
+                }
+                assert_int_equal(seen, kinds);
+        }
+        p = hb_detector_param_at(HB_DETECTOR_ALL, 0, &kinds);
+        assert_string_equal(p->key, "window");
+        assert_int_equal(kinds, HB_DETECTOR_KIND_BIT(HB_DETECTOR_PHI) |
+                                HB_DETECTOR_KIND_BIT(HB_DETECTOR_CHEN) |
+                                HB_DETECTOR_KIND_BIT(HB_DETECTOR_BERTIER) |
+                                HB_DETECTOR_KIND_BIT(HB_DETECTOR_PHI_EXP) |
+                                HB_DETECTOR_KIND_BIT(HB_DETECTOR_ADAPTIVE));
+        /* window x 5 kinds, first_estimate_ms x 2. */
+        assert_int_equal(n_kind_total, n_all + 4 + 1);
+}
+
+static void test_param_get_set(void **state)
+{
+        const hb_detector_param_t *win = NULL, *pause = NULL, *beta = NULL;
+        const hb_detector_param_t *p;
+        hb_detector_config_t c, before;
+
+        (void)state;
+        for (size_t i = 0; (p = hb_detector_param_at(HB_DETECTOR_ALL, i,
+                                                     NULL)); i++) {
+                if (strcmp(p->key, "window") == 0)
+                        win = p;
+                if (strcmp(p->key, "acceptable_pause_ms") == 0)
+                        pause = p;
+                if (strcmp(p->key, "bertier_beta") == 0)
+                        beta = p;
+        }
+        assert_non_null(win);
+        assert_non_null(pause);
+        assert_non_null(beta);
+        hb_detector_config_default(&c, HB_DETECTOR_PHI, 100 * MS);
+        /* Read in the key's unit: ns fields in ms. */
+        assert_true(hb_detector_param_get(pause, &c) == 400.0);
+        assert_true(hb_detector_param_get(win, &c) == 100.0);
+        assert_int_equal(hb_detector_param_set(pause, &c, 12.5), 0);
+        assert_u64_eq(c.acceptable_pause_ns, 12500 * US);
+        assert_int_equal(hb_detector_param_set(win, &c, 7), 0);
+        assert_int_equal(c.window, 7);
+        assert_int_equal(hb_detector_param_set(beta, &c, -3), 0);
+        assert_true(c.bertier_beta == -3.0);
+        /* What the field cannot hold leaves it untouched. */
+        before = c;
+        assert_int_equal(hb_detector_param_set(win, &c, 2.5), -EINVAL);
+        assert_int_equal(hb_detector_param_set(win, &c, -1), -EINVAL);
+        assert_int_equal(hb_detector_param_set(win, &c, 5e9), -EINVAL);
+        assert_int_equal(hb_detector_param_set(pause, &c, -0.5), -EINVAL);
+        assert_int_equal(hb_detector_param_set(pause, &c, 2e10), -EINVAL);
+        assert_int_equal(hb_detector_param_set(beta, &c, NAN), -EINVAL);
+        assert_int_equal(hb_detector_param_set(beta, &c, INFINITY), -EINVAL);
+        assert_int_equal(hb_detector_param_set(NULL, &c, 1), -EINVAL);
+        assert_int_equal(hb_detector_param_set(win, NULL, 1), -EINVAL);
+        assert_memory_equal(&c, &before, sizeof c);
+        assert_true(hb_detector_param_get(NULL, &c) == 0.0);
+        assert_true(hb_detector_param_get(win, NULL) == 0.0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -872,6 +1047,8 @@ int main(void)
                 cmocka_unit_test(test_phi_exp),
                 cmocka_unit_test(test_adaptive_transitions),
                 cmocka_unit_test(test_adaptive_percentile_rank),
+                cmocka_unit_test(test_param_schema),
+                cmocka_unit_test(test_param_get_set),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

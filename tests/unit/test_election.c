@@ -343,6 +343,29 @@ static bool next_vote(size_t i, uint32_t *to, uint8_t *type, uint64_t *term,
 /* ------------------------------------------------------------------ */
 /* Quorum                                                               */
 
+/* The rule itself, as hbeatctl check-config shows it (election.h). */
+static void t_quorum_rule(void **state)
+{
+        hb_coord_config_t cc = { .enabled = true, .votes = 1 };
+
+        (void)state;
+        assert_int_equal(hb_coord_expected_votes(&cc, 3), 3);
+        assert_int_equal(hb_coord_expected_votes(&cc, UINT64_C(1) << 40),
+                         UINT32_MAX);
+        cc.expected_votes = 7;
+        assert_int_equal(hb_coord_expected_votes(&cc, 3), 7);
+        assert_int_equal(hb_coord_votes_needed(&cc, 7, false), 4);
+        assert_int_equal(hb_coord_votes_needed(&cc, 6, true), 4);
+        /* two_node: 2 needed while both are up, 1 alone. */
+        cc = (hb_coord_config_t){ .enabled = true, .votes = 1,
+                                  .two_node = true };
+        assert_int_equal(hb_coord_expected_votes(&cc, 2), 2);
+        assert_int_equal(hb_coord_votes_needed(&cc, 2, false), 2);
+        assert_int_equal(hb_coord_votes_needed(&cc, 2, true), 1);
+        assert_int_equal(hb_coord_expected_votes(NULL, 2), 0);
+        assert_int_equal(hb_coord_votes_needed(NULL, 2, true), 0);
+}
+
 static void t_quorum_math(void **state)
 {
         uint8_t buf[256];
@@ -1161,6 +1184,7 @@ static void t_output_queue_bounded(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(t_quorum_rule),
                 cmocka_unit_test(t_quorum_math),
                 cmocka_unit_test(t_quorum_expected_votes),
                 cmocka_unit_test(t_quorum_wait_for_all),

@@ -706,6 +706,29 @@ static void test_reconfigure(void **state)
         pair_free(&t);
 }
 
+/* Any parameter of the kind rebuilds the detectors, not only phi's
+ * (hb_node_reconfigure(): "detector kind or parameters"). */
+static void test_reconfigure_kind_params(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        hb_node_config_t c2;
+        pair_t t;
+
+        (void)state;
+        hb_detector_config_default(&c.detector, HB_DETECTOR_CHEN, 100 * MS);
+        c.suspect_threshold = 1;
+        c.dead_threshold = 2;
+        pair_init(&t, &c);
+        assert_int_equal(beat(&t, T0), 0);
+        /* Expected arrival T0 + 100 ms, plus one margin of 300 ms. */
+        assert_int_equal(hb_node_next_deadline(t.a), T0 + 400 * MS);
+        c2 = c;
+        c2.detector.chen_alpha_ns = 600 * MS;
+        assert_int_equal(hb_node_reconfigure(t.a, &c2, T0 + 10 * MS), 0);
+        assert_int_equal(hb_node_next_deadline(t.a), T0 + 700 * MS);
+        pair_free(&t);
+}
+
 static void test_build_errors(void **state)
 {
         hb_node_config_t c = fixed_cfg(1, 1);
@@ -1210,6 +1233,7 @@ int main(void)
                 cmocka_unit_test(test_pause_reports_both_transitions),
                 cmocka_unit_test(test_many_peers_heap_and_index),
                 cmocka_unit_test(test_reconfigure),
+                cmocka_unit_test(test_reconfigure_kind_params),
                 cmocka_unit_test(test_build_errors),
                 cmocka_unit_test(test_memory_bound),
                 cmocka_unit_test(test_alloc_failures),

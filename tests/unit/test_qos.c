@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of the QoS evaluator (include/hbeat/qos.h).
+ * Unit tests of the QoS evaluator (src/tools/qos.h).
  *
  * The fixed-detector cases are small enough to work out by hand: each
  * expected value is derived in a comment next to it. The phi cases are
@@ -68,9 +68,9 @@ static hb_detector_config_t fixed_cfg(void)
 }
 
 /* Arrivals at T0 + ms[i] milliseconds, seq 1, 2, ... */
-static hb_arrival_t *arrivals_ms(const uint64_t *ms, size_t n)
+static hbt_arrival_t *arrivals_ms(const uint64_t *ms, size_t n)
 {
-        hb_arrival_t *a = calloc(n, sizeof(*a));
+        hbt_arrival_t *a = calloc(n, sizeof(*a));
 
         assert_non_null(a);
         for (size_t i = 0; i < n; i++) {
@@ -80,14 +80,14 @@ static hb_arrival_t *arrivals_ms(const uint64_t *ms, size_t n)
         return a;
 }
 
-static hb_qos_result_t eval_ok(const hb_detector_config_t *c, double thr,
-                               const hb_arrival_t *a, size_t n,
+static hbt_qos_result_t eval_ok(const hb_detector_config_t *c, double thr,
+                               const hbt_arrival_t *a, size_t n,
                                uint64_t crash_ns, uint64_t end_ns)
 {
-        hb_qos_result_t r;
+        hbt_qos_result_t r;
 
         memset(&r, 0xa5, sizeof(r));
-        assert_int_equal(hb_qos_evaluate(c, thr, a, n, crash_ns, end_ns, &r),
+        assert_int_equal(hbt_qos_evaluate(c, thr, a, n, crash_ns, end_ns, &r),
                          0);
         return r;
 }
@@ -111,8 +111,8 @@ static const uint64_t by_hand_ms[] = { 0, 100, 200, 550, 650, 700, 1100,
 static void test_fixed_by_hand_k3(void **state)
 {
         hb_detector_config_t c = fixed_cfg();
-        hb_arrival_t *a = arrivals_ms(by_hand_ms, BY_HAND_N);
-        hb_qos_result_t r;
+        hbt_arrival_t *a = arrivals_ms(by_hand_ms, BY_HAND_N);
+        hbt_qos_result_t r;
 
         (void)state;
         /* k = 3: suspect 300 ms after each arrival.
@@ -142,8 +142,8 @@ static void test_fixed_by_hand_k3(void **state)
 static void test_fixed_by_hand_k35(void **state)
 {
         hb_detector_config_t c = fixed_cfg();
-        hb_arrival_t *a = arrivals_ms(by_hand_ms, BY_HAND_N);
-        hb_qos_result_t r;
+        hbt_arrival_t *a = arrivals_ms(by_hand_ms, BY_HAND_N);
+        hbt_qos_result_t r;
 
         (void)state;
         /* k = 3.5: suspect 350 ms after each arrival.
@@ -166,8 +166,8 @@ static void test_fixed_by_hand_k35(void **state)
 static void test_fixed_by_hand_dead_k5(void **state)
 {
         hb_detector_config_t c = fixed_cfg();
-        hb_arrival_t *a = arrivals_ms(by_hand_ms, BY_HAND_N);
-        hb_qos_result_t r;
+        hbt_arrival_t *a = arrivals_ms(by_hand_ms, BY_HAND_N);
+        hbt_qos_result_t r;
 
         (void)state;
         /* k = 5 (the dead threshold): 500 ms; the longest gap is 400 ms:
@@ -188,8 +188,8 @@ static void test_fixed_by_hand_dead_k5(void **state)
 static void test_fixed_one_mistake(void **state)
 {
         hb_detector_config_t c = fixed_cfg();
-        hb_arrival_t *a = arrivals_ms(by_hand_ms, BY_HAND_N);
-        hb_qos_result_t r;
+        hbt_arrival_t *a = arrivals_ms(by_hand_ms, BY_HAND_N);
+        hbt_qos_result_t r;
 
         (void)state;
         /* k = 3.8: 380 ms. Only the 400 ms gap: suspect from 1080 to 1100,
@@ -208,8 +208,8 @@ static void test_already_suspecting_at_crash(void **state)
 {
         static const uint64_t ms[] = { 0, 100 };
         hb_detector_config_t c = fixed_cfg();
-        hb_arrival_t *a = arrivals_ms(ms, 2);
-        hb_qos_result_t r;
+        hbt_arrival_t *a = arrivals_ms(ms, 2);
+        hbt_qos_result_t r;
 
         (void)state;
         /* k = 3, last arrival 100: suspect from 400. Crash at 500: the
@@ -244,8 +244,8 @@ static void test_no_crash(void **state)
 {
         static const uint64_t ms[] = { 0, 100, 200 };
         hb_detector_config_t c = fixed_cfg();
-        hb_arrival_t *a = arrivals_ms(ms, 3);
-        hb_qos_result_t r;
+        hbt_arrival_t *a = arrivals_ms(ms, 3);
+        hbt_qos_result_t r;
 
         (void)state;
         /* No crash: T_D undefined. The silence 200 -> end counts as alive
@@ -279,8 +279,8 @@ static void test_single_arrival(void **state)
 {
         static const uint64_t ms[] = { 0 };
         hb_detector_config_t c = fixed_cfg();
-        hb_arrival_t *a = arrivals_ms(ms, 1);
-        hb_qos_result_t r;
+        hbt_arrival_t *a = arrivals_ms(ms, 1);
+        hbt_qos_result_t r;
 
         (void)state;
         /* Nothing but one arrival: no alive time, no mistake; lambda_M 0
@@ -311,8 +311,8 @@ static void test_never_detected(void **state)
 {
         static const uint64_t ms[] = { 0, 100, 200 };
         hb_detector_config_t c;
-        hb_arrival_t *a = arrivals_ms(ms, 3);
-        hb_qos_result_t r;
+        hbt_arrival_t *a = arrivals_ms(ms, 3);
+        hbt_qos_result_t r;
 
         (void)state;
         /* phi is capped at 1e6 (detector.h): a higher threshold is never
@@ -330,8 +330,8 @@ static void test_equal_times_and_late_arrivals(void **state)
          * after the crash are ignored even if there are many. */
         static const uint64_t ms[] = { 0, 0, 100, 100, 500, 600, 700, 800 };
         hb_detector_config_t c = fixed_cfg();
-        hb_arrival_t *a = arrivals_ms(ms, 8);
-        hb_qos_result_t r;
+        hbt_arrival_t *a = arrivals_ms(ms, 8);
+        hbt_qos_result_t r;
 
         (void)state;
         /* Replayed: 0, 0, 100, 100, 500 (crash at 550). Gap 100 -> 500:
@@ -435,7 +435,7 @@ struct ref_result {
  * suspect on [crossing, next arrival) whenever the crossing comes before
  * the next arrival (or the crash). */
 static struct ref_result reference_eval(const hb_detector_config_t *cfg,
-                                        double thr, const hb_arrival_t *a,
+                                        double thr, const hbt_arrival_t *a,
                                         size_t n, uint64_t crash)
 {
         struct ref_det d;
@@ -463,12 +463,12 @@ static struct ref_result reference_eval(const hb_detector_config_t *cfg,
 }
 
 static void check_phi_against_reference(const hb_detector_config_t *cfg,
-                                        double thr, const hb_arrival_t *a,
+                                        double thr, const hbt_arrival_t *a,
                                         size_t n, uint64_t crash,
                                         uint64_t min_mistakes)
 {
         struct ref_result ref = reference_eval(cfg, thr, a, n, crash);
-        hb_qos_result_t r = eval_ok(cfg, thr, a, n, crash, crash);
+        hbt_qos_result_t r = eval_ok(cfg, thr, a, n, crash, crash);
         double alive = (crash - a[0].arrival_ns) / 1e9;
         /* Crossing times: the library's are at most 1 µs late, the
          * reference's exact to 1 ns; the formulas differ in rounding by
@@ -511,8 +511,8 @@ static void test_phi_small_by_reference(void **state)
         static const uint64_t ms[] = { 0, 100, 200, 300, 400, 600, 700,
                                        800, 900 };
         hb_detector_config_t c;
-        hb_arrival_t *a = arrivals_ms(ms, 9);
-        hb_qos_result_t r;
+        hbt_arrival_t *a = arrivals_ms(ms, 9);
+        hbt_qos_result_t r;
 
         (void)state;
         hb_detector_config_default(&c, HB_DETECTOR_PHI, 100 * MS);
@@ -532,7 +532,7 @@ static void test_phi_random_by_reference(void **state)
 {
         enum { N = 3000 };
         static const double thresholds[] = { 0.3, 1.0, 2.0, 3.0, 5.0 };
-        hb_arrival_t *a = calloc(N, sizeof(*a));
+        hbt_arrival_t *a = calloc(N, sizeof(*a));
         hb_detector_config_t c;
         uint64_t x = 0x9e3779b97f4a7c15u, t = T0, seq = 0;
 
@@ -585,8 +585,8 @@ static void test_arrival_inside_crossing_slack(void **state)
         for (int k = 0; k < 1000 && !found; k++) {
                 double thr = 1.0 + k * 0.0000731;
                 uint64_t cr, lo, hi;
-                hb_arrival_t a[2];
-                hb_qos_result_t r;
+                hbt_arrival_t a[2];
+                hbt_qos_result_t r;
 
                 assert_int_equal(hb_detector_new(&d, &c), 0);
                 hb_detector_heartbeat(d, T0);
@@ -606,8 +606,8 @@ static void test_arrival_inside_crossing_slack(void **state)
                 if (hi == cr)
                         continue;
                 found = 1;
-                a[0] = (hb_arrival_t){ .seq = 1, .arrival_ns = T0 };
-                a[1] = (hb_arrival_t){ .seq = 2, .arrival_ns = hi };
+                a[0] = (hbt_arrival_t){ .seq = 1, .arrival_ns = T0 };
+                a[1] = (hbt_arrival_t){ .seq = 2, .arrival_ns = hi };
                 r = eval_ok(&c, thr, a, 2, HB_NEVER, hi);
                 assert_int_equal(r.mistakes, 1);
                 assert_dbl_eq(r.mean_mistake_s, 0.0);
@@ -622,63 +622,63 @@ static void test_errors(void **state)
 {
         static const uint64_t ms[] = { 0, 100, 200 };
         hb_detector_config_t c = fixed_cfg(), bad = fixed_cfg();
-        hb_arrival_t *a = arrivals_ms(ms, 3);
-        hb_arrival_t unordered[3];
-        hb_qos_result_t r, pattern;
+        hbt_arrival_t *a = arrivals_ms(ms, 3);
+        hbt_arrival_t unordered[3];
+        hbt_qos_result_t r, pattern;
         uint64_t end = T0 + 300 * MS;
 
         (void)state;
         memset(&pattern, 0x5a, sizeof(pattern));
         r = pattern;
         bad.interval_ns = 0;
-        assert_int_equal(hb_qos_evaluate(NULL, 3, a, 3, HB_NEVER, end, &r),
+        assert_int_equal(hbt_qos_evaluate(NULL, 3, a, 3, HB_NEVER, end, &r),
                          -EINVAL);
-        assert_int_equal(hb_qos_evaluate(&bad, 3, a, 3, HB_NEVER, end, &r),
+        assert_int_equal(hbt_qos_evaluate(&bad, 3, a, 3, HB_NEVER, end, &r),
                          -EINVAL);
         bad = fixed_cfg();
         bad.kind = (hb_detector_kind_t)99;
-        assert_int_equal(hb_qos_evaluate(&bad, 3, a, 3, HB_NEVER, end, &r),
+        assert_int_equal(hbt_qos_evaluate(&bad, 3, a, 3, HB_NEVER, end, &r),
                          -EINVAL);
-        assert_int_equal(hb_qos_evaluate(&c, 3, NULL, 3, HB_NEVER, end, &r),
+        assert_int_equal(hbt_qos_evaluate(&c, 3, NULL, 3, HB_NEVER, end, &r),
                          -EINVAL);
-        assert_int_equal(hb_qos_evaluate(&c, 3, a, 0, HB_NEVER, end, &r),
+        assert_int_equal(hbt_qos_evaluate(&c, 3, a, 0, HB_NEVER, end, &r),
                          -EINVAL);
-        assert_int_equal(hb_qos_evaluate(&c, 3, a, 3, HB_NEVER, end, NULL),
+        assert_int_equal(hbt_qos_evaluate(&c, 3, a, 3, HB_NEVER, end, NULL),
                          -EINVAL);
-        assert_int_equal(hb_qos_evaluate(&c, 0, a, 3, HB_NEVER, end, &r),
+        assert_int_equal(hbt_qos_evaluate(&c, 0, a, 3, HB_NEVER, end, &r),
                          -EINVAL);
-        assert_int_equal(hb_qos_evaluate(&c, -1, a, 3, HB_NEVER, end, &r),
+        assert_int_equal(hbt_qos_evaluate(&c, -1, a, 3, HB_NEVER, end, &r),
                          -EINVAL);
-        assert_int_equal(hb_qos_evaluate(&c, NAN, a, 3, HB_NEVER, end, &r),
+        assert_int_equal(hbt_qos_evaluate(&c, NAN, a, 3, HB_NEVER, end, &r),
                          -EINVAL);
         assert_int_equal(
-                hb_qos_evaluate(&c, INFINITY, a, 3, HB_NEVER, end, &r),
+                hbt_qos_evaluate(&c, INFINITY, a, 3, HB_NEVER, end, &r),
                 -EINVAL);
         /* End before the last arrival. */
-        assert_int_equal(hb_qos_evaluate(&c, 3, a, 3, HB_NEVER,
+        assert_int_equal(hbt_qos_evaluate(&c, 3, a, 3, HB_NEVER,
                                          T0 + 150 * MS, &r),
                          -EINVAL);
         /* Crash before the first arrival: nothing to replay. */
-        assert_int_equal(hb_qos_evaluate(&c, 3, a, 3, T0 - 1, end, &r),
+        assert_int_equal(hbt_qos_evaluate(&c, 3, a, 3, T0 - 1, end, &r),
                          -EINVAL);
         /* Unordered arrivals, also when the disorder is after the crash. */
         memcpy(unordered, a, sizeof(unordered));
         unordered[2].arrival_ns = unordered[1].arrival_ns - 1;
-        assert_int_equal(hb_qos_evaluate(&c, 3, unordered, 3, HB_NEVER, end,
+        assert_int_equal(hbt_qos_evaluate(&c, 3, unordered, 3, HB_NEVER, end,
                                          &r),
                          -EINVAL);
-        assert_int_equal(hb_qos_evaluate(&c, 3, unordered, 3,
+        assert_int_equal(hbt_qos_evaluate(&c, 3, unordered, 3,
                                          T0 + 120 * MS, end, &r),
                          -EINVAL);
         /* Out of memory for the detector. */
         failalloc_after(0);
-        assert_int_equal(hb_qos_evaluate(&c, 3, a, 3, HB_NEVER, end, &r),
+        assert_int_equal(hbt_qos_evaluate(&c, 3, a, 3, HB_NEVER, end, &r),
                          -ENOMEM);
         failalloc_after(-1);
         /* Failures left the result untouched. */
         assert_memory_equal(&r, &pattern, sizeof(r));
         /* And it still works. */
-        assert_int_equal(hb_qos_evaluate(&c, 3, a, 3, HB_NEVER, end, &r), 0);
+        assert_int_equal(hbt_qos_evaluate(&c, 3, a, 3, HB_NEVER, end, &r), 0);
         free(a);
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of arrival traces (src/sim/trace.h: CSV reader and writer)
- * and the synthetic generator (src/sim/tracegen.h).
+ * Unit tests of arrival traces (src/tools/trace.h: CSV reader and writer)
+ * and the synthetic generator (src/tools/tracegen.h).
  *
  * Reader errors are checked for their exact "FILE:LINE: " prefix and a
  * key phrase of the message. Generator statistics use fixed seeds and

@@ -4,14 +4,14 @@
  *
  * The YAML text is loaded as one document with libyaml's document API
  * (yaml_parser_load()), so that every node carries its position, and then
- * read in two passes driven by the knob table (HBD_KNOB_ROWS in
- * config_impl.h):
+ * read in two passes driven by the knob table (config_impl.h, with the
+ * detector parameters of the core's schema; struct loader.knobs):
  *
  * 1. walk():  structure only. Every key is matched against the table
  *             (unknown and duplicate keys fail here, in file order), and the
  *             value node of each knob is remembered in a `struct found`.
  * 2. apply:   values. heartbeat.interval_ms and detector.kind first, then
- *             hb_node_config_default() for that kind and interval (so the
+ *             hbd__config_derive() for that kind and interval (so the
  *             derived defaults follow the interval), then every other knob
  *             in table order: parse the value found, or the table's default
  *             text, or fail when the knob is required. Then the peers, the
@@ -22,19 +22,21 @@
  * hbd_config_free(), hbd_config_reloadable(), hbd_config_peer()), YAML
  * document loading, pass 1, the load_document() flow that runs pass 2, and
  * the message and YAML helpers every part uses (hbd__fail_at(),
- * hbd__quote(), ...). Pass 2 itself is in config_knobs.c (one knob's value)
- * and config_check.c (peers, cross-field and file checks). Callers: hbeatd
- * (start, SIGHUP) and hbeatctl (check-config, -c).
+ * hbd__quote(), ...), and the derived defaults (hbd__config_derive()).
+ * Pass 2 itself is in config_knobs.c (one knob's value), config_lists.c
+ * (peers[], checks[], vips[]) and config_rules.c (cross-field and file
+ * checks). Callers: hbeatd (start, SIGHUP) and hbeatctl (check-config,
+ * -c).
  *
  * Nothing is applied to a running daemon here: the result is a complete new
  * hbd_config_t or nothing (parse, validate, then apply all or nothing).
  *
  * Parser state lives in `struct loader` on the stack: no globals. Secrets:
- * the key file text is wiped before it is freed (config_check.c); the key
+ * the key file text is wiped before it is freed (config_rules.c); the key
  * itself lives only in hbd_config_t.node.key and is wiped by
  * hbd_config_free().
  */
-#include "daemon/config_impl.h"
+#include "config/config_impl.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -128,6 +130,11 @@ bool hbd__is_null(const yaml_node_t *n)
                strcmp(v, "NULL") == 0;
 }
 
+bool hbd__given(const struct found *f, size_t k)
+{
+        return f->val[k] && !hbd__is_null(f->val[k]);
+}
+
 /* A scalar's text, refusing embedded NULs ("\0" escapes). */
 int hbd__scalar_text(struct loader *l, const yaml_node_t *n,
                      const char *label, const char **text)
@@ -166,14 +173,15 @@ char *hbd__join_path(const char *dir, const char *rel)
 /* ---- pass 1: structure ------------------------------------------------- */
 
 /* Leaf knob whose path is prefix + key, or -1. */
-static int match_leaf(const char *prefix, const char *key)
+static int match_leaf(const struct loader *l, const char *prefix,
+                      const char *key)
 {
         size_t plen = strlen(prefix);
 
         if (strpbrk(key, ".[]"))
                 return -1;
         for (size_t k = 0; k < K_COUNT; k++) {
-                const char *path = hbd_knobs[k].path;
+                const char *path = l->knobs[k].path;
 
                 if (strncmp(path, prefix, plen) == 0 &&
                     strcmp(path + plen, key) == 0)
@@ -186,14 +194,15 @@ static int match_leaf(const char *prefix, const char *key)
  * First knob of the top-level section `key` ("node" -> node.name), or -1;
  * `*is_seq` tells a sequence section ("peers[].") from a mapping ("node.").
  */
-static int match_section(const char *key, bool *is_seq)
+static int match_section(const struct loader *l, const char *key,
+                         bool *is_seq)
 {
         size_t len = strlen(key);
 
         if (len == 0 || strpbrk(key, ".[]"))
                 return -1;
         for (size_t k = 0; k < K_COUNT; k++) {
-                const char *path = hbd_knobs[k].path;
+                const char *path = l->knobs[k].path;
 
                 if (strncmp(path, key, len) != 0)
                         continue;
@@ -226,7 +235,7 @@ int hbd__walk(struct loader *l, struct found *f, const yaml_node_t *map,
         /* At the top level every knob defaults to the document's start;
          * a section refines it for its own knobs. */
         for (size_t k = 0; k < K_COUNT; k++) {
-                const char *path = hbd_knobs[k].path;
+                const char *path = l->knobs[k].path;
 
                 if (plen == 0 || (strncmp(path, prefix, plen) == 0 &&
                                   !strpbrk(path + plen, ".[")))
@@ -265,7 +274,7 @@ int hbd__walk(struct loader *l, struct found *f, const yaml_node_t *map,
                         return r;
                 hbd__quote(name, strlen(name), q);
 
-                k = match_leaf(prefix, name);
+                k = match_leaf(l, prefix, name);
                 if (k >= 0) {
                         prev = f->key[k];
                         if (prev)
@@ -274,7 +283,7 @@ int hbd__walk(struct loader *l, struct found *f, const yaml_node_t *map,
                         f->val[k] = val;
                         continue;
                 }
-                s = plen == 0 ? match_section(name, &is_seq) : -1;
+                s = plen == 0 ? match_section(l, name, &is_seq) : -1;
                 if (s < 0) {
                         if (!where)
                                 return hbd__fail_at(l, &key->start_mark,
@@ -369,6 +378,14 @@ static char *config_dir(const char *name)
         return abs;
 }
 
+void hbd__config_derive(hbd_config_t *cfg, hb_detector_kind_t kind,
+                        uint64_t interval_ns)
+{
+        /* Every derived default, membership.local_pause_ms's included,
+         * is the core's. */
+        hb_node_config_default(&cfg->node, kind, interval_ns);
+}
+
 static int load_document(struct loader *l, hbd_config_t *cfg,
                          const yaml_node_t *root)
 {
@@ -392,26 +409,17 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
 
         /* Interval and kind first: the other defaults depend on them. */
         for (size_t k = 0; k < K_COUNT; k++) {
-                if (!(hbd__knob_flags(k) & F_FIRST))
+                if (!(l->knobs[k].flags & F_FIRST))
                         continue;
                 r = hbd__knob_apply(l, f, k, 0, cfg, HB_DETECTOR_PHI);
                 if (r < 0)
                         goto out;
         }
         kind = cfg->node.detector.kind;
-        hb_node_config_default(&cfg->node, kind, cfg->node.interval_ns);
-        /* election.delay_ms default: the interval (election.h). */
-        cfg->node.coord.election_delay_ns = cfg->node.interval_ns;
-        /* local_pause default: 2 x interval within [50 ms, 1 h]. */
-        cfg->local_pause_ns = 2 * cfg->node.interval_ns;
-        if (cfg->local_pause_ns < 50 * HB_NS_PER_MS)
-                cfg->local_pause_ns = 50 * HB_NS_PER_MS;
-        if (cfg->local_pause_ns > 3600 * HB_NS_PER_S)
-                cfg->local_pause_ns = 3600 * HB_NS_PER_S;
+        hbd__config_derive(cfg, kind, cfg->node.interval_ns);
 
         for (size_t k = 0; k < K_COUNT; k++) {
-                if (hbd__knob_flags(k) &
-                    (F_FIRST | F_PEER | F_CHECK | F_VIP))
+                if (l->knobs[k].flags & (F_FIRST | F_LIST | F_UNUSED))
                         continue;
                 r = hbd__knob_apply(l, f, k, 0, cfg, kind);
                 if (r < 0)
@@ -458,6 +466,7 @@ static int load_string(hbd_config_t **ret, const char *name,
 {
         struct loader l = { .name = name ? name : "<config>", .err = err,
                             .errlen = errlen, .flags = flags };
+        struct knob knobs[K_COUNT];
         yaml_parser_t parser;
         yaml_document_t doc, extra;
         hbd_config_t *cfg = NULL;
@@ -468,6 +477,8 @@ static int load_string(hbd_config_t **ret, const char *name,
                 return -EINVAL;
         if (!text)
                 text = "";
+        hbd__knobs(knobs);
+        l.knobs = knobs;
 
         cfg = calloc(1, sizeof *cfg);
         if (cfg)
@@ -600,30 +611,79 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg);
 }
 
-static bool argv_equal(char *const *a, char *const *b)
+/* A list section as hbd_config_reloadable() compares it. */
+static const struct list_view {
+        unsigned flag;          /* F_PEER, ... of its rows */
+        const char *name;       /* reported when HBD_RELOAD_NO rows differ */
+        const char *set_what;   /* reported when the set of entries
+                                   changes (HBD_RELOAD_NO_ELECTION on the
+                                   key row) */
+        size_t arr_off, n_off, size;
+        size_t key;             /* the row that identifies an entry (the
+                                   peer id), or K_COUNT: by position */
+} list_views[] = {
+        { F_PEER, "peers", "the set of peers (with election.enabled)",
+          offsetof(hbd_config_t, peers), offsetof(hbd_config_t, n_peers),
+          sizeof(hbd_peer_conf_t), K_PEER_ID },
+        { F_CHECK, "checks", "the set of checks",
+          offsetof(hbd_config_t, checks), offsetof(hbd_config_t, n_checks),
+          sizeof(hbd_check_conf_t), K_COUNT },
+        { F_VIP, "vips", "the set of vips", offsetof(hbd_config_t, vips),
+          offsetof(hbd_config_t, n_vips), sizeof(hbd_vip_conf_t), K_COUNT },
+};
+
+static const char *entry(const hbd_config_t *cfg, const struct list_view *v,
+                         size_t i)
 {
-        if (!a || !b)
-                return a == b;
-        for (; *a && *b; a++, b++) {
-                if (strcmp(*a, *b) != 0)
-                        return false;
-        }
-        return !*a && !*b;
+        return *(char *const *)(const void *)((const char *)cfg + v->arr_off) +
+               i * v->size;
 }
 
-/* vips[] unchanged, entry by entry (they are not reloadable: a leader
- * would have to move addresses it holds; docs/vip.md). */
-static bool vips_equal(const hbd_config_t *a, const hbd_config_t *b)
+static size_t entries(const hbd_config_t *cfg, const struct list_view *v)
 {
-        if (a->n_vips != b->n_vips)
-                return false;
-        for (size_t i = 0; i < a->n_vips; i++) {
-                const hbd_vip_conf_t *x = &a->vips[i], *y = &b->vips[i];
+        return *(const size_t *)(const void *)((const char *)cfg + v->n_off);
+}
 
-                if (strcmp(x->address, y->address) != 0 ||
-                    strcmp(x->interface, y->interface) != 0 ||
-                    x->provider != y->provider || !argv_equal(x->up, y->up) ||
-                    !argv_equal(x->down, y->down))
+/* The entry of `cfg` with the same key as `e`, or NULL. */
+static const char *entry_like(const struct knob *knobs,
+                              const hbd_config_t *cfg,
+                              const struct list_view *v, const char *e)
+{
+        for (size_t i = 0; i < entries(cfg, v); i++)
+                if (hbd__knob_equal(&knobs[v->key], entry(cfg, v, i), e))
+                        return entry(cfg, v, i);
+        return NULL;
+}
+
+/*
+ * List knob `k` of list `v` unchanged from `cur` to `next`? By position
+ * for HBD_RELOAD_NO (the list as a whole, `*what` its name); for
+ * HBD_RELOAD_NO_ELECTION, entries matched by key: the key row says the
+ * set is the same, another row that each entry's value is.
+ */
+static bool list_same(const struct knob *knobs, const struct list_view *v,
+                      size_t k, const hbd_config_t *cur,
+                      const hbd_config_t *next, const char **what)
+{
+        hbd_reload_t rule = knobs[k].reload;
+        size_t n = entries(next, v);
+
+        if (rule == HBD_RELOAD_NO || k == v->key) {
+                *what = rule == HBD_RELOAD_NO ? v->name : v->set_what;
+                if (entries(cur, v) != n)
+                        return false;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const char *b = entry(next, v, i);
+                const char *a = rule == HBD_RELOAD_NO || v->key == K_COUNT
+                                        ? entry(cur, v, i)
+                                        : entry_like(knobs, cur, v, b);
+
+                if (a == NULL) {
+                        *what = v->set_what;
+                        return false;
+                }
+                if (!hbd__knob_equal(&knobs[k], a, b))
                         return false;
         }
         return true;
@@ -632,55 +692,48 @@ static bool vips_equal(const hbd_config_t *a, const hbd_config_t *b)
 bool hbd_config_reloadable(const hbd_config_t *cur, const hbd_config_t *next,
                            const char **what)
 {
-        if (!cur || !next) {
-                if (what)
-                        *what = "config";
-                return false;
-        }
-        for (size_t k = 0; k < K_COUNT; k++) {
-                if (hbd_knobs[k].reloadable ||
-                    (hbd__knob_flags(k) & (F_PEER | F_VIP)))
-                        continue;
-                if (!hbd__knob_equal(k, cur, next)) {
-                        if (what)
-                                *what = hbd_knobs[k].path;
-                        return false;
-                }
-        }
-        if (!vips_equal(cur, next)) {
-                if (what)
-                        *what = "vips";
-                return false;
-        }
-        if (!next->node.coord.enabled)
-                return true;
-        /*
-         * The quorum is fixed while the daemon runs: a vote counted here
-         * and not there could make two majorities. Every node restarts
-         * with the new peers and votes instead, one at a time.
-         */
-        for (size_t i = 0; i < next->n_peers; i++) {
-                const hbd_peer_conf_t *a = hbd_config_peer(cur,
-                                                           next->peers[i].id);
+        static const hbd_reload_t rules[] = { HBD_RELOAD_NO,
+                                              HBD_RELOAD_NO_ELECTION };
+        const char *why = "config";
+        struct knob knobs[K_COUNT];
 
-                if (a == NULL || cur->n_peers != next->n_peers) {
-                        if (what)
-                                *what = "the set of peers (with "
-                                        "election.enabled)";
-                        return false;
+        if (!cur || !next)
+                goto refused;
+        hbd__knobs(knobs);
+        /*
+         * The quorum is fixed while the daemon runs (HBD_RELOAD_NO_ELECTION:
+         * a vote counted here and not there could make two majorities);
+         * every node restarts with the new peers and votes instead, one
+         * at a time.
+         */
+        for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
+                if (rules[r] == HBD_RELOAD_NO_ELECTION &&
+                    !next->node.coord.enabled)
+                        break;
+                for (size_t k = 0; k < K_COUNT; k++) {
+                        const struct knob *kn = &knobs[k];
+                        const struct list_view *v = NULL;
+
+                        if ((kn->flags & F_UNUSED) || kn->reload != rules[r])
+                                continue;
+                        for (size_t i = 0; i < sizeof list_views /
+                                                       sizeof list_views[0];
+                             i++)
+                                if (kn->flags & list_views[i].flag)
+                                        v = &list_views[i];
+                        /* Only table rows (static names) are not
+                         * HBD_RELOAD_YES. */
+                        why = kn->name;
+                        if (v ? !list_same(knobs, v, k, cur, next, &why)
+                              : !hbd__knob_equal(kn, cur, next))
+                                goto refused;
                 }
-                if (a->votes != next->peers[i].votes) {
-                        if (what)
-                                *what = "peers[].votes";
-                        return false;
-                }
-        }
-        if (cur->n_peers != next->n_peers) {
-                if (what)
-                        *what = "the set of peers (with election.enabled)";
-                return false;
         }
         return true;
+refused:
+        if (what)
+                *what = why;
+        return false;
 }
 
 const hbd_peer_conf_t *hbd_config_peer(const hbd_config_t *cfg, uint32_t id)

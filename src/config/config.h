@@ -1,56 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hbeatd configuration: load, validate, compare. Shared by hbeatd and
- * hbeatctl (check-config). Not part of the public libhbeat API.
+ * hbeatd configuration: the schema, load, validate, compare. Shared by
+ * hbeatd and hbeatctl (check-config, config schema, -c). Not part of the
+ * public libhbeat API.
  *
- * The file is YAML (parsed with libyaml). Every key is described by one row
- * of the knob table in config.c (name, unit, min, max, default, reloadable,
- * help): that table drives parsing, validation, `hbeatctl check-config` and
- * the man page hbeatd.yaml(5). Unknown keys, wrong types and out-of-range
- * values are errors reported as "FILE:LINE:COL: message" (1-based line and
- * column of the offending key or value), and the load fails as a whole.
+ * The file is YAML (parsed with libyaml). Every key is one knob of one
+ * table (config_impl.h, plus the detector parameters each detector kind
+ * publishes: hb_detector_param_at()): name, type, unit, range, default,
+ * reload rule and help. That table drives parsing, validation, the
+ * defaults, hbd_config_reloadable(), `hbeatctl check-config` and the key
+ * tables of docs/configuration.md and hbeatd.yaml(5), which are the output
+ * of `hbeatctl config schema` (hbd_config_knob()). Unknown keys, wrong
+ * types and out-of-range values are errors reported as "FILE:LINE:COL:
+ * message" (1-based line and column of the offending key or value), and
+ * the load fails as a whole.
  *
- * Schema (see docs/configuration.md and examples/):
- *
- *   node:       { name: STR, id: 1..2^32-1 }                   required
- *   listen:     "HOST:PORT" | "[V6]:PORT"     default "0.0.0.0:7400"
- *   cluster:    { id: 0..2^32-1 (default 0), key_file: PATH }  key required
- *   heartbeat:  { interval_ms: 1..3600000 (default 100) }
- *   detector:   { kind: phi|fixed|chen|bertier|phi_exp|adaptive (phi),
- *                 suspect_threshold, dead_threshold, dead_after_ms,
- *                 window, and the kind's own keys: min_std_dev_ms,
- *                 acceptable_pause_ms (phi); chen_alpha_ms (chen);
- *                 bertier_beta/phi/gamma (bertier); adaptive_* (adaptive) }
- *   membership: { probation_ms, local_pause_ms, port_unreachable }
- *   notify:     { script: PATH, timeout_ms: 1..3600000 (5000),
- *                 on_leader, on_follower, on_no_quorum: PATH }
- *   quorum:     { votes: 0..255 (1), expected_votes (0 = sum),
- *                 two_node, wait_for_all, witness: bool (false) }
- *   election:   { enabled: bool (false), priority: 0..255 (100),
- *                 preempt: bool (false), delay_ms (= interval),
- *                 state_file: PATH (/var/lib/hbeat/NODE.state) }
- *   control:    { socket: PATH (default /run/hbeat/hbeatd.sock) }
- *   http:       { listen: "HOST:PORT" | "[V6]:PORT" (default none: no
- *                 HTTP server) }
- *   peers:      [ { name: STR, id: N, address: "HOST:PORT",
- *                   votes: 0..255 (1) }, ... ]
- *   checks:     [ { name: STR, kind: exec|tcp|http, command: [ARGV],
- *                   target: "HOST:PORT", url: URL, expect_status (200),
- *                   interval_ms (2000), timeout_ms (1000), rise (2),
- *                   fall (3), initial_delay_ms (0), weight: -255..255 (0),
- *                   effect: fault }, ... ]        (docs/checks.md)
- *   vips:       [ { address: "ADDR/PREFIX", interface: NAME,
- *                   provider: netlink|exec (netlink), up: [ARGV],
- *                   down: [ARGV] }, ... ]   (docs/vip.md; needs
- *                   election.enabled; a change needs a restart)
- *
- * quorum.*, the election keys but `enabled`, notify.on_* and peers[].votes
- * need election.enabled: true (set without it they are an error, never
- * silently unused).
- *
- * Relative paths (key_file, notify scripts, state_file, control.socket)
- * are resolved
- * against the directory of the config file.
+ * Sections: node, listen, cluster, heartbeat, detector, membership,
+ * notify, quorum, election, control, http, resource, fencing (mappings),
+ * peers, checks, vips (sequences of mappings). Keys marked election-only
+ * need election.enabled: true, detector keys of one kind need that
+ * detector.kind: set otherwise they are an error, never silently unused.
+ * Relative paths are resolved against the directory of the config file.
  */
 #ifndef HBD_CONFIG_H
 #define HBD_CONFIG_H
@@ -160,9 +130,6 @@ typedef struct hbd_config {
          * 0 here (the daemon draws one at start). */
         char *election_state_file;
 
-        /* membership.local_pause_ms: a timer firing this much late means
-         * this process was paused (local-pause guard); 0 disables. */
-        uint64_t local_pause_ns;
 
         char *control_socket;          /* resolved path, owned */
 
@@ -231,13 +198,14 @@ int hbd_config_load_string(hbd_config_t **ret, const char *name,
 void hbd_config_free(hbd_config_t *cfg);
 
 /*
- * Can `next` replace `cur` in a running daemon (SIGHUP)? Identity and
- * sockets cannot change: node.id, cluster.id, listen, control.socket,
- * http.listen;
- * nor the quorum: election.enabled, election.state_file, quorum.*, a
- * peer's votes, and (with election enabled) the set of peers.
- * Returns true, or false with the name of the first such key in `*what`
- * (a static string).
+ * Can `next` replace `cur` in a running daemon (SIGHUP)? Follows each
+ * knob's reload rule (hbd_knob_t.reload) and nothing else: a knob
+ * HBD_RELOAD_NO may not change (a list section's: the list as a whole,
+ * entry by entry, reported as the section's name, "vips"); with
+ * election.enabled in `next`, a knob HBD_RELOAD_NO_ELECTION may not
+ * change either: the set of peers (peers[].id) and each peer's votes,
+ * peers matched by id. Returns true, or false with the name of the first
+ * such knob in `*what` (a static string).
  */
 bool hbd_config_reloadable(const hbd_config_t *cur, const hbd_config_t *next,
                            const char **what);
@@ -245,23 +213,54 @@ bool hbd_config_reloadable(const hbd_config_t *cur, const hbd_config_t *next,
 /* Find a peer by id; NULL if none. */
 const hbd_peer_conf_t *hbd_config_peer(const hbd_config_t *cfg, uint32_t id);
 
+/* Whether a knob may change on reload (SIGHUP). */
+typedef enum hbd_reload {
+        HBD_RELOAD_YES = 0,      /* a new value applies on reload */
+        HBD_RELOAD_NO = 1,       /* a reload changing it is refused */
+        HBD_RELOAD_NO_ELECTION = 2, /* refused with election.enabled (the
+                                       quorum is fixed while it runs) */
+} hbd_reload_t;
+
+/* "yes", "no", "no with election.enabled". */
+const char *hbd_reload_name(hbd_reload_t reload);
+
 /*
- * The knob table, for `hbeatctl check-config`, docs and tests.
- * `path` is dotted ("detector.suspect_threshold"); peers' keys are listed as
- * "peers[].name" etc.
+ * One knob of the table, as hbd_config_knob() describes it for
+ * `hbeatctl config schema`, check-config and tests. Self-contained: the
+ * strings it points to are static, the rest is copied in.
  */
 typedef struct hbd_knob {
-        const char *path;
-        const char *unit;       /* "ms", "", "phi or intervals", "path" */
-        const char *type;       /* "uint", "number", "string", "enum",
-                                   "address", "path" */
-        double min, max;        /* for numbers; 0,0 when not numeric */
-        const char *default_text;
-        bool reloadable;
-        const char *help;
+        char path[64];          /* "detector.window", "peers[].votes" */
+        const char *type;       /* what the file writes: "uint", "number",
+                                   "int", "bool", "string", "enum", "path",
+                                   "address", "list of strings" */
+        const char *unit;       /* "ms", "votes", "per kind", "" */
+        bool numeric;           /* uint, int or number: min and max hold */
+        double min, max;        /* in the file's unit; 0, 0 if not numeric */
+        bool min_open;          /* a value must be > min */
+        char range[96];         /* the accepted values as text: "1..3600000",
+                                   "> 0 .. 1", "exec, tcp, http", "" */
+        bool required;
+        bool derived;           /* default computed from the interval and
+                                   kind (default_text is then the rule) */
+        char default_text[96];  /* "5000", "4 x interval", "8 (phi), ...",
+                                   "" when none */
+        bool election_only;     /* needs election.enabled: true */
+        unsigned kinds;         /* detector kinds it is valid with, as
+                                   HB_DETECTOR_KIND_BIT(); 0: every kind */
+        hbd_reload_t reload;
+        const char *help;       /* sentences, without the kinds or
+                                   "election only" (see the fields) */
 } hbd_knob_t;
 
-extern const hbd_knob_t hbd_knobs[];
-extern const size_t hbd_knobs_count;
+/* Number of knobs (every key of the file). */
+size_t hbd_config_knob_count(void);
+
+/*
+ * The i-th knob (0-based, in table order: the order of the docs) into
+ * `out`. Returns 0, or -EINVAL for a NULL `out` or i >= the count (`out`
+ * untouched).
+ */
+int hbd_config_knob(size_t i, hbd_knob_t *out);
 
 #endif /* HBD_CONFIG_H */

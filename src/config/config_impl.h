@@ -1,0 +1,648 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals of the configuration loader (src/config/), shared by its
+ * files only (nothing else may include this; the contract is config.h):
+ *
+ *   config.c        entry points, YAML document loading, pass 1 (walk()),
+ *                   the top-level load_document() flow and its derived
+ *                   defaults, message helpers, reload rules
+ *   config_knobs.c  the knob table instantiated (the detector.* rows from
+ *                   the core's schema), pass 2 per knob, the generated
+ *                   default texts, the table described (hbd_config_knob())
+ *   config_store.c  values by store: parse, set, read back, compare
+ *   config_lists.c  the list sections: peers[], checks[], vips[]
+ *   config_rules.c  rules across keys (thresholds, quorum and election)
+ *                   and checks of files (key file, scripts, watchdog)
+ *
+ * The knob table itself (HBD_KNOB_ROWS_HEAD and _TAIL) lives here because
+ * the knob ids (enum knob_id) are derived from it and every file indexes
+ * by them; its rows are expanded into data only in config_knobs.c. The
+ * detector's own parameters are not rows here: each detector kind
+ * publishes them (hb_detector_param_at(), include/hbeat/detector.h), and
+ * they take the knob ids K_DETECTOR .. K_DETECTOR_LAST, between the
+ * detector.* keys of the table and membership.*, in the core's order.
+ */
+#ifndef HBD_CONFIG_IMPL_H
+#define HBD_CONFIG_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <yaml.h>
+
+#include "config/config.h"
+
+/* How a knob's value is stored (the per-store functions: config_knobs.c). */
+enum store {
+        S_NAME,   /* char[HBD_NAME_MAX + 1], [A-Za-z0-9._-]{1,63} */
+        S_U32,    /* uint32_t */
+        S_MS,     /* uint64_t ns, from an integer number of ms */
+        S_MS_NUM, /* uint64_t ns, from a (fractional) number of ms */
+        S_NUM,    /* double */
+        S_KIND,   /* hb_detector_kind_t */
+        S_PATH,   /* char *, resolved against the config's directory */
+        S_ADDR,   /* char * as written, sockaddr_storage, socklen_t */
+        S_BOOL,   /* bool, from true or false */
+        S_INT,    /* int32_t, optional leading '-' */
+        S_STR,    /* char * as written (non-empty, no control bytes) */
+        S_ARGV,   /* char ** NULL-terminated, from a sequence of strings */
+        S_CHECK_KIND, /* uint32_t hbd_check_kind_t: exec, tcp, http */
+        S_EFFECT, /* bool, from "fault" (the only effect besides weight) */
+        S_VIP_PROVIDER, /* uint32_t hbd_vip_provider_t: netlink, exec */
+        S_COUNT
+};
+
+enum {
+        F_REQUIRED = 1u << 0, /* no default: must be given */
+        F_DERIVED = 1u << 1,  /* default computed by hbd__config_derive()
+                                 (or, election.state_file, by
+                                 hbd__state_file_default()); its text is
+                                 generated from that code */
+        F_FIRST = 1u << 2,    /* read before the defaults are applied */
+        F_CHECK = 1u << 3,    /* key of a checks[] entry (hbd_check_conf_t) */
+        F_MIN_OPEN = 1u << 4, /* value must be > min (not >= min) */
+        F_PEER = 1u << 5,     /* key of a peers[] entry (hbd_peer_conf_t) */
+        F_SOCKET = 1u << 6,   /* path of a Unix socket: fits sun_path */
+        F_COORD = 1u << 7,    /* only with election.enabled: true (else the
+                                 value would be silently unused) */
+        /* Above the F_FOR() kind bits. */
+        F_VIP = 1u << 24,     /* key of a vips[] entry (hbd_vip_conf_t) */
+        F_UNUSED = 1u << 25,  /* a detector slot no parameter fills */
+};
+/* The list sections' rows. */
+#define F_LIST (F_PEER | F_CHECK | F_VIP)
+
+/*
+ * Kind-specific knobs: F_FOR(kind) for each detector kind the key belongs
+ * to (the detector.* rows, from the schema's kinds: HB_DETECTOR_KIND_BIT()
+ * shifted). Setting such a key with another detector.kind is an error (the
+ * value would be silently unused); its derived default is then not
+ * checked either. A knob with no F_FOR bit applies to every kind.
+ */
+#define F_KIND_SHIFT 8
+#define F_FOR(kind) (1u << (F_KIND_SHIFT + (unsigned)(kind)))
+#define F_KIND_MASK (((1u << HB_DETECTOR_KIND_END) - 1u) << F_KIND_SHIFT)
+
+/* hbd_reload_t, short, for the table. */
+#define R_YES HBD_RELOAD_YES
+#define R_NO HBD_RELOAD_NO
+#define R_ELECTION HBD_RELOAD_NO_ELECTION
+
+/*
+ * The knob table: one row per key, the only place a key is described.
+ *
+ *   X(id, path, unit, min, max, default_text, reload, store, flags,
+ *     offset, addr_offset, addr_len_offset, help)
+ *
+ * `offset` is into hbd_config_t, or the list entry's struct for F_PEER,
+ * F_CHECK and F_VIP rows; the two address offsets are used by S_ADDR
+ * only. default_text is parsed as if written in the file; NULL means no
+ * default (F_REQUIRED, or absent means unset) or a derived one
+ * (F_DERIVED: computed by the code that applies it, never described here).
+ * The type a key is written in follows from its store. Ranges are in the
+ * unit the file uses (ms, not ns). `reload` (hbd_reload_t) is all that
+ * hbd_config_reloadable() follows. Help is one or a few sentences, without
+ * "needs election.enabled" (F_COORD says it) or kind names (the schema's
+ * kinds say them).
+ *
+ * C(field), P(field), Q(field) and V(field) are offsetof() into
+ * hbd_config_t, hbd_peer_conf_t, hbd_check_conf_t and hbd_vip_conf_t;
+ * config_knobs.c defines them where it expands the offset columns (the
+ * knob id enum below never expands them).
+ */
+#define HBD_KNOB_ROWS_HEAD(X)                                                \
+X(NODE_NAME, "node.name", "", 0, 0, NULL, R_YES,                             \
+  S_NAME, F_REQUIRED, C(node_name), 0, 0,                                    \
+  "Name of this node, unique in the cluster; used in logs and events.")      \
+X(NODE_ID, "node.id", "", 1, 4294967295.0, NULL, R_NO,                       \
+  S_U32, F_REQUIRED, C(node.node_id), 0, 0,                                  \
+  "Id of this node on the wire, unique in the cluster.")                     \
+X(LISTEN, "listen", "", 0, 0, "0.0.0.0:7400", R_NO,                          \
+  S_ADDR, 0, C(listen), C(listen_addr), C(listen_addr_len),                  \
+  "UDP address heartbeats are received on.")                                 \
+X(CLUSTER_ID, "cluster.id", "", 0, 4294967295.0, "0", R_NO,                  \
+  S_U32, 0, C(node.cluster_id), 0, 0,                                        \
+  "Cluster id carried by every message; messages with another id are "       \
+  "dropped.")                                                                \
+X(KEY_FILE, "cluster.key_file", "", 0, 0, NULL, R_YES,                       \
+  S_PATH, F_REQUIRED, C(key_file), 0, 0,                                     \
+  "File holding the cluster key (base64 of 32 bytes, as written by "         \
+  "hbeatctl keygen); a regular file not readable or writable by other "      \
+  "users.")                                                                  \
+X(INTERVAL, "heartbeat.interval_ms", "ms", 1, 3600000, "100", R_YES,         \
+  S_MS, F_FIRST, C(node.interval_ns), 0, 0,                                  \
+  "Time between two heartbeats sent by this node.")                          \
+X(KIND, "detector.kind", "", 0, 0, "phi", R_YES,                             \
+  S_KIND, F_FIRST, C(node.detector.kind), 0, 0,                              \
+  "Failure detector (docs/detectors.md): what its suspicion counts, its "    \
+  "default thresholds and keys are in the table of kinds.")                  \
+X(SUSPECT, "detector.suspect_threshold", "per kind", 0, 1000000,             \
+  NULL, R_YES,                                                               \
+  S_NUM, F_DERIVED | F_MIN_OPEN, C(node.suspect_threshold), 0, 0,            \
+  "Suspicion at which a peer becomes suspect, in the kind's unit (phi, "     \
+  "missed intervals, margins or timeouts).")                                 \
+X(DEAD, "detector.dead_threshold", "per kind", 0, 1000000, NULL, R_YES,      \
+  S_NUM, F_DERIVED | F_MIN_OPEN, C(node.dead_threshold), 0, 0,               \
+  "Suspicion at which a suspect peer is declared dead; >= "                  \
+  "suspect_threshold.")                                                      \
+X(DEAD_AFTER, "detector.dead_after_ms", "ms", 0, 3600000, NULL, R_YES,       \
+  S_MS, F_DERIVED, C(node.dead_after_ns), 0, 0,                              \
+  "A peer suspect for this long is declared dead even below "                \
+  "dead_threshold; 0 turns this off.")
+
+#define HBD_KNOB_ROWS_TAIL(X)                                                \
+X(PROBATION, "membership.probation_ms", "ms", 0, 3600000, NULL, R_YES,       \
+  S_MS, F_DERIVED, C(node.probation_ns), 0, 0,                               \
+  "A peer that comes back must send steady heartbeats this long before "     \
+  "it is alive again.")                                                      \
+X(LOCAL_PAUSE, "membership.local_pause_ms", "ms", 0, 3600000, NULL, R_YES,   \
+  S_MS, F_DERIVED, C(node.local_pause_ns), 0, 0,                             \
+  "Local-pause guard: a heartbeat this much late means hbeatd itself "       \
+  "was paused (SIGSTOP, VM pause, swapping); the peers' silence during "     \
+  "the pause is not held against them (each is judged as if heard at "       \
+  "resume). 0 disables the guard.")                                          \
+X(PORT_UNREACHABLE, "membership.port_unreachable", "", 0, 1, "true", R_YES,  \
+  S_BOOL, 0, C(node.trust_port_unreachable), 0, 0,                           \
+  "Declare a peer dead at once when a heartbeat to it comes back as ICMP "   \
+  "port unreachable: its host is up but its hbeatd is not running "          \
+  "(crash, SIGKILL, OOM kill); a slow or paused hbeatd keeps its port "      \
+  "open and is never convicted this way. ICMP is not authenticated: set "    \
+  "false where others can inject packets into the cluster network.")         \
+X(SCRIPT, "notify.script", "", 0, 0, NULL, R_YES,                            \
+  S_PATH, 0, C(notify_script), 0, 0,                                         \
+  "Executable run on every peer state change; none when absent.")            \
+X(NOTIFY_TIMEOUT, "notify.timeout_ms", "ms", 1, 3600000, "5000", R_YES,      \
+  S_MS, 0, C(notify_timeout_ns), 0, 0,                                       \
+  "The notify script is killed if it runs longer than this.")                \
+X(ON_LEADER, "notify.on_leader", "", 0, 0, NULL, R_YES,                      \
+  S_PATH, F_COORD, C(notify_on_leader), 0, 0,                                \
+  "Executable run when this node becomes leader (after notify.script); "     \
+  "none when absent.")                                                       \
+X(ON_FOLLOWER, "notify.on_follower", "", 0, 0, NULL, R_YES,                  \
+  S_PATH, F_COORD, C(notify_on_follower), 0, 0,                              \
+  "Executable run when this node becomes follower; none when absent.")       \
+X(ON_NO_QUORUM, "notify.on_no_quorum", "", 0, 0, NULL, R_YES,                \
+  S_PATH, F_COORD, C(notify_on_no_quorum), 0, 0,                             \
+  "Executable run when this node's role becomes no-quorum: whatever it "     \
+  "leads must stop; none when absent.")                                      \
+X(QUORUM_VOTES, "quorum.votes", "votes", 0, 255, "1", R_NO,                  \
+  S_U32, F_COORD, C(node.coord.votes), 0, 0,                                 \
+  "Votes of this node in the quorum.")                                       \
+X(QUORUM_EXPECTED, "quorum.expected_votes", "votes", 0, 16777215,            \
+  "0", R_NO,                                                                 \
+  S_U32, F_COORD, C(node.coord.expected_votes), 0, 0,                        \
+  "Total votes of the cluster; 0 means the sum of quorum.votes and every "   \
+  "peers[].votes, otherwise at least that sum.")                             \
+X(QUORUM_TWO_NODE, "quorum.two_node", "", 0, 1, "false", R_NO,               \
+  S_BOOL, F_COORD, C(node.coord.two_node), 0, 0,                             \
+  "Two nodes of one vote each (exactly one peer): a lone node stays "        \
+  "quorate and the lower id wins a tie. Needs fencing.")                     \
+X(QUORUM_WAIT_FOR_ALL, "quorum.wait_for_all", "", 0, 1, "false", R_NO,       \
+  S_BOOL, F_COORD, C(node.coord.wait_for_all), 0, 0,                         \
+  "After start, no quorum until every configured node has been seen "        \
+  "alive once.")                                                             \
+X(QUORUM_WITNESS, "quorum.witness", "", 0, 1, "false", R_NO,                 \
+  S_BOOL, F_COORD, C(node.coord.witness), 0, 0,                              \
+  "This node votes (quorum.votes >= 1) but never stands for leader.")        \
+X(ELECTION_ENABLED, "election.enabled", "", 0, 1, "false", R_NO,             \
+  S_BOOL, 0, C(node.coord.enabled), 0, 0,                                    \
+  "Quorum and leader election (docs/election.md); heartbeats then carry "    \
+  "the term and the leader.")                                                \
+X(ELECTION_PRIORITY, "election.priority", "", 0, 255, "100", R_YES,          \
+  S_U32, F_COORD, C(node.coord.priority), 0, 0,                              \
+  "Higher stands for leader first (election.delay_ms).")                     \
+X(ELECTION_PREEMPT, "election.preempt", "", 0, 1, "false", R_YES,            \
+  S_BOOL, F_COORD, C(node.coord.preempt), 0, 0,                              \
+  "Stand against a live leader of lower priority.")                          \
+X(ELECTION_DELAY, "election.delay_ms", "ms", 1, 3600000, NULL, R_YES,        \
+  S_MS, F_DERIVED | F_COORD, C(node.coord.election_delay_ns), 0, 0,          \
+  "Base of the randomized delay before standing for leader once the "        \
+  "leader is dead: U(0, 1/4) x delay for the first in rank (no alive "       \
+  "eligible peer has a higher priority, or the same and a lower id), (r "    \
+  "+ U(0, 1)) x delay for rank r (docs/election.md).")                       \
+X(ELECTION_STATE_FILE, "election.state_file", "", 0, 0, NULL, R_NO,          \
+  S_PATH, F_DERIVED | F_COORD, C(election_state_file), 0, 0,                 \
+  "Where the term and vote are kept durably (written and fsync'ed before "   \
+  "they are used); NODE is node.name.")                                      \
+X(SOCKET, "control.socket", "", 0, 0, "/run/hbeat/hbeatd.sock", R_NO,        \
+  S_PATH, F_SOCKET, C(control_socket), 0, 0,                                 \
+  "Unix socket of the control protocol (hbeatctl).")                         \
+X(HTTP_LISTEN, "http.listen", "", 0, 0, NULL, R_NO,                          \
+  S_ADDR, 0, C(http_listen), C(http_listen_addr), C(http_listen_addr_len),   \
+  "TCP address of the read-only HTTP endpoints /healthz, /readyz, "          \
+  "/v1/status and /v1/members (docs/http.md); not set: no HTTP server.")     \
+X(RES_START, "resource.start", "", 0, 0, NULL, R_YES,                        \
+  S_ARGV, F_COORD, C(resource_start), 0, 0,                                  \
+  "Run (program and arguments, no shell) when this node becomes leader, "    \
+  "after fencing the previous leader; env HBEAT_TERM (the fencing token) "   \
+  "and HBEAT_ROLE. Needs resource.stop (docs/actions.md).")                  \
+X(RES_STOP, "resource.stop", "", 0, 0, NULL, R_YES,                          \
+  S_ARGV, F_COORD, C(resource_stop), 0, 0,                                   \
+  "Run when this node stops being leader; a failure or time-out "            \
+  "self-fences (fencing.self_fence, else hbeatd exits 3). Needs "            \
+  "resource.start.")                                                         \
+X(RES_START_TIMEOUT, "resource.start_timeout_ms", "ms", 1, 3600000,          \
+  "10000", R_YES,                                                            \
+  S_MS, F_COORD, C(resource_start_timeout_ns), 0, 0,                         \
+  "resource.start is killed (process group) after this; a failed start "     \
+  "is followed by a stop.")                                                  \
+X(RES_STOP_TIMEOUT, "resource.stop_timeout_ms", "ms", 1, 3600000,            \
+  "10000", R_YES,                                                            \
+  S_MS, F_COORD, C(resource_stop_timeout_ns), 0, 0,                          \
+  "resource.stop is killed after this, and the node self-fences.")           \
+X(FENCE_COMMAND, "fencing.command", "", 0, 0, NULL, R_YES,                   \
+  S_ARGV, F_COORD, C(fence_command), 0, 0,                                   \
+  "Run by a new leader against the previous one (HBEAT_FENCE_TARGET, "       \
+  "HBEAT_FENCE_TARGET_ID, HBEAT_TERM) before resource.start; only exit 0 "   \
+  "lets the start go ahead.")                                                \
+X(FENCE_TIMEOUT, "fencing.timeout_ms", "ms", 1, 3600000, "30000", R_YES,     \
+  S_MS, F_COORD, C(fence_timeout_ns), 0, 0,                                  \
+  "fencing.command (and self_fence) is killed after this; a killed fence "   \
+  "counts as failed.")                                                       \
+X(FENCE_SELF, "fencing.self_fence", "", 0, 0, NULL, R_YES,                   \
+  S_ARGV, F_COORD, C(fence_self), 0, 0,                                      \
+  "Run when resource.stop fails or hangs; unless it exits 0, hbeatd "        \
+  "exits 3. Not set: hbeatd exits 3 at once.")                               \
+X(FENCE_DELAY, "fencing.two_node_delay_ms", "ms", 0, 3600000, "0", R_YES,    \
+  S_MS, F_COORD, C(fence_two_node_delay_ns), 0, 0,                           \
+  "With quorum.two_node: the node with the higher node.id waits this "       \
+  "long before fencing, so the lower id wins a fence race.")                 \
+X(WATCHDOG, "fencing.watchdog", "", 0, 0, NULL, R_YES,                       \
+  S_PATH, F_COORD, C(watchdog), 0, 0,                                        \
+  "Kernel watchdog device (/dev/watchdog), armed from before "               \
+  "resource.start until a stop succeeded and fed every interval: a "         \
+  "paused or dead hbeatd stops feeding it and the machine resets. "          \
+  "Without fencing.command a new leader waits watchdog_timeout_ms plus "     \
+  "two intervals after it last heard the target instead of fencing it "      \
+  "(docs/actions.md). The same on every node; a change applies when it "     \
+  "is next armed.")                                                          \
+X(WATCHDOG_TIMEOUT, "fencing.watchdog_timeout_ms", "ms", 1000, 3600000,      \
+  "5000", R_YES,                                                             \
+  S_MS, F_COORD, C(watchdog_timeout_ns), 0, 0,                               \
+  "Watchdog timeout set on the device (WDIOC_SETTIMEOUT, whole seconds, "    \
+  "rounded up); the same on every node.")                                    \
+X(PEER_NAME, "peers[].name", "", 0, 0, NULL, R_YES,                          \
+  S_NAME, F_REQUIRED | F_PEER, P(name), 0, 0,                                \
+  "Name of the peer; unique, not this node's name.")                         \
+X(PEER_ID, "peers[].id", "", 1, 4294967295.0, NULL, R_ELECTION,              \
+  S_U32, F_REQUIRED | F_PEER, P(id), 0, 0,                                   \
+  "Node id of the peer; unique, not this node's id.")                        \
+X(PEER_ADDRESS, "peers[].address", "", 0, 0, NULL, R_YES,                    \
+  S_ADDR, F_PEER, P(address), P(addr), P(addr_len),                          \
+  "Where heartbeats for this peer are sent (it runs hbeatd); unique, not "   \
+  "this node's listen address. Each peer has either address or pull.")       \
+X(PEER_PULL, "peers[].pull", "", 0, 0, NULL, R_YES,                          \
+  S_STR, F_PEER, P(pull), 0, 0,                                              \
+  "A peer that runs no hbeatd, polled every heartbeat interval (timeout "    \
+  "one interval) instead: http://, https:// (GET answered 200) or "          \
+  "tcp://HOST:PORT (connect). Each answer counts as its heartbeat, "         \
+  "judged by the same detector and states (docs/checks.md).")                \
+X(PEER_VOTES, "peers[].votes", "votes", 0, 255, "1", R_ELECTION,             \
+  S_U32, F_PEER | F_COORD, P(votes), 0, 0,                                   \
+  "Votes of the peer in the quorum; a pull peer has 0 and cannot vote.")     \
+X(CHECK_NAME, "checks[].name", "", 0, 0, NULL, R_YES,                        \
+  S_NAME, F_REQUIRED | F_CHECK, Q(name), 0, 0,                               \
+  "Name of the health check; unique among checks, not a pull peer's name "   \
+  "(docs/checks.md).")                                                       \
+X(CHECK_KIND, "checks[].kind", "", 0, 0, NULL, R_YES,                        \
+  S_CHECK_KIND, F_REQUIRED | F_CHECK, Q(kind), 0, 0,                         \
+  "exec (run command, exit 0 passes), tcp (connect to every address of "     \
+  "target) or http (GET url, expect_status passes).")                        \
+X(CHECK_COMMAND, "checks[].command", "", 0, 0, NULL, R_YES,                  \
+  S_ARGV, F_CHECK, Q(argv), 0, 0,                                            \
+  "exec: the program and its arguments, run without a shell; a relative "    \
+  "program is resolved against the config directory when it contains a "     \
+  "slash, else searched in PATH.")                                           \
+X(CHECK_TARGET, "checks[].target", "", 0, 0, NULL, R_YES,                    \
+  S_STR, F_CHECK, Q(target), 0, 0,                                           \
+  "tcp: HOST:PORT or [V6]:PORT; HOST is resolved at every run and every "    \
+  "address it resolves to must accept a connection.")                        \
+X(CHECK_URL, "checks[].url", "", 0, 0, NULL, R_YES,                          \
+  S_STR, F_CHECK, Q(url), 0, 0,                                              \
+  "http: http:// or https:// URL fetched with GET.")                         \
+X(CHECK_EXPECT, "checks[].expect_status", "", 100, 599, "200", R_YES,        \
+  S_U32, F_CHECK, Q(expect_status), 0, 0,                                    \
+  "http: the status code that passes.")                                      \
+X(CHECK_INTERVAL, "checks[].interval_ms", "ms", 10, 3600000, "2000", R_YES,  \
+  S_MS, F_CHECK, Q(interval_ns), 0, 0,                                       \
+  "Time between the starts of two runs.")                                    \
+X(CHECK_TIMEOUT, "checks[].timeout_ms", "ms", 1, 3600000, "1000", R_YES,     \
+  S_MS, F_CHECK, Q(timeout_ns), 0, 0,                                        \
+  "A run not finished after this fails (exec: its process group is "         \
+  "killed); at most interval_ms.")                                           \
+X(CHECK_RISE, "checks[].rise", "runs", 1, 1000, "2", R_YES,                  \
+  S_U32, F_CHECK, Q(rise), 0, 0,                                             \
+  "Consecutive successes that make the check passing.")                      \
+X(CHECK_FALL, "checks[].fall", "runs", 1, 1000, "3", R_YES,                  \
+  S_U32, F_CHECK, Q(fall), 0, 0,                                             \
+  "Consecutive failures that make the check failing.")                       \
+X(CHECK_DELAY, "checks[].initial_delay_ms", "ms", 0, 3600000, "0", R_YES,    \
+  S_MS, F_CHECK, Q(initial_delay_ns), 0, 0,                                  \
+  "Time after start (or reload) before the first run.")                      \
+X(CHECK_WEIGHT, "checks[].weight", "", -255, 255, "0", R_YES,                \
+  S_INT, F_CHECK | F_COORD, Q(weight), 0, 0,                                 \
+  "Priority adjustment (keepalived track_script semantics): > 0 is added "   \
+  "to election.priority while passing, < 0 is added (subtracted) while "     \
+  "failing; the sum is clamped to 0..255. Not with effect.")                 \
+X(CHECK_EFFECT, "checks[].effect", "", 0, 0, NULL, R_YES,                    \
+  S_EFFECT, F_CHECK | F_COORD, Q(fault), 0, 0,                               \
+  "fault: while the check is not passing this node neither leads nor "       \
+  "stands for leader. Not with weight.")                                     \
+X(VIP_ADDRESS, "vips[].address", "", 0, 0, NULL, R_NO,                       \
+  S_STR, F_REQUIRED | F_VIP | F_COORD, V(address), 0, 0,                     \
+  "Virtual IP held by the leader, with its prefix length: 10.0.0.100/24 "    \
+  "or 2001:db8::100/64; unique (docs/vip.md).")                              \
+X(VIP_INTERFACE, "vips[].interface", "", 0, 0, NULL, R_NO,                   \
+  S_STR, F_REQUIRED | F_VIP | F_COORD, V(interface), 0, 0,                   \
+  "Interface the address is added to (and announced on): a name of 1..15 "   \
+  "bytes.")                                                                  \
+X(VIP_PROVIDER, "vips[].provider", "", 0, 0, "netlink", R_NO,                \
+  S_VIP_PROVIDER, F_VIP | F_COORD, V(provider), 0, 0,                        \
+  "netlink (hbeatd adds and removes the address itself, then announces "     \
+  "it with gratuitous ARP or unsolicited neighbour advertisements) or "      \
+  "exec (runs up and down instead).")                                        \
+X(VIP_UP, "vips[].up", "", 0, 0, NULL, R_NO,                                 \
+  S_ARGV, F_VIP | F_COORD, V(up), 0, 0,                                      \
+  "exec: program and arguments run on becoming leader (env HBEAT_VIP, "      \
+  "HBEAT_INTERFACE, HBEAT_TERM); killed after notify.timeout_ms.")           \
+X(VIP_DOWN, "vips[].down", "", 0, 0, NULL, R_NO,                             \
+  S_ARGV, F_VIP | F_COORD, V(down), 0, 0,                                    \
+  "exec: program and arguments run on stepping down and at shutdown; "       \
+  "killed after notify.timeout_ms.")
+
+/* Room for detector parameters (a unit test checks that the schema fits:
+ * test_config.c). */
+#define HBD_DETECTOR_SLOTS 24
+
+enum knob_id {
+#define X(id, ...) K_##id,
+        HBD_KNOB_ROWS_HEAD(X)
+        K_DETECTOR,
+        K_DETECTOR_LAST = K_DETECTOR + HBD_DETECTOR_SLOTS - 1,
+        HBD_KNOB_ROWS_TAIL(X)
+#undef X
+        K_COUNT
+};
+
+/* Longest knob path, bytes, NUL included ("detector." + a schema key). */
+#define KNOB_PATH_MAX 64
+
+/* Everything about one knob, whichever table it comes from. */
+struct knob {
+        char path[KNOB_PATH_MAX];
+        const char *name;               /* `path`, static: NULL for the
+                                           detector rows (built paths) */
+        const char *unit;
+        double min, max;
+        const char *default_text;       /* NULL: none or derived */
+        hbd_reload_t reload;
+        enum store store;
+        unsigned flags;                 /* F_* */
+        size_t off, addr_off, len_off;
+        const char *help;
+};
+
+/* Longest value quoted in a message, bytes, before "...". */
+#define QUOTE_MAX 64
+/* Size of the buffer hbd__quote() writes into. */
+#define QUOTE_BUF (QUOTE_MAX * 4 + 4)
+
+/* Parser state of one load, on load_string()'s stack: no globals. */
+struct loader {
+        const char *name;       /* file name for messages (borrowed) */
+        char *err;              /* caller's buffer, may be NULL */
+        size_t errlen;
+        yaml_document_t *doc;
+        char *dir;              /* absolute directory of the file, owned */
+        unsigned flags;         /* HBD_CONFIG_* */
+        const struct knob *knobs; /* hbd__knobs(), K_COUNT of them */
+};
+
+/* Where the knobs of one mapping walk were found. */
+struct found {
+        const yaml_node_t *key[K_COUNT];      /* leaf: key node */
+        const yaml_node_t *val[K_COUNT];      /* leaf: value node */
+        /* Sections ("node", "peers"), indexed by their first knob. */
+        const yaml_node_t *sect_key[K_COUNT];
+        const yaml_node_t *sect_val[K_COUNT];
+        /* Where a missing knob should have been (for "missing" errors). */
+        yaml_mark_t parent[K_COUNT];
+};
+
+/* ---- config.c: messages, YAML helpers, pass 1 -------------------------- */
+
+/*
+ * Write "NAME:LINE:COL: message" (or "NAME: message" without a mark) into
+ * l->err and return `code`. libyaml marks are 0-based; messages are 1-based.
+ */
+int hbd__fail_at(struct loader *l, const yaml_mark_t *mark, int code,
+                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Copy `text` for a one-line message: control bytes become \xNN, long text
+ * is cut at QUOTE_MAX bytes with "...". `out` holds QUOTE_BUF bytes.
+ * Returns `out`.
+ */
+const char *hbd__quote(const char *text, size_t len, char *out);
+
+/* "a scalar", "a mapping", ...: for "expected X, found Y". */
+const char *hbd__node_type_name(const yaml_node_t *n);
+
+/* A plain empty, "~" or "null" scalar: YAML's null. */
+bool hbd__is_null(const yaml_node_t *n);
+
+/* Knob `k` written in the file with a value (not absent, not null)? */
+bool hbd__given(const struct found *f, size_t k);
+
+/*
+ * A scalar's text (borrowed from the document), refusing other nodes and
+ * embedded NULs; `label` names the value in messages.
+ */
+int hbd__scalar_text(struct loader *l, const yaml_node_t *n,
+                     const char *label, const char **text);
+
+/* dir + "/" + rel, malloc'ed (caller frees), or NULL when out of memory. */
+char *hbd__join_path(const char *dir, const char *rel);
+
+/*
+ * Pass 1: record in `f` where each knob of mapping `map` is. `prefix` is ""
+ * at the top level, "node." in a section, "peers[]." in a peer entry;
+ * `where` names the mapping in messages ("node", "peers[1]"), NULL at the
+ * top level. `parent` is where a missing knob of this mapping is reported.
+ */
+int hbd__walk(struct loader *l, struct found *f, const yaml_node_t *map,
+              const char *prefix, const char *where,
+              const yaml_mark_t *parent);
+
+/*
+ * Apply every derived default for `kind` at `interval_ns` to `cfg`: the
+ * core's node defaults (hb_node_config_default(): thresholds, detector
+ * parameters, dead_after, probation, election delay) and the loader's own
+ * (membership.local_pause_ms). The one place they are computed: the load
+ * applies them and the knob table's default texts are generated from them.
+ */
+void hbd__config_derive(hbd_config_t *cfg, hb_detector_kind_t kind,
+                        uint64_t interval_ns);
+
+/* ---- config_knobs.c: the table's values -------------------------------- */
+
+/*
+ * Every knob in full: out[k] for k < K_COUNT, the detector slots filled
+ * from the core's schema in its order; the slots left over get F_UNUSED
+ * and an empty path. Resolved once per load (struct loader.knobs) and per
+ * call of the other entry points: a detector slot costs a walk of the
+ * schema.
+ */
+void hbd__knobs(struct knob out[K_COUNT]);
+
+/* Id of the knob of `knobs` (hbd__knobs()) whose path is `path`
+ * ("detector.window"), or -1. */
+int hbd__knob_find(const struct knob *knobs, const char *path);
+
+/*
+ * Pass 2 for one knob: set knob `k` in `base` (hbd_config_t, or the entry
+ * for list knobs) from what pass 1 found, or its default. `index` is the
+ * entry's index for list knobs; `kind` the detector kind (kind-specific
+ * knobs, F_FOR(), are refused for another kind).
+ */
+int hbd__knob_apply(struct loader *l, const struct found *f, size_t k,
+                    size_t index, void *base, hb_detector_kind_t kind);
+
+/*
+ * Knob `k` took a derived default (4 x interval, ...): fail when that lies
+ * outside the range allowed for an explicit value.
+ */
+int hbd__knob_check_derived(struct loader *l, const struct found *f,
+                            size_t k, const hbd_config_t *cfg);
+
+/*
+ * Knob `kn`'s default as text into `buf`: its default_text; for F_DERIVED
+ * the rule read off hbd__config_derive() ("4 x interval", "interval / 4",
+ * "2 x interval, 50..3600000", "100"), for detector `kind`, or with
+ * HB_DETECTOR_ALL for every kind the knob applies to ("8 (phi), 3 (fixed,
+ * phi_exp)" when they differ); "" when there is none.
+ */
+void hbd__knob_default_text(const struct knob *kn, hb_detector_kind_t kind,
+                            char *buf, size_t len);
+
+/* ---- config_store.c: values by store ----------------------------------- */
+
+/*
+ * Parse `text` (from the file at `mark`, or a default text when `mark` is
+ * NULL) as knob `kn` and store it into `base` (hbd_config_t, or the list
+ * entry); `label` names the value in messages. Not for S_ARGV.
+ */
+int hbd__store_set(struct loader *l, const struct knob *kn,
+                   const char *label, const char *text,
+                   const yaml_mark_t *mark, void *base);
+
+/*
+ * S_ARGV: a non-empty sequence of non-empty strings `val` into a
+ * NULL-terminated array at knob `kn` of `base`.
+ */
+int hbd__store_set_argv(struct loader *l, const struct knob *kn,
+                        const char *label, const yaml_node_t *val,
+                        void *base);
+
+/* A knob's stored value, in the file's unit (ms, not ns); 0 for the
+ * stores that are not numbers. */
+double hbd__store_number(const struct knob *kn, const void *base);
+
+/* Same stored value of knob `kn` in `a` and `b` (both of its base type)? */
+bool hbd__knob_equal(const struct knob *kn, const void *a, const void *b);
+
+/* What the file writes for store `s`, for the docs: "uint", "path", ... */
+const char *hbd__store_type(enum store s);
+
+/* Do min and max apply to store `s` (a number)? */
+bool hbd__store_ranged(enum store s);
+
+/* The accepted values of a knob that is not a number, as text ("exec,
+ * tcp, http", "true, false", ...); "" when anything non-empty goes. */
+void hbd__store_values(const struct knob *kn, char *buf, size_t len);
+
+/* Is `v` within knob `kn`'s range? */
+bool hbd__in_range(const struct knob *kn, double v);
+
+/* "1..3600000", "> 0 .. 1000000": the range of a numeric knob. */
+const char *hbd__range_text(const struct knob *kn, char *buf, size_t cap);
+
+/*
+ * The detector kinds of `flags` (F_FOR() bits; every kind when there is
+ * none), in kind order, as "phi, chen or bertier" with `last` (" or ",
+ * ", ") before the last one. 96 bytes hold all six names.
+ */
+const char *hbd__kinds_text(unsigned flags, const char *last, char *buf,
+                            size_t cap);
+
+/* "exec", "tcp", "http": the word of checks[].kind for `kind`. */
+const char *hbd__check_kind_name(uint32_t kind);
+
+/* Free a NULL-terminated argv (S_ARGV) and its strings; NULL is a no-op. */
+void hbd__argv_free(char **argv);
+
+
+/* ---- config_lists.c: peers[], checks[], vips[] -------------------------- */
+
+/*
+ * Load the peers[] sequence `seq` (NULL or null: no peers) into cfg->peers
+ * and check them against this node and each other. On failure cfg->peers
+ * may be partly filled; hbd_config_free() releases it.
+ */
+int hbd__load_peers(struct loader *l, const yaml_node_t *seq,
+                    hbd_config_t *cfg);
+
+/*
+ * Load the checks[] sequence `seq` (NULL or null: none) into cfg->checks
+ * and check each entry: the keys its kind needs and only those, a valid
+ * target or url, timeout_ms <= interval_ms, weight and effect not both
+ * and only with election.enabled, unique names. On failure cfg->checks
+ * may be partly filled; hbd_config_free() releases it.
+ */
+int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
+                     hbd_config_t *cfg);
+
+/*
+ * Load the vips[] sequence `seq` (NULL or null: none; its key `key` for
+ * messages) into cfg->vips: ADDR/PREFIX addresses, unique; up and down
+ * exactly with provider exec; only with election.enabled. On failure
+ * cfg->vips may be partly filled; hbd_config_free() releases it.
+ */
+int hbd__load_vips(struct loader *l, const yaml_node_t *key,
+                   const yaml_node_t *seq, hbd_config_t *cfg);
+
+/* ---- config_rules.c: rules across keys, files -------------------------- */
+
+/*
+ * Cross-field checks of the detector section: detector.dead_threshold >=
+ * detector.suspect_threshold; with kind adaptive, adaptive_min_ms <=
+ * adaptive_initial_ms <= adaptive_max_ms and adaptive_low_ratio <=
+ * adaptive_high_ratio.
+ */
+int hbd__check_thresholds(struct loader *l, const struct found *f,
+                          const hbd_config_t *cfg);
+
+/* The default election.state_file for node `name`:
+ * /var/lib/hbeat/NAME.state, into `buf`. */
+void hbd__state_file_default(char *buf, size_t len, const char *name);
+
+/* Read cluster.key_file into cfg->node.key (permissions checked first). */
+int hbd__read_key(struct loader *l, const struct found *f,
+                  hbd_config_t *cfg);
+
+/* notify.script and the notify.on_* scripts, when set, are executable
+ * regular files; fencing.watchdog, when set, a character device. */
+int hbd__check_script(struct loader *l, const struct found *f,
+                      const hbd_config_t *cfg);
+
+/*
+ * Quorum and election: F_COORD keys given without election.enabled (top
+ * level; the peers' are checked as they load), two_node with exactly one
+ * peer and one vote each, witness with a vote, expected_votes >= the sum
+ * of configured votes, at least one vote in all. Sets the derived
+ * default election.state_file first.
+ */
+int hbd__check_coord(struct loader *l, const struct found *f,
+                     hbd_config_t *cfg);
+
+#endif /* HBD_CONFIG_IMPL_H */

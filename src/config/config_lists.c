@@ -1,0 +1,615 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hbeatd configuration: the list sections (contract: config_impl.h).
+ *
+ * What lives here: the peers[] sequence (each entry walked and its knobs
+ * set like the top level's, then checked against this node and the other
+ * entries: id, name and address unique; a pull peer's probe), and the
+ * checks[] and vips[] sequences (load_list(): each entry walked, its knobs
+ * set, then the section's own rules: the keys a check kind needs and only
+ * those, targets and URLs, VIP addresses and providers, unique names and
+ * addresses).
+ *
+ * Called by load_document() in config.c, after every top-level knob is set
+ * (so cfg holds this node's id, name, listen address and whether election
+ * is enabled).
+ */
+#include "config/config_impl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+/* Positions of one peer's values, for "also at line N". */
+struct peer_marks {
+        yaml_mark_t name, id, address;
+};
+
+static int split_target(struct loader *l, const yaml_mark_t *mark,
+                        const char *where, const char *key,
+                        hbd_check_conf_t *c);
+
+/* A non-empty sequence, or 0 elements (absent, null, empty). */
+static int list_items(struct loader *l, const yaml_node_t *seq,
+                      const char *name, size_t *n)
+{
+        *n = 0;
+        if (!seq || hbd__is_null(seq))
+                return 0;
+        if (seq->type != YAML_SEQUENCE_NODE)
+                return hbd__fail_at(l, &seq->start_mark, -EINVAL,
+                                    "%s: expected a sequence, found %s",
+                                    name, hbd__node_type_name(seq));
+        *n = (size_t)(seq->data.sequence.items.top -
+                      seq->data.sequence.items.start);
+        return 0;
+}
+
+/*
+ * The loop every list section shares (peers[], checks[], vips[]): a
+ * sequence of mappings, each walked for its own keys ("NAME[].key") and
+ * its knobs applied to element i of *array, then `item` runs the
+ * section's own checks (which may compare with elements [0, i)).
+ * Allocates *array with n elements of `size` bytes and sets *count; the
+ * caller frees them with the config.
+ */
+struct list_spec {
+        const char *name;       /* "checks" */
+        const char *prefix;     /* "checks[]." */
+        unsigned flag;          /* knob flag of the section's rows */
+        size_t size;            /* bytes per element */
+        size_t line_off;        /* offsetof(element, line) */
+        int (*item)(struct loader *l, const struct found *pf,
+                    hbd_config_t *cfg, size_t i, const char *where,
+                    void *ctx);
+        const char *election;   /* why the section needs election.enabled,
+                                   or NULL when it does not */
+};
+
+/* The list section `seq` (its key `key`, NULL if absent or unknown);
+ * `ctx` is passed to spec->item. */
+static int load_list(struct loader *l, const yaml_node_t *key,
+                     const yaml_node_t *seq, hbd_config_t *cfg,
+                     const struct list_spec *spec, void **array,
+                     size_t *count, void *ctx)
+{
+        struct found *pf;
+        char *elems;
+        size_t n;
+        int r = list_items(l, seq, spec->name, &n);
+
+        if (r < 0 || n == 0)
+                return r;
+        if (spec->election && !cfg->node.coord.enabled)
+                return hbd__fail_at(l, key ? &key->start_mark
+                                           : &seq->start_mark, -EINVAL,
+                                    "%s: only used with election.enabled: "
+                                    "true (%s)", spec->name, spec->election);
+        elems = calloc(n, spec->size);
+        pf = malloc(sizeof *pf);
+        if (!elems || !pf) {
+                free(elems);
+                free(pf);
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        }
+        *array = elems;
+        *count = n;
+        for (size_t i = 0; i < n; i++) {
+                const yaml_node_t *item = yaml_document_get_node(
+                        l->doc, seq->data.sequence.items.start[i]);
+                char *e = elems + i * spec->size;
+                char where[32];
+
+                snprintf(where, sizeof where, "%s[%zu]", spec->name, i);
+                if (!item || item->type != YAML_MAPPING_NODE) {
+                        r = hbd__fail_at(l, item ? &item->start_mark : NULL,
+                                         -EINVAL, "%s: expected a mapping, "
+                                         "found %s", where,
+                                         item ? hbd__node_type_name(item)
+                                              : "nothing");
+                        break;
+                }
+                memset(pf, 0, sizeof *pf);
+                r = hbd__walk(l, pf, item, spec->prefix, where,
+                              &item->start_mark);
+                if (r < 0)
+                        break;
+                *(int *)(void *)(e + spec->line_off) =
+                        (int)item->start_mark.line + 1;
+                for (size_t k = 0; k < K_COUNT && r >= 0; k++)
+                        if (l->knobs[k].flags & spec->flag)
+                                r = hbd__knob_apply(l, pf, k, i, e,
+                                                    HB_DETECTOR_PHI);
+                if (r < 0)
+                        break;
+                r = spec->item(l, pf, cfg, i, where, ctx);
+                if (r < 0)
+                        break;
+        }
+        free(pf);
+        return r;
+}
+
+/*
+ * A pull peer (peers[].pull): its probe, a check of kind http (GET, 200)
+ * or tcp (connect) run every heartbeat interval with a timeout of one
+ * interval, each success a heartbeat (checks.c). Votes default to 0: a
+ * polled service takes no part in the quorum.
+ */
+static int load_pull(struct loader *l, const struct found *pf,
+                     hbd_config_t *cfg, hbd_peer_conf_t *peer,
+                     const char *where)
+{
+        const yaml_mark_t *mark = &pf->val[K_PEER_PULL]->start_mark;
+        hbd_check_conf_t *c = &peer->pull_check;
+        const char *u = peer->pull;
+        char q[QUOTE_BUF];
+
+        peer->address = strdup(u);
+        if (!peer->address)
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        snprintf(c->name, sizeof c->name, "%s", peer->name);
+        c->peer_id = peer->id;
+        c->interval_ns = cfg->node.interval_ns;
+        c->timeout_ns = cfg->node.interval_ns;
+        c->rise = c->fall = 1;
+        c->line = peer->line;
+        if (strchr(u, ' ') || strchr(u, '\t'))
+                return hbd__fail_at(l, mark, -EINVAL, "%s.pull: '%s' "
+                                    "contains a space", where,
+                                    hbd__quote(u, strlen(u), q));
+        if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) {
+                c->kind = HBD_CHECK_HTTP;
+                c->expect_status = 200;
+                c->url = strdup(u);
+                if (!c->url)
+                        return hbd__fail_at(l, NULL, -ENOMEM,
+                                            "out of memory");
+        } else if (strncmp(u, "tcp://", 6) == 0) {
+                c->kind = HBD_CHECK_TCP;
+                c->target = strdup(u + 6);
+                if (!c->target)
+                        return hbd__fail_at(l, NULL, -ENOMEM,
+                                            "out of memory");
+                return split_target(l, mark, where, "pull", c);
+        } else {
+                return hbd__fail_at(l, mark, -EINVAL, "%s.pull: '%s' is not "
+                                    "an http://, https:// or tcp:// URL",
+                                    where, hbd__quote(u, strlen(u), q));
+        }
+        return 0;
+}
+
+/*
+ * peers[i], its knobs set: votes only with election, exactly one of
+ * address and pull (and a pull peer's probe, with no vote); `ctx` is the
+ * peer_marks array that check_peers() reads.
+ */
+static int peer_item(struct loader *l, const struct found *pf,
+                     hbd_config_t *cfg, size_t i, const char *where,
+                     void *ctx)
+{
+        struct peer_marks *marks = ctx;
+        hbd_peer_conf_t *peer = &cfg->peers[i];
+        int r;
+
+        if (!cfg->node.coord.enabled && hbd__given(pf, K_PEER_VOTES))
+                return hbd__fail_at(l, &pf->key[K_PEER_VOTES]->start_mark,
+                                    -EINVAL, "%s.votes: only used with "
+                                    "election.enabled: true", where);
+        if (hbd__given(pf, K_PEER_ADDRESS) == hbd__given(pf, K_PEER_PULL))
+                return hbd__fail_at(l, hbd__given(pf, K_PEER_PULL)
+                                               ? &pf->key[K_PEER_PULL]
+                                                          ->start_mark
+                                               : &pf->parent[K_PEER_ADDRESS],
+                                    -EINVAL, "%s: needs exactly one of "
+                                    "'address' (the peer runs hbeatd) and "
+                                    "'pull' (it is polled)", where);
+        if (hbd__given(pf, K_PEER_PULL)) {
+                r = load_pull(l, pf, cfg, peer, where);
+                if (r < 0)
+                        return r;
+                if (!hbd__given(pf, K_PEER_VOTES))
+                        peer->votes = 0;
+                else if (peer->votes > 0)
+                        return hbd__fail_at(
+                                l, &pf->val[K_PEER_VOTES]->start_mark,
+                                -EINVAL, "%s.votes: a pull peer runs no "
+                                "hbeatd and cannot vote", where);
+        }
+        marks[i].name = pf->val[K_PEER_NAME]->start_mark;
+        marks[i].id = pf->val[K_PEER_ID]->start_mark;
+        marks[i].address =
+                pf->val[hbd__given(pf, K_PEER_PULL) ? K_PEER_PULL
+                                                    : K_PEER_ADDRESS]
+                        ->start_mark;
+        return 0;
+}
+
+static int check_peers(struct loader *l, const hbd_config_t *cfg,
+                       const struct peer_marks *marks)
+{
+        char q[QUOTE_BUF];
+
+        for (size_t i = 0; i < cfg->n_peers; i++) {
+                const hbd_peer_conf_t *p = &cfg->peers[i];
+
+                if (p->id == cfg->node.node_id)
+                        return hbd__fail_at(l, &marks[i].id, -EINVAL,
+                                            "peers[%zu].id: %u is this node's "
+                                            "own id", i, (unsigned)p->id);
+                if (strcmp(p->name, cfg->node_name) == 0)
+                        return hbd__fail_at(l, &marks[i].name, -EINVAL,
+                                            "peers[%zu].name: '%s' is this "
+                                            "node's own name", i, p->name);
+                if (!p->pull &&
+                    hbu_address_equal((const void *)&p->addr,
+                                      (const void *)&cfg->listen_addr))
+                        return hbd__fail_at(
+                                l, &marks[i].address, -EINVAL,
+                                "peers[%zu].address: '%s' is this node's "
+                                "listen address", i,
+                                hbd__quote(p->address, strlen(p->address),
+                                           q));
+                for (size_t j = 0; j < i; j++) {
+                        const hbd_peer_conf_t *o = &cfg->peers[j];
+
+                        if (o->id == p->id)
+                                return hbd__fail_at(
+                                        l, &marks[i].id, -EINVAL,
+                                        "peers[%zu].id: duplicate peer id %u "
+                                        "(also at line %zu)", i,
+                                        (unsigned)p->id,
+                                        marks[j].id.line + 1);
+                        if (strcmp(o->name, p->name) == 0)
+                                return hbd__fail_at(
+                                        l, &marks[i].name, -EINVAL,
+                                        "peers[%zu].name: duplicate peer "
+                                        "name '%s' (also at line %zu)", i,
+                                        p->name, marks[j].name.line + 1);
+                        if (!p->pull && !o->pull &&
+                            hbu_address_equal((const void *)&o->addr,
+                                              (const void *)&p->addr))
+                                return hbd__fail_at(
+                                        l, &marks[i].address, -EINVAL,
+                                        "peers[%zu].address: duplicate peer "
+                                        "address '%s' (also at line %zu)",
+                                        i,
+                                        hbd__quote(p->address,
+                                                   strlen(p->address), q),
+                                        marks[j].address.line + 1);
+                }
+        }
+        return 0;
+}
+
+/*
+ * Loading and checking stay two steps so that every entry is parsed (and
+ * its own errors reported first, in file order) before entries are compared
+ * with each other.
+ */
+int hbd__load_peers(struct loader *l, const yaml_node_t *seq,
+                    hbd_config_t *cfg)
+{
+        static const struct list_spec spec = {
+                "peers", "peers[].", F_PEER, sizeof(hbd_peer_conf_t),
+                offsetof(hbd_peer_conf_t, line), peer_item, NULL,
+        };
+        struct peer_marks *marks;
+        size_t n;
+        int r = list_items(l, seq, spec.name, &n);
+
+        if (r < 0 || n == 0)
+                return r;
+        marks = calloc(n, sizeof *marks);
+        if (!marks)
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        r = load_list(l, NULL, seq, cfg, &spec, (void **)&cfg->peers,
+                      &cfg->n_peers, marks);
+        if (r >= 0)
+                r = check_peers(l, cfg, marks);
+        free(marks);
+        return r;
+}
+
+/* ---- checks[] ---------------------------------------------------------- */
+
+/* Split a tcp target "HOST:PORT" / "[V6]:PORT" into c->target_host and
+ * c->target_port. */
+static int split_target(struct loader *l, const yaml_mark_t *mark,
+                        const char *where, const char *key,
+                        hbd_check_conf_t *c)
+{
+        const char *t = c->target, *colon, *host = t, *host_end;
+        char q[QUOTE_BUF];
+        unsigned long port;
+        char *end;
+
+        if (t[0] == '[') {
+                host = t + 1;
+                host_end = strchr(host, ']');
+                colon = host_end ? host_end + 1 : NULL;
+                if (!colon || *colon != ':')
+                        colon = NULL;
+        } else {
+                colon = strrchr(t, ':');
+                host_end = colon;
+                if (colon && memchr(t, ':', (size_t)(colon - t)))
+                        colon = NULL; /* bare IPv6 needs brackets */
+        }
+        if (!colon || host_end == host)
+                goto bad;
+        errno = 0;
+        port = strtoul(colon + 1, &end, 10);
+        if (colon[1] < '0' || colon[1] > '9' || *end != '\0' ||
+            errno == ERANGE || port < 1 || port > 65535)
+                goto bad;
+        c->target_host = strndup(host, (size_t)(host_end - host));
+        if (!c->target_host)
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        c->target_port = (uint32_t)port;
+        return 0;
+bad:
+        return hbd__fail_at(l, mark, -EINVAL, "%s.%s: bad target '%s' "
+                            "(expected HOST:PORT or [V6]:PORT, port "
+                            "1..65535)", where, key,
+                            hbd__quote(t, strlen(t), q));
+}
+
+/* Keys that belong to one kind only. */
+static int refuse_key(struct loader *l, const struct found *f, size_t k,
+                      const char *where, const char *kind)
+{
+        if (!hbd__given(f, k))
+                return 0;
+        return hbd__fail_at(l, &f->key[k]->start_mark, -EINVAL,
+                            "%s: '%s' is not used by a check of kind %s",
+                            where, l->knobs[k].path + strlen("checks[]."),
+                            kind);
+}
+
+static int need_key(struct loader *l, const struct found *f, size_t k,
+                    const char *where, const char *kind)
+{
+        if (hbd__given(f, k))
+                return 0;
+        return hbd__fail_at(l, &f->parent[k], -EINVAL,
+                            "%s: a check of kind %s needs '%s'", where, kind,
+                            l->knobs[k].path + strlen("checks[]."));
+}
+
+/* Cross-field checks of one entry. */
+static int check_check(struct loader *l, const struct found *f,
+                       const hbd_config_t *cfg, hbd_check_conf_t *c,
+                       const char *where)
+{
+        /* The key each kind needs; the other kinds' keys are refused. */
+        static const size_t needs[] = {
+                [HBD_CHECK_EXEC] = K_CHECK_COMMAND,
+                [HBD_CHECK_TCP] = K_CHECK_TARGET,
+                [HBD_CHECK_HTTP] = K_CHECK_URL,
+        };
+        const char *kind = hbd__check_kind_name(c->kind);
+        char q[QUOTE_BUF];
+        int r = need_key(l, f, needs[c->kind], where, kind);
+
+        for (uint32_t k = 0; k < sizeof needs / sizeof needs[0] && r == 0;
+             k++)
+                if (k != c->kind)
+                        r = refuse_key(l, f, needs[k], where, kind);
+        if (r == 0 && c->kind != HBD_CHECK_HTTP)
+                r = refuse_key(l, f, K_CHECK_EXPECT, where, kind);
+        switch (c->kind) {
+        case HBD_CHECK_EXEC:
+                break;
+        case HBD_CHECK_TCP:
+                if (r == 0)
+                        r = split_target(l, &f->val[K_CHECK_TARGET]->start_mark,
+                                         where, "target", c);
+                break;
+        default:
+                if (r == 0 && strncmp(c->url, "http://", 7) != 0 &&
+                    strncmp(c->url, "https://", 8) != 0)
+                        r = hbd__fail_at(l, &f->val[K_CHECK_URL]->start_mark,
+                                         -EINVAL, "%s.url: '%s' is not an "
+                                         "http:// or https:// URL", where,
+                                         hbd__quote(c->url, strlen(c->url),
+                                                    q));
+                if (r == 0 && strchr(c->url, ' '))
+                        r = hbd__fail_at(l, &f->val[K_CHECK_URL]->start_mark,
+                                         -EINVAL, "%s.url: '%s' contains a "
+                                         "space", where,
+                                         hbd__quote(c->url, strlen(c->url),
+                                                    q));
+                break;
+        }
+        if (r < 0)
+                return r;
+        /* Pull peers' probes are listed with the checks, by peer name. */
+        for (size_t i = 0; i < cfg->n_peers; i++)
+                if (cfg->peers[i].pull &&
+                    strcmp(cfg->peers[i].name, c->name) == 0)
+                        return hbd__fail_at(l,
+                                            &f->val[K_CHECK_NAME]->start_mark,
+                                            -EINVAL, "%s.name: '%s' is the "
+                                            "name of a pull peer (line %d)",
+                                            where, c->name,
+                                            cfg->peers[i].line);
+        if (c->timeout_ns > c->interval_ns)
+                return hbd__fail_at(l,
+                                    hbd__given(f, K_CHECK_TIMEOUT)
+                                            ? &f->val[K_CHECK_TIMEOUT]
+                                                       ->start_mark
+                                            : &f->parent[K_CHECK_TIMEOUT],
+                                    -EINVAL, "%s.timeout_ms: %" PRIu64 " is "
+                                    "more than interval_ms (%" PRIu64 ")",
+                                    where, c->timeout_ns / HB_NS_PER_MS,
+                                    c->interval_ns / HB_NS_PER_MS);
+        if (hbd__given(f, K_CHECK_WEIGHT) && hbd__given(f, K_CHECK_EFFECT))
+                return hbd__fail_at(l, &f->key[K_CHECK_EFFECT]->start_mark,
+                                    -EINVAL, "%s: 'weight' and 'effect' "
+                                    "cannot both be set", where);
+        if ((c->weight != 0 || c->fault) && !cfg->node.coord.enabled) {
+                size_t k = c->fault ? K_CHECK_EFFECT : K_CHECK_WEIGHT;
+
+                return hbd__fail_at(l, &f->key[k]->start_mark, -EINVAL,
+                                    "%s.%s: only used with election.enabled: "
+                                    "true", where,
+                                    l->knobs[k].path + strlen("checks[]."));
+        }
+        return 0;
+}
+
+/* checks[i]: its own rules, and a name not used before. */
+static int check_item(struct loader *l, const struct found *pf,
+                      hbd_config_t *cfg, size_t i, const char *where,
+                      void *ctx)
+{
+        hbd_check_conf_t *c = &cfg->checks[i];
+        int r = check_check(l, pf, cfg, c, where);
+
+        if (r < 0)
+                return r;
+        for (size_t j = 0; j < i; j++) {
+                if (strcmp(cfg->checks[j].name, c->name) != 0)
+                        continue;
+                return hbd__fail_at(l, &pf->val[K_CHECK_NAME]->start_mark,
+                                    -EINVAL, "%s.name: '%s' is also the "
+                                    "name of checks[%zu] (line %d)", where,
+                                    c->name, j, cfg->checks[j].line);
+        }
+        return 0;
+}
+
+int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
+                     hbd_config_t *cfg)
+{
+        static const struct list_spec spec = {
+                "checks", "checks[].", F_CHECK, sizeof(hbd_check_conf_t),
+                offsetof(hbd_check_conf_t, line), check_item, NULL,
+        };
+
+        return load_list(l, NULL, seq, cfg, &spec, (void **)&cfg->checks,
+                         &cfg->n_checks, NULL);
+}
+
+/* ---- vips[] ------------------------------------------------------------ */
+
+/* "ADDR/PREFIX" into the entry's family, addr and prefix_len. */
+static int parse_vip_address(struct loader *l, const yaml_mark_t *mark,
+                             const char *where, hbd_vip_conf_t *v)
+{
+        const char *slash = strchr(v->address, '/');
+        char host[INET6_ADDRSTRLEN + 1], q[QUOTE_BUF];
+        unsigned long prefix;
+        size_t hl;
+        char *end;
+
+        hbd__quote(v->address, strlen(v->address), q);
+        hl = slash ? (size_t)(slash - v->address) : 0;
+        if (!slash || hl == 0 || hl >= sizeof host || slash[1] == '\0')
+                return hbd__fail_at(l, mark, -EINVAL, "%s.address: '%s' is "
+                                    "not ADDRESS/PREFIX (10.0.0.100/24 or "
+                                    "2001:db8::100/64)", where, q);
+        memcpy(host, v->address, hl);
+        host[hl] = '\0';
+        if (inet_pton(AF_INET, host, v->addr) == 1)
+                v->family = AF_INET;
+        else if (inet_pton(AF_INET6, host, v->addr) == 1)
+                v->family = AF_INET6;
+        else
+                return hbd__fail_at(l, mark, -EINVAL, "%s.address: '%s' is "
+                                    "not an IPv4 or IPv6 address", where, q);
+        errno = 0;
+        prefix = strtoul(slash + 1, &end, 10);
+        if (*end != '\0' || errno != 0 || slash[1] < '0' || slash[1] > '9' ||
+            prefix > (v->family == AF_INET ? 32u : 128u))
+                return hbd__fail_at(l, mark, -EINVAL, "%s.address: '%s': the "
+                                    "prefix length must be 0..%u", where, q,
+                                    v->family == AF_INET ? 32u : 128u);
+        v->prefix_len = (uint32_t)prefix;
+        return 0;
+}
+
+/* Cross-field checks of one entry. */
+static int check_vip(struct loader *l, const struct found *f,
+                     hbd_vip_conf_t *v, const char *where)
+{
+        static const size_t exec_keys[] = { K_VIP_UP, K_VIP_DOWN };
+        char q[QUOTE_BUF];
+        int r;
+
+        r = parse_vip_address(l, &f->val[K_VIP_ADDRESS]->start_mark, where,
+                              v);
+        if (r < 0)
+                return r;
+        if (strlen(v->interface) >= IF_NAMESIZE ||
+            strpbrk(v->interface, "/ :") ||
+            strcmp(v->interface, ".") == 0 ||
+            strcmp(v->interface, "..") == 0)
+                return hbd__fail_at(l, &f->val[K_VIP_INTERFACE]->start_mark,
+                                    -EINVAL, "%s.interface: '%s' is not an "
+                                    "interface name (1..%d bytes, no '/', "
+                                    "':' or space)", where,
+                                    hbd__quote(v->interface,
+                                               strlen(v->interface), q),
+                                    IF_NAMESIZE - 1);
+        for (size_t i = 0; i < 2; i++) {
+                size_t k = exec_keys[i];
+                const char *key = l->knobs[k].path + strlen("vips[].");
+
+                if (v->provider == HBD_VIP_EXEC && !hbd__given(f, k))
+                        return hbd__fail_at(l, &f->parent[k], -EINVAL,
+                                            "%s: provider exec needs '%s'",
+                                            where, key);
+                if (v->provider != HBD_VIP_EXEC && hbd__given(f, k))
+                        return hbd__fail_at(l, &f->key[k]->start_mark,
+                                            -EINVAL, "%s.%s: only used with "
+                                            "provider: exec", where, key);
+        }
+        return 0;
+}
+
+/* vips[i]: its own rules, and an address not used before. */
+static int vip_item(struct loader *l, const struct found *pf,
+                    hbd_config_t *cfg, size_t i, const char *where,
+                    void *ctx)
+{
+        hbd_vip_conf_t *v = &cfg->vips[i];
+        int r = check_vip(l, pf, v, where);
+
+        if (r < 0)
+                return r;
+        for (size_t j = 0; j < i; j++) {
+                const hbd_vip_conf_t *o = &cfg->vips[j];
+
+                if (o->family != v->family ||
+                    memcmp(o->addr, v->addr, 16) != 0)
+                        continue;
+                return hbd__fail_at(l, &pf->val[K_VIP_ADDRESS]->start_mark,
+                                    -EINVAL, "%s.address: '%s' is the same "
+                                    "address as vips[%zu] (line %d)", where,
+                                    v->address, j, o->line);
+        }
+        return 0;
+}
+
+int hbd__load_vips(struct loader *l, const yaml_node_t *key,
+                   const yaml_node_t *seq, hbd_config_t *cfg)
+{
+        static const struct list_spec spec = {
+                "vips", "vips[].", F_VIP, sizeof(hbd_vip_conf_t),
+                offsetof(hbd_vip_conf_t, line), vip_item,
+                "the leader holds them",
+        };
+
+        return load_list(l, key, seq, cfg, &spec, (void **)&cfg->vips,
+                         &cfg->n_vips, NULL);
+}

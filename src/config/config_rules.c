@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hbeatd configuration: rules across keys and checks of files (contract:
+ * config_impl.h).
+ *
+ * What lives here: the cross-field checks of the detector section (the two
+ * thresholds; the adaptive detector's bounds and ratios), the quorum and
+ * election rules (keys that need election.enabled, votes, two_node,
+ * witness, expected_votes, resource start and stop together), and the
+ * checks that touch the file system: the notify scripts must be executable
+ * regular files, the watchdog a character device, the key file a regular
+ * file closed to other users, holding a valid key.
+ *
+ * Called by load_document() in config.c, after every top-level knob is set
+ * and the peers are loaded. Secrets: the key file text is wiped before it
+ * is freed; the key itself lives only in hbd_config_t.node.key.
+ */
+#include "config/config_impl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/util.h"
+
+/* The value node of the first of knobs `a`, `b` (paths) written in the
+ * file (not null), for the position of a cross-field error; NULL if
+ * neither is. */
+static const yaml_mark_t *first_given(const struct loader *l,
+                                      const struct found *f, const char *a,
+                                      const char *b)
+{
+        int ka = hbd__knob_find(l->knobs, a);
+        int kb = hbd__knob_find(l->knobs, b);
+
+        if (ka >= 0 && hbd__given(f, (size_t)ka))
+                return &f->val[ka]->start_mark;
+        if (kb >= 0 && hbd__given(f, (size_t)kb))
+                return &f->val[kb]->start_mark;
+        return NULL;
+}
+
+/* The adaptive detector's keys (its schema, detector_adaptive.c). */
+#define AD_MIN "detector.adaptive_min_ms"
+#define AD_MAX "detector.adaptive_max_ms"
+#define AD_INITIAL "detector.adaptive_initial_ms"
+#define AD_LOW "detector.adaptive_low_ratio"
+#define AD_HIGH "detector.adaptive_high_ratio"
+
+/*
+ * The adaptive timeout's order min <= initial <= max and its ratios
+ * low <= high (hb_detector_config_validate() would refuse them without
+ * naming a key). Values are reported as the file writes them (ms); the
+ * error points at the key that was written (the other side may be a
+ * derived default, which is never adjusted to fit: set both).
+ */
+static int check_adaptive(struct loader *l, const struct found *f,
+                          const hb_detector_config_t *dc)
+{
+        const double ms = (double)HB_NS_PER_MS;
+        bool below = dc->adaptive_initial_ns < dc->adaptive_min_ns;
+
+        if (dc->adaptive_min_ns > dc->adaptive_max_ns)
+                return hbd__fail_at(l, first_given(l, f, AD_MIN, AD_MAX),
+                                    -EINVAL, AD_MIN " (%.15g) must be <= "
+                                    AD_MAX " (%.15g)",
+                                    (double)dc->adaptive_min_ns / ms,
+                                    (double)dc->adaptive_max_ns / ms);
+        if (dc->adaptive_initial_ns < dc->adaptive_min_ns ||
+            dc->adaptive_initial_ns > dc->adaptive_max_ns)
+                return hbd__fail_at(l, first_given(l, f, AD_INITIAL, below
+                                                                  ? AD_MIN
+                                                                  : AD_MAX),
+                                    -EINVAL, AD_INITIAL " (%.15g) must be "
+                                    "within " AD_MIN " .. " AD_MAX
+                                    " (%.15g..%.15g)",
+                                    (double)dc->adaptive_initial_ns / ms,
+                                    (double)dc->adaptive_min_ns / ms,
+                                    (double)dc->adaptive_max_ns / ms);
+        if (dc->adaptive_low_ratio > dc->adaptive_high_ratio)
+                return hbd__fail_at(l, first_given(l, f, AD_LOW, AD_HIGH),
+                                    -EINVAL, AD_LOW " (%.15g) must be <= "
+                                    AD_HIGH " (%.15g)",
+                                    dc->adaptive_low_ratio,
+                                    dc->adaptive_high_ratio);
+        return 0;
+}
+
+int hbd__check_thresholds(struct loader *l, const struct found *f,
+                          const hbd_config_t *cfg)
+{
+        const yaml_node_t *at =
+                hbd__given(f, K_DEAD) ? f->val[K_DEAD] : f->val[K_SUSPECT];
+
+        if (cfg->node.dead_threshold < cfg->node.suspect_threshold)
+                return hbd__fail_at(l, at ? &at->start_mark : NULL, -EINVAL,
+                                    "detector.dead_threshold (%.15g) must be "
+                                    ">= detector.suspect_threshold (%.15g)",
+                                    cfg->node.dead_threshold,
+                                    cfg->node.suspect_threshold);
+        if (cfg->node.detector.kind == HB_DETECTOR_ADAPTIVE)
+                return check_adaptive(l, f, &cfg->node.detector);
+        return 0;
+}
+
+int hbd__read_key(struct loader *l, const struct found *f,
+                  hbd_config_t *cfg)
+{
+        const yaml_mark_t *at = &f->val[K_KEY_FILE]->start_mark;
+        const char *path = cfg->key_file;
+        char q[QUOTE_BUF];
+        struct stat st;
+        char *text = NULL;
+        size_t len = 0;
+        int r;
+
+        hbd__quote(path, strlen(path), q);
+        if (stat(path, &st) < 0) {
+                r = -errno;
+                return hbd__fail_at(l, at, r, "cluster.key_file: cannot read "
+                                    "'%s': %s", q, strerror(-r));
+        }
+        if (!S_ISREG(st.st_mode))
+                return hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' is "
+                                    "not a regular file", q);
+        if (st.st_mode & 0007)
+                return hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' is "
+                                    "readable or writable by other users (mode "
+                                    "%04o); run chmod 600 on it", q,
+                                    (unsigned)(st.st_mode & 07777));
+        r = hbu_read_file(path, &text, &len);
+        if (r < 0)
+                return hbd__fail_at(l, at, r == -EINVAL ? -EINVAL : r,
+                                    "cluster.key_file: cannot read '%s': %s", q,
+                                    r == -EINVAL ? "not a regular file"
+                                            : strerror(-r));
+        if (memchr(text, '\0', len) ||
+            hb_key_from_base64(&cfg->node.key, text) < 0)
+                r = hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' does "
+                                 "not hold a valid key (base64 of %u bytes, as "
+                                 "written by 'hbeatctl keygen')", q,
+                                 (unsigned)HB_KEY_LEN);
+        sodium_memzero(text, len);
+        free(text);
+        return r;
+}
+
+/* Path knob `k`, when set: an executable regular file (a script), or a
+ * character device (`device`; a FIFO is accepted too, for tests:
+ * something must read it). */
+static int check_path(struct loader *l, const struct found *f, size_t k,
+                      const char *path, bool device)
+{
+        const yaml_mark_t *at;
+        char q[QUOTE_BUF];
+        struct stat st;
+
+        if (!path)
+                return 0;
+        at = f->val[k] ? &f->val[k]->start_mark : NULL;
+        hbd__quote(path, strlen(path), q);
+        if (stat(path, &st) < 0)
+                return hbd__fail_at(l, at, -EINVAL, "%s: cannot use '%s': %s",
+                                    l->knobs[k].path, q, strerror(errno));
+        if (device) {
+                if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+                        return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not "
+                                            "a character device",
+                                            l->knobs[k].path, q);
+                return 0;
+        }
+        if (!S_ISREG(st.st_mode))
+                return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not a "
+                                    "regular file", l->knobs[k].path, q);
+        if (access(path, X_OK) < 0)
+                return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not "
+                                    "executable: %s", l->knobs[k].path, q,
+                                    strerror(errno));
+        return 0;
+}
+
+int hbd__check_script(struct loader *l, const struct found *f,
+                      const hbd_config_t *cfg)
+{
+        int r;
+
+        r = check_path(l, f, K_WATCHDOG, cfg->watchdog, true);
+        if (r == 0)
+                r = check_path(l, f, K_SCRIPT, cfg->notify_script, false);
+        if (r == 0)
+                r = check_path(l, f, K_ON_LEADER, cfg->notify_on_leader,
+                               false);
+        if (r == 0)
+                r = check_path(l, f, K_ON_FOLLOWER, cfg->notify_on_follower,
+                               false);
+        if (r == 0)
+                r = check_path(l, f, K_ON_NO_QUORUM,
+                               cfg->notify_on_no_quorum, false);
+        return r;
+}
+
+
+/* Where to point at for knob `k`: its value, else its section or the
+ * place it is missing from. */
+static const yaml_mark_t *mark_of(const struct found *f, size_t k)
+{
+        return hbd__given(f, k) ? &f->val[k]->start_mark : &f->parent[k];
+}
+
+void hbd__state_file_default(char *buf, size_t len, const char *name)
+{
+        snprintf(buf, len, "/var/lib/hbeat/%s.state", name);
+}
+
+int hbd__check_coord(struct loader *l, const struct found *f,
+                     hbd_config_t *cfg)
+{
+        hb_coord_config_t *cc = &cfg->node.coord;
+        char path[HBD_NAME_MAX + 32];
+        uint64_t sum;
+
+        if (!cc->enabled) {
+                for (size_t k = 0; k < K_COUNT; k++) {
+                        unsigned fl = l->knobs[k].flags;
+
+                        if ((fl & F_COORD) && !(fl & F_LIST) &&
+                            hbd__given(f, k))
+                                return hbd__fail_at(l, &f->key[k]->start_mark,
+                                                    -EINVAL, "%s: only used "
+                                                    "with election.enabled: "
+                                                    "true", l->knobs[k].path);
+                }
+                return 0;
+        }
+
+        /* Derived default (the others are set by hbd__config_derive()
+         * before the knobs: this one needs node.name). */
+        if (!cfg->election_state_file) {
+                hbd__state_file_default(path, sizeof path, cfg->node_name);
+                cfg->election_state_file = strdup(path);
+                if (!cfg->election_state_file)
+                        return hbd__fail_at(l, NULL, -ENOMEM,
+                                            "out of memory");
+        }
+
+        sum = cc->votes;
+        for (size_t i = 0; i < cfg->n_peers; i++)
+                sum += cfg->peers[i].votes;
+        if (sum == 0)
+                return hbd__fail_at(l, mark_of(f, K_QUORUM_VOTES), -EINVAL,
+                                    "quorum.votes: 0, and every peer has 0 "
+                                    "votes: no partition could ever be "
+                                    "quorate; give at least one node a "
+                                    "vote");
+        if (cc->witness && cc->votes == 0)
+                return hbd__fail_at(l, mark_of(f, K_QUORUM_VOTES), -EINVAL,
+                                    "quorum.witness: a witness needs a vote "
+                                    "(quorum.votes >= 1; it is 0)");
+        if (cc->two_node) {
+                if (cfg->n_peers != 1)
+                        return hbd__fail_at(l, mark_of(f, K_QUORUM_TWO_NODE),
+                                            -EINVAL, "quorum.two_node: needs "
+                                            "exactly 1 peer (%zu configured)",
+                                            cfg->n_peers);
+                if (cc->votes != 1 || cfg->peers[0].votes != 1)
+                        return hbd__fail_at(l, mark_of(f, K_QUORUM_TWO_NODE),
+                                            -EINVAL, "quorum.two_node: needs "
+                                            "1 vote on each node (this node "
+                                            "%u, peer %s %u)",
+                                            (unsigned)cc->votes,
+                                            cfg->peers[0].name,
+                                            (unsigned)cfg->peers[0].votes);
+                if (cc->expected_votes != 0 && cc->expected_votes != 2)
+                        return hbd__fail_at(l, mark_of(f, K_QUORUM_EXPECTED),
+                                            -EINVAL, "quorum.expected_votes: "
+                                            "%u with two_node (must be 0 or "
+                                            "2)", (unsigned)cc->expected_votes);
+        }
+        /*
+         * Fewer expected votes than configured would let two disjoint
+         * partitions each hold more than half of them: split brain. More
+         * is allowed (nodes not configured here yet), at the price of a
+         * harder quorum.
+         */
+        if (cc->expected_votes != 0 && cc->expected_votes < sum)
+                return hbd__fail_at(l, mark_of(f, K_QUORUM_EXPECTED), -EINVAL,
+                                    "quorum.expected_votes: %u is less than "
+                                    "the votes configured (%llu: "
+                                    "quorum.votes plus every peers[].votes); "
+                                    "two partitions could both be quorate "
+                                    "(0 means that sum)",
+                                    (unsigned)cc->expected_votes,
+                                    (unsigned long long)sum);
+        /* A resource that can be started but not stopped (or the other
+         * way round) could never be handed over safely. */
+        if ((cfg->resource_start == NULL) != (cfg->resource_stop == NULL))
+                return hbd__fail_at(l, cfg->resource_start ?
+                                    &f->key[K_RES_START]->start_mark :
+                                    &f->key[K_RES_STOP]->start_mark,
+                                    -EINVAL, "%s: given without %s; a "
+                                    "resource needs both commands",
+                                    cfg->resource_start ? "resource.start" :
+                                    "resource.stop",
+                                    cfg->resource_start ? "resource.stop" :
+                                    "resource.start");
+        return 0;
+}
