@@ -3,7 +3,8 @@
  * @file hbeat.h
  * @brief libhbeat umbrella header. Include this to get the whole public API:
  *        error codes (error.h), wire format (wire.h), failure detectors
- *        (detector.h) and the node/membership core (node.h).
+ *        (detector.h), the node/membership core (node.h) and the resource
+ *        and VIP safety policy (policy.h).
  */
 #ifndef HBEAT_HBEAT_H
 #define HBEAT_HBEAT_H
@@ -12,5 +13,6 @@
 #include "hbeat/wire.h"
 #include "hbeat/detector.h"
 #include "hbeat/node.h"
+#include "hbeat/policy.h"
 
 #endif /* HBEAT_HBEAT_H */
