@@ -58,25 +58,32 @@
  * a stop.
  *
  * Fencing (STONITH), before every start in a new term, one target after
- * the other:
- *  - the last leader other than this node that its role events named,
- *    unless it is alive (or in probation) and its heartbeats say its
- *    resource is stopped, or it left; while an alive former leader still
- *    says "up", its stop is given the configured stop time limit plus two
- *    intervals (after which it self-fences anyway), then it is fenced. The
- *    former leader is forgotten only once fenced or spared, so a failed
- *    fence is not forgotten by stepping down and back up;
- *  - every peer held dead, suspect or unknown, pull peers excluded: it may
- *    have crashed with the resource running, or led for a moment nobody
- *    heard of (Pacemaker fences such "unclean" nodes, and with
- *    `startup-fencing` a node never seen since start).
- * Peers alive or in probation run the same policy, which stops any stale
- * copy before its first heartbeat (hb_policy_start()).
+ * the other (pull peers never):
+ *  - the last leader other than this node that its role events named;
+ *  - every peer held dead, suspect or unknown: it may have crashed with
+ *    the resource running, or led for a moment nobody heard of (Pacemaker
+ *    fences such "unclean" nodes, and with `startup-fencing` a node never
+ *    seen since start);
+ *  - every peer alive (or in probation) whose heartbeats say its resource
+ *    may be up (hb_node_set_resource()): a leader this node never knew
+ *    of, because it started later, may still be stopping.
+ * A target that is alive (or in probation) when its turn comes and says
+ * its resource is stopped is spared, as is one that left (it stopped its
+ * resource before leaving); while it says "up", its stop is given the
+ * configured stop time limit plus two intervals (after which it
+ * self-fences anyway), then it is fenced. The former leader is forgotten
+ * only once fenced or spared, so a failed fence is not forgotten by
+ * stepping down and back up. Other peers alive or in probation run the
+ * same policy, which stops any stale copy before its first heartbeat
+ * (hb_policy_start()).
  * Without a fence command, with a kernel watchdog (SBD's
  * `stonith-watchdog-timeout`), a target counts as fenced once the watchdog
- * timeout plus two intervals have passed since it was last heard (since
- * hb_policy_start() for one never heard): it stops feeding its watchdog
- * when it stops running or cannot prove its lease.
+ * timeout plus two intervals have passed since the later of this node's
+ * election and the last time it heard the target (since hb_policy_start()
+ * for one never heard): a node feeds its watchdog only while it may act
+ * (HB_POLICY_CMD_WATCHDOG_HOLD), and every earlier leader stepped down
+ * before this node was elected. It needs a real quorum: with two_node,
+ * both halves of a split may act, so use a fence command there.
  * Two-node clusters (coord.two_node, one peer): the higher node id waits
  * two_node_delay_ns before its first fence, so the lower id wins a mutual
  * fencing race; both derive the same answer from their ids.
@@ -132,7 +139,7 @@ typedef enum hb_policy_cmd_kind {
          *  anything else happens). Result. */
         HB_POLICY_CMD_STOP = 6,
         /** The stop failed (`reason`): make this node safe (power off,
-         *  reboot); stop feeding the watchdog. Result. */
+         *  reboot). Result. */
         HB_POLICY_CMD_SELF_FENCE = 7,
         /** Nothing can make the resource safe here (`reason`): exit now,
          *  without a leave message (hbeatd: status 3), so the peers see
@@ -150,16 +157,20 @@ typedef enum hb_policy_cmd_kind {
          *  stopped: not fenced. */
         HB_POLICY_CMD_FENCE_SPARED = 12,
         /** Notice: `target_id` counts as fenced: its watchdog timeout
-         *  (`wait_ns`) has passed since it was last heard. Report it like
-         *  a successful fence. */
+         *  (`wait_ns`) has passed since it was last heard (and since this
+         *  node was elected). Report it like a successful fence. */
         HB_POLICY_CMD_FENCE_WATCHDOG = 13,
+        /** Stop feeding the watchdog (leave it armed): this node may no
+         *  longer act, or self-fences, while the resource may be up. The
+         *  host resets one timeout later unless a DISARM comes first. */
+        HB_POLICY_CMD_WATCHDOG_HOLD = 14,
 } hb_policy_cmd_kind_t;
 
 /**
  * "none", "state", "vip_acquire", "vip_release", "fence", "start", "stop",
  * "self_fence", "exit", "watchdog_arm", "watchdog_disarm", "fence_wait",
- * "fence_spared", "fence_watchdog" (fence, start, stop and self_fence are
- * hbeatd's HBEAT_ACTION values).
+ * "fence_spared", "fence_watchdog", "watchdog_hold" (fence, start, stop
+ * and self_fence are hbeatd's HBEAT_ACTION values).
  */
 const char *hb_policy_cmd_name(hb_policy_cmd_kind_t kind);
 

@@ -64,6 +64,9 @@ struct hb_policy {
         blocked_t blocked;
         bool resource_up;
         bool wd_armed;
+        bool wd_held;                  /* armed, no longer to be fed */
+        uint64_t elected_ns;           /* when this node last became
+                                          leader (its role event) */
         hb_policy_cmd_kind_t running;  /* awaiting hb_policy_done() */
         bool blocking;                 /* the running STOP is start-up's
                                           or shutdown's */
@@ -112,6 +115,8 @@ const char *hb_policy_cmd_name(hb_policy_cmd_kind_t kind)
                 return "watchdog_arm";
         case HB_POLICY_CMD_WATCHDOG_DISARM:
                 return "watchdog_disarm";
+        case HB_POLICY_CMD_WATCHDOG_HOLD:
+                return "watchdog_hold";
         case HB_POLICY_CMD_FENCE_WAIT:
                 return "fence_wait";
         case HB_POLICY_CMD_FENCE_SPARED:
@@ -310,6 +315,7 @@ static void set_state(hb_policy_t *p, hb_policy_state_t to, blocked_t b,
                 p->timer_ns = HB_NEVER;
         if (!p->resource_up && p->wd_armed) {
                 p->wd_armed = false;
+                p->wd_held = false;
                 push(p, HB_POLICY_CMD_WATCHDOG_DISARM);
         }
         if (strcmp(from, state_name(to, p->blocked)) == 0)
@@ -323,6 +329,24 @@ static void set_state(hb_policy_t *p, hb_policy_state_t to, blocked_t b,
         c->resource_up = p->resource_up;
 }
 
+/*
+ * Stop feeding the watchdog: this node may no longer act (or is about to
+ * self-fence) while the resource may still be up. Its host now resets
+ * one watchdog timeout later unless the resource is down by then (DISARM)
+ * -- which bounds, for the next leader, when this node stops being a
+ * danger: no later than its step-down plus the timeout, and a step-down
+ * comes before any later election (the lease). Feeding on through a
+ * long stop, as it was once done, let a new leader that waited the
+ * timeout start while the old stop still ran.
+ */
+static void wd_hold(hb_policy_t *p)
+{
+        if (!p->wd_armed || p->wd_held)
+                return;
+        p->wd_held = true;
+        push(p, HB_POLICY_CMD_WATCHDOG_HOLD);
+}
+
 /* ---- fencing ----------------------------------------------------- */
 
 static bool is_pull(const hb_policy_t *p, uint32_t id)
@@ -333,10 +357,21 @@ static bool is_pull(const hb_policy_t *p, uint32_t id)
         return false;
 }
 
+/* Alive (or in probation), and its latest heartbeat says its resource
+ * may be up: it is stopping it (or cannot), whether or not we knew it led
+ * (we may have started after it did). */
+static bool says_up(const hb_peer_info_t *pi)
+{
+        return (pi->state == HB_PEER_ALIVE ||
+                pi->state == HB_PEER_PROBATION) &&
+               pi->coordinating && pi->resource_up;
+}
+
 /*
  * This round's targets: the last other leader named, then every peer held
- * dead, suspect or unknown (not pull peers), in peer id order. Returns
- * how many, or -ENOMEM (nothing queued).
+ * dead, suspect or unknown, or alive and saying its resource may be up
+ * (not pull peers), in peer id order. Returns how many, or -ENOMEM
+ * (nothing queued).
  */
 static int build_queue(hb_policy_t *p, uint64_t now)
 {
@@ -362,7 +397,7 @@ static int build_queue(hb_policy_t *p, uint64_t now)
                     pi.id == p->fence_id || is_pull(p, pi.id))
                         continue;
                 if (pi.state == HB_PEER_DEAD || pi.state == HB_PEER_SUSPECT ||
-                    pi.state == HB_PEER_UNKNOWN)
+                    pi.state == HB_PEER_UNKNOWN || says_up(&pi))
                         p->queue[n++] = pi.id;
         }
         p->n_queue = n;
@@ -379,19 +414,20 @@ static void pop_target(hb_policy_t *p)
 }
 
 /*
- * The head target, if it is the former leader and alive (or in
- * probation): when its heartbeats say its resource is stopped, it needs
- * no fence; while they say it may be up, its stop is given its time limit
- * (after which it self-fences) plus two intervals. One that left stopped
- * its resource first (a leave comes only after the stop succeeded; a
- * failed stop exits without one). 1: spared, 0: wait, -1: fence it.
+ * The head target, when it is alive (or in probation) and runs the
+ * policy: when its heartbeats say its resource is stopped, it needs no
+ * fence (it restarted, which stops any stale copy, or it stepped down and
+ * its stop succeeded); while they say it may be up, its stop is given its
+ * time limit (after which it self-fences) plus two intervals. One that
+ * left stopped its resource first (a leave comes only after the stop
+ * succeeded; a failed stop exits without one). 1: spared, 0: wait, -1:
+ * fence it.
  */
-static int former_leader(hb_policy_t *p, uint32_t id, uint64_t now)
+static int spare_or_wait(hb_policy_t *p, uint32_t id, uint64_t now)
 {
         hb_peer_info_t pi;
 
-        if (id != p->fence_id ||
-            hb_node_peer_info(p->node, id, now, &pi) < 0)
+        if (hb_node_peer_info(p->node, id, now, &pi) < 0)
                 return -1;
         if (pi.state == HB_PEER_LEFT)
                 return 1;
@@ -408,11 +444,17 @@ static int former_leader(hb_policy_t *p, uint32_t id, uint64_t now)
 
 /*
  * Watchdog fencing (watchdog, no fence command): a target that may hold
- * the resource has its watchdog armed and stops feeding it when it stops
- * running or cannot prove its lease; waiting the timeout plus two
- * intervals after we last heard it (after our own start, for a peer never
- * heard) is as good as a fence (SBD's stonith-watchdog-timeout). Returns
- * the ns still to wait, 0 when done.
+ * the resource has its watchdog armed, and feeds it only while it may act
+ * (wd_hold()) and runs: it stopped feeding when it stepped down, hung,
+ * crashed or began to self-fence. Every step-down came before our
+ * election (the lease), and a target we heard later stopped feeding
+ * after that, so waiting the timeout plus two intervals (margin for the
+ * feeding tick and clock rates) after the later of our election and the
+ * last time we heard it (after our own start, for a peer never heard) is
+ * as good as a fence (SBD's stonith-watchdog-timeout). Counting from the
+ * last heartbeat alone is not enough: a leader we no longer hear (a
+ * one-way cut) may keep leading, and feeding, for a while. Returns the
+ * ns still to wait, 0 when done.
  */
 static uint64_t watchdog_wait_ns(const hb_policy_t *p, uint32_t id,
                                  uint64_t now)
@@ -420,6 +462,8 @@ static uint64_t watchdog_wait_ns(const hb_policy_t *p, uint32_t id,
         uint64_t from = p->created_ns, until;
         hb_peer_info_t pi;
 
+        if (p->elected_ns > from)
+                from = p->elected_ns;
         if (hb_node_peer_info(p->node, id, now, &pi) == 0 &&
             pi.last_arrival_ns != HB_NEVER && pi.last_arrival_ns > from)
                 from = pi.last_arrival_ns;
@@ -454,7 +498,7 @@ static void next_fence(hb_policy_t *p, uint64_t now)
 
         while (p->n_queue > 0) {
                 id = p->queue[0];
-                r = former_leader(p, id, now);
+                r = spare_or_wait(p, id, now);
                 if (r < 0)
                         break;
                 if (r == 0) {
@@ -465,7 +509,8 @@ static void next_fence(hb_policy_t *p, uint64_t now)
                 }
                 c = push(p, HB_POLICY_CMD_FENCE_SPARED);
                 c->target_id = id;
-                p->fence_id = 0;
+                if (id == p->fence_id)
+                        p->fence_id = 0;
                 pop_target(p);
         }
         if (p->n_queue == 0) {
@@ -513,6 +558,7 @@ static uint64_t fence_delay_ns(const hb_policy_t *p, uint64_t now)
 
 static void self_fence(hb_policy_t *p, const char *why)
 {
+        wd_hold(p);
         if (!p->cfg.self_fence) {
                 push(p, HB_POLICY_CMD_EXIT)->reason = why;
                 p->closed = true;
@@ -618,6 +664,8 @@ int hb_policy_on_event(hb_policy_t *p, const hb_event_t *ev)
         p->may_act = ev->new_role == HB_ROLE_LEADER && ev->established;
         if (p->may_act)
                 p->leader_term = ev->term;
+        if (ev->new_role == HB_ROLE_LEADER && ev->old_role != HB_ROLE_LEADER)
+                p->elected_ns = ev->at_ns;
         return 0;
 }
 
@@ -639,6 +687,8 @@ int hb_policy_tick(hb_policy_t *p, uint64_t now_ns)
                 c->reason = p->may_act ? "leader" : "no longer leader";
                 p->vip_held = p->may_act;
         }
+        if (!p->may_act)
+                wd_hold(p);
         if (p->timer_ns <= now_ns) {
                 p->timer_ns = HB_NEVER;
                 if (p->state == HB_POLICY_FENCING && p->may_act &&
@@ -688,6 +738,7 @@ int hb_policy_done(hb_policy_t *p, hb_policy_cmd_kind_t kind, bool ok,
                         return 0;
                 }
                 p->wd_armed = true;
+                p->wd_held = false;
                 if (p->may_act) {
                         start(p);
                         return 0;

@@ -25,8 +25,8 @@
  *                  handed to the notify script.
  *   the watchdog   the kernel device (fencing.watchdog) is executor-side:
  *                  armed on WATCHDOG_ARM, fed on every heartbeat tick
- *                  until disarmed (WATCHDOG_DISARM: magic close), no
- *                  longer fed once a self-fence runs.
+ *                  until WATCHDOG_HOLD (this node may no longer act, or
+ *                  self-fences) or WATCHDOG_DISARM (magic close).
  *
  * The state lives in d->actions, created by hbd_actions_start() and freed
  * from its timer's close callback after hbd_actions_stop().
@@ -129,10 +129,11 @@ static void sync_config(struct hbd_actions *a)
 /* ---- kernel watchdog (fencing.watchdog) ------------------------------
  *
  * Armed (the device opened: Linux starts the timer at open) before a
- * start, fed on every heartbeat tick (hbd_actions_tick()) until the
- * policy says the resource is down. A paused or killed hbeatd feeds it no
- * more and the machine resets after the timeout; a self-fence stops
- * feeding it at once. Disarmed with the magic close ("V", then close).
+ * start, fed on every heartbeat tick (hbd_actions_tick()) while this node
+ * may act. A paused or killed hbeatd feeds it no more, nor one that
+ * stepped down or self-fences (WATCHDOG_HOLD), and the machine resets
+ * after the timeout unless the resource is down by then: disarmed with
+ * the magic close ("V", then close).
  * See watchdog(4) and the kernel's Documentation/watchdog/watchdog-api.rst.
  */
 static int wd_arm(struct hbd_actions *a)
@@ -432,7 +433,6 @@ static void execute(struct hbd_actions *a, const hb_policy_cmd_t *c)
         case HB_POLICY_CMD_SELF_FENCE:
                 hbd_error(&a->d->log, "resource: %s (%s); self-fencing",
                           c->reason, a->last_result);
-                a->wd_hold = true; /* let the watchdog fire */
                 run(a, c, cfg->fence_self);
                 break;
         case HB_POLICY_CMD_EXIT:
@@ -449,6 +449,16 @@ static void execute(struct hbd_actions *a, const hb_policy_cmd_t *c)
         }
         case HB_POLICY_CMD_WATCHDOG_DISARM:
                 wd_disarm(a);
+                break;
+        case HB_POLICY_CMD_WATCHDOG_HOLD:
+                if (a->wd_fd >= 0 && !a->wd_hold)
+                        hbd_warn(&a->d->log, "watchdog: %s no longer fed "
+                                 "(the resource may be up and this node "
+                                 "may not act): the host resets in %"
+                                 PRIu64 " ms unless it is down by then",
+                                 cfg->watchdog, cfg->watchdog_timeout_ns /
+                                 HB_NS_PER_MS);
+                a->wd_hold = true;
                 break;
         case HB_POLICY_CMD_FENCE_WAIT:
                 hbd_info(&a->d->log, "fence: waiting %" PRIu64 " ms "

@@ -13,7 +13,8 @@
  *   WAKE    node i's core deadline: hb_node_tick();
  *   UNREACH with cfg.port_unreachable, a datagram sent to a crashed node
  *           came back as an ICMP port unreachable: node i gets
- *           hb_node_peer_unreachable() for it, one link delay later.
+ *           hb_node_peer_unreachable() for it, one link delay later;
+ *   USER    hbsim_wake_at(): node i's hook, for the caller's own timers.
  *
  * WAKE events are pushed lazily: after every call into a node, its
  * hb_node_next_deadline() is pushed only if it is earlier than the earliest
@@ -27,7 +28,7 @@
 
 #include "sim/sim.h"
 
-enum ev_kind { EV_SEND, EV_DELIVER, EV_WAKE, EV_UNREACH };
+enum ev_kind { EV_SEND, EV_DELIVER, EV_WAKE, EV_UNREACH, EV_USER };
 
 /* Largest datagram the simulated network carries (a vote response is 92
  * bytes, a heartbeat with coordination 76). */
@@ -84,6 +85,8 @@ struct hbsim {
         int oom;
         hbsim_observer_fn observer;
         void *observer_user;
+        hbsim_node_hook_fn hook;
+        void *hook_user;
 };
 
 /* ------------------------------------------------------------------ */
@@ -212,7 +215,7 @@ static void on_event(void *user, const hb_event_t *ev)
 
                 if (!l) {
                         s->oom = 1;
-                        return;
+                        goto hook;
                 }
                 s->log = l;
                 s->cap_log = cap;
@@ -229,6 +232,9 @@ static void on_event(void *user, const hb_event_t *ev)
                                         : HBSIM_NO_PEER;
         s->log[s->n_log].ev = *ev;
         s->n_log++;
+hook:
+        if (s->hook)
+                s->hook(s, n->index, ev, s->hook_user);
 }
 
 static void transmit(hbsim_t *s, size_t from, size_t to, const uint8_t *buf,
@@ -435,6 +441,12 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                         n->wake_ns = HB_NEVER;
                 hb_node_tick(n->core, s->now);
                 arm(s, n);
+                break;
+        case EV_USER:
+                if (n->paused || !s->hook)
+                        return;
+                s->hook(s, e->node, NULL, s->hook_user);
+                arm(s, n); /* no-op if the hook crashed it */
                 break;
         }
 }
@@ -725,4 +737,18 @@ bool hbsim_is_leader(const hbsim_t *s, size_t i)
 uint64_t hbsim_durable_term(const hbsim_t *s, size_t i)
 {
         return s->nodes[i].has_term ? s->nodes[i].term : 0;
+}
+
+void hbsim_set_node_hook(hbsim_t *s, hbsim_node_hook_fn fn, void *user)
+{
+        s->hook = fn;
+        s->hook_user = user;
+}
+
+int hbsim_wake_at(hbsim_t *s, size_t i, uint64_t at_ns)
+{
+        if (!s->nodes[i].core)
+                return -ESRCH;
+        return ev_push(s, at_ns < s->now ? s->now : at_ns, EV_USER,
+                       (uint32_t)i) ? 0 : -ENOMEM;
 }

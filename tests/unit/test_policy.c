@@ -580,6 +580,47 @@ static void test_former_leader(void **state)
         expect_cmd(HB_POLICY_CMD_FENCE_SPARED);
 }
 
+/* A peer alive that says its resource may be up is a target even when
+ * this node never knew it led (it started later): waited for, spared
+ * once it says down, fenced if it does not within its stop limit. */
+static void test_alive_peer_says_up(void **state)
+{
+        hb_policy_config_t pc = fence_cfg();
+        hb_policy_info_t pi;
+        uint64_t t = T0;
+
+        (void)state;
+        setup(2, &pc);
+        started(t);
+        beat(3, true, t);
+        lead(2, t);
+        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
+        expect_state("stopped", "fencing", "became leader");
+        expect_none();
+        hb_policy_info(F.p, &pi);
+        assert_int_equal(pi.fence_id, 0);
+        assert_int_equal(pi.fence_queue, 1);
+        beat(3, false, t + IV);
+        assert_int_equal(hb_policy_tick(F.p, t + IV), 0);
+        assert_int_equal(expect_cmd(HB_POLICY_CMD_FENCE_SPARED).target_id, 3);
+        expect_state("fencing", "stopped", "nothing to fence");
+        expect_state("stopped", "starting", "leader");
+        expect_cmd(HB_POLICY_CMD_START);
+        teardown(NULL);
+
+        setup(2, &pc);
+        started(t);
+        beat(3, true, t);
+        lead(2, t);
+        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
+        expect_state("stopped", "fencing", "became leader");
+        for (uint64_t k = 1; k <= 7; k++) {
+                beat(3, true, t + k * IV);
+                assert_int_equal(hb_policy_tick(F.p, t + k * IV), 0);
+        }
+        expect_fence(3, 2);
+}
+
 /* Two nodes: the higher id waits the delay before its first fence; the
  * lower id does not. */
 static void test_two_node_delay(void **state)
@@ -886,28 +927,33 @@ static void test_watchdog(void **state)
         done(HB_POLICY_CMD_STOP, true, t);
         beat(2, false, t + 300 * MS);       /* 2 last heard at +300 ms */
         dead(2, t + 400 * MS);
+        /* Elected at +500 ms, after it last heard 2 (+300 ms): from
+         * the election (a leader it no longer heard may have fed its
+         * watchdog until then). */
         lead(3, t + 500 * MS);
         expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
         expect_state("stopped", "fencing", "became leader");
         expect_none();
         assert_int_equal(hb_policy_next_deadline(F.p),
-                         t + 300 * MS + S + 2 * IV);
-        assert_int_equal(hb_policy_tick(F.p, t + S), 0);
-        expect_none();
+                         t + 500 * MS + S + 2 * IV);
         assert_int_equal(hb_policy_tick(F.p, t + 1500 * MS), 0);
+        expect_none();
+        assert_int_equal(hb_policy_tick(F.p, t + 1700 * MS), 0);
         c = expect_cmd(HB_POLICY_CMD_FENCE_WATCHDOG);
         assert_int_equal(c.target_id, 2);
         assert_int_equal(c.wait_ns, S);
         expect_state("fencing", "stopped", "fenced");
         expect_cmd(HB_POLICY_CMD_WATCHDOG_ARM);
         expect_none();
-        done(HB_POLICY_CMD_WATCHDOG_ARM, true, t + 1500 * MS);
+        done(HB_POLICY_CMD_WATCHDOG_ARM, true, t + 1700 * MS);
         expect_state("stopped", "starting", "leader");
         expect_cmd(HB_POLICY_CMD_START);
-        done(HB_POLICY_CMD_START, true, t + 1600 * MS);
+        done(HB_POLICY_CMD_START, true, t + 1800 * MS);
         expect_state("starting", "started", "started");
+        /* Stepping down: no more feeding while the stop runs. */
         role(HB_ROLE_LEADER, HB_ROLE_FOLLOWER, 4, 3, false, t + 2 * S);
         expect_cmd(HB_POLICY_CMD_VIP_RELEASE);
+        expect_cmd(HB_POLICY_CMD_WATCHDOG_HOLD);
         expect_state("started", "stopping", "no longer leader");
         expect_cmd(HB_POLICY_CMD_STOP);
         done(HB_POLICY_CMD_STOP, true, t + 2 * S);
@@ -916,8 +962,8 @@ static void test_watchdog(void **state)
         expect_none();
         teardown(NULL);
 
-        /* A peer never heard: counted from the machine's start. Arming
-         * fails: blocked. */
+        /* A peer never heard: counted from the election (the machine's
+         * start, if later). Arming fails: blocked. */
         setup(2, &pc);
         beat(2, false, t);
         assert_int_equal(hb_policy_start(F.p, t), 1);
@@ -926,8 +972,9 @@ static void test_watchdog(void **state)
         lead(3, t + 100 * MS);
         expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
         expect_state("stopped", "fencing", "became leader");
-        assert_int_equal(hb_policy_next_deadline(F.p), t + S + 2 * IV);
-        assert_int_equal(hb_policy_tick(F.p, t + S + 2 * IV), 0);
+        assert_int_equal(hb_policy_next_deadline(F.p),
+                         t + 100 * MS + S + 2 * IV);
+        assert_int_equal(hb_policy_tick(F.p, t + 100 * MS + S + 2 * IV), 0);
         assert_int_equal(expect_cmd(HB_POLICY_CMD_FENCE_WATCHDOG).target_id,
                          3);
         expect_state("fencing", "stopped", "fenced");
@@ -935,6 +982,28 @@ static void test_watchdog(void **state)
         done(HB_POLICY_CMD_WATCHDOG_ARM, false, t + S + 2 * IV);
         expect_state("stopped", "blocked: watchdog unavailable",
                      "watchdog unavailable");
+        expect_none();
+        teardown(NULL);
+
+        /* A failed cleanup stop while still leading: no more feeding
+         * from the self-fence on; it fails: exit (the watchdog fires). */
+        setup(2, &pc);
+        started(t);
+        lead(3, t);
+        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
+        expect_cmd(HB_POLICY_CMD_WATCHDOG_ARM);
+        done(HB_POLICY_CMD_WATCHDOG_ARM, true, t);
+        expect_state("stopped", "starting", "leader");
+        expect_cmd(HB_POLICY_CMD_START);
+        done(HB_POLICY_CMD_START, false, t);
+        expect_state("starting", "stopping", "start failed");
+        expect_cmd(HB_POLICY_CMD_STOP);
+        done(HB_POLICY_CMD_STOP, false, t);
+        expect_cmd(HB_POLICY_CMD_WATCHDOG_HOLD);
+        expect_state("stopping", "blocked: self-fencing", "self-fencing");
+        expect_cmd(HB_POLICY_CMD_SELF_FENCE);
+        done(HB_POLICY_CMD_SELF_FENCE, false, t);
+        expect_cmd(HB_POLICY_CMD_EXIT);
         expect_none();
         teardown(NULL);
 
@@ -1080,6 +1149,8 @@ int main(void)
                                           teardown),
                 cmocka_unit_test_teardown(test_fence_queue_order, teardown),
                 cmocka_unit_test_teardown(test_former_leader, teardown),
+                cmocka_unit_test_teardown(test_alive_peer_says_up,
+                                          teardown),
                 cmocka_unit_test_teardown(test_two_node_delay, teardown),
                 cmocka_unit_test_teardown(test_step_down_while_fencing,
                                           teardown),
