@@ -106,6 +106,7 @@ typedef struct pnode {
         bool wd_open;
         bool wd_hold;
         uint64_t wd_fed;
+        uint64_t elected_at;          /* its last candidate -> leader */
 } pnode_t;
 
 typedef struct run {
@@ -125,6 +126,8 @@ typedef struct run {
 static uint64_t g_starts, g_fences, g_fence_failures, g_watchdog_fences,
                 g_spares, g_self_fences, g_exits, g_resets, g_vips,
                 g_events;
+/* Election -> VIP_ACQUIRE (the price of following "established"). */
+static uint64_t g_vip_delay_sum, g_vip_delay_max, g_vip_delays;
 
 static uint64_t rnd(run_t *r)
 {
@@ -307,6 +310,14 @@ static void execute(run_t *r, size_t i, const hb_policy_cmd_t *c,
         case HB_POLICY_CMD_VIP_ACQUIRE:
                 pn->vip = true;
                 r->vip_acquires++;
+                if (pn->elected_at != 0 && now >= pn->elected_at) {
+                        uint64_t d = now - pn->elected_at;
+
+                        g_vip_delay_sum += d;
+                        g_vip_delays++;
+                        if (d > g_vip_delay_max)
+                                g_vip_delay_max = d;
+                }
                 break;
         case HB_POLICY_CMD_VIP_RELEASE:
                 pn->vip = false;
@@ -401,6 +412,10 @@ static void hook(hbsim_t *s, size_t i, const hb_event_t *ev, void *user)
                 return; /* booting: events before its machine starts */
         r->in_event = ev != NULL;
         if (ev != NULL) {
+                if (ev->type == HB_EVENT_ROLE &&
+                    ev->new_role == HB_ROLE_LEADER &&
+                    ev->old_role != HB_ROLE_LEADER)
+                        pn->elected_at = ev->at_ns;
                 (void)hb_policy_on_event(pn->p, ev);
         } else {
                 if (now >= pn->wake_ns)
@@ -737,7 +752,7 @@ static void campaign(const char *what, const size_t *sizes, size_t n_sizes,
 
         g_starts = g_fences = g_fence_failures = g_watchdog_fences = 0;
         g_spares = g_self_fences = g_exits = g_resets = g_vips = 0;
-        g_events = 0;
+        g_events = g_vip_delay_sum = g_vip_delay_max = g_vip_delays = 0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (size_t k = 0; k < runs; k++)
                 if (!one_run(sizes[k % n_sizes], k + 1, false, false))
@@ -747,12 +762,15 @@ static void campaign(const char *what, const size_t *sizes, size_t n_sizes,
                 " starts, %" PRIu64 " fences (%" PRIu64 " failed, %" PRIu64
                 " by watchdog wait), %" PRIu64 " targets spared, %"
                 PRIu64 " self-fences, %" PRIu64 " exits, %" PRIu64
-                " watchdog resets, %" PRIu64 " VIP acquisitions, %" PRIu64
+                " watchdog resets, %" PRIu64 " VIP acquisitions (%.0f ms"
+                " after the election on average, %.0f ms at most), %" PRIu64
                 " datagrams; %.1f s wall\n",
                 what, runs, (double)(FAULT_PHASE + HEAL_PHASE) / 1e9,
                 failures, g_starts, g_fences, g_fence_failures,
                 g_watchdog_fences, g_spares, g_self_fences, g_exits,
-                g_resets, g_vips, g_events, since(&t0));
+                g_resets, g_vips, g_vip_delays ? (double)g_vip_delay_sum /
+                (double)g_vip_delays / 1e6 : 0.0,
+                (double)g_vip_delay_max / 1e6, g_events, since(&t0));
         assert_int_equal(failures, 0);
 }
 
