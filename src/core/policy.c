@@ -633,9 +633,18 @@ static void proceed(hb_policy_t *p, uint64_t now)
         start(p);
 }
 
+/* The start-up or shutdown stop: nothing else happens until its result. */
+static void blocking_stop(hb_policy_t *p, const char *why)
+{
+        hb_policy_cmd_t *c = run(p, HB_POLICY_CMD_STOP, why);
+
+        c->blocking = true;
+        c->role = HB_ROLE_FOLLOWER;
+        p->blocking = true;
+}
+
 int hb_policy_start(hb_policy_t *p, uint64_t now_ns)
 {
-        hb_policy_cmd_t *c;
 
         if (p == NULL || p->started)
                 return -EINVAL;
@@ -643,10 +652,7 @@ int hb_policy_start(hb_policy_t *p, uint64_t now_ns)
         p->created_ns = now_ns;
         if (!p->cfg.resource)
                 return 0;
-        c = run(p, HB_POLICY_CMD_STOP, "start-up");
-        c->blocking = true;
-        c->role = HB_ROLE_FOLLOWER;
-        p->blocking = true;
+        blocking_stop(p, "start-up");
         return 1;
 }
 
@@ -797,8 +803,6 @@ int hb_policy_done(hb_policy_t *p, hb_policy_cmd_kind_t kind, bool ok,
 
 int hb_policy_shutdown(hb_policy_t *p, uint64_t now_ns)
 {
-        hb_policy_cmd_t *c;
-
         (void)now_ns;
         if (p == NULL)
                 return -EINVAL;
@@ -810,10 +814,7 @@ int hb_policy_shutdown(hb_policy_t *p, uint64_t now_ns)
         p->timer_ns = HB_NEVER;
         if (!p->resource_up || !p->cfg.resource)
                 return 0;
-        c = run(p, HB_POLICY_CMD_STOP, "shutdown");
-        c->blocking = true;
-        c->role = HB_ROLE_FOLLOWER;
-        p->blocking = true;
+        blocking_stop(p, "shutdown");
         return 1;
 }
 

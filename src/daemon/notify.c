@@ -358,6 +358,20 @@ fail:
         job_free(j);
 }
 
+/* argv[1..]: the NULL-terminated strings (copied); the argv count. */
+static size_t job_args(struct job *j, ...)
+{
+        const char *a;
+        size_t k = 1;
+        va_list ap;
+
+        va_start(ap, j);
+        while ((a = va_arg(ap, const char *)) != NULL && k < N_ARGS - 1)
+                j->argv[k++] = strdup(a);
+        va_end(ap);
+        return k;
+}
+
 /* HBEAT_EVENT, HBEAT_NODE and HBEAT_NODE_ID: every job's. */
 static void env_common(struct job *j, const char *event,
                        const hbd_notify_node_t *node)
@@ -376,6 +390,7 @@ void hbd_notify_peer_state(hbd_notify_t *n, const hb_event_t *ev,
         char wall[HB_CTL_WALL_TIME_LEN];
         char age[32] = "";
         struct job *j;
+        size_t a;
 
         if (n == NULL || n->shutting_down || n->cur.script == NULL)
                 return;
@@ -390,10 +405,7 @@ void hbd_notify_peer_state(hbd_notify_t *n, const hb_event_t *ev,
                          (ev->at_ns - ev->last_arrival_ns) / HB_NS_PER_MS :
                          0);
         j->desc = xasprintf("peer %s %s -> %s", peer_name, old_s, new_s);
-        j->argv[1] = strdup("peer_state");
-        j->argv[2] = strdup(peer_name);
-        j->argv[3] = strdup(old_s);
-        j->argv[4] = strdup(new_s);
+        a = job_args(j, "peer_state", peer_name, old_s, new_s, NULL);
         env_common(j, "peer_state", node);
         hb__env_add(&j->env, "HBEAT_PEER=%s", peer_name);
         hb__env_add(&j->env, "HBEAT_PEER_ID=%" PRIu32, ev->peer_id);
@@ -405,7 +417,7 @@ void hbd_notify_peer_state(hbd_notify_t *n, const hb_event_t *ev,
         hb__env_add(&j->env, "HBEAT_INCARNATION=%" PRIu64, ev->incarnation);
         hb__env_add(&j->env, "HBEAT_TIME_NS=%" PRIu64, ev->at_ns);
         hb__env_add(&j->env, "HBEAT_WALL_TIME=%s", wall);
-        submit(n, j, 5, peer_name);
+        submit(n, j, a, peer_name);
 }
 
 /* The job of a role or quorum event running `script`. */
@@ -419,7 +431,7 @@ static void coord_run(hbd_notify_t *n, const char *script,
         const char *new_r = hb_role_name(ev->new_role);
         char wall[HB_CTL_WALL_TIME_LEN];
         struct job *j;
-        size_t a = 1;
+        size_t a;
 
         if (script == NULL)
                 return;
@@ -433,15 +445,12 @@ static void coord_run(hbd_notify_t *n, const char *script,
         if (role) {
                 j->desc = xasprintf("role %s -> %s, term %" PRIu64, old_r,
                                     new_r, ev->term);
-                j->argv[a++] = strdup("role");
-                j->argv[a++] = strdup(old_r);
-                j->argv[a++] = strdup(new_r);
+                a = job_args(j, "role", old_r, new_r, NULL);
         } else {
                 j->desc = xasprintf("quorum %s, term %" PRIu64,
                                     ev->quorate ? "gained" : "lost",
                                     ev->term);
-                j->argv[a++] = strdup("quorum");
-                j->argv[a++] = strdup(ev->quorate ? "1" : "0");
+                a = job_args(j, "quorum", ev->quorate ? "1" : "0", NULL);
         }
         env_common(j, role ? "role" : "quorum", node);
         if (role) {
@@ -569,6 +578,7 @@ void hbd_notify_fence(hbd_notify_t *n, const hbd_notify_node_t *node,
                       const char *result)
 {
         struct job *j;
+        size_t a;
 
         if (n == NULL || n->shutting_down || n->cur.script == NULL)
                 return;
@@ -577,15 +587,13 @@ void hbd_notify_fence(hbd_notify_t *n, const hbd_notify_node_t *node,
                 return;
         j->desc = xasprintf("fence %s %s, term %" PRIu64, target, result,
                             term);
-        j->argv[1] = strdup("fence");
-        j->argv[2] = strdup(target);
-        j->argv[3] = strdup(result);
+        a = job_args(j, "fence", target, result, NULL);
         env_common(j, "fence", node);
         hb__env_add(&j->env, "HBEAT_FENCE_TARGET=%s", target);
         hb__env_add(&j->env, "HBEAT_FENCE_TARGET_ID=%" PRIu32, target_id);
         hb__env_add(&j->env, "HBEAT_TERM=%" PRIu64, term);
         hb__env_add(&j->env, "HBEAT_FENCE_RESULT=%s", result);
-        submit(n, j, 4, "a fence");
+        submit(n, j, a, "a fence");
 }
 
 void hbd_notify_check(hbd_notify_t *n, const hbd_notify_node_t *node,
@@ -594,6 +602,7 @@ void hbd_notify_check(hbd_notify_t *n, const hbd_notify_node_t *node,
                       uint64_t wall_time_ns)
 {
         struct job *j;
+        size_t a;
 
         if (n == NULL || n->shutting_down || n->cur.script == NULL)
                 return;
@@ -602,15 +611,12 @@ void hbd_notify_check(hbd_notify_t *n, const hbd_notify_node_t *node,
                 return;
         j->desc = xasprintf("check %s %s -> %s", check, old_state,
                             new_state);
-        j->argv[1] = strdup("check");
-        j->argv[2] = strdup(check);
-        j->argv[3] = strdup(old_state);
-        j->argv[4] = strdup(new_state);
+        a = job_args(j, "check", check, old_state, new_state, NULL);
         env_common(j, "check", node);
         hb__env_add(&j->env, "HBEAT_CHECK=%s", check);
         hb__env_add(&j->env, "HBEAT_CHECK_STATE=%s", new_state);
         hb__env_add(&j->env, "HBEAT_CHECK_OLD_STATE=%s", old_state);
         hb__env_add(&j->env, "HBEAT_REASON=%s", reason);
         hb__env_add(&j->env, "HBEAT_TIME_NS=%" PRIu64, wall_time_ns);
-        submit(n, j, 5, "a check change");
+        submit(n, j, a, "a check change");
 }

@@ -120,3 +120,11 @@ void simc_dump_roles(hbsim_t *s)
                                 hb_peer_state_name(e->new_state));
         }
 }
+
+void simc_set_prio(hb_node_config_t *cfg, size_t i, void *user)
+{
+        const simc_prio_t *pp = user;
+
+        cfg->coord.priority = pp->prio[i];
+        cfg->coord.preempt = true;
+}

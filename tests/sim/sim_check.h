@@ -47,6 +47,14 @@ typedef struct simc {
         char why[256];
 } simc_t;
 
+/* Priorities of a run with preempt on everywhere: hbsim_config_t's
+ * node_config with a simc_prio_t as its user pointer. */
+typedef struct simc_prio {
+        uint32_t prio[SIMC_MAX_NODES];
+} simc_prio_t;
+
+void simc_set_prio(hb_node_config_t *cfg, size_t i, void *user);
+
 void simc_init(simc_t *c, size_t n, uint64_t seed, const char *replay,
                const char *prog);
 /* Record the first violation of the run and print it with its replay. */

@@ -104,19 +104,6 @@ static void config(hbsim_config_t *c, size_t n, uint64_t seed)
         c->node.coord.enabled = true;
 }
 
-/* Priorities of a run with preempt on (seed % 3 == 0). */
-typedef struct prio_plan {
-        uint32_t prio[MAX_NODES];
-} prio_plan_t;
-
-static void set_prio(hb_node_config_t *cfg, size_t i, void *user)
-{
-        const prio_plan_t *pp = user;
-
-        cfg->coord.priority = pp->prio[i];
-        cfg->coord.preempt = true;
-}
-
 /* Random faults for FAULT_PHASE, then heal; returns false on violation. */
 static bool one_run(size_t n, uint64_t seed, bool verbose)
 {
@@ -127,7 +114,7 @@ static bool one_run(size_t n, uint64_t seed, bool verbose)
         uint64_t resume_at[MAX_NODES] = { 0 };
         uint64_t conv_at, end;
         bool down[MAX_NODES] = { false };
-        prio_plan_t pp;
+        simc_prio_t pp;
         uint32_t top = 0;
         char why[200];
         size_t i;
@@ -148,7 +135,7 @@ static bool one_run(size_t n, uint64_t seed, bool verbose)
                         if (pp.prio[i] > top)
                                 top = pp.prio[i];
                 }
-                cfg.node_config = set_prio;
+                cfg.node_config = simc_set_prio;
                 cfg.node_config_user = &pp;
         }
         assert_int_equal(hbsim_new(&s, &cfg), 0);

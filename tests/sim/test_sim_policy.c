@@ -522,20 +522,8 @@ static void observe(hbsim_t *s, void *user)
 
 /* ---- a run --------------------------------------------------------- */
 
-typedef struct prio_plan {
-        uint32_t prio[MAX_NODES];
-} prio_plan_t;
-
-static void set_prio(hb_node_config_t *cfg, size_t i, void *user)
-{
-        const prio_plan_t *pp = user;
-
-        cfg->coord.priority = pp->prio[i];
-        cfg->coord.preempt = true;
-}
-
 /* The configuration of seed's run. */
-static void setup(run_t *r, hbsim_config_t *cfg, prio_plan_t *pp, size_t n,
+static void setup(run_t *r, hbsim_config_t *cfg, simc_prio_t *pp, size_t n,
                   uint64_t seed)
 {
         unsigned mode = (unsigned)(seed % 5);
@@ -555,7 +543,7 @@ static void setup(run_t *r, hbsim_config_t *cfg, prio_plan_t *pp, size_t n,
         if (seed % 3 == 0) {
                 for (size_t i = 0; i < n; i++)
                         pp->prio[i] = 1 + (uint32_t)(rnd(r) % 255);
-                cfg->node_config = set_prio;
+                cfg->node_config = simc_set_prio;
                 cfg->node_config_user = pp;
         }
         memset(&r->pc, 0, sizeof(r->pc));
@@ -657,7 +645,7 @@ static void step(run_t *r, uint64_t t)
 static bool one_run(size_t n, uint64_t seed, bool verbose, bool directed)
 {
         hbsim_config_t cfg;
-        prio_plan_t pp;
+        simc_prio_t pp;
         run_t *r = calloc(1, sizeof(*r));
         uint64_t t, end = FAULT_PHASE + HEAL_PHASE;
         size_t i;

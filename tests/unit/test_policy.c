@@ -250,6 +250,30 @@ static void done(hb_policy_cmd_kind_t kind, bool ok, uint64_t now)
         assert_int_equal(hb_policy_done(F.p, kind, ok, now), 0);
 }
 
+/* Elected and established in `term`, with targets to fence. */
+static void lead_fencing(uint64_t term, uint64_t now)
+{
+        lead(term, now);
+        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
+        expect_state("stopped", "fencing", "became leader");
+}
+
+/* The round ended (`why`: "fenced", "nothing to fence"); the start. */
+static void expect_start_after(const char *why)
+{
+        expect_state("fencing", "stopped", why);
+        expect_state("stopped", "starting", "leader");
+        expect_cmd(HB_POLICY_CMD_START);
+}
+
+/* Stepped down while started: VIPs go, the stop runs. */
+static void expect_stop_on_step_down(void)
+{
+        expect_cmd(HB_POLICY_CMD_VIP_RELEASE);
+        expect_state("started", "stopping", "no longer leader");
+        expect_cmd(HB_POLICY_CMD_STOP);
+}
+
 /* Start (the start-up stop succeeds) with every peer alive. */
 static void started(uint64_t now)
 {
@@ -422,9 +446,7 @@ static void test_lead_again_during_stop(void **state)
         started(T0);
         lead_started(3, T0);
         role(HB_ROLE_LEADER, HB_ROLE_NO_QUORUM, 3, 0, false, T0 + S);
-        expect_cmd(HB_POLICY_CMD_VIP_RELEASE);
-        expect_state("started", "stopping", "no longer leader");
-        expect_cmd(HB_POLICY_CMD_STOP);
+        expect_stop_on_step_down();
         all_alive(T0 + S);
         lead(5, T0 + S + 10 * MS);
         expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
@@ -460,9 +482,7 @@ static void test_fence_queue_order(void **state)
                 beat(3, false, t);
                 hb_node_tick(F.a, t);
         }
-        lead(3, t);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(3, t);
         hb_policy_info(F.p, &pi);
         assert_int_equal(pi.fence_queue, 3);
         assert_int_equal(pi.fence_id, 4);
@@ -475,9 +495,7 @@ static void test_fence_queue_order(void **state)
         done(HB_POLICY_CMD_FENCE, true, t + 20 * MS);
         expect_fence(5, 3);
         done(HB_POLICY_CMD_FENCE, true, t + 30 * MS);
-        expect_state("fencing", "stopped", "fenced");
-        expect_state("stopped", "starting", "leader");
-        expect_cmd(HB_POLICY_CMD_START);
+        expect_start_after("fenced");
         expect_none();
         teardown(NULL);
 
@@ -489,9 +507,7 @@ static void test_fence_queue_order(void **state)
         assert_int_equal(hb_policy_start(F.p, T0), 1);
         expect_cmd(HB_POLICY_CMD_STOP);
         done(HB_POLICY_CMD_STOP, true, T0);
-        lead(1, T0);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(1, T0);
         expect_fence(3, 1);
 }
 
@@ -509,14 +525,10 @@ static void test_former_leader(void **state)
         started(t);
         follow(2, 2, t);
         beat(2, false, t);
-        lead(3, t);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(3, t);
         c = expect_cmd(HB_POLICY_CMD_FENCE_SPARED);
         assert_int_equal(c.target_id, 2);
-        expect_state("fencing", "stopped", "nothing to fence");
-        expect_state("stopped", "starting", "leader");
-        expect_cmd(HB_POLICY_CMD_START);
+        expect_start_after("nothing to fence");
         teardown(NULL);
 
         /* Up: wait, looking again every interval; it reports stopped. */
@@ -524,9 +536,7 @@ static void test_former_leader(void **state)
         started(t);
         follow(2, 2, t);
         beat(2, true, t);
-        lead(3, t);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(3, t);
         expect_none();
         assert_int_equal(hb_policy_next_deadline(F.p), t + IV);
         assert_int_equal(hb_policy_tick(F.p, t + 50 * MS), 0);
@@ -538,9 +548,7 @@ static void test_former_leader(void **state)
         beat(2, false, t + 2 * IV);
         assert_int_equal(hb_policy_tick(F.p, t + 2 * IV), 0);
         assert_int_equal(expect_cmd(HB_POLICY_CMD_FENCE_SPARED).target_id, 2);
-        expect_state("fencing", "stopped", "nothing to fence");
-        expect_state("stopped", "starting", "leader");
-        expect_cmd(HB_POLICY_CMD_START);
+        expect_start_after("nothing to fence");
         teardown(NULL);
 
         /* Up for longer than its stop limit plus two intervals: fenced. */
@@ -548,9 +556,7 @@ static void test_former_leader(void **state)
         started(t);
         follow(2, 2, t);
         beat(2, true, t);
-        lead(3, t);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(3, t);
         for (uint64_t k = 1; k <= 7; k++) {
                 beat(2, true, t + k * IV);
                 assert_int_equal(hb_policy_tick(F.p, t + k * IV), 0);
@@ -574,9 +580,7 @@ static void test_former_leader(void **state)
                                  0);
                 assert_int_equal(state_of(2, t), HB_PEER_LEFT);
         }
-        lead(3, t);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(3, t);
         expect_cmd(HB_POLICY_CMD_FENCE_SPARED);
 }
 
@@ -593,9 +597,7 @@ static void test_alive_peer_says_up(void **state)
         setup(2, &pc);
         started(t);
         beat(3, true, t);
-        lead(2, t);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(2, t);
         expect_none();
         hb_policy_info(F.p, &pi);
         assert_int_equal(pi.fence_id, 0);
@@ -603,17 +605,13 @@ static void test_alive_peer_says_up(void **state)
         beat(3, false, t + IV);
         assert_int_equal(hb_policy_tick(F.p, t + IV), 0);
         assert_int_equal(expect_cmd(HB_POLICY_CMD_FENCE_SPARED).target_id, 3);
-        expect_state("fencing", "stopped", "nothing to fence");
-        expect_state("stopped", "starting", "leader");
-        expect_cmd(HB_POLICY_CMD_START);
+        expect_start_after("nothing to fence");
         teardown(NULL);
 
         setup(2, &pc);
         started(t);
         beat(3, true, t);
-        lead(2, t);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(2, t);
         for (uint64_t k = 1; k <= 7; k++) {
                 beat(3, true, t + k * IV);
                 assert_int_equal(hb_policy_tick(F.p, t + k * IV), 0);
@@ -633,9 +631,7 @@ static void test_two_node_delay(void **state)
         setup_ids(1, 2, true, &pc);     /* self 2, peer 1 */
         started(T0);
         dead(1, T0);
-        lead(5, T0);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(5, T0);
         c = expect_cmd(HB_POLICY_CMD_FENCE_WAIT);
         assert_int_equal(c.wait_ns, 200 * MS);
         expect_none();
@@ -649,9 +645,7 @@ static void test_two_node_delay(void **state)
         setup_ids(1, 1, true, &pc);     /* self 1, peer 2: no delay */
         started(T0);
         dead(2, T0);
-        lead(5, T0);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(5, T0);
         expect_fence(2, 5);
         teardown(NULL);
 
@@ -659,9 +653,7 @@ static void test_two_node_delay(void **state)
         setup_ids(1, 2, false, &pc);
         started(T0);
         dead(1, T0);
-        lead(5, T0);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(5, T0);
         expect_fence(1, 5);
 }
 
@@ -675,9 +667,7 @@ static void test_step_down_while_fencing(void **state)
         setup_ids(1, 2, true, &pc);
         started(T0);
         dead(1, T0);
-        lead(5, T0);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(5, T0);
         expect_cmd(HB_POLICY_CMD_FENCE_WAIT);
         role(HB_ROLE_LEADER, HB_ROLE_NO_QUORUM, 5, 0, false, T0 + 50 * MS);
         expect_cmd(HB_POLICY_CMD_VIP_RELEASE);
@@ -691,9 +681,7 @@ static void test_step_down_while_fencing(void **state)
         setup(2, &pc);
         started(T0);
         dead(2, T0);
-        lead(5, T0);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(5, T0);
         expect_fence(2, 5);
         role(HB_ROLE_LEADER, HB_ROLE_FOLLOWER, 6, 3, false, T0 + 10 * MS);
         expect_cmd(HB_POLICY_CMD_VIP_RELEASE);
@@ -714,9 +702,7 @@ static void test_fence_failed_new_term(void **state)
         started(T0);
         follow(2, 2, T0);
         dead(2, T0);
-        lead(3, T0);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(3, T0);
         expect_fence(2, 3);
         done(HB_POLICY_CMD_FENCE, false, T0 + 10 * MS);
         expect_state("fencing", "blocked: fence failed", "fence failed");
@@ -732,9 +718,7 @@ static void test_fence_failed_new_term(void **state)
         role(HB_ROLE_LEADER, HB_ROLE_FOLLOWER, 4, 0, false, T0 + 2 * S);
         expect_cmd(HB_POLICY_CMD_VIP_RELEASE);
         expect_state("blocked: fence failed", "stopped", "no longer leader");
-        lead(5, T0 + 3 * S);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(5, T0 + 3 * S);
         expect_fence(2, 5);
         done(HB_POLICY_CMD_FENCE, false, T0 + 3 * S);
         expect_state("fencing", "blocked: fence failed", "fence failed");
@@ -745,9 +729,7 @@ static void test_fence_failed_new_term(void **state)
         expect_state("stopped", "fencing", "became leader");
         expect_fence(2, 7);
         done(HB_POLICY_CMD_FENCE, true, T0 + 4 * S);
-        expect_state("fencing", "stopped", "fenced");
-        expect_state("stopped", "starting", "leader");
-        expect_cmd(HB_POLICY_CMD_START);
+        expect_start_after("fenced");
 }
 
 /* A failed start: cleanup stop, then blocked (or stopped when no longer
@@ -801,9 +783,7 @@ static void test_stop_failed(void **state)
         started(T0);
         lead_started(3, T0);
         follow(2, 4, T0 + S);
-        expect_cmd(HB_POLICY_CMD_VIP_RELEASE);
-        expect_state("started", "stopping", "no longer leader");
-        expect_cmd(HB_POLICY_CMD_STOP);
+        expect_stop_on_step_down();
         done(HB_POLICY_CMD_STOP, false, T0 + S + 500 * MS);
         c = next();
         assert_int_equal(c.kind, HB_POLICY_CMD_STATE);
@@ -820,19 +800,13 @@ static void test_stop_failed(void **state)
         /* Leading again works as usual (2, the last leader followed, is
          * alive and says "down": spared). */
         all_alive(T0 + 3 * S);
-        lead(6, T0 + 3 * S);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(6, T0 + 3 * S);
         expect_cmd(HB_POLICY_CMD_FENCE_SPARED);
-        expect_state("fencing", "stopped", "nothing to fence");
-        expect_state("stopped", "starting", "leader");
-        expect_cmd(HB_POLICY_CMD_START);
+        expect_start_after("nothing to fence");
         done(HB_POLICY_CMD_START, true, T0 + 3 * S);
         expect_state("starting", "started", "started");
         follow(2, 7, T0 + 4 * S);
-        expect_cmd(HB_POLICY_CMD_VIP_RELEASE);
-        expect_state("started", "stopping", "no longer leader");
-        expect_cmd(HB_POLICY_CMD_STOP);
+        expect_stop_on_step_down();
         done(HB_POLICY_CMD_STOP, false, T0 + 4 * S);
         expect_state("stopping", "blocked: self-fencing", "self-fencing");
         expect_cmd(HB_POLICY_CMD_SELF_FENCE);
@@ -848,9 +822,7 @@ static void test_stop_failed(void **state)
         started(T0);
         lead_started(3, T0);
         follow(2, 4, T0 + S);
-        expect_cmd(HB_POLICY_CMD_VIP_RELEASE);
-        expect_state("started", "stopping", "no longer leader");
-        expect_cmd(HB_POLICY_CMD_STOP);
+        expect_stop_on_step_down();
         done(HB_POLICY_CMD_STOP, false, T0 + 2 * S);
         c = expect_cmd(HB_POLICY_CMD_EXIT);
         assert_string_equal(c.reason, "stop failed");
@@ -930,9 +902,7 @@ static void test_watchdog(void **state)
         /* Elected at +500 ms, after it last heard 2 (+300 ms): from
          * the election (a leader it no longer heard may have fed its
          * watchdog until then). */
-        lead(3, t + 500 * MS);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(3, t + 500 * MS);
         expect_none();
         assert_int_equal(hb_policy_next_deadline(F.p),
                          t + 500 * MS + S + 2 * IV);
@@ -969,9 +939,7 @@ static void test_watchdog(void **state)
         assert_int_equal(hb_policy_start(F.p, t), 1);
         expect_cmd(HB_POLICY_CMD_STOP);
         done(HB_POLICY_CMD_STOP, true, t);
-        lead(3, t + 100 * MS);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(3, t + 100 * MS);
         assert_int_equal(hb_policy_next_deadline(F.p),
                          t + 100 * MS + S + 2 * IV);
         assert_int_equal(hb_policy_tick(F.p, t + 100 * MS + S + 2 * IV), 0);
@@ -1032,9 +1000,7 @@ static void test_fence_and_watchdog(void **state)
         setup(2, &pc);
         started(T0);
         dead(3, T0);
-        lead(3, T0);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(3, T0);
         expect_fence(3, 3);
         done(HB_POLICY_CMD_FENCE, true, T0);
         expect_state("fencing", "stopped", "fenced");
@@ -1056,9 +1022,7 @@ static void test_fence_only(void **state)
         all_alive(T0);
         assert_int_equal(hb_policy_start(F.p, T0), 0);
         dead(2, T0);
-        lead(3, T0);
-        expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE);
-        expect_state("stopped", "fencing", "became leader");
+        lead_fencing(3, T0);
         expect_fence(2, 3);
         done(HB_POLICY_CMD_FENCE, true, T0);
         expect_state("fencing", "stopped", "fenced");

@@ -184,43 +184,43 @@ static void test_env(void **state)
         hb__env_free(&e);
 }
 
-/* Abandon: the group is killed and nothing is called back. */
-static void test_abandon(void **state)
-{
-        char *argv[] = { "/bin/sh", "-c", "sleep 30", NULL };
-        hb__proc_opts_t o = { .argv = argv, .timeout_ms = 0 };
-        uv_loop_t loop;
-        hb__proc_t *p = NULL;
-        got_t g = { 0 };
-        pid_t pid;
-
-        (void)state;
-        assert_int_equal(uv_loop_init(&loop), 0);
-        assert_int_equal(hb__proc_spawn(&p, &loop, &o, on_done, &g), 0);
-        pid = hb__proc_pid(p);
-        hb__proc_abandon(p);
-        hb__proc_abandon(NULL);
-        assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-        assert_int_equal(uv_loop_close(&loop), 0);
-        assert_int_equal(g.calls, 0);
-        assert_true(gone(pid));
-}
-
-/* Kill: the group dies now, the callback follows (not timed out). */
-static void test_kill(void **state)
+/* A `sleep 30` (with a 10 s limit), ended by `end` (abandon or kill),
+ * the loop run until everything closed; its pid. */
+static pid_t sleep_ended_by(void (*end)(hb__proc_t *), got_t *g)
 {
         char *argv[] = { "/bin/sh", "-c", "sleep 30", NULL };
         hb__proc_opts_t o = { .argv = argv, .timeout_ms = 10000 };
         uv_loop_t loop;
         hb__proc_t *p = NULL;
+        pid_t pid;
+
+        assert_int_equal(uv_loop_init(&loop), 0);
+        assert_int_equal(hb__proc_spawn(&p, &loop, &o, on_done, g), 0);
+        pid = hb__proc_pid(p);
+        end(p);
+        assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+        assert_int_equal(uv_loop_close(&loop), 0);
+        return pid;
+}
+
+/* Abandon: the group is killed and nothing is called back. */
+static void test_abandon(void **state)
+{
         got_t g = { 0 };
 
         (void)state;
-        assert_int_equal(uv_loop_init(&loop), 0);
-        assert_int_equal(hb__proc_spawn(&p, &loop, &o, on_done, &g), 0);
-        hb__proc_kill(p);
-        assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-        assert_int_equal(uv_loop_close(&loop), 0);
+        hb__proc_abandon(NULL);
+        assert_true(gone(sleep_ended_by(hb__proc_abandon, &g)));
+        assert_int_equal(g.calls, 0);
+}
+
+/* Kill: the group dies now, the callback follows (not timed out). */
+static void test_kill(void **state)
+{
+        got_t g = { 0 };
+
+        (void)state;
+        (void)sleep_ended_by(hb__proc_kill, &g);
         assert_int_equal(g.calls, 1);
         assert_int_equal(g.r.term_signal, SIGKILL);
         assert_false(g.r.timed_out);
