@@ -4,9 +4,10 @@
  * @brief libhbeat umbrella header. Include this to get the whole public API:
  *        the library's version, export and allocator rules (library.h),
  *        error codes (error.h), wire format (wire.h), failure detectors
- *        (detector.h), quorum and election (election.h) and the node core
- *        (node.h). The libuv adapter is separate: hbeat/uv.h, in
- *        libhbeat-uv (docs/embedding.md).
+ *        (detector.h), quorum and election (election.h), the node core
+ *        (node.h) and the resource and VIP safety policy (policy.h). The
+ *        libuv adapter is separate: hbeat/uv.h, in libhbeat-uv
+ *        (docs/embedding.md).
  */
 #ifndef HBEAT_HBEAT_H
 #define HBEAT_HBEAT_H
@@ -17,5 +18,6 @@
 #include "hbeat/detector.h"
 #include "hbeat/election.h"
 #include "hbeat/node.h"
+#include "hbeat/policy.h"
 
 #endif /* HBEAT_HBEAT_H */

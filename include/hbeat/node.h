@@ -36,9 +36,9 @@
  * must not call back into the same node except for the read-only
  * hb_node_peer_info()/hb_node_peer_at()/hb_node_coord_info()/
  * hb_node_config()/hb_node_counters() family and hb_node_set_resource()
- * (which only sets a bit the next heartbeat carries). Messages the
- * callback's reaction makes the node queue wait in the output queue like
- * any other.
+ * (which only sets a bit the next heartbeat carries; the policy machine,
+ * policy.h, decides inside the callback). Messages the callback's
+ * reaction makes the node queue wait in the output queue like any other.
  *
  * Peer states (docs/states.md):
  *
@@ -602,7 +602,9 @@ HB_EXPORT int hb_node_set_priority(hb_node_t *node, uint32_t priority,
  * A new leader uses it to spare an alive former leader that reports its
  * resource stopped instead of fencing it (hb_peer_info_t.resource_up,
  * docs/actions.md). Only the caller knows: set it true *before* starting
- * the resource and false only *after* a stop succeeded.
+ * the resource and false only *after* a stop succeeded. The policy
+ * machine (policy.h) does exactly that. Safe from inside the event
+ * callback: it only sets the bit.
  *
  * @return 0; -EINVAL (NULL node, coordination off).
  */

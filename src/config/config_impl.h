@@ -252,9 +252,12 @@ X(RES_STOP_TIMEOUT, "resource.stop_timeout_ms", "ms", 1, 3600000,            \
   "resource.stop is killed after this, and the node self-fences.")           \
 X(FENCE_COMMAND, "fencing.command", "", 0, 0, NULL, R_YES,                   \
   S_ARGV, F_COORD, C(fence_command), 0, 0,                                   \
-  "Run by a new leader against the previous one (HBEAT_FENCE_TARGET, "       \
-  "HBEAT_FENCE_TARGET_ID, HBEAT_TERM) before resource.start; only exit 0 "   \
-  "lets the start go ahead.")                                                \
+  "Run by a new leader before resource.start against each node that may "   \
+  "still run the resource: the last leader it saw, every peer dead, "        \
+  "suspect or unknown, every alive peer whose heartbeats say its resource "  \
+  "may be up unless it reports it stopped in time (HBEAT_FENCE_TARGET, "     \
+  "HBEAT_FENCE_TARGET_ID, HBEAT_TERM); only exit 0 lets the start go "       \
+  "ahead (docs/actions.md).")                                                \
 X(FENCE_TIMEOUT, "fencing.timeout_ms", "ms", 1, 3600000, "30000", R_YES,     \
   S_MS, F_COORD, C(fence_timeout_ns), 0, 0,                                  \
   "fencing.command (and self_fence) is killed after this; a killed fence "   \
@@ -270,12 +273,15 @@ X(FENCE_DELAY, "fencing.two_node_delay_ms", "ms", 0, 3600000, "0", R_YES,    \
 X(WATCHDOG, "fencing.watchdog", "", 0, 0, NULL, R_YES,                       \
   S_PATH, F_COORD, C(watchdog), 0, 0,                                        \
   "Kernel watchdog device (/dev/watchdog), armed from before "               \
-  "resource.start until a stop succeeded and fed every interval: a "         \
-  "paused or dead hbeatd stops feeding it and the machine resets. "          \
-  "Without fencing.command a new leader waits watchdog_timeout_ms plus "     \
-  "two intervals after it last heard the target instead of fencing it "      \
-  "(docs/actions.md). The same on every node; a change applies when it "     \
-  "is next armed.")                                                          \
+  "resource.start until a stop succeeded and fed every interval while "      \
+  "the node may act as leader: a hung or dead hbeatd, or one that stepped "  \
+  "down, stops feeding it and the machine resets unless the resource is "    \
+  "stopped within the timeout. Without fencing.command a new leader waits "  \
+  "watchdog_timeout_ms plus two intervals after the later of its election "  \
+  "and the last time it heard the target instead of fencing it; not safe "   \
+  "with quorum.two_node (both halves of a split may lead; "                  \
+  "docs/actions.md). The same on every node; a change applies when it is "   \
+  "next armed.")                                                             \
 X(WATCHDOG_TIMEOUT, "fencing.watchdog_timeout_ms", "ms", 1000, 3600000,      \
   "5000", R_YES,                                                             \
   S_MS, F_COORD, C(watchdog_timeout_ns), 0, 0,                               \
@@ -350,7 +356,8 @@ X(CHECK_EFFECT, "checks[].effect", "", 0, 0, NULL, R_YES,                    \
   "stands for leader. Not with weight.")                                     \
 X(VIP_ADDRESS, "vips[].address", "", 0, 0, NULL, R_NO,                       \
   S_STR, F_REQUIRED | F_VIP | F_COORD, V(address), 0, 0,                     \
-  "Virtual IP held by the leader, with its prefix length: 10.0.0.100/24 "    \
+  "Virtual IP held by the leader once its leadership is established, "       \
+  "with its prefix length: 10.0.0.100/24 "                                   \
   "or 2001:db8::100/64; unique (docs/vip.md).")                              \
 X(VIP_INTERFACE, "vips[].interface", "", 0, 0, NULL, R_NO,                   \
   S_STR, F_REQUIRED | F_VIP | F_COORD, V(interface), 0, 0,                   \

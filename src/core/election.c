@@ -234,6 +234,36 @@ static bool is_leader_state(hb_peer_state_t s)
                s == HB_PEER_PROBATION;
 }
 
+/*
+ * Tell the cluster at once, with a heartbeat out of schedule, when this
+ * node starts leading or starts following a leader (of a term) it did not
+ * follow before. A leader is *established* when a quorum has named it in
+ * heartbeats of its term; waiting for the schedule, that takes the
+ * leader's next heartbeat and then the followers' (one to two intervals).
+ * Announced, it takes a round trip. Only more heartbeats, never fewer:
+ * each one states what is true when it is sent, so the lease and the
+ * promise arguments are unchanged.
+ */
+static void announce(hb_node_t *node)
+{
+        hb_coord_t *c = &node->coord;
+
+        if (c->leader_id == 0 || (c->leader_id == c->announced_leader &&
+                                  c->term == c->announced_term))
+                return;
+        c->announced_leader = c->leader_id;
+        c->announced_term = c->term;
+        c->announce = true;
+}
+
+bool hb__coord_take_announce(hb_node_t *node)
+{
+        bool a = node->coord.announce;
+
+        node->coord.announce = false;
+        return a;
+}
+
 /* The one function that changes the role. */
 static void set_role(hb_node_t *node, hb_role_t to, const char *why,
                      uint64_t now_ns)
@@ -254,6 +284,7 @@ static void set_role(hb_node_t *node, hb_role_t to, const char *why,
         else if (c->leader_id == node->cfg.node_id)
                 c->leader_id = 0;
         c->reported_leader = c->leader_id;
+        announce(node);
         emit(node, HB_EVENT_ROLE, from, why, now_ns);
 }
 
@@ -792,6 +823,7 @@ void hb__coord_on_heartbeat(hb_node_t *node, hb_peer_t *p,
                                          "leader elected", now_ns);
                         c->leader_id = p->id;
                         c->exited_leader_id = 0;
+                        announce(node);
                 }
         } else {
                 if (c->leader_id == p->id)

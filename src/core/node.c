@@ -673,6 +673,7 @@ static void queue_ack(hb_node_t *node, const hb_wire_msg_t *m,
 }
 
 static void check_late(hb_node_t *node, uint64_t now_ns);
+static void finish(hb_node_t *node, uint64_t now_ns);
 
 int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                  size_t len, hb_recv_info_t *info)
@@ -766,6 +767,7 @@ accepted:
         }
         if (m.type == HB_MSG_HEARTBEAT && (m.flags & HB_FLAG_ECHO_REQUEST))
                 queue_ack(node, &m, now_ns);
+        finish(node, now_ns);
         return 0;
 }
 
@@ -789,6 +791,15 @@ static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
                             tlv_len > 0 ? tlv : NULL, tlv_len, now_ns);
 }
 
+/* The end of every call that can change the role: a new leader, or a
+ * follower of a new leader, says so at once (election.c announce()). */
+static void finish(hb_node_t *node, uint64_t now_ns)
+{
+        if (node->cfg.coord.enabled && hb__coord_take_announce(node) &&
+            node->next_send_ns != HB_NEVER)
+                (void)queue_beat(node, HB_MSG_HEARTBEAT, now_ns);
+}
+
 int hb_node_heartbeat_now(hb_node_t *node, uint64_t now_ns)
 {
         if (!node)
@@ -810,12 +821,12 @@ int hb_node_leave(hb_node_t *node, uint64_t now_ns)
  * behind by more than an interval, instead of sending a burst of stale
  * heartbeats.
  */
-static void send_due(hb_node_t *node, uint64_t now_ns)
+static bool send_due(hb_node_t *node, uint64_t now_ns)
 {
         uint64_t due = node->next_send_ns, interval = node->cfg.interval_ns;
 
         if (due == HB_NEVER || now_ns < due)
-                return;
+                return false;
         (void)queue_beat(node, HB_MSG_HEARTBEAT, now_ns);
         if (!node->sending) {
                 node->sending = true;
@@ -826,6 +837,10 @@ static void send_due(hb_node_t *node, uint64_t now_ns)
         } else {
                 node->next_send_ns = due + interval;
         }
+        /* It says whatever an announcement would have. */
+        if (node->cfg.coord.enabled)
+                (void)hb__coord_take_announce(node);
+        return true;
 }
 
 static void local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
@@ -908,6 +923,7 @@ int hb_node_peer_heard(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
         reschedule(node, p);
         if (node->cfg.coord.enabled)
                 hb__coord_on_heartbeat(node, p, NULL, now_ns);
+        finish(node, now_ns);
         return 0;
 }
 
@@ -934,6 +950,7 @@ int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,
         set_state(node, p, HB_PEER_DEAD, HB_REASON_PORT_UNREACHABLE, now_ns,
                   hb_detector_suspicion(p->detector, now_ns));
         reschedule(node, p);
+        finish(node, now_ns);
         return 1;
 }
 
@@ -974,7 +991,8 @@ void hb_node_tick(hb_node_t *node, uint64_t now_ns)
         }
         if (node->cfg.coord.enabled)
                 hb__coord_tick(node, now_ns);
-        send_due(node, now_ns);
+        if (!send_due(node, now_ns))
+                finish(node, now_ns);
 }
 
 /* ------------------------------------------------------------------ */

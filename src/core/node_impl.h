@@ -126,6 +126,11 @@ typedef struct hb_coord {
         bool fault;                    /* hb_node_set_fault(): never lead
                                           nor stand while set */
         bool resource;                 /* hb_node_set_resource() */
+        bool announce;                 /* send a heartbeat now, out of
+                                          schedule: this node just became
+                                          leader or follows a new one */
+        uint32_t announced_leader;     /* ... the leader and term of the */
+        uint64_t announced_term;       /*     last such announcement */
         uint64_t rng;                  /* xorshift64* state, never 0 */
 } hb_coord_t;
 
@@ -356,6 +361,9 @@ void hb__coord_on_heartbeat(hb_node_t *node, hb_peer_t *p,
 int hb__coord_check_vote(const hb_wire_msg_t *m);
 void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
                        uint64_t now_ns);
+/* A heartbeat should go out now (coord.announce): taken by node.c at the
+ * end of the call, which queues it; false if none is wanted. */
+bool hb__coord_take_announce(hb_node_t *node);
 /* Write the LEADER TLV for a heartbeat into tlv (HB_WIRE_TLV_HEADER_LEN +
  * HB_LEADER_TLV_LEN bytes); records the promise it makes. */
 void hb__coord_leader_tlv(hb_node_t *node, uint64_t now_ns, uint8_t *tlv);

@@ -1,44 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Role-driven actions (docs/actions.md): one at-most-one resource started
- * by the leader and stopped when it steps down, and fencing of the
- * previous leader before the start.
+ * Role-driven actions (docs/actions.md): the executor of the resource and
+ * VIP safety policy.
  *
- * One state machine, changed only by set_state() (which logs and publishes
- * each change once):
+ * The decisions (when to fence whom, start, stop, self-fence; when this
+ * node may hold the VIPs) are the policy machine's, in libhbeat
+ * (include/hbeat/policy.h, src/core/policy.c): the same code the
+ * simulator runs on thousands of random histories. This file runs what it
+ * decides and reports back:
  *
- *     stopped --leader--> fencing --ok--> starting --ok--> started
- *        ^                   |  fence failed                  |
- *        |                   v                         not leader
- *        |               blocked                              v
- *        +------------- stopping <----------------------------+
- *
- * At most one child runs at a time (a->proc): the fence, the start, the
- * stop or the self-fence, each with its time limit, in its own process
- * group (hbd_proc_*, notify.c). Role events only record what is wanted
- * (a->leader); the end of each child, or the event when nothing runs,
- * moves the machine on (proceed()). So a start never overlaps a stop: a
- * node that becomes leader again while its stop runs starts once the stop
- * has ended.
- *
- * The resource starts when this node's leadership is *established* (a
- * quorum has named it leader in heartbeats; hb_coord_info_t), not at the
- * election: a leader paused or cut off right after winning never starts
- * it, and a later leader is sure to hear of it from a node that followed
- * it. Before the start it fences, one after the other: the last leader
- * this node saw in role events that was not itself (a->fence_id; cleared
- * only by a successful fence, so a failed fence is never forgotten by
- * stepping down and back up), and every peer it holds dead, suspect or
- * unknown (it may have crashed with the resource running: Pacemaker's
- * "unclean" nodes). Peers alive or in probation run hbeatd, and hbeatd
- * stops any stale copy of the resource before its first heartbeat
- * (hbd_actions_start()). Pull peers run no hbeatd and are never fenced.
- * The simulator checks this policy on 1,500 random runs (invariant 5 of
- * tests/sim/test_sim_election.c).
- *
- * A stop that fails or hangs leaves the resource in an unknown state
- * while another node may start it: the node self-fences (fencing.
- * self_fence, and unless that exits 0, exit status 3 at once).
+ *   role events    hbd_actions_on_role(), inside the node's event
+ *                  callback: hb_policy_on_event() + hb_policy_tick(), so
+ *                  the machine decides on the node's view of that event
+ *   its waits      one timer at hb_policy_next_deadline()
+ *   commands       FENCE, START, STOP, SELF_FENCE run as children of the
+ *                  process supervisor (src/io/proc.c: own process group,
+ *                  time limit, environment built from scratch), one at a
+ *                  time; their end is hb_policy_done(). The start-up and
+ *                  shutdown STOPs block the loop (nothing else may happen
+ *                  until the resource is down). VIP_ACQUIRE/_RELEASE go to
+ *                  vip.c; EXIT ends the process with status 3.
+ *   notices        each state change is logged and published once (the
+ *                  STATE notice); fence results are logged, published and
+ *                  handed to the notify script.
+ *   the watchdog   the kernel device (fencing.watchdog) is executor-side:
+ *                  armed on WATCHDOG_ARM, fed on every heartbeat tick
+ *                  until WATCHDOG_HOLD (this node may no longer act, or
+ *                  self-fences) or WATCHDOG_DISARM (magic close).
  *
  * The state lives in d->actions, created by hbd_actions_start() and freed
  * from its timer's close callback after hbd_actions_stop().
@@ -46,15 +34,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/watchdog.h>
@@ -62,51 +45,22 @@
 #include "daemon/actions.h"
 #include "daemon/ctl_server.h"
 #include "daemon/daemon.h"
+#include "daemon/vip.h"
+#include "io/proc.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define N_ENV 12
 /* Exit status of hbeatd when a resource could not be stopped. */
 #define SELF_FENCE_EXIT 3
 
-extern char **environ;
-
-typedef enum res_state {
-        R_STOPPED,
-        R_FENCING,
-        R_STARTING,
-        R_STARTED,
-        R_STOPPING,
-        R_BLOCKED,
-} res_state_t;
-
-typedef enum act_kind {
-        A_NONE,
-        A_FENCE,
-        A_START,
-        A_STOP,
-        A_SELF_FENCE,
-} act_kind_t;
-
 struct hbd_actions {
         hbd_daemon_t *d;
-        res_state_t state;
-        char blocked[48];              /* "blocked: fence failed" */
+        hb_policy_t *policy;
+        const hbd_config_t *cfg_seen;  /* the config the policy has */
 
-        bool leader;                   /* wanted: this node leads */
-        uint64_t leader_term;          /* term it leads in */
-        hb_role_t role;                /* last role event */
-        uint32_t fence_id;             /* previous leader to fence, or 0 */
-        uint32_t *fence_queue;         /* this round's targets still to */
-        size_t n_fence_queue;          /*   fence, in order; [0] runs */
-        uint64_t fenced_term;          /* round done for this term */
-        uint64_t wait_until_ns;        /* waiting for the head target (a
-                                          former leader, alive) to report
-                                          its resource stopped; 0: not */
-        bool start_failed;             /* the running stop cleans up */
+        hb__proc_t *proc;              /* the running command, or NULL */
+        hb_policy_cmd_t running;
 
-        uint64_t term;                 /* term of the resource's actions */
         const char *last_action;       /* static; NULL before the first */
-        int64_t last_exit;             /* -1: none (timed out, no run) */
+        int64_t last_exit;             /* -1: none (timed out) */
         char last_result[64];
 
         char fence_target[HBD_NAME_MAX + 16];
@@ -114,75 +68,73 @@ struct hbd_actions {
         char fence_result[64];         /* "" until the first fence */
         uint64_t fence_term;
 
-        hbd_proc_t *proc;
-        act_kind_t running;
-        uv_timer_t delay;              /* fencing.two_node_delay_ms, and
-                                          the waits of the fence queue */
+        uv_timer_t timer;              /* hb_policy_next_deadline() */
+        uint64_t timer_due_ns;
+        bool timer_deferred;           /* once, after a pause */
         bool closing;
-        uint64_t created_ns;           /* hbd_actions_start() */
         int wd_fd;                     /* fencing.watchdog while armed,
                                           else -1 */
         bool wd_hold;                  /* armed but no longer fed */
 };
 
-
-static void proceed(struct hbd_actions *a);
-static void next_fence(struct hbd_actions *a);
-static void stop_blocking(struct hbd_actions *a, const char *when);
-static void on_delay(uv_timer_t *t);
-static void pop_fence(struct hbd_actions *a);
-static bool fence_succeeded(struct hbd_actions *a);
-
-static const char *action_name(act_kind_t k)
-{
-        switch (k) {
-        case A_FENCE:
-                return "fence";
-        case A_START:
-                return "start";
-        case A_STOP:
-                return "stop";
-        case A_SELF_FENCE:
-                return "self_fence";
-        case A_NONE:
-                break;
-        }
-        return "none";
-}
-
-static const char *state_name(const struct hbd_actions *a)
-{
-        switch (a->state) {
-        case R_STOPPED:
-                return "stopped";
-        case R_FENCING:
-                return "fencing";
-        case R_STARTING:
-                return "starting";
-        case R_STARTED:
-                return "started";
-        case R_STOPPING:
-                return "stopping";
-        case R_BLOCKED:
-                return a->blocked;
-        }
-        return "?";
-}
+static void drain(struct hbd_actions *a);
 
 static bool configured(const hbd_config_t *cfg)
 {
         return cfg->resource_start != NULL || cfg->fence_command != NULL;
 }
 
+/* ---- the policy's configuration -------------------------------------- */
+
+/* The machine's view of the config; *pull is allocated (free it). */
+static int policy_config(const hbd_config_t *cfg, hb_policy_config_t *pc,
+                         uint32_t **pull)
+{
+        size_t n = 0;
+
+        memset(pc, 0, sizeof(*pc));
+        *pull = calloc(cfg->n_peers + 1, sizeof(**pull));
+        if (*pull == NULL)
+                return -ENOMEM;
+        for (size_t i = 0; i < cfg->n_peers; i++)
+                if (cfg->peers[i].pull)
+                        (*pull)[n++] = cfg->peers[i].id;
+        pc->resource = cfg->resource_start != NULL;
+        pc->fence_command = cfg->fence_command != NULL;
+        pc->self_fence = cfg->fence_self != NULL;
+        pc->watchdog = cfg->watchdog != NULL;
+        pc->watchdog_timeout_ns = cfg->watchdog_timeout_ns;
+        pc->stop_timeout_ns = cfg->resource_stop_timeout_ns;
+        pc->two_node_delay_ns = cfg->fence_two_node_delay_ns;
+        pc->pull_ids = *pull;
+        pc->n_pull = n;
+        return 0;
+}
+
+/* After a reload (d->cfg replaced), before the machine decides again. A
+ * failure keeps the old settings and is tried again next time. */
+static void sync_config(struct hbd_actions *a)
+{
+        hb_policy_config_t pc;
+        uint32_t *pull;
+
+        if (a->cfg_seen == a->d->cfg)
+                return;
+        if (policy_config(a->d->cfg, &pc, &pull) == 0 &&
+            hb_policy_reconfigure(a->policy, &pc) == 0)
+                a->cfg_seen = a->d->cfg;
+        free(pull);
+}
+
 /* ---- kernel watchdog (fencing.watchdog) ------------------------------
  *
- * Armed (the device opened: Linux starts the timer at open) from before a
- * start until a stop succeeded, i.e. while the resource may be up here;
- * fed on every heartbeat tick (hbd_actions_tick()). A paused or killed
- * hbeatd feeds it no more and the machine resets after the timeout; a
- * self-fence stops feeding it at once. Disarmed with the magic close
- * ("V", then close) once the resource is down. See watchdog(4) and the
- * kernel's Documentation/watchdog/watchdog-api.rst.
+ * Armed (the device opened: Linux starts the timer at open) before a
+ * start, fed on every heartbeat tick (hbd_actions_tick()) while this node
+ * may act. A paused or killed hbeatd feeds it no more, nor one that
+ * stepped down or self-fences (WATCHDOG_HOLD), and the machine resets
+ * after the timeout unless the resource is down by then: disarmed with
+ * the magic close ("V", then close).
+ * See watchdog(4) and the kernel's Documentation/watchdog/watchdog-api.rst.
  */
 static int wd_arm(struct hbd_actions *a)
 {
@@ -229,153 +181,38 @@ static void wd_disarm(struct hbd_actions *a)
         hbd_info(&a->d->log, "watchdog: %s disarmed", a->d->cfg->watchdog);
 }
 
-/* The one place the state changes: one log line and one control event;
- * the resource bit of our heartbeats and the watchdog follow it. */
-static void set_state(struct hbd_actions *a, res_state_t to, const char *why)
+/* ---- notices ----------------------------------------------------------- */
+
+/* A state change: one log line and one control event. */
+static void log_state(struct hbd_actions *a, const hb_policy_cmd_t *c)
 {
         hbd_daemon_t *d = a->d;
-        char from[sizeof(a->blocked)];
-        bool up;
+        bool blocked = c->new_state == HB_POLICY_BLOCKED;
 
-        snprintf(from, sizeof(from), "%s", state_name(a));
-        if (to == R_BLOCKED)
-                snprintf(a->blocked, sizeof(a->blocked), "blocked: %s", why);
-        a->state = to;
-        /* Peers learn from our heartbeats whether the resource may be up
-         * here (a new leader spares a former leader that says no). Up
-         * from before a start until a stop succeeded; a self-fence in
-         * progress is "may be up". */
-        up = to == R_STARTING || to == R_STARTED || to == R_STOPPING ||
-             (to == R_BLOCKED && strcmp(why, "self-fencing") == 0);
-        if (d->node != NULL && d->cfg->node.coord.enabled)
-                (void)hb_node_set_resource(d->node, up);
-        if (!up)
-                wd_disarm(a);
-        else if (to == R_BLOCKED)
-                a->wd_hold = true; /* self-fencing: let it fire */
-        if (strcmp(from, state_name(a)) == 0)
-                return;
-        hbd_logj(&d->log, to == R_BLOCKED ? HBD_LOG_ERROR : HBD_LOG_INFO,
-                 json_pack("{s:s, s:s, s:I, s:s}", "old_state", from,
-                           "new_state", state_name(a), "term",
-                           (json_int_t)a->term, "reason", why),
-                 "resource %s -> %s (term %" PRIu64 ", %s)", from,
-                 state_name(a), a->term, why);
+        hbd_logj(&d->log, blocked ? HBD_LOG_ERROR : HBD_LOG_INFO,
+                 json_pack("{s:s, s:s, s:I, s:s}", "old_state", c->old_name,
+                           "new_state", c->new_name, "term",
+                           (json_int_t)c->term, "reason", c->reason),
+                 "resource %s -> %s (term %" PRIu64 ", %s)", c->old_name,
+                 c->new_name, c->term, c->reason);
         if (d->ctl != NULL)
                 hbd_ctl_publish(d->ctl, json_pack(
                         "{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I}",
                         "event", "resource", "node", d->cfg->node_name,
-                        "state", state_name(a), "old_state", from,
-                        "term", (json_int_t)a->term, "reason", why,
+                        "state", c->new_name, "old_state", c->old_name,
+                        "term", (json_int_t)c->term, "reason", c->reason,
                         "at_ns", (json_int_t)uv_hrtime(),
                         "wall_time_ns", (json_int_t)hbd_wall_now_ns()));
 }
 
-/* "PATH=..." and the HBEAT_* variables common to every action, then the
- * optional extras; NULL-terminated. Returns the count, or -ENOMEM. */
-static int build_env(struct hbd_actions *a, char **env, act_kind_t kind,
-                     uint64_t term)
+static void set_target(struct hbd_actions *a, const hb_policy_cmd_t *c)
 {
-        hbd_daemon_t *d = a->d;
-        const char *path = getenv("PATH");
-        int k = 0, r = 0;
+        const char *name = hbd_node_name(a->d, c->target_id);
 
-        memset(env, 0, N_ENV * sizeof(*env));
-        r |= asprintf(&env[k++], "PATH=%s", path != NULL && path[0] != '\0'
-                      ? path : DEFAULT_PATH) < 0;
-        r |= asprintf(&env[k++], "HBEAT_ACTION=%s", action_name(kind)) < 0;
-        r |= asprintf(&env[k++], "HBEAT_NODE=%s", d->cfg->node_name) < 0;
-        r |= asprintf(&env[k++], "HBEAT_NODE_ID=%" PRIu32,
-                      d->cfg->node.node_id) < 0;
-        r |= asprintf(&env[k++], "HBEAT_TERM=%" PRIu64, term) < 0;
-        r |= asprintf(&env[k++], "HBEAT_ROLE=%s",
-                      hb_role_name(a->role)) < 0;
-        if (kind == A_FENCE) {
-                r |= asprintf(&env[k++], "HBEAT_FENCE_TARGET=%s",
-                              a->fence_target) < 0;
-                r |= asprintf(&env[k++], "HBEAT_FENCE_TARGET_ID=%" PRIu32,
-                              a->fence_target_id) < 0;
-        }
-        if (r != 0)
-                return -ENOMEM;
-        return k;
-}
-
-static void free_env(char **env)
-{
-        for (int i = 0; i < N_ENV; i++)
-                free(env[i]);
-}
-
-/* "ok", "exit 1", "signal 9", "timed out after 100 ms". */
-static bool describe(char *out, size_t len, int64_t status, int sig,
-                     bool timed_out, uint64_t limit_ms)
-{
-        if (timed_out)
-                snprintf(out, len, "timed out after %" PRIu64 " ms",
-                         limit_ms);
-        else if (sig != 0)
-                snprintf(out, len, "killed by signal %d", sig);
-        else if (status != 0)
-                snprintf(out, len, "exit %" PRId64, status);
-        else
-                snprintf(out, len, "ok");
-        return !timed_out && sig == 0 && status == 0;
-}
-
-static void on_done(hbd_proc_t *p, void *arg, int64_t status, int sig,
-                    bool timed_out);
-
-/*
- * Run `argv` as action `kind`. A spawn failure is reported through
- * on_done() as a failed run (exit 127, like a shell), so every caller
- * has one path for failures.
- */
-static void run(struct hbd_actions *a, act_kind_t kind, char *const *argv,
-                uint64_t timeout_ns, uint64_t term)
-{
-        char *env[N_ENV];
-        int r;
-
-        a->running = kind;
-        r = build_env(a, env, kind, term);
-        if (r >= 0)
-                r = hbd_proc_spawn(&a->proc, &a->d->loop, argv, env,
-                                   (timeout_ns + HB_NS_PER_MS - 1) /
-                                   HB_NS_PER_MS, on_done, a);
-        free_env(env);
-        if (r < 0) {
-                hbd_error(&a->d->log, "%s: cannot run %s: %s",
-                          action_name(kind), argv[0],
-                          r == -ENOMEM ? "out of memory" : uv_strerror(r));
-                a->proc = NULL;
-                on_done(NULL, a, 127, 0, false);
-                return;
-        }
-        hbd_info(&a->d->log, "%s: running %s (term %" PRIu64 ", pid %d)",
-                 action_name(kind), argv[0], term, hbd_proc_pid(a->proc));
-}
-
-/* Never keep running with a resource in an unknown state. */
-static _Noreturn void die_self_fenced(struct hbd_actions *a, const char *why)
-{
-        hbd_error(&a->d->log, "resource: %s; exiting with status %d "
-                  "(self-fence) rather than keep running with the resource "
-                  "half-stopped", why, SELF_FENCE_EXIT);
-        fflush(NULL);
-        _exit(SELF_FENCE_EXIT);
-}
-
-static void self_fence(struct hbd_actions *a, const char *why)
-{
-        const hbd_config_t *cfg = a->d->cfg;
-
-        if (cfg->fence_self == NULL)
-                die_self_fenced(a, why);
-        hbd_error(&a->d->log, "resource: %s; self-fencing", why);
-        set_state(a, R_BLOCKED, "self-fencing");
-        run(a, A_SELF_FENCE, cfg->fence_self, cfg->fence_timeout_ns,
-            a->term);
+        snprintf(a->fence_target, sizeof(a->fence_target), "%s",
+                 name != NULL ? name : "?");
+        a->fence_target_id = c->target_id;
+        a->fence_term = c->term;
 }
 
 static void fence_report(struct hbd_actions *a, bool ok)
@@ -405,366 +242,315 @@ static void fence_report(struct hbd_actions *a, bool ok)
                          a->fence_term, a->fence_result);
 }
 
-static void on_done(hbd_proc_t *p, void *arg, int64_t status, int sig,
-                    bool timed_out)
+/* Never keep running with a resource in an unknown state. */
+static _Noreturn void die_self_fenced(struct hbd_actions *a, const char *why)
 {
-        struct hbd_actions *a = arg;
-        const hbd_config_t *cfg = a->d->cfg;
-        act_kind_t kind = a->running;
-        uint64_t limit_ns;
-        bool ok;
-        char res[64];
+        hbd_error(&a->d->log, "resource: %s; exiting with status %d "
+                  "(self-fence) rather than keep running with the resource "
+                  "half-stopped", why, SELF_FENCE_EXIT);
+        fflush(NULL);
+        _exit(SELF_FENCE_EXIT);
+}
 
-        (void)p;
-        a->proc = NULL;
-        a->running = A_NONE;
-        limit_ns = kind == A_START ? cfg->resource_start_timeout_ns :
-                   kind == A_STOP ? cfg->resource_stop_timeout_ns :
-                   cfg->fence_timeout_ns;
-        ok = describe(res, sizeof(res), status, sig, timed_out,
-                      limit_ns / HB_NS_PER_MS);
-        a->last_action = action_name(kind);
-        a->last_exit = timed_out ? -1 : sig != 0 ? 128 + sig : status;
-        snprintf(a->last_result, sizeof(a->last_result), "%s", res);
+/* ---- running commands ------------------------------------------------ */
+
+/* PATH and the HBEAT_* variables of an action. */
+static void action_env(struct hbd_actions *a, hb__env_t *e,
+                       const hb_policy_cmd_t *c)
+{
+        const hbd_config_t *cfg = a->d->cfg;
+
+        hb__env_init(e);
+        hb__env_add(e, "HBEAT_ACTION=%s", hb_policy_cmd_name(c->kind));
+        hb__env_add(e, "HBEAT_NODE=%s", cfg->node_name);
+        hb__env_add(e, "HBEAT_NODE_ID=%" PRIu32, cfg->node.node_id);
+        hb__env_add(e, "HBEAT_TERM=%" PRIu64, c->term);
+        hb__env_add(e, "HBEAT_ROLE=%s", hb_role_name(c->role));
+        if (c->kind == HB_POLICY_CMD_FENCE) {
+                hb__env_add(e, "HBEAT_FENCE_TARGET=%s", a->fence_target);
+                hb__env_add(e, "HBEAT_FENCE_TARGET_ID=%" PRIu32,
+                            c->target_id);
+        }
+}
+
+static uint64_t limit_ns(const hbd_config_t *cfg, hb_policy_cmd_kind_t k)
+{
+        return k == HB_POLICY_CMD_START ? cfg->resource_start_timeout_ns :
+               k == HB_POLICY_CMD_STOP ? cfg->resource_stop_timeout_ns :
+               cfg->fence_timeout_ns;
+}
+
+/* Record how a command ended; true when it succeeded. */
+static bool record(struct hbd_actions *a, const hb_policy_cmd_t *c,
+                   const hb__proc_result_t *r)
+{
+        bool ok = hb__proc_describe(a->last_result, sizeof(a->last_result),
+                                    r, limit_ns(a->d->cfg, c->kind) /
+                                    HB_NS_PER_MS);
+
+        a->last_action = hb_policy_cmd_name(c->kind);
+        a->last_exit = r->timed_out ? -1 : r->term_signal != 0 ?
+                       128 + r->term_signal : r->exit_status;
         if (!ok)
                 hbd_error(&a->d->log, "%s (term %" PRIu64 ") failed: %s",
-                          action_name(kind), a->term, res);
+                          a->last_action, c->term, a->last_result);
+        return ok;
+}
 
-        switch (kind) {
-        case A_FENCE:
+/* Tell the machine, and do what it decides next. */
+static void report(struct hbd_actions *a, hb_policy_cmd_kind_t kind,
+                   bool ok)
+{
+        (void)hb_policy_done(a->policy, kind, ok, uv_hrtime());
+        drain(a);
+}
+
+static void on_done(void *arg, const hb__proc_result_t *r)
+{
+        struct hbd_actions *a = arg;
+        hb_policy_cmd_t c = a->running;
+        bool ok;
+
+        a->proc = NULL;
+        ok = record(a, &c, r);
+        if (c.kind == HB_POLICY_CMD_FENCE) {
                 snprintf(a->fence_result, sizeof(a->fence_result), "%s",
-                         ok ? "ok" : res);
+                         ok ? "ok" : a->last_result);
                 fence_report(a, ok);
-                if (!ok) {
-                        set_state(a, R_BLOCKED, "fence failed");
-                        return;
-                }
-                if (fence_succeeded(a))
-                        return;
-                break;
-        case A_START:
-                if (ok) {
-                        set_state(a, R_STARTED, "started");
-                        break;
-                }
-                /* Clean up whatever half-started. */
-                a->start_failed = true;
-                set_state(a, R_STOPPING, "start failed");
-                run(a, A_STOP, cfg->resource_stop,
-                    cfg->resource_stop_timeout_ns, a->term);
-                return;
-        case A_STOP:
-                if (!ok) {
-                        snprintf(res, sizeof(res), "stop %.56s",
-                                 a->last_result);
-                        self_fence(a, res);
-                        return;
-                }
-                if (a->start_failed && a->leader) {
-                        a->start_failed = false;
-                        set_state(a, R_BLOCKED, "start failed");
-                        return;
-                }
-                a->start_failed = false;
-                set_state(a, R_STOPPED, "stopped");
-                break;
-        case A_SELF_FENCE:
-                if (!ok)
-                        die_self_fenced(a, "self_fence failed");
-                set_state(a, R_STOPPED, "self-fenced");
-                break;
-        case A_NONE:
-                break;
         }
-        proceed(a);
-}
-
-static void start_fence(struct hbd_actions *a)
-{
-        const hbd_config_t *cfg = a->d->cfg;
-
-        run(a, A_FENCE, cfg->fence_command, cfg->fence_timeout_ns, a->term);
-}
-
-/* The head target is fenced: drop it; go on with the next one (true) or
- * end the round (false: the caller moves the machine on). */
-static bool fence_succeeded(struct hbd_actions *a)
-{
-        if (a->fence_target_id == a->fence_id)
-                a->fence_id = 0;
-        pop_fence(a);
-        if (a->n_fence_queue > 0 && a->leader) {
-                next_fence(a);
-                return true;
-        }
-        a->fenced_term = a->term;
-        set_state(a, R_STOPPED, "fenced");
-        return false;
+        report(a, c.kind, ok);
 }
 
 /*
- * Watchdog fencing (fencing.watchdog without fencing.command): a target
- * that may hold the resource has had its watchdog armed, and stops
- * feeding it when it stops running or cannot prove its lease; waiting
- * the timeout plus two intervals after we last heard it (after our own
- * start, for a peer never heard) is as good as a fence (SBD's
- * stonith-watchdog-timeout). Returns the ns still to wait, 0 when done.
+ * Run `argv` for command `c`. A spawn failure is reported as a failed
+ * run (exit 127, like a shell), so there is one path for failures.
  */
-static uint64_t watchdog_wait_ns(struct hbd_actions *a, uint32_t id)
+static void run(struct hbd_actions *a, const hb_policy_cmd_t *c,
+                char *const *argv)
 {
-        const hbd_config_t *cfg = a->d->cfg;
-        uint64_t now = uv_hrtime(), from = a->created_ns, until;
-        hb_peer_info_t pi;
+        hb__proc_opts_t o = {
+                .argv = argv,
+                .timeout_ms = (limit_ns(a->d->cfg, c->kind) +
+                               HB_NS_PER_MS - 1) / HB_NS_PER_MS,
+        };
+        hb__proc_result_t failed = { .exit_status = 127 };
+        hb__env_t env;
+        int r = -ENOMEM;
 
-        if (hb_node_peer_info(a->d->node, id, now, &pi) == 0 &&
-            pi.last_arrival_ns != HB_NEVER && pi.last_arrival_ns > from)
-                from = pi.last_arrival_ns;
-        until = from + cfg->watchdog_timeout_ns + 2 * cfg->node.interval_ns;
-        return now >= until ? 0 : until - now;
-}
-
-/* Drop the head of the fence queue. */
-static void pop_fence(struct hbd_actions *a)
-{
-        if (a->n_fence_queue == 0)
+        a->running = *c;
+        action_env(a, &env, c);
+        o.env = hb__env_vec(&env);
+        if (o.env != NULL)
+                r = hb__proc_spawn(&a->proc, &a->d->loop, &o, on_done, a);
+        hb__env_free(&env);
+        if (r < 0) {
+                hbd_error(&a->d->log, "%s: cannot run %s: %s",
+                          hb_policy_cmd_name(c->kind), argv[0],
+                          r == -ENOMEM ? "out of memory" : uv_strerror(r));
+                a->proc = NULL;
+                on_done(a, &failed);
                 return;
-        memmove(a->fence_queue, a->fence_queue + 1,
-                (a->n_fence_queue - 1) * sizeof(*a->fence_queue));
-        a->n_fence_queue--;
-        a->wait_until_ns = 0;
+        }
+        hbd_info(&a->d->log, "%s: running %s (term %" PRIu64 ", pid %d)",
+                 hb_policy_cmd_name(c->kind), argv[0], c->term,
+                 hb__proc_pid(a->proc));
 }
 
 /*
- * The head target is the former leader, alive (or in probation): when its
- * heartbeats say its resource is stopped, it needs no fence; while they
- * say it may be up, its stop is given its time limit (resource.
- * stop_timeout_ms, after which it self-fences) plus two intervals. One
- * that left the cluster stopped its resource first. 1: spared, 0: wait,
- * -1: fence it.
+ * The start-up and shutdown stops: resource.stop, waited for with its
+ * time limit, blocking the loop: at shutdown before the leave goes out
+ * (another node may take over as soon as it hears it), at start-up before
+ * the first heartbeat (a copy left running by a hbeatd that crashed).
+ * Blocking is deliberate: nothing else may happen until the resource is
+ * down. A stop that cannot run ends the process here; one that fails is
+ * reported, and the machine answers EXIT.
  */
-static int former_leader(struct hbd_actions *a, uint32_t id)
+static void stop_blocking(struct hbd_actions *a, const hb_policy_cmd_t *c)
 {
         const hbd_config_t *cfg = a->d->cfg;
-        uint64_t now = uv_hrtime();
-        hb_peer_info_t pi;
+        bool shutdown = strcmp(c->reason, "shutdown") == 0;
+        const char *when = shutdown ? "shutdown" : "start-up";
+        hb__proc_result_t r;
+        hb__env_t env;
+        char why[64];
+        pid_t pid = 0;
+        int e = -ENOMEM;
 
-        if (id != a->fence_id ||
-            hb_node_peer_info(a->d->node, id, now, &pi) < 0)
-                return -1;
-        /* A leave comes only after the resource was stopped (shutdown
-         * stops it first; a failed stop exits 3 without a leave). */
-        if (pi.state == HB_PEER_LEFT)
-                return 1;
-        if ((pi.state != HB_PEER_ALIVE && pi.state != HB_PEER_PROBATION) ||
-            !pi.coordinating)
-                return -1;
-        if (!pi.resource_up)
-                return 1;
-        if (a->wait_until_ns == 0)
-                a->wait_until_ns = now + cfg->resource_stop_timeout_ns +
-                                   2 * cfg->node.interval_ns;
-        return now < a->wait_until_ns ? 0 : -1;
+        action_env(a, &env, c);
+        if (hb__env_vec(&env) != NULL)
+                e = hb__proc_spawn_sync(&pid, cfg->resource_stop,
+                                        hb__env_vec(&env));
+        hb__env_free(&env);
+        if (e < 0) {
+                snprintf(why, sizeof(why), "cannot run resource.stop at %s",
+                         when);
+                die_self_fenced(a, why);
+        }
+        hbd_info(&a->d->log, "stop: %s; running %s (term %" PRIu64
+                 ", pid %d)", shutdown ? "shutting down"
+                 : "start-up, clearing any stale copy",
+                 cfg->resource_stop[0], c->term, (int)pid);
+        if (hb__proc_wait_sync(pid, (cfg->resource_stop_timeout_ns +
+                                     HB_NS_PER_MS - 1) / HB_NS_PER_MS,
+                               &r) < 0) {
+                snprintf(why, sizeof(why), "lost resource.stop at %s", when);
+                die_self_fenced(a, why);
+        }
+        a->running = *c;
+        report(a, HB_POLICY_CMD_STOP, record(a, c, &r));
 }
 
-/* Work through the fence queue: spare, wait for, or fence its head; when
- * it is empty, the round is done and the start may go. */
-static void next_fence(struct hbd_actions *a)
-{
-        uint32_t id = 0;
-        const char *name = NULL;
-        int r;
+/* ---- the commands ---------------------------------------------------- */
 
-        while (a->n_fence_queue > 0) {
-                id = a->fence_queue[0];
-                name = hbd_node_name(a->d, id);
-                r = former_leader(a, id);
-                if (r < 0)
-                        break;
-                if (r == 0) {
-                        /* Look again in one interval (on_delay). */
-                        (void)uv_timer_start(&a->delay, on_delay,
-                                             a->d->cfg->node.interval_ns /
-                                                     HB_NS_PER_MS, 0);
-                        return;
-                }
+static void execute(struct hbd_actions *a, const hb_policy_cmd_t *c)
+{
+        const hbd_config_t *cfg = a->d->cfg;
+        char why[160];
+
+        switch (c->kind) {
+        case HB_POLICY_CMD_STATE:
+                log_state(a, c);
+                break;
+        case HB_POLICY_CMD_VIP_ACQUIRE:
+                hbd_vip_acquire(a->d, c->term);
+                break;
+        case HB_POLICY_CMD_VIP_RELEASE:
+                hbd_vip_release(a->d, c->term, c->reason);
+                break;
+        case HB_POLICY_CMD_FENCE:
+                set_target(a, c);
+                run(a, c, cfg->fence_command);
+                break;
+        case HB_POLICY_CMD_START:
+                run(a, c, cfg->resource_start);
+                break;
+        case HB_POLICY_CMD_STOP:
+                if (c->blocking)
+                        stop_blocking(a, c);
+                else
+                        run(a, c, cfg->resource_stop);
+                break;
+        case HB_POLICY_CMD_SELF_FENCE:
+                hbd_error(&a->d->log, "resource: %s (%s); self-fencing",
+                          c->reason, a->last_result);
+                run(a, c, cfg->fence_self);
+                break;
+        case HB_POLICY_CMD_EXIT:
+                snprintf(why, sizeof(why), "%s (%s)", c->reason,
+                         a->last_action != NULL ? a->last_result : "-");
+                die_self_fenced(a, why);
+        case HB_POLICY_CMD_WATCHDOG_ARM: {
+                bool ok = wd_arm(a) == 0;
+
+                if (ok)
+                        wd_feed(a);
+                report(a, c->kind, ok);
+                break;
+        }
+        case HB_POLICY_CMD_WATCHDOG_DISARM:
+                wd_disarm(a);
+                break;
+        case HB_POLICY_CMD_WATCHDOG_HOLD:
+                if (a->wd_fd >= 0 && !a->wd_hold)
+                        hbd_warn(&a->d->log, "watchdog: %s no longer fed "
+                                 "(the resource may be up and this node "
+                                 "may not act): the host resets in %"
+                                 PRIu64 " ms unless it is down by then",
+                                 cfg->watchdog, cfg->watchdog_timeout_ns /
+                                 HB_NS_PER_MS);
+                a->wd_hold = true;
+                break;
+        case HB_POLICY_CMD_FENCE_WAIT:
+                hbd_info(&a->d->log, "fence: waiting %" PRIu64 " ms "
+                         "(fencing.two_node_delay_ms, higher node id)",
+                         c->wait_ns / HB_NS_PER_MS);
+                break;
+        case HB_POLICY_CMD_FENCE_SPARED: {
+                const char *name = hbd_node_name(a->d, c->target_id);
+
                 hbd_info(&a->d->log, "fence of %s (id %" PRIu32 ") not "
                          "needed: it reports its resource stopped",
-                         name != NULL ? name : "?", id);
-                a->fence_id = 0;
-                pop_fence(a);
+                         name != NULL ? name : "?", c->target_id);
+                break;
         }
-        if (a->n_fence_queue == 0) {
-                a->fenced_term = a->term;
-                set_state(a, R_STOPPED, "nothing to fence");
-                proceed(a);
-                return;
-        }
-        snprintf(a->fence_target, sizeof(a->fence_target), "%s",
-                 name != NULL ? name : "?");
-        a->fence_target_id = id;
-        a->fence_term = a->term;
-        if (a->d->cfg->fence_command == NULL) {
-                uint64_t wait = watchdog_wait_ns(a, id);
-
-                if (wait > 0) {
-                        (void)uv_timer_start(&a->delay, on_delay,
-                                             (wait + HB_NS_PER_MS - 1) /
-                                                     HB_NS_PER_MS, 0);
-                        return;
-                }
+        case HB_POLICY_CMD_FENCE_WATCHDOG:
+                set_target(a, c);
                 snprintf(a->fence_result, sizeof(a->fence_result), "ok "
                          "(watchdog: waited %" PRIu64 " ms)",
-                         a->d->cfg->watchdog_timeout_ns / HB_NS_PER_MS);
+                         c->wait_ns / HB_NS_PER_MS);
                 fence_report(a, true);
-                if (!fence_succeeded(a))
-                        proceed(a);
+                break;
+        case HB_POLICY_CMD_NONE:
+                break;
+        }
+}
+
+static void on_timer(uv_timer_t *t);
+
+/* Run everything the machine decided, then wait for its next deadline. */
+static void drain(struct hbd_actions *a)
+{
+        hb_policy_cmd_t c;
+        uint64_t due, now;
+
+        while (hb_policy_poll(a->policy, &c) > 0)
+                execute(a, &c);
+        if (a->closing)
+                return;
+        due = hb_policy_next_deadline(a->policy);
+        if (due == HB_NEVER) {
+                uv_timer_stop(&a->timer);
                 return;
         }
-        start_fence(a);
+        now = uv_hrtime();
+        a->timer_due_ns = due;
+        a->timer_deferred = false;
+        (void)uv_timer_start(&a->timer, on_timer, due > now ?
+                             (due - now + HB_NS_PER_MS - 1) / HB_NS_PER_MS
+                             : 0, 0);
 }
 
-/*
- * This round's targets (see the top of this file): the last other leader
- * seen, then every peer held dead, suspect or unknown. Returns how many;
- * -ENOMEM (nothing queued).
- */
-static int build_fence_queue(struct hbd_actions *a)
-{
-        const hbd_config_t *cfg = a->d->cfg;
-        uint64_t now = uv_hrtime();
-        size_t n = 0;
-        uint32_t *q;
-
-        a->n_fence_queue = 0;
-        q = realloc(a->fence_queue, (cfg->n_peers + 1) * sizeof(*q));
-        if (q == NULL)
-                return -ENOMEM;
-        a->fence_queue = q;
-        a->wait_until_ns = 0;
-        if (a->fence_id != 0)
-                q[n++] = a->fence_id;
-        for (size_t i = 0; i < cfg->n_peers; i++) {
-                const hbd_peer_conf_t *p = &cfg->peers[i];
-                hb_peer_info_t pi;
-
-                if (p->pull || p->id == a->fence_id ||
-                    hb_node_peer_info(a->d->node, p->id, now, &pi) < 0)
-                        continue;
-                if (pi.state == HB_PEER_DEAD || pi.state == HB_PEER_SUSPECT ||
-                    pi.state == HB_PEER_UNKNOWN)
-                        q[n++] = p->id;
-        }
-        a->n_fence_queue = n;
-        return (int)n;
-}
-
-static void on_delay(uv_timer_t *t)
+static void on_timer(uv_timer_t *t)
 {
         struct hbd_actions *a = t->data;
+        uint64_t now = uv_hrtime();
+        uint64_t bound = hb_node_config(a->d->node)->local_pause_ns;
 
-        if (a->state == R_FENCING && a->leader && a->proc == NULL &&
-            a->n_fence_queue > 0)
-                next_fence(a);
-}
-
-/* In a two-node cluster both nodes may try to fence each other at once;
- * the higher node id waits, so the lower one wins (same answer on both
- * nodes, from their configs alone). */
-static uint64_t fence_delay_ms(const struct hbd_actions *a)
-{
-        const hbd_config_t *cfg = a->d->cfg;
-
-        if (!cfg->node.coord.two_node || cfg->n_peers != 1 ||
-            cfg->fence_two_node_delay_ns == 0 ||
-            cfg->node.node_id < cfg->peers[0].id)
-                return 0;
-        return cfg->fence_two_node_delay_ns / HB_NS_PER_MS;
-}
-
-/* Move towards what is wanted, when no child runs. */
-static void proceed(struct hbd_actions *a)
-{
-        const hbd_config_t *cfg = a->d->cfg;
-        uint64_t ms;
-        int r;
-
-        if (a->proc != NULL || a->closing)
-                return;
-        if (!a->leader) {
-                if (a->state == R_STARTED) {
-                        set_state(a, R_STOPPING, "no longer leader");
-                        run(a, A_STOP, cfg->resource_stop,
-                            cfg->resource_stop_timeout_ns, a->term);
-                } else if (a->state == R_FENCING || a->state == R_BLOCKED) {
-                        uv_timer_stop(&a->delay);
-                        set_state(a, R_STOPPED, "no longer leader");
-                }
+        /*
+         * Fired later than the local-pause bound: this process was stopped
+         * (SIGSTOP, a VM pause). libuv runs due timers in order, so this
+         * one may come before the node's deferred tick, which reads the
+         * socket backlog and lets the node find its pause; deciding now
+         * would use the view from before the pause (a deposed leader
+         * fencing, or starting the resource). Once, look again on the
+         * next turn of the loop, after the node's tick.
+         */
+        if (bound > 0 && now > a->timer_due_ns + bound &&
+            !a->timer_deferred) {
+                a->timer_deferred = true;
+                a->timer_due_ns = now;
+                (void)uv_timer_start(t, on_timer, 0, 0);
                 return;
         }
-        if (a->state == R_STARTED || a->state == R_STARTING ||
-            a->state == R_STOPPING || a->state == R_FENCING)
-                return;
-        /* stopped or blocked, and leader: fence (if needed), then start. */
-        if (a->term != a->leader_term && a->state == R_BLOCKED)
-                a->state = R_STOPPED;  /* a new term retries */
-        else if (a->state == R_BLOCKED)
-                return;
-        a->term = a->leader_term;
-        if ((cfg->fence_command != NULL || cfg->watchdog != NULL) &&
-            a->fenced_term != a->term && (r = build_fence_queue(a)) != 0) {
-                if (r < 0) {
-                        snprintf(a->fence_result, sizeof(a->fence_result),
-                                 "out of memory");
-                        set_state(a, R_BLOCKED, "fence failed");
-                        return;
-                }
-                set_state(a, R_FENCING, "became leader");
-                ms = fence_delay_ms(a);
-                if (ms > 0) {
-                        hbd_info(&a->d->log, "fence: waiting %" PRIu64
-                                 " ms (fencing.two_node_delay_ms, higher "
-                                 "node id)", ms);
-                        if (uv_timer_start(&a->delay, on_delay, ms, 0) == 0)
-                                return;
-                }
-                next_fence(a);
-                return;
-        }
-        if (cfg->resource_start == NULL)
-                return;
-        if (wd_arm(a) < 0) {
-                set_state(a, R_BLOCKED, "watchdog unavailable");
-                return;
-        }
-        wd_feed(a);
-        set_state(a, R_STARTING, "leader");
-        run(a, A_START, cfg->resource_start, cfg->resource_start_timeout_ns,
-            a->term);
+        sync_config(a);
+        (void)hb_policy_tick(a->policy, now);
+        drain(a);
 }
 
-/* See actions.h. */
+/* ---- API (actions.h) ------------------------------------------------- */
+
 void hbd_actions_on_role(hbd_daemon_t *d, const hb_event_t *ev)
 {
         struct hbd_actions *a = d->actions;
 
         if (a == NULL || a->closing)
                 return;
-        a->role = ev->new_role;
-        if (ev->leader_id != 0 && ev->leader_id != d->cfg->node.node_id)
-                a->fence_id = ev->leader_id;
-        if (!configured(d->cfg))
-                return;
-        /* Wanted only once established (see the top of this file). */
-        if (ev->new_role == HB_ROLE_LEADER && ev->established) {
-                a->leader = true;
-                a->leader_term = ev->term;
-        } else {
-                a->leader = false;
-        }
-        proceed(a);
+        sync_config(a);
+        (void)hb_policy_on_event(a->policy, ev);
+        (void)hb_policy_tick(a->policy, uv_hrtime());
+        drain(a);
 }
 
-/* See actions.h. */
 void hbd_actions_tick(hbd_daemon_t *d)
 {
         if (d->actions != NULL)
@@ -774,18 +560,20 @@ void hbd_actions_tick(hbd_daemon_t *d)
 json_t *hbd_actions_json(const hbd_daemon_t *d)
 {
         const struct hbd_actions *a = d->actions;
+        hb_policy_info_t pi;
         json_t *fence;
 
         if (a == NULL || !configured(d->cfg))
                 return json_null();
+        hb_policy_info(a->policy, &pi);
         fence = a->fence_result[0] == '\0' ? json_null() :
                 json_pack("{s:s, s:I, s:s, s:I}", "target", a->fence_target,
                           "target_id", (json_int_t)a->fence_target_id,
                           "result", a->fence_result, "term",
                           (json_int_t)a->fence_term);
         return json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}",
-                         "state", state_name(a),
-                         "term", (json_int_t)a->term,
+                         "state", pi.state_name,
+                         "term", (json_int_t)pi.term,
                          "last_action", a->last_action != NULL ?
                          json_string(a->last_action) : json_null(),
                          "last_exit", a->last_action != NULL &&
@@ -799,6 +587,8 @@ json_t *hbd_actions_json(const hbd_daemon_t *d)
 int hbd_actions_start(hbd_daemon_t *d)
 {
         struct hbd_actions *a;
+        hb_policy_config_t pc;
+        uint32_t *pull;
         int r;
 
         if (d->actions != NULL)
@@ -807,18 +597,25 @@ int hbd_actions_start(hbd_daemon_t *d)
         if (a == NULL)
                 return -ENOMEM;
         a->d = d;
-        a->role = HB_ROLE_NO_QUORUM;
-        r = uv_timer_init(&d->loop, &a->delay);
+        a->wd_fd = -1;
+        r = policy_config(d->cfg, &pc, &pull);
+        if (r == 0) {
+                r = hb_policy_new(&a->policy, &pc, d->node);
+                free(pull);
+        }
+        if (r == 0)
+                r = uv_timer_init(&d->loop, &a->timer);
         if (r < 0) {
+                hb_policy_free(a->policy);
                 free(a);
                 return r;
         }
-        a->delay.data = a;
-        a->created_ns = uv_hrtime();
-        a->wd_fd = -1;
+        a->timer.data = a;
+        a->cfg_seen = d->cfg;
         d->actions = a;
-        if (d->cfg->resource_stop != NULL)
-                stop_blocking(a, "start-up");
+        /* With a resource: the start-up stop, here, blocking. */
+        (void)hb_policy_start(a->policy, uv_hrtime());
+        drain(a);
         return 0;
 }
 
@@ -826,99 +623,23 @@ static void on_closed(uv_handle_t *h)
 {
         struct hbd_actions *a = h->data;
 
-        free(a->fence_queue);
+        hb_policy_free(a->policy);
         free(a);
-}
-
-/*
- * Run resource.stop and wait for it, with its time limit, blocking the
- * loop: at shutdown with the resource up (or coming up), before the leave
- * goes out, since another node may take over as soon as it hears it; at
- * start-up, before the first heartbeat, to clear a copy left running by a
- * previous hbeatd that crashed. Blocking is deliberate: nothing else may
- * happen until the resource is down. A stop that fails or cannot run ends
- * the process (self-fence, exit 3).
- */
-static void stop_blocking(struct hbd_actions *a, const char *when)
-{
-        const hbd_config_t *cfg = a->d->cfg;
-        uint64_t limit_ns = cfg->resource_stop_timeout_ns;
-        uint64_t t0 = uv_hrtime();
-        posix_spawnattr_t attr;
-        char *env[N_ENV];
-        char why[64];
-        pid_t pid = 0;
-        int r, status = 0;
-
-        a->role = HB_ROLE_FOLLOWER;
-        if (build_env(a, env, A_STOP, a->term) < 0) {
-                free_env(env);
-                snprintf(why, sizeof(why), "out of memory at %s", when);
-                die_self_fenced(a, why);
-        }
-        posix_spawnattr_init(&attr);
-        posix_spawnattr_setpgroup(&attr, 0);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-        r = posix_spawnp(&pid, cfg->resource_stop[0], NULL, &attr,
-                         cfg->resource_stop, env);
-        posix_spawnattr_destroy(&attr);
-        free_env(env);
-        if (r != 0) {
-                snprintf(why, sizeof(why), "cannot run resource.stop at %s",
-                         when);
-                die_self_fenced(a, why);
-        }
-        hbd_info(&a->d->log, "stop: %s; running %s (term %" PRIu64
-                 ", pid %d)", strcmp(when, "shutdown") == 0 ? "shutting down"
-                 : "start-up, clearing any stale copy",
-                 cfg->resource_stop[0], a->term, (int)pid);
-        for (;;) {
-                struct timespec ts = { 0, 10 * 1000 * 1000 };
-                pid_t w = waitpid(pid, &status, WNOHANG);
-
-                if (w == pid)
-                        break;
-                if (w < 0 && errno != EINTR) {
-                        snprintf(why, sizeof(why), "lost resource.stop at %s",
-                                 when);
-                        die_self_fenced(a, why);
-                }
-                if (uv_hrtime() - t0 > limit_ns) {
-                        (void)kill(-pid, SIGKILL);
-                        (void)waitpid(pid, &status, 0);
-                        snprintf(why, sizeof(why), "resource.stop timed out "
-                                 "at %s", when);
-                        die_self_fenced(a, why);
-                }
-                nanosleep(&ts, NULL);
-        }
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                snprintf(why, sizeof(why), "resource.stop failed at %s",
-                         when);
-                die_self_fenced(a, why);
-        }
-        a->last_action = "stop";
-        a->last_exit = 0;
-        set_state(a, R_STOPPED, when);
 }
 
 void hbd_actions_stop(hbd_daemon_t *d)
 {
         struct hbd_actions *a = d->actions;
-        bool up;
 
         if (a == NULL || a->closing)
                 return;
-        up = a->state == R_STARTED || a->state == R_STARTING ||
-             a->state == R_STOPPING ||
-             (a->state == R_BLOCKED && a->running == A_SELF_FENCE);
         a->closing = true;
-        if (a->proc != NULL) {
-                hbd_proc_abandon(a->proc);
-                a->proc = NULL;
-        }
-        if (up && d->cfg->resource_stop != NULL)
-                stop_blocking(a, "shutdown");
+        uv_timer_stop(&a->timer);
+        hb__proc_abandon(a->proc);
+        a->proc = NULL;
+        /* The resource may be up: the blocking stop, before the leave. */
+        (void)hb_policy_shutdown(a->policy, uv_hrtime());
+        drain(a);
         d->actions = NULL;
-        uv_close((uv_handle_t *)&a->delay, on_closed);
+        uv_close((uv_handle_t *)&a->timer, on_closed);
 }

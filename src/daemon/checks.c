@@ -13,9 +13,10 @@
  * freed only from its close callback), so a check can drop a probe at any
  * time (stop, reload) by detaching it.
  *
- *   exec  uv_spawn() of argv, UV_PROCESS_DETACHED (setsid: its own process
- *         group), stdout to /dev/null, stderr hbeatd's; exit 0 passes; on
- *         timeout the whole group is SIGKILLed (as notify.c does).
+ *   exec  argv as a child of the process supervisor (src/io/proc.c: its
+ *         own process group, stdout to /dev/null, stderr hbeatd's,
+ *         hbeatd's environment); exit 0 passes; on timeout the whole
+ *         group is SIGKILLed.
  *   tcp   uv_getaddrinfo() of the host (asynchronous, every run: DNS
  *         changes are seen), then one uv_tcp_connect() per address, all
  *         at once; the run passes only if every address accepts (and
@@ -43,7 +44,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +54,8 @@
 #include "daemon/checks_impl.h"
 #include "daemon/ctl_server.h"
 #include "daemon/daemon.h"
+#include "io/proc.h"
+
 static const char *state_name(check_state_t s)
 {
         switch (s) {
@@ -131,13 +133,6 @@ void hbd__check_probe_finish(struct probe *p, bool ok, const char *msg)
                 record(c, ok, msg);
         }
         uv_timer_stop(&p->timer);
-        close_probe_handle(p, (uv_handle_t *)&p->timer);
-        if (p->proc_open && !ok && p->timed_out) {
-                /* Whatever the command started goes with it. */
-                if (kill(-(pid_t)p->proc.pid, SIGKILL) < 0)
-                        (void)uv_process_kill(&p->proc, SIGKILL);
-        }
-        /* The process handle closes from its exit callback. */
         if (p->gai_pending)
                 (void)uv_cancel((uv_req_t *)&p->gai);
         for (size_t i = 0; i < p->n_tries; i++) {
@@ -150,6 +145,15 @@ void hbd__check_probe_finish(struct probe *p, bool ok, const char *msg)
                 hbd_checks_http_cancel(p);
                 probe_unref(p);
         }
+        if (p->proc) {
+                /* Timed out or stopped: the command and whatever it
+                 * started go (its group); no result will come. */
+                hb__proc_abandon(p->proc);
+                p->proc = NULL;
+                probe_unref(p);
+        }
+        /* Last: the timer's reference may be the last one. */
+        close_probe_handle(p, (uv_handle_t *)&p->timer);
 }
 
 static void on_probe_timeout(uv_timer_t *t)
@@ -157,10 +161,7 @@ static void on_probe_timeout(uv_timer_t *t)
         struct probe *p = t->data;
         char msg[64];
 
-        p->timed_out = true;
         snprintf(msg, sizeof msg, "timed out");
-        if (p->proc_open && kill(-(pid_t)p->proc.pid, SIGKILL) < 0)
-                (void)uv_process_kill(&p->proc, SIGKILL);
         hbd__check_probe_finish(p, false, msg);
 }
 
@@ -184,60 +185,34 @@ static struct probe *probe_new(struct check *c, uv_loop_t *loop,
 
 /* ---- exec -------------------------------------------------------------- */
 
-static void on_exit_cb(uv_process_t *proc, int64_t status, int signum)
+static void on_exec_done(void *arg, const hb__proc_result_t *r)
 {
-        struct probe *p = proc->data;
+        struct probe *p = arg;
         char msg[64];
 
-        if (signum)
-                snprintf(msg, sizeof msg, "killed by signal %d", signum);
+        if (r->term_signal)
+                snprintf(msg, sizeof msg, "killed by signal %d",
+                         r->term_signal);
         else
-                snprintf(msg, sizeof msg, "exit status %" PRId64, status);
-        p->proc_open = false;
-        hbd__check_probe_finish(p, status == 0 && signum == 0, msg);
-        close_probe_handle(p, (uv_handle_t *)proc);
-}
-
-/* Spawn `argv` (env NULL: hbeatd's) in its own session. 0 or a libuv
- * error (the probe then reported nothing and holds the handle). */
-static int spawn(struct probe *p, uv_loop_t *loop, char **argv, char **env)
-{
-        uv_process_options_t o;
-        uv_stdio_container_t stdio[3];
-        int r;
-
-        memset(&o, 0, sizeof o);
-        memset(stdio, 0, sizeof stdio);
-        stdio[0].flags = UV_IGNORE;
-        stdio[1].flags = UV_IGNORE;
-        stdio[2].flags = UV_INHERIT_FD;
-        stdio[2].data.fd = 2;
-        o.file = argv[0];
-        o.args = argv;
-        o.env = env;
-        o.flags = UV_PROCESS_DETACHED;
-        o.exit_cb = on_exit_cb;
-        o.stdio_count = 3;
-        o.stdio = stdio;
-        p->proc.data = p;
-        p->refs++;
-        r = uv_spawn(loop, &p->proc, &o);
-        if (r < 0) {
-                /* uv_spawn initialised the handle even on failure. */
-                close_probe_handle(p, (uv_handle_t *)&p->proc);
-                return r;
-        }
-        p->proc_open = true;
-        return 0;
+                snprintf(msg, sizeof msg, "exit status %" PRId64,
+                         r->exit_status);
+        p->proc = NULL;
+        hbd__check_probe_finish(p, r->exit_status == 0 && !r->term_signal,
+                                msg);
+        probe_unref(p);
 }
 
 static void run_exec(struct check *c, struct probe *p)
 {
-        uv_loop_t *loop = &c->set->d->loop;
+        /* hbeatd's own environment (the operator's probes may need it);
+         * stdout to /dev/null; the probe's timer is the time limit. */
+        hb__proc_opts_t o = { .argv = c->conf->argv, .quiet = true };
         char msg[128];
         int r;
 
-        r = spawn(p, loop, c->conf->argv, NULL);
+        r = hb__proc_spawn(&p->proc, &c->set->d->loop, &o, on_exec_done, p);
+        if (r == 0)
+                p->refs++; /* until on_exec_done() or the abandon */
         if (r < 0) {
                 snprintf(msg, sizeof msg, "cannot run %s: %s",
                          c->conf->argv[0], uv_strerror(r));
@@ -550,7 +525,6 @@ static void set_close(struct hbd_checks *set)
                 if (p) {
                         c->probe = NULL;
                         p->check = NULL;
-                        p->timed_out = true; /* kill an exec's group */
                         hbd__check_probe_finish(p, false, "stopped");
                 }
                 uv_timer_stop(&c->timer);

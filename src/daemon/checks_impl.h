@@ -71,11 +71,9 @@ struct probe {
         uint32_t kind;
         unsigned refs;                 /* open handles + pending requests */
         bool reported;
-        bool timed_out;
         uv_timer_t timer;              /* timeout */
         /* exec */
-        uv_process_t proc;
-        bool proc_open;
+        struct hb__proc *proc;         /* running (holds one of refs) */
         /* tcp */
         uv_getaddrinfo_t gai;
         bool gai_pending;

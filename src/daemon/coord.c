@@ -217,7 +217,7 @@ void hbd_coord_event(hbd_daemon_t *d, const hb_event_t *ev)
                 return;
         case HB_EVENT_ROLE:
                 on_coord_event(d, ev);
-                hbd_vip_on_role(d, ev);
+                /* The policy: resource and VIPs (actions.c). */
                 hbd_actions_on_role(d, ev);
                 return;
         case HB_EVENT_QUORUM:

@@ -160,37 +160,4 @@ void hbd_notify_check(hbd_notify_t *n, const hbd_notify_node_t *node,
                       const char *new_state, const char *reason,
                       uint64_t wall_time_ns);
 
-/*
- * One supervised child process, shared by the role actions (actions.c):
- * spawned detached (setsid(), its own process group), stdin /dev/null,
- * stdout and stderr inherited, killed with its whole group (SIGKILL) when
- * it runs longer than its time limit or on hbd_proc_kill().
- */
-typedef struct hbd_proc hbd_proc_t;
-
-/*
- * Called once when the child has ended: exit_status and term_signal as
- * libuv reports them; timed_out when the time limit killed it. `p` is
- * freed by the helper after the callback returns.
- */
-typedef void (*hbd_proc_done_cb)(hbd_proc_t *p, void *arg,
-                                 int64_t exit_status, int term_signal,
-                                 bool timed_out);
-
-/*
- * Run argv[0] (a path, or a name searched in PATH) with `argv` and `env`
- * (both NULL-terminated, copied by the kernel at spawn: not kept).
- * timeout_ms 0 means no limit. Returns 0 and *ret (valid until `done`
- * has been called or hbd_proc_abandon()), or a negative libuv error
- * (cannot spawn: nothing is called back).
- */
-int hbd_proc_spawn(hbd_proc_t **ret, uv_loop_t *loop, char *const argv[],
-                   char *const env[], uint64_t timeout_ms,
-                   hbd_proc_done_cb done, void *arg);
-/* The child's pid. */
-int hbd_proc_pid(const hbd_proc_t *p);
-/* Kill the child's group (SIGKILL) and never call `done`; the handles
- * close and the memory is freed in the background. */
-void hbd_proc_abandon(hbd_proc_t *p);
-
 #endif /* HBD_NOTIFY_H */

@@ -1,24 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Virtual IPs (vips[], docs/vip.md): at-least-one semantics driven by the
- * election. The leader holds every configured address; any other role
- * (follower, candidate, no quorum) holds none.
+ * election. A node that *may act* (leader and established: the one signal
+ * of the policy machine, include/hbeat/policy.h, which the resource
+ * follows too) holds every configured address; any other node holds none.
+ * The machine decides; actions.c, its executor, calls hbd_vip_acquire()
+ * and hbd_vip_release() here.
  *
- *   becoming leader   netlink: RTM_NEWADDR for each address, all or
+ *   acquire           netlink: RTM_NEWADDR for each address, all or
  *                     nothing (a failure removes those added in the same
  *                     transition), then announce: gratuitous ARP (IPv4)
  *                     or unsolicited neighbour advertisement (IPv6), three
  *                     times 100 ms apart; exec: run `up`
- *   any other role    netlink: RTM_DELADDR; exec: run `down`
- *   quorum regained   while leader: announce again (a healed partition)
- *   start             remove stale copies (we are not leader yet)
+ *   release           netlink: RTM_DELADDR; exec: run `down`
+ *   quorum regained   while held: announce again (a healed partition)
+ *   start             remove stale copies (we may not act yet)
  *   shutdown          remove (before the leave message)
  *
  * The netlink requests are synchronous: a local NETLINK_ROUTE socket with
  * a receive timeout of HBD_VIP_NL_TIMEOUT_MS answers in microseconds, so
  * they run on the loop. The exec provider's commands run asynchronously
- * (uv_spawn), killed after notify.timeout_ms, with HBEAT_VIP,
- * HBEAT_INTERFACE and HBEAT_TERM (the fencing token) in the environment.
+ * as children of the process supervisor (src/io/proc.c), killed with
+ * their group after notify.timeout_ms, with HBEAT_VIP, HBEAT_INTERFACE and
+ * HBEAT_TERM (the fencing token) in the environment.
  *
  * vips cannot change on reload (hbd_config_reloadable()), so the entries
  * are read from d->cfg, whichever config is current.
@@ -45,6 +49,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/vip.h"
+#include "io/proc.h"
 
 #define HBD_VIP_NL_TIMEOUT_MS 1000
 #define HBD_VIP_ANNOUNCE_COUNT 3
@@ -66,21 +71,18 @@ struct hbd_vips {
         uint32_t seq;
         uv_timer_t announce_timer;
         unsigned announce_left;
-        bool leader;
+        bool acting;                   /* this node may act: VIPs held */
         bool stopped;
         bool timer_closed;             /* freed once closed and no job */
-        uint64_t term;                 /* of the last role event */
+        uint64_t term;                 /* of the last acquire/release */
         unsigned jobs;                 /* exec commands running */
 };
 
-/* One exec command: freed when both handles have closed. */
+/* One exec command, until the supervisor reports its end. */
 struct job {
         struct hbd_vips *s;
         size_t index;
         bool up;
-        uv_process_t proc;
-        uv_timer_t timer;
-        unsigned open;
 };
 
 static const hbd_vip_conf_t *conf(const struct hbd_vips *s, size_t i)
@@ -381,7 +383,7 @@ static void on_announce_timer(uv_timer_t *t)
 {
         struct hbd_vips *s = t->data;
 
-        if (!s->leader || s->stopped || s->announce_left == 0) {
+        if (!s->acting || s->stopped || s->announce_left == 0) {
                 uv_timer_stop(t);
                 return;
         }
@@ -401,130 +403,76 @@ static void announce(struct hbd_vips *s)
 
 /* ---- exec provider ------------------------------------------------ */
 
-static void job_closed(uv_handle_t *h)
-{
-        struct job *j = h->data;
-
-        if (--j->open == 0)
-                free(j);
-}
-
 static void vips_free(struct hbd_vips *s)
 {
         free(s->v);
         free(s);
 }
 
-static void job_done(struct job *j)
+static void on_job_done(void *arg, const hb__proc_result_t *r)
 {
+        struct job *j = arg;
         struct hbd_vips *s = j->s;
+        const char *what = j->up ? "up" : "down";
 
-        uv_close((uv_handle_t *)&j->timer, job_closed);
-        uv_close((uv_handle_t *)&j->proc, job_closed);
+        if (r->timed_out) {
+                set_error(s, j->index, "%s command timed out; killed its "
+                          "process group", what);
+        } else if (r->term_signal != 0) {
+                set_error(s, j->index, "%s command killed by signal %d",
+                          what, r->term_signal);
+        } else if (r->exit_status != 0) {
+                set_error(s, j->index, "%s command exited with status %"
+                          PRId64, what, r->exit_status);
+        } else {
+                hbd_info(&s->d->log, "vip %s: %s command succeeded",
+                         conf(s, j->index)->address, what);
+                if (j->up && s->acting)
+                        s->v[j->index].held = true;
+                s->v[j->index].last_error[0] = '\0';
+        }
+        free(j);
         if (--s->jobs == 0 && s->timer_closed)
                 vips_free(s);
 }
 
-static void on_job_exit(uv_process_t *p, int64_t status, int sig)
-{
-        struct job *j = p->data;
-        struct hbd_vips *s = j->s;
-        const char *what = j->up ? "up" : "down";
-
-        if (status == 0 && sig == 0) {
-                hbd_info(&s->d->log, "vip %s: %s command succeeded",
-                         conf(s, j->index)->address, what);
-                if (j->up && s->leader)
-                        s->v[j->index].held = true;
-                s->v[j->index].last_error[0] = '\0';
-        } else if (sig != 0) {
-                set_error(s, j->index, "%s command killed by signal %d",
-                          what, sig);
-        } else {
-                set_error(s, j->index, "%s command exited with status %"
-                          PRId64, what, status);
-        }
-        job_done(j);
-}
-
-static void on_job_timeout(uv_timer_t *t)
-{
-        struct job *j = t->data;
-
-        set_error(j->s, j->index, "%s command timed out; killing it",
-                  j->up ? "up" : "down");
-        /* Its own process group (detached): kill the whole group. */
-        (void)uv_kill(-j->proc.pid, SIGKILL);
-}
-
+/* Run entry i's up or down command (HBEAT_VIP, HBEAT_INTERFACE,
+ * HBEAT_TERM), killed with its group after notify.timeout_ms. */
 static void run_exec(struct hbd_vips *s, size_t i, bool up)
 {
         const hbd_vip_conf_t *c = conf(s, i);
-        char e_vip[256], e_if[64], e_term[48];
-        const char *path = getenv("PATH");
-        char e_path[4096];
-        char *env[] = { e_path, e_vip, e_if, e_term, NULL };
-        uv_stdio_container_t stdio[3] = {
-                { .flags = UV_IGNORE },
-                { .flags = UV_INHERIT_FD, .data.fd = 1 },
-                { .flags = UV_INHERIT_FD, .data.fd = 2 },
+        hb__proc_opts_t o = {
+                .argv = up ? c->up : c->down,
+                .timeout_ms = (s->d->cfg->notify_timeout_ns + HB_NS_PER_MS -
+                               1) / HB_NS_PER_MS,
         };
-        uv_process_options_t o;
-        uint64_t timeout_ms;
+        hb__proc_t *proc;
+        hb__env_t env;
         struct job *j;
-        int r;
+        int r = UV_ENOMEM;
 
-        snprintf(e_path, sizeof e_path, "PATH=%s",
-                 path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
-        snprintf(e_vip, sizeof e_vip, "HBEAT_VIP=%s", c->address);
-        snprintf(e_if, sizeof e_if, "HBEAT_INTERFACE=%s", c->interface);
-        snprintf(e_term, sizeof e_term, "HBEAT_TERM=%" PRIu64, s->term);
         if (!up)
                 s->v[i].held = false;
         j = calloc(1, sizeof *j);
-        if (!j) {
-                set_error(s, i, "%s command: out of memory",
-                          up ? "up" : "down");
-                return;
+        hb__env_init(&env);
+        hb__env_add(&env, "HBEAT_VIP=%s", c->address);
+        hb__env_add(&env, "HBEAT_INTERFACE=%s", c->interface);
+        hb__env_add(&env, "HBEAT_TERM=%" PRIu64, s->term);
+        o.env = hb__env_vec(&env);
+        if (j != NULL && o.env != NULL) {
+                j->s = s;
+                j->index = i;
+                j->up = up;
+                r = hb__proc_spawn(&proc, &s->d->loop, &o, on_job_done, j);
         }
-        j->s = s;
-        j->index = i;
-        j->up = up;
-        memset(&o, 0, sizeof o);
-        o.file = up ? c->up[0] : c->down[0];
-        o.args = up ? c->up : c->down;
-        o.env = env;
-        o.flags = UV_PROCESS_DETACHED;
-        o.stdio_count = 3;
-        o.stdio = stdio;
-        o.exit_cb = on_job_exit;
-        r = uv_timer_init(&s->d->loop, &j->timer);
+        hb__env_free(&env);
         if (r < 0) {
                 free(j);
-                set_error(s, i, "%s command: %s", up ? "up" : "down",
-                          uv_strerror(r));
-                return;
-        }
-        j->timer.data = j;
-        j->proc.data = j;
-        j->open = 1;
-        r = uv_spawn(&s->d->loop, &j->proc, &o);
-        if (r < 0) {
                 set_error(s, i, "cannot run the %s command %s: %s",
-                          up ? "up" : "down", o.file, uv_strerror(r));
-                /* A failed uv_spawn still needs the handle closed. */
-                j->open++;
-                uv_close((uv_handle_t *)&j->proc, job_closed);
-                uv_close((uv_handle_t *)&j->timer, job_closed);
+                          up ? "up" : "down", o.argv[0], uv_strerror(r));
                 return;
         }
-        j->open++;
         s->jobs++;
-        timeout_ms = (s->d->cfg->notify_timeout_ns + HB_NS_PER_MS - 1) /
-                     HB_NS_PER_MS;
-        if (uv_timer_start(&j->timer, on_job_timeout, timeout_ms, 0) < 0)
-                hbd_warn(&s->d->log, "vip %s: cannot time the %s command",
-                            c->address, up ? "up" : "down");
 }
 
 /* ---- transitions -------------------------------------------------- */
@@ -571,31 +519,34 @@ static void release(struct hbd_vips *s, const char *why)
                 if (conf(s, i)->provider == HBD_VIP_NETLINK) {
                         if (s->v[i].held)
                                 (void)nl_del(s, i, why);
-                } else if (s->v[i].held || s->leader) {
+                } else if (s->v[i].held || s->acting) {
                         run_exec(s, i, false);
                 }
         }
 }
 
 /* See vip.h. */
-void hbd_vip_on_role(struct hbd_daemon *d, const hb_event_t *ev)
+void hbd_vip_acquire(struct hbd_daemon *d, uint64_t term)
 {
         struct hbd_vips *s = d->vips;
 
-        if (!s || s->stopped)
+        if (!s || s->stopped || s->acting)
                 return;
-        s->term = ev->term;
-        if (ev->new_role == HB_ROLE_LEADER) {
-                if (s->leader)
-                        return;
-                acquire(s);
-                s->leader = true;
+        s->term = term;
+        acquire(s);
+        s->acting = true;
+}
+
+/* See vip.h. */
+void hbd_vip_release(struct hbd_daemon *d, uint64_t term, const char *why)
+{
+        struct hbd_vips *s = d->vips;
+
+        if (!s || s->stopped || !s->acting)
                 return;
-        }
-        if (!s->leader)
-                return;
-        release(s, "no longer leader");
-        s->leader = false;
+        s->term = term;
+        release(s, why);
+        s->acting = false;
 }
 
 /* See vip.h. */
@@ -603,7 +554,7 @@ void hbd_vip_on_quorum(struct hbd_daemon *d, const hb_event_t *ev)
 {
         struct hbd_vips *s = d->vips;
 
-        if (!s || s->stopped || !ev->quorate || !s->leader)
+        if (!s || s->stopped || !ev->quorate || !s->acting)
                 return;
         announce(s);
 }
@@ -676,14 +627,14 @@ void hbd_vip_stop(struct hbd_daemon *d)
 
         if (!s || s->stopped)
                 return;
-        if (s->leader)
+        if (s->acting)
                 release(s, "shutting down");
         else
                 for (size_t i = 0; i < s->n; i++)
                         if (conf(s, i)->provider == HBD_VIP_NETLINK &&
                             s->v[i].held)
                                 (void)nl_del(s, i, "shutting down");
-        s->leader = false;
+        s->acting = false;
         s->stopped = true;
         if (s->nl) {
                 mnl_socket_close(s->nl);

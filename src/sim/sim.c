@@ -12,7 +12,8 @@
  *           node is paused, dropped while it is crashed);
  *   UNREACH with cfg.port_unreachable, a datagram sent to a crashed node
  *           came back as an ICMP port unreachable: node i gets
- *           hb_node_peer_unreachable() for it, one link delay later.
+ *           hb_node_peer_unreachable() for it, one link delay later;
+ *   USER    hbsim_wake_at(): node i's hook, for the caller's own timers.
  *
  * Each node is driven exactly as hbeatd's libuv adapter drives it (node.h's
  * call protocol): after every call into the core, its output queue is
@@ -37,7 +38,7 @@
 
 #include "sim/sim.h"
 
-enum ev_kind { EV_DELIVER, EV_WAKE, EV_UNREACH };
+enum ev_kind { EV_DELIVER, EV_WAKE, EV_UNREACH, EV_USER };
 
 /* Largest datagram the simulated network carries: anything the core's
  * output queue holds. */
@@ -91,6 +92,8 @@ struct hbsim {
         int oom;
         hbsim_observer_fn observer;
         void *observer_user;
+        hbsim_node_hook_fn hook;
+        void *hook_user;
 };
 
 /* ------------------------------------------------------------------ */
@@ -219,7 +222,7 @@ static void on_event(void *user, const hb_event_t *ev)
 
                 if (!l) {
                         s->oom = 1;
-                        return;
+                        goto hook;
                 }
                 s->log = l;
                 s->cap_log = cap;
@@ -236,6 +239,9 @@ static void on_event(void *user, const hb_event_t *ev)
                                         : HBSIM_NO_PEER;
         s->log[s->n_log].ev = *ev;
         s->n_log++;
+hook:
+        if (s->hook)
+                s->hook(s, n->index, ev, s->hook_user);
 }
 
 static void transmit(hbsim_t *s, size_t from, size_t to, const uint8_t *buf,
@@ -418,6 +424,12 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                         n->wake_ns = HB_NEVER;
                 hb_node_tick(n->core, s->now);
                 arm(s, n);
+                break;
+        case EV_USER:
+                if (n->paused || !s->hook)
+                        return;
+                s->hook(s, e->node, NULL, s->hook_user);
+                arm(s, n); /* no-op if the hook crashed it */
                 break;
         }
 }
@@ -696,4 +708,18 @@ bool hbsim_is_leader(const hbsim_t *s, size_t i)
 uint64_t hbsim_durable_term(const hbsim_t *s, size_t i)
 {
         return s->nodes[i].has_term ? s->nodes[i].term : 0;
+}
+
+void hbsim_set_node_hook(hbsim_t *s, hbsim_node_hook_fn fn, void *user)
+{
+        s->hook = fn;
+        s->hook_user = user;
+}
+
+int hbsim_wake_at(hbsim_t *s, size_t i, uint64_t at_ns)
+{
+        if (!s->nodes[i].core)
+                return -ESRCH;
+        return ev_push(s, at_ns < s->now ? s->now : at_ns, EV_USER,
+                       (uint32_t)i) ? 0 : -ENOMEM;
 }

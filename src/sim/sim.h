@@ -115,4 +115,25 @@ bool hbsim_is_leader(const hbsim_t *sim, size_t i);
 /* The term node i last made durable (0 if none). */
 uint64_t hbsim_durable_term(const hbsim_t *sim, size_t i);
 
+/* Per-node hook, for what the shell runs next to the core (the policy
+ * machine and its executor, tests/sim/test_sim_policy.c). Called
+ *  - with `ev` for every event node i raises, synchronously from inside
+ *    its event callback (after the event is in the log), as hbeatd's
+ *    callback runs: the hook may read node i and call
+ *    hb_node_set_resource() on it (node.h's rule), nothing else of it;
+ *  - with `ev` NULL at the times asked with hbsim_wake_at(), outside any
+ *    call into a node: it may then call into node i and crash or restart
+ *    any node (i included).
+ * Node i's queued messages are sent and its deadline rearmed afterwards.
+ */
+typedef void (*hbsim_node_hook_fn)(hbsim_t *sim, size_t i,
+                                   const hb_event_t *ev, void *user);
+void hbsim_set_node_hook(hbsim_t *sim, hbsim_node_hook_fn fn, void *user);
+/* Call the node hook of node i with `ev` NULL at virtual time `at_ns`
+ * (now, if earlier), after anything already due then. Dropped when node
+ * i crashes first (a wake of an earlier life never runs) or is paused at
+ * that time (a stopped process runs no timers: call what is due yourself
+ * after hbsim_resume()). Returns 0, -ESRCH (node i is down), -ENOMEM. */
+int hbsim_wake_at(hbsim_t *sim, size_t i, uint64_t at_ns);
+
 #endif /* HBSIM_SIM_H */

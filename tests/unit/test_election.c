@@ -823,6 +823,26 @@ static void t_replayed_response_counts_once(void **state)
         teardown_cluster();
 }
 
+/* A new leader and each node that starts following it send a heartbeat
+ * at once (election.c announce()): the leadership is established within
+ * a round trip of the election, not one or two intervals later. Here
+ * messages are delivered within the same tick, so at the same instant. */
+static void t_established_at_once(void **state)
+{
+        (void)state;
+        cluster(3, NULL);
+        run(4 * S);
+        int l = leader_index();
+        assert_true(l >= 0);
+        const rec_t *w = find_ev((size_t)l, HB_EVENT_ROLE, "elected", 0);
+        const rec_t *e = find_ev((size_t)l, HB_EVENT_ROLE, "established", 0);
+        assert_non_null(w);
+        assert_non_null(e);
+        assert_int_equal(e->ev.at_ns, w->ev.at_ns);
+        assert_true(e->tx_at_event > w->tx_at_event);
+        teardown_cluster();
+}
+
 static void t_term_event_before_request(void **state)
 {
         (void)state;
@@ -1198,6 +1218,7 @@ int main(void)
                 cmocka_unit_test(t_vote_once_per_term),
                 cmocka_unit_test(t_replayed_response_counts_once),
                 cmocka_unit_test(t_term_event_before_request),
+                cmocka_unit_test(t_established_at_once),
                 cmocka_unit_test(t_restore_term),
                 cmocka_unit_test(t_lease_isolated_leader_steps_down),
                 cmocka_unit_test(t_preempt),
