@@ -223,7 +223,9 @@ typedef struct hb_policy_config {
         /** Two-node fence delay of the higher node id, ns, 0 .. 1 hour. */
         uint64_t two_node_delay_ns;
         /** Peers that run no hbeatd (pull peers: polled, never fenced);
-         *  `n_pull` ids, copied. */
+         *  `n_pull` ids, borrowed: the array must stay valid until a
+         *  hb_policy_reconfigure() with another one, or hb_policy_free()
+         *  (so that neither can fail to allocate). */
         const uint32_t *pull_ids;
         size_t n_pull;
 } hb_policy_config_t;
@@ -235,7 +237,7 @@ typedef struct hb_policy hb_policy_t;
  * Create a machine for `node`.
  *
  * @param ret   output: the machine, owned by the caller (hb_policy_free()).
- * @param cfg   configuration (copied, pull_ids included).
+ * @param cfg   configuration (copied; its pull_ids array borrowed).
  * @param node  borrowed: must outlive the machine (free the machine
  *              first). Read through its read-only calls; the machine sets
  *              its resource bit (hb_node_set_resource()).
@@ -249,9 +251,18 @@ HB_EXPORT int hb_policy_new(hb_policy_t **ret, const hb_policy_config_t *cfg,
 HB_EXPORT void hb_policy_free(hb_policy_t *p);
 
 /**
+ * Check a configuration as hb_policy_new() and hb_policy_reconfigure()
+ * do: a reload checks first, then reconfigures, which then cannot fail.
+ * @return 0 or -EINVAL (NULL, n_pull > 0 with pull_ids NULL, a duration
+ *         out of range).
+ */
+HB_EXPORT int hb_policy_config_validate(const hb_policy_config_t *cfg);
+
+/**
  * Apply a new configuration (a config reload). A command that runs keeps
- * going; the next decisions use the new settings.
- * @return 0; -EINVAL or -ENOMEM (machine unchanged).
+ * going; the next decisions use the new settings. Allocates nothing.
+ * @return 0; -EINVAL (machine unchanged: see
+ *         hb_policy_config_validate()).
  */
 HB_EXPORT int hb_policy_reconfigure(hb_policy_t *p,
                                     const hb_policy_config_t *cfg);

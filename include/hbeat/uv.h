@@ -225,6 +225,8 @@ typedef struct hb_uv_counters {
                                             hb_msg_type) */
         uint64_t tx_eagain;            /**< not sent: socket buffer full */
         uint64_t tx_errors;            /**< not sent: any other error */
+        uint64_t tx_failed_by_type[8]; /**< not sent (either reason) per
+                                            message type */
         uint64_t tx_unaddressed;       /**< HB_DEST_PEER messages for a
                                             peer without an address */
         uint64_t rx_datagrams;         /**< datagrams read */

@@ -45,8 +45,7 @@ typedef enum blocked {
 } blocked_t;
 
 struct hb_policy {
-        hb_policy_config_t cfg;        /* pull_ids points to `pull` */
-        uint32_t *pull;
+        hb_policy_config_t cfg;        /* pull_ids borrowed (policy.h) */
         hb_node_t *node;
         bool started;                  /* hb_policy_start() called */
         bool closed;                   /* shut down or exited */
@@ -173,46 +172,22 @@ static int config_check(const hb_policy_config_t *cfg)
         return 0;
 }
 
-/* Copy cfg's pull list into a new array (*out NULL when empty). */
-static int copy_pull(const hb_policy_config_t *cfg, uint32_t **out)
+int hb_policy_config_validate(const hb_policy_config_t *cfg)
 {
-        *out = NULL;
-        if (cfg->n_pull == 0)
-                return 0;
-        *out = hb__malloc(cfg->n_pull * sizeof(**out));
-        if (*out == NULL)
-                return -ENOMEM;
-        memcpy(*out, cfg->pull_ids, cfg->n_pull * sizeof(**out));
-        return 0;
-}
-
-static void install(hb_policy_t *p, const hb_policy_config_t *cfg,
-                    uint32_t *pull)
-{
-        hb__free(p->pull);
-        p->cfg = *cfg;
-        p->pull = pull;
-        p->cfg.pull_ids = pull;
+        return config_check(cfg);
 }
 
 int hb_policy_new(hb_policy_t **ret, const hb_policy_config_t *cfg,
                   hb_node_t *node)
 {
         hb_policy_t *p;
-        uint32_t *pull;
-        int r;
 
         if (ret == NULL || node == NULL || config_check(cfg) < 0)
                 return -EINVAL;
         p = hb__calloc(1, sizeof(*p));
         if (p == NULL)
                 return -ENOMEM;
-        r = copy_pull(cfg, &pull);
-        if (r < 0) {
-                hb__free(p);
-                return r;
-        }
-        install(p, cfg, pull);
+        p->cfg = *cfg;
         p->node = node;
         p->role = HB_ROLE_NO_QUORUM;
         p->timer_ns = HB_NEVER;
@@ -224,22 +199,15 @@ void hb_policy_free(hb_policy_t *p)
 {
         if (p == NULL)
                 return;
-        hb__free(p->pull);
         hb__free(p->queue);
         hb__free(p);
 }
 
 int hb_policy_reconfigure(hb_policy_t *p, const hb_policy_config_t *cfg)
 {
-        uint32_t *pull;
-        int r;
-
         if (p == NULL || config_check(cfg) < 0)
                 return -EINVAL;
-        r = copy_pull(cfg, &pull);
-        if (r < 0)
-                return r;
-        install(p, cfg, pull);
+        p->cfg = *cfg;
         return 0;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Role-driven actions (docs/actions.md): the executor of the resource and
+ * The actions module (docs/actions.md): the executor of the resource and
  * VIP safety policy.
  *
  * The decisions (when to fence whom, start, stop, self-fence; when this
@@ -9,27 +9,32 @@
  * simulator runs on thousands of random histories. This file runs what it
  * decides and reports back:
  *
- *   role events    hbd_actions_on_role(), inside the node's event
- *                  callback: hb_policy_on_event() + hb_policy_tick(), so
- *                  the machine decides on the node's view of that event
+ *   role events    from the bus, inside the node's event callback:
+ *                  hb_policy_on_event() + hb_policy_tick(), so the
+ *                  machine decides on the node's view of that event
  *   its waits      one timer at hb_policy_next_deadline()
  *   commands       FENCE, START, STOP, SELF_FENCE run as children of the
  *                  process supervisor (src/io/proc.c: own process group,
  *                  time limit, environment built from scratch), one at a
  *                  time; their end is hb_policy_done(). The start-up and
  *                  shutdown STOPs block the loop (nothing else may happen
- *                  until the resource is down). VIP_ACQUIRE/_RELEASE go to
- *                  vip.c; EXIT ends the process with status 3.
- *   notices        each state change is logged and published once (the
- *                  STATE notice); fence results are logged, published and
- *                  handed to the notify script.
+ *                  until the resource is down). VIP_ACQUIRE/_RELEASE go on
+ *                  the bus as "may act" (the VIP module follows); EXIT
+ *                  ends the process with status 3.
+ *   notices        each state change is logged once and put on the bus
+ *                  (the STATE notice); so are fence results (the control
+ *                  stream and the notify script hear them there).
  *   the watchdog   the kernel device (fencing.watchdog) is executor-side:
  *                  armed on WATCHDOG_ARM, fed on every heartbeat tick
  *                  until WATCHDOG_HOLD (this node may no longer act, or
  *                  self-fences) or WATCHDOG_DISARM (magic close).
  *
- * The state lives in d->actions, created by hbd_actions_start() and freed
- * from its timer's close callback after hbd_actions_stop().
+ * Reload: prepare checks the machine's new settings (their pull-peer
+ * list allocated there); commit hands them over, which cannot fail.
+ *
+ * The state is freed from its timer's close callback after the module's
+ * stop; the shutdown stop of the resource happens on HBD_EV_LEAVING,
+ * before the leave.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,19 +47,16 @@
 
 #include <linux/watchdog.h>
 
-#include "daemon/actions.h"
-#include "daemon/ctl_server.h"
-#include "daemon/daemon.h"
-#include "daemon/vip.h"
+#include "daemon/module.h"
 #include "io/proc.h"
 
 /* Exit status of hbeatd when a resource could not be stopped. */
 #define SELF_FENCE_EXIT 3
 
 struct hbd_actions {
-        hbd_daemon_t *d;
+        hbd_ctx_t *ctx;
         hb_policy_t *policy;
-        const hbd_config_t *cfg_seen;  /* the config the policy has */
+        uint32_t *pull;                /* the policy's pull_ids (owned) */
 
         hb__proc_t *proc;              /* the running command, or NULL */
         hb_policy_cmd_t running;
@@ -111,21 +113,6 @@ static int policy_config(const hbd_config_t *cfg, hb_policy_config_t *pc,
         return 0;
 }
 
-/* After a reload (d->cfg replaced), before the machine decides again. A
- * failure keeps the old settings and is tried again next time. */
-static void sync_config(struct hbd_actions *a)
-{
-        hb_policy_config_t pc;
-        uint32_t *pull;
-
-        if (a->cfg_seen == a->d->cfg)
-                return;
-        if (policy_config(a->d->cfg, &pc, &pull) == 0 &&
-            hb_policy_reconfigure(a->policy, &pc) == 0)
-                a->cfg_seen = a->d->cfg;
-        free(pull);
-}
-
 /* ---- kernel watchdog (fencing.watchdog) ------------------------------
  *
  * Armed (the device opened: Linux starts the timer at open) before a
@@ -138,25 +125,25 @@ static void sync_config(struct hbd_actions *a)
  */
 static int wd_arm(struct hbd_actions *a)
 {
-        const hbd_config_t *cfg = a->d->cfg;
+        const hbd_config_t *cfg = a->ctx->cfg;
         int secs;
 
         if (cfg->watchdog == NULL || a->wd_fd >= 0)
                 return 0;
         a->wd_fd = open(cfg->watchdog, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (a->wd_fd < 0) {
-                hbd_error(&a->d->log, "watchdog: cannot open %s: %s",
+                hbd_error(a->ctx->log, "watchdog: cannot open %s: %s",
                           cfg->watchdog, strerror(errno));
                 return -errno;
         }
         secs = (int)((cfg->watchdog_timeout_ns + HB_NS_PER_S - 1) /
                      HB_NS_PER_S);
         if (ioctl(a->wd_fd, WDIOC_SETTIMEOUT, &secs) < 0)
-                hbd_warn(&a->d->log, "watchdog: %s: cannot set the timeout "
+                hbd_warn(a->ctx->log, "watchdog: %s: cannot set the timeout "
                          "to %d s (%s): the device's own applies",
                          cfg->watchdog, secs, strerror(errno));
         a->wd_hold = false;
-        hbd_info(&a->d->log, "watchdog: %s armed (%d s)", cfg->watchdog,
+        hbd_info(a->ctx->log, "watchdog: %s armed (%d s)", cfg->watchdog,
                  secs);
         return 0;
 }
@@ -165,8 +152,8 @@ static void wd_feed(struct hbd_actions *a)
 {
         if (a->wd_fd >= 0 && !a->wd_hold &&
             write(a->wd_fd, "\0", 1) < 0 && errno != EAGAIN)
-                hbd_warn(&a->d->log, "watchdog: cannot feed %s: %s",
-                         a->d->cfg->watchdog, strerror(errno));
+                hbd_warn(a->ctx->log, "watchdog: cannot feed %s: %s",
+                         a->ctx->cfg->watchdog, strerror(errno));
 }
 
 static void wd_disarm(struct hbd_actions *a)
@@ -174,11 +161,11 @@ static void wd_disarm(struct hbd_actions *a)
         if (a->wd_fd < 0)
                 return;
         if (write(a->wd_fd, "V", 1) < 0)
-                hbd_warn(&a->d->log, "watchdog: magic close of %s failed: "
-                         "%s", a->d->cfg->watchdog, strerror(errno));
+                hbd_warn(a->ctx->log, "watchdog: magic close of %s failed: "
+                         "%s", a->ctx->cfg->watchdog, strerror(errno));
         (void)close(a->wd_fd);
         a->wd_fd = -1;
-        hbd_info(&a->d->log, "watchdog: %s disarmed", a->d->cfg->watchdog);
+        hbd_info(a->ctx->log, "watchdog: %s disarmed", a->ctx->cfg->watchdog);
 }
 
 /* ---- notices ----------------------------------------------------------- */
@@ -186,28 +173,45 @@ static void wd_disarm(struct hbd_actions *a)
 /* A state change: one log line and one control event. */
 static void log_state(struct hbd_actions *a, const hb_policy_cmd_t *c)
 {
-        hbd_daemon_t *d = a->d;
         bool blocked = c->new_state == HB_POLICY_BLOCKED;
+        hbd_event_t ev;
 
-        hbd_logj(&d->log, blocked ? HBD_LOG_ERROR : HBD_LOG_INFO,
+        hbd_logj(a->ctx->log, blocked ? HBD_LOG_ERROR : HBD_LOG_INFO,
                  json_pack("{s:s, s:s, s:I, s:s}", "old_state", c->old_name,
                            "new_state", c->new_name, "term",
                            (json_int_t)c->term, "reason", c->reason),
                  "resource %s -> %s (term %" PRIu64 ", %s)", c->old_name,
                  c->new_name, c->term, c->reason);
-        if (d->ctl != NULL)
-                hbd_ctl_publish(d->ctl, json_pack(
-                        "{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I}",
-                        "event", "resource", "node", d->cfg->node_name,
-                        "state", c->new_name, "old_state", c->old_name,
-                        "term", (json_int_t)c->term, "reason", c->reason,
-                        "at_ns", (json_int_t)uv_hrtime(),
-                        "wall_time_ns", (json_int_t)hbd_wall_now_ns()));
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = HBD_EV_RESOURCE;
+        ev.at_ns = uv_hrtime();
+        ev.wall_ns = hbd_wall_now_ns();
+        ev.resource.old_state = c->old_name;
+        ev.resource.new_state = c->new_name;
+        ev.resource.reason = c->reason;
+        ev.resource.term = c->term;
+        hbd_emit(a->ctx, &ev);
+}
+
+/* The policy's one signal, for the VIPs. */
+static void may_act(struct hbd_actions *a, const hb_policy_cmd_t *c,
+                    bool yes)
+{
+        hbd_event_t ev;
+
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = HBD_EV_MAY_ACT;
+        ev.at_ns = uv_hrtime();
+        ev.wall_ns = hbd_wall_now_ns();
+        ev.may_act.may_act = yes;
+        ev.may_act.term = c->term;
+        ev.may_act.reason = c->reason;
+        hbd_emit(a->ctx, &ev);
 }
 
 static void set_target(struct hbd_actions *a, const hb_policy_cmd_t *c)
 {
-        const char *name = hbd_node_name(a->d, c->target_id);
+        const char *name = hbd_name(a->ctx, c->target_id);
 
         snprintf(a->fence_target, sizeof(a->fence_target), "%s",
                  name != NULL ? name : "?");
@@ -217,10 +221,9 @@ static void set_target(struct hbd_actions *a, const hb_policy_cmd_t *c)
 
 static void fence_report(struct hbd_actions *a, bool ok)
 {
-        hbd_daemon_t *d = a->d;
-        hbd_notify_node_t me = { d->cfg->node_name, d->cfg->node.node_id };
+        hbd_event_t ev;
 
-        hbd_logj(&d->log, ok ? HBD_LOG_INFO : HBD_LOG_ERROR,
+        hbd_logj(a->ctx->log, ok ? HBD_LOG_INFO : HBD_LOG_ERROR,
                  json_pack("{s:s, s:I, s:I, s:s}", "target",
                            a->fence_target, "target_id",
                            (json_int_t)a->fence_target_id, "term",
@@ -229,23 +232,22 @@ static void fence_report(struct hbd_actions *a, bool ok)
                  "fence of %s (id %" PRIu32 ", term %" PRIu64 "): %s%s",
                  a->fence_target, a->fence_target_id, a->fence_term,
                  a->fence_result, ok ? "" : "; the resource is not started");
-        if (d->ctl != NULL)
-                hbd_ctl_publish(d->ctl, json_pack(
-                        "{s:s, s:s, s:s, s:I, s:I, s:s, s:b, s:I}",
-                        "event", "fence", "node", d->cfg->node_name,
-                        "target", a->fence_target, "target_id",
-                        (json_int_t)a->fence_target_id, "term",
-                        (json_int_t)a->fence_term, "result",
-                        a->fence_result, "ok", (int)ok, "at_ns",
-                        (json_int_t)uv_hrtime()));
-        hbd_notify_fence(d->notify, &me, a->fence_target, a->fence_target_id,
-                         a->fence_term, a->fence_result);
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = HBD_EV_FENCE;
+        ev.at_ns = uv_hrtime();
+        ev.wall_ns = hbd_wall_now_ns();
+        ev.fence.target = a->fence_target;
+        ev.fence.target_id = a->fence_target_id;
+        ev.fence.term = a->fence_term;
+        ev.fence.result = a->fence_result;
+        ev.fence.ok = ok;
+        hbd_emit(a->ctx, &ev);
 }
 
 /* Never keep running with a resource in an unknown state. */
 static _Noreturn void die_self_fenced(struct hbd_actions *a, const char *why)
 {
-        hbd_error(&a->d->log, "resource: %s; exiting with status %d "
+        hbd_error(a->ctx->log, "resource: %s; exiting with status %d "
                   "(self-fence) rather than keep running with the resource "
                   "half-stopped", why, SELF_FENCE_EXIT);
         fflush(NULL);
@@ -258,7 +260,7 @@ static _Noreturn void die_self_fenced(struct hbd_actions *a, const char *why)
 static void action_env(struct hbd_actions *a, hb__env_t *e,
                        const hb_policy_cmd_t *c)
 {
-        const hbd_config_t *cfg = a->d->cfg;
+        const hbd_config_t *cfg = a->ctx->cfg;
 
         hb__env_init(e);
         hb__env_add(e, "HBEAT_ACTION=%s", hb_policy_cmd_name(c->kind));
@@ -285,14 +287,14 @@ static bool record(struct hbd_actions *a, const hb_policy_cmd_t *c,
                    const hb__proc_result_t *r)
 {
         bool ok = hb__proc_describe(a->last_result, sizeof(a->last_result),
-                                    r, limit_ns(a->d->cfg, c->kind) /
+                                    r, limit_ns(a->ctx->cfg, c->kind) /
                                     HB_NS_PER_MS);
 
         a->last_action = hb_policy_cmd_name(c->kind);
         a->last_exit = r->timed_out ? -1 : r->term_signal != 0 ?
                        128 + r->term_signal : r->exit_status;
         if (!ok)
-                hbd_error(&a->d->log, "%s (term %" PRIu64 ") failed: %s",
+                hbd_error(a->ctx->log, "%s (term %" PRIu64 ") failed: %s",
                           a->last_action, c->term, a->last_result);
         return ok;
 }
@@ -330,7 +332,7 @@ static void run(struct hbd_actions *a, const hb_policy_cmd_t *c,
 {
         hb__proc_opts_t o = {
                 .argv = argv,
-                .timeout_ms = (limit_ns(a->d->cfg, c->kind) +
+                .timeout_ms = (limit_ns(a->ctx->cfg, c->kind) +
                                HB_NS_PER_MS - 1) / HB_NS_PER_MS,
         };
         hb__proc_result_t failed = { .exit_status = 127 };
@@ -341,17 +343,17 @@ static void run(struct hbd_actions *a, const hb_policy_cmd_t *c,
         action_env(a, &env, c);
         o.env = hb__env_vec(&env);
         if (o.env != NULL)
-                r = hb__proc_spawn(&a->proc, &a->d->loop, &o, on_done, a);
+                r = hb__proc_spawn(&a->proc, a->ctx->loop, &o, on_done, a);
         hb__env_free(&env);
         if (r < 0) {
-                hbd_error(&a->d->log, "%s: cannot run %s: %s",
+                hbd_error(a->ctx->log, "%s: cannot run %s: %s",
                           hb_policy_cmd_name(c->kind), argv[0],
                           r == -ENOMEM ? "out of memory" : uv_strerror(r));
                 a->proc = NULL;
                 on_done(a, &failed);
                 return;
         }
-        hbd_info(&a->d->log, "%s: running %s (term %" PRIu64 ", pid %d)",
+        hbd_info(a->ctx->log, "%s: running %s (term %" PRIu64 ", pid %d)",
                  hb_policy_cmd_name(c->kind), argv[0], c->term,
                  hb__proc_pid(a->proc));
 }
@@ -367,7 +369,7 @@ static void run(struct hbd_actions *a, const hb_policy_cmd_t *c,
  */
 static void stop_blocking(struct hbd_actions *a, const hb_policy_cmd_t *c)
 {
-        const hbd_config_t *cfg = a->d->cfg;
+        const hbd_config_t *cfg = a->ctx->cfg;
         bool shutdown = strcmp(c->reason, "shutdown") == 0;
         const char *when = shutdown ? "shutdown" : "start-up";
         hb__proc_result_t r;
@@ -386,7 +388,7 @@ static void stop_blocking(struct hbd_actions *a, const hb_policy_cmd_t *c)
                          when);
                 die_self_fenced(a, why);
         }
-        hbd_info(&a->d->log, "stop: %s; running %s (term %" PRIu64
+        hbd_info(a->ctx->log, "stop: %s; running %s (term %" PRIu64
                  ", pid %d)", shutdown ? "shutting down"
                  : "start-up, clearing any stale copy",
                  cfg->resource_stop[0], c->term, (int)pid);
@@ -404,7 +406,7 @@ static void stop_blocking(struct hbd_actions *a, const hb_policy_cmd_t *c)
 
 static void execute(struct hbd_actions *a, const hb_policy_cmd_t *c)
 {
-        const hbd_config_t *cfg = a->d->cfg;
+        const hbd_config_t *cfg = a->ctx->cfg;
         char why[160];
 
         switch (c->kind) {
@@ -412,10 +414,10 @@ static void execute(struct hbd_actions *a, const hb_policy_cmd_t *c)
                 log_state(a, c);
                 break;
         case HB_POLICY_CMD_VIP_ACQUIRE:
-                hbd_vip_acquire(a->d, c->term);
+                may_act(a, c, true);
                 break;
         case HB_POLICY_CMD_VIP_RELEASE:
-                hbd_vip_release(a->d, c->term, c->reason);
+                may_act(a, c, false);
                 break;
         case HB_POLICY_CMD_FENCE:
                 set_target(a, c);
@@ -431,7 +433,7 @@ static void execute(struct hbd_actions *a, const hb_policy_cmd_t *c)
                         run(a, c, cfg->resource_stop);
                 break;
         case HB_POLICY_CMD_SELF_FENCE:
-                hbd_error(&a->d->log, "resource: %s (%s); self-fencing",
+                hbd_error(a->ctx->log, "resource: %s (%s); self-fencing",
                           c->reason, a->last_result);
                 run(a, c, cfg->fence_self);
                 break;
@@ -452,7 +454,7 @@ static void execute(struct hbd_actions *a, const hb_policy_cmd_t *c)
                 break;
         case HB_POLICY_CMD_WATCHDOG_HOLD:
                 if (a->wd_fd >= 0 && !a->wd_hold)
-                        hbd_warn(&a->d->log, "watchdog: %s no longer fed "
+                        hbd_warn(a->ctx->log, "watchdog: %s no longer fed "
                                  "(the resource may be up and this node "
                                  "may not act): the host resets in %"
                                  PRIu64 " ms unless it is down by then",
@@ -461,14 +463,14 @@ static void execute(struct hbd_actions *a, const hb_policy_cmd_t *c)
                 a->wd_hold = true;
                 break;
         case HB_POLICY_CMD_FENCE_WAIT:
-                hbd_info(&a->d->log, "fence: waiting %" PRIu64 " ms "
+                hbd_info(a->ctx->log, "fence: waiting %" PRIu64 " ms "
                          "(fencing.two_node_delay_ms, higher node id)",
                          c->wait_ns / HB_NS_PER_MS);
                 break;
         case HB_POLICY_CMD_FENCE_SPARED: {
-                const char *name = hbd_node_name(a->d, c->target_id);
+                const char *name = hbd_name(a->ctx, c->target_id);
 
-                hbd_info(&a->d->log, "fence of %s (id %" PRIu32 ") not "
+                hbd_info(a->ctx->log, "fence of %s (id %" PRIu32 ") not "
                          "needed: it reports its resource stopped",
                          name != NULL ? name : "?", c->target_id);
                 break;
@@ -514,7 +516,7 @@ static void on_timer(uv_timer_t *t)
 {
         struct hbd_actions *a = t->data;
         uint64_t now = uv_hrtime();
-        uint64_t bound = hb_node_config(a->d->node)->local_pause_ns;
+        uint64_t bound = hb_node_config(a->ctx->node)->local_pause_ns;
 
         /*
          * Fired later than the local-pause bound: this process was stopped
@@ -532,87 +534,157 @@ static void on_timer(uv_timer_t *t)
                 (void)uv_timer_start(t, on_timer, 0, 0);
                 return;
         }
-        sync_config(a);
         (void)hb_policy_tick(a->policy, now);
         drain(a);
 }
 
-/* ---- API (actions.h) ------------------------------------------------- */
+/* ---- the module ---------------------------------------------------- */
 
-void hbd_actions_on_role(hbd_daemon_t *d, const hb_event_t *ev)
+/*
+ * No more decisions: abandon a running command and, if the resource may
+ * be up, stop it now, blocking (the machine's shutdown STOP). On a leave
+ * this comes before the peers hear it; on any other stop, before exit.
+ */
+static void shut_down(struct hbd_actions *a)
 {
-        struct hbd_actions *a = d->actions;
-
-        if (a == NULL || a->closing)
+        if (a->closing)
                 return;
-        sync_config(a);
-        (void)hb_policy_on_event(a->policy, ev);
-        (void)hb_policy_tick(a->policy, uv_hrtime());
+        a->closing = true;
+        uv_timer_stop(&a->timer);
+        hb__proc_abandon(a->proc);
+        a->proc = NULL;
+        (void)hb_policy_shutdown(a->policy, uv_hrtime());
         drain(a);
 }
 
-void hbd_actions_tick(hbd_daemon_t *d)
+static void on_event(void *state, const hbd_event_t *ev)
 {
-        if (d->actions != NULL)
-                wd_feed(d->actions);
+        struct hbd_actions *a = state;
+
+        if (a->closing)
+                return;
+        switch (ev->kind) {
+        case HBD_EV_CORE:
+                if (ev->core->type != HB_EVENT_ROLE)
+                        return;
+                (void)hb_policy_on_event(a->policy, ev->core);
+                (void)hb_policy_tick(a->policy, uv_hrtime());
+                drain(a);
+                return;
+        case HBD_EV_HEARTBEAT_SENT:
+                /* A heartbeat went out on time: the loop runs. */
+                wd_feed(a);
+                return;
+        case HBD_EV_LEAVING:
+                shut_down(a);
+                return;
+        default:
+                return;
+        }
 }
 
-json_t *hbd_actions_json(const hbd_daemon_t *d)
+static void status(void *state, json_t *doc)
 {
-        const struct hbd_actions *a = d->actions;
+        const struct hbd_actions *a = state;
         hb_policy_info_t pi;
         json_t *fence;
 
-        if (a == NULL || !configured(d->cfg))
-                return json_null();
+        if (!configured(a->ctx->cfg)) {
+                json_object_set_new(doc, "resource", json_null());
+                return;
+        }
         hb_policy_info(a->policy, &pi);
         fence = a->fence_result[0] == '\0' ? json_null() :
                 json_pack("{s:s, s:I, s:s, s:I}", "target", a->fence_target,
                           "target_id", (json_int_t)a->fence_target_id,
                           "result", a->fence_result, "term",
                           (json_int_t)a->fence_term);
-        return json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}",
-                         "state", pi.state_name,
-                         "term", (json_int_t)pi.term,
-                         "last_action", a->last_action != NULL ?
-                         json_string(a->last_action) : json_null(),
-                         "last_exit", a->last_action != NULL &&
-                         a->last_exit >= 0 ? json_integer(a->last_exit) :
-                         json_null(),
-                         "last_result", a->last_action != NULL ?
-                         json_string(a->last_result) : json_null(),
-                         "fence", fence);
+        json_object_set_new(doc, "resource", json_pack(
+                "{s:s, s:I, s:o, s:o, s:o, s:o}",
+                "state", pi.state_name,
+                "term", (json_int_t)pi.term,
+                "last_action", a->last_action != NULL ?
+                json_string(a->last_action) : json_null(),
+                "last_exit", a->last_action != NULL && a->last_exit >= 0 ?
+                json_integer(a->last_exit) : json_null(),
+                "last_result", a->last_action != NULL ?
+                json_string(a->last_result) : json_null(),
+                "fence", fence));
 }
 
-int hbd_actions_start(hbd_daemon_t *d)
+/* A reload's plan: the machine's next settings, checked. */
+struct actions_plan {
+        hb_policy_config_t pc;
+        uint32_t *pull;
+};
+
+static void abort_plan(void *state, void *plan)
+{
+        struct actions_plan *p = plan;
+
+        (void)state;
+        if (p)
+                free(p->pull);
+        free(p);
+}
+
+static int prepare(void *state, const hbd_config_t *next, void **plan,
+                   char *err, size_t errlen)
+{
+        struct actions_plan *p = calloc(1, sizeof(*p));
+
+        (void)state;
+        if (p == NULL || policy_config(next, &p->pc, &p->pull) < 0) {
+                free(p);
+                snprintf(err, errlen, "out of memory");
+                return -ENOMEM;
+        }
+        if (hb_policy_config_validate(&p->pc) < 0) {
+                abort_plan(state, p);
+                snprintf(err, errlen, "the new resource and fencing "
+                         "settings are inconsistent");
+                return -EINVAL;
+        }
+        *plan = p;
+        return 0;
+}
+
+static void commit(void *state, void *plan)
+{
+        struct hbd_actions *a = state;
+        struct actions_plan *p = plan;
+        uint32_t *old = a->pull;
+
+        (void)hb_policy_reconfigure(a->policy, &p->pc); /* checked */
+        a->pull = p->pull;
+        p->pull = old;
+        abort_plan(state, p);
+}
+
+static int start(hbd_ctx_t *ctx, void **state)
 {
         struct hbd_actions *a;
         hb_policy_config_t pc;
-        uint32_t *pull;
         int r;
 
-        if (d->actions != NULL)
-                return -EBUSY;
         a = calloc(1, sizeof(*a));
         if (a == NULL)
                 return -ENOMEM;
-        a->d = d;
+        a->ctx = ctx;
         a->wd_fd = -1;
-        r = policy_config(d->cfg, &pc, &pull);
-        if (r == 0) {
-                r = hb_policy_new(&a->policy, &pc, d->node);
-                free(pull);
-        }
+        r = policy_config(ctx->cfg, &pc, &a->pull);
         if (r == 0)
-                r = uv_timer_init(&d->loop, &a->timer);
+                r = hb_policy_new(&a->policy, &pc, ctx->node);
         if (r < 0) {
-                hb_policy_free(a->policy);
+                hbd_error(ctx->log, "cannot set up the resource actions: "
+                          "%s", strerror(-r));
+                free(a->pull);
                 free(a);
                 return r;
         }
+        (void)uv_timer_init(ctx->loop, &a->timer);
         a->timer.data = a;
-        a->cfg_seen = d->cfg;
-        d->actions = a;
+        *state = a;
         /* With a resource: the start-up stop, here, blocking. */
         (void)hb_policy_start(a->policy, uv_hrtime());
         drain(a);
@@ -624,22 +696,27 @@ static void on_closed(uv_handle_t *h)
         struct hbd_actions *a = h->data;
 
         hb_policy_free(a->policy);
+        free(a->pull);
         free(a);
 }
 
-void hbd_actions_stop(hbd_daemon_t *d)
+static void stop(void *state, void (*done)(void *), void *arg)
 {
-        struct hbd_actions *a = d->actions;
+        struct hbd_actions *a = state;
 
-        if (a == NULL || a->closing)
-                return;
-        a->closing = true;
-        uv_timer_stop(&a->timer);
-        hb__proc_abandon(a->proc);
-        a->proc = NULL;
-        /* The resource may be up: the blocking stop, before the leave. */
-        (void)hb_policy_shutdown(a->policy, uv_hrtime());
-        drain(a);
-        d->actions = NULL;
+        shut_down(a);
         uv_close((uv_handle_t *)&a->timer, on_closed);
+        done(arg);
 }
+
+const hbd_module_t hbd_actions_module = {
+        .name = "actions",
+        .events = HBD_EV_CORE | HBD_EV_HEARTBEAT_SENT | HBD_EV_LEAVING,
+        .start = start,
+        .prepare = prepare,
+        .commit = commit,
+        .abort = abort_plan,
+        .on_event = on_event,
+        .status = status,
+        .stop = stop,
+};

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Health checks, the pull model (contract: checks.h; operator view:
+ * The health checks module, and the pull peers' probes (operator view:
  * docs/checks.md; internals shared with checks_http.c: checks_impl.h).
  *
  * What lives here: one `struct check` per checks[] entry, each with a
@@ -27,21 +27,21 @@
  * Results feed a rise/fall machine (HAProxy): the state starts `initial`,
  * becomes `passing` after `rise` consecutive successes and `failing` after
  * `fall` consecutive failures. set_state() is the one function that
- * changes it: it logs once, publishes {"event":"check",...} on the control
- * socket, runs notify.script (HBEAT_EVENT=check) and re-applies the
- * effects through the core: the effective priority (configured priority +
+ * changes it: it logs once, puts a check event on the bus (the control
+ * stream and notify.script hear it) and re-applies the effects through
+ * the core: the effective priority (configured priority +
  * positive weights of passing checks + negative weights of failing ones,
  * clamped 0..255; keepalived track_script semantics) with
  * hb_node_set_priority(), and the fault (any `effect: fault` check not
  * passing, `initial` included) with hb_node_set_fault().
  *
- * Reload (hbd_checks_reload()): a new set is built from the new config and
- * the old one stopped; a check of the same name, kind and target keeps its
- * state and counters, so a reload does not make a healthy leader step
- * down.
+ * Reload, as one step of the daemon's all-or-nothing transaction
+ * (module.h): prepare builds the new set from the new config, handles
+ * initialised but not started (nothing of the running set changes; a
+ * refusal elsewhere drops it); commit stops the old set and starts the new
+ * one. A check of the same name, kind and target keeps its state and
+ * counters, so a reload does not make a healthy leader step down.
  */
-#include "daemon/checks.h"
-
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -52,8 +52,6 @@
 #include <uv.h>
 
 #include "daemon/checks_impl.h"
-#include "daemon/ctl_server.h"
-#include "daemon/daemon.h"
 #include "io/proc.h"
 
 static const char *state_name(check_state_t s)
@@ -210,7 +208,7 @@ static void run_exec(struct check *c, struct probe *p)
         char msg[128];
         int r;
 
-        r = hb__proc_spawn(&p->proc, &c->set->d->loop, &o, on_exec_done, p);
+        r = hb__proc_spawn(&p->proc, c->set->ctx->loop, &o, on_exec_done, p);
         if (r == 0)
                 p->refs++; /* until on_exec_done() or the abandon */
         if (r < 0) {
@@ -327,7 +325,7 @@ static void run_tcp(struct check *c, struct probe *p)
         p->gai.data = p;
         p->refs++;
         p->gai_pending = true;
-        r = uv_getaddrinfo(&c->set->d->loop, &p->gai, on_resolved,
+        r = uv_getaddrinfo(c->set->ctx->loop, &p->gai, on_resolved,
                            c->conf->target_host, p->port, &hints);
         if (r < 0) {
                 p->gai_pending = false;
@@ -342,13 +340,13 @@ static void run_tcp(struct check *c, struct probe *p)
 
 static void apply_effects(struct hbd_checks *set)
 {
-        hbd_daemon_t *d = set->d;
-        const hb_coord_config_t *cc = &d->cfg->node.coord;
+        hbd_ctx_t *ctx = set->ctx;
+        const hb_coord_config_t *cc = &ctx->cfg->node.coord;
         uint64_t now = uv_hrtime();
         int64_t prio = cc->priority;
         bool fault = false;
 
-        if (!cc->enabled || !d->node || d->stopping)
+        if (!cc->enabled || set->stopped)
                 return;
         for (size_t i = 0; i < set->n; i++) {
                 const struct check *c = set->checks[i];
@@ -367,38 +365,25 @@ static void apply_effects(struct hbd_checks *set)
                 prio = 0;
         if (prio > 255)
                 prio = 255;
-        if ((uint32_t)prio != hb_node_config(d->node)->coord.priority)
-                hbd_info(&d->log, "checks: effective priority %" PRId64
+        if ((uint32_t)prio != hb_node_config(ctx->node)->coord.priority)
+                hbd_info(ctx->log, "checks: effective priority %" PRId64
                          " (configured %" PRIu32 ")", prio, cc->priority);
-        if (fault != hb_node_fault(d->node))
-                hbd_log(&d->log, fault ? HBD_LOG_WARNING : HBD_LOG_INFO,
+        if (fault != hb_node_fault(ctx->node))
+                hbd_log(ctx->log, fault ? HBD_LOG_WARNING : HBD_LOG_INFO,
                         "checks: fault %s", fault ? "set: not standing for "
                         "leader" : "cleared");
-        (void)hb_node_set_priority(d->node, (uint32_t)prio, now);
-        (void)hb_node_set_fault(d->node, fault, now);
-        hb_uv_node_flush(d->un);
-}
-
-/* notify.script check NAME OLD NEW, through notify's queue (its
- * concurrency limit and timeout, notify.h). */
-static void run_notify(struct check *c, check_state_t from)
-{
-        hbd_daemon_t *d = c->set->d;
-        hbd_notify_node_t me;
-
-        me.name = d->cfg->node_name;
-        me.id = d->cfg->node.node_id;
-        hbd_notify_check(d->notify, &me, c->name, state_name(from),
-                         state_name(c->state), c->last_msg,
-                         hbd_wall_now_ns());
+        (void)hb_node_set_priority(ctx->node, (uint32_t)prio, now);
+        (void)hb_node_set_fault(ctx->node, fault, now);
+        hb_uv_node_flush(ctx->un);
 }
 
 /* The one function that changes a check's state. */
 static void set_state(struct check *c, check_state_t to)
 {
-        hbd_daemon_t *d = c->set->d;
+        hbd_ctx_t *ctx = c->set->ctx;
         check_state_t from = c->state;
         uint64_t now = uv_hrtime();
+        hbd_event_t ev;
 
         if (from == to)
                 return;
@@ -406,36 +391,36 @@ static void set_state(struct check *c, check_state_t to)
         c->state_since_ns = now;
         if (c->conf && c->conf->peer_id)
                 return; /* a pull peer: its peer events say it all */
-        hbd_logj(&d->log, to == ST_FAILING ? HBD_LOG_WARNING : HBD_LOG_INFO,
+        hbd_logj(ctx->log, to == ST_FAILING ? HBD_LOG_WARNING : HBD_LOG_INFO,
                  json_pack("{s:s, s:s, s:s, s:s}", "check", c->name,
                            "old_state", state_name(from), "new_state",
                            state_name(to), "reason", c->last_msg),
                  "check %s: %s -> %s (%s)", c->name, state_name(from),
                  state_name(to), c->last_msg);
-        if (d->ctl)
-                hbd_ctl_publish(d->ctl, json_pack(
-                        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
-                        "event", "check", "node", d->cfg->node_name,
-                        "name", c->name, "kind", kind_name(c->kind),
-                        "state", state_name(to), "old_state",
-                        state_name(from), "reason", c->last_msg,
-                        "at_ns", (json_int_t)now,
-                        "wall_time_ns", (json_int_t)hbd_wall_now_ns()));
-        run_notify(c, from);
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = HBD_EV_CHECK;
+        ev.at_ns = now;
+        ev.wall_ns = hbd_wall_now_ns();
+        ev.check.name = c->name;
+        ev.check.kind = kind_name(c->kind);
+        ev.check.old_state = state_name(from);
+        ev.check.new_state = state_name(to);
+        ev.check.reason = c->last_msg;
+        hbd_emit(ctx, &ev);
         apply_effects(c->set);
 }
 
 static void record(struct check *c, bool ok, const char *msg)
 {
         uint64_t now = uv_hrtime();
-        hbd_daemon_t *d = c->set->d;
+        hbd_ctx_t *ctx = c->set->ctx;
 
         /* A pull peer's probe: every answer is a heartbeat of that peer,
          * judged by the same detector and state machine (hbd_peer_conf_t
          * pull); a failed probe is silence. */
-        if (ok && c->conf && c->conf->peer_id && d->node && !d->stopping) {
-                (void)hb_node_peer_heard(d->node, c->conf->peer_id, now);
-                hb_uv_node_flush(d->un);
+        if (ok && c->conf && c->conf->peer_id && !c->set->stopped) {
+                (void)hb_node_peer_heard(ctx->node, c->conf->peer_id, now);
+                hb_uv_node_flush(ctx->un);
         }
 
         c->runs++;
@@ -459,7 +444,7 @@ static void record(struct check *c, bool ok, const char *msg)
                     c->failures >= c->conf->fall)
                         set_state(c, ST_FAILING);
         }
-        hbd_debug(&c->set->d->log, "check %s: %s (%s)", c->name,
+        hbd_debug(c->set->ctx->log, "check %s: %s (%s)", c->name,
                   ok ? "ok" : "failed", msg);
 }
 
@@ -468,9 +453,9 @@ static void on_check_timer(uv_timer_t *t)
         struct check *c = t->data;
         struct probe *p;
 
-        if (c->probe || !c->conf || c->set->d->stopping)
+        if (c->probe || !c->conf || c->set->stopped)
                 return;
-        p = probe_new(c, &c->set->d->loop, c->conf->timeout_ns);
+        p = probe_new(c, c->set->ctx->loop, c->conf->timeout_ns);
         if (!p) {
                 record(c, false, "out of memory");
                 return;
@@ -565,10 +550,9 @@ static const hbd_check_conf_t *conf_at(const hbd_config_t *cfg, size_t i)
         return NULL; /* not reached: i < n_checks + pull peers */
 }
 
-static int set_new(struct hbd_checks **ret, hbd_daemon_t *d,
-                   const struct hbd_checks *old)
+static int set_new(struct hbd_checks **ret, hbd_ctx_t *ctx,
+                   const hbd_config_t *cfg, const struct hbd_checks *old)
 {
-        const hbd_config_t *cfg = d->cfg;
         struct hbd_checks *set;
         bool need_curl = false;
         size_t n_pull = 0;
@@ -576,7 +560,7 @@ static int set_new(struct hbd_checks **ret, hbd_daemon_t *d,
         set = calloc(1, sizeof *set);
         if (!set)
                 return -ENOMEM;
-        set->d = d;
+        set->ctx = ctx;
         set->curl_timer.data = set;
         for (size_t i = 0; i < cfg->n_peers; i++)
                 n_pull += cfg->peers[i].pull != NULL;
@@ -609,7 +593,7 @@ static int set_new(struct hbd_checks **ret, hbd_daemon_t *d,
                 snprintf(c->name, sizeof c->name, "%s", k->name);
                 c->state_since_ns = uv_hrtime();
                 c->timer.data = c;
-                (void)uv_timer_init(&d->loop, &c->timer);
+                (void)uv_timer_init(ctx->loop, &c->timer);
                 set->checks[set->n++] = c;
                 set->open++;
                 for (size_t j = 0; old && j < old->n; j++) {
@@ -644,71 +628,147 @@ static void set_start(struct hbd_checks *set)
         }
 }
 
-/* ---- API (checks.h) ---------------------------------------------------- */
+/* ---- the module ---------------------------------------------------- */
 
-int hbd_checks_start(struct hbd_daemon *d)
+struct checks_module {
+        hbd_ctx_t *ctx;
+        struct hbd_checks *set;        /* running; NULL once stopped */
+};
+
+static int module_start(hbd_ctx_t *ctx, void **state)
 {
+        struct checks_module *m;
         int r;
 
         r = hbd_checks_http_global_init();
-        if (r < 0)
+        if (r < 0) {
+                hbd_error(ctx->log, "cannot start the health checks: %s",
+                          strerror(-r));
                 return r;
-        r = set_new(&d->checks, d, NULL);
-        if (r < 0)
+        }
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->ctx = ctx;
+        r = set_new(&m->set, ctx, ctx->cfg, NULL);
+        if (r < 0) {
+                hbd_error(ctx->log, "cannot start the health checks: %s",
+                          strerror(-r));
+                free(m);
                 return r;
-        set_start(d->checks);
-        if (d->checks->n > 0) {
-                size_t pulls = d->checks->n - d->cfg->n_checks;
+        }
+        set_start(m->set);
+        if (m->set->n > 0) {
+                size_t pulls = m->set->n - ctx->cfg->n_checks;
 
-                hbd_info(&d->log, "%zu health check%s and %zu pull peer "
-                         "probe%s started", d->cfg->n_checks,
-                         d->cfg->n_checks == 1 ? "" : "s", pulls,
+                hbd_info(ctx->log, "%zu health check%s and %zu pull peer "
+                         "probe%s started", ctx->cfg->n_checks,
+                         ctx->cfg->n_checks == 1 ? "" : "s", pulls,
                          pulls == 1 ? "" : "s");
         }
-        apply_effects(d->checks);
+        apply_effects(m->set);
+        *state = m;
         return 0;
 }
 
-int hbd_checks_reload(struct hbd_daemon *d)
+/* The new set, built from `next`: handles initialised, nothing started;
+ * checks that stay keep their state. */
+static int module_prepare(void *state, const hbd_config_t *next, void **plan,
+                          char *err, size_t errlen)
 {
-        struct hbd_checks *set, *old = d->checks;
+        struct checks_module *m = state;
+        struct hbd_checks *set;
         int r;
 
-        r = set_new(&set, d, old);
-        if (r < 0)
+        r = set_new(&set, m->ctx, next, m->set);
+        if (r < 0) {
+                snprintf(err, errlen, "cannot prepare the health checks: %s",
+                         strerror(-r));
                 return r;
-        d->checks = set;
-        set_close(old);
-        set_start(set);
-        /* hb_node_reconfigure() put the configured priority back. */
-        apply_effects(set);
+        }
+        *plan = set;
         return 0;
 }
 
-void hbd_checks_stop(struct hbd_daemon *d)
+static void module_abort(void *state, void *plan)
 {
-        set_close(d->checks);
-        d->checks = NULL;
+        (void)state;
+        set_close(plan);
 }
 
-bool hbd_checks_passing(const struct hbd_daemon *d)
+static void module_commit(void *state, void *plan)
 {
-        const struct hbd_checks *set = d->checks;
+        struct checks_module *m = state;
+
+        set_close(m->set);
+        m->set = plan;
+        set_start(m->set);
+        /* hb_node_reconfigure() put the configured priority back. */
+        apply_effects(m->set);
+}
+
+static void module_on_event(void *state, const hbd_event_t *ev)
+{
+        struct checks_module *m = state;
+
+        /* Leaving: no more probes, nothing more asked of the node. */
+        if (ev->kind == HBD_EV_LEAVING) {
+                set_close(m->set);
+                m->set = NULL;
+        }
+}
+
+static bool module_ready(void *state, const char **why)
+{
+        const struct checks_module *m = state;
+        const struct hbd_checks *set = m->set;
 
         for (size_t i = 0; set && i < set->n; i++) {
                 const struct check *c = set->checks[i];
 
                 if (c->conf && c->conf->peer_id)
                         continue; /* a pull peer, not a check of ours */
-                if (c->state != ST_PASSING)
+                if (c->state != ST_PASSING) {
+                        *why = "health checks failing";
                         return false;
+                }
         }
         return true;
 }
 
-json_t *hbd_checks_json(const struct hbd_daemon *d)
+static json_t *checks_json(const struct hbd_checks *set);
+
+static void module_status(void *state, json_t *doc)
 {
-        const struct hbd_checks *set = d->checks;
+        const struct checks_module *m = state;
+
+        json_object_set_new(doc, "checks", checks_json(m->set));
+}
+
+static void module_stop(void *state, void (*done)(void *), void *arg)
+{
+        struct checks_module *m = state;
+
+        set_close(m->set); /* frees itself as its handles close */
+        free(m);
+        done(arg);
+}
+
+const hbd_module_t hbd_checks_module = {
+        .name = "checks",
+        .events = HBD_EV_LEAVING,
+        .start = module_start,
+        .prepare = module_prepare,
+        .commit = module_commit,
+        .abort = module_abort,
+        .on_event = module_on_event,
+        .status = module_status,
+        .ready = module_ready,
+        .stop = module_stop,
+};
+
+static json_t *checks_json(const struct hbd_checks *set)
+{
         uint64_t now = uv_hrtime();
         json_t *arr = json_array();
 

@@ -120,7 +120,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
                         return -1;
                 s->fd = fd;
                 s->set = set;
-                if (uv_poll_init_socket(&set->d->loop, &s->poll, fd) < 0) {
+                if (uv_poll_init_socket(set->ctx->loop, &s->poll, fd) < 0) {
                         free(s);
                         return -1;
                 }
@@ -222,7 +222,7 @@ int hbd_checks_http_open(struct hbd_checks *set)
 {
         set->multi = curl_multi_init();
         if (!set->multi ||
-            uv_timer_init(&set->d->loop, &set->curl_timer) < 0) {
+            uv_timer_init(set->ctx->loop, &set->curl_timer) < 0) {
                 if (set->multi)
                         curl_multi_cleanup(set->multi);
                 set->multi = NULL;

@@ -24,7 +24,7 @@
 #include <curl/curl.h>
 #include <uv.h>
 
-#include "daemon/daemon.h"
+#include "daemon/module.h"
 
 typedef enum check_state {
         ST_INITIAL = 0,
@@ -36,9 +36,9 @@ struct check;
 struct probe;
 struct conn_try;                       /* tcp, checks.c only */
 
-/* One check set: what d->checks points to. */
+/* One check set: the running one, or a reload's prepared one. */
 struct hbd_checks {
-        hbd_daemon_t *d;
+        hbd_ctx_t *ctx;
         struct check **checks;
         size_t n;
         CURLM *multi;                  /* NULL without http checks */

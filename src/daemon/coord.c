@@ -1,40 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hbeatd's coordination side (election.enabled): the term state file and
- * the core's TERM / ROLE / QUORUM events. daemon.c owns the loop and the
- * daemon object and calls in here (coord.h); the election itself is the
- * core's (src/core), this file only makes its decisions durable and
- * visible. Vote requests and responses leave through the node's output
- * queue like every message (the libuv adapter sends them).
+ * The coordination module (election.enabled): makes the core's election
+ * durable and visible. The election itself is the core's (src/core).
  *
  * A term or vote change (HB_EVENT_TERM) is written to
- * election.state_file and fsync()ed from inside the event callback, that
- * is before the vote it stands for can leave the node's output queue. If
- * that write fails the node must not vote: hbeatd mutes the adapter and
- * stops at once, without a leave message, and exits 1 (fail safe; see
- * hbeatd(8)); the stopping itself is daemon.c's
- * (hbd_daemon_die_unpersisted()). At start the file gives the term back
+ * election.state_file and fsync()ed from inside the event, that is before
+ * the vote it stands for can leave the node's output queue. If that write
+ * fails the node must not vote: the module asks the daemon to die at once
+ * (ctx->die(): the adapter is muted, no leave, exit 1; fail safe, see
+ * hbeatd(8)). At start the file gives the term back
  * (hb_node_restore_term()); a missing file is term 0, a malformed one an
  * error: a term is never silently reset.
  *
- * Role and quorum changes are logged once here, published on the control
- * socket and handed to the role scripts (notify.c).
+ * Role and quorum changes are logged once here; the control stream and
+ * the role scripts hear them from the bus (ctl.c, notify.c), the policy
+ * too (actions.c).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/ctl_proto.h"
 #include "common/util.h"
-#include "daemon/actions.h"
-#include "daemon/vip.h"
-#include "daemon/coord.h"
-#include "daemon/ctl_server.h"
+#include "daemon/module.h"
 
 /* ---- term persistence --------------------------------------------- */
 
@@ -48,6 +39,15 @@
  * Text, so an operator can read it; strict, so a damaged file is refused
  * rather than read as term 0.
  */
+/* The module's state. */
+typedef struct coord {
+        hbd_ctx_t *ctx;
+        uint64_t term_writes;          /* state file writes (durable) */
+        uint64_t durable_term;         /* what the file holds */
+        uint32_t durable_vote;
+        bool dead;                     /* could not persist: dying */
+} coord_t;
+
 #define STATE_MAGIC "hbeat-state 1"
 #define STATE_MAX 128
 
@@ -81,7 +81,7 @@ static bool state_field(const char **p, const char *key, uint64_t max,
  * the file does not exist (first start); -EINVAL (malformed) or another
  * negative errno, after logging why, naming the file.
  */
-static int state_read(hbd_daemon_t *d, const char *path, uint64_t *term,
+static int state_read(coord_t *d, const char *path, uint64_t *term,
                       uint32_t *vote)
 {
         const char *p;
@@ -92,14 +92,14 @@ static int state_read(hbd_daemon_t *d, const char *path, uint64_t *term,
 
         r = hbu_read_file(path, &text, &len);
         if (r == -ENOENT) {
-                hbd_info(&d->log, "state file %s does not exist: first "
+                hbd_info(d->ctx->log, "state file %s does not exist: first "
                          "start, term 0", path);
                 *term = 0;
                 *vote = 0;
                 return 0;
         }
         if (r < 0) {
-                hbd_error(&d->log, "cannot read the state file %s: %s",
+                hbd_error(d->ctx->log, "cannot read the state file %s: %s",
                           path, strerror(-r));
                 return r;
         }
@@ -109,7 +109,7 @@ static int state_read(hbd_daemon_t *d, const char *path, uint64_t *term,
             (p += sizeof(STATE_MAGIC), !state_field(&p, "term", UINT64_MAX,
                                                     &t)) ||
             !state_field(&p, "voted_for", UINT32_MAX, &v) || *p != '\0') {
-                hbd_error(&d->log, "state file %s is malformed (expected "
+                hbd_error(d->ctx->log, "state file %s is malformed (expected "
                           "'%s', 'term N', 'voted_for N' on three lines); "
                           "refusing to start rather than reset the term: "
                           "repair it, or remove it only if this node's "
@@ -125,9 +125,9 @@ static int state_read(hbd_daemon_t *d, const char *path, uint64_t *term,
 }
 
 /* Write the term and vote durably (hbu_write_file_durable()). */
-static int state_write(hbd_daemon_t *d, uint64_t term, uint32_t vote)
+static int state_write(coord_t *d, uint64_t term, uint32_t vote)
 {
-        const char *path = d->cfg->election_state_file;
+        const char *path = d->ctx->cfg->election_state_file;
         char buf[STATE_MAX];
         int n, r;
 
@@ -138,7 +138,7 @@ static int state_write(hbd_daemon_t *d, uint64_t term, uint32_t vote)
         r = hbu_write_file_durable(path, buf, (size_t)n, 0600);
         if (r < 0)
                 return r;
-        d->counters.term_writes++;
+        d->term_writes++;
         d->durable_term = term;
         d->durable_vote = vote;
         return 0;
@@ -146,43 +146,43 @@ static int state_write(hbd_daemon_t *d, uint64_t term, uint32_t vote)
 
 /* ---- events ------------------------------------------------------- */
 
-static void on_term(hbd_daemon_t *d, const hb_event_t *ev)
+static void on_term(coord_t *d, const hb_event_t *ev)
 {
-        const char *vote = hbd_node_name(d, ev->voted_for);
+        const char *vote = hbd_name(d->ctx, ev->voted_for);
         int r;
 
-        if (d->fatal)
+        if (d->dead)
                 return;
         r = state_write(d, ev->term, ev->voted_for);
         if (r < 0) {
-                hbd_error(&d->log, "cannot persist term %" PRIu64 " to the "
-                          "state file %s: %s; stopping: a node that cannot "
-                          "keep its term must not vote",
-                          ev->term, d->cfg->election_state_file,
+                hbd_error(d->ctx->log, "cannot persist term %" PRIu64 " to "
+                          "the state file %s: %s; stopping: a node that "
+                          "cannot keep its term must not vote",
+                          ev->term, d->ctx->cfg->election_state_file,
                           strerror(-r));
-                hbd_daemon_die_unpersisted(d);
+                d->dead = true;
+                d->ctx->die(d->ctx, 1);
                 return;
         }
-        hbd_debug(&d->log, "term %" PRIu64 ", voted for %s (persisted)",
+        hbd_debug(d->ctx->log, "term %" PRIu64 ", voted for %s (persisted)",
                   ev->term, ev->voted_for == 0 ? "nobody" :
                   vote != NULL ? vote : "an unknown id");
 }
 
-/* Role and quorum changes: one log line, the control socket, scripts. */
-static void on_coord_event(hbd_daemon_t *d, const hb_event_t *ev)
+/* Role and quorum changes: one log line. */
+static void log_coord_event(coord_t *d, const hbd_event_t *bev)
 {
-        const char *leader = hbd_node_name(d, ev->leader_id);
+        const hb_event_t *ev = bev->core;
+        const char *leader = bev->leader_name;
         const char *why = ev->why != NULL && ev->why[0] != '\0' ? ev->why
                                                                 : "-";
-        uint64_t wall = hbd_event_wall_ns(ev->at_ns);
-        hbd_notify_node_t me;
         char lead[HBD_NAME_MAX + 16] = "";
 
         if (ev->type == HB_EVENT_ROLE) {
                 if (ev->new_role == HB_ROLE_FOLLOWER && ev->leader_id != 0)
                         snprintf(lead, sizeof(lead), ", leader %s",
                                  leader != NULL ? leader : "?");
-                hbd_logj(&d->log, ev->new_role == HB_ROLE_NO_QUORUM ?
+                hbd_logj(d->ctx->log, ev->new_role == HB_ROLE_NO_QUORUM ?
                          HBD_LOG_WARNING : HBD_LOG_INFO,
                          json_pack("{s:s, s:s, s:I, s:I, s:s}",
                                    "old_role", hb_role_name(ev->old_role),
@@ -194,7 +194,7 @@ static void on_coord_event(hbd_daemon_t *d, const hb_event_t *ev)
                          hb_role_name(ev->old_role),
                          hb_role_name(ev->new_role), ev->term, lead, why);
         } else {
-                hbd_logj(&d->log, ev->quorate ? HBD_LOG_INFO :
+                hbd_logj(d->ctx->log, ev->quorate ? HBD_LOG_INFO :
                          HBD_LOG_WARNING,
                          json_pack("{s:b, s:I, s:s}", "quorate",
                                    (int)ev->quorate, "term",
@@ -202,46 +202,6 @@ static void on_coord_event(hbd_daemon_t *d, const hb_event_t *ev)
                          "quorum %s (term %" PRIu64 ", %s)",
                          ev->quorate ? "gained" : "lost", ev->term, why);
         }
-        hbd_ctl_publish(d->ctl, hb_ctl_coord_event_json(
-                                        ev, d->cfg->node_name, leader, wall));
-        me.name = d->cfg->node_name;
-        me.id = d->cfg->node.node_id;
-        hbd_notify_coord(d->notify, ev, &me, leader, wall);
-}
-
-void hbd_coord_event(hbd_daemon_t *d, const hb_event_t *ev)
-{
-        switch (ev->type) {
-        case HB_EVENT_TERM:
-                on_term(d, ev);
-                return;
-        case HB_EVENT_ROLE:
-                on_coord_event(d, ev);
-                /* The policy: resource and VIPs (actions.c). */
-                hbd_actions_on_role(d, ev);
-                return;
-        case HB_EVENT_QUORUM:
-                on_coord_event(d, ev);
-                hbd_vip_on_quorum(d, ev);
-                return;
-        default:
-                return;
-        }
-}
-
-/* ---- start-up ----------------------------------------------------- */
-
-/* Seed of the election delay's PRNG: distinct per node and run, so two
- * nodes never draw the same delays. */
-uint64_t hbd_coord_delay_seed(void)
-{
-        uint64_t seed = 0;
-
-        if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) !=
-            (ssize_t)sizeof(seed))
-                seed = uv_hrtime() ^ ((uint64_t)getpid() << 32) ^
-                       hbd_wall_now_ns();
-        return seed;
 }
 
 /*
@@ -249,9 +209,9 @@ uint64_t hbd_coord_delay_seed(void)
  * state directory that does not exist or cannot be written fails the start
  * here, with its reason, rather than the first election.
  */
-int hbd_coord_restore_term(hbd_daemon_t *d)
+static int restore_term(coord_t *d)
 {
-        const char *path = d->cfg->election_state_file;
+        const char *path = d->ctx->cfg->election_state_file;
         const char *slash = strrchr(path, '/');
         uint64_t term = 0;
         uint32_t vote = 0;
@@ -260,9 +220,9 @@ int hbd_coord_restore_term(hbd_daemon_t *d)
         r = state_read(d, path, &term, &vote);
         if (r < 0)
                 return r;
-        r = hb_node_restore_term(d->node, term, vote);
+        r = hb_node_restore_term(d->ctx->node, term, vote);
         if (r < 0) {
-                hbd_error(&d->log, "cannot restore term %" PRIu64 ": %s",
+                hbd_error(d->ctx->log, "cannot restore term %" PRIu64 ": %s",
                           term, hb_strerror(r));
                 return r;
         }
@@ -274,14 +234,93 @@ int hbd_coord_restore_term(hbd_daemon_t *d)
                 if (dir == NULL)
                         return -ENOMEM;
                 if (mkdir(dir, 0750) == 0)
-                        hbd_info(&d->log, "created %s", dir);
+                        hbd_info(d->ctx->log, "created %s", dir);
                 free(dir);
         }
         r = state_write(d, term, vote);
         if (r < 0) {
-                hbd_error(&d->log, "cannot write the state file %s: %s",
+                hbd_error(d->ctx->log, "cannot write the state file %s: %s",
                           path, strerror(-r));
                 return r;
         }
         return 0;
 }
+
+/* ---- the module ---------------------------------------------------- */
+
+static int start(hbd_ctx_t *ctx, void **state)
+{
+        const hbd_config_t *cfg = ctx->cfg;
+        coord_t *d;
+        int r;
+
+        *state = NULL;
+        if (!cfg->node.coord.enabled)
+                return 0;
+        d = calloc(1, sizeof(*d));
+        if (d == NULL)
+                return -ENOMEM;
+        d->ctx = ctx;
+        /* Before any datagram or tick: the loop has not run yet. */
+        r = restore_term(d);
+        if (r < 0) {
+                free(d);
+                return r;
+        }
+        hbd_info(ctx->log, "election enabled: term %" PRIu64 " (state file "
+                 "%s), votes %" PRIu32 "%s, priority %" PRIu32 "%s, delay "
+                 "%" PRIu64 " ms", d->durable_term,
+                 cfg->election_state_file, cfg->node.coord.votes,
+                 cfg->node.coord.witness ? " (witness)" : "",
+                 cfg->node.coord.priority,
+                 cfg->node.coord.preempt ? ", preempt" : "",
+                 cfg->node.coord.election_delay_ns / HB_NS_PER_MS);
+        *state = d;
+        return 0;
+}
+
+static void on_event(void *state, const hbd_event_t *ev)
+{
+        coord_t *d = state;
+
+        if (d == NULL)
+                return;
+        switch (ev->core->type) {
+        case HB_EVENT_TERM:
+                on_term(d, ev->core);
+                return;
+        case HB_EVENT_ROLE:
+        case HB_EVENT_QUORUM:
+                log_coord_event(d, ev);
+                return;
+        default:
+                return;
+        }
+}
+
+static void status(void *state, json_t *doc)
+{
+        const coord_t *d = state;
+        json_t *counters = json_object_get(doc, "counters");
+
+        if (d != NULL && counters != NULL)
+                json_object_set_new(counters, "term_writes",
+                                    json_integer((json_int_t)d->term_writes));
+}
+
+static void stop(void *state, void (*done)(void *), void *arg)
+{
+        free(state);
+        done(arg);
+}
+
+/* election.* cannot change on reload but for priority, preempt and the
+ * delay, which are the core's (hbd_config_reloadable(), reload.c). */
+const hbd_module_t hbd_coord_module = {
+        .name = "coordination",
+        .events = HBD_EV_CORE,
+        .start = start,
+        .on_event = on_event,
+        .status = status,
+        .stop = stop,
+};

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Control socket server (see ctl_server.h, docs/control-protocol.md).
+ * Control socket transport (see ctl_server.h, docs/control-protocol.md);
+ * the commands are the control module's (ctl.c).
  *
  * Framing: each connection reads into a growing buffer and handles every
  * complete line ('\n'-terminated) in order; a line or an unterminated tail
@@ -34,9 +35,6 @@
 #include <unistd.h>
 
 #include "common/ctl_proto.h"
-#include "daemon/actions.h"
-#include "daemon/checks.h"
-#include "daemon/vip.h"
 #include "daemon/ctl_server.h"
 
 #define READ_CHUNK 4096
@@ -48,11 +46,11 @@ enum conn_stream {
         STREAM_RECORD,                 /* record: arrivals of one peer */
 };
 
-struct conn {
+struct hbd_ctl_conn {
         uv_pipe_t pipe;
         uv_shutdown_t shutdown_req;
         hbd_ctl_t *ctl;
-        struct conn *prev, *next;
+        struct hbd_ctl_conn *prev, *next;
         char *in;
         size_t in_len, in_cap;
         enum conn_stream stream;       /* STREAM_NONE: request/response */
@@ -64,18 +62,20 @@ struct conn {
 
 struct wreq {
         uv_write_t req;
-        struct conn *c;
+        struct hbd_ctl_conn *c;
         char *data;
 };
 
 struct hbd_ctl {
-        hbd_daemon_t *d;
+        const hbd_log_t *log;
+        const hbd_ctl_command_t *cmds;
+        void *user;
         uv_pipe_t listener;
         char *path;
         bool bound;
         dev_t dev;
         ino_t ino;
-        struct conn *conns;
+        struct hbd_ctl_conn *conns;
         unsigned n_conns, n_followers, n_recorders;
         unsigned open_handles;         /* listener + connections */
         bool closing;
@@ -83,7 +83,7 @@ struct hbd_ctl {
         unsigned ring_head, ring_len;
 };
 
-static void process(struct conn *c);
+static void process(struct hbd_ctl_conn *c);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
@@ -107,7 +107,7 @@ static void handle_closed(hbd_ctl_t *ctl)
 
 static void on_conn_close(uv_handle_t *h)
 {
-        struct conn *c = h->data;
+        struct hbd_ctl_conn *c = h->data;
         hbd_ctl_t *ctl = c->ctl;
 
         free(c->in);
@@ -115,7 +115,7 @@ static void on_conn_close(uv_handle_t *h)
         handle_closed(ctl);
 }
 
-static void conn_unlist(struct conn *c)
+static void conn_unlist(struct hbd_ctl_conn *c)
 {
         hbd_ctl_t *ctl = c->ctl;
 
@@ -136,7 +136,7 @@ static void conn_unlist(struct conn *c)
                 ctl->n_recorders--;
 }
 
-static void conn_close(struct conn *c)
+static void conn_close(struct hbd_ctl_conn *c)
 {
         if (c->closing)
                 return;
@@ -147,14 +147,14 @@ static void conn_close(struct conn *c)
 
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
-        struct conn *c = req->data;
+        struct hbd_ctl_conn *c = req->data;
 
         (void)status;
         uv_close((uv_handle_t *)&c->pipe, on_conn_close);
 }
 
 /* Close after everything queued so far has been written. */
-static void conn_close_after_write(struct conn *c)
+static void conn_close_after_write(struct hbd_ctl_conn *c)
 {
         if (c->closing)
                 return;
@@ -169,7 +169,7 @@ static void conn_close_after_write(struct conn *c)
 
 /* ---- writing ------------------------------------------------------ */
 
-static size_t conn_queued(struct conn *c)
+static size_t conn_queued(struct hbd_ctl_conn *c)
 {
         return uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
 }
@@ -177,14 +177,14 @@ static size_t conn_queued(struct conn *c)
 static void on_write(uv_write_t *req, int status)
 {
         struct wreq *w = req->data;
-        struct conn *c = w->c;
+        struct hbd_ctl_conn *c = w->c;
 
         free(w->data);
         free(w);
         if (c->closing)
                 return;
         if (status < 0) {
-                hbd_debug(&c->ctl->d->log, "control: write failed: %s",
+                hbd_debug(c->ctl->log, "control: write failed: %s",
                           uv_strerror(status));
                 conn_close(c);
                 return;
@@ -200,7 +200,7 @@ static void on_write(uv_write_t *req, int status)
 }
 
 /* Queue `len` bytes of `data` (taken over: freed here in every case). */
-static int conn_write_raw(struct conn *c, char *data, size_t len)
+static int conn_write_raw(struct hbd_ctl_conn *c, char *data, size_t len)
 {
         struct wreq *w;
         uv_buf_t b;
@@ -230,13 +230,13 @@ static int conn_write_raw(struct conn *c, char *data, size_t len)
 }
 
 /* Send one protocol object (reference stolen). */
-static void conn_send(struct conn *c, json_t *obj)
+static void conn_send(struct hbd_ctl_conn *c, json_t *obj)
 {
         char *line;
         size_t len;
 
         if (obj == NULL) {
-                hbd_error(&c->ctl->d->log, "control: out of memory "
+                hbd_error(c->ctl->log, "control: out of memory "
                           "building a response");
                 conn_close(c);
                 return;
@@ -250,10 +250,14 @@ static void conn_send(struct conn *c, json_t *obj)
         conn_write_raw(c, line, len);
 }
 
-static void send_error(struct conn *c, const char *fmt, ...)
-        HBD_PRINTF(2, 3);
+/* ---- requests ----------------------------------------------------- */
 
-static void send_error(struct conn *c, const char *fmt, ...)
+void hbd_ctl_reply(struct hbd_ctl_conn *c, json_t *obj)
+{
+        conn_send(c, obj);
+}
+
+void hbd_ctl_reply_error(struct hbd_ctl_conn *c, const char *fmt, ...)
 {
         char *msg = NULL;
         va_list ap;
@@ -270,233 +274,24 @@ static void send_error(struct conn *c, const char *fmt, ...)
         free(msg);
 }
 
-/* ---- requests ----------------------------------------------------- */
-
-/* The "coordination" object of `status`. */
-static json_t *build_coord(const hbd_daemon_t *d, uint64_t now)
+void hbd_ctl_follow(struct hbd_ctl_conn *c)
 {
-        hb_coord_info_t ci;
-
-        hb_node_coord_info(d->node, &ci);
-        return hb_ctl_coord_json(&ci, hbd_node_name(d, ci.leader_id), now);
-}
-
-/* See ctl_server.h. */
-json_t *hbd_ctl_status_json(hbd_daemon_t *d)
-{
-        const hb_node_config_t *nc = hb_node_config(d->node);
-        uint64_t now = uv_hrtime();
-        uint64_t by_state[HB_PEER_LEFT + 1] = { 0 };
-        hb_node_counters_t nctr;
-        hb_uv_counters_t uctr;
-        hbd_notify_counters_t ntf = { 0 };
-        json_t *drops, *node, *peers, *counters;
-        size_t i, n = hb_node_peer_count(d->node);
-
-        for (i = 0; i < n; i++) {
-                hb_peer_info_t pi;
-
-                if (hb_node_peer_at(d->node, i, now, &pi) == 0 &&
-                    (unsigned)pi.state <= HB_PEER_LEFT)
-                        by_state[pi.state]++;
-        }
-        hb_node_counters(d->node, &nctr);
-        hb_uv_node_counters(d->un, &uctr);
-        if (d->notify != NULL)
-                hbd_notify_get_counters(d->notify, &ntf);
-
-        drops = json_object();
-        for (i = 0; drops != NULL && i < hb_drop_reason_count(); i++) {
-                int reason = hb_drop_reason_at(i);
-
-                json_object_set_new(drops, hb_errname(reason),
-                                    json_integer((json_int_t)
-                                        hb_node_dropped(d->node, reason)));
-        }
-        node = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I,"
-                         " s:I, s:s, s:f, s:f, s:s, s:I}",
-                         "name", d->cfg->node_name,
-                         "id", (json_int_t)hb_node_id(d->node),
-                         "cluster_id", (json_int_t)nc->cluster_id,
-                         "incarnation", (json_int_t)d->incarnation,
-                         "seq", (json_int_t)hb_node_seq(d->node),
-                         "listen", d->cfg->listen,
-                         "version", HB_VERSION_STRING,
-                         "uptime_ms",
-                         (json_int_t)((now - d->start_ns) / HB_NS_PER_MS),
-                         "interval_ms",
-                         (json_int_t)(nc->interval_ns / HB_NS_PER_MS),
-                         "interval_ns", (json_int_t)nc->interval_ns,
-                         "detector", hb_detector_kind_name(nc->detector.kind),
-                         "suspect_threshold", nc->suspect_threshold,
-                         "dead_threshold", nc->dead_threshold,
-                         "config", d->config_path,
-                         "pid", (json_int_t)getpid());
-        peers = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-                          "total", (json_int_t)n,
-                          "unknown", (json_int_t)by_state[HB_PEER_UNKNOWN],
-                          "alive", (json_int_t)by_state[HB_PEER_ALIVE],
-                          "suspect", (json_int_t)by_state[HB_PEER_SUSPECT],
-                          "dead", (json_int_t)by_state[HB_PEER_DEAD],
-                          "probation",
-                          (json_int_t)by_state[HB_PEER_PROBATION],
-                          "left", (json_int_t)by_state[HB_PEER_LEFT]);
-        counters = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                             " s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                             " s:I}",
-                             "rx_accepted", (json_int_t)nctr.rx_accepted,
-                             "rx_dropped", (json_int_t)nctr.rx_dropped,
-                             "tx_messages", (json_int_t)nctr.tx_messages,
-                             "transitions", (json_int_t)nctr.transitions,
-                             "notify_started", (json_int_t)ntf.started,
-                             "notify_failed", (json_int_t)ntf.failed,
-                             "notify_timed_out", (json_int_t)ntf.timed_out,
-                             "reloads", (json_int_t)d->counters.reloads,
-                             "reload_failures",
-                             (json_int_t)d->counters.reload_failures,
-                             "drops", drops,
-                             "notify_dropped", (json_int_t)ntf.dropped,
-                             "tx_eagain", (json_int_t)uctr.tx_eagain,
-                             "tx_errors", (json_int_t)uctr.tx_errors,
-                             "local_pauses", (json_int_t)nctr.local_pauses,
-                             "acks_sent", (json_int_t)nctr.acks_sent,
-                             "acks_withheld",
-                             (json_int_t)nctr.acks_withheld,
-                             "rtt_samples", (json_int_t)nctr.rtt_samples,
-                             "port_unreachable",
-                             (json_int_t)nctr.port_unreachable);
-        if (counters != NULL && nc->coord.enabled) {
-                json_object_set_new(counters, "coord_sent", json_integer(
-                        (json_int_t)(uctr.tx_by_type[HB_MSG_VOTE_REQ] +
-                                     uctr.tx_by_type[HB_MSG_VOTE_RESP])));
-                json_object_set_new(counters, "coord_send_failures",
-                                    json_integer((json_int_t)
-                                        d->counters.coord_send_failures));
-                json_object_set_new(counters, "term_writes", json_integer(
-                        (json_int_t)d->counters.term_writes));
-        }
-        return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}",
-                         "ok", 1, "node", node, "peers", peers,
-                         "coordination", build_coord(d, now),
-                         "checks", hbd_checks_json(d),
-                         "vips", hbd_vip_json(d),
-                         "resource", hbd_actions_json(d),
-                         "counters", counters, "now_ns", (json_int_t)now);
-}
-
-/* {"cmd": "leader"}: who leads, in which term, as this node sees it. */
-static void do_leader(struct conn *c)
-{
-        const hbd_daemon_t *d = c->ctl->d;
-        hb_coord_info_t ci;
-        json_t *obj;
-
-        hb_node_coord_info(d->node, &ci);
-        if (!ci.enabled) {
-                send_error(c, "election is not enabled (election.enabled)");
+        if (c->stream != STREAM_NONE)
                 return;
-        }
-        obj = hb_ctl_coord_json(&ci, hbd_node_name(d, ci.leader_id),
-                                uv_hrtime());
-        if (obj != NULL) {
-                json_object_set_new(obj, "ok", json_true());
-                json_object_set_new(obj, "self", json_boolean(
-                        ci.leader_id != 0 &&
-                        ci.leader_id == hb_node_id(d->node)));
-        }
-        conn_send(c, obj);
+        c->stream = STREAM_EVENTS;
+        c->ctl->n_followers++;
 }
 
-/*
- * {"cmd": "quorum"}: the coordination object plus every member's votes
- * and whether they count now (this node always; a peer while alive).
- */
-static void do_quorum(struct conn *c)
+void hbd_ctl_record(struct hbd_ctl_conn *c, uint32_t peer_id)
 {
-        const hbd_daemon_t *d = c->ctl->d;
-        const hb_coord_config_t *cc = &hb_node_config(d->node)->coord;
-        uint64_t now = uv_hrtime();
-        hb_coord_info_t ci;
-        json_t *obj, *arr;
-        size_t i, n = hb_node_peer_count(d->node);
-
-        hb_node_coord_info(d->node, &ci);
-        if (!ci.enabled) {
-                send_error(c, "election is not enabled (election.enabled)");
+        if (c->stream != STREAM_NONE)
                 return;
-        }
-        arr = json_array();
-        if (arr != NULL && json_array_append_new(arr, json_pack(
-                    "{s:s, s:I, s:I, s:s, s:b, s:b, s:b}",
-                    "name", d->cfg->node_name,
-                    "id", (json_int_t)hb_node_id(d->node),
-                    "votes", (json_int_t)cc->votes,
-                    "state", "self", "counted", 1, "self", 1,
-                    "witness", (int)cc->witness)) < 0) {
-                json_decref(arr);
-                arr = NULL;
-        }
-        for (i = 0; arr != NULL && i < n; i++) {
-                const hbd_peer_conf_t *pc;
-                hb_peer_info_t pi;
-
-                if (hb_node_peer_at(d->node, i, now, &pi) < 0)
-                        continue;
-                pc = hbd_config_peer(d->cfg, pi.id);
-                if (json_array_append_new(arr, json_pack(
-                            "{s:s, s:I, s:I, s:s, s:b, s:b}",
-                            "name", pc != NULL ? pc->name : "",
-                            "id", (json_int_t)pi.id,
-                            "votes", (json_int_t)(pc != NULL ? pc->votes : 0),
-                            "state", hb_peer_state_name(pi.state),
-                            "counted", pi.state == HB_PEER_ALIVE,
-                            "self", 0)) < 0) {
-                        json_decref(arr);
-                        arr = NULL;
-                }
-        }
-        obj = hb_ctl_coord_json(&ci, hbd_node_name(d, ci.leader_id), now);
-        if (obj == NULL || arr == NULL) {
-                json_decref(obj);
-                json_decref(arr);
-                conn_send(c, NULL);
-                return;
-        }
-        json_object_set_new(obj, "ok", json_true());
-        json_object_set_new(obj, "two_node", json_boolean(cc->two_node));
-        json_object_set_new(obj, "wait_for_all",
-                            json_boolean(cc->wait_for_all));
-        json_object_set_new(obj, "members", arr);
-        conn_send(c, obj);
+        c->stream = STREAM_RECORD;
+        c->record_peer = peer_id;
+        c->ctl->n_recorders++;
 }
 
-/* See ctl_server.h. */
-json_t *hbd_ctl_members_json(hbd_daemon_t *d)
-{
-        uint64_t now = uv_hrtime();
-        size_t i, n = hb_node_peer_count(d->node);
-        json_t *arr = json_array();
-
-        for (i = 0; arr != NULL && i < n; i++) {
-                const hbd_peer_conf_t *pc;
-                hb_peer_info_t pi;
-                json_t *m;
-
-                if (hb_node_peer_at(d->node, i, now, &pi) < 0)
-                        continue;
-                pc = hbd_config_peer(d->cfg, pi.id);
-                m = hb_ctl_member_json(&pi, pc != NULL ? pc->name : "",
-                                       pc != NULL ? pc->address : "", now);
-                if (m == NULL || json_array_append_new(arr, m) < 0) {
-                        json_decref(arr);
-                        return NULL;
-                }
-        }
-        return json_pack("{s:b, s:I, s:o}", "ok", 1,
-                         "now_ns", (json_int_t)now, "members", arr);
-}
-
-static json_t *build_events(hbd_ctl_t *ctl)
+json_t *hbd_ctl_events(const hbd_ctl_t *ctl)
 {
         json_t *arr = json_array();
         unsigned i;
@@ -509,82 +304,10 @@ static json_t *build_events(hbd_ctl_t *ctl)
                         return NULL;
                 }
         }
-        return json_pack("{s:b, s:o}", "ok", 1, "events", arr);
+        return arr;
 }
 
-static void do_events(struct conn *c, json_t *req)
-{
-        json_t *follow = json_object_get(req, "follow");
-
-        if (follow != NULL && !json_is_boolean(follow) &&
-            !json_is_null(follow)) {
-                send_error(c, "bad request: \"follow\" must be true or "
-                           "false");
-                return;
-        }
-        if (!json_is_true(follow)) {
-                conn_send(c, build_events(c->ctl));
-                return;
-        }
-        c->stream = STREAM_EVENTS;
-        c->ctl->n_followers++;
-        conn_send(c, json_pack("{s:b, s:b}", "ok", 1, "follow", 1));
-}
-
-static void do_reload(struct conn *c)
-{
-        char err[1024] = "";
-
-        if (hbd_daemon_reload(c->ctl->d, err, sizeof(err)) < 0)
-                conn_send(c, json_pack("{s:b, s:s}", "ok", 0, "error",
-                                       err[0] != '\0' ? err :
-                                       "reload failed"));
-        else if (hbd_checks_reload(c->ctl->d) < 0)
-                conn_send(c, json_pack("{s:b, s:s}", "ok", 0, "error",
-                                       "config reloaded, but the health "
-                                       "checks could not be restarted"));
-        else
-                conn_send(c, json_pack("{s:b}", "ok", 1));
-}
-
-/*
- * {"cmd": "record", "peer": NAME}: answer with the node's name and
- * interval, then turn the connection into a stream of that peer's
- * accepted heartbeats (hbd_ctl_record_arrival()).
- */
-static void do_record(struct conn *c, json_t *req)
-{
-        const hbd_daemon_t *d = c->ctl->d;
-        const json_t *peer = json_object_get(req, "peer");
-        const hbd_peer_conf_t *pc = NULL;
-        const char *name;
-        size_t i;
-
-        if (!json_is_string(peer)) {
-                send_error(c, "bad request: \"peer\" must be a peer name");
-                return;
-        }
-        name = json_string_value(peer);
-        for (i = 0; i < d->cfg->n_peers && pc == NULL; i++)
-                if (strcmp(d->cfg->peers[i].name, name) == 0)
-                        pc = &d->cfg->peers[i];
-        if (pc == NULL) {
-                send_error(c, "unknown peer '%s'", name);
-                return;
-        }
-        c->stream = STREAM_RECORD;
-        c->record_peer = pc->id;
-        c->ctl->n_recorders++;
-        conn_send(c, json_pack("{s:b, s:b, s:s, s:I, s:s, s:I, s:I}",
-                               "ok", 1, "record", 1, "peer", pc->name,
-                               "peer_id", (json_int_t)pc->id,
-                               "node", d->cfg->node_name,
-                               "interval_ns", (json_int_t)
-                               hb_node_config(d->node)->interval_ns,
-                               "now_ns", (json_int_t)uv_hrtime()));
-}
-
-static void handle_line(struct conn *c, const char *line, size_t len)
+static void handle_line(struct hbd_ctl_conn *c, const char *line, size_t len)
 {
         json_error_t jerr;
         json_t *req, *cmdv;
@@ -592,53 +315,40 @@ static void handle_line(struct conn *c, const char *line, size_t len)
 
         req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
         if (req == NULL) {
-                send_error(c, "bad request: %s", jerr.text);
+                hbd_ctl_reply_error(c, "bad request: %s", jerr.text);
                 return;
         }
         cmdv = json_object_get(req, "cmd");
         if (!json_is_object(req)) {
-                send_error(c, "bad request: not a JSON object");
+                hbd_ctl_reply_error(c, "bad request: not a JSON object");
         } else if (!json_is_string(cmdv)) {
-                send_error(c, "bad request: missing \"cmd\" string");
+                hbd_ctl_reply_error(c, "bad request: missing \"cmd\" string");
         } else {
+                const hbd_ctl_command_t *k;
+
                 cmd = json_string_value(cmdv);
-                if (strcmp(cmd, "status") == 0)
-                        conn_send(c, hbd_ctl_status_json(c->ctl->d));
-                else if (strcmp(cmd, "members") == 0)
-                        conn_send(c, hbd_ctl_members_json(c->ctl->d));
-                else if (strcmp(cmd, "leader") == 0)
-                        do_leader(c);
-                else if (strcmp(cmd, "quorum") == 0)
-                        do_quorum(c);
-                else if (strcmp(cmd, "events") == 0)
-                        do_events(c, req);
-                else if (strcmp(cmd, "reload") == 0)
-                        do_reload(c);
-                else if (strcmp(cmd, "record") == 0)
-                        do_record(c, req);
-                else if (strcmp(cmd, "checks") == 0)
-                        conn_send(c, json_pack(
-                                "{s:b, s:o, s:b, s:I}", "ok", 1, "checks",
-                                hbd_checks_json(c->ctl->d), "passing",
-                                (int)hbd_checks_passing(c->ctl->d), "now_ns",
-                                (json_int_t)uv_hrtime()));
+                for (k = c->ctl->cmds; k->name != NULL; k++)
+                        if (strcmp(k->name, cmd) == 0)
+                                break;
+                if (k->name != NULL)
+                        k->fn(c->ctl->user, c, req);
                 else
-                        send_error(c, "unknown command '%s'", cmd);
+                        hbd_ctl_reply_error(c, "unknown command '%s'", cmd);
         }
         json_decref(req);
 }
 
-static void too_long(struct conn *c)
+static void too_long(struct hbd_ctl_conn *c)
 {
-        hbd_warn(&c->ctl->d->log, "control: request longer than %d bytes; "
+        hbd_warn(c->ctl->log, "control: request longer than %d bytes; "
                  "closing the connection", HB_CTL_MAX_LINE);
-        send_error(c, "request too long (more than %d bytes)",
+        hbd_ctl_reply_error(c, "request too long (more than %d bytes)",
                    HB_CTL_MAX_LINE);
         conn_close_after_write(c);
 }
 
 /* Handle the complete lines buffered in c->in, in order. */
-static void process(struct conn *c)
+static void process(struct hbd_ctl_conn *c)
 {
         size_t start = 0;
 
@@ -683,7 +393,7 @@ static void process(struct conn *c)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-        struct conn *c = h->data;
+        struct hbd_ctl_conn *c = h->data;
 
         (void)suggested;
         if (c->in_cap - c->in_len < READ_CHUNK) {
@@ -706,12 +416,12 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
-        struct conn *c = s->data;
+        struct hbd_ctl_conn *c = s->data;
 
         (void)buf;
         if (nread < 0) {
                 if (nread != UV_EOF)
-                        hbd_debug(&c->ctl->d->log, "control: read: %s",
+                        hbd_debug(c->ctl->log, "control: read: %s",
                                   uv_strerror((int)nread));
                 conn_close(c);
                 return;
@@ -725,17 +435,17 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 static void on_connection(uv_stream_t *server, int status)
 {
         hbd_ctl_t *ctl = server->data;
-        struct conn *c;
+        struct hbd_ctl_conn *c;
         int r;
 
         if (status < 0) {
-                hbd_warn(&ctl->d->log, "control: accept: %s",
+                hbd_warn(ctl->log, "control: accept: %s",
                          uv_strerror(status));
                 return;
         }
         c = calloc(1, sizeof(*c));
         if (c == NULL) {
-                hbd_error(&ctl->d->log, "control: out of memory accepting "
+                hbd_error(ctl->log, "control: out of memory accepting "
                           "a connection");
                 return;
         }
@@ -750,10 +460,10 @@ static void on_connection(uv_stream_t *server, int status)
         r = uv_accept(server, (uv_stream_t *)&c->pipe);
         if (r < 0 || ctl->n_conns >= HBD_CTL_MAX_CLIENTS) {
                 if (r < 0)
-                        hbd_warn(&ctl->d->log, "control: accept: %s",
+                        hbd_warn(ctl->log, "control: accept: %s",
                                  uv_strerror(r));
                 else
-                        hbd_warn(&ctl->d->log, "control: more than %d "
+                        hbd_warn(ctl->log, "control: more than %d "
                                  "clients; refusing a connection",
                                  HBD_CTL_MAX_CLIENTS);
                 conn_close(c);
@@ -774,13 +484,13 @@ static void on_connection(uv_stream_t *server, int status)
 
 /* Queue a copy of `line` on a stream, or disconnect a stream client that
  * has more than HB_CTL_MAX_QUEUED bytes unread. */
-static void stream_write(struct conn *c, const char *line, size_t len,
+static void stream_write(struct hbd_ctl_conn *c, const char *line, size_t len,
                          const char *what)
 {
         char *copy;
 
         if (conn_queued(c) + len > HB_CTL_MAX_QUEUED) {
-                hbd_warn(&c->ctl->d->log, "control: %s has %zu bytes unread; "
+                hbd_warn(c->ctl->log, "control: %s has %zu bytes unread; "
                          "disconnecting it", what, conn_queued(c));
                 conn_close(c);
                 return;
@@ -796,7 +506,7 @@ static void stream_write(struct conn *c, const char *line, size_t len,
 
 void hbd_ctl_publish(hbd_ctl_t *ctl, json_t *event)
 {
-        struct conn *c, *next;
+        struct hbd_ctl_conn *c, *next;
         char *line;
         size_t len;
 
@@ -829,7 +539,7 @@ void hbd_ctl_publish(hbd_ctl_t *ctl, json_t *event)
 void hbd_ctl_record_arrival(hbd_ctl_t *ctl, uint32_t peer_id, uint64_t seq,
                             uint64_t send_ns, uint64_t arrival_ns)
 {
-        struct conn *c, *next;
+        struct hbd_ctl_conn *c, *next;
         char *line = NULL;
         size_t len = 0;
 
@@ -847,7 +557,7 @@ void hbd_ctl_record_arrival(hbd_ctl_t *ctl, uint32_t peer_id, uint64_t seq,
                                            : NULL;
                         json_decref(obj);
                         if (line == NULL) {
-                                hbd_error(&ctl->d->log, "control: out of "
+                                hbd_error(ctl->log, "control: out of "
                                           "memory recording an arrival");
                                 return;
                         }
@@ -857,18 +567,23 @@ void hbd_ctl_record_arrival(hbd_ctl_t *ctl, uint32_t peer_id, uint64_t seq,
         free(line);
 }
 
-void hbd_ctl_peers_changed(hbd_ctl_t *ctl)
+bool hbd_ctl_recording(const hbd_ctl_t *ctl)
 {
-        struct conn *c, *next;
+        return ctl != NULL && ctl->n_recorders > 0 && !ctl->closing;
+}
+
+void hbd_ctl_end_records(hbd_ctl_t *ctl, bool (*keep)(void *, uint32_t),
+                         void *user)
+{
+        struct hbd_ctl_conn *c, *next;
 
         if (ctl == NULL || ctl->n_recorders == 0 || ctl->closing)
                 return;
         for (c = ctl->conns; c != NULL; c = next) {
                 next = c->next;
-                if (c->stream != STREAM_RECORD ||
-                    hbd_config_peer(ctl->d->cfg, c->record_peer) != NULL)
+                if (c->stream != STREAM_RECORD || keep(user, c->record_peer))
                         continue;
-                send_error(c, "peer id %u was removed from the "
+                hbd_ctl_reply_error(c, "peer id %u was removed from the "
                            "configuration; recording ends",
                            (unsigned)c->record_peer);
                 conn_close_after_write(c);
@@ -942,8 +657,9 @@ static void on_listener_close(uv_handle_t *h)
         handle_closed(h->data);
 }
 
-int hbd_ctl_open(hbd_ctl_t **ret, hbd_daemon_t *d, const char *path,
-                 char *err, size_t errlen)
+int hbd_ctl_open(hbd_ctl_t **ret, uv_loop_t *loop, const hbd_log_t *log,
+                 const char *path, const hbd_ctl_command_t *cmds,
+                 void *user, char *err, size_t errlen)
 {
         struct sockaddr_un sun;
         struct stat st;
@@ -990,7 +706,7 @@ int hbd_ctl_open(hbd_ctl_t **ret, hbd_daemon_t *d, const char *path,
                                  strerror(errno));
                         return r;
                 }
-                hbd_info(&d->log, "removed stale control socket %s", path);
+                hbd_info(log, "removed stale control socket %s", path);
         }
 
         ctl = calloc(1, sizeof(*ctl));
@@ -999,8 +715,10 @@ int hbd_ctl_open(hbd_ctl_t **ret, hbd_daemon_t *d, const char *path,
                 snprintf(err, errlen, "out of memory");
                 return -ENOMEM;
         }
-        ctl->d = d;
-        r = uv_pipe_init(&d->loop, &ctl->listener, 0);
+        ctl->log = log;
+        ctl->cmds = cmds;
+        ctl->user = user;
+        r = uv_pipe_init(loop, &ctl->listener, 0);
         if (r < 0) {
                 snprintf(err, errlen, "control socket: %s", uv_strerror(r));
                 ctl_free(ctl);

@@ -1,83 +1,76 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hbeatd wiring (see daemon.h for the picture): start-up, the node on its
- * libuv adapter, event fan-out, signals and shutdown.
+ * hbeatd's wiring (see daemon.h for the picture): the node on its libuv
+ * adapter, the list of modules, the two streams that feed the bus,
+ * signals, start-up and shutdown. Nothing here decides: the core decides
+ * (src/core), the modules act (module.h).
  *
- * The node runs on libhbeat-uv (include/hbeat/uv.h, src/io/uv_node.c),
- * exactly as an embedder would run it: the adapter owns the socket, the
- * one deadline timer, the deferred tick and the output queue; the core
- * owns the heartbeat schedule and finds its own local pauses
- * (HB_EVENT_LOCAL_PAUSE, logged here). This file hears two streams: the
- * core's events (peer states here; role, quorum and term in coord.c) and
- * the adapter's transport events (drops and send failures, logged
- * rate-limited; arrivals for `hbeatctl record`; the heartbeat tick that
- * feeds the kernel watchdog).
+ * What the bus hears from here:
+ *   the core's events   every hb_event_t, as HBD_EV_CORE with the names
+ *                       and wall time every module would otherwise look
+ *                       up again; peer transitions and local pauses are
+ *                       logged here, once, before the fan-out
+ *   the adapter's       accepted heartbeats (HBD_EV_ARRIVAL, only when a
+ *                       module asked: the hot path) and scheduled
+ *                       heartbeats sent (HBD_EV_HEARTBEAT_SENT); drops and
+ *                       failed sends are logged here, rate-limited
+ *   signals             SIGTERM/SIGINT: HBD_EV_LEAVING, then the leave
  *
- * Coordination (election.enabled) lives in coord.c: the term state file
- * and TERM / ROLE / QUORUM events. When a term cannot be made durable the
- * daemon stops at once (hbd_daemon_die_unpersisted()): the adapter is
- * muted first, from inside the event, so the vote that term stands for is
- * never sent.
- *
- * Configuration reload (SIGHUP, control `reload`) lives in reload.c:
- * on_signal() calls hbd_daemon_reload().
+ * Order of a shutdown: LEAVING (the actions stop the resource, blocking;
+ * the VIPs are released; checks and HTTP stop), the leave message and its
+ * copy (hb_uv_node_leave()), then every module stops in reverse order,
+ * the node closes, and the signal handles last, so a second signal does
+ * not kill hbeatd mid-way.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/random.h>
+#include <unistd.h>
 
-#ifdef HB_HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
-
-#include "common/ctl_proto.h"
 #include "common/util.h"
-#include "daemon/actions.h"
-#include "daemon/checks.h"
-#include "daemon/coord.h"
-#include "daemon/ctl_server.h"
 #include "daemon/daemon.h"
-#include "daemon/http.h"
-#include "daemon/vip.h"
+#include "daemon/module.h"
+#include "daemon/reload.h"
 
-uint64_t hbd_wall_now_ns(void)
-{
-        struct timespec ts;
+/* Slots for per-reason drop logging, indexed by -err - 10000 for the
+ * project codes (-10001 .. -10099); slot 0 for anything else. */
+#define DROP_SLOTS 100
 
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * HB_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
+/* The modules, in start order: notify first (others put events on the
+ * bus from their start on), the actions last (their start-up stop must
+ * see everything else in place). */
+static const hbd_module_t *const modules[] = {
+        &hbd_notify_module,
+        &hbd_coord_module,
+        &hbd_ctl_module,
+        &hbd_http_module,
+        &hbd_checks_module,
+        &hbd_vip_module,
+        &hbd_actions_module,
+};
 
-/* See daemon.h. */
-void hbd_daemon_sd_notify(const char *msg)
-{
-#ifdef HB_HAVE_SYSTEMD
-        (void)sd_notify(0, msg);
-#else
-        (void)msg;
-#endif
-}
+typedef struct daemon {
+        uv_loop_t loop;
+        hbd_log_t log;
+        hbd_ctx_t ctx;
+        hbd_config_t *cfg;             /* the running config, owned */
+        char *config_path;             /* absolute when resolvable */
+        uv_signal_t sig_term, sig_int, sig_hup;
+        uv_timer_t fatal_timer;        /* die(): out of the core's call */
+        bool stopping;
+        int exit_code;
+        hbd_ratelimit_t drop_rl[DROP_SLOTS];
+        hbd_ratelimit_t send_rl;
+        hbd_ratelimit_t pause_rl;
+} daemon_t;
 
 /* ---- transport events ---------------------------------------------- */
 
-/* See daemon.h. */
-void hbd_daemon_send_failed(hbd_daemon_t *d, int r, const char *what,
-                            const char *address)
-{
-        uint64_t count;
-
-        if (hbd_ratelimit(&d->send_rl, uv_hrtime(), &count))
-                hbd_warn(&d->log, "cannot send to %s (%s): %s (%" PRIu64
-                         " failed sends since the last such message)", what,
-                         address, uv_strerror(r), count);
-}
-
-static void log_drop(hbd_daemon_t *d, int err, const struct sockaddr *from)
+static void log_drop(daemon_t *d, int err, const struct sockaddr *from)
 {
         unsigned slot = 0;
         char addr[HBU_ADDRESS_MAX];
@@ -97,92 +90,77 @@ static void log_drop(hbd_daemon_t *d, int err, const struct sockaddr *from)
                  hb_strerror(err), count, addr);
 }
 
-static void log_send_failure(hbd_daemon_t *d, const hb_uv_io_t *io)
+/* Name what a failed send was for: the peer, by id or address. */
+static void log_send_failure(daemon_t *d, const hb_uv_io_t *io)
 {
-        const hbd_peer_conf_t *p = io->out != NULL && io->out->peer_id != 0
-                                           ? hbd_config_peer(d->cfg,
-                                                             io->out->peer_id)
-                                           : NULL;
+        const hbd_config_t *cfg = d->cfg;
+        const hbd_peer_conf_t *p = NULL;
         char addr[HBU_ADDRESS_MAX], what[HBD_NAME_MAX + 8];
+        uint64_t count;
+        size_t i;
 
-        if (io->out != NULL && (io->out->type == HB_MSG_VOTE_REQ ||
-                                io->out->type == HB_MSG_VOTE_RESP))
-                d->counters.coord_send_failures++;
+        if (!hbd_ratelimit(&d->send_rl, io->now_ns, &count))
+                return;
+        if (io->out != NULL && io->out->peer_id != 0)
+                p = hbd_config_peer(cfg, io->out->peer_id);
+        for (i = 0; p == NULL && i < cfg->n_peers; i++)
+                if (!cfg->peers[i].pull &&
+                    hbu_address_equal((const struct sockaddr *)
+                                      &cfg->peers[i].addr, io->addr))
+                        p = &cfg->peers[i];
         hbu_format_address(io->addr, addr, sizeof(addr));
-        if (p == NULL && io->out != NULL && io->out->dest == HB_DEST_ALL) {
-                size_t i;
-
-                /* A heartbeat or leave: name the peer by its address. */
-                for (i = 0; i < d->cfg->n_peers && p == NULL; i++)
-                        if (!d->cfg->peers[i].pull &&
-                            hbu_address_equal((const struct sockaddr *)
-                                              &d->cfg->peers[i].addr,
-                                              io->addr))
-                                p = &d->cfg->peers[i];
-        }
         if (p != NULL)
                 snprintf(what, sizeof(what), "peer %s", p->name);
         else
                 snprintf(what, sizeof(what), "%s",
                          io->out != NULL && io->out->dest == HB_DEST_REPLY
                                  ? "an echo request's sender" : "a peer");
-        hbd_daemon_send_failed(d, io->err, what, addr);
+        hbd_warn(&d->log, "cannot send to %s (%s): %s (%" PRIu64 " failed "
+                 "sends since the last such message)", what, addr,
+                 uv_strerror(io->err), count);
 }
 
 static void on_io(void *user, const hb_uv_io_t *io)
 {
-        hbd_daemon_t *d = user;
+        daemon_t *d = user;
+        hbd_event_t ev;
         uint64_t count;
 
         switch (io->type) {
         case HB_UV_IO_ACCEPTED:
-                if (io->info->type == HB_MSG_HEARTBEAT)
-                        hbd_ctl_record_arrival(d->ctl, io->info->sender_id,
-                                               io->info->seq,
-                                               io->info->send_time_ns,
-                                               io->now_ns);
-                break;
+                if (io->info->type != HB_MSG_HEARTBEAT ||
+                    !hbd_bus_wants(&d->ctx, HBD_EV_ARRIVAL))
+                        return;
+                memset(&ev, 0, sizeof(ev));
+                ev.kind = HBD_EV_ARRIVAL;
+                ev.at_ns = io->now_ns;
+                ev.arrival.peer_id = io->info->sender_id;
+                ev.arrival.seq = io->info->seq;
+                ev.arrival.send_ns = io->info->send_time_ns;
+                hbd_emit(&d->ctx, &ev);
+                return;
         case HB_UV_IO_DROPPED:
                 log_drop(d, io->err, io->addr);
-                break;
+                return;
         case HB_UV_IO_SEND_FAILED:
                 log_send_failure(d, io);
-                break;
+                return;
         case HB_UV_IO_RECV_FAILED:
                 if (hbd_ratelimit(&d->drop_rl[0], io->now_ns, &count))
                         hbd_warn(&d->log, "receive error: %s (%" PRIu64
                                  " since the last such message)",
                                  uv_strerror(io->err), count);
-                break;
+                return;
         case HB_UV_IO_HEARTBEAT_SENT:
-                hbd_actions_tick(d);
-                break;
+                memset(&ev, 0, sizeof(ev));
+                ev.kind = HBD_EV_HEARTBEAT_SENT;
+                ev.at_ns = io->now_ns;
+                hbd_emit(&d->ctx, &ev);
+                return;
         }
 }
 
-/* ---- events ------------------------------------------------------- */
-
-const char *hbd_node_name(const hbd_daemon_t *d, uint32_t id)
-{
-        const hbd_peer_conf_t *pc;
-
-        if (id == 0)
-                return NULL;
-        if (id == d->cfg->node.node_id)
-                return d->cfg->node_name;
-        pc = hbd_config_peer(d->cfg, id);
-        return pc != NULL ? pc->name : NULL;
-}
-
-/* See daemon.h. */
-uint64_t hbd_event_wall_ns(uint64_t at_ns)
-{
-        uint64_t mono = uv_hrtime(), wall = hbd_wall_now_ns();
-
-        if (mono > at_ns && wall > mono - at_ns)
-                wall -= mono - at_ns;
-        return wall;
-}
+/* ---- core events ----------------------------------------------------- */
 
 /*
  * The core found that this process had not run for a while (its
@@ -190,7 +168,7 @@ uint64_t hbd_event_wall_ns(uint64_t at_ns)
  * suspended convictions for one detection time (node.h,
  * hb_node_local_pause()).
  */
-static void log_local_pause(hbd_daemon_t *d, const hb_event_t *ev)
+static void log_local_pause(daemon_t *d, const hb_event_t *ev)
 {
         uint64_t count, ms = ev->paused_ns / HB_NS_PER_MS;
 
@@ -204,42 +182,38 @@ static void log_local_pause(hbd_daemon_t *d, const hb_event_t *ev)
                          "message)", ms, count);
 }
 
-static void on_event(void *user, const hb_event_t *ev)
+/* Inside the core's call: modules may read the node, not call into it. */
+static void on_event(void *user, const hb_event_t *core)
 {
-        hbd_daemon_t *d = user;
-        const hbd_peer_conf_t *pc;
-        const char *name;
-        hbd_notify_node_t me;
-        uint64_t wall;
+        daemon_t *d = user;
+        hbd_event_t ev;
 
-        switch (ev->type) {
-        case HB_EVENT_TERM:
-        case HB_EVENT_ROLE:
-        case HB_EVENT_QUORUM:
-                hbd_coord_event(d, ev);
-                return;
-        case HB_EVENT_LOCAL_PAUSE:
-                log_local_pause(d, ev);
-                return;
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = HBD_EV_CORE;
+        ev.core = core;
+        ev.at_ns = core->at_ns;
+        ev.wall_ns = hbd_wall_at_ns(core->at_ns);
+        switch (core->type) {
         case HB_EVENT_PEER_STATE:
+                ev.peer_name = hbd_name(&d->ctx, core->peer_id);
+                if (ev.peer_name == NULL)
+                        ev.peer_name = "?";
+                hbd_log_transition(&d->log, core, ev.peer_name,
+                                   d->cfg->node.detector.kind);
+                break;
+        case HB_EVENT_LOCAL_PAUSE:
+                log_local_pause(d, core);
+                break;
+        default:
+                ev.leader_name = hbd_name(&d->ctx, core->leader_id);
                 break;
         }
-        pc = hbd_config_peer(d->cfg, ev->peer_id);
-        name = pc != NULL ? pc->name : "?";
-        wall = hbd_event_wall_ns(ev->at_ns);
-
-        hbd_log_transition(&d->log, ev, name,
-                           hb_node_config(d->node)->detector.kind);
-        hbd_ctl_publish(d->ctl, hb_ctl_event_json(ev, d->cfg->node_name,
-                                                  name, wall));
-        me.name = d->cfg->node_name;
-        me.id = d->cfg->node.node_id;
-        hbd_notify_peer_state(d->notify, ev, &me, name, wall);
+        hbd_emit(&d->ctx, &ev);
 }
 
-/* ---- shutdown ----------------------------------------------------- */
+/* ---- shutdown ------------------------------------------------------ */
 
-static void close_embedded(uv_handle_t *h)
+static void close_handle(uv_handle_t *h)
 {
         /* `type` is UV_UNKNOWN_HANDLE (0) until the handle is initialised
          * (the daemon object is calloc()ed). */
@@ -247,102 +221,105 @@ static void close_embedded(uv_handle_t *h)
                 uv_close(h, NULL);
 }
 
-static void on_notify_done(void *arg)
+/* Every module has stopped: close the node, then the signals. */
+static void on_modules_stopped(void *arg)
 {
-        hbd_daemon_t *d = arg;
+        daemon_t *d = arg;
 
-        close_embedded((uv_handle_t *)&d->sig_term);
-        close_embedded((uv_handle_t *)&d->sig_int);
+        hb_uv_node_close(d->ctx.un, NULL, NULL);
+        d->ctx.un = NULL;
+        d->ctx.node = NULL;
+        close_handle((uv_handle_t *)&d->fatal_timer);
+        close_handle((uv_handle_t *)&d->sig_hup);
+        close_handle((uv_handle_t *)&d->sig_term);
+        close_handle((uv_handle_t *)&d->sig_int);
 }
 
-/* Close everything; the loop ends when the last handle has closed. The
- * node itself is freed with its adapter (hb_uv_node_close()). */
-static void teardown(hbd_daemon_t *d)
+/* Close everything; the loop ends when the last handle has closed. */
+static void teardown(daemon_t *d)
 {
-        hbd_notify_t *notify = d->notify;
-
-        hbd_vip_stop(d);        /* no-op after begin_shutdown() */
-        hbd_checks_stop(d);
-        hbd_actions_stop(d);
-        hbd_ctl_close(d->ctl);
-        d->ctl = NULL;
-        hbd_http_close(d->http);
-        d->http = NULL;
-        hb_uv_node_close(d->un, NULL, NULL);
-        d->un = NULL;
-        d->node = NULL;
-        close_embedded((uv_handle_t *)&d->fatal_timer);
-        close_embedded((uv_handle_t *)&d->sig_hup);
-        d->notify = NULL;
-        /* SIGTERM/SIGINT stay handled until the scripts are gone, so a
-         * second signal does not kill hbeatd mid-way. */
-        hbd_notify_close(notify, on_notify_done, d);
+        hbd_bus_stop(&d->ctx, on_modules_stopped, d);
 }
 
 static void on_fatal_timer(uv_timer_t *t)
 {
-        hbd_daemon_t *d = t->data;
+        daemon_t *d = t->data;
 
-        hbd_error(&d->log, "stopped: the term could not be persisted");
+        hbd_error(&d->log, "stopped: exit status %d", d->exit_code);
         teardown(d);
 }
 
-/* See daemon.h. */
-void hbd_daemon_die_unpersisted(hbd_daemon_t *d)
+/* ctx->die: mute the node at once (from inside its callback, nothing it
+ * queues goes out), stop everything from a timer, out of the core's
+ * call. Idempotent. */
+static void die(hbd_ctx_t *ctx, int code)
 {
-        if (d->fatal)
+        daemon_t *d = ctx->daemon;
+
+        if (d->exit_code != 0)
                 return;
-        d->fatal = true;
         d->stopping = true;
-        d->exit_code = 1;
-        hbd_daemon_sd_notify("STOPPING=1");
-        /* From inside the core's event: nothing it queues goes out. */
-        hb_uv_node_mute(d->un);
+        d->exit_code = code;
+        hbd_sd_notify("STOPPING=1");
+        hb_uv_node_mute(d->ctx.un);
         if (uv_timer_start(&d->fatal_timer, on_fatal_timer, 0, 0) < 0)
                 hbd_error(&d->log, "cannot schedule the shutdown");
 }
 
 static void on_left(void *arg)
 {
-        hbd_daemon_t *d = arg;
+        daemon_t *d = arg;
 
         hbd_info(&d->log, "left the cluster; shutting down");
         teardown(d);
 }
 
-static void begin_shutdown(hbd_daemon_t *d, int signum)
+static void begin_shutdown(daemon_t *d, int signum)
 {
+        hbd_event_t ev;
+
         if (d->stopping) {
                 hbd_debug(&d->log, "%s: already shutting down",
                           strsignal(signum));
                 return;
         }
         d->stopping = true;
-        hbd_daemon_sd_notify("STOPPING=1");
-        /* The resource goes down before the leave lets a peer take over. */
-        hbd_actions_stop(d);
+        hbd_sd_notify("STOPPING=1");
         hbd_info(&d->log, "received %s; sending leave to %zu peers",
                  signum == SIGINT ? "SIGINT" : "SIGTERM", d->cfg->n_peers);
-        /* Release the virtual IPs before the peers, told we leave, elect
-         * a new leader that adds them. */
-        hbd_vip_stop(d);
+        /* The resource down and the virtual IPs released before the peers,
+         * told we leave, elect a new leader that takes them. */
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = HBD_EV_LEAVING;
+        ev.at_ns = uv_hrtime();
+        ev.wall_ns = hbd_wall_now_ns();
+        hbd_emit(&d->ctx, &ev);
         /* The leave, a second copy 1 ms later, then on_left(). */
-        if (hb_uv_node_leave(d->un, on_left, d) < 0)
+        if (hb_uv_node_leave(d->ctx.un, on_left, d) < 0)
                 teardown(d);
+}
+
+/* ---- reload ------------------------------------------------------- */
+
+/* ctx->reload (the control module's `reload`). */
+static int reload(hbd_ctx_t *ctx, char *err, size_t errlen)
+{
+        daemon_t *d = ctx->daemon;
+
+        if (d->stopping) {
+                snprintf(err, errlen, "hbeatd is shutting down");
+                return -ECANCELED;
+        }
+        return hbd_reload(ctx, &d->cfg, err, errlen);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
 {
-        hbd_daemon_t *d = s->data;
+        daemon_t *d = s->data;
         char err[1024];
 
         if (signum == SIGHUP) {
-                if (!d->stopping &&
-                    hbd_daemon_reload(d, err, sizeof(err)) == 0 &&
-                    hbd_checks_reload(d) < 0)
-                        hbd_error(&d->log, "reload: cannot restart the "
-                                  "health checks; the old ones keep "
-                                  "running");
+                (void)reload(&d->ctx, err, sizeof(err)); /* logs why */
                 return;
         }
         begin_shutdown(d, signum);
@@ -350,7 +327,20 @@ static void on_signal(uv_signal_t *s, int signum)
 
 /* ---- start-up ----------------------------------------------------- */
 
-static int init_handles(hbd_daemon_t *d)
+/* Seed of the election delay's PRNG: distinct per node and run, so two
+ * nodes never draw the same delays. */
+static uint64_t delay_seed(void)
+{
+        uint64_t seed = 0;
+
+        if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) !=
+            (ssize_t)sizeof(seed))
+                seed = uv_hrtime() ^ ((uint64_t)getpid() << 32) ^
+                       hbd_wall_now_ns();
+        return seed;
+}
+
+static int init_handles(daemon_t *d)
 {
         static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
         uv_signal_t *sigs[3] = { &d->sig_term, &d->sig_int, &d->sig_hup };
@@ -372,60 +362,26 @@ static int init_handles(hbd_daemon_t *d)
         return 0;
 }
 
-static int startup(hbd_daemon_t *d)
+/* The node on its adapter, with its peers (pull peers get no address:
+ * they run no hbeatd and are polled by the checks module). */
+static int start_node(daemon_t *d)
 {
         const hbd_config_t *cfg = d->cfg;
-        hbd_notify_settings_t ns;
         hb_uv_options_t opt;
         hb_node_config_t nc;
-        char err[1024];
         size_t i;
         int r;
 
-        r = init_handles(d);
-        if (r < 0) {
-                hbd_error(&d->log, "cannot set up timers and signals: %s",
-                          uv_strerror(r));
-                return r;
-        }
-        r = hbd_notify_new(&d->notify, &d->loop, &d->log);
-        if (r == 0)
-                r = hbd_notify_settings_prepare(&ns, cfg);
-        if (r < 0) {
-                hbd_error(&d->log, "cannot set up notify: %s",
-                          uv_strerror(r));
-                return r;
-        }
-        hbd_notify_swap(d->notify, &ns);
-        hbd_notify_settings_release(&ns);
-
-        r = hbd_ctl_open(&d->ctl, d, cfg->control_socket, err, sizeof(err));
-        if (r < 0) {
-                hbd_error(&d->log, "%s", err);
-                return r;
-        }
-        if (cfg->http_listen != NULL) {
-                r = hbd_http_open(&d->http, d,
-                                  (const struct sockaddr *)
-                                  &cfg->http_listen_addr,
-                                  cfg->http_listen_addr_len,
-                                  cfg->http_listen, err, sizeof(err));
-                if (r < 0) {
-                        hbd_error(&d->log, "%s", err);
-                        return r;
-                }
-        }
-
         nc = cfg->node;
-        nc.incarnation = d->incarnation;
+        nc.incarnation = d->ctx.incarnation;
         if (nc.coord.enabled)
-                nc.coord.seed = hbd_coord_delay_seed();
+                nc.coord.seed = delay_seed();
         hb_uv_options_init(&opt);
         opt.bind = (const struct sockaddr *)&cfg->listen_addr;
         opt.event = on_event;
         opt.io = on_io;
         opt.user = d;
-        r = hb_uv_node_new(&d->un, &d->loop, &nc, &opt);
+        r = hb_uv_node_new(&d->ctx.un, &d->loop, &nc, &opt);
         hb_key_wipe(&nc.key);
         hb_key_wipe(&nc.old_key);
         if (r < 0) {
@@ -437,59 +393,54 @@ static int startup(hbd_daemon_t *d)
                                   cfg->listen, uv_strerror(r));
                 return r;
         }
-        d->node = hb_uv_node_core(d->un);
+        d->ctx.node = hb_uv_node_core(d->ctx.un);
         /* Linux reports twice the size asked for (bookkeeping overhead). */
-        if (hb_uv_node_rcvbuf(d->un) < HB_UV_RCVBUF_DEFAULT)
+        if (hb_uv_node_rcvbuf(d->ctx.un) < HB_UV_RCVBUF_DEFAULT)
                 hbd_info(&d->log, "UDP receive buffer is %d bytes (asked "
                          "for %d; raise net.core.rmem_max for more)",
-                         hb_uv_node_rcvbuf(d->un), HB_UV_RCVBUF_DEFAULT);
-        if (!hb_uv_node_batching(d->un))
+                         hb_uv_node_rcvbuf(d->ctx.un), HB_UV_RCVBUF_DEFAULT);
+        if (!hb_uv_node_batching(d->ctx.un))
                 hbd_info(&d->log, "recvmmsg not available; receiving one "
                          "datagram per call");
-        if (nc.coord.enabled) {
-                r = hbd_coord_restore_term(d);
-                if (r < 0)
-                        return r;
-        }
-        d->start_ns = uv_hrtime();
         for (i = 0; i < cfg->n_peers; i++) {
                 const hbd_peer_conf_t *p = &cfg->peers[i];
 
-                /* Pull peers run no hbeatd: polled (checks.c), sent
-                 * nothing. */
-                r = hb_uv_node_peer_add(d->un, p->id, p->pull ? NULL :
+                r = hb_uv_node_peer_add(d->ctx.un, p->id, p->pull ? NULL :
                                         (const struct sockaddr *)&p->addr);
                 if (r == 0 && cfg->node.coord.enabled)
-                        r = hb_node_peer_set_votes(d->node, p->id, p->votes);
+                        r = hb_node_peer_set_votes(d->ctx.node, p->id,
+                                                   p->votes);
                 if (r < 0) {
                         hbd_error(&d->log, "cannot add peer %s (id %" PRIu32
                                   "): %s", p->name, p->id, hb_strerror(r));
                         return r;
                 }
         }
-        r = hbd_checks_start(d);
-        if (r < 0) {
-                hbd_error(&d->log, "cannot start the health checks: %s",
-                          uv_strerror(r));
-                return r;
-        }
-        r = hbd_vip_start(d);
-        if (r < 0) {
-                hbd_error(&d->log, "cannot start the virtual IPs: %s",
-                          uv_strerror(r));
-                return r;
-        }
-        r = hbd_actions_start(d);
-        if (r < 0) {
-                hbd_error(&d->log, "cannot set up the resource actions: %s",
-                          uv_strerror(r));
-                return r;
-        }
+        return 0;
+}
 
-        /* The first heartbeat goes out on the loop's first iteration
-         * (the node's first deadline is now), then on its schedule. */
-        hb_uv_node_flush(d->un);
+static int startup(daemon_t *d)
+{
+        const hbd_config_t *cfg = d->cfg;
+        int r;
 
+        r = init_handles(d);
+        if (r < 0) {
+                hbd_error(&d->log, "cannot set up timers and signals: %s",
+                          uv_strerror(r));
+                return r;
+        }
+        r = start_node(d);
+        if (r < 0)
+                return r;
+        d->ctx.start_ns = uv_hrtime();
+        /* Before the loop runs: the node's first tick (its first
+         * heartbeat) comes after every module is up. */
+        r = hbd_bus_start(&d->ctx, modules,
+                          sizeof(modules) / sizeof(modules[0]));
+        if (r < 0)
+                return r;
+        hb_uv_node_flush(d->ctx.un);
         hbd_info(&d->log, "hbeatd %s started: node %s (id %" PRIu32 "), "
                  "cluster %" PRIu32 ", listening on %s, %zu peers, interval "
                  "%" PRIu64 " ms, detector %s", HB_VERSION_STRING,
@@ -498,26 +449,15 @@ static int startup(hbd_daemon_t *d)
                  cfg->node.interval_ns / HB_NS_PER_MS,
                  hb_detector_kind_name(cfg->node.detector.kind));
         hbd_info(&d->log, "incarnation %" PRIu64 ", control socket %s, "
-                 "notify script %s", d->incarnation, cfg->control_socket,
+                 "notify script %s", d->ctx.incarnation, cfg->control_socket,
                  cfg->notify_script != NULL ? cfg->notify_script : "(none)");
-        if (cfg->http_listen != NULL)
-                hbd_info(&d->log, "HTTP endpoints on %s", cfg->http_listen);
-        if (cfg->node.coord.enabled)
-                hbd_info(&d->log, "election enabled: term %" PRIu64 " (state "
-                         "file %s), votes %" PRIu32 "%s, priority %" PRIu32
-                         "%s, delay %" PRIu64 " ms", d->durable_term,
-                         cfg->election_state_file, cfg->node.coord.votes,
-                         cfg->node.coord.witness ? " (witness)" : "",
-                         cfg->node.coord.priority,
-                         cfg->node.coord.preempt ? ", preempt" : "",
-                         cfg->node.coord.election_delay_ns / HB_NS_PER_MS);
-        hbd_daemon_sd_notify("READY=1");
+        hbd_sd_notify("READY=1");
         return 0;
 }
 
 static void log_open_handle(uv_handle_t *h, void *arg)
 {
-        hbd_daemon_t *d = arg;
+        daemon_t *d = arg;
 
         hbd_error(&d->log, "internal: %s handle still open at exit",
                   uv_handle_type_name(uv_handle_get_type(h)));
@@ -525,7 +465,7 @@ static void log_open_handle(uv_handle_t *h, void *arg)
 
 int hbd_run(hbd_config_t *cfg, const hbd_options_t *opts)
 {
-        hbd_daemon_t *d;
+        daemon_t *d;
         int r, code;
 
         d = calloc(1, sizeof(*d));
@@ -548,10 +488,6 @@ int hbd_run(hbd_config_t *cfg, const hbd_options_t *opts)
                 free(d);
                 return 1;
         }
-        /* Must grow across restarts: assumes the wall clock does not step
-         * back across one (see hbeatd(8), INCARNATION). */
-        d->incarnation = hbd_wall_now_ns() / 1000;
-
         r = uv_loop_init(&d->loop);
         if (r < 0) {
                 hbd_error(&d->log, "cannot create the event loop: %s",
@@ -561,13 +497,21 @@ int hbd_run(hbd_config_t *cfg, const hbd_options_t *opts)
                 free(d);
                 return 1;
         }
+        d->ctx.loop = &d->loop;
+        d->ctx.log = &d->log;
+        d->ctx.cfg = cfg;
+        d->ctx.config_path = d->config_path;
+        /* Must grow across restarts: assumes the wall clock does not step
+         * back across one (see hbeatd(8), INCARNATION). */
+        d->ctx.incarnation = hbd_wall_now_ns() / 1000;
+        d->ctx.daemon = d;
+        d->ctx.reload = reload;
+        d->ctx.die = die;
         r = startup(d);
+        code = r < 0 ? 1 : 0;
         if (r < 0) {
-                code = 1;
                 d->stopping = true;
                 teardown(d);
-        } else {
-                code = 0;
         }
         r = uv_run(&d->loop, UV_RUN_DEFAULT);
         if (r != 0)

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * HTTP endpoints (see http.h, docs/http.md) on libmicrohttpd.
+ * The HTTP module: read-only endpoints (docs/http.md) on libmicrohttpd,
+ * when http.listen is set: /healthz, /readyz (quorate and every module
+ * ready), /v1/status and /v1/members (status.c's documents, the same as
+ * the control socket's).
  *
  * No thread: MHD is started with MHD_USE_EPOLL and no internal polling
  * thread, so it only works when MHD_run() is called. Its epoll fd (which
@@ -11,8 +14,8 @@
  * left in a list of its own; it then reports a timeout of 0, so the timer
  * (not the epoll fd, which may not be readable again) finishes that work
  * on the next loop iteration. The request handler therefore runs on the
- * loop thread and reads the daemon like the control server does, through
- * the same JSON builders (hbd_ctl_status_json(), hbd_ctl_members_json()).
+ * loop thread and reads the node like the control module does, through
+ * the same documents (hbd_status_json(), hbd_members_json()).
  *
  * The listening socket is created and bound here, not by MHD: a bind
  * failure is then reported with its errno (MHD_start_daemon() only
@@ -45,9 +48,8 @@
 #include <microhttpd.h>
 
 #include "common/ctl_proto.h"
-#include "daemon/checks.h"
-#include "daemon/ctl_server.h"
-#include "daemon/http.h"
+#include "daemon/module.h"
+#include "daemon/status.h"
 
 /* Concurrent HTTP connections. */
 #define HBD_HTTP_MAX_CONNS 64u
@@ -56,15 +58,16 @@
 /* listen() backlog. */
 #define HBD_HTTP_BACKLOG 16
 
-struct hbd_http {
-        hbd_daemon_t *d;
+typedef struct hbd_http {
+        hbd_ctx_t *ctx;
+        bool leaving;                  /* hbeatd is shutting down */
         struct MHD_Daemon *mhd;
         uv_poll_t poll;
         uv_timer_t timer;
         unsigned open_handles;         /* poll + timer not yet closed */
         bool closing;
         hbd_ratelimit_t log_rl;        /* MHD's own error messages */
-};
+} hbd_http_t;
 
 /* ---- responses ---------------------------------------------------- */
 
@@ -132,24 +135,25 @@ static enum MHD_Result reply_json(struct MHD_Connection *conn,
 /* ---- endpoints ---------------------------------------------------- */
 
 /* Why this node is not ready, or NULL when it is. */
-static const char *not_ready_reason(const hbd_daemon_t *d)
+static const char *not_ready_reason(const hbd_http_t *h)
 {
+        const char *why = NULL;
         hb_coord_info_t ci;
 
-        if (d->stopping)
+        if (h->leaving)
                 return "shutting down";
-        hb_node_coord_info(d->node, &ci);
+        hb_node_coord_info(h->ctx->node, &ci);
         if (ci.enabled && !ci.quorate)
                 return "no quorum";
-        if (!hbd_checks_passing(d))
-                return "health checks failing";
+        if (!hbd_bus_ready(h->ctx, &why))
+                return why != NULL ? why : "not ready";
         return NULL;
 }
 
 static enum MHD_Result do_readyz(struct MHD_Connection *conn,
-                                 const hbd_daemon_t *d)
+                                 const hbd_http_t *h)
 {
-        const char *why = not_ready_reason(d);
+        const char *why = not_ready_reason(h);
 
         if (why == NULL)
                 return reply_json(conn, MHD_HTTP_OK,
@@ -188,7 +192,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         (void)version;
         (void)upload_data;
         (void)req_cls;
-        assert(h->d->node != NULL);
+        assert(h->ctx->node != NULL);
         if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
             strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
                 return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -199,13 +203,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         if (strcmp(url, "/healthz") == 0)
                 return reply_text(conn, MHD_HTTP_OK, "ok\n");
         if (strcmp(url, "/readyz") == 0)
-                return do_readyz(conn, h->d);
+                return do_readyz(conn, h);
         if (strcmp(url, "/v1/status") == 0)
                 return reply_json(conn, MHD_HTTP_OK,
-                                  hbd_ctl_status_json(h->d));
+                                  hbd_status_json(h->ctx));
         if (strcmp(url, "/v1/members") == 0)
                 return reply_json(conn, MHD_HTTP_OK,
-                                  hbd_ctl_members_json(h->d));
+                                  hbd_members_json(h->ctx));
         return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
@@ -225,7 +229,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
         n = strlen(msg);
         while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
                 msg[--n] = '\0';
-        hbd_warn(&h->d->log, "HTTP server: %s (%" PRIu64 " such messages "
+        hbd_warn(h->ctx->log, "HTTP server: %s (%" PRIu64 " such messages "
                  "since the last one)", msg, count);
 }
 
@@ -245,7 +249,7 @@ static void arm_timer(hbd_http_t *h)
         }
         r = uv_timer_start(&h->timer, on_timer, (uint64_t)ms, 0);
         if (r < 0)
-                hbd_error(&h->d->log, "cannot arm the HTTP timer: %s",
+                hbd_error(h->ctx->log, "cannot arm the HTTP timer: %s",
                           uv_strerror(r));
 }
 
@@ -269,7 +273,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
 
         (void)events;
         if (status < 0)
-                hbd_warn(&h->d->log, "HTTP server: poll error: %s",
+                hbd_warn(h->ctx->log, "HTTP server: poll error: %s",
                          uv_strerror(status));
         run_mhd(h);
 }
@@ -325,9 +329,17 @@ static int listen_socket(const struct sockaddr *addr, socklen_t addr_len)
         return fd;
 }
 
-int hbd_http_open(hbd_http_t **ret, hbd_daemon_t *d,
-                  const struct sockaddr *addr, socklen_t addr_len,
-                  const char *address, char *err, size_t errlen)
+/*
+ * Listen on `addr` (TCP, that address only; IPv6 without v4-mapped) and
+ * serve the endpoints from the loop. `address` is the address as
+ * configured, for messages; on failure err names it and the cause
+ * ("cannot bind HTTP socket to 10.0.0.1:8080: Address already in use").
+ * Returns 0 or a negative errno: the socket, bind or listen error;
+ * -ENOMEM; -EIO when libmicrohttpd refuses to start.
+ */
+static int http_open(hbd_http_t **ret, hbd_ctx_t *ctx,
+                     const struct sockaddr *addr, socklen_t addr_len,
+                     const char *address, char *err, size_t errlen)
 {
         const union MHD_DaemonInfo *info;
         hbd_http_t *h;
@@ -339,7 +351,7 @@ int hbd_http_open(hbd_http_t **ret, hbd_daemon_t *d,
                          "out of memory", address);
                 return -ENOMEM;
         }
-        h->d = d;
+        h->ctx = ctx;
         fd = listen_socket(addr, addr_len);
         if (fd < 0) {
                 snprintf(err, errlen, "cannot bind HTTP socket to %s: %s",
@@ -371,11 +383,11 @@ int hbd_http_open(hbd_http_t **ret, hbd_daemon_t *d,
                 http_destroy(h);
                 return -EIO;
         }
-        r = uv_timer_init(&d->loop, &h->timer);
+        r = uv_timer_init(ctx->loop, &h->timer);
         if (r == 0) {
                 h->open_handles++;
                 h->timer.data = h;
-                r = uv_poll_init(&d->loop, &h->poll, info->epoll_fd);
+                r = uv_poll_init(ctx->loop, &h->poll, info->epoll_fd);
         }
         if (r == 0) {
                 h->open_handles++;
@@ -395,10 +407,52 @@ int hbd_http_open(hbd_http_t **ret, hbd_daemon_t *d,
         return 0;
 }
 
-/* See http.h. */
-void hbd_http_close(hbd_http_t *h)
+/* ---- the module ---------------------------------------------------- */
+
+static int start(hbd_ctx_t *ctx, void **state)
 {
-        if (h == NULL || h->closing)
-                return;
-        http_destroy(h);
+        const hbd_config_t *cfg = ctx->cfg;
+        hbd_http_t *h = NULL;
+        char err[1024];
+        int r;
+
+        *state = NULL;
+        if (cfg->http_listen == NULL)
+                return 0;
+        r = http_open(&h, ctx, (const struct sockaddr *)&cfg->http_listen_addr,
+                      cfg->http_listen_addr_len, cfg->http_listen, err,
+                      sizeof(err));
+        if (r < 0) {
+                hbd_error(ctx->log, "%s", err);
+                return r;
+        }
+        hbd_info(ctx->log, "HTTP endpoints on %s", cfg->http_listen);
+        *state = h;
+        return 0;
 }
+
+static void on_event(void *state, const hbd_event_t *ev)
+{
+        hbd_http_t *h = state;
+
+        if (h != NULL && ev->kind == HBD_EV_LEAVING)
+                h->leaving = true;
+}
+
+static void stop(void *state, void (*done)(void *), void *arg)
+{
+        hbd_http_t *h = state;
+
+        if (h != NULL && !h->closing)
+                http_destroy(h); /* freed by its handles' close callbacks */
+        done(arg);
+}
+
+/* http.listen cannot change on reload (hbd_config_reloadable()). */
+const hbd_module_t hbd_http_module = {
+        .name = "http",
+        .events = HBD_EV_LEAVING,
+        .start = start,
+        .on_event = on_event,
+        .stop = stop,
+};

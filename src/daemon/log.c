@@ -23,8 +23,41 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef HB_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
 #include "common/ctl_proto.h"
 #include "daemon/log.h"
+
+uint64_t hbd_wall_now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * HB_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t hbd_wall_at_ns(uint64_t at_ns)
+{
+        struct timespec ts;
+        uint64_t mono, wall = hbd_wall_now_ns();
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        mono = (uint64_t)ts.tv_sec * HB_NS_PER_S + (uint64_t)ts.tv_nsec;
+        if (mono > at_ns && wall > mono - at_ns)
+                wall -= mono - at_ns;
+        return wall;
+}
+
+void hbd_sd_notify(const char *msg)
+{
+#ifdef HB_HAVE_SYSTEMD
+        (void)sd_notify(0, msg);
+#else
+        (void)msg;
+#endif
+}
 
 static const char *const level_names[] = {
         [HBD_LOG_DEBUG] = "debug",

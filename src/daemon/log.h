@@ -116,6 +116,18 @@ bool hbd_ratelimit(hbd_ratelimit_t *rl, uint64_t now_ns, uint64_t *count);
 void hbd_log_transition(const hbd_log_t *log, const hb_event_t *ev,
                         const char *peer, hb_detector_kind_t kind);
 
+/* CLOCK_REALTIME now, ns (for display only: detection never reads it). */
+uint64_t hbd_wall_now_ns(void);
+
+/* The wall time (CLOCK_REALTIME ns) of something that happened at
+ * monotonic `at_ns` (CLOCK_MONOTONIC, uv_hrtime()'s clock): now, minus how
+ * long ago it happened. */
+uint64_t hbd_wall_at_ns(uint64_t at_ns);
+
+/* Tell systemd `msg` (sd_notify(): "READY=1", "RELOADING=1\n...",
+ * "STOPPING=1"); a no-op without systemd support or outside a service. */
+void hbd_sd_notify(const char *msg);
+
 #define hbd_debug(log, ...) hbd_log((log), HBD_LOG_DEBUG, __VA_ARGS__)
 #define hbd_info(log, ...) hbd_log((log), HBD_LOG_INFO, __VA_ARGS__)
 #define hbd_warn(log, ...) hbd_log((log), HBD_LOG_WARNING, __VA_ARGS__)

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "common/ctl_proto.h"
+#include "daemon/module.h"
 #include "daemon/notify.h"
 #include "io/proc.h"
 
@@ -569,8 +570,6 @@ void hbd_notify_close(hbd_notify_t *n, void (*done)(void *arg), void *arg)
         maybe_finish(n);
 }
 
-/* ---- fencing outcome ---------------------------------------------- */
-
 /* ---- fencing outcome, health checks ------------------------------------ */
 
 void hbd_notify_fence(hbd_notify_t *n, const hbd_notify_node_t *node,
@@ -620,3 +619,150 @@ void hbd_notify_check(hbd_notify_t *n, const hbd_notify_node_t *node,
         hb__env_add(&j->env, "HBEAT_TIME_NS=%" PRIu64, wall_time_ns);
         submit(n, j, a, "a check change");
 }
+
+/* ---- the module ------------------------------------------------------
+ *
+ * The notify module runs the scripts for the bus's events: peer states,
+ * role and quorum changes (core events), fences and health checks. A
+ * reload prepares the new settings (copies, the only step that can fail)
+ * and swaps them in at commit; jobs already queued keep theirs.
+ */
+
+struct notify_module {
+        hbd_ctx_t *ctx;
+        hbd_notify_t *n;
+};
+
+static hbd_notify_node_t me(const struct notify_module *m)
+{
+        hbd_notify_node_t node = { m->ctx->cfg->node_name,
+                                   m->ctx->cfg->node.node_id };
+
+        return node;
+}
+
+static int module_start(hbd_ctx_t *ctx, void **state)
+{
+        struct notify_module *m = calloc(1, sizeof(*m));
+        hbd_notify_settings_t ns;
+        int r;
+
+        if (m == NULL)
+                return -ENOMEM;
+        m->ctx = ctx;
+        r = hbd_notify_new(&m->n, ctx->loop, ctx->log);
+        if (r == 0)
+                r = hbd_notify_settings_prepare(&ns, ctx->cfg);
+        if (r < 0) {
+                hbd_error(ctx->log, "cannot set up notify: %s",
+                          strerror(-r));
+                hbd_notify_close(m->n, NULL, NULL);
+                free(m);
+                return r;
+        }
+        hbd_notify_swap(m->n, &ns);
+        hbd_notify_settings_release(&ns);
+        *state = m;
+        return 0;
+}
+
+static int module_prepare(void *state, const hbd_config_t *next, void **plan,
+                          char *err, size_t errlen)
+{
+        hbd_notify_settings_t *ns = calloc(1, sizeof(*ns));
+
+        (void)state;
+        if (ns == NULL || hbd_notify_settings_prepare(ns, next) < 0) {
+                free(ns);
+                snprintf(err, errlen, "out of memory");
+                return -ENOMEM;
+        }
+        *plan = ns;
+        return 0;
+}
+
+static void module_abort(void *state, void *plan)
+{
+        (void)state;
+        if (plan != NULL)
+                hbd_notify_settings_release(plan);
+        free(plan);
+}
+
+static void module_commit(void *state, void *plan)
+{
+        struct notify_module *m = state;
+
+        hbd_notify_swap(m->n, plan);    /* plan now holds the old ones */
+        module_abort(state, plan);
+}
+
+static void module_on_event(void *state, const hbd_event_t *ev)
+{
+        struct notify_module *m = state;
+        hbd_notify_node_t node = me(m);
+
+        switch (ev->kind) {
+        case HBD_EV_CORE:
+                if (ev->core->type == HB_EVENT_PEER_STATE)
+                        hbd_notify_peer_state(m->n, ev->core, &node,
+                                              ev->peer_name, ev->wall_ns);
+                else
+                        hbd_notify_coord(m->n, ev->core, &node,
+                                         ev->leader_name, ev->wall_ns);
+                return;
+        case HBD_EV_FENCE:
+                hbd_notify_fence(m->n, &node, ev->fence.target,
+                                 ev->fence.target_id, ev->fence.term,
+                                 ev->fence.result);
+                return;
+        case HBD_EV_CHECK:
+                hbd_notify_check(m->n, &node, ev->check.name,
+                                 ev->check.old_state, ev->check.new_state,
+                                 ev->check.reason, ev->wall_ns);
+                return;
+        default:
+                return;
+        }
+}
+
+static void module_status(void *state, json_t *doc)
+{
+        const struct notify_module *m = state;
+        json_t *counters = json_object_get(doc, "counters");
+        hbd_notify_counters_t c;
+
+        hbd_notify_get_counters(m->n, &c);
+        if (counters == NULL)
+                return;
+        json_object_set_new(counters, "notify_started",
+                            json_integer((json_int_t)c.started));
+        json_object_set_new(counters, "notify_failed",
+                            json_integer((json_int_t)c.failed));
+        json_object_set_new(counters, "notify_timed_out",
+                            json_integer((json_int_t)c.timed_out));
+        json_object_set_new(counters, "notify_dropped",
+                            json_integer((json_int_t)c.dropped));
+}
+
+static void module_stop(void *state, void (*done)(void *), void *arg)
+{
+        struct notify_module *m = state;
+        hbd_notify_t *n = m->n;
+
+        free(m);
+        /* Running scripts get their grace time; done() after them. */
+        hbd_notify_close(n, done, arg);
+}
+
+const hbd_module_t hbd_notify_module = {
+        .name = "notify",
+        .events = HBD_EV_CORE | HBD_EV_FENCE | HBD_EV_CHECK,
+        .start = module_start,
+        .prepare = module_prepare,
+        .commit = module_commit,
+        .abort = module_abort,
+        .on_event = module_on_event,
+        .status = module_status,
+        .stop = module_stop,
+};

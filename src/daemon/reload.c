@@ -2,28 +2,31 @@
 /*
  * hbeatd's configuration reload (SIGHUP, control `reload`): re-read the
  * config file, diff it against the running one, validate, then apply all
- * or nothing. daemon.c owns the loop, the timers and the daemon object; it
- * calls hbd_daemon_reload() (daemon.h) from its SIGHUP handler, as does
- * the control server for `reload`. Runs on the loop thread only.
+ * or nothing, across the node and every module (module.h). Runs on the
+ * loop thread only.
  *
- * Steps, in hbd_daemon_reload():
- *   load      hbd_config_load() of d->config_path (parse + check, config.c)
+ * Steps, in hbd_reload():
+ *   load      hbd_config_load() of ctx->config_path (parse + check)
  *   check     hbd_config_reloadable(): a change to a setting that needs
- *             a restart (identity, sockets, quorum: see config.h) refuses
- *             the reload, naming the setting
- *   plan      plan_reload(): the diff (peers to add and remove, the next
- *             core config, notify settings) and a one-line summary of
+ *             a restart (identity, sockets, quorum: the knob table's
+ *             reload column) refuses the reload, naming the setting
+ *   plan      plan_reload(): the node's half of the diff (peers to add
+ *             and remove, the next core config) and a one-line summary of
  *             every change for the log; hb_node_config_validate() on the
  *             next core config; every allocation happens here
- *   commit    commit_reload(): peers added, hb_node_reconfigure() (which
- *             keeps the heartbeat schedule's phase across a new
- *             interval), then the steps that cannot fail (peers removed,
- *             peer addresses, control socket, notify settings, log name,
- *             hb_uv_node_flush(): queued messages sent, timer re-armed)
+ *   prepare   hbd_bus_prepare(): every module checks `next` and
+ *             allocates what its change needs (health checks, VIPs,
+ *             notify settings, the policy's settings), changing nothing
+ *   commit    the node: peers added, hb_node_reconfigure() — the only
+ *             steps that can fail (-ENOMEM, node unchanged; added peers
+ *             are removed again and every module plan aborted); then
+ *             what cannot fail: ctx->cfg becomes `next`, every module
+ *             commits, peers removed, peer addresses, the PEERS event,
+ *             the log's name, hb_uv_node_flush()
  *
  * A failed reload leaves the daemon exactly as it was, logs why once and
- * counts it (counters.reload_failures); systemd hears RELOADING=1 before
- * and READY=1 after either way.
+ * counts it (ctx->reload_failures); systemd hears RELOADING=1 before and
+ * READY=1 after either way.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,8 +37,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "daemon/ctl_server.h"
-#include "daemon/daemon.h"
+#include "daemon/reload.h"
 
 /*
  * A reload is planned first (diff, validation, every allocation) and then
@@ -49,7 +51,6 @@ struct reload_plan {
         bool core_changed;
         uint32_t *add, *remove;
         size_t n_add, n_remove;
-        hbd_notify_settings_t notify;
         FILE *summary;                 /* what changed, for the log line */
         char *summary_text;
         size_t summary_len;
@@ -148,11 +149,11 @@ static void path_change(struct reload_plan *p, const char *name,
                      b != NULL ? b : "(none)");
 }
 
-static int plan_reload(hbd_daemon_t *d, const hbd_config_t *next,
+static int plan_reload(hbd_ctx_t *ctx, const hbd_config_t *next,
                        struct reload_plan *p)
 {
-        const hbd_config_t *cur = d->cfg;
-        const char *script_a = hbd_notify_script(d->notify);
+        const hbd_config_t *cur = ctx->cfg;
+        const char *script_a = cur->notify_script;
         const char *script_b = next->notify_script;
         size_t i;
 
@@ -163,13 +164,13 @@ static int plan_reload(hbd_daemon_t *d, const hbd_config_t *next,
                 return -ENOMEM;
 
         p->nc = next->node;
-        p->nc.incarnation = d->incarnation;
+        p->nc.incarnation = ctx->incarnation;
         /* The delay's PRNG goes on where it is. */
-        p->nc.coord.seed = hb_node_config(d->node)->coord.seed;
+        p->nc.coord.seed = hb_node_config(ctx->node)->coord.seed;
         if (strcmp(cur->node_name, next->node_name) != 0)
                 note(p, "node name %s -> %s", cur->node_name,
                      next->node_name);
-        plan_core(p, hb_node_config(d->node), &p->nc);
+        plan_core(p, hb_node_config(ctx->node), &p->nc);
         if (p->core_changed && hb_node_config_validate(&p->nc) < 0)
                 return -EINVAL;
 
@@ -212,7 +213,7 @@ static int plan_reload(hbd_daemon_t *d, const hbd_config_t *next,
                 note(p, "notify script %s -> %s",
                      script_a != NULL ? script_a : "(none)",
                      script_b != NULL ? script_b : "(none)");
-        ms_change(p, "notify timeout", hbd_notify_timeout_ns(d->notify),
+        ms_change(p, "notify timeout", cur->notify_timeout_ns,
                   next->notify_timeout_ns);
         path_change(p, "notify on_leader", cur->notify_on_leader,
                     next->notify_on_leader);
@@ -220,8 +221,11 @@ static int plan_reload(hbd_daemon_t *d, const hbd_config_t *next,
                     next->notify_on_follower);
         path_change(p, "notify on_no_quorum", cur->notify_on_no_quorum,
                     next->notify_on_no_quorum);
-        if (hbd_notify_settings_prepare(&p->notify, next) < 0)
-                return -ENOMEM;
+        if (cur->n_checks != next->n_checks)
+                note(p, "%zu -> %zu health checks", cur->n_checks,
+                     next->n_checks);
+        if (cur->n_vips != next->n_vips)
+                note(p, "%zu -> %zu virtual IPs", cur->n_vips, next->n_vips);
         if (fflush(p->summary) != 0)
                 return -ENOMEM;
         return 0;
@@ -234,29 +238,26 @@ static void plan_free(struct reload_plan *p)
         free(p->summary_text);
         free(p->add);
         free(p->remove);
-        hbd_notify_settings_release(&p->notify);
         hb_key_wipe(&p->nc.key);
         hb_key_wipe(&p->nc.old_key);
 }
 
 /* ---- commit ------------------------------------------------------- */
 
-/* Commit a plan; `next` becomes the daemon's config on success. */
-static int commit_reload(hbd_daemon_t *d, hbd_config_t *next,
-                         struct reload_plan *p, char *err, size_t errlen)
+/* The node's half, the part that can fail: peers added, the core
+ * reconfigured. On failure the added peers are removed again. */
+static int commit_node(hbd_ctx_t *ctx, const hbd_config_t *next,
+                       struct reload_plan *p, char *err, size_t errlen)
 {
-        hbd_config_t *old = d->cfg;
         uint64_t now = uv_hrtime();
         size_t i, added;
         int r = 0;
 
-        /* Switch first: events raised below name peers from `next`. */
-        d->cfg = next;
         for (added = 0; added < p->n_add; added++) {
                 const hbd_peer_conf_t *pc = hbd_config_peer(next,
                                                             p->add[added]);
 
-                r = hb_uv_node_peer_add(d->un, p->add[added],
+                r = hb_uv_node_peer_add(ctx->un, p->add[added],
                                         pc->pull ? NULL :
                                         (const struct sockaddr *)&pc->addr);
                 if (r < 0) {
@@ -266,40 +267,49 @@ static int commit_reload(hbd_daemon_t *d, hbd_config_t *next,
                 }
         }
         if (r == 0 && p->core_changed) {
-                r = hb_node_reconfigure(d->node, &p->nc, now);
+                r = hb_node_reconfigure(ctx->node, &p->nc, now);
                 if (r < 0)
                         snprintf(err, errlen, "the core refused the new "
                                  "settings: %s", hb_strerror(r));
         }
-        if (r < 0) {
+        if (r < 0)
                 for (i = 0; i < added; i++)
-                        (void)hb_uv_node_peer_remove(d->un, p->add[i]);
-                d->cfg = old;
-                return r;
-        }
+                        (void)hb_uv_node_peer_remove(ctx->un, p->add[i]);
+        return r;
+}
 
-        /* Nothing below can fail. */
+/* Everything after the node's half: cannot fail. */
+static void commit_rest(hbd_ctx_t *ctx, const hbd_config_t *next,
+                        struct reload_plan *p)
+{
+        hbd_event_t ev;
+        size_t i;
+
+        ctx->cfg = next;
+        hbd_bus_commit(ctx);
         for (i = 0; i < p->n_remove; i++)
-                (void)hb_uv_node_peer_remove(d->un, p->remove[i]);
+                (void)hb_uv_node_peer_remove(ctx->un, p->remove[i]);
         for (i = 0; i < next->n_peers; i++) {
                 const hbd_peer_conf_t *pc = &next->peers[i];
 
                 (void)hb_uv_node_peer_set_address(
-                        d->un, pc->id,
+                        ctx->un, pc->id,
                         pc->pull ? NULL : (const struct sockaddr *)&pc->addr);
         }
-        hbd_ctl_peers_changed(d->ctl);
-        hbd_notify_swap(d->notify, &p->notify);
-        hbd_log_set_node(&d->log, next->node_name);
-        hb_uv_node_flush(d->un);
-        hbd_config_free(old);
-        return 0;
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = HBD_EV_PEERS;
+        ev.at_ns = uv_hrtime();
+        ev.wall_ns = hbd_wall_now_ns();
+        hbd_emit(ctx, &ev);
+        hbd_log_set_node(ctx->log, next->node_name);
+        hb_uv_node_flush(ctx->un);
 }
 
 /* ---- entry point -------------------------------------------------- */
 
-/* See daemon.h. */
-int hbd_daemon_reload(hbd_daemon_t *d, char *err, size_t errlen)
+/* See reload.h. */
+int hbd_reload(hbd_ctx_t *ctx, hbd_config_t **owned, char *err,
+               size_t errlen)
 {
         hbd_config_t *next = NULL;
         struct reload_plan plan;
@@ -307,46 +317,49 @@ int hbd_daemon_reload(hbd_daemon_t *d, char *err, size_t errlen)
         char usec[96];
         int r;
 
-        if (d->stopping) {
-                snprintf(err, errlen, "hbeatd is shutting down");
-                return -ECANCELED;
-        }
         snprintf(usec, sizeof(usec), "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
                  uv_hrtime() / 1000);
-        hbd_daemon_sd_notify(usec);
-        hbd_info(&d->log, "reloading the configuration from %s",
-                 d->config_path);
-        r = hbd_config_load(&next, d->config_path, err, errlen);
-        if (r == 0 && !hbd_config_reloadable(d->cfg, next, &what)) {
+        hbd_sd_notify(usec);
+        hbd_info(ctx->log, "reloading the configuration from %s",
+                 ctx->config_path);
+        memset(&plan, 0, sizeof(plan));
+        r = hbd_config_load(&next, ctx->config_path, err, errlen);
+        if (r == 0 && !hbd_config_reloadable(ctx->cfg, next, &what)) {
                 snprintf(err, errlen, "%s cannot change on reload; restart "
                          "hbeatd", what != NULL ? what : "a setting");
                 r = -EINVAL;
         }
         if (r == 0) {
-                memset(&plan, 0, sizeof(plan));
-                r = plan_reload(d, next, &plan);
+                r = plan_reload(ctx, next, &plan);
                 if (r == -EINVAL)
                         snprintf(err, errlen, "%s: the new timing and "
                                  "detector settings are inconsistent",
-                                 d->config_path);
+                                 ctx->config_path);
                 else if (r < 0)
                         snprintf(err, errlen, "out of memory");
-                else
-                        r = commit_reload(d, next, &plan, err, errlen);
-                if (r == 0)
-                        hbd_info(&d->log, "configuration reloaded: %s",
-                                 plan.changes > 0 ? plan.summary_text :
-                                 "no changes");
-                plan_free(&plan);
         }
-        if (r < 0) {
-                hbd_config_free(next);
-                d->counters.reload_failures++;
-                hbd_error(&d->log, "reload failed, keeping the running "
-                          "configuration: %s", err);
+        if (r == 0)
+                r = hbd_bus_prepare(ctx, next, err, errlen);
+        if (r == 0) {
+                r = commit_node(ctx, next, &plan, err, errlen);
+                if (r < 0)
+                        hbd_bus_abort(ctx);
+        }
+        if (r == 0) {
+                commit_rest(ctx, next, &plan);
+                hbd_info(ctx->log, "configuration reloaded: %s",
+                         plan.changes > 0 ? plan.summary_text :
+                         "no changes");
+                hbd_config_free(*owned);
+                *owned = next;
+                ctx->reloads++;
         } else {
-                d->counters.reloads++;
+                hbd_config_free(next);
+                ctx->reload_failures++;
+                hbd_error(ctx->log, "reload failed, keeping the running "
+                          "configuration: %s", err);
         }
-        hbd_daemon_sd_notify("READY=1");
+        plan_free(&plan);
+        hbd_sd_notify("READY=1");
         return r;
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Virtual IPs (vips[], docs/vip.md): at-least-one semantics driven by the
- * election. A node that *may act* (leader and established: the one signal
- * of the policy machine, include/hbeat/policy.h, which the resource
- * follows too) holds every configured address; any other node holds none.
- * The machine decides; actions.c, its executor, calls hbd_vip_acquire()
- * and hbd_vip_release() here.
+ * The virtual IPs module (vips[], docs/vip.md): at-least-one semantics
+ * driven by the election. A node that *may act* (leader and established:
+ * the one signal of the policy machine, include/hbeat/policy.h, which the
+ * resource follows too) holds every configured address; any other node
+ * holds none. The machine decides; its executor (actions.c) says so on
+ * the bus (HBD_EV_MAY_ACT), and this module follows.
  *
  *   acquire           netlink: RTM_NEWADDR for each address, all or
  *                     nothing (a failure removes those added in the same
@@ -24,8 +24,13 @@
  * their group after notify.timeout_ms, with HBEAT_VIP, HBEAT_INTERFACE and
  * HBEAT_TERM (the fencing token) in the environment.
  *
- * vips cannot change on reload (hbd_config_reloadable()), so the entries
- * are read from d->cfg, whichever config is current.
+ * Reload, as one step of the daemon's all-or-nothing transaction
+ * (module.h): prepare matches the new entries with the running ones (same
+ * address, interface and provider, and commands for exec) and opens the
+ * netlink socket if the new set needs one (the step that can fail);
+ * commit removes the entries that went away (if held), carries the state
+ * of those that stay, and, while this node may act, adds the new ones.
+ * s->cfg is the config the entries are parallel to.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,8 +52,7 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
-#include "daemon/daemon.h"
-#include "daemon/vip.h"
+#include "daemon/module.h"
 #include "io/proc.h"
 
 #define HBD_VIP_NL_TIMEOUT_MS 1000
@@ -61,10 +65,12 @@ struct vip {
                                           succeeded and down not run */
         char last_error[HBD_VIP_ERR_MAX]; /* "" when none */
         bool added_now;                /* in this transition (roll back) */
+        bool fresh;                    /* new with a reload's commit */
 };
 
 struct hbd_vips {
-        hbd_daemon_t *d;
+        hbd_ctx_t *ctx;
+        const hbd_config_t *cfg;       /* the entries' config */
         size_t n;
         struct vip *v;                 /* n entries, parallel to cfg->vips */
         struct mnl_socket *nl;         /* NULL when no netlink vip */
@@ -78,16 +84,28 @@ struct hbd_vips {
         unsigned jobs;                 /* exec commands running */
 };
 
-/* One exec command, until the supervisor reports its end. */
+/* One exec command, until the supervisor reports its end. It names its
+ * entry by address: a reload may renumber or remove entries meanwhile. */
 struct job {
         struct hbd_vips *s;
-        size_t index;
+        char address[64];
         bool up;
 };
 
 static const hbd_vip_conf_t *conf(const struct hbd_vips *s, size_t i)
 {
-        return &s->d->cfg->vips[i];
+        return &s->cfg->vips[i];
+}
+
+/* The entry with this address, or s->n. */
+static size_t find(const struct hbd_vips *s, const char *address)
+{
+        size_t i;
+
+        for (i = 0; i < s->n; i++)
+                if (strcmp(conf(s, i)->address, address) == 0)
+                        break;
+        return i;
 }
 
 static void set_error(struct hbd_vips *s, size_t i, const char *fmt, ...)
@@ -101,7 +119,7 @@ static void set_error(struct hbd_vips *s, size_t i, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(v->last_error, sizeof v->last_error, fmt, ap);
         va_end(ap);
-        hbd_error(&s->d->log, "vip %s: %s", conf(s, i)->address,
+        hbd_error(s->ctx->log, "vip %s: %s", conf(s, i)->address,
                   v->last_error);
 }
 
@@ -220,7 +238,7 @@ static int nl_add(struct hbd_vips *s, size_t i)
         }
         s->v[i].held = true;
         s->v[i].last_error[0] = '\0';
-        hbd_info(&s->d->log, "vip %s: added to %s", c->address,
+        hbd_info(s->ctx->log, "vip %s: added to %s", c->address,
                  c->interface);
         return 0;
 }
@@ -248,7 +266,7 @@ static int nl_del(struct hbd_vips *s, size_t i, const char *why)
                 return r;
         }
         s->v[i].held = false;
-        hbd_info(&s->d->log, "vip %s: removed from %s (%s)", c->address,
+        hbd_info(s->ctx->log, "vip %s: removed from %s (%s)", c->address,
                  c->interface, why);
         return 0;
 }
@@ -373,7 +391,7 @@ static void announce_once(struct hbd_vips *s)
                 r = c->family == AF_INET ? send_garp(c, idx)
                                          : send_na(c, idx);
                 if (r < 0)
-                        hbd_warn(&s->d->log, "vip %s: cannot announce on "
+                        hbd_warn(s->ctx->log, "vip %s: cannot announce on "
                                     "%s: %s", c->address, c->interface,
                                     strerror(-r));
         }
@@ -414,22 +432,30 @@ static void on_job_done(void *arg, const hb__proc_result_t *r)
         struct job *j = arg;
         struct hbd_vips *s = j->s;
         const char *what = j->up ? "up" : "down";
+        size_t i = find(s, j->address);
 
-        if (r->timed_out) {
-                set_error(s, j->index, "%s command timed out; killed its "
-                          "process group", what);
+        if (i == s->n || s->stopped) {
+                /* Removed by a reload, or shutting down: the outcome is
+                 * only logged. */
+                if (r->timed_out || r->term_signal != 0 ||
+                    r->exit_status != 0)
+                        hbd_error(s->ctx->log, "vip %s: %s command failed",
+                                  j->address, what);
+        } else if (r->timed_out) {
+                set_error(s, i, "%s command timed out; killed its process "
+                          "group", what);
         } else if (r->term_signal != 0) {
-                set_error(s, j->index, "%s command killed by signal %d",
-                          what, r->term_signal);
+                set_error(s, i, "%s command killed by signal %d", what,
+                          r->term_signal);
         } else if (r->exit_status != 0) {
-                set_error(s, j->index, "%s command exited with status %"
-                          PRId64, what, r->exit_status);
+                set_error(s, i, "%s command exited with status %" PRId64,
+                          what, r->exit_status);
         } else {
-                hbd_info(&s->d->log, "vip %s: %s command succeeded",
-                         conf(s, j->index)->address, what);
+                hbd_info(s->ctx->log, "vip %s: %s command succeeded",
+                         j->address, what);
                 if (j->up && s->acting)
-                        s->v[j->index].held = true;
-                s->v[j->index].last_error[0] = '\0';
+                        s->v[i].held = true;
+                s->v[i].last_error[0] = '\0';
         }
         free(j);
         if (--s->jobs == 0 && s->timer_closed)
@@ -443,8 +469,8 @@ static void run_exec(struct hbd_vips *s, size_t i, bool up)
         const hbd_vip_conf_t *c = conf(s, i);
         hb__proc_opts_t o = {
                 .argv = up ? c->up : c->down,
-                .timeout_ms = (s->d->cfg->notify_timeout_ns + HB_NS_PER_MS -
-                               1) / HB_NS_PER_MS,
+                .timeout_ms = (s->ctx->cfg->notify_timeout_ns +
+                               HB_NS_PER_MS - 1) / HB_NS_PER_MS,
         };
         hb__proc_t *proc;
         hb__env_t env;
@@ -461,9 +487,9 @@ static void run_exec(struct hbd_vips *s, size_t i, bool up)
         o.env = hb__env_vec(&env);
         if (j != NULL && o.env != NULL) {
                 j->s = s;
-                j->index = i;
+                snprintf(j->address, sizeof j->address, "%s", c->address);
                 j->up = up;
-                r = hb__proc_spawn(&proc, &s->d->loop, &o, on_job_done, j);
+                r = hb__proc_spawn(&proc, s->ctx->loop, &o, on_job_done, j);
         }
         hb__env_free(&env);
         if (r < 0) {
@@ -500,7 +526,7 @@ static void acquire(struct hbd_vips *s)
                         if (s->v[i].added_now)
                                 (void)nl_del(s, i, "rolled back");
                 }
-                hbd_error(&s->d->log, "virtual IPs not taken: an address "
+                hbd_error(s->ctx->log, "virtual IPs not taken: an address "
                           "could not be added (see above)");
         } else if (any) {
                 announce(s);
@@ -525,107 +551,56 @@ static void release(struct hbd_vips *s, const char *why)
         }
 }
 
-/* See vip.h. */
-void hbd_vip_acquire(struct hbd_daemon *d, uint64_t term)
+/* A reload's commit while this node may act: add the new entries (the
+ * netlink ones all or nothing, as at acquire), run `up` of the new exec
+ * ones. */
+static void acquire_fresh(struct hbd_vips *s)
 {
-        struct hbd_vips *s = d->vips;
+        bool ok = true, any = false;
 
-        if (!s || s->stopped || s->acting)
-                return;
-        s->term = term;
-        acquire(s);
-        s->acting = true;
-}
-
-/* See vip.h. */
-void hbd_vip_release(struct hbd_daemon *d, uint64_t term, const char *why)
-{
-        struct hbd_vips *s = d->vips;
-
-        if (!s || s->stopped || !s->acting)
-                return;
-        s->term = term;
-        release(s, why);
-        s->acting = false;
-}
-
-/* See vip.h. */
-void hbd_vip_on_quorum(struct hbd_daemon *d, const hb_event_t *ev)
-{
-        struct hbd_vips *s = d->vips;
-
-        if (!s || s->stopped || !ev->quorate || !s->acting)
-                return;
-        announce(s);
-}
-
-/* ---- start, stop, status ------------------------------------------ */
-
-static void on_timer_closed(uv_handle_t *h)
-{
-        struct hbd_vips *s = h->data;
-
-        s->timer_closed = true;
-        if (s->jobs == 0)
-                vips_free(s);
-}
-
-int hbd_vip_start(struct hbd_daemon *d)
-{
-        const hbd_config_t *cfg = d->cfg;
-        struct hbd_vips *s;
-        bool netlink = false;
-        int r;
-
-        if (cfg->n_vips == 0)
-                return 0;
-        s = calloc(1, sizeof *s);
-        if (!s)
-                return -ENOMEM;
-        s->v = calloc(cfg->n_vips, sizeof *s->v);
-        if (!s->v) {
-                free(s);
-                return -ENOMEM;
-        }
-        s->d = d;
-        s->n = cfg->n_vips;
-        for (size_t i = 0; i < s->n; i++)
-                netlink |= cfg->vips[i].provider == HBD_VIP_NETLINK;
-        if (netlink) {
-                r = nl_open(s);
-                if (r < 0) {
-                        hbd_error(&d->log, "vips: cannot open a netlink "
-                                  "socket: %s", strerror(-r));
-                        free(s->v);
-                        free(s);
-                        return r;
-                }
-        }
-        r = uv_timer_init(&d->loop, &s->announce_timer);
-        if (r < 0) {
-                if (s->nl)
-                        mnl_socket_close(s->nl);
-                vips_free(s);
-                return r;
-        }
-        s->announce_timer.data = s;
-        d->vips = s;
-        /* Not leader yet: a copy left by an earlier run (or a crash) must
-         * go, or two nodes would answer for it. */
         for (size_t i = 0; i < s->n; i++) {
-                if (cfg->vips[i].provider == HBD_VIP_NETLINK)
-                        (void)nl_del(s, i, "stale copy at start");
+                s->v[i].added_now = false;
+                if (!s->v[i].fresh || conf(s, i)->provider != HBD_VIP_NETLINK)
+                        continue;
+                if (nl_add(s, i) < 0) {
+                        ok = false;
+                        break;
+                }
+                s->v[i].added_now = true;
+                any = true;
         }
-        hbd_info(&d->log, "%zu virtual IP%s configured", s->n,
-                 s->n == 1 ? "" : "s");
-        return 0;
+        if (!ok) {
+                for (size_t i = 0; i < s->n; i++)
+                        if (s->v[i].added_now)
+                                (void)nl_del(s, i, "rolled back");
+                hbd_error(s->ctx->log, "new virtual IPs not taken: an "
+                          "address could not be added (see above)");
+        } else if (any) {
+                announce(s);
+        }
+        for (size_t i = 0; i < s->n; i++)
+                if (s->v[i].fresh && conf(s, i)->provider == HBD_VIP_EXEC)
+                        run_exec(s, i, true);
 }
 
-void hbd_vip_stop(struct hbd_daemon *d)
+static void may_act(struct hbd_vips *s, const hbd_event_t *ev)
 {
-        struct hbd_vips *s = d->vips;
+        if (s->stopped || ev->may_act.may_act == s->acting)
+                return;
+        s->term = ev->may_act.term;
+        if (ev->may_act.may_act) {
+                acquire(s);
+                s->acting = true;
+        } else {
+                release(s, ev->may_act.reason);
+                s->acting = false;
+        }
+}
 
-        if (!s || s->stopped)
+/* Leaving: release everything before the peers hear the leave. */
+static void leave(struct hbd_vips *s)
+{
+        if (s->stopped)
                 return;
         if (s->acting)
                 release(s, "shutting down");
@@ -636,27 +611,231 @@ void hbd_vip_stop(struct hbd_daemon *d)
                                 (void)nl_del(s, i, "shutting down");
         s->acting = false;
         s->stopped = true;
-        if (s->nl) {
-                mnl_socket_close(s->nl);
-                s->nl = NULL;
-        }
-        /* Freed once the timer has closed and the last exec command
-         * (a `down` just started) has ended; the loop runs until then. */
-        d->vips = NULL;
-        uv_close((uv_handle_t *)&s->announce_timer, on_timer_closed);
 }
 
-json_t *hbd_vip_json(const struct hbd_daemon *d)
+/* ---- the module ---------------------------------------------------- */
+
+static bool needs_netlink(const hbd_config_t *cfg)
 {
-        const hbd_config_t *cfg = d->cfg;
-        const struct hbd_vips *s = d->vips;
+        for (size_t i = 0; i < cfg->n_vips; i++)
+                if (cfg->vips[i].provider == HBD_VIP_NETLINK)
+                        return true;
+        return false;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+        struct hbd_vips *s = h->data;
+
+        s->timer_closed = true;
+        if (s->jobs == 0)
+                vips_free(s);
+}
+
+static int module_start(hbd_ctx_t *ctx, void **state)
+{
+        const hbd_config_t *cfg = ctx->cfg;
+        struct hbd_vips *s;
+        int r;
+
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        s->v = calloc(cfg->n_vips ? cfg->n_vips : 1, sizeof *s->v);
+        if (!s->v) {
+                free(s);
+                return -ENOMEM;
+        }
+        s->ctx = ctx;
+        s->cfg = cfg;
+        s->n = cfg->n_vips;
+        if (needs_netlink(cfg)) {
+                r = nl_open(s);
+                if (r < 0) {
+                        hbd_error(ctx->log, "cannot start the virtual IPs: "
+                                  "no netlink socket: %s", strerror(-r));
+                        vips_free(s);
+                        return r;
+                }
+        }
+        (void)uv_timer_init(ctx->loop, &s->announce_timer);
+        s->announce_timer.data = s;
+        /* Not leader yet: a copy left by an earlier run (or a crash) must
+         * go, or two nodes would answer for it. */
+        for (size_t i = 0; i < s->n; i++) {
+                if (cfg->vips[i].provider == HBD_VIP_NETLINK)
+                        (void)nl_del(s, i, "stale copy at start");
+        }
+        if (s->n > 0)
+                hbd_info(ctx->log, "%zu virtual IP%s configured", s->n,
+                         s->n == 1 ? "" : "s");
+        *state = s;
+        return 0;
+}
+
+struct vip_plan {
+        const hbd_config_t *next;
+        struct vip *v;                 /* next->n_vips entries */
+        bool *kept;                    /* per running entry */
+        struct mnl_socket *nl;         /* opened for the new set */
+};
+
+static bool same_vip(const hbd_vip_conf_t *a, const hbd_vip_conf_t *b)
+{
+        if (strcmp(a->address, b->address) != 0 ||
+            strcmp(a->interface, b->interface) != 0 ||
+            a->provider != b->provider)
+                return false;
+        if (a->provider != HBD_VIP_EXEC)
+                return true;
+        for (size_t k = 0;; k++) {
+                if (a->up[k] == NULL || b->up[k] == NULL) {
+                        if (a->up[k] != b->up[k])
+                                return false;
+                        break;
+                }
+                if (strcmp(a->up[k], b->up[k]) != 0)
+                        return false;
+        }
+        for (size_t k = 0;; k++) {
+                if (a->down[k] == NULL || b->down[k] == NULL)
+                        return a->down[k] == b->down[k];
+                if (strcmp(a->down[k], b->down[k]) != 0)
+                        return false;
+        }
+}
+
+static void module_abort(void *state, void *plan)
+{
+        struct vip_plan *p = plan;
+
+        (void)state;
+        if (!p)
+                return;
+        if (p->nl)
+                mnl_socket_close(p->nl);
+        free(p->v);
+        free(p->kept);
+        free(p);
+}
+
+static int module_prepare(void *state, const hbd_config_t *next, void **plan,
+                          char *err, size_t errlen)
+{
+        struct hbd_vips *s = state;
+        struct vip_plan *p = calloc(1, sizeof *p);
+        int r;
+
+        if (p) {
+                p->v = calloc(next->n_vips ? next->n_vips : 1, sizeof *p->v);
+                p->kept = calloc(s->n ? s->n : 1, sizeof *p->kept);
+        }
+        if (!p || !p->v || !p->kept) {
+                module_abort(s, p);
+                snprintf(err, errlen, "out of memory");
+                return -ENOMEM;
+        }
+        p->next = next;
+        for (size_t j = 0; j < next->n_vips; j++) {
+                size_t i;
+
+                for (i = 0; i < s->n; i++)
+                        if (!p->kept[i] &&
+                            same_vip(&next->vips[j], conf(s, i)))
+                                break;
+                if (i < s->n) {
+                        p->v[j] = s->v[i];
+                        p->kept[i] = true;
+                } else {
+                        p->v[j].fresh = true;
+                }
+                p->v[j].added_now = false;
+        }
+        if (needs_netlink(next) && !s->nl) {
+                struct mnl_socket *cur = s->nl;
+
+                r = nl_open(s);
+                p->nl = s->nl;
+                s->nl = cur;
+                if (r < 0) {
+                        module_abort(s, p);
+                        snprintf(err, errlen, "vips: cannot open a netlink "
+                                 "socket: %s", strerror(-r));
+                        return r;
+                }
+        }
+        *plan = p;
+        return 0;
+}
+
+static void module_commit(void *state, void *plan)
+{
+        struct hbd_vips *s = state;
+        struct vip_plan *p = plan;
+        struct vip *old;
+
+        /* The entries that went away, from the config they came with
+         * (freed only after this commit). */
+        for (size_t i = 0; i < s->n; i++) {
+                if (p->kept[i] || !s->v[i].held || s->stopped)
+                        continue;
+                if (conf(s, i)->provider == HBD_VIP_NETLINK)
+                        (void)nl_del(s, i, "removed from the configuration");
+                else
+                        run_exec(s, i, false);
+        }
+        if (p->nl) {
+                s->nl = p->nl;
+                p->nl = NULL;
+        }
+        old = s->v;
+        s->v = p->v;
+        p->v = old;
+        s->n = p->next->n_vips;
+        s->cfg = p->next;
+        if (s->acting && !s->stopped)
+                acquire_fresh(s);
+        else
+                /* As at start: a stale copy of a new address must go. */
+                for (size_t i = 0; i < s->n; i++)
+                        if (s->v[i].fresh &&
+                            conf(s, i)->provider == HBD_VIP_NETLINK)
+                                (void)nl_del(s, i, "stale copy");
+        for (size_t i = 0; i < s->n; i++)
+                s->v[i].fresh = false;
+        module_abort(s, p);
+}
+
+static void module_on_event(void *state, const hbd_event_t *ev)
+{
+        struct hbd_vips *s = state;
+
+        switch (ev->kind) {
+        case HBD_EV_MAY_ACT:
+                may_act(s, ev);
+                return;
+        case HBD_EV_CORE:
+                /* A healed partition: announce again while held. */
+                if (ev->core->type == HB_EVENT_QUORUM && ev->core->quorate &&
+                    s->acting && !s->stopped)
+                        announce(s);
+                return;
+        case HBD_EV_LEAVING:
+                leave(s);
+                return;
+        default:
+                return;
+        }
+}
+
+static void module_status(void *state, json_t *doc)
+{
+        const struct hbd_vips *s = state;
         json_t *arr = json_array();
 
-        if (!arr)
-                return NULL;
-        for (size_t i = 0; i < cfg->n_vips; i++) {
-                const hbd_vip_conf_t *c = &cfg->vips[i];
-                const struct vip *v = s && i < s->n ? &s->v[i] : NULL;
+        for (size_t i = 0; arr && i < s->n; i++) {
+                const hbd_vip_conf_t *c = conf(s, i);
+                const struct vip *v = &s->v[i];
 
                 json_array_append_new(
                         arr, json_pack("{s:s, s:s, s:s, s:b, s:s?}",
@@ -665,10 +844,37 @@ json_t *hbd_vip_json(const struct hbd_daemon *d)
                                        "provider",
                                        c->provider == HBD_VIP_EXEC ? "exec"
                                                                    : "netlink",
-                                       "held", v ? (int)v->held : 0,
+                                       "held", (int)v->held,
                                        "last_error",
-                                       v && v->last_error[0] ? v->last_error
-                                                             : NULL));
+                                       v->last_error[0] ? v->last_error
+                                                        : NULL));
         }
-        return arr;
+        json_object_set_new(doc, "vips", arr);
 }
+
+static void module_stop(void *state, void (*done)(void *), void *arg)
+{
+        struct hbd_vips *s = state;
+
+        leave(s);
+        if (s->nl) {
+                mnl_socket_close(s->nl);
+                s->nl = NULL;
+        }
+        /* Freed once the timer has closed and the last exec command
+         * (a `down` just started) has ended; the loop runs until then. */
+        uv_close((uv_handle_t *)&s->announce_timer, on_timer_closed);
+        done(arg);
+}
+
+const hbd_module_t hbd_vip_module = {
+        .name = "vips",
+        .events = HBD_EV_MAY_ACT | HBD_EV_CORE | HBD_EV_LEAVING,
+        .start = module_start,
+        .prepare = module_prepare,
+        .commit = module_commit,
+        .abort = module_abort,
+        .on_event = module_on_event,
+        .status = module_status,
+        .stop = module_stop,
+};

@@ -201,6 +201,7 @@ static void send_to(hb_uv_node_t *un, const hb_output_t *out,
                 un->counters.tx_eagain++;
         else
                 un->counters.tx_errors++;
+        un->counters.tx_failed_by_type[out->type & 7]++;
         io_event(un, HB_UV_IO_SEND_FAILED, r, NULL, out, to, uv_hrtime());
 }
 

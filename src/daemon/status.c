@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * See status.h. Reads the node (read-only calls), the adapter's counters
+ * and the running config; the modules' parts come through the bus.
+ */
+#include <unistd.h>
+
+#include "common/ctl_proto.h"
+#include "daemon/status.h"
+
+json_t *hbd_coord_json(const hbd_ctx_t *ctx, uint64_t now_ns)
+{
+        hb_coord_info_t ci;
+
+        hb_node_coord_info(ctx->node, &ci);
+        return hb_ctl_coord_json(&ci, hbd_name(ctx, ci.leader_id), now_ns);
+}
+
+static json_t *drops_json(const hb_node_t *node)
+{
+        json_t *drops = json_object();
+        size_t i;
+
+        for (i = 0; drops != NULL && i < hb_drop_reason_count(); i++) {
+                int reason = hb_drop_reason_at(i);
+
+                json_object_set_new(drops, hb_errname(reason),
+                                    json_integer((json_int_t)
+                                        hb_node_dropped(node, reason)));
+        }
+        return drops;
+}
+
+static json_t *counters_json(const hbd_ctx_t *ctx)
+{
+        hb_node_counters_t n;
+        hb_uv_counters_t u;
+        json_t *obj;
+
+        hb_node_counters(ctx->node, &n);
+        hb_uv_node_counters(ctx->un, &u);
+        obj = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I,"
+                        " s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                        "rx_accepted", (json_int_t)n.rx_accepted,
+                        "rx_dropped", (json_int_t)n.rx_dropped,
+                        "tx_messages", (json_int_t)n.tx_messages,
+                        "transitions", (json_int_t)n.transitions,
+                        "reloads", (json_int_t)ctx->reloads,
+                        "reload_failures", (json_int_t)ctx->reload_failures,
+                        "drops", drops_json(ctx->node),
+                        "tx_eagain", (json_int_t)u.tx_eagain,
+                        "tx_errors", (json_int_t)u.tx_errors,
+                        "local_pauses", (json_int_t)n.local_pauses,
+                        "acks_sent", (json_int_t)n.acks_sent,
+                        "acks_withheld", (json_int_t)n.acks_withheld,
+                        "rtt_samples", (json_int_t)n.rtt_samples,
+                        "port_unreachable", (json_int_t)n.port_unreachable,
+                        "send_late", (json_int_t)n.send_late,
+                        "output_dropped", (json_int_t)n.output_dropped);
+        if (obj != NULL && ctx->cfg->node.coord.enabled) {
+                json_object_set_new(obj, "coord_sent", json_integer(
+                        (json_int_t)(u.tx_by_type[HB_MSG_VOTE_REQ] +
+                                     u.tx_by_type[HB_MSG_VOTE_RESP])));
+                json_object_set_new(obj, "coord_send_failures", json_integer(
+                        (json_int_t)(u.tx_failed_by_type[HB_MSG_VOTE_REQ] +
+                                     u.tx_failed_by_type[HB_MSG_VOTE_RESP])));
+        }
+        return obj;
+}
+
+json_t *hbd_status_json(hbd_ctx_t *ctx)
+{
+        const hb_node_config_t *nc = hb_node_config(ctx->node);
+        const hbd_config_t *cfg = ctx->cfg;
+        uint64_t now = uv_hrtime();
+        uint64_t by_state[HB_PEER_LEFT + 1] = { 0 };
+        size_t i, n = hb_node_peer_count(ctx->node);
+        json_t *doc;
+
+        for (i = 0; i < n; i++) {
+                hb_peer_info_t pi;
+
+                if (hb_node_peer_at(ctx->node, i, now, &pi) == 0 &&
+                    (unsigned)pi.state <= HB_PEER_LEFT)
+                        by_state[pi.state]++;
+        }
+        doc = json_pack(
+                "{s:b, s:{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I,"
+                " s:s, s:f, s:f, s:s, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I,"
+                " s:I}, s:o, s:o, s:I}",
+                "ok", 1,
+                "node",
+                "name", cfg->node_name,
+                "id", (json_int_t)hb_node_id(ctx->node),
+                "cluster_id", (json_int_t)nc->cluster_id,
+                "incarnation", (json_int_t)ctx->incarnation,
+                "seq", (json_int_t)hb_node_seq(ctx->node),
+                "listen", cfg->listen,
+                "version", HB_VERSION_STRING,
+                "uptime_ms", (json_int_t)((now - ctx->start_ns) /
+                                          HB_NS_PER_MS),
+                "interval_ms", (json_int_t)(nc->interval_ns / HB_NS_PER_MS),
+                "interval_ns", (json_int_t)nc->interval_ns,
+                "detector", hb_detector_kind_name(nc->detector.kind),
+                "suspect_threshold", nc->suspect_threshold,
+                "dead_threshold", nc->dead_threshold,
+                "config", ctx->config_path,
+                "pid", (json_int_t)getpid(),
+                "peers",
+                "total", (json_int_t)n,
+                "unknown", (json_int_t)by_state[HB_PEER_UNKNOWN],
+                "alive", (json_int_t)by_state[HB_PEER_ALIVE],
+                "suspect", (json_int_t)by_state[HB_PEER_SUSPECT],
+                "dead", (json_int_t)by_state[HB_PEER_DEAD],
+                "probation", (json_int_t)by_state[HB_PEER_PROBATION],
+                "left", (json_int_t)by_state[HB_PEER_LEFT],
+                "coordination", hbd_coord_json(ctx, now),
+                "counters", counters_json(ctx),
+                "now_ns", (json_int_t)now);
+        if (doc != NULL)
+                hbd_bus_status(ctx, doc);
+        return doc;
+}
+
+json_t *hbd_members_json(const hbd_ctx_t *ctx)
+{
+        uint64_t now = uv_hrtime();
+        size_t i, n = hb_node_peer_count(ctx->node);
+        json_t *arr = json_array();
+
+        for (i = 0; arr != NULL && i < n; i++) {
+                const hbd_peer_conf_t *pc;
+                hb_peer_info_t pi;
+                json_t *m;
+
+                if (hb_node_peer_at(ctx->node, i, now, &pi) < 0)
+                        continue;
+                pc = hbd_config_peer(ctx->cfg, pi.id);
+                m = hb_ctl_member_json(&pi, pc != NULL ? pc->name : "",
+                                       pc != NULL ? pc->address : "", now);
+                if (m == NULL || json_array_append_new(arr, m) < 0) {
+                        json_decref(arr);
+                        return NULL;
+                }
+        }
+        return json_pack("{s:b, s:I, s:o}", "ok", 1,
+                         "now_ns", (json_int_t)now, "members", arr);
+}
+
+/* One member of `quorum`: this node first, then every peer. */
+static int add_member(json_t *arr, json_t *m)
+{
+        return m != NULL ? json_array_append_new(arr, m) : -1;
+}
+
+json_t *hbd_quorum_json(const hbd_ctx_t *ctx, const char **why)
+{
+        const hb_coord_config_t *cc = &hb_node_config(ctx->node)->coord;
+        uint64_t now = uv_hrtime();
+        size_t i, n = hb_node_peer_count(ctx->node);
+        hb_coord_info_t ci;
+        json_t *obj, *arr;
+
+        hb_node_coord_info(ctx->node, &ci);
+        if (!ci.enabled) {
+                *why = "election is not enabled (election.enabled)";
+                return NULL;
+        }
+        arr = json_array();
+        if (arr != NULL &&
+            add_member(arr, json_pack("{s:s, s:I, s:I, s:s, s:b, s:b, s:b}",
+                                      "name", ctx->cfg->node_name,
+                                      "id", (json_int_t)hb_node_id(ctx->node),
+                                      "votes", (json_int_t)cc->votes,
+                                      "state", "self", "counted", 1,
+                                      "self", 1,
+                                      "witness", (int)cc->witness)) < 0) {
+                json_decref(arr);
+                arr = NULL;
+        }
+        for (i = 0; arr != NULL && i < n; i++) {
+                const hbd_peer_conf_t *pc;
+                hb_peer_info_t pi;
+
+                if (hb_node_peer_at(ctx->node, i, now, &pi) < 0)
+                        continue;
+                pc = hbd_config_peer(ctx->cfg, pi.id);
+                if (add_member(arr, json_pack(
+                            "{s:s, s:I, s:I, s:s, s:b, s:b}",
+                            "name", pc != NULL ? pc->name : "",
+                            "id", (json_int_t)pi.id,
+                            "votes", (json_int_t)(pc != NULL ? pc->votes : 0),
+                            "state", hb_peer_state_name(pi.state),
+                            "counted", pi.state == HB_PEER_ALIVE,
+                            "self", 0)) < 0) {
+                        json_decref(arr);
+                        arr = NULL;
+                }
+        }
+        obj = hb_ctl_coord_json(&ci, hbd_name(ctx, ci.leader_id), now);
+        if (obj == NULL || arr == NULL) {
+                json_decref(obj);
+                json_decref(arr);
+                *why = "out of memory";
+                return NULL;
+        }
+        json_object_set_new(obj, "ok", json_true());
+        json_object_set_new(obj, "two_node", json_boolean(cc->two_node));
+        json_object_set_new(obj, "wait_for_all",
+                            json_boolean(cc->wait_for_all));
+        json_object_set_new(obj, "members", arr);
+        return obj;
+}
