@@ -354,25 +354,25 @@ X(CHECK_EFFECT, "checks[].effect", "", 0, 0, NULL, R_YES,                    \
   S_EFFECT, F_CHECK | F_COORD, Q(fault), 0, 0,                               \
   "fault: while the check is not passing this node neither leads nor "       \
   "stands for leader. Not with weight.")                                     \
-X(VIP_ADDRESS, "vips[].address", "", 0, 0, NULL, R_NO,                       \
+X(VIP_ADDRESS, "vips[].address", "", 0, 0, NULL, R_YES,                      \
   S_STR, F_REQUIRED | F_VIP | F_COORD, V(address), 0, 0,                     \
   "Virtual IP held by the leader once its leadership is established, "       \
   "with its prefix length: 10.0.0.100/24 "                                   \
   "or 2001:db8::100/64; unique (docs/vip.md).")                              \
-X(VIP_INTERFACE, "vips[].interface", "", 0, 0, NULL, R_NO,                   \
+X(VIP_INTERFACE, "vips[].interface", "", 0, 0, NULL, R_YES,                  \
   S_STR, F_REQUIRED | F_VIP | F_COORD, V(interface), 0, 0,                   \
   "Interface the address is added to (and announced on): a name of 1..15 "   \
   "bytes.")                                                                  \
-X(VIP_PROVIDER, "vips[].provider", "", 0, 0, "netlink", R_NO,                \
+X(VIP_PROVIDER, "vips[].provider", "", 0, 0, "netlink", R_YES,                \
   S_VIP_PROVIDER, F_VIP | F_COORD, V(provider), 0, 0,                        \
   "netlink (hbeatd adds and removes the address itself, then announces "     \
   "it with gratuitous ARP or unsolicited neighbour advertisements) or "      \
   "exec (runs up and down instead).")                                        \
-X(VIP_UP, "vips[].up", "", 0, 0, NULL, R_NO,                                 \
+X(VIP_UP, "vips[].up", "", 0, 0, NULL, R_YES,                                \
   S_ARGV, F_VIP | F_COORD, V(up), 0, 0,                                      \
   "exec: program and arguments run on becoming leader (env HBEAT_VIP, "      \
   "HBEAT_INTERFACE, HBEAT_TERM); killed after notify.timeout_ms.")           \
-X(VIP_DOWN, "vips[].down", "", 0, 0, NULL, R_NO,                             \
+X(VIP_DOWN, "vips[].down", "", 0, 0, NULL, R_YES,                            \
   S_ARGV, F_VIP | F_COORD, V(down), 0, 0,                                    \
   "exec: program and arguments run on stepping down and at shutdown; "       \
   "killed after notify.timeout_ms.")

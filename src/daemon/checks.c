@@ -8,7 +8,7 @@
  * starts one *probe* (unless the previous one is still running: it cannot,
  * since timeout_ms <= interval_ms and a timed-out probe reports at once).
  * A probe owns the libuv handles of one run and reports exactly one result
- * to its check through hbd__check_probe_finish(); it frees itself from the
+ * to its check through probe_finish(); it frees itself from the
  * close callbacks of its handles (libuv rule: memory holding a handle is
  * freed only from its close callback), so a check can drop a probe at any
  * time (stop, reload) by detaching it.
@@ -118,7 +118,7 @@ static void close_probe_handle(struct probe *p, uv_handle_t *h)
 static void record(struct check *c, bool ok, const char *msg);
 
 /* Report the result (once) and release everything of the run. */
-void hbd__check_probe_finish(struct probe *p, bool ok, const char *msg)
+static void probe_finish(struct probe *p, bool ok, const char *msg)
 {
         struct check *c = p->check;
 
@@ -160,7 +160,7 @@ static void on_probe_timeout(uv_timer_t *t)
         char msg[64];
 
         snprintf(msg, sizeof msg, "timed out");
-        hbd__check_probe_finish(p, false, msg);
+        probe_finish(p, false, msg);
 }
 
 static struct probe *probe_new(struct check *c, uv_loop_t *loop,
@@ -171,6 +171,7 @@ static struct probe *probe_new(struct check *c, uv_loop_t *loop,
         if (!p)
                 return NULL;
         p->check = c;
+        p->finish = probe_finish;
         p->timer.data = p;
         (void)uv_timer_init(loop, &p->timer);
         p->refs = 2; /* the caller's (creation) and the timer's */
@@ -195,7 +196,7 @@ static void on_exec_done(void *arg, const hb__proc_result_t *r)
                 snprintf(msg, sizeof msg, "exit status %" PRId64,
                          r->exit_status);
         p->proc = NULL;
-        hbd__check_probe_finish(p, r->exit_status == 0 && !r->term_signal,
+        probe_finish(p, r->exit_status == 0 && !r->term_signal,
                                 msg);
         probe_unref(p);
 }
@@ -214,7 +215,7 @@ static void run_exec(struct check *c, struct probe *p)
         if (r < 0) {
                 snprintf(msg, sizeof msg, "cannot run %s: %s",
                          c->conf->argv[0], uv_strerror(r));
-                hbd__check_probe_finish(p, false, msg);
+                probe_finish(p, false, msg);
         }
 }
 
@@ -233,12 +234,12 @@ static void try_done(struct conn_try *t, int status)
         if (++p->n_done < p->n_tries || p->reported)
                 return;
         if (!p->all_ok) {
-                hbd__check_probe_finish(p, false, p->curl_err);
+                probe_finish(p, false, p->curl_err);
                 return;
         }
         snprintf(msg, sizeof msg, "%zu address%s connected", p->n_tries,
                  p->n_tries == 1 ? "" : "es");
-        hbd__check_probe_finish(p, true, msg);
+        probe_finish(p, true, msg);
 }
 
 static void on_connect(uv_connect_t *req, int status)
@@ -246,7 +247,7 @@ static void on_connect(uv_connect_t *req, int status)
         struct conn_try *t = req->data;
 
         if (status == UV_ECANCELED)
-                return; /* closed by hbd__check_probe_finish() */
+                return; /* closed by probe_finish() */
         if (!uv_is_closing((uv_handle_t *)&t->tcp))
                 uv_close((uv_handle_t *)&t->tcp, on_try_closed);
         try_done(t, status);
@@ -270,7 +271,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
         if (status < 0) {
                 snprintf(msg, sizeof msg, "cannot resolve: %s",
                          uv_strerror(status));
-                hbd__check_probe_finish(p, false, msg);
+                probe_finish(p, false, msg);
                 probe_unref(p);
                 return;
         }
@@ -279,7 +280,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
         p->tries = calloc(n ? n : 1, sizeof *p->tries);
         if (!p->tries || n == 0) {
                 uv_freeaddrinfo(res);
-                hbd__check_probe_finish(p, false, n == 0 ? "no address"
+                probe_finish(p, false, n == 0 ? "no address"
                                                           : "out of memory");
                 probe_unref(p);
                 return;
@@ -332,7 +333,7 @@ static void run_tcp(struct check *c, struct probe *p)
                 p->refs--;
                 snprintf(msg, sizeof msg, "cannot resolve: %s",
                          uv_strerror(r));
-                hbd__check_probe_finish(p, false, msg);
+                probe_finish(p, false, msg);
         }
 }
 
@@ -478,7 +479,7 @@ static void on_check_timer(uv_timer_t *t)
 
 /* ---- the set ----------------------------------------------------------- */
 
-void hbd__checks_on_handle_closed(uv_handle_t *h)
+static void set_handle_closed(uv_handle_t *h)
 {
         struct hbd_checks *set = h->data;
 
@@ -494,7 +495,7 @@ static void on_check_closed(uv_handle_t *h)
         struct hbd_checks *set = c->set;
 
         free(c);
-        hbd__checks_on_handle_closed((uv_handle_t *)&set->curl_timer);
+        set_handle_closed((uv_handle_t *)&set->curl_timer);
 }
 
 static void set_close(struct hbd_checks *set)
@@ -510,7 +511,7 @@ static void set_close(struct hbd_checks *set)
                 if (p) {
                         c->probe = NULL;
                         p->check = NULL;
-                        hbd__check_probe_finish(p, false, "stopped");
+                        probe_finish(p, false, "stopped");
                 }
                 uv_timer_stop(&c->timer);
                 uv_close((uv_handle_t *)&c->timer, on_check_closed);
@@ -519,7 +520,7 @@ static void set_close(struct hbd_checks *set)
         hbd_checks_http_close(set);
         /* The set's own reference. */
         set->open++;
-        hbd__checks_on_handle_closed((uv_handle_t *)&set->curl_timer);
+        set_handle_closed((uv_handle_t *)&set->curl_timer);
 }
 
 static bool same_check(const hbd_check_conf_t *a, const struct check *old)
@@ -562,6 +563,7 @@ static int set_new(struct hbd_checks **ret, hbd_ctx_t *ctx,
                 return -ENOMEM;
         set->ctx = ctx;
         set->curl_timer.data = set;
+        set->handle_closed = set_handle_closed;
         for (size_t i = 0; i < cfg->n_peers; i++)
                 n_pull += cfg->peers[i].pull != NULL;
         set->checks = calloc(cfg->n_checks + n_pull ? cfg->n_checks + n_pull

@@ -16,7 +16,7 @@
  *
  * Both the poll and the timer callbacks call curl_multi_socket_action(),
  * then check_multi_info() hands every finished transfer to
- * hbd__check_probe_finish(). A probe is one easy handle: a GET with
+ * p->finish() (checks.c's). A probe is one easy handle: a GET with
  * CURLOPT_TIMEOUT_MS = timeout_ms, no redirects, http and https only, the
  * body discarded, passing when the status is expect_status. The probe's
  * own timeout timer (checks.c) may finish it first; finishing removes the
@@ -70,7 +70,7 @@ static void check_multi_info(struct hbd_checks *set)
                         ok = p->check &&
                              status == (long)p->check->conf->expect_status;
                 }
-                hbd__check_probe_finish(p, ok, msg);
+                p->finish(p, ok, msg);
         }
 }
 
@@ -95,7 +95,7 @@ static void on_sock_closed(uv_handle_t *h)
         struct hbd_checks *set = s->set;
 
         free(s);
-        hbd__checks_on_handle_closed((uv_handle_t *)&set->curl_timer);
+        set->handle_closed((uv_handle_t *)&set->curl_timer);
 }
 
 static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
@@ -175,7 +175,7 @@ void hbd_checks_http_run(struct check *c, struct probe *p)
         if (!e || !set->multi) {
                 if (e)
                         curl_easy_cleanup(e);
-                hbd__check_probe_finish(p, false, "cannot create a transfer");
+                p->finish(p, false, "cannot create a transfer");
                 return;
         }
         curl_easy_setopt(e, CURLOPT_URL, c->conf->url);
@@ -194,7 +194,7 @@ void hbd_checks_http_run(struct check *c, struct probe *p)
         p->multi = set->multi;
         p->refs++;
         if (curl_multi_add_handle(set->multi, e) != CURLM_OK)
-                hbd__check_probe_finish(p, false, "cannot start the transfer");
+                p->finish(p, false, "cannot start the transfer");
 }
 
 void hbd_checks_http_cancel(struct probe *p)
@@ -248,6 +248,6 @@ void hbd_checks_http_close(struct hbd_checks *set)
         if (set->curl_timer_open) {
                 uv_timer_stop(&set->curl_timer);
                 uv_close((uv_handle_t *)&set->curl_timer,
-                         hbd__checks_on_handle_closed);
+                         set->handle_closed);
         }
 }

@@ -43,7 +43,13 @@ struct hbd_checks {
         size_t n;
         CURLM *multi;                  /* NULL without http checks */
         uv_timer_t curl_timer;         /* .data is the set, always (see
-                                          hbd__checks_on_handle_closed()) */
+                                          handle_closed) */
+        /* Close callback for a handle of the set (h->data is the set):
+         * drops one of `open` and frees the set with the last; also
+         * called with &curl_timer to drop a reference held by something
+         * else. checks.c's (checks_http.c only calls it: no call goes
+         * back from checks_http.c to checks.c by name). */
+        uv_close_cb handle_closed;
         bool curl_timer_open;
         unsigned open;                 /* handles of the set not closed */
         bool stopped;
@@ -68,6 +74,10 @@ struct check {
 /* One run. `check` is NULL once detached. */
 struct probe {
         struct check *check;
+        /* Report the result to the check (once; later calls do nothing)
+         * and release everything of the run, the easy handle included
+         * (hbd_checks_http_cancel()). `msg` is copied. checks.c's. */
+        void (*finish)(struct probe *p, bool ok, const char *msg);
         uint32_t kind;
         unsigned refs;                 /* open handles + pending requests */
         bool reported;
@@ -86,22 +96,6 @@ struct probe {
         CURLM *multi;
         char curl_err[CURL_ERROR_SIZE];
 };
-
-/* ---- checks.c ---------------------------------------------------------- */
-
-/*
- * Report the probe's result to its check (once; later calls do nothing)
- * and release everything of the run, the easy handle included (through
- * hbd_checks_http_cancel()). `msg` is copied.
- */
-void hbd__check_probe_finish(struct probe *p, bool ok, const char *msg);
-
-/*
- * Close callback for a handle of the set (h->data is the set): drops one
- * of set->open and frees the set with the last. Also called directly with
- * &set->curl_timer to drop a reference held by something else.
- */
-void hbd__checks_on_handle_closed(uv_handle_t *h);
 
 /* ---- checks_http.c ----------------------------------------------------- */
 
@@ -124,8 +118,8 @@ void hbd_checks_http_close(struct hbd_checks *set);
 
 /*
  * Start the GET of check `c` as probe `p` (p->kind is HBD_CHECK_HTTP). The
- * result reaches hbd__check_probe_finish() from the loop, or at once when
- * the transfer cannot start.
+ * result reaches p->finish() from the loop, or at once when the transfer
+ * cannot start.
  */
 void hbd_checks_http_run(struct check *c, struct probe *p);
 

@@ -174,3 +174,39 @@ def test_vip_isolated_leader(make_cluster):
         assert _ask(c, cns, client, addr) == _holders(c, addr)[0]
         time.sleep(0.1)
     assert os.path.exists(c.path("vip_server.py"))
+
+
+def test_vip_reload(make_cluster):
+    """vips[] take part in the all-or-nothing reload (docs/vip.md): on the
+    leader a new entry is added at once and a removed one released; an
+    entry that stays is not touched; followers hold nothing throughout."""
+    c, addr, cns, client = _setup(make_cluster)
+    leader, _ = c.wait_leader(timeout=HOLD_S)
+    _wait_holder(c, addr, leader, HOLD_S)
+    other = next(f"n{i}" for i in c.nodes if f"n{i}" != leader)
+    second = f"10.213.{c.subnet}.101/24"
+
+    def reload_all(vips):
+        for i in c.nodes:
+            cfg = c.default_config(i)
+            cfg["vips"] = [{"address": a, "interface": "eth0"} for a in vips]
+            c.write_config(i, cfg)
+        for i in c.nodes:
+            ans = c.ctl(i, {"cmd": "reload"}, timeout=5.0)
+            assert ans["ok"] is True, (i, ans)
+
+    reload_all([addr, second])
+    _wait_holder(c, second, leader, 2.0)
+    assert _holders(c, addr) == [leader]     # kept, never released
+    vs = {v["address"]: v for v in _vip_status(c, leader)}
+    assert vs[addr]["held"] and vs[second]["held"], vs
+    assert not any(v["held"] for v in _vip_status(c, other))
+    _wait_answer(c, cns, client, second, leader, REACH_S)
+
+    reload_all([second])
+    c.wait_until(lambda: _holders(c, addr) == [], 2.0,
+                 f"{addr} released after it left the config")
+    assert _holders(c, second) == [leader]
+    assert [v["address"] for v in _vip_status(c, leader)] == [second]
+    lead, _ = c.wait_leader(timeout=1.0)
+    assert lead == leader, "a VIP reload moved the leadership"
