@@ -195,10 +195,13 @@ typedef struct hb_policy_cmd {
         const char *new_name;
         bool resource_up;       /**< what this node's heartbeats now say
                                      (hb_node_set_resource()) */
+        uint64_t reserved[4];   /**< room for later fields (0) */
 } hb_policy_cmd_t;
 
 /**
- * Configuration. Public, read/write; zero it, then set what applies.
+ * Configuration. Public, read/write; zero it, then set what applies (a
+ * later version's fields take the `reserved` room, zero meaning their
+ * default: library.h, ABI rules).
  * Everything else is read from the node: its id, interval, peers
  * (hb_node_peer_at()) and coord.two_node.
  */
@@ -228,6 +231,7 @@ typedef struct hb_policy_config {
          *  (so that neither can fail to allocate). */
         const uint32_t *pull_ids;
         size_t n_pull;
+        uint64_t reserved[4];   /**< keep 0 */
 } hb_policy_config_t;
 
 /** Opaque machine. */
@@ -350,6 +354,7 @@ typedef struct hb_policy_info {
         size_t fence_queue;            /**< targets left in this round */
         uint64_t next_deadline_ns;     /**< hb_policy_next_deadline() */
         uint64_t dropped;              /**< commands dropped (queue full) */
+        uint64_t reserved[4];          /**< room for later fields (0) */
 } hb_policy_info_t;
 
 /** Fill `out`. */

@@ -77,7 +77,7 @@ static void print_human(const json_t *ev)
                 printf("%s)\n", hbctl_json_str(ev, "reason", "?"));
         } else {
                 /* An event this client does not know yet: show it all. */
-                char *rest = json_dumps(ev, HB_CTL_JSON_FLAGS);
+                char *rest = json_dumps(ev, HBP_JSON_FLAGS);
 
                 printf("%s %s\n", type, rest ? rest : "");
                 free(rest);

@@ -5,7 +5,7 @@
  * line back, or, for `events --follow`, a stream of lines until either side
  * closes.
  *
- * Lines are bounded by HB_CTL_MAX_RESPONSE (the buffer starts at 64 KiB
+ * Lines are bounded by HBP_MAX_RESPONSE (the buffer starts at 64 KiB
  * and grows as needed): a daemon (or anything else bound to
  * the socket path) cannot make the client grow without limit. Every wait
  * is a poll() with a timeout, except a stream's, which instead can be
@@ -28,7 +28,7 @@
 struct hbctl_conn {
         int fd;
         char *path;     /* for messages */
-        char *buf;      /* grows up to HB_CTL_MAX_RESPONSE + 1 bytes */
+        char *buf;      /* grows up to HBP_MAX_RESPONSE + 1 bytes */
         size_t cap;     /* bytes allocated for buf */
         size_t start;   /* first byte not yet returned */
         size_t len;     /* bytes in buf */
@@ -87,7 +87,7 @@ int hbctl_conn_open(hbctl_conn_t **ret, const char *path)
                 goto nomem;
         conn->fd = -1;
         conn->path = strdup(path);
-        conn->cap = HB_CTL_MAX_LINE + 1;
+        conn->cap = HBP_MAX_LINE + 1;
         conn->buf = malloc(conn->cap);
         if (!conn->path || !conn->buf)
                 goto nomem;
@@ -131,7 +131,7 @@ void hbctl_conn_close(hbctl_conn_t *conn)
 int hbctl_conn_send(hbctl_conn_t *conn, const json_t *req)
 {
         size_t len, off = 0;
-        char *line = hb_ctl_dump_line(req, &len);
+        char *line = hbp_dump_line(req, &len);
         int r = 0;
 
         if (!line) {
@@ -198,9 +198,9 @@ int hbctl_conn_recv(hbctl_conn_t *conn, int timeout_ms, json_t **obj,
                 if (nl)
                         break;
                 scanned = conn->len;
-                if (conn->len - conn->start > HB_CTL_MAX_RESPONSE) {
+                if (conn->len - conn->start > HBP_MAX_RESPONSE) {
                         hbctl_err("response from %s longer than %u bytes",
-                                  conn->path, (unsigned)HB_CTL_MAX_RESPONSE);
+                                  conn->path, (unsigned)HBP_MAX_RESPONSE);
                         return -EMSGSIZE;
                 }
                 /* Make room: move the partial line to the front. */
@@ -213,12 +213,12 @@ int hbctl_conn_recv(hbctl_conn_t *conn, int timeout_ms, json_t **obj,
                 }
                 /* Large answers (members of a big cluster): grow. */
                 if (conn->len == conn->cap &&
-                    conn->cap < HB_CTL_MAX_RESPONSE + 1) {
+                    conn->cap < HBP_MAX_RESPONSE + 1) {
                         size_t cap = 2 * conn->cap;
                         char *b;
 
-                        if (cap > HB_CTL_MAX_RESPONSE + 1)
-                                cap = HB_CTL_MAX_RESPONSE + 1;
+                        if (cap > HBP_MAX_RESPONSE + 1)
+                                cap = HBP_MAX_RESPONSE + 1;
                         b = realloc(conn->buf, cap);
                         if (!b) {
                                 hbctl_err("out of memory");
@@ -352,7 +352,7 @@ double hbctl_json_num(const json_t *obj, const char *key, bool *ok)
 int hbctl_json_print(const json_t *v, bool pretty)
 {
         size_t flags = pretty ? JSON_INDENT(2) | JSON_REAL_PRECISION(15)
-                              : HB_CTL_JSON_FLAGS;
+                              : HBP_JSON_FLAGS;
 
         /* Keys in the daemon's order, reals as the protocol writes them. */
         if (json_dumpf(v, stdout, flags) < 0 ||

@@ -89,7 +89,7 @@ int hbctl_query(hbctl_ctx_t *ctx, int argc, char **argv, const char *cmd,
                 int (*judge)(const json_t *resp));
 /*
  * The control socket path: -s, else -c's control.socket, else
- * $HBEAT_SOCKET, else HB_CTL_DEFAULT_SOCKET. NULL (error printed) when the
+ * $HBEAT_SOCKET, else HBP_DEFAULT_SOCKET. NULL (error printed) when the
  * -c config cannot be loaded.
  */
 const char *hbctl_socket_path(hbctl_ctx_t *ctx);
@@ -111,7 +111,7 @@ void hbctl_conn_close(hbctl_conn_t *conn);
 /* Send `req` as one compact JSON line. 0, or -errno (error printed). */
 int hbctl_conn_send(hbctl_conn_t *conn, const json_t *req);
 /*
- * Read one line (at most HB_CTL_MAX_LINE bytes) and parse it as a JSON
+ * Read one line (at most HBP_MAX_LINE bytes) and parse it as a JSON
  * object. `timeout_ms` < 0 waits forever.
  *
  * `*obj`: new reference, the caller's to json_decref().

@@ -253,7 +253,7 @@ static void usage(FILE *f)
                 "  -V, --version      show the version\n"
                 "\n"
                 "Commands:\n",
-                HB_CTL_DEFAULT_SOCKET);
+                HBP_DEFAULT_SOCKET);
         for (size_t i = 0; i < N_COMMANDS; i++)
                 fprintf(f, "  %-13s %s\n", commands[i].name,
                         commands[i].description);
@@ -317,7 +317,7 @@ const char *hbctl_socket_path(hbctl_ctx_t *ctx)
         env = getenv("HBEAT_SOCKET");
         if (env && env[0])
                 return env;
-        return HB_CTL_DEFAULT_SOCKET;
+        return HBP_DEFAULT_SOCKET;
 }
 
 const char *hbctl_dur(uint64_t ns, char buf[static HBCTL_DUR_LEN])

@@ -16,14 +16,14 @@
 
 #include "common/ctl_proto.h"
 
-int hb_ctl_format_wall_time(char *buf, size_t cap, uint64_t wall_time_ns)
+int hbp_format_wall_time(char *buf, size_t cap, uint64_t wall_time_ns)
 {
         time_t secs = (time_t)(wall_time_ns / HB_NS_PER_S);
         unsigned ms = (unsigned)((wall_time_ns % HB_NS_PER_S) / HB_NS_PER_MS);
         struct tm tm;
         int n;
 
-        if (cap < HB_CTL_WALL_TIME_LEN)
+        if (cap < HBP_WALL_TIME_LEN)
                 return -ENOBUFS;
         buf[0] = '\0';
         if (gmtime_r(&secs, &tm) == NULL)
@@ -38,7 +38,7 @@ int hb_ctl_format_wall_time(char *buf, size_t cap, uint64_t wall_time_ns)
         return 0;
 }
 
-double hb_ctl_round(double v, int decimals)
+double hbp_round(double v, int decimals)
 {
         double scale = pow(10.0, decimals);
 
@@ -54,15 +54,15 @@ static json_t *real_or_null(double v)
         return isfinite(v) ? json_real(v) : json_null();
 }
 
-json_t *hb_ctl_event_json(const hb_event_t *ev, const char *node_name,
+json_t *hbp_event_json(const hb_event_t *ev, const char *node_name,
                           const char *peer_name, uint64_t wall_time_ns)
 {
-        char wall[HB_CTL_WALL_TIME_LEN];
+        char wall[HBP_WALL_TIME_LEN];
         json_t *last_arrival;
 
         if (ev == NULL || node_name == NULL || peer_name == NULL)
                 return NULL;
-        if (hb_ctl_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
+        if (hbp_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
                 wall[0] = '\0';
         if (ev->last_arrival_ns == HB_NEVER)
                 last_arrival = json_null();
@@ -81,7 +81,7 @@ json_t *hb_ctl_event_json(const hb_event_t *ev, const char *node_name,
                          "reason", hb_reason_name(ev->reason),
                          "at_ns", (json_int_t)ev->at_ns,
                          "suspicion",
-                         real_or_null(hb_ctl_round(ev->suspicion, 3)),
+                         real_or_null(hbp_round(ev->suspicion, 3)),
                          "last_arrival_ns", last_arrival,
                          "incarnation", (json_int_t)ev->incarnation,
                          "wall_time", wall);
@@ -92,16 +92,16 @@ static json_t *str_or_null(const char *s)
         return s != NULL ? json_string(s) : json_null();
 }
 
-json_t *hb_ctl_coord_event_json(const hb_event_t *ev, const char *node_name,
+json_t *hbp_coord_event_json(const hb_event_t *ev, const char *node_name,
                                 const char *leader_name,
                                 uint64_t wall_time_ns)
 {
-        char wall[HB_CTL_WALL_TIME_LEN];
+        char wall[HBP_WALL_TIME_LEN];
         const char *why;
 
         if (ev == NULL || node_name == NULL)
                 return NULL;
-        if (hb_ctl_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
+        if (hbp_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
                 wall[0] = '\0';
         why = ev->why != NULL ? ev->why : "";
         if (ev->type == HB_EVENT_ROLE)
@@ -132,7 +132,7 @@ json_t *hb_ctl_coord_event_json(const hb_event_t *ev, const char *node_name,
         return NULL;
 }
 
-json_t *hb_ctl_coord_json(const hb_coord_info_t *ci, const char *leader_name,
+json_t *hbp_coord_json(const hb_coord_info_t *ci, const char *leader_name,
                           uint64_t now_ns)
 {
         if (ci == NULL)
@@ -161,12 +161,12 @@ json_t *hb_ctl_coord_json(const hb_coord_info_t *ci, const char *leader_name,
                          "established", (int)ci->established);
 }
 
-char *hb_ctl_dump_line(const json_t *obj, size_t *len)
+char *hbp_dump_line(const json_t *obj, size_t *len)
 {
         char *text, *line;
         size_t n;
 
-        text = json_dumps(obj, HB_CTL_JSON_FLAGS);
+        text = json_dumps(obj, HBP_JSON_FLAGS);
         if (text == NULL)
                 return NULL;
         n = strlen(text);
@@ -185,11 +185,11 @@ char *hb_ctl_dump_line(const json_t *obj, size_t *len)
 /* An RTT in ms with µs resolution, or null without samples. */
 static json_t *rtt_ms(const hb_peer_info_t *pi, uint64_t ns)
 {
-        return pi->rtt_samples > 0 ? json_real(hb_ctl_round(ns / 1e6, 3))
+        return pi->rtt_samples > 0 ? json_real(hbp_round(ns / 1e6, 3))
                                    : json_null();
 }
 
-json_t *hb_ctl_arrival_json(uint64_t seq, uint64_t send_ns,
+json_t *hbp_arrival_json(uint64_t seq, uint64_t send_ns,
                             uint64_t arrival_ns)
 {
         return json_pack("{s:I, s:I, s:I}", "seq", (json_int_t)seq,
@@ -197,7 +197,7 @@ json_t *hb_ctl_arrival_json(uint64_t seq, uint64_t send_ns,
                          "arrival_ns", (json_int_t)arrival_ns);
 }
 
-json_t *hb_ctl_member_json(const hb_peer_info_t *pi, const char *name,
+json_t *hbp_member_json(const hb_peer_info_t *pi, const char *name,
                            const char *address, uint64_t now_ns)
 {
         json_t *age;
@@ -220,7 +220,7 @@ json_t *hb_ctl_member_json(const hb_peer_info_t *pi, const char *name,
                                 (now_ns - pi->state_since_ns) / HB_NS_PER_MS :
                                 0),
                          "suspicion",
-                         real_or_null(hb_ctl_round(pi->suspicion, 3)),
+                         real_or_null(hbp_round(pi->suspicion, 3)),
                          "last_heartbeat_age_ms", age,
                          "incarnation", (json_int_t)pi->incarnation,
                          "seq", (json_int_t)pi->last_seq,
@@ -229,7 +229,7 @@ json_t *hb_ctl_member_json(const hb_peer_info_t *pi, const char *name,
                          "replays", (json_int_t)pi->replays,
                          "transitions", (json_int_t)pi->transitions,
                          "mean_interval_ms",
-                         real_or_null(hb_ctl_round(pi->mean_interval_ns / 1e6,
+                         real_or_null(hbp_round(pi->mean_interval_ns / 1e6,
                                                    3)),
                          "rtt_median_ms", rtt_ms(pi, pi->rtt_median_ns),
                          "rtt_p99_ms", rtt_ms(pi, pi->rtt_p99_ns),

@@ -9,10 +9,11 @@
  * and any tool that replays events produce the same bytes.
  *
  * All JSON is built and serialised with jansson, never by concatenation.
- * Not part of the public libhbeat API (not installed).
+ * Not part of the public libhbeat API (not installed): its names take the
+ * hbp_ prefix (hbeat protocol), not libhbeat's hb_.
  */
-#ifndef HB_CTL_PROTO_H
-#define HB_CTL_PROTO_H
+#ifndef HBP_PROTO_H
+#define HBP_PROTO_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,40 +23,40 @@
 #include "hbeat/hbeat.h"
 
 /* Where hbeatd listens when the config names no control.socket. */
-#define HB_CTL_DEFAULT_SOCKET "/run/hbeat/hbeatd.sock"
+#define HBP_DEFAULT_SOCKET "/run/hbeat/hbeatd.sock"
 
 /* Longest request line in bytes, the '\n' excluded. A longer line is
  * refused with an error and the connection is closed. */
-#define HB_CTL_MAX_LINE 65536
+#define HBP_MAX_LINE 65536
 /* Longest response line a client accepts, bytes: a members answer grows
  * with the cluster (about 300 bytes per peer). */
-#define HB_CTL_MAX_RESPONSE (64 * 1024 * 1024)
+#define HBP_MAX_RESPONSE (64 * 1024 * 1024)
 
 /* Most bytes the server lets pile up unsent on one connection (an
  * `events --follow` subscriber that does not read) before it disconnects
  * that client. */
-#define HB_CTL_MAX_QUEUED (1024 * 1024)
+#define HBP_MAX_QUEUED (1024 * 1024)
 
 /*
  * Flags for json_dumps() of every protocol line: compact, one line, and
  * reals with 15 significant digits so that 8.031 prints as 8.031 rather
  * than jansson's default 17-digit 8.0310000000000006.
  */
-#define HB_CTL_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+#define HBP_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
-/* Buffer size for hb_ctl_format_wall_time(), NUL included:
+/* Buffer size for hbp_format_wall_time(), NUL included:
  * "2026-11-21T10:00:00.123Z". */
-#define HB_CTL_WALL_TIME_LEN 32
+#define HBP_WALL_TIME_LEN 32
 
 /*
  * Format a CLOCK_REALTIME time in nanoseconds as RFC 3339 UTC with
  * milliseconds ("2026-11-21T10:00:00.123Z").
  *
- * buf:  output of at least HB_CTL_WALL_TIME_LEN bytes.
+ * buf:  output of at least HBP_WALL_TIME_LEN bytes.
  * Returns 0, or -ENOBUFS if cap is too small, -EOVERFLOW if the time
  * cannot be represented (buf then holds "").
  */
-int hb_ctl_format_wall_time(char *buf, size_t cap, uint64_t wall_time_ns);
+int hbp_format_wall_time(char *buf, size_t cap, uint64_t wall_time_ns);
 
 /*
  * Build the EVENT object of the protocol for a peer state transition:
@@ -73,7 +74,7 @@ int hb_ctl_format_wall_time(char *buf, size_t cap, uint64_t wall_time_ns);
  * Returns a new reference owned by the caller, or NULL on allocation
  * failure or NULL arguments. `suspicion` is rounded to 3 decimals.
  */
-json_t *hb_ctl_event_json(const hb_event_t *ev, const char *node_name,
+json_t *hbp_event_json(const hb_event_t *ev, const char *node_name,
                           const char *peer_name, uint64_t wall_time_ns);
 
 /*
@@ -94,7 +95,7 @@ json_t *hb_ctl_event_json(const hb_event_t *ev, const char *node_name,
  * Returns a new reference, or NULL on allocation failure or bad
  * arguments.
  */
-json_t *hb_ctl_coord_event_json(const hb_event_t *ev, const char *node_name,
+json_t *hbp_coord_event_json(const hb_event_t *ev, const char *node_name,
                                 const char *leader_name,
                                 uint64_t wall_time_ns);
 
@@ -110,7 +111,7 @@ json_t *hb_ctl_coord_event_json(const hb_event_t *ev, const char *node_name,
  * With coordination off: {"enabled": false} only.
  * Returns a new reference, or NULL on allocation failure.
  */
-json_t *hb_ctl_coord_json(const hb_coord_info_t *ci, const char *leader_name,
+json_t *hbp_coord_json(const hb_coord_info_t *ci, const char *leader_name,
                           uint64_t now_ns);
 
 /*
@@ -127,7 +128,7 @@ json_t *hb_ctl_coord_json(const hb_coord_info_t *ci, const char *leader_name,
  * Returns a new reference, or NULL on allocation failure or NULL
  * arguments.
  */
-json_t *hb_ctl_member_json(const hb_peer_info_t *pi, const char *name,
+json_t *hbp_member_json(const hb_peer_info_t *pi, const char *name,
                            const char *address, uint64_t now_ns);
 
 /*
@@ -139,21 +140,21 @@ json_t *hb_ctl_member_json(const hb_peer_info_t *pi, const char *name,
  * arrival_ns: the receiver's monotonic time at hb_node_recv().
  * Returns a new reference, or NULL on allocation failure.
  */
-json_t *hb_ctl_arrival_json(uint64_t seq, uint64_t send_ns,
+json_t *hbp_arrival_json(uint64_t seq, uint64_t send_ns,
                             uint64_t arrival_ns);
 
 /*
  * Serialise a protocol object as one line: compact JSON plus '\n' (with
- * HB_CTL_JSON_FLAGS).
+ * HBP_JSON_FLAGS).
  *
  * len:  output, the length in bytes including the '\n' (may be NULL).
  * Returns a malloc()ed NUL-terminated string owned by the caller (free()),
  * or NULL on allocation failure.
  */
-char *hb_ctl_dump_line(const json_t *obj, size_t *len);
+char *hbp_dump_line(const json_t *obj, size_t *len);
 
 /* Round a value to `decimals` decimal places for display in JSON (non-finite
  * values are returned unchanged). */
-double hb_ctl_round(double v, int decimals);
+double hbp_round(double v, int decimals);
 
-#endif /* HB_CTL_PROTO_H */
+#endif /* HBP_PROTO_H */

@@ -18,4 +18,7 @@ void *hb__calloc(size_t n, size_t size);
 void *hb__realloc(void *p, size_t size);
 void hb__free(void *p);
 
+/* Number of elements of an array (not a pointer). */
+#define HB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 #endif /* HB_CORE_ALLOC_H */

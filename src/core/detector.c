@@ -119,6 +119,10 @@ int hb_detector_config_validate(const hb_detector_config_t *cfg)
 
         if (cfg == NULL)
                 return -EINVAL;
+        /* Room for later versions' parameters: 0 is their default. */
+        for (size_t i = 0; i < HB_ARRAY_SIZE(cfg->reserved); i++)
+                if (cfg->reserved[i] != 0)
+                        return -EINVAL;
         ops = ops_of(cfg->kind);
         if (ops == NULL)
                 return -EINVAL;

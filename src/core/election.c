@@ -47,6 +47,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/bytes.h"
 #include "core/node_impl.h"
 
@@ -94,6 +95,9 @@ int hb__coord_config_validate(const hb_node_config_t *cfg)
 {
         const hb_coord_config_t *c = &cfg->coord;
 
+        for (size_t i = 0; i < HB_ARRAY_SIZE(c->reserved); i++)
+                if (c->reserved[i] != 0)
+                        return -EINVAL;  /* a later version's setting */
         if (!c->enabled)
                 return 0;
         if (c->votes > 255 || c->priority > 255)

@@ -163,6 +163,10 @@ static const char *state_name(hb_policy_state_t s, blocked_t b)
 
 static int config_check(const hb_policy_config_t *cfg)
 {
+        for (size_t i = 0; cfg != NULL && i < HB_ARRAY_SIZE(cfg->reserved);
+             i++)
+                if (cfg->reserved[i] != 0)
+                        return -EINVAL;  /* a later version's setting */
         if (cfg == NULL || (cfg->n_pull > 0 && cfg->pull_ids == NULL) ||
             (cfg->watchdog && (cfg->watchdog_timeout_ns < HB_NS_PER_MS ||
                                cfg->watchdog_timeout_ns > MAX_DURATION_NS)) ||

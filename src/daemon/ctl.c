@@ -195,11 +195,11 @@ static json_t *core_event(const hbd_ctx_t *ctx, const hbd_event_t *ev)
 {
         switch (ev->core->type) {
         case HB_EVENT_PEER_STATE:
-                return hb_ctl_event_json(ev->core, ctx->cfg->node_name,
+                return hbp_event_json(ev->core, ctx->cfg->node_name,
                                          ev->peer_name, ev->wall_ns);
         case HB_EVENT_ROLE:
         case HB_EVENT_QUORUM:
-                return hb_ctl_coord_event_json(ev->core, ctx->cfg->node_name,
+                return hbp_coord_event_json(ev->core, ctx->cfg->node_name,
                                                ev->leader_name, ev->wall_ns);
         default:
                 return NULL; /* terms and pauses: logged, not streamed */

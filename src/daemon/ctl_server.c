@@ -5,13 +5,13 @@
  *
  * Framing: each connection reads into a growing buffer and handles every
  * complete line ('\n'-terminated) in order; a line or an unterminated tail
- * longer than HB_CTL_MAX_LINE gets an error and the connection is shut
+ * longer than HBP_MAX_LINE gets an error and the connection is shut
  * down once that error is written. Responses are written with uv_write;
  * a client that pipelines requests without reading its answers is paused
- * (reading stops) while more than HB_CTL_MAX_QUEUED bytes are unsent, and
+ * (reading stops) while more than HBP_MAX_QUEUED bytes are unsent, and
  * resumed when they drain. A stream client (`events` follower, `record`)
  * cannot be paused (events and arrivals do not wait), so one with more
- * than HB_CTL_MAX_QUEUED bytes unsent is disconnected.
+ * than HBP_MAX_QUEUED bytes unsent is disconnected.
  *
  * Lifetimes: a connection leaves the list when its close starts and is
  * freed from its close callback; the server is freed when the listener
@@ -20,7 +20,7 @@
  * connection.
  *
  * All JSON is built with jansson (json_pack, json_object_set_new) and
- * serialised by hb_ctl_dump_line().
+ * serialised by hbp_dump_line().
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -241,7 +241,7 @@ static void conn_send(struct hbd_ctl_conn *c, json_t *obj)
                 conn_close(c);
                 return;
         }
-        line = hb_ctl_dump_line(obj, &len);
+        line = hbp_dump_line(obj, &len);
         json_decref(obj);
         if (line == NULL) {
                 conn_close(c);
@@ -341,9 +341,9 @@ static void handle_line(struct hbd_ctl_conn *c, const char *line, size_t len)
 static void too_long(struct hbd_ctl_conn *c)
 {
         hbd_warn(c->ctl->log, "control: request longer than %d bytes; "
-                 "closing the connection", HB_CTL_MAX_LINE);
+                 "closing the connection", HBP_MAX_LINE);
         hbd_ctl_reply_error(c, "request too long (more than %d bytes)",
-                   HB_CTL_MAX_LINE);
+                   HBP_MAX_LINE);
         conn_close_after_write(c);
 }
 
@@ -359,14 +359,14 @@ static void process(struct hbd_ctl_conn *c)
 
                 if (nl == NULL)
                         break;
-                if (conn_queued(c) > HB_CTL_MAX_QUEUED) {
+                if (conn_queued(c) > HBP_MAX_QUEUED) {
                         /* The client is not reading its answers. */
                         c->paused = true;
                         uv_read_stop((uv_stream_t *)&c->pipe);
                         break;
                 }
                 len = (size_t)(nl - (c->in + start));
-                if (len > HB_CTL_MAX_LINE) {
+                if (len > HBP_MAX_LINE) {
                         too_long(c);
                         return;
                 }
@@ -387,7 +387,7 @@ static void process(struct hbd_ctl_conn *c)
         c->in_len -= start;
         /* Unless paused (complete lines may wait then), what is left is an
          * unterminated line. */
-        if (!c->paused && c->in_len > HB_CTL_MAX_LINE)
+        if (!c->paused && c->in_len > HBP_MAX_LINE)
                 too_long(c);
 }
 
@@ -483,13 +483,13 @@ static void on_connection(uv_stream_t *server, int status)
 /* ---- events and record streams ------------------------------------ */
 
 /* Queue a copy of `line` on a stream, or disconnect a stream client that
- * has more than HB_CTL_MAX_QUEUED bytes unread. */
+ * has more than HBP_MAX_QUEUED bytes unread. */
 static void stream_write(struct hbd_ctl_conn *c, const char *line, size_t len,
                          const char *what)
 {
         char *copy;
 
-        if (conn_queued(c) + len > HB_CTL_MAX_QUEUED) {
+        if (conn_queued(c) + len > HBP_MAX_QUEUED) {
                 hbd_warn(c->ctl->log, "control: %s has %zu bytes unread; "
                          "disconnecting it", what, conn_queued(c));
                 conn_close(c);
@@ -525,7 +525,7 @@ void hbd_ctl_publish(hbd_ctl_t *ctl, json_t *event)
         }
         if (ctl->n_followers == 0)
                 return;
-        line = hb_ctl_dump_line(event, &len);
+        line = hbp_dump_line(event, &len);
         if (line == NULL)
                 return;
         for (c = ctl->conns; c != NULL; c = next) {
@@ -550,10 +550,10 @@ void hbd_ctl_record_arrival(hbd_ctl_t *ctl, uint32_t peer_id, uint64_t seq,
                 if (c->stream != STREAM_RECORD || c->record_peer != peer_id)
                         continue;
                 if (line == NULL) {
-                        json_t *obj = hb_ctl_arrival_json(seq, send_ns,
+                        json_t *obj = hbp_arrival_json(seq, send_ns,
                                                           arrival_ns);
 
-                        line = obj != NULL ? hb_ctl_dump_line(obj, &len)
+                        line = obj != NULL ? hbp_dump_line(obj, &len)
                                            : NULL;
                         json_decref(obj);
                         if (line == NULL) {

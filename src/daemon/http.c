@@ -124,7 +124,7 @@ static enum MHD_Result reply_json(struct MHD_Connection *conn,
 
         if (obj == NULL)
                 return MHD_NO;
-        body = hb_ctl_dump_line(obj, &len);
+        body = hbp_dump_line(obj, &len);
         json_decref(obj);
         if (body == NULL)
                 return MHD_NO;

@@ -143,13 +143,13 @@ static void flatten(char *s)
 static void emit(const hbd_log_t *log, hbd_log_level_t level, json_t *fields,
                  const char *msg)
 {
-        char ts[HB_CTL_WALL_TIME_LEN];
+        char ts[HBP_WALL_TIME_LEN];
         struct timespec now;
         char *line = NULL;
         size_t len = 0;
 
         clock_gettime(CLOCK_REALTIME, &now);
-        if (hb_ctl_format_wall_time(ts, sizeof(ts),
+        if (hbp_format_wall_time(ts, sizeof(ts),
                                     (uint64_t)now.tv_sec * HB_NS_PER_S +
                                     (uint64_t)now.tv_nsec) < 0)
                 snprintf(ts, sizeof(ts), "-");
@@ -166,7 +166,7 @@ static void emit(const hbd_log_t *log, hbd_log_level_t level, json_t *fields,
                         /* Fixed keys win over fields of the same name. */
                         if (fields != NULL)
                                 json_object_update_missing(obj, fields);
-                        line = hb_ctl_dump_line(obj, &len);
+                        line = hbp_dump_line(obj, &len);
                         json_decref(obj);
                 }
         } else {
@@ -258,7 +258,7 @@ void hbd_log_transition(const hbd_log_t *log, const hb_event_t *ev,
                            "peer", peer, "peer_id", (json_int_t)ev->peer_id,
                            "old", old_s, "new", new_s,
                            "reason", hb_reason_name(ev->reason),
-                           "suspicion", hb_ctl_round(ev->suspicion, 3),
+                           "suspicion", hbp_round(ev->suspicion, 3),
                            "last_heartbeat_age_ms", age),
                  "peer %s (id %" PRIu32 ") %s -> %s (%s, %s %.2f, %s)",
                  peer, ev->peer_id, old_s, new_s,

@@ -388,7 +388,7 @@ void hbd_notify_peer_state(hbd_notify_t *n, const hb_event_t *ev,
 {
         const char *old_s = hb_peer_state_name(ev->old_state);
         const char *new_s = hb_peer_state_name(ev->new_state);
-        char wall[HB_CTL_WALL_TIME_LEN];
+        char wall[HBP_WALL_TIME_LEN];
         char age[32] = "";
         struct job *j;
         size_t a;
@@ -398,7 +398,7 @@ void hbd_notify_peer_state(hbd_notify_t *n, const hb_event_t *ev,
         j = job_new(n, n->cur.script, peer_name);
         if (j == NULL)
                 return;
-        if (hb_ctl_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
+        if (hbp_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
                 wall[0] = '\0';
         if (ev->last_arrival_ns != HB_NEVER)
                 snprintf(age, sizeof(age), "%" PRIu64,
@@ -430,7 +430,7 @@ static void coord_run(hbd_notify_t *n, const char *script,
         const char *what = role ? "a role change" : "a quorum change";
         const char *old_r = hb_role_name(ev->old_role);
         const char *new_r = hb_role_name(ev->new_role);
-        char wall[HB_CTL_WALL_TIME_LEN];
+        char wall[HBP_WALL_TIME_LEN];
         struct job *j;
         size_t a;
 
@@ -439,7 +439,7 @@ static void coord_run(hbd_notify_t *n, const char *script,
         j = job_new(n, script, what);
         if (j == NULL)
                 return;
-        if (hb_ctl_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
+        if (hbp_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
                 wall[0] = '\0';
         if (leader_name == NULL)
                 leader_name = "";

@@ -13,7 +13,7 @@ json_t *hbd_coord_json(const hbd_ctx_t *ctx, uint64_t now_ns)
         hb_coord_info_t ci;
 
         hb_node_coord_info(ctx->node, &ci);
-        return hb_ctl_coord_json(&ci, hbd_name(ctx, ci.leader_id), now_ns);
+        return hbp_coord_json(&ci, hbd_name(ctx, ci.leader_id), now_ns);
 }
 
 static json_t *drops_json(const hb_node_t *node)
@@ -136,7 +136,7 @@ json_t *hbd_members_json(const hbd_ctx_t *ctx)
                 if (hb_node_peer_at(ctx->node, i, now, &pi) < 0)
                         continue;
                 pc = hbd_config_peer(ctx->cfg, pi.id);
-                m = hb_ctl_member_json(&pi, pc != NULL ? pc->name : "",
+                m = hbp_member_json(&pi, pc != NULL ? pc->name : "",
                                        pc != NULL ? pc->address : "", now);
                 if (m == NULL || json_array_append_new(arr, m) < 0) {
                         json_decref(arr);
@@ -197,7 +197,7 @@ json_t *hbd_quorum_json(const hbd_ctx_t *ctx, const char **why)
                         arr = NULL;
                 }
         }
-        obj = hb_ctl_coord_json(&ci, hbd_name(ctx, ci.leader_id), now);
+        obj = hbp_coord_json(&ci, hbd_name(ctx, ci.leader_id), now);
         if (obj == NULL || arr == NULL) {
                 json_decref(obj);
                 json_decref(arr);

@@ -155,10 +155,13 @@ static void test_kind_validate(void **state)
         c = ok, c.window = 1;
         ASSERT_VALID(c, -EINVAL);
 
-        /* fixed ignores all of these. */
+        /* fixed ignores all of these... */
         memset(&c, 0xff, sizeof(c));
         c.kind = HB_DETECTOR_FIXED, c.interval_ns = 100 * MS;
         c.bertier_gamma = NAN, c.adaptive_lower = NAN;
+        ASSERT_VALID(c, -EINVAL);
+        /* ...but not the room kept for later versions, which must be 0. */
+        memset(c.reserved, 0, sizeof(c.reserved));
         ASSERT_VALID(c, 0);
 }
 

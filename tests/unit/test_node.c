@@ -171,6 +171,17 @@ static void test_config_validation(void **state)
         c = fixed_cfg(1, 1);
         c.probation_ns = 3601 * HB_NS_PER_S;
         assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        /* ABI: a struct not made by hb_node_config_default(), or reserved
+         * room a later version's settings would use. */
+        c = fixed_cfg(1, 1);
+        c.size = sizeof(c) - 8;
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        c = fixed_cfg(1, 1);
+        c.detector.reserved[7] = 1;
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        c = fixed_cfg(1, 1);
+        c.coord.reserved[0] = 1;
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
 
         hb_node_config_default(&c, HB_DETECTOR_PHI, 200 * MS);
         assert_true(c.suspect_threshold == 8.0);

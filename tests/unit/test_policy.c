@@ -1113,6 +1113,9 @@ static void test_failmalloc(void **state)
         pc.pull_ids = NULL;
         assert_int_equal(hb_policy_config_validate(&pc), -EINVAL);
         pc.pull_ids = pull;
+        pc.reserved[3] = 1; /* a later version's setting */
+        assert_int_equal(hb_policy_config_validate(&pc), -EINVAL);
+        pc.reserved[3] = 0;
 
         started(T0);
         dead(2, T0);
