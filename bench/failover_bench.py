@@ -404,10 +404,11 @@ def main():
     frozen = tempfile.mkdtemp(prefix="hbfo-bin-", dir="/tmp")
     try:
         shutil.copy2(src, os.path.join(frozen, "hbeatd"))
-        # hbeatd finds libhbeat.so.0 next to itself (RUNPATH $ORIGIN).
-        lib = os.path.join(os.path.dirname(src), "libhbeat.so.0")
-        if os.path.exists(lib):
-            shutil.copy2(lib, os.path.join(frozen, "libhbeat.so.0"))
+        # hbeatd finds its libraries next to itself (RUNPATH $ORIGIN).
+        for name in ("libhbeat.so.0", "libhbeat-uv.so.0"):
+            lib = os.path.join(os.path.dirname(src), name)
+            if os.path.exists(lib):
+                shutil.copy2(lib, os.path.join(frozen, name))
         a.build_dir = frozen
         run_all(a)
     finally:

@@ -18,7 +18,7 @@
  *   through hb_set_allocator()'s functions (libc's by default), so an
  *   embedder can route them into its own allocator, and tests can make
  *   any allocation fail (nghttp2's nghttp2_mem, libuv's
- *   uv_replace_allocator()).
+ *   uv_replace_allocator(); libuv's own allocations are libuv's).
  *
  * ABI rules (soname libhbeat.so.0): public structs only ever grow at the
  * end. Structs the caller passes in carry a leading `size` (set by their
@@ -77,6 +77,12 @@ typedef struct hb_allocator {
         void (*free)(void *p, void *user);
         void *user;
 } hb_allocator_t;
+
+/**
+ * The allocator in force (libc's, or the last hb_set_allocator()'s).
+ * libhbeat-uv allocates through it; so may an embedder's extensions.
+ */
+HB_EXPORT void hb_get_allocator(hb_allocator_t *out);
 
 /**
  * Route every allocation of libhbeat (and libhbeat-uv) through `a`

@@ -570,8 +570,10 @@ typedef struct hb_coord_info {
         /** Leader, and a quorum (itself included) has named it leader in
          *  heartbeats of its term since it was elected: its leadership is
          *  known beyond its voters, so any later candidate's quorum holds
-         *  a node that followed it (and will tell). Reached one to two
-         *  intervals after the election; raised as an HB_EVENT_ROLE with
+         *  a node that followed it (and will tell). Reached a round trip
+         *  after the election (the new leader and each new follower send
+         *  a heartbeat at once; up to an interval more when one is
+         *  lost); raised as an HB_EVENT_ROLE with
          *  why "established" (old role = new role = leader). Start an
          *  at-most-one resource here, not at "elected" (docs/actions.md):
          *  a leader paused or cut off between the two never starts it. */

@@ -92,9 +92,10 @@ typedef enum hb_uv_io_type {
         HB_UV_IO_SEND_FAILED = 3,
         /** The socket failed to receive (rare: ENOMEM, ...): `err`. */
         HB_UV_IO_RECV_FAILED = 4,
-        /** A heartbeat on the node's schedule (HB_DEST_ALL) has gone out
-         *  to every addressed peer: proof that the loop runs on time
-         *  (hbeatd feeds its kernel watchdog here). */
+        /** A heartbeat (HB_DEST_ALL: on the node's schedule, or
+         *  announcing a new leadership) has gone out to every addressed
+         *  peer: proof that the loop runs (hbeatd feeds its kernel
+         *  watchdog here). */
         HB_UV_IO_HEARTBEAT_SENT = 5,
 } hb_uv_io_type_t;
 

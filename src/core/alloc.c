@@ -56,6 +56,12 @@ int hb_set_allocator(const hb_allocator_t *a)
         return 0;
 }
 
+void hb_get_allocator(hb_allocator_t *out)
+{
+        if (out)
+                *out = allocator;
+}
+
 void *hb__malloc(size_t size)
 {
         return allocator.malloc(size, allocator.user);

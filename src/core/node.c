@@ -9,11 +9,12 @@
  * timer for the whole node. The structures holding the peers (hash index,
  * sorted array, deadline heap) are in peer_table.c and node_impl.h.
  *
- * Who calls what: the shell calls hb_node_recv() for every datagram,
- * hb_node_build_heartbeat() every interval, and hb_node_tick() at
- * hb_node_next_deadline(). Nothing here reads a clock, touches I/O or logs;
- * transitions are reported through the event callback, drops through
- * counters.
+ * Who calls what: the shell calls hb_node_recv() for every datagram and
+ * hb_node_tick() at hb_node_next_deadline(), and drains the output queue
+ * (output.c) after each call. The node's own heartbeat schedule and its
+ * local-pause guard are here (send_due(), check_late()). Nothing here
+ * reads a clock, touches I/O or logs; transitions are reported through
+ * the event callback, drops through counters.
  *
  * Deadlines: each peer has at most one deadline, the earliest time at which
  * its state could change if nothing arrives (computed exactly from the

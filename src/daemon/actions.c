@@ -116,7 +116,7 @@ static int policy_config(const hbd_config_t *cfg, hb_policy_config_t *pc,
 /* ---- kernel watchdog (fencing.watchdog) ------------------------------
  *
  * Armed (the device opened: Linux starts the timer at open) before a
- * start, fed on every heartbeat tick (hbd_actions_tick()) while this node
+ * start, fed on every heartbeat sent (HBD_EV_HEARTBEAT_SENT) while this node
  * may act. A paused or killed hbeatd feeds it no more, nor one that
  * stepped down or self-fences (WATCHDOG_HOLD), and the machine resets
  * after the timeout unless the resource is down by then: disarmed with

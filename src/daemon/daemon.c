@@ -17,7 +17,8 @@
  *   signals             SIGTERM/SIGINT: HBD_EV_LEAVING, then the leave
  *
  * Order of a shutdown: LEAVING (the actions stop the resource, blocking;
- * the VIPs are released; checks and HTTP stop), the leave message and its
+ * the VIPs are released; the checks stop probing; /readyz says "shutting
+ * down"), the leave message and its
  * copy (hb_uv_node_leave()), then every module stops in reverse order,
  * the node closes, and the signal handles last, so a second signal does
  * not kill hbeatd mid-way.

@@ -137,7 +137,7 @@ unsigned hbd_notify_queued(const hbd_notify_t *n);
 void hbd_notify_close(hbd_notify_t *n, void (*done)(void *arg), void *arg);
 
 /*
- * Fencing outcome for the notify script (actions.c): runs notify.script
+ * Fencing outcome (a fence event on the bus): runs notify.script
  * with argv "fence TARGET RESULT" and HBEAT_EVENT=fence, HBEAT_NODE,
  * HBEAT_NODE_ID, HBEAT_FENCE_TARGET, HBEAT_FENCE_TARGET_ID, HBEAT_TERM,
  * HBEAT_FENCE_RESULT ("ok", "failed", "timed out"). Strings are copied.
@@ -148,7 +148,7 @@ void hbd_notify_fence(hbd_notify_t *n, const hbd_notify_node_t *node,
                       const char *result);
 
 /*
- * A health check changed state (checks.c): runs notify.script with argv
+ * A health check changed state (a check event): runs notify.script with argv
  * "check NAME OLD NEW" and HBEAT_EVENT=check, HBEAT_NODE, HBEAT_NODE_ID,
  * HBEAT_CHECK, HBEAT_CHECK_STATE, HBEAT_CHECK_OLD_STATE, HBEAT_REASON,
  * HBEAT_TIME_NS (wall clock), through the same queue, concurrency limit

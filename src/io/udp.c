@@ -34,6 +34,7 @@
 
 #include <linux/errqueue.h>
 
+#include "io/mem.h"
 #include "io/udp.h"
 
 struct hb__udp {
@@ -63,7 +64,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
                 return;
         }
         /* Not expected with libuv 1.44; stay correct anyway. */
-        buf->base = malloc(u->rbuf_len);
+        buf->base = hb__io_malloc(u->rbuf_len);
         buf->len = buf->base != NULL ? u->rbuf_len : 0;
 }
 
@@ -74,7 +75,7 @@ static void release(hb__udp_t *u, const uv_buf_t *buf)
         if (buf->base == u->rbuf)
                 u->rbuf_in_use = false;
         else
-                free(buf->base);
+                hb__io_free(buf->base);
 }
 
 /* ICMP errors the socket's error queue holds (see udp.h). Returns how
@@ -173,8 +174,8 @@ static void on_close(uv_handle_t *h)
 
         if (--u->handles > 0)
                 return;
-        free(u->rbuf);
-        free(u);
+        hb__io_free(u->rbuf);
+        hb__io_free(u);
 }
 
 static void on_drain_timer(uv_timer_t *t)
@@ -206,13 +207,13 @@ int hb__udp_open(hb__udp_t **ret, uv_loop_t *loop, const struct sockaddr *addr,
         if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)
                 return UV_EAFNOSUPPORT;
 
-        u = calloc(1, sizeof(*u));
+        u = hb__io_calloc(1, sizeof(*u));
         if (u == NULL)
                 return UV_ENOMEM;
         u->rbuf_len = (size_t)HB__UDP_BATCH * HB__UDP_CHUNK;
-        u->rbuf = malloc(u->rbuf_len);
+        u->rbuf = hb__io_malloc(u->rbuf_len);
         if (u->rbuf == NULL) {
-                free(u);
+                hb__io_free(u);
                 return UV_ENOMEM;
         }
         u->cbs = *cbs;
@@ -222,8 +223,8 @@ int hb__udp_open(hb__udp_t **ret, uv_loop_t *loop, const struct sockaddr *addr,
                            (unsigned)addr->sa_family | UV_UDP_RECVMMSG);
         if (r < 0) {
                 /* The handle was not initialised: plain free is right. */
-                free(u->rbuf);
-                free(u);
+                hb__io_free(u->rbuf);
+                hb__io_free(u);
                 return r;
         }
         u->handle.data = u;

@@ -47,6 +47,7 @@
 #include <netinet/in.h>
 
 #include "hbeat/uv.h"
+#include "io/mem.h"
 #include "io/udp.h"
 
 typedef struct peer_addr {
@@ -432,7 +433,7 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
         if (!ret || !loop || !cfg || !opt || opt->size < sizeof(*opt) ||
             !opt->bind || !addr_ok(opt->bind))
                 return -EINVAL;
-        un = calloc(1, sizeof(*un));
+        un = hb__io_calloc(1, sizeof(*un));
         if (!un)
                 return -ENOMEM;
         un->loop = loop;
@@ -441,7 +442,7 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
         un->armed_ns = HB_NEVER;
         r = hb_node_new(&un->node, cfg, opt->event, opt->user);
         if (r < 0) {
-                free(un);
+                hb__io_free(un);
                 return r;
         }
         if (opt->port_unreachable)
@@ -449,7 +450,7 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
         r = hb__udp_open(&un->udp, loop, opt->bind, opt->rcvbuf, &cbs, un);
         if (r < 0) {
                 hb_node_free(un->node);
-                free(un);
+                hb__io_free(un);
                 return r;
         }
         /* Neither can fail on an initialised loop. */
@@ -472,8 +473,8 @@ static void on_closed(uv_handle_t *h)
         if (--un->handles > 0)
                 return;
         hb_node_free(un->node);
-        free(un->peers);
-        free(un);
+        hb__io_free(un->peers);
+        hb__io_free(un);
         if (closed)
                 closed(arg);
 }
@@ -520,7 +521,7 @@ int hb_uv_node_peer_add(hb_uv_node_t *un, uint32_t id,
         if (un->n_peers == un->cap_peers) {
                 size_t cap = un->cap_peers ? 2 * un->cap_peers : 8;
 
-                p = realloc(un->peers, cap * sizeof(*p));
+                p = hb__io_realloc(un->peers, cap * sizeof(*p));
                 if (!p)
                         return -ENOMEM;
                 un->peers = p;

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of libhbeat-uv (include/hbeat/uv.h) on a real loop and real
+ * UDP sockets on 127.0.0.1 (ports chosen by the kernel): two nodes find
+ * each other; an ACK goes back to its datagram's source; a peer without
+ * an address gets nothing; a closed peer is dead by port unreachable; a
+ * leave makes the peer `left`; mute sends nothing; allocation failures of
+ * hb_uv_node_new() leave nothing behind. Bounded: every wait has a
+ * deadline of a few seconds on the loop's own timer.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <netinet/in.h>
+
+#include "failalloc.h"
+#include "hbeat/hbeat.h"
+#include "hbeat/uv.h"
+
+#define IV (20 * HB_NS_PER_MS)
+
+typedef struct side {
+        hb_uv_node_t *un;
+        struct sockaddr_storage addr;
+        hb_peer_state_t peer_state;    /* of its peer, as it sees it */
+        hb_reason_t reason;
+        unsigned accepted, sent;
+} side_t;
+
+static void on_event(void *user, const hb_event_t *ev)
+{
+        side_t *s = user;
+
+        if (ev->type == HB_EVENT_PEER_STATE) {
+                s->peer_state = ev->new_state;
+                s->reason = ev->reason;
+        }
+}
+
+static void on_io(void *user, const hb_uv_io_t *io)
+{
+        side_t *s = user;
+
+        if (io->type == HB_UV_IO_ACCEPTED)
+                s->accepted++;
+        else if (io->type == HB_UV_IO_HEARTBEAT_SENT)
+                s->sent++;
+}
+
+static hb_node_config_t config(uint32_t id)
+{
+        hb_node_config_t c;
+
+        hb_node_config_default(&c, HB_DETECTOR_FIXED, IV);
+        c.cluster_id = 7;
+        c.node_id = id;
+        c.incarnation = 1;
+        c.rtt_probe_every = 2;
+        memset(c.key.bytes, 0x42, sizeof(c.key.bytes));
+        return c;
+}
+
+static int start(uv_loop_t *loop, side_t *s, uint32_t id)
+{
+        struct sockaddr_in any = { .sin_family = AF_INET };
+        hb_node_config_t c = config(id);
+        hb_uv_options_t opt;
+        int r;
+
+        any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        hb_uv_options_init(&opt);
+        opt.bind = (const struct sockaddr *)&any;
+        opt.event = on_event;
+        opt.io = on_io;
+        opt.user = s;
+        r = hb_uv_node_new(&s->un, loop, &c, &opt);
+        if (r == 0)
+                assert_int_equal(hb_uv_node_sockname(s->un, &s->addr), 0);
+        return r;
+}
+
+/* Run the loop until cond(arg) or `ms` passed; whether cond held. */
+static bool run_until(uv_loop_t *loop, bool (*cond)(void *), void *arg,
+                      uint64_t ms)
+{
+        uint64_t end = uv_hrtime() + ms * HB_NS_PER_MS;
+
+        while (!cond(arg) && uv_hrtime() < end)
+                uv_run(loop, UV_RUN_ONCE);
+        return cond(arg);
+}
+
+static bool sees_alive(void *arg)
+{
+        return ((side_t *)arg)->peer_state == HB_PEER_ALIVE;
+}
+
+static bool sees_dead(void *arg)
+{
+        return ((side_t *)arg)->peer_state == HB_PEER_DEAD;
+}
+
+static bool sees_left(void *arg)
+{
+        return ((side_t *)arg)->peer_state == HB_PEER_LEFT;
+}
+
+static bool has_rtt(void *arg)
+{
+        side_t *s = arg;
+        hb_peer_info_t pi;
+
+        return hb_node_peer_info(hb_uv_node_core(s->un), 2, uv_hrtime(),
+                                 &pi) == 0 && pi.rtt_samples > 0;
+}
+
+static void close_loop(uv_loop_t *loop)
+{
+        uv_run(loop, UV_RUN_DEFAULT);
+        assert_int_equal(uv_loop_close(loop), 0);
+}
+
+static void test_pair(void **state)
+{
+        uv_loop_t loop;
+        side_t a = { 0 }, b = { 0 };
+        hb_uv_counters_t uc;
+
+        (void)state;
+        assert_int_equal(uv_loop_init(&loop), 0);
+        assert_int_equal(start(&loop, &a, 1), 0);
+        assert_int_equal(start(&loop, &b, 2), 0);
+        assert_int_equal(hb_uv_node_peer_add(a.un, 2,
+                                             (struct sockaddr *)&b.addr), 0);
+        assert_int_equal(hb_uv_node_peer_add(b.un, 1,
+                                             (struct sockaddr *)&a.addr), 0);
+        assert_int_equal(hb_uv_node_peer_add(a.un, 2, NULL), -EEXIST);
+        assert_true(run_until(&loop, sees_alive, &a, 3000));
+        assert_true(run_until(&loop, sees_alive, &b, 3000));
+        /* Echo requests every 2nd heartbeat: b's ACKs reach a's socket
+         * (HB_DEST_REPLY, to the datagram's source) and give RTTs. */
+        assert_true(run_until(&loop, has_rtt, &a, 3000));
+        assert_true(a.sent > 0 && b.accepted > 0);
+        hb_uv_node_counters(a.un, &uc);
+        assert_true(uc.tx_by_type[HB_MSG_HEARTBEAT] > 0);
+        assert_true(uc.rx_datagrams > 0);
+        assert_int_equal(uc.tx_errors, 0);
+
+        /* b's process "exits": its socket closes, a's next heartbeat
+         * bounces, a declares it dead at once (port unreachable). */
+        hb_uv_node_close(b.un, NULL, NULL);
+        assert_true(run_until(&loop, sees_dead, &a, 3000));
+        assert_int_equal(a.reason, HB_REASON_PORT_UNREACHABLE);
+        hb_uv_node_counters(a.un, &uc);
+        assert_true(uc.unreachable >= 1);
+        hb_uv_node_close(a.un, NULL, NULL);
+        close_loop(&loop);
+}
+
+static bool done_flag(void *arg)
+{
+        return *(bool *)arg;
+}
+
+static void set_flag(void *arg)
+{
+        *(bool *)arg = true;
+}
+
+static void test_leave_mute_and_addresses(void **state)
+{
+        uv_loop_t loop;
+        side_t a = { 0 }, b = { 0 }, c = { 0 };
+        hb_uv_counters_t uc;
+        bool left = false;
+
+        (void)state;
+        assert_int_equal(uv_loop_init(&loop), 0);
+        assert_int_equal(start(&loop, &a, 1), 0);
+        assert_int_equal(start(&loop, &b, 2), 0);
+        assert_int_equal(start(&loop, &c, 3), 0);
+        /* a knows b only without an address first: nothing goes to it. */
+        assert_int_equal(hb_uv_node_peer_add(a.un, 2, NULL), 0);
+        assert_int_equal(hb_uv_node_peer_add(b.un, 1,
+                                             (struct sockaddr *)&a.addr), 0);
+        assert_true(run_until(&loop, sees_alive, &a, 3000));
+        assert_int_equal(b.accepted, 0);
+        assert_int_equal(hb_uv_node_peer_set_address(
+                                 a.un, 2, (struct sockaddr *)&b.addr), 0);
+        assert_int_equal(hb_uv_node_peer_set_address(a.un, 9, NULL), -ENOENT);
+        assert_true(run_until(&loop, sees_alive, &b, 3000));
+
+        /* b leaves: a sees `left`, and b's done callback runs. */
+        assert_int_equal(hb_uv_node_leave(b.un, set_flag, &left), 0);
+        assert_int_equal(hb_uv_node_leave(b.un, set_flag, &left), -EALREADY);
+        assert_true(run_until(&loop, done_flag, &left, 3000));
+        assert_true(run_until(&loop, sees_left, &a, 3000));
+        hb_uv_node_close(b.un, NULL, NULL);
+
+        /* A muted node sends nothing more: c never sees a. */
+        assert_int_equal(hb_uv_node_peer_add(c.un, 1,
+                                             (struct sockaddr *)&a.addr), 0);
+        assert_int_equal(hb_uv_node_peer_add(a.un, 3,
+                                             (struct sockaddr *)&c.addr), 0);
+        hb_uv_node_mute(a.un);
+        hb_uv_node_counters(a.un, &uc);
+        assert_false(run_until(&loop, sees_alive, &c, 300));
+        {
+                hb_uv_counters_t after;
+
+                hb_uv_node_counters(a.un, &after);
+                assert_int_equal(after.tx_datagrams, uc.tx_datagrams);
+        }
+        assert_int_equal(hb_uv_node_peer_remove(a.un, 3), 0);
+        assert_int_equal(hb_uv_node_peer_remove(a.un, 3), -ENOENT);
+        hb_uv_node_close(a.un, NULL, NULL);
+        hb_uv_node_close(c.un, NULL, NULL);
+        close_loop(&loop);
+}
+
+/* Every allocation of hb_uv_node_new() fails in turn, the node's and the
+ * adapter's (through the allocator hook): a clean error, nothing left on
+ * the loop. */
+static void test_alloc_failures(void **state)
+{
+        uv_loop_t loop;
+        long n;
+
+        (void)state;
+        assert_int_equal(uv_loop_init(&loop), 0);
+        for (n = 0;; n++) {
+                side_t s = { 0 };
+                int r;
+
+                failalloc_after(n);
+                r = start(&loop, &s, 1);
+                failalloc_after(-1);
+                if (r == 0) {
+                        hb_uv_node_close(s.un, NULL, NULL);
+                        break;
+                }
+                assert_int_equal(r, -ENOMEM);
+                uv_run(&loop, UV_RUN_NOWAIT);
+        }
+        assert_true(n >= 4); /* adapter, udp, its buffer, the node's */
+        close_loop(&loop);
+}
+
+static void test_arguments(void **state)
+{
+        uv_loop_t loop;
+        hb_node_config_t c = config(1);
+        hb_uv_options_t opt;
+        hb_uv_node_t *un = (hb_uv_node_t *)0x1;
+        struct sockaddr_in sin = { .sin_family = AF_INET };
+
+        (void)state;
+        assert_int_equal(uv_loop_init(&loop), 0);
+        hb_uv_options_init(&opt);
+        assert_int_equal(opt.size, sizeof(opt));
+        assert_int_equal(hb_uv_node_new(&un, &loop, &c, &opt), -EINVAL);
+        opt.bind = (const struct sockaddr *)&sin;
+        opt.size = sizeof(opt) - 1;
+        assert_int_equal(hb_uv_node_new(&un, &loop, &c, &opt), -EINVAL);
+        opt.size = sizeof(opt);
+        c.node_id = 0;
+        assert_int_equal(hb_uv_node_new(&un, &loop, &c, &opt), -EINVAL);
+        assert_ptr_equal(un, (hb_uv_node_t *)0x1); /* untouched */
+        hb_uv_node_close(NULL, NULL, NULL);
+        hb_uv_node_flush(NULL);
+        assert_null(hb_uv_node_core(NULL));
+        close_loop(&loop);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_pair),
+                cmocka_unit_test(test_leave_mute_and_addresses),
+                cmocka_unit_test(test_alloc_failures),
+                cmocka_unit_test(test_arguments),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
