@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DOC: node_info — what a node says about itself (sans-I/O): names of
+ * states and reasons, the drop reasons, snapshots of peers (with their
+ * RTT percentiles), counters, identity and memory per peer. Read-only
+ * calls (node.h: callable from inside the node's event callback); the
+ * state they read belongs to node.c.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/node_impl.h"
+#include "hbeat/node.h"
+
+static const int drop_reasons[] = {
+        HB_ETRUNC,   HB_EBADMAGIC, HB_EVERSION, HB_EBADLEN,
+        HB_EBADTLV,  HB_EBADTAG,   HB_ECLUSTER, HB_ETOOBIG,
+        HB_EBADTYPE, HB_EUNKPEER,  HB_EREPLAY,  HB_ESELF,
+};
+
+size_t hb_drop_reason_count(void)
+{
+        return sizeof(drop_reasons) / sizeof(drop_reasons[0]);
+}
+
+int hb_drop_reason_at(size_t i)
+{
+        return i < hb_drop_reason_count() ? drop_reasons[i] : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Names                                                               */
+
+const char *hb_peer_state_name(hb_peer_state_t state)
+{
+        switch (state) {
+        case HB_PEER_UNKNOWN:
+                return "unknown";
+        case HB_PEER_ALIVE:
+                return "alive";
+        case HB_PEER_SUSPECT:
+                return "suspect";
+        case HB_PEER_DEAD:
+                return "dead";
+        case HB_PEER_PROBATION:
+                return "probation";
+        case HB_PEER_LEFT:
+                return "left";
+        }
+        return "invalid";
+}
+
+const char *hb_reason_name(hb_reason_t reason)
+{
+        switch (reason) {
+        case HB_REASON_HEARTBEAT:
+                return "heartbeat";
+        case HB_REASON_SUSPECT_THRESHOLD:
+                return "suspect_threshold";
+        case HB_REASON_DEAD_THRESHOLD:
+                return "dead_threshold";
+        case HB_REASON_DEAD_AFTER:
+                return "dead_after";
+        case HB_REASON_PROBATION_PASSED:
+                return "probation_passed";
+        case HB_REASON_RESTART:
+                return "restart";
+        case HB_REASON_LEAVE:
+                return "leave";
+        case HB_REASON_NEVER_HEARD:
+                return "never_heard";
+        case HB_REASON_PORT_UNREACHABLE:
+                return "port_unreachable";
+        }
+        return "invalid";
+}
+
+/* ------------------------------------------------------------------ */
+/* Introspection                                                       */
+
+/* Median and p99 (nearest rank) of the RTT ring, in ns. */
+static void rtt_stats(const hb_peer_t *p, hb_peer_info_t *out)
+{
+        uint32_t v[RTT_WINDOW];
+        size_t n = p->rtt_count, i, j, rank;
+
+        out->rtt_samples = (uint32_t)n;
+        if (n == 0)
+                return;
+        /* Insertion sort: 64 values at most, only on introspection. */
+        for (i = 0; i < n; i++) {
+                uint32_t x = p->rtt_us[i];
+
+                for (j = i; j > 0 && v[j - 1] > x; j--)
+                        v[j] = v[j - 1];
+                v[j] = x;
+        }
+        out->rtt_median_ns = (uint64_t)v[(n - 1) / 2] * 1000;
+        rank = (99 * n + 99) / 100; /* ceil(0.99 n), 1-based */
+        out->rtt_p99_ns = (uint64_t)v[rank - 1] * 1000;
+        out->rtt_last_ns =
+                (uint64_t)p->rtt_us[(p->rtt_pos + RTT_WINDOW - 1) %
+                                    RTT_WINDOW] * 1000;
+}
+
+static void fill_info(const hb_node_t *node, const hb_peer_t *p,
+                      uint64_t now_ns, hb_peer_info_t *out)
+{
+        (void)node;
+        memset(out, 0, sizeof(*out));
+        out->id = p->id;
+        out->state = p->state;
+        out->state_since_ns = p->state_since_ns;
+        out->incarnation = p->incarnation;
+        out->last_seq = p->last_seq;
+        out->last_arrival_ns = p->incarnation == 0
+                                       ? HB_NEVER
+                                       : hb_detector_last_arrival_ns(
+                                                 p->detector);
+        out->last_send_time_ns = p->last_send_time_ns;
+        out->suspicion = hb_detector_suspicion(p->detector, now_ns);
+        out->mean_interval_ns = hb_detector_mean_ns(p->detector);
+        out->received = p->received;
+        out->seq_gaps = p->seq_gaps;
+        out->replays = p->replays;
+        out->transitions = p->transitions;
+        out->coordinating = p->has_coord;
+        out->resource_up = p->has_coord &&
+                           (p->c_flags & HB_LEADER_FLAG_RESOURCE) != 0;
+        rtt_stats(p, out);
+}
+
+int hb_node_peer_info(const hb_node_t *node, uint32_t peer_id,
+                      uint64_t now_ns, hb_peer_info_t *out)
+{
+        const hb_peer_t *p;
+
+        if (!node || !out)
+                return -EINVAL;
+        p = hb__lookup(node, peer_id);
+        if (!p)
+                return -ENOENT;
+        fill_info(node, p, now_ns, out);
+        return 0;
+}
+
+size_t hb_node_peer_count(const hb_node_t *node)
+{
+        return node ? node->n_peers : 0;
+}
+
+int hb_node_peer_at(const hb_node_t *node, size_t i, uint64_t now_ns,
+                    hb_peer_info_t *out)
+{
+        if (!node || !out)
+                return -EINVAL;
+        if (i >= node->n_peers)
+                return -ENOENT;
+        fill_info(node, node->peers[i], now_ns, out);
+        return 0;
+}
+
+void hb_node_counters(const hb_node_t *node, hb_node_counters_t *out)
+{
+        if (!node || !out)
+                return;
+        *out = node->counters;
+}
+
+uint64_t hb_node_dropped(const hb_node_t *node, int err)
+{
+        int idx = -err - 10001;
+
+        if (!node || idx < 0 || idx >= HB_N_DROP_REASONS)
+                return 0;
+        return node->drops[idx];
+}
+
+uint32_t hb_node_id(const hb_node_t *node)
+{
+        return node ? node->cfg.node_id : 0;
+}
+
+uint64_t hb_node_incarnation(const hb_node_t *node)
+{
+        return node ? node->cfg.incarnation : 0;
+}
+
+uint64_t hb_node_seq(const hb_node_t *node)
+{
+        return node ? node->seq : 0;
+}
+
+const hb_node_config_t *hb_node_config(const hb_node_t *node)
+{
+        return node ? &node->cfg : NULL;
+}
+
+size_t hb_node_peer_memory(const hb_node_t *node)
+{
+        size_t det = 0;
+
+        if (!node)
+                return 0;
+        if (node->n_peers > 0)
+                det = hb_detector_memory(node->peers[0]->detector);
+        else {
+                hb_detector_t *d;
+
+                if (hb_detector_new(&d, &node->cfg.detector) == 0) {
+                        det = hb_detector_memory(d);
+                        hb_detector_free(d);
+                }
+        }
+        /* record + detector + sorted-array and heap slots + ~2 hash slots */
+        return sizeof(hb_peer_t) + det + 2 * sizeof(hb_peer_t *) +
+               2 * sizeof(hb_slot_t);
+}
