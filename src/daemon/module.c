@@ -180,7 +180,8 @@ int hbd_bus_prepare(hbd_ctx_t *ctx, const hbd_config_t *next, char *err,
         return 0;
 }
 
-void hbd_bus_commit(hbd_ctx_t *ctx)
+/* Hand every module its plan: commit or abort. */
+static void end_plans(hbd_ctx_t *ctx, bool commit)
 {
         struct hbd_bus *bus = ctx->bus;
         size_t i;
@@ -188,22 +189,23 @@ void hbd_bus_commit(hbd_ctx_t *ctx)
         if (!bus || !bus->prepared)
                 return;
         bus->prepared = false;
-        for (i = 0; i < bus->started; i++)
-                if (bus->mods[i]->commit)
-                        bus->mods[i]->commit(bus->state[i], bus->plan[i]);
+        for (i = 0; i < bus->started; i++) {
+                void (*fn)(void *, void *) = commit ? bus->mods[i]->commit
+                                                    : bus->mods[i]->abort;
+
+                if (fn)
+                        fn(bus->state[i], bus->plan[i]);
+        }
+}
+
+void hbd_bus_commit(hbd_ctx_t *ctx)
+{
+        end_plans(ctx, true);
 }
 
 void hbd_bus_abort(hbd_ctx_t *ctx)
 {
-        struct hbd_bus *bus = ctx->bus;
-        size_t i;
-
-        if (!bus || !bus->prepared)
-                return;
-        bus->prepared = false;
-        for (i = 0; i < bus->started; i++)
-                if (bus->mods[i]->abort)
-                        bus->mods[i]->abort(bus->state[i], bus->plan[i]);
+        end_plans(ctx, false);
 }
 
 const char *hbd_name(const hbd_ctx_t *ctx, uint32_t id)

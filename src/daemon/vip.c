@@ -503,16 +503,20 @@ static void run_exec(struct hbd_vips *s, size_t i, bool up)
 
 /* ---- transitions -------------------------------------------------- */
 
-/* Add every netlink vip; on a failure remove those added here. */
-static void acquire(struct hbd_vips *s)
+/*
+ * Take the addresses: every one (fresh_only false: this node may act now)
+ * or only those new with a reload's commit. The netlink ones all or
+ * nothing: on a failure those added here are removed again. Then `up` of
+ * the exec ones.
+ */
+static void take(struct hbd_vips *s, bool fresh_only)
 {
         bool ok = true, any = false;
 
         for (size_t i = 0; i < s->n; i++) {
                 s->v[i].added_now = false;
-                if (conf(s, i)->provider != HBD_VIP_NETLINK)
-                        continue;
-                if (s->v[i].held)
+                if (conf(s, i)->provider != HBD_VIP_NETLINK ||
+                    s->v[i].held || (fresh_only && !s->v[i].fresh))
                         continue;
                 if (nl_add(s, i) < 0) {
                         ok = false;
@@ -532,7 +536,8 @@ static void acquire(struct hbd_vips *s)
                 announce(s);
         }
         for (size_t i = 0; i < s->n; i++) {
-                if (conf(s, i)->provider == HBD_VIP_EXEC)
+                if (conf(s, i)->provider == HBD_VIP_EXEC &&
+                    (!fresh_only || s->v[i].fresh))
                         run_exec(s, i, true);
         }
 }
@@ -551,45 +556,13 @@ static void release(struct hbd_vips *s, const char *why)
         }
 }
 
-/* A reload's commit while this node may act: add the new entries (the
- * netlink ones all or nothing, as at acquire), run `up` of the new exec
- * ones. */
-static void acquire_fresh(struct hbd_vips *s)
-{
-        bool ok = true, any = false;
-
-        for (size_t i = 0; i < s->n; i++) {
-                s->v[i].added_now = false;
-                if (!s->v[i].fresh || conf(s, i)->provider != HBD_VIP_NETLINK)
-                        continue;
-                if (nl_add(s, i) < 0) {
-                        ok = false;
-                        break;
-                }
-                s->v[i].added_now = true;
-                any = true;
-        }
-        if (!ok) {
-                for (size_t i = 0; i < s->n; i++)
-                        if (s->v[i].added_now)
-                                (void)nl_del(s, i, "rolled back");
-                hbd_error(s->ctx->log, "new virtual IPs not taken: an "
-                          "address could not be added (see above)");
-        } else if (any) {
-                announce(s);
-        }
-        for (size_t i = 0; i < s->n; i++)
-                if (s->v[i].fresh && conf(s, i)->provider == HBD_VIP_EXEC)
-                        run_exec(s, i, true);
-}
-
 static void may_act(struct hbd_vips *s, const hbd_event_t *ev)
 {
         if (s->stopped || ev->may_act.may_act == s->acting)
                 return;
         s->term = ev->may_act.term;
         if (ev->may_act.may_act) {
-                acquire(s);
+                take(s, false);
                 s->acting = true;
         } else {
                 release(s, ev->may_act.reason);
@@ -794,7 +767,7 @@ static void module_commit(void *state, void *plan)
         s->n = p->next->n_vips;
         s->cfg = p->next;
         if (s->acting && !s->stopped)
-                acquire_fresh(s);
+                take(s, true);
         else
                 /* As at start: a stale copy of a new address must go. */
                 for (size_t i = 0; i < s->n; i++)
