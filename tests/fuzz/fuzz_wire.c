@@ -53,7 +53,9 @@ static void check_accepted(const hb_wire_msg_t *m, const uint8_t *buf,
         static uint8_t out[HB_WIRE_MAX_LEN];
 
         CHECK(len >= HB_WIRE_HEARTBEAT_LEN && len <= HB_WIRE_MAX_LEN);
-        CHECK(m->type == HB_MSG_HEARTBEAT || m->type == HB_MSG_LEAVE);
+        /* Every type of v1: heartbeat, leave, ack, vote request and
+         * response (the decoder knows them all since election). */
+        CHECK(m->type >= HB_MSG_HEARTBEAT && m->type <= HB_MSG_VOTE_RESP);
         CHECK(m->sender_id != 0);
         CHECK(m->tlv_len == len - HB_WIRE_HEARTBEAT_LEN);
         CHECK((m->tlv == NULL) == (m->tlv_len == 0));
