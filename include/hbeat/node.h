@@ -386,16 +386,61 @@ HB_EXPORT int hb_node_peer_heard(hb_node_t *node, uint32_t peer_id,
  * is not changed. The report is ignored when cfg.trust_port_unreachable
  * is false.
  *
- * ICMP is not authenticated: whoever can inject forged ICMP into the
- * cluster network can make peers look dead (docs/states.md, "Port
- * unreachable"); set trust_port_unreachable false there.
+ * ICMP is not authenticated. This call takes the report on trust: the
+ * caller has checked it (a simulator, a test, a driver with its own
+ * evidence). A driver reading ICMP off a socket passes what the ICMP
+ * quoted to hb_node_peer_unreachable_quoted() instead, which checks it.
  *
  * @return 1 if the peer was declared dead, 0 if the report changed
- *         nothing, -ENOENT for an unknown peer id. Counted in
- *         hb_node_counters.port_unreachable either way (not for -ENOENT).
+ *         nothing, -ENOENT for an unknown peer id, -EINVAL for NULL.
+ *         Counted in hb_node_counters.port_unreachable either way (not
+ *         for errors).
  */
 HB_EXPORT int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,
                                        uint64_t now_ns);
+
+/**
+ * hb_node_peer_unreachable() for an ICMP port unreachable read off a
+ * socket, believed only if it proves it answers this node's own traffic:
+ * `quote` (the UDP payload the ICMP quoted, Linux: IP_RECVERR's error
+ * queue data) must be a whole message of this node, which only a host
+ * that received it can quote — a forger needs to have captured it:
+ *
+ * 1. it decodes and authenticates (hb_wire_decode() with this node's
+ *    cluster id and keys);
+ * 2. its sender is this node, in this incarnation, with a sequence this
+ *    node has used (heartbeats and leaves: up to the heartbeat sequence;
+ *    ACKs and votes: up to the control sequence);
+ * 3. it was sent at most 4 intervals (at least 200 ms) before `now_ns`:
+ *    an old ICMP replayed later proves nothing about the process now.
+ *
+ * Anything else is counted in hb_node_counters.port_unreachable_rejected
+ * and changes nothing. The caller checks what the node cannot: that the
+ * ICMP came from the peer's own address (the kernel's SO_EE_OFFENDER)
+ * and that the quoted datagram went to the peer's address. What remains
+ * is an on-path attacker who sees our datagrams and can spoof the peer's
+ * address (docs/states.md, "Port unreachable"); where that is a concern
+ * set cfg.trust_port_unreachable false.
+ *
+ * Source: quoting the offending datagram, RFC 792 (8 bytes at least),
+ * RFC 1812 §4.3.2.3 (as much as fits 576 bytes, which Linux does); RFC
+ * 5927 §4.1 (checking the quoted data against what was sent, as TCP
+ * checks the quoted sequence number).
+ *
+ * @param quote      the quoted bytes (borrowed for the call); NULL with
+ *                   len 0 is a rejected report.
+ * @param quote_len  number of bytes in `quote`.
+ * @return 1 if the peer was declared dead, 0 if a verified report changed
+ *         nothing; HB_ENOTOURS, or the hb_wire_decode() code, for a
+ *         rejected quote (counted in port_unreachable_rejected as well as
+ *         port_unreachable); -ENOENT for an unknown peer id (not counted);
+ *         -EINVAL for a NULL node.
+ */
+HB_EXPORT int hb_node_peer_unreachable_quoted(hb_node_t *node,
+                                              uint32_t peer_id,
+                                              const uint8_t *quote,
+                                              size_t quote_len,
+                                              uint64_t now_ns);
 
 /**
  * Queue one heartbeat (sequence + 1) for HB_DEST_ALL now, out of schedule;
@@ -649,7 +694,12 @@ typedef struct hb_node_counters {
         uint64_t output_dropped;   /**< queued messages dropped, oldest
                                         first, because the output queue
                                         could not grow */
-        uint64_t reserved[8];      /**< room for later counters (0) */
+        uint64_t port_unreachable_rejected; /**< of port_unreachable: the
+                                        quote did not prove the ICMP
+                                        answers a recent message of ours
+                                        (hb_node_peer_unreachable_quoted())
+                                        */
+        uint64_t reserved[7];      /**< room for later counters (0) */
 } hb_node_counters_t;
 
 /** Copy the counters. */

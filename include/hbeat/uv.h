@@ -234,7 +234,12 @@ typedef struct hb_uv_counters {
         uint64_t rx_errors;            /**< receive errors */
         uint64_t unreachable;          /**< port unreachable reports for a
                                             peer's address */
-        uint64_t reserved[8];          /**< room for later counters (0) */
+        uint64_t unreachable_foreign;  /**< of `unreachable`: the ICMP did
+                                            not come from the peer's own
+                                            address, ignored (the node's
+                                            port_unreachable_rejected counts
+                                            the rest it refused) */
+        uint64_t reserved[7];          /**< room for later counters (0) */
 } hb_uv_counters_t;
 
 /** Copy the transport counters. */

@@ -166,8 +166,9 @@ X(PORT_UNREACHABLE, "membership.port_unreachable", "", 0, 1, "true", R_YES,  \
   "Declare a peer dead at once when a heartbeat to it comes back as ICMP "   \
   "port unreachable: its host is up but its hbeatd is not running "          \
   "(crash, SIGKILL, OOM kill); a slow or paused hbeatd keeps its port "      \
-  "open and is never convicted this way. ICMP is not authenticated: set "    \
-  "false where others can inject packets into the cluster network.")         \
+  "open and is never convicted this way. An ICMP counts only from the "     \
+  "peer's own address, quoting a recent authenticated heartbeat of ours; "   \
+  "set false where an on-path attacker could spoof the peer's address.")     \
 X(SCRIPT, "notify.script", "", 0, 0, NULL, R_YES,                            \
   S_PATH, 0, C(notify_script), 0, 0,                                         \
   "Executable run on every peer state change; none when absent.")            \

@@ -151,6 +151,8 @@ const char *hb_errname(int err)
                 return "self";
         case HB_EBADKEY:
                 return "bad_key";
+        case HB_ENOTOURS:
+                return "not_ours";
         default:
                 break;
         }

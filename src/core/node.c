@@ -897,6 +897,60 @@ int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,
         return 1;
 }
 
+/* How old a quoted message may be (hb_node_peer_unreachable_quoted()). */
+static uint64_t quote_window(const hb_node_t *node)
+{
+        uint64_t w = 4 * node->cfg.interval_ns;
+
+        return w > 200 * HB_NS_PER_MS ? w : 200 * HB_NS_PER_MS;
+}
+
+/* 0 if `q` is a message this node sent recently (see node.h), else why
+ * not. */
+static int check_quote(const hb_node_t *node, const uint8_t *q, size_t len,
+                       uint64_t now_ns)
+{
+        hb_wire_msg_t m;
+        uint64_t used;
+        int r;
+
+        if (q == NULL || len == 0)
+                return HB_ENOTOURS;
+        r = hb_wire_decode(&m, q, len, node->cfg.cluster_id, node->keys,
+                           node->n_keys);
+        if (r < 0)
+                return r;
+        used = m.type == HB_MSG_HEARTBEAT || m.type == HB_MSG_LEAVE
+                       ? node->seq
+                       : node->ack_seq;
+        if (m.sender_id != node->cfg.node_id ||
+            m.incarnation != node->cfg.incarnation || m.seq == 0 ||
+            m.seq > used || m.send_time_ns > now_ns ||
+            now_ns - m.send_time_ns > quote_window(node))
+                return HB_ENOTOURS;
+        return 0;
+}
+
+int hb_node_peer_unreachable_quoted(hb_node_t *node, uint32_t peer_id,
+                                    const uint8_t *quote, size_t quote_len,
+                                    uint64_t now_ns)
+{
+        int r;
+
+        if (!node)
+                return -EINVAL;
+        if (!hb__lookup(node, peer_id))
+                return -ENOENT;
+        check_late(node, now_ns);
+        r = check_quote(node, quote, quote_len, now_ns);
+        if (r < 0) {
+                node->counters.port_unreachable++;
+                node->counters.port_unreachable_rejected++;
+                return r;
+        }
+        return hb_node_peer_unreachable(node, peer_id, now_ns);
+}
+
 uint64_t hb_node_next_deadline(const hb_node_t *node)
 {
         uint64_t d;

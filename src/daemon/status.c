@@ -40,7 +40,7 @@ static json_t *counters_json(const hbd_ctx_t *ctx)
         hb_node_counters(ctx->node, &n);
         hb_uv_node_counters(ctx->un, &u);
         obj = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I,"
-                        " s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                        " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                         "rx_accepted", (json_int_t)n.rx_accepted,
                         "rx_dropped", (json_int_t)n.rx_dropped,
                         "tx_messages", (json_int_t)n.tx_messages,
@@ -55,6 +55,10 @@ static json_t *counters_json(const hbd_ctx_t *ctx)
                         "acks_withheld", (json_int_t)n.acks_withheld,
                         "rtt_samples", (json_int_t)n.rtt_samples,
                         "port_unreachable", (json_int_t)n.port_unreachable,
+                        "port_unreachable_rejected",
+                        (json_int_t)n.port_unreachable_rejected,
+                        "port_unreachable_foreign",
+                        (json_int_t)u.unreachable_foreign,
                         "send_late", (json_int_t)n.send_late,
                         "output_dropped", (json_int_t)n.output_dropped);
         if (obj != NULL && ctx->cfg->node.coord.enabled) {

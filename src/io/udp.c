@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -78,6 +79,32 @@ static void release(hb__udp_t *u, const uv_buf_t *buf)
                 hb__io_free(buf->base);
 }
 
+/* The ICMP's source (SO_EE_OFFENDER, right after the extended error in
+ * the control message), copied out of the cmsg so its alignment does not
+ * matter; AF_UNSPEC when the control message is too short for it. */
+static void offender_of(const struct sock_extended_err *e,
+                        const struct cmsghdr *c,
+                        struct sockaddr_storage *out)
+{
+        const uint8_t *at = (const uint8_t *)(e + 1);
+        sa_family_t family;
+        size_t room, want;
+
+        memset(out, 0, sizeof(*out));
+        if (c->cmsg_len < CMSG_LEN(sizeof(*e)))
+                return;
+        room = c->cmsg_len - CMSG_LEN(sizeof(*e));
+        if (room < sizeof(family))
+                return;
+        memcpy(&family, at + offsetof(struct sockaddr, sa_family),
+               sizeof(family));
+        want = family == AF_INET    ? sizeof(struct sockaddr_in)
+               : family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                    : 0;
+        if (want != 0 && room >= want)
+                memcpy(out, at, want);
+}
+
 /* ICMP errors the socket's error queue holds (see udp.h). Returns how
  * many entries were read. */
 static size_t drain_errqueue(hb__udp_t *u)
@@ -95,7 +122,8 @@ static size_t drain_errqueue(hb__udp_t *u)
                         struct cmsghdr align;
                 } control;
                 struct sockaddr_storage to;
-                char data[64];
+                uint8_t data[HB__UDP_QUOTE_MAX];
+                ssize_t got;
                 struct iovec iov = { .iov_base = data,
                                      .iov_len = sizeof(data) };
                 struct msghdr m = {
@@ -109,7 +137,8 @@ static size_t drain_errqueue(hb__udp_t *u)
                 struct cmsghdr *c;
 
                 memset(&to, 0, sizeof(to));
-                if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+                got = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+                if (got < 0) {
                         if (errno == EINTR)
                                 continue;
                         break; /* EAGAIN: empty */
@@ -118,6 +147,7 @@ static size_t drain_errqueue(hb__udp_t *u)
                 for (c = CMSG_FIRSTHDR(&m); c != NULL;
                      c = CMSG_NXTHDR(&m, c)) {
                         const struct sock_extended_err *e;
+                        struct sockaddr_storage offender;
                         bool port;
 
                         if (!((c->cmsg_level == SOL_IP &&
@@ -131,9 +161,15 @@ static size_t drain_errqueue(hb__udp_t *u)
                                 e->ee_type == 3 && e->ee_code == 3) ||
                                (e->ee_origin == SO_EE_ORIGIN_ICMP6 &&
                                 e->ee_type == 1 && e->ee_code == 4);
-                        if (port && m.msg_namelen > 0 && !u->closing)
-                                u->cbs.unreach(u->user,
-                                               (const struct sockaddr *)&to);
+                        if (!port || m.msg_namelen == 0 || u->closing)
+                                continue;
+                        offender_of(e, c, &offender);
+                        /* MSG_TRUNC: more was quoted than we read; what
+                         * we have is a prefix, which the caller's check
+                         * of the whole message then refuses. */
+                        u->cbs.unreach(u->user, (const struct sockaddr *)&to,
+                                       (const struct sockaddr *)&offender,
+                                       data, (size_t)got);
                 }
         }
         return n;

@@ -19,7 +19,12 @@
  * runs inside hb__udp_send()); a send that failed that
  * way is retried, since the failure consumed the error and not the
  * datagram. Each port unreachable goes to `unreach` with the original
- * destination; the rest is ignored (host or net unreachable from a router
+ * destination, the address of the host that sent the ICMP (the kernel's
+ * SO_EE_OFFENDER) and the part of our datagram it quoted (Linux quotes
+ * up to 576 bytes of IPv4 in all, so a whole hbeat message; RFC 792 hosts
+ * may quote only 8 bytes). Neither is checked here: ICMP is not
+ * authenticated, and the caller decides what to believe. The rest is
+ * ignored (host or net unreachable from a router
  * say nothing about the process). Draining matters: an entry left in the
  * queue keeps the socket readable (EPOLLERR) for ever, and would be read
  * late, as if new.
@@ -53,8 +58,13 @@ typedef void (*hb__udp_batch_cb)(void *user);
 /* A receive error other than "nothing to read" (rare: ENOMEM, ...). */
 typedef void (*hb__udp_error_cb)(void *user, int err);
 /* A datagram this socket sent to `to` came back as ICMP port unreachable
- * (IPv4 type 3 code 3, ICMPv6 type 1 code 4): nothing listens there. */
-typedef void (*hb__udp_unreach_cb)(void *user, const struct sockaddr *to);
+ * (IPv4 type 3 code 3, ICMPv6 type 1 code 4): nothing listens there, says
+ * `offender` (the ICMP's source address, port 0; family AF_UNSPEC when the
+ * kernel gave none). `quote` is the UDP payload the ICMP quoted (`len`
+ * bytes, borrowed for the call; at most HB__UDP_QUOTE_MAX). Unverified. */
+typedef void (*hb__udp_unreach_cb)(void *user, const struct sockaddr *to,
+                                   const struct sockaddr *offender,
+                                   const uint8_t *quote, size_t len);
 
 typedef struct hb__udp_callbacks {
         hb__udp_recv_cb recv;
@@ -63,6 +73,11 @@ typedef struct hb__udp_callbacks {
         hb__udp_unreach_cb unreach;     /* may be NULL: ICMP errors are
                                           then not asked for at all */
 } hb__udp_callbacks_t;
+
+/* Bytes of a quoted datagram read from the error queue: more than any
+ * hbeat message a peer would quote back (HB_WIRE_MAX_LEN is larger, but
+ * Linux quotes at most 520 bytes of UDP payload over IPv4). */
+#define HB__UDP_QUOTE_MAX 512
 
 /* Datagrams received per recvmmsg() call; libuv's own upper bound. */
 #define HB__UDP_BATCH 20

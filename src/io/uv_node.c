@@ -394,10 +394,44 @@ static void on_rx_error(void *user, int err)
                  uv_hrtime());
 }
 
-/* A datagram we sent came back as port unreachable: if it went to a
- * peer's address, that peer's process is gone (node.h). Several peers
- * share an address only in a broken config; the first one is used. */
-static void on_unreach(void *user, const struct sockaddr *to)
+/* The address as IPv6 (IPv4 as IPv4-mapped, RFC 4291 §2.5.5.2); false
+ * for any other family. */
+static bool to_in6(const struct sockaddr *a, struct in6_addr *out)
+{
+        if (a->sa_family == AF_INET6) {
+                *out = ((const struct sockaddr_in6 *)(const void *)a)->sin6_addr;
+                return true;
+        }
+        if (a->sa_family == AF_INET) {
+                memset(out, 0, sizeof(*out));
+                out->s6_addr[10] = out->s6_addr[11] = 0xff;
+                memcpy(&out->s6_addr[12],
+                       &((const struct sockaddr_in *)(const void *)a)->sin_addr,
+                       4);
+                return true;
+        }
+        return false;
+}
+
+/* Same IP address (ports ignored: an ICMP's source has none), an IPv4
+ * address and its IPv4-mapped IPv6 form being the same. */
+static bool ip_equal(const struct sockaddr *a, const struct sockaddr *b)
+{
+        struct in6_addr x, y;
+
+        if (!to_in6(a, &x) || !to_in6(b, &y))
+                return false;
+        return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+/* A datagram we sent came back as port unreachable. It counts only when
+ * it went to a peer's address and the ICMP came from that same address;
+ * the node then checks the quote is a recent message of ours
+ * (hb_node_peer_unreachable_quoted()). Several peers share an address
+ * only in a broken config; the first one is used. */
+static void on_unreach(void *user, const struct sockaddr *to,
+                       const struct sockaddr *offender, const uint8_t *quote,
+                       size_t len)
 {
         hb_uv_node_t *un = user;
         size_t i;
@@ -411,8 +445,13 @@ static void on_unreach(void *user, const struct sockaddr *to)
                     !addr_equal((const struct sockaddr *)&p->addr, to))
                         continue;
                 un->counters.unreachable++;
+                if (!ip_equal(offender, to)) {
+                        un->counters.unreachable_foreign++;
+                        return;
+                }
                 un->in_core++;
-                (void)hb_node_peer_unreachable(un->node, p->id, uv_hrtime());
+                (void)hb_node_peer_unreachable_quoted(un->node, p->id, quote,
+                                                      len, uv_hrtime());
                 un->in_core--;
                 flush(un);
                 return;

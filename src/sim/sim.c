@@ -12,7 +12,8 @@
  *           node is paused, dropped while it is crashed);
  *   UNREACH with cfg.port_unreachable, a datagram sent to a crashed node
  *           came back as an ICMP port unreachable: node i gets
- *           hb_node_peer_unreachable() for it, one link delay later;
+ *           hb_node_peer_unreachable_quoted() for it, quoting the
+ *           datagram, one link delay later;
  *   USER    hbsim_wake_at(): node i's hook, for the caller's own timers.
  *
  * Each node is driven exactly as hbeatd's libuv adapter drives it (node.h's
@@ -347,8 +348,10 @@ static void transmit(hbsim_t *s, size_t from, size_t to, const uint8_t *buf,
 }
 
 /* An ICMP port unreachable from crashed node `dead` back to `to` (cut
- * links and loss apply to it as to any datagram). */
-static void bounce(hbsim_t *s, size_t dead, size_t to)
+ * links and loss apply to it as to any datagram), quoting the datagram
+ * (as Linux does: the whole of it). */
+static void bounce(hbsim_t *s, size_t dead, size_t to, const uint8_t *buf,
+                   size_t len)
 {
         sim_ev_t *e;
         uint64_t delay;
@@ -359,8 +362,11 @@ static void bounce(hbsim_t *s, size_t dead, size_t to)
                 return;
         delay = s->cfg.delay_ns + rng_below(s, s->cfg.jitter_ns);
         e = ev_push(s, s->now + delay, EV_UNREACH, (uint32_t)to);
-        if (e)
-                e->from = (uint32_t)dead;
+        if (!e)
+                return;
+        e->from = (uint32_t)dead;
+        e->len = (uint16_t)len;
+        memcpy(e->buf, buf, len);
 }
 
 static void deliver(hbsim_t *s, sim_node_t *n, const uint8_t *buf,
@@ -382,7 +388,7 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                 /* Crashed: datagrams vanish, or its host (still up)
                  * answers "port unreachable" through the link model. */
                 if (e->kind == EV_DELIVER && s->cfg.port_unreachable)
-                        bounce(s, e->node, e->from);
+                        bounce(s, e->node, e->from, e->buf, e->len);
                 return;
         }
         switch (e->kind) {
@@ -414,7 +420,8 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                  * dropping it only makes the model more conservative. */
                 if (n->paused)
                         return;
-                (void)hb_node_peer_unreachable(n->core, e->from + 1, s->now);
+                (void)hb_node_peer_unreachable_quoted(
+                        n->core, e->from + 1, e->buf, e->len, s->now);
                 arm(s, n);
                 break;
         case EV_WAKE:

@@ -50,7 +50,8 @@ typedef struct hbsim_config {
         bool port_unreachable;        /* a crash is a process exit on a
                                          host that stays up: datagrams to
                                          it come back as port unreachable
-                                         (hb_node_peer_unreachable(), as
+                                         (hb_node_peer_unreachable_quoted(),
+                                         the datagram quoted, as
                                          hbeatd does); default off: a
                                          crash is silent (host down) */
 } hbsim_config_t;

@@ -401,6 +401,116 @@ static void test_port_unreachable(void **state)
         pair_free(&t);
 }
 
+/* An ICMP read off a socket counts only when its quote is a recent
+ * message of this node: the forgeries a host that never saw our traffic
+ * can make are refused, counted, and change nothing. */
+static void test_port_unreachable_quoted(void **state)
+{
+        hb_node_config_t ca = fixed_cfg(1, 5), cb = fixed_cfg(2, 1000);
+        hb_node_config_t old = fixed_cfg(1, 4), rogue = fixed_cfg(1, 5);
+        uint8_t mine[HB_WIRE_MAX_LEN], theirs[HB_WIRE_MAX_LEN];
+        uint8_t stale[HB_WIRE_MAX_LEN], forged[HB_WIRE_MAX_LEN];
+        uint8_t junk[HB_WIRE_HEARTBEAT_LEN];
+        hb_node_t *a, *b, *prev, *other;
+        hb_node_counters_t k;
+        hb_wire_msg_t m;
+        recorder_t rec;
+        int n_mine, n_theirs, n_stale, n_forged, r;
+        const uint64_t t1 = T0 + 10 * MS;
+
+        (void)state;
+        memset(&rec, 0, sizeof(rec));
+        assert_int_equal(hb_node_new(&a, &ca, record, &rec), 0);
+        assert_int_equal(hb_node_new(&b, &cb, NULL, NULL), 0);
+        assert_int_equal(hb_node_new(&prev, &old, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(a, 2, T0), 0);
+        n_theirs = build_hb(b, T0, theirs, sizeof(theirs));
+        assert_int_equal(hb_node_recv(a, T0, theirs, (size_t)n_theirs, NULL),
+                         0);
+        assert_int_equal(rec.n, 1); /* unknown -> alive */
+        n_mine = build_hb(a, t1, mine, sizeof(mine));
+        /* Our own heartbeat, from our previous incarnation. */
+        n_stale = build_hb(prev, t1, stale, sizeof(stale));
+        /* Signed with the cluster key, our id and incarnation, but a
+         * sequence we never used (only a key holder can do this). */
+        assert_int_equal(hb_wire_decode(&m, mine, (size_t)n_mine, 7,
+                                        &ca.key, 1), 0);
+        m.seq += 100;
+        n_forged = hb_wire_encode(forged, sizeof(forged), &m, &ca.key);
+        assert_true(n_forged > 0);
+        memset(junk, 0xa5, sizeof(junk));
+
+        assert_int_equal(hb_node_peer_unreachable_quoted(a, 2, theirs,
+                                                         (size_t)n_theirs,
+                                                         t1 + MS),
+                         HB_ENOTOURS);
+        assert_int_equal(hb_node_peer_unreachable_quoted(a, 2, stale,
+                                                         (size_t)n_stale,
+                                                         t1 + MS),
+                         HB_ENOTOURS);
+        assert_int_equal(hb_node_peer_unreachable_quoted(a, 2, forged,
+                                                         (size_t)n_forged,
+                                                         t1 + MS),
+                         HB_ENOTOURS);
+        assert_int_equal(hb_node_peer_unreachable_quoted(a, 2, NULL, 0,
+                                                         t1 + MS),
+                         HB_ENOTOURS);
+        assert_int_equal(hb_node_peer_unreachable_quoted(a, 2, junk,
+                                                         sizeof(junk),
+                                                         t1 + MS),
+                         HB_EBADMAGIC);
+        /* RFC 792's minimum quote: 8 bytes of the datagram. */
+        assert_int_equal(hb_node_peer_unreachable_quoted(a, 2, mine, 8,
+                                                         t1 + MS),
+                         HB_ETRUNC);
+        /* Another cluster key (a node of another cluster quoting its
+         * own traffic). */
+        rogue.key = test_key(0x43);
+        assert_int_equal(hb_node_new(&other, &rogue, NULL, NULL), 0);
+        r = build_hb(other, t1, stale, sizeof(stale));
+        assert_int_equal(hb_node_peer_unreachable_quoted(a, 2, stale,
+                                                         (size_t)r, t1 + MS),
+                         HB_EBADTAG);
+        hb_node_free(other);
+        /* Ours, but sent before `now` by more than 4 intervals (400 ms):
+         * an old ICMP replayed; and "sent" after `now`. */
+        assert_int_equal(hb_node_peer_unreachable_quoted(
+                                 a, 2, mine, (size_t)n_mine,
+                                 t1 + 400 * MS + 1),
+                         HB_ENOTOURS);
+        assert_int_equal(hb_node_peer_unreachable_quoted(a, 2, mine,
+                                                         (size_t)n_mine,
+                                                         t1 - 1),
+                         HB_ENOTOURS);
+        assert_int_equal(hb_node_peer_unreachable_quoted(a, 9, mine,
+                                                         (size_t)n_mine,
+                                                         t1 + MS),
+                         -ENOENT);
+        assert_int_equal(hb_node_peer_unreachable_quoted(NULL, 2, mine,
+                                                         (size_t)n_mine,
+                                                         t1 + MS),
+                         -EINVAL);
+        assert_int_equal(rec.n, 1); /* nothing changed */
+        hb_node_counters(a, &k);
+        assert_int_equal(k.port_unreachable, 9);
+        assert_int_equal(k.port_unreachable_rejected, 9);
+
+        /* The real thing: our heartbeat, quoted back one RTT later. */
+        assert_int_equal(hb_node_peer_unreachable_quoted(a, 2, mine,
+                                                         (size_t)n_mine,
+                                                         t1 + 400 * MS),
+                         1);
+        assert_int_equal(rec.n, 2);
+        expect_event(&rec, 1, HB_PEER_ALIVE, HB_PEER_DEAD,
+                     HB_REASON_PORT_UNREACHABLE, t1 + 400 * MS);
+        hb_node_counters(a, &k);
+        assert_int_equal(k.port_unreachable, 10);
+        assert_int_equal(k.port_unreachable_rejected, 9);
+        hb_node_free(a);
+        hb_node_free(b);
+        hb_node_free(prev);
+}
+
 static void test_leave_and_return(void **state)
 {
         hb_node_config_t c = fixed_cfg(1, 1);
@@ -1236,6 +1346,7 @@ int main(void)
                 cmocka_unit_test(test_probation),
                 cmocka_unit_test(test_never_heard),
                 cmocka_unit_test(test_port_unreachable),
+                cmocka_unit_test(test_port_unreachable_quoted),
                 cmocka_unit_test(test_leave_and_return),
                 cmocka_unit_test(test_restart_new_incarnation),
                 cmocka_unit_test(test_replay_and_gaps),

@@ -971,6 +971,7 @@ static void t_errors(void **state)
                 { HB_EBADTYPE, "bad_type" },    { HB_EUNKPEER, "unknown_peer" },
                 { HB_EREPLAY, "replay" },       { HB_ESELF, "self" },
                 { HB_EBADKEY, "bad_key" },
+                { HB_ENOTOURS, "not_ours" },
         };
         size_t n = sizeof(map) / sizeof(map[0]);
         assert_int_equal(n, sizeof(names) / sizeof(names[0]));
