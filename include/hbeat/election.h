@@ -78,14 +78,22 @@
 extern "C" {
 #endif
 
-/** Leader lease, in heartbeat intervals: a leader keeps leading while a
- *  quorum has supported it (named it leader in a heartbeat, or granted it
- *  the vote) less than this long ago, on its own clock. */
-#define HB_LEASE_INTERVALS 3u
-/** A supporter's promise, in intervals: it votes for no other candidate
- *  until this long after it last gave support (lease + 1 interval, the
- *  margin for one-way delay and clock-rate differences). */
-#define HB_PROMISE_INTERVALS (HB_LEASE_INTERVALS + 1u)
+/** A voter's promise, in heartbeat intervals: after granting its vote it
+ *  votes for no other candidate this long (at most promise_max); the new
+ *  leader's lease until its followers' heartbeats support it. */
+#define HB_COORD_VOTE_PROMISE_INTERVALS 2u
+/** A node that starts stands for leader no sooner than this many
+ *  intervals later: time to hear a leader that is there (votes are
+ *  granted meanwhile). */
+#define HB_COORD_LISTEN_INTERVALS 4u
+/** Floor of the default promise_max, in intervals (see
+ *  hb_coord_promise_max()). */
+#define HB_COORD_PROMISE_MAX_INTERVALS 30u
+/** Default bound on clock-rate error, parts per million (twice NTP's
+ *  largest slew, 500 ppm). */
+#define HB_COORD_DRIFT_PPM_DEFAULT 1000u
+/** Largest clock_drift_ppm accepted (10 %). */
+#define HB_COORD_DRIFT_PPM_MAX 100000u
 
 /** Roles. */
 typedef enum hb_role {
@@ -114,9 +122,20 @@ typedef struct hb_coord_config {
                                          1 ms .. 1 h */
         uint64_t seed;           /**< seed of the delay's PRNG (the caller
                                       passes entropy; tests a constant) */
+        /** Longest promise a supporter makes, ns: interval .. 1 h; 0
+         *  (default) derives it (hb_coord_promise_max()). A node that
+         *  starts without a restored promise (hb_node_restore_promise())
+         *  votes for nobody this long. */
+        uint64_t promise_max_ns;
+        /** Bound on how far any member's monotonic clock rate is from
+         *  real time, parts per million, 0 .. HB_COORD_DRIFT_PPM_MAX; 0
+         *  (default) means HB_COORD_DRIFT_PPM_DEFAULT. The lease counts
+         *  a promise p as p x (1 - rho) / (1 + rho). */
+        uint32_t clock_drift_ppm;
+        uint32_t reserved32;     /**< keep 0 */
         /** Room for settings of later versions (0: their default;
          *  library.h, ABI rules); keep 0. */
-        uint64_t reserved[4];
+        uint64_t reserved[2];
 } hb_coord_config_t;
 
 /**
@@ -138,6 +157,24 @@ HB_EXPORT uint32_t hb_coord_expected_votes(const hb_coord_config_t *cc,
  */
 HB_EXPORT uint32_t hb_coord_votes_needed(const hb_coord_config_t *cc,
                                          uint32_t expected_votes, bool alone);
+
+struct hb_node_config;
+
+/**
+ * The longest promise a supporter makes (and the start-up hold of a node
+ * with no restored promise), ns: `cfg->coord.promise_max_ns` when set,
+ * else the larger of HB_COORD_PROMISE_MAX_INTERVALS intervals and three
+ * times the time `cfg`'s detector takes to declare a peer heard once
+ * dead (so that a detector adapted to a lossy network still convicts
+ * within it), capped at 1 hour.
+ *
+ * @param cfg     a valid node configuration (borrowed).
+ * @param out_ns  output, untouched on failure.
+ * @return 0; -EINVAL (NULL); -ENOMEM (a detector could not be made to
+ *         measure it).
+ */
+HB_EXPORT int hb_coord_promise_max(const struct hb_node_config *cfg,
+                                   uint64_t *out_ns);
 
 #ifdef __cplusplus
 }

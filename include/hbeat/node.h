@@ -171,6 +171,12 @@ typedef struct hb_event {
         /* Local pause (HB_EVENT_LOCAL_PAUSE): */
         uint64_t paused_ns;        /**< how late this node found itself,
                                         ns: the time it did not run */
+        /** HB_EVENT_TERM (since 0.2): no promise this node made runs
+         *  beyond this monotonic time, ns; persist it with the term and
+         *  vote and give it back with hb_node_restore_promise(). Raised
+         *  alone (why "promise") before a promise that outlasts the last
+         *  one persisted is made. */
+        uint64_t promise_until_ns;
 } hb_event_t;
 
 /** Event callback. `user` is the pointer given to hb_node_new(). */
@@ -510,10 +516,16 @@ typedef struct hb_peer_info {
          *  resource may be up (hb_node_set_resource()); false when it
          *  said stopped, or sent no coordination data. */
         bool resource_up;
-        /** Coordination on: it sent coordination data (a LEADER TLV) in
-         *  its latest heartbeat; resource_up means something only then. */
+        /** Coordination on: it sent coordination data (a coordination
+         *  block) in its latest heartbeat; resource_up and coord_term mean
+         *  something only then. */
         bool coordinating;
-        uint64_t reserved[8];      /**< room for later fields (0) */
+        /** The term its latest heartbeat carried (since 0.2). A node never
+         *  leads a term below its own, so a heartbeat of term >= t that
+         *  says the resource is stopped stays true for every leadership
+         *  below t. */
+        uint64_t coord_term;
+        uint64_t reserved[7];      /**< room for later fields (0) */
 } hb_peer_info_t;
 
 /**
@@ -548,6 +560,20 @@ HB_EXPORT int hb_node_peer_set_votes(hb_node_t *node, uint32_t peer_id,
  */
 HB_EXPORT int hb_node_restore_term(hb_node_t *node, uint64_t term,
                                    uint32_t voted_for);
+
+/**
+ * Restore, at start, how long the promises of this node's previous run
+ * bind (election.h, docs/election.md "The lease"): it votes for no other
+ * candidate before `until_ns` (this node's monotonic clock, ns). Give
+ * back the last HB_EVENT_TERM's promise_until_ns when the clock has not
+ * restarted since (same boot); after a reboot, the part of the
+ * promise_max (hb_coord_promise_max()) not yet elapsed since boot; 0 for
+ * a node that never ran before. Without this call a starting node holds
+ * for a whole promise_max. Must be called before any datagram or tick.
+ *
+ * @return 0 or -EINVAL (NULL node, coordination off, or already started).
+ */
+HB_EXPORT int hb_node_restore_promise(hb_node_t *node, uint64_t until_ns);
 
 /** Where a queued message goes (hb_output_t.dest). */
 typedef enum hb_dest {

@@ -10,7 +10,8 @@
  *       0   2 magic 0x4842 ("HB")
  *       2   1 version (1)
  *       3   1 type (enum hb_msg_type)
- *       4   2 flags (none defined in v1; senders write 0, receivers ignore)
+ *       4   2 flags (HB_FLAG_*; undefined bits: senders write 0,
+ *             receivers ignore)
  *       6   2 length: total message length in bytes, tag included
  *       8   4 cluster id
  *      12   4 sender node id (1 .. 2^32-1; 0 is invalid)
@@ -18,11 +19,14 @@
  *      24   8 sequence number (per incarnation, starts at 1, +1 per message)
  *      32   8 sender's monotonic send time, nanoseconds (never compared
  *             across nodes; echoed for round-trip measurement)
- *      40   n TLV extensions: type u16, length u16, value[length]
- *    40+n  16 tag: keyed BLAKE2b-128 (RFC 7693; libsodium
- *             crypto_generichash with a 32-byte key) over bytes [0, 40+n)
+ *      40   c coordination block, c = 8 with HB_FLAG_COORD, else 0
+ *    40+c   n TLV extensions: type u16, length u16, value[length]
+ *  40+c+n  16 tag: keyed BLAKE2b-128 (RFC 7693; libsodium
+ *             crypto_generichash with a 32-byte key) over bytes
+ *             [0, 40+c+n)
  *
- * A plain heartbeat (no TLV) is HB_WIRE_HEARTBEAT_LEN = 56 bytes.
+ * A plain heartbeat (no TLV) is HB_WIRE_HEARTBEAT_LEN = 56 bytes; with
+ * coordination on, HB_WIRE_COORD_HEARTBEAT_LEN = 64.
  *
  * Pure code: no I/O, no clock, no allocation. Thread-safe (no shared state)
  * once libsodium is initialised (hb_wire_init()).
@@ -82,22 +86,63 @@ typedef enum hb_msg_type {
 
 /** Header flag: the sender asks the receiver for an HB_MSG_ACK. */
 #define HB_FLAG_ECHO_REQUEST 0x0001u
+/**
+ * Header flag: an HB_WIRE_COORD_LEN-byte coordination block follows the
+ * fixed header, before the TLVs (since 0.2; heartbeats of a node with
+ * coordination on). Its fields, big-endian:
+ *
+ *     off len field
+ *       0   4 term of the sender (election.h)
+ *       4   2 echo: the low 16 bits of the sequence number of the latest
+ *             heartbeat the sender accepted from the leader of `term`
+ *             (with HB_FLAG_SUPPORT; else 0)
+ *       6   2 promise: how long after that heartbeat arrived the sender
+ *             votes for no other candidate (hb_wire_duration_pack();
+ *             with HB_FLAG_SUPPORT, else 0)
+ *
+ * and the sender's role, priority and options ride in the header flags
+ * (HB_FLAG_ROLE_MASK ... HB_FLAG_PRIORITY_SHIFT), all meaningful only with
+ * HB_FLAG_COORD.
+ */
+#define HB_FLAG_COORD 0x0002u
+/** Bits 2-3: the sender's role (enum hb_role of election.h). */
+#define HB_FLAG_ROLE_MASK 0x000cu
+#define HB_FLAG_ROLE_SHIFT 2
+/** The sender is a witness: votes, never stands. */
+#define HB_FLAG_WITNESS 0x0010u
+/** The sender preempts a leader of lower priority (election.h). */
+#define HB_FLAG_PREEMPT 0x0020u
+/** The sender's at-most-one resource may be up (policy.h). */
+#define HB_FLAG_RESOURCE 0x0040u
+/** The sender supports the leader of `term`: echo and promise are set. */
+#define HB_FLAG_SUPPORT 0x0080u
+/** Bits 8-15: the sender's priority, 0 .. 255. */
+#define HB_FLAG_PRIORITY_SHIFT 8
+/** Length of the coordination block (HB_FLAG_COORD). */
+#define HB_WIRE_COORD_LEN 8u
+/** Length of a heartbeat with a coordination block and no TLV. */
+#define HB_WIRE_COORD_HEARTBEAT_LEN (HB_WIRE_HEARTBEAT_LEN + HB_WIRE_COORD_LEN)
 
 /** TLV types. */
 enum hb_tlv_type {
         /** Echo of a heartbeat: u64 seq, u64 send_time_ns (16 bytes). */
         HB_TLV_ECHO = 1,
-        /** On heartbeats when coordination is on: u64 term, u32 leader id
-         *  followed (own id if leader, 0 none), u8 role, u8 priority,
-         *  u8 flags (bit 0 witness), u8 reserved (16 bytes). */
+        /** Retired in 0.2 (the coordination block of HB_FLAG_COORD
+         *  replaced it); the number is not reused. */
         HB_TLV_LEADER = 2,
         /** In vote messages: u64 term, u8 granted (responses) or
-         *  priority (requests), 3 bytes reserved (12 bytes). */
+         *  priority (requests), u16 promise (responses: how long after
+         *  the request arrived the voter votes for no other candidate,
+         *  hb_wire_duration_pack(); else 0), 1 byte reserved (12
+         *  bytes). */
         HB_TLV_VOTE = 3,
         /** In vote requests: u32 id of the leader the candidate followed
          *  and saw exit (port unreachable, hb_node_peer_unreachable()),
-         *  4 bytes. Voters following that leader stop trusting it and
-         *  void the lease promise they made to it. */
+         *  u64 the incarnation of that process as the candidate knew it
+         *  (12 bytes; 4 bytes, the id alone, before 0.2). Voters
+         *  following that process stop trusting it and void the lease
+         *  promise they made to it; one that has heard a later
+         *  incarnation ignores the claim. */
         HB_TLV_EXITED = 4,
 };
 /** Length of an ACK: header + ECHO TLV (4 + 16) + tag = 76 bytes. */
@@ -129,6 +174,10 @@ typedef struct hb_wire_msg {
         uint64_t send_time_ns;     /**< sender monotonic clock, ns */
         const uint8_t *tlv;        /**< TLV bytes (borrowed), or NULL */
         size_t tlv_len;            /**< length of `tlv` in bytes */
+        /** The HB_WIRE_COORD_LEN bytes of the coordination block
+         *  (borrowed), required when `flags` has HB_FLAG_COORD (encode)
+         *  and set then (decode); NULL otherwise. Since 0.2. */
+        const uint8_t *coord;
 } hb_wire_msg_t;
 
 /**
@@ -154,6 +203,7 @@ HB_EXPORT int hb_wire_init(void);
  *             HB_WIRE_MAX_LEN; HB_EBADTLV if `msg->tlv` is malformed;
  *             -ENOBUFS if `cap` is too small (checked in this order, first
  *             failure wins); -EIO if libsodium fails (not expected).
+ *             HB_FLAG_COORD without `msg->coord` is -EINVAL.
  *             `msg->flags` is written as given (v1 senders pass 0), so a
  *             decoded message re-encodes to the same bytes.
  */
@@ -173,7 +223,8 @@ HB_EXPORT int hb_wire_encode(uint8_t *buf, size_t cap,
  * 7. cluster id != `cluster_id`                  -> HB_ECLUSTER
  * 8. tag does not verify under any given key     -> HB_EBADTAG
  * 9. unknown type                                -> HB_EBADTYPE
- * 10. TLV area not an exact sequence of TLVs     -> HB_EBADTLV
+ * 10. HB_FLAG_COORD but no room for the block, or the TLV area (after
+ *     it) not an exact sequence of TLVs          -> HB_EBADTLV
  * 11. sender id 0                               -> HB_EUNKPEER
  *
  * Nothing in the message is trusted before step 8 succeeds; the cluster id
@@ -239,6 +290,22 @@ HB_EXPORT int hb_key_to_base64(char *out, size_t cap, const hb_key_t *key);
 
 /** Wipe a key (sodium_memzero); NULL is a no-op. */
 HB_EXPORT void hb_key_wipe(hb_key_t *key);
+
+/**
+ * Pack a duration into the 16 bits of the coordination block's promise
+ * (and the vote response's): a minifloat of microseconds, 12-bit
+ * mantissa m and 4-bit exponent e, value m << e µs (exact below 4.096 ms,
+ * within 1/2048 above, at most 4095 << 15 µs, about 134 s). Rounds
+ * *down*, and saturates at the maximum: a promise read back is never
+ * longer than the one made.
+ *
+ * @param ns  duration, nanoseconds (any value).
+ * @return    the packed value, (e << 12) | m.
+ */
+HB_EXPORT uint16_t hb_wire_duration_pack(uint64_t ns);
+
+/** The duration of a packed value, nanoseconds (hb_wire_duration_pack()). */
+HB_EXPORT uint64_t hb_wire_duration_unpack(uint16_t packed);
 
 /** Name of a message type ("heartbeat", "leave"), or "unknown". */
 HB_EXPORT const char *hb_msg_type_name(uint8_t type);

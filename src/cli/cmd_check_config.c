@@ -20,15 +20,15 @@
  * lengthens them.
  *
  * With election enabled it also shows the quorum and the lease reasoning
- * of the core (election.h, docs/election.md): a leader steps down once no
- * quorum has supported it for HB_LEASE_INTERVALS (on its clock); each
- * supporter votes for nobody else for HB_PROMISE_INTERVALS after its last
- * support (on its clock). The margin between the two, one interval, is
- * what one-way delay and clock-rate differences may eat. A follower
- * supports its leader until the detector says dead, so after a silent
- * leader it may stand once its promise has run out: between dead +
- * (promise - 1) and dead + promise intervals after the leader's last
+ * of the core (election.h, docs/election.md "The lease"): on each leader
+ * heartbeat a follower promises to vote for nobody else until its
+ * detector would declare the leader dead, plus one interval (at most
+ * promise_max); the leader counts that promise, shrunk by the clock-drift
+ * bound, from when it sent the heartbeat, and steps down when no quorum's
+ * promises run any more. After a silent leader a follower may stand once
+ * its promise has run out: dead + one interval after the leader's last
  * heartbeat, plus its rank's delay (0..delay/4 for the first in rank).
+ * The figures are for steady heartbeats, like the detector's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -81,7 +81,9 @@ static int compute(const hb_node_config_t *nc, timings_t *t)
         }
         t->mean_ns = hb_detector_mean_ns(d);
         t->std_dev_ns = hb_detector_std_dev_ns(d);
-        t->bytes_per_s = (double)HB_WIRE_HEARTBEAT_LEN * 1e9 /
+        t->bytes_per_s = (double)(nc->coord.enabled
+                                          ? HB_WIRE_COORD_HEARTBEAT_LEN
+                                          : HB_WIRE_HEARTBEAT_LEN) * 1e9 /
                          (double)nc->interval_ns;
         hb_detector_free(d);
         return 0;
@@ -146,8 +148,10 @@ typedef struct lease {
         uint64_t expected;      /* expected votes (the sum when 0) */
         uint64_t needed;        /* to be quorate (the core's rule) */
         uint64_t needed_alone;  /* two_node, the peer not alive: 1 */
-        uint64_t lease_ns;      /* HB_LEASE_INTERVALS x interval */
-        uint64_t promise_ns;    /* HB_PROMISE_INTERVALS x interval */
+        uint64_t lease_ns;      /* the leader's part of the promise */
+        uint64_t promise_ns;    /* dead + interval, <= promise_max */
+        uint64_t promise_max_ns;
+        uint64_t drift_ppm;
         uint64_t stand_ns;      /* earliest stand after a silent leader */
         uint64_t stand_max_ns;  /* latest, first in rank */
         int64_t margin_ns;      /* promise - lease */
@@ -163,22 +167,29 @@ static void compute_lease(const hbd_config_t *cfg, const timings_t *t,
         ls->needed = hb_coord_votes_needed(cc, (uint32_t)ls->expected, false);
         ls->needed_alone = hb_coord_votes_needed(cc, (uint32_t)ls->expected,
                                                  true);
-        ls->lease_ns = HB_LEASE_INTERVALS * iv;
-        ls->promise_ns = HB_PROMISE_INTERVALS * iv;
+        if (hb_coord_promise_max(&cfg->node, &ls->promise_max_ns) < 0)
+                ls->promise_max_ns = HB_COORD_PROMISE_MAX_INTERVALS * iv;
+        ls->drift_ppm = cc->clock_drift_ppm ? cc->clock_drift_ppm
+                                            : HB_COORD_DRIFT_PPM_DEFAULT;
+        ls->promise_ns = t->dead_ns == HB_NEVER ? ls->promise_max_ns
+                                                : t->dead_ns + iv;
+        if (ls->promise_ns > ls->promise_max_ns)
+                ls->promise_ns = ls->promise_max_ns;
+        ls->lease_ns = (uint64_t)((double)ls->promise_ns *
+                                  (1e6 - (double)ls->drift_ppm) /
+                                  (1e6 + (double)ls->drift_ppm));
         ls->margin_ns = (int64_t)ls->promise_ns - (int64_t)ls->lease_ns;
-        if (t->dead_ns == HB_NEVER) {
-                ls->stand_ns = ls->stand_max_ns = HB_NEVER;
-                return;
-        }
-        ls->stand_ns = t->dead_ns + ls->promise_ns - iv;
-        ls->stand_max_ns = t->dead_ns + ls->promise_ns +
-                           cc->election_delay_ns / 4;
+        /* It stands once its detector said dead and its promise ran out. */
+        ls->stand_ns = t->dead_ns != HB_NEVER && t->dead_ns > ls->promise_ns
+                               ? t->dead_ns
+                               : ls->promise_ns;
+        ls->stand_max_ns = ls->stand_ns + cc->election_delay_ns / 4;
 }
 
 static void print_election(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_coord_config_t *cc = &cfg->node.coord;
-        char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
+        char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN];
         char e[HBCTL_DUR_LEN], g[HBCTL_DUR_LEN];
         lease_t ls;
 
@@ -211,20 +222,22 @@ static void print_election(const hbd_config_t *cfg, const timings_t *t)
                        cfg->notify_on_no_quorum ? cfg->notify_on_no_quorum
                                                 : "-");
         puts("lease (a cut-off leader stops before a new one can exist):");
-        printf("  the leader steps down %s after the last support of a "
-               "quorum reached it\n", dur(ls.lease_ns, a));
-        printf("  a supporter votes for no one else for %s after it last "
-               "supported\n", dur(ls.promise_ns, a));
-        printf("  margin %s: safe while one-way delays stay below it and "
-               "clock rates\n    differ by much less than %s over %s\n",
-               dur((uint64_t)ls.margin_ns, a), dur((uint64_t)ls.margin_ns, b),
-               dur(ls.promise_ns, c));
+        printf("  on each leader heartbeat a follower promises to vote for "
+               "no one else\n    for %s (its dead time + one interval, at "
+               "most %s)\n", dur(ls.promise_ns, a),
+               dur(ls.promise_max_ns, b));
+        printf("  the leader counts %s of it from when it sent that "
+               "heartbeat (clocks\n    within %" PRIu64 " ppm), and steps "
+               "down when no quorum's promise runs\n",
+               dur(ls.lease_ns, a), ls.drift_ppm);
         printf("  a silent leader is replaced %s..%s after its last "
-               "heartbeat\n    (dead %s, then the promise; first in rank, "
+               "heartbeat\n    (dead %s, and the promise; first in rank, "
                "delay 0..%s);\n    one whose process exited, about one "
                "interval after (port unreachable)\n", dur(ls.stand_ns, a),
                dur(ls.stand_max_ns, b), dur(t->dead_ns, e),
                dur(cc->election_delay_ns / 4, g));
+        printf("  a node that starts without its state file's promise "
+               "votes for no one\n    for %s\n", dur(ls.promise_max_ns, a));
 }
 
 static void print_text(const hbd_config_t *cfg, const timings_t *t)
@@ -296,7 +309,8 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
         print_election(cfg, t);
 
         printf("traffic (%u-byte heartbeats, UDP payload):\n",
-               HB_WIRE_HEARTBEAT_LEN);
+               nc->coord.enabled ? HB_WIRE_COORD_HEARTBEAT_LEN
+                                 : HB_WIRE_HEARTBEAT_LEN);
         printf("  %s to each peer, %s from this node,\n",
                rate(t->bytes_per_s, r1), rate(t->bytes_per_s * n, r2));
         printf("  %s for the whole mesh of %zu nodes\n",
@@ -374,7 +388,7 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
 
                 compute_lease(cfg, t, &ls);
                 if (json_object_set_new(root, "election", json_pack(
-                            "{sbsIsbsbsosssIsIsIsIsbsbsososI}",
+                            "{sbsIsbsbsosssIsIsIsIsbsbsososIsososI}",
                             "enabled", 1,
                             "priority", (json_int_t)cc->priority,
                             "preempt", (int)cc->preempt,
@@ -391,7 +405,10 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                             "step_down_after_ms", ms_json(ls.lease_ns),
                             "stand_after_ms", ms_json(ls.stand_ns),
                             "lease_margin_ms",
-                            (json_int_t)(ls.margin_ns / (int64_t)HB_NS_PER_MS)
+                            (json_int_t)(ls.margin_ns / (int64_t)HB_NS_PER_MS),
+                            "promise_ms", ms_json(ls.promise_ns),
+                            "promise_max_ms", ms_json(ls.promise_max_ns),
+                            "clock_drift_ppm", (json_int_t)ls.drift_ppm
                             )) < 0) {
                         hbctl_err("out of memory");
                         goto out;

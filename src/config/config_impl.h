@@ -221,6 +221,18 @@ X(ELECTION_DELAY, "election.delay_ms", "ms", 1, 3600000, NULL, R_YES,        \
   "leader is dead: U(0, 1/4) x delay for the first in rank (no alive "       \
   "eligible peer has a higher priority, or the same and a lower id), (r "    \
   "+ U(0, 1)) x delay for rank r (docs/election.md).")                       \
+X(ELECTION_PROMISE_MAX, "election.promise_max_ms", "ms", 0, 3600000, "0",    \
+  R_YES, S_MS, F_COORD, C(node.coord.promise_max_ns), 0, 0,                  \
+  "Longest lease promise a follower makes (its detector's time to declare "  \
+  "the leader dead, plus one interval, is capped at this); also how long a " \
+  "node that lost its state file's promise votes for no one after start. "   \
+  "0 derives it: the larger of 30 intervals and three times the detector's " \
+  "dead time for a peer heard once (docs/election.md).")                     \
+X(ELECTION_CLOCK_DRIFT, "election.clock_drift_ppm", "ppm", 1, 100000,        \
+  "1000", R_YES, S_U32, F_COORD, C(node.coord.clock_drift_ppm), 0, 0,        \
+  "Bound on how far any member's monotonic clock runs from real time, in "   \
+  "parts per million: the leader counts a promise p as p x (1 - rho) / "     \
+  "(1 + rho). Twice NTP's largest slew by default.")                         \
 X(ELECTION_STATE_FILE, "election.state_file", "", 0, 0, NULL, R_NO,          \
   S_PATH, F_DERIVED | F_COORD, C(election_state_file), 0, 0,                 \
   "Where the term and vote are kept durably (written and fsync'ed before "   \

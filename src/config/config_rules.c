@@ -18,6 +18,7 @@
 #include "config/config_impl.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,6 +249,14 @@ int hbd__check_coord(struct loader *l, const struct found *f,
                                             "out of memory");
         }
 
+        if (cc->promise_max_ns != 0 &&
+            cc->promise_max_ns < cfg->node.interval_ns)
+                return hbd__fail_at(l, mark_of(f, K_ELECTION_PROMISE_MAX),
+                                    -EINVAL, "election.promise_max_ms: %"
+                                    PRIu64 " is below heartbeat.interval_ms "
+                                    "(%" PRIu64 "); 0 derives it",
+                                    cc->promise_max_ns / HB_NS_PER_MS,
+                                    cfg->node.interval_ns / HB_NS_PER_MS);
         sum = cc->votes;
         for (size_t i = 0; i < cfg->n_peers; i++)
                 sum += cfg->peers[i].votes;

@@ -23,18 +23,24 @@
  *   grant(), each raising HB_EVENT_TERM *before* any message that
  *   depends on it is queued (the caller persists inside the callback).
  * - Leader lease, stronger than "quorate on alive peers": a leader also
- *   needs a quorum of *support*, i.e. peers whose latest heartbeat named
- *   it leader in its term (or granted it the vote) less than LEASE ago,
- *   measured on the leader's clock from when it received the heartbeat
- *   (from when it sent the vote request, for a grant). Each supporter
- *   promises in return not to vote for another candidate until PROMISE
- *   (= LEASE + one interval) after it last sent support (and after its
- *   own start). A new leader needs a vote of some supporter of the old
- *   one, so it cannot exist before the old lease has run out, provided
- *   one-way delays stay below one interval and clock rates differ by
- *   much less than interval / LEASE. Alive-based quorum alone would not
- *   cover one-way cuts (the leader still hears its followers while they
- *   no longer hear it).
+ *   needs a quorum of *support*. A supporter's heartbeat echoes the
+ *   latest heartbeat it accepted from the leader (16 bits of its
+ *   sequence) and the promise it made with it: no vote for another
+ *   candidate until `promise` after that heartbeat arrived, on the
+ *   supporter's clock, where promise = the supporter's own detector's
+ *   time to convict the leader from that arrival, plus one interval,
+ *   capped at promise_max. The leader counts that support until
+ *   T + promise x (1 - rho) / (1 + rho) on its own clock, T being when it
+ *   sent the echoed heartbeat: T is before the arrival and rho bounds
+ *   how far any clock's rate is from real time, so the support ends
+ *   before the promise does however late it arrived (docs/election.md,
+ *   "The lease"). A vote grant is the same with the request's send time
+ *   and the voter's (short) vote promise. A new leader needs a vote of
+ *   some supporter of the old one, so it cannot exist before the old
+ *   lease has run out; and since the promise outlasts the supporter's
+ *   detector, the lease never gives way before the detector does.
+ *   Alive-based quorum alone would not cover one-way cuts (the leader
+ *   still hears its followers while they no longer hear it).
  * - Stickiness (Raft §9.6): a node following a live leader refuses vote
  *   requests without adopting their term, so a node that cannot hear the
  *   leader cannot depose it through the followers. A leader does adopt a
@@ -51,29 +57,61 @@
 #include "core/bytes.h"
 #include "core/node_impl.h"
 
-/* Lease length and the promise a supporter makes, in intervals
- * (election.h). */
-#define LEASE_INTERVALS HB_LEASE_INTERVALS
-#define PROMISE_INTERVALS HB_PROMISE_INTERVALS
-
-static uint64_t lease_ns(const hb_node_t *node)
-{
-        return LEASE_INTERVALS * node->cfg.interval_ns;
-}
-
-static uint64_t promise_ns(const hb_node_t *node)
-{
-        return PROMISE_INTERVALS * node->cfg.interval_ns;
-}
-
 static uint64_t max_u64(uint64_t a, uint64_t b)
 {
         return a > b ? a : b;
 }
 
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+        return a < b ? a : b;
+}
+
 static uint64_t add_sat(uint64_t a, uint64_t b)
 {
         return a > HB_NEVER - b ? HB_NEVER : a + b;
+}
+
+/* Terms travel in 32 bits on heartbeats (wire.h): the core never goes
+ * beyond, and a node at the last term stands no more. */
+#define TERM_MAX UINT32_MAX
+
+/* A voter's promise: votes for no other candidate this long after a
+ * grant (HB_COORD_VOTE_PROMISE_INTERVALS); it is the new leader's lease
+ * until its followers' support comes in, one round trip later. */
+static uint64_t vote_promise_ns(const hb_node_t *node)
+{
+        return min_u64(HB_COORD_VOTE_PROMISE_INTERVALS *
+                               node->cfg.interval_ns,
+                       node->coord.promise_max_ns);
+}
+
+/* Time a leader must not start standing again after yielding (preempt). */
+static uint64_t yield_ns(const hb_node_t *node)
+{
+        return 8 * node->cfg.interval_ns;
+}
+
+static uint64_t drift_ppm(const hb_node_t *node)
+{
+        uint64_t ppm = node->cfg.coord.clock_drift_ppm;
+
+        return ppm != 0 ? ppm : HB_COORD_DRIFT_PPM_DEFAULT;
+}
+
+/*
+ * The part of a promise of `d` (on the supporter's clock) that a leader
+ * may count on its own: d x (1 - rho) / (1 + rho). The supporter's clock
+ * runs at most (1 + rho) x real time, so the promise lasts at least
+ * d / (1 + rho) real time; the leader's runs at least (1 - rho) x, so
+ * this much on it is at most d / (1 + rho) real time.
+ */
+static uint64_t lease_part(const hb_node_t *node, uint64_t d)
+{
+        uint64_t ppm = drift_ppm(node);
+
+        return (uint64_t)((unsigned __int128)d * (1000000u - ppm) /
+                          (1000000u + ppm));
 }
 
 const char *hb_role_name(hb_role_t role)
@@ -98,6 +136,8 @@ int hb__coord_config_validate(const hb_node_config_t *cfg)
         for (size_t i = 0; i < HB_ARRAY_SIZE(c->reserved); i++)
                 if (c->reserved[i] != 0)
                         return -EINVAL;  /* a later version's setting */
+        if (c->reserved32 != 0)
+                return -EINVAL;
         if (!c->enabled)
                 return 0;
         if (c->votes > 255 || c->priority > 255)
@@ -107,6 +147,41 @@ int hb__coord_config_validate(const hb_node_config_t *cfg)
                 return -EINVAL;
         if (c->two_node && c->votes != 1)
                 return -EINVAL;
+        if (c->promise_max_ns != 0 &&
+            (c->promise_max_ns < cfg->interval_ns ||
+             c->promise_max_ns > 3600 * HB_NS_PER_S))
+                return -EINVAL;
+        if (c->clock_drift_ppm > HB_COORD_DRIFT_PPM_MAX)
+                return -EINVAL;
+        return 0;
+}
+
+int hb_coord_promise_max(const hb_node_config_t *cfg, uint64_t *out_ns)
+{
+        hb_detector_t *d;
+        uint64_t dead, suspect, floor;
+        int r;
+
+        if (!cfg || !out_ns)
+                return -EINVAL;
+        if (cfg->coord.promise_max_ns != 0) {
+                *out_ns = cfg->coord.promise_max_ns;
+                return 0;
+        }
+        /* A never-heard peer's dead time, from one arrival at 0. */
+        r = hb_detector_new(&d, &cfg->detector);
+        if (r < 0)
+                return r;
+        hb_detector_heartbeat(d, 0);
+        dead = hb_detector_crossing_ns(d, cfg->dead_threshold);
+        if (cfg->dead_after_ns > 0) {
+                suspect = hb_detector_crossing_ns(d, cfg->suspect_threshold);
+                dead = min_u64(dead, add_sat(suspect, cfg->dead_after_ns));
+        }
+        hb_detector_free(d);
+        floor = HB_COORD_PROMISE_MAX_INTERVALS * cfg->interval_ns;
+        dead = dead > HB_NEVER / 3 ? HB_NEVER : 3 * dead;
+        *out_ns = min_u64(max_u64(floor, dead), 3600 * HB_NS_PER_S);
         return 0;
 }
 
@@ -177,13 +252,22 @@ static uint64_t hold_until(const hb_coord_t *c)
         return max_u64(c->hold_until_ns, c->hold_leader_until_ns);
 }
 
+/* The same for a vote for `cand`: a promise binds against *other*
+ * candidates, so the one made to `cand` as leader does not count. */
+static uint64_t hold_against(const hb_coord_t *c, uint32_t cand)
+{
+        return cand != 0 && cand == c->hold_leader_id ? c->hold_until_ns
+                                                      : hold_until(c);
+}
+
 /* ------------------------------------------------------------------ */
 /* Lifecycle                                                            */
 
-void hb__coord_init(hb_node_t *node)
+int hb__coord_init(hb_node_t *node)
 {
         hb_coord_t *c = &node->coord;
         uint64_t z;
+        int r;
 
         memset(c, 0, sizeof(*c));
         c->role = HB_ROLE_NO_QUORUM;
@@ -191,7 +275,10 @@ void hb__coord_init(hb_node_t *node)
         c->resend_ns = HB_NEVER;
         c->lease_check_ns = HB_NEVER;
         if (!node->cfg.coord.enabled)
-                return;
+                return 0;
+        r = hb_coord_promise_max(&node->cfg, &c->promise_max_ns);
+        if (r < 0)
+                return r;
         c->waiting_for_all = node->cfg.coord.wait_for_all;
         /* splitmix64 of seed and id: nodes given the same seed still draw
          * different delays. */
@@ -201,6 +288,7 @@ void hb__coord_init(hb_node_t *node)
         z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
         z ^= z >> 31;
         c->rng = z ? z : 1;
+        return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -227,6 +315,7 @@ static void emit(hb_node_t *node, hb_event_type_t type, hb_role_t old_role,
         ev.quorate = c->quorate;
         ev.established = c->role == HB_ROLE_LEADER && c->established;
         ev.why = why;
+        ev.promise_until_ns = c->persisted_hold_ns;
         node->counters.transitions++;
         if (node->cb)
                 node->cb(node->user, &ev);
@@ -268,6 +357,45 @@ bool hb__coord_take_announce(hb_node_t *node)
         return a;
 }
 
+/*
+ * Make a promise durable before it is made: when `until` outlasts what
+ * the caller persisted, raise HB_EVENT_TERM ("promise") with
+ * promise_until_ns one promise_max further, so a node that keeps
+ * promising writes about once per promise_max.
+ */
+static void persist_hold(hb_node_t *node, uint64_t until, uint64_t now_ns)
+{
+        hb_coord_t *c = &node->coord;
+
+        if (until <= c->persisted_hold_ns)
+                return;
+        c->persisted_hold_ns = add_sat(until, c->promise_max_ns);
+        emit(node, HB_EVENT_TERM, c->role, "promise", now_ns);
+}
+
+/* Bind ourselves by a promise to `leader` (0: a vote's) until `until`;
+ * made durable first when it outlasts what was persisted. */
+static void bind_promise(hb_node_t *node, uint32_t leader, uint64_t until,
+                         uint64_t now_ns)
+{
+        hb_coord_t *c = &node->coord;
+
+        persist_hold(node, until, now_ns);
+        if (leader == 0) {
+                c->hold_until_ns = max_u64(c->hold_until_ns, until);
+                return;
+        }
+        if (leader != c->hold_leader_id) {
+                /* A promise to an earlier leader still binds in full,
+                 * whatever becomes of that leader. */
+                c->hold_until_ns = max_u64(c->hold_until_ns,
+                                           c->hold_leader_until_ns);
+                c->hold_leader_id = leader;
+                c->hold_leader_until_ns = 0;
+        }
+        c->hold_leader_until_ns = max_u64(c->hold_leader_until_ns, until);
+}
+
 /* The one function that changes the role. */
 static void set_role(hb_node_t *node, hb_role_t to, const char *why,
                      uint64_t now_ns)
@@ -283,10 +411,14 @@ static void set_role(hb_node_t *node, hb_role_t to, const char *why,
         c->resend_ns = HB_NEVER;
         c->lease_check_ns = HB_NEVER;
         c->election_deadline_ns = HB_NEVER;
-        if (to == HB_ROLE_LEADER)
+        if (to == HB_ROLE_LEADER) {
                 c->leader_id = node->cfg.node_id;
-        else if (c->leader_id == node->cfg.node_id)
+                /* Echoes date from our heartbeats as leader only. */
+                c->lead_first_seq = node->seq + 1;
+                c->lead_since_ns = now_ns;
+        } else if (c->leader_id == node->cfg.node_id) {
                 c->leader_id = 0;
+        }
         c->reported_leader = c->leader_id;
         announce(node);
         emit(node, HB_EVENT_ROLE, from, why, now_ns);
@@ -485,8 +617,8 @@ static void update(hb_node_t *node, uint64_t now_ns)
                                 set_role(node, HB_ROLE_FOLLOWER,
                                          "lease expired", now_ns);
                         } else if (should_yield(node, now_ns)) {
-                                c->yield_until_ns = add_sat(
-                                        now_ns, 2 * promise_ns(node));
+                                c->yield_until_ns =
+                                        add_sat(now_ns, yield_ns(node));
                                 set_role(node, HB_ROLE_FOLLOWER, "preempted",
                                          now_ns);
                         } else {
@@ -561,7 +693,8 @@ static uint32_t exited_leader(const hb_node_t *node)
 static void send_request(hb_node_t *node, const hb_peer_t *p,
                          uint64_t now_ns)
 {
-        uint8_t tlv[2 * HB_WIRE_TLV_HEADER_LEN + HB_VOTE_TLV_LEN + 4];
+        uint8_t tlv[2 * HB_WIRE_TLV_HEADER_LEN + HB_VOTE_TLV_LEN +
+                    HB_EXITED_TLV_LEN];
         size_t o = hb__put_tlv_header(tlv, HB_TLV_VOTE, HB_VOTE_TLV_LEN);
         size_t len = sizeof(tlv);
         uint32_t x = exited_leader(node);
@@ -571,20 +704,24 @@ static void send_request(hb_node_t *node, const hb_peer_t *p,
         tlv[o + 8] = (uint8_t)node->cfg.coord.priority;
         o += HB_VOTE_TLV_LEN;
         if (x != 0 && x != p->id) {
-                o += hb__put_tlv_header(tlv + o, HB_TLV_EXITED, 4);
+                /* Which process exited: its incarnation as we knew it. */
+                o += hb__put_tlv_header(tlv + o, HB_TLV_EXITED,
+                                        HB_EXITED_TLV_LEN);
                 hb__put_u32(tlv + o, x);
+                hb__put_u64(tlv + o + 4, hb__lookup(node, x)->incarnation);
         } else {
                 len = o;
         }
         queue(node, p->id, HB_MSG_VOTE_REQ, tlv, len, now_ns);
 }
 
-/* Response: VOTE {term, granted} and ECHO {request seq, request send
- * time}, so the candidate can date the lease a grant gives it on its own
- * clock. */
+/* Response: VOTE {term, granted, promise} and ECHO {request seq, request
+ * send time}, so the candidate can date the lease a grant gives it on its
+ * own clock: from the request's send time, for the promise (which the
+ * voter keeps from the grant, later than the request's arrival). */
 static void send_response(hb_node_t *node, const hb_peer_t *p,
-                          const hb_wire_msg_t *req, bool granted,
-                          uint64_t now_ns)
+                          uint64_t req_seq, uint64_t req_sent_ns,
+                          bool granted, uint64_t now_ns)
 {
         uint8_t tlv[2 * HB_WIRE_TLV_HEADER_LEN + HB_VOTE_TLV_LEN + 16];
         size_t o = hb__put_tlv_header(tlv, HB_TLV_VOTE, HB_VOTE_TLV_LEN);
@@ -592,10 +729,13 @@ static void send_response(hb_node_t *node, const hb_peer_t *p,
         memset(tlv + o, 0, HB_VOTE_TLV_LEN);
         hb__put_u64(tlv + o, node->coord.term);
         tlv[o + 8] = granted ? 1 : 0;
+        if (granted)
+                hb__put_u16(tlv + o + 9,
+                            hb_wire_duration_pack(vote_promise_ns(node)));
         o += HB_VOTE_TLV_LEN;
         o += hb__put_tlv_header(tlv + o, HB_TLV_ECHO, 16);
-        hb__put_u64(tlv + o, req->seq);
-        hb__put_u64(tlv + o + 8, req->send_time_ns);
+        hb__put_u64(tlv + o, req_seq);
+        hb__put_u64(tlv + o + 8, req_sent_ns);
         queue(node, p->id, HB_MSG_VOTE_RESP, tlv, sizeof(tlv), now_ns);
 }
 
@@ -624,6 +764,11 @@ static void start_election(hb_node_t *node, uint64_t now_ns)
         hb_coord_t *c = &node->coord;
         size_t i;
 
+        if (c->term >= TERM_MAX) {
+                /* Four billion elections: stand no more. */
+                c->election_deadline_ns = HB_NEVER;
+                return;
+        }
         c->term++;
         c->voted_for = node->cfg.node_id;
         c->leader_id = 0;
@@ -632,12 +777,87 @@ static void start_election(hb_node_t *node, uint64_t now_ns)
         emit(node, HB_EVENT_TERM, c->role, "election", now_ns);
         set_role(node, HB_ROLE_CANDIDATE, "election", now_ns);
         c->elect_start_ns = now_ns;
+        /* Split vote: stand again once this term's grants have freed
+         * their voters. */
         c->election_deadline_ns =
-                now_ns + promise_ns(node) + election_delay(node);
+                now_ns + vote_promise_ns(node) + election_delay(node);
         c->resend_ns = now_ns + node->cfg.interval_ns;
         for (i = 0; i < node->n_peers; i++)
                 send_request(node, node->peers[i], now_ns);
         check_won(node, now_ns);
+}
+
+/* Whether we may vote for `p` in `term`, promises aside: the term is
+ * ours, we have not voted for another candidate in it, `p` is not a
+ * witness, and we do not follow a live leader other than `p`. */
+static bool may_grant(const hb_node_t *node, const hb_peer_t *p,
+                      uint64_t term)
+{
+        const hb_coord_t *c = &node->coord;
+
+        return term == c->term &&
+               (c->voted_for == 0 || c->voted_for == p->id) &&
+               !(p->has_coord && (p->c_flags & HB_LEADER_FLAG_WITNESS)) &&
+               !sticky(node, p->id);
+}
+
+/* Grant our vote in the current term to `p` (persisted first). */
+static void grant(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
+{
+        hb_coord_t *c = &node->coord;
+
+        if (c->voted_for != p->id) {
+                c->voted_for = p->id;
+                emit(node, HB_EVENT_TERM, c->role, "vote granted", now_ns);
+        }
+        /* A vote is support too: no other vote for the vote promise. */
+        bind_promise(node, 0, add_sat(now_ns, vote_promise_ns(node)), now_ns);
+        /* Give the candidate time to win before standing ourselves. */
+        if (c->role == HB_ROLE_FOLLOWER)
+                c->election_deadline_ns = add_sat(
+                        now_ns, vote_promise_ns(node) + election_delay(node));
+}
+
+/* A request that came while a promise bound us is answered when the
+ * promise ends, if we still may grant it: the candidate need not wait
+ * for its next retransmission (an interval) to be elected. */
+static void answer_deferred(hb_node_t *node, uint64_t now_ns)
+{
+        hb_coord_t *c = &node->coord;
+        hb_peer_t *p;
+
+        if (c->deferred_id == 0 ||
+            now_ns < hold_against(c, c->deferred_id))
+                return;
+        p = hb__lookup(node, c->deferred_id);
+        c->deferred_id = 0;
+        if (!p || !may_grant(node, p, c->deferred_term))
+                return;
+        grant(node, p, now_ns);
+        send_response(node, p, c->deferred_seq, c->deferred_sent_ns, true,
+                      now_ns);
+        update(node, now_ns);
+}
+
+/* An alive peer's latest heartbeat supports a leader (of our term or a
+ * later one; an earlier one cannot be the leader we would replace).
+ * Not asked when the leader we followed exited: our vote requests tell
+ * its supporters so (HB_TLV_EXITED), and they drop it at once. */
+static bool peer_supports(const hb_node_t *node)
+{
+        size_t i;
+
+        if (exited_leader(node) != 0)
+                return false;
+        for (i = 0; i < node->n_peers; i++) {
+                const hb_peer_t *p = node->peers[i];
+
+                if (p->state == HB_PEER_ALIVE && p->has_coord &&
+                    (p->c_flags & HB_FLAG_SUPPORT) &&
+                    p->c_term >= node->coord.term)
+                        return true;
+        }
+        return false;
 }
 
 /* Coordination timers due at now_ns. */
@@ -646,6 +866,7 @@ static void timers(hb_node_t *node, uint64_t now_ns)
         hb_coord_t *c = &node->coord;
         size_t i;
 
+        answer_deferred(node, now_ns);
         if (c->role == HB_ROLE_LEADER && now_ns >= c->lease_check_ns)
                 update(node, now_ns);
         if (c->role == HB_ROLE_CANDIDATE) {
@@ -674,10 +895,15 @@ static void timers(hb_node_t *node, uint64_t now_ns)
                         c->election_deadline_ns = HB_NEVER;
                 else if (now_ns < wait)
                         /* Bound by a promise: the delay runs again from
-                         * its end, ranked on what we know by then (at a
-                         * cold start every node holds until its start-up
-                         * promise ends, having heard nobody before). */
+                         * its end, ranked on what we know by then. */
                         c->election_deadline_ns = wait +
+                                                  election_delay(node);
+                else if (peer_supports(node))
+                        /* Someone still follows a leader: it is either
+                         * alive (we would lose and disrupt it) or about
+                         * to be declared dead over there too (standing
+                         * now would split the vote). Look again. */
+                        c->election_deadline_ns = now_ns +
                                                   election_delay(node);
                 else
                         start_election(node, now_ns);
@@ -695,9 +921,18 @@ void hb__coord_begin(hb_node_t *node, uint64_t now_ns)
                 c->now_ns = now_ns;
         if (!c->started) {
                 /* A restarted node does not remember the promises it made
-                 * before: it makes them all again, for one PROMISE. */
+                 * before unless the caller restored them
+                 * (hb_node_restore_promise()): without, it makes them all
+                 * again, for the longest promise. */
                 c->started = true;
-                c->hold_until_ns = now_ns + promise_ns(node);
+                if (!c->restored_hold)
+                        c->hold_until_ns = add_sat(now_ns, c->promise_max_ns);
+                /* Listen before standing: a leader may be there, whose
+                 * next heartbeats we have not heard yet (a lone two_node
+                 * node is quorate at once). Votes are not held back. */
+                c->yield_until_ns = add_sat(
+                        now_ns, HB_COORD_LISTEN_INTERVALS *
+                                        node->cfg.interval_ns);
                 c->role_since_ns = now_ns;
                 update(node, now_ns);
         }
@@ -716,12 +951,14 @@ void hb__coord_recount(hb_node_t *node)
 
 /*
  * The process of peer `id` is gone (port unreachable, seen by us or by a
- * candidate that followed it): it can no longer act as leader, so stop
- * following it and void the promise made to it. Promises are what keep a
- * *live* old leader's lease safe (see the top of this file); they mean
- * nothing to a process that no longer exists. Whatever it left behind (a
- * VIP still configured, a resource still running) is what fencing is
- * for (docs/election.md).
+ * candidate that followed it), or it told us it no longer leads: it can
+ * no longer act as the leader we followed, so stop following it and void
+ * the promise made to it. Promises are what keep a *live* old leader's
+ * lease safe (see the top of this file); they mean nothing to a process
+ * that no longer exists, nor to one that stepped down (it never leads
+ * that term again). Whatever an exited one left behind (a VIP still
+ * configured, a resource still running) is what fencing is for
+ * (docs/election.md).
  */
 static void forget_exited_leader(hb_node_t *node, uint32_t id)
 {
@@ -735,6 +972,8 @@ static void forget_exited_leader(hb_node_t *node, uint32_t id)
                 c->hold_leader_until_ns = 0;
                 c->exited_leader_id = id;
         }
+        if (c->sup_leader == id)
+                c->sup_leader = 0;
 }
 
 void hb__coord_peer_changed(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
@@ -757,34 +996,85 @@ void hb__coord_peer_changed(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 
 int hb__coord_parse_leader(const hb_wire_msg_t *m, hb_leader_tlv_t *out)
 {
-        const uint8_t *cur = m->tlv, *v;
-        size_t left = m->tlv_len;
-        uint16_t type, vlen;
-        int r;
+        const uint8_t *b = m->coord;
 
-        while ((r = hb_wire_tlv_next(&cur, &left, &type, &v, &vlen)) > 0) {
-                if (type != HB_TLV_LEADER)
-                        continue;
-                if (vlen != HB_LEADER_TLV_LEN)
-                        return HB_EBADTLV;
-                out->term = hb__get_u64(v);
-                out->leader_id = hb__get_u32(v + 8);
-                out->role = v[12];
-                out->priority = v[13];
-                out->flags = v[14];
-                if (out->role > HB_ROLE_LEADER)
-                        return HB_EBADTLV;
-                return 1;
+        if (!(m->flags & HB_FLAG_COORD) || b == NULL)
+                return 0;
+        out->term = hb__get_u32(b);
+        out->seq = m->seq;
+        out->flags = m->flags & (HB_FLAG_WITNESS | HB_FLAG_PREEMPT |
+                                 HB_FLAG_RESOURCE | HB_FLAG_SUPPORT);
+        out->role = (uint8_t)((m->flags & HB_FLAG_ROLE_MASK) >>
+                              HB_FLAG_ROLE_SHIFT);
+        out->priority = (uint8_t)(m->flags >> HB_FLAG_PRIORITY_SHIFT);
+        out->echo = hb__get_u16(b + 4);
+        out->promise_ns = hb_wire_duration_unpack(hb__get_u16(b + 6));
+        if ((out->flags & HB_FLAG_SUPPORT) && out->role == HB_ROLE_LEADER)
+                return HB_EBADTLV; /* a leader supports nobody */
+        return 1;
+}
+
+/*
+ * How long after a heartbeat of leader `p` arrived (at now_ns, just fed
+ * to its detector) we promise to vote for no other candidate: until our
+ * detector would declare it dead if nothing more came, plus one interval
+ * (the lease gives way after the detector, by about the time our next
+ * heartbeat takes to tell the leader of a later arrival), at most
+ * promise_max.
+ */
+static uint64_t promise_for(const hb_node_t *node, const hb_peer_t *p,
+                            uint64_t now_ns)
+{
+        const hb_node_config_t *cfg = &node->cfg;
+        uint64_t dead;
+
+        if (p->state == HB_PEER_PROBATION) {
+                dead = hb_detector_crossing_ns(p->detector,
+                                               cfg->suspect_threshold);
+        } else {
+                dead = hb_detector_crossing_ns(p->detector,
+                                               cfg->dead_threshold);
+                if (cfg->dead_after_ns > 0)
+                        dead = min_u64(dead,
+                                       add_sat(hb_detector_crossing_ns(
+                                                       p->detector,
+                                                       cfg->suspect_threshold),
+                                               cfg->dead_after_ns));
         }
-        return r < 0 ? r : 0;
+        dead = dead > now_ns ? dead - now_ns : 0;
+        return min_u64(add_sat(dead, cfg->interval_ns),
+                       node->coord.promise_max_ns);
+}
+
+/* Resolve a supporter's 16-bit echo to one of our heartbeats as leader
+ * of this term: the first sequence >= the last one it echoed (or our
+ * first as leader) with those low bits; 0 if that is not one we sent.
+ * Never later than the one echoed: echoes from one peer only grow. */
+static uint64_t resolve_echo(const hb_node_t *node, const hb_peer_t *p,
+                             uint16_t echo)
+{
+        const hb_coord_t *c = &node->coord;
+        uint64_t base = c->lead_first_seq, s;
+
+        if (p->echo_term == c->term && p->echo_seq > base)
+                base = p->echo_seq;
+        s = base + (uint16_t)(echo - (uint16_t)base);
+        return s > node->seq ? 0 : s;
+}
+
+/* When heartbeat `seq` (ours, as leader) was sent, or a time before it. */
+static uint64_t sent_before(const hb_node_t *node, uint64_t seq)
+{
+        const hb_coord_t *c = &node->coord;
+        size_t i = (size_t)(seq % HB_SENT_RING);
+
+        return c->sent_seq[i] == seq ? c->sent_ns[i] : c->lead_since_ns;
 }
 
 void hb__coord_on_heartbeat(hb_node_t *node, hb_peer_t *p,
                             const hb_leader_tlv_t *t, uint64_t now_ns)
 {
         hb_coord_t *c = &node->coord;
-        uint32_t self = node->cfg.node_id;
-        bool burst;
 
         if (!t) {
                 /* Coordination off over there: it counts for quorum,
@@ -798,26 +1088,38 @@ void hb__coord_on_heartbeat(hb_node_t *node, hb_peer_t *p,
         }
         p->has_coord = true;
         p->c_term = t->term;
-        p->c_leader = t->leader_id;
         p->c_role = t->role;
         p->c_priority = t->priority;
         p->c_flags = t->flags;
 
-        /* Lease support. Heartbeats that waited in the socket buffer
-         * during a local pause are old: they support nothing. A heartbeat
-         * that does not name us only fails to extend the support: the
-         * promise made with the last one (or with the vote) still binds
-         * its sender until the support it gave has run out. */
-        burst = node->counters.local_pauses > 0 &&
-                now_ns < node->pause_resume_ns + node->cfg.interval_ns / 2;
-        if (t->term == c->term && t->leader_id == self &&
-            t->role != HB_ROLE_LEADER && !burst) {
-                p->support_term = t->term;
-                p->support_until_ns = now_ns + lease_ns(node);
-                p->named_term = t->term;
+        /* Lease support: it echoes one of our heartbeats as leader of
+         * this term and the promise it made on that heartbeat's arrival.
+         * The support lasts from when we sent that heartbeat, however
+         * late the echo comes (a heartbeat that waited in a buffer
+         * extends nothing it should not). A heartbeat that does not
+         * support us only fails to extend the support: the promise made
+         * with the last one still binds its sender. */
+        if ((t->flags & HB_FLAG_SUPPORT) && t->term == c->term &&
+            c->role == HB_ROLE_LEADER) {
+                uint64_t s = resolve_echo(node, p, t->echo);
+
+                if (s != 0) {
+                        uint64_t until = add_sat(sent_before(node, s),
+                                                 lease_part(node,
+                                                            t->promise_ns));
+
+                        if (p->support_term != c->term)
+                                p->support_until_ns = 0;
+                        p->support_term = c->term;
+                        p->support_until_ns =
+                                max_u64(p->support_until_ns, until);
+                        p->named_term = c->term;
+                        p->echo_term = c->term;
+                        p->echo_seq = s;
+                }
         }
 
-        if (t->role == HB_ROLE_LEADER && t->leader_id == p->id) {
+        if (t->role == HB_ROLE_LEADER) {
                 /* Authority of a leader of our term or a later one. */
                 if (t->term > c->term)
                         adopt_term(node, t->term, "higher term", now_ns);
@@ -828,22 +1130,60 @@ void hb__coord_on_heartbeat(hb_node_t *node, hb_peer_t *p,
                         c->leader_id = p->id;
                         c->exited_leader_id = 0;
                         announce(node);
+                } else if (t->term < c->term && c->leader_id == 0 &&
+                           c->role != HB_ROLE_LEADER) {
+                        /* A leader of an earlier term, and none of ours:
+                         * typically we come back with a term we reached
+                         * while cut off, or stood in one. It held its
+                         * lease when it sent this, so we cannot win, and
+                         * unseating it would be a needless failover:
+                         * follow and support it (in its term: coord
+                         * block, below). Our term and vote stay. */
+                        if (c->role == HB_ROLE_CANDIDATE)
+                                set_role(node, HB_ROLE_FOLLOWER,
+                                         "leader alive", now_ns);
+                        c->leader_id = p->id;
+                        c->exited_leader_id = 0;
+                        announce(node);
+                }
+                if (t->term <= c->term && c->leader_id == p->id &&
+                    c->role != HB_ROLE_LEADER &&
+                    c->role != HB_ROLE_CANDIDATE) {
+                        /* What our next heartbeats echo and promise. */
+                        c->sup_leader = p->id;
+                        c->sup_term = t->term;
+                        c->sup_seq = t->seq;
+                        c->sup_arrival_ns = now_ns;
+                        c->sup_promise_ns = promise_for(node, p, now_ns);
                 }
         } else {
-                if (c->leader_id == p->id)
-                        c->leader_id = 0; /* it no longer leads */
+                /* It no longer leads (stepped down, or restarted): it
+                 * never leads that term again, so what we promised it is
+                 * void. Replay checks made this heartbeat later than any
+                 * we supported it on. */
+                if (c->leader_id == p->id || c->hold_leader_id == p->id) {
+                        forget_exited_leader(node, p->id);
+                        c->exited_leader_id = 0;
+                }
+                /* A higher term in a follower's heartbeat: a candidate
+                 * gives up, a follower with no live leader adopts it. A
+                 * leader does not: while it holds its lease nobody else
+                 * can win (a node coming back with a term it reached
+                 * while cut off must not unseat it), and once it lost
+                 * the lease it steps down and adopts the term then. */
                 if (t->term > c->term &&
-                    (c->role == HB_ROLE_LEADER ||
-                     c->role == HB_ROLE_CANDIDATE || !leader_live(node)))
+                    (c->role == HB_ROLE_CANDIDATE ||
+                     (c->role != HB_ROLE_LEADER && !leader_live(node))))
                         adopt_term(node, t->term, "higher term", now_ns);
         }
         update(node, now_ns);
 }
 
 /* Find the VOTE (and ECHO) TLVs; HB_EBADTLV if VOTE is missing or any of
- * them has the wrong length. */
+ * them has the wrong length, or the term does not fit 32 bits. */
 static int parse_vote(const hb_wire_msg_t *m, const uint8_t **vote,
-                      const uint8_t **echo, uint32_t *exited)
+                      const uint8_t **echo, uint32_t *exited,
+                      uint64_t *exited_inc)
 {
         const uint8_t *cur = m->tlv, *v;
         size_t left = m->tlv_len;
@@ -853,6 +1193,7 @@ static int parse_vote(const hb_wire_msg_t *m, const uint8_t **vote,
         *vote = NULL;
         *echo = NULL;
         *exited = 0;
+        *exited_inc = 0;
         while ((r = hb_wire_tlv_next(&cur, &left, &type, &v, &vlen)) > 0) {
                 if (type == HB_TLV_VOTE) {
                         if (vlen != HB_VOTE_TLV_LEN)
@@ -863,40 +1204,26 @@ static int parse_vote(const hb_wire_msg_t *m, const uint8_t **vote,
                                 return HB_EBADTLV;
                         *echo = v;
                 } else if (type == HB_TLV_EXITED) {
-                        if (vlen != 4)
+                        if (vlen != HB_EXITED_TLV_LEN)
                                 return HB_EBADTLV;
                         *exited = hb__get_u32(v);
+                        *exited_inc = hb__get_u64(v + 4);
                 }
         }
         if (r < 0)
                 return r;
-        return *vote ? 0 : HB_EBADTLV;
+        if (!*vote || hb__get_u64(*vote) > TERM_MAX)
+                return HB_EBADTLV;
+        return 0;
 }
 
 int hb__coord_check_vote(const hb_wire_msg_t *m)
 {
         const uint8_t *vote, *echo;
+        uint64_t exited_inc;
         uint32_t exited;
 
-        return parse_vote(m, &vote, &echo, &exited);
-}
-
-/* Grant our vote in the current term to `p` (persisted first). */
-static void grant(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
-{
-        hb_coord_t *c = &node->coord;
-
-        if (c->voted_for != p->id) {
-                c->voted_for = p->id;
-                emit(node, HB_EVENT_TERM, c->role, "vote granted", now_ns);
-        }
-        /* A vote is support too: no other vote for a PROMISE. */
-        c->hold_until_ns = max_u64(c->hold_until_ns,
-                                   now_ns + promise_ns(node));
-        /* Give the candidate time to win before standing ourselves. */
-        if (c->role == HB_ROLE_FOLLOWER)
-                c->election_deadline_ns =
-                        now_ns + promise_ns(node) + election_delay(node);
+        return parse_vote(m, &vote, &echo, &exited, &exited_inc);
 }
 
 void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
@@ -904,11 +1231,12 @@ void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
 {
         hb_coord_t *c = &node->coord;
         const uint8_t *vote, *echo;
-        uint64_t term, start;
+        uint64_t term, start, promise;
+        uint64_t exited_inc;
         uint32_t exited;
         bool ok;
 
-        if (parse_vote(m, &vote, &echo, &exited) < 0)
+        if (parse_vote(m, &vote, &echo, &exited, &exited_inc) < 0)
                 return; /* checked by the caller */
         term = hb__get_u64(vote);
 
@@ -916,24 +1244,40 @@ void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
                 /* The candidate saw the process of the leader it followed
                  * exit: if we follow (or promised) that leader, we stop. */
                 if (exited != 0 && exited != node->cfg.node_id &&
-                    exited != p->id && term > c->term)
-                        forget_exited_leader(node, exited);
+                    exited != p->id && term > c->term) {
+                        /* Only that process: one that came back since (a
+                         * later incarnation we heard) is not gone. */
+                        const hb_peer_t *x = hb__lookup(node, exited);
+
+                        if (x && x->incarnation <= exited_inc)
+                                forget_exited_leader(node, exited);
+                }
                 if (term > c->term) {
                         if (sticky(node, p->id)) {
-                                send_response(node, p, m, false, now_ns);
+                                send_response(node, p, m->seq,
+                                              m->send_time_ns, false,
+                                              now_ns);
                                 return;
                         }
                         adopt_term(node, term, "higher term", now_ns);
                 }
-                ok = term == c->term &&
-                     (c->voted_for == 0 || c->voted_for == p->id) &&
-                     !(p->has_coord &&
-                       (p->c_flags & HB_LEADER_FLAG_WITNESS)) &&
-                     !sticky(node, p->id) &&
-                     (c->voted_for == p->id || now_ns >= hold_until(c));
+                ok = may_grant(node, p, term);
+                if (ok && c->voted_for != p->id &&
+                    now_ns < hold_against(c, p->id)) {
+                        /* Bound by a promise: answered when it ends. */
+                        if (c->deferred_id == 0 || c->deferred_id == p->id ||
+                            c->deferred_term < term) {
+                                c->deferred_id = p->id;
+                                c->deferred_term = term;
+                                c->deferred_seq = m->seq;
+                                c->deferred_sent_ns = m->send_time_ns;
+                        }
+                        update(node, now_ns);
+                        return;
+                }
                 if (ok)
                         grant(node, p, now_ns);
-                send_response(node, p, m, ok, now_ns);
+                send_response(node, p, m->seq, m->send_time_ns, ok, now_ns);
                 update(node, now_ns);
                 return;
         }
@@ -951,7 +1295,7 @@ void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
          * renews the lease it gives. */
         p->granted_term = c->term;
         /* The grant answered a request we sent at `start` (our clock):
-         * the voter's promise runs from after that. */
+         * the voter's promise runs from its grant, after that. */
         start = c->elect_start_ns;
         if (echo) {
                 uint64_t t = hb__get_u64(echo + 8);
@@ -959,70 +1303,87 @@ void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
                 if (t >= start && t <= now_ns)
                         start = t;
         }
+        promise = hb_wire_duration_unpack(hb__get_u16(vote + 9));
         if (p->support_term != c->term)
                 p->support_until_ns = 0;
         p->support_term = c->term;
         p->support_until_ns = max_u64(p->support_until_ns,
-                                      start + lease_ns(node));
+                                      add_sat(start,
+                                              lease_part(node, promise)));
         check_won(node, now_ns);
 }
 
-void hb__coord_leader_tlv(hb_node_t *node, uint64_t now_ns, uint8_t *tlv)
+uint16_t hb__coord_block(hb_node_t *node, uint64_t seq, uint64_t now_ns,
+                         uint8_t *block)
 {
         hb_coord_t *c = &node->coord;
-        uint32_t self = node->cfg.node_id;
-        uint32_t leader = c->role == HB_ROLE_LEADER ? self : c->leader_id;
-        size_t o = hb__put_tlv_header(tlv, HB_TLV_LEADER, HB_LEADER_TLV_LEN);
-        uint8_t flags = 0;
+        uint16_t flags = HB_FLAG_COORD, echo = 0, promise = 0;
+        uint64_t term = c->term;
+        size_t i = (size_t)(seq % HB_SENT_RING);
 
-        /* Naming a leader is support: promise not to vote for another
-         * candidate for a PROMISE from now. */
-        if (leader != 0 && leader != self) {
-                if (leader != c->hold_leader_id) {
-                        /* A promise to an earlier leader still binds in
-                         * full, whatever becomes of that leader. */
-                        c->hold_until_ns = max_u64(c->hold_until_ns,
-                                                   c->hold_leader_until_ns);
-                        c->hold_leader_id = leader;
+        /* Support: echo the leader's latest heartbeat and promise what
+         * we promised on its arrival, while that promise runs. */
+        if (c->role != HB_ROLE_LEADER && c->role != HB_ROLE_CANDIDATE &&
+            c->leader_id != 0 && c->sup_leader == c->leader_id &&
+            c->sup_term <= c->term) {
+                uint64_t until = add_sat(c->sup_arrival_ns,
+                                         c->sup_promise_ns);
+
+                if (until > now_ns) {
+                        bind_promise(node, c->leader_id, until, now_ns);
+                        flags |= HB_FLAG_SUPPORT;
+                        /* The supported leader's term (ours may be later:
+                         * on_heartbeat()); it tells the others too. */
+                        term = c->sup_term;
+                        echo = (uint16_t)c->sup_seq;
+                        /* Rounded down: the leader counts on no more. */
+                        promise = hb_wire_duration_pack(c->sup_promise_ns);
                 }
-                c->hold_leader_until_ns = max_u64(c->hold_leader_until_ns,
-                                                  now_ns + promise_ns(node));
         }
         if (node->cfg.coord.witness)
-                flags |= HB_LEADER_FLAG_WITNESS;
+                flags |= HB_FLAG_WITNESS;
         /* A faulted node advertises no preempt and priority 0, so that a
          * preempting leader never yields to a node that will not stand. */
         if (node->cfg.coord.preempt && !c->fault)
-                flags |= HB_LEADER_FLAG_PREEMPT;
+                flags |= HB_FLAG_PREEMPT;
         if (c->resource)
-                flags |= HB_LEADER_FLAG_RESOURCE;
-        hb__put_u64(tlv + o, c->term);
-        hb__put_u32(tlv + o + 8, leader);
-        tlv[o + 12] = (uint8_t)c->role;
-        tlv[o + 13] = c->fault ? 0 : (uint8_t)node->cfg.coord.priority;
-        tlv[o + 14] = flags;
-        tlv[o + 15] = 0;
+                flags |= HB_FLAG_RESOURCE;
+        flags |= (uint16_t)((unsigned)c->role << HB_FLAG_ROLE_SHIFT);
+        if (!c->fault)
+                flags |= (uint16_t)(node->cfg.coord.priority
+                                    << HB_FLAG_PRIORITY_SHIFT);
+        hb__put_u32(block, (uint32_t)min_u64(term, TERM_MAX));
+        hb__put_u16(block + 4, echo);
+        hb__put_u16(block + 6, promise);
+        /* Dated for the echoes of our supporters. */
+        c->sent_seq[i] = seq;
+        c->sent_ns[i] = now_ns;
+        return flags;
 }
 
 uint64_t hb__coord_deadline(const hb_node_t *node)
 {
         const hb_coord_t *c = &node->coord;
+        uint64_t d = HB_NEVER;
 
         if (!c->started)
                 return HB_NEVER;
         switch (c->role) {
         case HB_ROLE_LEADER:
-                return c->lease_check_ns;
+                d = c->lease_check_ns;
+                break;
         case HB_ROLE_CANDIDATE:
-                return c->election_deadline_ns < c->resend_ns
-                               ? c->election_deadline_ns
-                               : c->resend_ns;
+                d = min_u64(c->election_deadline_ns, c->resend_ns);
+                break;
         case HB_ROLE_FOLLOWER:
-                return c->election_deadline_ns;
+                d = c->election_deadline_ns;
+                break;
         case HB_ROLE_NO_QUORUM:
                 break;
         }
-        return HB_NEVER;
+        if (c->deferred_id != 0)
+                d = min_u64(d, hold_against(c, c->deferred_id));
+        return d;
 }
 
 void hb__coord_tick(hb_node_t *node, uint64_t now_ns)
@@ -1030,21 +1391,21 @@ void hb__coord_tick(hb_node_t *node, uint64_t now_ns)
         timers(node, now_ns);
 }
 
+/*
+ * This process was stopped (hb_node_local_pause()). Nothing to undo:
+ * the lease is timed on our clock from when our echoed heartbeats were
+ * sent, so a leader whose lease ran out while it was stopped finds so
+ * now (update()) and steps down before anything else, and one whose
+ * lease still runs keeps it (its supporters still hold their promises);
+ * heartbeats that waited in the socket buffer extend the lease only from
+ * when we sent what they echo.
+ */
 void hb__coord_local_pause(hb_node_t *node, uint64_t now_ns)
 {
         hb_coord_t *c = &node->coord;
-        size_t i;
 
         if (now_ns > c->now_ns)
                 c->now_ns = now_ns;
-        /* We were stopped: every lease we held may have run out, and an
-         * election we ran may have been overtaken. Start afresh. */
-        for (i = 0; i < node->n_peers; i++)
-                node->peers[i]->support_until_ns = 0;
-        if (c->role == HB_ROLE_LEADER || c->role == HB_ROLE_CANDIDATE)
-                set_role(node,
-                         c->quorate ? HB_ROLE_FOLLOWER : HB_ROLE_NO_QUORUM,
-                         "local pause", now_ns);
         if (c->started)
                 update(node, now_ns);
 }
@@ -1068,9 +1429,20 @@ int hb_node_peer_set_votes(hb_node_t *node, uint32_t peer_id,
         return 0;
 }
 
-int hb_node_restore_term(hb_node_t *node, uint64_t term, uint32_t voted_for)
+int hb_node_restore_promise(hb_node_t *node, uint64_t until_ns)
 {
         if (!node || !node->cfg.coord.enabled || node->coord.started)
+                return -EINVAL;
+        node->coord.restored_hold = true;
+        node->coord.hold_until_ns = until_ns;
+        node->coord.persisted_hold_ns = until_ns;
+        return 0;
+}
+
+int hb_node_restore_term(hb_node_t *node, uint64_t term, uint32_t voted_for)
+{
+        if (!node || !node->cfg.coord.enabled || node->coord.started ||
+            term > TERM_MAX)
                 return -EINVAL;
         node->coord.term = term;
         node->coord.voted_for = voted_for;

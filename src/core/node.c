@@ -357,8 +357,8 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
         node->user = user;
         node->next_send_ns = 0; /* the first tick sends */
         set_keys(node);
-        hb__coord_init(node);
-        if (hb__slots_rebuild(node, 0) < 0 || hb__out_init(node) < 0) {
+        if (hb__coord_init(node) < 0 || hb__slots_rebuild(node, 0) < 0 ||
+            hb__out_init(node) < 0) {
                 hb__free(node->slots);
                 hb__free(node);
                 return -ENOMEM;
@@ -450,6 +450,7 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                         uint64_t now_ns)
 {
         hb_detector_t **fresh = NULL;
+        uint64_t promise_max = 0;
         int rebuild;
         size_t i;
 
@@ -461,6 +462,8 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
             cfg->coord.enabled != node->cfg.coord.enabled)
                 return -EINVAL;
 
+        if (cfg->coord.enabled && hb_coord_promise_max(cfg, &promise_max) < 0)
+                return -ENOMEM;
         rebuild = !detector_config_equal(&cfg->detector, &node->cfg.detector);
         if (rebuild && node->n_peers > 0) {
                 /* Prepare every new detector first: all or nothing. */
@@ -507,8 +510,10 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                 reschedule(node, p);
         }
         hb__free(fresh);
-        if (node->cfg.coord.enabled)
+        if (node->cfg.coord.enabled) {
+                node->coord.promise_max_ns = promise_max;
                 hb__coord_recount(node);
+        }
         return 0;
 }
 
@@ -717,21 +722,21 @@ accepted:
 /* Queue this node's next heartbeat or leave for every peer. */
 static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
 {
-        uint8_t tlv[HB_WIRE_TLV_HEADER_LEN + HB_LEADER_TLV_LEN];
-        size_t tlv_len = 0;
+        uint8_t block[HB_WIRE_COORD_LEN];
+        const uint8_t *coord = NULL;
         uint16_t flags = 0;
 
         if (type == HB_MSG_HEARTBEAT && node->cfg.coord.enabled) {
                 /* Quorum and election state ride on every heartbeat. */
                 hb__coord_begin(node, now_ns);
-                hb__coord_leader_tlv(node, now_ns, tlv);
-                tlv_len = sizeof(tlv);
+                flags = hb__coord_block(node, node->seq + 1, now_ns, block);
+                coord = block;
         }
         if (type == HB_MSG_HEARTBEAT && node->cfg.rtt_probe_every > 0 &&
             (node->seq + 1) % node->cfg.rtt_probe_every == 0)
-                flags = HB_FLAG_ECHO_REQUEST;
-        return hb__out_push(node, HB_DEST_ALL, 0, type, flags,
-                            tlv_len > 0 ? tlv : NULL, tlv_len, now_ns);
+                flags |= HB_FLAG_ECHO_REQUEST;
+        return hb__out_push_coord(node, HB_DEST_ALL, 0, type, flags, coord,
+                                  NULL, 0, now_ns);
 }
 
 /* The end of every call that can change the role: a new leader, or a

@@ -53,11 +53,10 @@ typedef struct hb_peer {
         /* Coordination (election.c). */
         uint32_t votes;                /* default 1 */
         bool ever_alive;               /* for wait_for_all */
-        bool has_coord;                /* sent an HB_TLV_LEADER */
-        uint8_t c_role;                /* from its last LEADER TLV */
-        uint8_t c_priority;
-        uint8_t c_flags;
-        uint32_t c_leader;
+        bool has_coord;                /* sent a coordination block */
+        uint8_t c_role;                /* from its last coordination */
+        uint8_t c_priority;            /*   block and flags */
+        uint16_t c_flags;
         uint64_t c_term;
         uint64_t granted_term;         /* term in which it granted us its
                                           vote (the per-term voter set) */
@@ -65,6 +64,8 @@ typedef struct hb_peer {
                                           in this term (established) */
         uint64_t support_term;         /* lease: supports us as leader in */
         uint64_t support_until_ns;     /*   support_term until this time */
+        uint64_t echo_term;            /* its latest echo of our leader */
+        uint64_t echo_seq;             /*   heartbeats, resolved (term) */
         uint64_t alive_since_ns;       /* for preempt: alive since */
 } hb_peer_t;
 
@@ -88,6 +89,10 @@ typedef struct hb_out {
  * 2-per-peer part (node.h, hb_node_poll_output()). */
 #define HB_OUTPUT_INITIAL 16u
 #define HB_OUTPUT_BASE 64u
+
+/* Own heartbeats whose send time a leader remembers (the echoes of its
+ * supporters name one of them). */
+#define HB_SENT_RING 64u
 
 typedef struct hb_coord {
         hb_role_t role;
@@ -132,6 +137,33 @@ typedef struct hb_coord {
         uint32_t announced_leader;     /* ... the leader and term of the */
         uint64_t announced_term;       /*     last such announcement */
         uint64_t rng;                  /* xorshift64* state, never 0 */
+
+        /* Lease (election.c, "The lease"). */
+        uint64_t promise_max_ns;       /* longest promise made; start-up
+                                          hold without a restored one */
+        bool restored_hold;            /* hb_node_restore_promise() ran */
+        uint64_t persisted_hold_ns;    /* promises up to this time are
+                                          durable (HB_EVENT_TERM) */
+        /* Follower: the latest heartbeat accepted from the leader it
+         * follows, which its own heartbeats echo as support. */
+        uint32_t sup_leader;
+        uint64_t sup_term;
+        uint64_t sup_seq;
+        uint64_t sup_arrival_ns;
+        uint64_t sup_promise_ns;       /* from sup_arrival_ns */
+        /* Leader: when each recent heartbeat of ours was queued, to date
+         * the echoes; heartbeats from lead_first_seq on were sent as
+         * leader, not before lead_since_ns. */
+        uint64_t sent_seq[HB_SENT_RING];
+        uint64_t sent_ns[HB_SENT_RING];
+        uint64_t lead_first_seq;
+        uint64_t lead_since_ns;
+        /* A vote request that came while we were bound by a promise:
+         * answered when the promise ends (if still grantable). */
+        uint32_t deferred_id;
+        uint64_t deferred_term;
+        uint64_t deferred_seq;         /* the request's seq, send time */
+        uint64_t deferred_sent_ns;
 } hb_coord_t;
 
 struct hb_node {
@@ -305,21 +337,26 @@ static inline void hb__heap_update(hb_node_t *node, hb_peer_t *p, uint64_t d)
         }
 }
 
-/* Decoded HB_TLV_LEADER. */
+/* A heartbeat's coordination block and flags, decoded (wire.h,
+ * HB_FLAG_COORD), with the heartbeat's sequence number. */
 typedef struct hb_leader_tlv {
         uint64_t term;
-        uint32_t leader_id;
+        uint64_t seq;                  /* the heartbeat's */
+        uint16_t flags;                /* HB_FLAG_WITNESS, _PREEMPT,
+                                          _RESOURCE, _SUPPORT */
         uint8_t role;
         uint8_t priority;
-        uint8_t flags;
+        uint16_t echo;                 /* with HB_FLAG_SUPPORT */
+        uint64_t promise_ns;           /* with HB_FLAG_SUPPORT */
 } hb_leader_tlv_t;
 
-#define HB_LEADER_TLV_LEN 16u
 #define HB_VOTE_TLV_LEN 12u
-#define HB_LEADER_FLAG_WITNESS 0x01u
-#define HB_LEADER_FLAG_PREEMPT 0x02u
-#define HB_LEADER_FLAG_RESOURCE 0x04u /* its at-most-one resource may be
-                                         up (not stopped and clean) */
+#define HB_EXITED_TLV_LEN 12u
+#define HB_LEADER_FLAG_WITNESS HB_FLAG_WITNESS
+#define HB_LEADER_FLAG_PREEMPT HB_FLAG_PREEMPT
+#define HB_LEADER_FLAG_RESOURCE HB_FLAG_RESOURCE /* its at-most-one
+                                         resource may be up (not stopped
+                                         and clean) */
 
 /* ---- output queue (output.c) -------------------------------------- */
 
@@ -338,19 +375,27 @@ void hb__out_free(hb_node_t *node);
 int hb__out_push(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
                  uint8_t type, uint16_t flags, const uint8_t *tlv,
                  size_t tlv_len, uint64_t now_ns);
+/* The same with a coordination block (HB_WIRE_COORD_LEN bytes, required
+ * when `flags` has HB_FLAG_COORD; else NULL). */
+int hb__out_push_coord(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
+                       uint8_t type, uint16_t flags, const uint8_t *coord,
+                       const uint8_t *tlv, size_t tlv_len, uint64_t now_ns);
 
 /* ---- hooks implemented in election.c ---------------------------- */
 
 /* Validate cfg->coord (called from hb_node_config_validate()). */
 int hb__coord_config_validate(const hb_node_config_t *cfg);
-/* Set up coordination state (allocates nothing). */
-void hb__coord_init(hb_node_t *node);
+/* Set up coordination state (allocates nothing that stays). 0 or
+ * -ENOMEM. */
+int hb__coord_init(hb_node_t *node);
+
 /* Start of every call that carries a time (recv, tick, build, pause). */
 void hb__coord_begin(hb_node_t *node, uint64_t now_ns);
 /* A peer was added / removed / changed state. */
 void hb__coord_peer_changed(hb_node_t *node, hb_peer_t *p, uint64_t now_ns);
 void hb__coord_recount(hb_node_t *node);
-/* Parse the LEADER TLV of a heartbeat: 1 found, 0 absent, HB_EBADTLV. */
+/* Decode the coordination block of a heartbeat: 1 found, 0 absent,
+ * HB_EBADTLV (an invalid role). */
 int hb__coord_parse_leader(const hb_wire_msg_t *m, hb_leader_tlv_t *out);
 /* An accepted heartbeat from p (after the peer's state was updated). */
 void hb__coord_on_heartbeat(hb_node_t *node, hb_peer_t *p,
@@ -364,9 +409,12 @@ void hb__coord_on_vote(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
 /* A heartbeat should go out now (coord.announce): taken by node.c at the
  * end of the call, which queues it; false if none is wanted. */
 bool hb__coord_take_announce(hb_node_t *node);
-/* Write the LEADER TLV for a heartbeat into tlv (HB_WIRE_TLV_HEADER_LEN +
- * HB_LEADER_TLV_LEN bytes); records the promise it makes. */
-void hb__coord_leader_tlv(hb_node_t *node, uint64_t now_ns, uint8_t *tlv);
+/* The coordination block (HB_WIRE_COORD_LEN bytes into `block`) and
+ * header flags of the heartbeat about to be queued with sequence `seq`
+ * at now_ns; records the promise it makes (raising HB_EVENT_TERM first
+ * when that promise outlasts the durable one) and the send time. */
+uint16_t hb__coord_block(hb_node_t *node, uint64_t seq, uint64_t now_ns,
+                         uint8_t *block);
 uint64_t hb__coord_deadline(const hb_node_t *node);
 void hb__coord_tick(hb_node_t *node, uint64_t now_ns);
 void hb__coord_local_pause(hb_node_t *node, uint64_t now_ns);

@@ -126,6 +126,7 @@ static void fill_info(const hb_node_t *node, const hb_peer_t *p,
         out->replays = p->replays;
         out->transitions = p->transitions;
         out->coordinating = p->has_coord;
+        out->coord_term = p->has_coord ? p->c_term : 0;
         out->resource_up = p->has_coord &&
                            (p->c_flags & HB_LEADER_FLAG_RESOURCE) != 0;
         rtt_stats(p, out);

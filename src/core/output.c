@@ -29,9 +29,7 @@
 #include "core/alloc.h"
 #include "core/node_impl.h"
 
-_Static_assert(HB_OUTPUT_MAX_LEN >= HB_WIRE_HEADER_LEN +
-                       HB_WIRE_TLV_HEADER_LEN + HB_LEADER_TLV_LEN +
-                       HB_WIRE_TAG_LEN,
+_Static_assert(HB_OUTPUT_MAX_LEN >= HB_WIRE_COORD_HEARTBEAT_LEN,
                "a heartbeat with coordination fits an output slot");
 _Static_assert(HB_OUTPUT_MAX_LEN >= HB_WIRE_ACK_LEN,
                "an ACK fits an output slot");
@@ -99,6 +97,14 @@ int hb__out_push(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
                  uint8_t type, uint16_t flags, const uint8_t *tlv,
                  size_t tlv_len, uint64_t now_ns)
 {
+        return hb__out_push_coord(node, dest, peer_id, type, flags, NULL,
+                                  tlv, tlv_len, now_ns);
+}
+
+int hb__out_push_coord(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
+                       uint8_t type, uint16_t flags, const uint8_t *coord,
+                       const uint8_t *tlv, size_t tlv_len, uint64_t now_ns)
+{
         bool control = type != HB_MSG_HEARTBEAT && type != HB_MSG_LEAVE;
         uint64_t *seq = control ? &node->ack_seq : &node->seq;
         hb_wire_msg_t m;
@@ -117,6 +123,7 @@ int hb__out_push(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
         m.send_time_ns = now_ns;
         m.tlv = tlv;
         m.tlv_len = tlv_len;
+        m.coord = coord;
         n = hb_wire_encode(o->buf, sizeof(o->buf), &m, &node->cfg.key);
         if (n < 0)
                 return n; /* cannot happen: every message fits a slot */

@@ -339,10 +339,21 @@ static bool says_up(const hb_peer_info_t *pi)
                pi->coordinating && pi->resource_up;
 }
 
+/* Its latest heartbeat says its resource is stopped, and was sent in our
+ * term or later: it cannot have led (and started it) since, in a term
+ * before ours. An older "stopped" may predate a leadership we never saw
+ * (its heartbeats as leader lost on the way to us). */
+static bool says_stopped_now(const hb_policy_t *p, const hb_peer_info_t *pi)
+{
+        return pi->coordinating && !pi->resource_up &&
+               pi->coord_term >= p->term;
+}
+
 /*
  * This round's targets: the last other leader named, then every peer held
- * dead, suspect or unknown, or alive and saying its resource may be up
- * (not pull peers), in peer id order. Returns how many, or -ENOMEM
+ * dead, suspect or unknown, or alive and not saying, in our term or
+ * later, that its resource is stopped (not pull peers), in peer id
+ * order. Returns how many, or -ENOMEM
  * (nothing queued).
  */
 static int build_queue(hb_policy_t *p, uint64_t now)
@@ -369,7 +380,10 @@ static int build_queue(hb_policy_t *p, uint64_t now)
                     pi.id == p->fence_id || is_pull(p, pi.id))
                         continue;
                 if (pi.state == HB_PEER_DEAD || pi.state == HB_PEER_SUSPECT ||
-                    pi.state == HB_PEER_UNKNOWN || says_up(&pi))
+                    pi.state == HB_PEER_UNKNOWN || says_up(&pi) ||
+                    ((pi.state == HB_PEER_ALIVE ||
+                      pi.state == HB_PEER_PROBATION) &&
+                     pi.coordinating && !says_stopped_now(p, &pi)))
                         p->queue[n++] = pi.id;
         }
         p->n_queue = n;
@@ -387,7 +401,8 @@ static void pop_target(hb_policy_t *p)
 
 /*
  * The head target, when it is alive (or in probation) and runs the
- * policy: when its heartbeats say its resource is stopped, it needs no
+ * policy: when its heartbeats say its resource is stopped (in our term
+ * or later: says_stopped_now()), it needs no
  * fence (it restarted, which stops any stale copy, or it stepped down and
  * its stop succeeded); while they say it may be up, its stop is given its
  * time limit (after which it self-fences) plus two intervals. One that
@@ -406,7 +421,7 @@ static int spare_or_wait(hb_policy_t *p, uint32_t id, uint64_t now)
         if ((pi.state != HB_PEER_ALIVE && pi.state != HB_PEER_PROBATION) ||
             !pi.coordinating)
                 return -1;
-        if (!pi.resource_up)
+        if (says_stopped_now(p, &pi))
                 return 1;
         if (p->spare_until_ns == 0)
                 p->spare_until_ns = now + p->cfg.stop_timeout_ns +

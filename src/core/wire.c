@@ -111,20 +111,26 @@ int hb_wire_encode(uint8_t *buf, size_t cap, const hb_wire_msg_t *msg,
                 return -EINVAL;
         if (msg->tlv == NULL && msg->tlv_len > 0)
                 return -EINVAL;
+        size_t c = (msg->flags & HB_FLAG_COORD) ? HB_WIRE_COORD_LEN : 0;
+        if (c > 0 && msg->coord == NULL)
+                return -EINVAL;
         /* Written so that a huge tlv_len cannot overflow the sum. */
-        if (msg->tlv_len > HB_WIRE_MAX_LEN - HB_WIRE_HEARTBEAT_LEN)
+        if (msg->tlv_len > HB_WIRE_MAX_LEN - HB_WIRE_HEARTBEAT_LEN - c)
                 return HB_ETOOBIG;
         if (!tlv_well_formed(msg->tlv, msg->tlv_len))
                 return HB_EBADTLV;
 
-        size_t len = HB_WIRE_HEARTBEAT_LEN + msg->tlv_len;
+        size_t len = HB_WIRE_HEARTBEAT_LEN + c + msg->tlv_len;
         if (cap < len)
                 return -ENOBUFS;
 
-        /* TLVs first: memmove copes with `msg->tlv` overlapping `buf`
-         * (re-encoding in place); the header is written after it. */
+        /* TLVs first, then the block: memmove copes with either
+         * overlapping `buf` (re-encoding in place); the header is written
+         * after them. */
         if (msg->tlv_len > 0)
-                memmove(buf + OFF_TLV, msg->tlv, msg->tlv_len);
+                memmove(buf + OFF_TLV + c, msg->tlv, msg->tlv_len);
+        if (c > 0)
+                memmove(buf + OFF_TLV, msg->coord, c);
         hb__put_u16(buf + OFF_MAGIC, HB_WIRE_MAGIC);
         buf[OFF_VERSION] = HB_WIRE_VERSION;
         buf[OFF_TYPE] = msg->type;
@@ -189,23 +195,55 @@ int hb_wire_decode(hb_wire_msg_t *msg, const uint8_t *buf, size_t len,
         uint8_t type = buf[OFF_TYPE];
         if (!type_known(type))
                 return HB_EBADTYPE;
-        size_t tlv_len = body - OFF_TLV;
-        if (!tlv_well_formed(buf + OFF_TLV, tlv_len))
+        uint16_t flags = hb__get_u16(buf + OFF_FLAGS);
+        size_t c = (flags & HB_FLAG_COORD) ? HB_WIRE_COORD_LEN : 0;
+        if (body - OFF_TLV < c)
+                return HB_EBADTLV;
+        size_t tlv_len = body - OFF_TLV - c;
+        if (!tlv_well_formed(buf + OFF_TLV + c, tlv_len))
                 return HB_EBADTLV;
         uint32_t sender_id = hb__get_u32(buf + OFF_SENDER);
         if (sender_id == 0)
                 return HB_EUNKPEER;
 
         msg->type = type;
-        msg->flags = hb__get_u16(buf + OFF_FLAGS);
+        msg->flags = flags;
         msg->cluster_id = cluster_id;
         msg->sender_id = sender_id;
         msg->incarnation = hb__get_u64(buf + OFF_INCARNATION);
         msg->seq = hb__get_u64(buf + OFF_SEQ);
         msg->send_time_ns = hb__get_u64(buf + OFF_SEND_TIME);
-        msg->tlv = tlv_len > 0 ? buf + OFF_TLV : NULL;
+        msg->tlv = tlv_len > 0 ? buf + OFF_TLV + c : NULL;
         msg->tlv_len = tlv_len;
+        msg->coord = c > 0 ? buf + OFF_TLV : NULL;
         return 0;
+}
+
+/* Mantissa bits of the packed duration (wire.h). */
+#define DUR_MANT_BITS 12
+#define DUR_MANT_MAX ((1u << DUR_MANT_BITS) - 1)
+#define DUR_EXP_MAX 15u
+
+uint16_t hb_wire_duration_pack(uint64_t ns)
+{
+        uint64_t us = ns / 1000;
+        unsigned e = 0;
+
+        while (us > DUR_MANT_MAX && e < DUR_EXP_MAX) {
+                us >>= 1; /* rounds down: never a longer promise */
+                e++;
+        }
+        if (us > DUR_MANT_MAX)
+                us = DUR_MANT_MAX;
+        return (uint16_t)(e << DUR_MANT_BITS | (unsigned)us);
+}
+
+uint64_t hb_wire_duration_unpack(uint16_t packed)
+{
+        uint64_t m = packed & DUR_MANT_MAX;
+        unsigned e = packed >> DUR_MANT_BITS;
+
+        return (m << e) * 1000;
 }
 
 int hb_wire_tlv_next(const uint8_t **p, size_t *left, uint16_t *type,

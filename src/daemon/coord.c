@@ -10,7 +10,11 @@
  * (ctx->die(): the adapter is muted, no leave, exit 1; fail safe, see
  * hbeatd(8)). At start the file gives the term back
  * (hb_node_restore_term()); a missing file is term 0, a malformed one an
- * error: a term is never silently reset.
+ * error: a term is never silently reset. The same file keeps how long
+ * the node's lease promises bind (the core raises HB_EVENT_TERM "promise"
+ * about once per promise_max), so that a restarted hbeatd votes again as
+ * soon as its old promises have run out rather than a whole promise_max
+ * later (hb_node_restore_promise(), docs/election.md).
  *
  * Role and quorum changes are logged once here; the control stream and
  * the role scripts hear them from the bus (ctl.c, notify.c), the policy
@@ -30,14 +34,19 @@
 /* ---- term persistence --------------------------------------------- */
 
 /*
- * election.state_file holds three lines, nothing else:
+ * election.state_file holds five lines, nothing else:
  *
- *     hbeat-state 1
+ *     hbeat-state 2
  *     term 7
  *     voted_for 2
+ *     promise_until 123456789012
+ *     boot_id 6f0c...  (32 hex digits)
  *
- * Text, so an operator can read it; strict, so a damaged file is refused
- * rather than read as term 0.
+ * promise_until is a CLOCK_MONOTONIC time, ns, meaningful only in the boot
+ * named (/proc/sys/kernel/random/boot_id without dashes; 0 when unknown).
+ * Version 1 files (the first three lines) are read too. Text, so an
+ * operator can read it; strict, so a damaged file is refused rather than
+ * read as term 0.
  */
 /* The module's state. */
 typedef struct coord {
@@ -45,11 +54,65 @@ typedef struct coord {
         uint64_t term_writes;          /* state file writes (durable) */
         uint64_t durable_term;         /* what the file holds */
         uint32_t durable_vote;
+        uint64_t durable_promise;
+        char boot_id[33];              /* this boot's, "" when unknown */
         bool dead;                     /* could not persist: dying */
 } coord_t;
 
-#define STATE_MAGIC "hbeat-state 1"
-#define STATE_MAX 128
+#define STATE_MAGIC_V1 "hbeat-state 1"
+#define STATE_MAGIC "hbeat-state 2"
+#define STATE_MAX 256
+
+/* What the state file holds. */
+typedef struct state {
+        uint64_t term;
+        uint32_t vote;
+        bool has_promise;              /* version 2 */
+        uint64_t promise_until;
+        char boot_id[33];
+} state_t;
+
+/* This boot's id, 32 lower-case hex digits, or "" when unknown. */
+static void read_boot_id(char out[33])
+{
+        char *text = NULL;
+        size_t len = 0, n = 0;
+
+        out[0] = '\0';
+        if (hbu_read_file("/proc/sys/kernel/random/boot_id", &text, &len) < 0)
+                return;
+        for (size_t i = 0; i < len && n < 32; i++)
+                if ((text[i] >= '0' && text[i] <= '9') ||
+                    (text[i] >= 'a' && text[i] <= 'f'))
+                        out[n++] = text[i];
+        out[n == 32 ? n : 0] = '\0';
+        free(text);
+}
+
+/* Parse "boot_id HEX32\n" (or "boot_id 0\n": unknown) at *p. */
+static bool boot_field(const char **p, char out[33])
+{
+        const char *q = *p;
+        size_t n = 0;
+
+        if (strncmp(q, "boot_id ", 8) != 0)
+                return false;
+        q += 8;
+        if (q[0] == '0' && q[1] == '\n') {
+                out[0] = '\0';
+                *p = q + 2;
+                return true;
+        }
+        while (n < 32 && ((q[n] >= '0' && q[n] <= '9') ||
+                          (q[n] >= 'a' && q[n] <= 'f')))
+                n++;
+        if (n != 32 || q[n] != '\n')
+                return false;
+        memcpy(out, q, 32);
+        out[32] = '\0';
+        *p = q + 33;
+        return true;
+}
 
 /* Parse "KEY DIGITS\n" at *p into *out; advances *p. */
 static bool state_field(const char **p, const char *key, uint64_t max,
@@ -81,21 +144,22 @@ static bool state_field(const char **p, const char *key, uint64_t max,
  * the file does not exist (first start); -EINVAL (malformed) or another
  * negative errno, after logging why, naming the file.
  */
-static int state_read(coord_t *d, const char *path, uint64_t *term,
-                      uint32_t *vote)
+static int state_read(coord_t *d, const char *path, state_t *st,
+                      bool *exists)
 {
         const char *p;
         uint64_t t, v;
         char *text = NULL;
         size_t len = 0;
+        bool v2;
         int r;
 
+        memset(st, 0, sizeof(*st));
+        *exists = false;
         r = hbu_read_file(path, &text, &len);
         if (r == -ENOENT) {
                 hbd_info(d->ctx->log, "state file %s does not exist: first "
                          "start, term 0", path);
-                *term = 0;
-                *vote = 0;
                 return 0;
         }
         if (r < 0) {
@@ -104,35 +168,47 @@ static int state_read(coord_t *d, const char *path, uint64_t *term,
                 return r;
         }
         p = text;
+        v2 = len >= sizeof(STATE_MAGIC) &&
+             strncmp(p, STATE_MAGIC "\n", sizeof(STATE_MAGIC)) == 0;
         if (len > STATE_MAX || memchr(text, '\0', len) != NULL ||
-            strncmp(p, STATE_MAGIC "\n", sizeof(STATE_MAGIC)) != 0 ||
-            (p += sizeof(STATE_MAGIC), !state_field(&p, "term", UINT64_MAX,
+            (!v2 && strncmp(p, STATE_MAGIC_V1 "\n",
+                            sizeof(STATE_MAGIC_V1)) != 0) ||
+            (p += sizeof(STATE_MAGIC), !state_field(&p, "term", UINT32_MAX,
                                                     &t)) ||
-            !state_field(&p, "voted_for", UINT32_MAX, &v) || *p != '\0') {
+            !state_field(&p, "voted_for", UINT32_MAX, &v) ||
+            (v2 && (!state_field(&p, "promise_until", UINT64_MAX,
+                                 &st->promise_until) ||
+                    !boot_field(&p, st->boot_id))) ||
+            *p != '\0') {
                 hbd_error(d->ctx->log, "state file %s is malformed (expected "
-                          "'%s', 'term N', 'voted_for N' on three lines); "
-                          "refusing to start rather than reset the term: "
-                          "repair it, or remove it only if this node's "
-                          "term may start over at 0 (docs/operations.md)",
-                          path, STATE_MAGIC);
+                          "'%s', 'term N', 'voted_for N', 'promise_until N', "
+                          "'boot_id HEX' on five lines); refusing to start "
+                          "rather than reset the term: repair it, or remove "
+                          "it only if this node's term may start over at 0 "
+                          "(docs/operations.md)", path, STATE_MAGIC);
                 free(text);
                 return -EINVAL;
         }
         free(text);
-        *term = t;
-        *vote = (uint32_t)v;
+        st->term = t;
+        st->vote = (uint32_t)v;
+        st->has_promise = v2;
+        *exists = true;
         return 0;
 }
 
-/* Write the term and vote durably (hbu_write_file_durable()). */
-static int state_write(coord_t *d, uint64_t term, uint32_t vote)
+/* Write the term, vote and promise durably (hbu_write_file_durable()). */
+static int state_write(coord_t *d, uint64_t term, uint32_t vote,
+                       uint64_t promise_until)
 {
         const char *path = d->ctx->cfg->election_state_file;
         char buf[STATE_MAX];
         int n, r;
 
         n = snprintf(buf, sizeof(buf), STATE_MAGIC "\nterm %" PRIu64
-                     "\nvoted_for %" PRIu32 "\n", term, vote);
+                     "\nvoted_for %" PRIu32 "\npromise_until %" PRIu64
+                     "\nboot_id %s\n", term, vote, promise_until,
+                     d->boot_id[0] != '\0' ? d->boot_id : "0");
         if (n < 0 || (size_t)n >= sizeof(buf))
                 return -EOVERFLOW;
         r = hbu_write_file_durable(path, buf, (size_t)n, 0600);
@@ -141,7 +217,38 @@ static int state_write(coord_t *d, uint64_t term, uint32_t vote)
         d->term_writes++;
         d->durable_term = term;
         d->durable_vote = vote;
+        d->durable_promise = promise_until;
         return 0;
+}
+
+/*
+ * Until when the promises of the run that wrote `st` bind, on this boot's
+ * monotonic clock: as written in the same boot; after a reboot, at most
+ * promise_max after the boot (the promises were made before it, and the
+ * monotonic clock counts from it); without a record (a version 1 file, an
+ * unknown boot), a whole promise_max from now. 0 for a node that never
+ * ran. Returns false when nothing is to be restored (hold promise_max).
+ */
+static bool promise_to_restore(const coord_t *d, const state_t *st,
+                               bool exists, uint64_t *until)
+{
+        uint64_t max = 0;
+
+        if (!exists) {
+                *until = 0;
+                return true;
+        }
+        if (!st->has_promise || d->boot_id[0] == '\0' ||
+            st->boot_id[0] == '\0')
+                return false;
+        if (strcmp(st->boot_id, d->boot_id) == 0) {
+                *until = st->promise_until;
+                return true;
+        }
+        if (hb_coord_promise_max(&d->ctx->cfg->node, &max) < 0)
+                return false;
+        *until = max;
+        return true;
 }
 
 /* ---- events ------------------------------------------------------- */
@@ -153,7 +260,7 @@ static void on_term(coord_t *d, const hb_event_t *ev)
 
         if (d->dead)
                 return;
-        r = state_write(d, ev->term, ev->voted_for);
+        r = state_write(d, ev->term, ev->voted_for, ev->promise_until_ns);
         if (r < 0) {
                 hbd_error(d->ctx->log, "cannot persist term %" PRIu64 " to "
                           "the state file %s: %s; stopping: a node that "
@@ -213,18 +320,43 @@ static int restore_term(coord_t *d)
 {
         const char *path = d->ctx->cfg->election_state_file;
         const char *slash = strrchr(path, '/');
-        uint64_t term = 0;
-        uint32_t vote = 0;
+        uint64_t term, until = 0;
+        uint32_t vote;
+        bool exists;
+        state_t st;
         int r;
 
-        r = state_read(d, path, &term, &vote);
+        read_boot_id(d->boot_id);
+        r = state_read(d, path, &st, &exists);
         if (r < 0)
                 return r;
+        term = st.term;
+        vote = st.vote;
         r = hb_node_restore_term(d->ctx->node, term, vote);
         if (r < 0) {
                 hbd_error(d->ctx->log, "cannot restore term %" PRIu64 ": %s",
                           term, hb_strerror(r));
                 return r;
+        }
+        if (promise_to_restore(d, &st, exists, &until)) {
+                r = hb_node_restore_promise(d->ctx->node, until);
+                if (r < 0)
+                        return r;
+                if (until > uv_hrtime())
+                        hbd_info(d->ctx->log, "votes for no other candidate "
+                                 "for %" PRIu64 " ms: lease promises of the "
+                                 "previous run", (until - uv_hrtime()) /
+                                 HB_NS_PER_MS);
+        } else {
+                uint64_t max = 0;
+
+                (void)hb_coord_promise_max(&d->ctx->cfg->node, &max);
+                hbd_info(d->ctx->log, "votes for no other candidate for "
+                         "%" PRIu64 " ms: the promises of the previous run "
+                         "are not known", max / HB_NS_PER_MS);
+                /* The core holds that long from its start: what the file
+                 * must say if this run ends before it promises. */
+                until = uv_hrtime() + max;
         }
         /* The default /var/lib/hbeat may not exist yet: create the last
          * level only, like a package would. */
@@ -237,7 +369,7 @@ static int restore_term(coord_t *d)
                         hbd_info(d->ctx->log, "created %s", dir);
                 free(dir);
         }
-        r = state_write(d, term, vote);
+        r = state_write(d, term, vote, until);
         if (r < 0) {
                 hbd_error(d->ctx->log, "cannot write the state file %s: %s",
                           path, strerror(-r));

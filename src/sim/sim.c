@@ -72,6 +72,7 @@ typedef struct sim_node {
         bool has_term;                /* "disk": what HB_EVENT_TERM said */
         uint64_t term;
         uint32_t voted_for;
+        uint64_t promise_until;       /* ... and its promises' end */
         uint64_t wake_ns;             /* earliest pending WAKE */
         uint64_t start_ns;            /* no WAKE before: boot + phase */
         sim_pkt_t *pending;           /* datagrams queued while paused */
@@ -233,6 +234,7 @@ static void on_event(void *user, const hb_event_t *ev)
                 n->has_term = true;
                 n->term = ev->term;
                 n->voted_for = ev->voted_for;
+                n->promise_until = ev->promise_until_ns;
         }
         s->log[s->n_log].observer = n->index;
         s->log[s->n_log].peer = ev->type == HB_EVENT_PEER_STATE
@@ -310,6 +312,16 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
                 return r;
         if (c.coord.enabled && n->has_term) {
                 r = hb_node_restore_term(n->core, n->term, n->voted_for);
+                if (r < 0)
+                        return r;
+        }
+        if (c.coord.enabled) {
+                /* One clock for all runs of a node (a process restart,
+                 * as hbeatd restores it); a node that never ran made no
+                 * promise. */
+                r = hb_node_restore_promise(n->core, n->has_term
+                                                             ? n->promise_until
+                                                             : 0);
                 if (r < 0)
                         return r;
         }

@@ -81,8 +81,11 @@ static bool converged(hbsim_t *s, size_t n, char *why, size_t cap)
         for (i = 0; i < n; i++) {
                 if (i == l)
                         continue;
+                /* A follower may keep a later term it reached while cut
+                 * off: it follows the leader of an earlier one rather
+                 * than unseat it (election.c, issue 9). */
                 if (ci[i].role != HB_ROLE_FOLLOWER ||
-                    ci[i].leader_id != l + 1 || ci[i].term != ci[l].term) {
+                    ci[i].leader_id != l + 1 || ci[i].term < ci[l].term) {
                         snprintf(why, cap,
                                  "n%zu %s term %" PRIu64 " follows n%u; "
                                  "leader n%zu term %" PRIu64,

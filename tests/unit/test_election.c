@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "hbeat/node.h"
 
@@ -34,6 +35,7 @@ typedef struct nd {
         size_t n_ev;
         bool down;
         uint64_t start;            /* first tick: nodes start staggered */
+        uint64_t promise_until;    /* persisted (HB_EVENT_TERM) */
 } nd_t;
 
 typedef struct cl {
@@ -52,6 +54,8 @@ static void on_ev(void *user, const hb_event_t *ev)
         hb_node_counters_t k;
 
         hb_node_counters(d->node, &k); /* read-only: allowed */
+        if (ev->type == HB_EVENT_TERM)
+                d->promise_until = ev->promise_until_ns;
         if (d->n_ev < MAXEV) {
                 d->ev[d->n_ev].ev = *ev;
                 d->ev[d->n_ev].tx_at_event = k.tx_messages;
@@ -79,6 +83,10 @@ static void start_node(size_t i, const hb_node_config_t *c)
         d->down = false;
         d->start = C.now + i * 7 * MS;
         assert_int_equal(hb_node_new(&d->node, c, on_ev, d), 0);
+        /* A node that never ran made no promise; a restart gives back
+         * what its last run persisted (restart_node()). */
+        assert_int_equal(hb_node_restore_promise(d->node, d->promise_until),
+                         0);
         for (size_t j = 0; j < C.n; j++)
                 if (j != i)
                         assert_int_equal(
@@ -280,22 +288,44 @@ static size_t craft(uint8_t *buf, uint8_t type, uint32_t sender,
         return (size_t)n;
 }
 
-/* A heartbeat with a LEADER TLV {term, leader, role, priority, flags}. */
+/* A heartbeat with a coordination block {term} and `role`, priority 100
+ * in its flags (`leader` is not on the wire since 0.2: a follower names
+ * the leader of its term); `block_len` other than HB_WIRE_COORD_LEN gives
+ * one that claims a block it has no room for (authentic all the same). */
 static size_t craft_hb(uint8_t *buf, uint32_t sender, uint64_t seq,
                        uint64_t term, uint32_t leader, uint8_t role,
-                       uint16_t tlv_len)
+                       uint16_t block_len)
 {
-        uint8_t tlv[4 + 16];
+        uint8_t block[HB_WIRE_COORD_LEN];
+        hb_wire_msg_t m;
+        int n;
 
-        memset(tlv, 0, sizeof(tlv));
-        tlv[1] = HB_TLV_LEADER;
-        tlv[3] = (uint8_t)tlv_len;
-        be64(tlv + 4, term);
-        be32(tlv + 12, leader);
-        tlv[16] = role;
-        tlv[17] = 100;
-        return craft(buf, HB_MSG_HEARTBEAT, sender, seq, tlv,
-                     4 + (size_t)tlv_len);
+        (void)leader;
+        memset(block, 0, sizeof(block));
+        be32(block, (uint32_t)term);
+        memset(&m, 0, sizeof(m));
+        m.type = HB_MSG_HEARTBEAT;
+        m.cluster_id = 7;
+        m.sender_id = sender;
+        m.incarnation = 1;
+        m.seq = seq;
+        m.send_time_ns = 12345;
+        if (block_len == HB_WIRE_COORD_LEN) {
+                m.flags = (uint16_t)(HB_FLAG_COORD |
+                                     (unsigned)role << HB_FLAG_ROLE_SHIFT |
+                                     100u << HB_FLAG_PRIORITY_SHIFT);
+                m.coord = block;
+        }
+        n = hb_wire_encode(buf, 256, &m, &KEY);
+        assert_true(n > 0);
+        if (block_len != HB_WIRE_COORD_LEN) {
+                buf[5] |= HB_FLAG_COORD;
+                assert_int_equal(crypto_generichash(buf + n - 16, 16, buf,
+                                                    (size_t)n - 16,
+                                                    KEY.bytes, 32),
+                                 0);
+        }
+        return (size_t)n;
 }
 
 static size_t craft_vote(uint8_t *buf, uint8_t type, uint32_t sender,
@@ -308,6 +338,13 @@ static size_t craft_vote(uint8_t *buf, uint8_t type, uint32_t sender,
         tlv[3] = 12;
         be64(tlv + 4, term);
         tlv[12] = b;
+        if (type == HB_MSG_VOTE_RESP && b) {
+                /* The voter's promise: the lease the grant gives. */
+                uint16_t p = hb_wire_duration_pack(2 * IV);
+
+                tlv[13] = (uint8_t)(p >> 8);
+                tlv[14] = (uint8_t)p;
+        }
         return craft(buf, type, sender, seq, tlv, sizeof(tlv));
 }
 
@@ -385,7 +422,7 @@ static void t_quorum_math(void **state)
 
         /* One peer alive: 2 of 3. */
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 2, 1, 0, 0, 0, 16), NULL);
+                     buf, craft_hb(buf, 2, 1, 0, 0, 0, 8), NULL);
         ci = info(0);
         assert_true(ci.quorate);
         assert_int_equal(ci.votes_present, 2);
@@ -405,7 +442,7 @@ static void t_quorum_math(void **state)
         assert_int_equal(hb_node_peer_set_votes(C.nd[0].node, 9, 1),
                          -ENOENT);
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 3, 1, 0, 0, 0, 16), NULL);
+                     buf, craft_hb(buf, 3, 1, 0, 0, 0, 8), NULL);
         ci = info(0);
         assert_int_equal(ci.votes_present, 6);
         assert_true(ci.quorate);
@@ -427,10 +464,10 @@ static void t_quorum_expected_votes(void **state)
         assert_int_equal(info(0).expected_votes, 5);
         assert_int_equal(info(0).quorum_votes, 3);
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 2, 1, 0, 0, 0, 16), NULL);
+                     buf, craft_hb(buf, 2, 1, 0, 0, 0, 8), NULL);
         assert_false(info(0).quorate); /* 2 of 5 */
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 3, 1, 0, 0, 0, 16), NULL);
+                     buf, craft_hb(buf, 3, 1, 0, 0, 0, 8), NULL);
         assert_true(info(0).quorate); /* 3 of 5 */
         teardown_cluster();
 }
@@ -449,18 +486,18 @@ static void t_quorum_wait_for_all(void **state)
         cluster(3, tweak_wfa);
         assert_true(info(0).waiting_for_all);
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 2, 1, 0, 0, 0, 16), NULL);
+                     buf, craft_hb(buf, 2, 1, 0, 0, 0, 8), NULL);
         assert_int_equal(info(0).votes_present, 2);
         assert_false(info(0).quorate); /* 2 of 3, but 3 never seen */
         assert_true(info(0).waiting_for_all);
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 3, 1, 0, 0, 0, 16), NULL);
+                     buf, craft_hb(buf, 3, 1, 0, 0, 0, 8), NULL);
         assert_false(info(0).waiting_for_all);
         assert_true(info(0).quorate);
         /* Once all were seen, losing one keeps quorum (2 of 3). */
         C.now += 5 * S;
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 2, 2, 0, 0, 0, 16), NULL);
+                     buf, craft_hb(buf, 2, 2, 0, 0, 0, 8), NULL);
         hb_node_tick(C.nd[0].node, C.now);
         hb_peer_info_t pi;
         assert_int_equal(hb_node_peer_info(C.nd[0].node, 3, C.now, &pi), 0);
@@ -668,14 +705,24 @@ static void t_higher_term_adopted(void **state)
         uint32_t other = l == 0 ? 2 : 1;
         hb_peer_info_t pi;
 
-        /* A heartbeat from a follower in a much higher term: the leader
-         * adopts the term and steps down. */
+        /* A heartbeat from a follower in a much higher term (a node back
+         * with the term it reached while cut off): the leader holds its
+         * lease, nobody can win against it, and it keeps leading in its
+         * term (issue 9: a returning node must not unseat it). */
         hb_node_peer_info(C.nd[l].node, other, C.now, &pi);
         hb_node_recv(C.nd[l].node, C.now, buf,
                      craft_hb(buf, other, pi.last_seq + 1, term + 5, 0,
-                              HB_ROLE_FOLLOWER, 16),
+                              HB_ROLE_FOLLOWER, 8),
                      NULL);
         /* craft uses incarnation 1, the node's too */
+        assert_int_equal(info((size_t)l).term, term);
+        assert_int_equal(info((size_t)l).role, HB_ROLE_LEADER);
+        assert_null(find_ev((size_t)l, HB_EVENT_ROLE, "higher term", 0));
+        /* A leader of a higher term: that one it follows. */
+        hb_node_recv(C.nd[l].node, C.now, buf,
+                     craft_hb(buf, other, pi.last_seq + 2, term + 5, 0,
+                              HB_ROLE_LEADER, 8),
+                     NULL);
         assert_int_equal(info((size_t)l).term, term + 5);
         assert_int_equal(info((size_t)l).role, HB_ROLE_FOLLOWER);
         assert_non_null(find_ev((size_t)l, HB_EVENT_ROLE, "higher term", 0));
@@ -705,16 +752,16 @@ static void lone_node(void)
         cluster(3, tweak_slow);
         C.nd[1].down = C.nd[2].down = true;
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 2, 1, 0, 0, 0, 16), NULL);
+                     buf, craft_hb(buf, 2, 1, 0, 0, 0, 8), NULL);
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 3, 1, 0, 0, 0, 16), NULL);
+                     buf, craft_hb(buf, 3, 1, 0, 0, 0, 8), NULL);
         /* Past the start-up promise (4 intervals), before any election
          * can have started (>= 2 s after quorum). */
         C.now += 450 * MS;
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 2, 2, 0, 0, 0, 16), NULL);
+                     buf, craft_hb(buf, 2, 2, 0, 0, 0, 8), NULL);
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 3, 2, 0, 0, 0, 16), NULL);
+                     buf, craft_hb(buf, 3, 2, 0, 0, 0, 8), NULL);
 }
 
 static void t_vote_once_per_term(void **state)
@@ -788,11 +835,11 @@ static void t_replayed_response_counts_once(void **state)
                 if (k % 10 == 0) {
                         hb_node_recv(C.nd[0].node, C.now, buf,
                                      craft_hb(buf, 2, 3 + (uint64_t)k, 0, 0,
-                                              0, 16),
+                                              0, 8),
                                      NULL);
                         hb_node_recv(C.nd[0].node, C.now, buf,
                                      craft_hb(buf, 3, 3 + (uint64_t)k, 0, 0,
-                                              0, 16),
+                                              0, 8),
                                      NULL);
                 }
                 hb_node_tick(C.nd[0].node, C.now);
@@ -893,12 +940,12 @@ static void t_restore_term(void **state)
         assert_int_equal(info(0).term, 7);
         assert_int_equal(info(0).voted_for, 3);
         hb_node_recv(C.nd[0].node, C.now, buf,
-                     craft_hb(buf, 2, 1, 7, 0, 0, 16), NULL);
+                     craft_hb(buf, 2, 1, 7, 0, 0, 8), NULL);
         /* Too late once running. */
         assert_int_equal(hb_node_restore_term(C.nd[0].node, 9, 0), -EINVAL);
         C.now += 450 * MS;
         hb_node_recv(C.nd[0].node, C.now, buf,
-                     craft_hb(buf, 2, 2, 7, 0, 0, 16), NULL);
+                     craft_hb(buf, 2, 2, 7, 0, 0, 8), NULL);
         /* It voted for 3 in term 7: node 2 is refused in term 7. */
         hb_node_recv(C.nd[0].node, C.now, buf,
                      craft_vote(buf, HB_MSG_VOTE_REQ, 2, 1, 7, 100), NULL);
@@ -911,7 +958,7 @@ static void t_restore_term(void **state)
                 if (k % 10 == 0)
                         hb_node_recv(C.nd[0].node, C.now, buf,
                                      craft_hb(buf, 2, 3 + (uint64_t)k, 7, 0,
-                                              0, 16),
+                                              0, 8),
                                      NULL);
                 hb_node_tick(C.nd[0].node, C.now);
         }
@@ -1142,16 +1189,19 @@ static void t_heartbeat_bytes(void **state)
         cfg_for(&c, 1);
         assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
         assert_int_equal(hb_node_heartbeat_now(n, S), 0);
+        /* With coordination: 64 bytes (issue 9: at most 64). */
         assert_int_equal(hb_node_poll_output(n, &(hb_output_t){ 0 }, buf,
                                              60),
                          -ENOBUFS);
         assert_int_equal(hb_node_poll_output(n, &(hb_output_t){ 0 }, buf,
                                              sizeof(buf)),
-                         76);
+                         HB_WIRE_COORD_HEARTBEAT_LEN);
+        assert_int_equal(HB_WIRE_COORD_HEARTBEAT_LEN, 64);
         assert_int_equal(hb_node_peer_add(n, 2, S), 0);
-        /* A LEADER TLV of the wrong length: bad_tlv, peer untouched. */
+        /* A coordination block claimed with no room for it: bad_tlv,
+         * peer untouched. */
         assert_int_equal(hb_node_recv(n, S, buf,
-                                      craft_hb(buf, 2, 1, 0, 0, 0, 15),
+                                      craft_hb(buf, 2, 1, 0, 0, 0, 0),
                                       NULL),
                          HB_EBADTLV);
         hb_peer_info_t pi;
@@ -1159,7 +1209,7 @@ static void t_heartbeat_bytes(void **state)
         assert_int_equal(pi.state, HB_PEER_UNKNOWN);
         assert_int_equal(hb_node_dropped(n, HB_EBADTLV), 1);
         assert_int_equal(hb_node_recv(n, S, buf,
-                                      craft_hb(buf, 2, 1, 0, 0, 0, 16),
+                                      craft_hb(buf, 2, 1, 0, 0, 0, 8),
                                       NULL),
                          0);
         /* Invalid coordination settings. */

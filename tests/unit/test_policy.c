@@ -38,6 +38,12 @@ typedef struct fx {
 
 static fx_t F;
 
+/* Peers' heartbeats carry this term (later than any the tests lead), so
+ * that "stopped" is current (policy.c says_stopped_now()); except the
+ * peer `g_stale_id`, whose heartbeats carry term 0. */
+#define PEER_TERM 1000u
+static uint32_t g_stale_id;
+
 static hb_key_t key(void)
 {
         hb_key_t k;
@@ -111,6 +117,10 @@ static void setup_ids(size_t n, uint32_t self_id, bool two_node,
                 pcfg = node_cfg((uint32_t)id, two_node);
                 assert_int_equal(hb_node_new(&F.peer[j], &pcfg, NULL, NULL),
                                  0);
+                if (id != g_stale_id)
+                        assert_int_equal(hb_node_restore_term(F.peer[j],
+                                                              PEER_TERM, 0),
+                                         0);
                 assert_int_equal(hb_node_peer_add(F.a, (uint32_t)id, T0), 0);
                 j++;
         }
@@ -130,6 +140,7 @@ static int teardown(void **state)
         for (size_t j = 0; j < F.n; j++)
                 hb_node_free(F.peer[j]);
         memset(&F, 0, sizeof(F));
+        g_stale_id = 0;
         return 0;
 }
 
@@ -642,6 +653,36 @@ static void test_alive_peer_says_up(void **state)
         expect_fence(3, 2);
 }
 
+/* A peer whose latest heartbeat says "stopped" in a term below ours may
+ * have led since, its heartbeats as leader lost on the way to us (found
+ * by the policy simulation): a target like one that says "up", fenced
+ * when no heartbeat of our term says "stopped" within its stop limit. A
+ * current one next to it is no target. */
+static void test_stale_stopped_is_target(void **state)
+{
+        hb_policy_config_t pc = fence_cfg();
+        hb_policy_info_t pi;
+        uint64_t t = T0;
+
+        (void)state;
+        g_stale_id = 3;
+        setup(2, &pc);
+        started(t);
+        all_alive(t);
+        lead_fencing(2, t);
+        expect_none();
+        /* Only 3: 2's "stopped" is of term 1000. */
+        hb_policy_info(F.p, &pi);
+        assert_int_equal(pi.fence_queue, 1);
+        for (uint64_t k = 1; k <= 7; k++) {
+                beat(3, false, t + k * IV);
+                assert_int_equal(hb_policy_tick(F.p, t + k * IV), 0);
+                if (k < 7)
+                        expect_none();
+        }
+        expect_fence(3, 2);
+}
+
 /* Two nodes: the higher id waits the delay before its first fence; the
  * lower id does not. */
 static void test_two_node_delay(void **state)
@@ -1144,6 +1185,8 @@ int main(void)
                 cmocka_unit_test_teardown(test_fence_queue_order, teardown),
                 cmocka_unit_test_teardown(test_former_leader, teardown),
                 cmocka_unit_test_teardown(test_alive_peer_says_up,
+                                          teardown),
+                cmocka_unit_test_teardown(test_stale_stopped_is_target,
                                           teardown),
                 cmocka_unit_test_teardown(test_two_node_delay, teardown),
                 cmocka_unit_test_teardown(test_step_down_while_fencing,

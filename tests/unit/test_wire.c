@@ -207,7 +207,7 @@ static void t_encode_bytes_exact(void **state)
         (void)state;
         hb_wire_msg_t m = {
                 .type = HB_MSG_LEAVE,
-                .flags = 0x0102,
+                .flags = 0x0101,
                 .cluster_id = 0x03040506u,
                 .sender_id = 0x0708090au,
                 .incarnation = UINT64_C(0x0b0c0d0e0f101112),
@@ -221,7 +221,7 @@ static void t_encode_bytes_exact(void **state)
                 0x48, 0x42,             /* magic "HB" */
                 0x01,                   /* version */
                 0x02,                   /* type: leave */
-                0x01, 0x02,             /* flags */
+                0x01, 0x01,             /* flags */
                 0x00, (uint8_t)len,     /* length */
                 0x03, 0x04, 0x05, 0x06, /* cluster id */
                 0x07, 0x08, 0x09, 0x0a, /* sender id */
@@ -242,6 +242,105 @@ static void t_encode_bytes_exact(void **state)
         /* Nothing written past the message. */
         for (size_t i = len; i < sizeof(got); i++)
                 assert_int_equal(got[i], SENTINEL);
+}
+
+/* HB_FLAG_COORD: the 8-byte block sits between the header and the
+ * TLVs, round-trips, and is required (encode) and checked for room
+ * (decode); a coordination heartbeat is 64 bytes. */
+static void t_coord_block(void **state)
+{
+        (void)state;
+        static const uint8_t block[HB_WIRE_COORD_LEN] = {
+                0, 0, 0, 9, 0x12, 0x34, 0x0a, 0xbc,
+        };
+        static const uint8_t tlv[] = { 0x00, 0x09, 0x00, 0x01, 0x77 };
+        hb_wire_msg_t m = {
+                .type = HB_MSG_HEARTBEAT,
+                .flags = HB_FLAG_COORD | HB_FLAG_SUPPORT |
+                         (3u << HB_FLAG_ROLE_SHIFT) |
+                         (200u << HB_FLAG_PRIORITY_SHIFT),
+                .cluster_id = 7, .sender_id = 2, .incarnation = 1, .seq = 5,
+                .send_time_ns = 99, .coord = block,
+        };
+        uint8_t buf[128];
+        hb_wire_msg_t d;
+        int n;
+
+        n = hb_wire_encode(buf, sizeof(buf), &m, &key_a);
+        assert_int_equal(n, HB_WIRE_COORD_HEARTBEAT_LEN);
+        assert_int_equal(n, 64);
+        assert_memory_equal(buf + HB_WIRE_HEADER_LEN, block, sizeof(block));
+        assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, 7, &key_a, 1), 0);
+        assert_int_equal(d.flags, m.flags);
+        assert_non_null(d.coord);
+        assert_memory_equal(d.coord, block, sizeof(block));
+        assert_null(d.tlv);
+        assert_int_equal(d.tlv_len, 0);
+
+        /* With a TLV after the block. */
+        m.tlv = tlv;
+        m.tlv_len = sizeof(tlv);
+        n = hb_wire_encode(buf, sizeof(buf), &m, &key_a);
+        assert_int_equal(n, 64 + (int)sizeof(tlv));
+        assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, 7, &key_a, 1), 0);
+        assert_memory_equal(d.coord, block, sizeof(block));
+        assert_int_equal(d.tlv_len, sizeof(tlv));
+        assert_memory_equal(d.tlv, tlv, sizeof(tlv));
+
+        /* No block given with the flag. */
+        m.coord = NULL;
+        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &key_a),
+                         -EINVAL);
+        /* The flag on an authentic heartbeat with no room for the
+         * block: a plain heartbeat, its flag set and re-signed. */
+        {
+                hb_wire_msg_t plain = {
+                        .type = HB_MSG_HEARTBEAT, .cluster_id = 7,
+                        .sender_id = 2,
+                };
+                uint8_t raw[HB_WIRE_HEARTBEAT_LEN];
+
+                n = hb_wire_encode(raw, sizeof(raw), &plain, &key_a);
+                assert_int_equal(n, HB_WIRE_HEARTBEAT_LEN);
+                raw[5] |= HB_FLAG_COORD;
+                assert_int_equal(crypto_generichash(raw + 40, 16, raw, 40,
+                                                    key_a.bytes, 32),
+                                 0);
+                assert_int_equal(hb_wire_decode(&d, raw, sizeof(raw), 7,
+                                                 &key_a, 1),
+                                 HB_EBADTLV);
+        }
+}
+
+/* The promise's 16-bit duration: exact in µs below 4.096 ms, never
+ * rounded up, saturating at 4095 << 15 µs. */
+static void t_duration_pack(void **state)
+{
+        (void)state;
+        static const uint64_t ns[] = {
+                0, 999, 1000, 4095000, 4096000, 4097000, 778300000,
+                1250000000, UINT64_C(134000000000), UINT64_MAX,
+        };
+
+        assert_int_equal(hb_wire_duration_unpack(hb_wire_duration_pack(0)), 0);
+        assert_int_equal(hb_wire_duration_unpack(
+                                 hb_wire_duration_pack(4095000)),
+                         4095000);
+        assert_int_equal(hb_wire_duration_unpack(
+                                 hb_wire_duration_pack(4097000)),
+                         4096000);
+        for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+                uint64_t back = hb_wire_duration_unpack(
+                        hb_wire_duration_pack(ns[i]));
+
+                assert_true(back <= ns[i]);
+                /* Within 1/2048 (plus the µs truncation) below 134 s. */
+                if (ns[i] < UINT64_C(134000000000))
+                        assert_true(ns[i] - back <= ns[i] / 2048 + 1000);
+        }
+        assert_int_equal(hb_wire_duration_unpack(0xffff),
+                         (UINT64_C(4095) << 15) * 1000);
+        assert_int_equal(hb_wire_duration_pack(UINT64_MAX), 0xffff);
 }
 
 /* The example of docs/wire-format.md; its tag was also checked with
@@ -1060,6 +1159,8 @@ int main(void)
                 cmocka_unit_test(t_roundtrip_leave),
                 cmocka_unit_test(t_encode_bytes_exact),
                 cmocka_unit_test(t_golden_vector),
+                cmocka_unit_test(t_coord_block),
+                cmocka_unit_test(t_duration_pack),
                 cmocka_unit_test(t_encode_errors),
                 cmocka_unit_test(t_max_size),
                 cmocka_unit_test(t_decode_einval),
