@@ -250,11 +250,13 @@ def episodes(counts, t0_ns, t1_ns, pred):
                      for a, b in out]}
 
 
-def vip_analysis(timeline, t0_ns, t1_ns):
+def vip_analysis(timeline, t0_ns, t1_ns, home):
     """From the merged ip-monitor timelines (wall ns): the VIP's adds and
-    dels within [t0, t1], the stretches with two holders or more
-    (split-brain) and with none (the VIP down)."""
-    held, counts, changes, last = set(), [], [], None
+    dels within [t0, t1], how many of the adds were on another node than
+    `home` (the holder at t0; a re-add on it is a break in service, not a
+    move), the stretches with two holders or more (split-brain) and with
+    none (the VIP down)."""
+    held, counts, changes = set(), [], []
     for t, i, op in timeline:
         if t > t1_ns:
             break
@@ -269,17 +271,9 @@ def vip_analysis(timeline, t0_ns, t1_ns):
             changes.append({"at_ms": round((t - t0_ns) / 1e6, 3),
                             "node": f"n{i}",
                             "op": "add" if op > 0 else "del"})
-            if op > 0:
-                # A move proper: the VIP lands on another node than the
-                # one that last held it (a re-add on the same node is a
-                # break in service, not a move).
-                changes[-1]["other_node"] = last is not None and i != last
-                last = i
-        elif op > 0:
-            last = i
     adds = [x for x in changes if x["op"] == "add"]
     return {"adds": len(adds),
-            "adds_on_other_node": sum(1 for x in adds if x["other_node"]),
+            "adds_elsewhere": sum(1 for x in adds if x["node"] != home),
             "dels": len(changes) - len(adds), "changes": changes,
             "split_brain": episodes(counts, t0_ns, t1_ns, lambda n: n >= 2),
             "down": episodes(counts, t0_ns, t1_ns, lambda n: n == 0)}
@@ -428,7 +422,8 @@ def soak(a, cell):
                     c, t0, t1, before, hbeat_snapshot(c))
             else:
                 cell["keepalived"] = keepalived_counts(c, before)
-        cell["vip"] = vip_analysis(mon.timeline(), t0_wall, t1_wall)
+        cell["vip"] = vip_analysis(mon.timeline(), t0_wall, t1_wall,
+                                   f"n{holder}")
     cell["rates"] = {"vip_moves": rate(cell["vip"]["adds"], secs)}
     for key, src in (("elections", "hbeat"), ("dead_verdicts", "hbeat"),
                      ("lease_expiries", "hbeat"),
@@ -458,28 +453,33 @@ def failovers(a, cell):
 
 # ------------------------------------------------------------ output
 
+COLUMNS = (("system", 13), ("ivl ms", 6), ("dur s", 5), ("VIP adds", 13),
+           ("elsewhere", 9), ("VIP down", 13), ("split-brain", 13),
+           ("elections", 13), ("dead verdicts", 13), ("lease exp.", 13),
+           ("ka transitions", 14))
+
+
 def print_table(cells):
-    head = (f"{'system':14s} {'ivl ms':>6s} {'dur s':>6s}  "
-            f"{'VIP moves':14s} {'VIP down':14s} {'split-brain':14s} "
-            f"{'elections':14s} "
-            f"{'dead verdicts':14s} {'lease exp.':14s} {'ka transitions':14s}")
-    print(head)
+    def row(values):
+        print(" ".join(f"{v:{w}s}" for v, (_, w) in zip(values, COLUMNS))
+              .rstrip())
+    row([t for t, _ in COLUMNS])
     for cell in cells:
         if "rates" not in cell:
             print(f"{cell['system']:14s} {cell['interval_ms']:6d}  "
                   f"FAILED: {cell.get('error', 'not finished')}")
             continue
-        r = cell["rates"]
-        col = [fmt_rate(r["vip_moves"])]
-        col += [f"{e['episodes']}, {e['total_ms']:.1f} ms" for e in
-                (cell["vip"]["down"], cell["vip"]["split_brain"])]
-        col += [fmt_rate(r[k]) if k in r else "-" for k in
-                ("elections", "dead_verdicts", "lease_expiries",
-                 "transitions")]
-        print(f"{cell['system']:14s} {cell['system_interval_ms']:6d} "
-              f"{cell['duration_s']:6.0f}  "
-              + " ".join(f"{x:14s}" for x in col).rstrip()
-              + (f"  ({cell['error']})" if "error" in cell else ""))
+        r, vip = cell["rates"], cell["vip"]
+        row([cell["system"], f"{cell['system_interval_ms']:6d}",
+             f"{cell['duration_s']:5.0f}", fmt_rate(r["vip_moves"]),
+             str(vip["adds_elsewhere"])]
+            + [f"{e['episodes']}, {e['total_ms']:.1f} ms"
+               for e in (vip["down"], vip["split_brain"])]
+            + [fmt_rate(r[k]) if k in r else "-" for k in
+               ("elections", "dead_verdicts", "lease_expiries",
+                "transitions")])
+        if "error" in cell:
+            print(f"{'':14s} ({cell['error']})")
     fo = [c for c in cells if "failover" in c]
     if fo:
         print("\nhang failovers (SIGSTOP of the VIP holder, same loss, no "
@@ -586,7 +586,8 @@ def main():
           f"{', '.join(map(str, a.interval_ms))} ms"
           + (f", hbeat settings {a.hbeat_config}" if a.extra else "")
           + (f", {kver}" if kver else "")
-          + f"; bound {bound} s", flush=True)
+          + f"; load average {os.getloadavg()[0]:.1f}; bound {bound} s",
+          flush=True)
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
         signal.signal(s, on_signal)
     signal.alarm(bound)
