@@ -468,7 +468,7 @@ def print_table(cells):
     for cell in cells:
         if "rates" not in cell:
             print(f"{cell['system']:14s} {cell['interval_ms']:6d}  "
-                  f"FAILED: {cell.get('error', 'not finished')}")
+                  f"FAILED: {cell.get('error', 'interrupted')}")
             continue
         r, vip = cell["rates"], cell["vip"]
         row([cell["system"], f"{cell['system_interval_ms']:6d}",
