@@ -40,6 +40,7 @@ Exit status 2 when keepalived is not installed.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import select
@@ -128,7 +129,7 @@ KEEPALIVED_CONF = """\
 global_defs {{
     router_id hbbench_{name}
     vrrp_version 3
-}}
+{realtime}}}
 vrrp_instance VI_BENCH {{
     state BACKUP
     interface eth0
@@ -146,6 +147,11 @@ vrrp_instance VI_BENCH {{
 """
 
 PRIORITIES = {1: 150, 2: 100, 3: 50}
+
+# keepalived's real-time options (system "keepalived-rt"): the VRRP
+# process runs SCHED_RR at priority 50 and locks its memory.
+KEEPALIVED_RT = "    vrrp_rt_priority 50\n    vrrp_no_swap\n"
+LOSS_PROTOCOLS = ("udp", "vrrp")    # hbeat's heartbeats, keepalived's adverts
 
 
 class RunError(Exception):
@@ -171,6 +177,9 @@ def ask(c, cns, client, host):
 
 class Bench:
     def __init__(self, c, system, interval_ms, fault="kill", extra=None):
+        """system: "hbeat", "keepalived" or "keepalived-rt" (with its
+        real-time options); interval_ms: heartbeat interval or advert_int
+        (a multiple of 10 for keepalived)."""
         self.c = c
         self.system = system
         self.interval_ms = interval_ms
@@ -210,6 +219,8 @@ class Bench:
         with open(conf, "w") as f:
             f.write(KEEPALIVED_CONF.format(
                 name=f"n{i}", prio=PRIORITIES[i],
+                realtime=(KEEPALIVED_RT if self.system == "keepalived-rt"
+                          else ""),
                 advert=f"{self.interval_ms / 1000:g}", src=c.nodes[i].host,
                 peers=peers, vip=self.vip))
         log = open(c.path(f"ka-n{i}.log"), "ab")
@@ -223,6 +234,13 @@ class Bench:
                                           stdout=log, stderr=log,
                                           start_new_session=True)
         log.close()
+
+    def impair(self, loss_percent):
+        """Random loss of `loss_percent`% on every directed link (each
+        node's input), heartbeats and adverts alike."""
+        if loss_percent:
+            for i in self.c.nodes:
+                self.c.loss(i, loss_percent, LOSS_PROTOCOLS)
 
     def log_tail(self, i):
         if self.system == "hbeat":
@@ -327,11 +345,12 @@ class Bench:
 
 
 def one_run(system, build_dir, interval_ms, settle_s, fault="kill",
-            extra=None):
+            extra=None, loss_percent=0):
     with hbcluster.Cluster(3, interval_ms=interval_ms, netns=True,
                            build_dir=build_dir, election=True) as c:
         b = Bench(c, system, interval_ms, fault, extra)
         b.start()
+        b.impair(loss_percent)
         return b.failover(settle_s)
 
 
@@ -381,11 +400,7 @@ def main():
               "    scripts/install-deps keepalived\n"
               "and run again.", file=sys.stderr)
         sys.exit(2)
-    ok, why = hbcluster.netns_available()
-    if not ok:
-        print(f"failover_bench: needs network namespaces: {why}",
-              file=sys.stderr)
-        sys.exit(2)
+    need_netns("failover_bench")
     if not 10 <= a.interval_ms <= 25500 or a.interval_ms % 10:
         print("failover_bench: --interval-ms must be a multiple of 10 "
               "(VRRPv3 advertises in centiseconds)", file=sys.stderr)
@@ -393,13 +408,27 @@ def main():
 
     # Ctrl-C and SIGTERM unwind through the clusters' close().
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+    with frozen_build(a.build_dir, "failover_bench") as a.build_dir:
+        run_all(a)
 
-    # Run a private copy of hbeatd: a rebuild of BUILD_DIR during the runs
-    # (someone else's `ninja`) must not change or remove the binary.
-    src = os.path.join(os.path.abspath(a.build_dir), "hbeatd")
+
+def need_netns(prog):
+    """Exit 2, saying why, when network namespaces cannot be used here."""
+    ok, why = hbcluster.netns_available()
+    if not ok:
+        print(f"{prog}: needs network namespaces: {why}", file=sys.stderr)
+        sys.exit(2)
+
+
+@contextlib.contextmanager
+def frozen_build(build_dir, prog):
+    """A private copy of BUILD_DIR's hbeatd and its libraries (a directory
+    to use as the build directory): a rebuild of BUILD_DIR during the runs
+    (someone else's `ninja`) must not change or remove the binary. Exits 2
+    when there is no hbeatd to copy."""
+    src = os.path.join(os.path.abspath(build_dir), "hbeatd")
     if not os.access(src, os.X_OK):
-        print(f"failover_bench: {src}: not found (build first)",
-              file=sys.stderr)
+        print(f"{prog}: {src}: not found (build first)", file=sys.stderr)
         sys.exit(2)
     frozen = tempfile.mkdtemp(prefix="hbfo-bin-", dir="/tmp")
     try:
@@ -409,8 +438,7 @@ def main():
             lib = os.path.join(os.path.dirname(src), name)
             if os.path.exists(lib):
                 shutil.copy2(lib, os.path.join(frozen, name))
-        a.build_dir = frozen
-        run_all(a)
+        yield frozen
     finally:
         shutil.rmtree(frozen, ignore_errors=True)
 

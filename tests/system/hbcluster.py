@@ -765,8 +765,10 @@ class Cluster:
         r = self._rules[i]
         inp = list(r["input"])
         if r["loss"]:
-            inp.append(f"meta l4proto udp numgen random mod 100 < "
-                       f"{int(r['loss'])} counter drop comment \"loss\"")
+            percent, protos = r["loss"]
+            inp.append(f"meta l4proto {{ {', '.join(protos)} }} numgen "
+                       f"random mod 100 < {int(percent)} counter drop "
+                       "comment \"loss\"")
         text = f"table inet {NFT_TABLE} {{}}\ndelete table inet {NFT_TABLE}\n"
         if inp or r["output"]:
             text += (f"table inet {NFT_TABLE} {{\n"
@@ -797,12 +799,16 @@ class Cluster:
         self._rules[i]["output"].append('oifname "eth0" drop')
         self._apply_nft(i)
 
-    def loss(self, i, percent):
-        """Randomly drop `percent`% of UDP arriving at node i (0 removes)."""
+    def loss(self, i, percent, protocols=("udp",)):
+        """Randomly drop `percent`% of the packets of `protocols` (nft
+        names: "udp"; "vrrp" for keepalived's adverts, IP protocol 112)
+        arriving at node i (0 removes). Each packet is drawn on its own, so
+        every directed link into node i loses `percent`%."""
         self._need_netns("loss")
         if not 0 <= percent <= 100:
             raise ValueError("percent must be in 0..100")
-        self._rules[i]["loss"] = percent or None
+        self._rules[i]["loss"] = ((percent, tuple(protocols)) if percent
+                                  else None)
         self._apply_nft(i)
 
     def heal(self):
