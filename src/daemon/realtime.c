@@ -90,7 +90,6 @@ typedef struct realtime {
         want_t applied;
         cpu_set_t start_cpus;          /* the loop thread's, at start */
         bool have_start_cpus;
-        bool fifo;                     /* we set SCHED_FIFO */
         bool locked;                   /* our mlockall() is in force */
         bool pinned;                   /* we changed the affinity */
         char problems[PROBLEMS_MAX][PROBLEM_LEN];
@@ -337,9 +336,7 @@ static void apply_policy(realtime_t *rt, const want_t *w)
                 problem(rt, "SCHED_FIFO not applied: SCHED_RESET_ON_FORK: "
                         "%s (children would inherit SCHED_FIFO)",
                         strerror(e));
-                return;
         }
-        rt->fifo = true;
 }
 
 static json_t *problems_json(const realtime_t *rt)
