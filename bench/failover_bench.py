@@ -14,6 +14,12 @@ node runs a tiny TCP server on 0.0.0.0 that answers with its node name.
   VRRPv3 (needed for sub-second advert_int), advert_int = the interval,
   priorities 150/100/50, unicast peers, no authentication.
 
+Real-time scheduling: hbeatd runs its heartbeat loop SCHED_FIFO with its
+memory locked by default (realtime.*; off with --hbeat-config
+'{"realtime": {"enabled": false}}'); keepalived does not unless
+--keepalived-rt gives it vrrp_rt_priority (hbeatd's realtime.priority)
+and vrrp_no_swap. Compare like with like: both on, or both off.
+
 Once exactly one node holds the VIP, the client reaches it through the VIP
 and the cluster has been steady for --settle seconds, the holder is
 SIGKILLed (for keepalived: its whole process group, parent and VRRP child
@@ -35,7 +41,8 @@ This is a benchmark: it prints figures for docs/benchmarks.md and asserts
 nothing. Run as root:
     bench/failover_bench.py BUILD_DIR [--runs 20] [--interval-ms 100]
                             [--settle 2] [--fault kill|stop]
-                            [--hbeat-config JSON] [--json FILE]
+                            [--hbeat-config JSON] [--keepalived-rt]
+                            [--json FILE]
 Exit status 2 when keepalived is not installed.
 """
 
@@ -129,7 +136,7 @@ KEEPALIVED_CONF = """\
 global_defs {{
     router_id hbbench_{name}
     vrrp_version 3
-{realtime}}}
+{global_extra}}}
 vrrp_instance VI_BENCH {{
     state BACKUP
     interface eth0
@@ -148,9 +155,10 @@ vrrp_instance VI_BENCH {{
 
 PRIORITIES = {1: 150, 2: 100, 3: 50}
 
-# keepalived's real-time options (system "keepalived-rt"): the VRRP
-# process runs SCHED_RR at priority 50 and locks its memory.
-KEEPALIVED_RT = "    vrrp_rt_priority 50\n    vrrp_no_swap\n"
+# keepalived's real-time priority for system "keepalived-rt" (its VRRP
+# process runs SCHED_RR there and locks its memory): hbeatd's default
+# realtime.priority, so both run alike.
+KEEPALIVED_RT_PRIORITY = 40
 LOSS_PROTOCOLS = ("udp", "vrrp")    # hbeat's heartbeats, keepalived's adverts
 
 
@@ -176,15 +184,21 @@ def ask(c, cns, client, host):
 
 
 class Bench:
-    def __init__(self, c, system, interval_ms, fault="kill", extra=None):
+    def __init__(self, c, system, interval_ms, fault="kill", extra=None,
+                 keepalived_rt=None):
         """system: "hbeat", "keepalived" or "keepalived-rt" (with its
-        real-time options); interval_ms: heartbeat interval or advert_int
-        (a multiple of 10 for keepalived)."""
+        real-time options: vrrp_rt_priority `keepalived_rt`, default
+        hbeatd's realtime.priority 40, and vrrp_no_swap); interval_ms:
+        heartbeat interval or advert_int (a multiple of 10 for
+        keepalived)."""
         self.c = c
         self.system = system
         self.interval_ms = interval_ms
         self.fault = fault
         self.extra = extra or {}
+        if system == "keepalived-rt" and keepalived_rt is None:
+            keepalived_rt = KEEPALIVED_RT_PRIORITY
+        self.keepalived_rt = keepalived_rt
         self.vip = f"10.213.{c.subnet}.100/24"
         self.host = self.vip.split("/")[0]
         self.server = c.path("bench_server.py")
@@ -219,10 +233,9 @@ class Bench:
         with open(conf, "w") as f:
             f.write(KEEPALIVED_CONF.format(
                 name=f"n{i}", prio=PRIORITIES[i],
-                realtime=(KEEPALIVED_RT if self.system == "keepalived-rt"
-                          else ""),
                 advert=f"{self.interval_ms / 1000:g}", src=c.nodes[i].host,
-                peers=peers, vip=self.vip))
+                peers=peers, vip=self.vip,
+                global_extra=keepalived_rt_defs(self.keepalived_rt)))
         log = open(c.path(f"ka-n{i}.log"), "ab")
         argv = ["ip", "netns", "exec", c.nodes[i].ns, "keepalived", "-n",
                 "-l", "-D", "-G", "-P", "-f", conf,
@@ -344,11 +357,28 @@ class Bench:
         return (int(t_ans) - t_kill) / 1e6, split, f"n{old}", who
 
 
+def keepalived_rt_defs(priority):
+    """global_defs lines for keepalived's VRRP process under real-time
+    scheduling at `priority` (SCHED_RR) with its memory locked, as hbeatd's
+    realtime.* do by default; "" for None."""
+    if priority is None:
+        return ""
+    return f"    vrrp_rt_priority {priority}\n    vrrp_no_swap\n"
+
+
+def hbeat_realtime(extra):
+    """hbeatd's realtime settings in this run: its defaults, merged with
+    those of --hbeat-config."""
+    rt = {"enabled": True, "priority": 40}
+    rt.update((extra or {}).get("realtime") or {})
+    return rt
+
+
 def one_run(system, build_dir, interval_ms, settle_s, fault="kill",
-            extra=None, loss_percent=0):
+            extra=None, loss_percent=0, keepalived_rt=None):
     with hbcluster.Cluster(3, interval_ms=interval_ms, netns=True,
                            build_dir=build_dir, election=True) as c:
-        b = Bench(c, system, interval_ms, fault, extra)
+        b = Bench(c, system, interval_ms, fault, extra, keepalived_rt)
         b.start()
         b.impair(loss_percent)
         return b.failover(settle_s)
@@ -387,6 +417,12 @@ def main():
     ap.add_argument("--hbeat-config", metavar="JSON", default="{}",
                     help="settings merged into every hbeatd config, e.g. "
                     "'{\"detector\": {\"kind\": \"fixed\"}}'")
+    ap.add_argument("--keepalived-rt", action="store_true",
+                    help="run keepalived's VRRP process real-time too "
+                    "(global_defs vrrp_rt_priority at hbeatd's "
+                    "realtime.priority, 40 unless --hbeat-config sets it, "
+                    "and vrrp_no_swap), to compare real-time against "
+                    "real-time")
     ap.add_argument("--json", metavar="FILE")
     a = ap.parse_args()
     try:
@@ -394,6 +430,8 @@ def main():
     except ValueError as e:
         print(f"failover_bench: --hbeat-config: {e}", file=sys.stderr)
         sys.exit(2)
+    a.hbeat_rt = hbeat_realtime(a.extra)
+    a.ka_rt = a.hbeat_rt["priority"] if a.keepalived_rt else None
 
     if shutil.which("keepalived") is None:
         print("failover_bench: keepalived is not installed; install it with\n"
@@ -445,16 +483,21 @@ def frozen_build(build_dir, prog):
 
 def run_all(a):
     kver = keepalived_version()
+    hrt = (f"SCHED_FIFO {a.hbeat_rt['priority']} where permitted"
+           if a.hbeat_rt["enabled"] else "off")
+    krt = (f"vrrp_rt_priority {a.ka_rt}, vrrp_no_swap"
+           if a.ka_rt is not None else "off")
     print(f"failover: {a.runs} runs per system, interval {a.interval_ms} ms,"
           f" fault {a.fault}, {kver}"
-          + (f", hbeat settings {a.hbeat_config}" if a.extra else ""))
+          + (f", hbeat settings {a.hbeat_config}" if a.extra else "")
+          + f"; real-time: hbeat {hrt}, keepalived {krt}")
     results = {"hbeat": [], "keepalived": []}
     for r in range(1, a.runs + 1):
         for system in ("hbeat", "keepalived"):
             try:
                 ms, split, old, who = one_run(system, a.build_dir,
                                               a.interval_ms, a.settle,
-                                              a.fault, a.extra)
+                                              a.fault, a.extra, a.ka_rt)
             except (RunError, hbcluster.HarnessError) as e:
                 print(f"run {r:2d} {system:10s} FAILED: {e}",
                       file=sys.stderr)
@@ -470,6 +513,8 @@ def run_all(a):
 
     out = {"interval_ms": a.interval_ms, "fault": a.fault,
            "hbeat_config": a.extra,
+           "hbeat_realtime": a.hbeat_rt,
+           "keepalived_rt_priority": a.ka_rt,
            "keepalived_version": kver,
            "systems": {k: summary(k, v) for k, v in results.items()}}
     print()

@@ -275,6 +275,14 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                        cfg->peers[i].name, id_w, cfg->peers[i].id,
                        cfg->peers[i].address);
 
+        if (cfg->realtime.enabled)
+                printf("%-12s SCHED_FIFO priority %" PRIu32 ", memory %s, "
+                       "CPUs %s (where permitted)\n", "realtime:",
+                       cfg->realtime.priority,
+                       cfg->realtime.lock_memory ? "locked" : "not locked",
+                       cfg->realtime.cpus ? cfg->realtime.cpus : "any");
+        else
+                printf("%-12s off\n", "realtime:");
         printf("%-12s every %s\n", "heartbeat:", dur(nc->interval_ns, a));
         printf("%-12s %s", "detector:", kind);
         for (size_t i = 0; (p = kind_param(dc->kind, &i)) != NULL;) {
@@ -379,6 +387,14 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                 "bytes_per_s_mesh", t->bytes_per_s * n * (n + 1));
         peers = NULL; /* "o" stole it, even on failure */
         if (!root) {
+                hbctl_err("out of memory");
+                goto out;
+        }
+        if (json_object_set_new(root, "realtime", json_pack(
+                    "{sbsIsbss?}", "enabled", (int)cfg->realtime.enabled,
+                    "priority", (json_int_t)cfg->realtime.priority,
+                    "lock_memory", (int)cfg->realtime.lock_memory,
+                    "cpus", cfg->realtime.cpus)) < 0) {
                 hbctl_err("out of memory");
                 goto out;
         }

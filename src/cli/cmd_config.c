@@ -25,15 +25,16 @@
 enum format { FMT_MD, FMT_MAN };
 
 /* What a knob is valid with, as the start of its meaning: "Election only.
- * phi only. " (each part when it applies). */
+ * With realtime.enabled. phi only. " (each part when it applies). */
 static const char *scope(const hbd_knob_t *kn, char *buf, size_t len)
 {
         char kinds[HBU_KINDS_MAX];
 
         hbu_kinds_phrase(kn->kinds, kinds, sizeof kinds);
-        snprintf(buf, len, "%s%s%s", kn->election_only ? "Election only. "
-                                                      : "",
-                 kinds, kinds[0] ? ": " : "");
+        snprintf(buf, len, "%s%s%s%s", kn->election_only ? "Election only. "
+                                                        : "",
+                 kn->realtime_only ? "With realtime.enabled. " : "", kinds,
+                 kinds[0] ? ": " : "");
         return buf;
 }
 

@@ -9,6 +9,8 @@
  * newer or older daemon still gives a useful page. Counters are printed in
  * the daemon's order, so new ones appear without a change here.
  *
+ * The "realtime" object follows the peers: the loop thread's scheduling,
+ * memory lock and CPUs as in force, and each request that was refused.
  * With election enabled, status also prints the "coordination" object:
  * role, term, leader, quorum; with resource.* or fencing.* set, the
  * "resource" one: state, term, last action, last fence.
@@ -210,10 +212,48 @@ static void print_resource(const json_t *r)
                        hbctl_json_str(f, "result", "?"));
 }
 
+/* The "realtime" object: what is in force for the loop thread, and why
+ * not when a request was refused. */
+static void print_realtime(const json_t *rt)
+{
+        const json_t *problems = json_object_get(rt, "problems");
+        const json_t *p;
+        const char *cpus, *child;
+        size_t i;
+
+        if (!json_is_object(rt))
+                return;
+        puts("realtime:");
+        if (!json_is_true(json_object_get(rt, "enabled")))
+                printf("  %-14s off (realtime.enabled: false)\n",
+                       "requested:");
+        printf("  %-14s %s", "scheduling:",
+               hbctl_json_str(rt, "policy", "?"));
+        if (json_integer_value(json_object_get(rt, "priority")) > 0)
+                printf(", priority %" JSON_INTEGER_FORMAT,
+                       json_integer_value(json_object_get(rt, "priority")));
+        printf("%s\n", json_is_true(json_object_get(rt, "reset_on_fork"))
+                               ? " (children: SCHED_OTHER)" : "");
+        printf("  %-14s %s\n", "memory:",
+               json_is_true(json_object_get(rt, "memory_locked"))
+                       ? "locked" : "not locked");
+        cpus = hbctl_json_str(rt, "cpus", "?");
+        child = hbctl_json_str(rt, "child_cpus", cpus);
+        printf("  %-14s %s", "cpus:", cpus);
+        if (strcmp(cpus, child) != 0)
+                printf(" (children: %s)", child);
+        putchar('\n');
+        json_array_foreach((json_t *)problems, i, p)
+                if (json_is_string(p))
+                        printf("  %-14s %s\n", i == 0 ? "not applied:" : "",
+                               json_string_value(p));
+}
+
 static void print_status(const json_t *resp)
 {
         print_node(json_object_get(resp, "node"));
         print_peers(json_object_get(resp, "peers"));
+        print_realtime(json_object_get(resp, "realtime"));
         print_coord(json_object_get(resp, "coordination"));
         print_resource(json_object_get(resp, "resource"));
         print_counters(json_object_get(resp, "counters"));

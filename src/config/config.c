@@ -439,6 +439,9 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         r = hbd__check_coord(l, f, cfg);
         if (r < 0)
                 goto out;
+        r = hbd__check_realtime(l, f, cfg);
+        if (r < 0)
+                goto out;
         r = hbd__load_checks(l, f->sect_val[K_CHECK_NAME], cfg);
         if (r < 0)
                 goto out;
@@ -606,6 +609,7 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg->election_state_file);
         free(cfg->control_socket);
         free(cfg->http_listen);
+        free(cfg->realtime.cpus);
         hb_key_wipe(&cfg->node.key);
         hb_key_wipe(&cfg->node.old_key);
         free(cfg);

@@ -16,10 +16,11 @@
  * the load fails as a whole.
  *
  * Sections: node, listen, cluster, heartbeat, detector, membership,
- * notify, quorum, election, control, http, resource, fencing (mappings),
- * peers, checks, vips (sequences of mappings). Keys marked election-only
- * need election.enabled: true, detector keys of one kind need that
- * detector.kind: set otherwise they are an error, never silently unused.
+ * notify, quorum, election, control, http, resource, fencing, realtime
+ * (mappings), peers, checks, vips (sequences of mappings). Keys marked
+ * election-only need election.enabled: true, detector keys of one kind
+ * need that detector.kind, the other realtime.* keys realtime.enabled:
+ * true; set otherwise they are an error, never silently unused.
  * Relative paths are resolved against the directory of the config file.
  */
 #ifndef HBD_CONFIG_H
@@ -27,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -162,6 +164,17 @@ typedef struct hbd_config {
         char *watchdog;                /* fencing.watchdog, resolved, owned;
                                           NULL: none (watchdog.c) */
         uint64_t watchdog_timeout_ns;  /* fencing.watchdog_timeout_ms */
+
+        /* realtime.*: the heartbeat loop's scheduling (realtime.c,
+         * docs/operations.md "Real-time scheduling"). */
+        struct {
+                bool enabled;          /* SCHED_FIFO for the loop thread */
+                uint32_t priority;     /* 1..99 */
+                bool lock_memory;      /* mlockall() */
+                char *cpus;            /* CPU list as written, owned; NULL:
+                                          not pinned */
+                cpu_set_t cpu_set;     /* `cpus` parsed (empty when NULL) */
+        } realtime;
 } hbd_config_t;
 
 /*
@@ -246,6 +259,7 @@ typedef struct hbd_knob {
         char default_text[96];  /* "5000", "4 x interval", "8 (phi), ...",
                                    "" when none */
         bool election_only;     /* needs election.enabled: true */
+        bool realtime_only;     /* needs realtime.enabled: true */
         unsigned kinds;         /* detector kinds it is valid with, as
                                    HB_DETECTOR_KIND_BIT(); 0: every kind */
         hbd_reload_t reload;

@@ -49,6 +49,7 @@ enum store {
         S_CHECK_KIND, /* uint32_t hbd_check_kind_t: exec, tcp, http */
         S_EFFECT, /* bool, from "fault" (the only effect besides weight) */
         S_VIP_PROVIDER, /* uint32_t hbd_vip_provider_t: netlink, exec */
+        S_CPUS,   /* char * as written, cpu_set_t: a CPU list "0-1,3" */
         S_COUNT
 };
 
@@ -68,6 +69,7 @@ enum {
         /* Above the F_FOR() kind bits. */
         F_VIP = 1u << 24,     /* key of a vips[] entry (hbd_vip_conf_t) */
         F_UNUSED = 1u << 25,  /* a detector slot no parameter fills */
+        F_REALTIME = 1u << 26, /* only with realtime.enabled: true */
 };
 /* The list sections' rows. */
 #define F_LIST (F_PEER | F_CHECK | F_VIP)
@@ -96,7 +98,7 @@ enum {
  *
  * `offset` is into hbd_config_t, or the list entry's struct for F_PEER,
  * F_CHECK and F_VIP rows; the two address offsets are used by S_ADDR
- * only. default_text is parsed as if written in the file; NULL means no
+ * only, the first of them by S_CPUS too (its cpu_set_t). default_text is parsed as if written in the file; NULL means no
  * default (F_REQUIRED, or absent means unset) or a derived one
  * (F_DERIVED: computed by the code that applies it, never described here).
  * The type a key is written in follows from its store. Ranges are in the
@@ -300,6 +302,28 @@ X(WATCHDOG_TIMEOUT, "fencing.watchdog_timeout_ms", "ms", 1000, 3600000,      \
   S_MS, F_COORD, C(watchdog_timeout_ns), 0, 0,                               \
   "Watchdog timeout set on the device (WDIOC_SETTIMEOUT, whole seconds, "    \
   "rounded up); the same on every node.")                                    \
+X(RT_ENABLED, "realtime.enabled", "", 0, 1, "true", R_NO,                    \
+  S_BOOL, 0, C(realtime.enabled), 0, 0,                                      \
+  "Run the heartbeat loop (hbeatd's main thread) under SCHED_FIFO at "       \
+  "realtime.priority, so that busy processes cannot delay heartbeats; "      \
+  "children (scripts, checks, fencing) and helper threads keep normal "      \
+  "scheduling. Without the privilege (CAP_SYS_NICE, or RLIMIT_RTPRIO at "    \
+  "least the priority) hbeatd logs one warning naming what is missing "      \
+  "and runs unchanged (docs/operations.md).")                                \
+X(RT_PRIORITY, "realtime.priority", "", 1, 99, "40", R_NO,                   \
+  S_U32, F_REALTIME, C(realtime.priority), 0, 0,                             \
+  "Real-time priority of the loop: the default 40 is below the kernel's "    \
+  "threaded interrupt handlers (50), which deliver the heartbeats, and its " \
+  "per-CPU migration and watchdog threads (99).")                            \
+X(RT_LOCK_MEMORY, "realtime.lock_memory", "", 0, 1, "true", R_NO,            \
+  S_BOOL, F_REALTIME, C(realtime.lock_memory), 0, 0,                         \
+  "Lock hbeatd's memory (mlockall), so that none of it is swapped out or "   \
+  "evicted under memory pressure; needs CAP_IPC_LOCK or an unlimited "       \
+  "RLIMIT_MEMLOCK.")                                                         \
+X(RT_CPUS, "realtime.cpus", "", 0, 0, NULL, R_YES,                           \
+  S_CPUS, F_REALTIME, C(realtime.cpus), C(realtime.cpu_set), 0,              \
+  "CPUs the loop thread may run on, as a CPU list (0-1,3); children get "    \
+  "hbeatd's CPUs from before the pinning back. Not set: not pinned.")        \
 X(PEER_NAME, "peers[].name", "", 0, 0, NULL, R_YES,                          \
   S_NAME, F_REQUIRED | F_PEER, P(name), 0, 0,                                \
   "Name of the peer; unique, not this node's name.")                         \
@@ -664,5 +688,9 @@ int hbd__check_script(struct loader *l, const struct found *f,
  */
 int hbd__check_coord(struct loader *l, const struct found *f,
                      hbd_config_t *cfg);
+
+/* The other realtime.* keys given with realtime.enabled: false. */
+int hbd__check_realtime(struct loader *l, const struct found *f,
+                        const hbd_config_t *cfg);
 
 #endif /* HBD_CONFIG_IMPL_H */

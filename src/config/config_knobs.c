@@ -441,6 +441,7 @@ int hbd_config_knob(size_t i, hbd_knob_t *out)
         hbd__knob_default_text(kn, HB_DETECTOR_ALL, out->default_text,
                                sizeof out->default_text);
         out->election_only = (kn->flags & F_COORD) != 0;
+        out->realtime_only = (kn->flags & F_REALTIME) != 0;
         out->kinds = (kn->flags & F_KIND_MASK) >> F_KIND_SHIFT;
         out->reload = kn->reload;
         out->help = kn->help;

@@ -213,6 +213,32 @@ static const yaml_mark_t *mark_of(const struct found *f, size_t k)
         return hbd__given(f, k) ? &f->val[k]->start_mark : &f->parent[k];
 }
 
+/*
+ * Top-level keys flagged `flag` given while `switch_key` is false: an
+ * error, since the value would be silently unused.
+ */
+static int refuse_unused(struct loader *l, const struct found *f,
+                         unsigned flag, const char *switch_key)
+{
+        for (size_t k = 0; k < K_COUNT; k++) {
+                unsigned fl = l->knobs[k].flags;
+
+                if ((fl & flag) && !(fl & F_LIST) && hbd__given(f, k))
+                        return hbd__fail_at(l, &f->key[k]->start_mark,
+                                            -EINVAL, "%s: only used with "
+                                            "%s: true", l->knobs[k].path,
+                                            switch_key);
+        }
+        return 0;
+}
+
+int hbd__check_realtime(struct loader *l, const struct found *f,
+                        const hbd_config_t *cfg)
+{
+        return cfg->realtime.enabled ? 0 : refuse_unused(l, f, F_REALTIME,
+                                                         "realtime.enabled");
+}
+
 void hbd__state_file_default(char *buf, size_t len, const char *name)
 {
         snprintf(buf, len, "/var/lib/hbeat/%s.state", name);
@@ -225,19 +251,8 @@ int hbd__check_coord(struct loader *l, const struct found *f,
         char path[HBD_NAME_MAX + 32];
         uint64_t sum;
 
-        if (!cc->enabled) {
-                for (size_t k = 0; k < K_COUNT; k++) {
-                        unsigned fl = l->knobs[k].flags;
-
-                        if ((fl & F_COORD) && !(fl & F_LIST) &&
-                            hbd__given(f, k))
-                                return hbd__fail_at(l, &f->key[k]->start_mark,
-                                                    -EINVAL, "%s: only used "
-                                                    "with election.enabled: "
-                                                    "true", l->knobs[k].path);
-                }
-                return 0;
-        }
+        if (!cc->enabled)
+                return refuse_unused(l, f, F_COORD, "election.enabled");
 
         /* Derived default (the others are set by hbd__config_derive()
          * before the knobs: this one needs node.name). */

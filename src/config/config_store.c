@@ -408,6 +408,54 @@ static int set_addr(const struct set_args *a)
         return set_owned(a, strdup(a->text));
 }
 
+/*
+ * S_CPUS: a CPU list as the kernel and taskset -c write it ("0-1,3"):
+ * numbers and ascending ranges of numbers below CPU_SETSIZE, joined by
+ * commas. Whether the CPUs exist is a property of the machine hbeatd runs
+ * on, not of the file: realtime.c reports what the kernel accepted.
+ */
+static int set_cpus(const struct set_args *a)
+{
+        cpu_set_t *set = (void *)((char *)a->base + a->kn->addr_off);
+        cpu_set_t parsed;
+        const char *p = a->text;
+        char q[QUOTE_BUF];
+
+        CPU_ZERO(&parsed);
+        for (;;) {
+                unsigned long long lo, hi;
+                char *end;
+
+                if (*p < '0' || *p > '9')
+                        goto bad;
+                lo = strtoull(p, &end, 10);
+                hi = lo;
+                p = end;
+                if (*p == '-') {
+                        if (p[1] < '0' || p[1] > '9')
+                                goto bad;
+                        hi = strtoull(p + 1, &end, 10);
+                        p = end;
+                }
+                if (hi < lo || hi >= CPU_SETSIZE)
+                        goto bad;
+                for (unsigned long long c = lo; c <= hi; c++)
+                        CPU_SET((size_t)c, &parsed);
+                if (*p == '\0')
+                        break;
+                if (*p++ != ',')
+                        goto bad;
+        }
+        *set = parsed;
+        return set_owned(a, strdup(a->text));
+bad:
+        return hbd__fail_at(a->l, a->mark, -EINVAL, "%s: '%s' is not a CPU "
+                            "list (CPU numbers 0..%d and ranges of them "
+                            "joined by commas: 0-1,3)", a->label,
+                            hbd__quote(a->text, strlen(a->text), q),
+                            CPU_SETSIZE - 1);
+}
+
 static double num_u32(const void *f)
 {
         return *(const uint32_t *)f;
@@ -493,6 +541,7 @@ static const struct store_ops {
         [S_EFFECT] = { "enum", false, set_effect, num_bool, NULL },
         [S_VIP_PROVIDER] = { "enum", false, set_vip_provider, num_u32,
                              NULL },
+        [S_CPUS] = { "cpu list", false, set_cpus, NULL, eq_ptr_str },
 };
 
 int hbd__store_set(struct loader *l, const struct knob *kn,
@@ -637,6 +686,10 @@ void hbd__store_values(const struct knob *kn, char *buf, size_t len)
                 return;
         case S_ADDR:
                 snprintf(buf, len, "HOST:PORT or [V6]:PORT");
+                return;
+        case S_CPUS:
+                snprintf(buf, len, "CPUs 0..%d, ranges, commas: 0-1,3",
+                         CPU_SETSIZE - 1);
                 return;
         case S_PATH:
                 if (kn->flags & F_SOCKET)

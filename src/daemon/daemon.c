@@ -41,10 +41,13 @@
  * project codes (-10001 .. -10099); slot 0 for anything else. */
 #define DROP_SLOTS 100
 
-/* The modules, in start order: notify first (others put events on the
- * bus from their start on), the actions last (their start-up stop must
- * see everything else in place). */
+/* The modules, in start order: the real-time scheduling first (before
+ * the loop runs and any child is spawned, so that every child is spawned
+ * under its rules), notify next (others put events on the bus from their
+ * start on), the actions last (their start-up stop must see everything
+ * else in place). */
 static const hbd_module_t *const modules[] = {
+        &hbd_realtime_module,
         &hbd_notify_module,
         &hbd_coord_module,
         &hbd_ctl_module,

@@ -197,6 +197,7 @@ void hbd_bus_abort(hbd_ctx_t *ctx);
 const char *hbd_name(const hbd_ctx_t *ctx, uint32_t id);
 
 /* The modules, in start order (daemon.c lists them). */
+extern const hbd_module_t hbd_realtime_module;
 extern const hbd_module_t hbd_notify_module;
 extern const hbd_module_t hbd_coord_module;
 extern const hbd_module_t hbd_ctl_module;

@@ -9,10 +9,24 @@
  * A time-out or a kill sends SIGKILL to the group (kill(-pid)), falling
  * back to the process itself should the group be gone already; the exit
  * follows as usual.
+ *
+ * A child inherits the CPU affinity of the thread that forks it, and
+ * neither uv_spawn() (libuv 1.44's options have no CPU mask) nor
+ * posix_spawn() can set another one in the child before its exec. So
+ * when the children's CPUs differ from the spawning thread's (a pinned
+ * real-time loop thread), a spawn widens the thread's own mask to the
+ * children's for the length of the fork and narrows it again right after:
+ * tens of microseconds in which the loop thread, still real-time, may run
+ * on any of hbeatd's CPUs. Rejected: a re-exec helper that sets the mask
+ * and execs the command (one more exec per child, and a binary to find),
+ * taskset (an outside dependency), code in the child (libuv runs none of
+ * ours there). Should the widening fail, the child keeps the thread's
+ * CPUs: a narrower set, not a failed action.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -24,6 +38,40 @@
 #include <unistd.h>
 
 #include "io/proc.h"
+
+/* ---- CPUs ------------------------------------------------------------- */
+
+/* Process-wide like the affinity it restores; only the loop thread, which
+ * spawns every child, reads or writes it. */
+static struct {
+        bool set;
+        cpu_set_t cpus;
+} child_cpus;
+
+void hb__proc_set_child_cpus(const cpu_set_t *set)
+{
+        child_cpus.set = set != NULL;
+        if (set != NULL)
+                child_cpus.cpus = *set;
+}
+
+/* Give the calling thread the children's CPUs for a spawn; true (with
+ * the thread's own in *saved) when they were changed. */
+static bool widen_cpus(cpu_set_t *saved)
+{
+        if (!child_cpus.set ||
+            sched_getaffinity(0, sizeof(*saved), saved) < 0 ||
+            CPU_EQUAL(saved, &child_cpus.cpus))
+                return false;
+        return sched_setaffinity(0, sizeof(child_cpus.cpus),
+                                 &child_cpus.cpus) == 0;
+}
+
+static void narrow_cpus(bool widened, const cpu_set_t *saved)
+{
+        if (widened)
+                (void)sched_setaffinity(0, sizeof(*saved), saved);
+}
 
 /* ---- environment ------------------------------------------------------ */
 
@@ -150,7 +198,9 @@ int hb__proc_spawn(hb__proc_t **ret, uv_loop_t *loop,
 {
         uv_process_options_t uo;
         uv_stdio_container_t stdio[3];
+        cpu_set_t cpus;
         hb__proc_t *p;
+        bool widened;
         int r;
 
         p = calloc(1, sizeof(*p));
@@ -182,7 +232,9 @@ int hb__proc_spawn(hb__proc_t **ret, uv_loop_t *loop,
                 return r;
         }
         p->open_handles = 2;
+        widened = widen_cpus(&cpus);
         r = uv_spawn(loop, &p->proc, &uo);
+        narrow_cpus(widened, &cpus);
         if (r < 0) {
                 /* uv_spawn initialised the handle even on failure. */
                 p->done = NULL;
@@ -228,7 +280,9 @@ int hb__proc_spawn_sync(pid_t *pid, char *const argv[], char *const env[])
 {
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
+        cpu_set_t cpus;
         sigset_t all, none;
+        bool widened;
         short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
         int r;
 
@@ -246,8 +300,10 @@ int hb__proc_spawn_sync(pid_t *pid, char *const argv[], char *const env[])
         posix_spawnattr_setsigdefault(&attr, &all);
         posix_spawnattr_setsigmask(&attr, &none);
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        widened = widen_cpus(&cpus);
         r = posix_spawnp(pid, argv[0], &fa, &attr, argv,
                          env != NULL ? env : environ);
+        narrow_cpus(widened, &cpus);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);
         return -r;

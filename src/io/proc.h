@@ -16,6 +16,11 @@
  *             /dev/null for `quiet` children: probes).
  *   signals   default dispositions, empty mask (hbeatd ignores SIGPIPE;
  *             its children must not inherit that).
+ *   CPUs      the CPUs set by hb__proc_set_child_cpus(), when hbeatd's
+ *             loop thread is pinned to fewer (realtime.cpus); else the
+ *             spawning thread's. Scheduling: SCHED_OTHER, since a real-time
+ *             hbeatd sets SCHED_RESET_ON_FORK (src/daemon/realtime.c); memory
+ *             locks end at exec.
  *   env       built from scratch by hb__env_*(): PATH (hbeatd's, or
  *             HB__PROC_DEFAULT_PATH) and the caller's HBEAT_* variables,
  *             so nothing of hbeatd's environment (secrets included) leaks
@@ -32,6 +37,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -40,6 +46,17 @@
 /* PATH for children when hbeatd has none. */
 #define HB__PROC_DEFAULT_PATH \
         "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* ---- CPUs ------------------------------------------------------------- */
+
+/*
+ * The CPUs every child starts on from now on: a copy of `set`, or (NULL)
+ * those of the thread that spawns it (the default). For a loop thread
+ * pinned to fewer CPUs than hbeatd had: the children get hbeatd's back.
+ * Process-wide, like the affinity it restores; call it on the loop
+ * thread, where the children are spawned.
+ */
+void hb__proc_set_child_cpus(const cpu_set_t *set);
 
 /* ---- environment ------------------------------------------------------ */
 

@@ -210,7 +210,7 @@ class Cluster:
     def __init__(self, n, interval_ms=100, detector="phi", netns=None,
                  workdir=None, build_dir=None, extra_config=None,
                  probation_ms=500, cluster_id=7, log_format=None,
-                 election=None):
+                 election=None, wrap=None):
         if n < 1:
             raise ValueError("n must be >= 1")
         self.n = n
@@ -224,6 +224,10 @@ class Cluster:
         # nodes) or a function i -> dict; the state file is always
         # <workdir>/n<i>.state unless the dict names one.
         self.election = election
+        # wrap: commands hbeatd runs under (inside its namespace), such as
+        # ["setpriv", "--bounding-set=-sys_nice", "--"]: each must exec
+        # the next, so that the pid stays the daemon's.
+        self.wrap = list(wrap or [])
         self.build_dir = os.path.abspath(build_dir or default_build_dir())
         self.hbeatd = os.path.join(self.build_dir, "hbeatd")
         self.hbeatctl = os.path.join(self.build_dir, "hbeatctl")
@@ -393,7 +397,7 @@ class Cluster:
 
     def _argv(self, i):
         node = self.nodes[i]
-        argv = [self.hbeatd, "-c", node.cfg_path]
+        argv = self.wrap + [self.hbeatd, "-c", node.cfg_path]
         if self.log_format:
             argv += ["--log-format", self.log_format]
         if self.netns:

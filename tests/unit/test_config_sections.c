@@ -3,7 +3,7 @@
  * Unit tests of the configuration (src/config/), second part: what a
  * reload may change (hbd_config_reloadable() and the table's reload
  * rules), the knob table itself (hbd_config_knob()), and the checks[],
- * vips[], http, election and resource sections. The fixture:
+ * vips[], http, election, resource and realtime sections. The fixture:
  * config_test_util.h.
  */
 #include "config_test_util.h"
@@ -83,7 +83,10 @@ static void test_reloadable(void **state)
                             strcmp(p, "http.listen") == 0 ||
                             strncmp(p, "quorum.", 7) == 0 ||
                             strcmp(p, "election.enabled") == 0 ||
-                            strcmp(p, "election.state_file") == 0;
+                            strcmp(p, "election.state_file") == 0 ||
+                            strcmp(p, "realtime.enabled") == 0 ||
+                            strcmp(p, "realtime.priority") == 0 ||
+                            strcmp(p, "realtime.lock_memory") == 0;
                 election_key = strcmp(p, "peers[].id") == 0 ||
                                strcmp(p, "peers[].votes") == 0;
                 if (kn.reload != (fixed_key ? HBD_RELOAD_NO
@@ -350,6 +353,71 @@ static void test_checks(void **state)
         "peers:\n"                                                           \
         "  - {name: n2, id: 2, address: \"127.0.0.1:7402\"}\n"               \
         "  - {name: n3, id: 3, address: \"127.0.0.1:7403\", votes: 2}\n"
+
+/*
+ * realtime: on by default (priority 40, memory locked, not pinned); a CPU
+ * list parsed into the set and kept as written; bad lists and the other
+ * keys with realtime.enabled: false refused with the position; only the
+ * CPUs change on reload.
+ */
+static void test_realtime(void **state)
+{
+        hbd_config_t *cfg, *next;
+        const char *what;
+        cpu_set_t want;
+
+        (void)state;
+        cfg = load_ok(MINIMAL);
+        assert_true(cfg->realtime.enabled);
+        assert_int_equal(cfg->realtime.priority, 40);
+        assert_true(cfg->realtime.lock_memory);
+        assert_null(cfg->realtime.cpus);
+        assert_int_equal(CPU_COUNT(&cfg->realtime.cpu_set), 0);
+
+        next = load_ok(MINIMAL "realtime:\n  cpus: 0-2,5,7-7\n"
+                       "  priority: 99\n  lock_memory: false\n");
+        assert_string_equal(next->realtime.cpus, "0-2,5,7-7");
+        CPU_ZERO(&want);
+        for (int c = 0; c <= 7; c++)
+                if (c <= 2 || c == 5 || c == 7)
+                        CPU_SET(c, &want);
+        assert_true(CPU_EQUAL(&next->realtime.cpu_set, &want));
+        assert_int_equal(next->realtime.priority, 99);
+        assert_false(next->realtime.lock_memory);
+        /* Priority and memory need a restart... */
+        assert_false(hbd_config_reloadable(cfg, next, &what));
+        assert_string_equal(what, "realtime.priority");
+        hbd_config_free(next);
+        /* ...the CPUs do not. */
+        next = load_ok(MINIMAL "realtime: {cpus: \"1023\"}\n");
+        assert_true(CPU_ISSET(1023, &next->realtime.cpu_set));
+        assert_true(hbd_config_reloadable(cfg, next, NULL));
+        hbd_config_free(next);
+        hbd_config_free(cfg);
+
+        cfg = load_ok(MINIMAL "realtime: {enabled: false}\n");
+        assert_false(cfg->realtime.enabled);
+        hbd_config_free(cfg);
+
+        expect_err(MINIMAL "realtime:\n  cpus: 1-0\n",
+                   "n1.yaml:7:9: realtime.cpus: '1-0' is not a CPU list "
+                   "(CPU numbers 0..1023 and ranges of them joined by "
+                   "commas: 0-1,3)");
+        expect_err(MINIMAL "realtime:\n  cpus: \"1024\"\n",
+                   "n1.yaml:7:9: realtime.cpus: '1024' is not a CPU list "
+                   "(CPU numbers 0..1023 and ranges of them joined by "
+                   "commas: 0-1,3)");
+        expect_err(MINIMAL "realtime:\n  cpus: \"0, 1\"\n",
+                   "n1.yaml:7:9: realtime.cpus: '0, 1' is not a CPU list "
+                   "(CPU numbers 0..1023 and ranges of them joined by "
+                   "commas: 0-1,3)");
+        expect_err(MINIMAL "realtime:\n  priority: 0\n",
+                   "n1.yaml:7:13: realtime.priority: 0 is out of range "
+                   "(1..99)");
+        expect_err(MINIMAL "realtime:\n  enabled: false\n  cpus: 1\n",
+                   "n1.yaml:8:3: realtime.cpus: only used with "
+                   "realtime.enabled: true");
+}
 
 static void test_coord(void **state)
 {
@@ -748,6 +816,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_checks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vips, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_http_listen, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_realtime, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_coord, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_actions, setup,

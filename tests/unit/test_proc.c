@@ -2,11 +2,12 @@
 /*
  * Unit tests of the child-process supervisor (src/io/proc.c): exit
  * status, death by signal, the time limit killing the whole process group,
- * the environment passed (and built), abandon, spawn failures, and the
- * blocking variant. Real children (/bin/sh) on a real libuv loop; every
+ * the environment passed (and built), abandon, spawn failures, the
+ * blocking variant, and the CPUs children get. Real children (/bin/sh) on a real libuv loop; every
  * wait is the loop running until the child has ended.
  */
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -271,6 +272,45 @@ static void test_blocking(void **state)
         assert_int_equal(hb__proc_wait_sync(pid, 100, &r), -ECHILD);
 }
 
+/*
+ * A thread pinned to one CPU spawns children with the CPUs set by
+ * hb__proc_set_child_cpus() (nproc counts the CPUs a process may use),
+ * both ways, and keeps its own; without the set they inherit its one.
+ */
+static void test_child_cpus(void **state)
+{
+        char *argv[] = { "/bin/sh", "-c", "exit $(nproc)", NULL };
+        cpu_set_t all, one, now;
+        hb__proc_result_t r;
+        pid_t pid;
+        got_t g;
+        int first = 0;
+
+        (void)state;
+        assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+        if (CPU_COUNT(&all) < 2 || access("/usr/bin/nproc", X_OK) != 0)
+                skip();
+        while (!CPU_ISSET(first, &all))
+                first++;
+        CPU_ZERO(&one);
+        CPU_SET(first, &one);
+        assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+
+        hb__proc_set_child_cpus(&all);
+        g = run_sh(argv[2], NULL, 5000);
+        assert_int_equal(g.r.exit_status, CPU_COUNT(&all));
+        assert_int_equal(hb__proc_spawn_sync(&pid, argv, NULL), 0);
+        assert_int_equal(hb__proc_wait_sync(pid, 5000, &r), 0);
+        assert_int_equal(r.exit_status, CPU_COUNT(&all));
+        assert_int_equal(sched_getaffinity(0, sizeof(now), &now), 0);
+        assert_true(CPU_EQUAL(&now, &one));
+
+        hb__proc_set_child_cpus(NULL);
+        g = run_sh(argv[2], NULL, 5000);
+        assert_int_equal(g.r.exit_status, 1);
+        assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -282,6 +322,7 @@ int main(void)
                 cmocka_unit_test(test_kill),
                 cmocka_unit_test(test_spawn_failure),
                 cmocka_unit_test(test_blocking),
+                cmocka_unit_test(test_child_cpus),
         };
 
         /* hbeatd ignores SIGPIPE; children must not inherit that. */
