@@ -86,7 +86,8 @@
  * both halves of a split may act, so use a fence command there.
  * Two-node clusters (coord.two_node, one peer): the higher node id waits
  * two_node_delay_ns before its first fence, so the lower id wins a mutual
- * fencing race; both derive the same answer from their ids.
+ * fencing race; both derive the same answer from their ids
+ * (hb_policy_two_node_delay_default() says how long is enough).
  * A failed fence blocks the start until this node leads in a new term.
  * A failed start is followed by a stop (cleanup), then blocked; a failed
  * stop self-fences; a failed (or impossible) self-fence is HB_POLICY_CMD_
@@ -166,6 +167,10 @@ typedef enum hb_policy_cmd_kind {
         HB_POLICY_CMD_WATCHDOG_HOLD = 14,
 } hb_policy_cmd_kind_t;
 
+/** The fixed part of the default two-node fence delay, ns (1 s):
+ *  hb_policy_two_node_delay_default(). */
+#define HB_POLICY_FENCE_RACE_NS (1 * HB_NS_PER_S)
+
 /**
  * "none", "state", "vip_acquire", "vip_release", "fence", "start", "stop",
  * "self_fence", "exit", "watchdog_arm", "watchdog_disarm", "fence_wait",
@@ -223,7 +228,9 @@ typedef struct hb_policy_config {
         /** Time limit of a stop, ns (what an alive former leader that
          *  says "up" is given), 0 .. 1 hour. */
         uint64_t stop_timeout_ns;
-        /** Two-node fence delay of the higher node id, ns, 0 .. 1 hour. */
+        /** Two-node fence delay of the higher node id, ns, 0 .. 1 hour;
+         *  0: none. hb_policy_two_node_delay_default() gives hbeatd's
+         *  default, which any two-node cluster with fencing needs. */
         uint64_t two_node_delay_ns;
         /** Peers that run no hbeatd (pull peers: polled, never fenced);
          *  `n_pull` ids, borrowed: the array must stay valid until a
@@ -236,6 +243,31 @@ typedef struct hb_policy_config {
 
 /** Opaque machine. */
 typedef struct hb_policy hb_policy_t;
+
+/**
+ * The two-node fence delay hbeatd uses by default at a heartbeat interval
+ * of `interval_ns`: (HB_PROMISE_INTERVALS + 2) x interval +
+ * HB_POLICY_FENCE_RACE_NS, at most 1 hour (1120 ms at 20 ms, 1600 ms at
+ * 100 ms).
+ *
+ * Why (docs/actions.md, "Two-node clusters"): after a split the higher id
+ * may become leader *before* the lower id. When it led before the split,
+ * the lower id keeps its lease promise to it (HB_PROMISE_INTERVALS) before
+ * it may stand, while the higher id stands as soon as it holds the lower
+ * id dead; add the random part of the first-ranked election delay (up to
+ * a quarter interval at the default election delay) and up to one
+ * interval between the two detectors' verdicts. So the delay first covers
+ * that head start, which scales with the interval, then gives the lower
+ * id's fence command a fixed second to power off or isolate the higher id
+ * before the higher id starts its own, which does not: a fence device
+ * takes the same time at any heartbeat interval. A slower device (a cloud
+ * API) needs fencing.two_node_delay_ms set to its time plus that head
+ * start.
+ *
+ * @param interval_ns  heartbeat interval, ns.
+ * @return the delay, ns; 1 hour at most (any interval).
+ */
+HB_EXPORT uint64_t hb_policy_two_node_delay_default(uint64_t interval_ns);
 
 /**
  * Create a machine for `node`.

@@ -526,6 +526,17 @@ static uint64_t fence_delay_ns(const hb_policy_t *p, uint64_t now)
         return p->cfg.two_node_delay_ns;
 }
 
+/* The figures and the reasoning: policy.h and docs/actions.md. */
+uint64_t hb_policy_two_node_delay_default(uint64_t interval_ns)
+{
+        const uint64_t k = HB_PROMISE_INTERVALS + 2;
+
+        /* Saturating: any interval gives at most the maximum. */
+        if (interval_ns > (MAX_DURATION_NS - HB_POLICY_FENCE_RACE_NS) / k)
+                return MAX_DURATION_NS;
+        return k * interval_ns + HB_POLICY_FENCE_RACE_NS;
+}
+
 /* ---- the machine ------------------------------------------------- */
 
 static void self_fence(hb_policy_t *p, const char *why)

@@ -354,8 +354,8 @@ def test_two_node_survives_either_loss_and_a_split(make_cluster):
     (SIGKILLs its hbeatd): the cluster survives the loss of either node,
     and a split (both alive, cut off from each other) never has the
     resource running on both — the lower id keeps quorum and fences the
-    other before it can start (fencing.two_node_delay_ms holds the higher
-    id back)."""
+    other before it can start (fencing.two_node_delay_ms, at its default
+    of 6 intervals + 1 s, holds the higher id back)."""
     c = make_cluster(2, start=False,
                      election=True,
                      extra_config={"quorum": {"two_node": True}})
@@ -368,7 +368,6 @@ def test_two_node_survives_either_loss_and_a_split(make_cluster):
     for i in c.nodes:
         cfg = c.config_dict(i)
         cfg["fencing"]["command"] = [fence]
-        cfg["fencing"]["two_node_delay_ms"] = 1500
         c.write_config(i, cfg)
 
     def start(i):

@@ -2,8 +2,9 @@
 /*
  * Unit tests of the resource and VIP policy machine (src/core/policy.c,
  * include/hbeat/policy.h): every transition of its state diagram, the
- * fence queue and its order, sparing a former leader, the two-node delay,
- * the watchdog wait, retries in a new term, the queue bound and failmalloc.
+ * fence queue and its order, sparing a former leader, the two-node delay
+ * and its default, the watchdog wait, retries in a new term, the queue
+ * bound and failmalloc.
  *
  * Fake clock: every time is a literal; nothing sleeps. The machine reads a
  * real node (id 1, fixed detector at 100 ms); its peers are real nodes
@@ -678,6 +679,51 @@ static void test_two_node_delay(void **state)
         dead(1, T0);
         lead_fencing(5, T0);
         expect_fence(1, 5);
+        teardown(NULL);
+
+        /* hbeatd's default at this node's 100 ms: 1600 ms. */
+        pc.two_node_delay_ns = hb_policy_two_node_delay_default(IV);
+        setup_ids(1, 2, true, &pc);
+        started(T0);
+        dead(1, T0);
+        lead_fencing(5, T0);
+        assert_int_equal(expect_cmd(HB_POLICY_CMD_FENCE_WAIT).wait_ns,
+                         1600 * MS);
+        assert_int_equal(hb_policy_tick(F.p, T0 + 1599 * MS), 0);
+        expect_none();
+        assert_int_equal(hb_policy_tick(F.p, T0 + 1600 * MS), 0);
+        expect_fence(1, 5);
+}
+
+/* The default two-node delay: the higher id's head start after a split
+ * (the promise plus two intervals) plus a fixed second for the lower id's
+ * fence to run, so the margin no longer shrinks with the interval. At
+ * 20 ms, 5 x interval (100 ms) let the lower id's fence start only 13 to
+ * 32 ms before the higher id's was due (issue 9, part 6). */
+static void test_two_node_delay_default(void **state)
+{
+        (void)state;
+        assert_int_equal(HB_PROMISE_INTERVALS + 2, 6);
+        assert_int_equal(hb_policy_two_node_delay_default(20 * MS),
+                         1120 * MS);
+        assert_int_equal(hb_policy_two_node_delay_default(100 * MS),
+                         1600 * MS);
+        /* Never less than the fence's second, at any interval. */
+        assert_int_equal(hb_policy_two_node_delay_default(0), S);
+        assert_int_equal(hb_policy_two_node_delay_default(MS), S + 6 * MS);
+        for (uint64_t iv = MS; iv <= 3600 * S; iv *= 3) {
+                uint64_t d = hb_policy_two_node_delay_default(iv);
+
+                assert_true(d == 6 * iv + S ||
+                            (d == 3600 * S && 6 * iv + S > d));
+        }
+        /* At most an hour (the range of the setting), no overflow. */
+        assert_int_equal(hb_policy_two_node_delay_default(600 * S),
+                         3600 * S);
+        assert_int_equal(hb_policy_two_node_delay_default(3600 * S),
+                         3600 * S);
+        assert_int_equal(hb_policy_two_node_delay_default(UINT64_MAX),
+                         3600 * S);
 }
 
 /* Stepping down while a fence waits or runs. */
@@ -1146,6 +1192,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_alive_peer_says_up,
                                           teardown),
                 cmocka_unit_test_teardown(test_two_node_delay, teardown),
+                cmocka_unit_test(test_two_node_delay_default),
                 cmocka_unit_test_teardown(test_step_down_while_fencing,
                                           teardown),
                 cmocka_unit_test_teardown(test_fence_failed_new_term,
