@@ -12,7 +12,12 @@
  *   fence          5 .. 330 ms, limit 300 ms; fails one time in 10 (and
  *                  on a time-out); a successful fence powers the target
  *                  off (hbsim_crash()), which boots again at the next
- *                  fault step
+ *                  fault step. A target's fence device may also be out
+ *                  for a while (a fault below): every fence of it then
+ *                  fails (quickly, or by running into the limit) until
+ *                  the device works again; the machine retries with its
+ *                  backoff (1, 2, 4 s ...) or spares the target once it
+ *                  is back and says its resource is stopped
  *   self-fence     1 .. 100 ms; fails one time in 5 (then EXIT)
  *   EXIT           hbeatd exits 3: the node crashes, its resource left
  *                  as it was
@@ -30,7 +35,9 @@
  * running) and restarts, pauses (SIGSTOP-like: timers and command results
  * wait for the resume; the pause guard runs first), partitions, one-way
  * cuts, loss up to 20 %, heal, and stops made to hang; then everything
- * heals and the run goes on for HEAL_PHASE. Half the seeds have a
+ * heals and the run goes on for HEAL_PHASE (fence devices out stay out
+ * until their time is up). Fence devices go out for 0.3 .. 4 s. Half the
+ * seeds have a
  * self-fence command, one in three random priorities with preempt, odd
  * seeds crash as process exits (port unreachable).
  *
@@ -52,7 +59,8 @@
  * watchdog fencing) plus 400 directed two-node splits (the fence race:
  * test_two_node_race). Measured on the 2-core build machine,
  * idle: 22.7 s in the debugoptimized build, 42 s under ASan+UBSan (the
- * test prints its own figure).
+ * test prints its own figure); with the fence device outages and the
+ * race runs, 29.6 s and 82 s at a load average of 1.5 to 3.
  *
  * A failing seed prints the command that replays it, with every command
  * of every machine:
@@ -112,6 +120,10 @@ typedef struct pnode {
         bool wd_hold;
         uint64_t wd_fed;
         uint64_t elected_at;          /* its last candidate -> leader */
+        /* Its fence device (the one that powers this host off) fails
+         * every fence until then. */
+        uint64_t fence_out_until;
+        uint32_t retrying;            /* target of its last FENCE_RETRY */
 } pnode_t;
 
 typedef struct run {
@@ -130,12 +142,13 @@ typedef struct run {
         hb_policy_config_t pc;
         pnode_t nd[MAX_NODES];
         uint64_t starts, fences, fence_failures, watchdog_fences, spares,
-                 self_fences, exits, resets, vip_acquires;
+                 self_fences, exits, resets, vip_acquires, fence_retries,
+                 retry_spares;
 } run_t;
 
 static uint64_t g_starts, g_fences, g_fence_failures, g_watchdog_fences,
                 g_spares, g_self_fences, g_exits, g_resets, g_vips,
-                g_events;
+                g_events, g_fence_retries, g_retry_spares;
 /* Election -> VIP_ACQUIRE (the price of following "established"). */
 static uint64_t g_vip_delay_sum, g_vip_delay_max, g_vip_delays;
 
@@ -235,6 +248,7 @@ static void start_cmd(run_t *r, size_t i, const hb_policy_cmd_t *c,
 
         switch (c->kind) {
         case HB_POLICY_CMD_FENCE:
+                assert_true(c->attempt >= 1);
                 dur = between(r, 5 * MS, 330 * MS);
                 limit = FENCE_LIMIT;
                 ok = !one_in(r, 10);
@@ -244,6 +258,12 @@ static void start_cmd(run_t *r, size_t i, const hb_policy_cmd_t *c,
                         dur = between(r, 100 * MS, 900 * MS);
                         limit = 2 * S;
                         ok = true;
+                }
+                if (now < r->nd[c->target_id - 1].fence_out_until) {
+                        /* Out: refused at once, or no answer. */
+                        ok = false;
+                        if (one_in(r, 2))
+                                dur = limit + 1;
                 }
                 break;
         case HB_POLICY_CMD_START:
@@ -398,6 +418,16 @@ static void execute(run_t *r, size_t i, const hb_policy_cmd_t *c,
                 break;
         case HB_POLICY_CMD_FENCE_SPARED:
                 r->spares++;
+                if (pn->retrying == c->target_id)
+                        r->retry_spares++;
+                pn->retrying = 0;
+                break;
+        case HB_POLICY_CMD_FENCE_RETRY:
+                assert_true(c->attempt >= 2);
+                assert_true(c->wait_ns >= HB_POLICY_FENCE_RETRY_FIRST_NS &&
+                            c->wait_ns <= HB_POLICY_FENCE_RETRY_MAX_NS);
+                r->fence_retries++;
+                pn->retrying = c->target_id;
                 break;
         case HB_POLICY_CMD_FENCE_WATCHDOG:
                 r->watchdog_fences++;
@@ -483,6 +513,7 @@ static bool boot(run_t *r, size_t i)
         pn->cmd = HB_POLICY_CMD_NONE;
         pn->wake_ns = HB_NEVER;
         pn->resume_at = 0;
+        pn->retrying = 0;
         assert_int_equal(hbsim_restart(r->s, i), 0);
         assert_int_equal(hb_policy_new(&pn->p, &r->pc, hbsim_node(r->s, i)),
                          0);
@@ -662,6 +693,10 @@ static void fault(run_t *r, uint64_t t)
                 pk->hang_stop = true;
         } else if (f < 92) {
                 hang_and_mute_leader(r);
+        } else if (f < 97) {
+                pk->fence_out_until = t + between(r, 300 * MS, 4 * S);
+                trace(r, k, "fence device out until %.3f ms",
+                      (double)pk->fence_out_until / 1e6);
         }
 }
 
@@ -741,6 +776,8 @@ static bool one_run(size_t n, uint64_t seed, bool verbose, bool directed)
         g_exits += r->exits;
         g_resets += r->resets;
         g_vips += r->vip_acquires;
+        g_fence_retries += r->fence_retries;
+        g_retry_spares += r->retry_spares;
         g_events += hbsim_delivered(r->s);
         ok = !r->ck.failed;
         for (i = 0; i < n; i++)
@@ -774,6 +811,7 @@ static void campaign(const char *what, const size_t *sizes, size_t n_sizes,
 
         g_starts = g_fences = g_fence_failures = g_watchdog_fences = 0;
         g_spares = g_self_fences = g_exits = g_resets = g_vips = 0;
+        g_fence_retries = g_retry_spares = 0;
         g_events = g_vip_delay_sum = g_vip_delay_max = g_vip_delays = 0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (size_t k = 0; k < runs; k++)
@@ -782,14 +820,16 @@ static void campaign(const char *what, const size_t *sizes, size_t n_sizes,
         fprintf(stderr,
                 "%s: %zu runs (%.1f s virtual each), %zu failed; %" PRIu64
                 " starts, %" PRIu64 " fences (%" PRIu64 " failed, %" PRIu64
-                " by watchdog wait), %" PRIu64 " targets spared, %"
+                " by watchdog wait), %" PRIu64 " fence retries announced, %"
+                PRIu64 " targets spared (%" PRIu64 " after a failed fence), %"
                 PRIu64 " self-fences, %" PRIu64 " exits, %" PRIu64
                 " watchdog resets, %" PRIu64 " VIP acquisitions (%.0f ms"
                 " after the election on average, %.0f ms at most), %" PRIu64
                 " datagrams; %.1f s wall\n",
                 what, runs, (double)(FAULT_PHASE + HEAL_PHASE) / 1e9,
                 failures, g_starts, g_fences, g_fence_failures,
-                g_watchdog_fences, g_spares, g_self_fences, g_exits,
+                g_watchdog_fences, g_fence_retries, g_spares,
+                g_retry_spares, g_self_fences, g_exits,
                 g_resets, g_vips, g_vip_delays ? (double)g_vip_delay_sum /
                 (double)g_vip_delays / 1e6 : 0.0,
                 (double)g_vip_delay_max / 1e6, g_events, since(&t0));
