@@ -47,9 +47,9 @@
  * is one HB_POLICY_CMD_STATE notice):
  *
  *     stopped --may act--> fencing --fenced--> starting --ok--> started
- *        ^                    |  fence failed                     |
- *        |                    v                           may not act
- *        |                 blocked                                v
+ *        ^                   ^   |  fence failed                  |
+ *        |   retry (backoff) |   v                        may not act
+ *        |                   blocked                              v
  *        +-------------- stopping <-------------------------------+
  *
  * At most one command that needs a result runs at a time (FENCE, START,
@@ -86,8 +86,20 @@
  * both halves of a split may act, so use a fence command there.
  * Two-node clusters (coord.two_node, one peer): the higher node id waits
  * two_node_delay_ns before its first fence, so the lower id wins a mutual
- * fencing race; both derive the same answer from their ids.
- * A failed fence blocks the start until this node leads in a new term.
+ * fencing race; both derive the same answer from their ids
+ * (hb_policy_two_node_delay_default() says how long is enough).
+ * A failed (or timed-out) fence blocks the start ("blocked: fence
+ * failed") and is tried again against the same target while this node
+ * may act in the same term, with exponential backoff: the k-th retry
+ * comes HB_POLICY_FENCE_RETRY_FIRST_NS x 2^(k-1) after the failure, at
+ * most HB_POLICY_FENCE_RETRY_MAX_NS (1, 2, 4, ... 32, 60, 60 s); each is
+ * announced (HB_POLICY_CMD_FENCE_RETRY) and numbered
+ * (hb_policy_cmd_t.attempt). Meanwhile the target is looked at every
+ * interval: once the rules above spare it (alive or in probation and
+ * saying its resource is stopped: it rejoined, which stops any stale
+ * copy; or it left), it is spared at once and the round goes on without
+ * that fence. Nothing starts while a needed fence has not succeeded. A
+ * new term starts a new round at once; stepping down ends the wait.
  * A failed start is followed by a stop (cleanup), then blocked; a failed
  * stop self-fences; a failed (or impossible) self-fence is HB_POLICY_CMD_
  * EXIT: the executor exits at once, without a leave.
@@ -164,13 +176,33 @@ typedef enum hb_policy_cmd_kind {
          *  longer act, or self-fences, while the resource may be up. The
          *  host resets one timeout later unless a DISARM comes first. */
         HB_POLICY_CMD_WATCHDOG_HOLD = 14,
+        /** Notice: the fence of `target_id` failed; attempt number
+         *  `attempt` is due in `wait_ns` (the backoff), unless the target
+         *  is spared first, this node stops leading or a new term
+         *  begins. Comes right after the STATE notice to "blocked: fence
+         *  failed". */
+        HB_POLICY_CMD_FENCE_RETRY = 15,
 } hb_policy_cmd_kind_t;
+
+/** First wait before retrying a failed fence, ns (1 s). Fixed, not a
+ *  number of heartbeat intervals: what a fence device needs to recover
+ *  (a BMC rebooting, a network path to a PDU coming back, an API rate
+ *  limit) has nothing to do with the heartbeat interval. */
+#define HB_POLICY_FENCE_RETRY_FIRST_NS (1 * HB_NS_PER_S)
+/** Longest wait between two fence attempts, ns (60 s): the wait doubles
+ *  after each failure up to this, so a fence device that works again is
+ *  used within a minute (the outage it adds is bounded), while a broken
+ *  one (or an API that rate-limits) is asked once a minute. */
+#define HB_POLICY_FENCE_RETRY_MAX_NS (60 * HB_NS_PER_S)
+/** The fixed part of the default two-node fence delay, ns (1 s):
+ *  hb_policy_two_node_delay_default(). */
+#define HB_POLICY_FENCE_RACE_NS (1 * HB_NS_PER_S)
 
 /**
  * "none", "state", "vip_acquire", "vip_release", "fence", "start", "stop",
  * "self_fence", "exit", "watchdog_arm", "watchdog_disarm", "fence_wait",
- * "fence_spared", "fence_watchdog", "watchdog_hold" (fence, start, stop
- * and self_fence are hbeatd's HBEAT_ACTION values).
+ * "fence_spared", "fence_watchdog", "watchdog_hold", "fence_retry"
+ * (fence, start, stop and self_fence are hbeatd's HBEAT_ACTION values).
  */
 HB_EXPORT const char *hb_policy_cmd_name(hb_policy_cmd_kind_t kind);
 
@@ -182,8 +214,10 @@ typedef struct hb_policy_cmd {
                                      stop); the current term for VIPs */
         hb_role_t role;         /**< this node's role as of its last role
                                      event (follower for blocking stops) */
-        uint32_t target_id;     /**< FENCE, FENCE_SPARED, FENCE_WATCHDOG */
-        uint64_t wait_ns;       /**< FENCE_WAIT, FENCE_WATCHDOG */
+        uint32_t target_id;     /**< FENCE, FENCE_SPARED, FENCE_WATCHDOG,
+                                     FENCE_RETRY */
+        uint64_t wait_ns;       /**< FENCE_WAIT, FENCE_WATCHDOG,
+                                     FENCE_RETRY (the backoff) */
         bool blocking;          /**< STOP at start-up or shutdown */
         const char *reason;     /**< why: STATE, STOP, SELF_FENCE, EXIT,
                                      VIP_RELEASE ("became leader", "fence
@@ -195,7 +229,12 @@ typedef struct hb_policy_cmd {
         const char *new_name;
         bool resource_up;       /**< what this node's heartbeats now say
                                      (hb_node_set_resource()) */
-        uint64_t reserved[4];   /**< room for later fields (0) */
+        /** FENCE: which attempt against `target_id` in this round (term)
+         *  it is, 1 for the first, 2.. for the retries after failures;
+         *  FENCE_RETRY: the number of the attempt announced. 0 for the
+         *  other kinds. */
+        uint64_t attempt;
+        uint64_t reserved[3];   /**< room for later fields (0) */
 } hb_policy_cmd_t;
 
 /**
@@ -223,7 +262,9 @@ typedef struct hb_policy_config {
         /** Time limit of a stop, ns (what an alive former leader that
          *  says "up" is given), 0 .. 1 hour. */
         uint64_t stop_timeout_ns;
-        /** Two-node fence delay of the higher node id, ns, 0 .. 1 hour. */
+        /** Two-node fence delay of the higher node id, ns, 0 .. 1 hour;
+         *  0: none. hb_policy_two_node_delay_default() gives hbeatd's
+         *  default, which any two-node cluster with fencing needs. */
         uint64_t two_node_delay_ns;
         /** Peers that run no hbeatd (pull peers: polled, never fenced);
          *  `n_pull` ids, borrowed: the array must stay valid until a
@@ -236,6 +277,31 @@ typedef struct hb_policy_config {
 
 /** Opaque machine. */
 typedef struct hb_policy hb_policy_t;
+
+/**
+ * The two-node fence delay hbeatd uses by default at a heartbeat interval
+ * of `interval_ns`: (HB_PROMISE_INTERVALS + 2) x interval +
+ * HB_POLICY_FENCE_RACE_NS, at most 1 hour (1120 ms at 20 ms, 1600 ms at
+ * 100 ms).
+ *
+ * Why (docs/actions.md, "Two-node clusters"): after a split the higher id
+ * may become leader *before* the lower id. When it led before the split,
+ * the lower id keeps its lease promise to it (HB_PROMISE_INTERVALS) before
+ * it may stand, while the higher id stands as soon as it holds the lower
+ * id dead; add the random part of the first-ranked election delay (up to
+ * a quarter interval at the default election delay) and up to one
+ * interval between the two detectors' verdicts. So the delay first covers
+ * that head start, which scales with the interval, then gives the lower
+ * id's fence command a fixed second to power off or isolate the higher id
+ * before the higher id starts its own, which does not: a fence device
+ * takes the same time at any heartbeat interval. A slower device (a cloud
+ * API) needs fencing.two_node_delay_ms set to its time plus that head
+ * start.
+ *
+ * @param interval_ns  heartbeat interval, ns.
+ * @return the delay, ns; 1 hour at most (any interval).
+ */
+HB_EXPORT uint64_t hb_policy_two_node_delay_default(uint64_t interval_ns);
 
 /**
  * Create a machine for `node`.
@@ -303,8 +369,10 @@ HB_EXPORT int hb_policy_tick(hb_policy_t *p, uint64_t now_ns);
 /**
  * When hb_policy_tick() must be called next, ns, or HB_NEVER: the end of
  * the two-node delay, of the wait for a former leader to report its
- * resource stopped (looked at again every interval), or of a watchdog
- * wait. Calling tick earlier is harmless.
+ * resource stopped (looked at again every interval), of a watchdog wait,
+ * or of the backoff before a fence is retried (its target looked at
+ * again every interval meanwhile: it may be spared). Calling tick
+ * earlier is harmless.
  */
 HB_EXPORT uint64_t hb_policy_next_deadline(const hb_policy_t *p);
 
@@ -354,7 +422,14 @@ typedef struct hb_policy_info {
         size_t fence_queue;            /**< targets left in this round */
         uint64_t next_deadline_ns;     /**< hb_policy_next_deadline() */
         uint64_t dropped;              /**< commands dropped (queue full) */
-        uint64_t reserved[4];          /**< room for later fields (0) */
+        uint64_t fence_attempts;       /**< FENCE commands issued, retries
+                                            included, since creation */
+        uint64_t fence_failures;       /**< of those: reported failed
+                                            (hb_policy_done() not ok) */
+        uint64_t fence_retry_ns;       /**< when the failed fence is tried
+                                            again (blocked: fence failed),
+                                            ns, else HB_NEVER */
+        uint64_t reserved[1];          /**< room for later fields (0) */
 } hb_policy_info_t;
 
 /** Fill `out`. */

@@ -203,13 +203,25 @@ static void print_resource(const json_t *r)
         if (json_is_integer(ex))
                 printf(", exit %" JSON_INTEGER_FORMAT, json_integer_value(ex));
         printf(" (%s)\n", hbctl_json_str(r, "last_result", "-"));
-        if (json_is_object(f))
+        if (json_is_object(f)) {
+                const json_t *att = json_object_get(f, "attempt");
+                const json_t *next = json_object_get(f, "next_attempt_ms");
+
                 printf("  %-14s %s (id %" JSON_INTEGER_FORMAT "), term %"
-                       JSON_INTEGER_FORMAT ": %s\n", "last fence:",
+                       JSON_INTEGER_FORMAT ": %s", "last fence:",
                        hbctl_json_str(f, "target", "?"),
                        json_integer_value(json_object_get(f, "target_id")),
                        json_integer_value(json_object_get(f, "term")),
                        hbctl_json_str(f, "result", "?"));
+                /* Older daemons send neither key. */
+                if (json_is_integer(att) && json_integer_value(att) > 1)
+                        printf(" (attempt %" JSON_INTEGER_FORMAT ")",
+                               json_integer_value(att));
+                if (json_is_integer(next))
+                        printf("; next attempt in %" JSON_INTEGER_FORMAT
+                               " ms", json_integer_value(next));
+                putchar('\n');
+        }
 }
 
 /* The "realtime" object: what is in force for the loop thread, and why

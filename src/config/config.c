@@ -384,6 +384,8 @@ void hbd__config_derive(hbd_config_t *cfg, hb_detector_kind_t kind,
         /* Every derived default, membership.local_pause_ms's included,
          * is the core's. */
         hb_node_config_default(&cfg->node, kind, interval_ns);
+        cfg->fence_two_node_delay_ns =
+                hb_policy_two_node_delay_default(interval_ns);
 }
 
 static int load_document(struct loader *l, hbd_config_t *cfg,

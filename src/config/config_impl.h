@@ -281,10 +281,14 @@ X(FENCE_SELF, "fencing.self_fence", "", 0, 0, NULL, R_YES,                   \
   S_ARGV, F_COORD, C(fence_self), 0, 0,                                      \
   "Run when resource.stop fails or hangs; unless it exits 0, hbeatd "        \
   "exits 3. Not set: hbeatd exits 3 at once.")                               \
-X(FENCE_DELAY, "fencing.two_node_delay_ms", "ms", 0, 3600000, "0", R_YES,    \
-  S_MS, F_COORD, C(fence_two_node_delay_ns), 0, 0,                           \
+X(FENCE_DELAY, "fencing.two_node_delay_ms", "ms", 0, 3600000, NULL, R_YES,   \
+  S_MS, F_DERIVED | F_COORD, C(fence_two_node_delay_ns), 0, 0,               \
   "With quorum.two_node: the node with the higher node.id waits this "       \
-  "long before fencing, so the lower id wins a fence race.")                 \
+  "long before fencing, so the lower id wins a fence race. The default "     \
+  "covers the higher id's head start after a split (up to 6 intervals) "     \
+  "plus 1 s for the lower id's fence command to power it off; a slower "     \
+  "fence device needs its own time plus 6 intervals (docs/actions.md). 0: "  \
+  "no delay.")                                                               \
 X(WATCHDOG, "fencing.watchdog", "", 0, 0, NULL, R_YES,                       \
   S_PATH, F_COORD, C(watchdog), 0, 0,                                        \
   "Kernel watchdog device (/dev/watchdog), armed from before "               \
@@ -521,8 +525,9 @@ int hbd__walk(struct loader *l, struct found *f, const yaml_node_t *map,
 /*
  * Apply every derived default for `kind` at `interval_ns` to `cfg`: the
  * core's node defaults (hb_node_config_default(): thresholds, detector
- * parameters, dead_after, probation, election delay) and the loader's own
- * (membership.local_pause_ms). The one place they are computed: the load
+ * parameters, dead_after, probation, election delay, the local-pause
+ * bound) and the core policy's two-node fence delay
+ * (hb_policy_two_node_delay_default()). The one place they are computed: the load
  * applies them and the knob table's default texts are generated from them.
  */
 void hbd__config_derive(hbd_config_t *cfg, hb_detector_kind_t kind,

@@ -260,35 +260,46 @@ static double derived_value(const struct knob *kn, hb_detector_kind_t kind,
 /*
  * The rule of a derived numeric default, read off the code that applies
  * it: a constant; or r x interval ("interval", "interval / 4", "4 x
- * interval"), followed by the values it is clamped to at the shortest and
- * longest interval when it is clamped ("2 x interval, 50..3600000").
+ * interval"), plus a constant when there is one ("6 x interval + 1000"),
+ * followed by the values it is clamped to at the shortest and longest
+ * interval when it is clamped ("2 x interval, 50..3600000"). A rule that
+ * is none of these gives its value at an interval of 1000.
  */
 static void rule_text(const struct knob *kn, hb_detector_kind_t kind,
                       char *buf, size_t len)
 {
         struct knob iv;
-        double a, b, r, lo, hi;
+        double a, b, c, r, off, lo, hi;
         int n;
 
         row_knob(K_INTERVAL, &iv);
         a = derived_value(kn, kind, 1000);
         b = derived_value(kn, kind, 2000);
+        c = derived_value(kn, kind, 4000);
         if (a == b) {
                 snprintf(buf, len, "%.15g", a);
                 return;
         }
-        r = a / 1000;
-        if (b != 2 * a)
+        r = (b - a) / 1000;
+        off = a - 1000 * r;
+        if (c - b != 2 * (b - a)) {
+                r = a / 1000;
+                off = 0;
                 n = snprintf(buf, len, "%.15g at an interval of 1000", a);
-        else if (r == 1)
+        } else if (r == 1) {
                 n = snprintf(buf, len, "interval");
-        else if (r < 1 && 1 / r == floor(1 / r))
+        } else if (r < 1 && 1 / r == floor(1 / r)) {
                 n = snprintf(buf, len, "interval / %.15g", 1 / r);
-        else
+        } else {
                 n = snprintf(buf, len, "%.15g x interval", r);
+        }
+        if (n > 0 && (size_t)n < len && off != 0)
+                n += snprintf(buf + n, len - (size_t)n, " %s %.15g",
+                              off > 0 ? "+" : "-", fabs(off));
         lo = derived_value(kn, kind, iv.min);
         hi = derived_value(kn, kind, iv.max);
-        if (n > 0 && (size_t)n < len && (lo != r * iv.min || hi != r * iv.max))
+        if (n > 0 && (size_t)n < len &&
+            (lo != r * iv.min + off || hi != r * iv.max + off))
                 snprintf(buf + n, len - (size_t)n, ", %.15g..%.15g", lo, hi);
 }
 

@@ -4,8 +4,9 @@
  *
  * What lives here: the at-most-one resource's state machine (stopped,
  * fencing, starting, started, stopping, blocked), its fence queue, the
- * waits (two-node delay, a former leader's stop, the watchdog) and the
- * one "may act" signal the VIPs follow too. It was src/daemon/actions.c's
+ * waits (two-node delay, a former leader's stop, the watchdog, the
+ * backoff before a failed fence is retried) and the one "may act" signal
+ * the VIPs follow too. It was src/daemon/actions.c's
  * libuv-bound core; it moved here so that the simulator runs the code
  * hbeatd runs (tests/sim/test_sim_policy.c) instead of a model of it.
  *
@@ -78,7 +79,15 @@ struct hb_policy {
         uint64_t spare_until_ns;       /* waiting for the head target (an
                                           alive former leader) to report
                                           its resource stopped; 0: not */
-        uint64_t timer_ns;             /* the wait of FENCING, or HB_NEVER */
+        uint64_t timer_ns;             /* the wait of FENCING, or of the
+                                          fence retry, or HB_NEVER */
+        uint64_t attempt;              /* fences run against the head
+                                          target in this round */
+        uint64_t retry_ns;             /* blocked: fence failed; the next
+                                          attempt is due then (HB_NEVER:
+                                          none: not leading, or no memory) */
+        uint64_t fence_attempts;       /* FENCE commands issued */
+        uint64_t fence_failures;       /* of those, failed */
         uint64_t created_ns;           /* hb_policy_start() */
 
         hb_policy_cmd_t cmds[CMD_QUEUE];
@@ -122,6 +131,8 @@ const char *hb_policy_cmd_name(hb_policy_cmd_kind_t kind)
                 return "fence_spared";
         case HB_POLICY_CMD_FENCE_WATCHDOG:
                 return "fence_watchdog";
+        case HB_POLICY_CMD_FENCE_RETRY:
+                return "fence_retry";
         case HB_POLICY_CMD_NONE:
                 break;
         }
@@ -195,6 +206,7 @@ int hb_policy_new(hb_policy_t **ret, const hb_policy_config_t *cfg,
         p->node = node;
         p->role = HB_ROLE_NO_QUORUM;
         p->timer_ns = HB_NEVER;
+        p->retry_ns = HB_NEVER;
         *ret = p;
         return 0;
 }
@@ -285,6 +297,8 @@ static void set_state(hb_policy_t *p, hb_policy_state_t to, blocked_t b,
         (void)hb_node_set_resource(p->node, p->resource_up);
         if (to != HB_POLICY_FENCING)
                 p->timer_ns = HB_NEVER;
+        /* The caller of a failed fence sets the next attempt after this. */
+        p->retry_ns = HB_NEVER;
         if (!p->resource_up && p->wd_armed) {
                 p->wd_armed = false;
                 p->wd_held = false;
@@ -362,6 +376,7 @@ static int build_queue(hb_policy_t *p, uint64_t now)
 
         p->n_queue = 0;
         p->spare_until_ns = 0;
+        p->attempt = 0;
         if (n_peers + 1 > p->cap_queue) {
                 uint32_t *q = hb__realloc(p->queue,
                                           (n_peers + 1) * sizeof(*q));
@@ -397,6 +412,7 @@ static void pop_target(hb_policy_t *p)
         memmove(p->queue, p->queue + 1, (p->n_queue - 1) * sizeof(*p->queue));
         p->n_queue--;
         p->spare_until_ns = 0;
+        p->attempt = 0;
 }
 
 /*
@@ -523,6 +539,69 @@ static void next_fence(hb_policy_t *p, uint64_t now)
         }
         c = run(p, HB_POLICY_CMD_FENCE, "");
         c->target_id = id;
+        c->attempt = ++p->attempt;
+        p->fence_attempts++;
+}
+
+/*
+ * The wait before attempt k + 1 after k failed ones against one target:
+ * FIRST x 2^(k-1), at most MAX (policy.h says why these figures).
+ * Doubling stops before it could overflow.
+ */
+static uint64_t retry_backoff_ns(uint64_t failed)
+{
+        uint64_t wait = HB_POLICY_FENCE_RETRY_FIRST_NS;
+
+        for (uint64_t k = 1; k < failed && wait < HB_POLICY_FENCE_RETRY_MAX_NS;
+             k++)
+                wait *= 2;
+        return wait < HB_POLICY_FENCE_RETRY_MAX_NS ? wait :
+               HB_POLICY_FENCE_RETRY_MAX_NS;
+}
+
+/*
+ * The fence of the head target failed while this node may act in the
+ * round's term: blocked, and the same target is tried again after the
+ * backoff. Meanwhile the target is looked at every interval (fence_wait()):
+ * the rules that spare a target before its first fence spare it after a
+ * failed one too, and waiting out the backoff for a node that has
+ * rejoined and says its resource is stopped would be an outage for
+ * nothing.
+ */
+static void fence_failed(hb_policy_t *p, uint64_t now)
+{
+        uint64_t wait = retry_backoff_ns(p->attempt),
+                 iv = hb_node_config(p->node)->interval_ns;
+        hb_policy_cmd_t *c;
+
+        set_state(p, HB_POLICY_BLOCKED, B_FENCE_FAILED, "fence failed");
+        p->retry_ns = now + wait;
+        p->timer_ns = now + (iv < wait ? iv : wait);
+        c = push(p, HB_POLICY_CMD_FENCE_RETRY);
+        c->target_id = p->target;
+        c->wait_ns = wait;
+        c->attempt = p->attempt + 1;
+}
+
+/*
+ * Blocked after a failed fence, timer due: the head target spared now
+ * (alive or in probation and saying its resource is stopped, or left)
+ * ends the wait, as does the end of the backoff; then the round goes on
+ * from that target (next_fence(): spared, waited for, or fenced again).
+ * Otherwise look again in an interval.
+ */
+static void fence_wait(hb_policy_t *p, uint64_t now)
+{
+        uint64_t iv = hb_node_config(p->node)->interval_ns;
+        int r = spare_or_wait(p, p->queue[0], now);
+
+        if (r == 1 || now >= p->retry_ns) {
+                set_state(p, HB_POLICY_FENCING, B_NONE,
+                          r == 1 ? "target spared" : "fence retry");
+                next_fence(p, now);
+                return;
+        }
+        p->timer_ns = p->retry_ns - now < iv ? p->retry_ns : now + iv;
 }
 
 /* In a two-node cluster both nodes may try to fence each other at once;
@@ -539,6 +618,17 @@ static uint64_t fence_delay_ns(const hb_policy_t *p, uint64_t now)
             hb_node_id(p->node) < peer.id)
                 return 0;
         return p->cfg.two_node_delay_ns;
+}
+
+/* The figures and the reasoning: policy.h and docs/actions.md. */
+uint64_t hb_policy_two_node_delay_default(uint64_t interval_ns)
+{
+        const uint64_t k = HB_PROMISE_INTERVALS + 2;
+
+        /* Saturating: any interval gives at most the maximum. */
+        if (interval_ns > (MAX_DURATION_NS - HB_POLICY_FENCE_RACE_NS) / k)
+                return MAX_DURATION_NS;
+        return k * interval_ns + HB_POLICY_FENCE_RACE_NS;
 }
 
 /* ---- the machine ------------------------------------------------- */
@@ -586,7 +676,8 @@ static void proceed(hb_policy_t *p, uint64_t now)
             p->state == HB_POLICY_STOPPING || p->state == HB_POLICY_FENCING)
                 return;
         /* stopped or blocked, and may act: fence (if needed), then start.
-         * Blocked is retried only in a new term. */
+         * Blocked starts over only in a new term (within the term, a
+         * failed fence is retried by the tick: fence_wait()). */
         if (p->state == HB_POLICY_BLOCKED) {
                 if (p->term == p->leader_term)
                         return;
@@ -684,9 +775,14 @@ int hb_policy_tick(hb_policy_t *p, uint64_t now_ns)
                 wd_hold(p);
         if (p->timer_ns <= now_ns) {
                 p->timer_ns = HB_NEVER;
-                if (p->state == HB_POLICY_FENCING && p->may_act &&
-                    p->running == HB_POLICY_CMD_NONE && p->n_queue > 0)
-                        next_fence(p, now_ns);
+                if (p->may_act && p->running == HB_POLICY_CMD_NONE &&
+                    p->n_queue > 0) {
+                        if (p->state == HB_POLICY_FENCING)
+                                next_fence(p, now_ns);
+                        else if (p->retry_ns != HB_NEVER &&
+                                 p->term == p->leader_term)
+                                fence_wait(p, now_ns);
+                }
         }
         proceed(p, now_ns);
         return 0;
@@ -741,9 +837,16 @@ int hb_policy_done(hb_policy_t *p, hb_policy_cmd_kind_t kind, bool ok,
                 break;
         case HB_POLICY_CMD_FENCE:
                 if (!ok) {
-                        set_state(p, HB_POLICY_BLOCKED, B_FENCE_FAILED,
-                                  "fence failed");
-                        return 0;
+                        p->fence_failures++;
+                        /* Retried only for the round's term: stepped down
+                         * meanwhile, proceed() unblocks; a new term starts
+                         * its own round. */
+                        if (p->may_act && p->term == p->leader_term)
+                                fence_failed(p, now_ns);
+                        else
+                                set_state(p, HB_POLICY_BLOCKED,
+                                          B_FENCE_FAILED, "fence failed");
+                        break;
                 }
                 if (fence_succeeded(p, now_ns))
                         return 0;
@@ -820,4 +923,7 @@ void hb_policy_info(const hb_policy_t *p, hb_policy_info_t *out)
         out->fence_queue = p->n_queue;
         out->next_deadline_ns = hb_policy_next_deadline(p);
         out->dropped = p->dropped;
+        out->fence_attempts = p->fence_attempts;
+        out->fence_failures = p->fence_failures;
+        out->fence_retry_ns = p->closed ? HB_NEVER : p->retry_ns;
 }

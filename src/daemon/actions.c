@@ -22,8 +22,10 @@
  *                  the bus as "may act" (the VIP module follows); EXIT
  *                  ends the process with status 3.
  *   notices        each state change is logged once and put on the bus
- *                  (the STATE notice); so are fence results (the control
- *                  stream and the notify script hear them there).
+ *                  (the STATE notice); so are fence results, each attempt
+ *                  numbered (the control stream and the notify script
+ *                  hear them there), and the backoff before a failed
+ *                  fence is retried (FENCE_RETRY) is logged.
  *   the watchdog   the kernel device (fencing.watchdog) is executor-side:
  *                  armed on WATCHDOG_ARM, fed on every heartbeat tick
  *                  until WATCHDOG_HOLD (this node may no longer act, or
@@ -69,6 +71,7 @@ struct hbd_actions {
         uint32_t fence_target_id;
         char fence_result[64];         /* "" until the first fence */
         uint64_t fence_term;
+        uint64_t fence_attempt;        /* of that target in that term */
 
         uv_timer_t timer;              /* hb_policy_next_deadline() */
         uint64_t timer_due_ns;
@@ -217,6 +220,8 @@ static void set_target(struct hbd_actions *a, const hb_policy_cmd_t *c)
                  name != NULL ? name : "?");
         a->fence_target_id = c->target_id;
         a->fence_term = c->term;
+        /* A watchdog wait is one attempt that cannot fail. */
+        a->fence_attempt = c->attempt > 0 ? c->attempt : 1;
 }
 
 static void fence_report(struct hbd_actions *a, bool ok)
@@ -224,14 +229,16 @@ static void fence_report(struct hbd_actions *a, bool ok)
         hbd_event_t ev;
 
         hbd_logj(a->ctx->log, ok ? HBD_LOG_INFO : HBD_LOG_ERROR,
-                 json_pack("{s:s, s:I, s:I, s:s}", "target",
+                 json_pack("{s:s, s:I, s:I, s:s, s:I}", "target",
                            a->fence_target, "target_id",
                            (json_int_t)a->fence_target_id, "term",
                            (json_int_t)a->fence_term, "result",
-                           a->fence_result),
-                 "fence of %s (id %" PRIu32 ", term %" PRIu64 "): %s%s",
-                 a->fence_target, a->fence_target_id, a->fence_term,
-                 a->fence_result, ok ? "" : "; the resource is not started");
+                           a->fence_result, "attempt",
+                           (json_int_t)a->fence_attempt),
+                 "fence of %s (id %" PRIu32 ", term %" PRIu64 ", attempt %"
+                 PRIu64 "): %s%s", a->fence_target, a->fence_target_id,
+                 a->fence_term, a->fence_attempt, a->fence_result,
+                 ok ? "" : "; the resource is not started");
         memset(&ev, 0, sizeof(ev));
         ev.kind = HBD_EV_FENCE;
         ev.at_ns = uv_hrtime();
@@ -240,6 +247,7 @@ static void fence_report(struct hbd_actions *a, bool ok)
         ev.fence.target_id = a->fence_target_id;
         ev.fence.term = a->fence_term;
         ev.fence.result = a->fence_result;
+        ev.fence.attempt = a->fence_attempt;
         ev.fence.ok = ok;
         hbd_emit(a->ctx, &ev);
 }
@@ -482,6 +490,23 @@ static void execute(struct hbd_actions *a, const hb_policy_cmd_t *c)
                          c->wait_ns / HB_NS_PER_MS);
                 fence_report(a, true);
                 break;
+        case HB_POLICY_CMD_FENCE_RETRY: {
+                const char *name = hbd_name(a->ctx, c->target_id);
+
+                hbd_logj(a->ctx->log, HBD_LOG_WARNING,
+                         json_pack("{s:s, s:I, s:I, s:I, s:I}", "target",
+                                   name != NULL ? name : "?", "target_id",
+                                   (json_int_t)c->target_id, "term",
+                                   (json_int_t)c->term, "attempt",
+                                   (json_int_t)c->attempt, "retry_in_ms",
+                                   (json_int_t)(c->wait_ns / HB_NS_PER_MS)),
+                         "fence of %s (id %" PRIu32 ", term %" PRIu64 "): "
+                         "attempt %" PRIu64 " in %" PRIu64 " ms, unless it "
+                         "reports its resource stopped first",
+                         name != NULL ? name : "?", c->target_id, c->term,
+                         c->attempt, c->wait_ns / HB_NS_PER_MS);
+                break;
+        }
         case HB_POLICY_CMD_NONE:
                 break;
         }
@@ -586,19 +611,28 @@ static void on_event(void *state, const hbd_event_t *ev)
 static void status(void *state, json_t *doc)
 {
         const struct hbd_actions *a = state;
+        json_t *counters = json_object_get(doc, "counters");
         hb_policy_info_t pi;
         json_t *fence;
+        uint64_t now;
 
         if (!configured(a->ctx->cfg)) {
                 json_object_set_new(doc, "resource", json_null());
                 return;
         }
         hb_policy_info(a->policy, &pi);
+        now = uv_hrtime();
         fence = a->fence_result[0] == '\0' ? json_null() :
-                json_pack("{s:s, s:I, s:s, s:I}", "target", a->fence_target,
-                          "target_id", (json_int_t)a->fence_target_id,
-                          "result", a->fence_result, "term",
-                          (json_int_t)a->fence_term);
+                json_pack("{s:s, s:I, s:s, s:I, s:I, s:o}", "target",
+                          a->fence_target, "target_id",
+                          (json_int_t)a->fence_target_id, "result",
+                          a->fence_result, "term",
+                          (json_int_t)a->fence_term, "attempt",
+                          (json_int_t)a->fence_attempt, "next_attempt_ms",
+                          pi.fence_retry_ns == HB_NEVER ? json_null() :
+                          json_integer((json_int_t)(pi.fence_retry_ns > now ?
+                          (pi.fence_retry_ns - now + HB_NS_PER_MS - 1) /
+                          HB_NS_PER_MS : 0)));
         json_object_set_new(doc, "resource", json_pack(
                 "{s:s, s:I, s:o, s:o, s:o, s:o}",
                 "state", pi.state_name,
@@ -610,6 +644,14 @@ static void status(void *state, json_t *doc)
                 "last_result", a->last_action != NULL ?
                 json_string(a->last_result) : json_null(),
                 "fence", fence));
+        if (counters != NULL) {
+                json_object_set_new(counters, "fence_attempts",
+                                    json_integer((json_int_t)
+                                                 pi.fence_attempts));
+                json_object_set_new(counters, "fence_failures",
+                                    json_integer((json_int_t)
+                                                 pi.fence_failures));
+        }
 }
 
 /* A reload's plan: the machine's next settings, checked. */

@@ -223,13 +223,15 @@ static json_t *event_json(const hbd_ctx_t *ctx, const hbd_event_t *ev)
                                  "at_ns", (json_int_t)ev->at_ns,
                                  "wall_time_ns", (json_int_t)ev->wall_ns);
         case HBD_EV_FENCE:
-                return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:b, s:I}",
+                return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:b, s:I,"
+                                 " s:I}",
                                  "event", "fence", "node", node,
                                  "target", ev->fence.target,
                                  "target_id", (json_int_t)ev->fence.target_id,
                                  "term", (json_int_t)ev->fence.term,
                                  "result", ev->fence.result,
                                  "ok", (int)ev->fence.ok,
+                                 "attempt", (json_int_t)ev->fence.attempt,
                                  "at_ns", (json_int_t)ev->at_ns);
         case HBD_EV_CHECK:
                 return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"

@@ -109,6 +109,8 @@ typedef struct hbd_event {
                 const char *target, *result;
                 uint32_t target_id;
                 uint64_t term;
+                uint64_t attempt;      /* 1, then 2.. for retries of
+                                          that target in that term */
                 bool ok;
         } fence;
         /* HBD_EV_CHECK */

@@ -574,7 +574,7 @@ void hbd_notify_close(hbd_notify_t *n, void (*done)(void *arg), void *arg)
 
 void hbd_notify_fence(hbd_notify_t *n, const hbd_notify_node_t *node,
                       const char *target, uint32_t target_id, uint64_t term,
-                      const char *result)
+                      const char *result, uint64_t attempt)
 {
         struct job *j;
         size_t a;
@@ -592,6 +592,7 @@ void hbd_notify_fence(hbd_notify_t *n, const hbd_notify_node_t *node,
         hb__env_add(&j->env, "HBEAT_FENCE_TARGET_ID=%" PRIu32, target_id);
         hb__env_add(&j->env, "HBEAT_TERM=%" PRIu64, term);
         hb__env_add(&j->env, "HBEAT_FENCE_RESULT=%s", result);
+        hb__env_add(&j->env, "HBEAT_FENCE_ATTEMPT=%" PRIu64, attempt);
         submit(n, j, a, "a fence");
 }
 
@@ -714,7 +715,7 @@ static void module_on_event(void *state, const hbd_event_t *ev)
         case HBD_EV_FENCE:
                 hbd_notify_fence(m->n, &node, ev->fence.target,
                                  ev->fence.target_id, ev->fence.term,
-                                 ev->fence.result);
+                                 ev->fence.result, ev->fence.attempt);
                 return;
         case HBD_EV_CHECK:
                 hbd_notify_check(m->n, &node, ev->check.name,

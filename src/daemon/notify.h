@@ -140,12 +140,13 @@ void hbd_notify_close(hbd_notify_t *n, void (*done)(void *arg), void *arg);
  * Fencing outcome (a fence event on the bus): runs notify.script
  * with argv "fence TARGET RESULT" and HBEAT_EVENT=fence, HBEAT_NODE,
  * HBEAT_NODE_ID, HBEAT_FENCE_TARGET, HBEAT_FENCE_TARGET_ID, HBEAT_TERM,
- * HBEAT_FENCE_RESULT ("ok", "failed", "timed out"). Strings are copied.
- * No-op without a script.
+ * HBEAT_FENCE_RESULT ("ok", "exit 1", "timed out after 500 ms", ...),
+ * HBEAT_FENCE_ATTEMPT (1, then 2.. for the retries of a failed fence of
+ * that target in that term). Strings are copied. No-op without a script.
  */
 void hbd_notify_fence(hbd_notify_t *n, const hbd_notify_node_t *node,
                       const char *target, uint32_t target_id, uint64_t term,
-                      const char *result);
+                      const char *result, uint64_t attempt);
 
 /*
  * A health check changed state (a check event): runs notify.script with argv

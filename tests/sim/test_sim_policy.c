@@ -12,7 +12,12 @@
  *   fence          5 .. 330 ms, limit 300 ms; fails one time in 10 (and
  *                  on a time-out); a successful fence powers the target
  *                  off (hbsim_crash()), which boots again at the next
- *                  fault step
+ *                  fault step. A target's fence device may also be out
+ *                  for a while (a fault below): every fence of it then
+ *                  fails (quickly, or by running into the limit) until
+ *                  the device works again; the machine retries with its
+ *                  backoff (1, 2, 4 s ...) or spares the target once it
+ *                  is back and says its resource is stopped
  *   self-fence     1 .. 100 ms; fails one time in 5 (then EXIT)
  *   EXIT           hbeatd exits 3: the node crashes, its resource left
  *                  as it was
@@ -30,7 +35,9 @@
  * running) and restarts, pauses (SIGSTOP-like: timers and command results
  * wait for the resume; the pause guard runs first), partitions, one-way
  * cuts, loss up to 20 %, heal, and stops made to hang; then everything
- * heals and the run goes on for HEAL_PHASE. Half the seeds have a
+ * heals and the run goes on for HEAL_PHASE (fence devices out stay out
+ * until their time is up). Fence devices go out for 0.3 .. 4 s. Half the
+ * seeds have a
  * self-fence command, one in three random priorities with preempt, odd
  * seeds crash as process exits (port unreachable).
  *
@@ -42,14 +49,18 @@
  *     fenced first": fencing is what clears it);
  *   - a VIP is held only by a node that may act (leader and established);
  *   - the election invariants 1-3 (sim_check.c; two-node runs check
- *     terms only).
+ *     terms only);
+ *   - in the two-node race runs: the higher id never issues a fence.
  *
  * 10,000 runs (3, 5 and 7 nodes, 7.5 s virtual each) plus 1,000 two-node
- * runs (quorum.two_node, two_node_delay_ms 200; never the watchdog alone,
- * which needs a real quorum) plus 200 directed runs (a muted leader whose
- * stop hangs, watchdog fencing). Measured on the 2-core build machine,
+ * runs (quorum.two_node, two_node_delay_ms at hbeatd's default, 1600 ms
+ * at the 100 ms interval; never the watchdog alone, which needs a real
+ * quorum) plus 200 directed runs (a muted leader whose stop hangs,
+ * watchdog fencing) plus 400 directed two-node splits (the fence race:
+ * test_two_node_race). Measured on the 2-core build machine,
  * idle: 22.7 s in the debugoptimized build, 42 s under ASan+UBSan (the
- * test prints its own figure).
+ * test prints its own figure); with the fence device outages and the
+ * race runs, 29.6 s and 82 s at a load average of 1.5 to 3.
  *
  * A failing seed prints the command that replays it, with every command
  * of every machine:
@@ -109,6 +120,10 @@ typedef struct pnode {
         bool wd_hold;
         uint64_t wd_fed;
         uint64_t elected_at;          /* its last candidate -> leader */
+        /* Its fence device (the one that powers this host off) fails
+         * every fence until then. */
+        uint64_t fence_out_until;
+        uint32_t retrying;            /* target of its last FENCE_RETRY */
 } pnode_t;
 
 typedef struct run {
@@ -119,15 +134,21 @@ typedef struct run {
         bool verbose;
         bool in_event;                /* inside a node's event callback */
         bool directed;                /* test_watchdog_hung_stop */
+        bool race;                    /* test_two_node_race */
+        uint64_t split_at;            /* race: when the link was cut */
+        uint64_t low_fence_at;        /* race: n1's fence of n2 started */
+        uint64_t low_fenced_at;       /*   and powered it off */
+        uint64_t high_due;            /* race: n2's fence was due */
         hb_policy_config_t pc;
         pnode_t nd[MAX_NODES];
         uint64_t starts, fences, fence_failures, watchdog_fences, spares,
-                 self_fences, exits, resets, vip_acquires;
+                 self_fences, exits, resets, vip_acquires, fence_retries,
+                 retry_spares;
 } run_t;
 
 static uint64_t g_starts, g_fences, g_fence_failures, g_watchdog_fences,
                 g_spares, g_self_fences, g_exits, g_resets, g_vips,
-                g_events;
+                g_events, g_fence_retries, g_retry_spares;
 /* Election -> VIP_ACQUIRE (the price of following "established"). */
 static uint64_t g_vip_delay_sum, g_vip_delay_max, g_vip_delays;
 
@@ -227,9 +248,23 @@ static void start_cmd(run_t *r, size_t i, const hb_policy_cmd_t *c,
 
         switch (c->kind) {
         case HB_POLICY_CMD_FENCE:
+                assert_true(c->attempt >= 1);
                 dur = between(r, 5 * MS, 330 * MS);
                 limit = FENCE_LIMIT;
                 ok = !one_in(r, 10);
+                if (r->race) {
+                        /* A slower device, still within the second the
+                         * default two-node delay gives it. */
+                        dur = between(r, 100 * MS, 900 * MS);
+                        limit = 2 * S;
+                        ok = true;
+                }
+                if (now < r->nd[c->target_id - 1].fence_out_until) {
+                        /* Out: refused at once, or no answer. */
+                        ok = false;
+                        if (one_in(r, 2))
+                                dur = limit + 1;
+                }
                 break;
         case HB_POLICY_CMD_START:
                 dur = between(r, 1 * MS, 300 * MS);
@@ -279,6 +314,8 @@ static void complete(run_t *r, size_t i, uint64_t now)
         case HB_POLICY_CMD_FENCE:
                 if (pn->cmd_ok) {
                         r->fences++;
+                        if (r->race && i == 0 && r->low_fenced_at == 0)
+                                r->low_fenced_at = now;
                         power_off(r, pn->target - 1, "fenced");
                 } else {
                         r->fence_failures++;
@@ -331,9 +368,24 @@ static void execute(run_t *r, size_t i, const hb_policy_cmd_t *c,
                 start_cmd(r, i, c, now);
                 break;
         case HB_POLICY_CMD_FENCE:
+                if (r->race && i == 1 && r->split_at != 0)
+                        simc_fail(&r->ck, r->s, "n2, the higher id, fences "
+                                  "n1 %.1f ms after the split: n1's fence "
+                                  "had not powered it off yet",
+                                  (double)(now - r->split_at) / 1e6);
+                if (r->race && i == 0 && r->split_at != 0 &&
+                    r->low_fence_at == 0)
+                        r->low_fence_at = now;
+                start_cmd(r, i, c, now);
+                break;
         case HB_POLICY_CMD_STOP:
         case HB_POLICY_CMD_SELF_FENCE:
                 start_cmd(r, i, c, now);
+                break;
+        case HB_POLICY_CMD_FENCE_WAIT:
+                if (r->race && i == 1 && r->split_at != 0 &&
+                    r->high_due == 0)
+                        r->high_due = now + c->wait_ns;
                 break;
         case HB_POLICY_CMD_WATCHDOG_HOLD:
                 pn->wd_hold = true;
@@ -366,6 +418,16 @@ static void execute(run_t *r, size_t i, const hb_policy_cmd_t *c,
                 break;
         case HB_POLICY_CMD_FENCE_SPARED:
                 r->spares++;
+                if (pn->retrying == c->target_id)
+                        r->retry_spares++;
+                pn->retrying = 0;
+                break;
+        case HB_POLICY_CMD_FENCE_RETRY:
+                assert_true(c->attempt >= 2);
+                assert_true(c->wait_ns >= HB_POLICY_FENCE_RETRY_FIRST_NS &&
+                            c->wait_ns <= HB_POLICY_FENCE_RETRY_MAX_NS);
+                r->fence_retries++;
+                pn->retrying = c->target_id;
                 break;
         case HB_POLICY_CMD_FENCE_WATCHDOG:
                 r->watchdog_fences++;
@@ -451,6 +513,7 @@ static bool boot(run_t *r, size_t i)
         pn->cmd = HB_POLICY_CMD_NONE;
         pn->wake_ns = HB_NEVER;
         pn->resume_at = 0;
+        pn->retrying = 0;
         assert_int_equal(hbsim_restart(r->s, i), 0);
         assert_int_equal(hb_policy_new(&pn->p, &r->pc, hbsim_node(r->s, i)),
                          0);
@@ -562,7 +625,8 @@ static void setup(run_t *r, hbsim_config_t *cfg, simc_prio_t *pp, size_t n,
                 r->pc.self_fence = false;
                 r->pc.stop_timeout_ns = 3 * S;
         }
-        r->pc.two_node_delay_ns = n == 2 ? 200 * MS : 0;
+        r->pc.two_node_delay_ns = n == 2 ?
+                hb_policy_two_node_delay_default(cfg->node.interval_ns) : 0;
 }
 
 /* The leader's next stop hangs, and nobody hears it any more while it
@@ -629,6 +693,10 @@ static void fault(run_t *r, uint64_t t)
                 pk->hang_stop = true;
         } else if (f < 92) {
                 hang_and_mute_leader(r);
+        } else if (f < 97) {
+                pk->fence_out_until = t + between(r, 300 * MS, 4 * S);
+                trace(r, k, "fence device out until %.3f ms",
+                      (double)pk->fence_out_until / 1e6);
         }
 }
 
@@ -708,6 +776,8 @@ static bool one_run(size_t n, uint64_t seed, bool verbose, bool directed)
         g_exits += r->exits;
         g_resets += r->resets;
         g_vips += r->vip_acquires;
+        g_fence_retries += r->fence_retries;
+        g_retry_spares += r->retry_spares;
         g_events += hbsim_delivered(r->s);
         ok = !r->ck.failed;
         for (i = 0; i < n; i++)
@@ -741,6 +811,7 @@ static void campaign(const char *what, const size_t *sizes, size_t n_sizes,
 
         g_starts = g_fences = g_fence_failures = g_watchdog_fences = 0;
         g_spares = g_self_fences = g_exits = g_resets = g_vips = 0;
+        g_fence_retries = g_retry_spares = 0;
         g_events = g_vip_delay_sum = g_vip_delay_max = g_vip_delays = 0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (size_t k = 0; k < runs; k++)
@@ -749,14 +820,16 @@ static void campaign(const char *what, const size_t *sizes, size_t n_sizes,
         fprintf(stderr,
                 "%s: %zu runs (%.1f s virtual each), %zu failed; %" PRIu64
                 " starts, %" PRIu64 " fences (%" PRIu64 " failed, %" PRIu64
-                " by watchdog wait), %" PRIu64 " targets spared, %"
+                " by watchdog wait), %" PRIu64 " fence retries announced, %"
+                PRIu64 " targets spared (%" PRIu64 " after a failed fence), %"
                 PRIu64 " self-fences, %" PRIu64 " exits, %" PRIu64
                 " watchdog resets, %" PRIu64 " VIP acquisitions (%.0f ms"
                 " after the election on average, %.0f ms at most), %" PRIu64
                 " datagrams; %.1f s wall\n",
                 what, runs, (double)(FAULT_PHASE + HEAL_PHASE) / 1e9,
                 failures, g_starts, g_fences, g_fence_failures,
-                g_watchdog_fences, g_spares, g_self_fences, g_exits,
+                g_watchdog_fences, g_fence_retries, g_spares,
+                g_retry_spares, g_self_fences, g_exits,
                 g_resets, g_vips, g_vip_delays ? (double)g_vip_delay_sum /
                 (double)g_vip_delays / 1e6 : 0.0,
                 (double)g_vip_delay_max / 1e6, g_events, since(&t0));
@@ -817,12 +890,125 @@ static void test_watchdog_hung_stop(void **state)
         assert_int_equal(failures, 0);
 }
 
+/*
+ * The two-node fence race (issue 9, part 6): n2 (the higher id) leads and
+ * runs the resource, then the link between the two is cut. n2 loses its
+ * quorum, stops, and once it holds n1 dead stands again at once; n1 keeps
+ * its lease promise to n2 (HB_PROMISE_INTERVALS) before it may stand, so
+ * n2 leads again first, by up to about five intervals, and only the
+ * two-node delay keeps it from fencing n1 first. Fences take 100 .. 900
+ * ms here (a power-off over IPMI or a PDU). With hbeatd's default delay
+ * n1's fence must have powered n2 off before n2's delay ends, at a 20 ms
+ * interval as at 100 ms: n2 never fences. (With 5 x interval, as in the
+ * fault campaign, n1's fence started 13 to 32 ms before n2's was due.)
+ * HBEAT_POLICY_RACE_DELAY_MS replaces the default, to compare.
+ */
+static bool race_run(uint64_t seed, uint64_t iv, uint64_t *lead_min,
+                     uint64_t *margin_min)
+{
+        hbsim_config_t cfg;
+        simc_prio_t pp = { .prio = { 100, 200 } };
+        const char *env = getenv("HBEAT_POLICY_RACE_DELAY_MS");
+        run_t *r = calloc(1, sizeof(*r));
+        size_t low = 0;
+        bool ok;
+
+        assert_non_null(r);
+        r->n = 2;
+        r->race = true;
+        r->rng = seed * UINT64_C(0x9e3779b97f4a7c15) + iv;
+        hbsim_config_default(&cfg);
+        hb_node_config_default(&cfg.node, HB_DETECTOR_PHI, iv);
+        cfg.node.cluster_id = 1;
+        memset(cfg.node.key.bytes, 0x5a, sizeof(cfg.node.key.bytes));
+        cfg.n_nodes = 2;
+        cfg.seed = seed;
+        cfg.node.coord.enabled = true;
+        cfg.node.coord.two_node = true;
+        cfg.node_config = simc_set_prio;
+        cfg.node_config_user = &pp;
+        r->pc.resource = true;
+        r->pc.fence_command = true;
+        r->pc.stop_timeout_ns = STOP_LIMIT;
+        r->pc.two_node_delay_ns = env && *env ?
+                strtoull(env, NULL, 10) * MS :
+                hb_policy_two_node_delay_default(iv);
+        assert_int_equal(hbsim_new(&r->s, &cfg), 0);
+        simc_init(&r->ck, 2, seed, "HBEAT_POLICY", "test_sim_policy");
+        r->ck.split_ok = true;
+        hbsim_set_node_hook(r->s, hook, r);
+        hbsim_set_observer(r->s, observe, r);
+        for (size_t i = 0; i < 2; i++)
+                while (!boot(r, i))
+                        ;       /* its start-up stop failed: again */
+        hbsim_run_until(r->s, 3 * S);
+        if (!hbsim_is_leader(r->s, 1) || !r->nd[1].running) {
+                /* n2 did not lead (a start failed): no race to watch. */
+                ok = !r->ck.failed;
+                goto out;
+        }
+        r->split_at = 3 * S + between(r, 0, iv);
+        hbsim_run_until(r->s, r->split_at);
+        hbsim_partition(r->s, &low, 1);
+        hbsim_run_until(r->s, r->split_at + 8 * S);
+        if (!r->ck.failed && (r->nd[0].off || !r->nd[1].off))
+                simc_fail(&r->ck, r->s, "after the split n1 is %s and n2 "
+                          "%s: n1 should have fenced n2",
+                          r->nd[0].off ? "off" : "on",
+                          r->nd[1].off ? "off" : "on");
+        if (r->high_due != 0 && r->low_fence_at != 0) {
+                uint64_t lead = r->high_due - r->low_fence_at;
+                uint64_t margin = r->high_due - r->low_fenced_at;
+
+                if (r->low_fence_at > r->high_due)
+                        lead = 0;
+                if (r->low_fenced_at > r->high_due)
+                        margin = 0;
+                if (lead < *lead_min)
+                        *lead_min = lead;
+                if (margin < *margin_min)
+                        *margin_min = margin;
+        }
+        ok = !r->ck.failed;
+out:
+        for (size_t i = 0; i < 2; i++)
+                hb_policy_free(r->nd[i].p);
+        hbsim_free(r->s);
+        free(r);
+        return ok;
+}
+
+static void test_two_node_race(void **state)
+{
+        static const uint64_t ivs[] = { 20 * MS, 100 * MS };
+
+        (void)state;
+        if (getenv("HBEAT_POLICY_SEED") && *getenv("HBEAT_POLICY_SEED"))
+                skip();
+        for (size_t k = 0; k < 2; k++) {
+                uint64_t lead_min = HB_NEVER, margin_min = HB_NEVER;
+                size_t failures = 0;
+
+                for (uint64_t seed = 1; seed <= 200; seed++)
+                        if (!race_run(seed, ivs[k], &lead_min, &margin_min))
+                                failures++;
+                fprintf(stderr, "policy sim, two-node fence race at %"
+                        PRIu64 " ms: 200 splits, %zu failed; n1's fence "
+                        "started at least %.0f ms before n2's was due and "
+                        "had powered n2 off at least %.0f ms before\n",
+                        ivs[k] / MS, failures, (double)lead_min / 1e6,
+                        (double)margin_min / 1e6);
+                assert_int_equal(failures, 0);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_random_faults),
                 cmocka_unit_test(test_two_node),
                 cmocka_unit_test(test_watchdog_hung_stop),
+                cmocka_unit_test(test_two_node_race),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Resource actions and fencing with real daemons (issue 4,
 docs/actions.md): the leader starts the resource, a new leader fences the
-old one before it starts, a failed fence blocks the start, and a stop that
-hangs makes the stepping-down node self-fence. Three nodes, election on,
+old one before it starts, a failed fence blocks the start until a retry
+succeeds (with backoff) or the old leader is back and says its resource
+is stopped, and a stop that hangs makes the stepping-down node
+self-fence. Three nodes, election on,
 interval 100 ms.
 
 Every action is a shell script written here that appends one line to one
@@ -13,6 +15,7 @@ heartbeat, to clear a copy a crashed predecessor may have left running.
 """
 
 import os
+import subprocess
 
 ELECT_S = 3.0
 FAILOVER_S = 4.0
@@ -213,6 +216,138 @@ def test_failed_fence_blocks_start(make_cluster):
         lines
 
 
+def _flaky_fence(c, log):
+    """A fence that logs each run, and fails while the work dir holds
+    "fence-out" (the device is out), or while "fence-count" (an attempt
+    counter, created by the test) has counted two attempts or fewer."""
+    out, count = c.path("fence-out"), c.path("fence-count")
+    return _script(c, "fence.sh",
+                   f'echo "fence $HBEAT_FENCE_TARGET $HBEAT_TERM" >> {log}\n'
+                   f"[ -e {out} ] && exit 1\n"
+                   f"[ -e {count} ] || exit 0\n"
+                   f"n=$(( $(cat {count}) + 1 ))\n"
+                   f"echo $n > {count}\n"
+                   f'[ "$n" -gt 2 ]')
+
+
+def _fence_events(c, j, target, term):
+    return [e for e in c.watcher(j).snapshot()
+            if e.get("event") == "fence" and e.get("target") == target
+            and e.get("term") == term]
+
+
+def test_failed_fence_is_retried_with_backoff(make_cluster):
+    """The fence device fails the first two attempts, then works. The new
+    leader is blocked meanwhile ("blocked: fence failed", the next attempt
+    announced), tries again 1 s and then 2 s after each failure (the
+    backoff), and starts the resource after the third attempt succeeds.
+    Every attempt is reported: a fence event and log line with its
+    number, and the counters in the status."""
+    c = make_cluster(3, start=False, election=True)
+    log = _setup(c)
+    _flaky_fence(c, log)
+    # The notify script hears every attempt too.
+    notes = c.path("notify.log")
+    notify = _script(c, "notify.sh",
+                     '[ "$HBEAT_EVENT" = fence ] || exit 0\n'
+                     f'echo "$HBEAT_NODE $HBEAT_FENCE_TARGET '
+                     f'$HBEAT_FENCE_ATTEMPT $HBEAT_FENCE_RESULT" >> {notes}')
+    for i in c.nodes:
+        cfg = c.config_dict(i)
+        cfg["notify"] = {"script": notify}
+        c.write_config(i, cfg)
+    leader, term = _started(c, log)
+    k = int(leader[1:])
+    with open(c.path("fence-count"), "w") as f:
+        f.write("0\n")
+    c.kill(k)
+    new_leader, new_term = _successor(c, leader, term, (k,))
+    j = int(new_leader[1:])
+    r = c.wait_until(lambda: (_resource(c, j)["state"]
+                              == "blocked: fence failed"
+                              and _resource(c, j)), 3.0,
+                     lambda: f"blocked on {new_leader}: {_resource(c, j)}")
+    assert r["fence"]["target"] == leader and r["fence"]["result"] == "exit 1"
+    assert r["fence"]["next_attempt_ms"] is not None, r
+    assert 0 <= r["fence"]["next_attempt_ms"] <= 2000, r
+
+    def ctl_status():
+        return subprocess.run([c.hbeatctl, "-s", c.nodes[j].sock_path,
+                               "status"], capture_output=True, text=True,
+                              timeout=10).stdout
+
+    c.wait_until(lambda: "; next attempt in" in ctl_status(), 3.0,
+                 lambda: f"next attempt in hbeatctl status: {ctl_status()}")
+    # 1 s + 2 s of backoff, plus the fences and the start: generous.
+    _wait_line(c, log, ["start", new_leader, str(new_term)], 15.0)
+    lines = _lines(log)
+    print("actions:", lines)
+    start = lines.index(["start", new_leader, str(new_term)])
+    assert [x for x in lines[:start] if x == ["fence", leader,
+                                              str(new_term)]] == \
+        [["fence", leader, str(new_term)]] * 3, lines
+
+    evs = _fence_events(c, j, leader, new_term)
+    print("fence events:", evs)
+    assert [(e["attempt"], e["ok"]) for e in evs] == \
+        [(1, False), (2, False), (3, True)], evs
+    gaps = [(b["at_ns"] - a["at_ns"]) / 1e9 for a, b in zip(evs, evs[1:])]
+    print("between attempts (s):", gaps)
+    # Each retry waits its backoff after the failure before it (the
+    # results' times also hold the runs of the quick script).
+    assert gaps[0] >= 1.0 and gaps[1] >= 2.0, gaps
+
+    st = c.status(j)
+    r = st["resource"]
+    assert r["state"] == "started" and r["term"] == new_term, r
+    assert r["fence"]["result"] == "ok" and r["fence"]["attempt"] == 3, r
+    assert r["fence"]["next_attempt_ms"] is None, r
+    assert st["counters"]["fence_attempts"] == 3, st["counters"]
+    assert st["counters"]["fence_failures"] == 2, st["counters"]
+    tail = c.log_tail(j, 200)
+    assert "attempt 2 in 1000 ms" in tail and "attempt 3 in 2000 ms" in tail, \
+        tail
+    out = ctl_status()
+    assert "(attempt 3)" in out and "next attempt" not in out, out
+    want = [[new_leader, leader, "1", "exit", "1"],
+            [new_leader, leader, "2", "exit", "1"],
+            [new_leader, leader, "3", "ok"]]
+    c.wait_until(lambda: _lines(notes) == want, 5.0,
+                 lambda: f"notify runs {_lines(notes)}")
+
+
+def test_failed_fence_spared_once_the_target_rejoins(make_cluster):
+    """The fence device stays out; the old leader comes back. Its hbeatd
+    stops any stale copy before its first heartbeat, which then says its
+    resource is stopped: the new leader spares it within an interval or
+    so (no fence needed, no waiting for the next attempt) and starts."""
+    c = make_cluster(3, start=False, election=True)
+    log = _setup(c)
+    _flaky_fence(c, log)
+    leader, term = _started(c, log)
+    k = int(leader[1:])
+    open(c.path("fence-out"), "w").close()
+    c.kill(k)
+    new_leader, new_term = _successor(c, leader, term, (k,))
+    j = int(new_leader[1:])
+    c.wait_until(lambda: _resource(c, j)["state"] == "blocked: fence failed",
+                 3.0, lambda: f"blocked on {new_leader}: {_resource(c, j)}")
+    c.start(k)
+    _wait_line(c, log, ["start", new_leader, str(new_term)], 5.0)
+    lines = _lines(log)
+    print("actions:", lines)
+    start = lines.index(["start", new_leader, str(new_term)])
+    # Its start-up stop came first; no fence succeeded.
+    assert ["stop", leader, "0"] in lines[:start], lines
+    evs = _fence_events(c, j, leader, new_term)
+    assert evs and not [e for e in evs if e["ok"]], evs
+    r = _resource(c, j)
+    assert r["state"] == "started", r
+    tail = c.log_tail(j, 200)
+    assert f"fence of {leader} (id {k}) not needed" in tail, tail
+    assert "target spared" in tail, tail
+
+
 def _hanging_stop(make_cluster, self_fence):
     c = make_cluster(3, start=False, election=True)
     log = _setup(c, self_fence=self_fence)
@@ -354,8 +489,8 @@ def test_two_node_survives_either_loss_and_a_split(make_cluster):
     (SIGKILLs its hbeatd): the cluster survives the loss of either node,
     and a split (both alive, cut off from each other) never has the
     resource running on both — the lower id keeps quorum and fences the
-    other before it can start (fencing.two_node_delay_ms holds the higher
-    id back)."""
+    other before it can start (fencing.two_node_delay_ms, at its default
+    of 6 intervals + 1 s, holds the higher id back)."""
     c = make_cluster(2, start=False,
                      election=True,
                      extra_config={"quorum": {"two_node": True}})
@@ -368,7 +503,6 @@ def test_two_node_survives_either_loss_and_a_split(make_cluster):
     for i in c.nodes:
         cfg = c.config_dict(i)
         cfg["fencing"]["command"] = [fence]
-        cfg["fencing"]["two_node_delay_ms"] = 1500
         c.write_config(i, cfg)
 
     def start(i):

@@ -524,6 +524,37 @@ static void test_actions(void **state)
         assert_int_equal(cfg->fence_two_node_delay_ns, 7 * HB_NS_PER_MS);
         hbd_config_free(cfg);
 
+        /* The two-node fence delay's default: 6 intervals (the higher
+         * id's head start after a split) plus 1 s (the lower id's fence
+         * runs), so the margin does not shrink with the interval; 0 turns
+         * it off. */
+        cfg = load_ok(MINIMAL "election: {enabled: true}\n"
+                      "quorum: {two_node: true}\n"
+                      "peers: [{name: n2, id: 2, address: 127.0.0.1:7402}]\n"
+                      "fencing: {command: [/bin/fence]}\n");
+        assert_int_equal(cfg->node.interval_ns, 100 * HB_NS_PER_MS);
+        assert_int_equal(cfg->fence_two_node_delay_ns, 1600 * HB_NS_PER_MS);
+        hbd_config_free(cfg);
+        cfg = load_ok(MINIMAL "heartbeat: {interval_ms: 20}\n"
+                      "election: {enabled: true}\n"
+                      "quorum: {two_node: true}\n"
+                      "peers: [{name: n2, id: 2, address: 127.0.0.1:7402}]\n"
+                      "fencing: {command: [/bin/fence]}\n");
+        assert_int_equal(cfg->fence_two_node_delay_ns, 1120 * HB_NS_PER_MS);
+        hbd_config_free(cfg);
+        cfg = load_ok(MINIMAL "heartbeat: {interval_ms: 20}\n"
+                      "election: {enabled: true}\n"
+                      "fencing: {command: [/bin/fence], "
+                      "two_node_delay_ms: 0}\n");
+        assert_int_equal(cfg->fence_two_node_delay_ns, 0);
+        hbd_config_free(cfg);
+        /* Long intervals: the default stays in range (1 hour at most). */
+        cfg = load_ok(MINIMAL "heartbeat: {interval_ms: 600000}\n"
+                      "election: {enabled: true}\n"
+                      "fencing: {command: [/bin/fence]}\n");
+        assert_int_equal(cfg->fence_two_node_delay_ns, 3600 * HB_NS_PER_S);
+        hbd_config_free(cfg);
+
         expect_err(MINIMAL "resource: {start: [a], stop: [b]}\n",
                    "n1.yaml:6:12: resource.start: only used with "
                    "election.enabled: true");
@@ -782,6 +813,9 @@ static void test_knob_table(void **state)
         assert_string_equal(kn.default_text, "100");
         find_knob("membership.local_pause_ms", &kn);
         assert_string_equal(kn.default_text, "2 x interval, 50..3600000");
+        find_knob("fencing.two_node_delay_ms", &kn);
+        assert_string_equal(kn.default_text,
+                            "6 x interval + 1000, 1006..3600000");
         find_knob("election.state_file", &kn);
         assert_string_equal(kn.default_text, "/var/lib/hbeat/NODE.state");
         find_knob("detector.suspect_threshold", &kn);

@@ -2,8 +2,10 @@
 /*
  * Unit tests of the resource and VIP policy machine (src/core/policy.c,
  * include/hbeat/policy.h): every transition of its state diagram, the
- * fence queue and its order, sparing a former leader, the two-node delay,
- * the watchdog wait, retries in a new term, the queue bound and failmalloc.
+ * fence queue and its order, sparing a former leader, the two-node delay
+ * and its default, the watchdog wait, the retries of a failed fence (the
+ * backoff, and sparing a target that rejoined meanwhile), new terms, the
+ * queue bound and failmalloc.
  *
  * Fake clock: every time is a literal; nothing sleeps. The machine reads a
  * real node (id 1, fixed detector at 100 ms); its peers are real nodes
@@ -245,7 +247,10 @@ static void expect_none(void)
 {
         hb_policy_cmd_t c;
 
-        assert_int_equal(hb_policy_poll(F.p, &c), 0);
+        if (hb_policy_poll(F.p, &c) != 0)
+                fail_msg("expected nothing, got %s (%s)",
+                         hb_policy_cmd_name(c.kind), c.kind ==
+                         HB_POLICY_CMD_STATE ? c.new_name : c.reason);
 }
 
 static void expect_state(const char *from, const char *to, const char *why)
@@ -719,6 +724,51 @@ static void test_two_node_delay(void **state)
         dead(1, T0);
         lead_fencing(5, T0);
         expect_fence(1, 5);
+        teardown(NULL);
+
+        /* hbeatd's default at this node's 100 ms: 1600 ms. */
+        pc.two_node_delay_ns = hb_policy_two_node_delay_default(IV);
+        setup_ids(1, 2, true, &pc);
+        started(T0);
+        dead(1, T0);
+        lead_fencing(5, T0);
+        assert_int_equal(expect_cmd(HB_POLICY_CMD_FENCE_WAIT).wait_ns,
+                         1600 * MS);
+        assert_int_equal(hb_policy_tick(F.p, T0 + 1599 * MS), 0);
+        expect_none();
+        assert_int_equal(hb_policy_tick(F.p, T0 + 1600 * MS), 0);
+        expect_fence(1, 5);
+}
+
+/* The default two-node delay: the higher id's head start after a split
+ * (the promise plus two intervals) plus a fixed second for the lower id's
+ * fence to run, so the margin no longer shrinks with the interval. At
+ * 20 ms, 5 x interval (100 ms) let the lower id's fence start only 13 to
+ * 32 ms before the higher id's was due (issue 9, part 6). */
+static void test_two_node_delay_default(void **state)
+{
+        (void)state;
+        assert_int_equal(HB_PROMISE_INTERVALS + 2, 6);
+        assert_int_equal(hb_policy_two_node_delay_default(20 * MS),
+                         1120 * MS);
+        assert_int_equal(hb_policy_two_node_delay_default(100 * MS),
+                         1600 * MS);
+        /* Never less than the fence's second, at any interval. */
+        assert_int_equal(hb_policy_two_node_delay_default(0), S);
+        assert_int_equal(hb_policy_two_node_delay_default(MS), S + 6 * MS);
+        for (uint64_t iv = MS; iv <= 3600 * S; iv *= 3) {
+                uint64_t d = hb_policy_two_node_delay_default(iv);
+
+                assert_true(d == 6 * iv + S ||
+                            (d == 3600 * S && 6 * iv + S > d));
+        }
+        /* At most an hour (the range of the setting), no overflow. */
+        assert_int_equal(hb_policy_two_node_delay_default(600 * S),
+                         3600 * S);
+        assert_int_equal(hb_policy_two_node_delay_default(3600 * S),
+                         3600 * S);
+        assert_int_equal(hb_policy_two_node_delay_default(UINT64_MAX),
+                         3600 * S);
 }
 
 /* Stepping down while a fence waits or runs. */
@@ -755,7 +805,122 @@ static void test_step_down_while_fencing(void **state)
         expect_none();
 }
 
-/* A failed fence blocks until a new term; the target is not forgotten. */
+/* Tick at every deadline the machine asks for before `until`: each is
+ * only a look at the target (nothing happens), then at `until`. */
+static void tick_until(uint64_t until)
+{
+        uint64_t due;
+
+        while ((due = hb_policy_next_deadline(F.p)) < until) {
+                assert_int_equal(hb_policy_tick(F.p, due), 0);
+                expect_none();
+        }
+        assert_int_equal(due, until);
+        /* Earlier than due: nothing. */
+        assert_int_equal(hb_policy_tick(F.p, until - 1), 0);
+        expect_none();
+        assert_int_equal(hb_policy_tick(F.p, until), 0);
+}
+
+/* The fence of `target` (attempt `attempt`) failed at `now`: blocked, and
+ * the retry announced in `wait`. */
+static void expect_retry(uint32_t target, uint64_t attempt, uint64_t wait,
+                         uint64_t now)
+{
+        hb_policy_cmd_t c;
+        hb_policy_info_t pi;
+
+        expect_state("fencing", "blocked: fence failed", "fence failed");
+        c = expect_cmd(HB_POLICY_CMD_FENCE_RETRY);
+        assert_int_equal(c.target_id, target);
+        assert_int_equal(c.attempt, attempt);
+        assert_int_equal(c.wait_ns, wait);
+        expect_none();
+        hb_policy_info(F.p, &pi);
+        assert_int_equal(pi.fence_retry_ns, now + wait);
+        /* Looked at again within an interval (it may be spared). */
+        assert_int_equal(hb_policy_next_deadline(F.p),
+                         now + (wait < IV ? wait : IV));
+}
+
+/* A failed fence is retried against the same target with exponential
+ * backoff: 1, 2, 4, 8, 16, 32, then 60 s at most; each attempt numbered.
+ * A retry that succeeds lets the start go ahead. All on the fake clock. */
+static void test_fence_retry_backoff(void **state)
+{
+        static const uint64_t wait_s[] = { 1, 2, 4, 8, 16, 32, 60, 60 };
+        hb_policy_config_t pc = fence_cfg();
+        hb_policy_info_t pi;
+        hb_policy_cmd_t c;
+        uint64_t t = T0;
+
+        (void)state;
+        setup(2, &pc);
+        started(t);
+        follow(2, 2, t);
+        dead(2, t);
+        lead_fencing(3, t);
+        c = expect_cmd(HB_POLICY_CMD_FENCE);
+        assert_int_equal(c.target_id, 2);
+        assert_int_equal(c.attempt, 1);
+        t += 10 * MS;                          /* the fence ran 10 ms */
+        for (size_t k = 0; k < sizeof(wait_s) / sizeof(wait_s[0]); k++) {
+                done(HB_POLICY_CMD_FENCE, false, t);
+                expect_retry(2, k + 2, wait_s[k] * S, t);
+                tick_until(t + wait_s[k] * S);
+                t += wait_s[k] * S;
+                expect_state("blocked: fence failed", "fencing",
+                             "fence retry");
+                c = expect_cmd(HB_POLICY_CMD_FENCE);
+                assert_int_equal(c.target_id, 2);
+                assert_int_equal(c.term, 3);
+                assert_int_equal(c.attempt, k + 2);
+                expect_none();
+                hb_policy_info(F.p, &pi);
+                assert_int_equal(pi.fence_retry_ns, HB_NEVER);
+                assert_int_equal(pi.fence_id, 2);  /* not forgotten */
+                t += 10 * MS;
+        }
+        /* The fence device works again. */
+        done(HB_POLICY_CMD_FENCE, true, t);
+        expect_start_after("fenced");
+        expect_none();
+        hb_policy_info(F.p, &pi);
+        assert_int_equal(pi.fence_attempts, 9);
+        assert_int_equal(pi.fence_failures, 8);
+        assert_int_equal(pi.fence_id, 0);
+        assert_int_equal(pi.fence_retry_ns, HB_NEVER);
+        teardown(NULL);
+
+        /* The backoff belongs to one target: the next one starts at 1 s
+         * (and at attempt 1). */
+        setup(2, &pc);
+        started(T0);
+        dead(2, T0);
+        dead(3, T0);
+        lead_fencing(3, T0);
+        expect_fence(2, 3);
+        done(HB_POLICY_CMD_FENCE, false, T0);
+        expect_retry(2, 2, S, T0);
+        tick_until(T0 + S);
+        expect_state("blocked: fence failed", "fencing", "fence retry");
+        expect_fence(2, 3);
+        done(HB_POLICY_CMD_FENCE, false, T0 + S);
+        expect_retry(2, 3, 2 * S, T0 + S);
+        tick_until(T0 + 3 * S);
+        expect_state("blocked: fence failed", "fencing", "fence retry");
+        expect_fence(2, 3);
+        done(HB_POLICY_CMD_FENCE, true, T0 + 3 * S);
+        c = expect_cmd(HB_POLICY_CMD_FENCE);
+        assert_int_equal(c.target_id, 3);
+        assert_int_equal(c.attempt, 1);
+        done(HB_POLICY_CMD_FENCE, false, T0 + 3 * S);
+        expect_retry(3, 2, S, T0 + 3 * S);
+}
+
+/* A failed fence, then: a new term starts a new round at once (attempt
+ * 1); stepping down ends the wait; a failure reported after a step-down
+ * or in an older term is not retried. */
 static void test_fence_failed_new_term(void **state)
 {
         hb_policy_config_t pc = fence_cfg();
@@ -769,31 +934,168 @@ static void test_fence_failed_new_term(void **state)
         lead_fencing(3, T0);
         expect_fence(2, 3);
         done(HB_POLICY_CMD_FENCE, false, T0 + 10 * MS);
-        expect_state("fencing", "blocked: fence failed", "fence failed");
-        expect_none();
-        /* Same term: no retry (a tick, the same role again). */
-        assert_int_equal(hb_policy_tick(F.p, T0 + S), 0);
-        role(HB_ROLE_LEADER, HB_ROLE_LEADER, 3, 1, true, T0 + S);
+        expect_retry(2, 2, S, T0 + 10 * MS);
+        /* The same role again changes nothing. */
+        role(HB_ROLE_LEADER, HB_ROLE_LEADER, 3, 1, true, T0 + 500 * MS);
         expect_none();
         hb_policy_info(F.p, &pi);
         assert_int_equal(pi.fence_id, 2);
-        /* Stepping down and back up in a new term retries: the former
+        /* Stepping down ends the wait; back up in a new term: the former
          * leader is still the first target. */
-        role(HB_ROLE_LEADER, HB_ROLE_FOLLOWER, 4, 0, false, T0 + 2 * S);
+        role(HB_ROLE_LEADER, HB_ROLE_FOLLOWER, 4, 0, false, T0 + 600 * MS);
         expect_cmd(HB_POLICY_CMD_VIP_RELEASE);
         expect_state("blocked: fence failed", "stopped", "no longer leader");
+        expect_none();
+        assert_int_equal(hb_policy_next_deadline(F.p), HB_NEVER);
+        hb_policy_info(F.p, &pi);
+        assert_int_equal(pi.fence_retry_ns, HB_NEVER);
+        assert_int_equal(hb_policy_tick(F.p, T0 + 2 * S), 0);
+        expect_none();
         lead_fencing(5, T0 + 3 * S);
         expect_fence(2, 5);
         done(HB_POLICY_CMD_FENCE, false, T0 + 3 * S);
-        expect_state("fencing", "blocked: fence failed", "fence failed");
+        expect_retry(2, 2, S, T0 + 3 * S);
         /* A new term without stepping down in between (blocked -> new
-         * round directly). */
-        role(HB_ROLE_LEADER, HB_ROLE_LEADER, 7, 1, true, T0 + 4 * S);
+         * round directly, attempt 1 again). */
+        role(HB_ROLE_LEADER, HB_ROLE_LEADER, 7, 1, true, T0 + 3500 * MS);
         expect_state("blocked: fence failed", "stopped", "new term");
         expect_state("stopped", "fencing", "became leader");
-        expect_fence(2, 7);
-        done(HB_POLICY_CMD_FENCE, true, T0 + 4 * S);
-        expect_start_after("fenced");
+        assert_int_equal(expect_cmd(HB_POLICY_CMD_FENCE).attempt, 1);
+        /* It fails after a step-down: not retried. */
+        follow(3, 8, T0 + 4 * S);
+        expect_cmd(HB_POLICY_CMD_VIP_RELEASE);
+        expect_none();
+        done(HB_POLICY_CMD_FENCE, false, T0 + 4 * S);
+        expect_state("fencing", "blocked: fence failed", "fence failed");
+        expect_state("blocked: fence failed", "stopped", "no longer leader");
+        expect_none();
+        assert_int_equal(hb_policy_next_deadline(F.p), HB_NEVER);
+        teardown(NULL);
+
+        /* It fails after a new term began: the new term's round, at once. */
+        setup(2, &pc);
+        started(T0);
+        dead(2, T0);
+        lead_fencing(3, T0);
+        expect_fence(2, 3);
+        role(HB_ROLE_LEADER, HB_ROLE_LEADER, 4, 1, true, T0 + 10 * MS);
+        expect_none();
+        done(HB_POLICY_CMD_FENCE, false, T0 + 20 * MS);
+        expect_state("fencing", "blocked: fence failed", "fence failed");
+        expect_state("blocked: fence failed", "stopped", "new term");
+        expect_state("stopped", "fencing", "became leader");
+        expect_fence(2, 4);
+}
+
+/* While a failed fence waits for its retry, its target is looked at every
+ * interval: back (probation or alive) and saying its resource is stopped,
+ * or left, it is spared at once and the start goes ahead without a
+ * fence; back saying "up" (a paused node resuming), it is not. */
+static void test_fence_retry_spared(void **state)
+{
+        hb_policy_config_t pc = fence_cfg();
+        hb_policy_info_t pi;
+        hb_policy_cmd_t c;
+        uint64_t t = T0;
+
+        (void)state;
+        setup(2, &pc);
+        started(t);
+        follow(2, 2, t);
+        dead(2, t);
+        lead_fencing(3, t);
+        expect_fence(2, 3);
+        done(HB_POLICY_CMD_FENCE, false, t);
+        expect_retry(2, 2, S, t);
+        /* Attempt 2 fails too: 2 s. */
+        tick_until(t + S);
+        expect_state("blocked: fence failed", "fencing", "fence retry");
+        expect_fence(2, 3);
+        t += S;
+        done(HB_POLICY_CMD_FENCE, false, t);
+        expect_retry(2, 3, 2 * S, t);
+        /* It rejoins (its hbeatd stopped any stale copy first) 250 ms
+         * later: spared at the next look, 300 ms after the failure. */
+        for (uint64_t k = 1; k <= 2; k++) {
+                assert_int_equal(hb_policy_next_deadline(F.p), t + k * IV);
+                assert_int_equal(hb_policy_tick(F.p, t + k * IV), 0);
+                expect_none();
+        }
+        beat(2, false, t + 250 * MS);
+        assert_true(state_of(2, t + 250 * MS) == HB_PEER_PROBATION ||
+                    state_of(2, t + 250 * MS) == HB_PEER_ALIVE);
+        assert_int_equal(hb_policy_tick(F.p, t + 250 * MS), 0);
+        expect_none();                 /* not due: looked at per interval */
+        assert_int_equal(hb_policy_next_deadline(F.p), t + 300 * MS);
+        assert_int_equal(hb_policy_tick(F.p, t + 300 * MS), 0);
+        expect_state("blocked: fence failed", "fencing", "target spared");
+        c = expect_cmd(HB_POLICY_CMD_FENCE_SPARED);
+        assert_int_equal(c.target_id, 2);
+        expect_start_after("nothing to fence");
+        expect_none();
+        hb_policy_info(F.p, &pi);
+        assert_int_equal(pi.fence_id, 0);
+        assert_int_equal(pi.fence_retry_ns, HB_NEVER);
+        teardown(NULL);
+
+        /* Back but saying "up" (a paused node resuming): not spared; its
+         * stop is given its time limit plus two intervals from when it is
+         * first seen so (as before a first fence), then it is fenced: here
+         * 900 ms after the failure, so the retry due at 1 s waits until
+         * 1600 ms. */
+        t = T0;
+        setup(2, &pc);
+        started(t);
+        follow(2, 2, t);
+        dead(2, t);
+        lead_fencing(3, t);
+        expect_fence(2, 3);
+        done(HB_POLICY_CMD_FENCE, false, t);
+        expect_retry(2, 2, S, t);
+        for (uint64_t k = 1; k < 9; k++) {
+                assert_int_equal(hb_policy_tick(F.p, t + k * IV), 0);
+                expect_none();
+        }
+        for (uint64_t k = 9; k < 16; k++) {
+                beat(2, true, t + k * IV);
+                assert_int_equal(hb_policy_tick(F.p, t + k * IV), 0);
+                if (k == 10)
+                        expect_state("blocked: fence failed", "fencing",
+                                     "fence retry");
+                expect_none();
+        }
+        beat(2, true, t + 16 * IV);
+        assert_int_equal(hb_policy_tick(F.p, t + 16 * IV), 0);
+        c = expect_cmd(HB_POLICY_CMD_FENCE);
+        assert_int_equal(c.target_id, 2);
+        assert_int_equal(c.attempt, 2);
+        teardown(NULL);
+
+        /* It leaves (a leave comes only after its stop succeeded). */
+        t = T0;
+        setup(2, &pc);
+        started(t);
+        dead(3, t);
+        lead_fencing(3, t);
+        expect_fence(3, 3);
+        done(HB_POLICY_CMD_FENCE, false, t);
+        expect_retry(3, 2, S, t);
+        {
+                uint8_t buf[HB_WIRE_MAX_LEN];
+                int n;
+
+                beat(3, false, t + 50 * MS);
+                assert_int_equal(hb_node_leave(peer(3), t + 60 * MS), 0);
+                n = take_all(peer(3), buf, sizeof(buf));
+                assert_true(n > 0);
+                assert_int_equal(hb_node_recv(F.a, t + 60 * MS, buf,
+                                              (size_t)n, NULL), 0);
+                assert_int_equal(state_of(3, t + 60 * MS), HB_PEER_LEFT);
+        }
+        assert_int_equal(hb_policy_tick(F.p, t + IV), 0);
+        expect_state("blocked: fence failed", "fencing", "target spared");
+        assert_int_equal(expect_cmd(HB_POLICY_CMD_FENCE_SPARED).target_id, 3);
+        expect_start_after("nothing to fence");
 }
 
 /* A failed start: cleanup stop, then blocked (or stopped when no longer
@@ -1189,9 +1491,14 @@ int main(void)
                 cmocka_unit_test_teardown(test_stale_stopped_is_target,
                                           teardown),
                 cmocka_unit_test_teardown(test_two_node_delay, teardown),
+                cmocka_unit_test(test_two_node_delay_default),
                 cmocka_unit_test_teardown(test_step_down_while_fencing,
                                           teardown),
+                cmocka_unit_test_teardown(test_fence_retry_backoff,
+                                          teardown),
                 cmocka_unit_test_teardown(test_fence_failed_new_term,
+                                          teardown),
+                cmocka_unit_test_teardown(test_fence_retry_spared,
                                           teardown),
                 cmocka_unit_test_teardown(test_start_failed, teardown),
                 cmocka_unit_test_teardown(test_stop_failed, teardown),
