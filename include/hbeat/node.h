@@ -525,7 +525,12 @@ typedef struct hb_peer_info {
          *  says the resource is stopped stays true for every leadership
          *  below t. */
         uint64_t coord_term;
-        uint64_t reserved[7];      /**< room for later fields (0) */
+        /** The role (enum hb_role) its latest heartbeat carried (since
+         *  0.2). A node leaves the candidate role of a term for good: one
+         *  that says follower or no-quorum in term t never leads t. */
+        uint32_t coord_role;
+        uint32_t reserved32;       /**< 0 */
+        uint64_t reserved[6];      /**< room for later fields (0) */
 } hb_peer_info_t;
 
 /**

@@ -275,22 +275,28 @@ typedef struct hb_policy_config {
         uint64_t reserved[4];   /**< keep 0 */
 } hb_policy_config_t;
 
+/** The part of the default two-node fence delay that scales with the
+ *  interval, in intervals (hb_policy_two_node_delay_default()). */
+#define HB_POLICY_FENCE_RACE_INTERVALS 6u
+
 /** Opaque machine. */
 typedef struct hb_policy hb_policy_t;
 
 /**
  * The two-node fence delay hbeatd uses by default at a heartbeat interval
- * of `interval_ns`: (HB_PROMISE_INTERVALS + 2) x interval +
+ * of `interval_ns`: HB_POLICY_FENCE_RACE_INTERVALS x interval +
  * HB_POLICY_FENCE_RACE_NS, at most 1 hour (1120 ms at 20 ms, 1600 ms at
  * 100 ms).
  *
  * Why (docs/actions.md, "Two-node clusters"): after a split the higher id
- * may become leader *before* the lower id. When it led before the split,
- * the lower id keeps its lease promise to it (HB_PROMISE_INTERVALS) before
- * it may stand, while the higher id stands as soon as it holds the lower
- * id dead; add the random part of the first-ranked election delay (up to
- * a quarter interval at the default election delay) and up to one
- * interval between the two detectors' verdicts. So the delay first covers
+ * may be ready to fence *before* the lower id. When it led before the
+ * split it keeps leading and fences the lower id once it holds it dead,
+ * while the lower id keeps its lease promise to it (its detector's dead
+ * time plus one interval, election.h) before it may stand; add the
+ * random part of the first-ranked election delay (up to a quarter
+ * interval at the default election delay), a round trip, and up to an
+ * interval or two between the two detectors' verdicts (they adapt
+ * apart). So the delay first covers
  * that head start, which scales with the interval, then gives the lower
  * id's fence command a fixed second to power off or isolate the higher id
  * before the higher id starts its own, which does not: a fence device

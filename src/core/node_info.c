@@ -127,6 +127,7 @@ static void fill_info(const hb_node_t *node, const hb_peer_t *p,
         out->transitions = p->transitions;
         out->coordinating = p->has_coord;
         out->coord_term = p->has_coord ? p->c_term : 0;
+        out->coord_role = p->has_coord ? p->c_role : HB_ROLE_NO_QUORUM;
         out->resource_up = p->has_coord &&
                            (p->c_flags & HB_LEADER_FLAG_RESOURCE) != 0;
         rtt_stats(p, out);

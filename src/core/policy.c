@@ -86,6 +86,8 @@ struct hb_policy {
         uint64_t retry_ns;             /* blocked: fence failed; the next
                                           attempt is due then (HB_NEVER:
                                           none: not leading, or no memory) */
+        bool race_armed;               /* two_node: the peer was seen up
+                                          since our last race fence */
         uint64_t fence_attempts;       /* FENCE commands issued */
         uint64_t fence_failures;       /* of those, failed */
         uint64_t created_ns;           /* hb_policy_start() */
@@ -353,14 +355,19 @@ static bool says_up(const hb_peer_info_t *pi)
                pi->coordinating && pi->resource_up;
 }
 
-/* Its latest heartbeat says its resource is stopped, and was sent in our
- * term or later: it cannot have led (and started it) since, in a term
- * before ours. An older "stopped" may predate a leadership we never saw
- * (its heartbeats as leader lost on the way to us). */
+/* Its latest heartbeat says its resource is stopped, and was sent in a
+ * later term than ours, or in ours as a follower: it cannot have led (and
+ * started it) since, in our term or an earlier one. An older "stopped"
+ * may predate a leadership we never saw (its heartbeats as leader lost on
+ * the way to us); one of our term sent as leader or candidate may
+ * predate its own start (two_node splits have two leaders in a term). */
 static bool says_stopped_now(const hb_policy_t *p, const hb_peer_info_t *pi)
 {
         return pi->coordinating && !pi->resource_up &&
-               pi->coord_term >= p->term;
+               (pi->coord_term > p->term ||
+                (pi->coord_term == p->term &&
+                 (pi->coord_role == HB_ROLE_FOLLOWER ||
+                  pi->coord_role == HB_ROLE_NO_QUORUM)));
 }
 
 /*
@@ -623,7 +630,7 @@ static uint64_t fence_delay_ns(const hb_policy_t *p, uint64_t now)
 /* The figures and the reasoning: policy.h and docs/actions.md. */
 uint64_t hb_policy_two_node_delay_default(uint64_t interval_ns)
 {
-        const uint64_t k = HB_PROMISE_INTERVALS + 2;
+        const uint64_t k = HB_POLICY_FENCE_RACE_INTERVALS;
 
         /* Saturating: any interval gives at most the maximum. */
         if (interval_ns > (MAX_DURATION_NS - HB_POLICY_FENCE_RACE_NS) / k)
@@ -652,6 +659,42 @@ static void start(hb_policy_t *p)
 }
 
 /* Move towards what is wanted, when no command runs. */
+/*
+ * quorum.two_node, the lower id leading with its resource up, its peer
+ * just declared dead: a split looks the same from here, and over there
+ * the higher id will stand and fence us once its two_node delay is over.
+ * Fence it first, without stopping anything: the lower id wins the race
+ * and keeps leading (issue 9: the winner used to drop its VIPs and
+ * resource for a re-election). Once per time the peer was seen up. A
+ * failed race fence is counted and left: the higher id's own delay still
+ * orders the race, and a fence it wins stops us anyway. True when a
+ * fence was started.
+ */
+static bool race_fence(hb_policy_t *p, uint64_t now)
+{
+        hb_peer_info_t peer;
+        hb_policy_cmd_t *c;
+
+        if (!hb_node_config(p->node)->coord.two_node ||
+            !p->cfg.fence_command || hb_node_peer_count(p->node) != 1 ||
+            hb_node_peer_at(p->node, 0, now, &peer) < 0 ||
+            hb_node_id(p->node) > peer.id || is_pull(p, peer.id))
+                return false;
+        if (peer.state == HB_PEER_ALIVE || peer.state == HB_PEER_PROBATION) {
+                p->race_armed = true;
+                return false;
+        }
+        if (peer.state != HB_PEER_DEAD || !p->race_armed)
+                return false;
+        p->race_armed = false;
+        c = run(p, HB_POLICY_CMD_FENCE, "peer dead (two_node race)");
+        c->target_id = peer.id;
+        c->term = p->term;
+        c->attempt = 1;
+        p->fence_attempts++;
+        return true;
+}
+
 static void proceed(hb_policy_t *p, uint64_t now)
 {
         uint64_t delay;
@@ -672,6 +715,8 @@ static void proceed(hb_policy_t *p, uint64_t now)
                 }
                 return;
         }
+        if (p->state == HB_POLICY_STARTED && race_fence(p, now))
+                return;
         if (p->state == HB_POLICY_STARTED || p->state == HB_POLICY_STARTING ||
             p->state == HB_POLICY_STOPPING || p->state == HB_POLICY_FENCING)
                 return;
@@ -836,6 +881,13 @@ int hb_policy_done(hb_policy_t *p, hb_policy_cmd_kind_t kind, bool ok,
                 set_state(p, HB_POLICY_STOPPED, B_NONE, "no longer leader");
                 break;
         case HB_POLICY_CMD_FENCE:
+                if (p->state == HB_POLICY_STARTED) {
+                        /* A race fence (race_fence()): nothing waits on
+                         * it. */
+                        if (!ok)
+                                p->fence_failures++;
+                        break;
+                }
                 if (!ok) {
                         p->fence_failures++;
                         /* Retried only for the round's term: stepped down

@@ -590,7 +590,11 @@ static void on_event(void *state, const hbd_event_t *ev)
                 return;
         switch (ev->kind) {
         case HBD_EV_CORE:
-                if (ev->core->type != HB_EVENT_ROLE)
+                /* Peer changes matter too: a two_node peer declared dead
+                 * is fenced at once by the lower id (policy.c
+                 * race_fence()). */
+                if (ev->core->type != HB_EVENT_ROLE &&
+                    ev->core->type != HB_EVENT_PEER_STATE)
                         return;
                 (void)hb_policy_on_event(a->policy, ev->core);
                 (void)hb_policy_tick(a->policy, uv_hrtime());

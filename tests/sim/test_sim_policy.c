@@ -892,11 +892,11 @@ static void test_watchdog_hung_stop(void **state)
 
 /*
  * The two-node fence race (issue 9, part 6): n2 (the higher id) leads and
- * runs the resource, then the link between the two is cut. n2 loses its
- * quorum, stops, and once it holds n1 dead stands again at once; n1 keeps
- * its lease promise to n2 (HB_PROMISE_INTERVALS) before it may stand, so
- * n2 leads again first, by up to about five intervals, and only the
- * two-node delay keeps it from fencing n1 first. Fences take 100 .. 900
+ * runs the resource, then the link between the two is cut. n2 keeps
+ * leading and, once it holds n1 dead, fences it; n1 keeps its lease
+ * promise to n2 (its dead time plus one interval) before it may stand, so
+ * n2 is ready to fence first, and only the two-node delay keeps it from
+ * fencing n1 first. Fences take 100 .. 900
  * ms here (a power-off over IPMI or a PDU). With hbeatd's default delay
  * n1's fence must have powered n2 off before n2's delay ends, at a 20 ms
  * interval as at 100 ms: n2 never fences. (With 5 x interval, as in the

@@ -556,8 +556,11 @@ class Cluster:
 
     def wait_leader(self, nodes=None, timeout=3.0, min_term=0, exclude=()):
         """Until every node in `nodes` (default: all running) reports the
-        same leader (not in `exclude`) in the same term >= min_term, that
-        leader itself reporting role leader. Returns (leader name, term)."""
+        same leader (not in `exclude`), that leader itself reporting role
+        leader in a term >= min_term. Followers may be in a later term (a
+        node back with the term it reached while cut off follows the
+        leader of an earlier one: docs/election.md). Returns (leader
+        name, the leader's term)."""
         nodes = list(nodes or self.running_nodes())
         seen = {}
 
@@ -567,13 +570,21 @@ class Cluster:
                 co = self.coord(i, timeout=1.0)
                 seen[f"n{i}"] = (co.get("role"), co.get("leader"),
                                  co.get("term"))
-            views = {(v[1], v[2]) for v in seen.values()}
-            if len(views) != 1:
+            leaders = {v[1] for v in seen.values()}
+            if len(leaders) != 1:
                 return None
-            leader, term = views.pop()
-            if leader is None or leader in exclude or term < min_term:
+            leader = leaders.pop()
+            if leader is None or leader in exclude:
                 return None
-            if seen.get(leader, ("leader",))[0] != "leader":
+            own = seen.get(leader)
+            if own is None:
+                # The leader is not among `nodes`: the followers' views.
+                term = min(v[2] for v in seen.values())
+            elif own[0] != "leader":
+                return None
+            else:
+                term = own[2]
+            if term < min_term or any(v[2] < term for v in seen.values()):
                 return None
             return leader, term
         return self.wait_until(agreed, timeout,

@@ -748,7 +748,7 @@ static void test_two_node_delay(void **state)
 static void test_two_node_delay_default(void **state)
 {
         (void)state;
-        assert_int_equal(HB_PROMISE_INTERVALS + 2, 6);
+        assert_int_equal(HB_POLICY_FENCE_RACE_INTERVALS, 6);
         assert_int_equal(hb_policy_two_node_delay_default(20 * MS),
                          1120 * MS);
         assert_int_equal(hb_policy_two_node_delay_default(100 * MS),
