@@ -270,6 +270,13 @@ static void die(hbd_ctx_t *ctx, int code)
                 hbd_error(&d->log, "cannot schedule the shutdown");
 }
 
+/* ctx->sync (module.h). */
+static void sync_node(hbd_ctx_t *ctx)
+{
+        hb_node_tick(ctx->node, uv_hrtime());
+        hb_uv_node_flush(ctx->un);
+}
+
 static void on_left(void *arg)
 {
         daemon_t *d = arg;
@@ -511,6 +518,7 @@ int hbd_run(hbd_config_t *cfg, const hbd_options_t *opts)
         d->ctx.daemon = d;
         d->ctx.reload = reload;
         d->ctx.die = die;
+        d->ctx.sync = sync_node;
         r = startup(d);
         code = r < 0 ? 1 : 0;
         if (r < 0) {

@@ -143,6 +143,12 @@ typedef struct hbd_ctx {
         /* Stop hbeatd now: exit status `code`, without a leave (the node
          * is muted first). Callable from inside the node's callback. */
         void (*die)(struct hbd_ctx *ctx, int code);
+        /* Let the node see the time now (hb_node_tick() and a flush):
+         * a module about to act on a timer of its own calls it first, so
+         * that after a stop (SIGSTOP, a VM pause) a lease that ran out
+         * meanwhile ends, with its events, before the module acts. Not
+         * from inside the node's callback. */
+        void (*sync)(struct hbd_ctx *ctx);
 } hbd_ctx_t;
 
 typedef struct hbd_module {

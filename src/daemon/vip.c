@@ -401,6 +401,11 @@ static void on_announce_timer(uv_timer_t *t)
 {
         struct hbd_vips *s = t->data;
 
+        /* After a stop this may run before the node's own timer: let the
+         * node find that its lease ran out (and release the VIPs) first,
+         * so a deposed leader never announces after the new one. */
+        if (s->ctx->sync != NULL)
+                s->ctx->sync(s->ctx);
         if (!s->acting || s->stopped || s->announce_left == 0) {
                 uv_timer_stop(t);
                 return;
