@@ -5,7 +5,7 @@
  *
  * Part of the node core (node.h): enabled by `hb_node_config_t.coord.
  * enabled`; when disabled, heartbeats stay the plain 56-byte messages and
- * nothing below happens.
+ * nothing below happens (enabled: 64 bytes, wire.h HB_FLAG_COORD).
  *
  * Quorum (Corosync votequorum terms). Each node has `votes` (default 1);
  * `expected_votes` is the total (default: the sum of this node's and every
@@ -28,11 +28,13 @@
  *   make it durable (write + fsync) *before the callback returns*, and
  *   gives it back with hb_node_restore_term() at start, so a restart never
  *   reuses or goes back on a term or a vote.
- * - With coordination on, every heartbeat carries an HB_TLV_LEADER: the
- *   sender's term, the leader it follows (its own id if it leads, 0 if
- *   none), its role and priority. A heartbeat from a leader with a term >=
- *   ours establishes its authority (we follow it; a higher term also
- *   updates ours).
+ * - With coordination on, every heartbeat carries a coordination block
+ *   (wire.h): the sender's term, role and priority, and a follower's
+ *   support of its leader (an echo of its latest heartbeat and a
+ *   promise). A heartbeat from a leader with a term >= ours establishes
+ *   its authority (we follow it; a higher term also updates ours); a
+ *   node with no leader of its term follows a live leader of an earlier
+ *   one rather than unseat it.
  * - A follower starts an election only when there is no leader it trusts
  *   — the leader is declared `dead` by the detector or exited (see
  *   hb_node_peer_unreachable()), or none was ever known — and the
@@ -50,13 +52,18 @@
  *   becomes leader; on a split vote it retries in a later term after a new
  *   random delay. A candidate whose leader exited names it in its
  *   requests (HB_TLV_EXITED); voters following that leader stop.
- * - Lease: a leader steps down (to no-quorum) as soon as it does not see a
- *   quorum of *alive* peers (suspect counts as lost). Peers become suspect
- *   before they are dead and followers elect only after dead + delay, so an
- *   isolated old leader stops acting before a new leader can exist,
- *   assuming clock rates differ by less than the margin between the two
- *   thresholds (docs/election.md). A promise made to a leader found
- *   exited (port unreachable) is void: that process cannot act.
+ * - Lease (docs/election.md, "The lease"): a follower promises, on each
+ *   leader heartbeat it accepts, to vote for no other candidate until its
+ *   detector would convict the leader from that arrival plus one
+ *   interval (at most promise_max); the leader counts the promise, shrunk
+ *   by the clock-drift bound, from when it sent the echoed heartbeat, and
+ *   steps down when no quorum's promise runs. So an old leader stops
+ *   acting before a new one can exist, whatever the message delays, while
+ *   every clock runs within clock_drift_ppm of real time; and the lease
+ *   never gives way before the followers' detectors do. A promise made to
+ *   a leader found exited (port unreachable) or that stepped down is
+ *   void. Promises are persisted (HB_EVENT_TERM "promise") and restored
+ *   (hb_node_restore_promise()).
  * - `preempt`: a node whose priority is higher than the current leader's,
  *   once its own view of the leader has been alive for probation, may
  *   start an election; voters grant it despite following a live leader
