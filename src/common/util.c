@@ -392,8 +392,23 @@ static int fsync_parent(const char *path)
         return r;
 }
 
+static int write_file(const char *path, const void *data, size_t len,
+                      mode_t mode, bool durable);
+
 int hbu_write_file_durable(const char *path, const void *data, size_t len,
                            mode_t mode)
+{
+        return write_file(path, data, len, mode, true);
+}
+
+int hbu_write_file_replace(const char *path, const void *data, size_t len,
+                           mode_t mode)
+{
+        return write_file(path, data, len, mode, false);
+}
+
+static int write_file(const char *path, const void *data, size_t len,
+                      mode_t mode, bool durable)
 {
         const char *p = data;
         char *tmp = NULL;
@@ -424,7 +439,7 @@ int hbu_write_file_durable(const char *path, const void *data, size_t len,
         }
         /* A failed fsync may have dropped the dirty pages: the file is
          * then unusable, never retried. */
-        if (r == 0 && fsync(fd) < 0)
+        if (r == 0 && durable && fsync(fd) < 0)
                 r = -errno;
         if (close(fd) < 0 && r == 0)
                 r = -errno;
@@ -436,7 +451,7 @@ int hbu_write_file_durable(const char *path, const void *data, size_t len,
                 return r;
         }
         free(tmp);
-        return fsync_parent(path);
+        return durable ? fsync_parent(path) : 0;
 }
 
 const char *hbu_kinds_phrase(unsigned kinds, char *buf, size_t cap)

@@ -93,6 +93,16 @@ int hbu_read_file(const char *path, char **out, size_t *len);
 int hbu_write_file_durable(const char *path, const void *data, size_t len,
                            mode_t mode);
 
+/*
+ * The same without the fsyncs: a crash of the *process* at any point
+ * leaves the old or the new content; a crash of the machine may leave
+ * either, or an empty or partial file. For data that is only needed
+ * across process restarts and whose loss is safe (and cheap enough to
+ * write often: no disk wait).
+ */
+int hbu_write_file_replace(const char *path, const void *data, size_t len,
+                           mode_t mode);
+
 /* Buffer size that always holds hbu_kinds_phrase() output. */
 #define HBU_KINDS_MAX 96
 

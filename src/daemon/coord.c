@@ -10,7 +10,7 @@
  * (ctx->die(): the adapter is muted, no leave, exit 1; fail safe, see
  * hbeatd(8)). At start the file gives the term back
  * (hb_node_restore_term()); a missing file is term 0, a malformed one an
- * error: a term is never silently reset. The same file keeps how long
+ * error: a term is never silently reset. A file beside it keeps how long
  * the node's lease promises bind (the core raises HB_EVENT_TERM "promise"
  * about once per promise_max), so that a restarted hbeatd votes again as
  * soon as its old promises have run out rather than a whole promise_max
@@ -34,43 +34,47 @@
 /* ---- term persistence --------------------------------------------- */
 
 /*
- * election.state_file holds five lines, nothing else:
+ * election.state_file holds three lines, nothing else:
  *
- *     hbeat-state 2
+ *     hbeat-state 1
  *     term 7
  *     voted_for 2
+ *
+ * Text, so an operator can read it; strict, so a damaged file is refused
+ * rather than read as term 0. Written durably (fsync) on every change.
+ *
+ * Beside it, election.state_file + ".promise" holds how long this node's
+ * lease promises bind:
+ *
+ *     hbeat-promise 1
  *     promise_until 123456789012
- *     boot_id 6f0c...  (32 hex digits)
+ *     boot_id 6f0c2d9e4b7a4e0f9a1c3d5e7f9b1a2c
  *
  * promise_until is a CLOCK_MONOTONIC time, ns, meaningful only in the boot
- * named (/proc/sys/kernel/random/boot_id without dashes; 0 when unknown).
- * Version 1 files (the first three lines) are read too. Text, so an
- * operator can read it; strict, so a damaged file is refused rather than
- * read as term 0.
+ * named (/proc/sys/kernel/random/boot_id without dashes). It is rewritten
+ * about once per promise_max while the node supports a leader, so it is
+ * written *without* fsync (no disk wait in the heartbeat path): it only
+ * matters across process restarts, which keep the page cache; after a
+ * machine crash the boot id differs and the boot time answers instead. A
+ * missing, unreadable or damaged one means "not known": the node then
+ * holds a whole promise_max, which is safe.
  */
 /* The module's state. */
 typedef struct coord {
         hbd_ctx_t *ctx;
         uint64_t term_writes;          /* state file writes (durable) */
+        uint64_t promise_writes;       /* promise file writes */
         uint64_t durable_term;         /* what the file holds */
         uint32_t durable_vote;
-        uint64_t durable_promise;
+        uint64_t written_promise;      /* what the promise file holds */
+        char *promise_path;            /* state_file + ".promise" */
         char boot_id[33];              /* this boot's, "" when unknown */
         bool dead;                     /* could not persist: dying */
 } coord_t;
 
-#define STATE_MAGIC_V1 "hbeat-state 1"
-#define STATE_MAGIC "hbeat-state 2"
-#define STATE_MAX 256
-
-/* What the state file holds. */
-typedef struct state {
-        uint64_t term;
-        uint32_t vote;
-        bool has_promise;              /* version 2 */
-        uint64_t promise_until;
-        char boot_id[33];
-} state_t;
+#define STATE_MAGIC "hbeat-state 1"
+#define PROMISE_MAGIC "hbeat-promise 1"
+#define STATE_MAX 128
 
 /* This boot's id, 32 lower-case hex digits, or "" when unknown. */
 static void read_boot_id(char out[33])
@@ -89,7 +93,7 @@ static void read_boot_id(char out[33])
         free(text);
 }
 
-/* Parse "boot_id HEX32\n" (or "boot_id 0\n": unknown) at *p. */
+/* Parse "boot_id HEX32\n" at *p. */
 static bool boot_field(const char **p, char out[33])
 {
         const char *q = *p;
@@ -98,11 +102,6 @@ static bool boot_field(const char **p, char out[33])
         if (strncmp(q, "boot_id ", 8) != 0)
                 return false;
         q += 8;
-        if (q[0] == '0' && q[1] == '\n') {
-                out[0] = '\0';
-                *p = q + 2;
-                return true;
-        }
         while (n < 32 && ((q[n] >= '0' && q[n] <= '9') ||
                           (q[n] >= 'a' && q[n] <= 'f')))
                 n++;
@@ -140,21 +139,21 @@ static bool state_field(const char **p, const char *key, uint64_t max,
 }
 
 /*
- * Read the state file. 0 with the term and vote, or 0 with both 0 when
- * the file does not exist (first start); -EINVAL (malformed) or another
- * negative errno, after logging why, naming the file.
+ * Read the state file. 0 with the term and vote (*exists false and both 0
+ * when the file does not exist: first start); -EINVAL (malformed) or
+ * another negative errno, after logging why, naming the file.
  */
-static int state_read(coord_t *d, const char *path, state_t *st,
-                      bool *exists)
+static int state_read(coord_t *d, const char *path, uint64_t *term,
+                      uint32_t *vote, bool *exists)
 {
         const char *p;
         uint64_t t, v;
         char *text = NULL;
         size_t len = 0;
-        bool v2;
         int r;
 
-        memset(st, 0, sizeof(*st));
+        *term = 0;
+        *vote = 0;
         *exists = false;
         r = hbu_read_file(path, &text, &len);
         if (r == -ENOENT) {
@@ -168,47 +167,36 @@ static int state_read(coord_t *d, const char *path, state_t *st,
                 return r;
         }
         p = text;
-        v2 = len >= sizeof(STATE_MAGIC) &&
-             strncmp(p, STATE_MAGIC "\n", sizeof(STATE_MAGIC)) == 0;
         if (len > STATE_MAX || memchr(text, '\0', len) != NULL ||
-            (!v2 && strncmp(p, STATE_MAGIC_V1 "\n",
-                            sizeof(STATE_MAGIC_V1)) != 0) ||
+            strncmp(p, STATE_MAGIC "\n", sizeof(STATE_MAGIC)) != 0 ||
             (p += sizeof(STATE_MAGIC), !state_field(&p, "term", UINT32_MAX,
                                                     &t)) ||
-            !state_field(&p, "voted_for", UINT32_MAX, &v) ||
-            (v2 && (!state_field(&p, "promise_until", UINT64_MAX,
-                                 &st->promise_until) ||
-                    !boot_field(&p, st->boot_id))) ||
-            *p != '\0') {
+            !state_field(&p, "voted_for", UINT32_MAX, &v) || *p != '\0') {
                 hbd_error(d->ctx->log, "state file %s is malformed (expected "
-                          "'%s', 'term N', 'voted_for N', 'promise_until N', "
-                          "'boot_id HEX' on five lines); refusing to start "
-                          "rather than reset the term: repair it, or remove "
-                          "it only if this node's term may start over at 0 "
-                          "(docs/operations.md)", path, STATE_MAGIC);
+                          "'%s', 'term N', 'voted_for N' on three lines); "
+                          "refusing to start rather than reset the term: "
+                          "repair it, or remove it only if this node's "
+                          "term may start over at 0 (docs/operations.md)",
+                          path, STATE_MAGIC);
                 free(text);
                 return -EINVAL;
         }
         free(text);
-        st->term = t;
-        st->vote = (uint32_t)v;
-        st->has_promise = v2;
+        *term = t;
+        *vote = (uint32_t)v;
         *exists = true;
         return 0;
 }
 
-/* Write the term, vote and promise durably (hbu_write_file_durable()). */
-static int state_write(coord_t *d, uint64_t term, uint32_t vote,
-                       uint64_t promise_until)
+/* Write the term and vote durably (hbu_write_file_durable()). */
+static int state_write(coord_t *d, uint64_t term, uint32_t vote)
 {
         const char *path = d->ctx->cfg->election_state_file;
         char buf[STATE_MAX];
         int n, r;
 
         n = snprintf(buf, sizeof(buf), STATE_MAGIC "\nterm %" PRIu64
-                     "\nvoted_for %" PRIu32 "\npromise_until %" PRIu64
-                     "\nboot_id %s\n", term, vote, promise_until,
-                     d->boot_id[0] != '\0' ? d->boot_id : "0");
+                     "\nvoted_for %" PRIu32 "\n", term, vote);
         if (n < 0 || (size_t)n >= sizeof(buf))
                 return -EOVERFLOW;
         r = hbu_write_file_durable(path, buf, (size_t)n, 0600);
@@ -217,34 +205,71 @@ static int state_write(coord_t *d, uint64_t term, uint32_t vote,
         d->term_writes++;
         d->durable_term = term;
         d->durable_vote = vote;
-        d->durable_promise = promise_until;
+        return 0;
+}
+
+/* The promise file's content: true with it when it is whole and names
+ * this boot's id. */
+static bool promise_read(const coord_t *d, uint64_t *until, char boot[33])
+{
+        char *text = NULL;
+        const char *p;
+        size_t len = 0;
+        bool ok;
+
+        if (hbu_read_file(d->promise_path, &text, &len) < 0)
+                return false;
+        p = text;
+        ok = len <= STATE_MAX && memchr(text, '\0', len) == NULL &&
+             strncmp(p, PROMISE_MAGIC "\n", sizeof(PROMISE_MAGIC)) == 0 &&
+             (p += sizeof(PROMISE_MAGIC),
+              state_field(&p, "promise_until", UINT64_MAX, until)) &&
+             boot_field(&p, boot) && *p == '\0';
+        free(text);
+        return ok;
+}
+
+/* Record `until` (hbu_write_file_replace(): no fsync, see above). */
+static int promise_write(coord_t *d, uint64_t until)
+{
+        char buf[STATE_MAX];
+        int n, r;
+
+        if (d->boot_id[0] == '\0')
+                return 0; /* useless without a boot id: never read back */
+        n = snprintf(buf, sizeof(buf), PROMISE_MAGIC "\npromise_until %"
+                     PRIu64 "\nboot_id %s\n", until, d->boot_id);
+        if (n < 0 || (size_t)n >= sizeof(buf))
+                return -EOVERFLOW;
+        r = hbu_write_file_replace(d->promise_path, buf, (size_t)n, 0600);
+        if (r < 0)
+                return r;
+        d->promise_writes++;
+        d->written_promise = until;
         return 0;
 }
 
 /*
- * Until when the promises of the run that wrote `st` bind, on this boot's
- * monotonic clock: as written in the same boot; after a reboot, at most
- * promise_max after the boot (the promises were made before it, and the
- * monotonic clock counts from it); without a record (a version 1 file, an
- * unknown boot), a whole promise_max from now. 0 for a node that never
- * ran. Returns false when nothing is to be restored (hold promise_max).
+ * Until when the promises of the previous run bind, on this boot's
+ * monotonic clock: as recorded in this boot; if the record is of another
+ * boot, at most promise_max after this boot began (the promises were made
+ * before it, and the monotonic clock counts from it); 0 for a node that
+ * never ran (no state file). False when it is not known (hold a whole
+ * promise_max from now).
  */
-static bool promise_to_restore(const coord_t *d, const state_t *st,
-                               bool exists, uint64_t *until)
+static bool promise_to_restore(const coord_t *d, bool ran, uint64_t *until)
 {
+        char boot[33];
         uint64_t max = 0;
 
-        if (!exists) {
+        if (!ran) {
                 *until = 0;
                 return true;
         }
-        if (!st->has_promise || d->boot_id[0] == '\0' ||
-            st->boot_id[0] == '\0')
+        if (d->boot_id[0] == '\0' || !promise_read(d, until, boot))
                 return false;
-        if (strcmp(st->boot_id, d->boot_id) == 0) {
-                *until = st->promise_until;
+        if (strcmp(boot, d->boot_id) == 0)
                 return true;
-        }
         if (hb_coord_promise_max(&d->ctx->cfg->node, &max) < 0)
                 return false;
         *until = max;
@@ -260,7 +285,19 @@ static void on_term(coord_t *d, const hb_event_t *ev)
 
         if (d->dead)
                 return;
-        r = state_write(d, ev->term, ev->voted_for, ev->promise_until_ns);
+        if (ev->promise_until_ns > d->written_promise) {
+                r = promise_write(d, ev->promise_until_ns);
+                if (r < 0)
+                        /* Safe to lose: a restart then holds a whole
+                         * promise_max. Said once per failure. */
+                        hbd_warn(d->ctx->log, "cannot record the lease "
+                                 "promise in %s: %s (a restart will wait "
+                                 "longer before voting)", d->promise_path,
+                                 strerror(-r));
+        }
+        if (ev->term == d->durable_term && ev->voted_for == d->durable_vote)
+                return; /* a promise only */
+        r = state_write(d, ev->term, ev->voted_for);
         if (r < 0) {
                 hbd_error(d->ctx->log, "cannot persist term %" PRIu64 " to "
                           "the state file %s: %s; stopping: a node that "
@@ -320,32 +357,33 @@ static int restore_term(coord_t *d)
 {
         const char *path = d->ctx->cfg->election_state_file;
         const char *slash = strrchr(path, '/');
-        uint64_t term, until = 0;
+        uint64_t term, until = 0, now = uv_hrtime();
         uint32_t vote;
         bool exists;
-        state_t st;
         int r;
 
         read_boot_id(d->boot_id);
-        r = state_read(d, path, &st, &exists);
+        if (asprintf(&d->promise_path, "%s.promise", path) < 0) {
+                d->promise_path = NULL;
+                return -ENOMEM;
+        }
+        r = state_read(d, path, &term, &vote, &exists);
         if (r < 0)
                 return r;
-        term = st.term;
-        vote = st.vote;
         r = hb_node_restore_term(d->ctx->node, term, vote);
         if (r < 0) {
                 hbd_error(d->ctx->log, "cannot restore term %" PRIu64 ": %s",
                           term, hb_strerror(r));
                 return r;
         }
-        if (promise_to_restore(d, &st, exists, &until)) {
+        if (promise_to_restore(d, exists, &until)) {
                 r = hb_node_restore_promise(d->ctx->node, until);
                 if (r < 0)
                         return r;
-                if (until > uv_hrtime())
+                if (until > now)
                         hbd_info(d->ctx->log, "votes for no other candidate "
                                  "for %" PRIu64 " ms: lease promises of the "
-                                 "previous run", (until - uv_hrtime()) /
+                                 "previous run", (until - now) /
                                  HB_NS_PER_MS);
         } else {
                 uint64_t max = 0;
@@ -353,10 +391,11 @@ static int restore_term(coord_t *d)
                 (void)hb_coord_promise_max(&d->ctx->cfg->node, &max);
                 hbd_info(d->ctx->log, "votes for no other candidate for "
                          "%" PRIu64 " ms: the promises of the previous run "
-                         "are not known", max / HB_NS_PER_MS);
-                /* The core holds that long from its start: what the file
-                 * must say if this run ends before it promises. */
-                until = uv_hrtime() + max;
+                         "are not known (%s)", max / HB_NS_PER_MS,
+                         d->promise_path);
+                /* The core holds that long from its start: what the
+                 * record must say if this run ends before it promises. */
+                until = now + max;
         }
         /* The default /var/lib/hbeat may not exist yet: create the last
          * level only, like a package would. */
@@ -369,12 +408,13 @@ static int restore_term(coord_t *d)
                         hbd_info(d->ctx->log, "created %s", dir);
                 free(dir);
         }
-        r = state_write(d, term, vote, until);
+        r = state_write(d, term, vote);
         if (r < 0) {
                 hbd_error(d->ctx->log, "cannot write the state file %s: %s",
                           path, strerror(-r));
                 return r;
         }
+        (void)promise_write(d, until);
         return 0;
 }
 
@@ -396,6 +436,7 @@ static int start(hbd_ctx_t *ctx, void **state)
         /* Before any datagram or tick: the loop has not run yet. */
         r = restore_term(d);
         if (r < 0) {
+                free(d->promise_path);
                 free(d);
                 return r;
         }
@@ -435,14 +476,22 @@ static void status(void *state, json_t *doc)
         const coord_t *d = state;
         json_t *counters = json_object_get(doc, "counters");
 
-        if (d != NULL && counters != NULL)
+        if (d != NULL && counters != NULL) {
                 json_object_set_new(counters, "term_writes",
                                     json_integer((json_int_t)d->term_writes));
+                json_object_set_new(counters, "promise_writes",
+                                    json_integer(
+                                            (json_int_t)d->promise_writes));
+        }
 }
 
 static void stop(void *state, void (*done)(void *), void *arg)
 {
-        free(state);
+        coord_t *d = state;
+
+        if (d != NULL)
+                free(d->promise_path);
+        free(d);
         done(arg);
 }
 

@@ -180,3 +180,37 @@ def test_preempt_on_off(make_cluster, preempt):
     now, now_term = c.wait_leader(timeout=2.0)
     assert (now, now_term) == (leader, term), _trail(c, c.nodes)
     assert not _leaders(c, [1]), _trail(c, [1])
+
+
+def test_restart_keeps_its_lease_promise(make_cluster):
+    """A follower's promises to its leader outlive its process: the
+    promise file records them (without fsync), a restart holds exactly
+    until they end, and a damaged record makes it hold a whole
+    promise_max instead (docs/election.md, "The lease")."""
+    import re
+    c = make_cluster(3, election=True)
+    leader, term = c.wait_leader(timeout=ELECT_S)
+    f = next(i for i in c.nodes if f"n{i}" != leader)
+    promise = c.state_file(f) + ".promise"
+    with open(promise) as fh:
+        lines = fh.read().splitlines()
+    assert lines[0] == "hbeat-promise 1" and lines[2].startswith("boot_id ")
+    with open("/proc/sys/kernel/random/boot_id") as fh:
+        assert lines[2].split()[1] == fh.read().strip().replace("-", "")
+    until = int(lines[1].split()[1])
+    assert until > time.monotonic_ns()
+    c.kill(f)
+    c.start(f)
+    held = re.findall(r"votes for no other candidate for (\d+) ms: lease "
+                      r"promises of the previous run", c.log_tail(f, 80))
+    assert held, c.log_tail(f)
+    # It promised one dead time + an interval at a time, written at most
+    # one promise_max (3 s at 100 ms) ahead.
+    assert 0 < int(held[-1]) <= 6000, held
+    c.wait_leader(timeout=c.recover_timeout(), min_term=term)
+    c.kill(f)
+    with open(promise, "w") as fh:
+        fh.write("hbeat-promise 1\npromise_until 12x\n")
+    c.start(f)
+    assert re.search(r"for 3000 ms: the promises of the previous run are "
+                     r"not known", c.log_tail(f, 80)), c.log_tail(f)
