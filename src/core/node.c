@@ -32,8 +32,8 @@
  *
  * Coordination (quorum, election; src/core/election.c) hooks in through
  * the hb__coord_*() functions of node_impl.h: told of every state change
- * and accepted heartbeat, asked for the LEADER TLV of each heartbeat and
- * for its own deadline. Every hook sits behind `cfg.coord.enabled`, so
+ * and accepted heartbeat, asked for the coordination block of each
+ * heartbeat and for its own deadline. Every hook sits behind `cfg.coord.enabled`, so
  * with coordination off the hot path is what it was.
  */
 #include <errno.h>
