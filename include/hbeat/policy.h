@@ -291,8 +291,8 @@ typedef struct hb_policy hb_policy_t;
  * Why (docs/actions.md, "Two-node clusters"): after a split the higher id
  * may be ready to fence *before* the lower id. When it led before the
  * split it keeps leading and fences the lower id once it holds it dead,
- * while the lower id keeps its lease promise to it (its detector's dead
- * time plus one interval, election.h) before it may stand; add the
+ * while the lower id keeps its lease promise to it (until its own
+ * detector's dead verdict, election.h) before it may stand; add the
  * random part of the first-ranked election delay (up to a quarter
  * interval at the default election delay), a round trip, and up to an
  * interval or two between the two detectors' verdicts (they adapt

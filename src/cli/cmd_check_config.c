@@ -22,13 +22,12 @@
  * With election enabled it also shows the quorum and the lease reasoning
  * of the core (election.h, docs/election.md "The lease"): on each leader
  * heartbeat a follower promises to vote for nobody else until its
- * detector would declare the leader dead, plus one interval (at most
- * promise_max); the leader counts that promise, shrunk by the clock-drift
- * bound, from when it sent the heartbeat, and steps down when no quorum's
- * promises run any more. After a silent leader a follower may stand once
- * its promise has run out: dead + one interval after the leader's last
- * heartbeat, plus its rank's delay (0..delay/4 for the first in rank).
- * The figures are for steady heartbeats, like the detector's.
+ * detector would declare the leader dead (at most promise_max); the
+ * leader counts that promise, shrunk by the clock-drift bound, from when
+ * it sent the heartbeat, and steps down when no quorum's promises run any
+ * more. After a silent leader a follower may stand once its promise has
+ * run out, which is at its dead verdict, plus its rank's delay
+ * (0..delay/4 for the first in rank). The figures are for steady heartbeats, like the detector's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -149,7 +148,7 @@ typedef struct lease {
         uint64_t needed;        /* to be quorate (the core's rule) */
         uint64_t needed_alone;  /* two_node, the peer not alive: 1 */
         uint64_t lease_ns;      /* the leader's part of the promise */
-        uint64_t promise_ns;    /* dead + interval, <= promise_max */
+        uint64_t promise_ns;    /* dead, <= promise_max */
         uint64_t promise_max_ns;
         uint64_t drift_ppm;
         uint64_t stand_ns;      /* earliest stand after a silent leader */
@@ -172,7 +171,7 @@ static void compute_lease(const hbd_config_t *cfg, const timings_t *t,
         ls->drift_ppm = cc->clock_drift_ppm ? cc->clock_drift_ppm
                                             : HB_COORD_DRIFT_PPM_DEFAULT;
         ls->promise_ns = t->dead_ns == HB_NEVER ? ls->promise_max_ns
-                                                : t->dead_ns + iv;
+                                                : t->dead_ns;
         if (ls->promise_ns > ls->promise_max_ns)
                 ls->promise_ns = ls->promise_max_ns;
         ls->lease_ns = (uint64_t)((double)ls->promise_ns *
@@ -223,21 +222,21 @@ static void print_election(const hbd_config_t *cfg, const timings_t *t)
                                                 : "-");
         puts("lease (a cut-off leader stops before a new one can exist):");
         printf("  on each leader heartbeat a follower promises to vote for "
-               "no one else\n    for %s (its dead time + one interval, at "
-               "most %s)\n", dur(ls.promise_ns, a),
+               "no one else\n    for %s (until it would declare the leader "
+               "dead, at most %s)\n", dur(ls.promise_ns, a),
                dur(ls.promise_max_ns, b));
         printf("  the leader counts %s of it from when it sent that "
                "heartbeat (clocks\n    within %" PRIu64 " ppm), and steps "
                "down when no quorum's promise runs\n",
                dur(ls.lease_ns, a), ls.drift_ppm);
         printf("  a silent leader is replaced %s..%s after its last "
-               "heartbeat\n    (dead %s, and the promise; first in rank, "
+               "heartbeat\n    (dead %s, which ends the promise; first in rank, "
                "delay 0..%s);\n    one whose process exited, about one "
                "interval after (port unreachable)\n", dur(ls.stand_ns, a),
                dur(ls.stand_max_ns, b), dur(t->dead_ns, e),
                dur(cc->election_delay_ns / 4, g));
-        printf("  a node that starts without its state file's promise "
-               "votes for no one\n    for %s\n", dur(ls.promise_max_ns, a));
+        printf("  a node that starts without its promise record votes "
+               "for no one\n    for %s\n", dur(ls.promise_max_ns, a));
 }
 
 static void print_text(const hbd_config_t *cfg, const timings_t *t)

@@ -226,8 +226,8 @@ X(ELECTION_DELAY, "election.delay_ms", "ms", 1, 3600000, NULL, R_YES,        \
 X(ELECTION_PROMISE_MAX, "election.promise_max_ms", "ms", 0, 3600000, "0",    \
   R_YES, S_MS, F_COORD, C(node.coord.promise_max_ns), 0, 0,                  \
   "Longest lease promise a follower makes (its detector's time to declare "  \
-  "the leader dead, plus one interval, is capped at this); also how long a " \
-  "node that lost its state file's promise votes for no one after start. "   \
+  "the leader dead is capped at this); also how long a node that lost its "  \
+  "promise record votes for no one after start. "                            \
   "0 derives it: the larger of 30 intervals and three times the detector's " \
   "dead time for a peer heard once (docs/election.md).")                     \
 X(ELECTION_CLOCK_DRIFT, "election.clock_drift_ppm", "ppm", 1, 100000,        \

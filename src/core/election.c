@@ -28,8 +28,8 @@
  *   sequence) and the promise it made with it: no vote for another
  *   candidate until `promise` after that heartbeat arrived, on the
  *   supporter's clock, where promise = the supporter's own detector's
- *   time to convict the leader from that arrival, plus one interval,
- *   capped at promise_max. The leader counts that support until
+ *   time to convict the leader from that arrival, capped at
+ *   promise_max. The leader counts that support until
  *   T + promise x (1 - rho) / (1 + rho) on its own clock, T being when it
  *   sent the echoed heartbeat: T is before the arrival and rho bounds
  *   how far any clock's rate is from real time, so the support ends
@@ -37,8 +37,10 @@
  *   "The lease"). A vote grant is the same with the request's send time
  *   and the voter's (short) vote promise. A new leader needs a vote of
  *   some supporter of the old one, so it cannot exist before the old
- *   lease has run out; and since the promise outlasts the supporter's
- *   detector, the lease never gives way before the detector does.
+ *   lease has run out. The promise ends when the supporter's detector
+ *   would convict the leader, so a silent leader is replaced without a
+ *   second wait after the verdict; the leader's count ends a one-way
+ *   delay before that.
  *   Alive-based quorum alone would not cover one-way cuts (the leader
  *   still hears its followers while they no longer hear it).
  * - Stickiness (Raft §9.6): a node following a live leader refuses vote
@@ -839,25 +841,31 @@ static void answer_deferred(hb_node_t *node, uint64_t now_ns)
         update(node, now_ns);
 }
 
-/* An alive peer's latest heartbeat supports a leader (of our term or a
- * later one; an earlier one cannot be the leader we would replace).
- * Not asked when the leader we followed exited: our vote requests tell
- * its supporters so (HB_TLV_EXITED), and they drop it at once. */
-static bool peer_supports(const hb_node_t *node)
+/* When the promises of the alive peers whose latest heartbeat supports a
+ * leader (of our term or a later one; an earlier one cannot be the
+ * leader we would replace) end, the latest of them; 0 if none runs at
+ * now_ns. Once a peer's promise ran out it convicts that leader too (the
+ * promise is its detector's dead time): no need to wait for its next
+ * heartbeat to say so. Not asked when the leader we followed exited: our
+ * vote requests tell its supporters so (HB_TLV_EXITED), and they drop it
+ * at once. */
+static uint64_t peers_support_until(const hb_node_t *node, uint64_t now_ns)
 {
+        uint64_t end = 0;
         size_t i;
 
         if (exited_leader(node) != 0)
-                return false;
+                return 0;
         for (i = 0; i < node->n_peers; i++) {
                 const hb_peer_t *p = node->peers[i];
 
                 if (p->state == HB_PEER_ALIVE && p->has_coord &&
                     (p->c_flags & HB_FLAG_SUPPORT) &&
-                    p->c_term >= node->coord.term)
-                        return true;
+                    p->c_term >= node->coord.term &&
+                    p->c_support_end_ns > now_ns)
+                        end = max_u64(end, p->c_support_end_ns);
         }
-        return false;
+        return end;
 }
 
 /* Coordination timers due at now_ns. */
@@ -889,6 +897,7 @@ static void timers(hb_node_t *node, uint64_t now_ns)
         if (c->role == HB_ROLE_FOLLOWER &&
             now_ns >= c->election_deadline_ns) {
                 uint64_t wait = max_u64(hold_until(c), c->yield_until_ns);
+                uint64_t sup;
 
                 if (c->leader_id != 0 || node->cfg.coord.witness ||
                     c->fault)
@@ -898,13 +907,14 @@ static void timers(hb_node_t *node, uint64_t now_ns)
                          * its end, ranked on what we know by then. */
                         c->election_deadline_ns = wait +
                                                   election_delay(node);
-                else if (peer_supports(node))
+                else if ((sup = peers_support_until(node, now_ns)) != 0)
                         /* Someone still follows a leader: it is either
                          * alive (we would lose and disrupt it) or about
                          * to be declared dead over there too (standing
-                         * now would split the vote). Look again. */
-                        c->election_deadline_ns = now_ns +
-                                                  election_delay(node);
+                         * now would split the vote). Look again when its
+                         * promise has run out (a live leader renews it),
+                         * ranked on what we know by then. */
+                        c->election_deadline_ns = sup + election_delay(node);
                 else
                         start_election(node, now_ns);
         }
@@ -1017,10 +1027,14 @@ int hb__coord_parse_leader(const hb_wire_msg_t *m, hb_leader_tlv_t *out)
 /*
  * How long after a heartbeat of leader `p` arrived (at now_ns, just fed
  * to its detector) we promise to vote for no other candidate: until our
- * detector would declare it dead if nothing more came, plus one interval
- * (the lease gives way after the detector, by about the time our next
- * heartbeat takes to tell the leader of a later arrival), at most
- * promise_max.
+ * detector would declare it dead if nothing more came, at most
+ * promise_max. No margin on top: the leader counts it from its send
+ * time, which ends its lease before this whatever the delays, and a
+ * leader whose followers' heartbeats stop coming loses their support a
+ * dead time, less about an interval and a round trip, after the last one
+ * came: by then it suspects them (phi's defaults suspect 2-3 intervals
+ * before the dead verdict; fixed 2/3, one), and a suspect peer counts as
+ * lost for quorum anyway (docs/election.md, "The lease").
  */
 static uint64_t promise_for(const hb_node_t *node, const hb_peer_t *p,
                             uint64_t now_ns)
@@ -1042,8 +1056,7 @@ static uint64_t promise_for(const hb_node_t *node, const hb_peer_t *p,
                                                cfg->dead_after_ns));
         }
         dead = dead > now_ns ? dead - now_ns : 0;
-        return min_u64(add_sat(dead, cfg->interval_ns),
-                       node->coord.promise_max_ns);
+        return min_u64(dead, node->coord.promise_max_ns);
 }
 
 /* Resolve a supporter's 16-bit echo to one of our heartbeats as leader
@@ -1086,6 +1099,17 @@ void hb__coord_on_heartbeat(hb_node_t *node, hb_peer_t *p,
                 update(node, now_ns);
                 return;
         }
+        /* Its promise runs from its arrival of the leader heartbeat it
+         * echoes, which came before the first of its heartbeats that
+         * echoes it: it ends before then + promise (give or take the
+         * clocks' drift; only a hint, peers_support_until()). Later
+         * heartbeats with the same echo repeat the same promise. */
+        if (!(t->flags & HB_FLAG_SUPPORT))
+                p->c_support_end_ns = 0;
+        else if (!p->has_coord || !(p->c_flags & HB_FLAG_SUPPORT) ||
+                 p->c_term != t->term || p->c_echo != t->echo)
+                p->c_support_end_ns = add_sat(now_ns, t->promise_ns);
+        p->c_echo = t->echo;
         p->has_coord = true;
         p->c_term = t->term;
         p->c_role = t->role;

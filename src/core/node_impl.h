@@ -58,6 +58,11 @@ typedef struct hb_peer {
         uint8_t c_priority;            /*   block and flags */
         uint16_t c_flags;
         uint64_t c_term;
+        uint64_t c_support_end_ns;     /* its last heartbeat supported a
+                                          leader: its promise ends by
+                                          about then (our clock) */
+        uint16_t c_echo;               /* the echo that promise came
+                                          with */
         uint64_t granted_term;         /* term in which it granted us its
                                           vote (the per-term voter set) */
         uint64_t named_term;           /* its heartbeat named us leader
