@@ -495,9 +495,9 @@ def run_all(a):
     for r in range(1, a.runs + 1):
         for system in ("hbeat", "keepalived"):
             try:
-                ms, split, old, who = one_run(system, a.build_dir,
-                                              a.interval_ms, a.settle,
-                                              a.fault, a.extra, a.ka_rt)
+                ms, split, old, who = one_run(
+                    system, a.build_dir, a.interval_ms, a.settle,
+                    fault=a.fault, extra=a.extra, keepalived_rt=a.ka_rt)
             except (RunError, hbcluster.HarnessError) as e:
                 print(f"run {r:2d} {system:10s} FAILED: {e}",
                       file=sys.stderr)
