@@ -32,6 +32,16 @@
  * node's first WAKE comes at a random phase within one interval of its
  * boot, so nodes do not send in lockstep. Events of a node that crashed
  * carry an old generation number and are ignored.
+ *
+ * Clocks: the loop runs on one simulator time (s->now, "real time");
+ * each node has its own clock, a line through (at, local) of slope
+ * rate / 1e9: local(t) = local + floor((t - at) x rate / 1e9), computed
+ * with 128-bit intermediates. floor keeps it monotonic; a deadline d on
+ * it is reached at the first t with local(t) >= d, which global()
+ * computes exactly (a ceiling), so no wake comes before the deadline the
+ * node asked for. The identity clock (rate 1e9, local == at) takes a
+ * fast path that returns t unchanged: with clock_drift_ppm 0 nothing
+ * changes, not even a random draw.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -62,6 +72,16 @@ typedef struct sim_pkt {
         uint8_t buf[SIM_PKT_MAX];
 } sim_pkt_t;
 
+/* A node's clock: reads `local` at simulator time `at` and advances
+ * `rate` ns per 1e9 simulator ns. */
+typedef struct sim_clock {
+        uint64_t at;
+        uint64_t local;
+        uint64_t rate;
+} sim_clock_t;
+
+#define RATE_ONE UINT64_C(1000000000)
+
 typedef struct sim_node {
         hbsim_t *sim;
         size_t index;
@@ -74,7 +94,9 @@ typedef struct sim_node {
         uint32_t voted_for;
         uint64_t promise_until;       /* ... and its promises' end */
         uint64_t wake_ns;             /* earliest pending WAKE */
-        uint64_t start_ns;            /* no WAKE before: boot + phase */
+        uint64_t start_ns;            /* no WAKE before: boot + phase
+                                         (simulator time) */
+        sim_clock_t clk;
         sim_pkt_t *pending;           /* datagrams queued while paused */
         size_t n_pending, cap_pending;
 } sim_node_t;
@@ -138,6 +160,53 @@ static double rng_unit(hbsim_t *s)
 static uint64_t rng_below(hbsim_t *s, uint64_t n)
 {
         return n == 0 ? 0 : rng_next(s) % n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Clocks                                                              */
+
+static bool clk_identity(const sim_clock_t *c)
+{
+        return c->rate == RATE_ONE && c->local == c->at;
+}
+
+/* The clock's reading at simulator time t. */
+static uint64_t clk_local(const sim_clock_t *c, uint64_t t)
+{
+        unsigned __int128 d;
+
+        if (clk_identity(c))
+                return t;
+        if (t >= c->at) {
+                d = (unsigned __int128)(t - c->at) * c->rate / RATE_ONE;
+                return d >= HB_NEVER - c->local ? HB_NEVER - 1
+                                                 : c->local + (uint64_t)d;
+        }
+        /* Before the anchor (the same line: floor of a negative part). */
+        d = ((unsigned __int128)(c->at - t) * c->rate + RATE_ONE - 1) /
+            RATE_ONE;
+        return d >= c->local ? 0 : c->local - (uint64_t)d;
+}
+
+/* The first simulator time at which the clock reads >= local. */
+static uint64_t clk_global(const sim_clock_t *c, uint64_t local)
+{
+        unsigned __int128 d;
+
+        if (local == HB_NEVER || clk_identity(c))
+                return local;
+        if (local >= c->local) {
+                d = ((unsigned __int128)(local - c->local) * RATE_ONE +
+                     c->rate - 1) / c->rate;
+                return d >= HB_NEVER - c->at ? HB_NEVER : c->at + (uint64_t)d;
+        }
+        d = (unsigned __int128)(c->local - local) * RATE_ONE / c->rate;
+        return d >= c->at ? 0 : c->at - (uint64_t)d;
+}
+
+static uint64_t node_now(const hbsim_t *s, const sim_node_t *n)
+{
+        return clk_local(&n->clk, s->now);
 }
 
 /* ------------------------------------------------------------------ */
@@ -241,6 +310,7 @@ static void on_event(void *user, const hb_event_t *ev)
                                         ? ev->peer_id - 1
                                         : HBSIM_NO_PEER;
         s->log[s->n_log].ev = *ev;
+        s->log[s->n_log].at_ns = s->now;
         s->n_log++;
 hook:
         if (s->hook)
@@ -283,7 +353,7 @@ static void arm(hbsim_t *s, sim_node_t *n)
         if (!n->core || n->paused)
                 return;
         flush(s, n);
-        d = hb_node_next_deadline(n->core);
+        d = clk_global(&n->clk, hb_node_next_deadline(n->core));
         if (d == HB_NEVER)
                 return;
         if (d < n->start_ns)
@@ -328,7 +398,8 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
         for (j = 0; j < s->cfg.n_nodes; j++) {
                 if (j == n->index)
                         continue;
-                r = hb_node_peer_add(n->core, (uint32_t)j + 1, s->now);
+                r = hb_node_peer_add(n->core, (uint32_t)j + 1,
+                                     node_now(s, n));
                 if (r < 0)
                         return r;
         }
@@ -384,7 +455,7 @@ static void bounce(hbsim_t *s, size_t dead, size_t to, const uint8_t *buf,
 static void deliver(hbsim_t *s, sim_node_t *n, const uint8_t *buf,
                     size_t len)
 {
-        (void)hb_node_recv(n->core, s->now, buf, len, NULL);
+        (void)hb_node_recv(n->core, node_now(s, n), buf, len, NULL);
         s->delivered++;
         arm(s, n);
 }
@@ -433,7 +504,8 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                 if (n->paused)
                         return;
                 (void)hb_node_peer_unreachable_quoted(
-                        n->core, e->from + 1, e->buf, e->len, s->now);
+                        n->core, e->from + 1, e->buf, e->len,
+                        node_now(s, n));
                 arm(s, n);
                 break;
         case EV_WAKE:
@@ -441,7 +513,7 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                         return;
                 if (e->at_ns >= n->wake_ns)
                         n->wake_ns = HB_NEVER;
-                hb_node_tick(n->core, s->now);
+                hb_node_tick(n->core, node_now(s, n));
                 arm(s, n);
                 break;
         case EV_USER:
@@ -478,7 +550,8 @@ int hbsim_new(hbsim_t **ret, const hbsim_config_t *cfg)
         size_t i;
 
         if (!ret || !cfg || cfg->n_nodes < 2 || cfg->n_nodes > 4096 ||
-            !(cfg->loss >= 0 && cfg->loss <= 1))
+            !(cfg->loss >= 0 && cfg->loss <= 1) ||
+            cfg->clock_drift_ppm > HBSIM_DRIFT_PPM_MAX)
                 return -EINVAL;
         s = calloc(1, sizeof(*s));
         if (!s)
@@ -498,6 +571,20 @@ int hbsim_new(hbsim_t **ret, const hbsim_config_t *cfg)
                 s->nodes[i].index = i;
                 s->nodes[i].incarnation = 1;
                 s->nodes[i].wake_ns = HB_NEVER;
+                s->nodes[i].clk.rate = RATE_ONE;
+        }
+        if (cfg->clock_drift_ppm != 0) {
+                /* Drawn before anything else, one rate and one offset
+                 * per node: the rest of the run draws after them. */
+                uint64_t span = (uint64_t)cfg->clock_drift_ppm * 1000;
+
+                for (i = 0; i < cfg->n_nodes; i++) {
+                        sim_clock_t *c = &s->nodes[i].clk;
+
+                        c->rate = RATE_ONE - span +
+                                  rng_below(s, 2 * span + 1);
+                        c->local = rng_below(s, 86400 * HB_NS_PER_S);
+                }
         }
         for (i = 0; i < cfg->n_nodes; i++) {
                 int r = node_boot(s, &s->nodes[i]);
@@ -591,7 +678,7 @@ void hbsim_resume(hbsim_t *s, size_t i)
         for (k = 0; k < n->n_pending; k++)
                 deliver(s, n, n->pending[k].buf, n->pending[k].len);
         n->n_pending = 0;
-        hb_node_tick(n->core, s->now);
+        hb_node_tick(n->core, node_now(s, n));
         n->wake_ns = HB_NEVER;
         arm(s, n);
 }
@@ -645,7 +732,7 @@ hb_peer_state_t hbsim_state(const hbsim_t *s, size_t observer, size_t peer)
 
         if (!s->nodes[observer].core ||
             hb_node_peer_info(s->nodes[observer].core, (uint32_t)peer + 1,
-                              s->now, &pi) < 0)
+                              node_now(s, &s->nodes[observer]), &pi) < 0)
                 return HB_PEER_UNKNOWN;
         return pi.state;
 }
@@ -733,6 +820,44 @@ void hbsim_set_node_hook(hbsim_t *s, hbsim_node_hook_fn fn, void *user)
 {
         s->hook = fn;
         s->hook_user = user;
+}
+
+uint64_t hbsim_local(const hbsim_t *s, size_t i, uint64_t t)
+{
+        return clk_local(&s->nodes[i].clk, t);
+}
+
+uint64_t hbsim_local_now(const hbsim_t *s, size_t i)
+{
+        return node_now(s, &s->nodes[i]);
+}
+
+uint64_t hbsim_global(const hbsim_t *s, size_t i, uint64_t local_ns)
+{
+        return clk_global(&s->nodes[i].clk, local_ns);
+}
+
+int hbsim_set_clock_rate(hbsim_t *s, size_t i, int32_t rate_ppm)
+{
+        sim_node_t *n = &s->nodes[i];
+
+        if (rate_ppm <= -1000000 || rate_ppm > 1000000)
+                return -EINVAL;
+        /* A new line from the current reading: monotonic. */
+        n->clk.local = node_now(s, n);
+        n->clk.at = s->now;
+        n->clk.rate = (uint64_t)((int64_t)RATE_ONE +
+                                 (int64_t)rate_ppm * 1000);
+        /* Its pending wake was computed on the old rate: arm anew (a
+         * WAKE that comes early ticks harmlessly). */
+        n->wake_ns = HB_NEVER;
+        arm(s, n);
+        return 0;
+}
+
+int64_t hbsim_clock_rate_ppb(const hbsim_t *s, size_t i)
+{
+        return (int64_t)s->nodes[i].clk.rate - (int64_t)RATE_ONE;
 }
 
 int hbsim_wake_at(hbsim_t *s, size_t i, uint64_t at_ns)

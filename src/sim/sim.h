@@ -54,7 +54,19 @@ typedef struct hbsim_config {
                                          the datagram quoted, as
                                          hbeatd does); default off: a
                                          crash is silent (host down) */
+        uint32_t clock_drift_ppm;     /* clock model. 0 (default): every
+                                         node's clock is the simulator's
+                                         (hbsim_now()). Else node i's
+                                         clock reads offset_i + t x r_i at
+                                         simulator time t, r_i drawn once
+                                         uniformly in [1 - ppm / 1e6,
+                                         1 + ppm / 1e6] and offset_i in
+                                         [0, 1 day) from the seed. 0 ..
+                                         HBSIM_DRIFT_PPM_MAX. See "Clocks"
+                                         below. */
 } hbsim_config_t;
+
+#define HBSIM_DRIFT_PPM_MAX 500000u
 
 /* A transition as seen by one observer. */
 typedef struct hbsim_event {
@@ -62,7 +74,11 @@ typedef struct hbsim_event {
         size_t peer;                  /* node index of the peer;
                                          HBSIM_NO_PEER for coordination
                                          events (quorum, role, term) */
-        hb_event_t ev;
+        hb_event_t ev;                /* ev.at_ns: on the observer's
+                                         clock */
+        uint64_t at_ns;               /* simulator time (hbsim_now())
+                                         when it was raised: compare
+                                         these across nodes */
 } hbsim_event_t;
 
 #define HBSIM_NO_PEER ((size_t)-1)
@@ -116,9 +132,34 @@ bool hbsim_is_leader(const hbsim_t *sim, size_t i);
 /* The term node i last made durable (0 if none). */
 uint64_t hbsim_durable_term(const hbsim_t *sim, size_t i);
 
+/* Clocks. Every time the simulator gives node i's core (hb_node_recv(),
+ * hb_node_tick(), hb_node_peer_add(), hb_node_peer_info(), ...) is node
+ * i's clock, monotonic, and node i's deadlines (hb_node_next_deadline())
+ * are on it: the simulator wakes the node at the first simulator time
+ * its clock reads the deadline (rounded up: never before it). Its
+ * events carry its clock too (hbsim_event_t.at_ns has the simulator's).
+ * With clock_drift_ppm 0 and no hbsim_set_clock_rate(), every clock is
+ * the simulator's, exactly. One clock for all the lives of a node (a
+ * restart is a process restart: CLOCK_MONOTONIC goes on). */
+/* Node i's clock at simulator time `t`, and now. */
+uint64_t hbsim_local(const hbsim_t *sim, size_t i, uint64_t t);
+uint64_t hbsim_local_now(const hbsim_t *sim, size_t i);
+/* The first simulator time at which node i's clock reads >= `local_ns`
+ * (HB_NEVER for HB_NEVER, or beyond). */
+uint64_t hbsim_global(const hbsim_t *sim, size_t i, uint64_t local_ns);
+/* Node i's clock runs `rate_ppm` parts per million off real time from now
+ * on (-999,999 .. 1,000,000; -300,000: 30 % slow), going on from its
+ * current reading; its next wake is recomputed. For directed tests of
+ * clocks outside the bound the nodes are configured for. Returns 0 or
+ * -EINVAL. */
+int hbsim_set_clock_rate(hbsim_t *sim, size_t i, int32_t rate_ppm);
+/* Node i's clock rate, parts per billion off real time. */
+int64_t hbsim_clock_rate_ppb(const hbsim_t *sim, size_t i);
+
 /* Per-node hook, for what the shell runs next to the core (the policy
  * machine and its executor, tests/sim/test_sim_policy.c). Called
- *  - with `ev` for every event node i raises, synchronously from inside
+ *  - with `ev` for every event node i raises (ev->at_ns on node i's
+ *    clock: hbsim_local_now()), synchronously from inside
  *    its event callback (after the event is in the log), as hbeatd's
  *    callback runs: the hook may read node i and call
  *    hb_node_set_resource() on it (node.h's rule), nothing else of it;
@@ -131,7 +172,8 @@ typedef void (*hbsim_node_hook_fn)(hbsim_t *sim, size_t i,
                                    const hb_event_t *ev, void *user);
 void hbsim_set_node_hook(hbsim_t *sim, hbsim_node_hook_fn fn, void *user);
 /* Call the node hook of node i with `ev` NULL at virtual time `at_ns`
- * (now, if earlier), after anything already due then. Dropped when node
+ * (simulator time; now, if earlier; hbsim_global() converts a time on
+ * node i's clock), after anything already due then. Dropped when node
  * i crashes first (a wake of an earlier life never runs) or is paused at
  * that time (a stopped process runs no timers: call what is due yourself
  * after hbsim_resume()). Returns 0, -ESRCH (node i is down), -ENOMEM. */

@@ -26,14 +26,18 @@ void simc_fail(simc_t *c, hbsim_t *s, const char *fmt, ...)
         if (c->failed)
                 return;
         c->failed = true;
+        c->failed_at = hbsim_now(s);
         va_start(ap, fmt);
         vsnprintf(c->why, sizeof(c->why), fmt, ap);
         va_end(ap);
+        if (c->quiet)
+                return;
         fprintf(stderr,
                 "invariant violated at %.3f ms: %s\n"
-                "replay: %s_SEED=%" PRIu64 " %s_NODES=%zu build/%s\n",
+                "replay: %s_SEED=%" PRIu64 " %s_NODES=%zu %sbuild/%s\n",
                 (double)hbsim_now(s) / 1e6, c->why, c->replay, c->seed,
-                c->replay, c->n, c->prog);
+                c->replay, c->n, c->replay_extra ? c->replay_extra : "",
+                c->prog);
 }
 
 void simc_election(simc_t *c, hbsim_t *s)
@@ -99,25 +103,30 @@ void simc_dump_roles(hbsim_t *s)
 
         for (i = 0; i < ne; i++) {
                 const hb_event_t *e = &ev[i].ev;
+                char local[48] = "";
 
+                /* The node's own clock, when it is not the simulator's. */
+                if (e->at_ns != ev[i].at_ns)
+                        snprintf(local, sizeof(local), " [its clock %.3f ms]",
+                                 (double)e->at_ns / 1e6);
                 if (e->type == HB_EVENT_ROLE || e->type == HB_EVENT_TERM ||
                     e->type == HB_EVENT_QUORUM)
                         fprintf(stderr,
                                 "%10.3f ms n%zu: %s %s -> %s term %" PRIu64
-                                " leader n%u voted n%u (%s)\n",
-                                (double)e->at_ns / 1e6, ev[i].observer + 1,
+                                " leader n%u voted n%u (%s)%s\n",
+                                (double)ev[i].at_ns / 1e6, ev[i].observer + 1,
                                 e->type == HB_EVENT_ROLE    ? "role"
                                 : e->type == HB_EVENT_TERM ? "term"
                                                            : "quorum",
                                 hb_role_name(e->old_role),
                                 hb_role_name(e->new_role), e->term,
-                                e->leader_id, e->voted_for, e->why);
+                                e->leader_id, e->voted_for, e->why, local);
                 else if (getenv("HBEAT_ELECTION_PEERS"))
-                        fprintf(stderr, "%10.3f ms n%zu: n%zu %s -> %s\n",
-                                (double)e->at_ns / 1e6, ev[i].observer + 1,
+                        fprintf(stderr, "%10.3f ms n%zu: n%zu %s -> %s%s\n",
+                                (double)ev[i].at_ns / 1e6, ev[i].observer + 1,
                                 ev[i].peer + 1,
                                 hb_peer_state_name(e->old_state),
-                                hb_peer_state_name(e->new_state));
+                                hb_peer_state_name(e->new_state), local);
         }
 }
 

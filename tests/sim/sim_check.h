@@ -43,7 +43,14 @@ typedef struct simc {
                                              quorate and may lead, even
                                              in one term; fencing is what
                                              keeps two_node safe) */
+        const char *replay_extra;         /* more replay variables
+                                             ("HBEAT_ELECTION_DRIFT_PPM=
+                                             1000 "), or NULL */
+        bool quiet;                       /* print nothing on a violation
+                                             (a test that expects one) */
         bool failed;
+        uint64_t failed_at;               /* hbsim_now() of the first
+                                             violation */
         char why[256];
 } simc_t;
 
@@ -63,7 +70,8 @@ void simc_fail(simc_t *c, hbsim_t *s, const char *fmt, ...)
 /* Invariants 1-3 now. */
 void simc_election(simc_t *c, hbsim_t *s);
 /* Every role, term and quorum event (peer events too with
- * HBEAT_ELECTION_PEERS set), for a replayed seed. */
+ * HBEAT_ELECTION_PEERS set), for a replayed seed, at simulator time (and
+ * the node's own clock's reading when it differs). */
 void simc_dump_roles(hbsim_t *s);
 
 #endif /* HB_TESTS_SIM_CHECK_H */

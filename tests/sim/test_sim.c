@@ -5,6 +5,7 @@
  * Every scenario is reproducible from its seed; a failure prints the
  * hbeat-sim command line that replays it where one exists.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,7 +43,7 @@ static const hbsim_event_t *first(hbsim_t *s, size_t obs, size_t peer,
 
         for (i = 0; i < n; i++)
                 if (ev[i].observer == obs && ev[i].peer == peer &&
-                    ev[i].ev.new_state == st && ev[i].ev.at_ns >= after)
+                    ev[i].ev.new_state == st && ev[i].at_ns >= after)
                         return &ev[i];
         return NULL;
 }
@@ -105,7 +106,7 @@ static void assert_consistent_log(hbsim_t *s)
                 assert_true(legal[ev[i].ev.old_state][ev[i].ev.new_state]);
                 *c = ev[i].ev.new_state;
                 if (i > 0)
-                        assert_true(ev[i].ev.at_ns >= ev[i - 1].ev.at_ns);
+                        assert_true(ev[i].at_ns >= ev[i - 1].at_ns);
         }
         free(cur);
 }
@@ -127,16 +128,16 @@ static void test_crash_detected_by_all(void **state)
                                 continue;
                         sus = first(s, o, 2, HB_PEER_SUSPECT, 5 * S);
                         dead = first(s, o, 2, HB_PEER_DEAD, 5 * S);
-                        if (!dead || dead->ev.at_ns - 5 * S > 1 * S)
+                        if (!dead || dead->at_ns - 5 * S > 1 * S)
                                 fprintf(stderr, "replay: hbeat-sim run "
                                         "--nodes 5 --seed %llu --fault "
                                         "crash:3:5000\n",
                                         (unsigned long long)seed);
                         assert_non_null(sus);
                         assert_non_null(dead);
-                        assert_true(sus->ev.at_ns <= dead->ev.at_ns);
+                        assert_true(sus->at_ns <= dead->at_ns);
                         /* 100 ms interval: dead well within 1 s. */
-                        assert_true(dead->ev.at_ns - 5 * S < 1 * S);
+                        assert_true(dead->at_ns - 5 * S < 1 * S);
                 }
                 /* Nobody else was declared dead. */
                 assert_int_equal(count_state(s, HB_PEER_DEAD), 4);
@@ -323,10 +324,97 @@ static void test_hundred_nodes(void **state)
                         continue;
                 d = first(s, o, 42, HB_PEER_DEAD, 3 * S);
                 assert_non_null(d);
-                assert_true(d->ev.at_ns - 3 * S < 1 * S);
+                assert_true(d->at_ns - 3 * S < 1 * S);
         }
         assert_int_equal(count_state(s, HB_PEER_DEAD), 99);
         hbsim_free(s);
+}
+
+/* The clock model (sim.h, "Clocks"): without drift every clock is the
+ * simulator's; with it, each node's rate is within the bound and fixed by
+ * the seed, its clock is monotonic, a deadline converts back to the first
+ * simulator time the clock reaches it, and the events carry the node's
+ * clock. A crash still gets detected. */
+static void test_clock_model(void **state)
+{
+        hbsim_config_t c;
+        hbsim_t *s, *t;
+        size_t ne, i;
+        const hbsim_event_t *ev;
+        uint64_t x = 12345, last[5] = { 0 };
+
+        (void)state;
+        s = make(3, 7, 0);
+        hbsim_run_until(s, 2 * S);
+        for (i = 0; i < 3; i++) {
+                assert_int_equal(hbsim_local_now(s, i), 2 * S);
+                assert_int_equal(hbsim_global(s, i, 5 * S), 5 * S);
+                assert_int_equal(hbsim_clock_rate_ppb(s, i), 0);
+        }
+        ev = hbsim_events(s, &ne);
+        for (i = 0; i < ne; i++)
+                assert_int_equal(ev[i].ev.at_ns, ev[i].at_ns);
+        hbsim_free(s);
+
+        hbsim_config_default(&c);
+        c.clock_drift_ppm = HBSIM_DRIFT_PPM_MAX + 1;
+        assert_int_equal(hbsim_new(&s, &c), -EINVAL);
+        c.n_nodes = 5;
+        c.seed = 11;
+        c.clock_drift_ppm = 50000;
+        assert_int_equal(hbsim_new(&s, &c), 0);
+        assert_int_equal(hbsim_new(&t, &c), 0);
+        for (i = 0; i < 5; i++) {
+                int64_t r = hbsim_clock_rate_ppb(s, i);
+
+                assert_true(r >= -50000000 && r <= 50000000 && r != 0);
+                assert_int_equal(r, hbsim_clock_rate_ppb(t, i));
+                assert_int_equal(hbsim_local(s, i, 0), hbsim_local(t, i, 0));
+                /* global() is the first time the clock reads >= L. */
+                for (int k = 0; k < 1000; k++) {
+                        uint64_t l, g;
+
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        l = hbsim_local(s, i, 0) + x % (100 * S);
+                        g = hbsim_global(s, i, l);
+                        assert_true(hbsim_local(s, i, g) >= l);
+                        assert_true(g == 0 || hbsim_local(s, i, g - 1) < l);
+                }
+        }
+        hbsim_crash(s, 2);
+        hbsim_crash(t, 2);
+        hbsim_run_until(s, 8 * S);
+        hbsim_run_until(t, 8 * S);
+        assert_int_equal(hbsim_trace_hash(s), hbsim_trace_hash(t));
+        ev = hbsim_events(s, &ne);
+        for (i = 0; i < ne; i++) {
+                size_t o = ev[i].observer;
+
+                assert_int_equal(ev[i].ev.at_ns,
+                                 hbsim_local(s, o, ev[i].at_ns));
+                assert_true(ev[i].ev.at_ns >= last[o]);
+                last[o] = ev[i].ev.at_ns;
+        }
+        for (size_t o = 0; o < 5; o++)
+                if (o != 2)
+                        assert_int_equal(hbsim_state(s, o, 2), HB_PEER_DEAD);
+        /* A rate set at run time goes on from the current reading. */
+        x = hbsim_local_now(s, 0);
+        assert_int_equal(hbsim_set_clock_rate(s, 0, -300000), 0);
+        assert_int_equal(hbsim_local_now(s, 0), x);
+        assert_int_equal(hbsim_clock_rate_ppb(s, 0), -300000000);
+        assert_int_equal(hbsim_local(s, 0, 18 * S), x + 7 * S);
+        assert_int_equal(hbsim_set_clock_rate(s, 0, -1000000), -EINVAL);
+        hbsim_run_until(s, 12 * S);
+        for (size_t o = 0; o < 5; o++)
+                for (size_t p = 0; p < 5; p++)
+                        if (o != p && o != 2 && p != 2)
+                                assert_int_equal(hbsim_state(s, o, p),
+                                                 HB_PEER_ALIVE);
+        hbsim_free(s);
+        hbsim_free(t);
 }
 
 int main(void)
@@ -339,6 +427,7 @@ int main(void)
                 cmocka_unit_test(test_pause_and_resume),
                 cmocka_unit_test(test_random_faults_invariants),
                 cmocka_unit_test(test_hundred_nodes),
+                cmocka_unit_test(test_clock_model),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

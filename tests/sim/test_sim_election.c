@@ -19,9 +19,25 @@
  * real resource and VIP policy (hb_policy_t) on every node under the same
  * kinds of faults and checks that the resource never runs twice.
  *
+ * Clock drift (test_drift_faults): the same campaign with every node's
+ * clock at its own fixed rate, drawn within the bound the nodes are
+ * configured for (coord.clock_drift_ppm, the simulator's
+ * clock_drift_ppm): half the runs at 1,000 ppm (the default), half at
+ * 50,000 ppm, each from a random offset. The invariants are checked in
+ * simulator ("real") time. test_drift_out_of_bound shows the checker
+ * catches what a clock outside the bound does: a leader whose clock runs
+ * 30 % slow (or followers 30 % fast), the nodes configured for 1,000 ppm,
+ * still leads after another has been elected.
+ *
  * A failing seed prints the command that replays it:
- *   HBEAT_ELECTION_SEED=<seed> HBEAT_ELECTION_NODES=<n> test_sim_election
- * Environment: HBEAT_ELECTION_RUNS (default 1500 runs: 3, 5 and 7 nodes).
+ *   HBEAT_ELECTION_SEED=<seed> HBEAT_ELECTION_NODES=<n>
+ *   [HBEAT_ELECTION_DRIFT_PPM=<ppm>] test_sim_election
+ * Environment: HBEAT_ELECTION_RUNS (default 1500 runs: 3, 5 and 7 nodes),
+ * HBEAT_ELECTION_DRIFT_RUNS (default 1000), HBEAT_ELECTION_DRIFT_PPM
+ * (only that bound in the drift campaign; the clocks of a replayed seed),
+ * HBEAT_ELECTION_DELAY_MS (every campaign run with that election delay
+ * instead of the default, one interval: for exploring),
+ * HBEAT_ELECTION_VERBOSE (the role events of the lease races).
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -48,10 +64,20 @@
 #define AFTER_HEAL (8 * S)
 #define MAX_NODES SIMC_MAX_NODES
 
-static uint64_t g_min_gap = UINT64_MAX;
-static uint64_t g_handovers;
-static uint64_t g_elections;
-static uint64_t g_max_converge;       /* heal -> one leader followed */
+/* What a campaign counts. */
+typedef struct stats {
+        size_t runs, failures;
+        uint64_t min_gap;             /* smallest handover gap */
+        uint64_t handovers;           /* leader starts */
+        uint64_t elections;
+        uint64_t max_converge;        /* heal -> one leader followed */
+} stats_t;
+
+static void stats_init(stats_t *st)
+{
+        memset(st, 0, sizeof(*st));
+        st->min_gap = UINT64_MAX;
+}
 
 static void observe(hbsim_t *s, void *user)
 {
@@ -98,6 +124,13 @@ static bool converged(hbsim_t *s, size_t n, char *why, size_t cap)
         return true;
 }
 
+static size_t env_size(const char *name, size_t def)
+{
+        const char *v = getenv(name);
+
+        return v && *v ? (size_t)strtoull(v, NULL, 10) : def;
+}
+
 static void config(hbsim_config_t *c, size_t n, uint64_t seed)
 {
         hbsim_config_default(c);
@@ -106,8 +139,11 @@ static void config(hbsim_config_t *c, size_t n, uint64_t seed)
         c->node.coord.enabled = true;
 }
 
-/* Random faults for FAULT_PHASE, then heal; returns false on violation. */
-static bool one_run(size_t n, uint64_t seed, bool verbose)
+/* Random faults for FAULT_PHASE, then heal; returns false on violation.
+ * drift_ppm: every node's clock at its own rate within that bound, and the
+ * nodes configured for it (0: one clock, the default bound). */
+static bool one_run(size_t n, uint64_t seed, uint32_t drift_ppm, bool verbose,
+                    stats_t *st)
 {
         hbsim_config_t cfg;
         hbsim_t *s;
@@ -118,11 +154,17 @@ static bool one_run(size_t n, uint64_t seed, bool verbose)
         bool down[MAX_NODES] = { false };
         simc_prio_t pp;
         uint32_t top = 0;
-        char why[200];
+        char why[200], extra[96];
         size_t i;
 
 #define RND() (rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17, rng)
         config(&cfg, n, seed);
+        cfg.clock_drift_ppm = drift_ppm;
+        cfg.node.coord.clock_drift_ppm = drift_ppm;
+        /* Exploration: another election delay (the floor is 1 ms). */
+        if (getenv("HBEAT_ELECTION_DELAY_MS"))
+                cfg.node.coord.election_delay_ns =
+                        env_size("HBEAT_ELECTION_DELAY_MS", 100) * MS;
         /* Two nodes: quorum.two_node (a lone node stays quorate; the
          * lower id wins a tie; fencing keeps the resource single). */
         cfg.node.coord.two_node = n == 2;
@@ -143,7 +185,25 @@ static bool one_run(size_t n, uint64_t seed, bool verbose)
         assert_int_equal(hbsim_new(&s, &cfg), 0);
         simc_init(&ck, n, seed, "HBEAT_ELECTION", "test_sim_election");
         ck.split_ok = n == 2;
+        extra[0] = '\0';
+        if (getenv("HBEAT_ELECTION_DELAY_MS"))
+                snprintf(extra, sizeof(extra), "HBEAT_ELECTION_DELAY_MS=%s ",
+                         getenv("HBEAT_ELECTION_DELAY_MS"));
+        if (drift_ppm != 0)
+                snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+                         "HBEAT_ELECTION_DRIFT_PPM=%" PRIu32 " ", drift_ppm);
+        ck.replay_extra = extra;
         hbsim_set_observer(s, observe, &ck);
+        if (verbose && drift_ppm != 0)
+                for (i = 0; i < n; i++)
+                        fprintf(stderr, "n%zu: clock %+.1f ppm, reads "
+                                "%.3f ms at 0\n", i + 1,
+                                (double)hbsim_clock_rate_ppb(s, i) / 1e3,
+                                (double)hbsim_local(s, i, 0) / 1e6);
+        if (verbose && top > 0)
+                for (i = 0; i < n; i++)
+                        fprintf(stderr, "n%zu: priority %" PRIu32 "\n",
+                                i + 1, pp.prio[i]);
 
         /* Start, then faults every 0.2 .. 2 s. */
         t = 2 * S + RND() % (2 * S);
@@ -191,8 +251,12 @@ static bool one_run(size_t n, uint64_t seed, bool verbose)
                         }
                 } else if (f < 90) {
                         hbsim_heal(s);
-                } else {
+                } else if (RND() % 4 != 0) {
                         hbsim_set_loss(s, (double)(RND() % 20) / 100.0);
+                } else {
+                        /* A loss burst: 50-94 % until the next fault
+                         * (0.2 .. 2 s), on every link. */
+                        hbsim_set_loss(s, (double)(50 + RND() % 45) / 100.0);
                 }
                 observe(s, &ck);
                 t += 200 * MS + RND() % (1800 * MS);
@@ -224,23 +288,25 @@ static bool one_run(size_t n, uint64_t seed, bool verbose)
                                           "heal: %s",
                                   (double)(t - FAULT_PHASE) / 1e9, why);
         }
-        if (conv_at - FAULT_PHASE > g_max_converge)
-                g_max_converge = conv_at - FAULT_PHASE;
+        if (conv_at != 0 && conv_at - FAULT_PHASE > st->max_converge)
+                st->max_converge = conv_at - FAULT_PHASE;
         /* With preempt, the settled leader has the top priority. */
         for (i = 0; top > 0 && i < n && !ck.failed; i++)
                 if (hbsim_is_leader(s, i) && pp.prio[i] != top)
                         simc_fail(&ck, s, "preempt: n%zu (priority %" PRIu32
                                           ") leads, the top priority is %"
                                           PRIu32, i + 1, pp.prio[i], top);
-        if (ck.min_gap_ns < g_min_gap)
-                g_min_gap = ck.min_gap_ns;
-        g_handovers += ck.handovers;
+        if (ck.min_gap_ns < st->min_gap)
+                st->min_gap = ck.min_gap_ns;
+        st->handovers += ck.handovers;
         for (i = 0; i < n; i++) {
                 hb_coord_info_t ci;
 
                 if (hbsim_coord(s, i, &ci))
-                        g_elections += ci.elections_started;
+                        st->elections += ci.elections_started;
         }
+        st->runs++;
+        st->failures += ck.failed;
         if (verbose)
                 simc_dump_roles(s);
         hbsim_free(s);
@@ -369,11 +435,13 @@ static void test_exit_failover_fast(void **state)
         assert_true(best_silent >= 500 * MS);
 }
 
-static size_t env_size(const char *name, size_t def)
+static double wall_since(const struct timespec *t0)
 {
-        const char *v = getenv(name);
+        struct timespec t1;
 
-        return v && *v ? (size_t)strtoull(v, NULL, 10) : def;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        return (double)(t1.tv_sec - t0->tv_sec) +
+               (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 /* The randomized campaign: >= 1000 seeded runs over 3, 5 and 7 nodes. */
@@ -383,37 +451,232 @@ static void test_random_faults(void **state)
         size_t only_n = env_size("HBEAT_ELECTION_NODES", 0);
         const char *one = getenv("HBEAT_ELECTION_SEED");
         static const size_t sizes[] = { 3, 5, 7 };
-        size_t failures = 0, done = 0;
-        struct timespec t0, t1;
+        struct timespec t0;
+        stats_t st;
 
         (void)state;
+        stats_init(&st);
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (one && *one) {
                 uint64_t seed = strtoull(one, NULL, 10);
+                uint32_t ppm = (uint32_t)env_size("HBEAT_ELECTION_DRIFT_PPM",
+                                                  0);
 
-                assert_true(one_run(only_n ? only_n : 3, seed, true));
+                assert_true(one_run(only_n ? only_n : 3, seed, ppm, true,
+                                    &st));
                 return;
         }
         for (size_t r = 0; r < runs; r++) {
                 size_t n = only_n ? only_n : sizes[r % 3];
 
-                if (!one_run(n, r + 1, false))
-                        failures++;
-                done++;
+                (void)one_run(n, r + 1, 0, false, &st);
         }
-        clock_gettime(CLOCK_MONOTONIC, &t1);
         fprintf(stderr,
                 "election sim: %zu runs (%.0f s virtual each), %zu failed, "
                 "%" PRIu64 " elections, %" PRIu64 " leader starts, "
                 "smallest handover gap %.1f ms, slowest convergence after "
                 "heal %.2f s (bound %.0f s), %.1f s wall\n",
-                done, (double)(FAULT_PHASE + AFTER_HEAL) / 1e9, failures,
-                g_elections, g_handovers,
-                g_min_gap == UINT64_MAX ? -1.0 : (double)g_min_gap / 1e6,
-                (double)g_max_converge / 1e9, (double)HEAL_BOUND / 1e9,
-                (double)(t1.tv_sec - t0.tv_sec) +
-                        (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+                st.runs, (double)(FAULT_PHASE + AFTER_HEAL) / 1e9,
+                st.failures, st.elections, st.handovers,
+                st.min_gap == UINT64_MAX ? -1.0 : (double)st.min_gap / 1e6,
+                (double)st.max_converge / 1e9, (double)HEAL_BOUND / 1e9,
+                wall_since(&t0));
+        assert_int_equal(st.failures, 0);
+}
+
+/* The campaign with clock drift: run r has 3, 5 or 7 nodes (r mod 3) and
+ * clocks within 1,000 or 50,000 ppm (r / 3 mod 2), the nodes configured
+ * for that bound; seeds 1, 2, ... as above (same faults, other clocks). */
+static void test_drift_faults(void **state)
+{
+        size_t runs = env_size("HBEAT_ELECTION_DRIFT_RUNS", 1000);
+        size_t only_n = env_size("HBEAT_ELECTION_NODES", 0);
+        uint32_t only = (uint32_t)env_size("HBEAT_ELECTION_DRIFT_PPM", 0);
+        const char *one = getenv("HBEAT_ELECTION_SEED");
+        static const size_t sizes[] = { 3, 5, 7 };
+        uint32_t bounds[2] = { 1000, 50000 };
+        size_t n_bounds = 2, failures = 0;
+        struct timespec t0;
+        stats_t st[2];
+
+        (void)state;
+        if (one && *one)
+                return; /* a replay: test_random_faults runs it */
+        if (only != 0) {
+                bounds[0] = only;
+                n_bounds = 1;
+        }
+        stats_init(&st[0]);
+        stats_init(&st[1]);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (size_t r = 0; r < runs; r++) {
+                size_t n = only_n ? only_n : sizes[r % 3];
+                size_t k = (r / 3) % n_bounds;
+
+                (void)one_run(n, r + 1, bounds[k], false, &st[k]);
+        }
+        for (size_t k = 0; k < n_bounds; k++) {
+                fprintf(stderr,
+                        "drift sim, clocks within %" PRIu32 " ppm: %zu runs, "
+                        "%zu failed, %" PRIu64 " elections, %" PRIu64
+                        " leader starts, smallest handover gap %.1f ms, "
+                        "slowest convergence after heal %.2f s\n",
+                        bounds[k], st[k].runs, st[k].failures,
+                        st[k].elections, st[k].handovers,
+                        st[k].min_gap == UINT64_MAX
+                                ? -1.0
+                                : (double)st[k].min_gap / 1e6,
+                        (double)st[k].max_converge / 1e9);
+                failures += st[k].failures;
+        }
+        fprintf(stderr, "drift sim: %zu runs, %.1f s wall\n", runs,
+                wall_since(&t0));
         assert_int_equal(failures, 0);
+}
+
+/* How one lease race went (test_drift_out_of_bound). */
+typedef struct race {
+        simc_t ck;
+        uint64_t stepped_down;        /* n1 stopped leading (sim time) */
+        uint64_t elected;             /* the next leader started */
+        size_t next;                  /* that leader's index */
+} race_t;
+
+#define RACE_SEED 1
+#define RACE_CUT (5 * S)
+
+static void set_race_prio(hb_node_config_t *cfg, size_t i, void *user)
+{
+        static const uint32_t prio[] = { 200, 150, 100 };
+
+        (void)user;
+        cfg->coord.priority = prio[i];
+}
+
+/*
+ * A race only the lease decides. Three nodes configured for clocks within
+ * 1,000 ppm, the election delay at its 1 ms floor (the random delay is
+ * margin the lease does not count on); n1 (priority 200) leads. At 3 s
+ * the clocks change rate: n1's to `leader_ppm`, n2's and n3's to
+ * `follower_ppm`. At RACE_CUT n1 is cut off from n2 both ways and its
+ * heartbeats to n3 are lost (n3's still reach it: it stays quorate). n2
+ * (priority 150) and n3 convict n1, wait out their promise and elect n2;
+ * n3 then names a later term, but as a follower, and nothing of n2
+ * reaches n1: n1 steps down when its lease runs out, on its clock.
+ */
+static void lease_race(int32_t leader_ppm, int32_t follower_ppm, race_t *out)
+{
+        hbsim_config_t cfg;
+        hbsim_t *s;
+        const hbsim_event_t *ev;
+        size_t ne, i;
+
+        memset(out, 0, sizeof(*out));
+        config(&cfg, 3, RACE_SEED);
+        cfg.node.coord.clock_drift_ppm = 1000;
+        cfg.node.coord.election_delay_ns = 1 * MS;
+        cfg.node_config = set_race_prio;
+        assert_int_equal(hbsim_new(&s, &cfg), 0);
+        simc_init(&out->ck, 3, RACE_SEED, "HBEAT_ELECTION",
+                  "test_sim_election");
+        out->ck.quiet = true;
+        hbsim_set_observer(s, observe, &out->ck);
+        hbsim_run_until(s, 3 * S);
+        assert_true(hbsim_is_leader(s, 0));
+        assert_int_equal(hbsim_set_clock_rate(s, 0, leader_ppm), 0);
+        assert_int_equal(hbsim_set_clock_rate(s, 1, follower_ppm), 0);
+        assert_int_equal(hbsim_set_clock_rate(s, 2, follower_ppm), 0);
+        hbsim_run_until(s, RACE_CUT);
+        assert_false(out->ck.failed);
+        assert_true(hbsim_is_leader(s, 0));
+        hbsim_cut(s, 0, 1, true);
+        hbsim_cut(s, 1, 0, true);
+        hbsim_cut(s, 0, 2, true);
+        hbsim_run_until(s, RACE_CUT + 5 * S);
+        ev = hbsim_events(s, &ne);
+        for (i = 0; i < ne; i++) {
+                const hb_event_t *e = &ev[i].ev;
+
+                if (ev[i].at_ns < RACE_CUT || e->type != HB_EVENT_ROLE)
+                        continue;
+                if (ev[i].observer == 0 && e->old_role == HB_ROLE_LEADER &&
+                    e->new_role != HB_ROLE_LEADER && !out->stepped_down)
+                        out->stepped_down = ev[i].at_ns;
+                if (ev[i].observer != 0 && e->new_role == HB_ROLE_LEADER &&
+                    e->old_role != HB_ROLE_LEADER && !out->elected) {
+                        out->elected = ev[i].at_ns;
+                        out->next = ev[i].observer;
+                }
+        }
+        if (getenv("HBEAT_ELECTION_VERBOSE"))
+                simc_dump_roles(s);
+        hbsim_free(s);
+        assert_true(out->stepped_down != 0);
+        assert_true(out->elected != 0);
+        assert_int_equal(out->next, 1); /* n2 */
+}
+
+/* One race: with `overlap`, the checker must report two acting leaders
+ * from n2's election until n1 steps down; without, n1 steps down first. */
+static void race_case(const char *what, int32_t leader_ppm,
+                      int32_t follower_ppm, bool overlap)
+{
+        race_t r;
+
+        lease_race(leader_ppm, follower_ppm, &r);
+        if (!overlap) {
+                fprintf(stderr,
+                        "lease race, %s: n1 steps down at %.3f ms, n2 is "
+                        "elected %.3f ms later\n",
+                        what, (double)r.stepped_down / 1e6,
+                        (double)(r.elected - r.stepped_down) / 1e6);
+                assert_false(r.ck.failed);
+                assert_true(r.elected > r.stepped_down);
+                return;
+        }
+        fprintf(stderr,
+                "lease race, %s: n2 elected at %.3f ms, n1 steps down "
+                "%.3f ms later; checker (expected): \"%s\" at %.3f ms\n",
+                what, (double)r.elected / 1e6,
+                (double)(r.stepped_down - r.elected) / 1e6, r.ck.why,
+                (double)r.ck.failed_at / 1e6);
+        assert_true(r.ck.failed);
+        assert_non_null(strstr(r.ck.why, "2 acting leaders at once"));
+        assert_true(r.stepped_down > r.elected);
+        assert_int_equal(r.ck.failed_at, r.elected);
+}
+
+/*
+ * The lease argument is tight, and the checker catches a clock outside
+ * the bound the nodes are configured for (1,000 ppm): at the bound, the
+ * worst way round (n1 slow, n2 and n3 fast), n1 steps down first; with
+ * n1's clock 30 % slow, or n2's and n3's 30 % fast, both lead at once.
+ * Then the smallest slowdown of n1's clock, in steps of 250 ppm, at which
+ * they overlap: a few times the bound (the margin is what rho buys plus
+ * about a round trip).
+ */
+static void test_drift_out_of_bound(void **state)
+{
+        race_t r;
+        int32_t ppm;
+
+        (void)state;
+        race_case("n1 -1000 ppm, n2 and n3 +1000 ppm (at the bound)", -1000,
+                  1000, false);
+        race_case("n1's clock 30 % slow (-300000 ppm)", -300000, 0, true);
+        race_case("n2's and n3's clocks 30 % fast (+300000 ppm)", 0, 300000,
+                  true);
+        for (ppm = 1000; ppm <= 50000; ppm += 250) {
+                lease_race(-ppm, 0, &r);
+                if (r.ck.failed)
+                        break;
+        }
+        fprintf(stderr, "lease race: two leaders from n1's clock -%" PRId32
+                " ppm on (%.2f x the bound), %.3f ms of overlap\n", ppm,
+                (double)ppm / 1000, r.ck.failed ?
+                (double)(r.stepped_down - r.elected) / 1e6 : 0.0);
+        assert_true(r.ck.failed);
+        assert_true(ppm > 1000);
 }
 
 /* quorum.two_node: 300 seeded runs of two nodes, same faults, same
@@ -423,15 +686,15 @@ static void test_random_faults(void **state)
 static void test_two_node_random(void **state)
 {
         size_t runs = env_size("HBEAT_ELECTION_RUNS_2", 300);
-        size_t failures = 0;
+        stats_t st;
 
         (void)state;
+        stats_init(&st);
         for (size_t r = 0; r < runs; r++)
-                if (!one_run(2, r + 1, false))
-                        failures++;
+                (void)one_run(2, r + 1, 0, false, &st);
         fprintf(stderr, "two_node sim: %zu runs, %zu failed\n", runs,
-                failures);
-        assert_int_equal(failures, 0);
+                st.failures);
+        assert_int_equal(st.failures, 0);
 }
 
 int main(void)
@@ -441,6 +704,8 @@ int main(void)
                 cmocka_unit_test(test_leader_crash),
                 cmocka_unit_test(test_exit_failover_fast),
                 cmocka_unit_test(test_random_faults),
+                cmocka_unit_test(test_drift_faults),
+                cmocka_unit_test(test_drift_out_of_bound),
                 cmocka_unit_test(test_two_node_random),
         };
 
