@@ -1100,15 +1100,24 @@ void hb__coord_on_heartbeat(hb_node_t *node, hb_peer_t *p,
                 return;
         }
         /* Its promise runs from its arrival of the leader heartbeat it
-         * echoes, which came before the first of its heartbeats that
-         * echoes it: it ends before then + promise (give or take the
-         * clocks' drift; only a hint, peers_support_until()). Later
-         * heartbeats with the same echo repeat the same promise. */
-        if (!(t->flags & HB_FLAG_SUPPORT))
+         * echoes: about when that heartbeat reached us too, if we
+         * followed the same leader; else before the first of its own
+         * heartbeats that echoes it. It ends by then + promise (give or
+         * take the clocks' drift and the paths' delays; only a hint, for
+         * peers_support_until()). Later heartbeats with the same echo
+         * repeat the same promise. */
+        if (!(t->flags & HB_FLAG_SUPPORT)) {
                 p->c_support_end_ns = 0;
-        else if (!p->has_coord || !(p->c_flags & HB_FLAG_SUPPORT) ||
-                 p->c_term != t->term || p->c_echo != t->echo)
-                p->c_support_end_ns = add_sat(now_ns, t->promise_ns);
+        } else if (!p->has_coord || !(p->c_flags & HB_FLAG_SUPPORT) ||
+                   p->c_term != t->term || p->c_echo != t->echo) {
+                uint64_t from = now_ns;
+
+                if (c->sup_term == t->term &&
+                    (uint16_t)c->sup_seq == t->echo &&
+                    c->sup_arrival_ns <= now_ns)
+                        from = c->sup_arrival_ns;
+                p->c_support_end_ns = add_sat(from, t->promise_ns);
+        }
         p->c_echo = t->echo;
         p->has_coord = true;
         p->c_term = t->term;
