@@ -1032,9 +1032,9 @@ int hb__coord_parse_leader(const hb_wire_msg_t *m, hb_leader_tlv_t *out)
  * time, which ends its lease before this whatever the delays, and a
  * leader whose followers' heartbeats stop coming loses their support a
  * dead time, less about an interval and a round trip, after the last one
- * came: by then it suspects them (phi's defaults suspect 2-3 intervals
- * before the dead verdict; fixed 2/3, one), and a suspect peer counts as
- * lost for quorum anyway (docs/election.md, "The lease").
+ * came: about when it suspects them (phi's defaults suspect about 1.5
+ * intervals before the dead verdict, fixed 2/3 one), and a suspect peer
+ * counts as lost for quorum anyway (docs/election.md, "The lease").
  */
 static uint64_t promise_for(const hb_node_t *node, const hb_peer_t *p,
                             uint64_t now_ns)
