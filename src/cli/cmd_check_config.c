@@ -27,7 +27,8 @@
  * it sent the heartbeat, and steps down when no quorum's promises run any
  * more. After a silent leader a follower may stand once its promise has
  * run out, which is at its dead verdict, plus its rank's delay
- * (0..delay/4 for the first in rank). The figures are for steady heartbeats, like the detector's.
+ * (0..delay/4 for the first in rank). The figures are for steady
+ * heartbeats, like the detector's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -230,9 +231,9 @@ static void print_election(const hbd_config_t *cfg, const timings_t *t)
                "down when no quorum's promise runs\n",
                dur(ls.lease_ns, a), ls.drift_ppm);
         printf("  a silent leader is replaced %s..%s after its last "
-               "heartbeat\n    (dead %s, which ends the promise; first in rank, "
-               "delay 0..%s);\n    one whose process exited, about one "
-               "interval after (port unreachable)\n", dur(ls.stand_ns, a),
+               "heartbeat\n    (dead %s, which ends the promise; first in "
+               "rank, delay 0..%s);\n    one whose process exited, about "
+               "one interval after (port unreachable)\n", dur(ls.stand_ns, a),
                dur(ls.stand_max_ns, b), dur(t->dead_ns, e),
                dur(cc->election_delay_ns / 4, g));
         printf("  a node that starts without its promise record votes "

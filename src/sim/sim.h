@@ -121,8 +121,10 @@ uint64_t hbsim_trace_hash(const hbsim_t *sim);
 uint64_t hbsim_delivered(const hbsim_t *sim);
 
 /* Coordination (election). Every node's output queue is drained after
- * every call and sent through the link model; the term and vote of every HB_EVENT_TERM are kept as the node's
- * "disk" and restored with hb_node_restore_term() on restart. */
+ * every call and sent through the link model; the term, vote and
+ * promise of every HB_EVENT_TERM are kept as the node's "disk" and
+ * restored with hb_node_restore_term() and hb_node_restore_promise() on
+ * restart (a restart keeps the node's clock: a process restart). */
 void hbsim_set_observer(hbsim_t *sim, hbsim_observer_fn fn, void *user);
 bool hbsim_paused(const hbsim_t *sim, size_t i);
 /* Coordination snapshot of node i; false (zeroed) while crashed. */
