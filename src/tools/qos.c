@@ -16,15 +16,24 @@
  * is "trust" up to the crossing time c_i = hb_detector_crossing_ns() and
  * "suspect" from c_i until the arrival a_{i+1} resets it. Hence:
  *
- *   - gap i holds a mistake iff suspicion(a_{i+1}) >= threshold, checked
+ *   - gap i ends suspecting iff suspicion(a_{i+1}) >= threshold, checked
  *     on the detector state left by arrival i, before a_{i+1} is fed in.
  *     That check is one suspicion evaluation (an exp and a log10 for phi);
  *     only when it fires is the crossing computed (an inversion plus a
  *     verification, ~10x dearer), so the cost is O(n) with one crossing
  *     per mistake. A gap that reaches the threshold exactly at its end is a
  *     mistake of zero length (the detector does suspect at that instant).
- *   - the mistake lasts a_{i+1} - min(c_i, a_{i+1}); the min absorbs the
- *     up-to-1 µs lateness allowed to crossing_ns().
+ *   - a mistake is a transition from trust to suspect of a live peer (the
+ *     paper's S-transition), not a gap: an arrival that leaves the
+ *     detector suspecting (chen, bertier and adaptive can, after a very
+ *     late arrival) does not end the mistake, and the next gap, suspected
+ *     from its start, continues it. So a gap that ends suspecting is a
+ *     new mistake unless the gap before ended suspecting too and
+ *     suspicion(a_i) >= threshold right after arrival i (one more
+ *     suspicion evaluation, only when a gap ends suspecting).
+ *   - the suspected time of gap i is a_{i+1} - min(c_i, a_{i+1}) (all of
+ *     it when the mistake goes on); the min absorbs the up-to-1 µs
+ *     lateness allowed to crossing_ns().
  *   - after the last arrival before the crash (crash_ns given): if the
  *     detector already suspects at the crash, that suspicion started as a
  *     mistake (the peer was alive until the crash), truncated at the crash,
@@ -37,9 +46,11 @@
  *
  * Alive time runs from the first arrival (before it the detector has no
  * opinion) to the crash, or to end_ns without a crash. lambda_M =
- * mistakes / alive time; T_MR = (start of the last mistake - start of the
- * first) / (mistakes - 1), i.e. the mean of the recurrence intervals; T_M
- * = total mistake time / mistakes; P_A = 1 - total mistake time / alive
+ * mistakes / alive time; T_MR = alive time / mistakes = 1 / lambda_M (the
+ * paper's relation lambda_M = 1 / E(T_MR), section 2.2; the mean of the
+ * intervals between the first and the last mistake would disagree with
+ * lambda_M when mistakes come in bursts); T_M = total mistake time /
+ * mistakes; P_A = 1 - total mistake time / alive
  * time. Zero alive time (one arrival, nothing after it) gives lambda_M =
  * 0 and P_A = 1: there was no time in which to be wrong. Sums of times are
  * kept in integer nanoseconds, so the result does not depend on rounding
@@ -55,6 +66,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "hbeat/detector.h"
@@ -63,28 +75,36 @@
 #define NS_PER_S_F 1e9
 
 struct tally {
-        uint64_t mistakes;
+        uint64_t mistakes;              /* trust -> suspect transitions */
         uint64_t mistake_ns;            /* total suspected alive time */
-        uint64_t first_start_ns;        /* start of the first mistake */
-        uint64_t last_start_ns;         /* start of the latest mistake */
+        bool suspecting;                /* the output at the end of the
+                                           gap just judged */
 };
 
 /*
- * The detector suspects at `until` (checked by the caller): record the
- * mistake that started at the crossing and ends at `until`.
+ * The detector suspects at `until`, the end of the gap that started at
+ * the arrival `from` (checked by the caller). If it already suspected at
+ * the end of the gap before and still does right after the arrival at
+ * `from` (an estimate that a late arrival leaves past its expected time:
+ * chen, bertier, adaptive), the suspicion goes on through `from`: the same
+ * mistake, longer. Otherwise a new one starts at the crossing, or at
+ * `from` itself if the arrival leaves it suspecting.
  */
 static void add_mistake(struct tally *t, const hb_detector_t *d,
-                        double threshold, uint64_t until)
+                        double threshold, uint64_t from, uint64_t until)
 {
-        uint64_t start = hb_detector_crossing_ns(d, threshold);
+        uint64_t start;
 
+        if (t->suspecting && hb_detector_suspicion(d, from) >= threshold) {
+                t->mistake_ns += until - from;
+                return;
+        }
+        start = hb_detector_crossing_ns(d, threshold);
         if (start > until)              /* crossing may be <= 1 µs late */
                 start = until;
-        if (t->mistakes == 0)
-                t->first_start_ns = start;
-        t->last_start_ns = start;
         t->mistakes++;
         t->mistake_ns += until - start;
+        t->suspecting = true;
 }
 
 int hbt_qos_evaluate(const hb_detector_config_t *cfg, double threshold,
@@ -128,7 +148,10 @@ int hbt_qos_evaluate(const hb_detector_config_t *cfg, double threshold,
                 uint64_t a = arr[i].arrival_ns;
 
                 if (hb_detector_suspicion(d, a) >= threshold)
-                        add_mistake(&t, d, threshold, a);
+                        add_mistake(&t, d, threshold, arr[i - 1].arrival_ns,
+                                    a);
+                else
+                        t.suspecting = false;
                 hb_detector_heartbeat_seq(d, a, arr[i].seq);
         }
 
@@ -137,7 +160,7 @@ int hbt_qos_evaluate(const hb_detector_config_t *cfg, double threshold,
         if (crash_ns != HB_NEVER) {
                 stop_ns = crash_ns;
                 if (hb_detector_suspicion(d, crash_ns) >= threshold) {
-                        add_mistake(&t, d, threshold, crash_ns);
+                        add_mistake(&t, d, threshold, last_ns, crash_ns);
                         res.detection_s = 0.0;
                 } else {
                         uint64_t c = hb_detector_crossing_ns(d, threshold);
@@ -152,7 +175,7 @@ int hbt_qos_evaluate(const hb_detector_config_t *cfg, double threshold,
                 stop_ns = end_ns;
                 if (end_ns > last_ns &&
                     hb_detector_suspicion(d, end_ns) >= threshold)
-                        add_mistake(&t, d, threshold, end_ns);
+                        add_mistake(&t, d, threshold, last_ns, end_ns);
         }
         hb_detector_free(d);
 
@@ -169,10 +192,12 @@ int hbt_qos_evaluate(const hb_detector_config_t *cfg, double threshold,
                 res.mistake_rate_per_s = t.mistakes ? INFINITY : 0.0;
                 res.query_accuracy = 1.0;
         }
+        /* T_MR = 1 / lambda_M (Chen et al., section 2.2: lambda_M =
+         * 1 / E(T_MR)): alive time per mistake, so the two never
+         * disagree, whatever the mistakes' clustering. */
         res.mean_recurrence_s =
-                t.mistakes >= 2
-                        ? (double)(t.last_start_ns - t.first_start_ns) /
-                                  NS_PER_S_F / (double)(t.mistakes - 1)
+                t.mistakes > 0 && stop_ns > start_ns
+                        ? res.alive_s / (double)t.mistakes
                         : NAN;
         res.mean_mistake_s =
                 t.mistakes ? (double)t.mistake_ns / NS_PER_S_F /

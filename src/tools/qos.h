@@ -11,10 +11,12 @@
  *
  * - T_D, detection time: from the crash to the moment the detector starts
  *   suspecting permanently (0 if it was already suspecting at the crash);
- * - a mistake: the detector starts suspecting a process that is alive;
+ * - a mistake: the detector starts suspecting a process that is alive (a
+ *   trust -> suspect transition: one mistake however many heartbeats
+ *   arrive while it lasts);
  *   lambda_M, mistake rate: mistakes per second of alive time;
- * - T_MR, mistake recurrence time: mean time between the starts of two
- *   consecutive mistakes;
+ * - T_MR, mistake recurrence time: alive time per mistake, 1 / lambda_M
+ *   (section 2.2: lambda_M = 1 / E(T_MR));
  * - T_M, mistake duration: mean time from the start of a mistake until
  *   the next heartbeat ends it;
  * - P_A, query accuracy probability: the fraction of alive time during
@@ -48,9 +50,11 @@ typedef struct hbt_qos_result {
         uint64_t arrivals;           /**< arrivals replayed */
         double alive_s;              /**< observed alive time, s: first
                                           arrival to crash (or end) */
-        uint64_t mistakes;           /**< suspicions of the alive peer */
+        uint64_t mistakes;           /**< trust -> suspect transitions
+                                          while the peer was alive */
         double mistake_rate_per_s;   /**< lambda_M = mistakes / alive_s */
-        double mean_recurrence_s;    /**< T_MR; NAN if < 2 mistakes */
+        double mean_recurrence_s;    /**< T_MR = alive_s / mistakes;
+                                          NAN if no mistake */
         double mean_mistake_s;       /**< T_M; NAN if no mistake */
         double query_accuracy;       /**< P_A in [0, 1] */
         double detection_s;          /**< T_D; NAN if no crash, INFINITY

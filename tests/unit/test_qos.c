@@ -13,6 +13,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -124,7 +125,7 @@ static void test_fixed_by_hand_k3(void **state)
          * After 1100: crossing at 1400; crash at 1250 < 1400, so
          *   T_D = 1400 - 1250 = 150 ms.
          * alive = 1250 - 0 = 1.25 s; lambda_M = 2 / 1.25 = 1.6 /s;
-         * T_MR = 1000 - 500 = 500 ms (one recurrence);
+         * T_MR = 1 / lambda_M = 1.25 / 2 = 625 ms;
          * T_M = (50 + 100) / 2 = 75 ms;
          * P_A = 1 - 150 / 1250 = 0.88. */
         r = eval_ok(&c, 3.0, a, BY_HAND_N, BY_HAND_CRASH, BY_HAND_END);
@@ -132,7 +133,7 @@ static void test_fixed_by_hand_k3(void **state)
         assert_dbl_eq(r.alive_s, 1.25);
         assert_int_equal(r.mistakes, 2);
         assert_dbl_eq(r.mistake_rate_per_s, 1.6);
-        assert_dbl_eq(r.mean_recurrence_s, 0.5);
+        assert_dbl_eq(r.mean_recurrence_s, 0.625);
         assert_dbl_eq(r.mean_mistake_s, 0.075);
         assert_near(r.query_accuracy, 0.88, 1e-15);
         assert_dbl_eq(r.detection_s, 0.150);
@@ -151,12 +152,12 @@ static void test_fixed_by_hand_k35(void **state)
          *   3.5, so the detector does suspect at 550: a mistake of zero
          *   length, starting at 550;
          * gap 700 -> 1100: suspect from 1050 to 1100: start 1050, 50 ms.
-         * T_MR = 1050 - 550 = 500 ms; T_M = (0 + 50) / 2 = 25 ms;
+         * T_MR = 1.25 s / 2 = 625 ms; T_M = (0 + 50) / 2 = 25 ms;
          * P_A = 1 - 50 / 1250 = 0.96;
          * T_D = (1100 + 350) - 1250 = 200 ms. */
         r = eval_ok(&c, 3.5, a, BY_HAND_N, BY_HAND_CRASH, BY_HAND_END);
         assert_int_equal(r.mistakes, 2);
-        assert_dbl_eq(r.mean_recurrence_s, 0.5);
+        assert_dbl_eq(r.mean_recurrence_s, 0.625);
         assert_dbl_eq(r.mean_mistake_s, 0.025);
         assert_near(r.query_accuracy, 0.96, 1e-15);
         assert_dbl_eq(r.detection_s, 0.200);
@@ -193,11 +194,11 @@ static void test_fixed_one_mistake(void **state)
 
         (void)state;
         /* k = 3.8: 380 ms. Only the 400 ms gap: suspect from 1080 to 1100,
-         * one mistake of 20 ms: T_M = 20 ms, T_MR undefined (one mistake,
-         * no recurrence). T_D = 1480 - 1250 = 230 ms. */
+         * one mistake of 20 ms: T_M = 20 ms, T_MR = 1 / lambda_M = 1.25 s.
+         * T_D = 1480 - 1250 = 230 ms. */
         r = eval_ok(&c, 3.8, a, BY_HAND_N, BY_HAND_CRASH, BY_HAND_END);
         assert_int_equal(r.mistakes, 1);
-        assert_nan(r.mean_recurrence_s);
+        assert_dbl_eq(r.mean_recurrence_s, 1.25);
         assert_dbl_eq(r.mean_mistake_s, 0.020);
         assert_dbl_eq(r.mistake_rate_per_s, 0.8);      /* 1 / 1.25 */
         assert_dbl_eq(r.detection_s, 0.230);
@@ -489,11 +490,9 @@ static void check_phi_against_reference(const hb_detector_config_t *cfg,
                 assert_near(r.mistake_rate_per_s, ref.mistakes / alive,
                             1e-9);
         }
-        if (ref.mistakes > 1)
-                assert_near(r.mean_recurrence_s,
-                            (ref.last_start - ref.first_start) / 1e9 /
-                                    (ref.mistakes - 1),
-                            tol_s);
+        if (ref.mistakes > 0)
+                assert_near(r.mean_recurrence_s, alive / ref.mistakes,
+                            1e-9 * alive);
         else
                 assert_nan(r.mean_recurrence_s);
 }
@@ -682,6 +681,99 @@ static void test_errors(void **state)
         free(a);
 }
 
+/* ---- mistakes are transitions; T_MR agrees with lambda_M ---------------- */
+
+/* Independent count of the detector's trust -> suspect transitions over a
+ * trace without crash, ending at the last arrival, from suspicion() alone
+ * (monotone between arrivals: the output of a gap is trust, then maybe
+ * suspect): a transition at an arrival that leaves it suspecting after a
+ * trusted gap end, or inside a gap that starts trusting and ends
+ * suspecting. *gaps: gaps that end suspecting (the old per-gap count). */
+static uint64_t count_transitions(const hb_detector_config_t *cfg,
+                                  double thr, const hbt_arrival_t *a,
+                                  size_t n, uint64_t *gaps)
+{
+        hb_detector_t *d;
+        uint64_t count = 0;
+        bool out = false;
+
+        *gaps = 0;
+        assert_int_equal(hb_detector_new(&d, cfg), 0);
+        hb_detector_heartbeat_seq(d, a[0].arrival_ns, a[0].seq);
+        for (size_t i = 1; i < n; i++) {
+                bool at_start =
+                        hb_detector_suspicion(d, a[i - 1].arrival_ns) >= thr;
+                bool at_end = hb_detector_suspicion(d, a[i].arrival_ns) >= thr;
+
+                if ((!out && at_start) || (!at_start && at_end))
+                        count++;
+                *gaps += at_end;
+                out = at_end;
+                hb_detector_heartbeat_seq(d, a[i].arrival_ns, a[i].seq);
+        }
+        hb_detector_free(d);
+        return count;
+}
+
+/*
+ * Issue 10, defect 3: Chen's estimate takes the sender's schedule as seq x
+ * interval, so after a sender stall (seq + 1, arrival + 1 s) the expected
+ * arrival runs early for a window's worth of heartbeats and arrivals leave
+ * the detector suspecting: one long suspicion, which a per-gap count took
+ * for one mistake per heartbeat. Three stalls in 60 s at 100 ms.
+ */
+static void test_mistakes_are_transitions(void **state)
+{
+        hb_detector_config_t c;
+        hbt_arrival_t *a;
+        hbt_qos_result_t r;
+        uint64_t t = T0, gaps, want;
+        size_t n = 600;
+
+        (void)state;
+        hb_detector_config_default(&c, HB_DETECTOR_CHEN, 100 * MS);
+        c.window = 20;
+        a = calloc(n, sizeof(*a));
+        assert_non_null(a);
+        for (size_t i = 0; i < n; i++) {
+                t += (i % 200 == 150) ? 1000 * MS : 100 * MS;
+                a[i].seq = i + 1;
+                a[i].arrival_ns = t;
+        }
+        want = count_transitions(&c, 1.0, a, n, &gaps);
+        r = eval_ok(&c, 1.0, a, n, HB_NEVER, a[n - 1].arrival_ns);
+        assert_true(want >= 3);         /* the stalls are suspected */
+        assert_true(gaps > want);       /* and the old count was wrong */
+        assert_int_equal(r.mistakes, want);
+        free(a);
+}
+
+/* Issue 10, defect 2: T_MR is 1 / lambda_M, even when the mistakes come
+ * in a burst (four mistakes within 1.5 s of a 60 s trace: the mean of the
+ * intervals between them would say ~0.5 s beside 240 per hour). */
+static void test_recurrence_agrees_with_rate(void **state)
+{
+        hb_detector_config_t c = fixed_cfg();
+        hbt_arrival_t *a;
+        hbt_qos_result_t r;
+        uint64_t t = T0;
+        size_t n = 600;
+
+        (void)state;
+        a = calloc(n, sizeof(*a));
+        assert_non_null(a);
+        for (size_t i = 0; i < n; i++) {
+                t += (i >= 300 && i < 304) ? 450 * MS : 100 * MS;
+                a[i].seq = i + 1;
+                a[i].arrival_ns = t;
+        }
+        r = eval_ok(&c, 3.0, a, n, HB_NEVER, a[n - 1].arrival_ns);
+        assert_int_equal(r.mistakes, 4);
+        assert_near(r.mean_recurrence_s * r.mistake_rate_per_s, 1.0, 1e-12);
+        assert_near(r.mean_recurrence_s, r.alive_s / 4, 1e-12);
+        free(a);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -698,6 +790,8 @@ int main(void)
                 cmocka_unit_test(test_phi_random_by_reference),
                 cmocka_unit_test(test_arrival_inside_crossing_slack),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_mistakes_are_transitions),
+                cmocka_unit_test(test_recurrence_agrees_with_rate),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
