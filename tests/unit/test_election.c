@@ -268,64 +268,70 @@ static void be32(uint8_t *p, uint32_t v)
                 p[i] = (uint8_t)(v >> (24 - 8 * i));
 }
 
-static size_t craft(uint8_t *buf, uint8_t type, uint32_t sender,
-                    uint64_t seq, const uint8_t *tlv, size_t tlv_len)
+/* An authentic message of `sender` (cluster 7, incarnation 1), empty. */
+static void msg_init(hb_wire_msg_t *m, uint8_t type, uint32_t sender,
+                     uint64_t seq)
 {
-        hb_wire_msg_t m;
-        int n;
+        memset(m, 0, sizeof(*m));
+        m->type = type;
+        m->cluster_id = 7;
+        m->sender_id = sender;
+        m->incarnation = 1;
+        m->seq = seq;
+        m->send_time_ns = 12345;
+}
 
-        memset(&m, 0, sizeof(m));
-        m.type = type;
-        m.cluster_id = 7;
-        m.sender_id = sender;
-        m.incarnation = 1;
-        m.seq = seq;
-        m.send_time_ns = 12345;
-        m.tlv = tlv;
-        m.tlv_len = tlv_len;
-        n = hb_wire_encode(buf, 256, &m, &KEY);
+static size_t encode(uint8_t *buf, const hb_wire_msg_t *m)
+{
+        int n = hb_wire_encode(buf, 256, m, &KEY);
+
         assert_true(n > 0);
         return (size_t)n;
 }
 
+static size_t craft(uint8_t *buf, uint8_t type, uint32_t sender,
+                    uint64_t seq, const uint8_t *tlv, size_t tlv_len)
+{
+        hb_wire_msg_t m;
+
+        msg_init(&m, type, sender, seq);
+        m.tlv = tlv;
+        m.tlv_len = tlv_len;
+        return encode(buf, &m);
+}
+
 /* A heartbeat with a coordination block {term} and `role`, priority 100
- * in its flags (`leader` is not on the wire since 0.2: a follower names
- * the leader of its term); `block_len` other than HB_WIRE_COORD_LEN gives
- * one that claims a block it has no room for (authentic all the same). */
+ * in its flags. */
 static size_t craft_hb(uint8_t *buf, uint32_t sender, uint64_t seq,
-                       uint64_t term, uint32_t leader, uint8_t role,
-                       uint16_t block_len)
+                       uint64_t term, uint8_t role)
 {
         uint8_t block[HB_WIRE_COORD_LEN];
         hb_wire_msg_t m;
-        int n;
 
-        (void)leader;
         memset(block, 0, sizeof(block));
         be32(block, (uint32_t)term);
-        memset(&m, 0, sizeof(m));
-        m.type = HB_MSG_HEARTBEAT;
-        m.cluster_id = 7;
-        m.sender_id = sender;
-        m.incarnation = 1;
-        m.seq = seq;
-        m.send_time_ns = 12345;
-        if (block_len == HB_WIRE_COORD_LEN) {
-                m.flags = (uint16_t)(HB_FLAG_COORD |
-                                     (unsigned)role << HB_FLAG_ROLE_SHIFT |
-                                     100u << HB_FLAG_PRIORITY_SHIFT);
-                m.coord = block;
-        }
-        n = hb_wire_encode(buf, 256, &m, &KEY);
-        assert_true(n > 0);
-        if (block_len != HB_WIRE_COORD_LEN) {
-                buf[5] |= HB_FLAG_COORD;
-                assert_int_equal(crypto_generichash(buf + n - 16, 16, buf,
-                                                    (size_t)n - 16,
-                                                    KEY.bytes, 32),
-                                 0);
-        }
-        return (size_t)n;
+        msg_init(&m, HB_MSG_HEARTBEAT, sender, seq);
+        m.flags = (uint16_t)(HB_FLAG_COORD |
+                             (unsigned)role << HB_FLAG_ROLE_SHIFT |
+                             100u << HB_FLAG_PRIORITY_SHIFT);
+        m.coord = block;
+        return encode(buf, &m);
+}
+
+/* A heartbeat whose flags claim a coordination block it has no room for
+ * (authentic all the same: MAC computed after the flag is set). */
+static size_t craft_hb_no_block(uint8_t *buf, uint32_t sender, uint64_t seq)
+{
+        hb_wire_msg_t m;
+        size_t n;
+
+        msg_init(&m, HB_MSG_HEARTBEAT, sender, seq);
+        n = encode(buf, &m);
+        buf[5] |= HB_FLAG_COORD;
+        assert_int_equal(crypto_generichash(buf + n - 16, 16, buf, n - 16,
+                                            KEY.bytes, 32),
+                         0);
+        return n;
 }
 
 static size_t craft_vote(uint8_t *buf, uint8_t type, uint32_t sender,
@@ -422,7 +428,7 @@ static void t_quorum_math(void **state)
 
         /* One peer alive: 2 of 3. */
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 2, 1, 0, 0, 0, 8), NULL);
+                     buf, craft_hb(buf, 2, 1, 0, 0), NULL);
         ci = info(0);
         assert_true(ci.quorate);
         assert_int_equal(ci.votes_present, 2);
@@ -442,7 +448,7 @@ static void t_quorum_math(void **state)
         assert_int_equal(hb_node_peer_set_votes(C.nd[0].node, 9, 1),
                          -ENOENT);
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 3, 1, 0, 0, 0, 8), NULL);
+                     buf, craft_hb(buf, 3, 1, 0, 0), NULL);
         ci = info(0);
         assert_int_equal(ci.votes_present, 6);
         assert_true(ci.quorate);
@@ -464,10 +470,10 @@ static void t_quorum_expected_votes(void **state)
         assert_int_equal(info(0).expected_votes, 5);
         assert_int_equal(info(0).quorum_votes, 3);
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 2, 1, 0, 0, 0, 8), NULL);
+                     buf, craft_hb(buf, 2, 1, 0, 0), NULL);
         assert_false(info(0).quorate); /* 2 of 5 */
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 3, 1, 0, 0, 0, 8), NULL);
+                     buf, craft_hb(buf, 3, 1, 0, 0), NULL);
         assert_true(info(0).quorate); /* 3 of 5 */
         teardown_cluster();
 }
@@ -486,18 +492,18 @@ static void t_quorum_wait_for_all(void **state)
         cluster(3, tweak_wfa);
         assert_true(info(0).waiting_for_all);
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 2, 1, 0, 0, 0, 8), NULL);
+                     buf, craft_hb(buf, 2, 1, 0, 0), NULL);
         assert_int_equal(info(0).votes_present, 2);
         assert_false(info(0).quorate); /* 2 of 3, but 3 never seen */
         assert_true(info(0).waiting_for_all);
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 3, 1, 0, 0, 0, 8), NULL);
+                     buf, craft_hb(buf, 3, 1, 0, 0), NULL);
         assert_false(info(0).waiting_for_all);
         assert_true(info(0).quorate);
         /* Once all were seen, losing one keeps quorum (2 of 3). */
         C.now += 5 * S;
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 2, 2, 0, 0, 0, 8), NULL);
+                     buf, craft_hb(buf, 2, 2, 0, 0), NULL);
         hb_node_tick(C.nd[0].node, C.now);
         hb_peer_info_t pi;
         assert_int_equal(hb_node_peer_info(C.nd[0].node, 3, C.now, &pi), 0);
@@ -713,8 +719,8 @@ static void t_higher_term_adopted(void **state)
          * term (issue 9: a returning node must not unseat it). */
         hb_node_peer_info(C.nd[l].node, other, C.now, &pi);
         hb_node_recv(C.nd[l].node, C.now, buf,
-                     craft_hb(buf, other, pi.last_seq + 1, term + 5, 0,
-                              HB_ROLE_FOLLOWER, 8),
+                     craft_hb(buf, other, pi.last_seq + 1, term + 5,
+                              HB_ROLE_FOLLOWER),
                      NULL);
         /* craft uses incarnation 1, the node's too */
         assert_int_equal(info((size_t)l).term, term);
@@ -722,8 +728,8 @@ static void t_higher_term_adopted(void **state)
         assert_null(find_ev((size_t)l, HB_EVENT_ROLE, "higher term", 0));
         /* A leader of a higher term: that one it follows. */
         hb_node_recv(C.nd[l].node, C.now, buf,
-                     craft_hb(buf, other, pi.last_seq + 2, term + 5, 0,
-                              HB_ROLE_LEADER, 8),
+                     craft_hb(buf, other, pi.last_seq + 2, term + 5,
+                              HB_ROLE_LEADER),
                      NULL);
         assert_int_equal(info((size_t)l).term, term + 5);
         assert_int_equal(info((size_t)l).role, HB_ROLE_FOLLOWER);
@@ -754,16 +760,16 @@ static void lone_node(void)
         cluster(3, tweak_slow);
         C.nd[1].down = C.nd[2].down = true;
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 2, 1, 0, 0, 0, 8), NULL);
+                     buf, craft_hb(buf, 2, 1, 0, 0), NULL);
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 3, 1, 0, 0, 0, 8), NULL);
+                     buf, craft_hb(buf, 3, 1, 0, 0), NULL);
         /* Past the start-up promise (4 intervals), before any election
          * can have started (>= 2 s after quorum). */
         C.now += 450 * MS;
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 2, 2, 0, 0, 0, 8), NULL);
+                     buf, craft_hb(buf, 2, 2, 0, 0), NULL);
         hb_node_recv(C.nd[0].node, C.now,
-                     buf, craft_hb(buf, 3, 2, 0, 0, 0, 8), NULL);
+                     buf, craft_hb(buf, 3, 2, 0, 0), NULL);
 }
 
 static void t_vote_once_per_term(void **state)
@@ -836,12 +842,10 @@ static void t_replayed_response_counts_once(void **state)
                 C.now += 10 * MS;
                 if (k % 10 == 0) {
                         hb_node_recv(C.nd[0].node, C.now, buf,
-                                     craft_hb(buf, 2, 3 + (uint64_t)k, 0, 0,
-                                              0, 8),
+                                     craft_hb(buf, 2, 3 + (uint64_t)k, 0, 0),
                                      NULL);
                         hb_node_recv(C.nd[0].node, C.now, buf,
-                                     craft_hb(buf, 3, 3 + (uint64_t)k, 0, 0,
-                                              0, 8),
+                                     craft_hb(buf, 3, 3 + (uint64_t)k, 0, 0),
                                      NULL);
                 }
                 hb_node_tick(C.nd[0].node, C.now);
@@ -942,12 +946,12 @@ static void t_restore_term(void **state)
         assert_int_equal(info(0).term, 7);
         assert_int_equal(info(0).voted_for, 3);
         hb_node_recv(C.nd[0].node, C.now, buf,
-                     craft_hb(buf, 2, 1, 7, 0, 0, 8), NULL);
+                     craft_hb(buf, 2, 1, 7, 0), NULL);
         /* Too late once running. */
         assert_int_equal(hb_node_restore_term(C.nd[0].node, 9, 0), -EINVAL);
         C.now += 450 * MS;
         hb_node_recv(C.nd[0].node, C.now, buf,
-                     craft_hb(buf, 2, 2, 7, 0, 0, 8), NULL);
+                     craft_hb(buf, 2, 2, 7, 0), NULL);
         /* It voted for 3 in term 7: node 2 is refused in term 7. */
         hb_node_recv(C.nd[0].node, C.now, buf,
                      craft_vote(buf, HB_MSG_VOTE_REQ, 2, 1, 7, 100), NULL);
@@ -959,8 +963,7 @@ static void t_restore_term(void **state)
                 C.now += 10 * MS;
                 if (k % 10 == 0)
                         hb_node_recv(C.nd[0].node, C.now, buf,
-                                     craft_hb(buf, 2, 3 + (uint64_t)k, 7, 0,
-                                              0, 8),
+                                     craft_hb(buf, 2, 3 + (uint64_t)k, 7, 0),
                                      NULL);
                 hb_node_tick(C.nd[0].node, C.now);
         }
@@ -1203,7 +1206,7 @@ static void t_heartbeat_bytes(void **state)
         /* A coordination block claimed with no room for it: bad_tlv,
          * peer untouched. */
         assert_int_equal(hb_node_recv(n, S, buf,
-                                      craft_hb(buf, 2, 1, 0, 0, 0, 0),
+                                      craft_hb_no_block(buf, 2, 1),
                                       NULL),
                          HB_EBADTLV);
         hb_peer_info_t pi;
@@ -1211,7 +1214,7 @@ static void t_heartbeat_bytes(void **state)
         assert_int_equal(pi.state, HB_PEER_UNKNOWN);
         assert_int_equal(hb_node_dropped(n, HB_EBADTLV), 1);
         assert_int_equal(hb_node_recv(n, S, buf,
-                                      craft_hb(buf, 2, 1, 0, 0, 0, 8),
+                                      craft_hb(buf, 2, 1, 0, 0),
                                       NULL),
                          0);
         /* Invalid coordination settings. */
