@@ -1156,25 +1156,22 @@ void hb__coord_on_heartbeat(hb_node_t *node, hb_peer_t *p,
                 /* Authority of a leader of our term or a later one. */
                 if (t->term > c->term)
                         adopt_term(node, t->term, "higher term", now_ns);
-                if (t->term == c->term && c->role != HB_ROLE_LEADER) {
+                /* Follow it if it leads our term, or an earlier one
+                 * while we know no leader of ours: typically we come back
+                 * with a term we reached while cut off, or stood in one.
+                 * It held its lease when it sent this, so we cannot win,
+                 * and unseating it would be a needless failover: follow
+                 * and support it (in its term: coord block, below). Our
+                 * term and vote stay. */
+                if (c->role != HB_ROLE_LEADER &&
+                    (t->term == c->term ||
+                     (t->term < c->term && c->leader_id == 0))) {
                         if (c->role == HB_ROLE_CANDIDATE)
                                 set_role(node, HB_ROLE_FOLLOWER,
-                                         "leader elected", now_ns);
-                        c->leader_id = p->id;
-                        c->exited_leader_id = 0;
-                        announce(node);
-                } else if (t->term < c->term && c->leader_id == 0 &&
-                           c->role != HB_ROLE_LEADER) {
-                        /* A leader of an earlier term, and none of ours:
-                         * typically we come back with a term we reached
-                         * while cut off, or stood in one. It held its
-                         * lease when it sent this, so we cannot win, and
-                         * unseating it would be a needless failover:
-                         * follow and support it (in its term: coord
-                         * block, below). Our term and vote stay. */
-                        if (c->role == HB_ROLE_CANDIDATE)
-                                set_role(node, HB_ROLE_FOLLOWER,
-                                         "leader alive", now_ns);
+                                         t->term == c->term
+                                                 ? "leader elected"
+                                                 : "leader alive",
+                                         now_ns);
                         c->leader_id = p->id;
                         c->exited_leader_id = 0;
                         announce(node);
