@@ -86,6 +86,20 @@ def _successor(c, leader, term, gone):
                          exclude=(leader,))
 
 
+def _blocked_on_fence(c, leader, term, k):
+    """Kill the leader (node k); the successor's resource waits on a
+    failed fence. Returns (successor name, its index, its new term, its
+    resource document)."""
+    c.kill(k)
+    new_leader, new_term = _successor(c, leader, term, (k,))
+    j = int(new_leader[1:])
+    r = c.wait_until(lambda: (_resource(c, j)["state"]
+                              == "blocked: fence failed"
+                              and _resource(c, j)), 3.0,
+                     lambda: f"blocked on {new_leader}: {_resource(c, j)}")
+    return new_leader, j, new_term, r
+
+
 def test_fence_before_start_on_failover(make_cluster):
     c = make_cluster(3, start=False, election=True)
     log = _setup(c)
@@ -197,13 +211,7 @@ def test_failed_fence_blocks_start(make_cluster):
     log = _setup(c, fence_exit=1)
     leader, term = _started(c, log)
     k = int(leader[1:])
-    c.kill(k)
-    new_leader, new_term = _successor(c, leader, term, (k,))
-    j = int(new_leader[1:])
-    r = c.wait_until(lambda: (_resource(c, j)["state"]
-                              == "blocked: fence failed"
-                              and _resource(c, j)), 3.0,
-                     lambda: f"blocked on {new_leader}: {_resource(c, j)}")
+    new_leader, j, new_term, r = _blocked_on_fence(c, leader, term, k)
     assert r["fence"]["target"] == leader, r
     assert r["fence"]["result"] == "exit 1", r
     ev = c.watcher(j).wait_for(
@@ -260,13 +268,7 @@ def test_failed_fence_is_retried_with_backoff(make_cluster):
     k = int(leader[1:])
     with open(c.path("fence-count"), "w") as f:
         f.write("0\n")
-    c.kill(k)
-    new_leader, new_term = _successor(c, leader, term, (k,))
-    j = int(new_leader[1:])
-    r = c.wait_until(lambda: (_resource(c, j)["state"]
-                              == "blocked: fence failed"
-                              and _resource(c, j)), 3.0,
-                     lambda: f"blocked on {new_leader}: {_resource(c, j)}")
+    new_leader, j, new_term, r = _blocked_on_fence(c, leader, term, k)
     assert r["fence"]["target"] == leader and r["fence"]["result"] == "exit 1"
     assert r["fence"]["next_attempt_ms"] is not None, r
     assert 0 <= r["fence"]["next_attempt_ms"] <= 2000, r
@@ -327,11 +329,7 @@ def test_failed_fence_spared_once_the_target_rejoins(make_cluster):
     leader, term = _started(c, log)
     k = int(leader[1:])
     open(c.path("fence-out"), "w").close()
-    c.kill(k)
-    new_leader, new_term = _successor(c, leader, term, (k,))
-    j = int(new_leader[1:])
-    c.wait_until(lambda: _resource(c, j)["state"] == "blocked: fence failed",
-                 3.0, lambda: f"blocked on {new_leader}: {_resource(c, j)}")
+    new_leader, j, new_term, _ = _blocked_on_fence(c, leader, term, k)
     c.start(k)
     _wait_line(c, log, ["start", new_leader, str(new_term)], 5.0)
     lines = _lines(log)
