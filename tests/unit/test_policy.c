@@ -987,6 +987,24 @@ static void test_fence_failed_new_term(void **state)
         expect_fence(2, 4);
 }
 
+/* Node 1 (two peers, resource started) follows node 2 in term 2;
+ * `target` (2: that leader, 3: the other follower) is declared dead, node
+ * 1 is elected in term 3 and fences it, and the fence fails: the retry
+ * waits 1 s. */
+static void first_fence_failed(hb_policy_config_t *pc, uint32_t target,
+                               uint64_t t)
+{
+        setup(2, pc);
+        started(t);
+        if (target == 2)
+                follow(2, 2, t);
+        dead(target, t);
+        lead_fencing(3, t);
+        expect_fence(target, 3);
+        done(HB_POLICY_CMD_FENCE, false, t);
+        expect_retry(target, 2, S, t);
+}
+
 /* While a failed fence waits for its retry, its target is looked at every
  * interval: back (probation or alive) and saying its resource is stopped,
  * or left, it is spared at once and the start goes ahead without a
@@ -999,14 +1017,7 @@ static void test_fence_retry_spared(void **state)
         uint64_t t = T0;
 
         (void)state;
-        setup(2, &pc);
-        started(t);
-        follow(2, 2, t);
-        dead(2, t);
-        lead_fencing(3, t);
-        expect_fence(2, 3);
-        done(HB_POLICY_CMD_FENCE, false, t);
-        expect_retry(2, 2, S, t);
+        first_fence_failed(&pc, 2, t);
         /* Attempt 2 fails too: 2 s. */
         tick_until(t + S);
         expect_state("blocked: fence failed", "fencing", "fence retry");
@@ -1044,14 +1055,7 @@ static void test_fence_retry_spared(void **state)
          * 900 ms after the failure, so the retry due at 1 s waits until
          * 1600 ms. */
         t = T0;
-        setup(2, &pc);
-        started(t);
-        follow(2, 2, t);
-        dead(2, t);
-        lead_fencing(3, t);
-        expect_fence(2, 3);
-        done(HB_POLICY_CMD_FENCE, false, t);
-        expect_retry(2, 2, S, t);
+        first_fence_failed(&pc, 2, t);
         for (uint64_t k = 1; k < 9; k++) {
                 assert_int_equal(hb_policy_tick(F.p, t + k * IV), 0);
                 expect_none();
@@ -1073,13 +1077,7 @@ static void test_fence_retry_spared(void **state)
 
         /* It leaves (a leave comes only after its stop succeeded). */
         t = T0;
-        setup(2, &pc);
-        started(t);
-        dead(3, t);
-        lead_fencing(3, t);
-        expect_fence(3, 3);
-        done(HB_POLICY_CMD_FENCE, false, t);
-        expect_retry(3, 2, S, t);
+        first_fence_failed(&pc, 3, t);
         {
                 uint8_t buf[HB_WIRE_MAX_LEN];
                 int n;
