@@ -59,21 +59,6 @@
 #include "core/bytes.h"
 #include "core/node_impl.h"
 
-static uint64_t max_u64(uint64_t a, uint64_t b)
-{
-        return a > b ? a : b;
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-        return a < b ? a : b;
-}
-
-static uint64_t add_sat(uint64_t a, uint64_t b)
-{
-        return a > HB_NEVER - b ? HB_NEVER : a + b;
-}
-
 /* Terms travel in 32 bits on heartbeats (wire.h): the core never goes
  * beyond, and a node at the last term stands no more. */
 #define TERM_MAX UINT32_MAX

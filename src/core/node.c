@@ -130,16 +130,6 @@ static int detector_config_equal(const hb_detector_config_t *a,
 /* ------------------------------------------------------------------ */
 /* State machine                                                       */
 
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-        return a < b ? a : b;
-}
-
-static uint64_t add_sat(uint64_t a, uint64_t b)
-{
-        return a > HB_NEVER - b ? HB_NEVER : a + b;
-}
-
 /* When could `p` next change state if nothing arrives? */
 static uint64_t peer_deadline(const hb_node_t *node, const hb_peer_t *p)
 {

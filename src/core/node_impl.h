@@ -214,6 +214,23 @@ struct hb_node {
 
 /* ---- peer table (peer_table.c; hot parts inline here) ------------ */
 
+/* Times in ns for node.c and election.c: HB_NEVER is "never", and a sum
+ * saturates there. */
+static inline uint64_t min_u64(uint64_t a, uint64_t b)
+{
+        return a < b ? a : b;
+}
+
+static inline uint64_t max_u64(uint64_t a, uint64_t b)
+{
+        return a > b ? a : b;
+}
+
+static inline uint64_t add_sat(uint64_t a, uint64_t b)
+{
+        return a > HB_NEVER - b ? HB_NEVER : a + b;
+}
+
 /*
  * See the overview in peer_table.c. The lookup and the heap run for every
  * datagram and heartbeat, hence `static inline` here; only node.c changes
