@@ -45,9 +45,11 @@
  * - HB_DETECTOR_CHEN — Chen, Toueg, Aguilera, "On the quality of service
  *   of failure detectors", IEEE Trans. Computers 51(5), 2002, section 6
  *   (NFD-E). Expected arrival of the next heartbeat from the last `window`
- *   arrivals A_i and their sequence numbers s_i (counted when unknown):
+ *   arrivals A_i and their send times sigma_i (hb_detector_heartbeat_sent())
+ *   or, without those, sequence numbers s_i, sigma_i = interval s_i
+ *   (counted when unknown):
  *
- *       EA = (1/n) sum_i (A_i - interval s_i) + interval (s_last + 1)
+ *       EA = (1/n) sum_i (A_i - sigma_i) + sigma_last + interval
  *       suspicion = max(0, (now - EA) / chen_alpha)
  *
  *   Threshold 1 is Chen's freshness point tau = EA + alpha.
@@ -376,11 +378,29 @@ HB_EXPORT void hb_detector_rebase(hb_detector_t *d, uint64_t now_ns);
 
 /**
  * Record the arrival of a heartbeat that carries sequence number `seq`
- * (1, 2, ...; 0 = unknown). Detectors that estimate expected arrival times
- * from sequence numbers (chen, bertier) use it to account for lost
- * heartbeats; a seq not greater than the last one used (duplicate,
- * reordered) counts as unknown, and an unknown one as the last + 1. The
- * others ignore it. hb_detector_heartbeat() is this with seq 0.
+ * (1, 2, ...; 0 = unknown) and was sent at `send_ns` on the sender's
+ * monotonic clock (ns, any origin; 0 = unknown). The detectors that
+ * estimate expected arrival times (chen, bertier; Chen et al. 2002,
+ * section 6) take the sender's schedule from the send times when the
+ * first arrival since creation or reset carries one, else from the
+ * sequence numbers (seq x interval): send times stay right when the
+ * sender stalls and skips slots without skipping sequence numbers, as
+ * hbeatd's own timer does (docs/detectors.md, "chen"). A value not
+ * greater than the last one used (duplicate, reordered) counts as
+ * unknown, and an unknown one as the last + 1 (send time: + interval).
+ * The other kinds ignore both. The two clocks need not agree: only
+ * differences of send times are used.
+ *
+ * @param now_ns  local monotonic arrival time, as hb_detector_heartbeat().
+ */
+HB_EXPORT void hb_detector_heartbeat_sent(hb_detector_t *d, uint64_t now_ns,
+                                          uint64_t seq, uint64_t send_ns);
+
+/**
+ * hb_detector_heartbeat_sent() without a send time: the schedule comes
+ * from sequence numbers alone (`seq`: 1, 2, ...; 0 = unknown). Use it only
+ * for senders whose sequence numbers count their slots.
+ * hb_detector_heartbeat() is this with seq 0.
  */
 HB_EXPORT void hb_detector_heartbeat_seq(hb_detector_t *d, uint64_t now_ns,
                                          uint64_t seq);

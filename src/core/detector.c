@@ -207,6 +207,12 @@ void hb_detector_heartbeat(hb_detector_t *d, uint64_t now_ns)
 void hb_detector_heartbeat_seq(hb_detector_t *d, uint64_t now_ns,
                                uint64_t seq)
 {
+        hb_detector_heartbeat_sent(d, now_ns, seq, 0);
+}
+
+void hb_detector_heartbeat_sent(hb_detector_t *d, uint64_t now_ns,
+                                uint64_t seq, uint64_t send_ns)
+{
         uint64_t interval_ns = 0;
         bool first;
 
@@ -223,7 +229,7 @@ void hb_detector_heartbeat_seq(hb_detector_t *d, uint64_t now_ns,
          * or a caller's clock mix-up): interval 0, last arrival kept, so
          * time never runs backwards for the detector. */
         d->arrivals++;
-        d->ops->heartbeat(d, interval_ns, first, seq);
+        d->ops->heartbeat(d, interval_ns, first, seq, send_ns);
 }
 
 static uint64_t elapsed_at(const hb_detector_t *d, uint64_t now_ns)

@@ -196,14 +196,15 @@ static void evaluate(struct adaptive_detector *a)
 }
 
 static void ad_heartbeat(hb_detector_t *d, uint64_t interval_ns, bool first,
-                         uint64_t seq)
+                         uint64_t seq, uint64_t send_ns)
 {
         struct adaptive_detector *a = ad_of(d);
         uint32_t need = a->window < EVAL_MIN_SAMPLES ? a->window
                                                      : EVAL_MIN_SAMPLES;
         uint64_t x = interval_ns;
 
-        (void)seq;      /* inter-arrival times only */
+        (void)seq;
+        (void)send_ns;      /* inter-arrival times only */
         if (first) {
                 a->last_eval_ns = d->last_ns;
                 return;

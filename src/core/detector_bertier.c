@@ -118,14 +118,14 @@ static void bertier_reset(hb_detector_t *d)
 }
 
 static void bertier_heartbeat(hb_detector_t *d, uint64_t interval_ns,
-                              bool first, uint64_t seq)
+                              bool first, uint64_t seq, uint64_t send_ns)
 {
         struct bertier_detector *b = bertier_of(d);
         double late, error, alpha;
 
         (void)interval_ns;      /* absolute times and seqs instead */
         late = hb__ea_arrival(&b->ea, b->ring, d->interval_ns, d->last_ns,
-                              seq, first);
+                              seq, send_ns, first);
         if (first)
                 return;         /* no prediction to compare with yet */
         error = late - b->delay_ns;

@@ -25,16 +25,39 @@
  * expected arrival. Linear in now: the crossing is exact,
  * EA + threshold x alpha (detector.c still checks it against suspicion()).
  *
- * Sequence numbers: the arrival's sequence number when known and newer
- * than the last one (a lost heartbeat then does not shift the estimate);
- * otherwise, seq 0 (unknown) or not newer (duplicate, reordered), the
- * arrival is counted as the next number s_l + 1, as if nothing had been
- * lost (a loss then reads as a delay of eta on that and later samples
- * until it leaves the window). n = `window`; before n arrivals, the mean
- * is over those so far (EA_2 = A_1 + eta).
+ * The sender's schedule: send times when heartbeats carry them. Chen's
+ * sender sends heartbeat s at s x eta, so seq x eta is its send time; a
+ * real sender is not that regular. When hbeatd (or a JVM, a VM) stalls,
+ * its timer skips the slots it missed but the next heartbeat still takes
+ * seq + 1, so seq x eta falls behind the real send times by the stall
+ * and every later EA runs early by it until the stall leaves the window:
+ * a healthy peer suspected at every heartbeat after each stall. So when
+ * the first arrival carries its send time sigma (hbeatd's heartbeats
+ * always do; 0 = unknown), eta s_i is read as sigma_i throughout:
  *
- * Exactness: x_i = (A_i - origin_a) - eta (s_i - origin_s) relative to the
- * first arrival, computed in 128 bits and kept as int64 (clamped to
+ *     EA_{l+1} = (1/n) sum_i (A_i - sigma_i) + sigma_l + eta
+ *
+ * (the mean of "clock offset plus delay", plus the next send time as the
+ * sender's clock predicts it). Loss and stalls then move nothing: the
+ * send times say where the sender was. Only differences of send times
+ * are used, so the two clocks need no synchronisation; their drift rate
+ * biases the mean by drift x n x eta / 2, as it does with seqs.
+ *
+ * Otherwise sequence numbers: the arrival's sequence number when known
+ * and newer than the last one (a lost heartbeat then does not shift the
+ * estimate). In both modes an arrival without a usable value (0, or not
+ * newer than the last one: duplicate, reordered) is counted as the next
+ * one, s_l + 1 (or sigma_l + eta), as if nothing had been lost (a loss
+ * then reads as a delay of eta on that and later samples until it leaves
+ * the window). Send times take over from the first arrival that carries
+ * one (the schedule goes on from that heartbeat's place, so the history
+ * stays valid). n = `window`; before n arrivals, the mean is over those so far
+ * (EA_2 = A_1 + eta).
+ *
+ * Exactness: x_i = (A_i - origin_a) - pos_i, where pos_i is the
+ * heartbeat's place in the schedule in ns after the first arrival's
+ * (eta (s_i - s_1), or sigma_i - sigma_1, summed arrival by arrival in
+ * integers), computed in 128 bits and kept as int64 (clamped to
  * +-2^62 ns, 146 years: beyond any real history), with their exact sum in
  * 128 bits, so the running sum never drifts. EA_{l+1} - A_l = eta +
  * (sum - n x_l) / n is computed from an exact integer numerator,
@@ -44,11 +67,11 @@
  * Rebase (hb_detector_rebase(), after a pause of this node): the last
  * arrival moves and EA moves with it (EA - last is kept). The history is
  * made to agree lazily, at the next recorded arrival: if that arrival is
- * counted (no usable seq), the origin moves by the same amount, i.e. the
- * whole history is taken as that much later, otherwise the new arrival
- * would look late by the pause; if its seq is known, nothing moves: the
- * sequence numbers already say how much of the silence was the sender's
- * schedule.
+ * counted (no usable seq or send time), the origin moves by the same
+ * amount, i.e. the whole history is taken as that much later, otherwise
+ * the new arrival would look late by the pause; if its seq (send time) is
+ * known, nothing moves: it already says how much of the silence was the
+ * sender's schedule.
  *
  * Cost: heartbeat O(1) (ring update, one 128-bit product and division by
  * n), suspicion O(1). Memory: 8 bytes per window slot plus the header.
@@ -102,40 +125,73 @@ static int64_t clamp_x(__int128 x)
         return (int64_t)x;
 }
 
+/* a + b, saturating at UINT64_MAX. */
+static uint64_t add_sat(uint64_t a, __int128 b)
+{
+        __int128 r = (__int128)a + b;
+
+        return r > (__int128)UINT64_MAX ? UINT64_MAX : (uint64_t)r;
+}
+
 double hb__ea_arrival(struct hb__ea *ea, int64_t *ring, uint64_t interval_ns,
-                      uint64_t a_ns, uint64_t seq, bool first)
+                      uint64_t a_ns, uint64_t seq, uint64_t send_ns,
+                      bool first)
 {
         const __int128 eta = interval_ns;
         __int128 n, num;
-        uint64_t s;
+        bool counted;
         int64_t x;
         double late;
 
         if (first) {
-                s = seq != 0 ? seq : 1;
                 ea->origin_a = a_ns;
-                ea->origin_s = s;
-                ea->s_last = s;
+                ea->pos_ns = 0;
+                ea->s_last = seq != 0 ? seq : 1;
+                ea->send_last = send_ns;
+                ea->by_send = send_ns != 0;
                 ea->shift_ns = 0;
                 ea_push(ea, ring, 0);
                 /* One sample: EA_2 = A_1 - eta s_1 + eta (s_1 + 1). */
                 ea->next_ns = (double)interval_ns;
                 return 0.0;
         }
-        if (seq != 0 && seq > ea->s_last) {
-                s = seq;
+        /* Where the sender's schedule puts this heartbeat, ns after the
+         * first: by send times, or by seqs until a send time is known. */
+        if (ea->by_send) {
+                counted = send_ns == 0 || send_ns <= ea->send_last;
+                if (!counted) {
+                        ea->pos_ns = add_sat(ea->pos_ns,
+                                             send_ns - ea->send_last);
+                        ea->send_last = send_ns;
+                } else {
+                        ea->pos_ns = add_sat(ea->pos_ns, eta);
+                        ea->send_last = add_sat(ea->send_last, eta);
+                }
         } else {
-                s = ea->s_last == UINT64_MAX ? UINT64_MAX : ea->s_last + 1;
-                /* Counted: the silence a rebase skipped is not in the
-                 * sequence numbers, so move the history with it. */
-                ea->origin_a = ea->origin_a > UINT64_MAX - ea->shift_ns
-                                       ? UINT64_MAX
-                                       : ea->origin_a + ea->shift_ns;
+                counted = seq == 0 || seq <= ea->s_last;
+                /* < 2^64 x 2^64: no overflow in 128 bits. */
+                ea->pos_ns = add_sat(ea->pos_ns,
+                                     counted ? eta
+                                             : eta * (seq - ea->s_last));
+                if (send_ns != 0) {
+                        /* From here on, send times: the schedule goes on
+                         * from this heartbeat, so the history stays. */
+                        ea->by_send = true;
+                        ea->send_last = send_ns;
+                }
+        }
+        if (seq != 0 && seq > ea->s_last)
+                ea->s_last = seq;
+        else if (counted && ea->s_last < UINT64_MAX)
+                ea->s_last++;
+        if (counted) {
+                /* The silence a rebase skipped is not in the sender's
+                 * schedule, so move the history with it. */
+                ea->origin_a = add_sat(ea->origin_a, ea->shift_ns);
         }
         ea->shift_ns = 0;
-        /* s >= s_last >= origin_s: the product is < 2^42 x 2^64. */
         x = clamp_x((__int128)a_ns - (__int128)ea->origin_a -
-                    eta * (__int128)(s - ea->origin_s));
+                    (__int128)ea->pos_ns);
 
         /* A - EA as predicted for this arrival before it: x - mean of
          * the window so far, from the exact numerator n x - sum. */
@@ -143,7 +199,6 @@ double hb__ea_arrival(struct hb__ea *ea, int64_t *ring, uint64_t interval_ns,
         late = (double)(n * x - ea->sum) / (double)n;
 
         ea_push(ea, ring, x);
-        ea->s_last = s;
         /* EA_{l+1} - A_l = eta + mean(x) - x_l = (n eta + sum - n x) / n. */
         n = ea->count;
         num = n * eta + ea->sum - n * x;
@@ -201,13 +256,13 @@ static void chen_reset(hb_detector_t *d)
 }
 
 static void chen_heartbeat(hb_detector_t *d, uint64_t interval_ns, bool first,
-                           uint64_t seq)
+                           uint64_t seq, uint64_t send_ns)
 {
         struct chen_detector *c = chen_of(d);
 
         (void)interval_ns;      /* absolute times and seqs instead */
         (void)hb__ea_arrival(&c->ea, c->ring, d->interval_ns, d->last_ns, seq,
-                             first);
+                             send_ns, first);
 }
 
 static void chen_rebase(hb_detector_t *d, uint64_t shift_ns)

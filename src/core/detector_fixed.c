@@ -53,13 +53,14 @@ static void fixed_reset(hb_detector_t *d)
 }
 
 static void fixed_heartbeat(hb_detector_t *d, uint64_t interval_ns,
-                            bool first, uint64_t seq)
+                            bool first, uint64_t seq, uint64_t send_ns)
 {
         /* Only the last arrival matters; detector.c records it. */
         (void)d;
         (void)interval_ns;
         (void)first;
         (void)seq;
+        (void)send_ns;
 }
 
 static double fixed_suspicion(const hb_detector_t *d, uint64_t elapsed_ns)

@@ -65,14 +65,15 @@ struct hb__detector_ops {
         /* Forget the kind's history. Called once after init(), and by
          * hb_detector_reset(). */
         void (*reset)(hb_detector_t *d);
-        /* Record an arrival carrying sequence number `seq` (0: unknown).
+        /* Record an arrival carrying sequence number `seq` and the
+         * sender's send time `send_ns` (each 0: unknown).
          * `first`: first arrival since creation or reset (interval_ns is
          * then 0 and carries no information); otherwise interval_ns is the
          * clamped inter-arrival time. Base fields (last_ns, arrivals) are
          * already updated: last_ns is the (clamped) arrival time. O(1)
          * amortized. */
         void (*heartbeat)(hb_detector_t *d, uint64_t interval_ns, bool first,
-                          uint64_t seq);
+                          uint64_t seq, uint64_t send_ns);
         /* Optional (NULL: nothing to do). The last arrival was moved
          * `shift_ns` (> 0) later by hb_detector_rebase(); base last_ns is
          * already updated. Only kinds that keep absolute arrival times
@@ -137,33 +138,48 @@ extern const struct hb__detector_ops hb__detector_adaptive_ops;
  *
  *     EA_{l+1} = (1/n) sum_i (A_i - eta s_i) + eta (s_l + 1)
  *
- * over the last n arrivals A_i with sequence numbers s_i. The window holds
- * x_i = (A_i - origin_a) - eta (s_i - origin_s) as int64 ns in a ring the
- * owner provides (int64_t ring[window] after its struct); `sum` is their
- * exact sum. `next_ns` caches EA_{l+1} - last arrival (so the kinds work
- * in elapsed time, and a rebase that moves the last arrival keeps it).
+ * over the last n arrivals A_i with sequence numbers s_i, or, when
+ * heartbeats carry their send times sigma_i (by_send), with eta s_i read
+ * as sigma_i:
+ *
+ *     EA_{l+1} = (1/n) sum_i (A_i - sigma_i) + sigma_l + eta
+ *
+ * The window holds x_i = (A_i - origin_a) - pos_i as int64 ns in a ring
+ * the owner provides (int64_t ring[window] after its struct), where pos_i
+ * is the heartbeat's place in the sender's schedule, ns after the first
+ * arrival's: eta (s_i - s_1) by seqs, sigma_i - sigma_1 by send times,
+ * accumulated arrival by arrival. `sum` is their exact sum. `next_ns`
+ * caches EA_{l+1} - last arrival (so the kinds work in elapsed time, and a
+ * rebase that moves the last arrival keeps it).
  */
 struct hb__ea {
         __int128 sum;                   /* sum of the ring's x_i, ns */
         uint64_t origin_a;              /* A of the first arrival (+ shifts) */
-        uint64_t origin_s;              /* s of the first arrival */
-        uint64_t s_last;                /* s of the last arrival */
+        uint64_t pos_ns;                /* pos of the last arrival */
+        uint64_t s_last;                /* seq of the last arrival (counted
+                                           when unknown) */
+        uint64_t send_last;             /* send time of the last arrival
+                                           (counted when unknown), ns */
         uint64_t shift_ns;              /* rebase moves since last arrival */
         double next_ns;                 /* EA_{l+1} - last arrival, ns */
         uint32_t window;                /* ring slots */
         uint32_t head;                  /* next slot to write */
         uint32_t count;                 /* samples in the ring */
+        bool by_send;                   /* pos from send times: an arrival
+                                           had one */
 };
 
 void hb__ea_init(struct hb__ea *ea, uint32_t window);
 void hb__ea_reset(struct hb__ea *ea);
 /*
  * Record the arrival at `a_ns` (the detector's last_ns) of sequence number
- * `seq` (0 unknown). Returns, for bertier, A - EA of this arrival as
- * predicted before it (0 for the first arrival), ns.
+ * `seq` sent at `send_ns` on the sender's clock (each 0 unknown). Returns,
+ * for bertier, A - EA of this arrival as predicted before it (0 for the
+ * first arrival), ns.
  */
 double hb__ea_arrival(struct hb__ea *ea, int64_t *ring, uint64_t interval_ns,
-                      uint64_t a_ns, uint64_t seq, bool first);
+                      uint64_t a_ns, uint64_t seq, uint64_t send_ns,
+                      bool first);
 static inline void hb__ea_rebase(struct hb__ea *ea, uint64_t shift_ns)
 {
         ea->shift_ns = ea->shift_ns > UINT64_MAX - shift_ns

@@ -194,11 +194,12 @@ static void phi_reset(hb_detector_t *d)
 }
 
 static void phi_heartbeat(hb_detector_t *d, uint64_t interval_ns, bool first,
-                          uint64_t seq)
+                          uint64_t seq, uint64_t send_ns)
 {
         struct phi_detector *p = phi_of(d);
 
-        (void)seq;      /* inter-arrival times only: losses are intervals */
+        (void)seq;
+        (void)send_ns;      /* inter-arrival times only: losses are intervals */
         if (first)
                 return;         /* the bootstrap is already in the ring */
         push(p, interval_ns);

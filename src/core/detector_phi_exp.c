@@ -124,9 +124,10 @@ static void pe_reset(hb_detector_t *d)
 }
 
 static void pe_heartbeat(hb_detector_t *d, uint64_t interval_ns, bool first,
-                         uint64_t seq)
+                         uint64_t seq, uint64_t send_ns)
 {
-        (void)seq;      /* inter-arrival times only */
+        (void)seq;
+        (void)send_ns;      /* inter-arrival times only */
         if (first)
                 return;         /* the bootstrap is already in the ring */
         pe_push(pe_of(d), interval_ns);

@@ -254,7 +254,8 @@ static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
  * waited in the socket buffer arrives in a burst within half an interval
  * of the resume, and the first heartbeat after that spans an interval cut
  * by the pause: none of them is a sample of the peer's rhythm, so they
- * only move the last arrival.
+ * only move the last arrival. The heartbeat's send time (already in
+ * p->last_send_time_ns) gives chen and bertier the sender's real schedule.
  */
 static void record_arrival(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
                            uint64_t seq)
@@ -268,7 +269,8 @@ static void record_arrival(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
                         return;
                 }
         }
-        hb_detector_heartbeat_seq(p->detector, now_ns, seq);
+        hb_detector_heartbeat_sent(p->detector, now_ns, seq,
+                                   p->last_send_time_ns);
 }
 
 static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
@@ -493,9 +495,17 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
 
                         hb_detector_free(p->detector);
                         p->detector = fresh[i];
-                        hb_detector_heartbeat(p->detector,
-                                              last == HB_NEVER ? now_ns
-                                                               : last);
+                        /* The last heartbeat as it came, so the new
+                         * detector reads the same schedule (send times). */
+                        if (last == HB_NEVER || p->incarnation == 0)
+                                hb_detector_heartbeat(p->detector,
+                                                      last == HB_NEVER
+                                                              ? now_ns
+                                                              : last);
+                        else
+                                hb_detector_heartbeat_sent(
+                                        p->detector, last, p->last_seq,
+                                        p->last_send_time_ns);
                 }
                 reschedule(node, p);
         }

@@ -314,8 +314,9 @@ static int mean_detection(const ctx_t *cx, const hb_detector_config_t *cfg,
         for (size_t i = 0; i < cx->n; i++) {
                 uint64_t c;
 
-                hb_detector_heartbeat_seq(d, cx->arr[i].arrival_ns,
-                                          cx->arr[i].seq);
+                hb_detector_heartbeat_sent(d, cx->arr[i].arrival_ns,
+                                           cx->arr[i].seq,
+                                           cx->arr[i].send_ns);
                 c = hb_detector_crossing_ns(d, thr);
                 if (c == HB_NEVER) {
                         *out = INFINITY;

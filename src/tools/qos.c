@@ -56,8 +56,8 @@
  * kept in integer nanoseconds, so the result does not depend on rounding
  * order.
  *
- * Seq numbers are passed to the detector as they are
- * (hb_detector_heartbeat_seq()); a trace is one life of the peer and the
+ * Seq numbers and send times are passed to the detector as they are
+ * (hb_detector_heartbeat_sent()); a trace is one life of the peer and the
  * detector is never reset during a replay.
  *
  * Who calls it: hbeat-sim eval (src/sim/cmd_eval.c), hbeatctl suggest,
@@ -143,7 +143,8 @@ int hbt_qos_evaluate(const hb_detector_config_t *cfg, double threshold,
                 return r;
 
         /* The hot loop: one heartbeat and one suspicion per arrival. */
-        hb_detector_heartbeat_seq(d, arr[0].arrival_ns, arr[0].seq);
+        hb_detector_heartbeat_sent(d, arr[0].arrival_ns, arr[0].seq,
+                                   arr[0].send_ns);
         for (i = 1; i < m; i++) {
                 uint64_t a = arr[i].arrival_ns;
 
@@ -152,7 +153,7 @@ int hbt_qos_evaluate(const hb_detector_config_t *cfg, double threshold,
                                     a);
                 else
                         t.suspecting = false;
-                hb_detector_heartbeat_seq(d, a, arr[i].seq);
+                hb_detector_heartbeat_sent(d, a, arr[i].seq, arr[i].send_ns);
         }
 
         start_ns = arr[0].arrival_ns;

@@ -42,6 +42,8 @@ extern "C" {
 /** One heartbeat arrival. Public, read/write. */
 typedef struct hbt_arrival {
         uint64_t seq;          /**< sender's sequence number, 0 = unknown */
+        uint64_t send_ns;      /**< sender's clock at sending, ns;
+                                    0 = unknown */
         uint64_t arrival_ns;   /**< observer's monotonic clock, ns */
 } hbt_arrival_t;
 
@@ -76,9 +78,9 @@ typedef struct hbt_qos_result {
  *         arrival, end_ns before the last replayed arrival); -ENOMEM.
  *
  * Zero alive time gives lambda_M 0 and P_A 1. T_D does not depend on
- * end_ns. Sequence numbers are passed to the detector as they are
- * (hb_detector_heartbeat_seq()); the detector is never reset, so a trace
- * that spans a restart of the sender is judged as one life.
+ * end_ns. Sequence numbers and send times are passed to the detector as
+ * they are (hb_detector_heartbeat_sent()); the detector is never reset,
+ * so a trace that spans a restart of the sender is judged as one life.
  *
  * Cost: O(n) with one suspicion evaluation per arrival and one crossing
  * computation per mistake; no allocation beyond the detector.

@@ -323,6 +323,7 @@ static int push_arrival(struct reader *r, uint64_t seq, uint64_t send,
                 r->cap = ncap;
         }
         t->arrivals[t->n].seq = seq;
+        t->arrivals[t->n].send_ns = send;
         t->arrivals[t->n].arrival_ns = at;
         t->send_ns[t->n] = send;
         t->n++;

@@ -10,6 +10,7 @@
  * Toueg and Aguilera applied directly.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -774,6 +775,61 @@ static void test_recurrence_agrees_with_rate(void **state)
         free(a);
 }
 
+/*
+ * Issue 10, defect 1: a sender that stalls skips its missed slots but not
+ * seq numbers (hbeatd's timer does this), so seq x interval falls behind
+ * the real schedule by each stall. With the send times the heartbeats
+ * carry, chen and bertier suspect each 1 s stall once and nothing else;
+ * from seqs alone, they go on suspecting a healthy peer after every stall.
+ * Also when the first arrival has no send time (a sender clock at 0): the
+ * send times take over from the second.
+ */
+static void test_stalls_by_send_time(void **state)
+{
+        static const hb_detector_kind_t kinds[] = { HB_DETECTOR_CHEN,
+                                                    HB_DETECTOR_BERTIER };
+        hbt_arrival_t *a;
+        size_t n = 3000;
+
+        (void)state;
+        a = calloc(n, sizeof(*a));
+        assert_non_null(a);
+        for (size_t k = 0; k < 2; k++) {
+                hb_detector_config_t c;
+                hbt_qos_result_t by_send, by_seq, from_zero;
+                uint64_t send = UINT64_C(777) * HB_NS_PER_S;
+
+                hb_detector_config_default(&c, kinds[k], 100 * MS);
+                for (size_t i = 0; i < n; i++) {
+                        /* Stalls of 1 s at i = 700, 1700, 2700. */
+                        send += (i % 1000 == 700) ? 1000 * MS : 100 * MS;
+                        a[i].seq = i + 1;
+                        a[i].send_ns = send;
+                        /* 5 ms delay, +-1 ms of jitter */
+                        a[i].arrival_ns = send - UINT64_C(700) * HB_NS_PER_S +
+                                          5 * MS + (i * 7919 % 2001) * US -
+                                          1 * MS;
+                }
+                by_send = eval_ok(&c, 1.0, a, n, HB_NEVER,
+                                  a[n - 1].arrival_ns);
+                a[0].send_ns = 0;
+                from_zero = eval_ok(&c, 1.0, a, n, HB_NEVER,
+                                    a[n - 1].arrival_ns);
+                for (size_t i = 0; i < n; i++)
+                        a[i].send_ns = 0;
+                by_seq = eval_ok(&c, 1.0, a, n, HB_NEVER,
+                                 a[n - 1].arrival_ns);
+                print_message("%s: %" PRIu64 " mistakes by send times, %"
+                              PRIu64 " by seqs\n",
+                              hb_detector_kind_name(kinds[k]),
+                              by_send.mistakes, by_seq.mistakes);
+                assert_int_equal(by_send.mistakes, 3);
+                assert_int_equal(from_zero.mistakes, 3);
+                assert_true(by_seq.mistakes >= 2 * by_send.mistakes);
+        }
+        free(a);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -792,6 +848,7 @@ int main(void)
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_mistakes_are_transitions),
                 cmocka_unit_test(test_recurrence_agrees_with_rate),
+                cmocka_unit_test(test_stalls_by_send_time),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
