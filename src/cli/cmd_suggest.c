@@ -18,11 +18,29 @@
  *    a bisection over its main parameter (the suspect threshold: phi,
  *    fixed k, ...; chen: its margin alpha at threshold 1) with
  *    hbt_qos_evaluate() replaying the whole trace, for the most aggressive
- *    value whose mistakes (suspicions of the alive peer), extrapolated per
- *    week of alive time, stay <= N. Bisection is valid because, for a
- *    given arrival history, a higher threshold (or margin) can only start
- *    fewer suspicions: suspicion is non-decreasing between two arrivals,
- *    so each silence holds at most one mistake per threshold and a higher
+ *    value that meets the budget *as far as the trace can tell*:
+ *
+ *    - A budget the trace can see (budget x alive time >= 3, the 95 %
+ *      Poisson upper bound of a rate with no event): the largest mistake
+ *      count M whose 95 % upper bound, mu(M) / alive time with
+ *      P(Poisson(mu) <= M) = 0.05, is within the budget; the value must
+ *      make at most M mistakes. A rate is then within budget at 95 %
+ *      confidence, not just on this trace.
+ *    - A budget below that (one per week in an hour of trace): no count
+ *      in the trace can show it, so the value must make no mistake and
+ *      also tolerate every silence up to x_B, the silence length that
+ *      occurs at the budget's rate by an exponential fit to the tail of
+ *      the trace's silences (peaks over a threshold: the TAIL_K longest
+ *      silences above the next one, u; their mean excess beta is the
+ *      maximum-likelihood scale; rate(> x) = (TAIL_K / alive time)
+ *      exp(-(x - u) / beta), solved for the budget). "Tolerate" is
+ *      measured on the detector: after every arrival past the warm-up,
+ *      its crossing of the threshold comes no earlier than x_B.
+ *
+ *    Bisection is valid because, for a given arrival history, a higher
+ *    threshold (or margin) can only start fewer suspicions and cross
+ *    later: suspicion is non-decreasing between two arrivals, so each
+ *    silence holds at most one mistake per threshold and a higher
  *    threshold's mistakes are a subset. Then its detection time T_D is
  *    estimated by replaying crashes: at TD_POINTS heartbeats spread over
  *    the trace, the peer is taken to crash right after sending (the
@@ -31,9 +49,10 @@
  *    TD_HISTORY arrivals before it. The detector with the shortest mean
  *    T_D wins.
  *
- * Limits are printed with the result: a trace of H hours with no mistake
- * only shows a rate below about one per H hours (three per H for 95 %
- * confidence); the search then merely fits this trace.
+ * The evidence is printed with the result: the mistakes seen, their 95 %
+ * upper bound per hour, and for an unseen budget the extrapolated
+ * silence. tests/system/test_suggest_holdout.py trains on the first half
+ * of each corpus trace and checks the budget on the second half.
  */
 #include <assert.h>
 #include <errno.h>
@@ -65,6 +84,14 @@
 
 /* Fewest arrivals a trace must hold to say anything. */
 #define MIN_ARRIVALS 20
+
+/* Confidence of the bounds, and the events a 0-count bound stands for:
+ * -ln(0.05) = 3.0. */
+#define CONF_P 0.05
+/* Silences in the tail fit (fewer in short traces: a tenth of them, at
+ * least TAIL_MIN). */
+#define TAIL_K 30
+#define TAIL_MIN 5
 
 /* ---- options ------------------------------------------------------ */
 
@@ -347,6 +374,7 @@ struct found {
         double threshold;
         hbt_qos_result_t q;      /* on the whole trace */
         double td_mean_s, td_max_s;
+        double tolerance_ns;    /* shortest silence it suspects */
         int td_points;
         int err;
 };
@@ -356,6 +384,13 @@ struct trace_ctx {
         size_t n_alive;         /* arrivals up to the crash, if any */
         uint64_t interval_ns;
         double max_per_week;
+        double alive_s;         /* as the evaluator counts it */
+        bool visible;           /* the budget is measurable in alive_s */
+        uint64_t max_mistakes;  /* visible: most mistakes allowed */
+        /* Not visible: every silence up to tolerance_ns must pass. */
+        double tolerance_ns;
+        double tail_u_ns, tail_beta_ns; /* the fit behind it */
+        int tail_k;
 };
 
 static double per_week(const hbt_qos_result_t *q)
@@ -376,15 +411,174 @@ static void make_cfg(const struct search *s, uint64_t interval_ns, double v,
         }
 }
 
-static int eval_whole(const struct trace_ctx *tc, const struct search *s,
-                      double v, hbt_qos_result_t *q)
+/*
+ * P(Poisson(mu) <= m), summed in log space so that large m and mu do not
+ * overflow (terms exp(k ln mu - mu - lgamma(k + 1))).
+ */
+static double poisson_cdf(uint64_t m, double mu)
+{
+        double sum = 0;
+
+        if (mu <= 0)
+                return 1.0;
+        for (uint64_t k = 0; k <= m; k++)
+                sum += exp((double)k * log(mu) - mu - lgamma((double)k + 1));
+        return fmin(sum, 1.0);
+}
+
+/*
+ * The (1 - CONF_P) upper confidence bound of a Poisson mean after `m`
+ * events: the mu with P(Poisson(mu) <= m) = CONF_P (Garwood's exact
+ * interval; 2.996 for m = 0, 4.744 for 1, 6.296 for 2). Bisection: the
+ * CDF falls as mu grows.
+ */
+static double poisson_upper(uint64_t m)
+{
+        double lo = (double)m, hi = 2.0 * (double)m + 10.0;
+
+        while (poisson_cdf(m, hi) > CONF_P)
+                hi *= 2;
+        for (int i = 0; i < 60; i++) {
+                double mid = (lo + hi) / 2;
+
+                if (poisson_cdf(m, mid) > CONF_P)
+                        lo = mid;
+                else
+                        hi = mid;
+        }
+        return hi;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+        return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * The budget against the evidence: how many mistakes the trace may show
+ * (visible), or the silence every setting must tolerate (tc->tolerance_ns,
+ * from the tail fit). 0, or -ENOMEM.
+ */
+static int plan_budget(struct trace_ctx *tc)
+{
+        const hbt_arrival_t *arr = tc->t->arrivals;
+        double per_s = tc->max_per_week / S_PER_WEEK;
+        double events = per_s * tc->alive_s, beta = 0, rate_u;
+        size_t n = tc->n_alive, n_gaps = 0;
+        uint64_t *gaps, m = 0;
+        int k;
+
+        tc->visible = events >= poisson_upper(0);
+        if (tc->visible) {
+                while (poisson_upper(m + 1) <= events)
+                        m++;
+                tc->max_mistakes = m;
+                return 0;
+        }
+        /* Silences: between arrivals, and after the last one to the end
+         * of observation when the peer did not crash. */
+        gaps = malloc((n + 1) * sizeof(*gaps));
+        if (gaps == NULL)
+                return -ENOMEM;
+        for (size_t i = 1; i < n; i++)
+                gaps[n_gaps++] = arr[i].arrival_ns - arr[i - 1].arrival_ns;
+        if (tc->t->crash_ns == HB_NEVER && tc->t->end_ns > arr[n - 1].arrival_ns)
+                gaps[n_gaps++] = tc->t->end_ns - arr[n - 1].arrival_ns;
+        qsort(gaps, n_gaps, sizeof(*gaps), cmp_desc);
+        k = n_gaps / 10 < TAIL_K ? (int)(n_gaps / 10) : TAIL_K;
+        if (k < TAIL_MIN)
+                k = n_gaps > TAIL_MIN ? TAIL_MIN : (int)n_gaps - 1;
+        if (k < 1) {
+                /* Too few silences to fit: tolerate the longest twice. */
+                tc->tolerance_ns = n_gaps > 0 ? 2.0 * (double)gaps[0] : 0;
+                tc->tail_k = 0;
+                free(gaps);
+                return 0;
+        }
+        for (int i = 0; i < k; i++)
+                beta += (double)(gaps[i] - gaps[k]);
+        beta /= k;
+        rate_u = k / tc->alive_s;
+        tc->tail_k = k;
+        tc->tail_u_ns = (double)gaps[k];
+        tc->tail_beta_ns = beta;
+        /* rate(> x) = rate_u exp(-(x - u) / beta) = per_s. */
+        tc->tolerance_ns = tc->tail_u_ns +
+                           (per_s > 0 ? beta * log(rate_u / per_s) : INFINITY);
+        if (tc->tolerance_ns < (double)gaps[0])
+                tc->tolerance_ns = (double)gaps[0];
+        free(gaps);
+        return 0;
+}
+
+/*
+ * Shortest time after an arrival, past the warm-up, at which the detector
+ * would cross its threshold: the shortest silence it suspects. 0, or a
+ * negative error.
+ */
+static int min_tolerance(const struct trace_ctx *tc,
+                         const hb_detector_config_t *cfg, double thr,
+                         double *out)
+{
+        const hbt_arrival_t *arr = tc->t->arrivals;
+        size_t n = tc->n_alive, first;
+        hb_detector_t *d;
+        double best = INFINITY;
+        int r = hb_detector_new(&d, cfg);
+
+        if (r < 0)
+                return r;
+        first = n > 2 * HB_PHI_WINDOW_DEFAULT ? 2 * HB_PHI_WINDOW_DEFAULT
+                                              : n / 2;
+        for (size_t i = 0; i < n; i++) {
+                uint64_t c;
+
+                hb_detector_heartbeat_sent(d, arr[i].arrival_ns, arr[i].seq,
+                                           arr[i].send_ns);
+                if (i < first)
+                        continue;
+                c = hb_detector_crossing_ns(d, thr);
+                if (c == HB_NEVER)
+                        continue;
+                c -= hb_detector_last_arrival_ns(d);
+                if ((double)c < best)
+                        best = (double)c;
+        }
+        hb_detector_free(d);
+        *out = best;
+        return 0;
+}
+
+/* Does value `v` meet the budget as planned? 0 (answer in *ok), or a
+ * negative error. */
+static int meets(const struct trace_ctx *tc, const struct search *s,
+                 double v, bool *ok)
 {
         hb_detector_config_t cfg;
-        double thr;
+        hbt_qos_result_t q;
+        double thr, tol;
+        int r;
 
         make_cfg(s, tc->interval_ns, v, &cfg, &thr);
-        return hbt_qos_evaluate(&cfg, thr, tc->t->arrivals, tc->t->n,
-                               tc->t->crash_ns, tc->t->end_ns, q);
+        r = hbt_qos_evaluate(&cfg, thr, tc->t->arrivals, tc->t->n,
+                             tc->t->crash_ns, tc->t->end_ns, &q);
+        if (r < 0)
+                return r;
+        if (tc->visible) {
+                *ok = q.mistakes <= tc->max_mistakes;
+                return 0;
+        }
+        if (q.mistakes > 0) {
+                *ok = false;
+                return 0;
+        }
+        r = min_tolerance(tc, &cfg, thr, &tol);
+        if (r < 0)
+                return r;
+        *ok = tol >= tc->tolerance_ns;
+        return 0;
 }
 
 /* Crash replays: mean and max T_D over up to TD_POINTS crash points. */
@@ -429,43 +623,37 @@ static int estimate_td(const struct trace_ctx *tc, struct found *f)
 static void search_kind(const struct trace_ctx *tc, const struct search *s,
                         struct found *f)
 {
-        hbt_qos_result_t q;
         double lo = s->lo, hi = s->hi;
+        bool ok;
         int r;
 
         memset(f, 0, sizeof(*f));
         f->kind = s->kind;
-        /* The least aggressive value first: if even it makes too many
-         * mistakes, the budget cannot be met in this range. */
-        r = eval_whole(tc, s, hi, &q);
+        /* The least aggressive value first: if even it does not meet the
+         * budget, the budget cannot be met in this range. */
+        r = meets(tc, s, hi, &ok);
         if (r < 0) {
                 f->err = r;
                 return;
         }
         f->usable = true;
-        if (per_week(&q) > tc->max_per_week) {
+        if (!ok) {
                 f->value = hi;
         } else {
-                r = eval_whole(tc, s, lo, &q);
-                if (r < 0) {
-                        f->err = r;
-                        f->usable = false;
-                        return;
-                }
-                if (per_week(&q) <= tc->max_per_week) {
+                r = meets(tc, s, lo, &ok);
+                if (r < 0)
+                        goto fail;
+                if (ok) {
                         hi = lo;
                         f->at_bound = true;
                 }
                 while (hi - lo > s->step) {
                         double mid = lo + (hi - lo) / 2;
 
-                        r = eval_whole(tc, s, mid, &q);
-                        if (r < 0) {
-                                f->err = r;
-                                f->usable = false;
-                                return;
-                        }
-                        if (per_week(&q) <= tc->max_per_week)
+                        r = meets(tc, s, mid, &ok);
+                        if (r < 0)
+                                goto fail;
+                        if (ok)
                                 hi = mid;
                         else
                                 lo = mid;
@@ -478,14 +666,16 @@ static void search_kind(const struct trace_ctx *tc, const struct search *s,
         make_cfg(s, tc->interval_ns, f->value, &f->cfg, &f->threshold);
         r = hbt_qos_evaluate(&f->cfg, f->threshold, tc->t->arrivals, tc->t->n,
                             tc->t->crash_ns, tc->t->end_ns, &f->q);
-        if (r == 0 && f->meets && per_week(&f->q) > tc->max_per_week)
-                f->meets = false;       /* not expected: monotonic */
+        if (r == 0)
+                r = min_tolerance(tc, &f->cfg, f->threshold,
+                                  &f->tolerance_ns);
         if (r == 0)
                 r = estimate_td(tc, f);
-        if (r < 0) {
-                f->err = r;
-                f->usable = false;
-        }
+        if (r == 0)
+                return;
+fail:
+        f->err = r;
+        f->usable = false;
 }
 
 /* The search range of a kind, or false to skip it. */
@@ -605,6 +795,61 @@ static void print_yaml(const struct found *f, uint64_t interval_ns)
         printf("  dead_threshold: %.2f\n", dead);
 }
 
+/* Alive time as the evaluator counts it (the same for every kind). */
+static int alive_time(struct trace_ctx *tc)
+{
+        hb_detector_config_t cfg;
+        hbt_qos_result_t q;
+        int r;
+
+        hb_detector_config_default(&cfg, HB_DETECTOR_FIXED, tc->interval_ns);
+        r = hbt_qos_evaluate(&cfg, 1.0, tc->t->arrivals, tc->t->n,
+                             tc->t->crash_ns, tc->t->end_ns, &q);
+        if (r == 0)
+                tc->alive_s = q.alive_s;
+        return r;
+}
+
+/* What the trace can show about the budget, and the plan. */
+static void print_evidence(const struct trace_ctx *tc)
+{
+        char d1[HBCTL_DUR_LEN], d2[HBCTL_DUR_LEN], d3[HBCTL_DUR_LEN];
+        double floor_h = poisson_upper(0) / tc->alive_s * 3600.0;
+
+        printf("evidence: 0 mistakes in %s would show <= %.3g per hour at "
+               "95 %% (Poisson);\n", fmt_span(tc->alive_s, d1), floor_h);
+        if (tc->visible) {
+                printf("          the budget is %.3g per hour: settings "
+                       "with at most %" PRIu64 " mistakes here\n"
+                       "          are within it at 95 %%.\n",
+                       tc->max_per_week / 168.0, tc->max_mistakes);
+                return;
+        }
+        if (!isfinite(tc->tolerance_ns)) {
+                printf("          a budget of 0 asks for no mistake at "
+                       "all: no finite setting can\n          promise "
+                       "that.\n");
+                return;
+        }
+        printf("          the budget, %.3g per hour, is below that: no "
+               "count in this trace\n          can show it. Settings "
+               "must make no mistake and tolerate every\n          "
+               "silence up to %s ",
+               tc->max_per_week / 168.0,
+               hbctl_dur((uint64_t)llround(tc->tolerance_ns), d1));
+        if (tc->tail_k > 0)
+                printf("(exponential fit to the %d longest\n          "
+                       "silences: beyond %s, mean excess %s).\n",
+                       tc->tail_k,
+                       hbctl_dur((uint64_t)llround(tc->tail_u_ns), d2),
+                       hbctl_dur((uint64_t)llround(tc->tail_beta_ns), d3));
+        else
+                printf("(twice the longest: too few silences\n"
+                       "          to fit a tail).\n");
+        printf("          Record %.0f h to measure the budget instead.\n",
+               poisson_upper(0) / (tc->max_per_week / S_PER_WEEK) / 3600.0);
+}
+
 static int suggest_trace(const struct opts *o)
 {
         char err[512], d1[HBCTL_DUR_LEN], d2[HBCTL_DUR_LEN], td[32];
@@ -612,7 +857,7 @@ static int suggest_trace(const struct opts *o)
         struct trace_ctx tc = { 0 };
         struct found found[HB_DETECTOR_KIND_END];
         const struct found *best = NULL;
-        double span_s, alive_h, every_h;
+        double span_s;
         int r, n_found = 0;
 
         r = hbt_read(&t, o->trace, err, sizeof(err));
@@ -650,12 +895,22 @@ static int suggest_trace(const struct opts *o)
 
         span_s = (double)(t->arrivals[tc.n_alive - 1].arrival_ns -
                           t->arrivals[0].arrival_ns) / 1e9;
+        r = alive_time(&tc);
+        if (r == 0)
+                r = plan_budget(&tc);
+        if (r < 0) {
+                hbctl_err("%s: %s", o->trace, strerror(-r));
+                hbt_free(t);
+                return HBCTL_EXIT_FAIL;
+        }
         printf("trace:   %s: peer %s, %zu heartbeats over %s, interval "
                "%s%s\n", o->trace, t->peer[0] ? t->peer : "?", tc.n_alive,
                fmt_span(span_s, d2), hbctl_dur(tc.interval_ns, d1),
                t->crash_ns != HB_NEVER ? ", then a crash" : "");
         printf("budget:  at most %g mistakes (false suspicions) per peer per "
-               "week\n\n", o->max_per_week);
+               "week\n", o->max_per_week);
+        print_evidence(&tc);
+        putchar('\n');
         printf("%-9s  %-26s  %10s  %10s  %8s  %9s  %9s\n", "DETECTOR",
                "SETTING", "T_D MEAN", "T_D MAX", "MISTAKES", "PER WEEK",
                "P_A");
@@ -678,14 +933,6 @@ static int suggest_trace(const struct opts *o)
                         best = f;
         }
 
-        /* Alive time as the evaluator counts it (same for every kind). */
-        alive_h = span_s / 3600.0;
-        for (int i = 0; i < n_found; i++) {
-                if (found[i].usable) {
-                        alive_h = found[i].q.alive_s / 3600.0;
-                        break;
-                }
-        }
         printf("\nT_D: mean and max over %d replayed crashes, each right "
                "after a heartbeat was sent\n(the one-way delay "
                "excluded). P_A: fraction of alive time trusted.\n",
@@ -696,35 +943,17 @@ static int suggest_trace(const struct opts *o)
                        "range on this trace.\n");
         } else {
                 fmt_s(best->td_mean_s, td, sizeof(td));
-                printf("\n# best: %s, T_D %s (mean), %" PRIu64 " mistakes "
-                       "in %s of trace = %.3g per peer per week\n",
+                printf("\n# best: %s, T_D %s (mean); %" PRIu64 " mistakes "
+                       "in %s of trace\n# (<= %.3g per hour at 95 %%); "
+                       "no silence shorter than %s suspected\n",
                        hb_detector_kind_name(best->kind), td,
                        best->q.mistakes, fmt_span(best->q.alive_s, d2),
-                       per_week(&best->q));
+                       poisson_upper(best->q.mistakes) /
+                               best->q.alive_s * 3600.0,
+                       hbctl_dur((uint64_t)llround(best->tolerance_ns), d1));
                 print_yaml(best, tc.interval_ns);
         }
 
-        /* What a trace this long can show. */
-        every_h = o->max_per_week > 0 ? S_PER_WEEK / 3600.0 /
-                                        o->max_per_week : INFINITY;
-        if (alive_h < every_h) {
-                if (isinf(every_h))
-                        printf("\nnote: a budget of 0 asks for no mistake "
-                               "at all; %s without one in this trace "
-                               "is no proof of that.\n",
-                               fmt_span(alive_h * 3600.0, d2));
-                else
-                        printf("\nnote: the budget is one mistake per "
-                               "%.1f h, but the trace covers only %s: a "
-                               "trace of H hours\ncannot show a rate below "
-                               "about 1 per H hours (3 per H hours at 95 %% "
-                               "confidence).\nThe settings above only "
-                               "made no mistake in this trace; record at "
-                               "least %.0f h\n(%.0f h for 95 %%) to test "
-                               "this budget.\n", every_h,
-                               fmt_span(alive_h * 3600.0, d2), every_h,
-                               3 * every_h);
-        }
         hbt_free(t);
         return hbctl_finish_stdout(best != NULL ? HBCTL_EXIT_OK
                                                 : HBCTL_EXIT_FAIL);
