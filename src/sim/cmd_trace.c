@@ -3,8 +3,8 @@
  * hbeat-sim trace: generate an arrival trace (CSV, docs/trace-format.md).
  *
  *   hbeat-sim trace --preset wan --seed 7 --duration-s 3600 -o wan.csv
- *   zcat node7_sentinterval.csv.gz |
- *           hbeat-sim trace --sender-times - --preset wan -o n7-wan.csv
+ *   hbeat-sim trace --sender-times node7_sentinterval.csv.gz \
+ *                   --preset wan -o n7-wan.csv
  *
  * The model and its parameters are tracegen.h's; this file maps options to
  * hbtg_config_t. Numeric options live in one table (name, unit, field,
@@ -250,7 +250,7 @@ static void usage(FILE *f)
 "  --peer NAME             peer name in the trace (default peer)\n"
 "  -o, --output FILE       output file, - = stdout (default -)\n"
 "  --sender-times FILE     replay real send times: PlanetLab sentinterval\n"
-"                          CSV, plain text (- = stdin: zcat F.gz | ...);\n"
+"                          CSV, gzip or not (- = stdin);\n"
 "                          replaces interval grid, jitter and stalls\n"
 "  --jitter-dist D         uniform | normal (default uniform)\n"
 "  --delay-dist D          constant | normal | lognormal | pareto\n"

@@ -3,7 +3,9 @@
  * sendertimes.c - read real sender timing (the PlanetLab "sentinterval"
  * CSV of ../shared/traces/planetlab-lip6-sentinterval/: numseq,
  * timestamp_start_send, timestamp_end_send, ns) with libcsv, for
- * `hbeat-sim trace --sender-times` (contract: tracegen.h).
+ * `hbeat-sim trace --sender-times` (contract: tracegen.h). The files are
+ * gzip: the bytes come through the trace reader's source (trace_src.c),
+ * which inflates them when they start with the gzip magic.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,6 +17,7 @@
 
 #include <csv.h>
 
+#include "tools/trace_impl.h"
 #include "tools/tracegen.h"
 
 #define ST_NF 3
@@ -171,8 +174,8 @@ int hbtg_sender_times_read(hbtg_sender_times_t *ret, FILE *f,
 {
         struct st_reader r = { 0 };
         struct csv_parser p;
-        unsigned char buf[64 * 1024];
-        bool first = true;
+        hbt__src_t src;
+        char buf[64 * 1024];
         int rc = 0;
 
         if (errlen)
@@ -187,16 +190,16 @@ int hbtg_sender_times_read(hbtg_sender_times_t *ret, FILE *f,
                 return -ENOMEM;
         csv_set_realloc_func(&p, realloc);
         csv_set_free_func(&p, free);
+        hbt__src_init(&src, f, r.name);
         for (;;) {
-                size_t n = fread(buf, 1, sizeof(buf), f);
+                long got = hbt__src_read(&src, buf, sizeof(buf), err, errlen);
+                size_t n;
 
-                if (first && n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b) {
-                        rc = st_fail(&r, "gzip data: decompress it first "
-                                         "(zcat FILE.gz | hbeat-sim trace "
-                                         "--sender-times - ...)");
-                        goto out;
+                if (got < 0) {
+                        rc = (int)got;
+                        goto out_src;
                 }
-                first = false;
+                n = (size_t)got;
                 if (n && csv_parse(&p, buf, n, st_on_field, st_on_row, &r) !=
                              n) {
                         rc = csv_error(&p) == CSV_EPARSE
@@ -209,16 +212,8 @@ int hbtg_sender_times_read(hbtg_sender_times_t *ret, FILE *f,
                         rc = r.rc;
                         goto out;
                 }
-                if (n < sizeof(buf)) {
-                        if (ferror(f)) {
-                                rc = errno ? -errno : -EIO;
-                                if (errlen)
-                                        snprintf(err, errlen, "%s: %s",
-                                                 r.name, strerror(-rc));
-                                goto out;
-                        }
+                if (n < sizeof(buf))
                         break;
-                }
         }
         if (csv_fini(&p, st_on_field, st_on_row, &r) != 0 && !r.rc)
                 st_fail(&r, "unterminated quoted field");
@@ -229,6 +224,8 @@ int hbtg_sender_times_read(hbtg_sender_times_t *ret, FILE *f,
 out:
         if (rc == -ENOMEM && errlen)
                 snprintf(err, errlen, "%s: out of memory", r.name);
+out_src:
+        hbt__src_end(&src);
         csv_free(&p);
         if (rc == 0) {
                 *ret = r.out;

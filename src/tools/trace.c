@@ -2,7 +2,14 @@
 /*
  * trace.c - read and write arrival traces (trace.h, docs/trace-format.md).
  *
- * Reading. The format mixes two kinds of line: "#" comments (the version
+ * Reading: hbt_read_with() gets the bytes from trace_src.c (a file or
+ * stdin, inflated if gzip), looks at the first block to choose between
+ * the v1 format, read here, and the plain layouts of trace_plain.c
+ * ("Other layouts"), and feeds every block to the one chosen. Both share
+ * the helpers below (errors, metadata comments, the arrays); their state
+ * is struct hbt__reader (trace_impl.h).
+ *
+ * The v1 format mixes two kinds of line: "#" comments (the version
  * line and "# key=value" metadata), which are not CSV (a comment may hold
  * an unbalanced quote), and CSV records, which libcsv parses (strict mode,
  * RFC 4180 quoting; a quoted field may span lines). So the reader is a
@@ -44,53 +51,21 @@
 
 #include <csv.h>
 
-#include "tools/trace.h"
+#include "tools/trace_impl.h"
 
-#define HBT_VERSION_LINE "# hbeat-trace v1"
+#define HBT_MAGIC "# hbeat-trace"          /* auto-detection */
+#define HBT_VERSION_LINE HBT_MAGIC " v1"
 #define HBT_HEADER "kind,peer,seq,send_ns,arrival_ns"
 #define HBT_NF 5                       /* fields per record */
 #define HBT_BLOCK (256u * 1024u)       /* read size */
-#define HBT_SHOW 64                    /* bytes of a bad value quoted */
-#define HBT_MAX_VALUE (UINT64_MAX - 1) /* UINT64_MAX is HB_NEVER */
 
 static const char *const header_names[HBT_NF] = {
         "kind", "peer", "seq", "send_ns", "arrival_ns",
 };
 
-enum rd_state { ST_BOL, ST_COMMENT, ST_CSV };
-
-struct reader {
-        struct csv_parser csv;
-        const char *name;             /* for messages */
-        char *err;
-        size_t errlen;
-        int rc;                       /* first error, sticky */
-
-        uint64_t line;                /* line being read, 1-based */
-        uint64_t row_line;            /* line where the record started */
-        enum rd_state state;
-        bool saw_nl;                  /* row callback got '\n' */
-
-        char *cbuf;                   /* current comment line */
-        size_t clen, ccap;
-
-        char *fbuf;                   /* current record's fields, each */
-        size_t flen, fcap;            /* NUL-terminated in fbuf */
-        size_t foff[HBT_NF];
-        size_t flens[HBT_NF];
-        size_t nf;                    /* fields seen, may exceed HBT_NF */
-
-        bool seen_version, seen_header, seen_rows, seen_interval;
-        bool crashed, ended;
-        uint64_t last_ns;             /* last row's arrival_ns */
-        size_t cap;                   /* of t->arrivals and t->send_ns */
-        size_t meta_cap;
-        hbt_trace_t *t;
-};
-
 /* ---- small helpers ----------------------------------------------------- */
 
-static char *dup_mem(const char *s, size_t len)
+char *hbt__dup_mem(const char *s, size_t len)
 {
         char *p = malloc(len + 1);
 
@@ -101,8 +76,7 @@ static char *dup_mem(const char *s, size_t len)
         return p;
 }
 
-/* Grow *buf to hold at least `need` bytes (geometric). 0 or -ENOMEM. */
-static int grow(char **buf, size_t *cap, size_t need)
+int hbt__grow(char **buf, size_t *cap, size_t need)
 {
         size_t ncap = *cap ? *cap : 64;
         char *p;
@@ -119,11 +93,7 @@ static int grow(char **buf, size_t *cap, size_t need)
         return 0;
 }
 
-/*
- * Parse a decimal integer in 0..max: digits only (no sign, no spaces, not
- * empty). 0 or -EINVAL.
- */
-static int parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
+int hbt__parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
 {
         uint64_t v = 0;
 
@@ -140,11 +110,8 @@ static int parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
         return 0;
 }
 
-/* Record the first error as "FILE:LINE: message". Returns rc. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static int fail(struct reader *r, int rc, uint64_t line, const char *fmt, ...)
+int hbt__fail(struct hbt__reader *r, int rc, uint64_t line, size_t col,
+              const char *fmt, ...)
 {
         va_list ap;
         int k;
@@ -154,19 +121,29 @@ static int fail(struct reader *r, int rc, uint64_t line, const char *fmt, ...)
         r->rc = rc;
         if (!r->errlen)
                 return rc;
-        k = snprintf(r->err, r->errlen, "%s:%" PRIu64 ": ", r->name, line);
+        if (col)
+                k = snprintf(r->err, r->errlen, "%s:%" PRIu64 ":%zu: ",
+                             r->name, line, col);
+        else
+                k = snprintf(r->err, r->errlen, "%s:%" PRIu64 ": ", r->name,
+                             line);
         if (k >= 0 && (size_t)k < r->errlen) {
                 va_start(ap, fmt);
                 vsnprintf(r->err + k, r->errlen - (size_t)k, fmt, ap);
                 va_end(ap);
         }
-        return rc;
+        return r->rc;
 }
 
-static int fail_oom(struct reader *r)
+/* The v1 format's errors name the line only. */
+#define fail(r, rc, line, ...) hbt__fail(r, rc, line, 0, __VA_ARGS__)
+
+int hbt__fail_oom(struct hbt__reader *r)
 {
         return fail(r, -ENOMEM, r->line, "out of memory");
 }
+
+#define fail_oom hbt__fail_oom
 
 /* ---- comments and metadata --------------------------------------------- */
 
@@ -176,7 +153,7 @@ static bool is_key_char(char c)
                (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
 }
 
-static int add_meta(struct reader *r, const char *k, size_t klen,
+static int add_meta(struct hbt__reader *r, const char *k, size_t klen,
                     const char *v, size_t vlen)
 {
         hbt_trace_t *t = r->t;
@@ -191,8 +168,8 @@ static int add_meta(struct reader *r, const char *k, size_t klen,
                 t->meta = p;
                 r->meta_cap = ncap;
         }
-        m.key = dup_mem(k, klen);
-        m.value = dup_mem(v, vlen);
+        m.key = hbt__dup_mem(k, klen);
+        m.value = hbt__dup_mem(v, vlen);
         if (!m.key || !m.value) {
                 free(m.key);
                 free(m.value);
@@ -203,7 +180,7 @@ static int add_meta(struct reader *r, const char *k, size_t klen,
 }
 
 /* Compare the trace's peer (if known) with a new name; adopt it if not. */
-static int check_peer(struct reader *r, const char *p, size_t len,
+static int check_peer(struct hbt__reader *r, const char *p, size_t len,
                       const char *where)
 {
         hbt_trace_t *t = r->t;
@@ -217,15 +194,15 @@ static int check_peer(struct reader *r, const char *p, size_t len,
                             where, (int)(len < HBT_SHOW ? len : HBT_SHOW), p,
                             HBT_SHOW, t->peer);
         }
-        t->peer = dup_mem(p, len);
+        t->peer = hbt__dup_mem(p, len);
         return t->peer ? 0 : fail_oom(r);
 }
 
-/* One whole comment line (without '#' and '\n'). */
-static int handle_comment(struct reader *r)
+/* One whole v1 comment line (without '#' and '\n'). */
+static int handle_comment(struct hbt__reader *r)
 {
         const char *s = r->cbuf ? r->cbuf : "";
-        size_t len = r->clen, k = 0, v;
+        size_t len = r->clen;
 
         if (len && s[len - 1] == '\r')
                 len--;
@@ -242,6 +219,13 @@ static int handle_comment(struct reader *r)
                             (int)(len < HBT_SHOW ? len : HBT_SHOW), s,
                             HBT_VERSION_LINE);
         }
+        return hbt__comment(r, s, len);
+}
+
+int hbt__comment(struct hbt__reader *r, const char *s, size_t len)
+{
+        size_t k = 0, v;
+
         while (k < len && (s[k] == ' ' || s[k] == '\t'))
                 k++;
         s += k;
@@ -260,7 +244,7 @@ static int handle_comment(struct reader *r)
                 if (r->seen_interval)
                         return fail(r, -EINVAL, r->line,
                                     "interval_ns given twice");
-                if (parse_u64(s + v, len - v, HBT_MAX_VALUE, &iv) < 0 ||
+                if (hbt__parse_u64(s + v, len - v, HBT_MAX_VALUE, &iv) < 0 ||
                     iv == 0)
                         return fail(r, -EINVAL, r->line,
                                     "interval_ns '%.*s' is not an integer "
@@ -279,14 +263,14 @@ static int handle_comment(struct reader *r)
 
 /* ---- records ----------------------------------------------------------- */
 
-static void on_field(void *s, size_t len, void *data)
+void hbt__on_field(void *s, size_t len, void *data)
 {
-        struct reader *r = data;
+        struct hbt__reader *r = data;
 
         if (r->rc)
                 return;
-        if (r->nf < HBT_NF) {
-                if (grow(&r->fbuf, &r->fcap, r->flen + len + 1) < 0) {
+        if (r->nf < HBT_MAX_FIELDS) {
+                if (hbt__grow(&r->fbuf, &r->fcap, r->flen + len + 1) < 0) {
                         fail_oom(r);
                         return;
                 }
@@ -300,10 +284,10 @@ static void on_field(void *s, size_t len, void *data)
         r->nf++;
 }
 
-#define FIELD(r, i) ((r)->fbuf + (r)->foff[i])
+#define FIELD HBT_FIELD
 
-static int push_arrival(struct reader *r, uint64_t seq, uint64_t send,
-                        uint64_t at)
+int hbt__push_arrival(struct hbt__reader *r, uint64_t seq, uint64_t send,
+                      uint64_t at)
 {
         hbt_trace_t *t = r->t;
 
@@ -330,7 +314,7 @@ static int push_arrival(struct reader *r, uint64_t seq, uint64_t send,
         return 0;
 }
 
-static int bad_int(struct reader *r, size_t i, uint64_t max)
+static int bad_int(struct hbt__reader *r, size_t i, uint64_t max)
 {
         size_t len = r->flens[i];
 
@@ -340,7 +324,7 @@ static int bad_int(struct reader *r, size_t i, uint64_t max)
                     FIELD(r, i), max);
 }
 
-static int handle_header(struct reader *r)
+static int handle_header(struct hbt__reader *r)
 {
         bool ok = r->nf == HBT_NF;
 
@@ -353,7 +337,7 @@ static int handle_header(struct reader *r)
         return 0;
 }
 
-static int handle_record(struct reader *r)
+static int handle_record(struct hbt__reader *r)
 {
         enum { K_HB, K_CRASH, K_END } kind;
         const char *k;
@@ -381,10 +365,12 @@ static int handle_record(struct reader *r)
         if (check_peer(r, FIELD(r, 1), r->flens[1], "peer") < 0)
                 return r->rc;
         if (kind == K_HB) {
-                if (parse_u64(FIELD(r, 2), r->flens[2], UINT64_MAX, &seq) < 0)
+                if (hbt__parse_u64(FIELD(r, 2), r->flens[2], UINT64_MAX,
+                                   &seq) < 0)
                         return bad_int(r, 2, UINT64_MAX);
                 if (r->flens[3] &&
-                    parse_u64(FIELD(r, 3), r->flens[3], UINT64_MAX, &send) < 0)
+                    hbt__parse_u64(FIELD(r, 3), r->flens[3], UINT64_MAX,
+                                   &send) < 0)
                         return bad_int(r, 3, UINT64_MAX);
         } else {
                 if (r->flens[2] || r->flens[3])
@@ -392,7 +378,7 @@ static int handle_record(struct reader *r)
                                     "%s must be empty on %s rows",
                                     r->flens[2] ? "seq" : "send_ns", k);
         }
-        if (parse_u64(FIELD(r, 4), r->flens[4], HBT_MAX_VALUE, &at) < 0)
+        if (hbt__parse_u64(FIELD(r, 4), r->flens[4], HBT_MAX_VALUE, &at) < 0)
                 return bad_int(r, 4, HBT_MAX_VALUE);
         if (r->seen_rows && at < r->last_ns)
                 return fail(r, -EINVAL, r->row_line,
@@ -406,7 +392,7 @@ static int handle_record(struct reader *r)
         case K_HB:
                 /* After the crash, hb rows are checked but ignored. */
                 if (!r->crashed)
-                        return push_arrival(r, seq, send, at);
+                        return hbt__push_arrival(r, seq, send, at);
                 return 0;
         case K_CRASH:
                 if (r->crashed)
@@ -425,7 +411,7 @@ static int handle_record(struct reader *r)
 
 static void on_row(int c, void *data)
 {
-        struct reader *r = data;
+        struct hbt__reader *r = data;
 
         if (c == '\n')
                 r->saw_nl = true;
@@ -443,7 +429,7 @@ static void on_row(int c, void *data)
 
 /* ---- the dispatcher ---------------------------------------------------- */
 
-static int csv_failed(struct reader *r)
+static int csv_failed(struct hbt__reader *r)
 {
         int e = csv_error(&r->csv);
 
@@ -459,7 +445,7 @@ static int no_space(unsigned char c)
         return 0;
 }
 
-static int feed(struct reader *r, const char *buf, size_t len)
+static int feed(struct hbt__reader *r, const char *buf, size_t len)
 {
         size_t i = 0;
 
@@ -486,7 +472,7 @@ static int feed(struct reader *r, const char *buf, size_t len)
                 if (r->state == ST_COMMENT) {
                         size_t n = end - i - (nl ? 1 : 0);
 
-                        if (grow(&r->cbuf, &r->ccap, r->clen + n + 1) < 0)
+                        if (hbt__grow(&r->cbuf, &r->ccap, r->clen + n + 1) < 0)
                                 return fail_oom(r);
                         memcpy(r->cbuf + r->clen, buf + i, n);
                         r->clen += n;
@@ -500,7 +486,7 @@ static int feed(struct reader *r, const char *buf, size_t len)
                         continue;
                 }
                 r->saw_nl = false;
-                if (csv_parse(&r->csv, buf + i, end - i, on_field, on_row,
+                if (csv_parse(&r->csv, buf + i, end - i, hbt__on_field, on_row,
                               r) != end - i)
                         return csv_failed(r);
                 i = end;
@@ -513,7 +499,7 @@ static int feed(struct reader *r, const char *buf, size_t len)
         return r->rc;
 }
 
-static int finish(struct reader *r)
+static int finish(struct hbt__reader *r)
 {
         uint64_t last = r->line;
 
@@ -523,7 +509,7 @@ static int finish(struct reader *r)
                 if (handle_comment(r) < 0)
                         return r->rc;
         } else if (r->state == ST_CSV) {
-                if (csv_fini(&r->csv, on_field, on_row, r) != 0)
+                if (csv_fini(&r->csv, hbt__on_field, on_row, r) != 0)
                         return r->rc ? r->rc
                                      : fail(r, -EINVAL, r->row_line,
                                             "unterminated quoted field");
@@ -542,29 +528,74 @@ static int finish(struct reader *r)
         if (!r->ended)
                 r->t->end_ns = r->seen_rows ? r->last_ns : 0;
         if (!r->t->peer) {
-                r->t->peer = dup_mem("", 0);
+                r->t->peer = hbt__dup_mem("", 0);
                 if (!r->t->peer)
                         return fail_oom(r);
         }
         return 0;
 }
 
-int hbt_read(hbt_trace_t **ret, const char *path, char *err, size_t errlen)
+/* Whether `o` asks for anything only the plain layouts have. */
+static bool plain_options(const hbt_read_opts_t *o)
 {
-        struct reader r = { 0 };
+        if (o->unit_ns || o->peer)
+                return true;
+        for (size_t i = 0; i < HBT_NCOLS; i++)
+                if (o->cols[i])
+                        return true;
+        return false;
+}
+
+/*
+ * With the first block of data at hand: v1 or a plain layout. Auto-
+ * detection looks at the first line only; a v1 file that lost its
+ * version line is read as a plain CSV with a header (its column names are
+ * among those known), which gives the same rows but re-based seqs.
+ */
+static int choose_layout(struct hbt__reader *r, const hbt_read_opts_t *o,
+                         const char *buf, size_t n)
+{
+        size_t m = strlen(HBT_MAGIC);
+
+        if (r->layout == HBT_LAYOUT_AUTO && n >= m &&
+            memcmp(buf, HBT_MAGIC, m) == 0)
+                r->layout = HBT_LAYOUT_V1;
+        if (r->layout == HBT_LAYOUT_V1) {
+                r->t->layout = HBT_LAYOUT_V1;
+                if (plain_options(o))
+                        return fail(r, -EINVAL, 1,
+                                    "an hbeat-trace v1 file (one peer, "
+                                    "times in ns): --time-unit, --columns "
+                                    "and --trace-peer do not apply");
+                return 0;
+        }
+        return hbt__plain_init(r, o);
+}
+
+int hbt_read_with(hbt_trace_t **ret, const char *path,
+                  const hbt_read_opts_t *opts, char *err, size_t errlen)
+{
+        static const hbt_read_opts_t none = { 0 };
+        struct hbt__reader r = { 0 };
+        hbt__src_t src;
         FILE *f = NULL;
         char *buf = NULL;
+        bool first = true;
         int rc;
 
         if (errlen)
                 err[0] = '\0';
         if (!ret || !path || (errlen && !err))
                 return -EINVAL;
+        if (!opts)
+                opts = &none;
         r.name = strcmp(path, "-") == 0 ? "<stdin>" : path;
         r.err = err;
         r.errlen = errlen;
         r.line = 1;
         r.state = ST_BOL;
+        r.layout = opts->layout;
+        hbt__src_init(&src, NULL, r.name);
         if (csv_init(&r.csv, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) !=
             0)
                 return -ENOMEM;
@@ -593,38 +624,53 @@ int hbt_read(hbt_trace_t **ret, const char *path, char *err, size_t errlen)
                         goto out;
                 }
         }
+        hbt__src_init(&src, f, r.name);
         for (;;) {
-                size_t n = fread(buf, 1, HBT_BLOCK, f);
+                long n = hbt__src_read(&src, buf, HBT_BLOCK, err, errlen);
 
-                if (n && feed(&r, buf, n) < 0) {
+                if (n < 0) {
+                        rc = (int)n;
+                        goto out;
+                }
+                if (first) {
+                        first = false;
+                        if (choose_layout(&r, opts, buf, (size_t)n) < 0) {
+                                rc = r.rc;
+                                goto out;
+                        }
+                }
+                if (n && (r.layout == HBT_LAYOUT_V1
+                                  ? feed(&r, buf, (size_t)n)
+                                  : hbt__plain_feed(&r, buf, (size_t)n)) < 0) {
                         rc = r.rc;
                         goto out;
                 }
-                if (n < HBT_BLOCK) {
-                        if (ferror(f)) {
-                                rc = errno ? -errno : -EIO;
-                                if (errlen)
-                                        snprintf(err, errlen, "%s: %s",
-                                                 r.name, strerror(-rc));
-                                goto out;
-                        }
+                if ((size_t)n < HBT_BLOCK)
                         break;
-                }
         }
-        rc = finish(&r);
+        rc = r.layout == HBT_LAYOUT_V1 ? finish(&r) : hbt__plain_finish(&r);
         if (rc == 0) {
                 *ret = r.t;
                 r.t = NULL;
         }
 out:
+        hbt__src_end(&src);
         if (f && f != stdin)
                 fclose(f);
         csv_free(&r.csv);
         free(buf);
         free(r.cbuf);
         free(r.fbuf);
+        hbt__plain_free(&r);
         hbt_free(r.t);
         return rc;
+}
+
+int hbt_read(hbt_trace_t **ret, const char *path, char *err, size_t errlen)
+{
+        static const hbt_read_opts_t v1 = { .layout = HBT_LAYOUT_V1 };
+
+        return hbt_read_with(ret, path, &v1, err, errlen);
 }
 
 void hbt_free(hbt_trace_t *t)
@@ -682,7 +728,7 @@ static char *peer_csv(const char *peer, size_t *len)
             (n == 0 || (peer[0] != ' ' && peer[0] != '\t' &&
                         peer[n - 1] != ' ' && peer[n - 1] != '\t'))) {
                 *len = n;
-                return dup_mem(peer, n);
+                return hbt__dup_mem(peer, n);
         }
         need = csv_write(NULL, 0, peer, n);
         p = malloc(need + 1);

@@ -218,11 +218,12 @@ void hbtg_meta_free(hbt_meta_t *meta, size_t n);
 /*
  * Read PlanetLab sentinterval CSV (header
  * `numseq,timestamp_start_send,timestamp_end_send`, ns) from f with
- * libcsv, plain text: pipe gzip files through zcat. Send time =
- * timestamp_start_send minus the first row's; seq = numseq + 1. `name`
- * labels messages. Returns 0; -EINVAL with err = "NAME:LINE: message"
- * (gzip data, bad header, bad or decreasing numbers, no rows); -errno;
- * -ENOMEM. *ret untouched on failure.
+ * libcsv, gzip-compressed (zlib; told by the magic bytes) or not. Send
+ * time = timestamp_start_send minus the first row's; seq = numseq + 1.
+ * `name` labels messages. Returns 0; -EINVAL with err = "NAME:LINE:
+ * message" (bad header, bad or decreasing numbers, no rows) or "NAME:
+ * message" (corrupt or truncated gzip data); -errno; -ENOMEM. *ret
+ * untouched on failure.
  */
 int hbtg_sender_times_read(hbtg_sender_times_t *ret, FILE *f,
                            const char *name, char *err, size_t errlen);
