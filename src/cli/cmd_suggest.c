@@ -102,6 +102,8 @@ struct opts {
         double max_per_week;           /* < 0: not given */
         bool kinds[HB_DETECTOR_KIND_END];
         bool any_kind;
+        hbt_read_opts_t read;          /* --trace-layout, ... */
+        bool any_read;                 /* one of those given */
 };
 
 static int parse_num(const char *text, double min, double max, double *out)
@@ -860,13 +862,14 @@ static int suggest_trace(const struct opts *o)
         double span_s;
         int r, n_found = 0;
 
-        r = hbt_read(&t, o->trace, err, sizeof(err));
+        r = hbt_read_with(&t, o->trace, &o->read, err, sizeof(err));
         if (r < 0) {
-                if (r == -EINVAL)
+                /* Bad content is bad input, like a bad option. */
+                if (r == -EINVAL) {
                         hbctl_err("%s", err);
-                else
-                        hbctl_err("cannot read %s: %s", o->trace,
-                                  strerror(-r));
+                        return HBCTL_EXIT_USAGE;
+                }
+                hbctl_err("cannot read %s: %s", o->trace, strerror(-r));
                 return HBCTL_EXIT_FAIL;
         }
         tc.t = t;
@@ -970,12 +973,14 @@ int hbctl_cmd_suggest(hbctl_ctx_t *ctx, int argc, char **argv)
                 { "max-mistakes-per-week", required_argument, NULL, 'm' },
                 { "detector", required_argument, NULL, 'D' },
                 { "help", no_argument, NULL, 'h' },
+                HBT_READ_LONGOPTS,
                 { 0 },
         };
         struct opts o = { .interval_ms = -1, .rtt_ms = -1,
                           .max_per_week = -1 };
         const char *cmd = argv[0];
-        int c;
+        char err[256];
+        int c, r;
 
         while ((c = hbctl_getopt(cmd, argc, argv, ":i:r:t:m:D:h", lopts)) !=
                -1) {
@@ -1008,16 +1013,24 @@ int hbctl_cmd_suggest(hbctl_ctx_t *ctx, int argc, char **argv)
                 case 'h':
                         return hbctl_cmd_help(cmd);
                 default:
-                        return HBCTL_EXIT_USAGE;
+                        r = hbt_read_opt(&o.read, c, optarg, err,
+                                         sizeof(err));
+                        if (r < 0)
+                                return hbctl_usage_error(cmd, "%s", err);
+                        if (r == 0)
+                                return HBCTL_EXIT_USAGE;
+                        o.any_read = true;
+                        break;
                 }
         }
         if (optind < argc)
                 return hbctl_usage_error(cmd, "unexpected argument '%s'",
                                          argv[optind]);
         if (o.trace == NULL) {
-                if (o.max_per_week >= 0 || o.any_kind)
+                if (o.max_per_week >= 0 || o.any_kind || o.any_read)
                         return hbctl_usage_error(cmd, "--max-mistakes-per-"
-                                                 "week and --detector need "
+                                                 "week, --detector and the "
+                                                 "trace input options need "
                                                  "--trace");
                 return suggest_rule(ctx, &o);
         }

@@ -24,6 +24,7 @@
 #include "common/util.h"
 #include "config/config.h"
 #include "hbeat/hbeat.h"
+#include "tools/trace.h"
 
 static int cmd_help(hbctl_ctx_t *ctx, int argc, char **argv);
 
@@ -71,7 +72,8 @@ static const hbctl_cmd_t commands[] = {
           "                        allowed false suspicions per peer per week "
           "(--trace)\n"
           "  -D, --detector LIST   detectors to search, comma-separated "
-          "(default: all)\n" },
+          "(default: all)\n"
+          HBT_READ_OPTS_HELP },
         { "keygen", hbctl_cmd_keygen, "[--force] [FILE|-]",
           "generate a cluster key (base64) into FILE (mode 0600) or stdout",
           "  -f, --force    replace FILE if it exists\n" },

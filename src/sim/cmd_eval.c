@@ -470,6 +470,11 @@ static void usage(FILE *f)
 "  --json              machine-readable output on stdout\n"
 "  -h, --help          this text\n"
 "\n"
+"trace input: hbeat-trace v1, or columns of seq, send and arrival times\n"
+"(CSV, tabs or spaces); gzip or not (docs/trace-format.md, \"Other\n"
+"layouts\"):\n"
+HBT_READ_OPTS_HELP
+"\n"
 "keys (--set, --sweep; _ms keys in milliseconds, fractions allowed):\n");
         for (size_t i = 0; i < N_OF(thresholds); i++)
                 if (thresholds[i].help != NULL) /* NULL: an alias */
@@ -499,6 +504,7 @@ typedef struct opts {
         enum hbsim_eval_crash crash_mode;
         double crash_at_s;
         bool json;
+        hbt_read_opts_t read;           /* --trace-layout, ... */
 } opts_t;
 
 static int parse_args(int argc, char **argv, opts_t *o)
@@ -515,10 +521,12 @@ static int parse_args(int argc, char **argv, opts_t *o)
                 { "title", required_argument, NULL, 't' },
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
+                HBT_READ_LONGOPTS,
                 { NULL, 0, NULL, 0 },
         };
         hbsim_eval_det_t *last = NULL;
-        int c;
+        char err[256];
+        int c, r;
 
         optind = 1;
         while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
@@ -596,6 +604,12 @@ static int parse_args(int argc, char **argv, opts_t *o)
                         usage(stdout);
                         return 0;
                 default:
+                        r = hbt_read_opt(&o->read, c, optarg, err,
+                                         sizeof(err));
+                        if (r > 0)
+                                break;
+                        if (r < 0)
+                                return hbsim_eval_fail(2, "%s", err);
                         usage(stderr);
                         return 2;
                 }
@@ -696,7 +710,8 @@ static int load_trace(const opts_t *o, hbt_trace_t **tp, ctx_t *cx)
 {
         char err[512] = "";
         hbt_trace_t *t;
-        int e = hbt_read(tp, o->trace_path, err, sizeof(err));
+        int e = hbt_read_with(tp, o->trace_path, &o->read, err,
+                              sizeof(err));
 
         if (e < 0)
                 return hbsim_eval_fail(e == -ENOMEM ? 1 : 2, "%s%s%s",
