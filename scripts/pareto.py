@@ -124,8 +124,12 @@ def interp_mistakes(curve, td):
     return curve[-1][4]
 
 
-def analyse(sim, path, default_args, default_thr=8, default_kind="phi"):
+def analyse(sim, path, default_args, default_thr=8, default_kind="phi",
+            pause_intervals=None):
     interval_ms = trace_interval_ms(path)
+    if pause_intervals is not None:
+        default_args = default_args + [
+            "--set", f"acceptable_pause_ms={pause_intervals * interval_ms:g}"]
     tmp = None
     try:
         if path.endswith(".gz"):
@@ -194,6 +198,8 @@ def main():
                          "threshold 8, plus these --set values)")
     ap.add_argument("--default-threshold", type=float, default=8,
                     help="the default's suspect threshold (default 8)")
+    ap.add_argument("--default-pause-intervals", type=float,
+                    help="the default's acceptable pause in intervals")
     ap.add_argument("--default-kind", default="phi",
                     help="the default's detector kind (default phi)")
     a = ap.parse_args()
@@ -207,7 +213,8 @@ def main():
               "mistakes/h | default's phi at Akka's T_D | Akka / default |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for t in a.traces:
-        r = analyse(sim, t, dargs, a.default_threshold, a.default_kind)
+        r = analyse(sim, t, dargs, a.default_threshold, a.default_kind,
+                    a.default_pause_intervals)
         name = os.path.basename(t).split(".")[0]
         d, ak = r["default"], r["akka"]
         ratio = d[3] / r["best_td"][3] if r["best_td"] else math.nan
