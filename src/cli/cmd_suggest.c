@@ -25,15 +25,15 @@
  *      count M whose 95 % upper bound, mu(M) / alive time with
  *      P(Poisson(mu) <= M) = 0.05, is within the budget; the value must
  *      make at most M mistakes. A rate is then within budget at 95 %
- *      confidence, not just on this trace.
+ *      confidence, not just on this trace. And each quarter of the
+ *      trace (equal time) must be within budget on its own count: rates
+ *      drift with load, and the worst quarter is the next hour's guess.
  *    - A budget below that (one per week in an hour of trace): no count
  *      in the trace can show it, so the value must make no mistake and
  *      also tolerate every silence up to x_B, the silence length that
  *      occurs at the budget's rate by an exponential fit to the tail of
- *      the trace's silences (peaks over a threshold: the TAIL_K longest
- *      silences above the next one, u; their mean excess beta is the
- *      maximum-likelihood scale; rate(> x) = (TAIL_K / alive time)
- *      exp(-(x - u) / beta), solved for the budget). "Tolerate" is
+ *      the trace's silences (plan_budget()), and never less than the
+ *      longest silence seen or the rule's 3 intervals. "Tolerate" is
  *      measured on the detector: after every arrival past the warm-up,
  *      its crossing of the threshold comes no earlier than x_B.
  *
@@ -88,10 +88,13 @@
 /* Confidence of the bounds, and the events a 0-count bound stands for:
  * -ln(0.05) = 3.0. */
 #define CONF_P 0.05
-/* Silences in the tail fit (fewer in short traces: a tenth of them, at
- * least TAIL_MIN). */
-#define TAIL_K 30
-#define TAIL_MIN 5
+/* Silences in the tail fit: the longest 1 / TAIL_FRACTION of them, at
+ * least TAIL_MIN. */
+#define TAIL_FRACTION 20
+
+/* Blocks a trace with a visible budget is cut into (meets()). */
+#define N_BLOCKS 4
+#define TAIL_MIN 10
 
 /* ---- options ------------------------------------------------------ */
 
@@ -389,9 +392,14 @@ struct trace_ctx {
         double alive_s;         /* as the evaluator counts it */
         bool visible;           /* the budget is measurable in alive_s */
         uint64_t max_mistakes;  /* visible: most mistakes allowed */
+        /* Visible: the trace cut in N_BLOCKS blocks of equal time, each
+         * held to the budget too (unless too short to cut). */
+        size_t block[N_BLOCKS + 1];
+        bool check_blocks;
         /* Not visible: every silence up to tolerance_ns must pass. */
         double tolerance_ns;
-        double tail_u_ns, tail_beta_ns; /* the fit behind it */
+        double tail_x_ns;       /* the fit's answer, before the floor */
+        double tail_beta_ns;    /* its scale: ns per e-fold */
         int tail_k;
 };
 
@@ -458,25 +466,102 @@ static int cmp_desc(const void *a, const void *b)
         return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* Tail depths tried, longest silences first; 0 = n / TAIL_FRACTION. */
+static const size_t tail_depths[] = { TAIL_MIN, 30, 100, 0 };
+#define N_TAIL_DEPTHS (sizeof(tail_depths) / sizeof(tail_depths[0]))
+
+/*
+ * Least-squares line through the k longest of n silences (sorted longest
+ * first) on an exponential QQ plot, x_(i) against ln(i / n); answer the
+ * x at which the expected count of longer silences in the trace is
+ * `events` (budget x alive time), and the scale beta, ns per e-fold.
+ * -EDOM if the points show no decay.
+ */
+static int tail_fit(const uint64_t *gaps, size_t k, size_t n, double events,
+                    double *x_out, double *beta_out)
+{
+        double sx = 0, sy = 0, sxx = 0, sxy = 0, slope, a, den;
+
+        for (size_t i = 0; i < k; i++) {
+                double x = (double)gaps[i];
+                double y = log((double)(i + 1) / (double)n);
+
+                sx += x;
+                sy += y;
+                sxx += x * x;
+                sxy += x * y;
+        }
+        den = (double)k * sxx - sx * sx;
+        if (!(den > 0))
+                return -EDOM;
+        slope = ((double)k * sxy - sx * sy) / den;
+        if (!(slope < 0) || !isfinite(slope))
+                return -EDOM;
+        a = (sy - slope * sx) / (double)k;
+        /* ln S(x) = a + slope x, S = events / n. */
+        *x_out = (log(events / (double)n) - a) / slope;
+        *beta_out = -1.0 / slope;
+        return 0;
+}
+
 /*
  * The budget against the evidence: how many mistakes the trace may show
- * (visible), or the silence every setting must tolerate (tc->tolerance_ns,
- * from the tail fit). 0, or -ENOMEM.
+ * (visible), or the silence every setting must tolerate (tc->tolerance_ns)
+ * from the tail of the silences. 0, or -ENOMEM.
+ *
+ * The tail: the k longest of the n silences, the i-th longest x_(i)
+ * plotted against ln(i / n) (an exponential QQ plot: a straight line if
+ * P(silence > x) = exp(a - x / beta) there). Least squares give a and
+ * beta; the silence that comes at the budget's rate r, n/H x exp(a - x /
+ * beta) = r, is x_B = beta (a - ln(r H / n)). The regression, not the
+ * mean excess over a threshold, so that lattice-valued silences (whole
+ * lost intervals: 5 % loss gives silences of 2, 3, 4 intervals with many
+ * ties) get their real decay (ln 20 per interval) rather than one
+ * interval per e-fold. Real tails are mixtures (lost heartbeats in the
+ * bulk, sender stalls far out), so the fit is made at several depths k
+ * (10, 30, 100 and n / TAIL_FRACTION) and the longest answer kept: the
+ * regime that decays slowest decides. x_B is never
+ * below the longest silence seen nor below the rule of ../shared/seeds/003
+ * (RULE_INTERVALS intervals): a trace that cannot show the budget cannot
+ * vouch for anything more aggressive than the rule either.
  */
 static int plan_budget(struct trace_ctx *tc)
 {
         const hbt_arrival_t *arr = tc->t->arrivals;
         double per_s = tc->max_per_week / S_PER_WEEK;
-        double events = per_s * tc->alive_s, beta = 0, rate_u;
+        double events = per_s * tc->alive_s, floor_ns;
         size_t n = tc->n_alive, n_gaps = 0;
         uint64_t *gaps, m = 0;
-        int k;
 
         tc->visible = events >= poisson_upper(0);
         if (tc->visible) {
+                uint64_t t0 = arr[0].arrival_ns;
+                uint64_t span = arr[n - 1].arrival_ns - t0;
+                size_t i = 0;
+
                 while (poisson_upper(m + 1) <= events)
                         m++;
                 tc->max_mistakes = m;
+                /*
+                 * A rate that drifts within the trace (load comes and
+                 * goes) passes on the whole and fails the next hour:
+                 * each quarter is held to the budget as well, at its
+                 * point estimate (a quarter's own bound would be too
+                 * wide to say anything).
+                 */
+                tc->block[0] = 0;
+                tc->check_blocks = true;
+                for (int b = 1; b < N_BLOCKS; b++) {
+                        uint64_t at = t0 + span / N_BLOCKS * (uint64_t)b;
+
+                        while (i < n && arr[i].arrival_ns < at)
+                                i++;
+                        tc->block[b] = i;
+                }
+                tc->block[N_BLOCKS] = tc->t->n;
+                for (int b = 0; b < N_BLOCKS; b++)
+                        if (tc->block[b + 1] < tc->block[b] + 2)
+                                tc->check_blocks = false;  /* too short */
                 return 0;
         }
         /* Silences: between arrivals, and after the last one to the end
@@ -486,32 +571,34 @@ static int plan_budget(struct trace_ctx *tc)
                 return -ENOMEM;
         for (size_t i = 1; i < n; i++)
                 gaps[n_gaps++] = arr[i].arrival_ns - arr[i - 1].arrival_ns;
-        if (tc->t->crash_ns == HB_NEVER && tc->t->end_ns > arr[n - 1].arrival_ns)
+        if (tc->t->crash_ns == HB_NEVER &&
+            tc->t->end_ns > arr[n - 1].arrival_ns)
                 gaps[n_gaps++] = tc->t->end_ns - arr[n - 1].arrival_ns;
         qsort(gaps, n_gaps, sizeof(*gaps), cmp_desc);
-        k = n_gaps / 10 < TAIL_K ? (int)(n_gaps / 10) : TAIL_K;
-        if (k < TAIL_MIN)
-                k = n_gaps > TAIL_MIN ? TAIL_MIN : (int)n_gaps - 1;
-        if (k < 1) {
-                /* Too few silences to fit: tolerate the longest twice. */
-                tc->tolerance_ns = n_gaps > 0 ? 2.0 * (double)gaps[0] : 0;
-                tc->tail_k = 0;
-                free(gaps);
-                return 0;
+        floor_ns = RULE_INTERVALS * (double)tc->interval_ns;
+        if (n_gaps > 0 && (double)gaps[0] > floor_ns)
+                floor_ns = (double)gaps[0];
+        tc->tail_k = 0;
+        tc->tolerance_ns = per_s > 0 ? floor_ns : INFINITY;
+        tc->tail_x_ns = -INFINITY;
+        for (size_t j = 0; per_s > 0 && j < N_TAIL_DEPTHS; j++) {
+                size_t kk = tail_depths[j] ? tail_depths[j]
+                                           : n_gaps / TAIL_FRACTION;
+                double x, beta;
+
+                if (kk < TAIL_MIN || kk > n_gaps ||
+                    (j > 0 && kk <= tail_depths[j - 1]))
+                        continue;
+                if (tail_fit(gaps, kk, n_gaps, per_s * tc->alive_s, &x,
+                             &beta) < 0 || x <= tc->tail_x_ns)
+                        continue;
+                tc->tail_x_ns = x;
+                tc->tail_beta_ns = beta;
+                tc->tail_k = (int)kk;
         }
-        for (int i = 0; i < k; i++)
-                beta += (double)(gaps[i] - gaps[k]);
-        beta /= k;
-        rate_u = k / tc->alive_s;
-        tc->tail_k = k;
-        tc->tail_u_ns = (double)gaps[k];
-        tc->tail_beta_ns = beta;
-        /* rate(> x) = rate_u exp(-(x - u) / beta) = per_s. */
-        tc->tolerance_ns = tc->tail_u_ns +
-                           (per_s > 0 ? beta * log(rate_u / per_s) : INFINITY);
-        if (tc->tolerance_ns < (double)gaps[0])
-                tc->tolerance_ns = (double)gaps[0];
         free(gaps);
+        if (tc->tail_x_ns > tc->tolerance_ns)
+                tc->tolerance_ns = tc->tail_x_ns;
         return 0;
 }
 
@@ -570,6 +657,23 @@ static int meets(const struct trace_ctx *tc, const struct search *s,
                 return r;
         if (tc->visible) {
                 *ok = q.mistakes <= tc->max_mistakes;
+                for (int b = 0; *ok && tc->check_blocks && b < N_BLOCKS;
+                     b++) {
+                        const hbt_arrival_t *arr = tc->t->arrivals;
+                        size_t lo = tc->block[b], hi = tc->block[b + 1];
+                        bool last = b == N_BLOCKS - 1;
+
+                        r = hbt_qos_evaluate(&cfg, thr, arr + lo, hi - lo,
+                                             last ? tc->t->crash_ns
+                                                  : HB_NEVER,
+                                             last ? tc->t->end_ns
+                                                  : arr[hi].arrival_ns,
+                                             &q);
+                        if (r < 0)
+                                return r;
+                        *ok = (double)q.mistakes <=
+                              tc->max_per_week / S_PER_WEEK * q.alive_s;
+                }
                 return 0;
         }
         if (q.mistakes > 0) {
@@ -776,7 +880,7 @@ static void print_row(const struct found *f)
         printf("%-9s  %-26s  %10s  %10s  %8" PRIu64 "  %9s  %9.6f%s\n",
                hb_detector_kind_name(f->kind), param, td_mean, td_max,
                f->q.mistakes, rate, f->q.query_accuracy,
-               !f->meets ? "  (over budget at the range's end)" :
+               !f->meets ? "  (not met at the range's end)" :
                f->at_bound ? "  (at the range's end)" : "");
 }
 
@@ -836,18 +940,24 @@ static void print_evidence(const struct trace_ctx *tc)
         printf("          the budget, %.3g per hour, is below that: no "
                "count in this trace\n          can show it. Settings "
                "must make no mistake and tolerate every\n          "
-               "silence up to %s ",
+               "silence up to %s: ",
                tc->max_per_week / 168.0,
                hbctl_dur((uint64_t)llround(tc->tolerance_ns), d1));
-        if (tc->tail_k > 0)
-                printf("(exponential fit to the %d longest\n          "
-                       "silences: beyond %s, mean excess %s).\n",
-                       tc->tail_k,
-                       hbctl_dur((uint64_t)llround(tc->tail_u_ns), d2),
+        if (tc->tail_k > 0 && tc->tail_x_ns >= tc->tolerance_ns)
+                printf("the silence that comes at that rate by an\n"
+                       "          exponential fit to the %d longest "
+                       "(%s per e-fold).\n", tc->tail_k,
                        hbctl_dur((uint64_t)llround(tc->tail_beta_ns), d3));
+        else if (tc->tail_k > 0)
+                printf("the longest seen or %g intervals, whichever\n"
+                       "          is more (an exponential fit to the %d "
+                       "longest says %s).\n", RULE_INTERVALS, tc->tail_k,
+                       hbctl_dur((uint64_t)llround(fmax(tc->tail_x_ns, 0)),
+                                 d2));
         else
-                printf("(twice the longest: too few silences\n"
-                       "          to fit a tail).\n");
+                printf("the longest seen or %g intervals, whichever\n"
+                       "          is more (too few silences to fit a "
+                       "tail).\n", RULE_INTERVALS);
         printf("          Record %.0f h to measure the budget instead.\n",
                poisson_upper(0) / (tc->max_per_week / S_PER_WEEK) / 3600.0);
 }
