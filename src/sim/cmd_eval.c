@@ -465,7 +465,17 @@ static void usage(FILE *f)
 "                      --detector: for that one; before any: for every\n"
 "                      detector without its own\n"
 "  --csv FILE          write the sweep curve as CSV (\"-\" = stdout)\n"
-"  --plot FILE.svg     plot the sweep with gnuplot: T_D vs mistakes/hour\n"
+"  --plot FILE.svg     plot the sweep with gnuplot: T_D vs mistakes/hour,\n"
+"                      a colour per detector kind, each configuration as\n"
+"                      given marked at its suspect (square) and dead\n"
+"                      (triangle) threshold, the hbeat default ringed\n"
+"  --plot-log AXES     logarithmic axes: auto (default: an axis whose\n"
+"                      largest value is over 20 times its smallest\n"
+"                      non-zero one; zero rates on a line labelled 0),\n"
+"                      td, rate, both or none\n"
+"  --mark-default      ring hbeat's default (phi, suspect 8, dead 50) on\n"
+"                      the plot even if no --detector is it (a phi at its\n"
+"                      defaults is ringed anyway)\n"
 "  --title TEXT        plot title (default: the trace file)\n"
 "  --json              machine-readable output on stdout\n"
 "  -h, --help          this text\n"
@@ -505,7 +515,29 @@ typedef struct opts {
         double crash_at_s;
         bool json;
         hbt_read_opts_t read;           /* --trace-layout, ... */
+        enum hbsim_eval_plot_log plot_log;
+        bool mark_default;
+        hbsim_eval_det_t dflt;          /* --mark-default, when no
+                                           --detector is the default */
 } opts_t;
+
+static int plot_log_parse(const char *s, enum hbsim_eval_plot_log *out)
+{
+        static const char *const names[] = {
+                [HBSIM_EVAL_LOG_AUTO] = "auto",
+                [HBSIM_EVAL_LOG_NONE] = "none",
+                [HBSIM_EVAL_LOG_TD] = "td",
+                [HBSIM_EVAL_LOG_RATE] = "rate",
+                [HBSIM_EVAL_LOG_BOTH] = "both",
+        };
+
+        for (size_t i = 0; i < N_OF(names); i++)
+                if (strcmp(s, names[i]) == 0) {
+                        *out = (enum hbsim_eval_plot_log)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
 
 static int parse_args(int argc, char **argv, opts_t *o)
 {
@@ -519,6 +551,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
                 { "csv", required_argument, NULL, 'C' },
                 { "plot", required_argument, NULL, 'p' },
                 { "title", required_argument, NULL, 't' },
+                { "mark-default", no_argument, NULL, 'D' },
+                { "plot-log", required_argument, NULL, 'l' },
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
                 HBT_READ_LONGOPTS,
@@ -596,6 +630,16 @@ static int parse_args(int argc, char **argv, opts_t *o)
                         break;
                 case 't':
                         o->title = optarg;
+                        break;
+                case 'D':
+                        o->mark_default = true;
+                        break;
+                case 'l':
+                        if (plot_log_parse(optarg, &o->plot_log) < 0)
+                                return hbsim_eval_fail(2,
+                                        "--plot-log '%s' is not auto, td, "
+                                        "rate, both or none",
+                                        optarg);
                         break;
                 case 'j':
                         o->json = true;
@@ -742,6 +786,58 @@ static int load_trace(const opts_t *o, hbt_trace_t **tp, ctx_t *cx)
         return 0;
 }
 
+/* ---- the hbeat default on the plot ------------------------------------ */
+
+/* Whether `d` is what hbeatd runs without a configuration file: phi (the
+ * default of detector.kind, src/config/config_impl.h) with its default
+ * thresholds and every parameter at its default for the interval. */
+static bool det_is_default(const hbsim_eval_det_t *d, uint64_t interval_ns)
+{
+        const hb_detector_kind_t kind = HB_DETECTOR_PHI;
+        const hb_detector_param_t *p;
+        hb_detector_config_t def;
+
+        if (d->kind != kind || d->cfg.interval_ns != interval_ns ||
+            d->suspect != hb_detector_default_suspect_threshold(kind) ||
+            d->dead != hb_detector_default_dead_threshold(kind))
+                return false;
+        hb_detector_config_default(&def, kind, interval_ns);
+        for (size_t i = 0; (p = hb_detector_param_at(kind, i, NULL)); i++)
+                if (hb_detector_param_get(p, &d->cfg) !=
+                    hb_detector_param_get(p, &def))
+                        return false;
+        return true;
+}
+
+/* The configuration the plot rings as the hbeat default: the first that
+ * is it; else, with --mark-default, o->dflt evaluated here; else NULL. */
+static int plot_default(opts_t *o, const ctx_t *cx, uint64_t interval_ns,
+                        const hbsim_eval_det_t **out)
+{
+        hbsim_eval_det_t *d = &o->dflt;
+
+        *out = NULL;
+        for (size_t i = 0; i < o->n_dets; i++)
+                if (det_is_default(&o->dets[i], interval_ns)) {
+                        *out = &o->dets[i];
+                        return 0;
+                }
+        if (!o->mark_default)
+                return 0;
+        d->kind = HB_DETECTOR_PHI;
+        if (det_resolve(d, o->n_dets, interval_ns) < 0)
+                return 2;
+        for (int l = 0; l < 2; l++) {
+                int e = evaluate(cx, &d->cfg, l ? d->dead : d->suspect,
+                                 &d->res[l]);
+
+                if (e < 0)
+                        return report_eval_error(e, d);
+        }
+        *out = d;
+        return 0;
+}
+
 int hbsim_cmd_eval(int argc, char **argv)
 {
         opts_t *o = calloc(1, sizeof(*o));
@@ -752,6 +848,7 @@ int hbsim_cmd_eval(int argc, char **argv)
         uint64_t interval_ns;
         ctx_t cx = { 0 };
         hbsim_eval_report_t rep;
+        const hbsim_eval_det_t *dflt = NULL;
         int rc;
 
         if (o == NULL)
@@ -826,6 +923,11 @@ int hbsim_cmd_eval(int argc, char **argv)
                 if (rc != 0)
                         goto out;
         }
+        if (o->plot_path) {
+                rc = plot_default(o, &cx, interval_ns, &dflt);
+                if (rc != 0)
+                        goto out;
+        }
         rep = (hbsim_eval_report_t){
                 .trace_path = o->trace_path,
                 .peer = t->peer,
@@ -838,6 +940,7 @@ int hbsim_cmd_eval(int argc, char **argv)
                 .sweeps = sw,
                 .pts = pts,
                 .n_pts = n_pts,
+                .dflt = dflt,
         };
         rc = 0;
         if (o->json)
@@ -846,8 +949,15 @@ int hbsim_cmd_eval(int argc, char **argv)
                 hbsim_eval_print_text(&rep);
         if (rc == 0 && o->csv_path)
                 rc = hbsim_eval_write_csv(&rep, o->csv_path);
-        if (rc == 0 && o->plot_path)
-                rc = hbsim_eval_plot(&rep, o->plot_path, o->title);
+        if (rc == 0 && o->plot_path) {
+                hbsim_eval_plot_opts_t po = {
+                        .path = o->plot_path,
+                        .title = o->title,
+                        .log = o->plot_log,
+                };
+
+                rc = hbsim_eval_plot(&rep, &po);
+        }
         if (fflush(stdout) != 0)
                 rc = 1;
 out:

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hbeat/hbeat.h"
 #include "tools/qos.h"
@@ -92,6 +93,10 @@ typedef struct hbsim_eval_report {
         const hbsim_eval_sweep_t *sweeps; /* per detector; NULL: no sweep */
         const hbsim_eval_point_t *pts;  /* grouped by detector */
         size_t n_pts;
+        /* The plot marks it as the hbeat default: the configuration
+         * hbeatd runs with no configuration file, evaluated (one of
+         * `dets`, or one of its own with --mark-default); NULL: none. */
+        const hbsim_eval_det_t *dflt;
 } hbsim_eval_report_t;
 
 /* Print "hbeat-sim eval: <message>" on stderr; return `rc` (the exit
@@ -113,11 +118,31 @@ int hbsim_eval_print_json(const hbsim_eval_report_t *rep);
  * message. Needs rep->sweeps. */
 int hbsim_eval_write_csv(const hbsim_eval_report_t *rep, const char *path);
 
-/* The sweep as an SVG at `path`, drawn by gnuplot (T_D against mistakes
- * per hour, log scale). `title`: NULL for one made from the trace. 0, or
- * 1 with a message (nothing drawable, gnuplot missing or failing). Needs
- * rep->sweeps and a crash mode other than HBSIM_EVAL_CRASH_NONE. */
-int hbsim_eval_plot(const hbsim_eval_report_t *rep, const char *path,
-                    const char *title);
+/* --plot-log: which axes of the plot are logarithmic. */
+enum hbsim_eval_plot_log {
+        HBSIM_EVAL_LOG_AUTO,            /* each from its range */
+        HBSIM_EVAL_LOG_NONE,
+        HBSIM_EVAL_LOG_TD,
+        HBSIM_EVAL_LOG_RATE,
+        HBSIM_EVAL_LOG_BOTH,
+};
+
+typedef struct hbsim_eval_plot_opts {
+        const char *path;               /* the SVG to write */
+        const char *title;              /* NULL: one made from the trace */
+        enum hbsim_eval_plot_log log;
+} hbsim_eval_plot_opts_t;
+
+/* The sweep as an SVG, drawn by gnuplot (T_D against mistakes per hour;
+ * how it reads: eval_output.c, "plot"). 0, or 1 with a message (nothing
+ * drawable, gnuplot missing or failing). Needs rep->sweeps and a crash
+ * mode other than HBSIM_EVAL_CRASH_NONE. */
+int hbsim_eval_plot(const hbsim_eval_report_t *rep,
+                    const hbsim_eval_plot_opts_t *po);
+
+/* The gnuplot script hbsim_eval_plot() runs, written to `f` (tests read
+ * it). Same arguments and needs. */
+void hbsim_eval_plot_script(FILE *f, const hbsim_eval_report_t *rep,
+                            const hbsim_eval_plot_opts_t *po);
 
 #endif /* HBSIM_EVAL_H */

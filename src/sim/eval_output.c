@@ -14,12 +14,13 @@
  *   CSV     the sweep points (--csv), one row per point; empty for an
  *           undefined metric, "inf" for an infinite one.
  *   plot    the sweep as an SVG (--plot): a gnuplot script, fed to
- *           gnuplot on its stdin; T_D against mistakes per hour on a log
- *           scale, zero rates on a floor line below the lowest rate the
- *           trace could show.
+ *           gnuplot on its stdin; T_D against mistakes per hour, a colour
+ *           per detector kind, log axes where the range calls for it,
+ *           the hbeat default ringed (see "plot" below).
  *
  * Called only by cmd_eval.c, once per run, after every evaluation.
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -314,150 +315,668 @@ int hbsim_eval_write_csv(const hbsim_eval_report_t *rep, const char *path)
 
 /* ---- plot -------------------------------------------------------------- */
 
+/*
+ * The plot: T_D (x) against mistakes per hour (y), one line per
+ * configuration, drawn to stay readable with six detectors and more:
+ *
+ * - A colour and a point type per detector kind (kind_styles[]), the same
+ *   whatever the order of --detector. The second, third... configuration
+ *   of a kind is a lighter shade of it, dashed (det_style()).
+ * - An axis is logarithmic when its largest value is more than LOG_RATIO
+ *   times its smallest non-zero one (axes_decide()), or as --plot-log
+ *   says. A zero rate cannot be on a log axis: it goes on a floor line
+ *   with the tic "0", FLOOR_DECADES below the decade of the smallest
+ *   non-zero rate. On a linear axis it is at 0. A zero T_D (never seen)
+ *   keeps its axis linear.
+ * - T_D tics carry their unit: 200 ms, 1 s, 1.5 s, 2 min (fmt_ms()).
+ * - Large markers: each configuration as given, at its suspect (square)
+ *   and dead (triangle) threshold. The hbeat default (rep->dflt) is
+ *   ringed and drawn last, and the ranges include it.
+ * - The legend goes below the plot, in two columns; a long title wraps.
+ */
+
+#define LOG_RATIO 20.0          /* largest / smallest above which: log */
+#define FLOOR_DECADES 0.7       /* the 0 line, below the lowest decade */
+#define MARGIN_DECADES 0.3      /* room above and below, log rate axis */
+#define TD_MARGIN 1.2           /* factor of room, log T_D axis */
+#define TITLE_LINE 100          /* characters per line of the title */
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Colour, point type (filled; `open` on the zero line) and point size per
+ * kind. Colours: Okabe and Ito, "Color Universal Design" (2008), whose
+ * eight stay apart under the common colour-vision deficiencies; their
+ * yellow is too pale on white, and their sky blue is left to the shades
+ * of phi. Point types are gnuplot's; squares and triangles are kept for
+ * the markers of the configurations as given.
+ */
+static const struct kind_style {
+        unsigned rgb;
+        int pt, open;
+        double ps;
+} kind_styles[HB_DETECTOR_KIND_END] = {
+        /* black, diamond */
+        [HB_DETECTOR_FIXED] = { 0x000000, 13, 12, 0.7 },
+        /* blue, circle */
+        [HB_DETECTOR_PHI] = { 0x0072b2, 7, 6, 0.6 },
+        /* vermillion, triangle pointing down */
+        [HB_DETECTOR_CHEN] = { 0xd55e00, 11, 10, 0.7 },
+        /* orange, pentagon */
+        [HB_DETECTOR_BERTIER] = { 0xe69f00, 15, 14, 0.7 },
+        /* reddish purple, cross */
+        [HB_DETECTOR_PHI_EXP] = { 0xcc79a7, 2, 2, 0.8 },
+        /* bluish green, plus */
+        [HB_DETECTOR_ADAPTIVE] = { 0x009e73, 1, 1, 0.9 },
+};
+
+typedef struct line_style {
+        unsigned rgb;
+        int pt, open, dt;               /* dt: gnuplot dash type */
+        double ps;
+} line_style_t;
+
+typedef struct axis {
+        bool log;
+        double lo, hi;                  /* range */
+        double zero;                    /* rates: where 0 is drawn */
+        int decade;                     /* log rates: the lowest, 10^n */
+} axis_t;
+
 typedef struct plot_in {
         const hbsim_eval_report_t *rep;
+        enum hbsim_eval_plot_log log;
         const char *path, *title, *xlabel;
         double hours;                   /* observed alive time */
+        axis_t x, y;                    /* T_D in ms, mistakes per hour */
+        bool any_zero;                  /* a drawn point has no mistake */
 } plot_in_t;
 
-/* A gnuplot single-quoted string: ' is doubled, nothing else special. */
-static void gp_str(FILE *f, const char *s)
+/*
+ * Configuration d's style: its kind's if it is the first of its kind;
+ * the n-th after it gets a shade of the colour and a dash pattern, by n:
+ * mixed with white (> 0) or black (< 0) by |shade[n]|; black, which
+ * cannot get darker, takes `pale` instead. They repeat after five.
+ */
+static line_style_t det_style(const hbsim_eval_report_t *rep, size_t d)
+{
+        static const double shade[] = { 0, 0.5, -0.45, 0.72, -0.7 };
+        static const double pale[] = { 0, 0.5, 0.28, 0.72, 0.84 };
+        static const int dashes[] = { 1, 2, 4, 5, 3 };
+        hb_detector_kind_t kind = rep->dets[d].kind;
+        const struct kind_style *k;
+        line_style_t s;
+        size_t n = 0;
+        double w;
+
+        assert(kind > 0 && kind < HB_DETECTOR_KIND_END);
+        k = &kind_styles[kind];
+        s = (line_style_t){ k->rgb, k->pt, k->open, 1, k->ps };
+        for (size_t e = 0; e < d; e++)
+                n += rep->dets[e].kind == kind;
+        n %= N_OF(shade);
+        w = k->rgb == 0 ? pale[n] : shade[n];
+        s.rgb = 0;
+        for (unsigned sh = 0; sh < 24; sh += 8) {
+                double c = (double)((k->rgb >> sh) & 0xff);
+
+                c += w > 0 ? (255 - c) * w : c * w;
+                s.rgb |= (unsigned)lround(c) << sh;
+        }
+        s.dt = dashes[n];
+        return s;
+}
+
+/* A gnuplot single-quoted string of the first `len` bytes of `s`: ' is
+ * doubled, nothing else is special. */
+static void gp_strn(FILE *f, const char *s, size_t len)
 {
         fputc('\'', f);
-        for (; *s; s++) {
-                if (*s == '\'')
+        for (size_t i = 0; i < len && s[i]; i++) {
+                if (s[i] == '\'')
                         fputc('\'', f);
-                if (*s != '\n')
-                        fputc(*s, f);
+                if (s[i] != '\n')
+                        fputc(s[i], f);
         }
         fputc('\'', f);
 }
 
+static void gp_str(FILE *f, const char *s)
+{
+        gp_strn(f, s, strlen(s));
+}
+
+/* `s` as a gnuplot string expression wrapped at spaces into lines of at
+ * most TITLE_LINE bytes (a longer word stays whole). Returns the number
+ * of lines. */
+static int gp_wrapped(FILE *f, const char *s)
+{
+        int lines = 0;
+
+        while (*s == ' ')
+                s++;
+        do {
+                size_t cut = strlen(s);
+
+                if (cut > TITLE_LINE) {
+                        for (cut = TITLE_LINE; cut > 0 && s[cut] != ' ';
+                             cut--)
+                                ;
+                        if (cut == 0)
+                                cut = strcspn(s, " ");
+                }
+                if (lines++ > 0)
+                        fputs(" . \"\\n\" . ", f);
+                gp_strn(f, s, cut);
+                s += cut;
+                while (*s == ' ')
+                        s++;
+        } while (*s);
+        return lines;
+}
+
+/* A tic label for a duration of `ms` milliseconds: "0", "250 ms",
+ * "1.5 s", "90 s", "2 min", "1 h". Minutes and hours only when whole. */
+static void fmt_ms(char *buf, size_t len, double ms)
+{
+        if (ms == 0)
+                snprintf(buf, len, "0");
+        else if (ms < 1e3)
+                snprintf(buf, len, "%g ms", ms);
+        else if (ms < 60e3 || fmod(ms, 60e3) != 0)
+                snprintf(buf, len, "%g s", ms / 1e3);
+        else if (ms < 3600e3 || fmod(ms, 3600e3) != 0)
+                snprintf(buf, len, "%g min", ms / 60e3);
+        else
+                snprintf(buf, len, "%g h", ms / 3600e3);
+}
+
 /* Whether a point can be drawn: a finite T_D. Zero rates go on the floor
- * line (log scale). */
+ * line (log scale) or at 0. */
 static bool drawable(const hbt_qos_result_t *r)
 {
         return isfinite(r->detection_s);
 }
 
-/* The y of a point: its rate, or the floor line for a zero rate. */
-static double plot_y(const hbt_qos_result_t *r, double floor_y)
+/* The y of a point: its rate, or where zero is drawn. */
+static double plot_y(const hbt_qos_result_t *r, const axis_t *y)
 {
-        return r->mistakes ? per_hour(r) : floor_y;
+        return r->mistakes ? per_hour(r) : y->zero;
+}
+
+/* ---- plot: axes -------------------------------------------------------- */
+
+typedef struct extent {
+        double td_min, td_max;          /* ms */
+        double r_min, r_max;            /* rates above zero, per hour */
+        bool r_zero;
+} extent_t;
+
+static void extent_add(extent_t *e, const hbt_qos_result_t *r)
+{
+        double td = r->detection_s * 1e3;
+
+        if (!drawable(r))
+                return;
+        e->td_min = fmin(e->td_min, td);
+        e->td_max = fmax(e->td_max, td);
+        if (r->mistakes == 0) {
+                e->r_zero = true;
+                return;
+        }
+        e->r_min = fmin(e->r_min, per_hour(r));
+        e->r_max = fmax(e->r_max, per_hour(r));
+}
+
+/* Whether an axis with values from `min` (> 0, else never log) to `max`
+ * is logarithmic: as `forced` says (1 or 0), or from the range (-1). */
+static bool log_axis(double min, double max, int forced)
+{
+        if (!(min > 0 && max > 0))
+                return false;
+        return forced >= 0 ? forced : max > LOG_RATIO * min;
+}
+
+/* The ranges and scales, from every point drawn: the sweeps, the
+ * configurations as given and the hbeat default (never clipped). */
+static void axes_decide(plot_in_t *in)
+{
+        static const int force[][2] = {          /* T_D, rate */
+                [HBSIM_EVAL_LOG_AUTO] = { -1, -1 },
+                [HBSIM_EVAL_LOG_NONE] = { 0, 0 },
+                [HBSIM_EVAL_LOG_TD] = { 1, 0 },
+                [HBSIM_EVAL_LOG_RATE] = { 0, 1 },
+                [HBSIM_EVAL_LOG_BOTH] = { 1, 1 },
+        };
+        const hbsim_eval_report_t *rep = in->rep;
+        extent_t e = { INFINITY, 0, INFINITY, 0, false };
+        axis_t *x = &in->x, *y = &in->y;
+
+        for (size_t i = 0; i < rep->n_pts; i++)
+                extent_add(&e, &rep->pts[i].r);
+        for (size_t d = 0; d < rep->n_dets; d++)
+                for (int l = 0; l < 2; l++)
+                        extent_add(&e, &rep->dets[d].res[l]);
+        for (int l = 0; rep->dflt != NULL && l < 2; l++)
+                extent_add(&e, &rep->dflt->res[l]);
+        in->any_zero = e.r_zero;
+        if (!isfinite(e.td_min))                /* nothing drawable */
+                e.td_min = e.td_max = 0;
+
+        *x = (axis_t){ .log = log_axis(e.td_min, e.td_max,
+                                       force[in->log][0]) };
+        if (x->log) {
+                x->lo = e.td_min / TD_MARGIN;
+                x->hi = e.td_max * TD_MARGIN;
+        } else {
+                /* From 0, unless the points are all far from it. */
+                x->lo = e.td_min <= 0.4 * e.td_max
+                                ? 0
+                                : e.td_min - 0.08 * (e.td_max - e.td_min);
+                x->hi = e.td_max + 0.06 * (e.td_max - x->lo);
+                if (!(x->hi > x->lo))
+                        x->hi = x->lo + 1;
+        }
+
+        *y = (axis_t){ .log = log_axis(e.r_min, e.r_max,
+                                       force[in->log][1]) };
+        if (y->log) {
+                y->decade = (int)floor(log10(e.r_min) + 1e-9);
+                y->zero = pow(10, y->decade - FLOOR_DECADES);
+                y->lo = (e.r_zero ? y->zero : e.r_min) /
+                        pow(10, MARGIN_DECADES);
+                y->hi = e.r_max * pow(10, MARGIN_DECADES);
+        } else {
+                y->hi = e.r_max > 0 ? e.r_max * 1.08 : 1;
+                y->lo = -0.04 * y->hi;  /* zeros clear of the border */
+        }
 }
 
 /*
- * Data block "$<name><d>" of detector d: the sweep points with mistakes
- * (kind 'c', the curve), without (kind 'z', drawn on the floor line), or
- * the configuration as given at its two thresholds (kind 'b', with the
- * point type: 5 square = suspect, 9 triangle = dead). Returns the number
- * of rows; an empty block is not plotted (gnuplot warns about it).
+ * Tics of a log T_D axis, in ms: 1-2-5 up to seconds, then the clock's
+ * steps. All of them that fall in the range are labelled if they are at
+ * most 8, else only the major ones.
  */
-static size_t gp_block(FILE *f, const plot_in_t *in, char kind, size_t d,
-                       double floor_y)
+static const struct td_tic {
+        double ms;
+        bool major;
+} td_tics[] = {
+        { 0.1, true },  { 0.2, false },  { 0.5, false }, { 1, true },
+        { 2, false },   { 5, false },    { 10, true },   { 20, false },
+        { 50, false },  { 100, true },   { 200, false }, { 500, false },
+        { 1e3, true },  { 2e3, false },  { 5e3, false }, { 1e4, true },
+        { 2e4, false }, { 3e4, false },  { 6e4, true },  { 1.2e5, false },
+        { 3e5, false }, { 6e5, true },   { 1.2e6, false },
+        { 1.8e6, false }, { 3.6e6, true }, { 7.2e6, false },
+        { 1.8e7, false }, { 3.6e7, true }, { 7.2e7, false },
+        { 1.44e8, false }, { 3.6e8, true },
+};
+
+/* Steps of a linear T_D axis, ms: the first giving at most 7 tics. */
+static const double td_steps[] = {
+        0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100, 200, 250,
+        500, 1e3, 2e3, 2.5e3, 5e3, 1e4, 1.5e4, 2e4, 3e4, 6e4, 1.2e5, 3e5,
+        6e5, 9e5, 1.2e6, 1.8e6, 3.6e6, 7.2e6, 1.08e7, 2.16e7, 4.32e7, 8.64e7,
+};
+
+/* One entry of a tic list: `label` at `v`, or a minor tic if NULL. */
+static void gp_tic(FILE *f, const char **sep, const char *label, double v)
+{
+        fputs(*sep, f);
+        if (label != NULL) {
+                gp_str(f, label);
+                fprintf(f, " %.10g", v);
+        } else {
+                fprintf(f, "'' %.10g 1", v);
+        }
+        *sep = ", ";
+}
+
+static bool in_range(const axis_t *a, double v)
+{
+        return v >= a->lo * (1 - 1e-9) && v <= a->hi * (1 + 1e-9);
+}
+
+static void gp_td_tics(FILE *f, const axis_t *x)
+{
+        const char *sep = "";
+        size_t n = 0;
+        char b[32];
+
+        fputs("set xtics (", f);
+        if (x->log) {
+                for (size_t i = 0; i < N_OF(td_tics); i++)
+                        n += in_range(x, td_tics[i].ms);
+                for (size_t i = 0; i < N_OF(td_tics); i++) {
+                        if (!in_range(x, td_tics[i].ms) ||
+                            (n > 8 && !td_tics[i].major))
+                                continue;
+                        fmt_ms(b, sizeof(b), td_tics[i].ms);
+                        gp_tic(f, &sep, b, td_tics[i].ms);
+                }
+                /* Minor tics: 1..9 x 10^k. */
+                for (int k = (int)floor(log10(x->lo));
+                     k <= (int)ceil(log10(x->hi)); k++)
+                        for (int m = 1; m < 10; m++) {
+                                double v = m * pow(10, k);
+
+                                if (in_range(x, v))
+                                        gp_tic(f, &sep, NULL, v);
+                        }
+        } else {
+                double step = td_steps[N_OF(td_steps) - 1];
+
+                for (size_t i = 0; i < N_OF(td_steps); i++)
+                        if ((x->hi - x->lo) / td_steps[i] <= 7) {
+                                step = td_steps[i];
+                                break;
+                        }
+                for (double i = ceil(x->lo / step); i * step <= x->hi;
+                     i++) {
+                        fmt_ms(b, sizeof(b), i * step);
+                        gp_tic(f, &sep, b, i * step);
+                        if (in_range(x, (i + 0.5) * step))
+                                gp_tic(f, &sep, NULL, (i + 0.5) * step);
+                }
+        }
+        fputs(")\n", f);
+}
+
+/* The rate tics: decades on a log axis ("0.01" .. "1000", then "10^4"),
+ * "0" on the floor line; 1-2-5 steps from 0 on a linear one. */
+static void gp_rate_tics(FILE *f, const plot_in_t *in)
+{
+        const axis_t *y = &in->y;
+        const char *sep = "";
+        char b[32];
+
+        if (!y->log) {
+                double step = pow(10, floor(log10(y->hi / 6)));
+
+                if (y->hi / step > 12)
+                        step *= 5;
+                else if (y->hi / step > 6)
+                        step *= 2;
+                fprintf(f, "set ytics 0, %g\nset mytics 2\n", step);
+                return;
+        }
+        fputs("set ytics (", f);
+        if (in->any_zero)
+                gp_tic(f, &sep, "0", y->zero);
+        /* Nothing between the floor line and the lowest decade. */
+        for (int k = y->decade - !in->any_zero; pow(10, k) <= y->hi; k++) {
+                double v = pow(10, k);
+
+                if (k < -3 || k > 3)
+                        snprintf(b, sizeof(b), "10^{%d}", k);
+                else
+                        snprintf(b, sizeof(b), "%g", v);
+                if (in_range(y, v))
+                        gp_tic(f, &sep, b, v);
+                for (int m = 2; m < 10; m++)
+                        if (in_range(y, m * v))
+                                gp_tic(f, &sep, NULL, m * v);
+        }
+        fputs(")\n", f);
+}
+
+/* ---- plot: data and script --------------------------------------------- */
+
+/* Data block "$<kind><d>" of configuration d: its sweep points with
+ * mistakes (kind 'c', the curve) or without (kind 'z', at zero). Returns
+ * the number of rows; an empty block is not plotted (gnuplot warns). */
+static size_t gp_points(FILE *f, const plot_in_t *in, char kind, size_t d)
 {
         const hbsim_eval_report_t *rep = in->rep;
         size_t rows = 0;
 
         fprintf(f, "$%c%zu << EOD\n", kind, d);
-        if (kind == 'b') {
-                for (int l = 0; l < 2; l++) {
-                        const hbt_qos_result_t *r = &rep->dets[d].res[l];
-
-                        if (!drawable(r))
-                                continue;
-                        fprintf(f, "%.6g %.6g %d\n", r->detection_s * 1e3,
-                                plot_y(r, floor_y), l ? 9 : 5);
-                        rows++;
-                }
-        }
-        for (size_t i = 0; kind != 'b' && i < rep->n_pts; i++) {
+        for (size_t i = 0; i < rep->n_pts; i++) {
                 const hbt_qos_result_t *r = &rep->pts[i].r;
 
                 if (rep->pts[i].det != d || !drawable(r) ||
                     (kind == 'c') != (r->mistakes > 0))
                         continue;
                 fprintf(f, "%.6g %.6g\n", r->detection_s * 1e3,
-                        plot_y(r, floor_y));
+                        plot_y(r, &in->y));
                 rows++;
         }
         fputs("EOD\n", f);
         return rows;
 }
 
+/* Data block `name` of the configuration `dt` as given, at its suspect
+ * and dead threshold, with the point type: 5 square, 9 triangle (minus
+ * one: the outline). Returns the number of rows. */
+static size_t gp_given(FILE *f, const plot_in_t *in, const char *name,
+                       const hbsim_eval_det_t *dt)
+{
+        size_t rows = 0;
+
+        fprintf(f, "$%s << EOD\n", name);
+        for (int l = 0; l < 2; l++) {
+                const hbt_qos_result_t *r = &dt->res[l];
+
+                if (!drawable(r))
+                        continue;
+                fprintf(f, "%.6g %.6g %d\n", r->detection_s * 1e3,
+                        plot_y(r, &in->y), l ? 9 : 5);
+                rows++;
+        }
+        fputs("EOD\n", f);
+        return rows;
+}
+
+#define PLOT_SEP ", \\\n     "
+
+/* The markers of a configuration as given: filled in `rgb`, outlined in
+ * black so that they stay apart where they overlap. */
+static void gp_given_plot(FILE *f, const char **sep, const char *name,
+                          unsigned rgb)
+{
+        fprintf(f,
+                "%s$%s using 1:2:3 with points pt variable ps 1.5 "
+                "lc rgb '#%06x' notitle" PLOT_SEP
+                "$%s using 1:2:($3 - 1) with points pt variable ps 1.5 "
+                "lw 0.8 lc rgb 'black' notitle",
+                *sep, name, rgb, name);
+        *sep = PLOT_SEP;
+}
+
 static void write_plot_script(FILE *f, const plot_in_t *in)
 {
-        static const char *const style[3] = {
-                "with linespoints lw 2 pt 7 ps 0.6",
-                "with points pt 6 ps 0.9",
-                "using 1:2:3 with points pt variable ps 1.6",
-        };
-        static const char kinds[3] = { 'c', 'z', 'b' };
         const hbsim_eval_report_t *rep = in->rep;
-        double floor_y = 0.5 / (in->hours > 0 ? in->hours : 1.0);
-        size_t rows[HBSIM_EVAL_MAX_DETECTORS][3];
+        const hbsim_eval_det_t *dflt = rep->dflt;
+        size_t rows[HBSIM_EVAL_MAX_DETECTORS][3], dflt_rows = 0;
+        size_t marks, key_rows;
         const char *sep = "plot ";
+        char name[32], title[320];
+        int title_lines;
 
-        fputs("set terminal svg size 960,620 dynamic enhanced "
-              "font 'sans,13' background rgb 'white'\n"
-              "set encoding utf8\nset output ",
-              f);
+        /* The legend: a line per configuration, then the marks: the two
+         * as-given markers, the zero points, the default. Two columns:
+         * the lines in the first if they are at most 8 and more than
+         * the marks. */
+        marks = 2 + in->any_zero + (dflt != NULL);
+        key_rows = rep->n_dets <= 8 && rep->n_dets >= marks
+                           ? rep->n_dets
+                           : (rep->n_dets + marks + 1) / 2;
+        fputs("set encoding utf8\nset title ", f);
+        title_lines = gp_wrapped(f, in->title);
+        fprintf(f,
+                " noenhanced\n"
+                "set terminal svg size 960,%d dynamic enhanced "
+                "font 'sans,13' background rgb 'white'\nset output ",
+                560 + 22 * (int)key_rows + 18 * title_lines);
         gp_str(f, in->path);
-        fputs("\nset title ", f);
-        gp_str(f, in->title);
-        fputs(" noenhanced\nset xlabel ", f);
+        fputs("\nset xlabel ", f);
         gp_str(f, in->xlabel);
-        fputs("\nset ylabel 'mistake rate λ_M (false suspicions per hour)'\n"
-              "set logscale y\nset format y '10^{%T}'\n"
-              "set grid xtics ytics\n"
-              "set key inside top right box opaque spacing 1.2 "
-              "noenhanced\n"
-              "set bmargin 6\n",
+        /* No space right after a subscript: SVG renderers drop it. */
+        fputs("\nset ylabel 'mistake rate λ_M: false suspicions per "
+              "hour'\n",
               f);
         fprintf(f,
-                "set arrow from graph 0, first %.6g to graph 1, first %.6g "
-                "nohead dashtype 2 lc rgb 'gray50'\n"
-                "set label 'open circles on this line: no mistake in the "
-                "%.1f h trace' at graph 0.01, first %.6g font ',10' "
-                "tc rgb 'gray30' noenhanced\n"
-                "set label 'large markers: the configuration as given, at "
-                "its suspect (square) and dead (triangle) threshold' at "
-                "screen 0.01, screen 0.03 font ',10' tc rgb 'gray30' "
+                "set key outside below center vertical Left reverse "
+                "maxrows %zu samplen 2.5 spacing 1.1 font ',12' "
                 "noenhanced\n"
-                "set yrange [%.6g:*]\n",
-                floor_y, floor_y, in->hours, floor_y * 1.6, floor_y / 2);
-        for (size_t d = 0; d < rep->n_dets; d++)
-                for (int k = 0; k < 3; k++)
-                        rows[d][k] = gp_block(f, in, kinds[k], d, floor_y);
+                "set grid xtics ytics mxtics "
+                "lt 1 lc rgb 'gray80' lw 0.6, lt 1 lc rgb 'gray92' lw 0.6\n"
+                "unset clip points\n",
+                key_rows);
+        if (in->x.log)
+                fputs("set logscale x\n", f);
+        if (in->y.log)
+                fputs("set logscale y\n", f);
+        fprintf(f, "set xrange [%.6g:%.6g]\nset yrange [%.6g:%.6g]\n",
+                in->x.lo, in->x.hi, in->y.lo, in->y.hi);
+        gp_td_tics(f, &in->x);
+        gp_rate_tics(f, in);
+        if (in->y.log && in->any_zero)
+                fprintf(f, "set arrow from graph 0, first %.6g to graph 1, "
+                           "first %.6g nohead dashtype 2 lc rgb 'gray50'\n",
+                        in->y.zero, in->y.zero);
+
+        for (size_t d = 0; d < rep->n_dets; d++) {
+                rows[d][0] = gp_points(f, in, 'c', d);
+                rows[d][1] = gp_points(f, in, 'z', d);
+                snprintf(name, sizeof(name), "b%zu", d);
+                rows[d][2] = gp_given(f, in, name, &rep->dets[d]);
+        }
+        if (dflt != NULL)
+                dflt_rows = gp_given(f, in, "dflt", dflt);
+
+        /* Curves, then the zero points, then the markers, each over the
+         * ones before; the default last, on top of everything. */
+        for (size_t d = 0; d < rep->n_dets; d++) {
+                line_style_t s = det_style(rep, d);
+
+                if (rows[d][0] == 0)
+                        continue;
+                fprintf(f, "%s$c%zu with linespoints lw 1.5 dt %d pt %d "
+                           "ps %g lc rgb '#%06x' notitle",
+                        sep, d, s.dt, s.pt, s.ps, s.rgb);
+                sep = PLOT_SEP;
+        }
+        for (size_t d = 0; d < rep->n_dets; d++) {
+                line_style_t s = det_style(rep, d);
+
+                if (rows[d][1] == 0)
+                        continue;
+                fprintf(f, "%s$z%zu with points pt %d ps %g lc rgb "
+                           "'#%06x' notitle",
+                        sep, d, s.open, s.ps + 0.2, s.rgb);
+                sep = PLOT_SEP;
+        }
+        for (size_t d = 0; d < rep->n_dets; d++) {
+                if (rows[d][2] == 0)
+                        continue;
+                snprintf(name, sizeof(name), "b%zu", d);
+                gp_given_plot(f, &sep, name, det_style(rep, d).rgb);
+        }
+        if (dflt_rows > 0) {
+                unsigned rgb = kind_styles[dflt->kind].rgb;
+
+                /* One of the lines: in its colour, which may be a
+                 * shade. */
+                for (size_t d = 0; d < rep->n_dets; d++)
+                        if (&rep->dets[d] == dflt)
+                                rgb = det_style(rep, d).rgb;
+                gp_given_plot(f, &sep, "dflt", rgb);
+                fprintf(f, "%s$dflt with points pt 6 ps 3.2 lw 2.5 "
+                           "lc rgb 'black' notitle",
+                        sep);
+        }
+
+        /* The legend, in its own order. */
         for (size_t d = 0; d < rep->n_dets; d++) {
                 const hbsim_eval_sweep_t *sw = &rep->sweeps[d];
-                char title[320];
+                line_style_t s = det_style(rep, d);
 
                 snprintf(title, sizeof(title), "%s (%s %g..%g)",
                          rep->dets[d].label, sw->key.name, sw->values[0],
                          sw->values[sw->n - 1]);
-                for (int k = 0; k < 3; k++) {
-                        if (rows[d][k] == 0)
-                                continue;
-                        fprintf(f, "%s$%c%zu %s lc %zu ", sep, kinds[k], d,
-                                style[k], d + 1);
-                        /* One legend entry per detector, on its first
-                         * non-empty block. */
-                        if (k == 0 || (k == 1 && rows[d][0] == 0) ||
-                            (k == 2 && rows[d][0] + rows[d][1] == 0)) {
-                                fputs("title ", f);
-                                gp_str(f, title);
-                        } else {
-                                fputs("notitle", f);
-                        }
-                        sep = ", \\\n     ";
-                }
+                fprintf(f, "%skeyentry with linespoints lw 1.5 dt %d pt %d "
+                           "ps %g lc rgb '#%06x' title ",
+                        sep, s.dt, s.pt, s.ps, s.rgb);
+                gp_str(f, title);
+                sep = PLOT_SEP;
         }
+        fprintf(f, "%skeyentry with points pt 5 ps 1.3 lc rgb 'gray40' "
+                   "title 'as given, at the suspect threshold'"
+                   "%skeyentry with points pt 9 ps 1.3 lc rgb 'gray40' "
+                   "title 'as given, at the dead threshold'",
+                sep, PLOT_SEP);
+        if (in->any_zero)
+                fprintf(f, "%skeyentry with points pt 6 ps 0.8 "
+                           "lc rgb 'gray40' title 'open: no mistake in "
+                           "the %.1f h trace%s'",
+                        PLOT_SEP, in->hours,
+                        in->y.log ? " (the line at 0)" : "");
+        if (dflt != NULL) {
+                snprintf(title, sizeof(title), "hbeat default (%s, "
+                                               "suspect %g, dead %g)",
+                         hb_detector_kind_name(dflt->kind), dflt->suspect,
+                         dflt->dead);
+                fprintf(f, "%skeyentry with points pt 6 ps 2.2 lw 2.5 "
+                           "lc rgb 'black' title ",
+                        PLOT_SEP);
+                gp_str(f, title);
+        }
+        /* gnuplot balances the columns: blank entries keep the lines in
+         * the first. */
+        for (size_t i = rep->n_dets + marks; i < 2 * key_rows; i++)
+                fputs(PLOT_SEP "keyentry with lines lt nodraw title ' '",
+                      f);
         fputs("\n", f);
 }
 
+/* What the plot shows, from the report. `own` holds the title made from
+ * the trace when po->title is NULL. */
+static void plot_in_init(plot_in_t *in, const hbsim_eval_report_t *rep,
+                         const hbsim_eval_plot_opts_t *po, char *own,
+                         size_t own_len)
+{
+        static const char *const xlabel[] = {
+                [HBSIM_EVAL_CRASH_TRACE] = "detection time T_D: crash to "
+                                           "suspicion",
+                [HBSIM_EVAL_CRASH_AT] = "detection time T_D: crash to "
+                                        "suspicion",
+                [HBSIM_EVAL_CRASH_LAST] = "detection time T_D: last "
+                                          "heartbeat to suspicion",
+                [HBSIM_EVAL_CRASH_EACH] = "detection time T_D: heartbeat "
+                                          "to suspicion, mean over all "
+                                          "heartbeats",
+                [HBSIM_EVAL_CRASH_NONE] = "detection time T_D",
+        };
+        const char *base = strrchr(rep->trace_path, '/');
+
+        *in = (plot_in_t){
+                .rep = rep,
+                .log = po->log,
+                .path = po->path,
+                .xlabel = xlabel[rep->crash],
+                .hours = rep->dets[0].res[0].alive_s / 3600.0,
+        };
+        snprintf(own, own_len, "%s: %.1f h, %zu heartbeats at %g ms",
+                 base ? base + 1 : rep->trace_path, in->hours,
+                 rep->arrivals, (double)rep->interval_ns / 1e6);
+        in->title = po->title ? po->title : own;
+        axes_decide(in);
+}
+
+void hbsim_eval_plot_script(FILE *f, const hbsim_eval_report_t *rep,
+                            const hbsim_eval_plot_opts_t *po)
+{
+        char own[512];
+        plot_in_t in;
+
+        plot_in_init(&in, rep, po, own, sizeof(own));
+        write_plot_script(f, &in);
+}
+
 /* Run gnuplot with the script on its stdin. 0, or -1 with a message. */
-static int run_gnuplot(const plot_in_t *in)
+static int run_gnuplot(const hbsim_eval_report_t *rep,
+                       const hbsim_eval_plot_opts_t *po)
 {
         char *argv[] = { "gnuplot", NULL };
         posix_spawn_file_actions_t fa;
@@ -467,9 +986,9 @@ static int run_gnuplot(const plot_in_t *in)
         FILE *f;
         void (*old)(int);
 
-        for (i = 0; i < in->rep->n_pts && !drawable(&in->rep->pts[i].r); i++)
+        for (i = 0; i < rep->n_pts && !drawable(&rep->pts[i].r); i++)
                 ;
-        if (i == in->rep->n_pts)
+        if (i == rep->n_pts)
                 return -hbsim_eval_fail(1, "nothing to plot: no sweep "
                                            "point has a finite T_D");
         if (pipe(fds) < 0) {
@@ -497,7 +1016,7 @@ static int run_gnuplot(const plot_in_t *in)
                 close(fds[1]);
                 rc = -1;
         } else {
-                write_plot_script(f, in);
+                hbsim_eval_plot_script(f, rep, po);
                 if (fclose(f) != 0)
                         rc = -1;
         }
@@ -509,36 +1028,12 @@ static int run_gnuplot(const plot_in_t *in)
                 }
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || rc < 0)
                 return -hbsim_eval_fail(1, "gnuplot failed writing %s",
-                                        in->path);
+                                        po->path);
         return 0;
 }
 
-int hbsim_eval_plot(const hbsim_eval_report_t *rep, const char *path,
-                    const char *title)
+int hbsim_eval_plot(const hbsim_eval_report_t *rep,
+                    const hbsim_eval_plot_opts_t *po)
 {
-        static const char *const xlabel[] = {
-                [HBSIM_EVAL_CRASH_TRACE] = "detection time T_D (ms): crash "
-                                           "to suspicion",
-                [HBSIM_EVAL_CRASH_AT] = "detection time T_D (ms): crash to "
-                                        "suspicion",
-                [HBSIM_EVAL_CRASH_LAST] = "detection time T_D (ms): last "
-                                          "heartbeat to suspicion",
-                [HBSIM_EVAL_CRASH_EACH] = "detection time T_D (ms): "
-                                          "heartbeat to suspicion, mean "
-                                          "over all heartbeats",
-        };
-        const char *base = strrchr(rep->trace_path, '/');
-        char own[512];
-        plot_in_t in = {
-                .rep = rep,
-                .path = path,
-                .xlabel = xlabel[rep->crash],
-                .hours = rep->dets[0].res[0].alive_s / 3600.0,
-        };
-
-        snprintf(own, sizeof(own), "%s: %.1f h, %zu heartbeats at %g ms",
-                 base ? base + 1 : rep->trace_path, in.hours, rep->arrivals,
-                 (double)rep->interval_ns / 1e6);
-        in.title = title ? title : own;
-        return run_gnuplot(&in) < 0 ? 1 : 0;
+        return run_gnuplot(rep, po) < 0 ? 1 : 0;
 }
