@@ -909,8 +909,10 @@ static void write_plot_script(FILE *f, const plot_in_t *in)
         if (in->any_zero)
                 fprintf(f, "%skeyentry with points pt 6 ps 0.8 "
                            "lc rgb 'gray40' title 'open: no mistake in "
-                           "the %.1f h trace%s'",
-                        PLOT_SEP, in->hours,
+                           "the %.*f %s trace%s'",
+                        PLOT_SEP, in->hours < 1 ? 0 : 1,
+                        in->hours < 1 ? in->hours * 60 : in->hours,
+                        in->hours < 1 ? "min" : "h",
                         in->y.log ? " (the line at 0)" : "");
         if (dflt != NULL) {
                 snprintf(title, sizeof(title), "hbeat default (%s, "
