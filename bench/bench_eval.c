@@ -11,7 +11,12 @@
  * exercised too, not only the one-suspicion-per-arrival fast path. Each
  * configuration (the kind's defaults, at its suspect and dead thresholds)
  * is timed over `--runs` replays; the best run is reported, as arrivals
- * per second.
+ * per second. Then both thresholds again in one replay with T_D averaged
+ * over a virtual crash after every arrival (hbt_qos_evaluate_levels(),
+ * HBT_QOS_TD_EACH: hbeat-sim eval --crash-at each, a crossing per arrival
+ * and threshold), reported as arrivals x configurations per second.
+ * hbeat-sim eval end to end (trace reading and sweeps included) is
+ * bench/eval_bench.py.
  *
  * This is a benchmark, not a test: it reports figures (docs/benchmarks.md,
  * "Evaluator") and asserts nothing about speed.
@@ -54,6 +59,7 @@ static int collect_cb(void *ctx, const hbtg_record_t *rec)
         if (rec->kind != HBTG_HB)
                 return 0;
         c->a[c->n].seq = rec->seq;
+        c->a[c->n].send_ns = rec->send_ns;
         c->a[c->n].arrival_ns = rec->arrival_ns;
         c->end_ns = rec->arrival_ns;
         return ++c->n == c->cap;
@@ -93,6 +99,38 @@ static hbt_arrival_t *make_trace(size_t n, uint64_t *end_ns)
 fail:
         free(c.a);
         return NULL;
+}
+
+/* Both thresholds in one replay, T_D over a crash after every arrival. */
+static void bench_each(const hb_detector_config_t *cfg, const double thr[2],
+                       const hbt_arrival_t *a, size_t n, uint64_t end_ns,
+                       int runs)
+{
+        const char *name = hb_detector_kind_name(cfg->kind);
+        hbt_qos_result_t r[2];
+        uint64_t best = UINT64_MAX;
+
+        for (int k = 0; k < runs; k++) {
+                uint64_t t0 = mono_ns(), dt;
+                int e = hbt_qos_evaluate_levels(cfg, thr, 2, a, n, HB_NEVER,
+                                                end_ns, HBT_QOS_TD_EACH, r);
+
+                dt = mono_ns() - t0;
+                if (e < 0) {
+                        fprintf(stderr, "bench_eval: %s: %s\n", name,
+                                hb_strerror(e));
+                        exit(1);
+                }
+                if (dt < best)
+                        best = dt;
+        }
+        printf("each      %-8s both    thr=%g,%g  arrivals=%zu  "
+               "%6.1f M arrivals/s per configuration  (%.1f ns each)  "
+               "T_D=%.1f/%.1f ms\n",
+               name, thr[0], thr[1], n,
+               2.0 * (double)n / ((double)best / 1e9) / 1e6,
+               (double)best / (2.0 * (double)n), r[0].detection_s * 1e3,
+               r[1].detection_s * 1e3);
 }
 
 static void bench_kind(hb_detector_kind_t kind, const hbt_arrival_t *a,
@@ -141,6 +179,7 @@ static void bench_kind(hb_detector_kind_t kind, const hbt_arrival_t *a,
                        (double)n / ((double)best / 1e9) / 1e6,
                        (double)best / (double)n, r.mistakes);
         }
+        bench_each(&cfg, thr, a, n, end_ns, runs);
 }
 
 int main(int argc, char **argv)

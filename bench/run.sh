@@ -10,6 +10,9 @@ echo
 echo "== QoS evaluator (bench_eval)"
 "$build/bench_eval"
 echo
+echo "== hbeat-sim eval end to end (bench/eval_bench.py), 24 h wan trace, --crash-at each"
+/usr/bin/python3 bench/eval_bench.py "$build" --runs 5
+echo
 echo "== hbeatd under load (bench/daemon_bench.py), 1000 peers, max rate"
 /usr/bin/python3 bench/daemon_bench.py "$build" --peers 1000 --duration 10
 echo

@@ -442,6 +442,64 @@ HB_EXPORT bool hb_detector_available(const hb_detector_t *d, uint64_t now_ns,
 HB_EXPORT uint64_t hb_detector_crossing_ns(const hb_detector_t *d,
                                            double threshold);
 
+/**
+ * A threshold prepared for hb_detector_level_crossing_ns(), for callers
+ * that ask for the same threshold's crossing over and over: the trace
+ * evaluator after every arrival of a replay (src/tools/qos.h), a node
+ * after every heartbeat. What depends on the threshold alone is computed
+ * once. For phi that is the root of the logistic cubic (four libm calls)
+ * and the band of y = (t - mean - pause) / sigma in which the rounded phi
+ * could be either side of the threshold, so that the crossing's
+ * verification compares y with it instead of computing phi (an exp and a
+ * log10) twice: several times cheaper. The other kinds' suspicion is a
+ * division, and they gain nothing. Public, read-only: filled by
+ * hb_detector_level_prepare(). Holds no pointer: copy it freely, use it
+ * with any detector of its kind, from any thread.
+ */
+typedef struct hb_detector_level {
+        double threshold;          /**< as given to the prepare call */
+        hb_detector_kind_t kind;   /**< the kind it was prepared for */
+        double prepared[3];        /**< private: the precomputed part */
+        uint64_t reserved[2];      /**< room for later fields (0) */
+} hb_detector_level_t;
+
+/**
+ * Prepare `threshold` (any value, as hb_detector_crossing_ns() takes it)
+ * for detectors of `kind`.
+ *
+ * @return 0 and fills `*lvl`; -EINVAL (NULL `lvl` or unknown `kind`;
+ *         `*lvl` untouched).
+ */
+HB_EXPORT int hb_detector_level_prepare(hb_detector_level_t *lvl,
+                                        hb_detector_kind_t kind,
+                                        double threshold);
+
+/**
+ * hb_detector_crossing_ns(d, lvl->threshold): the same value to the ns
+ * (same estimate, same verification), without recomputing what the
+ * threshold alone determines.
+ *
+ * @return as hb_detector_crossing_ns(); HB_NEVER also for a NULL `lvl`
+ *         or one prepared for another kind than `d`'s.
+ */
+HB_EXPORT uint64_t
+hb_detector_level_crossing_ns(const hb_detector_t *d,
+                              const hb_detector_level_t *lvl);
+
+/**
+ * Whether suspicion at `now_ns` has reached `lvl->threshold`:
+ * hb_detector_suspicion(d, now_ns) >= lvl->threshold, the same answer,
+ * for phi mostly without computing phi (a comparison of y with the
+ * prepared band, hb_detector_level_t). For any threshold but NaN, that is
+ * !hb_detector_available(d, now_ns, lvl->threshold).
+ *
+ * @return as described; false before the first arrival, and for a NULL
+ *         `lvl` or one prepared for another kind than `d`'s.
+ */
+HB_EXPORT bool hb_detector_level_reached(const hb_detector_t *d,
+                                         const hb_detector_level_t *lvl,
+                                         uint64_t now_ns);
+
 /** Time of the last recorded arrival, ns, or HB_NEVER if none. */
 HB_EXPORT uint64_t hb_detector_last_arrival_ns(const hb_detector_t *d);
 

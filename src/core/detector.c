@@ -9,7 +9,8 @@
  * detector_phi.c, detector_chen.c, detector_bertier.c, detector_phi_exp.c
  * and detector_adaptive.c, see detector_impl.h), creation and release, the
  * generic "no arrival yet" state, clamping of out-of-order arrivals,
- * rebasing after a local pause, and crossing-time refinement. Each
+ * rebasing after a local pause, and crossing-time refinement (also from
+ * a prepared level, hb_detector_level_prepare()). Each
  * algorithm only turns an arrival history into a suspicion level and gives
  * a first estimate of when that level reaches a threshold.
  *
@@ -253,6 +254,20 @@ bool hb_detector_available(const hb_detector_t *d, uint64_t now_ns,
         return d->ops->suspicion(d, elapsed_at(d, now_ns)) < threshold;
 }
 
+/* suspicion(e) >= thr, from a prepared level's bounds `b` when they
+ * tell (ops->reached()), else from suspicion() itself. */
+static inline bool at_or_above(const hb_detector_t *d, double thr,
+                               const double *b, uint64_t e)
+{
+        if (b != NULL && d->ops->reached != NULL) {
+                int r = d->ops->reached(d, b, e);
+
+                if (r >= 0)
+                        return r;
+        }
+        return d->ops->suspicion(d, e) >= thr;
+}
+
 /*
  * Smallest elapsed time e in [0, emax] with suspicion(e) >= thr, to within
  * CROSSING_STEP_NS above, or UINT64_MAX if suspicion stays below thr up to
@@ -270,12 +285,16 @@ bool hb_detector_available(const hb_detector_t *d, uint64_t now_ns,
  *
  * Every loop is bounded: galloping doubles the step (at most ~64 rounds)
  * and stops at 0 or emax; bisection halves a 64-bit range.
+ *
+ * `b`: a prepared level's bounds (ops->bounds()), or NULL; each check
+ * "suspicion(e) >= thr" asks ops->reached() first, with the same answer
+ * (its contract), so the result is the same with or without them.
  */
 static uint64_t crossing_elapsed(const hb_detector_t *d, double thr,
+                                 double prepared, const double *b,
                                  uint64_t emax)
 {
-        double (*s)(const hb_detector_t *, uint64_t) = d->ops->suspicion;
-        double est = d->ops->crossing(d, thr);
+        double est = d->ops->crossing(d, prepared);
         uint64_t step = CROSSING_STEP_NS;
         uint64_t g, lo, hi;
 
@@ -288,13 +307,13 @@ static uint64_t crossing_elapsed(const hb_detector_t *d, double thr,
         if (g > emax)
                 g = emax;
 
-        if (s(d, g) >= thr) {
+        if (at_or_above(d, thr, b, g)) {
                 hi = g;
                 for (;;) {
                         if (hi == 0)
                                 return 0;
                         lo = hi > step ? hi - step : 0;
-                        if (s(d, lo) < thr)
+                        if (!at_or_above(d, thr, b, lo))
                                 break;
                         hi = lo;
                         if (step < UINT64_MAX / 2)
@@ -306,7 +325,7 @@ static uint64_t crossing_elapsed(const hb_detector_t *d, double thr,
                         if (lo == emax)
                                 return UINT64_MAX;
                         hi = emax - lo > step ? lo + step : emax;
-                        if (s(d, hi) >= thr)
+                        if (at_or_above(d, thr, b, hi))
                                 break;
                         lo = hi;
                         if (i >= CROSSING_LINEAR_STEPS &&
@@ -319,7 +338,7 @@ static uint64_t crossing_elapsed(const hb_detector_t *d, double thr,
         while (hi - lo > 1) {
                 uint64_t mid = lo + (hi - lo) / 2;
 
-                if (s(d, mid) >= thr)
+                if (at_or_above(d, thr, b, mid))
                         hi = mid;
                 else
                         lo = mid;
@@ -327,20 +346,91 @@ static uint64_t crossing_elapsed(const hb_detector_t *d, double thr,
         return hi;
 }
 
-uint64_t hb_detector_crossing_ns(const hb_detector_t *d, double threshold)
+/* The threshold-only part of the estimate (ops->prepare()), for a finite
+ * threshold > 0. */
+static double prepare(const struct hb__detector_ops *ops, double threshold)
+{
+        return ops->prepare != NULL ? ops->prepare(threshold) : threshold;
+}
+
+/* hb_detector_crossing_ns() once the threshold is known finite and > 0,
+ * with `prepared` its prepare() and `b` its bounds (or NULL). */
+static uint64_t crossing_ns(const hb_detector_t *d, double threshold,
+                            double prepared, const double *b)
 {
         uint64_t e;
 
+        /* Above the largest representable time the answer is "never";
+         * a crossing exactly at UINT64_MAX reads as HB_NEVER too. */
+        e = crossing_elapsed(d, threshold, prepared, b,
+                             UINT64_MAX - d->last_ns);
+        if (e == UINT64_MAX)
+                return HB_NEVER;
+        return d->last_ns + e;
+}
+
+uint64_t hb_detector_crossing_ns(const hb_detector_t *d, double threshold)
+{
         if (d == NULL || d->arrivals == 0 || !isfinite(threshold))
                 return HB_NEVER;
         if (threshold <= 0.0)
                 return d->last_ns;
-        /* Above the largest representable time the answer is "never";
-         * a crossing exactly at UINT64_MAX reads as HB_NEVER too. */
-        e = crossing_elapsed(d, threshold, UINT64_MAX - d->last_ns);
-        if (e == UINT64_MAX)
+        return crossing_ns(d, threshold, prepare(d->ops, threshold), NULL);
+}
+
+int hb_detector_level_prepare(hb_detector_level_t *lvl,
+                              hb_detector_kind_t kind, double threshold)
+{
+        const struct hb__detector_ops *ops = ops_of(kind);
+
+        if (lvl == NULL || ops == NULL)
+                return -EINVAL;
+        *lvl = (hb_detector_level_t){
+                .threshold = threshold,
+                .kind = kind,
+                .prepared = { 0.0, NAN, NAN },
+        };
+        /* The thresholds crossing_ns() answers without an estimate need
+         * no preparation (and phi's would be NaN for them). */
+        if (isfinite(threshold) && threshold > 0.0) {
+                lvl->prepared[0] = prepare(ops, threshold);
+                if (ops->bounds != NULL)
+                        ops->bounds(threshold, &lvl->prepared[1]);
+        }
+        return 0;
+}
+
+uint64_t hb_detector_level_crossing_ns(const hb_detector_t *d,
+                                       const hb_detector_level_t *lvl)
+{
+        double threshold;
+
+        if (d == NULL || lvl == NULL || lvl->kind != d->ops->kind ||
+            d->arrivals == 0)
                 return HB_NEVER;
-        return d->last_ns + e;
+        /* The same steps as hb_detector_crossing_ns(), so the same
+         * answer to the ns: prepare() is not called again, and the
+         * bounds answer for suspicion() where they can. */
+        threshold = lvl->threshold;
+        if (!isfinite(threshold))
+                return HB_NEVER;
+        if (threshold <= 0.0)
+                return d->last_ns;
+        return crossing_ns(d, threshold, lvl->prepared[0],
+                           &lvl->prepared[1]);
+}
+
+bool hb_detector_level_reached(const hb_detector_t *d,
+                               const hb_detector_level_t *lvl,
+                               uint64_t now_ns)
+{
+        if (d == NULL || lvl == NULL || lvl->kind != d->ops->kind ||
+            d->arrivals == 0)
+                return false;
+        /* Not-finite and non-positive thresholds keep no bounds (NaN):
+         * suspicion() answers. */
+        return at_or_above(d, lvl->threshold, &lvl->prepared[1],
+                           elapsed_at(d, now_ns));
 }
 
 uint64_t hb_detector_last_arrival_ns(const hb_detector_t *d)

@@ -82,10 +82,29 @@ struct hb__detector_ops {
         /* Suspicion `elapsed_ns` after the last arrival (at least one
          * arrival recorded). Must be non-decreasing in elapsed_ns. O(1). */
         double (*suspicion)(const hb_detector_t *d, uint64_t elapsed_ns);
+        /* Optional (NULL: the threshold itself). The part of crossing()'s
+         * estimate that depends on the threshold (finite, > 0) alone,
+         * computed once per threshold by hb_detector_level_prepare()
+         * (phi: the root of its cubic, the dearest part of a crossing);
+         * hb_detector_crossing_ns() calls it every time. No state. */
+        double (*prepare)(double threshold);
         /* Estimate of the elapsed time, ns, at which suspicion reaches
-         * `threshold` (finite, > 0). May be slightly off or non-finite:
-         * detector.c verifies it against suspicion() and corrects it. */
-        double (*crossing)(const hb_detector_t *d, double threshold);
+         * the threshold, from `prepared` = prepare(threshold). May be
+         * slightly off or non-finite: detector.c verifies it against
+         * suspicion() and corrects it. */
+        double (*crossing)(const hb_detector_t *d, double prepared);
+        /* Optional pair, for kinds whose suspicion() is dear (phi): what
+         * a prepared level keeps so that the verification of its
+         * crossings can often skip suspicion(). bounds() fills b[0] and
+         * b[1] for the threshold (finite, > 0), NaN for "nothing to
+         * keep"; once per level, no state. reached() answers
+         * suspicion(elapsed_ns) >= threshold from them: 1 or 0, or -1
+         * when it cannot tell (then detector.c asks suspicion()). It
+         * must never contradict suspicion(): a level's crossings are
+         * hb_detector_crossing_ns()'s to the ns. */
+        void (*bounds)(double threshold, double b[2]);
+        int (*reached)(const hb_detector_t *d, const double b[2],
+                       uint64_t elapsed_ns);
         double (*mean_ns)(const hb_detector_t *d);
         double (*std_dev_ns)(const hb_detector_t *d);
 };

@@ -47,9 +47,11 @@
  *
  *     0.070566 y^3 + 1.5976 y = g,   g = ln((1 - P) / P),
  *
- * a strictly increasing cubic with one real root (Cardano); then the
- * crossing is last + mu + pause + y sigma. detector.c verifies the
- * estimate against suspicion() and corrects it to within 1 µs above.
+ * a strictly increasing cubic with one real root (Cardano; y depends on
+ * the threshold alone, so a prepared level, hb_detector_level_prepare(),
+ * keeps it); then the crossing is last + mu + pause + y sigma. detector.c
+ * verifies the estimate against suspicion() and corrects it to within
+ * 1 µs above.
  * Saturation: computed phi is finite up to ~308.25 and then jumps to the
  * cap 1e6 (hb__phi()); a threshold in (308.25, 1e6] is therefore reached
  * at that jump (found by the refinement), and a threshold above 1e6 is
@@ -213,9 +215,11 @@ static double phi_suspicion(const hb_detector_t *d, uint64_t elapsed_ns)
         return hb__phi((double)elapsed_ns, p->expected_ns, p->std_dev_ns);
 }
 
-static double phi_crossing(const hb_detector_t *d, double threshold)
+/* y of the crossing (file comment): a function of the threshold alone,
+ * so hb_detector_level_prepare() computes it once; its four libm calls
+ * cost more than the rest of a crossing. */
+static double phi_prepare(double threshold)
 {
-        const struct phi_detector *p = phi_of_const(d);
         /* -ln P for P = 10^-threshold, then g = ln((1 - P) / P) =
          * -ln P + ln(1 - P), with 1 - P = -expm1(ln P): accurate both
          * for tiny thresholds (P -> 1) and huge ones (P underflows). */
@@ -233,7 +237,83 @@ static double phi_crossing(const hb_detector_t *d, double threshold)
 
         if (g < 0.0)
                 y = -y;
+        return y;
+}
+
+static double phi_crossing(const hb_detector_t *d, double y)
+{
+        const struct phi_detector *p = phi_of_const(d);
+
         return p->expected_ns + y * p->std_dev_ns;
+}
+
+/*
+ * Prepared levels: phi >= T decided on y, without the exp and the log10.
+ *
+ * suspicion() computes y = (t - expected) / sigma and then phi = F(y),
+ * F the rounded evaluation of hb__phi(). F approximates the logistic
+ * phi(y) = log10(1 + exp(y (B + A y^2))) (A, B the double constants),
+ * which is strictly increasing. How far F can be from it: glibc's exp and
+ * log10 are within 1 and 2 ulp (its manual's error table), the other
+ * steps are correctly rounded, so the exponent z = y (B + A y^2) is off
+ * by ~2.5 ulp of itself (z <= 745 before saturation), which moves phi by
+ * as many ulp of phi (for y > 0, phi ~ z / ln 10): with the log10's own,
+ * ~1e-15 phi + 2e-16. For y <= 0 the argument of the log10 is in
+ * [0.5, 1), off by ~5e-16, and phi (<= log10 2) by < 6e-16. So |F(y) -
+ * phi(y)| < 2e-15 (1 + phi), and with D = 1e-12 (1 + T), 500 times that:
+ *
+ *     phi(y) >= T + D  implies  F(y) >= T;   phi(y) <= T - D  implies
+ *     F(y) < T.
+ *
+ * phi is inverted in long double (the cubic of phi_prepare()): y >= b[1]
+ * = phi^-1(T + D) is reached, y <= b[0] = phi^-1(T - D) is not, and only
+ * in the band between (about 1e-4 ns of elapsed time at the defaults) is
+ * F evaluated: reached() says -1. reached() computes y exactly as
+ * suspicion() does, so the comparison is on the very y F would get.
+ * Thresholds above 300 are left to F: phi saturates at ~308.25 and jumps
+ * to the cap (hb__phi()). So are those below 2 D, where T - D <= 0.
+ */
+#define BAND_REL 1e-12
+#define BAND_T_MAX 300.0
+
+/* phi^-1(t) in long double: the root of A y^3 + B y = ln(10^t - 1). */
+static long double phi_inverse_l(long double t)
+{
+        long double x = t * logl(10.0L);
+        long double g = x + logl(-expm1l(-x));
+        long double a = (long double)LOGIT_B / (long double)LOGIT_A;
+        long double h = fabsl(g) / (long double)LOGIT_A / 2.0L;
+        long double u = cbrtl(h + sqrtl(h * h + a * a * a / 27.0L));
+        long double y = u - a / (3.0L * u);
+
+        return g < 0.0L ? -y : y;
+}
+
+static void phi_bounds(double threshold, double b[2])
+{
+        long double d = BAND_REL * (1.0L + threshold);
+
+        b[0] = b[1] = NAN;
+        if (threshold > BAND_T_MAX || threshold <= 2.0L * d)
+                return;
+        /* Rounded outwards: the band only grows. */
+        b[0] = nextafter((double)phi_inverse_l(threshold - d), -INFINITY);
+        b[1] = nextafter((double)phi_inverse_l(threshold + d), INFINITY);
+}
+
+static int phi_reached(const hb_detector_t *d, const double b[2],
+                       uint64_t elapsed_ns)
+{
+        const struct phi_detector *p = phi_of_const(d);
+        /* hb__phi()'s y, to the bit. */
+        double y = ((double)elapsed_ns - p->expected_ns) / p->std_dev_ns;
+
+        /* NaN bounds (none kept) fail both. */
+        if (y >= b[1])
+                return 1;
+        if (y <= b[0])
+                return 0;
+        return -1;
 }
 
 static double phi_mean_ns(const hb_detector_t *d)
@@ -276,7 +356,10 @@ const struct hb__detector_ops hb__detector_phi_ops = {
         .reset = phi_reset,
         .heartbeat = phi_heartbeat,
         .suspicion = phi_suspicion,
+        .prepare = phi_prepare,
         .crossing = phi_crossing,
+        .bounds = phi_bounds,
+        .reached = phi_reached,
         .mean_ns = phi_mean_ns,
         .std_dev_ns = phi_std_dev_ns,
 };

@@ -19,14 +19,21 @@
  * the true T_D is smaller by up to one interval plus the delay; the bound
  * is what an operator experiences in the worst case and what the sweep
  * plots.) The mistakes, lambda_M, T_MR, T_M and P_A come from the whole
- * trace without a crash, up to its end row; when the trace ends at its
- * last arrival the two replays coincide and only one is run.
+ * trace without a crash, up to its end row (when the trace ends at its
+ * last arrival, all come from the replay with the virtual crash).
  * --crash-at each averages that bound over a virtual crash after every
- * arrival (mean_detection()): the adaptive detectors' T_D moves with
- * their history, and one crash at the end samples it only once.
+ * arrival: the adaptive detectors' T_D moves with their history, and one
+ * crash at the end samples it only once. Both are one replay per
+ * configuration (hbt_qos_evaluate_levels(), HBT_QOS_TD_LAST and _EACH).
+ *
+ * Replays. The detector's state does not depend on the threshold, so all
+ * the thresholds of one configuration are judged in one replay: a
+ * detector's suspect and dead thresholds and its threshold sweep are one
+ * replay, a parameter sweep one per point (plan()). The replays run on
+ * --threads threads (eval_run.c); the results do not depend on it.
  *
  * Output (text table, JSON, CSV, plot) is in eval_output.c; the types
- * both files share are in eval.h.
+ * the three files share are in eval.h.
  *
  * Exit status: 0; 1 (I/O error, gnuplot failed, out of memory); 2 (bad
  * option or bad trace, with a message on stderr).
@@ -40,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "hbeat/hbeat.h"
@@ -294,84 +302,25 @@ typedef struct ctx {
         uint64_t crash_ns;              /* crash row, --crash-at SECONDS */
 } ctx_t;
 
-/*
- * Mean detection time over virtual crashes right after each arrival:
- * replay the trace and average crossing - arrival (--crash-at each). The
- * accrual and adaptive detectors' T_D moves with their window, so one
- * crash at the end of the trace samples it once; this is its mean over
- * the whole trace. INFINITY if some crossing never comes.
- */
-static int mean_detection(const ctx_t *cx, const hb_detector_config_t *cfg,
-                          double thr, double *out)
+/* The replays' crash and T_D for `cx` (hbt_qos_evaluate_levels()): the
+ * crash row or --crash-at SECONDS; none; or a virtual crash at the last
+ * arrival or after each (see the file comment). */
+static hbt_qos_td_t td_of(const ctx_t *cx, uint64_t *crash_ns)
 {
-        hb_detector_t *d;
-        long double sum = 0;
-        int e = hb_detector_new(&d, cfg);
-
-        if (e < 0)
-                return e;
-        *out = 0;
-        for (size_t i = 0; i < cx->n; i++) {
-                uint64_t c;
-
-                hb_detector_heartbeat_sent(d, cx->arr[i].arrival_ns,
-                                           cx->arr[i].seq,
-                                           cx->arr[i].send_ns);
-                c = hb_detector_crossing_ns(d, thr);
-                if (c == HB_NEVER) {
-                        *out = INFINITY;
-                        break;
-                }
-                sum += (long double)(c - hb_detector_last_arrival_ns(d));
-        }
-        if (*out == 0)
-                *out = (double)(sum / (long double)cx->n / 1e9L);
-        hb_detector_free(d);
-        return 0;
-}
-
-/* One configuration at one threshold, with the virtual crash of
- * --crash-at last or each (see the file comment). */
-static int evaluate(const ctx_t *cx, const hb_detector_config_t *cfg,
-                    double thr, hbt_qos_result_t *out)
-{
-        uint64_t last = cx->arr[cx->n - 1].arrival_ns;
-        hbt_qos_result_t r, td;
-        int e;
-
+        *crash_ns = HB_NEVER;
         switch (cx->mode) {
         case HBSIM_EVAL_CRASH_TRACE:
         case HBSIM_EVAL_CRASH_AT:
-                return hbt_qos_evaluate(cfg, thr, cx->arr, cx->n, cx->crash_ns,
-                                       cx->end_ns, out);
+                *crash_ns = cx->crash_ns;
+                return HBT_QOS_TD_CRASH;
         case HBSIM_EVAL_CRASH_NONE:
-                return hbt_qos_evaluate(cfg, thr, cx->arr, cx->n, HB_NEVER,
-                                       cx->end_ns, out);
+                return HBT_QOS_TD_CRASH;
         case HBSIM_EVAL_CRASH_EACH:
-                e = hbt_qos_evaluate(cfg, thr, cx->arr, cx->n, HB_NEVER,
-                                    cx->end_ns, &r);
-                if (e == 0)
-                        e = mean_detection(cx, cfg, thr, &r.detection_s);
-                if (e == 0)
-                        *out = r;
-                return e;
+                return HBT_QOS_TD_EACH;
         case HBSIM_EVAL_CRASH_LAST:
-                e = hbt_qos_evaluate(cfg, thr, cx->arr, cx->n, last,
-                                    cx->end_ns, &td);
-                if (e < 0 || cx->end_ns == last) {
-                        if (e == 0)
-                                *out = td;
-                        return e;
-                }
-                e = hbt_qos_evaluate(cfg, thr, cx->arr, cx->n, HB_NEVER,
-                                    cx->end_ns, &r);
-                if (e < 0)
-                        return e;
-                r.detection_s = td.detection_s;
-                *out = r;
-                return 0;
+                break;
         }
-        return -EINVAL;
+        return HBT_QOS_TD_LAST;
 }
 
 static int report_eval_error(int e, const hbsim_eval_det_t *d)
@@ -478,6 +427,8 @@ static void usage(FILE *f)
 "                      defaults is ringed anyway)\n"
 "  --title TEXT        plot title (default: the trace file)\n"
 "  --json              machine-readable output on stdout\n"
+"  --threads N         replays at once (default: the CPUs online; the\n"
+"                      results do not depend on it)\n"
 "  -h, --help          this text\n"
 "\n"
 "trace input: hbeat-trace v1, or columns of seq, send and arrival times\n"
@@ -519,6 +470,7 @@ typedef struct opts {
         bool mark_default;
         hbsim_eval_det_t dflt;          /* --mark-default, when no
                                            --detector is the default */
+        unsigned threads;               /* replays at once, >= 1 */
 } opts_t;
 
 static int plot_log_parse(const char *s, enum hbsim_eval_plot_log *out)
@@ -539,6 +491,14 @@ static int plot_log_parse(const char *s, enum hbsim_eval_plot_log *out)
         return -EINVAL;
 }
 
+/* One replay per CPU online, at most 64. */
+static unsigned default_threads(void)
+{
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+        return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
 static int parse_args(int argc, char **argv, opts_t *o)
 {
         static const struct option lopts[] = {
@@ -554,12 +514,14 @@ static int parse_args(int argc, char **argv, opts_t *o)
                 { "mark-default", no_argument, NULL, 'D' },
                 { "plot-log", required_argument, NULL, 'l' },
                 { "json", no_argument, NULL, 'j' },
+                { "threads", required_argument, NULL, 'T' },
                 { "help", no_argument, NULL, 'h' },
                 HBT_READ_LONGOPTS,
                 { NULL, 0, NULL, 0 },
         };
         hbsim_eval_det_t *last = NULL;
         char err[256];
+        double v;
         int c, r;
 
         optind = 1;
@@ -644,6 +606,14 @@ static int parse_args(int argc, char **argv, opts_t *o)
                 case 'j':
                         o->json = true;
                         break;
+                case 'T':
+                        if (parse_double(optarg, &v) < 0 || v < 1 ||
+                            v > 64 || v != floor(v))
+                                return hbsim_eval_fail(2,
+                                        "--threads '%s' is not in 1..64",
+                                        optarg);
+                        o->threads = (unsigned)v;
+                        break;
                 case 'h':
                         usage(stdout);
                         return 0;
@@ -709,22 +679,38 @@ static int resolve_sweeps(const opts_t *o, hbsim_eval_sweep_t *sw)
         return 0;
 }
 
-/* Evaluate every sweep point. Fills pts (sized by the caller). */
-static int run_sweeps(const opts_t *o, const ctx_t *cx,
-                      const hbsim_eval_sweep_t *sw, hbsim_eval_point_t *pts,
-                      size_t *n_pts)
+/*
+ * The plan of every evaluation (sw: NULL without --sweep): result slots,
+ * per detector in table order, for its suspect and dead thresholds and
+ * then its sweep points (filling pts[] but for their results), and the
+ * replays that fill them (hbsim_eval_job_t). The detector's state does
+ * not depend on the threshold, so one replay judges every threshold of a
+ * configuration: a detector and its threshold sweep are one replay; a
+ * parameter sweep takes one per point. Sizes: 2 n_dets + the points for
+ * thr, n_dets + the points for jobs.
+ */
+static int plan(const opts_t *o, const hbsim_eval_sweep_t *sw,
+                hbsim_eval_point_t *pts, double *thr, hbsim_eval_job_t *jobs,
+                size_t *n_jobs)
 {
-        size_t k = 0;
+        size_t k = 0, slot = 0, nj = 0;
 
         for (size_t d = 0; d < o->n_dets; d++) {
                 const hbsim_eval_det_t *dt = &o->dets[d];
+                size_t n = sw != NULL ? sw[d].n : 0;
+                bool by_thr = n > 0 && sw[d].key.type != HBSIM_EVAL_KT_PARAM;
 
-                for (size_t i = 0; i < sw[d].n; i++) {
+                jobs[nj++] = (hbsim_eval_job_t){
+                        .cfg = dt->cfg, .det = d, .first = slot,
+                        .n = by_thr ? 2 + n : 2,
+                };
+                thr[slot++] = dt->suspect;
+                thr[slot++] = dt->dead;
+                for (size_t i = 0; i < n; i++, k++, slot++) {
                         hb_detector_config_t cfg = dt->cfg;
                         double sus = dt->suspect, dead = dt->dead;
                         double v = sw[d].values[i];
                         char err[128];
-                        int e;
 
                         if (key_apply(&sw[d].key, v, &cfg, &sus, &dead, err,
                                       sizeof(err)) < 0 ||
@@ -740,14 +726,60 @@ static int run_sweeps(const opts_t *o, const ctx_t *cx,
                         pts[k].thr = sw[d].key.type == HBSIM_EVAL_KT_DEAD
                                              ? dead
                                              : sus;
-                        e = evaluate(cx, &cfg, pts[k].thr, &pts[k].r);
-                        if (e < 0)
-                                return report_eval_error(e, dt);
-                        k++;
+                        thr[slot] = pts[k].thr;
+                        if (!by_thr)
+                                jobs[nj++] = (hbsim_eval_job_t){
+                                        .cfg = cfg, .det = d, .first = slot,
+                                        .n = 1,
+                                };
                 }
         }
-        *n_pts = k;
+        *n_jobs = nj;
         return 0;
+}
+
+/* Plan and run every evaluation; results into o->dets[].res and pts. */
+static int evaluate_all(opts_t *o, const ctx_t *cx,
+                        const hbsim_eval_sweep_t *sw, hbsim_eval_point_t *pts,
+                        size_t n_pts)
+{
+        size_t slots = 2 * o->n_dets + n_pts, n_jobs = 0, failed, slot = 0;
+        double *thr = calloc(slots, sizeof(*thr));
+        hbt_qos_result_t *res = calloc(slots, sizeof(*res));
+        hbsim_eval_job_t *jobs = calloc(o->n_dets + n_pts, sizeof(*jobs));
+        hbsim_eval_run_t run;
+        int rc = 1, e;
+
+        if (thr == NULL || res == NULL || jobs == NULL) {
+                hbsim_eval_fail(1, "out of memory");
+                goto out;
+        }
+        rc = plan(o, sw, pts, thr, jobs, &n_jobs);
+        if (rc != 0)
+                goto out;
+        run = (hbsim_eval_run_t){
+                .arr = cx->arr, .n = cx->n, .end_ns = cx->end_ns,
+                .jobs = jobs, .n_jobs = n_jobs, .thr = thr, .res = res,
+        };
+        run.td = td_of(cx, &run.crash_ns);
+        e = hbsim_eval_run(&run, o->threads, &failed);
+        if (e < 0) {
+                rc = report_eval_error(e, &o->dets[jobs[failed].det]);
+                goto out;
+        }
+        /* Back from the slots, in plan()'s order. */
+        for (size_t d = 0, k = 0; d < o->n_dets; d++) {
+                o->dets[d].res[0] = res[slot++];
+                o->dets[d].res[1] = res[slot++];
+                for (size_t i = 0; sw != NULL && i < sw[d].n; i++)
+                        pts[k++].r = res[slot++];
+        }
+        rc = 0;
+out:
+        free(thr);
+        free(res);
+        free(jobs);
+        return rc;
 }
 
 static int load_trace(const opts_t *o, hbt_trace_t **tp, ctx_t *cx)
@@ -827,10 +859,20 @@ static int plot_default(opts_t *o, const ctx_t *cx, uint64_t interval_ns,
         d->kind = HB_DETECTOR_PHI;
         if (det_resolve(d, o->n_dets, interval_ns) < 0)
                 return 2;
-        for (int l = 0; l < 2; l++) {
-                int e = evaluate(cx, &d->cfg, l ? d->dead : d->suspect,
-                                 &d->res[l]);
+        {
+                /* One replay judges both of its thresholds. */
+                hbsim_eval_job_t job = { .cfg = d->cfg, .n = 2 };
+                double thr[2] = { d->suspect, d->dead };
+                hbsim_eval_run_t run = {
+                        .arr = cx->arr, .n = cx->n, .end_ns = cx->end_ns,
+                        .jobs = &job, .n_jobs = 1, .thr = thr,
+                        .res = d->res,
+                };
+                size_t failed;
+                int e;
 
+                run.td = td_of(cx, &run.crash_ns);
+                e = hbsim_eval_run(&run, 1, &failed);
                 if (e < 0)
                         return report_eval_error(e, d);
         }
@@ -844,7 +886,7 @@ int hbsim_cmd_eval(int argc, char **argv)
         hbt_trace_t *t = NULL;
         hbsim_eval_sweep_t *sw = NULL;
         hbsim_eval_point_t *pts = NULL;
-        size_t n_pts = 0, total = 0;
+        size_t n_pts = 0;
         uint64_t interval_ns;
         ctx_t cx = { 0 };
         hbsim_eval_report_t rep;
@@ -854,6 +896,7 @@ int hbsim_cmd_eval(int argc, char **argv)
         if (o == NULL)
                 return 1;
         o->crash_mode = HBSIM_EVAL_CRASH_LAST;
+        o->threads = default_threads();
         rc = parse_args(argc, argv, o);
         if (rc >= 0)
                 goto out;
@@ -886,22 +929,9 @@ int hbsim_cmd_eval(int argc, char **argv)
                 hbsim_eval_fail(2, "--plot needs T_D: drop --crash-at none");
                 goto out;
         }
-        for (size_t d = 0; d < o->n_dets; d++) {
-                hbsim_eval_det_t *dt = &o->dets[d];
-
-                if (det_resolve(dt, d, interval_ns) < 0)
+        for (size_t d = 0; d < o->n_dets; d++)
+                if (det_resolve(&o->dets[d], d, interval_ns) < 0)
                         goto out;
-                for (int l = 0; l < 2; l++) {
-                        int e = evaluate(&cx, &dt->cfg,
-                                         l ? dt->dead : dt->suspect,
-                                         &dt->res[l]);
-
-                        if (e < 0) {
-                                rc = report_eval_error(e, dt);
-                                goto out;
-                        }
-                }
-        }
         if (o->global_sweep || o->csv_path || o->plot_path ||
             o->dets[0].sweep) {
                 sw = calloc(o->n_dets, sizeof(*sw));
@@ -913,16 +943,16 @@ int hbsim_cmd_eval(int argc, char **argv)
                 if (rc != 0)
                         goto out;
                 for (size_t d = 0; d < o->n_dets; d++)
-                        total += sw[d].n;
-                pts = calloc(total, sizeof(*pts));
+                        n_pts += sw[d].n;
+                pts = calloc(n_pts, sizeof(*pts));
                 if (pts == NULL) {
                         rc = 1;
                         goto out;
                 }
-                rc = run_sweeps(o, &cx, sw, pts, &n_pts);
-                if (rc != 0)
-                        goto out;
         }
+        rc = evaluate_all(o, &cx, sw, pts, n_pts);
+        if (rc != 0)
+                goto out;
         if (o->plot_path) {
                 rc = plot_default(o, &cx, interval_ns, &dflt);
                 if (rc != 0)

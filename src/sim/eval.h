@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hbeat-sim eval, internal: the types shared by the command (cmd_eval.c:
- * options, detector configurations, replay, sweeps) and its output
+ * options, detector configurations, sweeps, the plan of replays), the
+ * replays (eval_run.c: spread over threads) and the output
  * (eval_output.c: text table, JSON, CSV, gnuplot). Not installed; only
- * these two files include it.
+ * these three files include it.
  *
  * Every pointer in these structs is borrowed: the command owns the
  * detector table, the sweep values and the points until it returns, and
@@ -98,6 +99,39 @@ typedef struct hbsim_eval_report {
          * `dets`, or one of its own with --mark-default); NULL: none. */
         const hbsim_eval_det_t *dflt;
 } hbsim_eval_report_t;
+
+/*
+ * One replay of the trace (eval_run.c): configuration `cfg` judged at the
+ * thresholds of slots first .. first + n - 1 of the run
+ * (hbt_qos_evaluate_levels()).
+ */
+typedef struct hbsim_eval_job {
+        hb_detector_config_t cfg;
+        size_t det;                     /* index in the detector table */
+        size_t first, n;                /* its slots */
+} hbsim_eval_job_t;
+
+/* Every replay of a command, and where their results go. */
+typedef struct hbsim_eval_run {
+        const hbt_arrival_t *arr;       /* the trace's arrivals */
+        size_t n;
+        uint64_t crash_ns, end_ns;      /* as hbt_qos_evaluate_levels() */
+        hbt_qos_td_t td;
+        const hbsim_eval_job_t *jobs;
+        size_t n_jobs;
+        const double *thr;              /* per slot: the threshold */
+        hbt_qos_result_t *res;          /* per slot: its result */
+} hbsim_eval_run_t;
+
+/*
+ * Run every job, spread over up to `threads` threads (>= 1; this one
+ * included). The results do not depend on `threads`: each slot is
+ * computed by one replay whatever the split. 0; or the first failure in
+ * job order (a negative errno of hbt_qos_evaluate_levels()) with its job
+ * in *failed. In eval_run.c.
+ */
+int hbsim_eval_run(const hbsim_eval_run_t *run, unsigned threads,
+                   size_t *failed);
 
 /* Print "hbeat-sim eval: <message>" on stderr; return `rc` (the exit
  * status: 2 for bad input, 1 for failures). In cmd_eval.c. */

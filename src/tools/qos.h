@@ -82,12 +82,62 @@ typedef struct hbt_qos_result {
  * they are (hb_detector_heartbeat_sent()); the detector is never reset,
  * so a trace that spans a restart of the sender is judged as one life.
  *
- * Cost: O(n) with one suspicion evaluation per arrival and one crossing
- * computation per mistake; no allocation beyond the detector.
+ * Cost: O(n) with one check of the suspicion per arrival and one
+ * crossing computation per mistake; no allocation beyond the detector.
+ * Reentrant.
  */
 int hbt_qos_evaluate(const hb_detector_config_t *cfg, double threshold,
                     const hbt_arrival_t *arr, size_t n, uint64_t crash_ns,
                     uint64_t end_ns, hbt_qos_result_t *out);
+
+/** What hbt_qos_evaluate_levels() reports as T_D (detection_s). */
+typedef enum hbt_qos_td {
+        /** The crash at crash_ns, as hbt_qos_evaluate(); NAN without. */
+        HBT_QOS_TD_CRASH = 0,
+        /** A virtual crash right at the last arrival (crash_ns must be
+         *  HB_NEVER): T_D is the time from it to the crossing after it,
+         *  the worst case of a crash any time after that heartbeat was
+         *  sent. The other metrics are those without a crash, up to
+         *  end_ns, except when end_ns is the last arrival: then all are
+         *  hbt_qos_evaluate()'s with crash_ns = the last arrival (which
+         *  counts a suspicion right at it as a mistake of zero length). */
+        HBT_QOS_TD_LAST = 1,
+        /** The mean of that over virtual crashes right after each arrival
+         *  (crash_ns must be HB_NEVER): the mean of crossing - arrival
+         *  over every arrival, INFINITY if one crossing never comes. The
+         *  other metrics are those without a crash. */
+        HBT_QOS_TD_EACH = 2,
+} hbt_qos_td_t;
+
+/**
+ * hbt_qos_evaluate() for several thresholds of one configuration in one
+ * replay, with a choice of T_D: out[j] is the result for thresholds[j]
+ * (with HBT_QOS_TD_CRASH, exactly hbt_qos_evaluate()'s, bit for bit).
+ * The detector's state does not depend on the threshold, so a threshold
+ * sweep costs one replay, not one per threshold.
+ *
+ * @param thresholds  n_thr values, each finite and > 0; repeats allowed.
+ * @param crash_ns    as hbt_qos_evaluate(); HB_NEVER for
+ *                    HBT_QOS_TD_LAST and HBT_QOS_TD_EACH.
+ * @param out         n_thr results, written on success only.
+ * @return 0; -EINVAL (hbt_qos_evaluate()'s causes, for any threshold;
+ *         n_thr == 0; NULL thresholds; an unknown `td`, or a crash_ns
+ *         with HBT_QOS_TD_LAST or HBT_QOS_TD_EACH); -ENOMEM.
+ *
+ * Cost: O(n x n_thr). Per arrival one heartbeat, and per threshold one
+ * check of the suspicion (a crossing only per mistake), or with
+ * HBT_QOS_TD_EACH one crossing (its verification is two checks; the
+ * crossing decides the mistakes too, qos.c). The thresholds are prepared
+ * levels (hb_detector_level_prepare()): for phi the checks compare y
+ * instead of computing phi. Allocates the detector, and state for the
+ * thresholds when there are more than 16. Reentrant: replays may run in
+ * parallel threads.
+ */
+int hbt_qos_evaluate_levels(const hb_detector_config_t *cfg,
+                            const double *thresholds, size_t n_thr,
+                            const hbt_arrival_t *arr, size_t n,
+                            uint64_t crash_ns, uint64_t end_ns,
+                            hbt_qos_td_t td, hbt_qos_result_t *out);
 
 #ifdef __cplusplus
 }

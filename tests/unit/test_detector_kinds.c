@@ -394,6 +394,192 @@ static void test_all_kinds_monotonic_crossing(void **state)
         }
 }
 
+/* hb_detector_level_reached() is suspicion() >= threshold around the
+ * crossing `c` (HB_NEVER: a second after the last arrival) and far before
+ * and after it. */
+static void check_level_reached(const hb_detector_t *d,
+                                const hb_detector_level_t *lv, uint64_t c)
+{
+        uint64_t last = hb_detector_last_arrival_ns(d);
+        const int64_t off[] = { -2000000, -1001, -1000, -999, -1, 0, 1,
+                                1000, 3000000000 };
+
+        if (c == HB_NEVER)
+                c = last + HB_NS_PER_S;
+        for (size_t i = 0; i < sizeof(off) / sizeof(*off); i++) {
+                uint64_t t = c + (uint64_t)off[i];
+
+                if (off[i] < 0 && c - last < (uint64_t)-off[i])
+                        t = last;
+                if (hb_detector_level_reached(d, lv, t) !=
+                    (hb_detector_suspicion(d, t) >= lv->threshold)) {
+                        print_error("%s thr %.17g: reached(%+lld from the "
+                                    "crossing) wrong\n",
+                                    hb_detector_kind_name(lv->kind),
+                                    lv->threshold, (long long)off[i]);
+                        fail();
+                }
+        }
+}
+
+/*
+ * A prepared level gives hb_detector_crossing_ns()'s answer to the ns,
+ * and hb_detector_available()'s around it, for every kind, at thresholds
+ * from tiny to past phi's saturation (~308.25) and cap (1e6), and the
+ * edge values crossing_ns() answers without an estimate; after every
+ * arrival of a jittery, lossy history.
+ */
+static void test_level_crossing(void **state)
+{
+        const double thr[] = { 1e-9, 1e-3, 0.3, 1.0, 1.7, 3.0, 8.0, 16.0,
+                               50.0, 300.0, 308.3, 5e5, 1e6, 2e6, 0.0,
+                               -1.0, NAN, INFINITY, -INFINITY };
+        enum { N_THR = sizeof(thr) / sizeof(*thr) };
+        hb_detector_level_t lv[N_THR], pattern;
+
+        (void)state;
+        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++) {
+                hb_detector_t *d = new_kind((hb_detector_kind_t)k, 100 * MS);
+                uint64_t t = T0, late;
+
+                for (size_t j = 0; j < N_THR; j++) {
+                        assert_int_equal(hb_detector_level_prepare(
+                                                 &lv[j],
+                                                 (hb_detector_kind_t)k,
+                                                 thr[j]),
+                                         0);
+                        /* No arrival yet. */
+                        assert_u64_eq(hb_detector_level_crossing_ns(d, &lv[j]),
+                                      HB_NEVER);
+                        assert_false(hb_detector_level_reached(d, &lv[j], T0));
+                }
+                for (int i = 0; i < 300; i++) {
+                        /* 100 ms, 0..40 ms of jitter, a loss in 10 and a
+                         * stall of 1.2 s in 100. */
+                        t += 100 * MS + (uint64_t)(i * 7919 % 41) * MS;
+                        if (i % 10 == 4)
+                                t += 100 * MS;
+                        if (i % 100 == 50)
+                                t += 1200 * MS;
+                        hb_detector_heartbeat_sent(d, t, (uint64_t)i + 1,
+                                                   t - 5 * MS);
+                        for (size_t j = 0; j < N_THR; j++) {
+                                uint64_t c = hb_detector_crossing_ns(d,
+                                                                     thr[j]);
+
+                                assert_u64_eq(
+                                        hb_detector_level_crossing_ns(d,
+                                                                      &lv[j]),
+                                        c);
+                                check_level_reached(d, &lv[j], c);
+                        }
+                }
+                /* A level of another kind, or none, even long after
+                 * the last arrival. */
+                late = t + 1000 * HB_NS_PER_S;
+                assert_int_equal(hb_detector_level_prepare(
+                                         &lv[0],
+                                         k == HB_DETECTOR_PHI
+                                                 ? HB_DETECTOR_FIXED
+                                                 : HB_DETECTOR_PHI,
+                                         3.0),
+                                 0);
+                assert_u64_eq(hb_detector_level_crossing_ns(d, &lv[0]),
+                              HB_NEVER);
+                assert_false(hb_detector_level_reached(d, &lv[0], late));
+                assert_u64_eq(hb_detector_level_crossing_ns(d, NULL),
+                              HB_NEVER);
+                assert_false(hb_detector_level_reached(d, NULL, late));
+                assert_u64_eq(hb_detector_level_crossing_ns(NULL, &lv[1]),
+                              HB_NEVER);
+                assert_false(hb_detector_level_reached(NULL, &lv[1], late));
+                hb_detector_free(d);
+        }
+        /* Errors leave the level untouched. */
+        memset(&pattern, 0x5a, sizeof(pattern));
+        lv[0] = pattern;
+        assert_int_equal(hb_detector_level_prepare(NULL, HB_DETECTOR_PHI,
+                                                   8.0),
+                         -EINVAL);
+        assert_int_equal(hb_detector_level_prepare(&lv[0],
+                                                   (hb_detector_kind_t)0,
+                                                   8.0),
+                         -EINVAL);
+        assert_int_equal(hb_detector_level_prepare(&lv[0],
+                                                   HB_DETECTOR_KIND_END,
+                                                   8.0),
+                         -EINVAL);
+        assert_memory_equal(&lv[0], &pattern, sizeof(pattern));
+        /* Filled as documented. */
+        assert_int_equal(hb_detector_level_prepare(&lv[0], HB_DETECTOR_CHEN,
+                                                   1.5),
+                         0);
+        assert_dbl_eq(lv[0].threshold, 1.5);
+        assert_int_equal(lv[0].kind, HB_DETECTOR_CHEN);
+        assert_u64_eq(lv[0].reserved[0], 0);
+        assert_u64_eq(lv[0].reserved[1], 0);
+}
+
+/*
+ * phi's prepared levels decide most checks of a crossing's verification,
+ * and hb_detector_level_reached(), on y instead of computing phi
+ * (detector_phi.c, phi_bounds()), which must never change an answer:
+ * random configurations (sigma floor from 1 µs,
+ * pauses, windows down to 2), jittery histories with long silences, and
+ * thresholds spread log-uniformly over 1e-4 .. 1e4 plus a few uniform in
+ * 0 .. 320 (past the 300 where the bounds stop).
+ */
+static void test_phi_level_random(void **state)
+{
+        uint64_t x = UINT64_C(88172645463325252);
+        enum { N_THR = 40 };
+
+        (void)state;
+        for (int k = 0; k < 60; k++) {
+                hb_detector_level_t lv[N_THR];
+                double thr[N_THR];
+                hb_detector_config_t c;
+                hb_detector_t *d;
+                uint64_t iv, t = T0;
+
+                iv = MS + xorshift(&x) % (1000 * MS);
+                hb_detector_config_default(&c, HB_DETECTOR_PHI, iv);
+                c.window = 2 + (uint32_t)(xorshift(&x) % 200);
+                c.min_std_dev_ns = US + xorshift(&x) % (iv / 2);
+                c.acceptable_pause_ns =
+                        xorshift(&x) % 2 ? 0 : xorshift(&x) % (4 * iv);
+                d = new_det(&c);
+                for (int j = 0; j < N_THR; j++) {
+                        double u = (double)(xorshift(&x) >> 11) /
+                                   9007199254740992.0;
+
+                        thr[j] = j < 32 ? pow(10.0, 8.0 * u - 4.0)
+                                        : 320.0 * u;
+                        assert_int_equal(hb_detector_level_prepare(
+                                                 &lv[j], HB_DETECTOR_PHI,
+                                                 thr[j]),
+                                         0);
+                }
+                for (int i = 0; i < 250; i++) {
+                        t += iv / 2 + xorshift(&x) % iv;
+                        if (xorshift(&x) % 50 == 0)
+                                t += iv * (xorshift(&x) % 20);
+                        hb_detector_heartbeat(d, t);
+                        for (int j = 0; j < N_THR; j++) {
+                                uint64_t cr = hb_detector_crossing_ns(d,
+                                                                      thr[j]);
+
+                                assert_u64_eq(
+                                        hb_detector_level_crossing_ns(d,
+                                                                      &lv[j]),
+                                        cr);
+                                check_level_reached(d, &lv[j], cr);
+                        }
+                }
+                hb_detector_free(d);
+        }
+}
+
 /*
  * The default timings at 100 ms with steady heartbeats (window + 1
  * arrivals, as hbeatctl check-config does), as docs/detectors.md states
@@ -1043,6 +1229,8 @@ int main(void)
                 cmocka_unit_test(test_heartbeat_seq),
                 cmocka_unit_test(test_rebase),
                 cmocka_unit_test(test_all_kinds_monotonic_crossing),
+                cmocka_unit_test(test_level_crossing),
+                cmocka_unit_test(test_phi_level_random),
                 cmocka_unit_test(test_default_timings),
                 cmocka_unit_test(test_chen_expected_arrival),
                 cmocka_unit_test(test_chen_long_run_exact),
