@@ -29,6 +29,7 @@
 #include "failalloc.h"
 #include "tools/trace.h"
 #include "tools/tracegen.h"
+#include "tmpdir_test_util.h"
 
 #define MS HB_NS_PER_MS
 #define S HB_NS_PER_S
@@ -48,25 +49,16 @@
 
 #define assert_rel(a, b, rel) assert_near(a, b, (rel) * fabs((double)(b)))
 
-static char tmpdir[256];
-
 static int setup(void **state)
 {
-        const char *base = getenv("TMPDIR");
-
         (void)state;
-        snprintf(tmpdir, sizeof(tmpdir), "%s/hbeat-test-trace-XXXXXX",
-                 base && base[0] ? base : "/tmp");
-        return mkdtemp(tmpdir) ? 0 : -1;
+        return tmpdir_make("hbeat-test-trace");
 }
 
 static int teardown(void **state)
 {
-        char cmd[300];
-
         (void)state;
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-        return system(cmd) == 0 ? 0 : -1;
+        return tmpdir_remove();
 }
 
 static const char *tmp_path(const char *name)

@@ -28,30 +28,22 @@
 #include "failalloc.h"
 #include "tools/trace.h"
 #include "tools/tracegen.h"
+#include "tmpdir_test_util.h"
 
 #define V1 "# hbeat-trace v1\n"
 #define HDR "kind,peer,seq,send_ns,arrival_ns\n"
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-static char tmpdir[256];
-
 static int setup(void **state)
 {
-        const char *base = getenv("TMPDIR");
-
         (void)state;
-        snprintf(tmpdir, sizeof(tmpdir), "%s/hbeat-test-input-XXXXXX",
-                 base && base[0] ? base : "/tmp");
-        return mkdtemp(tmpdir) ? 0 : -1;
+        return tmpdir_make("hbeat-test-input");
 }
 
 static int teardown(void **state)
 {
-        char cmd[300];
-
         (void)state;
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-        return system(cmd) == 0 ? 0 : -1;
+        return tmpdir_remove();
 }
 
 static const char *tmp_path(const char *name)
