@@ -312,7 +312,15 @@ static void handle_line(struct hbd_ctl_conn *c, const char *line, size_t len)
         json_error_t jerr;
         json_t *req, *cmdv;
         const char *cmd;
+        size_t i = 0;
 
+        while (i < len && (line[i] == ' ' || line[i] == '\t'))
+                i++;
+        if (i == len) {
+                hbd_ctl_reply_error(c, "bad request: empty line (one JSON "
+                                    "object per line expected)");
+                return;
+        }
         req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
         if (req == NULL) {
                 hbd_ctl_reply_error(c, "bad request: %s", jerr.text);
@@ -372,8 +380,9 @@ static void process(struct hbd_ctl_conn *c)
                 }
                 if (len > 0 && c->in[start + len - 1] == '\r')
                         len--;
-                if (len > 0)
-                        handle_line(c, c->in + start, len);
+                /* A blank line is a request too: it gets its one line
+                 * of answer (control-protocol.md), a "bad request". */
+                handle_line(c, c->in + start, len);
                 start = (size_t)(nl - c->in) + 1;
         }
         if (c->closing)

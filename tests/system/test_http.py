@@ -3,7 +3,8 @@
 with election, each serving HTTP on its namespace address. /healthz,
 /readyz (200 while quorate, 503 "no quorum" once the node is isolated),
 /v1/status and /v1/members (the control socket's objects), 405 for other
-methods, 404 for other paths; and a bind failure stopping hbeatd at start.
+methods, 404 for other paths (escaped ones included: URLs are matched as
+sent); and a bind failure stopping hbeatd at start.
 
 Requests are made from inside the node's namespace (`ip netns exec ...
 python3`, urllib): traffic to the node's own address goes over `lo` there,
@@ -69,11 +70,13 @@ def test_http_endpoints(make_cluster):
     c.wait_all_alive(timeout=c.recover_timeout())
     c.wait_leader(timeout=3.0)
 
-    health, ready, status, members, post, put, missing, head, body = http(
+    (health, ready, status, members, post, put, missing, head, body, nul,
+     escaped) = http(
         c, 1, ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/status"),
         ("GET", "/v1/members"), ("POST", "/healthz", "x=1"),
         ("PUT", "/v1/status"), ("GET", "/nope"), ("HEAD", "/healthz"),
-        ("GET", "/healthz", "unexpected"))
+        ("GET", "/healthz", "unexpected"), ("GET", "/v1/status%00"),
+        ("GET", "/v1/%73tatus"))
     assert health["status"] == 200 and health["body"] == "ok\n", health
     assert health["headers"]["cache-control"] == "no-store"
 
@@ -99,6 +102,10 @@ def test_http_endpoints(make_cluster):
     assert missing["status"] == 404, missing
     assert head["status"] == 200 and head["body"] == "", head
     assert body["status"] == 413, body
+    # URLs are matched as sent (review F11: "%00" decoded to a NUL made
+    # this /v1/status).
+    assert nul["status"] == 404, nul
+    assert escaped["status"] == 404, escaped
 
     # Isolated, n1 loses its quorum: /readyz turns 503 with the reason,
     # /healthz stays 200 (the daemon still runs); n2 stays ready.
