@@ -7,8 +7,11 @@
  * NUL-terminated line. To let valid configs reach the end of the loader,
  * the fuzzer works in a private temporary directory holding a valid key
  * file named "cluster.key" (the name the examples use: seed the corpus with
- * examples/cluster-3node/n1.yaml etc.) and an executable "notify.sh". Give
- * the corpus as an absolute path: the target changes directory.
+ * examples/cluster-3node/n1.yaml etc.) and an executable "notify.sh": the
+ * input is loaded as "DIR/fuzz.yaml", so its relative paths resolve there
+ * (configuration.md), without changing directory (review F11: with
+ * -jobs, libFuzzer's fuzz-N.log then landed in DIR). The directory is
+ * removed at exit.
  *
  * Build: meson setup build-fuzz -Dfuzz=true with CC=clang, and
  * -Db_sanitize=address,undefined -Dc_args=-fsanitize=fuzzer-no-link so that
@@ -39,21 +42,43 @@ static void put_file(const char *path, const char *text, mode_t mode)
         close(fd);
 }
 
+static char dir[] = "/tmp/hbeat-fuzz-config-XXXXXX";
+static char yaml_path[sizeof(dir) + 16];
+
+static void path_in(char *buf, size_t len, const char *name)
+{
+        snprintf(buf, len, "%s/%s", dir, name);
+}
+
+static void remove_dir(void)
+{
+        char path[sizeof(dir) + 16];
+
+        path_in(path, sizeof(path), "cluster.key");
+        unlink(path);
+        path_in(path, sizeof(path), "notify.sh");
+        unlink(path);
+        rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-        char dir[] = "/tmp/hbeat-fuzz-config-XXXXXX";
+        char path[sizeof(dir) + 16];
 
         (void)argc;
         (void)argv;
-        /* Inputs are relative paths: resolve them in a directory we own,
-         * which is left behind for inspection. */
-        if (!mkdtemp(dir) || chdir(dir) < 0) {
+        if (!mkdtemp(dir)) {
                 perror("fuzz_config: temporary directory");
                 abort();
         }
-        put_file("cluster.key",
-                 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", 0600);
-        put_file("notify.sh", "#!/bin/sh\nexit 0\n", 0700);
+        atexit(remove_dir);
+        path_in(path, sizeof(path), "cluster.key");
+        put_file(path, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", 0600);
+        path_in(path, sizeof(path), "notify.sh");
+        put_file(path, "#!/bin/sh\nexit 0\n", 0700);
+        /* Never created: only names the directory relative paths are
+         * resolved against. */
+        path_in(yaml_path, sizeof(yaml_path), "fuzz.yaml");
         return 0;
 }
 
@@ -64,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int r;
 
         memset(err, 'x', sizeof err);
-        r = hbd_config_load_string(&cfg, "fuzz.yaml", (const char *)data,
+        r = hbd_config_load_string(&cfg, yaml_path, (const char *)data,
                                    size, err, sizeof err);
         if (r == 0) {
                 /* Exercise the accessors on what was loaded. */
