@@ -2,8 +2,9 @@
 #
 #   make demo    install deps, build, run a local 3-node demo cluster
 #   make test    install deps, build, run every test: unit + simulation
-#                (plain and under ASan+UBSan) and system tests (pytest,
-#                real hbeatd processes in network namespaces)
+#                (plain and under ASan+UBSan), system tests (pytest,
+#                real hbeatd processes in network namespaces) and every
+#                fuzzer for FUZZ_SECONDS (60) each
 #   make bench   run the benchmarks in bench/ (not part of the tests)
 #   make docs    put the key tables `hbeatctl config schema` prints into
 #                docs/configuration.md and docs/man/hbeatd.yaml.5
@@ -17,7 +18,7 @@ MESON_OPTS ?=
 PYTEST_OPTS ?=
 
 .PHONY: all deps build build-asan test test-unit test-asan test-system \
-        demo bench docs fuzz clean install
+        test-fuzz demo bench docs fuzz clean install
 
 all: build
 
@@ -50,7 +51,10 @@ test-system: build
 	HBEAT_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) -m pytest -q \
 		-p no:cacheprovider $(PYTEST_OPTS) tests/system
 
-test: test-unit test-asan test-system
+test-fuzz: fuzz
+	scripts/run-fuzzers build-fuzz
+
+test: test-unit test-asan test-system test-fuzz
 
 demo: build
 	$(PYTHON) scripts/demo.py --build-dir $(BUILD)
@@ -64,10 +68,10 @@ docs: build
 fuzz:
 	@scripts/install-deps clang
 	test -f build-fuzz/build.ninja || CC=clang meson setup build-fuzz \
-		-Dfuzz=true -Dtests=false -Dbench=false -Db_lundef=false \
+		-Dfuzz=true -Dtests=false -Dbench=false -Db_lundef=false -Dwerror=true \
 		-Ddefault_library=static
-	ninja -C build-fuzz fuzz_wire fuzz_config
-	@echo 'run: build-fuzz/fuzz_wire -max_total_time=60 (or fuzz_config)'
+	ninja -C build-fuzz fuzz_wire fuzz_config fuzz_node
+	@echo 'run: scripts/run-fuzzers (FUZZ_SECONDS=60 each)'
 
 install: build
 	meson install -C $(BUILD)
