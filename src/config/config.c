@@ -322,6 +322,50 @@ duplicate:
 
 /* ---- the document ------------------------------------------------------ */
 
+/* Deepest nesting of mappings and sequences a configuration may have.
+ * The schema's deepest path is a handful of levels; the bound is there
+ * because libyaml's document loader takes time quadratic in the depth
+ * (40,000 nested '[' took 4 s: review F10). */
+#define MAX_DEPTH 32
+
+/*
+ * Refuse a document nested deeper than MAX_DEPTH before libyaml builds
+ * it: one linear pass over the parser's events. A syntax error stops the
+ * pass without an error of its own; the load that follows reports it as
+ * always. 0, or -EINVAL (reported at the offending node), or -ENOMEM.
+ */
+static int check_depth(struct loader *l, const char *text, size_t len)
+{
+        yaml_parser_t parser;
+        yaml_event_t ev;
+        int depth = 0, r = 0;
+
+        if (!yaml_parser_initialize(&parser))
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        yaml_parser_set_input_string(&parser, (const unsigned char *)text,
+                                     len);
+        while (r == 0 && yaml_parser_parse(&parser, &ev)) {
+                yaml_event_type_t t = ev.type;
+
+                if (t == YAML_SEQUENCE_START_EVENT ||
+                    t == YAML_MAPPING_START_EVENT) {
+                        if (++depth > MAX_DEPTH)
+                                r = hbd__fail_at(l, &ev.start_mark, -EINVAL,
+                                                 "nested deeper than %d "
+                                                 "levels (no setting is)",
+                                                 MAX_DEPTH);
+                } else if (t == YAML_SEQUENCE_END_EVENT ||
+                           t == YAML_MAPPING_END_EVENT) {
+                        depth--;
+                }
+                yaml_event_delete(&ev);
+                if (t == YAML_STREAM_END_EVENT)
+                        break;
+        }
+        yaml_parser_delete(&parser);
+        return r;
+}
+
 /* Report a libyaml parse error at its position. */
 static int yaml_fail(struct loader *l, const yaml_parser_t *p,
                      const char *text, size_t len)
@@ -493,6 +537,9 @@ static int load_string(hbd_config_t **ret, const char *name,
                 r = hbd__fail_at(&l, NULL, -ENOMEM, "out of memory");
                 goto out;
         }
+        r = check_depth(&l, text, len);
+        if (r < 0)
+                goto out;
         if (!yaml_parser_initialize(&parser)) {
                 r = hbd__fail_at(&l, NULL, -ENOMEM, "out of memory");
                 goto out;

@@ -815,6 +815,27 @@ static void test_err_names_addresses(void **state)
                   "    address: 127.0.0.1:7402\n",
                   "n1.yaml:7:11: peers[0].name: 'n1' is this node's own "
                   "name" },
+                /* Repeats two entries: the earlier one is named (the
+                 * checks sort by key, review F10; the answer is the one
+                 * comparing every pair gave). */
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    address: 127.0.0.1:7402\n"
+                  "  - name: n3\n    id: 3\n    address: 127.0.0.1:7403\n"
+                  "  - name: n2\n    id: 3\n    address: 127.0.0.1:7404\n",
+                  "n1.yaml:13:11: peers[2].name: duplicate peer name 'n2' "
+                  "(also at line 7)" },
+                /* Nesting is bounded before libyaml builds the
+                 * document (review F10: its loader is quadratic in it). */
+                { MINIMAL "x: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                  "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+                  "n1.yaml:6:35: nested deeper than 32 levels (no setting "
+                  "is)" },
+                /* The same IPv6 address written two ways. */
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    address: \"[::1]:7402\"\n"
+                  "  - name: n3\n    id: 3\n    address: \"[0::1]:7402\"\n",
+                  "n1.yaml:12:14: peers[1].address: duplicate peer address "
+                  "'[0::1]:7402' (also at line 9)" },
                 { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
                   "    address: 127.0.0.1:7402\n"
                   "  - name: n3\n    id: 3\n    address: 127.0.0.1:7402\n",
