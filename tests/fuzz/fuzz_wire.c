@@ -57,9 +57,16 @@ static void check_accepted(const hb_wire_msg_t *m, const uint8_t *buf,
          * response (the decoder knows them all since election). */
         CHECK(m->type >= HB_MSG_HEARTBEAT && m->type <= HB_MSG_VOTE_RESP);
         CHECK(m->sender_id != 0);
-        CHECK(m->tlv_len == len - HB_WIRE_HEARTBEAT_LEN);
+        /* The coordination block (HB_FLAG_COORD, since 0.2) sits between
+         * the header and the TLVs. */
+        size_t c = (m->flags & HB_FLAG_COORD) ? HB_WIRE_COORD_LEN : 0;
+
+        CHECK(len >= HB_WIRE_HEARTBEAT_LEN + c);
+        CHECK((m->coord != NULL) == (c != 0));
+        CHECK(m->coord == NULL || m->coord == buf + HB_WIRE_HEADER_LEN);
+        CHECK(m->tlv_len == len - HB_WIRE_HEARTBEAT_LEN - c);
         CHECK((m->tlv == NULL) == (m->tlv_len == 0));
-        CHECK(m->tlv == NULL || m->tlv == buf + HB_WIRE_HEADER_LEN);
+        CHECK(m->tlv == NULL || m->tlv == buf + HB_WIRE_HEADER_LEN + c);
 
         /* Re-encoding reproduces the datagram exactly. */
         int n = hb_wire_encode(out, sizeof(out), m, &fuzz_key);
