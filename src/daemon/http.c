@@ -23,8 +23,9 @@
  * configured address. MHD owns the socket once it has started and closes
  * it in MHD_stop_daemon().
  *
- * Bounds: HBD_HTTP_MAX_CONNS connections (more are accepted and closed by
- * MHD), an idle connection is closed after HBD_HTTP_TIMEOUT_S, only GET and
+ * Bounds: HBD_HTTP_MAX_CONNS connections, HBD_HTTP_MAX_CONNS_PER_ADDRESS
+ * from one client address (more are accepted and closed by MHD), an idle
+ * connection is closed after HBD_HTTP_TIMEOUT_S, only GET and
  * HEAD, no request body. Every answer is computed on the spot, and small;
  * nothing is cached (Cache-Control: no-store).
  *
@@ -53,6 +54,10 @@
 
 /* Concurrent HTTP connections. */
 #define HBD_HTTP_MAX_CONNS 64u
+/* Connections from one client address: a slow client (one header line
+ * every few seconds resets the idle timeout) cannot hold them all and
+ * starve /healthz for the orchestrator's probe (review F4). */
+#define HBD_HTTP_MAX_CONNS_PER_ADDRESS 8u
 /* An idle connection is closed after this long (s). */
 #define HBD_HTTP_TIMEOUT_S 10u
 /* listen() backlog. */
@@ -379,6 +384,8 @@ static int http_open(hbd_http_t **ret, hbd_ctx_t *ctx,
                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
                 MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
                 MHD_OPTION_CONNECTION_LIMIT, HBD_HTTP_MAX_CONNS,
+                MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                HBD_HTTP_MAX_CONNS_PER_ADDRESS,
                 MHD_OPTION_CONNECTION_TIMEOUT, HBD_HTTP_TIMEOUT_S,
                 MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
                 MHD_OPTION_END);

@@ -13,6 +13,7 @@ so isolate() (rules on eth0) cuts the heartbeats, not the HTTP client."""
 import json
 import subprocess
 import sys
+import time
 
 HTTP_PORT = 8080
 
@@ -133,3 +134,53 @@ def test_http_bind_failure(make_cluster):
     log = c.log_tail(1, lines=10)
     assert (f"cannot bind HTTP socket to {bad}:{HTTP_PORT}: Cannot assign "
             "requested address") in log, log
+
+
+# Runs in another node's namespace: `count` connections to the HTTP port,
+# each an unfinished request kept alive by a header line every second
+# (review F4's slowloris), for `hold` seconds; prints how many connected.
+_SLOWLORIS = r"""
+import socket, sys, time
+host, port, count, hold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+socks = []
+for _ in range(count):
+    try:
+        s = socket.create_connection((host, port), timeout=2)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        socks.append(s)
+    except OSError:
+        break
+print(len(socks), flush=True)
+end = time.monotonic() + hold
+while time.monotonic() < end:
+    time.sleep(1)
+    for s in socks:
+        try:
+            s.sendall(b"X-a: b\r\n")
+        except OSError:
+            pass
+"""
+
+
+def test_http_slow_clients_cannot_starve_healthz(make_cluster):
+    """64 slow clients from one address (review F4) hold at most the
+    per-address limit of connections; /healthz still answers others."""
+    c = make_cluster(2, start=False)
+    with_http(c, lambda n: f"{n.host}:{HTTP_PORT}")
+    c.start_all()
+    c.wait_all_alive(timeout=c.recover_timeout())
+    attacker = c.nodes[2]
+    p = subprocess.Popen(["ip", "netns", "exec", attacker.ns, sys.executable,
+                          "-c", _SLOWLORIS, c.nodes[1].host, str(HTTP_PORT),
+                          "64", "8"], stdout=subprocess.PIPE, text=True)
+    try:
+        opened = int(p.stdout.readline())
+        assert opened > 0, opened
+        # While they trickle, n1's own address gets its answers.
+        for _ in range(4):
+            r = http(c, 1, ("GET", "/healthz"))
+            assert r["status"] == 200, r
+            time.sleep(1)
+    finally:
+        p.kill()
+        p.wait(5)
