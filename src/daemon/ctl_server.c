@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <inttypes.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -58,6 +59,8 @@ struct hbd_ctl_conn {
         bool paused;                   /* reading stopped: too much unsent */
         bool closing;
         bool in_list;
+        uid_t uid;                     /* the client's, SO_PEERCRED */
+        uint64_t active_ms;            /* uv_now() of its last input */
 };
 
 struct wreq {
@@ -79,6 +82,7 @@ struct hbd_ctl {
         unsigned n_conns, n_followers, n_recorders;
         unsigned open_handles;         /* listener + connections */
         bool closing;
+        hbd_ratelimit_t refuse_rl;     /* "refusing a connection" lines */
         json_t *ring[HBD_CTL_RING];
         unsigned ring_head, ring_len;
 };
@@ -428,6 +432,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         struct hbd_ctl_conn *c = s->data;
 
         (void)buf;
+        c->active_ms = uv_now(s->loop);
         if (nread < 0) {
                 if (nread != UV_EOF)
                         hbd_debug(c->ctl->log, "control: read: %s",
@@ -441,10 +446,69 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         process(c);
 }
 
+/* The connecting process's uid (SO_PEERCRED), or (uid_t)-1. */
+static uid_t peer_uid(struct hbd_ctl_conn *c)
+{
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        uv_os_fd_t fd;
+
+        if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0 ||
+            getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return (uid_t)-1;
+        return cred.uid;
+}
+
+/*
+ * Room for `c` (review F7: 64 idle clients locked everyone out): at most
+ * HBD_CTL_MAX_CLIENTS_PER_UID connections of one uid and
+ * HBD_CTL_MAX_CLIENTS in all. At a limit, the request/response connection
+ * idle the longest (of that uid, or of all), if idle for HBD_CTL_IDLE_MS
+ * or more, is closed to make room; streams are meant to be quiet and are
+ * kept. Connections count against a limit as long as they are open, so a
+ * client of another uid always finds room while one uid holds its share.
+ * NULL when admitted, else why not.
+ */
+static const char *admit(hbd_ctl_t *ctl, const struct hbd_ctl_conn *c)
+{
+        struct hbd_ctl_conn *o, *idlest = NULL, *idlest_uid = NULL;
+        uint64_t now = c->active_ms;
+        unsigned same_uid = 0;
+
+        for (o = ctl->conns; o != NULL; o = o->next) {
+                if (o->stream != STREAM_NONE || o->closing)
+                        continue;
+                if (idlest == NULL || o->active_ms < idlest->active_ms)
+                        idlest = o;
+                if (o->uid != c->uid)
+                        continue;
+                same_uid++;
+                if (idlest_uid == NULL ||
+                    o->active_ms < idlest_uid->active_ms)
+                        idlest_uid = o;
+        }
+        if (same_uid >= HBD_CTL_MAX_CLIENTS_PER_UID)
+                o = idlest_uid;
+        else if (ctl->n_conns >= HBD_CTL_MAX_CLIENTS)
+                o = idlest;
+        else
+                return NULL;
+        if (o == NULL || now - o->active_ms < HBD_CTL_IDLE_MS)
+                return same_uid >= HBD_CTL_MAX_CLIENTS_PER_UID
+                               ? "too many connections of this uid, none "
+                                 "idle"
+                               : "too many clients, none idle";
+        hbd_debug(ctl->log, "control: closing a connection idle for %" PRIu64
+                  " ms to make room", now - o->active_ms);
+        conn_close(o);
+        return NULL;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
         hbd_ctl_t *ctl = server->data;
         struct hbd_ctl_conn *c;
+        const char *why;
         int r;
 
         if (status < 0) {
@@ -467,14 +531,22 @@ static void on_connection(uv_stream_t *server, int status)
         c->pipe.data = c;
         ctl->open_handles++;
         r = uv_accept(server, (uv_stream_t *)&c->pipe);
-        if (r < 0 || ctl->n_conns >= HBD_CTL_MAX_CLIENTS) {
-                if (r < 0)
-                        hbd_warn(ctl->log, "control: accept: %s",
-                                 uv_strerror(r));
-                else
-                        hbd_warn(ctl->log, "control: more than %d "
-                                 "clients; refusing a connection",
-                                 HBD_CTL_MAX_CLIENTS);
+        if (r < 0) {
+                hbd_warn(ctl->log, "control: accept: %s", uv_strerror(r));
+                conn_close(c);
+                return;
+        }
+        c->active_ms = uv_now(server->loop);
+        c->uid = peer_uid(c);
+        why = admit(ctl, c);
+        if (why != NULL) {
+                uint64_t count;
+
+                if (hbd_ratelimit(&ctl->refuse_rl, uv_hrtime(), &count))
+                        hbd_warn(ctl->log, "control: refusing a connection "
+                                 "from uid %u: %s (%" PRIu64 " refused "
+                                 "since the last such line)",
+                                 (unsigned)c->uid, why, count);
                 conn_close(c);
                 return;
         }

@@ -21,8 +21,15 @@
 
 /* Events kept for `{"cmd": "events"}`. */
 #define HBD_CTL_RING 256
-/* Concurrent client connections; more are accepted and closed at once. */
+/* Concurrent client connections; more are accepted and closed at once,
+ * unless a request/response connection idle for HBD_CTL_IDLE_MS or more
+ * can be closed to make room. */
 #define HBD_CTL_MAX_CLIENTS 64
+/* Of those, connections of one uid (SO_PEERCRED). */
+#define HBD_CTL_MAX_CLIENTS_PER_UID 32
+/* A connection with no input for this long gives way to a new one when
+ * all are taken, ms. */
+#define HBD_CTL_IDLE_MS 10000
 
 typedef struct hbd_ctl hbd_ctl_t;
 typedef struct hbd_ctl_conn hbd_ctl_conn_t;
