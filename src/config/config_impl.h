@@ -129,8 +129,8 @@ X(CLUSTER_ID, "cluster.id", "", 0, 4294967295.0, "0", R_NO,                  \
 X(KEY_FILE, "cluster.key_file", "", 0, 0, NULL, R_YES,                       \
   S_PATH, F_REQUIRED, C(key_file), 0, 0,                                     \
   "File holding the cluster key (base64 of 32 bytes, as written by "         \
-  "hbeatctl keygen); a regular file not readable or writable by other "      \
-  "users.")                                                                  \
+  "hbeatctl keygen); a regular file owned by root or hbeatd's user and "     \
+  "not readable or writable by its group or others (chmod 600).")            \
 X(INTERVAL, "heartbeat.interval_ms", "ms", 1, 3600000, "100", R_YES,         \
   S_MS, F_FIRST, C(node.interval_ns), 0, 0,                                  \
   "Time between two heartbeats sent by this node.")                          \

@@ -19,6 +19,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +111,12 @@ int hbd__check_thresholds(struct loader *l, const struct found *f,
         return 0;
 }
 
+/* Root, or the user this process runs as. */
+static bool trusted_owner(uid_t uid)
+{
+        return uid == 0 || uid == geteuid();
+}
+
 int hbd__read_key(struct loader *l, const struct found *f,
                   hbd_config_t *cfg)
 {
@@ -129,11 +137,20 @@ int hbd__read_key(struct loader *l, const struct found *f,
         if (!S_ISREG(st.st_mode))
                 return hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' is "
                                     "not a regular file", q);
-        if (st.st_mode & 0007)
+        /* As sshd's StrictModes for host keys (review F5): only its
+         * owner may read it, and the owner is root or whoever loads it. */
+        if (st.st_mode & 0077)
                 return hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' is "
-                                    "readable or writable by other users (mode "
-                                    "%04o); run chmod 600 on it", q,
+                                    "readable or writable by its group or "
+                                    "other users (mode %04o); run chmod 600 "
+                                    "on it", q,
                                     (unsigned)(st.st_mode & 07777));
+        if (!trusted_owner(st.st_uid))
+                return hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' is "
+                                    "owned by uid %u, not by root or by the "
+                                    "user loading it (uid %u)", q,
+                                    (unsigned)st.st_uid,
+                                    (unsigned)geteuid());
         r = hbu_read_file(path, &text, &len);
         if (r < 0)
                 return hbd__fail_at(l, at, r == -EINVAL ? -EINVAL : r,
@@ -149,6 +166,51 @@ int hbd__read_key(struct loader *l, const struct found *f,
         sodium_memzero(text, len);
         free(text);
         return r;
+}
+
+/*
+ * A program hbeatd runs, often as root, must not be replaceable by anyone
+ * else (review F5: a world-writable notify script ran as root), as sshd's
+ * StrictModes: the file owned by root or this process's user and not
+ * writable by group or others; its directory the same, except that a
+ * sticky directory (/tmp) may be writable by others, since they cannot
+ * replace a file they do not own there.
+ */
+static int check_writers(struct loader *l, const yaml_mark_t *at,
+                         const char *key, const char *path,
+                         const struct stat *st)
+{
+        char q[QUOTE_BUF], dir[PATH_MAX];
+        const char *slash = strrchr(path, '/');
+        struct stat dst;
+
+        hbd__quote(path, strlen(path), q);
+        if ((st->st_mode & 0022) || !trusted_owner(st->st_uid))
+                return hbd__fail_at(l, at, -EINVAL, "%s: '%s' could be "
+                                    "changed by another user (owner uid %u, "
+                                    "mode %04o): it must belong to root or "
+                                    "uid %u and not be writable by group or "
+                                    "others (chmod go-w)", key, q,
+                                    (unsigned)st->st_uid,
+                                    (unsigned)(st->st_mode & 07777),
+                                    (unsigned)geteuid());
+        if (slash == NULL)
+                snprintf(dir, sizeof(dir), ".");
+        else if (slash == path)
+                snprintf(dir, sizeof(dir), "/");
+        else
+                snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+        if (stat(dir, &dst) < 0)
+                return 0;       /* the file was there: nothing to add */
+        if (((dst.st_mode & 0022) && !(dst.st_mode & S_ISVTX)) ||
+            !trusted_owner(dst.st_uid))
+                return hbd__fail_at(l, at, -EINVAL, "%s: the directory of "
+                                    "'%s' could be changed by another user "
+                                    "(owner uid %u, mode %04o), who could "
+                                    "replace the program", key, q,
+                                    (unsigned)dst.st_uid,
+                                    (unsigned)(dst.st_mode & 07777));
+        return 0;
 }
 
 /* Path knob `k`, when set: an executable regular file (a script), or a
@@ -182,7 +244,7 @@ static int check_path(struct loader *l, const struct found *f, size_t k,
                 return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not "
                                     "executable: %s", l->knobs[k].path, q,
                                     strerror(errno));
-        return 0;
+        return check_writers(l, at, l->knobs[k].path, path, &st);
 }
 
 int hbd__check_script(struct loader *l, const struct found *f,

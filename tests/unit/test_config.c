@@ -899,12 +899,17 @@ static void test_err_files(void **state)
                        "'@/nokey': No such file or directory", false);
         expect_err(NODE "cluster:\n  key_file: open.key\n",
                    "n1.yaml:5:13: cluster.key_file: '@/open.key' is "
-                   "readable or writable by other users (mode 0644); run "
-                   "chmod 600 on it");
+                   "readable or writable by its group or other users (mode "
+                   "0644); run chmod 600 on it");
         expect_err(NODE "cluster:\n  key_file: o2.key\n",
                    "n1.yaml:5:13: cluster.key_file: '@/o2.key' is readable "
-                   "or writable by other users (mode 0602); run chmod 600 "
-                   "on it");
+                   "or writable by its group or other users (mode 0602); "
+                   "run chmod 600 on it");
+        /* Group-readable too (review F5; it was accepted before). */
+        expect_err(NODE "cluster:\n  key_file: group.key\n",
+                   "n1.yaml:5:13: cluster.key_file: '@/group.key' is "
+                   "readable or writable by its group or other users (mode "
+                   "0640); run chmod 600 on it");
         expect_err(NODE "cluster:\n  key_file: bad.key\n",
                    "n1.yaml:5:13: cluster.key_file: '@/bad.key' does not "
                    "hold a valid key (base64 of 32 bytes, as written by "
@@ -934,7 +939,6 @@ static void test_err_files(void **state)
         }
         expect_err(NODE "cluster:\n  key_file: \"\"\n",
                    "n1.yaml:5:13: cluster.key_file: the path is empty");
-        hbd_config_free(load_ok(NODE "cluster:\n  key_file: group.key\n"));
 
         expect_err(MINIMAL "notify:\n  script: notify.txt\n",
                    "n1.yaml:7:11: notify.script: '@/notify.txt' is not "
@@ -945,6 +949,31 @@ static void test_err_files(void **state)
         expect_err(MINIMAL "notify:\n  script: keydir\n",
                    "n1.yaml:7:11: notify.script: '@/keydir' is not a "
                    "regular file");
+        /* A program anyone else could change is not run (review F5). */
+        {
+                unsigned me = (unsigned)geteuid();
+                char want[512];
+
+                write_file("open.sh", "#!/bin/sh\n", 0777);
+                snprintf(want, sizeof want, "n1.yaml:7:11: notify.script: "
+                         "'@/open.sh' could be changed by another user "
+                         "(owner uid %u, mode 0777): it must belong to root "
+                         "or uid %u and not be writable by group or others "
+                         "(chmod go-w)", me, me);
+                expect_err(MINIMAL "notify:\n  script: open.sh\n", want);
+                assert_int_equal(mkdir("opendir", 0777), 0);
+                assert_int_equal(chmod("opendir", 0777), 0);
+                write_file("opendir/n.sh", "#!/bin/sh\n", 0755);
+                snprintf(want, sizeof want, "n1.yaml:7:11: notify.script: "
+                         "the directory of '@/opendir/n.sh' could be "
+                         "changed by another user (owner uid %u, mode "
+                         "0777), who could replace the program", me);
+                expect_err(MINIMAL "notify:\n  script: opendir/n.sh\n",
+                           want);
+        }
+        /* A sticky directory (as /tmp) is fine. */
+        assert_int_equal(chmod("opendir", 01777), 0);
+        hbd_config_free(load_ok(MINIMAL "notify:\n  script: opendir/n.sh\n"));
 }
 
 static void test_relative_paths(void **state)
