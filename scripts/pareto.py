@@ -22,8 +22,8 @@ interval, first estimate 1 x interval, window 1000.
 
     scripts/pareto.py [--build DIR] [--markdown] TRACE...
 
-Traces may be gzip (hbeat v1 layout); they are decompressed to a temporary
-file when hbeat-sim cannot read gzip itself.
+Traces are read by hbeat-sim eval as they are (gzip included); the
+interval comes from their '# interval_ns=' line (hbeat v1 layout).
 """
 
 import argparse
@@ -34,7 +34,6 @@ import math
 import os
 import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -130,30 +129,13 @@ def analyse(sim, path, default_args, default_thr=8, default_kind="phi",
     if pause_intervals is not None:
         default_args = default_args + [
             "--set", f"acceptable_pause_ms={pause_intervals * interval_ms:g}"]
-    tmp = None
-    try:
-        if path.endswith(".gz"):
-            # The reader may read gzip itself; if not, decompress.
-            probe = subprocess.run([sim, "eval", path, "--crash-at", "none"],
-                                   capture_output=True, text=True)
-            if probe.returncode != 0:
-                tmp = tempfile.NamedTemporaryFile(suffix=".csv",
-                                                  delete=False)
-                with gzip.open(path, "rb") as f:
-                    tmp.write(f.read())
-                tmp.close()
-                path = tmp.name
-        sw = []
-        for _, a in sweeps(interval_ms):
-            sw += a
-        rows = run_eval(sim, path, sw + ["--detector", default_kind,
-                                         "--label", "default", *default_args,
-                                         "--sweep",
-                                         f"threshold={default_thr:g}"]
-                        + akka(interval_ms))
-    finally:
-        if tmp is not None:
-            os.unlink(tmp.name)
+    sw = []
+    for _, a in sweeps(interval_ms):
+        sw += a
+    rows = run_eval(sim, path, sw + ["--detector", default_kind, "--label",
+                                     "default", *default_args, "--sweep",
+                                     f"threshold={default_thr:g}"]
+                    + akka(interval_ms))
     swept = [r for r in rows if r[0] not in ("default", "akka")]
     dflt = next(r for r in rows if r[0] == "default")
     ak = next(r for r in rows if r[0] == "akka")
@@ -174,7 +156,7 @@ def analyse(sim, path, default_args, default_thr=8, default_kind="phi",
     ok = [p for p in swept if p[3] <= ak[3]]
     front_at_akka = min(p[4] for p in ok) if ok else math.nan
     return {
-        "trace": os.path.basename(path if tmp is None else path),
+        "trace": os.path.basename(path),
         "interval_ms": interval_ms, "default": dflt, "akka": ak,
         "front": fr, "best_td": best_td, "best_m": best_m,
         "dominated": dominated, "default_at_akka_td": at_akka,

@@ -294,22 +294,16 @@ int hbt__push_arrival(struct hbt__reader *r, uint64_t seq, uint64_t send,
         if (t->n == r->cap) {
                 size_t ncap = r->cap ? 2 * r->cap : 4096;
                 hbt_arrival_t *a;
-                uint64_t *s;
 
                 a = realloc(t->arrivals, ncap * sizeof(*a));
                 if (!a)
                         return fail_oom(r);
                 t->arrivals = a;
-                s = realloc(t->send_ns, ncap * sizeof(*s));
-                if (!s)
-                        return fail_oom(r);
-                t->send_ns = s;
                 r->cap = ncap;
         }
         t->arrivals[t->n].seq = seq;
         t->arrivals[t->n].send_ns = send;
         t->arrivals[t->n].arrival_ns = at;
-        t->send_ns[t->n] = send;
         t->n++;
         return 0;
 }
@@ -683,7 +677,6 @@ void hbt_free(hbt_trace_t *t)
         }
         free(t->meta);
         free(t->arrivals);
-        free(t->send_ns);
         free(t->peer);
         free(t);
 }

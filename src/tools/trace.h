@@ -44,9 +44,9 @@ typedef struct hbt_meta {
 typedef struct hbt_trace {
         char *peer;                   /* owned; "" if unknown */
         uint64_t interval_ns;         /* from metadata; 0 if absent */
-        hbt_arrival_t *arrivals;       /* owned, arrival order */
-        uint64_t *send_ns;            /* owned, parallel to arrivals;
-                                         0 = unknown */
+        hbt_arrival_t *arrivals;       /* owned, arrival order (each
+                                          with its send time, 0 =
+                                          unknown) */
         size_t n;
         uint64_t crash_ns;            /* HB_NEVER if no crash row */
         uint64_t end_ns;              /* end row, else last arrival */

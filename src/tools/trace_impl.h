@@ -110,7 +110,7 @@ struct hbt__reader {
         bool seen_version, seen_header, seen_rows, seen_interval;
         bool crashed, ended;
         uint64_t last_ns;             /* last row's arrival_ns */
-        size_t cap;                   /* of t->arrivals and t->send_ns */
+        size_t cap;                   /* of t->arrivals */
         size_t meta_cap;
         hbt_trace_t *t;
         struct hbt__plain p;

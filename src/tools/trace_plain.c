@@ -792,14 +792,14 @@ int hbt__plain_finish(struct hbt__reader *r)
                                  "%" PRIu64 " rows",
                                  HBT_SHOW, p->o->peer, p->other_rows);
         for (size_t i = 0; i < t->n; i++) {
-                uint64_t send = t->send_ns[i];
+                uint64_t send = t->arrivals[i].send_ns;
 
                 if (p->any_seq)
                         t->arrivals[i].seq = t->arrivals[i].seq -
                                              p->seq_min + 1;
                 if (send && !p->send_zero)
                         send--;
-                t->send_ns[i] = t->arrivals[i].send_ns = send;
+                t->arrivals[i].send_ns = send;
         }
         if (!r->ended)
                 t->end_ns = r->seen_rows ? r->last_ns : 0;

@@ -20,22 +20,13 @@
 #include <cmocka.h>
 
 #include "failalloc.h"
+#include "float_asserts.h"
 #include "hbeat/detector.h"
 #define MS HB_NS_PER_MS
 #define US UINT64_C(1000)
 #define T0 (UINT64_C(1000) * HB_NS_PER_S)      /* arbitrary start time */
 
 /* ---- helpers ----------------------------------------------------------- */
-
-#define assert_dbl_eq(a, b)                                                   \
-        do {                                                                  \
-                double a_ = (a), b_ = (b);                                    \
-                if (!(a_ == b_)) {                                            \
-                        print_error("%s = %.17g, expected exactly %.17g\n",   \
-                                    #a, a_, b_);                              \
-                        fail();                                               \
-                }                                                             \
-        } while (0)
 
 #define assert_rel(a, b, rel)                                                 \
         do {                                                                  \

@@ -23,41 +23,13 @@
 #include <cmocka.h>
 
 #include "failalloc.h"
+#include "float_asserts.h"
 #include "hbeat/detector.h"
 #include "tools/qos.h"
 
 #define MS HB_NS_PER_MS
 #define US UINT64_C(1000)
 #define T0 (UINT64_C(5000) * HB_NS_PER_S)      /* arbitrary start time */
-
-#define assert_dbl_eq(a, b)                                                   \
-        do {                                                                  \
-                double a_ = (a), b_ = (b);                                    \
-                if (!(a_ == b_)) {                                            \
-                        print_error("%s = %.17g, expected exactly %.17g\n",   \
-                                    #a, a_, b_);                              \
-                        fail();                                               \
-                }                                                             \
-        } while (0)
-
-#define assert_near(a, b, tol)                                                \
-        do {                                                                  \
-                double a_ = (a), b_ = (b);                                    \
-                if (!(fabs(a_ - b_) <= (tol))) {                              \
-                        print_error("%s = %.17g, expected %.17g (+-%g)\n",    \
-                                    #a, a_, b_, (double)(tol));               \
-                        fail();                                               \
-                }                                                             \
-        } while (0)
-
-#define assert_nan(a)                                                         \
-        do {                                                                  \
-                double a_ = (a);                                              \
-                if (!isnan(a_)) {                                             \
-                        print_error("%s = %.17g, expected NAN\n", #a, a_);    \
-                        fail();                                               \
-                }                                                             \
-        } while (0)
 
 static inline hb_detector_config_t fixed_cfg(void)
 {

@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "failalloc.h"
+#include "float_asserts.h"
 #include "tools/trace.h"
 #include "tools/tracegen.h"
 #include "tmpdir_test_util.h"
@@ -36,16 +37,6 @@
 
 #define V1 "# hbeat-trace v1\n"
 #define HDR "kind,peer,seq,send_ns,arrival_ns\n"
-
-#define assert_near(a, b, tol)                                                \
-        do {                                                                  \
-                double a_ = (a), b_ = (b);                                    \
-                if (!(fabs(a_ - b_) <= (tol))) {                              \
-                        print_error("%s = %.9g, expected %.9g +- %.3g\n", #a, \
-                                    a_, b_, (double)(tol));                   \
-                        fail();                                               \
-                }                                                             \
-        } while (0)
 
 #define assert_rel(a, b, rel) assert_near(a, b, (rel) * fabs((double)(b)))
 
@@ -78,26 +69,6 @@ static const char *write_tmp(const char *name, const char *text, size_t len)
         assert_int_equal(fwrite(text, 1, len, f), len);
         assert_int_equal(fclose(f), 0);
         return path;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-        FILE *f = fopen(path, "rb");
-        char *buf;
-        long n;
-
-        assert_non_null(f);
-        assert_int_equal(fseek(f, 0, SEEK_END), 0);
-        n = ftell(f);
-        assert_true(n >= 0);
-        rewind(f);
-        buf = malloc((size_t)n + 1);
-        assert_non_null(buf);
-        assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-        buf[n] = '\0';
-        fclose(f);
-        *len = (size_t)n;
-        return buf;
 }
 
 static double now_s(void)
@@ -156,7 +127,7 @@ static void write_trace(const char *path, const hbt_trace_t *t)
                          0);
         for (size_t i = 0; i < t->n; i++)
                 assert_int_equal(hbt_write_hb(w, t->arrivals[i].seq,
-                                              t->send_ns[i],
+                                              t->arrivals[i].send_ns,
                                               t->arrivals[i].arrival_ns),
                                  0);
         if (t->crash_ns != HB_NEVER)
@@ -183,14 +154,14 @@ static void test_round_trip(void **state)
                 assert_int_equal(t->interval_ns, 100 * MS);
                 assert_int_equal(t->n, 5);
                 assert_int_equal(t->arrivals[0].seq, 1);
-                assert_int_equal(t->send_ns[0], 0);
+                assert_int_equal(t->arrivals[0].send_ns, 0);
                 assert_int_equal(t->arrivals[0].arrival_ns, 7 * S);
                 assert_int_equal(t->arrivals[2].seq, 4);
                 assert_int_equal(t->arrivals[3].seq, 3);
                 assert_int_equal(t->arrivals[3].arrival_ns,
                                  7 * S + 300 * MS);
                 assert_true(t->arrivals[4].seq == UINT64_MAX);
-                assert_true(t->send_ns[4] == UINT64_MAX);
+                assert_true(t->arrivals[4].send_ns == UINT64_MAX);
                 assert_int_equal(t->crash_ns, 7 * S + 450 * MS);
                 assert_int_equal(t->end_ns, 9 * S);
                 assert_int_equal(t->n_meta, 2);
@@ -271,8 +242,8 @@ static void test_read_variants(void **state)
         assert_string_equal(t->meta[0].key, "k.e-y_1");
         assert_string_equal(t->meta[0].value, "v = w");
         assert_int_equal(t->n, 3);
-        assert_int_equal(t->send_ns[0], 0);   /* empty send_ns */
-        assert_int_equal(t->send_ns[1], 5);
+        assert_int_equal(t->arrivals[0].send_ns, 0);   /* empty send_ns */
+        assert_int_equal(t->arrivals[1].send_ns, 5);
         assert_int_equal(t->arrivals[2].seq, 3);
         assert_true(t->crash_ns == HB_NEVER);
         assert_int_equal(t->end_ns, 20);      /* no end row: last row */
@@ -510,7 +481,7 @@ static void test_large(void **state)
                       t2 - t1);
         assert_int_equal(t->n, n);
         assert_int_equal(t->arrivals[n - 1].seq, n);
-        assert_int_equal(t->send_ns[n - 1], 100 * MS * (n - 1) + 17);
+        assert_int_equal(t->arrivals[n - 1].send_ns, 100 * MS * (n - 1) + 17);
         assert_int_equal(t->arrivals[n - 1].arrival_ns,
                          5 * S + 100 * MS * (n - 1) + (n - 1) % 1000);
         assert_true(t1 - t0 < 10 && t2 - t1 < 10);
