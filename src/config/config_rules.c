@@ -301,9 +301,24 @@ int hbd__check_realtime(struct loader *l, const struct found *f,
                                                          "realtime.enabled");
 }
 
-void hbd__state_file_default(char *buf, size_t len, const char *name)
+void hbd__state_file_default(char *buf, size_t len, const char *name,
+                             const char *suffix)
 {
-        snprintf(buf, len, "/var/lib/hbeat/%s.state", name);
+        snprintf(buf, len, "/var/lib/hbeat/%s.%s", name, suffix);
+}
+
+int hbd__derive_incarnation_file(struct loader *l, hbd_config_t *cfg)
+{
+        char path[HBD_NAME_MAX + 32];
+
+        if (cfg->incarnation_file)
+                return 0;
+        hbd__state_file_default(path, sizeof path, cfg->node_name,
+                                "incarnation");
+        cfg->incarnation_file = strdup(path);
+        if (!cfg->incarnation_file)
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        return 0;
 }
 
 int hbd__check_coord(struct loader *l, const struct found *f,
@@ -319,7 +334,8 @@ int hbd__check_coord(struct loader *l, const struct found *f,
         /* Derived default (the others are set by hbd__config_derive()
          * before the knobs: this one needs node.name). */
         if (!cfg->election_state_file) {
-                hbd__state_file_default(path, sizeof path, cfg->node_name);
+                hbd__state_file_default(path, sizeof path, cfg->node_name,
+                                        "state");
                 cfg->election_state_file = strdup(path);
                 if (!cfg->election_state_file)
                         return hbd__fail_at(l, NULL, -ENOMEM,

@@ -12,6 +12,7 @@
  * follower; accepted heartbeats feed `record` streams.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +156,47 @@ static void cmd_record(void *user, hbd_ctl_conn_t *c, json_t *req)
                                    "now_ns", (json_int_t)uv_hrtime()));
 }
 
+/*
+ * {"cmd": "forget", "peer": NAME}: forget the incarnation accepted from
+ * the peer, so its next authentic message is taken whatever its
+ * incarnation (hb_node_peer_forget(): a peer restarted with its clock
+ * stepped back, or locked out by a forged incarnation; review F6, F9).
+ */
+static void cmd_forget(void *user, hbd_ctl_conn_t *c, json_t *req)
+{
+        struct ctl *m = user;
+        const hbd_config_t *cfg = m->ctx->cfg;
+        const json_t *peer = json_object_get(req, "peer");
+        const hbd_peer_conf_t *pc = NULL;
+        hb_peer_info_t pi;
+        size_t i;
+
+        if (!json_is_string(peer)) {
+                hbd_ctl_reply_error(c, "bad request: \"peer\" must be a "
+                                    "peer name");
+                return;
+        }
+        for (i = 0; i < cfg->n_peers && pc == NULL; i++)
+                if (strcmp(cfg->peers[i].name, json_string_value(peer)) == 0)
+                        pc = &cfg->peers[i];
+        if (pc == NULL || hb_node_peer_info(m->ctx->node, pc->id,
+                                            uv_hrtime(), &pi) < 0) {
+                hbd_ctl_reply_error(c, "unknown peer '%s'",
+                                    json_string_value(peer));
+                return;
+        }
+        (void)hb_node_peer_forget(m->ctx->node, pc->id);
+        hbd_logj(m->ctx->log, HBD_LOG_WARNING,
+                 json_pack("{s:s, s:I}", "peer", pc->name, "incarnation",
+                           (json_int_t)pi.incarnation),
+                 "forgot peer %s's incarnation %" PRIu64 " (hbeatctl "
+                 "forget): its next authentic message is accepted whatever "
+                 "its incarnation", pc->name, pi.incarnation);
+        hbd_ctl_reply(c, json_pack("{s:b, s:s, s:I}", "ok", 1, "peer",
+                                   pc->name, "forgot_incarnation",
+                                   (json_int_t)pi.incarnation));
+}
+
 /* {"cmd": "checks"}: the checks' part of the status, and readiness. */
 static void cmd_checks(void *user, hbd_ctl_conn_t *c, json_t *req)
 {
@@ -186,6 +228,7 @@ static const hbd_ctl_command_t commands[] = {
         { "reload", cmd_reload },
         { "record", cmd_record },
         { "checks", cmd_checks },
+        { "forget", cmd_forget },
         { NULL, NULL },
 };
 

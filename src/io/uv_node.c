@@ -43,6 +43,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <netinet/in.h>
 
@@ -352,6 +353,44 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- receiving ------------------------------------------------------ */
 
+static bool ip_equal(const struct sockaddr *a, const struct sockaddr *b);
+
+/*
+ * Whether the datagram came from the address of the peer it names
+ * (review F8: a host on the path must not keep a peer alive by relaying
+ * its heartbeats). The same IP address (an IPv4 address and its
+ * IPv4-mapped form being the same); the port is not compared: an attacker
+ * who can send from the peer's address can choose the port too, and a
+ * NAT may change it. A peer without an address cannot be checked.
+ */
+static hb_recv_source_t source_of(const hb_uv_node_t *un, const uint8_t *buf,
+                                  size_t len, const struct sockaddr *from)
+{
+        const peer_addr_t *pa;
+        uint32_t id = hb_wire_peek_sender(buf, len);
+
+        if (id == 0)
+                return HB_SOURCE_UNCHECKED; /* the node drops it anyway */
+        pa = peer_find(un, id);
+        if (pa == NULL)
+                return HB_SOURCE_OTHER;
+        if (!pa->has_addr || from == NULL)
+                return HB_SOURCE_UNCHECKED;
+        if (addr_ok(from) && ip_equal(from, (const struct sockaddr *)&pa->addr))
+                return HB_SOURCE_PEER_ADDRESS;
+        return HB_SOURCE_OTHER;
+}
+
+/* This host's wall clock, ns since the epoch (0 if unreadable). */
+static uint64_t wall_now_ns(void)
+{
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
+                return 0;
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void on_datagram(void *user, const uint8_t *buf, size_t len,
                         const struct sockaddr *from, int truncated)
 {
@@ -365,8 +404,11 @@ static void on_datagram(void *user, const uint8_t *buf, size_t len,
                 return;
         un->counters.rx_datagrams++;
         now = uv_hrtime();
+        if (hb_node_config(un->node)->incarnation_ahead_max_ns != 0)
+                hb_node_set_wall_clock(un->node, wall_now_ns());
         un->in_core++;
-        r = hb_node_recv(un->node, now, buf, len, &info);
+        r = hb_node_recv_from(un->node, now, buf, len,
+                              source_of(un, buf, len, from), &info);
         un->in_core--;
         if (r == 0)
                 io_event(un, HB_UV_IO_ACCEPTED, 0, &info, NULL, from, now);
