@@ -210,7 +210,7 @@ json_t *hbp_member_json(const hb_peer_info_t *pi, const char *name,
                 age = json_integer((json_int_t)(now_ns > pi->last_arrival_ns ?
                         (now_ns - pi->last_arrival_ns) / HB_NS_PER_MS : 0));
         return json_pack("{s:s, s:I, s:s, s:s, s:I, s:o, s:o, s:I, s:I,"
-                         " s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o, s:o, s:o,"
+                         " s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:o, s:o, s:o,"
                          " s:I}",
                          "name", name,
                          "id", (json_int_t)pi->id,

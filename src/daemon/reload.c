@@ -194,6 +194,9 @@ static int plan_reload(hbd_ctx_t *ctx, const hbd_config_t *next,
                     && peer_note(p))
                         note(p, "peer %s (id %" PRIu32 ") address %s -> %s",
                              b->name, b->id, a->address, b->address);
+                if (a->roaming != b->roaming && peer_note(p))
+                        note(p, "peer %s (id %" PRIu32 ") roaming %s",
+                             b->name, b->id, b->roaming ? "on" : "off");
         }
         for (i = 0; i < cur->n_peers; i++) {
                 const hbd_peer_conf_t *a = &cur->peers[i];
