@@ -713,6 +713,17 @@ int hbd__check_script(struct loader *l, const struct found *f,
  * of configured votes, at least one vote in all. Sets the derived
  * default election.state_file first.
  */
+/*
+ * The program of a command (argv[0] of an S_ARGV value), which hbeatd
+ * runs, often as root: refused (at `at`) when another user could replace
+ * it (review F5, as sshd's StrictModes): the file, once found (a path
+ * with a slash as given; a bare name in hbeatd's PATH), or, for a path
+ * that does not exist yet, its directory. A program not found is left to
+ * fail when run.
+ */
+int hbd__check_program(struct loader *l, const yaml_mark_t *at,
+                       const char *label, const char *program);
+
 /* node.incarnation_file's default, /var/lib/hbeat/NODE.incarnation, when
  * not given (needs node.name). */
 int hbd__derive_incarnation_file(struct loader *l, hbd_config_t *cfg);
