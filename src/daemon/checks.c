@@ -760,10 +760,12 @@ static void module_metrics(void *state, hbd_prom_t *out)
         const struct hbd_checks *set = m->set;
         size_t i, s;
 
+        if (set == NULL || set->n == 0)
+                return;
         hbd_prom_family(out, "hbeat_check_state", "gauge",
                         "1 for the health check's current state (initial, "
                         "passing, failing), 0 for the others.");
-        for (i = 0; set != NULL && i < set->n; i++) {
+        for (i = 0; i < set->n; i++) {
                 const struct check *c = set->checks[i];
 
                 for (s = 0; c->conf != NULL && s < 3; s++)
@@ -775,7 +777,7 @@ static void module_metrics(void *state, hbd_prom_t *out)
         }
         hbd_prom_family(out, "hbeat_check_runs_total", "counter",
                         "Health check runs, by result of the run.");
-        for (i = 0; set != NULL && i < set->n; i++) {
+        for (i = 0; i < set->n; i++) {
                 const struct check *c = set->checks[i];
 
                 if (c->conf == NULL)

@@ -141,6 +141,12 @@ static void put_double(hbd_prom_t *p, double v)
                 puts_(p, v > 0 ? "+Inf" : "-Inf");
                 return;
         }
+        /* Whole numbers (byte counts, fds) as integers, not 2.5e+07. */
+        if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+                snprintf(tmp, sizeof(tmp), "%.0f", v);
+                puts_(p, tmp);
+                return;
+        }
         for (prec = 1; prec <= 17; prec++) {
                 snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
                 if (strtod(tmp, NULL) == v)
