@@ -130,11 +130,12 @@ static peer_metrics_t *peer_get(metrics_t *m, uint32_t id)
 /* Forget peers the node no longer has (a reload removed them). */
 static void prune(metrics_t *m)
 {
+        uint64_t now = uv_hrtime();
         hb_peer_info_t pi;
         size_t i, k = 0;
 
         for (i = 0; i < m->n_peers; i++) {
-                if (hb_node_peer_info(m->ctx->node, m->peers[i]->id, 0,
+                if (hb_node_peer_info(m->ctx->node, m->peers[i]->id, now,
                                       &pi) == 0)
                         m->peers[k++] = m->peers[i];
                 else
@@ -243,12 +244,11 @@ static void module_metrics(void *state, hbd_prom_t *out)
         const metrics_t *m = state;
         const hbd_ctx_t *ctx;
         hbd_hist_t empty;
-        size_t i, n, k;
+        size_t i, k;
 
         if (m == NULL)
                 return;
         ctx = m->ctx;
-        n = hb_node_peer_count(ctx->node);
         hbd_hist_init(&empty, rtt_bounds_s,
                       sizeof(rtt_bounds_s) / sizeof(rtt_bounds_s[0]));
 
@@ -271,34 +271,28 @@ static void module_metrics(void *state, hbd_prom_t *out)
                 }
         }
 
+        /* Every peer has a series, from 0; the configured peers are the
+         * node's (reload.c keeps them so), with their names at hand. */
         hbd_prom_family(out, "hbeat_peer_false_suspicions_total", "counter",
                         "Suspicions that ended with the peer alive again, "
                         "never declared dead (suspect -> alive).");
-        for (i = 0; i < n; i++) {
-                const peer_metrics_t *p;
-                hb_peer_info_t pi;
+        for (i = 0; i < ctx->cfg->n_peers; i++) {
+                const hbd_peer_conf_t *pc = &ctx->cfg->peers[i];
+                const peer_metrics_t *p = peer_find(m, pc->id);
 
-                if (hb_node_peer_at(ctx->node, i, 0, &pi) < 0)
-                        continue;
-                p = peer_find(m, pi.id);
-                hbd_prom_u64(out, (const char *[]){
-                        "peer", peer_name(ctx, pi.id), NULL },
-                        p != NULL ? p->false_suspicions : 0);
+                hbd_prom_u64(out, (const char *[]){ "peer", pc->name, NULL },
+                             p != NULL ? p->false_suspicions : 0);
         }
 
         hbd_prom_family(out, "hbeat_peer_rtt_seconds", "histogram",
                         "Round-trip times measured by echo (heartbeat "
                         "with an echo request, its ACK).");
-        for (i = 0; i < n; i++) {
-                const peer_metrics_t *p;
-                hb_peer_info_t pi;
+        for (i = 0; i < ctx->cfg->n_peers; i++) {
+                const hbd_peer_conf_t *pc = &ctx->cfg->peers[i];
+                const peer_metrics_t *p = peer_find(m, pc->id);
 
-                if (hb_node_peer_at(ctx->node, i, 0, &pi) < 0)
-                        continue;
-                p = peer_find(m, pi.id);
-                hbd_prom_hist(out, (const char *[]){
-                        "peer", peer_name(ctx, pi.id), NULL },
-                        p != NULL ? &p->rtt : &empty);
+                hbd_prom_hist(out, (const char *[]){ "peer", pc->name, NULL },
+                              p != NULL ? &p->rtt : &empty);
         }
 
         hbd_prom_family(out, "hbeat_failover_duration_seconds", "histogram",
@@ -380,13 +374,21 @@ static void gauge1(hbd_prom_t *out, const char *name, const char *help,
         hbd_prom_double(out, NULL, v);
 }
 
+/* One peer, read once per scrape: hb_node_peer_at() computes RTT
+ * percentiles and the suspicion, and names are found by a linear search;
+ * each family then reads this. */
+typedef struct peer_snap {
+        hb_peer_info_t pi;
+        hb_uv_peer_counters_t pc;
+        const char *name;
+} peer_snap_t;
+
 /* Per-peer families read from the node and the adapter. */
 static void peer_families(hbd_ctx_t *ctx, hbd_prom_t *out, uint64_t now)
 {
-        size_t i, s, n = hb_node_peer_count(ctx->node);
+        size_t i, s, n = hb_node_peer_count(ctx->node), k = 0;
         uint64_t by_state[N_STATES] = { 0 };
-        hb_uv_peer_counters_t pc;
-        hb_peer_info_t pi;
+        peer_snap_t *snap;
         static const struct {
                 const char *name, *help;
                 size_t off;
@@ -406,20 +408,32 @@ static void peer_families(hbd_ctx_t *ctx, hbd_prom_t *out, uint64_t now)
                   offsetof(hb_uv_peer_counters_t, rx_bytes) },
         };
 
+        snap = calloc(n ? n : 1, sizeof(*snap));
+        if (snap == NULL) {
+                out->oom = true;
+                return;
+        }
+        for (i = 0; i < n; i++) {
+                peer_snap_t *p = &snap[k];
+
+                if (hb_node_peer_at(ctx->node, i, now, &p->pi) < 0)
+                        continue;
+                /* Pull peers have no traffic: zeros. */
+                (void)hb_uv_node_peer_counters(ctx->un, p->pi.id, &p->pc);
+                p->name = peer_name(ctx, p->pi.id);
+                for (s = 0; s < N_STATES; s++)
+                        if (p->pi.state == all_states[s])
+                                by_state[s]++;
+                k++;
+        }
         hbd_prom_family(out, "hbeat_peer_state", "gauge",
                         "1 for the peer's current state, 0 for the others.");
-        for (i = 0; i < n; i++) {
-                if (hb_node_peer_at(ctx->node, i, now, &pi) < 0)
-                        continue;
-                for (s = 0; s < N_STATES; s++) {
+        for (i = 0; i < k; i++)
+                for (s = 0; s < N_STATES; s++)
                         hbd_prom_u64(out, (const char *[]){
-                                "peer", peer_name(ctx, pi.id),
+                                "peer", snap[i].name,
                                 "state", hb_peer_state_name(all_states[s]),
-                                NULL }, pi.state == all_states[s]);
-                        if (pi.state == all_states[s])
-                                by_state[s]++;
-                }
-        }
+                                NULL }, snap[i].pi.state == all_states[s]);
         hbd_prom_family(out, "hbeat_peers", "gauge",
                         "Peers in each state.");
         for (s = 0; s < N_STATES; s++)
@@ -429,35 +443,28 @@ static void peer_families(hbd_ctx_t *ctx, hbd_prom_t *out, uint64_t now)
         hbd_prom_family(out, "hbeat_peer_suspicion", "gauge",
                         "The detector's current suspicion of the peer (phi "
                         "or missed intervals, docs/detectors.md).");
-        for (i = 0; i < n; i++)
-                if (hb_node_peer_at(ctx->node, i, now, &pi) == 0)
-                        hbd_prom_double(out, (const char *[]){
-                                "peer", peer_name(ctx, pi.id), NULL },
-                                pi.suspicion);
+        for (i = 0; i < k; i++)
+                hbd_prom_double(out, (const char *[]){
+                        "peer", snap[i].name, NULL }, snap[i].pi.suspicion);
         hbd_prom_family(out, "hbeat_peer_sequence_gaps_total", "counter",
                         "Heartbeat sequence numbers skipped (lost or "
                         "dropped heartbeats).");
-        for (i = 0; i < n; i++)
-                if (hb_node_peer_at(ctx->node, i, now, &pi) == 0)
-                        hbd_prom_u64(out, (const char *[]){
-                                "peer", peer_name(ctx, pi.id), NULL },
-                                pi.seq_gaps);
+        for (i = 0; i < k; i++)
+                hbd_prom_u64(out, (const char *[]){
+                        "peer", snap[i].name, NULL }, snap[i].pi.seq_gaps);
         for (s = 0; s < sizeof(traffic) / sizeof(traffic[0]); s++) {
                 hbd_prom_family(out, traffic[s].name, "counter",
                                 traffic[s].help);
-                for (i = 0; i < n; i++) {
+                for (i = 0; i < k; i++) {
                         uint64_t v;
 
-                        if (hb_node_peer_at(ctx->node, i, now, &pi) < 0 ||
-                            hb_uv_node_peer_counters(ctx->un, pi.id,
-                                                     &pc) < 0)
-                                continue;
-                        memcpy(&v, (const char *)&pc + traffic[s].off,
-                               sizeof(v));
+                        memcpy(&v, (const char *)&snap[i].pc +
+                               traffic[s].off, sizeof(v));
                         hbd_prom_u64(out, (const char *[]){
-                                "peer", peer_name(ctx, pi.id), NULL }, v);
+                                "peer", snap[i].name, NULL }, v);
                 }
         }
+        free(snap);
 }
 
 static void node_families(hbd_ctx_t *ctx, hbd_prom_t *out)

@@ -6,7 +6,7 @@ package), and the values move with what happens to the cluster:
 - a node paused (SIGSTOP) for longer than the suspect time but shorter
   than the dead time and resumed: its observers count a false suspicion;
 - a node killed: its state gauge says dead, its transitions counter to
-  dead moved;
+  dead moved; removed from the config by a reload, its series end;
 - with election on, the leader killed: the survivors' failover histogram
   counts one failover.
 
@@ -14,6 +14,7 @@ Scrapes are made from inside the node's namespace (test_http.http())."""
 
 import re
 import shutil
+import signal
 import subprocess
 import time
 
@@ -133,6 +134,21 @@ def test_metrics_scrape_pause_kill(make_cluster):
             or 0) == 0
     assert value(s, "hbeat_peer_transitions_total", peer="n3", **key) == 1
     assert value(s, "hbeat_peers", state="dead") == 1
+
+    # A reload that removes n3: its series end (the transitions kept for
+    # it included), n2's stay.
+    cfg = c.config_dict(1)
+    cfg["peers"] = [p for p in cfg["peers"] if p["name"] != "n3"]
+    c.write_config(1, cfg)
+    c.send_signal(1, signal.SIGHUP)
+    c.wait_until(lambda: value(scrape(c, 1)[1], "hbeat_reloads_total") == 1,
+                 5.0, "n1's reload")
+    text, s = scrape(c, 1)
+    promtool_check(text)
+    peers = {v for k in s for (n, v) in k[1] if n == "peer"}
+    assert peers == {"n2"}, peers
+    assert value(s, "hbeat_peer_false_suspicions_total", peer="n2") == 1
+    assert value(s, "hbeat_peers", state="dead") == 0
 
 
 @needs_promtool
