@@ -250,7 +250,7 @@ HB_EXPORT void hb_uv_node_counters(const hb_uv_node_t *un,
  * One peer's traffic on this adapter (hb_uv_node_peer_counters()), from
  * when the peer was added; a peer removed and added again starts from 0.
  * Bytes are UDP payload bytes (the hbeat message, wire.h), without IP and
- * UDP headers. Public, read-only.
+ * UDP headers. Public, read-only; grows only at the end (since 0.2).
  */
 typedef struct hb_uv_peer_counters {
         uint64_t tx_datagrams;         /**< sent to it: heartbeats and
@@ -267,7 +267,7 @@ typedef struct hb_uv_peer_counters {
 } hb_uv_peer_counters_t;
 
 /**
- * Copy peer `id`'s traffic counters.
+ * Copy peer `id`'s traffic counters (since 0.2).
  * @return 0; -ENOENT (no such peer; `out` untouched); -EINVAL (NULL).
  */
 HB_EXPORT int hb_uv_node_peer_counters(const hb_uv_node_t *un, uint32_t id,

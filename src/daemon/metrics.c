@@ -57,7 +57,6 @@ typedef struct peer_metrics {
         uint32_t id;
         transition_kind_t kinds[MAX_KINDS];
         size_t n_kinds;
-        uint64_t kinds_overflow;       /* transitions beyond MAX_KINDS */
         uint64_t false_suspicions;
         hbd_hist_t rtt;
 } peer_metrics_t;
@@ -165,10 +164,8 @@ static void count_transition(metrics_t *m, const hb_event_t *ev)
                         return;
                 }
         }
-        if (p->n_kinds == MAX_KINDS) {
-                p->kinds_overflow++;
-                return;
-        }
+        if (p->n_kinds == MAX_KINDS)
+                return; /* not reached: see MAX_KINDS */
         p->kinds[p->n_kinds++] = (transition_kind_t){
                 .from = (uint8_t)ev->old_state,
                 .to = (uint8_t)ev->new_state,
