@@ -127,31 +127,37 @@ static void put_escaped(hbd_prom_t *p, const char *s, bool quote)
         }
 }
 
-/* The shortest %g that reads back as `v`; +Inf, -Inf, NaN. */
-static void put_double(hbd_prom_t *p, double v)
+/* `v` as the format writes it into tmp[40]: +Inf, -Inf, NaN; whole
+ * numbers (byte counts, fds) as integers, not 2.5e+07; else the shortest
+ * %g that reads back as `v`. */
+static void fmt_double(char tmp[40], double v)
 {
-        char tmp[40];
         int prec;
 
         if (isnan(v)) {
-                puts_(p, "NaN");
+                snprintf(tmp, 40, "NaN");
                 return;
         }
         if (isinf(v)) {
-                puts_(p, v > 0 ? "+Inf" : "-Inf");
+                snprintf(tmp, 40, "%s", v > 0 ? "+Inf" : "-Inf");
                 return;
         }
-        /* Whole numbers (byte counts, fds) as integers, not 2.5e+07. */
         if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-                snprintf(tmp, sizeof(tmp), "%.0f", v);
-                puts_(p, tmp);
+                snprintf(tmp, 40, "%.0f", v);
                 return;
         }
         for (prec = 1; prec <= 17; prec++) {
-                snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+                snprintf(tmp, 40, "%.*g", prec, v);
                 if (strtod(tmp, NULL) == v)
-                        break;
+                        return;
         }
+}
+
+static void put_double(hbd_prom_t *p, double v)
+{
+        char tmp[40];
+
+        fmt_double(tmp, v);
         puts_(p, tmp);
 }
 
@@ -363,19 +369,10 @@ void hbd_prom_hist(hbd_prom_t *p, const char *const *labels,
         snprintf(name, sizeof(name), "%s_bucket", p->family);
         for (i = 0; i <= h->n_bounds; i++) {
                 cum += h->counts[i];
-                if (i < h->n_bounds) {
-                        size_t at = p->len;
-
-                        /* The bound as the shortest exact number. */
-                        put_double(p, h->bounds[i]);
-                        if (p->oom)
-                                return;
-                        snprintf(le, sizeof(le), "%s", p->buf + at);
-                        p->len = at;
-                        p->buf[at] = '\0';
-                } else {
+                if (i < h->n_bounds)
+                        fmt_double(le, h->bounds[i]);
+                else
                         snprintf(le, sizeof(le), "+Inf");
-                }
                 if (!series(p, name, labels, le))
                         goto undo;
                 putf(p, "%" PRIu64 "\n", cum);
