@@ -260,7 +260,8 @@ X(SOCKET, "control.socket", "", 0, 0, "/run/hbeat/hbeatd.sock", R_NO,        \
 X(HTTP_LISTEN, "http.listen", "", 0, 0, NULL, R_NO,                          \
   S_ADDR, 0, C(http_listen), C(http_listen_addr), C(http_listen_addr_len),   \
   "TCP address of the read-only HTTP endpoints /healthz, /readyz, "          \
-  "/v1/status and /v1/members (docs/http.md); not set: no HTTP server.")     \
+  "/v1/status, /v1/members and /metrics (docs/http.md); not set: no HTTP "   \
+  "server.")                                                                 \
 X(RES_START, "resource.start", "", 0, 0, NULL, R_YES,                        \
   S_ARGV, F_COORD, C(resource_start), 0, 0,                                  \
   "Run (program and arguments, no shell) when this node becomes leader, "    \

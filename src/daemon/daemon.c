@@ -11,7 +11,8 @@
  *                       up again; peer transitions and local pauses are
  *                       logged here, once, before the fan-out
  *   the adapter's       accepted heartbeats (HBD_EV_ARRIVAL, only when a
- *                       module asked: the hot path) and scheduled
+ *                       module asked: the hot path), RTT samples of
+ *                       accepted ACKs (HBD_EV_RTT), and scheduled
  *                       heartbeats sent (HBD_EV_HEARTBEAT_SENT); drops and
  *                       failed sends are logged here, rate-limited
  *   signals             SIGTERM/SIGINT: HBD_EV_LEAVING, then the leave
@@ -52,6 +53,7 @@ static const hbd_module_t *const modules[] = {
         &hbd_notify_module,
         &hbd_coord_module,
         &hbd_ctl_module,
+        &hbd_metrics_module,
         &hbd_http_module,
         &hbd_checks_module,
         &hbd_vip_module,
@@ -165,6 +167,16 @@ static void on_io(void *user, const hb_uv_io_t *io)
 
         switch (io->type) {
         case HB_UV_IO_ACCEPTED:
+                if (io->info->rtt_ns != 0 &&
+                    hbd_bus_wants(&d->ctx, HBD_EV_RTT)) {
+                        memset(&ev, 0, sizeof(ev));
+                        ev.kind = HBD_EV_RTT;
+                        ev.at_ns = io->now_ns;
+                        ev.rtt.peer_id = io->info->sender_id;
+                        ev.rtt.rtt_ns = io->info->rtt_ns;
+                        hbd_emit(&d->ctx, &ev);
+                        return;
+                }
                 if (io->info->type != HB_MSG_HEARTBEAT ||
                     !hbd_bus_wants(&d->ctx, HBD_EV_ARRIVAL))
                         return;

@@ -3,7 +3,7 @@
  * The HTTP module: read-only endpoints (docs/http.md) on libmicrohttpd,
  * when http.listen is set: /healthz, /readyz (quorate and every module
  * ready), /v1/status and /v1/members (status.c's documents, the same as
- * the control socket's).
+ * the control socket's), /metrics (metrics.c, Prometheus).
  *
  * No thread: MHD is started with MHD_USE_EPOLL and no internal polling
  * thread, so it only works when MHD_run() is called. Its epoll fd (which
@@ -49,6 +49,7 @@
 #include <microhttpd.h>
 
 #include "common/ctl_proto.h"
+#include "daemon/metrics.h"
 #include "daemon/module.h"
 #include "daemon/status.h"
 
@@ -139,6 +140,18 @@ static enum MHD_Result reply_json(struct MHD_Connection *conn,
 
 /* ---- endpoints ---------------------------------------------------- */
 
+static enum MHD_Result do_metrics(struct MHD_Connection *conn,
+                                  hbd_http_t *h)
+{
+        size_t len;
+        char *text = hbd_metrics_text(h->ctx, &len);
+
+        if (text == NULL)
+                return MHD_NO;
+        return reply(conn, MHD_HTTP_OK, HBD_METRICS_CONTENT_TYPE, text, len,
+                     MHD_RESPMEM_MUST_FREE);
+}
+
 /* Why this node is not ready, or NULL when it is. */
 static const char *not_ready_reason(const hbd_http_t *h)
 {
@@ -215,6 +228,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         if (strcmp(url, "/v1/members") == 0)
                 return reply_json(conn, MHD_HTTP_OK,
                                   hbd_members_json(h->ctx));
+        if (strcmp(url, "/metrics") == 0)
+                return do_metrics(conn, h);
         return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
