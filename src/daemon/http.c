@@ -23,6 +23,10 @@
  * configured address. MHD owns the socket once it has started and closes
  * it in MHD_stop_daemon().
  *
+ * The dashboard (/, its assets and /v1/events) is dashboard.c's: this
+ * module hands it the requests it does not answer itself and the bus
+ * events of the event stream.
+ *
  * Bounds: HBD_HTTP_MAX_CONNS connections, HBD_HTTP_MAX_CONNS_PER_ADDRESS
  * from one client address (more are accepted and closed by MHD), an idle
  * connection is closed after HBD_HTTP_TIMEOUT_S, only GET and
@@ -49,6 +53,7 @@
 #include <microhttpd.h>
 
 #include "common/ctl_proto.h"
+#include "daemon/dashboard.h"
 #include "daemon/metrics.h"
 #include "daemon/module.h"
 #include "daemon/status.h"
@@ -73,6 +78,7 @@ typedef struct hbd_http {
         unsigned open_handles;         /* poll + timer not yet closed */
         bool closing;
         hbd_ratelimit_t log_rl;        /* MHD's own error messages */
+        hbd_dash_t *dash;              /* the dashboard and its events */
 } hbd_http_t;
 
 /* ---- responses ---------------------------------------------------- */
@@ -206,6 +212,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   size_t *upload_data_size, void **req_cls)
 {
         hbd_http_t *h = cls;
+        enum MHD_Result ret;
+        bool handled;
 
         (void)version;
         (void)upload_data;
@@ -230,6 +238,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   hbd_members_json(h->ctx));
         if (strcmp(url, "/metrics") == 0)
                 return do_metrics(conn, h);
+        ret = hbd_dash_request(h->dash, conn, url, &handled);
+        if (handled)
+                return ret;
         return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
@@ -335,6 +346,8 @@ static void http_destroy(hbd_http_t *h)
         if (h->mhd != NULL)
                 MHD_stop_daemon(h->mhd);
         h->mhd = NULL;
+        hbd_dash_free(h->dash);
+        h->dash = NULL;
         if (h->open_handles == 0)
                 free(h);
 }
@@ -385,10 +398,18 @@ static int http_open(hbd_http_t **ret, hbd_ctx_t *ctx,
                 return -ENOMEM;
         }
         h->ctx = ctx;
+        h->dash = hbd_dash_new(ctx);
+        if (h->dash == NULL) {
+                snprintf(err, errlen, "cannot start the HTTP server on %s: "
+                         "out of memory", address);
+                free(h);
+                return -ENOMEM;
+        }
         fd = listen_socket(addr, addr_len);
         if (fd < 0) {
                 snprintf(err, errlen, "cannot bind HTTP socket to %s: %s",
                          address, strerror(-fd));
+                hbd_dash_free(h->dash);
                 free(h);
                 return fd;
         }
@@ -409,6 +430,7 @@ static int http_open(hbd_http_t **ret, hbd_ctx_t *ctx,
                 close(fd);
                 snprintf(err, errlen, "cannot start the HTTP server on %s "
                          "(libmicrohttpd without epoll support?)", address);
+                hbd_dash_free(h->dash);
                 free(h);
                 return -EIO;
         }
@@ -471,8 +493,12 @@ static void on_event(void *state, const hbd_event_t *ev)
 {
         hbd_http_t *h = state;
 
-        if (h != NULL && ev->kind == HBD_EV_LEAVING)
+        if (h == NULL)
+                return;
+        if (ev->kind == HBD_EV_LEAVING)
                 h->leaving = true;
+        else
+                hbd_dash_on_event(h->dash, ev);
 }
 
 static void stop(void *state, void (*done)(void *), void *arg)
@@ -487,7 +513,7 @@ static void stop(void *state, void (*done)(void *), void *arg)
 /* http.listen cannot change on reload (hbd_config_reloadable()). */
 const hbd_module_t hbd_http_module = {
         .name = "http",
-        .events = HBD_EV_LEAVING,
+        .events = HBD_EV_LEAVING | HBD_DASH_EVENTS,
         .start = start,
         .on_event = on_event,
         .stop = stop,
