@@ -2,15 +2,14 @@
 //
 // Polls this server only, every POLL_MS: /v1/status (node, leader, term,
 // quorum), /v1/members (each peer's state, suspicion, last heartbeat,
-// RTT) and /v1/events?after=ID (the new events of the event stream). The
-// suspicion sparklines are the values this page sampled over the last
-// HISTORY_MS. Read-only: the page has no action. Data from the server is
+// RTT), /v1/events?after=ID (the new events of the event stream) and
+// /v1/suspicion (each peer's suspicion over the last minute, for the
+// sparklines). Read-only: the page has no action. Data from the server is
 // only ever put in the page as text (textContent, SVG attributes).
 'use strict';
 
 const POLL_MS = 500;
 const TIMEOUT_MS = 3000;
-const HISTORY_MS = 60000;
 const MAX_EVENTS = 200;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -19,8 +18,7 @@ const view = {
   members: null,         // last /v1/members
   afterId: 0,            // events up to this id are shown
   events: [],            // newest first
-  history: new Map(),    // member name -> [[t_ms, suspicion|null], ...]
-  incarnation: null,     // this node's, to notice a restart
+  suspicion: new Map(),  // member name -> [suspicion|null, ...] (1/s)
   okAt: 0,               // performance.now() of the last good poll
 };
 
@@ -156,7 +154,7 @@ function fact(label, value) {
   return d;
 }
 
-function sparkline(name, st) {
+function sparkline(name, st, current) {
   const w = 120, h = 40;
   const s = svg('svg', { class: 'spark', viewBox: '0 0 ' + w + ' ' + h,
     preserveAspectRatio: 'none', role: 'img',
@@ -170,7 +168,6 @@ function sparkline(name, st) {
     s.append(svg('line', { class: cls, x1: 0, x2: w, y1: y(v), y2: y(v),
       'vector-effect': 'non-scaling-stroke' }));
   }
-  const now = performance.now();
   let pts = [];
   const flush = () => {
     if (pts.length > 0) {
@@ -179,11 +176,13 @@ function sparkline(name, st) {
     }
     pts = [];
   };
-  for (const [t, v] of view.history.get(name) || []) {
-    if (v === null) { flush(); continue; }
-    const x = (t - (now - HISTORY_MS)) / HISTORY_MS * w;
-    pts.push(x.toFixed(1) + ',' + y(v).toFixed(1));
-  }
+  // One value a second, oldest first, then the value of now at the end.
+  const vals = (view.suspicion.get(name) || []).concat([current]);
+  const step = vals.length > 1 ? w / (vals.length - 1) : w;
+  vals.forEach((v, i) => {
+    if (typeof v !== 'number') { flush(); return; }
+    pts.push((i * step).toFixed(1) + ',' + y(v).toFixed(1));
+  });
   flush();
   return s;
 }
@@ -210,7 +209,7 @@ function memberCard(m, st, leaderName) {
   facts.append(fact('For', fmtMs(m.state_age_ms)),
     fact('Last heartbeat', fmtMs(m.last_heartbeat_age_ms)),
     fact('RTT', fmtRtt(m.rtt_median_ms)));
-  card.append(facts, sparkline(m.name, st));
+  card.append(facts, sparkline(m.name, st, m.suspicion));
   const lab = el('div', 'spark-label');
   lab.append(el('span', null, 'suspicion, last minute'),
     el('span', 'now', 'now ' + fmtSuspicion(m.suspicion)));
@@ -260,19 +259,8 @@ function renderFooter(st) {
 
 // ---- polling -----------------------------------------------------------
 
-function sample(mem) {
-  const now = performance.now();
-  const seen = new Set();
-  for (const m of mem.members) {
-    seen.add(m.name);
-    let h = view.history.get(m.name);
-    if (!h) { h = []; view.history.set(m.name, h); }
-    h.push([now, typeof m.suspicion === 'number' ? m.suspicion : null]);
-    while (h.length > 0 && h[0][0] < now - HISTORY_MS) h.shift();
-  }
-  for (const name of [...view.history.keys()]) {
-    if (!seen.has(name)) view.history.delete(name);
-  }
+function keepSuspicion(doc) {
+  view.suspicion = new Map(doc.members.map((m) => [m.name, m.suspicion]));
 }
 
 function addEvents(ev) {
@@ -290,18 +278,15 @@ function addEvents(ev) {
 
 async function poll() {
   try {
-    const [st, mem, ev] = await Promise.all([getJSON('/v1/status'),
-      getJSON('/v1/members'), getJSON('/v1/events?after=' + view.afterId)]);
-    if (view.incarnation !== null && st.node.incarnation !== view.incarnation) {
-      view.history.clear();
-    }
-    view.incarnation = st.node.incarnation;
+    const [st, mem, ev, sus] = await Promise.all([getJSON('/v1/status'),
+      getJSON('/v1/members'), getJSON('/v1/events?after=' + view.afterId),
+      getJSON('/v1/suspicion')]);
     view.status = st;
     view.members = mem;
     if (!addEvents(ev)) {
       addEvents(await getJSON('/v1/events?after=0'));
     }
-    sample(mem);
+    keepSuspicion(sus);
     renderSummary(st);
     renderMembers(st, mem);
     renderEvents();
