@@ -13,7 +13,8 @@ resource the page fetched is same-origin); and on a 390 px wide screen
 nothing may overflow sideways.
 
 Set HBEAT_DASHBOARD_SCREENSHOT=PATH to keep the desktop screenshot (the
-README's docs/img/dashboard.png was made so).
+README's docs/img/dashboard.png comes from scripts/dashboard-screenshot.py,
+the same setup run for a minute).
 
 test_dashboard_events_endpoint checks /v1/events?after=ID and the
 headers of the page's files, test_dashboard_suspicion_history the

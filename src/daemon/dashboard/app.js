@@ -160,8 +160,16 @@ function sparkline(name, st, current) {
     preserveAspectRatio: 'none', role: 'img',
     'aria-label': 'suspicion of ' + name + ' over the last minute' });
   const sus = st.node.suspect_threshold, dead = st.node.dead_threshold;
-  const top = dead * 1.25;
-  const y = (v) => h - 1 - Math.min(v, top) / top * (h - 2);
+  // Logarithmic (log1p): a phi of 0.5 shows, a long-dead peer's
+  // thousands stay on the chart.
+  const top = dead * 1.5;
+  const y = (v) => h - 1 - Math.log1p(Math.min(v, top)) / Math.log1p(top) *
+    (h - 2);
+  const title = svg('title', {});
+  title.textContent = 'suspicion of ' + name + ', one value a second, ' +
+    'log scale; dashed: suspect (' + sus + ') and dead (' + dead +
+    ') thresholds';
+  s.append(title);
   s.append(svg('rect', { class: 'frame', x: 0.5, y: 0.5, width: w - 1,
     height: h - 1 }));
   for (const [cls, v] of [['thr-suspect', sus], ['thr-dead', dead]]) {
