@@ -19,6 +19,7 @@ const view = {
   afterId: 0,            // events up to this id are shown
   events: [],            // newest first
   suspicion: new Map(),  // member name -> [suspicion|null, ...] (1/s)
+  shown: new Map(),      // member name -> [state, Date.now() first shown]
   okAt: 0,               // performance.now() of the last good poll
 };
 
@@ -199,6 +200,14 @@ function memberCard(m, st, leaderName) {
   const card = el('article', 'member state-' + m.state);
   card.dataset.name = m.name;
   card.dataset.state = m.state;
+  // When this page first showed the state (wall clock, ms): tests compare
+  // it with the event's wall_time.
+  let shown = view.shown.get(m.name);
+  if (!shown || shown[0] !== m.state) {
+    shown = [m.state, Date.now()];
+    view.shown.set(m.name, shown);
+  }
+  card.dataset.shownAt = String(shown[1]);
   const top = el('div', 'top');
   const name = el('span', 'name', m.name);
   if (m.name === leaderName) name.append(el('span', 'tag leader', 'leader'));
