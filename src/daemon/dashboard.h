@@ -8,8 +8,8 @@
  * suspicion over the last minute.
  *
  * Read-only, like the rest of HTTP: the page only reads /v1/status,
- * /v1/members, /v1/events and /v1/suspicion. Everything runs on the loop thread (the
- * HTTP module's request handler and bus events).
+ * /v1/members, /v1/events and /v1/suspicion. Everything runs on the loop
+ * thread (the HTTP module's request handler and bus events).
  */
 #ifndef HBD_DASHBOARD_H
 #define HBD_DASHBOARD_H
@@ -48,8 +48,8 @@ void hbd_dash_on_event(hbd_dash_t *d, const hbd_event_t *ev);
 
 /*
  * Answer a GET or HEAD of `url` when it is the dashboard's (/, its
- * assets, /v1/events, /v1/suspicion): *handled is set and MHD's result returned.
- * Otherwise *handled is false and nothing is queued.
+ * assets, /v1/events, /v1/suspicion): *handled is set and MHD's result
+ * returned. Otherwise *handled is false and nothing is queued.
  */
 enum MHD_Result hbd_dash_request(hbd_dash_t *d, struct MHD_Connection *conn,
                                  const char *url, bool *handled);
