@@ -51,8 +51,8 @@ def _browser(c):
         pytest.skip(f"headless Chromium cannot start here: {e}")
 
 
-def _cluster(make_cluster):
-    c = make_cluster(3, start=False, election=True)
+def _cluster(make_cluster, election=True):
+    c = make_cluster(3, start=False, election=election)
     with_http(c, lambda n: f"{n.host}:{HTTP_PORT}")
     c.start_all()
     c.wait_all_alive(timeout=c.recover_timeout())
@@ -199,8 +199,9 @@ def test_dashboard_events_endpoint(make_cluster):
 
 def test_dashboard_suspicion_history(make_cluster):
     """/v1/suspicion: a value a second per peer over the last minute,
-    oldest first; a killed peer's rises past the dead threshold."""
-    c = _cluster(make_cluster)
+    oldest first; a killed peer's rises past the dead threshold; a peer a
+    reload removes is gone from it."""
+    c = _cluster(make_cluster, election=False)
     dead_threshold = c.status(1)["node"]["dead_threshold"]
 
     def doc():
@@ -234,3 +235,12 @@ def test_dashboard_suspicion_history(make_cluster):
                      "n3's sampled suspicion above the dead threshold")
     n2 = [m for m in d["members"] if m["name"] == "n2"][0]["suspicion"]
     assert [v for v in n2 if v is not None], d
+
+    cfg = c.config_dict(1)
+    cfg["peers"] = [p for p in cfg["peers"] if p["name"] != "n3"]
+    c.write_config(1, cfg)
+    assert c.ctl(1, {"cmd": "reload"})["ok"] is True
+    d = doc()
+    assert [m["name"] for m in d["members"]] == ["n2"], d
+    assert len([v for v in d["members"][0]["suspicion"]
+                if v is not None]) >= 2, d
