@@ -23,9 +23,10 @@
  * configured address. MHD owns the socket once it has started and closes
  * it in MHD_stop_daemon().
  *
- * The dashboard (/, its assets and /v1/events) is dashboard.c's: this
- * module hands it the requests it does not answer itself and the bus
- * events of the event stream.
+ * The dashboard (/, its assets, /v1/events and /v1/suspicion) is
+ * dashboard.c's: this module hands it the requests it does not answer
+ * itself, and the bus events it keeps (the event stream's, heartbeats
+ * sent for its suspicion samples, peer set changes).
  *
  * Bounds: HBD_HTTP_MAX_CONNS connections, HBD_HTTP_MAX_CONNS_PER_ADDRESS
  * from one client address (more are accepted and closed by MHD), an idle
