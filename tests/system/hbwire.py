@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: MIT
-"""hbeat wire format v1 in Python, for tests that forge datagrams.
+"""hbeat wire format v2 in Python, for tests that forge datagrams.
 
-Independent re-implementation of include/hbeat/wire.h (docs/wire-format.md):
-big-endian header of 40 bytes, optional TLVs, then a 16-byte keyed
-BLAKE2b-128 tag (libsodium crypto_generichash with a 32-byte key) over
-everything before it. Every field can be overridden so a test can build
-exactly the malformed message it wants.
+Independent re-implementation of include/hbeat/wire.h (docs/wire-format.md),
+authenticated (MAC) mode only: a 12-byte outer header (magic, version,
+mode, key id, reserved, length, cluster id), the 32-byte inner header
+(type, reserved, flags, sender, incarnation, sequence, send time),
+optional TLVs, then a 16-byte keyed BLAKE2b-128 tag (libsodium
+crypto_generichash with a 32-byte key) over everything before it. Every
+field can be overridden so a test can build exactly the malformed message
+it wants.
 """
 
 import base64
@@ -13,8 +16,10 @@ import hashlib
 import struct
 
 MAGIC = 0x4842
-VERSION = 1
-HEADER_LEN = 40
+VERSION = 2
+MODE_MAC = 0
+MODE_AEAD = 1
+HEADER_LEN = 44
 TAG_LEN = 16
 HEARTBEAT_LEN = HEADER_LEN + TAG_LEN
 MAX_LEN = 1200
@@ -23,8 +28,9 @@ KEY_LEN = 32
 MSG_HEARTBEAT = 1
 MSG_LEAVE = 2
 
-_HEADER = struct.Struct(">HBBHHIIQQQ")
-assert _HEADER.size == HEADER_LEN
+_OUTER = struct.Struct(">HBBBBHI")
+_INNER = struct.Struct(">BBHIQQQ")
+assert _OUTER.size + _INNER.size == HEADER_LEN
 
 
 def read_key(path):
@@ -42,24 +48,30 @@ def tag(key, data):
 
 def encode(key, *, sender_id, cluster_id, incarnation=1, seq=1,
            send_time_ns=0, msg_type=MSG_HEARTBEAT, tlv=b"", flags=0,
-           magic=MAGIC, version=VERSION, length=None):
-    """Encode and authenticate one message. `length` overrides the length
-    field (default: the true total length)."""
+           magic=MAGIC, version=VERSION, length=None, key_id=0,
+           mode=MODE_MAC):
+    """Encode and authenticate one message under `key` named `key_id`.
+    `length` overrides the length field (default: the true total length);
+    `mode` only sets the byte (the message is always MAC-authenticated)."""
     total = HEADER_LEN + len(tlv) + TAG_LEN
     if length is None:
         length = total
-    head = _HEADER.pack(magic, version, msg_type, flags, length, cluster_id,
-                        sender_id, incarnation, seq, send_time_ns)
+    head = (_OUTER.pack(magic, version, mode, key_id, 0, length, cluster_id)
+            + _INNER.pack(msg_type, 0, flags, sender_id, incarnation, seq,
+                          send_time_ns))
     body = head + tlv
     return body + tag(key, body)
 
 
 def decode_header(data):
     """Header fields of a datagram as a dict (no verification)."""
-    (magic, version, msg_type, flags, length, cluster_id, sender_id,
-     incarnation, seq, send_time_ns) = _HEADER.unpack_from(data)
-    return dict(magic=magic, version=version, type=msg_type, flags=flags,
-                length=length, cluster_id=cluster_id, sender_id=sender_id,
+    (magic, version, mode, key_id, _, length,
+     cluster_id) = _OUTER.unpack_from(data)
+    (msg_type, _, flags, sender_id, incarnation, seq,
+     send_time_ns) = _INNER.unpack_from(data, _OUTER.size)
+    return dict(magic=magic, version=version, mode=mode, key_id=key_id,
+                type=msg_type, flags=flags, length=length,
+                cluster_id=cluster_id, sender_id=sender_id,
                 incarnation=incarnation, seq=seq, send_time_ns=send_time_ns)
 
 
