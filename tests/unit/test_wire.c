@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of the wire format v1 codec (src/core/wire.c) and of the error
- * strings (src/core/error.c), against include/hbeat/wire.h and
- * docs/wire-format.md.
+ * Unit tests of the wire format v2 codec (src/core/wire.c), its key rings
+ * and both modes (MAC, AEAD), and of the error strings (src/core/error.c),
+ * against include/hbeat/wire.h and docs/wire-format.md.
  *
  * The expected bytes are built here independently of the codec: explicit
  * big-endian helpers of the test's own and tags computed by calling
@@ -87,6 +87,19 @@ static size_t build(uint8_t *buf, uint8_t type, uint32_t sender,
 }
 
 static const hb_keyring_t *R(const hb_key_t *key);
+
+/* hb_wire_encode() and _decode() with the one-key ring of `key`. */
+static int enc(uint8_t *buf, size_t cap, const hb_wire_msg_t *m,
+               const hb_key_t *key)
+{
+        return hb_wire_encode(buf, cap, m, R(key), NULL);
+}
+
+static int dec(hb_wire_msg_t *d, const uint8_t *buf, size_t len,
+               uint32_t cluster, const hb_key_t *key)
+{
+        return hb_wire_decode(d, buf, len, cluster, R(key), NULL, 0);
+}
 
 /* R(), or NULL for a NULL key (argument checks). */
 static const hb_keyring_t *ringp(const hb_key_t *key)
@@ -178,7 +191,7 @@ static void t_heartbeat_is_56_bytes(void **state)
         uint8_t buf[128];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
         assert_int_equal(HB_WIRE_HEARTBEAT_LEN, 60);
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL), 60);
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
         assert_int_equal(decode(buf, 60), 0);
 }
 
@@ -188,7 +201,7 @@ static void check_roundtrip(uint8_t type, const uint8_t *tlv, size_t tlv_len)
         hb_wire_msg_t m = base_msg(type);
         m.tlv = tlv;
         m.tlv_len = tlv_len;
-        int n = hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL);
+        int n = enc(buf, sizeof(buf), &m, &key_a);
         assert_int_equal(n, (int)(HB_WIRE_HEARTBEAT_LEN + tlv_len));
 
         hb_wire_msg_t d;
@@ -212,7 +225,7 @@ static void check_roundtrip(uint8_t type, const uint8_t *tlv, size_t tlv_len)
 
         /* Re-encoding the decoded message gives the same bytes. */
         uint8_t again[HB_WIRE_MAX_LEN];
-        assert_int_equal(hb_wire_encode(again, sizeof(again), &d, R(&key_a), NULL), n);
+        assert_int_equal(enc(again, sizeof(again), &d, &key_a), n);
         assert_memory_equal(again, buf, (size_t)n);
 }
 
@@ -274,7 +287,7 @@ static void t_encode_bytes_exact(void **state)
 
         uint8_t got[128];
         memset(got, SENTINEL, sizeof(got));
-        assert_int_equal(hb_wire_encode(got, sizeof(got), &m, R(&key_a), NULL),
+        assert_int_equal(enc(got, sizeof(got), &m, &key_a),
                          (int)len);
         assert_memory_equal(got, want, len);
         /* Nothing written past the message. */
@@ -304,11 +317,11 @@ static void t_coord_block(void **state)
         hb_wire_msg_t d;
         int n;
 
-        n = hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL);
+        n = enc(buf, sizeof(buf), &m, &key_a);
         assert_int_equal(n, HB_WIRE_COORD_HEARTBEAT_LEN);
         assert_int_equal(n, 68);
         assert_memory_equal(buf + HB_WIRE_HEADER_LEN, block, sizeof(block));
-        assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, 7, R(&key_a), NULL, 0), 0);
+        assert_int_equal(dec(&d, buf, (size_t)n, 7, &key_a), 0);
         assert_int_equal(d.flags, m.flags);
         assert_non_null(d.coord);
         assert_memory_equal(d.coord, block, sizeof(block));
@@ -318,16 +331,16 @@ static void t_coord_block(void **state)
         /* With a TLV after the block. */
         m.tlv = tlv;
         m.tlv_len = sizeof(tlv);
-        n = hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL);
+        n = enc(buf, sizeof(buf), &m, &key_a);
         assert_int_equal(n, 68 + (int)sizeof(tlv));
-        assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, 7, R(&key_a), NULL, 0), 0);
+        assert_int_equal(dec(&d, buf, (size_t)n, 7, &key_a), 0);
         assert_memory_equal(d.coord, block, sizeof(block));
         assert_int_equal(d.tlv_len, sizeof(tlv));
         assert_memory_equal(d.tlv, tlv, sizeof(tlv));
 
         /* No block given with the flag. */
         m.coord = NULL;
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL),
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a),
                          -EINVAL);
         /* The flag on an authentic heartbeat with no room for the
          * block: a plain heartbeat, its flag set and re-signed. */
@@ -338,13 +351,13 @@ static void t_coord_block(void **state)
                 };
                 uint8_t raw[HB_WIRE_HEARTBEAT_LEN];
 
-                n = hb_wire_encode(raw, sizeof(raw), &plain, R(&key_a), NULL);
+                n = enc(raw, sizeof(raw), &plain, &key_a);
                 assert_int_equal(n, HB_WIRE_HEARTBEAT_LEN);
                 raw[15] |= HB_FLAG_COORD;
                 assert_int_equal(crypto_generichash(raw + 44, 16, raw, 44,
                                                     key_a.bytes, 32),
                                  0);
-                assert_int_equal(hb_wire_decode(&d, raw, sizeof(raw), 7, R(&key_a), NULL, 0),
+                assert_int_equal(dec(&d, raw, sizeof(raw), 7, &key_a),
                                  HB_EBADTLV);
         }
 }
@@ -444,7 +457,7 @@ static void t_encode_errors(void **state)
 
         /* -EINVAL: NULL arguments, sender 0, unknown type, tlv NULL. */
         m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(hb_wire_encode(NULL, 64, &m, R(&key_a), NULL), -EINVAL);
+        assert_int_equal(enc(NULL, 64, &m, &key_a), -EINVAL);
         EXPECT_ENC(sizeof(buf), NULL, &key_a, -EINVAL);
         EXPECT_ENC(sizeof(buf), &m, NULL, -EINVAL);
         m.sender_id = 0;
@@ -466,7 +479,7 @@ static void t_encode_errors(void **state)
         m.tlv_len = sizeof(tlv3);
         EXPECT_ENC(60 + sizeof(tlv3) - 1, &m, &key_a, -ENOBUFS);
         /* Exactly enough is enough. */
-        assert_int_equal(hb_wire_encode(buf, 60 + sizeof(tlv3), &m, R(&key_a), NULL),
+        assert_int_equal(enc(buf, 60 + sizeof(tlv3), &m, &key_a),
                          (int)(60 + sizeof(tlv3)));
 
         /* HB_ETOOBIG: a well-formed TLV making the message 1201 bytes,
@@ -513,7 +526,7 @@ static void t_max_size(void **state)
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
         m.tlv = tlv;
         m.tlv_len = sizeof(tlv);
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL),
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a),
                          HB_WIRE_MAX_LEN);
         hb_wire_msg_t d;
         assert_int_equal(decode_keys(&d, buf, sizeof(buf), CLUSTER, &key_a,
@@ -589,7 +602,7 @@ static void t_oversized(void **state)
         memset(buf, 0xff, sizeof(buf));
         assert_int_equal(decode(buf, sizeof(buf)), HB_ETOOBIG);
         hb_wire_msg_t d;
-        assert_int_equal(hb_wire_decode(&d, buf, SIZE_MAX, CLUSTER, R(&key_a), NULL, 0),
+        assert_int_equal(dec(&d, buf, SIZE_MAX, CLUSTER, &key_a),
                          HB_ETOOBIG);
 }
 
@@ -598,7 +611,7 @@ static void t_truncated(void **state)
         (void)state;
         uint8_t buf[64];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL), 60);
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
 
         /* 0..3 bytes: truncated, whatever they hold. */
         for (size_t n = 0; n < 4; n++)
@@ -629,7 +642,7 @@ static void t_bad_magic(void **state)
         (void)state;
         uint8_t buf[64];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL), 60);
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
         static const uint16_t magics[] = { 0x0000, 0x4248, 0x4843, 0x4942,
                                            0xffff };
         for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++) {
@@ -644,7 +657,7 @@ static void t_bad_version(void **state)
         (void)state;
         uint8_t buf[64];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL), 60);
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
         static const uint8_t versions[] = { 0, 1, 3, 0x81, 0xff };
         for (size_t i = 0; i < sizeof(versions); i++) {
                 buf[2] = versions[i];
@@ -658,7 +671,7 @@ static void t_bad_length(void **state)
         (void)state;
         uint8_t buf[128];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL), 60);
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
 
         /* Field larger and smaller than the datagram (tag re-made, so
          * only the length is wrong). */
@@ -679,7 +692,7 @@ static void t_bad_length(void **state)
         /* Datagram shorter than the field: a TLV message cut to 60. */
         m.tlv = tlv3;
         m.tlv_len = sizeof(tlv3);
-        int n = hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL);
+        int n = enc(buf, sizeof(buf), &m, &key_a);
         assert_int_equal(n, 60 + (int)sizeof(tlv3));
         for (size_t cut = 60; cut < (size_t)n; cut++)
                 assert_int_equal(decode(buf, cut), HB_EBADLEN);
@@ -691,7 +704,7 @@ static void t_wrong_cluster(void **state)
         (void)state;
         uint8_t buf[64];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL), 60);
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
         assert_int_equal(decode_keys(NULL, buf, 60, CLUSTER + 1, &key_a, 1),
                          HB_ECLUSTER);
         assert_int_equal(decode_keys(NULL, buf, 60, 0, &key_a, 1),
@@ -701,7 +714,7 @@ static void t_wrong_cluster(void **state)
                          HB_ECLUSTER);
         /* Cluster id 0 is a valid id. */
         m.cluster_id = 0;
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL), 60);
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
         assert_int_equal(decode_keys(NULL, buf, 60, 0, &key_a, 1), 0);
 }
 
@@ -729,7 +742,7 @@ static void check_bit_flips(const uint8_t *tlv, size_t tlv_len)
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
         m.tlv = tlv;
         m.tlv_len = tlv_len;
-        int n = hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL);
+        int n = enc(buf, sizeof(buf), &m, &key_a);
         assert_true(n > 0);
         assert_int_equal(decode(buf, (size_t)n), 0);
 
@@ -762,7 +775,7 @@ static void t_wrong_key(void **state)
         uint8_t buf[64];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
         hb_key_t zero = { { 0 } };
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL), 60);
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
         assert_int_equal(decode_keys(NULL, buf, 60, CLUSTER, &key_b, 1),
                          HB_EBADTAG);
         assert_int_equal(decode_keys(NULL, buf, 60, CLUSTER, &zero, 1),
@@ -782,9 +795,9 @@ static void t_key_rotation(void **state)
         (void)state;
         uint8_t buf_a[64], buf_b[64];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(hb_wire_encode(buf_a, sizeof(buf_a), &m, R(&key_a), NULL),
+        assert_int_equal(enc(buf_a, sizeof(buf_a), &m, &key_a),
                          60);
-        assert_int_equal(hb_wire_encode(buf_b, sizeof(buf_b), &m, R(&key_b), NULL),
+        assert_int_equal(enc(buf_b, sizeof(buf_b), &m, &key_b),
                          60);
         assert_memory_not_equal(buf_a + 44, buf_b + 44, 16);
 
@@ -1075,8 +1088,8 @@ static void t_tlv_next(void **state)
         hb_wire_msg_t m = base_msg(HB_MSG_LEAVE), d;
         m.tlv = tlv3;
         m.tlv_len = sizeof(tlv3);
-        int n = hb_wire_encode(buf, sizeof(buf), &m, R(&key_a), NULL);
-        assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, CLUSTER, R(&key_a), NULL, 0),
+        int n = enc(buf, sizeof(buf), &m, &key_a);
+        assert_int_equal(dec(&d, buf, (size_t)n, CLUSTER, &key_a),
                          0);
         p = d.tlv;
         left = d.tlv_len;
