@@ -8,9 +8,12 @@ off, and packets under a removed key are dropped as unknown_key.
 Before key ids (wire v1), a SIGHUP with a new key split the cluster
 within 0.8 s; there, `keys:` is an unknown key and every reload fails."""
 
+import re
 import signal
+import subprocess
 import time
 
+import hbcluster
 import hbwire
 
 NODES = (1, 2, 3)
@@ -84,7 +87,8 @@ def test_rolling_rotation_keeps_the_cluster(make_cluster):
 
     for i in NODES:
         others = [f"n{j}" for j in NODES if j != i]
-        bad = c.events_into(i, others, ("suspect", "dead", "left"), t0)
+        bad = c.events_into(i, others,
+                            ("suspect", "dead", "left", "probation"), t0)
         assert not bad, f"n{i} suspected a peer during rotation: {bad}"
         assert [k["id"] for k in c.status(i)["keys"]] == [1]
         co = c.coord(i)
@@ -143,3 +147,46 @@ def test_encrypted_cluster(make_cluster):
     assert counters(c, 1)["drops"]["wrong_encryption"] > before
     assert counters(c, 3)["drops"]["wrong_encryption"] > 0
     assert not c.events_into(1, ["n2"], ("suspect", "dead"), t1)
+
+
+def test_bad_key_ring_refused(make_cluster, tmp_path):
+    """A ring with a duplicate id, more than 8 keys or a primary not in
+    it: hbeatd does not start (exit 2, FILE:LINE:COL), and a reload with
+    it is refused and changes nothing."""
+    c = make_cluster(2)
+    c.wait_all_alive(timeout=c.detect_timeout())
+    new = c.path("new.key")
+    c._write_key(new)
+    base = c.config_dict(1)
+    del base["cluster"]["key_file"]
+    cases = {
+        "duplicate": ([{"id": 1, "file": c.key_path},
+                       {"id": 1, "file": new}], 1,
+                      r":\d+:\d+: keys\[1\]\.id: 1 is also the id of "
+                      r"keys\[0\]"),
+        "too many": ([{"id": i, "file": new} for i in range(9)], 0,
+                     r":\d+:\d+: keys\[8\]: at most 8 keys"),
+        "no primary": ([{"id": 1, "file": c.key_path},
+                        {"id": 2, "file": new}], 3,
+                       r":\d+:\d+: cluster\.primary_key: 3 is not the id"),
+    }
+    for name, (ring, primary, pattern) in cases.items():
+        cfg = dict(base, keys=ring)
+        cfg["cluster"] = dict(base["cluster"], primary_key=primary)
+        path = tmp_path / f"{name.replace(' ', '-')}.yaml"
+        path.write_text(hbcluster.to_yaml(cfg) + "\n")
+        p = subprocess.run([c.hbeatd, "-c", str(path)], capture_output=True,
+                           text=True, timeout=10,
+                           stdin=subprocess.DEVNULL)
+        assert p.returncode == 2, (name, p.returncode, p.stderr)
+        assert re.search(re.escape(str(path)) + pattern, p.stderr), \
+            (name, p.stderr)
+
+        before = counters(c, 1)
+        c.write_config(1, cfg)
+        c.send_signal(1, signal.SIGHUP)
+        c.wait_until(lambda: counters(c, 1)["reload_failures"]
+                     > before["reload_failures"], 3.0,
+                     f"the reload with a bad ring ({name}) refused")
+        assert [k["id"] for k in c.status(1)["keys"]] == [0]
+        assert c.members(1)["n2"] == "alive"
