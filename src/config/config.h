@@ -210,9 +210,10 @@ int hbd_config_load(hbd_config_t **ret, const char *path, char *err,
                     size_t errlen);
 
 /*
- * Load flags. HBD_CONFIG_NO_KEY: do not read the key file (node.key stays
- * zero); for tools that only need other settings, such as `hbeatctl -c`
- * finding the control socket, run by users who may not read the key.
+ * Load flags. HBD_CONFIG_NO_KEY: do not read the key files (node.keyring
+ * stays empty; the ids and the primary are still checked); for tools
+ * that only need other settings, such as `hbeatctl -c` finding the
+ * control socket, run by users who may not read the keys.
  */
 #define HBD_CONFIG_NO_KEY 1u
 
