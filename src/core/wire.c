@@ -332,11 +332,11 @@ int hb_wire_decode(hb_wire_msg_t *msg, const uint8_t *buf, size_t len,
                 uint8_t k[HB_KEY_LEN];
                 int r;
 
-                if (plain == NULL || plain_cap < len)
-                        return -EINVAL;
                 inner = OFF_INNER + HB_WIRE_NONCE_LEN;
                 if (len < HB_WIRE_HEARTBEAT_LEN + HB_WIRE_NONCE_LEN)
                         return HB_ETRUNC;
+                if (plain == NULL || plain_cap < len)
+                        return -EINVAL;
                 r = aead_key(k, key);
                 if (r == 0)
                         r = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
