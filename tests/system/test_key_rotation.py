@@ -128,10 +128,14 @@ def test_rolling_rotation_keeps_the_cluster(make_cluster):
 
 
 def test_encrypted_cluster(make_cluster):
-    """cluster.encryption: aead on every node: the cluster runs; a node
-    in the other mode is dropped as wrong_encryption, both ways."""
-    c = make_cluster(3, extra_config={"cluster": {"encryption": "aead"}})
+    """cluster.encryption: aead on every node: the cluster runs and elects
+    (vote requests and responses, the largest messages, encrypted too); a
+    node in the other mode is dropped as wrong_encryption, both ways."""
+    c = make_cluster(3, election=True,
+                     extra_config={"cluster": {"encryption": "aead"}})
     c.wait_all_alive(timeout=c.detect_timeout())
+    c.wait_leader(timeout=5.0)
+    assert any(counters(c, i).get("coord_sent", 0) > 0 for i in NODES)
     for i in NODES:
         assert c.status(i)["keys"][0]["encryption"] == "aead"
     # An encrypted message built independently (hbwire.py: HChaCha20 and
