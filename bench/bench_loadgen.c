@@ -88,6 +88,7 @@ int main(int argc, char **argv)
         double rate = 0, duration = 10;
         struct sockaddr_in sin;
         hb_key_t key;
+        hb_keyring_t ring = { 0 };
         uint64_t *seq, incarnation, t0, now, sent = 0, errors = 0;
         uint8_t bufs[BATCH][HB_WIRE_HEARTBEAT_LEN];
         struct mmsghdr mm[BATCH];
@@ -142,6 +143,9 @@ int main(int argc, char **argv)
                         key_file);
                 return 1;
         }
+        /* The daemon's one-key form: key id 0, authenticated. */
+        (void)hb_keyring_add(&ring, 0, &key, HB_WIRE_MODE_MAC);
+        hb_key_wipe(&key);
         seq = calloc(peers, sizeof(*seq));
         fd = socket(AF_INET, SOCK_DGRAM, 0);
         if (!seq || fd < 0)
@@ -183,7 +187,8 @@ int main(int argc, char **argv)
                         m.incarnation = incarnation;
                         m.seq = ++seq[next_peer];
                         m.send_time_ns = now;
-                        hb_wire_encode(bufs[i], sizeof(bufs[i]), &m, &key);
+                        hb_wire_encode(bufs[i], sizeof(bufs[i]), &m, &ring,
+                                       NULL);
                         next_peer = (next_peer + 1) % peers;
                 }
                 r = sendmmsg(fd, mm, BATCH, 0);

@@ -47,12 +47,14 @@ extern "C" {
         X(EREPLAY, -10011, "replayed or stale message")                       \
         X(ESELF, -10012, "message from this node's own id")                   \
         X(EBADKEY, -10013, "bad key material")                                \
-        X(ENOTOURS, -10014, "quoted datagram is not a recent message of ours") \
-        X(EBADSRC, -10015, "message from an address that is not the "        \
+        X(ENOTOURS, -10014, "quoted datagram is not a recent message of ours")\
+        X(EUNKEY, -10015, "message names a key id this node does not hold")   \
+        X(EMODE, -10016, "message mode differs from its key's mode")          \
+        X(EBADSRC, -10017, "message from an address that is not the "        \
           "sender's configured one")                                          \
-        X(EOLDINC, -10016, "message from an older incarnation of the sender " \
+        X(EOLDINC, -10018, "message from an older incarnation of the sender " \
           "than one already accepted")                                        \
-        X(EFUTUREINC, -10017, "incarnation further ahead of this node's "     \
+        X(EFUTUREINC, -10019, "incarnation further ahead of this node's "     \
           "wall clock than the allowed clock skew")
 
 /** Project error codes. Values are stable across releases. */
@@ -76,7 +78,8 @@ HB_EXPORT const char *hb_strerror(int err);
  * Short stable identifier of an error code, for counters and JSON keys:
  * "truncated", "bad_magic", "bad_version", "bad_length", "bad_tlv",
  * "bad_tag", "wrong_cluster", "oversized", "bad_type", "unknown_peer",
- * "replay", "self", "bad_key", "not_ours"; for errno values the errno name in lower case
+ * "replay", "self", "bad_key", "not_ours", "unknown_key",
+ * "wrong_encryption"; for errno values the errno name in lower case
  * where known ("einval"), else "error".
  *
  * @return a static string owned by the library; never NULL.

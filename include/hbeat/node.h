@@ -197,9 +197,10 @@ typedef struct hb_node_config {
         uint64_t incarnation;      /**< this run's incarnation; must grow
                                         on every restart (hbeatd uses the
                                         wall clock in µs at start) */
-        hb_key_t key;              /**< current cluster key */
-        bool has_old_key;          /**< accept `old_key` too (rotation) */
-        hb_key_t old_key;
+        /** The one-key form: with keyring.n == 0 the node uses this key
+         *  alone, as key id 0 in HB_WIRE_MODE_MAC. Ignored when
+         *  keyring.n > 0. */
+        hb_key_t key;
         /** Heartbeat interval, ns: 1 ms .. 1 hour. */
         uint64_t interval_ns;
         /** Detector parameters (interval_ns is kept equal to the above). */
@@ -231,6 +232,19 @@ typedef struct hb_node_config {
         uint64_t local_pause_ns;
         /** Quorum and leader election (election.h); off by default. */
         hb_coord_config_t coord;
+        /** The keys this node accepts, by id, and the primary it sends
+         *  with (wire.h, hb_keyring_t); n == 0: the one-key form `key`.
+         *  Changed by hb_node_reconfigure() without a restart (key
+         *  rotation). Since 0.2. */
+        hb_keyring_t keyring;
+        /** Randomness for AEAD nonces: fill `len` bytes of `buf` with
+         *  cryptographically random bytes (libsodium randombytes_buf()).
+         *  Required when a key is in HB_WIRE_MODE_AEAD; called for every
+         *  message sent under such a key. The core itself draws no
+         *  randomness: the driver injects it (a simulator may inject a
+         *  seeded generator). Since 0.2. */
+        void (*random)(void *user, uint8_t *buf, size_t len);
+        void *random_user;        /**< passed to `random` */
         /** Bound on peers' incarnations (review F9), ns; 0 (the default)
          *  disables it. When set, incarnations are taken to be wall-clock
          *  times in µs since the epoch (hbeatd's convention, docs/
@@ -259,7 +273,8 @@ HB_EXPORT void hb_node_config_default(hb_node_config_t *cfg,
  * @return 0 or -EINVAL (`size` not set by hb_node_config_default() of a
  *         compatible version, node_id 0, interval out of range, thresholds
  *         not positive or dead < suspect, probation or local pause out of
- *         range, detector config invalid).
+ *         range, detector config invalid, keyring invalid
+ *         (hb_keyring_validate()), an AEAD key without `random`).
  */
 HB_EXPORT int hb_node_config_validate(const hb_node_config_t *cfg);
 
@@ -297,7 +312,9 @@ HB_EXPORT int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id);
 
 /**
  * Apply a new configuration to a running node (config reload). cluster_id,
- * node_id and incarnation must be unchanged. Keys, thresholds, probation
+ * node_id and incarnation must be unchanged. Keys (the key ring: added,
+ * removed, a new primary; per-key receive counts kept for ids that stay),
+ * thresholds, probation
  * and dead_after take effect at once; a changed interval or detector kind
  * or parameters rebuilds every peer's detector (history lost, current
  * states kept, last arrival kept as the first sample). Deadlines are
@@ -343,33 +360,36 @@ HB_EXPORT int hb_node_recv(hb_node_t *node, uint64_t now_ns,
                            hb_recv_info_t *info);
 
 /**
- * Where a datagram came from, as far as the driver can tell (review F8:
- * an on-path host that relays a peer's authentic heartbeats must not hide
- * that the peer's own path is cut).
+ * Where a datagram came from, as the driver can tell (review F8: a host
+ * on the path that relays a peer's authentic heartbeats must not hide
+ * that the peer's own path is cut). The sender is known only once the
+ * message is authenticated (and decrypted), so the node asks.
  */
-typedef enum hb_recv_source {
-        /** The driver does not check source addresses (hb_node_recv()). */
-        HB_SOURCE_UNCHECKED = 0,
-        /** From the configured address of the peer the message names as
-         *  its sender (hb_wire_peek_sender()). */
-        HB_SOURCE_PEER_ADDRESS = 1,
-        /** From any other address (or the named sender has none). */
-        HB_SOURCE_OTHER = 2,
+typedef struct hb_recv_source {
+        /** Whether the datagram came from the configured address of peer
+         *  `peer_id`; called at most once per datagram, after the message
+         *  verified, with the sender it names. A driver that cannot tell
+         *  for that peer (no address known) answers true. Must not call
+         *  into the node. */
+        bool (*from_peer)(const void *ctx, uint32_t peer_id);
+        const void *ctx;           /**< passed to `from_peer` */
 } hb_recv_source_t;
 
 /**
  * hb_node_recv() with the datagram's source checked: an authentic message
- * with `source` HB_SOURCE_OTHER from a peer that is not roaming
- * (hb_node_peer_set_roaming()) is dropped as HB_EBADSRC, after the tag
- * verified and before anything about the peer changes, whatever its
- * type (heartbeats, leaves, acks, votes).
+ * that `source` says did not come from its sender's address is dropped
+ * as HB_EBADSRC, unless that peer is roaming (hb_node_peer_set_roaming()),
+ * after the tag verified and before anything about the peer changes,
+ * whatever its type (heartbeats, leaves, acks, votes).
  *
- * @return as hb_node_recv(), and HB_EBADSRC; -EINVAL for a `source` out
- *         of the enum.
+ * @param source  NULL: not checked (as hb_node_recv()); else its
+ *                from_peer must be set.
+ * @return as hb_node_recv(), and HB_EBADSRC; -EINVAL for a `source`
+ *         without from_peer.
  */
 HB_EXPORT int hb_node_recv_from(hb_node_t *node, uint64_t now_ns,
                                 const uint8_t *buf, size_t len,
-                                hb_recv_source_t source,
+                                const hb_recv_source_t *source,
                                 hb_recv_info_t *info);
 
 /**
@@ -687,7 +707,7 @@ typedef struct hb_output {
 
 /** Largest message the output queue holds, bytes: a buffer this large
  *  always takes the next message. */
-#define HB_OUTPUT_MAX_LEN 96u
+#define HB_OUTPUT_MAX_LEN 128u
 
 /**
  * Take the next message the node wants sent, oldest first: heartbeats and
@@ -825,6 +845,32 @@ HB_EXPORT void hb_node_counters(const hb_node_t *node,
  * hb_node_recv()); 0 for codes that are not drop reasons.
  */
 HB_EXPORT uint64_t hb_node_dropped(const hb_node_t *node, int err);
+
+/** One key of the node's ring (hb_node_key_at()). Public, read-only; no
+ *  key material. */
+typedef struct hb_key_info {
+        uint8_t id;                /**< key id */
+        uint8_t mode;              /**< hb_wire_mode_t */
+        bool primary;              /**< the key this node sends with */
+        uint64_t received;         /**< messages accepted under this key
+                                        (since it entered the ring) */
+        uint64_t last_received_ns; /**< when the latest of them arrived;
+                                        HB_NEVER if none */
+        uint64_t reserved[4];      /**< room for later fields (0) */
+} hb_key_info_t;
+
+/** Number of keys in the node's ring (1 .. HB_KEYRING_MAX). */
+HB_EXPORT size_t hb_node_key_count(const hb_node_t *node);
+
+/**
+ * The i-th key of the ring (0 <= i < hb_node_key_count()), in the
+ * configured order. An operator removes an old key once no peer sends
+ * under it any more: its `received` stops growing (docs/operations.md,
+ * "Key rotation").
+ * @return 0 or -ENOENT (out untouched).
+ */
+HB_EXPORT int hb_node_key_at(const hb_node_t *node, size_t i,
+                             hb_key_info_t *out);
 
 /** Number of reasons a datagram can be dropped (for iterating the
  *  counters with hb_drop_reason_at()). */

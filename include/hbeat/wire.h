@@ -1,35 +1,43 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file wire.h
- * @brief hbeat wire format v1: encode, authenticate, decode, verify.
+ * @brief hbeat wire format v2: encode, authenticate (or encrypt), decode,
+ *        verify; cluster keys and key rings.
  *
  * Byte-by-byte description: docs/wire-format.md. Summary (all integers
  * big-endian, no padding, no struct casts):
  *
- *     off len field
+ *     off len field                       (outer header: always clear)
  *       0   2 magic 0x4842 ("HB")
- *       2   1 version (1)
- *       3   1 type (enum hb_msg_type)
- *       4   2 flags (HB_FLAG_*; undefined bits: senders write 0,
- *             receivers ignore)
+ *       2   1 version (2)
+ *       3   1 mode: 0 authenticated (HB_WIRE_MODE_MAC), 1 encrypted
+ *             (HB_WIRE_MODE_AEAD)
+ *       4   1 key id: which key of the receiver's ring verifies it
+ *       5   1 reserved (senders write 0, receivers ignore)
  *       6   2 length: total message length in bytes, tag included
  *       8   4 cluster id
- *      12   4 sender node id (1 .. 2^32-1; 0 is invalid)
- *      16   8 incarnation of the sender (grows on every restart)
- *      24   8 sequence number (per incarnation, starts at 1, +1 per message)
- *      32   8 sender's monotonic send time, nanoseconds (never compared
- *             across nodes; echoed for round-trip measurement)
- *      40   c coordination block, c = 8 with HB_FLAG_COORD, else 0
- *    40+c   n TLV extensions: type u16, length u16, value[length]
- *  40+c+n  16 tag: keyed BLAKE2b-128 (RFC 7693; libsodium
- *             crypto_generichash with a 32-byte key) over bytes
- *             [0, 40+c+n)
+ *      12  24 nonce (HB_WIRE_MODE_AEAD only; absent with MAC)
+ *             (inner header: clear with MAC, encrypted with AEAD)
+ *     +0    1 type (enum hb_msg_type)
+ *     +1    1 reserved (0)
+ *     +2    2 flags (HB_FLAG_*)
+ *     +4    4 sender node id (1 .. 2^32-1; 0 is invalid)
+ *     +8    8 incarnation of the sender (grows on every restart)
+ *     +16   8 sequence number (per incarnation, starts at 1)
+ *     +24   8 sender's monotonic send time, nanoseconds
+ *     +32   c coordination block, c = 8 with HB_FLAG_COORD, else 0
+ *   +32+c   n TLV extensions: type u16, length u16, value[length]
+ *     end  16 tag: MAC mode, keyed BLAKE2b-128 (RFC 7693) over every byte
+ *             before it; AEAD mode, the Poly1305 tag of
+ *             XChaCha20-Poly1305-IETF with the outer header as additional
+ *             data and the inner part as the encrypted plaintext
  *
- * A plain heartbeat (no TLV) is HB_WIRE_HEARTBEAT_LEN = 56 bytes; with
- * coordination on, HB_WIRE_COORD_HEARTBEAT_LEN = 64.
+ * A plain heartbeat (no TLV) is HB_WIRE_HEARTBEAT_LEN = 60 bytes (84
+ * encrypted); with coordination on, HB_WIRE_COORD_HEARTBEAT_LEN = 68 (92).
  *
- * Pure code: no I/O, no clock, no allocation. Thread-safe (no shared state)
- * once libsodium is initialised (hb_wire_init()).
+ * Pure code: no I/O, no clock, no allocation, no randomness (the AEAD
+ * nonce is the caller's). Thread-safe (no shared state) once libsodium is
+ * initialised (hb_wire_init()).
  */
 #ifndef HBEAT_WIRE_H
 #define HBEAT_WIRE_H
@@ -46,12 +54,23 @@ extern "C" {
 
 /** First two bytes of every message: ASCII "HB". */
 #define HB_WIRE_MAGIC 0x4842u
-/** The only wire version this library speaks. */
-#define HB_WIRE_VERSION 1u
-/** Fixed header length in bytes (before TLVs). */
-#define HB_WIRE_HEADER_LEN 40u
-/** Authentication tag length in bytes (128-bit MAC). */
+/** The only wire version this library speaks (2 since key ids; version
+ *  1 had no key id and is dropped as HB_EVERSION). */
+#define HB_WIRE_VERSION 2u
+/** Outer header length: the part that is never encrypted. */
+#define HB_WIRE_OUTER_LEN 12u
+/** Inner header length: type, flags, sender, incarnation, sequence,
+ *  send time (encrypted in HB_WIRE_MODE_AEAD). */
+#define HB_WIRE_INNER_LEN 32u
+/** Fixed header length in bytes in MAC mode (before the coordination
+ *  block and TLVs). */
+#define HB_WIRE_HEADER_LEN (HB_WIRE_OUTER_LEN + HB_WIRE_INNER_LEN)
+/** Authentication tag length in bytes (128-bit MAC or Poly1305 tag). */
 #define HB_WIRE_TAG_LEN 16u
+/** AEAD nonce length in bytes (XChaCha20-Poly1305-IETF). */
+#define HB_WIRE_NONCE_LEN 24u
+/** What HB_WIRE_MODE_AEAD adds to every message: the nonce. */
+#define HB_WIRE_AEAD_EXTRA HB_WIRE_NONCE_LEN
 /** Length of a TLV header (type u16 + length u16). */
 #define HB_WIRE_TLV_HEADER_LEN 4u
 /**
@@ -60,10 +79,23 @@ extern "C" {
  * with room to spare: a heartbeat is never fragmented.
  */
 #define HB_WIRE_MAX_LEN 1200u
-/** Length of a plain heartbeat: header + tag, no TLV. */
+/** Length of a plain heartbeat in MAC mode: header + tag, no TLV. */
 #define HB_WIRE_HEARTBEAT_LEN (HB_WIRE_HEADER_LEN + HB_WIRE_TAG_LEN)
 /** Cluster pre-shared key length in bytes (256 bits). */
 #define HB_KEY_LEN 32u
+/** Most keys a key ring holds (hb_keyring_t). */
+#define HB_KEYRING_MAX 8u
+
+/** How a message is protected (outer header byte 3). Values are stable
+ *  on the wire. */
+typedef enum hb_wire_mode {
+        /** Authenticated, in clear: keyed BLAKE2b-128 tag. */
+        HB_WIRE_MODE_MAC = 0,
+        /** Authenticated and encrypted: XChaCha20-Poly1305-IETF
+         *  (libsodium crypto_aead_xchacha20poly1305_ietf_*), random
+         *  24-byte nonce, outer header as additional data. */
+        HB_WIRE_MODE_AEAD = 1,
+} hb_wire_mode_t;
 
 /** Message types. Values are stable on the wire. */
 typedef enum hb_msg_type {
@@ -145,7 +177,8 @@ enum hb_tlv_type {
          *  incarnation ignores the claim. */
         HB_TLV_EXITED = 4,
 };
-/** Length of an ACK: header + ECHO TLV (4 + 16) + tag = 76 bytes. */
+/** Length of an ACK in MAC mode: header + ECHO TLV (4 + 16) + tag = 80
+ *  bytes (104 encrypted). */
 #define HB_WIRE_ACK_LEN (HB_WIRE_HEADER_LEN + HB_WIRE_TLV_HEADER_LEN + 16u + \
                          HB_WIRE_TAG_LEN)
 
@@ -159,14 +192,69 @@ typedef struct hb_key {
 } hb_key_t;
 
 /**
+ * A key ring: the keys a node accepts, each under a one-byte key id that
+ * every message names, and the one it sends with (the primary). Key
+ * rotation is: add the new key on every node, make it the primary on
+ * every node, remove the old one (docs/operations.md, "Key rotation");
+ * at no step does a node send under a key another node lacks. After
+ * memberlist's keyring (install, use, remove) and WireGuard's
+ * one-key-per-id lookup: a receiver picks the key by id, it never tries
+ * every key.
+ *
+ * Each key has its own mode (hb_wire_mode_t): a message whose mode differs
+ * from its key's is dropped (HB_EMODE), so a cluster moves from
+ * authenticated to encrypted messages by rotating to a key of the other
+ * mode, without a split, and no one can downgrade a key's messages.
+ *
+ * Public, read/write; secret: wipe with hb_keyring_wipe(). Build it with
+ * hb_keyring_add() (or fill it directly and check hb_keyring_validate()).
+ */
+typedef struct hb_keyring {
+        uint32_t n;                     /**< keys in use, 0 .. HB_KEYRING_MAX */
+        uint8_t primary;                /**< id of the key messages are
+                                             sent with; one of ids[] */
+        uint8_t reserved[3];            /**< 0 */
+        uint8_t ids[HB_KEYRING_MAX];    /**< key ids, distinct */
+        uint8_t modes[HB_KEYRING_MAX];  /**< hb_wire_mode_t of each key */
+        hb_key_t keys[HB_KEYRING_MAX];  /**< key material */
+} hb_keyring_t;
+
+/**
+ * Add key `key` under `id` with `mode` (hb_wire_mode_t). The first key
+ * added becomes the primary.
+ *
+ * @return 0; -EEXIST (id already in the ring), -ENOSPC (HB_KEYRING_MAX
+ *         keys already), -EINVAL (NULL argument, unknown mode).
+ */
+HB_EXPORT int hb_keyring_add(hb_keyring_t *ring, uint8_t id,
+                             const hb_key_t *key, uint8_t mode);
+
+/**
+ * Check a ring: 1 .. HB_KEYRING_MAX keys, distinct ids, known modes, the
+ * primary one of them.
+ * @return 0, or -EINVAL.
+ */
+HB_EXPORT int hb_keyring_validate(const hb_keyring_t *ring);
+
+/**
+ * The slot (0 .. n-1) of key `id` in the ring, or -1 when absent (or
+ * `ring` is NULL). Linear in at most HB_KEYRING_MAX entries.
+ */
+HB_EXPORT int hb_keyring_find(const hb_keyring_t *ring, uint8_t id);
+
+/** Wipe a ring (sodium_memzero of the whole struct); NULL is a no-op. */
+HB_EXPORT void hb_keyring_wipe(hb_keyring_t *ring);
+
+/**
  * A decoded (or to-be-encoded) message.
  *
- * Public, read/write. When filled by hb_wire_decode(), `tlv` points into the
- * caller's receive buffer (borrowed: valid only while that buffer is).
+ * Public, read/write. When filled by hb_wire_decode(), `tlv` and `coord`
+ * point into the caller's receive buffer (MAC mode) or plaintext buffer
+ * (AEAD mode): borrowed, valid only while that buffer is.
  */
 typedef struct hb_wire_msg {
         uint8_t type;              /**< enum hb_msg_type */
-        uint16_t flags;            /**< 0 in v1 */
+        uint16_t flags;            /**< HB_FLAG_* */
         uint32_t cluster_id;       /**< cluster the sender belongs to */
         uint32_t sender_id;        /**< sender node id, 1 .. 2^32-1 */
         uint64_t incarnation;      /**< sender incarnation */
@@ -178,6 +266,11 @@ typedef struct hb_wire_msg {
          *  (borrowed), required when `flags` has HB_FLAG_COORD (encode)
          *  and set then (decode); NULL otherwise. Since 0.2. */
         const uint8_t *coord;
+        /** Decode: the key id the message named (and verified under);
+         *  ignored by encode (the ring's primary is used). Since 0.2. */
+        uint8_t key_id;
+        /** Decode: the message's hb_wire_mode_t. Since 0.2. */
+        uint8_t mode;
 } hb_wire_msg_t;
 
 /**
@@ -190,25 +283,40 @@ typedef struct hb_wire_msg {
 HB_EXPORT int hb_wire_init(void);
 
 /**
- * Encode and authenticate a message.
+ * The length of a message whose coordination block and TLVs take
+ * `body_len` bytes, in `mode`: HB_WIRE_HEADER_LEN + body_len +
+ * HB_WIRE_TAG_LEN, plus HB_WIRE_NONCE_LEN with HB_WIRE_MODE_AEAD.
+ */
+HB_EXPORT size_t hb_wire_len(uint8_t mode, size_t body_len);
+
+/**
+ * Encode and protect a message with the ring's primary key, in that key's
+ * mode.
  *
- * @param buf  output buffer (caller-owned), at least the message length.
- * @param cap  capacity of `buf` in bytes.
- * @param msg  message to encode; `msg->tlv` (may be NULL when tlv_len is 0)
- *             must already be a well-formed TLV sequence.
- * @param key  cluster key.
- * @return     the encoded length in bytes (>= HB_WIRE_HEARTBEAT_LEN) on
- *             success; -EINVAL if an argument is NULL, sender_id is 0 or the
- *             type is unknown; HB_ETOOBIG if the message would exceed
- *             HB_WIRE_MAX_LEN; HB_EBADTLV if `msg->tlv` is malformed;
- *             -ENOBUFS if `cap` is too small (checked in this order, first
- *             failure wins); -EIO if libsodium fails (not expected).
- *             HB_FLAG_COORD without `msg->coord` is -EINVAL.
- *             `msg->flags` is written as given (v1 senders pass 0), so a
- *             decoded message re-encodes to the same bytes.
+ * @param buf    output buffer (caller-owned), at least the message length.
+ * @param cap    capacity of `buf` in bytes.
+ * @param msg    message to encode; `msg->tlv` (may be NULL when tlv_len
+ *               is 0) must already be a well-formed TLV sequence;
+ *               `msg->key_id` and `msg->mode` are ignored.
+ * @param ring   key ring (hb_keyring_validate() must accept it).
+ * @param nonce  HB_WIRE_NONCE_LEN random bytes when the primary key's
+ *               mode is HB_WIRE_MODE_AEAD (never reuse a nonce under one
+ *               key: a fresh random one per message, docs/wire-format.md);
+ *               ignored (may be NULL) in MAC mode.
+ * @return       the encoded length in bytes (>= HB_WIRE_HEARTBEAT_LEN) on
+ *               success; -EINVAL if an argument is NULL, the ring is
+ *               invalid, sender_id is 0, the type is unknown, or
+ *               HB_FLAG_COORD is set without `msg->coord`; HB_ETOOBIG if
+ *               the message would exceed HB_WIRE_MAX_LEN; HB_EBADTLV if
+ *               `msg->tlv` is malformed; -ENOBUFS if `cap` is too small
+ *               (checked in this order, first failure wins); -EIO if
+ *               libsodium fails (not expected). `msg->flags` is written
+ *               as given, so a decoded message re-encodes to the same
+ *               bytes (MAC mode).
  */
 HB_EXPORT int hb_wire_encode(uint8_t *buf, size_t cap,
-                             const hb_wire_msg_t *msg, const hb_key_t *key);
+                             const hb_wire_msg_t *msg,
+                             const hb_keyring_t *ring, const uint8_t *nonce);
 
 /**
  * Decode and verify a received datagram. Reads only bytes [0, len) of
@@ -221,40 +329,41 @@ HB_EXPORT int hb_wire_encode(uint8_t *buf, size_t cap,
  * 5. len < HB_WIRE_HEARTBEAT_LEN                 -> HB_ETRUNC
  * 6. length field != len                         -> HB_EBADLEN
  * 7. cluster id != `cluster_id`                  -> HB_ECLUSTER
- * 8. tag does not verify under any given key     -> HB_EBADTAG
- * 9. unknown type                                -> HB_EBADTYPE
- * 10. HB_FLAG_COORD but no room for the block, or the TLV area (after
+ * 8. key id not in `ring`                        -> HB_EUNKEY
+ * 9. mode differs from that key's mode           -> HB_EMODE
+ * 10. AEAD and len < HB_WIRE_HEARTBEAT_LEN + HB_WIRE_NONCE_LEN
+ *                                                -> HB_ETRUNC
+ * 11. tag does not verify under that key         -> HB_EBADTAG
+ * 12. unknown type                               -> HB_EBADTYPE
+ * 13. HB_FLAG_COORD but no room for the block, or the TLV area (after
  *     it) not an exact sequence of TLVs          -> HB_EBADTLV
- * 11. sender id 0                               -> HB_EUNKPEER
+ * 14. sender id 0                                -> HB_EUNKPEER
  *
- * Nothing in the message is trusted before step 8 succeeds; the cluster id
- * check comes first only to count foreign-cluster traffic cheaply.
+ * Nothing in the message is trusted before step 11 succeeds; the cluster
+ * id, key id and mode are compared first only to count foreign traffic,
+ * retired keys and a mode mismatch apart, and cost no MAC.
  *
- * @param msg         output; written only on success. `msg->tlv` borrows
- *                    from `buf`.
+ * @param msg         output; written only on success. `msg->tlv` and
+ *                    `msg->coord` borrow from `buf` (MAC) or `plain`
+ *                    (AEAD).
  * @param buf         received bytes (borrowed for the call).
  * @param len         number of bytes received.
  * @param cluster_id  expected cluster id.
- * @param keys        accepted keys (first is the current key; a second one
- *                    may be given during key rotation). Not NULL.
- * @param n_keys      number of keys, 1 or 2.
+ * @param ring        accepted keys. Not NULL.
+ * @param plain       AEAD only: where the decrypted inner part goes, at
+ *                    least `len` bytes (HB_WIRE_MAX_LEN always suffices);
+ *                    may be NULL when no key of the ring is in AEAD mode
+ *                    (an AEAD message is then HB_EMODE at step 9 anyway).
+ *                    Its content is unspecified after a failure.
+ * @param plain_cap   capacity of `plain` in bytes.
  * @return            0 on success; a negative HB_E* code as listed, or
- *                    -EINVAL for NULL arguments or n_keys not in 1..2.
+ *                    -EINVAL for NULL arguments, an invalid ring, or an
+ *                    AEAD key with `plain` NULL or smaller than `len`.
  */
 HB_EXPORT int hb_wire_decode(hb_wire_msg_t *msg, const uint8_t *buf,
                              size_t len, uint32_t cluster_id,
-                             const hb_key_t *keys, size_t n_keys);
-
-/**
- * The sender id a datagram claims, read from its header without
- * authenticating it: for a driver that checks where a message came from
- * before handing it to hb_node_recv_from() (the claim only picks the
- * address to compare with; the node authenticates the message).
- *
- * @return the sender id, or 0 when `buf` is too short to hold a header
- *         or does not start with the hbeat magic (the node drops it).
- */
-HB_EXPORT uint32_t hb_wire_peek_sender(const uint8_t *buf, size_t len);
+                             const hb_keyring_t *ring, uint8_t *plain,
+                             size_t plain_cap);
 
 /**
  * Walk a TLV sequence (from a decoded message).

@@ -50,8 +50,48 @@ typedef struct timings {
         double bytes_per_s;     /* heartbeat payload to one peer */
 } timings_t;
 
-static int compute(const hb_node_config_t *nc, timings_t *t)
+/* Bytes of one heartbeat on the wire (UDP payload): the coordination
+ * block with election on, the nonce when the primary key encrypts. */
+static size_t heartbeat_len(const hbd_config_t *cfg)
 {
+        uint32_t mode = cfg->encryption;
+
+        for (size_t i = 0; i < cfg->n_keys; i++)
+                if (cfg->keys[i].id == cfg->primary_key)
+                        mode = cfg->keys[i].encryption;
+        return hb_wire_len((uint8_t)mode, cfg->node.coord.enabled
+                                                  ? HB_WIRE_COORD_LEN
+                                                  : 0);
+}
+
+/* The key ring as configured: [{id, file, encryption, primary}], the
+ * one-key form as id 0. Paths only, never key material. */
+static json_t *keys_json(const hbd_config_t *cfg)
+{
+        json_t *arr = json_array();
+
+        if (arr != NULL && cfg->key_file)
+                json_array_append_new(arr, json_pack(
+                        "{sisssssb}", "id", 0, "file", cfg->key_file,
+                        "encryption",
+                        cfg->encryption == HB_WIRE_MODE_AEAD ? "aead"
+                                                             : "none",
+                        "primary", 1));
+        for (size_t i = 0; arr != NULL && i < cfg->n_keys; i++) {
+                const hbd_key_conf_t *k = &cfg->keys[i];
+
+                json_array_append_new(arr, json_pack(
+                        "{sIsssssb}", "id", (json_int_t)k->id,
+                        "file", k->file, "encryption",
+                        k->encryption == HB_WIRE_MODE_AEAD ? "aead" : "none",
+                        "primary", k->id == cfg->primary_key));
+        }
+        return arr;
+}
+
+static int compute(const hbd_config_t *cfg, timings_t *t)
+{
+        const hb_node_config_t *nc = &cfg->node;
         hb_detector_config_t dc = nc->detector;
         hb_detector_t *d = NULL;
         uint64_t n, last, s, x;
@@ -81,9 +121,7 @@ static int compute(const hb_node_config_t *nc, timings_t *t)
         }
         t->mean_ns = hb_detector_mean_ns(d);
         t->std_dev_ns = hb_detector_std_dev_ns(d);
-        t->bytes_per_s = (double)(nc->coord.enabled
-                                          ? HB_WIRE_COORD_HEARTBEAT_LEN
-                                          : HB_WIRE_HEARTBEAT_LEN) * 1e9 /
+        t->bytes_per_s = (double)heartbeat_len(cfg) * 1e9 /
                          (double)nc->interval_ns;
         hb_detector_free(d);
         return 0;
@@ -258,7 +296,16 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
         printf("%-12s %s\n", "listen:", cfg->listen);
         printf("%-12s %s\n", "control:", cfg->control_socket);
         if (cfg->key_file)
-                printf("%-12s %s\n", "key file:", cfg->key_file);
+                printf("%-12s %s (key id 0%s)\n", "key file:", cfg->key_file,
+                       cfg->encryption == HB_WIRE_MODE_AEAD ? ", aead" : "");
+        for (size_t i = 0; i < cfg->n_keys; i++)
+                printf("%-12s id %" PRIu32 "%s%s: %s\n", i ? "" : "keys:",
+                       cfg->keys[i].id,
+                       cfg->keys[i].id == cfg->primary_key ? " (primary)"
+                                                            : "",
+                       cfg->keys[i].encryption == HB_WIRE_MODE_AEAD
+                               ? " aead" : "",
+                       cfg->keys[i].file);
         if (cfg->notify_script)
                 printf("%-12s %s (timeout %s)\n", "notify:",
                        cfg->notify_script, dur(cfg->notify_timeout_ns, a));
@@ -316,9 +363,8 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
 
         print_election(cfg, t);
 
-        printf("traffic (%u-byte heartbeats, UDP payload):\n",
-               nc->coord.enabled ? HB_WIRE_COORD_HEARTBEAT_LEN
-                                 : HB_WIRE_HEARTBEAT_LEN);
+        printf("traffic (%zu-byte heartbeats, UDP payload):\n",
+               heartbeat_len(cfg));
         printf("  %s to each peer, %s from this node,\n",
                rate(t->bytes_per_s, r1), rate(t->bytes_per_s * n, r2));
         printf("  %s for the whole mesh of %zu nodes\n",
@@ -387,6 +433,10 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                 "bytes_per_s_mesh", t->bytes_per_s * n * (n + 1));
         peers = NULL; /* "o" stole it, even on failure */
         if (!root) {
+                hbctl_err("out of memory");
+                goto out;
+        }
+        if (json_object_set_new(root, "keys", keys_json(cfg)) < 0) {
                 hbctl_err("out of memory");
                 goto out;
         }
@@ -480,7 +530,7 @@ int hbctl_cmd_check_config(hbctl_ctx_t *ctx, int argc, char **argv)
                 hbctl_err("%s", err);
                 return r == -ENOMEM ? HBCTL_EXIT_FAIL : HBCTL_EXIT_USAGE;
         }
-        r = compute(&cfg->node, &t);
+        r = compute(cfg, &t);
         if (r < 0) {
                 /* The loader validated the detector; this is a bug. */
                 hbctl_err("%s: cannot build the detector: %s", cfg->path,

@@ -224,6 +224,34 @@ static void print_resource(const json_t *r)
         }
 }
 
+/* The "keys" array: the ring's ids (never key material), the primary,
+ * and what each key verified, for key rotation. */
+static void print_keys(const json_t *keys)
+{
+        const json_t *k;
+        size_t i;
+
+        if (!json_is_array(keys))
+                return;
+        puts("keys:");
+        json_array_foreach((json_t *)keys, i, k) {
+                const json_t *ago = json_object_get(k, "last_received_ms_ago");
+
+                printf("  id %-11" JSON_INTEGER_FORMAT " %s%s, %"
+                       JSON_INTEGER_FORMAT " received",
+                       json_integer_value(json_object_get(k, "id")),
+                       json_is_true(json_object_get(k, "primary"))
+                               ? "primary" : "accepted",
+                       strcmp(hbctl_json_str(k, "encryption", "none"),
+                              "aead") == 0 ? " (aead)" : "",
+                       json_integer_value(json_object_get(k, "received")));
+                if (json_is_integer(ago))
+                        printf(", last %" JSON_INTEGER_FORMAT " ms ago",
+                               json_integer_value(ago));
+                putchar('\n');
+        }
+}
+
 /* The "realtime" object: what is in force for the loop thread, and why
  * not when a request was refused. */
 static void print_realtime(const json_t *rt)
@@ -265,6 +293,7 @@ static void print_status(const json_t *resp)
 {
         print_node(json_object_get(resp, "node"));
         print_peers(json_object_get(resp, "peers"));
+        print_keys(json_object_get(resp, "keys"));
         print_realtime(json_object_get(resp, "realtime"));
         print_coord(json_object_get(resp, "coordination"));
         print_resource(json_object_get(resp, "resource"));

@@ -45,6 +45,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "common/util.h"
 
 /* ---- messages ---------------------------------------------------------- */
@@ -432,6 +434,14 @@ void hbd__config_derive(hbd_config_t *cfg, hb_detector_kind_t kind,
                 hb_policy_two_node_delay_default(interval_ns);
 }
 
+/* The nonce randomness of AEAD keys (hb_node_config_t.random): the core
+ * draws none itself. libsodium's CSPRNG (getrandom()). */
+static void random_bytes(void *user, uint8_t *buf, size_t len)
+{
+        (void)user;
+        randombytes_buf(buf, len);
+}
+
 static int load_document(struct loader *l, hbd_config_t *cfg,
                          const yaml_node_t *root)
 {
@@ -463,6 +473,7 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         }
         kind = cfg->node.detector.kind;
         hbd__config_derive(cfg, kind, cfg->node.interval_ns);
+        cfg->node.random = random_bytes;
 
         for (size_t k = 0; k < K_COUNT; k++) {
                 if (l->knobs[k].flags & (F_FIRST | F_LIST | F_UNUSED))
@@ -501,7 +512,7 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         r = hbd__check_script(l, f, cfg);
         if (r < 0)
                 goto out;
-        r = (l->flags & HBD_CONFIG_NO_KEY) ? 0 : hbd__read_key(l, f, cfg);
+        r = hbd__load_keys(l, f, cfg, !(l->flags & HBD_CONFIG_NO_KEY));
         if (r < 0)
                 goto out;
         if (hb_node_config_validate(&cfg->node) < 0)
@@ -663,8 +674,11 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg->control_socket);
         free(cfg->http_listen);
         free(cfg->realtime.cpus);
+        for (size_t i = 0; i < cfg->n_keys; i++)
+                free(cfg->keys[i].file);
+        free(cfg->keys);
         hb_key_wipe(&cfg->node.key);
-        hb_key_wipe(&cfg->node.old_key);
+        hb_keyring_wipe(&cfg->node.keyring);
         free(cfg);
 }
 

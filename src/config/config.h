@@ -104,6 +104,15 @@ typedef struct hbd_vip_conf {
         int line;                      /* where the entry starts */
 } hbd_vip_conf_t;
 
+/* One keys[] entry: a key of the ring (docs/operations.md, "Key
+ * rotation"). The key itself is read into hbd_config_t.node.keyring. */
+typedef struct hbd_key_conf {
+        uint32_t id;                   /* 0..255, unique */
+        char *file;                    /* resolved path, owned */
+        uint32_t encryption;           /* hb_wire_mode_t */
+        int line;                      /* where the entry starts */
+} hbd_key_conf_t;
+
 typedef struct hbd_config {
         char *path;                    /* config file as given, owned */
 
@@ -112,12 +121,21 @@ typedef struct hbd_config {
         struct sockaddr_storage listen_addr;
         socklen_t listen_addr_len;
 
-        char *key_file;                /* resolved path, owned */
+        char *key_file;                /* resolved path, owned; NULL
+                                          with keys[] */
+        hbd_key_conf_t *keys;          /* keys[], owned array; none with
+                                          cluster.key_file */
+        size_t n_keys;
+        uint32_t primary_key;          /* cluster.primary_key (keys[]) */
+        uint32_t encryption;           /* cluster.encryption,
+                                          hb_wire_mode_t */
 
         /*
          * Everything the core needs: cluster id, node id, interval,
-         * detector, thresholds, dead_after, probation, key (read from
-         * key_file). incarnation is 0 here; the daemon sets it at start.
+         * detector, thresholds, dead_after, probation, the key ring
+         * (read from key_file or keys[]; node.key is unused) and the
+         * nonce randomness. incarnation is 0 here; the daemon sets it
+         * at start.
          */
         hb_node_config_t node;
 
@@ -198,9 +216,10 @@ int hbd_config_load(hbd_config_t **ret, const char *path, char *err,
                     size_t errlen);
 
 /*
- * Load flags. HBD_CONFIG_NO_KEY: do not read the key file (node.key stays
- * zero); for tools that only need other settings, such as `hbeatctl -c`
- * finding the control socket, run by users who may not read the key.
+ * Load flags. HBD_CONFIG_NO_KEY: do not read the key files (node.keyring
+ * stays empty; the ids and the primary are still checked); for tools
+ * that only need other settings, such as `hbeatctl -c` finding the
+ * control socket, run by users who may not read the keys.
  */
 #define HBD_CONFIG_NO_KEY 1u
 

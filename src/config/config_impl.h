@@ -50,6 +50,7 @@ enum store {
         S_EFFECT, /* bool, from "fault" (the only effect besides weight) */
         S_VIP_PROVIDER, /* uint32_t hbd_vip_provider_t: netlink, exec */
         S_CPUS,   /* char * as written, cpu_set_t: a CPU list "0-1,3" */
+        S_ENCRYPTION, /* uint32_t hb_wire_mode_t, from none or aead */
         S_COUNT
 };
 
@@ -70,9 +71,10 @@ enum {
         F_VIP = 1u << 24,     /* key of a vips[] entry (hbd_vip_conf_t) */
         F_UNUSED = 1u << 25,  /* a detector slot no parameter fills */
         F_REALTIME = 1u << 26, /* only with realtime.enabled: true */
+        F_KEY = 1u << 27,     /* key of a keys[] entry (hbd_key_conf_t) */
 };
 /* The list sections' rows. */
-#define F_LIST (F_PEER | F_CHECK | F_VIP)
+#define F_LIST (F_PEER | F_CHECK | F_VIP | F_KEY)
 
 /*
  * Kind-specific knobs: F_FOR(kind) for each detector kind the key belongs
@@ -107,8 +109,9 @@ enum {
  * "needs election.enabled" (F_COORD says it) or kind names (the schema's
  * kinds say them).
  *
- * C(field), P(field), Q(field) and V(field) are offsetof() into
- * hbd_config_t, hbd_peer_conf_t, hbd_check_conf_t and hbd_vip_conf_t;
+ * C(field), P(field), Q(field), V(field) and K(field) are offsetof() into
+ * hbd_config_t, hbd_peer_conf_t, hbd_check_conf_t, hbd_vip_conf_t and
+ * hbd_key_conf_t;
  * config_knobs.c defines them where it expands the offset columns (the
  * knob id enum below never expands them).
  */
@@ -134,10 +137,23 @@ X(CLUSTER_ID, "cluster.id", "", 0, 4294967295.0, "0", R_NO,                  \
   "Cluster id carried by every message; messages with another id are "       \
   "dropped.")                                                                \
 X(KEY_FILE, "cluster.key_file", "", 0, 0, NULL, R_YES,                       \
-  S_PATH, F_REQUIRED, C(key_file), 0, 0,                                     \
+  S_PATH, 0, C(key_file), 0, 0,                                              \
   "File holding the cluster key (base64 of 32 bytes, as written by "         \
   "hbeatctl keygen); a regular file owned by root or hbeatd's user and "     \
-  "not readable or writable by its group or others (chmod 600).")            \
+  "not readable or writable by its group or others (chmod 600). The "        \
+  "one-key form: the key has id 0. Either this or keys[] is required.")      \
+X(PRIMARY_KEY, "cluster.primary_key", "", 0, 255, NULL, R_YES,               \
+  S_U32, 0, C(primary_key), 0, 0,                                            \
+  "Id of the keys[] entry this node sends with (it accepts every key of "    \
+  "keys[]); required when keys[] holds more than one key "                   \
+  "(docs/operations.md, Key rotation).")                                     \
+X(ENCRYPTION, "cluster.encryption", "", 0, 0, "none", R_YES,                 \
+  S_ENCRYPTION, 0, C(encryption), 0, 0,                                      \
+  "none: messages are authenticated (keyed BLAKE2b tag) and readable on "    \
+  "the network; aead: authenticated and encrypted (XChaCha20-Poly1305), "    \
+  "so that roles, terms, incarnations and clocks are not. The mode of "      \
+  "every key that does not set its own (keys[].encryption); a message in "   \
+  "another mode than its key's is dropped (wrong_encryption).")              \
 X(INTERVAL, "heartbeat.interval_ms", "ms", 1, 3600000, "100", R_YES,         \
   S_MS, F_FIRST, C(node.interval_ns), 0, 0,                                  \
   "Time between two heartbeats sent by this node.")                          \
@@ -438,7 +454,18 @@ X(VIP_UP, "vips[].up", "", 0, 0, NULL, R_YES,                                \
 X(VIP_DOWN, "vips[].down", "", 0, 0, NULL, R_YES,                            \
   S_ARGV, F_VIP | F_COORD, V(down), 0, 0,                                    \
   "exec: program and arguments run on stepping down and at shutdown; "       \
-  "killed after notify.timeout_ms.")
+  "killed after notify.timeout_ms.")                                         \
+X(KEYS_ID, "keys[].id", "", 0, 255, NULL, R_YES,                             \
+  S_U32, F_REQUIRED | F_KEY, K(id), 0, 0,                                    \
+  "Key id: every message sent under this key names it, and a receiver "      \
+  "picks the key by it; unique. At most 8 keys.")                            \
+X(KEYS_FILE, "keys[].file", "", 0, 0, NULL, R_YES,                           \
+  S_PATH, F_REQUIRED | F_KEY, K(file), 0, 0,                                 \
+  "File holding the key, as cluster.key_file (base64, chmod 600).")          \
+X(KEYS_ENCRYPTION, "keys[].encryption", "", 0, 0, NULL, R_YES,               \
+  S_ENCRYPTION, F_KEY, K(encryption), 0, 0,                                  \
+  "This key's mode, none or aead; default cluster.encryption. Moving a "     \
+  "running cluster to encryption is a key rotation to a key with aead.")
 
 /* Room for detector parameters (a unit test checks that the schema fits:
  * test_config.c). */
@@ -682,6 +709,21 @@ int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
 int hbd__load_vips(struct loader *l, const yaml_node_t *key,
                    const yaml_node_t *seq, hbd_config_t *cfg);
 
+/*
+ * Load the keys[] sequence `seq` (NULL or null: none; its key `key` for
+ * messages) into cfg->keys: at most HB_KEYRING_MAX entries, unique ids,
+ * each entry's mode defaulting to cfg->encryption (set before); with
+ * `read`, each entry's key file into cfg->node.keyring.
+ */
+int hbd__load_key_list(struct loader *l, const yaml_node_t *key,
+                       const yaml_node_t *seq, hbd_config_t *cfg, bool read);
+
+/* Read key file `path` (`label` in messages, its value at `at`) into
+ * `out`: a regular file, mode 0600 or stricter, owned by root or this
+ * user, holding one base64 key (hb_key_from_base64()). */
+int hbd__read_key_file(struct loader *l, const yaml_mark_t *at,
+                       const char *label, const char *path, hb_key_t *out);
+
 /* ---- config_rules.c: rules across keys, files -------------------------- */
 
 /*
@@ -698,9 +740,15 @@ int hbd__check_thresholds(struct loader *l, const struct found *f,
 void hbd__state_file_default(char *buf, size_t len, const char *name,
                              const char *suffix);
 
-/* Read cluster.key_file into cfg->node.key (permissions checked first). */
-int hbd__read_key(struct loader *l, const struct found *f,
-                  hbd_config_t *cfg);
+/*
+ * The key ring: cluster.key_file (one key, id 0) or keys[] (each entry's
+ * file, ids unique, at most HB_KEYRING_MAX, cluster.primary_key one of
+ * them), exactly one of the two. Reads every key file (permissions
+ * checked first) into cfg->node.keyring unless `read` is false (ids and
+ * primary are checked either way).
+ */
+int hbd__load_keys(struct loader *l, const struct found *f,
+                   hbd_config_t *cfg, bool read);
 
 /* notify.script and the notify.on_* scripts, when set, are executable
  * regular files; fencing.watchdog, when set, a character device. */

@@ -44,6 +44,7 @@ struct row {
 #define P(f) offsetof(hbd_peer_conf_t, f)
 #define Q(f) offsetof(hbd_check_conf_t, f)
 #define V(f) offsetof(hbd_vip_conf_t, f)
+#define K(f) offsetof(hbd_key_conf_t, f)
 #define X(id, path_, unit_, min_, max_, def_, rel_, st_, fl_, off_, off2_,   \
           off3_, help_)                                                      \
         { .path = path_, .unit = unit_, .min = min_, .max = max_,            \

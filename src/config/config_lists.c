@@ -732,3 +732,57 @@ int hbd__load_vips(struct loader *l, const yaml_node_t *key,
         return load_list(l, key, seq, cfg, &spec, (void **)&cfg->vips,
                          &cfg->n_vips, NULL);
 }
+
+/* ---- keys[] ------------------------------------------------------------ */
+
+/* keys[i]: at most HB_KEYRING_MAX entries, an id not used before; the
+ * mode cluster.encryption unless the entry sets its own. */
+static int key_item(struct loader *l, const struct found *pf,
+                    hbd_config_t *cfg, size_t i, const char *where,
+                    void *ctx)
+{
+        hbd_key_conf_t *k = &cfg->keys[i];
+        char label[32];
+        hb_key_t key;
+        int r;
+
+        if (i >= HB_KEYRING_MAX)
+                return hbd__fail_at(l, &pf->key[K_KEYS_ID]->start_mark,
+                                    -EINVAL, "%s: at most %u keys (a ring "
+                                    "holds the keys in use and the ones "
+                                    "being rotated in or out)", where,
+                                    (unsigned)HB_KEYRING_MAX);
+        if (!hbd__given(pf, K_KEYS_ENCRYPTION))
+                k->encryption = cfg->encryption;
+        for (size_t j = 0; j < i; j++) {
+                if (cfg->keys[j].id != k->id)
+                        continue;
+                return hbd__fail_at(l, &pf->val[K_KEYS_ID]->start_mark,
+                                    -EINVAL, "%s.id: %" PRIu32 " is also the "
+                                    "id of keys[%zu] (line %d); key ids must "
+                                    "be unique", where, k->id, j,
+                                    cfg->keys[j].line);
+        }
+        if (!*(const bool *)ctx)
+                return 0;
+        snprintf(label, sizeof label, "%s.file", where);
+        r = hbd__read_key_file(l, &pf->val[K_KEYS_FILE]->start_mark, label,
+                               k->file, &key);
+        if (r == 0)
+                r = hb_keyring_add(&cfg->node.keyring, (uint8_t)k->id, &key,
+                                   (uint8_t)k->encryption);
+        hb_key_wipe(&key);
+        return r;
+}
+
+int hbd__load_key_list(struct loader *l, const yaml_node_t *key,
+                       const yaml_node_t *seq, hbd_config_t *cfg, bool read)
+{
+        static const struct list_spec spec = {
+                "keys", "keys[].", F_KEY, sizeof(hbd_key_conf_t),
+                offsetof(hbd_key_conf_t, line), key_item, NULL,
+        };
+
+        return load_list(l, key, seq, cfg, &spec, (void **)&cfg->keys,
+                         &cfg->n_keys, &read);
+}

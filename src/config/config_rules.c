@@ -117,11 +117,12 @@ static bool trusted_owner(uid_t uid)
         return uid == 0 || uid == geteuid();
 }
 
-int hbd__read_key(struct loader *l, const struct found *f,
-                  hbd_config_t *cfg)
+/* Read one key file `path` (named `label` in messages, its value at
+ * `at`) into `out`: a regular file, mode 0600 or stricter, owned by root
+ * or this user, holding one base64 key. */
+int hbd__read_key_file(struct loader *l, const yaml_mark_t *at,
+                       const char *label, const char *path, hb_key_t *out)
 {
-        const yaml_mark_t *at = &f->val[K_KEY_FILE]->start_mark;
-        const char *path = cfg->key_file;
         char q[QUOTE_BUF];
         struct stat st;
         char *text = NULL;
@@ -131,41 +132,114 @@ int hbd__read_key(struct loader *l, const struct found *f,
         hbd__quote(path, strlen(path), q);
         if (stat(path, &st) < 0) {
                 r = -errno;
-                return hbd__fail_at(l, at, r, "cluster.key_file: cannot read "
-                                    "'%s': %s", q, strerror(-r));
+                return hbd__fail_at(l, at, r, "%s: cannot read '%s': %s",
+                                    label, q, strerror(-r));
         }
         if (!S_ISREG(st.st_mode))
-                return hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' is "
-                                    "not a regular file", q);
+                return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not a "
+                                    "regular file", label, q);
         /* As sshd's StrictModes for host keys (review F5): only its
          * owner may read it, and the owner is root or whoever loads it. */
         if (st.st_mode & 0077)
-                return hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' is "
-                                    "readable or writable by its group or "
-                                    "other users (mode %04o); run chmod 600 "
-                                    "on it", q,
+                return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is readable "
+                                    "or writable by its group or other "
+                                    "users (mode %04o); run chmod 600 on it",
+                                    label, q,
                                     (unsigned)(st.st_mode & 07777));
         if (!trusted_owner(st.st_uid))
-                return hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' is "
-                                    "owned by uid %u, not by root or by the "
-                                    "user loading it (uid %u)", q,
+                return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is owned by "
+                                    "uid %u, not by root or by the user "
+                                    "loading it (uid %u)", label, q,
                                     (unsigned)st.st_uid,
                                     (unsigned)geteuid());
         r = hbu_read_file(path, &text, &len);
         if (r < 0)
                 return hbd__fail_at(l, at, r == -EINVAL ? -EINVAL : r,
-                                    "cluster.key_file: cannot read '%s': %s", q,
+                                    "%s: cannot read '%s': %s", label, q,
                                     r == -EINVAL ? "not a regular file"
                                             : strerror(-r));
-        if (memchr(text, '\0', len) ||
-            hb_key_from_base64(&cfg->node.key, text) < 0)
-                r = hbd__fail_at(l, at, -EINVAL, "cluster.key_file: '%s' does "
-                                 "not hold a valid key (base64 of %u bytes, as "
-                                 "written by 'hbeatctl keygen')", q,
+        if (memchr(text, '\0', len) || hb_key_from_base64(out, text) < 0)
+                r = hbd__fail_at(l, at, -EINVAL, "%s: '%s' does not hold a "
+                                 "valid key (base64 of %u bytes, as written "
+                                 "by 'hbeatctl keygen')", label, q,
                                  (unsigned)HB_KEY_LEN);
         sodium_memzero(text, len);
         free(text);
         return r;
+}
+
+int hbd__load_keys(struct loader *l, const struct found *f,
+                   hbd_config_t *cfg, bool read)
+{
+        const yaml_node_t *list_key = f->sect_key[K_KEYS_ID];
+        hb_keyring_t *ring = &cfg->node.keyring;
+        hb_key_t key;
+        int r;
+
+        hb_keyring_wipe(ring);
+        r = hbd__load_key_list(l, list_key, f->sect_val[K_KEYS_ID], cfg,
+                               read);
+        if (r < 0)
+                return r;
+        if (cfg->key_file && cfg->n_keys > 0)
+                return hbd__fail_at(l, &list_key->start_mark, -EINVAL,
+                                    "keys: not with cluster.key_file (line "
+                                    "%zu): the key file is the one-key form "
+                                    "of keys[] (id 0); move it into keys[]",
+                                    f->key[K_KEY_FILE]->start_mark.line + 1);
+        if (!cfg->key_file && cfg->n_keys == 0)
+                return hbd__fail_at(l, list_key ? &list_key->start_mark
+                                                : &f->parent[K_KEY_FILE],
+                                    -EINVAL, "missing cluster.key_file (or "
+                                    "keys[]): every message is "
+                                    "authenticated with a cluster key");
+        if (cfg->key_file) {
+                if (hbd__given(f, K_PRIMARY_KEY))
+                        return hbd__fail_at(l, &f->key[K_PRIMARY_KEY]
+                                                       ->start_mark,
+                                            -EINVAL, "cluster.primary_key: "
+                                            "only used with keys[] "
+                                            "(cluster.key_file is key id 0)");
+                cfg->primary_key = 0;
+        } else if (!hbd__given(f, K_PRIMARY_KEY)) {
+                if (cfg->n_keys > 1)
+                        return hbd__fail_at(l, &list_key->start_mark,
+                                            -EINVAL, "missing "
+                                            "cluster.primary_key: keys[] "
+                                            "holds %zu keys; name the one "
+                                            "this node sends with",
+                                            cfg->n_keys);
+                cfg->primary_key = cfg->keys[0].id;
+        } else {
+                size_t i;
+
+                for (i = 0; i < cfg->n_keys; i++)
+                        if (cfg->keys[i].id == cfg->primary_key)
+                                break;
+                if (i == cfg->n_keys)
+                        return hbd__fail_at(l, &f->val[K_PRIMARY_KEY]
+                                                       ->start_mark,
+                                            -EINVAL, "cluster.primary_key: "
+                                            "%" PRIu32 " is not the id of "
+                                            "any keys[] entry (keys at line "
+                                            "%zu)", cfg->primary_key,
+                                            list_key->start_mark.line + 1);
+        }
+        if (!read)
+                return 0;
+
+        if (cfg->key_file) {
+                r = hbd__read_key_file(l, &f->val[K_KEY_FILE]->start_mark,
+                                       "cluster.key_file", cfg->key_file,
+                                       &key);
+                if (r == 0)
+                        r = hb_keyring_add(ring, 0, &key,
+                                           (uint8_t)cfg->encryption);
+                hb_key_wipe(&key);
+                return r;
+        }
+        ring->primary = (uint8_t)cfg->primary_key;
+        return 0;
 }
 
 /* A directory another user may create files in, where they would not be

@@ -30,6 +30,8 @@
 /* The words of the enum stores, indexed by the stored value. */
 static const char *const check_kinds[] = { "exec", "tcp", "http" };
 static const char *const vip_providers[] = { "netlink", "exec" };
+/* Indexed by hb_wire_mode_t. */
+static const char *const encryptions[] = { "none", "aead" };
 static const char name_chars[] = "1..63 characters of A-Z a-z 0-9 . _ -";
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -359,6 +361,16 @@ static int set_vip_provider(const struct set_args *a)
         return 0;
 }
 
+static int set_encryption(const struct set_args *a)
+{
+        int i = word_index(a->text, encryptions, N_OF(encryptions));
+
+        if (i < 0)
+                return bad_word(a, "an encryption mode (none or aead)");
+        *(uint32_t *)(void *)a->field = (uint32_t)i;
+        return 0;
+}
+
 static int set_effect(const struct set_args *a)
 {
         if (strcmp(a->text, "fault") != 0)
@@ -542,6 +554,7 @@ static const struct store_ops {
         [S_VIP_PROVIDER] = { "enum", false, set_vip_provider, num_u32,
                              NULL },
         [S_CPUS] = { "cpu list", false, set_cpus, NULL, eq_ptr_str },
+        [S_ENCRYPTION] = { "enum", false, set_encryption, num_u32, NULL },
 };
 
 int hbd__store_set(struct loader *l, const struct knob *kn,
@@ -683,6 +696,9 @@ void hbd__store_values(const struct knob *kn, char *buf, size_t len)
                 return;
         case S_EFFECT:
                 snprintf(buf, len, "fault");
+                return;
+        case S_ENCRYPTION:
+                words_text(encryptions, N_OF(encryptions), ", ", buf, len);
                 return;
         case S_BOOL:
                 snprintf(buf, len, "true, false");

@@ -153,6 +153,10 @@ const char *hb_errname(int err)
                 return "bad_key";
         case HB_ENOTOURS:
                 return "not_ours";
+        case HB_EUNKEY:
+                return "unknown_key";
+        case HB_EMODE:
+                return "wrong_encryption";
         case HB_EBADSRC:
                 return "bad_source";
         case HB_EOLDINC:

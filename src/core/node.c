@@ -101,17 +101,39 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
                 return -EINVAL;
         if (hb__coord_config_validate(cfg) < 0)
                 return -EINVAL;
+        if (cfg->keyring.n > 0) {
+                if (hb_keyring_validate(&cfg->keyring) < 0)
+                        return -EINVAL;
+                for (uint32_t i = 0; i < cfg->keyring.n; i++)
+                        if (cfg->keyring.modes[i] == HB_WIRE_MODE_AEAD &&
+                            cfg->random == NULL)
+                                return -EINVAL;
+        }
         return hb_detector_config_validate(&cfg->detector);
 }
 
-static void set_keys(hb_node_t *node)
+/*
+ * The ring in force from node->cfg: its keyring, or the one-key form.
+ * Receive counts follow their key id from the previous ring (`old`, NULL
+ * at start); a key new to the ring starts at zero.
+ */
+static void set_ring(hb_node_t *node, const hb_keyring_t *old,
+                     const uint64_t *old_rx, const uint64_t *old_last)
 {
-        node->keys[0] = node->cfg.key;
-        node->n_keys = 1;
-        if (node->cfg.has_old_key)
-                node->keys[node->n_keys++] = node->cfg.old_key;
+        hb_keyring_t *r = &node->ring;
+
+        hb_keyring_wipe(r);
+        if (node->cfg.keyring.n > 0)
+                *r = node->cfg.keyring;
         else
-                hb_key_wipe(&node->keys[1]);
+                (void)hb_keyring_add(r, 0, &node->cfg.key,
+                                     HB_WIRE_MODE_MAC);
+        for (uint32_t i = 0; i < HB_KEYRING_MAX; i++) {
+                int j = i < r->n ? hb_keyring_find(old, r->ids[i]) : -1;
+
+                node->key_rx[i] = j >= 0 ? old_rx[j] : 0;
+                node->key_last_ns[i] = j >= 0 ? old_last[j] : HB_NEVER;
+        }
 }
 
 /* Same kind, interval and value of every parameter the kind reads (its
@@ -350,7 +372,7 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
         node->cb = cb;
         node->user = user;
         node->next_send_ns = 0; /* the first tick sends */
-        set_keys(node);
+        set_ring(node, NULL, NULL, NULL);
         if (hb__coord_init(node) < 0 || hb__slots_rebuild(node, 0) < 0 ||
             hb__out_init(node) < 0) {
                 hb__free(node->slots);
@@ -374,9 +396,8 @@ void hb_node_free(hb_node_t *node)
         hb__free(node->slots);
         hb__out_free(node);
         hb_key_wipe(&node->cfg.key);
-        hb_key_wipe(&node->cfg.old_key);
-        hb_key_wipe(&node->keys[0]);
-        hb_key_wipe(&node->keys[1]);
+        hb_keyring_wipe(&node->cfg.keyring);
+        hb_keyring_wipe(&node->ring);
         hb__free(node);
 }
 
@@ -484,10 +505,19 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                 if (node->next_send_ns < now_ns)
                         node->next_send_ns = now_ns;
         }
-        hb_key_wipe(&node->cfg.key);
-        hb_key_wipe(&node->cfg.old_key);
-        node->cfg = *cfg;
-        set_keys(node);
+        {
+                /* The old ring and its counts, to carry them over by id. */
+                hb_keyring_t old = node->ring;
+                uint64_t rx[HB_KEYRING_MAX], last[HB_KEYRING_MAX];
+
+                memcpy(rx, node->key_rx, sizeof(rx));
+                memcpy(last, node->key_last_ns, sizeof(last));
+                hb_key_wipe(&node->cfg.key);
+                hb_keyring_wipe(&node->cfg.keyring);
+                node->cfg = *cfg;
+                set_ring(node, &old, rx, last);
+                hb_keyring_wipe(&old);
+        }
         for (i = 0; i < node->n_peers; i++) {
                 hb_peer_t *p = node->peers[i];
 
@@ -628,11 +658,22 @@ static void queue_ack(hb_node_t *node, const hb_wire_msg_t *m,
 static void check_late(hb_node_t *node, uint64_t now_ns);
 static void finish(hb_node_t *node, uint64_t now_ns);
 
+/* An accepted message verified under key `id`: for the operator's "is
+ * the old key still in use?" (hb_node_key_at()). */
+static void key_used(hb_node_t *node, uint8_t id, uint64_t now_ns)
+{
+        int slot = hb_keyring_find(&node->ring, id);
+
+        if (slot >= 0) {
+                node->key_rx[slot]++;
+                node->key_last_ns[slot] = now_ns;
+        }
+}
+
 int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                  size_t len, hb_recv_info_t *info)
 {
-        return hb_node_recv_from(node, now_ns, buf, len, HB_SOURCE_UNCHECKED,
-                                 info);
+        return hb_node_recv_from(node, now_ns, buf, len, NULL, info);
 }
 
 /*
@@ -656,15 +697,18 @@ static bool incarnation_too_far(const hb_node_t *node, const hb_peer_t *p,
 }
 
 /* Whether `p` may send from where this message came from (review F8). */
-static bool source_ok(const hb_peer_t *p, hb_recv_source_t source)
+static bool source_ok(const hb_peer_t *p, const hb_recv_source_t *source)
 {
-        return source != HB_SOURCE_OTHER || p->roaming;
+        return source == NULL || p->roaming ||
+               source->from_peer(source->ctx, p->id);
 }
 
 int hb_node_recv_from(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
-                      size_t len, hb_recv_source_t source,
+                      size_t len, const hb_recv_source_t *source,
                       hb_recv_info_t *info)
 {
+        /* AEAD: the decrypted inner part; `m` borrows from it. */
+        uint8_t plain[HB_WIRE_MAX_LEN];
         hb_wire_msg_t m;
         hb_peer_t *p;
         uint64_t rtt_ns = 0;
@@ -672,15 +716,16 @@ int hb_node_recv_from(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
         int restarted, has_lt = 0;
         int r;
 
-        if (!node || (!buf && len > 0) || (unsigned)source > HB_SOURCE_OTHER)
+        if (!node || (!buf && len > 0) ||
+            (source != NULL && source->from_peer == NULL))
                 return -EINVAL;
         /* This datagram may have waited in the buffer through a pause:
          * the node must know of the pause first. */
         check_late(node, now_ns);
         if (node->cfg.coord.enabled)
                 hb__coord_begin(node, now_ns);
-        r = hb_wire_decode(&m, buf, len, node->cfg.cluster_id, node->keys,
-                           node->n_keys);
+        r = hb_wire_decode(&m, buf, len, node->cfg.cluster_id, &node->ring,
+                           plain, sizeof(plain));
         if (r < 0)
                 return drop(node, r);
         if (m.sender_id == node->cfg.node_id)
@@ -711,6 +756,7 @@ int hb_node_recv_from(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                         node->counters.rtt_samples++;
                 p->received++;
                 node->counters.rx_accepted++;
+                key_used(node, m.key_id, now_ns);
                 goto accepted;
         }
 
@@ -749,6 +795,7 @@ int hb_node_recv_from(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
         p->last_send_time_ns = m.send_time_ns;
         p->received++;
         node->counters.rx_accepted++;
+        key_used(node, m.key_id, now_ns);
 
         if (m.type == HB_MSG_LEAVE) {
                 if (p->state != HB_PEER_LEFT)
@@ -974,14 +1021,15 @@ static uint64_t quote_window(const hb_node_t *node)
 static int check_quote(const hb_node_t *node, const uint8_t *q, size_t len,
                        uint64_t now_ns)
 {
+        uint8_t plain[HB_WIRE_MAX_LEN];
         hb_wire_msg_t m;
         uint64_t used;
         int r;
 
         if (q == NULL || len == 0)
                 return HB_ENOTOURS;
-        r = hb_wire_decode(&m, q, len, node->cfg.cluster_id, node->keys,
-                           node->n_keys);
+        r = hb_wire_decode(&m, q, len, node->cfg.cluster_id, &node->ring,
+                           plain, sizeof(plain));
         if (r < 0)
                 return r;
         used = m.type == HB_MSG_HEARTBEAT || m.type == HB_MSG_LEAVE

@@ -88,7 +88,7 @@ typedef struct hb_slot {
 
 /* Drop counters, indexed by -err - 10001 for HB_ETRUNC .. HB_EFUTUREINC
  * (error.h; HB_EBADKEY and HB_ENOTOURS have unused slots). */
-#define HB_N_DROP_REASONS 17
+#define HB_N_DROP_REASONS 19
 
 /* One message of the output queue (output.c). */
 typedef struct hb_out {
@@ -210,10 +210,12 @@ struct hb_node {
         hb_peer_t **heap;              /* min-heap on deadline_ns */
         size_t n_heap;
 
-        /* Accepted keys, current first: a copy of cfg.key (and
-         * cfg.old_key during rotation) laid out for hb_wire_decode(). */
-        hb_key_t keys[2];
-        size_t n_keys;
+        /* The ring in force (cfg.keyring, or the one-key form cfg.key
+         * as id 0) and per slot how many messages it verified and when
+         * the last came (hb_node_key_at()). */
+        hb_keyring_t ring;
+        uint64_t key_rx[HB_KEYRING_MAX];
+        uint64_t key_last_ns[HB_KEYRING_MAX];
 
         hb_node_counters_t counters;
         uint64_t drops[HB_N_DROP_REASONS];

@@ -17,7 +17,8 @@ static const int drop_reasons[] = {
         HB_ETRUNC,   HB_EBADMAGIC, HB_EVERSION, HB_EBADLEN,
         HB_EBADTLV,  HB_EBADTAG,   HB_ECLUSTER, HB_ETOOBIG,
         HB_EBADTYPE, HB_EUNKPEER,  HB_EREPLAY,  HB_ESELF,
-        HB_EBADSRC,  HB_EOLDINC,   HB_EFUTUREINC,
+        HB_EUNKEY,   HB_EMODE,     HB_EBADSRC,  HB_EOLDINC,
+        HB_EFUTUREINC,
 };
 
 size_t hb_drop_reason_count(void)
@@ -222,4 +223,22 @@ size_t hb_node_peer_memory(const hb_node_t *node)
         /* record + detector + sorted-array and heap slots + ~2 hash slots */
         return sizeof(hb_peer_t) + det + 2 * sizeof(hb_peer_t *) +
                2 * sizeof(hb_slot_t);
+}
+
+size_t hb_node_key_count(const hb_node_t *node)
+{
+        return node ? node->ring.n : 0;
+}
+
+int hb_node_key_at(const hb_node_t *node, size_t i, hb_key_info_t *out)
+{
+        if (!node || !out || i >= node->ring.n)
+                return -ENOENT;
+        memset(out, 0, sizeof(*out));
+        out->id = node->ring.ids[i];
+        out->mode = node->ring.modes[i];
+        out->primary = node->ring.ids[i] == node->ring.primary;
+        out->received = node->key_rx[i];
+        out->last_received_ns = node->key_last_ns[i];
+        return 0;
 }

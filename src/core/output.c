@@ -29,14 +29,19 @@
 #include "core/alloc.h"
 #include "core/node_impl.h"
 
-_Static_assert(HB_OUTPUT_MAX_LEN >= HB_WIRE_COORD_HEARTBEAT_LEN,
-               "a heartbeat with coordination fits an output slot");
-_Static_assert(HB_OUTPUT_MAX_LEN >= HB_WIRE_ACK_LEN,
-               "an ACK fits an output slot");
-_Static_assert(HB_OUTPUT_MAX_LEN >= HB_WIRE_HEADER_LEN +
+_Static_assert(HB_OUTPUT_MAX_LEN >= HB_WIRE_COORD_HEARTBEAT_LEN +
+                       HB_WIRE_NONCE_LEN,
+               "an encrypted heartbeat with coordination fits an output slot");
+_Static_assert(HB_OUTPUT_MAX_LEN >= HB_WIRE_ACK_LEN + HB_WIRE_NONCE_LEN,
+               "an encrypted ACK fits an output slot");
+_Static_assert(HB_OUTPUT_MAX_LEN >= HB_WIRE_HEADER_LEN + HB_WIRE_NONCE_LEN +
                        2 * HB_WIRE_TLV_HEADER_LEN + HB_VOTE_TLV_LEN + 16 +
                        HB_WIRE_TAG_LEN,
-               "a vote response fits an output slot");
+               "an encrypted vote response fits an output slot");
+_Static_assert(HB_OUTPUT_MAX_LEN >= HB_WIRE_HEADER_LEN + HB_WIRE_NONCE_LEN +
+                       2 * HB_WIRE_TLV_HEADER_LEN + HB_VOTE_TLV_LEN + 12 +
+                       HB_WIRE_TAG_LEN,
+               "an encrypted vote request with EXITED fits an output slot");
 
 int hb__out_init(hb_node_t *node)
 {
@@ -101,6 +106,22 @@ int hb__out_push(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
                                   tlv, tlv_len, now_ns);
 }
 
+/* Encode `m` with the primary key; an AEAD key takes a fresh nonce from
+ * the driver's randomness (cfg.random: the core draws none itself). */
+static int encode(hb_node_t *node, uint8_t *buf, size_t cap,
+                  const hb_wire_msg_t *m)
+{
+        uint8_t nonce[HB_WIRE_NONCE_LEN];
+        int slot = hb_keyring_find(&node->ring, node->ring.primary);
+
+        if (slot >= 0 && node->ring.modes[slot] == HB_WIRE_MODE_AEAD) {
+                node->cfg.random(node->cfg.random_user, nonce,
+                                 sizeof(nonce));
+                return hb_wire_encode(buf, cap, m, &node->ring, nonce);
+        }
+        return hb_wire_encode(buf, cap, m, &node->ring, NULL);
+}
+
 int hb__out_push_coord(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
                        uint8_t type, uint16_t flags, const uint8_t *coord,
                        const uint8_t *tlv, size_t tlv_len, uint64_t now_ns)
@@ -124,7 +145,7 @@ int hb__out_push_coord(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
         m.tlv = tlv;
         m.tlv_len = tlv_len;
         m.coord = coord;
-        n = hb_wire_encode(o->buf, sizeof(o->buf), &m, &node->cfg.key);
+        n = encode(node, o->buf, sizeof(o->buf), &m);
         if (n < 0)
                 return n; /* cannot happen: every message fits a slot */
         (*seq)++;

@@ -439,7 +439,7 @@ static int start_node(daemon_t *d)
         opt.user = d;
         r = hb_uv_node_new(&d->ctx.un, &d->loop, &nc, &opt);
         hb_key_wipe(&nc.key);
-        hb_key_wipe(&nc.old_key);
+        hb_keyring_wipe(&nc.keyring);
         if (r < 0) {
                 if (r == -EINVAL || r == -ENOMEM || r == -EIO)
                         hbd_error(&d->log, "cannot create the node: %s",

@@ -36,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "common/util.h"
 #include "daemon/reload.h"
 
@@ -81,6 +83,45 @@ static void ms_change(struct reload_plan *p, const char *name, uint64_t a,
                      a / HB_NS_PER_MS, b / HB_NS_PER_MS);
 }
 
+/* "keys 0 -> 0,1", "primary key 0 -> 1", "key 1 replaced": ids and
+ * modes only, never key material. */
+static void ring_ids(char *buf, size_t cap, const hb_keyring_t *r)
+{
+        size_t o = 0;
+
+        buf[0] = '\0';
+        for (uint32_t i = 0; i < r->n && o < cap; i++)
+                o += (size_t)snprintf(buf + o, cap - o, "%s%u%s",
+                                      i ? "," : "", (unsigned)r->ids[i],
+                                      r->modes[i] == HB_WIRE_MODE_AEAD
+                                              ? "(aead)" : "");
+}
+
+static void ring_change(struct reload_plan *p, const hb_node_config_t *a,
+                        const hb_node_config_t *b)
+{
+        const hb_keyring_t *ra = &a->keyring, *rb = &b->keyring;
+        char ia[64], ib[64];
+
+        ring_ids(ia, sizeof ia, ra);
+        ring_ids(ib, sizeof ib, rb);
+        if (strcmp(ia, ib) != 0)
+                note(p, "keys %s -> %s", ia, ib);
+        if (ra->primary != rb->primary)
+                note(p, "primary key %u -> %u", (unsigned)ra->primary,
+                     (unsigned)rb->primary);
+        for (uint32_t i = 0; i < rb->n; i++) {
+                int j = hb_keyring_find(ra, rb->ids[i]);
+
+                if (j >= 0 && sodium_memcmp(&ra->keys[j], &rb->keys[i],
+                                            sizeof(hb_key_t)) != 0)
+                        note(p, "key %u replaced", (unsigned)rb->ids[i]);
+        }
+        if (ra->n == 0 && rb->n == 0 &&
+            sodium_memcmp(&a->key, &b->key, sizeof(a->key)) != 0)
+                note(p, "cluster key changed");
+}
+
 static void plan_core(struct reload_plan *p, const hb_node_config_t *a,
                       const hb_node_config_t *b)
 {
@@ -121,11 +162,7 @@ static void plan_core(struct reload_plan *p, const hb_node_config_t *a,
                      b->coord.preempt ? "on" : "off");
         ms_change(p, "election delay", a->coord.election_delay_ns,
                   b->coord.election_delay_ns);
-        if (memcmp(&a->key, &b->key, sizeof(a->key)) != 0 ||
-            a->has_old_key != b->has_old_key ||
-            (a->has_old_key &&
-             memcmp(&a->old_key, &b->old_key, sizeof(a->old_key)) != 0))
-                note(p, "cluster key changed");
+        ring_change(p, a, b);
         p->core_changed = p->changes != before;
 }
 
@@ -244,7 +281,7 @@ static void plan_free(struct reload_plan *p)
         free(p->add);
         free(p->remove);
         hb_key_wipe(&p->nc.key);
-        hb_key_wipe(&p->nc.old_key);
+        hb_keyring_wipe(&p->nc.keyring);
 }
 
 /* ---- commit ------------------------------------------------------- */

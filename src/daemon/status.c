@@ -31,6 +31,39 @@ static json_t *drops_json(const hb_node_t *node)
         return drops;
 }
 
+/* The key ring: ids, modes, which one is sent with, and what each has
+ * verified, so an operator sees when an old key is no longer used
+ * before removing it (docs/operations.md, "Key rotation"). Never key
+ * material. */
+static json_t *keys_json(const hbd_ctx_t *ctx, uint64_t now_ns)
+{
+        json_t *arr = json_array();
+        hb_key_info_t ki;
+
+        for (size_t i = 0; arr != NULL &&
+                           hb_node_key_at(ctx->node, i, &ki) == 0; i++) {
+                json_t *k = json_pack(
+                        "{s:i, s:s, s:b, s:I}", "id", (int)ki.id,
+                        "encryption",
+                        ki.mode == HB_WIRE_MODE_AEAD ? "aead" : "none",
+                        "primary", ki.primary,
+                        "received", (json_int_t)ki.received);
+
+                if (k != NULL)
+                        json_object_set_new(
+                                k, "last_received_ms_ago",
+                                ki.last_received_ns == HB_NEVER ||
+                                                ki.last_received_ns > now_ns
+                                        ? json_null()
+                                        : json_integer((json_int_t)(
+                                                  (now_ns -
+                                                   ki.last_received_ns) /
+                                                  HB_NS_PER_MS)));
+                json_array_append_new(arr, k);
+        }
+        return arr;
+}
+
 static json_t *counters_json(const hbd_ctx_t *ctx)
 {
         hb_node_counters_t n;
@@ -121,6 +154,8 @@ json_t *hbd_status_json(hbd_ctx_t *ctx)
                 "coordination", hbd_coord_json(ctx, now),
                 "counters", counters_json(ctx),
                 "now_ns", (json_int_t)now);
+        if (doc != NULL)
+                json_object_set_new(doc, "keys", keys_json(ctx, now));
         if (doc != NULL)
                 hbd_bus_status(ctx, doc);
         return doc;

@@ -363,30 +363,29 @@ static void on_timer(uv_timer_t *t)
 
 static bool ip_equal(const struct sockaddr *a, const struct sockaddr *b);
 
-/*
- * Whether the datagram came from the address of the peer it names
- * (review F8: a host on the path must not keep a peer alive by relaying
- * its heartbeats). The same IP address (an IPv4 address and its
- * IPv4-mapped form being the same); the port is not compared: an attacker
- * who can send from the peer's address can choose the port too, and a
- * NAT may change it. A peer without an address cannot be checked.
- */
-static hb_recv_source_t source_of(const hb_uv_node_t *un, const uint8_t *buf,
-                                  size_t len, const struct sockaddr *from)
-{
-        const peer_addr_t *pa;
-        uint32_t id = hb_wire_peek_sender(buf, len);
+/* The datagram being read, for hb_recv_source_t. */
+struct rx_source {
+        const hb_uv_node_t *un;
+        const struct sockaddr *from;
+};
 
-        if (id == 0)
-                return HB_SOURCE_UNCHECKED; /* the node drops it anyway */
-        pa = peer_find(un, id);
-        if (pa == NULL)
-                return HB_SOURCE_OTHER;
-        if (!pa->has_addr || from == NULL)
-                return HB_SOURCE_UNCHECKED;
-        if (addr_ok(from) && ip_equal(from, (const struct sockaddr *)&pa->addr))
-                return HB_SOURCE_PEER_ADDRESS;
-        return HB_SOURCE_OTHER;
+/*
+ * Whether the datagram came from peer `id`'s address (review F8: a host
+ * on the path must not keep a peer alive by relaying its heartbeats).
+ * The same IP address (an IPv4 address and its IPv4-mapped form being
+ * the same); the port is not compared: an attacker who can send from the
+ * peer's address can choose the port too, and a NAT may change it. A
+ * peer without an address cannot be checked.
+ */
+static bool from_peer(const void *ctx, uint32_t id)
+{
+        const struct rx_source *rx = ctx;
+        const peer_addr_t *pa = peer_find(rx->un, id);
+
+        if (pa == NULL || !pa->has_addr || rx->from == NULL)
+                return true;
+        return addr_ok(rx->from) &&
+               ip_equal(rx->from, (const struct sockaddr *)&pa->addr);
 }
 
 /* This host's wall clock, ns since the epoch (0 if unreadable). */
@@ -403,6 +402,8 @@ static void on_datagram(void *user, const uint8_t *buf, size_t len,
                         const struct sockaddr *from, int truncated)
 {
         hb_uv_node_t *un = user;
+        struct rx_source rx = { un, from };
+        const hb_recv_source_t source = { from_peer, &rx };
         hb_recv_info_t info;
         uint64_t now;
         int r;
@@ -415,8 +416,7 @@ static void on_datagram(void *user, const uint8_t *buf, size_t len,
         if (hb_node_config(un->node)->incarnation_ahead_max_ns != 0)
                 hb_node_set_wall_clock(un->node, wall_now_ns());
         un->in_core++;
-        r = hb_node_recv_from(un->node, now, buf, len,
-                              source_of(un, buf, len, from), &info);
+        r = hb_node_recv_from(un->node, now, buf, len, &source, &info);
         un->in_core--;
         if (r == 0) {
                 peer_addr_t *p = peer_find(un, info.sender_id);

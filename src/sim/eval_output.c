@@ -40,7 +40,7 @@
 
 extern char **environ;
 
-#define HEARTBEAT_BYTES 56.0            /* docs/wire-format.md */
+#define HEARTBEAT_BYTES ((double)HB_WIRE_HEARTBEAT_LEN) /* wire-format.md */
 
 static double per_hour(const hbt_qos_result_t *r)
 {

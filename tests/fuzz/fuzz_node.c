@@ -45,6 +45,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static hb_key_t fuzz_key;
+static hb_keyring_t fuzz_ring;
 
 /* The input as a stream of bytes; 0 once it runs out. */
 struct in {
@@ -84,10 +85,8 @@ static void drain(hb_node_t *node)
         int n;
 
         while ((n = hb_node_poll_output(node, &out, buf, sizeof(buf))) > 0) {
-                const hb_key_t *keys = &fuzz_key;
-
-                CHECK(hb_wire_decode(&m, buf, (size_t)n, FUZZ_CLUSTER, keys,
-                                     1) == 0);
+                CHECK(hb_wire_decode(&m, buf, (size_t)n, FUZZ_CLUSTER,
+                                     &fuzz_ring, NULL, 0) == 0);
                 CHECK(m.sender_id == 1);
         }
         CHECK(n == 0);
@@ -140,7 +139,7 @@ static void receive(hb_node_t *node, struct in *in, uint64_t now,
                 tlv[i] = next(in);
         m.tlv = tlv_len > 0 ? tlv : NULL;
         m.tlv_len = tlv_len;
-        n = hb_wire_encode(buf, sizeof(buf), &m, &fuzz_key);
+        n = hb_wire_encode(buf, sizeof(buf), &m, &fuzz_ring, NULL);
         if (n < 0)
                 return;         /* not encodable (bad TLV area) */
         (void)hb_node_recv(node, now, buf, (size_t)n, &info);
@@ -161,6 +160,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 CHECK(hb_wire_init() == 0);
                 for (int i = 0; i < 32; i++)
                         fuzz_key.bytes[i] = (uint8_t)i;
+                /* The node's one-key form: the key as id 0. */
+                CHECK(hb_keyring_add(&fuzz_ring, 0, &fuzz_key,
+                                     HB_WIRE_MODE_MAC) == 0);
                 inited = 1;
         }
         incarnation[3] = 3000;

@@ -33,6 +33,7 @@
 #define FUZZ_CLUSTER 0x00000007u
 
 static hb_key_t fuzz_key;
+static hb_keyring_t fuzz_ring;
 
 #define CHECK(cond)                                                            \
         do {                                                                   \
@@ -69,10 +70,21 @@ static void check_accepted(const hb_wire_msg_t *m, const uint8_t *buf,
         CHECK(m->tlv == NULL || m->tlv == buf + HB_WIRE_HEADER_LEN + c);
 
         /* Re-encoding reproduces the datagram exactly. */
-        int n = hb_wire_encode(out, sizeof(out), m, &fuzz_key);
+        CHECK(m->mode == HB_WIRE_MODE_MAC && m->key_id == 0);
+        int n = hb_wire_encode(out, sizeof(out), m, &fuzz_ring, NULL);
         CHECK(n >= 0 && (size_t)n == len);
-        CHECK(memcmp(out, buf, len) == 0);
-        CHECK(hb_wire_encode(out, len - 1, m, &fuzz_key) == -ENOBUFS);
+        /* Bytes 5 (outer header) and 13 (inner header) are reserved:
+         * written 0, ignored on receipt; the tag differs then. Everything
+         * else is reproduced, and with them zeroed the datagram is. */
+        static uint8_t zeroed[HB_WIRE_MAX_LEN];
+        memcpy(zeroed, buf, len);
+        zeroed[5] = 0;
+        zeroed[13] = 0;
+        CHECK(out[5] == 0 && out[13] == 0);
+        CHECK(memcmp(out, zeroed, len - HB_WIRE_TAG_LEN) == 0);
+        if (buf[5] == 0 && buf[13] == 0)
+                CHECK(memcmp(out, buf, len) == 0);
+        CHECK(hb_wire_encode(out, len - 1, m, &fuzz_ring, NULL) == -ENOBUFS);
 
         /* The TLV area is an exact sequence of TLVs. */
         const uint8_t *p = m->tlv, *value;
@@ -89,7 +101,9 @@ static void check_accepted(const hb_wire_msg_t *m, const uint8_t *buf,
 static int decode_and_check(const uint8_t *buf, size_t len, uint32_t cluster)
 {
         hb_wire_msg_t m;
-        int r = hb_wire_decode(&m, buf, len, cluster, &fuzz_key, 1);
+        static uint8_t plain[HB_WIRE_MAX_LEN];
+        int r = hb_wire_decode(&m, buf, len, cluster, &fuzz_ring, plain,
+                               sizeof(plain));
         if (r == 0)
                 check_accepted(&m, buf, len);
         else
@@ -108,6 +122,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                 abort();
         for (size_t i = 0; i < HB_KEY_LEN; i++)
                 fuzz_key.bytes[i] = (uint8_t)i;
+        /* Id 0 authenticated (the primary), id 1 encrypted: the decoder's
+         * key lookup, mode check and both tag checks are reachable. */
+        if (hb_keyring_add(&fuzz_ring, 0, &fuzz_key, HB_WIRE_MODE_MAC) != 0 ||
+            hb_keyring_add(&fuzz_ring, 1, &fuzz_key, HB_WIRE_MODE_AEAD) != 0)
+                abort();
         return 0;
 }
 
@@ -122,13 +141,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 memcpy(copy, data, size);
         decode_and_check(copy, size, FUZZ_CLUSTER);
 
-        /* Pass 2: the same bytes made authentic. */
+        /* Pass 2: the same bytes made authentic (MAC mode, key id 0). */
         if (size >= HB_WIRE_HEARTBEAT_LEN && size <= HB_WIRE_MAX_LEN) {
                 size_t body = size - HB_WIRE_TAG_LEN;
+
+                copy[3] = HB_WIRE_MODE_MAC;
+                copy[4] = 0;
                 crypto_generichash(copy + body, HB_WIRE_TAG_LEN, copy, body,
                                    fuzz_key.bytes, HB_KEY_LEN);
                 int r = decode_and_check(copy, size, be32(copy + 8));
-                CHECK(r != HB_EBADTAG && r != HB_ECLUSTER);
+                CHECK(r != HB_EBADTAG && r != HB_ECLUSTER &&
+                      r != HB_EUNKEY && r != HB_EMODE);
         }
         free(copy);
         return 0;

@@ -9,8 +9,8 @@ import hbwire
 
 REASONS = ("truncated", "bad_magic", "bad_version", "bad_length", "bad_tlv",
            "bad_tag", "wrong_cluster", "oversized", "bad_type",
-           "unknown_peer", "replay", "self", "old_incarnation",
-           "future_incarnation")
+           "unknown_peer", "replay", "self", "unknown_key",
+           "wrong_encryption", "old_incarnation", "future_incarnation")
 # Sent from the switch's address, not n2's: authentic, but from elsewhere.
 FOREIGN = ("bad_source",)
 
@@ -40,25 +40,29 @@ def test_bad_packets_are_counted_and_dropped(make_cluster):
     good = hb()
     assert len(good) == hbwire.HEARTBEAT_LEN
     bad_version = bytearray(good)
-    bad_version[2] = 2
+    bad_version[2] = 1
     cases = {
         "truncated": [good[:2], good[:20], good[:-1]],
-        "bad_magic": [b"XX" + os.urandom(54), b"\x00" * 56],
+        "bad_magic": [b"XX" + os.urandom(58), b"\x00" * 60],
         "bad_version": [bytes(bad_version)],
-        "bad_length": [hb(length=57), hb(length=1000)],
+        "bad_length": [hb(length=61), hb(length=1000)],
         "bad_tlv": [hb(tlv=b"\x00\x07\x00\x09abc")],
         "bad_tag": [hbwire.encode(os.urandom(32), sender_id=2,
                                   cluster_id=cid, incarnation=inc,
                                   seq=seq + 1000),
                     good[:-1] + bytes([good[-1] ^ 1])],
         "wrong_cluster": [hb(cluster_id=cid + 1)],
-        "oversized": [b"HB\x01\x01" + os.urandom(1296)],
+        "oversized": [b"HB\x02\x00" + os.urandom(1296)],
         "bad_type": [hb(msg_type=9, seq=seq + 1000)],
         "unknown_peer": [hb(sender_id=99, seq=seq + 1000)],
         # valid, authentic, from the real n2, but stale: sequence below the
         # last accepted one
         "replay": [hb(seq=seq - 3), hb(seq=seq - 2)],
         "self": [hb(sender_id=1, seq=seq + 1000)],
+        # a key id the ring does not hold (the cluster key under id 9),
+        # and the cluster key's id with the encrypted mode byte
+        "unknown_key": [hb(key_id=9, seq=seq + 1000)],
+        "wrong_encryption": [hb(mode=hbwire.MODE_AEAD, seq=seq + 1000)],
         # an older incarnation (review F6: named apart from replays)
         "old_incarnation": [hb(incarnation=inc - 1, seq=seq + 1000)],
         # a start time 2 h ahead of n1's clock (review F9; the bound is

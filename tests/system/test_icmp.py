@@ -49,11 +49,12 @@ GAP_S = 0.05
 
 
 def _fake_heartbeat(cluster_id, sender_id):
-    """What a forger without the key can write: a well-formed v1 header
+    """What a forger without the key can write: a well-formed v2 header
     (docs/wire-format.md) and a tag of zeros."""
     now = time.monotonic_ns()
-    return (struct.pack("!HBBHHIIQQQ", 0x4842, 1, 1, 0, 56, cluster_id,
-                        sender_id, 1, 1, now) + bytes(16))
+    return (struct.pack("!HBBBBHI", 0x4842, 2, 0, 0, 0, 60, cluster_id)
+            + struct.pack("!BBHIQQQ", 1, 0, 0, sender_id, 1, 1, now)
+            + bytes(16))
 
 
 def _counters(c, i):
@@ -80,7 +81,7 @@ def test_forged_icmp_changes_nothing(make_cluster):
         assert p.returncode == 0, p.stderr
 
     # 1. The attacker's own address, quoting 8 bytes (the review's F1).
-    send(attacker, b"HB\x01\x01" + bytes(4))
+    send(attacker, b"HB\x02\x00" + bytes(4))
     # 2. The leader's address spoofed, quoting a whole made-up heartbeat
     #    "from" the victim: it does not authenticate.
     send(named, _fake_heartbeat(cluster_id, f))

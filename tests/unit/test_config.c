@@ -64,9 +64,14 @@ static void test_full(void **state)
         assert_int_equal(n->cluster_id, 7);
         assert_string_equal(cfg->key_file,
                             at_dir("cluster.key", buf, sizeof buf));
+        /* The one-key form: a ring of key id 0, authenticated. */
+        assert_int_equal(n->keyring.n, 1);
+        assert_int_equal(n->keyring.ids[0], 0);
+        assert_int_equal(n->keyring.primary, 0);
+        assert_int_equal(n->keyring.modes[0], HB_WIRE_MODE_MAC);
         for (unsigned i = 0; i < HB_KEY_LEN; i++)
-                assert_int_equal(n->key.bytes[i], i);
-        assert_false(n->has_old_key);
+                assert_int_equal(n->keyring.keys[0].bytes[i], i);
+        assert_non_null(n->random);
         assert_int_equal(n->incarnation, 0);
         assert_int_equal(n->interval_ns, 200 * HB_NS_PER_MS);
         assert_int_equal(n->detector.interval_ns, 200 * HB_NS_PER_MS);
@@ -350,9 +355,11 @@ static void test_err_required(void **state)
                 { KEY "node:\n  name: n1\n",
                   "n1.yaml:3:1: missing required key 'node.id'" },
                 { NODE "cluster:\n  id: 3\n",
-                  "n1.yaml:4:1: missing required key 'cluster.key_file'" },
+                  "n1.yaml:4:1: missing cluster.key_file (or keys[]): "
+                  "every message is authenticated with a cluster key" },
                 { NODE,
-                  "n1.yaml:1:1: missing required key 'cluster.key_file'" },
+                  "n1.yaml:1:1: missing cluster.key_file (or keys[]): "
+                  "every message is authenticated with a cluster key" },
                 { "node:\n  name:\n  id: 1\n" KEY,
                   "n1.yaml:2:8: node.name: no value given" },
                 { MINIMAL "peers:\n  - name: n2\n    id: 2\n",
@@ -882,6 +889,87 @@ static void test_err_names_addresses(void **state)
                           "'no-such-host.invalid': ");
 }
 
+/* keys[]: the ring, its limits and the primary, each error at its
+ * file:line:col. */
+static void test_keys(void **state)
+{
+        hbd_config_t *cfg;
+        char text[2048];
+        size_t o;
+
+        (void)state;
+        write_file("k1.key", KEY_B64 "\n", 0600);
+        write_file("open.key", KEY_B64 "\n", 0644);
+        write_file("k2.key", "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+                   0600);
+        cfg = load_ok(NODE "keys:\n  - id: 1\n    file: k1.key\n"
+                      "  - id: 7\n    file: k2.key\n    encryption: aead\n"
+                      "cluster:\n  primary_key: 7\n");
+        assert_int_equal(cfg->n_keys, 2);
+        assert_null(cfg->key_file);
+        assert_int_equal(cfg->node.keyring.n, 2);
+        assert_int_equal(cfg->node.keyring.primary, 7);
+        assert_int_equal(cfg->node.keyring.ids[0], 1);
+        assert_int_equal(cfg->node.keyring.modes[0], HB_WIRE_MODE_MAC);
+        assert_int_equal(cfg->node.keyring.ids[1], 7);
+        assert_int_equal(cfg->node.keyring.modes[1], HB_WIRE_MODE_AEAD);
+        assert_int_equal(cfg->node.keyring.keys[1].bytes[0], 1);
+        assert_int_equal(hb_node_config_validate(&cfg->node), 0);
+        hbd_config_free(cfg);
+        /* One key: it is the primary; cluster.encryption its mode. */
+        cfg = load_ok(NODE "keys:\n  - id: 3\n    file: k1.key\n"
+                      "cluster:\n  encryption: aead\n");
+        assert_int_equal(cfg->node.keyring.primary, 3);
+        assert_int_equal(cfg->node.keyring.modes[0], HB_WIRE_MODE_AEAD);
+        hbd_config_free(cfg);
+        cfg = load_ok(NODE "cluster:\n  key_file: k1.key\n"
+                      "  encryption: aead\n");
+        assert_int_equal(cfg->node.keyring.modes[0], HB_WIRE_MODE_AEAD);
+        hbd_config_free(cfg);
+
+        expect_err(NODE "keys:\n  - id: 1\n    file: k1.key\n"
+                   "  - id: 1\n    file: k2.key\ncluster:\n  primary_key: 1\n",
+                   "n1.yaml:7:9: keys[1].id: 1 is also the id of keys[0] "
+                   "(line 5); key ids must be unique");
+        expect_err(NODE "keys:\n  - id: 1\n    file: k1.key\n"
+                   "  - id: 2\n    file: k2.key\n",
+                   "n1.yaml:4:1: missing cluster.primary_key: keys[] holds "
+                   "2 keys; name the one this node sends with");
+        expect_err(NODE "keys:\n  - id: 1\n    file: k1.key\n"
+                   "cluster:\n  primary_key: 2\n",
+                   "n1.yaml:8:16: cluster.primary_key: 2 is not the id of "
+                   "any keys[] entry (keys at line 4)");
+        expect_err(NODE "keys:\n  - id: 1\n    file: k1.key\n"
+                   "cluster:\n  key_file: k1.key\n",
+                   "n1.yaml:4:1: keys: not with cluster.key_file (line 8): "
+                   "the key file is the one-key form of keys[] (id 0); "
+                   "move it into keys[]");
+        expect_err(NODE "cluster:\n  key_file: k1.key\n  primary_key: 0\n",
+                   "n1.yaml:6:3: cluster.primary_key: only used with keys[] "
+                   "(cluster.key_file is key id 0)");
+        expect_err(NODE "keys:\n  - id: 256\n    file: k1.key\n",
+                   "n1.yaml:5:9: keys[0].id: 256 is out of range (0..255)");
+        expect_err(NODE "keys:\n  - file: k1.key\n",
+                   "n1.yaml:5:5: missing required key 'keys[0].id'");
+        expect_err(NODE "keys:\n  - id: 1\n    file: k1.key\n"
+                   "    encryption: chacha\n",
+                   "n1.yaml:7:17: keys[0].encryption: 'chacha' is not an "
+                   "encryption mode (none or aead)");
+        expect_err(NODE "keys:\n  - id: 1\n    file: open.key\n",
+                   "n1.yaml:6:11: keys[0].file: '@/open.key' is readable or "
+                   "writable by its group or other users (mode 0644); run "
+                   "chmod 600 on it");
+        /* At most 8. */
+        o = (size_t)snprintf(text, sizeof text, NODE "keys:\n");
+        for (int i = 0; i < 9; i++)
+                o += (size_t)snprintf(text + o, sizeof text - o,
+                                      "  - id: %d\n    file: k1.key\n", i);
+        snprintf(text + o, sizeof text - o, "cluster:\n  primary_key: 0\n");
+        expect_err(text, "n1.yaml:21:5: keys[8]: at most 8 keys (a ring "
+                   "holds the keys in use and the ones being rotated in or "
+                   "out)");
+}
+
 static void test_err_files(void **state)
 {
         (void)state;
@@ -1048,7 +1136,7 @@ static void test_relative_paths(void **state)
                             at_dir("sub/run/ctl.sock", buf, sizeof buf));
         assert_string_equal(cfg->notify_script,
                             at_dir("sub/../notify.sh", buf, sizeof buf));
-        assert_int_equal(cfg->node.key.bytes[31], 31);
+        assert_int_equal(cfg->node.keyring.keys[0].bytes[31], 31);
         hbd_config_free(cfg);
 
         /* An absolute config path, from another cwd. */
@@ -1378,6 +1466,7 @@ int main(void)
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(test_err_files, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_relative_paths, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_examples, setup,

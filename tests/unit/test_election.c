@@ -283,7 +283,11 @@ static void msg_init(hb_wire_msg_t *m, uint8_t type, uint32_t sender,
 
 static size_t encode(uint8_t *buf, const hb_wire_msg_t *m)
 {
-        int n = hb_wire_encode(buf, 256, m, &KEY);
+        hb_keyring_t ring = { 0 };
+        int n;
+
+        assert_int_equal(hb_keyring_add(&ring, 0, &KEY, HB_WIRE_MODE_MAC), 0);
+        n = hb_wire_encode(buf, 256, m, &ring, NULL);
 
         assert_true(n > 0);
         return (size_t)n;
@@ -327,7 +331,7 @@ static size_t craft_hb_no_block(uint8_t *buf, uint32_t sender, uint64_t seq)
 
         msg_init(&m, HB_MSG_HEARTBEAT, sender, seq);
         n = encode(buf, &m);
-        buf[5] |= HB_FLAG_COORD;
+        buf[15] |= HB_FLAG_COORD; /* flags: inner header + 2 (low byte) */
         assert_int_equal(crypto_generichash(buf + n - 16, 16, buf, n - 16,
                                             KEY.bytes, 32),
                          0);
@@ -359,6 +363,7 @@ static bool next_vote(size_t i, uint32_t *to, uint8_t *type, uint64_t *term,
                       uint8_t *b)
 {
         uint8_t buf[256];
+        hb_keyring_t ring = { 0 };
         hb_wire_msg_t m;
         hb_output_t out;
         int len;
@@ -371,7 +376,9 @@ static bool next_vote(size_t i, uint32_t *to, uint8_t *type, uint64_t *term,
         if (len <= 0)
                 return false;
         *to = out.peer_id;
-        assert_int_equal(hb_wire_decode(&m, buf, (size_t)len, 7, &KEY, 1),
+        assert_int_equal(hb_keyring_add(&ring, 0, &KEY, HB_WIRE_MODE_MAC), 0);
+        assert_int_equal(hb_wire_decode(&m, buf, (size_t)len, 7, &ring, NULL,
+                                        0),
                          0);
         assert_true(m.tlv_len >= 16);
         assert_int_equal(m.tlv[1], HB_TLV_VOTE);
@@ -1201,7 +1208,7 @@ static void t_heartbeat_bytes(void **state)
         assert_int_equal(hb_node_poll_output(n, &(hb_output_t){ 0 }, buf,
                                              sizeof(buf)),
                          HB_WIRE_COORD_HEARTBEAT_LEN);
-        assert_int_equal(HB_WIRE_COORD_HEARTBEAT_LEN, 64);
+        assert_int_equal(HB_WIRE_COORD_HEARTBEAT_LEN, 68);
         assert_int_equal(hb_node_peer_add(n, 2, S), 0);
         /* A coordination block claimed with no room for it: bad_tlv,
          * peer untouched. */

@@ -91,6 +91,16 @@ static int build_leave(hb_node_t *n, uint64_t now, uint8_t *buf,
         return take(n, HB_DEST_ALL, buf, cap);
 }
 
+/* The ring of a node in the one-key form: `key` as id 0. */
+static const hb_keyring_t *ring_of(const hb_key_t *key)
+{
+        static hb_keyring_t ring;
+
+        memset(&ring, 0, sizeof(ring));
+        assert_int_equal(hb_keyring_add(&ring, 0, key, HB_WIRE_MODE_MAC), 0);
+        return &ring;
+}
+
 typedef struct pair {
         hb_node_t *a;    /* observer, id 1 */
         hb_node_t *b;    /* observed, id 2 */
@@ -434,9 +444,11 @@ static void test_port_unreachable_quoted(void **state)
         /* Signed with the cluster key, our id and incarnation, but a
          * sequence we never used (only a key holder can do this). */
         assert_int_equal(hb_wire_decode(&m, mine, (size_t)n_mine, 7,
-                                        &ca.key, 1), 0);
+                                        ring_of(&ca.key), NULL, 0),
+                         0);
         m.seq += 100;
-        n_forged = hb_wire_encode(forged, sizeof(forged), &m, &ca.key);
+        n_forged = hb_wire_encode(forged, sizeof(forged), &m,
+                                  ring_of(&ca.key), NULL);
         assert_true(n_forged > 0);
         memset(junk, 0xa5, sizeof(junk));
 
@@ -582,6 +594,16 @@ static void test_restart_new_incarnation(void **state)
         pair_free(&t);
 }
 
+/* A driver's answer for hb_recv_source_t: the datagram came from the
+ * address of peer *ctx (0: from no peer's). Records who was asked. */
+static uint32_t source_asked;
+
+static bool from_peer_at(const void *ctx, uint32_t peer_id)
+{
+        source_asked = peer_id;
+        return *(const uint32_t *)ctx == peer_id;
+}
+
 /*
  * Review F8: authentic heartbeats relayed from another address must not
  * keep a peer alive whose own path is cut; a roaming peer may move.
@@ -590,6 +612,10 @@ static void test_source_checked(void **state)
 {
         hb_node_config_t c = fixed_cfg(1, 1);
         uint8_t buf[HB_WIRE_MAX_LEN];
+        const uint32_t relay = 0, peer2 = 2;
+        const hb_recv_source_t from_relay = { from_peer_at, &relay };
+        const hb_recv_source_t from_2 = { from_peer_at, &peer2 };
+        const hb_recv_source_t broken = { NULL, &peer2 };
         hb_peer_info_t pi;
         pair_t t;
         int n;
@@ -598,26 +624,34 @@ static void test_source_checked(void **state)
         pair_init(&t, &c);
         n = build_hb(t.b, T0, buf, sizeof(buf));
         assert_int_equal(hb_node_recv_from(t.a, T0, buf, (size_t)n,
-                                           HB_SOURCE_OTHER, NULL),
+                                           &from_relay, NULL),
                          HB_EBADSRC);
+        assert_int_equal(source_asked, 2); /* the authenticated sender */
         assert_int_equal(state_of(t.a, 2, T0), HB_PEER_UNKNOWN);
         assert_int_equal(t.rec.n, 0);
         /* Nothing was taken from it: the same bytes from the peer's own
          * address are still new. */
-        assert_int_equal(hb_node_recv_from(t.a, T0, buf, (size_t)n,
-                                           HB_SOURCE_PEER_ADDRESS, NULL),
-                         0);
-        assert_int_equal(state_of(t.a, 2, T0), HB_PEER_ALIVE);
-        n = build_hb(t.b, T0 + 100 * MS, buf, sizeof(buf));
-        assert_int_equal(hb_node_recv_from(t.a, T0 + 100 * MS, buf,
-                                           (size_t)n, HB_SOURCE_UNCHECKED,
+        assert_int_equal(hb_node_recv_from(t.a, T0, buf, (size_t)n, &from_2,
                                            NULL),
                          0);
+        assert_int_equal(state_of(t.a, 2, T0), HB_PEER_ALIVE);
+        /* Not checked (hb_node_recv()). */
+        n = build_hb(t.b, T0 + 100 * MS, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv_from(t.a, T0 + 100 * MS, buf,
+                                           (size_t)n, NULL, NULL),
+                         0);
+        /* A forgery is dropped before anyone is asked. */
+        source_asked = 99;
+        buf[n - 1] ^= 1;
+        assert_int_equal(hb_node_recv_from(t.a, T0 + 100 * MS, buf,
+                                           (size_t)n, &from_relay, NULL),
+                         HB_EBADTAG);
+        assert_int_equal(source_asked, 99);
         /* Roaming: any address. */
         assert_int_equal(hb_node_peer_set_roaming(t.a, 2, true), 0);
         n = build_hb(t.b, T0 + 200 * MS, buf, sizeof(buf));
         assert_int_equal(hb_node_recv_from(t.a, T0 + 200 * MS, buf,
-                                           (size_t)n, HB_SOURCE_OTHER, NULL),
+                                           (size_t)n, &from_relay, NULL),
                          0);
         assert_int_equal(hb_node_peer_info(t.a, 2, T0 + 200 * MS, &pi), 0);
         assert_true(pi.roaming);
@@ -625,8 +659,8 @@ static void test_source_checked(void **state)
         assert_int_equal(pi.received, 3);
         assert_int_equal(hb_node_dropped(t.a, HB_EBADSRC), 1);
         assert_int_equal(hb_node_peer_set_roaming(t.a, 9, true), -ENOENT);
-        assert_int_equal(hb_node_recv_from(t.a, T0, buf, (size_t)n,
-                                           (hb_recv_source_t)7, NULL),
+        assert_int_equal(hb_node_recv_from(t.a, T0, buf, (size_t)n, &broken,
+                                           NULL),
                          -EINVAL);
         pair_free(&t);
 }
@@ -801,19 +835,158 @@ static void test_drop_reasons(void **state)
         pair_free(&t);
 }
 
+/* A ring of `n` keys test_key(0x40 + id) for ids[0..n), sending with
+ * `primary`, in `mode`. */
+static void set_ring(hb_node_config_t *c, const uint8_t *ids, size_t n,
+                     uint8_t primary)
+{
+        hb_keyring_wipe(&c->keyring);
+        for (size_t i = 0; i < n; i++) {
+                hb_key_t k = test_key((uint8_t)(0x40 + ids[i]));
+
+                assert_int_equal(hb_keyring_add(&c->keyring, ids[i], &k,
+                                                 HB_WIRE_MODE_MAC),
+                                 0);
+        }
+        c->keyring.primary = primary;
+}
+
+/* A rolling rotation 1 -> 2 on a running pair, each step reconfigured on
+ * one node at a time: every heartbeat is accepted at every step (no
+ * suspicion), the receive counts follow the key used, and after the old
+ * key is removed a message under it is unknown_key (fail closed). */
 static void test_key_rotation(void **state)
 {
-        hb_node_config_t c = fixed_cfg(1, 1);
+        static const uint8_t k1[] = { 1 }, k12[] = { 1, 2 }, k2[] = { 2 };
+        hb_node_config_t ca = fixed_cfg(1, 1), cb = fixed_cfg(2, 1000);
+        hb_node_t *old_b;
+        hb_key_info_t ki;
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        uint64_t now = T0;
         pair_t t;
+        int n;
 
         (void)state;
-        c.key = test_key(0x77);
-        pair_init(&t, &c);
-        assert_int_equal(beat(&t, T0), HB_EBADTAG);
-        c.has_old_key = true;
-        c.old_key = test_key(0x42);
-        assert_int_equal(hb_node_reconfigure(t.a, &c, T0), 0);
-        assert_int_equal(beat(&t, T0 + 1), 0);
+        set_ring(&ca, k1, 1, 1);
+        set_ring(&cb, k1, 1, 1);
+        memset(&t, 0, sizeof(t));
+        assert_int_equal(hb_node_new(&t.a, &ca, record, &t.rec), 0);
+        assert_int_equal(hb_node_new(&t.b, &cb, NULL, NULL), 0);
+        assert_int_equal(hb_node_new(&old_b, &cb, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(t.a, 2, T0), 0);
+        assert_int_equal(hb_node_leave(t.a, T0), 0);
+        assert_int_equal(beat(&t, now += MS), 0);
+
+        /* Add key 2 everywhere (b first), primary still 1. */
+        set_ring(&cb, k12, 2, 1);
+        assert_int_equal(hb_node_reconfigure(t.b, &cb, now), 0);
+        assert_int_equal(beat(&t, now += MS), 0);
+        set_ring(&ca, k12, 2, 1);
+        assert_int_equal(hb_node_reconfigure(t.a, &ca, now), 0);
+        assert_int_equal(beat(&t, now += MS), 0);
+        /* Counts kept across the reconfigure for id 1. */
+        assert_int_equal(hb_node_key_count(t.a), 2);
+        assert_int_equal(hb_node_key_at(t.a, 0, &ki), 0);
+        assert_int_equal(ki.id, 1);
+        assert_true(ki.primary);
+        assert_int_equal(ki.received, 3);
+        assert_int_equal(hb_node_key_at(t.a, 1, &ki), 0);
+        assert_int_equal(ki.id, 2);
+        assert_int_equal(ki.received, 0);
+        assert_true(ki.last_received_ns == HB_NEVER);
+
+        /* Switch the primary to 2 (b first): a accepts both. */
+        set_ring(&cb, k12, 2, 2);
+        assert_int_equal(hb_node_reconfigure(t.b, &cb, now), 0);
+        assert_int_equal(beat(&t, now += MS), 0);
+        set_ring(&ca, k12, 2, 2);
+        assert_int_equal(hb_node_reconfigure(t.a, &ca, now), 0);
+        assert_int_equal(beat(&t, now += MS), 0);
+        assert_int_equal(hb_node_key_at(t.a, 1, &ki), 0);
+        assert_int_equal(ki.received, 2);
+        assert_true(ki.primary);
+        assert_true(ki.last_received_ns == now);
+
+        /* Remove key 1 everywhere. */
+        set_ring(&cb, k2, 1, 2);
+        assert_int_equal(hb_node_reconfigure(t.b, &cb, now), 0);
+        set_ring(&ca, k2, 1, 2);
+        assert_int_equal(hb_node_reconfigure(t.a, &ca, now), 0);
+        assert_int_equal(beat(&t, now += MS), 0);
+        assert_int_equal(hb_node_key_count(t.a), 1);
+        assert_int_equal(hb_node_key_at(t.a, 1, &ki), -ENOENT);
+        /* Never a suspicion: one event, unknown -> alive. */
+        assert_int_equal(t.rec.n, 1);
+        assert_int_equal(state_of(t.a, 2, now), HB_PEER_ALIVE);
+
+        /* A node left with key 1 only is cut off: unknown_key. */
+        n = build_hb(old_b, now + 1, buf, sizeof(buf));
+        assert_true(n > 0);
+        assert_int_equal(hb_node_recv(t.a, now + 1, buf, (size_t)n, NULL),
+                         HB_EUNKEY);
+        assert_int_equal(hb_node_dropped(t.a, HB_EUNKEY), 1);
+        /* A ring without its primary, or with a duplicate id, is refused
+         * and the node keeps its ring. */
+        ca.keyring.primary = 1;
+        assert_int_equal(hb_node_reconfigure(t.a, &ca, now), -EINVAL);
+        set_ring(&ca, k12, 2, 2);
+        ca.keyring.ids[0] = 2;
+        assert_int_equal(hb_node_reconfigure(t.a, &ca, now), -EINVAL);
+        assert_int_equal(beat(&t, now += MS), 0);
+        hb_node_free(old_b);
+        pair_free(&t);
+}
+
+static void fake_random(void *user, uint8_t *buf, size_t len)
+{
+        unsigned *ctr = user;
+
+        for (size_t i = 0; i < len; i++)
+                buf[i] = (uint8_t)(*ctr + i);
+        (*ctr)++;
+}
+
+/* Encrypted keys: the nonce comes from cfg.random (the core draws none);
+ * a node without it is refused; a pair runs encrypted; a clear node is
+ * dropped as wrong_encryption. */
+static void test_aead_pair(void **state)
+{
+        hb_node_config_t ca = fixed_cfg(1, 1), cb = fixed_cfg(2, 1000);
+        hb_node_config_t cc = fixed_cfg(2, 1000);
+        hb_key_t k = test_key(0x61);
+        unsigned ctr = 0;
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        hb_node_t *clear;
+        pair_t t;
+        int n;
+
+        (void)state;
+        assert_int_equal(hb_keyring_add(&ca.keyring, 4, &k, HB_WIRE_MODE_AEAD),
+                         0);
+        cb.keyring = ca.keyring;
+        assert_int_equal(hb_node_config_validate(&ca), -EINVAL);
+        ca.random = cb.random = fake_random;
+        ca.random_user = cb.random_user = &ctr;
+        assert_int_equal(hb_keyring_add(&cc.keyring, 4, &k, HB_WIRE_MODE_MAC),
+                         0);
+        memset(&t, 0, sizeof(t));
+        assert_int_equal(hb_node_new(&t.a, &ca, record, &t.rec), 0);
+        assert_int_equal(hb_node_new(&t.b, &cb, NULL, NULL), 0);
+        assert_int_equal(hb_node_new(&clear, &cc, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(t.a, 2, T0), 0);
+        assert_int_equal(hb_node_leave(t.a, T0), 0);
+        n = build_hb(t.b, T0 + MS, buf, sizeof(buf));
+        assert_int_equal(n, HB_WIRE_HEARTBEAT_LEN + HB_WIRE_NONCE_LEN);
+        assert_true(ctr > 0);
+        assert_int_equal(hb_node_recv(t.a, T0 + MS, buf, (size_t)n, NULL), 0);
+        assert_int_equal(state_of(t.a, 2, T0 + MS), HB_PEER_ALIVE);
+        n = build_hb(clear, T0 + 2 * MS, buf, sizeof(buf));
+        assert_int_equal(n, HB_WIRE_HEARTBEAT_LEN);
+        assert_int_equal(hb_node_recv(t.a, T0 + 2 * MS, buf, (size_t)n,
+                                      NULL),
+                         HB_EMODE);
+        assert_int_equal(hb_node_dropped(t.a, HB_EMODE), 1);
+        hb_node_free(clear);
         pair_free(&t);
 }
 
@@ -1007,12 +1180,12 @@ static void test_build_errors(void **state)
         assert_int_equal(hb_node_seq(n), 1);
         /* Too small a buffer: the message stays queued. */
         assert_int_equal(hb_node_poll_output(n, &(hb_output_t){ 0 }, buf,
-                                             55),
+                                             59),
                          -ENOBUFS);
         assert_int_equal(hb_node_output_pending(n), 1);
         assert_int_equal(hb_node_poll_output(n, &(hb_output_t){ 0 }, buf,
-                                             56),
-                         56);
+                                             60),
+                         60);
         assert_int_equal(hb_node_output_pending(n), 0);
         assert_int_equal(hb_node_poll_output(NULL, &(hb_output_t){ 0 }, buf,
                                              56),
@@ -1394,7 +1567,6 @@ static void test_output_queue_bound(void **state)
         hb_node_counters_t cnt;
         hb_output_t out;
         hb_node_t *n;
-        hb_key_t key = test_key(0x42);
         int len;
 
         (void)state;
@@ -1410,7 +1582,9 @@ static void test_output_queue_bound(void **state)
         assert_int_equal(cnt.output_dropped, 4);
         len = hb_node_poll_output(n, &out, buf, sizeof(buf));
         assert_true(len > 0);
-        assert_int_equal(hb_wire_decode(&m, buf, (size_t)len, 7, &key, 1), 0);
+        assert_int_equal(hb_wire_decode(&m, buf, (size_t)len, 7,
+                                        ring_of(&c.key), NULL, 0),
+                         0);
         assert_int_equal(m.seq, 5); /* 1..4 were dropped */
         hb_node_free(n);
 
@@ -1496,6 +1670,7 @@ int main(void)
                 cmocka_unit_test(test_incarnation_bound_and_forget),
                 cmocka_unit_test(test_drop_reasons),
                 cmocka_unit_test(test_key_rotation),
+                cmocka_unit_test(test_aead_pair),
                 cmocka_unit_test(test_pause_reports_both_transitions),
                 cmocka_unit_test(test_many_peers_heap_and_index),
                 cmocka_unit_test(test_reconfigure),

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of the wire format v1 codec (src/core/wire.c) and of the error
- * strings (src/core/error.c), against include/hbeat/wire.h and
- * docs/wire-format.md.
+ * Unit tests of the wire format v2 codec (src/core/wire.c), its key rings
+ * and both modes (MAC, AEAD), and of the error strings (src/core/error.c),
+ * against include/hbeat/wire.h and docs/wire-format.md.
  *
  * The expected bytes are built here independently of the codec: explicit
  * big-endian helpers of the test's own and tags computed by calling
@@ -60,25 +60,64 @@ static void sign(uint8_t *buf, size_t len, const hb_key_t *key)
                          0);
 }
 
-/* Build a message by hand: header fields, TLV bytes, then a valid tag. */
+/* Build a message by hand (v2, MAC mode, key id 0): outer header,
+ * inner header, TLV bytes, then a valid tag. */
 static size_t build(uint8_t *buf, uint8_t type, uint32_t sender,
                     const uint8_t *tlv, size_t tlv_len, const hb_key_t *key)
 {
-        size_t len = 40 + tlv_len + 16;
+        size_t len = 44 + tlv_len + 16;
         be16(buf + 0, 0x4842);
-        buf[2] = 1;
-        buf[3] = type;
-        be16(buf + 4, 0);
+        buf[2] = 2;
+        buf[3] = 0;     /* mode: MAC */
+        buf[4] = 0;     /* key id */
+        buf[5] = 0;
         be16(buf + 6, (uint16_t)len);
         be32(buf + 8, CLUSTER);
-        be32(buf + 12, sender);
-        be64(buf + 16, UINT64_C(0x1112131415161718));
-        be64(buf + 24, UINT64_C(0x2122232425262728));
-        be64(buf + 32, UINT64_C(0x3132333435363738));
+        buf[12] = type;
+        buf[13] = 0;
+        be16(buf + 14, 0);
+        be32(buf + 16, sender);
+        be64(buf + 20, UINT64_C(0x1112131415161718));
+        be64(buf + 28, UINT64_C(0x2122232425262728));
+        be64(buf + 36, UINT64_C(0x3132333435363738));
         if (tlv_len > 0)
-                memcpy(buf + 40, tlv, tlv_len);
+                memcpy(buf + 44, tlv, tlv_len);
         sign(buf, len, key);
         return len;
+}
+
+static const hb_keyring_t *R(const hb_key_t *key);
+
+/* hb_wire_encode() and _decode() with the one-key ring of `key`. */
+static int enc(uint8_t *buf, size_t cap, const hb_wire_msg_t *m,
+               const hb_key_t *key)
+{
+        return hb_wire_encode(buf, cap, m, R(key), NULL);
+}
+
+static int dec(hb_wire_msg_t *d, const uint8_t *buf, size_t len,
+               uint32_t cluster, const hb_key_t *key)
+{
+        return hb_wire_decode(d, buf, len, cluster, R(key), NULL, 0);
+}
+
+/* R(), or NULL for a NULL key (argument checks). */
+static const hb_keyring_t *ringp(const hb_key_t *key)
+{
+        return key != NULL ? R(key) : NULL;
+}
+
+/* A one-key ring: `key` as id 0, MAC mode (the daemon's one-key form).
+ * Four slots, so that calls in one expression do not collide. */
+static const hb_keyring_t *R(const hb_key_t *key)
+{
+        static hb_keyring_t rings[4];
+        static unsigned next;
+        hb_keyring_t *r = &rings[next++ % 4];
+
+        memset(r, 0, sizeof(*r));
+        assert_int_equal(hb_keyring_add(r, 0, key, HB_WIRE_MODE_MAC), 0);
+        return r;
 }
 
 static hb_wire_msg_t base_msg(uint8_t type)
@@ -112,7 +151,15 @@ static int decode_keys(hb_wire_msg_t *out, const uint8_t *bytes, size_t len,
         hb_wire_msg_t tmp, sentinel;
         memset(&tmp, SENTINEL, sizeof(tmp));
         memset(&sentinel, SENTINEL, sizeof(sentinel));
-        int r = hb_wire_decode(&tmp, copy, len, cluster, keys, n_keys);
+        /* Key i of `keys` under id i. */
+        hb_keyring_t ring;
+        memset(&ring, 0, sizeof(ring));
+        ring.n = (uint32_t)n_keys;
+        for (size_t i = 0; i < n_keys && i < HB_KEYRING_MAX; i++) {
+                ring.ids[i] = (uint8_t)i;
+                ring.keys[i] = keys[i];
+        }
+        int r = hb_wire_decode(&tmp, copy, len, cluster, &ring, NULL, 0);
         if (r != 0)
                 assert_memory_equal(&tmp, &sentinel, sizeof(tmp));
         else if (tmp.tlv != NULL)
@@ -143,9 +190,9 @@ static void t_heartbeat_is_56_bytes(void **state)
         (void)state;
         uint8_t buf[128];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(HB_WIRE_HEARTBEAT_LEN, 56);
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &key_a), 56);
-        assert_int_equal(decode(buf, 56), 0);
+        assert_int_equal(HB_WIRE_HEARTBEAT_LEN, 60);
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
+        assert_int_equal(decode(buf, 60), 0);
 }
 
 static void check_roundtrip(uint8_t type, const uint8_t *tlv, size_t tlv_len)
@@ -154,7 +201,7 @@ static void check_roundtrip(uint8_t type, const uint8_t *tlv, size_t tlv_len)
         hb_wire_msg_t m = base_msg(type);
         m.tlv = tlv;
         m.tlv_len = tlv_len;
-        int n = hb_wire_encode(buf, sizeof(buf), &m, &key_a);
+        int n = enc(buf, sizeof(buf), &m, &key_a);
         assert_int_equal(n, (int)(HB_WIRE_HEARTBEAT_LEN + tlv_len));
 
         hb_wire_msg_t d;
@@ -178,7 +225,7 @@ static void check_roundtrip(uint8_t type, const uint8_t *tlv, size_t tlv_len)
 
         /* Re-encoding the decoded message gives the same bytes. */
         uint8_t again[HB_WIRE_MAX_LEN];
-        assert_int_equal(hb_wire_encode(again, sizeof(again), &d, &key_a), n);
+        assert_int_equal(enc(again, sizeof(again), &d, &key_a), n);
         assert_memory_equal(again, buf, (size_t)n);
 }
 
@@ -216,27 +263,31 @@ static void t_encode_bytes_exact(void **state)
                 .tlv = tlv3,
                 .tlv_len = sizeof(tlv3),
         };
-        size_t len = 40 + sizeof(tlv3) + 16;
+        size_t len = 44 + sizeof(tlv3) + 16;
         uint8_t want[128] = {
                 0x48, 0x42,             /* magic "HB" */
-                0x01,                   /* version */
-                0x02,                   /* type: leave */
-                0x01, 0x01,             /* flags */
+                0x02,                   /* version */
+                0x00,                   /* mode: MAC */
+                0x00,                   /* key id */
+                0x00,                   /* reserved */
                 0x00, (uint8_t)len,     /* length */
                 0x03, 0x04, 0x05, 0x06, /* cluster id */
+                0x02,                   /* type: leave */
+                0x00,                   /* reserved */
+                0x01, 0x01,             /* flags */
                 0x07, 0x08, 0x09, 0x0a, /* sender id */
                 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12,
                 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a,
                 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22,
         };
-        memcpy(want + 40, tlv3, sizeof(tlv3));
+        memcpy(want + 44, tlv3, sizeof(tlv3));
         assert_int_equal(crypto_generichash(want + len - 16, 16, want,
                                             len - 16, key_a.bytes, 32),
                          0);
 
         uint8_t got[128];
         memset(got, SENTINEL, sizeof(got));
-        assert_int_equal(hb_wire_encode(got, sizeof(got), &m, &key_a),
+        assert_int_equal(enc(got, sizeof(got), &m, &key_a),
                          (int)len);
         assert_memory_equal(got, want, len);
         /* Nothing written past the message. */
@@ -266,11 +317,11 @@ static void t_coord_block(void **state)
         hb_wire_msg_t d;
         int n;
 
-        n = hb_wire_encode(buf, sizeof(buf), &m, &key_a);
+        n = enc(buf, sizeof(buf), &m, &key_a);
         assert_int_equal(n, HB_WIRE_COORD_HEARTBEAT_LEN);
-        assert_int_equal(n, 64);
+        assert_int_equal(n, 68);
         assert_memory_equal(buf + HB_WIRE_HEADER_LEN, block, sizeof(block));
-        assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, 7, &key_a, 1), 0);
+        assert_int_equal(dec(&d, buf, (size_t)n, 7, &key_a), 0);
         assert_int_equal(d.flags, m.flags);
         assert_non_null(d.coord);
         assert_memory_equal(d.coord, block, sizeof(block));
@@ -280,16 +331,16 @@ static void t_coord_block(void **state)
         /* With a TLV after the block. */
         m.tlv = tlv;
         m.tlv_len = sizeof(tlv);
-        n = hb_wire_encode(buf, sizeof(buf), &m, &key_a);
-        assert_int_equal(n, 64 + (int)sizeof(tlv));
-        assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, 7, &key_a, 1), 0);
+        n = enc(buf, sizeof(buf), &m, &key_a);
+        assert_int_equal(n, 68 + (int)sizeof(tlv));
+        assert_int_equal(dec(&d, buf, (size_t)n, 7, &key_a), 0);
         assert_memory_equal(d.coord, block, sizeof(block));
         assert_int_equal(d.tlv_len, sizeof(tlv));
         assert_memory_equal(d.tlv, tlv, sizeof(tlv));
 
         /* No block given with the flag. */
         m.coord = NULL;
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &key_a),
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a),
                          -EINVAL);
         /* The flag on an authentic heartbeat with no room for the
          * block: a plain heartbeat, its flag set and re-signed. */
@@ -300,14 +351,13 @@ static void t_coord_block(void **state)
                 };
                 uint8_t raw[HB_WIRE_HEARTBEAT_LEN];
 
-                n = hb_wire_encode(raw, sizeof(raw), &plain, &key_a);
+                n = enc(raw, sizeof(raw), &plain, &key_a);
                 assert_int_equal(n, HB_WIRE_HEARTBEAT_LEN);
-                raw[5] |= HB_FLAG_COORD;
-                assert_int_equal(crypto_generichash(raw + 40, 16, raw, 40,
+                raw[15] |= HB_FLAG_COORD;
+                assert_int_equal(crypto_generichash(raw + 44, 16, raw, 44,
                                                     key_a.bytes, 32),
                                  0);
-                assert_int_equal(hb_wire_decode(&d, raw, sizeof(raw), 7,
-                                                 &key_a, 1),
+                assert_int_equal(dec(&d, raw, sizeof(raw), 7, &key_a),
                                  HB_EBADTLV);
         }
 }
@@ -348,14 +398,15 @@ static void t_duration_pack(void **state)
 static void t_golden_vector(void **state)
 {
         (void)state;
-        static const uint8_t want[56] = {
-                0x48, 0x42, 0x01, 0x01, 0x00, 0x00, 0x00, 0x38,
-                0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x01,
-                0x00, 0x06, 0x44, 0x17, 0xd4, 0x7c, 0x68, 0x40,
-                0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a,
-                0x00, 0x00, 0x00, 0x1c, 0xbe, 0x99, 0x1a, 0x08,
-                0x91, 0x7e, 0xa7, 0x2f, 0x63, 0x88, 0xff, 0xac,
-                0x07, 0xf7, 0x90, 0xc0, 0xd0, 0x98, 0x4a, 0x6b,
+        static const uint8_t want[60] = {
+                0x48, 0x42, 0x02, 0x00, 0x01, 0x00, 0x00, 0x3c,
+                0x00, 0x00, 0x00, 0x07, 0x01, 0x00, 0x00, 0x00,
+                0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x44, 0x17,
+                0xd4, 0x7c, 0x68, 0x40, 0x00, 0x00, 0x00, 0x00,
+                0x00, 0x00, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x1c,
+                0xbe, 0x99, 0x1a, 0x08, 0xf5, 0x59, 0xa0, 0x16,
+                0xa6, 0xce, 0x61, 0x2c, 0xd4, 0x70, 0x5c, 0x8b,
+                0x40, 0x1d, 0xf0, 0x2f,
         };
         hb_key_t k = { { 0 } };
         k.bytes[0] = 0x01;
@@ -367,13 +418,17 @@ static void t_golden_vector(void **state)
                 .seq = 42,
                 .send_time_ns = UINT64_C(123456789000),
         };
-        uint8_t got[56];
-        assert_int_equal(hb_wire_encode(got, sizeof(got), &m, &k), 56);
-        assert_memory_equal(got, want, 56);
+        hb_keyring_t ring = { 0 };
+        uint8_t got[60];
+        assert_int_equal(hb_keyring_add(&ring, 1, &k, HB_WIRE_MODE_MAC), 0);
+        assert_int_equal(hb_wire_encode(got, sizeof(got), &m, &ring, NULL),
+                         60);
+        assert_memory_equal(got, want, 60);
 
         hb_wire_msg_t d;
-        assert_int_equal(decode_keys(&d, want, 56, 7, &k, 1), 0);
+        assert_int_equal(hb_wire_decode(&d, want, 60, 7, &ring, NULL, 0), 0);
         assert_int_equal(d.sender_id, 1);
+        assert_int_equal(d.key_id, 1);
         assert_true(d.seq == 42);
 
         char text[HB_KEY_BASE64_LEN];
@@ -393,14 +448,16 @@ static void t_encode_errors(void **state)
 #define EXPECT_ENC(cap, msgp, keyp, want)                                     \
         do {                                                                  \
                 memset(buf, SENTINEL, sizeof(buf));                           \
-                assert_int_equal(hb_wire_encode(buf, (cap), (msgp), (keyp)),  \
+                assert_int_equal(hb_wire_encode(buf, (cap), (msgp),          \
+                                                ringp(keyp),                  \
+                                                NULL),                        \
                                  (want));                                     \
                 assert_memory_equal(buf, sentinel, sizeof(buf));              \
         } while (0)
 
         /* -EINVAL: NULL arguments, sender 0, unknown type, tlv NULL. */
         m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(hb_wire_encode(NULL, 64, &m, &key_a), -EINVAL);
+        assert_int_equal(enc(NULL, 64, &m, &key_a), -EINVAL);
         EXPECT_ENC(sizeof(buf), NULL, &key_a, -EINVAL);
         EXPECT_ENC(sizeof(buf), &m, NULL, -EINVAL);
         m.sender_id = 0;
@@ -416,22 +473,22 @@ static void t_encode_errors(void **state)
 
         /* -ENOBUFS: one byte short, and zero. */
         m = base_msg(HB_MSG_HEARTBEAT);
-        EXPECT_ENC(55, &m, &key_a, -ENOBUFS);
+        EXPECT_ENC(59, &m, &key_a, -ENOBUFS);
         EXPECT_ENC(0, &m, &key_a, -ENOBUFS);
         m.tlv = tlv3;
         m.tlv_len = sizeof(tlv3);
-        EXPECT_ENC(56 + sizeof(tlv3) - 1, &m, &key_a, -ENOBUFS);
+        EXPECT_ENC(60 + sizeof(tlv3) - 1, &m, &key_a, -ENOBUFS);
         /* Exactly enough is enough. */
-        assert_int_equal(hb_wire_encode(buf, 56 + sizeof(tlv3), &m, &key_a),
-                         (int)(56 + sizeof(tlv3)));
+        assert_int_equal(enc(buf, 60 + sizeof(tlv3), &m, &key_a),
+                         (int)(60 + sizeof(tlv3)));
 
         /* HB_ETOOBIG: a well-formed TLV making the message 1201 bytes,
          * even with room in the buffer; and an absurd tlv_len. */
         m = base_msg(HB_MSG_HEARTBEAT);
         memset(big, 0, sizeof(big));
-        be16(big + 2, (uint16_t)(HB_WIRE_MAX_LEN - 56 + 1 - 4));
+        be16(big + 2, (uint16_t)(HB_WIRE_MAX_LEN - 60 + 1 - 4));
         m.tlv = big;
-        m.tlv_len = HB_WIRE_MAX_LEN - 56 + 1;
+        m.tlv_len = HB_WIRE_MAX_LEN - 60 + 1;
         EXPECT_ENC(sizeof(buf), &m, &key_a, HB_ETOOBIG);
         m.tlv_len = SIZE_MAX;
         EXPECT_ENC(sizeof(buf), &m, &key_a, HB_ETOOBIG);
@@ -461,7 +518,7 @@ static void t_encode_errors(void **state)
 static void t_max_size(void **state)
 {
         (void)state;
-        static uint8_t tlv[HB_WIRE_MAX_LEN - 56];
+        static uint8_t tlv[HB_WIRE_MAX_LEN - 60];
         static uint8_t buf[HB_WIRE_MAX_LEN];
         memset(tlv, 0x5a, sizeof(tlv));
         be16(tlv, 0x0042);
@@ -469,7 +526,7 @@ static void t_max_size(void **state)
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
         m.tlv = tlv;
         m.tlv_len = sizeof(tlv);
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &key_a),
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a),
                          HB_WIRE_MAX_LEN);
         hb_wire_msg_t d;
         assert_int_equal(decode_keys(&d, buf, sizeof(buf), CLUSTER, &key_a,
@@ -485,17 +542,45 @@ static void t_decode_einval(void **state)
         (void)state;
         uint8_t buf[64];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT), d;
-        hb_key_t keys[3] = { key_a, key_b, key_c };
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &key_a), 56);
-        assert_int_equal(hb_wire_decode(NULL, buf, 56, CLUSTER, keys, 1),
+        hb_key_t keys[HB_KEYRING_MAX + 1] = { key_a, key_b, key_c };
+        hb_keyring_t bad;
+        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, R(&key_a),
+                                        NULL),
+                         60);
+        assert_int_equal(hb_wire_decode(NULL, buf, 60, CLUSTER, R(&key_a),
+                                        NULL, 0),
                          -EINVAL);
-        assert_int_equal(hb_wire_decode(&d, NULL, 56, CLUSTER, keys, 1),
+        assert_int_equal(hb_wire_decode(&d, NULL, 60, CLUSTER, R(&key_a),
+                                        NULL, 0),
                          -EINVAL);
-        assert_int_equal(hb_wire_decode(&d, buf, 56, CLUSTER, NULL, 1),
+        assert_int_equal(hb_wire_decode(&d, buf, 60, CLUSTER, NULL, NULL, 0),
                          -EINVAL);
-        assert_int_equal(decode_keys(NULL, buf, 56, CLUSTER, keys, 0),
+        /* Invalid rings: empty, too many keys, a primary not in it,
+         * duplicate ids, an unknown mode. */
+        assert_int_equal(decode_keys(NULL, buf, 60, CLUSTER, keys, 0),
                          -EINVAL);
-        assert_int_equal(decode_keys(NULL, buf, 56, CLUSTER, keys, 3),
+        assert_int_equal(decode_keys(NULL, buf, 60, CLUSTER, keys,
+                                     HB_KEYRING_MAX + 1),
+                         -EINVAL);
+        assert_int_equal(decode_keys(NULL, buf, 60, CLUSTER, keys,
+                                     HB_KEYRING_MAX),
+                         0);
+        bad = *R(&key_a);
+        bad.primary = 9;
+        assert_int_equal(hb_wire_decode(&d, buf, 60, CLUSTER, &bad, NULL, 0),
+                         -EINVAL);
+        bad = *R(&key_a);
+        bad.n = 2;
+        assert_int_equal(hb_wire_decode(&d, buf, 60, CLUSTER, &bad, NULL, 0),
+                         -EINVAL);
+        bad = *R(&key_a);
+        bad.modes[0] = 2;
+        assert_int_equal(hb_wire_decode(&d, buf, 60, CLUSTER, &bad, NULL, 0),
+                         -EINVAL);
+        /* An AEAD key without a plaintext buffer. */
+        bad = *R(&key_a);
+        bad.modes[0] = HB_WIRE_MODE_AEAD;
+        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &bad, NULL),
                          -EINVAL);
 }
 
@@ -517,8 +602,7 @@ static void t_oversized(void **state)
         memset(buf, 0xff, sizeof(buf));
         assert_int_equal(decode(buf, sizeof(buf)), HB_ETOOBIG);
         hb_wire_msg_t d;
-        assert_int_equal(hb_wire_decode(&d, buf, SIZE_MAX, CLUSTER, &key_a,
-                                        1),
+        assert_int_equal(dec(&d, buf, SIZE_MAX, CLUSTER, &key_a),
                          HB_ETOOBIG);
 }
 
@@ -527,7 +611,7 @@ static void t_truncated(void **state)
         (void)state;
         uint8_t buf[64];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &key_a), 56);
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
 
         /* 0..3 bytes: truncated, whatever they hold. */
         for (size_t n = 0; n < 4; n++)
@@ -536,20 +620,20 @@ static void t_truncated(void **state)
         for (size_t n = 0; n < 4; n++)
                 assert_int_equal(decode(junk, n), HB_ETRUNC);
 
-        /* 4..55 bytes with valid magic and version. */
-        for (size_t n = 4; n < 56; n++)
+        /* 4..59 bytes with valid magic and version. */
+        for (size_t n = 4; n < 60; n++)
                 assert_int_equal(decode(buf, n), HB_ETRUNC);
 
         /* Magic and version are checked before the length: a short
          * datagram of another protocol is counted as bad magic. */
-        uint8_t other[56];
+        uint8_t other[60];
         memcpy(other, buf, sizeof(other));
         other[0] ^= 0x01;
-        for (size_t n = 4; n < 56; n++)
+        for (size_t n = 4; n < 60; n++)
                 assert_int_equal(decode(other, n), HB_EBADMAGIC);
         memcpy(other, buf, sizeof(other));
-        other[2] = 2;
-        for (size_t n = 4; n < 56; n++)
+        other[2] = 1;   /* version 1: no key id, 56-byte heartbeats */
+        for (size_t n = 4; n < 60; n++)
                 assert_int_equal(decode(other, n), HB_EVERSION);
 }
 
@@ -558,13 +642,13 @@ static void t_bad_magic(void **state)
         (void)state;
         uint8_t buf[64];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &key_a), 56);
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
         static const uint16_t magics[] = { 0x0000, 0x4248, 0x4843, 0x4942,
                                            0xffff };
         for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++) {
                 be16(buf, magics[i]);
-                sign(buf, 56, &key_a); /* a valid tag does not help */
-                assert_int_equal(decode(buf, 56), HB_EBADMAGIC);
+                sign(buf, 60, &key_a); /* a valid tag does not help */
+                assert_int_equal(decode(buf, 60), HB_EBADMAGIC);
         }
 }
 
@@ -573,12 +657,12 @@ static void t_bad_version(void **state)
         (void)state;
         uint8_t buf[64];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &key_a), 56);
-        static const uint8_t versions[] = { 0, 2, 0x81, 0xff };
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
+        static const uint8_t versions[] = { 0, 1, 3, 0x81, 0xff };
         for (size_t i = 0; i < sizeof(versions); i++) {
                 buf[2] = versions[i];
-                sign(buf, 56, &key_a);
-                assert_int_equal(decode(buf, 56), HB_EVERSION);
+                sign(buf, 60, &key_a);
+                assert_int_equal(decode(buf, 60), HB_EVERSION);
         }
 }
 
@@ -587,30 +671,30 @@ static void t_bad_length(void **state)
         (void)state;
         uint8_t buf[128];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &key_a), 56);
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
 
         /* Field larger and smaller than the datagram (tag re-made, so
          * only the length is wrong). */
-        static const uint16_t fields[] = { 57, 55, 0, 4, 1200, 0xffff };
+        static const uint16_t fields[] = { 56, 59, 0, 4, 1200, 0xffff };
         uint8_t cp[64];
         for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-                memcpy(cp, buf, 56);
+                memcpy(cp, buf, 60);
                 be16(cp + 6, fields[i]);
-                sign(cp, 56, &key_a);
-                assert_int_equal(decode(cp, 56), HB_EBADLEN);
+                sign(cp, 60, &key_a);
+                assert_int_equal(decode(cp, 60), HB_EBADLEN);
         }
 
         /* Datagram longer than the field: trailing bytes. */
-        memset(buf + 56, 0, sizeof(buf) - 56);
-        for (size_t n = 57; n <= 60; n++)
+        memset(buf + 60, 0, sizeof(buf) - 60);
+        for (size_t n = 61; n <= 64; n++)
                 assert_int_equal(decode(buf, n), HB_EBADLEN);
 
-        /* Datagram shorter than the field: a TLV message cut to 56. */
+        /* Datagram shorter than the field: a TLV message cut to 60. */
         m.tlv = tlv3;
         m.tlv_len = sizeof(tlv3);
-        int n = hb_wire_encode(buf, sizeof(buf), &m, &key_a);
-        assert_int_equal(n, 56 + (int)sizeof(tlv3));
-        for (size_t cut = 56; cut < (size_t)n; cut++)
+        int n = enc(buf, sizeof(buf), &m, &key_a);
+        assert_int_equal(n, 60 + (int)sizeof(tlv3));
+        for (size_t cut = 60; cut < (size_t)n; cut++)
                 assert_int_equal(decode(buf, cut), HB_EBADLEN);
         assert_int_equal(decode(buf, (size_t)n), 0);
 }
@@ -620,18 +704,18 @@ static void t_wrong_cluster(void **state)
         (void)state;
         uint8_t buf[64];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &key_a), 56);
-        assert_int_equal(decode_keys(NULL, buf, 56, CLUSTER + 1, &key_a, 1),
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
+        assert_int_equal(decode_keys(NULL, buf, 60, CLUSTER + 1, &key_a, 1),
                          HB_ECLUSTER);
-        assert_int_equal(decode_keys(NULL, buf, 56, 0, &key_a, 1),
+        assert_int_equal(decode_keys(NULL, buf, 60, 0, &key_a, 1),
                          HB_ECLUSTER);
         /* Checked before the tag: counted as foreign, not as forged. */
-        assert_int_equal(decode_keys(NULL, buf, 56, CLUSTER + 1, &key_b, 1),
+        assert_int_equal(decode_keys(NULL, buf, 60, CLUSTER + 1, &key_b, 1),
                          HB_ECLUSTER);
         /* Cluster id 0 is a valid id. */
         m.cluster_id = 0;
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &key_a), 56);
-        assert_int_equal(decode_keys(NULL, buf, 56, 0, &key_a, 1), 0);
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
+        assert_int_equal(decode_keys(NULL, buf, 60, 0, &key_a, 1), 0);
 }
 
 /* The error a single bit flip at byte `off` must cause. */
@@ -641,6 +725,10 @@ static int flip_error(size_t off)
                 return HB_EBADMAGIC;
         if (off == 2)
                 return HB_EVERSION;
+        if (off == 3)
+                return HB_EMODE;        /* the key's mode is MAC */
+        if (off == 4)
+                return HB_EUNKEY;       /* the ring holds id 0 only */
         if (off == 6 || off == 7)
                 return HB_EBADLEN;
         if (off >= 8 && off < 12)
@@ -654,7 +742,7 @@ static void check_bit_flips(const uint8_t *tlv, size_t tlv_len)
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
         m.tlv = tlv;
         m.tlv_len = tlv_len;
-        int n = hb_wire_encode(buf, sizeof(buf), &m, &key_a);
+        int n = enc(buf, sizeof(buf), &m, &key_a);
         assert_true(n > 0);
         assert_int_equal(decode(buf, (size_t)n), 0);
 
@@ -687,19 +775,19 @@ static void t_wrong_key(void **state)
         uint8_t buf[64];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
         hb_key_t zero = { { 0 } };
-        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &key_a), 56);
-        assert_int_equal(decode_keys(NULL, buf, 56, CLUSTER, &key_b, 1),
+        assert_int_equal(enc(buf, sizeof(buf), &m, &key_a), 60);
+        assert_int_equal(decode_keys(NULL, buf, 60, CLUSTER, &key_b, 1),
                          HB_EBADTAG);
-        assert_int_equal(decode_keys(NULL, buf, 56, CLUSTER, &zero, 1),
+        assert_int_equal(decode_keys(NULL, buf, 60, CLUSTER, &zero, 1),
                          HB_EBADTAG);
         /* Keys differing in one bit only. */
         hb_key_t near = key_a;
         near.bytes[HB_KEY_LEN - 1] ^= 0x80;
-        assert_int_equal(decode_keys(NULL, buf, 56, CLUSTER, &near, 1),
+        assert_int_equal(decode_keys(NULL, buf, 60, CLUSTER, &near, 1),
                          HB_EBADTAG);
         /* An all-zero tag. */
-        memset(buf + 40, 0, 16);
-        assert_int_equal(decode(buf, 56), HB_EBADTAG);
+        memset(buf + 44, 0, 16);
+        assert_int_equal(decode(buf, 60), HB_EBADTAG);
 }
 
 static void t_key_rotation(void **state)
@@ -707,27 +795,71 @@ static void t_key_rotation(void **state)
         (void)state;
         uint8_t buf_a[64], buf_b[64];
         hb_wire_msg_t m = base_msg(HB_MSG_HEARTBEAT);
-        assert_int_equal(hb_wire_encode(buf_a, sizeof(buf_a), &m, &key_a),
-                         56);
-        assert_int_equal(hb_wire_encode(buf_b, sizeof(buf_b), &m, &key_b),
-                         56);
-        assert_memory_not_equal(buf_a + 40, buf_b + 40, 16);
+        assert_int_equal(enc(buf_a, sizeof(buf_a), &m, &key_a),
+                         60);
+        assert_int_equal(enc(buf_b, sizeof(buf_b), &m, &key_b),
+                         60);
+        assert_memory_not_equal(buf_a + 44, buf_b + 44, 16);
 
+        /* decode_keys() puts key i under id i: buf_a names id 0. */
         const hb_key_t ab[2] = { key_a, key_b };
         const hb_key_t ba[2] = { key_b, key_a };
-        const hb_key_t bc[2] = { key_b, key_c };
-        const hb_key_t ca[2] = { key_c, key_a };
-        assert_int_equal(decode_keys(NULL, buf_a, 56, CLUSTER, ab, 2), 0);
-        assert_int_equal(decode_keys(NULL, buf_b, 56, CLUSTER, ab, 2), 0);
-        assert_int_equal(decode_keys(NULL, buf_a, 56, CLUSTER, ba, 2), 0);
-        assert_int_equal(decode_keys(NULL, buf_b, 56, CLUSTER, ba, 2), 0);
-        assert_int_equal(decode_keys(NULL, buf_a, 56, CLUSTER, ca, 2), 0);
-        assert_int_equal(decode_keys(NULL, buf_a, 56, CLUSTER, bc, 2),
+        assert_int_equal(decode_keys(NULL, buf_a, 60, CLUSTER, ab, 2), 0);
+        assert_int_equal(decode_keys(NULL, buf_b, 60, CLUSTER, ba, 2), 0);
+        /* The key is picked by id, not tried: key_b under id 0 does not
+         * verify key_a's message even with key_a in the ring (id 1). */
+        assert_int_equal(decode_keys(NULL, buf_a, 60, CLUSTER, ba, 2),
                          HB_EBADTAG);
-        /* With n_keys 1 only the first key counts. */
-        assert_int_equal(decode_keys(NULL, buf_a, 56, CLUSTER, ba, 1),
-                         HB_EBADTAG);
-        assert_int_equal(decode_keys(NULL, buf_b, 56, CLUSTER, ba, 1), 0);
+
+        /* A ring of two ids: each message verifies under its own. */
+        hb_keyring_t ring = { 0 }, send = { 0 };
+        hb_wire_msg_t d;
+        assert_int_equal(hb_keyring_add(&ring, 3, &key_a, 0), 0);
+        assert_int_equal(hb_keyring_add(&ring, 200, &key_b, 0), 0);
+        assert_int_equal(hb_keyring_add(&ring, 3, &key_c, 0), -EEXIST);
+        assert_int_equal(ring.primary, 3);
+        assert_int_equal(hb_keyring_validate(&ring), 0);
+        assert_int_equal(hb_keyring_find(&ring, 200), 1);
+        assert_int_equal(hb_keyring_find(&ring, 4), -1);
+        assert_int_equal(hb_keyring_add(&send, 200, &key_b, 0), 0);
+        assert_int_equal(hb_wire_encode(buf_b, sizeof(buf_b), &m, &send,
+                                        NULL),
+                         60);
+        assert_int_equal(buf_b[4], 200);
+        assert_int_equal(hb_wire_decode(&d, buf_b, 60, CLUSTER, &ring, NULL,
+                                        0),
+                         0);
+        assert_int_equal(d.key_id, 200);
+        /* The primary decides what is sent. */
+        ring.primary = 200;
+        assert_int_equal(hb_wire_encode(buf_a, sizeof(buf_a), &m, &ring,
+                                        NULL),
+                         60);
+        assert_memory_equal(buf_a, buf_b, 60);
+        /* An id the ring does not hold: unknown_key, before any MAC (a
+         * valid tag under a key of another id does not help). */
+        hb_keyring_t other = { 0 };
+        assert_int_equal(hb_keyring_add(&other, 7, &key_a, 0), 0);
+        assert_int_equal(hb_wire_encode(buf_a, sizeof(buf_a), &m, &other,
+                                        NULL),
+                         60);
+        assert_int_equal(hb_wire_decode(&d, buf_a, 60, CLUSTER, &ring, NULL,
+                                        0),
+                         HB_EUNKEY);
+        /* Removed from the ring: unknown_key too (fail closed). */
+        ring.n = 1;
+        ring.primary = 3;
+        assert_int_equal(hb_wire_decode(&d, buf_b, 60, CLUSTER, &ring, NULL,
+                                        0),
+                         HB_EUNKEY);
+        /* Full ring. */
+        for (unsigned i = 1; i < HB_KEYRING_MAX; i++)
+                assert_int_equal(hb_keyring_add(&ring, (uint8_t)(10 + i),
+                                                &key_c, 0),
+                                 0);
+        assert_int_equal(hb_keyring_add(&ring, 99, &key_c, 0), -ENOSPC);
+        hb_keyring_wipe(&ring);
+        assert_int_equal(ring.n, 0);
 }
 
 static void t_bad_type(void **state)
@@ -782,6 +914,105 @@ static void t_bad_tlv(void **state)
         assert_int_equal(decode(buf, n), 0);
 }
 
+/* AEAD mode: 24 bytes more, the inner part unreadable, the outer header
+ * authenticated as additional data, the mode bound to the key. */
+static void t_aead(void **state)
+{
+        (void)state;
+        uint8_t buf[HB_WIRE_MAX_LEN], plain[HB_WIRE_MAX_LEN];
+        uint8_t nonce[HB_WIRE_NONCE_LEN];
+        hb_keyring_t ring = { 0 }, clear = { 0 };
+        hb_wire_msg_t m = base_msg(HB_MSG_LEAVE), d;
+        int n;
+
+        for (size_t i = 0; i < sizeof(nonce); i++)
+                nonce[i] = (uint8_t)(i * 11);
+        assert_int_equal(hb_keyring_add(&ring, 5, &key_a, HB_WIRE_MODE_AEAD),
+                         0);
+        assert_int_equal(hb_keyring_add(&clear, 5, &key_a, HB_WIRE_MODE_MAC),
+                         0);
+        assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &ring, NULL),
+                         -EINVAL);
+        n = hb_wire_encode(buf, sizeof(buf), &m, &ring, nonce);
+        assert_int_equal(n, 84);
+        assert_int_equal(hb_wire_len(HB_WIRE_MODE_AEAD, 0), 84);
+        assert_int_equal(buf[3], HB_WIRE_MODE_AEAD);
+        assert_int_equal(buf[4], 5);
+        assert_memory_equal(buf + 12, nonce, sizeof(nonce));
+        /* The sender id and incarnation are nowhere in clear. */
+        for (int i = 0; i + 4 <= n; i++)
+                assert_false(buf[i] == 0xde && buf[i + 1] == 0xad &&
+                             buf[i + 2] == 0xbe && buf[i + 3] == 0xef);
+        assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, CLUSTER, &ring,
+                                        plain, sizeof(plain)),
+                         0);
+        assert_int_equal(d.type, HB_MSG_LEAVE);
+        assert_int_equal(d.sender_id, m.sender_id);
+        assert_true(d.incarnation == m.incarnation);
+        assert_true(d.seq == m.seq);
+        assert_int_equal(d.mode, HB_WIRE_MODE_AEAD);
+        /* No plaintext buffer, or one too small. */
+        assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, CLUSTER, &ring,
+                                        NULL, 0),
+                         -EINVAL);
+        assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, CLUSTER, &ring,
+                                        plain, (size_t)n - 1),
+                         -EINVAL);
+        /* Each bit of the message matters (outer header: AD). */
+        for (int off = 0; off < n; off++) {
+                int r;
+
+                buf[off] ^= 0x10;
+                r = hb_wire_decode(&d, buf, (size_t)n, CLUSTER, &ring,
+                                   plain, sizeof(plain));
+                assert_true(r < 0);
+                if (off >= 12 || off == 5)
+                        assert_int_equal(r, HB_EBADTAG);
+                buf[off] ^= 0x10;
+        }
+        /* The key says AEAD: a clear message under id 5 is dropped, and
+         * an encrypted one at a receiver whose key 5 is clear. */
+        assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, CLUSTER, &clear,
+                                        plain, sizeof(plain)),
+                         HB_EMODE);
+        n = hb_wire_encode(buf, sizeof(buf), &m, &clear, NULL);
+        assert_int_equal(n, 60);
+        assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, CLUSTER, &ring,
+                                        plain, sizeof(plain)),
+                         HB_EMODE);
+        /* Short AEAD message: truncated once the mode is known. */
+        buf[3] = HB_WIRE_MODE_AEAD;
+        assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, CLUSTER, &ring,
+                                        plain, sizeof(plain)),
+                         HB_ETRUNC);
+        /* With TLVs and the coordination block, the largest message. */
+        {
+                static uint8_t tlv[HB_WIRE_MAX_LEN - 84 - HB_WIRE_COORD_LEN];
+                static const uint8_t block[HB_WIRE_COORD_LEN] = { 1, 2, 3 };
+
+                memset(tlv, 0x33, sizeof(tlv));
+                be16(tlv, 0x0042);
+                be16(tlv + 2, (uint16_t)(sizeof(tlv) - 4));
+                m = base_msg(HB_MSG_HEARTBEAT);
+                m.flags = HB_FLAG_COORD;
+                m.coord = block;
+                m.tlv = tlv;
+                m.tlv_len = sizeof(tlv);
+                n = hb_wire_encode(buf, sizeof(buf), &m, &ring, nonce);
+                assert_int_equal(n, HB_WIRE_MAX_LEN);
+                assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, CLUSTER,
+                                                &ring, plain, sizeof(plain)),
+                                 0);
+                assert_memory_equal(d.coord, block, sizeof(block));
+                assert_int_equal(d.tlv_len, sizeof(tlv));
+                assert_memory_equal(d.tlv, tlv, sizeof(tlv));
+                m.tlv_len++;
+                assert_int_equal(hb_wire_encode(buf, sizeof(buf), &m, &ring,
+                                                nonce),
+                                 HB_ETOOBIG);
+        }
+}
+
 static void t_sender_zero(void **state)
 {
         (void)state;
@@ -804,7 +1035,7 @@ static void t_flags_ignored(void **state)
         (void)state;
         uint8_t buf[64];
         size_t n = build(buf, HB_MSG_HEARTBEAT, 5, NULL, 0, &key_a);
-        be16(buf + 4, 0x8001);
+        be16(buf + 14, 0x8001);
         sign(buf, n, &key_a);
         hb_wire_msg_t d;
         assert_int_equal(decode_keys(&d, buf, n, CLUSTER, &key_a, 1), 0);
@@ -857,9 +1088,8 @@ static void t_tlv_next(void **state)
         hb_wire_msg_t m = base_msg(HB_MSG_LEAVE), d;
         m.tlv = tlv3;
         m.tlv_len = sizeof(tlv3);
-        int n = hb_wire_encode(buf, sizeof(buf), &m, &key_a);
-        assert_int_equal(hb_wire_decode(&d, buf, (size_t)n, CLUSTER, &key_a,
-                                        1),
+        int n = enc(buf, sizeof(buf), &m, &key_a);
+        assert_int_equal(dec(&d, buf, (size_t)n, CLUSTER, &key_a),
                          0);
         p = d.tlv;
         left = d.tlv_len;
@@ -1071,6 +1301,8 @@ static void t_errors(void **state)
                 { HB_EREPLAY, "replay" },       { HB_ESELF, "self" },
                 { HB_EBADKEY, "bad_key" },
                 { HB_ENOTOURS, "not_ours" },
+                { HB_EUNKEY, "unknown_key" },
+                { HB_EMODE, "wrong_encryption" },
                 { HB_EBADSRC, "bad_source" },
                 { HB_EOLDINC, "old_incarnation" },
                 { HB_EFUTUREINC, "future_incarnation" },
@@ -1179,6 +1411,7 @@ int main(void)
                 cmocka_unit_test(t_bad_type),
                 cmocka_unit_test(t_bad_tlv),
                 cmocka_unit_test(t_sender_zero),
+                cmocka_unit_test(t_aead),
                 cmocka_unit_test(t_flags_ignored),
                 cmocka_unit_test(t_tlv_next),
                 cmocka_unit_test(t_tlv_next_errors),
