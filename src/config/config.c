@@ -498,6 +498,9 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         r = hbd__check_script(l, f, cfg);
         if (r < 0)
                 goto out;
+        r = hbd__check_daemon_user(l, f, cfg);
+        if (r < 0)
+                goto out;
         r = (l->flags & HBD_CONFIG_NO_KEY) ? 0 : hbd__read_key(l, f, cfg);
         if (r < 0)
                 goto out;
@@ -658,6 +661,8 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg->election_state_file);
         free(cfg->control_socket);
         free(cfg->http_listen);
+        free(cfg->daemon.user);
+        free(cfg->daemon.group);
         free(cfg->realtime.cpus);
         hb_key_wipe(&cfg->node.key);
         hb_key_wipe(&cfg->node.old_key);
