@@ -1168,6 +1168,14 @@ static void test_examples(void **state)
                 /* Load it as if it sat next to our key file: examples do
                  * not ship a key. */
                 assert_int_equal(hbu_read_file(path, &text, &len), 0);
+                /* The installed default runs as the user hbeat, which
+                 * this machine need not have: root stands in for it. */
+                if (strstr(path, "/default/")) {
+                        char *u = strstr(text, "user: hbeat\n");
+
+                        assert_non_null(u);
+                        memcpy(u, "user: root \n", 12);
+                }
                 cfg = load_named(at_dir(base, name, sizeof name), text);
                 free(text);
                 if (strstr(path, "/cluster-3node/")) {
