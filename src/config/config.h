@@ -177,7 +177,7 @@ typedef struct hbd_config {
         } realtime;
 
         /* daemon.*: whom hbeatd runs as once set up (privileges.c,
-         * docs/operations.md "Privileges"). */
+         * docs/operations.md "User and capabilities"). */
         struct {
                 char *user;            /* as written, owned; NULL: stay */
                 char *group;           /* as written, owned; NULL: the

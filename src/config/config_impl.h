@@ -335,7 +335,7 @@ X(DAEMON_USER, "daemon.user", "", 0, 0, NULL, R_NO,                         \
   "netlink vips, CAP_SYS_NICE and CAP_IPC_LOCK for realtime); scripts and "  \
   "commands then run as this user, and it must be able to read the key "     \
   "file and write the state file. Not set: hbeatd stays the user it was "    \
-  "started as (docs/operations.md, \"Privileges\").")                        \
+  "started as (docs/operations.md, \"User and capabilities\").")            \
 X(DAEMON_GROUP, "daemon.group", "", 0, 0, NULL, R_NO,                       \
   S_STR, 0, C(daemon.group), 0, 0,                                           \
   "Group hbeatd switches to with daemon.user; not set: that user's "         \

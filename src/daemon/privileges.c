@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The privileges module (daemon.user, daemon.group; docs/operations.md,
- * "Privileges"): once what needs root is done, hbeatd keeps only the
+ * "User and capabilities"): once what needs root is done, hbeatd keeps only the
  * capabilities its configuration needs, and, with daemon.user, runs as
  * that user.
  *

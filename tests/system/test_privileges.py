@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""daemon.user (docs/operations.md "Privileges"), with real daemons in
+"""daemon.user (docs/operations.md "User and capabilities"), with real daemons in
 network namespaces: started as root, hbeatd switches to the configured
 user once its sockets are open and keeps only the capabilities its config
 needs (CAP_SYS_NICE and CAP_IPC_LOCK for realtime, CAP_NET_ADMIN and
