@@ -182,3 +182,27 @@ def test_vip_as_user(make_cluster, nobody):
     c.wait_until(lambda: len(holders()) == 1, 10, "one vip holder")
     for i in c.nodes:
         assert c.status(i)["privileges"]["uid"] == nobody.pw_uid
+
+
+def test_started_as_user_with_ambient_caps(make_cluster, nobody):
+    """As the unit starts it (User= and AmbientCapabilities= of all four):
+    no daemon.user, and hbeatd still keeps only what it needs and clears
+    the ambient set."""
+    caps = "+net_admin,+net_raw,+sys_nice,+ipc_lock"
+    wrap = ["setpriv", f"--reuid={nobody.pw_uid}",
+            f"--regid={nobody.pw_gid}", "--clear-groups",
+            f"--inh-caps={caps}", f"--ambient-caps={caps}", "--"]
+    c = make_cluster(1, start=False, wrap=wrap)
+    # The control socket goes into the work directory: nobody may create
+    # it there (sticky, as /tmp), and owns the key.
+    os.chmod(c.workdir, 0o1777)
+    os.chown(c.key_path, nobody.pw_uid, nobody.pw_gid)
+    os.chmod(c.nodes[1].cfg_path, 0o644)
+    c.start(1)
+    uids, _, got = creds(proc_status(c.pid(1)))
+    assert uids == [str(nobody.pw_uid)] * 4
+    want = mask(CAP_SYS_NICE, CAP_IPC_LOCK)
+    assert got == {"CapInh": 0, "CapPrm": want, "CapEff": want,
+                   "CapAmb": 0}, got
+    st = c.status(1)["privileges"]
+    assert st["user"] is None and st["uid"] == nobody.pw_uid, st
