@@ -47,7 +47,13 @@ extern "C" {
         X(EREPLAY, -10011, "replayed or stale message")                       \
         X(ESELF, -10012, "message from this node's own id")                   \
         X(EBADKEY, -10013, "bad key material")                                \
-        X(ENOTOURS, -10014, "quoted datagram is not a recent message of ours")
+        X(ENOTOURS, -10014, "quoted datagram is not a recent message of ours") \
+        X(EBADSRC, -10015, "message from an address that is not the "        \
+          "sender's configured one")                                          \
+        X(EOLDINC, -10016, "message from an older incarnation of the sender " \
+          "than one already accepted")                                        \
+        X(EFUTUREINC, -10017, "incarnation further ahead of this node's "     \
+          "wall clock than the allowed clock skew")
 
 /** Project error codes. Values are stable across releases. */
 enum hb_errno {

@@ -231,6 +231,17 @@ typedef struct hb_node_config {
         uint64_t local_pause_ns;
         /** Quorum and leader election (election.h); off by default. */
         hb_coord_config_t coord;
+        /** Bound on peers' incarnations (review F9), ns; 0 (the default)
+         *  disables it. When set, incarnations are taken to be wall-clock
+         *  times in µs since the epoch (hbeatd's convention, docs/
+         *  wire-format.md) and a message whose incarnation is new for its
+         *  sender and more than this ahead of this node's wall clock
+         *  (hb_node_set_wall_clock(); not applied until it was called) is
+         *  dropped as HB_EFUTUREINC: one authentic message with a huge
+         *  incarnation cannot then lock the real peer out for longer than
+         *  this. It is the largest clock skew tolerated between members;
+         *  0 .. 30 days. */
+        uint64_t incarnation_ahead_max_ns;
 } hb_node_config_t;
 
 /**
@@ -330,6 +341,70 @@ typedef struct hb_recv_info {
 HB_EXPORT int hb_node_recv(hb_node_t *node, uint64_t now_ns,
                            const uint8_t *buf, size_t len,
                            hb_recv_info_t *info);
+
+/**
+ * Where a datagram came from, as far as the driver can tell (review F8:
+ * an on-path host that relays a peer's authentic heartbeats must not hide
+ * that the peer's own path is cut).
+ */
+typedef enum hb_recv_source {
+        /** The driver does not check source addresses (hb_node_recv()). */
+        HB_SOURCE_UNCHECKED = 0,
+        /** From the configured address of the peer the message names as
+         *  its sender (hb_wire_peek_sender()). */
+        HB_SOURCE_PEER_ADDRESS = 1,
+        /** From any other address (or the named sender has none). */
+        HB_SOURCE_OTHER = 2,
+} hb_recv_source_t;
+
+/**
+ * hb_node_recv() with the datagram's source checked: an authentic message
+ * with `source` HB_SOURCE_OTHER from a peer that is not roaming
+ * (hb_node_peer_set_roaming()) is dropped as HB_EBADSRC, after the tag
+ * verified and before anything about the peer changes, whatever its
+ * type (heartbeats, leaves, acks, votes).
+ *
+ * @return as hb_node_recv(), and HB_EBADSRC; -EINVAL for a `source` out
+ *         of the enum.
+ */
+HB_EXPORT int hb_node_recv_from(hb_node_t *node, uint64_t now_ns,
+                                const uint8_t *buf, size_t len,
+                                hb_recv_source_t source,
+                                hb_recv_info_t *info);
+
+/**
+ * Let peer `peer_id`'s messages come from any address (true), or only
+ * from its configured one (false, the default when added) when the
+ * driver checks sources (hb_node_recv_from()). For peers behind NAT or
+ * with changing addresses; a roaming peer gets no protection against
+ * relayed heartbeats.
+ * @return 0, -EINVAL (NULL node), -ENOENT.
+ */
+HB_EXPORT int hb_node_peer_set_roaming(hb_node_t *node, uint32_t peer_id,
+                                       bool roaming);
+
+/**
+ * This node's wall clock now (CLOCK_REALTIME, ns since the epoch), for
+ * the incarnation bound (hb_node_config.incarnation_ahead_max_ns); the
+ * node reads no clock of its own. Call before hb_node_recv() (the libuv
+ * adapter does, for every datagram, when the bound is set); a value from
+ * an earlier call is used until the next one. 0 forgets it (no bound).
+ */
+HB_EXPORT void hb_node_set_wall_clock(hb_node_t *node, uint64_t wall_ns);
+
+/**
+ * Forget which incarnation and sequence numbers of peer `peer_id` were
+ * accepted, so that its next authentic message is taken whatever its
+ * incarnation (the operator's way out, `hbeatctl forget`, when a peer
+ * restarted with its wall clock stepped back — every message of it is
+ * dropped as HB_EOLDINC — or a forged incarnation from a key holder
+ * locked it out: review F6, F9). Its state, detector and counters are
+ * kept; the next heartbeat counts as a restart. Replay protection for
+ * that peer is void until then: messages recorded earlier are accepted
+ * once, so use it only after checking the peer's messages are genuine.
+ * @return 0, -EINVAL (NULL node), -ENOENT.
+ */
+HB_EXPORT int hb_node_peer_forget(hb_node_t *node, uint32_t peer_id);
 
 /**
  * Local-pause guard (after Cassandra's): this node's process did not run
@@ -507,6 +582,11 @@ typedef struct hb_peer_info {
                                         dropped heartbeats), this
                                         incarnation and earlier */
         uint64_t replays;          /**< messages dropped as HB_EREPLAY */
+        uint64_t old_incarnations; /**< dropped as HB_EOLDINC: from an
+                                        incarnation older than the one
+                                        accepted (its clock stepped back
+                                        across a restart, or replays) */
+        uint64_t bad_sources;      /**< dropped as HB_EBADSRC */
         uint64_t transitions;      /**< state changes so far */
         uint32_t rtt_samples;      /**< RTT samples in the window (<= 64) */
         uint64_t rtt_median_ns;    /**< over the last 64 samples; 0 if none */
@@ -529,8 +609,11 @@ typedef struct hb_peer_info {
          *  0.2). A node leaves the candidate role of a term for good: one
          *  that says follower or no-quorum in term t never leads t. */
         uint32_t coord_role;
-        uint32_t reserved32;       /**< 0 */
-        uint64_t reserved[6];      /**< room for later fields (0) */
+        /** Accepted from any source address
+         *  (hb_node_peer_set_roaming()). */
+        bool roaming;
+        uint8_t reserved8[3];      /**< 0 */
+        uint64_t reserved[4];      /**< room for later fields (0) */
 } hb_peer_info_t;
 
 /**

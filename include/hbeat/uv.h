@@ -246,6 +246,33 @@ typedef struct hb_uv_counters {
 HB_EXPORT void hb_uv_node_counters(const hb_uv_node_t *un,
                                    hb_uv_counters_t *out);
 
+/**
+ * One peer's traffic on this adapter (hb_uv_node_peer_counters()), from
+ * when the peer was added; a peer removed and added again starts from 0.
+ * Bytes are UDP payload bytes (the hbeat message, wire.h), without IP and
+ * UDP headers. Public, read-only; grows only at the end (since 0.2).
+ */
+typedef struct hb_uv_peer_counters {
+        uint64_t tx_datagrams;         /**< sent to it: heartbeats and
+                                            leaves to its address, ACKs
+                                            and votes for it */
+        uint64_t tx_bytes;             /**< their bytes */
+        uint64_t tx_heartbeats;        /**< of tx_datagrams: heartbeats */
+        uint64_t rx_datagrams;         /**< from it, accepted by the node
+                                            (drops have no trusted
+                                            sender) */
+        uint64_t rx_bytes;             /**< their bytes */
+        uint64_t rx_heartbeats;        /**< of rx_datagrams: heartbeats */
+        uint64_t reserved[4];          /**< room for later counters (0) */
+} hb_uv_peer_counters_t;
+
+/**
+ * Copy peer `id`'s traffic counters (since 0.2).
+ * @return 0; -ENOENT (no such peer; `out` untouched); -EINVAL (NULL).
+ */
+HB_EXPORT int hb_uv_node_peer_counters(const hb_uv_node_t *un, uint32_t id,
+                                       hb_uv_peer_counters_t *out);
+
 /** Kernel receive buffer actually granted, bytes (0 if unknown; Linux
  *  reports twice what was asked, its bookkeeping included). */
 HB_EXPORT int hb_uv_node_rcvbuf(const hb_uv_node_t *un);

@@ -246,6 +246,17 @@ HB_EXPORT int hb_wire_decode(hb_wire_msg_t *msg, const uint8_t *buf,
                              const hb_key_t *keys, size_t n_keys);
 
 /**
+ * The sender id a datagram claims, read from its header without
+ * authenticating it: for a driver that checks where a message came from
+ * before handing it to hb_node_recv_from() (the claim only picks the
+ * address to compare with; the node authenticates the message).
+ *
+ * @return the sender id, or 0 when `buf` is too short to hold a header
+ *         or does not start with the hbeat magic (the node drops it).
+ */
+HB_EXPORT uint32_t hb_wire_peek_sender(const uint8_t *buf, size_t len);
+
+/**
  * Walk a TLV sequence (from a decoded message).
  *
  * @param p      in/out cursor into the TLV bytes; advanced past the TLV.

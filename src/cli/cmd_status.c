@@ -482,3 +482,38 @@ int hbctl_cmd_reload(hbctl_ctx_t *ctx, int argc, char **argv)
         puts("configuration reloaded");
         return hbctl_finish_stdout(HBCTL_EXIT_OK);
 }
+
+int hbctl_cmd_forget(hbctl_ctx_t *ctx, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { 0 },
+        };
+        json_t *resp = NULL, *req;
+        int c, status;
+
+        while ((c = hbctl_getopt(argv[0], argc, argv, ":h", opts)) != -1) {
+                if (c == 'h')
+                        return hbctl_cmd_help(argv[0]);
+                return HBCTL_EXIT_USAGE;
+        }
+        if (optind >= argc)
+                return hbctl_usage_error(argv[0], "missing PEER");
+        if (optind + 1 < argc)
+                return hbctl_usage_error(argv[0], "unexpected argument '%s'",
+                                         argv[optind + 1]);
+        req = json_pack("{s:s}", "peer", argv[optind]);
+        if (req == NULL) {
+                fprintf(stderr, "hbeatctl forget: out of memory\n");
+                return HBCTL_EXIT_FAIL;
+        }
+        status = hbctl_call(ctx, "forget", req, &resp);
+        json_decref(req);
+        if (status != HBCTL_EXIT_OK)
+                return status;
+        printf("forgot %s's incarnation %.0f: its next authentic message "
+               "is accepted\n", hbctl_json_str(resp, "peer", argv[optind]),
+               hbctl_json_num(resp, "forgot_incarnation", NULL));
+        json_decref(resp);
+        return hbctl_finish_stdout(HBCTL_EXIT_OK);
+}

@@ -155,6 +155,7 @@ int hbctl_json_print(const json_t *v, bool pretty);
 /* The commands. */
 int hbctl_cmd_status(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_reload(hbctl_ctx_t *ctx, int argc, char **argv);
+int hbctl_cmd_forget(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_members(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_leader(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_quorum(hbctl_ctx_t *ctx, int argc, char **argv);

@@ -51,6 +51,10 @@ static const hbctl_cmd_t commands[] = {
           "  -j, --json     print the daemon's response as JSON\n" },
         { "reload", hbctl_cmd_reload, "",
           "make hbeatd re-read its configuration file", NULL },
+        { "forget", hbctl_cmd_forget, "PEER",
+          "accept PEER's next authentic message whatever its incarnation "
+          "(after it restarted with its clock stepped back, or a forged "
+          "incarnation locked it out: dropped as old_incarnation)", NULL },
         { "record", hbctl_cmd_record, "PEER [--duration S] [-o FILE]",
           "record a peer's heartbeat arrivals as a trace (CSV)",
           "  -d, --duration S   stop after S seconds (default: at Ctrl-C or "

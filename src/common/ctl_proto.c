@@ -210,7 +210,8 @@ json_t *hbp_member_json(const hb_peer_info_t *pi, const char *name,
                 age = json_integer((json_int_t)(now_ns > pi->last_arrival_ns ?
                         (now_ns - pi->last_arrival_ns) / HB_NS_PER_MS : 0));
         return json_pack("{s:s, s:I, s:s, s:s, s:I, s:o, s:o, s:I, s:I,"
-                         " s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I}",
+                         " s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:o, s:o, s:o,"
+                         " s:I}",
                          "name", name,
                          "id", (json_int_t)pi->id,
                          "address", address,
@@ -227,6 +228,10 @@ json_t *hbp_member_json(const hb_peer_info_t *pi, const char *name,
                          "seq_gaps", (json_int_t)pi->seq_gaps,
                          "received", (json_int_t)pi->received,
                          "replays", (json_int_t)pi->replays,
+                         "old_incarnations",
+                         (json_int_t)pi->old_incarnations,
+                         "bad_sources", (json_int_t)pi->bad_sources,
+                         "roaming", (int)pi->roaming,
                          "transitions", (json_int_t)pi->transitions,
                          "mean_interval_ms",
                          real_or_null(hbp_round(pi->mean_interval_ns / 1e6,

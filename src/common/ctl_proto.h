@@ -119,7 +119,9 @@ json_t *hbp_coord_json(const hb_coord_info_t *ci, const char *leader_name,
  *
  *   {"name", "id", "address", "state", "state_age_ms", "suspicion",
  *    "last_heartbeat_age_ms" (null if never heard), "incarnation", "seq",
- *    "seq_gaps", "received", "replays", "transitions", "mean_interval_ms",
+ *    "seq_gaps", "received", "replays", "old_incarnations" (dropped: from
+ *    an older incarnation), "bad_sources" (dropped: from another address
+ *    than its own), "roaming" (bool), "transitions", "mean_interval_ms",
  *    "rtt_median_ms", "rtt_p99_ms" (null without a sample; 3 decimals),
  *    "rtt_samples" (samples in the core's window, 0 .. 64)}
  *

@@ -481,3 +481,27 @@ const char *hbu_kinds_phrase(unsigned kinds, char *buf, size_t cap)
                 snprintf(buf + used, cap - used, " only");
         return buf;
 }
+
+bool hbu_parse_field(const char **p, const char *key, uint64_t max,
+                        uint64_t *out)
+{
+        size_t kl = strlen(key);
+        const char *q = *p;
+        uint64_t v = 0;
+
+        if (strncmp(q, key, kl) != 0 || q[kl] != ' ')
+                return false;
+        q += kl + 1;
+        if (*q < '0' || *q > '9')
+                return false;
+        for (; *q >= '0' && *q <= '9'; q++) {
+                if (v > (max - (uint64_t)(*q - '0')) / 10)
+                        return false;
+                v = v * 10 + (uint64_t)(*q - '0');
+        }
+        if (*q != '\n')
+                return false;
+        *p = q + 1;
+        *out = v;
+        return true;
+}

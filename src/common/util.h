@@ -103,6 +103,15 @@ int hbu_write_file_durable(const char *path, const void *data, size_t len,
 int hbu_write_file_replace(const char *path, const void *data, size_t len,
                            mode_t mode);
 
+/*
+ * Parse one "KEY DIGITS\n" line of a state file at *p: KEY exactly, one
+ * space, a decimal number <= max without sign or leading space, a
+ * newline. On success stores the number in *out, advances *p past the
+ * newline and returns true; otherwise returns false and touches nothing.
+ */
+bool hbu_parse_field(const char **p, const char *key, uint64_t max,
+                     uint64_t *out);
+
 /* Buffer size that always holds hbu_kinds_phrase() output. */
 #define HBU_KINDS_MAX 96
 

@@ -482,6 +482,9 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         r = hbd__load_peers(l, f->sect_val[K_PEER_NAME], cfg);
         if (r < 0)
                 goto out;
+        r = hbd__derive_incarnation_file(l, cfg);
+        if (r < 0)
+                goto out;
         r = hbd__check_coord(l, f, cfg);
         if (r < 0)
                 goto out;
@@ -659,6 +662,7 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg->notify_on_follower);
         free(cfg->notify_on_no_quorum);
         free(cfg->election_state_file);
+        free(cfg->incarnation_file);
         free(cfg->control_socket);
         free(cfg->http_listen);
         free(cfg->daemon.user);

@@ -77,6 +77,8 @@ typedef struct hbd_peer_conf {
                                           zero, AF_UNSPEC) */
         socklen_t addr_len;
         uint32_t votes;                /* peers[].votes, 0..255 */
+        bool roaming;                  /* peers[].roaming: messages from
+                                          any address (review F8) */
         char *pull;                    /* peers[].pull as written, owned;
                                           NULL for a push peer */
         hbd_check_conf_t pull_check;   /* pull peer: the probe (kind tcp
@@ -131,6 +133,10 @@ typedef struct hbd_config {
          * coordination settings themselves are in node.coord; its seed is
          * 0 here (the daemon draws one at start). */
         char *election_state_file;
+
+        /* node.incarnation_file: resolved path, owned; always set
+         * (default /var/lib/hbeat/NODE.incarnation). */
+        char *incarnation_file;
 
 
         char *control_socket;          /* resolved path, owned */

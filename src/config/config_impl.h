@@ -119,6 +119,13 @@ X(NODE_NAME, "node.name", "", 0, 0, NULL, R_YES,                             \
 X(NODE_ID, "node.id", "", 1, 4294967295.0, NULL, R_NO,                       \
   S_U32, F_REQUIRED, C(node.node_id), 0, 0,                                  \
   "Id of this node on the wire, unique in the cluster.")                     \
+X(INCARNATION_FILE, "node.incarnation_file", "", 0, 0, NULL, R_YES,          \
+  S_PATH, F_DERIVED, C(incarnation_file), 0, 0,                              \
+  "Where this node's incarnation (its start time, microseconds) is kept "    \
+  "durably, so that it grows at every start even when the wall clock was "   \
+  "stepped back: max(wall clock, last + 1), written and fsync'ed before "    \
+  "the first message is sent; hbeatd does not start if it cannot be "        \
+  "written; read at start only. NODE is node.name.")                                             \
 X(LISTEN, "listen", "", 0, 0, "0.0.0.0:7400", R_NO,                          \
   S_ADDR, 0, C(listen), C(listen_addr), C(listen_addr_len),                  \
   "UDP address heartbeats are received on.")                                 \
@@ -171,6 +178,14 @@ X(PORT_UNREACHABLE, "membership.port_unreachable", "", 0, 1, "true", R_YES,  \
   "open and is never convicted this way. An ICMP counts only from the "     \
   "peer's own address, quoting a recent authenticated heartbeat of ours; "   \
   "set false where an on-path attacker could spoof the peer's address.")     \
+X(MAX_CLOCK_SKEW, "membership.max_clock_skew_ms", "ms", 0, 2592000000.0,     \
+  "3600000", R_YES,                                                          \
+  S_MS, 0, C(node.incarnation_ahead_max_ns), 0, 0,                           \
+  "A peer's new incarnation (its start time) may be at most this far "       \
+  "ahead of this node's wall clock; messages from further ahead are "        \
+  "dropped (future_incarnation), so that one forged message cannot lock "    \
+  "the peer out for longer (hbeatctl forget lets it back at once). The "     \
+  "largest clock difference tolerated between members; 0: no bound.")       \
 X(SCRIPT, "notify.script", "", 0, 0, NULL, R_YES,                            \
   S_PATH, 0, C(notify_script), 0, 0,                                         \
   "Executable run on every peer state change; none when absent.")            \
@@ -245,7 +260,8 @@ X(SOCKET, "control.socket", "", 0, 0, "/run/hbeat/hbeatd.sock", R_NO,        \
 X(HTTP_LISTEN, "http.listen", "", 0, 0, NULL, R_NO,                          \
   S_ADDR, 0, C(http_listen), C(http_listen_addr), C(http_listen_addr_len),   \
   "TCP address of the read-only HTTP endpoints /healthz, /readyz, "          \
-  "/v1/status and /v1/members (docs/http.md); not set: no HTTP server.")     \
+  "/v1/status, /v1/members and /metrics (docs/http.md); not set: no HTTP "   \
+  "server.")                                                                 \
 X(RES_START, "resource.start", "", 0, 0, NULL, R_YES,                        \
   S_ARGV, F_COORD, C(resource_start), 0, 0,                                  \
   "Run (program and arguments, no shell) when this node becomes leader, "    \
@@ -359,6 +375,12 @@ X(PEER_PULL, "peers[].pull", "", 0, 0, NULL, R_YES,                          \
 X(PEER_VOTES, "peers[].votes", "votes", 0, 255, "1", R_ELECTION,             \
   S_U32, F_PEER | F_COORD, P(votes), 0, 0,                                   \
   "Votes of the peer in the quorum; a pull peer has 0 and cannot vote.")     \
+X(PEER_ROAMING, "peers[].roaming", "", 0, 1, "false", R_YES,                 \
+  S_BOOL, F_PEER, P(roaming), 0, 0,                                          \
+  "Accept the peer's messages from any address, not only from its "          \
+  "address (for NAT or addresses that change). Otherwise a message that "    \
+  "comes from elsewhere is dropped (bad_source): a host on the path cannot " \
+  "hide a cut by relaying the peer's heartbeats.")                           \
 X(CHECK_NAME, "checks[].name", "", 0, 0, NULL, R_YES,                        \
   S_NAME, F_REQUIRED | F_CHECK, Q(name), 0, 0,                               \
   "Name of the health check; unique among checks, not a pull peer's name "   \
@@ -685,7 +707,8 @@ int hbd__check_thresholds(struct loader *l, const struct found *f,
 
 /* The default election.state_file for node `name`:
  * /var/lib/hbeat/NAME.state, into `buf`. */
-void hbd__state_file_default(char *buf, size_t len, const char *name);
+void hbd__state_file_default(char *buf, size_t len, const char *name,
+                             const char *suffix);
 
 /* Read cluster.key_file into cfg->node.key (permissions checked first). */
 int hbd__read_key(struct loader *l, const struct found *f,
@@ -703,6 +726,20 @@ int hbd__check_script(struct loader *l, const struct found *f,
  * of configured votes, at least one vote in all. Sets the derived
  * default election.state_file first.
  */
+/*
+ * The program of a command (argv[0] of an S_ARGV value), which hbeatd
+ * runs, often as root: refused (at `at`) when another user could replace
+ * it (review F5, as sshd's StrictModes): the file, once found (a path
+ * with a slash as given; a bare name in hbeatd's PATH), or, for a path
+ * that does not exist yet, its directory. A program not found is left to
+ * fail when run.
+ */
+int hbd__check_program(struct loader *l, const yaml_mark_t *at,
+                       const char *label, const char *program);
+
+/* node.incarnation_file's default, /var/lib/hbeat/NODE.incarnation, when
+ * not given (needs node.name). */
+int hbd__derive_incarnation_file(struct loader *l, hbd_config_t *cfg);
 int hbd__check_coord(struct loader *l, const struct found *f,
                      hbd_config_t *cfg);
 

@@ -319,7 +319,10 @@ void hbd__knob_default_text(const struct knob *kn, hb_detector_kind_t kind,
                 return;
         }
         if (kn->store == S_PATH) {
-                hbd__state_file_default(buf, len, "NODE");
+                hbd__state_file_default(buf, len, "NODE",
+                                        kn->off == offsetof(hbd_config_t,
+                                                            incarnation_file)
+                                        ? "incarnation" : "state");
                 return;
         }
         if (kind != HB_DETECTOR_ALL) {

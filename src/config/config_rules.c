@@ -229,6 +229,14 @@ int hbd__read_key(struct loader *l, const struct found *f,
         return r;
 }
 
+/* A directory another user may create files in, where they would not be
+ * replaced by their owner (a sticky one such as /tmp is safe). */
+static bool dir_open_to_others(const struct stat *dst)
+{
+        return ((dst->st_mode & 0022) && !(dst->st_mode & S_ISVTX)) ||
+               !trusted_owner(dst->st_uid);
+}
+
 /*
  * A program hbeatd runs, often as root, must not be replaceable by anyone
  * else (review F5: a world-writable notify script ran as root), as sshd's
@@ -263,14 +271,62 @@ static int check_writers(struct loader *l, const yaml_mark_t *at,
                 snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
         if (stat(dir, &dst) < 0)
                 return 0;       /* the file was there: nothing to add */
-        if (((dst.st_mode & 0022) && !(dst.st_mode & S_ISVTX)) ||
-            !trusted_owner(dst.st_uid))
+        if (dir_open_to_others(&dst))
                 return hbd__fail_at(l, at, -EINVAL, "%s: the directory of "
                                     "'%s' could be changed by another user "
                                     "(owner uid %u, mode %04o), who could "
                                     "replace the program", key, q,
                                     (unsigned)dst.st_uid,
                                     (unsigned)(dst.st_mode & 07777));
+        return 0;
+}
+
+int hbd__check_program(struct loader *l, const yaml_mark_t *at,
+                       const char *label, const char *program)
+{
+        char path[PATH_MAX], q[QUOTE_BUF];
+        const char *dirs, *end;
+        struct stat st;
+
+        if (strchr(program, '/') != NULL) {
+                if (stat(program, &st) == 0)
+                        return S_ISREG(st.st_mode)
+                                       ? check_writers(l, at, label, program,
+                                                       &st)
+                                       : 0;
+                /* Not there yet: nobody else may put it there. */
+                snprintf(path, sizeof(path), "%s", program);
+                *strrchr(path, '/') = '\0';
+                if (path[0] != '\0' && stat(path, &st) == 0 &&
+                    dir_open_to_others(&st)) {
+                        hbd__quote(program, strlen(program), q);
+                        return hbd__fail_at(l, at, -EINVAL, "%s: '%s' does "
+                                            "not exist, and another user "
+                                            "could create it (its directory "
+                                            "has owner uid %u, mode %04o)",
+                                            label, q, (unsigned)st.st_uid,
+                                            (unsigned)(st.st_mode & 07777));
+                }
+                return 0;
+        }
+        /* A bare name: the first match in PATH, as execvp() finds it. */
+        dirs = getenv("PATH");
+        if (dirs == NULL || dirs[0] == '\0')
+                dirs = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+                       "/sbin:/bin";
+        for (; *dirs != '\0'; dirs = *end ? end + 1 : end) {
+                int n;
+
+                end = strchrnul(dirs, ':');
+                n = snprintf(path, sizeof(path), "%.*s/%s",
+                             (int)(end - dirs), end == dirs ? "." : dirs,
+                             program);
+                if (n < 0 || (size_t)n >= sizeof(path))
+                        continue;
+                if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+                    access(path, X_OK) == 0)
+                        return check_writers(l, at, label, path, &st);
+        }
         return 0;
 }
 
@@ -362,9 +418,24 @@ int hbd__check_realtime(struct loader *l, const struct found *f,
                                                          "realtime.enabled");
 }
 
-void hbd__state_file_default(char *buf, size_t len, const char *name)
+void hbd__state_file_default(char *buf, size_t len, const char *name,
+                             const char *suffix)
 {
-        snprintf(buf, len, "/var/lib/hbeat/%s.state", name);
+        snprintf(buf, len, "/var/lib/hbeat/%s.%s", name, suffix);
+}
+
+int hbd__derive_incarnation_file(struct loader *l, hbd_config_t *cfg)
+{
+        char path[HBD_NAME_MAX + 32];
+
+        if (cfg->incarnation_file)
+                return 0;
+        hbd__state_file_default(path, sizeof path, cfg->node_name,
+                                "incarnation");
+        cfg->incarnation_file = strdup(path);
+        if (!cfg->incarnation_file)
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        return 0;
 }
 
 int hbd__check_coord(struct loader *l, const struct found *f,
@@ -380,7 +451,8 @@ int hbd__check_coord(struct loader *l, const struct found *f,
         /* Derived default (the others are set by hbd__config_derive()
          * before the knobs: this one needs node.name). */
         if (!cfg->election_state_file) {
-                hbd__state_file_default(path, sizeof path, cfg->node_name);
+                hbd__state_file_default(path, sizeof path, cfg->node_name,
+                                        "state");
                 cfg->election_state_file = strdup(path);
                 if (!cfg->election_state_file)
                         return hbd__fail_at(l, NULL, -ENOMEM,

@@ -643,6 +643,12 @@ int hbd__store_set_argv(struct loader *l, const struct knob *kn,
                         r = hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
                         goto fail;
                 }
+                if (i == 0) {
+                        r = hbd__check_program(l, &item->start_mark, label,
+                                               argv[0]);
+                        if (r < 0)
+                                goto fail;
+                }
         }
         hbd__argv_free(*slot);
         *slot = argv;

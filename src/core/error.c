@@ -153,6 +153,12 @@ const char *hb_errname(int err)
                 return "bad_key";
         case HB_ENOTOURS:
                 return "not_ours";
+        case HB_EBADSRC:
+                return "bad_source";
+        case HB_EOLDINC:
+                return "old_incarnation";
+        case HB_EFUTUREINC:
+                return "future_incarnation";
         default:
                 break;
         }

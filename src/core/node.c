@@ -97,6 +97,8 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
         if (cfg->dead_after_ns > hour_ns || cfg->probation_ns > hour_ns ||
             cfg->local_pause_ns > hour_ns)
                 return -EINVAL;
+        if (cfg->incarnation_ahead_max_ns > 30 * 24 * hour_ns)
+                return -EINVAL;
         if (hb__coord_config_validate(cfg) < 0)
                 return -EINVAL;
         return hb_detector_config_validate(&cfg->detector);
@@ -560,6 +562,9 @@ static int on_control(hb_node_t *node, hb_peer_t *p,
         uint16_t type, vlen;
         int r;
 
+        if (p->incarnation != 0 && !p->forgotten &&
+            m->incarnation < p->incarnation)
+                return HB_EOLDINC;
         if ((p->incarnation != 0 && m->incarnation != p->incarnation) ||
             m->seq <= p->last_ack_seq)
                 return HB_EREPLAY;
@@ -626,6 +631,40 @@ static void finish(hb_node_t *node, uint64_t now_ns);
 int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                  size_t len, hb_recv_info_t *info)
 {
+        return hb_node_recv_from(node, now_ns, buf, len, HB_SOURCE_UNCHECKED,
+                                 info);
+}
+
+/*
+ * A new incarnation of `p` further ahead of this node's wall clock than
+ * the allowed skew (hb_node_config.incarnation_ahead_max_ns, review F9).
+ * Incarnations are µs since the epoch there. A current incarnation is
+ * never refused: a peer accepted earlier stays accepted when this
+ * node's clock is stepped back.
+ */
+static bool incarnation_too_far(const hb_node_t *node, const hb_peer_t *p,
+                                uint64_t incarnation)
+{
+        uint64_t limit_us;
+
+        if (node->cfg.incarnation_ahead_max_ns == 0 || node->wall_ns == 0 ||
+            (incarnation == p->incarnation && !p->forgotten))
+                return false;
+        limit_us = node->wall_ns / 1000 +
+                   node->cfg.incarnation_ahead_max_ns / 1000;
+        return incarnation > limit_us;
+}
+
+/* Whether `p` may send from where this message came from (review F8). */
+static bool source_ok(const hb_peer_t *p, hb_recv_source_t source)
+{
+        return source != HB_SOURCE_OTHER || p->roaming;
+}
+
+int hb_node_recv_from(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
+                      size_t len, hb_recv_source_t source,
+                      hb_recv_info_t *info)
+{
         hb_wire_msg_t m;
         hb_peer_t *p;
         uint64_t rtt_ns = 0;
@@ -633,7 +672,7 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
         int restarted, has_lt = 0;
         int r;
 
-        if (!node || (!buf && len > 0))
+        if (!node || (!buf && len > 0) || (unsigned)source > HB_SOURCE_OTHER)
                 return -EINVAL;
         /* This datagram may have waited in the buffer through a pause:
          * the node must know of the pause first. */
@@ -649,6 +688,12 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
         p = hb__lookup(node, m.sender_id);
         if (!p)
                 return drop(node, HB_EUNKPEER);
+        if (!source_ok(p, source)) {
+                p->bad_sources++;
+                return drop(node, HB_EBADSRC);
+        }
+        if (incarnation_too_far(node, p, m.incarnation))
+                return drop(node, HB_EFUTUREINC);
 
         if (m.type != HB_MSG_HEARTBEAT && m.type != HB_MSG_LEAVE &&
             m.type != HB_MSG_ACK && !node->cfg.coord.enabled)
@@ -658,6 +703,8 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                 if (r < 0) {
                         if (r == HB_EREPLAY)
                                 p->replays++;
+                        if (r == HB_EOLDINC)
+                                p->old_incarnations++;
                         return drop(node, r);
                 }
                 if (rtt_ns > 0)
@@ -673,14 +720,26 @@ int hb_node_recv(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                 if (has_lt < 0)
                         return drop(node, has_lt);
         }
-        /* Replay protection: (incarnation, seq) must strictly grow. */
-        if (p->incarnation != 0 &&
-            (m.incarnation < p->incarnation ||
-             (m.incarnation == p->incarnation && m.seq <= p->last_seq))) {
+        /* Replay protection: (incarnation, seq) must strictly grow. An
+         * older incarnation has a reason of its own: after a restart it
+         * names a clock stepped back (review F6). */
+        if (p->incarnation != 0 && !p->forgotten &&
+            m.incarnation < p->incarnation) {
+                p->old_incarnations++;
+                return drop(node, HB_EOLDINC);
+        }
+        if (p->incarnation != 0 && !p->forgotten &&
+            m.incarnation == p->incarnation && m.seq <= p->last_seq) {
                 p->replays++;
                 return drop(node, HB_EREPLAY);
         }
-        restarted = p->incarnation != 0 && m.incarnation > p->incarnation;
+        if (p->forgotten)
+                restarted = p->incarnation != 0 &&
+                            m.incarnation != p->incarnation;
+        else
+                restarted = p->incarnation != 0 &&
+                            m.incarnation > p->incarnation;
+        p->forgotten = false;
         if (p->incarnation == m.incarnation && m.seq > p->last_seq + 1)
                 p->seq_gaps += m.seq - p->last_seq - 1;
         if (restarted)
@@ -995,4 +1054,37 @@ void hb_node_tick(hb_node_t *node, uint64_t now_ns)
                 hb__coord_tick(node, now_ns);
         if (!send_due(node, now_ns))
                 finish(node, now_ns);
+}
+
+int hb_node_peer_set_roaming(hb_node_t *node, uint32_t peer_id, bool roaming)
+{
+        hb_peer_t *p;
+
+        if (!node)
+                return -EINVAL;
+        p = hb__lookup(node, peer_id);
+        if (!p)
+                return -ENOENT;
+        p->roaming = roaming;
+        return 0;
+}
+
+void hb_node_set_wall_clock(hb_node_t *node, uint64_t wall_ns)
+{
+        if (node)
+                node->wall_ns = wall_ns;
+}
+
+int hb_node_peer_forget(hb_node_t *node, uint32_t peer_id)
+{
+        hb_peer_t *p;
+
+        if (!node)
+                return -EINVAL;
+        p = hb__lookup(node, peer_id);
+        if (!p)
+                return -ENOENT;
+        p->forgotten = true;
+        p->last_ack_seq = 0;
+        return 0;
 }

@@ -36,6 +36,8 @@ typedef struct hb_peer {
         uint64_t received;
         uint64_t seq_gaps;
         uint64_t replays;
+        uint64_t old_incarnations;     /* dropped as HB_EOLDINC */
+        uint64_t bad_sources;          /* dropped as HB_EBADSRC */
         uint64_t transitions;
         uint64_t deadline_ns;          /* HB_NEVER: not in the heap */
         size_t heap_index;
@@ -46,6 +48,11 @@ typedef struct hb_peer {
                                           process is gone (this state) */
         bool rebase_next;              /* after a local pause: the next
                                           heartbeat adds no sample */
+        bool roaming;                  /* accepted from any address
+                                          (hb_node_peer_set_roaming()) */
+        bool forgotten;                /* hb_node_peer_forget(): the next
+                                          message's incarnation is taken
+                                          as it comes */
         uint8_t rtt_count;             /* samples in rtt_us, <= RTT_WINDOW */
         uint8_t rtt_pos;               /* next slot to write */
         uint32_t rtt_us[RTT_WINDOW];   /* round-trip times, µs */
@@ -79,7 +86,9 @@ typedef struct hb_slot {
         hb_peer_t *peer;
 } hb_slot_t;
 
-#define HB_N_DROP_REASONS 13
+/* Drop counters, indexed by -err - 10001 for HB_ETRUNC .. HB_EFUTUREINC
+ * (error.h; HB_EBADKEY and HB_ENOTOURS have unused slots). */
+#define HB_N_DROP_REASONS 17
 
 /* One message of the output queue (output.c). */
 typedef struct hb_out {
@@ -208,6 +217,10 @@ struct hb_node {
 
         hb_node_counters_t counters;
         uint64_t drops[HB_N_DROP_REASONS];
+
+        /* This node's wall clock at the latest hb_node_set_wall_clock(),
+         * ns since the epoch; 0: never given (no incarnation bound). */
+        uint64_t wall_ns;
 
         hb_coord_t coord;
 };

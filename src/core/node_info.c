@@ -17,6 +17,7 @@ static const int drop_reasons[] = {
         HB_ETRUNC,   HB_EBADMAGIC, HB_EVERSION, HB_EBADLEN,
         HB_EBADTLV,  HB_EBADTAG,   HB_ECLUSTER, HB_ETOOBIG,
         HB_EBADTYPE, HB_EUNKPEER,  HB_EREPLAY,  HB_ESELF,
+        HB_EBADSRC,  HB_EOLDINC,   HB_EFUTUREINC,
 };
 
 size_t hb_drop_reason_count(void)
@@ -124,6 +125,9 @@ static void fill_info(const hb_node_t *node, const hb_peer_t *p,
         out->received = p->received;
         out->seq_gaps = p->seq_gaps;
         out->replays = p->replays;
+        out->old_incarnations = p->old_incarnations;
+        out->bad_sources = p->bad_sources;
+        out->roaming = p->roaming;
         out->transitions = p->transitions;
         out->coordinating = p->has_coord;
         out->coord_term = p->has_coord ? p->c_term : 0;

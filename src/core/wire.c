@@ -152,6 +152,14 @@ int hb_wire_encode(uint8_t *buf, size_t cap, const hb_wire_msg_t *msg,
         return (int)len;
 }
 
+uint32_t hb_wire_peek_sender(const uint8_t *buf, size_t len)
+{
+        if (buf == NULL || len < HB_WIRE_HEADER_LEN ||
+            hb__get_u16(buf + OFF_MAGIC) != HB_WIRE_MAGIC)
+                return 0;
+        return hb__get_u32(buf + OFF_SENDER);
+}
+
 int hb_wire_decode(hb_wire_msg_t *msg, const uint8_t *buf, size_t len,
                    uint32_t cluster_id, const hb_key_t *keys, size_t n_keys)
 {

@@ -52,6 +52,7 @@
 #include <uv.h>
 
 #include "daemon/checks_impl.h"
+#include "daemon/prom.h"
 #include "io/proc.h"
 
 static const char *state_name(check_state_t s)
@@ -425,6 +426,7 @@ static void record(struct check *c, bool ok, const char *msg)
         }
 
         c->runs++;
+        c->runs_ok += ok ? 1 : 0;
         c->last = ok ? 1 : 0;
         c->last_run_ns = now;
         snprintf(c->last_msg, sizeof c->last_msg, "%s", msg);
@@ -607,6 +609,7 @@ static int set_new(struct hbd_checks **ret, hbd_ctx_t *ctx,
                         c->successes = o->successes;
                         c->failures = o->failures;
                         c->runs = o->runs;
+                        c->runs_ok = o->runs_ok;
                         c->last = o->last;
                         memcpy(c->last_msg, o->last_msg, sizeof c->last_msg);
                         c->last_run_ns = o->last_run_ns;
@@ -747,6 +750,47 @@ static void module_status(void *state, json_t *doc)
         json_object_set_new(doc, "checks", checks_json(m->set));
 }
 
+/* The checks' state as a state set, and their runs. */
+static void module_metrics(void *state, hbd_prom_t *out)
+{
+        static const check_state_t states[] = {
+                ST_INITIAL, ST_PASSING, ST_FAILING,
+        };
+        const struct checks_module *m = state;
+        const struct hbd_checks *set = m->set;
+        size_t i, s;
+
+        if (set == NULL || set->n == 0)
+                return;
+        hbd_prom_family(out, "hbeat_check_state", "gauge",
+                        "1 for the health check's current state (initial, "
+                        "passing, failing), 0 for the others.");
+        for (i = 0; i < set->n; i++) {
+                const struct check *c = set->checks[i];
+
+                for (s = 0; c->conf != NULL && s < 3; s++)
+                        hbd_prom_u64(out, (const char *[]){
+                                "check", c->name,
+                                "kind", kind_name(c->kind),
+                                "state", state_name(states[s]), NULL },
+                                c->state == states[s]);
+        }
+        hbd_prom_family(out, "hbeat_check_runs_total", "counter",
+                        "Health check runs, by result of the run.");
+        for (i = 0; i < set->n; i++) {
+                const struct check *c = set->checks[i];
+
+                if (c->conf == NULL)
+                        continue;
+                hbd_prom_u64(out, (const char *[]){
+                        "check", c->name, "result", "ok", NULL },
+                        c->runs_ok);
+                hbd_prom_u64(out, (const char *[]){
+                        "check", c->name, "result", "fail", NULL },
+                        c->runs - c->runs_ok);
+        }
+}
+
 static void module_stop(void *state, void (*done)(void *), void *arg)
 {
         struct checks_module *m = state;
@@ -765,6 +809,7 @@ const hbd_module_t hbd_checks_module = {
         .abort = module_abort,
         .on_event = module_on_event,
         .status = module_status,
+        .metrics = module_metrics,
         .ready = module_ready,
         .stop = module_stop,
 };

@@ -66,6 +66,7 @@ struct check {
         check_state_t state;
         uint32_t successes, failures;  /* consecutive */
         uint64_t runs;
+        uint64_t runs_ok;              /* of runs: passed */
         int last;                      /* -1 none, 0 fail, 1 ok */
         char last_msg[128];
         uint64_t last_run_ns, last_ok_ns, last_fail_ns, state_since_ns;

@@ -113,31 +113,6 @@ static bool boot_field(const char **p, char out[33])
         return true;
 }
 
-/* Parse "KEY DIGITS\n" at *p into *out; advances *p. */
-static bool state_field(const char **p, const char *key, uint64_t max,
-                        uint64_t *out)
-{
-        size_t kl = strlen(key);
-        const char *q = *p;
-        uint64_t v = 0;
-
-        if (strncmp(q, key, kl) != 0 || q[kl] != ' ')
-                return false;
-        q += kl + 1;
-        if (*q < '0' || *q > '9')
-                return false;
-        for (; *q >= '0' && *q <= '9'; q++) {
-                if (v > (max - (uint64_t)(*q - '0')) / 10)
-                        return false;
-                v = v * 10 + (uint64_t)(*q - '0');
-        }
-        if (*q != '\n')
-                return false;
-        *p = q + 1;
-        *out = v;
-        return true;
-}
-
 /*
  * Read the state file. 0 with the term and vote (*exists false and both 0
  * when the file does not exist: first start); -EINVAL (malformed) or
@@ -169,9 +144,9 @@ static int state_read(coord_t *d, const char *path, uint64_t *term,
         p = text;
         if (len > STATE_MAX || memchr(text, '\0', len) != NULL ||
             strncmp(p, STATE_MAGIC "\n", sizeof(STATE_MAGIC)) != 0 ||
-            (p += sizeof(STATE_MAGIC), !state_field(&p, "term", UINT32_MAX,
+            (p += sizeof(STATE_MAGIC), !hbu_parse_field(&p, "term", UINT32_MAX,
                                                     &t)) ||
-            !state_field(&p, "voted_for", UINT32_MAX, &v) || *p != '\0') {
+            !hbu_parse_field(&p, "voted_for", UINT32_MAX, &v) || *p != '\0') {
                 hbd_error(d->ctx->log, "state file %s is malformed (expected "
                           "'%s', 'term N', 'voted_for N' on three lines); "
                           "refusing to start rather than reset the term: "
@@ -223,7 +198,7 @@ static bool promise_read(const coord_t *d, uint64_t *until, char boot[33])
         ok = len <= STATE_MAX && memchr(text, '\0', len) == NULL &&
              strncmp(p, PROMISE_MAGIC "\n", sizeof(PROMISE_MAGIC)) == 0 &&
              (p += sizeof(PROMISE_MAGIC),
-              state_field(&p, "promise_until", UINT64_MAX, until)) &&
+              hbu_parse_field(&p, "promise_until", UINT64_MAX, until)) &&
              boot_field(&p, boot) && *p == '\0';
         free(text);
         return ok;

@@ -12,6 +12,7 @@
  * follower; accepted heartbeats feed `record` streams.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +156,47 @@ static void cmd_record(void *user, hbd_ctl_conn_t *c, json_t *req)
                                    "now_ns", (json_int_t)uv_hrtime()));
 }
 
+/*
+ * {"cmd": "forget", "peer": NAME}: forget the incarnation accepted from
+ * the peer, so its next authentic message is taken whatever its
+ * incarnation (hb_node_peer_forget(): a peer restarted with its clock
+ * stepped back, or locked out by a forged incarnation; review F6, F9).
+ */
+static void cmd_forget(void *user, hbd_ctl_conn_t *c, json_t *req)
+{
+        struct ctl *m = user;
+        const hbd_config_t *cfg = m->ctx->cfg;
+        const json_t *peer = json_object_get(req, "peer");
+        const hbd_peer_conf_t *pc = NULL;
+        hb_peer_info_t pi;
+        size_t i;
+
+        if (!json_is_string(peer)) {
+                hbd_ctl_reply_error(c, "bad request: \"peer\" must be a "
+                                    "peer name");
+                return;
+        }
+        for (i = 0; i < cfg->n_peers && pc == NULL; i++)
+                if (strcmp(cfg->peers[i].name, json_string_value(peer)) == 0)
+                        pc = &cfg->peers[i];
+        if (pc == NULL || hb_node_peer_info(m->ctx->node, pc->id,
+                                            uv_hrtime(), &pi) < 0) {
+                hbd_ctl_reply_error(c, "unknown peer '%s'",
+                                    json_string_value(peer));
+                return;
+        }
+        (void)hb_node_peer_forget(m->ctx->node, pc->id);
+        hbd_logj(m->ctx->log, HBD_LOG_WARNING,
+                 json_pack("{s:s, s:I}", "peer", pc->name, "incarnation",
+                           (json_int_t)pi.incarnation),
+                 "forgot peer %s's incarnation %" PRIu64 " (hbeatctl "
+                 "forget): its next authentic message is accepted whatever "
+                 "its incarnation", pc->name, pi.incarnation);
+        hbd_ctl_reply(c, json_pack("{s:b, s:s, s:I}", "ok", 1, "peer",
+                                   pc->name, "forgot_incarnation",
+                                   (json_int_t)pi.incarnation));
+}
+
 /* {"cmd": "checks"}: the checks' part of the status, and readiness. */
 static void cmd_checks(void *user, hbd_ctl_conn_t *c, json_t *req)
 {
@@ -186,68 +228,11 @@ static const hbd_ctl_command_t commands[] = {
         { "reload", cmd_reload },
         { "record", cmd_record },
         { "checks", cmd_checks },
+        { "forget", cmd_forget },
         { NULL, NULL },
 };
 
 /* ---- events -------------------------------------------------------- */
-
-static json_t *core_event(const hbd_ctx_t *ctx, const hbd_event_t *ev)
-{
-        switch (ev->core->type) {
-        case HB_EVENT_PEER_STATE:
-                return hbp_event_json(ev->core, ctx->cfg->node_name,
-                                         ev->peer_name, ev->wall_ns);
-        case HB_EVENT_ROLE:
-        case HB_EVENT_QUORUM:
-                return hbp_coord_event_json(ev->core, ctx->cfg->node_name,
-                                               ev->leader_name, ev->wall_ns);
-        default:
-                return NULL; /* terms and pauses: logged, not streamed */
-        }
-}
-
-static json_t *event_json(const hbd_ctx_t *ctx, const hbd_event_t *ev)
-{
-        const char *node = ctx->cfg->node_name;
-
-        switch (ev->kind) {
-        case HBD_EV_CORE:
-                return core_event(ctx, ev);
-        case HBD_EV_RESOURCE:
-                return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I}",
-                                 "event", "resource", "node", node,
-                                 "state", ev->resource.new_state,
-                                 "old_state", ev->resource.old_state,
-                                 "term", (json_int_t)ev->resource.term,
-                                 "reason", ev->resource.reason,
-                                 "at_ns", (json_int_t)ev->at_ns,
-                                 "wall_time_ns", (json_int_t)ev->wall_ns);
-        case HBD_EV_FENCE:
-                return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:b, s:I,"
-                                 " s:I}",
-                                 "event", "fence", "node", node,
-                                 "target", ev->fence.target,
-                                 "target_id", (json_int_t)ev->fence.target_id,
-                                 "term", (json_int_t)ev->fence.term,
-                                 "result", ev->fence.result,
-                                 "ok", (int)ev->fence.ok,
-                                 "attempt", (json_int_t)ev->fence.attempt,
-                                 "at_ns", (json_int_t)ev->at_ns);
-        case HBD_EV_CHECK:
-                return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
-                                 " s:I}",
-                                 "event", "check", "node", node,
-                                 "name", ev->check.name,
-                                 "kind", ev->check.kind,
-                                 "state", ev->check.new_state,
-                                 "old_state", ev->check.old_state,
-                                 "reason", ev->check.reason,
-                                 "at_ns", (json_int_t)ev->at_ns,
-                                 "wall_time_ns", (json_int_t)ev->wall_ns);
-        default:
-                return NULL;
-        }
-}
 
 /* Record streams keep a peer that is still configured. */
 static bool peer_configured(void *user, uint32_t id)
@@ -273,7 +258,7 @@ static void on_event(void *state, const hbd_event_t *ev)
                 hbd_ctl_end_records(m->server, peer_configured, m);
                 return;
         default:
-                hbd_ctl_publish(m->server, event_json(m->ctx, ev));
+                hbd_ctl_publish(m->server, hbd_event_json(m->ctx, ev));
                 return;
         }
 }

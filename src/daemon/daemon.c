@@ -11,7 +11,8 @@
  *                       up again; peer transitions and local pauses are
  *                       logged here, once, before the fan-out
  *   the adapter's       accepted heartbeats (HBD_EV_ARRIVAL, only when a
- *                       module asked: the hot path) and scheduled
+ *                       module asked: the hot path), RTT samples of
+ *                       accepted ACKs (HBD_EV_RTT), and scheduled
  *                       heartbeats sent (HBD_EV_HEARTBEAT_SENT); drops and
  *                       failed sends are logged here, rate-limited
  *   signals             SIGTERM/SIGINT: HBD_EV_LEAVING, then the leave
@@ -34,6 +35,7 @@
 
 #include "common/util.h"
 #include "daemon/daemon.h"
+#include "daemon/incarnation.h"
 #include "daemon/module.h"
 #include "daemon/reload.h"
 
@@ -52,6 +54,7 @@ static const hbd_module_t *const modules[] = {
         &hbd_notify_module,
         &hbd_coord_module,
         &hbd_ctl_module,
+        &hbd_metrics_module,
         &hbd_http_module,
         &hbd_checks_module,
         &hbd_vip_module,
@@ -77,24 +80,56 @@ typedef struct daemon {
 
 /* ---- transport events ---------------------------------------------- */
 
+/* What an operator can do about a drop reason that has a known cause. */
+static const char *drop_hint(int err)
+{
+        switch (err) {
+        case HB_EOLDINC:
+                return ": the peer restarted with its wall clock stepped "
+                       "back and no node.incarnation_file (or these are "
+                       "old messages replayed); once its messages are known "
+                       "genuine, 'hbeatctl forget PEER' accepts it again";
+        case HB_EFUTUREINC:
+                return ": the sender's clock is ahead of ours by more than "
+                       "membership.max_clock_skew_ms, or the message is "
+                       "forged by a key holder; check both clocks";
+        case HB_EBADSRC:
+                return ": a host relays a peer's messages, or the peer "
+                       "sends from another address than its configured one "
+                       "(NAT, a second interface: set peers[].roaming)";
+        default:
+                return "";
+        }
+}
+
 static void log_drop(daemon_t *d, int err, const struct sockaddr *from)
 {
+        const hbd_config_t *cfg = d->cfg;
+        const char *peer = NULL;
         unsigned slot = 0;
         char addr[HBU_ADDRESS_MAX];
         uint64_t count;
+        size_t i;
 
         if (err <= -10001 && err >= -10099)
                 slot = (unsigned)(-err - 10000);
         if (!hbd_ratelimit(&d->drop_rl[slot], uv_hrtime(), &count))
                 return;
         hbu_format_address(from, addr, sizeof(addr));
+        for (i = 0; from != NULL && peer == NULL && i < cfg->n_peers; i++)
+                if (!cfg->peers[i].pull &&
+                    hbu_address_equal((const struct sockaddr *)
+                                      &cfg->peers[i].addr, from))
+                        peer = cfg->peers[i].name;
         /* Replays are routine (duplicates, the second copy of a leave). */
         hbd_logj(&d->log, err == HB_EREPLAY ? HBD_LOG_DEBUG : HBD_LOG_WARNING,
-                 json_pack("{s:s, s:I, s:s}", "reason", hb_errname(err),
-                           "count", (json_int_t)count, "from", addr),
+                 json_pack("{s:s, s:I, s:s, s:s?}", "reason", hb_errname(err),
+                           "count", (json_int_t)count, "from", addr,
+                           "peer", peer),
                  "dropped datagrams: %s (%s), %" PRIu64 " since the last "
-                 "such message, latest from %s", hb_errname(err),
-                 hb_strerror(err), count, addr);
+                 "such message, latest from %s%s%s%s%s", hb_errname(err),
+                 hb_strerror(err), count, addr, peer ? " (peer " : "",
+                 peer ? peer : "", peer ? ")" : "", drop_hint(err));
 }
 
 /* Name what a failed send was for: the peer, by id or address. */
@@ -135,6 +170,16 @@ static void on_io(void *user, const hb_uv_io_t *io)
 
         switch (io->type) {
         case HB_UV_IO_ACCEPTED:
+                if (io->info->rtt_ns != 0 &&
+                    hbd_bus_wants(&d->ctx, HBD_EV_RTT)) {
+                        memset(&ev, 0, sizeof(ev));
+                        ev.kind = HBD_EV_RTT;
+                        ev.at_ns = io->now_ns;
+                        ev.rtt.peer_id = io->info->sender_id;
+                        ev.rtt.rtt_ns = io->info->rtt_ns;
+                        hbd_emit(&d->ctx, &ev);
+                        return;
+                }
                 if (io->info->type != HB_MSG_HEARTBEAT ||
                     !hbd_bus_wants(&d->ctx, HBD_EV_ARRIVAL))
                         return;
@@ -424,12 +469,47 @@ static int start_node(daemon_t *d)
                 if (r == 0 && cfg->node.coord.enabled)
                         r = hb_node_peer_set_votes(d->ctx.node, p->id,
                                                    p->votes);
+                if (r == 0)
+                        r = hb_node_peer_set_roaming(d->ctx.node, p->id,
+                                                     p->roaming);
                 if (r < 0) {
                         hbd_error(&d->log, "cannot add peer %s (id %" PRIu32
                                   "): %s", p->name, p->id, hb_strerror(r));
                         return r;
                 }
         }
+        return 0;
+}
+
+/*
+ * This run's incarnation: must grow across restarts, also when the wall
+ * clock was stepped back (review F6; incarnation.c).
+ */
+static int choose_incarnation(daemon_t *d)
+{
+        hbd_incarnation_t inc;
+        char err[512];
+        int r;
+
+        r = hbd_incarnation_next(d->cfg->incarnation_file,
+                                 hbd_wall_now_ns() / 1000, &inc, err,
+                                 sizeof(err));
+        if (r < 0) {
+                hbd_error(&d->log, "%s", err);
+                return r;
+        }
+        if (inc.had_last && inc.incarnation != inc.wall_us)
+                hbd_logj(&d->log, HBD_LOG_WARNING,
+                         json_pack("{s:I, s:I}", "last_incarnation",
+                                   (json_int_t)inc.last, "behind_us",
+                                   (json_int_t)(inc.last - inc.wall_us)),
+                         "the wall clock is %.3f s behind this node's last "
+                         "incarnation (it was stepped back, or ran ahead "
+                         "before): using last + 1, so peers still accept "
+                         "this node (%s)",
+                         (double)(inc.last - inc.wall_us) / 1e6,
+                         d->cfg->incarnation_file);
+        d->ctx.incarnation = inc.incarnation;
         return 0;
 }
 
@@ -515,9 +595,14 @@ int hbd_run(hbd_config_t *cfg, const hbd_options_t *opts)
         d->ctx.log = &d->log;
         d->ctx.cfg = cfg;
         d->ctx.config_path = d->config_path;
-        /* Must grow across restarts: assumes the wall clock does not step
-         * back across one (see hbeatd(8), INCARNATION). */
-        d->ctx.incarnation = hbd_wall_now_ns() / 1000;
+        r = choose_incarnation(d);
+        if (r < 0) {
+                hbd_config_free(cfg);
+                free(d->config_path);
+                uv_loop_close(&d->loop);
+                free(d);
+                return 1;
+        }
         d->ctx.daemon = d;
         d->ctx.reload = reload;
         d->ctx.die = die;

@@ -3,7 +3,7 @@
  * The HTTP module: read-only endpoints (docs/http.md) on libmicrohttpd,
  * when http.listen is set: /healthz, /readyz (quorate and every module
  * ready), /v1/status and /v1/members (status.c's documents, the same as
- * the control socket's).
+ * the control socket's), /metrics (metrics.c, Prometheus).
  *
  * No thread: MHD is started with MHD_USE_EPOLL and no internal polling
  * thread, so it only works when MHD_run() is called. Its epoll fd (which
@@ -22,6 +22,11 @@
  * returns NULL), and an IPv6 address is bound v6-only, to exactly the
  * configured address. MHD owns the socket once it has started and closes
  * it in MHD_stop_daemon().
+ *
+ * The dashboard (/, its assets, /v1/events and /v1/suspicion) is
+ * dashboard.c's: this module hands it the requests it does not answer
+ * itself, and the bus events it keeps (the event stream's, heartbeats
+ * sent for its suspicion samples, peer set changes).
  *
  * Bounds: HBD_HTTP_MAX_CONNS connections, HBD_HTTP_MAX_CONNS_PER_ADDRESS
  * from one client address (more are accepted and closed by MHD), an idle
@@ -49,6 +54,8 @@
 #include <microhttpd.h>
 
 #include "common/ctl_proto.h"
+#include "daemon/dashboard.h"
+#include "daemon/metrics.h"
 #include "daemon/module.h"
 #include "daemon/status.h"
 
@@ -72,6 +79,7 @@ typedef struct hbd_http {
         unsigned open_handles;         /* poll + timer not yet closed */
         bool closing;
         hbd_ratelimit_t log_rl;        /* MHD's own error messages */
+        hbd_dash_t *dash;              /* the dashboard and its events */
 } hbd_http_t;
 
 /* ---- responses ---------------------------------------------------- */
@@ -139,6 +147,18 @@ static enum MHD_Result reply_json(struct MHD_Connection *conn,
 
 /* ---- endpoints ---------------------------------------------------- */
 
+static enum MHD_Result do_metrics(struct MHD_Connection *conn,
+                                  hbd_http_t *h)
+{
+        size_t len;
+        char *text = hbd_metrics_text(h->ctx, &len);
+
+        if (text == NULL)
+                return MHD_NO;
+        return reply(conn, MHD_HTTP_OK, HBD_METRICS_CONTENT_TYPE, text, len,
+                     MHD_RESPMEM_MUST_FREE);
+}
+
 /* Why this node is not ready, or NULL when it is. */
 static const char *not_ready_reason(const hbd_http_t *h)
 {
@@ -193,6 +213,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   size_t *upload_data_size, void **req_cls)
 {
         hbd_http_t *h = cls;
+        enum MHD_Result ret;
+        bool handled;
 
         (void)version;
         (void)upload_data;
@@ -215,6 +237,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         if (strcmp(url, "/v1/members") == 0)
                 return reply_json(conn, MHD_HTTP_OK,
                                   hbd_members_json(h->ctx));
+        if (strcmp(url, "/metrics") == 0)
+                return do_metrics(conn, h);
+        ret = hbd_dash_request(h->dash, conn, url, &handled);
+        if (handled)
+                return ret;
         return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
@@ -320,6 +347,8 @@ static void http_destroy(hbd_http_t *h)
         if (h->mhd != NULL)
                 MHD_stop_daemon(h->mhd);
         h->mhd = NULL;
+        hbd_dash_free(h->dash);
+        h->dash = NULL;
         if (h->open_handles == 0)
                 free(h);
 }
@@ -370,10 +399,18 @@ static int http_open(hbd_http_t **ret, hbd_ctx_t *ctx,
                 return -ENOMEM;
         }
         h->ctx = ctx;
+        h->dash = hbd_dash_new(ctx);
+        if (h->dash == NULL) {
+                snprintf(err, errlen, "cannot start the HTTP server on %s: "
+                         "out of memory", address);
+                free(h);
+                return -ENOMEM;
+        }
         fd = listen_socket(addr, addr_len);
         if (fd < 0) {
                 snprintf(err, errlen, "cannot bind HTTP socket to %s: %s",
                          address, strerror(-fd));
+                hbd_dash_free(h->dash);
                 free(h);
                 return fd;
         }
@@ -394,6 +431,7 @@ static int http_open(hbd_http_t **ret, hbd_ctx_t *ctx,
                 close(fd);
                 snprintf(err, errlen, "cannot start the HTTP server on %s "
                          "(libmicrohttpd without epoll support?)", address);
+                hbd_dash_free(h->dash);
                 free(h);
                 return -EIO;
         }
@@ -456,8 +494,12 @@ static void on_event(void *state, const hbd_event_t *ev)
 {
         hbd_http_t *h = state;
 
-        if (h != NULL && ev->kind == HBD_EV_LEAVING)
+        if (h == NULL)
+                return;
+        if (ev->kind == HBD_EV_LEAVING)
                 h->leaving = true;
+        else
+                hbd_dash_on_event(h->dash, ev);
 }
 
 static void stop(void *state, void (*done)(void *), void *arg)
@@ -472,7 +514,7 @@ static void stop(void *state, void (*done)(void *), void *arg)
 /* http.listen cannot change on reload (hbd_config_reloadable()). */
 const hbd_module_t hbd_http_module = {
         .name = "http",
-        .events = HBD_EV_LEAVING,
+        .events = HBD_EV_LEAVING | HBD_DASH_EVENTS,
         .start = start,
         .on_event = on_event,
         .stop = stop,

@@ -141,6 +141,16 @@ void hbd_bus_status(hbd_ctx_t *ctx, json_t *doc)
                         bus->mods[i]->status(bus->state[i], doc);
 }
 
+void hbd_bus_metrics(hbd_ctx_t *ctx, struct hbd_prom *out)
+{
+        struct hbd_bus *bus = ctx->bus;
+        size_t i;
+
+        for (i = 0; bus && i < bus->started; i++)
+                if (bus->mods[i]->metrics)
+                        bus->mods[i]->metrics(bus->state[i], out);
+}
+
 bool hbd_bus_ready(hbd_ctx_t *ctx, const char **why)
 {
         struct hbd_bus *bus = ctx->bus;

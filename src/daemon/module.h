@@ -29,6 +29,8 @@
  *   on_event(state, ev)         a bus event of a kind in `events`
  *   status(state, doc)          add this module's part to the status
  *                               document (hbeatctl status, /v1/status)
+ *   metrics(state, out)         add this module's metric families to
+ *                               /metrics (prom.h, metrics.c)
  *   ready(state, why)           readiness (hbeatctl checks, /readyz)
  *   stop(state, done, arg)      close everything; call done(arg) once the
  *                               last handle is closed (may be at once)
@@ -76,6 +78,8 @@ typedef enum hbd_event_kind {
         /* hbeatd is leaving (SIGTERM/SIGINT): stop what others may take
          * over, before the peers hear the leave. */
         HBD_EV_LEAVING = 1u << 8,
+        /* An ACK gave a round-trip time sample (for /metrics). */
+        HBD_EV_RTT = 1u << 9,
 } hbd_event_kind_t;
 
 /* A daemon event. Valid only during hbd_emit(); strings are borrowed. */
@@ -93,6 +97,11 @@ typedef struct hbd_event {
                 uint32_t peer_id;
                 uint64_t seq, send_ns;
         } arrival;
+        /* HBD_EV_RTT */
+        struct {
+                uint32_t peer_id;
+                uint64_t rtt_ns;
+        } rtt;
         /* HBD_EV_MAY_ACT */
         struct {
                 bool may_act;
@@ -120,6 +129,7 @@ typedef struct hbd_event {
 } hbd_event_t;
 
 struct hbd_bus;
+struct hbd_prom;
 
 /* What a module sees. Public, read-only for modules. */
 typedef struct hbd_ctx {
@@ -161,6 +171,7 @@ typedef struct hbd_module {
         void (*abort)(void *state, void *plan);
         void (*on_event)(void *state, const hbd_event_t *ev);
         void (*status)(void *state, json_t *doc);
+        void (*metrics)(void *state, struct hbd_prom *out);
         bool (*ready)(void *state, const char **why);
         void (*stop)(void *state, void (*done)(void *arg), void *arg);
 } hbd_module_t;
@@ -187,6 +198,9 @@ bool hbd_bus_wants(const hbd_ctx_t *ctx, hbd_event_kind_t kind);
 /* Every module's part of the status document. */
 void hbd_bus_status(hbd_ctx_t *ctx, json_t *doc);
 
+/* Every module's metric families (prom.h). */
+void hbd_bus_metrics(hbd_ctx_t *ctx, struct hbd_prom *out);
+
 /* Every module ready; else false with *why the first reason. */
 bool hbd_bus_ready(hbd_ctx_t *ctx, const char **why);
 
@@ -209,6 +223,7 @@ extern const hbd_module_t hbd_realtime_module;
 extern const hbd_module_t hbd_notify_module;
 extern const hbd_module_t hbd_coord_module;
 extern const hbd_module_t hbd_ctl_module;
+extern const hbd_module_t hbd_metrics_module;
 extern const hbd_module_t hbd_http_module;
 extern const hbd_module_t hbd_checks_module;
 extern const hbd_module_t hbd_vip_module;

@@ -25,6 +25,7 @@
 #include "common/ctl_proto.h"
 #include "daemon/module.h"
 #include "daemon/notify.h"
+#include "daemon/prom.h"
 #include "io/proc.h"
 
 #define N_ARGS 6               /* script peer_state PEER OLD NEW NULL */
@@ -746,6 +747,32 @@ static void module_status(void *state, json_t *doc)
                             json_integer((json_int_t)c.dropped));
 }
 
+static void module_metrics(void *state, hbd_prom_t *out)
+{
+        const struct notify_module *m = state;
+        hbd_notify_counters_t c;
+
+        hbd_notify_get_counters(m->n, &c);
+        hbd_prom_family(out, "hbeat_notify_queue_depth", "gauge",
+                        "Notify scripts waiting for a free slot.");
+        hbd_prom_u64(out, NULL, hbd_notify_queued(m->n));
+        hbd_prom_family(out, "hbeat_notify_running", "gauge",
+                        "Notify scripts running.");
+        hbd_prom_u64(out, NULL, hbd_notify_running(m->n));
+        hbd_prom_family(out, "hbeat_notify_scripts_total", "counter",
+                        "Notify scripts that ended, by result.");
+        hbd_prom_u64(out, (const char *[]){ "result", "ok", NULL },
+                     c.succeeded);
+        hbd_prom_u64(out, (const char *[]){ "result", "failed", NULL },
+                     c.failed);
+        hbd_prom_u64(out, (const char *[]){ "result", "timed_out", NULL },
+                     c.timed_out);
+        hbd_prom_family(out, "hbeat_notify_dropped_total", "counter",
+                        "Notify scripts not run: queue full, out of memory "
+                        "or shutting down.");
+        hbd_prom_u64(out, NULL, c.dropped);
+}
+
 static void module_stop(void *state, void (*done)(void *), void *arg)
 {
         struct notify_module *m = state;
@@ -765,5 +792,6 @@ const hbd_module_t hbd_notify_module = {
         .abort = module_abort,
         .on_event = module_on_event,
         .status = module_status,
+        .metrics = module_metrics,
         .stop = module_stop,
 };

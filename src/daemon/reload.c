@@ -108,6 +108,8 @@ static void plan_core(struct reload_plan *p, const hb_node_config_t *a,
         ms_change(p, "dead_after", a->dead_after_ns, b->dead_after_ns);
         ms_change(p, "probation", a->probation_ns, b->probation_ns);
         ms_change(p, "local_pause", a->local_pause_ns, b->local_pause_ns);
+        ms_change(p, "max_clock_skew", a->incarnation_ahead_max_ns,
+                  b->incarnation_ahead_max_ns);
         /* Only these coordination settings may change (see
          * hbd_config_reloadable()). */
         if (a->coord.priority != b->coord.priority)
@@ -192,6 +194,9 @@ static int plan_reload(hbd_ctx_t *ctx, const hbd_config_t *next,
                     && peer_note(p))
                         note(p, "peer %s (id %" PRIu32 ") address %s -> %s",
                              b->name, b->id, a->address, b->address);
+                if (a->roaming != b->roaming && peer_note(p))
+                        note(p, "peer %s (id %" PRIu32 ") roaming %s",
+                             b->name, b->id, b->roaming ? "on" : "off");
         }
         for (i = 0; i < cur->n_peers; i++) {
                 const hbd_peer_conf_t *a = &cur->peers[i];
@@ -295,6 +300,8 @@ static void commit_rest(hbd_ctx_t *ctx, const hbd_config_t *next,
                 (void)hb_uv_node_peer_set_address(
                         ctx->un, pc->id,
                         pc->pull ? NULL : (const struct sockaddr *)&pc->addr);
+                (void)hb_node_peer_set_roaming(ctx->node, pc->id,
+                                               pc->roaming);
         }
         memset(&ev, 0, sizeof(ev));
         ev.kind = HBD_EV_PEERS;

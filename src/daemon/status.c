@@ -215,3 +215,61 @@ json_t *hbd_quorum_json(const hbd_ctx_t *ctx, const char **why)
         json_object_set_new(obj, "members", arr);
         return obj;
 }
+
+static json_t *core_event(const hbd_ctx_t *ctx, const hbd_event_t *ev)
+{
+        switch (ev->core->type) {
+        case HB_EVENT_PEER_STATE:
+                return hbp_event_json(ev->core, ctx->cfg->node_name,
+                                         ev->peer_name, ev->wall_ns);
+        case HB_EVENT_ROLE:
+        case HB_EVENT_QUORUM:
+                return hbp_coord_event_json(ev->core, ctx->cfg->node_name,
+                                               ev->leader_name, ev->wall_ns);
+        default:
+                return NULL; /* terms and pauses: logged, not streamed */
+        }
+}
+
+json_t *hbd_event_json(const hbd_ctx_t *ctx, const hbd_event_t *ev)
+{
+        const char *node = ctx->cfg->node_name;
+
+        switch (ev->kind) {
+        case HBD_EV_CORE:
+                return core_event(ctx, ev);
+        case HBD_EV_RESOURCE:
+                return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I}",
+                                 "event", "resource", "node", node,
+                                 "state", ev->resource.new_state,
+                                 "old_state", ev->resource.old_state,
+                                 "term", (json_int_t)ev->resource.term,
+                                 "reason", ev->resource.reason,
+                                 "at_ns", (json_int_t)ev->at_ns,
+                                 "wall_time_ns", (json_int_t)ev->wall_ns);
+        case HBD_EV_FENCE:
+                return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:b, s:I,"
+                                 " s:I}",
+                                 "event", "fence", "node", node,
+                                 "target", ev->fence.target,
+                                 "target_id", (json_int_t)ev->fence.target_id,
+                                 "term", (json_int_t)ev->fence.term,
+                                 "result", ev->fence.result,
+                                 "ok", (int)ev->fence.ok,
+                                 "attempt", (json_int_t)ev->fence.attempt,
+                                 "at_ns", (json_int_t)ev->at_ns);
+        case HBD_EV_CHECK:
+                return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
+                                 " s:I}",
+                                 "event", "check", "node", node,
+                                 "name", ev->check.name,
+                                 "kind", ev->check.kind,
+                                 "state", ev->check.new_state,
+                                 "old_state", ev->check.old_state,
+                                 "reason", ev->check.reason,
+                                 "at_ns", (json_int_t)ev->at_ns,
+                                 "wall_time_ns", (json_int_t)ev->wall_ns);
+        default:
+                return NULL;
+        }
+}

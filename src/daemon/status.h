@@ -30,4 +30,10 @@ json_t *hbd_coord_json(const hbd_ctx_t *ctx, uint64_t now_ns);
  *  when election is off. */
 json_t *hbd_quorum_json(const hbd_ctx_t *ctx, const char **why);
 
+/* A daemon event as the event stream shows it (the control socket's
+ * `events`, HTTP's /v1/events): peer states, role and quorum changes,
+ * resource states, fences and health checks; NULL for the kinds that are
+ * not streamed (terms, pauses, arrivals, ...) and when out of memory. */
+json_t *hbd_event_json(const hbd_ctx_t *ctx, const hbd_event_t *ev);
+
 #endif /* HBD_STATUS_H */

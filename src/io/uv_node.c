@@ -43,6 +43,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <netinet/in.h>
 
@@ -54,6 +55,7 @@ typedef struct peer_addr {
         uint32_t id;
         bool has_addr;
         struct sockaddr_storage addr;
+        hb_uv_peer_counters_t counters;
 } peer_addr_t;
 
 struct hb_uv_node {
@@ -187,7 +189,8 @@ static void io_event(hb_uv_node_t *un, hb_uv_io_type_t type, int err,
         un->opt.io(un->opt.user, &io);
 }
 
-static void send_to(hb_uv_node_t *un, const hb_output_t *out,
+/* Send to `to`, the address of peer `p` (NULL: not known). */
+static void send_to(hb_uv_node_t *un, peer_addr_t *p, const hb_output_t *out,
                     const uint8_t *buf, size_t len,
                     const struct sockaddr *to)
 {
@@ -196,6 +199,12 @@ static void send_to(hb_uv_node_t *un, const hb_output_t *out,
         if (r == 0) {
                 un->counters.tx_datagrams++;
                 un->counters.tx_by_type[out->type & 7]++;
+                if (p != NULL) {
+                        p->counters.tx_datagrams++;
+                        p->counters.tx_bytes += len;
+                        if (out->type == HB_MSG_HEARTBEAT)
+                                p->counters.tx_heartbeats++;
+                }
                 return;
         }
         if (r == UV_EAGAIN)
@@ -213,7 +222,7 @@ static void send_all(hb_uv_node_t *un, const hb_output_t *out,
 
         for (i = 0; i < un->n_peers; i++)
                 if (un->peers[i].has_addr)
-                        send_to(un, out, buf, len,
+                        send_to(un, &un->peers[i], out, buf, len,
                                 (const struct sockaddr *)&un->peers[i].addr);
 }
 
@@ -228,7 +237,7 @@ static void drain(hb_uv_node_t *un)
                 return;
         while ((len = hb_node_poll_output(un->node, &out, buf,
                                           sizeof(buf))) > 0) {
-                const peer_addr_t *p;
+                peer_addr_t *p;
 
                 if (un->muted || un->closing)
                         continue;
@@ -239,16 +248,16 @@ static void drain(hb_uv_node_t *un)
                                          &out, NULL, uv_hrtime());
                         continue;
                 }
+                p = peer_find(un, out.peer_id);
                 if (out.dest == HB_DEST_REPLY && un->from != NULL) {
-                        send_to(un, &out, buf, (size_t)len, un->from);
+                        send_to(un, p, &out, buf, (size_t)len, un->from);
                         continue;
                 }
-                p = peer_find(un, out.peer_id);
                 if (p == NULL || !p->has_addr) {
                         un->counters.tx_unaddressed++;
                         continue;
                 }
-                send_to(un, &out, buf, (size_t)len,
+                send_to(un, p, &out, buf, (size_t)len,
                         (const struct sockaddr *)&p->addr);
         }
 }
@@ -352,6 +361,44 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- receiving ------------------------------------------------------ */
 
+static bool ip_equal(const struct sockaddr *a, const struct sockaddr *b);
+
+/*
+ * Whether the datagram came from the address of the peer it names
+ * (review F8: a host on the path must not keep a peer alive by relaying
+ * its heartbeats). The same IP address (an IPv4 address and its
+ * IPv4-mapped form being the same); the port is not compared: an attacker
+ * who can send from the peer's address can choose the port too, and a
+ * NAT may change it. A peer without an address cannot be checked.
+ */
+static hb_recv_source_t source_of(const hb_uv_node_t *un, const uint8_t *buf,
+                                  size_t len, const struct sockaddr *from)
+{
+        const peer_addr_t *pa;
+        uint32_t id = hb_wire_peek_sender(buf, len);
+
+        if (id == 0)
+                return HB_SOURCE_UNCHECKED; /* the node drops it anyway */
+        pa = peer_find(un, id);
+        if (pa == NULL)
+                return HB_SOURCE_OTHER;
+        if (!pa->has_addr || from == NULL)
+                return HB_SOURCE_UNCHECKED;
+        if (addr_ok(from) && ip_equal(from, (const struct sockaddr *)&pa->addr))
+                return HB_SOURCE_PEER_ADDRESS;
+        return HB_SOURCE_OTHER;
+}
+
+/* This host's wall clock, ns since the epoch (0 if unreadable). */
+static uint64_t wall_now_ns(void)
+{
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
+                return 0;
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void on_datagram(void *user, const uint8_t *buf, size_t len,
                         const struct sockaddr *from, int truncated)
 {
@@ -365,11 +412,23 @@ static void on_datagram(void *user, const uint8_t *buf, size_t len,
                 return;
         un->counters.rx_datagrams++;
         now = uv_hrtime();
+        if (hb_node_config(un->node)->incarnation_ahead_max_ns != 0)
+                hb_node_set_wall_clock(un->node, wall_now_ns());
         un->in_core++;
-        r = hb_node_recv(un->node, now, buf, len, &info);
+        r = hb_node_recv_from(un->node, now, buf, len,
+                              source_of(un, buf, len, from), &info);
         un->in_core--;
-        if (r == 0)
+        if (r == 0) {
+                peer_addr_t *p = peer_find(un, info.sender_id);
+
+                if (p != NULL) {
+                        p->counters.rx_datagrams++;
+                        p->counters.rx_bytes += len;
+                        if (info.type == HB_MSG_HEARTBEAT)
+                                p->counters.rx_heartbeats++;
+                }
                 io_event(un, HB_UV_IO_ACCEPTED, 0, &info, NULL, from, now);
+        }
         else
                 io_event(un, HB_UV_IO_DROPPED, r, NULL, NULL, from, now);
         un->from = from;
@@ -573,6 +632,7 @@ int hb_uv_node_peer_add(hb_uv_node_t *un, uint32_t id,
         memmove(&un->peers[i + 1], &un->peers[i],
                 (un->n_peers - i) * sizeof(*un->peers));
         un->n_peers++;
+        memset(&un->peers[i], 0, sizeof(un->peers[i]));
         un->peers[i].id = id;
         set_addr(&un->peers[i], addr);
         flush(un);
@@ -659,6 +719,20 @@ void hb_uv_node_counters(const hb_uv_node_t *un, hb_uv_counters_t *out)
         if (!un || !out)
                 return;
         *out = un->counters;
+}
+
+int hb_uv_node_peer_counters(const hb_uv_node_t *un, uint32_t id,
+                             hb_uv_peer_counters_t *out)
+{
+        const peer_addr_t *p;
+
+        if (!un || !out)
+                return -EINVAL;
+        p = peer_find(un, id);
+        if (p == NULL)
+                return -ENOENT;
+        *out = p->counters;
+        return 0;
 }
 
 int hb_uv_node_rcvbuf(const hb_uv_node_t *un)

@@ -327,7 +327,8 @@ class Cluster:
         node.sock_path = self.path(f"{node.name}.sock")
         node.log_path = self.path(f"{node.name}.log")
         cfg = {
-            "node": {"name": node.name, "id": node.id},
+            "node": {"name": node.name, "id": node.id,
+                     "incarnation_file": self.incarnation_file(i)},
             "listen": node.address,
             "cluster": {"id": self.cluster_id, "key_file": self.key_path},
             "heartbeat": {"interval_ms": self.interval_ms},
@@ -349,6 +350,10 @@ class Cluster:
         if callable(extra):
             extra = extra(i)
         return deep_merge(cfg, extra)
+
+    def incarnation_file(self, i):
+        """Where node i keeps its last incarnation (node.incarnation_file)."""
+        return self.path(f"{self.nodes[i].name}.incarnation")
 
     def state_file(self, i):
         """Where node i keeps its term (election.state_file)."""

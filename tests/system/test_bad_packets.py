@@ -9,7 +9,10 @@ import hbwire
 
 REASONS = ("truncated", "bad_magic", "bad_version", "bad_length", "bad_tlv",
            "bad_tag", "wrong_cluster", "oversized", "bad_type",
-           "unknown_peer", "replay", "self")
+           "unknown_peer", "replay", "self", "old_incarnation",
+           "future_incarnation")
+# Sent from the switch's address, not n2's: authentic, but from elsewhere.
+FOREIGN = ("bad_source",)
 
 
 def drops(c, i):
@@ -53,29 +56,41 @@ def test_bad_packets_are_counted_and_dropped(make_cluster):
         "bad_type": [hb(msg_type=9, seq=seq + 1000)],
         "unknown_peer": [hb(sender_id=99, seq=seq + 1000)],
         # valid, authentic, from the real n2, but stale: sequence below the
-        # last accepted one, and an older incarnation
-        "replay": [hb(seq=seq - 3), hb(seq=seq - 2),
-                   hb(incarnation=inc - 1, seq=seq + 1000)],
+        # last accepted one
+        "replay": [hb(seq=seq - 3), hb(seq=seq - 2)],
         "self": [hb(sender_id=1, seq=seq + 1000)],
+        # an older incarnation (review F6: named apart from replays)
+        "old_incarnation": [hb(incarnation=inc - 1, seq=seq + 1000)],
+        # a start time 2 h ahead of n1's clock (review F9; the bound is
+        # membership.max_clock_skew_ms, 1 h)
+        "future_incarnation": [hb(incarnation=int(time.time() * 1e6)
+                                  + 7200 * 10**6, seq=1)],
     }
-    assert set(cases) == set(REASONS)
+    foreign = {
+        # review F8: n2's authentic heartbeat relayed from another host
+        "bad_source": [hb(seq=seq + 2000)],
+    }
+    assert set(cases) == set(REASONS) and set(foreign) == set(FOREIGN)
 
     before = drops(c, 1)
-    assert set(REASONS) <= set(before), f"drops lacks reasons: {before}"
+    assert set(REASONS + FOREIGN) <= set(before), \
+        f"drops lacks reasons: {before}"
     accepted_before = c.status(1)["counters"]["rx_accepted"]
     t = time.monotonic_ns()
     # From n2's namespace: source address of a configured peer.
     c.send_raw(1, [d for ds in cases.values() for d in ds], from_ns=2)
+    c.send_raw(1, [d for ds in foreign.values() for d in ds])
+    cases.update(foreign)
 
-    want = {r: before[r] + len(cases[r]) for r in REASONS}
+    want = {r: before[r] + len(cases[r]) for r in cases}
     try:
-        c.wait_until(lambda: all(drops(c, 1)[r] >= want[r] for r in REASONS),
+        c.wait_until(lambda: all(drops(c, 1)[r] >= want[r] for r in cases),
                      timeout=3.0, what="drop counters")
     finally:
         after = drops(c, 1)
-        delta = {r: after[r] - before[r] for r in REASONS}
+        delta = {r: after[r] - before[r] for r in cases}
         print(f"drops delta: {delta}")
-    expected = {r: len(cases[r]) for r in REASONS}
+    expected = {r: len(cases[r]) for r in cases}
     assert delta == expected, f"drop counters: got {delta}, want {expected}"
 
     # Nothing else happened: no event, still running, peer still alive and

@@ -84,6 +84,15 @@ def test_weight_http_tcp(make_cluster):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         cwd=c.workdir)
     try:
+        # The server listens before n3 checks it (a loaded machine starts
+        # Python slowly): its first result is then a pass.
+        probe = ("import socket,sys\n"
+                 "socket.create_connection(('127.0.0.1', int(sys.argv[1])),"
+                 " 1).close()\n")
+        c.wait_until(lambda: subprocess.run(
+            ["ip", "netns", "exec", ns3, "/usr/bin/python3", "-c", probe,
+             str(port)], capture_output=True).returncode == 0,
+            timeout=20.0, what="the HTTP server in n3's namespace")
         c.start_all()
         # n1 has the highest priority and preempts: it leads.
         leader, term = c.wait_leader(timeout=ELECT_S, exclude=("n2", "n3"))

@@ -973,9 +973,57 @@ static void test_err_files(void **state)
                 expect_err(MINIMAL "notify:\n  script: opendir/n.sh\n",
                            want);
         }
+        /* The same for the programs of commands: checks, resources,
+         * fencing, VIPs (all one store). */
+        {
+                unsigned me = (unsigned)geteuid();
+                char want[512], path_env[PATH_MAX + 16], cwd[PATH_MAX];
+                const char *old = getenv("PATH");
+                char *saved = old ? strdup(old) : NULL;
+
+                snprintf(want, sizeof want, "n1.yaml:9:15: "
+                         "checks[0].command: '@/./open.sh' could be changed "
+                         "by another user (owner uid %u, mode 0777): it "
+                         "must belong to root or uid %u and not be "
+                         "writable by group or others (chmod go-w)", me, me);
+                expect_err(MINIMAL "checks:\n  - name: c\n    kind: exec\n"
+                           "    command: [./open.sh, x]\n", want);
+                snprintf(want, sizeof want, "n1.yaml:9:15: "
+                         "checks[0].command: '@/opendir/gone.sh' does not "
+                         "exist, and another user could create it (its "
+                         "directory has owner uid %u, mode 0777)", me);
+                expect_err(MINIMAL "checks:\n  - name: c\n    kind: exec\n"
+                           "    command: [opendir/gone.sh]\n", want);
+                /* A bare name is checked where PATH finds it. */
+                assert_non_null(getcwd(cwd, sizeof cwd));
+                snprintf(path_env, sizeof path_env, "%s/opendir", cwd);
+                assert_int_equal(setenv("PATH", path_env, 1), 0);
+                snprintf(want, sizeof want, "n1.yaml:9:15: "
+                         "checks[0].command: the directory of "
+                         "'@/opendir/n.sh' could be changed by another user "
+                         "(owner uid %u, mode 0777), who could replace the "
+                         "program", me);
+                expect_err(MINIMAL "checks:\n  - name: c\n    kind: exec\n"
+                           "    command: [n.sh]\n", want);
+                /* Not found at all: left to fail when run. */
+                hbd_config_free(load_ok(MINIMAL "checks:\n  - name: c\n"
+                                        "    kind: exec\n"
+                                        "    command: [no-such-program]\n"));
+                if (saved) {
+                        assert_int_equal(setenv("PATH", saved, 1), 0);
+                        free(saved);
+                } else {
+                        unsetenv("PATH");
+                }
+        }
         /* A sticky directory (as /tmp) is fine. */
         assert_int_equal(chmod("opendir", 01777), 0);
         hbd_config_free(load_ok(MINIMAL "notify:\n  script: opendir/n.sh\n"));
+        hbd_config_free(load_ok(MINIMAL "checks:\n  - name: c\n"
+                                "    kind: exec\n"
+                                "    command: [opendir/gone.sh]\n"));
+        hbd_config_free(load_ok(MINIMAL "checks:\n  - name: c\n"
+                                "    kind: exec\n    command: [true]\n"));
 }
 
 /* daemon.user and daemon.group name a user and group of this system; a

@@ -571,10 +571,152 @@ static void test_restart_new_incarnation(void **state)
         assert_int_equal(pi.incarnation, 2000);
         assert_int_equal(pi.last_seq, 1);
 
-        /* The old incarnation is now stale, even with a higher seq. */
-        assert_int_equal(beat(&t, T0 + 460 * MS), HB_EREPLAY);
-        assert_int_equal(hb_node_dropped(t.a, HB_EREPLAY), 1);
+        /* The old incarnation is now stale, even with a higher seq, and
+         * said so apart from replays (review F6). */
+        assert_int_equal(beat(&t, T0 + 460 * MS), HB_EOLDINC);
+        assert_int_equal(hb_node_dropped(t.a, HB_EOLDINC), 1);
+        assert_int_equal(hb_node_dropped(t.a, HB_EREPLAY), 0);
+        assert_int_equal(hb_node_peer_info(t.a, 2, T0 + 460 * MS, &pi), 0);
+        assert_int_equal(pi.old_incarnations, 1);
         hb_node_free(b2);
+        pair_free(&t);
+}
+
+/*
+ * Review F8: authentic heartbeats relayed from another address must not
+ * keep a peer alive whose own path is cut; a roaming peer may move.
+ */
+static void test_source_checked(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        hb_peer_info_t pi;
+        pair_t t;
+        int n;
+
+        (void)state;
+        pair_init(&t, &c);
+        n = build_hb(t.b, T0, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv_from(t.a, T0, buf, (size_t)n,
+                                           HB_SOURCE_OTHER, NULL),
+                         HB_EBADSRC);
+        assert_int_equal(state_of(t.a, 2, T0), HB_PEER_UNKNOWN);
+        assert_int_equal(t.rec.n, 0);
+        /* Nothing was taken from it: the same bytes from the peer's own
+         * address are still new. */
+        assert_int_equal(hb_node_recv_from(t.a, T0, buf, (size_t)n,
+                                           HB_SOURCE_PEER_ADDRESS, NULL),
+                         0);
+        assert_int_equal(state_of(t.a, 2, T0), HB_PEER_ALIVE);
+        n = build_hb(t.b, T0 + 100 * MS, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv_from(t.a, T0 + 100 * MS, buf,
+                                           (size_t)n, HB_SOURCE_UNCHECKED,
+                                           NULL),
+                         0);
+        /* Roaming: any address. */
+        assert_int_equal(hb_node_peer_set_roaming(t.a, 2, true), 0);
+        n = build_hb(t.b, T0 + 200 * MS, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv_from(t.a, T0 + 200 * MS, buf,
+                                           (size_t)n, HB_SOURCE_OTHER, NULL),
+                         0);
+        assert_int_equal(hb_node_peer_info(t.a, 2, T0 + 200 * MS, &pi), 0);
+        assert_true(pi.roaming);
+        assert_int_equal(pi.bad_sources, 1);
+        assert_int_equal(pi.received, 3);
+        assert_int_equal(hb_node_dropped(t.a, HB_EBADSRC), 1);
+        assert_int_equal(hb_node_peer_set_roaming(t.a, 9, true), -ENOENT);
+        assert_int_equal(hb_node_recv_from(t.a, T0, buf, (size_t)n,
+                                           (hb_recv_source_t)7, NULL),
+                         -EINVAL);
+        pair_free(&t);
+}
+
+/*
+ * Review F9: one authentic message with a huge incarnation made its
+ * sender dead for good. A new incarnation may be at most
+ * incarnation_ahead_max ahead of the receiver's wall clock; the operator
+ * can forget a peer's incarnation (F6, F9).
+ */
+static void test_incarnation_bound_and_forget(void **state)
+{
+        const uint64_t wall_ns = 1700000000ull * HB_NS_PER_S;
+        const uint64_t wall_us = wall_ns / 1000;
+        hb_node_config_t c = fixed_cfg(1, 1);
+        hb_node_config_t cf = fixed_cfg(2, UINT64_MAX);
+        hb_node_config_t cn = fixed_cfg(2, wall_us + 3000000000ull);
+        hb_node_config_t cr = fixed_cfg(2, wall_us - 60000000ull);
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        hb_node_t *forger, *near, *stepped;
+        hb_peer_info_t pi;
+        pair_t t;
+        int n;
+
+        (void)state;
+        c.incarnation_ahead_max_ns = 3600 * HB_NS_PER_S;
+        pair_init(&t, &c);
+        assert_int_equal(hb_node_new(&forger, &cf, NULL, NULL), 0);
+        assert_int_equal(hb_node_new(&near, &cn, NULL, NULL), 0);
+        assert_int_equal(hb_node_new(&stepped, &cr, NULL, NULL), 0);
+        /* No wall clock given yet: no bound. */
+        assert_int_equal(beat(&t, T0), 0); /* incarnation 1000 */
+        hb_node_set_wall_clock(t.a, wall_ns);
+        /* 2^64-1 is refused; the peer's current incarnation goes on. */
+        n = build_hb(forger, T0 + 10 * MS, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv(t.a, T0 + 10 * MS, buf, (size_t)n,
+                                      NULL),
+                         HB_EFUTUREINC);
+        assert_int_equal(hb_node_dropped(t.a, HB_EFUTUREINC), 1);
+        assert_int_equal(beat(&t, T0 + 100 * MS), 0);
+        /* 50 min ahead is within the hour: accepted, a restart. */
+        n = build_hb(near, T0 + 150 * MS, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv(t.a, T0 + 150 * MS, buf, (size_t)n,
+                                      NULL),
+                         0);
+        assert_int_equal(hb_node_peer_info(t.a, 2, T0 + 150 * MS, &pi), 0);
+        assert_int_equal(pi.incarnation, wall_us + 3000000000ull);
+        /* Its current incarnation stays accepted when this node's clock
+         * steps back. */
+        hb_node_set_wall_clock(t.a, wall_ns - 7200 * HB_NS_PER_S);
+        n = build_hb(near, T0 + 200 * MS, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv(t.a, T0 + 200 * MS, buf, (size_t)n,
+                                      NULL),
+                         0);
+        hb_node_set_wall_clock(t.a, wall_ns);
+        /* The real peer restarts with its clock behind: every message of
+         * it is from an older incarnation... */
+        for (int i = 0; i < 3; i++) {
+                n = build_hb(stepped, T0 + (uint64_t)(300 + i * 100) * MS,
+                             buf, sizeof(buf));
+                assert_int_equal(hb_node_recv(t.a, T0 + (uint64_t)(300 +
+                                              i * 100) * MS, buf, (size_t)n,
+                                              NULL),
+                                 HB_EOLDINC);
+        }
+        assert_int_equal(hb_node_peer_info(t.a, 2, T0 + 500 * MS, &pi), 0);
+        assert_int_equal(pi.old_incarnations, 3);
+        /* ...until the operator forgets the incarnation seen. */
+        assert_int_equal(hb_node_peer_forget(t.a, 2), 0);
+        n = build_hb(stepped, T0 + 600 * MS, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv(t.a, T0 + 600 * MS, buf, (size_t)n,
+                                      NULL),
+                         0);
+        assert_int_equal(hb_node_peer_info(t.a, 2, T0 + 600 * MS, &pi), 0);
+        assert_int_equal(pi.incarnation, wall_us - 60000000ull);
+        assert_int_equal(pi.state, HB_PEER_PROBATION); /* a restart */
+        /* Replay protection is back at once. */
+        assert_int_equal(hb_node_recv(t.a, T0 + 610 * MS, buf, (size_t)n,
+                                      NULL),
+                         HB_EREPLAY);
+        n = build_hb(near, T0 + 700 * MS, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv(t.a, T0 + 700 * MS, buf, (size_t)n,
+                                      NULL),
+                         0); /* newer: a restart as ever */
+        assert_int_equal(hb_node_peer_forget(t.a, 9), -ENOENT);
+        c.incarnation_ahead_max_ns = 31 * 24 * 3600 * HB_NS_PER_S;
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        hb_node_free(forger);
+        hb_node_free(near);
+        hb_node_free(stepped);
         pair_free(&t);
 }
 
@@ -1350,6 +1492,8 @@ int main(void)
                 cmocka_unit_test(test_leave_and_return),
                 cmocka_unit_test(test_restart_new_incarnation),
                 cmocka_unit_test(test_replay_and_gaps),
+                cmocka_unit_test(test_source_checked),
+                cmocka_unit_test(test_incarnation_bound_and_forget),
                 cmocka_unit_test(test_drop_reasons),
                 cmocka_unit_test(test_key_rotation),
                 cmocka_unit_test(test_pause_reports_both_transitions),

@@ -130,6 +130,7 @@ static void test_pair(void **state)
         uv_loop_t loop;
         side_t a = { 0 }, b = { 0 };
         hb_uv_counters_t uc;
+        hb_uv_peer_counters_t pa, pb;
 
         (void)state;
         assert_int_equal(uv_loop_init(&loop), 0);
@@ -150,6 +151,20 @@ static void test_pair(void **state)
         assert_true(uc.tx_by_type[HB_MSG_HEARTBEAT] > 0);
         assert_true(uc.rx_datagrams > 0);
         assert_int_equal(uc.tx_errors, 0);
+        /* Per peer: what a sent to b, b accepted from a (b keeps sending
+         * meanwhile: compare a's view with a's global counters). Bytes
+         * are whole messages; ACKs count as datagrams, not heartbeats. */
+        assert_int_equal(hb_uv_node_peer_counters(a.un, 2, &pa), 0);
+        assert_int_equal(hb_uv_node_peer_counters(b.un, 1, &pb), 0);
+        assert_int_equal(pa.tx_heartbeats, uc.tx_by_type[HB_MSG_HEARTBEAT]);
+        assert_true(pa.tx_bytes >= pa.tx_datagrams * 20);
+        assert_true(pa.rx_heartbeats > 0);
+        assert_true(pa.rx_datagrams > pa.rx_heartbeats);      /* + ACKs */
+        assert_true(pa.rx_bytes >= pa.rx_datagrams * 20);
+        assert_true(pb.rx_heartbeats > 0 &&
+                    pb.rx_heartbeats <= pa.tx_heartbeats);
+        assert_int_equal(hb_uv_node_peer_counters(a.un, 9, &pa), -ENOENT);
+        assert_int_equal(hb_uv_node_peer_counters(NULL, 2, &pa), -EINVAL);
 
         /* b's process "exits": its socket closes, a's next heartbeat
          * bounces, a declares it dead at once (port unreachable). */

@@ -1071,6 +1071,9 @@ static void t_errors(void **state)
                 { HB_EREPLAY, "replay" },       { HB_ESELF, "self" },
                 { HB_EBADKEY, "bad_key" },
                 { HB_ENOTOURS, "not_ours" },
+                { HB_EBADSRC, "bad_source" },
+                { HB_EOLDINC, "old_incarnation" },
+                { HB_EFUTUREINC, "future_incarnation" },
         };
         size_t n = sizeof(map) / sizeof(map[0]);
         assert_int_equal(n, sizeof(names) / sizeof(names[0]));
