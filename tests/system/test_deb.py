@@ -7,7 +7,7 @@ shipped example, and hbeatd started as the unit would (in a network and
 PID namespace of its own, chrooted) answers `hbeatctl status` as the user
 hbeat with only the capabilities its config needs, and stops cleanly.
 
-Slow steps are cached under build-deb/ (kept by `make clean` only):
+Slow steps are cached under build-deb/ (`make clean` removes it):
   build-deb/hbeat_*.deb   scripts/build-deb --if-stale: rebuilt only when
                           a source file is newer (about 2 min)
   build-deb/root-cache    debootstrap --variant=minbase bookworm from
