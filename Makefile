@@ -6,6 +6,8 @@
 #                real hbeatd processes in network namespaces) and every
 #                fuzzer for FUZZ_SECONDS (60) each
 #   make bench   run the benchmarks in bench/ (not part of the tests)
+#   make deb     build the Debian package build-deb/hbeat_*.deb
+#                (debhelper; docs/operations.md "Packaging")
 #   make docs    put the key tables `hbeatctl config schema` prints into
 #                docs/configuration.md and docs/man/hbeatd.yaml.5
 #
@@ -18,7 +20,7 @@ MESON_OPTS ?=
 PYTEST_OPTS ?=
 
 .PHONY: all deps build build-asan test test-unit test-asan test-system \
-        test-fuzz demo bench docs fuzz clean install
+        test-fuzz demo bench docs fuzz clean install deb
 
 all: build
 
@@ -47,7 +49,9 @@ test-asan: build-asan
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C $(BUILD_ASAN) --suite unit --suite sim --print-errorlogs
 
+# test_deb.py builds the package and installs it into a Debian root.
 test-system: build
+	@scripts/install-deps debhelper debootstrap
 	HBEAT_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) -m pytest -q \
 		-p no:cacheprovider $(PYTEST_OPTS) tests/system
 
@@ -76,5 +80,9 @@ fuzz:
 install: build
 	meson install -C $(BUILD)
 
+deb:
+	@scripts/install-deps debhelper
+	scripts/build-deb
+
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz build-deb

@@ -330,6 +330,10 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                        cfg->realtime.cpus ? cfg->realtime.cpus : "any");
         else
                 printf("%-12s off\n", "realtime:");
+        if (cfg->daemon.user != NULL)
+                printf("%-12s %s (uid %u, gid %u) once started\n", "runs as:",
+                       cfg->daemon.user, (unsigned)cfg->daemon.uid,
+                       (unsigned)cfg->daemon.gid);
         printf("%-12s every %s\n", "heartbeat:", dur(nc->interval_ns, a));
         printf("%-12s %s", "detector:", kind);
         for (size_t i = 0; (p = kind_param(dc->kind, &i)) != NULL;) {
@@ -445,6 +449,14 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                     "priority", (json_int_t)cfg->realtime.priority,
                     "lock_memory", (int)cfg->realtime.lock_memory,
                     "cpus", cfg->realtime.cpus)) < 0) {
+                hbctl_err("out of memory");
+                goto out;
+        }
+        if (cfg->daemon.user != NULL &&
+            json_object_set_new(root, "daemon", json_pack(
+                    "{sssIsI}", "user", cfg->daemon.user,
+                    "uid", (json_int_t)cfg->daemon.uid,
+                    "gid", (json_int_t)cfg->daemon.gid)) < 0) {
                 hbctl_err("out of memory");
                 goto out;
         }

@@ -9,8 +9,10 @@
  * newer or older daemon still gives a useful page. Counters are printed in
  * the daemon's order, so new ones appear without a change here.
  *
- * The "realtime" object follows the peers: the loop thread's scheduling,
- * memory lock and CPUs as in force, and each request that was refused.
+ * Whom hbeatd runs as (user, capabilities) and systemd's watchdog, when
+ * on, follow the peers; then the "realtime" object: the loop thread's
+ * scheduling, memory lock and CPUs as in force, and each request that
+ * was refused.
  * With election enabled, status also prints the "coordination" object:
  * role, term, leader, quorum; with resource.* or fencing.* set, the
  * "resource" one: state, term, last action, last fence.
@@ -289,11 +291,42 @@ static void print_realtime(const json_t *rt)
                                json_string_value(p));
 }
 
+/* The "privileges" and "systemd_watchdog" objects: whom hbeatd runs as,
+ * with which capabilities, and systemd's watchdog when it has one. */
+static void print_process(const json_t *pr, const json_t *wd)
+{
+        const char *user;
+
+        if (json_is_object(pr)) {
+                user = hbctl_json_str(pr, "user", NULL);
+                printf("%-16s uid %" JSON_INTEGER_FORMAT " gid %"
+                       JSON_INTEGER_FORMAT "%s%s%s, capabilities %s\n",
+                       "runs as:",
+                       json_integer_value(json_object_get(pr, "uid")),
+                       json_integer_value(json_object_get(pr, "gid")),
+                       user != NULL ? " (daemon.user " : "",
+                       user != NULL ? user : "", user != NULL ? ")" : "",
+                       hbctl_json_str(pr, "capabilities", "?"));
+        }
+        if (json_is_object(wd) &&
+            json_is_true(json_object_get(wd, "enabled")))
+                printf("%-16s every %" JSON_INTEGER_FORMAT " ms of %"
+                       JSON_INTEGER_FORMAT " ms, %" JSON_INTEGER_FORMAT
+                       " pings\n", "systemd watchdog:",
+                       json_integer_value(json_object_get(wd, "period_ms"))
+                               / 2,
+                       json_integer_value(json_object_get(wd, "period_ms")),
+                       json_integer_value(json_object_get(wd,
+                                                          "pings_total")));
+}
+
 static void print_status(const json_t *resp)
 {
         print_node(json_object_get(resp, "node"));
         print_peers(json_object_get(resp, "peers"));
         print_keys(json_object_get(resp, "keys"));
+        print_process(json_object_get(resp, "privileges"),
+                      json_object_get(resp, "systemd_watchdog"));
         print_realtime(json_object_get(resp, "realtime"));
         print_coord(json_object_get(resp, "coordination"));
         print_resource(json_object_get(resp, "resource"));

@@ -512,6 +512,9 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         r = hbd__check_script(l, f, cfg);
         if (r < 0)
                 goto out;
+        r = hbd__check_daemon_user(l, f, cfg);
+        if (r < 0)
+                goto out;
         r = hbd__load_keys(l, f, cfg, !(l->flags & HBD_CONFIG_NO_KEY));
         if (r < 0)
                 goto out;
@@ -673,6 +676,8 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg->incarnation_file);
         free(cfg->control_socket);
         free(cfg->http_listen);
+        free(cfg->daemon.user);
+        free(cfg->daemon.group);
         free(cfg->realtime.cpus);
         for (size_t i = 0; i < cfg->n_keys; i++)
                 free(cfg->keys[i].file);

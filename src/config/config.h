@@ -199,6 +199,16 @@ typedef struct hbd_config {
                                           not pinned */
                 cpu_set_t cpu_set;     /* `cpus` parsed (empty when NULL) */
         } realtime;
+
+        /* daemon.*: whom hbeatd runs as once set up (privileges.c,
+         * docs/operations.md "User and capabilities"). */
+        struct {
+                char *user;            /* as written, owned; NULL: stay */
+                char *group;           /* as written, owned; NULL: the
+                                          user's primary group */
+                uid_t uid;             /* user resolved (when user set) */
+                gid_t gid;             /* group, or the user's primary */
+        } daemon;
 } hbd_config_t;
 
 /*

@@ -360,6 +360,18 @@ X(RT_CPUS, "realtime.cpus", "", 0, 0, NULL, R_YES,                           \
   S_CPUS, F_REALTIME, C(realtime.cpus), C(realtime.cpu_set), 0,              \
   "CPUs the loop thread may run on, as a CPU list (0-1,3); children get "    \
   "hbeatd's CPUs from before the pinning back. Not set: not pinned.")        \
+X(DAEMON_USER, "daemon.user", "", 0, 0, NULL, R_NO,                         \
+  S_STR, 0, C(daemon.user), 0, 0,                                            \
+  "User hbeatd switches to once its sockets are open, keeping only the "     \
+  "capabilities the config needs (CAP_NET_ADMIN and CAP_NET_RAW for "        \
+  "netlink vips, CAP_SYS_NICE and CAP_IPC_LOCK for realtime); scripts and "  \
+  "commands then run as this user, and it must be able to read the key "     \
+  "file and write the state file. Not set: hbeatd stays the user it was "    \
+  "started as (docs/operations.md, \"User and capabilities\").")            \
+X(DAEMON_GROUP, "daemon.group", "", 0, 0, NULL, R_NO,                       \
+  S_STR, 0, C(daemon.group), 0, 0,                                           \
+  "Group hbeatd switches to with daemon.user; not set: that user's "         \
+  "primary group. Supplementary groups are the user's.")                     \
 X(PEER_NAME, "peers[].name", "", 0, 0, NULL, R_YES,                          \
   S_NAME, F_REQUIRED | F_PEER, P(name), 0, 0,                                \
   "Name of the peer; unique, not this node's name.")                         \
@@ -719,10 +731,12 @@ int hbd__load_key_list(struct loader *l, const yaml_node_t *key,
                        const yaml_node_t *seq, hbd_config_t *cfg, bool read);
 
 /* Read key file `path` (`label` in messages, its value at `at`) into
- * `out`: a regular file, mode 0600 or stricter, owned by root or this
- * user, holding one base64 key (hb_key_from_base64()). */
-int hbd__read_key_file(struct loader *l, const yaml_mark_t *at,
-                       const char *label, const char *path, hb_key_t *out);
+ * `out`: a regular file, mode 0600 or stricter, owned by root, this user
+ * or cfg's daemon.user (hbd__check_daemon_user() first), holding one
+ * base64 key (hb_key_from_base64()). */
+int hbd__read_key_file(struct loader *l, const hbd_config_t *cfg,
+                       const yaml_mark_t *at, const char *label,
+                       const char *path, hb_key_t *out);
 
 /* ---- config_rules.c: rules across keys, files -------------------------- */
 
@@ -779,6 +793,10 @@ int hbd__derive_incarnation_file(struct loader *l, hbd_config_t *cfg);
 int hbd__check_coord(struct loader *l, const struct found *f,
                      hbd_config_t *cfg);
 
+/* daemon.user and daemon.group name a user and group of this system:
+ * cfg->daemon.uid and .gid are filled. */
+int hbd__check_daemon_user(struct loader *l, const struct found *f,
+                           hbd_config_t *cfg);
 /* The other realtime.* keys given with realtime.enabled: false. */
 int hbd__check_realtime(struct loader *l, const struct found *f,
                         const hbd_config_t *cfg);

@@ -766,8 +766,8 @@ static int key_item(struct loader *l, const struct found *pf,
         if (!*(const bool *)ctx)
                 return 0;
         snprintf(label, sizeof label, "%s.file", where);
-        r = hbd__read_key_file(l, &pf->val[K_KEYS_FILE]->start_mark, label,
-                               k->file, &key);
+        r = hbd__read_key_file(l, cfg, &pf->val[K_KEYS_FILE]->start_mark,
+                               label, k->file, &key);
         if (r == 0)
                 r = hb_keyring_add(&cfg->node.keyring, (uint8_t)k->id, &key,
                                    (uint8_t)k->encryption);

@@ -18,8 +18,10 @@
 #include "config/config_impl.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,11 +119,69 @@ static bool trusted_owner(uid_t uid)
         return uid == 0 || uid == geteuid();
 }
 
+/* The key file may also belong to daemon.user: hbeatd reads it again
+ * on a reload, as that user. */
+static bool trusted_key_owner(const hbd_config_t *cfg, uid_t uid)
+{
+        return trusted_owner(uid) ||
+               (cfg->daemon.user != NULL && uid == cfg->daemon.uid);
+}
+
+int hbd__check_daemon_user(struct loader *l, const struct found *f,
+                           hbd_config_t *cfg)
+{
+        char q[QUOTE_BUF], *buf;
+        struct passwd pw, *pwp = NULL;
+        struct group gr, *grp = NULL;
+        long max = sysconf(_SC_GETPW_R_SIZE_MAX);
+        size_t len = max > 16384 ? (size_t)max : 16384;
+        int r = 0, e;
+
+        if (cfg->daemon.user == NULL) {
+                if (cfg->daemon.group != NULL)
+                        return hbd__fail_at(l, &f->val[K_DAEMON_GROUP]->
+                                            start_mark, -EINVAL,
+                                            "daemon.group: only used with "
+                                            "daemon.user");
+                return 0;
+        }
+        buf = malloc(len);
+        if (buf == NULL)
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        e = getpwnam_r(cfg->daemon.user, &pw, buf, len, &pwp);
+        if (pwp == NULL) {
+                hbd__quote(cfg->daemon.user, strlen(cfg->daemon.user), q);
+                r = hbd__fail_at(l, &f->val[K_DAEMON_USER]->start_mark,
+                                 -EINVAL, "daemon.user: no user '%s' on this "
+                                 "system%s%s", q, e ? ": " : "",
+                                 e ? strerror(e) : "");
+                goto out;
+        }
+        cfg->daemon.uid = pw.pw_uid;
+        cfg->daemon.gid = pw.pw_gid;
+        if (cfg->daemon.group == NULL)
+                goto out;
+        e = getgrnam_r(cfg->daemon.group, &gr, buf, len, &grp);
+        if (grp == NULL) {
+                hbd__quote(cfg->daemon.group, strlen(cfg->daemon.group), q);
+                r = hbd__fail_at(l, &f->val[K_DAEMON_GROUP]->start_mark,
+                                 -EINVAL, "daemon.group: no group '%s' on "
+                                 "this system%s%s", q, e ? ": " : "",
+                                 e ? strerror(e) : "");
+                goto out;
+        }
+        cfg->daemon.gid = gr.gr_gid;
+out:
+        free(buf);
+        return r;
+}
+
 /* Read one key file `path` (named `label` in messages, its value at
- * `at`) into `out`: a regular file, mode 0600 or stricter, owned by root
- * or this user, holding one base64 key. */
-int hbd__read_key_file(struct loader *l, const yaml_mark_t *at,
-                       const char *label, const char *path, hb_key_t *out)
+ * `at`) into `out`: a regular file, mode 0600 or stricter, owned by root,
+ * this user or daemon.user, holding one base64 key. */
+int hbd__read_key_file(struct loader *l, const hbd_config_t *cfg,
+                       const yaml_mark_t *at, const char *label,
+                       const char *path, hb_key_t *out)
 {
         char q[QUOTE_BUF];
         struct stat st;
@@ -139,17 +199,19 @@ int hbd__read_key_file(struct loader *l, const yaml_mark_t *at,
                 return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not a "
                                     "regular file", label, q);
         /* As sshd's StrictModes for host keys (review F5): only its
-         * owner may read it, and the owner is root or whoever loads it. */
+         * owner may read it, and the owner is root, whoever loads it, or
+         * daemon.user (who reads it again on a reload). */
         if (st.st_mode & 0077)
                 return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is readable "
                                     "or writable by its group or other "
                                     "users (mode %04o); run chmod 600 on it",
                                     label, q,
                                     (unsigned)(st.st_mode & 07777));
-        if (!trusted_owner(st.st_uid))
+        if (!trusted_key_owner(cfg, st.st_uid))
                 return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is owned by "
-                                    "uid %u, not by root or by the user "
-                                    "loading it (uid %u)", label, q,
+                                    "uid %u, not by root, by the user "
+                                    "loading it (uid %u) or by daemon.user",
+                                    label, q,
                                     (unsigned)st.st_uid,
                                     (unsigned)geteuid());
         r = hbu_read_file(path, &text, &len);
@@ -229,7 +291,8 @@ int hbd__load_keys(struct loader *l, const struct found *f,
                 return 0;
 
         if (cfg->key_file) {
-                r = hbd__read_key_file(l, &f->val[K_KEY_FILE]->start_mark,
+                r = hbd__read_key_file(l, cfg,
+                                       &f->val[K_KEY_FILE]->start_mark,
                                        "cluster.key_file", cfg->key_file,
                                        &key);
                 if (r == 0)

@@ -46,8 +46,9 @@
 /* The modules, in start order: the real-time scheduling first (before
  * the loop runs and any child is spawned, so that every child is spawned
  * under its rules), notify next (others put events on the bus from their
- * start on), the actions last (their start-up stop must see everything
- * else in place). */
+ * start on), the privileges dropped once every socket is open and before
+ * any child runs, the actions last (their start-up stop must see
+ * everything else in place), systemd's watchdog after them all. */
 static const hbd_module_t *const modules[] = {
         &hbd_realtime_module,
         &hbd_notify_module,
@@ -57,7 +58,9 @@ static const hbd_module_t *const modules[] = {
         &hbd_http_module,
         &hbd_checks_module,
         &hbd_vip_module,
+        &hbd_privileges_module,
         &hbd_actions_module,
+        &hbd_watchdog_module,
 };
 
 typedef struct daemon {

@@ -228,5 +228,7 @@ extern const hbd_module_t hbd_http_module;
 extern const hbd_module_t hbd_checks_module;
 extern const hbd_module_t hbd_vip_module;
 extern const hbd_module_t hbd_actions_module;
+extern const hbd_module_t hbd_privileges_module;
+extern const hbd_module_t hbd_watchdog_module;
 
 #endif /* HBD_MODULE_H */

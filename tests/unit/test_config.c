@@ -7,6 +7,8 @@
  * and the checks[], vips[] and election sections: test_config_sections.c.
  * The fixture: config_test_util.h.
  */
+#include <pwd.h>
+
 #include "config_test_util.h"
 
 /* ---- valid configs ----------------------------------------------------- */
@@ -1112,6 +1114,52 @@ static void test_err_files(void **state)
                                 "    kind: exec\n    command: [true]\n"));
 }
 
+/* daemon.user and daemon.group name a user and group of this system; a
+ * key file may belong to daemon.user (it reads it again on a reload). */
+static void test_daemon_user(void **state)
+{
+        const struct passwd *nobody = getpwnam("nobody");
+        hbd_config_t *cfg;
+
+        (void)state;
+        expect_err(MINIMAL "daemon:\n  user: hbeat-no-such-user\n",
+                   "n1.yaml:7:9: daemon.user: no user 'hbeat-no-such-user' "
+                   "on this system");
+        expect_err(MINIMAL "daemon:\n  group: root\n",
+                   "n1.yaml:7:10: daemon.group: only used with daemon.user");
+        expect_err(MINIMAL "daemon:\n  user: root\n  group: hbeat-no-such\n",
+                   "n1.yaml:8:10: daemon.group: no group 'hbeat-no-such' on "
+                   "this system");
+        cfg = load_ok(MINIMAL "daemon:\n  user: root\n");
+        assert_string_equal(cfg->daemon.user, "root");
+        assert_int_equal(cfg->daemon.uid, 0);
+        assert_int_equal(cfg->daemon.gid, 0);
+        assert_null(cfg->daemon.group);
+        hbd_config_free(cfg);
+        cfg = load_ok(MINIMAL);
+        assert_null(cfg->daemon.user);
+        hbd_config_free(cfg);
+        if (geteuid() != 0 || nobody == NULL || nobody->pw_uid == 0)
+                return;         /* chown needs root */
+        write_file("nobody.key", KEY_B64 "\n", 0600);
+        assert_int_equal(chown("nobody.key", nobody->pw_uid,
+                               nobody->pw_gid), 0);
+        cfg = load_ok(NODE "cluster:\n  key_file: nobody.key\n"
+                      "daemon:\n  user: nobody\n");
+        assert_int_equal(cfg->daemon.uid, nobody->pw_uid);
+        hbd_config_free(cfg);
+        {
+                char want[256];
+
+                snprintf(want, sizeof want, "n1.yaml:5:13: "
+                         "cluster.key_file: '@/nobody.key' is owned by uid "
+                         "%u, not by root, by the user loading it (uid 0) "
+                         "or by daemon.user", (unsigned)nobody->pw_uid);
+                expect_err(NODE "cluster:\n  key_file: nobody.key\n",
+                           want);
+        }
+}
+
 static void test_relative_paths(void **state)
 {
         char err[512] = "", buf[PATH_MAX], text[PATH_MAX + 64];
@@ -1256,6 +1304,14 @@ static void test_examples(void **state)
                 /* Load it as if it sat next to our key file: examples do
                  * not ship a key. */
                 assert_int_equal(hbu_read_file(path, &text, &len), 0);
+                /* The installed default runs as the user hbeat, which
+                 * this machine need not have: root stands in for it. */
+                if (strstr(path, "/default/")) {
+                        char *u = strstr(text, "user: hbeat\n");
+
+                        assert_non_null(u);
+                        memcpy(u, "user: root \n", 12);
+                }
                 cfg = load_named(at_dir(base, name, sizeof name), text);
                 free(text);
                 if (strstr(path, "/cluster-3node/")) {
@@ -1474,6 +1530,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_alloc_failures, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_util_address, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_user, setup,
                                                 teardown),
                 cmocka_unit_test(test_util_duration),
                 cmocka_unit_test(test_util_kinds_phrase),

@@ -86,7 +86,8 @@ static void test_reloadable(void **state)
                             strcmp(p, "election.state_file") == 0 ||
                             strcmp(p, "realtime.enabled") == 0 ||
                             strcmp(p, "realtime.priority") == 0 ||
-                            strcmp(p, "realtime.lock_memory") == 0;
+                            strcmp(p, "realtime.lock_memory") == 0 ||
+                            strncmp(p, "daemon.", 7) == 0;
                 election_key = strcmp(p, "peers[].id") == 0 ||
                                strcmp(p, "peers[].votes") == 0;
                 if (kn.reload != (fixed_key ? HBD_RELOAD_NO
@@ -392,6 +393,13 @@ static void test_realtime(void **state)
         next = load_ok(MINIMAL "realtime: {cpus: \"1023\"}\n");
         assert_true(CPU_ISSET(1023, &next->realtime.cpu_set));
         assert_true(hbd_config_reloadable(cfg, next, NULL));
+        hbd_config_free(next);
+        hbd_config_free(cfg);
+        /* Whom hbeatd runs as is fixed at start (privileges.c). */
+        cfg = load_ok(MINIMAL);
+        next = load_ok(MINIMAL "daemon: {user: root}\n");
+        assert_false(hbd_config_reloadable(cfg, next, &what));
+        assert_string_equal(what, "daemon.user");
         hbd_config_free(next);
         hbd_config_free(cfg);
 
