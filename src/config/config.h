@@ -208,6 +208,8 @@ typedef struct hbd_config {
                                           user's primary group */
                 uid_t uid;             /* user resolved (when user set) */
                 gid_t gid;             /* group, or the user's primary */
+                char *key_group;       /* as written, owned; NULL: none */
+                gid_t key_gid;         /* key_group resolved */
         } daemon;
 } hbd_config_t;
 

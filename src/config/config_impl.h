@@ -372,6 +372,11 @@ X(DAEMON_GROUP, "daemon.group", "", 0, 0, NULL, R_NO,                       \
   S_STR, 0, C(daemon.group), 0, 0,                                           \
   "Group hbeatd switches to with daemon.user; not set: that user's "         \
   "primary group. Supplementary groups are the user's.")                     \
+X(DAEMON_KEY_GROUP, "daemon.key_group", "", 0, 0, NULL, R_NO,                \
+  S_STR, 0, C(daemon.key_group), 0, 0,                                       \
+  "A group that may read the key files too (mode 0640 and this group), "     \
+  "for a configuration tool that deploys keys; nobody else may read them. "  \
+  "Not set: keys are readable by their owner only (0600).")                  \
 X(PEER_NAME, "peers[].name", "", 0, 0, NULL, R_YES,                          \
   S_NAME, F_REQUIRED | F_PEER, P(name), 0, 0,                                \
   "Name of the peer; unique, not this node's name.")                         \

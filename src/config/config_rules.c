@@ -127,16 +127,48 @@ static bool trusted_key_owner(const hbd_config_t *cfg, uid_t uid)
                (cfg->daemon.user != NULL && uid == cfg->daemon.uid);
 }
 
+/* Group `name` (the value of `key` at `val`) as a gid. */
+static int lookup_group(struct loader *l, const yaml_node_t *val,
+                        const char *key, const char *name, gid_t *gid)
+{
+        char q[QUOTE_BUF], *buf;
+        struct group gr, *grp = NULL;
+        long max = sysconf(_SC_GETGR_R_SIZE_MAX);
+        size_t len = max > 16384 ? (size_t)max : 16384;
+        int r = 0, e;
+
+        buf = malloc(len);
+        if (buf == NULL)
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        e = getgrnam_r(name, &gr, buf, len, &grp);
+        if (grp == NULL) {
+                hbd__quote(name, strlen(name), q);
+                r = hbd__fail_at(l, val ? &val->start_mark : NULL, -EINVAL,
+                                 "%s: no group '%s' on this system%s%s", key,
+                                 q, e ? ": " : "", e ? strerror(e) : "");
+        } else {
+                *gid = gr.gr_gid;
+        }
+        free(buf);
+        return r;
+}
+
 int hbd__check_daemon_user(struct loader *l, const struct found *f,
                            hbd_config_t *cfg)
 {
         char q[QUOTE_BUF], *buf;
         struct passwd pw, *pwp = NULL;
-        struct group gr, *grp = NULL;
         long max = sysconf(_SC_GETPW_R_SIZE_MAX);
         size_t len = max > 16384 ? (size_t)max : 16384;
         int r = 0, e;
 
+        if (cfg->daemon.key_group != NULL) {
+                r = lookup_group(l, f->val[K_DAEMON_KEY_GROUP],
+                                 "daemon.key_group", cfg->daemon.key_group,
+                                 &cfg->daemon.key_gid);
+                if (r < 0)
+                        return r;
+        }
         if (cfg->daemon.user == NULL) {
                 if (cfg->daemon.group != NULL)
                         return hbd__fail_at(l, &f->val[K_DAEMON_GROUP]->
@@ -159,18 +191,9 @@ int hbd__check_daemon_user(struct loader *l, const struct found *f,
         }
         cfg->daemon.uid = pw.pw_uid;
         cfg->daemon.gid = pw.pw_gid;
-        if (cfg->daemon.group == NULL)
-                goto out;
-        e = getgrnam_r(cfg->daemon.group, &gr, buf, len, &grp);
-        if (grp == NULL) {
-                hbd__quote(cfg->daemon.group, strlen(cfg->daemon.group), q);
-                r = hbd__fail_at(l, &f->val[K_DAEMON_GROUP]->start_mark,
-                                 -EINVAL, "daemon.group: no group '%s' on "
-                                 "this system%s%s", q, e ? ": " : "",
-                                 e ? strerror(e) : "");
-                goto out;
-        }
-        cfg->daemon.gid = gr.gr_gid;
+        if (cfg->daemon.group != NULL)
+                r = lookup_group(l, f->val[K_DAEMON_GROUP], "daemon.group",
+                                 cfg->daemon.group, &cfg->daemon.gid);
 out:
         free(buf);
         return r;
@@ -199,13 +222,18 @@ int hbd__read_key_file(struct loader *l, const hbd_config_t *cfg,
                 return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is not a "
                                     "regular file", label, q);
         /* As sshd's StrictModes for host keys (review F5): only its
-         * owner may read it, and the owner is root, whoever loads it, or
-         * daemon.user (who reads it again on a reload). */
-        if (st.st_mode & 0077)
+         * owner may read it (and daemon.key_group, when configured), and
+         * the owner is root, whoever loads it, or daemon.user (who reads
+         * it again on a reload). */
+        if (cfg->daemon.key_group != NULL &&
+            st.st_gid == cfg->daemon.key_gid && (st.st_mode & 0077) == 0040)
+                ; /* group-readable by the key group only */
+        else if (st.st_mode & 0077)
                 return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is readable "
                                     "or writable by its group or other "
-                                    "users (mode %04o); run chmod 600 on it",
-                                    label, q,
+                                    "users (mode %04o); run chmod 600 on it "
+                                    "(or set daemon.key_group to let one "
+                                    "group read it: chmod 640)", label, q,
                                     (unsigned)(st.st_mode & 07777));
         if (!trusted_key_owner(cfg, st.st_uid))
                 return hbd__fail_at(l, at, -EINVAL, "%s: '%s' is owned by "

@@ -7,6 +7,7 @@
  * and the checks[], vips[] and election sections: test_config_sections.c.
  * The fixture: config_test_util.h.
  */
+#include <grp.h>
 #include <pwd.h>
 
 #include "config_test_util.h"
@@ -960,7 +961,8 @@ static void test_keys(void **state)
         expect_err(NODE "keys:\n  - id: 1\n    file: open.key\n",
                    "n1.yaml:6:11: keys[0].file: '@/open.key' is readable or "
                    "writable by its group or other users (mode 0644); run "
-                   "chmod 600 on it");
+                   "chmod 600 on it (or set daemon.key_group to let one "
+                   "group read it: chmod 640)");
         /* At most 8. */
         o = (size_t)snprintf(text, sizeof text, NODE "keys:\n");
         for (int i = 0; i < 9; i++)
@@ -990,16 +992,63 @@ static void test_err_files(void **state)
         expect_err(NODE "cluster:\n  key_file: open.key\n",
                    "n1.yaml:5:13: cluster.key_file: '@/open.key' is "
                    "readable or writable by its group or other users (mode "
-                   "0644); run chmod 600 on it");
+                   "0644); run chmod 600 on it (or set daemon.key_group to let one "
+                   "group read it: chmod 640)");
         expect_err(NODE "cluster:\n  key_file: o2.key\n",
                    "n1.yaml:5:13: cluster.key_file: '@/o2.key' is readable "
                    "or writable by its group or other users (mode 0602); "
-                   "run chmod 600 on it");
+                   "run chmod 600 on it (or set daemon.key_group to let one "
+                   "group read it: chmod 640)");
         /* Group-readable too (review F5; it was accepted before). */
         expect_err(NODE "cluster:\n  key_file: group.key\n",
                    "n1.yaml:5:13: cluster.key_file: '@/group.key' is "
                    "readable or writable by its group or other users (mode "
-                   "0640); run chmod 600 on it");
+                   "0640); run chmod 600 on it (or set daemon.key_group to let one "
+                   "group read it: chmod 640)");
+        /* ...unless it is the group daemon.key_group names, with read
+         * access only (review F5: "and an explicitly configured group"). */
+        {
+                struct group *gr = getgrgid(getegid());
+                char text[512], want[512];
+
+                assert_non_null(gr);
+                snprintf(text, sizeof text, NODE "cluster:\n  key_file: "
+                         "group.key\ndaemon:\n  key_group: %s\n",
+                         gr->gr_name);
+                hbd_config_free(load_ok(text));
+                write_file("g2.key", KEY_B64 "\n", 0660);
+                snprintf(text, sizeof text, NODE "cluster:\n  key_file: "
+                         "g2.key\ndaemon:\n  key_group: %s\n", gr->gr_name);
+                expect_err(text, "n1.yaml:5:13: cluster.key_file: "
+                           "'@/g2.key' is readable or writable by its group "
+                           "or other users (mode 0660); run chmod 600 on it "
+                           "(or set daemon.key_group to let one group read "
+                           "it: chmod 640)");
+                snprintf(text, sizeof text, NODE "cluster:\n  key_file: "
+                         "open.key\ndaemon:\n  key_group: %s\n",
+                         gr->gr_name);
+                snprintf(want, sizeof want, "n1.yaml:5:13: cluster.key_file: "
+                         "'@/open.key' is readable or writable by its group "
+                         "or other users (mode 0644); run chmod 600 on it "
+                         "(or set daemon.key_group to let one group read "
+                         "it: chmod 640)");
+                expect_err(text, want);
+                /* Another group than the file's. */
+                assert_int_equal(chown("group.key", (uid_t)-1,
+                                       getegid() == 0 ? 65534 : 0), 0);
+                snprintf(text, sizeof text, NODE "cluster:\n  key_file: "
+                         "group.key\ndaemon:\n  key_group: %s\n",
+                         gr->gr_name);
+                expect_err(text, "n1.yaml:5:13: cluster.key_file: "
+                           "'@/group.key' is readable or writable by its "
+                           "group or other users (mode 0640); run chmod 600 "
+                           "on it (or set daemon.key_group to let one group "
+                           "read it: chmod 640)");
+                expect_err(NODE "cluster:\n  key_file: k.key\ndaemon:\n"
+                           "  key_group: no-such-group-x\n",
+                           "n1.yaml:7:14: daemon.key_group: no group "
+                           "'no-such-group-x' on this system");
+        }
         expect_err(NODE "cluster:\n  key_file: bad.key\n",
                    "n1.yaml:5:13: cluster.key_file: '@/bad.key' does not "
                    "hold a valid key (base64 of 32 bytes, as written by "
