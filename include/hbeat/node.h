@@ -118,6 +118,35 @@ typedef enum hb_reason {
  *  "port_unreachable". */
 HB_EXPORT const char *hb_reason_name(hb_reason_t reason);
 
+/** Most links (redundant network paths) a node can have
+ *  (hb_node_config.n_links; docs/links.md). */
+#define HB_LINKS_MAX 8u
+
+/**
+ * State of one link of one peer (docs/links.md): the heartbeats that
+ * arrive over that one path, judged by a detector of their own. A link's
+ * state never changes its peer's state by itself: a peer is suspect or
+ * dead only when no link carries its heartbeats any more.
+ *
+ *     unknown   --first heartbeat on the link----------------> up
+ *     unknown   --never heard within the dead time-----------> down
+ *     up        --suspicion >= dead_threshold, or >= suspect
+ *                 threshold for dead_after_ns, or port
+ *                 unreachable on this link-------------------> down
+ *     down      --heartbeat (detector history reset)---------> probation
+ *     probation --probation_ns of heartbeats, never suspect--> up
+ *     probation --suspicion >= suspect_threshold-------------> down
+ */
+typedef enum hb_link_state {
+        HB_LINK_UNKNOWN = 0,   /**< never heard on this link */
+        HB_LINK_UP = 1,        /**< heartbeats arriving on it */
+        HB_LINK_DOWN = 2,      /**< silent for the dead time */
+        HB_LINK_PROBATION = 3, /**< heard again; proving steady */
+} hb_link_state_t;
+
+/** "unknown", "up", "down", "probation". */
+HB_EXPORT const char *hb_link_state_name(hb_link_state_t state);
+
 /** Event types. */
 typedef enum hb_event_type {
         HB_EVENT_PEER_STATE = 1, /**< a peer changed state */
@@ -130,6 +159,12 @@ typedef enum hb_event_type {
                                       `paused_ns` (its heartbeat schedule
                                       was that late) and suspended
                                       convictions (hb_node_local_pause()) */
+        HB_EVENT_LINK = 6,       /**< one link of a peer changed state
+                                      (`link`, `old_link_state`,
+                                      `new_link_state`, `reason`; only
+                                      with cfg.n_links > 1). Changes
+                                      nothing about the peer's state.
+                                      Since 0.3. */
 } hb_event_type_t;
 
 /**
@@ -177,6 +212,10 @@ typedef struct hb_event {
          *  alone (why "promise") before a promise that outlasts the last
          *  one persisted is made. */
         uint64_t promise_until_ns;
+        /* Link events (HB_EVENT_LINK, since 0.3): */
+        uint32_t link;             /**< link index, 0 .. n_links - 1 */
+        hb_link_state_t old_link_state;
+        hb_link_state_t new_link_state;
 } hb_event_t;
 
 /** Event callback. `user` is the pointer given to hb_node_new(). */
@@ -256,6 +295,15 @@ typedef struct hb_node_config {
          *  this. It is the largest clock skew tolerated between members;
          *  0 .. 30 days. */
         uint64_t incarnation_ahead_max_ns;
+        /** Number of links (redundant network paths to every peer,
+         *  docs/links.md), 1 .. HB_LINKS_MAX; 0 counts as 1. With more
+         *  than one, the driver passes each datagram's link to
+         *  hb_node_recv_link() and sends every HB_DEST_ALL message on
+         *  every link; the node keeps per (peer, link) a detector,
+         *  replay state, RTT and a link state (hb_link_state_t, raised
+         *  as HB_EVENT_LINK). Not changed by hb_node_reconfigure().
+         *  Since 0.3. */
+        uint32_t n_links;
 } hb_node_config_t;
 
 /**
@@ -391,6 +439,70 @@ HB_EXPORT int hb_node_recv_from(hb_node_t *node, uint64_t now_ns,
                                 const uint8_t *buf, size_t len,
                                 const hb_recv_source_t *source,
                                 hb_recv_info_t *info);
+
+/**
+ * hb_node_recv_from() for a datagram that arrived on link `link` (the
+ * socket of that link, docs/links.md); hb_node_recv() and
+ * hb_node_recv_from() are link 0. `source->from_peer` then answers
+ * whether it came from the peer's address *on that link*.
+ *
+ * Heartbeats and leaves are replay-checked per (peer, link): the copy of
+ * a heartbeat that came first on another link is not a replay here. A
+ * copy new for its link feeds that link's detector; the first copy of a
+ * sequence number (on whichever link) also drives the peer as with one
+ * link (its detector sees the earliest arrival of every heartbeat: the
+ * peer stays alive while any link carries heartbeats). Later copies are
+ * accepted (0) and counted in hb_node_counters.link_copies; an echo
+ * request is answered on every link (an RTT per link). Control messages
+ * (acks, votes) are accepted from any link, in one replay space per peer.
+ *
+ * @return as hb_node_recv_from(); -EINVAL also for link >= n_links.
+ */
+HB_EXPORT int hb_node_recv_link(hb_node_t *node, uint64_t now_ns,
+                                uint32_t link, const uint8_t *buf,
+                                size_t len, const hb_recv_source_t *source,
+                                hb_recv_info_t *info);
+
+/** Number of links of the node (cfg.n_links, at least 1). */
+HB_EXPORT uint32_t hb_node_links(const hb_node_t *node);
+
+/**
+ * The link a message for peer `peer_id` alone (HB_DEST_PEER: votes)
+ * should take: the first link that is up, else the one heard last, else
+ * 0. Always 0 with one link or for an unknown peer.
+ */
+HB_EXPORT uint32_t hb_node_peer_link(const hb_node_t *node, uint32_t peer_id);
+
+/** A snapshot of one link of one peer. Public, read-only. */
+typedef struct hb_link_info {
+        uint32_t peer_id;
+        uint32_t link;
+        hb_link_state_t state;     /**< with one link: derived from the
+                                        peer's (alive, suspect: up; dead,
+                                        left: down) */
+        uint64_t state_since_ns;
+        uint64_t last_arrival_ns;  /**< HB_NEVER if never heard */
+        double suspicion;          /**< this link's detector at now_ns */
+        uint64_t received;         /**< heartbeats and leaves accepted on
+                                        this link */
+        uint64_t seq_gaps;         /**< sequence numbers never seen on
+                                        this link (loss on this path) */
+        uint64_t replays;          /**< dropped as replays on this link */
+        uint64_t transitions;      /**< link state changes */
+        uint32_t rtt_samples;      /**< RTT samples (acks on this link) */
+        uint64_t rtt_median_ns;    /**< 0 if none */
+        uint64_t rtt_p99_ns;
+        uint64_t rtt_last_ns;
+        uint64_t reserved[4];      /**< room for later fields (0) */
+} hb_link_info_t;
+
+/**
+ * Snapshot of link `link` of peer `peer_id` at `now_ns`.
+ * @return 0; -ENOENT (no such peer or link; out untouched); -EINVAL.
+ */
+HB_EXPORT int hb_node_peer_link_info(const hb_node_t *node, uint32_t peer_id,
+                                     uint32_t link, uint64_t now_ns,
+                                     hb_link_info_t *out);
 
 /**
  * Let peer `peer_id`'s messages come from any address (true), or only
@@ -542,6 +654,26 @@ HB_EXPORT int hb_node_peer_unreachable_quoted(hb_node_t *node,
                                               const uint8_t *quote,
                                               size_t quote_len,
                                               uint64_t now_ns);
+
+/**
+ * hb_node_peer_unreachable_quoted() for an ICMP that came back on link
+ * `link` (the quoted datagram went to the peer's address on that link).
+ * With one link it is hb_node_peer_unreachable_quoted(). With more, a
+ * verified report takes that link down at once (HB_EVENT_LINK, reason
+ * port_unreachable) and the peer is declared dead only when no link of
+ * it is up or in probation any more: a wrong port on one link does not
+ * kill a peer the other links still hear, and an exited process, whose
+ * every socket is closed, gets a report on every link within an
+ * interval.
+ * @return as hb_node_peer_unreachable_quoted(); -ENOENT also for
+ *         link >= n_links.
+ */
+HB_EXPORT int hb_node_peer_link_unreachable_quoted(hb_node_t *node,
+                                                   uint32_t peer_id,
+                                                   uint32_t link,
+                                                   const uint8_t *quote,
+                                                   size_t quote_len,
+                                                   uint64_t now_ns);
 
 /**
  * Queue one heartbeat (sequence + 1) for HB_DEST_ALL now, out of schedule;
@@ -833,7 +965,12 @@ typedef struct hb_node_counters {
                                         answers a recent message of ours
                                         (hb_node_peer_unreachable_quoted())
                                         */
-        uint64_t reserved[7];      /**< room for later counters (0) */
+        uint64_t link_copies;      /**< of rx_accepted: heartbeats and
+                                        leaves new for their link but
+                                        already received on another link
+                                        (they feed only that link's
+                                        detector). Since 0.3. */
+        uint64_t reserved[6];      /**< room for later counters (0) */
 } hb_node_counters_t;
 
 /** Copy the counters. */

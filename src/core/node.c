@@ -99,6 +99,8 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
                 return -EINVAL;
         if (cfg->incarnation_ahead_max_ns > 30 * 24 * hour_ns)
                 return -EINVAL;
+        if (cfg->n_links > HB_LINKS_MAX)
+                return -EINVAL;
         if (hb__coord_config_validate(cfg) < 0)
                 return -EINVAL;
         if (cfg->keyring.n > 0) {
@@ -154,8 +156,15 @@ static int detector_config_equal(const hb_detector_config_t *a,
 /* ------------------------------------------------------------------ */
 /* State machine                                                       */
 
+/* Links of the node (cfg.n_links, 0 counting as 1). */
+static uint32_t links_of(const hb_node_config_t *c)
+{
+        return c->n_links > 1 ? c->n_links : 1;
+}
+
 /* When could `p` next change state if nothing arrives? */
-static uint64_t peer_deadline(const hb_node_t *node, const hb_peer_t *p)
+static uint64_t peer_state_deadline(const hb_node_t *node,
+                                    const hb_peer_t *p)
 {
         const hb_node_config_t *c = &node->cfg;
         uint64_t d;
@@ -184,9 +193,154 @@ static uint64_t peer_deadline(const hb_node_t *node, const hb_peer_t *p)
         return HB_NEVER;
 }
 
+/* ---- links (docs/links.md) ---- */
+
+/* When could link `l` of `p` next change state if nothing arrives? A
+ * left peer's links wait for it to come back. */
+static uint64_t link_deadline(const hb_node_t *node, const hb_peer_t *p,
+                              const hb_link_t *l)
+{
+        const hb_node_config_t *c = &node->cfg;
+        uint64_t d;
+
+        if (p->state == HB_PEER_LEFT)
+                return HB_NEVER;
+        switch (l->state) {
+        case HB_LINK_UNKNOWN:
+                return hb_detector_crossing_ns(l->detector, c->dead_threshold);
+        case HB_LINK_UP:
+                if (!l->suspect)
+                        return hb_detector_crossing_ns(l->detector,
+                                                       c->suspect_threshold);
+                d = hb_detector_crossing_ns(l->detector, c->dead_threshold);
+                if (c->dead_after_ns > 0)
+                        d = min_u64(d, add_sat(l->suspect_since_ns,
+                                               c->dead_after_ns));
+                return d;
+        case HB_LINK_PROBATION:
+                d = hb_detector_crossing_ns(l->detector,
+                                            c->suspect_threshold);
+                return min_u64(d, add_sat(l->probation_start_ns,
+                                          c->probation_ns));
+        case HB_LINK_DOWN:
+                break;
+        }
+        return HB_NEVER;
+}
+
+/* The peer's one deadline: its own state's and its links'. */
+static uint64_t peer_deadline(const hb_node_t *node, const hb_peer_t *p)
+{
+        uint64_t d = peer_state_deadline(node, p);
+
+        if (p->links)
+                for (uint32_t k = 0; k < node->cfg.n_links; k++)
+                        d = min_u64(d, link_deadline(node, p, &p->links[k]));
+        return d;
+}
+
 static void reschedule(hb_node_t *node, hb_peer_t *p)
 {
         hb__heap_update(node, p, peer_deadline(node, p));
+}
+
+/* The one function that changes a link's state: raises HB_EVENT_LINK. */
+static void link_set_state(hb_node_t *node, hb_peer_t *p, uint32_t k,
+                           hb_link_state_t to, hb_reason_t reason,
+                           uint64_t now_ns, double suspicion)
+{
+        hb_link_t *l = &p->links[k];
+        hb_event_t ev;
+
+        memset(&ev, 0, sizeof(ev));
+        ev.size = sizeof(ev);
+        ev.type = HB_EVENT_LINK;
+        ev.peer_id = p->id;
+        ev.old_state = ev.new_state = p->state;
+        ev.reason = reason;
+        ev.at_ns = now_ns;
+        ev.suspicion = suspicion;
+        ev.last_arrival_ns = l->incarnation == 0
+                                     ? HB_NEVER
+                                     : hb_detector_last_arrival_ns(
+                                               l->detector);
+        ev.incarnation = p->incarnation;
+        ev.link = k;
+        ev.old_link_state = l->state;
+        ev.new_link_state = to;
+
+        l->state = to;
+        l->state_since_ns = now_ns;
+        l->suspect = false;
+        if (to == HB_LINK_PROBATION)
+                l->probation_start_ns = now_ns;
+        l->transitions++;
+        node->counters.transitions++;
+        if (node->cb)
+                node->cb(node->user, &ev);
+}
+
+/* Timer-driven evaluation of link k of `p` (the peer's evaluate()). */
+static void link_evaluate(hb_node_t *node, hb_peer_t *p, uint32_t k,
+                          uint64_t now_ns)
+{
+        const hb_node_config_t *c = &node->cfg;
+        hb_link_t *l = &p->links[k];
+        double s;
+
+        if (p->state == HB_PEER_LEFT || l->state == HB_LINK_DOWN)
+                return;
+        s = hb_detector_suspicion(l->detector, now_ns);
+        switch (l->state) {
+        case HB_LINK_UNKNOWN:
+                if (s >= c->dead_threshold)
+                        link_set_state(node, p, k, HB_LINK_DOWN,
+                                       HB_REASON_NEVER_HEARD, now_ns, s);
+                break;
+        case HB_LINK_UP:
+                if (!l->suspect) {
+                        if (s < c->suspect_threshold)
+                                break;
+                        l->suspect = true;
+                        l->suspect_since_ns = now_ns;
+                }
+                if (s >= c->dead_threshold)
+                        link_set_state(node, p, k, HB_LINK_DOWN,
+                                       HB_REASON_DEAD_THRESHOLD, now_ns, s);
+                else if (c->dead_after_ns > 0 &&
+                         now_ns >= add_sat(l->suspect_since_ns,
+                                           c->dead_after_ns))
+                        link_set_state(node, p, k, HB_LINK_DOWN,
+                                       HB_REASON_DEAD_AFTER, now_ns, s);
+                break;
+        case HB_LINK_PROBATION:
+                if (s >= c->suspect_threshold)
+                        link_set_state(node, p, k, HB_LINK_DOWN,
+                                       HB_REASON_SUSPECT_THRESHOLD, now_ns,
+                                       s);
+                else if (now_ns >= add_sat(l->probation_start_ns,
+                                           c->probation_ns))
+                        link_set_state(node, p, k, HB_LINK_UP,
+                                       HB_REASON_PROBATION_PASSED, now_ns, s);
+                break;
+        case HB_LINK_DOWN:
+                break;
+        }
+}
+
+/* Forget every link's state without events (the peer left): they are
+ * unknown until its heartbeats come back. */
+static void links_reset(hb_peer_t *p, uint32_t n, uint64_t now_ns)
+{
+        for (uint32_t k = 0; p->links && k < n; k++) {
+                hb_link_t *l = &p->links[k];
+
+                l->state = HB_LINK_UNKNOWN;
+                l->state_since_ns = now_ns;
+                l->suspect = false;
+                hb_detector_reset(l->detector);
+                hb_detector_heartbeat(l->detector, now_ns);
+        }
 }
 
 static void set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
@@ -229,6 +383,9 @@ static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
         const hb_node_config_t *c = &node->cfg;
         double s = hb_detector_suspicion(p->detector, now_ns);
+
+        for (uint32_t k = 0; p->links && k < c->n_links; k++)
+                link_evaluate(node, p, k, now_ns);
 
         switch (p->state) {
         case HB_PEER_UNKNOWN:
@@ -281,20 +438,60 @@ static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
  * only move the last arrival. The heartbeat's send time (already in
  * p->last_send_time_ns) gives chen and bertier the sender's real schedule.
  */
-static void record_arrival(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
-                           uint64_t seq)
+static void arrival(hb_node_t *node, hb_detector_t *d, bool *rebase_next,
+                    uint64_t now_ns, uint64_t seq, uint64_t send_time_ns)
 {
-        if (p->rebase_next) {
+        if (*rebase_next) {
                 if (now_ns >= node->pause_resume_ns +
                                       node->cfg.interval_ns / 2)
-                        p->rebase_next = false;
-                if (hb_detector_arrivals(p->detector) > 0) {
-                        hb_detector_rebase(p->detector, now_ns);
+                        *rebase_next = false;
+                if (hb_detector_arrivals(d) > 0) {
+                        hb_detector_rebase(d, now_ns);
                         return;
                 }
         }
-        hb_detector_heartbeat_sent(p->detector, now_ns, seq,
-                                   p->last_send_time_ns);
+        hb_detector_heartbeat_sent(d, now_ns, seq, send_time_ns);
+}
+
+static void record_arrival(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
+                           uint64_t seq)
+{
+        arrival(node, p->detector, &p->rebase_next, now_ns, seq,
+                p->last_send_time_ns);
+}
+
+/* A heartbeat new for link k of `p` (its replay check passed);
+ * `restarted`: a new incarnation on this link. */
+static void link_on_heartbeat(hb_node_t *node, hb_peer_t *p, uint32_t k,
+                              uint64_t now_ns, uint64_t seq,
+                              uint64_t send_time_ns, bool restarted)
+{
+        hb_link_t *l = &p->links[k];
+
+        if (restarted || l->state == HB_LINK_UNKNOWN ||
+            l->state == HB_LINK_DOWN)
+                hb_detector_reset(l->detector);
+        arrival(node, l->detector, &l->rebase_next, now_ns, seq,
+                send_time_ns);
+        switch (l->state) {
+        case HB_LINK_UNKNOWN:
+                link_set_state(node, p, k, HB_LINK_UP, HB_REASON_HEARTBEAT,
+                               now_ns, 0.0);
+                break;
+        case HB_LINK_DOWN:
+                link_set_state(node, p, k, HB_LINK_PROBATION,
+                               restarted ? HB_REASON_RESTART
+                                         : HB_REASON_HEARTBEAT,
+                               now_ns, 0.0);
+                break;
+        case HB_LINK_PROBATION:
+                if (restarted)
+                        l->probation_start_ns = now_ns;
+                break;
+        case HB_LINK_UP:
+                l->suspect = false;
+                break;
+        }
 }
 
 static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
@@ -353,6 +550,9 @@ static void peer_free(hb_peer_t *p)
         if (!p)
                 return;
         hb_detector_free(p->detector);
+        for (uint32_t k = 0; p->links && k < HB_LINKS_MAX; k++)
+                hb_detector_free(p->links[k].detector);
+        hb__free(p->links);
         hb__free(p);
 }
 
@@ -433,6 +633,26 @@ int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
          * the same silence as a peer that stopped.
          */
         hb_detector_heartbeat(p->detector, now_ns);
+        if (links_of(&node->cfg) > 1) {
+                uint32_t n = node->cfg.n_links;
+
+                /* HB_LINKS_MAX records: peer_free() needs no count. */
+                p->links = hb__calloc(HB_LINKS_MAX, sizeof(*p->links));
+                if (!p->links) {
+                        peer_free(p);
+                        return -ENOMEM;
+                }
+                for (uint32_t k = 0; k < n; k++) {
+                        r = hb_detector_new(&p->links[k].detector,
+                                            &node->cfg.detector);
+                        if (r < 0) {
+                                peer_free(p);
+                                return r;
+                        }
+                        p->links[k].state_since_ns = now_ns;
+                        hb_detector_heartbeat(p->links[k].detector, now_ns);
+                }
+        }
 
         r = hb__peers_insert(node, p);
         if (r < 0) {
@@ -467,25 +687,28 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
         hb_detector_t **fresh = NULL;
         uint64_t promise_max = 0;
         int rebuild;
-        size_t i;
+        size_t i, per;
 
         if (!node || hb_node_config_validate(cfg) < 0)
                 return -EINVAL;
         if (cfg->cluster_id != node->cfg.cluster_id ||
             cfg->node_id != node->cfg.node_id ||
             cfg->incarnation != node->cfg.incarnation ||
-            cfg->coord.enabled != node->cfg.coord.enabled)
+            cfg->coord.enabled != node->cfg.coord.enabled ||
+            links_of(cfg) != links_of(&node->cfg))
                 return -EINVAL;
 
         if (cfg->coord.enabled && hb_coord_promise_max(cfg, &promise_max) < 0)
                 return -ENOMEM;
         rebuild = !detector_config_equal(&cfg->detector, &node->cfg.detector);
+        /* Per peer: its detector, then one per link (more than one). */
+        per = 1 + (links_of(cfg) > 1 ? cfg->n_links : 0);
         if (rebuild && node->n_peers > 0) {
                 /* Prepare every new detector first: all or nothing. */
-                fresh = hb__calloc(node->n_peers, sizeof(*fresh));
+                fresh = hb__calloc(node->n_peers * per, sizeof(*fresh));
                 if (!fresh)
                         return -ENOMEM;
-                for (i = 0; i < node->n_peers; i++) {
+                for (i = 0; i < node->n_peers * per; i++) {
                         if (hb_detector_new(&fresh[i], &cfg->detector) < 0) {
                                 while (i-- > 0)
                                         hb_detector_free(fresh[i]);
@@ -526,7 +749,18 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                                 hb_detector_last_arrival_ns(p->detector);
 
                         hb_detector_free(p->detector);
-                        p->detector = fresh[i];
+                        p->detector = fresh[i * per];
+                        for (size_t k = 0; k + 1 < per; k++) {
+                                hb_link_t *l = &p->links[k];
+                                uint64_t ll = hb_detector_last_arrival_ns(
+                                        l->detector);
+
+                                hb_detector_free(l->detector);
+                                l->detector = fresh[i * per + 1 + k];
+                                hb_detector_heartbeat(l->detector,
+                                                      ll == HB_NEVER ? now_ns
+                                                                     : ll);
+                        }
                         /* The last heartbeat as it came, so the new
                          * detector reads the same schedule (send times). */
                         if (last == HB_NEVER || p->incarnation == 0)
@@ -571,6 +805,16 @@ static void rtt_add(hb_peer_t *p, uint64_t rtt_ns)
         p->rtt_pos = (uint8_t)((p->rtt_pos + 1) % RTT_WINDOW);
         if (p->rtt_count < RTT_WINDOW)
                 p->rtt_count++;
+}
+
+static void link_rtt_add(hb_link_t *l, uint64_t rtt_ns)
+{
+        uint64_t us = rtt_ns / 1000;
+
+        l->rtt_us[l->rtt_pos] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+        l->rtt_pos = (uint8_t)((l->rtt_pos + 1) % RTT_WINDOW);
+        if (l->rtt_count < RTT_WINDOW)
+                l->rtt_count++;
 }
 
 /*
@@ -707,6 +951,43 @@ int hb_node_recv_from(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                       size_t len, const hb_recv_source_t *source,
                       hb_recv_info_t *info)
 {
+        return hb_node_recv_link(node, now_ns, 0, buf, len, source, info);
+}
+
+/* Link bookkeeping for a heartbeat or leave `m` from `p` on link k, after
+ * the peer-level checks: HB_EREPLAY when this link saw it already, 1
+ * when it is new for the link but the peer has it from another link
+ * (a copy), 0 when it is new for the peer too. */
+static int link_accept(hb_node_t *node, hb_peer_t *p, uint32_t k,
+                       const hb_wire_msg_t *m, uint64_t now_ns)
+{
+        hb_link_t *l = &p->links[k];
+        bool restarted;
+
+        if (l->incarnation != 0 && !p->forgotten &&
+            m->incarnation == l->incarnation && m->seq <= l->last_seq) {
+                l->replays++;
+                return HB_EREPLAY;
+        }
+        restarted = l->incarnation != 0 && m->incarnation != l->incarnation;
+        if (l->incarnation == m->incarnation && m->seq > l->last_seq + 1)
+                l->seq_gaps += m->seq - l->last_seq - 1;
+        l->incarnation = m->incarnation;
+        l->last_seq = m->seq;
+        l->received++;
+        if (m->type == HB_MSG_HEARTBEAT)
+                link_on_heartbeat(node, p, k, now_ns, m->seq,
+                                  m->send_time_ns, restarted);
+        if (p->incarnation != 0 && !p->forgotten &&
+            m->incarnation == p->incarnation && m->seq <= p->last_seq)
+                return 1;
+        return 0;
+}
+
+int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
+                      const uint8_t *buf, size_t len,
+                      const hb_recv_source_t *source, hb_recv_info_t *info)
+{
         /* AEAD: the decrypted inner part; `m` borrows from it. */
         uint8_t plain[HB_WIRE_MAX_LEN];
         hb_wire_msg_t m;
@@ -717,7 +998,8 @@ int hb_node_recv_from(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
         int r;
 
         if (!node || (!buf && len > 0) ||
-            (source != NULL && source->from_peer == NULL))
+            (source != NULL && source->from_peer == NULL) ||
+            link >= links_of(&node->cfg))
                 return -EINVAL;
         /* This datagram may have waited in the buffer through a pause:
          * the node must know of the pause first. */
@@ -752,8 +1034,11 @@ int hb_node_recv_from(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                                 p->old_incarnations++;
                         return drop(node, r);
                 }
-                if (rtt_ns > 0)
+                if (rtt_ns > 0) {
                         node->counters.rtt_samples++;
+                        if (p->links)
+                                link_rtt_add(&p->links[link], rtt_ns);
+                }
                 p->received++;
                 node->counters.rx_accepted++;
                 key_used(node, m.key_id, now_ns);
@@ -774,6 +1059,21 @@ int hb_node_recv_from(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
                 p->old_incarnations++;
                 return drop(node, HB_EOLDINC);
         }
+        if (p->links) {
+                r = link_accept(node, p, link, &m, now_ns);
+                if (r == HB_EREPLAY)
+                        p->replays++;
+                if (r < 0)
+                        return drop(node, r);
+                if (r == 1) {
+                        /* A copy: this link's evidence only. */
+                        node->counters.rx_accepted++;
+                        node->counters.link_copies++;
+                        key_used(node, m.key_id, now_ns);
+                        reschedule(node, p);
+                        goto accepted;
+                }
+        }
         if (p->incarnation != 0 && !p->forgotten &&
             m.incarnation == p->incarnation && m.seq <= p->last_seq) {
                 p->replays++;
@@ -785,6 +1085,10 @@ int hb_node_recv_from(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
         else
                 restarted = p->incarnation != 0 &&
                             m.incarnation > p->incarnation;
+        if (p->forgotten)
+                for (uint32_t k = 0; p->links && k < node->cfg.n_links; k++)
+                        if (k != link)
+                                p->links[k].incarnation = 0;
         p->forgotten = false;
         if (p->incarnation == m.incarnation && m.seq > p->last_seq + 1)
                 p->seq_gaps += m.seq - p->last_seq - 1;
@@ -798,6 +1102,7 @@ int hb_node_recv_from(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
         key_used(node, m.key_id, now_ns);
 
         if (m.type == HB_MSG_LEAVE) {
+                links_reset(p, node->cfg.n_links, now_ns);
                 if (p->state != HB_PEER_LEFT)
                         set_state(node, p, HB_PEER_LEFT, HB_REASON_LEAVE,
                                   now_ns,
@@ -921,6 +1226,17 @@ static void local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
                 /* Judge the peer as if heard now, keeping its history. */
                 hb_detector_rebase(p->detector, now_ns);
                 p->rebase_next = true;
+                for (uint32_t k = 0; p->links && k < node->cfg.n_links;
+                     k++) {
+                        hb_link_t *l = &p->links[k];
+
+                        if (l->state == HB_LINK_DOWN)
+                                continue;
+                        hb_detector_rebase(l->detector, now_ns);
+                        l->rebase_next = true;
+                        if (l->suspect)
+                                l->suspect_since_ns = now_ns;
+                }
                 if (p->state == HB_PEER_SUSPECT)
                         p->state_since_ns = now_ns; /* dead_after anew */
                 reschedule(node, p);
@@ -1060,6 +1376,50 @@ int hb_node_peer_unreachable_quoted(hb_node_t *node, uint32_t peer_id,
                 node->counters.port_unreachable_rejected++;
                 return r;
         }
+        return hb_node_peer_unreachable(node, peer_id, now_ns);
+}
+
+int hb_node_peer_link_unreachable_quoted(hb_node_t *node, uint32_t peer_id,
+                                         uint32_t link, const uint8_t *quote,
+                                         size_t quote_len, uint64_t now_ns)
+{
+        hb_peer_t *p;
+        hb_link_t *l;
+        int r;
+
+        if (!node)
+                return -EINVAL;
+        p = hb__lookup(node, peer_id);
+        if (!p || link >= links_of(&node->cfg))
+                return -ENOENT;
+        if (!p->links)
+                return hb_node_peer_unreachable_quoted(node, peer_id, quote,
+                                                       quote_len, now_ns);
+        check_late(node, now_ns);
+        r = check_quote(node, quote, quote_len, now_ns);
+        if (r < 0) {
+                node->counters.port_unreachable++;
+                node->counters.port_unreachable_rejected++;
+                return r;
+        }
+        if (!node->cfg.trust_port_unreachable) {
+                node->counters.port_unreachable++;
+                return 0;
+        }
+        l = &p->links[link];
+        if (l->state == HB_LINK_UP || l->state == HB_LINK_PROBATION) {
+                link_set_state(node, p, link, HB_LINK_DOWN,
+                               HB_REASON_PORT_UNREACHABLE, now_ns,
+                               hb_detector_suspicion(l->detector, now_ns));
+                reschedule(node, p);
+        }
+        for (uint32_t k = 0; k < node->cfg.n_links; k++)
+                if (p->links[k].state == HB_LINK_UP ||
+                    p->links[k].state == HB_LINK_PROBATION) {
+                        node->counters.port_unreachable++;
+                        finish(node, now_ns);
+                        return 0;
+                }
         return hb_node_peer_unreachable(node, peer_id, now_ns);
 }
 

@@ -25,6 +25,30 @@
 /* RTT samples kept per peer (a ring; percentiles computed on demand). */
 #define RTT_WINDOW 64
 
+/* One link of one peer (docs/links.md): only with cfg.n_links > 1. Its
+ * own detector, replay state (heartbeat seq space), RTT ring and link
+ * state; the peer's state machine runs on the peer's detector, fed with
+ * the first copy of every heartbeat (node.c). */
+typedef struct hb_link {
+        hb_link_state_t state;
+        bool suspect;                  /* up, but above suspect_threshold
+                                          since suspect_since_ns (no event:
+                                          counts towards dead_after) */
+        bool rebase_next;              /* as hb_peer.rebase_next */
+        uint8_t rtt_pos, rtt_count;
+        uint64_t state_since_ns;
+        uint64_t suspect_since_ns;
+        uint64_t probation_start_ns;
+        uint64_t incarnation;          /* 0: never heard on this link */
+        uint64_t last_seq;
+        uint64_t received;
+        uint64_t seq_gaps;
+        uint64_t replays;
+        uint64_t transitions;
+        hb_detector_t *detector;
+        uint32_t rtt_us[RTT_WINDOW];
+} hb_link_t;
+
 typedef struct hb_peer {
         uint32_t id;
         hb_peer_state_t state;
@@ -44,6 +68,8 @@ typedef struct hb_peer {
         hb_detector_t *detector;
         uint64_t last_ack_seq;         /* control messages (ACK, votes):
                                           their own seq space */
+        hb_link_t *links;              /* cfg.n_links of them, or NULL
+                                          with one link */
         bool exited;                   /* dead by port unreachable: its
                                           process is gone (this state) */
         bool rebase_next;              /* after a local pause: the next

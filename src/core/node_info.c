@@ -81,29 +81,143 @@ const char *hb_reason_name(hb_reason_t reason)
 /* ------------------------------------------------------------------ */
 /* Introspection                                                       */
 
-/* Median and p99 (nearest rank) of the RTT ring, in ns. */
-static void rtt_stats(const hb_peer_t *p, hb_peer_info_t *out)
+/* Median, p99 (nearest rank) and latest of an RTT ring (µs), in ns. */
+static void ring_stats(const uint32_t *ring, size_t n, size_t pos,
+                       uint32_t *samples, uint64_t *median_ns,
+                       uint64_t *p99_ns, uint64_t *last_ns)
 {
         uint32_t v[RTT_WINDOW];
-        size_t n = p->rtt_count, i, j, rank;
+        size_t i, j, rank;
 
-        out->rtt_samples = (uint32_t)n;
+        *samples = (uint32_t)n;
         if (n == 0)
                 return;
         /* Insertion sort: 64 values at most, only on introspection. */
         for (i = 0; i < n; i++) {
-                uint32_t x = p->rtt_us[i];
+                uint32_t x = ring[i];
 
                 for (j = i; j > 0 && v[j - 1] > x; j--)
                         v[j] = v[j - 1];
                 v[j] = x;
         }
-        out->rtt_median_ns = (uint64_t)v[(n - 1) / 2] * 1000;
+        *median_ns = (uint64_t)v[(n - 1) / 2] * 1000;
         rank = (99 * n + 99) / 100; /* ceil(0.99 n), 1-based */
-        out->rtt_p99_ns = (uint64_t)v[rank - 1] * 1000;
-        out->rtt_last_ns =
-                (uint64_t)p->rtt_us[(p->rtt_pos + RTT_WINDOW - 1) %
-                                    RTT_WINDOW] * 1000;
+        *p99_ns = (uint64_t)v[rank - 1] * 1000;
+        *last_ns = (uint64_t)ring[(pos + RTT_WINDOW - 1) % RTT_WINDOW] * 1000;
+}
+
+static void rtt_stats(const hb_peer_t *p, hb_peer_info_t *out)
+{
+        ring_stats(p->rtt_us, p->rtt_count, p->rtt_pos, &out->rtt_samples,
+                   &out->rtt_median_ns, &out->rtt_p99_ns, &out->rtt_last_ns);
+}
+
+const char *hb_link_state_name(hb_link_state_t state)
+{
+        switch (state) {
+        case HB_LINK_UNKNOWN:
+                return "unknown";
+        case HB_LINK_UP:
+                return "up";
+        case HB_LINK_DOWN:
+                return "down";
+        case HB_LINK_PROBATION:
+                return "probation";
+        }
+        return "?";
+}
+
+uint32_t hb_node_links(const hb_node_t *node)
+{
+        if (!node || node->cfg.n_links < 1)
+                return 1;
+        return node->cfg.n_links;
+}
+
+uint32_t hb_node_peer_link(const hb_node_t *node, uint32_t peer_id)
+{
+        const hb_peer_t *p = node ? hb__lookup(node, peer_id) : NULL;
+        uint64_t best_ns = 0;
+        uint32_t best = 0, k;
+
+        if (!p || !p->links)
+                return 0;
+        for (k = 0; k < node->cfg.n_links; k++)
+                if (p->links[k].state == HB_LINK_UP)
+                        return k;
+        for (k = 0; k < node->cfg.n_links; k++) {
+                const hb_link_t *l = &p->links[k];
+                uint64_t t;
+
+                if (l->incarnation == 0)
+                        continue;
+                t = hb_detector_last_arrival_ns(l->detector);
+                if (t != HB_NEVER && t > best_ns) {
+                        best_ns = t;
+                        best = k;
+                }
+        }
+        return best;
+}
+
+int hb_node_peer_link_info(const hb_node_t *node, uint32_t peer_id,
+                           uint32_t link, uint64_t now_ns,
+                           hb_link_info_t *out)
+{
+        const hb_peer_t *p;
+        const hb_link_t *l;
+
+        if (!node || !out)
+                return -EINVAL;
+        p = hb__lookup(node, peer_id);
+        if (!p || link >= hb_node_links(node))
+                return -ENOENT;
+        memset(out, 0, sizeof(*out));
+        out->peer_id = peer_id;
+        out->link = link;
+        if (!p->links) {
+                /* One link: the peer is the link. */
+                static const hb_link_state_t of_peer[] = {
+                        [HB_PEER_UNKNOWN] = HB_LINK_UNKNOWN,
+                        [HB_PEER_ALIVE] = HB_LINK_UP,
+                        [HB_PEER_SUSPECT] = HB_LINK_UP,
+                        [HB_PEER_DEAD] = HB_LINK_DOWN,
+                        [HB_PEER_PROBATION] = HB_LINK_PROBATION,
+                        [HB_PEER_LEFT] = HB_LINK_DOWN,
+                };
+
+                out->state = (unsigned)p->state < 6 ? of_peer[p->state]
+                                                    : HB_LINK_UNKNOWN;
+                out->state_since_ns = p->state_since_ns;
+                out->last_arrival_ns =
+                        p->incarnation == 0
+                                ? HB_NEVER
+                                : hb_detector_last_arrival_ns(p->detector);
+                out->suspicion = hb_detector_suspicion(p->detector, now_ns);
+                out->received = p->received;
+                out->seq_gaps = p->seq_gaps;
+                out->replays = p->replays;
+                out->transitions = p->transitions;
+                ring_stats(p->rtt_us, p->rtt_count, p->rtt_pos,
+                           &out->rtt_samples, &out->rtt_median_ns,
+                           &out->rtt_p99_ns, &out->rtt_last_ns);
+                return 0;
+        }
+        l = &p->links[link];
+        out->state = l->state;
+        out->state_since_ns = l->state_since_ns;
+        out->last_arrival_ns = l->incarnation == 0
+                                       ? HB_NEVER
+                                       : hb_detector_last_arrival_ns(
+                                                 l->detector);
+        out->suspicion = hb_detector_suspicion(l->detector, now_ns);
+        out->received = l->received;
+        out->seq_gaps = l->seq_gaps;
+        out->replays = l->replays;
+        out->transitions = l->transitions;
+        ring_stats(l->rtt_us, l->rtt_count, l->rtt_pos, &out->rtt_samples,
+                   &out->rtt_median_ns, &out->rtt_p99_ns, &out->rtt_last_ns);
+        return 0;
 }
 
 static void fill_info(const hb_node_t *node, const hb_peer_t *p,
@@ -220,9 +334,14 @@ size_t hb_node_peer_memory(const hb_node_t *node)
                         hb_detector_free(d);
                 }
         }
-        /* record + detector + sorted-array and heap slots + ~2 hash slots */
+        /* record + detector + sorted-array and heap slots + ~2 hash slots
+         * (+ link records and a detector per link with several links) */
         return sizeof(hb_peer_t) + det + 2 * sizeof(hb_peer_t *) +
-               2 * sizeof(hb_slot_t);
+               2 * sizeof(hb_slot_t) +
+               (hb_node_links(node) > 1
+                        ? HB_LINKS_MAX * sizeof(hb_link_t) +
+                                  hb_node_links(node) * det
+                        : 0);
 }
 
 size_t hb_node_key_count(const hb_node_t *node)

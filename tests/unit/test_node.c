@@ -1651,6 +1651,276 @@ static void test_names(void **state)
                             "dead_after");
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Redundant links (docs/links.md)                                     */
+
+/* a (id 1) with two links observing b (id 2). */
+static void links_init(pair_t *t)
+{
+        hb_node_config_t ca = fixed_cfg(1, 1);
+
+        ca.n_links = 2;
+        pair_init(t, &ca);
+}
+
+/* b sends one heartbeat at `now`; it arrives on link 0 if `l0`, on link
+ * 1 if `l1` (same bytes on both, as a sender does). */
+static void beat_links(pair_t *t, uint64_t now, bool l0, bool l1)
+{
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        int n = build_hb(t->b, now, buf, sizeof(buf));
+
+        assert_true(n > 0);
+        if (l0)
+                assert_int_equal(hb_node_recv_link(t->a, now, 0, buf,
+                                                   (size_t)n, NULL, NULL),
+                                 0);
+        if (l1)
+                assert_int_equal(hb_node_recv_link(t->a, now, 1, buf,
+                                                   (size_t)n, NULL, NULL),
+                                 0);
+}
+
+/* Heartbeats every 100 ms over [from, to), ticking the node as it asks. */
+static uint64_t run_links(pair_t *t, uint64_t from, uint64_t to, bool l0,
+                          bool l1)
+{
+        uint64_t now;
+
+        for (now = from; now < to; now += 100 * MS) {
+                while (hb_node_next_deadline(t->a) <= now)
+                        hb_node_tick(t->a, hb_node_next_deadline(t->a));
+                beat_links(t, now, l0, l1);
+        }
+        while (hb_node_next_deadline(t->a) < to)
+                hb_node_tick(t->a, hb_node_next_deadline(t->a));
+        return now;
+}
+
+static const hb_event_t *find_link_ev(const recorder_t *r, uint32_t link,
+                                      hb_link_state_t to, size_t from)
+{
+        for (size_t i = from; i < r->n; i++)
+                if (r->ev[i].type == HB_EVENT_LINK &&
+                    r->ev[i].link == link && r->ev[i].new_link_state == to)
+                        return &r->ev[i];
+        return NULL;
+}
+
+static size_t count_peer_ev(const recorder_t *r)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < r->n; i++)
+                n += r->ev[i].type == HB_EVENT_PEER_STATE;
+        return n;
+}
+
+static hb_link_state_t link_state(hb_node_t *n, uint32_t link, uint64_t now)
+{
+        hb_link_info_t li;
+
+        assert_int_equal(hb_node_peer_link_info(n, 2, link, now, &li), 0);
+        return li.state;
+}
+
+/* One link silent: that link goes down within its dead time (5
+ * intervals with the fixed detector), the peer stays alive, and its
+ * suspicion is the live link's (the minimum). */
+static void test_links_one_silent(void **state)
+{
+        const hb_event_t *e;
+        hb_peer_info_t pi;
+        hb_link_info_t li;
+        pair_t t;
+
+        (void)state;
+        links_init(&t);
+        assert_int_equal(hb_node_links(t.a), 2);
+        run_links(&t, T0, T0 + 1000 * MS, true, true);
+        assert_non_null(find_link_ev(&t.rec, 0, HB_LINK_UP, 0));
+        assert_non_null(find_link_ev(&t.rec, 1, HB_LINK_UP, 0));
+        assert_int_equal(state_of(t.a, 2, T0 + 1000 * MS), HB_PEER_ALIVE);
+        /* Link 0 cut at T0 + 1 s: last heartbeat on it at T0 + 900 ms. */
+        run_links(&t, T0 + 1000 * MS, T0 + 3000 * MS, false, true);
+        e = find_link_ev(&t.rec, 0, HB_LINK_DOWN, 0);
+        assert_non_null(e);
+        assert_int_equal(e->old_link_state, HB_LINK_UP);
+        assert_int_equal(e->reason, HB_REASON_DEAD_THRESHOLD);
+        assert_true(e->at_ns <= T0 + 900 * MS + 500 * MS + MS);
+        assert_int_equal(e->new_state, HB_PEER_ALIVE); /* peer unchanged */
+        assert_null(find_link_ev(&t.rec, 1, HB_LINK_DOWN, 0));
+        /* The only peer event: unknown -> alive. */
+        assert_int_equal(count_peer_ev(&t.rec), 1);
+        assert_int_equal(state_of(t.a, 2, T0 + 3000 * MS), HB_PEER_ALIVE);
+        assert_int_equal(hb_node_peer_info(t.a, 2, T0 + 3000 * MS, &pi), 0);
+        assert_true(pi.suspicion < 3.0);
+        assert_int_equal(hb_node_peer_link_info(t.a, 2, 0, T0 + 3000 * MS,
+                                                &li),
+                         0);
+        assert_int_equal(li.state, HB_LINK_DOWN);
+        assert_true(li.suspicion >= 5.0);
+        assert_int_equal(li.received, 10);
+        assert_int_equal(link_state(t.a, 1, T0 + 3000 * MS), HB_LINK_UP);
+        /* Control messages take the live link. */
+        assert_int_equal(hb_node_peer_link(t.a, 2), 1);
+        assert_int_equal(hb_node_peer_link_info(t.a, 2, 2, T0, &li), -ENOENT);
+
+        /* Heal: link 0 in probation, then up after probation_ns. */
+        run_links(&t, T0 + 3000 * MS, T0 + 3300 * MS, true, true);
+        assert_int_equal(link_state(t.a, 0, T0 + 3300 * MS),
+                         HB_LINK_PROBATION);
+        run_links(&t, T0 + 3300 * MS, T0 + 4000 * MS, true, true);
+        e = find_link_ev(&t.rec, 0, HB_LINK_UP, 2);
+        assert_non_null(e);
+        assert_int_equal(e->old_link_state, HB_LINK_PROBATION);
+        assert_int_equal(e->reason, HB_REASON_PROBATION_PASSED);
+        assert_int_equal(hb_node_peer_link(t.a, 2), 0);
+        assert_int_equal(count_peer_ev(&t.rec), 1);
+        pair_free(&t);
+}
+
+/* Every link silent: the peer is dead in the usual time. */
+static void test_links_all_silent(void **state)
+{
+        pair_t t;
+        size_t i;
+
+        (void)state;
+        links_init(&t);
+        run_links(&t, T0, T0 + 1000 * MS, true, true);
+        run_links(&t, T0 + 1000 * MS, T0 + 1500 * MS, false, true);
+        /* Now both: last heartbeat on link 1 at T0 + 1400 ms. */
+        while (hb_node_next_deadline(t.a) <= T0 + 3000 * MS)
+                hb_node_tick(t.a, hb_node_next_deadline(t.a));
+        assert_non_null(find_link_ev(&t.rec, 0, HB_LINK_DOWN, 0));
+        assert_non_null(find_link_ev(&t.rec, 1, HB_LINK_DOWN, 0));
+        assert_int_equal(state_of(t.a, 2, T0 + 3000 * MS), HB_PEER_DEAD);
+        for (i = 0; i < t.rec.n; i++)
+                if (t.rec.ev[i].type == HB_EVENT_PEER_STATE &&
+                    t.rec.ev[i].new_state == HB_PEER_DEAD)
+                        break;
+        assert_true(i < t.rec.n);
+        /* Dead as with one link: 5 intervals after the last heartbeat. */
+        assert_true(t.rec.ev[i].at_ns <= T0 + 1400 * MS + 500 * MS + MS);
+        assert_true(t.rec.ev[i].at_ns >= T0 + 1400 * MS + 300 * MS);
+        pair_free(&t);
+}
+
+/* Replay protection per link: a copy on the other link is not a replay,
+ * the same copy twice on one link is. */
+static void test_links_replay(void **state)
+{
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        hb_node_counters_t c;
+        hb_peer_info_t pi;
+        pair_t t;
+        int n;
+
+        (void)state;
+        links_init(&t);
+        n = build_hb(t.b, T0, buf, sizeof(buf));
+        assert_true(n > 0);
+        assert_int_equal(hb_node_recv_link(t.a, T0, 0, buf, (size_t)n,
+                                           NULL, NULL), 0);
+        assert_int_equal(hb_node_recv_link(t.a, T0, 0, buf, (size_t)n,
+                                           NULL, NULL), HB_EREPLAY);
+        assert_int_equal(hb_node_recv_link(t.a, T0 + MS, 1, buf, (size_t)n,
+                                           NULL, NULL), 0);
+        assert_int_equal(hb_node_recv_link(t.a, T0 + MS, 1, buf, (size_t)n,
+                                           NULL, NULL), HB_EREPLAY);
+        assert_int_equal(hb_node_recv(t.a, T0 + MS, buf, (size_t)n, NULL),
+                         HB_EREPLAY);
+        assert_int_equal(hb_node_recv_link(t.a, T0, 2, buf, (size_t)n,
+                                           NULL, NULL), -EINVAL);
+        hb_node_counters(t.a, &c);
+        assert_int_equal(c.link_copies, 1);
+        assert_int_equal(c.rx_accepted, 2);
+        assert_int_equal(hb_node_peer_info(t.a, 2, T0 + MS, &pi), 0);
+        assert_int_equal(pi.received, 1);
+        assert_int_equal(pi.replays, 3);
+        /* Reordered across links: seq 3 on link 0 before seq 2 on link
+         * 1; link 1 takes seq 2 (new there), the peer has it already. */
+        n = build_hb(t.b, T0 + 100 * MS, buf, sizeof(buf)); /* seq 2 */
+        {
+                uint8_t buf3[HB_WIRE_MAX_LEN];
+                int n3 = build_hb(t.b, T0 + 200 * MS, buf3, sizeof(buf3));
+
+                assert_int_equal(hb_node_recv_link(t.a, T0 + 200 * MS, 0,
+                                                   buf3, (size_t)n3, NULL,
+                                                   NULL), 0);
+        }
+        assert_int_equal(hb_node_recv_link(t.a, T0 + 210 * MS, 1, buf,
+                                           (size_t)n, NULL, NULL), 0);
+        hb_node_counters(t.a, &c);
+        assert_int_equal(c.link_copies, 2);
+        pair_free(&t);
+}
+
+/* Configuration: at most HB_LINKS_MAX links; not changed by reconfigure;
+ * one link has no link events and derives its link from the peer. */
+static void test_links_config(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        hb_link_info_t li;
+        hb_node_t *n;
+        pair_t t;
+
+        (void)state;
+        c.n_links = HB_LINKS_MAX + 1;
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        c.n_links = HB_LINKS_MAX;
+        assert_int_equal(hb_node_config_validate(&c), 0);
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
+        c.n_links = 2;
+        assert_int_equal(hb_node_reconfigure(n, &c, T0), -EINVAL);
+        c.n_links = HB_LINKS_MAX;
+        c.interval_ns = 200 * MS;
+        c.detector.interval_ns = 200 * MS;
+        assert_int_equal(hb_node_peer_add(n, 2, T0), 0);
+        assert_int_equal(hb_node_reconfigure(n, &c, T0), 0);
+        hb_node_free(n);
+
+        c = fixed_cfg(1, 1);
+        pair_init(&t, &c);
+        assert_int_equal(beat(&t, T0), 0);
+        assert_int_equal(hb_node_peer_link_info(t.a, 2, 0, T0, &li), 0);
+        assert_int_equal(li.state, HB_LINK_UP);
+        assert_int_equal(li.received, 1);
+        assert_int_equal(hb_node_peer_link_info(t.a, 2, 1, T0, &li),
+                         -ENOENT);
+        assert_int_equal(find_link_ev(&t.rec, 0, HB_LINK_UP, 0), NULL);
+        assert_string_equal(hb_link_state_name(HB_LINK_PROBATION),
+                            "probation");
+        pair_free(&t);
+}
+
+/* A leave on any link: left, links forgotten without events; the peer
+ * back: its links come up again. */
+static void test_links_leave(void **state)
+{
+        uint8_t buf[HB_WIRE_MAX_LEN];
+        size_t before;
+        pair_t t;
+        int n;
+
+        (void)state;
+        links_init(&t);
+        run_links(&t, T0, T0 + 500 * MS, true, true);
+        n = build_leave(t.b, T0 + 500 * MS, buf, sizeof(buf));
+        assert_int_equal(hb_node_recv_link(t.a, T0 + 500 * MS, 1, buf,
+                                           (size_t)n, NULL, NULL), 0);
+        assert_int_equal(hb_node_recv_link(t.a, T0 + 501 * MS, 0, buf,
+                                           (size_t)n, NULL, NULL), 0);
+        assert_int_equal(state_of(t.a, 2, T0 + 501 * MS), HB_PEER_LEFT);
+        before = t.rec.n;
+        assert_int_equal(hb_node_next_deadline(t.a), HB_NEVER);
+        assert_int_equal(link_state(t.a, 0, T0 + 501 * MS), HB_LINK_UNKNOWN);
+        assert_int_equal(t.rec.n, before);
+        pair_free(&t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1685,6 +1955,11 @@ int main(void)
                 cmocka_unit_test(test_pause_found_on_recv),
                 cmocka_unit_test(test_output_queue_bound),
                 cmocka_unit_test(test_names),
+                cmocka_unit_test(test_links_one_silent),
+                cmocka_unit_test(test_links_all_silent),
+                cmocka_unit_test(test_links_replay),
+                cmocka_unit_test(test_links_config),
+                cmocka_unit_test(test_links_leave),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
