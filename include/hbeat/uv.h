@@ -8,7 +8,8 @@
  * This adapter, in its own library (libhbeat-uv, pkg-config `hbeat-uv`),
  * drives a node on a libuv loop exactly as hbeatd does:
  *
- * - one UDP socket, bound to the given address, read in batches
+ * - one UDP socket per link (one link unless opt.n_links says more,
+ *   docs/links.md), bound to the given address, read in batches
  *   (recvmmsg) and written without ever blocking (a heartbeat that cannot
  *   leave now is stale by the next interval: UV_EAGAIN drops it);
  * - every datagram goes to hb_node_recv(); after each one the node's
@@ -135,6 +136,20 @@ typedef struct hb_uv_options {
                                             contract); may be NULL */
         hb_uv_io_cb io;                /**< transport events; may be NULL */
         void *user;                    /**< passed to both callbacks */
+        /** Redundant links (docs/links.md; since 0.3): one socket per
+         *  link, 1 .. HB_LINKS_MAX, equal to the node's cfg.n_links; 0
+         *  counts as 1. Link 0's socket is bound to `bind`; link k > 0
+         *  to `link_bind[k]` (required). Heartbeats and leaves go out on
+         *  every link to each peer's address on that link; an ACK back
+         *  on the link its echo request came on; votes on the link
+         *  hb_node_peer_link() names (another addressed link if the peer
+         *  has no address there). */
+        uint32_t n_links;
+        const struct sockaddr *link_bind[HB_LINKS_MAX]; /**< [0] unused
+                                            (`bind`); copied */
+        /** Interface to bind link k's socket to (SO_BINDTODEVICE), or
+         *  NULL. Copied. */
+        const char *link_device[HB_LINKS_MAX];
 } hb_uv_options_t;
 
 /** Fill `opt` with the defaults above (bind NULL, no callbacks). */
@@ -189,6 +204,16 @@ HB_EXPORT void hb_uv_node_flush(hb_uv_node_t *un);
  */
 HB_EXPORT int hb_uv_node_peer_add(hb_uv_node_t *un, uint32_t id,
                                   const struct sockaddr *addr);
+
+/**
+ * Change (or clear, with NULL) the address of peer `id` on link `link`
+ * (hb_uv_node_peer_add() and hb_uv_node_peer_set_address() set link 0's).
+ * Since 0.3.
+ * @return 0; -ENOENT (no such peer, or link >= n_links); -EINVAL.
+ */
+HB_EXPORT int hb_uv_node_peer_set_link_address(hb_uv_node_t *un, uint32_t id,
+                                               uint32_t link,
+                                               const struct sockaddr *addr);
 
 /** Stop monitoring peer `id` (hb_node_peer_remove()). 0 or -ENOENT. */
 HB_EXPORT int hb_uv_node_peer_remove(hb_uv_node_t *un, uint32_t id);
@@ -287,6 +312,11 @@ HB_EXPORT bool hb_uv_node_batching(const hb_uv_node_t *un);
  */
 HB_EXPORT int hb_uv_node_sockname(const hb_uv_node_t *un,
                                   struct sockaddr_storage *out);
+
+/** hb_uv_node_sockname() for link `link`'s socket (since 0.3).
+ *  @return as hb_uv_node_sockname(); -EINVAL also for link >= n_links. */
+HB_EXPORT int hb_uv_node_link_sockname(const hb_uv_node_t *un, uint32_t link,
+                                       struct sockaddr_storage *out);
 
 #ifdef __cplusplus
 }

@@ -325,6 +325,22 @@ int hb__udp_send(hb__udp_t *u, const uint8_t *buf, size_t len,
         return r < 0 ? r : 0;
 }
 
+int hb__udp_bind_device(hb__udp_t *u, const char *name)
+{
+        uv_os_fd_t fd;
+        int r;
+
+        if (u == NULL || name == NULL || name[0] == '\0')
+                return UV_EINVAL;
+        r = uv_fileno((const uv_handle_t *)&u->handle, &fd);
+        if (r < 0)
+                return r;
+        if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name,
+                       (socklen_t)strlen(name) + 1) < 0)
+                return -errno;
+        return 0;
+}
+
 int hb__udp_rcvbuf(const hb__udp_t *u)
 {
         return u != NULL ? u->rcvbuf : 0;

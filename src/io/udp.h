@@ -108,6 +108,11 @@ int hb__udp_send(hb__udp_t *u, const uint8_t *buf, size_t len,
 /* Kernel receive buffer size actually granted, bytes (0 if unknown). */
 int hb__udp_rcvbuf(const hb__udp_t *u);
 
+/* Bind the socket to network interface `name` (SO_BINDTODEVICE, see
+ * socket(7): its datagrams leave and are taken only through it; needs
+ * CAP_NET_RAW before Linux 5.7). 0 or a negative errno. */
+int hb__udp_bind_device(hb__udp_t *u, const char *name);
+
 /* The bound address (port chosen by the kernel for port 0). 0 or a
  * negative libuv error. */
 int hb__udp_sockname(const hb__udp_t *u, struct sockaddr_storage *out);

@@ -53,15 +53,25 @@
 
 typedef struct peer_addr {
         uint32_t id;
-        bool has_addr;
-        struct sockaddr_storage addr;
+        bool has_addr[HB_LINKS_MAX];   /* per link */
+        struct sockaddr_storage addr[HB_LINKS_MAX];
         hb_uv_peer_counters_t counters;
 } peer_addr_t;
+
+typedef struct hb_uv_node hb_uv_node_t;
+
+/* What a link's socket callbacks are given: the adapter and the link. */
+typedef struct link_ctx {
+        hb_uv_node_t *un;
+        uint32_t link;
+} link_ctx_t;
 
 struct hb_uv_node {
         uv_loop_t *loop;
         hb_node_t *node;
-        hb__udp_t *udp;
+        hb__udp_t *udp[HB_LINKS_MAX];  /* one socket per link */
+        link_ctx_t lctx[HB_LINKS_MAX];
+        uint32_t n_links;
         hb_uv_options_t opt;
 
         peer_addr_t *peers;            /* sorted by id */
@@ -76,6 +86,7 @@ struct hb_uv_node {
 
         const struct sockaddr *from;   /* source of the datagram in
                                           hb_node_recv(), for REPLY */
+        uint32_t from_link;            /* ... and the link it came on */
         unsigned in_core;              /* depth of the adapter's calls
                                           into the node */
         bool muted;
@@ -162,12 +173,18 @@ static peer_addr_t *peer_find(const hb_uv_node_t *un, uint32_t id)
                                                         : NULL;
 }
 
-static void set_addr(peer_addr_t *p, const struct sockaddr *addr)
+static void set_addr(peer_addr_t *p, uint32_t link,
+                     const struct sockaddr *addr)
 {
-        memset(&p->addr, 0, sizeof(p->addr));
-        p->has_addr = addr != NULL;
+        memset(&p->addr[link], 0, sizeof(p->addr[link]));
+        p->has_addr[link] = addr != NULL;
         if (addr)
-                memcpy(&p->addr, addr, addr_len(addr));
+                memcpy(&p->addr[link], addr, addr_len(addr));
+}
+
+static const struct sockaddr *addr_of(const peer_addr_t *p, uint32_t link)
+{
+        return (const struct sockaddr *)&p->addr[link];
 }
 
 /* ---- sending ------------------------------------------------------- */
@@ -189,12 +206,13 @@ static void io_event(hb_uv_node_t *un, hb_uv_io_type_t type, int err,
         un->opt.io(un->opt.user, &io);
 }
 
-/* Send to `to`, the address of peer `p` (NULL: not known). */
-static void send_to(hb_uv_node_t *un, peer_addr_t *p, const hb_output_t *out,
-                    const uint8_t *buf, size_t len,
+/* Send to `to` on link `link`, the address of peer `p` (NULL: not
+ * known). */
+static void send_to(hb_uv_node_t *un, peer_addr_t *p, uint32_t link,
+                    const hb_output_t *out, const uint8_t *buf, size_t len,
                     const struct sockaddr *to)
 {
-        int r = hb__udp_send(un->udp, buf, len, to);
+        int r = hb__udp_send(un->udp[link], buf, len, to);
 
         if (r == 0) {
                 un->counters.tx_datagrams++;
@@ -219,11 +237,29 @@ static void send_all(hb_uv_node_t *un, const hb_output_t *out,
                      const uint8_t *buf, size_t len)
 {
         size_t i;
+        uint32_t k;
 
-        for (i = 0; i < un->n_peers; i++)
-                if (un->peers[i].has_addr)
-                        send_to(un, &un->peers[i], out, buf, len,
-                                (const struct sockaddr *)&un->peers[i].addr);
+        /* The same bytes on every link: the receiver's per-link replay
+         * state takes each copy once (docs/links.md). */
+        for (k = 0; k < un->n_links; k++)
+                for (i = 0; i < un->n_peers; i++)
+                        if (un->peers[i].has_addr[k])
+                                send_to(un, &un->peers[i], k, out, buf, len,
+                                        addr_of(&un->peers[i], k));
+}
+
+/* The link for a message to peer `p` alone: the node's choice (the first
+ * live link), else any link on which it has an address; -1 if none. */
+static int peer_link(const hb_uv_node_t *un, const peer_addr_t *p)
+{
+        uint32_t k = hb_node_peer_link(un->node, p->id);
+
+        if (k < un->n_links && p->has_addr[k])
+                return (int)k;
+        for (k = 0; k < un->n_links; k++)
+                if (p->has_addr[k])
+                        return (int)k;
+        return -1;
 }
 
 /* Send everything the node queued (dropped when muted). */
@@ -231,7 +267,7 @@ static void drain(hb_uv_node_t *un)
 {
         uint8_t buf[HB_OUTPUT_MAX_LEN];
         hb_output_t out;
-        int len;
+        int len, k;
 
         if (un->in_core > 0 || un->node == NULL)
                 return;
@@ -250,15 +286,17 @@ static void drain(hb_uv_node_t *un)
                 }
                 p = peer_find(un, out.peer_id);
                 if (out.dest == HB_DEST_REPLY && un->from != NULL) {
-                        send_to(un, p, &out, buf, (size_t)len, un->from);
+                        send_to(un, p, un->from_link, &out, buf, (size_t)len,
+                                un->from);
                         continue;
                 }
-                if (p == NULL || !p->has_addr) {
+                k = p != NULL ? peer_link(un, p) : -1;
+                if (k < 0) {
                         un->counters.tx_unaddressed++;
                         continue;
                 }
-                send_to(un, p, &out, buf, (size_t)len,
-                        (const struct sockaddr *)&p->addr);
+                send_to(un, p, (uint32_t)k, &out, buf, (size_t)len,
+                        addr_of(p, (uint32_t)k));
         }
 }
 
@@ -367,6 +405,7 @@ static bool ip_equal(const struct sockaddr *a, const struct sockaddr *b);
 struct rx_source {
         const hb_uv_node_t *un;
         const struct sockaddr *from;
+        uint32_t link;
 };
 
 /*
@@ -382,10 +421,10 @@ static bool from_peer(const void *ctx, uint32_t id)
         const struct rx_source *rx = ctx;
         const peer_addr_t *pa = peer_find(rx->un, id);
 
-        if (pa == NULL || !pa->has_addr || rx->from == NULL)
+        if (pa == NULL || !pa->has_addr[rx->link] || rx->from == NULL)
                 return true;
         return addr_ok(rx->from) &&
-               ip_equal(rx->from, (const struct sockaddr *)&pa->addr);
+               ip_equal(rx->from, addr_of(pa, rx->link));
 }
 
 /* This host's wall clock, ns since the epoch (0 if unreadable). */
@@ -401,8 +440,9 @@ static uint64_t wall_now_ns(void)
 static void on_datagram(void *user, const uint8_t *buf, size_t len,
                         const struct sockaddr *from, int truncated)
 {
-        hb_uv_node_t *un = user;
-        struct rx_source rx = { un, from };
+        const link_ctx_t *lc = user;
+        hb_uv_node_t *un = lc->un;
+        struct rx_source rx = { un, from, lc->link };
         const hb_recv_source_t source = { from_peer, &rx };
         hb_recv_info_t info;
         uint64_t now;
@@ -416,7 +456,8 @@ static void on_datagram(void *user, const uint8_t *buf, size_t len,
         if (hb_node_config(un->node)->incarnation_ahead_max_ns != 0)
                 hb_node_set_wall_clock(un->node, wall_now_ns());
         un->in_core++;
-        r = hb_node_recv_from(un->node, now, buf, len, &source, &info);
+        r = hb_node_recv_link(un->node, now, lc->link, buf, len, &source,
+                              &info);
         un->in_core--;
         if (r == 0) {
                 peer_addr_t *p = peer_find(un, info.sender_id);
@@ -432,13 +473,14 @@ static void on_datagram(void *user, const uint8_t *buf, size_t len,
         else
                 io_event(un, HB_UV_IO_DROPPED, r, NULL, NULL, from, now);
         un->from = from;
+        un->from_link = lc->link;
         drain(un);
         un->from = NULL;
 }
 
 static void on_batch(void *user)
 {
-        hb_uv_node_t *un = user;
+        hb_uv_node_t *un = ((const link_ctx_t *)user)->un;
 
         if (!un->closing)
                 flush(un);
@@ -446,7 +488,7 @@ static void on_batch(void *user)
 
 static void on_rx_error(void *user, int err)
 {
-        hb_uv_node_t *un = user;
+        hb_uv_node_t *un = ((const link_ctx_t *)user)->un;
 
         un->counters.rx_errors++;
         io_event(un, HB_UV_IO_RECV_FAILED, err, NULL, NULL, NULL,
@@ -492,7 +534,9 @@ static void on_unreach(void *user, const struct sockaddr *to,
                        const struct sockaddr *offender, const uint8_t *quote,
                        size_t len)
 {
-        hb_uv_node_t *un = user;
+        const link_ctx_t *lc = user;
+        hb_uv_node_t *un = lc->un;
+        uint32_t k = lc->link;
         size_t i;
 
         if (un->closing || un->leaving || un->muted)
@@ -500,8 +544,7 @@ static void on_unreach(void *user, const struct sockaddr *to,
         for (i = 0; i < un->n_peers; i++) {
                 const peer_addr_t *p = &un->peers[i];
 
-                if (!p->has_addr ||
-                    !addr_equal((const struct sockaddr *)&p->addr, to))
+                if (!p->has_addr[k] || !addr_equal(addr_of(p, k), to))
                         continue;
                 un->counters.unreachable++;
                 if (!ip_equal(offender, to)) {
@@ -509,8 +552,8 @@ static void on_unreach(void *user, const struct sockaddr *to,
                         return;
                 }
                 un->in_core++;
-                (void)hb_node_peer_unreachable_quoted(un->node, p->id, quote,
-                                                      len, uv_hrtime());
+                (void)hb_node_peer_link_unreachable_quoted(
+                        un->node, p->id, k, quote, len, uv_hrtime());
                 un->in_core--;
                 flush(un);
                 return;
@@ -526,17 +569,28 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
                 .recv = on_datagram, .batch = on_batch, .error = on_rx_error,
         };
         hb_uv_node_t *un;
+        uint32_t n_links, k;
         int r;
 
         if (!ret || !loop || !cfg || !opt || opt->size < sizeof(*opt) ||
             !opt->bind || !addr_ok(opt->bind))
                 return -EINVAL;
+        n_links = opt->n_links > 1 ? opt->n_links : 1;
+        if (n_links > HB_LINKS_MAX ||
+            n_links != (cfg->n_links > 1 ? cfg->n_links : 1))
+                return -EINVAL;
+        for (k = 1; k < n_links; k++)
+                if (!opt->link_bind[k] || !addr_ok(opt->link_bind[k]))
+                        return -EINVAL;
         un = hb__io_calloc(1, sizeof(*un));
         if (!un)
                 return -ENOMEM;
         un->loop = loop;
         un->opt = *opt;
         un->opt.bind = NULL; /* borrowed: not kept */
+        memset(un->opt.link_bind, 0, sizeof(un->opt.link_bind));
+        memset(un->opt.link_device, 0, sizeof(un->opt.link_device));
+        un->n_links = n_links;
         un->armed_ns = HB_NEVER;
         r = hb_node_new(&un->node, cfg, opt->event, opt->user);
         if (r < 0) {
@@ -545,11 +599,27 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
         }
         if (opt->port_unreachable)
                 cbs.unreach = on_unreach;
-        r = hb__udp_open(&un->udp, loop, opt->bind, opt->rcvbuf, &cbs, un);
-        if (r < 0) {
-                hb_node_free(un->node);
-                hb__io_free(un);
-                return r;
+        for (k = 0; k < n_links; k++) {
+                un->lctx[k].un = un;
+                un->lctx[k].link = k;
+                r = hb__udp_open(&un->udp[k], loop,
+                                 k == 0 ? opt->bind : opt->link_bind[k],
+                                 opt->rcvbuf, &cbs, &un->lctx[k]);
+                if (r == 0 && opt->link_device[k] != NULL &&
+                    opt->link_device[k][0] != '\0') {
+                        r = hb__udp_bind_device(un->udp[k],
+                                                opt->link_device[k]);
+                        if (r < 0)
+                                hb__udp_close(un->udp[k]);
+                }
+                if (r < 0) {
+                        /* The sockets free themselves when closed. */
+                        while (k-- > 0)
+                                hb__udp_close(un->udp[k]);
+                        hb_node_free(un->node);
+                        hb__io_free(un);
+                        return r;
+                }
         }
         /* Neither can fail on an initialised loop. */
         (void)uv_timer_init(loop, &un->timer);
@@ -584,8 +654,10 @@ void hb_uv_node_close(hb_uv_node_t *un, void (*closed)(void *arg), void *arg)
         un->closing = true;
         un->closed = closed;
         un->closed_arg = arg;
-        hb__udp_close(un->udp);
-        un->udp = NULL;
+        for (uint32_t k = 0; k < un->n_links; k++) {
+                hb__udp_close(un->udp[k]);
+                un->udp[k] = NULL;
+        }
         uv_close((uv_handle_t *)&un->timer, on_closed);
         uv_close((uv_handle_t *)&un->idle, on_closed);
         uv_close((uv_handle_t *)&un->check, on_closed);
@@ -634,7 +706,7 @@ int hb_uv_node_peer_add(hb_uv_node_t *un, uint32_t id,
         un->n_peers++;
         memset(&un->peers[i], 0, sizeof(un->peers[i]));
         un->peers[i].id = id;
-        set_addr(&un->peers[i], addr);
+        set_addr(&un->peers[i], 0, addr);
         flush(un);
         return 0;
 }
@@ -667,7 +739,22 @@ int hb_uv_node_peer_set_address(hb_uv_node_t *un, uint32_t id,
         p = peer_find(un, id);
         if (!p)
                 return -ENOENT;
-        set_addr(p, addr);
+        set_addr(p, 0, addr);
+        return 0;
+}
+
+int hb_uv_node_peer_set_link_address(hb_uv_node_t *un, uint32_t id,
+                                     uint32_t link,
+                                     const struct sockaddr *addr)
+{
+        peer_addr_t *p;
+
+        if (!un || (addr && !addr_ok(addr)))
+                return -EINVAL;
+        p = peer_find(un, id);
+        if (!p || link >= un->n_links)
+                return -ENOENT;
+        set_addr(p, link, addr);
         return 0;
 }
 
@@ -737,17 +824,23 @@ int hb_uv_node_peer_counters(const hb_uv_node_t *un, uint32_t id,
 
 int hb_uv_node_rcvbuf(const hb_uv_node_t *un)
 {
-        return un ? hb__udp_rcvbuf(un->udp) : 0;
+        return un ? hb__udp_rcvbuf(un->udp[0]) : 0;
 }
 
 bool hb_uv_node_batching(const hb_uv_node_t *un)
 {
-        return un && hb__udp_batching(un->udp) != 0;
+        return un && hb__udp_batching(un->udp[0]) != 0;
 }
 
 int hb_uv_node_sockname(const hb_uv_node_t *un, struct sockaddr_storage *out)
 {
-        if (!un || !out || un->closing)
+        return hb_uv_node_link_sockname(un, 0, out);
+}
+
+int hb_uv_node_link_sockname(const hb_uv_node_t *un, uint32_t link,
+                             struct sockaddr_storage *out)
+{
+        if (!un || !out || un->closing || link >= un->n_links)
                 return -EINVAL;
-        return hb__udp_sockname(un->udp, out);
+        return hb__udp_sockname(un->udp[link], out);
 }
