@@ -293,7 +293,19 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
         printf("%-12s %s (id %" PRIu32 ")\n", "node:", cfg->node_name,
                nc->node_id);
         printf("%-12s %" PRIu32 "\n", "cluster:", nc->cluster_id);
-        printf("%-12s %s\n", "listen:", cfg->listen);
+        if (cfg->n_links == 0)
+                printf("%-12s %s\n", "listen:", cfg->listen);
+        else
+                printf("%-12s %zu, heartbeats sent on every one; a peer is "
+                       "alive while any link\n%-12s carries its heartbeats, "
+                       "a silent link is only a link-down event\n",
+                       "links:", cfg->n_links, "");
+        for (size_t i = 0; i < cfg->n_links; i++)
+                printf("  %zu %-10s listen %s%s%s\n", i, cfg->links[i].name,
+                       cfg->links[i].listen,
+                       cfg->links[i].interface ? ", interface " : "",
+                       cfg->links[i].interface ? cfg->links[i].interface
+                                               : "");
         printf("%-12s %s\n", "control:", cfg->control_socket);
         if (cfg->key_file)
                 printf("%-12s %s (key id 0%s)\n", "key file:", cfg->key_file,
@@ -317,10 +329,16 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                 name_w = w > name_w ? w : name_w;
                 id_w = iw > id_w ? iw : id_w;
         }
-        for (size_t i = 0; i < cfg->n_peers; i++)
-                printf("  %-*s  id %*" PRIu32 "  %s\n", name_w,
-                       cfg->peers[i].name, id_w, cfg->peers[i].id,
-                       cfg->peers[i].address);
+        for (size_t i = 0; i < cfg->n_peers; i++) {
+                const hbd_peer_conf_t *pc = &cfg->peers[i];
+
+                printf("  %-*s  id %*" PRIu32 "  %s", name_w, pc->name,
+                       id_w, pc->id, pc->addresses ? "" : pc->address);
+                for (size_t k = 0; pc->addresses && pc->addresses[k]; k++)
+                        printf("%s%s %s", k ? ", " : "", cfg->links[k].name,
+                               pc->addresses[k]);
+                printf("\n");
+        }
 
         if (cfg->realtime.enabled)
                 printf("%-12s SCHED_FIFO priority %" PRIu32 ", memory %s, "
@@ -361,6 +379,11 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                dur(t->suspect_ns, a));
         printf("  a silent peer is declared dead after %s (%s)\n",
                dur(t->dead_ns, a), t->dead_by);
+        if (cfg->n_links > 1)
+                printf("  a silent link goes down after %s too (the same "
+                       "detector per link);\n  the peer is dead only when "
+                       "every link is silent that long\n",
+                       dur(t->dead_ns, a));
         printf("  probation: %s (a returning peer needs %s of steady "
                "heartbeats)\n", dur(nc->probation_ns, a),
                dur(nc->probation_ns, b));
@@ -383,6 +406,31 @@ static json_t *ms_json(uint64_t ns)
         if (ns % HB_NS_PER_MS == 0)
                 return json_integer((json_int_t)(ns / HB_NS_PER_MS));
         return json_real((double)ns / 1e6);
+}
+
+/* links[] for JSON: name, listen, interface (null), and per peer its
+ * address on each link ([] without links). */
+static json_t *links_json(const hbd_config_t *cfg)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < cfg->n_links; i++) {
+                json_t *addrs = json_object();
+
+                for (size_t j = 0; addrs && j < cfg->n_peers; j++)
+                        if (cfg->peers[j].addresses)
+                                json_object_set_new(
+                                        addrs, cfg->peers[j].name,
+                                        json_string(
+                                                cfg->peers[j].addresses[i]));
+                json_array_append_new(
+                        a, json_pack("{sIssssss?so}", "index", (json_int_t)i,
+                                     "name", cfg->links[i].name, "listen",
+                                     cfg->links[i].listen, "interface",
+                                     cfg->links[i].interface, "peers",
+                                     addrs ? addrs : json_object()));
+        }
+        return a;
 }
 
 static int print_json(const hbd_config_t *cfg, const timings_t *t)
@@ -440,7 +488,8 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                 hbctl_err("out of memory");
                 goto out;
         }
-        if (json_object_set_new(root, "keys", keys_json(cfg)) < 0) {
+        if (json_object_set_new(root, "keys", keys_json(cfg)) < 0 ||
+            json_object_set_new(root, "links", links_json(cfg)) < 0) {
                 hbctl_err("out of memory");
                 goto out;
         }

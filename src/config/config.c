@@ -490,6 +490,9 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         r = hbd__check_thresholds(l, f, cfg);
         if (r < 0)
                 goto out;
+        r = hbd__load_links(l, f, cfg);
+        if (r < 0)
+                goto out;
         r = hbd__load_peers(l, f->sect_val[K_PEER_NAME], cfg);
         if (r < 0)
                 goto out;
@@ -640,6 +643,7 @@ void hbd_config_free(hbd_config_t *cfg)
                 return;
         for (size_t i = 0; i < cfg->n_peers; i++) {
                 free(cfg->peers[i].address);
+                hbd__argv_free(cfg->peers[i].addresses);
                 free(cfg->peers[i].pull);
                 free(cfg->peers[i].pull_check.url);
                 free(cfg->peers[i].pull_check.target);
@@ -683,6 +687,11 @@ void hbd_config_free(hbd_config_t *cfg)
         for (size_t i = 0; i < cfg->n_keys; i++)
                 free(cfg->keys[i].file);
         free(cfg->keys);
+        for (size_t i = 0; i < cfg->n_links; i++) {
+                free(cfg->links[i].listen);
+                free(cfg->links[i].interface);
+        }
+        free(cfg->links);
         hb_key_wipe(&cfg->node.key);
         hb_keyring_wipe(&cfg->node.keyring);
         free(cfg);
@@ -707,6 +716,9 @@ static const struct list_view {
           sizeof(hbd_check_conf_t), K_COUNT },
         { F_VIP, "vips", "the set of vips", offsetof(hbd_config_t, vips),
           offsetof(hbd_config_t, n_vips), sizeof(hbd_vip_conf_t), K_COUNT },
+        { F_LINK, "links", "the set of links",
+          offsetof(hbd_config_t, links), offsetof(hbd_config_t, n_links),
+          sizeof(hbd_link_conf_t), K_COUNT },
 };
 
 static const char *entry(const hbd_config_t *cfg, const struct list_view *v,

@@ -79,6 +79,11 @@ typedef struct hbd_peer_conf {
         uint32_t votes;                /* peers[].votes, 0..255 */
         bool roaming;                  /* peers[].roaming: messages from
                                           any address (review F8) */
+        char **addresses;              /* peers[].addresses as written
+                                          (NULL-terminated, owned), one
+                                          per link; NULL without links */
+        struct sockaddr_storage link_addr[HB_LINKS_MAX]; /* resolved
+                                          addresses; [0] is also `addr` */
         char *pull;                    /* peers[].pull as written, owned;
                                           NULL for a push peer */
         hbd_check_conf_t pull_check;   /* pull peer: the probe (kind tcp
@@ -104,6 +109,16 @@ typedef struct hbd_vip_conf {
         int line;                      /* where the entry starts */
 } hbd_vip_conf_t;
 
+/* One links[] entry: a redundant network path (docs/links.md). */
+typedef struct hbd_link_conf {
+        char name[HBD_NAME_MAX + 1];
+        char *listen;                  /* as written, owned */
+        struct sockaddr_storage listen_addr;
+        socklen_t listen_addr_len;
+        char *interface;               /* links[].interface, owned; NULL */
+        int line;                      /* where the entry starts */
+} hbd_link_conf_t;
+
 /* One keys[] entry: a key of the ring (docs/operations.md, "Key
  * rotation"). The key itself is read into hbd_config_t.node.keyring. */
 typedef struct hbd_key_conf {
@@ -120,6 +135,11 @@ typedef struct hbd_config {
         char *listen;                  /* as written, owned */
         struct sockaddr_storage listen_addr;
         socklen_t listen_addr_len;
+        /* links[] (docs/links.md): NULL and 0 for the single link of
+         * `listen`; else links[0].listen is copied to listen_addr, and
+         * node.n_links is n_links. */
+        struct hbd_link_conf *links;
+        size_t n_links;
 
         char *key_file;                /* resolved path, owned; NULL
                                           with keys[] */

@@ -51,6 +51,8 @@ enum store {
         S_VIP_PROVIDER, /* uint32_t hbd_vip_provider_t: netlink, exec */
         S_CPUS,   /* char * as written, cpu_set_t: a CPU list "0-1,3" */
         S_ENCRYPTION, /* uint32_t hb_wire_mode_t, from none or aead */
+        S_STRS,   /* char ** NULL-terminated, from a non-empty sequence of
+                     non-empty strings (no program checks) */
         S_COUNT
 };
 
@@ -72,9 +74,10 @@ enum {
         F_UNUSED = 1u << 25,  /* a detector slot no parameter fills */
         F_REALTIME = 1u << 26, /* only with realtime.enabled: true */
         F_KEY = 1u << 27,     /* key of a keys[] entry (hbd_key_conf_t) */
+        F_LINK = 1u << 28,    /* key of a links[] entry (hbd_link_conf_t) */
 };
 /* The list sections' rows. */
-#define F_LIST (F_PEER | F_CHECK | F_VIP | F_KEY)
+#define F_LIST (F_PEER | F_CHECK | F_VIP | F_KEY | F_LINK)
 
 /*
  * Kind-specific knobs: F_FOR(kind) for each detector kind the key belongs
@@ -402,6 +405,10 @@ X(PEER_ROAMING, "peers[].roaming", "", 0, 1, "false", R_YES,                 \
   "address (for NAT or addresses that change). Otherwise a message that "    \
   "comes from elsewhere is dropped (bad_source): a host on the path cannot " \
   "hide a cut by relaying the peer's heartbeats.")                           \
+X(PEER_ADDRESSES, "peers[].addresses", "", 0, 0, NULL, R_YES,               \
+  S_STRS, F_PEER, P(addresses), 0, 0,                                        \
+  "With links: the peer's address on each link, HOST:PORT, in the order "    \
+  "of links (one per link). Instead of address.")                            \
 X(CHECK_NAME, "checks[].name", "", 0, 0, NULL, R_YES,                        \
   S_NAME, F_REQUIRED | F_CHECK, Q(name), 0, 0,                               \
   "Name of the health check; unique among checks, not a pull peer's name "   \
@@ -482,7 +489,22 @@ X(KEYS_FILE, "keys[].file", "", 0, 0, NULL, R_YES,                           \
 X(KEYS_ENCRYPTION, "keys[].encryption", "", 0, 0, NULL, R_YES,               \
   S_ENCRYPTION, F_KEY, K(encryption), 0, 0,                                  \
   "This key's mode, none or aead; default cluster.encryption. Moving a "     \
-  "running cluster to encryption is a key rotation to a key with aead.")
+  "running cluster to encryption is a key rotation to a key with aead.")     \
+X(LINK_NAME, "links[].name", "", 0, 0, NULL, R_NO,                           \
+  S_NAME, F_REQUIRED | F_LINK, L(name), 0, 0,                                \
+  "Name of a link (a redundant network path to every peer, "                 \
+  "docs/links.md); unique. At most 8 links; with links, listen is not "      \
+  "used and every peer has addresses instead of address.")                   \
+X(LINK_LISTEN, "links[].listen", "", 0, 0, NULL, R_NO,                       \
+  S_ADDR, F_REQUIRED | F_LINK, L(listen), L(listen_addr),                    \
+  L(listen_addr_len),                                                        \
+  "UDP address heartbeats are received on over this link (this node's "      \
+  "address on that network); unique.")                                       \
+X(LINK_INTERFACE, "links[].interface", "", 0, 0, NULL, R_NO,                 \
+  S_STR, F_LINK, L(interface), 0, 0,                                         \
+  "Bind the link's socket to this interface (SO_BINDTODEVICE): its "         \
+  "heartbeats leave and are taken only there, whatever the routes say. "     \
+  "1..15 bytes.")
 
 /* Room for detector parameters (a unit test checks that the schema fits:
  * test_config.c). */
@@ -723,6 +745,9 @@ int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
  * exactly with provider exec; only with election.enabled. On failure
  * cfg->vips may be partly filled; hbd_config_free() releases it.
  */
+/* links[] (docs/links.md): before peers[]; not with `listen`. */
+int hbd__load_links(struct loader *l, const struct found *f,
+                    hbd_config_t *cfg);
 int hbd__load_vips(struct loader *l, const yaml_node_t *key,
                    const yaml_node_t *seq, hbd_config_t *cfg);
 

@@ -45,6 +45,7 @@ struct row {
 #define Q(f) offsetof(hbd_check_conf_t, f)
 #define V(f) offsetof(hbd_vip_conf_t, f)
 #define K(f) offsetof(hbd_key_conf_t, f)
+#define L(f) offsetof(hbd_link_conf_t, f)
 #define X(id, path_, unit_, min_, max_, def_, rel_, st_, fl_, off_, off2_,   \
           off3_, help_)                                                      \
         { .path = path_, .unit = unit_, .min = min_, .max = max_,            \
@@ -230,7 +231,7 @@ int hbd__knob_apply(struct loader *l, const struct found *f, size_t k,
                 return hbd__store_set(l, kn, label, kn->default_text, NULL,
                                       base);
         }
-        if (kn->store == S_ARGV)
+        if (kn->store == S_ARGV || kn->store == S_STRS)
                 return hbd__store_set_argv(l, kn, label, val, base);
         if (!knob_for_kind(kn, kind))
                 return hbd__fail_at(l, &f->key[k]->start_mark, -EINVAL,

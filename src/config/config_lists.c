@@ -188,6 +188,57 @@ static int load_pull(struct loader *l, const struct found *pf,
 }
 
 /*
+ * peers[i].addresses (with links): one HOST:PORT per link, in the order
+ * of links; the first is also the peer's `address` (messages, status,
+ * duplicate checks).
+ */
+static int peer_addresses(struct loader *l, const struct found *pf,
+                          hbd_config_t *cfg, hbd_peer_conf_t *peer,
+                          const char *where)
+{
+        const yaml_node_t *seq = pf->val[K_PEER_ADDRESSES];
+        size_t n = 0;
+        char q[QUOTE_BUF], why[160];
+
+        while (peer->addresses[n])
+                n++;
+        if (n != cfg->n_links)
+                return hbd__fail_at(l, &seq->start_mark, -EINVAL,
+                                    "%s.addresses: %zu address%s for %zu "
+                                    "links: give the peer's address on "
+                                    "every link, in the order of links", where,
+                                    n, n == 1 ? "" : "es", cfg->n_links);
+        for (size_t k = 0; k < n; k++) {
+                const yaml_node_t *item = yaml_document_get_node(
+                        l->doc, seq->data.sequence.items.start[k]);
+                const char *a = peer->addresses[k];
+                socklen_t len;
+
+                if (hbu_parse_address(a, &peer->link_addr[k], &len, why,
+                                      sizeof why) < 0) {
+                        for (char *c = why; *c; c++)
+                                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                                        *c = '?';
+                        return hbd__fail_at(
+                                l, item ? &item->start_mark
+                                        : &seq->start_mark,
+                                -EINVAL, "%s.addresses[%zu] (link %s): bad "
+                                "address '%s': %s (expected HOST:PORT or "
+                                "[V6]:PORT)", where, k, cfg->links[k].name,
+                                hbd__quote(a, strlen(a), q), why);
+                }
+                if (k == 0) {
+                        peer->addr = peer->link_addr[0];
+                        peer->addr_len = len;
+                }
+        }
+        peer->address = strdup(peer->addresses[0]);
+        if (!peer->address)
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        return 0;
+}
+
+/*
  * peers[i], its knobs set: votes only with election, exactly one of
  * address and pull (and a pull peer's probe, with no vote); `ctx` is the
  * peer_marks array that check_peers() reads.
@@ -204,14 +255,34 @@ static int peer_item(struct loader *l, const struct found *pf,
                 return hbd__fail_at(l, &pf->key[K_PEER_VOTES]->start_mark,
                                     -EINVAL, "%s.votes: only used with "
                                     "election.enabled: true", where);
-        if (hbd__given(pf, K_PEER_ADDRESS) == hbd__given(pf, K_PEER_PULL))
+        if (cfg->n_links > 0 && hbd__given(pf, K_PEER_ADDRESS))
+                return hbd__fail_at(l, &pf->key[K_PEER_ADDRESS]->start_mark,
+                                    -EINVAL, "%s.address: with links, give "
+                                    "the peer's address on every link in "
+                                    "'addresses' (in the order of links)",
+                                    where);
+        if (cfg->n_links == 0 && hbd__given(pf, K_PEER_ADDRESSES))
+                return hbd__fail_at(l, &pf->key[K_PEER_ADDRESSES]->start_mark,
+                                    -EINVAL, "%s.addresses: only with links "
+                                    "(else the peer has one 'address')",
+                                    where);
+        if (cfg->n_links > 0 && hbd__given(pf, K_PEER_ADDRESSES)) {
+                r = peer_addresses(l, pf, cfg, peer, where);
+                if (r < 0)
+                        return r;
+        }
+        if ((hbd__given(pf, K_PEER_ADDRESS) ||
+             hbd__given(pf, K_PEER_ADDRESSES)) ==
+            hbd__given(pf, K_PEER_PULL))
                 return hbd__fail_at(l, hbd__given(pf, K_PEER_PULL)
                                                ? &pf->key[K_PEER_PULL]
                                                           ->start_mark
                                                : &pf->parent[K_PEER_ADDRESS],
                                     -EINVAL, "%s: needs exactly one of "
-                                    "'address' (the peer runs hbeatd) and "
-                                    "'pull' (it is polled)", where);
+                                    "'%s' (the peer runs hbeatd) and "
+                                    "'pull' (it is polled)", where,
+                                    cfg->n_links > 0 ? "addresses"
+                                                     : "address");
         if (hbd__given(pf, K_PEER_PULL)) {
                 r = load_pull(l, pf, cfg, peer, where);
                 if (r < 0)
@@ -227,8 +298,9 @@ static int peer_item(struct loader *l, const struct found *pf,
         marks[i].name = pf->val[K_PEER_NAME]->start_mark;
         marks[i].id = pf->val[K_PEER_ID]->start_mark;
         marks[i].address =
-                pf->val[hbd__given(pf, K_PEER_PULL) ? K_PEER_PULL
-                                                    : K_PEER_ADDRESS]
+                pf->val[hbd__given(pf, K_PEER_PULL)      ? K_PEER_PULL
+                        : hbd__given(pf, K_PEER_ADDRESSES) ? K_PEER_ADDRESSES
+                                                         : K_PEER_ADDRESS]
                         ->start_mark;
         return 0;
 }
@@ -785,4 +857,79 @@ int hbd__load_key_list(struct loader *l, const yaml_node_t *key,
 
         return load_list(l, key, seq, cfg, &spec, (void **)&cfg->keys,
                          &cfg->n_keys, &read);
+}
+
+/* ---- links[] ----------------------------------------------------------- */
+
+/* links[i]: at most HB_LINKS_MAX, name and listen address unique, an
+ * interface name that fits IFNAMSIZ. */
+static int link_item(struct loader *l, const struct found *pf,
+                     hbd_config_t *cfg, size_t i, const char *where,
+                     void *ctx)
+{
+        hbd_link_conf_t *k = &cfg->links[i];
+        char q[QUOTE_BUF];
+
+        (void)ctx;
+        if (i >= HB_LINKS_MAX)
+                return hbd__fail_at(l, &pf->key[K_LINK_NAME]->start_mark,
+                                    -EINVAL, "%s: at most %u links", where,
+                                    (unsigned)HB_LINKS_MAX);
+        if (k->interface && (strlen(k->interface) >= IF_NAMESIZE ||
+                             strchr(k->interface, '/') ||
+                             strchr(k->interface, ' ')))
+                return hbd__fail_at(
+                        l, &pf->val[K_LINK_INTERFACE]->start_mark, -EINVAL,
+                        "%s.interface: '%s' is not an interface name (1..%d "
+                        "bytes, no '/' or space)", where,
+                        hbd__quote(k->interface, strlen(k->interface), q),
+                        IF_NAMESIZE - 1);
+        for (size_t j = 0; j < i; j++) {
+                if (strcmp(cfg->links[j].name, k->name) == 0)
+                        return hbd__fail_at(
+                                l, &pf->val[K_LINK_NAME]->start_mark,
+                                -EINVAL, "%s.name: '%s' is also the name of "
+                                "links[%zu] (line %d)", where, k->name, j,
+                                cfg->links[j].line);
+                if (hbu_address_equal(
+                            (const void *)&cfg->links[j].listen_addr,
+                            (const void *)&k->listen_addr))
+                        return hbd__fail_at(
+                                l, &pf->val[K_LINK_LISTEN]->start_mark,
+                                -EINVAL, "%s.listen: '%s' is also the "
+                                "listen address of links[%zu] (line %d)",
+                                where,
+                                hbd__quote(k->listen, strlen(k->listen), q),
+                                j, cfg->links[j].line);
+        }
+        return 0;
+}
+
+int hbd__load_links(struct loader *l, const struct found *f,
+                    hbd_config_t *cfg)
+{
+        static const struct list_spec spec = {
+                "links", "links[].", F_LINK, sizeof(hbd_link_conf_t),
+                offsetof(hbd_link_conf_t, line), link_item, NULL,
+        };
+        const yaml_node_t *key = f->sect_key[K_LINK_NAME];
+        int r;
+
+        if (key && hbd__given(f, K_LISTEN))
+                return hbd__fail_at(l, &f->key[K_LISTEN]->start_mark,
+                                    -EINVAL, "listen: not used with links "
+                                    "(each link has its own listen)");
+        r = load_list(l, key, f->sect_val[K_LINK_NAME], cfg, &spec,
+                      (void **)&cfg->links, &cfg->n_links, NULL);
+        if (r < 0 || cfg->n_links == 0)
+                return r;
+        /* Link 0 is the node's listen address for everything else. */
+        free(cfg->listen);
+        cfg->listen = strdup(cfg->links[0].listen);
+        if (!cfg->listen)
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        cfg->listen_addr = cfg->links[0].listen_addr;
+        cfg->listen_addr_len = cfg->links[0].listen_addr_len;
+        cfg->node.n_links = (uint32_t)cfg->n_links;
+        return 0;
 }

@@ -549,6 +549,7 @@ static const struct store_ops {
         [S_INT] = { "int", true, set_int, num_int, NULL },
         [S_STR] = { "string", false, set_str, NULL, eq_ptr_str },
         [S_ARGV] = { "list of strings", false, NULL, NULL, eq_argv },
+        [S_STRS] = { "list of strings", false, NULL, NULL, eq_argv },
         [S_CHECK_KIND] = { "enum", false, set_check_kind, num_u32, NULL },
         [S_EFFECT] = { "enum", false, set_effect, num_bool, NULL },
         [S_VIP_PROVIDER] = { "enum", false, set_vip_provider, num_u32,
@@ -615,17 +616,23 @@ int hbd__store_set_argv(struct loader *l, const struct knob *kn,
         char **argv;
         int r;
 
+        bool cmd = kn->store == S_ARGV;
+
         if (val->type != YAML_SEQUENCE_NODE)
                 return hbd__fail_at(l, &val->start_mark, -EINVAL,
-                                    "%s: expected a sequence of strings (the "
-                                    "program and its arguments, run without "
-                                    "a shell), found %s", label,
+                                    "%s: expected a sequence of strings%s, "
+                                    "found %s", label,
+                                    cmd ? " (the program and its arguments, "
+                                          "run without a shell)"
+                                        : "",
                                     hbd__node_type_name(val));
         n = (size_t)(val->data.sequence.items.top -
                      val->data.sequence.items.start);
         if (n == 0)
                 return hbd__fail_at(l, &val->start_mark, -EINVAL,
-                                    "%s: the command is empty", label);
+                                    "%s: %s", label,
+                                    cmd ? "the command is empty"
+                                        : "the list is empty");
         argv = calloc(n + 1, sizeof *argv);
         if (!argv)
                 return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
@@ -642,6 +649,21 @@ int hbd__store_set_argv(struct loader *l, const struct knob *kn,
                 r = hbd__scalar_text(l, item, label, &text);
                 if (r < 0)
                         goto fail;
+                if (!cmd) {
+                        if (text[0] == '\0') {
+                                r = hbd__fail_at(l, &item->start_mark,
+                                                 -EINVAL, "%s[%zu]: empty",
+                                                 label, i);
+                                goto fail;
+                        }
+                        argv[i] = strdup(text);
+                        if (!argv[i]) {
+                                r = hbd__fail_at(l, NULL, -ENOMEM,
+                                                 "out of memory");
+                                goto fail;
+                        }
+                        continue;
+                }
                 if (i == 0 && text[0] == '\0') {
                         r = hbd__fail_at(l, &item->start_mark, -EINVAL,
                                          "%s: the program name is empty",
