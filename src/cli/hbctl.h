@@ -157,6 +157,7 @@ int hbctl_cmd_status(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_reload(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_forget(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_members(hbctl_ctx_t *ctx, int argc, char **argv);
+int hbctl_cmd_links(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_leader(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_quorum(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_checks(hbctl_ctx_t *ctx, int argc, char **argv);

@@ -35,6 +35,10 @@ static const hbctl_cmd_t commands[] = {
         { "members", hbctl_cmd_members, "[--json]",
           "show every peer: state, suspicion, last heartbeat",
           "  -j, --json     print the members array as JSON\n" },
+        { "links", hbctl_cmd_links, "[--json]",
+          "show every link of every peer: state, suspicion, last "
+          "heartbeat, RTT and loss per link (docs/links.md)",
+          "  -j, --json     print the daemon's response as JSON\n" },
         { "leader", hbctl_cmd_leader, "[--json]",
           "show the leader and term (exit 1 when there is none)",
           "  -j, --json     print the daemon's response as JSON\n" },

@@ -44,6 +44,15 @@ static void cmd_members(void *user, hbd_ctl_conn_t *c, json_t *req)
         hbd_ctl_reply(c, hbd_members_json(m->ctx));
 }
 
+/* {"cmd": "links"}: every (peer, link) (docs/links.md). */
+static void cmd_links(void *user, hbd_ctl_conn_t *c, json_t *req)
+{
+        struct ctl *m = user;
+
+        (void)req;
+        hbd_ctl_reply(c, hbd_links_json(m->ctx));
+}
+
 /* {"cmd": "leader"}: who leads, in which term, as this node sees it. */
 static void cmd_leader(void *user, hbd_ctl_conn_t *c, json_t *req)
 {
@@ -222,6 +231,7 @@ static void cmd_checks(void *user, hbd_ctl_conn_t *c, json_t *req)
 static const hbd_ctl_command_t commands[] = {
         { "status", cmd_status },
         { "members", cmd_members },
+        { "links", cmd_links },
         { "leader", cmd_leader },
         { "quorum", cmd_quorum },
         { "events", cmd_events },

@@ -234,6 +234,31 @@ static void log_local_pause(daemon_t *d, const hb_event_t *ev)
                          "message)", ms, count);
 }
 
+/* A link of a peer changed state (docs/links.md): down at warning (a
+ * path lost: the peer is still alive if another link carries it), the
+ * rest at notice. */
+static void log_link(daemon_t *d, const hb_event_t *ev, const char *peer,
+                     const char *link)
+{
+        bool down = ev->new_link_state == HB_LINK_DOWN;
+
+        hbd_logj(&d->log, down ? HBD_LOG_WARNING : HBD_LOG_INFO,
+                 json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:f}", "peer",
+                           peer, "link", link, "link_index",
+                           (json_int_t)ev->link, "from",
+                           hb_link_state_name(ev->old_link_state), "to",
+                           hb_link_state_name(ev->new_link_state), "reason",
+                           hb_reason_name(ev->reason), "suspicion",
+                           ev->suspicion),
+                 "link %s of peer %s: %s -> %s (%s)%s", link, peer,
+                 hb_link_state_name(ev->old_link_state),
+                 hb_link_state_name(ev->new_link_state),
+                 hb_reason_name(ev->reason),
+                 down ? "; the peer stays alive while another link "
+                        "carries its heartbeats"
+                      : "");
+}
+
 /* Inside the core's call: modules may read the node, not call into it. */
 static void on_event(void *user, const hb_event_t *core)
 {
@@ -255,6 +280,13 @@ static void on_event(void *user, const hb_event_t *core)
                 break;
         case HB_EVENT_LOCAL_PAUSE:
                 log_local_pause(d, core);
+                break;
+        case HB_EVENT_LINK:
+                ev.peer_name = hbd_name(&d->ctx, core->peer_id);
+                if (ev.peer_name == NULL)
+                        ev.peer_name = "?";
+                ev.link_name = hbd_link_name(d->cfg, core->link);
+                log_link(d, core, ev.peer_name, ev.link_name);
                 break;
         default:
                 ev.leader_name = hbd_name(&d->ctx, core->leader_id);
@@ -437,6 +469,12 @@ static int start_node(daemon_t *d)
                 nc.coord.seed = delay_seed();
         hb_uv_options_init(&opt);
         opt.bind = (const struct sockaddr *)&cfg->listen_addr;
+        opt.n_links = (uint32_t)cfg->n_links;
+        for (i = 0; i < cfg->n_links && i < HB_LINKS_MAX; i++) {
+                opt.link_bind[i] =
+                        (const struct sockaddr *)&cfg->links[i].listen_addr;
+                opt.link_device[i] = cfg->links[i].interface;
+        }
         opt.event = on_event;
         opt.io = on_io;
         opt.user = d;
@@ -447,6 +485,10 @@ static int start_node(daemon_t *d)
                 if (r == -EINVAL || r == -ENOMEM || r == -EIO)
                         hbd_error(&d->log, "cannot create the node: %s",
                                   hb_strerror(r));
+                else if (cfg->n_links > 0)
+                        hbd_error(&d->log, "cannot bind the UDP sockets of "
+                                  "the links (listen, interface): %s",
+                                  uv_strerror(r));
                 else
                         hbd_error(&d->log, "cannot bind UDP socket to %s: %s",
                                   cfg->listen, uv_strerror(r));
@@ -466,6 +508,12 @@ static int start_node(daemon_t *d)
 
                 r = hb_uv_node_peer_add(d->ctx.un, p->id, p->pull ? NULL :
                                         (const struct sockaddr *)&p->addr);
+                for (size_t k = 1; r == 0 && p->addresses &&
+                                   k < cfg->n_links;
+                     k++)
+                        r = hb_uv_node_peer_set_link_address(
+                                d->ctx.un, p->id, (uint32_t)k,
+                                (const struct sockaddr *)&p->link_addr[k]);
                 if (r == 0 && cfg->node.coord.enabled)
                         r = hb_node_peer_set_votes(d->ctx.node, p->id,
                                                    p->votes);

@@ -464,6 +464,107 @@ static void peer_families(hbd_ctx_t *ctx, hbd_prom_t *out, uint64_t now)
         free(snap);
 }
 
+/* Per-(peer, link) families (docs/links.md): state, suspicion, RTT,
+ * heartbeats and gaps on each link. With one link the link is the peer
+ * (named "default"). Pull peers have no link. */
+static void link_families(hbd_ctx_t *ctx, hbd_prom_t *out, uint64_t now)
+{
+        static const hb_link_state_t states[] = {
+                HB_LINK_UNKNOWN, HB_LINK_UP, HB_LINK_DOWN, HB_LINK_PROBATION,
+        };
+        static const struct {
+                const char *name, *type, *help;
+        } fam[] = {
+                { "hbeat_link_state", "gauge",
+                  "1 for the link's current state, 0 for the others." },
+                { "hbeat_link_up", "gauge",
+                  "1 while heartbeats arrive on this link of the peer." },
+                { "hbeat_link_suspicion", "gauge",
+                  "The link's own detector's suspicion." },
+                { "hbeat_link_rtt_median_seconds", "gauge",
+                  "Median round-trip time on the link (last 64 echoes); "
+                  "absent before the first." },
+                { "hbeat_link_rtt_p99_seconds", "gauge",
+                  "99th percentile round-trip time on the link." },
+                { "hbeat_link_heartbeats_received_total", "counter",
+                  "Heartbeats and leaves accepted on the link." },
+                { "hbeat_link_sequence_gaps_total", "counter",
+                  "Heartbeat sequence numbers never seen on the link "
+                  "(loss on this path)." },
+                { "hbeat_link_transitions_total", "counter",
+                  "Link state changes." },
+        };
+        size_t n = hb_node_peer_count(ctx->node);
+        uint32_t nl = hb_node_links(ctx->node);
+
+        for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+                hbd_prom_family(out, fam[f].name, fam[f].type, fam[f].help);
+                for (size_t i = 0; i < n; i++) {
+                        const hbd_peer_conf_t *pc;
+                        hb_peer_info_t pi;
+
+                        if (hb_node_peer_at(ctx->node, i, now, &pi) < 0)
+                                continue;
+                        pc = hbd_config_peer(ctx->cfg, pi.id);
+                        if (pc != NULL && pc->pull)
+                                continue;
+                        for (uint32_t k = 0; k < nl; k++) {
+                                const char *peer = peer_name(ctx, pi.id);
+                                const char *link = hbd_link_name(ctx->cfg, k);
+                                const char *lab[] = { "peer", peer, "link",
+                                                      link, NULL };
+                                hb_link_info_t li;
+
+                                if (hb_node_peer_link_info(ctx->node, pi.id,
+                                                           k, now, &li) < 0)
+                                        continue;
+                                switch (f) {
+                                case 0:
+                                        for (size_t s = 0; s < 4; s++)
+                                                hbd_prom_u64(out,
+                                                        (const char *[]){
+                                                        "peer", peer,
+                                                        "link", link,
+                                                        "state",
+                                                        hb_link_state_name(
+                                                                states[s]),
+                                                        NULL },
+                                                        li.state ==
+                                                                states[s]);
+                                        break;
+                                case 1:
+                                        hbd_prom_u64(out, lab,
+                                                     li.state == HB_LINK_UP);
+                                        break;
+                                case 2:
+                                        hbd_prom_double(out, lab,
+                                                        li.suspicion);
+                                        break;
+                                case 3:
+                                case 4:
+                                        if (li.rtt_samples > 0)
+                                                hbd_prom_double(out, lab,
+                                                        (f == 3
+                                                         ? li.rtt_median_ns
+                                                         : li.rtt_p99_ns) /
+                                                                1e9);
+                                        break;
+                                case 5:
+                                        hbd_prom_u64(out, lab, li.received);
+                                        break;
+                                case 6:
+                                        hbd_prom_u64(out, lab, li.seq_gaps);
+                                        break;
+                                default:
+                                        hbd_prom_u64(out, lab,
+                                                     li.transitions);
+                                        break;
+                                }
+                        }
+                }
+        }
+}
+
 static void node_families(hbd_ctx_t *ctx, hbd_prom_t *out)
 {
         hb_node_counters_t nc;
@@ -658,6 +759,7 @@ char *hbd_metrics_text(hbd_ctx_t *ctx, size_t *len)
         hbd_prom_init(&out);
         node_families(ctx, &out);
         peer_families(ctx, &out, now);
+        link_families(ctx, &out, now);
         coord_families(ctx, &out);
         hbd_bus_metrics(ctx, &out);
         process_families(&out);

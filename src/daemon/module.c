@@ -229,3 +229,12 @@ const char *hbd_name(const hbd_ctx_t *ctx, uint32_t id)
         pc = hbd_config_peer(ctx->cfg, id);
         return pc != NULL ? pc->name : NULL;
 }
+
+const char *hbd_link_name(const hbd_config_t *cfg, uint32_t link)
+{
+        if (cfg == NULL || (cfg->n_links == 0 && link == 0))
+                return "default";
+        if (link >= cfg->n_links)
+                return "?";
+        return cfg->links[link].name;
+}

@@ -92,6 +92,8 @@ typedef struct hbd_event {
         const char *peer_name;         /* peer events: its name ("?") */
         const char *leader_name;       /* role/quorum: the leader's, or
                                           NULL */
+        const char *link_name;         /* HB_EVENT_LINK: links[].name, or
+                                          "default" for the one link */
         /* HBD_EV_ARRIVAL */
         struct {
                 uint32_t peer_id;
@@ -217,6 +219,10 @@ void hbd_bus_abort(hbd_ctx_t *ctx);
 /* The configured name of node `id` (this node's for its id), or NULL for
  * 0 and unknown ids. Borrowed from ctx->cfg. */
 const char *hbd_name(const hbd_ctx_t *ctx, uint32_t id);
+
+/* The name of link `link` (links[].name), "default" for the single link
+ * of `listen`, "?" out of range. Borrowed from cfg. */
+const char *hbd_link_name(const hbd_config_t *cfg, uint32_t link);
 
 /* The modules, in start order (daemon.c lists them). */
 extern const hbd_module_t hbd_realtime_module;

@@ -28,7 +28,7 @@
 #include "daemon/prom.h"
 #include "io/proc.h"
 
-#define N_ARGS 6               /* script peer_state PEER OLD NEW NULL */
+#define N_ARGS 7               /* script link PEER LINK OLD NEW NULL */
 #define DROP_LOG_INTERVAL_NS (10 * HB_NS_PER_S)
 
 struct job {
@@ -422,6 +422,49 @@ void hbd_notify_peer_state(hbd_notify_t *n, const hb_event_t *ev,
         submit(n, j, a, peer_name);
 }
 
+void hbd_notify_link(hbd_notify_t *n, const hb_event_t *ev,
+                     const hbd_notify_node_t *node, const char *peer_name,
+                     const char *link_name, uint64_t wall_time_ns)
+{
+        const char *old_s = hb_link_state_name(ev->old_link_state);
+        const char *new_s = hb_link_state_name(ev->new_link_state);
+        char wall[HBP_WALL_TIME_LEN];
+        char age[32] = "";
+        struct job *j;
+        size_t a;
+
+        if (n == NULL || n->shutting_down || n->cur.script == NULL)
+                return;
+        j = job_new(n, n->cur.script, peer_name);
+        if (j == NULL)
+                return;
+        if (hbp_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
+                wall[0] = '\0';
+        if (ev->last_arrival_ns != HB_NEVER)
+                snprintf(age, sizeof(age), "%" PRIu64,
+                         ev->at_ns > ev->last_arrival_ns ?
+                         (ev->at_ns - ev->last_arrival_ns) / HB_NS_PER_MS :
+                         0);
+        j->desc = xasprintf("link %s of peer %s %s -> %s", link_name,
+                            peer_name, old_s, new_s);
+        a = job_args(j, "link", peer_name, link_name, old_s, new_s, NULL);
+        env_common(j, "link", node);
+        hb__env_add(&j->env, "HBEAT_PEER=%s", peer_name);
+        hb__env_add(&j->env, "HBEAT_PEER_ID=%" PRIu32, ev->peer_id);
+        hb__env_add(&j->env, "HBEAT_LINK=%s", link_name);
+        hb__env_add(&j->env, "HBEAT_LINK_INDEX=%" PRIu32, ev->link);
+        hb__env_add(&j->env, "HBEAT_OLD_STATE=%s", old_s);
+        hb__env_add(&j->env, "HBEAT_NEW_STATE=%s", new_s);
+        hb__env_add(&j->env, "HBEAT_PEER_STATE=%s",
+                    hb_peer_state_name(ev->new_state));
+        hb__env_add(&j->env, "HBEAT_REASON=%s", hb_reason_name(ev->reason));
+        hb__env_add(&j->env, "HBEAT_SUSPICION=%.3f", ev->suspicion);
+        hb__env_add(&j->env, "HBEAT_LAST_HEARTBEAT_AGE_MS=%s", age);
+        hb__env_add(&j->env, "HBEAT_TIME_NS=%" PRIu64, ev->at_ns);
+        hb__env_add(&j->env, "HBEAT_WALL_TIME=%s", wall);
+        submit(n, j, a, peer_name);
+}
+
 /* The job of a role or quorum event running `script`. */
 static void coord_run(hbd_notify_t *n, const char *script,
                       const hb_event_t *ev, const hbd_notify_node_t *node,
@@ -709,6 +752,9 @@ static void module_on_event(void *state, const hbd_event_t *ev)
                 if (ev->core->type == HB_EVENT_PEER_STATE)
                         hbd_notify_peer_state(m->n, ev->core, &node,
                                               ev->peer_name, ev->wall_ns);
+                else if (ev->core->type == HB_EVENT_LINK)
+                        hbd_notify_link(m->n, ev->core, &node, ev->peer_name,
+                                        ev->link_name, ev->wall_ns);
                 else
                         hbd_notify_coord(m->n, ev->core, &node,
                                          ev->leader_name, ev->wall_ns);

@@ -111,6 +111,17 @@ void hbd_notify_peer_state(hbd_notify_t *n, const hb_event_t *ev,
                            const char *peer_name, uint64_t wall_time_ns);
 
 /*
+ * Run the script for a link event (HB_EVENT_LINK, docs/links.md):
+ * argv "link PEER LINK OLD NEW", environment HBEAT_EVENT=link,
+ * HBEAT_PEER, HBEAT_PEER_ID, HBEAT_LINK, HBEAT_LINK_INDEX,
+ * HBEAT_OLD_STATE, HBEAT_NEW_STATE (link states), HBEAT_PEER_STATE,
+ * HBEAT_REASON, HBEAT_SUSPICION, HBEAT_LAST_HEARTBEAT_AGE_MS, times.
+ */
+void hbd_notify_link(hbd_notify_t *n, const hb_event_t *ev,
+                     const hbd_notify_node_t *node, const char *peer_name,
+                     const char *link_name, uint64_t wall_time_ns);
+
+/*
  * Run the scripts for a coordination event (HB_EVENT_ROLE: notify.script
  * and the new role's script; HB_EVENT_QUORUM: notify.script; other types
  * are ignored). `leader_name` is the name of ev->leader_id, NULL when

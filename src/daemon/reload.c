@@ -337,6 +337,13 @@ static void commit_rest(hbd_ctx_t *ctx, const hbd_config_t *next,
                 (void)hb_uv_node_peer_set_address(
                         ctx->un, pc->id,
                         pc->pull ? NULL : (const struct sockaddr *)&pc->addr);
+                /* links[] itself is not reloadable: the same count. */
+                for (size_t k = 1; k < next->n_links; k++)
+                        (void)hb_uv_node_peer_set_link_address(
+                                ctx->un, pc->id, (uint32_t)k,
+                                pc->addresses ? (const struct sockaddr *)&pc
+                                                        ->link_addr[k]
+                                              : NULL);
                 (void)hb_node_peer_set_roaming(ctx->node, pc->id,
                                                pc->roaming);
         }

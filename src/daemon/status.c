@@ -3,6 +3,7 @@
  * See status.h. Reads the node (read-only calls), the adapter's counters
  * and the running config; the modules' parts come through the bus.
  */
+#include <math.h>
 #include <unistd.h>
 
 #include "common/ctl_proto.h"
@@ -186,6 +187,112 @@ json_t *hbd_members_json(const hbd_ctx_t *ctx)
                          "now_ns", (json_int_t)now, "members", arr);
 }
 
+/* A time in ms from ns with µs resolution, or null when `ok` is false. */
+static json_t *ms_or_null(bool ok, uint64_t ns)
+{
+        return ok ? json_real(hbp_round(ns / 1e6, 3)) : json_null();
+}
+
+/* One (peer, link) row of `links` (docs/links.md). */
+static json_t *link_row(const hbd_ctx_t *ctx, const hb_peer_info_t *pi,
+                        const hbd_peer_conf_t *pc, uint32_t k, uint64_t now)
+{
+        const char *addr = pc == NULL ? ""
+                           : pc->addresses ? pc->addresses[k]
+                                           : pc->address;
+        uint64_t gaps, seen;
+        hb_link_info_t li;
+        json_t *age;
+
+        if (hb_node_peer_link_info(ctx->node, pi->id, k, now, &li) < 0)
+                return NULL;
+        age = li.last_arrival_ns == HB_NEVER
+                      ? json_null()
+                      : json_integer((json_int_t)(
+                                now > li.last_arrival_ns
+                                        ? (now - li.last_arrival_ns) /
+                                                  HB_NS_PER_MS
+                                        : 0));
+        gaps = li.seq_gaps;
+        seen = li.received + gaps;
+        return json_pack(
+                "{s:s, s:I, s:s, s:s, s:I, s:s, s:s, s:I, s:o, s:o, s:I,"
+                " s:I, s:o, s:I, s:o, s:o, s:I}",
+                "peer", pc != NULL ? pc->name : "",
+                "peer_id", (json_int_t)pi->id,
+                "peer_state", hb_peer_state_name(pi->state),
+                "link", hbd_link_name(ctx->cfg, k),
+                "link_index", (json_int_t)k,
+                "address", addr ? addr : "",
+                "state", hb_link_state_name(li.state),
+                "state_age_ms",
+                (json_int_t)(now > li.state_since_ns
+                                     ? (now - li.state_since_ns) /
+                                               HB_NS_PER_MS
+                                     : 0),
+                "suspicion", isfinite(li.suspicion)
+                                     ? json_real(hbp_round(li.suspicion, 3))
+                                     : json_null(),
+                "last_heartbeat_age_ms", age,
+                "received", (json_int_t)li.received,
+                "seq_gaps", (json_int_t)gaps,
+                "loss", seen > 0 ? json_real(hbp_round(
+                                           (double)gaps / (double)seen, 4))
+                                 : json_null(),
+                "replays", (json_int_t)li.replays,
+                "rtt_median_ms", ms_or_null(li.rtt_samples > 0,
+                                            li.rtt_median_ns),
+                "rtt_p99_ms", ms_or_null(li.rtt_samples > 0, li.rtt_p99_ns),
+                "rtt_samples", (json_int_t)li.rtt_samples);
+}
+
+json_t *hbd_links_json(const hbd_ctx_t *ctx)
+{
+        uint64_t now = uv_hrtime();
+        size_t i, n = hb_node_peer_count(ctx->node);
+        uint32_t k, nl = hb_node_links(ctx->node);
+        json_t *rows = json_array(), *links = json_array();
+
+        for (k = 0; links != NULL && k < nl; k++) {
+                const hbd_link_conf_t *lc =
+                        k < ctx->cfg->n_links ? &ctx->cfg->links[k] : NULL;
+
+                json_array_append_new(
+                        links,
+                        json_pack("{s:I, s:s, s:s, s:s?}", "index",
+                                  (json_int_t)k, "name",
+                                  hbd_link_name(ctx->cfg, k), "listen",
+                                  lc ? lc->listen : ctx->cfg->listen,
+                                  "interface", lc ? lc->interface : NULL));
+        }
+        for (i = 0; rows != NULL && i < n; i++) {
+                const hbd_peer_conf_t *pc;
+                hb_peer_info_t pi;
+
+                if (hb_node_peer_at(ctx->node, i, now, &pi) < 0)
+                        continue;
+                pc = hbd_config_peer(ctx->cfg, pi.id);
+                if (pc != NULL && pc->pull)
+                        continue;       /* polled: no link */
+                for (k = 0; k < nl; k++) {
+                        json_t *r = link_row(ctx, &pi, pc, k, now);
+
+                        if (r == NULL || json_array_append_new(rows, r) < 0) {
+                                json_decref(rows);
+                                json_decref(links);
+                                return NULL;
+                        }
+                }
+        }
+        if (rows == NULL || links == NULL) {
+                json_decref(rows);
+                json_decref(links);
+                return NULL;
+        }
+        return json_pack("{s:b, s:I, s:o, s:o}", "ok", 1, "now_ns",
+                         (json_int_t)now, "links", links, "peers", rows);
+}
+
 /* One member of `quorum`: this node first, then every peer. */
 static int add_member(json_t *arr, json_t *m)
 {
@@ -261,6 +368,23 @@ static json_t *core_event(const hbd_ctx_t *ctx, const hbd_event_t *ev)
         case HB_EVENT_QUORUM:
                 return hbp_coord_event_json(ev->core, ctx->cfg->node_name,
                                                ev->leader_name, ev->wall_ns);
+        case HB_EVENT_LINK:
+                return json_pack(
+                        "{s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:s, "
+                        "s:s, s:f, s:I, s:I}",
+                        "event", "link", "node", ctx->cfg->node_name,
+                        "peer", ev->peer_name,
+                        "peer_id", (json_int_t)ev->core->peer_id,
+                        "link", ev->link_name,
+                        "link_index", (json_int_t)ev->core->link,
+                        "state", hb_link_state_name(ev->core->new_link_state),
+                        "old_state",
+                        hb_link_state_name(ev->core->old_link_state),
+                        "peer_state", hb_peer_state_name(ev->core->new_state),
+                        "reason", hb_reason_name(ev->core->reason),
+                        "suspicion", ev->core->suspicion,
+                        "at_ns", (json_int_t)ev->core->at_ns,
+                        "wall_time_ns", (json_int_t)ev->wall_ns);
         default:
                 return NULL; /* terms and pauses: logged, not streamed */
         }

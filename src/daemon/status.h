@@ -22,6 +22,11 @@ json_t *hbd_status_json(hbd_ctx_t *ctx);
 /* {"ok": true, "now_ns": N, "members": [...]} */
 json_t *hbd_members_json(const hbd_ctx_t *ctx);
 
+/* {"ok": true, "now_ns": N, "links": [{index, name, listen, interface}],
+ *  "peers": [one row per (peer, link): state, suspicion, RTT, loss...]}
+ * (docs/links.md, `hbeatctl links`). */
+json_t *hbd_links_json(const hbd_ctx_t *ctx);
+
 /* The coordination object (enabled or not) at `now_ns`. */
 json_t *hbd_coord_json(const hbd_ctx_t *ctx, uint64_t now_ns);
 
