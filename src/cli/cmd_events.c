@@ -56,6 +56,14 @@ static void print_human(const json_t *ev)
                 if (has_s)
                         printf(", suspicion %.2f", s);
                 puts(")");
+        } else if (strcmp(type, "link") == 0) {
+                printf("link %s of peer %s %s -> %s (%s; peer %s)\n",
+                       hbctl_json_str(ev, "link", "?"),
+                       hbctl_json_str(ev, "peer", "?"),
+                       hbctl_json_str(ev, "old_state", "?"),
+                       hbctl_json_str(ev, "state", "?"),
+                       hbctl_json_str(ev, "reason", "?"),
+                       hbctl_json_str(ev, "peer_state", "?"));
         } else if (strcmp(type, "role") == 0 ||
                    strcmp(type, "quorum") == 0) {
                 const char *leader = hbctl_json_str(ev, "leader", NULL);

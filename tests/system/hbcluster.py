@@ -14,7 +14,11 @@ Two modes:
   bridge; a veth pair joins each node to the bridge. Node i has address
   10.213.<k>.<i>/24 (k random per cluster), the bridge 10.213.<k>.254. All of
   it exists only inside these namespaces: nothing is added to the host's
-  namespace, nothing is routed. Impairments are nftables rules (table
+  namespace, nothing is routed. With links=2 (redundant links,
+  docs/links.md) a second bridge br1 (10.214.<k>.254/24) and a second
+  veth pair per node (eth1, 10.214.<k>.<i>) make a second network; the
+  configs then name links ring0 (eth0) and ring1 (eth1) and give every
+  peer an address on each. Impairments are nftables rules (table
   `inet hbtest`) inside a node's namespace.
 * loopback (otherwise): every node on 127.0.0.1 with its own free port.
   Impairments raise NotSupported.
@@ -127,6 +131,8 @@ def _scalar(v):
         return repr(v)
     if v is None:
         return "null"
+    if isinstance(v, list):
+        return "[" + ", ".join(_scalar(x) for x in v) + "]"
     return json.dumps(str(v))   # a JSON string is a YAML double-quoted one
 
 
@@ -177,6 +183,7 @@ class Node:
         self.id = index
         self.ns = None
         self.host = None
+        self.hosts = []              # per link (links=2: two)
         self.port = None
         self.cfg_path = None
         self.sock_path = None
@@ -210,9 +217,13 @@ class Cluster:
     def __init__(self, n, interval_ms=100, detector="phi", netns=None,
                  workdir=None, build_dir=None, extra_config=None,
                  probation_ms=500, cluster_id=7, log_format=None,
-                 election=None, wrap=None):
+                 election=None, wrap=None, links=1):
         if n < 1:
             raise ValueError("n must be >= 1")
+        if links not in (1, 2):
+            raise ValueError("links must be 1 or 2")
+        # links=2: a second network and links ring0/ring1 (netns only).
+        self.links = links
         self.n = n
         self.interval_ms = interval_ms
         self.detector = detector
@@ -247,6 +258,8 @@ class Cluster:
             if not ok:
                 raise NotSupported(why)
         self.netns = bool(netns)
+        if links > 1 and not self.netns:
+            raise NotSupported("links=2 needs netns mode")
         self.own_workdir = workdir is None
         self.workdir = (tempfile.mkdtemp(prefix=f"hbt-{self.tag}-", dir="/tmp")
                         if workdir is None else os.path.abspath(workdir))
@@ -303,6 +316,34 @@ class Cluster:
             _run(nn + ["addr", "add", f"{node.host}/24", "dev", "eth0"])
             _run(nn + ["link", "set", "eth0", "up"])
             self._rules[i] = {"input": [], "output": [], "loss": None}
+            node.hosts = [node.host]
+        if self.links > 1:
+            self._make_second_network()
+
+    def _make_second_network(self):
+        """links=2: br1 and eth1 in every node, 10.214.<k>.0/24."""
+        sw = ["ip", "-n", self.switch_ns]
+        _run(sw + ["link", "add", "br1", "type", "bridge"])
+        _run(sw + ["addr", "add", f"10.214.{self.subnet}.254/24",
+                   "dev", "br1"])
+        _run(sw + ["link", "set", "br1", "up"])
+        for i, node in self.nodes.items():
+            host1 = f"10.214.{self.subnet}.{i}"
+            _run(sw + ["link", "add", f"q{i}", "type", "veth", "peer",
+                       "name", "eth1", "netns", node.ns])
+            _run(sw + ["link", "set", f"q{i}", "master", "br1"])
+            _run(sw + ["link", "set", f"q{i}", "up"])
+            nn = ["ip", "-n", node.ns]
+            _run(nn + ["addr", "add", f"{host1}/24", "dev", "eth1"])
+            _run(nn + ["link", "set", "eth1", "up"])
+            node.hosts.append(host1)
+
+    def link_address(self, i, link):
+        """Node i's address (HOST:PORT) on link `link` (0 or 1)."""
+        node = self.nodes[i]
+        if link == 0:
+            return node.address
+        return f"{node.hosts[link]}:{node.port}"
 
     @staticmethod
     def _write_key(path):
@@ -339,6 +380,18 @@ class Cluster:
                       for j, p in self.nodes.items()
                       if j != i and (peers is None or j in peers)],
         }
+        if self.links > 1:
+            del cfg["listen"]
+            cfg["links"] = [{"name": f"ring{k}",
+                             "listen": self.link_address(i, k),
+                             "interface": f"eth{k}"}
+                            for k in range(self.links)]
+            for p in cfg["peers"]:
+                j = p.pop("id")
+                del p["address"]
+                p["id"] = j
+                p["addresses"] = [self.link_address(j, k)
+                                  for k in range(self.links)]
         if self.election:
             el = self.election
             if callable(el):
@@ -818,6 +871,38 @@ class Cluster:
         self._rules[i]["input"].append('iifname "eth0" drop')
         self._rules[i]["output"].append('oifname "eth0" drop')
         self._apply_nft(i)
+
+    def cut_link(self, i, link):
+        """Cut node i's link `link` (its eth<link>: everything in and out
+        dropped), the other links untouched."""
+        self._need_netns("cut_link")
+        self._rules[i]["input"].append(f'iifname "eth{link}" drop')
+        self._rules[i]["output"].append(f'oifname "eth{link}" drop')
+        self._apply_nft(i)
+
+    def link_events(self, i, peer=None, since_ns=None):
+        """Link events (docs/links.md) seen by node i (current run)."""
+        return [e for e in self.watcher(i).snapshot()
+                if e.get("event") == "link"
+                and (peer is None or e.get("peer") == peer)
+                and (since_ns is None or e.get("at_ns", 0) >= since_ns)]
+
+    def wait_link_event(self, observer, peer, link, state, since_ns=None,
+                        timeout=None):
+        """First link event at `observer`: `link` of `peer` to `state`."""
+        timeout = self.detect_timeout() if timeout is None else timeout
+
+        def pred(e):
+            return (e.get("event") == "link" and e.get("peer") == peer
+                    and e.get("link") == link and e.get("state") == state
+                    and (since_ns is None or e.get("at_ns", 0) >= since_ns))
+        return self.watcher(observer).wait_for(
+            pred, timeout, f"link {link} of {peer} {state}")
+
+    def links_of(self, i, timeout=2.0):
+        """`links` of node i: {(peer, link): row}."""
+        ans = self.ctl(i, {"cmd": "links"}, timeout)
+        return {(r["peer"], r["link"]): r for r in ans["peers"]}
 
     def loss(self, i, percent, protocols=("udp",)):
         """Randomly drop `percent`% of the packets of `protocols` (nft

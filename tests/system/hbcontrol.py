@@ -52,6 +52,10 @@ def fmt_event(e, t0_ns=None):
         return (f"{when} {e.get('node', '?')}: role {e.get('old')} -> "
                 f"{e.get('new')} (term {e.get('term')}, leader "
                 f"{e.get('leader')}, {e.get('reason')})")
+    if kind == "link":
+        return (f"{when} {e.get('node', '?')}: link {e.get('link')} of "
+                f"{e.get('peer')} {e.get('old_state')} -> {e.get('state')} "
+                f"({e.get('reason')}; peer {e.get('peer_state')})")
     if kind == "quorum":
         return (f"{when} {e.get('node', '?')}: quorum "
                 f"{'gained' if e.get('quorate') else 'lost'} (term "

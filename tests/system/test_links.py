@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: MIT
+"""Redundant links (docs/links.md): three nodes joined by two networks
+(ring0 on eth0, ring1 on eth1), election on.
+
+(a) n2's ring1 cut: every other node reports a link-down event for ring1
+    of n2 within the dead time, n2 stays alive everywhere, the leader and
+    its term stay;
+(c) healed: the link comes back through probation (down -> probation ->
+    up), the peer never left alive; `hbeatctl links` shows it;
+(b) both links of n2 cut: n2 is dead at the others within the usual
+    detection time.
+"""
+
+import subprocess
+import time
+
+from hbcluster import fmt_event
+
+OTHERS = (1, 3)
+
+
+def _ctl_links(c, i, *args):
+    out = subprocess.run([c.hbeatctl, "-s", c.nodes[i].sock_path, "links",
+                          *args], capture_output=True, text=True,
+                         timeout=10)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def _row(text, peer, link):
+    for line in text.splitlines():
+        cols = line.split()
+        if len(cols) >= 4 and cols[0] == peer and cols[1] == link:
+            return cols
+    raise AssertionError(f"no row for {peer} {link} in:\n{text}")
+
+
+def test_links_cut_one_then_both(make_cluster):
+    c = make_cluster(3, links=2, election=True)
+    leader, term = c.wait_leader(timeout=c.recover_timeout())
+    for obs in (1, 2, 3):
+        for (peer, link), r in c.links_of(obs).items():
+            assert r["state"] == "up", f"n{obs}: {peer} {link}: {r}"
+    table = _ctl_links(c, 1)
+    assert _row(table, "n2", "ring0")[3] == "up", table
+    assert _row(table, "n2", "ring1")[3] == "up", table
+
+    # (a) one link of n2 cut.
+    t_cut = time.monotonic_ns()
+    c.cut_link(2, 1)
+    for obs in OTHERS:
+        ev = c.wait_link_event(obs, "n2", "ring1", "down", since_ns=t_cut)
+        assert ev["old_state"] == "up", fmt_event(ev, t_cut)
+        assert ev["peer_state"] == "alive", fmt_event(ev, t_cut)
+        assert (ev["at_ns"] - t_cut) / 1e9 < c.detect_timeout(), \
+            fmt_event(ev, t_cut)
+    # n2 sees the ring1 of both others go down too.
+    for peer in ("n1", "n3"):
+        c.wait_link_event(2, peer, "ring1", "down", since_ns=t_cut)
+    # A full detection time more: nobody doubted anybody.
+    time.sleep(c.detect_timeout() / 2)
+    for obs in (1, 2, 3):
+        doubts = c.events_into(obs, [f"n{j}" for j in (1, 2, 3) if j != obs],
+                               ("suspect", "dead"), t_cut)
+        assert not doubts, f"n{obs}: " + "; ".join(
+            fmt_event(e, t_cut) for e in doubts)
+        assert set(c.members(obs).values()) == {"alive"}, c.members(obs)
+    assert c.wait_leader(timeout=2.0) == (leader, term)
+    assert not [e for i in (1, 2, 3)
+                for e in c.coord_events(i, "role", since_ns=t_cut)], \
+        "a role changed although n2 stayed reachable over ring0"
+    rows = c.links_of(1)
+    assert rows[("n2", "ring1")]["state"] == "down"
+    assert rows[("n2", "ring0")]["state"] == "up"
+    assert rows[("n3", "ring1")]["state"] == "up"
+    table = _ctl_links(c, 1)
+    assert _row(table, "n2", "ring1")[3] == "down", table
+    assert _row(table, "n2", "ring0")[3] == "up", table
+
+    # (c) heal: probation, then up; the peer stays alive throughout.
+    t_heal = time.monotonic_ns()
+    c.heal()
+    for obs in OTHERS:
+        up = c.wait_link_event(obs, "n2", "ring1", "up", since_ns=t_heal,
+                               timeout=c.recover_timeout())
+        trail = [(e["old_state"], e["state"])
+                 for e in c.link_events(obs, "n2", since_ns=t_heal)
+                 if e["link"] == "ring1"]
+        assert trail == [("down", "probation"), ("probation", "up")], trail
+        assert up["reason"] == "probation_passed"
+        assert (up["at_ns"] - t_heal) / 1e9 >= c.probation_ms / 1000.0 * 0.9
+    assert c.members(1)["n2"] == "alive"
+    assert not c.events_into(1, ["n2"], ("suspect", "dead"), t_cut)
+
+    # (b) both links of n2 cut: dead in the usual time.
+    t_both = time.monotonic_ns()
+    c.cut_link(2, 0)
+    c.cut_link(2, 1)
+    for obs in OTHERS:
+        ev = c.wait_event(obs, peer="n2", new="dead", since_ns=t_both)
+        assert (ev["at_ns"] - t_both) / 1e9 < c.detect_timeout(), \
+            fmt_event(ev, t_both)
+        downs = {e["link"] for e in c.link_events(obs, "n2", since_ns=t_both)
+                 if e["state"] == "down"}
+        assert downs == {"ring0", "ring1"} or c.wait_link_event(
+            obs, "n2", "ring0", "down", since_ns=t_both, timeout=2.0)
+    assert c.members(1)["n3"] == "alive"
