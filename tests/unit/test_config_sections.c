@@ -87,7 +87,8 @@ static void test_reloadable(void **state)
                             strcmp(p, "realtime.enabled") == 0 ||
                             strcmp(p, "realtime.priority") == 0 ||
                             strcmp(p, "realtime.lock_memory") == 0 ||
-                            strncmp(p, "daemon.", 7) == 0;
+                            strncmp(p, "daemon.", 7) == 0 ||
+                            strncmp(p, "links[].", 8) == 0;
                 election_key = strcmp(p, "peers[].id") == 0 ||
                                strcmp(p, "peers[].votes") == 0;
                 if (kn.reload != (fixed_key ? HBD_RELOAD_NO
@@ -849,6 +850,115 @@ static void test_knob_table(void **state)
                             "no with election.enabled");
 }
 
+
+/* links[] and peers[].addresses (docs/links.md). */
+#define LINKS2                                                               \
+        "links:\n"                                                           \
+        "  - {name: ring0, listen: \"10.0.0.1:7400\", interface: eth0}\n"    \
+        "  - {name: ring1, listen: \"10.1.0.1:7400\"}\n"
+
+static void test_links(void **state)
+{
+        hbd_config_t *cfg, *next;
+        const char *what;
+
+        (void)state;
+        cfg = load_ok(MINIMAL LINKS2
+                      "peers:\n"
+                      "  - {name: n2, id: 2, addresses: [\"10.0.0.2:7400\","
+                      " \"10.1.0.2:7400\"]}\n");
+        assert_int_equal(cfg->n_links, 2);
+        assert_int_equal(cfg->node.n_links, 2);
+        assert_string_equal(cfg->links[0].name, "ring0");
+        assert_string_equal(cfg->links[0].interface, "eth0");
+        assert_null(cfg->links[1].interface);
+        assert_string_equal(cfg->listen, "10.0.0.1:7400");
+        assert_string_equal(cfg->peers[0].address, "10.0.0.2:7400");
+        assert_string_equal(cfg->peers[0].addresses[1], "10.1.0.2:7400");
+        assert_int_equal(cfg->peers[0].link_addr[1].ss_family, AF_INET);
+        assert_true(hbu_address_equal(
+                (const void *)&cfg->peers[0].addr,
+                (const void *)&cfg->peers[0].link_addr[0]));
+
+        /* Peers' addresses reload; the links do not. */
+        next = load_ok(MINIMAL LINKS2
+                       "peers:\n"
+                       "  - {name: n2, id: 2, addresses: [\"10.0.0.2:7400\","
+                       " \"10.1.0.9:7400\"]}\n");
+        assert_true(hbd_config_reloadable(cfg, next, &what));
+        hbd_config_free(next);
+        next = load_ok(MINIMAL
+                       "links:\n"
+                       "  - {name: ring0, listen: \"10.0.0.1:7400\","
+                       " interface: eth0}\n"
+                       "  - {name: ring1, listen: \"10.1.0.1:7401\"}\n");
+        assert_false(hbd_config_reloadable(cfg, next, &what));
+        assert_string_equal(what, "links");
+        hbd_config_free(next);
+        next = load_ok(MINIMAL "peers:\n  - {name: n2, id: 2, address: "
+                       "\"10.0.0.2:7400\"}\n");
+        assert_int_equal(next->n_links, 0);
+        assert_int_equal(next->node.n_links, 0);
+        assert_false(hbd_config_reloadable(cfg, next, &what));
+        hbd_config_free(next);
+        hbd_config_free(cfg);
+
+        expect_err(MINIMAL "listen: \"10.0.0.1:7400\"\n" LINKS2,
+                   "n1.yaml:6:1: listen: not used with links (each link "
+                   "has its own listen)");
+        expect_err(MINIMAL LINKS2 "peers:\n  - {name: n2, id: 2, address: "
+                   "\"10.0.0.2:7400\"}\n",
+                   "n1.yaml:10:23: peers[0].address: with links, give the "
+                   "peer's address on every link in 'addresses' (in the "
+                   "order of links)");
+        expect_err(MINIMAL LINKS2 "peers:\n  - {name: n2, id: 2, addresses: "
+                   "[\"10.0.0.2:7400\"]}\n",
+                   "n1.yaml:10:34: peers[0].addresses: 1 address for 2 "
+                   "links: give the peer's address on every link, in the "
+                   "order of links");
+        expect_err_prefix(MINIMAL LINKS2 "peers:\n  - {name: n2, id: 2, addresses: "
+                   "[\"10.0.0.2:7400\", \"nohost\"]}\n",
+                   "n1.yaml:10:52: peers[0].addresses[1] (link ring1): bad "
+                   "address 'nohost': ");
+        expect_err(MINIMAL "peers:\n  - {name: n2, id: 2, addresses: "
+                   "[\"10.0.0.2:7400\"]}\n",
+                   "n1.yaml:7:23: peers[0].addresses: only with links "
+                   "(else the peer has one 'address')");
+        expect_err(MINIMAL LINKS2 "peers:\n  - {name: n2, id: 2}\n",
+                   "n1.yaml:10:5: peers[0]: needs exactly one of "
+                   "'addresses' (the peer runs hbeatd) and 'pull' (it is "
+                   "polled)");
+        expect_err(MINIMAL "links:\n"
+                   "  - {name: ring0, listen: \"10.0.0.1:7400\"}\n"
+                   "  - {name: ring0, listen: \"10.1.0.1:7400\"}\n",
+                   "n1.yaml:8:12: links[1].name: 'ring0' is also the name "
+                   "of links[0] (line 7)");
+        expect_err(MINIMAL "links:\n"
+                   "  - {name: ring0, listen: \"10.0.0.1:7400\"}\n"
+                   "  - {name: ring1, listen: \"10.0.0.1:7400\"}\n",
+                   "n1.yaml:8:27: links[1].listen: '10.0.0.1:7400' is also "
+                   "the listen address of links[0] (line 7)");
+        expect_err(MINIMAL "links:\n"
+                   "  - {name: ring0, listen: \"10.0.0.1:7400\", "
+                   "interface: a_very_long_ifname}\n",
+                   "n1.yaml:7:55: links[0].interface: 'a_very_long_ifname' "
+                   "is not an interface name (1..15 bytes, no '/' or "
+                   "space)");
+        expect_err(MINIMAL "links:\n  - {name: ring0}\n",
+                   "n1.yaml:7:5: missing required key 'links[0].listen'");
+        expect_err(MINIMAL "links:\n"
+                   "  - {name: l0, listen: \"10.0.0.1:1\"}\n"
+                   "  - {name: l1, listen: \"10.0.0.1:2\"}\n"
+                   "  - {name: l2, listen: \"10.0.0.1:3\"}\n"
+                   "  - {name: l3, listen: \"10.0.0.1:4\"}\n"
+                   "  - {name: l4, listen: \"10.0.0.1:5\"}\n"
+                   "  - {name: l5, listen: \"10.0.0.1:6\"}\n"
+                   "  - {name: l6, listen: \"10.0.0.1:7\"}\n"
+                   "  - {name: l7, listen: \"10.0.0.1:8\"}\n"
+                   "  - {name: l8, listen: \"10.0.0.1:9\"}\n",
+                   "n1.yaml:15:6: links[8]: at most 8 links");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -865,6 +975,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_actions, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_err_coord, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_links, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_reloadable_coord, setup,
                                                 teardown),
