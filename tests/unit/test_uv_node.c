@@ -292,10 +292,139 @@ static void test_arguments(void **state)
         close_loop(&loop);
 }
 
+
+/* ---- redundant links (docs/links.md) ---- */
+
+typedef struct lside {
+        side_t s;
+        hb_link_state_t link_state[2]; /* of its peer's links */
+        unsigned link_events;
+        struct sockaddr_storage addr[2];
+} lside_t;
+
+static void on_link_event(void *user, const hb_event_t *ev)
+{
+        lside_t *l = user;
+
+        on_event(&l->s, ev);
+        if (ev->type == HB_EVENT_LINK && ev->link < 2) {
+                l->link_state[ev->link] = ev->new_link_state;
+                l->link_events++;
+        }
+}
+
+/* A node with two links, both on 127.0.0.1 (ports from the kernel). */
+static int start_links(uv_loop_t *loop, lside_t *l, uint32_t id)
+{
+        struct sockaddr_in any = { .sin_family = AF_INET };
+        hb_node_config_t c = config(id);
+        hb_uv_options_t opt;
+        int r;
+
+        c.n_links = 2;
+        any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        hb_uv_options_init(&opt);
+        opt.bind = (const struct sockaddr *)&any;
+        opt.n_links = 2;
+        opt.link_bind[1] = (const struct sockaddr *)&any;
+        opt.event = on_link_event;
+        opt.io = on_io;
+        opt.user = l;
+        r = hb_uv_node_new(&l->s.un, loop, &c, &opt);
+        if (r == 0) {
+                assert_int_equal(hb_uv_node_link_sockname(l->s.un, 0,
+                                                          &l->addr[0]), 0);
+                assert_int_equal(hb_uv_node_link_sockname(l->s.un, 1,
+                                                          &l->addr[1]), 0);
+                assert_int_equal(hb_uv_node_link_sockname(l->s.un, 2,
+                                                          &l->addr[1]),
+                                 -EINVAL);
+        }
+        return r;
+}
+
+static bool both_links_up(void *arg)
+{
+        lside_t *l = arg;
+
+        return l->link_state[0] == HB_LINK_UP &&
+               l->link_state[1] == HB_LINK_UP;
+}
+
+static bool link1_down(void *arg)
+{
+        return ((lside_t *)arg)->link_state[1] == HB_LINK_DOWN;
+}
+
+static bool rtt_on_both(void *arg)
+{
+        lside_t *l = arg;
+        hb_link_info_t l0, l1;
+        hb_node_t *n = hb_uv_node_core(l->s.un);
+
+        return hb_node_peer_link_info(n, 2, 0, uv_hrtime(), &l0) == 0 &&
+               hb_node_peer_link_info(n, 2, 1, uv_hrtime(), &l1) == 0 &&
+               l0.rtt_samples > 0 && l1.rtt_samples > 0;
+}
+
+/* Two nodes on two links: both links up, an RTT on each; a's link 1 to
+ * b stops (no address): b reports that link down and a alive; b closes:
+ * port unreachable on each link, a reports b dead only once both are. */
+static void test_links_pair(void **state)
+{
+        uv_loop_t loop;
+        lside_t a = { 0 }, b = { 0 };
+
+        (void)state;
+        assert_int_equal(uv_loop_init(&loop), 0);
+        assert_int_equal(start_links(&loop, &a, 1), 0);
+        assert_int_equal(start_links(&loop, &b, 2), 0);
+        assert_int_equal(hb_uv_node_peer_add(a.s.un, 2,
+                                             (struct sockaddr *)&b.addr[0]),
+                         0);
+        assert_int_equal(hb_uv_node_peer_set_link_address(
+                                 a.s.un, 2, 1, (struct sockaddr *)&b.addr[1]),
+                         0);
+        assert_int_equal(hb_uv_node_peer_set_link_address(
+                                 a.s.un, 2, 2, (struct sockaddr *)&b.addr[1]),
+                         -ENOENT);
+        assert_int_equal(hb_uv_node_peer_add(b.s.un, 1,
+                                             (struct sockaddr *)&a.addr[0]),
+                         0);
+        assert_int_equal(hb_uv_node_peer_set_link_address(
+                                 b.s.un, 1, 1, (struct sockaddr *)&a.addr[1]),
+                         0);
+        assert_true(run_until(&loop, both_links_up, &a, 3000));
+        assert_true(run_until(&loop, both_links_up, &b, 3000));
+        assert_true(run_until(&loop, rtt_on_both, &a, 3000));
+        assert_int_equal(a.s.peer_state, HB_PEER_ALIVE);
+
+        /* a stops sending to b on link 1. */
+        assert_int_equal(hb_uv_node_peer_set_link_address(a.s.un, 2, 1,
+                                                          NULL), 0);
+        assert_true(run_until(&loop, link1_down, &b, 3000));
+        assert_int_equal(b.s.peer_state, HB_PEER_ALIVE);
+        assert_int_equal(b.link_state[0], HB_LINK_UP);
+        assert_int_equal(hb_node_peer_link(hb_uv_node_core(b.s.un), 1), 0);
+
+        /* b exits: a's heartbeats bounce on both links. */
+        assert_int_equal(hb_uv_node_peer_set_link_address(
+                                 a.s.un, 2, 1, (struct sockaddr *)&b.addr[1]),
+                         0);
+        hb_uv_node_close(b.s.un, NULL, NULL);
+        assert_true(run_until(&loop, sees_dead, &a.s, 3000));
+        assert_int_equal(a.s.reason, HB_REASON_PORT_UNREACHABLE);
+        assert_int_equal(a.link_state[0], HB_LINK_DOWN);
+        assert_int_equal(a.link_state[1], HB_LINK_DOWN);
+        hb_uv_node_close(a.s.un, NULL, NULL);
+        close_loop(&loop);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_pair),
+                cmocka_unit_test(test_links_pair),
                 cmocka_unit_test(test_leave_mute_and_addresses),
                 cmocka_unit_test(test_alloc_failures),
                 cmocka_unit_test(test_arguments),
