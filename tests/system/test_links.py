@@ -9,12 +9,18 @@
     up), the peer never left alive; `hbeatctl links` shows it;
 (b) both links of n2 cut: n2 is dead at the others within the usual
     detection time.
+
+Along the way: the notify script runs as `link PEER LINK OLD NEW`, and
+/metrics has hbeat_link_up per (peer, link).
 """
 
 import subprocess
 import time
 
 from hbcluster import fmt_event
+from test_http import HTTP_PORT, with_http
+from test_metrics import scrape, value
+from test_notify import read_lines, set_notify, write_script
 
 OTHERS = (1, 3)
 
@@ -36,8 +42,18 @@ def _row(text, peer, link):
 
 
 def test_links_cut_one_then_both(make_cluster):
-    c = make_cluster(3, links=2, election=True)
+    c = make_cluster(3, links=2, election=True, start=False)
+    with_http(c, lambda n: f"{n.host}:{HTTP_PORT}")
+    for i in c.nodes:
+        write_script(c.path(f"notify-n{i}.sh"), "#!/bin/sh\n"
+                     'echo "$*|$HBEAT_EVENT|$HBEAT_LINK|$HBEAT_PEER_STATE" '
+                     f'>> {c.path(f"notify-n{i}.log")}\n')
+    set_notify(c, lambda i: c.path(f"notify-n{i}.sh"), 5000)
+    c.start_all()
+    c.wait_all_alive(timeout=c.recover_timeout())
     leader, term = c.wait_leader(timeout=c.recover_timeout())
+    _, samples = scrape(c, 1)
+    assert value(samples, "hbeat_link_up", peer="n2", link="ring1") == 1
     for obs in (1, 2, 3):
         for (peer, link), r in c.links_of(obs).items():
             assert r["state"] == "up", f"n{obs}: {peer} {link}: {r}"
@@ -76,6 +92,14 @@ def test_links_cut_one_then_both(make_cluster):
     table = _ctl_links(c, 1)
     assert _row(table, "n2", "ring1")[3] == "down", table
     assert _row(table, "n2", "ring0")[3] == "up", table
+    _, samples = scrape(c, 1)
+    assert value(samples, "hbeat_link_up", peer="n2", link="ring1") == 0
+    assert value(samples, "hbeat_link_up", peer="n2", link="ring0") == 1
+    assert value(samples, "hbeat_link_state", peer="n2", link="ring1",
+                 state="down") == 1
+    c.wait_until(lambda: ["link n2 ring1 up down", "link", "ring1", "alive"]
+                 in read_lines(c.path("notify-n1.log")), 5.0,
+                 "notify script run for the link down")
 
     # (c) heal: probation, then up; the peer stays alive throughout.
     t_heal = time.monotonic_ns()
