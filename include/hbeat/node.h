@@ -164,7 +164,7 @@ typedef enum hb_event_type {
                                       `new_link_state`, `reason`; only
                                       with cfg.n_links > 1). Changes
                                       nothing about the peer's state.
-                                      Since 0.3. */
+                                      Since 0.2. */
 } hb_event_type_t;
 
 /**
@@ -212,7 +212,7 @@ typedef struct hb_event {
          *  alone (why "promise") before a promise that outlasts the last
          *  one persisted is made. */
         uint64_t promise_until_ns;
-        /* Link events (HB_EVENT_LINK, since 0.3): */
+        /* Link events (HB_EVENT_LINK, since 0.2): */
         uint32_t link;             /**< link index, 0 .. n_links - 1 */
         hb_link_state_t old_link_state;
         hb_link_state_t new_link_state;
@@ -302,7 +302,7 @@ typedef struct hb_node_config {
          *  every link; the node keeps per (peer, link) a detector,
          *  replay state, RTT and a link state (hb_link_state_t, raised
          *  as HB_EVENT_LINK). Not changed by hb_node_reconfigure().
-         *  Since 0.3. */
+         *  Since 0.2. */
         uint32_t n_links;
 } hb_node_config_t;
 
@@ -969,7 +969,7 @@ typedef struct hb_node_counters {
                                         leaves new for their link but
                                         already received on another link
                                         (they feed only that link's
-                                        detector). Since 0.3. */
+                                        detector). Since 0.2. */
         uint64_t reserved[6];      /**< room for later counters (0) */
 } hb_node_counters_t;
 

@@ -136,7 +136,7 @@ typedef struct hb_uv_options {
                                             contract); may be NULL */
         hb_uv_io_cb io;                /**< transport events; may be NULL */
         void *user;                    /**< passed to both callbacks */
-        /** Redundant links (docs/links.md; since 0.3): one socket per
+        /** Redundant links (docs/links.md; since 0.2): one socket per
          *  link, 1 .. HB_LINKS_MAX, equal to the node's cfg.n_links; 0
          *  counts as 1. Link 0's socket is bound to `bind`; link k > 0
          *  to `link_bind[k]` (required). Heartbeats and leaves go out on
@@ -208,7 +208,7 @@ HB_EXPORT int hb_uv_node_peer_add(hb_uv_node_t *un, uint32_t id,
 /**
  * Change (or clear, with NULL) the address of peer `id` on link `link`
  * (hb_uv_node_peer_add() and hb_uv_node_peer_set_address() set link 0's).
- * Since 0.3.
+ * Since 0.2.
  * @return 0; -ENOENT (no such peer, or link >= n_links); -EINVAL.
  */
 HB_EXPORT int hb_uv_node_peer_set_link_address(hb_uv_node_t *un, uint32_t id,
@@ -313,7 +313,7 @@ HB_EXPORT bool hb_uv_node_batching(const hb_uv_node_t *un);
 HB_EXPORT int hb_uv_node_sockname(const hb_uv_node_t *un,
                                   struct sockaddr_storage *out);
 
-/** hb_uv_node_sockname() for link `link`'s socket (since 0.3).
+/** hb_uv_node_sockname() for link `link`'s socket (since 0.2).
  *  @return as hb_uv_node_sockname(); -EINVAL also for link >= n_links. */
 HB_EXPORT int hb_uv_node_link_sockname(const hb_uv_node_t *un, uint32_t link,
                                        struct sockaddr_storage *out);
