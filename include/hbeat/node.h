@@ -161,9 +161,13 @@ typedef enum hb_event_type {
                                       convictions (hb_node_local_pause()) */
         HB_EVENT_LINK = 6,       /**< one link of a peer changed state
                                       (`link`, `old_link_state`,
-                                      `new_link_state`, `reason`; only
-                                      with cfg.n_links > 1). Changes
-                                      nothing about the peer's state.
+                                      `new_link_state`, `reason`,
+                                      `suspicion` and `last_arrival_ns`
+                                      of that link; `old_state` =
+                                      `new_state` = the peer's current
+                                      state; only with cfg.n_links > 1).
+                                      Changes nothing about the peer's
+                                      state.
                                       Since 0.2. */
 } hb_event_type_t;
 

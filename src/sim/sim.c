@@ -64,11 +64,13 @@ typedef struct sim_ev {
         uint32_t from;                /* DELIVER: sender; UNREACH: the
                                          crashed node */
         uint16_t len;
+        uint8_t link;                 /* DELIVER, UNREACH: the link */
         uint8_t buf[SIM_PKT_MAX];
 } sim_ev_t;
 
 typedef struct sim_pkt {
         uint16_t len;
+        uint8_t link;
         uint8_t buf[SIM_PKT_MAX];
 } sim_pkt_t;
 
@@ -97,6 +99,8 @@ typedef struct sim_node {
         uint64_t start_ns;            /* no WAKE before: boot + phase
                                          (simulator time) */
         sim_clock_t clk;
+        uint32_t reply_link;          /* link of the datagram being
+                                         delivered, for HB_DEST_REPLY */
         sim_pkt_t *pending;           /* datagrams queued while paused */
         size_t n_pending, cap_pending;
 } sim_node_t;
@@ -107,7 +111,9 @@ struct hbsim {
         uint64_t now;
         uint64_t order;
         sim_node_t *nodes;
-        uint8_t *cut;                 /* n x n: cut[from * n + to] */
+        uint8_t *cut;                 /* links x n x n:
+                                         cut[(link * n + from) * n + to] */
+        size_t links;                 /* cfg.node.n_links, at least 1 */
         sim_ev_t *heap;
         size_t n_heap, cap_heap;
         hbsim_event_t *log;
@@ -306,7 +312,8 @@ static void on_event(void *user, const hb_event_t *ev)
                 n->promise_until = ev->promise_until_ns;
         }
         s->log[s->n_log].observer = n->index;
-        s->log[s->n_log].peer = ev->type == HB_EVENT_PEER_STATE
+        s->log[s->n_log].peer = ev->type == HB_EVENT_PEER_STATE ||
+                                                ev->type == HB_EVENT_LINK
                                         ? ev->peer_id - 1
                                         : HBSIM_NO_PEER;
         s->log[s->n_log].ev = *ev;
@@ -317,27 +324,34 @@ hook:
                 s->hook(s, n->index, ev, s->hook_user);
 }
 
-static void transmit(hbsim_t *s, size_t from, size_t to, const uint8_t *buf,
-                     size_t len);
+static void transmit(hbsim_t *s, size_t from, size_t to, size_t link,
+                     const uint8_t *buf, size_t len);
 
-/* Send everything the core queued through the link model. */
+/* Send everything the core queued through the link model: HB_DEST_ALL on
+ * every link (docs/links.md), a reply on the link its datagram came on,
+ * a vote on the link the core names. */
 static void flush(hbsim_t *s, sim_node_t *n)
 {
         uint8_t buf[SIM_PKT_MAX];
         hb_output_t out;
-        size_t j;
+        size_t j, k;
         int len;
 
         while ((len = hb_node_poll_output(n->core, &out, buf, sizeof(buf))) >
                0) {
                 if (out.dest == HB_DEST_ALL) {
-                        for (j = 0; j < s->cfg.n_nodes; j++)
-                                if (j != n->index)
-                                        transmit(s, n->index, j, buf,
-                                                 (size_t)len);
+                        for (k = 0; k < s->links; k++)
+                                for (j = 0; j < s->cfg.n_nodes; j++)
+                                        if (j != n->index)
+                                                transmit(s, n->index, j, k,
+                                                         buf, (size_t)len);
                 } else if (out.peer_id >= 1 &&
                            out.peer_id <= s->cfg.n_nodes) {
-                        transmit(s, n->index, out.peer_id - 1, buf,
+                        k = out.dest == HB_DEST_REPLY && n->reply_link > 0
+                                    ? n->reply_link - 1
+                                    : hb_node_peer_link(n->core,
+                                                        out.peer_id);
+                        transmit(s, n->index, out.peer_id - 1, k, buf,
                                  (size_t)len);
                 }
         }
@@ -411,13 +425,21 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
 
 /* Schedule a datagram from node `from` to node `to` through the link
  * model (cut links and loss apply). */
-static void transmit(hbsim_t *s, size_t from, size_t to, const uint8_t *buf,
-                     size_t len)
+static uint8_t *cut_at(hbsim_t *s, size_t link, size_t from, size_t to)
+{
+        size_t n = s->cfg.n_nodes;
+
+        return &s->cut[(link * n + from) * n + to];
+}
+
+static void transmit(hbsim_t *s, size_t from, size_t to, size_t link,
+                     const uint8_t *buf, size_t len)
 {
         sim_ev_t *e;
         uint64_t delay;
 
-        if (len > sizeof(e->buf) || s->cut[from * s->cfg.n_nodes + to])
+        if (len > sizeof(e->buf) || link >= s->links ||
+            *cut_at(s, link, from, to))
                 return;
         if (s->cfg.loss > 0 && rng_unit(s) < s->cfg.loss)
                 return;
@@ -427,19 +449,20 @@ static void transmit(hbsim_t *s, size_t from, size_t to, const uint8_t *buf,
                 return;
         e->from = (uint32_t)from;
         e->len = (uint16_t)len;
+        e->link = (uint8_t)link;
         memcpy(e->buf, buf, len);
 }
 
 /* An ICMP port unreachable from crashed node `dead` back to `to` (cut
  * links and loss apply to it as to any datagram), quoting the datagram
  * (as Linux does: the whole of it). */
-static void bounce(hbsim_t *s, size_t dead, size_t to, const uint8_t *buf,
-                   size_t len)
+static void bounce(hbsim_t *s, size_t dead, size_t to, size_t link,
+                   const uint8_t *buf, size_t len)
 {
         sim_ev_t *e;
         uint64_t delay;
 
-        if (s->cut[dead * s->cfg.n_nodes + to])
+        if (*cut_at(s, link, dead, to))
                 return;
         if (s->cfg.loss > 0 && rng_unit(s) < s->cfg.loss)
                 return;
@@ -449,15 +472,19 @@ static void bounce(hbsim_t *s, size_t dead, size_t to, const uint8_t *buf,
                 return;
         e->from = (uint32_t)dead;
         e->len = (uint16_t)len;
+        e->link = (uint8_t)link;
         memcpy(e->buf, buf, len);
 }
 
-static void deliver(hbsim_t *s, sim_node_t *n, const uint8_t *buf,
-                    size_t len)
+static void deliver(hbsim_t *s, sim_node_t *n, size_t link,
+                    const uint8_t *buf, size_t len)
 {
-        (void)hb_node_recv(n->core, node_now(s, n), buf, len, NULL);
+        (void)hb_node_recv_link(n->core, node_now(s, n), (uint32_t)link,
+                                buf, len, NULL, NULL);
         s->delivered++;
+        n->reply_link = (uint32_t)link + 1;
         arm(s, n);
+        n->reply_link = 0;
 }
 
 static void handle(hbsim_t *s, const sim_ev_t *e)
@@ -471,7 +498,8 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                 /* Crashed: datagrams vanish, or its host (still up)
                  * answers "port unreachable" through the link model. */
                 if (e->kind == EV_DELIVER && s->cfg.port_unreachable)
-                        bounce(s, e->node, e->from, e->buf, e->len);
+                        bounce(s, e->node, e->from, e->link, e->buf,
+                               e->len);
                 return;
         }
         switch (e->kind) {
@@ -492,19 +520,20 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                                 n->cap_pending = cap;
                         }
                         n->pending[n->n_pending].len = e->len;
+                        n->pending[n->n_pending].link = e->link;
                         memcpy(n->pending[n->n_pending].buf, e->buf, e->len);
                         n->n_pending++;
                         return;
                 }
-                deliver(s, n, e->buf, e->len);
+                deliver(s, n, e->link, e->buf, e->len);
                 break;
         case EV_UNREACH:
                 /* The kernel would queue the error for a stopped process;
                  * dropping it only makes the model more conservative. */
                 if (n->paused)
                         return;
-                (void)hb_node_peer_unreachable_quoted(
-                        n->core, e->from + 1, e->buf, e->len,
+                (void)hb_node_peer_link_unreachable_quoted(
+                        n->core, e->from + 1, e->link, e->buf, e->len,
                         node_now(s, n));
                 arm(s, n);
                 break;
@@ -561,7 +590,8 @@ int hbsim_new(hbsim_t **ret, const hbsim_config_t *cfg)
         for (i = 0; i < 4; i++)
                 s->rng[i] = splitmix64(&seed);
         s->nodes = calloc(cfg->n_nodes, sizeof(*s->nodes));
-        s->cut = calloc(cfg->n_nodes * cfg->n_nodes, 1);
+        s->links = cfg->node.n_links > 1 ? cfg->node.n_links : 1;
+        s->cut = calloc(s->links * cfg->n_nodes * cfg->n_nodes, 1);
         if (!s->nodes || !s->cut) {
                 hbsim_free(s);
                 return -ENOMEM;
@@ -676,7 +706,8 @@ void hbsim_resume(hbsim_t *s, size_t i)
          * schedule that it was late (local-pause guard) at the first
          * of these calls. */
         for (k = 0; k < n->n_pending; k++)
-                deliver(s, n, n->pending[k].buf, n->pending[k].len);
+                deliver(s, n, n->pending[k].link, n->pending[k].buf,
+                        n->pending[k].len);
         n->n_pending = 0;
         hb_node_tick(n->core, node_now(s, n));
         n->wake_ns = HB_NEVER;
@@ -685,7 +716,15 @@ void hbsim_resume(hbsim_t *s, size_t i)
 
 void hbsim_cut(hbsim_t *s, size_t from, size_t to, bool cut)
 {
-        s->cut[from * s->cfg.n_nodes + to] = cut;
+        for (size_t k = 0; k < s->links; k++)
+                *cut_at(s, k, from, to) = cut;
+}
+
+void hbsim_cut_link(hbsim_t *s, size_t from, size_t to, size_t link,
+                    bool cut)
+{
+        if (link < s->links)
+                *cut_at(s, link, from, to) = cut;
 }
 
 void hbsim_partition(hbsim_t *s, const size_t *side, size_t n_side)
@@ -702,13 +741,13 @@ void hbsim_partition(hbsim_t *s, const size_t *side, size_t n_side)
         for (i = 0; i < n; i++)
                 for (j = 0; j < n; j++)
                         if (in[i] != in[j])
-                                s->cut[i * n + j] = 1;
+                                hbsim_cut(s, i, j, true);
         free(in);
 }
 
 void hbsim_heal(hbsim_t *s)
 {
-        memset(s->cut, 0, s->cfg.n_nodes * s->cfg.n_nodes);
+        memset(s->cut, 0, s->links * s->cfg.n_nodes * s->cfg.n_nodes);
 }
 
 void hbsim_set_loss(hbsim_t *s, double loss)

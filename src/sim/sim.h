@@ -104,7 +104,12 @@ void hbsim_crash(hbsim_t *sim, size_t i);
 int hbsim_restart(hbsim_t *sim, size_t i);     /* new incarnation */
 void hbsim_pause(hbsim_t *sim, size_t i);
 void hbsim_resume(hbsim_t *sim, size_t i);
-void hbsim_cut(hbsim_t *sim, size_t from, size_t to, bool cut); /* one way */
+void hbsim_cut(hbsim_t *sim, size_t from, size_t to, bool cut); /* one way,
+                                                                 every link */
+/* One link only (cfg.node.n_links > 1: redundant links, docs/links.md:
+ * every message to all goes out on every link, each cut on its own). */
+void hbsim_cut_link(hbsim_t *sim, size_t from, size_t to, size_t link,
+                    bool cut);
 void hbsim_partition(hbsim_t *sim, const size_t *side, size_t n_side);
 void hbsim_heal(hbsim_t *sim);
 void hbsim_set_loss(hbsim_t *sim, double loss);

@@ -417,6 +417,87 @@ static void test_clock_model(void **state)
         hbsim_free(t);
 }
 
+
+/* Redundant links (docs/links.md): the first HB_EVENT_LINK at or after
+ * `after` where `obs` sees link `link` of `peer` enter `st`. */
+static const hbsim_event_t *first_link(hbsim_t *s, size_t obs, size_t peer,
+                                       uint32_t link, hb_link_state_t st,
+                                       uint64_t after)
+{
+        size_t n, i;
+        const hbsim_event_t *ev = hbsim_events(s, &n);
+
+        for (i = 0; i < n; i++)
+                if (ev[i].ev.type == HB_EVENT_LINK && ev[i].observer == obs &&
+                    ev[i].peer == peer && ev[i].ev.link == link &&
+                    ev[i].ev.new_link_state == st && ev[i].at_ns >= after)
+                        return &ev[i];
+        return NULL;
+}
+
+static size_t peer_events_after(hbsim_t *s, uint64_t after)
+{
+        size_t n, i, c = 0;
+        const hbsim_event_t *ev = hbsim_events(s, &n);
+
+        for (i = 0; i < n; i++)
+                c += ev[i].ev.type == HB_EVENT_PEER_STATE &&
+                     ev[i].at_ns >= after;
+        return c;
+}
+
+/* Two links between three nodes: one cut between nodes 0 and 1 is a
+ * link-down event at both ends within the dead time and nothing else;
+ * healed, the link is up after probation; both cut, the peers are dead
+ * in the usual time. Loss on each link alone raises no false alarm that
+ * two links would not hide. */
+static void test_two_links(void **state)
+{
+        const uint64_t s1 = HB_NS_PER_S;
+        const hbsim_event_t *e;
+        hbsim_config_t cfg;
+        hbsim_t *s;
+
+        (void)state;
+        hbsim_config_default(&cfg);
+        cfg.seed = 12;
+        cfg.node.n_links = 2;
+        assert_int_equal(hbsim_new(&s, &cfg), 0);
+        hbsim_run_until(s, 5 * s1);
+        assert_null(first_link(s, 0, 1, 1, HB_LINK_DOWN, 0));
+        assert_non_null(first_link(s, 0, 1, 1, HB_LINK_UP, 0));
+
+        hbsim_cut_link(s, 0, 1, 1, true);
+        hbsim_cut_link(s, 1, 0, 1, true);
+        hbsim_run_until(s, 10 * s1);
+        e = first_link(s, 0, 1, 1, HB_LINK_DOWN, 5 * s1);
+        assert_non_null(e);
+        assert_true(e->at_ns < 5 * s1 + 2 * s1);
+        assert_int_equal(e->ev.new_state, HB_PEER_ALIVE);
+        assert_non_null(first_link(s, 1, 0, 1, HB_LINK_DOWN, 5 * s1));
+        assert_null(first_link(s, 0, 2, 1, HB_LINK_DOWN, 0));
+        assert_null(first_link(s, 0, 1, 0, HB_LINK_DOWN, 0));
+        assert_int_equal(peer_events_after(s, 5 * s1), 0);
+
+        hbsim_heal(s);
+        hbsim_run_until(s, 15 * s1);
+        e = first_link(s, 0, 1, 1, HB_LINK_UP, 10 * s1);
+        assert_non_null(e);
+        assert_int_equal(e->ev.old_link_state, HB_LINK_PROBATION);
+        assert_true(e->at_ns >= 10 * s1 + cfg.node.probation_ns);
+        assert_int_equal(peer_events_after(s, 5 * s1), 0);
+
+        hbsim_cut(s, 0, 1, true);
+        hbsim_cut(s, 1, 0, true);
+        hbsim_run_until(s, 20 * s1);
+        e = first(s, 0, 1, HB_PEER_DEAD, 15 * s1);
+        assert_non_null(e);
+        assert_true(e->at_ns < 15 * s1 + 2 * s1);
+        assert_non_null(first(s, 1, 0, HB_PEER_DEAD, 15 * s1));
+        assert_null(first(s, 0, 2, HB_PEER_SUSPECT, 0));
+        hbsim_free(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -428,6 +509,7 @@ int main(void)
                 cmocka_unit_test(test_random_faults_invariants),
                 cmocka_unit_test(test_hundred_nodes),
                 cmocka_unit_test(test_clock_model),
+                cmocka_unit_test(test_two_links),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
