@@ -330,17 +330,19 @@ static void link_evaluate(hb_node_t *node, hb_peer_t *p, uint32_t k,
 
 /* Forget every link's state without events (the peer left): they are
  * unknown until its heartbeats come back. */
+static void links_reset_one(hb_link_t *l, uint64_t now_ns)
+{
+        l->state = HB_LINK_UNKNOWN;
+        l->state_since_ns = now_ns;
+        l->suspect = false;
+        hb_detector_reset(l->detector);
+        hb_detector_heartbeat(l->detector, now_ns);
+}
+
 static void links_reset(hb_peer_t *p, uint32_t n, uint64_t now_ns)
 {
-        for (uint32_t k = 0; p->links && k < n; k++) {
-                hb_link_t *l = &p->links[k];
-
-                l->state = HB_LINK_UNKNOWN;
-                l->state_since_ns = now_ns;
-                l->suspect = false;
-                hb_detector_reset(l->detector);
-                hb_detector_heartbeat(l->detector, now_ns);
-        }
+        for (uint32_t k = 0; p->links && k < n; k++)
+                links_reset_one(&p->links[k], now_ns);
 }
 
 static void set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
@@ -550,7 +552,7 @@ static void peer_free(hb_peer_t *p)
         if (!p)
                 return;
         hb_detector_free(p->detector);
-        for (uint32_t k = 0; p->links && k < HB_LINKS_MAX; k++)
+        for (uint32_t k = 0; p->links && k < p->n_links; k++)
                 hb_detector_free(p->links[k].detector);
         hb__free(p->links);
         hb__free(p);
@@ -636,12 +638,12 @@ int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
         if (links_of(&node->cfg) > 1) {
                 uint32_t n = node->cfg.n_links;
 
-                /* HB_LINKS_MAX records: peer_free() needs no count. */
-                p->links = hb__calloc(HB_LINKS_MAX, sizeof(*p->links));
+                p->links = hb__calloc(n, sizeof(*p->links));
                 if (!p->links) {
                         peer_free(p);
                         return -ENOMEM;
                 }
+                p->n_links = n;
                 for (uint32_t k = 0; k < n; k++) {
                         r = hb_detector_new(&p->links[k].detector,
                                             &node->cfg.detector);
@@ -1073,6 +1075,14 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                         reschedule(node, p);
                         goto accepted;
                 }
+        }
+        if (m.type == HB_MSG_HEARTBEAT && p->links &&
+            p->state == HB_PEER_LEFT) {
+                /* Back after a leave: its other links are judged from
+                 * now, as a new peer's would be. */
+                for (uint32_t k = 0; k < p->n_links; k++)
+                        if (p->links[k].state == HB_LINK_UNKNOWN)
+                                links_reset_one(&p->links[k], now_ns);
         }
         if (p->incarnation != 0 && !p->forgotten &&
             m.incarnation == p->incarnation && m.seq <= p->last_seq) {

@@ -68,8 +68,9 @@ typedef struct hb_peer {
         hb_detector_t *detector;
         uint64_t last_ack_seq;         /* control messages (ACK, votes):
                                           their own seq space */
-        hb_link_t *links;              /* cfg.n_links of them, or NULL
-                                          with one link */
+        hb_link_t *links;              /* n_links of them, or NULL with
+                                          one link */
+        uint32_t n_links;              /* cfg.n_links when links */
         bool exited;                   /* dead by port unreachable: its
                                           process is gone (this state) */
         bool rebase_next;              /* after a local pause: the next

@@ -339,8 +339,7 @@ size_t hb_node_peer_memory(const hb_node_t *node)
         return sizeof(hb_peer_t) + det + 2 * sizeof(hb_peer_t *) +
                2 * sizeof(hb_slot_t) +
                (hb_node_links(node) > 1
-                        ? HB_LINKS_MAX * sizeof(hb_link_t) +
-                                  hb_node_links(node) * det
+                        ? hb_node_links(node) * (sizeof(hb_link_t) + det)
                         : 0);
 }
 

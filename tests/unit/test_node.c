@@ -1918,6 +1918,19 @@ static void test_links_leave(void **state)
         assert_int_equal(hb_node_next_deadline(t.a), HB_NEVER);
         assert_int_equal(link_state(t.a, 0, T0 + 501 * MS), HB_LINK_UNKNOWN);
         assert_int_equal(t.rec.n, before);
+
+        /* Back much later, first on link 0 only: link 1 is judged from
+         * the return, not from the leave (no instant never_heard). */
+        beat_links(&t, T0 + 5000 * MS, true, false);
+        assert_int_equal(state_of(t.a, 2, T0 + 5000 * MS),
+                         HB_PEER_PROBATION);
+        assert_int_equal(link_state(t.a, 0, T0 + 5000 * MS), HB_LINK_UP);
+        assert_true(hb_node_next_deadline(t.a) > T0 + 5100 * MS);
+        hb_node_tick(t.a, T0 + 5100 * MS);
+        assert_int_equal(link_state(t.a, 1, T0 + 5100 * MS),
+                         HB_LINK_UNKNOWN);
+        beat_links(&t, T0 + 5100 * MS, true, true);
+        assert_int_equal(link_state(t.a, 1, T0 + 5100 * MS), HB_LINK_UP);
         pair_free(&t);
 }
 
