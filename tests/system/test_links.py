@@ -70,6 +70,8 @@ def test_links_cut_one_then_both(make_cluster):
         assert ev["peer_state"] == "alive", fmt_event(ev, t_cut)
         assert (ev["at_ns"] - t_cut) / 1e9 < c.detect_timeout(), \
             fmt_event(ev, t_cut)
+        print(f"n{obs}: ring1 of n2 down {(ev['at_ns'] - t_cut) / 1e6:.0f} "
+              "ms after the cut")
     # n2 sees the ring1 of both others go down too.
     for peer in ("n1", "n3"):
         c.wait_link_event(2, peer, "ring1", "down", since_ns=t_cut)
@@ -124,6 +126,8 @@ def test_links_cut_one_then_both(make_cluster):
         ev = c.wait_event(obs, peer="n2", new="dead", since_ns=t_both)
         assert (ev["at_ns"] - t_both) / 1e9 < c.detect_timeout(), \
             fmt_event(ev, t_both)
+        print(f"n{obs}: n2 dead {(ev['at_ns'] - t_both) / 1e6:.0f} ms "
+              "after both links were cut")
         downs = {e["link"] for e in c.link_events(obs, "n2", since_ns=t_both)
                  if e["state"] == "down"}
         assert downs == {"ring0", "ring1"} or c.wait_link_event(
