@@ -95,6 +95,9 @@ static json_t *counters_json(const hbd_ctx_t *ctx)
                         (json_int_t)u.unreachable_foreign,
                         "send_late", (json_int_t)n.send_late,
                         "output_dropped", (json_int_t)n.output_dropped);
+        if (obj != NULL && hb_node_links(ctx->node) > 1)
+                json_object_set_new(obj, "link_copies", json_integer(
+                        (json_int_t)n.link_copies));
         if (obj != NULL && ctx->cfg->node.coord.enabled) {
                 json_object_set_new(obj, "coord_sent", json_integer(
                         (json_int_t)(u.tx_by_type[HB_MSG_VOTE_REQ] +

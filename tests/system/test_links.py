@@ -14,6 +14,7 @@ Along the way: the notify script runs as `link PEER LINK OLD NEW`, and
 /metrics has hbeat_link_up per (peer, link).
 """
 
+import json
 import subprocess
 import time
 
@@ -133,3 +134,41 @@ def test_links_cut_one_then_both(make_cluster):
         assert downs == {"ring0", "ring1"} or c.wait_link_event(
             obs, "n2", "ring0", "down", since_ns=t_both, timeout=2.0)
     assert c.members(1)["n3"] == "alive"
+
+
+def test_links_reload_addresses(make_cluster):
+    """peers[].addresses reload: n1 told a wrong ring1 address for n2 (n3's)
+    takes ring1 of n2 down at both ends (n2 hears nothing from n1 there;
+    n1 drops n2's ring1 heartbeats as bad_source), the peer stays alive;
+    the right address back, ring1 is up again. links itself is not
+    reloadable."""
+    c = make_cluster(3, links=2)
+    good = c.config_dict(1)
+    bad = c.config_dict(1)
+    for p in bad["peers"]:
+        if p["name"] == "n2":
+            p["addresses"] = [c.link_address(2, 0), c.link_address(3, 1)]
+    t = time.monotonic_ns()
+    c.write_config(1, bad)
+    ans = c.ctl(1, {"cmd": "reload"}, timeout=5.0)
+    assert ans.get("ok"), ans
+    c.wait_link_event(1, "n2", "ring1", "down", since_ns=t)
+    c.wait_link_event(2, "n1", "ring1", "down", since_ns=t)
+    assert c.links_of(1)[("n3", "ring1")]["state"] == "up"
+    assert c.members(1)["n2"] == "alive" and c.members(2)["n1"] == "alive"
+    assert not c.events_into(1, ["n2"], ("suspect", "dead"), t)
+
+    t = time.monotonic_ns()
+    c.write_config(1, good)
+    assert c.ctl(1, {"cmd": "reload"}, timeout=5.0).get("ok")
+    c.wait_link_event(1, "n2", "ring1", "up", since_ns=t,
+                      timeout=c.recover_timeout())
+    c.wait_link_event(2, "n1", "ring1", "up", since_ns=t,
+                      timeout=c.recover_timeout())
+
+    # links: a restart, not a reload.
+    moved = c.config_dict(1)
+    moved["links"][1]["listen"] = f"{c.nodes[1].hosts[1]}:7401"
+    c.write_config(1, moved)
+    ans = c.ctl(1, {"cmd": "reload"}, timeout=5.0)
+    assert not ans.get("ok") and "links" in json.dumps(ans), ans
