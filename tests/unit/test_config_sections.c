@@ -916,10 +916,10 @@ static void test_links(void **state)
                    "n1.yaml:10:34: peers[0].addresses: 1 address for 2 "
                    "links: give the peer's address on every link, in the "
                    "order of links");
-        expect_err_prefix(MINIMAL LINKS2 "peers:\n  - {name: n2, id: 2, addresses: "
-                   "[\"10.0.0.2:7400\", \"nohost\"]}\n",
-                   "n1.yaml:10:52: peers[0].addresses[1] (link ring1): bad "
-                   "address 'nohost': ");
+        expect_err_prefix(MINIMAL LINKS2 "peers:\n  - {name: n2, id: 2, "
+                          "addresses: [\"10.0.0.2:7400\", \"nohost\"]}\n",
+                          "n1.yaml:10:52: peers[0].addresses[1] (link "
+                          "ring1): bad address 'nohost': ");
         expect_err(MINIMAL "peers:\n  - {name: n2, id: 2, addresses: "
                    "[\"10.0.0.2:7400\"]}\n",
                    "n1.yaml:7:23: peers[0].addresses: only with links "
