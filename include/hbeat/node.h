@@ -122,6 +122,10 @@ HB_EXPORT const char *hb_reason_name(hb_reason_t reason);
  *  (hb_node_config.n_links; docs/links.md). */
 #define HB_LINKS_MAX 8u
 
+/** Most monitors of the "monitors" topology (hb_node_config.monitors,
+ *  docs/topologies.md). */
+#define HB_MONITORS_MAX 7u
+
 /**
  * State of one link of one peer (docs/links.md): the heartbeats that
  * arrive over that one path, judged by a detector of their own. A link's
@@ -308,6 +312,25 @@ typedef struct hb_node_config {
          *  as HB_EVENT_LINK). Not changed by hb_node_reconfigure().
          *  Since 0.2. */
         uint32_t n_links;
+        /** Topology (docs/topologies.md): 0, the default, is the full
+         *  mesh (every node heartbeats to every peer and judges each
+         *  from its own detector). 1 .. HB_MONITORS_MAX selects the
+         *  "monitors" topology with the `n_monitors` node ids of
+         *  `monitors` (distinct, non-zero, the same list on every node,
+         *  which may include this node): a node that is not a monitor
+         *  queues its heartbeats to each monitor (HB_DEST_PEER, one
+         *  sequence number for all), a monitor to every peer
+         *  (HB_DEST_ALL) followed by its verdicts (HB_MSG_VERDICT,
+         *  HB_DEST_ALL) every interval and at once when one changes.
+         *  Every node judges the monitors from their heartbeats, as in
+         *  the mesh; the other members' states follow the monitors'
+         *  verdicts: dead only when a strict majority of the configured
+         *  monitors say dead, and frozen while fewer than a majority of
+         *  monitors are alive. Requires n_links <= 1 and coordination
+         *  off in this version. Not changed by hb_node_reconfigure().
+         *  Since 0.2. */
+        uint32_t n_monitors;
+        uint32_t monitors[HB_MONITORS_MAX];
 } hb_node_config_t;
 
 /**

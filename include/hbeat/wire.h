@@ -114,6 +114,10 @@ typedef enum hb_msg_type {
         HB_MSG_VOTE_REQ = 4,
         /** Answer to a vote request: HB_TLV_VOTE {term, granted}. */
         HB_MSG_VOTE_RESP = 5,
+        /** A monitor's verdicts on the members it monitors (topology
+         *  "monitors", docs/topologies.md): one HB_TLV_VERDICT. Control
+         *  sequence space, like ACKs and votes. Since 0.2. */
+        HB_MSG_VERDICT = 6,
 } hb_msg_type_t;
 
 /** Header flag: the sender asks the receiver for an HB_MSG_ACK. */
@@ -176,6 +180,13 @@ enum hb_tlv_type {
          *  promise they made to it; one that has heard a later
          *  incarnation ignores the claim. */
         HB_TLV_EXITED = 4,
+        /** In verdicts (HB_MSG_VERDICT): u32 lo, u32 hi (an id range,
+         *  inclusive), then k entries of u32 member id and u8 verdict
+         *  (hb_peer_state_t: 0 unknown, 2 suspect, 3 dead, 5 left), ids
+         *  ascending within [lo, hi]: every member the monitor monitors
+         *  whose id is in [lo, hi] and is not listed is alive. 8 + 5 k
+         *  bytes (docs/wire-format.md). Since 0.2. */
+        HB_TLV_VERDICT = 5,
 };
 /** Length of an ACK in MAC mode: header + ECHO TLV (4 + 16) + tag = 80
  *  bytes (104 encrypted). */

@@ -103,6 +103,8 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
                 return -EINVAL;
         if (hb__coord_config_validate(cfg) < 0)
                 return -EINVAL;
+        if (hb__mon_config_validate(cfg) < 0)
+                return -EINVAL;
         if (cfg->keyring.n > 0) {
                 if (hb_keyring_validate(&cfg->keyring) < 0)
                         return -EINVAL;
@@ -231,8 +233,11 @@ static uint64_t link_deadline(const hb_node_t *node, const hb_peer_t *p,
 /* The peer's one deadline: its own state's and its links'. */
 static uint64_t peer_deadline(const hb_node_t *node, const hb_peer_t *p)
 {
-        uint64_t d = peer_state_deadline(node, p);
+        uint64_t d;
 
+        if (hb__mon_driven(node, p))
+                return hb__mon_deadline(node, p);
+        d = peer_state_deadline(node, p);
         if (p->links)
                 for (uint32_t k = 0; k < node->cfg.n_links; k++)
                         d = min_u64(d, link_deadline(node, p, &p->links[k]));
@@ -242,6 +247,11 @@ static uint64_t peer_deadline(const hb_node_t *node, const hb_peer_t *p)
 static void reschedule(hb_node_t *node, hb_peer_t *p)
 {
         hb__heap_update(node, p, peer_deadline(node, p));
+}
+
+void hb__reschedule(hb_node_t *node, hb_peer_t *p)
+{
+        reschedule(node, p);
 }
 
 /* The one function that changes a link's state: raises HB_EVENT_LINK. */
@@ -378,14 +388,27 @@ static void set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
                 node->cb(node->user, &ev);
         if (node->cfg.coord.enabled)
                 hb__coord_peer_changed(node, p, now_ns);
+        if (hb__mon_on(node) && !hb__mon_driven(node, p))
+                hb__mon_monitor_changed(node, now_ns);
+}
+
+void hb__set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
+                   hb_reason_t reason, uint64_t now_ns, double suspicion)
+{
+        set_state(node, p, to, reason, now_ns, suspicion);
 }
 
 /* Timer-driven evaluation of one peer at `now_ns`. */
 static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
         const hb_node_config_t *c = &node->cfg;
-        double s = hb_detector_suspicion(p->detector, now_ns);
+        double s;
 
+        if (hb__mon_driven(node, p)) {
+                hb__mon_evaluate(node, p, now_ns);
+                return;
+        }
+        s = hb_detector_suspicion(p->detector, now_ns);
         for (uint32_t k = 0; p->links && k < c->n_links; k++)
                 link_evaluate(node, p, k, now_ns);
 
@@ -499,6 +522,15 @@ static void link_on_heartbeat(hb_node_t *node, hb_peer_t *p, uint32_t k,
 static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
                          uint64_t seq, int restarted)
 {
+        if (hb__mon_driven(node, p)) {
+                /* Its state follows the monitors' verdicts; a monitor
+                 * feeds its own verdict's detector (monitors.c). */
+                if (restarted || hb__mon_fresh_history(node, p))
+                        hb_detector_reset(p->detector);
+                record_arrival(node, p, now_ns, seq);
+                hb__mon_heard(node, p, now_ns);
+                return;
+        }
         switch (p->state) {
         case HB_PEER_UNKNOWN:
                 /* Drop the placeholder arrival set at hb_node_peer_add(). */
@@ -574,6 +606,7 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
         node->cb = cb;
         node->user = user;
         node->next_send_ns = 0; /* the first tick sends */
+        hb__mon_init(node);
         set_ring(node, NULL, NULL, NULL);
         if (hb__coord_init(node) < 0 || hb__slots_rebuild(node, 0) < 0 ||
             hb__out_init(node) < 0) {
@@ -697,7 +730,10 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
             cfg->node_id != node->cfg.node_id ||
             cfg->incarnation != node->cfg.incarnation ||
             cfg->coord.enabled != node->cfg.coord.enabled ||
-            links_of(cfg) != links_of(&node->cfg))
+            links_of(cfg) != links_of(&node->cfg) ||
+            cfg->n_monitors != node->cfg.n_monitors ||
+            memcmp(cfg->monitors, node->cfg.monitors,
+                   sizeof(cfg->monitors)) != 0)
                 return -EINVAL;
 
         if (cfg->coord.enabled && hb_coord_promise_max(cfg, &promise_max) < 0)
@@ -844,6 +880,14 @@ static int on_control(hb_node_t *node, hb_peer_t *p,
         if ((p->incarnation != 0 && m->incarnation != p->incarnation) ||
             m->seq <= p->last_ack_seq)
                 return HB_EREPLAY;
+        if (m->type == HB_MSG_VERDICT) {
+                r = hb__mon_check_verdict(m);
+                if (r < 0)
+                        return r;
+                p->last_ack_seq = m->seq;
+                hb__mon_on_verdict(node, p, m, now_ns);
+                return 0;
+        }
         if (m->type != HB_MSG_ACK) {
                 r = hb__coord_check_vote(m);
                 if (r < 0)
@@ -1024,9 +1068,14 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
         if (incarnation_too_far(node, p, m.incarnation))
                 return drop(node, HB_EFUTUREINC);
 
-        if (m.type != HB_MSG_HEARTBEAT && m.type != HB_MSG_LEAVE &&
-            m.type != HB_MSG_ACK && !node->cfg.coord.enabled)
+        if (m.type == HB_MSG_VERDICT) {
+                /* Only from a configured monitor (docs/topologies.md). */
+                if (!hb__mon_on(node) || hb__mon_driven(node, p))
+                        return drop(node, HB_EBADTYPE);
+        } else if (m.type != HB_MSG_HEARTBEAT && m.type != HB_MSG_LEAVE &&
+                   m.type != HB_MSG_ACK && !node->cfg.coord.enabled) {
                 return drop(node, HB_EBADTYPE); /* votes: coordination off */
+        }
         if (m.type != HB_MSG_HEARTBEAT && m.type != HB_MSG_LEAVE) {
                 r = on_control(node, p, &m, now_ns, &rtt_ns);
                 if (r < 0) {
@@ -1113,7 +1162,9 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
 
         if (m.type == HB_MSG_LEAVE) {
                 links_reset(p, node->cfg.n_links, now_ns);
-                if (p->state != HB_PEER_LEFT)
+                if (hb__mon_driven(node, p))
+                        hb__mon_leave(node, p, now_ns);
+                else if (p->state != HB_PEER_LEFT)
                         set_state(node, p, HB_PEER_LEFT, HB_REASON_LEAVE,
                                   now_ns,
                                   hb_detector_suspicion(p->detector, now_ns));
@@ -1156,6 +1207,8 @@ static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
         if (type == HB_MSG_HEARTBEAT && node->cfg.rtt_probe_every > 0 &&
             (node->seq + 1) % node->cfg.rtt_probe_every == 0)
                 flags |= HB_FLAG_ECHO_REQUEST;
+        if (hb__mon_on(node))
+                return hb__mon_queue_beat(node, type, flags, coord, now_ns);
         return hb__out_push_coord(node, HB_DEST_ALL, 0, type, flags, coord,
                                   NULL, 0, now_ns);
 }
@@ -1167,6 +1220,10 @@ static void finish(hb_node_t *node, uint64_t now_ns)
         if (node->cfg.coord.enabled && hb__coord_take_announce(node) &&
             node->next_send_ns != HB_NEVER)
                 (void)queue_beat(node, HB_MSG_HEARTBEAT, now_ns);
+        /* A monitor tells a changed verdict at once. */
+        if (hb__mon_on(node) && node->next_send_ns != HB_NEVER &&
+            node->sending)
+                hb__mon_send_verdicts(node, true, now_ns);
 }
 
 int hb_node_heartbeat_now(hb_node_t *node, uint64_t now_ns)
@@ -1249,6 +1306,8 @@ static void local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
                 }
                 if (p->state == HB_PEER_SUSPECT)
                         p->state_since_ns = now_ns; /* dead_after anew */
+                if (p->m_raw == HB_PEER_SUSPECT)
+                        p->m_suspect_since_ns = now_ns;
                 reschedule(node, p);
         }
         if (node->cfg.coord.enabled)
@@ -1319,8 +1378,8 @@ int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,
                 return -ENOENT;
         node->counters.port_unreachable++;
         check_late(node, now_ns);
-        if (!node->cfg.trust_port_unreachable)
-                return 0;
+        if (!node->cfg.trust_port_unreachable || hb__mon_driven(node, p))
+                return 0; /* driven: the monitors decide */
         if (p->state != HB_PEER_ALIVE && p->state != HB_PEER_SUSPECT &&
             p->state != HB_PEER_PROBATION)
                 return 0;

@@ -106,6 +106,18 @@ typedef struct hb_peer {
         uint64_t echo_term;            /* its latest echo of our leader */
         uint64_t echo_seq;             /*   heartbeats, resolved (term) */
         uint64_t alive_since_ns;       /* for preempt: alive since */
+
+        /* Topology "monitors" (monitors.c): only for members that are
+         * not monitors ("driven" peers, their state follows the
+         * monitors' verdicts). */
+        uint8_t m_raw;                 /* a monitor's own verdict from
+                                          its detector (hb_peer_state_t) */
+        bool m_left;                   /* a monitor got its leave, and no
+                                          heartbeat since */
+        uint64_t m_suspect_since_ns;   /* m_raw suspect since */
+        uint64_t m_eval_ns;            /* its latest combination */
+        uint8_t m_view[HB_MONITORS_MAX]; /* latest verdict of monitor i
+                                          (cfg.monitors[i]) */
 } hb_peer_t;
 
 typedef struct hb_slot {
@@ -252,6 +264,12 @@ struct hb_node {
         uint64_t wall_ns;
 
         hb_coord_t coord;
+
+        /* Topology "monitors" (monitors.c). */
+        int m_self;                    /* index of this node in
+                                          cfg.monitors, -1: a member */
+        bool m_changed;                /* a monitor: a verdict changed
+                                          since the last ones were sent */
 };
 
 /* ---- peer table (peer_table.c; hot parts inline here) ------------ */
@@ -482,5 +500,56 @@ uint16_t hb__coord_block(hb_node_t *node, uint64_t seq, uint64_t now_ns,
 uint64_t hb__coord_deadline(const hb_node_t *node);
 void hb__coord_tick(hb_node_t *node, uint64_t now_ns);
 void hb__coord_local_pause(hb_node_t *node, uint64_t now_ns);
+
+/* ---- topology "monitors" (monitors.c, docs/topologies.md) -------- */
+
+/* node.c's set_state() (raises the event) and reschedule(). */
+void hb__set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
+                   hb_reason_t reason, uint64_t now_ns, double suspicion);
+void hb__reschedule(hb_node_t *node, hb_peer_t *p);
+
+/* Validate cfg->monitors (from hb_node_config_validate()). 0 or -EINVAL. */
+int hb__mon_config_validate(const hb_node_config_t *cfg);
+/* Set node->m_self from the config. */
+void hb__mon_init(hb_node_t *node);
+/* Topology "monitors" on. */
+static inline bool hb__mon_on(const hb_node_t *node)
+{
+        return node->cfg.n_monitors > 0;
+}
+/* Index of `id` in cfg.monitors, -1 if it is not a monitor. */
+int hb__mon_index(const hb_node_config_t *cfg, uint32_t id);
+/* `p`'s state follows the monitors' verdicts (topology on, p not a
+ * monitor). */
+static inline bool hb__mon_driven(const hb_node_t *node, const hb_peer_t *p)
+{
+        return hb__mon_on(node) && hb__mon_index(&node->cfg, p->id) < 0;
+}
+/* Driven peer: an accepted heartbeat (a monitor's own detector was fed
+ * by node.c), a leave, a timer evaluation, its next deadline. */
+void hb__mon_heard(hb_node_t *node, hb_peer_t *p, uint64_t now_ns);
+void hb__mon_leave(hb_node_t *node, hb_peer_t *p, uint64_t now_ns);
+void hb__mon_evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns);
+uint64_t hb__mon_deadline(const hb_node_t *node, const hb_peer_t *p);
+/* A monitor's detector must start afresh on this heartbeat (its own
+ * verdict was unknown or dead). */
+bool hb__mon_fresh_history(const hb_node_t *node, const hb_peer_t *p);
+/* A monitor peer changed state: who counts changed, recombine. */
+void hb__mon_monitor_changed(hb_node_t *node, uint64_t now_ns);
+/* An HB_MSG_VERDICT from monitor peer `p` (replay check done by the
+ * caller): HB_EBADTLV (nothing changed) or 0. */
+int hb__mon_check_verdict(const hb_wire_msg_t *m);
+void hb__mon_on_verdict(hb_node_t *node, hb_peer_t *p,
+                        const hb_wire_msg_t *m, uint64_t now_ns);
+/* Queue this node's heartbeat (or leave) for its destinations. */
+int hb__mon_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
+                       const uint8_t *coord, uint64_t now_ns);
+/* A monitor: queue its verdicts (after its heartbeat, or when one
+ * changed: `changed_only`). */
+void hb__mon_send_verdicts(hb_node_t *node, bool changed_only,
+                           uint64_t now_ns);
+/* Queue a copy of the newest queued message for dest/peer_id (the same
+ * bytes, same sequence). 0 or -ENOBUFS (output.c). */
+int hb__out_dup_last(hb_node_t *node, hb_dest_t dest, uint32_t peer_id);
 
 #endif /* HB_CORE_NODE_IMPL_H */

@@ -158,6 +158,24 @@ int hb__out_push_coord(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
         return r;
 }
 
+int hb__out_dup_last(hb_node_t *node, hb_dest_t dest, uint32_t peer_id)
+{
+        hb_out_t copy, *o;
+        int r;
+
+        if (node->out_n == 0)
+                return -ENOENT;
+        copy = node->out[(node->out_head + node->out_n - 1) % node->out_cap];
+        r = out_reserve(node);
+        o = &node->out[(node->out_head + node->out_n) % node->out_cap];
+        *o = copy;
+        o->dest = (uint8_t)dest;
+        o->peer_id = peer_id;
+        node->counters.tx_messages++;
+        node->out_n++;
+        return r;
+}
+
 int hb_node_poll_output(hb_node_t *node, hb_output_t *out, uint8_t *buf,
                         size_t cap)
 {

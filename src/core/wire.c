@@ -91,7 +91,7 @@ _Static_assert(HB_KEYRING_MAX <= 256, "key ids are one byte");
 
 static bool type_known(uint8_t type)
 {
-        return type >= HB_MSG_HEARTBEAT && type <= HB_MSG_VOTE_RESP;
+        return type >= HB_MSG_HEARTBEAT && type <= HB_MSG_VERDICT;
 }
 
 static bool mode_known(uint8_t mode)
@@ -513,6 +513,8 @@ const char *hb_msg_type_name(uint8_t type)
                 return "vote_req";
         case HB_MSG_VOTE_RESP:
                 return "vote_resp";
+        case HB_MSG_VERDICT:
+                return "verdict";
         default:
                 return "unknown";
         }

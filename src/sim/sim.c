@@ -119,6 +119,8 @@ struct hbsim {
         hbsim_event_t *log;
         size_t n_log, cap_log;
         uint64_t delivered;
+        uint64_t sent[8];             /* datagrams sent, by message type
+                                         (index 0: all) */
         int oom;
         hbsim_observer_fn observer;
         void *observer_user;
@@ -327,6 +329,13 @@ hook:
 static void transmit(hbsim_t *s, size_t from, size_t to, size_t link,
                      const uint8_t *buf, size_t len);
 
+static void count_sent(hbsim_t *s, uint8_t type)
+{
+        s->sent[0]++;
+        if (type > 0 && type < 8)
+                s->sent[type]++;
+}
+
 /* Send everything the core queued through the link model: HB_DEST_ALL on
  * every link (docs/links.md), a reply on the link its datagram came on,
  * a vote on the link the core names. */
@@ -342,11 +351,14 @@ static void flush(hbsim_t *s, sim_node_t *n)
                 if (out.dest == HB_DEST_ALL) {
                         for (k = 0; k < s->links; k++)
                                 for (j = 0; j < s->cfg.n_nodes; j++)
-                                        if (j != n->index)
+                                        if (j != n->index) {
+                                                count_sent(s, out.type);
                                                 transmit(s, n->index, j, k,
                                                          buf, (size_t)len);
+                                        }
                 } else if (out.peer_id >= 1 &&
                            out.peer_id <= s->cfg.n_nodes) {
+                        count_sent(s, out.type);
                         k = out.dest == HB_DEST_REPLY && n->reply_link > 0
                                     ? n->reply_link - 1
                                     : hb_node_peer_link(n->core,
@@ -813,6 +825,11 @@ uint64_t hbsim_trace_hash(const hbsim_t *s)
                 }
         }
         return h;
+}
+
+uint64_t hbsim_sent(const hbsim_t *s, uint8_t type)
+{
+        return type < 8 ? s->sent[type] : 0;
 }
 
 uint64_t hbsim_delivered(const hbsim_t *s)

@@ -124,6 +124,10 @@ const hbsim_event_t *hbsim_events(const hbsim_t *sim, size_t *n);
 uint64_t hbsim_trace_hash(const hbsim_t *sim);
 /* Messages delivered to a node core so far. */
 uint64_t hbsim_delivered(const hbsim_t *sim);
+/* Datagrams sent so far (one per destination and link, lost ones
+ * included) of message type `type` (enum hb_msg_type), or of every type
+ * with 0. */
+uint64_t hbsim_sent(const hbsim_t *sim, uint8_t type);
 
 /* Coordination (election). Every node's output queue is drained after
  * every call and sent through the link model; the term, vote and

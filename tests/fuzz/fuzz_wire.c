@@ -56,7 +56,7 @@ static void check_accepted(const hb_wire_msg_t *m, const uint8_t *buf,
         CHECK(len >= HB_WIRE_HEARTBEAT_LEN && len <= HB_WIRE_MAX_LEN);
         /* Every type of v1: heartbeat, leave, ack, vote request and
          * response (the decoder knows them all since election). */
-        CHECK(m->type >= HB_MSG_HEARTBEAT && m->type <= HB_MSG_VOTE_RESP);
+        CHECK(m->type >= HB_MSG_HEARTBEAT && m->type <= HB_MSG_VERDICT);
         CHECK(m->sender_id != 0);
         /* The coordination block (HB_FLAG_COORD, since 0.2) sits between
          * the header and the TLVs. */
