@@ -278,6 +278,55 @@ static void print_election(const hbd_config_t *cfg, const timings_t *t)
                "for no one\n    for %s\n", dur(ls.promise_max_ns, a));
 }
 
+/* The name of node `id` (this node or a peer). */
+static const char *node_name_of(const hbd_config_t *cfg, uint32_t id)
+{
+        if (id == cfg->node.node_id)
+                return cfg->node_name;
+        for (size_t i = 0; i < cfg->n_peers; i++)
+                if (cfg->peers[i].id == id)
+                        return cfg->peers[i].name;
+        return "?";
+}
+
+/* topology.* (docs/topologies.md) in words. */
+static void print_topology(const hbd_config_t *cfg)
+{
+        const hb_node_config_t *nc = &cfg->node;
+        uint32_t m = nc->n_monitors, q = m / 2 + 1;
+        bool self = false;
+
+        if (m == 0) {
+                printf("%-12s mesh: heartbeats to every peer (%zu per "
+                       "interval), each peer judged here\n", "topology:",
+                       cfg->n_peers);
+                return;
+        }
+        printf("%-12s monitors:", "topology:");
+        for (uint32_t i = 0; i < m; i++) {
+                printf("%s %s (id %" PRIu32 ")", i ? "," : "",
+                       node_name_of(cfg, nc->monitors[i]), nc->monitors[i]);
+                self = self || nc->monitors[i] == nc->node_id;
+        }
+        printf("\n");
+        if (self)
+                printf("%-12s this node is a monitor: heartbeats and "
+                       "verdicts to every peer (%zu each\n%-12s per "
+                       "interval), judges every member itself\n", "",
+                       cfg->n_peers, "");
+        else
+                printf("%-12s this node heartbeats to the %" PRIu32
+                       " monitors only\n", "", m);
+        printf("%-12s a member is dead when %" PRIu32 " of %" PRIu32
+               " monitors say dead; with fewer than %" PRIu32 "\n"
+               "%-12s monitors alive, member states freeze (no one is "
+               "declared dead)\n", "", q, m, q, "");
+        if (m % 2 == 0)
+                printf("%-12s note: %" PRIu32 " monitors tolerate no more "
+                       "failures than %" PRIu32 "; prefer an odd count\n",
+                       "", m, m - 1);
+}
+
 static void print_text(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_node_config_t *nc = &cfg->node;
@@ -339,6 +388,7 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                                pc->addresses[k]);
                 printf("\n");
         }
+        print_topology(cfg);
 
         if (cfg->realtime.enabled)
                 printf("%-12s SCHED_FIFO priority %" PRIu32 ", memory %s, "

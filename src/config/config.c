@@ -502,6 +502,9 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         r = hbd__check_coord(l, f, cfg);
         if (r < 0)
                 goto out;
+        r = hbd__check_topology(l, f, cfg);
+        if (r < 0)
+                goto out;
         r = hbd__check_realtime(l, f, cfg);
         if (r < 0)
                 goto out;
@@ -677,6 +680,8 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg->notify_on_follower);
         free(cfg->notify_on_no_quorum);
         free(cfg->election_state_file);
+        free(cfg->topology_kind);
+        hbd__argv_free(cfg->topology_monitors);
         free(cfg->incarnation_file);
         free(cfg->control_socket);
         free(cfg->http_listen);

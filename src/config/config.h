@@ -171,6 +171,11 @@ typedef struct hbd_config {
          * coordination settings themselves are in node.coord; its seed is
          * 0 here (the daemon draws one at start). */
         char *election_state_file;
+        /* topology.* (docs/topologies.md): kind as written ("mesh" or
+         * "monitors"), owned; the monitors as written (NULL-terminated,
+         * owned; NULL if unset), resolved into node.monitors. */
+        char *topology_kind;
+        char **topology_monitors;
 
         /* node.incarnation_file: resolved path, owned; always set
          * (default /var/lib/hbeat/NODE.incarnation). */

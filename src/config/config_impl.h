@@ -273,6 +273,16 @@ X(ELECTION_STATE_FILE, "election.state_file", "", 0, 0, NULL, R_NO,          \
   S_PATH, F_DERIVED | F_COORD, C(election_state_file), 0, 0,                 \
   "Where the term and vote are kept durably (written and fsync'ed before "   \
   "they are used); NODE is node.name.")                                      \
+X(TOPOLOGY_KIND, "topology.kind", "", 0, 0, "mesh", R_NO,                    \
+  S_STR, 0, C(topology_kind), 0, 0,                                          \
+  "mesh: every node heartbeats to every peer and judges each itself. "       \
+  "monitors: members heartbeat to topology.monitors only; a member is "      \
+  "dead when a majority of the monitors says so (docs/topologies.md).")      \
+X(TOPOLOGY_MONITORS, "topology.monitors", "", 0, 0, NULL, R_NO,              \
+  S_STRS, 0, C(topology_monitors), 0, 0,                                     \
+  "With topology.kind monitors: the monitors, by node name or id (this "     \
+  "node or peers), 1 to 7, the same list on every node; 3 or 5 keep "        \
+  "deciding when one or two are down.")                                      \
 X(SOCKET, "control.socket", "", 0, 0, "/run/hbeat/hbeatd.sock", R_NO,        \
   S_PATH, F_SOCKET, C(control_socket), 0, 0,                                 \
   "Unix socket of the control protocol (hbeatctl).")                         \
@@ -830,5 +840,9 @@ int hbd__check_daemon_user(struct loader *l, const struct found *f,
 /* The other realtime.* keys given with realtime.enabled: false. */
 int hbd__check_realtime(struct loader *l, const struct found *f,
                         const hbd_config_t *cfg);
+/* topology.*: the monitors resolved to node ids into
+ * cfg->node.n_monitors and .monitors (after the peers). */
+int hbd__check_topology(struct loader *l, const struct found *f,
+                        hbd_config_t *cfg);
 
 #endif /* HBD_CONFIG_IMPL_H */

@@ -633,3 +633,99 @@ int hbd__check_coord(struct loader *l, const struct found *f,
                                     "resource.start");
         return 0;
 }
+
+/* One monitor of topology.monitors: this node's or a peer's name or id;
+ * 0 if none. */
+static uint32_t monitor_id(const hbd_config_t *cfg, const char *text)
+{
+        char *end;
+        unsigned long v;
+
+        if (strcmp(text, cfg->node_name) == 0)
+                return cfg->node.node_id;
+        for (size_t i = 0; i < cfg->n_peers; i++)
+                if (strcmp(text, cfg->peers[i].name) == 0)
+                        return cfg->peers[i].id;
+        errno = 0;
+        v = strtoul(text, &end, 10);
+        if (errno != 0 || *end != '\0' || end == text || v == 0 ||
+            v > UINT32_MAX)
+                return 0;
+        if (v == cfg->node.node_id)
+                return (uint32_t)v;
+        for (size_t i = 0; i < cfg->n_peers; i++)
+                if (cfg->peers[i].id == v)
+                        return (uint32_t)v;
+        return 0;
+}
+
+int hbd__check_topology(struct loader *l, const struct found *f,
+                        hbd_config_t *cfg)
+{
+        hb_node_config_t *n = &cfg->node;
+        size_t count = 0;
+
+        n->n_monitors = 0;
+        if (strcmp(cfg->topology_kind, "mesh") == 0) {
+                if (cfg->topology_monitors)
+                        return hbd__fail_at(l, mark_of(f,
+                                                       K_TOPOLOGY_MONITORS),
+                                            -EINVAL, "topology.monitors: "
+                                            "only with topology.kind "
+                                            "monitors");
+                return 0;
+        }
+        if (strcmp(cfg->topology_kind, "monitors") != 0)
+                return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_KIND), -EINVAL,
+                                    "topology.kind: mesh or monitors");
+        if (!cfg->topology_monitors)
+                return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_MONITORS),
+                                    -EINVAL, "topology.monitors: required "
+                                    "with topology.kind monitors");
+        for (char **m = cfg->topology_monitors; *m; m++)
+                count++;
+        if (count > HB_MONITORS_MAX)
+                return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_MONITORS),
+                                    -EINVAL, "topology.monitors: at most "
+                                    "%u monitors", HB_MONITORS_MAX);
+        if (n->coord.enabled)
+                return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_KIND), -EINVAL,
+                                    "topology.kind monitors: not with "
+                                    "election.enabled in this version "
+                                    "(docs/topologies.md)");
+        if (cfg->n_links > 0)
+                return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_KIND), -EINVAL,
+                                    "topology.kind monitors: not with "
+                                    "links in this version "
+                                    "(docs/topologies.md)");
+        for (size_t i = 0; i < cfg->n_peers; i++)
+                if (cfg->peers[i].pull)
+                        return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_KIND),
+                                            -EINVAL, "topology.kind "
+                                            "monitors: peer '%s' is a pull "
+                                            "peer; pull peers need the mesh",
+                                            cfg->peers[i].name);
+        for (size_t i = 0; i < count; i++) {
+                const char *text = cfg->topology_monitors[i];
+                uint32_t id = monitor_id(cfg, text);
+                char q[QUOTE_BUF];
+
+                if (id == 0)
+                        return hbd__fail_at(l, mark_of(f,
+                                                       K_TOPOLOGY_MONITORS),
+                                            -EINVAL, "topology.monitors: "
+                                            "'%s' is neither this node nor "
+                                            "a peer (name or id)",
+                                            hbd__quote(text, strlen(text),
+                                                       q));
+                for (uint32_t j = 0; j < n->n_monitors; j++)
+                        if (n->monitors[j] == id)
+                                return hbd__fail_at(
+                                        l, mark_of(f, K_TOPOLOGY_MONITORS),
+                                        -EINVAL, "topology.monitors: '%s' "
+                                        "twice", hbd__quote(text,
+                                                            strlen(text), q));
+                n->monitors[n->n_monitors++] = id;
+        }
+        return 0;
+}
