@@ -327,6 +327,34 @@ static void print_topology(const hbd_config_t *cfg)
                        "", m, m - 1);
 }
 
+/* Traffic of the monitors topology: members to the monitors, monitors'
+ * heartbeats and verdicts (all alive: 72 bytes, 96 with AEAD) to every
+ * peer (docs/topologies.md). */
+static void print_monitor_traffic(const hbd_config_t *cfg,
+                                  const timings_t *t)
+{
+        const hb_node_config_t *nc = &cfg->node;
+        double n = (double)cfg->n_peers + 1, m = nc->n_monitors;
+        double hb = t->bytes_per_s;
+        double vd = hb * (cfg->encryption == HB_WIRE_MODE_AEAD ? 96.0 : 72.0) /
+                    (double)heartbeat_len(cfg);
+        char r1[32], r2[32];
+        bool self = false;
+
+        for (uint32_t i = 0; i < nc->n_monitors; i++)
+                self = self || nc->monitors[i] == nc->node_id;
+        if (self)
+                printf("  %s to each peer (heartbeats and verdicts), %s from "
+                       "this node,\n", rate(hb + vd, r1),
+                       rate((hb + vd) * (n - 1), r2));
+        else
+                printf("  %s to each monitor, %s from this node,\n",
+                       rate(hb, r1), rate(hb * m, r2));
+        printf("  %s for the whole cluster of %.0f nodes (the full mesh: "
+               "%s)\n", rate((n - m) * m * hb + m * (n - 1) * (hb + vd), r1),
+               n, rate(hb * n * (n - 1), r2));
+}
+
 static void print_text(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_node_config_t *nc = &cfg->node;
@@ -442,6 +470,10 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
 
         printf("traffic (%zu-byte heartbeats, UDP payload):\n",
                heartbeat_len(cfg));
+        if (nc->n_monitors > 0) {
+                print_monitor_traffic(cfg, t);
+                return;
+        }
         printf("  %s to each peer, %s from this node,\n",
                rate(t->bytes_per_s, r1), rate(t->bytes_per_s * n, r2));
         printf("  %s for the whole mesh of %zu nodes\n",
