@@ -689,6 +689,17 @@ void hbsim_crash(hbsim_t *s, size_t i)
         n->n_pending = 0;
 }
 
+void hbsim_leave(hbsim_t *s, size_t i)
+{
+        sim_node_t *n = &s->nodes[i];
+
+        if (!n->core || n->paused)
+                return;
+        (void)hb_node_leave(n->core, clk_local(&n->clk, s->now));
+        flush(s, n);
+        hbsim_crash(s, i);
+}
+
 int hbsim_restart(hbsim_t *s, size_t i)
 {
         sim_node_t *n = &s->nodes[i];

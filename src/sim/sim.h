@@ -101,6 +101,9 @@ uint64_t hbsim_now(const hbsim_t *sim);
 
 /* Faults. Indices are 0-based node indices. */
 void hbsim_crash(hbsim_t *sim, size_t i);
+/* Graceful shutdown: node i sends its leave (hb_node_leave()), then
+ * stops like a crash (restart with hbsim_restart()). */
+void hbsim_leave(hbsim_t *sim, size_t i);
 int hbsim_restart(hbsim_t *sim, size_t i);     /* new incarnation */
 void hbsim_pause(hbsim_t *sim, size_t i);
 void hbsim_resume(hbsim_t *sim, size_t i);

@@ -311,6 +311,62 @@ static void test_no_majority_freezes(void **state)
         }
 }
 
+/* 20 nodes, 3 monitors (1 on odd seeds), 12 members killed: more non-alive members than
+ * one verdict message holds (6), so each monitor splits its verdicts
+ * over id ranges; every live node still sees exactly the killed ones
+ * dead, and the others alive. A graceful leave is learnt from the
+ * monitors' verdicts as left. */
+static void test_many_dead_split_verdicts(void **state)
+{
+        (void)state;
+        for (uint64_t seed = 1; seed <= 10; seed++) {
+                /* One monitor on odd seeds: its every message decides. */
+                hbsim_t *s = make(20, seed, 0.0, seed % 2 ? 1 : 3);
+
+                hbsim_run_until(s, 3 * S);
+                assert_all_alive(s, seed);
+                for (size_t i = 5; i < 17; i++)
+                        hbsim_crash(s, i);
+                hbsim_run_until(s, 6 * S);
+                for (size_t o = 0; o < 20; o++) {
+                        if (o >= 5 && o < 17)
+                                continue;
+                        for (size_t p = 0; p < 20; p++) {
+                                hb_peer_state_t want =
+                                        p >= 5 && p < 17 ? HB_PEER_DEAD
+                                                         : HB_PEER_ALIVE;
+
+                                if (p == o)
+                                        continue;
+                                if (hbsim_state(s, o, p) != want)
+                                        fprintf(stderr, "seed %llu: n%zu "
+                                                "sees n%zu %s\n",
+                                                (unsigned long long)seed,
+                                                o + 1, p + 1,
+                                                hb_peer_state_name(
+                                                  hbsim_state(s, o, p)));
+                                assert_int_equal(hbsim_state(s, o, p),
+                                                 want);
+                                /* Dead for good: no verdict said
+                                 * otherwise in between. */
+                                assert_null(first(s, o, p,
+                                                  HB_PEER_PROBATION, 0));
+                        }
+                }
+                /* Member n18 leaves. */
+                hbsim_leave(s, 17);
+                hbsim_run_until(s, 8 * S);
+                for (size_t o = 0; o < 5; o++)
+                        assert_int_equal(hbsim_state(s, o, 17),
+                                         HB_PEER_LEFT);
+                assert_int_equal(hbsim_state(s, 17 + 1, 17),
+                                 HB_PEER_LEFT);
+                assert_false(anyone(s, 17, HB_PEER_DEAD, 0));
+                assert_consistent_log(s);
+                hbsim_free(s);
+        }
+}
+
 /* Datagrams per second at 50 nodes, 100 ms interval, full mesh against
  * 3 monitors, over 10 s of steady state (RTT probes: an echo request
  * every 10th heartbeat, answered by an ACK). */
@@ -363,6 +419,7 @@ int main(void)
                 cmocka_unit_test(test_kill_member),
                 cmocka_unit_test(test_monitor_dies),
                 cmocka_unit_test(test_no_majority_freezes),
+                cmocka_unit_test(test_many_dead_split_verdicts),
                 cmocka_unit_test(test_message_count_50),
         };
 
