@@ -98,6 +98,9 @@ static json_t *counters_json(const hbd_ctx_t *ctx)
         if (obj != NULL && hb_node_links(ctx->node) > 1)
                 json_object_set_new(obj, "link_copies", json_integer(
                         (json_int_t)n.link_copies));
+        if (obj != NULL && ctx->cfg->node.n_monitors > 0)
+                json_object_set_new(obj, "verdicts_sent", json_integer(
+                        (json_int_t)u.tx_by_type[HB_MSG_VERDICT]));
         if (obj != NULL && ctx->cfg->node.coord.enabled) {
                 json_object_set_new(obj, "coord_sent", json_integer(
                         (json_int_t)(u.tx_by_type[HB_MSG_VOTE_REQ] +
@@ -107,6 +110,26 @@ static json_t *counters_json(const hbd_ctx_t *ctx)
                                      u.tx_failed_by_type[HB_MSG_VOTE_RESP])));
         }
         return obj;
+}
+
+/* topology.* (docs/topologies.md): kind, the monitors' names, and
+ * whether this node is one of them. */
+static json_t *topology_json(const hbd_ctx_t *ctx)
+{
+        const hb_node_config_t *nc = &ctx->cfg->node;
+        json_t *mons = json_array();
+        bool self = false;
+
+        for (uint32_t i = 0; mons != NULL && i < nc->n_monitors; i++) {
+                self = self || nc->monitors[i] == nc->node_id;
+                json_array_append_new(mons, json_string(
+                        nc->monitors[i] == nc->node_id
+                                ? ctx->cfg->node_name
+                                : hbd_name(ctx, nc->monitors[i])));
+        }
+        return json_pack("{s:s, s:o*, s:b}", "kind",
+                         nc->n_monitors > 0 ? "monitors" : "mesh",
+                         "monitors", mons, "monitor", self);
 }
 
 json_t *hbd_status_json(hbd_ctx_t *ctx)
@@ -160,6 +183,8 @@ json_t *hbd_status_json(hbd_ctx_t *ctx)
                 "now_ns", (json_int_t)now);
         if (doc != NULL)
                 json_object_set_new(doc, "keys", keys_json(ctx, now));
+        if (doc != NULL)
+                json_object_set_new(doc, "topology", topology_json(ctx));
         if (doc != NULL)
                 hbd_bus_status(ctx, doc);
         return doc;

@@ -46,6 +46,13 @@ def test_members_push_to_monitors_only(make_cluster):
     assert rx_from(c, 4, "n5") == 0
     assert rx_from(c, 4, "n1") > 0
     assert rx_from(c, 1, "n5") > 0
+    # status says who monitors, and only monitors send verdicts.
+    st1, st4 = c.status(1), c.status(4)
+    assert st1["topology"] == {"kind": "monitors", "monitor": True,
+                               "monitors": ["n1", "n2", "n3"]}
+    assert st4["topology"]["monitor"] is False
+    assert st1["counters"]["verdicts_sent"] > 0
+    assert st4["counters"]["verdicts_sent"] == 0
 
 
 def test_one_monitor_cut_stays_alive(make_cluster):
