@@ -88,7 +88,8 @@ static void test_reloadable(void **state)
                             strcmp(p, "realtime.priority") == 0 ||
                             strcmp(p, "realtime.lock_memory") == 0 ||
                             strncmp(p, "daemon.", 7) == 0 ||
-                            strncmp(p, "links[].", 8) == 0;
+                            strncmp(p, "links[].", 8) == 0 ||
+                            strncmp(p, "topology.", 9) == 0;
                 election_key = strcmp(p, "peers[].id") == 0 ||
                                strcmp(p, "peers[].votes") == 0;
                 if (kn.reload != (fixed_key ? HBD_RELOAD_NO
@@ -857,6 +858,59 @@ static void test_knob_table(void **state)
         "  - {name: ring0, listen: \"10.0.0.1:7400\", interface: eth0}\n"    \
         "  - {name: ring1, listen: \"10.1.0.1:7400\"}\n"
 
+/* topology.* (docs/topologies.md): monitors by name or id. */
+#define PEERS4                                                               \
+        "peers:\n"                                                           \
+        "  - {name: n2, id: 2, address: \"10.0.0.2:7400\"}\n"               \
+        "  - {name: n3, id: 3, address: \"10.0.0.3:7400\"}\n"               \
+        "  - {name: n4, id: 4, address: \"10.0.0.4:7400\"}\n"
+
+static void test_topology(void **state)
+{
+        hbd_config_t *cfg, *next;
+        const char *what;
+
+        (void)state;
+        cfg = load_ok(MINIMAL PEERS4);
+        assert_string_equal(cfg->topology_kind, "mesh");
+        assert_int_equal(cfg->node.n_monitors, 0);
+        hbd_config_free(cfg);
+        cfg = load_ok(MINIMAL PEERS4 "topology:\n  kind: monitors\n"
+                      "  monitors: [n1, \"3\", n2]\n");
+        assert_int_equal(cfg->node.n_monitors, 3);
+        assert_int_equal(cfg->node.monitors[0], 1);
+        assert_int_equal(cfg->node.monitors[1], 3);
+        assert_int_equal(cfg->node.monitors[2], 2);
+        /* Not reloadable. */
+        next = load_ok(MINIMAL PEERS4 "topology:\n  kind: monitors\n"
+                       "  monitors: [n1, n2, n4]\n");
+        assert_false(hbd_config_reloadable(cfg, next, &what));
+        assert_string_equal(what, "topology.monitors");
+        hbd_config_free(next);
+        hbd_config_free(cfg);
+
+        expect_err(MINIMAL PEERS4 "topology:\n  kind: star\n",
+                   "n1.yaml:11:9: topology.kind: mesh or monitors");
+        expect_err(MINIMAL PEERS4 "topology:\n  kind: monitors\n",
+                   "n1.yaml:10:1: topology.monitors: required with "
+                   "topology.kind monitors");
+        expect_err(MINIMAL PEERS4 "topology:\n  monitors: [n2]\n",
+                   "n1.yaml:11:13: topology.monitors: only with "
+                   "topology.kind monitors");
+        expect_err(MINIMAL PEERS4 "topology:\n  kind: monitors\n"
+                   "  monitors: [n2, n9]\n",
+                   "n1.yaml:12:13: topology.monitors: 'n9' is neither "
+                   "this node nor a peer (name or id)");
+        expect_err(MINIMAL PEERS4 "topology:\n  kind: monitors\n"
+                   "  monitors: [n2, \"2\"]\n",
+                   "n1.yaml:12:13: topology.monitors: '2' twice");
+        expect_err(MINIMAL PEERS4 "election:\n  enabled: true\n"
+                   "topology:\n  kind: monitors\n  monitors: [n2]\n",
+                   "n1.yaml:13:9: topology.kind monitors: not with "
+                   "election.enabled in this version "
+                   "(docs/topologies.md)");
+}
+
 static void test_links(void **state)
 {
         hbd_config_t *cfg, *next;
@@ -975,6 +1029,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_actions, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_err_coord, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_topology, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_links, setup,
                                                 teardown),
