@@ -278,13 +278,23 @@ uint64_t hb__mon_deadline(const hb_node_t *node, const hb_peer_t *p)
         }
 }
 
-void hb__mon_monitor_changed(hb_node_t *node, uint64_t now_ns)
+void hb__mon_monitor_changed(hb_node_t *node, const hb_peer_t *m,
+                             uint64_t now_ns)
 {
+        int mi = hb__mon_index(&node->cfg, m->id);
+        bool gone = m->state == HB_PEER_DEAD || m->state == HB_PEER_LEFT;
+
         for (size_t i = 0; i < node->n_peers; i++) {
                 hb_peer_t *p = node->peers[i];
 
-                if (hb__mon_driven(node, p))
-                        combine(node, p, now_ns);
+                if (!hb__mon_driven(node, p))
+                        continue;
+                /* A monitor that went away forgets what it said: back,
+                 * it counts from its next verdicts, not stale ones. */
+                if (gone && mi >= 0)
+                        p->m_view[mi] = HB_PEER_UNKNOWN;
+                combine(node, p, now_ns);
+                hb__reschedule(node, p);
         }
 }
 

@@ -389,7 +389,7 @@ static void set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
         if (node->cfg.coord.enabled)
                 hb__coord_peer_changed(node, p, now_ns);
         if (hb__mon_on(node) && !hb__mon_driven(node, p))
-                hb__mon_monitor_changed(node, now_ns);
+                hb__mon_monitor_changed(node, p, now_ns);
 }
 
 void hb__set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,

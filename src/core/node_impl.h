@@ -534,8 +534,10 @@ uint64_t hb__mon_deadline(const hb_node_t *node, const hb_peer_t *p);
 /* A monitor's detector must start afresh on this heartbeat (its own
  * verdict was unknown or dead). */
 bool hb__mon_fresh_history(const hb_node_t *node, const hb_peer_t *p);
-/* A monitor peer changed state: who counts changed, recombine. */
-void hb__mon_monitor_changed(hb_node_t *node, uint64_t now_ns);
+/* Monitor peer `m` changed state: who counts changed, recombine (a
+ * monitor gone dead or left forgets its verdicts). */
+void hb__mon_monitor_changed(hb_node_t *node, const hb_peer_t *m,
+                             uint64_t now_ns);
 /* An HB_MSG_VERDICT from monitor peer `p` (replay check done by the
  * caller): HB_EBADTLV (nothing changed) or 0. */
 int hb__mon_check_verdict(const hb_wire_msg_t *m);

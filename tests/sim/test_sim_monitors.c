@@ -367,6 +367,124 @@ static void test_many_dead_split_verdicts(void **state)
         }
 }
 
+/* Random faults, 7 nodes (3 monitors), 1 % loss, 20 s per seed: one
+ * monitor-member path at a time cut per member, members crashed and
+ * restarted. Invariant: a member is declared dead only when it was
+ * down (crashed at or before, restarted no more than 1.5 s before);
+ * in the end, everything healed and up, everyone alive everywhere. */
+#define RF_NODES 7u
+#define RF_DOWNS 64u
+
+typedef struct rf_down {
+        size_t node;
+        uint64_t from, to;             /* to: HB_NEVER while down */
+} rf_down_t;
+
+static uint64_t rf_rand(uint64_t *x)
+{
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        return *x;
+}
+
+static void test_random_faults(void **state)
+{
+        (void)state;
+        for (uint64_t seed = 1; seed <= 20; seed++) {
+                hbsim_t *s = make(RF_NODES, seed, 0.01, 3);
+                rf_down_t downs[RF_DOWNS];
+                size_t n_downs = 0, n_ev, cut_of[RF_NODES];
+                bool up[RF_NODES];
+                uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+                const hbsim_event_t *ev;
+
+                for (size_t i = 0; i < RF_NODES; i++) {
+                        up[i] = true;
+                        cut_of[i] = SIZE_MAX; /* monitor cut from i */
+                }
+                hbsim_run_until(s, 3 * S);
+                for (uint64_t t = 3 * S; t < 20 * S; t += 500 * MS) {
+                        size_t m = 3 + rf_rand(&x) % (RF_NODES - 3);
+                        size_t mon = rf_rand(&x) % 3;
+
+                        switch (rf_rand(&x) % 4) {
+                        case 0: /* cut one monitor from member m */
+                                if (cut_of[m] != SIZE_MAX)
+                                        break;
+                                hbsim_cut(s, mon, m, true);
+                                hbsim_cut(s, m, mon, true);
+                                cut_of[m] = mon;
+                                break;
+                        case 1: /* heal it */
+                                if (cut_of[m] == SIZE_MAX)
+                                        break;
+                                hbsim_cut(s, cut_of[m], m, false);
+                                hbsim_cut(s, m, cut_of[m], false);
+                                cut_of[m] = SIZE_MAX;
+                                break;
+                        case 2: /* crash member m */
+                                if (!up[m] || n_downs == RF_DOWNS)
+                                        break;
+                                hbsim_crash(s, m);
+                                up[m] = false;
+                                downs[n_downs++] = (rf_down_t){
+                                        m, t, HB_NEVER };
+                                break;
+                        default: /* restart a crashed one */
+                                if (up[m])
+                                        break;
+                                assert_int_equal(hbsim_restart(s, m), 0);
+                                up[m] = true;
+                                for (size_t k = 0; k < n_downs; k++)
+                                        if (downs[k].node == m &&
+                                            downs[k].to == HB_NEVER)
+                                                downs[k].to = t;
+                                break;
+                        }
+                        hbsim_run_until(s, t + 500 * MS);
+                }
+                ev = hbsim_events(s, &n_ev);
+                for (size_t i = 0; i < n_ev; i++) {
+                        bool excused = false;
+
+                        if (ev[i].ev.type != HB_EVENT_PEER_STATE ||
+                            ev[i].ev.new_state != HB_PEER_DEAD)
+                                continue;
+                        /* Monitors are judged by their heartbeats (and
+                         * a cut monitor is dead for its member). */
+                        if (ev[i].peer < 3)
+                                continue;
+                        for (size_t k = 0; k < n_downs; k++)
+                                if (downs[k].node == ev[i].peer &&
+                                    downs[k].from <= ev[i].at_ns &&
+                                    (downs[k].to == HB_NEVER ||
+                                     ev[i].at_ns <= downs[k].to + 1500 * MS))
+                                        excused = true;
+                        if (!excused)
+                                fprintf(stderr, "seed %llu: n%zu declared "
+                                        "n%zu dead at %.3f s while up\n",
+                                        (unsigned long long)seed,
+                                        ev[i].observer + 1, ev[i].peer + 1,
+                                        (double)ev[i].at_ns / 1e9);
+                        assert_true(excused);
+                }
+                for (size_t i = 3; i < RF_NODES; i++) {
+                        if (cut_of[i] != SIZE_MAX) {
+                                hbsim_cut(s, cut_of[i], i, false);
+                                hbsim_cut(s, i, cut_of[i], false);
+                        }
+                        if (!up[i])
+                                assert_int_equal(hbsim_restart(s, i), 0);
+                }
+                hbsim_set_loss(s, 0.0);
+                hbsim_run_until(s, 26 * S);
+                assert_all_alive(s, seed);
+                assert_consistent_log(s);
+                hbsim_free(s);
+        }
+}
+
 /* Datagrams per second at 50 nodes, 100 ms interval, full mesh against
  * 3 monitors, over 10 s of steady state (RTT probes: an echo request
  * every 10th heartbeat, answered by an ACK). */
@@ -420,6 +538,7 @@ int main(void)
                 cmocka_unit_test(test_monitor_dies),
                 cmocka_unit_test(test_no_majority_freezes),
                 cmocka_unit_test(test_many_dead_split_verdicts),
+                cmocka_unit_test(test_random_faults),
                 cmocka_unit_test(test_message_count_50),
         };
 
