@@ -367,7 +367,8 @@ static void test_err_required(void **state)
                   "n1.yaml:2:8: node.name: no value given" },
                 { MINIMAL "peers:\n  - name: n2\n    id: 2\n",
                   "n1.yaml:7:5: peers[0]: needs exactly one of 'address' (the "
-                  "peer runs hbeatd) and 'pull' (it is polled)" },
+                  "peer runs hbeatd), 'pull' (it is polled) and 'push' (it "
+                  "pushes over HTTP)" },
                 { MINIMAL "peers:\n  - {name: n2, id: 2, address: "
                   "\"127.0.0.1:2\"}\n  - {name: n3, address: "
                   "\"127.0.0.1:3\"}\n",
@@ -858,11 +859,54 @@ static void test_err_names_addresses(void **state)
                 { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
                   "    address: 127.0.0.1:7402\n    pull: tcp://h:5\n",
                   "n1.yaml:10:5: peers[0]: needs exactly one of 'address' "
-                  "(the peer runs hbeatd) and 'pull' (it is polled)" },
+                  "(the peer runs hbeatd), 'pull' (it is polled) and 'push' "
+                  "(it pushes over HTTP)" },
                 { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
-                  "    pull: udp://h:5\n",
-                  "n1.yaml:9:11: peers[0].pull: 'udp://h:5' is not an "
-                  "http://, https:// or tcp:// URL" },
+                  "    pull: ftp://h:5\n",
+                  "n1.yaml:9:11: peers[0].pull: 'ftp://h:5' is not an "
+                  "http://, https://, tcp:// or udp:// URL" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    pull: udp://h\n",
+                  "n1.yaml:9:11: peers[0].pull: bad target 'h' (expected "
+                  "HOST:PORT or [V6]:PORT, port 1..65535)" },
+                /* Push peers (docs/http.md, Push). */
+                { MINIMAL "peers:\n  - name: app\n    id: 2\n"
+                  "    push: http\n    token_file: t.key\n",
+                  "n1.yaml:9:11: peers[0].push: needs http.listen (pushes "
+                  "are HTTP requests to it)" },
+                { MINIMAL "http: {listen: \"127.0.0.1:8080\"}\n"
+                  "peers:\n  - name: app\n    id: 2\n    push: http\n",
+                  "n1.yaml:10:5: peers[0]: push needs token_file (the "
+                  "secret its pushes are signed with)" },
+                { MINIMAL "http: {listen: \"127.0.0.1:8080\"}\n"
+                  "peers:\n  - name: app\n    id: 2\n    push: tcp\n"
+                  "    token_file: t.key\n",
+                  "n1.yaml:10:11: peers[0].push: 'tcp' is not a push "
+                  "transport (http)" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    address: 127.0.0.1:7402\n    token_file: t.key\n",
+                  "n1.yaml:10:5: peers[0].token_file: only used with push" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    address: 127.0.0.1:7402\n    between: 08:00-18:00\n",
+                  "n1.yaml:10:5: peers[0].between: only used with pull (a "
+                  "schedule of its probe)" },
+                /* Schedules (docs/checks.md, Schedules). */
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    pull: udp://h:5\n    between: 08:00-08:00\n",
+                  "n1.yaml:10:14: peers[0].between: '08:00-08:00' is not a "
+                  "daily window HH:MM-HH:MM (08:00-18:00; 22:00-06:00 "
+                  "crosses midnight; start and end differ)" },
+                { MINIMAL "checks:\n  - {name: c, kind: tcp, target: "
+                  "\"h:1\", days: \"mon-fry\"}\n",
+                  "n1.yaml:7:47: checks[0].days: 'mon-fry' is not a list of "
+                  "days (mon-fri, sat,sun, mon,wed-fri, daily)" },
+                { MINIMAL "daemon: {timezone: Europe/Nowhere}\n",
+                  "n1.yaml:6:20: daemon.timezone: 'Europe/Nowhere' is not a "
+                  "zone of the time zone database (/usr/share/zoneinfo; an "
+                  "IANA name such as Europe/Berlin)" },
+                { MINIMAL "daemon: {timezone: ../../etc/passwd}\n",
+                  "n1.yaml:6:20: daemon.timezone: '../../etc/passwd' is not "
+                  "a time zone name (an IANA name such as Europe/Berlin)" },
                 { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
                   "    pull: tcp://h\n",
                   "n1.yaml:9:11: peers[0].pull: bad target 'h' (expected "
