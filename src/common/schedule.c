@@ -411,15 +411,28 @@ char *hbs_window_text(const hbs_window_t *w, char *buf, size_t cap)
         if (w->days == HBS_ALL_DAYS) {
                 snprintf(days, sizeof days, "daily");
         } else {
-                /* Monday first, as people write weeks. */
+                /* Monday first, as people write weeks; runs of three
+                 * days or more as ranges (mon-fri). */
                 for (int j = 1; j <= 7; j++) {
-                        int d = j % 7;
+                        int k = j;
 
-                        if (!(w->days & (1u << d)))
+                        if (!(w->days & (1u << (j % 7))))
                                 continue;
+                        while (k < 7 && (w->days & (1u << ((k + 1) % 7))))
+                                k++;
+                        if (k - j >= 2) {
+                                n += (size_t)snprintf(days + n,
+                                                      sizeof days - n,
+                                                      "%s%s-%s",
+                                                      n ? "," : "",
+                                                      names[j % 7],
+                                                      names[k % 7]);
+                                j = k;
+                                continue;
+                        }
                         n += (size_t)snprintf(days + n, sizeof days - n,
                                               "%s%s", n ? "," : "",
-                                              names[d]);
+                                              names[j % 7]);
                 }
         }
         if (w->start_min == 0 && w->end_min == 1440)

@@ -79,6 +79,24 @@ static void test_parse(void **state)
         assert_int_equal(hbs_parse_days("mon,", &w), -EINVAL);
         assert_int_equal(hbs_parse_days("monday", &w), -EINVAL);
         assert_int_equal(hbs_parse_days("", &w), -EINVAL);
+        {
+                hbs_window_t t = { .set = true, .start_min = 480,
+                                   .end_min = 1080, .days = 0x3e };
+                char buf[64];
+
+                assert_string_equal(hbs_window_text(&t, buf, sizeof buf),
+                                    "08:00-18:00 mon-fri");
+                t.days = 0x41;
+                t.start_min = 0;
+                t.end_min = 1440;
+                assert_string_equal(hbs_window_text(&t, buf, sizeof buf),
+                                    "all day sat,sun");
+                t.days = HBS_ALL_DAYS;
+                t.start_min = 1320;
+                t.end_min = 360;
+                assert_string_equal(hbs_window_text(&t, buf, sizeof buf),
+                                    "22:00-06:00 daily");
+        }
         assert_int_equal(hbs_zone_check(BER), 0);
         assert_int_equal(hbs_zone_check("UTC"), 0);
         assert_int_equal(hbs_zone_check("Europe/Nowhere"), -ENOENT);
