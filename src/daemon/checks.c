@@ -827,6 +827,25 @@ static int set_new(struct hbd_checks **ret, hbd_ctx_t *ctx,
 
 static void set_start(struct hbd_checks *set)
 {
+        const hbd_config_t *cfg = set->ctx->cfg;
+        bool released = false;
+
+        /* A peer held by the set before (a reload) whose schedule is gone,
+         * or which is no longer a pull peer, is judged again from now. */
+        for (size_t i = 0; i < cfg->n_peers; i++) {
+                const hbd_peer_conf_t *pc = &cfg->peers[i];
+
+                if (pc->pull && pc->pull_check.window.set)
+                        continue;
+                if (hb_node_peer_hold(set->ctx->node, pc->id, false,
+                                      uv_hrtime()) > 0) {
+                        hbd_info(set->ctx->log, "peer %s: no schedule any "
+                                 "more: judged again", pc->name);
+                        released = true;
+                }
+        }
+        if (released)
+                hb_uv_node_flush(set->ctx->un);
         for (size_t i = 0; i < set->n; i++) {
                 struct check *c = set->checks[i];
 
@@ -838,7 +857,6 @@ static void set_start(struct hbd_checks *set)
                         continue;
                 }
                 c->in_window = true;
-                hold_peer(c, false); /* a schedule removed by a reload */
                 (void)uv_timer_start(&c->timer, on_check_timer,
                                      c->conf->initial_delay_ns / HB_NS_PER_MS,
                                      c->conf->interval_ns / HB_NS_PER_MS);

@@ -14,7 +14,9 @@ hbeatd:
 * `echo`, a UDP echo pull peer (pull: udp://...) answered by a Python
   RFC 862 echo server: alive; the server killed, dead.
 * `night`, the same echo probe with a window that excludes now: held
-  (never probed, never declared dead for its silence: it stays unknown).
+  (never probed, never declared dead for its silence: it stays unknown);
+  a reload that removes its window releases it (alive, then dead with
+  the echo server).
 
 And two scheduled exec checks (daemon.timezone UTC): one whose window
 holds now runs; one whose window excludes now never runs, and
@@ -123,14 +125,14 @@ def test_push_udp_echo_and_schedules(make_cluster):
         {"name": "night", "id": 12, "pull": f"udp://{svc}:{ECHO_PORT}",
          "between": never},
     ]
-    checks = (
+    checks_yaml = (
         "checks:\n"
         "  - {name: always, kind: exec, command: [/bin/true], "
         "interval_ms: 200, timeout_ms: 100, between: \"00:00-24:00\", "
         "days: daily}\n"
         f"  - {{name: later, kind: exec, command: [/bin/true], "
         f"interval_ms: 200, timeout_ms: 100, between: \"{never}\"}}\n")
-    c.write_config_text(1, to_yaml(cfg) + "\n" + checks)
+    c.write_config_text(1, to_yaml(cfg) + "\n" + checks_yaml)
     c.start_all()
     c.wait_all_alive(timeout=c.recover_timeout(), nodes=[1, 2])
     t_start = time.monotonic_ns()
@@ -168,6 +170,12 @@ def test_push_udp_echo_and_schedules(make_cluster):
     # The held pull peer is never judged: still unknown, no event at all.
     assert c.members(1)["night"] == "unknown", c.members(1)
     assert not c.events(1, peer="night", since_ns=0)
+    # A reload that drops its window: probed and judged again, alive.
+    cfg["peers"][-1] = {"name": "night", "id": 12,
+                        "pull": f"udp://{svc}:{ECHO_PORT}"}
+    c.write_config_text(1, to_yaml(cfg) + "\n" + checks_yaml)
+    assert c.ctl(1, {"cmd": "reload"}).get("ok"), c.log_tail(1)
+    c.wait_state(1, "night", "alive", timeout=c.recover_timeout() + 5.0)
 
     # --- push: stop pushing -> suspect, dead ---------------------------
     t_stop = time.monotonic_ns()
@@ -226,7 +234,8 @@ def test_push_udp_echo_and_schedules(make_cluster):
     dead = c.wait_event(1, peer="echo", new="dead", since_ns=t_kill)
     states = [e["new"] for e in c.events(1, peer="echo", since_ns=t_kill)]
     assert states[0] in ("suspect", "dead"), states
-    # The held peer still has no event; n2 knows none of them.
-    assert not c.events(1, peer="night", since_ns=0)
+    # The peer released by the reload is judged like the other one.
+    c.wait_event(1, peer="night", new="dead", since_ns=t_kill)
+    # n2 knows none of them.
     assert set(c.members(2)) == {"n1"}
     del t_start
