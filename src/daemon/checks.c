@@ -23,6 +23,20 @@
  *         there is at least one). Connections are closed at once.
  *   http  libcurl's multi interface driven by this loop, one GET per run
  *         passing on expect_status: checks_http.c (which says more).
+ *   udp   pull peers only (udp://): the first address of the host, a
+ *         uv_udp_t of the probe's own connected to it, 16 random bytes
+ *         sent; the run passes when the same bytes come back (RFC 862
+ *         echo); an ICMP port unreachable (ECONNREFUSED on the connected
+ *         socket) fails it at once.
+ *
+ * Schedules (conf->window set: between/days, docs/checks.md): the timer is
+ * one-shot instead, armed by sched_arm() for the next run of the window's
+ * grid (src/common/schedule.c, in daemon.timezone), for a pull peer also
+ * for the window's end, and never more than a minute ahead (wall-clock
+ * steps). A pull peer outside its window is held in the core
+ * (hb_node_peer_hold(): not judged) and released, judged from then on, when
+ * it opens; set_start() releases every peer that is no longer a scheduled
+ * pull peer (a reload).
  *
  * Results feed a rise/fall machine (HAProxy): the state starts `initial`,
  * becomes `passing` after `rise` consecutive successes and `failing` after

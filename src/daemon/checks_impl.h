@@ -4,8 +4,8 @@
  * (nothing else may include this; the contract is checks.h):
  *
  *   checks.c       the check set, one timer per check, the probe lifetime,
- *                  the exec and tcp kinds, the rise/fall state machine and
- *                  its effects, reload, the API
+ *                  the exec, tcp and udp kinds, schedules, the rise/fall
+ *                  state machine and its effects, reload, the API
  *   checks_http.c  the http kind: libcurl's multi interface driven by the
  *                  libuv loop (one CURLM and one uv_timer_t per set, one
  *                  uv_poll_t per socket, one easy handle per probe)
