@@ -692,6 +692,7 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg->daemon.user);
         free(cfg->daemon.group);
         free(cfg->daemon.key_group);
+        free(cfg->daemon.timezone);
         free(cfg->realtime.cpus);
         for (size_t i = 0; i < cfg->n_keys; i++)
                 free(cfg->keys[i].file);
