@@ -1377,6 +1377,63 @@ static void test_alloc_failures(void **state)
         assert_true(failures > 20);
 }
 
+/* A push peer: its token read like a key file (same rules), the peer
+ * without an address or a vote; a pull peer's window parsed into its
+ * probe; daemon.timezone kept. */
+static void test_push_and_schedules(void **state)
+{
+        hbd_config_t *cfg;
+
+        (void)state;
+        write_file("app.token", KEY_B64 "\n", 0600);
+        write_file("loose.token", KEY_B64 "\n", 0644);
+        cfg = load_ok(MINIMAL "http: {listen: \"127.0.0.1:8080\"}\n"
+                      "daemon: {timezone: Europe/Berlin}\n"
+                      "peers:\n"
+                      "  - {name: app, id: 2, push: http, "
+                      "token_file: app.token}\n"
+                      "  - {name: e, id: 3, pull: \"udp://127.0.0.1:7\", "
+                      "between: \"22:00-06:00\", days: \"sat,sun\"}\n"
+                      "checks:\n"
+                      "  - {name: c, kind: tcp, target: \"h:1\", "
+                      "days: mon-fri}\n");
+        assert_int_equal(cfg->n_peers, 2);
+        assert_true(cfg->peers[0].external);
+        assert_non_null(cfg->peers[0].push);
+        assert_int_equal(cfg->peers[0].votes, 0);
+        assert_int_equal(cfg->peers[0].addr.ss_family, AF_UNSPEC);
+        for (int i = 0; i < 32; i++)
+                assert_int_equal(cfg->peers[0].push_key.bytes[i], i);
+        assert_string_equal(cfg->peers[0].address, "push /v1/push/app");
+        assert_true(cfg->peers[1].external);
+        assert_int_equal(cfg->peers[1].pull_check.kind, HBD_CHECK_UDP);
+        assert_int_equal(cfg->peers[1].pull_check.target_port, 7);
+        assert_true(cfg->peers[1].pull_check.window.set);
+        assert_int_equal(cfg->peers[1].pull_check.window.start_min, 1320);
+        assert_int_equal(cfg->peers[1].pull_check.window.end_min, 360);
+        assert_int_equal(cfg->peers[1].pull_check.window.days, 0x41);
+        assert_true(cfg->checks[0].window.set);
+        assert_int_equal(cfg->checks[0].window.start_min, 0);
+        assert_int_equal(cfg->checks[0].window.end_min, 1440);
+        assert_int_equal(cfg->checks[0].window.days, 0x3e);
+        assert_string_equal(cfg->daemon.timezone, "Europe/Berlin");
+        assert_int_equal(cfg->push_window_ns, 300000 * HB_NS_PER_MS);
+        hbd_config_free(cfg);
+        expect_err(MINIMAL "http: {listen: \"127.0.0.1:8080\"}\n"
+                   "peers:\n  - {name: app, id: 2, push: http, "
+                   "token_file: loose.token}\n",
+                   "n1.yaml:8:48: peers[0].token_file: '@/loose.token' is "
+                   "readable or writable by its group or other users (mode "
+                   "0644); run chmod 600 on it (or set daemon.key_group to "
+                   "let one group read it: chmod 640)");
+        expect_err(MINIMAL "http: {listen: \"127.0.0.1:8080\"}\n"
+                   "election: {enabled: true, state_file: s}\n"
+                   "peers:\n  - {name: app, id: 2, push: http, "
+                   "token_file: app.token, votes: 1}\n",
+                   "n1.yaml:9:66: peers[0].votes: a push peer runs no "
+                   "hbeatd and cannot vote");
+}
+
 static void test_examples(void **state)
 {
         glob_t g;
@@ -1623,6 +1680,8 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_examples, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_push_and_schedules,
+                                                setup, teardown),
                 cmocka_unit_test_setup_teardown(test_alloc_failures, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_util_address, setup,
