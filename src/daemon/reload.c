@@ -336,7 +336,8 @@ static void commit_rest(hbd_ctx_t *ctx, const hbd_config_t *next,
 
                 (void)hb_uv_node_peer_set_address(
                         ctx->un, pc->id,
-                        pc->external ? NULL : (const struct sockaddr *)&pc->addr);
+                        pc->external ? NULL
+                                     : (const struct sockaddr *)&pc->addr);
                 (void)hb_node_peer_set_roaming(ctx->node, pc->id,
                                                pc->roaming);
         }
