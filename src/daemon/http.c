@@ -69,6 +69,7 @@
 #include "common/ctl_proto.h"
 #include "common/push.h"
 #include "daemon/dashboard.h"
+#include "daemon/http_reply.h"
 #include "daemon/metrics.h"
 #include "daemon/module.h"
 #include "daemon/prom.h"
@@ -117,83 +118,24 @@ struct push_req {
 
 /* ---- responses ---------------------------------------------------- */
 
-/*
- * Queue a response whose body is `len` bytes at `body`: static text
- * (MHD_RESPMEM_PERSISTENT) or a malloc()ed buffer MHD frees
- * (MHD_RESPMEM_MUST_FREE; freed here if the response cannot be made).
- * MHD_NO makes MHD close the connection.
- */
-static enum MHD_Result reply_hdr(struct MHD_Connection *conn,
-                                 unsigned status, const char *type,
-                                 char *body, size_t len,
-                                 enum MHD_ResponseMemoryMode mode,
-                                 const char *hname, const char *hvalue);
-
+/* The listener's own answers: hbeatd's headers, nothing more. */
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
                              const char *type, char *body, size_t len,
                              enum MHD_ResponseMemoryMode mode)
 {
-        return reply_hdr(conn, status, type, body, len, mode, NULL, NULL);
-}
-
-/* reply(), with one more header `hname: hvalue` (when hname is set). */
-static enum MHD_Result reply_hdr(struct MHD_Connection *conn,
-                                 unsigned status, const char *type,
-                                 char *body, size_t len,
-                                 enum MHD_ResponseMemoryMode mode,
-                                 const char *hname, const char *hvalue)
-{
-        struct MHD_Response *resp;
-        enum MHD_Result ret;
-
-        resp = MHD_create_response_from_buffer(len, body, mode);
-        if (resp == NULL) {
-                if (mode == MHD_RESPMEM_MUST_FREE)
-                        free(body);
-                return MHD_NO;
-        }
-        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                    type) != MHD_YES ||
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-                                    "no-store") != MHD_YES ||
-            (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
-             MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-                                     "GET, HEAD") != MHD_YES) ||
-            (hname != NULL &&
-             MHD_add_response_header(resp, hname, hvalue) != MHD_YES)) {
-                MHD_destroy_response(resp);
-                return MHD_NO;
-        }
-        ret = MHD_queue_response(conn, status, resp);
-        MHD_destroy_response(resp);
-        return ret;
+        return hbd_http_reply(conn, status, type, body, len, mode, NULL, 0);
 }
 
 static enum MHD_Result reply_text(struct MHD_Connection *conn,
                                   unsigned status, const char *text)
 {
-        /* PERSISTENT: MHD neither copies nor frees the static text. */
-        return reply(conn, status, "text/plain; charset=utf-8",
-                     (char *)(uintptr_t)text, strlen(text),
-                     MHD_RESPMEM_PERSISTENT);
+        return hbd_http_reply_text(conn, status, text, NULL, 0);
 }
 
-/* `obj` (reference stolen) as one line of JSON. NULL (out of memory):
- * the connection is closed. */
 static enum MHD_Result reply_json(struct MHD_Connection *conn,
                                   unsigned status, json_t *obj)
 {
-        size_t len;
-        char *body;
-
-        if (obj == NULL)
-                return MHD_NO;
-        body = hbp_dump_line(obj, &len);
-        json_decref(obj);
-        if (body == NULL)
-                return MHD_NO;
-        return reply(conn, status, "application/json", body, len,
-                     MHD_RESPMEM_MUST_FREE);
+        return hbd_http_reply_json(conn, status, obj, NULL, 0);
 }
 
 /* ---- endpoints ---------------------------------------------------- */
@@ -289,11 +231,12 @@ static enum MHD_Result push_refuse(struct MHD_Connection *conn,
                                    hbd_http_t *h, hbp_push_result_t r,
                                    const char *name)
 {
+        static const hbd_http_header_t challenge = {
+                MHD_HTTP_HEADER_WWW_AUTHENTICATE, "HbeatPush"
+        };
         unsigned status = hbp_push_result_status(r);
         uint64_t count;
         json_t *obj;
-        char *body;
-        size_t len;
 
         h->push_results[r]++;
         if (hbd_ratelimit(&h->push_rl, uv_hrtime(), &count))
@@ -306,16 +249,8 @@ static enum MHD_Result push_refuse(struct MHD_Connection *conn,
                          hbp_push_result_name(r), name, count);
         obj = json_pack("{s:b, s:s}", "ok", 0, "error",
                         hbp_push_result_name(r));
-        body = obj != NULL ? hbp_dump_line(obj, &len) : NULL;
-        json_decref(obj);
-        if (body == NULL)
-                return MHD_NO;
-        return reply_hdr(conn, status, "application/json", body, len,
-                         MHD_RESPMEM_MUST_FREE,
-                         status == MHD_HTTP_UNAUTHORIZED
-                                 ? MHD_HTTP_HEADER_WWW_AUTHENTICATE
-                                 : NULL,
-                         "HbeatPush");
+        return hbd_http_reply_json(conn, status, obj, &challenge,
+                                   status == MHD_HTTP_UNAUTHORIZED ? 1 : 0);
 }
 
 /*
