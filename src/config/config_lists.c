@@ -375,7 +375,7 @@ static int peer_item(struct loader *l, const struct found *pf,
                                             "out of memory");
                 }
         }
-        if (which != K_PEER_ADDRESS) {
+        if (which != K_PEER_ADDRESS && which != K_PEER_ADDRESSES) {
                 peer->external = true;
                 if (!hbd__given(pf, K_PEER_VOTES))
                         peer->votes = 0;

@@ -876,6 +876,8 @@ static void test_links(void **state)
         assert_string_equal(cfg->listen, "10.0.0.1:7400");
         assert_string_equal(cfg->peers[0].address, "10.0.0.2:7400");
         assert_string_equal(cfg->peers[0].addresses[1], "10.1.0.2:7400");
+        assert_false(cfg->peers[0].external);
+        assert_int_equal(cfg->peers[0].votes, 1);
         assert_int_equal(cfg->peers[0].link_addr[1].ss_family, AF_INET);
         assert_true(hbu_address_equal(
                 (const void *)&cfg->peers[0].addr,
