@@ -129,7 +129,10 @@ HB_EXPORT const char *hb_reason_name(hb_reason_t reason);
  * dead only when no link carries its heartbeats any more.
  *
  *     unknown   --first heartbeat on the link----------------> up
- *     unknown   --never heard within the dead time-----------> down
+ *     unknown   --silent for the dead time after the peer's first
+ *                 datagram on another link-------------------> down
+ *                 (a peer never heard on any link, or fed only by
+ *                 hb_node_peer_heard(), or held, has no link events)
  *     up        --suspicion >= dead_threshold, or >= suspect
  *                 threshold for dead_after_ns, or port
  *                 unreachable on this link-------------------> down
