@@ -115,7 +115,9 @@ int hbes_start(hbes_t *s, hbes_buf_t *out)
 
 int hbes_feed(hbes_t *s, const void *data, size_t len)
 {
-        if (s->in.len + len > 4 + HBES_FRAME_MAX + HBES_OVERHEAD + 4)
+        /* What stays unparsed after hbes_next() is less than one frame;
+         * a feed adds at most another frame's worth. */
+        if (s->in.len + len > 2 * (4 + HBES_FRAME_MAX + HBES_OVERHEAD))
                 return -EMSGSIZE;
         return hbes_buf_put(&s->in, data, len);
 }

@@ -148,8 +148,10 @@ void hbes_init(hbes_t *s, bool server, const uint8_t key[HBES_KEY_LEN],
  * 0 or -ENOMEM. */
 int hbes_start(hbes_t *s, hbes_buf_t *out);
 
-/* Bytes received. 0; -EMSGSIZE when more than one largest frame is
- * waiting unparsed (a peer that floods); -ENOMEM. */
+/* Bytes received, at most HBES_FRAME_MAX at a time, each feed followed
+ * by hbes_next() until HBES_NEED. 0; -EMSGSIZE when more than two
+ * largest frames would wait unparsed (a caller that does not parse);
+ * -ENOMEM. */
 int hbes_feed(hbes_t *s, const void *data, size_t len);
 
 /* hbes_next() results besides errors. */

@@ -7,7 +7,7 @@ subscribe` running in a namespace of its own.
   --state, receives every event it missed, in order, exactly once, then
   live ones: the same events as the control socket's stream of the node;
 - a wrong key is refused (the subscriber exits 3; hbeatd logs and counts
-  it);
+  it); a subscriber is told when hbeatd stops;
 - a subscriber asking for events the log no longer holds, or of an
   earlier run of hbeatd, is told of the gap explicitly;
 - backpressure: a subscriber that does not ack (SIGSTOP) gets at most
@@ -189,7 +189,10 @@ def test_wrong_key_refused(make_cluster):
     # The right key still works.
     good = Subscriber(c, ns, key, extra=["--from", "oldest"])
     good.wait_lines(lambda ls: len(ls) >= 1, 10.0, "an event")
-    assert good.stop() == 0
+    # hbeatd stopping says so to its subscribers, and exits cleanly.
+    assert c.stop(1) == 0
+    assert good.wait_exit(10.0) == 1
+    assert "hbeatd ended the stream: hbeatd stops" in good.stderr()
 
 
 def test_gap_is_explicit(make_cluster):

@@ -286,8 +286,13 @@ static void test_sizes(void **state)
         assert_int_equal(hbes_feed(&p.c, len, 4), 0);
         assert_int_equal(hbes_next(&p.c, &p.c2s, &f), -EMSGSIZE);
         pair_free(&p);
-        /* More unparsed bytes than one largest frame: refused. */
+        /* A largest frame split anywhere, after a partial one: fine;
+         * more unparsed bytes than two largest frames: refused. */
         handshake(&p);
+        assert_int_equal(hbes_send(&p.s, HBES_EVENT, big, HBES_FRAME_MAX - 1,
+                                   &p.s2c), 0);
+        assert_int_equal(hbes_feed(&p.c, p.s2c.data, p.s2c.len - 1), 0);
+        assert_int_equal(hbes_next(&p.c, &p.c2s, &f), HBES_NEED);
         assert_int_equal(hbes_feed(&p.c, big, sizeof(big)), 0);
         assert_int_equal(hbes_feed(&p.c, big, sizeof(big)), -EMSGSIZE);
         /* Not open yet: nothing to send with. */
