@@ -305,7 +305,8 @@ X(EVENTS_TIMEOUT, "events.timeout_ms", "ms", 1000, 3600000, "30000", R_NO,   \
   S_MS, 0, C(events.timeout_ns), 0, 0,                                       \
   "A subscriber silent this long, or that acknowledges nothing this long "   \
   "while events wait for its ack, is disconnected (it may resume). The "     \
-  "server pings every third of it; TCP keepalive probes after it.")          \
+  "server pings every third of it; TCP keepalive and TCP_USER_TIMEOUT "      \
+  "follow it (docs/tcp-keepalive.md).")                                      \
 X(EVENTS_HANDSHAKE_TIMEOUT, "events.handshake_timeout_ms", "ms", 100,        \
   600000, "5000", R_NO,                                                      \
   S_MS, 0, C(events.handshake_timeout_ns), 0, 0,                             \

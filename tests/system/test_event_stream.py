@@ -22,6 +22,8 @@ import subprocess
 import time
 
 from hbcluster import Cluster
+from test_http import HTTP_PORT
+from test_metrics import PROMTOOL, promtool_check, scrape, value
 
 EV_PORT = 7500
 
@@ -32,7 +34,7 @@ def _key(c, name):
     return path
 
 
-def _setup(make_cluster, n=3, events=None, election=True):
+def _setup(make_cluster, n=3, events=None, election=True, http=False):
     """A cluster with the event stream on n1 (not the leader: lowest
     priority) and a namespace "sub" for subscribers."""
     el = (lambda i: {"priority": 10 if i == 1 else 100 + i}) \
@@ -42,6 +44,8 @@ def _setup(make_cluster, n=3, events=None, election=True):
     cfg = c.config_dict(1)
     cfg["events"] = dict({"listen": f"{c.nodes[1].host}:{EV_PORT}",
                           "key_file": key}, **(events or {}))
+    if http:
+        cfg["http"] = {"listen": f"{c.nodes[1].host}:{HTTP_PORT}"}
     c.write_config(1, cfg)
     c.start_all()
     c.wait_all_alive(timeout=c.recover_timeout())
@@ -176,7 +180,7 @@ def test_failover_missed_events_in_order_once(make_cluster):
 
 
 def test_wrong_key_refused(make_cluster):
-    c, key, ns = _setup(make_cluster, n=2, election=False)
+    c, key, ns = _setup(make_cluster, n=2, election=False, http=True)
     other = _key(c, "other.key")
     s = Subscriber(c, ns, other, extra=["--from", "oldest"])
     assert s.wait_exit(10.0) == 3, s.stderr()
@@ -189,6 +193,13 @@ def test_wrong_key_refused(make_cluster):
     # The right key still works.
     good = Subscriber(c, ns, key, extra=["--from", "oldest"])
     good.wait_lines(lambda ls: len(ls) >= 1, 10.0, "an event")
+    text, m = scrape(c, 1)
+    if PROMTOOL:
+        promtool_check(text)
+    assert value(m, "hbeat_event_stream_closed_total",
+                 reason="wrong_key") == 1
+    assert value(m, "hbeat_event_stream_subscribers") == 1
+    assert value(m, "hbeat_event_stream_sent_total") >= 1
     # hbeatd stopping says so to its subscribers, and exits cleanly.
     assert c.stop(1) == 0
     assert good.wait_exit(10.0) == 1
