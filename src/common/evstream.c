@@ -113,19 +113,19 @@ int hbes_start(hbes_t *s, hbes_buf_t *out)
         return s->server ? 0 : put_hello(s, out);
 }
 
+static int fail(hbes_t *s, int err)
+{
+        s->phase = HBES_FAILED;
+        return err;
+}
+
 int hbes_feed(hbes_t *s, const void *data, size_t len)
 {
         /* What stays unparsed after hbes_next() is less than one frame;
          * a feed adds at most another frame's worth. */
         if (s->in.len + len > 2 * (4 + HBES_FRAME_MAX + HBES_OVERHEAD))
-                return -EMSGSIZE;
+                return fail(s, -EMSGSIZE);
         return hbes_buf_put(&s->in, data, len);
-}
-
-static int fail(hbes_t *s, int err)
-{
-        s->phase = HBES_FAILED;
-        return err;
 }
 
 static int on_hello(hbes_t *s, hbes_buf_t *out)
