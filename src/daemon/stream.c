@@ -269,15 +269,16 @@ static void on_linger(uv_timer_t *t)
         sub_destroy(t->data);
 }
 
-static void log_bad(struct sub *s, const char *fmt, const char *what)
+/* The one warning about bad input, rate-limited (with the count). */
+static void log_bad(struct sub *s, const char *what)
 {
         struct stream *st = s->st;
         uint64_t count;
 
         if (hbd_ratelimit(&st->bad_rl, uv_hrtime(), &count))
-                hbd_warn(st->ctx->log, "event stream: %s: %s%s, connection "
+                hbd_warn(st->ctx->log, "event stream: %s: %s, connection "
                          "closed (%" PRIu64 " bad connections since the "
-                         "last such line)", s->peer, fmt, what, count);
+                         "last such line)", s->peer, what, count);
 }
 
 /*
@@ -357,7 +358,7 @@ static void on_subscribe(struct sub *s, const hbes_frame_t *f)
         size_t n = strlen(name);
 
         if (f->type != HBES_SUBSCRIBE || f->len != 17 || f->body[0] > 2) {
-                log_bad(s, "", "malformed SUBSCRIBE");
+                log_bad(s, "malformed SUBSCRIBE");
                 sub_close(s, DROP_MALFORMED, HBES_ERR_PROTOCOL,
                           "expected SUBSCRIBE");
                 return;
@@ -371,7 +372,7 @@ static void on_subscribe(struct sub *s, const hbes_frame_t *f)
                 s->next_seq = oldest;
         } else if (asked.inc > st->inc ||
                    (asked.inc == st->inc && asked.seq > st->last_seq)) {
-                log_bad(s, "", "SUBSCRIBE from an id never given");
+                log_bad(s, "SUBSCRIBE from an id never given");
                 sub_close(s, DROP_MALFORMED, HBES_ERR_UNKNOWN_ID,
                           "no such event id (from the future)");
                 return;
@@ -420,7 +421,7 @@ static void on_ack(struct sub *s, const hbes_frame_t *f)
         if (f->type == HBES_PONG && f->len == 0)
                 return;
         if (f->type != HBES_ACK || f->len != 16) {
-                log_bad(s, "", "unexpected frame");
+                log_bad(s, "unexpected frame");
                 sub_close(s, DROP_MALFORMED, HBES_ERR_PROTOCOL,
                           "unexpected frame");
                 return;
@@ -428,7 +429,7 @@ static void on_ack(struct sub *s, const hbes_frame_t *f)
         inc = hbes_get_u64(f->body);
         seq = hbes_get_u64(f->body + 8);
         if (inc != s->st->inc || seq < s->acked_seq || seq >= s->next_seq) {
-                log_bad(s, "", "ACK of an event not sent");
+                log_bad(s, "ACK of an event not sent");
                 sub_close(s, DROP_MALFORMED, HBES_ERR_PROTOCOL,
                           "ACK of an event not sent");
                 return;
@@ -531,10 +532,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         if (r >= 0 || s->state == SUB_CLOSING)
                 return;
         if (r == -EACCES) {
-                log_bad(s, "", "wrong key");
+                log_bad(s, "wrong key");
                 sub_close(s, DROP_WRONG_KEY, 0, NULL);
         } else {
-                log_bad(s, "", hbes_strerror(r));
+                log_bad(s, hbes_strerror(r));
                 sub_close(s, DROP_MALFORMED, 0, NULL);
         }
 }
@@ -547,7 +548,7 @@ static void on_tick(uv_timer_t *t)
         uint64_t timeout = st->ctx->cfg->events.timeout_ns;
 
         if (s->state == SUB_HANDSHAKE || s->state == SUB_OPEN) {
-                log_bad(s, "", "handshake not completed in time");
+                log_bad(s, "handshake not completed in time");
                 sub_close(s, DROP_HANDSHAKE_TIMEOUT, 0, NULL);
                 return;
         }

@@ -7,7 +7,8 @@ subscribe` running in a namespace of its own.
   --state, receives every event it missed, in order, exactly once, then
   live ones: the same events as the control socket's stream of the node;
 - a wrong key is refused (the subscriber exits 3; hbeatd logs and counts
-  it); a subscriber is told when hbeatd stops;
+  it), so is one subscriber too many; a subscriber is told when hbeatd
+  stops;
 - a subscriber asking for events the log no longer holds, or of an
   earlier run of hbeatd, is told of the gap explicitly;
 - backpressure: a subscriber that does not ack (SIGSTOP) gets at most
@@ -179,8 +180,9 @@ def test_failover_missed_events_in_order_once(make_cluster):
         [_key_of(e) for e in second]
 
 
-def test_wrong_key_refused(make_cluster):
-    c, key, ns = _setup(make_cluster, n=2, election=False, http=True)
+def test_wrong_key_full_and_stop(make_cluster):
+    c, key, ns = _setup(make_cluster, n=2, election=False, http=True,
+                        events={"max_subscribers": 1})
     other = _key(c, "other.key")
     s = Subscriber(c, ns, other, extra=["--from", "oldest"])
     assert s.wait_exit(10.0) == 3, s.stderr()
@@ -200,6 +202,10 @@ def test_wrong_key_refused(make_cluster):
                  reason="wrong_key") == 1
     assert value(m, "hbeat_event_stream_subscribers") == 1
     assert value(m, "hbeat_event_stream_sent_total") >= 1
+    # One more than events.max_subscribers: closed at once, counted.
+    extra = Subscriber(c, ns, key, extra=["--from", "oldest"])
+    assert extra.wait_exit(10.0) == 3, extra.stderr()
+    assert _status(c)["closed"]["full"] == 1
     # hbeatd stopping says so to its subscribers, and exits cleanly.
     assert c.stop(1) == 0
     assert good.wait_exit(10.0) == 1
