@@ -57,12 +57,15 @@ def _setup(make_cluster, n=3, events=None, election=True, http=False):
 class Subscriber:
     """`hbeatctl subscribe --json` in namespace `ns`, stdout to a file."""
 
-    def __init__(self, c, ns, key, state=None, extra=(), name="sub"):
+    def __init__(self, c, ns, key, state=None, extra=(), name="sub",
+                 json=True):
         self.c = c
         self.out_path = c.path(f"{name}.{time.monotonic_ns()}.out")
         self.err_path = self.out_path[:-4] + ".err"
         argv = [c.hbeatctl, "subscribe", "--connect",
-                f"{c.nodes[1].host}:{EV_PORT}", "--key", key, "--json"]
+                f"{c.nodes[1].host}:{EV_PORT}", "--key", key]
+        if json:
+            argv.append("--json")
         if state:
             argv += ["--state", state]
         argv += list(extra)
@@ -73,10 +76,13 @@ class Subscriber:
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                 start_new_session=True)
 
-    def lines(self):
+    def text(self):
         with open(self.out_path) as f:
-            text = f.read()
-        return [json.loads(x) for x in text.splitlines() if x.strip()]
+            return f.read()
+
+    def lines(self):
+        return [json.loads(x) for x in self.text().splitlines()
+                if x.strip()]
 
     def events(self):
         return [e for e in self.lines() if e.get("event") != "gap"]
@@ -249,6 +255,20 @@ def test_gap_is_explicit(make_cluster):
     ls = s.lines()
     assert ls[0]["event"] == "gap" and ls[0]["reason"] == "restarted", ls
     assert ls[0]["after"] == f"{inc - 1}:7"
+    # The same for humans: the gap, then each event after its id.
+    os.unlink(state)
+    with open(state, "w") as f:
+        f.write(f"{inc - 1}:7\n")
+    s = Subscriber(c, ns, key, state, json=False)
+    c.wait_until(lambda: len(s.text().splitlines()) >= 2, 10.0,
+                 "human lines")
+    assert s.stop() == 0
+    out = s.text().splitlines()
+    assert out[0] == (f"gap: events after {inc - 1}:7 are lost (hbeatd "
+                      f"restarted since); resuming at "
+                      f"{inc}:{st['oldest_seq']}"), out
+    assert out[1].startswith(f"{inc}:{st['oldest_seq']} "), out
+    assert ": peer n2 " in out[1], out
     # An id this run never gave: refused.
     s = Subscriber(c, ns, key, extra=["--from", f"{inc}:100000"])
     assert s.wait_exit(10.0) == 1
