@@ -20,16 +20,23 @@
  * Exit: 0 after SIGINT/SIGTERM; 1 connection refused, lost or closed by
  * hbeatd, or an output/state write error; 2 usage, unreadable key or
  * state file; 3 the handshake failed (wrong key, or hbeatd refused the
- * connection: events.max_subscribers).
+ * connection: events.max_subscribers). With --retry MAX, a connection
+ * that cannot be made, is lost, goes silent, times out or is closed
+ * during the handshake (hbeatd restarting, its subscriber limit) is made
+ * again after 1 s, doubling up to MAX s (1 s again once streaming), from
+ * the last event handled; a wrong key proved by the server's answer, a
+ * protocol error or a local write error still end it.
  *
  * Plain blocking sockets and ppoll(); the protocol is the sans-I/O
  * src/common/evstream.c, the same code as hbeatd's end.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +66,8 @@ struct sub {
         bool have_last;
         int ping_ms;            /* from WELCOME; 0 until then */
         bool welcomed;
+        uint8_t mode;           /* what the first SUBSCRIBE asked */
+        bool transient;         /* the last failure may pass (--retry) */
 };
 
 static void id_text(hbes_id_t id, char buf[ID_TEXT_MAX])
@@ -175,9 +184,11 @@ static int send_all(struct sub *s, hbes_buf_t *out)
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0) {
-                        hbctl_err("subscribe: cannot send: %s",
-                                  strerror(errno));
-                        return -errno;
+                        int e = errno;
+
+                        s->transient = true;
+                        hbctl_err("subscribe: cannot send: %s", strerror(e));
+                        return -e;
                 }
                 off += (size_t)n;
         }
@@ -212,18 +223,34 @@ static int do_connect(const char *addr_text)
                 hbctl_err("subscribe: --connect '%s': %s", addr_text, err);
                 return -EINVAL;
         }
-        fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                    0);
         if (fd < 0) {
                 hbctl_err("subscribe: cannot create a socket: %s",
                           strerror(errno));
                 return -errno;
         }
-        while (connect(fd, (struct sockaddr *)&ss, len) < 0) {
-                if (errno == EINTR)
-                        continue;
+        /* Non-blocking, so that an unreachable host costs HANDSHAKE_MS,
+         * not the kernel's minutes of SYN retries, and a signal ends the
+         * wait. */
+        r = connect(fd, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
+        if (r == -EINPROGRESS) {
+                socklen_t elen = sizeof(int);
+                int e = 0;
+
+                r = hbctl_wait_fd(fd, POLLOUT, HANDSHAKE_MS);
+                if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
+                                         &elen) < 0)
+                        e = errno;
+                if (r == 0)
+                        r = -e;
+        }
+        if (r == 0 && fcntl(fd, F_SETFL, 0) < 0)
                 r = -errno;
-                hbctl_err("subscribe: cannot connect to %s: %s", addr_text,
-                          strerror(-r));
+        if (r < 0) {
+                if (r != -EINTR)
+                        hbctl_err("subscribe: cannot connect to %s: %s",
+                                  addr_text, strerror(-r));
                 close(fd);
                 return r;
         }
@@ -322,6 +349,27 @@ static int on_gap(struct sub *s, const hbes_frame_t *f)
         return -1;
 }
 
+/*
+ * The first WELCOME of a subscriber without a position (--from now or
+ * oldest, no state yet): where it starts is its position from now on,
+ * saved, so that a reconnect or a restart resumes from there instead of
+ * from a new "now" that would skip what happened in between.
+ */
+static int on_start(struct sub *s, const hbes_frame_t *f)
+{
+        hbes_id_t at;
+
+        at.inc = hbes_get_u64(f->body);
+        at.seq = s->mode == HBES_FROM_OLDEST ? hbes_get_u64(f->body + 8)
+                                             : hbes_get_u64(f->body + 16);
+        at.seq = at.seq > 0 ? at.seq - 1 : 0;
+        if (s->state_path != NULL && write_state(s, at) < 0)
+                return HBCTL_EXIT_FAIL;
+        s->last = at;
+        s->have_last = true;
+        return -1;
+}
+
 /* A frame: -1 to go on, or an exit status. */
 static int on_frame(struct sub *s, const hbes_frame_t *f)
 {
@@ -335,6 +383,8 @@ static int on_frame(struct sub *s, const hbes_frame_t *f)
                 s->ping_ms = (int)hbes_get_u32(f->body + 28);
                 if (s->ping_ms < 100)
                         s->ping_ms = 100;
+                if (!s->have_last)
+                        return on_start(s, f);
                 return -1;
         case HBES_EVENT:
                 return s->welcomed ? on_event(s, f) : HBCTL_EXIT_FAIL;
@@ -344,6 +394,9 @@ static int on_frame(struct sub *s, const hbes_frame_t *f)
                 return send_frame(s, HBES_PONG, NULL, 0) < 0 ?
                        HBCTL_EXIT_FAIL : -1;
         case HBES_ERROR:
+                s->transient = f->len >= 1 &&
+                               (f->body[0] == HBES_ERR_TIMEOUT ||
+                                f->body[0] == HBES_ERR_SHUTDOWN);
                 hbctl_err("subscribe: hbeatd ended the stream: %.*s",
                           f->len > 1 ? (int)(f->len - 1) : 0,
                           f->len > 1 ? (const char *)f->body + 1 : "");
@@ -375,6 +428,7 @@ static int run(struct sub *s, uint8_t mode, hbes_id_t from)
                         break;
                 }
                 if (r == -ETIMEDOUT) {
+                        s->transient = true;
                         hbctl_err("subscribe: hbeatd silent for %d ms",
                                   timeout);
                         status = s->es.phase == HBES_OPEN ? HBCTL_EXIT_FAIL
@@ -387,6 +441,7 @@ static int run(struct sub *s, uint8_t mode, hbes_id_t from)
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0) {
+                        s->transient = true;
                         if (s->es.phase != HBES_OPEN) {
                                 hbctl_err("subscribe: hbeatd closed the "
                                           "connection during the handshake:"
@@ -442,6 +497,7 @@ int hbctl_cmd_subscribe(hbctl_ctx_t *ctx, int argc, char **argv)
                 { "state", required_argument, NULL, 'S' },
                 { "from", required_argument, NULL, 'F' },
                 { "json", no_argument, NULL, 'j' },
+                { "retry", required_argument, NULL, 'r' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -450,10 +506,11 @@ int hbctl_cmd_subscribe(hbctl_ctx_t *ctx, int argc, char **argv)
         struct sub s = { .fd = -1 };
         uint8_t mode = HBES_FROM_NOW;
         hbes_id_t from = { 0, 0 };
+        unsigned retry_max_s = 0, delay_s = 1;
         int c, r, status;
 
         (void)ctx;
-        while ((c = hbctl_getopt(argv[0], argc, argv, ":C:k:S:F:jh",
+        while ((c = hbctl_getopt(argv[0], argc, argv, ":C:k:S:F:jr:h",
                                  opts)) != -1) {
                 switch (c) {
                 case 'C':
@@ -471,6 +528,20 @@ int hbctl_cmd_subscribe(hbctl_ctx_t *ctx, int argc, char **argv)
                 case 'j':
                         s.json = true;
                         break;
+                case 'r': {
+                        char *end;
+                        unsigned long v;
+
+                        errno = 0;
+                        v = strtoul(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end != '\0' ||
+                            optarg[0] == '-' || v < 1 || v > 3600)
+                                return hbctl_usage_error(
+                                        argv[0], "--retry '%s': not a "
+                                        "number of seconds 1..3600", optarg);
+                        retry_max_s = (unsigned)v;
+                        break;
+                }
                 case 'h':
                         return hbctl_cmd_help(argv[0]);
                 default:
@@ -526,16 +597,47 @@ int hbctl_cmd_subscribe(hbctl_ctx_t *ctx, int argc, char **argv)
                 hbctl_err("cannot set up signal handling: %s", strerror(-r));
                 return HBCTL_EXIT_FAIL;
         }
-        s.fd = do_connect(connect_to);
-        if (s.fd < 0) {
-                sodium_memzero(key, sizeof(key));
-                return s.fd == -EINVAL ? HBCTL_EXIT_USAGE : HBCTL_EXIT_FAIL;
+        s.mode = mode;
+        for (;;) {
+                s.transient = false;
+                s.welcomed = false;
+                s.fd = do_connect(connect_to);
+                if (s.fd == -EINVAL) {
+                        status = HBCTL_EXIT_USAGE;
+                        break;
+                }
+                if (s.fd == -EINTR) {
+                        status = HBCTL_EXIT_OK;
+                        break;
+                }
+                if (s.fd < 0) {
+                        status = HBCTL_EXIT_FAIL;
+                        s.transient = true;
+                } else {
+                        randombytes_buf(nonce, sizeof(nonce));
+                        hbes_init(&s.es, false, key, nonce);
+                        status = run(&s, mode, from);
+                        hbes_wipe(&s.es);
+                        close(s.fd);
+                }
+                if (retry_max_s == 0 || status == HBCTL_EXIT_OK ||
+                    !s.transient)
+                        break;
+                /* Resume after the last event handled (or the start). */
+                if (s.have_last) {
+                        mode = HBES_FROM_ID;
+                        from = s.last;
+                }
+                if (s.welcomed)
+                        delay_s = 1;
+                hbctl_err("subscribe: reconnecting in %u s", delay_s);
+                if (hbctl_wait_readable(-1, (int)delay_s * 1000) == -EINTR) {
+                        status = HBCTL_EXIT_OK;
+                        break;
+                }
+                delay_s = delay_s * 2 < retry_max_s ? delay_s * 2
+                                                    : retry_max_s;
         }
-        randombytes_buf(nonce, sizeof(nonce));
-        hbes_init(&s.es, false, key, nonce);
         sodium_memzero(key, sizeof(key));
-        status = run(&s, mode, from);
-        hbes_wipe(&s.es);
-        close(s.fd);
         return status;
 }

@@ -164,7 +164,12 @@ static int wait_readable(hbctl_conn_t *conn, int timeout_ms)
 
 int hbctl_wait_readable(int fd, int timeout_ms)
 {
-        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        return hbctl_wait_fd(fd, POLLIN, timeout_ms);
+}
+
+int hbctl_wait_fd(int fd, short events, int timeout_ms)
+{
+        struct pollfd pfd = { .fd = fd, .events = events };
         struct timespec ts, *tsp = NULL;
         int n;
 

@@ -137,6 +137,8 @@ int hbctl_catch_signals(void);
  * 0 (readable), -ETIMEDOUT, -EINTR (signal), or another -errno.
  */
 int hbctl_wait_readable(int fd, int timeout_ms);
+/* The same for poll(2) `events` (POLLOUT: a connect() completed). */
+int hbctl_wait_fd(int fd, short events, int timeout_ms);
 /*
  * Check a response's "ok". On false prints the daemon's "error" and
  * returns EXIT_FAIL; else EXIT_OK.

@@ -47,7 +47,7 @@ static const hbctl_cmd_t commands[] = {
           "  -j, --json     print each event as one JSON line\n" },
         { "subscribe", hbctl_cmd_subscribe,
           "--connect HOST:PORT --key FILE [--state FILE] [--from WHERE] "
-          "[--json]",
+          "[--json] [--retry MAX]",
           "receive hbeatd's events reliably over TCP (events.listen): in "
           "order, acknowledged, resumed after a reconnect",
           "  -C, --connect HOST:PORT  hbeatd's events.listen address\n"
@@ -59,7 +59,10 @@ static const hbctl_cmd_t commands[] = {
           "oldest, or\n"
           "                           after an event id INC:SEQ\n"
           "  -j, --json               print each event as one JSON line "
-          "with its id\n" },
+          "with its id\n"
+          "  -r, --retry MAX          reconnect when the connection fails "
+          "or ends,\n"
+          "                           after 1 s doubling up to MAX s\n" },
         { "checks", hbctl_cmd_checks, "[--json]",
           "show the health checks: state, last result, effect (exit 1 "
           "when one is not passing)",

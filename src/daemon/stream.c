@@ -59,7 +59,8 @@ enum drop {
         DROP_WRONG_KEY,         /* the handshake's proof did not match */
         DROP_MALFORMED,         /* not the protocol, bad frame, bad ack */
         DROP_HANDSHAKE_TIMEOUT,
-        DROP_TIMEOUT,           /* silent, or no ack, too long */
+        DROP_TIMEOUT,           /* silent, or no ack, too long; or TCP
+                                   gave up (keepalive, user timeout) */
         DROP_LAGGED,            /* its next event left the log */
         DROP_CLOSED,            /* the subscriber closed (or reset) */
         DROP_COUNT
@@ -507,7 +508,11 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 
         if (nread < 0) {
                 free(buf->base);
-                sub_close(s, DROP_CLOSED, 0, nread == UV_EOF ? "closed" :
+                /* ETIMEDOUT: TCP keepalive or TCP_USER_TIMEOUT gave up on
+                 * a vanished host (hb_tcp_keepalive() at accept). */
+                sub_close(s, nread == UV_ETIMEDOUT ? DROP_TIMEOUT
+                                                   : DROP_CLOSED, 0,
+                          nread == UV_EOF ? "closed" :
                           uv_strerror((int)nread));
                 return;
         }

@@ -11,6 +11,8 @@ subscribe` running in a namespace of its own.
   stops;
 - a subscriber asking for events the log no longer holds, or of an
   earlier run of hbeatd, is told of the gap explicitly;
+- a subscriber whose network is cut (nftables) during a failover
+  reconnects by itself (--retry) and misses nothing;
 - backpressure: a subscriber that does not ack (SIGSTOP) gets at most
   events.window events, is disconnected after events.timeout_ms, and
   resumes without a loss or a repeat.
@@ -184,6 +186,62 @@ def test_failover_missed_events_in_order_once(make_cluster):
     # The missed ones were among them, after the first run's last.
     assert [_key_of(e) for e in missed][0] in \
         [_key_of(e) for e in second]
+
+
+def _cut(ns, on):
+    """Drop everything on the namespace's eth0 (on), or stop (off)."""
+    text = "table inet hbsub {}\ndelete table inet hbsub\n"
+    if on:
+        text += ("table inet hbsub {\n"
+                 "  chain input { type filter hook input priority 0; "
+                 "policy accept; iifname \"eth0\" drop; }\n"
+                 "  chain output { type filter hook output priority 0; "
+                 "policy accept; oifname \"eth0\" drop; }\n}\n")
+    subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"],
+                   input=text, text=True, check=True, timeout=10)
+
+
+def test_network_cut_during_failover_retry(make_cluster):
+    """The subscriber's network is cut (nftables) during a failover; with
+    --retry it notices the silence, reconnects once the network is back,
+    and prints every missed event, in order, once: one process, one
+    output, the same events as the control socket's stream."""
+    c, key, ns = _setup(make_cluster, events={"timeout_ms": 3000})
+    leader, term = c.wait_leader(timeout=5.0)
+    w = c.nodes[1].watcher
+    state = c.path("cut.state")
+    s = Subscriber(c, ns, key, state, ["--from", "oldest", "--retry", "1"])
+    s.wait_lines(lambda ls: len(ls) >= len(w.snapshot()) > 0, 10.0,
+                 "the log replayed")
+    before = len(s.lines())
+
+    _cut(ns, True)
+    try:
+        k = int(leader[1:])
+        t_kill = c.kill(k)
+        rest = [i for i in c.nodes if i != k]
+        c.wait_leader(nodes=rest, timeout=5.0, min_term=term + 1,
+                      exclude=(leader,))
+        c.wait_state(1, leader, "dead", since_ns=t_kill,
+                     timeout=c.detect_timeout())
+        # hbeatd drops the silent subscriber; it notices the silence.
+        c.wait_until(lambda: _status(c)["closed"]["timeout"] >= 1, 15.0,
+                     "the cut subscriber dropped")
+        c.wait_until(lambda: "reconnecting" in s.stderr(), 15.0,
+                     "the subscriber noticing")
+        assert len(s.lines()) == before
+    finally:
+        _cut(ns, False)
+    s.wait_lines(lambda ls: len(ls) >= len(w.snapshot()), 20.0,
+                 "the missed events after the reconnect")
+    time.sleep(0.5)
+    assert s.stop() == 0, s.stderr()
+    got = s.events()
+    ids = _ids(got)
+    inc = ids[0][0]
+    assert ids == [(inc, n) for n in range(1, len(ids) + 1)], ids
+    assert [_key_of(e) for e in got] == [_key_of(e) for e in w.snapshot()]
+    assert any(e["at_ns"] > t_kill for e in got)
 
 
 def test_wrong_key_full_and_stop(make_cluster):
