@@ -118,7 +118,7 @@ struct stream {
         unsigned n_subs;
         uint64_t accepted_total, events_total, sent_total, gaps_total;
         uint64_t drops[DROP_COUNT];
-        hbd_ratelimit_t bad_rl;
+        hbd_ratelimit_t bad_rl[DROP_COUNT]; /* a log line per reason */
 };
 
 static void sub_close(struct sub *s, enum drop why, uint8_t code,
@@ -270,16 +270,17 @@ static void on_linger(uv_timer_t *t)
         sub_destroy(t->data);
 }
 
-/* The one warning about bad input, rate-limited (with the count). */
-static void log_bad(struct sub *s, const char *what)
+/* The warning about a bad connection, rate-limited per reason (with
+ * the count), so that a flood of one kind hides no other. */
+static void log_bad(struct sub *s, enum drop why, const char *what)
 {
         struct stream *st = s->st;
         uint64_t count;
 
-        if (hbd_ratelimit(&st->bad_rl, uv_hrtime(), &count))
+        if (hbd_ratelimit(&st->bad_rl[why], uv_hrtime(), &count))
                 hbd_warn(st->ctx->log, "event stream: %s: %s, connection "
-                         "closed (%" PRIu64 " bad connections since the "
-                         "last such line)", s->peer, what, count);
+                         "closed (%" PRIu64 " %s since the last such line)",
+                         s->peer, what, count, drop_names[why]);
 }
 
 /*
@@ -359,7 +360,7 @@ static void on_subscribe(struct sub *s, const hbes_frame_t *f)
         size_t n = strlen(name);
 
         if (f->type != HBES_SUBSCRIBE || f->len != 17 || f->body[0] > 2) {
-                log_bad(s, "malformed SUBSCRIBE");
+                log_bad(s, DROP_MALFORMED, "malformed SUBSCRIBE");
                 sub_close(s, DROP_MALFORMED, HBES_ERR_PROTOCOL,
                           "expected SUBSCRIBE");
                 return;
@@ -373,7 +374,8 @@ static void on_subscribe(struct sub *s, const hbes_frame_t *f)
                 s->next_seq = oldest;
         } else if (asked.inc > st->inc ||
                    (asked.inc == st->inc && asked.seq > st->last_seq)) {
-                log_bad(s, "SUBSCRIBE from an id never given");
+                log_bad(s, DROP_MALFORMED,
+                        "SUBSCRIBE from an id never given");
                 sub_close(s, DROP_MALFORMED, HBES_ERR_UNKNOWN_ID,
                           "no such event id (from the future)");
                 return;
@@ -422,7 +424,7 @@ static void on_ack(struct sub *s, const hbes_frame_t *f)
         if (f->type == HBES_PONG && f->len == 0)
                 return;
         if (f->type != HBES_ACK || f->len != 16) {
-                log_bad(s, "unexpected frame");
+                log_bad(s, DROP_MALFORMED, "unexpected frame");
                 sub_close(s, DROP_MALFORMED, HBES_ERR_PROTOCOL,
                           "unexpected frame");
                 return;
@@ -430,7 +432,7 @@ static void on_ack(struct sub *s, const hbes_frame_t *f)
         inc = hbes_get_u64(f->body);
         seq = hbes_get_u64(f->body + 8);
         if (inc != s->st->inc || seq < s->acked_seq || seq >= s->next_seq) {
-                log_bad(s, "ACK of an event not sent");
+                log_bad(s, DROP_MALFORMED, "ACK of an event not sent");
                 sub_close(s, DROP_MALFORMED, HBES_ERR_PROTOCOL,
                           "ACK of an event not sent");
                 return;
@@ -537,10 +539,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         if (r >= 0 || s->state == SUB_CLOSING)
                 return;
         if (r == -EACCES) {
-                log_bad(s, "wrong key");
+                log_bad(s, DROP_WRONG_KEY, "wrong key");
                 sub_close(s, DROP_WRONG_KEY, 0, NULL);
         } else {
-                log_bad(s, hbes_strerror(r));
+                log_bad(s, DROP_MALFORMED, hbes_strerror(r));
                 sub_close(s, DROP_MALFORMED, 0, NULL);
         }
 }
@@ -553,7 +555,8 @@ static void on_tick(uv_timer_t *t)
         uint64_t timeout = st->ctx->cfg->events.timeout_ns;
 
         if (s->state == SUB_HANDSHAKE || s->state == SUB_OPEN) {
-                log_bad(s, "handshake not completed in time");
+                log_bad(s, DROP_HANDSHAKE_TIMEOUT,
+                        "handshake not completed in time");
                 sub_close(s, DROP_HANDSHAKE_TIMEOUT, 0, NULL);
                 return;
         }
@@ -629,12 +632,13 @@ static void on_connection(uv_stream_t *server, int status)
                 uint64_t count;
 
                 st->drops[DROP_FULL]++;
-                if (hbd_ratelimit(&st->bad_rl, uv_hrtime(), &count))
+                if (hbd_ratelimit(&st->bad_rl[DROP_FULL], uv_hrtime(),
+                                  &count))
                         hbd_warn(st->ctx->log, "event stream: %s: "
                                  "events.max_subscribers (%" PRIu32 ") "
                                  "reached, connection closed (%" PRIu64
-                                 " bad connections since the last such "
-                                 "line)", s->peer,
+                                 " refused since the last such line)",
+                                 s->peer,
                                  cfg->events.max_subscribers, count);
                 s->state = SUB_CLOSING;
                 sub_unlink(s);

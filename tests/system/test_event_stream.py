@@ -6,9 +6,10 @@ subscribe` running in a namespace of its own.
 - failover: a subscriber stopped during a failover, restarted with its
   --state, receives every event it missed, in order, exactly once, then
   live ones: the same events as the control socket's stream of the node;
-- a wrong key is refused (the subscriber exits 3; hbeatd logs and counts
-  it), so is one subscriber too many; a subscriber is told when hbeatd
-  stops;
+- bad input and a handshake left unfinished are closed, counted and
+  logged; a wrong key is refused (the subscriber exits 3; hbeatd logs
+  and counts it), so is one subscriber too many; a subscriber is told
+  when hbeatd stops;
 - a subscriber asking for events the log no longer holds, or of an
   earlier run of hbeatd, is told of the gap explicitly;
 - a subscriber whose network is cut (nftables) during a failover
@@ -22,6 +23,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 from hbcluster import Cluster
@@ -244,9 +246,45 @@ def test_network_cut_during_failover_retry(make_cluster):
     assert any(e["at_ns"] > t_kill for e in got)
 
 
+_RAW = """
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+s.sendall(bytes.fromhex(sys.argv[3]))
+t = time.monotonic()
+got = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    got += b
+print(len(got), round(time.monotonic() - t, 2))
+"""
+
+
+def _raw(c, ns, data):
+    """Connect from `ns`, send `data`, read until hbeatd closes: (bytes
+    received, seconds until the close)."""
+    p = c.run_in(ns, [sys.executable, "-c", _RAW, c.nodes[1].host,
+                      str(EV_PORT), data.hex()], timeout=20, check=True)
+    n, t = p.stdout.split()
+    return int(n), float(t)
+
+
 def test_wrong_key_full_and_stop(make_cluster):
     c, key, ns = _setup(make_cluster, n=2, election=False, http=True,
-                        events={"max_subscribers": 1})
+                        events={"max_subscribers": 1,
+                                "handshake_timeout_ms": 500})
+    # Not the protocol: closed at once, nothing sent back, counted.
+    n, _ = _raw(c, ns, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + b" " * 20)
+    assert n == 0
+    # A HELLO, then silence: closed after the handshake timeout, having
+    # sent only its own HELLO.
+    n, t = _raw(c, ns, b"HBES\x01\x00\x00\x00" + bytes(32))
+    assert n == 40 and 0.3 <= t < 5.0, (n, t)
+    st = _status(c)["closed"]
+    assert st["malformed"] == 1 and st["handshake_timeout"] == 1, st
+    with open(c.nodes[1].log_path) as f:
+        assert "not the event stream protocol" in f.read()
     other = _key(c, "other.key")
     s = Subscriber(c, ns, other, extra=["--from", "oldest"])
     assert s.wait_exit(10.0) == 3, s.stderr()
