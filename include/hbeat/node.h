@@ -467,6 +467,27 @@ HB_EXPORT int hb_node_peer_heard(hb_node_t *node, uint32_t peer_id,
                                  uint64_t now_ns);
 
 /**
+ * Hold or release the judgement of peer `peer_id`: while held the peer
+ * has no deadline, so its silence is not held against it and its state
+ * (whatever it was) stays; a heartbeat or hb_node_peer_heard() still
+ * counts as usual. For a peer that is told to be silent for a while (a
+ * pull peer outside its schedule's window: docs/checks.md). On release
+ * the peer is judged as if heard at `now_ns`, its detector's history kept
+ * (hb_detector_rebase(), as after a local pause), and the next arrival
+ * adds no inter-arrival sample; a suspect peer's dead_after and a
+ * probation start again from `now_ns`. No event is raised.
+ *
+ * @return 1 when the hold changed, 0 when it already was so, -EINVAL
+ *         (NULL node), -ENOENT (unknown peer).
+ */
+HB_EXPORT int hb_node_peer_hold(hb_node_t *node, uint32_t peer_id, bool hold,
+                                uint64_t now_ns);
+
+/** Whether peer `peer_id` is held (hb_node_peer_hold()); false for an
+ *  unknown peer or a NULL node. */
+HB_EXPORT bool hb_node_peer_held(const hb_node_t *node, uint32_t peer_id);
+
+/**
  * Process-exit evidence: the network reported that `peer_id`'s heartbeat
  * port is closed — an ICMP "port unreachable" (RFC 792 type 3 code 3;
  * ICMPv6, RFC 4443, type 1 code 4) came back for a heartbeat sent to the

@@ -317,10 +317,20 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                 name_w = w > name_w ? w : name_w;
                 id_w = iw > id_w ? iw : id_w;
         }
-        for (size_t i = 0; i < cfg->n_peers; i++)
-                printf("  %-*s  id %*" PRIu32 "  %s\n", name_w,
+        for (size_t i = 0; i < cfg->n_peers; i++) {
+                const hbs_window_t *sw = &cfg->peers[i].pull_check.window;
+                char wt[64];
+
+                printf("  %-*s  id %*" PRIu32 "  %s", name_w,
                        cfg->peers[i].name, id_w, cfg->peers[i].id,
                        cfg->peers[i].address);
+                if (cfg->peers[i].pull && sw->set)
+                        printf("  (probed %s, %s; held outside)",
+                               hbs_window_text(sw, wt, sizeof wt),
+                               cfg->daemon.timezone ? cfg->daemon.timezone
+                                                    : "system time zone");
+                printf("\n");
+        }
 
         if (cfg->realtime.enabled)
                 printf("%-12s SCHED_FIFO priority %" PRIu32 ", memory %s, "

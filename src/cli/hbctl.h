@@ -174,6 +174,8 @@ int hbctl_cmd_quorum(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_checks(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_events(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_keygen(hbctl_ctx_t *ctx, int argc, char **argv);
+/* cmd_push.c */
+int hbctl_cmd_push(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_check_config(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_config(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_record(hbctl_ctx_t *ctx, int argc, char **argv);

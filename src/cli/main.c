@@ -96,6 +96,20 @@ static const hbctl_cmd_t commands[] = {
           "  -D, --detector LIST   detectors to search, comma-separated "
           "(default: all)\n"
           HBT_READ_OPTS_HELP },
+        { "push", hbctl_cmd_push,
+          "--url URL --peer NAME --token FILE [--interval-ms MS] "
+          "[--count N]",
+          "send authenticated HTTP push heartbeats for a push peer "
+          "(peers[].push) to hbeatd's http.listen",
+          "  -u, --url URL         hbeatd's HTTP base URL "
+          "(http://10.0.0.1:8080)\n"
+          "  -p, --peer NAME       the push peer (peers[].name)\n"
+          "  -t, --token FILE      its token_file (hbeatctl keygen)\n"
+          "  -i, --interval-ms MS  push every MS until stopped (default: "
+          "once)\n"
+          "  -n, --count N         with --interval-ms, stop after N pushes\n"
+          "  -T, --timeout-ms MS   per request (default 2000)\n"
+          "  -q, --quiet           print only refusals and errors\n" },
         { "keygen", hbctl_cmd_keygen, "[--force] [FILE|-]",
           "generate a cluster key (base64) into FILE (mode 0600) or stdout",
           "  -f, --force    replace FILE if it exists\n" },

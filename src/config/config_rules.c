@@ -548,6 +548,29 @@ int hbd__check_realtime(struct loader *l, const struct found *f,
                                                          "realtime.enabled");
 }
 
+int hbd__check_timezone(struct loader *l, const struct found *f,
+                        const hbd_config_t *cfg)
+{
+        const char *tz = cfg->daemon.timezone;
+        char q[QUOTE_BUF];
+        int r;
+
+        if (!tz)
+                return 0;
+        r = hbs_zone_check(tz);
+        if (r == 0)
+                return 0;
+        return hbd__fail_at(l, &f->val[K_DAEMON_TIMEZONE]->start_mark,
+                            -EINVAL, "daemon.timezone: '%s' is %s",
+                            hbd__quote(tz, strlen(tz), q),
+                            r == -ENOENT ? "not a zone of the time zone "
+                                           "database (/usr/share/zoneinfo; "
+                                           "an IANA name such as "
+                                           "Europe/Berlin)"
+                                         : "not a time zone name (an IANA "
+                                           "name such as Europe/Berlin)");
+}
+
 void hbd__state_file_default(char *buf, size_t len, const char *name,
                              const char *suffix)
 {

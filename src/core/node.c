@@ -160,6 +160,8 @@ static uint64_t peer_deadline(const hb_node_t *node, const hb_peer_t *p)
         const hb_node_config_t *c = &node->cfg;
         uint64_t d;
 
+        if (p->held)
+                return HB_NEVER;
         switch (p->state) {
         case HB_PEER_UNKNOWN:
                 return hb_detector_crossing_ns(p->detector, c->dead_threshold);
@@ -979,6 +981,40 @@ int hb_node_peer_heard(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
                 hb__coord_on_heartbeat(node, p, NULL, now_ns);
         finish(node, now_ns);
         return 0;
+}
+
+int hb_node_peer_hold(hb_node_t *node, uint32_t peer_id, bool hold,
+                      uint64_t now_ns)
+{
+        hb_peer_t *p;
+
+        if (!node)
+                return -EINVAL;
+        p = hb__lookup(node, peer_id);
+        if (!p)
+                return -ENOENT;
+        if (p->held == hold)
+                return 0;
+        p->held = hold;
+        if (!hold) {
+                /* Judged as if heard now, history kept; the gap the hold
+                 * covered is no sample (as after a local pause). */
+                hb_detector_rebase(p->detector, now_ns);
+                p->rebase_next = true;
+                if (p->state == HB_PEER_SUSPECT)
+                        p->state_since_ns = now_ns; /* dead_after anew */
+                if (p->state == HB_PEER_PROBATION)
+                        p->probation_start_ns = now_ns;
+        }
+        reschedule(node, p);
+        return 1;
+}
+
+bool hb_node_peer_held(const hb_node_t *node, uint32_t peer_id)
+{
+        const hb_peer_t *p = node ? hb__lookup(node, peer_id) : NULL;
+
+        return p != NULL && p->held;
 }
 
 int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,

@@ -53,6 +53,8 @@ typedef struct hb_peer {
         bool forgotten;                /* hb_node_peer_forget(): the next
                                           message's incarnation is taken
                                           as it comes */
+        bool held;                     /* hb_node_peer_hold(): not judged
+                                          (no deadline) until released */
         uint8_t rtt_count;             /* samples in rtt_us, <= RTT_WINDOW */
         uint8_t rtt_pos;               /* next slot to write */
         uint32_t rtt_us[RTT_WINDOW];   /* round-trip times, µs */

@@ -118,7 +118,7 @@ static void log_drop(daemon_t *d, int err, const struct sockaddr *from)
                 return;
         hbu_format_address(from, addr, sizeof(addr));
         for (i = 0; from != NULL && peer == NULL && i < cfg->n_peers; i++)
-                if (!cfg->peers[i].pull &&
+                if (!cfg->peers[i].external &&
                     hbu_address_equal((const struct sockaddr *)
                                       &cfg->peers[i].addr, from))
                         peer = cfg->peers[i].name;
@@ -147,7 +147,7 @@ static void log_send_failure(daemon_t *d, const hb_uv_io_t *io)
         if (io->out != NULL && io->out->peer_id != 0)
                 p = hbd_config_peer(cfg, io->out->peer_id);
         for (i = 0; p == NULL && i < cfg->n_peers; i++)
-                if (!cfg->peers[i].pull &&
+                if (!cfg->peers[i].external &&
                     hbu_address_equal((const struct sockaddr *)
                                       &cfg->peers[i].addr, io->addr))
                         p = &cfg->peers[i];
@@ -465,7 +465,7 @@ static int start_node(daemon_t *d)
         for (i = 0; i < cfg->n_peers; i++) {
                 const hbd_peer_conf_t *p = &cfg->peers[i];
 
-                r = hb_uv_node_peer_add(d->ctx.un, p->id, p->pull ? NULL :
+                r = hb_uv_node_peer_add(d->ctx.un, p->id, p->external ? NULL :
                                         (const struct sockaddr *)&p->addr);
                 if (r == 0 && cfg->node.coord.enabled)
                         r = hb_node_peer_set_votes(d->ctx.node, p->id,

@@ -1651,6 +1651,51 @@ static void test_names(void **state)
                             "dead_after");
 }
 
+/* A held peer is not judged: silence during the hold does not make it
+ * suspect or dead; on release it is judged as if heard then. */
+static void test_peer_hold(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        recorder_t rec = { .n = 0 };
+        hb_peer_info_t pi;
+        hb_node_t *n;
+
+        (void)state;
+        assert_int_equal(hb_node_new(&n, &c, record, &rec), 0);
+        assert_int_equal(hb_node_peer_add(n, 2, T0), 0);
+        assert_int_equal(hb_node_peer_heard(n, 2, T0), 0);
+        assert_int_equal(hb_node_peer_heard(n, 2, T0 + 100 * MS), 0);
+        assert_int_equal(hb_node_peer_info(n, 2, T0 + 100 * MS, &pi), 0);
+        assert_int_equal(pi.state, HB_PEER_ALIVE);
+        assert_int_equal(hb_node_peer_hold(n, 2, true, T0 + 150 * MS), 1);
+        assert_int_equal(hb_node_peer_hold(n, 2, true, T0 + 150 * MS), 0);
+        assert_true(hb_node_peer_held(n, 2));
+        rec.n = 0;
+        hb_node_tick(n, T0 + 3600 * HB_NS_PER_S);
+        assert_int_equal(hb_node_peer_info(n, 2, T0 + 3600 * HB_NS_PER_S,
+                                           &pi), 0);
+        assert_int_equal(pi.state, HB_PEER_ALIVE);
+        for (size_t i = 0; i < rec.n; i++)
+                assert_int_not_equal(rec.ev[i].type, HB_EVENT_PEER_STATE);
+        /* Released: judged from the release on, so still alive just
+         * after it, and suspect only after the usual silence. */
+        assert_int_equal(hb_node_peer_hold(n, 2, false,
+                                           T0 + 3600 * HB_NS_PER_S), 1);
+        assert_false(hb_node_peer_held(n, 2));
+        hb_node_tick(n, T0 + 3600 * HB_NS_PER_S + 50 * MS);
+        assert_int_equal(hb_node_peer_info(n, 2, T0 + 3600 * HB_NS_PER_S +
+                                           50 * MS, &pi), 0);
+        assert_int_equal(pi.state, HB_PEER_ALIVE);
+        hb_node_tick(n, T0 + 3600 * HB_NS_PER_S + 2000 * MS);
+        assert_int_equal(hb_node_peer_info(n, 2, T0 + 3600 * HB_NS_PER_S +
+                                           2000 * MS, &pi), 0);
+        assert_int_equal(pi.state, HB_PEER_DEAD);
+        assert_int_equal(hb_node_peer_hold(n, 9, true, T0), -ENOENT);
+        assert_int_equal(hb_node_peer_hold(NULL, 2, true, T0), -EINVAL);
+        assert_false(hb_node_peer_held(n, 9));
+        hb_node_free(n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1685,6 +1730,7 @@ int main(void)
                 cmocka_unit_test(test_pause_found_on_recv),
                 cmocka_unit_test(test_output_queue_bound),
                 cmocka_unit_test(test_names),
+                cmocka_unit_test(test_peer_hold),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
