@@ -11,7 +11,8 @@ subscribe` running in a namespace of its own.
   and counts it), so is one subscriber too many; a subscriber is told
   when hbeatd stops;
 - a subscriber asking for events the log no longer holds, or of an
-  earlier run of hbeatd, is told of the gap explicitly;
+  earlier run of hbeatd (hbeatd restarted), is told of the gap
+  explicitly; the new run's ids are above the old run's;
 - a subscriber whose network is cut (nftables) during a failover
   reconnects by itself (--retry) and misses nothing;
 - backpressure: a subscriber that does not ack (SIGSTOP) gets at most
@@ -370,6 +371,27 @@ def test_gap_is_explicit(make_cluster):
     assert s.wait_exit(10.0) == 1
     assert "no such event id" in s.stderr()
     assert _status(c)["gaps_total"] >= 2
+
+    # A real restart of hbeatd: the new run's ids are above the old ones,
+    # and a subscriber of the old run is told what it may have lost.
+    state = c.path("restart.state")
+    s = Subscriber(c, ns, key, state, ["--from", "oldest"])
+    s.wait_lines(lambda ls: len(ls) >= 16, 10.0, "the log")
+    assert s.stop() == 0
+    last = s.events()[-1]["id"]
+    c.stop(1)
+    t = time.monotonic_ns()
+    c.start(1)
+    c.wait_state(1, "n2", "alive", since_ns=t, timeout=c.recover_timeout())
+    new_inc = _status(c)["incarnation"]
+    assert new_inc > inc
+    s = Subscriber(c, ns, key, state)
+    s.wait_lines(lambda ls: len(ls) >= 2, 10.0, "gap and the new run")
+    assert s.stop() == 0
+    ls = s.lines()
+    assert ls[0] == {"event": "gap", "reason": "restarted", "after": last,
+                     "resume": f"{new_inc}:1"}, ls[0]
+    assert _ids(ls[1:])[0] == (new_inc, 1)
 
 
 def test_backpressure_window_and_timeout(make_cluster):
