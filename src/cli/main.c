@@ -49,6 +49,24 @@ static const hbctl_cmd_t commands[] = {
           "show recent peer, role and quorum changes, or follow new ones",
           "  -f, --follow   stream events as they happen, until interrupted\n"
           "  -j, --json     print each event as one JSON line\n" },
+        { "subscribe", hbctl_cmd_subscribe,
+          "--connect HOST:PORT --key FILE [--state FILE] [--from WHERE] "
+          "[--json] [--retry MAX]",
+          "receive hbeatd's events reliably over TCP (events.listen): in "
+          "order, acknowledged, resumed after a reconnect",
+          "  -C, --connect HOST:PORT  hbeatd's events.listen address\n"
+          "  -k, --key FILE           the events.key_file key (chmod 600)\n"
+          "  -S, --state FILE         keep the last event handled here and "
+          "resume\n"
+          "                           after it (written atomically)\n"
+          "  -F, --from WHERE         without a state: now (default), "
+          "oldest, or\n"
+          "                           after an event id INC:SEQ\n"
+          "  -j, --json               print each event as one JSON line "
+          "with its id\n"
+          "  -r, --retry MAX          reconnect when the connection fails "
+          "or ends,\n"
+          "                           after 1 s doubling up to MAX s\n" },
         { "checks", hbctl_cmd_checks, "[--json]",
           "show the health checks: state, last result, effect (exit 1 "
           "when one is not passing)",

@@ -527,6 +527,9 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         r = hbd__load_keys(l, f, cfg, !(l->flags & HBD_CONFIG_NO_KEY));
         if (r < 0)
                 goto out;
+        r = hbd__check_events(l, f, cfg, !(l->flags & HBD_CONFIG_NO_KEY));
+        if (r < 0)
+                goto out;
         if (hb_node_config_validate(&cfg->node) < 0)
                 r = hbd__fail_at(l, NULL, -EINVAL, "configuration rejected by "
                                  "libhbeat (hb_node_config_validate)");
@@ -693,6 +696,9 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg->incarnation_file);
         free(cfg->control_socket);
         free(cfg->http_listen);
+        free(cfg->events.listen);
+        free(cfg->events.key_file);
+        hb_key_wipe(&cfg->events.key);
         free(cfg->daemon.user);
         free(cfg->daemon.group);
         free(cfg->daemon.key_group);

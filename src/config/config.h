@@ -211,6 +211,22 @@ typedef struct hbd_config {
                                           push's counter may be from the
                                           wall clock; 0: any */
 
+        /* events.*: the event stream (src/daemon/stream.c,
+         * docs/event-stream.md). listen NULL: no stream. */
+        struct {
+                char *listen;          /* as written, owned */
+                struct sockaddr_storage listen_addr;
+                socklen_t listen_addr_len;
+                char *key_file;        /* resolved path, owned */
+                hb_key_t key;          /* read from key_file at load
+                                          (not with HBD_CONFIG_NO_KEY) */
+                uint32_t log_size;     /* events kept */
+                uint32_t window;       /* unacknowledged events, at most */
+                uint32_t max_subscribers;
+                uint64_t timeout_ns;   /* silent or not acking */
+                uint64_t handshake_timeout_ns;
+        } events;
+
         hbd_peer_conf_t *peers;        /* owned array */
         size_t n_peers;
 

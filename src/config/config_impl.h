@@ -288,6 +288,40 @@ X(HTTP_PUSH_WINDOW, "http.push_window_ms", "ms", 0, 86400000, "300000",      \
   "captured push cannot be replayed after hbeatd restarts (which forgets "   \
   "the last counters) once this time has passed; 0: no bound "              \
   "(docs/http.md, Push).")                                                   \
+X(EVENTS_LISTEN, "events.listen", "", 0, 0, NULL, R_NO,                      \
+  S_ADDR, 0, C(events.listen), C(events.listen_addr),                        \
+  C(events.listen_addr_len),                                                 \
+  "TCP address of the event stream: peer states, role, quorum, resource, "   \
+  "fencing and check events delivered reliably (acknowledged, in order, "    \
+  "resumable by event id) to `hbeatctl subscribe` over an authenticated, "   \
+  "encrypted connection (docs/event-stream.md). Not set: no stream.")        \
+X(EVENTS_KEY_FILE, "events.key_file", "", 0, 0, NULL, R_NO,                  \
+  S_PATH, 0, C(events.key_file), 0, 0,                                       \
+  "File holding the subscribers' pre-shared key, as cluster.key_file "       \
+  "(hbeatctl keygen, chmod 600); use another key than the cluster's. "       \
+  "Required with events.listen.")                                            \
+X(EVENTS_LOG_SIZE, "events.log_size", "events", 16, 1000000, "10000", R_NO,  \
+  S_U32, 0, C(events.log_size), 0, 0,                                        \
+  "Events kept for subscribers that reconnect; one asking for an older "     \
+  "event is told of the gap explicitly.")                                    \
+X(EVENTS_WINDOW, "events.window", "events", 1, 10000, "64", R_NO,            \
+  S_U32, 0, C(events.window), 0, 0,                                          \
+  "Events sent to a subscriber and not yet acknowledged, at most "           \
+  "(backpressure): it gets more only as it acknowledges.")                   \
+X(EVENTS_MAX_SUBSCRIBERS, "events.max_subscribers", "", 1, 1024, "16", R_NO, \
+  S_U32, 0, C(events.max_subscribers), 0, 0,                                 \
+  "Connections at once (handshakes included); more are closed at once.")     \
+X(EVENTS_TIMEOUT, "events.timeout_ms", "ms", 1000, 3600000, "30000", R_NO,   \
+  S_MS, 0, C(events.timeout_ns), 0, 0,                                       \
+  "A subscriber silent this long, or that acknowledges nothing this long "   \
+  "while events wait for its ack, is disconnected (it may resume). The "     \
+  "server pings every third of it; TCP keepalive and TCP_USER_TIMEOUT "      \
+  "follow it (docs/tcp-keepalive.md).")                                      \
+X(EVENTS_HANDSHAKE_TIMEOUT, "events.handshake_timeout_ms", "ms", 100,        \
+  600000, "5000", R_NO,                                                      \
+  S_MS, 0, C(events.handshake_timeout_ns), 0, 0,                             \
+  "A connection that has not completed the handshake and subscribed "        \
+  "within this is closed.")                                                  \
 X(RES_START, "resource.start", "", 0, 0, NULL, R_YES,                        \
   S_ARGV, F_COORD, C(resource_start), 0, 0,                                  \
   "Run (program and arguments, no shell) when this node becomes leader, "    \
@@ -836,6 +870,11 @@ void hbd__state_file_default(char *buf, size_t len, const char *name,
  * checked first) into cfg->node.keyring unless `read` is false (ids and
  * primary are checked either way).
  */
+/* events.*: events.key_file exactly with events.listen, read (when
+ * `read`) into cfg->events.key with hbd__read_key_file()'s checks. */
+int hbd__check_events(struct loader *l, const struct found *f,
+                      hbd_config_t *cfg, bool read);
+
 int hbd__load_keys(struct loader *l, const struct found *f,
                    hbd_config_t *cfg, bool read);
 

@@ -333,6 +333,32 @@ int hbd__load_keys(struct loader *l, const struct found *f,
         return 0;
 }
 
+int hbd__check_events(struct loader *l, const struct found *f,
+                      hbd_config_t *cfg, bool read)
+{
+        if (cfg->events.listen == NULL) {
+                if (hbd__given(f, K_EVENTS_KEY_FILE))
+                        return hbd__fail_at(l, &f->key[K_EVENTS_KEY_FILE]
+                                                       ->start_mark,
+                                            -EINVAL, "events.key_file: "
+                                            "only used with events.listen "
+                                            "(the event stream is off)");
+                return 0;
+        }
+        if (cfg->events.key_file == NULL)
+                return hbd__fail_at(l, &f->key[K_EVENTS_LISTEN]->start_mark,
+                                    -EINVAL, "missing events.key_file: "
+                                    "subscribers of events.listen are "
+                                    "authenticated with a pre-shared key "
+                                    "(hbeatctl keygen)");
+        if (!read)
+                return 0;
+        return hbd__read_key_file(l, cfg,
+                                  &f->val[K_EVENTS_KEY_FILE]->start_mark,
+                                  "events.key_file", cfg->events.key_file,
+                                  &cfg->events.key);
+}
+
 /* A directory another user may create files in, where they would not be
  * replaced by their owner (a sticky one such as /tmp is safe). */
 static bool dir_open_to_others(const struct stat *dst)

@@ -56,6 +56,7 @@ static const hbd_module_t *const modules[] = {
         &hbd_ctl_module,
         &hbd_metrics_module,
         &hbd_http_module,
+        &hbd_stream_module,
         &hbd_checks_module,
         &hbd_vip_module,
         &hbd_privileges_module,
