@@ -74,7 +74,7 @@ fuzz:
 	test -f build-fuzz/build.ninja || CC=clang meson setup build-fuzz \
 		-Dfuzz=true -Dtests=false -Dbench=false -Db_lundef=false -Dwerror=true \
 		-Ddefault_library=static
-	ninja -C build-fuzz fuzz_wire fuzz_config fuzz_node
+	ninja -C build-fuzz fuzz_wire fuzz_config fuzz_node fuzz_evstream
 	@echo 'run: scripts/run-fuzzers (FUZZ_SECONDS=60 each)'
 
 install: build

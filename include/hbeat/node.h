@@ -133,7 +133,10 @@ HB_EXPORT const char *hb_reason_name(hb_reason_t reason);
  * dead only when no link carries its heartbeats any more.
  *
  *     unknown   --first heartbeat on the link----------------> up
- *     unknown   --never heard within the dead time-----------> down
+ *     unknown   --silent for the dead time after the peer's first
+ *                 datagram on another link-------------------> down
+ *                 (a peer never heard on any link, or fed only by
+ *                 hb_node_peer_heard(), or held, has no link events)
  *     up        --suspicion >= dead_threshold, or >= suspect
  *                 threshold for dead_after_ns, or port
  *                 unreachable on this link-------------------> down
@@ -604,6 +607,27 @@ HB_EXPORT void hb_node_local_pause(hb_node_t *node, uint64_t now_ns,
  */
 HB_EXPORT int hb_node_peer_heard(hb_node_t *node, uint32_t peer_id,
                                  uint64_t now_ns);
+
+/**
+ * Hold or release the judgement of peer `peer_id`: while held the peer
+ * has no deadline, so its silence is not held against it and its state
+ * (whatever it was) stays; a heartbeat or hb_node_peer_heard() still
+ * counts as usual. For a peer that is told to be silent for a while (a
+ * pull peer outside its schedule's window: docs/checks.md). On release
+ * the peer is judged as if heard at `now_ns`, its detector's history kept
+ * (hb_detector_rebase(), as after a local pause), and the next arrival
+ * adds no inter-arrival sample; a suspect peer's dead_after and a
+ * probation start again from `now_ns`. No event is raised.
+ *
+ * @return 1 when the hold changed, 0 when it already was so, -EINVAL
+ *         (NULL node), -ENOENT (unknown peer).
+ */
+HB_EXPORT int hb_node_peer_hold(hb_node_t *node, uint32_t peer_id, bool hold,
+                                uint64_t now_ns);
+
+/** Whether peer `peer_id` is held (hb_node_peer_hold()); false for an
+ *  unknown peer or a NULL node. */
+HB_EXPORT bool hb_node_peer_held(const hb_node_t *node, uint32_t peer_id);
 
 /**
  * Process-exit evidence: the network reported that `peer_id`'s heartbeat

@@ -408,12 +408,19 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
         }
         for (size_t i = 0; i < cfg->n_peers; i++) {
                 const hbd_peer_conf_t *pc = &cfg->peers[i];
+                const hbs_window_t *sw = &pc->pull_check.window;
+                char wt[64];
 
                 printf("  %-*s  id %*" PRIu32 "  %s", name_w, pc->name,
                        id_w, pc->id, pc->addresses ? "" : pc->address);
                 for (size_t k = 0; pc->addresses && pc->addresses[k]; k++)
                         printf("%s%s %s", k ? ", " : "", cfg->links[k].name,
                                pc->addresses[k]);
+                if (pc->pull && sw->set)
+                        printf("  (probed %s, %s; held outside)",
+                               hbs_window_text(sw, wt, sizeof wt),
+                               cfg->daemon.timezone ? cfg->daemon.timezone
+                                                    : "system time zone");
                 printf("\n");
         }
         print_topology(cfg);

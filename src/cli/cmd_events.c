@@ -26,7 +26,7 @@
 #include "cli/hbctl.h"
 #include "common/ctl_proto.h"
 
-static void print_human(const json_t *ev)
+void hbctl_print_event_human(const json_t *ev)
 {
         const char *type = hbctl_json_str(ev, "event", "?");
         const json_t *wall = json_object_get(ev, "wall_time");
@@ -102,7 +102,7 @@ static int print_event(const json_t *ev, const char *raw, size_t raw_len,
         } else if (json) {
                 hbctl_json_print(ev, false);
         } else {
-                print_human(ev);
+                hbctl_print_event_human(ev);
         }
         if (fflush(stdout) != 0 || ferror(stdout))
                 return hbctl_finish_stdout(HBCTL_EXIT_FAIL);

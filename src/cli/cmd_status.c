@@ -423,11 +423,13 @@ int hbctl_cmd_quorum(hbctl_ctx_t *ctx, int argc, char **argv)
         return hbctl_query(ctx, argc, argv, "quorum", print_quorum, NULL);
 }
 
-/* NAME KIND TARGET STATE LAST OK/FAIL EFFECT, one line per check. */
+/* NAME KIND TARGET STATE LAST OK/FAIL NEXT RUN EFFECT, one line per
+ * check; NEXT RUN is local time in the daemon's zone (daemon.timezone),
+ * "-" while none is planned. */
 static void print_checks(const json_t *checks)
 {
         const json_t *c;
-        int name_w = 4, target_w = 6;
+        int name_w = 4, target_w = 6, next_w = 8;
         size_t i;
 
         if (json_array_size(checks) == 0) {
@@ -438,14 +440,17 @@ static void print_checks(const json_t *checks)
                 int w = (int)strlen(hbctl_json_str(c, "name", "?"));
                 int t = (int)strlen(hbctl_json_str(c, "target", ""));
 
+                int nx = (int)strlen(hbctl_json_str(c, "next_run", "-"));
+
                 name_w = w > name_w ? w : name_w;
                 target_w = t > target_w ? t : target_w;
+                next_w = nx > next_w ? nx : next_w;
         }
         if (target_w > 40)
                 target_w = 40;
-        printf("%-*s  %-4s  %-*s  %-7s  %-4s  %7s  %s\n", name_w, "NAME",
-               "KIND", target_w, "TARGET", "STATE", "LAST", "OK/FAIL",
-               "EFFECT");
+        printf("%-*s  %-4s  %-*s  %-7s  %-4s  %7s  %-*s  %s\n", name_w,
+               "NAME", "KIND", target_w, "TARGET", "STATE", "LAST",
+               "OK/FAIL", next_w, "NEXT RUN", "EFFECT");
         json_array_foreach((json_t *)checks, i, c) {
                 const json_t *last = json_object_get(c, "last");
                 char okfail[48];
@@ -454,13 +459,20 @@ static void print_checks(const json_t *checks)
                          JSON_INTEGER_FORMAT,
                          json_integer_value(json_object_get(c, "successes")),
                          json_integer_value(json_object_get(c, "failures")));
-                printf("%-*s  %-4s  %-*.*s  %-7s  %-4s  %7s  %s", name_w,
-                       hbctl_json_str(c, "name", "?"),
+                printf("%-*s  %-4s  %-*.*s  %-7s  %-4s  %7s  %-*s  %s",
+                       name_w, hbctl_json_str(c, "name", "?"),
                        hbctl_json_str(c, "kind", "?"), target_w, target_w,
                        hbctl_json_str(c, "target", ""),
                        hbctl_json_str(c, "state", "?"),
                        json_is_string(last) ? json_string_value(last) : "-",
-                       okfail, hbctl_json_str(c, "effect", "none"));
+                       okfail, next_w, hbctl_json_str(c, "next_run", "-"),
+                       hbctl_json_str(c, "effect", "none"));
+                if (json_is_string(json_object_get(c, "schedule")))
+                        printf("  [%s%s]",
+                               hbctl_json_str(c, "schedule", ""),
+                               json_is_true(json_object_get(c, "in_window"))
+                                       ? ""
+                                       : ", outside its window");
                 if (json_is_string(last))
                         printf("  (%s)", hbctl_json_str(c, "message", ""));
                 printf("\n");

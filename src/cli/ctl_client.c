@@ -157,10 +157,19 @@ int hbctl_conn_send(hbctl_conn_t *conn, const json_t *req)
         return r;
 }
 
-/* Wait until the socket is readable. 0, -EINTR (caught signal), -errno. */
 static int wait_readable(hbctl_conn_t *conn, int timeout_ms)
 {
-        struct pollfd pfd = { .fd = conn->fd, .events = POLLIN };
+        return hbctl_wait_readable(conn->fd, timeout_ms);
+}
+
+int hbctl_wait_readable(int fd, int timeout_ms)
+{
+        return hbctl_wait_fd(fd, POLLIN, timeout_ms);
+}
+
+int hbctl_wait_fd(int fd, short events, int timeout_ms)
+{
+        struct pollfd pfd = { .fd = fd, .events = events };
         struct timespec ts, *tsp = NULL;
         int n;
 

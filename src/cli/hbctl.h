@@ -130,6 +130,15 @@ int hbctl_conn_recv(hbctl_conn_t *conn, int timeout_ms, json_t **obj,
  * held blocked outside the wait, so none is lost between two reads.
  */
 int hbctl_catch_signals(void);
+
+/*
+ * Wait until `fd` is readable, at most `timeout_ms` (< 0: for ever); a
+ * SIGINT or SIGTERM caught by hbctl_catch_signals() ends the wait.
+ * 0 (readable), -ETIMEDOUT, -EINTR (signal), or another -errno.
+ */
+int hbctl_wait_readable(int fd, int timeout_ms);
+/* The same for poll(2) `events` (POLLOUT: a connect() completed). */
+int hbctl_wait_fd(int fd, short events, int timeout_ms);
 /*
  * Check a response's "ok". On false prints the daemon's "error" and
  * returns EXIT_FAIL; else EXIT_OK.
@@ -154,6 +163,9 @@ int hbctl_json_print(const json_t *v, bool pretty);
 
 /* The commands. */
 int hbctl_cmd_status(hbctl_ctx_t *ctx, int argc, char **argv);
+int hbctl_cmd_subscribe(hbctl_ctx_t *ctx, int argc, char **argv);
+/* cmd_events.c: one event object as `events` prints it for humans. */
+void hbctl_print_event_human(const json_t *ev);
 int hbctl_cmd_reload(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_forget(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_members(hbctl_ctx_t *ctx, int argc, char **argv);
@@ -163,6 +175,8 @@ int hbctl_cmd_quorum(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_checks(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_events(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_keygen(hbctl_ctx_t *ctx, int argc, char **argv);
+/* cmd_push.c */
+int hbctl_cmd_push(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_check_config(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_config(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_record(hbctl_ctx_t *ctx, int argc, char **argv);

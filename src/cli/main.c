@@ -49,6 +49,24 @@ static const hbctl_cmd_t commands[] = {
           "show recent peer, role and quorum changes, or follow new ones",
           "  -f, --follow   stream events as they happen, until interrupted\n"
           "  -j, --json     print each event as one JSON line\n" },
+        { "subscribe", hbctl_cmd_subscribe,
+          "--connect HOST:PORT --key FILE [--state FILE] [--from WHERE] "
+          "[--json] [--retry MAX]",
+          "receive hbeatd's events reliably over TCP (events.listen): in "
+          "order, acknowledged, resumed after a reconnect",
+          "  -C, --connect HOST:PORT  hbeatd's events.listen address\n"
+          "  -k, --key FILE           the events.key_file key (chmod 600)\n"
+          "  -S, --state FILE         keep the last event handled here and "
+          "resume\n"
+          "                           after it (written atomically)\n"
+          "  -F, --from WHERE         without a state: now (default), "
+          "oldest, or\n"
+          "                           after an event id INC:SEQ\n"
+          "  -j, --json               print each event as one JSON line "
+          "with its id\n"
+          "  -r, --retry MAX          reconnect when the connection fails "
+          "or ends,\n"
+          "                           after 1 s doubling up to MAX s\n" },
         { "checks", hbctl_cmd_checks, "[--json]",
           "show the health checks: state, last result, effect (exit 1 "
           "when one is not passing)",
@@ -82,6 +100,20 @@ static const hbctl_cmd_t commands[] = {
           "  -D, --detector LIST   detectors to search, comma-separated "
           "(default: all)\n"
           HBT_READ_OPTS_HELP },
+        { "push", hbctl_cmd_push,
+          "--url URL --peer NAME --token FILE [--interval-ms MS] "
+          "[--count N]",
+          "send authenticated HTTP push heartbeats for a push peer "
+          "(peers[].push) to hbeatd's http.listen",
+          "  -u, --url URL         hbeatd's HTTP base URL "
+          "(http://10.0.0.1:8080)\n"
+          "  -p, --peer NAME       the push peer (peers[].name)\n"
+          "  -t, --token FILE      its token_file (hbeatctl keygen)\n"
+          "  -i, --interval-ms MS  push every MS until stopped (default: "
+          "once)\n"
+          "  -n, --count N         with --interval-ms, stop after N pushes\n"
+          "  -T, --timeout-ms MS   per request (default 2000)\n"
+          "  -q, --quiet           print only refusals and errors\n" },
         { "keygen", hbctl_cmd_keygen, "[--force] [FILE|-]",
           "generate a cluster key (base64) into FILE (mode 0600) or stdout",
           "  -f, --force    replace FILE if it exists\n" },

@@ -508,6 +508,9 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         r = hbd__check_realtime(l, f, cfg);
         if (r < 0)
                 goto out;
+        r = hbd__check_timezone(l, f, cfg);
+        if (r < 0)
+                goto out;
         r = hbd__load_checks(l, f->sect_val[K_CHECK_NAME], cfg);
         if (r < 0)
                 goto out;
@@ -521,7 +524,13 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         r = hbd__check_daemon_user(l, f, cfg);
         if (r < 0)
                 goto out;
+        r = hbd__load_push_tokens(l, cfg, !(l->flags & HBD_CONFIG_NO_KEY));
+        if (r < 0)
+                goto out;
         r = hbd__load_keys(l, f, cfg, !(l->flags & HBD_CONFIG_NO_KEY));
+        if (r < 0)
+                goto out;
+        r = hbd__check_events(l, f, cfg, !(l->flags & HBD_CONFIG_NO_KEY));
         if (r < 0)
                 goto out;
         if (hb_node_config_validate(&cfg->node) < 0)
@@ -651,6 +660,11 @@ void hbd_config_free(hbd_config_t *cfg)
                 free(cfg->peers[i].pull_check.url);
                 free(cfg->peers[i].pull_check.target);
                 free(cfg->peers[i].pull_check.target_host);
+                free(cfg->peers[i].push);
+                free(cfg->peers[i].token_file);
+                free(cfg->peers[i].between);
+                free(cfg->peers[i].days);
+                hb_key_wipe(&cfg->peers[i].push_key);
         }
         free(cfg->peers);
         for (size_t i = 0; i < cfg->n_checks; i++) {
@@ -658,6 +672,8 @@ void hbd_config_free(hbd_config_t *cfg)
                 free(cfg->checks[i].target);
                 free(cfg->checks[i].target_host);
                 free(cfg->checks[i].url);
+                free(cfg->checks[i].between);
+                free(cfg->checks[i].days);
         }
         free(cfg->checks);
         for (size_t i = 0; i < cfg->n_vips; i++) {
@@ -685,9 +701,13 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg->incarnation_file);
         free(cfg->control_socket);
         free(cfg->http_listen);
+        free(cfg->events.listen);
+        free(cfg->events.key_file);
+        hb_key_wipe(&cfg->events.key);
         free(cfg->daemon.user);
         free(cfg->daemon.group);
         free(cfg->daemon.key_group);
+        free(cfg->daemon.timezone);
         free(cfg->realtime.cpus);
         for (size_t i = 0; i < cfg->n_keys; i++)
                 free(cfg->keys[i].file);

@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/schedule.h"
 #include "hbeat/hbeat.h"
 
 /* Longest node or peer name, bytes, NUL excluded. */
@@ -42,6 +43,8 @@ typedef enum hbd_check_kind {
         HBD_CHECK_EXEC = 0,            /* run argv, exit 0 = success */
         HBD_CHECK_TCP = 1,             /* connect to every address */
         HBD_CHECK_HTTP = 2,            /* GET url, expect a status */
+        HBD_CHECK_UDP = 3,             /* pull peers only: an RFC 862
+                                          echo of a random nonce */
 } hbd_check_kind_t;
 
 /* One checks[] entry (docs/checks.md). */
@@ -49,9 +52,10 @@ typedef struct hbd_check_conf {
         char name[HBD_NAME_MAX + 1];
         uint32_t kind;                 /* hbd_check_kind_t */
         char **argv;                   /* exec: NULL-terminated, owned */
-        char *target;                  /* tcp: "HOST:PORT" as written */
-        char *target_host;             /* tcp: HOST (brackets removed) */
-        uint32_t target_port;          /* tcp: 1..65535 */
+        char *target;                  /* tcp, udp: "HOST:PORT" as
+                                          written */
+        char *target_host;             /* tcp, udp: HOST (no brackets) */
+        uint32_t target_port;          /* tcp, udp: 1..65535 */
         char *url;                     /* http: as written, owned */
         uint32_t expect_status;        /* http: 100..599 (200) */
         uint64_t interval_ns;          /* between two runs' starts */
@@ -63,6 +67,11 @@ typedef struct hbd_check_conf {
         uint32_t peer_id;              /* 0, or the pull peer this check
                                           polls (peers[].pull): every
                                           success is its heartbeat */
+        char *between;                 /* checks[].between as written,
+                                          owned; NULL: none */
+        char *days;                    /* checks[].days, the same */
+        hbs_window_t window;           /* both parsed; .set false: runs
+                                          every interval, always */
         int line;                      /* where the entry starts */
 } hbd_check_conf_t;
 
@@ -86,8 +95,22 @@ typedef struct hbd_peer_conf {
                                           addresses; [0] is also `addr` */
         char *pull;                    /* peers[].pull as written, owned;
                                           NULL for a push peer */
-        hbd_check_conf_t pull_check;   /* pull peer: the probe (kind tcp
-                                          or http, every interval) */
+        hbd_check_conf_t pull_check;   /* pull peer: the probe (kind tcp,
+                                          http or udp, every interval;
+                                          its window from between/days) */
+        char *push;                    /* peers[].push as written ("http"),
+                                          owned; NULL when not set */
+        char *token_file;              /* peers[].token_file, resolved,
+                                          owned (push peers) */
+        hb_key_t push_key;             /* push: the token (read from
+                                          token_file unless
+                                          HBD_CONFIG_NO_KEY) */
+        int token_line, token_col;     /* token_file's value, 0-based,
+                                          for messages */
+        char *between, *days;          /* peers[].between, .days as
+                                          written, owned (pull peers) */
+        bool external;                 /* pull or push: runs no hbeatd,
+                                          has no address, never votes */
         int line;                      /* where the entry starts (1-based) */
 } hbd_peer_conf_t;
 
@@ -189,6 +212,25 @@ typedef struct hbd_config {
         char *http_listen;
         struct sockaddr_storage http_listen_addr;
         socklen_t http_listen_addr_len;
+        uint64_t push_window_ns;       /* http.push_window_ms: how far a
+                                          push's counter may be from the
+                                          wall clock; 0: any */
+
+        /* events.*: the event stream (src/daemon/stream.c,
+         * docs/event-stream.md). listen NULL: no stream. */
+        struct {
+                char *listen;          /* as written, owned */
+                struct sockaddr_storage listen_addr;
+                socklen_t listen_addr_len;
+                char *key_file;        /* resolved path, owned */
+                hb_key_t key;          /* read from key_file at load
+                                          (not with HBD_CONFIG_NO_KEY) */
+                uint32_t log_size;     /* events kept */
+                uint32_t window;       /* unacknowledged events, at most */
+                uint32_t max_subscribers;
+                uint64_t timeout_ns;   /* silent or not acking */
+                uint64_t handshake_timeout_ns;
+        } events;
 
         hbd_peer_conf_t *peers;        /* owned array */
         size_t n_peers;
@@ -235,6 +277,8 @@ typedef struct hbd_config {
                 gid_t gid;             /* group, or the user's primary */
                 char *key_group;       /* as written, owned; NULL: none */
                 gid_t key_gid;         /* key_group resolved */
+                char *timezone;        /* daemon.timezone, an IANA name,
+                                          owned; NULL: the system's */
         } daemon;
 } hbd_config_t;
 

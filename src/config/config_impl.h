@@ -289,8 +289,49 @@ X(SOCKET, "control.socket", "", 0, 0, "/run/hbeat/hbeatd.sock", R_NO,        \
 X(HTTP_LISTEN, "http.listen", "", 0, 0, NULL, R_NO,                          \
   S_ADDR, 0, C(http_listen), C(http_listen_addr), C(http_listen_addr_len),   \
   "TCP address of the read-only HTTP endpoints /healthz, /readyz, "          \
-  "/v1/status, /v1/members and /metrics (docs/http.md); not set: no HTTP "   \
-  "server.")                                                                 \
+  "/v1/status, /v1/members and /metrics (docs/http.md), and of push "      \
+  "heartbeats (peers[].push); not set: no HTTP server.")                     \
+X(HTTP_PUSH_WINDOW, "http.push_window_ms", "ms", 0, 86400000, "300000",      \
+  R_YES, S_MS, 0, C(push_window_ns), 0, 0,                                   \
+  "A push heartbeat's counter (the sender's wall clock, microseconds) may "  \
+  "be at most this far from hbeatd's wall clock either way, so that a "      \
+  "captured push cannot be replayed after hbeatd restarts (which forgets "   \
+  "the last counters) once this time has passed; 0: no bound "              \
+  "(docs/http.md, Push).")                                                   \
+X(EVENTS_LISTEN, "events.listen", "", 0, 0, NULL, R_NO,                      \
+  S_ADDR, 0, C(events.listen), C(events.listen_addr),                        \
+  C(events.listen_addr_len),                                                 \
+  "TCP address of the event stream: peer states, role, quorum, resource, "   \
+  "fencing and check events delivered reliably (acknowledged, in order, "    \
+  "resumable by event id) to `hbeatctl subscribe` over an authenticated, "   \
+  "encrypted connection (docs/event-stream.md). Not set: no stream.")        \
+X(EVENTS_KEY_FILE, "events.key_file", "", 0, 0, NULL, R_NO,                  \
+  S_PATH, 0, C(events.key_file), 0, 0,                                       \
+  "File holding the subscribers' pre-shared key, as cluster.key_file "       \
+  "(hbeatctl keygen, chmod 600); use another key than the cluster's. "       \
+  "Required with events.listen.")                                            \
+X(EVENTS_LOG_SIZE, "events.log_size", "events", 16, 1000000, "10000", R_NO,  \
+  S_U32, 0, C(events.log_size), 0, 0,                                        \
+  "Events kept for subscribers that reconnect; one asking for an older "     \
+  "event is told of the gap explicitly.")                                    \
+X(EVENTS_WINDOW, "events.window", "events", 1, 10000, "64", R_NO,            \
+  S_U32, 0, C(events.window), 0, 0,                                          \
+  "Events sent to a subscriber and not yet acknowledged, at most "           \
+  "(backpressure): it gets more only as it acknowledges.")                   \
+X(EVENTS_MAX_SUBSCRIBERS, "events.max_subscribers", "", 1, 1024, "16", R_NO, \
+  S_U32, 0, C(events.max_subscribers), 0, 0,                                 \
+  "Connections at once (handshakes included); more are closed at once.")     \
+X(EVENTS_TIMEOUT, "events.timeout_ms", "ms", 1000, 3600000, "30000", R_NO,   \
+  S_MS, 0, C(events.timeout_ns), 0, 0,                                       \
+  "A subscriber silent this long, or that acknowledges nothing this long "   \
+  "while events wait for its ack, is disconnected (it may resume). The "     \
+  "server pings every third of it; TCP keepalive and TCP_USER_TIMEOUT "      \
+  "follow it (docs/tcp-keepalive.md).")                                      \
+X(EVENTS_HANDSHAKE_TIMEOUT, "events.handshake_timeout_ms", "ms", 100,        \
+  600000, "5000", R_NO,                                                      \
+  S_MS, 0, C(events.handshake_timeout_ns), 0, 0,                             \
+  "A connection that has not completed the handshake and subscribed "        \
+  "within this is closed.")                                                  \
 X(RES_START, "resource.start", "", 0, 0, NULL, R_YES,                        \
   S_ARGV, F_COORD, C(resource_start), 0, 0,                                  \
   "Run (program and arguments, no shell) when this node becomes leader, "    \
@@ -390,6 +431,12 @@ X(DAEMON_KEY_GROUP, "daemon.key_group", "", 0, 0, NULL, R_NO,                \
   "A group that may read the key files too (mode 0640 and this group), "     \
   "for a configuration tool that deploys keys; nobody else may read them. "  \
   "Not set: keys are readable by their owner only (0600).")                  \
+X(DAEMON_TIMEZONE, "daemon.timezone", "", 0, 0, NULL, R_YES,                 \
+  S_STR, 0, C(daemon.timezone), 0, 0,                                        \
+  "Time zone of the schedules (checks[].between and days, peers[].between "  \
+  "and days) and of the next run shown by hbeatctl checks: an IANA name of " \
+  "the system's time zone database (Europe/Berlin, America/New_York, "       \
+  "UTC). Not set: the system's zone (TZ, /etc/localtime).")                  \
 X(PEER_NAME, "peers[].name", "", 0, 0, NULL, R_YES,                          \
   S_NAME, F_REQUIRED | F_PEER, P(name), 0, 0,                                \
   "Name of the peer; unique, not this node's name.")                         \
@@ -399,13 +446,35 @@ X(PEER_ID, "peers[].id", "", 1, 4294967295.0, NULL, R_ELECTION,              \
 X(PEER_ADDRESS, "peers[].address", "", 0, 0, NULL, R_YES,                    \
   S_ADDR, F_PEER, P(address), P(addr), P(addr_len),                          \
   "Where heartbeats for this peer are sent (it runs hbeatd); unique, not "   \
-  "this node's listen address. Each peer has either address or pull.")       \
+  "this node's listen address. Each peer has exactly one of address, pull "  \
+  "and push.")                                                               \
 X(PEER_PULL, "peers[].pull", "", 0, 0, NULL, R_YES,                          \
   S_STR, F_PEER, P(pull), 0, 0,                                              \
   "A peer that runs no hbeatd, polled every heartbeat interval (timeout "    \
-  "one interval) instead: http://, https:// (GET answered 200) or "          \
-  "tcp://HOST:PORT (connect). Each answer counts as its heartbeat, "         \
-  "judged by the same detector and states (docs/checks.md).")                \
+  "one interval) instead: http://, https:// (GET answered 200), "            \
+  "tcp://HOST:PORT (connect) or udp://HOST:PORT (an RFC 862 echo of a "      \
+  "random nonce). Each answer counts as its heartbeat, judged by the same "  \
+  "detector and states (docs/checks.md).")                                   \
+X(PEER_PUSH, "peers[].push", "", 0, 0, NULL, R_YES,                          \
+  S_STR, F_PEER, P(push), 0, 0,                                              \
+  "http: a program that runs no hbeatd sends its heartbeats as "             \
+  "authenticated POST /v1/push/NAME requests to http.listen (needed), "      \
+  "each a heartbeat judged by the same detector and states; needs "          \
+  "token_file (docs/http.md, Push).")                                        \
+X(PEER_TOKEN_FILE, "peers[].token_file", "", 0, 0, NULL, R_YES,              \
+  S_PATH, F_PEER, P(token_file), 0, 0,                                       \
+  "push: the peer's secret, a key as hbeatctl keygen writes it (base64 of "  \
+  "32 bytes), with the permissions of a key file (chmod 600); the pushes' "  \
+  "HMAC-SHA-256 key. Shared with the pushing program only.")                 \
+X(PEER_BETWEEN, "peers[].between", "", 0, 0, NULL, R_YES,                    \
+  S_STR, F_PEER, P(between), 0, 0,                                           \
+  "pull: probe only inside this daily window, HH:MM-HH:MM in "               \
+  "daemon.timezone (22:00-06:00 crosses midnight); outside it the peer is "  \
+  "held: not probed, its state kept, never declared dead for that silence "  \
+  "(docs/checks.md, Schedules).")                                            \
+X(PEER_DAYS, "peers[].days", "", 0, 0, NULL, R_YES,                          \
+  S_STR, F_PEER, P(days), 0, 0,                                              \
+  "pull: the days the window opens on: mon-fri, sat,sun, daily (default).")  \
 X(PEER_VOTES, "peers[].votes", "votes", 0, 255, "1", R_ELECTION,             \
   S_U32, F_PEER | F_COORD, P(votes), 0, 0,                                   \
   "Votes of the peer in the quorum; a pull peer has 0 and cannot vote.")     \
@@ -458,6 +527,16 @@ X(CHECK_FALL, "checks[].fall", "runs", 1, 1000, "3", R_YES,                  \
 X(CHECK_DELAY, "checks[].initial_delay_ms", "ms", 0, 3600000, "0", R_YES,    \
   S_MS, F_CHECK, Q(initial_delay_ns), 0, 0,                                  \
   "Time after start (or reload) before the first run.")                      \
+X(CHECK_BETWEEN, "checks[].between", "", 0, 0, NULL, R_YES,                  \
+  S_STR, F_CHECK, Q(between), 0, 0,                                          \
+  "Run only inside this daily window, HH:MM-HH:MM in daemon.timezone, at "   \
+  "its start and every interval_ms after it (22:00-06:00 crosses "           \
+  "midnight); outside it the check keeps its last state (docs/checks.md, "   \
+  "Schedules).")                                                             \
+X(CHECK_DAYS, "checks[].days", "", 0, 0, NULL, R_YES,                        \
+  S_STR, F_CHECK, Q(days), 0, 0,                                             \
+  "The days the window opens on: mon-fri, sat,sun, mon,wed-fri, daily "      \
+  "(default); without between, all day on those days.")                     \
 X(CHECK_WEIGHT, "checks[].weight", "", -255, 255, "0", R_YES,                \
   S_INT, F_CHECK | F_COORD, Q(weight), 0, 0,                                 \
   "Priority adjustment (keepalived track_script semantics): > 0 is added "   \
@@ -801,6 +880,11 @@ void hbd__state_file_default(char *buf, size_t len, const char *name,
  * checked first) into cfg->node.keyring unless `read` is false (ids and
  * primary are checked either way).
  */
+/* events.*: events.key_file exactly with events.listen, read (when
+ * `read`) into cfg->events.key with hbd__read_key_file()'s checks. */
+int hbd__check_events(struct loader *l, const struct found *f,
+                      hbd_config_t *cfg, bool read);
+
 int hbd__load_keys(struct loader *l, const struct found *f,
                    hbd_config_t *cfg, bool read);
 
@@ -837,6 +921,15 @@ int hbd__check_coord(struct loader *l, const struct found *f,
  * cfg->daemon.uid and .gid are filled. */
 int hbd__check_daemon_user(struct loader *l, const struct found *f,
                            hbd_config_t *cfg);
+/* daemon.timezone, when set, names a zone of the database
+ * (hbs_zone_check()). */
+int hbd__check_timezone(struct loader *l, const struct found *f,
+                        const hbd_config_t *cfg);
+
+/* Read every push peer's token_file into its push_key (with `read`;
+ * after hbd__check_daemon_user(): the rules of hbd__read_key_file()). */
+int hbd__load_push_tokens(struct loader *l, hbd_config_t *cfg, bool read);
+
 /* The other realtime.* keys given with realtime.enabled: false. */
 int hbd__check_realtime(struct loader *l, const struct found *f,
                         const hbd_config_t *cfg);

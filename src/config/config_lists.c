@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/push.h"
 #include "common/util.h"
 
 /* Positions of one peer's values, for "also at line N". */
@@ -138,6 +139,39 @@ static int load_list(struct loader *l, const yaml_node_t *key,
 }
 
 /*
+ * A schedule's window from `between` and `days` (either may be NULL)
+ * into *w; `bk` and `dk` are their knobs, for messages.
+ */
+static int load_window(struct loader *l, const struct found *pf,
+                       const char *where, const char *between,
+                       const char *days, size_t bk, size_t dk,
+                       hbs_window_t *w)
+{
+        const char *kb = strrchr(l->knobs[bk].path, '.') + 1;
+        const char *kd = strrchr(l->knobs[dk].path, '.') + 1;
+        char q[QUOTE_BUF];
+
+        w->set = false;
+        w->start_min = 0;
+        w->end_min = 1440;
+        w->days = HBS_ALL_DAYS;
+        if (between && hbs_parse_between(between, w) < 0)
+                return hbd__fail_at(l, &pf->val[bk]->start_mark, -EINVAL,
+                                    "%s.%s: '%s' is not a daily window "
+                                    "HH:MM-HH:MM (08:00-18:00; 22:00-06:00 "
+                                    "crosses midnight; start and end "
+                                    "differ)", where, kb,
+                                    hbd__quote(between, strlen(between), q));
+        if (days && hbs_parse_days(days, w) < 0)
+                return hbd__fail_at(l, &pf->val[dk]->start_mark, -EINVAL,
+                                    "%s.%s: '%s' is not a list of days "
+                                    "(mon-fri, sat,sun, mon,wed-fri, daily)",
+                                    where, kd,
+                                    hbd__quote(days, strlen(days), q));
+        return 0;
+}
+
+/*
  * A pull peer (peers[].pull): its probe, a check of kind http (GET, 200)
  * or tcp (connect) run every heartbeat interval with a timeout of one
  * interval, each success a heartbeat (checks.c). Votes default to 0: a
@@ -172,8 +206,9 @@ static int load_pull(struct loader *l, const struct found *pf,
                 if (!c->url)
                         return hbd__fail_at(l, NULL, -ENOMEM,
                                             "out of memory");
-        } else if (strncmp(u, "tcp://", 6) == 0) {
-                c->kind = HBD_CHECK_TCP;
+        } else if (strncmp(u, "tcp://", 6) == 0 ||
+                   strncmp(u, "udp://", 6) == 0) {
+                c->kind = u[0] == 't' ? HBD_CHECK_TCP : HBD_CHECK_UDP;
                 c->target = strdup(u + 6);
                 if (!c->target)
                         return hbd__fail_at(l, NULL, -ENOMEM,
@@ -181,7 +216,8 @@ static int load_pull(struct loader *l, const struct found *pf,
                 return split_target(l, mark, where, "pull", c);
         } else {
                 return hbd__fail_at(l, mark, -EINVAL, "%s.pull: '%s' is not "
-                                    "an http://, https:// or tcp:// URL",
+                                    "an http://, https://, tcp:// or udp:// "
+                                    "URL",
                                     where, hbd__quote(u, strlen(u), q));
         }
         return 0;
@@ -249,6 +285,14 @@ static int peer_item(struct loader *l, const struct found *pf,
 {
         struct peer_marks *marks = ctx;
         hbd_peer_conf_t *peer = &cfg->peers[i];
+        int kinds = hbd__given(pf, K_PEER_ADDRESS) +
+                    hbd__given(pf, K_PEER_ADDRESSES) +
+                    hbd__given(pf, K_PEER_PULL) + hbd__given(pf, K_PEER_PUSH);
+        size_t which = hbd__given(pf, K_PEER_PULL)        ? K_PEER_PULL
+                       : hbd__given(pf, K_PEER_PUSH)      ? K_PEER_PUSH
+                       : hbd__given(pf, K_PEER_ADDRESSES) ? K_PEER_ADDRESSES
+                                                          : K_PEER_ADDRESS;
+        char q[QUOTE_BUF];
         int r;
 
         if (!cfg->node.coord.enabled && hbd__given(pf, K_PEER_VOTES))
@@ -266,42 +310,85 @@ static int peer_item(struct loader *l, const struct found *pf,
                                     -EINVAL, "%s.addresses: only with links "
                                     "(else the peer has one 'address')",
                                     where);
-        if (cfg->n_links > 0 && hbd__given(pf, K_PEER_ADDRESSES)) {
+        if (kinds != 1)
+                return hbd__fail_at(l, kinds > 1 ? &pf->key[which]->start_mark
+                                               : &pf->parent[K_PEER_ADDRESS],
+                                    -EINVAL, "%s: needs exactly one of "
+                                    "'%s' (the peer runs hbeatd), "
+                                    "'pull' (it is polled) and 'push' (it "
+                                    "pushes over HTTP)", where,
+                                    cfg->n_links > 0 ? "addresses"
+                                                     : "address");
+        if (which == K_PEER_ADDRESSES) {
                 r = peer_addresses(l, pf, cfg, peer, where);
                 if (r < 0)
                         return r;
         }
-        if ((hbd__given(pf, K_PEER_ADDRESS) ||
-             hbd__given(pf, K_PEER_ADDRESSES)) ==
-            hbd__given(pf, K_PEER_PULL))
-                return hbd__fail_at(l, hbd__given(pf, K_PEER_PULL)
-                                               ? &pf->key[K_PEER_PULL]
-                                                          ->start_mark
-                                               : &pf->parent[K_PEER_ADDRESS],
-                                    -EINVAL, "%s: needs exactly one of "
-                                    "'%s' (the peer runs hbeatd) and "
-                                    "'pull' (it is polled)", where,
-                                    cfg->n_links > 0 ? "addresses"
-                                                     : "address");
-        if (hbd__given(pf, K_PEER_PULL)) {
+        /* Keys of one kind of peer only. */
+        if (which != K_PEER_PUSH && hbd__given(pf, K_PEER_TOKEN_FILE))
+                return hbd__fail_at(l, &pf->key[K_PEER_TOKEN_FILE]->start_mark,
+                                    -EINVAL, "%s.token_file: only used with "
+                                    "push", where);
+        for (size_t k = K_PEER_BETWEEN; k <= K_PEER_DAYS; k++)
+                if (which != K_PEER_PULL && hbd__given(pf, k))
+                        return hbd__fail_at(l, &pf->key[k]->start_mark,
+                                            -EINVAL, "%s.%s: only used with "
+                                            "pull (a schedule of its probe)",
+                                            where, l->knobs[k].path +
+                                                    strlen("peers[]."));
+        if (which == K_PEER_PULL) {
                 r = load_pull(l, pf, cfg, peer, where);
+                if (r == 0)
+                        r = load_window(l, pf, where, peer->between,
+                                        peer->days, K_PEER_BETWEEN,
+                                        K_PEER_DAYS,
+                                        &peer->pull_check.window);
                 if (r < 0)
                         return r;
+        }
+        if (which == K_PEER_PUSH) {
+                const yaml_mark_t *m = &pf->val[K_PEER_PUSH]->start_mark;
+
+                if (strcmp(peer->push, "http") != 0)
+                        return hbd__fail_at(l, m, -EINVAL, "%s.push: '%s' is "
+                                            "not a push transport (http)",
+                                            where, hbd__quote(peer->push,
+                                                    strlen(peer->push), q));
+                if (!cfg->http_listen)
+                        return hbd__fail_at(l, m, -EINVAL, "%s.push: needs "
+                                            "http.listen (pushes are HTTP "
+                                            "requests to it)", where);
+                if (!hbd__given(pf, K_PEER_TOKEN_FILE))
+                        return hbd__fail_at(l, &pf->key[K_PEER_PUSH]
+                                                    ->start_mark,
+                                            -EINVAL, "%s: push needs "
+                                            "token_file (the secret its "
+                                            "pushes are signed with)", where);
+                peer->token_line = (int)pf->val[K_PEER_TOKEN_FILE]
+                                           ->start_mark.line;
+                peer->token_col = (int)pf->val[K_PEER_TOKEN_FILE]
+                                          ->start_mark.column;
+                if (asprintf(&peer->address, "push %s%s",
+                             HBP_PUSH_PATH_PREFIX, peer->name) < 0) {
+                        peer->address = NULL;
+                        return hbd__fail_at(l, NULL, -ENOMEM,
+                                            "out of memory");
+                }
+        }
+        if (which != K_PEER_ADDRESS && which != K_PEER_ADDRESSES) {
+                peer->external = true;
                 if (!hbd__given(pf, K_PEER_VOTES))
                         peer->votes = 0;
                 else if (peer->votes > 0)
                         return hbd__fail_at(
                                 l, &pf->val[K_PEER_VOTES]->start_mark,
-                                -EINVAL, "%s.votes: a pull peer runs no "
-                                "hbeatd and cannot vote", where);
+                                -EINVAL, "%s.votes: a %s peer runs no "
+                                "hbeatd and cannot vote", where,
+                                which == K_PEER_PULL ? "pull" : "push");
         }
         marks[i].name = pf->val[K_PEER_NAME]->start_mark;
         marks[i].id = pf->val[K_PEER_ID]->start_mark;
-        marks[i].address =
-                pf->val[hbd__given(pf, K_PEER_PULL)      ? K_PEER_PULL
-                        : hbd__given(pf, K_PEER_ADDRESSES) ? K_PEER_ADDRESSES
-                                                         : K_PEER_ADDRESS]
-                        ->start_mark;
+        marks[i].address = pf->val[which]->start_mark;
         return 0;
 }
 
@@ -392,7 +479,7 @@ static void find_dups(const hbd_config_t *cfg, enum peer_key key,
 
         for (size_t i = 0; i < cfg->n_peers; i++) {
                 dup[i] = SIZE_MAX;
-                if (key != PK_ADDRESS || !cfg->peers[i].pull)
+                if (key != PK_ADDRESS || !cfg->peers[i].external)
                         idx[n++] = i;
         }
         qsort_r(idx, n, sizeof(*idx), index_cmp, &ps);
@@ -666,6 +753,9 @@ static int check_item(struct loader *l, const struct found *pf,
         hbd_check_conf_t *c = &cfg->checks[i];
         int r = check_check(l, pf, cfg, c, where);
 
+        if (r == 0)
+                r = load_window(l, pf, where, c->between, c->days,
+                                K_CHECK_BETWEEN, K_CHECK_DAYS, &c->window);
         if (r < 0)
                 return r;
         for (size_t j = 0; j < i; j++) {
@@ -689,6 +779,27 @@ int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
 
         return load_list(l, NULL, seq, cfg, &spec, (void **)&cfg->checks,
                          &cfg->n_checks, NULL);
+}
+
+int hbd__load_push_tokens(struct loader *l, hbd_config_t *cfg, bool read)
+{
+        for (size_t i = 0; read && i < cfg->n_peers; i++) {
+                hbd_peer_conf_t *p = &cfg->peers[i];
+                yaml_mark_t m = { 0 };
+                char label[48];
+                int r;
+
+                if (!p->push)
+                        continue;
+                m.line = (size_t)p->token_line;
+                m.column = (size_t)p->token_col;
+                snprintf(label, sizeof label, "peers[%zu].token_file", i);
+                r = hbd__read_key_file(l, cfg, &m, label, p->token_file,
+                                       &p->push_key);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* ---- vips[] ------------------------------------------------------------ */

@@ -333,6 +333,32 @@ int hbd__load_keys(struct loader *l, const struct found *f,
         return 0;
 }
 
+int hbd__check_events(struct loader *l, const struct found *f,
+                      hbd_config_t *cfg, bool read)
+{
+        if (cfg->events.listen == NULL) {
+                if (hbd__given(f, K_EVENTS_KEY_FILE))
+                        return hbd__fail_at(l, &f->key[K_EVENTS_KEY_FILE]
+                                                       ->start_mark,
+                                            -EINVAL, "events.key_file: "
+                                            "only used with events.listen "
+                                            "(the event stream is off)");
+                return 0;
+        }
+        if (cfg->events.key_file == NULL)
+                return hbd__fail_at(l, &f->key[K_EVENTS_LISTEN]->start_mark,
+                                    -EINVAL, "missing events.key_file: "
+                                    "subscribers of events.listen are "
+                                    "authenticated with a pre-shared key "
+                                    "(hbeatctl keygen)");
+        if (!read)
+                return 0;
+        return hbd__read_key_file(l, cfg,
+                                  &f->val[K_EVENTS_KEY_FILE]->start_mark,
+                                  "events.key_file", cfg->events.key_file,
+                                  &cfg->events.key);
+}
+
 /* A directory another user may create files in, where they would not be
  * replaced by their owner (a sticky one such as /tmp is safe). */
 static bool dir_open_to_others(const struct stat *dst)
@@ -522,6 +548,29 @@ int hbd__check_realtime(struct loader *l, const struct found *f,
                                                          "realtime.enabled");
 }
 
+int hbd__check_timezone(struct loader *l, const struct found *f,
+                        const hbd_config_t *cfg)
+{
+        const char *tz = cfg->daemon.timezone;
+        char q[QUOTE_BUF];
+        int r;
+
+        if (!tz)
+                return 0;
+        r = hbs_zone_check(tz);
+        if (r == 0)
+                return 0;
+        return hbd__fail_at(l, &f->val[K_DAEMON_TIMEZONE]->start_mark,
+                            -EINVAL, "daemon.timezone: '%s' is %s",
+                            hbd__quote(tz, strlen(tz), q),
+                            r == -ENOENT ? "not a zone of the time zone "
+                                           "database (/usr/share/zoneinfo; "
+                                           "an IANA name such as "
+                                           "Europe/Berlin)"
+                                         : "not a time zone name (an IANA "
+                                           "name such as Europe/Berlin)");
+}
+
 void hbd__state_file_default(char *buf, size_t len, const char *name,
                              const char *suffix)
 {
@@ -699,12 +748,14 @@ int hbd__check_topology(struct loader *l, const struct found *f,
                                     "links in this version "
                                     "(docs/topologies.md)");
         for (size_t i = 0; i < cfg->n_peers; i++)
-                if (cfg->peers[i].pull)
+                if (cfg->peers[i].pull || cfg->peers[i].push)
                         return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_KIND),
                                             -EINVAL, "topology.kind "
-                                            "monitors: peer '%s' is a pull "
-                                            "peer; pull peers need the mesh",
-                                            cfg->peers[i].name);
+                                            "monitors: peer '%s' is a %s "
+                                            "peer; pull and push peers need "
+                                            "the mesh", cfg->peers[i].name,
+                                            cfg->peers[i].pull ? "pull"
+                                                               : "push");
         for (size_t i = 0; i < count; i++) {
                 const char *text = cfg->topology_monitors[i];
                 uint32_t id = monitor_id(cfg, text);

@@ -243,7 +243,8 @@ void hb__mon_leave(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 
 void hb__mon_evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
-        update_raw(node, p, now_ns);
+        if (!p->held) /* hb_node_peer_hold(): not judged by silence */
+                update_raw(node, p, now_ns);
         combine(node, p, now_ns);
 }
 
@@ -257,7 +258,7 @@ uint64_t hb__mon_deadline(const hb_node_t *node, const hb_peer_t *p)
         if (p->state == HB_PEER_PROBATION &&
             add_sat(p->probation_start_ns, c->probation_ns) > p->m_eval_ns)
                 d = add_sat(p->probation_start_ns, c->probation_ns);
-        if (!is_monitor(node) || p->m_left)
+        if (!is_monitor(node) || p->m_left || p->held)
                 return d;
         switch (p->m_raw) {
         case HB_PEER_UNKNOWN:

@@ -171,6 +171,8 @@ static uint64_t peer_state_deadline(const hb_node_t *node,
         const hb_node_config_t *c = &node->cfg;
         uint64_t d;
 
+        if (p->held)
+                return HB_NEVER;
         switch (p->state) {
         case HB_PEER_UNKNOWN:
                 return hb_detector_crossing_ns(p->detector, c->dead_threshold);
@@ -205,10 +207,12 @@ static uint64_t link_deadline(const hb_node_t *node, const hb_peer_t *p,
         const hb_node_config_t *c = &node->cfg;
         uint64_t d;
 
-        if (p->state == HB_PEER_LEFT)
+        if (p->state == HB_PEER_LEFT || p->held)
                 return HB_NEVER;
         switch (l->state) {
         case HB_LINK_UNKNOWN:
+                if (!p->link_heard)
+                        return HB_NEVER;
                 return hb_detector_crossing_ns(l->detector, c->dead_threshold);
         case HB_LINK_UP:
                 if (!l->suspect)
@@ -298,7 +302,8 @@ static void link_evaluate(hb_node_t *node, hb_peer_t *p, uint32_t k,
         hb_link_t *l = &p->links[k];
         double s;
 
-        if (p->state == HB_PEER_LEFT || l->state == HB_LINK_DOWN)
+        if (p->state == HB_PEER_LEFT || p->held || l->state == HB_LINK_DOWN ||
+            (l->state == HB_LINK_UNKNOWN && !p->link_heard))
                 return;
         s = hb_detector_suspicion(l->detector, now_ns);
         switch (l->state) {
@@ -1015,6 +1020,14 @@ static int link_accept(hb_node_t *node, hb_peer_t *p, uint32_t k,
                 l->replays++;
                 return HB_EREPLAY;
         }
+        if (!p->link_heard) {
+                /* Its first datagram on any link: the links not heard
+                 * yet are given the dead time from now to show up. */
+                p->link_heard = true;
+                for (uint32_t j = 0; j < p->n_links; j++)
+                        if (p->links[j].state == HB_LINK_UNKNOWN)
+                                links_reset_one(&p->links[j], now_ns);
+        }
         restarted = l->incarnation != 0 && m->incarnation != l->incarnation;
         if (l->incarnation == m->incarnation && m->seq > l->last_seq + 1)
                 l->seq_gaps += m->seq - l->last_seq - 1;
@@ -1364,6 +1377,40 @@ int hb_node_peer_heard(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
                 hb__coord_on_heartbeat(node, p, NULL, now_ns);
         finish(node, now_ns);
         return 0;
+}
+
+int hb_node_peer_hold(hb_node_t *node, uint32_t peer_id, bool hold,
+                      uint64_t now_ns)
+{
+        hb_peer_t *p;
+
+        if (!node)
+                return -EINVAL;
+        p = hb__lookup(node, peer_id);
+        if (!p)
+                return -ENOENT;
+        if (p->held == hold)
+                return 0;
+        p->held = hold;
+        if (!hold) {
+                /* Judged as if heard now, history kept; the gap the hold
+                 * covered is no sample (as after a local pause). */
+                hb_detector_rebase(p->detector, now_ns);
+                p->rebase_next = true;
+                if (p->state == HB_PEER_SUSPECT)
+                        p->state_since_ns = now_ns; /* dead_after anew */
+                if (p->state == HB_PEER_PROBATION)
+                        p->probation_start_ns = now_ns;
+        }
+        reschedule(node, p);
+        return 1;
+}
+
+bool hb_node_peer_held(const hb_node_t *node, uint32_t peer_id)
+{
+        const hb_peer_t *p = node ? hb__lookup(node, peer_id) : NULL;
+
+        return p != NULL && p->held;
 }
 
 int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,

@@ -71,6 +71,11 @@ typedef struct hb_peer {
         hb_link_t *links;              /* n_links of them, or NULL with
                                           one link */
         uint32_t n_links;              /* cfg.n_links when links */
+        bool link_heard;               /* a datagram came on some link:
+                                          from then on a link never heard
+                                          goes down (never_heard); a peer
+                                          fed only by hb_node_peer_heard()
+                                          (pull, push) has no link events */
         bool exited;                   /* dead by port unreachable: its
                                           process is gone (this state) */
         bool rebase_next;              /* after a local pause: the next
@@ -80,6 +85,8 @@ typedef struct hb_peer {
         bool forgotten;                /* hb_node_peer_forget(): the next
                                           message's incarnation is taken
                                           as it comes */
+        bool held;                     /* hb_node_peer_hold(): not judged
+                                          (no deadline) until released */
         uint8_t rtt_count;             /* samples in rtt_us, <= RTT_WINDOW */
         uint8_t rtt_pos;               /* next slot to write */
         uint32_t rtt_us[RTT_WINDOW];   /* round-trip times, µs */

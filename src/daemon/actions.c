@@ -102,7 +102,7 @@ static int policy_config(const hbd_config_t *cfg, hb_policy_config_t *pc,
         if (*pull == NULL)
                 return -ENOMEM;
         for (size_t i = 0; i < cfg->n_peers; i++)
-                if (cfg->peers[i].pull)
+                if (cfg->peers[i].external)
                         (*pull)[n++] = cfg->peers[i].id;
         pc->resource = cfg->resource_start != NULL;
         pc->fence_command = cfg->fence_command != NULL;

@@ -23,6 +23,20 @@
  *         there is at least one). Connections are closed at once.
  *   http  libcurl's multi interface driven by this loop, one GET per run
  *         passing on expect_status: checks_http.c (which says more).
+ *   udp   pull peers only (udp://): the first address of the host, a
+ *         uv_udp_t of the probe's own connected to it, 16 random bytes
+ *         sent; the run passes when the same bytes come back (RFC 862
+ *         echo); an ICMP port unreachable (ECONNREFUSED on the connected
+ *         socket) fails it at once.
+ *
+ * Schedules (conf->window set: between/days, docs/checks.md): the timer is
+ * one-shot instead, armed by sched_arm() for the next run of the window's
+ * grid (src/common/schedule.c, in daemon.timezone), for a pull peer also
+ * for the window's end, and never more than a minute ahead (wall-clock
+ * steps). A pull peer outside its window is held in the core
+ * (hb_node_peer_hold(): not judged) and released, judged from then on, when
+ * it opens; set_start() releases every peer that is no longer a scheduled
+ * pull peer (a reload).
  *
  * Results feed a rise/fall machine (HAProxy): the state starts `initial`,
  * becomes `passing` after `rise` consecutive successes and `failing` after
@@ -49,6 +63,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include <sodium.h>
 #include <uv.h>
 
 #include "daemon/checks_impl.h"
@@ -75,6 +90,8 @@ static const char *kind_name(uint32_t kind)
                 return "exec";
         case HBD_CHECK_TCP:
                 return "tcp";
+        case HBD_CHECK_UDP:
+                return "udp";
         default:
                 return "http";
         }
@@ -139,6 +156,10 @@ static void probe_finish(struct probe *p, bool ok, const char *msg)
                                 (uv_handle_t *)&p->tries[i].tcp))
                         uv_close((uv_handle_t *)&p->tries[i].tcp,
                                  on_try_closed);
+        }
+        if (p->udp_open) {
+                p->udp_open = false;
+                uv_close((uv_handle_t *)&p->udp, on_probe_handle_closed);
         }
         if (p->easy) {
                 hbd_checks_http_cancel(p);
@@ -338,6 +359,109 @@ static void run_tcp(struct check *c, struct probe *p)
         }
 }
 
+/* ---- udp (pull peers: RFC 862 echo) ----------------------------------- */
+
+static void on_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+        struct probe *p = h->data;
+
+        (void)suggested;
+        *buf = uv_buf_init(p->rbuf, sizeof p->rbuf);
+}
+
+static void on_udp_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
+                        const struct sockaddr *addr, unsigned flags)
+{
+        struct probe *p = u->data;
+        char msg[96];
+
+        (void)flags;
+        if (p->reported)
+                return;
+        if (nread < 0) {
+                /* Connected socket: an ICMP port unreachable is
+                 * ECONNREFUSED here. */
+                snprintf(msg, sizeof msg, "%s", uv_strerror((int)nread));
+                probe_finish(p, false, msg);
+                return;
+        }
+        if (addr == NULL || (size_t)nread != sizeof p->nonce ||
+            memcmp(buf->base, p->nonce, sizeof p->nonce) != 0)
+                return; /* nothing, or not our echo: keep waiting */
+        probe_finish(p, true, "echoed");
+}
+
+static void on_resolved_udp(uv_getaddrinfo_t *req, int status,
+                            struct addrinfo *res)
+{
+        struct probe *p = req->data;
+        char msg[160];
+        uv_buf_t b;
+        int r;
+
+        p->gai_pending = false;
+        if (status == UV_ECANCELED || p->reported) {
+                uv_freeaddrinfo(res);
+                probe_unref(p);
+                return;
+        }
+        if (status < 0 || res == NULL) {
+                snprintf(msg, sizeof msg, "cannot resolve: %s",
+                         status < 0 ? uv_strerror(status) : "no address");
+                uv_freeaddrinfo(res);
+                probe_finish(p, false, msg);
+                probe_unref(p);
+                return;
+        }
+        /* The first address: an echo service is one server. */
+        r = uv_udp_init(req->loop, &p->udp);
+        if (r == 0) {
+                p->udp.data = p;
+                p->udp_open = true;
+                p->refs++;
+                r = uv_udp_connect(&p->udp, res->ai_addr);
+        }
+        uv_freeaddrinfo(res);
+        if (r == 0)
+                r = uv_udp_recv_start(&p->udp, on_udp_alloc, on_udp_recv);
+        if (r == 0) {
+                randombytes_buf(p->nonce, sizeof p->nonce);
+                b = uv_buf_init((char *)p->nonce, sizeof p->nonce);
+                r = uv_udp_try_send(&p->udp, &b, 1, NULL);
+                if (r > 0)
+                        r = 0;
+        }
+        if (r < 0) {
+                snprintf(msg, sizeof msg, "%s", uv_strerror(r));
+                probe_finish(p, false, msg);
+        }
+        probe_unref(p);
+}
+
+static void run_udp(struct check *c, struct probe *p)
+{
+        struct addrinfo hints;
+        char msg[128];
+        int r;
+
+        memset(&hints, 0, sizeof hints);
+        hints.ai_socktype = SOCK_DGRAM;
+        hints.ai_protocol = IPPROTO_UDP;
+        snprintf(p->port, sizeof p->port, "%" PRIu32, c->conf->target_port);
+        p->gai.data = p;
+        p->refs++;
+        p->gai_pending = true;
+        r = uv_getaddrinfo(c->set->ctx->loop, &p->gai, on_resolved_udp,
+                           c->conf->target_host, p->port, &hints);
+        if (r < 0) {
+                p->gai_pending = false;
+                p->refs--;
+                snprintf(msg, sizeof msg, "cannot resolve: %s",
+                         uv_strerror(r));
+                probe_finish(p, false, msg);
+        }
+}
+
 /* ---- state machine and effects ---------------------------------------- */
 
 static void apply_effects(struct hbd_checks *set)
@@ -451,13 +575,102 @@ static void record(struct check *c, bool ok, const char *msg)
                   ok ? "ok" : "failed", msg);
 }
 
+static void run_probe(struct check *c);
+
 static void on_check_timer(uv_timer_t *t)
 {
         struct check *c = t->data;
-        struct probe *p;
 
         if (c->probe || !c->conf || c->set->stopped)
                 return;
+        run_probe(c);
+}
+
+/* ---- schedules ---------------------------------------------------- */
+
+/* A scheduled check's timer wakes at least this often, so that a step of
+ * the wall clock (or a zone change) is noticed within this time. */
+#define HBD_SCHED_RECHECK_MS 60000
+/* A run is due when its time is at most this far ahead at a wake-up (the
+ * monotonic timer and the wall clock drift apart a little). */
+#define HBD_SCHED_EARLY_MS 5
+
+static int64_t wall_ms(void)
+{
+        return (int64_t)(hbd_wall_now_ns() / 1000000u);
+}
+
+/* Hold (or release) a pull peer's judgement: outside its window it is
+ * told to be silent (hb_node_peer_hold()). */
+static void hold_peer(struct check *c, bool hold)
+{
+        hbd_ctx_t *ctx = c->set->ctx;
+        uint64_t now = uv_hrtime();
+
+        if (!c->conf || !c->conf->peer_id || c->set->stopped)
+                return;
+        if (hb_node_peer_hold(ctx->node, c->conf->peer_id, hold, now) > 0) {
+                hbd_info(ctx->log, "pull peer %s: %s", c->name,
+                         hold ? "outside its schedule's window: held (not "
+                                "probed, not judged)"
+                              : "inside its schedule's window: probed and "
+                                "judged again");
+                hb_uv_node_flush(ctx->un);
+        }
+}
+
+static void on_sched_timer(uv_timer_t *t);
+
+/* Arm a scheduled check's one-shot timer for its first run at or after
+ * `from_ms` (wall), its window's end for a pull peer, or the recheck. */
+static void sched_arm(struct check *c, int64_t from_ms)
+{
+        const char *tz = c->set->ctx->cfg->daemon.timezone;
+        const hbs_window_t *w = &c->conf->window;
+        int64_t now = wall_ms(), end = 0, wake;
+
+        c->in_window = hbs_in_window(w, tz, now, &end);
+        c->window_end_ms = c->in_window ? end : 0;
+        hold_peer(c, !c->in_window);
+        c->next_run_ms = hbs_next_run(w, c->conf->interval_ns / HB_NS_PER_MS,
+                                      tz, from_ms > now ? from_ms : now);
+        wake = c->next_run_ms < 0 ? now + HBD_SCHED_RECHECK_MS
+                                  : c->next_run_ms;
+        if (c->conf->peer_id && c->in_window && end < wake)
+                wake = end;
+        if (wake - now > HBD_SCHED_RECHECK_MS)
+                wake = now + HBD_SCHED_RECHECK_MS;
+        (void)uv_timer_start(&c->timer, on_sched_timer,
+                             wake > now ? (uint64_t)(wake - now) : 0, 0);
+}
+
+static void on_sched_timer(uv_timer_t *t)
+{
+        struct check *c = t->data;
+        int64_t now, slot;
+
+        if (!c->conf || c->set->stopped)
+                return;
+        now = wall_ms();
+        slot = c->next_run_ms;
+        if (slot >= 0 && now + HBD_SCHED_EARLY_MS >= slot) {
+                /* Its window holds the slot: release a pull peer first,
+                 * then probe. */
+                if (c->conf->peer_id)
+                        hold_peer(c, false);
+                if (!c->probe)
+                        run_probe(c);
+                sched_arm(c, (now > slot ? now : slot) + 1);
+                return;
+        }
+        sched_arm(c, now);
+}
+
+/* Start one probe of check `c` now. */
+static void run_probe(struct check *c)
+{
+        struct probe *p;
+
         p = probe_new(c, c->set->ctx->loop, c->conf->timeout_ns);
         if (!p) {
                 record(c, false, "out of memory");
@@ -471,6 +684,9 @@ static void on_check_timer(uv_timer_t *t)
                 break;
         case HBD_CHECK_TCP:
                 run_tcp(c, p);
+                break;
+        case HBD_CHECK_UDP:
+                run_udp(c, p);
                 break;
         default:
                 hbd_checks_http_run(c, p);
@@ -533,6 +749,7 @@ static bool same_check(const hbd_check_conf_t *a, const struct check *old)
                 return false;
         switch (a->kind) {
         case HBD_CHECK_TCP:
+        case HBD_CHECK_UDP:
                 return strcmp(a->target, b->target) == 0;
         case HBD_CHECK_HTTP:
                 return strcmp(a->url, b->url) == 0;
@@ -624,9 +841,36 @@ static int set_new(struct hbd_checks **ret, hbd_ctx_t *ctx,
 
 static void set_start(struct hbd_checks *set)
 {
+        const hbd_config_t *cfg = set->ctx->cfg;
+        bool released = false;
+
+        /* A peer held by the set before (a reload) whose schedule is gone,
+         * or which is no longer a pull peer, is judged again from now. */
+        for (size_t i = 0; i < cfg->n_peers; i++) {
+                const hbd_peer_conf_t *pc = &cfg->peers[i];
+
+                if (pc->pull && pc->pull_check.window.set)
+                        continue;
+                if (hb_node_peer_hold(set->ctx->node, pc->id, false,
+                                      uv_hrtime()) > 0) {
+                        hbd_info(set->ctx->log, "peer %s: no schedule any "
+                                 "more: judged again", pc->name);
+                        released = true;
+                }
+        }
+        if (released)
+                hb_uv_node_flush(set->ctx->un);
         for (size_t i = 0; i < set->n; i++) {
                 struct check *c = set->checks[i];
 
+                c->next_run_ms = -1;
+                if (c->conf->window.set) {
+                        /* initial_delay_ms: not before it. */
+                        sched_arm(c, wall_ms() + (int64_t)(
+                                c->conf->initial_delay_ns / HB_NS_PER_MS));
+                        continue;
+                }
+                c->in_window = true;
                 (void)uv_timer_start(&c->timer, on_check_timer,
                                      c->conf->initial_delay_ns / HB_NS_PER_MS,
                                      c->conf->interval_ns / HB_NS_PER_MS);
@@ -814,6 +1058,38 @@ const hbd_module_t hbd_checks_module = {
         .stop = module_stop,
 };
 
+/* A check's schedule and next run: "schedule" (its window as text, or
+ * null), "in_window", "next_run_ms" (wall ms; null when none: stopped, or
+ * a window that never opens) and "next_run" (local time with the zone,
+ * daemon.timezone or the system's). */
+static void add_schedule_json(json_t *o, const struct hbd_checks *set,
+                              const struct check *c)
+{
+        const char *tz = set->ctx->cfg->daemon.timezone;
+        const hbs_window_t *w = &c->conf->window;
+        char when[HBS_LOCAL_MAX], text[64];
+        int64_t next = -1;
+
+        if (w->set) {
+                next = c->next_run_ms;
+                hbs_window_text(w, text, sizeof text);
+        } else if (!set->stopped && uv_is_active((uv_handle_t *)&c->timer)) {
+                next = wall_ms() + (int64_t)uv_timer_get_due_in(&c->timer);
+        }
+        json_object_set_new(o, "schedule", w->set ? json_string(text)
+                                                  : json_null());
+        json_object_set_new(o, "in_window", json_boolean(!w->set ||
+                                                          c->in_window));
+        json_object_set_new(o, "next_run_ms",
+                            next >= 0 ? json_integer((json_int_t)next)
+                                      : json_null());
+        json_object_set_new(o, "next_run",
+                            next >= 0 ? json_string(hbs_format_local(
+                                                next, tz, when, sizeof when))
+                                      : json_null());
+        json_object_set_new(o, "timezone", json_string(tz ? tz : "system"));
+}
+
 static json_t *checks_json(const struct hbd_checks *set)
 {
         uint64_t now = uv_hrtime();
@@ -830,7 +1106,8 @@ static json_t *checks_json(const struct hbd_checks *set)
                         continue;
                 if (k->kind == HBD_CHECK_EXEC)
                         target = k->argv[0];
-                else if (k->kind == HBD_CHECK_TCP)
+                else if (k->kind == HBD_CHECK_TCP ||
+                         k->kind == HBD_CHECK_UDP)
                         target = k->target;
                 else
                         target = k->url;
@@ -865,6 +1142,8 @@ static json_t *checks_json(const struct hbd_checks *set)
                               "state_age_ms",
                               (json_int_t)((now - c->state_since_ns) /
                                            HB_NS_PER_MS));
+                if (o)
+                        add_schedule_json(o, set, c);
                 if (o)
                         json_array_append_new(arr, o);
         }

@@ -4,8 +4,8 @@
  * (nothing else may include this; the contract is checks.h):
  *
  *   checks.c       the check set, one timer per check, the probe lifetime,
- *                  the exec and tcp kinds, the rise/fall state machine and
- *                  its effects, reload, the API
+ *                  the exec, tcp and udp kinds, schedules, the rise/fall
+ *                  state machine and its effects, reload, the API
  *   checks_http.c  the http kind: libcurl's multi interface driven by the
  *                  libuv loop (one CURLM and one uv_timer_t per set, one
  *                  uv_poll_t per socket, one easy handle per probe)
@@ -70,6 +70,13 @@ struct check {
         int last;                      /* -1 none, 0 fail, 1 ok */
         char last_msg[128];
         uint64_t last_run_ns, last_ok_ns, last_fail_ns, state_since_ns;
+        /* Schedule (conf->window.set): the timer is one-shot, armed for
+         * the next run or the window's end (pull peers), whichever is
+         * first, and at most HBD_SCHED_RECHECK_MS ahead. */
+        int64_t next_run_ms;           /* wall ms of the next run; -1
+                                          none (no day of the window) */
+        int64_t window_end_ms;         /* wall ms; 0: outside a window */
+        bool in_window;
 };
 
 /* One run. `check` is NULL once detached. */
@@ -92,6 +99,11 @@ struct probe {
         size_t n_tries, n_done;
         bool all_ok;
         char port[8];
+        /* udp (pull peers): an echo of `nonce` on a connected socket */
+        uv_udp_t udp;
+        bool udp_open;                 /* holds one of refs until closed */
+        uint8_t nonce[16];
+        char rbuf[64];
         /* http (tcp also writes its message into curl_err) */
         CURL *easy;                    /* holds one of refs while set */
         CURLM *multi;

@@ -56,6 +56,7 @@ static const hbd_module_t *const modules[] = {
         &hbd_ctl_module,
         &hbd_metrics_module,
         &hbd_http_module,
+        &hbd_stream_module,
         &hbd_checks_module,
         &hbd_vip_module,
         &hbd_privileges_module,
@@ -117,7 +118,7 @@ static void log_drop(daemon_t *d, int err, const struct sockaddr *from)
                 return;
         hbu_format_address(from, addr, sizeof(addr));
         for (i = 0; from != NULL && peer == NULL && i < cfg->n_peers; i++)
-                if (!cfg->peers[i].pull &&
+                if (!cfg->peers[i].external &&
                     hbu_address_equal((const struct sockaddr *)
                                       &cfg->peers[i].addr, from))
                         peer = cfg->peers[i].name;
@@ -146,7 +147,7 @@ static void log_send_failure(daemon_t *d, const hb_uv_io_t *io)
         if (io->out != NULL && io->out->peer_id != 0)
                 p = hbd_config_peer(cfg, io->out->peer_id);
         for (i = 0; p == NULL && i < cfg->n_peers; i++)
-                if (!cfg->peers[i].pull &&
+                if (!cfg->peers[i].external &&
                     hbu_address_equal((const struct sockaddr *)
                                       &cfg->peers[i].addr, io->addr))
                         p = &cfg->peers[i];
@@ -506,7 +507,7 @@ static int start_node(daemon_t *d)
         for (i = 0; i < cfg->n_peers; i++) {
                 const hbd_peer_conf_t *p = &cfg->peers[i];
 
-                r = hb_uv_node_peer_add(d->ctx.un, p->id, p->pull ? NULL :
+                r = hb_uv_node_peer_add(d->ctx.un, p->id, p->external ? NULL :
                                         (const struct sockaddr *)&p->addr);
                 for (size_t k = 1; r == 0 && p->addresses &&
                                    k < cfg->n_links;

@@ -32,6 +32,7 @@
 
 #include "common/ctl_proto.h"
 #include "daemon/dashboard.h"
+#include "daemon/http_reply.h"
 #include "daemon/status.h"
 
 /* Generated (meson.build): hbd_dash_<file>[] and hbd_dash_<file>_len. */
@@ -224,51 +225,30 @@ void hbd_dash_on_event(hbd_dash_t *d, const hbd_event_t *ev)
 
 /* ---- answers ------------------------------------------------------ */
 
-/* Queue `len` bytes at `body` (static: MHD_RESPMEM_PERSISTENT; or
- * malloc()ed: MHD_RESPMEM_MUST_FREE, freed here on failure) with the
- * dashboard's headers. */
+/* The dashboard's headers, besides hbeatd's (http_reply.h): nothing but
+ * hbeatd itself may be loaded, framed or told of. */
+static const hbd_http_header_t dash_headers[] = {
+        { MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, HBD_DASH_CSP },
+        { MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff" },
+        { "Referrer-Policy", "no-referrer" },
+        { MHD_HTTP_HEADER_X_FRAME_OPTIONS, "DENY" },
+};
+
+#define N_DASH_HEADERS (sizeof(dash_headers) / sizeof(dash_headers[0]))
+
 static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status,
                               const char *type, void *body, size_t len,
                               enum MHD_ResponseMemoryMode mode)
 {
-        static const char *const headers[][2] = {
-                { MHD_HTTP_HEADER_CACHE_CONTROL, "no-store" },
-                { MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, HBD_DASH_CSP },
-                { MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff" },
-                { "Referrer-Policy", "no-referrer" },
-                { MHD_HTTP_HEADER_X_FRAME_OPTIONS, "DENY" },
-        };
-        struct MHD_Response *resp;
-        enum MHD_Result ret;
-        size_t i;
-
-        resp = MHD_create_response_from_buffer(len, body, mode);
-        if (resp == NULL) {
-                if (mode == MHD_RESPMEM_MUST_FREE)
-                        free(body);
-                return MHD_NO;
-        }
-        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                    type) != MHD_YES)
-                goto fail;
-        for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)
-                if (MHD_add_response_header(resp, headers[i][0],
-                                            headers[i][1]) != MHD_YES)
-                        goto fail;
-        ret = MHD_queue_response(conn, status, resp);
-        MHD_destroy_response(resp);
-        return ret;
-fail:
-        MHD_destroy_response(resp);
-        return MHD_NO;
+        return hbd_http_reply(conn, status, type, body, len, mode,
+                              dash_headers, N_DASH_HEADERS);
 }
 
 static enum MHD_Result answer_text(struct MHD_Connection *conn,
                                    unsigned status, const char *text)
 {
-        return answer(conn, status, "text/plain; charset=utf-8",
-                      (void *)(uintptr_t)text, strlen(text),
-                      MHD_RESPMEM_PERSISTENT);
+        return hbd_http_reply_text(conn, status, text, dash_headers,
+                                   N_DASH_HEADERS);
 }
 
 /* A peer's samples, oldest first, the current second last. */
@@ -332,17 +312,8 @@ static json_t *suspicion_json(hbd_dash_t *d)
 /* `obj` (stolen; NULL: out of memory) as one line of JSON. */
 static enum MHD_Result answer_json(struct MHD_Connection *conn, json_t *obj)
 {
-        char *body;
-        size_t len;
-
-        if (obj == NULL)
-                return MHD_NO;
-        body = hbp_dump_line(obj, &len);
-        json_decref(obj);
-        if (body == NULL)
-                return MHD_NO;
-        return answer(conn, MHD_HTTP_OK, "application/json", body, len,
-                      MHD_RESPMEM_MUST_FREE);
+        return hbd_http_reply_json(conn, MHD_HTTP_OK, obj, dash_headers,
+                                   N_DASH_HEADERS);
 }
 
 /*

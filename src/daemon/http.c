@@ -28,11 +28,24 @@
  * itself, and the bus events it keeps (the event stream's, heartbeats
  * sent for its suspicion samples, peer set changes).
  *
+ * Push heartbeats (docs/http.md, "Push"; peers[].push): POST
+ * /v1/push/NAME, authenticated by an HMAC-SHA-256 of the peer's token over
+ * the path and a growing counter (src/common/push.h); each accepted one is
+ * hb_node_peer_heard() of that peer, the one thing HTTP may change. The
+ * last counter accepted per peer lives here (struct push_slot, by peer
+ * id; kept over reloads, lost at a restart, which http.push_window_ms
+ * bounds). A push's body is read and dropped, at most HBP_PUSH_BODY_MAX
+ * bytes (413 beyond, at once when Content-Length says so); the request's
+ * state between MHD's calls is a struct push_req in *req_cls, freed by
+ * on_completed(). Refusals are counted by reason and logged at most once
+ * per 10 s.
+ *
  * Bounds: HBD_HTTP_MAX_CONNS connections, HBD_HTTP_MAX_CONNS_PER_ADDRESS
  * from one client address (more are accepted and closed by MHD), an idle
  * connection is closed after HBD_HTTP_TIMEOUT_S, only GET and
- * HEAD, no request body. Every answer is computed on the spot, and small;
- * nothing is cached (Cache-Control: no-store).
+ * HEAD (and POST of a push), no request body (but a push's). Every answer
+ * is computed on the spot, and small; nothing is cached (Cache-Control:
+ * no-store).
  *
  * Close: uv_close() of the poll handle removes the epoll fd from the
  * loop's epoll set at once, so MHD_stop_daemon() may close it right after;
@@ -54,9 +67,12 @@
 #include <microhttpd.h>
 
 #include "common/ctl_proto.h"
+#include "common/push.h"
 #include "daemon/dashboard.h"
+#include "daemon/http_reply.h"
 #include "daemon/metrics.h"
 #include "daemon/module.h"
+#include "daemon/prom.h"
 #include "daemon/status.h"
 
 /* Concurrent HTTP connections. */
@@ -80,69 +96,46 @@ typedef struct hbd_http {
         bool closing;
         hbd_ratelimit_t log_rl;        /* MHD's own error messages */
         hbd_dash_t *dash;              /* the dashboard and its events */
+        /* Push heartbeats. */
+        struct push_slot *slots;       /* one per push peer heard of */
+        size_t n_slots;
+        uint64_t push_results[HBP_PUSH_RESULT_COUNT]; /* by result */
+        hbd_ratelimit_t push_rl;       /* refusals' log lines */
 } hbd_http_t;
+
+/* What hbeatd remembers of one push peer (by id). */
+struct push_slot {
+        uint32_t id;
+        uint64_t last;                 /* counter last accepted; 0 none */
+        uint64_t accepted;
+        uint64_t last_ns;              /* monotonic, of the last accepted */
+};
+
+/* A push request between MHD's calls (*req_cls). */
+struct push_req {
+        size_t body;                   /* bytes of body seen */
+};
 
 /* ---- responses ---------------------------------------------------- */
 
-/*
- * Queue a response whose body is `len` bytes at `body`: static text
- * (MHD_RESPMEM_PERSISTENT) or a malloc()ed buffer MHD frees
- * (MHD_RESPMEM_MUST_FREE; freed here if the response cannot be made).
- * MHD_NO makes MHD close the connection.
- */
+/* The listener's own answers: hbeatd's headers, nothing more. */
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
                              const char *type, char *body, size_t len,
                              enum MHD_ResponseMemoryMode mode)
 {
-        struct MHD_Response *resp;
-        enum MHD_Result ret;
-
-        resp = MHD_create_response_from_buffer(len, body, mode);
-        if (resp == NULL) {
-                if (mode == MHD_RESPMEM_MUST_FREE)
-                        free(body);
-                return MHD_NO;
-        }
-        if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                    type) != MHD_YES ||
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-                                    "no-store") != MHD_YES ||
-            (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
-             MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-                                     "GET, HEAD") != MHD_YES)) {
-                MHD_destroy_response(resp);
-                return MHD_NO;
-        }
-        ret = MHD_queue_response(conn, status, resp);
-        MHD_destroy_response(resp);
-        return ret;
+        return hbd_http_reply(conn, status, type, body, len, mode, NULL, 0);
 }
 
 static enum MHD_Result reply_text(struct MHD_Connection *conn,
                                   unsigned status, const char *text)
 {
-        /* PERSISTENT: MHD neither copies nor frees the static text. */
-        return reply(conn, status, "text/plain; charset=utf-8",
-                     (char *)(uintptr_t)text, strlen(text),
-                     MHD_RESPMEM_PERSISTENT);
+        return hbd_http_reply_text(conn, status, text, NULL, 0);
 }
 
-/* `obj` (reference stolen) as one line of JSON. NULL (out of memory):
- * the connection is closed. */
 static enum MHD_Result reply_json(struct MHD_Connection *conn,
                                   unsigned status, json_t *obj)
 {
-        size_t len;
-        char *body;
-
-        if (obj == NULL)
-                return MHD_NO;
-        body = hbp_dump_line(obj, &len);
-        json_decref(obj);
-        if (body == NULL)
-                return MHD_NO;
-        return reply(conn, status, "application/json", body, len,
-                     MHD_RESPMEM_MUST_FREE);
+        return hbd_http_reply_json(conn, status, obj, NULL, 0);
 }
 
 /* ---- endpoints ---------------------------------------------------- */
@@ -201,10 +194,149 @@ static bool has_body(struct MHD_Connection *conn)
         return te != NULL || (cl != NULL && strspn(cl, "0") != strlen(cl));
 }
 
+/* ---- push heartbeats ---------------------------------------------- */
+
+/* The slot of push peer `id`, made when first needed; NULL when out of
+ * memory. */
+static struct push_slot *push_slot(hbd_http_t *h, uint32_t id)
+{
+        struct push_slot *n;
+
+        for (size_t i = 0; i < h->n_slots; i++)
+                if (h->slots[i].id == id)
+                        return &h->slots[i];
+        n = realloc(h->slots, (h->n_slots + 1) * sizeof(*n));
+        if (n == NULL)
+                return NULL;
+        h->slots = n;
+        n = &h->slots[h->n_slots++];
+        memset(n, 0, sizeof(*n));
+        n->id = id;
+        return n;
+}
+
+/* The push peer named `name` of the running config, or NULL. */
+static const hbd_peer_conf_t *push_peer(const hbd_config_t *cfg,
+                                        const char *name)
+{
+        for (size_t i = 0; i < cfg->n_peers; i++)
+                if (cfg->peers[i].push &&
+                    strcmp(cfg->peers[i].name, name) == 0)
+                        return &cfg->peers[i];
+        return NULL;
+}
+
+/* Count, log (rate-limited) and answer a push's refusal. */
+static enum MHD_Result push_refuse(struct MHD_Connection *conn,
+                                   hbd_http_t *h, hbp_push_result_t r,
+                                   const char *name)
+{
+        static const hbd_http_header_t challenge = {
+                MHD_HTTP_HEADER_WWW_AUTHENTICATE, "HbeatPush"
+        };
+        unsigned status = hbp_push_result_status(r);
+        uint64_t count;
+        json_t *obj;
+
+        h->push_results[r]++;
+        if (hbd_ratelimit(&h->push_rl, uv_hrtime(), &count))
+                hbd_logj(h->ctx->log, HBD_LOG_WARNING,
+                         json_pack("{s:s, s:s, s:I}", "reason",
+                                   hbp_push_result_name(r), "peer", name,
+                                   "count", (json_int_t)count),
+                         "push refused: %s (peer '%.63s'), %" PRIu64
+                         " refusals since the last such message",
+                         hbp_push_result_name(r), name, count);
+        obj = json_pack("{s:b, s:s}", "ok", 0, "error",
+                        hbp_push_result_name(r));
+        return hbd_http_reply_json(conn, status, obj, &challenge,
+                                   status == MHD_HTTP_UNAUTHORIZED ? 1 : 0);
+}
+
+/*
+ * POST /v1/push/NAME, each of MHD's calls: the first (headers only)
+ * refuses a declared body over the limit and keeps a struct push_req;
+ * the next ones count the body; the last verifies and answers.
+ */
+static enum MHD_Result do_push(struct MHD_Connection *conn, hbd_http_t *h,
+                               const char *url, size_t *upload_data_size,
+                               void **req_cls)
+{
+        const char *name = url + strlen(HBP_PUSH_PATH_PREFIX);
+        struct push_req *pr = *req_cls;
+        const hbd_peer_conf_t *peer;
+        struct push_slot *slot;
+        hbp_push_result_t r;
+        uint64_t counter = 0;
+        const char *cl;
+
+        if (pr == NULL) {
+                cl = MHD_lookup_connection_value(
+                        conn, MHD_HEADER_KIND,
+                        MHD_HTTP_HEADER_CONTENT_LENGTH);
+                if (cl != NULL && (strspn(cl, "0123456789") != strlen(cl) ||
+                                   strlen(cl) > 9 ||
+                                   strtoul(cl, NULL, 10) >
+                                           HBP_PUSH_BODY_MAX))
+                        return push_refuse(conn, h, HBP_PUSH_TOO_LARGE,
+                                           name);
+                pr = calloc(1, sizeof(*pr));
+                if (pr == NULL)
+                        return MHD_NO;
+                *req_cls = pr;
+                return MHD_YES;
+        }
+        if (*upload_data_size != 0) {
+                pr->body += *upload_data_size;
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+        if (pr->body > HBP_PUSH_BODY_MAX)
+                return push_refuse(conn, h, HBP_PUSH_TOO_LARGE, name);
+        peer = push_peer(h->ctx->cfg, name);
+        if (peer == NULL)
+                return push_refuse(conn, h, HBP_PUSH_UNKNOWN_PEER, name);
+        slot = push_slot(h, peer->id);
+        if (slot == NULL)
+                return MHD_NO;
+        r = hbp_push_verify(&peer->push_key, peer->name,
+                            MHD_lookup_connection_value(
+                                    conn, MHD_HEADER_KIND,
+                                    HBP_PUSH_COUNTER_HEADER),
+                            MHD_lookup_connection_value(
+                                    conn, MHD_HEADER_KIND,
+                                    HBP_PUSH_AUTH_HEADER),
+                            slot->last, hbd_wall_now_ns() / 1000,
+                            h->ctx->cfg->push_window_ns / 1000, &counter);
+        if (r != HBP_PUSH_OK)
+                return push_refuse(conn, h, r, peer->name);
+        slot->last = counter;
+        slot->accepted++;
+        slot->last_ns = uv_hrtime();
+        h->push_results[HBP_PUSH_OK]++;
+        (void)hb_node_peer_heard(h->ctx->node, peer->id, slot->last_ns);
+        hb_uv_node_flush(h->ctx->un);
+        return reply_json(conn, MHD_HTTP_OK,
+                          json_pack("{s:b, s:s, s:I}", "ok", 1, "peer",
+                                    peer->name, "counter",
+                                    (json_int_t)counter));
+}
+
+/* MHD's end of a request: free a push's state. */
+static void on_completed(void *cls, struct MHD_Connection *conn,
+                         void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+        (void)cls;
+        (void)conn;
+        (void)toe;
+        free(*req_cls);
+        *req_cls = NULL;
+}
+
 /*
  * MHD's access handler: called once the request's headers are in (and
- * again per chunk of body, which never comes: every request is answered
- * on that first call, so a body is never read).
+ * again per chunk of body, which never comes but for a push: every other
+ * request is answered on that first call, so its body is never read).
  */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
@@ -218,8 +350,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
         (void)version;
         (void)upload_data;
-        (void)req_cls;
         assert(h->ctx->node != NULL);
+        if (strcmp(method, MHD_HTTP_METHOD_POST) == 0 &&
+            strncmp(url, HBP_PUSH_PATH_PREFIX,
+                    strlen(HBP_PUSH_PATH_PREFIX)) == 0)
+                return do_push(conn, h, url, upload_data_size, req_cls);
         if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
             strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
                 return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -349,6 +484,9 @@ static void http_destroy(hbd_http_t *h)
         h->mhd = NULL;
         hbd_dash_free(h->dash);
         h->dash = NULL;
+        free(h->slots);
+        h->slots = NULL;
+        h->n_slots = 0;
         if (h->open_handles == 0)
                 free(h);
 }
@@ -425,6 +563,7 @@ static int http_open(hbd_http_t **ret, hbd_ctx_t *ctx,
                 HBD_HTTP_MAX_CONNS_PER_ADDRESS,
                 MHD_OPTION_CONNECTION_TIMEOUT, HBD_HTTP_TIMEOUT_S,
                 MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                 MHD_OPTION_END);
         if (h->mhd == NULL) {
                 /* Not started: the socket is still ours. */
@@ -511,11 +650,76 @@ static void stop(void *state, void (*done)(void *), void *arg)
         done(arg);
 }
 
+/* The push counters, for hbeatctl status and /v1/status: "push":
+ * {"results": {"ok": N, "bad_mac": N, ...}, "peers": [{"name", "id",
+ * "accepted", "last_counter", "last_age_ms"}]}. */
+static void status(void *state, json_t *doc)
+{
+        const hbd_http_t *h = state;
+        json_t *res, *peers;
+        uint64_t now = uv_hrtime();
+
+        if (h == NULL || h->closing)
+                return;
+        res = json_object();
+        peers = json_array();
+        for (int r = 0; res && r < HBP_PUSH_RESULT_COUNT; r++)
+                json_object_set_new(res, hbp_push_result_name(
+                                                 (hbp_push_result_t)r),
+                                    json_integer((json_int_t)
+                                                         h->push_results[r]));
+        for (size_t i = 0; peers && i < h->n_slots; i++) {
+                const struct push_slot *s = &h->slots[i];
+                const hbd_peer_conf_t *p = hbd_config_peer(h->ctx->cfg,
+                                                           s->id);
+
+                if (p == NULL || p->push == NULL)
+                        continue;
+                json_array_append_new(peers, json_pack(
+                        "{s:s, s:I, s:I, s:I, s:I}", "name", p->name,
+                        "id", (json_int_t)s->id,
+                        "accepted", (json_int_t)s->accepted,
+                        "last_counter", (json_int_t)s->last,
+                        "last_age_ms", s->accepted
+                                ? (json_int_t)((now - s->last_ns) /
+                                               HB_NS_PER_MS)
+                                : (json_int_t)-1));
+        }
+        json_object_set_new(doc, "push", json_pack("{s:o*, s:o*}",
+                                                   "results", res,
+                                                   "peers", peers));
+}
+
+/* hbeat_push_requests_total{result}: push requests by result. */
+static void metrics(void *state, hbd_prom_t *out)
+{
+        const hbd_http_t *h = state;
+        bool any = false;
+
+        if (h == NULL)
+                return;
+        for (size_t i = 0; i < h->ctx->cfg->n_peers; i++)
+                any |= h->ctx->cfg->peers[i].push != NULL;
+        if (!any && h->n_slots == 0 &&
+            h->push_results[HBP_PUSH_UNKNOWN_PEER] == 0)
+                return;
+        hbd_prom_family(out, "hbeat_push_requests_total", "counter",
+                        "HTTP push heartbeats received, by result (ok, or "
+                        "why they were refused).");
+        for (int r = 0; r < HBP_PUSH_RESULT_COUNT; r++)
+                hbd_prom_u64(out, (const char *[]){
+                        "result", hbp_push_result_name(
+                                          (hbp_push_result_t)r), NULL },
+                        h->push_results[r]);
+}
+
 /* http.listen cannot change on reload (hbd_config_reloadable()). */
 const hbd_module_t hbd_http_module = {
         .name = "http",
         .events = HBD_EV_LEAVING | HBD_DASH_EVENTS,
         .start = start,
         .on_event = on_event,
+        .status = status,
+        .metrics = metrics,
         .stop = stop,
 };

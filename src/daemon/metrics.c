@@ -506,7 +506,7 @@ static void link_families(hbd_ctx_t *ctx, hbd_prom_t *out, uint64_t now)
                         if (hb_node_peer_at(ctx->node, i, now, &pi) < 0)
                                 continue;
                         pc = hbd_config_peer(ctx->cfg, pi.id);
-                        if (pc != NULL && pc->pull)
+                        if (pc != NULL && pc->external)
                                 continue;
                         for (uint32_t k = 0; k < nl; k++) {
                                 const char *peer = peer_name(ctx, pi.id);

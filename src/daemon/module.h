@@ -236,5 +236,6 @@ extern const hbd_module_t hbd_vip_module;
 extern const hbd_module_t hbd_actions_module;
 extern const hbd_module_t hbd_privileges_module;
 extern const hbd_module_t hbd_watchdog_module;
+extern const hbd_module_t hbd_stream_module;
 
 #endif /* HBD_MODULE_H */

@@ -300,7 +300,7 @@ static int commit_node(hbd_ctx_t *ctx, const hbd_config_t *next,
                                                             p->add[added]);
 
                 r = hb_uv_node_peer_add(ctx->un, p->add[added],
-                                        pc->pull ? NULL :
+                                        pc->external ? NULL :
                                         (const struct sockaddr *)&pc->addr);
                 if (r < 0) {
                         snprintf(err, errlen, "cannot add peer id %" PRIu32
@@ -336,7 +336,8 @@ static void commit_rest(hbd_ctx_t *ctx, const hbd_config_t *next,
 
                 (void)hb_uv_node_peer_set_address(
                         ctx->un, pc->id,
-                        pc->pull ? NULL : (const struct sockaddr *)&pc->addr);
+                        pc->external ? NULL
+                                     : (const struct sockaddr *)&pc->addr);
                 /* links[] itself is not reloadable: the same count. */
                 for (size_t k = 1; k < next->n_links; k++)
                         (void)hb_uv_node_peer_set_link_address(

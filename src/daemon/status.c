@@ -300,8 +300,8 @@ json_t *hbd_links_json(const hbd_ctx_t *ctx)
                 if (hb_node_peer_at(ctx->node, i, now, &pi) < 0)
                         continue;
                 pc = hbd_config_peer(ctx->cfg, pi.id);
-                if (pc != NULL && pc->pull)
-                        continue;       /* polled: no link */
+                if (pc != NULL && pc->external)
+                        continue;       /* pull, push: no link */
                 for (k = 0; k < nl; k++) {
                         json_t *r = link_row(ctx, &pi, pc, k, now);
 

@@ -80,6 +80,7 @@ static inline int setup(void **state)
             !getcwd(tmpdir, sizeof tmpdir))
                 return -1;
         write_file("cluster.key", KEY_B64 "\n", 0600);
+        write_file("events.key", KEY_B64 "\n", 0600);
         write_file("notify.sh", "#!/bin/sh\nexit 0\n", 0755);
         write_file("notify.txt", "not a script\n", 0644);
         return 0;

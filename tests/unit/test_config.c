@@ -367,7 +367,8 @@ static void test_err_required(void **state)
                   "n1.yaml:2:8: node.name: no value given" },
                 { MINIMAL "peers:\n  - name: n2\n    id: 2\n",
                   "n1.yaml:7:5: peers[0]: needs exactly one of 'address' (the "
-                  "peer runs hbeatd) and 'pull' (it is polled)" },
+                  "peer runs hbeatd), 'pull' (it is polled) and 'push' (it "
+                  "pushes over HTTP)" },
                 { MINIMAL "peers:\n  - {name: n2, id: 2, address: "
                   "\"127.0.0.1:2\"}\n  - {name: n3, address: "
                   "\"127.0.0.1:3\"}\n",
@@ -858,11 +859,54 @@ static void test_err_names_addresses(void **state)
                 { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
                   "    address: 127.0.0.1:7402\n    pull: tcp://h:5\n",
                   "n1.yaml:10:5: peers[0]: needs exactly one of 'address' "
-                  "(the peer runs hbeatd) and 'pull' (it is polled)" },
+                  "(the peer runs hbeatd), 'pull' (it is polled) and 'push' "
+                  "(it pushes over HTTP)" },
                 { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
-                  "    pull: udp://h:5\n",
-                  "n1.yaml:9:11: peers[0].pull: 'udp://h:5' is not an "
-                  "http://, https:// or tcp:// URL" },
+                  "    pull: ftp://h:5\n",
+                  "n1.yaml:9:11: peers[0].pull: 'ftp://h:5' is not an "
+                  "http://, https://, tcp:// or udp:// URL" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    pull: udp://h\n",
+                  "n1.yaml:9:11: peers[0].pull: bad target 'h' (expected "
+                  "HOST:PORT or [V6]:PORT, port 1..65535)" },
+                /* Push peers (docs/http.md, Push). */
+                { MINIMAL "peers:\n  - name: app\n    id: 2\n"
+                  "    push: http\n    token_file: t.key\n",
+                  "n1.yaml:9:11: peers[0].push: needs http.listen (pushes "
+                  "are HTTP requests to it)" },
+                { MINIMAL "http: {listen: \"127.0.0.1:8080\"}\n"
+                  "peers:\n  - name: app\n    id: 2\n    push: http\n",
+                  "n1.yaml:10:5: peers[0]: push needs token_file (the "
+                  "secret its pushes are signed with)" },
+                { MINIMAL "http: {listen: \"127.0.0.1:8080\"}\n"
+                  "peers:\n  - name: app\n    id: 2\n    push: tcp\n"
+                  "    token_file: t.key\n",
+                  "n1.yaml:10:11: peers[0].push: 'tcp' is not a push "
+                  "transport (http)" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    address: 127.0.0.1:7402\n    token_file: t.key\n",
+                  "n1.yaml:10:5: peers[0].token_file: only used with push" },
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    address: 127.0.0.1:7402\n    between: 08:00-18:00\n",
+                  "n1.yaml:10:5: peers[0].between: only used with pull (a "
+                  "schedule of its probe)" },
+                /* Schedules (docs/checks.md, Schedules). */
+                { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
+                  "    pull: udp://h:5\n    between: 08:00-08:00\n",
+                  "n1.yaml:10:14: peers[0].between: '08:00-08:00' is not a "
+                  "daily window HH:MM-HH:MM (08:00-18:00; 22:00-06:00 "
+                  "crosses midnight; start and end differ)" },
+                { MINIMAL "checks:\n  - {name: c, kind: tcp, target: "
+                  "\"h:1\", days: \"mon-fry\"}\n",
+                  "n1.yaml:7:47: checks[0].days: 'mon-fry' is not a list of "
+                  "days (mon-fri, sat,sun, mon,wed-fri, daily)" },
+                { MINIMAL "daemon: {timezone: Europe/Nowhere}\n",
+                  "n1.yaml:6:20: daemon.timezone: 'Europe/Nowhere' is not a "
+                  "zone of the time zone database (/usr/share/zoneinfo; an "
+                  "IANA name such as Europe/Berlin)" },
+                { MINIMAL "daemon: {timezone: ../../etc/passwd}\n",
+                  "n1.yaml:6:20: daemon.timezone: '../../etc/passwd' is not "
+                  "a time zone name (an IANA name such as Europe/Berlin)" },
                 { MINIMAL "peers:\n  - name: n2\n    id: 2\n"
                   "    pull: tcp://h\n",
                   "n1.yaml:9:11: peers[0].pull: bad target 'h' (expected "
@@ -1333,6 +1377,63 @@ static void test_alloc_failures(void **state)
         assert_true(failures > 20);
 }
 
+/* A push peer: its token read like a key file (same rules), the peer
+ * without an address or a vote; a pull peer's window parsed into its
+ * probe; daemon.timezone kept. */
+static void test_push_and_schedules(void **state)
+{
+        hbd_config_t *cfg;
+
+        (void)state;
+        write_file("app.token", KEY_B64 "\n", 0600);
+        write_file("loose.token", KEY_B64 "\n", 0644);
+        cfg = load_ok(MINIMAL "http: {listen: \"127.0.0.1:8080\"}\n"
+                      "daemon: {timezone: Europe/Berlin}\n"
+                      "peers:\n"
+                      "  - {name: app, id: 2, push: http, "
+                      "token_file: app.token}\n"
+                      "  - {name: e, id: 3, pull: \"udp://127.0.0.1:7\", "
+                      "between: \"22:00-06:00\", days: \"sat,sun\"}\n"
+                      "checks:\n"
+                      "  - {name: c, kind: tcp, target: \"h:1\", "
+                      "days: mon-fri}\n");
+        assert_int_equal(cfg->n_peers, 2);
+        assert_true(cfg->peers[0].external);
+        assert_non_null(cfg->peers[0].push);
+        assert_int_equal(cfg->peers[0].votes, 0);
+        assert_int_equal(cfg->peers[0].addr.ss_family, AF_UNSPEC);
+        for (int i = 0; i < 32; i++)
+                assert_int_equal(cfg->peers[0].push_key.bytes[i], i);
+        assert_string_equal(cfg->peers[0].address, "push /v1/push/app");
+        assert_true(cfg->peers[1].external);
+        assert_int_equal(cfg->peers[1].pull_check.kind, HBD_CHECK_UDP);
+        assert_int_equal(cfg->peers[1].pull_check.target_port, 7);
+        assert_true(cfg->peers[1].pull_check.window.set);
+        assert_int_equal(cfg->peers[1].pull_check.window.start_min, 1320);
+        assert_int_equal(cfg->peers[1].pull_check.window.end_min, 360);
+        assert_int_equal(cfg->peers[1].pull_check.window.days, 0x41);
+        assert_true(cfg->checks[0].window.set);
+        assert_int_equal(cfg->checks[0].window.start_min, 0);
+        assert_int_equal(cfg->checks[0].window.end_min, 1440);
+        assert_int_equal(cfg->checks[0].window.days, 0x3e);
+        assert_string_equal(cfg->daemon.timezone, "Europe/Berlin");
+        assert_int_equal(cfg->push_window_ns, 300000 * HB_NS_PER_MS);
+        hbd_config_free(cfg);
+        expect_err(MINIMAL "http: {listen: \"127.0.0.1:8080\"}\n"
+                   "peers:\n  - {name: app, id: 2, push: http, "
+                   "token_file: loose.token}\n",
+                   "n1.yaml:8:48: peers[0].token_file: '@/loose.token' is "
+                   "readable or writable by its group or other users (mode "
+                   "0644); run chmod 600 on it (or set daemon.key_group to "
+                   "let one group read it: chmod 640)");
+        expect_err(MINIMAL "http: {listen: \"127.0.0.1:8080\"}\n"
+                   "election: {enabled: true, state_file: s}\n"
+                   "peers:\n  - {name: app, id: 2, push: http, "
+                   "token_file: app.token, votes: 1}\n",
+                   "n1.yaml:9:66: peers[0].votes: a push peer runs no "
+                   "hbeatd and cannot vote");
+}
+
 static void test_examples(void **state)
 {
         glob_t g;
@@ -1361,6 +1462,9 @@ static void test_examples(void **state)
                         assert_non_null(u);
                         memcpy(u, "user: root \n", 12);
                 }
+                /* A push peer's token sits next to the config. */
+                if (strstr(path, "/app-monitor/"))
+                        write_file("batch.token", KEY_B64 "\n", 0600);
                 cfg = load_named(at_dir(base, name, sizeof name), text);
                 free(text);
                 if (strstr(path, "/cluster-3node/")) {
@@ -1576,6 +1680,8 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_examples, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_push_and_schedules,
+                                                setup, teardown),
                 cmocka_unit_test_setup_teardown(test_alloc_failures, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_util_address, setup,

@@ -81,13 +81,15 @@ static void test_reloadable(void **state)
                             strcmp(p, "cluster.id") == 0 ||
                             strcmp(p, "control.socket") == 0 ||
                             strcmp(p, "http.listen") == 0 ||
+                            strncmp(p, "events.", 7) == 0 ||
                             strncmp(p, "quorum.", 7) == 0 ||
                             strcmp(p, "election.enabled") == 0 ||
                             strcmp(p, "election.state_file") == 0 ||
                             strcmp(p, "realtime.enabled") == 0 ||
                             strcmp(p, "realtime.priority") == 0 ||
                             strcmp(p, "realtime.lock_memory") == 0 ||
-                            strncmp(p, "daemon.", 7) == 0 ||
+                            (strncmp(p, "daemon.", 7) == 0 &&
+                             strcmp(p, "daemon.timezone") != 0) ||
                             strncmp(p, "links[].", 8) == 0 ||
                             strncmp(p, "topology.", 9) == 0;
                 election_key = strcmp(p, "peers[].id") == 0 ||
@@ -153,6 +155,57 @@ static void test_http_listen(void **state)
         hbd_config_free(none);
         hbd_config_free(v4);
         hbd_config_free(v6);
+}
+
+/*
+ * events.*: off by default; with listen, key_file is required and read
+ * (the cluster key's checks); key_file alone is an error; the defaults;
+ * not reloadable.
+ */
+static void test_events(void **state)
+{
+        hbd_config_t *none, *on, *on2;
+        const char *what;
+        hb_key_t zero = { { 0 } };
+
+        (void)state;
+        none = load_ok(MINIMAL);
+        assert_null(none->events.listen);
+        on = load_ok(MINIMAL "events:\n  listen: \"127.0.0.1:7501\"\n"
+                     "  key_file: events.key\n");
+        assert_string_equal(on->events.listen, "127.0.0.1:7501");
+        assert_int_equal(port_of(&on->events.listen_addr), 7501);
+        assert_memory_not_equal(on->events.key.bytes, zero.bytes,
+                                sizeof(zero.bytes));
+        assert_int_equal(on->events.log_size, 10000);
+        assert_int_equal(on->events.window, 64);
+        assert_int_equal(on->events.max_subscribers, 16);
+        assert_int_equal(on->events.timeout_ns, 30000 * HB_NS_PER_MS);
+        assert_int_equal(on->events.handshake_timeout_ns,
+                         5000 * HB_NS_PER_MS);
+        expect_err(MINIMAL "events:\n  listen: \"127.0.0.1:7501\"\n",
+                   "n1.yaml:7:3: missing events.key_file: subscribers of "
+                   "events.listen are authenticated with a pre-shared key "
+                   "(hbeatctl keygen)");
+        expect_err(MINIMAL "events:\n  key_file: events.key\n",
+                   "n1.yaml:7:3: events.key_file: only used with "
+                   "events.listen (the event stream is off)");
+        expect_err_len(MINIMAL "events:\n  listen: \"127.0.0.1:7501\"\n"
+                       "  key_file: nothere.key\n",
+                       strlen(MINIMAL) + 59, -ENOENT,
+                       "n1.yaml:8:13: events.key_file: cannot read ", true);
+        expect_err_prefix(MINIMAL "events:\n  listen: \"127.0.0.1:7501\"\n"
+                          "  key_file: events.key\n  window: 0\n",
+                          "n1.yaml:9:11: events.window: ");
+        on2 = load_ok(MINIMAL "events:\n  listen: \"127.0.0.1:7502\"\n"
+                      "  key_file: events.key\n");
+        what = NULL;
+        assert_false(hbd_config_reloadable(on, on2, &what));
+        assert_string_equal(what, "events.listen");
+        assert_true(hbd_config_reloadable(on, on, NULL));
+        hbd_config_free(none);
+        hbd_config_free(on);
+        hbd_config_free(on2);
 }
 
 /* ---- vips[] ------------------------------------------------------------ */
@@ -929,6 +982,8 @@ static void test_links(void **state)
         assert_string_equal(cfg->listen, "10.0.0.1:7400");
         assert_string_equal(cfg->peers[0].address, "10.0.0.2:7400");
         assert_string_equal(cfg->peers[0].addresses[1], "10.1.0.2:7400");
+        assert_false(cfg->peers[0].external);
+        assert_int_equal(cfg->peers[0].votes, 1);
         assert_int_equal(cfg->peers[0].link_addr[1].ss_family, AF_INET);
         assert_true(hbu_address_equal(
                 (const void *)&cfg->peers[0].addr,
@@ -980,8 +1035,8 @@ static void test_links(void **state)
                    "(else the peer has one 'address')");
         expect_err(MINIMAL LINKS2 "peers:\n  - {name: n2, id: 2}\n",
                    "n1.yaml:10:5: peers[0]: needs exactly one of "
-                   "'addresses' (the peer runs hbeatd) and 'pull' (it is "
-                   "polled)");
+                   "'addresses' (the peer runs hbeatd), 'pull' (it is "
+                   "polled) and 'push' (it pushes over HTTP)");
         expect_err(MINIMAL "links:\n"
                    "  - {name: ring0, listen: \"10.0.0.1:7400\"}\n"
                    "  - {name: ring0, listen: \"10.1.0.1:7400\"}\n",
@@ -1019,6 +1074,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_reloadable, setup,
                                                 teardown),
                 cmocka_unit_test(test_knob_table),
+                cmocka_unit_test_setup_teardown(test_events, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_checks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vips, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_http_listen, setup,

@@ -1934,6 +1934,89 @@ static void test_links_leave(void **state)
         pair_free(&t);
 }
 
+/* Link events only for peers heard over links: a peer fed by
+ * hb_node_peer_heard() (pull, push) or never heard has none; a link that
+ * never carries anything, once the peer is heard on another, goes down
+ * (never_heard) one dead time after that first datagram. */
+static void test_links_never_heard(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        const hb_event_t *e;
+        recorder_t rec = { .n = 0 };
+        hb_node_t *n;
+        pair_t t;
+
+        (void)state;
+        c.n_links = 2;
+        assert_int_equal(hb_node_new(&n, &c, record, &rec), 0);
+        assert_int_equal(hb_node_peer_add(n, 2, T0), 0);
+        assert_int_equal(hb_node_peer_add(n, 3, T0), 0);
+        for (uint64_t now = T0; now < T0 + 3000 * MS; now += 100 * MS) {
+                assert_int_equal(hb_node_peer_heard(n, 2, now), 0);
+                hb_node_tick(n, now);
+        }
+        for (size_t i = 0; i < rec.n; i++)
+                assert_int_not_equal(rec.ev[i].type, HB_EVENT_LINK);
+        assert_int_equal(state_of(n, 3, T0 + 3000 * MS), HB_PEER_DEAD);
+        hb_node_free(n);
+
+        links_init(&t);
+        run_links(&t, T0 + 2000 * MS, T0 + 4000 * MS, true, false);
+        e = find_link_ev(&t.rec, 1, HB_LINK_DOWN, 0);
+        assert_non_null(e);
+        assert_int_equal(e->reason, HB_REASON_NEVER_HEARD);
+        assert_int_equal(e->old_link_state, HB_LINK_UNKNOWN);
+        assert_true(e->at_ns >= T0 + 2000 * MS + 400 * MS);
+        assert_true(e->at_ns <= T0 + 2000 * MS + 500 * MS + MS);
+        assert_int_equal(state_of(t.a, 2, T0 + 4000 * MS), HB_PEER_ALIVE);
+        pair_free(&t);
+}
+
+/* A held peer is not judged: silence during the hold does not make it
+ * suspect or dead; on release it is judged as if heard then. */
+static void test_peer_hold(void **state)
+{
+        hb_node_config_t c = fixed_cfg(1, 1);
+        recorder_t rec = { .n = 0 };
+        hb_peer_info_t pi;
+        hb_node_t *n;
+
+        (void)state;
+        assert_int_equal(hb_node_new(&n, &c, record, &rec), 0);
+        assert_int_equal(hb_node_peer_add(n, 2, T0), 0);
+        assert_int_equal(hb_node_peer_heard(n, 2, T0), 0);
+        assert_int_equal(hb_node_peer_heard(n, 2, T0 + 100 * MS), 0);
+        assert_int_equal(hb_node_peer_info(n, 2, T0 + 100 * MS, &pi), 0);
+        assert_int_equal(pi.state, HB_PEER_ALIVE);
+        assert_int_equal(hb_node_peer_hold(n, 2, true, T0 + 150 * MS), 1);
+        assert_int_equal(hb_node_peer_hold(n, 2, true, T0 + 150 * MS), 0);
+        assert_true(hb_node_peer_held(n, 2));
+        rec.n = 0;
+        hb_node_tick(n, T0 + 3600 * HB_NS_PER_S);
+        assert_int_equal(hb_node_peer_info(n, 2, T0 + 3600 * HB_NS_PER_S,
+                                           &pi), 0);
+        assert_int_equal(pi.state, HB_PEER_ALIVE);
+        for (size_t i = 0; i < rec.n; i++)
+                assert_int_not_equal(rec.ev[i].type, HB_EVENT_PEER_STATE);
+        /* Released: judged from the release on, so still alive just
+         * after it, and suspect only after the usual silence. */
+        assert_int_equal(hb_node_peer_hold(n, 2, false,
+                                           T0 + 3600 * HB_NS_PER_S), 1);
+        assert_false(hb_node_peer_held(n, 2));
+        hb_node_tick(n, T0 + 3600 * HB_NS_PER_S + 50 * MS);
+        assert_int_equal(hb_node_peer_info(n, 2, T0 + 3600 * HB_NS_PER_S +
+                                           50 * MS, &pi), 0);
+        assert_int_equal(pi.state, HB_PEER_ALIVE);
+        hb_node_tick(n, T0 + 3600 * HB_NS_PER_S + 2000 * MS);
+        assert_int_equal(hb_node_peer_info(n, 2, T0 + 3600 * HB_NS_PER_S +
+                                           2000 * MS, &pi), 0);
+        assert_int_equal(pi.state, HB_PEER_DEAD);
+        assert_int_equal(hb_node_peer_hold(n, 9, true, T0), -ENOENT);
+        assert_int_equal(hb_node_peer_hold(NULL, 2, true, T0), -EINVAL);
+        assert_false(hb_node_peer_held(n, 9));
+        hb_node_free(n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1968,11 +2051,13 @@ int main(void)
                 cmocka_unit_test(test_pause_found_on_recv),
                 cmocka_unit_test(test_output_queue_bound),
                 cmocka_unit_test(test_names),
+                cmocka_unit_test(test_peer_hold),
                 cmocka_unit_test(test_links_one_silent),
                 cmocka_unit_test(test_links_all_silent),
                 cmocka_unit_test(test_links_replay),
                 cmocka_unit_test(test_links_config),
                 cmocka_unit_test(test_links_leave),
+                cmocka_unit_test(test_links_never_heard),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
