@@ -35,6 +35,18 @@
  * and accepted heartbeat, asked for the coordination block of each
  * heartbeat and for its own deadline. Every hook sits behind `cfg.coord.enabled`, so
  * with coordination off the hot path is what it was.
+ *
+ * Redundant links (cfg.n_links > 1, docs/links.md): every peer also has
+ * one hb_link_t per link with its own detector, heartbeat replay state,
+ * RTT ring and link state (link_set_state() raises HB_EVENT_LINK, the
+ * only place a link's state changes). A datagram's link comes with
+ * hb_node_recv_link(); link_accept() checks and records it per link and
+ * tells whether the peer has that sequence already (a copy: that link's
+ * evidence only). The peer's own detector sees the first copy of each
+ * heartbeat, so the peer machine above is unchanged and a peer is
+ * suspect only when every link is silent. A peer's heap deadline is the
+ * earliest of its own and its links' (peer_deadline()). With one link
+ * none of this exists (p->links is NULL).
  */
 #include <errno.h>
 #include <math.h>
