@@ -47,6 +47,14 @@
  * suspect only when every link is silent. A peer's heap deadline is the
  * earliest of its own and its links' (peer_deadline()). With one link
  * none of this exists (p->links is NULL).
+ *
+ * Topology "monitors" (cfg.n_monitors > 0, docs/topologies.md): a peer
+ * that is not a monitor is "driven" (hb__mon_driven()): its state moves
+ * only in monitors.c, from the monitors' verdicts; node.c still does its
+ * replay checks and feeds its detector (a monitor's own verdict), and
+ * asks monitors.c for its deadline, its evaluation, what a heartbeat or
+ * leave means, where this node's heartbeats go and when verdicts go out.
+ * Without it every hook is one branch.
  */
 #include <errno.h>
 #include <math.h>
