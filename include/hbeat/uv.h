@@ -150,6 +150,21 @@ typedef struct hb_uv_options {
         /** Interface to bind link k's socket to (SO_BINDTODEVICE), or
          *  NULL. Copied. */
         const char *link_device[HB_LINKS_MAX];
+        /** Disk links (docs/links.md, "Disk link"; since 0.3): link k > 0
+         *  with `link_disk[k]` set carries heartbeats through that block
+         *  device or file instead of a socket (`link_bind[k]` and
+         *  `link_device[k]` unused). This node writes its slot (number
+         *  cfg.node_id - 1) every heartbeat and reads all slots every
+         *  interval, with O_DIRECT in libuv's threadpool. The node id
+         *  must be <= `link_disk_slots[k]`. Copied. Link 0 cannot be a
+         *  disk link. */
+        const char *link_disk[HB_LINKS_MAX];
+        /** Slot size of disk link k, bytes: 512 or 4096 (the device's
+         *  logical block size or a multiple); 0 means 512. */
+        uint32_t link_disk_slot_size[HB_LINKS_MAX];
+        /** Number of slots of disk link k (node ids 1 .. n), 1 .. 256;
+         *  0 means 16. */
+        uint32_t link_disk_slots[HB_LINKS_MAX];
 } hb_uv_options_t;
 
 /** Fill `opt` with the defaults above (bind NULL, no callbacks). */

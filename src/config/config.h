@@ -139,6 +139,10 @@ typedef struct hbd_link_conf {
         struct sockaddr_storage listen_addr;
         socklen_t listen_addr_len;
         char *interface;               /* links[].interface, owned; NULL */
+        char *device;                  /* links[].device (a disk link),
+                                          owned; NULL for UDP */
+        uint32_t slot_size;            /* disk link: 512 or 4096 */
+        uint32_t slots;                /* disk link: 1 .. 256 */
         int line;                      /* where the entry starts */
 } hbd_link_conf_t;
 

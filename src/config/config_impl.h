@@ -585,10 +585,26 @@ X(LINK_NAME, "links[].name", "", 0, 0, NULL, R_NO,                           \
   "docs/links.md); unique. At most 8 links; with links, listen is not "      \
   "used and every peer has addresses instead of address.")                   \
 X(LINK_LISTEN, "links[].listen", "", 0, 0, NULL, R_NO,                       \
-  S_ADDR, F_REQUIRED | F_LINK, L(listen), L(listen_addr),                    \
+  S_ADDR, F_LINK, L(listen), L(listen_addr),                                 \
   L(listen_addr_len),                                                        \
   "UDP address heartbeats are received on over this link (this node's "      \
-  "address on that network); unique.")                                       \
+  "address on that network); unique. Every link has exactly one of listen "  \
+  "and device; links[0] has listen.")                                        \
+X(LINK_DEVICE, "links[].device", "", 0, 0, NULL, R_NO,                       \
+  S_PATH, F_LINK, L(device), 0, 0,                                           \
+  "A disk link (docs/links.md, Disk link): the shared block device or file " \
+  "(on a file system with O_DIRECT, not tmpfs) whose slot node.id - 1 this " \
+  "node writes its heartbeat into every interval, reading every slot. "     \
+  "Peers give the address 'disk' for this link. Not for links[0].")          \
+X(LINK_SLOT_SIZE, "links[].slot_size", "bytes", 512, 4096, "512", R_NO,      \
+  S_U32, F_LINK, L(slot_size), 0, 0,                                         \
+  "Disk link: bytes per slot, 512 or 4096 (at least the device's logical "   \
+  "block size); the same on every node.")                                    \
+X(LINK_SLOTS, "links[].slots", "slots", 1, 256, "16", R_NO,                  \
+  S_U32, F_LINK, L(slots), 0, 0,                                             \
+  "Disk link: number of slots, the same on every node; node ids 1 .. "       \
+  "slots (slot = id - 1). The device holds at least slots x slot_size "      \
+  "bytes.")                                                                  \
 X(LINK_INTERFACE, "links[].interface", "", 0, 0, NULL, R_NO,                 \
   S_STR, F_LINK, L(interface), 0, 0,                                         \
   "Bind the link's socket to this interface (SO_BINDTODEVICE): its "         \

@@ -250,6 +250,29 @@ static int peer_addresses(struct loader *l, const struct found *pf,
                 const char *a = peer->addresses[k];
                 socklen_t len;
 
+                if (cfg->links[k].device) {
+                        /* A disk link: the peer's slot, by its id. */
+                        if (strcmp(a, "disk") != 0)
+                                return hbd__fail_at(
+                                        l, item ? &item->start_mark
+                                                : &seq->start_mark,
+                                        -EINVAL, "%s.addresses[%zu]: link "
+                                        "%s is a disk link: write 'disk'",
+                                        where, k, cfg->links[k].name);
+                        if (peer->id == 0 || peer->id > cfg->links[k].slots)
+                                return hbd__fail_at(
+                                        l, item ? &item->start_mark
+                                                : &seq->start_mark,
+                                        -EINVAL, "%s: id %u has no slot on "
+                                        "disk link %s (slots: %u)", where,
+                                        (unsigned)peer->id,
+                                        cfg->links[k].name,
+                                        (unsigned)cfg->links[k].slots);
+                        memset(&peer->link_addr[k], 0,
+                               sizeof(peer->link_addr[k]));
+                        continue;
+                }
+
                 if (hbu_parse_address(a, &peer->link_addr[k], &len, why,
                                       sizeof why) < 0) {
                         for (char *c = why; *c; c++)
@@ -986,6 +1009,36 @@ static int link_item(struct loader *l, const struct found *pf,
                 return hbd__fail_at(l, &pf->key[K_LINK_NAME]->start_mark,
                                     -EINVAL, "%s: at most %u links", where,
                                     (unsigned)HB_LINKS_MAX);
+        if (hbd__given(pf, K_LINK_LISTEN) == hbd__given(pf, K_LINK_DEVICE))
+                return hbd__fail_at(l, &pf->key[K_LINK_NAME]->start_mark,
+                                    -EINVAL, "%s: needs exactly one of "
+                                    "'listen' (UDP) and 'device' (a disk "
+                                    "link)", where);
+        if (k->device && i == 0)
+                return hbd__fail_at(l, &pf->val[K_LINK_DEVICE]->start_mark,
+                                    -EINVAL, "%s.device: links[0] is a UDP "
+                                    "link (listen); put the disk link "
+                                    "after it", where);
+        if (!k->device && (hbd__given(pf, K_LINK_SLOT_SIZE) ||
+                           hbd__given(pf, K_LINK_SLOTS)))
+                return hbd__fail_at(l, &pf->key[K_LINK_NAME]->start_mark,
+                                    -EINVAL, "%s: slot_size and slots only "
+                                    "with device", where);
+        if (k->device && k->slot_size != 512 && k->slot_size != 4096)
+                return hbd__fail_at(l, &pf->val[K_LINK_SLOT_SIZE]->start_mark,
+                                    -EINVAL, "%s.slot_size: %u; 512 or 4096",
+                                    where, (unsigned)k->slot_size);
+        if (k->device && cfg->node.node_id > k->slots)
+                return hbd__fail_at(l, &pf->key[K_LINK_NAME]->start_mark,
+                                    -EINVAL, "%s: node.id %u has no slot "
+                                    "(slots: %u; slot = id - 1): raise "
+                                    "slots", where,
+                                    (unsigned)cfg->node.node_id,
+                                    (unsigned)k->slots);
+        if (k->interface && k->device)
+                return hbd__fail_at(l, &pf->val[K_LINK_INTERFACE]->start_mark,
+                                    -EINVAL, "%s.interface: not with device",
+                                    where);
         if (k->interface && (strlen(k->interface) >= IF_NAMESIZE ||
                              strchr(k->interface, '/') ||
                              strchr(k->interface, ' ')))
@@ -1002,7 +1055,8 @@ static int link_item(struct loader *l, const struct found *pf,
                                 -EINVAL, "%s.name: '%s' is also the name of "
                                 "links[%zu] (line %d)", where, k->name, j,
                                 cfg->links[j].line);
-                if (hbu_address_equal(
+                if (k->listen && cfg->links[j].listen &&
+                    hbu_address_equal(
                             (const void *)&cfg->links[j].listen_addr,
                             (const void *)&k->listen_addr))
                         return hbd__fail_at(

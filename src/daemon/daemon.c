@@ -475,6 +475,9 @@ static int start_node(daemon_t *d)
                 opt.link_bind[i] =
                         (const struct sockaddr *)&cfg->links[i].listen_addr;
                 opt.link_device[i] = cfg->links[i].interface;
+                opt.link_disk[i] = cfg->links[i].device;
+                opt.link_disk_slot_size[i] = cfg->links[i].slot_size;
+                opt.link_disk_slots[i] = cfg->links[i].slots;
         }
         opt.event = on_event;
         opt.io = on_io;

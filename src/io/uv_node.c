@@ -36,6 +36,14 @@
  * flush asked for there) are not re-entered: the drain happens when the
  * adapter's own call returns.
  *
+ * Disk links (disk_link.c, docs/links.md "Disk link"): a link k > 0 may
+ * be a shared device instead of a socket. A heartbeat or leave for
+ * HB_DEST_ALL is written into this node's slot (one copy for every peer);
+ * a slot of another node that changed is fed to the core as a datagram on
+ * link k with no source address (the source check does not apply; the
+ * key and the replay check do). Peers have no address on a disk link, so
+ * unicast messages (acks, votes) always take a network link.
+ *
  * Lifetime: the adapter's three handles (timer, idle, check) are embedded
  * in it and it is freed, with the node, from the last of their close
  * callbacks; the socket frees itself (udp.c).
@@ -48,6 +56,7 @@
 #include <netinet/in.h>
 
 #include "hbeat/uv.h"
+#include "io/disk_link.h"
 #include "io/mem.h"
 #include "io/udp.h"
 
@@ -69,7 +78,9 @@ typedef struct link_ctx {
 struct hb_uv_node {
         uv_loop_t *loop;
         hb_node_t *node;
-        hb__udp_t *udp[HB_LINKS_MAX];  /* one socket per link */
+        hb__udp_t *udp[HB_LINKS_MAX];  /* one socket per link (NULL for
+                                          a disk link) */
+        hb__disk_t *disk[HB_LINKS_MAX]; /* a disk link's device */
         link_ctx_t lctx[HB_LINKS_MAX];
         uint32_t n_links;
         hb_uv_options_t opt;
@@ -241,11 +252,21 @@ static void send_all(hb_uv_node_t *un, const hb_output_t *out,
 
         /* The same bytes on every link: the receiver's per-link replay
          * state takes each copy once (docs/links.md). */
-        for (k = 0; k < un->n_links; k++)
+        for (k = 0; k < un->n_links; k++) {
+                if (un->disk[k] != NULL) {
+                        /* Our slot holds our latest heartbeat (or
+                         * leave); one copy for every peer. */
+                        if (hb__disk_write(un->disk[k], buf, len) == 0) {
+                                un->counters.tx_datagrams++;
+                                un->counters.tx_by_type[out->type & 7]++;
+                        }
+                        continue;
+                }
                 for (i = 0; i < un->n_peers; i++)
                         if (un->peers[i].has_addr[k])
                                 send_to(un, &un->peers[i], k, out, buf, len,
                                         addr_of(&un->peers[i], k));
+        }
 }
 
 /* The link for a message to peer `p` alone: the node's choice (the first
@@ -437,26 +458,23 @@ static uint64_t wall_now_ns(void)
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void on_datagram(void *user, const uint8_t *buf, size_t len,
-                        const struct sockaddr *from, int truncated)
+/* One datagram on link `link`; `from` is NULL on a disk link (no source
+ * address: from_peer() then accepts, the key alone vouches for it). */
+static void rx_one(hb_uv_node_t *un, uint32_t link, const uint8_t *buf,
+                   size_t len, const struct sockaddr *from)
 {
-        const link_ctx_t *lc = user;
-        hb_uv_node_t *un = lc->un;
-        struct rx_source rx = { un, from, lc->link };
+        struct rx_source rx = { un, from, link };
         const hb_recv_source_t source = { from_peer, &rx };
         hb_recv_info_t info;
         uint64_t now;
         int r;
 
-        (void)truncated;        /* too long: the core counts it oversized */
-        if (un->closing || un->leaving || un->muted)
-                return;
         un->counters.rx_datagrams++;
         now = uv_hrtime();
         if (hb_node_config(un->node)->incarnation_ahead_max_ns != 0)
                 hb_node_set_wall_clock(un->node, wall_now_ns());
         un->in_core++;
-        r = hb_node_recv_link(un->node, now, lc->link, buf, len, &source,
+        r = hb_node_recv_link(un->node, now, link, buf, len, &source,
                               &info);
         un->in_core--;
         if (r == 0) {
@@ -473,9 +491,33 @@ static void on_datagram(void *user, const uint8_t *buf, size_t len,
         else
                 io_event(un, HB_UV_IO_DROPPED, r, NULL, NULL, from, now);
         un->from = from;
-        un->from_link = lc->link;
+        un->from_link = link;
         drain(un);
         un->from = NULL;
+}
+
+static void on_datagram(void *user, const uint8_t *buf, size_t len,
+                        const struct sockaddr *from, int truncated)
+{
+        const link_ctx_t *lc = user;
+        hb_uv_node_t *un = lc->un;
+
+        (void)truncated;        /* too long: the core counts it oversized */
+        if (un->closing || un->leaving || un->muted)
+                return;
+        rx_one(un, lc->link, buf, len, from);
+}
+
+/* A changed slot of a disk link: a datagram from nowhere on that link. */
+static void on_slot(void *user, const uint8_t *buf, size_t len)
+{
+        const link_ctx_t *lc = user;
+        hb_uv_node_t *un = lc->un;
+
+        if (un->closing || un->leaving || un->muted)
+                return;
+        rx_one(un, lc->link, buf, len, NULL);
+        flush(un);
 }
 
 static void on_batch(void *user)
@@ -562,6 +604,24 @@ static void on_unreach(void *user, const struct sockaddr *to,
 
 /* ---- lifecycle ------------------------------------------------------ */
 
+/* Link k's device: slot node_id - 1, read every interval. */
+static int open_disk(hb_uv_node_t *un, uv_loop_t *loop,
+                     const hb_node_config_t *cfg, const hb_uv_options_t *opt,
+                     uint32_t k)
+{
+        uint32_t size = opt->link_disk_slot_size[k] ? opt->link_disk_slot_size[k]
+                                                    : 512;
+        uint32_t slots = opt->link_disk_slots[k] ? opt->link_disk_slots[k]
+                                                 : 16;
+        uint64_t ms = cfg->interval_ns / HB_NS_PER_MS;
+
+        if (cfg->node_id == 0 || cfg->node_id > slots)
+                return -EINVAL;
+        return hb__disk_open(&un->disk[k], loop, opt->link_disk[k], size,
+                             slots, cfg->node_id - 1, ms > 0 ? ms : 1,
+                             on_slot, &un->lctx[k]);
+}
+
 int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
                    const hb_node_config_t *cfg, const hb_uv_options_t *opt)
 {
@@ -579,8 +639,11 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
         if (n_links > HB_LINKS_MAX ||
             n_links != (cfg->n_links > 1 ? cfg->n_links : 1))
                 return -EINVAL;
+        if (opt->link_disk[0] != NULL)
+                return -EINVAL;
         for (k = 1; k < n_links; k++)
-                if (!opt->link_bind[k] || !addr_ok(opt->link_bind[k]))
+                if (opt->link_disk[k] == NULL &&
+                    (!opt->link_bind[k] || !addr_ok(opt->link_bind[k])))
                         return -EINVAL;
         un = hb__io_calloc(1, sizeof(*un));
         if (!un)
@@ -590,6 +653,7 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
         un->opt.bind = NULL; /* borrowed: not kept */
         memset(un->opt.link_bind, 0, sizeof(un->opt.link_bind));
         memset(un->opt.link_device, 0, sizeof(un->opt.link_device));
+        memset(un->opt.link_disk, 0, sizeof(un->opt.link_disk));
         un->n_links = n_links;
         un->armed_ns = HB_NEVER;
         r = hb_node_new(&un->node, cfg, opt->event, opt->user);
@@ -602,6 +666,12 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
         for (k = 0; k < n_links; k++) {
                 un->lctx[k].un = un;
                 un->lctx[k].link = k;
+                if (opt->link_disk[k] != NULL) {
+                        r = open_disk(un, loop, cfg, opt, k);
+                        if (r < 0)
+                                goto fail;
+                        continue;
+                }
                 r = hb__udp_open(&un->udp[k], loop,
                                  k == 0 ? opt->bind : opt->link_bind[k],
                                  opt->rcvbuf, &cbs, &un->lctx[k]);
@@ -612,14 +682,8 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
                         if (r < 0)
                                 hb__udp_close(un->udp[k]);
                 }
-                if (r < 0) {
-                        /* The sockets free themselves when closed. */
-                        while (k-- > 0)
-                                hb__udp_close(un->udp[k]);
-                        hb_node_free(un->node);
-                        hb__io_free(un);
-                        return r;
-                }
+                if (r < 0)
+                        goto fail;
         }
         /* Neither can fail on an initialised loop. */
         (void)uv_timer_init(loop, &un->timer);
@@ -630,6 +694,15 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
         arm(un);
         *ret = un;
         return 0;
+fail:
+        /* The sockets and disks free themselves when closed. */
+        while (k-- > 0) {
+                hb__udp_close(un->udp[k]);
+                hb__disk_close(un->disk[k]);
+        }
+        hb_node_free(un->node);
+        hb__io_free(un);
+        return r;
 }
 
 static void on_closed(uv_handle_t *h)
@@ -657,6 +730,8 @@ void hb_uv_node_close(hb_uv_node_t *un, void (*closed)(void *arg), void *arg)
         for (uint32_t k = 0; k < un->n_links; k++) {
                 hb__udp_close(un->udp[k]);
                 un->udp[k] = NULL;
+                hb__disk_close(un->disk[k]);
+                un->disk[k] = NULL;
         }
         uv_close((uv_handle_t *)&un->timer, on_closed);
         uv_close((uv_handle_t *)&un->idle, on_closed);
@@ -749,6 +824,8 @@ int hb_uv_node_peer_set_link_address(hb_uv_node_t *un, uint32_t id,
 {
         peer_addr_t *p;
 
+        if (un && link < un->n_links && un->disk[link] != NULL)
+                addr = NULL;    /* a disk link: slots, no addresses */
         if (!un || (addr && !addr_ok(addr)))
                 return -EINVAL;
         p = peer_find(un, id);
@@ -842,5 +919,7 @@ int hb_uv_node_link_sockname(const hb_uv_node_t *un, uint32_t link,
 {
         if (!un || !out || un->closing || link >= un->n_links)
                 return -EINVAL;
+        if (un->udp[link] == NULL)
+                return -ENOTSUP;        /* a disk link */
         return hb__udp_sockname(un->udp[link], out);
 }
