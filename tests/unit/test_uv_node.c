@@ -5,10 +5,14 @@
  * each other; an ACK goes back to its datagram's source; a peer without
  * an address gets nothing; a closed peer is dead by port unreachable; a
  * leave makes the peer `left`; mute sends nothing; allocation failures of
- * hb_uv_node_new() leave nothing behind. Bounded: every wait has a
+ * hb_uv_node_new() leave nothing behind; a disk link on a regular file
+ * carries heartbeats alone. Bounded: every wait has a
  * deadline of a few seconds on the loop's own timer.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -420,11 +424,103 @@ static void test_links_pair(void **state)
         close_loop(&loop);
 }
 
+/* ---- the disk link (docs/links.md, "Disk link") ---- */
+
+/* A node whose link 0 is UDP (peers get no address there: it carries
+ * nothing) and link 1 the file `dev`, `slots` slots of 512 bytes. */
+static int start_disk(uv_loop_t *loop, lside_t *l, uint32_t id,
+                      const char *dev, uint32_t slots, bool disk0)
+{
+        struct sockaddr_in any = { .sin_family = AF_INET };
+        hb_node_config_t c = config(id);
+        hb_uv_options_t opt;
+
+        c.n_links = 2;
+        any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        hb_uv_options_init(&opt);
+        opt.bind = (const struct sockaddr *)&any;
+        opt.n_links = 2;
+        opt.link_disk[disk0 ? 0 : 1] = dev;
+        opt.link_disk_slots[1] = slots;
+        opt.event = on_link_event;
+        opt.io = on_io;
+        opt.user = l;
+        return hb_uv_node_new(&l->s.un, loop, &c, &opt);
+}
+
+static bool disk_link_up(void *arg)
+{
+        lside_t *l = arg;
+
+        return l->link_state[1] == HB_LINK_UP &&
+               l->s.peer_state == HB_PEER_ALIVE;
+}
+
+/* Two nodes that share only a file: each sees the other alive with link
+ * 1 up (link 0 never heard); the slots hold "HBDK" at 0 and 512; b
+ * closes: a sees it dead (nothing else tells it). Bad options refused. */
+static void test_disk_pair(void **state)
+{
+        static const uint8_t zero[16 * 512];
+        char dir[] = "/tmp/hb-disk-XXXXXX", dev[64], buf[4];
+        uv_loop_t loop;
+        lside_t a = { 0 }, b = { 0 }, x = { 0 };
+        FILE *f;
+
+        (void)state;
+        /* /tmp: O_DIRECT where the file system has it, else the
+         * O_DSYNC fallback; both are the link's job. */
+        assert_non_null(mkdtemp(dir));
+        snprintf(dev, sizeof(dev), "%s/dev.img", dir);
+        f = fopen(dev, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(zero, 1, sizeof(zero), f), sizeof(zero));
+        assert_int_equal(fclose(f), 0);
+        assert_int_equal(uv_loop_init(&loop), 0);
+
+        /* Link 0 cannot be a disk; an id beyond the slots; no file. */
+        assert_int_equal(start_disk(&loop, &x, 1, dev, 16, true), -EINVAL);
+        assert_int_equal(start_disk(&loop, &x, 17, dev, 16, false), -EINVAL);
+        assert_int_equal(start_disk(&loop, &x, 1, "/nonexistent/dev", 16,
+                                    false), UV_ENOENT);
+
+        assert_int_equal(start_disk(&loop, &a, 1, dev, 16, false), 0);
+        assert_int_equal(start_disk(&loop, &b, 2, dev, 16, false), 0);
+        assert_int_equal(hb_uv_node_peer_add(a.s.un, 2, NULL), 0);
+        assert_int_equal(hb_uv_node_peer_add(b.s.un, 1, NULL), 0);
+        /* A disk link takes no address (ignored, not an error). */
+        assert_int_equal(hb_uv_node_peer_set_link_address(
+                                 a.s.un, 2, 1, (struct sockaddr *)&b.addr[0]),
+                         0);
+        assert_int_equal(hb_uv_node_link_sockname(a.s.un, 1, &a.addr[1]),
+                         -ENOTSUP);
+        assert_true(run_until(&loop, disk_link_up, &a, 3000));
+        assert_true(run_until(&loop, disk_link_up, &b, 3000));
+        assert_int_not_equal(a.link_state[0], HB_LINK_UP);
+        f = fopen(dev, "rb");
+        assert_non_null(f);
+        assert_int_equal(fread(buf, 1, 4, f), 4);
+        assert_memory_equal(buf, "HBDK", 4);
+        assert_int_equal(fseek(f, 512, SEEK_SET), 0);
+        assert_int_equal(fread(buf, 1, 4, f), 4);
+        assert_memory_equal(buf, "HBDK", 4);
+        assert_int_equal(fclose(f), 0);
+
+        hb_uv_node_close(b.s.un, NULL, NULL);
+        assert_true(run_until(&loop, sees_dead, &a.s, 3000));
+        assert_int_equal(a.link_state[1], HB_LINK_DOWN);
+        hb_uv_node_close(a.s.un, NULL, NULL);
+        close_loop(&loop);
+        assert_int_equal(unlink(dev), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_pair),
                 cmocka_unit_test(test_links_pair),
+                cmocka_unit_test(test_disk_pair),
                 cmocka_unit_test(test_leave_mute_and_addresses),
                 cmocka_unit_test(test_alloc_failures),
                 cmocka_unit_test(test_arguments),
