@@ -377,12 +377,19 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                        "alive while any link\n%-12s carries its heartbeats, "
                        "a silent link is only a link-down event\n",
                        "links:", cfg->n_links, "");
-        for (size_t i = 0; i < cfg->n_links; i++)
-                printf("  %zu %-10s listen %s%s%s\n", i, cfg->links[i].name,
-                       cfg->links[i].listen,
-                       cfg->links[i].interface ? ", interface " : "",
-                       cfg->links[i].interface ? cfg->links[i].interface
-                                               : "");
+        for (size_t i = 0; i < cfg->n_links; i++) {
+                const hbd_link_conf_t *k = &cfg->links[i];
+
+                if (k->device)
+                        printf("  %zu %-10s disk %s, slot %u of %u x %u "
+                               "bytes\n", i, k->name, k->device,
+                               (unsigned)cfg->node.node_id - 1,
+                               (unsigned)k->slots, (unsigned)k->slot_size);
+                else
+                        printf("  %zu %-10s listen %s%s%s\n", i, k->name,
+                               k->listen, k->interface ? ", interface " : "",
+                               k->interface ? k->interface : "");
+        }
         printf("%-12s %s\n", "control:", cfg->control_socket);
         if (cfg->key_file)
                 printf("%-12s %s (key id 0%s)\n", "key file:", cfg->key_file,

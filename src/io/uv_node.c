@@ -609,14 +609,15 @@ static int open_disk(hb_uv_node_t *un, uv_loop_t *loop,
                      const hb_node_config_t *cfg, const hb_uv_options_t *opt,
                      uint32_t k)
 {
-        uint32_t size = opt->link_disk_slot_size[k] ? opt->link_disk_slot_size[k]
-                                                    : 512;
+        uint32_t size = opt->link_disk_slot_size[k];
         uint32_t slots = opt->link_disk_slots[k] ? opt->link_disk_slots[k]
                                                  : 16;
         uint64_t ms = cfg->interval_ns / HB_NS_PER_MS;
 
         if (cfg->node_id == 0 || cfg->node_id > slots)
                 return -EINVAL;
+        if (size == 0)
+                size = 512;
         return hb__disk_open(&un->disk[k], loop, opt->link_disk[k], size,
                              slots, cfg->node_id - 1, ms > 0 ? ms : 1,
                              on_slot, &un->lctx[k]);

@@ -11,7 +11,7 @@ next to one UDP link (eth0).
 
 The device is a regular file next to the configs (the test directory is
 on the project's disk; O_DIRECT is used when the file system allows it,
-else the link falls back to O_DSYNC, which hbeatd logs).
+else the link falls back to O_DSYNC alone).
 """
 
 import time

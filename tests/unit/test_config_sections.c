@@ -1054,7 +1054,8 @@ static void test_links(void **state)
                    "is not an interface name (1..15 bytes, no '/' or "
                    "space)");
         expect_err(MINIMAL "links:\n  - {name: ring0}\n",
-                   "n1.yaml:7:5: missing required key 'links[0].listen'");
+                   "n1.yaml:7:6: links[0]: needs exactly one of 'listen' "
+                   "(UDP) and 'device' (a disk link)");
         expect_err(MINIMAL "links:\n"
                    "  - {name: l0, listen: \"10.0.0.1:1\"}\n"
                    "  - {name: l1, listen: \"10.0.0.1:2\"}\n"
@@ -1068,9 +1069,64 @@ static void test_links(void **state)
                    "n1.yaml:15:6: links[8]: at most 8 links");
 }
 
+/* A disk link (docs/links.md, "Disk link"): device instead of listen,
+ * peers give 'disk', ids within the slots. */
+#define DISK_LINKS "links:\n" \
+        "  - {name: net, listen: \"10.0.0.1:7400\"}\n" \
+        "  - {name: disk, device: /dev/shared, slots: 4}\n"
+
+static void test_disk_link(void **state)
+{
+        hbd_config_t *cfg;
+
+        (void)state;
+        cfg = load_ok(MINIMAL DISK_LINKS
+                      "peers:\n  - {name: n2, id: 2, addresses: "
+                      "[\"10.0.0.2:7400\", disk]}\n");
+        assert_int_equal(cfg->n_links, 2);
+        assert_null(cfg->links[0].device);
+        assert_string_equal(cfg->links[1].device, "/dev/shared");
+        assert_int_equal(cfg->links[1].slot_size, 512);
+        assert_int_equal(cfg->links[1].slots, 4);
+        assert_string_equal(cfg->peers[0].addresses[1], "disk");
+        assert_int_equal(cfg->peers[0].link_addr[1].ss_family, AF_UNSPEC);
+        hbd_config_free(cfg);
+
+        expect_err(MINIMAL DISK_LINKS
+                   "peers:\n  - {name: n2, id: 2, addresses: "
+                   "[\"10.0.0.2:7400\", \"10.1.0.2:7400\"]}\n",
+                   "n1.yaml:10:52: peers[0].addresses[1]: link disk is a "
+                   "disk link: write 'disk'");
+        expect_err(MINIMAL DISK_LINKS
+                   "peers:\n  - {name: n2, id: 5, addresses: "
+                   "[\"10.0.0.2:7400\", disk]}\n",
+                   "n1.yaml:10:52: peers[0]: id 5 has no slot on disk "
+                   "link disk (slots: 4)");
+        expect_err(MINIMAL "links:\n  - {name: d, device: /dev/x}\n",
+                   "n1.yaml:7:23: links[0].device: links[0] is a UDP link "
+                   "(listen); put the disk link after it");
+        expect_err(MINIMAL "links:\n"
+                   "  - {name: net, listen: \"10.0.0.1:7400\"}\n"
+                   "  - {name: d, device: /dev/x, listen: \"10.1.0.1:1\"}"
+                   "\n",
+                   "n1.yaml:8:6: links[1]: needs exactly one of 'listen' "
+                   "(UDP) and 'device' (a disk link)");
+        expect_err(MINIMAL "links:\n"
+                   "  - {name: net, listen: \"10.0.0.1:7400\"}\n"
+                   "  - {name: d, device: /dev/x, slot_size: 1024}\n",
+                   "n1.yaml:8:42: links[1].slot_size: 1024; 512 or 4096");
+        expect_err(MINIMAL "links:\n"
+                   "  - {name: net, listen: \"10.0.0.1:7400\", "
+                   "slots: 4}\n",
+                   "n1.yaml:7:6: links[0]: slot_size and slots only with "
+                   "device");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_disk_link, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_reloadable, setup,
                                                 teardown),
                 cmocka_unit_test(test_knob_table),
