@@ -44,6 +44,7 @@ struct hb__disk {
         uint8_t *wbuf;                 /* slot_size, aligned */
         uint8_t next[4096];            /* the latest message, with header */
         size_t next_len;               /* 0: nothing new to write */
+        bool primed;                   /* the first read was taken */
         bool stuck_counted_r, stuck_counted_w;
         uint64_t errors;
 };
@@ -129,7 +130,11 @@ int hb__disk_write(hb__disk_t *d, const uint8_t *buf, size_t len)
         return 0;
 }
 
-/* Feed every other slot whose bytes changed since the last read. */
+/* Feed every other slot whose bytes changed since the last read. The
+ * first read only records the slots: what they hold was written before
+ * we started, perhaps by a node long stopped, and one stale heartbeat
+ * must not make it look alive; a live node's slot changes within an
+ * interval. */
 static void on_read(uv_fs_t *req)
 {
         hb__disk_t *d = req->data;
@@ -148,6 +153,11 @@ static void on_read(uv_fs_t *req)
         }
         if ((size_t)got < want)        /* a short file: the rest is 0 */
                 memset(d->rbuf + got, 0, want - (size_t)got);
+        if (!d->primed) {
+                memcpy(d->prev, d->rbuf, want);
+                d->primed = true;
+                return;
+        }
         for (uint32_t s = 0; s < d->n_slots; s++) {
                 const uint8_t *p = d->rbuf + (size_t)s * d->slot_size;
                 uint8_t *old = d->prev + (size_t)s * d->slot_size;

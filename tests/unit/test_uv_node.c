@@ -33,7 +33,7 @@ typedef struct side {
         struct sockaddr_storage addr;
         hb_peer_state_t peer_state;    /* of its peer, as it sees it */
         hb_reason_t reason;
-        unsigned accepted, sent;
+        unsigned accepted, sent, dropped;
 } side_t;
 
 static void on_event(void *user, const hb_event_t *ev)
@@ -52,6 +52,8 @@ static void on_io(void *user, const hb_uv_io_t *io)
 
         if (io->type == HB_UV_IO_ACCEPTED)
                 s->accepted++;
+        else if (io->type == HB_UV_IO_DROPPED)
+                s->dropped++;
         else if (io->type == HB_UV_IO_HEARTBEAT_SENT)
                 s->sent++;
 }
@@ -448,6 +450,24 @@ static int start_disk(uv_loop_t *loop, lside_t *l, uint32_t id,
         return hb_uv_node_new(&l->s.un, loop, &c, &opt);
 }
 
+/* A slot with the magic and 10 bytes that are no message. */
+static void forge_slot(const char *dev, long slot)
+{
+        static const uint8_t junk[18] = { 'H', 'B', 'D', 'K', 0, 10,
+                                          0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+        FILE *f = fopen(dev, "r+b");
+
+        assert_non_null(f);
+        assert_int_equal(fseek(f, slot * 512, SEEK_SET), 0);
+        assert_int_equal(fwrite(junk, 1, sizeof(junk), f), sizeof(junk));
+        assert_int_equal(fclose(f), 0);
+}
+
+static bool dropped_one(void *arg)
+{
+        return ((lside_t *)arg)->s.dropped > 0;
+}
+
 static bool disk_link_up(void *arg)
 {
         lside_t *l = arg;
@@ -457,8 +477,11 @@ static bool disk_link_up(void *arg)
 }
 
 /* Two nodes that share only a file: each sees the other alive with link
- * 1 up (link 0 never heard); the slots hold "HBDK" at 0 and 512; b
- * closes: a sees it dead (nothing else tells it). Bad options refused. */
+ * 1 up (link 0 never heard); the slots hold "HBDK" at 0 and 512; a slot
+ * forged before the start is never read as a message (the first read
+ * only records), one forged later is dropped by the core and changes
+ * nothing; b closes: a sees it dead (nothing else tells it). Bad options
+ * refused. */
 static void test_disk_pair(void **state)
 {
         static const uint8_t zero[16 * 512];
@@ -476,6 +499,7 @@ static void test_disk_pair(void **state)
         assert_non_null(f);
         assert_int_equal(fwrite(zero, 1, sizeof(zero), f), sizeof(zero));
         assert_int_equal(fclose(f), 0);
+        forge_slot(dev, 2);
         assert_int_equal(uv_loop_init(&loop), 0);
 
         /* Link 0 cannot be a disk; an id beyond the slots; no file. */
@@ -505,6 +529,15 @@ static void test_disk_pair(void **state)
         assert_int_equal(fread(buf, 1, 4, f), 4);
         assert_memory_equal(buf, "HBDK", 4);
         assert_int_equal(fclose(f), 0);
+        assert_int_equal(a.s.dropped, 0);
+        assert_int_equal(b.s.dropped, 0);
+
+        forge_slot(dev, 3);
+        assert_true(run_until(&loop, dropped_one, &a, 3000));
+        assert_true(run_until(&loop, dropped_one, &b, 3000));
+        assert_int_equal(a.s.dropped, 1);
+        assert_int_equal(a.s.peer_state, HB_PEER_ALIVE);
+        assert_int_equal(a.link_state[1], HB_LINK_UP);
 
         hb_uv_node_close(b.s.un, NULL, NULL);
         assert_true(run_until(&loop, sees_dead, &a.s, 3000));
