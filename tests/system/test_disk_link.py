@@ -9,12 +9,16 @@ next to one UDP link (eth0).
     carries its heartbeats;
 (c) n2 stopped (SIGKILL): it is dead at the others.
 
-The device is a regular file next to the configs (the test directory is
-on the project's disk; O_DIRECT is used when the file system allows it,
-else the link falls back to O_DSYNC alone).
+Run twice: the device is a regular file next to the configs (O_DIRECT
+where the test directory's file system allows it, else the link falls
+back to O_DSYNC alone), then a loop device over that file (losetup;
+skipped, saying so, where loop devices cannot be made).
 """
 
+import subprocess
 import time
+
+import pytest
 
 from hbcluster import fmt_event
 
@@ -22,11 +26,33 @@ SLOT_SIZE = 512
 SLOTS = 16
 
 
-def _disk_cluster(make_cluster):
+@pytest.fixture
+def loops():
+    """losetup(FILE) -> /dev/loopN, detached at the end."""
+    made = []
+
+    def attach(path):
+        try:
+            out = subprocess.run(["losetup", "--find", "--show", path],
+                                 capture_output=True, text=True, timeout=10)
+        except OSError as e:
+            pytest.skip(f"no losetup: {e}")
+        if out.returncode != 0:
+            pytest.skip(f"cannot make a loop device: {out.stderr.strip()}")
+        made.append(out.stdout.strip())
+        return made[-1]
+
+    yield attach
+    for dev in made:
+        subprocess.run(["losetup", "-d", dev], timeout=10, check=False)
+
+
+def _disk_cluster(make_cluster, loops, kind):
     c = make_cluster(3, start=False)
-    dev = c.path("disk-link.img")
-    with open(dev, "wb") as f:
+    img = c.path("disk-link.img")
+    with open(img, "wb") as f:
         f.write(b"\0" * SLOT_SIZE * SLOTS)
+    dev = loops(img) if kind == "loop" else img
     for i in c.nodes:
         cfg = c.config_dict(i)
         cfg["links"] = [
@@ -42,8 +68,9 @@ def _disk_cluster(make_cluster):
     return c, dev
 
 
-def test_disk_link_survives_network_cut(make_cluster):
-    c, dev = _disk_cluster(make_cluster)
+@pytest.mark.parametrize("kind", ["file", "loop"])
+def test_disk_link_survives_network_cut(make_cluster, loops, kind):
+    c, dev = _disk_cluster(make_cluster, loops, kind)
     # (a) every link up, the disk included; n2 wrote its slot (1).
     c.wait_until(lambda: all(r["state"] == "up"
                              for obs in (1, 2, 3)
