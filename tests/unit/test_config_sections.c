@@ -1077,7 +1077,8 @@ static void test_links(void **state)
 
 static void test_disk_link(void **state)
 {
-        hbd_config_t *cfg;
+        hbd_config_t *cfg, *next;
+        const char *what;
 
         (void)state;
         cfg = load_ok(MINIMAL DISK_LINKS
@@ -1090,6 +1091,15 @@ static void test_disk_link(void **state)
         assert_int_equal(cfg->links[1].slots, 4);
         assert_string_equal(cfg->peers[0].addresses[1], "disk");
         assert_int_equal(cfg->peers[0].link_addr[1].ss_family, AF_UNSPEC);
+        /* The device is part of links: a restart, not a reload. */
+        next = load_ok(MINIMAL "links:\n"
+                       "  - {name: net, listen: \"10.0.0.1:7400\"}\n"
+                       "  - {name: disk, device: /dev/other, slots: 4}\n"
+                       "peers:\n  - {name: n2, id: 2, addresses: "
+                       "[\"10.0.0.2:7400\", disk]}\n");
+        assert_false(hbd_config_reloadable(cfg, next, &what));
+        assert_string_equal(what, "links");
+        hbd_config_free(next);
         hbd_config_free(cfg);
 
         expect_err(MINIMAL DISK_LINKS
