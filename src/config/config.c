@@ -715,6 +715,7 @@ void hbd_config_free(hbd_config_t *cfg)
         for (size_t i = 0; i < cfg->n_links; i++) {
                 free(cfg->links[i].listen);
                 free(cfg->links[i].interface);
+                free(cfg->links[i].group);
         }
         free(cfg->links);
         hb_key_wipe(&cfg->node.key);

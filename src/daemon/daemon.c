@@ -475,6 +475,13 @@ static int start_node(daemon_t *d)
                 opt.link_bind[i] =
                         (const struct sockaddr *)&cfg->links[i].listen_addr;
                 opt.link_device[i] = cfg->links[i].interface;
+                /* HBD_TRANSPORT_* are hb_uv_transport_t's values. */
+                opt.link_transport[i] =
+                        (hb_uv_transport_t)cfg->links[i].transport;
+                if (cfg->links[i].group != NULL)
+                        opt.link_group[i] = (const struct sockaddr *)
+                                &cfg->links[i].group_addr;
+                opt.link_hops[i] = cfg->links[i].ttl;
         }
         opt.event = on_event;
         opt.io = on_io;
