@@ -385,19 +385,19 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                        lk->interface ? lk->interface : "");
                 if (lk->transport == HBD_TRANSPORT_MULTICAST)
                         printf("    multicast: one heartbeat per interval to "
-                               "group %s (ttl %" PRIu32 ", loop off),\n"
-                               "    joined on %s; acks and votes unicast "
-                               "to the peers' addresses;\n    only the "
-                               "peers below are members\n", lk->group,
+                               "group %s\n    (ttl %" PRIu32 ", loop off), "
+                               "joined on %s;\n    acks and votes unicast "
+                               "to the peers' addresses; only the peers\n"
+                               "    below are members\n", lk->group,
                                lk->ttl ? lk->ttl : 1,
                                lk->interface ? lk->interface
                                              : "the group's scope or the "
                                                "routes' choice");
                 else if (lk->transport == HBD_TRANSPORT_BROADCAST)
                         printf("    broadcast: one heartbeat per interval to "
-                               "%s on %s; acks and votes\n    unicast to the "
-                               "peers' addresses; only the peers below are "
-                               "members\n", lk->group, lk->interface);
+                               "%s on %s;\n    acks and votes unicast to the "
+                               "peers' addresses; only the peers\n    below "
+                               "are members\n", lk->group, lk->interface);
                 else
                         printf("    unicast: one heartbeat per interval to "
                                "each peer\n");
