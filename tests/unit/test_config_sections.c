@@ -1077,7 +1077,8 @@ static void test_links(void **state)
 
 static void test_link_transports(void **state)
 {
-        hbd_config_t *cfg;
+        hbd_config_t *cfg, *next;
+        const char *what;
 
         (void)state;
         cfg = load_ok(MINIMAL MC_LINK("interface: eth0") MC_PEER);
@@ -1091,6 +1092,13 @@ static void test_link_transports(void **state)
         assert_string_equal(cfg->links[0].group, "239.1.2.3:7401");
         assert_int_equal(cfg->links[0].group_addr.ss_family, AF_INET);
         assert_int_equal(cfg->links[0].ttl, 4);
+        /* Not reloadable (the sockets are set up at start). */
+        next = load_ok(MINIMAL MC_LINK("transport: multicast, group: "
+                                       "\"239.1.2.3:7401\", ttl: 5")
+                       MC_PEER);
+        assert_false(hbd_config_reloadable(cfg, next, &what));
+        assert_string_equal(what, "links");
+        hbd_config_free(next);
         hbd_config_free(cfg);
         cfg = load_ok(MINIMAL "links:\n  - {name: lan, listen: "
                       "\"[fd00::1]:7400\", interface: eth0, transport: "
