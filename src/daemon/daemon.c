@@ -495,7 +495,7 @@ static int start_node(daemon_t *d)
                                   hb_strerror(r));
                 else if (cfg->n_links > 0)
                         hbd_error(&d->log, "cannot bind the UDP sockets of "
-                                  "the links (listen, interface): %s",
+                                  "the links (listen, interface, group): %s",
                                   uv_strerror(r));
                 else
                         hbd_error(&d->log, "cannot bind UDP socket to %s: %s",

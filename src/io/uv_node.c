@@ -639,6 +639,14 @@ static int open_group(hb_uv_node_t *un, uint32_t k,
                 ifindex = ((const struct sockaddr_in6 *)(const void *)g)
                                   ->sin6_scope_id;
         }
+        /* A link-local group is bound and sent to with its interface as
+         * the scope (Linux refuses to bind it without one). */
+        if (g->sa_family == AF_INET6 && ifindex != 0) {
+                struct sockaddr_in6 *g6 = (void *)&un->group[k];
+
+                if (g6->sin6_scope_id == 0)
+                        g6->sin6_scope_id = ifindex;
+        }
         r = hb__udp_sockname(un->udp[k], &un->self[k]);
         if (r < 0)
                 return r;
@@ -647,8 +655,9 @@ static int open_group(hb_uv_node_t *un, uint32_t k,
         if (r < 0)
                 return r;
         gcbs.unreach = NULL;    /* it sends nothing */
-        r = hb__udp_open(&un->gudp[k], un->loop, g, opt->rcvbuf, &gcbs,
-                         &un->lctx[k]);
+        r = hb__udp_open(&un->gudp[k], un->loop,
+                         (const struct sockaddr *)&un->group[k], opt->rcvbuf,
+                         &gcbs, &un->lctx[k]);
         if (r < 0)
                 return r;
         if (dev != NULL && dev[0] != '\0')

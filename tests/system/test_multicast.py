@@ -13,6 +13,9 @@ or broadcast.
   membership).
 - Broadcast: 3 nodes alive, one heartbeat datagram per interval each, a
   killed node dead.
+- IPv6 multicast (ff02::4711 on eth0): the same with 3 nodes.
+- A group that is not multicast, a TTL out of range: exit 2 with
+  file:line:col.
 """
 
 import signal
@@ -130,6 +133,31 @@ def test_broadcast_three_nodes(make_cluster):
     # Its own broadcasts come back to a node and are not read.
     assert _counters(c, 1)["rx_own"] > 0
     _kill_and_see_dead(c, 3, [1, 2])
+
+
+def test_ipv6_multicast_three_nodes(make_cluster):
+    c = make_cluster(3, start=False)
+    _run(["ip", "-n", c.switch_ns, "link", "set", "br0", "type", "bridge",
+          "mcast_snooping", "0"])
+
+    def v6(j):
+        return f"[fd00:213:{c.subnet:x}::{j}]:{c.nodes[j].port}"
+    for i, node in c.nodes.items():
+        _run(["ip", "-n", node.ns, "addr", "add",
+              f"fd00:213:{c.subnet:x}::{i}/64", "dev", "eth0", "nodad"])
+    for i in c.nodes:
+        cfg = c.default_config(i)
+        del cfg["listen"]
+        cfg["links"] = [{"name": "lan6", "listen": v6(i),
+                         "interface": "eth0", "transport": "multicast",
+                         "group": f"[ff02::4711]:{GROUP_PORT}", "ttl": 1}]
+        cfg["peers"] = [{"name": c.nodes[j].name, "id": j,
+                         "addresses": [v6(j)]} for j in c.nodes if j != i]
+        c.write_config(i, cfg)
+    c.start_all()
+    c.wait_all_alive(timeout=c.recover_timeout())
+    _check_one_per_interval(c, 2, 2)
+    _kill_and_see_dead(c, 1, [2, 3])
 
 
 @pytest.mark.parametrize("bad, why", [
