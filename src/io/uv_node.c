@@ -3,7 +3,9 @@
  * DOC: uv_node — a libhbeat node on a libuv loop (include/hbeat/uv.h).
  *
  * The node's whole conversation with the world, and nothing else: one UDP
- * socket (udp.c), one timer at the node's next deadline, the deferred tick,
+ * socket per link (udp.c; a multicast or broadcast link has a second one,
+ * bound to its group: see open_group()), one timer at the node's next
+ * deadline, the deferred tick,
  * the output queue drained to addresses, ICMP port unreachable mapped to a
  * peer. hbeatd is one user of it; docs/embedding.md shows another. What
  * the node decides — schedules, detectors, the local-pause guard, votes —
