@@ -113,6 +113,14 @@ typedef struct hb_uv_io {
 /** Transport event callback. */
 typedef void (*hb_uv_io_cb)(void *user, const hb_uv_io_t *io);
 
+/** How a link sends messages meant for every peer (hb_uv_options_t). */
+typedef enum hb_uv_transport {
+        HB_UV_UNICAST = 0,     /**< one datagram per peer (the default) */
+        HB_UV_MULTICAST = 1,   /**< one datagram to an IPv4/IPv6 group */
+        HB_UV_BROADCAST = 2,   /**< one datagram to an IPv4 broadcast
+                                    address */
+} hb_uv_transport_t;
+
 /**
  * Options of hb_uv_node_new(). Start from hb_uv_options_init(); fields
  * may be added at the end in later versions (`size` tells which exist).
@@ -165,6 +173,29 @@ typedef struct hb_uv_options {
         /** Number of slots of disk link k (node ids 1 .. n), 1 .. 256;
          *  0 means 16. */
         uint32_t link_disk_slots[HB_LINKS_MAX];
+        /** Transport of link k (docs/links.md, "Multicast and broadcast";
+         *  since 0.3). HB_UV_UNICAST (0, the default): a message to all
+         *  goes to every peer's address on the link. HB_UV_MULTICAST and
+         *  HB_UV_BROADCAST: a message to all (heartbeats, leaves) goes
+         *  ONCE to `link_group[k]`; messages to one peer (acks, votes)
+         *  stay unicast to its address on the link. A second socket,
+         *  bound to `link_group[k]` itself (Linux then hands it only
+         *  datagrams sent to that group or broadcast address), receives
+         *  the group's traffic for link k; multicast joins the group
+         *  on `link_device[k]` (else, IPv6, the group's scope id; else
+         *  the kernel's choice), which is also the outgoing interface,
+         *  with loopback off. Datagrams from this node's own link
+         *  address (a broadcast comes back to its sender) are dropped
+         *  (counted in rx_own). Membership is unchanged: a sender that
+         *  is not a configured peer is dropped by the node. */
+        hb_uv_transport_t link_transport[HB_LINKS_MAX];
+        /** Group (multicast, IPv4 or IPv6, of the family of the link's
+         *  bind address) or IPv4 broadcast address and port of link k;
+         *  required unless unicast. Copied. */
+        const struct sockaddr *link_group[HB_LINKS_MAX];
+        /** Multicast TTL / hop limit of link k, 1..255; 0 means 1 (the
+         *  local segment). */
+        uint32_t link_hops[HB_LINKS_MAX];
 } hb_uv_options_t;
 
 /** Fill `opt` with the defaults above (bind NULL, no callbacks). */
@@ -182,7 +213,11 @@ typedef struct hb_uv_node hb_uv_node_t;
  *
  * @param ret   output, untouched on failure.
  * @return 0; -EINVAL (NULL argument, no bind address, opt->size too
- *         small, or hb_node_new() refused cfg); -ENOMEM; -EIO (libsodium);
+ *         small, hb_node_new() refused cfg, or a link's transport without
+ *         a group of its kind: not multicast, not IPv4 for broadcast, a
+ *         family other than the link's, hops above 255); -ENODEV (a
+ *         multicast link's interface does not exist); -ENOMEM; -EIO
+ *         (libsodium); a negative errno from joining the group;
  *         a negative libuv error binding the socket (UV_EADDRINUSE,
  *         UV_EACCES, UV_EADDRNOTAVAIL, UV_EAFNOSUPPORT...). On failure
  *         nothing is left open on the loop.
@@ -279,7 +314,14 @@ typedef struct hb_uv_counters {
                                             address, ignored (the node's
                                             port_unreachable_rejected counts
                                             the rest it refused) */
-        uint64_t reserved[7];          /**< room for later counters (0) */
+        uint64_t tx_group;             /**< of tx_datagrams: sent to a
+                                            link's multicast group or
+                                            broadcast address (once per
+                                            message for all peers) */
+        uint64_t rx_own;               /**< datagrams from this node's own
+                                            link address (a broadcast
+                                            looped back), not read */
+        uint64_t reserved[5];          /**< room for later counters (0) */
 } hb_uv_counters_t;
 
 /** Copy the transport counters. */

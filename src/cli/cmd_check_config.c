@@ -378,17 +378,36 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                        "a silent link is only a link-down event\n",
                        "links:", cfg->n_links, "");
         for (size_t i = 0; i < cfg->n_links; i++) {
-                const hbd_link_conf_t *k = &cfg->links[i];
+                const hbd_link_conf_t *lk = &cfg->links[i];
 
-                if (k->device)
+                if (lk->device) {
                         printf("  %zu %-10s disk %s, slot %u of %u x %u "
-                               "bytes\n", i, k->name, k->device,
+                               "bytes\n", i, lk->name, lk->device,
                                (unsigned)cfg->node.node_id - 1,
-                               (unsigned)k->slots, (unsigned)k->slot_size);
+                               (unsigned)lk->slots, (unsigned)lk->slot_size);
+                        continue;
+                }
+                printf("  %zu %-10s listen %s%s%s\n", i, lk->name,
+                       lk->listen, lk->interface ? ", interface " : "",
+                       lk->interface ? lk->interface : "");
+                if (lk->transport == HBD_TRANSPORT_MULTICAST)
+                        printf("    multicast: one heartbeat per interval to "
+                               "group %s\n    (ttl %" PRIu32 ", loop off), "
+                               "joined on %s;\n    acks and votes unicast "
+                               "to the peers' addresses; only the peers\n"
+                               "    below are members\n", lk->group,
+                               lk->ttl ? lk->ttl : 1,
+                               lk->interface ? lk->interface
+                                             : "the group's scope or the "
+                                               "routes' choice");
+                else if (lk->transport == HBD_TRANSPORT_BROADCAST)
+                        printf("    broadcast: one heartbeat per interval to "
+                               "%s on %s;\n    acks and votes unicast to the "
+                               "peers' addresses; only the peers\n    below "
+                               "are members\n", lk->group, lk->interface);
                 else
-                        printf("  %zu %-10s listen %s%s%s\n", i, k->name,
-                               k->listen, k->interface ? ", interface " : "",
-                               k->interface ? k->interface : "");
+                        printf("    unicast: one heartbeat per interval to "
+                               "each peer\n");
         }
         printf("%-12s %s\n", "control:", cfg->control_socket);
         if (cfg->key_file)
@@ -519,12 +538,22 @@ static json_t *links_json(const hbd_config_t *cfg)
                                         addrs, cfg->peers[j].name,
                                         json_string(
                                                 cfg->peers[j].addresses[i]));
+                static const char *const tr[] = { "unicast", "multicast",
+                                                  "broadcast" };
+
                 json_array_append_new(
-                        a, json_pack("{sIssssss?so}", "index", (json_int_t)i,
+                        a, json_pack("{sIssssss?sossss?sI}", "index",
+                                     (json_int_t)i,
                                      "name", cfg->links[i].name, "listen",
                                      cfg->links[i].listen, "interface",
                                      cfg->links[i].interface, "peers",
-                                     addrs ? addrs : json_object()));
+                                     addrs ? addrs : json_object(),
+                                     "transport",
+                                     tr[cfg->links[i].transport % 3],
+                                     "group", cfg->links[i].group, "ttl",
+                                     (json_int_t)(cfg->links[i].ttl
+                                                          ? cfg->links[i].ttl
+                                                          : 1)));
         }
         return a;
 }

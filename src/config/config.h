@@ -133,6 +133,13 @@ typedef struct hbd_vip_conf {
 } hbd_vip_conf_t;
 
 /* One links[] entry: a redundant network path (docs/links.md). */
+/* links[].transport: the values of hb_uv_transport_t (hbeat/uv.h). */
+enum {
+        HBD_TRANSPORT_UNICAST = 0,
+        HBD_TRANSPORT_MULTICAST = 1,
+        HBD_TRANSPORT_BROADCAST = 2,
+};
+
 typedef struct hbd_link_conf {
         char name[HBD_NAME_MAX + 1];
         char *listen;                  /* as written, owned */
@@ -143,6 +150,12 @@ typedef struct hbd_link_conf {
                                           owned; NULL for UDP */
         uint32_t slot_size;            /* disk link: 512 or 4096 */
         uint32_t slots;                /* disk link: 1 .. 256 */
+        uint32_t transport;            /* hb_uv_transport_t */
+        char *group;                   /* links[].group as written, owned;
+                                          NULL for unicast */
+        struct sockaddr_storage group_addr;
+        socklen_t group_addr_len;
+        uint32_t ttl;                  /* links[].ttl; 0: not given (1) */
         int line;                      /* where the entry starts */
 } hbd_link_conf_t;
 

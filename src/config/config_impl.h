@@ -51,6 +51,8 @@ enum store {
         S_VIP_PROVIDER, /* uint32_t hbd_vip_provider_t: netlink, exec */
         S_CPUS,   /* char * as written, cpu_set_t: a CPU list "0-1,3" */
         S_ENCRYPTION, /* uint32_t hb_wire_mode_t, from none or aead */
+        S_TRANSPORT, /* uint32_t hb_uv_transport_t: unicast, multicast,
+                        broadcast */
         S_STRS,   /* char ** NULL-terminated, from a non-empty sequence of
                      non-empty strings (no program checks) */
         S_COUNT
@@ -609,7 +611,25 @@ X(LINK_INTERFACE, "links[].interface", "", 0, 0, NULL, R_NO,                 \
   S_STR, F_LINK, L(interface), 0, 0,                                         \
   "Bind the link's socket to this interface (SO_BINDTODEVICE): its "         \
   "heartbeats leave and are taken only there, whatever the routes say. "     \
-  "1..15 bytes.")
+  "1..15 bytes. On a multicast link also the interface the group is "        \
+  "joined on and heartbeats to it leave by (IP_MULTICAST_IF).")              \
+X(LINK_TRANSPORT, "links[].transport", "", 0, 0, "unicast", R_NO,            \
+  S_TRANSPORT, F_LINK, L(transport), 0, 0,                                   \
+  "How heartbeats go out on this link (docs/links.md): unicast, one "        \
+  "datagram per peer (the default; clouds need it); multicast, one "         \
+  "datagram per interval to links[].group; broadcast, one datagram per "     \
+  "interval to the IPv4 broadcast address in links[].group. Acks and "       \
+  "votes stay unicast; only configured peers are members.")                  \
+X(LINK_GROUP, "links[].group", "", 0, 0, NULL, R_NO,                         \
+  S_ADDR, F_LINK, L(group), L(group_addr), L(group_addr_len),               \
+  "With transport multicast: the group, GROUP:PORT (224.0.0.0/4) or "        \
+  "[GROUP%IFACE]:PORT (ff00::/8); with broadcast: the IPv4 broadcast "       \
+  "address of the segment and port. The same at every node; the family "    \
+  "of links[].listen.")                                                      \
+X(LINK_TTL, "links[].ttl", "", 1, 255, NULL, R_NO,                           \
+  S_U32, F_LINK, L(ttl), 0, 0,                                               \
+  "With transport multicast: TTL (IPv4) or hop limit (IPv6) of the "         \
+  "heartbeats sent to the group; default 1 (the local segment).")
 
 /* Room for detector parameters (a unit test checks that the schema fits:
  * test_config.c). */

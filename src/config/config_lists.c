@@ -995,6 +995,120 @@ int hbd__load_key_list(struct loader *l, const yaml_node_t *key,
 
 /* ---- links[] ----------------------------------------------------------- */
 
+static bool sa_multicast(const struct sockaddr_storage *a)
+{
+        if (a->ss_family == AF_INET)
+                return IN_MULTICAST(ntohl(((const struct sockaddr_in *)
+                                           (const void *)a)->sin_addr.s_addr));
+        return a->ss_family == AF_INET6 &&
+               IN6_IS_ADDR_MULTICAST(&((const struct sockaddr_in6 *)
+                                       (const void *)a)->sin6_addr);
+}
+
+static bool sa_wildcard(const struct sockaddr_storage *a)
+{
+        if (a->ss_family == AF_INET)
+                return ((const struct sockaddr_in *)(const void *)a)
+                               ->sin_addr.s_addr == htonl(INADDR_ANY);
+        return a->ss_family == AF_INET6 &&
+               IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)
+                                         (const void *)a)->sin6_addr);
+}
+
+static uint16_t sa_port(const struct sockaddr_storage *a)
+{
+        return ntohs(a->ss_family == AF_INET6
+                             ? ((const struct sockaddr_in6 *)(const void *)a)
+                                       ->sin6_port
+                             : ((const struct sockaddr_in *)(const void *)a)
+                                       ->sin_port);
+}
+
+/* links[i].transport, .group, .ttl (docs/links.md, "Multicast and
+ * broadcast"). */
+static int link_transport(struct loader *l, const struct found *pf,
+                          hbd_link_conf_t *k, const char *where)
+{
+        const yaml_mark_t *gm = hbd__given(pf, K_LINK_GROUP)
+                                        ? &pf->val[K_LINK_GROUP]->start_mark
+                                        : NULL;
+        const char *what = k->transport == HBD_TRANSPORT_MULTICAST
+                                   ? "multicast" : "broadcast";
+        char q[QUOTE_BUF];
+
+        if (k->transport == HBD_TRANSPORT_UNICAST) {
+                if (gm != NULL)
+                        return hbd__fail_at(l, gm, -EINVAL, "%s.group: only "
+                                            "with transport multicast or "
+                                            "broadcast", where);
+                if (hbd__given(pf, K_LINK_TTL))
+                        return hbd__fail_at(
+                                l, &pf->val[K_LINK_TTL]->start_mark, -EINVAL,
+                                "%s.ttl: only with transport multicast",
+                                where);
+                return 0;
+        }
+        if (gm == NULL)
+                return hbd__fail_at(l, &pf->val[K_LINK_TRANSPORT]->start_mark,
+                                    -EINVAL, "%s.transport: %s needs "
+                                    "%s.group (the %s address and port "
+                                    "every node sends heartbeats to)",
+                                    where, what, where,
+                                    k->transport == HBD_TRANSPORT_MULTICAST
+                                            ? "group" : "broadcast");
+        if (sa_wildcard(&k->listen_addr))
+                return hbd__fail_at(l, &pf->val[K_LINK_LISTEN]->start_mark,
+                                    -EINVAL, "%s.listen: with transport %s, "
+                                    "give this node's own address on the "
+                                    "link (the peers check that heartbeats "
+                                    "come from it), not a wildcard", where,
+                                    what);
+        if (k->group_addr.ss_family != k->listen_addr.ss_family)
+                return hbd__fail_at(l, gm, -EINVAL, "%s.group: '%s' is not "
+                                    "of the family of %s.listen (IPv4 and "
+                                    "IPv6 do not mix on one link)", where,
+                                    hbd__quote(k->group, strlen(k->group), q),
+                                    where);
+        if (sa_port(&k->group_addr) == 0)
+                return hbd__fail_at(l, gm, -EINVAL, "%s.group: port 0 (give "
+                                    "the port every node uses)", where);
+        if (k->transport == HBD_TRANSPORT_MULTICAST) {
+                if (!sa_multicast(&k->group_addr))
+                        return hbd__fail_at(
+                                l, gm, -EINVAL, "%s.group: '%s' is not a "
+                                "multicast address (224.0.0.0/4 or "
+                                "ff00::/8)", where,
+                                hbd__quote(k->group, strlen(k->group), q));
+                if (k->group_addr.ss_family == AF_INET6 &&
+                    k->interface == NULL &&
+                    ((const struct sockaddr_in6 *)(const void *)
+                             &k->group_addr)->sin6_scope_id == 0)
+                        return hbd__fail_at(
+                                l, gm, -EINVAL, "%s.group: an IPv6 group "
+                                "needs an interface: %s.interface or "
+                                "[GROUP%%IFACE]:PORT", where, where);
+                return 0;
+        }
+        if (hbd__given(pf, K_LINK_TTL))
+                return hbd__fail_at(l, &pf->val[K_LINK_TTL]->start_mark,
+                                    -EINVAL, "%s.ttl: only with transport "
+                                    "multicast (a broadcast never leaves "
+                                    "its segment)", where);
+        if (k->group_addr.ss_family != AF_INET ||
+            sa_multicast(&k->group_addr) || sa_wildcard(&k->group_addr))
+                return hbd__fail_at(l, gm, -EINVAL, "%s.group: '%s' is not "
+                                    "an IPv4 broadcast address (IPv6 has "
+                                    "no broadcast: use multicast)", where,
+                                    hbd__quote(k->group, strlen(k->group), q));
+        if (k->interface == NULL)
+                return hbd__fail_at(l, &pf->val[K_LINK_TRANSPORT]->start_mark,
+                                    -EINVAL, "%s.transport: broadcast needs "
+                                    "%s.interface (the segment's "
+                                    "interface: a broadcast leaves and is "
+                                    "taken only there)", where, where);
+        return 0;
+}
+
 /* links[i]: at most HB_LINKS_MAX, name and listen address unique, an
  * interface name that fits IFNAMSIZ. */
 static int link_item(struct loader *l, const struct found *pf,
@@ -1003,6 +1117,7 @@ static int link_item(struct loader *l, const struct found *pf,
 {
         hbd_link_conf_t *k = &cfg->links[i];
         char q[QUOTE_BUF];
+        int r;
 
         (void)ctx;
         if (i >= HB_LINKS_MAX)
@@ -1039,6 +1154,18 @@ static int link_item(struct loader *l, const struct found *pf,
                 return hbd__fail_at(l, &pf->val[K_LINK_INTERFACE]->start_mark,
                                     -EINVAL, "%s.interface: not with device",
                                     where);
+        if (k->device && (hbd__given(pf, K_LINK_TRANSPORT) ||
+                          hbd__given(pf, K_LINK_GROUP) ||
+                          hbd__given(pf, K_LINK_TTL)))
+                return hbd__fail_at(l, &pf->key[hbd__given(pf,
+                                            K_LINK_TRANSPORT)
+                                            ? K_LINK_TRANSPORT
+                                            : hbd__given(pf, K_LINK_GROUP)
+                                            ? K_LINK_GROUP : K_LINK_TTL]
+                                            ->start_mark,
+                                    -EINVAL, "%s: transport, group and ttl "
+                                    "are for UDP links, not with device",
+                                    where);
         if (k->interface && (strlen(k->interface) >= IF_NAMESIZE ||
                              strchr(k->interface, '/') ||
                              strchr(k->interface, ' ')))
@@ -1048,7 +1175,20 @@ static int link_item(struct loader *l, const struct found *pf,
                         "bytes, no '/' or space)", where,
                         hbd__quote(k->interface, strlen(k->interface), q),
                         IF_NAMESIZE - 1);
+        r = link_transport(l, pf, k, where);
+        if (r < 0)
+                return r;
         for (size_t j = 0; j < i; j++) {
+                if (k->group != NULL && cfg->links[j].group != NULL &&
+                    hbu_address_equal(
+                            (const void *)&cfg->links[j].group_addr,
+                            (const void *)&k->group_addr))
+                        return hbd__fail_at(
+                                l, &pf->val[K_LINK_GROUP]->start_mark,
+                                -EINVAL, "%s.group: '%s' is also the group "
+                                "of links[%zu] (line %d)", where,
+                                hbd__quote(k->group, strlen(k->group), q),
+                                j, cfg->links[j].line);
                 if (strcmp(cfg->links[j].name, k->name) == 0)
                         return hbd__fail_at(
                                 l, &pf->val[K_LINK_NAME]->start_mark,

@@ -32,6 +32,9 @@ static const char *const check_kinds[] = { "exec", "tcp", "http" };
 static const char *const vip_providers[] = { "netlink", "exec" };
 /* Indexed by hb_wire_mode_t. */
 static const char *const encryptions[] = { "none", "aead" };
+/* Indexed by hb_uv_transport_t. */
+static const char *const transports[] = { "unicast", "multicast",
+                                          "broadcast" };
 static const char name_chars[] = "1..63 characters of A-Z a-z 0-9 . _ -";
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -371,6 +374,17 @@ static int set_encryption(const struct set_args *a)
         return 0;
 }
 
+static int set_transport(const struct set_args *a)
+{
+        int i = word_index(a->text, transports, N_OF(transports));
+
+        if (i < 0)
+                return bad_word(a, "a transport (unicast, multicast or "
+                                   "broadcast)");
+        *(uint32_t *)(void *)a->field = (uint32_t)i;
+        return 0;
+}
+
 static int set_effect(const struct set_args *a)
 {
         if (strcmp(a->text, "fault") != 0)
@@ -556,6 +570,7 @@ static const struct store_ops {
                              NULL },
         [S_CPUS] = { "cpu list", false, set_cpus, NULL, eq_ptr_str },
         [S_ENCRYPTION] = { "enum", false, set_encryption, num_u32, NULL },
+        [S_TRANSPORT] = { "enum", false, set_transport, num_u32, NULL },
 };
 
 int hbd__store_set(struct loader *l, const struct knob *kn,
@@ -721,6 +736,9 @@ void hbd__store_values(const struct knob *kn, char *buf, size_t len)
                 return;
         case S_ENCRYPTION:
                 words_text(encryptions, N_OF(encryptions), ", ", buf, len);
+                return;
+        case S_TRANSPORT:
+                words_text(transports, N_OF(transports), ", ", buf, len);
                 return;
         case S_BOOL:
                 snprintf(buf, len, "true, false");

@@ -478,6 +478,13 @@ static int start_node(daemon_t *d)
                 opt.link_disk[i] = cfg->links[i].device;
                 opt.link_disk_slot_size[i] = cfg->links[i].slot_size;
                 opt.link_disk_slots[i] = cfg->links[i].slots;
+                /* HBD_TRANSPORT_* are hb_uv_transport_t's values. */
+                opt.link_transport[i] =
+                        (hb_uv_transport_t)cfg->links[i].transport;
+                if (cfg->links[i].group != NULL)
+                        opt.link_group[i] = (const struct sockaddr *)
+                                &cfg->links[i].group_addr;
+                opt.link_hops[i] = cfg->links[i].ttl;
         }
         opt.event = on_event;
         opt.io = on_io;
@@ -491,7 +498,7 @@ static int start_node(daemon_t *d)
                                   hb_strerror(r));
                 else if (cfg->n_links > 0)
                         hbd_error(&d->log, "cannot bind the UDP sockets of "
-                                  "the links (listen, interface): %s",
+                                  "the links (listen, interface, group): %s",
                                   uv_strerror(r));
                 else
                         hbd_error(&d->log, "cannot bind UDP socket to %s: %s",

@@ -95,6 +95,16 @@ static json_t *counters_json(const hbd_ctx_t *ctx)
                         (json_int_t)u.unreachable_foreign,
                         "send_late", (json_int_t)n.send_late,
                         "output_dropped", (json_int_t)n.output_dropped);
+        if (obj != NULL)
+                json_object_set_new(obj, "heartbeats_sent", json_integer(
+                        (json_int_t)u.tx_by_type[HB_MSG_HEARTBEAT]));
+        if (obj != NULL && (u.tx_group > 0 || u.rx_own > 0)) {
+                /* Multicast and broadcast links (docs/links.md). */
+                json_object_set_new(obj, "group_sent", json_integer(
+                        (json_int_t)u.tx_group));
+                json_object_set_new(obj, "rx_own", json_integer(
+                        (json_int_t)u.rx_own));
+        }
         if (obj != NULL && hb_node_links(ctx->node) > 1)
                 json_object_set_new(obj, "link_copies", json_integer(
                         (json_int_t)n.link_copies));

@@ -26,6 +26,7 @@
  * delivered since the last one.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -339,6 +340,106 @@ int hb__udp_bind_device(hb__udp_t *u, const char *name)
                        (socklen_t)strlen(name) + 1) < 0)
                 return -errno;
         return 0;
+}
+
+static int set_int_opt(int fd, int level, int name, int value)
+{
+        return setsockopt(fd, level, name, &value, sizeof(value)) < 0 ? -errno
+                                                                     : 0;
+}
+
+static bool is_multicast(const struct sockaddr *a)
+{
+        if (a->sa_family == AF_INET)
+                return IN_MULTICAST(ntohl(
+                        ((const struct sockaddr_in *)(const void *)a)
+                                ->sin_addr.s_addr));
+        return a->sa_family == AF_INET6 &&
+               IN6_IS_ADDR_MULTICAST(
+                       &((const struct sockaddr_in6 *)(const void *)a)
+                                ->sin6_addr);
+}
+
+int hb__udp_group_send(hb__udp_t *u, const struct sockaddr *group,
+                       unsigned ifindex, unsigned hops)
+{
+        uv_os_fd_t fd;
+        int r;
+
+        if (u == NULL || group == NULL || hops < 1 || hops > 255)
+                return -EINVAL;
+        r = uv_fileno((const uv_handle_t *)&u->handle, &fd);
+        if (r < 0)
+                return r;
+        if (!is_multicast(group))
+                return group->sa_family == AF_INET
+                               ? set_int_opt(fd, SOL_SOCKET, SO_BROADCAST, 1)
+                               : -EINVAL;
+        if (group->sa_family == AF_INET) {
+                struct ip_mreqn m;
+
+                memset(&m, 0, sizeof(m));
+                m.imr_ifindex = (int)ifindex;
+                if (ifindex != 0 &&
+                    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &m,
+                               sizeof(m)) < 0)
+                        return -errno;
+                r = set_int_opt(fd, IPPROTO_IP, IP_MULTICAST_TTL,
+                                (int)hops);
+                if (r == 0)
+                        r = set_int_opt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0);
+                return r;
+        }
+        if (ifindex != 0) {
+                r = set_int_opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF,
+                                (int)ifindex);
+                if (r < 0)
+                        return r;
+        }
+        r = set_int_opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, (int)hops);
+        if (r == 0)
+                r = set_int_opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
+        return r;
+}
+
+int hb__udp_group_join(hb__udp_t *u, const struct sockaddr *group,
+                       unsigned ifindex)
+{
+        uv_os_fd_t fd;
+        int r;
+
+        if (u == NULL || group == NULL)
+                return -EINVAL;
+        if (!is_multicast(group))
+                return group->sa_family == AF_INET ? 0 : -EINVAL;
+        r = uv_fileno((const uv_handle_t *)&u->handle, &fd);
+        if (r < 0)
+                return r;
+        if (group->sa_family == AF_INET) {
+                struct ip_mreqn m;
+
+                memset(&m, 0, sizeof(m));
+                m.imr_multiaddr =
+                        ((const struct sockaddr_in *)(const void *)group)
+                                ->sin_addr;
+                m.imr_ifindex = (int)ifindex;
+                if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m,
+                               sizeof(m)) < 0)
+                        return -errno;
+                return set_int_opt(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0);
+        } else {
+                struct ipv6_mreq m;
+
+                memset(&m, 0, sizeof(m));
+                m.ipv6mr_multiaddr =
+                        ((const struct sockaddr_in6 *)(const void *)group)
+                                ->sin6_addr;
+                m.ipv6mr_interface = ifindex;
+                if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m,
+                               sizeof(m)) < 0)
+                        return -errno;
+                return set_int_opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0);
+        }
 }
 
 int hb__udp_rcvbuf(const hb__udp_t *u)

@@ -113,6 +113,29 @@ int hb__udp_rcvbuf(const hb__udp_t *u);
  * CAP_NET_RAW before Linux 5.7). 0 or a negative errno. */
 int hb__udp_bind_device(hb__udp_t *u, const char *name);
 
+/*
+ * Sending to a group (docs/links.md, "Multicast and broadcast"): on the
+ * socket that sends, for `group`'s family, the outgoing interface
+ * (IP_MULTICAST_IF with an ip_mreqn / IPV6_MULTICAST_IF; `ifindex` 0
+ * leaves the routing table's choice), the TTL / hop limit (`hops`,
+ * 1..255) and loopback off (IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP 0:
+ * this node does not hear its own heartbeats). For an IPv4 address that
+ * is not multicast (a broadcast address) SO_BROADCAST instead. 0 or a
+ * negative errno.
+ */
+int hb__udp_group_send(hb__udp_t *u, const struct sockaddr *group,
+                       unsigned ifindex, unsigned hops);
+
+/*
+ * Receiving from a multicast group: join `group` on interface `ifindex`
+ * (IP_ADD_MEMBERSHIP with an ip_mreqn / IPV6_JOIN_GROUP; 0: the kernel's
+ * choice) and take only the groups this socket joined (IP_MULTICAST_ALL
+ * 0 / IPV6_MULTICAST_ALL 0). A broadcast address needs no join: 0.
+ * 0 or a negative errno.
+ */
+int hb__udp_group_join(hb__udp_t *u, const struct sockaddr *group,
+                       unsigned ifindex);
+
 /* The bound address (port chosen by the kernel for port 0). 0 or a
  * negative libuv error. */
 int hb__udp_sockname(const hb__udp_t *u, struct sockaddr_storage *out);

@@ -3,7 +3,9 @@
  * DOC: uv_node — a libhbeat node on a libuv loop (include/hbeat/uv.h).
  *
  * The node's whole conversation with the world, and nothing else: one UDP
- * socket (udp.c), one timer at the node's next deadline, the deferred tick,
+ * socket per link (udp.c; a multicast or broadcast link has a second one,
+ * bound to its group: see open_group()), one timer at the node's next
+ * deadline, the deferred tick,
  * the output queue drained to addresses, ICMP port unreachable mapped to a
  * peer. hbeatd is one user of it; docs/embedding.md shows another. What
  * the node decides — schedules, detectors, the local-pause guard, votes —
@@ -53,6 +55,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include "hbeat/uv.h"
@@ -81,6 +85,13 @@ struct hb_uv_node {
         hb__udp_t *udp[HB_LINKS_MAX];  /* one socket per link (NULL for
                                           a disk link) */
         hb__disk_t *disk[HB_LINKS_MAX]; /* a disk link's device */
+        /* Multicast and broadcast links: the socket bound to the group
+         * (or broadcast) address that receives the group's traffic, the
+         * address heartbeats go to, and this node's own address on the
+         * link (its looped-back broadcasts are not read). */
+        hb__udp_t *gudp[HB_LINKS_MAX];
+        struct sockaddr_storage group[HB_LINKS_MAX];
+        struct sockaddr_storage self[HB_LINKS_MAX];
         link_ctx_t lctx[HB_LINKS_MAX];
         uint32_t n_links;
         hb_uv_options_t opt;
@@ -219,9 +230,9 @@ static void io_event(hb_uv_node_t *un, hb_uv_io_type_t type, int err,
 
 /* Send to `to` on link `link`, the address of peer `p` (NULL: not
  * known). */
-static void send_to(hb_uv_node_t *un, peer_addr_t *p, uint32_t link,
-                    const hb_output_t *out, const uint8_t *buf, size_t len,
-                    const struct sockaddr *to)
+static int send_to(hb_uv_node_t *un, peer_addr_t *p, uint32_t link,
+                   const hb_output_t *out, const uint8_t *buf, size_t len,
+                   const struct sockaddr *to)
 {
         int r = hb__udp_send(un->udp[link], buf, len, to);
 
@@ -234,7 +245,7 @@ static void send_to(hb_uv_node_t *un, peer_addr_t *p, uint32_t link,
                         if (out->type == HB_MSG_HEARTBEAT)
                                 p->counters.tx_heartbeats++;
                 }
-                return;
+                return 0;
         }
         if (r == UV_EAGAIN)
                 un->counters.tx_eagain++;
@@ -242,6 +253,7 @@ static void send_to(hb_uv_node_t *un, peer_addr_t *p, uint32_t link,
                 un->counters.tx_errors++;
         un->counters.tx_failed_by_type[out->type & 7]++;
         io_event(un, HB_UV_IO_SEND_FAILED, r, NULL, out, to, uv_hrtime());
+        return r;
 }
 
 static void send_all(hb_uv_node_t *un, const hb_output_t *out,
@@ -260,6 +272,14 @@ static void send_all(hb_uv_node_t *un, const hb_output_t *out,
                                 un->counters.tx_datagrams++;
                                 un->counters.tx_by_type[out->type & 7]++;
                         }
+                        continue;
+                }
+                if (un->gudp[k] != NULL) {
+                        /* Multicast or broadcast: once for all peers. */
+                        if (send_to(un, NULL, k, out, buf, len,
+                                    (const struct sockaddr *)&un->group[k]) ==
+                            0)
+                                un->counters.tx_group++;
                         continue;
                 }
                 for (i = 0; i < un->n_peers; i++)
@@ -505,6 +525,11 @@ static void on_datagram(void *user, const uint8_t *buf, size_t len,
         (void)truncated;        /* too long: the core counts it oversized */
         if (un->closing || un->leaving || un->muted)
                 return;
+        if (un->gudp[lc->link] != NULL && addr_ok(from) &&
+            addr_equal(from, (const struct sockaddr *)&un->self[lc->link])) {
+                un->counters.rx_own++;
+                return;
+        }
         rx_one(un, lc->link, buf, len, from);
 }
 
@@ -623,6 +648,91 @@ static int open_disk(hb_uv_node_t *un, uv_loop_t *loop,
                              on_slot, &un->lctx[k]);
 }
 
+static bool group_ok(hb_uv_transport_t t, const struct sockaddr *g,
+                     const struct sockaddr *bind, uint32_t hops)
+{
+        if (t == HB_UV_UNICAST)
+                return true;
+        if (g == NULL || !addr_ok(g) || g->sa_family != bind->sa_family ||
+            hops > 255)
+                return false;
+        if (t == HB_UV_BROADCAST)
+                return g->sa_family == AF_INET &&
+                       !IN_MULTICAST(ntohl(((const struct sockaddr_in *)
+                                            (const void *)g)->sin_addr.s_addr));
+        if (t != HB_UV_MULTICAST)
+                return false;
+        if (g->sa_family == AF_INET)
+                return IN_MULTICAST(ntohl(((const struct sockaddr_in *)
+                                           (const void *)g)->sin_addr.s_addr));
+        return IN6_IS_ADDR_MULTICAST(
+                &((const struct sockaddr_in6 *)(const void *)g)->sin6_addr);
+}
+
+/*
+ * A multicast or broadcast link k: the sending options on the link's own
+ * socket, and a second socket bound to the group address itself. Why
+ * two: the link's socket keeps its unicast address, so every datagram
+ * this node sends (heartbeats to the group, acks and votes to one peer)
+ * leaves from the address the peers have configured for it and passes
+ * their source check (review F8); a socket bound to the group address
+ * is handed by Linux only datagrams sent to that group (or broadcast)
+ * address and port, whatever their source, and binding it does not
+ * clash with the unicast socket on the same port (another address).
+ * A socket bound to the wildcard address would also be handed every
+ * unicast datagram to the port.
+ */
+static int open_group(hb_uv_node_t *un, uint32_t k,
+                      const hb_uv_options_t *opt,
+                      const hb__udp_callbacks_t *cbs)
+{
+        const struct sockaddr *g = opt->link_group[k];
+        const char *dev = opt->link_device[k];
+        hb__udp_callbacks_t gcbs = *cbs;
+        unsigned ifindex = 0;
+        int r;
+
+        memcpy(&un->group[k], g, addr_len(g));
+        if (dev != NULL && dev[0] != '\0') {
+                ifindex = if_nametoindex(dev);
+                if (ifindex == 0)
+                        return -ENODEV;
+        } else if (g->sa_family == AF_INET6) {
+                ifindex = ((const struct sockaddr_in6 *)(const void *)g)
+                                  ->sin6_scope_id;
+        }
+        /* A link-local group is bound and sent to with its interface as
+         * the scope (Linux refuses to bind it without one). */
+        if (g->sa_family == AF_INET6 && ifindex != 0) {
+                struct sockaddr_in6 *g6 = (void *)&un->group[k];
+
+                if (g6->sin6_scope_id == 0)
+                        g6->sin6_scope_id = ifindex;
+        }
+        r = hb__udp_sockname(un->udp[k], &un->self[k]);
+        if (r < 0)
+                return r;
+        r = hb__udp_group_send(un->udp[k], g, ifindex,
+                               opt->link_hops[k] ? opt->link_hops[k] : 1);
+        if (r < 0)
+                return r;
+        gcbs.unreach = NULL;    /* it sends nothing */
+        r = hb__udp_open(&un->gudp[k], un->loop,
+                         (const struct sockaddr *)&un->group[k], opt->rcvbuf,
+                         &gcbs, &un->lctx[k]);
+        if (r < 0)
+                return r;
+        if (dev != NULL && dev[0] != '\0')
+                r = hb__udp_bind_device(un->gudp[k], dev);
+        if (r == 0)
+                r = hb__udp_group_join(un->gudp[k], g, ifindex);
+        if (r < 0) {
+                hb__udp_close(un->gudp[k]);
+                un->gudp[k] = NULL;
+        }
+        return r;
+}
+
 int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
                    const hb_node_config_t *cfg, const hb_uv_options_t *opt)
 {
@@ -646,6 +756,11 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
                 if (opt->link_disk[k] == NULL &&
                     (!opt->link_bind[k] || !addr_ok(opt->link_bind[k])))
                         return -EINVAL;
+        for (k = 0; k < n_links; k++)
+                if (!group_ok(opt->link_transport[k], opt->link_group[k],
+                              k == 0 ? opt->bind : opt->link_bind[k],
+                              opt->link_hops[k]))
+                        return -EINVAL;
         un = hb__io_calloc(1, sizeof(*un));
         if (!un)
                 return -ENOMEM;
@@ -655,6 +770,7 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
         memset(un->opt.link_bind, 0, sizeof(un->opt.link_bind));
         memset(un->opt.link_device, 0, sizeof(un->opt.link_device));
         memset(un->opt.link_disk, 0, sizeof(un->opt.link_disk));
+        memset(un->opt.link_group, 0, sizeof(un->opt.link_group));
         un->n_links = n_links;
         un->armed_ns = HB_NEVER;
         r = hb_node_new(&un->node, cfg, opt->event, opt->user);
@@ -683,6 +799,11 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
                         if (r < 0)
                                 hb__udp_close(un->udp[k]);
                 }
+                if (r == 0 && opt->link_transport[k] != HB_UV_UNICAST) {
+                        r = open_group(un, k, opt, &cbs);
+                        if (r < 0)
+                                hb__udp_close(un->udp[k]);
+                }
                 if (r < 0)
                         goto fail;
         }
@@ -699,6 +820,7 @@ fail:
         /* The sockets and disks free themselves when closed. */
         while (k-- > 0) {
                 hb__udp_close(un->udp[k]);
+                hb__udp_close(un->gudp[k]);
                 hb__disk_close(un->disk[k]);
         }
         hb_node_free(un->node);
@@ -730,7 +852,9 @@ void hb_uv_node_close(hb_uv_node_t *un, void (*closed)(void *arg), void *arg)
         un->closed_arg = arg;
         for (uint32_t k = 0; k < un->n_links; k++) {
                 hb__udp_close(un->udp[k]);
+                hb__udp_close(un->gudp[k]);
                 un->udp[k] = NULL;
+                un->gudp[k] = NULL;
                 hb__disk_close(un->disk[k]);
                 un->disk[k] = NULL;
         }

@@ -1069,6 +1069,127 @@ static void test_links(void **state)
                    "n1.yaml:15:6: links[8]: at most 8 links");
 }
 
+/* links[].transport, .group, .ttl (docs/links.md, "Multicast and
+ * broadcast"). */
+#define MC_PEER                                                              \
+        "peers:\n  - {name: n2, id: 2, addresses: [\"10.0.0.2:7400\"]}\n"
+#define MC_LINK(rest)                                                        \
+        "links:\n  - {name: lan, listen: \"10.0.0.1:7400\", " rest "}\n"
+
+static void test_link_transports(void **state)
+{
+        hbd_config_t *cfg, *next;
+        const char *what;
+
+        (void)state;
+        cfg = load_ok(MINIMAL MC_LINK("interface: eth0") MC_PEER);
+        assert_int_equal(cfg->links[0].transport, HBD_TRANSPORT_UNICAST);
+        assert_null(cfg->links[0].group);
+        hbd_config_free(cfg);
+        cfg = load_ok(MINIMAL MC_LINK("transport: multicast, group: "
+                                      "\"239.1.2.3:7401\", ttl: 4")
+                      MC_PEER);
+        assert_int_equal(cfg->links[0].transport, HBD_TRANSPORT_MULTICAST);
+        assert_string_equal(cfg->links[0].group, "239.1.2.3:7401");
+        assert_int_equal(cfg->links[0].group_addr.ss_family, AF_INET);
+        assert_int_equal(cfg->links[0].ttl, 4);
+        /* Not reloadable (the sockets are set up at start). */
+        next = load_ok(MINIMAL MC_LINK("transport: multicast, group: "
+                                       "\"239.1.2.3:7401\", ttl: 5")
+                       MC_PEER);
+        assert_false(hbd_config_reloadable(cfg, next, &what));
+        assert_string_equal(what, "links");
+        hbd_config_free(next);
+        hbd_config_free(cfg);
+        cfg = load_ok(MINIMAL "links:\n  - {name: lan, listen: "
+                      "\"[fd00::1]:7400\", interface: eth0, transport: "
+                      "multicast, group: \"[ff02::1234]:7400\"}\n"
+                      "peers:\n  - {name: n2, id: 2, addresses: "
+                      "[\"[fd00::2]:7400\"]}\n");
+        assert_int_equal(cfg->links[0].group_addr.ss_family, AF_INET6);
+        assert_int_equal(cfg->links[0].ttl, 0);
+        hbd_config_free(cfg);
+        cfg = load_ok(MINIMAL MC_LINK("interface: eth0, transport: "
+                                      "broadcast, group: "
+                                      "\"10.0.0.255:7400\"")
+                      MC_PEER);
+        assert_int_equal(cfg->links[0].transport, HBD_TRANSPORT_BROADCAST);
+        hbd_config_free(cfg);
+
+        expect_err(MINIMAL MC_LINK("transport: anycast") MC_PEER,
+                   "n1.yaml:7:53: links[0].transport: 'anycast' is not a "
+                   "transport (unicast, multicast or broadcast)");
+        expect_err(MINIMAL MC_LINK("transport: multicast") MC_PEER,
+                   "n1.yaml:7:53: links[0].transport: multicast needs "
+                   "links[0].group (the group address and port every node "
+                   "sends heartbeats to)");
+        expect_err(MINIMAL MC_LINK("transport: multicast, group: "
+                                   "\"10.1.2.3:7400\"") MC_PEER,
+                   "n1.yaml:7:71: links[0].group: '10.1.2.3:7400' is not a "
+                   "multicast address (224.0.0.0/4 or ff00::/8)");
+        expect_err(MINIMAL MC_LINK("transport: multicast, group: "
+                                   "\"239.1.2.3:7400\", ttl: 256") MC_PEER,
+                   "n1.yaml:7:94: links[0].ttl: 256 is out of range "
+                   "(1..255)");
+        expect_err(MINIMAL MC_LINK("transport: multicast, group: "
+                                   "\"239.1.2.3:7400\", ttl: 0") MC_PEER,
+                   "n1.yaml:7:94: links[0].ttl: 0 is out of range (1..255)");
+        expect_err(MINIMAL MC_LINK("group: \"239.1.2.3:7400\"") MC_PEER,
+                   "n1.yaml:7:49: links[0].group: only with transport "
+                   "multicast or broadcast");
+        expect_err(MINIMAL MC_LINK("ttl: 2") MC_PEER,
+                   "n1.yaml:7:47: links[0].ttl: only with transport "
+                   "multicast");
+        expect_err(MINIMAL MC_LINK("transport: multicast, group: "
+                                   "\"[ff02::1]:7400\"") MC_PEER,
+                   "n1.yaml:7:71: links[0].group: '[ff02::1]:7400' is not "
+                   "of the family of links[0].listen (IPv4 and IPv6 do not "
+                   "mix on one link)");
+        expect_err(MINIMAL "links:\n  - {name: lan, listen: "
+                   "\"[fd00::1]:7400\", transport: multicast, group: "
+                   "\"[ff02::1234]:7400\"}\n"
+                   "peers:\n  - {name: n2, id: 2, addresses: "
+                   "[\"[fd00::2]:7400\"]}\n",
+                   "n1.yaml:7:72: links[0].group: an IPv6 group needs an "
+                   "interface: links[0].interface or [GROUP%IFACE]:PORT");
+        expect_err(MINIMAL MC_LINK("transport: broadcast, group: "
+                                   "\"10.0.0.255:7400\"") MC_PEER,
+                   "n1.yaml:7:53: links[0].transport: broadcast needs "
+                   "links[0].interface (the segment's interface: a "
+                   "broadcast leaves and is taken only there)");
+        expect_err(MINIMAL MC_LINK("interface: eth0, transport: broadcast, "
+                                   "group: \"239.1.2.3:7400\"") MC_PEER,
+                   "n1.yaml:7:88: links[0].group: '239.1.2.3:7400' is not "
+                   "an IPv4 broadcast address (IPv6 has no broadcast: use "
+                   "multicast)");
+        expect_err(MINIMAL MC_LINK("interface: eth0, transport: broadcast, "
+                                   "group: \"10.0.0.255:7400\", ttl: 2")
+                   MC_PEER,
+                   "n1.yaml:7:112: links[0].ttl: only with transport "
+                   "multicast (a broadcast never leaves its segment)");
+        expect_err(MINIMAL "links:\n  - {name: lan, listen: "
+                   "\"0.0.0.0:7400\", transport: multicast, group: "
+                   "\"239.1.2.3:7400\"}\n" MC_PEER,
+                   "n1.yaml:7:25: links[0].listen: with transport "
+                   "multicast, give this node's own address on the link "
+                   "(the peers check that heartbeats come from it), not a "
+                   "wildcard");
+        expect_err(MINIMAL MC_LINK("transport: multicast, group: "
+                                   "\"239.1.2.3:0\"") MC_PEER,
+                   "n1.yaml:7:71: links[0].group: bad address "
+                   "'239.1.2.3:0': port 0 is out of range (1..65535) "
+                   "(expected HOST:PORT or [V6]:PORT)");
+        expect_err(MINIMAL "links:\n"
+                   "  - {name: a, listen: \"10.0.0.1:7400\", transport: "
+                   "multicast, group: \"239.1.2.3:7400\"}\n"
+                   "  - {name: b, listen: \"10.1.0.1:7400\", transport: "
+                   "multicast, group: \"239.1.2.3:7400\"}\n"
+                   "peers:\n  - {name: n2, id: 2, addresses: "
+                   "[\"10.0.0.2:7400\", \"10.1.0.2:7400\"]}\n",
+                   "n1.yaml:8:69: links[1].group: '239.1.2.3:7400' is also "
+                   "the group of links[0] (line 7)");
+}
+
 /* A disk link (docs/links.md, "Disk link"): device instead of listen,
  * peers give 'disk', ids within the slots. */
 #define DISK_LINKS "links:\n" \
@@ -1112,6 +1233,12 @@ static void test_disk_link(void **state)
                    "[\"10.0.0.2:7400\", disk]}\n",
                    "n1.yaml:10:52: peers[0]: id 5 has no slot on disk "
                    "link disk (slots: 4)");
+        expect_err(MINIMAL "links:\n"
+                   "  - {name: net, listen: \"10.0.0.1:7400\"}\n"
+                   "  - {name: d, device: /dev/x, transport: multicast, "
+                   "group: \"239.1.1.1:7400\"}\n",
+                   "n1.yaml:8:31: links[1]: transport, group and ttl are "
+                   "for UDP links, not with device");
         expect_err(MINIMAL "links:\n  - {name: d, device: /dev/x}\n",
                    "n1.yaml:7:23: links[0].device: links[0] is a UDP link "
                    "(listen); put the disk link after it");
@@ -1136,6 +1263,8 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_disk_link, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_link_transports, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_reloadable, setup,
                                                 teardown),
