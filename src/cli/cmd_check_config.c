@@ -297,9 +297,21 @@ static void print_topology(const hbd_config_t *cfg)
         bool self = false;
 
         if (m == 0) {
-                printf("%-12s mesh: heartbeats to every peer (%zu per "
-                       "interval), each peer judged here\n", "topology:",
-                       cfg->n_peers);
+                bool group = false;
+
+                for (size_t i = 0; i < cfg->n_links; i++)
+                        group = group || cfg->links[i].transport !=
+                                                 HBD_TRANSPORT_UNICAST;
+                if (group)
+                        printf("%-12s mesh: each peer judged here; "
+                               "heartbeats: one datagram per\n%-12s "
+                               "interval on a multicast or broadcast link, "
+                               "%zu on a unicast one\n", "topology:", "",
+                               cfg->n_peers);
+                else
+                        printf("%-12s mesh: heartbeats to every peer (%zu "
+                               "per interval), each peer judged here\n",
+                               "topology:", cfg->n_peers);
                 return;
         }
         printf("%-12s monitors:", "topology:");
