@@ -173,6 +173,17 @@ typedef struct hb_uv_options {
         /** Number of slots of disk link k (node ids 1 .. n), 1 .. 256;
          *  0 means 16. */
         uint32_t link_disk_slots[HB_LINKS_MAX];
+        /** Serial links (docs/links.md, "Serial link"; since 0.3): link
+         *  k > 0 with `link_serial[k]` set carries heartbeats and leaves
+         *  over that tty (a point-to-point cable to the one peer on it)
+         *  instead of a socket, each message in a frame (magic "HBSL",
+         *  u16 big-endian length, the message). The tty is set raw, no
+         *  flow control; writes never block (a heartbeat the tty cannot
+         *  take is dropped). Copied. Link 0 cannot be a serial link. */
+        const char *link_serial[HB_LINKS_MAX];
+        /** Baud rate of serial link k: 9600 .. 4000000, a standard
+         *  termios rate; 0 means 115200. */
+        uint32_t link_serial_baud[HB_LINKS_MAX];
         /** Transport of link k (docs/links.md, "Multicast and broadcast";
          *  since 0.3). HB_UV_UNICAST (0, the default): a message to all
          *  goes to every peer's address on the link. HB_UV_MULTICAST and

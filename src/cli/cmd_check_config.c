@@ -399,6 +399,12 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                                (unsigned)lk->slots, (unsigned)lk->slot_size);
                         continue;
                 }
+                if (lk->tty) {
+                        printf("  %zu %-10s serial %s, %u baud, "
+                               "point-to-point\n", i, lk->name, lk->tty,
+                               (unsigned)lk->baud);
+                        continue;
+                }
                 printf("  %zu %-10s listen %s%s%s\n", i, lk->name,
                        lk->listen, lk->interface ? ", interface " : "",
                        lk->interface ? lk->interface : "");

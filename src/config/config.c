@@ -716,6 +716,7 @@ void hbd_config_free(hbd_config_t *cfg)
                 free(cfg->links[i].listen);
                 free(cfg->links[i].interface);
                 free(cfg->links[i].device);
+                free(cfg->links[i].tty);
                 free(cfg->links[i].group);
         }
         free(cfg->links);

@@ -150,6 +150,10 @@ typedef struct hbd_link_conf {
                                           owned; NULL for UDP */
         uint32_t slot_size;            /* disk link: 512 or 4096 */
         uint32_t slots;                /* disk link: 1 .. 256 */
+        char *tty;                     /* links[].tty (a serial link),
+                                          owned; NULL otherwise */
+        uint32_t baud;                 /* serial link: bit/s */
+        uint32_t serial_peers;         /* peers on a serial link (1) */
         uint32_t transport;            /* hb_uv_transport_t */
         char *group;                   /* links[].group as written, owned;
                                           NULL for unicast */

@@ -607,6 +607,17 @@ X(LINK_SLOTS, "links[].slots", "slots", 1, 256, "16", R_NO,                  \
   "Disk link: number of slots, the same on every node; node ids 1 .. "       \
   "slots (slot = id - 1). The device holds at least slots x slot_size "      \
   "bytes.")                                                                  \
+X(LINK_TTY, "links[].tty", "", 0, 0, NULL, R_NO,                             \
+  S_PATH, F_LINK, L(tty), 0, 0,                                              \
+  "A serial link (docs/links.md, Serial link): the tty of a null-modem "     \
+  "cable to the one peer (e.g. /dev/ttyS1), set raw, no flow control. "      \
+  "Peers give the address 'serial' for this link; point-to-point, so "       \
+  "exactly one peer. Not for links[0].")                                     \
+X(LINK_BAUD, "links[].baud", "bit/s", 9600, 4000000, "115200", R_NO,         \
+  S_U32, F_LINK, L(baud), 0, 0,                                              \
+  "Serial link: line speed, a standard rate (9600, 19200, 38400, 57600, "    \
+  "115200, 230400, 460800, 921600, 1000000, 1500000, 2000000, 3000000, "     \
+  "4000000); the same at both ends.")                                        \
 X(LINK_INTERFACE, "links[].interface", "", 0, 0, NULL, R_NO,                 \
   S_STR, F_LINK, L(interface), 0, 0,                                         \
   "Bind the link's socket to this interface (SO_BINDTODEVICE): its "         \

@@ -250,6 +250,28 @@ static int peer_addresses(struct loader *l, const struct found *pf,
                 const char *a = peer->addresses[k];
                 socklen_t len;
 
+                if (cfg->links[k].tty) {
+                        /* A serial link: the one peer on the cable. */
+                        if (strcmp(a, "serial") != 0)
+                                return hbd__fail_at(
+                                        l, item ? &item->start_mark
+                                                : &seq->start_mark,
+                                        -EINVAL, "%s.addresses[%zu]: link "
+                                        "%s is a serial link: write "
+                                        "'serial'", where, k,
+                                        cfg->links[k].name);
+                        if (++cfg->links[k].serial_peers > 1)
+                                return hbd__fail_at(
+                                        l, item ? &item->start_mark
+                                                : &seq->start_mark,
+                                        -EINVAL, "%s: serial link %s is "
+                                        "point-to-point: only one peer "
+                                        "can be on it", where,
+                                        cfg->links[k].name);
+                        memset(&peer->link_addr[k], 0,
+                               sizeof(peer->link_addr[k]));
+                        continue;
+                }
                 if (cfg->links[k].device) {
                         /* A disk link: the peer's slot, by its id. */
                         if (strcmp(a, "disk") != 0)
@@ -1109,6 +1131,20 @@ static int link_transport(struct loader *l, const struct found *pf,
         return 0;
 }
 
+/* The termios rates a serial link accepts (serial_link.c's table). */
+static bool baud_ok(uint32_t baud)
+{
+        static const uint32_t ok[] = {
+                9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600,
+                1000000, 1500000, 2000000, 3000000, 4000000,
+        };
+
+        for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+                if (ok[i] == baud)
+                        return true;
+        return false;
+}
+
 /* links[i]: at most HB_LINKS_MAX, name and listen address unique, an
  * interface name that fits IFNAMSIZ. */
 static int link_item(struct loader *l, const struct found *pf,
@@ -1124,11 +1160,40 @@ static int link_item(struct loader *l, const struct found *pf,
                 return hbd__fail_at(l, &pf->key[K_LINK_NAME]->start_mark,
                                     -EINVAL, "%s: at most %u links", where,
                                     (unsigned)HB_LINKS_MAX);
-        if (hbd__given(pf, K_LINK_LISTEN) == hbd__given(pf, K_LINK_DEVICE))
+        if ((int)hbd__given(pf, K_LINK_LISTEN) +
+            (int)hbd__given(pf, K_LINK_DEVICE) +
+            (int)hbd__given(pf, K_LINK_TTY) != 1)
                 return hbd__fail_at(l, &pf->key[K_LINK_NAME]->start_mark,
                                     -EINVAL, "%s: needs exactly one of "
-                                    "'listen' (UDP) and 'device' (a disk "
-                                    "link)", where);
+                                    "'listen' (UDP), 'device' (a disk "
+                                    "link) and 'tty' (a serial link)",
+                                    where);
+        if (k->tty && i == 0)
+                return hbd__fail_at(l, &pf->val[K_LINK_TTY]->start_mark,
+                                    -EINVAL, "%s.tty: links[0] is a UDP "
+                                    "link (listen); put the serial link "
+                                    "after it", where);
+        if (!k->tty && hbd__given(pf, K_LINK_BAUD))
+                return hbd__fail_at(l, &pf->key[K_LINK_BAUD]->start_mark,
+                                    -EINVAL, "%s.baud: only with tty",
+                                    where);
+        if (k->tty && !baud_ok(k->baud))
+                return hbd__fail_at(l, &pf->val[K_LINK_BAUD]->start_mark,
+                                    -EINVAL, "%s.baud: %u is not a "
+                                    "standard rate (9600, 19200, 38400, "
+                                    "57600, 115200, 230400, 460800, "
+                                    "921600, 1000000, 1500000, 2000000, "
+                                    "3000000 or 4000000)", where,
+                                    (unsigned)k->baud);
+        if (k->tty && (k->interface || hbd__given(pf, K_LINK_TRANSPORT) ||
+                       hbd__given(pf, K_LINK_GROUP) ||
+                       hbd__given(pf, K_LINK_TTL) ||
+                       hbd__given(pf, K_LINK_SLOT_SIZE) ||
+                       hbd__given(pf, K_LINK_SLOTS)))
+                return hbd__fail_at(l, &pf->key[K_LINK_TTY]->start_mark,
+                                    -EINVAL, "%s: interface, transport, "
+                                    "group, ttl, slot_size and slots are "
+                                    "not for a serial link (tty)", where);
         if (k->device && i == 0)
                 return hbd__fail_at(l, &pf->val[K_LINK_DEVICE]->start_mark,
                                     -EINVAL, "%s.device: links[0] is a UDP "

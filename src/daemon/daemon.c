@@ -478,6 +478,8 @@ static int start_node(daemon_t *d)
                 opt.link_disk[i] = cfg->links[i].device;
                 opt.link_disk_slot_size[i] = cfg->links[i].slot_size;
                 opt.link_disk_slots[i] = cfg->links[i].slots;
+                opt.link_serial[i] = cfg->links[i].tty;
+                opt.link_serial_baud[i] = cfg->links[i].baud;
                 /* HBD_TRANSPORT_* are hb_uv_transport_t's values. */
                 opt.link_transport[i] =
                         (hb_uv_transport_t)cfg->links[i].transport;

@@ -46,6 +46,11 @@
  * key and the replay check do). Peers have no address on a disk link, so
  * unicast messages (acks, votes) always take a network link.
  *
+ * Serial links (serial_link.c, docs/links.md "Serial link") work the same
+ * way over a point-to-point tty: a message for HB_DEST_ALL is written
+ * once as a frame; each frame read is fed as a datagram with no source
+ * address.
+ *
  * Lifetime: the adapter's three handles (timer, idle, check) are embedded
  * in it and it is freed, with the node, from the last of their close
  * callbacks; the socket frees itself (udp.c).
@@ -62,6 +67,7 @@
 #include "hbeat/uv.h"
 #include "io/disk_link.h"
 #include "io/mem.h"
+#include "io/serial_link.h"
 #include "io/udp.h"
 
 typedef struct peer_addr {
@@ -85,6 +91,7 @@ struct hb_uv_node {
         hb__udp_t *udp[HB_LINKS_MAX];  /* one socket per link (NULL for
                                           a disk link) */
         hb__disk_t *disk[HB_LINKS_MAX]; /* a disk link's device */
+        hb__serial_t *serial[HB_LINKS_MAX]; /* a serial link's tty */
         /* Multicast and broadcast links: the socket bound to the group
          * (or broadcast) address that receives the group's traffic, the
          * address heartbeats go to, and this node's own address on the
@@ -271,6 +278,17 @@ static void send_all(hb_uv_node_t *un, const hb_output_t *out,
                         if (hb__disk_write(un->disk[k], buf, len) == 0) {
                                 un->counters.tx_datagrams++;
                                 un->counters.tx_by_type[out->type & 7]++;
+                        }
+                        continue;
+                }
+                if (un->serial[k] != NULL) {
+                        /* One frame for the one peer on the cable. */
+                        if (hb__serial_write(un->serial[k], buf, len) == 0) {
+                                un->counters.tx_datagrams++;
+                                un->counters.tx_by_type[out->type & 7]++;
+                        } else {
+                                un->counters.tx_failed_by_type[out->type &
+                                                               7]++;
                         }
                         continue;
                 }
@@ -533,7 +551,8 @@ static void on_datagram(void *user, const uint8_t *buf, size_t len,
         rx_one(un, lc->link, buf, len, from);
 }
 
-/* A changed slot of a disk link: a datagram from nowhere on that link. */
+/* A changed slot of a disk link, or a frame read on a serial link: a
+ * datagram from nowhere on that link. */
 static void on_slot(void *user, const uint8_t *buf, size_t len)
 {
         const link_ctx_t *lc = user;
@@ -750,10 +769,11 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
         if (n_links > HB_LINKS_MAX ||
             n_links != (cfg->n_links > 1 ? cfg->n_links : 1))
                 return -EINVAL;
-        if (opt->link_disk[0] != NULL)
+        if (opt->link_disk[0] != NULL || opt->link_serial[0] != NULL)
                 return -EINVAL;
         for (k = 1; k < n_links; k++)
                 if (opt->link_disk[k] == NULL &&
+                    opt->link_serial[k] == NULL &&
                     (!opt->link_bind[k] || !addr_ok(opt->link_bind[k])))
                         return -EINVAL;
         for (k = 0; k < n_links; k++)
@@ -770,6 +790,7 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
         memset(un->opt.link_bind, 0, sizeof(un->opt.link_bind));
         memset(un->opt.link_device, 0, sizeof(un->opt.link_device));
         memset(un->opt.link_disk, 0, sizeof(un->opt.link_disk));
+        memset(un->opt.link_serial, 0, sizeof(un->opt.link_serial));
         memset(un->opt.link_group, 0, sizeof(un->opt.link_group));
         un->n_links = n_links;
         un->armed_ns = HB_NEVER;
@@ -785,6 +806,15 @@ int hb_uv_node_new(hb_uv_node_t **ret, uv_loop_t *loop,
                 un->lctx[k].link = k;
                 if (opt->link_disk[k] != NULL) {
                         r = open_disk(un, loop, cfg, opt, k);
+                        if (r < 0)
+                                goto fail;
+                        continue;
+                }
+                if (opt->link_serial[k] != NULL) {
+                        r = hb__serial_open(&un->serial[k], loop,
+                                            opt->link_serial[k],
+                                            opt->link_serial_baud[k],
+                                            on_slot, &un->lctx[k]);
                         if (r < 0)
                                 goto fail;
                         continue;
@@ -822,6 +852,7 @@ fail:
                 hb__udp_close(un->udp[k]);
                 hb__udp_close(un->gudp[k]);
                 hb__disk_close(un->disk[k]);
+                hb__serial_close(un->serial[k]);
         }
         hb_node_free(un->node);
         hb__io_free(un);
@@ -857,6 +888,8 @@ void hb_uv_node_close(hb_uv_node_t *un, void (*closed)(void *arg), void *arg)
                 un->gudp[k] = NULL;
                 hb__disk_close(un->disk[k]);
                 un->disk[k] = NULL;
+                hb__serial_close(un->serial[k]);
+                un->serial[k] = NULL;
         }
         uv_close((uv_handle_t *)&un->timer, on_closed);
         uv_close((uv_handle_t *)&un->idle, on_closed);
@@ -949,8 +982,9 @@ int hb_uv_node_peer_set_link_address(hb_uv_node_t *un, uint32_t id,
 {
         peer_addr_t *p;
 
-        if (un && link < un->n_links && un->disk[link] != NULL)
-                addr = NULL;    /* a disk link: slots, no addresses */
+        if (un && link < un->n_links &&
+            (un->disk[link] != NULL || un->serial[link] != NULL))
+                addr = NULL;    /* a disk or serial link: no addresses */
         if (!un || (addr && !addr_ok(addr)))
                 return -EINVAL;
         p = peer_find(un, id);
@@ -1045,6 +1079,6 @@ int hb_uv_node_link_sockname(const hb_uv_node_t *un, uint32_t link,
         if (!un || !out || un->closing || link >= un->n_links)
                 return -EINVAL;
         if (un->udp[link] == NULL)
-                return -ENOTSUP;        /* a disk link */
+                return -ENOTSUP;        /* a disk or serial link */
         return hb__udp_sockname(un->udp[link], out);
 }
