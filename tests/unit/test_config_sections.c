@@ -1055,7 +1055,8 @@ static void test_links(void **state)
                    "space)");
         expect_err(MINIMAL "links:\n  - {name: ring0}\n",
                    "n1.yaml:7:6: links[0]: needs exactly one of 'listen' "
-                   "(UDP) and 'device' (a disk link)");
+                   "(UDP), 'device' (a disk link) and 'tty' (a serial "
+                   "link)");
         expect_err(MINIMAL "links:\n"
                    "  - {name: l0, listen: \"10.0.0.1:1\"}\n"
                    "  - {name: l1, listen: \"10.0.0.1:2\"}\n"
@@ -1247,7 +1248,8 @@ static void test_disk_link(void **state)
                    "  - {name: d, device: /dev/x, listen: \"10.1.0.1:1\"}"
                    "\n",
                    "n1.yaml:8:6: links[1]: needs exactly one of 'listen' "
-                   "(UDP) and 'device' (a disk link)");
+                   "(UDP), 'device' (a disk link) and 'tty' (a serial "
+                   "link)");
         expect_err(MINIMAL "links:\n"
                    "  - {name: net, listen: \"10.0.0.1:7400\"}\n"
                    "  - {name: d, device: /dev/x, slot_size: 1024}\n",
@@ -1259,9 +1261,73 @@ static void test_disk_link(void **state)
                    "device");
 }
 
+/* A serial link (docs/links.md, "Serial link"): tty instead of listen,
+ * the one peer gives 'serial', a standard baud rate. */
+#define SERIAL_LINKS "links:\n" \
+        "  - {name: net, listen: \"10.0.0.1:7400\"}\n" \
+        "  - {name: cable, tty: /dev/ttyS1}\n"
+
+static void test_serial_link(void **state)
+{
+        hbd_config_t *cfg;
+
+        (void)state;
+        cfg = load_ok(MINIMAL SERIAL_LINKS
+                      "peers:\n  - {name: n2, id: 2, addresses: "
+                      "[\"10.0.0.2:7400\", serial]}\n");
+        assert_int_equal(cfg->n_links, 2);
+        assert_null(cfg->links[0].tty);
+        assert_string_equal(cfg->links[1].tty, "/dev/ttyS1");
+        assert_int_equal(cfg->links[1].baud, 115200);
+        assert_string_equal(cfg->peers[0].addresses[1], "serial");
+        assert_int_equal(cfg->peers[0].link_addr[1].ss_family, AF_UNSPEC);
+        hbd_config_free(cfg);
+
+        expect_err(MINIMAL SERIAL_LINKS
+                   "peers:\n  - {name: n2, id: 2, addresses: "
+                   "[\"10.0.0.2:7400\", disk]}\n",
+                   "n1.yaml:10:52: peers[0].addresses[1]: link cable is a "
+                   "serial link: write 'serial'");
+        expect_err(MINIMAL SERIAL_LINKS
+                   "peers:\n  - {name: n2, id: 2, addresses: "
+                   "[\"10.0.0.2:7400\", serial]}\n"
+                   "  - {name: n3, id: 3, addresses: "
+                   "[\"10.0.0.3:7400\", serial]}\n",
+                   "n1.yaml:11:52: peers[1]: serial link cable is "
+                   "point-to-point: only one peer can be on it");
+        expect_err(MINIMAL "links:\n  - {name: c, tty: /dev/ttyS1}\n",
+                   "n1.yaml:7:20: links[0].tty: links[0] is a UDP link "
+                   "(listen); put the serial link after it");
+        expect_err(MINIMAL "links:\n"
+                   "  - {name: net, listen: \"10.0.0.1:7400\"}\n"
+                   "  - {name: c, tty: /dev/ttyS1, baud: 115201}\n",
+                   "n1.yaml:8:38: links[1].baud: 115201 is not a standard "
+                   "rate (9600, 19200, 38400, 57600, 115200, 230400, "
+                   "460800, 921600, 1000000, 1500000, 2000000, 3000000 or "
+                   "4000000)");
+        expect_err(MINIMAL "links:\n"
+                   "  - {name: net, listen: \"10.0.0.1:7400\", "
+                   "baud: 9600}\n",
+                   "n1.yaml:7:42: links[0].baud: only with tty");
+        expect_err(MINIMAL "links:\n"
+                   "  - {name: net, listen: \"10.0.0.1:7400\"}\n"
+                   "  - {name: c, tty: /dev/ttyS1, slots: 4}\n",
+                   "n1.yaml:8:15: links[1]: interface, transport, group, "
+                   "ttl, slot_size and slots are not for a serial link "
+                   "(tty)");
+        expect_err(MINIMAL "links:\n"
+                   "  - {name: net, listen: \"10.0.0.1:7400\"}\n"
+                   "  - {name: c, tty: /dev/ttyS1, device: /dev/x}\n",
+                   "n1.yaml:8:6: links[1]: needs exactly one of 'listen' "
+                   "(UDP), 'device' (a disk link) and 'tty' (a serial "
+                   "link)");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_serial_link, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_disk_link, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_link_transports, setup,
