@@ -590,8 +590,8 @@ X(LINK_LISTEN, "links[].listen", "", 0, 0, NULL, R_NO,                       \
   S_ADDR, F_LINK, L(listen), L(listen_addr),                                 \
   L(listen_addr_len),                                                        \
   "UDP address heartbeats are received on over this link (this node's "      \
-  "address on that network); unique. Every link has exactly one of listen "  \
-  "and device; links[0] has listen.")                                        \
+  "address on that network); unique. Every link has exactly one of "        \
+  "listen, device and tty; links[0] has listen.")                            \
 X(LINK_DEVICE, "links[].device", "", 0, 0, NULL, R_NO,                       \
   S_PATH, F_LINK, L(device), 0, 0,                                           \
   "A disk link (docs/links.md, Disk link): the shared block device or file " \
