@@ -421,6 +421,9 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
                 if (r < 0)
                         return r;
         }
+        r = hb_node_peer_reserve(n->core, s->cfg.n_nodes - 1);
+        if (r < 0)
+                return r;
         for (j = 0; j < s->cfg.n_nodes; j++) {
                 if (j == n->index)
                         continue;
@@ -590,7 +593,7 @@ int hbsim_new(hbsim_t **ret, const hbsim_config_t *cfg)
         uint64_t seed;
         size_t i;
 
-        if (!ret || !cfg || cfg->n_nodes < 2 || cfg->n_nodes > 4096 ||
+        if (!ret || !cfg || cfg->n_nodes < 2 || cfg->n_nodes > HBSIM_NODES_MAX ||
             !(cfg->loss >= 0 && cfg->loss <= 1) ||
             cfg->clock_drift_ppm > HBSIM_DRIFT_PPM_MAX)
                 return -EINVAL;

@@ -866,7 +866,7 @@ static void t_bad_type(void **state)
 {
         (void)state;
         uint8_t buf[64];
-        static const uint8_t types[] = { 0, 7, 0x80, 0xff };
+        static const uint8_t types[] = { 0, 12, 0x80, 0xff };
         for (size_t i = 0; i < sizeof(types); i++) {
                 size_t n = build(buf, types[i], 5, NULL, 0, &key_a);
                 assert_int_equal(decode(buf, n), HB_EBADTYPE);
@@ -907,7 +907,7 @@ static void t_bad_tlv(void **state)
                 assert_int_equal(decode(buf, n), HB_EBADTLV);
         }
         /* Order: an unknown type is reported before a bad TLV area. */
-        n = build(buf, 9, 5, tlv, 8, &key_a);
+        n = build(buf, 12, 5, tlv, 8, &key_a);
         assert_int_equal(decode(buf, n), HB_EBADTYPE);
         /* Sanity: exactly one whole TLV is fine. */
         n = build(buf, HB_MSG_HEARTBEAT, 5, tlv, 7, &key_a);
