@@ -182,6 +182,11 @@ typedef struct hb_gossip_config {
         /** Gossip round period (only while updates are pending), ns,
          *  1 ms .. interval. Default interval / 5. */
         uint64_t gossip_interval_ns;
+        /** Every this long, ping one member held dead, telling it so:
+         *  alive after all (a healed partition), it refutes (Serf's
+         *  reconnect, on the datagram path), ns, 0 .. 1 hour; 0: never.
+         *  Default 10 x interval. */
+        uint64_t reconnect_interval_ns;
         /** This node's address as its members reach it (opaque to the
          *  core: the driver's encoding), carried in its alive updates;
          *  0 .. HB_GOSSIP_ADDR_MAX bytes. */
@@ -1191,7 +1196,8 @@ typedef struct hb_gossip_info {
         uint64_t confirmations;    /**< independent confirmations taken */
         uint64_t gossip_rounds;    /**< gossip rounds sent */
         uint64_t updates_dropped;  /**< updates not queued: no memory */
-        uint64_t reserved[4];      /**< room for later fields (0) */
+        uint64_t reconnects;       /**< pings to members held dead */
+        uint64_t reserved[3];      /**< room for later fields (0) */
 } hb_gossip_info_t;
 
 /**

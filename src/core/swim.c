@@ -137,6 +137,7 @@ struct hb_swim {
 
         uint64_t next_probe_ns;
         uint64_t next_gossip_ns;
+        uint64_t next_reconnect_ns;
         struct {
                 uint8_t phase;
                 uint32_t target;
@@ -164,6 +165,7 @@ void hb__swim_config_default(hb_node_config_t *cfg)
         g->fanout = 3;
         g->probe_timeout_ns = cfg->interval_ns / 2;
         g->gossip_interval_ns = cfg->interval_ns / 5;
+        g->reconnect_interval_ns = 10 * cfg->interval_ns;
         if (g->gossip_interval_ns < HB_NS_PER_MS)
                 g->gossip_interval_ns = HB_NS_PER_MS;
 }
@@ -192,6 +194,8 @@ int hb__swim_config_validate(const hb_node_config_t *cfg)
                 return -EINVAL;
         if (g->gossip_interval_ns < HB_NS_PER_MS ||
             g->gossip_interval_ns > cfg->interval_ns)
+                return -EINVAL;
+        if (g->reconnect_interval_ns > 3600 * HB_NS_PER_S)
                 return -EINVAL;
         return 0;
 }
@@ -542,9 +546,10 @@ static void piggyback(hb_node_t *node, uint8_t *tlv, size_t *len,
         s->n_bq = w;
 }
 
-static void send_msg(hb_node_t *node, hb_dest_t dest, uint32_t to,
-                     uint8_t type, uint32_t target, uint32_t nonce,
-                     uint32_t buddy, uint64_t now_ns)
+static void send_msg2(hb_node_t *node, hb_dest_t dest, uint32_t to,
+                      uint8_t type, uint32_t target, uint32_t nonce,
+                      uint32_t buddy, const swim_bcast_t *extra,
+                      uint64_t now_ns)
 {
         uint8_t tlv[BODY_MAX];
         size_t len = 0;
@@ -555,10 +560,19 @@ static void send_msg(hb_node_t *node, hb_dest_t dest, uint32_t to,
                 hb__put_u32(tlv + len + 4, nonce);
                 len += PROBE_LEN;
         }
+        if (extra)
+                len += put_update(node, tlv + len, BODY_MAX - len, extra);
         piggyback(node, tlv, &len, buddy);
         (void)hb__out_push(node, dest, to, type, 0, tlv, len, now_ns);
         if (type == HB_MSG_PING || type == HB_MSG_PING_REQ)
                 node->swim->stats.probes_sent++;
+}
+
+static void send_msg(hb_node_t *node, hb_dest_t dest, uint32_t to,
+                     uint8_t type, uint32_t target, uint32_t nonce,
+                     uint32_t buddy, uint64_t now_ns)
+{
+        send_msg2(node, dest, to, type, target, nonce, buddy, NULL, now_ns);
 }
 
 /* ---- init ---------------------------------------------------------- */
@@ -1199,6 +1213,38 @@ static void gossip_round(hb_node_t *node, uint64_t now_ns)
         s->stats.gossip_rounds++;
 }
 
+/* Serf's reconnect, on the datagram path: now and then, ping one member
+ * held dead, telling it so. Alive after all (a partition healed, a pause
+ * outlived), it refutes in its ack, and tells us what it holds of us:
+ * two halves that declared each other dead find each other again
+ * without a rejoin (docs/gossip.md). */
+static void reconnect(hb_node_t *node, uint64_t now_ns)
+{
+        struct hb_swim *s = node->swim;
+        const swim_member_t *mem = NULL;
+        size_t n_dead = 0, k;
+        swim_bcast_t b;
+
+        for (size_t i = 0; i < s->n; i++)
+                n_dead += s->m[i].state == HB_PEER_DEAD;
+        if (n_dead == 0)
+                return;
+        k = rnd_below(s, n_dead);
+        for (size_t i = 0; i < s->n; i++)
+                if (s->m[i].state == HB_PEER_DEAD && k-- == 0) {
+                        mem = &s->m[i];
+                        break;
+                }
+        b = (swim_bcast_t){ .id = mem->id,
+                            .run = mem->run,
+                            .inc = mem->inc,
+                            .state = HB_PEER_DEAD,
+                            .origin = node->cfg.node_id };
+        s->stats.reconnects++;
+        send_msg2(node, HB_DEST_PEER, mem->id, HB_MSG_PING, mem->id,
+                  ++s->nonce, 0, &b, now_ns);
+}
+
 void hb__swim_tick(hb_node_t *node, uint64_t now_ns)
 {
         struct hb_swim *s = node->swim;
@@ -1250,6 +1296,13 @@ void hb__swim_tick(hb_node_t *node, uint64_t now_ns)
                 s->next_probe_ns =
                         add_sat(now_ns, scaled(node, node->cfg.interval_ns));
         }
+        if (s->next_reconnect_ns <= now_ns &&
+            node->cfg.gossip.reconnect_interval_ns > 0) {
+                if (s->next_reconnect_ns != 0)
+                        reconnect(node, now_ns);
+                s->next_reconnect_ns = add_sat(
+                        now_ns, node->cfg.gossip.reconnect_interval_ns);
+        }
         if (s->next_gossip_ns <= now_ns) {
                 if (s->n_bq > 0) {
                         gossip_round(node, now_ns);
@@ -1270,6 +1323,8 @@ uint64_t hb__swim_deadline(const hb_node_t *node)
         if (s->left)
                 return HB_NEVER;
         d = min_u64(s->next_probe_ns, s->next_gossip_ns);
+        if (node->cfg.gossip.reconnect_interval_ns > 0)
+                d = min_u64(d, s->next_reconnect_ns);
         if (s->probe.phase != PROBE_IDLE)
                 d = min_u64(d, s->probe.deadline_ns);
         for (i = 0; i < s->n_susp; i++)
