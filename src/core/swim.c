@@ -710,8 +710,11 @@ static void start_suspicion(hb_node_t *node, swim_member_t *mem,
         double scale = n > 10.0 ? log10(n) : 1.0;
         swim_susp_t *x;
 
-        set_state(node, mem, HB_PEER_SUSPECT, HB_REASON_SUSPECT_THRESHOLD,
-                  now_ns);
+        /* Already suspect at an older incarnation: a new suspicion,
+         * no new event. */
+        if (mem->state != HB_PEER_SUSPECT)
+                set_state(node, mem, HB_PEER_SUSPECT,
+                          HB_REASON_SUSPECT_THRESHOLD, now_ns);
         x = susp_find(s, mem->id);
         if (!x) {
                 if (s->n_susp == s->cap_susp) {
