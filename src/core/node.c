@@ -1142,7 +1142,9 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
         if (incarnation_too_far(node, p, m.incarnation))
                 return drop(node, HB_EFUTUREINC);
 
-        if (m.type == HB_MSG_VERDICT) {
+        if (m.type >= HB_MSG_PING) {
+                return drop(node, HB_EBADTYPE); /* gossip: not this one */
+        } else if (m.type == HB_MSG_VERDICT) {
                 /* Only from a configured monitor (docs/topologies.md). */
                 if (!hb__mon_on(node) || hb__mon_driven(node, p))
                         return drop(node, HB_EBADTYPE);

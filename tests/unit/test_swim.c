@@ -570,6 +570,33 @@ static void t_bad_update(void **state)
         net_free(&t);
 }
 
+/* A mesh node (coordination on: control messages are votes there)
+ * drops gossip messages as bad_type. */
+static void t_mesh_drops_gossip(void **state)
+{
+        net_t t;
+        hb_node_t *mesh;
+        hb_node_config_t c = cfg_of(1);
+        uint8_t buf[HB_OUTPUT_MAX_LEN];
+        hb_output_t out;
+        int len;
+
+        (void)state;
+        net_init(&t, 2, NULL);
+        c.topology = HB_TOPOLOGY_MESH;
+        c.coord.enabled = true;
+        assert_int_equal(hb_node_new(&mesh, &c, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(mesh, 2, T0), 0);
+        hb_node_tick(t.node[2], T0);
+        len = hb_node_poll_output(t.node[2], &out, buf, sizeof(buf));
+        assert_true(len > 0);
+        assert_int_equal(out.type, HB_MSG_PING);
+        assert_int_equal(hb_node_recv(mesh, T0, buf, (size_t)len, NULL),
+                         HB_EBADTYPE);
+        hb_node_free(mesh);
+        net_free(&t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -585,6 +612,7 @@ int main(void)
                 cmocka_unit_test(t_leave),
                 cmocka_unit_test(t_join_and_digest),
                 cmocka_unit_test(t_bad_update),
+                cmocka_unit_test(t_mesh_drops_gossip),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

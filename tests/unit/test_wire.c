@@ -462,7 +462,7 @@ static void t_encode_errors(void **state)
         EXPECT_ENC(sizeof(buf), &m, NULL, -EINVAL);
         m.sender_id = 0;
         EXPECT_ENC(sizeof(buf), &m, &key_a, -EINVAL);
-        static const uint8_t bad_types[] = { 0, 7, 0x7f, 0xff };
+        static const uint8_t bad_types[] = { 0, 12, 0x7f, 0xff };
         for (size_t i = 0; i < sizeof(bad_types); i++) {
                 m = base_msg(bad_types[i]);
                 EXPECT_ENC(sizeof(buf), &m, &key_a, -EINVAL);
@@ -1369,7 +1369,9 @@ static void t_msg_type_name(void **state)
         assert_string_equal(hb_msg_type_name(HB_MSG_VOTE_REQ), "vote_req");
         assert_string_equal(hb_msg_type_name(HB_MSG_VOTE_RESP), "vote_resp");
         assert_string_equal(hb_msg_type_name(HB_MSG_VERDICT), "verdict");
-        assert_string_equal(hb_msg_type_name(7), "unknown");
+        assert_string_equal(hb_msg_type_name(HB_MSG_PING), "ping");
+        assert_string_equal(hb_msg_type_name(HB_MSG_GOSSIP), "gossip");
+        assert_string_equal(hb_msg_type_name(12), "unknown");
         assert_string_equal(hb_msg_type_name(255), "unknown");
 }
 
