@@ -52,8 +52,6 @@
          HB_WIRE_TAG_LEN)
 /* Relayed probes one node keeps at a time (ping-reqs beyond: ignored). */
 #define RELAYS_MAX 64u
-/* The self member's place in the broadcast queue. */
-#define SELF_IDX UINT32_MAX
 
 _Static_assert(BODY_MAX >= 2 * HB_WIRE_TLV_HEADER_LEN + PROBE_LEN +
                                    MEMBER_LEN + HB_GOSSIP_ADDR_MAX,
@@ -1176,8 +1174,8 @@ static void probe_start(hb_node_t *node, uint64_t now_ns)
         s->probe.target = mem->id;
         s->probe.nonce = ++s->nonce;
         s->probe.nacks = s->probe.nacks_expected = 0;
-        s->probe.deadline_ns =
-                add_sat(now_ns, scaled(node, node->cfg.gossip.probe_timeout_ns));
+        s->probe.deadline_ns = add_sat(
+                now_ns, scaled(node, node->cfg.gossip.probe_timeout_ns));
         /* Buddy system: a suspect hears of its suspicion first. */
         send_msg(node, HB_DEST_PEER, mem->id, HB_MSG_PING, mem->id,
                  s->probe.nonce,
@@ -1197,8 +1195,8 @@ static void probe_indirect(hb_node_t *node, uint64_t now_ns)
         }
         s->probe.phase = PROBE_INDIRECT;
         s->probe.nacks_expected = (uint32_t)k;
-        s->probe.deadline_ns =
-                add_sat(now_ns, scaled(node, node->cfg.gossip.probe_timeout_ns));
+        s->probe.deadline_ns = add_sat(
+                now_ns, scaled(node, node->cfg.gossip.probe_timeout_ns));
         for (size_t i = 0; i < k; i++)
                 send_msg(node, HB_DEST_PEER, via[i], HB_MSG_PING_REQ,
                          s->probe.target, s->probe.nonce, 0, now_ns);
@@ -1460,10 +1458,10 @@ int hb_node_member_addr(const hb_node_t *node, uint32_t id, uint8_t *buf,
                         size_t cap)
 {
         const swim_member_t *mem;
+        const swim_addr_t *a;
 
         if (!node || !node->swim || (!buf && cap > 0))
                 return -EINVAL;
-        const swim_addr_t *a;
 
         mem = find(node->swim, id);
         if (!mem)

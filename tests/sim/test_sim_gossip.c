@@ -212,8 +212,8 @@ static void run_seed(uint64_t seed)
                 printf("gossip %u nodes, 250 ms, 1 %% loss, seed %llu: crash "
                        "first suspected after %.2f s; dead known by all "
                        "running members after %.2f s (p99 %.2f s, median "
-                       "%.2f s, first %.2f s); paused node suspected by %zu, refuted, "
-                       "never dead; %llu events, %llu datagrams, "
+                       "%.2f s, first %.2f s); paused node suspected "
+                       "by %zu, refuted, never dead; %llu events, %llu datagrams, "
                        "%zu B per member\n",
                        N, (unsigned long long)c.seed,
                        (double)(first_suspect - T_CRASH) / 1e9,
