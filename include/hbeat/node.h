@@ -126,6 +126,9 @@ HB_EXPORT const char *hb_reason_name(hb_reason_t reason);
  *  docs/topologies.md). */
 #define HB_MONITORS_MAX 7u
 
+/** Most peer classes besides the node's own (docs/classes.md). */
+#define HB_CLASSES_MAX 8u
+
 /**
  * State of one link of one peer (docs/links.md): the heartbeats that
  * arrive over that one path, judged by a detector of their own. A link's
@@ -236,6 +239,38 @@ typedef void (*hb_event_cb)(void *user, const hb_event_t *ev);
  * Node configuration. Public, read/write; start from
  * hb_node_config_default().
  */
+/**
+ * Timing of a peer class (docs/classes.md): the interval its peers
+ * heartbeat at, and the detector and thresholds they are judged with.
+ * Class 0 is the node's own (the fields of the same names in
+ * hb_node_config_t); classes 1 .. n_classes are hb_node_config_t.classes[
+ * 0 .. n_classes - 1]. Ranges as in hb_node_config_t.
+ */
+typedef struct hb_class_config {
+        /** Heartbeat interval, ns: 1 ms .. 1 hour. */
+        uint64_t interval_ns;
+        /** Detector parameters (interval_ns kept equal to the above). */
+        hb_detector_config_t detector;
+        /** Suspicion at which alive -> suspect. > 0. */
+        double suspect_threshold;
+        /** Suspicion at which suspect -> dead. >= suspect_threshold. */
+        double dead_threshold;
+        /** suspect -> dead after this long in suspect, ns; 0 disables. */
+        uint64_t dead_after_ns;
+        /** Probation length, ns: 0 .. 1 hour. */
+        uint64_t probation_ns;
+} hb_class_config_t;
+
+/**
+ * Fill `cls` with defaults for `kind` and `interval_ns`, as
+ * hb_node_config_default() fills the node's own class: thresholds from
+ * hb_detector_default_*_threshold(), dead_after 4 x interval, probation
+ * 5 x interval, detector defaults.
+ */
+HB_EXPORT void hb_class_config_default(hb_class_config_t *cls,
+                                       hb_detector_kind_t kind,
+                                       uint64_t interval_ns);
+
 typedef struct hb_node_config {
         size_t size;               /**< sizeof(hb_node_config_t), set by
                                         hb_node_config_default(): the
@@ -334,6 +369,17 @@ typedef struct hb_node_config {
          *  Since 0.2. */
         uint32_t n_monitors;
         uint32_t monitors[HB_MONITORS_MAX];
+        /** Peer classes (docs/classes.md): 0 .. HB_CLASSES_MAX classes
+         *  besides the node's own (class 0, the interval, detector and
+         *  thresholds above). A peer is in class 0 until
+         *  hb_node_peer_set_class() puts it in class i (classes[i - 1]):
+         *  it is then judged with that class's detector and thresholds.
+         *  In this version the classes only set how peers are judged;
+         *  the node still heartbeats to all at `interval_ns`
+         *  (docs/classes.md, "State of the implementation"). Since
+         *  0.2. */
+        uint32_t n_classes;
+        hb_class_config_t classes[HB_CLASSES_MAX];
 } hb_node_config_t;
 
 /**
@@ -381,6 +427,19 @@ HB_EXPORT void hb_node_free(hb_node_t *node);
  */
 HB_EXPORT int hb_node_peer_add(hb_node_t *node, uint32_t peer_id,
                                uint64_t now_ns);
+
+/**
+ * Put peer `peer_id` in class `class_idx` (0: the node's own timing;
+ * 1 .. cfg.n_classes: cfg.classes[class_idx - 1]; docs/classes.md). A
+ * change of class gives the peer (and each of its links) a fresh
+ * detector of the new class, its last arrival kept as the first sample
+ * (as hb_node_reconfigure() does for a changed detector); its state is
+ * kept and its deadline recomputed from `now_ns`.
+ * @return 0; -EINVAL (node NULL, class_idx > n_classes); -ENOENT;
+ *         -ENOMEM (nothing changed).
+ */
+HB_EXPORT int hb_node_peer_set_class(hb_node_t *node, uint32_t peer_id,
+                                     uint32_t class_idx, uint64_t now_ns);
 
 /**
  * Stop monitoring a peer (no event is raised).

@@ -1024,7 +1024,7 @@ int hb__coord_parse_leader(const hb_wire_msg_t *m, hb_leader_tlv_t *out)
 static uint64_t promise_for(const hb_node_t *node, const hb_peer_t *p,
                             uint64_t now_ns)
 {
-        const hb_node_config_t *cfg = &node->cfg;
+        const hb_class_config_t *cfg = hb__class_of(node, p);
         uint64_t dead;
 
         if (p->state == HB_PEER_PROBATION) {

@@ -96,6 +96,60 @@ void hb_node_config_default(hb_node_config_t *cfg, hb_detector_kind_t kind,
         cfg->coord.election_delay_ns = interval_ns;
 }
 
+void hb_class_config_default(hb_class_config_t *cls, hb_detector_kind_t kind,
+                             uint64_t interval_ns)
+{
+        if (!cls)
+                return;
+        memset(cls, 0, sizeof(*cls));
+        cls->interval_ns = interval_ns;
+        hb_detector_config_default(&cls->detector, kind, interval_ns);
+        cls->suspect_threshold = hb_detector_default_suspect_threshold(kind);
+        cls->dead_threshold = hb_detector_default_dead_threshold(kind);
+        cls->dead_after_ns = 4 * interval_ns;
+        cls->probation_ns = 5 * interval_ns;
+}
+
+/* The node's own timing as class 0. */
+static void own_class(const hb_node_config_t *cfg, hb_class_config_t *out)
+{
+        memset(out, 0, sizeof(*out));
+        out->interval_ns = cfg->interval_ns;
+        out->detector = cfg->detector;
+        out->suspect_threshold = cfg->suspect_threshold;
+        out->dead_threshold = cfg->dead_threshold;
+        out->dead_after_ns = cfg->dead_after_ns;
+        out->probation_ns = cfg->probation_ns;
+}
+
+/* Class i of `cfg` (0: the node's own), into `out`. */
+static void class_at(const hb_node_config_t *cfg, uint32_t i,
+                     hb_class_config_t *out)
+{
+        if (i == 0)
+                own_class(cfg, out);
+        else
+                *out = cfg->classes[i - 1];
+}
+
+static int class_validate(const hb_class_config_t *c)
+{
+        const uint64_t hour_ns = 3600 * HB_NS_PER_S;
+
+        if (c->interval_ns < HB_NS_PER_MS || c->interval_ns > hour_ns)
+                return -EINVAL;
+        if (c->detector.interval_ns != c->interval_ns)
+                return -EINVAL;
+        if (!isfinite(c->suspect_threshold) || c->suspect_threshold <= 0)
+                return -EINVAL;
+        if (!isfinite(c->dead_threshold) ||
+            c->dead_threshold < c->suspect_threshold)
+                return -EINVAL;
+        if (c->dead_after_ns > hour_ns || c->probation_ns > hour_ns)
+                return -EINVAL;
+        return hb_detector_config_validate(&c->detector);
+}
+
 int hb_node_config_validate(const hb_node_config_t *cfg)
 {
         const uint64_t hour_ns = 3600 * HB_NS_PER_S;
@@ -121,6 +175,11 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
                 return -EINVAL;
         if (cfg->n_links > HB_LINKS_MAX)
                 return -EINVAL;
+        if (cfg->n_classes > HB_CLASSES_MAX)
+                return -EINVAL;
+        for (uint32_t i = 0; i < cfg->n_classes; i++)
+                if (class_validate(&cfg->classes[i]) < 0)
+                        return -EINVAL;
         if (hb__coord_config_validate(cfg) < 0)
                 return -EINVAL;
         if (hb__mon_config_validate(cfg) < 0)
@@ -188,7 +247,7 @@ static uint32_t links_of(const hb_node_config_t *c)
 static uint64_t peer_state_deadline(const hb_node_t *node,
                                     const hb_peer_t *p)
 {
-        const hb_node_config_t *c = &node->cfg;
+        const hb_class_config_t *c = hb__class_of(node, p);
         uint64_t d;
 
         if (p->held)
@@ -224,7 +283,7 @@ static uint64_t peer_state_deadline(const hb_node_t *node,
 static uint64_t link_deadline(const hb_node_t *node, const hb_peer_t *p,
                               const hb_link_t *l)
 {
-        const hb_node_config_t *c = &node->cfg;
+        const hb_class_config_t *c = hb__class_of(node, p);
         uint64_t d;
 
         if (p->state == HB_PEER_LEFT || p->held)
@@ -318,7 +377,7 @@ static void link_set_state(hb_node_t *node, hb_peer_t *p, uint32_t k,
 static void link_evaluate(hb_node_t *node, hb_peer_t *p, uint32_t k,
                           uint64_t now_ns)
 {
-        const hb_node_config_t *c = &node->cfg;
+        const hb_class_config_t *c = hb__class_of(node, p);
         hb_link_t *l = &p->links[k];
         double s;
 
@@ -426,7 +485,7 @@ void hb__set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
 /* Timer-driven evaluation of one peer at `now_ns`. */
 static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
-        const hb_node_config_t *c = &node->cfg;
+        const hb_class_config_t *c = hb__class_of(node, p);
         double s;
 
         if (hb__mon_driven(node, p)) {
@@ -434,7 +493,7 @@ static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
                 return;
         }
         s = hb_detector_suspicion(p->detector, now_ns);
-        for (uint32_t k = 0; p->links && k < c->n_links; k++)
+        for (uint32_t k = 0; p->links && k < node->cfg.n_links; k++)
                 link_evaluate(node, p, k, now_ns);
 
         switch (p->state) {
@@ -628,6 +687,8 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
         if (!node)
                 return -ENOMEM;
         node->cfg = *cfg;
+        for (uint32_t i = 0; i <= cfg->n_classes; i++)
+                class_at(cfg, i, &node->cls[i]);
         node->cb = cb;
         node->user = user;
         node->next_send_ns = 0; /* the first tick sends */
@@ -741,13 +802,64 @@ int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id)
         return 0;
 }
 
+/* Detectors per peer: its own, then one per link (more than one). */
+static size_t detectors_per_peer(const hb_node_config_t *cfg)
+{
+        return 1 + (links_of(cfg) > 1 ? cfg->n_links : 0);
+}
+
+/* Make `per` detectors of config `dc` into `out`: all or nothing. */
+static int detectors_make(hb_detector_t **out, size_t per,
+                          const hb_detector_config_t *dc)
+{
+        for (size_t i = 0; i < per; i++) {
+                if (hb_detector_new(&out[i], dc) < 0) {
+                        while (i-- > 0)
+                                hb_detector_free(out[i]);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* Give `p` the `per` fresh detectors of `fresh` (its own, then its
+ * links'), each fed its predecessor's last arrival as the first sample;
+ * the old ones are freed. */
+static void detectors_swap(hb_peer_t *p, hb_detector_t **fresh, size_t per,
+                           uint64_t now_ns)
+{
+        uint64_t last = hb_detector_last_arrival_ns(p->detector);
+
+        hb_detector_free(p->detector);
+        p->detector = fresh[0];
+        for (size_t k = 0; k + 1 < per; k++) {
+                hb_link_t *l = &p->links[k];
+                uint64_t ll = hb_detector_last_arrival_ns(l->detector);
+
+                hb_detector_free(l->detector);
+                l->detector = fresh[1 + k];
+                hb_detector_heartbeat(l->detector,
+                                      ll == HB_NEVER ? now_ns : ll);
+        }
+        /* The last heartbeat as it came, so the new detector reads the
+         * same schedule (send times). */
+        if (last == HB_NEVER || p->incarnation == 0)
+                hb_detector_heartbeat(p->detector,
+                                      last == HB_NEVER ? now_ns : last);
+        else
+                hb_detector_heartbeat_sent(p->detector, last, p->last_seq,
+                                           p->last_send_time_ns);
+}
+
 int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                         uint64_t now_ns)
 {
         hb_detector_t **fresh = NULL;
+        uint32_t *cls = NULL;
+        bool *rebuild = NULL;
         uint64_t promise_max = 0;
-        int rebuild;
         size_t i, per;
+        int r = -ENOMEM;
 
         if (!node || hb_node_config_validate(cfg) < 0)
                 return -EINVAL;
@@ -763,21 +875,28 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
 
         if (cfg->coord.enabled && hb_coord_promise_max(cfg, &promise_max) < 0)
                 return -ENOMEM;
-        rebuild = !detector_config_equal(&cfg->detector, &node->cfg.detector);
-        /* Per peer: its detector, then one per link (more than one). */
-        per = 1 + (links_of(cfg) > 1 ? cfg->n_links : 0);
-        if (rebuild && node->n_peers > 0) {
-                /* Prepare every new detector first: all or nothing. */
+        per = detectors_per_peer(cfg);
+        if (node->n_peers > 0) {
+                /* Prepare every new detector first: all or nothing. A
+                 * peer whose class is gone falls back to class 0. */
                 fresh = hb__calloc(node->n_peers * per, sizeof(*fresh));
-                if (!fresh)
-                        return -ENOMEM;
-                for (i = 0; i < node->n_peers * per; i++) {
-                        if (hb_detector_new(&fresh[i], &cfg->detector) < 0) {
-                                while (i-- > 0)
-                                        hb_detector_free(fresh[i]);
-                                hb__free(fresh);
-                                return -ENOMEM;
-                        }
+                cls = hb__calloc(node->n_peers, sizeof(*cls));
+                rebuild = hb__calloc(node->n_peers, sizeof(*rebuild));
+                if (!fresh || !cls || !rebuild)
+                        goto fail;
+                for (i = 0; i < node->n_peers; i++) {
+                        const hb_peer_t *p = node->peers[i];
+                        hb_class_config_t c;
+
+                        cls[i] = p->cls <= cfg->n_classes ? p->cls : 0;
+                        class_at(cfg, cls[i], &c);
+                        rebuild[i] = !detector_config_equal(
+                                &c.detector, &hb__class_of(node, p)->detector);
+                        if (!rebuild[i])
+                                continue;
+                        if (detectors_make(&fresh[i * per], per,
+                                           &c.detector) < 0)
+                                goto fail;
                 }
         }
 
@@ -804,45 +923,59 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                 set_ring(node, &old, rx, last);
                 hb_keyring_wipe(&old);
         }
+        memset(node->cls, 0, sizeof(node->cls));
+        for (uint32_t c = 0; c <= cfg->n_classes; c++)
+                class_at(cfg, c, &node->cls[c]);
         for (i = 0; i < node->n_peers; i++) {
                 hb_peer_t *p = node->peers[i];
 
-                if (fresh) {
-                        uint64_t last =
-                                hb_detector_last_arrival_ns(p->detector);
-
-                        hb_detector_free(p->detector);
-                        p->detector = fresh[i * per];
-                        for (size_t k = 0; k + 1 < per; k++) {
-                                hb_link_t *l = &p->links[k];
-                                uint64_t ll = hb_detector_last_arrival_ns(
-                                        l->detector);
-
-                                hb_detector_free(l->detector);
-                                l->detector = fresh[i * per + 1 + k];
-                                hb_detector_heartbeat(l->detector,
-                                                      ll == HB_NEVER ? now_ns
-                                                                     : ll);
-                        }
-                        /* The last heartbeat as it came, so the new
-                         * detector reads the same schedule (send times). */
-                        if (last == HB_NEVER || p->incarnation == 0)
-                                hb_detector_heartbeat(p->detector,
-                                                      last == HB_NEVER
-                                                              ? now_ns
-                                                              : last);
-                        else
-                                hb_detector_heartbeat_sent(
-                                        p->detector, last, p->last_seq,
-                                        p->last_send_time_ns);
-                }
+                p->cls = cls[i];
+                if (rebuild[i])
+                        detectors_swap(p, &fresh[i * per], per, now_ns);
                 reschedule(node, p);
         }
-        hb__free(fresh);
         if (node->cfg.coord.enabled) {
                 node->coord.promise_max_ns = promise_max;
                 hb__coord_recount(node);
         }
+        r = 0;
+        goto out;
+fail:
+        for (i = 0; fresh && i < node->n_peers * per; i++)
+                hb_detector_free(fresh[i]);
+out:
+        hb__free(fresh);
+        hb__free(cls);
+        hb__free(rebuild);
+        return r;
+}
+
+int hb_node_peer_set_class(hb_node_t *node, uint32_t peer_id,
+                           uint32_t class_idx, uint64_t now_ns)
+{
+        hb_detector_t *fresh[1 + HB_LINKS_MAX];
+        hb_peer_t *p;
+        size_t per;
+
+        if (!node || class_idx > node->cfg.n_classes)
+                return -EINVAL;
+        p = hb__lookup(node, peer_id);
+        if (!p)
+                return -ENOENT;
+        if (p->cls == class_idx)
+                return 0;
+        per = detectors_per_peer(&node->cfg);
+        if (!detector_config_equal(&node->cls[class_idx].detector,
+                                   &hb__class_of(node, p)->detector)) {
+                if (detectors_make(fresh, per,
+                                   &node->cls[class_idx].detector) < 0)
+                        return -ENOMEM;
+                detectors_swap(p, fresh, per, now_ns);
+        }
+        p->cls = class_idx;
+        reschedule(node, p);
+        if (node->cfg.coord.enabled)
+                hb__coord_recount(node);
         return 0;
 }
 

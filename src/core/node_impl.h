@@ -66,6 +66,7 @@ typedef struct hb_peer {
         uint64_t deadline_ns;          /* HB_NEVER: not in the heap */
         size_t heap_index;
         hb_detector_t *detector;
+        uint32_t cls;                  /* class index: node->cls[cls] */
         uint64_t last_ack_seq;         /* control messages (ACK, votes):
                                           their own seq space */
         hb_link_t *links;              /* n_links of them, or NULL with
@@ -266,6 +267,10 @@ struct hb_node {
         hb_node_counters_t counters;
         uint64_t drops[HB_N_DROP_REASONS];
 
+        /* Peer classes (docs/classes.md): [0] the node's own timing
+         * (from cfg), [i] cfg.classes[i - 1]; kept by sync_classes(). */
+        hb_class_config_t cls[HB_CLASSES_MAX + 1];
+
         /* This node's wall clock at the latest hb_node_set_wall_clock(),
          * ns since the epoch; 0: never given (no incarnation bound). */
         uint64_t wall_ns;
@@ -278,6 +283,13 @@ struct hb_node {
         bool m_changed;                /* a monitor: a verdict changed
                                           since the last ones were sent */
 };
+
+/* The timing peer `p` is judged with (its class, docs/classes.md). */
+static inline const hb_class_config_t *hb__class_of(const hb_node_t *node,
+                                                    const struct hb_peer *p)
+{
+        return &node->cls[p->cls];
+}
 
 /* ---- peer table (peer_table.c; hot parts inline here) ------------ */
 
