@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of peer classes in the node core (docs/classes.md): config
+ * checks, hb_node_peer_set_class(), and each peer judged with its own
+ * class's detector and thresholds (a local peer at 100 ms, a remote one
+ * at 1 s, on one observer). Fake clock.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hbeat/hbeat.h"
+
+#define MS HB_NS_PER_MS
+#define T0 (1000 * HB_NS_PER_S)
+
+static hb_key_t key(void)
+{
+        hb_key_t k;
+
+        memset(k.bytes, 0x42, sizeof(k.bytes));
+        return k;
+}
+
+/* Node `id`, fixed detector at `interval_ns`; class 1 "remote": fixed at
+ * 1 s. */
+static hb_node_config_t cfg_of(uint32_t id, uint64_t interval_ns)
+{
+        hb_node_config_t c;
+
+        hb_node_config_default(&c, HB_DETECTOR_FIXED, interval_ns);
+        c.cluster_id = 7;
+        c.node_id = id;
+        c.incarnation = 1;
+        c.key = key();
+        c.local_pause_ns = 0;
+        c.n_classes = 1;
+        hb_class_config_default(&c.classes[0], HB_DETECTOR_FIXED,
+                                1000 * MS);
+        return c;
+}
+
+typedef struct {
+        uint32_t peer[16];
+        hb_peer_state_t to[16];
+        uint64_t at[16];
+        size_t n;
+} rec_t;
+
+static void record(void *user, const hb_event_t *ev)
+{
+        rec_t *r = user;
+
+        if (ev->type != HB_EVENT_PEER_STATE || r->n >= 16)
+                return;
+        r->peer[r->n] = ev->peer_id;
+        r->to[r->n] = ev->new_state;
+        r->at[r->n] = ev->at_ns;
+        r->n++;
+}
+
+/* `from` sends a heartbeat that `to` receives at `now`. */
+static void beat(hb_node_t *from, hb_node_t *to, uint64_t now)
+{
+        uint8_t buf[HB_OUTPUT_MAX_LEN];
+        hb_output_t out;
+        int len;
+
+        assert_int_equal(hb_node_heartbeat_now(from, now), 0);
+        while ((len = hb_node_poll_output(from, &out, buf, sizeof(buf))) > 0)
+                if (out.dest == HB_DEST_ALL)
+                        break;
+        assert_true(len > 0);
+        assert_int_equal(hb_node_recv(to, now, buf, (size_t)len, NULL), 0);
+}
+
+static void t_config(void **state)
+{
+        hb_node_config_t c;
+
+        (void)state;
+        c = cfg_of(1, 100 * MS);
+        assert_int_equal(hb_node_config_validate(&c), 0);
+        c.n_classes = HB_CLASSES_MAX + 1;
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        c = cfg_of(1, 100 * MS);
+        c.classes[0].interval_ns = 0;
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        c = cfg_of(1, 100 * MS);
+        c.classes[0].detector.interval_ns = 2000 * MS; /* not the class's */
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        c = cfg_of(1, 100 * MS);
+        c.classes[0].dead_threshold = c.classes[0].suspect_threshold / 2;
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        /* Unused slots past n_classes are not checked. */
+        c = cfg_of(1, 100 * MS);
+        c.classes[1].interval_ns = 0;
+        assert_int_equal(hb_node_config_validate(&c), 0);
+}
+
+static void t_set_class_errors(void **state)
+{
+        hb_node_config_t c = cfg_of(1, 100 * MS);
+        hb_node_t *n;
+
+        (void)state;
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(n, 2, T0), 0);
+        assert_int_equal(hb_node_peer_set_class(NULL, 2, 1, T0), -EINVAL);
+        assert_int_equal(hb_node_peer_set_class(n, 2, 2, T0), -EINVAL);
+        assert_int_equal(hb_node_peer_set_class(n, 9, 1, T0), -ENOENT);
+        assert_int_equal(hb_node_peer_set_class(n, 2, 1, T0), 0);
+        assert_int_equal(hb_node_peer_set_class(n, 2, 1, T0), 0);
+        assert_int_equal(hb_node_peer_set_class(n, 2, 0, T0), 0);
+        hb_node_free(n);
+}
+
+/*
+ * Observer 1; peer 2 local (class 0, fixed 100 ms), peer 3 remote
+ * (class 1, fixed 1 s). Both beat at their rate for a while, then stop:
+ * the fixed detector suspects after 3 intervals and declares dead after
+ * 5, each peer by its own class's interval.
+ */
+static void t_detection_per_class(void **state)
+{
+        hb_node_config_t ca = cfg_of(1, 100 * MS);
+        hb_node_config_t cb = cfg_of(2, 100 * MS);
+        hb_node_config_t cc = cfg_of(3, 1000 * MS);
+        hb_node_t *a, *b, *c;
+        uint64_t now = T0, last_b, last_c;
+        rec_t r = { 0 };
+
+        (void)state;
+        assert_int_equal(hb_node_new(&a, &ca, record, &r), 0);
+        assert_int_equal(hb_node_new(&b, &cb, NULL, NULL), 0);
+        assert_int_equal(hb_node_new(&c, &cc, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(a, 2, T0), 0);
+        assert_int_equal(hb_node_peer_add(a, 3, T0), 0);
+        assert_int_equal(hb_node_peer_add(b, 1, T0), 0);
+        assert_int_equal(hb_node_peer_add(c, 1, T0), 0);
+        assert_int_equal(hb_node_peer_set_class(a, 3, 1, T0), 0);
+        assert_int_equal(hb_node_leave(a, T0), 0); /* a sends nothing */
+
+        for (int i = 0; i <= 50; i++, now += 100 * MS) {
+                beat(b, a, now);
+                if (i % 10 == 0)
+                        beat(c, a, now);
+        }
+        last_b = now - 100 * MS;
+        last_c = T0 + 5000 * MS;
+        /* Remote stays alive with 1 s gaps; both alive now. */
+        assert_int_equal(r.n, 2);
+        for (uint64_t t = now; t <= last_c + 6000 * MS; t += 10 * MS)
+                hb_node_tick(a, t);
+        assert_int_equal(r.n, 6);
+        assert_int_equal(r.peer[2], 2);
+        assert_int_equal(r.to[2], HB_PEER_SUSPECT);
+        assert_int_equal(r.at[2], last_b + 300 * MS);
+        assert_int_equal(r.peer[3], 2);
+        assert_int_equal(r.to[3], HB_PEER_DEAD);
+        assert_int_equal(r.at[3], last_b + 500 * MS);
+        assert_int_equal(r.peer[4], 3);
+        assert_int_equal(r.to[4], HB_PEER_SUSPECT);
+        assert_int_equal(r.at[4], last_c + 3000 * MS);
+        assert_int_equal(r.peer[5], 3);
+        assert_int_equal(r.to[5], HB_PEER_DEAD);
+        assert_int_equal(r.at[5], last_c + 5000 * MS);
+        hb_node_free(a);
+        hb_node_free(b);
+        hb_node_free(c);
+}
+
+/* A reconfigure that drops the class puts its peers back in class 0; one
+ * that keeps it keeps them there. */
+static void t_reconfigure(void **state)
+{
+        hb_node_config_t c = cfg_of(1, 100 * MS);
+        rec_t r = { 0 };
+        hb_node_t *n;
+
+        (void)state;
+        assert_int_equal(hb_node_new(&n, &c, record, &r), 0);
+        assert_int_equal(hb_node_peer_add(n, 3, T0), 0);
+        assert_int_equal(hb_node_peer_set_class(n, 3, 1, T0), 0);
+        assert_int_equal(hb_node_leave(n, T0), 0);
+        /* Never heard: dead after 5 intervals of its class. */
+        assert_int_equal(hb_node_next_deadline(n), T0 + 5000 * MS);
+        c.probation_ns = 600 * MS; /* any change; the class is kept */
+        assert_int_equal(hb_node_reconfigure(n, &c, T0), 0);
+        assert_int_equal(hb_node_next_deadline(n), T0 + 5000 * MS);
+        c.n_classes = 0;
+        assert_int_equal(hb_node_reconfigure(n, &c, T0), 0);
+        assert_int_equal(hb_node_next_deadline(n), T0 + 500 * MS);
+        assert_int_equal(hb_node_peer_set_class(n, 3, 1, T0), -EINVAL);
+        hb_node_free(n);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(t_config),
+                cmocka_unit_test(t_set_class_errors),
+                cmocka_unit_test(t_detection_per_class),
+                cmocka_unit_test(t_reconfigure),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
