@@ -127,6 +127,36 @@ static int compute(const hbd_config_t *cfg, timings_t *t)
         return 0;
 }
 
+/* A class's detection times for a silent peer after steady heartbeats
+ * (docs/classes.md): as compute() does for the top-level timing. */
+static int class_timings(const hb_class_config_t *c, uint64_t *suspect_ns,
+                         uint64_t *dead_ns, const char **dead_by)
+{
+        hb_detector_t *d = NULL;
+        uint64_t n, last, s, x;
+        int r = hb_detector_new(&d, &c->detector);
+
+        if (r < 0)
+                return r;
+        n = c->detector.kind == HB_DETECTOR_FIXED
+                    ? 1 : (uint64_t)c->detector.window + 1;
+        for (uint64_t i = 1; i <= n; i++)
+                hb_detector_heartbeat(d, i * c->interval_ns);
+        last = hb_detector_last_arrival_ns(d);
+        s = hb_detector_crossing_ns(d, c->suspect_threshold);
+        x = hb_detector_crossing_ns(d, c->dead_threshold);
+        *suspect_ns = s == HB_NEVER ? HB_NEVER : s - last;
+        *dead_ns = x == HB_NEVER ? HB_NEVER : x - last;
+        *dead_by = "dead_threshold";
+        if (c->dead_after_ns > 0 && *suspect_ns != HB_NEVER &&
+            *suspect_ns + c->dead_after_ns < *dead_ns) {
+                *dead_ns = *suspect_ns + c->dead_after_ns;
+                *dead_by = "dead_after";
+        }
+        hb_detector_free(d);
+        return 0;
+}
+
 /*
  * The i-th parameter of the detector's kind that a config file sets (the
  * core's schema, without the tools-only ones), or NULL past the last.
@@ -367,6 +397,43 @@ static void print_monitor_traffic(const hbd_config_t *cfg,
                n, rate(hb * n * (n - 1), r2));
 }
 
+/* classes[] (docs/classes.md): each class's effective timing and its
+ * peers. */
+static void print_classes(const hbd_config_t *cfg)
+{
+        char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
+
+        if (cfg->n_classes == 0)
+                return;
+        printf("classes (peers without one are in 'default', above):\n");
+        for (size_t i = 0; i < cfg->n_classes; i++) {
+                const hb_class_config_t *cc = &cfg->node.classes[i];
+                uint64_t sus = HB_NEVER, dead = HB_NEVER;
+                const char *by = "";
+                size_t n = 0;
+
+                (void)class_timings(cc, &sus, &dead, &by);
+                printf("  %s: every %s, %s, suspect %.2f, dead %.2f (%s), "
+                       "dead_after %s, probation %s\n",
+                       cfg->classes[i].name, dur(cc->interval_ns, a),
+                       hb_detector_kind_name(cc->detector.kind),
+                       cc->suspect_threshold, cc->dead_threshold,
+                       hb_detector_suspicion_unit(cc->detector.kind),
+                       cc->dead_after_ns ? dur(cc->dead_after_ns, b) : "off",
+                       dur(cc->probation_ns, c));
+                printf("    a silent peer becomes suspect after %s, dead "
+                       "after %s (%s)\n", dur(sus, a), dur(dead, b), by);
+                printf("    peers:");
+                for (size_t j = 0; j < cfg->n_peers; j++)
+                        if (cfg->peers[j].class_idx == i + 1)
+                                printf("%s %s", n++ ? "," : "",
+                                       cfg->peers[j].name);
+                printf("%s\n", n ? "" : " none");
+        }
+        printf("  (this version judges peers by class; it still sends to "
+               "all every\n   heartbeat.interval_ms: docs/classes.md)\n");
+}
+
 static void print_text(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_node_config_t *nc = &cfg->node;
@@ -460,6 +527,8 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                 for (size_t k = 0; pc->addresses && pc->addresses[k]; k++)
                         printf("%s%s %s", k ? ", " : "", cfg->links[k].name,
                                pc->addresses[k]);
+                if (pc->class_idx > 0)
+                        printf("  (class %s)", pc->class_name);
                 if (pc->pull && sw->set)
                         printf("  (probed %s, %s; held outside)",
                                hbs_window_text(sw, wt, sizeof wt),
@@ -517,6 +586,7 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                "heartbeats)\n", dur(nc->probation_ns, a),
                dur(nc->probation_ns, b));
 
+        print_classes(cfg);
         print_election(cfg, t);
 
         printf("traffic (%zu-byte heartbeats, UDP payload):\n",
@@ -572,6 +642,51 @@ static json_t *links_json(const hbd_config_t *cfg)
                                      (json_int_t)(cfg->links[i].ttl
                                                           ? cfg->links[i].ttl
                                                           : 1)));
+        }
+        return a;
+}
+
+/* classes[] for JSON: name, interval_ms, detector, thresholds,
+ * dead_after_ms, probation_ms, suspect_after_silence_ms,
+ * dead_after_silence_ms (a silent peer's, after steady heartbeats),
+ * dead_by, peers (names). */
+static json_t *classes_json(const hbd_config_t *cfg)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < cfg->n_classes; i++) {
+                const hb_class_config_t *cc = &cfg->node.classes[i];
+                uint64_t sus = HB_NEVER, dead = HB_NEVER;
+                const char *by = "";
+                json_t *peers = json_array();
+
+                (void)class_timings(cc, &sus, &dead, &by);
+                for (size_t j = 0; peers && j < cfg->n_peers; j++)
+                        if (cfg->peers[j].class_idx == i + 1)
+                                json_array_append_new(
+                                        peers,
+                                        json_string(cfg->peers[j].name));
+                json_array_append_new(
+                        a, json_pack("{sssosssfsfsososososssO}",
+                                     "name", cfg->classes[i].name,
+                                     "interval_ms", ms_json(cc->interval_ns),
+                                     "detector",
+                                     hb_detector_kind_name(
+                                             cc->detector.kind),
+                                     "suspect_threshold",
+                                     cc->suspect_threshold,
+                                     "dead_threshold", cc->dead_threshold,
+                                     "dead_after_ms",
+                                     ms_json(cc->dead_after_ns),
+                                     "probation_ms",
+                                     ms_json(cc->probation_ns),
+                                     "suspect_after_silence_ms",
+                                     ms_json(sus),
+                                     "dead_after_silence_ms", ms_json(dead),
+                                     "dead_by", by,
+                                     "peers",
+                                     peers ? peers : json_array()));
+                json_decref(peers);
         }
         return a;
 }
@@ -632,7 +747,8 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                 goto out;
         }
         if (json_object_set_new(root, "keys", keys_json(cfg)) < 0 ||
-            json_object_set_new(root, "links", links_json(cfg)) < 0) {
+            json_object_set_new(root, "links", links_json(cfg)) < 0 ||
+            json_object_set_new(root, "classes", classes_json(cfg)) < 0) {
                 hbctl_err("out of memory");
                 goto out;
         }

@@ -493,6 +493,9 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         r = hbd__load_links(l, f, cfg);
         if (r < 0)
                 goto out;
+        r = hbd__load_classes(l, f, cfg);
+        if (r < 0)
+                goto out;
         r = hbd__load_peers(l, f->sect_val[K_PEER_NAME], cfg);
         if (r < 0)
                 goto out;
@@ -720,6 +723,7 @@ void hbd_config_free(hbd_config_t *cfg)
                 free(cfg->links[i].group);
         }
         free(cfg->links);
+        free(cfg->classes);
         hb_key_wipe(&cfg->node.key);
         hb_keyring_wipe(&cfg->node.keyring);
         free(cfg);
@@ -747,6 +751,9 @@ static const struct list_view {
         { F_LINK, "links", "the set of links",
           offsetof(hbd_config_t, links), offsetof(hbd_config_t, n_links),
           sizeof(hbd_link_conf_t), K_COUNT },
+        { F_CLASS, "classes", "the set of classes",
+          offsetof(hbd_config_t, classes), offsetof(hbd_config_t, n_classes),
+          sizeof(hbd_class_conf_t), K_COUNT },
 };
 
 static const char *entry(const hbd_config_t *cfg, const struct list_view *v,

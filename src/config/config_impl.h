@@ -77,9 +77,11 @@ enum {
         F_REALTIME = 1u << 26, /* only with realtime.enabled: true */
         F_KEY = 1u << 27,     /* key of a keys[] entry (hbd_key_conf_t) */
         F_LINK = 1u << 28,    /* key of a links[] entry (hbd_link_conf_t) */
+        F_CLASS = 1u << 29,   /* key of a classes[] entry
+                                 (hbd_class_conf_t) */
 };
 /* The list sections' rows. */
-#define F_LIST (F_PEER | F_CHECK | F_VIP | F_KEY | F_LINK)
+#define F_LIST (F_PEER | F_CHECK | F_VIP | F_KEY | F_LINK | F_CLASS)
 
 /*
  * Kind-specific knobs: F_FOR(kind) for each detector kind the key belongs
@@ -490,6 +492,11 @@ X(PEER_ADDRESSES, "peers[].addresses", "", 0, 0, NULL, R_YES,               \
   S_STRS, F_PEER, P(addresses), 0, 0,                                        \
   "With links: the peer's address on each link, HOST:PORT, in the order "    \
   "of links (one per link). Instead of address.")                            \
+X(PEER_CLASS, "peers[].class", "", 0, 0, NULL, R_YES,                       \
+  S_NAME, F_PEER, P(class_name), 0, 0,                                       \
+  "The peer's class (classes[].name, docs/classes.md): the interval, "       \
+  "detector and thresholds it is judged with. Not set: the top-level "       \
+  "heartbeat.interval_ms and detector.* (the class 'default').")             \
 X(CHECK_NAME, "checks[].name", "", 0, 0, NULL, R_YES,                        \
   S_NAME, F_REQUIRED | F_CHECK, Q(name), 0, 0,                               \
   "Name of the health check; unique among checks, not a pull peer's name "   \
@@ -640,7 +647,31 @@ X(LINK_GROUP, "links[].group", "", 0, 0, NULL, R_NO,                         \
 X(LINK_TTL, "links[].ttl", "", 1, 255, NULL, R_NO,                           \
   S_U32, F_LINK, L(ttl), 0, 0,                                               \
   "With transport multicast: TTL (IPv4) or hop limit (IPv6) of the "         \
-  "heartbeats sent to the group; default 1 (the local segment).")
+  "heartbeats sent to the group; default 1 (the local segment).")                                                                             \
+X(CLASS_NAME, "classes[].name", "", 0, 0, NULL, R_YES,                       \
+  S_NAME, F_REQUIRED | F_CLASS, CL(name), 0, 0,                              \
+  "Name of a peer class (docs/classes.md): peers[].class refers to it; "     \
+  "unique, not 'default' (the top-level timing). At most 8 classes.")        \
+X(CLASS_INTERVAL, "classes[].interval_ms", "ms", 1, 3600000, NULL, R_YES,    \
+  S_MS, F_REQUIRED | F_CLASS, CL(interval_ns), 0, 0,                         \
+  "Heartbeat interval the peers of the class are judged at.")                \
+X(CLASS_KIND, "classes[].detector", "", 0, 0, NULL, R_YES,                   \
+  S_KIND, F_CLASS, CL(kind), 0, 0,                                           \
+  "The class's failure detector (as detector.kind), with its parameters' "   \
+  "defaults at the class's interval; default detector.kind.")                \
+X(CLASS_SUSPECT, "classes[].suspect_threshold", "per kind", 0, 1000000,      \
+  NULL, R_YES, S_NUM, F_CLASS | F_MIN_OPEN, CL(suspect_threshold), 0, 0,     \
+  "As detector.suspect_threshold, for the class; default the kind's.")       \
+X(CLASS_DEAD, "classes[].dead_threshold", "per kind", 0, 1000000, NULL,      \
+  R_YES, S_NUM, F_CLASS | F_MIN_OPEN, CL(dead_threshold), 0, 0,              \
+  "As detector.dead_threshold, for the class; default the kind's; >= "       \
+  "suspect_threshold.")                                                      \
+X(CLASS_DEAD_AFTER, "classes[].dead_after_ms", "ms", 0, 3600000, NULL,       \
+  R_YES, S_MS, F_CLASS, CL(dead_after_ns), 0, 0,                             \
+  "As detector.dead_after_ms, for the class; default 4 x its interval.")     \
+X(CLASS_PROBATION, "classes[].probation_ms", "ms", 0, 3600000, NULL, R_YES,  \
+  S_MS, F_CLASS, CL(probation_ns), 0, 0,                                     \
+  "As membership.probation_ms, for the class; default 5 x its interval.")
 
 /* Room for detector parameters (a unit test checks that the schema fits:
  * test_config.c). */
@@ -882,6 +913,8 @@ int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
  * cfg->vips may be partly filled; hbd_config_free() releases it.
  */
 /* links[] (docs/links.md): before peers[]; not with `listen`. */
+int hbd__load_classes(struct loader *l, const struct found *f,
+                      hbd_config_t *cfg);
 int hbd__load_links(struct loader *l, const struct found *f,
                     hbd_config_t *cfg);
 int hbd__load_vips(struct loader *l, const yaml_node_t *key,

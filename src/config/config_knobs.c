@@ -46,6 +46,7 @@ struct row {
 #define V(f) offsetof(hbd_vip_conf_t, f)
 #define K(f) offsetof(hbd_key_conf_t, f)
 #define L(f) offsetof(hbd_link_conf_t, f)
+#define CL(f) offsetof(hbd_class_conf_t, f)
 #define X(id, path_, unit_, min_, max_, def_, rel_, st_, fl_, off_, off2_,   \
           off3_, help_)                                                      \
         { .path = path_, .unit = unit_, .min = min_, .max = max_,            \

@@ -533,6 +533,9 @@ static int start_node(daemon_t *d)
                 if (r == 0)
                         r = hb_node_peer_set_roaming(d->ctx.node, p->id,
                                                      p->roaming);
+                if (r == 0)
+                        r = hb_node_peer_set_class(d->ctx.node, p->id,
+                                                   p->class_idx, uv_hrtime());
                 if (r < 0) {
                         hbd_error(&d->log, "cannot add peer %s (id %" PRIu32
                                   "): %s", p->name, p->id, hb_strerror(r));
