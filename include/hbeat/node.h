@@ -374,10 +374,12 @@ typedef struct hb_node_config {
          *  thresholds above). A peer is in class 0 until
          *  hb_node_peer_set_class() puts it in class i (classes[i - 1]):
          *  it is then judged with that class's detector and thresholds.
-         *  In this version the classes only set how peers are judged;
-         *  the node still heartbeats to all at `interval_ns`
-         *  (docs/classes.md, "State of the implementation"). Since
-         *  0.2. */
+         *  With classes, each class (0 included) has its own heartbeat
+         *  schedule at its interval, sent to the peers of that class
+         *  only (HB_DEST_BEAT copies, one sequence space for all);
+         *  hb_node_heartbeat_now(), leaves and election announcements
+         *  still go to all (HB_DEST_ALL). Requires n_monitors == 0 in
+         *  this version. Since 0.2. */
         uint32_t n_classes;
         hb_class_config_t classes[HB_CLASSES_MAX];
 } hb_node_config_t;
@@ -938,6 +940,12 @@ typedef enum hb_dest {
          *  caller that drains the queue after every hb_node_recv() knows
          *  that address; one that does not sends it to peer_id's. */
         HB_DEST_REPLY = 3,
+        /** A scheduled heartbeat for peer `peer_id` alone, on every link
+         *  that has an address for it (as HB_DEST_ALL for that peer).
+         *  Only with peer classes (hb_node_config_t.n_classes > 0,
+         *  docs/classes.md): each class's heartbeat goes to its peers as
+         *  one copy each, the same bytes. Since 0.2. */
+        HB_DEST_BEAT = 4,
 } hb_dest_t;
 
 /** One queued message (hb_node_poll_output()). Public, read-only. */

@@ -430,8 +430,9 @@ static void print_classes(const hbd_config_t *cfg)
                                        cfg->peers[j].name);
                 printf("%s\n", n ? "" : " none");
         }
-        printf("  (this version judges peers by class; it still sends to "
-               "all every\n   heartbeat.interval_ms: docs/classes.md)\n");
+        printf("  each class's peers get this node's heartbeats at the "
+               "class's interval;\n  they must put this node in a class "
+               "of the same interval (docs/classes.md)\n");
 }
 
 static void print_text(const hbd_config_t *cfg, const timings_t *t)

@@ -1404,8 +1404,33 @@ int hbd__load_classes(struct loader *l, const struct found *f,
         r = load_list(l, f->sect_key[K_CLASS_NAME],
                       f->sect_val[K_CLASS_NAME], cfg, &spec,
                       (void **)&cfg->classes, &cfg->n_classes, NULL);
-        if (r < 0)
+        if (r < 0 || cfg->n_classes == 0)
                 return r;
         cfg->node.n_classes = (uint32_t)cfg->n_classes;
+        /* docs/classes.md: not yet with shared links or monitors. */
+        for (size_t k = 0; k < cfg->n_links; k++) {
+                const hbd_link_conf_t *lk = &cfg->links[k];
+                const char *what = lk->device ? "a disk link"
+                                   : lk->tty  ? "a serial link"
+                                   : lk->transport == HBD_TRANSPORT_MULTICAST
+                                           ? "a multicast link"
+                                   : lk->transport == HBD_TRANSPORT_BROADCAST
+                                           ? "a broadcast link"
+                                           : NULL;
+
+                if (what)
+                        return hbd__fail_at(
+                                l, &f->sect_key[K_CLASS_NAME]->start_mark,
+                                -EINVAL, "classes: links[%zu] (%s, line %d) "
+                                "sends one heartbeat to every peer, at one "
+                                "rate; classes need unicast links only in "
+                                "this version (docs/classes.md)", k, what,
+                                lk->line);
+        }
+        if (cfg->topology_kind && strcmp(cfg->topology_kind, "mesh") != 0)
+                return hbd__fail_at(l, &f->sect_key[K_CLASS_NAME]->start_mark,
+                                    -EINVAL, "classes: not with topology "
+                                    "'%s' in this version (docs/classes.md)",
+                                    cfg->topology_kind);
         return 0;
 }

@@ -180,6 +180,8 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
         for (uint32_t i = 0; i < cfg->n_classes; i++)
                 if (class_validate(&cfg->classes[i]) < 0)
                         return -EINVAL;
+        if (cfg->n_classes > 0 && cfg->n_monitors > 0)
+                return -EINVAL; /* docs/classes.md: later */
         if (hb__coord_config_validate(cfg) < 0)
                 return -EINVAL;
         if (hb__mon_config_validate(cfg) < 0)
@@ -689,6 +691,7 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
         node->cfg = *cfg;
         for (uint32_t i = 0; i <= cfg->n_classes; i++)
                 class_at(cfg, i, &node->cls[i]);
+        node->n_classes_sched = cfg->n_classes;
         node->cb = cb;
         node->user = user;
         node->next_send_ns = 0; /* the first tick sends */
@@ -923,6 +926,21 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                 set_ring(node, &old, rx, last);
                 hb_keyring_wipe(&old);
         }
+        for (uint32_t c = 1; c <= HB_CLASSES_MAX; c++) {
+                /* A new class sends at the next tick; a changed interval
+                 * keeps the phase, as the node's own (above). */
+                uint64_t next = node->cnext_ns[c];
+
+                if (c > cfg->n_classes || c > node->n_classes_sched ||
+                    next == 0) {
+                        node->cnext_ns[c] = 0;
+                        continue;
+                }
+                next = next - node->cls[c].interval_ns +
+                       cfg->classes[c - 1].interval_ns;
+                node->cnext_ns[c] = next < now_ns ? now_ns : next;
+        }
+        node->n_classes_sched = cfg->n_classes;
         memset(node->cls, 0, sizeof(node->cls));
         for (uint32_t c = 0; c <= cfg->n_classes; c++)
                 class_at(cfg, c, &node->cls[c]);
@@ -1357,6 +1375,27 @@ accepted:
         return 0;
 }
 
+/* The flags (and coordination block, into `block`) of the heartbeat
+ * about to be queued with sequence node->seq + 1. */
+static uint16_t beat_flags(hb_node_t *node, uint64_t now_ns,
+                           uint8_t block[HB_WIRE_COORD_LEN],
+                           const uint8_t **coord)
+{
+        uint16_t flags = 0;
+
+        *coord = NULL;
+        if (node->cfg.coord.enabled) {
+                /* Quorum and election state ride on every heartbeat. */
+                hb__coord_begin(node, now_ns);
+                flags = hb__coord_block(node, node->seq + 1, now_ns, block);
+                *coord = block;
+        }
+        if (node->cfg.rtt_probe_every > 0 &&
+            (node->seq + 1) % node->cfg.rtt_probe_every == 0)
+                flags |= HB_FLAG_ECHO_REQUEST;
+        return flags;
+}
+
 /* Queue this node's next heartbeat or leave for every peer. */
 static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
 {
@@ -1364,19 +1403,45 @@ static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
         const uint8_t *coord = NULL;
         uint16_t flags = 0;
 
-        if (type == HB_MSG_HEARTBEAT && node->cfg.coord.enabled) {
-                /* Quorum and election state ride on every heartbeat. */
-                hb__coord_begin(node, now_ns);
-                flags = hb__coord_block(node, node->seq + 1, now_ns, block);
-                coord = block;
-        }
-        if (type == HB_MSG_HEARTBEAT && node->cfg.rtt_probe_every > 0 &&
-            (node->seq + 1) % node->cfg.rtt_probe_every == 0)
-                flags |= HB_FLAG_ECHO_REQUEST;
+        if (type == HB_MSG_HEARTBEAT)
+                flags = beat_flags(node, now_ns, block, &coord);
         if (hb__mon_on(node))
                 return hb__mon_queue_beat(node, type, flags, coord, now_ns);
         return hb__out_push_coord(node, HB_DEST_ALL, 0, type, flags, coord,
                                   NULL, 0, now_ns);
+}
+
+/* Queue the scheduled heartbeat of class `cls` for the peers of that
+ * class (docs/classes.md): one message (one sequence number), an
+ * HB_DEST_BEAT copy per peer. Nothing when the class has no peer. */
+static int queue_class_beat(hb_node_t *node, uint32_t cls, uint64_t now_ns)
+{
+        uint8_t block[HB_WIRE_COORD_LEN];
+        const uint8_t *coord;
+        uint16_t flags;
+        bool first = true;
+        size_t i;
+        int r = 0;
+
+        for (i = 0; i < node->n_peers && node->peers[i]->cls != cls; i++)
+                ;
+        if (i == node->n_peers)
+                return 0;
+        flags = beat_flags(node, now_ns, block, &coord);
+        for (; i < node->n_peers; i++) {
+                const hb_peer_t *p = node->peers[i];
+
+                if (p->cls != cls)
+                        continue;
+                if (first)
+                        r = hb__out_push_coord(node, HB_DEST_BEAT, p->id,
+                                               HB_MSG_HEARTBEAT, flags,
+                                               coord, NULL, 0, now_ns);
+                else
+                        r = hb__out_dup_last(node, HB_DEST_BEAT, p->id);
+                first = false;
+        }
+        return r;
 }
 
 /* The end of every call that can change the role: a new leader, or a
@@ -1413,26 +1478,53 @@ int hb_node_leave(hb_node_t *node, uint64_t now_ns)
  * behind by more than an interval, instead of sending a burst of stale
  * heartbeats.
  */
-static bool send_due(hb_node_t *node, uint64_t now_ns)
+static void slot_advance(hb_node_t *node, uint64_t *next,
+                         uint64_t interval, uint64_t now_ns, bool first)
 {
-        uint64_t due = node->next_send_ns, interval = node->cfg.interval_ns;
+        uint64_t due = *next;
 
-        if (due == HB_NEVER || now_ns < due)
-                return false;
-        (void)queue_beat(node, HB_MSG_HEARTBEAT, now_ns);
-        if (!node->sending) {
-                node->sending = true;
-                node->next_send_ns = now_ns + interval;
+        if (first) {
+                *next = now_ns + interval;
         } else if (now_ns - due > interval) {
                 node->counters.send_late++;
-                node->next_send_ns = now_ns + interval;
+                *next = now_ns + interval;
         } else {
-                node->next_send_ns = due + interval;
+                *next = due + interval;
+        }
+}
+
+static bool send_due(hb_node_t *node, uint64_t now_ns)
+{
+        bool sent = false;
+
+        if (node->next_send_ns == HB_NEVER)
+                return false;
+        if (now_ns >= node->next_send_ns) {
+                bool first = !node->sending;
+
+                if (node->cfg.n_classes > 0)
+                        (void)queue_class_beat(node, 0, now_ns);
+                else
+                        (void)queue_beat(node, HB_MSG_HEARTBEAT, now_ns);
+                node->sending = true;
+                slot_advance(node, &node->next_send_ns, node->cfg.interval_ns,
+                             now_ns, first);
+                sent = true;
+        }
+        /* Each class its own schedule (docs/classes.md). */
+        for (uint32_t c = 1; c <= node->cfg.n_classes; c++) {
+                if (now_ns < node->cnext_ns[c])
+                        continue;
+                (void)queue_class_beat(node, c, now_ns);
+                slot_advance(node, &node->cnext_ns[c],
+                             node->cls[c].interval_ns, now_ns,
+                             node->cnext_ns[c] == 0);
+                sent = true;
         }
         /* It says whatever an announcement would have. */
-        if (node->cfg.coord.enabled)
+        if (sent && node->cfg.coord.enabled)
                 (void)hb__coord_take_announce(node);
-        return true;
+        return sent;
 }
 
 static void local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
@@ -1701,6 +1793,10 @@ uint64_t hb_node_next_deadline(const hb_node_t *node)
         d = node->n_heap == 0 ? HB_NEVER : node->heap[0]->deadline_ns;
         if (node->cfg.coord.enabled)
                 d = min_u64(d, hb__coord_deadline(node));
+        if (node->next_send_ns == HB_NEVER)
+                return d;
+        for (uint32_t c = 1; c <= node->cfg.n_classes; c++)
+                d = min_u64(d, node->cnext_ns[c]);
         return min_u64(d, node->next_send_ns);
 }
 

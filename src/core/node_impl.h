@@ -270,6 +270,10 @@ struct hb_node {
         /* Peer classes (docs/classes.md): [0] the node's own timing
          * (from cfg), [i] cfg.classes[i - 1]; kept by sync_classes(). */
         hb_class_config_t cls[HB_CLASSES_MAX + 1];
+        /* Next heartbeat due per class c >= 1 (class 0: next_send_ns);
+         * 0: never sent (the next tick sends). */
+        uint64_t cnext_ns[HB_CLASSES_MAX + 1];
+        uint32_t n_classes_sched;      /* classes cnext_ns[] is for */
 
         /* This node's wall clock at the latest hb_node_set_wall_clock(),
          * ns since the epoch; 0: never given (no incarnation bound). */

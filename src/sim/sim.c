@@ -356,6 +356,14 @@ static void flush(hbsim_t *s, sim_node_t *n)
                                                 transmit(s, n->index, j, k,
                                                          buf, (size_t)len);
                                         }
+                } else if (out.dest == HB_DEST_BEAT && out.peer_id >= 1 &&
+                           out.peer_id <= s->cfg.n_nodes) {
+                        /* A class's heartbeat: every link, one peer. */
+                        for (k = 0; k < s->links; k++) {
+                                count_sent(s, out.type);
+                                transmit(s, n->index, out.peer_id - 1, k,
+                                         buf, (size_t)len);
+                        }
                 } else if (out.peer_id >= 1 &&
                            out.peer_id <= s->cfg.n_nodes) {
                         count_sent(s, out.type);

@@ -201,6 +201,58 @@ static void t_reconfigure(void **state)
         hb_node_free(n);
 }
 
+/*
+ * The sender: one schedule per class. Over 2 s (ticks every 10 ms) peer
+ * 2 (class 0, 100 ms) gets a heartbeat every 100 ms and peer 3 (class
+ * 1, 1 s) every second, each as an HB_DEST_BEAT copy for it alone; the
+ * node's deadline is the earlier of the two schedules.
+ */
+static void t_send_schedule(void **state)
+{
+        hb_node_config_t c = cfg_of(1, 100 * MS);
+        uint8_t buf[HB_OUTPUT_MAX_LEN];
+        uint64_t first3 = 0, last3 = 0;
+        size_t to2 = 0, to3 = 0, other = 0;
+        hb_output_t out;
+        hb_node_t *n;
+        int len;
+
+        (void)state;
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(n, 2, T0), 0);
+        assert_int_equal(hb_node_peer_add(n, 3, T0), 0);
+        assert_int_equal(hb_node_peer_set_class(n, 3, 1, T0), 0);
+        for (uint64_t t = T0; t < T0 + 2000 * MS; t += 10 * MS) {
+                hb_node_tick(n, t);
+                while ((len = hb_node_poll_output(n, &out, buf,
+                                                  sizeof(buf))) > 0) {
+                        if (out.dest == HB_DEST_BEAT && out.peer_id == 2) {
+                                to2++;
+                        } else if (out.dest == HB_DEST_BEAT &&
+                                   out.peer_id == 3) {
+                                if (to3++ == 0)
+                                        first3 = t;
+                                last3 = t;
+                        } else {
+                                other++;
+                        }
+                }
+        }
+        assert_int_equal(to2, 20);
+        assert_int_equal(to3, 2);
+        assert_int_equal(first3, T0);
+        assert_int_equal(last3, T0 + 1000 * MS);
+        assert_int_equal(other, 0);
+        /* Next: class 0 at T0 + 2 s, class 1 at T0 + 2 s too. */
+        assert_int_equal(hb_node_next_deadline(n), T0 + 2000 * MS);
+        /* One sequence space: 22 heartbeats sent. */
+        assert_int_equal(hb_node_seq(n), 22);
+        /* A leave stops both schedules. */
+        assert_int_equal(hb_node_leave(n, T0 + 2000 * MS), 0);
+        assert_int_equal(hb_node_next_deadline(n), T0 + 5000 * MS);
+        hb_node_free(n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -208,6 +260,7 @@ int main(void)
                 cmocka_unit_test(t_set_class_errors),
                 cmocka_unit_test(t_detection_per_class),
                 cmocka_unit_test(t_reconfigure),
+                cmocka_unit_test(t_send_schedule),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

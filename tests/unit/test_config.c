@@ -1507,6 +1507,10 @@ static void test_classes(void **state)
                    "  - {name: c8, interval_ms: 1}\n"
                    "  - {name: c9, interval_ms: 1}\n",
                    "n1.yaml:15:6: classes[8]: at most 8 classes");
+        expect_err(MINIMAL "topology: {kind: monitors, monitors: [n1]}\n"
+                   "classes:\n  - {name: r, interval_ms: 1000}\n",
+                   "n1.yaml:7:1: classes: not with topology 'monitors' in "
+                   "this version (docs/classes.md)");
 }
 
 static void test_examples(void **state)
