@@ -436,6 +436,15 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
                                      node_now(s, n));
                 if (r < 0)
                         return r;
+                if (s->cfg.peer_class) {
+                        uint32_t cls = s->cfg.peer_class(
+                                n->index, j, s->cfg.node_config_user);
+
+                        r = hb_node_peer_set_class(n->core, (uint32_t)j + 1,
+                                                   cls, node_now(s, n));
+                        if (r < 0)
+                                return r;
+                }
         }
         n->wake_ns = HB_NEVER;
         n->start_ns = s->now + rng_below(s, s->cfg.node.interval_ns);

@@ -47,6 +47,11 @@ typedef struct hbsim_config {
          * and incarnation already set; may be NULL. */
         void (*node_config)(hb_node_config_t *cfg, size_t i, void *user);
         void *node_config_user;
+        /* Peer classes (docs/classes.md): the class node i puts node j in
+         * (an index into node i's classes, 0 .. n_classes), called for
+         * every peer at every boot; NULL: class 0 for all. Gets
+         * node_config_user. */
+        uint32_t (*peer_class)(size_t i, size_t j, void *user);
         bool port_unreachable;        /* a crash is a process exit on a
                                          host that stays up: datagrams to
                                          it come back as port unreachable
