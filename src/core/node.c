@@ -1214,6 +1214,35 @@ static int link_accept(hb_node_t *node, hb_peer_t *p, uint32_t k,
         return 0;
 }
 
+/*
+ * The INTERVAL TLV of message `m` (docs/classes.md) into iv[3]
+ * (interval_us, next_interval_us, class_seq): 1 found, 0 none,
+ * HB_EBADTLV (not a heartbeat, a length other than 12, an interval out
+ * of range, two of them).
+ */
+static int parse_interval(const hb_wire_msg_t *m, uint32_t iv[3])
+{
+        const uint8_t *cur = m->tlv, *val;
+        size_t left = m->tlv_len;
+        uint16_t type, vlen;
+        int r, found = 0;
+
+        while ((r = hb_wire_tlv_next(&cur, &left, &type, &val, &vlen)) > 0) {
+                if (type != HB_TLV_INTERVAL)
+                        continue;
+                if (found || m->type != HB_MSG_HEARTBEAT ||
+                    vlen != HB_INTERVAL_TLV_LEN)
+                        return HB_EBADTLV;
+                for (int k = 0; k < 3; k++)
+                        iv[k] = hb__get_u32(val + 4 * k);
+                for (int k = 0; k < 2; k++)
+                        if (iv[k] < 1000 || iv[k] > 3600000000u)
+                                return HB_EBADTLV;
+                found = 1;
+        }
+        return r < 0 ? HB_EBADTLV : found;
+}
+
 int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                       const uint8_t *buf, size_t len,
                       const hb_recv_source_t *source, hb_recv_info_t *info)
@@ -1224,7 +1253,8 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
         hb_peer_t *p;
         uint64_t rtt_ns = 0;
         hb_leader_tlv_t lt;
-        int restarted, has_lt = 0;
+        uint32_t iv[3] = { 0, 0, 0 };
+        int restarted, has_lt = 0, has_iv;
         int r;
 
         if (!node || (!buf && len > 0) ||
@@ -1251,6 +1281,9 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
         }
         if (incarnation_too_far(node, p, m.incarnation))
                 return drop(node, HB_EFUTUREINC);
+        has_iv = parse_interval(&m, iv);
+        if (has_iv < 0)
+                return drop(node, has_iv);
 
         if (m.type == HB_MSG_VERDICT) {
                 /* Only from a configured monitor (docs/topologies.md). */
@@ -1333,8 +1366,19 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                         if (k != link)
                                 p->links[k].incarnation = 0;
         p->forgotten = false;
-        if (p->incarnation == m.incarnation && m.seq > p->last_seq + 1)
+        if (has_iv > 0) {
+                /* With classes the sequence skips the other classes'
+                 * heartbeats: count loss on the class's own counter. */
+                if (p->incarnation == m.incarnation && p->class_seq > 0 &&
+                    iv[2] > p->class_seq + 1)
+                        p->seq_gaps += iv[2] - p->class_seq - 1;
+                p->class_seq = iv[2];
+                p->ann_interval_ns = (uint64_t)iv[0] * 1000;
+                p->ann_next_interval_ns = (uint64_t)iv[1] * 1000;
+        } else if (p->incarnation == m.incarnation &&
+                   m.seq > p->last_seq + 1) {
                 p->seq_gaps += m.seq - p->last_seq - 1;
+        }
         if (restarted)
                 p->last_ack_seq = 0;
         p->incarnation = m.incarnation;
@@ -1416,7 +1460,10 @@ static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
  * HB_DEST_BEAT copy per peer. Nothing when the class has no peer. */
 static int queue_class_beat(hb_node_t *node, uint32_t cls, uint64_t now_ns)
 {
+        uint8_t tlv[HB_WIRE_TLV_HEADER_LEN + HB_INTERVAL_TLV_LEN];
         uint8_t block[HB_WIRE_COORD_LEN];
+        uint64_t iv_us;
+        size_t o;
         const uint8_t *coord;
         uint16_t flags;
         bool first = true;
@@ -1428,6 +1475,12 @@ static int queue_class_beat(hb_node_t *node, uint32_t cls, uint64_t now_ns)
         if (i == node->n_peers)
                 return 0;
         flags = beat_flags(node, now_ns, block, &coord);
+        /* The interval this class keeps and its own counter. */
+        iv_us = node->cls[cls].interval_ns / 1000;
+        o = hb__put_tlv_header(tlv, HB_TLV_INTERVAL, HB_INTERVAL_TLV_LEN);
+        hb__put_u32(tlv + o, (uint32_t)iv_us);
+        hb__put_u32(tlv + o + 4, (uint32_t)iv_us);
+        hb__put_u32(tlv + o + 8, ++node->cseq[cls]);
         for (; i < node->n_peers; i++) {
                 const hb_peer_t *p = node->peers[i];
 
@@ -1436,7 +1489,8 @@ static int queue_class_beat(hb_node_t *node, uint32_t cls, uint64_t now_ns)
                 if (first)
                         r = hb__out_push_coord(node, HB_DEST_BEAT, p->id,
                                                HB_MSG_HEARTBEAT, flags,
-                                               coord, NULL, 0, now_ns);
+                                               coord, tlv, sizeof(tlv),
+                                               now_ns);
                 else
                         r = hb__out_dup_last(node, HB_DEST_BEAT, p->id);
                 first = false;

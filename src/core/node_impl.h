@@ -67,6 +67,10 @@ typedef struct hb_peer {
         size_t heap_index;
         hb_detector_t *detector;
         uint32_t cls;                  /* class index: node->cls[cls] */
+        uint64_t ann_interval_ns;      /* its INTERVAL TLV, last accepted
+                                          (docs/classes.md); 0: none */
+        uint64_t ann_next_interval_ns;
+        uint32_t class_seq;            /* its class_seq, last accepted */
         uint64_t last_ack_seq;         /* control messages (ACK, votes):
                                           their own seq space */
         hb_link_t *links;              /* n_links of them, or NULL with
@@ -274,6 +278,8 @@ struct hb_node {
          * 0: never sent (the next tick sends). */
         uint64_t cnext_ns[HB_CLASSES_MAX + 1];
         uint32_t n_classes_sched;      /* classes cnext_ns[] is for */
+        uint32_t cseq[HB_CLASSES_MAX + 1]; /* class_seq of the last
+                                              heartbeat sent per class */
 
         /* This node's wall clock at the latest hb_node_set_wall_clock(),
          * ns since the epoch; 0: never given (no incarnation bound). */

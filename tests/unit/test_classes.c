@@ -253,6 +253,143 @@ static void t_send_schedule(void **state)
         hb_node_free(n);
 }
 
+static void put32(uint8_t *p, uint32_t v)
+{
+        p[0] = (uint8_t)(v >> 24);
+        p[1] = (uint8_t)(v >> 16);
+        p[2] = (uint8_t)(v >> 8);
+        p[3] = (uint8_t)v;
+}
+
+/* A message of `type` from node 2 (incarnation 1, `seq`) carrying `n`
+ * INTERVAL TLVs of value length `vlen` (12 is right): {iv, iv, cseq}. */
+static size_t interval_msg(uint8_t *buf, uint8_t type, uint64_t seq,
+                           uint32_t iv, uint32_t cseq, int n, uint16_t vlen)
+{
+        uint8_t tlv[2 * (4 + 16)];
+        hb_keyring_t ring = { 0 };
+        hb_key_t kk = key();
+        hb_wire_msg_t m;
+        size_t o = 0;
+        int len;
+
+        memset(tlv, 0, sizeof(tlv));
+        for (int i = 0; i < n; i++) {
+                tlv[o + 1] = HB_TLV_INTERVAL;
+                tlv[o + 3] = (uint8_t)vlen;
+                put32(tlv + o + 4, iv);
+                put32(tlv + o + 8, iv);
+                put32(tlv + o + 12, cseq);
+                o += 4 + vlen;
+        }
+        memset(&m, 0, sizeof(m));
+        m.type = type;
+        m.cluster_id = 7;
+        m.sender_id = 2;
+        m.incarnation = 1;
+        m.seq = seq;
+        m.send_time_ns = T0;
+        m.tlv = tlv;
+        m.tlv_len = o;
+        assert_int_equal(hb_keyring_add(&ring, 0, &kk, HB_WIRE_MODE_MAC), 0);
+        len = hb_wire_encode(buf, 256, &m, &ring, NULL);
+        assert_true(len > 0);
+        return (size_t)len;
+}
+
+/*
+ * The INTERVAL TLV (docs/classes.md): every class heartbeat carries the
+ * class's interval and counter; the receiver counts loss on the class
+ * counter (a remote peer's global sequence skips the local class's
+ * heartbeats), and a malformed TLV drops the message as bad_tlv.
+ */
+static void t_interval_tlv(void **state)
+{
+        hb_node_config_t c = cfg_of(1, 100 * MS);
+        uint8_t buf[256];
+        hb_peer_info_t pi;
+        hb_node_t *n;
+        size_t len;
+
+        (void)state;
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(n, 2, T0), 0);
+        /* Global seq 1, 11, 21, 41: class_seq 1, 2, 3, 5 (one lost). */
+        len = interval_msg(buf, HB_MSG_HEARTBEAT, 1, 1000000, 1, 1, 12);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), 0);
+        len = interval_msg(buf, HB_MSG_HEARTBEAT, 11, 1000000, 2, 1, 12);
+        assert_int_equal(hb_node_recv(n, T0 + 1000 * MS, buf, len, NULL), 0);
+        len = interval_msg(buf, HB_MSG_HEARTBEAT, 21, 1000000, 3, 1, 12);
+        assert_int_equal(hb_node_recv(n, T0 + 2000 * MS, buf, len, NULL), 0);
+        assert_int_equal(hb_node_peer_info(n, 2, T0 + 2000 * MS, &pi), 0);
+        assert_int_equal(pi.seq_gaps, 0);
+        len = interval_msg(buf, HB_MSG_HEARTBEAT, 41, 1000000, 5, 1, 12);
+        assert_int_equal(hb_node_recv(n, T0 + 4000 * MS, buf, len, NULL), 0);
+        assert_int_equal(hb_node_peer_info(n, 2, T0 + 4000 * MS, &pi), 0);
+        assert_int_equal(pi.seq_gaps, 1);
+        /* Malformed: dropped, nothing changes. */
+        len = interval_msg(buf, HB_MSG_HEARTBEAT, 42, 1000000, 6, 1, 8);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        len = interval_msg(buf, HB_MSG_HEARTBEAT, 42, 999, 6, 1, 12);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        len = interval_msg(buf, HB_MSG_HEARTBEAT, 42, 1000000, 6, 2, 12);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        len = interval_msg(buf, HB_MSG_LEAVE, 42, 1000000, 6, 1, 12);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        assert_int_equal(hb_node_peer_info(n, 2, T0 + 4000 * MS, &pi), 0);
+        assert_int_equal(pi.last_seq, 41);
+        assert_int_equal(pi.state, HB_PEER_ALIVE);
+        hb_node_free(n);
+}
+
+/* The sender puts the class's interval and counter in each class's
+ * heartbeat. */
+static void t_interval_tlv_sent(void **state)
+{
+        hb_node_config_t c = cfg_of(1, 100 * MS);
+        uint8_t buf[HB_OUTPUT_MAX_LEN], plain[HB_WIRE_MAX_LEN];
+        hb_keyring_t ring = { 0 };
+        hb_key_t kk = key();
+        hb_output_t out;
+        hb_wire_msg_t m;
+        hb_node_t *n;
+        int len, seen = 0;
+
+        (void)state;
+        assert_int_equal(hb_keyring_add(&ring, 0, &kk, HB_WIRE_MODE_MAC), 0);
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(n, 3, T0), 0);
+        assert_int_equal(hb_node_peer_set_class(n, 3, 1, T0), 0);
+        for (uint64_t t = T0; t <= T0 + 2000 * MS; t += 100 * MS) {
+                hb_node_tick(n, t);
+                while ((len = hb_node_poll_output(n, &out, buf,
+                                                  sizeof(buf))) > 0) {
+                        const uint8_t *cur, *val;
+                        size_t left;
+                        uint16_t type, vlen;
+
+                        assert_int_equal(out.dest, HB_DEST_BEAT);
+                        assert_int_equal(hb_wire_decode(&m, buf, (size_t)len,
+                                                        7, &ring, plain,
+                                                        sizeof(plain)),
+                                         0);
+                        cur = m.tlv;
+                        left = m.tlv_len;
+                        assert_int_equal(hb_wire_tlv_next(&cur, &left, &type,
+                                                          &val, &vlen),
+                                         1);
+                        assert_int_equal(type, HB_TLV_INTERVAL);
+                        assert_int_equal(vlen, 12);
+                        assert_int_equal(val[0] << 24 | val[1] << 16 |
+                                                 val[2] << 8 | val[3],
+                                         1000000);
+                        assert_int_equal(val[11], ++seen);
+                }
+        }
+        assert_int_equal(seen, 3);
+        hb_node_free(n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -261,6 +398,8 @@ int main(void)
                 cmocka_unit_test(t_detection_per_class),
                 cmocka_unit_test(t_reconfigure),
                 cmocka_unit_test(t_send_schedule),
+                cmocka_unit_test(t_interval_tlv),
+                cmocka_unit_test(t_interval_tlv_sent),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
