@@ -647,7 +647,7 @@ X(LINK_GROUP, "links[].group", "", 0, 0, NULL, R_NO,                         \
 X(LINK_TTL, "links[].ttl", "", 1, 255, NULL, R_NO,                           \
   S_U32, F_LINK, L(ttl), 0, 0,                                               \
   "With transport multicast: TTL (IPv4) or hop limit (IPv6) of the "         \
-  "heartbeats sent to the group; default 1 (the local segment).")                                                                             \
+  "heartbeats sent to the group; default 1 (the local segment).")            \
 X(CLASS_NAME, "classes[].name", "", 0, 0, NULL, R_YES,                       \
   S_NAME, F_REQUIRED | F_CLASS, CL(name), 0, 0,                              \
   "Name of a peer class (docs/classes.md): peers[].class refers to it; "     \
