@@ -332,7 +332,12 @@ static void print_topology(const hbd_config_t *cfg)
                 for (size_t i = 0; i < cfg->n_links; i++)
                         group = group || cfg->links[i].transport !=
                                                  HBD_TRANSPORT_UNICAST;
-                if (group)
+                if (cfg->n_classes > 0)
+                        printf("%-12s mesh: each class's peers get "
+                               "heartbeats at its interval (classes, "
+                               "below),\n%-12s each peer judged here by "
+                               "its class\n", "topology:", "");
+                else if (group)
                         printf("%-12s mesh: each peer judged here; "
                                "heartbeats: one datagram per\n%-12s "
                                "interval on a multicast or broadcast link, "
@@ -594,6 +599,34 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                heartbeat_len(cfg));
         if (nc->n_monitors > 0) {
                 print_monitor_traffic(cfg, t);
+                return;
+        }
+        if (cfg->n_classes > 0) {
+                /* Per class: its peers at its interval (docs/classes.md);
+                 * class heartbeats carry the INTERVAL TLV. */
+                size_t len = heartbeat_len(cfg) + HB_WIRE_TLV_HEADER_LEN +
+                             HB_INTERVAL_TLV_LEN;
+                double total = 0;
+
+                for (uint32_t ci = 0; ci <= cfg->node.n_classes; ci++) {
+                        uint64_t iv = ci == 0 ? nc->interval_ns
+                                              : nc->classes[ci - 1]
+                                                        .interval_ns;
+                        double each = (double)len * 1e9 / (double)iv;
+                        size_t k = 0;
+
+                        for (size_t j = 0; j < cfg->n_peers; j++)
+                                k += cfg->peers[j].class_idx == ci;
+                        if (k == 0)
+                                continue;
+                        printf("  class %s: %s to each of %zu peers\n",
+                               ci == 0 ? "default"
+                                       : cfg->classes[ci - 1].name,
+                               rate(each, r1), k);
+                        total += each * (double)k;
+                }
+                printf("  %s from this node (%zu-byte heartbeats with the "
+                       "INTERVAL TLV)\n", rate(total, r1), len);
                 return;
         }
         printf("  %s to each peer, %s from this node,\n",
