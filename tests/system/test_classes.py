@@ -66,3 +66,49 @@ def test_rates_and_detection_per_class(make_cluster):
     assert local["at_ns"] < remote["at_ns"]
     assert not c.events_into(2, ["n3"], since_ns=t_kill)
     assert not c.events_into(3, ["n2"], since_ns=t_kill)
+
+
+def rate(c, i, secs=3.0):
+    s0, t0 = sent(c, i), time.monotonic()
+    time.sleep(secs)
+    return (sent(c, i) - s0) / (time.monotonic() - t0)
+
+
+def test_reload_moves_peers_between_classes(make_cluster):
+    """A reload that drops the class at n3 (n1 and n2 back in 'default',
+    100 ms) makes n3 send 10 heartbeats/s to each; one that puts them
+    back brings it to 1/s each. n1 and n2, which keep n3 in 'remote',
+    are not disturbed (n3's beats come faster, then back at 1 s). In
+    between the two ends disagree: n3 judges n1 and n2 at 100 ms while
+    they send it one heartbeat a second, and declares them dead
+    (docs/operations.md: both ends must agree); they are alive again at
+    n3 once its classes are back."""
+    c = make(make_cluster)
+    r3 = rate(c, 3)
+    assert 1 <= r3 <= 4, r3
+    orig = c.config_dict(3)
+
+    cfg = c.config_dict(3)
+    del cfg["classes"]
+    for p in cfg["peers"]:
+        p.pop("class", None)
+    c.write_config(3, cfg)
+    ans = c.ctl(3, {"cmd": "reload"}, timeout=5.0)
+    assert ans.get("ok"), ans
+    r3 = rate(c, 3)
+    print(f"n3 without classes: {r3:.1f} heartbeats/s")
+    assert 15 <= r3 <= 25, r3
+    assert c.events_into(3, ["n1", "n2"], states=("dead",), since_ns=0), \
+        "n3 judged n1, n2 at 100 ms while they sent at 1 s, yet no dead"
+
+    c.write_config(3, orig)
+    ans = c.ctl(3, {"cmd": "reload"}, timeout=5.0)
+    assert ans.get("ok"), ans
+    time.sleep(1.5)
+    r3 = rate(c, 3)
+    print(f"n3 with classes again: {r3:.1f} heartbeats/s")
+    assert 1 <= r3 <= 4, r3
+    for obs in (1, 2):
+        assert not c.events_into(obs, ["n3"], since_ns=0), \
+            f"n{obs} doubted n3 across the reloads"
+    c.wait_all_alive(timeout=c.recover_timeout() + 5.0)
