@@ -161,6 +161,36 @@ double hbctl_json_num(const json_t *obj, const char *key, bool *ok);
 /* Print a JSON value to stdout, indented (pretty) or compact. */
 int hbctl_json_print(const json_t *v, bool pretty);
 
+/* ---- tables (table.c): `members`, `links` ----------------------------- */
+
+/* The most columns a table has. */
+#define HBCTL_TABLE_MAX_COLS 16
+
+typedef struct hbctl_column {
+        const char *title;
+        bool right;                    /* right-aligned (numbers) */
+} hbctl_column_t;
+
+/* printf() into a new string (free()); NULL on allocation failure. */
+char *hbctl_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+/* Cells: the duration `key` (ms) of `m`, or null_text when absent or
+ * negative; its suspicion (">1000" past 1000, "-" if absent); its RTT as
+ * "median/p99 ms" ("-" without samples). New strings, NULL when out of
+ * memory. */
+char *hbctl_fmt_age(const json_t *m, const char *key, const char *null_text);
+char *hbctl_fmt_suspicion(const json_t *m);
+char *hbctl_fmt_rtt(const json_t *m);
+/*
+ * Print the array `rows` as a table under the titles of `cols` (n_cols,
+ * 1 .. HBCTL_TABLE_MAX_COLS): fill() sets the n_cols cells of one row
+ * (strings the table frees; a NULL cell means out of memory). Columns are
+ * as wide as their widest cell. Returns HBCTL_EXIT_OK, or HBCTL_EXIT_FAIL
+ * after an error message.
+ */
+int hbctl_print_table(const hbctl_column_t *cols, size_t n_cols,
+                      const json_t *rows,
+                      void (*fill)(char **cells, const json_t *row));
+
 /* The commands. */
 int hbctl_cmd_status(hbctl_ctx_t *ctx, int argc, char **argv);
 int hbctl_cmd_subscribe(hbctl_ctx_t *ctx, int argc, char **argv);

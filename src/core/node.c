@@ -245,12 +245,33 @@ static uint32_t links_of(const hb_node_config_t *c)
         return c->n_links > 1 ? c->n_links : 1;
 }
 
+/* A suspect (peer or link) since `since_ns`: dead at the dead threshold,
+ * or dead_after_ns later, whichever comes first. */
+static uint64_t suspect_deadline(const hb_class_config_t *c,
+                                 const hb_detector_t *det, uint64_t since_ns)
+{
+        uint64_t d = hb_detector_crossing_ns(det, c->dead_threshold);
+
+        if (c->dead_after_ns > 0)
+                d = min_u64(d, add_sat(since_ns, c->dead_after_ns));
+        return d;
+}
+
+/* On probation since `start_ns`: suspect again at the suspect threshold,
+ * or through once probation_ns has passed, whichever comes first. */
+static uint64_t probation_deadline(const hb_class_config_t *c,
+                                   const hb_detector_t *det,
+                                   uint64_t start_ns)
+{
+        return min_u64(hb_detector_crossing_ns(det, c->suspect_threshold),
+                       add_sat(start_ns, c->probation_ns));
+}
+
 /* When could `p` next change state if nothing arrives? */
 static uint64_t peer_state_deadline(const hb_node_t *node,
                                     const hb_peer_t *p)
 {
         const hb_class_config_t *c = hb__class_of(node, p);
-        uint64_t d;
 
         if (p->held)
                 return HB_NEVER;
@@ -261,16 +282,10 @@ static uint64_t peer_state_deadline(const hb_node_t *node,
                 return hb_detector_crossing_ns(p->detector,
                                                c->suspect_threshold);
         case HB_PEER_SUSPECT:
-                d = hb_detector_crossing_ns(p->detector, c->dead_threshold);
-                if (c->dead_after_ns > 0)
-                        d = min_u64(d, add_sat(p->state_since_ns,
-                                               c->dead_after_ns));
-                return d;
+                return suspect_deadline(c, p->detector, p->state_since_ns);
         case HB_PEER_PROBATION:
-                d = hb_detector_crossing_ns(p->detector,
-                                            c->suspect_threshold);
-                return min_u64(d, add_sat(p->probation_start_ns,
-                                          c->probation_ns));
+                return probation_deadline(c, p->detector,
+                                          p->probation_start_ns);
         case HB_PEER_DEAD:
         case HB_PEER_LEFT:
                 break;
@@ -286,7 +301,6 @@ static uint64_t link_deadline(const hb_node_t *node, const hb_peer_t *p,
                               const hb_link_t *l)
 {
         const hb_class_config_t *c = hb__class_of(node, p);
-        uint64_t d;
 
         if (p->state == HB_PEER_LEFT || p->held)
                 return HB_NEVER;
@@ -299,16 +313,11 @@ static uint64_t link_deadline(const hb_node_t *node, const hb_peer_t *p,
                 if (!l->suspect)
                         return hb_detector_crossing_ns(l->detector,
                                                        c->suspect_threshold);
-                d = hb_detector_crossing_ns(l->detector, c->dead_threshold);
-                if (c->dead_after_ns > 0)
-                        d = min_u64(d, add_sat(l->suspect_since_ns,
-                                               c->dead_after_ns));
-                return d;
+                return suspect_deadline(c, l->detector,
+                                        l->suspect_since_ns);
         case HB_LINK_PROBATION:
-                d = hb_detector_crossing_ns(l->detector,
-                                            c->suspect_threshold);
-                return min_u64(d, add_sat(l->probation_start_ns,
-                                          c->probation_ns));
+                return probation_deadline(c, l->detector,
+                                          l->probation_start_ns);
         case HB_LINK_DOWN:
                 break;
         }

@@ -335,20 +335,23 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
         probe_unref(p);
 }
 
-static void run_tcp(struct check *c, struct probe *p)
+/* Resolve the check's target for a probe over `socktype`; `done` gets the
+ * addresses (a resolver error fails the probe at once). */
+static void resolve_target(struct check *c, struct probe *p, int socktype,
+                           int protocol, uv_getaddrinfo_cb done)
 {
         struct addrinfo hints;
         char msg[128];
         int r;
 
         memset(&hints, 0, sizeof hints);
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_protocol = IPPROTO_TCP;
+        hints.ai_socktype = socktype;
+        hints.ai_protocol = protocol;
         snprintf(p->port, sizeof p->port, "%" PRIu32, c->conf->target_port);
         p->gai.data = p;
         p->refs++;
         p->gai_pending = true;
-        r = uv_getaddrinfo(c->set->ctx->loop, &p->gai, on_resolved,
+        r = uv_getaddrinfo(c->set->ctx->loop, &p->gai, done,
                            c->conf->target_host, p->port, &hints);
         if (r < 0) {
                 p->gai_pending = false;
@@ -357,6 +360,11 @@ static void run_tcp(struct check *c, struct probe *p)
                          uv_strerror(r));
                 probe_finish(p, false, msg);
         }
+}
+
+static void run_tcp(struct check *c, struct probe *p)
+{
+        resolve_target(c, p, SOCK_STREAM, IPPROTO_TCP, on_resolved);
 }
 
 /* ---- udp (pull peers: RFC 862 echo) ----------------------------------- */
@@ -440,26 +448,7 @@ static void on_resolved_udp(uv_getaddrinfo_t *req, int status,
 
 static void run_udp(struct check *c, struct probe *p)
 {
-        struct addrinfo hints;
-        char msg[128];
-        int r;
-
-        memset(&hints, 0, sizeof hints);
-        hints.ai_socktype = SOCK_DGRAM;
-        hints.ai_protocol = IPPROTO_UDP;
-        snprintf(p->port, sizeof p->port, "%" PRIu32, c->conf->target_port);
-        p->gai.data = p;
-        p->refs++;
-        p->gai_pending = true;
-        r = uv_getaddrinfo(c->set->ctx->loop, &p->gai, on_resolved_udp,
-                           c->conf->target_host, p->port, &hints);
-        if (r < 0) {
-                p->gai_pending = false;
-                p->refs--;
-                snprintf(msg, sizeof msg, "cannot resolve: %s",
-                         uv_strerror(r));
-                probe_finish(p, false, msg);
-        }
+        resolve_target(c, p, SOCK_DGRAM, IPPROTO_UDP, on_resolved_udp);
 }
 
 /* ---- state machine and effects ---------------------------------------- */

@@ -383,14 +383,31 @@ static void env_common(struct job *j, const char *event,
         hb__env_add(&j->env, "HBEAT_NODE_ID=%" PRIu32, node->id);
 }
 
+#define AGE_LEN 32
+
+/* A peer or link event's wall time (HBEAT_WALL_TIME; "" if it cannot be
+ * written) and the age of the peer's last heartbeat in ms
+ * (HBEAT_LAST_HEARTBEAT_AGE_MS; "" if never heard). */
+static void event_times(const hb_event_t *ev, uint64_t wall_time_ns,
+                        char wall[HBP_WALL_TIME_LEN], char age[AGE_LEN])
+{
+        if (hbp_format_wall_time(wall, HBP_WALL_TIME_LEN, wall_time_ns) < 0)
+                wall[0] = '\0';
+        age[0] = '\0';
+        if (ev->last_arrival_ns != HB_NEVER)
+                snprintf(age, AGE_LEN, "%" PRIu64,
+                         ev->at_ns > ev->last_arrival_ns ?
+                         (ev->at_ns - ev->last_arrival_ns) / HB_NS_PER_MS :
+                         0);
+}
+
 void hbd_notify_peer_state(hbd_notify_t *n, const hb_event_t *ev,
                            const hbd_notify_node_t *node,
                            const char *peer_name, uint64_t wall_time_ns)
 {
         const char *old_s = hb_peer_state_name(ev->old_state);
         const char *new_s = hb_peer_state_name(ev->new_state);
-        char wall[HBP_WALL_TIME_LEN];
-        char age[32] = "";
+        char wall[HBP_WALL_TIME_LEN], age[AGE_LEN];
         struct job *j;
         size_t a;
 
@@ -399,13 +416,7 @@ void hbd_notify_peer_state(hbd_notify_t *n, const hb_event_t *ev,
         j = job_new(n, n->cur.script, peer_name);
         if (j == NULL)
                 return;
-        if (hbp_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
-                wall[0] = '\0';
-        if (ev->last_arrival_ns != HB_NEVER)
-                snprintf(age, sizeof(age), "%" PRIu64,
-                         ev->at_ns > ev->last_arrival_ns ?
-                         (ev->at_ns - ev->last_arrival_ns) / HB_NS_PER_MS :
-                         0);
+        event_times(ev, wall_time_ns, wall, age);
         j->desc = xasprintf("peer %s %s -> %s", peer_name, old_s, new_s);
         a = job_args(j, "peer_state", peer_name, old_s, new_s, NULL);
         env_common(j, "peer_state", node);
@@ -428,8 +439,7 @@ void hbd_notify_link(hbd_notify_t *n, const hb_event_t *ev,
 {
         const char *old_s = hb_link_state_name(ev->old_link_state);
         const char *new_s = hb_link_state_name(ev->new_link_state);
-        char wall[HBP_WALL_TIME_LEN];
-        char age[32] = "";
+        char wall[HBP_WALL_TIME_LEN], age[AGE_LEN];
         struct job *j;
         size_t a;
 
@@ -438,13 +448,7 @@ void hbd_notify_link(hbd_notify_t *n, const hb_event_t *ev,
         j = job_new(n, n->cur.script, peer_name);
         if (j == NULL)
                 return;
-        if (hbp_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
-                wall[0] = '\0';
-        if (ev->last_arrival_ns != HB_NEVER)
-                snprintf(age, sizeof(age), "%" PRIu64,
-                         ev->at_ns > ev->last_arrival_ns ?
-                         (ev->at_ns - ev->last_arrival_ns) / HB_NS_PER_MS :
-                         0);
+        event_times(ev, wall_time_ns, wall, age);
         j->desc = xasprintf("link %s of peer %s %s -> %s", link_name,
                             peer_name, old_s, new_s);
         a = job_args(j, "link", peer_name, link_name, old_s, new_s, NULL);
