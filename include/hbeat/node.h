@@ -179,6 +179,27 @@ typedef enum hb_event_type {
                                       Changes nothing about the peer's
                                       state.
                                       Since 0.2. */
+        HB_EVENT_INTERVAL = 7,   /**< this node changed the heartbeat
+                                      interval of class `class_idx`
+                                      (adaptive, docs/classes.md):
+                                      `old_interval_ns` ->
+                                      `new_interval_ns`, from `rtt_p99_ns`
+                                      and `loss`; `peer_id` 0. Raised
+                                      when the change is decided: a rise
+                                      takes effect after it was announced
+                                      on HB_CLASS_ANNOUNCE_BEATS
+                                      heartbeats, a fall at once.
+                                      Since 0.2. */
+        HB_EVENT_CLASS_MISMATCH = 8, /**< peer `peer_id` announced an
+                                      interval (`new_interval_ns`) outside
+                                      the bounds of the class this node
+                                      gives it (`class_idx`); the detector
+                                      follows `old_interval_ns`, the
+                                      nearest bound. Once per peer until
+                                      its announcements are within bounds
+                                      again (counted every time in
+                                      hb_node_counters_t.class_mismatch).
+                                      Since 0.2. */
 } hb_event_type_t;
 
 /**
@@ -230,6 +251,18 @@ typedef struct hb_event {
         uint32_t link;             /**< link index, 0 .. n_links - 1 */
         hb_link_state_t old_link_state;
         hb_link_state_t new_link_state;
+        /* Class events (HB_EVENT_INTERVAL, HB_EVENT_CLASS_MISMATCH, since
+         * 0.2); see each type for what the intervals are. */
+        uint32_t class_idx;        /**< class index, 0 .. n_classes */
+        uint64_t old_interval_ns;
+        uint64_t new_interval_ns;
+        uint64_t rtt_p99_ns;       /**< HB_EVENT_INTERVAL: the largest RTT
+                                        p99 over the class's peers, ns;
+                                        0: no sample */
+        double loss;               /**< HB_EVENT_INTERVAL: heartbeats of
+                                        the class's peers missed /
+                                        expected since the last
+                                        evaluation, 0 .. 1 */
 } hb_event_t;
 
 /** Event callback. `user` is the pointer given to hb_node_new(). */
@@ -239,6 +272,59 @@ typedef void (*hb_event_cb)(void *user, const hb_event_t *ev);
  * Node configuration. Public, read/write; start from
  * hb_node_config_default().
  */
+/** Heartbeats that announce a rise of an adaptive class's interval before
+ *  it takes effect (docs/classes.md, "The announced interval"). */
+#define HB_CLASS_ANNOUNCE_BEATS 3u
+
+/**
+ * Adaptive interval of a class (docs/classes.md, "Adaptive interval"):
+ * the class's interval follows the RTT of its peers between bounds.
+ * min_interval_ns = max_interval_ns = 0: a static class. Start from
+ * hb_class_adaptive_default().
+ *
+ * Every evaluation (at most once per dampening period): target =
+ * clamp(rtt_factor x the largest RTT p99 over the class's peers, min,
+ * max); kept when within +-hysteresis of the current interval I; else
+ * I' = min(target, I x raise) upwards, at once, and max(target, I x
+ * lower) downwards after `hold` consecutive evaluations agree, never
+ * while the loss seen from the class's peers exceeds loss_high.
+ */
+typedef struct hb_class_adaptive {
+        /** Bounds of the interval, ns: 1 ms <= min <= the class's
+         *  interval_ns (its starting value) <= max <= 1 hour. */
+        uint64_t min_interval_ns;
+        uint64_t max_interval_ns;
+        /** Interval >= this x RTT p99. > 0, <= 1000. Default 10. */
+        double rtt_factor;
+        /** Evaluated at most once per this, ns; 0: 30 x the current
+         *  interval, at least 1 s. Else 1 ms .. 1 hour. */
+        uint64_t dampening_ns;
+        /** No change while the target is within this fraction of the
+         *  current interval. 0 .. 1, default 0.2. */
+        double hysteresis;
+        /** Largest step up (factor >= 1, <= 10; default 1.5) and down
+         *  (factor in (0, 1]; default 0.8) per evaluation. */
+        double raise;
+        double lower;
+        /** Loss above this (0 .. 1, default 0.05) forbids a decrease. */
+        double loss_high;
+        /** Consecutive evaluations that must want a decrease before it
+         *  is made. 1 .. 100, default 3. */
+        uint32_t hold;
+        uint32_t reserved32;       /**< 0 */
+} hb_class_adaptive_t;
+
+/** Fill `a` with the defaults above for bounds min_ns .. max_ns. */
+HB_EXPORT void hb_class_adaptive_default(hb_class_adaptive_t *a,
+                                         uint64_t min_ns, uint64_t max_ns);
+
+/** hb_class_config_t.flags: dead_after_ns keeps its ratio to the
+ *  class's current interval (it was a default: 4 x interval) when the
+ *  interval changes (adaptive, or a peer's announced interval). */
+#define HB_CLASS_DEAD_AFTER_FOLLOWS (1u << 0)
+/** hb_class_config_t.flags: probation_ns likewise (default 5 x). */
+#define HB_CLASS_PROBATION_FOLLOWS (1u << 1)
+
 /**
  * Timing of a peer class (docs/classes.md): the interval its peers
  * heartbeat at, and the detector and thresholds they are judged with.
@@ -259,6 +345,12 @@ typedef struct hb_class_config {
         uint64_t dead_after_ns;
         /** Probation length, ns: 0 .. 1 hour. */
         uint64_t probation_ns;
+        /** HB_CLASS_*_FOLLOWS bits; hb_class_config_default() sets both
+         *  (since 0.2). */
+        uint32_t flags;
+        /** Optional adaptive interval (since 0.2); all 0: static. Needs
+         *  rtt_probe_every > 0. */
+        hb_class_adaptive_t adaptive;
 } hb_class_config_t;
 
 /**
@@ -877,7 +969,17 @@ typedef struct hb_peer_info {
          *  (hb_node_peer_set_roaming()). */
         bool roaming;
         uint8_t reserved8[3];      /**< 0 */
-        uint64_t reserved[4];      /**< room for later fields (0) */
+        /** Its class here (hb_node_peer_set_class(); since 0.2). */
+        uint32_t class_idx;
+        /** The interval its last INTERVAL TLV announced, ns: the larger of
+         *  its current and next interval; 0 if it announces none (no
+         *  classes at the sender). Since 0.2. */
+        uint64_t announced_interval_ns;
+        /** The interval its detector expects now, ns: the announced one
+         *  clamped to its class's bounds, or the class's interval. Since
+         *  0.2. */
+        uint64_t interval_ns;
+        uint64_t reserved[2];      /**< room for later fields (0) */
 } hb_peer_info_t;
 
 /**
@@ -1088,7 +1190,15 @@ typedef struct hb_node_counters {
                                         already received on another link
                                         (they feed only that link's
                                         detector). Since 0.2. */
-        uint64_t reserved[6];      /**< room for later counters (0) */
+        uint64_t class_mismatch;   /**< heartbeats whose announced interval
+                                        (INTERVAL TLV) was outside the
+                                        bounds of the class this node
+                                        gives their sender
+                                        (HB_EVENT_CLASS_MISMATCH). Since
+                                        0.2. */
+        uint64_t interval_changes; /**< HB_EVENT_INTERVAL raised (adaptive
+                                        classes). Since 0.2. */
+        uint64_t reserved[4];      /**< room for later counters (0) */
 } hb_node_counters_t;
 
 /** Copy the counters. */

@@ -108,6 +108,82 @@ void hb_class_config_default(hb_class_config_t *cls, hb_detector_kind_t kind,
         cls->dead_threshold = hb_detector_default_dead_threshold(kind);
         cls->dead_after_ns = 4 * interval_ns;
         cls->probation_ns = 5 * interval_ns;
+        cls->flags = HB_CLASS_DEAD_AFTER_FOLLOWS | HB_CLASS_PROBATION_FOLLOWS;
+}
+
+void hb_class_adaptive_default(hb_class_adaptive_t *a, uint64_t min_ns,
+                               uint64_t max_ns)
+{
+        if (!a)
+                return;
+        *a = (hb_class_adaptive_t){
+                .min_interval_ns = min_ns,
+                .max_interval_ns = max_ns,
+                .rtt_factor = 10.0,
+                .hysteresis = 0.2,
+                .raise = 1.5,
+                .lower = 0.8,
+                .loss_high = 0.05,
+                .hold = 3,
+        };
+}
+
+/* Is class `c` adaptive (docs/classes.md)? */
+static bool class_adaptive(const hb_class_config_t *c)
+{
+        return c->adaptive.max_interval_ns != 0;
+}
+
+/* Bounds of the interval a peer of class `c` may announce: the adaptive
+ * bounds, or exactly the static interval. */
+static uint64_t class_lo(const hb_class_config_t *c)
+{
+        return class_adaptive(c) ? c->adaptive.min_interval_ns
+                                 : c->interval_ns;
+}
+
+static uint64_t class_hi(const hb_class_config_t *c)
+{
+        return class_adaptive(c) ? c->adaptive.max_interval_ns
+                                 : c->interval_ns;
+}
+
+/* `v` (a duration set for the class's interval) at interval `iv`. */
+static uint64_t follow_interval(const hb_class_config_t *c, uint64_t v,
+                                uint64_t iv)
+{
+        unsigned __int128 x;
+
+        if (iv == 0 || iv == c->interval_ns)
+                return v;
+        x = (unsigned __int128)v * iv / c->interval_ns;
+        return x > HB_NEVER ? HB_NEVER : (uint64_t)x;
+}
+
+static int adaptive_validate(const hb_class_config_t *c)
+{
+        const hb_class_adaptive_t *a = &c->adaptive;
+        const uint64_t hour_ns = 3600 * HB_NS_PER_S;
+
+        if (a->min_interval_ns == 0 && a->max_interval_ns == 0)
+                return 0;
+        if (a->min_interval_ns < HB_NS_PER_MS ||
+            a->min_interval_ns > c->interval_ns ||
+            a->max_interval_ns < c->interval_ns || a->max_interval_ns > hour_ns)
+                return -EINVAL;
+        /* Written so that NaN fails every check. */
+        if (!(a->rtt_factor > 0 && a->rtt_factor <= 1000) ||
+            !(a->hysteresis >= 0 && a->hysteresis <= 1) ||
+            !(a->raise >= 1 && a->raise <= 10) ||
+            !(a->lower > 0 && a->lower <= 1) ||
+            !(a->loss_high >= 0 && a->loss_high <= 1))
+                return -EINVAL;
+        if (a->hold < 1 || a->hold > 100 || a->reserved32 != 0)
+                return -EINVAL;
+        if (a->dampening_ns != 0 && (a->dampening_ns < HB_NS_PER_MS ||
+                                     a->dampening_ns > hour_ns))
+                return -EINVAL;
+        return 0;
 }
 
 /* The node's own timing as class 0. */
@@ -147,6 +223,11 @@ static int class_validate(const hb_class_config_t *c)
                 return -EINVAL;
         if (c->dead_after_ns > hour_ns || c->probation_ns > hour_ns)
                 return -EINVAL;
+        if (c->flags & ~(HB_CLASS_DEAD_AFTER_FOLLOWS |
+                         HB_CLASS_PROBATION_FOLLOWS))
+                return -EINVAL;
+        if (adaptive_validate(c) < 0)
+                return -EINVAL;
         return hb_detector_config_validate(&c->detector);
 }
 
@@ -177,9 +258,14 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
                 return -EINVAL;
         if (cfg->n_classes > HB_CLASSES_MAX)
                 return -EINVAL;
-        for (uint32_t i = 0; i < cfg->n_classes; i++)
+        for (uint32_t i = 0; i < cfg->n_classes; i++) {
                 if (class_validate(&cfg->classes[i]) < 0)
                         return -EINVAL;
+                /* The adaptive rule measures RTT (docs/classes.md). */
+                if (class_adaptive(&cfg->classes[i]) &&
+                    cfg->rtt_probe_every == 0)
+                        return -EINVAL;
+        }
         if (cfg->n_classes > 0 && cfg->n_monitors > 0)
                 return -EINVAL; /* docs/classes.md: later */
         if (hb__coord_config_validate(cfg) < 0)
@@ -239,32 +325,59 @@ static int detector_config_equal(const hb_detector_config_t *a,
 /* ------------------------------------------------------------------ */
 /* State machine                                                       */
 
+static void peer_set_interval(hb_node_t *node, hb_peer_t *p, uint64_t iv,
+                              uint64_t now_ns);
+
 /* Links of the node (cfg.n_links, 0 counting as 1). */
 static uint32_t links_of(const hb_node_config_t *c)
 {
         return c->n_links > 1 ? c->n_links : 1;
 }
 
-/* A suspect (peer or link) since `since_ns`: dead at the dead threshold,
- * or dead_after_ns later, whichever comes first. */
-static uint64_t suspect_deadline(const hb_class_config_t *c,
+/* dead_after and probation of `p`: its class's, following the interval
+ * its detectors follow when they were defaults (docs/classes.md). */
+static uint64_t dead_after_of(const hb_node_t *node, const hb_peer_t *p)
+{
+        const hb_class_config_t *c = hb__class_of(node, p);
+
+        if (!(c->flags & HB_CLASS_DEAD_AFTER_FOLLOWS))
+                return c->dead_after_ns;
+        return follow_interval(c, c->dead_after_ns, p->app_interval_ns);
+}
+
+static uint64_t probation_of(const hb_node_t *node, const hb_peer_t *p)
+{
+        const hb_class_config_t *c = hb__class_of(node, p);
+
+        if (!(c->flags & HB_CLASS_PROBATION_FOLLOWS))
+                return c->probation_ns;
+        return follow_interval(c, c->probation_ns, p->app_interval_ns);
+}
+
+/* A suspect (peer or link of `p`) since `since_ns`: dead at the dead
+ * threshold, or dead_after later, whichever comes first. */
+static uint64_t suspect_deadline(const hb_node_t *node, const hb_peer_t *p,
                                  const hb_detector_t *det, uint64_t since_ns)
 {
+        const hb_class_config_t *c = hb__class_of(node, p);
         uint64_t d = hb_detector_crossing_ns(det, c->dead_threshold);
+        uint64_t after = dead_after_of(node, p);
 
-        if (c->dead_after_ns > 0)
-                d = min_u64(d, add_sat(since_ns, c->dead_after_ns));
+        if (after > 0)
+                d = min_u64(d, add_sat(since_ns, after));
         return d;
 }
 
 /* On probation since `start_ns`: suspect again at the suspect threshold,
- * or through once probation_ns has passed, whichever comes first. */
-static uint64_t probation_deadline(const hb_class_config_t *c,
+ * or through once probation has passed, whichever comes first. */
+static uint64_t probation_deadline(const hb_node_t *node, const hb_peer_t *p,
                                    const hb_detector_t *det,
                                    uint64_t start_ns)
 {
+        const hb_class_config_t *c = hb__class_of(node, p);
+
         return min_u64(hb_detector_crossing_ns(det, c->suspect_threshold),
-                       add_sat(start_ns, c->probation_ns));
+                       add_sat(start_ns, probation_of(node, p)));
 }
 
 /* When could `p` next change state if nothing arrives? */
@@ -282,9 +395,10 @@ static uint64_t peer_state_deadline(const hb_node_t *node,
                 return hb_detector_crossing_ns(p->detector,
                                                c->suspect_threshold);
         case HB_PEER_SUSPECT:
-                return suspect_deadline(c, p->detector, p->state_since_ns);
+                return suspect_deadline(node, p, p->detector,
+                                        p->state_since_ns);
         case HB_PEER_PROBATION:
-                return probation_deadline(c, p->detector,
+                return probation_deadline(node, p, p->detector,
                                           p->probation_start_ns);
         case HB_PEER_DEAD:
         case HB_PEER_LEFT:
@@ -313,10 +427,10 @@ static uint64_t link_deadline(const hb_node_t *node, const hb_peer_t *p,
                 if (!l->suspect)
                         return hb_detector_crossing_ns(l->detector,
                                                        c->suspect_threshold);
-                return suspect_deadline(c, l->detector,
+                return suspect_deadline(node, p, l->detector,
                                         l->suspect_since_ns);
         case HB_LINK_PROBATION:
-                return probation_deadline(c, l->detector,
+                return probation_deadline(node, p, l->detector,
                                           l->probation_start_ns);
         case HB_LINK_DOWN:
                 break;
@@ -412,9 +526,9 @@ static void link_evaluate(hb_node_t *node, hb_peer_t *p, uint32_t k,
                 if (s >= c->dead_threshold)
                         link_set_state(node, p, k, HB_LINK_DOWN,
                                        HB_REASON_DEAD_THRESHOLD, now_ns, s);
-                else if (c->dead_after_ns > 0 &&
+                else if (dead_after_of(node, p) > 0 &&
                          now_ns >= add_sat(l->suspect_since_ns,
-                                           c->dead_after_ns))
+                                           dead_after_of(node, p)))
                         link_set_state(node, p, k, HB_LINK_DOWN,
                                        HB_REASON_DEAD_AFTER, now_ns, s);
                 break;
@@ -424,7 +538,7 @@ static void link_evaluate(hb_node_t *node, hb_peer_t *p, uint32_t k,
                                        HB_REASON_SUSPECT_THRESHOLD, now_ns,
                                        s);
                 else if (now_ns >= add_sat(l->probation_start_ns,
-                                           c->probation_ns))
+                                           probation_of(node, p)))
                         link_set_state(node, p, k, HB_LINK_UP,
                                        HB_REASON_PROBATION_PASSED, now_ns, s);
                 break;
@@ -528,9 +642,9 @@ static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
                 if (s >= c->dead_threshold)
                         set_state(node, p, HB_PEER_DEAD,
                                   HB_REASON_DEAD_THRESHOLD, now_ns, s);
-                else if (c->dead_after_ns > 0 &&
+                else if (dead_after_of(node, p) > 0 &&
                          now_ns >= add_sat(p->state_since_ns,
-                                           c->dead_after_ns))
+                                           dead_after_of(node, p)))
                         set_state(node, p, HB_PEER_DEAD,
                                   HB_REASON_DEAD_AFTER, now_ns, s);
                 break;
@@ -539,7 +653,7 @@ static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
                         set_state(node, p, HB_PEER_DEAD,
                                   HB_REASON_SUSPECT_THRESHOLD, now_ns, s);
                 else if (now_ns >= add_sat(p->probation_start_ns,
-                                           c->probation_ns))
+                                           probation_of(node, p)))
                         set_state(node, p, HB_PEER_ALIVE,
                                   HB_REASON_PROBATION_PASSED, now_ns, s);
                 break;
@@ -863,6 +977,18 @@ static void detectors_swap(hb_peer_t *p, hb_detector_t **fresh, size_t per,
                                            p->last_send_time_ns);
 }
 
+/* `p` has a new class, or its class new timing: its detectors expect the
+ * class's interval until its next announcement is applied. */
+static void class_changed(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
+{
+        p->app_interval_ns = 0;
+        p->mismatch_warned = false;
+        if (hb_detector_interval_ns(p->detector) !=
+            hb__class_of(node, p)->interval_ns)
+                peer_set_interval(node, p, hb__class_of(node, p)->interval_ns,
+                                  now_ns);
+}
+
 int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                         uint64_t now_ns)
 {
@@ -956,9 +1082,16 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
         for (i = 0; i < node->n_peers; i++) {
                 hb_peer_t *p = node->peers[i];
 
+                bool moved = rebuild[i] || p->cls != cls[i];
+
                 p->cls = cls[i];
                 if (rebuild[i])
                         detectors_swap(p, &fresh[i * per], per, now_ns);
+                /* Its announced interval may no longer be in bounds. */
+                if (moved || p->app_interval_ns <
+                                     class_lo(hb__class_of(node, p)) ||
+                    p->app_interval_ns > class_hi(hb__class_of(node, p)))
+                        class_changed(node, p, now_ns);
                 reschedule(node, p);
         }
         if (node->cfg.coord.enabled) {
@@ -1000,6 +1133,7 @@ int hb_node_peer_set_class(hb_node_t *node, uint32_t peer_id,
                 detectors_swap(p, fresh, per, now_ns);
         }
         p->cls = class_idx;
+        class_changed(node, p, now_ns);
         reschedule(node, p);
         if (node->cfg.coord.enabled)
                 hb__coord_recount(node);
@@ -1190,7 +1324,8 @@ int hb_node_recv_from(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
  * when it is new for the link but the peer has it from another link
  * (a copy), 0 when it is new for the peer too. */
 static int link_accept(hb_node_t *node, hb_peer_t *p, uint32_t k,
-                       const hb_wire_msg_t *m, uint64_t now_ns)
+                       const hb_wire_msg_t *m, uint32_t class_seq,
+                       uint64_t now_ns)
 {
         hb_link_t *l = &p->links[k];
         bool restarted;
@@ -1209,8 +1344,17 @@ static int link_accept(hb_node_t *node, hb_peer_t *p, uint32_t k,
                                 links_reset_one(&p->links[j], now_ns);
         }
         restarted = l->incarnation != 0 && m->incarnation != l->incarnation;
-        if (l->incarnation == m->incarnation && m->seq > l->last_seq + 1)
+        if (class_seq != 0) {
+                /* With classes, loss on the class's counter (as the
+                 * peer's, docs/classes.md). */
+                if (l->incarnation == m->incarnation && l->class_seq > 0 &&
+                    class_seq > l->class_seq + 1)
+                        l->seq_gaps += class_seq - l->class_seq - 1;
+                l->class_seq = class_seq;
+        } else if (l->incarnation == m->incarnation &&
+                   m->seq > l->last_seq + 1) {
                 l->seq_gaps += m->seq - l->last_seq - 1;
+        }
         l->incarnation = m->incarnation;
         l->last_seq = m->seq;
         l->received++;
@@ -1221,6 +1365,63 @@ static int link_accept(hb_node_t *node, hb_peer_t *p, uint32_t k,
             m->incarnation == p->incarnation && m->seq <= p->last_seq)
                 return 1;
         return 0;
+}
+
+/* Set the interval p's detectors expect (peer and links). */
+static void peer_set_interval(hb_node_t *node, hb_peer_t *p, uint64_t iv,
+                              uint64_t now_ns)
+{
+        (void)hb_detector_set_interval(p->detector, iv, now_ns);
+        for (uint32_t k = 0; p->links && k < node->cfg.n_links; k++)
+                (void)hb_detector_set_interval(p->links[k].detector, iv,
+                                               now_ns);
+}
+
+/*
+ * Follow the interval `p` announced (its last INTERVAL TLV, docs/
+ * classes.md): the larger of its current and next interval, so a rise is
+ * expected from its first announcement, clamped to the bounds of the
+ * class this node gives it. Outside them: class_mismatch, and one
+ * HB_EVENT_CLASS_MISMATCH until it announces within bounds again.
+ */
+static void apply_announced(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
+{
+        const hb_class_config_t *c = hb__class_of(node, p);
+        uint64_t lo = class_lo(c), hi = class_hi(c);
+        uint64_t ann = max_u64(p->ann_interval_ns, p->ann_next_interval_ns);
+        uint64_t want = min_u64(max_u64(ann, lo), hi);
+        bool out = p->ann_interval_ns < lo || p->ann_interval_ns > hi ||
+                   p->ann_next_interval_ns < lo ||
+                   p->ann_next_interval_ns > hi;
+
+        if (out) {
+                node->counters.class_mismatch++;
+                if (!p->mismatch_warned) {
+                        hb_event_t ev;
+
+                        p->mismatch_warned = true;
+                        memset(&ev, 0, sizeof(ev));
+                        ev.size = sizeof(ev);
+                        ev.type = HB_EVENT_CLASS_MISMATCH;
+                        ev.peer_id = p->id;
+                        ev.old_state = ev.new_state = p->state;
+                        ev.at_ns = now_ns;
+                        ev.incarnation = p->incarnation;
+                        ev.last_arrival_ns = hb_detector_last_arrival_ns(
+                                p->detector);
+                        ev.class_idx = p->cls;
+                        ev.old_interval_ns = want;
+                        ev.new_interval_ns = ann;
+                        node->counters.transitions++;
+                        if (node->cb)
+                                node->cb(node->user, &ev);
+                }
+        } else {
+                p->mismatch_warned = false;
+        }
+        p->app_interval_ns = want;
+        if (hb_detector_interval_ns(p->detector) != want)
+                peer_set_interval(node, p, want, now_ns);
 }
 
 /*
@@ -1337,7 +1538,8 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                 return drop(node, HB_EOLDINC);
         }
         if (p->links) {
-                r = link_accept(node, p, link, &m, now_ns);
+                r = link_accept(node, p, link, &m,
+                                has_iv > 0 ? iv[2] : 0, now_ns);
                 if (r == HB_EREPLAY)
                         p->replays++;
                 if (r < 0)
@@ -1384,6 +1586,8 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                 p->class_seq = iv[2];
                 p->ann_interval_ns = (uint64_t)iv[0] * 1000;
                 p->ann_next_interval_ns = (uint64_t)iv[1] * 1000;
+                if (m.type == HB_MSG_HEARTBEAT)
+                        apply_announced(node, p, now_ns);
         } else if (p->incarnation == m.incarnation &&
                    m.seq > p->last_seq + 1) {
                 p->seq_gaps += m.seq - p->last_seq - 1;

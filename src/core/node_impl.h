@@ -46,6 +46,8 @@ typedef struct hb_link {
         uint64_t replays;
         uint64_t transitions;
         hb_detector_t *detector;
+        uint32_t class_seq;            /* its class_seq on this link, last
+                                          accepted (0: none) */
         uint32_t rtt_us[RTT_WINDOW];
 } hb_link_t;
 
@@ -71,6 +73,12 @@ typedef struct hb_peer {
                                           (docs/classes.md); 0: none */
         uint64_t ann_next_interval_ns;
         uint32_t class_seq;            /* its class_seq, last accepted */
+        uint64_t app_interval_ns;      /* the announced interval its
+                                          detectors follow, clamped to its
+                                          class's bounds; 0: the class's */
+        bool mismatch_warned;          /* HB_EVENT_CLASS_MISMATCH raised;
+                                          again only after it announced
+                                          within bounds */
         uint64_t last_ack_seq;         /* control messages (ACK, votes):
                                           their own seq space */
         hb_link_t *links;              /* n_links of them, or NULL with
@@ -280,6 +288,20 @@ struct hb_node {
         uint32_t n_classes_sched;      /* classes cnext_ns[] is for */
         uint32_t cseq[HB_CLASSES_MAX + 1]; /* class_seq of the last
                                               heartbeat sent per class */
+        /* Sender side of each class's interval (docs/classes.md): the
+         * one kept now, the one announced next (== civ when steady), the
+         * announcements still to send before a rise takes effect, and
+         * the adaptive rule's state. */
+        uint64_t civ[HB_CLASSES_MAX + 1];
+        uint64_t cnext_iv[HB_CLASSES_MAX + 1];
+        uint32_t cannounce[HB_CLASSES_MAX + 1];
+        uint32_t chold[HB_CLASSES_MAX + 1];   /* evaluations wanting a
+                                                 decrease in a row */
+        uint64_t ceval_ns[HB_CLASSES_MAX + 1]; /* next evaluation; 0:
+                                                  not started */
+        uint64_t crx[HB_CLASSES_MAX + 1];     /* received + seq_gaps of */
+        uint64_t cgaps[HB_CLASSES_MAX + 1];   /* the class's peers at the
+                                                 last evaluation */
 
         /* This node's wall clock at the latest hb_node_set_wall_clock(),
          * ns since the epoch; 0: never given (no incarnation bound). */

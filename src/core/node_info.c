@@ -223,7 +223,6 @@ int hb_node_peer_link_info(const hb_node_t *node, uint32_t peer_id,
 static void fill_info(const hb_node_t *node, const hb_peer_t *p,
                       uint64_t now_ns, hb_peer_info_t *out)
 {
-        (void)node;
         memset(out, 0, sizeof(*out));
         out->id = p->id;
         out->state = p->state;
@@ -250,6 +249,12 @@ static void fill_info(const hb_node_t *node, const hb_peer_t *p,
         out->resource_up = p->has_coord &&
                            (p->c_flags & HB_LEADER_FLAG_RESOURCE) != 0;
         rtt_stats(p, out);
+        out->class_idx = p->cls;
+        out->announced_interval_ns = max_u64(p->ann_interval_ns,
+                                             p->ann_next_interval_ns);
+        out->interval_ns = p->app_interval_ns != 0
+                                   ? p->app_interval_ns
+                                   : hb__class_of(node, p)->interval_ns;
 }
 
 int hb_node_peer_info(const hb_node_t *node, uint32_t peer_id,

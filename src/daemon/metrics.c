@@ -610,6 +610,13 @@ static void node_families(hbd_ctx_t *ctx, hbd_prom_t *out)
         counter1(out, "hbeat_port_unreachable_reports_total",
                  "ICMP port unreachable reports for known peers.",
                  nc.port_unreachable);
+        counter1(out, "hbeat_class_mismatch_total",
+                 "Heartbeats whose announced interval was outside the "
+                 "bounds of the class this node gives their sender.",
+                 nc.class_mismatch);
+        counter1(out, "hbeat_class_interval_changes_total",
+                 "Changes of an adaptive class's heartbeat interval.",
+                 nc.interval_changes);
         counter1(out, "hbeat_rtt_samples_total",
                  "ACKs that gave a round-trip time sample.", nc.rtt_samples);
         counter1(out, "hbeat_reloads_total", "Successful reloads.",

@@ -263,8 +263,9 @@ static void put32(uint8_t *p, uint32_t v)
 
 /* A message of `type` from node 2 (incarnation 1, `seq`) carrying `n`
  * INTERVAL TLVs of value length `vlen` (12 is right): {iv, iv, cseq}. */
-static size_t interval_msg(uint8_t *buf, uint8_t type, uint64_t seq,
-                           uint32_t iv, uint32_t cseq, int n, uint16_t vlen)
+static size_t interval_msg2(uint8_t *buf, uint8_t type, uint64_t seq,
+                            uint32_t iv, uint32_t next, uint32_t cseq, int n,
+                            uint16_t vlen)
 {
         uint8_t tlv[2 * (4 + 16)];
         hb_keyring_t ring = { 0 };
@@ -278,7 +279,7 @@ static size_t interval_msg(uint8_t *buf, uint8_t type, uint64_t seq,
                 tlv[o + 1] = HB_TLV_INTERVAL;
                 tlv[o + 3] = (uint8_t)vlen;
                 put32(tlv + o + 4, iv);
-                put32(tlv + o + 8, iv);
+                put32(tlv + o + 8, next);
                 put32(tlv + o + 12, cseq);
                 o += 4 + vlen;
         }
@@ -295,6 +296,168 @@ static size_t interval_msg(uint8_t *buf, uint8_t type, uint64_t seq,
         len = hb_wire_encode(buf, 256, &m, &ring, NULL);
         assert_true(len > 0);
         return (size_t)len;
+}
+
+static size_t interval_msg(uint8_t *buf, uint8_t type, uint64_t seq,
+                           uint32_t iv, uint32_t cseq, int n, uint16_t vlen)
+{
+        return interval_msg2(buf, type, seq, iv, iv, cseq, n, vlen);
+}
+
+typedef struct {
+        size_t n;
+        hb_event_t ev[8];
+} mis_rec_t;
+
+static void record_mismatch(void *user, const hb_event_t *ev)
+{
+        mis_rec_t *r = user;
+
+        if (ev->type == HB_EVENT_CLASS_MISMATCH && r->n < 8)
+                r->ev[r->n++] = *ev;
+}
+
+/* Peer 2's heartbeat (seq = class_seq = k) announcing iv / next (µs),
+ * received at `now` on link `link`. */
+static void announce(hb_node_t *n, uint32_t k, uint32_t iv_us,
+                     uint32_t next_us, uint32_t link, uint64_t now)
+{
+        uint8_t buf[256];
+        size_t len = interval_msg2(buf, HB_MSG_HEARTBEAT, k, iv_us, next_us,
+                                   k, 1, 12);
+
+        assert_int_equal(hb_node_recv_link(n, now, link, buf, len, NULL,
+                                           NULL), 0);
+}
+
+/*
+ * The receiver follows the announced interval (docs/classes.md): a static
+ * class takes exactly its interval, and an announcement outside it counts
+ * class_mismatch with one event naming both intervals; an adaptive class
+ * widens its detector (and dead_after, a default) as soon as a rise is
+ * announced, within its bounds.
+ */
+static void t_announced_interval(void **state)
+{
+        hb_node_config_t c = cfg_of(1, 100 * MS);
+        hb_node_counters_t ctr;
+        hb_peer_info_t pi;
+        mis_rec_t rec = { 0 };
+        hb_node_t *n;
+        uint64_t t = T0;
+        uint32_t k = 0;
+
+        (void)state;
+        assert_int_equal(hb_node_new(&n, &c, record_mismatch, &rec), 0);
+        assert_int_equal(hb_node_peer_add(n, 2, T0), 0);
+        assert_int_equal(hb_node_peer_set_class(n, 2, 1, T0), 0);
+        announce(n, ++k, 1000000, 1000000, 0, t);
+        assert_int_equal(hb_node_peer_info(n, 2, t, &pi), 0);
+        assert_int_equal(pi.class_idx, 1);
+        assert_int_equal(pi.announced_interval_ns, 1000 * MS);
+        assert_int_equal(pi.interval_ns, 1000 * MS);
+        /* 2 s against a static 1 s: counted each time, told once. */
+        t += 2000 * MS;
+        announce(n, ++k, 2000000, 2000000, 0, t);
+        t += 2000 * MS;
+        announce(n, ++k, 2000000, 2000000, 0, t);
+        hb_node_counters(n, &ctr);
+        assert_int_equal(ctr.class_mismatch, 2);
+        assert_int_equal(rec.n, 1);
+        assert_int_equal(rec.ev[0].peer_id, 2);
+        assert_int_equal(rec.ev[0].class_idx, 1);
+        assert_int_equal(rec.ev[0].old_interval_ns, 1000 * MS);
+        assert_int_equal(rec.ev[0].new_interval_ns, 2000 * MS);
+        assert_int_equal(hb_node_peer_info(n, 2, t, &pi), 0);
+        assert_int_equal(pi.announced_interval_ns, 2000 * MS);
+        assert_int_equal(pi.interval_ns, 1000 * MS);
+        /* Still judged at 1 s: suspect (3 missed) by t + 3 s. */
+        hb_node_tick(n, t + 3100 * MS);
+        assert_int_equal(hb_node_peer_info(n, 2, t + 3100 * MS, &pi), 0);
+        assert_int_equal(pi.state, HB_PEER_SUSPECT);
+        hb_node_free(n);
+
+        /* Adaptive class 0.5 .. 5 s, starting at 1 s. */
+        hb_class_adaptive_default(&c.classes[0].adaptive, 500 * MS,
+                                  5000 * MS);
+        memset(&rec, 0, sizeof(rec));
+        t = T0;
+        k = 0;
+        assert_int_equal(hb_node_new(&n, &c, record_mismatch, &rec), 0);
+        assert_int_equal(hb_node_peer_add(n, 2, T0), 0);
+        assert_int_equal(hb_node_peer_set_class(n, 2, 1, T0), 0);
+        for (int i = 0; i < 5; i++, t += 1000 * MS)
+                announce(n, ++k, 1000000, 1000000, 0, t);
+        t -= 1000 * MS;
+        /* A rise to 2 s announced: expected from the first notice. */
+        announce(n, ++k, 1000000, 2000000, 0, t + 1000 * MS);
+        t += 1000 * MS;
+        assert_int_equal(hb_node_peer_info(n, 2, t, &pi), 0);
+        assert_int_equal(pi.interval_ns, 2000 * MS);
+        assert_int_equal(pi.announced_interval_ns, 2000 * MS);
+        hb_node_tick(n, t + 5900 * MS);
+        assert_int_equal(hb_node_peer_info(n, 2, t + 5900 * MS, &pi), 0);
+        assert_int_equal(pi.state, HB_PEER_ALIVE);
+        hb_node_tick(n, t + 6100 * MS);
+        assert_int_equal(hb_node_peer_info(n, 2, t + 6100 * MS, &pi), 0);
+        assert_int_equal(pi.state, HB_PEER_SUSPECT);
+        /* dead_after followed: 4 x 2 s after the suspicion (the fixed
+         * dead threshold, 5 missed = 10 s, comes first otherwise). */
+        hb_node_tick(n, t + 9900 * MS);
+        assert_int_equal(hb_node_peer_info(n, 2, t + 9900 * MS, &pi), 0);
+        assert_int_equal(pi.state, HB_PEER_SUSPECT);
+        t += 10100 * MS;
+        hb_node_tick(n, t);
+        assert_int_equal(hb_node_peer_info(n, 2, t, &pi), 0);
+        assert_int_equal(pi.state, HB_PEER_DEAD);
+        assert_int_equal(rec.n, 0);
+        /* Beyond the bounds: the nearest bound, and a mismatch. */
+        announce(n, ++k, 10000000, 10000000, 0, t);
+        assert_int_equal(hb_node_peer_info(n, 2, t, &pi), 0);
+        assert_int_equal(pi.interval_ns, 5000 * MS);
+        assert_int_equal(rec.n, 1);
+        assert_int_equal(rec.ev[0].old_interval_ns, 5000 * MS);
+        assert_int_equal(rec.ev[0].new_interval_ns, 10000 * MS);
+        /* A reclassification forgets it until the next announcement. */
+        assert_int_equal(hb_node_peer_set_class(n, 2, 0, t), 0);
+        assert_int_equal(hb_node_peer_info(n, 2, t, &pi), 0);
+        assert_int_equal(pi.interval_ns, 100 * MS);
+        hb_node_free(n);
+}
+
+/* With links, each link counts its loss on class_seq too. */
+static void t_link_class_seq(void **state)
+{
+        hb_node_config_t c = cfg_of(1, 100 * MS);
+        hb_link_info_t li;
+        hb_node_t *n;
+
+        (void)state;
+        c.n_links = 2;
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(n, 2, T0), 0);
+        assert_int_equal(hb_node_peer_set_class(n, 2, 1, T0), 0);
+        /* Global seq 10, 20, 40 = class_seq 1, 2, 4 on link 1. */
+        {
+                uint8_t buf[256];
+                const uint32_t seq[] = { 10, 20, 40 }, cs[] = { 1, 2, 4 };
+
+                for (int i = 0; i < 3; i++) {
+                        size_t len = interval_msg2(buf, HB_MSG_HEARTBEAT,
+                                                   seq[i], 1000000, 1000000,
+                                                   cs[i], 1, 12);
+
+                        assert_int_equal(hb_node_recv_link(
+                                                 n, T0 + (uint64_t)i * 1000 *
+                                                                 MS,
+                                                 1, buf, len, NULL, NULL),
+                                         0);
+                }
+        }
+        assert_int_equal(hb_node_peer_link_info(n, 2, 1, T0 + 2000 * MS,
+                                                &li), 0);
+        assert_int_equal(li.seq_gaps, 1);
+        hb_node_free(n);
 }
 
 /*
@@ -400,6 +563,8 @@ int main(void)
                 cmocka_unit_test(t_send_schedule),
                 cmocka_unit_test(t_interval_tlv),
                 cmocka_unit_test(t_interval_tlv_sent),
+                cmocka_unit_test(t_announced_interval),
+                cmocka_unit_test(t_link_class_seq),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
