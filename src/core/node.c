@@ -1633,8 +1633,10 @@ accepted:
 }
 
 /* The flags (and coordination block, into `block`) of the heartbeat
- * about to be queued with sequence node->seq + 1. */
-static uint16_t beat_flags(hb_node_t *node, uint64_t now_ns,
+ * about to be queued with sequence node->seq + 1. `count`: the counter
+ * echo requests are spaced on (the sequence, or with classes the class's
+ * class_seq, docs/classes.md); 0: no echo request. */
+static uint16_t beat_flags(hb_node_t *node, uint64_t now_ns, uint64_t count,
                            uint8_t block[HB_WIRE_COORD_LEN],
                            const uint8_t **coord)
 {
@@ -1647,8 +1649,8 @@ static uint16_t beat_flags(hb_node_t *node, uint64_t now_ns,
                 flags = hb__coord_block(node, node->seq + 1, now_ns, block);
                 *coord = block;
         }
-        if (node->cfg.rtt_probe_every > 0 &&
-            (node->seq + 1) % node->cfg.rtt_probe_every == 0)
+        if (node->cfg.rtt_probe_every > 0 && count > 0 &&
+            count % node->cfg.rtt_probe_every == 0)
                 flags |= HB_FLAG_ECHO_REQUEST;
         return flags;
 }
@@ -1660,8 +1662,13 @@ static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
         const uint8_t *coord = NULL;
         uint16_t flags = 0;
 
+        /* With classes, out-of-schedule heartbeats ask no echo: each
+         * class probes on its own counter (queue_class_beat()). */
         if (type == HB_MSG_HEARTBEAT)
-                flags = beat_flags(node, now_ns, block, &coord);
+                flags = beat_flags(node, now_ns,
+                                   node->cfg.n_classes > 0 ? 0
+                                                           : node->seq + 1,
+                                   block, &coord);
         if (hb__mon_on(node))
                 return hb__mon_queue_beat(node, type, flags, coord, now_ns);
         return hb__out_push_coord(node, HB_DEST_ALL, 0, type, flags, coord,
@@ -1687,7 +1694,8 @@ static int queue_class_beat(hb_node_t *node, uint32_t cls, uint64_t now_ns)
                 ;
         if (i == node->n_peers)
                 return 0;
-        flags = beat_flags(node, now_ns, block, &coord);
+        flags = beat_flags(node, now_ns, (uint64_t)node->cseq[cls] + 1, block,
+                           &coord);
         /* The interval this class keeps and its own counter. */
         iv_us = node->cls[cls].interval_ns / 1000;
         o = hb__put_tlv_header(tlv, HB_TLV_INTERVAL, HB_INTERVAL_TLV_LEN);

@@ -425,6 +425,73 @@ static void t_announced_interval(void **state)
         hb_node_free(n);
 }
 
+/* Echo requests ride on every rtt_probe_every-th heartbeat of each
+ * class, counted on class_seq (docs/classes.md): the remote class is
+ * probed every 10 s, not whenever the global sequence happens to hit a
+ * multiple of 10 on one of its heartbeats. */
+static void t_echo_per_class(void **state)
+{
+        hb_node_config_t c = cfg_of(1, 100 * MS);
+        uint8_t buf[HB_OUTPUT_MAX_LEN], plain[HB_WIRE_MAX_LEN];
+        hb_keyring_t ring = { 0 };
+        hb_key_t kk = key();
+        hb_output_t out;
+        hb_wire_msg_t m;
+        hb_node_t *n;
+        int len, beats[2] = { 0, 0 }, echoes[2] = { 0, 0 };
+
+        (void)state;
+        c.rtt_probe_every = 10;
+        assert_int_equal(hb_keyring_add(&ring, 0, &kk, HB_WIRE_MODE_MAC), 0);
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(n, 2, T0), 0);
+        assert_int_equal(hb_node_peer_add(n, 3, T0), 0);
+        assert_int_equal(hb_node_peer_set_class(n, 3, 1, T0), 0);
+        /* Out of schedule: no echo request with classes. */
+        assert_int_equal(hb_node_heartbeat_now(n, T0), 0);
+        for (uint64_t t = T0; t < T0 + 40000 * MS; t += 100 * MS) {
+                hb_node_tick(n, t);
+                while ((len = hb_node_poll_output(n, &out, buf,
+                                                  sizeof(buf))) > 0) {
+                        const uint8_t *cur, *val;
+                        size_t left;
+                        uint16_t type, vlen;
+                        uint32_t cs;
+                        int k;
+
+                        assert_int_equal(hb_wire_decode(&m, buf, (size_t)len,
+                                                        7, &ring, plain,
+                                                        sizeof(plain)),
+                                         0);
+                        if (out.dest == HB_DEST_ALL) {
+                                assert_false(m.flags & HB_FLAG_ECHO_REQUEST);
+                                continue;
+                        }
+                        k = out.peer_id == 3;
+                        cur = m.tlv;
+                        left = m.tlv_len;
+                        assert_int_equal(hb_wire_tlv_next(&cur, &left, &type,
+                                                          &val, &vlen),
+                                         1);
+                        cs = (uint32_t)val[8] << 24 | (uint32_t)val[9] << 16 |
+                             (uint32_t)val[10] << 8 | val[11];
+                        beats[k]++;
+                        assert_int_equal((int)cs, beats[k]);
+                        if (m.flags & HB_FLAG_ECHO_REQUEST) {
+                                echoes[k]++;
+                                assert_int_equal(cs % 10, 0);
+                        } else {
+                                assert_int_not_equal(cs % 10, 0);
+                        }
+                }
+        }
+        assert_int_equal(beats[0], 400);
+        assert_int_equal(echoes[0], 40);
+        assert_int_equal(beats[1], 40);
+        assert_int_equal(echoes[1], 4);
+        hb_node_free(n);
+}
+
 /* With links, each link counts its loss on class_seq too. */
 static void t_link_class_seq(void **state)
 {
@@ -565,6 +632,7 @@ int main(void)
                 cmocka_unit_test(t_interval_tlv_sent),
                 cmocka_unit_test(t_announced_interval),
                 cmocka_unit_test(t_link_class_seq),
+                cmocka_unit_test(t_echo_per_class),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
