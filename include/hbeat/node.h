@@ -539,6 +539,16 @@ HB_EXPORT int hb_node_peer_set_class(hb_node_t *node, uint32_t peer_id,
  * Stop monitoring a peer (no event is raised).
  * @return 0 or -ENOENT.
  */
+/**
+ * The heartbeat interval class `class_idx` (0 .. n_classes) sends at now,
+ * ns: its configured interval, or for an adaptive class the one its rule
+ * chose (HB_EVENT_INTERVAL); a rise counts from when it takes effect,
+ * after its announcements. 0 for a NULL node or an unknown class. Since
+ * 0.2.
+ */
+HB_EXPORT uint64_t hb_node_class_interval_ns(const hb_node_t *node,
+                                             uint32_t class_idx);
+
 HB_EXPORT int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id);
 
 /**

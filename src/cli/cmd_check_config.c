@@ -129,8 +129,9 @@ static int compute(const hbd_config_t *cfg, timings_t *t)
 
 /* A class's detection times for a silent peer after steady heartbeats
  * (docs/classes.md): as compute() does for the top-level timing. */
-static int class_timings(const hb_class_config_t *c, uint64_t *suspect_ns,
-                         uint64_t *dead_ns, const char **dead_by)
+static int class_timings_at(const hb_class_config_t *c, uint64_t iv,
+                            uint64_t *suspect_ns, uint64_t *dead_ns,
+                            const char **dead_by)
 {
         hb_detector_t *d = NULL;
         uint64_t n, last, s, x;
@@ -138,10 +139,12 @@ static int class_timings(const hb_class_config_t *c, uint64_t *suspect_ns,
 
         if (r < 0)
                 return r;
+        /* As a receiver that follows the announced interval does. */
+        (void)hb_detector_set_interval(d, iv, 0);
         n = c->detector.kind == HB_DETECTOR_FIXED
                     ? 1 : (uint64_t)c->detector.window + 1;
         for (uint64_t i = 1; i <= n; i++)
-                hb_detector_heartbeat(d, i * c->interval_ns);
+                hb_detector_heartbeat(d, i * iv);
         last = hb_detector_last_arrival_ns(d);
         s = hb_detector_crossing_ns(d, c->suspect_threshold);
         x = hb_detector_crossing_ns(d, c->dead_threshold);
@@ -402,6 +405,50 @@ static void print_monitor_traffic(const hbd_config_t *cfg,
                n, rate(hb * n * (n - 1), r2));
 }
 
+static int class_timings(const hb_class_config_t *c, uint64_t *suspect_ns,
+                         uint64_t *dead_ns, const char **dead_by)
+{
+        return class_timings_at(c, c->interval_ns, suspect_ns, dead_ns,
+                                dead_by);
+}
+
+/* An adaptive class (docs/classes.md): its bounds, its rule, and the
+ * detection times at each bound (dead_after and probation follow the
+ * interval when they were defaults). */
+static void print_adaptive(const hb_class_config_t *cc)
+{
+        const hb_class_adaptive_t *ad = &cc->adaptive;
+        char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], d[HBCTL_DUR_LEN];
+        char e[HBCTL_DUR_LEN];
+        const uint64_t bound[2] = { ad->min_interval_ns, ad->max_interval_ns };
+
+        printf("    adaptive: interval from %s to %s (starts at %s), aiming "
+               "at %.15g x RTT p99,\n      evaluated every %s; up x%.15g "
+               "at once (announced %u heartbeats ahead),\n      down "
+               "x%.15g after %u evaluations agree and not above %.15g%% "
+               "loss; hysteresis %.15g%%\n",
+               dur(ad->min_interval_ns, a), dur(ad->max_interval_ns, b),
+               dur(cc->interval_ns, d), ad->rtt_factor,
+               ad->dampening_ns ? dur(ad->dampening_ns, e)
+                                : "30 intervals (at least 1 s)",
+               ad->raise, (unsigned)HB_CLASS_ANNOUNCE_BEATS, ad->lower,
+               (unsigned)ad->hold, ad->loss_high * 100.0,
+               ad->hysteresis * 100.0);
+        for (int i = 0; i < 2; i++) {
+                hb_class_config_t at = *cc;
+                uint64_t sus = HB_NEVER, dead = HB_NEVER;
+                const char *by = "";
+
+                if (cc->flags & HB_CLASS_DEAD_AFTER_FOLLOWS)
+                        at.dead_after_ns = (uint64_t)(
+                                (double)cc->dead_after_ns /
+                                (double)cc->interval_ns * (double)bound[i]);
+                (void)class_timings_at(&at, bound[i], &sus, &dead, &by);
+                printf("      at %s: suspect after %s, dead after %s (%s)\n",
+                       dur(bound[i], a), dur(sus, b), dur(dead, d), by);
+        }
+}
+
 /* classes[] (docs/classes.md): each class's effective timing and its
  * peers. */
 static void print_classes(const hbd_config_t *cfg)
@@ -428,6 +475,8 @@ static void print_classes(const hbd_config_t *cfg)
                        dur(cc->probation_ns, c));
                 printf("    a silent peer becomes suspect after %s, dead "
                        "after %s (%s)\n", dur(sus, a), dur(dead, b), by);
+                if (cc->adaptive.max_interval_ns != 0)
+                        print_adaptive(cc);
                 printf("    peers:");
                 for (size_t j = 0; j < cfg->n_peers; j++)
                         if (cfg->peers[j].class_idx == i + 1)
@@ -721,6 +770,31 @@ static json_t *classes_json(const hbd_config_t *cfg)
                                      "peers",
                                      peers ? peers : json_array()));
                 json_decref(peers);
+                if (cc->adaptive.max_interval_ns != 0)
+                        json_object_set_new(
+                                json_array_get(a, json_array_size(a) - 1),
+                                "adaptive",
+                                json_pack("{sosososfsfsfsfsisi}",
+                                          "min_interval_ms",
+                                          ms_json(cc->adaptive
+                                                          .min_interval_ns),
+                                          "max_interval_ms",
+                                          ms_json(cc->adaptive
+                                                          .max_interval_ns),
+                                          "dampening_ms",
+                                          cc->adaptive.dampening_ns
+                                                  ? ms_json(cc->adaptive
+                                                                    .dampening_ns)
+                                                  : json_null(),
+                                          "rtt_factor",
+                                          cc->adaptive.rtt_factor,
+                                          "hysteresis",
+                                          cc->adaptive.hysteresis,
+                                          "raise", cc->adaptive.raise,
+                                          "lower", cc->adaptive.lower,
+                                          "hold", (int)cc->adaptive.hold,
+                                          "announce_beats",
+                                          (int)HB_CLASS_ANNOUNCE_BEATS));
         }
         return a;
 }

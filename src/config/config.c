@@ -192,6 +192,26 @@ static int match_leaf(const struct loader *l, const char *prefix,
         return -1;
 }
 
+/* Is `key` under `prefix` a mapping of knobs ("classes[]." + "adaptive":
+ * classes[].adaptive.min_interval_ms, ...)? */
+static bool sub_mapping(const struct loader *l, const char *prefix,
+                        const char *key)
+{
+        size_t plen = strlen(prefix), klen = strlen(key);
+
+        if (strpbrk(key, ".[]"))
+                return false;
+        for (size_t k = 0; k < K_COUNT; k++) {
+                const char *path = l->knobs[k].path;
+
+                if (strncmp(path, prefix, plen) == 0 &&
+                    strncmp(path + plen, key, klen) == 0 &&
+                    path[plen + klen] == '.')
+                        return true;
+        }
+        return false;
+}
+
 /*
  * First knob of the top-level section `key` ("node" -> node.name), or -1;
  * `*is_seq` tells a sequence section ("peers[].") from a mapping ("node.").
@@ -286,6 +306,20 @@ int hbd__walk(struct loader *l, struct found *f, const yaml_node_t *map,
                         continue;
                 }
                 s = plen == 0 ? match_section(l, name, &is_seq) : -1;
+                if (s < 0 && plen > 0 && sub_mapping(l, prefix, name)) {
+                        /* A mapping inside a section or list entry
+                         * (classes[].adaptive): its keys are knobs
+                         * "prefix.name.key". */
+                        char sub[KNOB_PATH_MAX], at[96];
+
+                        snprintf(sub, sizeof sub, "%s%s.", prefix, name);
+                        snprintf(at, sizeof at, "%s.%s", where ? where : "",
+                                 name);
+                        r = hbd__walk(l, f, val, sub, at, &key->start_mark);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (s < 0) {
                         if (!where)
                                 return hbd__fail_at(l, &key->start_mark,

@@ -125,6 +125,12 @@ typedef struct hbd_class_conf {
         hb_detector_kind_t kind;
         double suspect_threshold, dead_threshold;
         uint64_t dead_after_ns, probation_ns;
+        /* classes[].adaptive.* (0 bounds: static), copied into
+         * node.classes[i].adaptive. */
+        uint64_t ad_min_ns, ad_max_ns, ad_dampening_ns;
+        double ad_rtt_factor, ad_hysteresis, ad_raise, ad_lower;
+        double ad_loss_high;
+        uint32_t ad_hold;
         int line;                      /* where the entry starts */
 } hbd_class_conf_t;
 

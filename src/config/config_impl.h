@@ -671,7 +671,41 @@ X(CLASS_DEAD_AFTER, "classes[].dead_after_ms", "ms", 0, 3600000, NULL,       \
   "As detector.dead_after_ms, for the class; default 4 x its interval.")     \
 X(CLASS_PROBATION, "classes[].probation_ms", "ms", 0, 3600000, NULL, R_YES,  \
   S_MS, F_CLASS, CL(probation_ns), 0, 0,                                     \
-  "As membership.probation_ms, for the class; default 5 x its interval.")
+  "As membership.probation_ms, for the class; default 5 x its interval.")    \
+X(CLASS_AD_MIN, "classes[].adaptive.min_interval_ms", "ms", 1, 3600000,      \
+  NULL, R_YES, S_MS, F_CLASS, CL(ad_min_ns), 0, 0,                           \
+  "Adaptive interval (docs/classes.md): the class's interval follows the "   \
+  "RTT of its peers between this and max_interval_ms (both required; "       \
+  "min <= interval_ms <= max); every change is announced to the peers.")     \
+X(CLASS_AD_MAX, "classes[].adaptive.max_interval_ms", "ms", 1, 3600000,      \
+  NULL, R_YES, S_MS, F_CLASS, CL(ad_max_ns), 0, 0,                           \
+  "Largest interval of an adaptive class.")                                  \
+X(CLASS_AD_RTT, "classes[].adaptive.rtt_factor", "", 0, 1000, "10", R_YES,   \
+  S_NUM, F_CLASS | F_MIN_OPEN, CL(ad_rtt_factor), 0, 0,                      \
+  "The interval aimed at is this x the largest RTT p99 of the class's "      \
+  "peers, within the bounds.")                                               \
+X(CLASS_AD_DAMP, "classes[].adaptive.dampening_ms", "ms", 1, 3600000, NULL,  \
+  R_YES, S_MS, F_CLASS, CL(ad_dampening_ns), 0, 0,                           \
+  "The rule is evaluated, and the interval changes, at most once per this "  \
+  "period; default 30 x the current interval, at least 1000.")               \
+X(CLASS_AD_HYST, "classes[].adaptive.hysteresis", "", 0, 1, "0.2", R_YES,    \
+  S_NUM, F_CLASS, CL(ad_hysteresis), 0, 0,                                   \
+  "No change while the interval aimed at is within this fraction of the "    \
+  "current one.")                                                            \
+X(CLASS_AD_RAISE, "classes[].adaptive.raise", "", 1, 10, "1.5", R_YES,       \
+  S_NUM, F_CLASS, CL(ad_raise), 0, 0,                                        \
+  "Largest factor the interval rises by in one evaluation.")                 \
+X(CLASS_AD_LOWER, "classes[].adaptive.lower", "", 0, 1, "0.8", R_YES,        \
+  S_NUM, F_CLASS | F_MIN_OPEN, CL(ad_lower), 0, 0,                           \
+  "Smallest factor the interval falls by in one evaluation.")                \
+X(CLASS_AD_LOSS, "classes[].adaptive.loss_high", "", 0, 1, "0.05", R_YES,    \
+  S_NUM, F_CLASS, CL(ad_loss_high), 0, 0,                                    \
+  "Loss (heartbeats of the class's peers missed / expected since the last "  \
+  "evaluation) above which the interval is not lowered.")                    \
+X(CLASS_AD_HOLD, "classes[].adaptive.hold", "", 1, 100, "3", R_YES,          \
+  S_U32, F_CLASS, CL(ad_hold), 0, 0,                                         \
+  "Evaluations in a row that must want a lower interval before it is "       \
+  "lowered (a rise is at once).")
 
 /* Room for detector parameters (a unit test checks that the schema fits:
  * test_config.c). */

@@ -1339,6 +1339,50 @@ int hbd__load_links(struct loader *l, const struct found *f,
 
 /* ---- classes[] (docs/classes.md) -------------------------------------- */
 
+/* classes[].adaptive (docs/classes.md): both bounds, around the
+ * class's interval; the rest defaulted by the knob table. */
+static int class_adaptive(struct loader *l, const struct found *pf,
+                          const hbd_class_conf_t *k, hb_class_config_t *c,
+                          const char *where)
+{
+        static const size_t keys[] = {
+                K_CLASS_AD_MIN, K_CLASS_AD_MAX, K_CLASS_AD_RTT,
+                K_CLASS_AD_DAMP, K_CLASS_AD_HYST, K_CLASS_AD_RAISE,
+                K_CLASS_AD_LOWER, K_CLASS_AD_LOSS, K_CLASS_AD_HOLD,
+        };
+        const yaml_node_t *first = NULL;
+        hb_class_adaptive_t *a = &c->adaptive;
+
+        for (size_t j = 0; j < sizeof keys / sizeof keys[0] && !first; j++)
+                if (hbd__given(pf, keys[j]))
+                        first = pf->key[keys[j]];
+        if (!first)
+                return 0;
+        if (!hbd__given(pf, K_CLASS_AD_MIN) || !hbd__given(pf, K_CLASS_AD_MAX))
+                return hbd__fail_at(l, &first->start_mark, -EINVAL,
+                                    "%s.adaptive: min_interval_ms and "
+                                    "max_interval_ms are both required",
+                                    where);
+        if (k->ad_min_ns > k->interval_ns || k->ad_max_ns < k->interval_ns)
+                return hbd__fail_at(
+                        l, &pf->key[K_CLASS_AD_MIN]->start_mark, -EINVAL,
+                        "%s.adaptive: min_interval_ms %" PRIu64 " <= "
+                        "interval_ms %" PRIu64 " <= max_interval_ms %" PRIu64
+                        " does not hold (interval_ms is where the class "
+                        "starts)", where, k->ad_min_ns / HB_NS_PER_MS,
+                        k->interval_ns / HB_NS_PER_MS,
+                        k->ad_max_ns / HB_NS_PER_MS);
+        hb_class_adaptive_default(a, k->ad_min_ns, k->ad_max_ns);
+        a->rtt_factor = k->ad_rtt_factor;
+        a->dampening_ns = k->ad_dampening_ns;
+        a->hysteresis = k->ad_hysteresis;
+        a->raise = k->ad_raise;
+        a->lower = k->ad_lower;
+        a->loss_high = k->ad_loss_high;
+        a->hold = k->ad_hold;
+        return 0;
+}
+
 static int class_item(struct loader *l, const struct found *pf,
                       hbd_config_t *cfg, size_t i, const char *where,
                       void *ctx)
@@ -1347,6 +1391,7 @@ static int class_item(struct loader *l, const struct found *pf,
         hb_class_config_t *c = &cfg->node.classes[i];
         hb_detector_kind_t kind = cfg->node.detector.kind;
         char q[QUOTE_BUF];
+        int r;
 
         (void)ctx;
         if (i >= HB_CLASSES_MAX)
@@ -1380,10 +1425,18 @@ static int class_item(struct loader *l, const struct found *pf,
                         "%s: dead_threshold %.15g is below "
                         "suspect_threshold %.15g", where, c->dead_threshold,
                         c->suspect_threshold);
-        if (hbd__given(pf, K_CLASS_DEAD_AFTER))
+        /* Set by the operator: fixed; defaults follow the interval. */
+        if (hbd__given(pf, K_CLASS_DEAD_AFTER)) {
                 c->dead_after_ns = k->dead_after_ns;
-        if (hbd__given(pf, K_CLASS_PROBATION))
+                c->flags &= ~HB_CLASS_DEAD_AFTER_FOLLOWS;
+        }
+        if (hbd__given(pf, K_CLASS_PROBATION)) {
                 c->probation_ns = k->probation_ns;
+                c->flags &= ~HB_CLASS_PROBATION_FOLLOWS;
+        }
+        r = class_adaptive(l, pf, k, c, where);
+        if (r < 0)
+                return r;
         k->kind = kind;
         k->suspect_threshold = c->suspect_threshold;
         k->dead_threshold = c->dead_threshold;

@@ -160,6 +160,27 @@ static uint64_t follow_interval(const hb_class_config_t *c, uint64_t v,
         return x > HB_NEVER ? HB_NEVER : (uint64_t)x;
 }
 
+/* Do two configs of a class give its sender the same rate rule (static
+ * interval, adaptive bounds and parameters)? */
+static bool class_same_rate(const hb_class_config_t *a,
+                            const hb_class_config_t *b)
+{
+        return a->interval_ns == b->interval_ns &&
+               memcmp(&a->adaptive, &b->adaptive, sizeof(a->adaptive)) == 0;
+}
+
+/* Class c's sender state from its config: its interval, nothing
+ * announced, the adaptive rule not started. */
+static void class_restart(hb_node_t *node, uint32_t c)
+{
+        node->civ[c] = c == 0 ? node->cfg.interval_ns
+                              : node->cls[c].interval_ns;
+        node->cnext_iv[c] = node->civ[c];
+        node->cannounce[c] = 0;
+        node->chold[c] = 0;
+        node->ceval_ns[c] = 0;
+}
+
 static int adaptive_validate(const hb_class_config_t *c)
 {
         const hb_class_adaptive_t *a = &c->adaptive;
@@ -815,6 +836,8 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
         for (uint32_t i = 0; i <= cfg->n_classes; i++)
                 class_at(cfg, i, &node->cls[i]);
         node->n_classes_sched = cfg->n_classes;
+        for (uint32_t i = 0; i <= HB_CLASSES_MAX; i++)
+                class_restart(node, i);
         node->cb = cb;
         node->user = user;
         node->next_send_ns = 0; /* the first tick sends */
@@ -995,6 +1018,7 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
         hb_detector_t **fresh = NULL;
         uint32_t *cls = NULL;
         bool *rebuild = NULL;
+        bool same[HB_CLASSES_MAX + 1] = { false };
         uint64_t promise_max = 0;
         size_t i, per;
         int r = -ENOMEM;
@@ -1071,14 +1095,30 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                         node->cnext_ns[c] = 0;
                         continue;
                 }
-                next = next - node->cls[c].interval_ns +
-                       cfg->classes[c - 1].interval_ns;
+                next = next - node->civ[c] +
+                       (class_same_rate(&node->cls[c], &cfg->classes[c - 1])
+                                ? node->civ[c]
+                                : cfg->classes[c - 1].interval_ns);
                 node->cnext_ns[c] = next < now_ns ? now_ns : next;
+        }
+        for (uint32_t c = 0; c <= HB_CLASSES_MAX; c++) {
+                hb_class_config_t nc;
+
+                if (c == 0 || c > cfg->n_classes ||
+                    c > node->n_classes_sched)
+                        continue;
+                class_at(cfg, c, &nc);
+                same[c] = class_same_rate(&node->cls[c], &nc);
         }
         node->n_classes_sched = cfg->n_classes;
         memset(node->cls, 0, sizeof(node->cls));
         for (uint32_t c = 0; c <= cfg->n_classes; c++)
                 class_at(cfg, c, &node->cls[c]);
+        /* An adaptive class whose rate settings are unchanged keeps its
+         * current interval; any other starts over at its interval. */
+        for (uint32_t c = 0; c <= HB_CLASSES_MAX; c++)
+                if (!same[c])
+                        class_restart(node, c);
         for (i = 0; i < node->n_peers; i++) {
                 hb_peer_t *p = node->peers[i];
 
@@ -1108,6 +1148,13 @@ out:
         hb__free(cls);
         hb__free(rebuild);
         return r;
+}
+
+uint64_t hb_node_class_interval_ns(const hb_node_t *node, uint32_t class_idx)
+{
+        if (!node || class_idx > node->cfg.n_classes)
+                return 0;
+        return node->civ[class_idx];
 }
 
 int hb_node_peer_set_class(hb_node_t *node, uint32_t peer_id,
@@ -1697,11 +1744,15 @@ static int queue_class_beat(hb_node_t *node, uint32_t cls, uint64_t now_ns)
         flags = beat_flags(node, now_ns, (uint64_t)node->cseq[cls] + 1, block,
                            &coord);
         /* The interval this class keeps and its own counter. */
-        iv_us = node->cls[cls].interval_ns / 1000;
+        iv_us = node->civ[cls] / 1000;
         o = hb__put_tlv_header(tlv, HB_TLV_INTERVAL, HB_INTERVAL_TLV_LEN);
         hb__put_u32(tlv + o, (uint32_t)iv_us);
-        hb__put_u32(tlv + o + 4, (uint32_t)iv_us);
+        hb__put_u32(tlv + o + 4, (uint32_t)(node->cnext_iv[cls] / 1000));
         hb__put_u32(tlv + o + 8, ++node->cseq[cls]);
+        /* A rise takes effect after HB_CLASS_ANNOUNCE_BEATS announcements
+         * (docs/classes.md): from the slot after this one. */
+        if (node->cannounce[cls] > 0 && --node->cannounce[cls] == 0)
+                node->civ[cls] = node->cnext_iv[cls];
         for (; i < node->n_peers; i++) {
                 const hb_peer_t *p = node->peers[i];
 
@@ -1768,6 +1819,116 @@ static void slot_advance(hb_node_t *node, uint64_t *next,
         }
 }
 
+/* Dampening period of adaptive class c: its own, or 30 x the current
+ * interval, at least 1 s (docs/classes.md). */
+static uint64_t adaptive_dampening(const hb_node_t *node, uint32_t c)
+{
+        const hb_class_adaptive_t *a = &node->cls[c].adaptive;
+
+        if (a->dampening_ns != 0)
+                return a->dampening_ns;
+        return max_u64(30 * node->civ[c], HB_NS_PER_S);
+}
+
+/*
+ * The adaptive rule of class c (docs/classes.md, "Adaptive interval"),
+ * at most once per dampening period, before one of its heartbeats: a
+ * rise is announced on this and the next heartbeats and taken after
+ * HB_CLASS_ANNOUNCE_BEATS of them, a fall at once. Inputs: the largest
+ * RTT p99 over the class's peers, and their loss (gaps / heartbeats
+ * expected) since the last evaluation.
+ */
+static void adaptive_evaluate(hb_node_t *node, uint32_t c, uint64_t now_ns)
+{
+        const hb_class_adaptive_t *a = &node->cls[c].adaptive;
+        uint64_t rtt = 0, rx = 0, gaps = 0, iv = node->civ[c], to = iv;
+        double target, loss = 0.0;
+        hb_event_t ev;
+        size_t i;
+
+        if (node->ceval_ns[c] == 0) {
+                /* Snapshot the counters; the first evaluation comes one
+                 * period later. */
+                node->ceval_ns[c] = add_sat(now_ns, adaptive_dampening(node,
+                                                                       c));
+                node->crx[c] = node->cgaps[c] = 0;
+                for (i = 0; i < node->n_peers; i++)
+                        if (node->peers[i]->cls == c) {
+                                node->crx[c] += node->peers[i]->received;
+                                node->cgaps[c] += node->peers[i]->seq_gaps;
+                        }
+                return;
+        }
+        if (now_ns < node->ceval_ns[c] || node->cannounce[c] > 0)
+                return;
+        node->ceval_ns[c] = add_sat(now_ns, adaptive_dampening(node, c));
+        for (i = 0; i < node->n_peers; i++) {
+                const hb_peer_t *p = node->peers[i];
+                uint32_t n;
+                uint64_t med, p99 = 0, last;
+
+                if (p->cls != c)
+                        continue;
+                rx += p->received;
+                gaps += p->seq_gaps;
+                hb__ring_stats(p->rtt_us, p->rtt_count, p->rtt_pos, &n, &med,
+                               &p99, &last);
+                rtt = max_u64(rtt, p99);
+        }
+        if (rx + gaps > node->crx[c] + node->cgaps[c] && gaps >= node->cgaps[c])
+                loss = (double)(gaps - node->cgaps[c]) /
+                       (double)(rx + gaps - node->crx[c] - node->cgaps[c]);
+        node->crx[c] = rx;
+        node->cgaps[c] = gaps;
+        if (rtt == 0)
+                return;         /* no sample yet: nothing to go by */
+        target = a->rtt_factor * (double)rtt;
+        if (target < (double)a->min_interval_ns)
+                target = (double)a->min_interval_ns;
+        if (target > (double)a->max_interval_ns)
+                target = (double)a->max_interval_ns;
+        if (fabs(target - (double)iv) <= a->hysteresis * (double)iv) {
+                node->chold[c] = 0;
+                return;
+        }
+        if (target > (double)iv) {
+                node->chold[c] = 0;
+                to = (uint64_t)fmin(target, (double)iv * a->raise);
+        } else {
+                if (loss > a->loss_high || ++node->chold[c] < a->hold) {
+                        if (loss > a->loss_high)
+                                node->chold[c] = 0;
+                        return;
+                }
+                node->chold[c] = 0;
+                to = (uint64_t)fmax(target, (double)iv * a->lower);
+        }
+        /* The wire carries µs. */
+        to = to / 1000 * 1000;
+        to = min_u64(max_u64(to, a->min_interval_ns), a->max_interval_ns);
+        if (to == iv)
+                return;
+        node->cnext_iv[c] = to;
+        if (to > iv)
+                node->cannounce[c] = HB_CLASS_ANNOUNCE_BEATS;
+        else
+                node->civ[c] = to;
+        node->counters.interval_changes++;
+        memset(&ev, 0, sizeof(ev));
+        ev.size = sizeof(ev);
+        ev.type = HB_EVENT_INTERVAL;
+        ev.at_ns = now_ns;
+        ev.last_arrival_ns = HB_NEVER;
+        ev.class_idx = c;
+        ev.old_interval_ns = iv;
+        ev.new_interval_ns = to;
+        ev.rtt_p99_ns = rtt;
+        ev.loss = loss;
+        node->counters.transitions++;
+        if (node->cb)
+                node->cb(node->user, &ev);
+}
+
 static bool send_due(hb_node_t *node, uint64_t now_ns)
 {
         bool sent = false;
@@ -1790,9 +1951,10 @@ static bool send_due(hb_node_t *node, uint64_t now_ns)
         for (uint32_t c = 1; c <= node->cfg.n_classes; c++) {
                 if (now_ns < node->cnext_ns[c])
                         continue;
+                if (class_adaptive(&node->cls[c]))
+                        adaptive_evaluate(node, c, now_ns);
                 (void)queue_class_beat(node, c, now_ns);
-                slot_advance(node, &node->cnext_ns[c],
-                             node->cls[c].interval_ns, now_ns,
+                slot_advance(node, &node->cnext_ns[c], node->civ[c], now_ns,
                              node->cnext_ns[c] == 0);
                 sent = true;
         }

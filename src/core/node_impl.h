@@ -316,6 +316,12 @@ struct hb_node {
                                           since the last ones were sent */
 };
 
+/* Median, p99 (nearest rank) and latest of an RTT ring (µs), in ns
+ * (node_info.c); untouched but *samples when the ring is empty. */
+void hb__ring_stats(const uint32_t *ring, size_t n, size_t pos,
+                    uint32_t *samples, uint64_t *median_ns, uint64_t *p99_ns,
+                    uint64_t *last_ns);
+
 /* The timing peer `p` is judged with (its class, docs/classes.md). */
 static inline const hb_class_config_t *hb__class_of(const hb_node_t *node,
                                                     const struct hb_peer *p)

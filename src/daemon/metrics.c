@@ -627,6 +627,26 @@ static void node_families(hbd_ctx_t *ctx, hbd_prom_t *out)
                "The configured heartbeat interval.",
                (double)hb_node_config(ctx->node)->interval_ns /
                (double)HB_NS_PER_S);
+        if (ctx->cfg->n_classes > 0) {
+                /* Peer classes (docs/classes.md): the interval each class
+                 * sends at now (an adaptive class's moves). */
+                hbd_prom_family(out, "hbeat_class_interval_seconds",
+                                "gauge",
+                                "The heartbeat interval each peer class "
+                                "sends at now.");
+                for (uint32_t c = 0; c <= ctx->cfg->n_classes; c++)
+                        hbd_prom_double(
+                                out,
+                                (const char *[]){
+                                        "class",
+                                        c == 0 ? "default"
+                                               : ctx->cfg->classes[c - 1]
+                                                         .name,
+                                        NULL },
+                                (double)hb_node_class_interval_ns(ctx->node,
+                                                                  c) /
+                                        (double)HB_NS_PER_S);
+        }
 }
 
 static void coord_families(hbd_ctx_t *ctx, hbd_prom_t *out)
