@@ -111,6 +111,10 @@ struct hbsim {
         uint64_t now;
         uint64_t order;
         sim_node_t *nodes;
+        uint64_t *path_delay;         /* n x n base one-way delays,
+                                         [from * n + to]; NULL: all
+                                         cfg.delay_ns
+                                         (hbsim_set_delay()) */
         uint8_t *cut;                 /* links x n x n:
                                          cut[(link * n + from) * n + to] */
         size_t links;                 /* cfg.node.n_links, at least 1 */
@@ -315,7 +319,9 @@ static void on_event(void *user, const hb_event_t *ev)
         }
         s->log[s->n_log].observer = n->index;
         s->log[s->n_log].peer = ev->type == HB_EVENT_PEER_STATE ||
-                                                ev->type == HB_EVENT_LINK
+                                                ev->type == HB_EVENT_LINK ||
+                                                ev->type ==
+                                                        HB_EVENT_CLASS_MISMATCH
                                         ? ev->peer_id - 1
                                         : HBSIM_NO_PEER;
         s->log[s->n_log].ev = *ev;
@@ -452,6 +458,30 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
         return 0;
 }
 
+/* Base one-way delay from node `from` to node `to`. */
+static uint64_t base_delay(const hbsim_t *s, size_t from, size_t to)
+{
+        return s->path_delay ? s->path_delay[from * s->cfg.n_nodes + to]
+                             : s->cfg.delay_ns;
+}
+
+int hbsim_set_delay(hbsim_t *s, size_t from, size_t to, uint64_t delay_ns)
+{
+        size_t n = s->cfg.n_nodes;
+
+        if (from >= n || to >= n)
+                return -EINVAL;
+        if (!s->path_delay) {
+                s->path_delay = calloc(n * n, sizeof(*s->path_delay));
+                if (!s->path_delay)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n * n; i++)
+                        s->path_delay[i] = s->cfg.delay_ns;
+        }
+        s->path_delay[from * n + to] = delay_ns;
+        return 0;
+}
+
 /* Schedule a datagram from node `from` to node `to` through the link
  * model (cut links and loss apply). */
 static uint8_t *cut_at(hbsim_t *s, size_t link, size_t from, size_t to)
@@ -472,7 +502,7 @@ static void transmit(hbsim_t *s, size_t from, size_t to, size_t link,
                 return;
         if (s->cfg.loss > 0 && rng_unit(s) < s->cfg.loss)
                 return;
-        delay = s->cfg.delay_ns + rng_below(s, s->cfg.jitter_ns);
+        delay = base_delay(s, from, to) + rng_below(s, s->cfg.jitter_ns);
         e = ev_push(s, s->now + delay, EV_DELIVER, (uint32_t)to);
         if (!e)
                 return;
@@ -495,7 +525,7 @@ static void bounce(hbsim_t *s, size_t dead, size_t to, size_t link,
                 return;
         if (s->cfg.loss > 0 && rng_unit(s) < s->cfg.loss)
                 return;
-        delay = s->cfg.delay_ns + rng_below(s, s->cfg.jitter_ns);
+        delay = base_delay(s, dead, to) + rng_below(s, s->cfg.jitter_ns);
         e = ev_push(s, s->now + delay, EV_UNREACH, (uint32_t)to);
         if (!e)
                 return;
@@ -669,6 +699,7 @@ void hbsim_free(hbsim_t *s)
         }
         free(s->nodes);
         free(s->cut);
+        free(s->path_delay);
         free(s->heap);
         free(s->log);
         free(s);
