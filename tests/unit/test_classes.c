@@ -620,6 +620,192 @@ static void t_interval_tlv_sent(void **state)
         hb_node_free(n);
 }
 
+/* ---- the adaptive rule on a two-node pump -------------------------------- */
+
+#define PUMP_Q 256
+
+typedef struct {
+        uint64_t at;
+        uint32_t to;            /* node index 0, 1 */
+        size_t len;
+        uint8_t buf[HB_OUTPUT_MAX_LEN];
+} pump_msg_t;
+
+typedef struct {
+        uint64_t send[256];     /* node 0's class beats: send time, */
+        uint32_t iv[256];       /* interval and next interval, µs */
+        uint32_t next[256];
+        size_t n;
+        uint64_t ev_at[32];     /* node 0's HB_EVENT_INTERVAL */
+        uint64_t ev_old[32], ev_new[32];
+        size_t n_ev;
+        int suspicions;
+} pump_rec_t;
+
+static void pump_event(void *user, const hb_event_t *ev)
+{
+        pump_rec_t *r = user;
+
+        if (ev->type == HB_EVENT_INTERVAL && r->n_ev < 32) {
+                assert_int_equal(ev->class_idx, 1);
+                assert_true(ev->rtt_p99_ns >= 200 * MS);
+                r->ev_at[r->n_ev] = ev->at_ns;
+                r->ev_old[r->n_ev] = ev->old_interval_ns;
+                r->ev_new[r->n_ev++] = ev->new_interval_ns;
+        }
+        if (ev->type == HB_EVENT_PEER_STATE &&
+            (ev->new_state == HB_PEER_SUSPECT ||
+             ev->new_state == HB_PEER_DEAD))
+                r->suspicions++;
+}
+
+/* Within the pump's 1 ms step. */
+static bool near(uint64_t a, uint64_t b)
+{
+        return a + MS > b && a < b + MS;
+}
+
+/* Node 0's heartbeat `buf`: note its INTERVAL TLV. */
+static void note_beat(pump_rec_t *r, const uint8_t *buf, size_t len,
+                      uint64_t now)
+{
+        uint8_t plain[HB_WIRE_MAX_LEN];
+        hb_keyring_t ring = { 0 };
+        hb_key_t kk = key();
+        hb_wire_msg_t m;
+        const uint8_t *cur, *val;
+        size_t left;
+        uint16_t type, vlen;
+
+        assert_int_equal(hb_keyring_add(&ring, 0, &kk, HB_WIRE_MODE_MAC), 0);
+        assert_int_equal(hb_wire_decode(&m, buf, len, 7, &ring, plain,
+                                        sizeof(plain)), 0);
+        if (m.type != HB_MSG_HEARTBEAT || r->n >= 256)
+                return;
+        cur = m.tlv;
+        left = m.tlv_len;
+        while (hb_wire_tlv_next(&cur, &left, &type, &val, &vlen) > 0) {
+                if (type != HB_TLV_INTERVAL)
+                        continue;
+                r->send[r->n] = now;
+                r->iv[r->n] = (uint32_t)val[0] << 24 |
+                              (uint32_t)val[1] << 16 |
+                              (uint32_t)val[2] << 8 | val[3];
+                r->next[r->n] = (uint32_t)val[4] << 24 |
+                                (uint32_t)val[5] << 16 |
+                                (uint32_t)val[6] << 8 | val[7];
+                r->n++;
+        }
+}
+
+/*
+ * Two nodes 100 ms apart each way, each the other's only peer in an
+ * adaptive class (200 ms .. 5 s from 500 ms, fixed detector): the
+ * interval rises towards 10 x RTT (2 s); each rise is an event, carried
+ * as next_interval on exactly 3 heartbeats still sent at the old
+ * interval, then taken; the receiver expects it from the first notice
+ * and suspects nothing.
+ */
+static void t_adaptive_announce(void **state)
+{
+        hb_node_config_t c[2];
+        hb_node_t *n[2];
+        pump_rec_t rec[2];
+        static pump_msg_t q[PUMP_Q];
+        size_t nq = 0, ev = 0, rises = 0;
+        hb_peer_info_t pi;
+
+        (void)state;
+        memset(rec, 0, sizeof(rec));
+        for (int i = 0; i < 2; i++) {
+                c[i] = cfg_of((uint32_t)i + 1, 100 * MS);
+                c[i].rtt_probe_every = 1;
+                hb_class_config_default(&c[i].classes[0], HB_DETECTOR_FIXED,
+                                        500 * MS);
+                hb_class_adaptive_default(&c[i].classes[0].adaptive,
+                                          200 * MS, 5000 * MS);
+                c[i].classes[0].adaptive.dampening_ns = 2000 * MS;
+                assert_int_equal(hb_node_new(&n[i], &c[i], pump_event,
+                                             &rec[i]), 0);
+                assert_int_equal(hb_node_peer_add(n[i], 2 - (uint32_t)i, T0),
+                                 0);
+                assert_int_equal(hb_node_peer_set_class(n[i],
+                                                        2 - (uint32_t)i, 1,
+                                                        T0), 0);
+        }
+        for (uint64_t t = T0; t < T0 + 40000 * MS; t += MS) {
+                for (size_t k = 0; k < nq;) {
+                        if (q[k].at > t) {
+                                k++;
+                                continue;
+                        }
+                        (void)hb_node_recv(n[q[k].to], t, q[k].buf, q[k].len,
+                                           NULL);
+                        q[k] = q[--nq];
+                }
+                for (int i = 0; i < 2; i++) {
+                        hb_output_t out;
+                        uint8_t buf[HB_OUTPUT_MAX_LEN];
+                        int len;
+
+                        hb_node_tick(n[i], t);
+                        while ((len = hb_node_poll_output(n[i], &out, buf,
+                                                          sizeof(buf))) > 0) {
+                                if (i == 0)
+                                        note_beat(&rec[0], buf, (size_t)len,
+                                                  t);
+                                assert_true(nq < PUMP_Q);
+                                q[nq].at = t + 100 * MS;
+                                q[nq].to = 1 - (uint32_t)i;
+                                q[nq].len = (size_t)len;
+                                memcpy(q[nq].buf, buf, (size_t)len);
+                                nq++;
+                        }
+                }
+        }
+        assert_int_equal(rec[0].suspicions + rec[1].suspicions, 0);
+        assert_true(rec[0].n_ev >= 2);
+        /* Each rise: the first beat at or after its event carries it as
+         * next on 3 beats at the old interval, then it is taken. */
+        for (size_t e = 0; e < rec[0].n_ev; e++) {
+                uint32_t o = (uint32_t)(rec[0].ev_old[e] / 1000);
+                uint32_t w = (uint32_t)(rec[0].ev_new[e] / 1000);
+                size_t b = 0;
+
+                if (w < o)
+                        continue;
+                rises++;
+                while (b < rec[0].n && rec[0].send[b] < rec[0].ev_at[e])
+                        b++;
+                assert_true(b + 3 < rec[0].n);
+                for (size_t k = 0; k < 3; k++) {
+                        assert_int_equal(rec[0].iv[b + k], o);
+                        assert_int_equal(rec[0].next[b + k], w);
+                        if (k > 0)
+                                assert_true(near(rec[0].send[b + k] -
+                                                         rec[0].send[b + k -
+                                                                     1],
+                                                 (uint64_t)o * 1000));
+                }
+                /* Taken (the next rise may be announced at once: the
+                 * evaluation waited for the announcements). */
+                assert_int_equal(rec[0].iv[b + 3], w);
+                assert_true(rec[0].next[b + 3] >= w);
+                assert_true(near(rec[0].send[b + 3] - rec[0].send[b + 2],
+                                 (uint64_t)w * 1000));
+                ev++;
+        }
+        assert_true(rises >= 2);
+        assert_int_equal(ev, rises);
+        /* The receiver follows the sender's current interval. */
+        assert_int_equal(hb_node_peer_info(n[1], 1, T0 + 40000 * MS, &pi),
+                         0);
+        assert_int_equal(pi.interval_ns, hb_node_class_interval_ns(n[0], 1));
+        assert_true(pi.interval_ns >= 1500 * MS);
+        for (int i = 0; i < 2; i++)
+                hb_node_free(n[i]);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -633,6 +819,7 @@ int main(void)
                 cmocka_unit_test(t_announced_interval),
                 cmocka_unit_test(t_link_class_seq),
                 cmocka_unit_test(t_echo_per_class),
+                cmocka_unit_test(t_adaptive_announce),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
