@@ -254,6 +254,37 @@ static void compute_lease(const hbd_config_t *cfg, const timings_t *t,
         ls->stand_max_ns = ls->stand_ns + cc->election_delay_ns / 4;
 }
 
+/* With classes: the interval the election's liveness timings count in,
+ * the slowest class that holds a voter (the core's
+ * hb__election_interval_ns(), docs/classes.md). */
+static void print_election_interval(const hbd_config_t *cfg)
+{
+        char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
+        const char *by = "default";
+        uint64_t iv = 0;
+
+        if (cfg->n_classes == 0)
+                return;
+        for (size_t i = 0; i < cfg->n_peers; i++) {
+                uint32_t ci = cfg->peers[i].class_idx;
+                uint64_t v = ci == 0 ? cfg->node.interval_ns
+                                     : cfg->node.classes[ci - 1].interval_ns;
+
+                if (cfg->peers[i].votes > 0 && v > iv) {
+                        iv = v;
+                        by = ci == 0 ? "default" : cfg->classes[ci - 1].name;
+                }
+        }
+        if (iv == 0)
+                iv = cfg->node.interval_ns;
+        printf("%-12s interval %s (class %s, the slowest with a voter): "
+               "listens %s\n%-12s before standing, a vote binds %s; give "
+               "slower peers votes: 0\n%-12s for a faster pace\n",
+               "liveness:", dur(iv, a), by,
+               dur(HB_COORD_LISTEN_INTERVALS * iv, b), "",
+               dur(HB_COORD_VOTE_PROMISE_INTERVALS * iv, c), "");
+}
+
 static void print_election(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_coord_config_t *cc = &cfg->node.coord;
@@ -280,6 +311,7 @@ static void print_election(const hbd_config_t *cfg, const timings_t *t)
         else if (cc->two_node)
                 printf(", two_node");
         printf("%s\n", cc->wait_for_all ? ", wait_for_all" : "");
+        print_election_interval(cfg);
         if (cfg->notify_on_leader || cfg->notify_on_follower ||
             cfg->notify_on_no_quorum)
                 printf("%-12s on_leader %s, on_follower %s, on_no_quorum "

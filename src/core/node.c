@@ -123,8 +123,8 @@ static void own_class(const hb_node_config_t *cfg, hb_class_config_t *out)
 }
 
 /* Class i of `cfg` (0: the node's own), into `out`. */
-static void class_at(const hb_node_config_t *cfg, uint32_t i,
-                     hb_class_config_t *out)
+void hb__class_at(const hb_node_config_t *cfg, uint32_t i,
+                  hb_class_config_t *out)
 {
         if (i == 0)
                 own_class(cfg, out);
@@ -699,7 +699,7 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
                 return -ENOMEM;
         node->cfg = *cfg;
         for (uint32_t i = 0; i <= cfg->n_classes; i++)
-                class_at(cfg, i, &node->cls[i]);
+                hb__class_at(cfg, i, &node->cls[i]);
         node->n_classes_sched = cfg->n_classes;
         node->cb = cb;
         node->user = user;
@@ -901,7 +901,7 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                         hb_class_config_t c;
 
                         cls[i] = p->cls <= cfg->n_classes ? p->cls : 0;
-                        class_at(cfg, cls[i], &c);
+                        hb__class_at(cfg, cls[i], &c);
                         rebuild[i] = !detector_config_equal(
                                 &c.detector, &hb__class_of(node, p)->detector);
                         if (!rebuild[i])
@@ -952,7 +952,7 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
         node->n_classes_sched = cfg->n_classes;
         memset(node->cls, 0, sizeof(node->cls));
         for (uint32_t c = 0; c <= cfg->n_classes; c++)
-                class_at(cfg, c, &node->cls[c]);
+                hb__class_at(cfg, c, &node->cls[c]);
         for (i = 0; i < node->n_peers; i++) {
                 hb_peer_t *p = node->peers[i];
 

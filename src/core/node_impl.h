@@ -294,6 +294,13 @@ struct hb_node {
                                           since the last ones were sent */
 };
 
+/* Class i of `cfg` (0: the node's own timing), into `out` (node.c). */
+void hb__class_at(const hb_node_config_t *cfg, uint32_t i,
+                  hb_class_config_t *out);
+
+/* The interval the election's liveness timings count in (election.c). */
+uint64_t hb__election_interval_ns(const hb_node_t *node);
+
 /* The timing peer `p` is judged with (its class, docs/classes.md). */
 static inline const hb_class_config_t *hb__class_of(const hb_node_t *node,
                                                     const struct hb_peer *p)
