@@ -434,6 +434,22 @@ static void print_monitor_traffic(const hbd_config_t *cfg,
                n, rate(hb * n * (n - 1), r2));
 }
 
+/* ", key value" for each parameter kind `dc->kind` reads. */
+static void print_params(const hb_detector_config_t *dc)
+{
+        const hb_detector_param_t *p;
+        char a[HBCTL_DUR_LEN];
+
+        for (size_t i = 0; (p = kind_param(dc->kind, &i)) != NULL;) {
+                if (param_is_ms(p))
+                        printf(", %.*s %s", (int)(strlen(p->key) - 3), p->key,
+                               dur(param_ns(p, dc), a));
+                else
+                        printf(", %s %g", p->key,
+                               hb_detector_param_get(p, dc));
+        }
+}
+
 /* classes[] (docs/classes.md): each class's effective timing and its
  * peers. */
 static void print_classes(const hbd_config_t *cfg)
@@ -450,10 +466,12 @@ static void print_classes(const hbd_config_t *cfg)
                 size_t n = 0;
 
                 (void)class_timings(cc, &sus, &dead, &by);
-                printf("  %s: every %s, %s, suspect %.2f, dead %.2f (%s), "
+                printf("  %s: every %s, %s", cfg->classes[i].name,
+                       dur(cc->interval_ns, a),
+                       hb_detector_kind_name(cc->detector.kind));
+                print_params(&cc->detector);
+                printf("\n    suspect %.2f, dead %.2f (%s), "
                        "dead_after %s, probation %s\n",
-                       cfg->classes[i].name, dur(cc->interval_ns, a),
-                       hb_detector_kind_name(cc->detector.kind),
                        cc->suspect_threshold, cc->dead_threshold,
                        hb_detector_suspicion_unit(cc->detector.kind),
                        cc->dead_after_ns ? dur(cc->dead_after_ns, b) : "off",
@@ -477,7 +495,6 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
         const hb_node_config_t *nc = &cfg->node;
         const hb_detector_config_t *dc = &nc->detector;
         const char *kind = hb_detector_kind_name(dc->kind);
-        const hb_detector_param_t *p;
         char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
         char r1[32], r2[32];
         double n = (double)cfg->n_peers;
@@ -590,14 +607,7 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                        (unsigned)cfg->daemon.gid);
         printf("%-12s every %s\n", "heartbeat:", dur(nc->interval_ns, a));
         printf("%-12s %s", "detector:", kind);
-        for (size_t i = 0; (p = kind_param(dc->kind, &i)) != NULL;) {
-                if (param_is_ms(p))
-                        printf(", %.*s %s", (int)(strlen(p->key) - 3), p->key,
-                               dur(param_ns(p, dc), a));
-                else
-                        printf(", %s %g", p->key,
-                               hb_detector_param_get(p, dc));
-        }
+        print_params(dc);
         putchar('\n');
         printf("%-12s suspect %.2f, dead %.2f (%s), dead_after %s\n",
                "thresholds:", nc->suspect_threshold, nc->dead_threshold,
@@ -712,7 +722,27 @@ static json_t *links_json(const hbd_config_t *cfg)
         return a;
 }
 
-/* classes[] for JSON: name, interval_ms, detector, thresholds,
+/* Each parameter kind `dc->kind` reads into `obj`, by its key
+ * (durations in ms). -1 when jansson fails. */
+static int add_params(json_t *obj, const hb_detector_config_t *dc)
+{
+        const hb_detector_param_t *p;
+
+        for (size_t i = 0; (p = kind_param(dc->kind, &i)) != NULL;) {
+                double x = hb_detector_param_get(p, dc);
+                json_t *v = param_is_ms(p) ? ms_json(param_ns(p, dc))
+                            : p->type == HB_DETECTOR_PARAM_COUNT
+                                    ? json_integer((json_int_t)x)
+                                    : json_real(x);
+
+                if (json_object_set_new(obj, p->key, v) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* classes[] for JSON: name, interval_ms, detector, detector_params,
+ * thresholds,
  * dead_after_ms, probation_ms, suspect_after_silence_ms,
  * dead_after_silence_ms (a silent peer's, after steady heartbeats),
  * dead_by, peers (names). */
@@ -724,21 +754,27 @@ static json_t *classes_json(const hbd_config_t *cfg)
                 const hb_class_config_t *cc = &cfg->node.classes[i];
                 uint64_t sus = HB_NEVER, dead = HB_NEVER;
                 const char *by = "";
-                json_t *peers = json_array();
+                json_t *peers = json_array(), *params = json_object();
 
                 (void)class_timings(cc, &sus, &dead, &by);
+                if (params && add_params(params, &cc->detector) < 0) {
+                        json_decref(params);
+                        params = NULL;
+                }
                 for (size_t j = 0; peers && j < cfg->n_peers; j++)
                         if (cfg->peers[j].class_idx == i + 1)
                                 json_array_append_new(
                                         peers,
                                         json_string(cfg->peers[j].name));
                 json_array_append_new(
-                        a, json_pack("{sssosssfsfsososososssO}",
+                        a, json_pack("{sssosssOsfsfsososososssO}",
                                      "name", cfg->classes[i].name,
                                      "interval_ms", ms_json(cc->interval_ns),
                                      "detector",
                                      hb_detector_kind_name(
                                              cc->detector.kind),
+                                     "detector_params",
+                                     params ? params : json_object(),
                                      "suspect_threshold",
                                      cc->suspect_threshold,
                                      "dead_threshold", cc->dead_threshold,
@@ -753,6 +789,7 @@ static json_t *classes_json(const hbd_config_t *cfg)
                                      "peers",
                                      peers ? peers : json_array()));
                 json_decref(peers);
+                json_decref(params);
         }
         return a;
 }
@@ -761,7 +798,6 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_node_config_t *nc = &cfg->node;
         const hb_detector_config_t *dc = &nc->detector;
-        const hb_detector_param_t *p;
         json_t *peers = json_array(), *det, *root = NULL;
         int status = HBCTL_EXIT_FAIL;
         double n = (double)cfg->n_peers;
@@ -777,17 +813,9 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                         "dead_threshold", nc->dead_threshold,
                         "dead_after_ms", nc->dead_after_ns ?
                                 ms_json(nc->dead_after_ns) : json_integer(0));
-        for (size_t i = 0; det && (p = kind_param(dc->kind, &i)) != NULL;) {
-                double x = hb_detector_param_get(p, dc);
-                json_t *v = param_is_ms(p) ? ms_json(param_ns(p, dc))
-                            : p->type == HB_DETECTOR_PARAM_COUNT
-                                    ? json_integer((json_int_t)x)
-                                    : json_real(x);
-
-                if (json_object_set_new(det, p->key, v) < 0) {
-                        json_decref(det);
-                        det = NULL;
-                }
+        if (det && add_params(det, dc) < 0) {
+                json_decref(det);
+                det = NULL;
         }
         root = json_pack("{sssbs{sssI}sIsssssssosososososssosfsfsf}",
                 "file", cfg->path, "ok", 1,

@@ -1367,9 +1367,19 @@ static int class_item(struct loader *l, const struct found *pf,
                                 "'%s' (classes[%zu], line %d)", where,
                                 hbd__quote(k->name, strlen(k->name), q), j,
                                 cfg->classes[j].line);
-        if (hbd__given(pf, K_CLASS_KIND))
-                kind = k->kind;
-        hb_class_config_default(c, kind, k->interval_ns);
+        if (hbd__given(pf, K_CLASS_KIND) &&
+            pf->val[K_CLASS_KIND]->type == YAML_MAPPING_NODE) {
+                /* detector: {kind: ..., window: ...} */
+                int r = hbd__class_detector(l, pf->val[K_CLASS_KIND], i,
+                                            kind, cfg, &kind);
+
+                if (r < 0)
+                        return r;
+        } else {
+                if (hbd__given(pf, K_CLASS_KIND))
+                        kind = k->kind;
+                hb_class_config_default(c, kind, k->interval_ns);
+        }
         if (hbd__given(pf, K_CLASS_SUSPECT))
                 c->suspect_threshold = k->suspect_threshold;
         if (hbd__given(pf, K_CLASS_DEAD))

@@ -156,8 +156,11 @@ typedef struct hb_out {
 #define HB_OUTPUT_BASE 64u
 
 /* Own heartbeats whose send time a leader remembers (the echoes of its
- * supporters name one of them). */
-#define HB_SENT_RING 64u
+ * supporters name one of them). With classes the sequence is shared:
+ * 256 covers a supporter two heartbeats away in a class 100 times slower
+ * than the fastest (docs/classes.md, "Election and per-class timing");
+ * an older echo counts from the start of the leadership (earlier: safe). */
+#define HB_SENT_RING 256u
 
 typedef struct hb_coord {
         hb_role_t role;
