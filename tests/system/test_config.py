@@ -139,8 +139,9 @@ def test_check_config_explains_classes(tmp_path, build_dir, remote_votes,
     assert q.returncode == 0, f"exit {q.returncode}: {q.stdout} {q.stderr}"
     out = q.stdout
     print(out)
-    assert re.search(r"remote: every 1 s, fixed.*\n.*suspect after 3 s, "
-                     r"dead after 5 s", out), out
+    assert re.search(r"remote: every 1 s, fixed\n +suspect 3\.00, dead "
+                     r"5\.00.*\n.*suspect after 3 s, dead after 5 s",
+                     out), out
     assert re.search(r"peers: n3\b", out), out
     assert "class remote: 84.00 B/s to each of 1 peers" in out, out
     m = re.search(r"liveness: +interval (\S+ \S+) \(class (\S+),", out)
