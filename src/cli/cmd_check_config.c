@@ -257,6 +257,37 @@ static void compute_lease(const hbd_config_t *cfg, const timings_t *t,
         ls->stand_max_ns = ls->stand_ns + cc->election_delay_ns / 4;
 }
 
+/* With classes: the interval the election's liveness timings count in,
+ * the slowest class that holds a voter (the core's
+ * hb__election_interval_ns(), docs/classes.md). */
+static void print_election_interval(const hbd_config_t *cfg)
+{
+        char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
+        const char *by = "default";
+        uint64_t iv = 0;
+
+        if (cfg->n_classes == 0)
+                return;
+        for (size_t i = 0; i < cfg->n_peers; i++) {
+                uint32_t ci = cfg->peers[i].class_idx;
+                uint64_t v = ci == 0 ? cfg->node.interval_ns
+                                     : cfg->node.classes[ci - 1].interval_ns;
+
+                if (cfg->peers[i].votes > 0 && v > iv) {
+                        iv = v;
+                        by = ci == 0 ? "default" : cfg->classes[ci - 1].name;
+                }
+        }
+        if (iv == 0)
+                iv = cfg->node.interval_ns;
+        printf("%-12s interval %s (class %s, the slowest with a voter): "
+               "listens %s\n%-12s before standing, a vote binds %s; give "
+               "slower peers votes: 0\n%-12s for a faster pace\n",
+               "liveness:", dur(iv, a), by,
+               dur(HB_COORD_LISTEN_INTERVALS * iv, b), "",
+               dur(HB_COORD_VOTE_PROMISE_INTERVALS * iv, c), "");
+}
+
 static void print_election(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_coord_config_t *cc = &cfg->node.coord;
@@ -283,6 +314,7 @@ static void print_election(const hbd_config_t *cfg, const timings_t *t)
         else if (cc->two_node)
                 printf(", two_node");
         printf("%s\n", cc->wait_for_all ? ", wait_for_all" : "");
+        print_election_interval(cfg);
         if (cfg->notify_on_leader || cfg->notify_on_follower ||
             cfg->notify_on_no_quorum)
                 printf("%-12s on_leader %s, on_follower %s, on_no_quorum "
@@ -449,6 +481,22 @@ static void print_adaptive(const hb_class_config_t *cc)
         }
 }
 
+/* ", key value" for each parameter kind `dc->kind` reads. */
+static void print_params(const hb_detector_config_t *dc)
+{
+        const hb_detector_param_t *p;
+        char a[HBCTL_DUR_LEN];
+
+        for (size_t i = 0; (p = kind_param(dc->kind, &i)) != NULL;) {
+                if (param_is_ms(p))
+                        printf(", %.*s %s", (int)(strlen(p->key) - 3), p->key,
+                               dur(param_ns(p, dc), a));
+                else
+                        printf(", %s %g", p->key,
+                               hb_detector_param_get(p, dc));
+        }
+}
+
 /* classes[] (docs/classes.md): each class's effective timing and its
  * peers. */
 static void print_classes(const hbd_config_t *cfg)
@@ -465,10 +513,12 @@ static void print_classes(const hbd_config_t *cfg)
                 size_t n = 0;
 
                 (void)class_timings(cc, &sus, &dead, &by);
-                printf("  %s: every %s, %s, suspect %.2f, dead %.2f (%s), "
+                printf("  %s: every %s, %s", cfg->classes[i].name,
+                       dur(cc->interval_ns, a),
+                       hb_detector_kind_name(cc->detector.kind));
+                print_params(&cc->detector);
+                printf("\n    suspect %.2f, dead %.2f (%s), "
                        "dead_after %s, probation %s\n",
-                       cfg->classes[i].name, dur(cc->interval_ns, a),
-                       hb_detector_kind_name(cc->detector.kind),
                        cc->suspect_threshold, cc->dead_threshold,
                        hb_detector_suspicion_unit(cc->detector.kind),
                        cc->dead_after_ns ? dur(cc->dead_after_ns, b) : "off",
@@ -494,7 +544,6 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
         const hb_node_config_t *nc = &cfg->node;
         const hb_detector_config_t *dc = &nc->detector;
         const char *kind = hb_detector_kind_name(dc->kind);
-        const hb_detector_param_t *p;
         char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
         char r1[32], r2[32];
         double n = (double)cfg->n_peers;
@@ -607,14 +656,7 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                        (unsigned)cfg->daemon.gid);
         printf("%-12s every %s\n", "heartbeat:", dur(nc->interval_ns, a));
         printf("%-12s %s", "detector:", kind);
-        for (size_t i = 0; (p = kind_param(dc->kind, &i)) != NULL;) {
-                if (param_is_ms(p))
-                        printf(", %.*s %s", (int)(strlen(p->key) - 3), p->key,
-                               dur(param_ns(p, dc), a));
-                else
-                        printf(", %s %g", p->key,
-                               hb_detector_param_get(p, dc));
-        }
+        print_params(dc);
         putchar('\n');
         printf("%-12s suspect %.2f, dead %.2f (%s), dead_after %s\n",
                "thresholds:", nc->suspect_threshold, nc->dead_threshold,
@@ -729,7 +771,27 @@ static json_t *links_json(const hbd_config_t *cfg)
         return a;
 }
 
-/* classes[] for JSON: name, interval_ms, detector, thresholds,
+/* Each parameter kind `dc->kind` reads into `obj`, by its key
+ * (durations in ms). -1 when jansson fails. */
+static int add_params(json_t *obj, const hb_detector_config_t *dc)
+{
+        const hb_detector_param_t *p;
+
+        for (size_t i = 0; (p = kind_param(dc->kind, &i)) != NULL;) {
+                double x = hb_detector_param_get(p, dc);
+                json_t *v = param_is_ms(p) ? ms_json(param_ns(p, dc))
+                            : p->type == HB_DETECTOR_PARAM_COUNT
+                                    ? json_integer((json_int_t)x)
+                                    : json_real(x);
+
+                if (json_object_set_new(obj, p->key, v) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* classes[] for JSON: name, interval_ms, detector, detector_params,
+ * thresholds,
  * dead_after_ms, probation_ms, suspect_after_silence_ms,
  * dead_after_silence_ms (a silent peer's, after steady heartbeats),
  * dead_by, peers (names). */
@@ -741,21 +803,27 @@ static json_t *classes_json(const hbd_config_t *cfg)
                 const hb_class_config_t *cc = &cfg->node.classes[i];
                 uint64_t sus = HB_NEVER, dead = HB_NEVER;
                 const char *by = "";
-                json_t *peers = json_array();
+                json_t *peers = json_array(), *params = json_object();
 
                 (void)class_timings(cc, &sus, &dead, &by);
+                if (params && add_params(params, &cc->detector) < 0) {
+                        json_decref(params);
+                        params = NULL;
+                }
                 for (size_t j = 0; peers && j < cfg->n_peers; j++)
                         if (cfg->peers[j].class_idx == i + 1)
                                 json_array_append_new(
                                         peers,
                                         json_string(cfg->peers[j].name));
                 json_array_append_new(
-                        a, json_pack("{sssosssfsfsososososssO}",
+                        a, json_pack("{sssosssOsfsfsososososssO}",
                                      "name", cfg->classes[i].name,
                                      "interval_ms", ms_json(cc->interval_ns),
                                      "detector",
                                      hb_detector_kind_name(
                                              cc->detector.kind),
+                                     "detector_params",
+                                     params ? params : json_object(),
                                      "suspect_threshold",
                                      cc->suspect_threshold,
                                      "dead_threshold", cc->dead_threshold,
@@ -770,6 +838,7 @@ static json_t *classes_json(const hbd_config_t *cfg)
                                      "peers",
                                      peers ? peers : json_array()));
                 json_decref(peers);
+                json_decref(params);
                 if (cc->adaptive.max_interval_ns != 0)
                         json_object_set_new(
                                 json_array_get(a, json_array_size(a) - 1),
@@ -803,7 +872,6 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_node_config_t *nc = &cfg->node;
         const hb_detector_config_t *dc = &nc->detector;
-        const hb_detector_param_t *p;
         json_t *peers = json_array(), *det, *root = NULL;
         int status = HBCTL_EXIT_FAIL;
         double n = (double)cfg->n_peers;
@@ -819,17 +887,9 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                         "dead_threshold", nc->dead_threshold,
                         "dead_after_ms", nc->dead_after_ns ?
                                 ms_json(nc->dead_after_ns) : json_integer(0));
-        for (size_t i = 0; det && (p = kind_param(dc->kind, &i)) != NULL;) {
-                double x = hb_detector_param_get(p, dc);
-                json_t *v = param_is_ms(p) ? ms_json(param_ns(p, dc))
-                            : p->type == HB_DETECTOR_PARAM_COUNT
-                                    ? json_integer((json_int_t)x)
-                                    : json_real(x);
-
-                if (json_object_set_new(det, p->key, v) < 0) {
-                        json_decref(det);
-                        det = NULL;
-                }
+        if (det && add_params(det, dc) < 0) {
+                json_decref(det);
+                det = NULL;
         }
         root = json_pack("{sssbs{sssI}sIsssssssosososososssosfsfsf}",
                 "file", cfg->path, "ok", 1,

@@ -657,8 +657,10 @@ X(CLASS_INTERVAL, "classes[].interval_ms", "ms", 1, 3600000, NULL, R_YES,    \
   "Heartbeat interval the peers of the class are judged at.")                \
 X(CLASS_KIND, "classes[].detector", "", 0, 0, NULL, R_YES,                   \
   S_KIND, F_CLASS, CL(kind), 0, 0,                                           \
-  "The class's failure detector (as detector.kind), with its parameters' "   \
-  "defaults at the class's interval; default detector.kind.")                \
+  "The class's failure detector: a kind (as detector.kind), its "           \
+  "parameters at their defaults for the class's interval; or a map of "      \
+  "kind and any detector.* parameter, e.g. {kind: phi, window: 50}. "        \
+  "Default detector.kind.")                                                  \
 X(CLASS_SUSPECT, "classes[].suspect_threshold", "per kind", 0, 1000000,      \
   NULL, R_YES, S_NUM, F_CLASS | F_MIN_OPEN, CL(suspect_threshold), 0, 0,     \
   "As detector.suspect_threshold, for the class; default the kind's.")       \
@@ -843,6 +845,9 @@ int hbd__knob_find(const struct knob *knobs, const char *path);
  * entry's index for list knobs; `kind` the detector kind (kind-specific
  * knobs, F_FOR(), are refused for another kind).
  */
+int hbd__class_detector(struct loader *l, const yaml_node_t *map, size_t i,
+                        hb_detector_kind_t dflt, hbd_config_t *cfg,
+                        hb_detector_kind_t *kind_out);
 int hbd__knob_apply(struct loader *l, const struct found *f, size_t k,
                     size_t index, void *base, hb_detector_kind_t kind);
 

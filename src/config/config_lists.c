@@ -1391,7 +1391,7 @@ static int class_item(struct loader *l, const struct found *pf,
         hb_class_config_t *c = &cfg->node.classes[i];
         hb_detector_kind_t kind = cfg->node.detector.kind;
         char q[QUOTE_BUF];
-        int r;
+        int ra;
 
         (void)ctx;
         if (i >= HB_CLASSES_MAX)
@@ -1412,9 +1412,19 @@ static int class_item(struct loader *l, const struct found *pf,
                                 "'%s' (classes[%zu], line %d)", where,
                                 hbd__quote(k->name, strlen(k->name), q), j,
                                 cfg->classes[j].line);
-        if (hbd__given(pf, K_CLASS_KIND))
-                kind = k->kind;
-        hb_class_config_default(c, kind, k->interval_ns);
+        if (hbd__given(pf, K_CLASS_KIND) &&
+            pf->val[K_CLASS_KIND]->type == YAML_MAPPING_NODE) {
+                /* detector: {kind: ..., window: ...} */
+                int r = hbd__class_detector(l, pf->val[K_CLASS_KIND], i,
+                                            kind, cfg, &kind);
+
+                if (r < 0)
+                        return r;
+        } else {
+                if (hbd__given(pf, K_CLASS_KIND))
+                        kind = k->kind;
+                hb_class_config_default(c, kind, k->interval_ns);
+        }
         if (hbd__given(pf, K_CLASS_SUSPECT))
                 c->suspect_threshold = k->suspect_threshold;
         if (hbd__given(pf, K_CLASS_DEAD))
@@ -1434,9 +1444,9 @@ static int class_item(struct loader *l, const struct found *pf,
                 c->probation_ns = k->probation_ns;
                 c->flags &= ~HB_CLASS_PROBATION_FOLLOWS;
         }
-        r = class_adaptive(l, pf, k, c, where);
-        if (r < 0)
-                return r;
+        ra = class_adaptive(l, pf, k, c, where);
+        if (ra < 0)
+                return ra;
         k->kind = kind;
         k->suspect_threshold = c->suspect_threshold;
         k->dead_threshold = c->dead_threshold;

@@ -220,8 +220,8 @@ static void own_class(const hb_node_config_t *cfg, hb_class_config_t *out)
 }
 
 /* Class i of `cfg` (0: the node's own), into `out`. */
-static void class_at(const hb_node_config_t *cfg, uint32_t i,
-                     hb_class_config_t *out)
+void hb__class_at(const hb_node_config_t *cfg, uint32_t i,
+                  hb_class_config_t *out)
 {
         if (i == 0)
                 own_class(cfg, out);
@@ -834,7 +834,7 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
                 return -ENOMEM;
         node->cfg = *cfg;
         for (uint32_t i = 0; i <= cfg->n_classes; i++)
-                class_at(cfg, i, &node->cls[i]);
+                hb__class_at(cfg, i, &node->cls[i]);
         node->n_classes_sched = cfg->n_classes;
         for (uint32_t i = 0; i <= HB_CLASSES_MAX; i++)
                 class_restart(node, i);
@@ -1051,7 +1051,7 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                         hb_class_config_t c;
 
                         cls[i] = p->cls <= cfg->n_classes ? p->cls : 0;
-                        class_at(cfg, cls[i], &c);
+                        hb__class_at(cfg, cls[i], &c);
                         rebuild[i] = !detector_config_equal(
                                 &c.detector, &hb__class_of(node, p)->detector);
                         if (!rebuild[i])
@@ -1107,13 +1107,13 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                 if (c == 0 || c > cfg->n_classes ||
                     c > node->n_classes_sched)
                         continue;
-                class_at(cfg, c, &nc);
+                hb__class_at(cfg, c, &nc);
                 same[c] = class_same_rate(&node->cls[c], &nc);
         }
         node->n_classes_sched = cfg->n_classes;
         memset(node->cls, 0, sizeof(node->cls));
         for (uint32_t c = 0; c <= cfg->n_classes; c++)
-                class_at(cfg, c, &node->cls[c]);
+                hb__class_at(cfg, c, &node->cls[c]);
         /* An adaptive class whose rate settings are unchanged keeps its
          * current interval; any other starts over at its interval. */
         for (uint32_t c = 0; c <= HB_CLASSES_MAX; c++)

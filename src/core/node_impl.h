@@ -164,8 +164,11 @@ typedef struct hb_out {
 #define HB_OUTPUT_BASE 64u
 
 /* Own heartbeats whose send time a leader remembers (the echoes of its
- * supporters name one of them). */
-#define HB_SENT_RING 64u
+ * supporters name one of them). With classes the sequence is shared:
+ * 256 covers a supporter two heartbeats away in a class 100 times slower
+ * than the fastest (docs/classes.md, "Election and per-class timing");
+ * an older echo counts from the start of the leadership (earlier: safe). */
+#define HB_SENT_RING 256u
 
 typedef struct hb_coord {
         hb_role_t role;
@@ -321,6 +324,13 @@ struct hb_node {
 void hb__ring_stats(const uint32_t *ring, size_t n, size_t pos,
                     uint32_t *samples, uint64_t *median_ns, uint64_t *p99_ns,
                     uint64_t *last_ns);
+
+/* Class i of `cfg` (0: the node's own timing), into `out` (node.c). */
+void hb__class_at(const hb_node_config_t *cfg, uint32_t i,
+                  hb_class_config_t *out);
+
+/* The interval the election's liveness timings count in (election.c). */
+uint64_t hb__election_interval_ns(const hb_node_t *node);
 
 /* The timing peer `p` is judged with (its class, docs/classes.md). */
 static inline const hb_class_config_t *hb__class_of(const hb_node_t *node,

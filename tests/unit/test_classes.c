@@ -806,6 +806,74 @@ static void t_adaptive_announce(void **state)
                 hb_node_free(n[i]);
 }
 
+/* The first time a node became a candidate (HB_EVENT_ROLE). */
+static void record_candidate(void *user, const hb_event_t *ev)
+{
+        uint64_t *at = user;
+
+        if (ev->type == HB_EVENT_ROLE && ev->new_role == HB_ROLE_CANDIDATE &&
+            *at == 0)
+                *at = ev->at_ns;
+}
+
+/*
+ * docs/classes.md, "Election and per-class timing": the election's
+ * liveness timings count in the slowest class that holds a voter. Node 1
+ * (100 ms) with a local voter 2 (beating) and a remote voter 3 (class 1,
+ * 1 s, never heard): it listens 4 x 1 s before it stands. With the remote
+ * peer given no vote, 4 x 100 ms. promise_max covers the slowest class.
+ */
+static uint64_t first_candidacy(uint32_t remote_votes)
+{
+        hb_node_config_t c1 = cfg_of(1, 100 * MS);
+        hb_node_config_t c2 = cfg_of(2, 100 * MS);
+        hb_node_t *a, *b;
+        uint64_t at = 0, now;
+
+        c1.coord.enabled = true;
+        assert_int_equal(hb_node_new(&a, &c1, record_candidate, &at), 0);
+        assert_int_equal(hb_node_new(&b, &c2, NULL, NULL), 0);
+        assert_int_equal(hb_node_peer_add(a, 2, T0), 0);
+        assert_int_equal(hb_node_peer_add(a, 3, T0), 0);
+        assert_int_equal(hb_node_peer_set_class(a, 3, 1, T0), 0);
+        assert_int_equal(hb_node_peer_set_votes(a, 3, remote_votes), 0);
+        assert_int_equal(hb_node_peer_add(b, 1, T0), 0);
+        /* No earlier run's promises to wait out. */
+        assert_int_equal(hb_node_restore_promise(a, T0), 0);
+        for (now = T0; now < T0 + 8000 * MS && at == 0; now += 50 * MS) {
+                if ((now - T0) % (100 * MS) == 0)
+                        beat(b, a, now);
+                hb_node_tick(a, now);
+        }
+        hb_node_free(a);
+        hb_node_free(b);
+        assert_true(at != 0);
+        return at - T0;
+}
+
+static void t_election_timing(void **state)
+{
+        hb_node_config_t one = cfg_of(1, 100 * MS);
+        hb_node_config_t slow;
+        uint64_t with, without;
+
+        (void)state;
+        /* Listening before standing: the remote voter's 1 s, or 100 ms. */
+        with = first_candidacy(1);
+        without = first_candidacy(0);
+        assert_true(with >= 4000 * MS);
+        assert_true(without < 1000 * MS);
+
+        /* promise_max: the remote class's, as if it were the node's. */
+        hb_node_config_default(&slow, HB_DETECTOR_FIXED, 1000 * MS);
+        assert_int_equal(hb_coord_promise_max(&one, &with), 0);
+        assert_int_equal(hb_coord_promise_max(&slow, &without), 0);
+        assert_int_equal(with, without);
+        one.n_classes = 0;
+        assert_int_equal(hb_coord_promise_max(&one, &without), 0);
+        assert_true(without < with);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -820,6 +888,7 @@ int main(void)
                 cmocka_unit_test(t_link_class_seq),
                 cmocka_unit_test(t_echo_per_class),
                 cmocka_unit_test(t_adaptive_announce),
+                cmocka_unit_test(t_election_timing),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

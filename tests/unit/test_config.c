@@ -1476,6 +1476,46 @@ static void test_classes(void **state)
         assert_int_equal(hb_node_config_validate(&cfg->node), 0);
         hbd_config_free(cfg);
 
+        /* detector as a map: kind and the top-level detector's keys,
+         * the rest at the kind's defaults for the class's interval. */
+        cfg = load_ok(MINIMAL "classes:\n"
+                      "  - name: remote\n"
+                      "    interval_ms: 1000\n"
+                      "    detector: {kind: phi, window: 50, "
+                      "min_std_dev_ms: 100}\n");
+        assert_int_equal(cfg->node.classes[0].detector.kind, HB_DETECTOR_PHI);
+        assert_int_equal(cfg->node.classes[0].detector.window, 50);
+        assert_int_equal(cfg->node.classes[0].detector.min_std_dev_ns,
+                         100 * HB_NS_PER_MS);
+        assert_int_equal(cfg->node.classes[0].detector.acceptable_pause_ns,
+                         4000 * HB_NS_PER_MS);
+        assert_int_equal(cfg->node.detector.window, 100);
+        assert_int_equal(hb_node_config_validate(&cfg->node), 0);
+        hbd_config_free(cfg);
+        cfg = load_ok(MINIMAL "classes:\n"
+                      "  - {name: r, interval_ms: 500, detector: "
+                      "{window: 20}}\n");
+        assert_int_equal(cfg->node.classes[0].detector.kind, HB_DETECTOR_PHI);
+        assert_int_equal(cfg->node.classes[0].detector.window, 20);
+        hbd_config_free(cfg);
+        expect_err(MINIMAL "classes:\n  - {name: r, interval_ms: 500, "
+                   "detector: {kind: fixed, window: 20}}\n",
+                   "n1.yaml:7:57: classes[0].detector.window: only valid "
+                   "with detector kind phi, chen, bertier, phi_exp or "
+                   "adaptive (the class's kind is fixed)");
+        expect_err(MINIMAL "classes:\n  - {name: r, interval_ms: 500, "
+                   "detector: {windo: 20}}\n",
+                   "n1.yaml:7:44: unknown key 'windo' in "
+                   "'classes[0].detector' (the keys of detector, and kind)");
+        expect_err(MINIMAL "classes:\n  - {name: r, interval_ms: 500, "
+                   "detector: {kind: nope}}\n",
+                   "n1.yaml:7:50: classes[0].detector.kind: 'nope' is not "
+                   "a detector kind (fixed, phi, chen, bertier, phi_exp, "
+                   "adaptive)");
+        expect_err_prefix(MINIMAL "classes:\n  - {name: r, interval_ms: 500, "
+                          "detector: {window: 1}}\n",
+                          "n1.yaml:7:52: classes[0].detector.window: 1 is "
+                          "out of range");
         expect_err(MINIMAL "classes:\n  - {name: remote, interval_ms: 1000}\n"
                    "peers:\n  - {name: a, id: 2, address: "
                    "\"127.0.0.1:7402\", class: remot}\n",
