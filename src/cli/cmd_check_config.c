@@ -790,6 +790,24 @@ static int add_params(json_t *obj, const hb_detector_config_t *dc)
         return 0;
 }
 
+/* classes[].adaptive for JSON (dampening_ms null: the default, 30
+ * intervals, at least 1 s). */
+static json_t *adaptive_json(const hb_class_adaptive_t *ad)
+{
+        return json_pack("{sosososfsfsfsfsfsisi}",
+                         "min_interval_ms", ms_json(ad->min_interval_ns),
+                         "max_interval_ms", ms_json(ad->max_interval_ns),
+                         "dampening_ms",
+                         ad->dampening_ns ? ms_json(ad->dampening_ns)
+                                          : json_null(),
+                         "rtt_factor", ad->rtt_factor,
+                         "hysteresis", ad->hysteresis,
+                         "raise", ad->raise, "lower", ad->lower,
+                         "loss_high", ad->loss_high,
+                         "hold", (int)ad->hold,
+                         "announce_beats", (int)HB_CLASS_ANNOUNCE_BEATS);
+}
+
 /* classes[] for JSON: name, interval_ms, detector, detector_params,
  * thresholds,
  * dead_after_ms, probation_ms, suspect_after_silence_ms,
@@ -842,28 +860,7 @@ static json_t *classes_json(const hbd_config_t *cfg)
                 if (cc->adaptive.max_interval_ns != 0)
                         json_object_set_new(
                                 json_array_get(a, json_array_size(a) - 1),
-                                "adaptive",
-                                json_pack("{sosososfsfsfsfsisi}",
-                                          "min_interval_ms",
-                                          ms_json(cc->adaptive
-                                                          .min_interval_ns),
-                                          "max_interval_ms",
-                                          ms_json(cc->adaptive
-                                                          .max_interval_ns),
-                                          "dampening_ms",
-                                          cc->adaptive.dampening_ns
-                                                  ? ms_json(cc->adaptive
-                                                                    .dampening_ns)
-                                                  : json_null(),
-                                          "rtt_factor",
-                                          cc->adaptive.rtt_factor,
-                                          "hysteresis",
-                                          cc->adaptive.hysteresis,
-                                          "raise", cc->adaptive.raise,
-                                          "lower", cc->adaptive.lower,
-                                          "hold", (int)cc->adaptive.hold,
-                                          "announce_beats",
-                                          (int)HB_CLASS_ANNOUNCE_BEATS));
+                                "adaptive", adaptive_json(&cc->adaptive));
         }
         return a;
 }
