@@ -183,7 +183,7 @@ typedef enum hb_event_type {
                                       interval of class `class_idx`
                                       (adaptive, docs/classes.md):
                                       `old_interval_ns` ->
-                                      `new_interval_ns`, from `rtt_p99_ns`
+                                      `new_interval_ns`, from `rtt_max_ns`
                                       and `loss`; `peer_id` 0. Raised
                                       when the change is decided: a rise
                                       takes effect after it was announced
@@ -256,9 +256,9 @@ typedef struct hb_event {
         uint32_t class_idx;        /**< class index, 0 .. n_classes */
         uint64_t old_interval_ns;
         uint64_t new_interval_ns;
-        uint64_t rtt_p99_ns;       /**< HB_EVENT_INTERVAL: the largest RTT
-                                        p99 over the class's peers, ns;
-                                        0: no sample */
+        uint64_t rtt_max_ns;       /**< HB_EVENT_INTERVAL: the largest RTT
+                                        sample of the class's peers in
+                                        the period that decided, ns */
         double loss;               /**< HB_EVENT_INTERVAL: heartbeats of
                                         the class's peers missed /
                                         expected since the last
@@ -282,9 +282,10 @@ typedef void (*hb_event_cb)(void *user, const hb_event_t *ev);
  * min_interval_ns = max_interval_ns = 0: a static class. Start from
  * hb_class_adaptive_default().
  *
- * Every evaluation (at most once per dampening period): target =
- * clamp(rtt_factor x the largest RTT p99 over the class's peers, min,
- * max); kept when within +-hysteresis of the current interval I; else
+ * Every evaluation (at most once per dampening period, and only when
+ * an RTT sample came in since the last): target = clamp(rtt_factor x
+ * the largest RTT sample of the class's peers since the last
+ * evaluation, min, max); kept when within +-hysteresis of the current interval I; else
  * I' = min(target, I x raise) upwards, at once, and max(target, I x
  * lower) downwards after `hold` consecutive evaluations agree, never
  * while the loss seen from the class's peers exceeds loss_high.
@@ -294,7 +295,8 @@ typedef struct hb_class_adaptive {
          *  interval_ns (its starting value) <= max <= 1 hour. */
         uint64_t min_interval_ns;
         uint64_t max_interval_ns;
-        /** Interval >= this x RTT p99. > 0, <= 1000. Default 10. */
+        /** Interval >= this x the period's largest RTT. > 0, <= 1000.
+         *  Default 10. */
         double rtt_factor;
         /** Evaluated at most once per this, ns; 0: 30 x the current
          *  interval, at least 1 s. Else 1 ms .. 1 hour. */

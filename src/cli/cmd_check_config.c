@@ -270,8 +270,13 @@ static void print_election_interval(const hbd_config_t *cfg)
                 return;
         for (size_t i = 0; i < cfg->n_peers; i++) {
                 uint32_t ci = cfg->peers[i].class_idx;
-                uint64_t v = ci == 0 ? cfg->node.interval_ns
-                                     : cfg->node.classes[ci - 1].interval_ns;
+                const hb_class_config_t *cc =
+                        ci == 0 ? NULL : &cfg->node.classes[ci - 1];
+                /* An adaptive class at its slowest. */
+                uint64_t v = !cc ? cfg->node.interval_ns
+                             : cc->adaptive.max_interval_ns > cc->interval_ns
+                                     ? cc->adaptive.max_interval_ns
+                                     : cc->interval_ns;
 
                 if (cfg->peers[i].votes > 0 && v > iv) {
                         iv = v;

@@ -145,7 +145,8 @@ int hb__coord_config_validate(const hb_node_config_t *cfg)
 
 /* The default promise_max of one class: three times a never-heard
  * peer's dead time (one arrival at 0), at least
- * HB_COORD_PROMISE_MAX_INTERVALS intervals. */
+ * HB_COORD_PROMISE_MAX_INTERVALS intervals; for an adaptive class, at
+ * its max_interval. */
 static int class_promise_max(const hb_class_config_t *c, uint64_t *out_ns)
 {
         hb_detector_t *d;
@@ -162,7 +163,14 @@ static int class_promise_max(const hb_class_config_t *c, uint64_t *out_ns)
                 dead = min_u64(dead, add_sat(suspect, c->dead_after_ns));
         }
         hb_detector_free(d);
-        floor = HB_COORD_PROMISE_MAX_INTERVALS * c->interval_ns;
+        /* An adaptive class may slow down to its max_interval: detectors
+         * scale with the interval (hb_detector_set_interval()). */
+        if (hb__class_slowest_ns(c) > c->interval_ns && dead != HB_NEVER)
+                dead = (uint64_t)min_u64(
+                        (unsigned __int128)dead * hb__class_slowest_ns(c) /
+                                c->interval_ns,
+                        HB_NEVER - 1);
+        floor = HB_COORD_PROMISE_MAX_INTERVALS * hb__class_slowest_ns(c);
         dead = dead > HB_NEVER / 3 ? HB_NEVER : 3 * dead;
         *out_ns = min_u64(max_u64(floor, dead), 3600 * HB_NS_PER_S);
         return 0;
@@ -204,7 +212,8 @@ uint64_t hb__election_interval_ns(const hb_node_t *node)
                 const hb_peer_t *p = node->peers[i];
 
                 if (p->votes > 0)
-                        iv = max_u64(iv, hb__class_of(node, p)->interval_ns);
+                        iv = max_u64(iv, hb__class_slowest_ns(
+                                                 hb__class_of(node, p)));
         }
         return iv > 0 ? iv : node->cfg.interval_ns;
 }

@@ -1278,6 +1278,8 @@ static int on_control(hb_node_t *node, hb_peer_t *p,
                     echoed >= node->pause_resume_ns) {
                         *rtt_ns = now_ns - echoed;
                         rtt_add(p, *rtt_ns);
+                        node->crtt_max_ns[p->cls] = max_u64(
+                                node->crtt_max_ns[p->cls], *rtt_ns);
                 }
                 return 0;
         }
@@ -1852,6 +1854,7 @@ static void adaptive_evaluate(hb_node_t *node, uint32_t c, uint64_t now_ns)
                 node->ceval_ns[c] = add_sat(now_ns, adaptive_dampening(node,
                                                                        c));
                 node->crx[c] = node->cgaps[c] = 0;
+                node->crtt_max_ns[c] = 0;
                 for (i = 0; i < node->n_peers; i++)
                         if (node->peers[i]->cls == c) {
                                 node->crx[c] += node->peers[i]->received;
@@ -1864,24 +1867,25 @@ static void adaptive_evaluate(hb_node_t *node, uint32_t c, uint64_t now_ns)
         node->ceval_ns[c] = add_sat(now_ns, adaptive_dampening(node, c));
         for (i = 0; i < node->n_peers; i++) {
                 const hb_peer_t *p = node->peers[i];
-                uint32_t n;
-                uint64_t med, p99 = 0, last;
 
                 if (p->cls != c)
                         continue;
                 rx += p->received;
                 gaps += p->seq_gaps;
-                hb__ring_stats(p->rtt_us, p->rtt_count, p->rtt_pos, &n, &med,
-                               &p99, &last);
-                rtt = max_u64(rtt, p99);
         }
+        /* The largest RTT sample of the period, not the 64-sample
+         * window's p99: that is in practice the window's maximum, and
+         * would hold the interval up for 64 echoes after a path became
+         * fast again. A period without a sample decides nothing. */
+        rtt = node->crtt_max_ns[c];
+        node->crtt_max_ns[c] = 0;
         if (rx + gaps > node->crx[c] + node->cgaps[c] && gaps >= node->cgaps[c])
                 loss = (double)(gaps - node->cgaps[c]) /
                        (double)(rx + gaps - node->crx[c] - node->cgaps[c]);
         node->crx[c] = rx;
         node->cgaps[c] = gaps;
         if (rtt == 0)
-                return;         /* no sample yet: nothing to go by */
+                return;         /* no sample: nothing to go by */
         target = a->rtt_factor * (double)rtt;
         if (target < (double)a->min_interval_ns)
                 target = (double)a->min_interval_ns;
@@ -1922,7 +1926,7 @@ static void adaptive_evaluate(hb_node_t *node, uint32_t c, uint64_t now_ns)
         ev.class_idx = c;
         ev.old_interval_ns = iv;
         ev.new_interval_ns = to;
-        ev.rtt_p99_ns = rtt;
+        ev.rtt_max_ns = rtt;
         ev.loss = loss;
         node->counters.transitions++;
         if (node->cb)

@@ -305,6 +305,9 @@ struct hb_node {
         uint64_t crx[HB_CLASSES_MAX + 1];     /* received + seq_gaps of */
         uint64_t cgaps[HB_CLASSES_MAX + 1];   /* the class's peers at the
                                                  last evaluation */
+        uint64_t crtt_max_ns[HB_CLASSES_MAX + 1]; /* largest RTT sample of
+                                                     the class's peers since
+                                                     the last evaluation */
 
         /* This node's wall clock at the latest hb_node_set_wall_clock(),
          * ns since the epoch; 0: never given (no incarnation bound). */
@@ -328,6 +331,15 @@ void hb__ring_stats(const uint32_t *ring, size_t n, size_t pos,
 /* Class i of `cfg` (0: the node's own timing), into `out` (node.c). */
 void hb__class_at(const hb_node_config_t *cfg, uint32_t i,
                   hb_class_config_t *out);
+
+/* The slowest interval class `c` may keep: its max_interval when
+ * adaptive, else its interval. */
+static inline uint64_t hb__class_slowest_ns(const hb_class_config_t *c)
+{
+        return c->adaptive.max_interval_ns > c->interval_ns
+                       ? c->adaptive.max_interval_ns
+                       : c->interval_ns;
+}
 
 /* The interval the election's liveness timings count in (election.c). */
 uint64_t hb__election_interval_ns(const hb_node_t *node);

@@ -294,14 +294,14 @@ static void log_interval(daemon_t *d, const hb_event_t *ev)
         const char *cls = class_name_of(d, ev->class_idx);
         double old_ms = (double)ev->old_interval_ns / (double)HB_NS_PER_MS;
         double new_ms = (double)ev->new_interval_ns / (double)HB_NS_PER_MS;
-        double rtt_ms = (double)ev->rtt_p99_ns / (double)HB_NS_PER_MS;
+        double rtt_ms = (double)ev->rtt_max_ns / (double)HB_NS_PER_MS;
 
         hbd_logj(&d->log, HBD_LOG_INFO,
                  json_pack("{s:s, s:f, s:f, s:f, s:f}", "class", cls,
                            "old_interval_ms", old_ms, "interval_ms", new_ms,
-                           "rtt_p99_ms", rtt_ms, "loss", ev->loss),
-                 "class %s: heartbeat interval %.0f ms -> %.0f ms (RTT p99 "
-                 "%.1f ms, loss %.1f%%)", cls, old_ms, new_ms, rtt_ms,
+                           "rtt_max_ms", rtt_ms, "loss", ev->loss),
+                 "class %s: heartbeat interval %.0f ms -> %.0f ms (largest "
+                 "RTT %.1f ms, loss %.1f%%)", cls, old_ms, new_ms, rtt_ms,
                  ev->loss * 100.0);
 }
 

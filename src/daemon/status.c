@@ -453,8 +453,8 @@ static json_t *class_event_json(const hbd_ctx_t *ctx, const hbd_event_t *ev)
                         "class_index", (json_int_t)c->class_idx,
                         "old_interval_ms", old_ms,
                         "interval_ms", new_ms,
-                        "rtt_p99_ms",
-                        (double)c->rtt_p99_ns / (double)HB_NS_PER_MS,
+                        "rtt_max_ms",
+                        (double)c->rtt_max_ns / (double)HB_NS_PER_MS,
                         "loss", c->loss, "at_ns", (json_int_t)c->at_ns,
                         "wall_time_ns", (json_int_t)ev->wall_ns);
         return json_pack(
