@@ -94,7 +94,7 @@ static bool is_monitor(const hb_node_t *node)
 /* A monitor's own verdict on driven peer `p` from its detector. */
 static uint8_t raw_verdict(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
-        const hb_node_config_t *c = &node->cfg;
+        const hb_class_config_t *c = hb__class_of(node, p);
         double s;
 
         if (p->m_left)
@@ -147,6 +147,7 @@ static bool monitor_counts(const hb_node_t *node, uint32_t i)
 static void combine(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
         const hb_node_config_t *c = &node->cfg;
+        const hb_class_config_t *cc = hb__class_of(node, p);
         uint32_t q = c->n_monitors / 2 + 1, counting = 0;
         uint32_t n_alive = 0, n_susp = 0, n_dead = 0, n_left = 0;
         double s = 0.0;
@@ -205,7 +206,7 @@ static void combine(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
                         break;
                 case HB_PEER_PROBATION:
                         if (now_ns >= add_sat(p->probation_start_ns,
-                                              c->probation_ns))
+                                              cc->probation_ns))
                                 hb__set_state(node, p, HB_PEER_ALIVE,
                                               HB_REASON_PROBATION_PASSED,
                                               now_ns, 0.0);
@@ -252,7 +253,7 @@ void hb__mon_evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 
 uint64_t hb__mon_deadline(const hb_node_t *node, const hb_peer_t *p)
 {
-        const hb_node_config_t *c = &node->cfg;
+        const hb_class_config_t *c = hb__class_of(node, p);
         uint64_t d = HB_NEVER;
 
         /* Probation ends by a combination at its end (not again once

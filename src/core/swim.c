@@ -178,7 +178,8 @@ int hb__swim_config_validate(const hb_node_config_t *cfg)
                 return -EINVAL;
         if (cfg->topology != HB_TOPOLOGY_GOSSIP)
                 return 0;
-        if (cfg->n_monitors > 0 || cfg->n_links > 1 || cfg->coord.enabled)
+        if (cfg->n_monitors > 0 || cfg->n_links > 1 || cfg->coord.enabled ||
+            cfg->n_classes > 0)
                 return -EINVAL;
         if (g->indirect_probes > 16 || g->retransmit_mult < 1 ||
             g->retransmit_mult > 64 || g->suspicion_mult < 1 ||
