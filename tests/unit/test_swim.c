@@ -260,6 +260,12 @@ static void t_config(void **state)
         c.gossip.addr_len = HB_GOSSIP_ADDR_MAX + 1;
         assert_int_equal(hb_node_config_validate(&c), -EINVAL);
         c = cfg_of(1);
+        c.n_classes = 1; /* classes: not with gossip in this version */
+        hb_class_config_default(&c.classes[0], HB_DETECTOR_FIXED, 2 * S);
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        c.topology = HB_TOPOLOGY_MESH; /* the class itself is valid */
+        assert_int_equal(hb_node_config_validate(&c), 0);
+        c = cfg_of(1);
         c.topology = HB_TOPOLOGY_MONITORS; /* without monitors */
         assert_int_equal(hb_node_config_validate(&c), -EINVAL);
 }
