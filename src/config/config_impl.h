@@ -79,6 +79,9 @@ enum {
         F_LINK = 1u << 28,    /* key of a links[] entry (hbd_link_conf_t) */
         F_CLASS = 1u << 29,   /* key of a classes[] entry
                                  (hbd_class_conf_t) */
+        F_GOSSIP = 1u << 30,  /* only with topology.kind gossip (its
+                                 derived default is not checked
+                                 otherwise) */
 };
 /* The list sections' rows. */
 #define F_LIST (F_PEER | F_CHECK | F_VIP | F_KEY | F_LINK | F_CLASS)
@@ -303,51 +306,62 @@ X(TOPOLOGY_ADVERTISE, "topology.advertise", "", 0, 0, NULL, R_NO,            \
   "listen is a wildcard address. Default: listen.")                          \
 X(GOSSIP_PROBE_TIMEOUT, "topology.probe_timeout_ms", "ms", 1, 3600000,       \
   NULL, R_NO,                                                                \
-  S_MS, F_DERIVED, C(node.gossip.probe_timeout_ns), 0, 0,                    \
+  S_MS, F_DERIVED | F_GOSSIP,                                                \
+  C(node.gossip.probe_timeout_ns), 0, 0,                                     \
   "Gossip: wait this long for a probed member's ack, then as long again "    \
   "for the indirect acks, each times the local health multiplier + 1; at "   \
   "most heartbeat.interval_ms (the probe interval).")                        \
 X(GOSSIP_INDIRECT, "topology.indirect_probes", "", 0, 16, NULL, R_NO,        \
-  S_U32, F_DERIVED, C(node.gossip.indirect_probes), 0, 0,                    \
+  S_U32, F_DERIVED | F_GOSSIP,                                               \
+  C(node.gossip.indirect_probes), 0, 0,                                      \
   "Gossip: members asked to probe a member that missed its direct ack "      \
   "(SWIM's k).")                                                             \
 X(GOSSIP_RETRANSMIT, "topology.retransmit_mult", "", 1, 64, NULL, R_NO,      \
-  S_U32, F_DERIVED, C(node.gossip.retransmit_mult), 0, 0,                    \
+  S_U32, F_DERIVED | F_GOSSIP,                                               \
+  C(node.gossip.retransmit_mult), 0, 0,                                      \
   "Gossip: each membership update rides on retransmit_mult x ceil(log10(n "  \
   "+ 1)) messages.")                                                         \
 X(GOSSIP_SUSPICION, "topology.suspicion_mult", "", 1, 64, NULL, R_NO,        \
-  S_U32, F_DERIVED, C(node.gossip.suspicion_mult), 0, 0,                     \
+  S_U32, F_DERIVED | F_GOSSIP,                                               \
+  C(node.gossip.suspicion_mult), 0, 0,                                       \
   "Gossip: the shortest suspicion timeout is suspicion_mult x max(1, "       \
   "log10 n) probe intervals; a suspect member not heard refuting by then "   \
   "is dead.")                                                                \
 X(GOSSIP_SUSPICION_MAX, "topology.suspicion_max_mult", "", 1, 64, NULL, R_NO,\
-  S_U32, F_DERIVED, C(node.gossip.suspicion_max_mult), 0, 0,                 \
+  S_U32, F_DERIVED | F_GOSSIP,                                               \
+  C(node.gossip.suspicion_max_mult), 0, 0,                                   \
   "Gossip: the suspicion timeout without any independent confirmation is "   \
   "this times the shortest (Lifeguard).")                                    \
 X(GOSSIP_CONFIRMATIONS, "topology.confirmations", "", 1, 8, NULL, R_NO,      \
-  S_U32, F_DERIVED, C(node.gossip.confirmations), 0, 0,                      \
+  S_U32, F_DERIVED | F_GOSSIP,                                               \
+  C(node.gossip.confirmations), 0, 0,                                        \
   "Gossip: independent confirmations of a suspicion at which its timeout "   \
   "reaches the shortest (Lifeguard).")                                       \
 X(GOSSIP_LHM_MAX, "topology.lhm_max", "", 0, 32, NULL, R_NO,                 \
-  S_U32, F_DERIVED, C(node.gossip.lhm_max), 0, 0,                            \
+  S_U32, F_DERIVED | F_GOSSIP,                                               \
+  C(node.gossip.lhm_max), 0, 0,                                              \
   "Gossip: largest local health multiplier: a node missing its own acks "    \
   "probes up to lhm_max + 1 times slower and waits as much longer "          \
   "(Lifeguard); 0 turns it off.")                                            \
 X(GOSSIP_FANOUT, "topology.fanout", "", 1, 16, NULL, R_NO,                   \
-  S_U32, F_DERIVED, C(node.gossip.fanout), 0, 0,                             \
+  S_U32, F_DERIVED | F_GOSSIP,                                               \
+  C(node.gossip.fanout), 0, 0,                                               \
   "Gossip: members each gossip round sends pending updates to.")             \
 X(GOSSIP_INTERVAL, "topology.gossip_interval_ms", "ms", 1, 3600000, NULL, R_NO,\
-  S_MS, F_DERIVED, C(node.gossip.gossip_interval_ns), 0, 0,                  \
+  S_MS, F_DERIVED | F_GOSSIP,                                                \
+  C(node.gossip.gossip_interval_ns), 0, 0,                                   \
   "Gossip: period of the gossip rounds, while updates are pending; at "      \
   "most the probe interval.")                                                \
 X(GOSSIP_RECONNECT, "topology.reconnect_interval_ms", "ms", 0, 3600000,     \
   NULL, R_NO,                                                                \
-  S_MS, F_DERIVED, C(node.gossip.reconnect_interval_ns), 0, 0,               \
+  S_MS, F_DERIVED | F_GOSSIP,                                                \
+  C(node.gossip.reconnect_interval_ns), 0, 0,                                \
   "Gossip: every this long, ping one member held dead, which refutes if "    \
   "it was only cut off (a healed partition); 0: never.")                     \
 X(GOSSIP_PUSH_PULL, "topology.push_pull_interval_ms", "ms", 0, 86400000,    \
   NULL, R_NO,                                                                \
-  S_MS, F_DERIVED, C(push_pull_interval_ns), 0, 0,                           \
+  S_MS, F_DERIVED | F_GOSSIP,                                                \
+  C(push_pull_interval_ns), 0, 0,                                            \
   "Gossip: every this long, exchange the whole membership with one random "  \
   "live member over TCP (anti-entropy, authenticated and encrypted with "    \
   "the cluster key); 0: only when joining.")                                 \
