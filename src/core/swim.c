@@ -847,6 +847,11 @@ static void apply_known(hb_node_t *node, swim_member_t *mem,
 
         switch (u->state) {
         case HB_PEER_ALIVE:
+                if (c == 0 && mem->addr == 0)
+                        /* Known (from a first message: a join) but not
+                         * where: the address of the same alive news is
+                         * taken, nothing passed on. */
+                        set_addr(node, mem, u);
                 if (c <= 0)
                         return;
                 set_addr(node, mem, u);
