@@ -40,6 +40,10 @@ typedef struct net {
                 uint8_t buf[HB_OUTPUT_MAX_LEN];
         } backlog[64];
         size_t n_backlog;
+        /* Watched pings: from -> to; refutations of `to` right after
+         * the first one was delivered (UINT64_MAX: none yet). */
+        uint32_t watch_from, watch_to;
+        uint64_t watch_refutations;
         uint64_t now;
         /* events seen: observer, peer, new state, time */
         struct {
@@ -174,6 +178,14 @@ static void drain(net_t *t)
                                         hb_node_recv(t->node[to], t->now,
                                                      buf, (size_t)len, NULL),
                                         0);
+                                if (i == t->watch_from && to == t->watch_to &&
+                                    out.type == HB_MSG_PING &&
+                                    t->watch_refutations == UINT64_MAX) {
+                                        hb_gossip_info_t gi;
+
+                                        hb_node_gossip_info(t->node[to], &gi);
+                                        t->watch_refutations = gi.refutations;
+                                }
                                 more = true;
                         }
                 }
@@ -703,6 +715,49 @@ static void t_address_at_same_key(void **state)
         net_free(&t);
 }
 
+/* Lifeguard's buddy system: a probe of a suspect carries its suspicion,
+ * so the suspect refutes at the first probe that reaches it. Updates
+ * are retransmitted once here (retransmit_mult 1): the suspicion has
+ * left node 1's queue by the time node 2 can hear node 1 again, and
+ * node 2 hears nothing else (it can send nothing, node 3 cannot reach
+ * it), so only the probe itself can tell it. */
+static void once(hb_node_config_t *c)
+{
+        c->gossip.retransmit_mult = 1;
+}
+
+static void t_buddy_system(void **state)
+{
+        net_t t;
+        uint64_t until;
+
+        (void)state;
+        net_init(&t, 3, once);
+        run_until(&t, T0 + 3 * S);
+        isolate(&t, 2);
+        for (until = T0 + 3 * S; first_ev(&t, 1, 2, HB_PEER_SUSPECT) == 0;
+             until += 10 * MS) {
+                assert_true(until < T0 + 30 * S);
+                run_until(&t, until);
+        }
+        run_until(&t, t.now + 500 * MS);
+        assert_int_equal(ginfo(&t, 1).pending_updates, 0);
+        assert_int_equal(pstate(&t, 1, 2), HB_PEER_SUSPECT);
+        assert_int_equal(ginfo(&t, 2).refutations, 0);
+        /* Node 1 reaches node 2 again; nothing else does. */
+        t.block[1][2] = false;
+        t.watch_from = 1;
+        t.watch_to = 2;
+        t.watch_refutations = UINT64_MAX;
+        for (until = t.now; t.watch_refutations == UINT64_MAX;
+             until += 10 * MS) {
+                assert_true(pstate(&t, 1, 2) == HB_PEER_SUSPECT);
+                run_until(&t, until);
+        }
+        assert_int_equal(t.watch_refutations, 1);
+        net_free(&t);
+}
+
 static void t_mesh_drops_gossip(void **state)
 {
         net_t t;
@@ -746,6 +801,7 @@ int main(void)
                 cmocka_unit_test(t_mesh_drops_gossip),
                 cmocka_unit_test(t_local_pause_guard),
                 cmocka_unit_test(t_address_at_same_key),
+                cmocka_unit_test(t_buddy_system),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
