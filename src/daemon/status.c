@@ -146,7 +146,8 @@ static json_t *topology_json(const hbd_ctx_t *ctx)
                                 : hbd_name(ctx, nc->monitors[i])));
         }
         return json_pack("{s:s, s:o*, s:b}", "kind",
-                         nc->n_monitors > 0 ? "monitors" : "mesh",
+                         nc->topology == HB_TOPOLOGY_GOSSIP ? "gossip"
+                         : nc->n_monitors > 0 ? "monitors" : "mesh",
                          "monitors", mons, "monitor", self);
 }
 

@@ -20,6 +20,7 @@ are asserted by outcome and order, not speed.
 
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -99,6 +100,16 @@ def test_gossip_join_pause_kill_late_join(make_cluster):
     assert st["gossip"]["push_pull"]["ok"]["client"] >= 1
     st1 = c.status(1)
     assert st1["gossip"]["push_pull"]["ok"]["server"] >= 1
+    assert st["topology"]["kind"] == "gossip"
+    # hbeatctl: learned members by id, the gossip state, the metrics.
+    out = subprocess.run([c.hbeatctl, "-s", c.nodes[2].sock_path,
+                          "members"], capture_output=True, text=True,
+                         timeout=10, check=True).stdout
+    assert "id:3" in out and "n1" in out, out
+    out = subprocess.run([c.hbeatctl, "-s", c.nodes[2].sock_path,
+                          "status"], capture_output=True, text=True,
+                         timeout=10, check=True).stdout
+    assert "gossip:" in out and "joined:        yes via" in out, out
 
     # A 2 s stop: suspected by some, refuted, dead for none.
     paused = 3
