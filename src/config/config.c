@@ -878,6 +878,13 @@ bool hbd_config_reloadable(const hbd_config_t *cur, const hbd_config_t *next,
 
                         if ((kn->flags & F_UNUSED) || kn->reload != rules[r])
                                 continue;
+                        /* Gossip's knobs, derived from the interval,
+                         * are unused in the other topologies (a change
+                         * of topology.kind is refused by its own row). */
+                        if ((kn->flags & F_GOSSIP) &&
+                            cur->node.topology != HB_TOPOLOGY_GOSSIP &&
+                            next->node.topology != HB_TOPOLOGY_GOSSIP)
+                                continue;
                         for (size_t i = 0; i < sizeof list_views /
                                                        sizeof list_views[0];
                              i++)
