@@ -694,6 +694,17 @@ static void rx_one(hb_uv_node_t *un, uint32_t link, const uint8_t *buf,
         if (r == 0) {
                 peer_addr_t *p = peer_find(un, info.sender_id);
 
+                /* Gossip: a member that joins through this node is known
+                 * by its first message, not yet where: until its own
+                 * gossip says, answer it where it wrote from (so that a
+                 * probe of it does not fail for want of an address). */
+                if (p == NULL && from != NULL && addr_ok(from) &&
+                    hb_node_config(un->node)->topology ==
+                            HB_TOPOLOGY_GOSSIP &&
+                    hb_node_member_addr(un->node, info.sender_id, NULL,
+                                        0) == 0)
+                        (void)member_set_addr_sa(un, info.sender_id, from);
+
                 if (p != NULL) {
                         p->counters.rx_datagrams++;
                         p->counters.rx_bytes += len;
