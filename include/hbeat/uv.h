@@ -335,7 +335,9 @@ HB_EXPORT int hb_uv_gossip_addr_decode(const uint8_t *in, size_t len,
  * for (HB_DEST_PEER) goes to the address it advertised; such learned
  * members are not source-checked (hb_recv_source_t): the cluster key
  * alone admits them, while configured peers must send from their
- * configured IP address as in the mesh. Since 0.3.
+ * configured IP address as in the mesh. A member the core knows without
+ * an address (by its first message: a join) is given that datagram's
+ * source address until its own gossip says otherwise. Since 0.3.
  * @return 0; -ENOENT (no address known); -EINVAL.
  */
 HB_EXPORT int hb_uv_node_member_address(const hb_uv_node_t *un, uint32_t id,
