@@ -637,6 +637,9 @@ def main():
     ap.add_argument("--pause-watch", type=float, default=20.0)
     ap.add_argument("--base-port", type=int, default=27100)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="sim runs per size and loss, seeds --seed.. "
+                    "(n=3 allows one crash a run)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results",
                                                   "memberlist.json"))
     ap.add_argument("--events-dir", default=None,
@@ -649,6 +652,7 @@ def main():
     args.timescale_over = [r for r in args.timescale_over.split(",") if r]
 
     mlbench = build_mlbench(args.build_dir)
+    seed0 = args.seed
     evdir = args.events_dir or tempfile.mkdtemp(prefix="mlbench-")
     os.makedirs(evdir, exist_ok=True)
     results = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ",
@@ -678,10 +682,25 @@ def main():
         for n in [int(x) for x in args.sizes.split(",") if x]:
             losses = args.losses if n <= 200 else args.big_losses
             for loss in [float(x) for x in losses.split(",") if x]:
-                ev = os.path.join(evdir, "sim-%d-%g.jsonl" % (n, loss))
-                r = run_memberlist_sim(mlbench, n, loss, args, ev)
-                record(r, run_hbeat_sim, args.hbeat_sim, n, loss, args,
-                       ev.replace(".jsonl", "-hbeat.jsonl"))
+                knew = []
+                for rep in range(args.repeat):
+                    args.seed = seed0 + rep
+                    ev = os.path.join(evdir, "sim-%d-%g-%d.jsonl"
+                                      % (n, loss, args.seed))
+                    r = run_memberlist_sim(mlbench, n, loss, args, ev)
+                    record(r, run_hbeat_sim, args.hbeat_sim, n, loss, args,
+                           ev.replace(".jsonl", "-hbeat.jsonl"))
+                    knew += [c["all_know_s"] for c in
+                             r.get("crash", {}).get("runs", [])]
+                args.seed = seed0
+                if args.repeat > 1:
+                    s = summary(knew)
+                    results.setdefault("pooled", []).append(
+                        {"n": n, "loss": loss, "repeats": args.repeat,
+                         "all_know_s": s})
+                    print("memberlist sim n=%d loss=%g%%, %d runs pooled: "
+                          "all know (s) %s" % (n, 100 * loss, args.repeat,
+                                               fmt_sum(s)))
     if args.mode in ("real", "both"):
         for loss in [float(x) for x in args.real_losses.split(",") if x]:
             ev = os.path.join(evdir, "real-%d-%g.jsonl" % (args.real_n,

@@ -68,6 +68,7 @@ func (r *recorder) emit(ev map[string]interface{}) {
 	r.mu.Unlock()
 }
 
+// close flushes; the file stays open and usable.
 func (r *recorder) close() {
 	r.mu.Lock()
 	r.w.Flush()

@@ -164,6 +164,7 @@ func runSim(args []string) int {
 	rec.emit(map[string]interface{}{"ev": "formed", "ok": formed,
 		"nodes": names, "formation_s": time.Since(t0).Seconds() / *scale,
 		"goroutines": runtime.NumGoroutine()})
+	rec.close() // flush: long runs can be watched
 	if !formed {
 		fmt.Fprintln(os.Stderr, "mlbench: cluster did not form")
 		for _, m := range ms {
@@ -218,6 +219,7 @@ func runSim(args []string) int {
 		}
 		v := live[rng.Intn(len(live))]
 		rec.emit(map[string]interface{}{"ev": "crash", "subj": v.name})
+		rec.close()
 		v.dead = true
 		v.tr.down.Store(true)
 		go v.ml.Shutdown()
