@@ -7,8 +7,8 @@
 #                fuzzer for FUZZ_SECONDS (60) each
 #   make bench   run the benchmarks in bench/ (not part of the tests)
 #   make bench-memberlist
-#                the full memberlist anchor sweep of issue 13 (about an
-#                hour; docs/benchmarks.md "memberlist anchor")
+#                the full memberlist anchor sweep of issue 13 (about 1.5
+#                hours; docs/benchmarks.md "memberlist anchor")
 #   make deb     build the Debian package build-deb/hbeat_*.deb
 #                (debhelper; docs/operations.md "Packaging")
 #   make docs    put the key tables `hbeatctl config schema` prints into

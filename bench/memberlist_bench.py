@@ -67,7 +67,7 @@ This is a benchmark: it prints figures for docs/benchmarks.md ("memberlist
 anchor") and asserts nothing.
     bench/memberlist_bench.py BUILD_DIR [--mode sim|real|both]
         [--sizes 16,64,1000] [--losses 0,0.01,0.05,0.1] [--crashes 5]
-        [--steady 60] [--timescale-over 200:4] [--real-n 64]
+        [--steady 60] [--timescale-over 200:10] [--real-n 64]
         [--out bench/results/memberlist.json] [--events-dir DIR]
 """
 
@@ -627,7 +627,7 @@ def main():
     ap.add_argument("--gap", type=float, default=5)
     ap.add_argument("--crash-timeout", type=float, default=180)
     ap.add_argument("--form-timeout", type=float, default=120)
-    ap.add_argument("--timescale-over", default="200:4",
+    ap.add_argument("--timescale-over", default="200:10",
                     help="LIMIT:K,...: sim runs above LIMIT members use "
                     "timescale K")
     ap.add_argument("--real-n", type=int, default=64)
