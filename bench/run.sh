@@ -16,6 +16,11 @@ echo
 echo "== hbeatd under load (bench/daemon_bench.py), 1000 peers, max rate"
 /usr/bin/python3 bench/daemon_bench.py "$build" --peers 1000 --duration 10
 echo
+echo "== memberlist anchor (bench/memberlist_bench.py), short: 16/64 members at 1 % loss, 64 processes (all of it: make bench-memberlist)"
+/usr/bin/python3 bench/memberlist_bench.py "$build" --sizes 16,64 --losses 0.01 \
+        --real-losses 0.01 --crashes 3 --steady 30 \
+        --out "$build/memberlist-short.json"
+echo
 echo "== VIP failover, hbeat vs keepalived (bench/failover_bench.py), 20 runs at 100 ms"
 if ! command -v keepalived >/dev/null; then
         echo "skipped: keepalived is not installed (scripts/install-deps keepalived)"
