@@ -129,6 +129,75 @@ HB_EXPORT const char *hb_reason_name(hb_reason_t reason);
 /** Most peer classes besides the node's own (docs/classes.md). */
 #define HB_CLASSES_MAX 8u
 
+/** Topologies (hb_node_config.topology, docs/topologies.md). */
+typedef enum hb_topology {
+        /** Full mesh, or "monitors" when n_monitors > 0 (the default). */
+        HB_TOPOLOGY_MESH = 0,
+        /** "monitors": the same as HB_TOPOLOGY_MESH with n_monitors > 0
+         *  (which this value requires). */
+        HB_TOPOLOGY_MONITORS = 1,
+        /** SWIM gossip membership with Lifeguard (docs/gossip.md). */
+        HB_TOPOLOGY_GOSSIP = 2,
+} hb_topology_t;
+
+/** Longest opaque address a gossip member advertises, bytes (an IPv6
+ *  address and a port; docs/gossip.md "Addresses"). */
+#define HB_GOSSIP_ADDR_MAX 18u
+/** Most independent confirmations a suspicion counts
+ *  (hb_gossip_config.confirmations). */
+#define HB_GOSSIP_CONFIRM_MAX 8u
+
+/**
+ * Parameters of the gossip topology (SWIM, Das, Gupta, Motivala, DSN
+ * 2002; Lifeguard, Dadgar, Phillips, Currey, arXiv:1707.00788, 2018;
+ * docs/gossip.md). The probe interval is hb_node_config.interval_ns.
+ * hb_node_config_default() fills the defaults given here; 0 is not a
+ * valid value of any field but `addr_len` and `indirect_probes`.
+ */
+typedef struct hb_gossip_config {
+        /** Ping-req fan-out k: members asked to probe a target that
+         *  missed its direct ack, 0 .. 16. Default 3. */
+        uint32_t indirect_probes;
+        /** Retransmit multiplier lambda: an update is piggybacked on
+         *  lambda x ceil(log10(n + 1)) messages, 1 .. 64. Default 4. */
+        uint32_t retransmit_mult;
+        /** Suspicion multiplier alpha: the shortest suspicion timeout is
+         *  alpha x max(1, log10(n)) x interval, 1 .. 64. Default 4. */
+        uint32_t suspicion_mult;
+        /** The longest suspicion timeout (no confirmation) is beta x the
+         *  shortest, 1 .. 64. Default 6. */
+        uint32_t suspicion_max_mult;
+        /** Independent confirmations K at which the suspicion timeout
+         *  reaches its shortest (Lifeguard's dynamic suspicion),
+         *  1 .. HB_GOSSIP_CONFIRM_MAX. Default 3. */
+        uint32_t confirmations;
+        /** Largest local health multiplier (Lifeguard's LHM): probe
+         *  interval and timeout are multiplied by LHM + 1, 0 .. 32
+         *  (0 disables it). Default 8. */
+        uint32_t lhm_max;
+        /** Members each gossip round sends pending updates to, 1 .. 16.
+         *  Default 3. */
+        uint32_t fanout;
+        uint32_t reserved32;       /**< 0 */
+        /** Wait for a direct ack, then for the indirect ones, ns, each
+         *  (times LHM + 1); at most the interval. Default interval / 2. */
+        uint64_t probe_timeout_ns;
+        /** Gossip round period (only while updates are pending), ns,
+         *  1 ms .. interval. Default interval / 5. */
+        uint64_t gossip_interval_ns;
+        /** Every this long, ping one member held dead, telling it so:
+         *  alive after all (a healed partition), it refutes (Serf's
+         *  reconnect, on the datagram path), ns, 0 .. 1 hour; 0: never.
+         *  Default 10 x interval. */
+        uint64_t reconnect_interval_ns;
+        /** This node's address as its members reach it (opaque to the
+         *  core: the driver's encoding), carried in its alive updates;
+         *  0 .. HB_GOSSIP_ADDR_MAX bytes. */
+        uint8_t addr[HB_GOSSIP_ADDR_MAX];
+        uint8_t addr_len;
+        uint8_t reserved8[5];      /**< 0 */
+} hb_gossip_config_t;
+
 /**
  * State of one link of one peer (docs/links.md): the heartbeats that
  * arrive over that one path, judged by a detector of their own. A link's
@@ -476,6 +545,21 @@ typedef struct hb_node_config {
          *  this version. Since 0.2. */
         uint32_t n_classes;
         hb_class_config_t classes[HB_CLASSES_MAX];
+        /** Topology (hb_topology_t): HB_TOPOLOGY_MESH (the default;
+         *  "monitors" with n_monitors > 0), HB_TOPOLOGY_MONITORS (needs
+         *  n_monitors > 0), HB_TOPOLOGY_GOSSIP: SWIM with Lifeguard
+         *  (docs/gossip.md, parameters in `gossip`). In gossip, the
+         *  peers are gossip members (hb_node_peer_add() adds one,
+         *  taken to be alive without an event), kept in a compact
+         *  table without detectors; members learned from gossip are
+         *  added by the node (an event from unknown). No heartbeats are
+         *  sent; probes, acks and gossip go to single members
+         *  (HB_DEST_PEER, HB_DEST_REPLY). Requires n_monitors 0,
+         *  n_links <= 1 and coordination off in this version. Not
+         *  changed by hb_node_reconfigure(). Since 0.3. */
+        uint32_t topology;
+        /** Gossip parameters (topology HB_TOPOLOGY_GOSSIP). Since 0.3. */
+        hb_gossip_config_t gossip;
 } hb_node_config_t;
 
 /**
@@ -523,6 +607,15 @@ HB_EXPORT void hb_node_free(hb_node_t *node);
  */
 HB_EXPORT int hb_node_peer_add(hb_node_t *node, uint32_t peer_id,
                                uint64_t now_ns);
+
+/**
+ * Make room for `n` peers in all (a driver about to add many: the
+ * simulator's 10,000 gossip members), so that adding them does not grow
+ * the tables step by step. Only the gossip topology keeps the hint (a
+ * no-op otherwise). Since 0.3.
+ * @return 0; -EINVAL (NULL node); -ENOMEM (nothing lost).
+ */
+HB_EXPORT int hb_node_peer_reserve(hb_node_t *node, size_t n);
 
 /**
  * Put peer `peer_id` in class `class_idx` (0: the node's own timing;
@@ -1070,8 +1163,10 @@ typedef struct hb_output {
 } hb_output_t;
 
 /** Largest message the output queue holds, bytes: a buffer this large
- *  always takes the next message. */
-#define HB_OUTPUT_MAX_LEN 128u
+ *  always takes the next message (512 since 0.3: gossip messages carry
+ *  piggybacked member updates; heartbeats, acks, votes and verdicts
+ *  still fit in 128). */
+#define HB_OUTPUT_MAX_LEN 512u
 
 /**
  * Take the next message the node wants sent, oldest first: heartbeats and
@@ -1267,8 +1362,80 @@ HB_EXPORT uint64_t hb_node_seq(const hb_node_t *node);
 HB_EXPORT const hb_node_config_t *hb_node_config(const hb_node_t *node);
 
 /** Approximate bytes per monitored peer: peer record + detector +
- *  index and heap slots. */
+ *  index and heap slots; in the gossip topology, per member: member
+ *  record + probe-order and index slots (no detector). */
 HB_EXPORT size_t hb_node_peer_memory(const hb_node_t *node);
+
+/** Gossip snapshot (hb_node_gossip_info()). Public, read-only. */
+typedef struct hb_gossip_info {
+        uint32_t lhm;              /**< local health multiplier now,
+                                        0 .. gossip.lhm_max */
+        uint32_t incarnation;      /**< this node's SWIM incarnation
+                                        (grows with every refutation) */
+        uint64_t members;          /**< members known (any state) */
+        uint64_t live;             /**< of them alive or suspect */
+        uint64_t suspects;         /**< suspicions running */
+        uint64_t pending_updates;  /**< updates still to piggyback */
+        uint64_t member_bytes;     /**< bytes per member (as
+                                        hb_node_peer_memory()) */
+        uint64_t probes_sent;      /**< pings and ping-reqs sent */
+        uint64_t probes_failed;    /**< probes with no ack, direct or
+                                        indirect */
+        uint64_t refutations;      /**< suspicions of this node refuted */
+        uint64_t confirmations;    /**< independent confirmations taken */
+        uint64_t gossip_rounds;    /**< gossip rounds sent */
+        uint64_t updates_dropped;  /**< updates not queued: no memory */
+        uint64_t reconnects;       /**< pings to members held dead */
+        uint64_t reserved[3];      /**< room for later fields (0) */
+} hb_gossip_info_t;
+
+/**
+ * Gossip state of a node in the gossip topology (docs/gossip.md).
+ * @return 0; -EINVAL (NULL argument, or not the gossip topology).
+ */
+HB_EXPORT int hb_node_gossip_info(const hb_node_t *node,
+                                  hb_gossip_info_t *out);
+
+/**
+ * The opaque address member `id` advertised in its alive updates (or the
+ * driver set with hb_node_member_set_addr()), copied into buf.
+ * @return its length (0: none known); -ENOENT; -ENOBUFS (cap too
+ *         small); -EINVAL (not the gossip topology, NULL buf with cap).
+ */
+HB_EXPORT int hb_node_member_addr(const hb_node_t *node, uint32_t id,
+                                  uint8_t *buf, size_t cap);
+
+/**
+ * Set the address the driver knows for member `id` (a seed from its
+ * configuration), 0 .. HB_GOSSIP_ADDR_MAX bytes, copied; a later alive
+ * update of the member with an address replaces it.
+ * @return 0; -ENOENT; -EINVAL.
+ */
+HB_EXPORT int hb_node_member_set_addr(hb_node_t *node, uint32_t id,
+                                      const uint8_t *addr, size_t len);
+
+/**
+ * The core side of push-pull anti-entropy (docs/gossip.md): encode this
+ * node's view (itself, then every known member in id order) as a
+ * sequence of HB_TLV_MEMBER TLVs into buf, from *cursor on (start at 0;
+ * advanced past what was written, so a driver fills several buffers in
+ * turn). The driver sends it over its reliable transport, authenticated
+ * as it sees fit (hbeatd: the same key, docs/gossip.md), and feeds what
+ * it receives to hb_node_gossip_merge().
+ * @return bytes written (0: done); -ENOBUFS (not even one entry fits);
+ *         -EINVAL.
+ */
+HB_EXPORT int hb_node_gossip_digest(const hb_node_t *node, size_t *cursor,
+                                    uint8_t *buf, size_t cap);
+
+/**
+ * Merge a peer's digest (hb_node_gossip_digest()): every entry applied by
+ * SWIM's rules, except that a suspicion is not started from a digest
+ * (taken as alive news for unknown members). Events as for gossip.
+ * @return 0; HB_EBADTLV (malformed: nothing applied); -EINVAL.
+ */
+HB_EXPORT int hb_node_gossip_merge(hb_node_t *node, uint64_t now_ns,
+                                   const uint8_t *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -118,6 +118,21 @@ typedef enum hb_msg_type {
          *  "monitors", docs/topologies.md): one HB_TLV_VERDICT. Control
          *  sequence space, like ACKs and votes. Since 0.2. */
         HB_MSG_VERDICT = 6,
+        /** Gossip topology (docs/gossip.md), control sequence space,
+         *  each with HB_TLV_MEMBER updates piggybacked. A direct probe:
+         *  HB_TLV_PROBE {the receiver, nonce}. Since 0.3. */
+        HB_MSG_PING = 7,
+        /** Indirect probe request: HB_TLV_PROBE {target, nonce}: ping
+         *  the target and relay its ack (or a nack). Since 0.3. */
+        HB_MSG_PING_REQ = 8,
+        /** Probe ack: HB_TLV_PROBE {the member that answered, the
+         *  probe's nonce}, direct or relayed. Since 0.3. */
+        HB_MSG_PROBE_ACK = 9,
+        /** Lifeguard nack: the relay got no ack from the target in
+         *  time; HB_TLV_PROBE {target, nonce}. Since 0.3. */
+        HB_MSG_PROBE_NACK = 10,
+        /** Gossip round: member updates only. Since 0.3. */
+        HB_MSG_GOSSIP = 11,
 } hb_msg_type_t;
 
 /** Header flag: the sender asks the receiver for an HB_MSG_ACK. */
@@ -196,6 +211,16 @@ enum hb_tlv_type {
          *  out of range, two of them, or one on another message type:
          *  HB_EBADTLV. */
         HB_TLV_INTERVAL = 6,
+        /** Gossip probe: u32 target member id, u32 nonce (8 bytes).
+         *  Since 0.3. */
+        HB_TLV_PROBE = 8,
+        /** Gossip member update: u32 member id, u64 run (the member's
+         *  process incarnation), u32 SWIM incarnation, u8 state
+         *  (hb_peer_state_t: 1 alive, 2 suspect, 3 dead, 5 left), u32
+         *  origin (who suspects or declares; the member itself for a
+         *  leave), u8 address length a <= HB_GOSSIP_ADDR_MAX, a bytes of
+         *  opaque address (22 + a bytes; docs/gossip.md). Since 0.3. */
+        HB_TLV_MEMBER = 9,
 };
 /** Value length of HB_TLV_INTERVAL. */
 #define HB_INTERVAL_TLV_LEN 12u

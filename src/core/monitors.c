@@ -44,9 +44,11 @@
 /* Bytes of the verdict TLV value: lo, hi, then 5 per entry. */
 #define VERDICT_HEAD_LEN 8u
 #define VERDICT_ENTRY_LEN 5u
-/* Entries per message so that an encrypted verdict fits an output slot. */
+/* Entries per message so that an encrypted verdict fits 128 bytes (the
+ * output slot before 0.3; the wire format of 0.2 stays). */
+#define VERDICT_SLOT_LEN 128u
 #define VERDICT_ENTRIES                                                     \
-        ((HB_OUTPUT_MAX_LEN - HB_WIRE_HEADER_LEN - HB_WIRE_NONCE_LEN -      \
+        ((VERDICT_SLOT_LEN - HB_WIRE_HEADER_LEN - HB_WIRE_NONCE_LEN -       \
           HB_WIRE_TAG_LEN - HB_WIRE_TLV_HEADER_LEN - VERDICT_HEAD_LEN) /    \
          VERDICT_ENTRY_LEN)
 

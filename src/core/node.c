@@ -94,6 +94,7 @@ void hb_node_config_default(hb_node_config_t *cfg, hb_detector_kind_t kind,
         cfg->coord.votes = 1;
         cfg->coord.priority = 100;
         cfg->coord.election_delay_ns = interval_ns;
+        hb__swim_config_default(cfg);
 }
 
 void hb_class_config_default(hb_class_config_t *cls, hb_detector_kind_t kind,
@@ -292,6 +293,8 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
         if (hb__coord_config_validate(cfg) < 0)
                 return -EINVAL;
         if (hb__mon_config_validate(cfg) < 0)
+                return -EINVAL;
+        if (hb__swim_config_validate(cfg) < 0)
                 return -EINVAL;
         if (cfg->keyring.n > 0) {
                 if (hb_keyring_validate(&cfg->keyring) < 0)
@@ -844,7 +847,8 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
         hb__mon_init(node);
         set_ring(node, NULL, NULL, NULL);
         if (hb__coord_init(node) < 0 || hb__slots_rebuild(node, 0) < 0 ||
-            hb__out_init(node) < 0) {
+            hb__out_init(node) < 0 || hb__swim_init(node) < 0) {
+                hb__out_free(node);
                 hb__free(node->slots);
                 hb__free(node);
                 return -ENOMEM;
@@ -865,6 +869,7 @@ void hb_node_free(hb_node_t *node)
         hb__free(node->heap);
         hb__free(node->slots);
         hb__out_free(node);
+        hb__swim_free(node);
         hb_key_wipe(&node->cfg.key);
         hb_keyring_wipe(&node->cfg.keyring);
         hb_keyring_wipe(&node->ring);
@@ -878,6 +883,8 @@ int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
 
         if (!node || peer_id == 0 || peer_id == node->cfg.node_id)
                 return -EINVAL;
+        if (hb__swim_on(node))
+                return hb__swim_member_add(node, peer_id, now_ns);
         if (hb__lookup(node, peer_id))
                 return -EEXIST;
         r = hb__peers_reserve(node);
@@ -935,12 +942,21 @@ int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
         return 0;
 }
 
+int hb_node_peer_reserve(hb_node_t *node, size_t n)
+{
+        if (!node)
+                return -EINVAL;
+        return hb__swim_on(node) ? hb__swim_reserve(node, n) : 0;
+}
+
 int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id)
 {
         hb_peer_t *p;
 
         if (!node)
                 return -EINVAL;
+        if (hb__swim_on(node))
+                return hb__swim_member_remove(node, peer_id);
         p = hb__lookup(node, peer_id);
         if (!p)
                 return -ENOENT;
@@ -1032,7 +1048,12 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
             links_of(cfg) != links_of(&node->cfg) ||
             cfg->n_monitors != node->cfg.n_monitors ||
             memcmp(cfg->monitors, node->cfg.monitors,
-                   sizeof(cfg->monitors)) != 0)
+                   sizeof(cfg->monitors)) != 0 ||
+            cfg->topology != node->cfg.topology ||
+            (hb__swim_on(node) &&
+             (cfg->interval_ns != node->cfg.interval_ns ||
+              memcmp(&cfg->gossip, &node->cfg.gossip,
+                     sizeof(cfg->gossip)) != 0)))
                 return -EINVAL;
 
         if (cfg->coord.enabled && hb_coord_promise_max(cfg, &promise_max) < 0)
@@ -1531,6 +1552,17 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                 return drop(node, r);
         if (m.sender_id == node->cfg.node_id)
                 return drop(node, HB_ESELF);
+        if (hb__swim_on(node)) {
+                /* Gossip: any authentic member may talk (joins), and
+                 * addresses come from gossip, not from the driver's
+                 * configuration: no source check (docs/gossip.md). */
+                r = hb__swim_recv(node, &m, now_ns);
+                if (r < 0)
+                        return drop(node, r);
+                node->counters.rx_accepted++;
+                key_used(node, m.key_id, now_ns);
+                goto accepted;
+        }
         p = hb__lookup(node, m.sender_id);
         if (!p)
                 return drop(node, HB_EUNKPEER);
@@ -1544,7 +1576,9 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
         if (has_iv < 0)
                 return drop(node, has_iv);
 
-        if (m.type == HB_MSG_VERDICT) {
+        if (m.type >= HB_MSG_PING) {
+                return drop(node, HB_EBADTYPE); /* gossip: not this one */
+        } else if (m.type == HB_MSG_VERDICT) {
                 /* Only from a configured monitor (docs/topologies.md). */
                 if (!hb__mon_on(node) || hb__mon_driven(node, p))
                         return drop(node, HB_EBADTYPE);
@@ -1711,6 +1745,11 @@ static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
         const uint8_t *coord = NULL;
         uint16_t flags = 0;
 
+        if (hb__swim_on(node))
+                /* Gossip sends probes, not heartbeats; a leave is an
+                 * update spread by gossip (swim.c). */
+                return type == HB_MSG_LEAVE ? hb__swim_leave(node, now_ns)
+                                            : 0;
         /* With classes, out-of-schedule heartbeats ask no echo: each
          * class probes on its own counter (queue_class_beat()). */
         if (type == HB_MSG_HEARTBEAT)
@@ -1984,6 +2023,8 @@ static void local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
         node->counters.transitions++;
         if (node->cb)
                 node->cb(node->user, &ev);
+        if (hb__swim_on(node))
+                hb__swim_local_pause(node, now_ns, paused_ns);
         for (i = 0; i < node->n_peers; i++) {
                 hb_peer_t *p = node->peers[i];
 
@@ -2234,6 +2275,8 @@ uint64_t hb_node_next_deadline(const hb_node_t *node)
         d = node->n_heap == 0 ? HB_NEVER : node->heap[0]->deadline_ns;
         if (node->cfg.coord.enabled)
                 d = min_u64(d, hb__coord_deadline(node));
+        if (hb__swim_on(node))
+                d = min_u64(d, hb__swim_deadline(node));
         if (node->next_send_ns == HB_NEVER)
                 return d;
         for (uint32_t c = 1; c <= node->cfg.n_classes; c++)
@@ -2266,6 +2309,8 @@ void hb_node_tick(hb_node_t *node, uint64_t now_ns)
         }
         if (node->cfg.coord.enabled)
                 hb__coord_tick(node, now_ns);
+        if (hb__swim_on(node))
+                hb__swim_tick(node, now_ns);
         if (!send_due(node, now_ns))
                 finish(node, now_ns);
 }

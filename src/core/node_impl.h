@@ -320,6 +320,9 @@ struct hb_node {
                                           cfg.monitors, -1: a member */
         bool m_changed;                /* a monitor: a verdict changed
                                           since the last ones were sent */
+
+        /* Topology "gossip" (swim.c); NULL in the other topologies. */
+        struct hb_swim *swim;
 };
 
 /* Median, p99 (nearest rank) and latest of an RTT ring (µs), in ns
@@ -632,5 +635,37 @@ void hb__mon_send_verdicts(hb_node_t *node, bool changed_only,
 /* Queue a copy of the newest queued message for dest/peer_id (the same
  * bytes, same sequence). 0 or -ENOBUFS (output.c). */
 int hb__out_dup_last(hb_node_t *node, hb_dest_t dest, uint32_t peer_id);
+
+/* ---- topology "gossip" (swim.c, docs/gossip.md) ------------------ */
+
+static inline bool hb__swim_on(const hb_node_t *node)
+{
+        return node->cfg.topology == HB_TOPOLOGY_GOSSIP;
+}
+/* Defaults of cfg->gossip (from hb_node_config_default()). */
+void hb__swim_config_default(hb_node_config_t *cfg);
+/* Validate cfg->topology and cfg->gossip. 0 or -EINVAL. */
+int hb__swim_config_validate(const hb_node_config_t *cfg);
+/* Allocate node->swim when gossip is on (0 otherwise). 0 or -ENOMEM. */
+int hb__swim_init(hb_node_t *node);
+void hb__swim_free(hb_node_t *node);
+/* hb_node_peer_add()/_remove() in gossip: a member, alive, no event. */
+int hb__swim_member_add(hb_node_t *node, uint32_t id, uint64_t now_ns);
+int hb__swim_member_remove(hb_node_t *node, uint32_t id);
+int hb__swim_reserve(hb_node_t *node, size_t n);
+/* A verified message from another node (any sender: members join by
+ * talking): 0 accepted, or the drop reason (nothing changed). */
+int hb__swim_recv(hb_node_t *node, const hb_wire_msg_t *m, uint64_t now_ns);
+void hb__swim_tick(hb_node_t *node, uint64_t now_ns);
+uint64_t hb__swim_deadline(const hb_node_t *node);
+int hb__swim_leave(hb_node_t *node, uint64_t now_ns);
+void hb__swim_local_pause(hb_node_t *node, uint64_t now_ns,
+                          uint64_t paused_ns);
+/* Member snapshots for hb_node_peer_info()/_count()/_at(). */
+int hb__swim_info(const hb_node_t *node, uint32_t id, hb_peer_info_t *out);
+size_t hb__swim_count(const hb_node_t *node);
+int hb__swim_info_at(const hb_node_t *node, size_t i, hb_peer_info_t *out);
+/* Bytes per member (hb_node_peer_memory()). */
+size_t hb__swim_member_memory(void);
 
 #endif /* HB_CORE_NODE_IMPL_H */

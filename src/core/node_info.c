@@ -266,6 +266,8 @@ int hb_node_peer_info(const hb_node_t *node, uint32_t peer_id,
 
         if (!node || !out)
                 return -EINVAL;
+        if (hb__swim_on(node))
+                return hb__swim_info(node, peer_id, out);
         p = hb__lookup(node, peer_id);
         if (!p)
                 return -ENOENT;
@@ -275,6 +277,8 @@ int hb_node_peer_info(const hb_node_t *node, uint32_t peer_id,
 
 size_t hb_node_peer_count(const hb_node_t *node)
 {
+        if (node && hb__swim_on(node))
+                return hb__swim_count(node);
         return node ? node->n_peers : 0;
 }
 
@@ -283,6 +287,8 @@ int hb_node_peer_at(const hb_node_t *node, size_t i, uint64_t now_ns,
 {
         if (!node || !out)
                 return -EINVAL;
+        if (hb__swim_on(node))
+                return hb__swim_info_at(node, i, out);
         if (i >= node->n_peers)
                 return -ENOENT;
         fill_info(node, node->peers[i], now_ns, out);
@@ -331,6 +337,8 @@ size_t hb_node_peer_memory(const hb_node_t *node)
 
         if (!node)
                 return 0;
+        if (hb__swim_on(node))
+                return hb__swim_member_memory();
         if (node->n_peers > 0)
                 det = hb_detector_memory(node->peers[0]->detector);
         else {

@@ -91,7 +91,7 @@ _Static_assert(HB_KEYRING_MAX <= 256, "key ids are one byte");
 
 static bool type_known(uint8_t type)
 {
-        return type >= HB_MSG_HEARTBEAT && type <= HB_MSG_VERDICT;
+        return type >= HB_MSG_HEARTBEAT && type <= HB_MSG_GOSSIP;
 }
 
 static bool mode_known(uint8_t mode)
@@ -515,6 +515,16 @@ const char *hb_msg_type_name(uint8_t type)
                 return "vote_resp";
         case HB_MSG_VERDICT:
                 return "verdict";
+        case HB_MSG_PING:
+                return "ping";
+        case HB_MSG_PING_REQ:
+                return "ping_req";
+        case HB_MSG_PROBE_ACK:
+                return "probe_ack";
+        case HB_MSG_PROBE_NACK:
+                return "probe_nack";
+        case HB_MSG_GOSSIP:
+                return "gossip";
         default:
                 return "unknown";
         }

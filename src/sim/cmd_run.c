@@ -45,7 +45,8 @@ static void usage(FILE *f)
 "Simulate a full-mesh hbeat cluster on a virtual clock (deterministic).\n"
 "\n"
 "options:\n"
-"  --nodes N          nodes, 2..4096 (default 3)\n"
+"  --nodes N          nodes, 2..10000 (default 3)\n"
+"  --topology T       mesh | gossip (SWIM with Lifeguard; default mesh)\n"
 "  --seed S           random seed (default 1)\n"
 "  --duration-s D     simulated seconds (default 20)\n"
 "  --interval-ms I    heartbeat interval (default 100)\n"
@@ -239,6 +240,7 @@ int hbsim_cmd_run(int argc, char **argv)
                 { "acceptable-pause-ms", required_argument, NULL, 'P' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "election", no_argument, NULL, 'E' },
+                { "topology", required_argument, NULL, 't' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -248,7 +250,7 @@ int hbsim_cmd_run(int argc, char **argv)
         double duration_s = 20;
         hb_detector_kind_t kind = HB_DETECTOR_PHI;
         uint64_t interval_ms = 100;
-        int quiet = 0, election = 0, c;
+        int quiet = 0, election = 0, gossip = 0, c;
         long pause_ms = -1;
         hbsim_t *sim;
         struct timespec t0, t1;
@@ -305,6 +307,16 @@ int hbsim_cmd_run(int argc, char **argv)
                 case 'E':
                         election = 1;
                         break;
+                case 't':
+                        if (strcmp(optarg, "gossip") == 0) {
+                                gossip = 1;
+                        } else if (strcmp(optarg, "mesh") != 0) {
+                                fprintf(stderr, "hbeat-sim: unknown topology "
+                                                "'%s' (mesh, gossip)\n",
+                                        optarg);
+                                return 2;
+                        }
+                        break;
                 case 'h':
                         usage(stdout);
                         return 0;
@@ -325,6 +337,8 @@ int hbsim_cmd_run(int argc, char **argv)
                                 (uint64_t)pause_ms * HB_NS_PER_MS;
                 if (election)
                         cfg.node.coord.enabled = true;
+                if (gossip)
+                        cfg.node.topology = HB_TOPOLOGY_GOSSIP;
         }
         for (k = 0; k < n_faults; k++) {
                 if (faults[k].node >= cfg.n_nodes) {

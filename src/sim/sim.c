@@ -118,8 +118,17 @@ struct hbsim {
         uint8_t *cut;                 /* links x n x n:
                                          cut[(link * n + from) * n + to] */
         size_t links;                 /* cfg.node.n_links, at least 1 */
-        sim_ev_t *heap;
+        /* The heap orders small keys; the events (with their datagram,
+         * up to HB_OUTPUT_MAX_LEN bytes) stay put in a slab. */
+        struct sim_key {
+                uint64_t at_ns;
+                uint64_t order;
+                uint32_t ev;          /* index in evs */
+        } *heap;
         size_t n_heap, cap_heap;
+        sim_ev_t *evs;
+        uint32_t *free_evs;           /* free slots of evs */
+        size_t n_free, cap_evs;
         hbsim_event_t *log;
         size_t n_log, cap_log;
         uint64_t delivered;
@@ -224,71 +233,100 @@ static uint64_t node_now(const hbsim_t *s, const sim_node_t *n)
 /* ------------------------------------------------------------------ */
 /* Event heap                                                          */
 
-static int ev_less(const sim_ev_t *a, const sim_ev_t *b)
+static int ev_less(const struct sim_key *a, const struct sim_key *b)
 {
         return a->at_ns < b->at_ns ||
                (a->at_ns == b->at_ns && a->order < b->order);
 }
 
+/* A free event slot, growing the slab (and the heap with it). */
+static int ev_slot(hbsim_t *s, uint32_t *slot)
+{
+        if (s->n_free == 0) {
+                size_t cap = s->cap_evs ? 2 * s->cap_evs : 1024, i;
+                sim_ev_t *e = realloc(s->evs, cap * sizeof(*e));
+                uint32_t *f;
+                struct sim_key *h;
+
+                if (!e)
+                        return -1;
+                s->evs = e;
+                f = realloc(s->free_evs, cap * sizeof(*f));
+                if (!f)
+                        return -1;
+                s->free_evs = f;
+                h = realloc(s->heap, cap * sizeof(*h));
+                if (!h)
+                        return -1;
+                s->heap = h;
+                s->cap_heap = cap;
+                for (i = cap; i > s->cap_evs; i--)
+                        s->free_evs[s->n_free++] = (uint32_t)(i - 1);
+                s->cap_evs = cap;
+        }
+        *slot = s->free_evs[--s->n_free];
+        return 0;
+}
+
 static sim_ev_t *ev_push(hbsim_t *s, uint64_t at, uint32_t kind,
                          uint32_t node)
 {
+        struct sim_key k;
+        uint32_t slot;
+        sim_ev_t *e;
         size_t i;
 
-        if (s->n_heap == s->cap_heap) {
-                size_t cap = s->cap_heap ? 2 * s->cap_heap : 1024;
-                sim_ev_t *h = realloc(s->heap, cap * sizeof(*h));
-
-                if (!h) {
-                        s->oom = 1;
-                        return NULL;
-                }
-                s->heap = h;
-                s->cap_heap = cap;
+        if (ev_slot(s, &slot) < 0) {
+                s->oom = 1;
+                return NULL;
         }
+        e = &s->evs[slot];
+        e->at_ns = at;
+        e->order = s->order++;
+        e->kind = kind;
+        e->node = node;
+        e->gen = s->nodes[node].gen;
+        e->from = 0;
+        e->len = 0;
+        k = (struct sim_key){ .at_ns = at, .order = e->order, .ev = slot };
         i = s->n_heap++;
-        s->heap[i].at_ns = at;
-        s->heap[i].order = s->order++;
-        s->heap[i].kind = kind;
-        s->heap[i].node = node;
-        s->heap[i].gen = s->nodes[node].gen;
-        s->heap[i].from = 0;
-        s->heap[i].len = 0;
         while (i > 0) {
                 size_t p = (i - 1) / 2;
-                sim_ev_t tmp;
 
-                if (!ev_less(&s->heap[i], &s->heap[p]))
+                if (!ev_less(&k, &s->heap[p]))
                         break;
-                tmp = s->heap[i];
                 s->heap[i] = s->heap[p];
-                s->heap[p] = tmp;
                 i = p;
         }
-        return &s->heap[i];
+        s->heap[i] = k;
+        return e;
 }
 
 static void ev_pop(hbsim_t *s, sim_ev_t *out)
 {
+        struct sim_key last;
         size_t i = 0;
 
-        *out = s->heap[0];
-        s->heap[0] = s->heap[--s->n_heap];
+        *out = s->evs[s->heap[0].ev];
+        s->free_evs[s->n_free++] = s->heap[0].ev;
+        last = s->heap[--s->n_heap];
         for (;;) {
                 size_t l = 2 * i + 1, r = l + 1, m = i;
-                sim_ev_t tmp;
+                const struct sim_key *best = &last;
 
-                if (l < s->n_heap && ev_less(&s->heap[l], &s->heap[m]))
+                if (l < s->n_heap && ev_less(&s->heap[l], best)) {
                         m = l;
-                if (r < s->n_heap && ev_less(&s->heap[r], &s->heap[m]))
+                        best = &s->heap[l];
+                }
+                if (r < s->n_heap && ev_less(&s->heap[r], best))
                         m = r;
                 if (m == i)
                         break;
-                tmp = s->heap[i];
                 s->heap[i] = s->heap[m];
-                s->heap[m] = tmp;
                 i = m;
         }
+        if (s->n_heap > 0)
+                s->heap[i] = last;
 }
 
 /* ------------------------------------------------------------------ */
@@ -435,6 +473,9 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
                 if (r < 0)
                         return r;
         }
+        r = hb_node_peer_reserve(n->core, s->cfg.n_nodes - 1);
+        if (r < 0)
+                return r;
         for (j = 0; j < s->cfg.n_nodes; j++) {
                 if (j == n->index)
                         continue;
@@ -637,7 +678,7 @@ int hbsim_new(hbsim_t **ret, const hbsim_config_t *cfg)
         uint64_t seed;
         size_t i;
 
-        if (!ret || !cfg || cfg->n_nodes < 2 || cfg->n_nodes > 4096 ||
+        if (!ret || !cfg || cfg->n_nodes < 2 || cfg->n_nodes > HBSIM_NODES_MAX ||
             !(cfg->loss >= 0 && cfg->loss <= 1) ||
             cfg->clock_drift_ppm > HBSIM_DRIFT_PPM_MAX)
                 return -EINVAL;
@@ -701,6 +742,8 @@ void hbsim_free(hbsim_t *s)
         free(s->cut);
         free(s->path_delay);
         free(s->heap);
+        free(s->evs);
+        free(s->free_evs);
         free(s->log);
         free(s);
 }

@@ -29,7 +29,7 @@
 typedef struct hbsim hbsim_t;
 
 typedef struct hbsim_config {
-        size_t n_nodes;               /* 2 .. 4096 */
+        size_t n_nodes;               /* 2 .. HBSIM_NODES_MAX */
         uint64_t seed;
         hb_node_config_t node;        /* template: ids/incarnation set per
                                          node by the simulator */
@@ -72,6 +72,8 @@ typedef struct hbsim_config {
 } hbsim_config_t;
 
 #define HBSIM_DRIFT_PPM_MAX 500000u
+/* Most nodes of one simulation (10,000: the gossip topology's scale). */
+#define HBSIM_NODES_MAX 10000u
 
 /* A transition as seen by one observer. */
 typedef struct hbsim_event {
