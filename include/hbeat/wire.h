@@ -118,6 +118,13 @@ typedef enum hb_msg_type {
          *  "monitors", docs/topologies.md): one HB_TLV_VERDICT. Control
          *  sequence space, like ACKs and votes. Since 0.2. */
         HB_MSG_VERDICT = 6,
+        /* 7 .. 11: the gossip topology's messages. */
+        /** A region's summary (topology "hierarchy", docs/hierarchy.md):
+         *  one HB_TLV_REGION_SUMMARY, sent by the region's coordinator
+         *  to the other coordinators and to its region, and relayed
+         *  unchanged by a coordinator to its region. Control sequence
+         *  space, like ACKs and votes. */
+        HB_MSG_REGION_SUMMARY = 12,
 } hb_msg_type_t;
 
 /** Header flag: the sender asks the receiver for an HB_MSG_ACK. */
@@ -187,6 +194,18 @@ enum hb_tlv_type {
          *  whose id is in [lo, hi] and is not listed is alive. 8 + 5 k
          *  bytes (docs/wire-format.md). Since 0.2. */
         HB_TLV_VERDICT = 5,
+        /* 8 .. 9: the gossip topology's TLVs. */
+        /** In region summaries (HB_MSG_REGION_SUMMARY), 28 + 5 k bytes:
+         *  u16 region (1 .. 64), u8 flags (0), u8 reserved (0), u32 the
+         *  coordinator's regional term, u32 summary version (grows on
+         *  every change), u64 map of the regions the coordinator finds
+         *  unreachable (bit r - 1 for region r), u32 lo, u32 hi (an id
+         *  range, inclusive), then k entries of u32 member id and u8
+         *  state (hb_peer_state_t: 0 unknown, 2 suspect, 3 dead,
+         *  4 probation, 5 left), ids strictly ascending within [lo, hi]:
+         *  every member of the region with an id in [lo, hi] that is not
+         *  listed is alive. */
+        HB_TLV_REGION_SUMMARY = 12,
 };
 /** Length of an ACK in MAC mode: header + ECHO TLV (4 + 16) + tag = 80
  *  bytes (104 encrypted). */
