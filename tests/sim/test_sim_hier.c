@@ -87,8 +87,9 @@ static void fail_at(chk_t *c, const char *what, size_t a, size_t b)
                  (double)hbsim_now(c->s) / (double)S, what, a + 1, b + 1);
 }
 
-/* Running nodes that hold the resource now. */
-static size_t holders(hbsim_t *s, size_t *who)
+/* Running nodes that hold the resource now; `who` gets the last one,
+ * `other` the first. */
+static size_t holders2(hbsim_t *s, size_t *who, size_t *other)
 {
         size_t k = 0;
 
@@ -102,23 +103,30 @@ static size_t holders(hbsim_t *s, size_t *who)
                 if (h.holds) {
                         if (who)
                                 *who = i;
+                        if (other && k == 0)
+                                *other = i;
                         k++;
                 }
         }
         return k;
 }
 
+static size_t holders(hbsim_t *s, size_t *who)
+{
+        return holders2(s, who, NULL);
+}
+
 static void observe(hbsim_t *s, void *user)
 {
         chk_t *c = user;
-        size_t n_ev, k, who = 0;
+        size_t n_ev, k, who = 0, other = 0;
         const hbsim_event_t *ev = hbsim_events(s, &n_ev);
 
-        k = holders(s, &who);
+        k = holders2(s, &who, &other);
         if (k > c->holders_max)
                 c->holders_max = k;
         if (k > 1)
-                fail_at(c, "two regions hold the resource", who, who);
+                fail_at(c, "two regions hold the resource", other, who);
         for (; c->next_ev < n_ev; c->next_ev++) {
                 const hbsim_event_t *e = &ev[c->next_ev];
 
