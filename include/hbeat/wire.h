@@ -206,6 +206,13 @@ enum hb_tlv_type {
          *  every member of the region with an id in [lo, hi] that is not
          *  listed is alive. */
         HB_TLV_REGION_SUMMARY = 12,
+        /** On heartbeats of the hierarchy topology (not from a
+         *  coordinator): u32 digest of the region summaries the sender
+         *  holds (their regions, terms and versions; 4 bytes). Its
+         *  coordinator sends the summaries again when its own digest
+         *  differs: a member that lost one is repaired by its next
+         *  heartbeat. */
+        HB_TLV_REGION_VIEW = 13,
 };
 /** Length of an ACK in MAC mode: header + ECHO TLV (4 + 16) + tag = 80
  *  bytes (104 encrypted). */

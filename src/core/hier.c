@@ -58,6 +58,18 @@
 
 _Static_assert(SUM_ENTRIES >= 1, "a summary entry fits an output slot");
 
+/* Summary messages of one region kept as received, to repair members
+ * (at most CACHE_CHUNKS of its latest version). */
+#define CACHE_CHUNKS 4u
+
+typedef struct hb_hier_cache {
+        uint64_t term;
+        uint32_t version;
+        uint32_t n;
+        uint16_t len[CACHE_CHUNKS];
+        uint8_t buf[CACHE_CHUNKS][HB_OUTPUT_MAX_LEN];
+} hb_hier_cache_t;
+
 typedef struct hb_hier_region {
         uint32_t coord_id;             /* its coordinator, 0: unknown */
         uint64_t term;                 /* that coordinator's term */
@@ -84,6 +96,7 @@ struct hb_hier {
         hb_node_t *outer;              /* for the global callback */
         uint64_t now_ns;               /* of the current call */
         hb_hier_region_t reg[HB_HIER_REGIONS_MAX + 1];
+        hb_hier_cache_t *cache[HB_HIER_REGIONS_MAX + 1];
 };
 
 static uint32_t own_region(const hb_node_t *node)
@@ -148,6 +161,8 @@ void hb__hier_free(hb_node_t *node)
         if (!node->hier)
                 return;
         hb_node_free(node->hier->global);
+        for (uint32_t r = 0; r <= HB_HIER_REGIONS_MAX; r++)
+                hb__free(node->hier->cache[r]);
         hb__free(node->hier);
         node->hier = NULL;
 }
@@ -261,10 +276,11 @@ static void to_own_region(hb_node_t *node, uint8_t type, const uint8_t *buf,
         }
 }
 
-enum { TO_REGION = 1, TO_COORDS = 2, TO_UNHEARD = 4 };
+enum { TO_REGION = 1, TO_COORDS = 2, TO_UNHEARD = 4, TO_ONE = 8 };
 
 static void send_chunk(hb_node_t *node, uint8_t *tlv, uint32_t lo,
-                       uint32_t hi, size_t n, unsigned to, uint64_t now_ns)
+                       uint32_t hi, size_t n, unsigned to, uint32_t one,
+                       uint64_t now_ns)
 {
         struct hb_hier *h = node->hier;
         size_t len = SUM_HEAD_LEN + n * SUM_ENTRY_LEN;
@@ -296,6 +312,9 @@ static void send_chunk(hb_node_t *node, uint8_t *tlv, uint32_t lo,
         if (to & (TO_REGION | TO_UNHEARD))
                 to_own_region(node, HB_MSG_REGION_SUMMARY, buf, blen,
                               !(to & TO_REGION));
+        if (to & TO_ONE)
+                (void)hb__out_push_raw(node, HB_DEST_PEER, one,
+                                       HB_MSG_REGION_SUMMARY, buf, blen);
         if (to & TO_COORDS)
                 for (uint32_t r = 1; r <= HB_HIER_REGIONS_MAX; r++)
                         if (r != own_region(node) &&
@@ -305,7 +324,8 @@ static void send_chunk(hb_node_t *node, uint8_t *tlv, uint32_t lo,
 }
 
 /* This node's region summary (leading), in as many messages as it takes. */
-static void send_summary(hb_node_t *node, unsigned to, uint64_t now_ns)
+static void send_summary(hb_node_t *node, unsigned to, uint32_t one,
+                         uint64_t now_ns)
 {
         uint8_t tlv[HB_WIRE_TLV_HEADER_LEN + SUM_HEAD_LEN +
                     SUM_ENTRIES * SUM_ENTRY_LEN];
@@ -319,7 +339,8 @@ static void send_summary(hb_node_t *node, unsigned to, uint64_t now_ns)
                 if (!in_own_region(node, p) || p->state == HB_PEER_ALIVE)
                         continue;
                 if (n == SUM_ENTRIES) {
-                        send_chunk(node, tlv, lo, p->id - 1, n, to, now_ns);
+                        send_chunk(node, tlv, lo, p->id - 1, n, to, one,
+                                   now_ns);
                         lo = p->id;
                         n = 0;
                 }
@@ -327,7 +348,120 @@ static void send_summary(hb_node_t *node, unsigned to, uint64_t now_ns)
                 e[n * SUM_ENTRY_LEN + 4] = (uint8_t)p->state;
                 n++;
         }
-        send_chunk(node, tlv, lo, UINT32_MAX, n, to, now_ns);
+        send_chunk(node, tlv, lo, UINT32_MAX, n, to, one, now_ns);
+}
+
+/* What this node holds of every region's summaries, in 32 bits: the
+ * sum of a mix of (region, term, version) over the regions it has
+ * heard of (a leader counts its own summary as sent). Not a secret,
+ * only a mismatch detector between a member and its coordinator. */
+static uint32_t view_digest(const hb_node_t *node)
+{
+        const struct hb_hier *h = node->hier;
+        uint32_t sum = 0;
+
+        for (uint32_t r = 1; r <= HB_HIER_REGIONS_MAX; r++) {
+                uint32_t term = (uint32_t)h->reg[r].term;
+                uint32_t version = h->reg[r].version, x;
+
+                if (h->leading && r == own_region(node)) {
+                        term = (uint32_t)h->lead_term;
+                        version = h->version;
+                }
+                if (term == 0 && version == 0)
+                        continue;
+                x = (r * UINT32_C(0x9e3779b1)) ^
+                    (term * UINT32_C(0x85ebca77)) ^
+                    (version * UINT32_C(0xc2b2ae3d));
+                x ^= x >> 15;
+                x *= UINT32_C(0x2c1b3c6d);
+                x ^= x >> 12;
+                sum += x;
+        }
+        return sum;
+}
+
+int hb__hier_check_beat(const hb_wire_msg_t *m)
+{
+        const uint8_t *cur = m->tlv, *val;
+        size_t left = m->tlv_len;
+        uint16_t type, vlen;
+        int r, found = 0;
+
+        while ((r = hb_wire_tlv_next(&cur, &left, &type, &val, &vlen)) > 0) {
+                if (type != HB_TLV_REGION_VIEW)
+                        continue;
+                if (vlen != 4 || found++)
+                        return HB_EBADTLV;
+        }
+        return r < 0 ? HB_EBADTLV : 0;
+}
+
+/* A member's heartbeat said what it holds: a coordinator sends again
+ * what it lacks (its own summary, the other regions' as received), at
+ * most once per global interval per member, and not while a change of
+ * its own is on its way anyway. */
+void hb__hier_on_beat(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
+                      uint64_t now_ns)
+{
+        struct hb_hier *h = node->hier;
+        const uint8_t *cur = m->tlv, *val;
+        size_t left = m->tlv_len;
+        uint16_t type, vlen;
+
+        if (!h->leading || h->changed || !in_own_region(node, p) ||
+            hb__hier_driven(node, p) ||
+            (p->h_repaired_ns != 0 &&
+             now_ns < add_sat(p->h_repaired_ns,
+                              node->cfg.hier.global_interval_ns)))
+                return;
+        while (hb_wire_tlv_next(&cur, &left, &type, &val, &vlen) > 0) {
+                if (type != HB_TLV_REGION_VIEW)
+                        continue;
+                if (hb__get_u32(val) == view_digest(node))
+                        return;
+                p->h_repaired_ns = now_ns;
+                send_summary(node, TO_ONE, p->id, now_ns);
+                for (uint32_t r = 1; r <= HB_HIER_REGIONS_MAX; r++) {
+                        const hb_hier_cache_t *c = h->cache[r];
+
+                        if (r == own_region(node) || !c)
+                                continue;
+                        for (uint32_t k = 0; k < c->n; k++)
+                                (void)hb__out_push_raw(
+                                        node, HB_DEST_PEER, p->id,
+                                        HB_MSG_REGION_SUMMARY, c->buf[k],
+                                        c->len[k]);
+                }
+                return;
+        }
+}
+
+/* Keep the summary message being received (node->rx_buf) for repairs. */
+static void cache_chunk(hb_node_t *node, uint32_t region, uint64_t term,
+                        uint32_t version)
+{
+        struct hb_hier *h = node->hier;
+        hb_hier_cache_t *c = h->cache[region];
+
+        if (!node->rx_buf || node->rx_len > HB_OUTPUT_MAX_LEN)
+                return;
+        if (!c) {
+                c = hb__calloc(1, sizeof(*c));
+                if (!c)
+                        return; /* no repairs for that region, no harm */
+                h->cache[region] = c;
+        }
+        if (c->term != term || c->version != version) {
+                c->term = term;
+                c->version = version;
+                c->n = 0;
+        }
+        if (c->n == CACHE_CHUNKS)
+                return;
+        memcpy(c->buf[c->n], node->rx_buf, node->rx_len);
+        c->len[c->n] = (uint16_t)node->rx_len;
+        c->n++;
 }
 
 int hb__hier_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
@@ -336,8 +470,15 @@ int hb__hier_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
         const struct hb_hier *h = node->hier;
         uint32_t cid = h->reg[own_region(node)].coord_id;
         bool first = true, to_coord;
+        uint8_t tlv[HB_WIRE_TLV_HEADER_LEN + 4];
+        size_t tlv_len = 0;
         int r = 0;
 
+        if (type == HB_MSG_HEARTBEAT && !h->leading) {
+                tlv_len = hb__put_tlv_header(tlv, HB_TLV_REGION_VIEW, 4);
+                hb__put_u32(tlv + tlv_len, view_digest(node));
+                tlv_len += 4;
+        }
         if (type == HB_MSG_LEAVE)
                 return hb__out_push_coord(node, HB_DEST_ALL, 0, type, flags,
                                           coord, NULL, 0, now_ns);
@@ -351,7 +492,9 @@ int hb__hier_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
                         continue;
                 if (first)
                         r = hb__out_push_coord(node, HB_DEST_PEER, p->id, type,
-                                               flags, coord, NULL, 0, now_ns);
+                                               flags, coord,
+                                               tlv_len ? tlv : NULL, tlv_len,
+                                               now_ns);
                 else
                         r = hb__out_dup_last(node, HB_DEST_PEER, p->id);
                 first = false;
@@ -595,7 +738,7 @@ void hb__hier_finish(hb_node_t *node, uint64_t now_ns)
                 h->changed = false;
                 h->next_change_ns =
                         add_sat(now_ns, node->cfg.interval_ns / 2);
-                send_summary(node, TO_REGION | TO_COORDS, now_ns);
+                send_summary(node, TO_REGION | TO_COORDS, 0, now_ns);
                 h->next_global_ns = add_sat(
                         now_ns, node->cfg.hier.global_interval_ns);
         }
@@ -614,7 +757,7 @@ void hb__hier_tick(hb_node_t *node, uint64_t now_ns)
                 drain_global(node);
         }
         if (now_ns >= h->next_global_ns) {
-                send_summary(node, TO_COORDS, now_ns);
+                send_summary(node, TO_COORDS, 0, now_ns);
                 h->next_global_ns = add_sat(
                         now_ns, node->cfg.hier.global_interval_ns);
         }
@@ -630,7 +773,7 @@ void hb__hier_tick(hb_node_t *node, uint64_t now_ns)
                               p->state != HB_PEER_LEFT;
                 }
                 if (any) {
-                        send_summary(node, TO_UNHEARD, now_ns);
+                        send_summary(node, TO_UNHEARD, 0, now_ns);
                         h->next_announce_ns =
                                 add_sat(now_ns, node->cfg.interval_ns);
                 } else {
@@ -777,6 +920,7 @@ void hb__hier_on_summary(hb_node_t *node, hb_peer_t *from,
         rg->term = term;
         rg->coord_id = from->id;
         rg->version = version;
+        cache_chunk(node, region, term, version);
         /* The sender speaks: it is alive. */
         apply(node, from, HB_PEER_ALIVE, now_ns);
         for (size_t i = 0; i < node->n_peers; i++) {

@@ -1182,6 +1182,11 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                 if (has_lt < 0)
                         return drop(node, has_lt);
         }
+        if (m.type == HB_MSG_HEARTBEAT && hb__hier_on(node)) {
+                r = hb__hier_check_beat(&m);
+                if (r < 0)
+                        return drop(node, r);
+        }
         /* Replay protection: (incarnation, seq) must strictly grow. An
          * older incarnation has a reason of its own: after a restart it
          * names a clock stepped back (review F6). */
@@ -1252,6 +1257,8 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                                   hb_detector_suspicion(p->detector, now_ns));
         } else {
                 on_heartbeat(node, p, now_ns, m.seq, restarted);
+                if (hb__hier_on(node))
+                        hb__hier_on_beat(node, p, &m, now_ns);
         }
         reschedule(node, p);
         if (m.type == HB_MSG_HEARTBEAT && node->cfg.coord.enabled)

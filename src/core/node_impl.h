@@ -130,6 +130,7 @@ typedef struct hb_peer {
         uint32_t h_region;             /* 0: not set */
         bool h_elector;                /* an elector of its region */
         uint64_t h_heard_ns;           /* last heartbeat, coordinator */
+        uint64_t h_repaired_ns;        /* last repair sent to it */
 } hb_peer_t;
 
 typedef struct hb_slot {
@@ -597,6 +598,11 @@ void hb__hier_peer_changed(hb_node_t *node, hb_peer_t *p, uint64_t now_ns);
 /* Queue this node's heartbeat or leave for its destinations. */
 int hb__hier_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
                         const uint8_t *coord, uint64_t now_ns);
+/* A heartbeat's REGION_VIEW TLV: check (HB_EBADTLV), then act on it
+ * (a coordinator repairs a member whose view is behind). */
+int hb__hier_check_beat(const hb_wire_msg_t *m);
+void hb__hier_on_beat(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
+                      uint64_t now_ns);
 /* HB_MSG_REGION_SUMMARY: check (HB_EBADTLV, nothing changed), apply. */
 int hb__hier_check_summary(const hb_wire_msg_t *m);
 void hb__hier_on_summary(hb_node_t *node, hb_peer_t *p,

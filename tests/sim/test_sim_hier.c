@@ -147,7 +147,7 @@ static void observe(hbsim_t *s, void *user)
         }
 }
 
-static hbsim_t *make(uint64_t seed, chk_t *c)
+static hbsim_t *make_loss(uint64_t seed, chk_t *c, double loss)
 {
         hbsim_config_t cfg;
         hbsim_t *s;
@@ -155,6 +155,7 @@ static hbsim_t *make(uint64_t seed, chk_t *c)
         hbsim_config_default(&cfg);
         cfg.n_nodes = N;
         cfg.seed = seed;
+        cfg.loss = loss;
         cfg.hier_regions = R;
         cfg.hier_global_interval_ns = GLOBAL;
         cfg.node.rtt_probe_every = 0;
@@ -165,6 +166,11 @@ static hbsim_t *make(uint64_t seed, chk_t *c)
         c->exempt = (size_t)-1;
         hbsim_set_observer(s, observe, c);
         return s;
+}
+
+static hbsim_t *make(uint64_t seed, chk_t *c)
+{
+        return make_loss(seed, c, 0.0);
 }
 
 static void check(const chk_t *c)
@@ -284,6 +290,52 @@ static void test_member_crash(void **state)
         printf("member crash: coordinator convicts within %.0f ms, every "
                "node knows %.1f ms later (worst of %u seeds)\n",
                (double)worst_local / MS, (double)worst_all / MS, SEEDS);
+}
+
+/* 5 % loss: a member crash still reaches every node (a member that lost
+ * the summary is repaired from its next heartbeat's view digest), within
+ * a few global intervals; nobody outside declares anyone else of the
+ * region dead, nor the region unreachable. */
+static void test_member_crash_loss(void **state)
+{
+        uint64_t worst = 0;
+
+        (void)state;
+        for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+                chk_t c;
+                hbsim_t *s = make_loss(seed, &c, 0.05);
+                size_t victim = 2 * PER - 1;
+                uint64_t t0;
+
+                hbsim_run_until(s, WARM);
+                c.watch = 2;
+                c.exempt = victim;
+                c.no_dead_outside = true;
+                c.no_unreachable = true;
+                t0 = hbsim_now(s);
+                hbsim_crash(s, victim);
+                hbsim_run_until(s, t0 + 10 * S);
+                for (size_t o = 0; o < N; o++) {
+                        uint64_t t;
+
+                        if (o == victim)
+                                continue;
+                        t = first(s, o, victim, HB_PEER_DEAD, t0);
+                        if (t == HB_NEVER ||
+                            t > t0 + LOCAL_DEAD_MAX + 4 * GLOBAL) {
+                                fprintf(stderr, "seed %llu: n%zu learnt "
+                                        "late or never\n",
+                                        (unsigned long long)seed, o + 1);
+                                fail();
+                        }
+                        if (t - t0 > worst)
+                                worst = t - t0;
+                }
+                check(&c);
+                hbsim_free(s);
+        }
+        printf("member crash at 5 %% loss: every node knows within %.0f ms "
+               "(worst of %u seeds)\n", (double)worst / MS, SEEDS);
 }
 
 /* The coordinator of region 2 crashes. */
@@ -558,6 +610,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_member_crash),
+                cmocka_unit_test(test_member_crash_loss),
                 cmocka_unit_test(test_coordinator_crash),
                 cmocka_unit_test(test_region_cut),
                 cmocka_unit_test(test_at_most_one),

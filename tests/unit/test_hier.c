@@ -297,6 +297,78 @@ static void t_summary_checks(void **state)
         hb_node_free(n);
 }
 
+/* A heartbeat from `sender` with `n` REGION_VIEW TLVs of value length
+ * `vlen`. */
+static size_t beat_view(uint8_t *buf, uint32_t sender, uint64_t seq,
+                        size_t n, uint16_t vlen)
+{
+        uint8_t tlv[2 * (4 + 8)];
+        hb_keyring_t ring = { 0 };
+        hb_key_t kk = key();
+        hb_wire_msg_t m;
+        size_t o = 0;
+        int len;
+
+        memset(tlv, 0, sizeof(tlv));
+        for (size_t i = 0; i < n; i++) {
+                tlv[o + 1] = HB_TLV_REGION_VIEW;
+                tlv[o + 3] = (uint8_t)vlen;
+                o += 4 + vlen;
+        }
+        memset(&m, 0, sizeof(m));
+        m.type = HB_MSG_HEARTBEAT;
+        m.cluster_id = 7;
+        m.sender_id = sender;
+        m.incarnation = 1;
+        m.seq = seq;
+        m.send_time_ns = T0;
+        m.tlv = o ? tlv : NULL;
+        m.tlv_len = o;
+        assert_int_equal(hb_keyring_add(&ring, 0, &kk, HB_WIRE_MODE_MAC), 0);
+        len = hb_wire_encode(buf, 512, &m, &ring, NULL);
+        assert_true(len > 0);
+        return (size_t)len;
+}
+
+/* The view digest on heartbeats: 4 bytes, at most once. */
+static void t_view_checks(void **state)
+{
+        uint8_t buf[512];
+        hb_node_t *n = node_of(4, NULL, NULL);
+        size_t len;
+
+        (void)state;
+        len = beat_view(buf, 5, 1, 1, 3);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        len = beat_view(buf, 5, 1, 1, 5);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        len = beat_view(buf, 5, 1, 2, 4);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        assert_int_equal(state_of(n, 5, T0), HB_PEER_UNKNOWN);
+        len = beat_view(buf, 5, 1, 1, 4);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), 0);
+        assert_int_equal(state_of(n, 5, T0), HB_PEER_ALIVE);
+        len = beat_view(buf, 5, 2, 0, 0); /* none: fine too */
+        assert_int_equal(hb_node_recv(n, T0 + 1, buf, len, NULL), 0);
+        hb_node_free(n);
+}
+
+/* A member's heartbeat carries its view digest. */
+static void t_member_beat_has_view(void **state)
+{
+        uint8_t buf[HB_OUTPUT_MAX_LEN];
+        hb_node_t *n = node_of(6, NULL, NULL);
+        hb_output_t out;
+        int len;
+
+        (void)state;
+        hb_node_tick(n, T0);
+        len = hb_node_poll_output(n, &out, buf, sizeof(buf));
+        assert_int_equal(out.type, HB_MSG_HEARTBEAT);
+        assert_int_equal(len, HB_WIRE_HEARTBEAT_LEN + 8);
+        hb_node_free(n);
+}
+
 /* Without the topology a summary is a type the node does not take. */
 static void t_summary_needs_topology(void **state)
 {
@@ -500,6 +572,8 @@ int main(void)
                 cmocka_unit_test(t_set_region),
                 cmocka_unit_test(t_summary_checks),
                 cmocka_unit_test(t_summary_needs_topology),
+                cmocka_unit_test(t_view_checks),
+                cmocka_unit_test(t_member_beat_has_view),
                 cmocka_unit_test(t_member_targets),
                 cmocka_unit_test(t_member_learns),
                 cmocka_unit_test(t_elector_judges_electors),
