@@ -582,7 +582,7 @@ static void global_start(hb_node_t *node, uint64_t now_ns)
 {
         struct hb_hier *h = node->hier;
         const hb_node_config_t *c = &node->cfg;
-        uint64_t gi = c->hier.global_interval_ns;
+        uint64_t gi = c->hier.global_interval_ns, hold_until;
         hb_node_config_t g;
 
         hb_node_config_default(&g, c->detector.kind, gi);
@@ -607,12 +607,10 @@ static void global_start(hb_node_t *node, uint64_t now_ns)
         hb_keyring_wipe(&g.keyring);
         /* A successor holds its predecessor's promises: see
          * docs/hierarchy.md, "votes across coordinator changes". */
-        (void)hb_node_restore_promise(h->global,
-                                      h->lead_term <= 1
-                                              ? 0
-                                              : add_sat(now_ns,
-                                                        g.coord
-                                                                .promise_max_ns));
+        hold_until = h->lead_term <= 1
+                             ? 0
+                             : add_sat(now_ns, g.coord.promise_max_ns);
+        (void)hb_node_restore_promise(h->global, hold_until);
         for (uint32_t r = 1; r <= HB_HIER_REGIONS_MAX; r++)
                 if (r != own_region(node) && ((h->present >> (r - 1)) & 1u))
                         (void)hb_node_peer_add(h->global, r, now_ns);
