@@ -131,7 +131,7 @@ int hb__hier_config_validate(const hb_node_config_t *cfg)
         if (h->global_interval_ns < cfg->interval_ns ||
             h->global_interval_ns > 3600 * HB_NS_PER_S)
                 return -EINVAL;
-        if (cfg->n_links > 1 || cfg->n_monitors > 0)
+        if (cfg->n_links > 1 || cfg->n_monitors > 0 || cfg->n_classes > 0)
                 return -EINVAL;
         if (h->elector != cfg->coord.enabled)
                 return -EINVAL;

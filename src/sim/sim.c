@@ -111,6 +111,10 @@ struct hbsim {
         uint64_t now;
         uint64_t order;
         sim_node_t *nodes;
+        uint64_t *path_delay;         /* n x n base one-way delays,
+                                         [from * n + to]; NULL: all
+                                         cfg.delay_ns
+                                         (hbsim_set_delay()) */
         uint8_t *cut;                 /* links x n x n:
                                          cut[(link * n + from) * n + to] */
         size_t links;                 /* cfg.node.n_links, at least 1 */
@@ -315,7 +319,9 @@ static void on_event(void *user, const hb_event_t *ev)
         }
         s->log[s->n_log].observer = n->index;
         s->log[s->n_log].peer = ev->type == HB_EVENT_PEER_STATE ||
-                                                ev->type == HB_EVENT_LINK
+                                                ev->type == HB_EVENT_LINK ||
+                                                ev->type ==
+                                                        HB_EVENT_CLASS_MISMATCH
                                         ? ev->peer_id - 1
                                         : HBSIM_NO_PEER;
         s->log[s->n_log].ev = *ev;
@@ -356,6 +362,14 @@ static void flush(hbsim_t *s, sim_node_t *n)
                                                 transmit(s, n->index, j, k,
                                                          buf, (size_t)len);
                                         }
+                } else if (out.dest == HB_DEST_BEAT && out.peer_id >= 1 &&
+                           out.peer_id <= s->cfg.n_nodes) {
+                        /* A class's heartbeat: every link, one peer. */
+                        for (k = 0; k < s->links; k++) {
+                                count_sent(s, out.type);
+                                transmit(s, n->index, out.peer_id - 1, k,
+                                         buf, (size_t)len);
+                        }
                 } else if (out.peer_id >= 1 &&
                            out.peer_id <= s->cfg.n_nodes) {
                         count_sent(s, out.type);
@@ -443,6 +457,15 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
                                      node_now(s, n));
                 if (r < 0)
                         return r;
+                if (s->cfg.peer_class) {
+                        uint32_t cls = s->cfg.peer_class(
+                                n->index, j, s->cfg.node_config_user);
+
+                        r = hb_node_peer_set_class(n->core, (uint32_t)j + 1,
+                                                   cls, node_now(s, n));
+                        if (r < 0)
+                                return r;
+                }
                 if (s->cfg.hier_regions == 0)
                         continue;
                 r = hb_node_peer_set_region(
@@ -460,6 +483,30 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
         n->wake_ns = HB_NEVER;
         n->start_ns = s->now + rng_below(s, s->cfg.node.interval_ns);
         arm(s, n);
+        return 0;
+}
+
+/* Base one-way delay from node `from` to node `to`. */
+static uint64_t base_delay(const hbsim_t *s, size_t from, size_t to)
+{
+        return s->path_delay ? s->path_delay[from * s->cfg.n_nodes + to]
+                             : s->cfg.delay_ns;
+}
+
+int hbsim_set_delay(hbsim_t *s, size_t from, size_t to, uint64_t delay_ns)
+{
+        size_t n = s->cfg.n_nodes;
+
+        if (from >= n || to >= n)
+                return -EINVAL;
+        if (!s->path_delay) {
+                s->path_delay = calloc(n * n, sizeof(*s->path_delay));
+                if (!s->path_delay)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n * n; i++)
+                        s->path_delay[i] = s->cfg.delay_ns;
+        }
+        s->path_delay[from * n + to] = delay_ns;
         return 0;
 }
 
@@ -483,7 +530,7 @@ static void transmit(hbsim_t *s, size_t from, size_t to, size_t link,
                 return;
         if (s->cfg.loss > 0 && rng_unit(s) < s->cfg.loss)
                 return;
-        delay = s->cfg.delay_ns + rng_below(s, s->cfg.jitter_ns);
+        delay = base_delay(s, from, to) + rng_below(s, s->cfg.jitter_ns);
         e = ev_push(s, s->now + delay, EV_DELIVER, (uint32_t)to);
         if (!e)
                 return;
@@ -506,7 +553,7 @@ static void bounce(hbsim_t *s, size_t dead, size_t to, size_t link,
                 return;
         if (s->cfg.loss > 0 && rng_unit(s) < s->cfg.loss)
                 return;
-        delay = s->cfg.delay_ns + rng_below(s, s->cfg.jitter_ns);
+        delay = base_delay(s, dead, to) + rng_below(s, s->cfg.jitter_ns);
         e = ev_push(s, s->now + delay, EV_UNREACH, (uint32_t)to);
         if (!e)
                 return;
@@ -697,6 +744,7 @@ void hbsim_free(hbsim_t *s)
         }
         free(s->nodes);
         free(s->cut);
+        free(s->path_delay);
         free(s->heap);
         free(s->log);
         free(s);

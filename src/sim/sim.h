@@ -47,6 +47,11 @@ typedef struct hbsim_config {
          * and incarnation already set; may be NULL. */
         void (*node_config)(hb_node_config_t *cfg, size_t i, void *user);
         void *node_config_user;
+        /* Peer classes (docs/classes.md): the class node i puts node j in
+         * (an index into node i's classes, 0 .. n_classes), called for
+         * every peer at every boot; NULL: class 0 for all. Gets
+         * node_config_user. */
+        uint32_t (*peer_class)(size_t i, size_t j, void *user);
         bool port_unreachable;        /* a crash is a process exit on a
                                          host that stays up: datagrams to
                                          it come back as port unreachable
@@ -132,6 +137,11 @@ void hbsim_cut_link(hbsim_t *sim, size_t from, size_t to, size_t link,
 void hbsim_partition(hbsim_t *sim, const size_t *side, size_t n_side);
 void hbsim_heal(hbsim_t *sim);
 void hbsim_set_loss(hbsim_t *sim, double loss);
+/* The base one-way delay from node `from` to node `to` becomes `delay_ns`
+ * (jitter still added) for datagrams sent from now on; those in flight
+ * keep theirs (a rise of latency on a path, docs/classes.md). Returns 0,
+ * -EINVAL (bad index) or -ENOMEM. */
+int hbsim_set_delay(hbsim_t *sim, size_t from, size_t to, uint64_t delay_ns);
 
 /* Observations. */
 size_t hbsim_n_nodes(const hbsim_t *sim);

@@ -114,6 +114,11 @@ static void t_config(void **state)
         c.n_links = 2;
         assert_int_equal(hb_node_config_validate(&c), -EINVAL);
         c = cfg_of(6);
+        c.n_classes = 1;
+        hb_class_config_default(&c.classes[0], HB_DETECTOR_FIXED,
+                                100 * MS);
+        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        c = cfg_of(6);
         c.hier.reserved[0] = 1;
         assert_int_equal(hb_node_config_validate(&c), -EINVAL);
         c = cfg_of(6);
