@@ -59,13 +59,15 @@
 _Static_assert(SUM_ENTRIES >= 1, "a summary entry fits an output slot");
 
 /* Summary messages of one region kept as received, to repair members
- * (at most CACHE_CHUNKS of its latest version). */
-#define CACHE_CHUNKS 4u
+ * (at most CACHE_CHUNKS of its latest version: 2 x CACHE_CHUNKS
+ * members not alive in AEAD mode, more in MAC mode). */
+#define CACHE_CHUNKS 8u
 
 typedef struct hb_hier_cache {
         uint64_t term;
         uint32_t version;
         uint32_t n;
+        uint32_t lo[CACHE_CHUNKS];     /* each chunk's range start */
         uint16_t len[CACHE_CHUNKS];
         uint8_t buf[CACHE_CHUNKS][HB_OUTPUT_MAX_LEN];
 } hb_hier_cache_t;
@@ -428,40 +430,51 @@ void hb__hier_on_beat(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
                         if (r == own_region(node) || !c)
                                 continue;
                         for (uint32_t k = 0; k < c->n; k++)
-                                (void)hb__out_push_raw(
-                                        node, HB_DEST_PEER, p->id,
-                                        HB_MSG_REGION_SUMMARY, c->buf[k],
-                                        c->len[k]);
+                                if (c->len[k] > 0)
+                                        (void)hb__out_push_raw(
+                                                node, HB_DEST_PEER, p->id,
+                                                HB_MSG_REGION_SUMMARY,
+                                                c->buf[k], c->len[k]);
                 }
                 return;
         }
 }
 
-/* Keep the summary message being received (node->rx_buf) for repairs. */
-static void cache_chunk(hb_node_t *node, uint32_t region, uint64_t term,
-                        uint32_t version)
+/* Keep the summary message being received (node->rx_buf), chunk `lo`
+ * of (term, version), for repairs; the newest copy of each chunk. Returns
+ * whether the chunk is new for that version (a coordinator relays it). */
+static bool cache_chunk(hb_node_t *node, uint32_t region, uint64_t term,
+                        uint32_t version, uint32_t lo)
 {
         struct hb_hier *h = node->hier;
         hb_hier_cache_t *c = h->cache[region];
+        uint32_t k;
 
-        if (!node->rx_buf || node->rx_len > HB_OUTPUT_MAX_LEN)
-                return;
         if (!c) {
                 c = hb__calloc(1, sizeof(*c));
                 if (!c)
-                        return; /* no repairs for that region, no harm */
+                        return true; /* no repairs for that region */
                 h->cache[region] = c;
         }
-        if (c->term != term || c->version != version) {
+        if (c->n == 0 || c->term != term || c->version != version) {
                 c->term = term;
                 c->version = version;
                 c->n = 0;
         }
-        if (c->n == CACHE_CHUNKS)
-                return;
-        memcpy(c->buf[c->n], node->rx_buf, node->rx_len);
-        c->len[c->n] = (uint16_t)node->rx_len;
+        for (k = 0; k < c->n && c->lo[k] != lo; k++)
+                ;
+        if (k == CACHE_CHUNKS)
+                return true; /* relayed, not kept */
+        c->lo[k] = lo;
+        c->len[k] = 0; /* 0: not kept (too long for a relay) */
+        if (node->rx_buf && node->rx_len <= HB_OUTPUT_MAX_LEN) {
+                memcpy(c->buf[k], node->rx_buf, node->rx_len);
+                c->len[k] = (uint16_t)node->rx_len;
+        }
+        if (k < c->n)
+                return false;
         c->n++;
+        return true;
 }
 
 int hb__hier_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
@@ -910,15 +923,22 @@ void hb__hier_on_summary(hb_node_t *node, hb_peer_t *from,
          * newest term known for it. */
         if (from->h_region != region || term < rg->term)
                 return;
+        /* The replay rule of summaries (node.c checks no sequence): an
+         * older version of the same coordinator's says nothing new. */
+        if (term == rg->term && from->id == rg->coord_id &&
+            version < rg->version)
+                return;
         if (region == own_region(node) && h->leading &&
             term <= h->lead_term)
                 return; /* ours, relayed back, or a deposed one's */
         fresh = term > rg->term || from->id != rg->coord_id ||
-                version != rg->version;
+                version > rg->version;
         rg->term = term;
         rg->coord_id = from->id;
         rg->version = version;
-        cache_chunk(node, region, term, version);
+        /* Every chunk of a new version is news, not only the first. */
+        if (cache_chunk(node, region, term, version, lo))
+                fresh = true;
         /* The sender speaks: it is alive. */
         apply(node, from, HB_PEER_ALIVE, now_ns);
         for (size_t i = 0; i < node->n_peers; i++) {

@@ -1260,8 +1260,19 @@ static int on_control(hb_node_t *node, hb_peer_t *p,
         if (p->incarnation != 0 && !p->forgotten &&
             m->incarnation < p->incarnation)
                 return HB_EOLDINC;
-        if ((p->incarnation != 0 && m->incarnation != p->incarnation) ||
-            m->seq <= p->last_ack_seq)
+        if (p->incarnation != 0 && m->incarnation != p->incarnation)
+                return HB_EREPLAY;
+        if (m->type == HB_MSG_REGION_SUMMARY) {
+                /* Not by sequence: a summary is state, replay-checked by
+                 * its term and version (hier.c); its chunks, relays and
+                 * repairs may arrive in any order. */
+                r = hb__hier_check_summary(m);
+                if (r < 0)
+                        return r;
+                hb__hier_on_summary(node, p, m, now_ns);
+                return 0;
+        }
+        if (m->seq <= p->last_ack_seq)
                 return HB_EREPLAY;
         if (m->type == HB_MSG_VERDICT) {
                 r = hb__mon_check_verdict(m);
@@ -1269,14 +1280,6 @@ static int on_control(hb_node_t *node, hb_peer_t *p,
                         return r;
                 p->last_ack_seq = m->seq;
                 hb__mon_on_verdict(node, p, m, now_ns);
-                return 0;
-        }
-        if (m->type == HB_MSG_REGION_SUMMARY) {
-                r = hb__hier_check_summary(m);
-                if (r < 0)
-                        return r;
-                p->last_ack_seq = m->seq;
-                hb__hier_on_summary(node, p, m, now_ns);
                 return 0;
         }
         if (m->type != HB_MSG_ACK) {

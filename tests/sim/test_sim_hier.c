@@ -292,6 +292,55 @@ static void test_member_crash(void **state)
                (double)worst_local / MS, (double)worst_all / MS, SEEDS);
 }
 
+/* Five members of region 2 crash at once: the summary takes several
+ * messages (two entries each in AEAD-sized slots); every chunk reaches
+ * every node, relayed ones included. */
+static void test_members_crash_many(void **state)
+{
+        (void)state;
+        for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+                chk_t c;
+                hbsim_t *s = make(seed, &c);
+                size_t co;
+                uint64_t t0, tc = 0;
+
+                hbsim_run_until(s, WARM);
+                co = coordinator(s, 2);
+                t0 = hbsim_now(s);
+                for (size_t v = PER + 3; v < PER + 8; v++)
+                        hbsim_crash(s, v);
+                hbsim_run_until(s, t0 + 5 * S);
+                for (size_t v = PER + 3; v < PER + 8; v++) {
+                        uint64_t t = first(s, co, v, HB_PEER_DEAD, t0);
+
+                        assert_true(t != HB_NEVER);
+                        if (t > tc)
+                                tc = t;
+                }
+                for (size_t o = 0; o < N; o++) {
+                        if (o >= PER + 3 && o < PER + 8)
+                                continue;
+                        for (size_t v = PER + 3; v < PER + 8; v++) {
+                                uint64_t t = first(s, o, v, HB_PEER_DEAD,
+                                                   t0);
+
+                                if (o == co)
+                                        continue;
+                                if (t == HB_NEVER || t > tc + GLOBAL) {
+                                        fprintf(stderr, "seed %llu: n%zu "
+                                                "learnt n%zu late or "
+                                                "never\n",
+                                                (unsigned long long)seed,
+                                                o + 1, v + 1);
+                                        fail();
+                                }
+                        }
+                }
+                check(&c);
+                hbsim_free(s);
+        }
+}
+
 /* 5 % loss: a member crash still reaches every node (a member that lost
  * the summary is repaired from its next heartbeat's view digest), within
  * a few global intervals; nobody outside declares anyone else of the
@@ -611,6 +660,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_member_crash),
                 cmocka_unit_test(test_member_crash_loss),
+                cmocka_unit_test(test_members_crash_many),
                 cmocka_unit_test(test_coordinator_crash),
                 cmocka_unit_test(test_region_cut),
                 cmocka_unit_test(test_at_most_one),

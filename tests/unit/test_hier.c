@@ -294,11 +294,27 @@ static void t_summary_checks(void **state)
         s.twice = false;
         /* nothing changed by any of them */
         assert_int_equal(state_of(n, 5, T0), HB_PEER_UNKNOWN);
-        /* a good one, then the same again: a replay */
+        /* a good one; the same again changes nothing (summaries are
+         * state: their replay rule is the version, not the sequence) */
         len = summary(buf, &s);
         assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), 0);
         assert_int_equal(state_of(n, 5, T0), HB_PEER_DEAD);
-        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EREPLAY);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), 0);
+        assert_int_equal(state_of(n, 5, T0), HB_PEER_DEAD);
+        /* version 3 says 5 is alive; then version 2 (an older one,
+         * replayed or late) saying dead is ignored */
+        s.version = 3;
+        s.k = 0;
+        s.seq = 3;
+        len = summary(buf, &s);
+        assert_int_equal(hb_node_recv(n, T0 + 1, buf, len, NULL), 0);
+        assert_int_equal(state_of(n, 5, T0 + 1), HB_PEER_ALIVE);
+        s.version = 2;
+        s.k = 1;
+        s.seq = 4;
+        len = summary(buf, &s);
+        assert_int_equal(hb_node_recv(n, T0 + 2, buf, len, NULL), 0);
+        assert_int_equal(state_of(n, 5, T0 + 2), HB_PEER_ALIVE);
         hb_node_free(n);
 }
 
