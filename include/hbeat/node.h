@@ -559,7 +559,11 @@ HB_EXPORT void hb_node_config_default(hb_node_config_t *cfg,
  *         compatible version, node_id 0, interval out of range, thresholds
  *         not positive or dead < suspect, probation or local pause out of
  *         range, detector config invalid, keyring invalid
- *         (hb_keyring_validate()), an AEAD key without `random`).
+ *         (hb_keyring_validate()), an AEAD key without `random`;
+ *         hierarchy on with region 0 or above HB_HIER_REGIONS_MAX,
+ *         global_interval_ns below interval_ns or above 1 hour,
+ *         `elector` differing from coord.enabled, n_links > 1,
+ *         monitors or classes, reserved fields not 0).
  */
 HB_EXPORT int hb_node_config_validate(const hb_node_config_t *cfg);
 
