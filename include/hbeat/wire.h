@@ -216,11 +216,11 @@ enum hb_tlv_type {
          *  listed is alive. */
         HB_TLV_REGION_SUMMARY = 12,
         /** On heartbeats of the hierarchy topology (not from a
-         *  coordinator): u32 digest of the region summaries the sender
-         *  holds (their regions, terms and versions; 4 bytes). Its
-         *  coordinator sends the summaries again when its own digest
-         *  differs: a member that lost one is repaired by its next
-         *  heartbeat. */
+         *  coordinator) and on its global level's heartbeats: u32
+         *  digest of the region summaries the sender holds (their
+         *  regions, terms and versions; 4 bytes). A coordinator sends
+         *  summaries again when its own digest differs: a node that
+         *  lost one is repaired by its next heartbeat. */
         HB_TLV_REGION_VIEW = 13,
 };
 /** Value length of HB_TLV_INTERVAL. */

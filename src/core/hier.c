@@ -17,8 +17,13 @@
  *     summary of its region's (apply());
  *   - region summaries: a coordinator's list of its members that are
  *     not alive, with a version, sent on a change to its region and to
- *     the other coordinators, and every global interval to the other
- *     coordinators; a coordinator relays the others' to its region;
+ *     the other coordinators; a coordinator relays the others' to its
+ *     region;
+ *   - anti-entropy, no message in steady state: a member's heartbeats
+ *     carry the digest of the summaries it holds, and so do the global
+ *     level's heartbeats every global interval; a coordinator that
+ *     finds a digest different from its own sends what the other lacks
+ *     (hb__hier_on_beat(), global_digest_in());
  *   - the global level: a coordinator runs an inner hb_node_t whose id
  *     is its region, incarnation its regional term, peers the other
  *     regions: the same election elects the global coordinator, and its
@@ -76,6 +81,8 @@ typedef struct hb_hier_region {
         uint32_t coord_id;             /* its coordinator, 0: unknown */
         uint64_t term;                 /* that coordinator's term */
         uint32_t version;              /* of its latest summary */
+        uint64_t repaired_ns;          /* our summary last sent to it
+                                          for a digest mismatch */
         hb_region_state_t state;       /* as this node sees it */
 } hb_hier_region_t;
 
@@ -85,9 +92,9 @@ struct hb_hier {
         uint64_t lead_since_ns;
         uint32_t version;              /* own summary (leading) */
         bool changed;                  /* own summary changed, unsent */
-        uint64_t next_global_ns;       /* periodic summary */
         uint64_t next_announce_ns;     /* to members not heard since */
         uint64_t next_change_ns;       /* a changed summary, not before */
+        uint32_t repair_region;        /* TO_COORD_OF's region */
         uint64_t unreachable;          /* map of regions (bit r - 1) */
         uint64_t present;              /* regions in the peer table */
         hb_node_t *global;             /* the global level (leading) */
@@ -150,7 +157,6 @@ int hb__hier_init(hb_node_t *node)
         if (!h)
                 return -ENOMEM;
         h->g_role = HB_ROLE_NO_QUORUM;
-        h->next_global_ns = HB_NEVER;
         h->next_announce_ns = HB_NEVER;
         h->outer = node;
         h->present = UINT64_C(1) << (own_region(node) - 1);
@@ -278,7 +284,13 @@ static void to_own_region(hb_node_t *node, uint8_t type, const uint8_t *buf,
         }
 }
 
-enum { TO_REGION = 1, TO_COORDS = 2, TO_UNHEARD = 4, TO_ONE = 8 };
+enum {
+        TO_REGION = 1,   /* every node of this region */
+        TO_COORDS = 2,   /* every other region's coordinator */
+        TO_UNHEARD = 4,  /* this region's members not heard since */
+        TO_ONE = 8,      /* node `one` */
+        TO_COORD_OF = 16 /* the coordinator of h->repair_region */
+};
 
 static void send_chunk(hb_node_t *node, uint8_t *tlv, uint32_t lo,
                        uint32_t hi, size_t n, unsigned to, uint32_t one,
@@ -317,6 +329,9 @@ static void send_chunk(hb_node_t *node, uint8_t *tlv, uint32_t lo,
         if (to & TO_ONE)
                 (void)hb__out_push_raw(node, HB_DEST_PEER, one,
                                        HB_MSG_REGION_SUMMARY, buf, blen);
+        if (to & TO_COORD_OF)
+                to_region(node, h->repair_region, HB_MSG_REGION_SUMMARY, buf,
+                          blen);
         if (to & TO_COORDS)
                 for (uint32_t r = 1; r <= HB_HIER_REGIONS_MAX; r++)
                         if (r != own_region(node) &&
@@ -436,6 +451,60 @@ void hb__hier_on_beat(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
                                                 HB_MSG_REGION_SUMMARY,
                                                 c->buf[k], c->len[k]);
                 }
+                return;
+        }
+}
+
+/* The digest the global level's heartbeats carry: this coordinator's
+ * view (the other coordinators compare it with theirs). */
+static void set_global_digest(hb_node_t *node)
+{
+        hb_node_t *g = node->hier->global;
+        size_t o = hb__put_tlv_header(g->beat_tlv, HB_TLV_REGION_VIEW, 4);
+
+        hb__put_u32(g->beat_tlv + o, view_digest(node));
+        g->beat_tlv_len = o + 4;
+}
+
+/* A global heartbeat from region r's coordinator carried its digest: if
+ * it differs from ours, send it our region's summary (it lacks it, or we
+ * lack one of another region's, which that region's coordinator sends
+ * us the same way): anti-entropy at the global interval, no message in
+ * steady state. Once per region per global interval, not while a change
+ * of ours is on its way anyway. */
+static void global_digest_in(hb_node_t *node, const uint8_t *buf, size_t len,
+                             uint64_t now_ns)
+{
+        struct hb_hier *h = node->hier;
+        uint8_t plain[HB_WIRE_MAX_LEN];
+        const uint8_t *cur, *val;
+        size_t left;
+        uint16_t type, vlen;
+        hb_wire_msg_t m;
+        uint32_t r;
+
+        if (hb_wire_decode(&m, buf, len,
+                           node->cfg.cluster_id ^ GLOBAL_CLUSTER_XOR,
+                           &node->ring, plain, sizeof(plain)) < 0 ||
+            m.type != HB_MSG_HEARTBEAT)
+                return;
+        r = m.sender_id;
+        if (r == 0 || r > HB_HIER_REGIONS_MAX || r == own_region(node) ||
+            h->changed ||
+            (h->reg[r].repaired_ns != 0 &&
+             now_ns < add_sat(h->reg[r].repaired_ns,
+                              node->cfg.hier.global_interval_ns)))
+                return;
+        cur = m.tlv;
+        left = m.tlv_len;
+        while (hb_wire_tlv_next(&cur, &left, &type, &val, &vlen) > 0) {
+                if (type != HB_TLV_REGION_VIEW || vlen != 4)
+                        continue;
+                if (hb__get_u32(val) == view_digest(node))
+                        return;
+                h->reg[r].repaired_ns = now_ns;
+                h->repair_region = r;
+                send_summary(node, TO_COORD_OF, 0, now_ns);
                 return;
         }
 }
@@ -674,7 +743,10 @@ int hb__hier_recv_global(hb_node_t *node, uint64_t now_ns,
         if (!h->global)
                 return HB_ECLUSTER; /* not a coordinator (any more) */
         h->now_ns = now_ns;
+        set_global_digest(node);
         r = hb_node_recv(h->global, now_ns, buf, len, NULL);
+        if (r == 0)
+                global_digest_in(node, buf, len, now_ns);
         drain_global(node);
         return r;
 }
@@ -704,8 +776,6 @@ static void take_over(hb_node_t *node, uint64_t now_ns)
         }
         h->changed = true;
         h->next_announce_ns = add_sat(now_ns, node->cfg.interval_ns);
-        h->next_global_ns = add_sat(now_ns,
-                                    node->cfg.hier.global_interval_ns);
         global_start(node, now_ns);
         drain_global(node);
 }
@@ -717,7 +787,6 @@ static void step_down(hb_node_t *node, uint64_t now_ns)
         h->leading = false;
         global_stop(node, now_ns);
         h->next_announce_ns = HB_NEVER;
-        h->next_global_ns = HB_NEVER;
         h->changed = false;
         h->reg[own_region(node)].version = h->version;
         for (size_t i = 0; i < node->n_peers; i++)
@@ -750,8 +819,6 @@ void hb__hier_finish(hb_node_t *node, uint64_t now_ns)
                 h->next_change_ns =
                         add_sat(now_ns, node->cfg.interval_ns / 2);
                 send_summary(node, TO_REGION | TO_COORDS, 0, now_ns);
-                h->next_global_ns = add_sat(
-                        now_ns, node->cfg.hier.global_interval_ns);
         }
 }
 
@@ -764,13 +831,9 @@ void hb__hier_tick(hb_node_t *node, uint64_t now_ns)
         if (!h->leading)
                 return;
         if (h->global) {
+                set_global_digest(node);
                 hb_node_tick(h->global, now_ns);
                 drain_global(node);
-        }
-        if (now_ns >= h->next_global_ns) {
-                send_summary(node, TO_COORDS, 0, now_ns);
-                h->next_global_ns = add_sat(
-                        now_ns, node->cfg.hier.global_interval_ns);
         }
         if (now_ns >= h->next_announce_ns) {
                 bool any = false;
@@ -800,7 +863,7 @@ uint64_t hb__hier_deadline(const hb_node_t *node)
 
         if (!h->leading)
                 return HB_NEVER;
-        d = min_u64(h->next_global_ns, h->next_announce_ns);
+        d = h->next_announce_ns;
         if (h->changed)
                 d = min_u64(d, max_u64(h->next_change_ns,
                                        h->lead_since_ns));

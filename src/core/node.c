@@ -1772,8 +1772,10 @@ static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
                 return hb__mon_queue_beat(node, type, flags, coord, now_ns);
         if (hb__hier_on(node))
                 return hb__hier_queue_beat(node, type, flags, coord, now_ns);
+        /* A hierarchy's global level: its digest rides along. */
         return hb__out_push_coord(node, HB_DEST_ALL, 0, type, flags, coord,
-                                  NULL, 0, now_ns);
+                                  node->beat_tlv_len ? node->beat_tlv : NULL,
+                                  node->beat_tlv_len, now_ns);
 }
 
 /* Queue the scheduled heartbeat of class `cls` for the peers of that

@@ -332,6 +332,11 @@ struct hb_node {
         /* hb_node_recv_link()'s datagram, for hier.c's relays. */
         const uint8_t *rx_buf;
         size_t rx_len;
+        /* A TLV every heartbeat of this node carries (set by hier.c on
+         * the global level's inner node: the coordinator's view
+         * digest); 0: none. */
+        uint8_t beat_tlv[8];
+        size_t beat_tlv_len;
 };
 
 /* Median, p99 (nearest rank) and latest of an RTT ring (µs), in ns
