@@ -46,7 +46,6 @@ static void usage(FILE *f)
 "\n"
 "options:\n"
 "  --nodes N          nodes, 2..10000 (default 3)\n"
-"  --topology T       mesh | gossip (SWIM with Lifeguard; default mesh)\n"
 "  --seed S           random seed (default 1)\n"
 "  --duration-s D     simulated seconds (default 20)\n"
 "  --interval-ms I    heartbeat interval (default 100)\n"
@@ -59,6 +58,14 @@ static void usage(FILE *f)
 "  --acceptable-pause-ms P  phi acceptable pause (default 4 x interval)\n"
 "  --election         quorum and leader election on (prints role and term\n"
 "                     events, the leader at the end)\n"
+"  --topology T       mesh (default), gossip (SWIM with Lifeguard,\n"
+"                     docs/gossip.md) or hierarchy (docs/hierarchy.md:\n"
+"                     regional coordinators under a global one)\n"
+"  --region-count R   hierarchy: R regions of N / R nodes (contiguous:\n"
+"                     n1.. in region 1), 1..64 (default 2)\n"
+"  --electors K       hierarchy: electors per region, 1..7 (default 3)\n"
+"  --global-interval-ms G  hierarchy: global interval (default 2.5 x\n"
+"                     --interval-ms)\n"
 "  --quiet            print only the summary\n"
 "  -h, --help         this text\n");
 }
@@ -201,9 +208,53 @@ static void print_coord(const hbsim_event_t *x)
                        (double)e->at_ns / 1e6, x->observer + 1, e->term,
                        e->voted_for, e->why);
                 break;
+        case HB_EVENT_REGION:
+                printf("%10.3f ms n%zu: region %u %s -> %s\n",
+                       (double)e->at_ns / 1e6, x->observer + 1, e->region,
+                       hb_region_state_name(e->old_region_state),
+                       hb_region_state_name(e->new_region_state));
+                break;
+        case HB_EVENT_GLOBAL_ROLE:
+                printf("%10.3f ms n%zu: global %s -> %s term %" PRIu64
+                       " leader region %u%s (%s)\n",
+                       (double)e->at_ns / 1e6, x->observer + 1,
+                       hb_role_name(e->old_role), hb_role_name(e->new_role),
+                       e->term, e->leader_id,
+                       e->established ? " established" : "", e->why);
+                break;
         default:
                 break;
         }
+}
+
+/* The end state of the hierarchy: each region's coordinator, the
+ * holder of the at-most-one resource, messages per second. */
+static void hierarchy(hbsim_t *sim, double duration_s)
+{
+        size_t n = hbsim_n_nodes(sim), i;
+
+        for (i = 0; i < n; i++) {
+                hb_node_t *node = hbsim_node(sim, i);
+                hb_hier_info_t h;
+
+                if (!node)
+                        continue;
+                hb_node_hier_info(node, &h);
+                if (h.coordinator)
+                        printf("region %u: coordinator n%zu term %" PRIu64
+                               ", global %s, leader region %u%s\n",
+                               h.region, i + 1, h.regional_term,
+                               hb_role_name(h.global_role), h.global_leader,
+                               h.holds ? ", holds the resource" : "");
+        }
+        printf("messages: %.1f/s (heartbeats %.1f/s, summaries %.1f/s, "
+               "votes %.1f/s)\n",
+               (double)hbsim_sent(sim, 0) / duration_s,
+               (double)hbsim_sent(sim, HB_MSG_HEARTBEAT) / duration_s,
+               (double)hbsim_sent(sim, HB_MSG_REGION_SUMMARY) / duration_s,
+               (double)(hbsim_sent(sim, HB_MSG_VOTE_REQ) +
+                        hbsim_sent(sim, HB_MSG_VOTE_RESP)) /
+                       duration_s);
 }
 
 /* The end state of the election: each node's role, term and leader. */
@@ -240,7 +291,10 @@ int hbsim_cmd_run(int argc, char **argv)
                 { "acceptable-pause-ms", required_argument, NULL, 'P' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "election", no_argument, NULL, 'E' },
-                { "topology", required_argument, NULL, 't' },
+                { "topology", required_argument, NULL, 'T' },
+                { "region-count", required_argument, NULL, 'R' },
+                { "electors", required_argument, NULL, 'K' },
+                { "global-interval-ms", required_argument, NULL, 'G' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -250,7 +304,8 @@ int hbsim_cmd_run(int argc, char **argv)
         double duration_s = 20;
         hb_detector_kind_t kind = HB_DETECTOR_PHI;
         uint64_t interval_ms = 100;
-        int quiet = 0, election = 0, gossip = 0, c;
+        int quiet = 0, election = 0, gossip = 0, hier = 0, c;
+        unsigned long regions = 2, electors = 3, global_ms = 0;
         long pause_ms = -1;
         hbsim_t *sim;
         struct timespec t0, t1;
@@ -307,15 +362,27 @@ int hbsim_cmd_run(int argc, char **argv)
                 case 'E':
                         election = 1;
                         break;
-                case 't':
-                        if (strcmp(optarg, "gossip") == 0) {
+                case 'T':
+                        if (strcmp(optarg, "hierarchy") == 0) {
+                                hier = 1;
+                        } else if (strcmp(optarg, "gossip") == 0) {
                                 gossip = 1;
                         } else if (strcmp(optarg, "mesh") != 0) {
                                 fprintf(stderr, "hbeat-sim: unknown topology "
-                                                "'%s' (mesh, gossip)\n",
+                                                "'%s' (mesh, gossip, "
+                                                "hierarchy)\n",
                                         optarg);
                                 return 2;
                         }
+                        break;
+                case 'R':
+                        regions = strtoul(optarg, NULL, 10);
+                        break;
+                case 'K':
+                        electors = strtoul(optarg, NULL, 10);
+                        break;
+                case 'G':
+                        global_ms = strtoul(optarg, NULL, 10);
                         break;
                 case 'h':
                         usage(stdout);
@@ -339,6 +406,20 @@ int hbsim_cmd_run(int argc, char **argv)
                         cfg.node.coord.enabled = true;
                 if (gossip)
                         cfg.node.topology = HB_TOPOLOGY_GOSSIP;
+        }
+        if (hier) {
+                if (regions < 1 || regions > HB_HIER_REGIONS_MAX ||
+                    regions > cfg.n_nodes || electors < 1 || electors > 7 ||
+                    electors > cfg.n_nodes / regions) {
+                        fprintf(stderr, "hbeat-sim: --region-count 1..64 "
+                                        "(at most --nodes), --electors "
+                                        "1..7 (at most a region's nodes)\n");
+                        return 2;
+                }
+                cfg.hier_regions = (uint32_t)regions;
+                cfg.hier_electors = (uint32_t)electors;
+                cfg.hier_global_interval_ns = global_ms * HB_NS_PER_MS;
+                cfg.node.rtt_probe_every = 0; /* docs/hierarchy.md */
         }
         for (k = 0; k < n_faults; k++) {
                 if (faults[k].node >= cfg.n_nodes) {
@@ -385,6 +466,8 @@ int hbsim_cmd_run(int argc, char **argv)
         summary(sim, faults, n_faults);
         if (election)
                 leaders(sim);
+        if (hier)
+                hierarchy(sim, duration_s);
         {
                 double wall = (double)(t1.tv_sec - t0.tv_sec) +
                               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -132,7 +132,7 @@ struct hbsim {
         hbsim_event_t *log;
         size_t n_log, cap_log;
         uint64_t delivered;
-        uint64_t sent[8];             /* datagrams sent, by message type
+        uint64_t sent[16];             /* datagrams sent, by message type
                                          (index 0: all) */
         int oom;
         hbsim_observer_fn observer;
@@ -376,7 +376,7 @@ static void transmit(hbsim_t *s, size_t from, size_t to, size_t link,
 static void count_sent(hbsim_t *s, uint8_t type)
 {
         s->sent[0]++;
-        if (type > 0 && type < 8)
+        if (type > 0 && type < 16)
                 s->sent[type]++;
 }
 
@@ -453,6 +453,21 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
         c.node_id = (uint32_t)n->index + 1;
         c.incarnation = n->incarnation;
         c.coord.seed = s->cfg.seed * UINT64_C(1000003) + n->incarnation;
+        if (s->cfg.hier_regions > 0) {
+                uint32_t k = s->cfg.hier_electors ? s->cfg.hier_electors : 3;
+
+                c.hier.enabled = true;
+                c.hier.region = hbsim_region_of(s->cfg.n_nodes,
+                                                s->cfg.hier_regions, n->index);
+                c.hier.elector = hbsim_is_elector(s->cfg.n_nodes,
+                                                  s->cfg.hier_regions, k,
+                                                  n->index);
+                c.hier.global_interval_ns =
+                        s->cfg.hier_global_interval_ns
+                                ? s->cfg.hier_global_interval_ns
+                                : c.interval_ns * 5 / 2;
+                c.coord.enabled = c.hier.elector;
+        }
         if (s->cfg.node_config)
                 s->cfg.node_config(&c, n->index, s->cfg.node_config_user);
         r = hb_node_new(&n->core, &c, on_event, n);
@@ -492,6 +507,19 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
                         if (r < 0)
                                 return r;
                 }
+                if (s->cfg.hier_regions == 0)
+                        continue;
+                r = hb_node_peer_set_region(
+                        n->core, (uint32_t)j + 1,
+                        hbsim_region_of(s->cfg.n_nodes, s->cfg.hier_regions,
+                                        j),
+                        hbsim_is_elector(s->cfg.n_nodes, s->cfg.hier_regions,
+                                         s->cfg.hier_electors
+                                                 ? s->cfg.hier_electors
+                                                 : 3,
+                                         j));
+                if (r < 0)
+                        return r;
         }
         n->wake_ns = HB_NEVER;
         n->start_ns = s->now + rng_below(s, s->cfg.node.interval_ns);
@@ -657,6 +685,21 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
 /* ------------------------------------------------------------------ */
 /* API                                                                 */
 
+uint32_t hbsim_region_of(size_t n, uint32_t regions, size_t i)
+{
+        return (uint32_t)(i * regions / n) + 1;
+}
+
+bool hbsim_is_elector(size_t n, uint32_t regions, uint32_t electors,
+                      size_t i)
+{
+        uint32_t r = hbsim_region_of(n, regions, i);
+
+        /* The first `electors` nodes of the region's block. */
+        return i < n && (i < electors ||
+                         hbsim_region_of(n, regions, i - electors) != r);
+}
+
 void hbsim_config_default(hbsim_config_t *cfg)
 {
         memset(cfg, 0, sizeof(*cfg));
@@ -680,7 +723,9 @@ int hbsim_new(hbsim_t **ret, const hbsim_config_t *cfg)
 
         if (!ret || !cfg || cfg->n_nodes < 2 || cfg->n_nodes > HBSIM_NODES_MAX ||
             !(cfg->loss >= 0 && cfg->loss <= 1) ||
-            cfg->clock_drift_ppm > HBSIM_DRIFT_PPM_MAX)
+            cfg->clock_drift_ppm > HBSIM_DRIFT_PPM_MAX ||
+            cfg->hier_regions > HB_HIER_REGIONS_MAX ||
+            cfg->hier_regions > cfg->n_nodes || cfg->hier_electors > 7)
                 return -EINVAL;
         s = calloc(1, sizeof(*s));
         if (!s)
@@ -931,7 +976,7 @@ uint64_t hbsim_trace_hash(const hbsim_t *s)
 
 uint64_t hbsim_sent(const hbsim_t *s, uint8_t type)
 {
-        return type < 8 ? s->sent[type] : 0;
+        return type < 16 ? s->sent[type] : 0;
 }
 
 uint64_t hbsim_delivered(const hbsim_t *s)

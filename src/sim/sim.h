@@ -69,7 +69,23 @@ typedef struct hbsim_config {
                                          [0, 1 day) from the seed. 0 ..
                                          HBSIM_DRIFT_PPM_MAX. See "Clocks"
                                          below. */
+        /* Topology "hierarchy" (docs/hierarchy.md) when hier_regions > 0
+         * (1 .. HB_HIER_REGIONS_MAX): node i is in region
+         * hbsim_region_of(), the first hier_electors (1 .. 7, default
+         * 3) of each region are its electors (coordination on, the rest
+         * off), global interval hier_global_interval_ns (default 2.5 x
+         * the node interval). node_config runs after these are set. */
+        uint32_t hier_regions;
+        uint32_t hier_electors;
+        uint64_t hier_global_interval_ns;
 } hbsim_config_t;
+
+/* Region of node i (1-based) in a hierarchy of `regions` over n nodes:
+ * contiguous blocks of n / regions nodes. */
+uint32_t hbsim_region_of(size_t n, uint32_t regions, size_t i);
+/* Node i is an elector of its region (the first `electors` of it). */
+bool hbsim_is_elector(size_t n, uint32_t regions, uint32_t electors,
+                      size_t i);
 
 #define HBSIM_DRIFT_PPM_MAX 500000u
 /* Most nodes of one simulation (10,000: the gossip topology's scale). */
