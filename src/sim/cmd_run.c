@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sim/arena.h"
 #include "sim/cmd.h"
 #include "sim/sim.h"
 
@@ -335,6 +336,8 @@ int hbsim_cmd_run(int argc, char **argv)
                 }
         }
         qsort(faults, n_faults, sizeof(faults[0]), cmp_fault);
+        if (!getenv("HBSIM_LIBC"))
+                hbsim_arena_install();
         if (hbsim_new(&sim, &cfg) < 0) {
                 fprintf(stderr, "hbeat-sim: invalid parameters\n");
                 return 2;
@@ -380,5 +383,6 @@ int hbsim_cmd_run(int argc, char **argv)
                         wall > 0 ? (double)hbsim_delivered(sim) / wall : 0);
         }
         hbsim_free(sim);
+        hbsim_arena_uninstall();
         return 0;
 }

@@ -55,6 +55,17 @@ enum ev_kind { EV_DELIVER, EV_WAKE, EV_UNREACH, EV_USER };
  * output queue holds. */
 #define SIM_PKT_MAX HB_OUTPUT_MAX_LEN
 
+/* A datagram's bytes, shared by every event that carries it (a message
+ * to all is one packet and n - 1 DELIVER events), counted. */
+typedef struct sim_pkt {
+        uint32_t refs;                /* 0: on the free list */
+        uint32_t next_free;
+        uint16_t len;
+        uint8_t buf[SIM_PKT_MAX];
+} sim_pkt_t;
+
+#define NO_PKT UINT32_MAX
+
 typedef struct sim_ev {
         uint64_t at_ns;
         uint64_t order;               /* insertion number: tie-break */
@@ -63,16 +74,16 @@ typedef struct sim_ev {
         uint32_t gen;
         uint32_t from;                /* DELIVER: sender; UNREACH: the
                                          crashed node */
-        uint16_t len;
+        uint32_t pkt;                 /* DELIVER, UNREACH: the datagram
+                                         (one reference), else NO_PKT */
         uint8_t link;                 /* DELIVER, UNREACH: the link */
-        uint8_t buf[SIM_PKT_MAX];
 } sim_ev_t;
 
-typedef struct sim_pkt {
-        uint16_t len;
+/* A datagram queued while its node is paused (holds a reference). */
+typedef struct sim_held {
+        uint32_t pkt;
         uint8_t link;
-        uint8_t buf[SIM_PKT_MAX];
-} sim_pkt_t;
+} sim_held_t;
 
 /* A node's clock: reads `local` at simulator time `at` and advances
  * `rate` ns per 1e9 simulator ns. */
@@ -101,7 +112,7 @@ typedef struct sim_node {
         sim_clock_t clk;
         uint32_t reply_link;          /* link of the datagram being
                                          delivered, for HB_DEST_REPLY */
-        sim_pkt_t *pending;           /* datagrams queued while paused */
+        sim_held_t *pending;          /* datagrams queued while paused */
         size_t n_pending, cap_pending;
 } sim_node_t;
 
@@ -111,16 +122,23 @@ struct hbsim {
         uint64_t now;
         uint64_t order;
         sim_node_t *nodes;
-        uint8_t *cut;                 /* links x n x n:
-                                         cut[(link * n + from) * n + to] */
+        uint64_t *cut;                /* bit set, links x n x n: bit
+                                         (link * n + from) * n + to;
+                                         NULL until the first cut */
         size_t links;                 /* cfg.node.n_links, at least 1 */
+        size_t n_regions;             /* cfg.n_regions, at least 1 */
+        uint8_t *region_cut;          /* per region: cut off the others */
+        sim_pkt_t *pkts;              /* packet pool */
+        size_t n_pkts;
+        uint32_t free_pkt;            /* free list head, NO_PKT: empty */
         sim_ev_t *heap;
         size_t n_heap, cap_heap;
         hbsim_event_t *log;
         size_t n_log, cap_log;
         uint64_t delivered;
-        uint64_t sent[8];             /* datagrams sent, by message type
-                                         (index 0: all) */
+        uint64_t sent[HBSIM_MSG_TYPES];   /* datagrams sent, by message
+                                             type (index 0: all) */
+        uint64_t sent_bytes[HBSIM_MSG_TYPES];
         int oom;
         hbsim_observer_fn observer;
         void *observer_user;
@@ -249,7 +267,8 @@ static sim_ev_t *ev_push(hbsim_t *s, uint64_t at, uint32_t kind,
         s->heap[i].node = node;
         s->heap[i].gen = s->nodes[node].gen;
         s->heap[i].from = 0;
-        s->heap[i].len = 0;
+        s->heap[i].pkt = NO_PKT;
+        s->heap[i].link = 0;
         while (i > 0) {
                 size_t p = (i - 1) / 2;
                 sim_ev_t tmp;
@@ -288,6 +307,51 @@ static void ev_pop(hbsim_t *s, sim_ev_t *out)
 }
 
 /* ------------------------------------------------------------------ */
+/* Packets                                                             */
+
+/* A packet holding `buf`, with one reference (the caller's); NO_PKT
+ * when out of memory. May move the pool: take pointers after. */
+static uint32_t pkt_new(hbsim_t *s, const uint8_t *buf, size_t len)
+{
+        uint32_t i = s->free_pkt;
+        sim_pkt_t *p;
+
+        if (i == NO_PKT) {
+                size_t cap = s->n_pkts ? 2 * s->n_pkts : 256, k;
+
+                p = cap < NO_PKT ? realloc(s->pkts, cap * sizeof(*p))
+                                 : NULL;
+                if (!p) {
+                        s->oom = 1;
+                        return NO_PKT;
+                }
+                for (k = s->n_pkts; k < cap; k++) {
+                        p[k].refs = 0;
+                        p[k].next_free = k + 1 < cap ? (uint32_t)k + 1
+                                                     : NO_PKT;
+                }
+                s->free_pkt = (uint32_t)s->n_pkts;
+                s->pkts = p;
+                s->n_pkts = cap;
+                i = s->free_pkt;
+        }
+        p = &s->pkts[i];
+        s->free_pkt = p->next_free;
+        p->refs = 1;
+        p->len = (uint16_t)len;
+        memcpy(p->buf, buf, len);
+        return i;
+}
+
+static void pkt_put(hbsim_t *s, uint32_t i)
+{
+        if (i == NO_PKT || --s->pkts[i].refs > 0)
+                return;
+        s->pkts[i].next_free = s->free_pkt;
+        s->free_pkt = i;
+}
+
+/* ------------------------------------------------------------------ */
 /* Nodes                                                               */
 
 static void on_event(void *user, const hb_event_t *ev)
@@ -295,6 +359,15 @@ static void on_event(void *user, const hb_event_t *ev)
         sim_node_t *n = user;
         hbsim_t *s = n->sim;
 
+        if (ev->type == HB_EVENT_TERM) {
+                /* The node's durable state, as hbeatd would fsync it. */
+                n->has_term = true;
+                n->term = ev->term;
+                n->voted_for = ev->voted_for;
+                n->promise_until = ev->promise_until_ns;
+        }
+        if (s->cfg.no_event_log)
+                goto hook;
         if (s->n_log == s->cap_log) {
                 size_t cap = s->cap_log ? 2 * s->cap_log : 256;
                 hbsim_event_t *l = realloc(s->log, cap * sizeof(*l));
@@ -305,13 +378,6 @@ static void on_event(void *user, const hb_event_t *ev)
                 }
                 s->log = l;
                 s->cap_log = cap;
-        }
-        if (ev->type == HB_EVENT_TERM) {
-                /* The node's durable state, as hbeatd would fsync it. */
-                n->has_term = true;
-                n->term = ev->term;
-                n->voted_for = ev->voted_for;
-                n->promise_until = ev->promise_until_ns;
         }
         s->log[s->n_log].observer = n->index;
         s->log[s->n_log].peer = ev->type == HB_EVENT_PEER_STATE ||
@@ -327,13 +393,16 @@ hook:
 }
 
 static void transmit(hbsim_t *s, size_t from, size_t to, size_t link,
-                     const uint8_t *buf, size_t len);
+                     uint32_t pkt);
 
-static void count_sent(hbsim_t *s, uint8_t type)
+static void count_sent(hbsim_t *s, uint8_t type, size_t len)
 {
         s->sent[0]++;
-        if (type > 0 && type < 8)
+        s->sent_bytes[0] += len;
+        if (type > 0 && type < HBSIM_MSG_TYPES) {
                 s->sent[type]++;
+                s->sent_bytes[type] += len;
+        }
 }
 
 /* Send everything the core queued through the link model: HB_DEST_ALL on
@@ -348,24 +417,32 @@ static void flush(hbsim_t *s, sim_node_t *n)
 
         while ((len = hb_node_poll_output(n->core, &out, buf, sizeof(buf))) >
                0) {
+                uint32_t pkt;
+
+                if (out.dest != HB_DEST_ALL &&
+                    (out.peer_id < 1 || out.peer_id > s->cfg.n_nodes))
+                        continue;
+                pkt = pkt_new(s, buf, (size_t)len);
+                if (pkt == NO_PKT)
+                        return;
                 if (out.dest == HB_DEST_ALL) {
                         for (k = 0; k < s->links; k++)
                                 for (j = 0; j < s->cfg.n_nodes; j++)
                                         if (j != n->index) {
-                                                count_sent(s, out.type);
+                                                count_sent(s, out.type,
+                                                           (size_t)len);
                                                 transmit(s, n->index, j, k,
-                                                         buf, (size_t)len);
+                                                         pkt);
                                         }
-                } else if (out.peer_id >= 1 &&
-                           out.peer_id <= s->cfg.n_nodes) {
-                        count_sent(s, out.type);
+                } else {
+                        count_sent(s, out.type, (size_t)len);
                         k = out.dest == HB_DEST_REPLY && n->reply_link > 0
                                     ? n->reply_link - 1
                                     : hb_node_peer_link(n->core,
                                                         out.peer_id);
-                        transmit(s, n->index, out.peer_id - 1, k, buf,
-                                 (size_t)len);
+                        transmit(s, n->index, out.peer_id - 1, k, pkt);
                 }
+                pkt_put(s, pkt);
         }
 }
 
@@ -435,64 +512,83 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
         return 0;
 }
 
-/* Schedule a datagram from node `from` to node `to` through the link
- * model (cut links and loss apply). */
-static uint8_t *cut_at(hbsim_t *s, size_t link, size_t from, size_t to)
+/* Regions: node i is in region i x R / n (contiguous blocks). */
+static size_t region_of(const hbsim_t *s, size_t i)
 {
-        size_t n = s->cfg.n_nodes;
-
-        return &s->cut[(link * n + from) * n + to];
+        return i * s->n_regions / s->cfg.n_nodes;
 }
 
-static void transmit(hbsim_t *s, size_t from, size_t to, size_t link,
-                     const uint8_t *buf, size_t len)
+static bool is_cut(const hbsim_t *s, size_t link, size_t from, size_t to)
+{
+        size_t n = s->cfg.n_nodes, bit;
+
+        if (s->n_regions > 1) {
+                size_t a = region_of(s, from), b = region_of(s, to);
+
+                if (a != b && (s->region_cut[a] || s->region_cut[b]))
+                        return true;
+        }
+        if (!s->cut)
+                return false;
+        bit = (link * n + from) * n + to;
+        return s->cut[bit / 64] >> (bit % 64) & 1;
+}
+
+/* One-way delay from `from` to `to`: the region's class, or the
+ * inter-region one. */
+static uint64_t delay_of(hbsim_t *s, size_t from, size_t to)
+{
+        if (s->n_regions > 1 && region_of(s, from) != region_of(s, to))
+                return s->cfg.region_delay_ns +
+                       rng_below(s, s->cfg.region_jitter_ns);
+        return s->cfg.delay_ns + rng_below(s, s->cfg.jitter_ns);
+}
+
+/* Schedule datagram `pkt` (taking a reference of its own) from node
+ * `from` to node `to` through the link model (cut links and loss
+ * apply); `kind` EV_DELIVER, or EV_UNREACH for a bounce. */
+static void send_pkt(hbsim_t *s, uint32_t kind, size_t from, size_t to,
+                     size_t link, uint32_t pkt)
 {
         sim_ev_t *e;
         uint64_t delay;
 
-        if (len > sizeof(e->buf) || link >= s->links ||
-            *cut_at(s, link, from, to))
+        if (link >= s->links || is_cut(s, link, from, to))
                 return;
         if (s->cfg.loss > 0 && rng_unit(s) < s->cfg.loss)
                 return;
-        delay = s->cfg.delay_ns + rng_below(s, s->cfg.jitter_ns);
-        e = ev_push(s, s->now + delay, EV_DELIVER, (uint32_t)to);
+        delay = delay_of(s, from, to);
+        e = ev_push(s, s->now + delay, kind, (uint32_t)to);
         if (!e)
                 return;
         e->from = (uint32_t)from;
-        e->len = (uint16_t)len;
         e->link = (uint8_t)link;
-        memcpy(e->buf, buf, len);
+        e->pkt = pkt;
+        s->pkts[pkt].refs++;
+}
+
+static void transmit(hbsim_t *s, size_t from, size_t to, size_t link,
+                     uint32_t pkt)
+{
+        send_pkt(s, EV_DELIVER, from, to, link, pkt);
 }
 
 /* An ICMP port unreachable from crashed node `dead` back to `to` (cut
  * links and loss apply to it as to any datagram), quoting the datagram
  * (as Linux does: the whole of it). */
 static void bounce(hbsim_t *s, size_t dead, size_t to, size_t link,
-                   const uint8_t *buf, size_t len)
+                   uint32_t pkt)
 {
-        sim_ev_t *e;
-        uint64_t delay;
-
-        if (*cut_at(s, link, dead, to))
-                return;
-        if (s->cfg.loss > 0 && rng_unit(s) < s->cfg.loss)
-                return;
-        delay = s->cfg.delay_ns + rng_below(s, s->cfg.jitter_ns);
-        e = ev_push(s, s->now + delay, EV_UNREACH, (uint32_t)to);
-        if (!e)
-                return;
-        e->from = (uint32_t)dead;
-        e->len = (uint16_t)len;
-        e->link = (uint8_t)link;
-        memcpy(e->buf, buf, len);
+        send_pkt(s, EV_UNREACH, dead, to, link, pkt);
 }
 
-static void deliver(hbsim_t *s, sim_node_t *n, size_t link,
-                    const uint8_t *buf, size_t len)
+static void deliver(hbsim_t *s, sim_node_t *n, size_t link, uint32_t pkt)
 {
+        /* The pool may move in arm() (new packets): the bytes are read
+         * before. */
         (void)hb_node_recv_link(n->core, node_now(s, n), (uint32_t)link,
-                                buf, len, NULL, NULL);
+                                s->pkts[pkt].buf, s->pkts[pkt].len, NULL,
+                                NULL);
         s->delivered++;
         n->reply_link = (uint32_t)link + 1;
         arm(s, n);
@@ -510,8 +606,7 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                 /* Crashed: datagrams vanish, or its host (still up)
                  * answers "port unreachable" through the link model. */
                 if (e->kind == EV_DELIVER && s->cfg.port_unreachable)
-                        bounce(s, e->node, e->from, e->link, e->buf,
-                               e->len);
+                        bounce(s, e->node, e->from, e->link, e->pkt);
                 return;
         }
         switch (e->kind) {
@@ -521,7 +616,7 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                                 size_t cap = n->cap_pending
                                                      ? 2 * n->cap_pending
                                                      : 64;
-                                sim_pkt_t *p = realloc(
+                                sim_held_t *p = realloc(
                                         n->pending, cap * sizeof(*p));
 
                                 if (!p) {
@@ -531,13 +626,13 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                                 n->pending = p;
                                 n->cap_pending = cap;
                         }
-                        n->pending[n->n_pending].len = e->len;
+                        n->pending[n->n_pending].pkt = e->pkt;
                         n->pending[n->n_pending].link = e->link;
-                        memcpy(n->pending[n->n_pending].buf, e->buf, e->len);
                         n->n_pending++;
+                        s->pkts[e->pkt].refs++;
                         return;
                 }
-                deliver(s, n, e->link, e->buf, e->len);
+                deliver(s, n, e->link, e->pkt);
                 break;
         case EV_UNREACH:
                 /* The kernel would queue the error for a stopped process;
@@ -545,8 +640,8 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                 if (n->paused)
                         return;
                 (void)hb_node_peer_link_unreachable_quoted(
-                        n->core, e->from + 1, e->link, e->buf, e->len,
-                        node_now(s, n));
+                        n->core, e->from + 1, e->link, s->pkts[e->pkt].buf,
+                        s->pkts[e->pkt].len, node_now(s, n));
                 arm(s, n);
                 break;
         case EV_WAKE:
@@ -590,7 +685,9 @@ int hbsim_new(hbsim_t **ret, const hbsim_config_t *cfg)
         uint64_t seed;
         size_t i;
 
-        if (!ret || !cfg || cfg->n_nodes < 2 || cfg->n_nodes > 4096 ||
+        if (!ret || !cfg || cfg->n_nodes < 2 ||
+            cfg->n_nodes > HBSIM_NODES_MAX ||
+            cfg->n_regions > cfg->n_nodes ||
             !(cfg->loss >= 0 && cfg->loss <= 1) ||
             cfg->clock_drift_ppm > HBSIM_DRIFT_PPM_MAX)
                 return -EINVAL;
@@ -603,8 +700,10 @@ int hbsim_new(hbsim_t **ret, const hbsim_config_t *cfg)
                 s->rng[i] = splitmix64(&seed);
         s->nodes = calloc(cfg->n_nodes, sizeof(*s->nodes));
         s->links = cfg->node.n_links > 1 ? cfg->node.n_links : 1;
-        s->cut = calloc(s->links * cfg->n_nodes * cfg->n_nodes, 1);
-        if (!s->nodes || !s->cut) {
+        s->n_regions = cfg->n_regions > 1 ? cfg->n_regions : 1;
+        s->region_cut = calloc(s->n_regions, 1);
+        s->free_pkt = NO_PKT;
+        if (!s->nodes || !s->region_cut) {
                 hbsim_free(s);
                 return -ENOMEM;
         }
@@ -652,6 +751,8 @@ void hbsim_free(hbsim_t *s)
         }
         free(s->nodes);
         free(s->cut);
+        free(s->region_cut);
+        free(s->pkts);
         free(s->heap);
         free(s->log);
         free(s);
@@ -666,6 +767,7 @@ void hbsim_run_until(hbsim_t *s, uint64_t until_ns)
                 if (e.at_ns > s->now)
                         s->now = e.at_ns;
                 handle(s, &e);
+                pkt_put(s, e.pkt);
                 if (s->observer)
                         s->observer(s, s->observer_user);
         }
@@ -686,6 +788,8 @@ void hbsim_crash(hbsim_t *s, size_t i)
         n->core = NULL;
         n->gen++;
         n->paused = false;
+        for (size_t k = 0; k < n->n_pending; k++)
+                pkt_put(s, n->pending[k].pkt);
         n->n_pending = 0;
 }
 
@@ -728,26 +832,49 @@ void hbsim_resume(hbsim_t *s, size_t i)
          * then its overdue timer. The core notices from its heartbeat
          * schedule that it was late (local-pause guard) at the first
          * of these calls. */
-        for (k = 0; k < n->n_pending; k++)
-                deliver(s, n, n->pending[k].link, n->pending[k].buf,
-                        n->pending[k].len);
+        for (k = 0; k < n->n_pending; k++) {
+                deliver(s, n, n->pending[k].link, n->pending[k].pkt);
+                pkt_put(s, n->pending[k].pkt);
+        }
         n->n_pending = 0;
         hb_node_tick(n->core, node_now(s, n));
         n->wake_ns = HB_NEVER;
         arm(s, n);
 }
 
-void hbsim_cut(hbsim_t *s, size_t from, size_t to, bool cut)
+static size_t cut_words(const hbsim_t *s)
 {
-        for (size_t k = 0; k < s->links; k++)
-                *cut_at(s, k, from, to) = cut;
+        size_t n = s->cfg.n_nodes;
+
+        return (s->links * n * n + 63) / 64;
 }
 
 void hbsim_cut_link(hbsim_t *s, size_t from, size_t to, size_t link,
                     bool cut)
 {
-        if (link < s->links)
-                *cut_at(s, link, from, to) = cut;
+        size_t n = s->cfg.n_nodes, bit = (link * n + from) * n + to;
+
+        if (link >= s->links)
+                return;
+        if (!s->cut) {
+                if (!cut)
+                        return;
+                s->cut = calloc(cut_words(s), sizeof(*s->cut));
+                if (!s->cut) {
+                        s->oom = 1;
+                        return;
+                }
+        }
+        if (cut)
+                s->cut[bit / 64] |= UINT64_C(1) << (bit % 64);
+        else
+                s->cut[bit / 64] &= ~(UINT64_C(1) << (bit % 64));
+}
+
+void hbsim_cut(hbsim_t *s, size_t from, size_t to, bool cut)
+{
+        for (size_t k = 0; k < s->links; k++)
+                hbsim_cut_link(s, from, to, k, cut);
 }
 
 void hbsim_partition(hbsim_t *s, const size_t *side, size_t n_side)
@@ -770,7 +897,32 @@ void hbsim_partition(hbsim_t *s, const size_t *side, size_t n_side)
 
 void hbsim_heal(hbsim_t *s)
 {
-        memset(s->cut, 0, s->links * s->cfg.n_nodes * s->cfg.n_nodes);
+        if (s->cut)
+                memset(s->cut, 0, cut_words(s) * sizeof(*s->cut));
+}
+
+size_t hbsim_n_regions(const hbsim_t *s)
+{
+        return s->n_regions;
+}
+
+size_t hbsim_region(const hbsim_t *s, size_t i)
+{
+        return region_of(s, i);
+}
+
+void hbsim_cut_region(hbsim_t *s, size_t r, bool cut)
+{
+        if (r < s->n_regions && s->region_cut)
+                s->region_cut[r] = cut;
+}
+
+bool hbsim_reachable(const hbsim_t *s, size_t from, size_t to)
+{
+        for (size_t k = 0; k < s->links; k++)
+                if (!is_cut(s, k, from, to))
+                        return true;
+        return false;
 }
 
 void hbsim_set_loss(hbsim_t *s, double loss)
@@ -840,7 +992,12 @@ uint64_t hbsim_trace_hash(const hbsim_t *s)
 
 uint64_t hbsim_sent(const hbsim_t *s, uint8_t type)
 {
-        return type < 8 ? s->sent[type] : 0;
+        return type < HBSIM_MSG_TYPES ? s->sent[type] : 0;
+}
+
+uint64_t hbsim_sent_bytes(const hbsim_t *s, uint8_t type)
+{
+        return type < HBSIM_MSG_TYPES ? s->sent_bytes[type] : 0;
 }
 
 uint64_t hbsim_delivered(const hbsim_t *s)

@@ -11,7 +11,10 @@
  *
  * Network model, per directed link: one-way delay = base + uniform jitter;
  * independent loss with probability `loss`; links can be cut (partitions,
- * also asymmetric). Node faults: crash (silent; restart with a new
+ * also asymmetric). Regions (n_regions > 1): node i is in region
+ * i x R / n (contiguous blocks); a datagram between two regions takes
+ * the inter-region delay class (region_delay_ns + jitter) instead, and a
+ * region can be cut off from all others (hbsim_cut_region()). Node faults: crash (silent; restart with a new
  * incarnation), pause (SIGSTOP-like: sends nothing, datagrams queue up and
  * are all processed at resume time, like a socket buffer).
  *
@@ -28,8 +31,15 @@
 
 typedef struct hbsim hbsim_t;
 
+/* Most nodes of one simulation. A full mesh holds n x (n - 1) peers in
+ * the cores (about 1.4 KiB each): memory, not this bound, limits it. */
+#define HBSIM_NODES_MAX 16384u
+/* Message types counted apart by hbsim_sent() (enum hb_msg_type below
+ * this; index 0 counts all). */
+#define HBSIM_MSG_TYPES 16u
+
 typedef struct hbsim_config {
-        size_t n_nodes;               /* 2 .. 4096 */
+        size_t n_nodes;               /* 2 .. HBSIM_NODES_MAX */
         uint64_t seed;
         hb_node_config_t node;        /* template: ids/incarnation set per
                                          node by the simulator */
@@ -64,6 +74,16 @@ typedef struct hbsim_config {
                                          [0, 1 day) from the seed. 0 ..
                                          HBSIM_DRIFT_PPM_MAX. See "Clocks"
                                          below. */
+        size_t n_regions;             /* 0 or 1: one region; else 2 ..
+                                         n_nodes regions of n / R nodes */
+        uint64_t region_delay_ns;     /* between regions: base one-way
+                                         delay ... */
+        uint64_t region_jitter_ns;    /* ... + uniform [0, jitter) */
+        bool no_event_log;            /* keep no event log (hbsim_events()
+                                         is empty; the node hook still
+                                         sees every event): a full mesh
+                                         raises n x (n - 1) events at
+                                         boot, 160 bytes each */
 } hbsim_config_t;
 
 #define HBSIM_DRIFT_PPM_MAX 500000u
@@ -114,7 +134,16 @@ void hbsim_cut(hbsim_t *sim, size_t from, size_t to, bool cut); /* one way,
 void hbsim_cut_link(hbsim_t *sim, size_t from, size_t to, size_t link,
                     bool cut);
 void hbsim_partition(hbsim_t *sim, const size_t *side, size_t n_side);
-void hbsim_heal(hbsim_t *sim);
+void hbsim_heal(hbsim_t *sim);  /* every hbsim_cut(), not region cuts */
+/* Regions (cfg.n_regions): how many (at least 1), node i's, and cut
+ * region r off from (or back to) every other region, both ways, every
+ * link. Inside a region nothing changes. */
+size_t hbsim_n_regions(const hbsim_t *sim);
+size_t hbsim_region(const hbsim_t *sim, size_t i);
+void hbsim_cut_region(hbsim_t *sim, size_t r, bool cut);
+/* A datagram from `from` to `to` passes on some link (no cut, no
+ * region cut; loss aside). */
+bool hbsim_reachable(const hbsim_t *sim, size_t from, size_t to);
 void hbsim_set_loss(hbsim_t *sim, double loss);
 
 /* Observations. */
@@ -131,6 +160,8 @@ uint64_t hbsim_delivered(const hbsim_t *sim);
  * included) of message type `type` (enum hb_msg_type), or of every type
  * with 0. */
 uint64_t hbsim_sent(const hbsim_t *sim, uint8_t type);
+/* Bytes of those datagrams (encoded, authenticated; no IP/UDP header). */
+uint64_t hbsim_sent_bytes(const hbsim_t *sim, uint8_t type);
 
 /* Coordination (election). Every node's output queue is drained after
  * every call and sent through the link model; the term, vote and
