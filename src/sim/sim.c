@@ -135,6 +135,7 @@ struct hbsim {
         size_t n_heap, cap_heap;
         hbsim_event_t *log;
         size_t n_log, cap_log;
+        uint64_t trace_hash;          /* over every event, logged or not */
         uint64_t delivered;
         uint64_t sent[HBSIM_MSG_TYPES];   /* datagrams sent, by message
                                              type (index 0: all) */
@@ -354,10 +355,44 @@ static void pkt_put(hbsim_t *s, uint32_t i)
 /* ------------------------------------------------------------------ */
 /* Nodes                                                               */
 
+static uint64_t fnv(uint64_t h, uint64_t v)
+{
+        for (int i = 0; i < 8; i++) {
+                h ^= (v >> (8 * i)) & 0xff;
+                h *= UINT64_C(0x100000001b3);
+        }
+        return h;
+}
+
+/* FNV-1a over what an event says (hbsim_trace_hash()). */
+static uint64_t hash_event(uint64_t h, size_t observer, size_t peer,
+                           const hb_event_t *ev)
+{
+        h = fnv(h, observer);
+        h = fnv(h, peer);
+        h = fnv(h, ev->old_state);
+        h = fnv(h, ev->new_state);
+        h = fnv(h, ev->reason);
+        h = fnv(h, ev->at_ns);
+        if (ev->type != HB_EVENT_PEER_STATE) {
+                h = fnv(h, ev->type);
+                h = fnv(h, ev->new_role);
+                h = fnv(h, ev->term);
+                h = fnv(h, ev->leader_id);
+        }
+        return h;
+}
+
 static void on_event(void *user, const hb_event_t *ev)
 {
         sim_node_t *n = user;
         hbsim_t *s = n->sim;
+        size_t peer = ev->type == HB_EVENT_PEER_STATE ||
+                                      ev->type == HB_EVENT_LINK
+                              ? ev->peer_id - 1
+                              : HBSIM_NO_PEER;
+
+        s->trace_hash = hash_event(s->trace_hash, n->index, peer, ev);
 
         if (ev->type == HB_EVENT_TERM) {
                 /* The node's durable state, as hbeatd would fsync it. */
@@ -380,10 +415,7 @@ static void on_event(void *user, const hb_event_t *ev)
                 s->cap_log = cap;
         }
         s->log[s->n_log].observer = n->index;
-        s->log[s->n_log].peer = ev->type == HB_EVENT_PEER_STATE ||
-                                                ev->type == HB_EVENT_LINK
-                                        ? ev->peer_id - 1
-                                        : HBSIM_NO_PEER;
+        s->log[s->n_log].peer = peer;
         s->log[s->n_log].ev = *ev;
         s->log[s->n_log].at_ns = s->now;
         s->n_log++;
@@ -703,6 +735,7 @@ int hbsim_new(hbsim_t **ret, const hbsim_config_t *cfg)
         s->n_regions = cfg->n_regions > 1 ? cfg->n_regions : 1;
         s->region_cut = calloc(s->n_regions, 1);
         s->free_pkt = NO_PKT;
+        s->trace_hash = UINT64_C(0xcbf29ce484222325);
         if (!s->nodes || !s->region_cut) {
                 hbsim_free(s);
                 return -ENOMEM;
@@ -957,37 +990,9 @@ const hbsim_event_t *hbsim_events(const hbsim_t *s, size_t *n)
         return s->log;
 }
 
-static uint64_t fnv(uint64_t h, uint64_t v)
-{
-        for (int i = 0; i < 8; i++) {
-                h ^= (v >> (8 * i)) & 0xff;
-                h *= UINT64_C(0x100000001b3);
-        }
-        return h;
-}
-
 uint64_t hbsim_trace_hash(const hbsim_t *s)
 {
-        uint64_t h = UINT64_C(0xcbf29ce484222325);
-        size_t i;
-
-        for (i = 0; i < s->n_log; i++) {
-                const hbsim_event_t *e = &s->log[i];
-
-                h = fnv(h, e->observer);
-                h = fnv(h, e->peer);
-                h = fnv(h, e->ev.old_state);
-                h = fnv(h, e->ev.new_state);
-                h = fnv(h, e->ev.reason);
-                h = fnv(h, e->ev.at_ns);
-                if (e->ev.type != HB_EVENT_PEER_STATE) {
-                        h = fnv(h, e->ev.type);
-                        h = fnv(h, e->ev.new_role);
-                        h = fnv(h, e->ev.term);
-                        h = fnv(h, e->ev.leader_id);
-                }
-        }
-        return h;
+        return s->trace_hash;
 }
 
 uint64_t hbsim_sent(const hbsim_t *s, uint8_t type)

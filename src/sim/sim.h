@@ -152,7 +152,8 @@ hb_node_t *hbsim_node(hbsim_t *sim, size_t i);  /* NULL while crashed */
 hb_peer_state_t hbsim_state(const hbsim_t *sim, size_t observer,
                             size_t peer);
 const hbsim_event_t *hbsim_events(const hbsim_t *sim, size_t *n);
-/* FNV-1a hash over the event log: equal logs, equal hashes. */
+/* FNV-1a hash over every event so far (kept as they come, so also with
+ * no_event_log): equal event sequences, equal hashes. */
 uint64_t hbsim_trace_hash(const hbsim_t *sim);
 /* Messages delivered to a node core so far. */
 uint64_t hbsim_delivered(const hbsim_t *sim);
