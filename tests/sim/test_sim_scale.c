@@ -10,7 +10,10 @@
  *     detector's bound (dead threshold + one interval + delays);
  *   - every observer's transitions on every peer chain (each event leaves
  *     from the state the previous one entered);
- *   - about n - 1 heartbeats per node per interval.
+ *   - about n - 1 heartbeats per node per interval;
+ *
+ * and, small, the regions: a region cut off is dead outside it and
+ * alive inside, and alive everywhere again once healed.
  *
  * Prints the wall time, CPU time and peak RSS (docs/benchmarks.md,
  * "Issue 13: scale"). Replay a failure with `hbeat-sim run --nodes 1000
@@ -173,9 +176,63 @@ static void test_full_mesh_1000(void **state)
         free(c);
 }
 
+/* Regions (sim.h): 40 nodes in 4 regions, 20 ms between regions.
+ * Region 2 (nodes 10..19) cut off for 3 s: every node outside has every
+ * node of region 2 dead, nobody outside region 2 is dead anywhere
+ * outside it; healed, everyone is alive again everywhere. */
+static void test_region_cut(void **state)
+{
+        hbsim_config_t cfg;
+        hbsim_t *sim;
+        const size_t n = 40;
+
+        (void)state;
+        hbsim_config_default(&cfg);
+        cfg.n_nodes = n;
+        cfg.seed = 7;
+        cfg.n_regions = 4;
+        cfg.region_delay_ns = 20 * MS;
+        cfg.region_jitter_ns = 5 * MS;
+        assert_int_equal(hbsim_new(&sim, &cfg), 0);
+        assert_int_equal(hbsim_n_regions(sim), 4);
+        assert_int_equal(hbsim_region(sim, 0), 0);
+        assert_int_equal(hbsim_region(sim, 10), 1);
+        assert_int_equal(hbsim_region(sim, 39), 3);
+        hbsim_run_until(sim, 2 * S);
+        hbsim_cut_region(sim, 1, true);
+        assert_false(hbsim_reachable(sim, 5, 15));
+        assert_false(hbsim_reachable(sim, 15, 25));
+        assert_true(hbsim_reachable(sim, 11, 12));
+        assert_true(hbsim_reachable(sim, 5, 25));
+        hbsim_run_until(sim, 5 * S);
+        for (size_t o = 0; o < n; o++)
+                for (size_t p = 0; p < n; p++) {
+                        bool in_o = hbsim_region(sim, o) == 1;
+                        bool in_p = hbsim_region(sim, p) == 1;
+
+                        if (o == p)
+                                continue;
+                        if (in_o == in_p)
+                                assert_int_equal(hbsim_state(sim, o, p),
+                                                 HB_PEER_ALIVE);
+                        else
+                                assert_int_equal(hbsim_state(sim, o, p),
+                                                 HB_PEER_DEAD);
+                }
+        hbsim_cut_region(sim, 1, false);
+        hbsim_run_until(sim, 8 * S);
+        for (size_t o = 0; o < n; o++)
+                for (size_t p = 0; p < n; p++)
+                        if (o != p)
+                                assert_int_equal(hbsim_state(sim, o, p),
+                                                 HB_PEER_ALIVE);
+        hbsim_free(sim);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_region_cut),
                 cmocka_unit_test(test_full_mesh_1000),
         };
 
