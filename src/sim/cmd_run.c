@@ -167,6 +167,9 @@ static void usage(FILE *f)
 "  --pause N:T:D      pause node N at T ms for D ms (SIGSTOP-like)\n"
 "  --crash-random K   crash K distinct random nodes (not monitors) at\n"
 "                     times spread over 20 %%..70 %% of the run\n"
+"  --warmup-s W       traffic is counted after W s (default: 3\n"
+"                     intervals, at most half the run): the boot's\n"
+"                     first contacts are not the steady state\n"
 "  --fp-grace-ms G    a verdict on a node within G ms after its fault\n"
 "                     ended is not a false positive (default 5 x\n"
 "                     interval)\n"
@@ -701,14 +704,36 @@ typedef struct summary {
         dist_t all_know, per_observer, first;
         double node_hours;
         double duration_s;
+        double warmup_s;              /* traffic counted after it */
+        uint64_t base_msgs[HBSIM_MSG_TYPES], base_bytes[HBSIM_MSG_TYPES];
 } summary_t;
+
+/* Datagrams and bytes of type t (0: all) sent after the warm-up, per
+ * node and second. */
+static double rate_msgs(hbsim_t *sim, const summary_t *sm, size_t n,
+                        unsigned t)
+{
+        double secs = sm->duration_s - sm->warmup_s;
+
+        return (double)(hbsim_sent(sim, (uint8_t)t) - sm->base_msgs[t]) /
+               (double)n / (secs > 0 ? secs : 1);
+}
+
+static double rate_bytes(hbsim_t *sim, const summary_t *sm, size_t n,
+                         unsigned t)
+{
+        double secs = sm->duration_s - sm->warmup_s;
+
+        return (double)(hbsim_sent_bytes(sim, (uint8_t)t) -
+                        sm->base_bytes[t]) /
+               (double)n / (secs > 0 ? secs : 1);
+}
 
 static int summarize(const stats_t *st, double duration_s, summary_t *out)
 {
         size_t n_obs = 0, k = 0, f = 0;
         uint64_t *obs, *all, *first;
 
-        memset(out, 0, sizeof(*out));
         for (size_t c = 0; c < st->n_crashes; c++)
                 for (size_t o = 0; o < st->n; o++)
                         n_obs += st->crashes[c].expected[o] &&
@@ -823,7 +848,6 @@ static void text_summary(const stats_t *st, const summary_t *sm,
                          const run_desc_t *d, const resources_t *rs)
 {
         hbsim_t *sim = st->sim;
-        double secs = sm->duration_s > 0 ? sm->duration_s : 1;
 
         printf("run: %zu nodes, topology %s, %zu region%s, interval %" PRIu64
                " ms, detector %s, loss %.3f, %.1f s simulated, seed %" PRIu64
@@ -866,18 +890,15 @@ static void text_summary(const stats_t *st, const summary_t *sm,
                st->fp_suspect, st->fp_dead, sm->node_hours,
                per_hour(st->fp_suspect, sm->node_hours),
                per_hour(st->fp_dead, sm->node_hours));
-        printf("sent per node per second:");
+        printf("sent per node per second after %.1f s:", sm->warmup_s);
         for (unsigned t = 1; t < HBSIM_MSG_TYPES; t++)
-                if (hbsim_sent(sim, (uint8_t)t) > 0)
+                if (hbsim_sent(sim, (uint8_t)t) > sm->base_msgs[t])
                         printf(" %s %.2f (%.0f B)",
                                hb_msg_type_name((uint8_t)t),
-                               (double)hbsim_sent(sim, (uint8_t)t) /
-                                       (double)st->n / secs,
-                               (double)hbsim_sent_bytes(sim, (uint8_t)t) /
-                                       (double)st->n / secs);
-        printf("; all %.2f (%.0f B)\n",
-               (double)hbsim_sent(sim, 0) / (double)st->n / secs,
-               (double)hbsim_sent_bytes(sim, 0) / (double)st->n / secs);
+                               rate_msgs(sim, sm, st->n, t),
+                               rate_bytes(sim, sm, st->n, t));
+        printf("; all %.2f (%.0f B)\n", rate_msgs(sim, sm, st->n, 0),
+               rate_bytes(sim, sm, st->n, 0));
         printf("events: %" PRIu64 ", suspect verdicts: %" PRIu64
                ", dead verdicts: %" PRIu64 ", messages delivered: %" PRIu64
                "\n",
@@ -903,7 +924,6 @@ static int json_summary(const stats_t *st, const summary_t *sm,
                         const run_desc_t *d, const resources_t *rs)
 {
         hbsim_t *sim = st->sim;
-        double secs = sm->duration_s > 0 ? sm->duration_s : 1;
         json_t *root, *crashes, *pauses, *traffic;
         char hash[17];
         int r;
@@ -950,19 +970,15 @@ static int json_summary(const stats_t *st, const summary_t *sm,
                         goto oom;
         }
         for (unsigned t = 0; t < HBSIM_MSG_TYPES; t++) {
-                uint64_t m = hbsim_sent(sim, (uint8_t)t);
-
-                if (m == 0 && t != 0)
+                if (hbsim_sent(sim, (uint8_t)t) <= sm->base_msgs[t] &&
+                    t != 0)
                         continue;
                 if (json_object_set_new(
                             traffic,
                             t == 0 ? "all" : hb_msg_type_name((uint8_t)t),
                             json_pack("{s:f,s:f}", "msgs",
-                                      (double)m / (double)st->n / secs,
-                                      "bytes",
-                                      (double)hbsim_sent_bytes(sim,
-                                                               (uint8_t)t) /
-                                              (double)st->n / secs)) < 0)
+                                      rate_msgs(sim, sm, st->n, t), "bytes",
+                                      rate_bytes(sim, sm, st->n, t))) < 0)
                         goto oom;
         }
         snprintf(hash, sizeof(hash), "%016" PRIx64, hbsim_trace_hash(sim));
@@ -970,7 +986,7 @@ static int json_summary(const stats_t *st, const summary_t *sm,
                 "{s:I,s:s,s:I,s:I,s:s,s:f,s:f,s:I,"
                 "s:{s:I,s:I,s:o,s:o,s:o,s:o},s:o,"
                 "s:{s:I,s:I,s:f,s:f,s:f},"
-                "s:{s:o},s:I,s:I,s:I,s:I,s:s,"
+                "s:{s:o,s:f},s:I,s:I,s:I,s:I,s:s,"
                 "s:{s:f,s:f,s:f,s:I,s:I}}",
                 "nodes", (json_int_t)d->n, "topology", d->topology,
                 "regions", (json_int_t)d->regions, "interval_ms",
@@ -987,7 +1003,8 @@ static int json_summary(const stats_t *st, const summary_t *sm,
                 sm->node_hours, "suspect_per_node_hour",
                 per_hour(st->fp_suspect, sm->node_hours),
                 "dead_per_node_hour", per_hour(st->fp_dead, sm->node_hours),
-                "traffic", "per_node_per_s", traffic,
+                "traffic", "per_node_per_s", traffic, "after_s",
+                sm->warmup_s,
                 "events", (json_int_t)st->events, "suspect_verdicts",
                 (json_int_t)st->suspects, "dead_verdicts",
                 (json_int_t)st->deads, "delivered",
@@ -1093,6 +1110,7 @@ int hbsim_cmd_run(int argc, char **argv)
                 { "pause", required_argument, NULL, 'p' },
                 { "crash-random", required_argument, NULL, 'c' },
                 { "fp-grace-ms", required_argument, NULL, 'g' },
+                { "warmup-s", required_argument, NULL, 'w' },
                 { "acceptable-pause-ms", required_argument, NULL, 'P' },
                 { "allocator", required_argument, NULL, 'A' },
                 { "json", no_argument, NULL, 'j' + 256 },
@@ -1105,11 +1123,12 @@ int hbsim_cmd_run(int argc, char **argv)
         faults_t fs = { 0 };
         run_opts_t ro = { .n_monitors = 3 };
         const topology_t *topo = &topologies[0];
-        double duration_s = 20, v, grace_ms = -1;
+        double duration_s = 20, v, grace_ms = -1, warmup_s = -1;
         hb_detector_kind_t kind = HB_DETECTOR_PHI;
         uint64_t interval_ms = 100, duration_ns;
         size_t n_random = 0, k;
         int quiet = 0, election = 0, json = 0, arena = 1, c, rc = 2;
+        int warm = 0;
         long pause_ms = -1;
         hbsim_t *sim = NULL;
         stats_t st;
@@ -1219,6 +1238,11 @@ int hbsim_cmd_run(int argc, char **argv)
                                 goto out;
                         n_random = (size_t)v;
                         break;
+                case 'w':
+                        if (num("warmup-s", optarg, 0, 1e7, &v) < 0)
+                                goto out;
+                        warmup_s = v;
+                        break;
                 case 'g':
                         if (num("fp-grace-ms", optarg, 0, 1e9, &v) < 0)
                                 goto out;
@@ -1322,8 +1346,26 @@ int hbsim_cmd_run(int argc, char **argv)
                 goto out;
         }
         hbsim_set_node_hook(sim, on_node_event, &st);
+        memset(&sm, 0, sizeof(sm));
+        if (warmup_s < 0)
+                warmup_s = 3 * (double)interval_ms / 1e3;
+        if (warmup_s > duration_s / 2)
+                warmup_s = duration_s / 2;
+        sm.warmup_s = warmup_s;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (k = 0; k <= fs.n; k++) {
+                uint64_t warm_ns = (uint64_t)(warmup_s * 1e9);
+
+                if (!warm && (k == fs.n || warm_ns <= fs.v[k].at_ns)) {
+                        /* Splitting the run changes nothing of it. */
+                        hbsim_run_until(sim, warm_ns);
+                        for (unsigned t = 0; t < HBSIM_MSG_TYPES; t++) {
+                                sm.base_msgs[t] = hbsim_sent(sim, (uint8_t)t);
+                                sm.base_bytes[t] =
+                                        hbsim_sent_bytes(sim, (uint8_t)t);
+                        }
+                        warm = 1;
+                }
                 hbsim_run_until(sim, k < fs.n && fs.v[k].at_ns < duration_ns
                                              ? fs.v[k].at_ns
                                              : duration_ns);

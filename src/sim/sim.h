@@ -14,7 +14,8 @@
  * also asymmetric). Regions (n_regions > 1): node i is in region
  * i x R / n (contiguous blocks); a datagram between two regions takes
  * the inter-region delay class (region_delay_ns + jitter) instead, and a
- * region can be cut off from all others (hbsim_cut_region()). Node faults: crash (silent; restart with a new
+ * region can be cut off from all others (hbsim_cut_region()).
+ * Node faults: crash (silent; restart with a new
  * incarnation), pause (SIGSTOP-like: sends nothing, datagrams queue up and
  * are all processed at resume time, like a socket buffer).
  *
