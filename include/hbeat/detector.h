@@ -377,6 +377,44 @@ HB_EXPORT void hb_detector_reset(hb_detector_t *d);
 HB_EXPORT void hb_detector_rebase(hb_detector_t *d, uint64_t now_ns);
 
 /**
+ * The peer announced a new heartbeat interval (docs/classes.md, "The
+ * announced interval"): expect heartbeats every `interval_ns` from now
+ * on, without forgetting the history. What each kind does, with ratio r =
+ * interval_ns / the previous interval:
+ *
+ * - fixed: suspicion counts missed intervals of the new interval;
+ * - chen, bertier: the next expected arrival moves by the difference of
+ *   the intervals (Chen's EA adds one interval to the sender's schedule;
+ *   the window holds lateness against that schedule, which the rate does
+ *   not change); chen's margin alpha scales by r; bertier's margin keeps
+ *   its estimate, its floor becomes max(1 ms, interval / 4);
+ * - phi, phi_exp: every inter-arrival sample in the window, the bootstrap
+ *   (first_estimate) and, for phi, min_std_dev and acceptable_pause scale
+ *   by r, keeping the shape of the jitter;
+ * - adaptive: the samples, the current timeout, its bounds and initial
+ *   value, and the dampening period scale by r; the next evaluation waits
+ *   a full dampening period from the last arrival.
+ *
+ * So a detector built at interval I and set to I' judges as one built at
+ * I' with the same history in units of the interval. Scaled durations are
+ * rounded to the ns and kept within the ranges of hb_detector_config_t.
+ * hb_detector_reset() keeps the interval set here. Setting the current
+ * interval again changes nothing.
+ *
+ * @param interval_ns  the new interval, ns, 1 ms .. 1 hour
+ * @param now_ns       time of the change, monotonic ns; every kind applies
+ *                     the change at once, so no kind reads it in this
+ *                     version
+ * @return 0, or -EINVAL (d NULL, interval out of range; d unchanged)
+ */
+HB_EXPORT int hb_detector_set_interval(hb_detector_t *d, uint64_t interval_ns,
+                                       uint64_t now_ns);
+
+/** The interval the detector expects now, ns: the config's, or the last
+ *  hb_detector_set_interval(); 0 for NULL. */
+HB_EXPORT uint64_t hb_detector_interval_ns(const hb_detector_t *d);
+
+/**
  * Record the arrival of a heartbeat that carries sequence number `seq`
  * (1, 2, ...; 0 = unknown) and was sent at `send_ns` on the sender's
  * monotonic clock (ns, any origin; 0 = unknown). The detectors that

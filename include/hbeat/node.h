@@ -126,6 +126,9 @@ HB_EXPORT const char *hb_reason_name(hb_reason_t reason);
  *  docs/topologies.md). */
 #define HB_MONITORS_MAX 7u
 
+/** Most peer classes besides the node's own (docs/classes.md). */
+#define HB_CLASSES_MAX 8u
+
 /**
  * State of one link of one peer (docs/links.md): the heartbeats that
  * arrive over that one path, judged by a detector of their own. A link's
@@ -175,6 +178,27 @@ typedef enum hb_event_type {
                                       state; only with cfg.n_links > 1).
                                       Changes nothing about the peer's
                                       state.
+                                      Since 0.2. */
+        HB_EVENT_INTERVAL = 7,   /**< this node changed the heartbeat
+                                      interval of class `class_idx`
+                                      (adaptive, docs/classes.md):
+                                      `old_interval_ns` ->
+                                      `new_interval_ns`, from `rtt_max_ns`
+                                      and `loss`; `peer_id` 0. Raised
+                                      when the change is decided: a rise
+                                      takes effect after it was announced
+                                      on HB_CLASS_ANNOUNCE_BEATS
+                                      heartbeats, a fall at once.
+                                      Since 0.2. */
+        HB_EVENT_CLASS_MISMATCH = 8, /**< peer `peer_id` announced an
+                                      interval (`new_interval_ns`) outside
+                                      the bounds of the class this node
+                                      gives it (`class_idx`); the detector
+                                      follows `old_interval_ns`, the
+                                      nearest bound. Once per peer until
+                                      its announcements are within bounds
+                                      again (counted every time in
+                                      hb_node_counters_t.class_mismatch).
                                       Since 0.2. */
 } hb_event_type_t;
 
@@ -227,6 +251,18 @@ typedef struct hb_event {
         uint32_t link;             /**< link index, 0 .. n_links - 1 */
         hb_link_state_t old_link_state;
         hb_link_state_t new_link_state;
+        /* Class events (HB_EVENT_INTERVAL, HB_EVENT_CLASS_MISMATCH, since
+         * 0.2); see each type for what the intervals are. */
+        uint32_t class_idx;        /**< class index, 0 .. n_classes */
+        uint64_t old_interval_ns;
+        uint64_t new_interval_ns;
+        uint64_t rtt_max_ns;       /**< HB_EVENT_INTERVAL: the largest RTT
+                                        sample of the class's peers in
+                                        the period that decided, ns */
+        double loss;               /**< HB_EVENT_INTERVAL: heartbeats of
+                                        the class's peers missed /
+                                        expected since the last
+                                        evaluation, 0 .. 1 */
 } hb_event_t;
 
 /** Event callback. `user` is the pointer given to hb_node_new(). */
@@ -236,6 +272,99 @@ typedef void (*hb_event_cb)(void *user, const hb_event_t *ev);
  * Node configuration. Public, read/write; start from
  * hb_node_config_default().
  */
+/** Heartbeats that announce a rise of an adaptive class's interval before
+ *  it takes effect (docs/classes.md, "The announced interval"). */
+#define HB_CLASS_ANNOUNCE_BEATS 3u
+
+/**
+ * Adaptive interval of a class (docs/classes.md, "Adaptive interval"):
+ * the class's interval follows the RTT of its peers between bounds.
+ * min_interval_ns = max_interval_ns = 0: a static class. Start from
+ * hb_class_adaptive_default().
+ *
+ * Every evaluation (at most once per dampening period, and only when
+ * an RTT sample came in since the last): target = clamp(rtt_factor x
+ * the largest RTT sample of the class's peers since the last
+ * evaluation, min, max); kept when within +-hysteresis of the current interval I; else
+ * I' = min(target, I x raise) upwards, at once, and max(target, I x
+ * lower) downwards after `hold` consecutive evaluations agree, never
+ * while the loss seen from the class's peers exceeds loss_high.
+ */
+typedef struct hb_class_adaptive {
+        /** Bounds of the interval, ns: 1 ms <= min <= the class's
+         *  interval_ns (its starting value) <= max <= 1 hour. */
+        uint64_t min_interval_ns;
+        uint64_t max_interval_ns;
+        /** Interval >= this x the period's largest RTT. > 0, <= 1000.
+         *  Default 10. */
+        double rtt_factor;
+        /** Evaluated at most once per this, ns; 0: 30 x the current
+         *  interval, at least 1 s. Else 1 ms .. 1 hour. */
+        uint64_t dampening_ns;
+        /** No change while the target is within this fraction of the
+         *  current interval. 0 .. 1, default 0.2. */
+        double hysteresis;
+        /** Largest step up (factor >= 1, <= 10; default 1.5) and down
+         *  (factor in (0, 1]; default 0.8) per evaluation. */
+        double raise;
+        double lower;
+        /** Loss above this (0 .. 1, default 0.05) forbids a decrease. */
+        double loss_high;
+        /** Consecutive evaluations that must want a decrease before it
+         *  is made. 1 .. 100, default 3. */
+        uint32_t hold;
+        uint32_t reserved32;       /**< 0 */
+} hb_class_adaptive_t;
+
+/** Fill `a` with the defaults above for bounds min_ns .. max_ns. */
+HB_EXPORT void hb_class_adaptive_default(hb_class_adaptive_t *a,
+                                         uint64_t min_ns, uint64_t max_ns);
+
+/** hb_class_config_t.flags: dead_after_ns keeps its ratio to the
+ *  class's current interval (it was a default: 4 x interval) when the
+ *  interval changes (adaptive, or a peer's announced interval). */
+#define HB_CLASS_DEAD_AFTER_FOLLOWS (1u << 0)
+/** hb_class_config_t.flags: probation_ns likewise (default 5 x). */
+#define HB_CLASS_PROBATION_FOLLOWS (1u << 1)
+
+/**
+ * Timing of a peer class (docs/classes.md): the interval its peers
+ * heartbeat at, and the detector and thresholds they are judged with.
+ * Class 0 is the node's own (the fields of the same names in
+ * hb_node_config_t); classes 1 .. n_classes are hb_node_config_t.classes[
+ * 0 .. n_classes - 1]. Ranges as in hb_node_config_t.
+ */
+typedef struct hb_class_config {
+        /** Heartbeat interval, ns: 1 ms .. 1 hour. */
+        uint64_t interval_ns;
+        /** Detector parameters (interval_ns kept equal to the above). */
+        hb_detector_config_t detector;
+        /** Suspicion at which alive -> suspect. > 0. */
+        double suspect_threshold;
+        /** Suspicion at which suspect -> dead. >= suspect_threshold. */
+        double dead_threshold;
+        /** suspect -> dead after this long in suspect, ns; 0 disables. */
+        uint64_t dead_after_ns;
+        /** Probation length, ns: 0 .. 1 hour. */
+        uint64_t probation_ns;
+        /** HB_CLASS_*_FOLLOWS bits; hb_class_config_default() sets both
+         *  (since 0.2). */
+        uint32_t flags;
+        /** Optional adaptive interval (since 0.2); all 0: static. Needs
+         *  rtt_probe_every > 0. */
+        hb_class_adaptive_t adaptive;
+} hb_class_config_t;
+
+/**
+ * Fill `cls` with defaults for `kind` and `interval_ns`, as
+ * hb_node_config_default() fills the node's own class: thresholds from
+ * hb_detector_default_*_threshold(), dead_after 4 x interval, probation
+ * 5 x interval, detector defaults.
+ */
+HB_EXPORT void hb_class_config_default(hb_class_config_t *cls,
+                                       hb_detector_kind_t kind,
+                                       uint64_t interval_ns);
+
 typedef struct hb_node_config {
         size_t size;               /**< sizeof(hb_node_config_t), set by
                                         hb_node_config_default(): the
@@ -334,6 +463,19 @@ typedef struct hb_node_config {
          *  Since 0.2. */
         uint32_t n_monitors;
         uint32_t monitors[HB_MONITORS_MAX];
+        /** Peer classes (docs/classes.md): 0 .. HB_CLASSES_MAX classes
+         *  besides the node's own (class 0, the interval, detector and
+         *  thresholds above). A peer is in class 0 until
+         *  hb_node_peer_set_class() puts it in class i (classes[i - 1]):
+         *  it is then judged with that class's detector and thresholds.
+         *  With classes, each class (0 included) has its own heartbeat
+         *  schedule at its interval, sent to the peers of that class
+         *  only (HB_DEST_BEAT copies, one sequence space for all);
+         *  hb_node_heartbeat_now(), leaves and election announcements
+         *  still go to all (HB_DEST_ALL). Requires n_monitors == 0 in
+         *  this version. Since 0.2. */
+        uint32_t n_classes;
+        hb_class_config_t classes[HB_CLASSES_MAX];
 } hb_node_config_t;
 
 /**
@@ -383,9 +525,32 @@ HB_EXPORT int hb_node_peer_add(hb_node_t *node, uint32_t peer_id,
                                uint64_t now_ns);
 
 /**
+ * Put peer `peer_id` in class `class_idx` (0: the node's own timing;
+ * 1 .. cfg.n_classes: cfg.classes[class_idx - 1]; docs/classes.md). A
+ * change of class gives the peer (and each of its links) a fresh
+ * detector of the new class, its last arrival kept as the first sample
+ * (as hb_node_reconfigure() does for a changed detector); its state is
+ * kept and its deadline recomputed from `now_ns`.
+ * @return 0; -EINVAL (node NULL, class_idx > n_classes); -ENOENT;
+ *         -ENOMEM (nothing changed).
+ */
+HB_EXPORT int hb_node_peer_set_class(hb_node_t *node, uint32_t peer_id,
+                                     uint32_t class_idx, uint64_t now_ns);
+
+/**
  * Stop monitoring a peer (no event is raised).
  * @return 0 or -ENOENT.
  */
+/**
+ * The heartbeat interval class `class_idx` (0 .. n_classes) sends at now,
+ * ns: its configured interval, or for an adaptive class the one its rule
+ * chose (HB_EVENT_INTERVAL); a rise counts from when it takes effect,
+ * after its announcements. 0 for a NULL node or an unknown class. Since
+ * 0.2.
+ */
+HB_EXPORT uint64_t hb_node_class_interval_ns(const hb_node_t *node,
+                                             uint32_t class_idx);
+
 HB_EXPORT int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id);
 
 /**
@@ -816,7 +981,17 @@ typedef struct hb_peer_info {
          *  (hb_node_peer_set_roaming()). */
         bool roaming;
         uint8_t reserved8[3];      /**< 0 */
-        uint64_t reserved[4];      /**< room for later fields (0) */
+        /** Its class here (hb_node_peer_set_class(); since 0.2). */
+        uint32_t class_idx;
+        /** The interval its last INTERVAL TLV announced, ns: the larger of
+         *  its current and next interval; 0 if it announces none (no
+         *  classes at the sender). Since 0.2. */
+        uint64_t announced_interval_ns;
+        /** The interval its detector expects now, ns: the announced one
+         *  clamped to its class's bounds, or the class's interval. Since
+         *  0.2. */
+        uint64_t interval_ns;
+        uint64_t reserved[2];      /**< room for later fields (0) */
 } hb_peer_info_t;
 
 /**
@@ -879,6 +1054,12 @@ typedef enum hb_dest {
          *  caller that drains the queue after every hb_node_recv() knows
          *  that address; one that does not sends it to peer_id's. */
         HB_DEST_REPLY = 3,
+        /** A scheduled heartbeat for peer `peer_id` alone, on every link
+         *  that has an address for it (as HB_DEST_ALL for that peer).
+         *  Only with peer classes (hb_node_config_t.n_classes > 0,
+         *  docs/classes.md): each class's heartbeat goes to its peers as
+         *  one copy each, the same bytes. Since 0.2. */
+        HB_DEST_BEAT = 4,
 } hb_dest_t;
 
 /** One queued message (hb_node_poll_output()). Public, read-only. */
@@ -1021,7 +1202,15 @@ typedef struct hb_node_counters {
                                         already received on another link
                                         (they feed only that link's
                                         detector). Since 0.2. */
-        uint64_t reserved[6];      /**< room for later counters (0) */
+        uint64_t class_mismatch;   /**< heartbeats whose announced interval
+                                        (INTERVAL TLV) was outside the
+                                        bounds of the class this node
+                                        gives their sender
+                                        (HB_EVENT_CLASS_MISMATCH). Since
+                                        0.2. */
+        uint64_t interval_changes; /**< HB_EVENT_INTERVAL raised (adaptive
+                                        classes). Since 0.2. */
+        uint64_t reserved[4];      /**< room for later counters (0) */
 } hb_node_counters_t;
 
 /** Copy the counters. */

@@ -187,7 +187,18 @@ enum hb_tlv_type {
          *  whose id is in [lo, hi] and is not listed is alive. 8 + 5 k
          *  bytes (docs/wire-format.md). Since 0.2. */
         HB_TLV_VERDICT = 5,
+        /** On heartbeats sent with peer classes (docs/classes.md), at
+         *  most one: u32 interval_us (the interval the sender keeps now
+         *  for the receiver's class), u32 next_interval_us (the one it
+         *  will switch to; equal when steady), both 1000 ..
+         *  3 600 000 000; u32 class_seq (the class's own heartbeat
+         *  counter, 1, 2, ... per incarnation). Another length, a value
+         *  out of range, two of them, or one on another message type:
+         *  HB_EBADTLV. */
+        HB_TLV_INTERVAL = 6,
 };
+/** Value length of HB_TLV_INTERVAL. */
+#define HB_INTERVAL_TLV_LEN 12u
 /** Length of an ACK in MAC mode: header + ECHO TLV (4 + 16) + tag = 80
  *  bytes (104 encrypted). */
 #define HB_WIRE_ACK_LEN (HB_WIRE_HEADER_LEN + HB_WIRE_TLV_HEADER_LEN + 16u + \

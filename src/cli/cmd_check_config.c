@@ -127,6 +127,39 @@ static int compute(const hbd_config_t *cfg, timings_t *t)
         return 0;
 }
 
+/* A class's detection times for a silent peer after steady heartbeats
+ * (docs/classes.md): as compute() does for the top-level timing. */
+static int class_timings_at(const hb_class_config_t *c, uint64_t iv,
+                            uint64_t *suspect_ns, uint64_t *dead_ns,
+                            const char **dead_by)
+{
+        hb_detector_t *d = NULL;
+        uint64_t n, last, s, x;
+        int r = hb_detector_new(&d, &c->detector);
+
+        if (r < 0)
+                return r;
+        /* As a receiver that follows the announced interval does. */
+        (void)hb_detector_set_interval(d, iv, 0);
+        n = c->detector.kind == HB_DETECTOR_FIXED
+                    ? 1 : (uint64_t)c->detector.window + 1;
+        for (uint64_t i = 1; i <= n; i++)
+                hb_detector_heartbeat(d, i * iv);
+        last = hb_detector_last_arrival_ns(d);
+        s = hb_detector_crossing_ns(d, c->suspect_threshold);
+        x = hb_detector_crossing_ns(d, c->dead_threshold);
+        *suspect_ns = s == HB_NEVER ? HB_NEVER : s - last;
+        *dead_ns = x == HB_NEVER ? HB_NEVER : x - last;
+        *dead_by = "dead_threshold";
+        if (c->dead_after_ns > 0 && *suspect_ns != HB_NEVER &&
+            *suspect_ns + c->dead_after_ns < *dead_ns) {
+                *dead_ns = *suspect_ns + c->dead_after_ns;
+                *dead_by = "dead_after";
+        }
+        hb_detector_free(d);
+        return 0;
+}
+
 /*
  * The i-th parameter of the detector's kind that a config file sets (the
  * core's schema, without the tools-only ones), or NULL past the last.
@@ -224,6 +257,42 @@ static void compute_lease(const hbd_config_t *cfg, const timings_t *t,
         ls->stand_max_ns = ls->stand_ns + cc->election_delay_ns / 4;
 }
 
+/* With classes: the interval the election's liveness timings count in,
+ * the slowest class that holds a voter (the core's
+ * hb__election_interval_ns(), docs/classes.md). */
+static void print_election_interval(const hbd_config_t *cfg)
+{
+        char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
+        const char *by = "default";
+        uint64_t iv = 0;
+
+        if (cfg->n_classes == 0)
+                return;
+        for (size_t i = 0; i < cfg->n_peers; i++) {
+                uint32_t ci = cfg->peers[i].class_idx;
+                const hb_class_config_t *cc =
+                        ci == 0 ? NULL : &cfg->node.classes[ci - 1];
+                /* An adaptive class at its slowest. */
+                uint64_t v = !cc ? cfg->node.interval_ns
+                             : cc->adaptive.max_interval_ns > cc->interval_ns
+                                     ? cc->adaptive.max_interval_ns
+                                     : cc->interval_ns;
+
+                if (cfg->peers[i].votes > 0 && v > iv) {
+                        iv = v;
+                        by = ci == 0 ? "default" : cfg->classes[ci - 1].name;
+                }
+        }
+        if (iv == 0)
+                iv = cfg->node.interval_ns;
+        printf("%-12s interval %s (class %s, the slowest with a voter): "
+               "listens %s\n%-12s before standing, a vote binds %s; give "
+               "slower peers votes: 0\n%-12s for a faster pace\n",
+               "liveness:", dur(iv, a), by,
+               dur(HB_COORD_LISTEN_INTERVALS * iv, b), "",
+               dur(HB_COORD_VOTE_PROMISE_INTERVALS * iv, c), "");
+}
+
 static void print_election(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_coord_config_t *cc = &cfg->node.coord;
@@ -250,6 +319,7 @@ static void print_election(const hbd_config_t *cfg, const timings_t *t)
         else if (cc->two_node)
                 printf(", two_node");
         printf("%s\n", cc->wait_for_all ? ", wait_for_all" : "");
+        print_election_interval(cfg);
         if (cfg->notify_on_leader || cfg->notify_on_follower ||
             cfg->notify_on_no_quorum)
                 printf("%-12s on_leader %s, on_follower %s, on_no_quorum "
@@ -302,7 +372,12 @@ static void print_topology(const hbd_config_t *cfg)
                 for (size_t i = 0; i < cfg->n_links; i++)
                         group = group || cfg->links[i].transport !=
                                                  HBD_TRANSPORT_UNICAST;
-                if (group)
+                if (cfg->n_classes > 0)
+                        printf("%-12s mesh: each class's peers get "
+                               "heartbeats at its interval (classes, "
+                               "below),\n%-12s each peer judged here by "
+                               "its class\n", "topology:", "");
+                else if (group)
                         printf("%-12s mesh: each peer judged here; "
                                "heartbeats: one datagram per\n%-12s "
                                "interval on a multicast or broadcast link, "
@@ -367,12 +442,113 @@ static void print_monitor_traffic(const hbd_config_t *cfg,
                n, rate(hb * n * (n - 1), r2));
 }
 
+static int class_timings(const hb_class_config_t *c, uint64_t *suspect_ns,
+                         uint64_t *dead_ns, const char **dead_by)
+{
+        return class_timings_at(c, c->interval_ns, suspect_ns, dead_ns,
+                                dead_by);
+}
+
+/* An adaptive class (docs/classes.md): its bounds, its rule, and the
+ * detection times at each bound (dead_after and probation follow the
+ * interval when they were defaults). */
+static void print_adaptive(const hb_class_config_t *cc)
+{
+        const hb_class_adaptive_t *ad = &cc->adaptive;
+        char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], d[HBCTL_DUR_LEN];
+        char e[HBCTL_DUR_LEN];
+        const uint64_t bound[2] = { ad->min_interval_ns, ad->max_interval_ns };
+
+        printf("    adaptive: interval from %s to %s (starts at %s), aiming "
+               "at %.15g x RTT p99,\n      evaluated every %s; up x%.15g "
+               "at once (announced %u heartbeats ahead),\n      down "
+               "x%.15g after %u evaluations agree and not above %.15g%% "
+               "loss; hysteresis %.15g%%\n",
+               dur(ad->min_interval_ns, a), dur(ad->max_interval_ns, b),
+               dur(cc->interval_ns, d), ad->rtt_factor,
+               ad->dampening_ns ? dur(ad->dampening_ns, e)
+                                : "30 intervals (at least 1 s)",
+               ad->raise, (unsigned)HB_CLASS_ANNOUNCE_BEATS, ad->lower,
+               (unsigned)ad->hold, ad->loss_high * 100.0,
+               ad->hysteresis * 100.0);
+        for (int i = 0; i < 2; i++) {
+                hb_class_config_t at = *cc;
+                uint64_t sus = HB_NEVER, dead = HB_NEVER;
+                const char *by = "";
+
+                if (cc->flags & HB_CLASS_DEAD_AFTER_FOLLOWS)
+                        at.dead_after_ns = (uint64_t)(
+                                (double)cc->dead_after_ns /
+                                (double)cc->interval_ns * (double)bound[i]);
+                (void)class_timings_at(&at, bound[i], &sus, &dead, &by);
+                printf("      at %s: suspect after %s, dead after %s (%s)\n",
+                       dur(bound[i], a), dur(sus, b), dur(dead, d), by);
+        }
+}
+
+/* ", key value" for each parameter kind `dc->kind` reads. */
+static void print_params(const hb_detector_config_t *dc)
+{
+        const hb_detector_param_t *p;
+        char a[HBCTL_DUR_LEN];
+
+        for (size_t i = 0; (p = kind_param(dc->kind, &i)) != NULL;) {
+                if (param_is_ms(p))
+                        printf(", %.*s %s", (int)(strlen(p->key) - 3), p->key,
+                               dur(param_ns(p, dc), a));
+                else
+                        printf(", %s %g", p->key,
+                               hb_detector_param_get(p, dc));
+        }
+}
+
+/* classes[] (docs/classes.md): each class's effective timing and its
+ * peers. */
+static void print_classes(const hbd_config_t *cfg)
+{
+        char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
+
+        if (cfg->n_classes == 0)
+                return;
+        printf("classes (peers without one are in 'default', above):\n");
+        for (size_t i = 0; i < cfg->n_classes; i++) {
+                const hb_class_config_t *cc = &cfg->node.classes[i];
+                uint64_t sus = HB_NEVER, dead = HB_NEVER;
+                const char *by = "";
+                size_t n = 0;
+
+                (void)class_timings(cc, &sus, &dead, &by);
+                printf("  %s: every %s, %s", cfg->classes[i].name,
+                       dur(cc->interval_ns, a),
+                       hb_detector_kind_name(cc->detector.kind));
+                print_params(&cc->detector);
+                printf("\n    suspect %.2f, dead %.2f (%s), "
+                       "dead_after %s, probation %s\n",
+                       cc->suspect_threshold, cc->dead_threshold,
+                       hb_detector_suspicion_unit(cc->detector.kind),
+                       cc->dead_after_ns ? dur(cc->dead_after_ns, b) : "off",
+                       dur(cc->probation_ns, c));
+                printf("    a silent peer becomes suspect after %s, dead "
+                       "after %s (%s)\n", dur(sus, a), dur(dead, b), by);
+                if (cc->adaptive.max_interval_ns != 0)
+                        print_adaptive(cc);
+                printf("    peers:");
+                for (size_t j = 0; j < cfg->n_peers; j++)
+                        if (cfg->peers[j].class_idx == i + 1)
+                                printf("%s %s", n++ ? "," : "",
+                                       cfg->peers[j].name);
+                printf("%s\n", n ? "" : " none");
+        }
+        printf("  each class's peers get this node's heartbeats at the "
+               "class's interval;\n  they must put this node in a class "
+               "of the same interval (docs/classes.md)\n");
+}
+
 static void print_text(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_node_config_t *nc = &cfg->node;
         const hb_detector_config_t *dc = &nc->detector;
         const char *kind = hb_detector_kind_name(dc->kind);
-        const hb_detector_param_t *p;
         char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
         char r1[32], r2[32];
         double n = (double)cfg->n_peers;
@@ -460,6 +636,8 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                 for (size_t k = 0; pc->addresses && pc->addresses[k]; k++)
                         printf("%s%s %s", k ? ", " : "", cfg->links[k].name,
                                pc->addresses[k]);
+                if (pc->class_idx > 0)
+                        printf("  (class %s)", pc->class_name);
                 if (pc->pull && sw->set)
                         printf("  (probed %s, %s; held outside)",
                                hbs_window_text(sw, wt, sizeof wt),
@@ -483,14 +661,7 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                        (unsigned)cfg->daemon.gid);
         printf("%-12s every %s\n", "heartbeat:", dur(nc->interval_ns, a));
         printf("%-12s %s", "detector:", kind);
-        for (size_t i = 0; (p = kind_param(dc->kind, &i)) != NULL;) {
-                if (param_is_ms(p))
-                        printf(", %.*s %s", (int)(strlen(p->key) - 3), p->key,
-                               dur(param_ns(p, dc), a));
-                else
-                        printf(", %s %g", p->key,
-                               hb_detector_param_get(p, dc));
-        }
+        print_params(dc);
         putchar('\n');
         printf("%-12s suspect %.2f, dead %.2f (%s), dead_after %s\n",
                "thresholds:", nc->suspect_threshold, nc->dead_threshold,
@@ -517,12 +688,41 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                "heartbeats)\n", dur(nc->probation_ns, a),
                dur(nc->probation_ns, b));
 
+        print_classes(cfg);
         print_election(cfg, t);
 
         printf("traffic (%zu-byte heartbeats, UDP payload):\n",
                heartbeat_len(cfg));
         if (nc->n_monitors > 0) {
                 print_monitor_traffic(cfg, t);
+                return;
+        }
+        if (cfg->n_classes > 0) {
+                /* Per class: its peers at its interval (docs/classes.md);
+                 * class heartbeats carry the INTERVAL TLV. */
+                size_t len = heartbeat_len(cfg) + HB_WIRE_TLV_HEADER_LEN +
+                             HB_INTERVAL_TLV_LEN;
+                double total = 0;
+
+                for (uint32_t ci = 0; ci <= cfg->node.n_classes; ci++) {
+                        uint64_t iv = ci == 0 ? nc->interval_ns
+                                              : nc->classes[ci - 1]
+                                                        .interval_ns;
+                        double each = (double)len * 1e9 / (double)iv;
+                        size_t k = 0;
+
+                        for (size_t j = 0; j < cfg->n_peers; j++)
+                                k += cfg->peers[j].class_idx == ci;
+                        if (k == 0)
+                                continue;
+                        printf("  class %s: %s to each of %zu peers\n",
+                               ci == 0 ? "default"
+                                       : cfg->classes[ci - 1].name,
+                               rate(each, r1), k);
+                        total += each * (double)k;
+                }
+                printf("  %s from this node (%zu-byte heartbeats with the "
+                       "INTERVAL TLV)\n", rate(total, r1), len);
                 return;
         }
         printf("  %s to each peer, %s from this node,\n",
@@ -576,11 +776,104 @@ static json_t *links_json(const hbd_config_t *cfg)
         return a;
 }
 
+/* Each parameter kind `dc->kind` reads into `obj`, by its key
+ * (durations in ms). -1 when jansson fails. */
+static int add_params(json_t *obj, const hb_detector_config_t *dc)
+{
+        const hb_detector_param_t *p;
+
+        for (size_t i = 0; (p = kind_param(dc->kind, &i)) != NULL;) {
+                double x = hb_detector_param_get(p, dc);
+                json_t *v = param_is_ms(p) ? ms_json(param_ns(p, dc))
+                            : p->type == HB_DETECTOR_PARAM_COUNT
+                                    ? json_integer((json_int_t)x)
+                                    : json_real(x);
+
+                if (json_object_set_new(obj, p->key, v) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* classes[].adaptive for JSON (dampening_ms null: the default, 30
+ * intervals, at least 1 s). */
+static json_t *adaptive_json(const hb_class_adaptive_t *ad)
+{
+        return json_pack("{sosososfsfsfsfsfsisi}",
+                         "min_interval_ms", ms_json(ad->min_interval_ns),
+                         "max_interval_ms", ms_json(ad->max_interval_ns),
+                         "dampening_ms",
+                         ad->dampening_ns ? ms_json(ad->dampening_ns)
+                                          : json_null(),
+                         "rtt_factor", ad->rtt_factor,
+                         "hysteresis", ad->hysteresis,
+                         "raise", ad->raise, "lower", ad->lower,
+                         "loss_high", ad->loss_high,
+                         "hold", (int)ad->hold,
+                         "announce_beats", (int)HB_CLASS_ANNOUNCE_BEATS);
+}
+
+/* classes[] for JSON: name, interval_ms, detector, detector_params,
+ * thresholds,
+ * dead_after_ms, probation_ms, suspect_after_silence_ms,
+ * dead_after_silence_ms (a silent peer's, after steady heartbeats),
+ * dead_by, peers (names). */
+static json_t *classes_json(const hbd_config_t *cfg)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < cfg->n_classes; i++) {
+                const hb_class_config_t *cc = &cfg->node.classes[i];
+                uint64_t sus = HB_NEVER, dead = HB_NEVER;
+                const char *by = "";
+                json_t *peers = json_array(), *params = json_object();
+
+                (void)class_timings(cc, &sus, &dead, &by);
+                if (params && add_params(params, &cc->detector) < 0) {
+                        json_decref(params);
+                        params = NULL;
+                }
+                for (size_t j = 0; peers && j < cfg->n_peers; j++)
+                        if (cfg->peers[j].class_idx == i + 1)
+                                json_array_append_new(
+                                        peers,
+                                        json_string(cfg->peers[j].name));
+                json_array_append_new(
+                        a, json_pack("{sssosssOsfsfsososososssO}",
+                                     "name", cfg->classes[i].name,
+                                     "interval_ms", ms_json(cc->interval_ns),
+                                     "detector",
+                                     hb_detector_kind_name(
+                                             cc->detector.kind),
+                                     "detector_params",
+                                     params ? params : json_object(),
+                                     "suspect_threshold",
+                                     cc->suspect_threshold,
+                                     "dead_threshold", cc->dead_threshold,
+                                     "dead_after_ms",
+                                     ms_json(cc->dead_after_ns),
+                                     "probation_ms",
+                                     ms_json(cc->probation_ns),
+                                     "suspect_after_silence_ms",
+                                     ms_json(sus),
+                                     "dead_after_silence_ms", ms_json(dead),
+                                     "dead_by", by,
+                                     "peers",
+                                     peers ? peers : json_array()));
+                json_decref(peers);
+                json_decref(params);
+                if (cc->adaptive.max_interval_ns != 0)
+                        json_object_set_new(
+                                json_array_get(a, json_array_size(a) - 1),
+                                "adaptive", adaptive_json(&cc->adaptive));
+        }
+        return a;
+}
+
 static int print_json(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_node_config_t *nc = &cfg->node;
         const hb_detector_config_t *dc = &nc->detector;
-        const hb_detector_param_t *p;
         json_t *peers = json_array(), *det, *root = NULL;
         int status = HBCTL_EXIT_FAIL;
         double n = (double)cfg->n_peers;
@@ -596,17 +889,9 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                         "dead_threshold", nc->dead_threshold,
                         "dead_after_ms", nc->dead_after_ns ?
                                 ms_json(nc->dead_after_ns) : json_integer(0));
-        for (size_t i = 0; det && (p = kind_param(dc->kind, &i)) != NULL;) {
-                double x = hb_detector_param_get(p, dc);
-                json_t *v = param_is_ms(p) ? ms_json(param_ns(p, dc))
-                            : p->type == HB_DETECTOR_PARAM_COUNT
-                                    ? json_integer((json_int_t)x)
-                                    : json_real(x);
-
-                if (json_object_set_new(det, p->key, v) < 0) {
-                        json_decref(det);
-                        det = NULL;
-                }
+        if (det && add_params(det, dc) < 0) {
+                json_decref(det);
+                det = NULL;
         }
         root = json_pack("{sssbs{sssI}sIsssssssosososososssosfsfsf}",
                 "file", cfg->path, "ok", 1,
@@ -632,7 +917,8 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                 goto out;
         }
         if (json_object_set_new(root, "keys", keys_json(cfg)) < 0 ||
-            json_object_set_new(root, "links", links_json(cfg)) < 0) {
+            json_object_set_new(root, "links", links_json(cfg)) < 0 ||
+            json_object_set_new(root, "classes", classes_json(cfg)) < 0) {
                 hbctl_err("out of memory");
                 goto out;
         }

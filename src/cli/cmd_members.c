@@ -21,7 +21,9 @@
 #include "cli/hbctl.h"
 
 enum { COL_PEER, COL_ID, COL_ADDRESS, COL_STATE, COL_FOR, COL_SUSPICION,
-       COL_LAST_HB, COL_RTT, COL_INCARNATION, COL_SEQ, COL_GAPS, N_COLS };
+       COL_LAST_HB, COL_RTT, COL_INCARNATION, COL_SEQ, COL_GAPS,
+       /* With classes only (docs/classes.md): */
+       COL_CLASS, COL_INTERVAL, N_COLS };
 
 static const hbctl_column_t columns[N_COLS] = {
         [COL_PEER] = { "PEER", false },
@@ -35,6 +37,8 @@ static const hbctl_column_t columns[N_COLS] = {
         [COL_INCARNATION] = { "INCARNATION", true },
         [COL_SEQ] = { "SEQ", true },
         [COL_GAPS] = { "GAPS", true },
+        [COL_CLASS] = { "CLASS", false },
+        [COL_INTERVAL] = { "INTERVAL", true },
 };
 
 /* The integer `key` of `m` as a new string ("-" when absent); NULL when
@@ -69,6 +73,27 @@ static void fill_row(char **cells, const json_t *m)
         cells[COL_GAPS] = fmt_int(m, "seq_gaps");
 }
 
+/* With classes: the class and the interval its detector expects, with
+ * the announced one when it differs (a mismatch, docs/classes.md). */
+static void fill_row_classes(char **cells, const json_t *m)
+{
+        const json_t *iv = json_object_get(m, "interval_ms");
+        const json_t *ann = json_object_get(m, "announced_interval_ms");
+
+        fill_row(cells, m);
+        cells[COL_CLASS] = hbctl_fmt("%s", hbctl_json_str(m, "class", "-"));
+        if (!json_is_number(iv))
+                cells[COL_INTERVAL] = hbctl_fmt("-");
+        else if (json_is_number(ann) &&
+                 json_number_value(ann) != json_number_value(iv))
+                cells[COL_INTERVAL] = hbctl_fmt(
+                        "%.0f ms (announced %.0f)", json_number_value(iv),
+                        json_number_value(ann));
+        else
+                cells[COL_INTERVAL] = hbctl_fmt("%.0f ms",
+                                                json_number_value(iv));
+}
+
 int hbctl_cmd_members(hbctl_ctx_t *ctx, int argc, char **argv)
 {
         json_t *resp = NULL, *members;
@@ -89,8 +114,14 @@ int hbctl_cmd_members(hbctl_ctx_t *ctx, int argc, char **argv)
         } else if (json) {
                 status = hbctl_json_print(members, true);
         } else {
-                status = hbctl_print_table(columns, N_COLS, members,
-                                           fill_row);
+                bool classes = json_object_get(json_array_get(members, 0),
+                                               "class") != NULL;
+
+                status = hbctl_print_table(columns,
+                                           classes ? N_COLS : COL_CLASS,
+                                           members,
+                                           classes ? fill_row_classes
+                                                   : fill_row);
         }
         json_decref(resp);
         return hbctl_finish_stdout(status);

@@ -192,6 +192,26 @@ static int match_leaf(const struct loader *l, const char *prefix,
         return -1;
 }
 
+/* Is `key` under `prefix` a mapping of knobs ("classes[]." + "adaptive":
+ * classes[].adaptive.min_interval_ms, ...)? */
+static bool sub_mapping(const struct loader *l, const char *prefix,
+                        const char *key)
+{
+        size_t plen = strlen(prefix), klen = strlen(key);
+
+        if (strpbrk(key, ".[]"))
+                return false;
+        for (size_t k = 0; k < K_COUNT; k++) {
+                const char *path = l->knobs[k].path;
+
+                if (strncmp(path, prefix, plen) == 0 &&
+                    strncmp(path + plen, key, klen) == 0 &&
+                    path[plen + klen] == '.')
+                        return true;
+        }
+        return false;
+}
+
 /*
  * First knob of the top-level section `key` ("node" -> node.name), or -1;
  * `*is_seq` tells a sequence section ("peers[].") from a mapping ("node.").
@@ -286,6 +306,20 @@ int hbd__walk(struct loader *l, struct found *f, const yaml_node_t *map,
                         continue;
                 }
                 s = plen == 0 ? match_section(l, name, &is_seq) : -1;
+                if (s < 0 && plen > 0 && sub_mapping(l, prefix, name)) {
+                        /* A mapping inside a section or list entry
+                         * (classes[].adaptive): its keys are knobs
+                         * "prefix.name.key". */
+                        char sub[KNOB_PATH_MAX], at[96];
+
+                        snprintf(sub, sizeof sub, "%s%s.", prefix, name);
+                        snprintf(at, sizeof at, "%s.%s", where ? where : "",
+                                 name);
+                        r = hbd__walk(l, f, val, sub, at, &key->start_mark);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (s < 0) {
                         if (!where)
                                 return hbd__fail_at(l, &key->start_mark,
@@ -491,6 +525,9 @@ static int load_document(struct loader *l, hbd_config_t *cfg,
         if (r < 0)
                 goto out;
         r = hbd__load_links(l, f, cfg);
+        if (r < 0)
+                goto out;
+        r = hbd__load_classes(l, f, cfg);
         if (r < 0)
                 goto out;
         r = hbd__load_peers(l, f->sect_val[K_PEER_NAME], cfg);
@@ -720,6 +757,7 @@ void hbd_config_free(hbd_config_t *cfg)
                 free(cfg->links[i].group);
         }
         free(cfg->links);
+        free(cfg->classes);
         hb_key_wipe(&cfg->node.key);
         hb_keyring_wipe(&cfg->node.keyring);
         free(cfg);
@@ -747,6 +785,9 @@ static const struct list_view {
         { F_LINK, "links", "the set of links",
           offsetof(hbd_config_t, links), offsetof(hbd_config_t, n_links),
           sizeof(hbd_link_conf_t), K_COUNT },
+        { F_CLASS, "classes", "the set of classes",
+          offsetof(hbd_config_t, classes), offsetof(hbd_config_t, n_classes),
+          sizeof(hbd_class_conf_t), K_COUNT },
 };
 
 static const char *entry(const hbd_config_t *cfg, const struct list_view *v,

@@ -111,8 +111,28 @@ typedef struct hbd_peer_conf {
                                           written, owned (pull peers) */
         bool external;                 /* pull or push: runs no hbeatd,
                                           has no address, never votes */
+        char class_name[HBD_NAME_MAX + 1]; /* peers[].class; "" not set */
+        uint32_t class_idx;            /* 0: the top-level timing;
+                                          i: classes[i - 1] */
         int line;                      /* where the entry starts (1-based) */
 } hbd_peer_conf_t;
+
+/* One classes[] entry (docs/classes.md); its timing is in
+ * hbd_config_t.node.classes[i] (hb_class_config_t). */
+typedef struct hbd_class_conf {
+        char name[HBD_NAME_MAX + 1];
+        uint64_t interval_ns;
+        hb_detector_kind_t kind;
+        double suspect_threshold, dead_threshold;
+        uint64_t dead_after_ns, probation_ns;
+        /* classes[].adaptive.* (0 bounds: static), copied into
+         * node.classes[i].adaptive. */
+        uint64_t ad_min_ns, ad_max_ns, ad_dampening_ns;
+        double ad_rtt_factor, ad_hysteresis, ad_raise, ad_lower;
+        double ad_loss_high;
+        uint32_t ad_hold;
+        int line;                      /* where the entry starts */
+} hbd_class_conf_t;
 
 /* vips[].provider */
 typedef enum hbd_vip_provider {
@@ -184,6 +204,10 @@ typedef struct hbd_config {
          * node.n_links is n_links. */
         struct hbd_link_conf *links;
         size_t n_links;
+        /* classes[] (docs/classes.md): NULL and 0 without; their
+         * timings are node.classes[], node.n_classes. */
+        hbd_class_conf_t *classes;
+        size_t n_classes;
 
         char *key_file;                /* resolved path, owned; NULL
                                           with keys[] */

@@ -77,9 +77,11 @@ enum {
         F_REALTIME = 1u << 26, /* only with realtime.enabled: true */
         F_KEY = 1u << 27,     /* key of a keys[] entry (hbd_key_conf_t) */
         F_LINK = 1u << 28,    /* key of a links[] entry (hbd_link_conf_t) */
+        F_CLASS = 1u << 29,   /* key of a classes[] entry
+                                 (hbd_class_conf_t) */
 };
 /* The list sections' rows. */
-#define F_LIST (F_PEER | F_CHECK | F_VIP | F_KEY | F_LINK)
+#define F_LIST (F_PEER | F_CHECK | F_VIP | F_KEY | F_LINK | F_CLASS)
 
 /*
  * Kind-specific knobs: F_FOR(kind) for each detector kind the key belongs
@@ -490,6 +492,11 @@ X(PEER_ADDRESSES, "peers[].addresses", "", 0, 0, NULL, R_YES,               \
   S_STRS, F_PEER, P(addresses), 0, 0,                                        \
   "With links: the peer's address on each link, HOST:PORT, in the order "    \
   "of links (one per link). Instead of address.")                            \
+X(PEER_CLASS, "peers[].class", "", 0, 0, NULL, R_YES,                       \
+  S_NAME, F_PEER, P(class_name), 0, 0,                                       \
+  "The peer's class (classes[].name, docs/classes.md): the interval, "       \
+  "detector and thresholds it is judged with. Not set: the top-level "       \
+  "heartbeat.interval_ms and detector.* (the class 'default').")             \
 X(CHECK_NAME, "checks[].name", "", 0, 0, NULL, R_YES,                        \
   S_NAME, F_REQUIRED | F_CHECK, Q(name), 0, 0,                               \
   "Name of the health check; unique among checks, not a pull peer's name "   \
@@ -640,7 +647,67 @@ X(LINK_GROUP, "links[].group", "", 0, 0, NULL, R_NO,                         \
 X(LINK_TTL, "links[].ttl", "", 1, 255, NULL, R_NO,                           \
   S_U32, F_LINK, L(ttl), 0, 0,                                               \
   "With transport multicast: TTL (IPv4) or hop limit (IPv6) of the "         \
-  "heartbeats sent to the group; default 1 (the local segment).")
+  "heartbeats sent to the group; default 1 (the local segment).")            \
+X(CLASS_NAME, "classes[].name", "", 0, 0, NULL, R_YES,                       \
+  S_NAME, F_REQUIRED | F_CLASS, CL(name), 0, 0,                              \
+  "Name of a peer class (docs/classes.md): peers[].class refers to it; "     \
+  "unique, not 'default' (the top-level timing). At most 8 classes.")        \
+X(CLASS_INTERVAL, "classes[].interval_ms", "ms", 1, 3600000, NULL, R_YES,    \
+  S_MS, F_REQUIRED | F_CLASS, CL(interval_ns), 0, 0,                         \
+  "Heartbeat interval the peers of the class are judged at.")                \
+X(CLASS_KIND, "classes[].detector", "", 0, 0, NULL, R_YES,                   \
+  S_KIND, F_CLASS, CL(kind), 0, 0,                                           \
+  "The class's failure detector: a kind (as detector.kind), its "           \
+  "parameters at their defaults for the class's interval; or a map of "      \
+  "kind and any detector.* parameter, e.g. {kind: phi, window: 50}. "        \
+  "Default detector.kind.")                                                  \
+X(CLASS_SUSPECT, "classes[].suspect_threshold", "per kind", 0, 1000000,      \
+  NULL, R_YES, S_NUM, F_CLASS | F_MIN_OPEN, CL(suspect_threshold), 0, 0,     \
+  "As detector.suspect_threshold, for the class; default the kind's.")       \
+X(CLASS_DEAD, "classes[].dead_threshold", "per kind", 0, 1000000, NULL,      \
+  R_YES, S_NUM, F_CLASS | F_MIN_OPEN, CL(dead_threshold), 0, 0,              \
+  "As detector.dead_threshold, for the class; default the kind's; >= "       \
+  "suspect_threshold.")                                                      \
+X(CLASS_DEAD_AFTER, "classes[].dead_after_ms", "ms", 0, 3600000, NULL,       \
+  R_YES, S_MS, F_CLASS, CL(dead_after_ns), 0, 0,                             \
+  "As detector.dead_after_ms, for the class; default 4 x its interval.")     \
+X(CLASS_PROBATION, "classes[].probation_ms", "ms", 0, 3600000, NULL, R_YES,  \
+  S_MS, F_CLASS, CL(probation_ns), 0, 0,                                     \
+  "As membership.probation_ms, for the class; default 5 x its interval.")    \
+X(CLASS_AD_MIN, "classes[].adaptive.min_interval_ms", "ms", 1, 3600000,      \
+  NULL, R_YES, S_MS, F_CLASS, CL(ad_min_ns), 0, 0,                           \
+  "Adaptive interval (docs/classes.md): the class's interval follows the "   \
+  "RTT of its peers between this and max_interval_ms (both required; "       \
+  "min <= interval_ms <= max); every change is announced to the peers.")     \
+X(CLASS_AD_MAX, "classes[].adaptive.max_interval_ms", "ms", 1, 3600000,      \
+  NULL, R_YES, S_MS, F_CLASS, CL(ad_max_ns), 0, 0,                           \
+  "Largest interval of an adaptive class.")                                  \
+X(CLASS_AD_RTT, "classes[].adaptive.rtt_factor", "", 0, 1000, "10", R_YES,   \
+  S_NUM, F_CLASS | F_MIN_OPEN, CL(ad_rtt_factor), 0, 0,                      \
+  "The interval aimed at is this x the largest RTT p99 of the class's "      \
+  "peers, within the bounds.")                                               \
+X(CLASS_AD_DAMP, "classes[].adaptive.dampening_ms", "ms", 1, 3600000, NULL,  \
+  R_YES, S_MS, F_CLASS, CL(ad_dampening_ns), 0, 0,                           \
+  "The rule is evaluated, and the interval changes, at most once per this "  \
+  "period; default 30 x the current interval, at least 1000.")               \
+X(CLASS_AD_HYST, "classes[].adaptive.hysteresis", "", 0, 1, "0.2", R_YES,    \
+  S_NUM, F_CLASS, CL(ad_hysteresis), 0, 0,                                   \
+  "No change while the interval aimed at is within this fraction of the "    \
+  "current one.")                                                            \
+X(CLASS_AD_RAISE, "classes[].adaptive.raise", "", 1, 10, "1.5", R_YES,       \
+  S_NUM, F_CLASS, CL(ad_raise), 0, 0,                                        \
+  "Largest factor the interval rises by in one evaluation.")                 \
+X(CLASS_AD_LOWER, "classes[].adaptive.lower", "", 0, 1, "0.8", R_YES,        \
+  S_NUM, F_CLASS | F_MIN_OPEN, CL(ad_lower), 0, 0,                           \
+  "Smallest factor the interval falls by in one evaluation.")                \
+X(CLASS_AD_LOSS, "classes[].adaptive.loss_high", "", 0, 1, "0.05", R_YES,    \
+  S_NUM, F_CLASS, CL(ad_loss_high), 0, 0,                                    \
+  "Loss (heartbeats of the class's peers missed / expected since the last "  \
+  "evaluation) above which the interval is not lowered.")                    \
+X(CLASS_AD_HOLD, "classes[].adaptive.hold", "", 1, 100, "3", R_YES,          \
+  S_U32, F_CLASS, CL(ad_hold), 0, 0,                                         \
+  "Evaluations in a row that must want a lower interval before it is "       \
+  "lowered (a rise is at once).")
 
 /* Room for detector parameters (a unit test checks that the schema fits:
  * test_config.c). */
@@ -778,6 +845,9 @@ int hbd__knob_find(const struct knob *knobs, const char *path);
  * entry's index for list knobs; `kind` the detector kind (kind-specific
  * knobs, F_FOR(), are refused for another kind).
  */
+int hbd__class_detector(struct loader *l, const yaml_node_t *map, size_t i,
+                        hb_detector_kind_t dflt, hbd_config_t *cfg,
+                        hb_detector_kind_t *kind_out);
 int hbd__knob_apply(struct loader *l, const struct found *f, size_t k,
                     size_t index, void *base, hb_detector_kind_t kind);
 
@@ -882,6 +952,8 @@ int hbd__load_checks(struct loader *l, const yaml_node_t *seq,
  * cfg->vips may be partly filled; hbd_config_free() releases it.
  */
 /* links[] (docs/links.md): before peers[]; not with `listen`. */
+int hbd__load_classes(struct loader *l, const struct found *f,
+                      hbd_config_t *cfg);
 int hbd__load_links(struct loader *l, const struct found *f,
                     hbd_config_t *cfg);
 int hbd__load_vips(struct loader *l, const yaml_node_t *key,

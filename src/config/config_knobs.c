@@ -46,6 +46,7 @@ struct row {
 #define V(f) offsetof(hbd_vip_conf_t, f)
 #define K(f) offsetof(hbd_key_conf_t, f)
 #define L(f) offsetof(hbd_link_conf_t, f)
+#define CL(f) offsetof(hbd_class_conf_t, f)
 #define X(id, path_, unit_, min_, max_, def_, rel_, st_, fl_, off_, off2_,   \
           off3_, help_)                                                      \
         { .path = path_, .unit = unit_, .min = min_, .max = max_,            \
@@ -233,6 +234,9 @@ int hbd__knob_apply(struct loader *l, const struct found *f, size_t k,
         }
         if (kn->store == S_ARGV || kn->store == S_STRS)
                 return hbd__store_set_argv(l, kn, label, val, base);
+        /* classes[].detector as a map: hbd__class_detector() reads it. */
+        if (k == K_CLASS_KIND && val->type == YAML_MAPPING_NODE)
+                return 0;
         if (!knob_for_kind(kn, kind))
                 return hbd__fail_at(l, &f->key[k]->start_mark, -EINVAL,
                                     "%s: only valid with detector.kind %s "
@@ -244,6 +248,112 @@ int hbd__knob_apply(struct loader *l, const struct found *f, size_t k,
         if (r < 0)
                 return r;
         return hbd__store_set(l, kn, label, text, &val->start_mark, base);
+}
+
+/*
+ * classes[i].detector given as a map (docs/classes.md): `kind` and the
+ * top-level detector's keys (detector.*), each checked as there. Sets
+ * cfg->node.classes[i] to the kind's defaults at the class's interval
+ * (hb_class_config_default()) with the keys given on top; *kind_out is
+ * the class's kind (`dflt` without a `kind` key).
+ */
+int hbd__class_detector(struct loader *l, const yaml_node_t *map, size_t i,
+                        hb_detector_kind_t dflt, hbd_config_t *cfg,
+                        hb_detector_kind_t *kind_out)
+{
+        hb_class_config_t *c = &cfg->node.classes[i];
+        hb_detector_kind_t kind = dflt;
+        const yaml_node_pair_t *pair;
+        char where[48], label[128], kinds[96], q[QUOTE_BUF];
+        const char *name, *text;
+        int r;
+
+        snprintf(where, sizeof where, "classes[%zu].detector", i);
+        /* The kind first: the other keys' defaults and validity follow
+         * from it. */
+        for (pair = map->data.mapping.pairs.start;
+             pair < map->data.mapping.pairs.top; pair++) {
+                const yaml_node_t *key, *val;
+
+                key = yaml_document_get_node(l->doc, pair->key);
+                val = yaml_document_get_node(l->doc, pair->value);
+                r = hbd__scalar_text(l, key, where, &name);
+                if (r < 0)
+                        return r;
+                if (strcmp(name, "kind") != 0)
+                        continue;
+                r = hbd__scalar_text(l, val, where, &text);
+                if (r < 0)
+                        return r;
+                if (hb_detector_kind_parse(text, &kind) < 0)
+                        return hbd__fail_at(
+                                l, &val->start_mark, -EINVAL,
+                                "%s.kind: '%s' is not a detector kind (%s)",
+                                where, hbd__quote(text, strlen(text), q),
+                                hbd__kinds_text(0, ", ", kinds,
+                                                sizeof kinds));
+        }
+        hb_class_config_default(c, kind, cfg->classes[i].interval_ns);
+        for (pair = map->data.mapping.pairs.start;
+             pair < map->data.mapping.pairs.top; pair++) {
+                const yaml_node_t *key, *val;
+                struct knob kn;
+                char path[80];
+                int k;
+
+                key = yaml_document_get_node(l->doc, pair->key);
+                val = yaml_document_get_node(l->doc, pair->value);
+                r = hbd__scalar_text(l, key, where, &name);
+                if (r < 0)
+                        return r;
+                if (strcmp(name, "kind") == 0)
+                        continue;
+                for (const yaml_node_pair_t *o = map->data.mapping.pairs.start;
+                     o < pair; o++) {
+                        const char *prev;
+
+                        if (hbd__scalar_text(l, yaml_document_get_node(
+                                                     l->doc, o->key),
+                                             where, &prev) == 0 &&
+                            strcmp(prev, name) == 0)
+                                return hbd__fail_at(
+                                        l, &key->start_mark, -EINVAL,
+                                        "duplicate key '%s' in '%s'",
+                                        hbd__quote(name, strlen(name), q),
+                                        where);
+                }
+                snprintf(path, sizeof path, "detector.%s", name);
+                k = hbd__knob_find(l->knobs, path);
+                if (k < K_DETECTOR || k > K_DETECTOR_LAST)
+                        return hbd__fail_at(
+                                l, &key->start_mark, -EINVAL,
+                                "unknown key '%s' in '%s' (the keys of "
+                                "detector, and kind)",
+                                hbd__quote(name, strlen(name), q), where);
+                kn = l->knobs[k];
+                snprintf(label, sizeof label, "%s.%s", where, name);
+                if (!knob_for_kind(&kn, kind))
+                        return hbd__fail_at(
+                                l, &key->start_mark, -EINVAL,
+                                "%s: only valid with detector kind %s (the "
+                                "class's kind is %s)", label,
+                                hbd__kinds_text(kn.flags, " or ", kinds,
+                                                sizeof kinds),
+                                hb_detector_kind_name(kind));
+                /* The same parameter, in this class's detector. */
+                kn.off += offsetof(hbd_config_t, node.classes[0].detector) -
+                          offsetof(hbd_config_t, node.detector) +
+                          i * sizeof(hb_class_config_t);
+                r = hbd__scalar_text(l, val, label, &text);
+                if (r < 0)
+                        return r;
+                r = hbd__store_set(l, &kn, label, text, &val->start_mark,
+                                   cfg);
+                if (r < 0)
+                        return r;
+        }
+        *kind_out = kind;
+        return 0;
 }
 
 /* ---- defaults as text -------------------------------------------------- */

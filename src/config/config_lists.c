@@ -324,6 +324,36 @@ static int peer_addresses(struct loader *l, const struct found *pf,
  * address and pull (and a pull peer's probe, with no vote); `ctx` is the
  * peer_marks array that check_peers() reads.
  */
+/* peers[].class: the index of the named class (docs/classes.md). */
+static int peer_class(struct loader *l, const struct found *pf,
+                      const hbd_config_t *cfg, hbd_peer_conf_t *peer,
+                      const char *where)
+{
+        char q[QUOTE_BUF], names[HB_CLASSES_MAX * (HBD_NAME_MAX + 2) + 8];
+        size_t len;
+
+        peer->class_idx = 0;
+        if (!hbd__given(pf, K_PEER_CLASS) ||
+            strcmp(peer->class_name, "default") == 0)
+                return 0;
+        for (size_t j = 0; j < cfg->n_classes; j++) {
+                if (strcmp(cfg->classes[j].name, peer->class_name) == 0) {
+                        peer->class_idx = (uint32_t)j + 1;
+                        return 0;
+                }
+        }
+        len = (size_t)snprintf(names, sizeof names, "default");
+        for (size_t j = 0; j < cfg->n_classes && len < sizeof names; j++)
+                len += (size_t)snprintf(names + len, sizeof names - len,
+                                        ", %s", cfg->classes[j].name);
+        return hbd__fail_at(l, &pf->val[K_PEER_CLASS]->start_mark, -EINVAL,
+                            "%s.class: no class '%s'; classes are: %s",
+                            where,
+                            hbd__quote(peer->class_name,
+                                       strlen(peer->class_name), q),
+                            names);
+}
+
 static int peer_item(struct loader *l, const struct found *pf,
                      hbd_config_t *cfg, size_t i, const char *where,
                      void *ctx)
@@ -340,6 +370,9 @@ static int peer_item(struct loader *l, const struct found *pf,
         char q[QUOTE_BUF];
         int r;
 
+        r = peer_class(l, pf, cfg, peer, where);
+        if (r < 0)
+                return r;
         if (!cfg->node.coord.enabled && hbd__given(pf, K_PEER_VOTES))
                 return hbd__fail_at(l, &pf->key[K_PEER_VOTES]->start_mark,
                                     -EINVAL, "%s.votes: only used with "
@@ -1301,5 +1334,166 @@ int hbd__load_links(struct loader *l, const struct found *f,
         cfg->listen_addr = cfg->links[0].listen_addr;
         cfg->listen_addr_len = cfg->links[0].listen_addr_len;
         cfg->node.n_links = (uint32_t)cfg->n_links;
+        return 0;
+}
+
+/* ---- classes[] (docs/classes.md) -------------------------------------- */
+
+/* classes[].adaptive (docs/classes.md): both bounds, around the
+ * class's interval; the rest defaulted by the knob table. */
+static int class_adaptive(struct loader *l, const struct found *pf,
+                          const hbd_class_conf_t *k, hb_class_config_t *c,
+                          const char *where)
+{
+        static const size_t keys[] = {
+                K_CLASS_AD_MIN, K_CLASS_AD_MAX, K_CLASS_AD_RTT,
+                K_CLASS_AD_DAMP, K_CLASS_AD_HYST, K_CLASS_AD_RAISE,
+                K_CLASS_AD_LOWER, K_CLASS_AD_LOSS, K_CLASS_AD_HOLD,
+        };
+        const yaml_node_t *first = NULL;
+        hb_class_adaptive_t *a = &c->adaptive;
+
+        for (size_t j = 0; j < sizeof keys / sizeof keys[0] && !first; j++)
+                if (hbd__given(pf, keys[j]))
+                        first = pf->key[keys[j]];
+        if (!first)
+                return 0;
+        if (!hbd__given(pf, K_CLASS_AD_MIN) || !hbd__given(pf, K_CLASS_AD_MAX))
+                return hbd__fail_at(l, &first->start_mark, -EINVAL,
+                                    "%s.adaptive: min_interval_ms and "
+                                    "max_interval_ms are both required",
+                                    where);
+        if (k->ad_min_ns > k->interval_ns || k->ad_max_ns < k->interval_ns)
+                return hbd__fail_at(
+                        l, &pf->key[K_CLASS_AD_MIN]->start_mark, -EINVAL,
+                        "%s.adaptive: min_interval_ms %" PRIu64 " <= "
+                        "interval_ms %" PRIu64 " <= max_interval_ms %" PRIu64
+                        " does not hold (interval_ms is where the class "
+                        "starts)", where, k->ad_min_ns / HB_NS_PER_MS,
+                        k->interval_ns / HB_NS_PER_MS,
+                        k->ad_max_ns / HB_NS_PER_MS);
+        hb_class_adaptive_default(a, k->ad_min_ns, k->ad_max_ns);
+        a->rtt_factor = k->ad_rtt_factor;
+        a->dampening_ns = k->ad_dampening_ns;
+        a->hysteresis = k->ad_hysteresis;
+        a->raise = k->ad_raise;
+        a->lower = k->ad_lower;
+        a->loss_high = k->ad_loss_high;
+        a->hold = k->ad_hold;
+        return 0;
+}
+
+static int class_item(struct loader *l, const struct found *pf,
+                      hbd_config_t *cfg, size_t i, const char *where,
+                      void *ctx)
+{
+        hbd_class_conf_t *k = &cfg->classes[i];
+        hb_class_config_t *c = &cfg->node.classes[i];
+        hb_detector_kind_t kind = cfg->node.detector.kind;
+        char q[QUOTE_BUF];
+        int ra;
+
+        (void)ctx;
+        if (i >= HB_CLASSES_MAX)
+                return hbd__fail_at(l, &pf->key[K_CLASS_NAME]->start_mark,
+                                    -EINVAL, "%s: at most %u classes", where,
+                                    (unsigned)HB_CLASSES_MAX);
+        if (strcmp(k->name, "default") == 0)
+                return hbd__fail_at(l, &pf->val[K_CLASS_NAME]->start_mark,
+                                    -EINVAL, "%s.name: 'default' is the "
+                                    "top-level timing (heartbeat.interval_ms, "
+                                    "detector.*); give the class another "
+                                    "name", where);
+        for (size_t j = 0; j < i; j++)
+                if (strcmp(cfg->classes[j].name, k->name) == 0)
+                        return hbd__fail_at(
+                                l, &pf->val[K_CLASS_NAME]->start_mark,
+                                -EINVAL, "%s.name: duplicate class name "
+                                "'%s' (classes[%zu], line %d)", where,
+                                hbd__quote(k->name, strlen(k->name), q), j,
+                                cfg->classes[j].line);
+        if (hbd__given(pf, K_CLASS_KIND) &&
+            pf->val[K_CLASS_KIND]->type == YAML_MAPPING_NODE) {
+                /* detector: {kind: ..., window: ...} */
+                int r = hbd__class_detector(l, pf->val[K_CLASS_KIND], i,
+                                            kind, cfg, &kind);
+
+                if (r < 0)
+                        return r;
+        } else {
+                if (hbd__given(pf, K_CLASS_KIND))
+                        kind = k->kind;
+                hb_class_config_default(c, kind, k->interval_ns);
+        }
+        if (hbd__given(pf, K_CLASS_SUSPECT))
+                c->suspect_threshold = k->suspect_threshold;
+        if (hbd__given(pf, K_CLASS_DEAD))
+                c->dead_threshold = k->dead_threshold;
+        if (c->dead_threshold < c->suspect_threshold)
+                return hbd__fail_at(
+                        l, &pf->key[K_CLASS_NAME]->start_mark, -EINVAL,
+                        "%s: dead_threshold %.15g is below "
+                        "suspect_threshold %.15g", where, c->dead_threshold,
+                        c->suspect_threshold);
+        /* Set by the operator: fixed; defaults follow the interval. */
+        if (hbd__given(pf, K_CLASS_DEAD_AFTER)) {
+                c->dead_after_ns = k->dead_after_ns;
+                c->flags &= ~HB_CLASS_DEAD_AFTER_FOLLOWS;
+        }
+        if (hbd__given(pf, K_CLASS_PROBATION)) {
+                c->probation_ns = k->probation_ns;
+                c->flags &= ~HB_CLASS_PROBATION_FOLLOWS;
+        }
+        ra = class_adaptive(l, pf, k, c, where);
+        if (ra < 0)
+                return ra;
+        k->kind = kind;
+        k->suspect_threshold = c->suspect_threshold;
+        k->dead_threshold = c->dead_threshold;
+        k->dead_after_ns = c->dead_after_ns;
+        k->probation_ns = c->probation_ns;
+        return 0;
+}
+
+int hbd__load_classes(struct loader *l, const struct found *f,
+                      hbd_config_t *cfg)
+{
+        static const struct list_spec spec = {
+                "classes", "classes[].", F_CLASS, sizeof(hbd_class_conf_t),
+                offsetof(hbd_class_conf_t, line), class_item, NULL,
+        };
+        int r;
+
+        r = load_list(l, f->sect_key[K_CLASS_NAME],
+                      f->sect_val[K_CLASS_NAME], cfg, &spec,
+                      (void **)&cfg->classes, &cfg->n_classes, NULL);
+        if (r < 0 || cfg->n_classes == 0)
+                return r;
+        cfg->node.n_classes = (uint32_t)cfg->n_classes;
+        /* docs/classes.md: not yet with shared links or monitors. */
+        for (size_t k = 0; k < cfg->n_links; k++) {
+                const hbd_link_conf_t *lk = &cfg->links[k];
+                const char *what = lk->device ? "a disk link"
+                                   : lk->tty  ? "a serial link"
+                                   : lk->transport == HBD_TRANSPORT_MULTICAST
+                                           ? "a multicast link"
+                                   : lk->transport == HBD_TRANSPORT_BROADCAST
+                                           ? "a broadcast link"
+                                           : NULL;
+
+                if (what)
+                        return hbd__fail_at(
+                                l, &f->sect_key[K_CLASS_NAME]->start_mark,
+                                -EINVAL, "classes: links[%zu] (%s, line %d) "
+                                "sends one heartbeat to every peer, at one "
+                                "rate; classes need unicast links only in "
+                                "this version (docs/classes.md)", k, what,
+                                lk->line);
+        }
+        if (cfg->topology_kind && strcmp(cfg->topology_kind, "mesh") != 0)
+                return hbd__fail_at(l, &f->sect_key[K_CLASS_NAME]->start_mark,
+                                    -EINVAL, "classes: not with topology "
+                                    "'%s' in this version (docs/classes.md)",
+                                    cfg->topology_kind);
         return 0;
 }

@@ -233,6 +233,33 @@ void hb_detector_heartbeat_sent(hb_detector_t *d, uint64_t now_ns,
         d->ops->heartbeat(d, interval_ns, first, seq, send_ns);
 }
 
+int hb_detector_set_interval(hb_detector_t *d, uint64_t interval_ns,
+                             uint64_t now_ns)
+{
+        uint64_t old;
+
+        if (d == NULL || interval_ns < INTERVAL_MIN_NS ||
+            interval_ns > INTERVAL_MAX_NS)
+                return -EINVAL;
+        old = d->interval_ns;
+        if (interval_ns == old)
+                return 0;
+        if (d->ops->set_interval != NULL)
+                d->ops->set_interval(d, old, interval_ns,
+                                     (double)interval_ns / (double)old);
+        d->interval_ns = interval_ns;
+        /* Every kind applies the change at once (history rescaled, not
+         * restarted): now_ns is kept in the interface for kinds that
+         * would date it (detector.h). */
+        (void)now_ns;
+        return 0;
+}
+
+uint64_t hb_detector_interval_ns(const hb_detector_t *d)
+{
+        return d != NULL ? d->interval_ns : 0;
+}
+
 static uint64_t elapsed_at(const hb_detector_t *d, uint64_t now_ns)
 {
         return now_ns > d->last_ns ? now_ns - d->last_ns : 0;

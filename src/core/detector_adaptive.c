@@ -237,6 +237,39 @@ static double ad_crossing(const hb_detector_t *d, double threshold)
         return threshold * (double)ad_of_const(d)->timeout_ns;
 }
 
+/* Samples, timeout, bounds and dampening scale with the interval (their
+ * defaults are multiples of it); the dampening period restarts at the
+ * last arrival, so the rescaled window is not judged at once. */
+static void ad_set_interval(hb_detector_t *d, uint64_t old_ns,
+                            uint64_t new_ns, double ratio)
+{
+        struct adaptive_detector *a = ad_of(d);
+        uint32_t n = a->count;
+
+        (void)old_ns;
+        (void)new_ns;
+        a->sum = 0;
+        for (uint32_t i = 0; i < n; i++) {
+                uint32_t k = (a->head + a->window - n + i) % a->window;
+
+                a->ring[k] = hb__scale_ns(a->ring[k], ratio, 0,
+                                          HB__SAMPLE_MAX_NS);
+                a->sum += a->ring[k];
+        }
+        a->min_ns = hb__scale_ns(a->min_ns, ratio, TIMEOUT_MIN_NS,
+                                 TIMEOUT_MAX_NS);
+        a->max_ns = hb__scale_ns(a->max_ns, ratio, a->min_ns,
+                                 TIMEOUT_MAX_NS);
+        a->initial_ns = hb__scale_ns(a->initial_ns, ratio, a->min_ns,
+                                     a->max_ns);
+        a->timeout_ns = hb__scale_ns(a->timeout_ns, ratio, a->min_ns,
+                                     a->max_ns);
+        a->dampening_ns = hb__scale_ns(a->dampening_ns, ratio,
+                                       DAMPENING_MIN_NS, DAMPENING_MAX_NS);
+        if (d->arrivals > 0)
+                a->last_eval_ns = d->last_ns;
+}
+
 static double ad_mean_ns(const hb_detector_t *d)
 {
         const struct adaptive_detector *a = ad_of_const(d);
@@ -306,4 +339,5 @@ const struct hb__detector_ops hb__detector_adaptive_ops = {
         .crossing = ad_crossing,
         .mean_ns = ad_mean_ns,
         .std_dev_ns = ad_std_dev_ns,
+        .set_interval = ad_set_interval,
 };

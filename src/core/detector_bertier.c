@@ -155,6 +155,23 @@ static double bertier_crossing(const hb_detector_t *d, double threshold)
         return b->ea.next_ns + threshold * b->alpha_ns;
 }
 
+/* The next expected arrival moves by the change; the margin's floor
+ * (interval / 4) follows the interval, its estimate (delay and jitter,
+ * not multiples of the interval) is kept. */
+static void bertier_set_interval(hb_detector_t *d, uint64_t old_ns,
+                                 uint64_t new_ns, double ratio)
+{
+        struct bertier_detector *b = bertier_of(d);
+        uint64_t floor_ns = new_ns / 4;
+        double alpha = b->beta * b->delay_ns + b->phi * b->var_ns;
+
+        (void)ratio;
+        hb__ea_set_interval(&b->ea, old_ns, new_ns);
+        b->floor_ns = (double)(floor_ns > FLOOR_MIN_NS ? floor_ns
+                                                      : FLOOR_MIN_NS);
+        b->alpha_ns = alpha > b->floor_ns ? alpha : b->floor_ns;
+}
+
 static double bertier_mean_ns(const hb_detector_t *d)
 {
         return bertier_of_const(d)->ea.next_ns;
@@ -200,4 +217,5 @@ const struct hb__detector_ops hb__detector_bertier_ops = {
         .crossing = bertier_crossing,
         .mean_ns = bertier_mean_ns,
         .std_dev_ns = bertier_std_dev_ns,
+        .set_interval = bertier_set_interval,
 };

@@ -206,6 +206,15 @@ double hb__ea_arrival(struct hb__ea *ea, int64_t *ring, uint64_t interval_ns,
         return late;
 }
 
+void hb__ea_set_interval(struct hb__ea *ea, uint64_t old_ns, uint64_t new_ns)
+{
+        /* EA_{l+1} - A_l = eta + mean(x) - x_l: only eta changes. The
+         * history x_i is lateness against the sender's schedule, which
+         * does not depend on the rate; later positions by seq count the
+         * new eta. */
+        ea->next_ns += (double)new_ns - (double)old_ns;
+}
+
 /* ---- the chen kind ----------------------------------------------------- */
 
 struct chen_detector {
@@ -285,6 +294,18 @@ static double chen_crossing(const hb_detector_t *d, double threshold)
         return c->ea.next_ns + threshold * (double)c->alpha_ns;
 }
 
+/* The next expected arrival moves by the change; the margin, a multiple
+ * of the interval by default, scales with it. */
+static void chen_set_interval(hb_detector_t *d, uint64_t old_ns,
+                              uint64_t new_ns, double ratio)
+{
+        struct chen_detector *c = chen_of(d);
+
+        hb__ea_set_interval(&c->ea, old_ns, new_ns);
+        c->alpha_ns = hb__scale_ns(c->alpha_ns, ratio, ALPHA_MIN_NS,
+                                   ALPHA_MAX_NS);
+}
+
 static double chen_mean_ns(const hb_detector_t *d)
 {
         return chen_of_const(d)->ea.next_ns;
@@ -323,4 +344,5 @@ const struct hb__detector_ops hb__detector_chen_ops = {
         .crossing = chen_crossing,
         .mean_ns = chen_mean_ns,
         .std_dev_ns = chen_std_dev_ns,
+        .set_interval = chen_set_interval,
 };

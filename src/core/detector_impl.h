@@ -107,6 +107,13 @@ struct hb__detector_ops {
                        uint64_t elapsed_ns);
         double (*mean_ns)(const hb_detector_t *d);
         double (*std_dev_ns)(const hb_detector_t *d);
+        /* Optional (NULL: nothing but the base interval changes). The
+         * sender's interval went from old_ns to new_ns (both valid,
+         * different; base interval_ns still old_ns): scale what the kind
+         * keeps in units of the interval by `ratio` = new / old
+         * (hb_detector_set_interval()). */
+        void (*set_interval)(hb_detector_t *d, uint64_t old_ns,
+                             uint64_t new_ns, double ratio);
 };
 
 struct hb_detector {
@@ -116,6 +123,20 @@ struct hb_detector {
         uint64_t arrivals;
         size_t memory;                  /* bytes allocated */
 };
+
+/* v x ratio (> 0), rounded, within [lo, hi]: a duration kept in units
+ * of the interval, after the interval changed (set_interval). */
+static inline uint64_t hb__scale_ns(uint64_t v, double ratio, uint64_t lo,
+                                    uint64_t hi)
+{
+        double x = (double)v * ratio;
+
+        if (!(x > (double)lo))
+                return lo;
+        if (x >= (double)hi)
+                return hi;
+        return (uint64_t)llround(x);
+}
 
 /* ns as the ms of a parameter's range (hb_detector_param_t.min, max). */
 #define HB__MS(ns) ((double)(ns) / (double)HB_NS_PER_MS)
@@ -199,6 +220,9 @@ void hb__ea_reset(struct hb__ea *ea);
 double hb__ea_arrival(struct hb__ea *ea, int64_t *ring, uint64_t interval_ns,
                       uint64_t a_ns, uint64_t seq, uint64_t send_ns,
                       bool first);
+/* The sender's interval went from old_ns to new_ns: the next expected
+ * arrival moves by the difference. */
+void hb__ea_set_interval(struct hb__ea *ea, uint64_t old_ns, uint64_t new_ns);
 static inline void hb__ea_rebase(struct hb__ea *ea, uint64_t shift_ns)
 {
         ea->shift_ns = ea->shift_ns > UINT64_MAX - shift_ns

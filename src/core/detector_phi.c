@@ -316,6 +316,39 @@ static int phi_reached(const hb_detector_t *d, const double b[2],
         return -1;
 }
 
+/* Keep the shape of the jitter at the new rate: every sample, the
+ * bootstrap and the parameters held in units of the interval (floor,
+ * pause) scale by the ratio, so a slower sender is not read as missed
+ * heartbeats while the window refills (docs/classes.md). */
+static void phi_set_interval(hb_detector_t *d, uint64_t old_ns,
+                             uint64_t new_ns, double ratio)
+{
+        struct phi_detector *p = phi_of(d);
+        uint32_t n = p->count;
+
+        (void)old_ns;
+        (void)new_ns;
+        p->sum = 0;
+        p->sum_sq = 0;
+        for (uint32_t i = 0; i < n; i++) {
+                uint32_t k = (p->head + p->window - n + i) % p->window;
+                uint64_t x = hb__scale_ns(p->ring[k], ratio, 0,
+                                          SAMPLE_MAX_NS);
+
+                p->ring[k] = x;
+                p->sum += x;
+                p->sum_sq += (unsigned __int128)x * x;
+        }
+        p->min_std_dev_ns = hb__scale_ns(p->min_std_dev_ns, ratio,
+                                         STD_DEV_MIN_NS, PAUSE_MAX_NS);
+        p->acceptable_pause_ns = hb__scale_ns(p->acceptable_pause_ns, ratio,
+                                              0, PAUSE_MAX_NS);
+        p->first_estimate_ns = hb__scale_ns(p->first_estimate_ns, ratio,
+                                            FIRST_ESTIMATE_MIN_NS,
+                                            SAMPLE_MAX_NS);
+        update_stats(p);
+}
+
 static double phi_mean_ns(const hb_detector_t *d)
 {
         return phi_of_const(d)->mean_ns;
@@ -362,4 +395,5 @@ const struct hb__detector_ops hb__detector_phi_ops = {
         .reached = phi_reached,
         .mean_ns = phi_mean_ns,
         .std_dev_ns = phi_std_dev_ns,
+        .set_interval = phi_set_interval,
 };

@@ -145,6 +145,32 @@ static double pe_crossing(const hb_detector_t *d, double threshold)
         return threshold * pe_of_const(d)->scale_ns;
 }
 
+/* The samples and the bootstrap scale with the interval, as phi's. */
+static void pe_set_interval(hb_detector_t *d, uint64_t old_ns,
+                            uint64_t new_ns, double ratio)
+{
+        struct phi_exp_detector *p = pe_of(d);
+        uint32_t n = p->count;
+
+        (void)old_ns;
+        (void)new_ns;
+        p->sum = 0;
+        for (uint32_t i = 0; i < n; i++) {
+                uint32_t k = (p->head + p->window - n + i) % p->window;
+
+                p->ring[k] = hb__scale_ns(p->ring[k], ratio, 0,
+                                          HB__SAMPLE_MAX_NS);
+                p->sum += p->ring[k];
+        }
+        p->first_estimate_ns = hb__scale_ns(p->first_estimate_ns, ratio,
+                                            FIRST_ESTIMATE_MIN_NS,
+                                            HB__SAMPLE_MAX_NS);
+        p->mean_ns = (double)p->sum / (double)p->count;
+        if (p->mean_ns < MEAN_MIN_NS)
+                p->mean_ns = MEAN_MIN_NS;
+        p->scale_ns = p->mean_ns * M_LN10;
+}
+
 static double pe_mean_ns(const hb_detector_t *d)
 {
         return pe_of_const(d)->mean_ns;
@@ -178,4 +204,5 @@ const struct hb__detector_ops hb__detector_phi_exp_ops = {
         .crossing = pe_crossing,
         .mean_ns = pe_mean_ns,
         .std_dev_ns = pe_std_dev_ns,
+        .set_interval = pe_set_interval,
 };

@@ -69,14 +69,14 @@
 static uint64_t vote_promise_ns(const hb_node_t *node)
 {
         return min_u64(HB_COORD_VOTE_PROMISE_INTERVALS *
-                               node->cfg.interval_ns,
+                               hb__election_interval_ns(node),
                        node->coord.promise_max_ns);
 }
 
 /* Time a leader must not start standing again after yielding (preempt). */
 static uint64_t yield_ns(const hb_node_t *node)
 {
-        return 8 * node->cfg.interval_ns;
+        return 8 * hb__election_interval_ns(node);
 }
 
 static uint64_t drift_ppm(const hb_node_t *node)
@@ -143,10 +143,43 @@ int hb__coord_config_validate(const hb_node_config_t *cfg)
         return 0;
 }
 
-int hb_coord_promise_max(const hb_node_config_t *cfg, uint64_t *out_ns)
+/* The default promise_max of one class: three times a never-heard
+ * peer's dead time (one arrival at 0), at least
+ * HB_COORD_PROMISE_MAX_INTERVALS intervals; for an adaptive class, at
+ * its max_interval. */
+static int class_promise_max(const hb_class_config_t *c, uint64_t *out_ns)
 {
         hb_detector_t *d;
         uint64_t dead, suspect, floor;
+        int r;
+
+        r = hb_detector_new(&d, &c->detector);
+        if (r < 0)
+                return r;
+        hb_detector_heartbeat(d, 0);
+        dead = hb_detector_crossing_ns(d, c->dead_threshold);
+        if (c->dead_after_ns > 0) {
+                suspect = hb_detector_crossing_ns(d, c->suspect_threshold);
+                dead = min_u64(dead, add_sat(suspect, c->dead_after_ns));
+        }
+        hb_detector_free(d);
+        /* An adaptive class may slow down to its max_interval: detectors
+         * scale with the interval (hb_detector_set_interval()). */
+        if (hb__class_slowest_ns(c) > c->interval_ns && dead != HB_NEVER)
+                dead = (uint64_t)min_u64(
+                        (unsigned __int128)dead * hb__class_slowest_ns(c) /
+                                c->interval_ns,
+                        HB_NEVER - 1);
+        floor = HB_COORD_PROMISE_MAX_INTERVALS * hb__class_slowest_ns(c);
+        dead = dead > HB_NEVER / 3 ? HB_NEVER : 3 * dead;
+        *out_ns = min_u64(max_u64(floor, dead), 3600 * HB_NS_PER_S);
+        return 0;
+}
+
+int hb_coord_promise_max(const hb_node_config_t *cfg, uint64_t *out_ns)
+{
+        hb_class_config_t c;
+        uint64_t v;
         int r;
 
         if (!cfg || !out_ns)
@@ -155,21 +188,34 @@ int hb_coord_promise_max(const hb_node_config_t *cfg, uint64_t *out_ns)
                 *out_ns = cfg->coord.promise_max_ns;
                 return 0;
         }
-        /* A never-heard peer's dead time, from one arrival at 0. */
-        r = hb_detector_new(&d, &cfg->detector);
-        if (r < 0)
-                return r;
-        hb_detector_heartbeat(d, 0);
-        dead = hb_detector_crossing_ns(d, cfg->dead_threshold);
-        if (cfg->dead_after_ns > 0) {
-                suspect = hb_detector_crossing_ns(d, cfg->suspect_threshold);
-                dead = min_u64(dead, add_sat(suspect, cfg->dead_after_ns));
+        /* The slowest class's: a promise to a leader in any class must
+         * fit (docs/classes.md, "Election and per-class timing"). */
+        *out_ns = 0;
+        for (uint32_t i = 0; i <= cfg->n_classes && i <= HB_CLASSES_MAX;
+             i++) {
+                hb__class_at(cfg, i, &c);
+                r = class_promise_max(&c, &v);
+                if (r < 0)
+                        return r;
+                *out_ns = max_u64(*out_ns, v);
         }
-        hb_detector_free(d);
-        floor = HB_COORD_PROMISE_MAX_INTERVALS * cfg->interval_ns;
-        dead = dead > HB_NEVER / 3 ? HB_NEVER : 3 * dead;
-        *out_ns = min_u64(max_u64(floor, dead), 3600 * HB_NS_PER_S);
         return 0;
+}
+
+uint64_t hb__election_interval_ns(const hb_node_t *node)
+{
+        uint64_t iv = 0;
+
+        if (node->cfg.n_classes == 0)
+                return node->cfg.interval_ns;
+        for (uint32_t i = 0; i < node->n_peers; i++) {
+                const hb_peer_t *p = node->peers[i];
+
+                if (p->votes > 0)
+                        iv = max_u64(iv, hb__class_slowest_ns(
+                                                 hb__class_of(node, p)));
+        }
+        return iv > 0 ? iv : node->cfg.interval_ns;
 }
 
 /* ------------------------------------------------------------------ */
@@ -768,7 +814,7 @@ static void start_election(hb_node_t *node, uint64_t now_ns)
          * their voters. */
         c->election_deadline_ns =
                 now_ns + vote_promise_ns(node) + election_delay(node);
-        c->resend_ns = now_ns + node->cfg.interval_ns;
+        c->resend_ns = now_ns + hb__election_interval_ns(node);
         for (i = 0; i < node->n_peers; i++)
                 send_request(node, node->peers[i], now_ns);
         check_won(node, now_ns);
@@ -868,7 +914,7 @@ static void timers(hb_node_t *node, uint64_t now_ns)
                 } else if (now_ns >= c->resend_ns) {
                         /* Lost requests, or voters still bound by a
                          * promise: ask again in the same term. */
-                        c->resend_ns = now_ns + node->cfg.interval_ns;
+                        c->resend_ns = now_ns + hb__election_interval_ns(node);
                         for (i = 0; i < node->n_peers; i++) {
                                 const hb_peer_t *p = node->peers[i];
 
@@ -927,7 +973,7 @@ void hb__coord_begin(hb_node_t *node, uint64_t now_ns)
                  * node is quorate at once). Votes are not held back. */
                 c->yield_until_ns = add_sat(
                         now_ns, HB_COORD_LISTEN_INTERVALS *
-                                        node->cfg.interval_ns);
+                                        hb__election_interval_ns(node));
                 c->role_since_ns = now_ns;
                 update(node, now_ns);
         }
@@ -1024,7 +1070,7 @@ int hb__coord_parse_leader(const hb_wire_msg_t *m, hb_leader_tlv_t *out)
 static uint64_t promise_for(const hb_node_t *node, const hb_peer_t *p,
                             uint64_t now_ns)
 {
-        const hb_node_config_t *cfg = &node->cfg;
+        const hb_class_config_t *cfg = hb__class_of(node, p);
         uint64_t dead;
 
         if (p->state == HB_PEER_PROBATION) {

@@ -92,7 +92,7 @@ static bool is_monitor(const hb_node_t *node)
 /* A monitor's own verdict on driven peer `p` from its detector. */
 static uint8_t raw_verdict(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
-        const hb_node_config_t *c = &node->cfg;
+        const hb_class_config_t *c = hb__class_of(node, p);
         double s;
 
         if (p->m_left)
@@ -145,6 +145,7 @@ static bool monitor_counts(const hb_node_t *node, uint32_t i)
 static void combine(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
         const hb_node_config_t *c = &node->cfg;
+        const hb_class_config_t *cc = hb__class_of(node, p);
         uint32_t q = c->n_monitors / 2 + 1, counting = 0;
         uint32_t n_alive = 0, n_susp = 0, n_dead = 0, n_left = 0;
         double s = 0.0;
@@ -203,7 +204,7 @@ static void combine(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
                         break;
                 case HB_PEER_PROBATION:
                         if (now_ns >= add_sat(p->probation_start_ns,
-                                              c->probation_ns))
+                                              cc->probation_ns))
                                 hb__set_state(node, p, HB_PEER_ALIVE,
                                               HB_REASON_PROBATION_PASSED,
                                               now_ns, 0.0);
@@ -250,7 +251,7 @@ void hb__mon_evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 
 uint64_t hb__mon_deadline(const hb_node_t *node, const hb_peer_t *p)
 {
-        const hb_node_config_t *c = &node->cfg;
+        const hb_class_config_t *c = hb__class_of(node, p);
         uint64_t d = HB_NEVER;
 
         /* Probation ends by a combination at its end (not again once

@@ -96,6 +96,162 @@ void hb_node_config_default(hb_node_config_t *cfg, hb_detector_kind_t kind,
         cfg->coord.election_delay_ns = interval_ns;
 }
 
+void hb_class_config_default(hb_class_config_t *cls, hb_detector_kind_t kind,
+                             uint64_t interval_ns)
+{
+        if (!cls)
+                return;
+        memset(cls, 0, sizeof(*cls));
+        cls->interval_ns = interval_ns;
+        hb_detector_config_default(&cls->detector, kind, interval_ns);
+        cls->suspect_threshold = hb_detector_default_suspect_threshold(kind);
+        cls->dead_threshold = hb_detector_default_dead_threshold(kind);
+        cls->dead_after_ns = 4 * interval_ns;
+        cls->probation_ns = 5 * interval_ns;
+        cls->flags = HB_CLASS_DEAD_AFTER_FOLLOWS | HB_CLASS_PROBATION_FOLLOWS;
+}
+
+void hb_class_adaptive_default(hb_class_adaptive_t *a, uint64_t min_ns,
+                               uint64_t max_ns)
+{
+        if (!a)
+                return;
+        *a = (hb_class_adaptive_t){
+                .min_interval_ns = min_ns,
+                .max_interval_ns = max_ns,
+                .rtt_factor = 10.0,
+                .hysteresis = 0.2,
+                .raise = 1.5,
+                .lower = 0.8,
+                .loss_high = 0.05,
+                .hold = 3,
+        };
+}
+
+/* Is class `c` adaptive (docs/classes.md)? */
+static bool class_adaptive(const hb_class_config_t *c)
+{
+        return c->adaptive.max_interval_ns != 0;
+}
+
+/* Bounds of the interval a peer of class `c` may announce: the adaptive
+ * bounds, or exactly the static interval. */
+static uint64_t class_lo(const hb_class_config_t *c)
+{
+        return class_adaptive(c) ? c->adaptive.min_interval_ns
+                                 : c->interval_ns;
+}
+
+static uint64_t class_hi(const hb_class_config_t *c)
+{
+        return class_adaptive(c) ? c->adaptive.max_interval_ns
+                                 : c->interval_ns;
+}
+
+/* `v` (a duration set for the class's interval) at interval `iv`. */
+static uint64_t follow_interval(const hb_class_config_t *c, uint64_t v,
+                                uint64_t iv)
+{
+        unsigned __int128 x;
+
+        if (iv == 0 || iv == c->interval_ns)
+                return v;
+        x = (unsigned __int128)v * iv / c->interval_ns;
+        return x > HB_NEVER ? HB_NEVER : (uint64_t)x;
+}
+
+/* Do two configs of a class give its sender the same rate rule (static
+ * interval, adaptive bounds and parameters)? */
+static bool class_same_rate(const hb_class_config_t *a,
+                            const hb_class_config_t *b)
+{
+        return a->interval_ns == b->interval_ns &&
+               memcmp(&a->adaptive, &b->adaptive, sizeof(a->adaptive)) == 0;
+}
+
+/* Class c's sender state from its config: its interval, nothing
+ * announced, the adaptive rule not started. */
+static void class_restart(hb_node_t *node, uint32_t c)
+{
+        node->civ[c] = c == 0 ? node->cfg.interval_ns
+                              : node->cls[c].interval_ns;
+        node->cnext_iv[c] = node->civ[c];
+        node->cannounce[c] = 0;
+        node->chold[c] = 0;
+        node->ceval_ns[c] = 0;
+}
+
+static int adaptive_validate(const hb_class_config_t *c)
+{
+        const hb_class_adaptive_t *a = &c->adaptive;
+        const uint64_t hour_ns = 3600 * HB_NS_PER_S;
+
+        if (a->min_interval_ns == 0 && a->max_interval_ns == 0)
+                return 0;
+        if (a->min_interval_ns < HB_NS_PER_MS ||
+            a->min_interval_ns > c->interval_ns ||
+            a->max_interval_ns < c->interval_ns || a->max_interval_ns > hour_ns)
+                return -EINVAL;
+        /* Written so that NaN fails every check. */
+        if (!(a->rtt_factor > 0 && a->rtt_factor <= 1000) ||
+            !(a->hysteresis >= 0 && a->hysteresis <= 1) ||
+            !(a->raise >= 1 && a->raise <= 10) ||
+            !(a->lower > 0 && a->lower <= 1) ||
+            !(a->loss_high >= 0 && a->loss_high <= 1))
+                return -EINVAL;
+        if (a->hold < 1 || a->hold > 100 || a->reserved32 != 0)
+                return -EINVAL;
+        if (a->dampening_ns != 0 && (a->dampening_ns < HB_NS_PER_MS ||
+                                     a->dampening_ns > hour_ns))
+                return -EINVAL;
+        return 0;
+}
+
+/* The node's own timing as class 0. */
+static void own_class(const hb_node_config_t *cfg, hb_class_config_t *out)
+{
+        memset(out, 0, sizeof(*out));
+        out->interval_ns = cfg->interval_ns;
+        out->detector = cfg->detector;
+        out->suspect_threshold = cfg->suspect_threshold;
+        out->dead_threshold = cfg->dead_threshold;
+        out->dead_after_ns = cfg->dead_after_ns;
+        out->probation_ns = cfg->probation_ns;
+}
+
+/* Class i of `cfg` (0: the node's own), into `out`. */
+void hb__class_at(const hb_node_config_t *cfg, uint32_t i,
+                  hb_class_config_t *out)
+{
+        if (i == 0)
+                own_class(cfg, out);
+        else
+                *out = cfg->classes[i - 1];
+}
+
+static int class_validate(const hb_class_config_t *c)
+{
+        const uint64_t hour_ns = 3600 * HB_NS_PER_S;
+
+        if (c->interval_ns < HB_NS_PER_MS || c->interval_ns > hour_ns)
+                return -EINVAL;
+        if (c->detector.interval_ns != c->interval_ns)
+                return -EINVAL;
+        if (!isfinite(c->suspect_threshold) || c->suspect_threshold <= 0)
+                return -EINVAL;
+        if (!isfinite(c->dead_threshold) ||
+            c->dead_threshold < c->suspect_threshold)
+                return -EINVAL;
+        if (c->dead_after_ns > hour_ns || c->probation_ns > hour_ns)
+                return -EINVAL;
+        if (c->flags & ~(HB_CLASS_DEAD_AFTER_FOLLOWS |
+                         HB_CLASS_PROBATION_FOLLOWS))
+                return -EINVAL;
+        if (adaptive_validate(c) < 0)
+                return -EINVAL;
+        return hb_detector_config_validate(&c->detector);
+}
+
 int hb_node_config_validate(const hb_node_config_t *cfg)
 {
         const uint64_t hour_ns = 3600 * HB_NS_PER_S;
@@ -121,6 +277,18 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
                 return -EINVAL;
         if (cfg->n_links > HB_LINKS_MAX)
                 return -EINVAL;
+        if (cfg->n_classes > HB_CLASSES_MAX)
+                return -EINVAL;
+        for (uint32_t i = 0; i < cfg->n_classes; i++) {
+                if (class_validate(&cfg->classes[i]) < 0)
+                        return -EINVAL;
+                /* The adaptive rule measures RTT (docs/classes.md). */
+                if (class_adaptive(&cfg->classes[i]) &&
+                    cfg->rtt_probe_every == 0)
+                        return -EINVAL;
+        }
+        if (cfg->n_classes > 0 && cfg->n_monitors > 0)
+                return -EINVAL; /* docs/classes.md: later */
         if (hb__coord_config_validate(cfg) < 0)
                 return -EINVAL;
         if (hb__mon_config_validate(cfg) < 0)
@@ -178,39 +346,66 @@ static int detector_config_equal(const hb_detector_config_t *a,
 /* ------------------------------------------------------------------ */
 /* State machine                                                       */
 
+static void peer_set_interval(hb_node_t *node, hb_peer_t *p, uint64_t iv,
+                              uint64_t now_ns);
+
 /* Links of the node (cfg.n_links, 0 counting as 1). */
 static uint32_t links_of(const hb_node_config_t *c)
 {
         return c->n_links > 1 ? c->n_links : 1;
 }
 
-/* A suspect (peer or link) since `since_ns`: dead at the dead threshold,
- * or dead_after_ns later, whichever comes first. */
-static uint64_t suspect_deadline(const hb_node_config_t *c,
+/* dead_after and probation of `p`: its class's, following the interval
+ * its detectors follow when they were defaults (docs/classes.md). */
+static uint64_t dead_after_of(const hb_node_t *node, const hb_peer_t *p)
+{
+        const hb_class_config_t *c = hb__class_of(node, p);
+
+        if (!(c->flags & HB_CLASS_DEAD_AFTER_FOLLOWS))
+                return c->dead_after_ns;
+        return follow_interval(c, c->dead_after_ns, p->app_interval_ns);
+}
+
+static uint64_t probation_of(const hb_node_t *node, const hb_peer_t *p)
+{
+        const hb_class_config_t *c = hb__class_of(node, p);
+
+        if (!(c->flags & HB_CLASS_PROBATION_FOLLOWS))
+                return c->probation_ns;
+        return follow_interval(c, c->probation_ns, p->app_interval_ns);
+}
+
+/* A suspect (peer or link of `p`) since `since_ns`: dead at the dead
+ * threshold, or dead_after later, whichever comes first. */
+static uint64_t suspect_deadline(const hb_node_t *node, const hb_peer_t *p,
                                  const hb_detector_t *det, uint64_t since_ns)
 {
+        const hb_class_config_t *c = hb__class_of(node, p);
         uint64_t d = hb_detector_crossing_ns(det, c->dead_threshold);
+        uint64_t after = dead_after_of(node, p);
 
-        if (c->dead_after_ns > 0)
-                d = min_u64(d, add_sat(since_ns, c->dead_after_ns));
+        if (after > 0)
+                d = min_u64(d, add_sat(since_ns, after));
         return d;
 }
 
 /* On probation since `start_ns`: suspect again at the suspect threshold,
- * or through once probation_ns has passed, whichever comes first. */
-static uint64_t probation_deadline(const hb_node_config_t *c,
+ * or through once probation has passed, whichever comes first. */
+static uint64_t probation_deadline(const hb_node_t *node, const hb_peer_t *p,
                                    const hb_detector_t *det,
                                    uint64_t start_ns)
 {
+        const hb_class_config_t *c = hb__class_of(node, p);
+
         return min_u64(hb_detector_crossing_ns(det, c->suspect_threshold),
-                       add_sat(start_ns, c->probation_ns));
+                       add_sat(start_ns, probation_of(node, p)));
 }
 
 /* When could `p` next change state if nothing arrives? */
 static uint64_t peer_state_deadline(const hb_node_t *node,
                                     const hb_peer_t *p)
 {
-        const hb_node_config_t *c = &node->cfg;
+        const hb_class_config_t *c = hb__class_of(node, p);
 
         if (p->held)
                 return HB_NEVER;
@@ -221,9 +416,10 @@ static uint64_t peer_state_deadline(const hb_node_t *node,
                 return hb_detector_crossing_ns(p->detector,
                                                c->suspect_threshold);
         case HB_PEER_SUSPECT:
-                return suspect_deadline(c, p->detector, p->state_since_ns);
+                return suspect_deadline(node, p, p->detector,
+                                        p->state_since_ns);
         case HB_PEER_PROBATION:
-                return probation_deadline(c, p->detector,
+                return probation_deadline(node, p, p->detector,
                                           p->probation_start_ns);
         case HB_PEER_DEAD:
         case HB_PEER_LEFT:
@@ -239,7 +435,7 @@ static uint64_t peer_state_deadline(const hb_node_t *node,
 static uint64_t link_deadline(const hb_node_t *node, const hb_peer_t *p,
                               const hb_link_t *l)
 {
-        const hb_node_config_t *c = &node->cfg;
+        const hb_class_config_t *c = hb__class_of(node, p);
 
         if (p->state == HB_PEER_LEFT || p->held)
                 return HB_NEVER;
@@ -252,10 +448,10 @@ static uint64_t link_deadline(const hb_node_t *node, const hb_peer_t *p,
                 if (!l->suspect)
                         return hb_detector_crossing_ns(l->detector,
                                                        c->suspect_threshold);
-                return suspect_deadline(c, l->detector,
+                return suspect_deadline(node, p, l->detector,
                                         l->suspect_since_ns);
         case HB_LINK_PROBATION:
-                return probation_deadline(c, l->detector,
+                return probation_deadline(node, p, l->detector,
                                           l->probation_start_ns);
         case HB_LINK_DOWN:
                 break;
@@ -327,7 +523,7 @@ static void link_set_state(hb_node_t *node, hb_peer_t *p, uint32_t k,
 static void link_evaluate(hb_node_t *node, hb_peer_t *p, uint32_t k,
                           uint64_t now_ns)
 {
-        const hb_node_config_t *c = &node->cfg;
+        const hb_class_config_t *c = hb__class_of(node, p);
         hb_link_t *l = &p->links[k];
         double s;
 
@@ -351,9 +547,9 @@ static void link_evaluate(hb_node_t *node, hb_peer_t *p, uint32_t k,
                 if (s >= c->dead_threshold)
                         link_set_state(node, p, k, HB_LINK_DOWN,
                                        HB_REASON_DEAD_THRESHOLD, now_ns, s);
-                else if (c->dead_after_ns > 0 &&
+                else if (dead_after_of(node, p) > 0 &&
                          now_ns >= add_sat(l->suspect_since_ns,
-                                           c->dead_after_ns))
+                                           dead_after_of(node, p)))
                         link_set_state(node, p, k, HB_LINK_DOWN,
                                        HB_REASON_DEAD_AFTER, now_ns, s);
                 break;
@@ -363,7 +559,7 @@ static void link_evaluate(hb_node_t *node, hb_peer_t *p, uint32_t k,
                                        HB_REASON_SUSPECT_THRESHOLD, now_ns,
                                        s);
                 else if (now_ns >= add_sat(l->probation_start_ns,
-                                           c->probation_ns))
+                                           probation_of(node, p)))
                         link_set_state(node, p, k, HB_LINK_UP,
                                        HB_REASON_PROBATION_PASSED, now_ns, s);
                 break;
@@ -435,7 +631,7 @@ void hb__set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
 /* Timer-driven evaluation of one peer at `now_ns`. */
 static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
-        const hb_node_config_t *c = &node->cfg;
+        const hb_class_config_t *c = hb__class_of(node, p);
         double s;
 
         if (hb__mon_driven(node, p)) {
@@ -443,7 +639,7 @@ static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
                 return;
         }
         s = hb_detector_suspicion(p->detector, now_ns);
-        for (uint32_t k = 0; p->links && k < c->n_links; k++)
+        for (uint32_t k = 0; p->links && k < node->cfg.n_links; k++)
                 link_evaluate(node, p, k, now_ns);
 
         switch (p->state) {
@@ -467,9 +663,9 @@ static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
                 if (s >= c->dead_threshold)
                         set_state(node, p, HB_PEER_DEAD,
                                   HB_REASON_DEAD_THRESHOLD, now_ns, s);
-                else if (c->dead_after_ns > 0 &&
+                else if (dead_after_of(node, p) > 0 &&
                          now_ns >= add_sat(p->state_since_ns,
-                                           c->dead_after_ns))
+                                           dead_after_of(node, p)))
                         set_state(node, p, HB_PEER_DEAD,
                                   HB_REASON_DEAD_AFTER, now_ns, s);
                 break;
@@ -478,7 +674,7 @@ static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
                         set_state(node, p, HB_PEER_DEAD,
                                   HB_REASON_SUSPECT_THRESHOLD, now_ns, s);
                 else if (now_ns >= add_sat(p->probation_start_ns,
-                                           c->probation_ns))
+                                           probation_of(node, p)))
                         set_state(node, p, HB_PEER_ALIVE,
                                   HB_REASON_PROBATION_PASSED, now_ns, s);
                 break;
@@ -637,6 +833,11 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
         if (!node)
                 return -ENOMEM;
         node->cfg = *cfg;
+        for (uint32_t i = 0; i <= cfg->n_classes; i++)
+                hb__class_at(cfg, i, &node->cls[i]);
+        node->n_classes_sched = cfg->n_classes;
+        for (uint32_t i = 0; i <= HB_CLASSES_MAX; i++)
+                class_restart(node, i);
         node->cb = cb;
         node->user = user;
         node->next_send_ns = 0; /* the first tick sends */
@@ -750,13 +951,77 @@ int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id)
         return 0;
 }
 
+/* Detectors per peer: its own, then one per link (more than one). */
+static size_t detectors_per_peer(const hb_node_config_t *cfg)
+{
+        return 1 + (links_of(cfg) > 1 ? cfg->n_links : 0);
+}
+
+/* Make `per` detectors of config `dc` into `out`: all or nothing. */
+static int detectors_make(hb_detector_t **out, size_t per,
+                          const hb_detector_config_t *dc)
+{
+        for (size_t i = 0; i < per; i++) {
+                if (hb_detector_new(&out[i], dc) < 0) {
+                        while (i-- > 0)
+                                hb_detector_free(out[i]);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* Give `p` the `per` fresh detectors of `fresh` (its own, then its
+ * links'), each fed its predecessor's last arrival as the first sample;
+ * the old ones are freed. */
+static void detectors_swap(hb_peer_t *p, hb_detector_t **fresh, size_t per,
+                           uint64_t now_ns)
+{
+        uint64_t last = hb_detector_last_arrival_ns(p->detector);
+
+        hb_detector_free(p->detector);
+        p->detector = fresh[0];
+        for (size_t k = 0; k + 1 < per; k++) {
+                hb_link_t *l = &p->links[k];
+                uint64_t ll = hb_detector_last_arrival_ns(l->detector);
+
+                hb_detector_free(l->detector);
+                l->detector = fresh[1 + k];
+                hb_detector_heartbeat(l->detector,
+                                      ll == HB_NEVER ? now_ns : ll);
+        }
+        /* The last heartbeat as it came, so the new detector reads the
+         * same schedule (send times). */
+        if (last == HB_NEVER || p->incarnation == 0)
+                hb_detector_heartbeat(p->detector,
+                                      last == HB_NEVER ? now_ns : last);
+        else
+                hb_detector_heartbeat_sent(p->detector, last, p->last_seq,
+                                           p->last_send_time_ns);
+}
+
+/* `p` has a new class, or its class new timing: its detectors expect the
+ * class's interval until its next announcement is applied. */
+static void class_changed(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
+{
+        p->app_interval_ns = 0;
+        p->mismatch_warned = false;
+        if (hb_detector_interval_ns(p->detector) !=
+            hb__class_of(node, p)->interval_ns)
+                peer_set_interval(node, p, hb__class_of(node, p)->interval_ns,
+                                  now_ns);
+}
+
 int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                         uint64_t now_ns)
 {
         hb_detector_t **fresh = NULL;
+        uint32_t *cls = NULL;
+        bool *rebuild = NULL;
+        bool same[HB_CLASSES_MAX + 1] = { false };
         uint64_t promise_max = 0;
-        int rebuild;
         size_t i, per;
+        int r = -ENOMEM;
 
         if (!node || hb_node_config_validate(cfg) < 0)
                 return -EINVAL;
@@ -772,21 +1037,28 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
 
         if (cfg->coord.enabled && hb_coord_promise_max(cfg, &promise_max) < 0)
                 return -ENOMEM;
-        rebuild = !detector_config_equal(&cfg->detector, &node->cfg.detector);
-        /* Per peer: its detector, then one per link (more than one). */
-        per = 1 + (links_of(cfg) > 1 ? cfg->n_links : 0);
-        if (rebuild && node->n_peers > 0) {
-                /* Prepare every new detector first: all or nothing. */
+        per = detectors_per_peer(cfg);
+        if (node->n_peers > 0) {
+                /* Prepare every new detector first: all or nothing. A
+                 * peer whose class is gone falls back to class 0. */
                 fresh = hb__calloc(node->n_peers * per, sizeof(*fresh));
-                if (!fresh)
-                        return -ENOMEM;
-                for (i = 0; i < node->n_peers * per; i++) {
-                        if (hb_detector_new(&fresh[i], &cfg->detector) < 0) {
-                                while (i-- > 0)
-                                        hb_detector_free(fresh[i]);
-                                hb__free(fresh);
-                                return -ENOMEM;
-                        }
+                cls = hb__calloc(node->n_peers, sizeof(*cls));
+                rebuild = hb__calloc(node->n_peers, sizeof(*rebuild));
+                if (!fresh || !cls || !rebuild)
+                        goto fail;
+                for (i = 0; i < node->n_peers; i++) {
+                        const hb_peer_t *p = node->peers[i];
+                        hb_class_config_t c;
+
+                        cls[i] = p->cls <= cfg->n_classes ? p->cls : 0;
+                        hb__class_at(cfg, cls[i], &c);
+                        rebuild[i] = !detector_config_equal(
+                                &c.detector, &hb__class_of(node, p)->detector);
+                        if (!rebuild[i])
+                                continue;
+                        if (detectors_make(&fresh[i * per], per,
+                                           &c.detector) < 0)
+                                goto fail;
                 }
         }
 
@@ -813,45 +1085,105 @@ int hb_node_reconfigure(hb_node_t *node, const hb_node_config_t *cfg,
                 set_ring(node, &old, rx, last);
                 hb_keyring_wipe(&old);
         }
+        for (uint32_t c = 1; c <= HB_CLASSES_MAX; c++) {
+                /* A new class sends at the next tick; a changed interval
+                 * keeps the phase, as the node's own (above). */
+                uint64_t next = node->cnext_ns[c];
+
+                if (c > cfg->n_classes || c > node->n_classes_sched ||
+                    next == 0) {
+                        node->cnext_ns[c] = 0;
+                        continue;
+                }
+                next = next - node->civ[c] +
+                       (class_same_rate(&node->cls[c], &cfg->classes[c - 1])
+                                ? node->civ[c]
+                                : cfg->classes[c - 1].interval_ns);
+                node->cnext_ns[c] = next < now_ns ? now_ns : next;
+        }
+        for (uint32_t c = 0; c <= HB_CLASSES_MAX; c++) {
+                hb_class_config_t nc;
+
+                if (c == 0 || c > cfg->n_classes ||
+                    c > node->n_classes_sched)
+                        continue;
+                hb__class_at(cfg, c, &nc);
+                same[c] = class_same_rate(&node->cls[c], &nc);
+        }
+        node->n_classes_sched = cfg->n_classes;
+        memset(node->cls, 0, sizeof(node->cls));
+        for (uint32_t c = 0; c <= cfg->n_classes; c++)
+                hb__class_at(cfg, c, &node->cls[c]);
+        /* An adaptive class whose rate settings are unchanged keeps its
+         * current interval; any other starts over at its interval. */
+        for (uint32_t c = 0; c <= HB_CLASSES_MAX; c++)
+                if (!same[c])
+                        class_restart(node, c);
         for (i = 0; i < node->n_peers; i++) {
                 hb_peer_t *p = node->peers[i];
 
-                if (fresh) {
-                        uint64_t last =
-                                hb_detector_last_arrival_ns(p->detector);
+                bool moved = rebuild[i] || p->cls != cls[i];
 
-                        hb_detector_free(p->detector);
-                        p->detector = fresh[i * per];
-                        for (size_t k = 0; k + 1 < per; k++) {
-                                hb_link_t *l = &p->links[k];
-                                uint64_t ll = hb_detector_last_arrival_ns(
-                                        l->detector);
-
-                                hb_detector_free(l->detector);
-                                l->detector = fresh[i * per + 1 + k];
-                                hb_detector_heartbeat(l->detector,
-                                                      ll == HB_NEVER ? now_ns
-                                                                     : ll);
-                        }
-                        /* The last heartbeat as it came, so the new
-                         * detector reads the same schedule (send times). */
-                        if (last == HB_NEVER || p->incarnation == 0)
-                                hb_detector_heartbeat(p->detector,
-                                                      last == HB_NEVER
-                                                              ? now_ns
-                                                              : last);
-                        else
-                                hb_detector_heartbeat_sent(
-                                        p->detector, last, p->last_seq,
-                                        p->last_send_time_ns);
-                }
+                p->cls = cls[i];
+                if (rebuild[i])
+                        detectors_swap(p, &fresh[i * per], per, now_ns);
+                /* Its announced interval may no longer be in bounds. */
+                if (moved || p->app_interval_ns <
+                                     class_lo(hb__class_of(node, p)) ||
+                    p->app_interval_ns > class_hi(hb__class_of(node, p)))
+                        class_changed(node, p, now_ns);
                 reschedule(node, p);
         }
-        hb__free(fresh);
         if (node->cfg.coord.enabled) {
                 node->coord.promise_max_ns = promise_max;
                 hb__coord_recount(node);
         }
+        r = 0;
+        goto out;
+fail:
+        for (i = 0; fresh && i < node->n_peers * per; i++)
+                hb_detector_free(fresh[i]);
+out:
+        hb__free(fresh);
+        hb__free(cls);
+        hb__free(rebuild);
+        return r;
+}
+
+uint64_t hb_node_class_interval_ns(const hb_node_t *node, uint32_t class_idx)
+{
+        if (!node || class_idx > node->cfg.n_classes)
+                return 0;
+        return node->civ[class_idx];
+}
+
+int hb_node_peer_set_class(hb_node_t *node, uint32_t peer_id,
+                           uint32_t class_idx, uint64_t now_ns)
+{
+        hb_detector_t *fresh[1 + HB_LINKS_MAX];
+        hb_peer_t *p;
+        size_t per;
+
+        if (!node || class_idx > node->cfg.n_classes)
+                return -EINVAL;
+        p = hb__lookup(node, peer_id);
+        if (!p)
+                return -ENOENT;
+        if (p->cls == class_idx)
+                return 0;
+        per = detectors_per_peer(&node->cfg);
+        if (!detector_config_equal(&node->cls[class_idx].detector,
+                                   &hb__class_of(node, p)->detector)) {
+                if (detectors_make(fresh, per,
+                                   &node->cls[class_idx].detector) < 0)
+                        return -ENOMEM;
+                detectors_swap(p, fresh, per, now_ns);
+        }
+        p->cls = class_idx;
+        class_changed(node, p, now_ns);
+        reschedule(node, p);
+        if (node->cfg.coord.enabled)
+                hb__coord_recount(node);
         return 0;
 }
 
@@ -946,6 +1278,8 @@ static int on_control(hb_node_t *node, hb_peer_t *p,
                     echoed >= node->pause_resume_ns) {
                         *rtt_ns = now_ns - echoed;
                         rtt_add(p, *rtt_ns);
+                        node->crtt_max_ns[p->cls] = max_u64(
+                                node->crtt_max_ns[p->cls], *rtt_ns);
                 }
                 return 0;
         }
@@ -1039,7 +1373,8 @@ int hb_node_recv_from(hb_node_t *node, uint64_t now_ns, const uint8_t *buf,
  * when it is new for the link but the peer has it from another link
  * (a copy), 0 when it is new for the peer too. */
 static int link_accept(hb_node_t *node, hb_peer_t *p, uint32_t k,
-                       const hb_wire_msg_t *m, uint64_t now_ns)
+                       const hb_wire_msg_t *m, uint32_t class_seq,
+                       uint64_t now_ns)
 {
         hb_link_t *l = &p->links[k];
         bool restarted;
@@ -1058,8 +1393,17 @@ static int link_accept(hb_node_t *node, hb_peer_t *p, uint32_t k,
                                 links_reset_one(&p->links[j], now_ns);
         }
         restarted = l->incarnation != 0 && m->incarnation != l->incarnation;
-        if (l->incarnation == m->incarnation && m->seq > l->last_seq + 1)
+        if (class_seq != 0) {
+                /* With classes, loss on the class's counter (as the
+                 * peer's, docs/classes.md). */
+                if (l->incarnation == m->incarnation && l->class_seq > 0 &&
+                    class_seq > l->class_seq + 1)
+                        l->seq_gaps += class_seq - l->class_seq - 1;
+                l->class_seq = class_seq;
+        } else if (l->incarnation == m->incarnation &&
+                   m->seq > l->last_seq + 1) {
                 l->seq_gaps += m->seq - l->last_seq - 1;
+        }
         l->incarnation = m->incarnation;
         l->last_seq = m->seq;
         l->received++;
@@ -1072,6 +1416,92 @@ static int link_accept(hb_node_t *node, hb_peer_t *p, uint32_t k,
         return 0;
 }
 
+/* Set the interval p's detectors expect (peer and links). */
+static void peer_set_interval(hb_node_t *node, hb_peer_t *p, uint64_t iv,
+                              uint64_t now_ns)
+{
+        (void)hb_detector_set_interval(p->detector, iv, now_ns);
+        for (uint32_t k = 0; p->links && k < node->cfg.n_links; k++)
+                (void)hb_detector_set_interval(p->links[k].detector, iv,
+                                               now_ns);
+}
+
+/*
+ * Follow the interval `p` announced (its last INTERVAL TLV, docs/
+ * classes.md): the larger of its current and next interval, so a rise is
+ * expected from its first announcement, clamped to the bounds of the
+ * class this node gives it. Outside them: class_mismatch, and one
+ * HB_EVENT_CLASS_MISMATCH until it announces within bounds again.
+ */
+static void apply_announced(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
+{
+        const hb_class_config_t *c = hb__class_of(node, p);
+        uint64_t lo = class_lo(c), hi = class_hi(c);
+        uint64_t ann = max_u64(p->ann_interval_ns, p->ann_next_interval_ns);
+        uint64_t want = min_u64(max_u64(ann, lo), hi);
+        bool out = p->ann_interval_ns < lo || p->ann_interval_ns > hi ||
+                   p->ann_next_interval_ns < lo ||
+                   p->ann_next_interval_ns > hi;
+
+        if (out) {
+                node->counters.class_mismatch++;
+                if (!p->mismatch_warned) {
+                        hb_event_t ev;
+
+                        p->mismatch_warned = true;
+                        memset(&ev, 0, sizeof(ev));
+                        ev.size = sizeof(ev);
+                        ev.type = HB_EVENT_CLASS_MISMATCH;
+                        ev.peer_id = p->id;
+                        ev.old_state = ev.new_state = p->state;
+                        ev.at_ns = now_ns;
+                        ev.incarnation = p->incarnation;
+                        ev.last_arrival_ns = hb_detector_last_arrival_ns(
+                                p->detector);
+                        ev.class_idx = p->cls;
+                        ev.old_interval_ns = want;
+                        ev.new_interval_ns = ann;
+                        node->counters.transitions++;
+                        if (node->cb)
+                                node->cb(node->user, &ev);
+                }
+        } else {
+                p->mismatch_warned = false;
+        }
+        p->app_interval_ns = want;
+        if (hb_detector_interval_ns(p->detector) != want)
+                peer_set_interval(node, p, want, now_ns);
+}
+
+/*
+ * The INTERVAL TLV of message `m` (docs/classes.md) into iv[3]
+ * (interval_us, next_interval_us, class_seq): 1 found, 0 none,
+ * HB_EBADTLV (not a heartbeat, a length other than 12, an interval out
+ * of range, two of them).
+ */
+static int parse_interval(const hb_wire_msg_t *m, uint32_t iv[3])
+{
+        const uint8_t *cur = m->tlv, *val;
+        size_t left = m->tlv_len;
+        uint16_t type, vlen;
+        int r, found = 0;
+
+        while ((r = hb_wire_tlv_next(&cur, &left, &type, &val, &vlen)) > 0) {
+                if (type != HB_TLV_INTERVAL)
+                        continue;
+                if (found || m->type != HB_MSG_HEARTBEAT ||
+                    vlen != HB_INTERVAL_TLV_LEN)
+                        return HB_EBADTLV;
+                for (int k = 0; k < 3; k++)
+                        iv[k] = hb__get_u32(val + 4 * k);
+                for (int k = 0; k < 2; k++)
+                        if (iv[k] < 1000 || iv[k] > 3600000000u)
+                                return HB_EBADTLV;
+                found = 1;
+        }
+        return r < 0 ? HB_EBADTLV : found;
+}
+
 int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                       const uint8_t *buf, size_t len,
                       const hb_recv_source_t *source, hb_recv_info_t *info)
@@ -1082,7 +1512,8 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
         hb_peer_t *p;
         uint64_t rtt_ns = 0;
         hb_leader_tlv_t lt;
-        int restarted, has_lt = 0;
+        uint32_t iv[3] = { 0, 0, 0 };
+        int restarted, has_lt = 0, has_iv;
         int r;
 
         if (!node || (!buf && len > 0) ||
@@ -1109,6 +1540,9 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
         }
         if (incarnation_too_far(node, p, m.incarnation))
                 return drop(node, HB_EFUTUREINC);
+        has_iv = parse_interval(&m, iv);
+        if (has_iv < 0)
+                return drop(node, has_iv);
 
         if (m.type == HB_MSG_VERDICT) {
                 /* Only from a configured monitor (docs/topologies.md). */
@@ -1153,7 +1587,8 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                 return drop(node, HB_EOLDINC);
         }
         if (p->links) {
-                r = link_accept(node, p, link, &m, now_ns);
+                r = link_accept(node, p, link, &m,
+                                has_iv > 0 ? iv[2] : 0, now_ns);
                 if (r == HB_EREPLAY)
                         p->replays++;
                 if (r < 0)
@@ -1191,8 +1626,21 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                         if (k != link)
                                 p->links[k].incarnation = 0;
         p->forgotten = false;
-        if (p->incarnation == m.incarnation && m.seq > p->last_seq + 1)
+        if (has_iv > 0) {
+                /* With classes the sequence skips the other classes'
+                 * heartbeats: count loss on the class's own counter. */
+                if (p->incarnation == m.incarnation && p->class_seq > 0 &&
+                    iv[2] > p->class_seq + 1)
+                        p->seq_gaps += iv[2] - p->class_seq - 1;
+                p->class_seq = iv[2];
+                p->ann_interval_ns = (uint64_t)iv[0] * 1000;
+                p->ann_next_interval_ns = (uint64_t)iv[1] * 1000;
+                if (m.type == HB_MSG_HEARTBEAT)
+                        apply_announced(node, p, now_ns);
+        } else if (p->incarnation == m.incarnation &&
+                   m.seq > p->last_seq + 1) {
                 p->seq_gaps += m.seq - p->last_seq - 1;
+        }
         if (restarted)
                 p->last_ack_seq = 0;
         p->incarnation = m.incarnation;
@@ -1233,6 +1681,29 @@ accepted:
         return 0;
 }
 
+/* The flags (and coordination block, into `block`) of the heartbeat
+ * about to be queued with sequence node->seq + 1. `count`: the counter
+ * echo requests are spaced on (the sequence, or with classes the class's
+ * class_seq, docs/classes.md); 0: no echo request. */
+static uint16_t beat_flags(hb_node_t *node, uint64_t now_ns, uint64_t count,
+                           uint8_t block[HB_WIRE_COORD_LEN],
+                           const uint8_t **coord)
+{
+        uint16_t flags = 0;
+
+        *coord = NULL;
+        if (node->cfg.coord.enabled) {
+                /* Quorum and election state ride on every heartbeat. */
+                hb__coord_begin(node, now_ns);
+                flags = hb__coord_block(node, node->seq + 1, now_ns, block);
+                *coord = block;
+        }
+        if (node->cfg.rtt_probe_every > 0 && count > 0 &&
+            count % node->cfg.rtt_probe_every == 0)
+                flags |= HB_FLAG_ECHO_REQUEST;
+        return flags;
+}
+
 /* Queue this node's next heartbeat or leave for every peer. */
 static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
 {
@@ -1240,19 +1711,65 @@ static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
         const uint8_t *coord = NULL;
         uint16_t flags = 0;
 
-        if (type == HB_MSG_HEARTBEAT && node->cfg.coord.enabled) {
-                /* Quorum and election state ride on every heartbeat. */
-                hb__coord_begin(node, now_ns);
-                flags = hb__coord_block(node, node->seq + 1, now_ns, block);
-                coord = block;
-        }
-        if (type == HB_MSG_HEARTBEAT && node->cfg.rtt_probe_every > 0 &&
-            (node->seq + 1) % node->cfg.rtt_probe_every == 0)
-                flags |= HB_FLAG_ECHO_REQUEST;
+        /* With classes, out-of-schedule heartbeats ask no echo: each
+         * class probes on its own counter (queue_class_beat()). */
+        if (type == HB_MSG_HEARTBEAT)
+                flags = beat_flags(node, now_ns,
+                                   node->cfg.n_classes > 0 ? 0
+                                                           : node->seq + 1,
+                                   block, &coord);
         if (hb__mon_on(node))
                 return hb__mon_queue_beat(node, type, flags, coord, now_ns);
         return hb__out_push_coord(node, HB_DEST_ALL, 0, type, flags, coord,
                                   NULL, 0, now_ns);
+}
+
+/* Queue the scheduled heartbeat of class `cls` for the peers of that
+ * class (docs/classes.md): one message (one sequence number), an
+ * HB_DEST_BEAT copy per peer. Nothing when the class has no peer. */
+static int queue_class_beat(hb_node_t *node, uint32_t cls, uint64_t now_ns)
+{
+        uint8_t tlv[HB_WIRE_TLV_HEADER_LEN + HB_INTERVAL_TLV_LEN];
+        uint8_t block[HB_WIRE_COORD_LEN];
+        uint64_t iv_us;
+        size_t o;
+        const uint8_t *coord;
+        uint16_t flags;
+        bool first = true;
+        size_t i;
+        int r = 0;
+
+        for (i = 0; i < node->n_peers && node->peers[i]->cls != cls; i++)
+                ;
+        if (i == node->n_peers)
+                return 0;
+        flags = beat_flags(node, now_ns, (uint64_t)node->cseq[cls] + 1, block,
+                           &coord);
+        /* The interval this class keeps and its own counter. */
+        iv_us = node->civ[cls] / 1000;
+        o = hb__put_tlv_header(tlv, HB_TLV_INTERVAL, HB_INTERVAL_TLV_LEN);
+        hb__put_u32(tlv + o, (uint32_t)iv_us);
+        hb__put_u32(tlv + o + 4, (uint32_t)(node->cnext_iv[cls] / 1000));
+        hb__put_u32(tlv + o + 8, ++node->cseq[cls]);
+        /* A rise takes effect after HB_CLASS_ANNOUNCE_BEATS announcements
+         * (docs/classes.md): from the slot after this one. */
+        if (node->cannounce[cls] > 0 && --node->cannounce[cls] == 0)
+                node->civ[cls] = node->cnext_iv[cls];
+        for (; i < node->n_peers; i++) {
+                const hb_peer_t *p = node->peers[i];
+
+                if (p->cls != cls)
+                        continue;
+                if (first)
+                        r = hb__out_push_coord(node, HB_DEST_BEAT, p->id,
+                                               HB_MSG_HEARTBEAT, flags,
+                                               coord, tlv, sizeof(tlv),
+                                               now_ns);
+                else
+                        r = hb__out_dup_last(node, HB_DEST_BEAT, p->id);
+                first = false;
+        }
+        return r;
 }
 
 /* The end of every call that can change the role: a new leader, or a
@@ -1289,26 +1806,166 @@ int hb_node_leave(hb_node_t *node, uint64_t now_ns)
  * behind by more than an interval, instead of sending a burst of stale
  * heartbeats.
  */
-static bool send_due(hb_node_t *node, uint64_t now_ns)
+static void slot_advance(hb_node_t *node, uint64_t *next,
+                         uint64_t interval, uint64_t now_ns, bool first)
 {
-        uint64_t due = node->next_send_ns, interval = node->cfg.interval_ns;
+        uint64_t due = *next;
 
-        if (due == HB_NEVER || now_ns < due)
-                return false;
-        (void)queue_beat(node, HB_MSG_HEARTBEAT, now_ns);
-        if (!node->sending) {
-                node->sending = true;
-                node->next_send_ns = now_ns + interval;
+        if (first) {
+                *next = now_ns + interval;
         } else if (now_ns - due > interval) {
                 node->counters.send_late++;
-                node->next_send_ns = now_ns + interval;
+                *next = now_ns + interval;
         } else {
-                node->next_send_ns = due + interval;
+                *next = due + interval;
+        }
+}
+
+/* Dampening period of adaptive class c: its own, or 30 x the current
+ * interval, at least 1 s (docs/classes.md). */
+static uint64_t adaptive_dampening(const hb_node_t *node, uint32_t c)
+{
+        const hb_class_adaptive_t *a = &node->cls[c].adaptive;
+
+        if (a->dampening_ns != 0)
+                return a->dampening_ns;
+        return max_u64(30 * node->civ[c], HB_NS_PER_S);
+}
+
+/*
+ * The adaptive rule of class c (docs/classes.md, "Adaptive interval"),
+ * at most once per dampening period, before one of its heartbeats: a
+ * rise is announced on this and the next heartbeats and taken after
+ * HB_CLASS_ANNOUNCE_BEATS of them, a fall at once. Inputs: the largest
+ * RTT p99 over the class's peers, and their loss (gaps / heartbeats
+ * expected) since the last evaluation.
+ */
+static void adaptive_evaluate(hb_node_t *node, uint32_t c, uint64_t now_ns)
+{
+        const hb_class_adaptive_t *a = &node->cls[c].adaptive;
+        uint64_t rtt = 0, rx = 0, gaps = 0, iv = node->civ[c], to = iv;
+        double target, loss = 0.0;
+        hb_event_t ev;
+        size_t i;
+
+        if (node->ceval_ns[c] == 0) {
+                /* Snapshot the counters; the first evaluation comes one
+                 * period later. */
+                node->ceval_ns[c] = add_sat(now_ns, adaptive_dampening(node,
+                                                                       c));
+                node->crx[c] = node->cgaps[c] = 0;
+                node->crtt_max_ns[c] = 0;
+                for (i = 0; i < node->n_peers; i++)
+                        if (node->peers[i]->cls == c) {
+                                node->crx[c] += node->peers[i]->received;
+                                node->cgaps[c] += node->peers[i]->seq_gaps;
+                        }
+                return;
+        }
+        if (now_ns < node->ceval_ns[c] || node->cannounce[c] > 0)
+                return;
+        node->ceval_ns[c] = add_sat(now_ns, adaptive_dampening(node, c));
+        for (i = 0; i < node->n_peers; i++) {
+                const hb_peer_t *p = node->peers[i];
+
+                if (p->cls != c)
+                        continue;
+                rx += p->received;
+                gaps += p->seq_gaps;
+        }
+        /* The largest RTT sample of the period, not the 64-sample
+         * window's p99: that is in practice the window's maximum, and
+         * would hold the interval up for 64 echoes after a path became
+         * fast again. A period without a sample decides nothing. */
+        rtt = node->crtt_max_ns[c];
+        node->crtt_max_ns[c] = 0;
+        if (rx + gaps > node->crx[c] + node->cgaps[c] && gaps >= node->cgaps[c])
+                loss = (double)(gaps - node->cgaps[c]) /
+                       (double)(rx + gaps - node->crx[c] - node->cgaps[c]);
+        node->crx[c] = rx;
+        node->cgaps[c] = gaps;
+        if (rtt == 0)
+                return;         /* no sample: nothing to go by */
+        target = a->rtt_factor * (double)rtt;
+        if (target < (double)a->min_interval_ns)
+                target = (double)a->min_interval_ns;
+        if (target > (double)a->max_interval_ns)
+                target = (double)a->max_interval_ns;
+        if (fabs(target - (double)iv) <= a->hysteresis * (double)iv) {
+                node->chold[c] = 0;
+                return;
+        }
+        if (target > (double)iv) {
+                node->chold[c] = 0;
+                to = (uint64_t)fmin(target, (double)iv * a->raise);
+        } else {
+                if (loss > a->loss_high || ++node->chold[c] < a->hold) {
+                        if (loss > a->loss_high)
+                                node->chold[c] = 0;
+                        return;
+                }
+                node->chold[c] = 0;
+                to = (uint64_t)fmax(target, (double)iv * a->lower);
+        }
+        /* The wire carries µs. */
+        to = to / 1000 * 1000;
+        to = min_u64(max_u64(to, a->min_interval_ns), a->max_interval_ns);
+        if (to == iv)
+                return;
+        node->cnext_iv[c] = to;
+        if (to > iv)
+                node->cannounce[c] = HB_CLASS_ANNOUNCE_BEATS;
+        else
+                node->civ[c] = to;
+        node->counters.interval_changes++;
+        memset(&ev, 0, sizeof(ev));
+        ev.size = sizeof(ev);
+        ev.type = HB_EVENT_INTERVAL;
+        ev.at_ns = now_ns;
+        ev.last_arrival_ns = HB_NEVER;
+        ev.class_idx = c;
+        ev.old_interval_ns = iv;
+        ev.new_interval_ns = to;
+        ev.rtt_max_ns = rtt;
+        ev.loss = loss;
+        node->counters.transitions++;
+        if (node->cb)
+                node->cb(node->user, &ev);
+}
+
+static bool send_due(hb_node_t *node, uint64_t now_ns)
+{
+        bool sent = false;
+
+        if (node->next_send_ns == HB_NEVER)
+                return false;
+        if (now_ns >= node->next_send_ns) {
+                bool first = !node->sending;
+
+                if (node->cfg.n_classes > 0)
+                        (void)queue_class_beat(node, 0, now_ns);
+                else
+                        (void)queue_beat(node, HB_MSG_HEARTBEAT, now_ns);
+                node->sending = true;
+                slot_advance(node, &node->next_send_ns, node->cfg.interval_ns,
+                             now_ns, first);
+                sent = true;
+        }
+        /* Each class its own schedule (docs/classes.md). */
+        for (uint32_t c = 1; c <= node->cfg.n_classes; c++) {
+                if (now_ns < node->cnext_ns[c])
+                        continue;
+                if (class_adaptive(&node->cls[c]))
+                        adaptive_evaluate(node, c, now_ns);
+                (void)queue_class_beat(node, c, now_ns);
+                slot_advance(node, &node->cnext_ns[c], node->civ[c], now_ns,
+                             node->cnext_ns[c] == 0);
+                sent = true;
         }
         /* It says whatever an announcement would have. */
-        if (node->cfg.coord.enabled)
+        if (sent && node->cfg.coord.enabled)
                 (void)hb__coord_take_announce(node);
-        return true;
+        return sent;
 }
 
 static void local_pause(hb_node_t *node, uint64_t now_ns, uint64_t paused_ns)
@@ -1577,6 +2234,10 @@ uint64_t hb_node_next_deadline(const hb_node_t *node)
         d = node->n_heap == 0 ? HB_NEVER : node->heap[0]->deadline_ns;
         if (node->cfg.coord.enabled)
                 d = min_u64(d, hb__coord_deadline(node));
+        if (node->next_send_ns == HB_NEVER)
+                return d;
+        for (uint32_t c = 1; c <= node->cfg.n_classes; c++)
+                d = min_u64(d, node->cnext_ns[c]);
         return min_u64(d, node->next_send_ns);
 }
 

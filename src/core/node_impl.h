@@ -46,6 +46,8 @@ typedef struct hb_link {
         uint64_t replays;
         uint64_t transitions;
         hb_detector_t *detector;
+        uint32_t class_seq;            /* its class_seq on this link, last
+                                          accepted (0: none) */
         uint32_t rtt_us[RTT_WINDOW];
 } hb_link_t;
 
@@ -66,6 +68,17 @@ typedef struct hb_peer {
         uint64_t deadline_ns;          /* HB_NEVER: not in the heap */
         size_t heap_index;
         hb_detector_t *detector;
+        uint32_t cls;                  /* class index: node->cls[cls] */
+        uint64_t ann_interval_ns;      /* its INTERVAL TLV, last accepted
+                                          (docs/classes.md); 0: none */
+        uint64_t ann_next_interval_ns;
+        uint32_t class_seq;            /* its class_seq, last accepted */
+        uint64_t app_interval_ns;      /* the announced interval its
+                                          detectors follow, clamped to its
+                                          class's bounds; 0: the class's */
+        bool mismatch_warned;          /* HB_EVENT_CLASS_MISMATCH raised;
+                                          again only after it announced
+                                          within bounds */
         uint64_t last_ack_seq;         /* control messages (ACK, votes):
                                           their own seq space */
         hb_link_t *links;              /* n_links of them, or NULL with
@@ -151,8 +164,11 @@ typedef struct hb_out {
 #define HB_OUTPUT_BASE 64u
 
 /* Own heartbeats whose send time a leader remembers (the echoes of its
- * supporters name one of them). */
-#define HB_SENT_RING 64u
+ * supporters name one of them). With classes the sequence is shared:
+ * 256 covers a supporter two heartbeats away in a class 100 times slower
+ * than the fastest (docs/classes.md, "Election and per-class timing");
+ * an older echo counts from the start of the leadership (earlier: safe). */
+#define HB_SENT_RING 256u
 
 typedef struct hb_coord {
         hb_role_t role;
@@ -266,6 +282,33 @@ struct hb_node {
         hb_node_counters_t counters;
         uint64_t drops[HB_N_DROP_REASONS];
 
+        /* Peer classes (docs/classes.md): [0] the node's own timing
+         * (from cfg), [i] cfg.classes[i - 1]; kept by sync_classes(). */
+        hb_class_config_t cls[HB_CLASSES_MAX + 1];
+        /* Next heartbeat due per class c >= 1 (class 0: next_send_ns);
+         * 0: never sent (the next tick sends). */
+        uint64_t cnext_ns[HB_CLASSES_MAX + 1];
+        uint32_t n_classes_sched;      /* classes cnext_ns[] is for */
+        uint32_t cseq[HB_CLASSES_MAX + 1]; /* class_seq of the last
+                                              heartbeat sent per class */
+        /* Sender side of each class's interval (docs/classes.md): the
+         * one kept now, the one announced next (== civ when steady), the
+         * announcements still to send before a rise takes effect, and
+         * the adaptive rule's state. */
+        uint64_t civ[HB_CLASSES_MAX + 1];
+        uint64_t cnext_iv[HB_CLASSES_MAX + 1];
+        uint32_t cannounce[HB_CLASSES_MAX + 1];
+        uint32_t chold[HB_CLASSES_MAX + 1];   /* evaluations wanting a
+                                                 decrease in a row */
+        uint64_t ceval_ns[HB_CLASSES_MAX + 1]; /* next evaluation; 0:
+                                                  not started */
+        uint64_t crx[HB_CLASSES_MAX + 1];     /* received + seq_gaps of */
+        uint64_t cgaps[HB_CLASSES_MAX + 1];   /* the class's peers at the
+                                                 last evaluation */
+        uint64_t crtt_max_ns[HB_CLASSES_MAX + 1]; /* largest RTT sample of
+                                                     the class's peers since
+                                                     the last evaluation */
+
         /* This node's wall clock at the latest hb_node_set_wall_clock(),
          * ns since the epoch; 0: never given (no incarnation bound). */
         uint64_t wall_ns;
@@ -278,6 +321,35 @@ struct hb_node {
         bool m_changed;                /* a monitor: a verdict changed
                                           since the last ones were sent */
 };
+
+/* Median, p99 (nearest rank) and latest of an RTT ring (µs), in ns
+ * (node_info.c); untouched but *samples when the ring is empty. */
+void hb__ring_stats(const uint32_t *ring, size_t n, size_t pos,
+                    uint32_t *samples, uint64_t *median_ns, uint64_t *p99_ns,
+                    uint64_t *last_ns);
+
+/* Class i of `cfg` (0: the node's own timing), into `out` (node.c). */
+void hb__class_at(const hb_node_config_t *cfg, uint32_t i,
+                  hb_class_config_t *out);
+
+/* The slowest interval class `c` may keep: its max_interval when
+ * adaptive, else its interval. */
+static inline uint64_t hb__class_slowest_ns(const hb_class_config_t *c)
+{
+        return c->adaptive.max_interval_ns > c->interval_ns
+                       ? c->adaptive.max_interval_ns
+                       : c->interval_ns;
+}
+
+/* The interval the election's liveness timings count in (election.c). */
+uint64_t hb__election_interval_ns(const hb_node_t *node);
+
+/* The timing peer `p` is judged with (its class, docs/classes.md). */
+static inline const hb_class_config_t *hb__class_of(const hb_node_t *node,
+                                                    const struct hb_peer *p)
+{
+        return &node->cls[p->cls];
+}
 
 /* ---- peer table (peer_table.c; hot parts inline here) ------------ */
 

@@ -82,9 +82,9 @@ const char *hb_reason_name(hb_reason_t reason)
 /* Introspection                                                       */
 
 /* Median, p99 (nearest rank) and latest of an RTT ring (µs), in ns. */
-static void ring_stats(const uint32_t *ring, size_t n, size_t pos,
-                       uint32_t *samples, uint64_t *median_ns,
-                       uint64_t *p99_ns, uint64_t *last_ns)
+void hb__ring_stats(const uint32_t *ring, size_t n, size_t pos,
+                    uint32_t *samples, uint64_t *median_ns, uint64_t *p99_ns,
+                    uint64_t *last_ns)
 {
         uint32_t v[RTT_WINDOW];
         size_t i, j, rank;
@@ -108,8 +108,9 @@ static void ring_stats(const uint32_t *ring, size_t n, size_t pos,
 
 static void rtt_stats(const hb_peer_t *p, hb_peer_info_t *out)
 {
-        ring_stats(p->rtt_us, p->rtt_count, p->rtt_pos, &out->rtt_samples,
-                   &out->rtt_median_ns, &out->rtt_p99_ns, &out->rtt_last_ns);
+        hb__ring_stats(p->rtt_us, p->rtt_count, p->rtt_pos,
+                       &out->rtt_samples, &out->rtt_median_ns,
+                       &out->rtt_p99_ns, &out->rtt_last_ns);
 }
 
 const char *hb_link_state_name(hb_link_state_t state)
@@ -198,9 +199,9 @@ int hb_node_peer_link_info(const hb_node_t *node, uint32_t peer_id,
                 out->seq_gaps = p->seq_gaps;
                 out->replays = p->replays;
                 out->transitions = p->transitions;
-                ring_stats(p->rtt_us, p->rtt_count, p->rtt_pos,
-                           &out->rtt_samples, &out->rtt_median_ns,
-                           &out->rtt_p99_ns, &out->rtt_last_ns);
+                hb__ring_stats(p->rtt_us, p->rtt_count, p->rtt_pos,
+                               &out->rtt_samples, &out->rtt_median_ns,
+                               &out->rtt_p99_ns, &out->rtt_last_ns);
                 return 0;
         }
         l = &p->links[link];
@@ -215,15 +216,15 @@ int hb_node_peer_link_info(const hb_node_t *node, uint32_t peer_id,
         out->seq_gaps = l->seq_gaps;
         out->replays = l->replays;
         out->transitions = l->transitions;
-        ring_stats(l->rtt_us, l->rtt_count, l->rtt_pos, &out->rtt_samples,
-                   &out->rtt_median_ns, &out->rtt_p99_ns, &out->rtt_last_ns);
+        hb__ring_stats(l->rtt_us, l->rtt_count, l->rtt_pos,
+                       &out->rtt_samples, &out->rtt_median_ns,
+                       &out->rtt_p99_ns, &out->rtt_last_ns);
         return 0;
 }
 
 static void fill_info(const hb_node_t *node, const hb_peer_t *p,
                       uint64_t now_ns, hb_peer_info_t *out)
 {
-        (void)node;
         memset(out, 0, sizeof(*out));
         out->id = p->id;
         out->state = p->state;
@@ -250,6 +251,12 @@ static void fill_info(const hb_node_t *node, const hb_peer_t *p,
         out->resource_up = p->has_coord &&
                            (p->c_flags & HB_LEADER_FLAG_RESOURCE) != 0;
         rtt_stats(p, out);
+        out->class_idx = p->cls;
+        out->announced_interval_ns = max_u64(p->ann_interval_ns,
+                                             p->ann_next_interval_ns);
+        out->interval_ns = p->app_interval_ns != 0
+                                   ? p->app_interval_ns
+                                   : hb__class_of(node, p)->interval_ns;
 }
 
 int hb_node_peer_info(const hb_node_t *node, uint32_t peer_id,

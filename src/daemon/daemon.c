@@ -260,6 +260,51 @@ static void log_link(daemon_t *d, const hb_event_t *ev, const char *peer,
                       : "");
 }
 
+/* Name of class `idx` of the running config ("default" for 0). */
+static const char *class_name_of(const daemon_t *d, uint32_t idx)
+{
+        if (idx > 0 && idx <= d->cfg->n_classes)
+                return d->cfg->classes[idx - 1].name;
+        return "default";
+}
+
+/* A peer announced an interval outside its class's bounds here
+ * (docs/classes.md, "Both sides must agree"): once per peer until it is
+ * back within bounds. */
+static void log_class_mismatch(daemon_t *d, const hb_event_t *ev,
+                               const char *peer)
+{
+        const char *cls = class_name_of(d, ev->class_idx);
+        double ann = (double)ev->new_interval_ns / (double)HB_NS_PER_MS;
+        double here = (double)ev->old_interval_ns / (double)HB_NS_PER_MS;
+
+        hbd_logj(&d->log, HBD_LOG_WARNING,
+                 json_pack("{s:s, s:s, s:f, s:f}", "peer", peer, "class",
+                           cls, "announced_interval_ms", ann, "interval_ms",
+                           here),
+                 "peer %s announces a heartbeat interval of %.0f ms, but "
+                 "its class %s here allows %.0f ms: judging it at %.0f ms; "
+                 "both ends must give each other the same class "
+                 "(docs/classes.md)", peer, ann, cls, here, here);
+}
+
+/* This node changed an adaptive class's interval (docs/classes.md). */
+static void log_interval(daemon_t *d, const hb_event_t *ev)
+{
+        const char *cls = class_name_of(d, ev->class_idx);
+        double old_ms = (double)ev->old_interval_ns / (double)HB_NS_PER_MS;
+        double new_ms = (double)ev->new_interval_ns / (double)HB_NS_PER_MS;
+        double rtt_ms = (double)ev->rtt_max_ns / (double)HB_NS_PER_MS;
+
+        hbd_logj(&d->log, HBD_LOG_INFO,
+                 json_pack("{s:s, s:f, s:f, s:f, s:f}", "class", cls,
+                           "old_interval_ms", old_ms, "interval_ms", new_ms,
+                           "rtt_max_ms", rtt_ms, "loss", ev->loss),
+                 "class %s: heartbeat interval %.0f ms -> %.0f ms (largest "
+                 "RTT %.1f ms, loss %.1f%%)", cls, old_ms, new_ms, rtt_ms,
+                 ev->loss * 100.0);
+}
+
 /* Inside the core's call: modules may read the node, not call into it. */
 static void on_event(void *user, const hb_event_t *core)
 {
@@ -288,6 +333,15 @@ static void on_event(void *user, const hb_event_t *core)
                         ev.peer_name = "?";
                 ev.link_name = hbd_link_name(d->cfg, core->link);
                 log_link(d, core, ev.peer_name, ev.link_name);
+                break;
+        case HB_EVENT_CLASS_MISMATCH:
+                ev.peer_name = hbd_name(&d->ctx, core->peer_id);
+                if (ev.peer_name == NULL)
+                        ev.peer_name = "?";
+                log_class_mismatch(d, core, ev.peer_name);
+                break;
+        case HB_EVENT_INTERVAL:
+                log_interval(d, core);
                 break;
         default:
                 ev.leader_name = hbd_name(&d->ctx, core->leader_id);
@@ -533,6 +587,9 @@ static int start_node(daemon_t *d)
                 if (r == 0)
                         r = hb_node_peer_set_roaming(d->ctx.node, p->id,
                                                      p->roaming);
+                if (r == 0)
+                        r = hb_node_peer_set_class(d->ctx.node, p->id,
+                                                   p->class_idx, uv_hrtime());
                 if (r < 0) {
                         hbd_error(&d->log, "cannot add peer %s (id %" PRIu32
                                   "): %s", p->name, p->id, hb_strerror(r));

@@ -610,6 +610,13 @@ static void node_families(hbd_ctx_t *ctx, hbd_prom_t *out)
         counter1(out, "hbeat_port_unreachable_reports_total",
                  "ICMP port unreachable reports for known peers.",
                  nc.port_unreachable);
+        counter1(out, "hbeat_class_mismatch_total",
+                 "Heartbeats whose announced interval was outside the "
+                 "bounds of the class this node gives their sender.",
+                 nc.class_mismatch);
+        counter1(out, "hbeat_class_interval_changes_total",
+                 "Changes of an adaptive class's heartbeat interval.",
+                 nc.interval_changes);
         counter1(out, "hbeat_rtt_samples_total",
                  "ACKs that gave a round-trip time sample.", nc.rtt_samples);
         counter1(out, "hbeat_reloads_total", "Successful reloads.",
@@ -620,6 +627,26 @@ static void node_families(hbd_ctx_t *ctx, hbd_prom_t *out)
                "The configured heartbeat interval.",
                (double)hb_node_config(ctx->node)->interval_ns /
                (double)HB_NS_PER_S);
+        if (ctx->cfg->n_classes > 0) {
+                /* Peer classes (docs/classes.md): the interval each class
+                 * sends at now (an adaptive class's moves). */
+                hbd_prom_family(out, "hbeat_class_interval_seconds",
+                                "gauge",
+                                "The heartbeat interval each peer class "
+                                "sends at now.");
+                for (uint32_t c = 0; c <= ctx->cfg->n_classes; c++)
+                        hbd_prom_double(
+                                out,
+                                (const char *[]){
+                                        "class",
+                                        c == 0 ? "default"
+                                               : ctx->cfg->classes[c - 1]
+                                                         .name,
+                                        NULL },
+                                (double)hb_node_class_interval_ns(ctx->node,
+                                                                  c) /
+                                        (double)HB_NS_PER_S);
+        }
 }
 
 static void coord_families(hbd_ctx_t *ctx, hbd_prom_t *out)

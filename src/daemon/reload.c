@@ -163,6 +163,11 @@ static void plan_core(struct reload_plan *p, const hb_node_config_t *a,
         ms_change(p, "election delay", a->coord.election_delay_ns,
                   b->coord.election_delay_ns);
         ring_change(p, a, b);
+        if (a->n_classes != b->n_classes ||
+            memcmp(a->classes, b->classes,
+                   b->n_classes * sizeof(b->classes[0])) != 0)
+                note(p, "classes changed (%" PRIu32 " -> %" PRIu32 ")",
+                     a->n_classes, b->n_classes);
         p->core_changed = p->changes != before;
 }
 
@@ -234,6 +239,12 @@ static int plan_reload(hbd_ctx_t *ctx, const hbd_config_t *next,
                 if (a->roaming != b->roaming && peer_note(p))
                         note(p, "peer %s (id %" PRIu32 ") roaming %s",
                              b->name, b->id, b->roaming ? "on" : "off");
+                if (strcmp(a->class_name, b->class_name) != 0 &&
+                    peer_note(p))
+                        note(p, "peer %s (id %" PRIu32 ") class %s -> %s",
+                             b->name, b->id,
+                             a->class_name[0] ? a->class_name : "default",
+                             b->class_name[0] ? b->class_name : "default");
         }
         for (i = 0; i < cur->n_peers; i++) {
                 const hbd_peer_conf_t *a = &cur->peers[i];
@@ -313,6 +324,16 @@ static int commit_node(hbd_ctx_t *ctx, const hbd_config_t *next,
                 if (r < 0)
                         snprintf(err, errlen, "the core refused the new "
                                  "settings: %s", hb_strerror(r));
+        }
+        /* Every peer in its class (docs/classes.md); a no-op for those
+         * that stay. */
+        for (i = 0; r == 0 && i < next->n_peers; i++) {
+                r = hb_node_peer_set_class(ctx->node, next->peers[i].id,
+                                           next->peers[i].class_idx, now);
+                if (r < 0)
+                        snprintf(err, errlen, "cannot put peer %s in its "
+                                 "class: %s", next->peers[i].name,
+                                 hb_strerror(r));
         }
         if (r < 0)
                 for (i = 0; i < added; i++)

@@ -105,6 +105,13 @@ static json_t *counters_json(const hbd_ctx_t *ctx)
                 json_object_set_new(obj, "rx_own", json_integer(
                         (json_int_t)u.rx_own));
         }
+        if (obj != NULL && ctx->cfg->node.n_classes > 0) {
+                /* Peer classes (docs/classes.md). */
+                json_object_set_new(obj, "class_mismatch", json_integer(
+                        (json_int_t)n.class_mismatch));
+                json_object_set_new(obj, "interval_changes", json_integer(
+                        (json_int_t)n.interval_changes));
+        }
         if (obj != NULL && hb_node_links(ctx->node) > 1)
                 json_object_set_new(obj, "link_copies", json_integer(
                         (json_int_t)n.link_copies));
@@ -200,6 +207,29 @@ json_t *hbd_status_json(hbd_ctx_t *ctx)
         return doc;
 }
 
+/* A member's class (docs/classes.md): its name and index, the interval
+ * its detector expects and the one it announced (null: none). */
+static void class_json(const hbd_ctx_t *ctx, const hb_peer_info_t *pi,
+                       json_t *m)
+{
+        const char *name = "default";
+
+        if (pi->class_idx > 0 && pi->class_idx <= ctx->cfg->n_classes)
+                name = ctx->cfg->classes[pi->class_idx - 1].name;
+        json_object_set_new(m, "class", json_string(name));
+        json_object_set_new(m, "class_index",
+                            json_integer((json_int_t)pi->class_idx));
+        json_object_set_new(m, "interval_ms",
+                            json_real((double)pi->interval_ns /
+                                      (double)HB_NS_PER_MS));
+        json_object_set_new(m, "announced_interval_ms",
+                            pi->announced_interval_ns == 0
+                                    ? json_null()
+                                    : json_real((double)
+                                                pi->announced_interval_ns /
+                                                (double)HB_NS_PER_MS));
+}
+
 json_t *hbd_members_json(const hbd_ctx_t *ctx)
 {
         uint64_t now = uv_hrtime();
@@ -216,6 +246,8 @@ json_t *hbd_members_json(const hbd_ctx_t *ctx)
                 pc = hbd_config_peer(ctx->cfg, pi.id);
                 m = hbp_member_json(&pi, pc != NULL ? pc->name : "",
                                        pc != NULL ? pc->address : "", now);
+                if (m != NULL && ctx->cfg->n_classes > 0)
+                        class_json(ctx, &pi, m);
                 if (m == NULL || json_array_append_new(arr, m) < 0) {
                         json_decref(arr);
                         return NULL;
@@ -396,6 +428,48 @@ json_t *hbd_quorum_json(const hbd_ctx_t *ctx, const char **why)
         return obj;
 }
 
+/* Name of class `idx` ("default" for 0). */
+static const char *class_name(const hbd_ctx_t *ctx, uint32_t idx)
+{
+        if (idx > 0 && idx <= ctx->cfg->n_classes)
+                return ctx->cfg->classes[idx - 1].name;
+        return "default";
+}
+
+/* HB_EVENT_INTERVAL ("interval": this node's class changed its rate) and
+ * HB_EVENT_CLASS_MISMATCH ("class_mismatch": a peer announced an
+ * interval outside its class's bounds here), docs/classes.md. */
+static json_t *class_event_json(const hbd_ctx_t *ctx, const hbd_event_t *ev)
+{
+        const hb_event_t *c = ev->core;
+        double old_ms = (double)c->old_interval_ns / (double)HB_NS_PER_MS;
+        double new_ms = (double)c->new_interval_ns / (double)HB_NS_PER_MS;
+
+        if (c->type == HB_EVENT_INTERVAL)
+                return json_pack(
+                        "{s:s, s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:I, s:I}",
+                        "event", "interval", "node", ctx->cfg->node_name,
+                        "class", class_name(ctx, c->class_idx),
+                        "class_index", (json_int_t)c->class_idx,
+                        "old_interval_ms", old_ms,
+                        "interval_ms", new_ms,
+                        "rtt_max_ms",
+                        (double)c->rtt_max_ns / (double)HB_NS_PER_MS,
+                        "loss", c->loss, "at_ns", (json_int_t)c->at_ns,
+                        "wall_time_ns", (json_int_t)ev->wall_ns);
+        return json_pack(
+                "{s:s, s:s, s:s, s:I, s:s, s:I, s:f, s:f, s:I, s:I}",
+                "event", "class_mismatch", "node", ctx->cfg->node_name,
+                "peer", ev->peer_name != NULL ? ev->peer_name : "?",
+                "peer_id", (json_int_t)c->peer_id,
+                "class", class_name(ctx, c->class_idx),
+                "class_index", (json_int_t)c->class_idx,
+                "announced_interval_ms", new_ms,
+                "interval_ms", old_ms,
+                "at_ns", (json_int_t)c->at_ns,
+                "wall_time_ns", (json_int_t)ev->wall_ns);
+}
+
 static json_t *core_event(const hbd_ctx_t *ctx, const hbd_event_t *ev)
 {
         switch (ev->core->type) {
@@ -423,6 +497,9 @@ static json_t *core_event(const hbd_ctx_t *ctx, const hbd_event_t *ev)
                         "suspicion", ev->core->suspicion,
                         "at_ns", (json_int_t)ev->core->at_ns,
                         "wall_time_ns", (json_int_t)ev->wall_ns);
+        case HB_EVENT_CLASS_MISMATCH:
+        case HB_EVENT_INTERVAL:
+                return class_event_json(ctx, ev);
         default:
                 return NULL; /* terms and pauses: logged, not streamed */
         }

@@ -326,6 +326,7 @@ static void drain(hb_uv_node_t *un)
 {
         uint8_t buf[HB_OUTPUT_MAX_LEN];
         hb_output_t out;
+        bool beat_sent = false;
         int len, k;
 
         if (un->in_core > 0 || un->node == NULL)
@@ -344,6 +345,23 @@ static void drain(hb_uv_node_t *un)
                         continue;
                 }
                 p = peer_find(un, out.peer_id);
+                if (out.dest == HB_DEST_BEAT) {
+                        /* A class's heartbeat for one peer
+                         * (docs/classes.md): every unicast link with an
+                         * address for it (hbeatd refuses classes with
+                         * shared links). */
+                        for (k = 0; p != NULL && k < (int)un->n_links; k++)
+                                if (p->has_addr[k] && un->disk[k] == NULL &&
+                                    un->serial[k] == NULL &&
+                                    un->gudp[k] == NULL)
+                                        send_to(un, p, (uint32_t)k, &out, buf,
+                                                (size_t)len,
+                                                addr_of(p, (uint32_t)k));
+                        if (p == NULL)
+                                un->counters.tx_unaddressed++;
+                        beat_sent = true;
+                        continue;
+                }
                 if (out.dest == HB_DEST_REPLY && un->from != NULL) {
                         send_to(un, p, un->from_link, &out, buf, (size_t)len,
                                 un->from);
@@ -357,6 +375,9 @@ static void drain(hb_uv_node_t *un)
                 send_to(un, p, (uint32_t)k, &out, buf, (size_t)len,
                         addr_of(p, (uint32_t)k));
         }
+        if (beat_sent && !un->muted && !un->closing)
+                io_event(un, HB_UV_IO_HEARTBEAT_SENT, 0, NULL, NULL, NULL,
+                         uv_hrtime());
 }
 
 /* ---- the deadline timer ---------------------------------------------- */

@@ -122,6 +122,10 @@ struct hbsim {
         uint64_t now;
         uint64_t order;
         sim_node_t *nodes;
+        uint64_t *path_delay;         /* n x n base one-way delays,
+                                         [from * n + to]; NULL: the
+                                         region model's
+                                         (hbsim_set_delay()) */
         uint64_t *cut;                /* bit set, links x n x n: bit
                                          (link * n + from) * n + to;
                                          NULL until the first cut */
@@ -388,7 +392,8 @@ static void on_event(void *user, const hb_event_t *ev)
         sim_node_t *n = user;
         hbsim_t *s = n->sim;
         size_t peer = ev->type == HB_EVENT_PEER_STATE ||
-                                      ev->type == HB_EVENT_LINK
+                                      ev->type == HB_EVENT_LINK ||
+                                      ev->type == HB_EVENT_CLASS_MISMATCH
                               ? ev->peer_id - 1
                               : HBSIM_NO_PEER;
 
@@ -466,6 +471,13 @@ static void flush(hbsim_t *s, sim_node_t *n)
                                                 transmit(s, n->index, j, k,
                                                          pkt);
                                         }
+                } else if (out.dest == HB_DEST_BEAT) {
+                        /* A class's heartbeat: every link, one peer. */
+                        for (k = 0; k < s->links; k++) {
+                                count_sent(s, out.type, (size_t)len);
+                                transmit(s, n->index, out.peer_id - 1, k,
+                                         pkt);
+                        }
                 } else {
                         count_sent(s, out.type, (size_t)len);
                         k = out.dest == HB_DEST_REPLY && n->reply_link > 0
@@ -537,6 +549,15 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
                                      node_now(s, n));
                 if (r < 0)
                         return r;
+                if (s->cfg.peer_class) {
+                        uint32_t cls = s->cfg.peer_class(
+                                n->index, j, s->cfg.node_config_user);
+
+                        r = hb_node_peer_set_class(n->core, (uint32_t)j + 1,
+                                                   cls, node_now(s, n));
+                        if (r < 0)
+                                return r;
+                }
         }
         n->wake_ns = HB_NEVER;
         n->start_ns = s->now + rng_below(s, s->cfg.node.interval_ns);
@@ -566,14 +587,48 @@ static bool is_cut(const hbsim_t *s, size_t link, size_t from, size_t to)
         return s->cut[bit / 64] >> (bit % 64) & 1;
 }
 
-/* One-way delay from `from` to `to`: the region's class, or the
- * inter-region one. */
+static bool inter_region(const hbsim_t *s, size_t from, size_t to)
+{
+        return s->n_regions > 1 && region_of(s, from) != region_of(s, to);
+}
+
+/* Base one-way delay from node `from` to node `to`: hbsim_set_delay()'s,
+ * else the region's class or the inter-region one. */
+static uint64_t base_delay(const hbsim_t *s, size_t from, size_t to)
+{
+        if (s->path_delay)
+                return s->path_delay[from * s->cfg.n_nodes + to];
+        return inter_region(s, from, to) ? s->cfg.region_delay_ns
+                                         : s->cfg.delay_ns;
+}
+
+int hbsim_set_delay(hbsim_t *s, size_t from, size_t to, uint64_t delay_ns)
+{
+        size_t n = s->cfg.n_nodes;
+
+        if (from >= n || to >= n)
+                return -EINVAL;
+        if (!s->path_delay) {
+                uint64_t *d = calloc(n * n, sizeof(*d));
+
+                if (!d)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n * n; i++)
+                        d[i] = base_delay(s, i / n, i % n);
+                s->path_delay = d;
+        }
+        s->path_delay[from * n + to] = delay_ns;
+        return 0;
+}
+
+/* One-way delay from `from` to `to`: the base, plus the jitter of the
+ * path's class (inside a region, or between two). */
 static uint64_t delay_of(hbsim_t *s, size_t from, size_t to)
 {
-        if (s->n_regions > 1 && region_of(s, from) != region_of(s, to))
-                return s->cfg.region_delay_ns +
-                       rng_below(s, s->cfg.region_jitter_ns);
-        return s->cfg.delay_ns + rng_below(s, s->cfg.jitter_ns);
+        return base_delay(s, from, to) +
+               rng_below(s, inter_region(s, from, to)
+                                    ? s->cfg.region_jitter_ns
+                                    : s->cfg.jitter_ns);
 }
 
 /* Schedule datagram `pkt` (taking a reference of its own) from node
@@ -786,6 +841,7 @@ void hbsim_free(hbsim_t *s)
         free(s->cut);
         free(s->region_cut);
         free(s->pkts);
+        free(s->path_delay);
         free(s->heap);
         free(s->log);
         free(s);

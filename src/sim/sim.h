@@ -58,6 +58,11 @@ typedef struct hbsim_config {
          * and incarnation already set; may be NULL. */
         void (*node_config)(hb_node_config_t *cfg, size_t i, void *user);
         void *node_config_user;
+        /* Peer classes (docs/classes.md): the class node i puts node j in
+         * (an index into node i's classes, 0 .. n_classes), called for
+         * every peer at every boot; NULL: class 0 for all. Gets
+         * node_config_user. */
+        uint32_t (*peer_class)(size_t i, size_t j, void *user);
         bool port_unreachable;        /* a crash is a process exit on a
                                          host that stays up: datagrams to
                                          it come back as port unreachable
@@ -146,6 +151,13 @@ void hbsim_cut_region(hbsim_t *sim, size_t r, bool cut);
  * region cut; loss aside). */
 bool hbsim_reachable(const hbsim_t *sim, size_t from, size_t to);
 void hbsim_set_loss(hbsim_t *sim, double loss);
+/* The base one-way delay from node `from` to node `to` becomes `delay_ns`
+ * (jitter still added) for datagrams sent from now on; those in flight
+ * keep theirs (a rise of latency on a path, docs/classes.md). The first
+ * call copies every path's base (the region model's) and overrides it
+ * from then on; the jitter stays the path's class's. Returns 0,
+ * -EINVAL (bad index) or -ENOMEM. */
+int hbsim_set_delay(hbsim_t *sim, size_t from, size_t to, uint64_t delay_ns);
 
 /* Observations. */
 size_t hbsim_n_nodes(const hbsim_t *sim);

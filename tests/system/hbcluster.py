@@ -133,6 +133,8 @@ def _scalar(v):
         return "null"
     if isinstance(v, list):
         return "[" + ", ".join(_scalar(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return _flow(v)         # a mapping inside a list entry
     return json.dumps(str(v))   # a JSON string is a YAML double-quoted one
 
 

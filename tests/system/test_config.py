@@ -117,3 +117,33 @@ def test_check_config_valid(tmp_path, build_dir):
         f"no suspect timing in: {out!r}"
     assert re.search(r"dead[^\n]*\d", out, re.I), \
         f"no dead timing in: {out!r}"
+
+
+@pytest.mark.parametrize("remote_votes,pace,by", [(1, "1 s", "remote"),
+                                                  (0, "100 ms", "default")])
+def test_check_config_explains_classes(tmp_path, build_dir, remote_votes,
+                                       pace, by):
+    """check-config prints each class's timing and peers, the traffic per
+    class, and the interval the election counts in: the slowest class
+    that holds a voter (docs/classes.md)."""
+    lines = config_lines(tmp_path) + [
+        f'  - {{name: n3, id: 3, address: "127.0.0.1:17403", '
+        f'class: remote, votes: {remote_votes}}}',
+        "classes:",
+        "  - {name: remote, interval_ms: 1000, detector: fixed,"
+        " dead_threshold: 5}",
+        f"election: {{enabled: true, state_file: {tmp_path / 'state'}}}",
+    ]
+    path = write(tmp_path, lines)
+    q = run([os.path.join(build_dir, "hbeatctl"), "check-config", path])
+    assert q.returncode == 0, f"exit {q.returncode}: {q.stdout} {q.stderr}"
+    out = q.stdout
+    print(out)
+    assert re.search(r"remote: every 1 s, fixed\n +suspect 3\.00, dead "
+                     r"5\.00.*\n.*suspect after 3 s, dead after 5 s",
+                     out), out
+    assert re.search(r"peers: n3\b", out), out
+    assert "class remote: 84.00 B/s to each of 1 peers" in out, out
+    m = re.search(r"liveness: +interval (\S+ \S+) \(class (\S+),", out)
+    assert m, out
+    assert (m.group(1), m.group(2)) == (pace, by), out

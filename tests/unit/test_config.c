@@ -1434,6 +1434,125 @@ static void test_push_and_schedules(void **state)
                    "hbeatd and cannot vote");
 }
 
+/* classes[] and peers[].class (docs/classes.md). */
+static void test_classes(void **state)
+{
+        hbd_config_t *cfg;
+
+        (void)state;
+        cfg = load_ok(MINIMAL "heartbeat: {interval_ms: 100}\n"
+                      "classes:\n"
+                      "  - {name: remote, interval_ms: 1000, "
+                      "detector: fixed, dead_threshold: 6}\n"
+                      "  - {name: dc, interval_ms: 300, dead_after_ms: 0}\n"
+                      "peers:\n"
+                      "  - {name: a, id: 2, address: \"127.0.0.1:7402\"}\n"
+                      "  - {name: b, id: 3, address: \"127.0.0.1:7403\", "
+                      "class: remote}\n"
+                      "  - {name: c, id: 4, address: \"127.0.0.1:7404\", "
+                      "class: dc}\n"
+                      "  - {name: d, id: 5, address: \"127.0.0.1:7405\", "
+                      "class: default}\n");
+        assert_int_equal(cfg->n_classes, 2);
+        assert_int_equal(cfg->node.n_classes, 2);
+        assert_int_equal(cfg->node.classes[0].interval_ns, 1000 * HB_NS_PER_MS);
+        assert_int_equal(cfg->node.classes[0].detector.kind,
+                         HB_DETECTOR_FIXED);
+        assert_int_equal(cfg->node.classes[0].detector.interval_ns,
+                         1000 * HB_NS_PER_MS);
+        assert_true(cfg->node.classes[0].suspect_threshold == 3.0);
+        assert_true(cfg->node.classes[0].dead_threshold == 6.0);
+        assert_int_equal(cfg->node.classes[0].dead_after_ns,
+                         4000 * HB_NS_PER_MS);
+        assert_int_equal(cfg->node.classes[0].probation_ns,
+                         5000 * HB_NS_PER_MS);
+        /* The top-level kind (phi) and its defaults at 300 ms. */
+        assert_int_equal(cfg->node.classes[1].detector.kind, HB_DETECTOR_PHI);
+        assert_int_equal(cfg->node.classes[1].dead_after_ns, 0);
+        assert_int_equal(cfg->peers[0].class_idx, 0);
+        assert_int_equal(cfg->peers[1].class_idx, 1);
+        assert_int_equal(cfg->peers[2].class_idx, 2);
+        assert_int_equal(cfg->peers[3].class_idx, 0);
+        assert_int_equal(hb_node_config_validate(&cfg->node), 0);
+        hbd_config_free(cfg);
+
+        /* detector as a map: kind and the top-level detector's keys,
+         * the rest at the kind's defaults for the class's interval. */
+        cfg = load_ok(MINIMAL "classes:\n"
+                      "  - name: remote\n"
+                      "    interval_ms: 1000\n"
+                      "    detector: {kind: phi, window: 50, "
+                      "min_std_dev_ms: 100}\n");
+        assert_int_equal(cfg->node.classes[0].detector.kind, HB_DETECTOR_PHI);
+        assert_int_equal(cfg->node.classes[0].detector.window, 50);
+        assert_int_equal(cfg->node.classes[0].detector.min_std_dev_ns,
+                         100 * HB_NS_PER_MS);
+        assert_int_equal(cfg->node.classes[0].detector.acceptable_pause_ns,
+                         4000 * HB_NS_PER_MS);
+        assert_int_equal(cfg->node.detector.window, 100);
+        assert_int_equal(hb_node_config_validate(&cfg->node), 0);
+        hbd_config_free(cfg);
+        cfg = load_ok(MINIMAL "classes:\n"
+                      "  - {name: r, interval_ms: 500, detector: "
+                      "{window: 20}}\n");
+        assert_int_equal(cfg->node.classes[0].detector.kind, HB_DETECTOR_PHI);
+        assert_int_equal(cfg->node.classes[0].detector.window, 20);
+        hbd_config_free(cfg);
+        expect_err(MINIMAL "classes:\n  - {name: r, interval_ms: 500, "
+                   "detector: {kind: fixed, window: 20}}\n",
+                   "n1.yaml:7:57: classes[0].detector.window: only valid "
+                   "with detector kind phi, chen, bertier, phi_exp or "
+                   "adaptive (the class's kind is fixed)");
+        expect_err(MINIMAL "classes:\n  - {name: r, interval_ms: 500, "
+                   "detector: {windo: 20}}\n",
+                   "n1.yaml:7:44: unknown key 'windo' in "
+                   "'classes[0].detector' (the keys of detector, and kind)");
+        expect_err(MINIMAL "classes:\n  - {name: r, interval_ms: 500, "
+                   "detector: {kind: nope}}\n",
+                   "n1.yaml:7:50: classes[0].detector.kind: 'nope' is not "
+                   "a detector kind (fixed, phi, chen, bertier, phi_exp, "
+                   "adaptive)");
+        expect_err_prefix(MINIMAL "classes:\n  - {name: r, interval_ms: 500, "
+                          "detector: {window: 1}}\n",
+                          "n1.yaml:7:52: classes[0].detector.window: 1 is "
+                          "out of range");
+        expect_err(MINIMAL "classes:\n  - {name: remote, interval_ms: 1000}\n"
+                   "peers:\n  - {name: a, id: 2, address: "
+                   "\"127.0.0.1:7402\", class: remot}\n",
+                   "n1.yaml:9:56: peers[0].class: no class 'remot'; "
+                   "classes are: default, remote");
+        expect_err(MINIMAL "classes:\n  - {name: default, "
+                   "interval_ms: 1000}\n",
+                   "n1.yaml:7:12: classes[0].name: 'default' is the "
+                   "top-level timing (heartbeat.interval_ms, detector.*); "
+                   "give the class another name");
+        expect_err(MINIMAL "classes:\n  - {name: r, interval_ms: 1000}\n"
+                   "  - {name: r, interval_ms: 2000}\n",
+                   "n1.yaml:8:12: classes[1].name: duplicate class name "
+                   "'r' (classes[0], line 7)");
+        expect_err_prefix(MINIMAL "classes:\n  - {name: r}\n",
+                          "n1.yaml:7:");
+        expect_err(MINIMAL "classes:\n  - {name: r, interval_ms: 1000, "
+                   "suspect_threshold: 9, dead_threshold: 4}\n",
+                   "n1.yaml:7:6: classes[0]: dead_threshold 4 is below "
+                   "suspect_threshold 9");
+        expect_err(MINIMAL "classes:\n"
+                   "  - {name: c1, interval_ms: 1}\n"
+                   "  - {name: c2, interval_ms: 1}\n"
+                   "  - {name: c3, interval_ms: 1}\n"
+                   "  - {name: c4, interval_ms: 1}\n"
+                   "  - {name: c5, interval_ms: 1}\n"
+                   "  - {name: c6, interval_ms: 1}\n"
+                   "  - {name: c7, interval_ms: 1}\n"
+                   "  - {name: c8, interval_ms: 1}\n"
+                   "  - {name: c9, interval_ms: 1}\n",
+                   "n1.yaml:15:6: classes[8]: at most 8 classes");
+        expect_err(MINIMAL "topology: {kind: monitors, monitors: [n1]}\n"
+                   "classes:\n  - {name: r, interval_ms: 1000}\n",
+                   "n1.yaml:7:1: classes: not with topology 'monitors' in "
+                   "this version (docs/classes.md)");
+}
+
 static void test_examples(void **state)
 {
         glob_t g;
@@ -1679,6 +1798,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_relative_paths, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_examples, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_classes, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_push_and_schedules,
                                                 setup, teardown),

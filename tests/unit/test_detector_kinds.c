@@ -1222,6 +1222,112 @@ static void test_param_get_set(void **state)
         assert_true(hb_detector_param_get(win, NULL) == 0.0);
 }
 
+/* ---- hb_detector_set_interval() ------------------------------------------ */
+
+/* Feed n heartbeats at `iv` (send times and seqs), with jitter j_i x iv /
+ * 100 on the arrival for the kinds that read inter-arrival times only
+ * (chen and bertier read lateness against the send schedule, which a
+ * new rate does not scale: a steady 1 ms transit there). */
+static uint64_t feed_sched(hb_detector_t *d, hb_detector_kind_t k, int n,
+                           uint64_t iv)
+{
+        static const int jit[] = { 0, 3, -2, 5, 1, -4, 2, 0, -1, 4 };
+        bool ea = k == HB_DETECTOR_CHEN || k == HB_DETECTOR_BERTIER;
+        uint64_t a = T0;
+
+        for (int i = 0; i < n; i++) {
+                uint64_t send = T0 + (uint64_t)i * iv;
+
+                a = ea ? send + MS
+                       : send + iv + (uint64_t)((int64_t)iv / 100 *
+                                                jit[i % 10]);
+                hb_detector_heartbeat_sent(d, a, (uint64_t)i + 1, send);
+        }
+        return a;
+}
+
+static void test_set_interval(void **state)
+{
+        const double thr[] = { 1.0, 2.0, 3.0, 8.0, 16.0 };
+
+        (void)state;
+        for (int k = HB_DETECTOR_FIXED; k < HB_DETECTOR_KIND_END; k++) {
+                hb_detector_kind_t kind = (hb_detector_kind_t)k;
+                hb_detector_t *d = new_kind(kind, 100 * MS);
+                hb_detector_t *slow = new_kind(kind, 1000 * MS);
+                hb_detector_t *fast = new_kind(kind, 100 * MS);
+                uint64_t ld, ls, lf;
+
+                assert_int_equal(hb_detector_set_interval(NULL, 100 * MS, T0),
+                                 -EINVAL);
+                assert_int_equal(hb_detector_set_interval(d, MS - 1, T0),
+                                 -EINVAL);
+                assert_int_equal(hb_detector_set_interval(
+                                         d, 3600 * HB_NS_PER_S + 1, T0),
+                                 -EINVAL);
+                assert_u64_eq(hb_detector_interval_ns(d), 100 * MS);
+                /* Before any arrival: only the interval. */
+                assert_int_equal(hb_detector_set_interval(d, 100 * MS, T0), 0);
+
+                ld = feed_sched(d, kind, 50, 100 * MS);
+                lf = feed_sched(fast, kind, 50, 100 * MS);
+                ls = feed_sched(slow, kind, 50, 1000 * MS);
+
+                /* 100 ms -> 1 s: judged as a detector of 1 s with the
+                 * same history in units of the interval. */
+                assert_int_equal(hb_detector_set_interval(d, 1000 * MS, ld),
+                                 0);
+                assert_u64_eq(hb_detector_interval_ns(d), 1000 * MS);
+                assert_rel(hb_detector_mean_ns(d), hb_detector_mean_ns(slow),
+                           1e-6);
+                for (size_t i = 0; i < sizeof(thr) / sizeof(thr[0]); i++) {
+                        double a = (double)(hb_detector_crossing_ns(d, thr[i]) -
+                                            ld);
+                        double b = (double)(hb_detector_crossing_ns(slow,
+                                                                    thr[i]) -
+                                            ls);
+
+                        if (fabs(a - b) > 1e-6 * b + 5 * US) {
+                                print_error("%s thr %g: %.0f ns, a 1 s "
+                                            "detector %.0f ns\n",
+                                            hb_detector_kind_name(kind),
+                                            thr[i], a, b);
+                                fail();
+                        }
+                        /* Nothing suspected within 1.2 new intervals. */
+                        if (thr[i] >= hb_detector_default_suspect_threshold(
+                                              kind))
+                                assert_true(hb_detector_available(
+                                        d, ld + 1200 * MS, thr[i]));
+                }
+                /* ... and back: the 100 ms detector it was. */
+                assert_int_equal(hb_detector_set_interval(d, 100 * MS,
+                                                          ld + MS), 0);
+                for (size_t i = 0; i < sizeof(thr) / sizeof(thr[0]); i++) {
+                        double a = (double)(hb_detector_crossing_ns(d, thr[i]) -
+                                            ld);
+                        double b = (double)(hb_detector_crossing_ns(fast,
+                                                                    thr[i]) -
+                                            lf);
+
+                        assert_true(fabs(a - b) <= 1e-6 * b + 5 * US);
+                }
+                /* A reset keeps the interval set. */
+                assert_int_equal(hb_detector_set_interval(d, 1000 * MS, ld),
+                                 0);
+                hb_detector_reset(d);
+                hb_detector_reset(slow);
+                hb_detector_heartbeat(d, T0);
+                hb_detector_heartbeat(slow, T0);
+                assert_u64_eq(hb_detector_interval_ns(d), 1000 * MS);
+                assert_u64_eq(hb_detector_crossing_ns(d, thr[0]),
+                              hb_detector_crossing_ns(slow, thr[0]));
+                hb_detector_free(d);
+                hb_detector_free(slow);
+                hb_detector_free(fast);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1240,6 +1346,7 @@ int main(void)
                 cmocka_unit_test(test_adaptive_percentile_rank),
                 cmocka_unit_test(test_param_schema),
                 cmocka_unit_test(test_param_get_set),
+                cmocka_unit_test(test_set_interval),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
