@@ -76,15 +76,16 @@ def test_runs_as_user_with_needed_caps(make_cluster, nobody):
         return {"notify": {"script": probe["script"]}} if probe else {}
 
     c = user_cluster(make_cluster, nobody, 2, extra=extra)
-    # A notify script that writes its own credentials where nobody may.
+    # A notify script that writes its own credentials where nobody may
+    # (a file per run: both nodes run it at once, rename is atomic).
     out_dir = c.path("probe")
     os.mkdir(out_dir)
     os.chown(out_dir, nobody.pw_uid, nobody.pw_gid)
     script = c.path("probe.sh")
     with open(script, "w") as f:
         f.write("#!/bin/sh\n"
-                f"cat /proc/$$/status > {out_dir}/s.tmp && "
-                f"mv {out_dir}/s.tmp {out_dir}/status\n")
+                f"cat /proc/$$/status > {out_dir}/s.$$ && "
+                f"mv {out_dir}/s.$$ {out_dir}/status\n")
     os.chmod(script, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP |
              stat.S_IROTH | stat.S_IXOTH)
     probe["script"] = script
