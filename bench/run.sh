@@ -32,3 +32,6 @@ else
         echo "== the same, the holder hung (SIGSTOP) instead of killed"
         /usr/bin/python3 bench/failover_bench.py "$build" --runs 20 --interval-ms 100 --fault stop
 fi
+echo
+echo "== issue 13: the simulator at scale (bench/scale_bench.py), 100..1000 nodes, 60 s at 1 s"
+/usr/bin/python3 bench/scale_bench.py "$build" --out "${SCALE_OUT:-docs/plots}"
