@@ -6,6 +6,9 @@
 #                real hbeatd processes in network namespaces) and every
 #                fuzzer for FUZZ_SECONDS (60) each
 #   make bench   run the benchmarks in bench/ (not part of the tests)
+#   make bench-memberlist
+#                the full memberlist anchor sweep of issue 13 (about 1.5
+#                hours; docs/benchmarks.md "memberlist anchor")
 #   make deb     build the Debian package build-deb/hbeat_*.deb
 #                (debhelper; docs/operations.md "Packaging")
 #   make docs    put the key tables `hbeatctl config schema` prints into
@@ -20,7 +23,7 @@ MESON_OPTS ?=
 PYTEST_OPTS ?=
 
 .PHONY: all deps build build-asan test test-unit test-asan test-system \
-        test-fuzz demo bench docs fuzz clean install deb
+        test-fuzz demo bench bench-memberlist docs fuzz clean install deb
 
 all: build
 
@@ -63,8 +66,15 @@ test: test-unit test-asan test-system test-fuzz
 demo: build
 	$(PYTHON) scripts/demo.py --build-dir $(BUILD)
 
+MEMBERLIST_DEPS = golang-go golang-github-hashicorp-memberlist-dev
+
 bench: build
+	@scripts/install-deps $(MEMBERLIST_DEPS)
 	bench/run.sh $(BUILD)
+
+bench-memberlist: build
+	@scripts/install-deps $(MEMBERLIST_DEPS)
+	$(PYTHON) bench/memberlist_bench.py $(BUILD)
 
 docs: build
 	scripts/config-docs $(BUILD)/hbeatctl

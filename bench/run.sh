@@ -16,6 +16,11 @@ echo
 echo "== hbeatd under load (bench/daemon_bench.py), 1000 peers, max rate"
 /usr/bin/python3 bench/daemon_bench.py "$build" --peers 1000 --duration 10
 echo
+echo "== memberlist anchor (bench/memberlist_bench.py), short: 16/64 members at 1 % loss, 64 processes (all of it: make bench-memberlist)"
+/usr/bin/python3 bench/memberlist_bench.py "$build" --sizes 16,64 --losses 0.01 \
+        --real-losses 0.01 --crashes 3 --steady 30 \
+        --out "$build/memberlist-short.json"
+echo
 echo "== VIP failover, hbeat vs keepalived (bench/failover_bench.py), 20 runs at 100 ms"
 if ! command -v keepalived >/dev/null; then
         echo "skipped: keepalived is not installed (scripts/install-deps keepalived)"
@@ -27,3 +32,6 @@ else
         echo "== the same, the holder hung (SIGSTOP) instead of killed"
         /usr/bin/python3 bench/failover_bench.py "$build" --runs 20 --interval-ms 100 --fault stop
 fi
+echo
+echo "== issue 13: the simulator at scale (bench/scale_bench.py), 100..1000 nodes, 60 s at 1 s"
+/usr/bin/python3 bench/scale_bench.py "$build" --out "${SCALE_OUT:-docs/plots}"

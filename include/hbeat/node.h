@@ -122,6 +122,31 @@ HB_EXPORT const char *hb_reason_name(hb_reason_t reason);
  *  (hb_node_config.n_links; docs/links.md). */
 #define HB_LINKS_MAX 8u
 
+/** Regions of the "hierarchy" topology: ids 1 .. HB_HIER_REGIONS_MAX. */
+#define HB_HIER_REGIONS_MAX 64u
+
+/**
+ * Topology "hierarchy" (docs/hierarchy.md; HB_TOPOLOGY_HIERARCHY = 3 of
+ * the topology enum): regions, each led by a coordinator elected among
+ * its electors with the election of election.h; coordinators exchange
+ * region summaries and elect a global coordinator. Off by default.
+ */
+typedef struct hb_hier_config {
+        bool enabled;              /**< topology on */
+        /** This node is an elector of its region: votes and may become
+         *  its coordinator. Requires coord.enabled; a node that is not
+         *  an elector requires coord.enabled false. */
+        bool elector;
+        uint8_t reserved8[2];      /**< 0 */
+        /** This node's region, 1 .. HB_HIER_REGIONS_MAX. */
+        uint32_t region;
+        /** Interval of the global level (the coordinators' election
+         *  and region summaries), ns: interval_ns .. 1 hour. 2.5 x the
+         *  local interval in seed 004 (2 s / 5 s). */
+        uint64_t global_interval_ns;
+        uint64_t reserved[2];      /**< keep 0 */
+} hb_hier_config_t;
+
 /** Most monitors of the "monitors" topology (hb_node_config.monitors,
  *  docs/topologies.md). */
 #define HB_MONITORS_MAX 7u
@@ -269,7 +294,37 @@ typedef enum hb_event_type {
                                       again (counted every time in
                                       hb_node_counters_t.class_mismatch).
                                       Since 0.2. */
+        /* 9 .. 11: kept free (the gossip topology's events). */
+        HB_EVENT_REGION = 12,    /**< topology "hierarchy": region
+                                      `region` became unreachable or
+                                      reachable again for this node
+                                      (`old_region_state`,
+                                      `new_region_state`): one event for
+                                      a cut region, none for its members,
+                                      whose states stay as last known */
+        HB_EVENT_GLOBAL_ROLE = 13,/**< topology "hierarchy": this node's
+                                      role in the global election of the
+                                      coordinators changed (`old_role`,
+                                      `new_role`, `term`, `leader_id` =
+                                      the leading *region*,
+                                      `established`, `why`); the global
+                                      coordinator's region holds the
+                                      at-most-one resource while leader
+                                      and established */
 } hb_event_type_t;
+
+/** Region states (topology "hierarchy"), as one node sees them. */
+typedef enum hb_region_state {
+        HB_REGION_UNKNOWN = 0,     /**< nothing said yet */
+        HB_REGION_REACHABLE = 1,   /**< its coordinator is heard */
+        HB_REGION_UNREACHABLE = 2, /**< its coordinator was convicted at
+                                        the global level: the region is
+                                        cut off or down; its members keep
+                                        their last known states */
+} hb_region_state_t;
+
+/** "unknown", "reachable", "unreachable". */
+HB_EXPORT const char *hb_region_state_name(hb_region_state_t state);
 
 /**
  * An event. Passed by pointer to the callback; valid only during the call
@@ -332,6 +387,10 @@ typedef struct hb_event {
                                         the class's peers missed /
                                         expected since the last
                                         evaluation, 0 .. 1 */
+        /* Region events (HB_EVENT_REGION): */
+        uint32_t region;           /**< region concerned, 1 .. 64 */
+        hb_region_state_t old_region_state;
+        hb_region_state_t new_region_state;
 } hb_event_t;
 
 /** Event callback. `user` is the pointer given to hb_node_new(). */
@@ -560,6 +619,12 @@ typedef struct hb_node_config {
         uint32_t topology;
         /** Gossip parameters (topology HB_TOPOLOGY_GOSSIP). Since 0.3. */
         hb_gossip_config_t gossip;
+        /** Topology "hierarchy" (see hb_hier_config_t). Requires
+         *  topology HB_TOPOLOGY_MESH, n_links <= 1, n_monitors 0 and
+         *  n_classes 0; peers' regions are set with
+         *  hb_node_peer_set_region(). Not changed by
+         *  hb_node_reconfigure(). */
+        hb_hier_config_t hier;
 } hb_node_config_t;
 
 /**
@@ -578,7 +643,11 @@ HB_EXPORT void hb_node_config_default(hb_node_config_t *cfg,
  *         compatible version, node_id 0, interval out of range, thresholds
  *         not positive or dead < suspect, probation or local pause out of
  *         range, detector config invalid, keyring invalid
- *         (hb_keyring_validate()), an AEAD key without `random`).
+ *         (hb_keyring_validate()), an AEAD key without `random`;
+ *         hierarchy on with region 0 or above HB_HIER_REGIONS_MAX,
+ *         global_interval_ns below interval_ns or above 1 hour,
+ *         `elector` differing from coord.enabled, n_links > 1,
+ *         monitors or classes, reserved fields not 0).
  */
 HB_EXPORT int hb_node_config_validate(const hb_node_config_t *cfg);
 
@@ -1076,7 +1145,12 @@ typedef struct hb_peer_info {
         /** Accepted from any source address
          *  (hb_node_peer_set_roaming()). */
         bool roaming;
-        uint8_t reserved8[3];      /**< 0 */
+        /** Topology "hierarchy": its state is the one its region's
+         *  latest summary gave (not judged by this node). */
+        bool learned;
+        /** Topology "hierarchy": an elector of its region. */
+        bool elector;
+        uint8_t reserved8[1];      /**< 0 */
         /** Its class here (hb_node_peer_set_class(); since 0.2). */
         uint32_t class_idx;
         /** The interval its last INTERVAL TLV announced, ns: the larger of
@@ -1087,7 +1161,10 @@ typedef struct hb_peer_info {
          *  clamped to its class's bounds, or the class's interval. Since
          *  0.2. */
         uint64_t interval_ns;
-        uint64_t reserved[2];      /**< room for later fields (0) */
+        /** Topology "hierarchy": its region (0: not set). */
+        uint32_t region;
+        uint32_t reserved32;       /**< 0 */
+        uint64_t reserved[1];      /**< room for later fields (0) */
 } hb_peer_info_t;
 
 /**
@@ -1267,6 +1344,43 @@ HB_EXPORT int hb_node_set_fault(hb_node_t *node, bool fault, uint64_t now_ns);
 
 /** Whether hb_node_set_fault() is in effect (false for NULL). */
 HB_EXPORT bool hb_node_fault(const hb_node_t *node);
+
+/**
+ * Topology "hierarchy": set the region of peer `peer_id` and whether it
+ * is an elector of that region (docs/hierarchy.md). The same on every
+ * node. An elector of this node's region gets one vote in the regional
+ * election, every other peer none (hb_node_peer_set_votes() is
+ * overridden). Call after hb_node_peer_add(), before the first tick.
+ * @return 0; -EINVAL (NULL node, topology off, region 0 or above
+ *         HB_HIER_REGIONS_MAX); -ENOENT (unknown peer).
+ */
+HB_EXPORT int hb_node_peer_set_region(hb_node_t *node, uint32_t peer_id,
+                                      uint32_t region, bool elector);
+
+/** Topology "hierarchy" snapshot (hb_node_hier_info()). Public,
+ *  read-only. */
+typedef struct hb_hier_info {
+        bool enabled;
+        bool coordinator;          /**< this node leads its region */
+        /** This node's region holds the cluster's at-most-one resource:
+         *  it is its region's coordinator and the global coordinator,
+         *  leader and established in the global election. */
+        bool holds;
+        uint32_t region;
+        uint32_t coordinator_id;   /**< its region's coordinator as this
+                                        node knows it, 0 if none */
+        uint64_t regional_term;    /**< term of that coordinator */
+        hb_role_t global_role;     /**< coordinators only; else
+                                        HB_ROLE_NO_QUORUM */
+        uint64_t global_term;
+        uint32_t global_leader;    /**< leading region, 0 if none known */
+        /** Regions this node finds unreachable (bit r - 1). */
+        uint64_t unreachable_map;
+        uint64_t reserved[4];      /**< 0 */
+} hb_hier_info_t;
+
+/** Fill `out` (zeroed with enabled false when the topology is off). */
+HB_EXPORT void hb_node_hier_info(const hb_node_t *node, hb_hier_info_t *out);
 
 /** Node-wide counters. Public, read-only. */
 typedef struct hb_node_counters {

@@ -133,6 +133,12 @@ typedef enum hb_msg_type {
         HB_MSG_PROBE_NACK = 10,
         /** Gossip round: member updates only. Since 0.3. */
         HB_MSG_GOSSIP = 11,
+        /** A region's summary (topology "hierarchy", docs/hierarchy.md):
+         *  one HB_TLV_REGION_SUMMARY, sent by the region's coordinator
+         *  to the other coordinators and to its region, and relayed
+         *  unchanged by a coordinator to its region. Control sequence
+         *  space, like ACKs and votes. */
+        HB_MSG_REGION_SUMMARY = 12,
 } hb_msg_type_t;
 
 /** Header flag: the sender asks the receiver for an HB_MSG_ACK. */
@@ -221,6 +227,24 @@ enum hb_tlv_type {
          *  leave), u8 address length a <= HB_GOSSIP_ADDR_MAX, a bytes of
          *  opaque address (22 + a bytes; docs/gossip.md). Since 0.3. */
         HB_TLV_MEMBER = 9,
+        /** In region summaries (HB_MSG_REGION_SUMMARY), 28 + 5 k bytes:
+         *  u16 region (1 .. 64), u8 flags (0), u8 reserved (0), u32 the
+         *  coordinator's regional term, u32 summary version (grows on
+         *  every change), u64 map of the regions the coordinator finds
+         *  unreachable (bit r - 1 for region r), u32 lo, u32 hi (an id
+         *  range, inclusive), then k entries of u32 member id and u8
+         *  state (hb_peer_state_t: 0 unknown, 2 suspect, 3 dead,
+         *  4 probation, 5 left), ids strictly ascending within [lo, hi]:
+         *  every member of the region with an id in [lo, hi] that is not
+         *  listed is alive. */
+        HB_TLV_REGION_SUMMARY = 12,
+        /** On heartbeats of the hierarchy topology (not from a
+         *  coordinator) and on its global level's heartbeats: u32
+         *  digest of the region summaries the sender holds (their
+         *  regions, terms and versions; 4 bytes). A coordinator sends
+         *  summaries again when its own digest differs: a node that
+         *  lost one is repaired by its next heartbeat. */
+        HB_TLV_REGION_VIEW = 13,
 };
 /** Value length of HB_TLV_INTERVAL. */
 #define HB_INTERVAL_TLV_LEN 12u

@@ -732,6 +732,9 @@ static void send_request(hb_node_t *node, const hb_peer_t *p,
         size_t len = sizeof(tlv);
         uint32_t x = exited_leader(node);
 
+        /* Topology "hierarchy": only the region's electors vote. */
+        if (hb__hier_on(node) && p->votes == 0)
+                return;
         memset(tlv + o, 0, HB_VOTE_TLV_LEN);
         hb__put_u64(tlv + o, node->coord.term);
         tlv[o + 8] = (uint8_t)node->cfg.coord.priority;

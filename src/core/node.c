@@ -296,6 +296,8 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
                 return -EINVAL;
         if (hb__swim_config_validate(cfg) < 0)
                 return -EINVAL;
+        if (hb__hier_config_validate(cfg) < 0)
+                return -EINVAL;
         if (cfg->keyring.n > 0) {
                 if (hb_keyring_validate(&cfg->keyring) < 0)
                         return -EINVAL;
@@ -469,6 +471,8 @@ static uint64_t peer_deadline(const hb_node_t *node, const hb_peer_t *p)
 
         if (hb__mon_driven(node, p))
                 return hb__mon_deadline(node, p);
+        if (hb__hier_driven(node, p))
+                return HB_NEVER; /* learned from summaries (hier.c) */
         d = peer_state_deadline(node, p);
         if (p->links)
                 for (uint32_t k = 0; k < node->cfg.n_links; k++)
@@ -623,6 +627,8 @@ static void set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
                 hb__coord_peer_changed(node, p, now_ns);
         if (hb__mon_on(node) && !hb__mon_driven(node, p))
                 hb__mon_monitor_changed(node, p, now_ns);
+        if (hb__hier_on(node))
+                hb__hier_peer_changed(node, p, now_ns);
 }
 
 void hb__set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
@@ -641,6 +647,8 @@ static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
                 hb__mon_evaluate(node, p, now_ns);
                 return;
         }
+        if (hb__hier_driven(node, p))
+                return;
         s = hb_detector_suspicion(p->detector, now_ns);
         for (uint32_t k = 0; p->links && k < node->cfg.n_links; k++)
                 link_evaluate(node, p, k, now_ns);
@@ -764,6 +772,13 @@ static void on_heartbeat(hb_node_t *node, hb_peer_t *p, uint64_t now_ns,
                 hb__mon_heard(node, p, now_ns);
                 return;
         }
+        if (hb__hier_on(node)) {
+                /* Not ours to judge: a member still sending to its
+                 * former coordinator (hier.c re-announces). */
+                if (hb__hier_driven(node, p))
+                        return;
+                hb__hier_heard(node, p, now_ns);
+        }
         switch (p->state) {
         case HB_PEER_UNKNOWN:
                 /* Drop the placeholder arrival set at hb_node_peer_add(). */
@@ -847,7 +862,10 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
         hb__mon_init(node);
         set_ring(node, NULL, NULL, NULL);
         if (hb__coord_init(node) < 0 || hb__slots_rebuild(node, 0) < 0 ||
-            hb__out_init(node) < 0 || hb__swim_init(node) < 0) {
+            hb__out_init(node) < 0 || hb__swim_init(node) < 0 ||
+            hb__hier_init(node) < 0) {
+                hb__swim_free(node);
+                hb__hier_free(node);
                 hb__out_free(node);
                 hb__free(node->slots);
                 hb__free(node);
@@ -870,6 +888,7 @@ void hb_node_free(hb_node_t *node)
         hb__free(node->slots);
         hb__out_free(node);
         hb__swim_free(node);
+        hb__hier_free(node);
         hb_key_wipe(&node->cfg.key);
         hb_keyring_wipe(&node->cfg.keyring);
         hb_keyring_wipe(&node->ring);
@@ -1264,8 +1283,19 @@ static int on_control(hb_node_t *node, hb_peer_t *p,
         if (p->incarnation != 0 && !p->forgotten &&
             m->incarnation < p->incarnation)
                 return HB_EOLDINC;
-        if ((p->incarnation != 0 && m->incarnation != p->incarnation) ||
-            m->seq <= p->last_ack_seq)
+        if (p->incarnation != 0 && m->incarnation != p->incarnation)
+                return HB_EREPLAY;
+        if (m->type == HB_MSG_REGION_SUMMARY) {
+                /* Not by sequence: a summary is state, replay-checked by
+                 * its term and version (hier.c); its chunks, relays and
+                 * repairs may arrive in any order. */
+                r = hb__hier_check_summary(m);
+                if (r < 0)
+                        return r;
+                hb__hier_on_summary(node, p, m, now_ns);
+                return 0;
+        }
+        if (m->seq <= p->last_ack_seq)
                 return HB_EREPLAY;
         if (m->type == HB_MSG_VERDICT) {
                 r = hb__mon_check_verdict(m);
@@ -1546,6 +1576,16 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
         check_late(node, now_ns);
         if (node->cfg.coord.enabled)
                 hb__coord_begin(node, now_ns);
+        if (hb__hier_on(node) && hb__hier_is_global(node, buf, len)) {
+                /* The coordinators' level (hier.c). */
+                r = hb__hier_recv_global(node, now_ns, buf, len);
+                if (r < 0)
+                        return drop(node, r);
+                finish(node, now_ns);
+                return 0;
+        }
+        node->rx_buf = buf;
+        node->rx_len = len;
         r = hb_wire_decode(&m, buf, len, node->cfg.cluster_id, &node->ring,
                            plain, sizeof(plain));
         if (r < 0)
@@ -1581,11 +1621,14 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
         if (has_iv < 0)
                 return drop(node, has_iv);
 
-        if (m.type >= HB_MSG_PING) {
+        if (m.type >= HB_MSG_PING && m.type <= HB_MSG_GOSSIP) {
                 return drop(node, HB_EBADTYPE); /* gossip: not this one */
         } else if (m.type == HB_MSG_VERDICT) {
                 /* Only from a configured monitor (docs/topologies.md). */
                 if (!hb__mon_on(node) || hb__mon_driven(node, p))
+                        return drop(node, HB_EBADTYPE);
+        } else if (m.type == HB_MSG_REGION_SUMMARY) {
+                if (!hb__hier_on(node))
                         return drop(node, HB_EBADTYPE);
         } else if (m.type != HB_MSG_HEARTBEAT && m.type != HB_MSG_LEAVE &&
                    m.type != HB_MSG_ACK && !node->cfg.coord.enabled) {
@@ -1616,6 +1659,11 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                 has_lt = hb__coord_parse_leader(&m, &lt);
                 if (has_lt < 0)
                         return drop(node, has_lt);
+        }
+        if (m.type == HB_MSG_HEARTBEAT && hb__hier_on(node)) {
+                r = hb__hier_check_beat(&m);
+                if (r < 0)
+                        return drop(node, r);
         }
         /* Replay protection: (incarnation, seq) must strictly grow. An
          * older incarnation has a reason of its own: after a restart it
@@ -1693,12 +1741,16 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                 links_reset(p, node->cfg.n_links, now_ns);
                 if (hb__mon_driven(node, p))
                         hb__mon_leave(node, p, now_ns);
+                else if (hb__hier_driven(node, p))
+                        ; /* its coordinator's summary will say */
                 else if (p->state != HB_PEER_LEFT)
                         set_state(node, p, HB_PEER_LEFT, HB_REASON_LEAVE,
                                   now_ns,
                                   hb_detector_suspicion(p->detector, now_ns));
         } else {
                 on_heartbeat(node, p, now_ns, m.seq, restarted);
+                if (hb__hier_on(node))
+                        hb__hier_on_beat(node, p, &m, now_ns);
         }
         reschedule(node, p);
         if (m.type == HB_MSG_HEARTBEAT && node->cfg.coord.enabled)
@@ -1764,8 +1816,12 @@ static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
                                    block, &coord);
         if (hb__mon_on(node))
                 return hb__mon_queue_beat(node, type, flags, coord, now_ns);
+        if (hb__hier_on(node))
+                return hb__hier_queue_beat(node, type, flags, coord, now_ns);
+        /* A hierarchy's global level: its digest rides along. */
         return hb__out_push_coord(node, HB_DEST_ALL, 0, type, flags, coord,
-                                  NULL, 0, now_ns);
+                                  node->beat_tlv_len ? node->beat_tlv : NULL,
+                                  node->beat_tlv_len, now_ns);
 }
 
 /* Queue the scheduled heartbeat of class `cls` for the peers of that
@@ -1827,6 +1883,8 @@ static void finish(hb_node_t *node, uint64_t now_ns)
         if (hb__mon_on(node) && node->next_send_ns != HB_NEVER &&
             node->sending)
                 hb__mon_send_verdicts(node, true, now_ns);
+        if (hb__hier_on(node))
+                hb__hier_finish(node, now_ns);
 }
 
 int hb_node_heartbeat_now(hb_node_t *node, uint64_t now_ns)
@@ -2282,6 +2340,8 @@ uint64_t hb_node_next_deadline(const hb_node_t *node)
                 d = min_u64(d, hb__coord_deadline(node));
         if (hb__swim_on(node))
                 d = min_u64(d, hb__swim_deadline(node));
+        if (hb__hier_on(node))
+                d = min_u64(d, hb__hier_deadline(node));
         if (node->next_send_ns == HB_NEVER)
                 return d;
         for (uint32_t c = 1; c <= node->cfg.n_classes; c++)
@@ -2316,6 +2376,8 @@ void hb_node_tick(hb_node_t *node, uint64_t now_ns)
                 hb__coord_tick(node, now_ns);
         if (hb__swim_on(node))
                 hb__swim_tick(node, now_ns);
+        if (hb__hier_on(node))
+                hb__hier_tick(node, now_ns);
         if (!send_due(node, now_ns))
                 finish(node, now_ns);
 }

@@ -138,6 +138,12 @@ typedef struct hb_peer {
         uint64_t m_eval_ns;            /* its latest combination */
         uint8_t m_view[HB_MONITORS_MAX]; /* latest verdict of monitor i
                                           (cfg.monitors[i]) */
+
+        /* Topology "hierarchy" (hier.c). */
+        uint32_t h_region;             /* 0: not set */
+        bool h_elector;                /* an elector of its region */
+        uint64_t h_heard_ns;           /* last heartbeat, coordinator */
+        uint64_t h_repaired_ns;        /* last repair sent to it */
 } hb_peer_t;
 
 typedef struct hb_slot {
@@ -323,6 +329,16 @@ struct hb_node {
 
         /* Topology "gossip" (swim.c); NULL in the other topologies. */
         struct hb_swim *swim;
+        /* Topology "hierarchy" (hier.c); NULL when off. */
+        struct hb_hier *hier;
+        /* hb_node_recv_link()'s datagram, for hier.c's relays. */
+        const uint8_t *rx_buf;
+        size_t rx_len;
+        /* A TLV every heartbeat of this node carries (set by hier.c on
+         * the global level's inner node: the coordinator's view
+         * digest); 0: none. */
+        uint8_t beat_tlv[8];
+        size_t beat_tlv_len;
 };
 
 /* Median, p99 (nearest rank) and latest of an RTT ring (µs), in ns
@@ -667,5 +683,49 @@ size_t hb__swim_count(const hb_node_t *node);
 int hb__swim_info_at(const hb_node_t *node, size_t i, hb_peer_info_t *out);
 /* Bytes per member (hb_node_peer_memory()). */
 size_t hb__swim_member_memory(void);
+/* ---- topology "hierarchy" (hier.c, docs/hierarchy.md) ----------- */
+
+/* Queue `len` bytes of an already encoded message (a relay) for
+ * dest/peer_id. 0 or -ENOBUFS (output.c). */
+int hb__out_push_raw(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
+                     uint8_t type, const uint8_t *buf, size_t len);
+
+static inline bool hb__hier_on(const hb_node_t *node)
+{
+        return node->hier != NULL;
+}
+/* Validate cfg->hier. 0 or -EINVAL. */
+int hb__hier_config_validate(const hb_node_config_t *cfg);
+/* Allocate hier state (topology on). 0 or -ENOMEM. */
+int hb__hier_init(hb_node_t *node);
+void hb__hier_free(hb_node_t *node);
+/* `p`'s state is learned from summaries, not judged here. */
+bool hb__hier_driven(const hb_node_t *node, const hb_peer_t *p);
+/* A heartbeat of non-driven peer p arrived. */
+void hb__hier_heard(hb_node_t *node, hb_peer_t *p, uint64_t now_ns);
+/* A peer changed state (after the event). */
+void hb__hier_peer_changed(hb_node_t *node, hb_peer_t *p, uint64_t now_ns);
+/* Queue this node's heartbeat or leave for its destinations. */
+int hb__hier_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
+                        const uint8_t *coord, uint64_t now_ns);
+/* A heartbeat's REGION_VIEW TLV: check (HB_EBADTLV), then act on it
+ * (a coordinator repairs a member whose view is behind). */
+int hb__hier_check_beat(const hb_wire_msg_t *m);
+void hb__hier_on_beat(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
+                      uint64_t now_ns);
+/* HB_MSG_REGION_SUMMARY: check (HB_EBADTLV, nothing changed), apply. */
+int hb__hier_check_summary(const hb_wire_msg_t *m);
+void hb__hier_on_summary(hb_node_t *node, hb_peer_t *p,
+                         const hb_wire_msg_t *m, uint64_t now_ns);
+/* Whether a datagram belongs to the global level (its cluster id). */
+bool hb__hier_is_global(const hb_node_t *node, const uint8_t *buf,
+                        size_t len);
+/* Hand it to the global level: 0 or a drop reason. */
+int hb__hier_recv_global(hb_node_t *node, uint64_t now_ns,
+                         const uint8_t *buf, size_t len);
+/* End of every call: role changes, changed summaries. */
+void hb__hier_finish(hb_node_t *node, uint64_t now_ns);
+void hb__hier_tick(hb_node_t *node, uint64_t now_ns);
+uint64_t hb__hier_deadline(const hb_node_t *node);
 
 #endif /* HB_CORE_NODE_IMPL_H */

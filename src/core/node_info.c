@@ -244,6 +244,9 @@ static void fill_info(const hb_node_t *node, const hb_peer_t *p,
         out->old_incarnations = p->old_incarnations;
         out->bad_sources = p->bad_sources;
         out->roaming = p->roaming;
+        out->region = p->h_region;
+        out->elector = p->h_elector;
+        out->learned = hb__hier_driven(node, p);
         out->transitions = p->transitions;
         out->coordinating = p->has_coord;
         out->coord_term = p->has_coord ? p->c_term : 0;

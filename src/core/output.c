@@ -158,6 +158,26 @@ int hb__out_push_coord(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
         return r;
 }
 
+int hb__out_push_raw(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
+                     uint8_t type, const uint8_t *buf, size_t len)
+{
+        hb_out_t *o;
+        int r;
+
+        if (len > HB_OUTPUT_MAX_LEN)
+                return -EMSGSIZE; /* a relay of a message too long */
+        r = out_reserve(node);
+        o = &node->out[(node->out_head + node->out_n) % node->out_cap];
+        memcpy(o->buf, buf, len);
+        o->dest = (uint8_t)dest;
+        o->peer_id = peer_id;
+        o->type = type;
+        o->len = (uint16_t)len;
+        node->counters.tx_messages++;
+        node->out_n++;
+        return r;
+}
+
 int hb__out_dup_last(hb_node_t *node, hb_dest_t dest, uint32_t peer_id)
 {
         hb_out_t copy, *o;

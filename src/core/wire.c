@@ -91,7 +91,8 @@ _Static_assert(HB_KEYRING_MAX <= 256, "key ids are one byte");
 
 static bool type_known(uint8_t type)
 {
-        return type >= HB_MSG_HEARTBEAT && type <= HB_MSG_GOSSIP;
+        return (type >= HB_MSG_HEARTBEAT && type <= HB_MSG_GOSSIP) ||
+               type == HB_MSG_REGION_SUMMARY;
 }
 
 static bool mode_known(uint8_t mode)
@@ -525,6 +526,8 @@ const char *hb_msg_type_name(uint8_t type)
                 return "probe_nack";
         case HB_MSG_GOSSIP:
                 return "gossip";
+        case HB_MSG_REGION_SUMMARY:
+                return "region_summary";
         default:
                 return "unknown";
         }

@@ -55,6 +55,17 @@ enum ev_kind { EV_DELIVER, EV_WAKE, EV_UNREACH, EV_USER };
  * output queue holds. */
 #define SIM_PKT_MAX HB_OUTPUT_MAX_LEN
 
+/* A datagram's bytes, shared by every event that carries it (a message
+ * to all is one packet and n - 1 DELIVER events), counted. */
+typedef struct sim_pkt {
+        uint32_t refs;                /* 0: on the free list */
+        uint32_t next_free;
+        uint16_t len;
+        uint8_t buf[SIM_PKT_MAX];
+} sim_pkt_t;
+
+#define NO_PKT UINT32_MAX
+
 typedef struct sim_ev {
         uint64_t at_ns;
         uint64_t order;               /* insertion number: tie-break */
@@ -63,16 +74,16 @@ typedef struct sim_ev {
         uint32_t gen;
         uint32_t from;                /* DELIVER: sender; UNREACH: the
                                          crashed node */
-        uint16_t len;
+        uint32_t pkt;                 /* DELIVER, UNREACH: the datagram
+                                         (one reference), else NO_PKT */
         uint8_t link;                 /* DELIVER, UNREACH: the link */
-        uint8_t buf[SIM_PKT_MAX];
 } sim_ev_t;
 
-typedef struct sim_pkt {
-        uint16_t len;
+/* A datagram queued while its node is paused (holds a reference). */
+typedef struct sim_held {
+        uint32_t pkt;
         uint8_t link;
-        uint8_t buf[SIM_PKT_MAX];
-} sim_pkt_t;
+} sim_held_t;
 
 /* A node's clock: reads `local` at simulator time `at` and advances
  * `rate` ns per 1e9 simulator ns. */
@@ -101,7 +112,7 @@ typedef struct sim_node {
         sim_clock_t clk;
         uint32_t reply_link;          /* link of the datagram being
                                          delivered, for HB_DEST_REPLY */
-        sim_pkt_t *pending;           /* datagrams queued while paused */
+        sim_held_t *pending;          /* datagrams queued while paused */
         size_t n_pending, cap_pending;
 } sim_node_t;
 
@@ -112,28 +123,27 @@ struct hbsim {
         uint64_t order;
         sim_node_t *nodes;
         uint64_t *path_delay;         /* n x n base one-way delays,
-                                         [from * n + to]; NULL: all
-                                         cfg.delay_ns
+                                         [from * n + to]; NULL: the
+                                         region model's
                                          (hbsim_set_delay()) */
-        uint8_t *cut;                 /* links x n x n:
-                                         cut[(link * n + from) * n + to] */
+        uint64_t *cut;                /* bit set, links x n x n: bit
+                                         (link * n + from) * n + to;
+                                         NULL until the first cut */
         size_t links;                 /* cfg.node.n_links, at least 1 */
-        /* The heap orders small keys; the events (with their datagram,
-         * up to HB_OUTPUT_MAX_LEN bytes) stay put in a slab. */
-        struct sim_key {
-                uint64_t at_ns;
-                uint64_t order;
-                uint32_t ev;          /* index in evs */
-        } *heap;
+        size_t n_regions;             /* cfg.n_regions, at least 1 */
+        uint8_t *region_cut;          /* per region: cut off the others */
+        sim_pkt_t *pkts;              /* packet pool */
+        size_t n_pkts;
+        uint32_t free_pkt;            /* free list head, NO_PKT: empty */
+        sim_ev_t *heap;
         size_t n_heap, cap_heap;
-        sim_ev_t *evs;
-        uint32_t *free_evs;           /* free slots of evs */
-        size_t n_free, cap_evs;
         hbsim_event_t *log;
         size_t n_log, cap_log;
+        uint64_t trace_hash;          /* over every event, logged or not */
         uint64_t delivered;
-        uint64_t sent[8];             /* datagrams sent, by message type
-                                         (index 0: all) */
+        uint64_t sent[HBSIM_MSG_TYPES];   /* datagrams sent, by message
+                                             type (index 0: all) */
+        uint64_t sent_bytes[HBSIM_MSG_TYPES];
         int oom;
         hbsim_observer_fn observer;
         void *observer_user;
@@ -233,110 +243,171 @@ static uint64_t node_now(const hbsim_t *s, const sim_node_t *n)
 /* ------------------------------------------------------------------ */
 /* Event heap                                                          */
 
-static int ev_less(const struct sim_key *a, const struct sim_key *b)
+static int ev_less(const sim_ev_t *a, const sim_ev_t *b)
 {
         return a->at_ns < b->at_ns ||
                (a->at_ns == b->at_ns && a->order < b->order);
 }
 
-/* A free event slot, growing the slab (and the heap with it). */
-static int ev_slot(hbsim_t *s, uint32_t *slot)
-{
-        if (s->n_free == 0) {
-                size_t cap = s->cap_evs ? 2 * s->cap_evs : 1024, i;
-                sim_ev_t *e = realloc(s->evs, cap * sizeof(*e));
-                uint32_t *f;
-                struct sim_key *h;
-
-                if (!e)
-                        return -1;
-                s->evs = e;
-                f = realloc(s->free_evs, cap * sizeof(*f));
-                if (!f)
-                        return -1;
-                s->free_evs = f;
-                h = realloc(s->heap, cap * sizeof(*h));
-                if (!h)
-                        return -1;
-                s->heap = h;
-                s->cap_heap = cap;
-                for (i = cap; i > s->cap_evs; i--)
-                        s->free_evs[s->n_free++] = (uint32_t)(i - 1);
-                s->cap_evs = cap;
-        }
-        *slot = s->free_evs[--s->n_free];
-        return 0;
-}
-
 static sim_ev_t *ev_push(hbsim_t *s, uint64_t at, uint32_t kind,
                          uint32_t node)
 {
-        struct sim_key k;
-        uint32_t slot;
-        sim_ev_t *e;
         size_t i;
 
-        if (ev_slot(s, &slot) < 0) {
-                s->oom = 1;
-                return NULL;
+        if (s->n_heap == s->cap_heap) {
+                size_t cap = s->cap_heap ? 2 * s->cap_heap : 1024;
+                sim_ev_t *h = realloc(s->heap, cap * sizeof(*h));
+
+                if (!h) {
+                        s->oom = 1;
+                        return NULL;
+                }
+                s->heap = h;
+                s->cap_heap = cap;
         }
-        e = &s->evs[slot];
-        e->at_ns = at;
-        e->order = s->order++;
-        e->kind = kind;
-        e->node = node;
-        e->gen = s->nodes[node].gen;
-        e->from = 0;
-        e->len = 0;
-        k = (struct sim_key){ .at_ns = at, .order = e->order, .ev = slot };
         i = s->n_heap++;
+        s->heap[i].at_ns = at;
+        s->heap[i].order = s->order++;
+        s->heap[i].kind = kind;
+        s->heap[i].node = node;
+        s->heap[i].gen = s->nodes[node].gen;
+        s->heap[i].from = 0;
+        s->heap[i].pkt = NO_PKT;
+        s->heap[i].link = 0;
         while (i > 0) {
                 size_t p = (i - 1) / 2;
+                sim_ev_t tmp;
 
-                if (!ev_less(&k, &s->heap[p]))
+                if (!ev_less(&s->heap[i], &s->heap[p]))
                         break;
+                tmp = s->heap[i];
                 s->heap[i] = s->heap[p];
+                s->heap[p] = tmp;
                 i = p;
         }
-        s->heap[i] = k;
-        return e;
+        return &s->heap[i];
 }
 
 static void ev_pop(hbsim_t *s, sim_ev_t *out)
 {
-        struct sim_key last;
         size_t i = 0;
 
-        *out = s->evs[s->heap[0].ev];
-        s->free_evs[s->n_free++] = s->heap[0].ev;
-        last = s->heap[--s->n_heap];
+        *out = s->heap[0];
+        s->heap[0] = s->heap[--s->n_heap];
         for (;;) {
                 size_t l = 2 * i + 1, r = l + 1, m = i;
-                const struct sim_key *best = &last;
+                sim_ev_t tmp;
 
-                if (l < s->n_heap && ev_less(&s->heap[l], best)) {
+                if (l < s->n_heap && ev_less(&s->heap[l], &s->heap[m]))
                         m = l;
-                        best = &s->heap[l];
-                }
-                if (r < s->n_heap && ev_less(&s->heap[r], best))
+                if (r < s->n_heap && ev_less(&s->heap[r], &s->heap[m]))
                         m = r;
                 if (m == i)
                         break;
+                tmp = s->heap[i];
                 s->heap[i] = s->heap[m];
+                s->heap[m] = tmp;
                 i = m;
         }
-        if (s->n_heap > 0)
-                s->heap[i] = last;
+}
+
+/* ------------------------------------------------------------------ */
+/* Packets                                                             */
+
+/* A packet holding `buf`, with one reference (the caller's); NO_PKT
+ * when out of memory. May move the pool: take pointers after. */
+static uint32_t pkt_new(hbsim_t *s, const uint8_t *buf, size_t len)
+{
+        uint32_t i = s->free_pkt;
+        sim_pkt_t *p;
+
+        if (i == NO_PKT) {
+                size_t cap = s->n_pkts ? 2 * s->n_pkts : 256, k;
+
+                p = cap < NO_PKT ? realloc(s->pkts, cap * sizeof(*p))
+                                 : NULL;
+                if (!p) {
+                        s->oom = 1;
+                        return NO_PKT;
+                }
+                for (k = s->n_pkts; k < cap; k++) {
+                        p[k].refs = 0;
+                        p[k].next_free = k + 1 < cap ? (uint32_t)k + 1
+                                                     : NO_PKT;
+                }
+                s->free_pkt = (uint32_t)s->n_pkts;
+                s->pkts = p;
+                s->n_pkts = cap;
+                i = s->free_pkt;
+        }
+        p = &s->pkts[i];
+        s->free_pkt = p->next_free;
+        p->refs = 1;
+        p->len = (uint16_t)len;
+        memcpy(p->buf, buf, len);
+        return i;
+}
+
+static void pkt_put(hbsim_t *s, uint32_t i)
+{
+        if (i == NO_PKT || --s->pkts[i].refs > 0)
+                return;
+        s->pkts[i].next_free = s->free_pkt;
+        s->free_pkt = i;
 }
 
 /* ------------------------------------------------------------------ */
 /* Nodes                                                               */
 
+static uint64_t fnv(uint64_t h, uint64_t v)
+{
+        for (int i = 0; i < 8; i++) {
+                h ^= (v >> (8 * i)) & 0xff;
+                h *= UINT64_C(0x100000001b3);
+        }
+        return h;
+}
+
+/* FNV-1a over what an event says (hbsim_trace_hash()). */
+static uint64_t hash_event(uint64_t h, size_t observer, size_t peer,
+                           const hb_event_t *ev)
+{
+        h = fnv(h, observer);
+        h = fnv(h, peer);
+        h = fnv(h, ev->old_state);
+        h = fnv(h, ev->new_state);
+        h = fnv(h, ev->reason);
+        h = fnv(h, ev->at_ns);
+        if (ev->type != HB_EVENT_PEER_STATE) {
+                h = fnv(h, ev->type);
+                h = fnv(h, ev->new_role);
+                h = fnv(h, ev->term);
+                h = fnv(h, ev->leader_id);
+        }
+        return h;
+}
+
 static void on_event(void *user, const hb_event_t *ev)
 {
         sim_node_t *n = user;
         hbsim_t *s = n->sim;
+        size_t peer = ev->type == HB_EVENT_PEER_STATE ||
+                                      ev->type == HB_EVENT_LINK ||
+                                      ev->type == HB_EVENT_CLASS_MISMATCH
+                              ? ev->peer_id - 1
+                              : HBSIM_NO_PEER;
 
+        s->trace_hash = hash_event(s->trace_hash, n->index, peer, ev);
+
+        if (ev->type == HB_EVENT_TERM) {
+                /* The node's durable state, as hbeatd would fsync it. */
+                n->has_term = true;
+                n->term = ev->term;
+                n->voted_for = ev->voted_for;
+                n->promise_until = ev->promise_until_ns;
+        }
+        if (s->cfg.no_event_log)
+                goto hook;
         if (s->n_log == s->cap_log) {
                 size_t cap = s->cap_log ? 2 * s->cap_log : 256;
                 hbsim_event_t *l = realloc(s->log, cap * sizeof(*l));
@@ -348,20 +419,8 @@ static void on_event(void *user, const hb_event_t *ev)
                 s->log = l;
                 s->cap_log = cap;
         }
-        if (ev->type == HB_EVENT_TERM) {
-                /* The node's durable state, as hbeatd would fsync it. */
-                n->has_term = true;
-                n->term = ev->term;
-                n->voted_for = ev->voted_for;
-                n->promise_until = ev->promise_until_ns;
-        }
         s->log[s->n_log].observer = n->index;
-        s->log[s->n_log].peer = ev->type == HB_EVENT_PEER_STATE ||
-                                                ev->type == HB_EVENT_LINK ||
-                                                ev->type ==
-                                                        HB_EVENT_CLASS_MISMATCH
-                                        ? ev->peer_id - 1
-                                        : HBSIM_NO_PEER;
+        s->log[s->n_log].peer = peer;
         s->log[s->n_log].ev = *ev;
         s->log[s->n_log].at_ns = s->now;
         s->n_log++;
@@ -371,13 +430,16 @@ hook:
 }
 
 static void transmit(hbsim_t *s, size_t from, size_t to, size_t link,
-                     const uint8_t *buf, size_t len);
+                     uint32_t pkt);
 
-static void count_sent(hbsim_t *s, uint8_t type)
+static void count_sent(hbsim_t *s, uint8_t type, size_t len)
 {
         s->sent[0]++;
-        if (type > 0 && type < 8)
+        s->sent_bytes[0] += len;
+        if (type > 0 && type < HBSIM_MSG_TYPES) {
                 s->sent[type]++;
+                s->sent_bytes[type] += len;
+        }
 }
 
 /* Send everything the core queued through the link model: HB_DEST_ALL on
@@ -392,32 +454,39 @@ static void flush(hbsim_t *s, sim_node_t *n)
 
         while ((len = hb_node_poll_output(n->core, &out, buf, sizeof(buf))) >
                0) {
+                uint32_t pkt;
+
+                if (out.dest != HB_DEST_ALL &&
+                    (out.peer_id < 1 || out.peer_id > s->cfg.n_nodes))
+                        continue;
+                pkt = pkt_new(s, buf, (size_t)len);
+                if (pkt == NO_PKT)
+                        return;
                 if (out.dest == HB_DEST_ALL) {
                         for (k = 0; k < s->links; k++)
                                 for (j = 0; j < s->cfg.n_nodes; j++)
                                         if (j != n->index) {
-                                                count_sent(s, out.type);
+                                                count_sent(s, out.type,
+                                                           (size_t)len);
                                                 transmit(s, n->index, j, k,
-                                                         buf, (size_t)len);
+                                                         pkt);
                                         }
-                } else if (out.dest == HB_DEST_BEAT && out.peer_id >= 1 &&
-                           out.peer_id <= s->cfg.n_nodes) {
+                } else if (out.dest == HB_DEST_BEAT) {
                         /* A class's heartbeat: every link, one peer. */
                         for (k = 0; k < s->links; k++) {
-                                count_sent(s, out.type);
+                                count_sent(s, out.type, (size_t)len);
                                 transmit(s, n->index, out.peer_id - 1, k,
-                                         buf, (size_t)len);
+                                         pkt);
                         }
-                } else if (out.peer_id >= 1 &&
-                           out.peer_id <= s->cfg.n_nodes) {
-                        count_sent(s, out.type);
+                } else {
+                        count_sent(s, out.type, (size_t)len);
                         k = out.dest == HB_DEST_REPLY && n->reply_link > 0
                                     ? n->reply_link - 1
                                     : hb_node_peer_link(n->core,
                                                         out.peer_id);
-                        transmit(s, n->index, out.peer_id - 1, k, buf,
-                                 (size_t)len);
+                        transmit(s, n->index, out.peer_id - 1, k, pkt);
                 }
+                pkt_put(s, pkt);
         }
 }
 
@@ -453,6 +522,21 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
         c.node_id = (uint32_t)n->index + 1;
         c.incarnation = n->incarnation;
         c.coord.seed = s->cfg.seed * UINT64_C(1000003) + n->incarnation;
+        if (s->cfg.hier_regions > 0) {
+                uint32_t k = s->cfg.hier_electors ? s->cfg.hier_electors : 3;
+
+                c.hier.enabled = true;
+                c.hier.region = hbsim_region_of(s->cfg.n_nodes,
+                                                s->cfg.hier_regions, n->index);
+                c.hier.elector = hbsim_is_elector(s->cfg.n_nodes,
+                                                  s->cfg.hier_regions, k,
+                                                  n->index);
+                c.hier.global_interval_ns =
+                        s->cfg.hier_global_interval_ns
+                                ? s->cfg.hier_global_interval_ns
+                                : c.interval_ns * 5 / 2;
+                c.coord.enabled = c.hier.elector;
+        }
         if (s->cfg.node_config)
                 s->cfg.node_config(&c, n->index, s->cfg.node_config_user);
         r = hb_node_new(&n->core, &c, on_event, n);
@@ -483,6 +567,20 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
                                      node_now(s, n));
                 if (r < 0)
                         return r;
+                if (s->cfg.hier_regions > 0) {
+                        uint32_t k = s->cfg.hier_electors
+                                             ? s->cfg.hier_electors
+                                             : 3;
+
+                        r = hb_node_peer_set_region(
+                                n->core, (uint32_t)j + 1,
+                                hbsim_region_of(s->cfg.n_nodes,
+                                                s->cfg.hier_regions, j),
+                                hbsim_is_elector(s->cfg.n_nodes,
+                                                 s->cfg.hier_regions, k, j));
+                        if (r < 0)
+                                return r;
+                }
                 if (s->cfg.peer_class) {
                         uint32_t cls = s->cfg.peer_class(
                                 n->index, j, s->cfg.node_config_user);
@@ -499,11 +597,41 @@ static int node_boot(hbsim_t *s, sim_node_t *n)
         return 0;
 }
 
-/* Base one-way delay from node `from` to node `to`. */
+/* Regions: node i is in region i x R / n (contiguous blocks). */
+static size_t region_of(const hbsim_t *s, size_t i)
+{
+        return i * s->n_regions / s->cfg.n_nodes;
+}
+
+static bool is_cut(const hbsim_t *s, size_t link, size_t from, size_t to)
+{
+        size_t n = s->cfg.n_nodes, bit;
+
+        if (s->n_regions > 1) {
+                size_t a = region_of(s, from), b = region_of(s, to);
+
+                if (a != b && (s->region_cut[a] || s->region_cut[b]))
+                        return true;
+        }
+        if (!s->cut)
+                return false;
+        bit = (link * n + from) * n + to;
+        return s->cut[bit / 64] >> (bit % 64) & 1;
+}
+
+static bool inter_region(const hbsim_t *s, size_t from, size_t to)
+{
+        return s->n_regions > 1 && region_of(s, from) != region_of(s, to);
+}
+
+/* Base one-way delay from node `from` to node `to`: hbsim_set_delay()'s,
+ * else the region's class or the inter-region one. */
 static uint64_t base_delay(const hbsim_t *s, size_t from, size_t to)
 {
-        return s->path_delay ? s->path_delay[from * s->cfg.n_nodes + to]
-                             : s->cfg.delay_ns;
+        if (s->path_delay)
+                return s->path_delay[from * s->cfg.n_nodes + to];
+        return inter_region(s, from, to) ? s->cfg.region_delay_ns
+                                         : s->cfg.delay_ns;
 }
 
 int hbsim_set_delay(hbsim_t *s, size_t from, size_t to, uint64_t delay_ns)
@@ -513,74 +641,73 @@ int hbsim_set_delay(hbsim_t *s, size_t from, size_t to, uint64_t delay_ns)
         if (from >= n || to >= n)
                 return -EINVAL;
         if (!s->path_delay) {
-                s->path_delay = calloc(n * n, sizeof(*s->path_delay));
-                if (!s->path_delay)
+                uint64_t *d = calloc(n * n, sizeof(*d));
+
+                if (!d)
                         return -ENOMEM;
                 for (size_t i = 0; i < n * n; i++)
-                        s->path_delay[i] = s->cfg.delay_ns;
+                        d[i] = base_delay(s, i / n, i % n);
+                s->path_delay = d;
         }
         s->path_delay[from * n + to] = delay_ns;
         return 0;
 }
 
-/* Schedule a datagram from node `from` to node `to` through the link
- * model (cut links and loss apply). */
-static uint8_t *cut_at(hbsim_t *s, size_t link, size_t from, size_t to)
+/* One-way delay from `from` to `to`: the base, plus the jitter of the
+ * path's class (inside a region, or between two). */
+static uint64_t delay_of(hbsim_t *s, size_t from, size_t to)
 {
-        size_t n = s->cfg.n_nodes;
-
-        return &s->cut[(link * n + from) * n + to];
+        return base_delay(s, from, to) +
+               rng_below(s, inter_region(s, from, to)
+                                    ? s->cfg.region_jitter_ns
+                                    : s->cfg.jitter_ns);
 }
 
-static void transmit(hbsim_t *s, size_t from, size_t to, size_t link,
-                     const uint8_t *buf, size_t len)
+/* Schedule datagram `pkt` (taking a reference of its own) from node
+ * `from` to node `to` through the link model (cut links and loss
+ * apply); `kind` EV_DELIVER, or EV_UNREACH for a bounce. */
+static void send_pkt(hbsim_t *s, uint32_t kind, size_t from, size_t to,
+                     size_t link, uint32_t pkt)
 {
         sim_ev_t *e;
         uint64_t delay;
 
-        if (len > sizeof(e->buf) || link >= s->links ||
-            *cut_at(s, link, from, to))
+        if (link >= s->links || is_cut(s, link, from, to))
                 return;
         if (s->cfg.loss > 0 && rng_unit(s) < s->cfg.loss)
                 return;
-        delay = base_delay(s, from, to) + rng_below(s, s->cfg.jitter_ns);
-        e = ev_push(s, s->now + delay, EV_DELIVER, (uint32_t)to);
+        delay = delay_of(s, from, to);
+        e = ev_push(s, s->now + delay, kind, (uint32_t)to);
         if (!e)
                 return;
         e->from = (uint32_t)from;
-        e->len = (uint16_t)len;
         e->link = (uint8_t)link;
-        memcpy(e->buf, buf, len);
+        e->pkt = pkt;
+        s->pkts[pkt].refs++;
+}
+
+static void transmit(hbsim_t *s, size_t from, size_t to, size_t link,
+                     uint32_t pkt)
+{
+        send_pkt(s, EV_DELIVER, from, to, link, pkt);
 }
 
 /* An ICMP port unreachable from crashed node `dead` back to `to` (cut
  * links and loss apply to it as to any datagram), quoting the datagram
  * (as Linux does: the whole of it). */
 static void bounce(hbsim_t *s, size_t dead, size_t to, size_t link,
-                   const uint8_t *buf, size_t len)
+                   uint32_t pkt)
 {
-        sim_ev_t *e;
-        uint64_t delay;
-
-        if (*cut_at(s, link, dead, to))
-                return;
-        if (s->cfg.loss > 0 && rng_unit(s) < s->cfg.loss)
-                return;
-        delay = base_delay(s, dead, to) + rng_below(s, s->cfg.jitter_ns);
-        e = ev_push(s, s->now + delay, EV_UNREACH, (uint32_t)to);
-        if (!e)
-                return;
-        e->from = (uint32_t)dead;
-        e->len = (uint16_t)len;
-        e->link = (uint8_t)link;
-        memcpy(e->buf, buf, len);
+        send_pkt(s, EV_UNREACH, dead, to, link, pkt);
 }
 
-static void deliver(hbsim_t *s, sim_node_t *n, size_t link,
-                    const uint8_t *buf, size_t len)
+static void deliver(hbsim_t *s, sim_node_t *n, size_t link, uint32_t pkt)
 {
+        /* The pool may move in arm() (new packets): the bytes are read
+         * before. */
         (void)hb_node_recv_link(n->core, node_now(s, n), (uint32_t)link,
-                                buf, len, NULL, NULL);
+                                s->pkts[pkt].buf, s->pkts[pkt].len, NULL,
+                                NULL);
         s->delivered++;
         n->reply_link = (uint32_t)link + 1;
         arm(s, n);
@@ -598,8 +725,7 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                 /* Crashed: datagrams vanish, or its host (still up)
                  * answers "port unreachable" through the link model. */
                 if (e->kind == EV_DELIVER && s->cfg.port_unreachable)
-                        bounce(s, e->node, e->from, e->link, e->buf,
-                               e->len);
+                        bounce(s, e->node, e->from, e->link, e->pkt);
                 return;
         }
         switch (e->kind) {
@@ -609,7 +735,7 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                                 size_t cap = n->cap_pending
                                                      ? 2 * n->cap_pending
                                                      : 64;
-                                sim_pkt_t *p = realloc(
+                                sim_held_t *p = realloc(
                                         n->pending, cap * sizeof(*p));
 
                                 if (!p) {
@@ -619,13 +745,13 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                                 n->pending = p;
                                 n->cap_pending = cap;
                         }
-                        n->pending[n->n_pending].len = e->len;
+                        n->pending[n->n_pending].pkt = e->pkt;
                         n->pending[n->n_pending].link = e->link;
-                        memcpy(n->pending[n->n_pending].buf, e->buf, e->len);
                         n->n_pending++;
+                        s->pkts[e->pkt].refs++;
                         return;
                 }
-                deliver(s, n, e->link, e->buf, e->len);
+                deliver(s, n, e->link, e->pkt);
                 break;
         case EV_UNREACH:
                 /* The kernel would queue the error for a stopped process;
@@ -633,8 +759,8 @@ static void handle(hbsim_t *s, const sim_ev_t *e)
                 if (n->paused)
                         return;
                 (void)hb_node_peer_link_unreachable_quoted(
-                        n->core, e->from + 1, e->link, e->buf, e->len,
-                        node_now(s, n));
+                        n->core, e->from + 1, e->link, s->pkts[e->pkt].buf,
+                        s->pkts[e->pkt].len, node_now(s, n));
                 arm(s, n);
                 break;
         case EV_WAKE:
@@ -672,15 +798,34 @@ void hbsim_config_default(hbsim_config_t *cfg)
         cfg->send_jitter_ns = 1000 * 1000;
 }
 
+uint32_t hbsim_region_of(size_t n, uint32_t regions, size_t i)
+{
+        return (uint32_t)(i * regions / n) + 1;
+}
+
+bool hbsim_is_elector(size_t n, uint32_t regions, uint32_t electors,
+                      size_t i)
+{
+        uint32_t r = hbsim_region_of(n, regions, i);
+
+        /* The first `electors` nodes of the region's block. */
+        return i < n && (i < electors ||
+                         hbsim_region_of(n, regions, i - electors) != r);
+}
+
 int hbsim_new(hbsim_t **ret, const hbsim_config_t *cfg)
 {
         hbsim_t *s;
         uint64_t seed;
         size_t i;
 
-        if (!ret || !cfg || cfg->n_nodes < 2 || cfg->n_nodes > HBSIM_NODES_MAX ||
+        if (!ret || !cfg || cfg->n_nodes < 2 ||
+            cfg->n_nodes > HBSIM_NODES_MAX ||
+            cfg->n_regions > cfg->n_nodes ||
             !(cfg->loss >= 0 && cfg->loss <= 1) ||
-            cfg->clock_drift_ppm > HBSIM_DRIFT_PPM_MAX)
+            cfg->clock_drift_ppm > HBSIM_DRIFT_PPM_MAX ||
+            cfg->hier_regions > HB_HIER_REGIONS_MAX ||
+            cfg->hier_regions > cfg->n_nodes || cfg->hier_electors > 7)
                 return -EINVAL;
         s = calloc(1, sizeof(*s));
         if (!s)
@@ -691,8 +836,11 @@ int hbsim_new(hbsim_t **ret, const hbsim_config_t *cfg)
                 s->rng[i] = splitmix64(&seed);
         s->nodes = calloc(cfg->n_nodes, sizeof(*s->nodes));
         s->links = cfg->node.n_links > 1 ? cfg->node.n_links : 1;
-        s->cut = calloc(s->links * cfg->n_nodes * cfg->n_nodes, 1);
-        if (!s->nodes || !s->cut) {
+        s->n_regions = cfg->n_regions > 1 ? cfg->n_regions : 1;
+        s->region_cut = calloc(s->n_regions, 1);
+        s->free_pkt = NO_PKT;
+        s->trace_hash = UINT64_C(0xcbf29ce484222325);
+        if (!s->nodes || !s->region_cut) {
                 hbsim_free(s);
                 return -ENOMEM;
         }
@@ -740,10 +888,10 @@ void hbsim_free(hbsim_t *s)
         }
         free(s->nodes);
         free(s->cut);
+        free(s->region_cut);
+        free(s->pkts);
         free(s->path_delay);
         free(s->heap);
-        free(s->evs);
-        free(s->free_evs);
         free(s->log);
         free(s);
 }
@@ -757,6 +905,7 @@ void hbsim_run_until(hbsim_t *s, uint64_t until_ns)
                 if (e.at_ns > s->now)
                         s->now = e.at_ns;
                 handle(s, &e);
+                pkt_put(s, e.pkt);
                 if (s->observer)
                         s->observer(s, s->observer_user);
         }
@@ -777,6 +926,8 @@ void hbsim_crash(hbsim_t *s, size_t i)
         n->core = NULL;
         n->gen++;
         n->paused = false;
+        for (size_t k = 0; k < n->n_pending; k++)
+                pkt_put(s, n->pending[k].pkt);
         n->n_pending = 0;
 }
 
@@ -819,26 +970,49 @@ void hbsim_resume(hbsim_t *s, size_t i)
          * then its overdue timer. The core notices from its heartbeat
          * schedule that it was late (local-pause guard) at the first
          * of these calls. */
-        for (k = 0; k < n->n_pending; k++)
-                deliver(s, n, n->pending[k].link, n->pending[k].buf,
-                        n->pending[k].len);
+        for (k = 0; k < n->n_pending; k++) {
+                deliver(s, n, n->pending[k].link, n->pending[k].pkt);
+                pkt_put(s, n->pending[k].pkt);
+        }
         n->n_pending = 0;
         hb_node_tick(n->core, node_now(s, n));
         n->wake_ns = HB_NEVER;
         arm(s, n);
 }
 
-void hbsim_cut(hbsim_t *s, size_t from, size_t to, bool cut)
+static size_t cut_words(const hbsim_t *s)
 {
-        for (size_t k = 0; k < s->links; k++)
-                *cut_at(s, k, from, to) = cut;
+        size_t n = s->cfg.n_nodes;
+
+        return (s->links * n * n + 63) / 64;
 }
 
 void hbsim_cut_link(hbsim_t *s, size_t from, size_t to, size_t link,
                     bool cut)
 {
-        if (link < s->links)
-                *cut_at(s, link, from, to) = cut;
+        size_t n = s->cfg.n_nodes, bit = (link * n + from) * n + to;
+
+        if (link >= s->links)
+                return;
+        if (!s->cut) {
+                if (!cut)
+                        return;
+                s->cut = calloc(cut_words(s), sizeof(*s->cut));
+                if (!s->cut) {
+                        s->oom = 1;
+                        return;
+                }
+        }
+        if (cut)
+                s->cut[bit / 64] |= UINT64_C(1) << (bit % 64);
+        else
+                s->cut[bit / 64] &= ~(UINT64_C(1) << (bit % 64));
+}
+
+void hbsim_cut(hbsim_t *s, size_t from, size_t to, bool cut)
+{
+        for (size_t k = 0; k < s->links; k++)
+                hbsim_cut_link(s, from, to, k, cut);
 }
 
 void hbsim_partition(hbsim_t *s, const size_t *side, size_t n_side)
@@ -861,7 +1035,32 @@ void hbsim_partition(hbsim_t *s, const size_t *side, size_t n_side)
 
 void hbsim_heal(hbsim_t *s)
 {
-        memset(s->cut, 0, s->links * s->cfg.n_nodes * s->cfg.n_nodes);
+        if (s->cut)
+                memset(s->cut, 0, cut_words(s) * sizeof(*s->cut));
+}
+
+size_t hbsim_n_regions(const hbsim_t *s)
+{
+        return s->n_regions;
+}
+
+size_t hbsim_region(const hbsim_t *s, size_t i)
+{
+        return region_of(s, i);
+}
+
+void hbsim_cut_region(hbsim_t *s, size_t r, bool cut)
+{
+        if (r < s->n_regions && s->region_cut)
+                s->region_cut[r] = cut;
+}
+
+bool hbsim_reachable(const hbsim_t *s, size_t from, size_t to)
+{
+        for (size_t k = 0; k < s->links; k++)
+                if (!is_cut(s, k, from, to))
+                        return true;
+        return false;
 }
 
 void hbsim_set_loss(hbsim_t *s, double loss)
@@ -896,42 +1095,19 @@ const hbsim_event_t *hbsim_events(const hbsim_t *s, size_t *n)
         return s->log;
 }
 
-static uint64_t fnv(uint64_t h, uint64_t v)
-{
-        for (int i = 0; i < 8; i++) {
-                h ^= (v >> (8 * i)) & 0xff;
-                h *= UINT64_C(0x100000001b3);
-        }
-        return h;
-}
-
 uint64_t hbsim_trace_hash(const hbsim_t *s)
 {
-        uint64_t h = UINT64_C(0xcbf29ce484222325);
-        size_t i;
-
-        for (i = 0; i < s->n_log; i++) {
-                const hbsim_event_t *e = &s->log[i];
-
-                h = fnv(h, e->observer);
-                h = fnv(h, e->peer);
-                h = fnv(h, e->ev.old_state);
-                h = fnv(h, e->ev.new_state);
-                h = fnv(h, e->ev.reason);
-                h = fnv(h, e->ev.at_ns);
-                if (e->ev.type != HB_EVENT_PEER_STATE) {
-                        h = fnv(h, e->ev.type);
-                        h = fnv(h, e->ev.new_role);
-                        h = fnv(h, e->ev.term);
-                        h = fnv(h, e->ev.leader_id);
-                }
-        }
-        return h;
+        return s->trace_hash;
 }
 
 uint64_t hbsim_sent(const hbsim_t *s, uint8_t type)
 {
-        return type < 8 ? s->sent[type] : 0;
+        return type < HBSIM_MSG_TYPES ? s->sent[type] : 0;
+}
+
+uint64_t hbsim_sent_bytes(const hbsim_t *s, uint8_t type)
+{
+        return type < HBSIM_MSG_TYPES ? s->sent_bytes[type] : 0;
 }
 
 uint64_t hbsim_delivered(const hbsim_t *s)

@@ -11,7 +11,11 @@
  *
  * Network model, per directed link: one-way delay = base + uniform jitter;
  * independent loss with probability `loss`; links can be cut (partitions,
- * also asymmetric). Node faults: crash (silent; restart with a new
+ * also asymmetric). Regions (n_regions > 1): node i is in region
+ * i x R / n (contiguous blocks); a datagram between two regions takes
+ * the inter-region delay class (region_delay_ns + jitter) instead, and a
+ * region can be cut off from all others (hbsim_cut_region()).
+ * Node faults: crash (silent; restart with a new
  * incarnation), pause (SIGSTOP-like: sends nothing, datagrams queue up and
  * are all processed at resume time, like a socket buffer).
  *
@@ -27,6 +31,13 @@
 #include "hbeat/hbeat.h"
 
 typedef struct hbsim hbsim_t;
+
+/* Most nodes of one simulation. A full mesh holds n x (n - 1) peers in
+ * the cores (about 1.4 KiB each): memory, not this bound, limits it. */
+#define HBSIM_NODES_MAX 16384u
+/* Message types counted apart by hbsim_sent() (enum hb_msg_type below
+ * this; index 0 counts all). */
+#define HBSIM_MSG_TYPES 16u
 
 typedef struct hbsim_config {
         size_t n_nodes;               /* 2 .. HBSIM_NODES_MAX */
@@ -69,11 +80,37 @@ typedef struct hbsim_config {
                                          [0, 1 day) from the seed. 0 ..
                                          HBSIM_DRIFT_PPM_MAX. See "Clocks"
                                          below. */
+        /* Topology "hierarchy" (docs/hierarchy.md) when hier_regions > 0
+         * (1 .. HB_HIER_REGIONS_MAX): node i is in region
+         * hbsim_region_of(), the first hier_electors (1 .. 7, default
+         * 3) of each region are its electors (coordination on, the rest
+         * off), global interval hier_global_interval_ns (default 2.5 x
+         * the node interval). node_config runs after these are set.
+         * Independent of n_regions (the latency model), whose blocks are
+         * the same when the counts are equal. */
+        uint32_t hier_regions;
+        uint32_t hier_electors;
+        uint64_t hier_global_interval_ns;
+        size_t n_regions;             /* 0 or 1: one region; else 2 ..
+                                         n_nodes regions of n / R nodes */
+        uint64_t region_delay_ns;     /* between regions: base one-way
+                                         delay ... */
+        uint64_t region_jitter_ns;    /* ... + uniform [0, jitter) */
+        bool no_event_log;            /* keep no event log (hbsim_events()
+                                         is empty; the node hook still
+                                         sees every event): a full mesh
+                                         raises n x (n - 1) events at
+                                         boot, 160 bytes each */
 } hbsim_config_t;
 
+/* Region of node i (1-based) in a hierarchy of `regions` over n nodes:
+ * contiguous blocks of n / regions nodes. */
+uint32_t hbsim_region_of(size_t n, uint32_t regions, size_t i);
+/* Node i is an elector of its region (the first `electors` of it). */
+bool hbsim_is_elector(size_t n, uint32_t regions, uint32_t electors,
+                      size_t i);
+
 #define HBSIM_DRIFT_PPM_MAX 500000u
-/* Most nodes of one simulation (10,000: the gossip topology's scale). */
-#define HBSIM_NODES_MAX 10000u
 
 /* A transition as seen by one observer. */
 typedef struct hbsim_event {
@@ -121,11 +158,22 @@ void hbsim_cut(hbsim_t *sim, size_t from, size_t to, bool cut); /* one way,
 void hbsim_cut_link(hbsim_t *sim, size_t from, size_t to, size_t link,
                     bool cut);
 void hbsim_partition(hbsim_t *sim, const size_t *side, size_t n_side);
-void hbsim_heal(hbsim_t *sim);
+void hbsim_heal(hbsim_t *sim);  /* every hbsim_cut(), not region cuts */
+/* Regions (cfg.n_regions): how many (at least 1), node i's, and cut
+ * region r off from (or back to) every other region, both ways, every
+ * link. Inside a region nothing changes. */
+size_t hbsim_n_regions(const hbsim_t *sim);
+size_t hbsim_region(const hbsim_t *sim, size_t i);
+void hbsim_cut_region(hbsim_t *sim, size_t r, bool cut);
+/* A datagram from `from` to `to` passes on some link (no cut, no
+ * region cut; loss aside). */
+bool hbsim_reachable(const hbsim_t *sim, size_t from, size_t to);
 void hbsim_set_loss(hbsim_t *sim, double loss);
 /* The base one-way delay from node `from` to node `to` becomes `delay_ns`
  * (jitter still added) for datagrams sent from now on; those in flight
- * keep theirs (a rise of latency on a path, docs/classes.md). Returns 0,
+ * keep theirs (a rise of latency on a path, docs/classes.md). The first
+ * call copies every path's base (the region model's) and overrides it
+ * from then on; the jitter stays the path's class's. Returns 0,
  * -EINVAL (bad index) or -ENOMEM. */
 int hbsim_set_delay(hbsim_t *sim, size_t from, size_t to, uint64_t delay_ns);
 
@@ -135,7 +183,8 @@ hb_node_t *hbsim_node(hbsim_t *sim, size_t i);  /* NULL while crashed */
 hb_peer_state_t hbsim_state(const hbsim_t *sim, size_t observer,
                             size_t peer);
 const hbsim_event_t *hbsim_events(const hbsim_t *sim, size_t *n);
-/* FNV-1a hash over the event log: equal logs, equal hashes. */
+/* FNV-1a hash over every event so far (kept as they come, so also with
+ * no_event_log): equal event sequences, equal hashes. */
 uint64_t hbsim_trace_hash(const hbsim_t *sim);
 /* Messages delivered to a node core so far. */
 uint64_t hbsim_delivered(const hbsim_t *sim);
@@ -143,6 +192,8 @@ uint64_t hbsim_delivered(const hbsim_t *sim);
  * included) of message type `type` (enum hb_msg_type), or of every type
  * with 0. */
 uint64_t hbsim_sent(const hbsim_t *sim, uint8_t type);
+/* Bytes of those datagrams (encoded, authenticated; no IP/UDP header). */
+uint64_t hbsim_sent_bytes(const hbsim_t *sim, uint8_t type);
 
 /* Coordination (election). Every node's output queue is drained after
  * every call and sent through the link model; the term, vote and

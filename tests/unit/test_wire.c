@@ -462,7 +462,7 @@ static void t_encode_errors(void **state)
         EXPECT_ENC(sizeof(buf), &m, NULL, -EINVAL);
         m.sender_id = 0;
         EXPECT_ENC(sizeof(buf), &m, &key_a, -EINVAL);
-        static const uint8_t bad_types[] = { 0, 12, 0x7f, 0xff };
+        static const uint8_t bad_types[] = { 0, 13, 0x7f, 0xff };
         for (size_t i = 0; i < sizeof(bad_types); i++) {
                 m = base_msg(bad_types[i]);
                 EXPECT_ENC(sizeof(buf), &m, &key_a, -EINVAL);
@@ -866,7 +866,7 @@ static void t_bad_type(void **state)
 {
         (void)state;
         uint8_t buf[64];
-        static const uint8_t types[] = { 0, 12, 0x80, 0xff };
+        static const uint8_t types[] = { 0, 13, 0x80, 0xff };
         for (size_t i = 0; i < sizeof(types); i++) {
                 size_t n = build(buf, types[i], 5, NULL, 0, &key_a);
                 assert_int_equal(decode(buf, n), HB_EBADTYPE);
@@ -907,7 +907,7 @@ static void t_bad_tlv(void **state)
                 assert_int_equal(decode(buf, n), HB_EBADTLV);
         }
         /* Order: an unknown type is reported before a bad TLV area. */
-        n = build(buf, 12, 5, tlv, 8, &key_a);
+        n = build(buf, 13, 5, tlv, 8, &key_a);
         assert_int_equal(decode(buf, n), HB_EBADTYPE);
         /* Sanity: exactly one whole TLV is fine. */
         n = build(buf, HB_MSG_HEARTBEAT, 5, tlv, 7, &key_a);
@@ -1371,7 +1371,9 @@ static void t_msg_type_name(void **state)
         assert_string_equal(hb_msg_type_name(HB_MSG_VERDICT), "verdict");
         assert_string_equal(hb_msg_type_name(HB_MSG_PING), "ping");
         assert_string_equal(hb_msg_type_name(HB_MSG_GOSSIP), "gossip");
-        assert_string_equal(hb_msg_type_name(12), "unknown");
+        assert_string_equal(hb_msg_type_name(HB_MSG_REGION_SUMMARY),
+                            "region_summary");
+        assert_string_equal(hb_msg_type_name(13), "unknown");
         assert_string_equal(hb_msg_type_name(255), "unknown");
 }
 
