@@ -95,6 +95,7 @@ void hb_node_config_default(hb_node_config_t *cfg, hb_detector_kind_t kind,
         cfg->coord.priority = 100;
         cfg->coord.election_delay_ns = interval_ns;
         hb__swim_config_default(cfg);
+        cfg->subset.k = HB_SUBSET_K_DEFAULT;
 }
 
 void hb_class_config_default(hb_class_config_t *cls, hb_detector_kind_t kind,
@@ -294,7 +295,11 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
                 return -EINVAL;
         if (hb__mon_config_validate(cfg) < 0)
                 return -EINVAL;
-        if (hb__swim_config_validate(cfg) < 0)
+        if (hb__subset_config_validate(cfg) < 0)
+                return -EINVAL;
+        /* swim.c knows topologies up to gossip; subset is checked above. */
+        if (cfg->topology != HB_TOPOLOGY_SUBSET &&
+            hb__swim_config_validate(cfg) < 0)
                 return -EINVAL;
         if (hb__hier_config_validate(cfg) < 0)
                 return -EINVAL;
@@ -845,6 +850,10 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
 
         if (!ret || hb_node_config_validate(cfg) < 0)
                 return -EINVAL;
+        /* Its message flow is not in the node yet (docs/subset.md):
+         * refuse rather than run a full mesh under its name. */
+        if (cfg->topology == HB_TOPOLOGY_SUBSET)
+                return -ENOTSUP;
         if (hb_wire_init() < 0)
                 return -EIO;
         node = hb__calloc(1, sizeof(*node));

@@ -608,6 +608,8 @@ void hb__reschedule(hb_node_t *node, hb_peer_t *p);
 
 /* Validate cfg->monitors (from hb_node_config_validate()). 0 or -EINVAL. */
 int hb__mon_config_validate(const hb_node_config_t *cfg);
+/* subset.c: 0 or -EINVAL (docs/subset.md). */
+int hb__subset_config_validate(const hb_node_config_t *cfg);
 /* Set node->m_self from the config. */
 void hb__mon_init(hb_node_t *node);
 /* Topology "monitors" on. */
