@@ -822,7 +822,10 @@ typedef struct hb_recv_source {
  * that `source` says did not come from its sender's address is dropped
  * as HB_EBADSRC, unless that peer is roaming (hb_node_peer_set_roaming()),
  * after the tag verified and before anything about the peer changes,
- * whatever its type (heartbeats, leaves, acks, votes).
+ * whatever its type (heartbeats, leaves, acks, votes). In the gossip
+ * topology `from_peer` is asked about every sender, member or not, and
+ * roaming is not consulted: the driver answers true for the members it
+ * learned from gossip (docs/gossip.md, "Trust").
  *
  * @param source  NULL: not checked (as hb_node_recv()); else its
  *                from_peer must be set.

@@ -943,7 +943,8 @@ static void test_topology(void **state)
         hbd_config_free(cfg);
 
         expect_err(MINIMAL PEERS4 "topology:\n  kind: star\n",
-                   "n1.yaml:11:9: topology.kind: mesh or monitors");
+                   "n1.yaml:11:9: topology.kind: mesh, monitors or "
+                   "gossip");
         expect_err(MINIMAL PEERS4 "topology:\n  kind: monitors\n",
                    "n1.yaml:10:1: topology.monitors: required with "
                    "topology.kind monitors");
