@@ -147,6 +147,7 @@ typedef struct hb_peer {
         uint32_t s_mon[HB_SUBSET_K_MAX];
         uint8_t s_n_mon;
         bool s_judge;
+        bool s_gone;                   /* seen dead or left (last seen) */
         uint32_t s_ring_idx;           /* its index in the ring */
         uint32_t s_vid[HB_SUBSET_VIEW_MAX]; /* monitor ids (0: free) */
         uint8_t s_v[HB_SUBSET_VIEW_MAX];    /*   and their verdicts */

@@ -483,7 +483,15 @@ void hb__subset_state_changed(hb_node_t *node, hb_peer_t *p,
 {
         struct hb_subset *s = node->subset;
 
-        (void)p;
+        /* Only a node going or coming back moves monitor sets and who
+         * counts (a node counts unless seen dead or left). */
+        if (p) {
+                bool g = gone(node, p->id);
+
+                if (g == p->s_gone)
+                        return;
+                p->s_gone = g;
+        }
         if (s->busy) {
                 s->again = true;
                 return;
