@@ -638,8 +638,14 @@ typedef struct hb_node_config {
          *  added by the node (an event from unknown). No heartbeats are
          *  sent; probes, acks and gossip go to single members
          *  (HB_DEST_PEER, HB_DEST_REPLY). Requires n_monitors 0,
-         *  n_links <= 1 and coordination off in this version. Not
-         *  changed by hb_node_reconfigure(). Since 0.3. */
+         *  n_links <= 1 and coordination off in this version.
+         *  HB_TOPOLOGY_SUBSET (docs/subset.md, parameters in `subset`):
+         *  heartbeats go to this node's k live ring successors
+         *  (HB_DEST_PEER each, one sequence number), verdicts
+         *  (HB_MSG_SUBSET_VERDICT) to all (HB_DEST_ALL) when one
+         *  changes and after the next two heartbeats; every peer's
+         *  state follows its monitors' verdicts. Not changed by
+         *  hb_node_reconfigure(). Since 0.3. */
         uint32_t topology;
         /** Gossip parameters (topology HB_TOPOLOGY_GOSSIP). Since 0.3. */
         hb_gossip_config_t gossip;
@@ -695,10 +701,7 @@ typedef struct hb_node hb_node_t;
  * @param cfg   configuration (copied; the key is copied and wiped on free).
  * @param cb    event callback, may be NULL.
  * @param user  passed to `cb`.
- * @return      0; -EINVAL (bad cfg); -ENOTSUP (topology
- *              HB_TOPOLOGY_SUBSET: a valid configuration whose message
- *              flow is not in the node yet, docs/subset.md); -ENOMEM;
- *              -EIO (libsodium init).
+ * @return      0; -EINVAL (bad cfg); -ENOMEM; -EIO (libsodium init).
  */
 HB_EXPORT int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg,
                           hb_event_cb cb, void *user);
