@@ -126,8 +126,8 @@ HB_EXPORT const char *hb_reason_name(hb_reason_t reason);
 #define HB_HIER_REGIONS_MAX 64u
 
 /**
- * Topology "hierarchy" (docs/hierarchy.md; HB_TOPOLOGY_HIERARCHY = 3 of
- * the topology enum): regions, each led by a coordinator elected among
+ * Topology "hierarchy" (docs/hierarchy.md; selected by `enabled`, with
+ * hb_node_config_t.topology left at HB_TOPOLOGY_MESH): regions, each led by a coordinator elected among
  * its electors with the election of election.h; coordinators exchange
  * region summaries and elect a global coordinator. Off by default.
  */
