@@ -500,6 +500,30 @@ static json_t *core_event(const hbd_ctx_t *ctx, const hbd_event_t *ev)
         case HB_EVENT_CLASS_MISMATCH:
         case HB_EVENT_INTERVAL:
                 return class_event_json(ctx, ev);
+        case HB_EVENT_REGION:
+                return json_pack(
+                        "{s:s, s:s, s:I, s:s, s:s, s:I, s:I}",
+                        "event", "region", "node", ctx->cfg->node_name,
+                        "region", (json_int_t)ev->core->region,
+                        "state",
+                        hb_region_state_name(ev->core->new_region_state),
+                        "old_state",
+                        hb_region_state_name(ev->core->old_region_state),
+                        "at_ns", (json_int_t)ev->core->at_ns,
+                        "wall_time_ns", (json_int_t)ev->wall_ns);
+        case HB_EVENT_GLOBAL_ROLE:
+                return json_pack(
+                        "{s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:s, s:I, "
+                        "s:I}",
+                        "event", "global_role", "node", ctx->cfg->node_name,
+                        "role", hb_role_name(ev->core->new_role),
+                        "old_role", hb_role_name(ev->core->old_role),
+                        "term", (json_int_t)ev->core->term,
+                        "leader_region", (json_int_t)ev->core->leader_id,
+                        "established", ev->core->established,
+                        "reason", ev->core->why != NULL ? ev->core->why : "",
+                        "at_ns", (json_int_t)ev->core->at_ns,
+                        "wall_time_ns", (json_int_t)ev->wall_ns);
         default:
                 return NULL; /* terms and pauses: logged, not streamed */
         }
