@@ -752,6 +752,20 @@ static int check_hierarchy(struct loader *l, const struct found *f,
                                     "hierarchy: not with %s in this "
                                     "version (docs/hierarchy.md)",
                                     cfg->n_links > 0 ? "links" : "classes");
+        /* The regional election's leader is its region's coordinator,
+         * not the cluster's holder (hb_hier_info_t.holds): acting on it
+         * would run the resource once per region. */
+        if (hbd__given(f, K_RES_START) || hbd__given(f, K_FENCE_COMMAND)
+            || cfg->n_vips > 0)
+                return hbd__fail_at(l, kind, -EINVAL, "topology.kind "
+                                    "hierarchy: not with %s in this "
+                                    "version: the regional leader is not "
+                                    "the cluster's holder "
+                                    "(docs/hierarchy.md)",
+                                    cfg->n_vips > 0 ? "vips"
+                                    : hbd__given(f, K_RES_START)
+                                    ? "resource.start"
+                                    : "fencing.command");
         present |= UINT64_C(1) << (n->hier.region - 1);
         if (n->hier.elector)
                 with_elector |= UINT64_C(1) << (n->hier.region - 1);
