@@ -145,8 +145,46 @@ static json_t *topology_json(const hbd_ctx_t *ctx)
                                 : hbd_name(ctx, nc->monitors[i])));
         }
         return json_pack("{s:s, s:o*, s:b}", "kind",
-                         nc->n_monitors > 0 ? "monitors" : "mesh",
+                         nc->hier.enabled     ? "hierarchy"
+                         : nc->n_monitors > 0 ? "monitors"
+                                              : "mesh",
                          "monitors", mons, "monitor", self);
+}
+
+/* Topology "hierarchy" (docs/hierarchy.md): this node's region, its
+ * coordinator, its role at the global level, unreachable regions. */
+static json_t *hier_json(const hbd_ctx_t *ctx)
+{
+        hb_hier_info_t hi;
+        json_t *unreach = json_array();
+        const char *coord;
+
+        hb_node_hier_info(ctx->node, &hi);
+        for (uint32_t r = 1; unreach != NULL && r <= HB_HIER_REGIONS_MAX;
+             r++)
+                if (hi.unreachable_map & (UINT64_C(1) << (r - 1)))
+                        json_array_append_new(unreach, json_integer(r));
+        coord = hi.coordinator_id == 0 ? NULL
+                : hi.coordinator_id == ctx->cfg->node.node_id
+                        ? ctx->cfg->node_name
+                        : hbd_name(ctx, hi.coordinator_id);
+        return json_pack("{s:I, s:b, s:s*, s:I, s:I, s:b, s:s, s:I, s:I, "
+                         "s:b, s:o*, s:I}",
+                         "region", (json_int_t)hi.region,
+                         "elector", ctx->cfg->node.hier.elector,
+                         "coordinator", coord,
+                         "coordinator_id", (json_int_t)hi.coordinator_id,
+                         "regional_term", (json_int_t)hi.regional_term,
+                         "is_coordinator", hi.coordinator,
+                         "global_role", hb_role_name(hi.global_role),
+                         "global_term", (json_int_t)hi.global_term,
+                         "global_leader_region",
+                         (json_int_t)hi.global_leader,
+                         "holds", hi.holds,
+                         "unreachable_regions", unreach,
+                         "global_interval_ms",
+                         (json_int_t)(ctx->cfg->node.hier.global_interval_ns /
+                                      HB_NS_PER_MS));
 }
 
 json_t *hbd_status_json(hbd_ctx_t *ctx)
@@ -202,6 +240,8 @@ json_t *hbd_status_json(hbd_ctx_t *ctx)
                 json_object_set_new(doc, "keys", keys_json(ctx, now));
         if (doc != NULL)
                 json_object_set_new(doc, "topology", topology_json(ctx));
+        if (doc != NULL && cfg->node.hier.enabled)
+                json_object_set_new(doc, "hierarchy", hier_json(ctx));
         if (doc != NULL)
                 hbd_bus_status(ctx, doc);
         return doc;
@@ -248,6 +288,15 @@ json_t *hbd_members_json(const hbd_ctx_t *ctx)
                                        pc != NULL ? pc->address : "", now);
                 if (m != NULL && ctx->cfg->n_classes > 0)
                         class_json(ctx, &pi, m);
+                if (m != NULL && ctx->cfg->node.hier.enabled) {
+                        /* docs/hierarchy.md: judged here or learned. */
+                        json_object_set_new(m, "region",
+                                            json_integer(pi.region));
+                        json_object_set_new(m, "elector",
+                                            json_boolean(pi.elector));
+                        json_object_set_new(m, "learned",
+                                            json_boolean(pi.learned));
+                }
                 if (m == NULL || json_array_append_new(arr, m) < 0) {
                         json_decref(arr);
                         return NULL;
