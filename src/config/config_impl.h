@@ -514,10 +514,10 @@ X(PEER_CLASS, "peers[].class", "", 0, 0, NULL, R_YES,                       \
   "The peer's class (classes[].name, docs/classes.md): the interval, "       \
   "detector and thresholds it is judged with. Not set: the top-level "       \
   "heartbeat.interval_ms and detector.* (the class 'default').")             \
-X(PEER_REGION, "peers[].region", "", 0, 64, "0", R_NO,                      \
+X(PEER_REGION, "peers[].region", "", 0, 64, "0", R_ELECTION,                  \
   S_U32, F_PEER, P(region), 0, 0,                                            \
   "With topology.kind hierarchy: the peer's region, 1 to 64 (required).")    \
-X(PEER_ELECTOR, "peers[].elector", "", 0, 1, "false", R_NO,                  \
+X(PEER_ELECTOR, "peers[].elector", "", 0, 1, "false", R_ELECTION,             \
   S_BOOL, F_PEER, P(elector), 0, 0,                                          \
   "With topology.kind hierarchy: the peer is an elector of its region "      \
   "(its node.elector); the same list on every node.")                        \
