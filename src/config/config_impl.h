@@ -435,7 +435,7 @@ X(RT_CPUS, "realtime.cpus", "", 0, 0, NULL, R_YES,                           \
   S_CPUS, F_REALTIME, C(realtime.cpus), C(realtime.cpu_set), 0,              \
   "CPUs the loop thread may run on, as a CPU list (0-1,3); children get "    \
   "hbeatd's CPUs from before the pinning back. Not set: not pinned.")        \
-X(DAEMON_USER, "daemon.user", "", 0, 0, NULL, R_NO,                          \
+X(DAEMON_USER, "daemon.user", "", 0, 0, NULL, R_NO,                         \
   S_STR, 0, C(daemon.user), 0, 0,                                            \
   "User hbeatd switches to once its sockets are open, keeping only the "     \
   "capabilities the config needs (CAP_NET_ADMIN and CAP_NET_RAW for "        \
@@ -443,7 +443,7 @@ X(DAEMON_USER, "daemon.user", "", 0, 0, NULL, R_NO,                          \
   "commands then run as this user, and it must be able to read the key "     \
   "file and write the state file. Not set: hbeatd stays the user it was "    \
   "started as (docs/operations.md, \"User and capabilities\").")            \
-X(DAEMON_GROUP, "daemon.group", "", 0, 0, NULL, R_NO,                        \
+X(DAEMON_GROUP, "daemon.group", "", 0, 0, NULL, R_NO,                       \
   S_STR, 0, C(daemon.group), 0, 0,                                           \
   "Group hbeatd switches to with daemon.user; not set: that user's "         \
   "primary group. Supplementary groups are the user's.")                     \
@@ -505,11 +505,11 @@ X(PEER_ROAMING, "peers[].roaming", "", 0, 1, "false", R_YES,                 \
   "address (for NAT or addresses that change). Otherwise a message that "    \
   "comes from elsewhere is dropped (bad_source): a host on the path cannot " \
   "hide a cut by relaying the peer's heartbeats.")                           \
-X(PEER_ADDRESSES, "peers[].addresses", "", 0, 0, NULL, R_YES,                \
+X(PEER_ADDRESSES, "peers[].addresses", "", 0, 0, NULL, R_YES,               \
   S_STRS, F_PEER, P(addresses), 0, 0,                                        \
   "With links: the peer's address on each link, HOST:PORT, in the order "    \
   "of links (one per link). Instead of address.")                            \
-X(PEER_CLASS, "peers[].class", "", 0, 0, NULL, R_YES,                        \
+X(PEER_CLASS, "peers[].class", "", 0, 0, NULL, R_YES,                       \
   S_NAME, F_PEER, P(class_name), 0, 0,                                       \
   "The peer's class (classes[].name, docs/classes.md): the interval, "       \
   "detector and thresholds it is judged with. Not set: the top-level "       \
@@ -588,7 +588,7 @@ X(VIP_INTERFACE, "vips[].interface", "", 0, 0, NULL, R_YES,                  \
   S_STR, F_REQUIRED | F_VIP | F_COORD, V(interface), 0, 0,                   \
   "Interface the address is added to (and announced on): a name of 1..15 "   \
   "bytes.")                                                                  \
-X(VIP_PROVIDER, "vips[].provider", "", 0, 0, "netlink", R_YES,               \
+X(VIP_PROVIDER, "vips[].provider", "", 0, 0, "netlink", R_YES,                \
   S_VIP_PROVIDER, F_VIP | F_COORD, V(provider), 0, 0,                        \
   "netlink (hbeatd adds and removes the address itself, then announces "     \
   "it with gratuitous ARP or unsolicited neighbour advertisements) or "      \
