@@ -788,9 +788,12 @@ typedef struct hb_recv_source {
  * that `source` says did not come from its sender's address is dropped
  * as HB_EBADSRC, unless that peer is roaming (hb_node_peer_set_roaming()),
  * after the tag verified and before anything about the peer changes,
- * whatever its type (heartbeats, leaves, acks, votes).
- * Topology "hierarchy": a region summary is also accepted from the
- * address of an elector of this node's own region (a relay).
+ * whatever its type (heartbeats, leaves, acks, votes). Topology
+ * "hierarchy": a region summary is also accepted from the address of an
+ * elector of this node's own region (a relay). In the gossip
+ * topology `from_peer` is asked about every sender, member or not, and
+ * roaming is not consulted: the driver answers true for the members it
+ * learned from gossip (docs/gossip.md, "Trust").
  *
  * @param source  NULL: not checked (as hb_node_recv()); else its
  *                from_peer must be set.

@@ -304,6 +304,45 @@ HB_EXPORT void hb_uv_node_mute(hb_uv_node_t *un);
 HB_EXPORT int hb_uv_node_leave(hb_uv_node_t *un, void (*done)(void *arg),
                                void *arg);
 
+/** Length of a gossip member address in the adapter's encoding
+ *  (docs/gossip.md, "Addresses"): 16 bytes of IPv6 address (an IPv4
+ *  address IPv4-mapped, RFC 4291 2.5.5.2) and the port, big-endian. */
+#define HB_UV_GOSSIP_ADDR_LEN 18
+
+/**
+ * Encode a UDP address as a gossip member address (the bytes a node
+ * advertises in its alive updates: hb_node_config.gossip.addr). The IPv6
+ * scope id is not carried. Since 0.3.
+ * @return HB_UV_GOSSIP_ADDR_LEN; -EINVAL (NULL, not IPv4/IPv6).
+ */
+HB_EXPORT int hb_uv_gossip_addr_encode(const struct sockaddr *sa,
+                                       uint8_t out[HB_UV_GOSSIP_ADDR_LEN]);
+
+/**
+ * Decode a gossip member address (hb_uv_gossip_addr_encode()) into
+ * `out`: AF_INET for an IPv4-mapped address, else AF_INET6. Since 0.3.
+ * @return 0; -EINVAL (NULL, a length other than HB_UV_GOSSIP_ADDR_LEN,
+ *         port 0).
+ */
+HB_EXPORT int hb_uv_gossip_addr_decode(const uint8_t *in, size_t len,
+                                       struct sockaddr_storage *out);
+
+/**
+ * Gossip topology (docs/gossip.md): the UDP address the adapter sends to
+ * member `id` at: a configured peer's (hb_uv_node_peer_add()), else the
+ * address the member advertised in gossip (hb_node_member_addr()).
+ * In the gossip topology a message to a member the adapter has no entry
+ * for (HB_DEST_PEER) goes to the address it advertised; such learned
+ * members are not source-checked (hb_recv_source_t): the cluster key
+ * alone admits them, while configured peers must send from their
+ * configured IP address as in the mesh. A member the core knows without
+ * an address (by its first message: a join) is given that datagram's
+ * source address until its own gossip says otherwise. Since 0.3.
+ * @return 0; -ENOENT (no address known); -EINVAL.
+ */
+HB_EXPORT int hb_uv_node_member_address(const hb_uv_node_t *un, uint32_t id,
+                                        struct sockaddr_storage *out);
+
 /** Transport counters. Public, read-only. */
 typedef struct hb_uv_counters {
         uint64_t tx_datagrams;         /**< datagrams sent */
@@ -332,7 +371,11 @@ typedef struct hb_uv_counters {
         uint64_t rx_own;               /**< datagrams from this node's own
                                             link address (a broadcast
                                             looped back), not read */
-        uint64_t reserved[5];          /**< room for later counters (0) */
+        uint64_t learned_members;      /**< gossip: members learned by
+                                            gossip that messages were sent
+                                            to (address table entries;
+                                            since 0.3) */
+        uint64_t reserved[4];          /**< room for later counters (0) */
 } hb_uv_counters_t;
 
 /** Copy the transport counters. */

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "cli/hbctl.h"
+#include "common/util.h"
 #include "config/config.h"
 #include "hbeat/hbeat.h"
 
@@ -453,6 +454,8 @@ static void print_topology(const hbd_config_t *cfg)
         uint32_t m = nc->n_monitors, q = m / 2 + 1;
         bool self = false;
 
+        if (nc->topology == HB_TOPOLOGY_GOSSIP)
+                return; /* print_gossip() */
         if (nc->hier.enabled) {
                 print_hierarchy(cfg);
                 return;
@@ -503,6 +506,78 @@ static void print_topology(const hbd_config_t *cfg)
                 printf("%-12s note: %" PRIu32 " monitors tolerate no more "
                        "failures than %" PRIu32 "; prefer an odd count\n",
                        "", m, m - 1);
+}
+
+/* The gossip topology (docs/gossip.md): seeds, parameters, and the
+ * figures that follow at a few cluster sizes (the members are learned,
+ * so the configured peers are only the smallest size shown). */
+static void print_gossip(const hbd_config_t *cfg)
+{
+        const hb_node_config_t *nc = &cfg->node;
+        const hb_gossip_config_t *g = &nc->gossip;
+        double iv = (double)nc->interval_ns / 1e9;
+        double sizes[4] = { (double)cfg->n_peers + 1, 100, 1000, 10000 };
+        char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
+        char adv[HBU_ADDRESS_MAX];
+
+        printf("%-12s gossip (SWIM with Lifeguard): one probe per %s, "
+               "membership spread\n%-12s by gossip; members not in peers "
+               "are learned, named id:N\n", "topology:",
+               dur(nc->interval_ns, a), "");
+        printf("%-12s advertised as %s; push-pull (TCP, same port) "
+               "%s%s\n", "", hbu_format_address((const struct sockaddr *)
+                                                 &cfg->gossip_advertise_addr,
+                                                 adv, sizeof(adv)),
+               cfg->push_pull_interval_ns ? "every " : "at join only",
+               cfg->push_pull_interval_ns
+                       ? dur(cfg->push_pull_interval_ns, b) : "");
+        printf("%-12s %zu seed%s%s\n", "seeds:", cfg->n_gossip_seeds,
+               cfg->n_gossip_seeds == 1 ? "" : "s",
+               cfg->n_gossip_seeds == 0 ? " (this node starts a cluster)"
+                                        : (cfg->topology_seeds
+                                                   ? "" : " (the peers)"));
+        for (size_t i = 0; i < cfg->n_gossip_seeds; i++)
+                printf("  %s\n", hbu_format_address(
+                                         (const struct sockaddr *)
+                                                 &cfg->gossip_seed_addr[i],
+                                         adv, sizeof(adv)));
+        printf("%-12s probe timeout %s (then as long for %" PRIu32
+               " indirect probes),\n%-12s gossip every %s to %" PRIu32
+               " members while updates are pending,\n%-12s suspicion x%"
+               PRIu32 " (x%" PRIu32 " of it unconfirmed, %" PRIu32
+               " confirmations),\n%-12s retransmit x%" PRIu32 ", LHM up "
+               "to %" PRIu32 "\n", "gossip:", dur(g->probe_timeout_ns, a),
+               g->indirect_probes, "", dur(g->gossip_interval_ns, b),
+               g->fanout, "", g->suspicion_mult, g->suspicion_max_mult,
+               g->confirmations, "", g->retransmit_mult, g->lhm_max);
+        printf("timings and traffic (steady state, no loss; docs/gossip.md):"
+               "\n  %8s  %14s  %14s  %14s  %s\n", "members",
+               "suspect after", "dead at all", "dead, alone",
+               "sent per node");
+        for (int i = 0; i < 4; i++) {
+                double n = sizes[i], lg = log10(n), tmin, tmax, spread,
+                       detect;
+
+                if (i > 0 && n <= sizes[0])
+                        continue;
+                tmin = (double)g->suspicion_mult * (lg > 1 ? lg : 1) * iv;
+                tmax = tmin * (double)g->suspicion_max_mult;
+                /* Found by a probe within about an interval, plus the
+                 * direct and indirect waits; known by all about
+                 * log10(n) + 1 gossip rounds after the verdict. */
+                detect = iv + 2 * (double)g->probe_timeout_ns / 1e9;
+                spread = ceil(lg + 1) * (double)g->gossip_interval_ns / 1e9;
+                printf("  %8.0f  %14s  %14s  %14s  %.1f msg/s\n", n,
+                       dur((uint64_t)(detect * 1e9), a),
+                       dur((uint64_t)((detect + tmin + spread) * 1e9), b),
+                       dur((uint64_t)((detect + tmax + spread) * 1e9), c),
+                       2.0 / iv);
+        }
+        printf("  dead at all: %" PRIu32 " independent confirmations, the "
+               "shortest suspicion;\n  alone: a suspicion nobody confirms. "
+               "About 2 datagrams per interval (a ping\n  and an ack) "
+               "whatever the size, plus gossip rounds while news "
+               "spreads\n", g->confirmations);
 }
 
 /* Traffic of the monitors topology: members to the monitors, monitors'
@@ -750,6 +825,11 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
                 printf("%-12s %s (uid %u, gid %u) once started\n", "runs as:",
                        cfg->daemon.user, (unsigned)cfg->daemon.uid,
                        (unsigned)cfg->daemon.gid);
+        if (nc->topology == HB_TOPOLOGY_GOSSIP) {
+                /* Probes, not heartbeats; no detector (docs/gossip.md). */
+                print_gossip(cfg);
+                return;
+        }
         printf("%-12s every %s\n", "heartbeat:", dur(nc->interval_ns, a));
         printf("%-12s %s", "detector:", kind);
         print_params(dc);

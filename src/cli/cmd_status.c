@@ -320,6 +320,36 @@ static void print_process(const json_t *pr, const json_t *wd)
                                                           "pings_total")));
 }
 
+/* The gossip topology's state (docs/gossip.md), when it runs. */
+static void print_gossip(const json_t *g)
+{
+        const json_t *pp = json_object_get(g, "push_pull");
+        const json_t *ok = json_object_get(pp, "ok");
+
+        if (!json_is_object(g))
+                return;
+        puts("gossip:");
+        printf("  %-14s %s%s%s\n", "joined:",
+               json_is_true(json_object_get(g, "joined")) ? "yes" : "no",
+               *hbctl_json_str(g, "joined_via", "") ? " via " : "",
+               hbctl_json_str(g, "joined_via", ""));
+        print_int("members:", g, "members");
+        print_int("live:", g, "live");
+        print_int("suspicions:", g, "suspects");
+        print_int("local health:", g, "lhm");
+        print_int("incarnation:", g, "incarnation");
+        print_int("refutations:", g, "refutations");
+        print_int("probes:", g, "probes_sent");
+        print_int("probes failed:", g, "probes_failed");
+        printf("  %-14s every %" JSON_INTEGER_FORMAT " ms, %"
+               JSON_INTEGER_FORMAT " ok as client, %" JSON_INTEGER_FORMAT
+               " as server\n", "push-pull:",
+               json_integer_value(json_object_get(g,
+                                                  "push_pull_interval_ms")),
+               json_integer_value(json_object_get(ok, "client")),
+               json_integer_value(json_object_get(ok, "server")));
+}
+
 /* Topology "hierarchy" (docs/hierarchy.md): region, coordinator, role at
  * the global level, unreachable regions. */
 static void print_hier(const json_t *h)
@@ -379,6 +409,7 @@ static void print_status(const json_t *resp)
         print_realtime(json_object_get(resp, "realtime"));
         print_coord(json_object_get(resp, "coordination"));
         print_hier(json_object_get(resp, "hierarchy"));
+        print_gossip(json_object_get(resp, "gossip"));
         print_resource(json_object_get(resp, "resource"));
         print_counters(json_object_get(resp, "counters"));
 }

@@ -464,6 +464,7 @@ void hbd__config_derive(hbd_config_t *cfg, hb_detector_kind_t kind,
         /* Every derived default, membership.local_pause_ms's included,
          * is the core's. */
         hb_node_config_default(&cfg->node, kind, interval_ns);
+        cfg->push_pull_interval_ns = 30 * interval_ns;
         cfg->fence_two_node_delay_ns =
                 hb_policy_two_node_delay_default(interval_ns);
 }
@@ -735,6 +736,9 @@ void hbd_config_free(hbd_config_t *cfg)
         free(cfg->election_state_file);
         free(cfg->topology_kind);
         hbd__argv_free(cfg->topology_monitors);
+        hbd__argv_free(cfg->topology_seeds);
+        free(cfg->gossip_seed_addr);
+        free(cfg->gossip_advertise);
         free(cfg->incarnation_file);
         free(cfg->control_socket);
         free(cfg->http_listen);
@@ -873,6 +877,13 @@ bool hbd_config_reloadable(const hbd_config_t *cur, const hbd_config_t *next,
                         const struct list_view *v = NULL;
 
                         if ((kn->flags & F_UNUSED) || kn->reload != rules[r])
+                                continue;
+                        /* Gossip's knobs, derived from the interval,
+                         * are unused in the other topologies (a change
+                         * of topology.kind is refused by its own row). */
+                        if ((kn->flags & F_GOSSIP) &&
+                            cur->node.topology != HB_TOPOLOGY_GOSSIP &&
+                            next->node.topology != HB_TOPOLOGY_GOSSIP)
                                 continue;
                         for (size_t i = 0; i < sizeof list_views /
                                                        sizeof list_views[0];

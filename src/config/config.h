@@ -246,6 +246,22 @@ typedef struct hbd_config {
          * owned; NULL if unset), resolved into node.monitors. */
         char *topology_kind;
         char **topology_monitors;
+        /* topology.kind gossip (docs/gossip.md): the seeds as written
+         * (NULL-terminated, owned; NULL if unset: every peer is a
+         * seed), each a peer's name or a host:port; resolved into
+         * gossip_seed_addr (the TCP push-pull address of each, that of
+         * the peer's listen for a name). */
+        char **topology_seeds;
+        struct sockaddr_storage *gossip_seed_addr;  /* owned */
+        size_t n_gossip_seeds;
+        /* topology.advertise: as written or NULL; the address members
+         * reach this node at (default: listen), resolved. */
+        char *gossip_advertise;
+        struct sockaddr_storage gossip_advertise_addr;
+        socklen_t gossip_advertise_addr_len;
+        /* topology.push_pull_interval_ms: TCP anti-entropy period, ns;
+         * 0: only at join. */
+        uint64_t push_pull_interval_ns;
 
         /* node.incarnation_file: resolved path, owned; always set
          * (default /var/lib/hbeat/NODE.incarnation). */

@@ -79,6 +79,9 @@ enum {
         F_LINK = 1u << 28,    /* key of a links[] entry (hbd_link_conf_t) */
         F_CLASS = 1u << 29,   /* key of a classes[] entry
                                  (hbd_class_conf_t) */
+        F_GOSSIP = 1u << 30,  /* only with topology.kind gossip (its
+                                 derived default is not checked
+                                 otherwise) */
 };
 /* The list sections' rows. */
 #define F_LIST (F_PEER | F_CHECK | F_VIP | F_KEY | F_LINK | F_CLASS)
@@ -291,7 +294,9 @@ X(TOPOLOGY_KIND, "topology.kind", "", 0, 0, "mesh", R_NO,                    \
   S_STR, 0, C(topology_kind), 0, 0,                                          \
   "mesh: every node heartbeats to every peer and judges each itself. "       \
   "monitors: members heartbeat to topology.monitors only; a member is "      \
-  "dead when a majority of the monitors says so (docs/topologies.md). "      \
+  "dead when a majority of the monitors says so (docs/topologies.md). "     \
+  "gossip: SWIM with Lifeguard, each node probes one member per interval "   \
+  "and membership spreads by gossip; for large clusters (docs/gossip.md). "  \
   "hierarchy: regional coordinators under a global one (node.region, "       \
   "peers[].region, electors; docs/hierarchy.md).")                           \
 X(TOPOLOGY_MONITORS, "topology.monitors", "", 0, 0, NULL, R_NO,              \
@@ -299,6 +304,79 @@ X(TOPOLOGY_MONITORS, "topology.monitors", "", 0, 0, NULL, R_NO,              \
   "With topology.kind monitors: the monitors, by node name or id (this "     \
   "node or peers), 1 to 7, the same list on every node; 3 or 5 keep "        \
   "deciding when one or two are down.")                                      \
+X(TOPOLOGY_SEEDS, "topology.seeds", "", 0, 0, NULL, R_NO,                    \
+  S_STRS, 0, C(topology_seeds), 0, 0,                                        \
+  "With topology.kind gossip: where a starting node joins (TCP push-pull "   \
+  "of the whole membership), each a peer's name or a host:port (UDP and "    \
+  "TCP port of that node's listen); tried in turn until one answers. "       \
+  "Default: every peer.")                                                    \
+X(TOPOLOGY_ADVERTISE, "topology.advertise", "", 0, 0, NULL, R_NO,            \
+  S_ADDR, 0, C(gossip_advertise), C(gossip_advertise_addr),                 \
+  C(gossip_advertise_addr_len),                                              \
+  "With topology.kind gossip: the address other members reach this node "    \
+  "at (UDP, and TCP for push-pull), carried in its gossip; required when "   \
+  "listen is a wildcard address. Default: listen.")                          \
+X(GOSSIP_PROBE_TIMEOUT, "topology.probe_timeout_ms", "ms", 1, 3600000,       \
+  NULL, R_NO,                                                                \
+  S_MS, F_DERIVED | F_GOSSIP,                                                \
+  C(node.gossip.probe_timeout_ns), 0, 0,                                     \
+  "Gossip: wait this long for a probed member's ack, then as long again "    \
+  "for the indirect acks, each times the local health multiplier + 1; at "   \
+  "most heartbeat.interval_ms (the probe interval).")                        \
+X(GOSSIP_INDIRECT, "topology.indirect_probes", "", 0, 16, NULL, R_NO,        \
+  S_U32, F_DERIVED | F_GOSSIP,                                               \
+  C(node.gossip.indirect_probes), 0, 0,                                      \
+  "Gossip: members asked to probe a member that missed its direct ack "      \
+  "(SWIM's k).")                                                             \
+X(GOSSIP_RETRANSMIT, "topology.retransmit_mult", "", 1, 64, NULL, R_NO,      \
+  S_U32, F_DERIVED | F_GOSSIP,                                               \
+  C(node.gossip.retransmit_mult), 0, 0,                                      \
+  "Gossip: each membership update rides on retransmit_mult x ceil(log10(n "  \
+  "+ 1)) messages.")                                                         \
+X(GOSSIP_SUSPICION, "topology.suspicion_mult", "", 1, 64, NULL, R_NO,        \
+  S_U32, F_DERIVED | F_GOSSIP,                                               \
+  C(node.gossip.suspicion_mult), 0, 0,                                       \
+  "Gossip: the shortest suspicion timeout is suspicion_mult x max(1, "       \
+  "log10 n) probe intervals; a suspect member not heard refuting by then "   \
+  "is dead.")                                                                \
+X(GOSSIP_SUSPICION_MAX, "topology.suspicion_max_mult", "", 1, 64, NULL, R_NO,\
+  S_U32, F_DERIVED | F_GOSSIP,                                               \
+  C(node.gossip.suspicion_max_mult), 0, 0,                                   \
+  "Gossip: the suspicion timeout without any independent confirmation is "   \
+  "this times the shortest (Lifeguard).")                                    \
+X(GOSSIP_CONFIRMATIONS, "topology.confirmations", "", 1, 8, NULL, R_NO,      \
+  S_U32, F_DERIVED | F_GOSSIP,                                               \
+  C(node.gossip.confirmations), 0, 0,                                        \
+  "Gossip: independent confirmations of a suspicion at which its timeout "   \
+  "reaches the shortest (Lifeguard).")                                       \
+X(GOSSIP_LHM_MAX, "topology.lhm_max", "", 0, 32, NULL, R_NO,                 \
+  S_U32, F_DERIVED | F_GOSSIP,                                               \
+  C(node.gossip.lhm_max), 0, 0,                                              \
+  "Gossip: largest local health multiplier: a node missing its own acks "    \
+  "probes up to lhm_max + 1 times slower and waits as much longer "          \
+  "(Lifeguard); 0 turns it off.")                                            \
+X(GOSSIP_FANOUT, "topology.fanout", "", 1, 16, NULL, R_NO,                   \
+  S_U32, F_DERIVED | F_GOSSIP,                                               \
+  C(node.gossip.fanout), 0, 0,                                               \
+  "Gossip: members each gossip round sends pending updates to.")             \
+X(GOSSIP_INTERVAL, "topology.gossip_interval_ms", "ms", 1, 3600000, NULL, R_NO,\
+  S_MS, F_DERIVED | F_GOSSIP,                                                \
+  C(node.gossip.gossip_interval_ns), 0, 0,                                   \
+  "Gossip: period of the gossip rounds, while updates are pending; at "      \
+  "most the probe interval.")                                                \
+X(GOSSIP_RECONNECT, "topology.reconnect_interval_ms", "ms", 0, 3600000,     \
+  NULL, R_NO,                                                                \
+  S_MS, F_DERIVED | F_GOSSIP,                                                \
+  C(node.gossip.reconnect_interval_ns), 0, 0,                                \
+  "Gossip: every this long, ping one member held dead, which refutes if "    \
+  "it was only cut off (a healed partition); 0: never.")                     \
+X(GOSSIP_PUSH_PULL, "topology.push_pull_interval_ms", "ms", 0, 86400000,    \
+  NULL, R_NO,                                                                \
+  S_MS, F_DERIVED | F_GOSSIP,                                                \
+  C(push_pull_interval_ns), 0, 0,                                            \
+  "Gossip: every this long, exchange the whole membership with one random "  \
+  "live member over TCP (anti-entropy, authenticated and encrypted with "    \
+  "the cluster key); 0: only when joining.")                                 \
 X(TOPOLOGY_GLOBAL_INTERVAL, "topology.global_interval_ms", "ms", 0,          \
   3600000, "0", R_NO, S_MS, 0, C(node.hier.global_interval_ns), 0, 0,       \
   "With topology.kind hierarchy: interval of the global level (the "         \

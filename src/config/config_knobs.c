@@ -486,6 +486,10 @@ int hbd__knob_check_derived(struct loader *l, const struct found *f,
         if (!(kn->flags & F_DERIVED) || hbd__given(f, k) ||
             !knob_for_kind(kn, cfg->node.detector.kind))
                 return 0;
+        if ((kn->flags & F_GOSSIP) &&
+            (cfg->topology_kind == NULL ||
+             strcmp(cfg->topology_kind, "gossip") != 0))
+                return 0;
         v = hbd__store_number(kn, cfg);
         if (!hbd__store_ranged(kn->store) || hbd__in_range(kn, v))
                 return 0;

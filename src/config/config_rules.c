@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pwd.h>
@@ -708,6 +709,156 @@ static uint32_t monitor_id(const hbd_config_t *cfg, const char *text)
         return 0;
 }
 
+/* The gossip-only keys (topology.seeds ... push_pull_interval_ms). */
+static const size_t gossip_keys[] = {
+        K_TOPOLOGY_SEEDS, K_TOPOLOGY_ADVERTISE, K_GOSSIP_PROBE_TIMEOUT,
+        K_GOSSIP_INDIRECT, K_GOSSIP_RETRANSMIT, K_GOSSIP_SUSPICION,
+        K_GOSSIP_SUSPICION_MAX, K_GOSSIP_CONFIRMATIONS, K_GOSSIP_LHM_MAX,
+        K_GOSSIP_FANOUT, K_GOSSIP_INTERVAL, K_GOSSIP_RECONNECT,
+        K_GOSSIP_PUSH_PULL,
+};
+
+static bool wildcard(const struct sockaddr_storage *ss)
+{
+        static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+        if (ss->ss_family == AF_INET)
+                return ((const struct sockaddr_in *)(const void *)ss)
+                               ->sin_addr.s_addr == htonl(INADDR_ANY);
+        return ss->ss_family == AF_INET6 &&
+               memcmp(&((const struct sockaddr_in6 *)(const void *)ss)
+                               ->sin6_addr, &any6, sizeof(any6)) == 0;
+}
+
+/* topology.kind gossip: what it cannot be combined with, the seeds
+ * resolved, the advertised address. */
+static int check_gossip(struct loader *l, const struct found *f,
+                        hbd_config_t *cfg)
+{
+        const yaml_mark_t *kind_at = mark_of(f, K_TOPOLOGY_KIND);
+        hb_node_config_t *n = &cfg->node;
+        size_t count = 0;
+        char q[QUOTE_BUF], err[128];
+
+        n->topology = HB_TOPOLOGY_GOSSIP;
+        if (cfg->topology_monitors)
+                return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_MONITORS),
+                                    -EINVAL, "topology.monitors: only with "
+                                    "topology.kind monitors");
+        if (n->coord.enabled)
+                return hbd__fail_at(l, kind_at, -EINVAL,
+                                    "topology.kind gossip: not with "
+                                    "election.enabled (quorum and election "
+                                    "on gossip are not built yet; "
+                                    "docs/gossip.md)");
+        if (cfg->n_links > 0)
+                return hbd__fail_at(l, kind_at, -EINVAL,
+                                    "topology.kind gossip: not with links "
+                                    "in this version (one UDP socket, "
+                                    "listen)");
+        for (size_t i = 0; i < cfg->n_peers; i++) {
+                const hbd_peer_conf_t *p = &cfg->peers[i];
+
+                if (p->pull || p->push)
+                        return hbd__fail_at(l, kind_at, -EINVAL,
+                                            "topology.kind gossip: peer "
+                                            "'%s' is a %s peer; pull and "
+                                            "push peers need the mesh",
+                                            p->name, p->pull ? "pull"
+                                                             : "push");
+                if (p->roaming)
+                        return hbd__fail_at(l, kind_at, -EINVAL,
+                                            "topology.kind gossip: peer "
+                                            "'%s' is roaming; in gossip "
+                                            "leave it out of peers (a member "
+                                            "learned by gossip is admitted "
+                                            "by the key from any address)",
+                                            p->name);
+        }
+        if (cfg->gossip_advertise == NULL) {
+                if (wildcard(&cfg->listen_addr))
+                        return hbd__fail_at(l, mark_of(f, K_LISTEN),
+                                            -EINVAL, "topology.kind gossip: "
+                                            "listen is a wildcard address; "
+                                            "set topology.advertise to the "
+                                            "address members reach this "
+                                            "node at");
+                memcpy(&cfg->gossip_advertise_addr, &cfg->listen_addr,
+                       sizeof(cfg->listen_addr));
+                cfg->gossip_advertise_addr_len = cfg->listen_addr_len;
+        } else if (wildcard(&cfg->gossip_advertise_addr)) {
+                return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_ADVERTISE),
+                                    -EINVAL, "topology.advertise: not a "
+                                    "wildcard address");
+        }
+        if (n->gossip.probe_timeout_ns > n->interval_ns)
+                return hbd__fail_at(l, mark_of(f, K_GOSSIP_PROBE_TIMEOUT),
+                                    -EINVAL, "topology.probe_timeout_ms: at "
+                                    "most heartbeat.interval_ms (%" PRIu64
+                                    ", the probe interval)",
+                                    n->interval_ns / HB_NS_PER_MS);
+        if (n->gossip.gossip_interval_ns > n->interval_ns)
+                return hbd__fail_at(l, mark_of(f, K_GOSSIP_INTERVAL),
+                                    -EINVAL, "topology.gossip_interval_ms: "
+                                    "at most heartbeat.interval_ms (%" PRIu64
+                                    ")", n->interval_ns / HB_NS_PER_MS);
+        if (cfg->push_pull_interval_ns != 0 &&
+            cfg->push_pull_interval_ns < n->interval_ns)
+                return hbd__fail_at(l, mark_of(f, K_GOSSIP_PUSH_PULL),
+                                    -EINVAL, "topology.push_pull_interval_ms"
+                                    ": 0 or at least heartbeat.interval_ms "
+                                    "(%" PRIu64 ")",
+                                    n->interval_ns / HB_NS_PER_MS);
+        if (cfg->topology_seeds == NULL)
+                count = cfg->n_peers;
+        else
+                for (char **m = cfg->topology_seeds; *m; m++)
+                        count++;
+        cfg->gossip_seed_addr = calloc(count + 1,
+                                       sizeof(*cfg->gossip_seed_addr));
+        if (!cfg->gossip_seed_addr)
+                return hbd__fail_at(l, NULL, -ENOMEM, "out of memory");
+        cfg->n_gossip_seeds = 0;
+        for (size_t i = 0; i < count; i++) {
+                const hbd_peer_conf_t *p = NULL;
+                const char *text;
+                socklen_t alen;
+
+                if (cfg->topology_seeds == NULL) {
+                        memcpy(&cfg->gossip_seed_addr[i],
+                               &cfg->peers[i].addr,
+                               sizeof(cfg->peers[i].addr));
+                        cfg->n_gossip_seeds++;
+                        continue;
+                }
+                text = cfg->topology_seeds[i];
+                if (strcmp(text, cfg->node_name) == 0)
+                        return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_SEEDS),
+                                            -EINVAL, "topology.seeds: '%s' "
+                                            "is this node",
+                                            hbd__quote(text, strlen(text),
+                                                       q));
+                for (size_t j = 0; j < cfg->n_peers && !p; j++)
+                        if (strcmp(text, cfg->peers[j].name) == 0)
+                                p = &cfg->peers[j];
+                if (p != NULL) {
+                        memcpy(&cfg->gossip_seed_addr[i], &p->addr,
+                               sizeof(p->addr));
+                } else if (hbu_parse_address(text,
+                                             &cfg->gossip_seed_addr[i],
+                                             &alen, err, sizeof(err)) < 0) {
+                        return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_SEEDS),
+                                            -EINVAL, "topology.seeds: '%s' "
+                                            "is neither a peer's name nor "
+                                            "an address (%s)",
+                                            hbd__quote(text, strlen(text),
+                                                       q), err);
+                }
+                cfg->n_gossip_seeds++;
+        }
+        return 0;
+}
+
 /*
  * topology.kind hierarchy (docs/hierarchy.md): every node and peer has a
  * region; the electors (node.elector, peers[].elector) run the regional
@@ -813,27 +964,19 @@ static int check_hierarchy(struct loader *l, const struct found *f,
         return 0;
 }
 
-int hbd__check_topology(struct loader *l, const struct found *f,
-                        hbd_config_t *cfg)
+/* Another topology than hierarchy: none of its keys. */
+static int no_hier_keys(struct loader *l, const struct found *f,
+                        const hbd_config_t *cfg)
 {
-        hb_node_config_t *n = &cfg->node;
-        size_t count = 0;
+        size_t k = hbd__given(f, K_NODE_REGION)    ? K_NODE_REGION
+                   : hbd__given(f, K_NODE_ELECTOR) ? K_NODE_ELECTOR
+                                                   : K_TOPOLOGY_GLOBAL_INTERVAL;
 
-        n->n_monitors = 0;
-        n->hier.enabled = false;
-        if (strcmp(cfg->topology_kind, "hierarchy") == 0)
-                return check_hierarchy(l, f, cfg);
-        if (hbd__given(f, K_NODE_REGION) || hbd__given(f, K_NODE_ELECTOR) ||
-            hbd__given(f, K_TOPOLOGY_GLOBAL_INTERVAL))
-                return hbd__fail_at(l, mark_of(f, hbd__given(f, K_NODE_REGION)
-                                                  ? K_NODE_REGION
-                                                  : hbd__given(f,
-                                                               K_NODE_ELECTOR)
-                                                  ? K_NODE_ELECTOR
-                                                  : K_TOPOLOGY_GLOBAL_INTERVAL),
-                                    -EINVAL, "node.region, node.elector and "
-                                    "topology.global_interval_ms: only with "
-                                    "topology.kind hierarchy");
+        if (hbd__given(f, k))
+                return hbd__fail_at(l, mark_of(f, k), -EINVAL,
+                                    "node.region, node.elector and "
+                                    "topology.global_interval_ms: only "
+                                    "with topology.kind hierarchy");
         for (size_t i = 0; i < cfg->n_peers; i++)
                 if (cfg->peers[i].region != 0 || cfg->peers[i].elector)
                         return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_KIND),
@@ -843,6 +986,32 @@ int hbd__check_topology(struct loader *l, const struct found *f,
                                             "topology.kind hierarchy",
                                             cfg->peers[i].name,
                                             cfg->peers[i].line);
+        return 0;
+}
+
+int hbd__check_topology(struct loader *l, const struct found *f,
+                        hbd_config_t *cfg)
+{
+        hb_node_config_t *n = &cfg->node;
+        size_t count = 0;
+
+        n->n_monitors = 0;
+        n->topology = HB_TOPOLOGY_MESH;
+        n->hier.enabled = false;
+        if (strcmp(cfg->topology_kind, "hierarchy") != 0 &&
+            no_hier_keys(l, f, cfg) < 0)
+                return -EINVAL;
+        if (strcmp(cfg->topology_kind, "gossip") == 0)
+                return check_gossip(l, f, cfg);
+        for (size_t i = 0; i < sizeof(gossip_keys) / sizeof(gossip_keys[0]);
+             i++)
+                if (hbd__given(f, gossip_keys[i]))
+                        return hbd__fail_at(l, mark_of(f, gossip_keys[i]),
+                                            -EINVAL, "%s: only with "
+                                            "topology.kind gossip",
+                                            l->knobs[gossip_keys[i]].path);
+        if (strcmp(cfg->topology_kind, "hierarchy") == 0)
+                return check_hierarchy(l, f, cfg);
         if (strcmp(cfg->topology_kind, "mesh") == 0) {
                 if (cfg->topology_monitors)
                         return hbd__fail_at(l, mark_of(f,
@@ -854,8 +1023,8 @@ int hbd__check_topology(struct loader *l, const struct found *f,
         }
         if (strcmp(cfg->topology_kind, "monitors") != 0)
                 return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_KIND), -EINVAL,
-                                    "topology.kind: mesh, monitors or "
-                                    "hierarchy");
+                                    "topology.kind: mesh, monitors, "
+                                    "gossip or hierarchy");
         if (!cfg->topology_monitors)
                 return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_MONITORS),
                                     -EINVAL, "topology.monitors: required "

@@ -1594,8 +1594,13 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                 return drop(node, HB_ESELF);
         if (hb__swim_on(node)) {
                 /* Gossip: any authentic member may talk (joins), and
-                 * addresses come from gossip, not from the driver's
-                 * configuration: no source check (docs/gossip.md). */
+                 * learned members' addresses come from gossip: the
+                 * driver checks the source of the members it has an
+                 * address for from its configuration only
+                 * (docs/gossip.md, "Trust"). */
+                if (source != NULL &&
+                    !source->from_peer(source->ctx, m.sender_id))
+                        return drop(node, HB_EBADSRC);
                 r = hb__swim_recv(node, &m, now_ns);
                 if (r < 0)
                         return drop(node, r);

@@ -847,6 +847,11 @@ static void apply_known(hb_node_t *node, swim_member_t *mem,
 
         switch (u->state) {
         case HB_PEER_ALIVE:
+                if (c == 0 && mem->addr == 0)
+                        /* Known (from a first message: a join) but not
+                         * where: the address of the same alive news is
+                         * taken, nothing passed on. */
+                        set_addr(node, mem, u);
                 if (c <= 0)
                         return;
                 set_addr(node, mem, u);
@@ -1177,7 +1182,22 @@ static void probe_start(hb_node_t *node, uint64_t now_ns)
         s->probe.nacks = s->probe.nacks_expected = 0;
         s->probe.deadline_ns = add_sat(
                 now_ns, scaled(node, node->cfg.gossip.probe_timeout_ns));
-        /* Buddy system: a suspect hears of its suspicion first. */
+        /* Buddy system (Lifeguard): a suspect hears of its suspicion
+         * first: the update queued about it if there is one, else the
+         * suspicion as this node holds it (the queued one may have been
+         * retired after its retransmits; memberlist sends it with every
+         * probe of a suspect). */
+        if (mem->state == HB_PEER_SUSPECT && !bq_has(s, mem->id)) {
+                swim_bcast_t b = { .id = mem->id,
+                                   .run = mem->run,
+                                   .inc = mem->inc,
+                                   .state = HB_PEER_SUSPECT,
+                                   .origin = node->cfg.node_id };
+
+                send_msg2(node, HB_DEST_PEER, mem->id, HB_MSG_PING, mem->id,
+                          s->probe.nonce, 0, &b, now_ns);
+                return;
+        }
         send_msg(node, HB_DEST_PEER, mem->id, HB_MSG_PING, mem->id,
                  s->probe.nonce,
                  mem->state == HB_PEER_SUSPECT ? mem->id : 0, now_ns);

@@ -57,6 +57,7 @@ static const hbd_module_t *const modules[] = {
         &hbd_metrics_module,
         &hbd_http_module,
         &hbd_stream_module,
+        &hbd_gossip_module,
         &hbd_checks_module,
         &hbd_vip_module,
         &hbd_privileges_module,
@@ -561,6 +562,15 @@ static int start_node(daemon_t *d)
 
         nc = cfg->node;
         nc.incarnation = d->ctx.incarnation;
+        if (nc.topology == HB_TOPOLOGY_GOSSIP) {
+                /* The address this node advertises in its gossip. */
+                r = hb_uv_gossip_addr_encode(
+                        (const struct sockaddr *)&cfg->gossip_advertise_addr,
+                        nc.gossip.addr);
+                nc.gossip.addr_len = r > 0 ? (uint8_t)r : 0;
+                if (hbd_learned_names_init(&d->ctx) < 0)
+                        return -ENOMEM;
+        }
         if (nc.coord.enabled)
                 nc.coord.seed = delay_seed();
         hb_uv_options_init(&opt);
@@ -625,10 +635,12 @@ static int start_node(daemon_t *d)
                 if (r == 0 && cfg->node.coord.enabled)
                         r = hb_node_peer_set_votes(d->ctx.node, p->id,
                                                    p->votes);
-                if (r == 0)
+                /* Gossip members have no roaming flag or class (the
+                 * config refuses both). */
+                if (r == 0 && nc.topology != HB_TOPOLOGY_GOSSIP)
                         r = hb_node_peer_set_roaming(d->ctx.node, p->id,
                                                      p->roaming);
-                if (r == 0)
+                if (r == 0 && nc.topology != HB_TOPOLOGY_GOSSIP)
                         r = hb_node_peer_set_class(d->ctx.node, p->id,
                                                    p->class_idx, uv_hrtime());
                 /* docs/hierarchy.md: after the votes (it sets them). */
@@ -791,6 +803,7 @@ int hbd_run(hbd_config_t *cfg, const hbd_options_t *opts)
                 code = d->exit_code;
         if (code == 0)
                 hbd_info(&d->log, "stopped");
+        hbd_learned_names_free(&d->ctx);
         hbd_config_free(d->cfg);
         free(d->config_path);
         free(d);

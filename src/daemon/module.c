@@ -9,6 +9,8 @@
  * or include arrow of src/daemon runs back from a module to the daemon.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,7 +229,78 @@ const char *hbd_name(const hbd_ctx_t *ctx, uint32_t id)
         if (id == ctx->cfg->node.node_id)
                 return ctx->cfg->node_name;
         pc = hbd_config_peer(ctx->cfg, id);
-        return pc != NULL ? pc->name : NULL;
+        if (pc != NULL)
+                return pc->name;
+        if (ctx->cfg->node.topology == HB_TOPOLOGY_GOSSIP)
+                return hbd_learned_name(ctx, id);
+        return NULL;
+}
+
+struct hbd_learned_names {
+        struct learned_name {
+                uint32_t id;
+                char name[HBD_LEARNED_NAME_MAX];
+        } **v;                         /* sorted by id; entries never move
+                                          (their names are borrowed) */
+        size_t n, cap;
+};
+
+const char *hbd_learned_name(const hbd_ctx_t *ctx, uint32_t id)
+{
+        struct hbd_learned_names *t = ctx->learned;
+        struct learned_name *e;
+        size_t lo = 0, hi;
+
+        if (t == NULL)
+                return NULL;
+        hi = t->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (t->v[mid]->id < id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (lo < t->n && t->v[lo]->id == id)
+                return t->v[lo]->name;
+        if (t->n == t->cap) {
+                size_t cap = t->cap ? 2 * t->cap : 16;
+                struct learned_name **v = realloc(t->v, cap * sizeof(*v));
+
+                if (v == NULL)
+                        return NULL;
+                t->v = v;
+                t->cap = cap;
+        }
+        e = calloc(1, sizeof(*e));
+        if (e == NULL)
+                return NULL;
+        e->id = id;
+        snprintf(e->name, sizeof(e->name), "id:%" PRIu32, id);
+        memmove(&t->v[lo + 1], &t->v[lo], (t->n - lo) * sizeof(*t->v));
+        t->v[lo] = e;
+        t->n++;
+        return e->name;
+}
+
+int hbd_learned_names_init(hbd_ctx_t *ctx)
+{
+        ctx->learned = calloc(1, sizeof(*ctx->learned));
+        return ctx->learned != NULL ? 0 : -ENOMEM;
+}
+
+void hbd_learned_names_free(hbd_ctx_t *ctx)
+{
+        struct hbd_learned_names *t = ctx->learned;
+
+        if (t == NULL)
+                return;
+        for (size_t i = 0; i < t->n; i++)
+                free(t->v[i]);
+        free(t->v);
+        free(t);
+        ctx->learned = NULL;
 }
 
 const char *hbd_link_name(const hbd_config_t *cfg, uint32_t link)

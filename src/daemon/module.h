@@ -161,6 +161,9 @@ typedef struct hbd_ctx {
          * meanwhile ends, with its events, before the module acts. Not
          * from inside the node's callback. */
         void (*sync)(struct hbd_ctx *ctx);
+        /* Gossip: names of members learned by gossip ("id:N"), made on
+         * first use and kept for the process's life (module.c). */
+        struct hbd_learned_names *learned;
 } hbd_ctx_t;
 
 typedef struct hbd_module {
@@ -220,6 +223,19 @@ void hbd_bus_abort(hbd_ctx_t *ctx);
  * 0 and unknown ids. Borrowed from ctx->cfg. */
 const char *hbd_name(const hbd_ctx_t *ctx, uint32_t id);
 
+/* The name of a gossip member learned by gossip, not configured: "id:N"
+ * (docs/gossip.md, "Names"); never the name of a configured node (a
+ * configured name has no ':'). Borrowed: valid for the process's life.
+ * NULL only without memory. */
+#define HBD_LEARNED_NAME_MAX 16
+const char *hbd_learned_name(const hbd_ctx_t *ctx, uint32_t id);
+
+/* Set up the learned names (at start). 0 or -ENOMEM. */
+int hbd_learned_names_init(hbd_ctx_t *ctx);
+
+/* Free the learned names (at exit). */
+void hbd_learned_names_free(hbd_ctx_t *ctx);
+
 /* The name of link `link` (links[].name), "default" for the single link
  * of `listen`, "?" out of range. Borrowed from cfg. */
 const char *hbd_link_name(const hbd_config_t *cfg, uint32_t link);
@@ -237,5 +253,6 @@ extern const hbd_module_t hbd_actions_module;
 extern const hbd_module_t hbd_privileges_module;
 extern const hbd_module_t hbd_watchdog_module;
 extern const hbd_module_t hbd_stream_module;
+extern const hbd_module_t hbd_gossip_module;
 
 #endif /* HBD_MODULE_H */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/ctl_proto.h"
+#include "common/util.h"
 #include "daemon/status.h"
 
 json_t *hbd_coord_json(const hbd_ctx_t *ctx, uint64_t now_ns)
@@ -145,9 +146,9 @@ static json_t *topology_json(const hbd_ctx_t *ctx)
                                 : hbd_name(ctx, nc->monitors[i])));
         }
         return json_pack("{s:s, s:o*, s:b}", "kind",
-                         nc->hier.enabled     ? "hierarchy"
-                         : nc->n_monitors > 0 ? "monitors"
-                                              : "mesh",
+                         nc->topology == HB_TOPOLOGY_GOSSIP ? "gossip"
+                         : nc->hier.enabled                 ? "hierarchy"
+                         : nc->n_monitors > 0 ? "monitors" : "mesh",
                          "monitors", mons, "monitor", self);
 }
 
@@ -272,6 +273,7 @@ static void class_json(const hbd_ctx_t *ctx, const hb_peer_info_t *pi,
 
 json_t *hbd_members_json(const hbd_ctx_t *ctx)
 {
+        char addr[HBU_ADDRESS_MAX];
         uint64_t now = uv_hrtime();
         size_t i, n = hb_node_peer_count(ctx->node);
         json_t *arr = json_array();
@@ -284,8 +286,25 @@ json_t *hbd_members_json(const hbd_ctx_t *ctx)
                 if (hb_node_peer_at(ctx->node, i, now, &pi) < 0)
                         continue;
                 pc = hbd_config_peer(ctx->cfg, pi.id);
-                m = hbp_member_json(&pi, pc != NULL ? pc->name : "",
-                                       pc != NULL ? pc->address : "", now);
+                if (pc == NULL) {
+                        /* Gossip: a member learned by gossip, named by
+                         * its id, at the address it advertised. */
+                        struct sockaddr_storage ss;
+                        const char *name = hbd_name(ctx, pi.id);
+
+                        if (hb_uv_node_member_address(ctx->un, pi.id,
+                                                      &ss) == 0)
+                                hbu_format_address(
+                                        (const struct sockaddr *)&ss,
+                                        addr, sizeof(addr));
+                        else
+                                addr[0] = '\0';
+                        m = hbp_member_json(&pi, name ? name : "", addr,
+                                            now);
+                } else {
+                        m = hbp_member_json(&pi, pc->name, pc->address,
+                                            now);
+                }
                 if (m != NULL && ctx->cfg->n_classes > 0)
                         class_json(ctx, &pi, m);
                 if (m != NULL && ctx->cfg->node.hier.enabled) {

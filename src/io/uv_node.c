@@ -73,6 +73,11 @@
 typedef struct peer_addr {
         uint32_t id;
         bool has_addr[HB_LINKS_MAX];   /* per link */
+        bool learned;                  /* gossip: a member not added by
+                                          hb_uv_node_peer_add(); its
+                                          address is the core's (the one
+                                          it advertised), re-read at
+                                          every send */
         struct sockaddr_storage addr[HB_LINKS_MAX];
         hb_uv_peer_counters_t counters;
 } peer_addr_t;
@@ -202,6 +207,19 @@ static peer_addr_t *peer_find(const hb_uv_node_t *un, uint32_t id)
                                                         : NULL;
 }
 
+/* Tell the core a configured gossip member's address (no-op in a
+ * mesh), so that it passes it on in digests. */
+static int member_set_addr_sa(hb_uv_node_t *un, uint32_t id,
+                                      const struct sockaddr *addr)
+{
+        uint8_t a[HB_UV_GOSSIP_ADDR_LEN];
+
+        if (hb_node_config(un->node)->topology != HB_TOPOLOGY_GOSSIP ||
+            hb_uv_gossip_addr_encode(addr, a) < 0)
+                return 0;
+        return hb_node_member_set_addr(un->node, id, a, sizeof(a));
+}
+
 static void set_addr(peer_addr_t *p, uint32_t link,
                      const struct sockaddr *addr)
 {
@@ -214,6 +232,136 @@ static void set_addr(peer_addr_t *p, uint32_t link,
 static const struct sockaddr *addr_of(const peer_addr_t *p, uint32_t link)
 {
         return (const struct sockaddr *)&p->addr[link];
+}
+
+/* ---- gossip members' addresses --------------------------------------- */
+
+int hb_uv_gossip_addr_encode(const struct sockaddr *sa,
+                             uint8_t out[HB_UV_GOSSIP_ADDR_LEN])
+{
+        const struct sockaddr_in6 *s6 = (const void *)sa;
+        const struct sockaddr_in *s4 = (const void *)sa;
+        uint16_t port;
+
+        if (!sa || !out)
+                return -EINVAL;
+        memset(out, 0, HB_UV_GOSSIP_ADDR_LEN);
+        if (sa->sa_family == AF_INET6) {
+                memcpy(out, &s6->sin6_addr, 16);
+                port = ntohs(s6->sin6_port);
+        } else if (sa->sa_family == AF_INET) {
+                out[10] = out[11] = 0xff;
+                memcpy(&out[12], &s4->sin_addr, 4);
+                port = ntohs(s4->sin_port);
+        } else {
+                return -EINVAL;
+        }
+        out[16] = (uint8_t)(port >> 8);
+        out[17] = (uint8_t)port;
+        return HB_UV_GOSSIP_ADDR_LEN;
+}
+
+int hb_uv_gossip_addr_decode(const uint8_t *in, size_t len,
+                             struct sockaddr_storage *out)
+{
+        static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
+                                            0, 0, 0xff, 0xff };
+        uint16_t port;
+
+        if (!in || !out || len != HB_UV_GOSSIP_ADDR_LEN)
+                return -EINVAL;
+        port = (uint16_t)(in[16] << 8 | in[17]);
+        if (port == 0)
+                return -EINVAL;
+        memset(out, 0, sizeof(*out));
+        if (memcmp(in, mapped, sizeof(mapped)) == 0) {
+                struct sockaddr_in *s4 = (void *)out;
+
+                s4->sin_family = AF_INET;
+                memcpy(&s4->sin_addr, &in[12], 4);
+                s4->sin_port = htons(port);
+        } else {
+                struct sockaddr_in6 *s6 = (void *)out;
+
+                s6->sin6_family = AF_INET6;
+                memcpy(&s6->sin6_addr, in, 16);
+                s6->sin6_port = htons(port);
+        }
+        return 0;
+}
+
+/* The address member `id` advertised, from the core; false if none. */
+static bool member_addr(const hb_uv_node_t *un, uint32_t id,
+                        struct sockaddr_storage *out)
+{
+        uint8_t a[HB_GOSSIP_ADDR_MAX];
+        int n;
+
+        if (hb_node_config(un->node)->topology != HB_TOPOLOGY_GOSSIP)
+                return false;
+        n = hb_node_member_addr(un->node, id, a, sizeof(a));
+        return n > 0 && hb_uv_gossip_addr_decode(a, (size_t)n, out) == 0;
+}
+
+static void set_addr(peer_addr_t *p, uint32_t link,
+                     const struct sockaddr *addr);
+
+/*
+ * The table entry of gossip member `id` with its latest advertised
+ * address: a learned member gets one the first time a message goes to
+ * it; its address is re-read from the core every time (a member that
+ * restarts elsewhere advertises its new address in its alive update).
+ * Configured peers keep their configured address. NULL: no address.
+ */
+static peer_addr_t *learned_find(hb_uv_node_t *un, uint32_t id)
+{
+        struct sockaddr_storage ss;
+        peer_addr_t *p = peer_find(un, id);
+        size_t i;
+
+        if (p != NULL && !p->learned)
+                return p;
+        if (!member_addr(un, id, &ss))
+                return p;
+        if (p == NULL) {
+                if (un->n_peers == un->cap_peers) {
+                        size_t cap = un->cap_peers ? 2 * un->cap_peers : 8;
+
+                        p = hb__io_realloc(un->peers, cap * sizeof(*p));
+                        if (!p)
+                                return NULL;
+                        un->peers = p;
+                        un->cap_peers = cap;
+                }
+                i = peer_lower(un, id);
+                memmove(&un->peers[i + 1], &un->peers[i],
+                        (un->n_peers - i) * sizeof(*un->peers));
+                un->n_peers++;
+                p = &un->peers[i];
+                memset(p, 0, sizeof(*p));
+                p->id = id;
+                p->learned = true;
+                un->counters.learned_members++;
+        }
+        set_addr(p, 0, (const struct sockaddr *)&ss);
+        return p;
+}
+
+int hb_uv_node_member_address(const hb_uv_node_t *un, uint32_t id,
+                              struct sockaddr_storage *out)
+{
+        const peer_addr_t *p;
+
+        if (!un || !out)
+                return -EINVAL;
+        p = peer_find(un, id);
+        if (p != NULL && !p->learned) {
+                if (!p->has_addr[0])
+                        return -ENOENT;
+                memcpy(out, &p->addr[0], sizeof(*out));
+                return 0;
+        }
+        return member_addr(un, id, out) ? 0 : -ENOENT;
 }
 
 /* ---- sending ------------------------------------------------------- */
@@ -301,7 +449,8 @@ static void send_all(hb_uv_node_t *un, const hb_output_t *out,
                         continue;
                 }
                 for (i = 0; i < un->n_peers; i++)
-                        if (un->peers[i].has_addr[k])
+                        if (un->peers[i].has_addr[k] &&
+                            !un->peers[i].learned)
                                 send_to(un, &un->peers[i], k, out, buf, len,
                                         addr_of(&un->peers[i], k));
         }
@@ -367,6 +516,9 @@ static void drain(hb_uv_node_t *un)
                                 un->from);
                         continue;
                 }
+                if (out.dest == HB_DEST_PEER &&
+                    (p == NULL || p->learned))
+                        p = learned_find(un, out.peer_id);
                 k = p != NULL ? peer_link(un, p) : -1;
                 if (k < 0) {
                         un->counters.tx_unaddressed++;
@@ -501,7 +653,10 @@ static bool from_peer(const void *ctx, uint32_t id)
         const struct rx_source *rx = ctx;
         const peer_addr_t *pa = peer_find(rx->un, id);
 
-        if (pa == NULL || !pa->has_addr[rx->link] || rx->from == NULL)
+        /* Gossip: a learned member is admitted by the key alone
+         * (docs/gossip.md, "Trust"). */
+        if (pa == NULL || pa->learned || !pa->has_addr[rx->link] ||
+            rx->from == NULL)
                 return true;
         return addr_ok(rx->from) &&
                ip_equal(rx->from, addr_of(pa, rx->link));
@@ -538,6 +693,17 @@ static void rx_one(hb_uv_node_t *un, uint32_t link, const uint8_t *buf,
         un->in_core--;
         if (r == 0) {
                 peer_addr_t *p = peer_find(un, info.sender_id);
+
+                /* Gossip: a member that joins through this node is known
+                 * by its first message, not yet where: until its own
+                 * gossip says, answer it where it wrote from (so that a
+                 * probe of it does not fail for want of an address). */
+                if (p == NULL && from != NULL && addr_ok(from) &&
+                    hb_node_config(un->node)->topology ==
+                            HB_TOPOLOGY_GOSSIP &&
+                    hb_node_member_addr(un->node, info.sender_id, NULL,
+                                        0) == 0)
+                        (void)member_set_addr_sa(un, info.sender_id, from);
 
                 if (p != NULL) {
                         p->counters.rx_datagrams++;
@@ -951,9 +1117,23 @@ int hb_uv_node_peer_add(hb_uv_node_t *un, uint32_t id,
                 un->peers = p;
                 un->cap_peers = cap;
         }
+        i = peer_lower(un, id);
+        if (i < un->n_peers && un->peers[i].id == id &&
+            un->peers[i].learned) {
+                /* A member learned by gossip, now configured. */
+                memset(&un->peers[i], 0, sizeof(un->peers[i]));
+                un->peers[i].id = id;
+                set_addr(&un->peers[i], 0, addr);
+                if (addr)
+                        (void)member_set_addr_sa(un, id, addr);
+                flush(un);
+                return 0;
+        }
         r = hb_node_peer_add(un->node, id, uv_hrtime());
         if (r < 0)
                 return r;
+        if (addr)
+                (void)member_set_addr_sa(un, id, addr);
         i = peer_lower(un, id);
         memmove(&un->peers[i + 1], &un->peers[i],
                 (un->n_peers - i) * sizeof(*un->peers));

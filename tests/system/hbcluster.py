@@ -273,8 +273,16 @@ class Cluster:
             if self.netns:
                 self._make_network()
             else:
+                # Distinct ports: the kernel may hand the same free port
+                # to two draws in a row (64 nodes: a collision in about
+                # one run of 15).
+                used = set()
                 for node in self.nodes.values():
-                    node.host, node.port = "127.0.0.1", _free_udp_port()
+                    port = _free_udp_port()
+                    while port in used:
+                        port = _free_udp_port()
+                    used.add(port)
+                    node.host, node.port = "127.0.0.1", port
             self.key_path = os.path.join(self.workdir, "cluster.key")
             self._write_key(self.key_path)
             for i in self.nodes:

@@ -1553,6 +1553,93 @@ static void test_classes(void **state)
                    "this version (docs/classes.md)");
 }
 
+/* topology.kind gossip (docs/gossip.md): its knobs, the seeds resolved,
+ * the advertised address, and the combinations refused. */
+static void test_gossip(void **state)
+{
+        hbd_config_t *cfg;
+
+        (void)state;
+        cfg = load_ok(MINIMAL "listen: 127.0.0.1:7400\n"
+                      "heartbeat: {interval_ms: 1000}\n"
+                      "topology: {kind: gossip, seeds: [a, "
+                      "\"127.0.0.1:9000\"], suspicion_mult: 6, "
+                      "indirect_probes: 2, push_pull_interval_ms: 0}\n"
+                      "peers:\n  - {name: a, id: 2, address: "
+                      "\"127.0.0.1:7401\"}\n");
+        assert_int_equal(cfg->node.topology, HB_TOPOLOGY_GOSSIP);
+        assert_int_equal(cfg->node.gossip.suspicion_mult, 6);
+        assert_int_equal(cfg->node.gossip.indirect_probes, 2);
+        /* Derived from the probe interval where not given. */
+        assert_int_equal(cfg->node.gossip.probe_timeout_ns,
+                         500 * HB_NS_PER_MS);
+        assert_int_equal(cfg->node.gossip.gossip_interval_ns,
+                         200 * HB_NS_PER_MS);
+        assert_int_equal(cfg->push_pull_interval_ns, 0);
+        assert_int_equal(cfg->n_gossip_seeds, 2);
+        assert_int_equal(port_of(&cfg->gossip_seed_addr[0]), 7401);
+        assert_int_equal(port_of(&cfg->gossip_seed_addr[1]), 9000);
+        assert_int_equal(port_of(&cfg->gossip_advertise_addr), 7400);
+        assert_int_equal(hb_node_config_validate(&cfg->node), 0);
+        hbd_config_free(cfg);
+        /* No seeds: every peer is one; the default push-pull period. */
+        cfg = load_ok(MINIMAL "listen: 0.0.0.0:7400\n"
+                      "topology: {kind: gossip, advertise: "
+                      "\"127.0.0.9:7400\"}\n"
+                      "peers:\n  - {name: a, id: 2, address: "
+                      "\"127.0.0.1:7401\"}\n");
+        assert_int_equal(cfg->n_gossip_seeds, 1);
+        assert_int_equal(cfg->push_pull_interval_ns, 30 * 100 * HB_NS_PER_MS);
+        hbd_config_free(cfg);
+
+        expect_err(MINIMAL "topology: {kind: gossip}\n",
+                   "n1.yaml:1:1: topology.kind gossip: listen is a "
+                   "wildcard address; set topology.advertise to the "
+                   "address members reach this node at");
+        expect_err(MINIMAL "listen: 127.0.0.1:7400\n"
+                   "topology: {kind: gossip, seeds: [nope]}\n",
+                   "n1.yaml:7:33: topology.seeds: 'nope' is neither a "
+                   "peer's name nor an address (missing ':PORT')");
+        expect_err(MINIMAL "listen: 127.0.0.1:7400\n"
+                   "topology: {kind: gossip, seeds: [n1]}\n",
+                   "n1.yaml:7:33: topology.seeds: 'n1' is this node");
+        expect_err(MINIMAL "listen: 127.0.0.1:7400\n"
+                   "topology: {kind: gossip}\nelection: {enabled: true}\n",
+                   "n1.yaml:7:18: topology.kind gossip: not with "
+                   "election.enabled (quorum and election on gossip are "
+                   "not built yet; docs/gossip.md)");
+        expect_err(MINIMAL "listen: 127.0.0.1:7400\n"
+                   "topology: {kind: mesh, suspicion_mult: 3}\n",
+                   "n1.yaml:7:40: topology.suspicion_mult: only with "
+                   "topology.kind gossip");
+        expect_err(MINIMAL "listen: 127.0.0.1:7400\n"
+                   "topology: {kind: gossip, probe_timeout_ms: 500}\n",
+                   "n1.yaml:7:44: topology.probe_timeout_ms: at most "
+                   "heartbeat.interval_ms (100, the probe interval)");
+        expect_err(MINIMAL "listen: 127.0.0.1:7400\n"
+                   "topology: {kind: gossip, advertise: 0.0.0.0:1}\n",
+                   "n1.yaml:7:37: topology.advertise: not a wildcard "
+                   "address");
+        expect_err(MINIMAL "listen: 127.0.0.1:7400\n"
+                   "topology: {kind: gossip, monitors: [n1]}\n",
+                   "n1.yaml:7:36: topology.monitors: only with "
+                   "topology.kind monitors");
+        expect_err(MINIMAL "listen: 127.0.0.1:7400\n"
+                   "topology: {kind: gossip}\npeers:\n  - {name: a, id: 2, "
+                   "address: 127.0.0.1:7401, roaming: true}\n",
+                   "n1.yaml:7:18: topology.kind gossip: peer 'a' is "
+                   "roaming; in gossip leave it out of peers (a member "
+                   "learned by gossip is admitted by the key from any "
+                   "address)");
+        expect_err(MINIMAL "listen: 127.0.0.1:7400\n"
+                   "topology: {kind: gossip, indirect_probes: 17}\n",
+                   "n1.yaml:7:43: topology.indirect_probes: 17 is out of "
+                   "range (0..16)");
+        expect_err(MINIMAL "topology: {kind: ring}\n",
+                   "n1.yaml:6:18: topology.kind: mesh, monitors or "
+                   "gossip");
+}
+
 static void test_examples(void **state)
 {
         glob_t g;
@@ -1586,6 +1673,14 @@ static void test_examples(void **state)
                         write_file("batch.token", KEY_B64 "\n", 0600);
                 cfg = load_named(at_dir(base, name, sizeof name), text);
                 free(text);
+                if (strstr(path, "/gossip-lan/")) {
+                        assert_int_equal(cfg->node.topology,
+                                         HB_TOPOLOGY_GOSSIP);
+                        assert_int_equal(cfg->node.interval_ns,
+                                         500 * HB_NS_PER_MS);
+                        assert_int_equal(cfg->n_gossip_seeds,
+                                         cfg->n_peers);
+                }
                 if (strstr(path, "/cluster-3node/")) {
                         uint32_t id = cfg->node.node_id;
                         char sock[64];
@@ -1798,6 +1893,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_relative_paths, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_examples, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_gossip, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_classes, setup,
                                                 teardown),

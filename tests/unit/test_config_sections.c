@@ -947,7 +947,8 @@ static void test_topology(void **state)
         hbd_config_free(cfg);
 
         expect_err(MINIMAL PEERS4 "topology:\n  kind: star\n",
-                   "n1.yaml:11:9: topology.kind: mesh, monitors or hierarchy");
+                   "n1.yaml:11:9: topology.kind: mesh, monitors, "
+                   "gossip or hierarchy");
         expect_err(MINIMAL PEERS4 "topology:\n  kind: monitors\n",
                    "n1.yaml:10:1: topology.monitors: required with "
                    "topology.kind monitors");

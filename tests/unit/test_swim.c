@@ -31,6 +31,19 @@ typedef struct net {
         hb_node_t *node[MAXN + 1];      /* by id, 1 .. n */
         bool down[MAXN + 1];            /* receives and sends nothing */
         bool block[MAXN + 1][MAXN + 1]; /* from -> to dropped */
+        /* Stopped (SIGSTOP): not ticked; what is sent to it waits in
+         * its socket backlog, read when it resumes (resume()). */
+        bool paused[MAXN + 1];
+        struct {
+                uint32_t to;
+                size_t len;
+                uint8_t buf[HB_OUTPUT_MAX_LEN];
+        } backlog[64];
+        size_t n_backlog;
+        /* Watched pings: from -> to; refutations of `to` right after
+         * the first one was delivered (UINT64_MAX: none yet). */
+        uint32_t watch_from, watch_to;
+        uint64_t watch_refutations;
         uint64_t now;
         /* events seen: observer, peer, new state, time */
         struct {
@@ -148,10 +161,31 @@ static void drain(net_t *t)
                                 if (to < 1 || to > t->n || t->down[to] ||
                                     t->block[i][to])
                                         continue;
+                                if (t->paused[to]) {
+                                        if (t->n_backlog < 64) {
+                                                t->backlog[t->n_backlog].to =
+                                                        to;
+                                                t->backlog[t->n_backlog].len =
+                                                        (size_t)len;
+                                                memcpy(t->backlog[t->n_backlog]
+                                                               .buf,
+                                                       buf, (size_t)len);
+                                                t->n_backlog++;
+                                        }
+                                        continue;
+                                }
                                 assert_int_equal(
                                         hb_node_recv(t->node[to], t->now,
                                                      buf, (size_t)len, NULL),
                                         0);
+                                if (i == t->watch_from && to == t->watch_to &&
+                                    out.type == HB_MSG_PING &&
+                                    t->watch_refutations == UINT64_MAX) {
+                                        hb_gossip_info_t gi;
+
+                                        hb_node_gossip_info(t->node[to], &gi);
+                                        t->watch_refutations = gi.refutations;
+                                }
                                 more = true;
                         }
                 }
@@ -168,7 +202,7 @@ static void run_until(net_t *t, uint64_t until)
                 for (uint32_t i = 1; i <= t->n; i++) {
                         uint64_t x;
 
-                        if (t->down[i])
+                        if (t->down[i] || t->paused[i])
                                 continue;
                         x = hb_node_next_deadline(t->node[i]);
                         if (x < T0)
@@ -228,6 +262,24 @@ static void isolate(net_t *t, uint32_t x)
 static void heal(net_t *t)
 {
         memset(t->block, 0, sizeof(t->block));
+}
+
+/*
+ * Node x resumes after a stop at t->now: it runs first (its timers, as
+ * after SIGCONT: whatever libuv finds due), then reads its backlog. The
+ * core's local-pause guard must see the pause at that first call.
+ */
+static void resume_timers_first(net_t *t, uint32_t x)
+{
+        t->paused[x] = false;
+        hb_node_tick(t->node[x], t->now);
+        for (size_t i = 0; i < t->n_backlog; i++)
+                if (t->backlog[i].to == x)
+                        (void)hb_node_recv(t->node[x], t->now,
+                                           t->backlog[i].buf,
+                                           t->backlog[i].len, NULL);
+        t->n_backlog = 0;
+        drain(t);
 }
 
 /* ---- tests --------------------------------------------------------- */
@@ -578,6 +630,134 @@ static void t_bad_update(void **state)
 
 /* A mesh node (coordination on: control messages are votes there)
  * drops gossip messages as bad_type. */
+/* The local-pause guard (node.h, docs/gossip.md "Reconnect and local
+ * pauses"): node 1 suspects node 2 (cut off), then is itself stopped for
+ * 10 s, longer than the 4 s suspicion timeout; meanwhile node 2 is back
+ * and refutes, and the refutation waits in node 1's backlog. At resume
+ * node 1's timers run first: without the guard its suspicion times out
+ * and node 2 is declared dead; with it the pause is added to the
+ * suspicion, the backlog then brings the refutation, and node 2 is
+ * alive, never dead. */
+static void pause_guard(hb_node_config_t *c)
+{
+        c->local_pause_ns = 1 * S;
+}
+
+static void t_local_pause_guard(void **state)
+{
+        net_t t;
+        uint64_t until;
+
+        (void)state;
+        net_init(&t, 4, pause_guard);
+        run_until(&t, T0 + 3 * S);
+        isolate(&t, 2);
+        for (until = T0 + 3 * S; first_ev(&t, 1, 2, HB_PEER_SUSPECT) == 0;
+             until += 100 * MS) {
+                assert_true(until < T0 + 30 * S);
+                run_until(&t, until);
+        }
+        assert_int_equal(pstate(&t, 1, 2), HB_PEER_SUSPECT);
+        /* Node 1 stops; node 2 comes back and refutes to the others,
+         * who pass the refutation on to node 1's backlog. */
+        t.paused[1] = true;
+        heal(&t);
+        run_until(&t, t.now + 10 * S);
+        assert_true(ginfo(&t, 2).refutations >= 1);
+        assert_int_equal(pstate(&t, 3, 2), HB_PEER_ALIVE);
+        assert_true(t.n_backlog > 0);
+        resume_timers_first(&t, 1);
+        assert_int_equal(first_ev(&t, 1, 2, HB_PEER_DEAD), 0);
+        assert_int_equal(pstate(&t, 1, 2), HB_PEER_ALIVE);
+        run_until(&t, t.now + 5 * S);
+        for (uint32_t o = 1; o <= 4; o++)
+                if (o != 2) {
+                        assert_int_equal(first_ev(&t, o, 2, HB_PEER_DEAD),
+                                         0);
+                        assert_int_equal(pstate(&t, o, 2), HB_PEER_ALIVE);
+                }
+        net_free(&t);
+}
+
+/* A member known without an address (its first message: a join; or
+ * added by the driver) takes the address of alive news at the same
+ * incarnation (a digest, its own gossip): without it the driver could
+ * never send to a member that joined through this node. */
+static void addr_by_id(hb_node_config_t *c)
+{
+        c->gossip.addr[0] = (uint8_t)c->node_id;
+        c->gossip.addr_len = 1;
+}
+
+static void t_address_at_same_key(void **state)
+{
+        uint8_t buf[4096], a[HB_GOSSIP_ADDR_MAX];
+        size_t cursor = 0;
+        net_t t;
+        int n;
+
+        (void)state;
+        net_init(&t, 2, addr_by_id);
+        /* Node 1 holds node 2 with no address (added, run unknown). */
+        assert_int_equal(hb_node_member_addr(t.node[1], 2, a, sizeof(a)),
+                         0);
+        n = hb_node_gossip_digest(t.node[2], &cursor, buf, sizeof(buf));
+        assert_true(n > 0);
+        assert_int_equal(hb_node_gossip_merge(t.node[1], t.now, buf,
+                                              (size_t)n), 0);
+        assert_int_equal(hb_node_member_addr(t.node[1], 2, a, sizeof(a)),
+                         1);
+        assert_int_equal(a[0], 2);
+        /* The same news again changes nothing and raises no event. */
+        assert_int_equal(hb_node_gossip_merge(t.node[1], t.now, buf,
+                                              (size_t)n), 0);
+        assert_int_equal(t.n_ev, 0);
+        net_free(&t);
+}
+
+/* Lifeguard's buddy system: a probe of a suspect carries its suspicion,
+ * so the suspect refutes at the first probe that reaches it. Updates
+ * are retransmitted once here (retransmit_mult 1): the suspicion has
+ * left node 1's queue by the time node 2 can hear node 1 again, and
+ * node 2 hears nothing else (it can send nothing, node 3 cannot reach
+ * it), so only the probe itself can tell it. */
+static void once(hb_node_config_t *c)
+{
+        c->gossip.retransmit_mult = 1;
+}
+
+static void t_buddy_system(void **state)
+{
+        net_t t;
+        uint64_t until;
+
+        (void)state;
+        net_init(&t, 3, once);
+        run_until(&t, T0 + 3 * S);
+        isolate(&t, 2);
+        for (until = T0 + 3 * S; first_ev(&t, 1, 2, HB_PEER_SUSPECT) == 0;
+             until += 10 * MS) {
+                assert_true(until < T0 + 30 * S);
+                run_until(&t, until);
+        }
+        run_until(&t, t.now + 500 * MS);
+        assert_int_equal(ginfo(&t, 1).pending_updates, 0);
+        assert_int_equal(pstate(&t, 1, 2), HB_PEER_SUSPECT);
+        assert_int_equal(ginfo(&t, 2).refutations, 0);
+        /* Node 1 reaches node 2 again; nothing else does. */
+        t.block[1][2] = false;
+        t.watch_from = 1;
+        t.watch_to = 2;
+        t.watch_refutations = UINT64_MAX;
+        for (until = t.now; t.watch_refutations == UINT64_MAX;
+             until += 10 * MS) {
+                assert_true(pstate(&t, 1, 2) == HB_PEER_SUSPECT);
+                run_until(&t, until);
+        }
+        assert_int_equal(t.watch_refutations, 1);
+        net_free(&t);
+}
+
 static void t_mesh_drops_gossip(void **state)
 {
         net_t t;
@@ -619,6 +799,9 @@ int main(void)
                 cmocka_unit_test(t_join_and_digest),
                 cmocka_unit_test(t_bad_update),
                 cmocka_unit_test(t_mesh_drops_gossip),
+                cmocka_unit_test(t_local_pause_guard),
+                cmocka_unit_test(t_address_at_same_key),
+                cmocka_unit_test(t_buddy_system),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

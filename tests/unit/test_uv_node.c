@@ -6,7 +6,9 @@
  * an address gets nothing; a closed peer is dead by port unreachable; a
  * leave makes the peer `left`; mute sends nothing; allocation failures of
  * hb_uv_node_new() leave nothing behind; a disk link on a regular file
- * carries heartbeats alone. Bounded: every wait has a
+ * carries heartbeats alone; gossip: a member learned by gossip is sent
+ * to at the address it advertised, a configured one still source-checked.
+ * Bounded: every wait has a
  * deadline of a few seconds on the loop's own timer.
  */
 #include <errno.h>
@@ -34,6 +36,8 @@ typedef struct side {
         hb_peer_state_t peer_state;    /* of its peer, as it sees it */
         hb_reason_t reason;
         unsigned accepted, sent, dropped;
+        unsigned bad_source;           /* drops as HB_EBADSRC */
+        unsigned alive_events;         /* peers become alive */
 } side_t;
 
 static void on_event(void *user, const hb_event_t *ev)
@@ -43,6 +47,8 @@ static void on_event(void *user, const hb_event_t *ev)
         if (ev->type == HB_EVENT_PEER_STATE) {
                 s->peer_state = ev->new_state;
                 s->reason = ev->reason;
+                if (ev->new_state == HB_PEER_ALIVE)
+                        s->alive_events++;
         }
 }
 
@@ -52,8 +58,11 @@ static void on_io(void *user, const hb_uv_io_t *io)
 
         if (io->type == HB_UV_IO_ACCEPTED)
                 s->accepted++;
-        else if (io->type == HB_UV_IO_DROPPED)
+        else if (io->type == HB_UV_IO_DROPPED) {
                 s->dropped++;
+                if (io->err == HB_EBADSRC)
+                        s->bad_source++;
+        }
         else if (io->type == HB_UV_IO_HEARTBEAT_SENT)
                 s->sent++;
 }
@@ -247,6 +256,116 @@ static void test_leave_mute_and_addresses(void **state)
 /* Every allocation of hb_uv_node_new() fails in turn, the node's and the
  * adapter's (through the allocator hook): a clean error, nothing left on
  * the loop. */
+/* ---- gossip (docs/gossip.md, "Addresses in the driver", "Trust") ---- */
+
+/* A port free on 127.0.0.1 now (the gossip address is configured before
+ * the socket is bound). */
+static uint16_t free_port(void)
+{
+        struct sockaddr_in a = { .sin_family = AF_INET };
+        socklen_t len = sizeof(a);
+        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+        close(fd);
+        return ntohs(a.sin_port);
+}
+
+static int start_gossip(uv_loop_t *loop, side_t *s, uint32_t id)
+{
+        struct sockaddr_in me = { .sin_family = AF_INET };
+        hb_node_config_t c = config(id);
+        hb_uv_options_t opt;
+
+        me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        me.sin_port = htons(free_port());
+        c.topology = HB_TOPOLOGY_GOSSIP;
+        c.gossip.addr_len = (uint8_t)hb_uv_gossip_addr_encode(
+                (const struct sockaddr *)&me, c.gossip.addr);
+        hb_uv_options_init(&opt);
+        opt.bind = (const struct sockaddr *)&me;
+        opt.event = on_event;
+        opt.io = on_io;
+        opt.user = s;
+        memcpy(&s->addr, &me, sizeof(me));
+        return hb_uv_node_new(&s->un, loop, &c, &opt);
+}
+
+static bool b_knows_c(void *arg)
+{
+        side_t *b = arg;
+        hb_peer_info_t pi;
+        hb_uv_counters_t uc;
+
+        hb_uv_node_counters(b->un, &uc);
+        return hb_node_peer_info(hb_uv_node_core(b->un), 3, uv_hrtime(),
+                                 &pi) == 0 &&
+               pi.state == HB_PEER_ALIVE && uc.learned_members > 0;
+}
+
+static bool got_bad_source(void *arg)
+{
+        return ((side_t *)arg)->bad_source > 0;
+}
+
+static void test_gossip_addresses(void **state)
+{
+        uv_loop_t loop;
+        side_t a = { 0 }, b = { 0 }, c = { 0 };
+        struct sockaddr_storage ss;
+        struct sockaddr_in wrong;
+        uint8_t enc[HB_UV_GOSSIP_ADDR_LEN];
+
+        (void)state;
+        /* The address encoding round trip, and its refusals. */
+        assert_int_equal(hb_uv_gossip_addr_encode(
+                                 (const struct sockaddr *)&a.addr, enc),
+                         -EINVAL);
+        assert_int_equal(hb_uv_gossip_addr_decode(enc, 17, &ss), -EINVAL);
+
+        assert_int_equal(uv_loop_init(&loop), 0);
+        assert_int_equal(start_gossip(&loop, &a, 1), 0);
+        assert_int_equal(start_gossip(&loop, &b, 2), 0);
+        assert_int_equal(start_gossip(&loop, &c, 3), 0);
+        assert_int_equal(hb_uv_gossip_addr_encode(
+                                 (const struct sockaddr *)&c.addr, enc),
+                         HB_UV_GOSSIP_ADDR_LEN);
+        assert_int_equal(hb_uv_gossip_addr_decode(enc, sizeof(enc), &ss),
+                         0);
+        assert_memory_equal(&ss, &c.addr, sizeof(struct sockaddr_in));
+        /* a and b know each other; c knows only a (its seed). b must
+         * learn c by gossip and send to the address c advertised. */
+        assert_int_equal(hb_uv_node_peer_add(a.un, 2,
+                                             (struct sockaddr *)&b.addr), 0);
+        assert_int_equal(hb_uv_node_peer_add(b.un, 1,
+                                             (struct sockaddr *)&a.addr), 0);
+        assert_int_equal(hb_uv_node_peer_add(c.un, 1,
+                                             (struct sockaddr *)&a.addr), 0);
+        assert_true(run_until(&loop, b_knows_c, &b, 5000));
+        assert_int_equal(hb_uv_node_member_address(b.un, 3, &ss), 0);
+        assert_memory_equal(&ss, &c.addr, sizeof(struct sockaddr_in));
+        assert_int_equal(hb_uv_node_member_address(b.un, 1, &ss), 0);
+        assert_memory_equal(&ss, &a.addr, sizeof(struct sockaddr_in));
+        assert_int_equal(hb_uv_node_member_address(b.un, 9, &ss), -ENOENT);
+        /* c, learned at b, is admitted from its address: no drop. */
+        assert_int_equal(b.bad_source, 0);
+        hb_uv_node_close(c.un, NULL, NULL);
+
+        /* The source check still holds for a configured member: a
+         * configured at 127.0.0.2 drops what b sends from 127.0.0.1. */
+        memcpy(&wrong, &b.addr, sizeof(wrong));
+        wrong.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1);
+        assert_int_equal(hb_uv_node_peer_set_address(
+                                 a.un, 2, (struct sockaddr *)&wrong), 0);
+        assert_true(run_until(&loop, got_bad_source, &a, 5000));
+        hb_uv_node_close(a.un, NULL, NULL);
+        hb_uv_node_close(b.un, NULL, NULL);
+        close_loop(&loop);
+}
+
 static void test_alloc_failures(void **state)
 {
         uv_loop_t loop;
@@ -555,6 +674,7 @@ int main(void)
                 cmocka_unit_test(test_links_pair),
                 cmocka_unit_test(test_disk_pair),
                 cmocka_unit_test(test_leave_mute_and_addresses),
+                cmocka_unit_test(test_gossip_addresses),
                 cmocka_unit_test(test_alloc_failures),
                 cmocka_unit_test(test_arguments),
         };
