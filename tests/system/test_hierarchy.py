@@ -18,6 +18,8 @@ Nine nodes only: many namespaces on one bridge overflow the kernel's
 neighbour table for every other test on the machine.
 """
 
+import os
+import stat
 import time
 
 from hbcluster import fmt_event
@@ -48,6 +50,16 @@ def make(make_cluster):
         for p in cfg["peers"]:
             p["region"] = region_of(p["id"])
             p["elector"] = True
+        # notify.script: the region events' arguments and environment.
+        script = c.path(f"notify-n{i}.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\n"
+                    "[ \"$HBEAT_EVENT\" = region ] || exit 0\n"
+                    'echo "$1 $2 $3 $4|$HBEAT_REGION $HBEAT_OLD_REGION_STATE'
+                    f' $HBEAT_NEW_REGION_STATE" >> {c.path(f"notify-n{i}.log")}'
+                    "\n")
+        os.chmod(script, stat.S_IRWXU)
+        cfg["notify"] = {"script": script}
         c.write_config(i, cfg)
     c.start_all()
     c.wait_all_alive(timeout=BOUND_S)
@@ -214,3 +226,19 @@ def test_region_cut_one_event_then_heal(make_cluster):
             [(3, "unreachable"), (3, "reachable")], f"n{obs}: {evs}"
         assert hier(c, obs)["unreachable_regions"] == []
     c.wait_all_alive(timeout=BOUND_S)
+    # notify.script ran once per region event, with the documented
+    # arguments and environment.
+    deadline = time.monotonic() + BOUND_S
+    # (A region never reported on is "unknown" before its first event.)
+    first = [f"region 3 {o} unreachable|3 {o} unreachable"
+             for o in ("unknown", "reachable")]
+    last = "region 3 unreachable reachable|3 unreachable reachable"
+    while True:
+        path = c.path("notify-n1.log")
+        lines = open(path).read().split("\n")[:-1] \
+            if os.path.exists(path) else []
+        ok = len(lines) == 2 and lines[0] in first and lines[1] == last
+        if ok or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert ok, f"n1's notify lines: {lines}"
