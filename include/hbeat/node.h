@@ -812,8 +812,11 @@ HB_EXPORT int hb_node_recv(hb_node_t *node, uint64_t now_ns,
  */
 typedef struct hb_recv_source {
         /** Whether the datagram came from the configured address of peer
-         *  `peer_id`; called at most once per datagram, after the message
-         *  verified, with the sender it names. A driver that cannot tell
+         *  `peer_id`; called after the message verified, with the sender
+         *  it names; for a region summary (topology "hierarchy") that
+         *  did not come from its sender, again with each elector of
+         *  this node's region (a coordinator relays summaries
+         *  unchanged; docs/hierarchy.md, "Trust"). A driver that cannot tell
          *  for that peer (no address known) answers true. Must not call
          *  into the node. */
         bool (*from_peer)(const void *ctx, uint32_t peer_id);
@@ -825,7 +828,9 @@ typedef struct hb_recv_source {
  * that `source` says did not come from its sender's address is dropped
  * as HB_EBADSRC, unless that peer is roaming (hb_node_peer_set_roaming()),
  * after the tag verified and before anything about the peer changes,
- * whatever its type (heartbeats, leaves, acks, votes). In the gossip
+ * whatever its type (heartbeats, leaves, acks, votes). Topology
+ * "hierarchy": a region summary is also accepted from the address of an
+ * elector of this node's own region (a relay). In the gossip
  * topology `from_peer` is asked about every sender, member or not, and
  * roaming is not consulted: the driver answers true for the members it
  * learned from gossip (docs/gossip.md, "Trust").

@@ -294,6 +294,21 @@ static void print_election_interval(const hbd_config_t *cfg)
                dur(HB_COORD_VOTE_PROMISE_INTERVALS * iv, c), "");
 }
 
+/* Nodes and electors of region r (1-based) in this config. */
+static void region_count(const hbd_config_t *cfg, uint32_t r, size_t *nodes,
+                         size_t *electors)
+{
+        const hb_hier_config_t *h = &cfg->node.hier;
+
+        *nodes = h->region == r;
+        *electors = h->region == r && h->elector;
+        for (size_t i = 0; i < cfg->n_peers; i++) {
+                *nodes += cfg->peers[i].region == r;
+                *electors += cfg->peers[i].region == r &&
+                             cfg->peers[i].elector;
+        }
+}
+
 static void print_election(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_coord_config_t *cc = &cfg->node.coord;
@@ -311,6 +326,16 @@ static void print_election(const hbd_config_t *cfg, const timings_t *t)
                cc->preempt ? ", preempt" : "",
                cc->witness ? ", witness (never leads)" : "",
                dur(cc->election_delay_ns, a), cfg->election_state_file);
+        if (cfg->node.hier.enabled) {
+                size_t nodes, el;
+
+                region_count(cfg, cfg->node.hier.region, &nodes, &el);
+                printf("%-12s regional: the %zu electors of region %" PRIu32
+                       " vote, %zu needed\n", "quorum:", el,
+                       cfg->node.hier.region, el / 2 + 1);
+                print_election_interval(cfg);
+                return;
+        }
         printf("%-12s %" PRIu32 " votes here, %" PRIu64 " expected%s, %"
                PRIu64 " needed", "quorum:", cc->votes, ls.expected,
                cc->expected_votes ? "" : " (the sum)", ls.needed);
@@ -360,6 +385,68 @@ static const char *node_name_of(const hbd_config_t *cfg, uint32_t id)
         return "?";
 }
 
+/* topology.kind hierarchy (docs/hierarchy.md) in words: the regions, who
+ * sends what to whom, and the steady-state message rate of the whole
+ * cluster at this config's size. */
+static void print_hierarchy(const hbd_config_t *cfg)
+{
+        const hb_node_config_t *nc = &cfg->node;
+        const hb_hier_config_t *h = &nc->hier;
+        double local_s = (double)nc->interval_ns / 1e9;
+        double global_s = (double)h->global_interval_ns / 1e9;
+        double members = 0, mesh = 0, total;
+        size_t n_reg = 0, nodes, el;
+        char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN];
+
+        printf("%-12s hierarchy: region %" PRIu32 ", %s; local interval "
+               "%s, global %s\n", "topology:", h->region,
+               h->elector ? "an elector (may coordinate the region)"
+                          : "a member (not an elector)",
+               dur(nc->interval_ns, a), dur(h->global_interval_ns, b));
+        for (uint32_t r = 1; r <= HB_HIER_REGIONS_MAX; r++) {
+                region_count(cfg, r, &nodes, &el);
+                if (nodes == 0)
+                        continue;
+                n_reg++;
+                printf("%-12s region %" PRIu32 ": %zu node%s, %zu "
+                       "elector%s:", "", r, nodes, nodes == 1 ? "" : "s",
+                       el, el == 1 ? "" : "s");
+                if (h->region == r && h->elector)
+                        printf(" %s", cfg->node_name);
+                for (size_t i = 0; i < cfg->n_peers; i++)
+                        if (cfg->peers[i].region == r &&
+                            cfg->peers[i].elector)
+                                printf(" %s", cfg->peers[i].name);
+                printf("%s\n", el % 2 == 0 ? " (an even count tolerates "
+                                             "no more failures than one "
+                                             "fewer)"
+                                           : "");
+                members += (double)(nodes - el);
+                mesh += (double)(el * (el - 1));
+        }
+        printf("%-12s members heartbeat to their region's coordinator "
+               "only (to every elector\n%-12s while none is known); "
+               "electors heartbeat to each other and elect it;\n"
+               "%-12s the coordinator judges its region and sends a "
+               "region summary on a change\n%-12s to its region and to "
+               "the other coordinators, which relay it to theirs;\n"
+               "%-12s coordinators heartbeat to each other every global "
+               "interval and elect the\n%-12s global coordinator "
+               "(majority of %zu regions: %zu); other regions' nodes\n"
+               "%-12s are learned from summaries, never judged here; a "
+               "silent coordinator\n%-12s makes its region unreachable "
+               "(one event), its members keep their states\n",
+               "", "", "", "", "", "", n_reg, n_reg / 2 + 1, "", "");
+        total = members / local_s + mesh / local_s +
+                (double)(n_reg * (n_reg - 1)) / global_s;
+        printf("%-12s steady state, whole cluster: %.1f msg/s (members "
+               "%.1f, electors %.1f,\n%-12s global level %.1f; summaries "
+               "only on a change); a full mesh: %.1f msg/s\n", "", total,
+               members / local_s, mesh / local_s, "",
+               (double)(n_reg * (n_reg - 1)) / global_s,
+               (double)(cfg->n_peers + 1) * (double)cfg->n_peers / local_s);
+}
+
 /* topology.* (docs/topologies.md) in words. */
 static void print_topology(const hbd_config_t *cfg)
 {
@@ -369,6 +456,10 @@ static void print_topology(const hbd_config_t *cfg)
 
         if (nc->topology == HB_TOPOLOGY_GOSSIP)
                 return; /* print_gossip() */
+        if (nc->hier.enabled) {
+                print_hierarchy(cfg);
+                return;
+        }
         if (m == 0) {
                 bool group = false;
 
@@ -771,6 +862,8 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
         print_classes(cfg);
         print_election(cfg, t);
 
+        if (nc->hier.enabled)
+                return; /* its message rate is under topology: */
         printf("traffic (%zu-byte heartbeats, UDP payload):\n",
                heartbeat_len(cfg));
         if (nc->n_monitors > 0) {

@@ -83,6 +83,23 @@ void hbctl_print_event_human(const json_t *ev)
                 if (leader)
                         printf("leader %s, ", leader);
                 printf("%s)\n", hbctl_json_str(ev, "reason", "?"));
+        } else if (strcmp(type, "region") == 0) {
+                /* Topology hierarchy (docs/hierarchy.md). */
+                printf("region %" JSON_INTEGER_FORMAT " %s -> %s\n",
+                       json_integer_value(json_object_get(ev, "region")),
+                       hbctl_json_str(ev, "old_state", "?"),
+                       hbctl_json_str(ev, "state", "?"));
+        } else if (strcmp(type, "global_role") == 0) {
+                printf("global role %s -> %s (term %" JSON_INTEGER_FORMAT
+                       ", leading region %" JSON_INTEGER_FORMAT "%s)\n",
+                       hbctl_json_str(ev, "old_role", "?"),
+                       hbctl_json_str(ev, "role", "?"),
+                       json_integer_value(json_object_get(ev, "term")),
+                       json_integer_value(json_object_get(ev,
+                                                          "leader_region")),
+                       json_is_true(json_object_get(ev, "established"))
+                               ? ", established"
+                               : "");
         } else {
                 /* An event this client does not know yet: show it all. */
                 char *rest = json_dumps(ev, HBP_JSON_FLAGS);

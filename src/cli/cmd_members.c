@@ -41,6 +41,26 @@ static const hbctl_column_t columns[N_COLS] = {
         [COL_INTERVAL] = { "INTERVAL", true },
 };
 
+/* Topology "hierarchy" (docs/hierarchy.md) instead of classes (the two
+ * do not combine): the member's region, whether it is an elector, and
+ * whether its state is judged here or learned from its region's
+ * summary. */
+static const hbctl_column_t columns_hier[N_COLS] = {
+        [COL_PEER] = { "PEER", false },
+        [COL_ID] = { "ID", true },
+        [COL_ADDRESS] = { "ADDRESS", false },
+        [COL_STATE] = { "STATE", false },
+        [COL_FOR] = { "FOR", true },
+        [COL_SUSPICION] = { "SUSPICION", true },
+        [COL_LAST_HB] = { "LAST HB", true },
+        [COL_RTT] = { "RTT", true },
+        [COL_INCARNATION] = { "INCARNATION", true },
+        [COL_SEQ] = { "SEQ", true },
+        [COL_GAPS] = { "GAPS", true },
+        [COL_CLASS] = { "REGION", false },
+        [COL_INTERVAL] = { "STATE FROM", false },
+};
+
 /* The integer `key` of `m` as a new string ("-" when absent); NULL when
  * out of memory. */
 static char *fmt_int(const json_t *m, const char *key)
@@ -94,6 +114,26 @@ static void fill_row_classes(char **cells, const json_t *m)
                                                 json_number_value(iv));
 }
 
+/* With the hierarchy: "2 (elector)", "summary" or "judged here". */
+static void fill_row_hier(char **cells, const json_t *m)
+{
+        fill_row(cells, m);
+        if (json_is_true(json_object_get(m, "learned"))) {
+                /* Not judged here: no suspicion of ours to show. */
+                free(cells[COL_SUSPICION]);
+                cells[COL_SUSPICION] = hbctl_fmt("-");
+        }
+        cells[COL_CLASS] = hbctl_fmt(
+                "%" JSON_INTEGER_FORMAT "%s",
+                json_integer_value(json_object_get(m, "region")),
+                json_is_true(json_object_get(m, "elector")) ? " (elector)"
+                                                            : "");
+        cells[COL_INTERVAL] = hbctl_fmt(
+                "%s", json_is_true(json_object_get(m, "learned"))
+                              ? "summary"
+                              : "judged here");
+}
+
 int hbctl_cmd_members(hbctl_ctx_t *ctx, int argc, char **argv)
 {
         json_t *resp = NULL, *members;
@@ -116,8 +156,14 @@ int hbctl_cmd_members(hbctl_ctx_t *ctx, int argc, char **argv)
         } else {
                 bool classes = json_object_get(json_array_get(members, 0),
                                                "class") != NULL;
+                bool hier = json_object_get(json_array_get(members, 0),
+                                            "region") != NULL;
 
-                status = hbctl_print_table(columns,
+                if (hier)
+                        status = hbctl_print_table(columns_hier, N_COLS,
+                                                   members, fill_row_hier);
+                else
+                        status = hbctl_print_table(columns,
                                            classes ? N_COLS : COL_CLASS,
                                            members,
                                            classes ? fill_row_classes

@@ -350,6 +350,55 @@ static void print_gossip(const json_t *g)
                json_integer_value(json_object_get(ok, "server")));
 }
 
+/* Topology "hierarchy" (docs/hierarchy.md): region, coordinator, role at
+ * the global level, unreachable regions. */
+static void print_hier(const json_t *h)
+{
+        const json_t *un = json_object_get(h, "unreachable_regions");
+        const json_t *v;
+        size_t i;
+
+        if (!json_is_object(h))
+                return;
+        puts("hierarchy:");
+        printf("  %-14s %" JSON_INTEGER_FORMAT "%s\n", "region:",
+               json_integer_value(json_object_get(h, "region")),
+               json_is_true(json_object_get(h, "elector")) ? " (elector)"
+                                                           : "");
+        if (json_integer_value(json_object_get(h, "coordinator_id")) != 0)
+                printf("  %-14s %s (id %" JSON_INTEGER_FORMAT ", term %"
+                       JSON_INTEGER_FORMAT ")%s\n", "coordinator:",
+                       hbctl_json_str(h, "coordinator", "?"),
+                       json_integer_value(json_object_get(h,
+                                                          "coordinator_id")),
+                       json_integer_value(json_object_get(h,
+                                                          "regional_term")),
+                       json_is_true(json_object_get(h, "is_coordinator"))
+                               ? " (this node)"
+                               : "");
+        else
+                printf("  %-14s none known\n", "coordinator:");
+        if (json_is_true(json_object_get(h, "is_coordinator")))
+                printf("  %-14s %s, term %" JSON_INTEGER_FORMAT ", leading "
+                       "region %" JSON_INTEGER_FORMAT "%s\n",
+                       "global role:", hbctl_json_str(h, "global_role", "?"),
+                       json_integer_value(json_object_get(h, "global_term")),
+                       json_integer_value(json_object_get(
+                               h, "global_leader_region")),
+                       json_is_true(json_object_get(h, "holds"))
+                               ? " (this region holds the resource)"
+                               : "");
+        else
+                printf("  %-14s none (not a coordinator)\n", "global role:");
+        printf("  %-14s", "unreachable:");
+        if (json_array_size(un) == 0)
+                printf(" none");
+        json_array_foreach(un, i, v)
+                printf("%s region %" JSON_INTEGER_FORMAT, i ? "," : "",
+                       json_integer_value(v));
+        printf("\n");
+}
+
 static void print_status(const json_t *resp)
 {
         print_node(json_object_get(resp, "node"));
@@ -359,6 +408,7 @@ static void print_status(const json_t *resp)
                       json_object_get(resp, "systemd_watchdog"));
         print_realtime(json_object_get(resp, "realtime"));
         print_coord(json_object_get(resp, "coordination"));
+        print_hier(json_object_get(resp, "hierarchy"));
         print_gossip(json_object_get(resp, "gossip"));
         print_resource(json_object_get(resp, "resource"));
         print_counters(json_object_get(resp, "counters"));

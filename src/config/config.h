@@ -114,6 +114,8 @@ typedef struct hbd_peer_conf {
         char class_name[HBD_NAME_MAX + 1]; /* peers[].class; "" not set */
         uint32_t class_idx;            /* 0: the top-level timing;
                                           i: classes[i - 1] */
+        uint32_t region;               /* peers[].region, 0: not set */
+        bool elector;                  /* peers[].elector */
         int line;                      /* where the entry starts (1-based) */
 } hbd_peer_conf_t;
 

@@ -132,6 +132,16 @@ X(NODE_NAME, "node.name", "", 0, 0, NULL, R_YES,                             \
 X(NODE_ID, "node.id", "", 1, 4294967295.0, NULL, R_NO,                       \
   S_U32, F_REQUIRED, C(node.node_id), 0, 0,                                  \
   "Id of this node on the wire, unique in the cluster.")                     \
+X(NODE_REGION, "node.region", "", 0, 64, "0", R_NO,                          \
+  S_U32, 0, C(node.hier.region), 0, 0,                                       \
+  "With topology.kind hierarchy: this node's region, 1 to 64, the same "     \
+  "numbering on every node (docs/hierarchy.md).")                            \
+X(NODE_ELECTOR, "node.elector", "", 0, 1, "false", R_NO,                     \
+  S_BOOL, 0, C(node.hier.elector), 0, 0,                                     \
+  "With topology.kind hierarchy: this node is an elector of its region: "    \
+  "it votes in the regional election and may become the region's "          \
+  "coordinator; needs election.enabled (every other node: election off). "   \
+  "3 per region keep a coordinator when one is down.")                       \
 X(INCARNATION_FILE, "node.incarnation_file", "", 0, 0, NULL, R_YES,          \
   S_PATH, F_DERIVED, C(incarnation_file), 0, 0,                              \
   "Where this node's incarnation (its start time, microseconds) is kept "    \
@@ -286,7 +296,9 @@ X(TOPOLOGY_KIND, "topology.kind", "", 0, 0, "mesh", R_NO,                    \
   "monitors: members heartbeat to topology.monitors only; a member is "      \
   "dead when a majority of the monitors says so (docs/topologies.md). "     \
   "gossip: SWIM with Lifeguard, each node probes one member per interval "   \
-  "and membership spreads by gossip; for large clusters (docs/gossip.md).")  \
+  "and membership spreads by gossip; for large clusters (docs/gossip.md). "  \
+  "hierarchy: regional coordinators under a global one (node.region, "       \
+  "peers[].region, electors; docs/hierarchy.md).")                           \
 X(TOPOLOGY_MONITORS, "topology.monitors", "", 0, 0, NULL, R_NO,              \
   S_STRS, 0, C(topology_monitors), 0, 0,                                     \
   "With topology.kind monitors: the monitors, by node name or id (this "     \
@@ -365,6 +377,11 @@ X(GOSSIP_PUSH_PULL, "topology.push_pull_interval_ms", "ms", 0, 86400000,    \
   "Gossip: every this long, exchange the whole membership with one random "  \
   "live member over TCP (anti-entropy, authenticated and encrypted with "    \
   "the cluster key); 0: only when joining.")                                 \
+X(TOPOLOGY_GLOBAL_INTERVAL, "topology.global_interval_ms", "ms", 0,          \
+  3600000, "0", R_NO, S_MS, 0, C(node.hier.global_interval_ns), 0, 0,       \
+  "With topology.kind hierarchy: interval of the global level (the "         \
+  "coordinators' heartbeats, election and summary digests), at least "       \
+  "heartbeat.interval_ms; 0: 2.5 x heartbeat.interval_ms.")                  \
 X(SOCKET, "control.socket", "", 0, 0, "/run/hbeat/hbeatd.sock", R_NO,        \
   S_PATH, F_SOCKET, C(control_socket), 0, 0,                                 \
   "Unix socket of the control protocol (hbeatctl).")                         \
@@ -575,6 +592,13 @@ X(PEER_CLASS, "peers[].class", "", 0, 0, NULL, R_YES,                       \
   "The peer's class (classes[].name, docs/classes.md): the interval, "       \
   "detector and thresholds it is judged with. Not set: the top-level "       \
   "heartbeat.interval_ms and detector.* (the class 'default').")             \
+X(PEER_REGION, "peers[].region", "", 0, 64, "0", R_ELECTION,                 \
+  S_U32, F_PEER, P(region), 0, 0,                                            \
+  "With topology.kind hierarchy: the peer's region, 1 to 64 (required).")    \
+X(PEER_ELECTOR, "peers[].elector", "", 0, 1, "false", R_ELECTION,            \
+  S_BOOL, F_PEER, P(elector), 0, 0,                                          \
+  "With topology.kind hierarchy: the peer is an elector of its region "      \
+  "(its node.elector); the same list on every node.")                        \
 X(CHECK_NAME, "checks[].name", "", 0, 0, NULL, R_YES,                        \
   S_NAME, F_REQUIRED | F_CHECK, Q(name), 0, 0,                               \
   "Name of the health check; unique among checks, not a pull peer's name "   \

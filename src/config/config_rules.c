@@ -859,6 +859,136 @@ static int check_gossip(struct loader *l, const struct found *f,
         return 0;
 }
 
+/*
+ * topology.kind hierarchy (docs/hierarchy.md): every node and peer has a
+ * region; the electors (node.elector, peers[].elector) run the regional
+ * election, so election.enabled is on exactly on them; every region has
+ * at least one elector; not with links, classes, pull or push peers.
+ */
+static int check_hierarchy(struct loader *l, const struct found *f,
+                           hbd_config_t *cfg)
+{
+        hb_node_config_t *n = &cfg->node;
+        uint64_t present = 0, with_elector = 0;
+        const yaml_mark_t *kind = mark_of(f, K_TOPOLOGY_KIND);
+
+        if (cfg->topology_monitors)
+                return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_MONITORS),
+                                    -EINVAL, "topology.monitors: only with "
+                                    "topology.kind monitors");
+        if (n->hier.region == 0)
+                return hbd__fail_at(l, mark_of(f, K_NODE_REGION), -EINVAL,
+                                    "node.region: required with "
+                                    "topology.kind hierarchy (1 to %u)",
+                                    HB_HIER_REGIONS_MAX);
+        if (n->hier.elector && !n->coord.enabled)
+                return hbd__fail_at(l, mark_of(f, K_NODE_ELECTOR), -EINVAL,
+                                    "node.elector: an elector runs its "
+                                    "region's election: set "
+                                    "election.enabled: true");
+        if (!n->hier.elector && n->coord.enabled)
+                return hbd__fail_at(l, mark_of(f, K_ELECTION_ENABLED),
+                                    -EINVAL, "election.enabled: with "
+                                    "topology.kind hierarchy only on "
+                                    "electors (node.elector: true)");
+        if (n->hier.global_interval_ns == 0)
+                n->hier.global_interval_ns = n->interval_ns * 5 / 2;
+        if (n->hier.global_interval_ns < n->interval_ns)
+                return hbd__fail_at(l, mark_of(f,
+                                               K_TOPOLOGY_GLOBAL_INTERVAL),
+                                    -EINVAL, "topology.global_interval_ms: "
+                                    "at least heartbeat.interval_ms");
+        if (cfg->n_links > 0 || cfg->n_classes > 0)
+                return hbd__fail_at(l, kind, -EINVAL, "topology.kind "
+                                    "hierarchy: not with %s in this "
+                                    "version (docs/hierarchy.md)",
+                                    cfg->n_links > 0 ? "links" : "classes");
+        /* The regional election's leader is its region's coordinator,
+         * not the cluster's holder (hb_hier_info_t.holds): acting on it
+         * would run the resource once per region. */
+        if (hbd__given(f, K_RES_START) || hbd__given(f, K_FENCE_COMMAND)
+            || cfg->n_vips > 0)
+                return hbd__fail_at(l, kind, -EINVAL, "topology.kind "
+                                    "hierarchy: not with %s in this "
+                                    "version: the regional leader is not "
+                                    "the cluster's holder "
+                                    "(docs/hierarchy.md)",
+                                    cfg->n_vips > 0 ? "vips"
+                                    : hbd__given(f, K_RES_START)
+                                    ? "resource.start"
+                                    : "fencing.command");
+        present |= UINT64_C(1) << (n->hier.region - 1);
+        if (n->hier.elector)
+                with_elector |= UINT64_C(1) << (n->hier.region - 1);
+        for (size_t i = 0; i < cfg->n_peers; i++) {
+                const hbd_peer_conf_t *p = &cfg->peers[i];
+
+                if (p->external)
+                        return hbd__fail_at(l, kind, -EINVAL, "topology.kind "
+                                            "hierarchy: peer '%s' (line %d) "
+                                            "is a %s peer; pull and push "
+                                            "peers need the mesh", p->name,
+                                            p->line, p->pull ? "pull"
+                                                             : "push");
+                if (p->region == 0)
+                        return hbd__fail_at(l, kind, -EINVAL, "topology.kind "
+                                            "hierarchy: peer '%s' (line %d) "
+                                            "has no region (peers[].region, "
+                                            "1 to %u)", p->name, p->line,
+                                            HB_HIER_REGIONS_MAX);
+                if (p->votes != 1)
+                        return hbd__fail_at(l, kind, -EINVAL, "topology.kind "
+                                            "hierarchy: peers[].votes (peer "
+                                            "'%s', line %d): votes follow "
+                                            "the electors; use "
+                                            "peers[].elector", p->name,
+                                            p->line);
+                present |= UINT64_C(1) << (p->region - 1);
+                if (p->elector)
+                        with_elector |= UINT64_C(1) << (p->region - 1);
+        }
+        if (present != with_elector) {
+                uint64_t miss = present & ~with_elector;
+                unsigned r = 1;
+
+                while (!(miss & 1)) {
+                        miss >>= 1;
+                        r++;
+                }
+                return hbd__fail_at(l, kind, -EINVAL, "topology.kind "
+                                    "hierarchy: region %u has no elector "
+                                    "(node.elector, peers[].elector): it "
+                                    "could never elect a coordinator", r);
+        }
+        n->hier.enabled = true;
+        return 0;
+}
+
+/* Another topology than hierarchy: none of its keys. */
+static int no_hier_keys(struct loader *l, const struct found *f,
+                        const hbd_config_t *cfg)
+{
+        size_t k = hbd__given(f, K_NODE_REGION)    ? K_NODE_REGION
+                   : hbd__given(f, K_NODE_ELECTOR) ? K_NODE_ELECTOR
+                                                   : K_TOPOLOGY_GLOBAL_INTERVAL;
+
+        if (hbd__given(f, k))
+                return hbd__fail_at(l, mark_of(f, k), -EINVAL,
+                                    "node.region, node.elector and "
+                                    "topology.global_interval_ms: only "
+                                    "with topology.kind hierarchy");
+        for (size_t i = 0; i < cfg->n_peers; i++)
+                if (cfg->peers[i].region != 0 || cfg->peers[i].elector)
+                        return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_KIND),
+                                            -EINVAL, "peers[].region and "
+                                            "peers[].elector (peer '%s', "
+                                            "line %d): only with "
+                                            "topology.kind hierarchy",
+                                            cfg->peers[i].name,
+                                            cfg->peers[i].line);
+        return 0;
+}
+
 int hbd__check_topology(struct loader *l, const struct found *f,
                         hbd_config_t *cfg)
 {
@@ -867,6 +997,10 @@ int hbd__check_topology(struct loader *l, const struct found *f,
 
         n->n_monitors = 0;
         n->topology = HB_TOPOLOGY_MESH;
+        n->hier.enabled = false;
+        if (strcmp(cfg->topology_kind, "hierarchy") != 0 &&
+            no_hier_keys(l, f, cfg) < 0)
+                return -EINVAL;
         if (strcmp(cfg->topology_kind, "gossip") == 0)
                 return check_gossip(l, f, cfg);
         for (size_t i = 0; i < sizeof(gossip_keys) / sizeof(gossip_keys[0]);
@@ -876,6 +1010,8 @@ int hbd__check_topology(struct loader *l, const struct found *f,
                                             -EINVAL, "%s: only with "
                                             "topology.kind gossip",
                                             l->knobs[gossip_keys[i]].path);
+        if (strcmp(cfg->topology_kind, "hierarchy") == 0)
+                return check_hierarchy(l, f, cfg);
         if (strcmp(cfg->topology_kind, "mesh") == 0) {
                 if (cfg->topology_monitors)
                         return hbd__fail_at(l, mark_of(f,
@@ -887,8 +1023,8 @@ int hbd__check_topology(struct loader *l, const struct found *f,
         }
         if (strcmp(cfg->topology_kind, "monitors") != 0)
                 return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_KIND), -EINVAL,
-                                    "topology.kind: mesh, monitors or "
-                                    "gossip");
+                                    "topology.kind: mesh, monitors, "
+                                    "gossip or hierarchy");
         if (!cfg->topology_monitors)
                 return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_MONITORS),
                                     -EINVAL, "topology.monitors: required "

@@ -194,6 +194,30 @@ bool hb__hier_driven(const hb_node_t *node, const hb_peer_t *p)
         return !node->hier->leading;
 }
 
+/*
+ * A coordinator relays the other regions' summaries unchanged (signed by
+ * their makers), so they arrive from its address, not their sender's.
+ * Accepted only from an elector of this node's own region (any elector:
+ * a successor relays before its members know it leads); every other
+ * message, and a summary from anywhere else, keeps the sender check.
+ * A summary is state, not evidence that its sender is alive: a relay
+ * keeps no one alive (docs/hierarchy.md, "Trust").
+ */
+bool hb__hier_relay_ok(const hb_node_t *node,
+                       const hb_recv_source_t *source)
+{
+        if (!node->hier || source == NULL)
+                return false;
+        for (size_t i = 0; i < node->n_peers; i++) {
+                const hb_peer_t *e = node->peers[i];
+
+                if (e->h_elector && in_own_region(node, e) &&
+                    source->from_peer(source->ctx, e->id))
+                        return true;
+        }
+        return false;
+}
+
 void hb__hier_heard(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
         p->h_heard_ns = now_ns;

@@ -1630,7 +1630,9 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
         p = hb__lookup(node, m.sender_id);
         if (!p)
                 return drop(node, HB_EUNKPEER);
-        if (!source_ok(p, source)) {
+        if (!source_ok(p, source) &&
+            !(m.type == HB_MSG_REGION_SUMMARY &&
+              hb__hier_relay_ok(node, source))) {
                 p->bad_sources++;
                 return drop(node, HB_EBADSRC);
         }

@@ -761,6 +761,10 @@ void hb__hier_on_beat(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
 int hb__hier_check_summary(const hb_wire_msg_t *m);
 void hb__hier_on_summary(hb_node_t *node, hb_peer_t *p,
                          const hb_wire_msg_t *m, uint64_t now_ns);
+/* Whether a summary whose sender's address did not match came from an
+ * elector of this node's region (a coordinator's relay; review F8). */
+bool hb__hier_relay_ok(const hb_node_t *node,
+                       const hb_recv_source_t *source);
 /* Whether a datagram belongs to the global level (its cluster id). */
 bool hb__hier_is_global(const hb_node_t *node, const uint8_t *buf,
                         size_t len);

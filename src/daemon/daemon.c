@@ -306,6 +306,43 @@ static void log_interval(daemon_t *d, const hb_event_t *ev)
                  ev->loss * 100.0);
 }
 
+/* Topology "hierarchy" (docs/hierarchy.md): a region became unreachable
+ * or reachable; this node's role at the global level changed. */
+static void log_hier(daemon_t *d, const hb_event_t *ev)
+{
+        const char *old_s, *new_s;
+
+        if (ev->type == HB_EVENT_REGION) {
+                bool cut = ev->new_region_state == HB_REGION_UNREACHABLE;
+
+                old_s = hb_region_state_name(ev->old_region_state);
+                new_s = hb_region_state_name(ev->new_region_state);
+                hbd_logj(&d->log, cut ? HBD_LOG_WARNING : HBD_LOG_INFO,
+                         json_pack("{s:I, s:s, s:s}", "region",
+                                   (json_int_t)ev->region, "old_state",
+                                   old_s, "state", new_s),
+                         "region %" PRIu32 ": %s -> %s%s", ev->region,
+                         old_s, new_s,
+                         cut ? " (its coordinator is not heard at the "
+                               "global level; its members keep their "
+                               "last known states)"
+                             : "");
+                return;
+        }
+        old_s = hb_role_name(ev->old_role);
+        new_s = hb_role_name(ev->new_role);
+        hbd_logj(&d->log, HBD_LOG_INFO,
+                 json_pack("{s:s, s:s, s:I, s:I, s:b, s:s}", "old_role",
+                           old_s, "role", new_s, "term",
+                           (json_int_t)ev->term, "leader_region",
+                           (json_int_t)ev->leader_id, "established",
+                           ev->established, "reason",
+                           ev->why != NULL ? ev->why : ""),
+                 "global role %s -> %s, term %" PRIu64 ", leading region "
+                 "%" PRIu32 "%s", old_s, new_s, ev->term, ev->leader_id,
+                 ev->established ? " (established)" : "");
+}
+
 /* Inside the core's call: modules may read the node, not call into it. */
 static void on_event(void *user, const hb_event_t *core)
 {
@@ -343,6 +380,10 @@ static void on_event(void *user, const hb_event_t *core)
                 break;
         case HB_EVENT_INTERVAL:
                 log_interval(d, core);
+                break;
+        case HB_EVENT_REGION:
+        case HB_EVENT_GLOBAL_ROLE:
+                log_hier(d, core);
                 break;
         default:
                 ev.leader_name = hbd_name(&d->ctx, core->leader_id);
@@ -602,6 +643,10 @@ static int start_node(daemon_t *d)
                 if (r == 0 && nc.topology != HB_TOPOLOGY_GOSSIP)
                         r = hb_node_peer_set_class(d->ctx.node, p->id,
                                                    p->class_idx, uv_hrtime());
+                /* docs/hierarchy.md: after the votes (it sets them). */
+                if (r == 0 && cfg->node.hier.enabled)
+                        r = hb_node_peer_set_region(d->ctx.node, p->id,
+                                                    p->region, p->elector);
                 if (r < 0) {
                         hbd_error(&d->log, "cannot add peer %s (id %" PRIu32
                                   "): %s", p->name, p->id, hb_strerror(r));

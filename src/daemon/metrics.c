@@ -71,6 +71,9 @@ typedef struct metrics {
         bool leaderless;               /* a failover is under way */
         uint64_t lost_at_ns;           /* since when */
         uint64_t failovers_started;
+        /* Topology "hierarchy" (docs/hierarchy.md). */
+        uint64_t region_events[3];     /* by new hb_region_state_t */
+        uint64_t global_role_changes;
 } metrics_t;
 
 /* ---- per-peer memory ------------------------------------------------- */
@@ -211,6 +214,11 @@ static void on_event(void *state, const hbd_event_t *ev)
                          ev->core->type == HB_EVENT_QUORUM ||
                          ev->core->type == HB_EVENT_TERM)
                         track_leader(m, ev->core);
+                else if (ev->core->type == HB_EVENT_REGION &&
+                         (unsigned)ev->core->new_region_state < 3)
+                        m->region_events[ev->core->new_region_state]++;
+                else if (ev->core->type == HB_EVENT_GLOBAL_ROLE)
+                        m->global_role_changes++;
                 return;
         case HBD_EV_RTT:
                 p = peer_get(m, ev->rtt.peer_id);
@@ -234,6 +242,47 @@ static const char *peer_name(const hbd_ctx_t *ctx, uint32_t id)
         const char *name = hbd_name(ctx, id);
 
         return name != NULL ? name : "?";
+}
+
+/* Topology "hierarchy" (docs/hierarchy.md): region events, this node's
+ * region and coordinator, its global role, unreachable regions. */
+static void hier_metrics(const metrics_t *m, hbd_prom_t *out)
+{
+        hb_hier_info_t hi;
+        char r[16];
+
+        hb_node_hier_info(m->ctx->node, &hi);
+        hbd_prom_family(out, "hbeat_region_events_total", "counter",
+                        "Region events seen here, by the state entered "
+                        "(one per cut region, not per member).");
+        for (unsigned st = HB_REGION_REACHABLE; st <= HB_REGION_UNREACHABLE;
+             st++)
+                hbd_prom_u64(out, (const char *[]){
+                        "state", hb_region_state_name(st), NULL },
+                        m->region_events[st]);
+        hbd_prom_family(out, "hbeat_region_unreachable", "gauge",
+                        "1 for each region this node finds unreachable.");
+        for (uint32_t k = 1; k <= HB_HIER_REGIONS_MAX; k++) {
+                if (!(hi.unreachable_map & (UINT64_C(1) << (k - 1))))
+                        continue;
+                snprintf(r, sizeof(r), "%" PRIu32, k);
+                hbd_prom_u64(out, (const char *[]){ "region", r, NULL }, 1);
+        }
+        hbd_prom_family(out, "hbeat_region_coordinator", "gauge",
+                        "1 while this node coordinates its region.");
+        hbd_prom_u64(out, NULL, hi.coordinator ? 1 : 0);
+        hbd_prom_family(out, "hbeat_region_coordinator_id", "gauge",
+                        "Node id of this node's region's coordinator (0: "
+                        "none known).");
+        hbd_prom_u64(out, NULL, hi.coordinator_id);
+        hbd_prom_family(out, "hbeat_global_role_changes_total", "counter",
+                        "Changes of this node's role at the global level.");
+        hbd_prom_u64(out, NULL, m->global_role_changes);
+        hbd_prom_family(out, "hbeat_global_holder", "gauge",
+                        "1 while this node's region holds the cluster's "
+                        "at-most-one resource (global coordinator, "
+                        "established).");
+        hbd_prom_u64(out, NULL, hi.holds ? 1 : 0);
 }
 
 static void module_metrics(void *state, hbd_prom_t *out)
@@ -303,6 +352,8 @@ static void module_metrics(void *state, hbd_prom_t *out)
                         "1 while this node has lost its leader and has no "
                         "new one yet.");
         hbd_prom_u64(out, NULL, m->leaderless ? 1 : 0);
+        if (ctx->cfg->node.hier.enabled)
+                hier_metrics(m, out);
 }
 
 static int module_start(hbd_ctx_t *ctx, void **state)

@@ -518,6 +518,61 @@ static void coord_run(hbd_notify_t *n, const char *script,
         submit(n, j, a, what);
 }
 
+/* Topology "hierarchy" (docs/hierarchy.md): a region event ("region
+ * REGION OLD NEW") or this node's role at the global level ("global_role
+ * OLD NEW"), to notify.script only. */
+void hbd_notify_hier(hbd_notify_t *n, const hb_event_t *ev,
+                     const hbd_notify_node_t *node, uint64_t wall_time_ns)
+{
+        bool region = ev->type == HB_EVENT_REGION;
+        char wall[HBP_WALL_TIME_LEN], num[16];
+        const char *old_s, *new_s;
+        struct job *j;
+        size_t a;
+
+        if (n == NULL || n->shutting_down || n->cur.script == NULL ||
+            (ev->type != HB_EVENT_REGION && ev->type != HB_EVENT_GLOBAL_ROLE))
+                return;
+        old_s = region ? hb_region_state_name(ev->old_region_state)
+                       : hb_role_name(ev->old_role);
+        new_s = region ? hb_region_state_name(ev->new_region_state)
+                       : hb_role_name(ev->new_role);
+        j = job_new(n, n->cur.script, region ? "a region change"
+                                             : "a global role change");
+        if (j == NULL)
+                return;
+        if (hbp_format_wall_time(wall, sizeof(wall), wall_time_ns) < 0)
+                wall[0] = '\0';
+        snprintf(num, sizeof(num), "%" PRIu32, ev->region);
+        if (region) {
+                j->desc = xasprintf("region %s: %s -> %s", num, old_s, new_s);
+                a = job_args(j, "region", num, old_s, new_s, NULL);
+        } else {
+                j->desc = xasprintf("global role %s -> %s, term %" PRIu64,
+                                    old_s, new_s, ev->term);
+                a = job_args(j, "global_role", old_s, new_s, NULL);
+        }
+        env_common(j, region ? "region" : "global_role", node);
+        if (region) {
+                hb__env_add(&j->env, "HBEAT_REGION=%" PRIu32, ev->region);
+                hb__env_add(&j->env, "HBEAT_OLD_REGION_STATE=%s", old_s);
+                hb__env_add(&j->env, "HBEAT_NEW_REGION_STATE=%s", new_s);
+        } else {
+                hb__env_add(&j->env, "HBEAT_OLD_ROLE=%s", old_s);
+                hb__env_add(&j->env, "HBEAT_NEW_ROLE=%s", new_s);
+                hb__env_add(&j->env, "HBEAT_TERM=%" PRIu64, ev->term);
+                hb__env_add(&j->env, "HBEAT_GLOBAL_LEADER_REGION=%" PRIu32,
+                            ev->leader_id);
+                hb__env_add(&j->env, "HBEAT_ESTABLISHED=%d",
+                            ev->established ? 1 : 0);
+                hb__env_add(&j->env, "HBEAT_REASON=%s",
+                            ev->why != NULL ? ev->why : "");
+        }
+        hb__env_add(&j->env, "HBEAT_TIME_NS=%" PRIu64, ev->at_ns);
+        hb__env_add(&j->env, "HBEAT_WALL_TIME=%s", wall);
+        submit(n, j, a, region ? "a region change" : "a global role change");
+}
+
 void hbd_notify_coord(hbd_notify_t *n, const hb_event_t *ev,
                       const hbd_notify_node_t *node, const char *leader_name,
                       uint64_t wall_time_ns)
@@ -759,6 +814,9 @@ static void module_on_event(void *state, const hbd_event_t *ev)
                 else if (ev->core->type == HB_EVENT_LINK)
                         hbd_notify_link(m->n, ev->core, &node, ev->peer_name,
                                         ev->link_name, ev->wall_ns);
+                else if (ev->core->type == HB_EVENT_REGION ||
+                         ev->core->type == HB_EVENT_GLOBAL_ROLE)
+                        hbd_notify_hier(m->n, ev->core, &node, ev->wall_ns);
                 else
                         hbd_notify_coord(m->n, ev->core, &node,
                                          ev->leader_name, ev->wall_ns);

@@ -131,6 +131,18 @@ void hbd_notify_coord(hbd_notify_t *n, const hb_event_t *ev,
                       const hbd_notify_node_t *node, const char *leader_name,
                       uint64_t wall_time_ns);
 
+/*
+ * Topology "hierarchy" (docs/hierarchy.md): HB_EVENT_REGION runs
+ * notify.script with "region REGION OLD NEW" and HBEAT_REGION,
+ * HBEAT_OLD_REGION_STATE, HBEAT_NEW_REGION_STATE; HB_EVENT_GLOBAL_ROLE
+ * with "global_role OLD NEW" and HBEAT_OLD_ROLE, HBEAT_NEW_ROLE,
+ * HBEAT_TERM, HBEAT_GLOBAL_LEADER_REGION, HBEAT_ESTABLISHED,
+ * HBEAT_REASON; both with HBEAT_EVENT, the node and times. Other events
+ * are ignored.
+ */
+void hbd_notify_hier(hbd_notify_t *n, const hb_event_t *ev,
+                     const hbd_notify_node_t *node, uint64_t wall_time_ns);
+
 /* Copy the counters. */
 void hbd_notify_get_counters(const hbd_notify_t *n,
                              hbd_notify_counters_t *out);

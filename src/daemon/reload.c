@@ -335,6 +335,18 @@ static int commit_node(hbd_ctx_t *ctx, const hbd_config_t *next,
                                  "class: %s", next->peers[i].name,
                                  hb_strerror(r));
         }
+        /* docs/hierarchy.md: regions are not reloadable, a new peer
+         * gets its own; a no-op for those that stay. */
+        for (i = 0; r == 0 && next->node.hier.enabled && i < next->n_peers;
+             i++) {
+                r = hb_node_peer_set_region(ctx->node, next->peers[i].id,
+                                            next->peers[i].region,
+                                            next->peers[i].elector);
+                if (r < 0)
+                        snprintf(err, errlen, "cannot put peer %s in its "
+                                 "region: %s", next->peers[i].name,
+                                 hb_strerror(r));
+        }
         if (r < 0)
                 for (i = 0; i < added; i++)
                         (void)hb_uv_node_peer_remove(ctx->un, p->add[i]);

@@ -147,8 +147,45 @@ static json_t *topology_json(const hbd_ctx_t *ctx)
         }
         return json_pack("{s:s, s:o*, s:b}", "kind",
                          nc->topology == HB_TOPOLOGY_GOSSIP ? "gossip"
+                         : nc->hier.enabled                 ? "hierarchy"
                          : nc->n_monitors > 0 ? "monitors" : "mesh",
                          "monitors", mons, "monitor", self);
+}
+
+/* Topology "hierarchy" (docs/hierarchy.md): this node's region, its
+ * coordinator, its role at the global level, unreachable regions. */
+static json_t *hier_json(const hbd_ctx_t *ctx)
+{
+        hb_hier_info_t hi;
+        json_t *unreach = json_array();
+        const char *coord;
+
+        hb_node_hier_info(ctx->node, &hi);
+        for (uint32_t r = 1; unreach != NULL && r <= HB_HIER_REGIONS_MAX;
+             r++)
+                if (hi.unreachable_map & (UINT64_C(1) << (r - 1)))
+                        json_array_append_new(unreach, json_integer(r));
+        coord = hi.coordinator_id == 0 ? NULL
+                : hi.coordinator_id == ctx->cfg->node.node_id
+                        ? ctx->cfg->node_name
+                        : hbd_name(ctx, hi.coordinator_id);
+        return json_pack("{s:I, s:b, s:s*, s:I, s:I, s:b, s:s, s:I, s:I, "
+                         "s:b, s:o*, s:I}",
+                         "region", (json_int_t)hi.region,
+                         "elector", ctx->cfg->node.hier.elector,
+                         "coordinator", coord,
+                         "coordinator_id", (json_int_t)hi.coordinator_id,
+                         "regional_term", (json_int_t)hi.regional_term,
+                         "is_coordinator", hi.coordinator,
+                         "global_role", hb_role_name(hi.global_role),
+                         "global_term", (json_int_t)hi.global_term,
+                         "global_leader_region",
+                         (json_int_t)hi.global_leader,
+                         "holds", hi.holds,
+                         "unreachable_regions", unreach,
+                         "global_interval_ms",
+                         (json_int_t)(ctx->cfg->node.hier.global_interval_ns /
+                                      HB_NS_PER_MS));
 }
 
 json_t *hbd_status_json(hbd_ctx_t *ctx)
@@ -204,6 +241,8 @@ json_t *hbd_status_json(hbd_ctx_t *ctx)
                 json_object_set_new(doc, "keys", keys_json(ctx, now));
         if (doc != NULL)
                 json_object_set_new(doc, "topology", topology_json(ctx));
+        if (doc != NULL && cfg->node.hier.enabled)
+                json_object_set_new(doc, "hierarchy", hier_json(ctx));
         if (doc != NULL)
                 hbd_bus_status(ctx, doc);
         return doc;
@@ -268,6 +307,15 @@ json_t *hbd_members_json(const hbd_ctx_t *ctx)
                 }
                 if (m != NULL && ctx->cfg->n_classes > 0)
                         class_json(ctx, &pi, m);
+                if (m != NULL && ctx->cfg->node.hier.enabled) {
+                        /* docs/hierarchy.md: judged here or learned. */
+                        json_object_set_new(m, "region",
+                                            json_integer(pi.region));
+                        json_object_set_new(m, "elector",
+                                            json_boolean(pi.elector));
+                        json_object_set_new(m, "learned",
+                                            json_boolean(pi.learned));
+                }
                 if (m == NULL || json_array_append_new(arr, m) < 0) {
                         json_decref(arr);
                         return NULL;
@@ -520,6 +568,30 @@ static json_t *core_event(const hbd_ctx_t *ctx, const hbd_event_t *ev)
         case HB_EVENT_CLASS_MISMATCH:
         case HB_EVENT_INTERVAL:
                 return class_event_json(ctx, ev);
+        case HB_EVENT_REGION:
+                return json_pack(
+                        "{s:s, s:s, s:I, s:s, s:s, s:I, s:I}",
+                        "event", "region", "node", ctx->cfg->node_name,
+                        "region", (json_int_t)ev->core->region,
+                        "state",
+                        hb_region_state_name(ev->core->new_region_state),
+                        "old_state",
+                        hb_region_state_name(ev->core->old_region_state),
+                        "at_ns", (json_int_t)ev->core->at_ns,
+                        "wall_time_ns", (json_int_t)ev->wall_ns);
+        case HB_EVENT_GLOBAL_ROLE:
+                return json_pack(
+                        "{s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:s, s:I, "
+                        "s:I}",
+                        "event", "global_role", "node", ctx->cfg->node_name,
+                        "role", hb_role_name(ev->core->new_role),
+                        "old_role", hb_role_name(ev->core->old_role),
+                        "term", (json_int_t)ev->core->term,
+                        "leader_region", (json_int_t)ev->core->leader_id,
+                        "established", ev->core->established,
+                        "reason", ev->core->why != NULL ? ev->core->why : "",
+                        "at_ns", (json_int_t)ev->core->at_ns,
+                        "wall_time_ns", (json_int_t)ev->wall_ns);
         default:
                 return NULL; /* terms and pauses: logged, not streamed */
         }

@@ -1636,8 +1636,85 @@ static void test_gossip(void **state)
                    "n1.yaml:7:43: topology.indirect_probes: 17 is out of "
                    "range (0..16)");
         expect_err(MINIMAL "topology: {kind: ring}\n",
-                   "n1.yaml:6:18: topology.kind: mesh, monitors or "
-                   "gossip");
+                   "n1.yaml:6:18: topology.kind: mesh, monitors, "
+                   "gossip or hierarchy");
+}
+
+/* topology.kind hierarchy (docs/hierarchy.md): regions, electors, and
+ * every bad combination refused at its place. */
+#define HIER_PEERS                                                      \
+        "peers:\n"                                                      \
+        "  - {name: a, id: 2, address: \"127.0.0.1:7401\", region: 1,"  \
+        " elector: true}\n"                                             \
+        "  - {name: b, id: 3, address: \"127.0.0.1:7402\", region: 2,"  \
+        " elector: true}\n"
+static void test_hierarchy(void **state)
+{
+        hbd_config_t *cfg;
+
+        (void)state;
+        cfg = load_ok("node: {name: n1, id: 1, region: 1, elector: true}\n"
+                      KEY "election: {enabled: true}\n"
+                      "topology: {kind: hierarchy}\n" HIER_PEERS);
+        assert_true(cfg->node.hier.enabled);
+        assert_true(cfg->node.hier.elector);
+        assert_int_equal(cfg->node.hier.region, 1);
+        /* 2.5 x the default 100 ms interval. */
+        assert_int_equal(cfg->node.hier.global_interval_ns,
+                         250 * HB_NS_PER_MS);
+        assert_int_equal(cfg->peers[1].region, 2);
+        assert_true(cfg->peers[1].elector);
+        assert_int_equal(hb_node_config_validate(&cfg->node), 0);
+        hbd_config_free(cfg);
+
+        /* A member: election off. */
+        cfg = load_ok("node: {name: n1, id: 1, region: 2}\n" KEY
+                      "topology: {kind: hierarchy, global_interval_ms: "
+                      "5000}\n" HIER_PEERS);
+        assert_false(cfg->node.hier.elector);
+        assert_int_equal(cfg->node.hier.global_interval_ns,
+                         5000 * HB_NS_PER_MS);
+        assert_int_equal(hb_node_config_validate(&cfg->node), 0);
+        hbd_config_free(cfg);
+
+        expect_err("node: {name: n1, id: 1}\n" KEY
+                   "topology: {kind: hierarchy}\n" HIER_PEERS,
+                   "n1.yaml:1:1: node.region: required with "
+                   "topology.kind hierarchy (1 to 64)");
+        expect_err("node: {name: n1, id: 1, region: 1, elector: true}\n"
+                   KEY "topology: {kind: hierarchy}\n" HIER_PEERS,
+                   "n1.yaml:1:45: node.elector: an elector runs its "
+                   "region's election: set election.enabled: true");
+        expect_err("node: {name: n1, id: 1, region: 2}\n" KEY
+                   "election: {enabled: true}\n"
+                   "topology: {kind: hierarchy}\n" HIER_PEERS,
+                   "n1.yaml:4:21: election.enabled: with topology.kind "
+                   "hierarchy only on electors (node.elector: true)");
+        expect_err("node: {name: n1, id: 1, region: 3}\n" KEY
+                   "topology: {kind: hierarchy}\n" HIER_PEERS,
+                   "n1.yaml:4:18: topology.kind hierarchy: region 3 has "
+                   "no elector (node.elector, peers[].elector): it could "
+                   "never elect a coordinator");
+        expect_err("node: {name: n1, id: 1, region: 1}\n" KEY
+                   "topology: {kind: hierarchy}\n"
+                   "peers:\n  - {name: a, id: 2, address: "
+                   "\"127.0.0.1:7401\", elector: true}\n",
+                   "n1.yaml:4:18: topology.kind hierarchy: peer 'a' "
+                   "(line 6) has no region (peers[].region, 1 to 64)");
+        expect_err("node: {name: n1, id: 1, region: 1}\n" KEY
+                   "heartbeat: {interval_ms: 1000}\n"
+                   "topology: {kind: hierarchy, global_interval_ms: "
+                   "500}\n" HIER_PEERS,
+                   "n1.yaml:5:49: topology.global_interval_ms: at least "
+                   "heartbeat.interval_ms");
+        expect_err("node: {name: n1, id: 1, region: 1}\n" KEY
+                   HIER_PEERS,
+                   "n1.yaml:1:33: node.region, node.elector and "
+                   "topology.global_interval_ms: only with topology.kind "
+                   "hierarchy");
+        expect_err(MINIMAL HIER_PEERS,
+                   "n1.yaml:1:1: peers[].region and peers[].elector (peer "
+                   "'a', line 7): only with topology.kind hierarchy");
 }
 
 static void test_examples(void **state)
@@ -1893,6 +1970,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_relative_paths, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_examples, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_hierarchy, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_gossip, setup,
                                                 teardown),

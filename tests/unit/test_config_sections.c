@@ -78,6 +78,8 @@ static void test_reloadable(void **state)
                 p = kn.path;
                 fixed_key = strcmp(p, "node.id") == 0 ||
                             strcmp(p, "listen") == 0 ||
+                            strcmp(p, "node.region") == 0 ||
+                            strcmp(p, "node.elector") == 0 ||
                             strcmp(p, "cluster.id") == 0 ||
                             strcmp(p, "control.socket") == 0 ||
                             strcmp(p, "http.listen") == 0 ||
@@ -93,7 +95,9 @@ static void test_reloadable(void **state)
                             strncmp(p, "links[].", 8) == 0 ||
                             strncmp(p, "topology.", 9) == 0;
                 election_key = strcmp(p, "peers[].id") == 0 ||
-                               strcmp(p, "peers[].votes") == 0;
+                               strcmp(p, "peers[].votes") == 0 ||
+                               strcmp(p, "peers[].region") == 0 ||
+                               strcmp(p, "peers[].elector") == 0;
                 if (kn.reload != (fixed_key ? HBD_RELOAD_NO
                                   : election_key ? HBD_RELOAD_NO_ELECTION
                                                  : HBD_RELOAD_YES))
@@ -943,8 +947,8 @@ static void test_topology(void **state)
         hbd_config_free(cfg);
 
         expect_err(MINIMAL PEERS4 "topology:\n  kind: star\n",
-                   "n1.yaml:11:9: topology.kind: mesh, monitors or "
-                   "gossip");
+                   "n1.yaml:11:9: topology.kind: mesh, monitors, "
+                   "gossip or hierarchy");
         expect_err(MINIMAL PEERS4 "topology:\n  kind: monitors\n",
                    "n1.yaml:10:1: topology.monitors: required with "
                    "topology.kind monitors");

@@ -586,6 +586,64 @@ static void t_elector_judges_electors(void **state)
         hb_node_free(n);
 }
 
+/* The driver's answer for a datagram that came from node `*ctx`'s
+ * address (review F8). */
+static bool came_from(const void *ctx, uint32_t peer_id)
+{
+        return *(const uint32_t *)ctx == peer_id;
+}
+
+/* A coordinator relays other regions' summaries unchanged: accepted from
+ * an elector of the receiver's own region, from nowhere else; every
+ * other message keeps the sender's address check. */
+static void t_relay_source(void **state)
+{
+        uint8_t buf[512];
+        hb_node_t *n = node_of(6, NULL, NULL);  /* region 2, electors 4, 5 */
+        const uint32_t eight[1] = { 8 };
+        const uint8_t dead[1] = { HB_PEER_DEAD };
+        sum_t s = { .sender = 7, .region = 3, .term = 1, .version = 1,
+                    .lo = 1, .hi = UINT32_MAX, .seq = 1, .ids = eight,
+                    .vs = dead, .k = 1 };
+        uint32_t from = 4;
+        const hb_recv_source_t src = { came_from, &from };
+        hb_peer_info_t pi;
+        size_t len;
+
+        (void)state;
+        /* Relayed by elector 4 of region 2: taken. */
+        len = summary(buf, &s);
+        assert_int_equal(hb_node_recv_from(n, T0, buf, len, &src, NULL), 0);
+        assert_int_equal(state_of(n, 8, T0), HB_PEER_DEAD);
+        /* From a non-elector of region 2 (node 6 is itself; take 3 of
+         * region 1, an elector elsewhere, and 9, region 3's member). */
+        s.version = 2;
+        s.vs = (const uint8_t[1]){ HB_PEER_SUSPECT };
+        len = summary(buf, &s);
+        from = 1;
+        assert_int_equal(hb_node_recv_from(n, T0 + 1 * MS, buf, len, &src,
+                                           NULL), HB_EBADSRC);
+        from = 9;
+        assert_int_equal(hb_node_recv_from(n, T0 + 2 * MS, buf, len, &src,
+                                           NULL), HB_EBADSRC);
+        assert_int_equal(state_of(n, 8, T0 + 2 * MS), HB_PEER_DEAD);
+        assert_int_equal(hb_node_peer_info(n, 7, T0 + 2 * MS, &pi), 0);
+        assert_int_equal(pi.bad_sources, 2);
+        /* From its maker's own address: taken as always. */
+        from = 7;
+        assert_int_equal(hb_node_recv_from(n, T0 + 3 * MS, buf, len, &src,
+                                           NULL), 0);
+        /* A heartbeat of 5's relayed by elector 4: the strict check. */
+        len = beat_view(buf, 5, 1, 0, 0);
+        from = 4;
+        assert_int_equal(hb_node_recv_from(n, T0 + 4 * MS, buf, len, &src,
+                                           NULL), HB_EBADSRC);
+        from = 5;
+        assert_int_equal(hb_node_recv_from(n, T0 + 5 * MS, buf, len, &src,
+                                           NULL), 0);
+        hb_node_free(n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -597,6 +655,7 @@ int main(void)
                 cmocka_unit_test(t_member_beat_has_view),
                 cmocka_unit_test(t_member_targets),
                 cmocka_unit_test(t_member_learns),
+                cmocka_unit_test(t_relay_source),
                 cmocka_unit_test(t_elector_judges_electors),
         };
 
