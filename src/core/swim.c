@@ -156,8 +156,8 @@ void hb__swim_config_default(hb_node_config_t *cfg)
 
         g->indirect_probes = 3;
         g->retransmit_mult = 4;
-        g->suspicion_mult = 4;
-        g->suspicion_max_mult = 6;
+        g->suspicion_mult = 1;
+        g->suspicion_max_mult = 24;
         g->confirmations = 3;
         g->lhm_max = 8;
         g->fanout = 3;
