@@ -5,7 +5,8 @@
  *        the library's version, export and allocator rules (library.h),
  *        error codes (error.h), wire format (wire.h), failure detectors
  *        (detector.h), quorum and election (election.h), the node core
- *        (node.h) and the resource and VIP safety policy (policy.h). The
+ *        (node.h), the resource and VIP safety policy (policy.h) and the
+ *        subset topology's ring (subset.h). The
  *        libuv adapter is separate: hbeat/uv.h, in libhbeat-uv
  *        (docs/embedding.md).
  */
@@ -19,5 +20,6 @@
 #include "hbeat/election.h"
 #include "hbeat/node.h"
 #include "hbeat/policy.h"
+#include "hbeat/subset.h"
 
 #endif /* HBEAT_HBEAT_H */

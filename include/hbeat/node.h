@@ -126,8 +126,8 @@ HB_EXPORT const char *hb_reason_name(hb_reason_t reason);
 #define HB_HIER_REGIONS_MAX 64u
 
 /**
- * Topology "hierarchy" (docs/hierarchy.md; HB_TOPOLOGY_HIERARCHY = 3 of
- * the topology enum): regions, each led by a coordinator elected among
+ * Topology "hierarchy" (docs/hierarchy.md; selected by `enabled`, with
+ * hb_node_config_t.topology left at HB_TOPOLOGY_MESH): regions, each led by a coordinator elected among
  * its electors with the election of election.h; coordinators exchange
  * region summaries and elect a global coordinator. Off by default.
  */
@@ -163,7 +163,31 @@ typedef enum hb_topology {
         HB_TOPOLOGY_MONITORS = 1,
         /** SWIM gossip membership with Lifeguard (docs/gossip.md). */
         HB_TOPOLOGY_GOSSIP = 2,
+        /** "subset": each node heartbeats to its k successors on a hash
+         *  ring, which judge it; verdicts go to all (docs/subset.md,
+         *  parameters in hb_node_config.subset, hbeat/subset.h). */
+        HB_TOPOLOGY_SUBSET = 3,
 } hb_topology_t;
+
+/** Most monitors per node of the "subset" topology (hb_subset_config.k). */
+#define HB_SUBSET_K_MAX 7u
+/** Default k of the "subset" topology. */
+#define HB_SUBSET_K_DEFAULT 3u
+
+/**
+ * Parameters of the "subset" topology (docs/subset.md). The interval,
+ * detector and thresholds are the node's (hb_node_config).
+ */
+typedef struct hb_subset_config {
+        /** Monitors per node: a node heartbeats to its k ring successors
+         *  (skipping nodes seen dead or left), which judge it; a node is
+         *  dead when k / 2 + 1 of them say so. 1 .. HB_SUBSET_K_MAX;
+         *  default HB_SUBSET_K_DEFAULT (hb_node_config_default()). Use
+         *  an odd number (3 tolerates one monitor down, 5 two). Another
+         *  value: hb_node_new() fails with -EINVAL. */
+        uint32_t k;
+        uint32_t reserved[3];      /**< keep 0 */
+} hb_subset_config_t;
 
 /** Longest opaque address a gossip member advertises, bytes (an IPv6
  *  address and a port; docs/gossip.md "Addresses"). */
@@ -614,8 +638,14 @@ typedef struct hb_node_config {
          *  added by the node (an event from unknown). No heartbeats are
          *  sent; probes, acks and gossip go to single members
          *  (HB_DEST_PEER, HB_DEST_REPLY). Requires n_monitors 0,
-         *  n_links <= 1 and coordination off in this version. Not
-         *  changed by hb_node_reconfigure(). Since 0.3. */
+         *  n_links <= 1 and coordination off in this version.
+         *  HB_TOPOLOGY_SUBSET (docs/subset.md, parameters in `subset`):
+         *  heartbeats go to this node's k live ring successors
+         *  (HB_DEST_PEER each, one sequence number), verdicts
+         *  (HB_MSG_SUBSET_VERDICT) to all (HB_DEST_ALL) when one
+         *  changes and after the next two heartbeats; every peer's
+         *  state follows its monitors' verdicts. Not changed by
+         *  hb_node_reconfigure(). Since 0.3. */
         uint32_t topology;
         /** Gossip parameters (topology HB_TOPOLOGY_GOSSIP). Since 0.3. */
         hb_gossip_config_t gossip;
@@ -625,6 +655,13 @@ typedef struct hb_node_config {
          *  hb_node_peer_set_region(). Not changed by
          *  hb_node_reconfigure(). */
         hb_hier_config_t hier;
+        /** "subset" parameters (topology HB_TOPOLOGY_SUBSET; ignored but
+         *  reserved must be 0 otherwise). The topology requires
+         *  n_monitors 0, n_links <= 1, n_classes 0, coordination
+         *  (election) off and hier.enabled false in this version:
+         *  hb_node_new() refuses the others with -EINVAL. Not changed
+         *  by hb_node_reconfigure(). Since 0.3. */
+        hb_subset_config_t subset;
 } hb_node_config_t;
 
 /**
@@ -647,7 +684,10 @@ HB_EXPORT void hb_node_config_default(hb_node_config_t *cfg,
  *         hierarchy on with region 0 or above HB_HIER_REGIONS_MAX,
  *         global_interval_ns below interval_ns or above 1 hour,
  *         `elector` differing from coord.enabled, n_links > 1,
- *         monitors or classes, reserved fields not 0).
+ *         monitors or classes, reserved fields not 0; topology
+ *         HB_TOPOLOGY_SUBSET with subset.k 0 or above HB_SUBSET_K_MAX,
+ *         or with monitors, links, classes, coordination or the
+ *         hierarchy; subset.reserved not 0).
  */
 HB_EXPORT int hb_node_config_validate(const hb_node_config_t *cfg);
 

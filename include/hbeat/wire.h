@@ -139,6 +139,9 @@ typedef enum hb_msg_type {
          *  unchanged by a coordinator to its region. Control sequence
          *  space, like ACKs and votes. */
         HB_MSG_REGION_SUMMARY = 12,
+        /** A monitor's verdicts in the "subset" topology
+         *  (docs/subset.md): one HB_TLV_SUBSET_VERDICT. Since 0.3. */
+        HB_MSG_SUBSET_VERDICT = 14,
 } hb_msg_type_t;
 
 /** Header flag: the sender asks the receiver for an HB_MSG_ACK. */
@@ -245,6 +248,16 @@ enum hb_tlv_type {
          *  summaries again when its own digest differs: a node that
          *  lost one is repaired by its next heartbeat. */
         HB_TLV_REGION_VIEW = 13,
+        /** In subset verdicts (HB_MSG_SUBSET_VERDICT): u32 epoch, then
+         *  n <= 32 entries of u32 node id and u8 verdict
+         *  (hb_peer_state_t: 0 unknown, 1 alive, 2 suspect, 3 dead,
+         *  5 left), ids strictly ascending: every node the monitor
+         *  judges (4 + 5 n bytes; hbeat/subset.h). Since 0.3. */
+        HB_TLV_SUBSET_VERDICT = 14,
+        /** On heartbeats of the subset topology: u32 triples held, u64
+         *  digest of the monitors' verdicts the sender holds (12 bytes;
+         *  hbeat/subset.h). Since 0.3. */
+        HB_TLV_SUBSET_DIGEST = 15,
 };
 /** Value length of HB_TLV_INTERVAL. */
 #define HB_INTERVAL_TLV_LEN 12u

@@ -91,6 +91,13 @@ static bool is_monitor(const hb_node_t *node)
         return node->m_self >= 0;
 }
 
+/* This node judges `p` itself: a monitor, or in the subset topology one
+ * of p's monitors. */
+static bool judges(const hb_node_t *node, const hb_peer_t *p)
+{
+        return node->subset ? p->s_judge : is_monitor(node);
+}
+
 /* A monitor's own verdict on driven peer `p` from its detector. */
 static uint8_t raw_verdict(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
@@ -121,7 +128,7 @@ static void update_raw(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
         uint8_t v;
 
-        if (!is_monitor(node))
+        if (!judges(node, p))
                 return;
         v = raw_verdict(node, p, now_ns);
         if (v != p->m_raw) {
@@ -152,6 +159,10 @@ static void combine(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
         uint32_t n_alive = 0, n_susp = 0, n_dead = 0, n_left = 0;
         double s = 0.0;
 
+        if (node->subset) {
+                hb__subset_combine(node, p, now_ns);
+                return;
+        }
         p->m_eval_ns = now_ns;
         for (uint32_t i = 0; i < c->n_monitors; i++) {
                 uint8_t v;
@@ -226,7 +237,7 @@ bool hb__mon_fresh_history(const hb_node_t *node, const hb_peer_t *p)
 
 void hb__mon_heard(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
-        if (!is_monitor(node))
+        if (!judges(node, p))
                 return; /* members do not judge driven peers themselves */
         p->m_left = false;
         if (p->m_raw == HB_PEER_DEAD)
@@ -237,7 +248,7 @@ void hb__mon_heard(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 
 void hb__mon_leave(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
 {
-        if (!is_monitor(node))
+        if (!judges(node, p))
                 return; /* learnt from the monitors' verdicts */
         p->m_left = true;
         update_raw(node, p, now_ns);
@@ -261,7 +272,7 @@ uint64_t hb__mon_deadline(const hb_node_t *node, const hb_peer_t *p)
         if (p->state == HB_PEER_PROBATION &&
             add_sat(p->probation_start_ns, c->probation_ns) > p->m_eval_ns)
                 d = add_sat(p->probation_start_ns, c->probation_ns);
-        if (!is_monitor(node) || p->m_left || p->held)
+        if (!judges(node, p) || p->m_left || p->held)
                 return d;
         switch (p->m_raw) {
         case HB_PEER_UNKNOWN:
@@ -386,6 +397,9 @@ int hb__mon_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
         bool first = true;
         int r = 0;
 
+        if (node->subset)
+                return hb__subset_queue_beat(node, type, flags, coord,
+                                             now_ns);
         /* Monitors heartbeat to everyone; a leave goes to everyone. */
         if (is_monitor(node) || type == HB_MSG_LEAVE) {
                 r = hb__out_push_coord(node, HB_DEST_ALL, 0, type, flags,
@@ -432,6 +446,10 @@ void hb__mon_send_verdicts(hb_node_t *node, bool changed_only,
         uint32_t lo = 1;
         size_t n = 0;
 
+        if (node->subset) {
+                hb__subset_send_verdicts(node, changed_only, now_ns);
+                return;
+        }
         if (!is_monitor(node) || (changed_only && !node->m_changed))
                 return;
         node->m_changed = false;

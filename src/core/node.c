@@ -95,6 +95,7 @@ void hb_node_config_default(hb_node_config_t *cfg, hb_detector_kind_t kind,
         cfg->coord.priority = 100;
         cfg->coord.election_delay_ns = interval_ns;
         hb__swim_config_default(cfg);
+        cfg->subset.k = HB_SUBSET_K_DEFAULT;
 }
 
 void hb_class_config_default(hb_class_config_t *cls, hb_detector_kind_t kind,
@@ -294,7 +295,11 @@ int hb_node_config_validate(const hb_node_config_t *cfg)
                 return -EINVAL;
         if (hb__mon_config_validate(cfg) < 0)
                 return -EINVAL;
-        if (hb__swim_config_validate(cfg) < 0)
+        if (hb__subset_config_validate(cfg) < 0)
+                return -EINVAL;
+        /* swim.c knows topologies up to gossip; subset is checked above. */
+        if (cfg->topology != HB_TOPOLOGY_SUBSET &&
+            hb__swim_config_validate(cfg) < 0)
                 return -EINVAL;
         if (hb__hier_config_validate(cfg) < 0)
                 return -EINVAL;
@@ -629,6 +634,8 @@ static void set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
                 hb__mon_monitor_changed(node, p, now_ns);
         if (hb__hier_on(node))
                 hb__hier_peer_changed(node, p, now_ns);
+        if (hb__subset_on(node))
+                hb__subset_state_changed(node, p, now_ns);
 }
 
 void hb__set_state(hb_node_t *node, hb_peer_t *p, hb_peer_state_t to,
@@ -863,8 +870,9 @@ int hb_node_new(hb_node_t **ret, const hb_node_config_t *cfg, hb_event_cb cb,
         set_ring(node, NULL, NULL, NULL);
         if (hb__coord_init(node) < 0 || hb__slots_rebuild(node, 0) < 0 ||
             hb__out_init(node) < 0 || hb__swim_init(node) < 0 ||
-            hb__hier_init(node) < 0) {
+            hb__hier_init(node) < 0 || hb__subset_init(node) < 0) {
                 hb__swim_free(node);
+                hb__subset_free(node);
                 hb__hier_free(node);
                 hb__out_free(node);
                 hb__free(node->slots);
@@ -889,6 +897,7 @@ void hb_node_free(hb_node_t *node)
         hb__out_free(node);
         hb__swim_free(node);
         hb__hier_free(node);
+        hb__subset_free(node);
         hb_key_wipe(&node->cfg.key);
         hb_keyring_wipe(&node->cfg.keyring);
         hb_keyring_wipe(&node->ring);
@@ -958,6 +967,7 @@ int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
         reschedule(node, p);
         if (node->cfg.coord.enabled)
                 hb__coord_recount(node);
+        hb__subset_peers_changed(node);
         return 0;
 }
 
@@ -983,6 +993,7 @@ int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id)
         peer_free(p);
         if (node->cfg.coord.enabled)
                 hb__coord_recount(node);
+        hb__subset_peers_changed(node);
         return 0;
 }
 
@@ -1297,6 +1308,14 @@ static int on_control(hb_node_t *node, hb_peer_t *p,
         }
         if (m->seq <= p->last_ack_seq)
                 return HB_EREPLAY;
+        if (m->type == HB_MSG_SUBSET_VERDICT) {
+                r = hb__subset_check_verdict(m);
+                if (r < 0)
+                        return r;
+                p->last_ack_seq = m->seq;
+                hb__subset_on_verdict(node, p, m, now_ns);
+                return 0;
+        }
         if (m->type == HB_MSG_VERDICT) {
                 r = hb__mon_check_verdict(m);
                 if (r < 0)
@@ -1626,6 +1645,9 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
         } else if (m.type == HB_MSG_VERDICT) {
                 /* Only from a configured monitor (docs/topologies.md). */
                 if (!hb__mon_on(node) || hb__mon_driven(node, p))
+                        return drop(node, HB_EBADTYPE);
+        } else if (m.type == HB_MSG_SUBSET_VERDICT) {
+                if (!hb__subset_on(node))
                         return drop(node, HB_EBADTYPE);
         } else if (m.type == HB_MSG_REGION_SUMMARY) {
                 if (!hb__hier_on(node))

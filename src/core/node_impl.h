@@ -24,6 +24,8 @@
 
 /* RTT samples kept per peer (a ring; percentiles computed on demand). */
 #define RTT_WINDOW 64
+/* Verdicts kept per peer in the subset topology (subset.c). */
+#define HB_SUBSET_VIEW_MAX 8u
 
 /* One link of one peer (docs/links.md): only with cfg.n_links > 1. Its
  * own detector, replay state (heartbeat seq space), RTT ring and link
@@ -138,6 +140,17 @@ typedef struct hb_peer {
         uint64_t m_eval_ns;            /* its latest combination */
         uint8_t m_view[HB_MONITORS_MAX]; /* latest verdict of monitor i
                                           (cfg.monitors[i]) */
+
+        /* Topology "subset" (subset.c): this peer's monitors here (its
+         * live ring successors), whether this node is one of them, and
+         * the latest verdicts heard from monitors on it. */
+        uint32_t s_mon[HB_SUBSET_K_MAX];
+        uint8_t s_n_mon;
+        bool s_judge;
+        bool s_gone;                   /* seen dead or left (last seen) */
+        uint32_t s_ring_idx;           /* its index in the ring */
+        uint32_t s_vid[HB_SUBSET_VIEW_MAX]; /* monitor ids (0: free) */
+        uint8_t s_v[HB_SUBSET_VIEW_MAX];    /*   and their verdicts */
 
         /* Topology "hierarchy" (hier.c). */
         uint32_t h_region;             /* 0: not set */
@@ -326,6 +339,9 @@ struct hb_node {
                                           cfg.monitors, -1: a member */
         bool m_changed;                /* a monitor: a verdict changed
                                           since the last ones were sent */
+
+        /* Topology "subset" (subset.c); NULL in the others. */
+        struct hb_subset *subset;
 
         /* Topology "gossip" (swim.c); NULL in the other topologies. */
         struct hb_swim *swim;
@@ -608,12 +624,14 @@ void hb__reschedule(hb_node_t *node, hb_peer_t *p);
 
 /* Validate cfg->monitors (from hb_node_config_validate()). 0 or -EINVAL. */
 int hb__mon_config_validate(const hb_node_config_t *cfg);
+/* subset.c: 0 or -EINVAL (docs/subset.md). */
+int hb__subset_config_validate(const hb_node_config_t *cfg);
 /* Set node->m_self from the config. */
 void hb__mon_init(hb_node_t *node);
 /* Topology "monitors" on. */
 static inline bool hb__mon_on(const hb_node_t *node)
 {
-        return node->cfg.n_monitors > 0;
+        return node->cfg.n_monitors > 0 || node->subset != NULL;
 }
 /* Index of `id` in cfg.monitors, -1 if it is not a monitor. */
 int hb__mon_index(const hb_node_config_t *cfg, uint32_t id);
@@ -621,6 +639,8 @@ int hb__mon_index(const hb_node_config_t *cfg, uint32_t id);
  * monitor). */
 static inline bool hb__mon_driven(const hb_node_t *node, const hb_peer_t *p)
 {
+        if (node->subset) /* topology "subset": every peer */
+                return true;
         return hb__mon_on(node) && hb__mon_index(&node->cfg, p->id) < 0;
 }
 /* Driven peer: an accepted heartbeat (a monitor's own detector was fed
@@ -651,6 +671,30 @@ void hb__mon_send_verdicts(hb_node_t *node, bool changed_only,
 /* Queue a copy of the newest queued message for dest/peer_id (the same
  * bytes, same sequence). 0 or -ENOBUFS (output.c). */
 int hb__out_dup_last(hb_node_t *node, hb_dest_t dest, uint32_t peer_id);
+
+/* ---- topology "subset" (subset.c, docs/subset.md) --------------- */
+
+static inline bool hb__subset_on(const hb_node_t *node)
+{
+        return node->subset != NULL;
+}
+/* Allocate node->subset when the topology is on: 0 or -ENOMEM. */
+int hb__subset_init(hb_node_t *node);
+void hb__subset_free(hb_node_t *node);
+/* The peer set changed (the ring must be rebuilt before its next use). */
+void hb__subset_peers_changed(hb_node_t *node);
+/* Peer `p` changed state: monitor sets and combinations follow. */
+void hb__subset_state_changed(hb_node_t *node, hb_peer_t *p,
+                              uint64_t now_ns);
+/* The hooks monitors.c dispatches to when the topology is on. */
+void hb__subset_combine(hb_node_t *node, hb_peer_t *p, uint64_t now_ns);
+int hb__subset_check_verdict(const hb_wire_msg_t *m);
+void hb__subset_on_verdict(hb_node_t *node, hb_peer_t *from,
+                           const hb_wire_msg_t *m, uint64_t now_ns);
+int hb__subset_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
+                          const uint8_t *coord, uint64_t now_ns);
+void hb__subset_send_verdicts(hb_node_t *node, bool changed_only,
+                              uint64_t now_ns);
 
 /* ---- topology "gossip" (swim.c, docs/gossip.md) ------------------ */
 

@@ -92,7 +92,8 @@ _Static_assert(HB_KEYRING_MAX <= 256, "key ids are one byte");
 static bool type_known(uint8_t type)
 {
         return (type >= HB_MSG_HEARTBEAT && type <= HB_MSG_GOSSIP) ||
-               type == HB_MSG_REGION_SUMMARY;
+               type == HB_MSG_REGION_SUMMARY ||
+               type == HB_MSG_SUBSET_VERDICT;
 }
 
 static bool mode_known(uint8_t mode)
@@ -528,6 +529,8 @@ const char *hb_msg_type_name(uint8_t type)
                 return "gossip";
         case HB_MSG_REGION_SUMMARY:
                 return "region_summary";
+        case HB_MSG_SUBSET_VERDICT:
+                return "subset_verdict";
         default:
                 return "unknown";
         }

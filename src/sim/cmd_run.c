@@ -129,6 +129,24 @@ static int topo_gossip(hbsim_config_t *cfg, const run_opts_t *o)
         return 0;
 }
 
+static int topo_subset(hbsim_config_t *cfg, const run_opts_t *o)
+{
+        if (o->n_monitors < 1 || o->n_monitors > HB_SUBSET_K_MAX) {
+                fprintf(stderr, "hbeat-sim: topology subset: --monitors "
+                                "(k): 1 .. %u\n",
+                        HB_SUBSET_K_MAX);
+                return -EINVAL;
+        }
+        if (cfg->node.coord.enabled) {
+                fprintf(stderr, "hbeat-sim: topology subset: no "
+                                "--election (docs/subset.md)\n");
+                return -EINVAL;
+        }
+        cfg->node.topology = HB_TOPOLOGY_SUBSET;
+        cfg->node.subset.k = o->n_monitors;
+        return 0;
+}
+
 /* The hierarchy's regions are the latency model's (--region-count,
  * default 2): the same contiguous blocks. */
 static int topo_hierarchy(hbsim_config_t *cfg, const run_opts_t *o)
@@ -159,6 +177,9 @@ static const topology_t topologies[] = {
                       "(nodes 1..K); a majority of them declares dead",
           topo_monitors },
         { "gossip", "SWIM with Lifeguard (docs/gossip.md)", topo_gossip },
+        { "subset", "each node heartbeats to its --monitors K successors "
+                    "on a hash ring (docs/subset.md)",
+          topo_subset },
         { "hierarchy", "regional coordinators under a global one "
                        "(docs/hierarchy.md; --region-count, --electors, "
                        "--global-interval-ms)",
@@ -194,7 +215,8 @@ static void usage(FILE *f)
                 fprintf(f, "                       %-9s %s\n",
                         topologies[i].name, topologies[i].help);
         fprintf(f,
-"  --monitors K       monitors of topology monitors (default 3)\n"
+"  --monitors K       monitors of topology monitors, or k of subset\n"
+"                     (default 3)\n"
 "  --electors K       hierarchy: electors per region, 1..7 (default 3)\n"
 "  --global-interval-ms G  hierarchy: global interval (default 2.5 x\n"
 "                     --interval-ms)\n"

@@ -297,7 +297,7 @@ static void t_config(void **state)
         assert_int_equal(hb_node_config_validate(&c), 0);
         assert_int_equal(c.gossip.indirect_probes, 3);
         assert_int_equal(c.gossip.probe_timeout_ns, 500 * MS);
-        c.topology = 3;
+        c.topology = HB_TOPOLOGY_SUBSET + 1; /* unknown */
         assert_int_equal(hb_node_config_validate(&c), -EINVAL);
         c = cfg_of(1);
         c.coord.enabled = true;
