@@ -512,10 +512,116 @@ def run_hbeat_sim(hbeat_sim_cmd, n, loss, args, events_path):
     --probe-interval-ms, loss `loss`, --steady s steady window, then
     --crashes crashes one after another, and return the normalized events
     of the module doc (config/formed/window/traffic/crash/suspect/declare/
-    dead/refute), written to events_path too. analyze() does the rest."""
-    raise NotImplementedError(
-        "hbeat gossip (issue 13) has not landed: map hbeat-sim's event "
-        "output to the normalized events here")
+    dead/refute), written to events_path too. analyze() does the rest.
+
+    hbeat-sim runs on a virtual clock, so "one after another" is a fixed
+    --crash-gap (default 60 s: longer than the longest suspicion timeout
+    at these sizes) between crashes of random members other than n1; the
+    window starts after --settle s and ends at the end of the run. The
+    event lines of hbeat-sim ("T ms OBS: SUBJ FROM -> TO (REASON, x)")
+    map to: -> suspect: suspect; suspect -> dead (dead_after, the
+    observer's own suspicion timed out): declare and dead; any other ->
+    dead: dead; suspect -> alive of the last observer still suspecting
+    the subject: refute (hbeat-sim does not print the subject's own
+    refutation; a suspicion episode is thus one stretch of time in which
+    some member suspects the live subject, as memberlist's episode ends
+    with the refutation that clears it everywhere). Traffic is
+    hbeat-sim's own count of what each node sends per second after
+    --warmup-s (= --settle), all message types, payload bytes (the hbeat
+    header and authenticator included, no IP/UDP headers)."""
+    import re
+    rng = random.Random(args.seed)
+    pi = args.probe_interval_ms
+    gap_ms = int(getattr(args, "crash_gap", 60) * 1000)
+    t_crash0 = (args.settle + args.steady) * 1000
+    victims = rng.sample(range(2, n + 1), min(args.crashes, n - 2))
+    crashes = [(v, t_crash0 + k * gap_ms) for k, v in enumerate(victims)]
+    # --sim-pauses: after the crashes, members paused --pause-s s each
+    # (SIGSTOP-like: a slow process), --pause-watch s apart
+    t_p = t_crash0 + len(crashes) * gap_ms
+    pauses = []
+    live = [i for i in range(2, n + 1) if i not in victims]
+    for k in range(min(getattr(args, "sim_pauses", 0), len(live))):
+        v = rng.choice(live)
+        live.remove(v)
+        pauses.append((v, t_p, int(args.pause_s * 1000)))
+        t_p += int((args.pause_s + args.pause_watch) * 1000)
+    dur_s = t_p / 1000 + 5
+    cmd = list(hbeat_sim_cmd) + [
+        "--nodes", str(n), "--seed", str(args.seed),
+        "--interval-ms", str(pi), "--loss", str(loss),
+        "--duration-s", "%g" % dur_s, "--warmup-s", str(args.settle)]
+    for v, t in crashes:
+        cmd += ["--fault", "crash:%d:%d" % (v, t)]
+    for v, t, d in pauses:
+        cmd += ["--pause", "%d:%d:%d" % (v, t, d)]
+    print("  $ " + " ".join(cmd[1:]), flush=True)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    names = ["n%d" % i for i in range(1, n + 1)]
+    evs = [{"ev": "config", "t_ns": 0, "impl": "hbeat", "mode": "sim",
+            "n": n, "loss": loss,
+            "config": {"cmd": cmd[1:], "probe_interval_ms": pi}},
+           {"ev": "formed", "t_ns": 0, "ok": p.returncode == 0,
+            "nodes": names, "formation_s": 0}]
+    line_re = re.compile(r"^\s*([0-9.]+) ms (n\d+): (n\d+) (\w+) -> (\w+)"
+                         r" \((\w+)")
+    sent_re = re.compile(r"; all ([0-9.]+) \(([0-9.]+) B\)")
+    pkts = byts = None
+    holders = {}
+    for ln in p.stdout.splitlines():
+        m = line_re.match(ln)
+        if m:
+            t_ns = int(float(m.group(1)) * 1e6)
+            obs, subj, frm, to, why = m.group(2, 3, 4, 5, 6)
+            if frm == "suspect":
+                holders.setdefault(subj, set()).discard(obs)
+            if to == "suspect":
+                holders.setdefault(subj, set()).add(obs)
+                evs.append({"ev": "suspect", "t_ns": t_ns, "obs": obs,
+                            "subj": subj})
+            elif to == "dead":
+                if frm == "suspect" and why == "dead_after":
+                    evs.append({"ev": "declare", "t_ns": t_ns, "obs": obs,
+                                "subj": subj})
+                evs.append({"ev": "dead", "t_ns": t_ns, "obs": obs,
+                            "subj": subj})
+            elif frm == "suspect" and to == "alive" \
+                    and not holders[subj]:
+                evs.append({"ev": "refute", "t_ns": t_ns, "obs": subj,
+                            "subj": subj})
+            continue
+        m = sent_re.search(ln)
+        if m and ln.startswith("sent per node"):
+            pkts, byts = float(m.group(1)), float(m.group(2))
+    for v, t in crashes:
+        evs.append({"ev": "crash", "t_ns": t * 1000000, "subj": "n%d" % v})
+    for v, t, d in pauses:
+        evs.append({"ev": "pause", "t_ns": t * 1000000, "subj": "n%d" % v,
+                    "dur_s": d / 1000})
+        evs.append({"ev": "resume", "t_ns": (t + d) * 1000000,
+                    "subj": "n%d" % v})
+    w0 = args.settle * 10**9
+    w1 = int(dur_s * 10**9)
+    evs.append({"ev": "window", "name": "measure", "edge": "start",
+                "t_ns": w0})
+    evs.append({"ev": "window", "name": "measure", "edge": "end",
+                "t_ns": w1})
+    if pkts is not None:
+        # hbeat-sim's rates are over the whole run after the warmup
+        # (crashes included); spread over the steady window.
+        t1 = w0 + args.steady * 10**9
+        for mark, t, k in (("steady_start", w0, 0),
+                           ("steady_end", t1, args.steady * n)):
+            evs.append({"ev": "traffic", "node": "*", "mark": mark,
+                        "t_ns": t, "live": n, "pkts": pkts * k,
+                        "bytes": byts * k, "tcp_bytes": 0})
+    with open(events_path, "w") as f:
+        for e in sorted(evs, key=lambda e: e["t_ns"]):
+            f.write(json.dumps(e) + "\n")
+    if p.returncode:
+        sys.stderr.write(p.stderr[-2000:])
+    return evs
 
 
 def run_hbeat_real(hbeatd_cmd, n, loss, args, events_path):
@@ -523,10 +629,124 @@ def run_hbeat_real(hbeatd_cmd, n, loss, args, events_path):
     argv prefix; configs made here, gossip topology, loopback ports from
     --base-port) driven by real_scenario() with its dead_of / knows_all /
     traffic_sum callbacks fed from each daemon's event stream; returns
-    analyze()-able events."""
-    raise NotImplementedError(
-        "hbeat gossip (issue 13) has not landed: start hbeatd processes "
-        "and map their event streams to the normalized events here")
+    analyze()-able events.
+
+    The daemons are started by the system tests' harness
+    (tests/system/hbcluster.py) on 127.0.0.1 ports it picks, never in
+    network namespaces (64 namespaces on one bridge overflow the
+    kernel's neighbour table): n1 is every node's one configured peer,
+    the others are learned by gossip, topology gossip with hbeatd's
+    defaults at --probe-interval-ms. hbeatd has no loss injection at the
+    sender: runs with loss > 0 are reported as not formed. Events come
+    from each daemon's event stream (monotonic at_ns, mapped to unix
+    time): -> suspect: suspect; suspect -> dead (dead_after): declare
+    and dead; other -> dead: dead; suspect -> alive: refute. No traffic
+    figures (the daemons' counters are not summed here)."""
+    sys.path.insert(0, os.path.join(REPO, "tests", "system"))
+    import hbcluster
+    build_dir = os.path.dirname(os.path.abspath(hbeatd_cmd[0]))
+    names = ["n%d" % i for i in range(1, n + 1)]
+    evs0 = [{"ev": "config", "t_ns": time.time_ns(), "impl": "hbeat",
+             "mode": "real", "n": n, "loss": loss,
+             "config": {"topology": "gossip",
+                        "interval_ms": args.probe_interval_ms}}]
+    if loss > 0:
+        print("  hbeatd: no sender loss injection; run skipped")
+        evs0.append({"ev": "formed", "t_ns": time.time_ns(), "ok": False,
+                     "nodes": names})
+        return evs0
+    off = time.time_ns() - time.monotonic_ns()
+    c = hbcluster.Cluster(n, netns=False, build_dir=build_dir,
+                          interval_ms=args.probe_interval_ms,
+                          extra_config={"topology": {"kind": "gossip"}})
+
+    def subj_of(peer):
+        return "n1" if peer == "n1" else "n" + peer.split(":")[-1]
+
+    class P:
+        pass
+    procs = P()
+    procs.names = names
+    procs.extra = list(evs0)
+
+    def emit(e):
+        e = dict(e)
+        e.setdefault("t_ns", time.time_ns())
+        procs.extra.append(e)
+
+    def snapshot():
+        out = list(procs.extra)
+        for k, i in enumerate(c.nodes):
+            try:
+                w = c.watcher(i)
+            except hbcluster.HarnessError:
+                continue
+            for e in w.snapshot():
+                if e.get("event", "peer_state") != "peer_state" \
+                        or "peer" not in e:
+                    continue
+                t = e.get("at_ns", 0) + off
+                obs, s = names[k], subj_of(e["peer"])
+                new, old = e.get("new"), e.get("old")
+                if new == "suspect":
+                    out.append({"ev": "suspect", "t_ns": t, "obs": obs,
+                                "subj": s})
+                elif new == "dead":
+                    if old == "suspect" and e.get("reason") == "dead_after":
+                        out.append({"ev": "declare", "t_ns": t, "obs": obs,
+                                    "subj": s})
+                    out.append({"ev": "dead", "t_ns": t, "obs": obs,
+                                "subj": s})
+                elif old == "suspect" and new == "alive":
+                    out.append({"ev": "refute", "t_ns": t, "obs": s,
+                                "subj": s})
+        return out
+    procs.emit = emit
+    procs.snapshot = snapshot
+    procs.send = lambda i, line: None
+    try:
+        for i in c.nodes:
+            cfg = c.config_dict(i)
+            if i == 1:
+                cfg.pop("peers")
+            else:
+                cfg["peers"] = [p for p in cfg["peers"]
+                                if p["name"] == "n1"]
+            c.write_config(i, cfg)
+        for i in c.nodes:
+            c.start(i, wait=False)
+        for i in c.nodes:
+            c.wait_ready(i, timeout=30.0)
+        procs.procs = [c.nodes[i].proc for i in c.nodes]
+
+        def dead_of(evs, subj):
+            return {e["obs"] for e in evs
+                    if e["ev"] == "dead" and e["subj"] == subj}
+
+        def knows_all(evs):
+            for i in c.nodes:
+                m = c.members(i, timeout=5.0)
+                if sum(1 for v in m.values() if v == "alive") < n - 1:
+                    return False
+            return True
+
+        def traffic_sum(procs, mark):
+            pass
+        real_scenario(procs, n, args, loss, dead_of, knows_all,
+                      traffic_sum)
+        evs = snapshot()
+    finally:
+        for i in c.running_nodes():
+            c.resume(i)
+            try:
+                c.stop(i, timeout=5.0)
+            except hbcluster.DaemonError:
+                pass
+        c.close()
+    with open(events_path, "w") as f:
+        for e in sorted(evs, key=lambda e: e["t_ns"]):
+            f.write(json.dumps(e) + "\n")
+    return evs
 
 
 def ratio(a, b):
@@ -625,6 +845,8 @@ def main():
     ap.add_argument("--steady", type=int, default=60)
     ap.add_argument("--settle", type=int, default=10)
     ap.add_argument("--gap", type=float, default=5)
+    ap.add_argument("--crash-gap", type=float, default=60,
+                    help="hbeat-sim: simulated s between crashes")
     ap.add_argument("--crash-timeout", type=float, default=180)
     ap.add_argument("--form-timeout", type=float, default=120)
     ap.add_argument("--timescale-over", default="200:10",
@@ -634,6 +856,9 @@ def main():
     ap.add_argument("--real-losses", default="0,0.01")
     ap.add_argument("--pauses", type=int, default=3)
     ap.add_argument("--pause-s", type=float, default=2.0)
+    ap.add_argument("--sim-pauses", type=int, default=0,
+                    help="hbeat-sim: pauses after the crashes (memberlist's "
+                    "sim has none)")
     ap.add_argument("--pause-watch", type=float, default=20.0)
     ap.add_argument("--base-port", type=int, default=27100)
     ap.add_argument("--seed", type=int, default=1)

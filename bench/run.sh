@@ -19,6 +19,7 @@ echo
 echo "== memberlist anchor (bench/memberlist_bench.py), short: 16/64 members at 1 % loss, 64 processes (all of it: make bench-memberlist)"
 /usr/bin/python3 bench/memberlist_bench.py "$build" --sizes 16,64 --losses 0.01 \
         --real-losses 0.01 --crashes 3 --steady 30 \
+        --hbeat-sim "$build/hbeat-sim run --topology gossip" \
         --out "$build/memberlist-short.json"
 echo
 echo "== VIP failover, hbeat vs keepalived (bench/failover_bench.py), 20 runs at 100 ms"
@@ -35,3 +36,8 @@ fi
 echo
 echo "== issue 13: the simulator at scale (bench/scale_bench.py), 100..1000 nodes, 60 s at 1 s"
 /usr/bin/python3 bench/scale_bench.py "$build" --out "${SCALE_OUT:-docs/plots}"
+echo
+echo "== issue 13: 10,000 gossip nodes in one process, 1 s probes, 1 % loss, one crash (about 4 GB, minutes)"
+/usr/bin/time -f "wall %e s, max RSS %M KiB" "$build/hbeat-sim" run \
+        --topology gossip --nodes 10000 --interval-ms 1000 --loss 0.01 \
+        --duration-s 30 --fault crash:77:10000 --quiet

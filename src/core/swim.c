@@ -156,8 +156,8 @@ void hb__swim_config_default(hb_node_config_t *cfg)
 
         g->indirect_probes = 3;
         g->retransmit_mult = 4;
-        g->suspicion_mult = 4;
-        g->suspicion_max_mult = 6;
+        g->suspicion_mult = 1;
+        g->suspicion_max_mult = 24;
         g->confirmations = 3;
         g->lhm_max = 8;
         g->fanout = 3;
@@ -1206,6 +1206,7 @@ static void probe_start(hb_node_t *node, uint64_t now_ns)
 static void probe_indirect(hb_node_t *node, uint64_t now_ns)
 {
         struct hb_swim *s = node->swim;
+        const swim_member_t *mem;
         uint32_t via[16];
         size_t k = pick(s, s->probe.target,
                         node->cfg.gossip.indirect_probes, via, true);
@@ -1221,6 +1222,15 @@ static void probe_indirect(hb_node_t *node, uint64_t now_ns)
         for (size_t i = 0; i < k; i++)
                 send_msg(node, HB_DEST_PEER, via[i], HB_MSG_PING_REQ,
                          s->probe.target, s->probe.nonce, 0, now_ns);
+        /* And a second direct ping, same nonce: the datagram stand-in
+         * for memberlist's TCP fallback ping, one more independent path
+         * under loss (docs/gossip.md, "Why the shortest suspicion
+         * timeout"). Its ack ends the probe like the first one's. */
+        mem = find(s, s->probe.target);
+        send_msg(node, HB_DEST_PEER, s->probe.target, HB_MSG_PING,
+                 s->probe.target, s->probe.nonce,
+                 mem && mem->state == HB_PEER_SUSPECT ? mem->id : 0,
+                 now_ns);
 }
 
 static void gossip_round(hb_node_t *node, uint64_t now_ns)

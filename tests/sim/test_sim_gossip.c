@@ -38,7 +38,8 @@
 /* 250 ms probes: a 2 s pause spans about eight probe rounds of the
  * group, so some member's probe of the paused node surely fails (at
  * 1 s, one round may pass without one), and the shortest suspicion
- * timeout, 4 x log10(1000) x 250 ms = 3 s, outlasts the pause. */
+ * timeout with suspicion_mult 4 (set below; the default is 1),
+ * 4 x log10(1000) x 250 ms = 3 s, outlasts the pause. */
 #define INTERVAL (250 * MS)
 
 typedef struct check {
@@ -151,6 +152,13 @@ static void run_seed(uint64_t seed)
                 cfg.node.key = tmpl.key;
         }
         cfg.node.topology = HB_TOPOLOGY_GOSSIP;
+        /* A 2 s pause is 8 probe intervals: beyond what the default
+         * alpha = 1 tolerates at 250 ms (docs/gossip.md, "Why the
+         * shortest suspicion timeout"); memberlist's alpha = 4 (and
+         * beta = 6) tolerates it, as an operator expecting such pauses
+         * would set. */
+        cfg.node.gossip.suspicion_mult = 4;
+        cfg.node.gossip.suspicion_max_mult = 6;
         assert_int_equal(hbsim_new(&c.sim, &cfg), 0);
         hbsim_set_node_hook(c.sim, hook, &c);
         hbsim_set_observer(c.sim, observer, &c);

@@ -98,6 +98,10 @@ static hb_node_config_t cfg_of(uint32_t id)
         c.local_pause_ns = 0;
         c.coord.seed = 11;
         c.topology = HB_TOPOLOGY_GOSSIP;
+        /* The timeouts below are worked out with memberlist's ratios
+         * (alpha 4, beta 6); the defaults (1, 24) have their own test. */
+        c.gossip.suspicion_mult = 4;
+        c.gossip.suspicion_max_mult = 6;
         return c;
 }
 
@@ -502,6 +506,20 @@ static void t_no_confirmations_longest(void **state)
         net_free(&t);
 }
 
+/* The defaults (docs/gossip.md, "Why the shortest suspicion timeout"):
+ * alpha 1, and a lone suspicion keeps memberlist's longest timeout,
+ * alpha x beta = 4 x 6 = 24. */
+static void t_default_timeouts(void **state)
+{
+        hb_node_config_t c;
+
+        (void)state;
+        hb_node_config_default(&c, HB_DETECTOR_FIXED, 1 * S);
+        assert_int_equal(c.gossip.suspicion_mult, 1);
+        assert_int_equal(c.gossip.suspicion_max_mult, 24);
+        assert_int_equal(c.gossip.confirmations, 3);
+}
+
 /* A node cut off from everyone misses every ack (and every nack): its
  * local health multiplier rises and its probes slow down; healed, it
  * falls back to 0. */
@@ -794,6 +812,7 @@ int main(void)
                 cmocka_unit_test(t_dead_after_timeout),
                 cmocka_unit_test(t_confirmations_shorten),
                 cmocka_unit_test(t_no_confirmations_longest),
+                cmocka_unit_test(t_default_timeouts),
                 cmocka_unit_test(t_lhm_rises),
                 cmocka_unit_test(t_leave),
                 cmocka_unit_test(t_join_and_digest),
