@@ -54,9 +54,11 @@ static void check_accepted(const hb_wire_msg_t *m, const uint8_t *buf,
         static uint8_t out[HB_WIRE_MAX_LEN];
 
         CHECK(len >= HB_WIRE_HEARTBEAT_LEN && len <= HB_WIRE_MAX_LEN);
-        /* Every type of v1: heartbeat, leave, ack, vote request and
-         * response (the decoder knows them all since election). */
-        CHECK(m->type >= HB_MSG_HEARTBEAT && m->type <= HB_MSG_VERDICT);
+        /* The types the decoder knows: 1-6, gossip 7-11, the region
+         * summary 12 and the subset verdict 14. */
+        CHECK((m->type >= HB_MSG_HEARTBEAT && m->type <= HB_MSG_GOSSIP) ||
+              m->type == HB_MSG_REGION_SUMMARY ||
+              m->type == HB_MSG_SUBSET_VERDICT);
         CHECK(m->sender_id != 0);
         /* The coordination block (HB_FLAG_COORD, since 0.2) sits between
          * the header and the TLVs. */
