@@ -1421,7 +1421,17 @@ typedef struct hb_hier_info {
         uint32_t global_leader;    /**< leading region, 0 if none known */
         /** Regions this node finds unreachable (bit r - 1). */
         uint64_t unreachable_map;
-        uint64_t reserved[4];      /**< 0 */
+        /** The global leader's region, which holds the cluster's
+         *  at-most-one resource while its leadership is established: on a
+         *  coordinator its own global view (leader or follower), on any
+         *  other node what its region's coordinator last said in a
+         *  summary; 0 when none is known. A hint for display: only
+         *  `holds`, on the holder itself, is the safety signal. */
+        uint32_t holder_region;
+        /** That region's coordinator as this node knows it (node id), 0
+         *  if unknown. */
+        uint32_t holder_id;
+        uint64_t reserved[3];      /**< 0 */
 } hb_hier_info_t;
 
 /** Fill `out` (zeroed with enabled false when the topology is off). */

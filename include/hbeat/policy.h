@@ -35,6 +35,13 @@
  * hb_node_config(), hb_node_id()) and call hb_node_set_resource(), which
  * only sets a bit that the next heartbeat carries.
  *
+ * With the hierarchy topology (hb_hier_config_t.enabled) the role
+ * followed is the global one: HB_EVENT_GLOBAL_ROLE, whose leader,
+ * established, is the cluster's holder and whose term is the fencing
+ * token; HB_EVENT_ROLE (the region's coordinator) is then ignored, and
+ * the leader a global role event names (a region) is no fence target
+ * (docs/hierarchy.md, "The at-most-one resource").
+ *
  * The one signal "may act": this node is leader *and established*
  * (hb_event_t.established, hb_coord_info_t.established: a quorum, this
  * node included, has named it leader in heartbeats of its term). The
@@ -355,7 +362,8 @@ HB_EXPORT int hb_policy_reconfigure(hb_policy_t *p,
 HB_EXPORT int hb_policy_start(hb_policy_t *p, uint64_t now_ns);
 
 /**
- * Record a node event (role events matter; the others are ignored): the
+ * Record a node event (role events matter, HB_EVENT_GLOBAL_ROLE instead
+ * of HB_EVENT_ROLE with the hierarchy; the others are ignored): the
  * role, whether this node may act (leader and established) and in which
  * term, and the last other leader named. Decides nothing: call
  * hb_policy_tick() next. Callable from inside the node's event callback.

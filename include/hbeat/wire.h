@@ -258,7 +258,16 @@ enum hb_tlv_type {
          *  digest of the monitors' verdicts the sender holds (12 bytes;
          *  hbeat/subset.h). Since 0.3. */
         HB_TLV_SUBSET_DIGEST = 15,
+        /** On heartbeats of a hierarchy's region coordinator (to the
+         *  other electors of its region): u64 the highest term it has
+         *  seen at the global level (at most 2^32 - 1; 8 bytes). Its
+         *  successor starts its global level past it, so the global
+         *  term, the resource's fencing token, grows across
+         *  coordinators (docs/hierarchy.md). Since 0.3. */
+        HB_TLV_GLOBAL_TERM = 17,
 };
+/** Value length of HB_TLV_GLOBAL_TERM. */
+#define HB_GLOBAL_TERM_TLV_LEN 8u
 /** Value length of HB_TLV_INTERVAL. */
 #define HB_INTERVAL_TLV_LEN 12u
 /** Length of an ACK in MAC mode: header + ECHO TLV (4 + 16) + tag = 80

@@ -104,6 +104,15 @@ struct hb_hier {
         bool g_est;
         hb_node_t *outer;              /* for the global callback */
         uint64_t now_ns;               /* of the current call */
+        uint64_t g_term_max;           /* highest global term seen here,
+                                          any global level of this
+                                          process */
+        uint64_t told_term;            /* highest global term this
+                                          region's coordinators told in
+                                          heartbeats (GLOBAL_TERM TLV) */
+        uint32_t told_leader;          /* the global leader's region as
+                                          this region's coordinator's
+                                          summaries say (not leading) */
         hb_hier_region_t reg[HB_HIER_REGIONS_MAX + 1];
         hb_hier_cache_t *cache[HB_HIER_REGIONS_MAX + 1];
 };
@@ -269,23 +278,46 @@ static void apply_map(hb_node_t *node, uint64_t map, uint64_t now_ns)
 
 /* ---- sending ----------------------------------------------------- */
 
-/* Queue `buf` (an encoded message) for region r's coordinator, or its
- * electors while it is unknown. */
+/* Whether region r's global member is alive at this coordinator's
+ * global level (true when not a coordinator: nothing to judge by). */
+static bool region_heard(const hb_node_t *node, uint32_t r)
+{
+        const struct hb_hier *h = node->hier;
+        hb_peer_info_t pi;
+
+        if (!h->global ||
+            hb_node_peer_info(h->global, r, h->now_ns, &pi) < 0)
+                return true;
+        return pi.state == HB_PEER_ALIVE;
+}
+
+/*
+ * Queue `buf` (an encoded message) for region r's coordinator, or its
+ * electors while it is unknown. A coordinator that does not hear region
+ * r's global member (not alive at its global level: never heard since it
+ * took over, or silent) sends to every elector of r as well: the
+ * coordinator it knows may be gone, and its successor is learned from a
+ * summary that only comes once somebody reaches it. Without this, a
+ * majority of regions whose coordinators all changed at once kept
+ * sending to their predecessors and never elected (the simulator's
+ * "every other coordinator crashed"). Steady state: one message.
+ */
 static void to_region(hb_node_t *node, uint32_t r, uint8_t type,
                       const uint8_t *buf, size_t len)
 {
         const struct hb_hier *h = node->hier;
+        uint32_t cid = h->reg[r].coord_id;
 
-        if (h->reg[r].coord_id != 0 &&
-            h->reg[r].coord_id != node->cfg.node_id) {
-                (void)hb__out_push_raw(node, HB_DEST_PEER, h->reg[r].coord_id,
-                                       type, buf, len);
-                return;
+        if (cid != 0 && cid != node->cfg.node_id) {
+                (void)hb__out_push_raw(node, HB_DEST_PEER, cid, type, buf,
+                                       len);
+                if (region_heard(node, r))
+                        return;
         }
         for (size_t i = 0; i < node->n_peers; i++) {
                 const hb_peer_t *p = node->peers[i];
 
-                if (p->h_region == r && p->h_elector)
+                if (p->h_region == r && p->h_elector && p->id != cid)
                         (void)hb__out_push_raw(node, HB_DEST_PEER, p->id,
                                                type, buf, len);
         }
@@ -333,7 +365,12 @@ static void send_chunk(hb_node_t *node, uint8_t *tlv, uint32_t lo,
         hb__put_tlv_header(tlv, HB_TLV_REGION_SUMMARY, (uint16_t)len);
         hb__put_u16(v, (uint16_t)own_region(node));
         v[2] = 0;
-        v[3] = 0;
+        /* The global leader's region as this coordinator knows it: its
+         * region's nodes can say who holds (docs/wire-format.md). */
+        v[3] = (uint8_t)(h->g_role == HB_ROLE_LEADER ||
+                                         h->g_role == HB_ROLE_FOLLOWER
+                                 ? h->g_leader
+                                 : 0);
         hb__put_u32(v + 4, (uint32_t)h->lead_term);
         hb__put_u32(v + 8, h->version);
         hb__put_u64(v + 12, h->unreachable);
@@ -430,9 +467,13 @@ int hb__hier_check_beat(const hb_wire_msg_t *m)
         const uint8_t *cur = m->tlv, *val;
         size_t left = m->tlv_len;
         uint16_t type, vlen;
-        int r, found = 0;
+        int r, found = 0, terms = 0;
 
         while ((r = hb_wire_tlv_next(&cur, &left, &type, &val, &vlen)) > 0) {
+                if (type == HB_TLV_GLOBAL_TERM &&
+                    (vlen != HB_GLOBAL_TERM_TLV_LEN || terms++ ||
+                     hb__get_u64(val) > UINT32_MAX))
+                        return HB_EBADTLV;
                 if (type != HB_TLV_REGION_VIEW)
                         continue;
                 if (vlen != 4 || found++)
@@ -453,6 +494,16 @@ void hb__hier_on_beat(hb_node_t *node, hb_peer_t *p, const hb_wire_msg_t *m,
         size_t left = m->tlv_len;
         uint16_t type, vlen;
 
+        /* The global term our region's coordinator has seen: kept for
+         * the day this node succeeds it (global_start()). */
+        if (in_own_region(node, p) && p->h_elector) {
+                while (hb_wire_tlv_next(&cur, &left, &type, &val, &vlen) > 0)
+                        if (type == HB_TLV_GLOBAL_TERM &&
+                            hb__get_u64(val) > h->told_term)
+                                h->told_term = hb__get_u64(val);
+                cur = m->tlv;
+                left = m->tlv_len;
+        }
         if (!h->leading || h->changed || !in_own_region(node, p) ||
             hb__hier_driven(node, p) ||
             (p->h_repaired_ns != 0 &&
@@ -579,7 +630,7 @@ int hb__hier_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
         const struct hb_hier *h = node->hier;
         uint32_t cid = h->reg[own_region(node)].coord_id;
         bool first = true, to_coord;
-        uint8_t tlv[HB_WIRE_TLV_HEADER_LEN + 4];
+        uint8_t tlv[HB_WIRE_TLV_HEADER_LEN + HB_GLOBAL_TERM_TLV_LEN];
         size_t tlv_len = 0;
         int r = 0;
 
@@ -587,6 +638,13 @@ int hb__hier_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
                 tlv_len = hb__put_tlv_header(tlv, HB_TLV_REGION_VIEW, 4);
                 hb__put_u32(tlv + tlv_len, view_digest(node));
                 tlv_len += 4;
+        } else if (type == HB_MSG_HEARTBEAT && h->g_term_max > 0) {
+                /* To the other electors: the global term a successor
+                 * must start past (docs/hierarchy.md, "Safety"). */
+                tlv_len = hb__put_tlv_header(tlv, HB_TLV_GLOBAL_TERM,
+                                             HB_GLOBAL_TERM_TLV_LEN);
+                hb__put_u64(tlv + tlv_len, h->g_term_max);
+                tlv_len += HB_GLOBAL_TERM_TLV_LEN;
         }
         if (type == HB_MSG_LEAVE)
                 return hb__out_push_coord(node, HB_DEST_ALL, 0, type, flags,
@@ -674,6 +732,18 @@ static void global_event(void *user, const hb_event_t *gev)
                 ev.leader_id = gev->leader_id;
                 ev.established = gev->established;
                 ev.why = gev->why;
+                if (gev->leader_id != h->g_leader ||
+                    (gev->new_role == HB_ROLE_LEADER ||
+                     gev->new_role == HB_ROLE_FOLLOWER) !=
+                            (h->g_role == HB_ROLE_LEADER ||
+                             h->g_role == HB_ROLE_FOLLOWER)) {
+                        /* Who leads rides on the summary: tell the
+                         * region (and the others) once. */
+                        h->version++;
+                        h->changed = true;
+                }
+                if (gev->term > h->g_term_max)
+                        h->g_term_max = gev->term;
                 h->g_role = gev->new_role;
                 h->g_term = gev->term;
                 h->g_leader = gev->leader_id;
@@ -682,8 +752,14 @@ static void global_event(void *user, const hb_event_t *gev)
                 if (node->cb)
                         node->cb(node->user, &ev);
                 return;
+        case HB_EVENT_TERM:
+                /* Not persisted (another process succeeds this one):
+                 * told to the region's electors instead. */
+                if (gev->term > h->g_term_max)
+                        h->g_term_max = gev->term;
+                return;
         default:
-                return; /* terms are not persisted: docs/hierarchy.md */
+                return;
         }
 }
 
@@ -691,7 +767,7 @@ static void global_start(hb_node_t *node, uint64_t now_ns)
 {
         struct hb_hier *h = node->hier;
         const hb_node_config_t *c = &node->cfg;
-        uint64_t gi = c->hier.global_interval_ns, hold_until;
+        uint64_t gi = c->hier.global_interval_ns, hold_until, known;
         hb_node_config_t g;
 
         hb_node_config_default(&g, c->detector.kind, gi);
@@ -719,6 +795,17 @@ static void global_start(hb_node_t *node, uint64_t now_ns)
         hold_until = h->lead_term <= 1
                              ? 0
                              : add_sat(now_ns, g.coord.promise_max_ns);
+        /* ... and starts past every global term its predecessors told
+         * it (and its own, from an earlier leadership), as if it had
+         * voted for itself in the next one: the global term, the
+         * resource's fencing token, grows across coordinators even when
+         * every region of a majority changed its coordinator while the
+         * regions that knew the latest term are cut off. */
+        known = max_u64(h->told_term, h->g_term_max);
+        if (known > 0 && known < UINT32_MAX &&
+            hb_node_restore_term(h->global, known + 1, own_region(node)) ==
+                    0)
+                h->g_term_max = known + 1;
         (void)hb_node_restore_promise(h->global, hold_until);
         for (uint32_t r = 1; r <= HB_HIER_REGIONS_MAX; r++)
                 if (r != own_region(node) && ((h->present >> (r - 1)) & 1u))
@@ -1047,8 +1134,10 @@ void hb__hier_on_summary(hb_node_t *node, hb_peer_t *from,
                         v = val[o + 4];
                 apply(node, p, v, now_ns);
         }
-        if (region == own_region(node) && !h->leading)
+        if (region == own_region(node) && !h->leading) {
                 apply_map(node, map, now_ns);
+                h->told_leader = val[3] <= HB_HIER_REGIONS_MAX ? val[3] : 0;
+        }
         /* A coordinator relays the others' news to its region. */
         if (h->leading && region != own_region(node) && fresh &&
             node->rx_buf && node->rx_len <= HB_OUTPUT_MAX_LEN)
@@ -1096,6 +1185,7 @@ void hb_node_hier_info(const hb_node_t *node, hb_hier_info_t *out)
         out->coordinator_id = h->reg[own_region(node)].coord_id;
         out->regional_term = h->reg[own_region(node)].term;
         out->unreachable_map = h->unreachable;
+        out->holder_region = h->told_leader;
         if (h->global) {
                 hb_coord_info_t gi;
 
@@ -1103,10 +1193,21 @@ void hb_node_hier_info(const hb_node_t *node, hb_hier_info_t *out)
                 out->global_role = gi.role;
                 out->global_term = gi.term;
                 out->global_leader = gi.leader_id;
+                out->holder_region = gi.role == HB_ROLE_LEADER ||
+                                                     gi.role ==
+                                                             HB_ROLE_FOLLOWER
+                                             ? gi.leader_id
+                                             : 0;
                 /* Live, not cached: a node that stopped leading its
                  * region never claims (docs/hierarchy.md, "Safety"). */
                 out->holds = h->leading &&
                              node->coord.role == HB_ROLE_LEADER &&
                              gi.role == HB_ROLE_LEADER && gi.established;
         }
+        if (out->holder_region != 0)
+                out->holder_id = out->holder_region == own_region(node) &&
+                                                 h->leading
+                                         ? node->cfg.node_id
+                                         : h->reg[out->holder_region]
+                                                   .coord_id;
 }

@@ -779,15 +779,31 @@ int hb_policy_start(hb_policy_t *p, uint64_t now_ns)
         return 1;
 }
 
+/*
+ * The role the resource follows: the node's own election in the mesh;
+ * with the hierarchy (docs/hierarchy.md) the global election's, whose
+ * leader, established, is the cluster's one holder. There the regional
+ * role only says who coordinates a region: following it would run the
+ * resource once per region.
+ */
+static hb_event_type_t role_event(const hb_policy_t *p)
+{
+        return hb_node_config(p->node)->hier.enabled ? HB_EVENT_GLOBAL_ROLE
+                                                     : HB_EVENT_ROLE;
+}
+
 int hb_policy_on_event(hb_policy_t *p, const hb_event_t *ev)
 {
         if (p == NULL || ev == NULL)
                 return -EINVAL;
-        if (!p->started || p->closed || ev->type != HB_EVENT_ROLE)
+        if (!p->started || p->closed || ev->type != role_event(p))
                 return 0;
         p->role = ev->new_role;
         p->role_term = ev->term;
-        if (ev->leader_id != 0 && ev->leader_id != hb_node_id(p->node))
+        /* A global role event names a region, not a node: nothing to
+         * fence by id (fencing is refused with the hierarchy). */
+        if (ev->type == HB_EVENT_ROLE && ev->leader_id != 0 &&
+            ev->leader_id != hb_node_id(p->node))
                 p->fence_id = ev->leader_id;
         /* May act only once established (see policy.h). */
         p->may_act = ev->new_role == HB_ROLE_LEADER && ev->established;

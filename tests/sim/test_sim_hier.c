@@ -7,6 +7,11 @@
  *
  *   - at most one region holds the at-most-one resource (a running
  *     coordinator that is global leader and established), always;
+ *   - at most one running node is global leader (holds the global
+ *     lease) at any instant, established or not;
+ *   - the fencing token grows: every new holder (another node, or the
+ *     same one in another term) holds in a global term strictly above
+ *     every earlier holder's, across coordinator changes and cuts;
  *   - per scenario: nobody outside the watched region declares one of
  *     its members dead, and/or nobody finds it unreachable.
  *
@@ -21,9 +26,16 @@
  *   - a region is cut off: one region event per observer outside (and
  *     inside, one per other region), no per-node dead verdict across
  *     the cut; healed, one "reachable" event each;
+ *   - the holder's region is cut off: the holder stops holding (no
+ *     quorum of regions) before a region of the majority side holds,
+ *     in a higher term; healed, one holder;
+ *   - the same, and every coordinator of the majority side crashes
+ *     too: their successors, which never ran the global level, still
+ *     elect in a higher term (the GLOBAL_TERM their predecessors told);
  *   - a campaign of random faults (coordinator crashes and restarts,
- *     pauses, region cuts, heals) over many seeds for the resource
- *     invariant, and a holder again once all is healed;
+ *     pauses, region cuts, the holder's region among them, heals) over
+ *     many seeds for the invariants above, and a holder again once all
+ *     is healed;
  *   - the message rate at 500 nodes (10 x 50, 2 s / 5 s), printed
  *     (docs/hierarchy.md's figure) and bounded by 2 x 153 msg/s.
  *
@@ -67,6 +79,9 @@ typedef struct chk {
         bool no_dead_outside;
         bool no_unreachable;
         size_t holders_max;
+        size_t last_holder;     /* node that held last, (size_t)-1 */
+        uint64_t last_token;    /* its global term */
+        size_t tokens;          /* holdings seen (node, term) */
         bool failed;
         char why[200];
 } chk_t;
@@ -116,6 +131,29 @@ static size_t holders(hbsim_t *s, size_t *who)
         return holders2(s, who, NULL);
 }
 
+/* Running nodes that are global leader (with or without establishment:
+ * the lease is held from the election on). */
+static size_t global_leaders(hbsim_t *s, size_t *who, size_t *other)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < hbsim_n_nodes(s); i++) {
+                hb_node_t *n = hbsim_node(s, i);
+                hb_hier_info_t h;
+
+                if (!n || hbsim_paused(s, i))
+                        continue;
+                hb_node_hier_info(n, &h);
+                if (h.global_role == HB_ROLE_LEADER) {
+                        if (k == 0)
+                                *other = i;
+                        *who = i;
+                        k++;
+                }
+        }
+        return k;
+}
+
 static void observe(hbsim_t *s, void *user)
 {
         chk_t *c = user;
@@ -127,6 +165,22 @@ static void observe(hbsim_t *s, void *user)
                 c->holders_max = k;
         if (k > 1)
                 fail_at(c, "two regions hold the resource", other, who);
+        if (k == 1) {
+                hb_hier_info_t h;
+
+                hb_node_hier_info(hbsim_node(s, who), &h);
+                if (who != c->last_holder || h.global_term != c->last_token) {
+                        if (c->tokens > 0 && h.global_term <= c->last_token)
+                                fail_at(c, "the fencing token (global "
+                                           "term) did not grow",
+                                        c->last_holder, who);
+                        c->last_holder = who;
+                        c->last_token = h.global_term;
+                        c->tokens++;
+                }
+        }
+        if (global_leaders(s, &who, &other) > 1)
+                fail_at(c, "two global leaders at once", other, who);
         for (; c->next_ev < n_ev; c->next_ev++) {
                 const hbsim_event_t *e = &ev[c->next_ev];
 
@@ -164,6 +218,7 @@ static hbsim_t *make_loss(uint64_t seed, chk_t *c, double loss)
         c->s = s;
         c->seed = seed;
         c->exempt = (size_t)-1;
+        c->last_holder = (size_t)-1;
         hbsim_set_observer(s, observe, c);
         return s;
 }
@@ -521,6 +576,129 @@ static void test_region_cut(void **state)
         }
 }
 
+/* The holder (0-based node) and its global term; fails unless one. */
+static size_t the_holder(hbsim_t *s, uint64_t *term)
+{
+        size_t who = 0;
+        hb_hier_info_t h;
+
+        assert_int_equal(holders(s, &who), 1);
+        hb_node_hier_info(hbsim_node(s, who), &h);
+        *term = h.global_term;
+        return who;
+}
+
+/* Every coordinator's view of the global level, for a failure. */
+static void dump_coordinators(hbsim_t *s)
+{
+        for (size_t i = 0; i < N; i++) {
+                hb_node_t *n = hbsim_node(s, i);
+                hb_hier_info_t h;
+
+                if (!n)
+                        continue;
+                hb_node_hier_info(n, &h);
+                if (h.coordinator)
+                        fprintf(stderr, "  n%zu (region %u): global %s, "
+                                "term %llu, leader region %u%s\n", i + 1,
+                                (unsigned)h.region,
+                                hb_role_name(h.global_role),
+                                (unsigned long long)h.global_term,
+                                (unsigned)h.global_leader,
+                                h.holds ? ", holds" : "");
+        }
+}
+
+/* Cut the holder's region off; with `crash_rest`, crash every other
+ * region's coordinator too (their successors never ran the global
+ * level). The holder stops before another holds, in a higher term. */
+static void holder_cut(bool crash_rest, uint64_t *least_gap_ns,
+                       uint64_t *worst_new_ns)
+{
+        for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+                chk_t c;
+                hbsim_t *s = make(seed, &c);
+                size_t side[PER], old, now_who = 0;
+                uint32_t rh;
+                uint64_t term0, term1, t0, stop_ns = HB_NEVER,
+                        new_ns = HB_NEVER;
+                hb_hier_info_t h;
+
+                hbsim_run_until(s, WARM);
+                assert_settled(s, seed);
+                old = the_holder(s, &term0);
+                rh = region(old);
+                for (size_t i = 0; i < PER; i++)
+                        side[i] = (rh - 1) * PER + i;
+                t0 = hbsim_now(s);
+                hbsim_partition(s, side, PER);
+                if (crash_rest)
+                        for (uint32_t r = 1; r <= R; r++)
+                                if (r != rh)
+                                        hbsim_crash(s, coordinator(s, r));
+                /* 10 ms steps: when the old one stopped, the new began */
+                while (hbsim_now(s) < t0 + 30 * S &&
+                       new_ns == HB_NEVER) {
+                        hbsim_run_until(s, hbsim_now(s) + 10 * MS);
+                        hb_node_hier_info(hbsim_node(s, old), &h);
+                        if (stop_ns == HB_NEVER && !h.holds)
+                                stop_ns = hbsim_now(s);
+                        if (holders(s, &now_who) == 1 && now_who != old)
+                                new_ns = hbsim_now(s);
+                }
+                if (new_ns == HB_NEVER || stop_ns == HB_NEVER) {
+                        fprintf(stderr, "seed %llu: no new holder after "
+                                "the holder's region was cut (n%zu, term "
+                                "%llu)\n", (unsigned long long)seed,
+                                old + 1, (unsigned long long)term0);
+                        dump_coordinators(s);
+                        fail();
+                }
+                assert_true(region(now_who) != rh);
+                /* (the same 10 ms step at worst: the order within it
+                 * is the observer's "two holders" check) */
+                assert_true(stop_ns <= new_ns);
+                hb_node_hier_info(hbsim_node(s, now_who), &h);
+                term1 = h.global_term;
+                assert_true(term1 > term0);
+                if (new_ns - stop_ns < *least_gap_ns)
+                        *least_gap_ns = new_ns - stop_ns;
+                if (new_ns - t0 > *worst_new_ns)
+                        *worst_new_ns = new_ns - t0;
+                /* healed (crashed nodes back): still one holder */
+                hbsim_heal(s);
+                for (size_t i = 0; i < N; i++)
+                        if (!hbsim_node(s, i))
+                                assert_int_equal(hbsim_restart(s, i), 0);
+                hbsim_run_until(s, hbsim_now(s) + 20 * S);
+                assert_int_equal(holders(s, NULL), 1);
+                check(&c);
+                hbsim_free(s);
+        }
+}
+
+static void test_holder_region_cut(void **state)
+{
+        uint64_t gap = HB_NEVER, took = 0;
+
+        (void)state;
+        holder_cut(false, &gap, &took);
+        printf("holder's region cut: a new holder within %.0f ms of the "
+               "cut, at least %.0f ms after the old one stopped (%u "
+               "seeds)\n", (double)took / MS, (double)gap / MS, SEEDS);
+}
+
+static void test_holder_cut_successors(void **state)
+{
+        uint64_t gap = HB_NEVER, took = 0;
+
+        (void)state;
+        holder_cut(true, &gap, &took);
+        printf("holder's region cut, every other coordinator crashed: a "
+               "new holder in a higher term within %.0f ms (worst of %u "
+               "seeds)\n", (double)took / MS, SEEDS);
+}
+
 static size_t env_size(const char *name, size_t dflt)
 {
         const char *v = getenv(name);
@@ -556,7 +734,7 @@ static void test_at_most_one(void **state)
                         uint32_t r = (uint32_t)(rnd(&x) % R) + 1;
                         size_t side[PER];
 
-                        switch (rnd(&x) % 6) {
+                        switch (rnd(&x) % 7) {
                         case 0: /* crash a coordinator */
                         case 1:
                                 for (size_t i = 0; i < N; i++) {
@@ -579,6 +757,10 @@ static void test_at_most_one(void **state)
                                         hbsim_resume(s, who);
                                 }
                                 break;
+                        case 6: /* cut the holder's region off */
+                                if (!cut && holders(s, &who) == 1)
+                                        r = region(who);
+                                /* fall through */
                         case 3: /* cut a region off */
                                 if (!cut) {
                                         for (size_t i = 0; i < PER; i++)
@@ -663,6 +845,8 @@ int main(void)
                 cmocka_unit_test(test_members_crash_many),
                 cmocka_unit_test(test_coordinator_crash),
                 cmocka_unit_test(test_region_cut),
+                cmocka_unit_test(test_holder_region_cut),
+                cmocka_unit_test(test_holder_cut_successors),
                 cmocka_unit_test(test_at_most_one),
                 cmocka_unit_test(test_rate_500),
         };

@@ -374,6 +374,65 @@ static void t_view_checks(void **state)
         hb_node_free(n);
 }
 
+/* A heartbeat from `sender` with `n` GLOBAL_TERM TLVs of value length
+ * `vlen` holding `term` (its first 8 bytes). */
+static size_t beat_term(uint8_t *buf, uint32_t sender, uint64_t seq,
+                        size_t n, uint16_t vlen, uint64_t term)
+{
+        uint8_t tlv[2 * (4 + 9)];
+        hb_keyring_t ring = { 0 };
+        hb_key_t kk = key();
+        hb_wire_msg_t m;
+        size_t o = 0;
+        int len;
+
+        memset(tlv, 0, sizeof(tlv));
+        for (size_t i = 0; i < n; i++) {
+                tlv[o + 1] = HB_TLV_GLOBAL_TERM;
+                tlv[o + 3] = (uint8_t)vlen;
+                for (size_t b = 0; b < 8 && b < vlen; b++)
+                        tlv[o + 4 + b] = (uint8_t)(term >> (56 - 8 * b));
+                o += 4 + vlen;
+        }
+        memset(&m, 0, sizeof(m));
+        m.type = HB_MSG_HEARTBEAT;
+        m.cluster_id = 7;
+        m.sender_id = sender;
+        m.incarnation = 1;
+        m.seq = seq;
+        m.send_time_ns = T0;
+        m.tlv = o ? tlv : NULL;
+        m.tlv_len = o;
+        assert_int_equal(hb_keyring_add(&ring, 0, &kk, HB_WIRE_MODE_MAC), 0);
+        len = hb_wire_encode(buf, 512, &m, &ring, NULL);
+        assert_true(len > 0);
+        return (size_t)len;
+}
+
+/* The global term on a coordinator's heartbeats: 8 bytes, at most
+ * 2^32 - 1, at most once; anything else is bad_tlv, nothing changed. */
+static void t_global_term_checks(void **state)
+{
+        uint8_t buf[512];
+        hb_node_t *n = node_of(4, NULL, NULL);
+        size_t len;
+
+        (void)state;
+        len = beat_term(buf, 5, 1, 1, 7, 3);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        len = beat_term(buf, 5, 1, 1, 9, 3);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        len = beat_term(buf, 5, 1, 2, 8, 3);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        len = beat_term(buf, 5, 1, 1, 8, UINT64_C(1) << 32);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        assert_int_equal(state_of(n, 5, T0), HB_PEER_UNKNOWN);
+        len = beat_term(buf, 5, 1, 1, 8, 3);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), 0);
+        assert_int_equal(state_of(n, 5, T0), HB_PEER_ALIVE);
+        hb_node_free(n);
+}
+
 /* A member's heartbeat carries its view digest. */
 static void t_member_beat_has_view(void **state)
 {
@@ -652,6 +711,7 @@ int main(void)
                 cmocka_unit_test(t_summary_checks),
                 cmocka_unit_test(t_summary_needs_topology),
                 cmocka_unit_test(t_view_checks),
+                cmocka_unit_test(t_global_term_checks),
                 cmocka_unit_test(t_member_beat_has_view),
                 cmocka_unit_test(t_member_targets),
                 cmocka_unit_test(t_member_learns),

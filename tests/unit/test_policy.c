@@ -1473,6 +1473,76 @@ static void test_failmalloc(void **state)
         expect_fence(2, 4);
 }
 
+/* Topology hierarchy: the resource and the VIPs follow the global role
+ * (HB_EVENT_GLOBAL_ROLE), not the regional one; its leader_id names a
+ * region, never a fence target. */
+static void test_hierarchy_global_role(void **state)
+{
+        hb_node_config_t c = node_cfg(1, false);
+        hb_policy_config_t pc;
+        hb_policy_info_t pi;
+        hb_policy_cmd_t cmd;
+        hb_event_t ev;
+
+        (void)state;
+        memset(&F, 0, sizeof(F));
+        c.hier.enabled = true;
+        c.hier.region = 2;
+        c.hier.elector = true;
+        c.hier.global_interval_ns = 2 * IV;
+        assert_int_equal(hb_node_new(&F.a, &c, NULL, NULL), 0);
+        memset(&pc, 0, sizeof(pc));
+        pc.resource = true;
+        pc.stop_timeout_ns = 500 * MS;
+        assert_int_equal(hb_policy_new(&F.p, &pc, F.a), 0);
+        assert_int_equal(hb_policy_start(F.p, T0), 1);
+        assert_true(expect_cmd(HB_POLICY_CMD_STOP).blocking);
+        done(HB_POLICY_CMD_STOP, true, T0);
+        expect_none();
+        /* Leading the region, established: nothing. */
+        lead(4, T0);
+        expect_none();
+        /* Global leader, elected: nothing yet; established: act. */
+        memset(&ev, 0, sizeof(ev));
+        ev.type = HB_EVENT_GLOBAL_ROLE;
+        ev.old_role = HB_ROLE_FOLLOWER;
+        ev.new_role = HB_ROLE_LEADER;
+        ev.term = 9;
+        ev.leader_id = 2;
+        ev.at_ns = T0 + IV;
+        assert_int_equal(hb_policy_on_event(F.p, &ev), 0);
+        assert_int_equal(hb_policy_tick(F.p, ev.at_ns), 0);
+        expect_none();
+        ev.old_role = HB_ROLE_LEADER;
+        ev.established = true;
+        assert_int_equal(hb_policy_on_event(F.p, &ev), 0);
+        assert_int_equal(hb_policy_tick(F.p, ev.at_ns), 0);
+        assert_int_equal(expect_cmd(HB_POLICY_CMD_VIP_ACQUIRE).term, 9);
+        expect_state("stopped", "starting", "leader");
+        cmd = expect_cmd(HB_POLICY_CMD_START);
+        assert_int_equal(cmd.term, 9);      /* the global term */
+        done(HB_POLICY_CMD_START, true, T0 + IV);
+        expect_state("starting", "started", "started");
+        expect_none();
+        /* A regional role change alone changes nothing... */
+        follow(3, 5, T0 + 2 * IV);
+        expect_none();
+        /* ... the global one does (a region named, no fence target). */
+        ev.old_role = HB_ROLE_LEADER;
+        ev.new_role = HB_ROLE_NO_QUORUM;
+        ev.term = 9;
+        ev.leader_id = 0;
+        ev.established = false;
+        ev.at_ns = T0 + 3 * IV;
+        assert_int_equal(hb_policy_on_event(F.p, &ev), 0);
+        assert_int_equal(hb_policy_tick(F.p, ev.at_ns), 0);
+        expect_cmd(HB_POLICY_CMD_VIP_RELEASE);
+        expect_state("started", "stopping", "no longer leader");
+        assert_int_equal(expect_cmd(HB_POLICY_CMD_STOP).term, 9);
+        hb_policy_info(F.p, &pi);
+        assert_int_equal(pi.fence_id, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1506,6 +1576,8 @@ int main(void)
                 cmocka_unit_test_teardown(test_fence_only, teardown),
                 cmocka_unit_test_teardown(test_queue_bound, teardown),
                 cmocka_unit_test_teardown(test_failmalloc, teardown),
+                cmocka_unit_test_teardown(test_hierarchy_global_role,
+                                          teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
