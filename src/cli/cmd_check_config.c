@@ -437,6 +437,24 @@ static void print_hierarchy(const hbd_config_t *cfg)
                "silent coordinator\n%-12s makes its region unreachable "
                "(one event), its members keep their states\n",
                "", "", "", "", "", "", n_reg, n_reg / 2 + 1, "", "");
+        /* Which role holds what (docs/hierarchy.md, "The at-most-one
+         * resource"). */
+        if (cfg->resource_start != NULL || cfg->n_vips > 0)
+                printf("%-12s %s%s%s held by the global coordinator only "
+                       "(global leader,\n%-12s established: a majority of "
+                       "%zu regions), never by a regional leader as such;\n"
+                       "%-12s fencing token HBEAT_TERM = the global term\n",
+                       "holder:", cfg->resource_start != NULL ? "the resource"
+                                                               : "",
+                       cfg->resource_start != NULL && cfg->n_vips > 0
+                               ? " and "
+                               : "",
+                       cfg->n_vips > 0 ? "the VIPs" : "", "", n_reg, "");
+        if (nc->coord.enabled &&
+            (cfg->notify_on_leader || cfg->notify_on_follower ||
+             cfg->notify_on_no_quorum))
+                printf("%-12s on_leader, on_follower, on_no_quorum follow "
+                       "the global role\n", "role hooks:");
         total = members / local_s + mesh / local_s +
                 (double)(n_reg * (n_reg - 1)) / global_s;
         printf("%-12s steady state, whole cluster: %.1f msg/s (members "

@@ -390,6 +390,20 @@ static void print_hier(const json_t *h)
                                : "");
         else
                 printf("  %-14s none (not a coordinator)\n", "global role:");
+        /* Who holds the resource and the VIPs: the global leader's
+         * region, established (docs/hierarchy.md). */
+        if (json_integer_value(json_object_get(h, "holder_region")) != 0)
+                printf("  %-14s region %" JSON_INTEGER_FORMAT ", %s (id %"
+                       JSON_INTEGER_FORMAT ")%s\n", "global holder:",
+                       json_integer_value(json_object_get(h,
+                                                          "holder_region")),
+                       hbctl_json_str(h, "holder", "?"),
+                       json_integer_value(json_object_get(h, "holder_id")),
+                       json_is_true(json_object_get(h, "holds"))
+                               ? " (this node)"
+                               : "");
+        else
+                printf("  %-14s none known\n", "global holder:");
         printf("  %-14s", "unreachable:");
         if (json_array_size(un) == 0)
                 printf(" none");

@@ -231,7 +231,7 @@ X(NOTIFY_TIMEOUT, "notify.timeout_ms", "ms", 1, 3600000, "5000", R_YES,      \
 X(ON_LEADER, "notify.on_leader", "", 0, 0, NULL, R_YES,                      \
   S_PATH, F_COORD, C(notify_on_leader), 0, 0,                                \
   "Executable run when this node becomes leader (after notify.script); "     \
-  "none when absent.")                                                       \
+  "with topology.kind hierarchy, global leader. None when absent.")          \
 X(ON_FOLLOWER, "notify.on_follower", "", 0, 0, NULL, R_YES,                  \
   S_PATH, F_COORD, C(notify_on_follower), 0, 0,                              \
   "Executable run when this node becomes follower; none when absent.")       \
@@ -435,7 +435,9 @@ X(RES_START, "resource.start", "", 0, 0, NULL, R_YES,                        \
   S_ARGV, F_COORD, C(resource_start), 0, 0,                                  \
   "Run (program and arguments, no shell) when this node becomes leader, "    \
   "after fencing the previous leader; env HBEAT_TERM (the fencing token) "   \
-  "and HBEAT_ROLE. Needs resource.stop (docs/actions.md).")                  \
+  "and HBEAT_ROLE. Needs resource.stop (docs/actions.md). With "             \
+  "topology.kind hierarchy: the global leader, the global term "             \
+  "(docs/hierarchy.md).")                                                    \
 X(RES_STOP, "resource.stop", "", 0, 0, NULL, R_YES,                          \
   S_ARGV, F_COORD, C(resource_stop), 0, 0,                                   \
   "Run when this node stops being leader; a failure or time-out "            \

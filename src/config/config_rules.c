@@ -599,6 +599,21 @@ int hbd__check_coord(struct loader *l, const struct found *f,
         char path[HBD_NAME_MAX + 32];
         uint64_t sum;
 
+        if (!cc->enabled && cfg->topology_kind != NULL &&
+            strcmp(cfg->topology_kind, "hierarchy") == 0 &&
+            (hbd__given(f, K_RES_START) || hbd__given(f, K_RES_STOP)))
+                return hbd__fail_at(l, mark_of(f, hbd__given(f, K_RES_START)
+                                                      ? K_RES_START
+                                                      : K_RES_STOP),
+                                    -EINVAL, "%s: with topology.kind "
+                                    "hierarchy only on electors "
+                                    "(node.elector and election.enabled: "
+                                    "true): the global coordinator, an "
+                                    "elector, holds the resource "
+                                    "(docs/hierarchy.md)",
+                                    hbd__given(f, K_RES_START)
+                                            ? "resource.start"
+                                            : "resource.stop");
         if (!cc->enabled)
                 return refuse_unused(l, f, F_COORD, "election.enabled");
 
@@ -903,20 +918,31 @@ static int check_hierarchy(struct loader *l, const struct found *f,
                                     "hierarchy: not with %s in this "
                                     "version (docs/hierarchy.md)",
                                     cfg->n_links > 0 ? "links" : "classes");
-        /* The regional election's leader is its region's coordinator,
-         * not the cluster's holder (hb_hier_info_t.holds): acting on it
-         * would run the resource once per region. */
-        if (hbd__given(f, K_RES_START) || hbd__given(f, K_FENCE_COMMAND)
-            || cfg->n_vips > 0)
-                return hbd__fail_at(l, kind, -EINVAL, "topology.kind "
-                                    "hierarchy: not with %s in this "
-                                    "version: the regional leader is not "
-                                    "the cluster's holder "
-                                    "(docs/hierarchy.md)",
-                                    cfg->n_vips > 0 ? "vips"
-                                    : hbd__given(f, K_RES_START)
-                                    ? "resource.start"
-                                    : "fencing.command");
+        /*
+         * The resource and the VIPs follow the global role there
+         * (policy.c role_event(): the global coordinator, established,
+         * holds them; docs/hierarchy.md). Fencing does not fit yet: a
+         * new holder hears no heartbeat of the other regions' nodes, so
+         * it cannot tell a former holder that reports its resource
+         * stopped (spared) from one that may still run it, and would
+         * fence every elector of every other region on each handover.
+         */
+        if (hbd__given(f, K_FENCE_COMMAND) || hbd__given(f, K_WATCHDOG))
+                return hbd__fail_at(l, mark_of(f, hbd__given(f,
+                                                             K_FENCE_COMMAND)
+                                                      ? K_FENCE_COMMAND
+                                                      : K_WATCHDOG),
+                                    -EINVAL, "%s: not with topology.kind "
+                                    "hierarchy in this version: a new "
+                                    "global holder hears no heartbeat from "
+                                    "the other regions' nodes, so it could "
+                                    "not tell which former holder still "
+                                    "runs the resource; the global term "
+                                    "(HBEAT_TERM) is the fencing token to "
+                                    "give the resource (docs/hierarchy.md)",
+                                    hbd__given(f, K_FENCE_COMMAND)
+                                            ? "fencing.command"
+                                            : "fencing.watchdog");
         present |= UINT64_C(1) << (n->hier.region - 1);
         if (n->hier.elector)
                 with_elector |= UINT64_C(1) << (n->hier.region - 1);

@@ -9,7 +9,9 @@
  * simulator runs on thousands of random histories. This file runs what it
  * decides and reports back:
  *
- *   role events    from the bus, inside the node's event callback:
+ *   role events    from the bus, inside the node's event callback
+ *                  (with the hierarchy, the global role's: the policy
+ *                  follows HB_EVENT_GLOBAL_ROLE there, policy.c):
  *                  hb_policy_on_event() + hb_policy_tick(), so the
  *                  machine decides on the node's view of that event
  *   its waits      one timer at hb_policy_next_deadline()
@@ -594,6 +596,7 @@ static void on_event(void *state, const hbd_event_t *ev)
                  * is fenced at once by the lower id (policy.c
                  * race_fence()). */
                 if (ev->core->type != HB_EVENT_ROLE &&
+                    ev->core->type != HB_EVENT_GLOBAL_ROLE &&
                     ev->core->type != HB_EVENT_PEER_STATE)
                         return;
                 (void)hb_policy_on_event(a->policy, ev->core);

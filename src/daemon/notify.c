@@ -105,7 +105,10 @@ static bool dup_path(char **out, const char *path)
 int hbd_notify_settings_prepare(hbd_notify_settings_t *out,
                                 const hbd_config_t *cfg)
 {
-        hbd_notify_settings_t s = { .timeout_ns = cfg->notify_timeout_ns };
+        hbd_notify_settings_t s = {
+                .timeout_ns = cfg->notify_timeout_ns,
+                .global_hooks = cfg->node.hier.enabled,
+        };
 
         if (!dup_path(&s.script, cfg->notify_script) ||
             !dup_path(&s.on_leader, cfg->notify_on_leader) ||
@@ -469,13 +472,16 @@ void hbd_notify_link(hbd_notify_t *n, const hb_event_t *ev,
         submit(n, j, a, peer_name);
 }
 
-/* The job of a role or quorum event running `script`. */
+/* The job of a role or quorum event running `script` (a global role
+ * event: a role hook of the hierarchy, "global_role OLD NEW"). */
 static void coord_run(hbd_notify_t *n, const char *script,
                       const hb_event_t *ev, const hbd_notify_node_t *node,
                       const char *leader_name, uint64_t wall_time_ns)
 {
-        bool role = ev->type == HB_EVENT_ROLE;
-        const char *what = role ? "a role change" : "a quorum change";
+        bool global = ev->type == HB_EVENT_GLOBAL_ROLE;
+        bool role = ev->type == HB_EVENT_ROLE || global;
+        const char *what = global ? "a global role change"
+                           : role ? "a role change" : "a quorum change";
         const char *old_r = hb_role_name(ev->old_role);
         const char *new_r = hb_role_name(ev->new_role);
         char wall[HBP_WALL_TIME_LEN];
@@ -492,25 +498,37 @@ static void coord_run(hbd_notify_t *n, const char *script,
         if (leader_name == NULL)
                 leader_name = "";
         if (role) {
-                j->desc = xasprintf("role %s -> %s, term %" PRIu64, old_r,
+                j->desc = xasprintf("%s %s -> %s, term %" PRIu64,
+                                    global ? "global role" : "role", old_r,
                                     new_r, ev->term);
-                a = job_args(j, "role", old_r, new_r, NULL);
+                a = job_args(j, global ? "global_role" : "role", old_r,
+                             new_r, NULL);
         } else {
                 j->desc = xasprintf("quorum %s, term %" PRIu64,
                                     ev->quorate ? "gained" : "lost",
                                     ev->term);
                 a = job_args(j, "quorum", ev->quorate ? "1" : "0", NULL);
         }
-        env_common(j, role ? "role" : "quorum", node);
+        env_common(j, global ? "global_role" : role ? "role" : "quorum",
+                   node);
         if (role) {
                 hb__env_add(&j->env, "HBEAT_OLD_ROLE=%s", old_r);
                 hb__env_add(&j->env, "HBEAT_NEW_ROLE=%s", new_r);
         } else {
                 hb__env_add(&j->env, "HBEAT_QUORATE=%d", ev->quorate ? 1 : 0);
         }
+        if (global) {
+                /* leader_id names a region there, not a node. */
+                hb__env_add(&j->env, "HBEAT_GLOBAL_LEADER_REGION=%" PRIu32,
+                            ev->leader_id);
+                hb__env_add(&j->env, "HBEAT_ESTABLISHED=%d",
+                            ev->established ? 1 : 0);
+                leader_name = "";
+        }
         hb__env_add(&j->env, "HBEAT_TERM=%" PRIu64, ev->term);
         hb__env_add(&j->env, "HBEAT_LEADER=%s", leader_name);
-        hb__env_add(&j->env, "HBEAT_LEADER_ID=%" PRIu32, ev->leader_id);
+        hb__env_add(&j->env, "HBEAT_LEADER_ID=%" PRIu32,
+                    global ? 0 : ev->leader_id);
         hb__env_add(&j->env, "HBEAT_REASON=%s", ev->why != NULL ? ev->why
                                                                 : "");
         hb__env_add(&j->env, "HBEAT_TIME_NS=%" PRIu64, ev->at_ns);
@@ -518,9 +536,37 @@ static void coord_run(hbd_notify_t *n, const char *script,
         submit(n, j, a, what);
 }
 
+/* on_leader, on_follower or on_no_quorum for role event `ev` (regional
+ * or global); not for "established" (leader -> leader): on_leader ran at
+ * "elected". */
+static void role_hook(hbd_notify_t *n, const hb_event_t *ev,
+                      const hbd_notify_node_t *node, const char *leader_name,
+                      uint64_t wall_time_ns)
+{
+        const char *own = NULL;
+
+        if (ev->old_role == HB_ROLE_LEADER && ev->new_role == HB_ROLE_LEADER)
+                return;
+        switch (ev->new_role) {
+        case HB_ROLE_LEADER:
+                own = n->cur.on_leader;
+                break;
+        case HB_ROLE_FOLLOWER:
+                own = n->cur.on_follower;
+                break;
+        case HB_ROLE_NO_QUORUM:
+                own = n->cur.on_no_quorum;
+                break;
+        case HB_ROLE_CANDIDATE:
+                break;
+        }
+        coord_run(n, own, ev, node, leader_name, wall_time_ns);
+}
+
 /* Topology "hierarchy" (docs/hierarchy.md): a region event ("region
  * REGION OLD NEW") or this node's role at the global level ("global_role
- * OLD NEW"), to notify.script only. */
+ * OLD NEW") to notify.script; a global role event also runs the role
+ * hooks (on_leader, ...), which follow the global role there. */
 void hbd_notify_hier(hbd_notify_t *n, const hb_event_t *ev,
                      const hbd_notify_node_t *node, uint64_t wall_time_ns)
 {
@@ -530,8 +576,12 @@ void hbd_notify_hier(hbd_notify_t *n, const hb_event_t *ev,
         struct job *j;
         size_t a;
 
-        if (n == NULL || n->shutting_down || n->cur.script == NULL ||
+        if (n == NULL || n->shutting_down ||
             (ev->type != HB_EVENT_REGION && ev->type != HB_EVENT_GLOBAL_ROLE))
+                return;
+        if (!region && n->cur.global_hooks)
+                role_hook(n, ev, node, NULL, wall_time_ns);
+        if (n->cur.script == NULL)
                 return;
         old_s = region ? hb_region_state_name(ev->old_region_state)
                        : hb_role_name(ev->old_role);
@@ -577,31 +627,15 @@ void hbd_notify_coord(hbd_notify_t *n, const hb_event_t *ev,
                       const hbd_notify_node_t *node, const char *leader_name,
                       uint64_t wall_time_ns)
 {
-        const char *own = NULL;
-
         if (n == NULL || n->shutting_down ||
             (ev->type != HB_EVENT_ROLE && ev->type != HB_EVENT_QUORUM))
                 return;
         coord_run(n, n->cur.script, ev, node, leader_name, wall_time_ns);
-        if (ev->type != HB_EVENT_ROLE)
+        /* With the hierarchy the hooks follow the global role
+         * (hbd_notify_hier()). */
+        if (ev->type != HB_EVENT_ROLE || n->cur.global_hooks)
                 return;
-        /* "established" (leader -> leader): on_leader ran at "elected". */
-        if (ev->old_role == HB_ROLE_LEADER && ev->new_role == HB_ROLE_LEADER)
-                return;
-        switch (ev->new_role) {
-        case HB_ROLE_LEADER:
-                own = n->cur.on_leader;
-                break;
-        case HB_ROLE_FOLLOWER:
-                own = n->cur.on_follower;
-                break;
-        case HB_ROLE_NO_QUORUM:
-                own = n->cur.on_no_quorum;
-                break;
-        case HB_ROLE_CANDIDATE:
-                break;
-        }
-        coord_run(n, own, ev, node, leader_name, wall_time_ns);
+        role_hook(n, ev, node, leader_name, wall_time_ns);
 }
 
 

@@ -86,6 +86,10 @@ typedef struct hbd_notify_settings {
         char *on_leader;       /* owned; NULL when none */
         char *on_follower;
         char *on_no_quorum;
+        /* Topology hierarchy: on_leader, on_follower and on_no_quorum
+         * follow the global role (HB_EVENT_GLOBAL_ROLE), the role that
+         * holds the resource, not the regional one (docs/hierarchy.md). */
+        bool global_hooks;
 } hbd_notify_settings_t;
 
 /* Fill `out` from the config's notify.* (copies). Returns 0 or -ENOMEM

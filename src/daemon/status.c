@@ -158,7 +158,7 @@ static json_t *hier_json(const hbd_ctx_t *ctx)
 {
         hb_hier_info_t hi;
         json_t *unreach = json_array();
-        const char *coord;
+        const char *coord, *holder;
 
         hb_node_hier_info(ctx->node, &hi);
         for (uint32_t r = 1; unreach != NULL && r <= HB_HIER_REGIONS_MAX;
@@ -169,8 +169,12 @@ static json_t *hier_json(const hbd_ctx_t *ctx)
                 : hi.coordinator_id == ctx->cfg->node.node_id
                         ? ctx->cfg->node_name
                         : hbd_name(ctx, hi.coordinator_id);
+        holder = hi.holder_id == 0 ? NULL
+                 : hi.holder_id == ctx->cfg->node.node_id
+                         ? ctx->cfg->node_name
+                         : hbd_name(ctx, hi.holder_id);
         return json_pack("{s:I, s:b, s:s*, s:I, s:I, s:b, s:s, s:I, s:I, "
-                         "s:b, s:o*, s:I}",
+                         "s:b, s:I, s:s*, s:I, s:o*, s:I}",
                          "region", (json_int_t)hi.region,
                          "elector", ctx->cfg->node.hier.elector,
                          "coordinator", coord,
@@ -182,6 +186,9 @@ static json_t *hier_json(const hbd_ctx_t *ctx)
                          "global_leader_region",
                          (json_int_t)hi.global_leader,
                          "holds", hi.holds,
+                         "holder_region", (json_int_t)hi.holder_region,
+                         "holder", holder,
+                         "holder_id", (json_int_t)hi.holder_id,
                          "unreachable_regions", unreach,
                          "global_interval_ms",
                          (json_int_t)(ctx->cfg->node.hier.global_interval_ns /

@@ -1715,6 +1715,37 @@ static void test_hierarchy(void **state)
         expect_err(MINIMAL HIER_PEERS,
                    "n1.yaml:1:1: peers[].region and peers[].elector (peer "
                    "'a', line 7): only with topology.kind hierarchy");
+
+        /* The resource and the VIPs follow the global role: on an
+         * elector they are fine, on a member they could never run. */
+        cfg = load_ok("node: {name: n1, id: 1, region: 1, elector: true}\n"
+                      KEY "election: {enabled: true}\n"
+                      "topology: {kind: hierarchy}\n"
+                      "resource: {start: [/bin/true], stop: [/bin/true]}\n"
+                      "vips:\n  - {address: \"10.0.0.100/24\", "
+                      "interface: eth0}\n" HIER_PEERS);
+        assert_non_null(cfg->resource_start);
+        assert_int_equal(cfg->n_vips, 1);
+        hbd_config_free(cfg);
+        expect_err("node: {name: n1, id: 1, region: 2}\n" KEY
+                   "topology: {kind: hierarchy}\n"
+                   "resource: {start: [/bin/true], stop: [/bin/true]}\n"
+                   HIER_PEERS,
+                   "n1.yaml:5:19: resource.start: with topology.kind "
+                   "hierarchy only on electors (node.elector and "
+                   "election.enabled: true): the global coordinator, an "
+                   "elector, holds the resource (docs/hierarchy.md)");
+        expect_err("node: {name: n1, id: 1, region: 1, elector: true}\n"
+                   KEY "election: {enabled: true}\n"
+                   "topology: {kind: hierarchy}\n"
+                   "resource: {start: [/bin/true], stop: [/bin/true]}\n"
+                   "fencing: {command: [/bin/true]}\n" HIER_PEERS,
+                   "n1.yaml:7:20: fencing.command: not with topology.kind "
+                   "hierarchy in this version: a new global holder hears "
+                   "no heartbeat from the other regions' nodes, so it "
+                   "could not tell which former holder still runs the "
+                   "resource; the global term (HBEAT_TERM) is the fencing "
+                   "token to give the resource (docs/hierarchy.md)");
 }
 
 static void test_examples(void **state)
