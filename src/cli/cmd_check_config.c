@@ -437,6 +437,14 @@ static void print_hierarchy(const hbd_config_t *cfg)
                "silent coordinator\n%-12s makes its region unreachable "
                "(one event), its members keep their states\n",
                "", "", "", "", "", "", n_reg, n_reg / 2 + 1, "", "");
+        total = members / local_s + mesh / local_s +
+                (double)(n_reg * (n_reg - 1)) / global_s;
+        printf("%-12s steady state, whole cluster: %.1f msg/s (members "
+               "%.1f, electors %.1f,\n%-12s global level %.1f; summaries "
+               "only on a change); a full mesh: %.1f msg/s\n", "", total,
+               members / local_s, mesh / local_s, "",
+               (double)(n_reg * (n_reg - 1)) / global_s,
+               (double)(cfg->n_peers + 1) * (double)cfg->n_peers / local_s);
         /* Which role holds what (docs/hierarchy.md, "The at-most-one
          * resource"). */
         if (cfg->resource_start != NULL || cfg->n_vips > 0)
@@ -455,14 +463,6 @@ static void print_hierarchy(const hbd_config_t *cfg)
              cfg->notify_on_no_quorum))
                 printf("%-12s on_leader, on_follower, on_no_quorum follow "
                        "the global role\n", "role hooks:");
-        total = members / local_s + mesh / local_s +
-                (double)(n_reg * (n_reg - 1)) / global_s;
-        printf("%-12s steady state, whole cluster: %.1f msg/s (members "
-               "%.1f, electors %.1f,\n%-12s global level %.1f; summaries "
-               "only on a change); a full mesh: %.1f msg/s\n", "", total,
-               members / local_s, mesh / local_s, "",
-               (double)(n_reg * (n_reg - 1)) / global_s,
-               (double)(cfg->n_peers + 1) * (double)cfg->n_peers / local_s);
 }
 
 /* topology.* (docs/topologies.md) in words. */
