@@ -12,7 +12,14 @@ coordinator when one is down).
   other nodes suspect or dead;
 - region 3 cut off (nftables): one "region unreachable" event per
   observer outside it (and one per other region inside), no per-node
-  dead events across the cut; healed: reachable again.
+  dead events across the cut; healed: reachable again;
+- an at-most-one resource (a script writing "start"/"stop" lines with
+  the node, its HBEAT_TERM and the wall time to one log): it runs on the
+  global holder only, which every node's status names; SIGKILL the
+  holder: another coordinator starts it in a higher global term; cut the
+  holder's region off: the holder stops it (no quorum of regions) before
+  a holder of the majority side starts it, in a higher term; healed:
+  still one holder; replaying the log, never two running at once.
 
 Nine nodes only: many namespaces on one bridge overflow the kernel's
 neighbour table for every other test on the machine.
@@ -20,6 +27,7 @@ neighbour table for every other test on the machine.
 
 import os
 import stat
+import subprocess
 import time
 
 from hbcluster import fmt_event
@@ -41,7 +49,7 @@ def region_of(i):
     return (i - 1) // 3 + 1
 
 
-def make(make_cluster):
+def make(make_cluster, resource=False):
     c = make_cluster(9, start=False, interval_ms=INTERVAL_MS, election=True,
                      extra_config=lambda i: {
                          "node": {"region": region_of(i), "elector": True},
@@ -63,11 +71,37 @@ def make(make_cluster):
                     "\n")
         os.chmod(script, stat.S_IRWXU)
         cfg["notify"] = {"script": script}
+        if resource:
+            # notify.on_leader follows the global role too.
+            hook = c.path("on-leader.sh")
+            with open(hook, "w") as f:
+                f.write("#!/bin/sh\n"
+                        'echo "$HBEAT_NODE $1 $2 $3 $HBEAT_EVENT" >> '
+                        f'{c.path("on-leader.log")}\n')
+            os.chmod(hook, stat.S_IRWXU)
+            cfg["notify"]["on_leader"] = hook
+            cfg["resource"] = {"start": [res_script(c, "start")],
+                               "stop": [res_script(c, "stop")],
+                               "start_timeout_ms": 5000,
+                               "stop_timeout_ms": 5000}
         c.write_config(i, cfg)
     c.start_all()
     c.wait_all_alive(timeout=BOUND_S)
     wait_coordinators(c)
     return c
+
+
+def res_script(c, what):
+    """start.sh or stop.sh: one line "WHAT NODE TERM WALL_NS" to
+    resource.log (appends of one short line are atomic)."""
+    path = c.path(f"{what}.sh")
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n"
+                    f'echo "{what} $HBEAT_NODE $HBEAT_TERM $(date +%s%N)" '
+                    f'>> {c.path("resource.log")}\n')
+        os.chmod(path, stat.S_IRWXU)
+    return path
 
 
 def hier(c, i):
@@ -245,3 +279,158 @@ def test_region_cut_one_event_then_heal(make_cluster):
             break
         time.sleep(0.2)
     assert ok, f"n1's notify lines: {lines}"
+
+
+# ---- the at-most-one resource on the global holder ----------------------
+
+
+def res_lines(c):
+    """resource.log as [what, node, term, wall_ns]; the start-up stops
+    (term 0) left out."""
+    path = c.path("resource.log")
+    if not os.path.exists(path):
+        return []
+    out = []
+    for line in open(path).read().splitlines():
+        x = line.split()
+        if len(x) == 4 and not (x[0] == "stop" and x[2] == "0"):
+            out.append([x[0], x[1], int(x[2]), int(x[3])])
+    return out
+
+
+def note(c, what, node):
+    """A line of the test's own in the log (a SIGKILL ends the resource
+    of a script resource: nothing runs it any more)."""
+    with open(c.path("resource.log"), "a") as f:
+        f.write(f"{what} {node} -1 {time.time_ns()}\n")
+
+
+def overlaps(lines):
+    """Replay: a start makes the resource run on that node, its stop or
+    its kill ends it; the lines where two ran at once."""
+    running, bad = set(), []
+    for n, x in enumerate(lines):
+        if x[0] == "start":
+            running.add(x[1])
+            if len(running) > 1:
+                bad.append((n, sorted(running)))
+        elif x[0] in ("stop", "killed"):
+            running.discard(x[1])
+    return bad
+
+
+def started(c, nodes):
+    return [i for i in nodes
+            if c.status(i)["resource"]["state"] == "started"]
+
+
+def wait_one_holder(c, not_=None):
+    """Until exactly one running node has the resource started, it holds
+    the global role, and every running node's status names it as the
+    holder; returns its number."""
+    def one():
+        on = started(c, c.running_nodes())
+        if len(on) != 1 or f"n{on[0]}" == not_:
+            return None
+        h = on[0]
+        if not hier(c, h)["holds"]:
+            return None
+        if any(hier(c, i).get("holder") != f"n{h}"
+               for i in c.running_nodes()):
+            return None
+        return h
+    return c.wait_until(one, BOUND_S,
+                        lambda: f"one holder: {res_lines(c)}")
+
+
+def test_resource_follows_global_holder(make_cluster):
+    c = make(make_cluster, resource=True)
+    h = wait_one_holder(c)
+    term0 = hier(c, h)["global_term"]
+    assert hier(c, h)["is_coordinator"] and \
+        hier(c, h)["global_role"] == "leader"
+    lines = res_lines(c)
+    assert lines[-1][:3] == ["start", f"n{h}", term0], lines
+    assert not overlaps(lines), f"two at once: {lines}"
+    # hbeatctl status names the role and the holder, on any node.
+    other = next(i for i in c.nodes if i != h)
+    out = subprocess.run([c.hbeatctl, "-s", c.nodes[other].sock_path,
+                          "status"], capture_output=True, text=True,
+                         timeout=10, check=True).stdout
+    assert f"global holder: region {region_of(h)}, n{h} (id {h})" in out, \
+        out
+    st = c.status(other)["resource"]
+    assert st["state"] == "stopped", st
+    # on_leader ran for the global role (argv "global_role OLD leader"),
+    # last on the holder; never for a regional leadership (each region's
+    # coordinator leads its region).
+    def hook_lines():
+        path = c.path("on-leader.log")
+        return [x.split() for x in open(path).read().splitlines()] \
+            if os.path.exists(path) else []
+
+    c.wait_until(lambda: hook_lines() and hook_lines()[-1][0] == f"n{h}",
+                 BOUND_S, lambda: f"on_leader on n{h}: {hook_lines()}")
+    hooks = hook_lines()
+    assert all(x[1] == "global_role" and x[3] == "leader" and
+               x[4] == "global_role" for x in hooks), hooks
+
+    # SIGKILL the holder: another coordinator takes over, in a higher
+    # global term (the fencing token), and only after the kill.
+    note(c, "killed", f"n{h}")
+    t_kill = time.time_ns()
+    c.kill(h)
+    h2 = wait_one_holder(c, not_=f"n{h}")
+    lines = res_lines(c)
+    start2 = [x for x in lines if x[0] == "start" and x[1] == f"n{h2}"][-1]
+    assert start2[2] > term0, lines
+    assert start2[3] > t_kill, lines
+    print(f"holder n{h} killed: n{h2} started in global term {start2[2]} "
+          f"{(start2[3] - t_kill) / 1e6:.0f} ms later")
+    assert not overlaps(lines), f"two at once: {lines}"
+
+
+def test_resource_holder_region_cut(make_cluster):
+    c = make(make_cluster, resource=True)
+    h = wait_one_holder(c)
+    term0 = hier(c, h)["global_term"]
+    rh = region_of(h)
+    rest = [i for i in c.nodes if region_of(i) != rh]
+    t_cut = time.time_ns()
+    for a in REGIONS[rh]:
+        for b in rest:
+            c.partition(a, b)
+
+    def since_cut():
+        return [x for x in res_lines(c) if x[3] >= t_cut]
+
+    # The holder loses its quorum of regions and stops; a holder of the
+    # majority side starts, later, in a higher term.
+    c.wait_until(lambda: any(x[0] == "stop" and x[1] == f"n{h}"
+                             for x in since_cut()), BOUND_S,
+                 lambda: f"n{h} stops: {res_lines(c)}")
+    h2 = c.wait_until(lambda: next(iter(started(c, rest)), None),
+                      BOUND_S, lambda: f"a start outside: {res_lines(c)}")
+    assert region_of(h2) != rh
+    lines = res_lines(c)
+    stop1 = [x for x in since_cut()
+             if x[0] == "stop" and x[1] == f"n{h}"][0]
+    start2 = [x for x in since_cut()
+              if x[0] == "start" and x[1] == f"n{h2}"][-1]
+    assert lines.index(stop1) < lines.index(start2), lines
+    assert stop1[3] < start2[3], lines
+    assert start2[2] > term0, lines
+    print(f"region {rh} cut: n{h} stopped "
+          f"{(stop1[3] - t_cut) / 1e6:.0f} ms after the cut, n{h2} "
+          f"started {(start2[3] - stop1[3]) / 1e6:.0f} ms after that, "
+          f"global term {term0} -> {start2[2]}")
+    # Nobody on the cut side starts it while cut.
+    time.sleep(3 * GLOBAL_MS / 1000.0)
+    assert started(c, REGIONS[rh]) == [], res_lines(c)
+    # Healed: still one holder, nothing ever ran twice.
+    c.heal()
+    c.wait_all_alive(timeout=BOUND_S)
+    time.sleep(3 * GLOBAL_MS / 1000.0)
+    wait_one_holder(c)
+    lines = res_lines(c)
+    assert not overlaps(lines), f"two at once: {lines}"
