@@ -580,6 +580,80 @@ static void print_gossip(const hbd_config_t *cfg)
                "spreads\n", g->confirmations);
 }
 
+/* Election on the gossip topology (docs/gossip.md, "Quorum and
+ * election"): who votes, the promise that stands for the mesh's
+ * detector dead time (hb_coord_gossip_promise_ns()), and the pace of a
+ * failover at the configured size (the voters and this node). */
+static void print_gossip_election(const hbd_config_t *cfg)
+{
+        const hb_coord_config_t *cc = &cfg->node.coord;
+        const hb_gossip_config_t *g = &cfg->node.gossip;
+        double n = (double)cfg->n_peers + 1, lg = log10(n);
+        double iv = (double)cfg->node.interval_ns;
+        double detect, tmin, tmax, spread;
+        uint64_t promise, pmax, lease, drift, expected, needed, dead;
+        char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
+        char d[HBCTL_DUR_LEN], e[HBCTL_DUR_LEN];
+
+        if (!cc->enabled) {
+                printf("%-12s off\n", "election:");
+                return;
+        }
+        promise = hb_coord_gossip_promise_ns(&cfg->node, cfg->n_peers + 1);
+        if (hb_coord_promise_max(&cfg->node, &pmax) < 0)
+                pmax = HB_COORD_PROMISE_MAX_INTERVALS *
+                       cfg->node.interval_ns;
+        drift = cc->clock_drift_ppm ? cc->clock_drift_ppm
+                                    : HB_COORD_DRIFT_PPM_DEFAULT;
+        lease = (uint64_t)((double)promise * (1e6 - (double)drift) /
+                           (1e6 + (double)drift));
+        expected = hb_coord_expected_votes(cc, votes_sum(cfg));
+        needed = hb_coord_votes_needed(cc, (uint32_t)expected, false);
+        /* As print_gossip(): found by a probe within about an interval,
+         * the direct and indirect waits, the suspicion, the spread. */
+        detect = iv + 2 * (double)g->probe_timeout_ns;
+        tmin = (double)g->suspicion_mult * (lg > 1 ? lg : 1) * iv;
+        tmax = tmin * (double)g->suspicion_max_mult;
+        spread = ceil(lg + 1) * (double)g->gossip_interval_ns;
+        dead = (uint64_t)(detect + tmin + spread);
+        printf("%-12s on, priority %" PRIu32 "%s%s, delay %s, state file "
+               "%s\n", "election:", cc->priority,
+               cc->preempt ? ", preempt" : "",
+               cc->witness ? ", witness (never leads)" : "",
+               dur(cc->election_delay_ns, a), cfg->election_state_file);
+        printf("%-12s %" PRIu32 " votes here, %" PRIu64 " expected%s, %"
+               PRIu64 " needed%s; the voters are the %zu peers\n%-12s "
+               "(learned members never vote), counted while gossip holds "
+               "them alive\n", "quorum:", cc->votes, expected,
+               cc->expected_votes ? "" : " (the sum)", needed,
+               cc->wait_for_all ? ", wait_for_all" : "", cfg->n_peers, "");
+        puts("lease on gossip (a cut-off leader stops before a new one can "
+             "exist):");
+        printf("  election heartbeats go to the voters every %s; on each "
+               "one from its leader\n  a follower promises to vote for no "
+               "one else for %s (gossip's shortest\n  conviction: probe "
+               "timeouts 2 x %s + the shortest suspicion %s,\n  at least "
+               "%u intervals; at most %s)\n",
+               dur(cfg->node.interval_ns, a), dur(promise, b),
+               dur(g->probe_timeout_ns, c),
+               dur((uint64_t)tmin, d), HB_COORD_GOSSIP_PROMISE_MIN_INTERVALS,
+               dur(pmax, e));
+        printf("  the leader counts %s of it from when it sent that "
+               "heartbeat (clocks\n    within %" PRIu64 " ppm), and steps "
+               "down when no quorum's promise runs;\n  a follower stops "
+               "following a leader silent that long, whatever gossip "
+               "says\n", dur(lease, a), drift);
+        printf("  a silent leader is replaced once gossip declares it dead "
+               "(about %s\n    at %.0f members, %s if nobody confirms "
+               "the suspicion) and the promise\n    ran out, plus a delay "
+               "of 0..%s for the first in rank\n",
+               dur(dead > promise ? dead : promise, a), n,
+               dur((uint64_t)(detect + tmax + spread), b),
+               dur(cc->election_delay_ns / 4, c));
+        printf("  a node that starts without its promise record votes "
+               "for no one\n    for %s\n", dur(pmax, a));
+}
+
 /* Traffic of the monitors topology: members to the monitors, monitors'
  * heartbeats and verdicts (all alive: 72 bytes, 96 with AEAD) to every
  * peer (docs/topologies.md). */
@@ -828,6 +902,7 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
         if (nc->topology == HB_TOPOLOGY_GOSSIP) {
                 /* Probes, not heartbeats; no detector (docs/gossip.md). */
                 print_gossip(cfg);
+                print_gossip_election(cfg);
                 return;
         }
         printf("%-12s every %s\n", "heartbeat:", dur(nc->interval_ns, a));

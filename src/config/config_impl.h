@@ -296,7 +296,8 @@ X(TOPOLOGY_KIND, "topology.kind", "", 0, 0, "mesh", R_NO,                    \
   "monitors: members heartbeat to topology.monitors only; a member is "      \
   "dead when a majority of the monitors says so (docs/topologies.md). "     \
   "gossip: SWIM with Lifeguard, each node probes one member per interval "   \
-  "and membership spreads by gossip; for large clusters (docs/gossip.md). "  \
+  "and membership spreads by gossip; for large clusters (docs/gossip.md; "  \
+  "with election.enabled the peers are the voters). "                        \
   "hierarchy: regional coordinators under a global one (node.region, "       \
   "peers[].region, electors; docs/hierarchy.md).")                           \
 X(TOPOLOGY_MONITORS, "topology.monitors", "", 0, 0, NULL, R_NO,              \

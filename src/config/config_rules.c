@@ -745,12 +745,19 @@ static int check_gossip(struct loader *l, const struct found *f,
                 return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_MONITORS),
                                     -EINVAL, "topology.monitors: only with "
                                     "topology.kind monitors");
-        if (n->coord.enabled)
-                return hbd__fail_at(l, kind_at, -EINVAL,
-                                    "topology.kind gossip: not with "
-                                    "election.enabled (quorum and election "
-                                    "on gossip are not built yet; "
-                                    "docs/gossip.md)");
+        /* Quorum and election on gossip: the voters are the configured
+         * peers (docs/gossip.md, "Quorum and election"); members learned
+         * by gossip never vote. Without peers, every node that joins
+         * with election on would be a cluster of its own vote. */
+        if (n->coord.enabled && cfg->n_peers == 0)
+                return hbd__fail_at(l, mark_of(f, K_ELECTION_ENABLED),
+                                    -EINVAL, "election.enabled: with "
+                                    "topology.kind gossip the voters are "
+                                    "the peers, and none is configured (a "
+                                    "member learned by gossip never "
+                                    "votes); list the voters in peers, or "
+                                    "leave election off on a member that "
+                                    "only joins");
         if (cfg->n_links > 0)
                 return hbd__fail_at(l, kind_at, -EINVAL,
                                     "topology.kind gossip: not with links "
