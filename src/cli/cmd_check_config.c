@@ -643,13 +643,13 @@ static void print_gossip_election(const hbd_config_t *cfg)
                "down when no quorum's promise runs;\n  a follower stops "
                "following a leader silent that long, whatever gossip "
                "says\n", dur(lease, a), drift);
-        printf("  a silent leader is replaced once gossip declares it dead "
-               "(about %s\n    at %.0f members, %s if nobody confirms "
-               "the suspicion) and the promise\n    ran out, plus a delay "
-               "of 0..%s for the first in rank\n",
-               dur(dead > promise ? dead : promise, a), n,
-               dur((uint64_t)(detect + tmax + spread), b),
-               dur(cc->election_delay_ns / 4, c));
+        printf("  a silent leader is replaced %s after its last heartbeat "
+               "(the promise),\n    plus a delay of 0..%s for the first "
+               "in rank; gossip declares it dead\n    about %s after (at "
+               "%.0f members; %s if nobody confirms the\n    suspicion), "
+               "which takes its vote out of the quorum\n",
+               dur(promise, a), dur(cc->election_delay_ns / 4, b),
+               dur(dead, c), n, dur((uint64_t)(detect + tmax + spread), d));
         printf("  a node that starts without its promise record votes "
                "for no one\n    for %s\n", dur(pmax, a));
 }
