@@ -337,6 +337,38 @@ static void t_digest_codec(void **state)
         assert_int_equal(hb_subset_digest_encode(buf, 15, 2, d), -ENOSPC);
 }
 
+static void t_origin_codec(void **state)
+{
+        uint8_t buf[4 + HB_SUBSET_ORIGIN_LEN];
+        uint64_t inc = 0;
+        uint32_t mon = 0;
+
+        (void)state;
+        assert_int_equal(hb_subset_origin_encode(buf, sizeof(buf), 9,
+                                                 UINT64_C(0x0102030405060708)),
+                         4 + HB_SUBSET_ORIGIN_LEN);
+        assert_int_equal(buf[0] << 8 | buf[1], HB_TLV_SUBSET_ORIGIN);
+        assert_int_equal(buf[2] << 8 | buf[3], HB_SUBSET_ORIGIN_LEN);
+        assert_int_equal(hb_subset_origin_decode(buf + 4,
+                                                 HB_SUBSET_ORIGIN_LEN, &mon,
+                                                 &inc),
+                         0);
+        assert_int_equal(mon, 9);
+        assert_true(inc == UINT64_C(0x0102030405060708));
+        assert_int_equal(hb_subset_origin_decode(buf + 4,
+                                                 HB_SUBSET_ORIGIN_LEN - 1,
+                                                 &mon, &inc),
+                         HB_EBADTLV);
+        memset(buf + 4, 0, 4); /* monitor 0 */
+        assert_int_equal(hb_subset_origin_decode(buf + 4,
+                                                 HB_SUBSET_ORIGIN_LEN, &mon,
+                                                 &inc),
+                         HB_EBADTLV);
+        assert_int_equal(hb_subset_origin_encode(buf, sizeof(buf), 0, 1),
+                         -EINVAL);
+        assert_int_equal(hb_subset_origin_encode(buf, 15, 9, 1), -ENOSPC);
+}
+
 static hb_node_config_t cfg_subset(void)
 {
         hb_node_config_t c;
@@ -409,6 +441,7 @@ int main(void)
                 cmocka_unit_test(t_majority),
                 cmocka_unit_test(t_verdict_codec),
                 cmocka_unit_test(t_digest_codec),
+                cmocka_unit_test(t_origin_codec),
                 cmocka_unit_test(t_config),
         };
 
