@@ -202,7 +202,8 @@ typedef struct hb_subset_info {
  * monitor sets are those of the latest recomputation (a node seen dead
  * or left is skipped).
  */
-HB_EXPORT void hb_node_subset_info(const hb_node_t *node, hb_subset_info_t *out);
+HB_EXPORT void hb_node_subset_info(const hb_node_t *node,
+                                   hb_subset_info_t *out);
 
 /** One peer as the subset topology sees it here
  *  (hb_node_subset_peer()). Public, read-only. */
