@@ -1473,7 +1473,19 @@ typedef struct hb_node_counters {
                                         0.2. */
         uint64_t interval_changes; /**< HB_EVENT_INTERVAL raised (adaptive
                                         classes). Since 0.2. */
-        uint64_t reserved[4];      /**< room for later counters (0) */
+        uint64_t subset_verdicts_sent; /**< topology "subset": verdict
+                                        messages queued (each to every
+                                        peer), repairs not counted.
+                                        Since 0.3. */
+        uint64_t subset_verdicts_received; /**< its verdict messages
+                                        accepted from monitors (repairs
+                                        not counted). Since 0.3. */
+        uint64_t subset_repairs_sent; /**< repair messages (relayed
+                                        verdicts) queued for a member
+                                        whose digest differed (docs/
+                                        subset.md, "Repair"). Since
+                                        0.3. */
+        uint64_t reserved[1];      /**< room for later counters (0) */
 } hb_node_counters_t;
 
 /** Copy the counters. */

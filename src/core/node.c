@@ -1328,16 +1328,24 @@ static int on_control(hb_node_t *node, hb_peer_t *p,
                 hb__hier_on_summary(node, p, m, now_ns);
                 return 0;
         }
-        if (m->seq <= p->last_ack_seq)
-                return HB_EREPLAY;
         if (m->type == HB_MSG_SUBSET_VERDICT) {
+                /* A repair is state, replay-checked by each monitor's
+                 * (incarnation, epoch) (subset.c): its datagrams, a burst,
+                 * may arrive in any order. A monitor's own verdicts go
+                 * by sequence. */
                 r = hb__subset_check_verdict(m);
                 if (r < 0)
                         return r;
-                p->last_ack_seq = m->seq;
+                if (r == 0) {
+                        if (m->seq <= p->last_ack_seq)
+                                return HB_EREPLAY;
+                        p->last_ack_seq = m->seq;
+                }
                 hb__subset_on_verdict(node, p, m, now_ns);
                 return 0;
         }
+        if (m->seq <= p->last_ack_seq)
+                return HB_EREPLAY;
         if (m->type == HB_MSG_VERDICT) {
                 r = hb__mon_check_verdict(m);
                 if (r < 0)
@@ -1783,6 +1791,11 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                 if (r < 0)
                         return drop(node, r);
         }
+        if (m.type == HB_MSG_HEARTBEAT && hb__subset_on(node)) {
+                r = hb__subset_check_beat(&m);
+                if (r < 0)
+                        return drop(node, r);
+        }
         /* Replay protection: (incarnation, seq) must strictly grow. An
          * older incarnation has a reason of its own: after a restart it
          * names a clock stepped back (review F6). */
@@ -1869,6 +1882,8 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                 on_heartbeat(node, p, now_ns, m.seq, restarted);
                 if (hb__hier_on(node))
                         hb__hier_on_beat(node, p, &m, now_ns);
+                if (hb__subset_on(node))
+                        hb__subset_on_beat(node, p, &m, now_ns);
         }
         reschedule(node, p);
         if (m.type == HB_MSG_HEARTBEAT && node->cfg.coord.enabled)

@@ -156,6 +156,10 @@ typedef struct hb_peer {
         uint32_t s_ring_idx;           /* its index in the ring */
         uint32_t s_vid[HB_SUBSET_VIEW_MAX]; /* monitor ids (0: free) */
         uint8_t s_v[HB_SUBSET_VIEW_MAX];    /*   and their verdicts */
+        uint64_t s_inc;                /* as a monitor: incarnation and */
+        uint32_t s_epoch;              /*   epoch of its verdicts held */
+        bool s_diff;                   /* its last digest differed here */
+        uint64_t s_repaired_ns;        /* last repair sent to it */
 
         /* Topology "hierarchy" (hier.c). */
         uint32_t h_region;             /* 0: not set */
@@ -693,6 +697,8 @@ void hb__subset_state_changed(hb_node_t *node, hb_peer_t *p,
                               uint64_t now_ns);
 /* The hooks monitors.c dispatches to when the topology is on. */
 void hb__subset_combine(hb_node_t *node, hb_peer_t *p, uint64_t now_ns);
+/* A verdict message checked out: 0 (the sender's own verdicts), 1 (a
+ * repair: relayed verdicts), HB_EBADTLV. */
 int hb__subset_check_verdict(const hb_wire_msg_t *m);
 void hb__subset_on_verdict(hb_node_t *node, hb_peer_t *from,
                            const hb_wire_msg_t *m, uint64_t now_ns);
@@ -700,6 +706,11 @@ int hb__subset_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
                           const uint8_t *coord, uint64_t now_ns);
 void hb__subset_send_verdicts(hb_node_t *node, bool changed_only,
                               uint64_t now_ns);
+/* A heartbeat's digest TLV: at most one, 12 bytes (HB_EBADTLV). */
+int hb__subset_check_beat(const hb_wire_msg_t *m);
+/* An accepted heartbeat of `p`: compare its digest, repair it. */
+void hb__subset_on_beat(hb_node_t *node, hb_peer_t *p,
+                        const hb_wire_msg_t *m, uint64_t now_ns);
 
 /* ---- topology "gossip" (swim.c, docs/gossip.md) ------------------ */
 
