@@ -70,6 +70,13 @@
  *   only if the candidate's priority is strictly higher than that
  *   leader's. Off by default.
  *
+ * Topology gossip (node.h, docs/gossip.md "Quorum and election"): the
+ * peers added with hb_node_peer_add() are the voters, their states are
+ * gossip's (unknown until gossip heard of them; suspect does not count
+ * for quorum, as above); the promise is hb_coord_gossip_promise_ns(),
+ * and a follower follows its leader only while that promise, from the
+ * leader's latest heartbeat, runs.
+ *
  * The term is the fencing token handed to every action (issue 4, actions).
  *
  * Vote requests and responses leave through the node's output queue
@@ -79,6 +86,7 @@
 #define HBEAT_ELECTION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -182,6 +190,36 @@ struct hb_node_config;
  */
 HB_EXPORT int hb_coord_promise_max(const struct hb_node_config *cfg,
                                    uint64_t *out_ns);
+
+/** Floor of the promise on the gossip topology, in intervals
+ *  (hb_coord_gossip_promise_ns()): one lost heartbeat, or one lost
+ *  support, does not end the lease. */
+#define HB_COORD_GOSSIP_PROMISE_MIN_INTERVALS 3u
+/** Members at which the default promise_max of the gossip topology is
+ *  reckoned (hb_coord_promise_max()). */
+#define HB_COORD_GOSSIP_PROMISE_MAX_MEMBERS 1000u
+
+/**
+ * Topology gossip (docs/gossip.md, "Quorum and election"): the promise a
+ * follower makes on each heartbeat of its leader, ns. It stands for the
+ * mesh's "until my detector would declare the leader dead": the
+ * shortest time in which gossip can convict a member that fell silent
+ * in a group of `members` (this node included), both probe timeouts
+ * (2 x gossip.probe_timeout_ns) plus the shortest suspicion timeout
+ * (gossip.suspicion_mult x max(1, log10 members) x interval, log10 only
+ * above 10 members, as the suspicion itself), at least
+ * HB_COORD_GOSSIP_PROMISE_MIN_INTERVALS intervals, at most promise_max
+ * (hb_coord_promise_max()). A follower also stops following a leader
+ * whose heartbeats stopped this long, whatever gossip says of it (its
+ * lease needs them).
+ *
+ * @param cfg      a valid node configuration (borrowed).
+ * @param members  group size, >= 1 (hbeatd's check-config: the
+ *                 configured peers and this node).
+ * @return the promise, ns; 0 for a NULL `cfg` or another topology.
+ */
+HB_EXPORT uint64_t hb_coord_gossip_promise_ns(const struct hb_node_config *cfg,
+                                              size_t members);
 
 #ifdef __cplusplus
 }

@@ -637,8 +637,12 @@ typedef struct hb_node_config {
          *  table without detectors; members learned from gossip are
          *  added by the node (an event from unknown). No heartbeats are
          *  sent; probes, acks and gossip go to single members
-         *  (HB_DEST_PEER, HB_DEST_REPLY). Requires n_monitors 0,
-         *  n_links <= 1 and coordination off in this version.
+         *  (HB_DEST_PEER, HB_DEST_REPLY). With coordination (since
+         *  0.3), the peers added by hb_node_peer_add() are the voters:
+         *  heartbeats with the coordination block go to each of them
+         *  (HB_DEST_BEAT), votes to one (HB_DEST_PEER); their states
+         *  are gossip's (docs/gossip.md, "Quorum and election").
+         *  Requires n_monitors 0 and n_links <= 1 in this version.
          *  HB_TOPOLOGY_SUBSET (docs/subset.md, parameters in `subset`):
          *  heartbeats go to this node's k live ring successors
          *  (HB_DEST_PEER each, one sequence number), verdicts
@@ -1276,7 +1280,9 @@ typedef enum hb_dest {
          *  that has an address for it (as HB_DEST_ALL for that peer).
          *  Only with peer classes (hb_node_config_t.n_classes > 0,
          *  docs/classes.md): each class's heartbeat goes to its peers as
-         *  one copy each, the same bytes. Since 0.2. */
+         *  one copy each, the same bytes. Since 0.2. And in the gossip
+         *  topology with coordination: the election's heartbeat, one
+         *  copy per voter (docs/gossip.md). Since 0.3. */
         HB_DEST_BEAT = 4,
 } hb_dest_t;
 
@@ -1477,7 +1483,19 @@ typedef struct hb_node_counters {
                                         0.2. */
         uint64_t interval_changes; /**< HB_EVENT_INTERVAL raised (adaptive
                                         classes). Since 0.2. */
-        uint64_t reserved[4];      /**< room for later counters (0) */
+        uint64_t subset_verdicts_sent; /**< topology "subset": verdict
+                                        messages queued (each to every
+                                        peer), repairs not counted.
+                                        Since 0.3. */
+        uint64_t subset_verdicts_received; /**< its verdict messages
+                                        accepted from monitors (repairs
+                                        not counted). Since 0.3. */
+        uint64_t subset_repairs_sent; /**< repair messages (relayed
+                                        verdicts) queued for a member
+                                        whose digest differed (docs/
+                                        subset.md, "Repair"). Since
+                                        0.3. */
+        uint64_t reserved[1];      /**< room for later counters (0) */
 } hb_node_counters_t;
 
 /** Copy the counters. */

@@ -33,6 +33,9 @@ extern "C" {
 #define HB_SUBSET_VERDICT_LEN(n) (4u + 5u * (n))
 /** Value length of the digest TLV: u32 entries, u64 hash. */
 #define HB_SUBSET_DIGEST_LEN 12u
+/** Value length of the origin TLV of a repair: u32 monitor, u64 its
+ *  incarnation. */
+#define HB_SUBSET_ORIGIN_LEN 12u
 
 /**
  * Ring position of node id `id`: 64-bit FNV-1a over the 4 bytes of `id`
@@ -156,6 +159,75 @@ HB_EXPORT int hb_subset_digest_encode(uint8_t *buf, size_t cap,
  */
 HB_EXPORT int hb_subset_digest_decode(const uint8_t *val, size_t vlen,
                                       uint32_t *entries, uint64_t *digest);
+
+/**
+ * Encode HB_TLV_SUBSET_ORIGIN (header included): u32 `monitor`, u64
+ * `incarnation`, the monitor whose verdicts the next
+ * HB_TLV_SUBSET_VERDICT of a repair lists (docs/subset.md, "Repair").
+ * @return 4 + HB_SUBSET_ORIGIN_LEN; -ENOSPC; -EINVAL if `buf` is NULL
+ *         or `monitor` is 0.
+ */
+HB_EXPORT int hb_subset_origin_encode(uint8_t *buf, size_t cap,
+                                      uint32_t monitor,
+                                      uint64_t incarnation);
+
+/**
+ * Decode the value of an HB_TLV_SUBSET_ORIGIN.
+ * @return 0; HB_EBADTLV if `vlen` is not HB_SUBSET_ORIGIN_LEN or the
+ *         monitor is 0; -EINVAL if an argument is NULL.
+ */
+HB_EXPORT int hb_subset_origin_decode(const uint8_t *val, size_t vlen,
+                                      uint32_t *monitor,
+                                      uint64_t *incarnation);
+
+/** Topology "subset" state of one node (hb_node_subset_info()). Public,
+ *  read-only. */
+typedef struct hb_subset_info {
+        bool enabled;              /**< the topology is on */
+        uint32_t k;                /**< configured monitors per node */
+        uint32_t n_monitors;       /**< this node's monitors now (< k
+                                        with fewer live nodes) */
+        uint32_t monitors[HB_SUBSET_K_MAX]; /**< their ids, ring order:
+                                        this node heartbeats to them */
+        uint32_t n_judged;         /**< peers this node judges (it is one
+                                        of their monitors) */
+        uint32_t epoch;            /**< version of this node's verdicts */
+        uint32_t digest_entries;   /**< triples not "alive" held here */
+        uint64_t digest;           /**< their digest (docs/subset.md) */
+        uint64_t reserved[4];      /**< 0 */
+} hb_subset_info_t;
+
+/**
+ * Fill `out` (zeroed, enabled false, when the topology is off). The
+ * monitor sets are those of the latest recomputation (a node seen dead
+ * or left is skipped).
+ */
+HB_EXPORT void hb_node_subset_info(const hb_node_t *node,
+                                   hb_subset_info_t *out);
+
+/** One peer as the subset topology sees it here
+ *  (hb_node_subset_peer()). Public, read-only. */
+typedef struct hb_subset_peer_info {
+        bool judged;               /**< this node is one of its monitors */
+        uint8_t own_verdict;       /**< judged: this node's verdict
+                                        (hb_peer_state_t; 0 unknown) */
+        uint32_t n_monitors;       /**< its monitors here */
+        uint32_t monitors[HB_SUBSET_K_MAX]; /**< their ids, ring order */
+        uint8_t verdicts[HB_SUBSET_K_MAX];  /**< the latest verdict of
+                                        each on it held here (this
+                                        node's own for itself) */
+        uint64_t reserved[2];      /**< 0 */
+} hb_subset_peer_info_t;
+
+/**
+ * The monitors of peer `peer_id` and their verdicts on it, as this node
+ * holds them (its state, hb_peer_info_t.state, is their majority).
+ * @return 0; -ENOENT (unknown peer); -EINVAL if the topology is off or
+ *         an argument is NULL.
+ */
+HB_EXPORT int hb_node_subset_peer(const hb_node_t *node,
+                                  uint32_t peer_id,
+                                  hb_subset_peer_info_t *out);
 
 #ifdef __cplusplus
 }

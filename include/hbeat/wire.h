@@ -140,7 +140,10 @@ typedef enum hb_msg_type {
          *  space, like ACKs and votes. */
         HB_MSG_REGION_SUMMARY = 12,
         /** A monitor's verdicts in the "subset" topology
-         *  (docs/subset.md): one HB_TLV_SUBSET_VERDICT. Since 0.3. */
+         *  (docs/subset.md): one HB_TLV_SUBSET_VERDICT, the sender's own
+         *  verdicts; or, a repair (relayed verdicts), pairs of
+         *  HB_TLV_SUBSET_ORIGIN and HB_TLV_SUBSET_VERDICT, each verdict
+         *  list the named monitor's as the sender holds it. Since 0.3. */
         HB_MSG_SUBSET_VERDICT = 14,
 } hb_msg_type_t;
 
@@ -258,6 +261,11 @@ enum hb_tlv_type {
          *  digest of the monitors' verdicts the sender holds (12 bytes;
          *  hbeat/subset.h). Since 0.3. */
         HB_TLV_SUBSET_DIGEST = 15,
+        /** In subset repairs (HB_MSG_SUBSET_VERDICT), before each
+         *  HB_TLV_SUBSET_VERDICT: u32 the monitor whose verdicts follow,
+         *  u64 its incarnation when it sent them (12 bytes;
+         *  hbeat/subset.h). Since 0.3. */
+        HB_TLV_SUBSET_ORIGIN = 16,
         /** On heartbeats of a hierarchy's region coordinator (to the
          *  other electors of its region): u64 the highest term it has
          *  seen at the global level (at most 2^32 - 1; 8 bytes). Its

@@ -35,6 +35,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/hbctl.h"
@@ -465,6 +466,146 @@ static void print_hierarchy(const hbd_config_t *cfg)
                        "the global role\n", "role hooks:");
 }
 
+/* Topology "subset" (docs/subset.md) as this config makes it: the ring
+ * of this node and its peers, this node's monitors (its k successors)
+ * and the nodes it judges (those whose monitors include it). */
+typedef struct subset_plan {
+        uint32_t k, q, n;              /* monitors per node, majority, ring */
+        uint32_t mon[HB_SUBSET_K_MAX];
+        uint32_t n_mon;
+        uint32_t *judged;              /* ids, ring order (malloc'ed) */
+        uint32_t n_judged;
+} subset_plan_t;
+
+static int subset_plan(const hbd_config_t *cfg, subset_plan_t *sp)
+{
+        uint32_t *ring;
+        int r;
+
+        memset(sp, 0, sizeof(*sp));
+        sp->k = cfg->node.subset.k;
+        sp->n = (uint32_t)cfg->n_peers + 1;
+        ring = calloc(sp->n, sizeof(*ring));
+        sp->judged = calloc(sp->n, sizeof(*sp->judged));
+        if (!ring || !sp->judged)
+                goto fail;
+        ring[0] = cfg->node.node_id;
+        for (size_t i = 0; i < cfg->n_peers; i++)
+                ring[i + 1] = cfg->peers[i].id;
+        if (hb_subset_ring_sort(ring, sp->n) < 0)
+                goto fail;
+        r = hb_subset_monitors(ring, sp->n, cfg->node.node_id, sp->k, NULL,
+                               NULL, sp->mon);
+        if (r < 0)
+                goto fail;
+        sp->n_mon = (uint32_t)r;
+        /* The majority of a node's monitors (all n - 1 with n <= k). */
+        sp->q = (sp->k < sp->n - 1 ? sp->k : sp->n - 1) / 2 + 1;
+        for (uint32_t i = 0; i < sp->n; i++) {
+                uint32_t m[HB_SUBSET_K_MAX];
+                int c;
+
+                if (ring[i] == cfg->node.node_id)
+                        continue;
+                c = hb_subset_monitors(ring, sp->n, ring[i], sp->k, NULL,
+                                       NULL, m);
+                for (int j = 0; j < c; j++)
+                        if (m[j] == cfg->node.node_id)
+                                sp->judged[sp->n_judged++] = ring[i];
+        }
+        free(ring);
+        return 0;
+fail:
+        free(ring);
+        free(sp->judged);
+        sp->judged = NULL;
+        return -ENOMEM;
+}
+
+/* Datagrams per second in the subset topology's steady state: per node
+ * k heartbeats per interval plus the acks its echo requests draw (one
+ * per rtt_probe_every heartbeats); verdicts only on a change. */
+static double subset_dgrams_per_node(const hbd_config_t *cfg, double k)
+{
+        const hb_node_config_t *nc = &cfg->node;
+        double iv = (double)nc->interval_ns / 1e9;
+        double acks = nc->rtt_probe_every ? 1.0 / nc->rtt_probe_every : 0;
+
+        return k * (1.0 + acks) / iv;
+}
+
+static void print_subset(const hbd_config_t *cfg)
+{
+        subset_plan_t sp;
+
+        if (subset_plan(cfg, &sp) < 0) {
+                printf("%-12s subset: k = %" PRIu32 " (cannot compute the "
+                       "ring)\n", "topology:", cfg->node.subset.k);
+                return;
+        }
+        printf("%-12s subset: k = %" PRIu32 " monitors per node, chosen "
+               "on a hash ring of\n%-12s %" PRIu32 " nodes (this node and "
+               "its peers: every node must list every\n%-12s other node, "
+               "with the same k)\n", "topology:", sp.k, "", sp.n, "");
+        printf("%-12s heartbeats to (its monitors):", "");
+        for (uint32_t i = 0; i < sp.n_mon; i++)
+                printf("%s %s (id %" PRIu32 ")", i ? "," : "",
+                       node_name_of(cfg, sp.mon[i]), sp.mon[i]);
+        printf("\n%-12s judges (a monitor of):", "");
+        for (uint32_t i = 0; i < sp.n_judged; i++)
+                printf("%s %s", i ? "," : "",
+                       node_name_of(cfg, sp.judged[i]));
+        printf("%s\n", sp.n_judged ? "" : " none");
+        printf("%-12s and sends its verdicts on them to every peer when "
+               "one changes\n%-12s (3 copies); the others' states come "
+               "from their monitors' verdicts\n", "", "");
+        printf("%-12s a member is dead when %" PRIu32 " of its %" PRIu32
+               " monitors say dead; with fewer\n%-12s than %" PRIu32
+               " of them counting (not seen dead), its state freezes;\n"
+               "%-12s a monitor seen dead is replaced by the next live "
+               "node on the ring\n", "", sp.q,
+               sp.k < sp.n - 1 ? sp.k : sp.n - 1, "", sp.q, "");
+        if (sp.k % 2 == 0)
+                printf("%-12s note: k = %" PRIu32 " tolerates no more "
+                       "failures than %" PRIu32 "; prefer an odd k\n", "",
+                       sp.k, sp.k - 1);
+        free(sp.judged);
+}
+
+/* A subset heartbeat: with its digest TLV (docs/subset.md, "Repair"). */
+static size_t subset_beat_len(const hbd_config_t *cfg)
+{
+        return heartbeat_len(cfg) + HB_WIRE_TLV_HEADER_LEN +
+               HB_SUBSET_DIGEST_LEN;
+}
+
+/* Traffic of the subset topology (docs/subset.md): heartbeats to k
+ * monitors; verdicts only when one changes. */
+static void print_subset_traffic(const hbd_config_t *cfg)
+{
+        double n = (double)cfg->n_peers + 1;
+        double k = cfg->node.subset.k < n - 1 ? cfg->node.subset.k : n - 1;
+        size_t len = subset_beat_len(cfg);
+        double each = (double)len * 1e9 / (double)cfg->node.interval_ns;
+        double mesh = (double)heartbeat_len(cfg) * 1e9 /
+                      (double)cfg->node.interval_ns;
+        char r1[32], r2[32];
+
+        printf("  %s to each monitor, %s from this node (the %zu bytes "
+               "carry the\n  repair digest); %.1f datagrams/s with acks "
+               "(the full mesh: %.1f)\n",
+               rate(each, r1), rate(each * k, r2), len,
+               subset_dgrams_per_node(cfg, k),
+               subset_dgrams_per_node(cfg, n - 1));
+        printf("  %s, %.1f datagrams/s for the whole cluster of %.0f nodes\n"
+               "  (the full mesh: %s, %.1f datagrams/s); verdicts only on "
+               "a change:\n  3 copies to each of the %.0f other nodes per "
+               "monitor whose verdict changed\n",
+               rate(each * k * n, r1), subset_dgrams_per_node(cfg, k) * n,
+               n, rate(mesh * n * (n - 1), r2),
+               subset_dgrams_per_node(cfg, n - 1) * n, n - 1);
+}
+
 /* topology.* (docs/topologies.md) in words. */
 static void print_topology(const hbd_config_t *cfg)
 {
@@ -474,6 +615,10 @@ static void print_topology(const hbd_config_t *cfg)
 
         if (nc->topology == HB_TOPOLOGY_GOSSIP)
                 return; /* print_gossip() */
+        if (nc->topology == HB_TOPOLOGY_SUBSET) {
+                print_subset(cfg);
+                return;
+        }
         if (nc->hier.enabled) {
                 print_hierarchy(cfg);
                 return;
@@ -596,6 +741,80 @@ static void print_gossip(const hbd_config_t *cfg)
                "About 2 datagrams per interval (a ping\n  and an ack) "
                "whatever the size, plus gossip rounds while news "
                "spreads\n", g->confirmations);
+}
+
+/* Election on the gossip topology (docs/gossip.md, "Quorum and
+ * election"): who votes, the promise that stands for the mesh's
+ * detector dead time (hb_coord_gossip_promise_ns()), and the pace of a
+ * failover at the configured size (the voters and this node). */
+static void print_gossip_election(const hbd_config_t *cfg)
+{
+        const hb_coord_config_t *cc = &cfg->node.coord;
+        const hb_gossip_config_t *g = &cfg->node.gossip;
+        double n = (double)cfg->n_peers + 1, lg = log10(n);
+        double iv = (double)cfg->node.interval_ns;
+        double detect, tmin, tmax, spread;
+        uint64_t promise, pmax, lease, drift, expected, needed, dead;
+        char a[HBCTL_DUR_LEN], b[HBCTL_DUR_LEN], c[HBCTL_DUR_LEN];
+        char d[HBCTL_DUR_LEN], e[HBCTL_DUR_LEN];
+
+        if (!cc->enabled) {
+                printf("%-12s off\n", "election:");
+                return;
+        }
+        promise = hb_coord_gossip_promise_ns(&cfg->node, cfg->n_peers + 1);
+        if (hb_coord_promise_max(&cfg->node, &pmax) < 0)
+                pmax = HB_COORD_PROMISE_MAX_INTERVALS *
+                       cfg->node.interval_ns;
+        drift = cc->clock_drift_ppm ? cc->clock_drift_ppm
+                                    : HB_COORD_DRIFT_PPM_DEFAULT;
+        lease = (uint64_t)((double)promise * (1e6 - (double)drift) /
+                           (1e6 + (double)drift));
+        expected = hb_coord_expected_votes(cc, votes_sum(cfg));
+        needed = hb_coord_votes_needed(cc, (uint32_t)expected, false);
+        /* As print_gossip(): found by a probe within about an interval,
+         * the direct and indirect waits, the suspicion, the spread. */
+        detect = iv + 2 * (double)g->probe_timeout_ns;
+        tmin = (double)g->suspicion_mult * (lg > 1 ? lg : 1) * iv;
+        tmax = tmin * (double)g->suspicion_max_mult;
+        spread = ceil(lg + 1) * (double)g->gossip_interval_ns;
+        dead = (uint64_t)(detect + tmin + spread);
+        printf("%-12s on, priority %" PRIu32 "%s%s, delay %s, state file "
+               "%s\n", "election:", cc->priority,
+               cc->preempt ? ", preempt" : "",
+               cc->witness ? ", witness (never leads)" : "",
+               dur(cc->election_delay_ns, a), cfg->election_state_file);
+        printf("%-12s %" PRIu32 " votes here, %" PRIu64 " expected%s, %"
+               PRIu64 " needed%s; the voters are the %zu peers\n%-12s "
+               "(learned members never vote), counted while gossip holds "
+               "them alive\n", "quorum:", cc->votes, expected,
+               cc->expected_votes ? "" : " (the sum)", needed,
+               cc->wait_for_all ? ", wait_for_all" : "", cfg->n_peers, "");
+        puts("lease on gossip (a cut-off leader stops before a new one can "
+             "exist):");
+        printf("  election heartbeats go to the voters every %s; on each "
+               "one from its leader\n  a follower promises to vote for no "
+               "one else for %s (gossip's shortest\n  conviction: probe "
+               "timeouts 2 x %s + the shortest suspicion %s,\n  at least "
+               "%u intervals; at most %s)\n",
+               dur(cfg->node.interval_ns, a), dur(promise, b),
+               dur(g->probe_timeout_ns, c),
+               dur((uint64_t)tmin, d), HB_COORD_GOSSIP_PROMISE_MIN_INTERVALS,
+               dur(pmax, e));
+        printf("  the leader counts %s of it from when it sent that "
+               "heartbeat (clocks\n    within %" PRIu64 " ppm), and steps "
+               "down when no quorum's promise runs;\n  a follower stops "
+               "following a leader silent that long, whatever gossip "
+               "says\n", dur(lease, a), drift);
+        printf("  a silent leader is replaced %s after its last heartbeat "
+               "(the promise),\n    plus a delay of 0..%s for the first "
+               "in rank; gossip declares it dead\n    about %s after (at "
+               "%.0f members; %s if nobody confirms the\n    suspicion), "
+               "which takes its vote out of the quorum\n",
+               dur(promise, a), dur(cc->election_delay_ns / 4, b),
+               dur(dead, c), n, dur((uint64_t)(detect + tmax + spread), d));
+        printf("  a node that starts without its promise record votes "
+               "for no one\n    for %s\n", dur(pmax, a));
 }
 
 /* Traffic of the monitors topology: members to the monitors, monitors'
@@ -846,6 +1065,7 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
         if (nc->topology == HB_TOPOLOGY_GOSSIP) {
                 /* Probes, not heartbeats; no detector (docs/gossip.md). */
                 print_gossip(cfg);
+                print_gossip_election(cfg);
                 return;
         }
         printf("%-12s every %s\n", "heartbeat:", dur(nc->interval_ns, a));
@@ -876,6 +1096,12 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
         printf("  probation: %s (a returning peer needs %s of steady "
                "heartbeats)\n", dur(nc->probation_ns, a),
                dur(nc->probation_ns, b));
+        if (nc->topology == HB_TOPOLOGY_SUBSET)
+                printf("  (at a member's monitors; every node knows one "
+                       "network delay later:\n  the majority's verdicts "
+                       "go to all at once. With monitors down, until\n"
+                       "  they are seen dead: up to about twice that, "
+                       "docs/subset.md)\n");
 
         print_classes(cfg);
         print_election(cfg, t);
@@ -883,9 +1109,14 @@ static void print_text(const hbd_config_t *cfg, const timings_t *t)
         if (nc->hier.enabled)
                 return; /* its message rate is under topology: */
         printf("traffic (%zu-byte heartbeats, UDP payload):\n",
-               heartbeat_len(cfg));
+               nc->topology == HB_TOPOLOGY_SUBSET ? subset_beat_len(cfg)
+                                                  : heartbeat_len(cfg));
         if (nc->n_monitors > 0) {
                 print_monitor_traffic(cfg, t);
+                return;
+        }
+        if (nc->topology == HB_TOPOLOGY_SUBSET) {
+                print_subset_traffic(cfg);
                 return;
         }
         if (cfg->n_classes > 0) {
@@ -1061,6 +1292,45 @@ static json_t *classes_json(const hbd_config_t *cfg)
         return a;
 }
 
+/* Topology "subset" for JSON: k, majority, monitors and judged nodes
+ * (names), detection times and the steady-state rates against the full
+ * mesh. */
+static json_t *subset_json(const hbd_config_t *cfg, const timings_t *t)
+{
+        subset_plan_t sp;
+        json_t *mons, *judged;
+        double n = (double)cfg->n_peers + 1, k;
+
+        if (subset_plan(cfg, &sp) < 0)
+                return NULL;
+        k = sp.k < n - 1 ? sp.k : n - 1;
+        mons = json_array();
+        judged = json_array();
+        for (uint32_t i = 0; mons && i < sp.n_mon; i++)
+                json_array_append_new(mons, json_string(
+                                              node_name_of(cfg, sp.mon[i])));
+        for (uint32_t i = 0; judged && i < sp.n_judged; i++)
+                json_array_append_new(judged, json_string(node_name_of(
+                                                      cfg, sp.judged[i])));
+        free(sp.judged);
+        return json_pack("{sIsIsIsosososo" "sfsfsfsf}",
+                         "k", (json_int_t)sp.k, "majority",
+                         (json_int_t)sp.q, "ring_size", (json_int_t)sp.n,
+                         "monitors", mons ? mons : json_array(),
+                         "judges", judged ? judged : json_array(),
+                         "suspect_after_ms", ms_json(t->suspect_ns),
+                         "dead_after_ms", ms_json(t->dead_ns),
+                         "datagrams_per_s_node",
+                         subset_dgrams_per_node(cfg, k),
+                         "datagrams_per_s_cluster",
+                         subset_dgrams_per_node(cfg, k) * n,
+                         "datagrams_per_s_mesh",
+                         subset_dgrams_per_node(cfg, n - 1) * n,
+                         "bytes_per_s_node",
+                         (double)subset_beat_len(cfg) * 1e9 /
+                                 (double)cfg->node.interval_ns * k);
+}
+
 static int print_json(const hbd_config_t *cfg, const timings_t *t)
 {
         const hb_node_config_t *nc = &cfg->node;
@@ -1162,6 +1432,11 @@ static int print_json(const hbd_config_t *cfg, const timings_t *t)
                 }
         } else if (json_object_set_new(root, "election", json_pack(
                            "{sb}", "enabled", 0)) < 0) {
+                hbctl_err("out of memory");
+                goto out;
+        }
+        if (nc->topology == HB_TOPOLOGY_SUBSET &&
+            json_object_set_new(root, "subset", subset_json(cfg, t)) < 0) {
                 hbctl_err("out of memory");
                 goto out;
         }

@@ -61,6 +61,25 @@ static const hbctl_column_t columns_hier[N_COLS] = {
         [COL_INTERVAL] = { "STATE FROM", false },
 };
 
+/* Topology "subset" (docs/subset.md): each member's monitors here with
+ * the verdict each gave (its state is their majority), and whether this
+ * node judges it itself. */
+static const hbctl_column_t columns_subset[N_COLS] = {
+        [COL_PEER] = { "PEER", false },
+        [COL_ID] = { "ID", true },
+        [COL_ADDRESS] = { "ADDRESS", false },
+        [COL_STATE] = { "STATE", false },
+        [COL_FOR] = { "FOR", true },
+        [COL_SUSPICION] = { "SUSPICION", true },
+        [COL_LAST_HB] = { "LAST HB", true },
+        [COL_RTT] = { "RTT", true },
+        [COL_INCARNATION] = { "INCARNATION", true },
+        [COL_SEQ] = { "SEQ", true },
+        [COL_GAPS] = { "GAPS", true },
+        [COL_CLASS] = { "MONITORS (VERDICT)", false },
+        [COL_INTERVAL] = { "JUDGED HERE", false },
+};
+
 /* The integer `key` of `m` as a new string ("-" when absent); NULL when
  * out of memory. */
 static char *fmt_int(const json_t *m, const char *key)
@@ -134,6 +153,37 @@ static void fill_row_hier(char **cells, const json_t *m)
                               : "judged here");
 }
 
+/* With the subset topology: "n3 alive, n5 alive, n6 dead" and this
+ * node's own verdict when it is one of the member's monitors. */
+static void fill_row_subset(char **cells, const json_t *m)
+{
+        const json_t *mons = json_object_get(m, "monitors"), *v;
+        size_t i, len = 0;
+        char buf[256];
+
+        fill_row(cells, m);
+        if (!json_is_true(json_object_get(m, "judged"))) {
+                /* Not judged here: no suspicion of ours to show. */
+                free(cells[COL_SUSPICION]);
+                cells[COL_SUSPICION] = hbctl_fmt("-");
+        }
+        buf[0] = '\0';
+        json_array_foreach(mons, i, v) {
+                int w = snprintf(buf + len, sizeof(buf) - len, "%s%s %s",
+                                 i ? ", " : "", hbctl_json_str(v, "name", "?"),
+                                 hbctl_json_str(v, "verdict", "?"));
+
+                if (w < 0 || (size_t)w >= sizeof(buf) - len)
+                        break;
+                len += (size_t)w;
+        }
+        cells[COL_CLASS] = hbctl_fmt("%s", len ? buf : "-");
+        cells[COL_INTERVAL] = hbctl_fmt(
+                "%s", json_is_true(json_object_get(m, "judged"))
+                              ? hbctl_json_str(m, "own_verdict", "?")
+                              : "-");
+}
+
 int hbctl_cmd_members(hbctl_ctx_t *ctx, int argc, char **argv)
 {
         json_t *resp = NULL, *members;
@@ -159,9 +209,16 @@ int hbctl_cmd_members(hbctl_ctx_t *ctx, int argc, char **argv)
                 bool hier = json_object_get(json_array_get(members, 0),
                                             "region") != NULL;
 
+                bool subset = json_object_get(json_array_get(members, 0),
+                                              "judged") != NULL;
+
                 if (hier)
                         status = hbctl_print_table(columns_hier, N_COLS,
                                                    members, fill_row_hier);
+                else if (subset)
+                        status = hbctl_print_table(columns_subset, N_COLS,
+                                                   members,
+                                                   fill_row_subset);
                 else
                         status = hbctl_print_table(columns,
                                            classes ? N_COLS : COL_CLASS,

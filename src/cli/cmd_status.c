@@ -413,6 +413,43 @@ static void print_hier(const json_t *h)
         printf("\n");
 }
 
+/* Names of a JSON array of strings, comma-separated ("none" if empty). */
+static void print_names(const json_t *arr)
+{
+        const json_t *v;
+        size_t i;
+
+        if (json_array_size(arr) == 0)
+                printf(" none");
+        json_array_foreach(arr, i, v)
+                printf("%s %s", i ? "," : "",
+                       json_is_string(v) ? json_string_value(v) : "?");
+        printf("\n");
+}
+
+/* Topology "subset" (docs/subset.md): k, this node's monitors (where its
+ * heartbeats go), whom it judges, its verdict traffic. */
+static void print_subset(const json_t *t)
+{
+        if (!json_is_object(t) ||
+            strcmp(hbctl_json_str(t, "kind", ""), "subset") != 0)
+                return;
+        puts("subset:");
+        printf("  %-14s %" JSON_INTEGER_FORMAT " monitors per node, dead "
+               "when %" JSON_INTEGER_FORMAT " say so (ring of %"
+               JSON_INTEGER_FORMAT ")\n", "k:",
+               json_integer_value(json_object_get(t, "k")),
+               json_integer_value(json_object_get(t, "majority")),
+               json_integer_value(json_object_get(t, "ring_size")));
+        printf("  %-14s", "monitors:");
+        print_names(json_object_get(t, "monitors"));
+        printf("  %-14s", "judges:");
+        print_names(json_object_get(t, "judges"));
+        print_int("verdicts sent:", t, "verdicts_sent");
+        print_int("verdicts rcvd:", t, "verdicts_received");
+        print_int("repairs sent:", t, "repairs_sent");
+}
+
 static void print_status(const json_t *resp)
 {
         print_node(json_object_get(resp, "node"));
@@ -423,6 +460,7 @@ static void print_status(const json_t *resp)
         print_realtime(json_object_get(resp, "realtime"));
         print_coord(json_object_get(resp, "coordination"));
         print_hier(json_object_get(resp, "hierarchy"));
+        print_subset(json_object_get(resp, "topology"));
         print_gossip(json_object_get(resp, "gossip"));
         print_resource(json_object_get(resp, "resource"));
         print_counters(json_object_get(resp, "counters"));

@@ -296,9 +296,12 @@ X(TOPOLOGY_KIND, "topology.kind", "", 0, 0, "mesh", R_NO,                    \
   "monitors: members heartbeat to topology.monitors only; a member is "      \
   "dead when a majority of the monitors says so (docs/topologies.md). "     \
   "gossip: SWIM with Lifeguard, each node probes one member per interval "   \
-  "and membership spreads by gossip; for large clusters (docs/gossip.md). "  \
+  "and membership spreads by gossip; for large clusters (docs/gossip.md; "  \
+  "with election.enabled the peers are the voters). "                        \
   "hierarchy: regional coordinators under a global one (node.region, "       \
-  "peers[].region, electors; docs/hierarchy.md).")                           \
+  "peers[].region, electors; docs/hierarchy.md). "                           \
+  "subset: each node heartbeats to its topology.k successors on a hash "     \
+  "ring, which judge it and send their verdicts to all (docs/subset.md).")   \
 X(TOPOLOGY_MONITORS, "topology.monitors", "", 0, 0, NULL, R_NO,              \
   S_STRS, 0, C(topology_monitors), 0, 0,                                     \
   "With topology.kind monitors: the monitors, by node name or id (this "     \
@@ -382,6 +385,12 @@ X(TOPOLOGY_GLOBAL_INTERVAL, "topology.global_interval_ms", "ms", 0,          \
   "With topology.kind hierarchy: interval of the global level (the "         \
   "coordinators' heartbeats, election and summary digests), at least "       \
   "heartbeat.interval_ms; 0: 2.5 x heartbeat.interval_ms.")                  \
+X(TOPOLOGY_K, "topology.k", "", 1, HB_SUBSET_K_MAX, "3", R_NO,              \
+  S_U32, 0, C(node.subset.k), 0, 0,                                          \
+  "With topology.kind subset: how many monitors judge each node (its k "     \
+  "successors on a hash ring of the node ids); a node is dead when k / 2 "   \
+  "+ 1 of them say so. 3 keeps deciding with one monitor down, 5 with "      \
+  "two.")                                                                    \
 X(SOCKET, "control.socket", "", 0, 0, "/run/hbeat/hbeatd.sock", R_NO,        \
   S_PATH, F_SOCKET, C(control_socket), 0, 0,                                 \
   "Unix socket of the control protocol (hbeatctl).")                         \

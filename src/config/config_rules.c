@@ -760,12 +760,19 @@ static int check_gossip(struct loader *l, const struct found *f,
                 return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_MONITORS),
                                     -EINVAL, "topology.monitors: only with "
                                     "topology.kind monitors");
-        if (n->coord.enabled)
-                return hbd__fail_at(l, kind_at, -EINVAL,
-                                    "topology.kind gossip: not with "
-                                    "election.enabled (quorum and election "
-                                    "on gossip are not built yet; "
-                                    "docs/gossip.md)");
+        /* Quorum and election on gossip: the voters are the configured
+         * peers (docs/gossip.md, "Quorum and election"); members learned
+         * by gossip never vote. Without peers, every node that joins
+         * with election on would be a cluster of its own vote. */
+        if (n->coord.enabled && cfg->n_peers == 0)
+                return hbd__fail_at(l, mark_of(f, K_ELECTION_ENABLED),
+                                    -EINVAL, "election.enabled: with "
+                                    "topology.kind gossip the voters are "
+                                    "the peers, and none is configured (a "
+                                    "member learned by gossip never "
+                                    "votes); list the voters in peers, or "
+                                    "leave election off on a member that "
+                                    "only joins");
         if (cfg->n_links > 0)
                 return hbd__fail_at(l, kind_at, -EINVAL,
                                     "topology.kind gossip: not with links "
@@ -990,6 +997,58 @@ static int check_hierarchy(struct loader *l, const struct found *f,
         return 0;
 }
 
+/*
+ * topology.kind subset (docs/subset.md): k from topology.k; every node
+ * lists every other node (the ring is this node and its peers); not with
+ * what the core refuses with it in this version (election, links,
+ * classes), nor with peers that run no hbeatd (pull, push) or whose
+ * address is learned from their heartbeats (roaming: only its monitors
+ * hear them, the others could not send it their verdicts).
+ */
+static int check_subset(struct loader *l, const struct found *f,
+                        hbd_config_t *cfg)
+{
+        hb_node_config_t *n = &cfg->node;
+        const yaml_mark_t *kind = mark_of(f, K_TOPOLOGY_KIND);
+
+        if (cfg->topology_monitors)
+                return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_MONITORS),
+                                    -EINVAL, "topology.monitors: only with "
+                                    "topology.kind monitors (subset "
+                                    "chooses each node's monitors on its "
+                                    "ring; set topology.k)");
+        if (n->coord.enabled)
+                return hbd__fail_at(l, mark_of(f, K_ELECTION_ENABLED),
+                                    -EINVAL, "election.enabled: not with "
+                                    "topology.kind subset in this version "
+                                    "(docs/subset.md)");
+        if (cfg->n_links > 0 || cfg->n_classes > 0)
+                return hbd__fail_at(l, kind, -EINVAL, "topology.kind "
+                                    "subset: not with %s in this version "
+                                    "(docs/subset.md)",
+                                    cfg->n_links > 0 ? "links" : "classes");
+        for (size_t i = 0; i < cfg->n_peers; i++) {
+                const hbd_peer_conf_t *p = &cfg->peers[i];
+
+                if (p->pull || p->push)
+                        return hbd__fail_at(l, kind, -EINVAL, "topology.kind "
+                                            "subset: peer '%s' (line %d) is "
+                                            "a %s peer; pull and push peers "
+                                            "need the mesh", p->name,
+                                            p->line, p->pull ? "pull"
+                                                             : "push");
+                if (p->roaming)
+                        return hbd__fail_at(l, kind, -EINVAL, "topology.kind "
+                                            "subset: peer '%s' (line %d) is "
+                                            "roaming; in subset every node "
+                                            "sends verdicts to every peer, "
+                                            "so each needs a configured "
+                                            "address", p->name, p->line);
+        }
+        n->topology = HB_TOPOLOGY_SUBSET;
+        return 0;
+}
+
 /* Another topology than hierarchy: none of its keys. */
 static int no_hier_keys(struct loader *l, const struct found *f,
                         const hbd_config_t *cfg)
@@ -1027,6 +1086,11 @@ int hbd__check_topology(struct loader *l, const struct found *f,
         if (strcmp(cfg->topology_kind, "hierarchy") != 0 &&
             no_hier_keys(l, f, cfg) < 0)
                 return -EINVAL;
+        if (strcmp(cfg->topology_kind, "subset") != 0 &&
+            hbd__given(f, K_TOPOLOGY_K))
+                return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_K), -EINVAL,
+                                    "topology.k: only with topology.kind "
+                                    "subset");
         if (strcmp(cfg->topology_kind, "gossip") == 0)
                 return check_gossip(l, f, cfg);
         for (size_t i = 0; i < sizeof(gossip_keys) / sizeof(gossip_keys[0]);
@@ -1038,6 +1102,8 @@ int hbd__check_topology(struct loader *l, const struct found *f,
                                             l->knobs[gossip_keys[i]].path);
         if (strcmp(cfg->topology_kind, "hierarchy") == 0)
                 return check_hierarchy(l, f, cfg);
+        if (strcmp(cfg->topology_kind, "subset") == 0)
+                return check_subset(l, f, cfg);
         if (strcmp(cfg->topology_kind, "mesh") == 0) {
                 if (cfg->topology_monitors)
                         return hbd__fail_at(l, mark_of(f,
@@ -1050,7 +1116,7 @@ int hbd__check_topology(struct loader *l, const struct found *f,
         if (strcmp(cfg->topology_kind, "monitors") != 0)
                 return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_KIND), -EINVAL,
                                     "topology.kind: mesh, monitors, "
-                                    "gossip or hierarchy");
+                                    "gossip, hierarchy or subset");
         if (!cfg->topology_monitors)
                 return hbd__fail_at(l, mark_of(f, K_TOPOLOGY_MONITORS),
                                     -EINVAL, "topology.monitors: required "

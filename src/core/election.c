@@ -176,6 +176,19 @@ static int class_promise_max(const hb_class_config_t *c, uint64_t *out_ns)
         return 0;
 }
 
+uint64_t hb_coord_gossip_promise_ns(const hb_node_config_t *cfg,
+                                    size_t members)
+{
+        uint64_t pmax;
+
+        if (!cfg || cfg->topology != HB_TOPOLOGY_GOSSIP)
+                return 0;
+        if (hb_coord_promise_max(cfg, &pmax) < 0)
+                pmax = HB_NEVER;
+        return min_u64(hb__swim_dead_cfg_ns(cfg, members ? members : 1),
+                       pmax);
+}
+
 int hb_coord_promise_max(const hb_node_config_t *cfg, uint64_t *out_ns)
 {
         hb_class_config_t c;
@@ -186,6 +199,18 @@ int hb_coord_promise_max(const hb_node_config_t *cfg, uint64_t *out_ns)
                 return -EINVAL;
         if (cfg->coord.promise_max_ns != 0) {
                 *out_ns = cfg->coord.promise_max_ns;
+                return 0;
+        }
+        if (cfg->topology == HB_TOPOLOGY_GOSSIP) {
+                /* No detector judges the voters: gossip does. Three
+                 * times its conviction time at a thousand members, at
+                 * least HB_COORD_PROMISE_MAX_INTERVALS intervals. */
+                v = hb__swim_dead_cfg_ns(
+                        cfg, HB_COORD_GOSSIP_PROMISE_MAX_MEMBERS);
+                v = v > HB_NEVER / 3 ? HB_NEVER : 3 * v;
+                v = max_u64(v, HB_COORD_PROMISE_MAX_INTERVALS *
+                                       cfg->interval_ns);
+                *out_ns = min_u64(v, 3600 * HB_NS_PER_S);
                 return 0;
         }
         /* The slowest class's: a promise to a leader in any class must
@@ -468,7 +493,26 @@ static bool leader_live(const hb_node_t *node)
         if (c->leader_id == node->cfg.node_id)
                 return c->role == HB_ROLE_LEADER;
         p = hb__lookup(node, c->leader_id);
+        /* Gossip may keep a leader alive through other members' probes
+         * while its own heartbeats no longer reach us: followed only
+         * while they come (docs/gossip.md, "Quorum and election"). */
+        if (p && hb__swim_voters(node) && c->now_ns >= p->g_trust_until_ns)
+                return false;
         return p && is_leader_state(p->state);
+}
+
+/* Topology gossip: when the leader we follow stops being trusted for
+ * want of its heartbeats (leader_live()); HB_NEVER otherwise. */
+static uint64_t trust_deadline(const hb_node_t *node)
+{
+        const hb_coord_t *c = &node->coord;
+        const hb_peer_t *p;
+
+        if (!hb__swim_voters(node) || c->leader_id == 0 ||
+            c->leader_id == node->cfg.node_id)
+                return HB_NEVER;
+        p = hb__lookup(node, c->leader_id);
+        return p ? p->g_trust_until_ns : HB_NEVER;
 }
 
 /* Following a live leader other than `cand`: refuse (stickiness). */
@@ -911,6 +955,8 @@ static void timers(hb_node_t *node, uint64_t now_ns)
         answer_deferred(node, now_ns);
         if (c->role == HB_ROLE_LEADER && now_ns >= c->lease_check_ns)
                 update(node, now_ns);
+        if (now_ns >= trust_deadline(node))
+                update(node, now_ns); /* the leader fell silent */
         if (c->role == HB_ROLE_CANDIDATE) {
                 if (now_ns >= c->election_deadline_ns) {
                         start_election(node, now_ns); /* split vote */
@@ -1076,6 +1122,11 @@ static uint64_t promise_for(const hb_node_t *node, const hb_peer_t *p,
         const hb_class_config_t *cfg = hb__class_of(node, p);
         uint64_t dead;
 
+        if (hb__swim_on(node))
+                /* No detector judges the leader: gossip's shortest
+                 * conviction time (hb_coord_gossip_promise_ns()). */
+                return min_u64(hb__swim_dead_ns(node),
+                               node->coord.promise_max_ns);
         if (p->state == HB_PEER_PROBATION) {
                 dead = hb_detector_crossing_ns(p->detector,
                                                cfg->suspect_threshold);
@@ -1152,6 +1203,9 @@ void hb__coord_on_heartbeat(hb_node_t *node, hb_peer_t *p,
                         from = c->sup_arrival_ns;
                 p->c_support_end_ns = add_sat(from, t->promise_ns);
         }
+        if (hb__swim_on(node))
+                p->g_trust_until_ns = add_sat(now_ns,
+                                              promise_for(node, p, now_ns));
         p->c_echo = t->echo;
         p->has_coord = true;
         p->c_term = t->term;
@@ -1447,6 +1501,7 @@ uint64_t hb__coord_deadline(const hb_node_t *node)
         }
         if (c->deferred_id != 0)
                 d = min_u64(d, hold_against(c, c->deferred_id));
+        d = min_u64(d, trust_deadline(node));
         return d;
 }
 

@@ -478,6 +478,8 @@ static uint64_t peer_deadline(const hb_node_t *node, const hb_peer_t *p)
                 return hb__mon_deadline(node, p);
         if (hb__hier_driven(node, p))
                 return HB_NEVER; /* learned from summaries (hier.c) */
+        if (hb__swim_on(node))
+                return HB_NEVER; /* a voter: gossip judges (swim.c) */
         d = peer_state_deadline(node, p);
         if (p->links)
                 for (uint32_t k = 0; k < node->cfg.n_links; k++)
@@ -654,7 +656,7 @@ static void evaluate(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
                 hb__mon_evaluate(node, p, now_ns);
                 return;
         }
-        if (hb__hier_driven(node, p))
+        if (hb__hier_driven(node, p) || hb__swim_on(node))
                 return;
         s = hb_detector_suspicion(p->detector, now_ns);
         for (uint32_t k = 0; p->links && k < node->cfg.n_links; k++)
@@ -911,10 +913,16 @@ int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
 
         if (!node || peer_id == 0 || peer_id == node->cfg.node_id)
                 return -EINVAL;
-        if (hb__swim_on(node))
-                return hb__swim_member_add(node, peer_id, now_ns);
-        if (hb__lookup(node, peer_id))
+        if (hb__swim_on(node)) {
+                /* A member; with coordination also a voter, whose
+                 * record below mirrors the member's state (swim.c). */
+                if (!hb__swim_voters(node))
+                        return hb__swim_member_add(node, peer_id, now_ns);
+                if (hb__lookup(node, peer_id))
+                        return -EEXIST;
+        } else if (hb__lookup(node, peer_id)) {
                 return -EEXIST;
+        }
         r = hb__peers_reserve(node);
         if (r < 0)
                 return r;
@@ -964,6 +972,15 @@ int hb_node_peer_add(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
                 peer_free(p);
                 return r;
         }
+        if (hb__swim_on(node)) {
+                r = hb__swim_member_add(node, peer_id, now_ns);
+                if (r < 0) {
+                        hb__peers_remove(node, p);
+                        peer_free(p);
+                        return r;
+                }
+                hb__swim_voter_sync(node, peer_id, now_ns);
+        }
         reschedule(node, p);
         if (node->cfg.coord.enabled)
                 hb__coord_recount(node);
@@ -984,8 +1001,13 @@ int hb_node_peer_remove(hb_node_t *node, uint32_t peer_id)
 
         if (!node)
                 return -EINVAL;
-        if (hb__swim_on(node))
-                return hb__swim_member_remove(node, peer_id);
+        if (hb__swim_on(node)) {
+                int r = hb__swim_member_remove(node, peer_id);
+
+                p = hb__lookup(node, peer_id);
+                if (r < 0 || !p)
+                        return r;
+        }
         p = hb__lookup(node, peer_id);
         if (!p)
                 return -ENOENT;
@@ -1306,16 +1328,24 @@ static int on_control(hb_node_t *node, hb_peer_t *p,
                 hb__hier_on_summary(node, p, m, now_ns);
                 return 0;
         }
-        if (m->seq <= p->last_ack_seq)
-                return HB_EREPLAY;
         if (m->type == HB_MSG_SUBSET_VERDICT) {
+                /* A repair is state, replay-checked by each monitor's
+                 * (incarnation, epoch) (subset.c): its datagrams, a burst,
+                 * may arrive in any order. A monitor's own verdicts go
+                 * by sequence. */
                 r = hb__subset_check_verdict(m);
                 if (r < 0)
                         return r;
-                p->last_ack_seq = m->seq;
+                if (r == 0) {
+                        if (m->seq <= p->last_ack_seq)
+                                return HB_EREPLAY;
+                        p->last_ack_seq = m->seq;
+                }
                 hb__subset_on_verdict(node, p, m, now_ns);
                 return 0;
         }
+        if (m->seq <= p->last_ack_seq)
+                return HB_EREPLAY;
         if (m->type == HB_MSG_VERDICT) {
                 r = hb__mon_check_verdict(m);
                 if (r < 0)
@@ -1572,6 +1602,69 @@ static int parse_interval(const hb_wire_msg_t *m, uint32_t iv[3])
         return r < 0 ? HB_EBADTLV : found;
 }
 
+/*
+ * Topology gossip with coordination (docs/gossip.md, "Quorum and
+ * election"): a heartbeat, vote or ACK from a voter (a configured
+ * peer; anyone else: HB_EUNKPEER), replay-checked as in the mesh. It
+ * moves no peer state (gossip holds the voters' states, swim.c), only
+ * the election's. 0 or the drop reason (nothing changed).
+ */
+static int gossip_coord_recv(hb_node_t *node, const hb_wire_msg_t *m,
+                             uint64_t now_ns, uint64_t *rtt_ns)
+{
+        hb_peer_t *p;
+        hb_leader_tlv_t lt;
+        int has_lt, r;
+
+        /* Leaves are gossip's (swim.c); verdicts and summaries belong
+         * to other topologies. */
+        if (m->type != HB_MSG_HEARTBEAT && m->type != HB_MSG_ACK &&
+            m->type != HB_MSG_VOTE_REQ && m->type != HB_MSG_VOTE_RESP)
+                return HB_EBADTYPE;
+        p = hb__lookup(node, m->sender_id);
+        if (!p)
+                return HB_EUNKPEER;
+        if (incarnation_too_far(node, p, m->incarnation))
+                return HB_EFUTUREINC;
+        if (m->type != HB_MSG_HEARTBEAT) {
+                r = on_control(node, p, m, now_ns, rtt_ns);
+                if (r == HB_EREPLAY)
+                        p->replays++;
+                if (r == HB_EOLDINC)
+                        p->old_incarnations++;
+                if (r < 0)
+                        return r;
+                p->received++;
+                return 0;
+        }
+        has_lt = hb__coord_parse_leader(m, &lt);
+        if (has_lt < 0)
+                return has_lt;
+        if (p->incarnation != 0 && !p->forgotten &&
+            m->incarnation < p->incarnation) {
+                p->old_incarnations++;
+                return HB_EOLDINC;
+        }
+        if (p->incarnation != 0 && !p->forgotten &&
+            m->incarnation == p->incarnation && m->seq <= p->last_seq) {
+                p->replays++;
+                return HB_EREPLAY;
+        }
+        if (p->incarnation != 0 && m->incarnation != p->incarnation) {
+                /* A new process: what the old one supported is void, as
+                 * a mesh peer's restart (probation) voids it. */
+                p->last_ack_seq = 0;
+                p->support_until_ns = 0;
+        }
+        p->forgotten = false;
+        p->incarnation = m->incarnation;
+        p->last_seq = m->seq;
+        p->last_send_time_ns = m->send_time_ns;
+        p->received++;
+        hb__coord_on_heartbeat(node, p, has_lt > 0 ? &lt : NULL, now_ns);
+        return 0;
+}
+
 int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                       const uint8_t *buf, size_t len,
                       const hb_recv_source_t *source, hb_recv_info_t *info)
@@ -1620,6 +1713,15 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                 if (source != NULL &&
                     !source->from_peer(source->ctx, m.sender_id))
                         return drop(node, HB_EBADSRC);
+                if (hb__swim_voters(node) &&
+                    (m.type < HB_MSG_PING || m.type > HB_MSG_GOSSIP)) {
+                        r = gossip_coord_recv(node, &m, now_ns, &rtt_ns);
+                        if (r < 0)
+                                return drop(node, r);
+                        node->counters.rx_accepted++;
+                        key_used(node, m.key_id, now_ns);
+                        goto accepted;
+                }
                 r = hb__swim_recv(node, &m, now_ns);
                 if (r < 0)
                         return drop(node, r);
@@ -1686,6 +1788,11 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
         }
         if (m.type == HB_MSG_HEARTBEAT && hb__hier_on(node)) {
                 r = hb__hier_check_beat(&m);
+                if (r < 0)
+                        return drop(node, r);
+        }
+        if (m.type == HB_MSG_HEARTBEAT && hb__subset_on(node)) {
+                r = hb__subset_check_beat(&m);
                 if (r < 0)
                         return drop(node, r);
         }
@@ -1775,6 +1882,8 @@ int hb_node_recv_link(hb_node_t *node, uint64_t now_ns, uint32_t link,
                 on_heartbeat(node, p, now_ns, m.seq, restarted);
                 if (hb__hier_on(node))
                         hb__hier_on_beat(node, p, &m, now_ns);
+                if (hb__subset_on(node))
+                        hb__subset_on_beat(node, p, &m, now_ns);
         }
         reschedule(node, p);
         if (m.type == HB_MSG_HEARTBEAT && node->cfg.coord.enabled)
@@ -1819,6 +1928,32 @@ static uint16_t beat_flags(hb_node_t *node, uint64_t now_ns, uint64_t count,
         return flags;
 }
 
+/* Topology gossip with coordination: the heartbeat that carries the
+ * coordination block, to every voter (one message, one sequence number,
+ * an HB_DEST_BEAT copy each; no echo request: gossip measures no RTT). */
+static int queue_voter_beat(hb_node_t *node, uint64_t now_ns)
+{
+        uint8_t block[HB_WIRE_COORD_LEN];
+        const uint8_t *coord;
+        uint16_t flags;
+        int r = 0;
+
+        if (node->n_peers == 0)
+                return 0;
+        flags = beat_flags(node, now_ns, 0, block, &coord);
+        for (size_t i = 0; i < node->n_peers; i++) {
+                uint32_t id = node->peers[i]->id;
+
+                if (i == 0)
+                        r = hb__out_push_coord(node, HB_DEST_BEAT, id,
+                                               HB_MSG_HEARTBEAT, flags,
+                                               coord, NULL, 0, now_ns);
+                else
+                        r = hb__out_dup_last(node, HB_DEST_BEAT, id);
+        }
+        return r;
+}
+
 /* Queue this node's next heartbeat or leave for every peer. */
 static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
 {
@@ -1826,11 +1961,15 @@ static int queue_beat(hb_node_t *node, uint8_t type, uint64_t now_ns)
         const uint8_t *coord = NULL;
         uint16_t flags = 0;
 
-        if (hb__swim_on(node))
+        if (hb__swim_on(node)) {
                 /* Gossip sends probes, not heartbeats; a leave is an
-                 * update spread by gossip (swim.c). */
-                return type == HB_MSG_LEAVE ? hb__swim_leave(node, now_ns)
-                                            : 0;
+                 * update spread by gossip (swim.c). With coordination,
+                 * the election's heartbeats go to the voters. */
+                if (type == HB_MSG_LEAVE)
+                        return hb__swim_leave(node, now_ns);
+                return hb__swim_voters(node) ? queue_voter_beat(node, now_ns)
+                                             : 0;
+        }
         /* With classes, out-of-schedule heartbeats ask no echo: each
          * class probes on its own counter (queue_class_beat()). */
         if (type == HB_MSG_HEARTBEAT)
@@ -2176,8 +2315,8 @@ int hb_node_peer_heard(hb_node_t *node, uint32_t peer_id, uint64_t now_ns)
         if (!node)
                 return -EINVAL;
         p = hb__lookup(node, peer_id);
-        if (!p)
-                return -ENOENT;
+        if (!p || hb__swim_on(node))
+                return -ENOENT; /* gossip: voters are judged by gossip */
         check_late(node, now_ns);
         if (node->cfg.coord.enabled)
                 hb__coord_begin(node, now_ns);
@@ -2239,8 +2378,9 @@ int hb_node_peer_unreachable(hb_node_t *node, uint32_t peer_id,
                 return -ENOENT;
         node->counters.port_unreachable++;
         check_late(node, now_ns);
-        if (!node->cfg.trust_port_unreachable || hb__mon_driven(node, p))
-                return 0; /* driven: the monitors decide */
+        if (!node->cfg.trust_port_unreachable || hb__mon_driven(node, p) ||
+            hb__swim_on(node))
+                return 0; /* driven: the monitors (gossip) decide */
         if (p->state != HB_PEER_ALIVE && p->state != HB_PEER_SUSPECT &&
             p->state != HB_PEER_PROBATION)
                 return 0;

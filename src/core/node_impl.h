@@ -128,6 +128,11 @@ typedef struct hb_peer {
         uint64_t echo_term;            /* its latest echo of our leader */
         uint64_t echo_seq;             /*   heartbeats, resolved (term) */
         uint64_t alive_since_ns;       /* for preempt: alive since */
+        uint64_t g_trust_until_ns;     /* topology gossip: its latest
+                                          coordination heartbeat, plus
+                                          the promise made on it (a
+                                          leader silent past this is not
+                                          followed, election.c) */
 
         /* Topology "monitors" (monitors.c): only for members that are
          * not monitors ("driven" peers, their state follows the
@@ -151,6 +156,10 @@ typedef struct hb_peer {
         uint32_t s_ring_idx;           /* its index in the ring */
         uint32_t s_vid[HB_SUBSET_VIEW_MAX]; /* monitor ids (0: free) */
         uint8_t s_v[HB_SUBSET_VIEW_MAX];    /*   and their verdicts */
+        uint64_t s_inc;                /* as a monitor: incarnation and */
+        uint32_t s_epoch;              /*   epoch of its verdicts held */
+        bool s_diff;                   /* its last digest differed here */
+        uint64_t s_repaired_ns;        /* last repair sent to it */
 
         /* Topology "hierarchy" (hier.c). */
         uint32_t h_region;             /* 0: not set */
@@ -688,6 +697,8 @@ void hb__subset_state_changed(hb_node_t *node, hb_peer_t *p,
                               uint64_t now_ns);
 /* The hooks monitors.c dispatches to when the topology is on. */
 void hb__subset_combine(hb_node_t *node, hb_peer_t *p, uint64_t now_ns);
+/* A verdict message checked out: 0 (the sender's own verdicts), 1 (a
+ * repair: relayed verdicts), HB_EBADTLV. */
 int hb__subset_check_verdict(const hb_wire_msg_t *m);
 void hb__subset_on_verdict(hb_node_t *node, hb_peer_t *from,
                            const hb_wire_msg_t *m, uint64_t now_ns);
@@ -695,6 +706,11 @@ int hb__subset_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
                           const uint8_t *coord, uint64_t now_ns);
 void hb__subset_send_verdicts(hb_node_t *node, bool changed_only,
                               uint64_t now_ns);
+/* A heartbeat's digest TLV: at most one, 12 bytes (HB_EBADTLV). */
+int hb__subset_check_beat(const hb_wire_msg_t *m);
+/* An accepted heartbeat of `p`: compare its digest, repair it. */
+void hb__subset_on_beat(hb_node_t *node, hb_peer_t *p,
+                        const hb_wire_msg_t *m, uint64_t now_ns);
 
 /* ---- topology "gossip" (swim.c, docs/gossip.md) ------------------ */
 
@@ -727,6 +743,24 @@ size_t hb__swim_count(const hb_node_t *node);
 int hb__swim_info_at(const hb_node_t *node, size_t i, hb_peer_info_t *out);
 /* Bytes per member (hb_node_peer_memory()). */
 size_t hb__swim_member_memory(void);
+/* Quorum and election on gossip (docs/gossip.md, "Quorum and
+ * election"): the configured peers are voters, each with an hb_peer_t
+ * whose state mirrors its member's (unknown until gossip has news of
+ * it), no detector of its own judged, no event of its own. */
+static inline bool hb__swim_voters(const hb_node_t *node)
+{
+        return hb__swim_on(node) && node->cfg.coord.enabled;
+}
+/* The voter record of member `id` follows its member now (no-op without
+ * one). */
+void hb__swim_voter_sync(hb_node_t *node, uint32_t id, uint64_t now_ns);
+/* The shortest time in which gossip can convict a member that fell
+ * silent at the current group size, ns: both probe timeouts and the
+ * shortest suspicion timeout (docs/gossip.md). */
+uint64_t hb__swim_dead_ns(const hb_node_t *node);
+/* The same for `cfg` and a group of `members` (this node included), not
+ * capped by promise_max (hb_coord_gossip_promise_ns() caps it). */
+uint64_t hb__swim_dead_cfg_ns(const hb_node_config_t *cfg, size_t members);
 /* ---- topology "hierarchy" (hier.c, docs/hierarchy.md) ----------- */
 
 /* Queue `len` bytes of an already encoded message (a relay) for

@@ -3,7 +3,9 @@
  * Topology "subset" (docs/subset.md): the ring of node ids ordered by a
  * 64-bit FNV-1a hash, a node's monitors (its k live successors), the
  * majority rule of the "monitors" topology over them, the codec of the
- * verdict and digest TLVs, and the configuration check.
+ * verdict, digest and origin TLVs, the configuration check, and the
+ * anti-entropy repair (a digest of the verdicts held on every heartbeat,
+ * the table relayed by a monitor whose own digest differs).
  *
  * Consistent hashing after Karger, Lehman, Leighton, Panigrahy, Levine,
  * Lewin, STOC 1997 (one point per node: the ring only chooses monitors,
@@ -238,6 +240,34 @@ int hb_subset_digest_decode(const uint8_t *val, size_t vlen,
         return 0;
 }
 
+int hb_subset_origin_encode(uint8_t *buf, size_t cap, uint32_t monitor,
+                            uint64_t incarnation)
+{
+        uint8_t *p;
+
+        if (!buf || monitor == 0)
+                return -EINVAL;
+        if (cap < HB_WIRE_TLV_HEADER_LEN + HB_SUBSET_ORIGIN_LEN)
+                return -ENOSPC;
+        p = buf + hb__put_tlv_header(buf, HB_TLV_SUBSET_ORIGIN,
+                                     HB_SUBSET_ORIGIN_LEN);
+        hb__put_u32(p, monitor);
+        hb__put_u64(p + 4, incarnation);
+        return (int)(HB_WIRE_TLV_HEADER_LEN + HB_SUBSET_ORIGIN_LEN);
+}
+
+int hb_subset_origin_decode(const uint8_t *val, size_t vlen,
+                            uint32_t *monitor, uint64_t *incarnation)
+{
+        if (!val || !monitor || !incarnation)
+                return -EINVAL;
+        if (vlen != HB_SUBSET_ORIGIN_LEN || hb__get_u32(val) == 0)
+                return HB_EBADTLV;
+        *monitor = hb__get_u32(val);
+        *incarnation = hb__get_u64(val + 4);
+        return 0;
+}
+
 int hb__subset_config_validate(const hb_node_config_t *cfg)
 {
         const hb_subset_config_t *s = &cfg->subset;
@@ -272,6 +302,8 @@ struct hb_subset {
         uint32_t epoch;                /* grows with every change */
         int sends_left;                /* repeats still due */
         bool busy, again;              /* state_changed() re-entry */
+        uint32_t self_vid[HB_SUBSET_VIEW_MAX]; /* the verdicts of this */
+        uint8_t self_v[HB_SUBSET_VIEW_MAX];    /* node's monitors on it */
 };
 
 int hb__subset_init(hb_node_t *node)
@@ -388,24 +420,28 @@ static void recompute(hb_node_t *node, uint64_t now_ns)
         }
 }
 
-static uint8_t view_of(const hb_peer_t *p, uint32_t mon)
+static uint8_t view_get(const uint32_t *vid, const uint8_t *v, uint32_t mon)
 {
         for (uint32_t i = 0; i < HB_SUBSET_VIEW_MAX; i++)
-                if (p->s_vid[i] == mon)
-                        return p->s_v[i];
+                if (vid[i] == mon)
+                        return v[i];
         return HB_PEER_UNKNOWN;
 }
 
-static void view_set(hb_peer_t *p, uint32_t mon, uint8_t v)
+/* Keep monitor `mon`'s verdict `val` in a subject's views (`vid`, `v`),
+ * whose monitors are `mons`: its slot, a free one, or one of a node that
+ * is no longer a monitor of the subject. */
+static void view_put(uint32_t *vid, uint8_t *v, const uint32_t *mons,
+                     uint32_t n_mon, uint32_t mon, uint8_t val)
 {
         uint32_t slot = HB_SUBSET_VIEW_MAX;
 
         for (uint32_t i = 0; i < HB_SUBSET_VIEW_MAX; i++) {
-                if (p->s_vid[i] == mon) {
-                        p->s_v[i] = v;
+                if (vid[i] == mon) {
+                        v[i] = val;
                         return;
                 }
-                if (slot == HB_SUBSET_VIEW_MAX && p->s_vid[i] == 0)
+                if (slot == HB_SUBSET_VIEW_MAX && vid[i] == 0)
                         slot = i;
         }
         /* Full: take the slot of a node that is not a monitor of p. */
@@ -413,15 +449,77 @@ static void view_set(hb_peer_t *p, uint32_t mon, uint8_t v)
                              i < HB_SUBSET_VIEW_MAX; i++) {
                 bool cur = false;
 
-                for (uint32_t j = 0; j < p->s_n_mon; j++)
-                        cur |= p->s_mon[j] == p->s_vid[i];
+                for (uint32_t j = 0; j < n_mon; j++)
+                        cur |= mons[j] == vid[i];
                 if (!cur)
                         slot = i;
         }
         if (slot == HB_SUBSET_VIEW_MAX)
                 return;
-        p->s_vid[slot] = mon;
-        p->s_v[slot] = v;
+        vid[slot] = mon;
+        v[slot] = val;
+}
+
+static uint8_t view_of(const hb_peer_t *p, uint32_t mon)
+{
+        return view_get(p->s_vid, p->s_v, mon);
+}
+
+static void view_set(hb_peer_t *p, uint32_t mon, uint8_t v)
+{
+        view_put(p->s_vid, p->s_v, p->s_mon, p->s_n_mon, mon, v);
+}
+
+/* The verdict of monitor `mon` on subject `id` as this node holds it:
+ * its own when `mon` is this node, the latest heard otherwise. */
+static uint8_t held(const hb_node_t *node, uint32_t id, uint32_t mon)
+{
+        const struct hb_subset *s = node->subset;
+        const hb_peer_t *p;
+
+        if (id == node->cfg.node_id)
+                return view_get(s->self_vid, s->self_v, mon);
+        p = hb__lookup(node, id);
+        if (!p)
+                return HB_PEER_UNKNOWN;
+        if (mon == node->cfg.node_id)
+                return p->s_judge ? p->m_raw : HB_PEER_UNKNOWN;
+        return view_of(p, mon);
+}
+
+/* The digest of the triples (subject, monitor, verdict) held here that
+ * are not "alive", over every node of the ring and each of its monitors
+ * here (docs/subset.md, "Repair"). O(n k). */
+static uint64_t digest_of(const hb_node_t *node, uint32_t *entries)
+{
+        const struct hb_subset *s = node->subset;
+        uint64_t d = 0;
+        uint32_t n = 0;
+
+        for (size_t i = 0; i <= node->n_peers; i++) {
+                const uint32_t *mons;
+                uint32_t id, n_mon;
+
+                if (i == node->n_peers) {
+                        id = node->cfg.node_id;
+                        mons = s->self_mon;
+                        n_mon = s->n_self_mon;
+                } else {
+                        id = node->peers[i]->id;
+                        mons = node->peers[i]->s_mon;
+                        n_mon = node->peers[i]->s_n_mon;
+                }
+                for (uint32_t j = 0; j < n_mon; j++) {
+                        uint8_t v = held(node, id, mons[j]);
+
+                        if (v == HB_PEER_ALIVE)
+                                continue;
+                        d = hb_subset_digest_fold(d, id, mons[j], v);
+                        n++;
+                }
+        }
+        *entries = n;
+        return d;
 }
 
 void hb__subset_combine(hb_node_t *node, hb_peer_t *p, uint64_t now_ns)
@@ -510,51 +608,266 @@ void hb__subset_state_changed(hb_node_t *node, hb_peer_t *p,
         s->busy = false;
 }
 
+/* A verdict message is either the sender's own (one verdict TLV): 0, or
+ * a repair (pairs of origin and verdict TLVs): 1. */
 int hb__subset_check_verdict(const hb_wire_msg_t *m)
 {
         const uint8_t *cur = m->tlv, *val;
         size_t left = m->tlv_len;
         uint16_t type, vlen;
         hb_subset_verdict_t v[HB_SUBSET_JUDGED_MAX];
-        uint32_t epoch;
-        int r, found = 0;
+        uint32_t epoch, mon;
+        uint64_t inc;
+        int r, lists = 0, origins = 0;
+        bool pending = false;
 
         while ((r = hb_wire_tlv_next(&cur, &left, &type, &val, &vlen)) > 0) {
+                if (type == HB_TLV_SUBSET_ORIGIN) {
+                        if (pending || hb_subset_origin_decode(
+                                               val, vlen, &mon, &inc) < 0)
+                                return HB_EBADTLV;
+                        pending = true;
+                        origins++;
+                        continue;
+                }
                 if (type != HB_TLV_SUBSET_VERDICT)
                         continue;
                 if (hb_subset_verdict_decode(val, vlen, &epoch, v,
-                                             HB_SUBSET_JUDGED_MAX) < 0)
+                                             HB_SUBSET_JUDGED_MAX) < 0 ||
+                    (origins > 0 && !pending))
                         return HB_EBADTLV;
-                found++;
+                pending = false;
+                lists++;
         }
-        if (r < 0 || found != 1)
+        if (r < 0 || pending || lists == 0 ||
+            (origins == 0 && lists != 1) || (origins > 0 && origins != lists))
                 return HB_EBADTLV;
-        return 0;
+        return origins > 0;
+}
+
+/* Monitor `mon`'s verdicts (its incarnation `inc`, epoch `epoch`), from
+ * itself or relayed: kept unless older than those held. */
+static void apply_list(hb_node_t *node, uint32_t mon, uint64_t inc,
+                       uint32_t epoch, const hb_subset_verdict_t *v, int n,
+                       uint64_t now_ns)
+{
+        struct hb_subset *s = node->subset;
+        hb_peer_t *mp = hb__lookup(node, mon);
+
+        if (!mp)
+                return; /* this node itself, or unknown */
+        if (inc < mp->s_inc || (inc == mp->s_inc && epoch < mp->s_epoch) ||
+            (mp->incarnation != 0 && inc < mp->incarnation))
+                return;
+        mp->s_inc = inc;
+        mp->s_epoch = epoch;
+        for (int i = 0; i < n; i++) {
+                hb_peer_t *p;
+
+                if (v[i].id == node->cfg.node_id) {
+                        view_put(s->self_vid, s->self_v, s->self_mon,
+                                 s->n_self_mon, mon, v[i].verdict);
+                        continue;
+                }
+                p = hb__lookup(node, v[i].id);
+                if (!p)
+                        continue;
+                view_set(p, mon, v[i].verdict);
+                hb__subset_combine(node, p, now_ns);
+                hb__reschedule(node, p);
+        }
 }
 
 void hb__subset_on_verdict(hb_node_t *node, hb_peer_t *from,
                            const hb_wire_msg_t *m, uint64_t now_ns)
 {
-        const uint8_t *cur = m->tlv, *val = NULL;
+        const uint8_t *cur = m->tlv, *val;
         size_t left = m->tlv_len;
-        uint16_t type, vlen = 0;
+        uint16_t type, vlen;
         hb_subset_verdict_t v[HB_SUBSET_JUDGED_MAX];
-        uint32_t epoch;
+        uint32_t epoch, mon = from->id;
+        uint64_t inc = m->incarnation;
+        bool relayed = false;
         int n;
 
-        while (hb_wire_tlv_next(&cur, &left, &type, &val, &vlen) > 0)
-                if (type == HB_TLV_SUBSET_VERDICT)
-                        break;
-        n = hb_subset_verdict_decode(val, vlen, &epoch, v,
-                                     HB_SUBSET_JUDGED_MAX);
-        for (int i = 0; i < n; i++) {
-                hb_peer_t *p = hb__lookup(node, v[i].id);
+        while (hb_wire_tlv_next(&cur, &left, &type, &val, &vlen) > 0) {
+                if (type == HB_TLV_SUBSET_ORIGIN) {
+                        (void)hb_subset_origin_decode(val, vlen, &mon, &inc);
+                        relayed = true;
+                        continue;
+                }
+                if (type != HB_TLV_SUBSET_VERDICT)
+                        continue;
+                n = hb_subset_verdict_decode(val, vlen, &epoch, v,
+                                             HB_SUBSET_JUDGED_MAX);
+                if (n >= 0)
+                        apply_list(node, mon, inc, epoch, v, n, now_ns);
+        }
+        if (!relayed)
+                node->counters.subset_verdicts_received++;
+}
 
-                if (!p)
-                        continue; /* this node itself, or unknown */
-                view_set(p, from->id, v[i].verdict);
-                hb__subset_combine(node, p, now_ns);
-                hb__reschedule(node, p);
+int hb__subset_check_beat(const hb_wire_msg_t *m)
+{
+        const uint8_t *cur = m->tlv, *val;
+        size_t left = m->tlv_len;
+        uint16_t type, vlen;
+        int r, found = 0;
+
+        while ((r = hb_wire_tlv_next(&cur, &left, &type, &val, &vlen)) > 0) {
+                if (type != HB_TLV_SUBSET_DIGEST)
+                        continue;
+                if (vlen != HB_SUBSET_DIGEST_LEN || found++)
+                        return HB_EBADTLV;
+        }
+        return r < 0 ? HB_EBADTLV : 0;
+}
+
+/* The nodes monitor `mon` (at ring index `at`) judges as this node sees
+ * it: those of its predecessors whose monitors here include it (none is
+ * further back than k live nodes). Ascending ids into `out`. */
+static size_t judged_by(const hb_node_t *node, size_t at, uint32_t mon,
+                        hb_subset_verdict_t *out)
+{
+        const struct hb_subset *s = node->subset;
+        uint32_t k = node->cfg.subset.k, live = 0;
+        size_t n = 0;
+
+        for (size_t step = 1; step < s->n_ring && live < k &&
+                              n < HB_SUBSET_JUDGED_MAX; step++) {
+                uint32_t id = s->ring[(at + s->n_ring - step) % s->n_ring];
+                const uint32_t *mons;
+                uint32_t n_mon;
+                bool is = false;
+
+                if (id == node->cfg.node_id) {
+                        mons = s->self_mon;
+                        n_mon = s->n_self_mon;
+                } else {
+                        const hb_peer_t *p = hb__lookup(node, id);
+
+                        if (!p)
+                                continue;
+                        mons = p->s_mon;
+                        n_mon = p->s_n_mon;
+                }
+                for (uint32_t j = 0; j < n_mon; j++)
+                        is |= mons[j] == mon;
+                if (is) {
+                        size_t i = n++;
+
+                        /* Insertion, ascending id. */
+                        while (i > 0 && out[i - 1].id > id) {
+                                out[i] = out[i - 1];
+                                i--;
+                        }
+                        out[i].id = id;
+                        out[i].verdict = held(node, id, mon);
+                }
+                if (!gone(node, id))
+                        live++;
+        }
+        return n;
+}
+
+/* Room for the TLVs of one repair message. */
+#define REPAIR_TLV_MAX                                                       \
+        (HB_OUTPUT_MAX_LEN - HB_WIRE_HEADER_LEN - HB_WIRE_TAG_LEN -          \
+         HB_WIRE_AEAD_EXTRA)
+
+/* Send member `to` every monitor's verdicts held here (its digest
+ * differed twice running): pairs of origin and verdict TLVs, as many as
+ * fit each message. */
+static void send_repair(hb_node_t *node, uint32_t to, uint64_t now_ns)
+{
+        struct hb_subset *s = node->subset;
+        uint8_t buf[REPAIR_TLV_MAX];
+        size_t len = 0;
+
+        for (size_t i = 0; i < s->n_ring; i++) {
+                hb_subset_verdict_t v[HB_SUBSET_JUDGED_MAX];
+                uint8_t one[HB_WIRE_TLV_HEADER_LEN + HB_SUBSET_ORIGIN_LEN +
+                            HB_WIRE_TLV_HEADER_LEN +
+                            HB_SUBSET_VERDICT_LEN(HB_SUBSET_JUDGED_MAX)];
+                uint32_t mon = s->ring[i], epoch;
+                uint64_t inc;
+                size_t n;
+                int a, b;
+
+                if (gone(node, mon))
+                        continue; /* a monitor of none */
+                if (mon == node->cfg.node_id) {
+                        inc = node->cfg.incarnation;
+                        epoch = s->epoch;
+                } else {
+                        const hb_peer_t *mp = hb__lookup(node, mon);
+
+                        if (!mp || (mp->s_inc == 0 && mp->s_epoch == 0))
+                                continue; /* nothing heard from it */
+                        inc = mp->s_inc;
+                        epoch = mp->s_epoch;
+                }
+                n = judged_by(node, i, mon, v);
+                if (n == 0)
+                        continue;
+                a = hb_subset_origin_encode(one, sizeof(one), mon, inc);
+                if (a < 0)
+                        continue;
+                b = hb_subset_verdict_encode(one + a, sizeof(one) - (size_t)a,
+                                             epoch, v, n);
+                if (b < 0 || (size_t)(a + b) > sizeof(buf))
+                        continue;
+                if (len + (size_t)(a + b) > sizeof(buf)) {
+                        (void)hb__out_push(node, HB_DEST_PEER, to,
+                                           HB_MSG_SUBSET_VERDICT, 0, buf, len,
+                                           now_ns);
+                        node->counters.subset_repairs_sent++;
+                        len = 0;
+                }
+                memcpy(buf + len, one, (size_t)(a + b));
+                len += (size_t)(a + b);
+        }
+        if (len > 0) {
+                (void)hb__out_push(node, HB_DEST_PEER, to,
+                                   HB_MSG_SUBSET_VERDICT, 0, buf, len,
+                                   now_ns);
+                node->counters.subset_repairs_sent++;
+        }
+}
+
+/* A member's heartbeat carried the digest of what it holds: when it
+ * differs from this node's on two heartbeats running (one may only cross
+ * a verdict on its way), send it the table, at most once per interval. */
+void hb__subset_on_beat(hb_node_t *node, hb_peer_t *p,
+                        const hb_wire_msg_t *m, uint64_t now_ns)
+{
+        const uint8_t *cur = m->tlv, *val;
+        size_t left = m->tlv_len;
+        uint16_t type, vlen;
+        uint32_t entries, mine_n;
+        uint64_t digest, mine;
+
+        if (node->subset->ring_dirty || !p->s_judge)
+                return;
+        while (hb_wire_tlv_next(&cur, &left, &type, &val, &vlen) > 0) {
+                if (type != HB_TLV_SUBSET_DIGEST ||
+                    hb_subset_digest_decode(val, vlen, &entries, &digest) < 0)
+                        continue;
+                mine = digest_of(node, &mine_n);
+                if (mine == digest && mine_n == entries) {
+                        p->s_diff = false;
+                        return;
+                }
+                if (!p->s_diff) {
+                        p->s_diff = true;
+                        return;
+                }
+                if (p->s_repaired_ns != 0 &&
+                    now_ns < add_sat(p->s_repaired_ns, node->cfg.interval_ns))
+                        return;
+                p->s_repaired_ns = now_ns;
+                send_repair(node, p->id, now_ns);
+                return;
         }
 }
 
@@ -563,20 +876,29 @@ int hb__subset_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
 {
         struct hb_subset *s = node->subset;
         bool first = true;
-        int r = 0;
+        int r = 0, len;
+        uint8_t tlv[HB_WIRE_TLV_HEADER_LEN + HB_SUBSET_DIGEST_LEN];
+        uint32_t entries;
+        uint64_t digest;
 
         if (s->ring_dirty)
                 hb__subset_state_changed(node, NULL, now_ns);
         if (type == HB_MSG_LEAVE)
                 return hb__out_push_coord(node, HB_DEST_ALL, 0, type, flags,
                                           coord, NULL, 0, now_ns);
+        /* What this node holds, for its monitors to compare (repair). */
+        digest = digest_of(node, &entries);
+        len = hb_subset_digest_encode(tlv, sizeof(tlv), entries, digest);
         /* The same heartbeat (one sequence number) to each monitor. */
         for (uint32_t i = 0; i < s->n_self_mon; i++) {
                 uint32_t id = s->self_mon[i];
 
                 if (first)
                         r = hb__out_push_coord(node, HB_DEST_PEER, id, type,
-                                               flags, coord, NULL, 0, now_ns);
+                                               flags, coord,
+                                               len > 0 ? tlv : NULL,
+                                               len > 0 ? (size_t)len : 0,
+                                               now_ns);
                 else
                         r = hb__out_dup_last(node, HB_DEST_PEER, id);
                 first = false;
@@ -618,8 +940,52 @@ void hb__subset_send_verdicts(hb_node_t *node, bool changed_only,
                 n++;
         }
         len = hb_subset_verdict_encode(tlv, sizeof(tlv), s->epoch, v, n);
-        if (len > 0)
-                (void)hb__out_push(node, HB_DEST_ALL, 0,
-                                   HB_MSG_SUBSET_VERDICT, 0, tlv,
-                                   (size_t)len, now_ns);
+        if (len > 0 && hb__out_push(node, HB_DEST_ALL, 0,
+                                    HB_MSG_SUBSET_VERDICT, 0, tlv,
+                                    (size_t)len, now_ns) >= 0)
+                node->counters.subset_verdicts_sent++;
+}
+
+/* ---- snapshots ---------------------------------------------------- */
+
+void hb_node_subset_info(const hb_node_t *node, hb_subset_info_t *out)
+{
+        const struct hb_subset *s;
+
+        if (!out)
+                return;
+        memset(out, 0, sizeof(*out));
+        if (!node || !node->subset)
+                return;
+        s = node->subset;
+        out->enabled = true;
+        out->k = node->cfg.subset.k;
+        out->n_monitors = s->n_self_mon;
+        memcpy(out->monitors, s->self_mon,
+               s->n_self_mon * sizeof(s->self_mon[0]));
+        for (size_t i = 0; i < node->n_peers; i++)
+                out->n_judged += node->peers[i]->s_judge;
+        out->epoch = s->epoch;
+        out->digest = digest_of(node, &out->digest_entries);
+}
+
+int hb_node_subset_peer(const hb_node_t *node, uint32_t peer_id,
+                        hb_subset_peer_info_t *out)
+{
+        const hb_peer_t *p;
+
+        if (!node || !out || !node->subset)
+                return -EINVAL;
+        p = hb__lookup(node, peer_id);
+        if (!p)
+                return -ENOENT;
+        memset(out, 0, sizeof(*out));
+        out->judged = p->s_judge;
+        out->own_verdict = p->s_judge ? p->m_raw : HB_PEER_UNKNOWN;
+        out->n_monitors = p->s_n_mon;
+        for (uint32_t i = 0; i < p->s_n_mon; i++) {
+                out->monitors[i] = p->s_mon[i];
+                out->verdicts[i] = held(node, p->id, p->s_mon[i]);
+        }
+        return 0;
 }

@@ -178,8 +178,9 @@ int hb__swim_config_validate(const hb_node_config_t *cfg)
                 return -EINVAL;
         if (cfg->topology != HB_TOPOLOGY_GOSSIP)
                 return 0;
-        if (cfg->n_monitors > 0 || cfg->n_links > 1 || cfg->coord.enabled ||
-            cfg->n_classes > 0)
+        /* Coordination: the configured peers vote (docs/gossip.md,
+         * "Quorum and election"). */
+        if (cfg->n_monitors > 0 || cfg->n_links > 1 || cfg->n_classes > 0)
                 return -EINVAL;
         if (g->indirect_probes > 16 || g->retransmit_mult < 1 ||
             g->retransmit_mult > 64 || g->suspicion_mult < 1 ||
@@ -449,6 +450,7 @@ static void set_state(hb_node_t *node, swim_member_t *mem, uint8_t to,
         node->counters.transitions++;
         if (node->cb)
                 node->cb(node->user, &ev);
+        hb__swim_voter_sync(node, id, now_ns);
 }
 
 /* ---- encoding ------------------------------------------------------ */
@@ -689,8 +691,21 @@ static void refute(hb_node_t *node, const swim_update_t *u, uint64_t now_ns)
         if (u->run > node->cfg.incarnation)
                 return; /* not about this run, nor an earlier one */
         if (u->run == node->cfg.incarnation || u->run == 0) {
-                if (u->inc < s->self_inc)
-                        return; /* refuted already */
+                if (u->inc < s->self_inc) {
+                        /* Refuted already, but the word did not reach
+                         * whoever still says this (cut off or stopped
+                         * while it spread, and the refutation retired
+                         * since): say it again, at the same incarnation.
+                         * Without, a member that held us dead kept it
+                         * until a push-pull (docs/gossip.md, "Updates
+                         * and incarnations"). */
+                        if (!bq_has(s, node->cfg.node_id))
+                                bq_put(node, node->cfg.node_id,
+                                       node->cfg.incarnation, s->self_inc,
+                                       HB_PEER_ALIVE, node->cfg.node_id,
+                                       now_ns);
+                        return;
+                }
                 s->self_inc = u->inc + 1;
                 if (u->state == HB_PEER_SUSPECT)
                         lhm_add(node, 1); /* Lifeguard: refuting */
@@ -819,6 +834,8 @@ static void apply(hb_node_t *node, const swim_update_t *u, uint64_t now_ns)
                         mem->run = v.run;
                 if (v.run != u->run) {
                         apply_known(node, mem, &v, now_ns);
+                        /* Heard of at last (a run), whatever the news. */
+                        hb__swim_voter_sync(node, mem->id, now_ns);
                         return;
                 }
         }
@@ -838,6 +855,7 @@ static void apply(hb_node_t *node, const swim_update_t *u, uint64_t now_ns)
                 return;
         }
         apply_known(node, mem, u, now_ns);
+        hb__swim_voter_sync(node, mem->id, now_ns);
 }
 
 static void apply_known(hb_node_t *node, swim_member_t *mem,
@@ -1005,6 +1023,7 @@ int hb__swim_recv(hb_node_t *node, const hb_wire_msg_t *m, uint64_t now_ns)
                         /* Added by the driver, never heard: adopt its
                          * run quietly. */
                         sender->run = m->incarnation;
+                        hb__swim_voter_sync(node, sender->id, now_ns);
                 } else {
                         apply(node, &u, now_ns);
                 }
@@ -1416,10 +1435,12 @@ void hb__swim_local_pause(hb_node_t *node, uint64_t now_ns,
 
 /* ---- snapshots ----------------------------------------------------- */
 
-static void fill(const struct hb_swim *s, const swim_member_t *mem,
+static void fill(const hb_node_t *node, const swim_member_t *mem,
                  hb_peer_info_t *out)
 {
+        const struct hb_swim *s = node->swim;
         const swim_susp_t *x = NULL;
+        const hb_peer_t *v;
 
         memset(out, 0, sizeof(*out));
         out->id = mem->id;
@@ -1433,6 +1454,64 @@ static void fill(const struct hb_swim *s, const swim_member_t *mem,
                         x = &s->susp[i];
         /* Suspicion: the independent confirmations of a suspicion. */
         out->suspicion = x ? (double)x->n_conf : 0.0;
+        /* A voter: what its coordination heartbeats say. */
+        v = hb__swim_voters(node) ? hb__lookup(node, mem->id) : NULL;
+        if (v && v->has_coord) {
+                out->coordinating = true;
+                out->coord_term = v->c_term;
+                out->coord_role = v->c_role;
+                out->resource_up =
+                        (v->c_flags & HB_LEADER_FLAG_RESOURCE) != 0;
+        }
+}
+
+/* ---- voters (quorum and election, docs/gossip.md) -------------------- */
+
+void hb__swim_voter_sync(hb_node_t *node, uint32_t id, uint64_t now_ns)
+{
+        const swim_member_t *mem;
+        hb_peer_t *p;
+        uint8_t st;
+
+        if (!hb__swim_voters(node))
+                return;
+        p = hb__lookup(node, id);
+        mem = find(node->swim, id);
+        if (!p || !mem)
+                return;
+        /* Presumed alive by the driver is not news: unknown until
+         * gossip has heard of it (a run), as a mesh peer is until its
+         * first heartbeat; a verdict on it (suspect, dead) is. */
+        st = mem->run == 0 && mem->state == HB_PEER_ALIVE ? HB_PEER_UNKNOWN
+                                                          : mem->state;
+        if (st == p->state)
+                return;
+        p->state = st;
+        p->state_since_ns = now_ns;
+        p->transitions++;
+        hb__coord_peer_changed(node, p, now_ns);
+}
+
+uint64_t hb__swim_dead_cfg_ns(const hb_node_config_t *cfg, size_t members)
+{
+        const hb_gossip_config_t *g = &cfg->gossip;
+        double n = (double)members;
+        /* As start_suspicion(): log10 only above 10 members. */
+        double scale = n > 10.0 ? log10(n) : 1.0;
+        double susp = (double)g->suspicion_mult * scale *
+                      (double)cfg->interval_ns;
+        uint64_t d, low;
+
+        d = susp >= (double)(HB_NEVER / 2) ? HB_NEVER / 2 : (uint64_t)susp;
+        d = add_sat(d, 2 * g->probe_timeout_ns);
+        low = HB_COORD_GOSSIP_PROMISE_MIN_INTERVALS * cfg->interval_ns;
+        return max_u64(d, low);
+}
+
+uint64_t hb__swim_dead_ns(const hb_node_t *node)
+{
+        return hb_coord_gossip_promise_ns(&node->cfg,
+                                          group_n(node->swim));
 }
 
 int hb__swim_info(const hb_node_t *node, uint32_t id, hb_peer_info_t *out)
@@ -1441,7 +1520,7 @@ int hb__swim_info(const hb_node_t *node, uint32_t id, hb_peer_info_t *out)
 
         if (!mem)
                 return -ENOENT;
-        fill(node->swim, mem, out);
+        fill(node, mem, out);
         return 0;
 }
 
@@ -1454,7 +1533,7 @@ int hb__swim_info_at(const hb_node_t *node, size_t i, hb_peer_info_t *out)
 {
         if (i >= node->swim->n)
                 return -ENOENT;
-        fill(node->swim, &node->swim->m[i], out);
+        fill(node, &node->swim->m[i], out);
         return 0;
 }
 

@@ -285,6 +285,40 @@ static void hier_metrics(const metrics_t *m, hbd_prom_t *out)
         hbd_prom_u64(out, NULL, hi.holds ? 1 : 0);
 }
 
+/* Topology "subset" (docs/subset.md): this node's monitors, the
+ * members it judges, its verdict and repair traffic. */
+static void subset_metrics(const metrics_t *m, hbd_prom_t *out)
+{
+        hb_subset_info_t si;
+        hb_node_counters_t nc;
+
+        hb_node_subset_info(m->ctx->node, &si);
+        hb_node_counters(m->ctx->node, &nc);
+        hbd_prom_family(out, "hbeat_subset_monitor", "gauge",
+                        "1 for each node this node heartbeats to (its "
+                        "monitors on the hash ring).");
+        for (uint32_t i = 0; i < si.n_monitors; i++)
+                hbd_prom_u64(out, (const char *[]){
+                        "peer", peer_name(m->ctx, si.monitors[i]), NULL },
+                        1);
+        hbd_prom_family(out, "hbeat_subset_judged", "gauge",
+                        "Members this node judges (it is one of their "
+                        "monitors).");
+        hbd_prom_u64(out, NULL, si.n_judged);
+        hbd_prom_family(out, "hbeat_subset_verdicts_sent_total", "counter",
+                        "Verdict messages this node sent (each to every "
+                        "peer).");
+        hbd_prom_u64(out, NULL, nc.subset_verdicts_sent);
+        hbd_prom_family(out, "hbeat_subset_verdicts_received_total",
+                        "counter",
+                        "Verdict messages accepted from monitors.");
+        hbd_prom_u64(out, NULL, nc.subset_verdicts_received);
+        hbd_prom_family(out, "hbeat_subset_repairs_sent_total", "counter",
+                        "Repair messages (relayed verdicts) sent to a "
+                        "member whose digest differed.");
+        hbd_prom_u64(out, NULL, nc.subset_repairs_sent);
+}
+
 static void module_metrics(void *state, hbd_prom_t *out)
 {
         const metrics_t *m = state;
@@ -354,6 +388,8 @@ static void module_metrics(void *state, hbd_prom_t *out)
         hbd_prom_u64(out, NULL, m->leaderless ? 1 : 0);
         if (ctx->cfg->node.hier.enabled)
                 hier_metrics(m, out);
+        if (ctx->cfg->node.topology == HB_TOPOLOGY_SUBSET)
+                subset_metrics(m, out);
 }
 
 static int module_start(hbd_ctx_t *ctx, void **state)

@@ -3,6 +3,7 @@
  * See status.h. Reads the node (read-only calls), the adapter's counters
  * and the running config; the modules' parts come through the bus.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <unistd.h>
 
@@ -130,6 +131,57 @@ static json_t *counters_json(const hbd_ctx_t *ctx)
         return obj;
 }
 
+/* A name for node `id` in status and members: its configured name, or
+ * "id:N". */
+static json_t *name_json(const hbd_ctx_t *ctx, uint32_t id)
+{
+        const char *name = hbd_name(ctx, id);
+
+        return name ? json_string(name)
+                    : json_sprintf("id:%" PRIu32, id);
+}
+
+/* Topology "subset" (docs/subset.md): k, this node's monitors (where its
+ * heartbeats go), the members it judges, its verdicts' version, the
+ * digest of the verdicts it holds, and the verdict traffic. Consumes
+ * `mons` (empty). */
+static json_t *subset_json(const hbd_ctx_t *ctx, json_t *mons)
+{
+        hb_subset_info_t si;
+        hb_node_counters_t nc;
+        json_t *judged = json_array();
+        size_t n = hb_node_peer_count(ctx->node);
+
+        hb_node_subset_info(ctx->node, &si);
+        hb_node_counters(ctx->node, &nc);
+        for (uint32_t i = 0; mons != NULL && i < si.n_monitors; i++)
+                json_array_append_new(mons, name_json(ctx, si.monitors[i]));
+        for (size_t i = 0; judged != NULL && i < n; i++) {
+                hb_peer_info_t pi;
+                hb_subset_peer_info_t sp;
+
+                if (hb_node_peer_at(ctx->node, i, 0, &pi) == 0 &&
+                    hb_node_subset_peer(ctx->node, pi.id, &sp) == 0 &&
+                    sp.judged)
+                        json_array_append_new(judged,
+                                              name_json(ctx, pi.id));
+        }
+        return json_pack("{s:s, s:I, s:I, s:o*, s:b, s:o*, s:I, s:I, s:I, "
+                         "s:I, s:I, s:I}",
+                         "kind", "subset", "k", (json_int_t)si.k,
+                         "majority", (json_int_t)(si.k / 2 + 1),
+                         "monitors", mons, "monitor", si.n_judged > 0,
+                         "judges", judged,
+                         "epoch", (json_int_t)si.epoch,
+                         "digest_entries", (json_int_t)si.digest_entries,
+                         "verdicts_sent",
+                         (json_int_t)nc.subset_verdicts_sent,
+                         "verdicts_received",
+                         (json_int_t)nc.subset_verdicts_received,
+                         "repairs_sent", (json_int_t)nc.subset_repairs_sent,
+                         "ring_size", (json_int_t)(n + 1));
+}
+
 /* topology.* (docs/topologies.md): kind, the monitors' names, and
  * whether this node is one of them. */
 static json_t *topology_json(const hbd_ctx_t *ctx)
@@ -145,6 +197,8 @@ static json_t *topology_json(const hbd_ctx_t *ctx)
                                 ? ctx->cfg->node_name
                                 : hbd_name(ctx, nc->monitors[i])));
         }
+        if (nc->topology == HB_TOPOLOGY_SUBSET)
+                return subset_json(ctx, mons);
         return json_pack("{s:s, s:o*, s:b}", "kind",
                          nc->topology == HB_TOPOLOGY_GOSSIP ? "gossip"
                          : nc->hier.enabled                 ? "hierarchy"
@@ -278,6 +332,34 @@ static void class_json(const hbd_ctx_t *ctx, const hb_peer_info_t *pi,
                                                 (double)HB_NS_PER_MS));
 }
 
+/* docs/subset.md: a member's monitors here with the verdict each gave
+ * (its state is their majority), and this node's own when it judges it. */
+static void subset_member_json(const hbd_ctx_t *ctx, uint32_t id, json_t *m)
+{
+        hb_subset_peer_info_t sp;
+        json_t *mons;
+
+        if (hb_node_subset_peer(ctx->node, id, &sp) < 0)
+                return;
+        mons = json_array();
+        for (uint32_t i = 0; mons != NULL && i < sp.n_monitors; i++)
+                json_array_append_new(
+                        mons, json_pack("{s:o, s:I, s:s}", "name",
+                                        name_json(ctx, sp.monitors[i]),
+                                        "id", (json_int_t)sp.monitors[i],
+                                        "verdict",
+                                        hb_peer_state_name(
+                                                (hb_peer_state_t)
+                                                        sp.verdicts[i])));
+        json_object_set_new(m, "monitors", mons ? mons : json_null());
+        json_object_set_new(m, "judged", json_boolean(sp.judged));
+        if (sp.judged)
+                json_object_set_new(m, "own_verdict",
+                                    json_string(hb_peer_state_name(
+                                            (hb_peer_state_t)
+                                                    sp.own_verdict)));
+}
+
 json_t *hbd_members_json(const hbd_ctx_t *ctx)
 {
         char addr[HBU_ADDRESS_MAX];
@@ -323,6 +405,9 @@ json_t *hbd_members_json(const hbd_ctx_t *ctx)
                         json_object_set_new(m, "learned",
                                             json_boolean(pi.learned));
                 }
+                if (m != NULL &&
+                    ctx->cfg->node.topology == HB_TOPOLOGY_SUBSET)
+                        subset_member_json(ctx, pi.id, m);
                 if (m == NULL || json_array_append_new(arr, m) < 0) {
                         json_decref(arr);
                         return NULL;

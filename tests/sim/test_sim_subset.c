@@ -217,19 +217,140 @@ static void test_two_monitors_down_frozen_then_repaired(void **state)
         free(c);
 }
 
+/* Repairs queued by every node so far (docs/subset.md, "Repair"). */
+static uint64_t repairs(hbsim_t *sim)
+{
+        uint64_t sum = 0;
+
+        for (size_t i = 0; i < N; i++) {
+                hb_node_counters_t nc;
+                hb_node_t *node = hbsim_node(sim, i);
+
+                if (!node)
+                        continue;
+                hb_node_counters(node, &nc);
+                sum += nc.subset_repairs_sent;
+        }
+        return sum;
+}
+
+static bool in(const uint32_t *set, size_t n, size_t idx)
+{
+        for (size_t i = 0; i < n; i++)
+                if (set[i] == idx + 1)
+                        return true;
+        return false;
+}
+
+/* Observer O never gets a verdict from X's monitors (their paths to O
+ * cut one way for the whole test, O neither judges them nor is judged by
+ * them): it learns X's death only from the digest repair of its own
+ * monitors, within the dead time + 6 intervals (dissemination, two
+ * heartbeats of O with a differing digest, the repair). */
+static void test_repair_lost_verdicts(void **state)
+{
+        check_t *c = calloc(1, sizeof(*c));
+        hbsim_t *sim;
+        uint32_t mon[K], m2[K];
+        const size_t x = 33;
+        const uint64_t at = 10 * S, bound = dead_time() + 6 * INTERVAL;
+        size_t o = N;
+        uint64_t first = 0;
+
+        (void)state;
+        assert_non_null(c);
+        c->no_suspect = true;
+        monitors_of(x, mon);
+        for (size_t cand = 0; cand < N && o == N; cand++) {
+                bool ok = cand != x && !in(mon, K, cand);
+
+                monitors_of(cand, m2);
+                for (size_t i = 0; ok && i < K; i++)
+                        ok = !in(m2, K, mon[i] - 1) && m2[i] != x + 1;
+                for (size_t i = 0; ok && i < K; i++) {
+                        monitors_of(mon[i] - 1, m2);
+                        ok = !in(m2, K, cand);
+                }
+                if (ok)
+                        o = cand;
+        }
+        assert_true(o < N);
+        sim = start(c, 0.0, 13);
+        for (size_t i = 0; i < K; i++)
+                hbsim_cut(sim, mon[i] - 1, o, true);
+        hbsim_run_until(sim, at);
+        crash(sim, c, x);
+        hbsim_run_until(sim, at + bound + 5 * S);
+        for (size_t i = 0; i < N; i++)
+                if (i != x && i != o && c->dead_at[i][x] &&
+                    (!first || c->dead_at[i][x] < first))
+                        first = c->dead_at[i][x];
+        assert_int_equal(hbsim_state(sim, o, x), HB_PEER_DEAD);
+        assert_true(first > at && c->dead_at[o][x] > first);
+        fprintf(stderr, "subset: verdicts lost to one node: dead there "
+                        "%.3f s after the crash, %.3f s after the first "
+                        "(bound %.3f s), %llu repairs\n",
+                (double)(c->dead_at[o][x] - at) / 1e9,
+                (double)(c->dead_at[o][x] - first) / 1e9,
+                (double)bound / 1e9, (unsigned long long)repairs(sim));
+        assert_true(c->dead_at[o][x] - at <= bound);
+        check_invariants(c);
+        hbsim_free(sim);
+        free(c);
+}
+
+/* A node restarts with an empty table: within 4 intervals it holds
+ * every member alive again, and a crash before its restart dead (both
+ * learned from its monitors' repairs: no verdict changes meanwhile). */
+static void test_restart_converges(void **state)
+{
+        check_t *c = calloc(1, sizeof(*c));
+        hbsim_t *sim;
+        const size_t r = 120, x = 7;
+        const uint64_t at = 30 * S, bound = 4 * INTERVAL;
+
+        (void)state;
+        assert_non_null(c);
+        c->no_suspect = true;
+        sim = start(c, 0.0, 17);
+        hbsim_run_until(sim, 5 * S);
+        crash(sim, c, x);
+        hbsim_run_until(sim, at);
+        assert_int_equal(hbsim_state(sim, r, x), HB_PEER_DEAD);
+        memset(c->cur[r], 0, sizeof(c->cur[r]));
+        memset(c->dead_at[r], 0, sizeof(c->dead_at[r]));
+        assert_int_equal(hbsim_restart(sim, r), 0);
+        hbsim_run_until(sim, at + bound);
+        for (size_t p = 0; p < N; p++) {
+                if (p == r)
+                        continue;
+                assert_int_equal(hbsim_state(sim, r, p),
+                                 p == x ? HB_PEER_DEAD : HB_PEER_ALIVE);
+        }
+        fprintf(stderr, "subset: restarted node converged within %.3f s "
+                        "(%llu repairs)\n", (double)bound / 1e9,
+                (unsigned long long)repairs(sim));
+        check_invariants(c);
+        hbsim_free(sim);
+        free(c);
+}
+
 /* 0 loss, 60 s: no suspect or dead at all; heartbeats are k per node
- * per interval. */
+ * per interval; no repair in the steady state (after 30 s). */
 static void test_no_false_dead(void **state)
 {
         check_t *c = calloc(1, sizeof(*c));
         hbsim_t *sim;
-        uint64_t hb;
+        uint64_t hb, rep;
 
         (void)state;
         assert_non_null(c);
         c->no_suspect = true;
         sim = start(c, 0.0, 11);
+        hbsim_run_until(sim, 30 * S);
+        rep = repairs(sim);
         hbsim_run_until(sim, 60 * S);
+        assert_int_equal(repairs(sim), rep);
         for (size_t o = 0; o < N; o++)
                 for (size_t p = 0; p < N; p++)
                         if (o != p)
@@ -250,6 +371,8 @@ int main(void)
                 cmocka_unit_test(test_cut_link_not_dead),
                 cmocka_unit_test(test_two_monitors_down_frozen_then_repaired),
                 cmocka_unit_test(test_no_false_dead),
+                cmocka_unit_test(test_repair_lost_verdicts),
+                cmocka_unit_test(test_restart_converges),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1603,11 +1603,47 @@ static void test_gossip(void **state)
         expect_err(MINIMAL "listen: 127.0.0.1:7400\n"
                    "topology: {kind: gossip, seeds: [n1]}\n",
                    "n1.yaml:7:33: topology.seeds: 'n1' is this node");
+        /* Quorum and election on gossip: the peers vote (with their
+         * votes); a seed given by address is a member, never a voter. */
+        cfg = load_ok(MINIMAL "listen: 127.0.0.1:7400\n"
+                      "topology: {kind: gossip, seeds: [\"127.0.0.1:9000\"]}"
+                      "\nelection: {enabled: true}\n"
+                      "peers:\n  - {name: a, id: 2, address: "
+                      "\"127.0.0.1:7401\", votes: 2}\n"
+                      "  - {name: b, id: 3, address: \"127.0.0.1:7402\"}\n");
+        assert_true(cfg->node.coord.enabled);
+        assert_int_equal(cfg->node.topology, HB_TOPOLOGY_GOSSIP);
+        assert_int_equal(cfg->n_peers, 2);
+        assert_int_equal(cfg->peers[0].votes, 2);
+        assert_int_equal(cfg->n_gossip_seeds, 1);
+        assert_int_equal(hb_node_config_validate(&cfg->node), 0);
+        /* Voters 1 + 2 + 1: 4 expected, 3 needed, whatever gossip
+         * learns. */
+        assert_int_equal(hb_coord_expected_votes(&cfg->node.coord, 4), 4);
+        /* The promise: the floor, 3 intervals, at 3 members (probe
+         * timeouts 2 x 50 ms + 1 x 100 ms = 200 ms); at 1,000 members
+         * 2 x 50 + 3 x 100 ms; promise_max: 3 x that, 1.2 s, below 30
+         * intervals (3 s). */
+        assert_int_equal(hb_coord_gossip_promise_ns(&cfg->node, 3),
+                         300 * HB_NS_PER_MS);
+        assert_int_equal(hb_coord_gossip_promise_ns(&cfg->node, 1000),
+                         400 * HB_NS_PER_MS);
+        {
+                uint64_t pm = 0;
+
+                assert_int_equal(hb_coord_promise_max(&cfg->node, &pm), 0);
+                assert_int_equal(pm, 3 * HB_NS_PER_S);
+        }
+        hbd_config_free(cfg);
+        /* Without peers there is no voter but this node: refused. */
         expect_err(MINIMAL "listen: 127.0.0.1:7400\n"
-                   "topology: {kind: gossip}\nelection: {enabled: true}\n",
-                   "n1.yaml:7:18: topology.kind gossip: not with "
-                   "election.enabled (quorum and election on gossip are "
-                   "not built yet; docs/gossip.md)");
+                   "topology: {kind: gossip, seeds: [\"127.0.0.1:9000\"]}"
+                   "\nelection: {enabled: true}\n",
+                   "n1.yaml:8:21: election.enabled: with topology.kind "
+                   "gossip the voters are the peers, and none is "
+                   "configured (a member learned by gossip never votes); "
+                   "list the voters in peers, or leave election off on a "
+                   "member that only joins");
         expect_err(MINIMAL "listen: 127.0.0.1:7400\n"
                    "topology: {kind: mesh, suspicion_mult: 3}\n",
                    "n1.yaml:7:40: topology.suspicion_mult: only with "
@@ -1637,7 +1673,7 @@ static void test_gossip(void **state)
                    "range (0..16)");
         expect_err(MINIMAL "topology: {kind: ring}\n",
                    "n1.yaml:6:18: topology.kind: mesh, monitors, "
-                   "gossip or hierarchy");
+                   "gossip, hierarchy or subset");
 }
 
 /* topology.kind hierarchy (docs/hierarchy.md): regions, electors, and
@@ -1748,6 +1784,56 @@ static void test_hierarchy(void **state)
                    "token to give the resource (docs/hierarchy.md)");
 }
 
+/* topology.kind subset (docs/subset.md): topology.k, and the
+ * combinations the core does not support refused at their place. */
+#define SUB_PEERS                                                       \
+        "peers:\n"                                                      \
+        "  - {name: a, id: 2, address: \"127.0.0.1:7401\"}\n"           \
+        "  - {name: b, id: 3, address: \"127.0.0.1:7402\"}\n"
+static void test_subset(void **state)
+{
+        hbd_config_t *cfg;
+
+        (void)state;
+        cfg = load_ok(MINIMAL "topology: {kind: subset}\n" SUB_PEERS);
+        assert_int_equal(cfg->node.topology, HB_TOPOLOGY_SUBSET);
+        assert_int_equal(cfg->node.subset.k, HB_SUBSET_K_DEFAULT);
+        assert_int_equal(hb_node_config_validate(&cfg->node), 0);
+        hbd_config_free(cfg);
+        cfg = load_ok(MINIMAL "topology: {kind: subset, k: 5}\n" SUB_PEERS);
+        assert_int_equal(cfg->node.subset.k, 5);
+        assert_int_equal(hb_node_config_validate(&cfg->node), 0);
+        hbd_config_free(cfg);
+
+        expect_err(MINIMAL "topology: {kind: subset, k: 8}\n" SUB_PEERS,
+                   "n1.yaml:6:29: topology.k: 8 is out of range (1..7)");
+        expect_err(MINIMAL "topology: {kind: subset, k: 0}\n" SUB_PEERS,
+                   "n1.yaml:6:29: topology.k: 0 is out of range (1..7)");
+        expect_err(MINIMAL "topology: {kind: mesh, k: 3}\n" SUB_PEERS,
+                   "n1.yaml:6:27: topology.k: only with topology.kind "
+                   "subset");
+        expect_err(MINIMAL "election: {enabled: true}\n"
+                   "topology: {kind: subset}\n" SUB_PEERS,
+                   "n1.yaml:6:21: election.enabled: not with "
+                   "topology.kind subset in this version (docs/subset.md)");
+        expect_err(MINIMAL "topology: {kind: subset, monitors: [a]}\n"
+                   SUB_PEERS,
+                   "n1.yaml:6:36: topology.monitors: only with "
+                   "topology.kind monitors (subset chooses each node's "
+                   "monitors on its ring; set topology.k)");
+        expect_err(MINIMAL "topology: {kind: subset}\n"
+                   "peers:\n  - {name: a, id: 2, address: "
+                   "\"127.0.0.1:7401\", roaming: true}\n",
+                   "n1.yaml:6:18: topology.kind subset: peer 'a' (line 8) "
+                   "is roaming; in subset every node sends verdicts to "
+                   "every peer, so each needs a configured address");
+        expect_err(MINIMAL "topology: {kind: subset}\n"
+                   "peers:\n  - {name: a, id: 2, pull: "
+                   "\"tcp://127.0.0.1:5432\"}\n",
+                   "n1.yaml:6:18: topology.kind subset: peer 'a' (line 8) "
+                   "is a pull peer; pull and push peers need the mesh");
+}
+
 static void test_examples(void **state)
 {
         glob_t g;
@@ -1788,6 +1874,14 @@ static void test_examples(void **state)
                                          500 * HB_NS_PER_MS);
                         assert_int_equal(cfg->n_gossip_seeds,
                                          cfg->n_peers);
+                }
+                if (strstr(path, "/subset-7node/")) {
+                        assert_int_equal(cfg->node.topology,
+                                         HB_TOPOLOGY_SUBSET);
+                        assert_int_equal(cfg->node.subset.k, 3);
+                        assert_int_equal(cfg->n_peers, 6);
+                        assert_int_equal(hb_node_config_validate(&cfg->node),
+                                         0);
                 }
                 if (strstr(path, "/cluster-3node/")) {
                         uint32_t id = cfg->node.node_id;
@@ -2003,6 +2097,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_examples, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_hierarchy, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_subset, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_gossip, setup,
                                                 teardown),

@@ -948,7 +948,7 @@ static void test_topology(void **state)
 
         expect_err(MINIMAL PEERS4 "topology:\n  kind: star\n",
                    "n1.yaml:11:9: topology.kind: mesh, monitors, "
-                   "gossip or hierarchy");
+                   "gossip, hierarchy or subset");
         expect_err(MINIMAL PEERS4 "topology:\n  kind: monitors\n",
                    "n1.yaml:10:1: topology.monitors: required with "
                    "topology.kind monitors");

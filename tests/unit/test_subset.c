@@ -16,6 +16,7 @@
 #include "hbeat/hbeat.h"
 
 #define MS HB_NS_PER_MS
+#define T0 (1000 * HB_NS_PER_S)
 #define N 40u
 
 /* Ids 1 .. n in ring order. */
@@ -337,6 +338,38 @@ static void t_digest_codec(void **state)
         assert_int_equal(hb_subset_digest_encode(buf, 15, 2, d), -ENOSPC);
 }
 
+static void t_origin_codec(void **state)
+{
+        uint8_t buf[4 + HB_SUBSET_ORIGIN_LEN];
+        uint64_t inc = 0;
+        uint32_t mon = 0;
+
+        (void)state;
+        assert_int_equal(hb_subset_origin_encode(buf, sizeof(buf), 9,
+                                                 UINT64_C(0x0102030405060708)),
+                         4 + HB_SUBSET_ORIGIN_LEN);
+        assert_int_equal(buf[0] << 8 | buf[1], HB_TLV_SUBSET_ORIGIN);
+        assert_int_equal(buf[2] << 8 | buf[3], HB_SUBSET_ORIGIN_LEN);
+        assert_int_equal(hb_subset_origin_decode(buf + 4,
+                                                 HB_SUBSET_ORIGIN_LEN, &mon,
+                                                 &inc),
+                         0);
+        assert_int_equal(mon, 9);
+        assert_true(inc == UINT64_C(0x0102030405060708));
+        assert_int_equal(hb_subset_origin_decode(buf + 4,
+                                                 HB_SUBSET_ORIGIN_LEN - 1,
+                                                 &mon, &inc),
+                         HB_EBADTLV);
+        memset(buf + 4, 0, 4); /* monitor 0 */
+        assert_int_equal(hb_subset_origin_decode(buf + 4,
+                                                 HB_SUBSET_ORIGIN_LEN, &mon,
+                                                 &inc),
+                         HB_EBADTLV);
+        assert_int_equal(hb_subset_origin_encode(buf, sizeof(buf), 0, 1),
+                         -EINVAL);
+        assert_int_equal(hb_subset_origin_encode(buf, 15, 9, 1), -ENOSPC);
+}
+
 static hb_node_config_t cfg_subset(void)
 {
         hb_node_config_t c;
@@ -397,6 +430,148 @@ static void t_config(void **state)
         hb_node_free(node);
 }
 
+/* Node 1 of a 5-node subset cluster (k = 3), peers 2 .. 5 added. */
+static hb_node_t *subset_node(void)
+{
+        hb_node_config_t c = cfg_subset();
+        hb_node_t *n;
+
+        c.local_pause_ns = 0;
+        assert_int_equal(hb_node_new(&n, &c, NULL, NULL), 0);
+        for (uint32_t p = 2; p <= 5; p++)
+                assert_int_equal(hb_node_peer_add(n, p, T0), 0);
+        return n;
+}
+
+/* A message of `type` from `sender` (incarnation `inc`, sequence `seq`)
+ * with the TLV area `tlv`, authenticated with the test key. */
+static size_t msg(uint8_t *buf, uint8_t type, uint32_t sender, uint64_t inc,
+                  uint64_t seq, const uint8_t *tlv, size_t tlv_len)
+{
+        hb_keyring_t ring = { 0 };
+        hb_key_t kk;
+        hb_wire_msg_t m;
+        int len;
+
+        memset(kk.bytes, 0x42, sizeof(kk.bytes));
+        memset(&m, 0, sizeof(m));
+        m.type = type;
+        m.cluster_id = 7;
+        m.sender_id = sender;
+        m.incarnation = inc;
+        m.seq = seq;
+        m.send_time_ns = T0;
+        m.tlv = tlv;
+        m.tlv_len = tlv_len;
+        assert_int_equal(hb_keyring_add(&ring, 0, &kk, HB_WIRE_MODE_MAC), 0);
+        len = hb_wire_encode(buf, 512, &m, &ring, NULL);
+        assert_true(len > 0);
+        return (size_t)len;
+}
+
+/* One (origin, verdict list) pair into `tlv` at `at`; the new end. */
+static size_t pair(uint8_t *tlv, size_t at, uint32_t mon, uint64_t inc,
+                   uint32_t epoch, uint32_t id, uint8_t v)
+{
+        hb_subset_verdict_t e = { .id = id, .verdict = v };
+        int a = hb_subset_origin_encode(tlv + at, 64, mon, inc);
+        int b;
+
+        assert_true(a > 0);
+        b = hb_subset_verdict_encode(tlv + at + (size_t)a, 64, epoch, &e, 1);
+        assert_true(b > 0);
+        return at + (size_t)a + (size_t)b;
+}
+
+/* The verdict held at `n` of monitor `mon` on `id` (UNKNOWN if `mon` is
+ * not one of its monitors there). */
+static uint8_t held_at(hb_node_t *n, uint32_t id, uint32_t mon)
+{
+        hb_subset_peer_info_t sp;
+
+        assert_int_equal(hb_node_subset_peer(n, id, &sp), 0);
+        for (uint32_t i = 0; i < sp.n_monitors; i++)
+                if (sp.monitors[i] == mon)
+                        return sp.verdicts[i];
+        return 0xff;
+}
+
+/* Repairs (docs/subset.md, "Repair"): malformed ones refused whole;
+ * relayed lists kept unless older by (incarnation, epoch), replays of
+ * the same state accepted (a repair is state, not a sequence); a
+ * heartbeat with two digests refused. */
+static void t_repair_messages(void **state)
+{
+        uint8_t buf[512], tlv[256];
+        uint32_t ring[5] = { 1, 2, 3, 4, 5 }, mon[HB_SUBSET_K_MAX];
+        uint32_t subj = 0, m = 0;
+        hb_subset_verdict_t e = { .id = 2, .verdict = HB_PEER_DEAD };
+        hb_node_t *n = subset_node();
+        size_t len, t;
+
+        (void)state;
+        /* A subject (not node 1) and one of its monitors (not node 1,
+         * not the relaying node 2). */
+        assert_int_equal(hb_subset_ring_sort(ring, 5), 0);
+        for (uint32_t s = 3; s <= 5 && !subj; s++) {
+                int k = hb_subset_monitors(ring, 5, s, 3, NULL, NULL, mon);
+
+                for (int i = 0; i < k && !subj; i++)
+                        if (mon[i] != 1 && mon[i] != 2) {
+                                subj = s;
+                                m = mon[i];
+                        }
+        }
+        assert_true(subj != 0);
+        (void)hb_node_tick(n, T0);
+        /* An origin without its list; a list without an origin after
+         * one; two lists without origins. */
+        t = (size_t)hb_subset_origin_encode(tlv, 64, m, 5);
+        len = msg(buf, HB_MSG_SUBSET_VERDICT, 2, 1, 1, tlv, t);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        t = pair(tlv, 0, m, 5, 7, subj, HB_PEER_DEAD);
+        t += (size_t)hb_subset_verdict_encode(tlv + t, 64, 1, &e, 1);
+        len = msg(buf, HB_MSG_SUBSET_VERDICT, 2, 1, 2, tlv, t);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        t = (size_t)hb_subset_verdict_encode(tlv, 64, 1, &e, 1);
+        t += (size_t)hb_subset_verdict_encode(tlv + t, 64, 1, &e, 1);
+        len = msg(buf, HB_MSG_SUBSET_VERDICT, 2, 1, 3, tlv, t);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        assert_int_equal(held_at(n, subj, m), HB_PEER_UNKNOWN);
+
+        /* A good repair: kept; the same again (same sequence too):
+         * accepted, still kept. */
+        t = pair(tlv, 0, m, 5, 7, subj, HB_PEER_DEAD);
+        len = msg(buf, HB_MSG_SUBSET_VERDICT, 2, 1, 4, tlv, t);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), 0);
+        assert_int_equal(held_at(n, subj, m), HB_PEER_DEAD);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), 0);
+        /* Older epoch, or older incarnation: ignored. */
+        t = pair(tlv, 0, m, 5, 6, subj, HB_PEER_ALIVE);
+        len = msg(buf, HB_MSG_SUBSET_VERDICT, 2, 1, 5, tlv, t);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), 0);
+        assert_int_equal(held_at(n, subj, m), HB_PEER_DEAD);
+        t = pair(tlv, 0, m, 4, 99, subj, HB_PEER_ALIVE);
+        len = msg(buf, HB_MSG_SUBSET_VERDICT, 2, 1, 6, tlv, t);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), 0);
+        assert_int_equal(held_at(n, subj, m), HB_PEER_DEAD);
+        /* The monitor itself, restarted (a newer incarnation), epoch 1:
+         * kept. */
+        e.id = subj;
+        e.verdict = HB_PEER_ALIVE;
+        t = (size_t)hb_subset_verdict_encode(tlv, 64, 1, &e, 1);
+        len = msg(buf, HB_MSG_SUBSET_VERDICT, m, 6, 1, tlv, t);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), 0);
+        assert_int_equal(held_at(n, subj, m), HB_PEER_ALIVE);
+
+        /* A heartbeat with two digests. */
+        t = (size_t)hb_subset_digest_encode(tlv, 64, 0, 0);
+        t += (size_t)hb_subset_digest_encode(tlv + t, 64, 0, 0);
+        len = msg(buf, HB_MSG_HEARTBEAT, 3, 1, 1, tlv, t);
+        assert_int_equal(hb_node_recv(n, T0, buf, len, NULL), HB_EBADTLV);
+        hb_node_free(n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -409,7 +584,9 @@ int main(void)
                 cmocka_unit_test(t_majority),
                 cmocka_unit_test(t_verdict_codec),
                 cmocka_unit_test(t_digest_codec),
+                cmocka_unit_test(t_origin_codec),
                 cmocka_unit_test(t_config),
+                cmocka_unit_test(t_repair_messages),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

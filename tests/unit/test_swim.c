@@ -159,8 +159,11 @@ static void drain(net_t *t)
                                0) {
                                 uint32_t to = out.peer_id;
 
+                                /* HB_DEST_BEAT: the election's
+                                 * heartbeat to one voter. */
                                 assert_true(out.dest == HB_DEST_PEER ||
-                                            out.dest == HB_DEST_REPLY);
+                                            out.dest == HB_DEST_REPLY ||
+                                            out.dest == HB_DEST_BEAT);
                                 t->sent[out.type & 15]++;
                                 if (to < 1 || to > t->n || t->down[to] ||
                                     t->block[i][to])
@@ -300,8 +303,8 @@ static void t_config(void **state)
         c.topology = HB_TOPOLOGY_SUBSET + 1; /* unknown */
         assert_int_equal(hb_node_config_validate(&c), -EINVAL);
         c = cfg_of(1);
-        c.coord.enabled = true;
-        assert_int_equal(hb_node_config_validate(&c), -EINVAL);
+        c.coord.enabled = true; /* the peers vote (docs/gossip.md) */
+        assert_int_equal(hb_node_config_validate(&c), 0);
         c = cfg_of(1);
         c.n_monitors = 1;
         c.monitors[0] = 1;
@@ -801,6 +804,87 @@ static void t_mesh_drops_gossip(void **state)
         net_free(&t);
 }
 
+static void coord_on(hb_node_config_t *c)
+{
+        c->coord.enabled = true;
+}
+
+/* Quorum and election on gossip (docs/gossip.md, "Quorum and
+ * election"): the peers are voters, counted once gossip has heard of
+ * them (not while merely presumed alive); a leader is elected and
+ * followed, its role visible in the members' view; killed, the others
+ * elect another in a higher term while gossip convicts it. */
+static void t_election(void **state)
+{
+        net_t t;
+        hb_coord_info_t ci;
+        hb_peer_info_t pi;
+        uint32_t leader = 0, next = 0;
+        uint64_t term;
+
+        (void)state;
+        net_init(&t, 5, coord_on);
+        for (uint32_t i = 1; i <= 5; i++) {
+                /* Never ran before: no promise to keep. */
+                assert_int_equal(hb_node_restore_promise(t.node[i], 0), 0);
+                hb_node_coord_info(t.node[i], &ci);
+                /* Presumed alive by SWIM, not yet heard: not counted. */
+                assert_int_equal(ci.votes_present, 1);
+                assert_int_equal(ci.expected_votes, 5);
+                assert_false(ci.quorate);
+        }
+        run_until(&t, T0 + 20 * S);
+        for (uint32_t i = 1; i <= 5; i++) {
+                hb_node_coord_info(t.node[i], &ci);
+                assert_true(ci.quorate);
+                assert_int_equal(ci.votes_present, 5);
+                if (ci.role == HB_ROLE_LEADER) {
+                        assert_int_equal(leader, 0);
+                        leader = i;
+                }
+        }
+        assert_true(leader != 0);
+        hb_node_coord_info(t.node[leader], &ci);
+        term = ci.term;
+        assert_true(ci.established);
+        for (uint32_t i = 1; i <= 5; i++) {
+                if (i == leader)
+                        continue;
+                hb_node_coord_info(t.node[i], &ci);
+                assert_int_equal(ci.role, HB_ROLE_FOLLOWER);
+                assert_int_equal(ci.leader_id, leader);
+                /* Its role, from its election heartbeats. */
+                assert_int_equal(hb_node_peer_info(t.node[i], leader, t.now,
+                                                   &pi),
+                                 0);
+                assert_true(pi.coordinating);
+                assert_int_equal(pi.coord_role, HB_ROLE_LEADER);
+        }
+
+        t.down[leader] = true;
+        run_until(&t, T0 + 80 * S);
+        for (uint32_t i = 1; i <= 5; i++) {
+                if (i == leader)
+                        continue;
+                assert_int_equal(pstate(&t, i, leader), HB_PEER_DEAD);
+                hb_node_coord_info(t.node[i], &ci);
+                assert_true(ci.quorate);
+                assert_int_equal(ci.votes_present, 4);
+                assert_true(ci.term > term);
+                if (ci.role == HB_ROLE_LEADER)
+                        next = i;
+        }
+        assert_true(next != 0 && next != leader);
+        for (uint32_t i = 1; i <= 5; i++) {
+                if (i == leader || i == next)
+                        continue;
+                hb_node_coord_info(t.node[i], &ci);
+                assert_int_equal(ci.role, HB_ROLE_FOLLOWER);
+                assert_int_equal(ci.leader_id, next);
+        }
+        net_free(&t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -821,6 +905,7 @@ int main(void)
                 cmocka_unit_test(t_local_pause_guard),
                 cmocka_unit_test(t_address_at_same_key),
                 cmocka_unit_test(t_buddy_system),
+                cmocka_unit_test(t_election),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
