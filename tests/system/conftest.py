@@ -69,15 +69,20 @@ def netns_ok():
 
 
 @pytest.fixture
-def make_cluster(request, build_dir, netns_ok):
-    """make_cluster(n, start=True, **Cluster kwargs) -> started cluster
-    (every node sees every other alive). Always torn down; on failure the
-    daemons' logs and events go to the test report."""
+def make_cluster(request, build_dir):
+    """make_cluster(n, start=True, netns=True, **Cluster kwargs) ->
+    started cluster (every node sees every other alive); netns=False puts
+    it on loopback ports. Always torn down; on failure the daemons' logs
+    and events go to the test report."""
     made = []
 
-    def make(n, start=True, **kw):
+    def make(n, start=True, netns=True, **kw):
+        if netns:
+            ok, why = hbcluster.netns_available()
+            if not ok:
+                pytest.skip(f"system tests need network namespaces: {why}")
         kw.setdefault("interval_ms", 100)
-        c = hbcluster.Cluster(n, netns=True, build_dir=build_dir, **kw)
+        c = hbcluster.Cluster(n, netns=netns, build_dir=build_dir, **kw)
         made.append(c)
         if start:
             c.start_all()
@@ -94,7 +99,7 @@ def make_cluster(request, build_dir, netns_ok):
         for i in c.running_nodes():
             c.resume(i)
             try:
-                rc = c.stop(i, timeout=3.0)
+                rc = c.stop(i, timeout=5.0)
             except hbcluster.DaemonError as e:
                 problems.append(str(e))
                 continue

@@ -23,12 +23,10 @@ happened and in what order is asserted, not how fast.
 
 import re
 import subprocess
-import sys
 import time
 
 import pytest
 
-import hbcluster
 from hbcluster import fmt_event
 
 N = 5
@@ -40,28 +38,11 @@ SETTLE_S = 40.0
 
 
 @pytest.fixture
-def cluster(request, build_dir):
-    c = hbcluster.Cluster(N, netns=False, build_dir=build_dir,
-                          interval_ms=INTERVAL_MS, election=True,
-                          extra_config={"topology": GOSSIP})
-    yield c
-    failed = getattr(getattr(request.node, "rep_call", None), "failed",
-                     False)
-    problems = []
-    for i in c.running_nodes():
-        c.resume(i)
-        try:
-            rc = c.stop(i, timeout=5.0)
-        except hbcluster.DaemonError as e:
-            problems.append(str(e))
-            continue
-        if rc != 0:
-            problems.append(f"n{i} exited with status {rc} on SIGTERM")
-    if failed or problems:
-        sys.stderr.write("\n" + c.describe(lines=60) + "\n")
-    c.close()
-    if problems:
-        pytest.fail("at teardown: " + "; ".join(problems), pytrace=False)
+def cluster(make_cluster):
+    """The cluster on loopback ports, not started."""
+    return make_cluster(N, start=False, netns=False,
+                        interval_ms=INTERVAL_MS, election=True,
+                        extra_config={"topology": GOSSIP})
 
 
 def trail(c, nodes, since_ns=None):
