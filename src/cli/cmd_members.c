@@ -41,44 +41,23 @@ static const hbctl_column_t columns[N_COLS] = {
         [COL_INTERVAL] = { "INTERVAL", true },
 };
 
-/* Topology "hierarchy" (docs/hierarchy.md) instead of classes (the two
- * do not combine): the member's region, whether it is an elector, and
- * whether its state is judged here or learned from its region's
- * summary. */
-static const hbctl_column_t columns_hier[N_COLS] = {
-        [COL_PEER] = { "PEER", false },
-        [COL_ID] = { "ID", true },
-        [COL_ADDRESS] = { "ADDRESS", false },
-        [COL_STATE] = { "STATE", false },
-        [COL_FOR] = { "FOR", true },
-        [COL_SUSPICION] = { "SUSPICION", true },
-        [COL_LAST_HB] = { "LAST HB", true },
-        [COL_RTT] = { "RTT", true },
-        [COL_INCARNATION] = { "INCARNATION", true },
-        [COL_SEQ] = { "SEQ", true },
-        [COL_GAPS] = { "GAPS", true },
-        [COL_CLASS] = { "REGION", false },
-        [COL_INTERVAL] = { "STATE FROM", false },
-};
+/* The table with the last two columns retitled, left-aligned: topology
+ * "hierarchy" (docs/hierarchy.md; instead of classes, the two do not
+ * combine): the member's region, and whether its state is judged here or
+ * learned from its region's summary; topology "subset" (docs/subset.md):
+ * each member's monitors here with the verdict each gave (its state is
+ * their majority), and whether this node judges it itself. */
+static int print_retitled(const json_t *members, const char *title_class,
+                          const char *title_interval,
+                          void (*fill)(char **cells, const json_t *row))
+{
+        hbctl_column_t cols[N_COLS];
 
-/* Topology "subset" (docs/subset.md): each member's monitors here with
- * the verdict each gave (its state is their majority), and whether this
- * node judges it itself. */
-static const hbctl_column_t columns_subset[N_COLS] = {
-        [COL_PEER] = { "PEER", false },
-        [COL_ID] = { "ID", true },
-        [COL_ADDRESS] = { "ADDRESS", false },
-        [COL_STATE] = { "STATE", false },
-        [COL_FOR] = { "FOR", true },
-        [COL_SUSPICION] = { "SUSPICION", true },
-        [COL_LAST_HB] = { "LAST HB", true },
-        [COL_RTT] = { "RTT", true },
-        [COL_INCARNATION] = { "INCARNATION", true },
-        [COL_SEQ] = { "SEQ", true },
-        [COL_GAPS] = { "GAPS", true },
-        [COL_CLASS] = { "MONITORS (VERDICT)", false },
-        [COL_INTERVAL] = { "JUDGED HERE", false },
-};
+        memcpy(cols, columns, sizeof(cols));
+        cols[COL_CLASS] = (hbctl_column_t){ title_class, false };
+        cols[COL_INTERVAL] = (hbctl_column_t){ title_interval, false };
+        return hbctl_print_table(cols, N_COLS, members, fill);
+}
 
 /* The integer `key` of `m` as a new string ("-" when absent); NULL when
  * out of memory. */
@@ -213,12 +192,13 @@ int hbctl_cmd_members(hbctl_ctx_t *ctx, int argc, char **argv)
                                               "judged") != NULL;
 
                 if (hier)
-                        status = hbctl_print_table(columns_hier, N_COLS,
-                                                   members, fill_row_hier);
+                        status = print_retitled(members, "REGION",
+                                                "STATE FROM", fill_row_hier);
                 else if (subset)
-                        status = hbctl_print_table(columns_subset, N_COLS,
-                                                   members,
-                                                   fill_row_subset);
+                        status = print_retitled(members,
+                                                "MONITORS (VERDICT)",
+                                                "JUDGED HERE",
+                                                fill_row_subset);
                 else
                         status = hbctl_print_table(columns,
                                            classes ? N_COLS : COL_CLASS,

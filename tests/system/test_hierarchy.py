@@ -26,6 +26,7 @@ neighbour table for every other test on the machine.
 """
 
 import os
+import re
 import stat
 import subprocess
 import time
@@ -143,6 +144,15 @@ def test_status_and_members(make_cluster):
     # Its own region judged here, the others learned from summaries.
     assert rows["n4"]["region"] == 2 and rows["n1"]["region"] == 1
     assert rows["n1"]["learned"] is True and rows["n9"]["learned"] is True
+    # The operator's table: region and where the state comes from.
+    out = subprocess.run([c.hbeatctl, "-s", c.nodes[5].sock_path,
+                          "members"], capture_output=True, text=True,
+                         timeout=10, check=True).stdout.splitlines()
+    cols = [re.split(r"\s{2,}", ln.strip()) for ln in out]
+    assert cols[0][-2:] == ["REGION", "STATE FROM"], out[0]
+    row = {r[0]: r for r in cols[1:]}
+    assert row["n4"][-2:] == ["2 (elector)", "judged here"], row["n4"]
+    assert row["n9"][-2:] == ["3 (elector)", "summary"], row["n9"]
     # Exactly one coordinator per region, leading its region.
     coords = wait_coordinators(c)
     assert sorted(coords) == [1, 2, 3]

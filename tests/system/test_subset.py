@@ -21,6 +21,8 @@ Seven nodes only: many namespaces on one bridge overflow the kernel's
 neighbour table for every other test on the machine.
 """
 
+import re
+import subprocess
 import time
 
 from hbcluster import fmt_event
@@ -120,6 +122,20 @@ def test_heartbeats_to_monitors_only(make_cluster):
             assert all(v["verdict"] == "alive" for v in m["monitors"]
                        if v["id"] != obs), f"n{obs}: {m}"
             assert m["judged"] == (obs in monitors_of(x))
+    # The operator's table: each member's monitors with their verdicts,
+    # and this node's own where it judges the member.
+    out = subprocess.run([c.hbeatctl, "-s", c.nodes[1].sock_path,
+                          "members"], capture_output=True, text=True,
+                         timeout=10, check=True).stdout.splitlines()
+    cols = [re.split(r"\s{2,}", ln.strip()) for ln in out]
+    assert cols[0][-2:] == ["MONITORS (VERDICT)", "JUDGED HERE"], out[0]
+    row = {r[0]: r for r in cols[1:]}
+    for x in c.nodes:
+        if x == 1:
+            continue
+        mons = ", ".join(f"n{y} alive" for y in monitors_of(x))
+        own = "alive" if 1 in monitors_of(x) else "-"
+        assert row[f"n{x}"][-2:] == [mons, own], row[f"n{x}"]
     # The same in /metrics.
     for obs in (1, N):
         text, samples = scrape(c, obs)
