@@ -96,7 +96,13 @@ typedef struct swim_susp {
         uint64_t start_ns;
         uint64_t min_ns, max_ns;
         uint64_t deadline_ns;
+        uint64_t probed_ns;            /* our latest probe of it, while
+                                          suspect; 0: none yet */
 } swim_susp_t;
+
+/* A suspect is probed again, out of the round-robin order, at most every
+ * this many probe periods (suspect_reprobe()). */
+#define SUSPECT_REPROBE_PERIODS 4u
 
 /* A probe this node relays for a prober (ping-req). */
 typedef struct swim_relay {
@@ -1178,12 +1184,51 @@ static void shuffle(struct hb_swim *s)
         s->order_pos = 0;
 }
 
+/* The suspect to probe now instead of the next one in round-robin
+ * order, or NULL: among the suspicions that outlived twice their
+ * shortest timeout (a crash is mostly convicted and known by then, with
+ * confirmations: a probe of it would waste the period's piggybacked
+ * updates; a refuted suspicion is mostly cleared), the one not probed by
+ * this node since, else the one probed longest ago, if that is
+ * SUSPECT_REPROBE_PERIODS probe periods or more. The probe carries the
+ * suspicion (buddy system, probe_start()), so that a live suspect that
+ * missed the accusation, or whose refutation missed this node, answers
+ * with its refutation before the suspicion times out: a round-robin
+ * cycle takes n periods, longer than the longest suspicion timeout above
+ * a few dozen members, and push-pull may not come first. One extra
+ * probe per suspicion held every few periods; none in steady state. */
+static swim_member_t *suspect_reprobe(hb_node_t *node, uint64_t now_ns)
+{
+        struct hb_swim *s = node->swim;
+        uint64_t every = SUSPECT_REPROBE_PERIODS *
+                         scaled(node, node->cfg.interval_ns);
+        swim_susp_t *best = NULL;
+        swim_member_t *mem;
+
+        for (size_t i = 0; i < s->n_susp; i++) {
+                swim_susp_t *x = &s->susp[i];
+
+                if (now_ns - x->start_ns < 2 * x->min_ns ||
+                    (x->probed_ns != 0 && now_ns - x->probed_ns < every))
+                        continue;
+                if (!best || x->probed_ns < best->probed_ns)
+                        best = x;
+        }
+        if (!best)
+                return NULL;
+        mem = find(s, best->id);
+        if (!mem || mem->state != HB_PEER_SUSPECT)
+                return NULL;
+        best->probed_ns = now_ns ? now_ns : 1;
+        return mem;
+}
+
 static void probe_start(hb_node_t *node, uint64_t now_ns)
 {
         struct hb_swim *s = node->swim;
-        swim_member_t *mem = NULL;
+        swim_member_t *mem = suspect_reprobe(node, now_ns);
 
-        for (size_t tries = 0; tries <= s->n_order; tries++) {
+        for (size_t tries = 0; !mem && tries <= s->n_order; tries++) {
                 if (s->order_pos >= s->n_order)
                         shuffle(s);
                 if (s->n_order == 0)

@@ -779,6 +779,73 @@ static void t_buddy_system(void **state)
         net_free(&t);
 }
 
+/*
+ * A stale suspicion is probed again (swim.c suspect_reprobe()): node 1
+ * suspects node 2, node 2 refutes, but no other member can reach node 1
+ * (their messages to it are dropped), so the refutation can come only
+ * from node 2 itself. Node 1 probes its suspect again once the suspicion
+ * outlives twice its shortest timeout (2 x 1 s here); that probe carries
+ * the suspicion, node 2 answers with its refutation, and node 1 sees it
+ * alive within 5 s, never dead. Without the re-probe node 1 waits for
+ * its round-robin to reach node 2 (or for node 2's own probe of it): over
+ * these seeds, some suspicion lasts longer. Dissemination once
+ * (retransmit_mult 1), suspicion 1 s to 24 s (the defaults); a seed in
+ * which node 1 hears of the conviction before it suspects node 2 itself
+ * is skipped (at least 4 of 8 must be the case under test).
+ */
+static void reprobe_cfg(hb_node_config_t *c)
+{
+        static uint64_t seed;
+
+        c->gossip.retransmit_mult = 1;
+        c->gossip.suspicion_mult = 1;
+        c->gossip.suspicion_max_mult = 24;
+        if (c->node_id == 1)
+                seed++;
+        c->coord.seed = seed * 7919 + c->node_id;
+}
+
+static void t_stale_suspicion_reprobed(void **state)
+{
+        int valid = 0;
+
+        (void)state;
+        for (int run = 0; run < 8; run++) {
+                net_t t;
+                uint64_t until, suspect_at;
+                hb_peer_state_t st;
+
+                net_init(&t, MAXN, reprobe_cfg);
+                run_until(&t, T0 + 3 * S);
+                isolate(&t, 2);
+                for (until = T0 + 3 * S;
+                     (st = pstate(&t, 1, 2)) == HB_PEER_ALIVE;
+                     until += 10 * MS) {
+                        assert_true(until < T0 + 30 * S);
+                        run_until(&t, until);
+                }
+                if (st != HB_PEER_SUSPECT) {
+                        /* Others convicted it first and told node 1:
+                         * not the case under test. */
+                        net_free(&t);
+                        continue;
+                }
+                valid++;
+                suspect_at = t.now;
+                heal(&t);
+                for (uint32_t i = 3; i <= MAXN; i++)
+                        t.block[i][1] = true;
+                for (until = t.now; pstate(&t, 1, 2) != HB_PEER_ALIVE;
+                     until += 10 * MS) {
+                        assert_true(t.now - suspect_at < 5 * S);
+                        assert_int_equal(pstate(&t, 1, 2), HB_PEER_SUSPECT);
+                        run_until(&t, until);
+                }
+                net_free(&t);
+        }
+        assert_true(valid >= 4);
+}
+
 static void t_mesh_drops_gossip(void **state)
 {
         net_t t;
@@ -905,6 +972,7 @@ int main(void)
                 cmocka_unit_test(t_local_pause_guard),
                 cmocka_unit_test(t_address_at_same_key),
                 cmocka_unit_test(t_buddy_system),
+                cmocka_unit_test(t_stale_suspicion_reprobed),
                 cmocka_unit_test(t_election),
         };
 
