@@ -1286,11 +1286,29 @@ typedef enum hb_dest {
         HB_DEST_BEAT = 4,
 } hb_dest_t;
 
+/**
+ * Hint of hb_output_t.hints: the message would rather go over a reliable
+ * stream (TCP) to its destination than as a datagram. Set on the
+ * hierarchy's messages between coordinators of different regions: region
+ * summaries and their repairs, and the global level's votes
+ * (docs/hierarchy.md, "Reliable transport"); never on heartbeats (a
+ * detector must see their loss, not a retransmission's delay). A hint
+ * only: the node works the same whatever carries the message (state and
+ * digest repair make summaries eventually reliable over datagrams), so a
+ * driver may ignore it, or use it and fall back to the datagram path. A
+ * driver that streams the message must deliver it to the receiving node
+ * exactly as a datagram (hb_node_recv_from(), same checks). Since 0.4.
+ */
+#define HB_OUTPUT_RELIABLE 0x01u
+
 /** One queued message (hb_node_poll_output()). Public, read-only. */
 typedef struct hb_output {
         hb_dest_t dest;
         uint32_t peer_id;          /**< see hb_dest_t */
         uint8_t type;              /**< enum hb_msg_type of the message */
+        uint8_t hints;             /**< HB_OUTPUT_* bits, 0 for most
+                                        messages (since 0.4; in what was
+                                        padding: the size is unchanged) */
 } hb_output_t;
 
 /** Largest message the output queue holds, bytes: a buffer this large

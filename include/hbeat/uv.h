@@ -304,6 +304,46 @@ HB_EXPORT void hb_uv_node_mute(hb_uv_node_t *un);
 HB_EXPORT int hb_uv_node_leave(hb_uv_node_t *un, void (*done)(void *arg),
                                void *arg);
 
+/**
+ * A reliable stream's offer (hb_uv_node_set_stream()): the adapter is
+ * about to send `buf` (`len` bytes, a message the node queued with
+ * HB_OUTPUT_RELIABLE in out->hints) as a datagram to `to` (the peer's
+ * address on the link it would use). Return true to take it (the caller
+ * delivers it by other means, such as a TCP connection to the same
+ * address: the datagram is not sent), false to let it go as a datagram.
+ * `buf` and `to` are borrowed for the call. Must not call into the
+ * adapter or the node.
+ */
+typedef bool (*hb_uv_stream_cb)(void *user, const hb_output_t *out,
+                                const uint8_t *buf, size_t len,
+                                const struct sockaddr *to);
+
+/**
+ * Offer every message the node hints HB_OUTPUT_RELIABLE (node.h) to
+ * `cb` before it goes out as a datagram (a unicast one: messages for
+ * all peers and replies are never offered). NULL turns the offers off.
+ * Since 0.4.
+ */
+HB_EXPORT void hb_uv_node_set_stream(hb_uv_node_t *un, hb_uv_stream_cb cb,
+                                     void *user);
+
+/**
+ * Feed the node a message received by other means than its sockets (a
+ * reliable stream's frame, sent by a peer's hb_uv_stream_cb) exactly as
+ * a datagram received on link 0 from `from`: the same source check (the
+ * IP address of a configured peer; the port is not compared),
+ * authentication and replay checks (hb_node_recv_from()), the same
+ * transport events; then what the node queued is sent and the timer
+ * re-armed. A reply it causes goes to the sender's address, not to
+ * `from`. Since 0.4.
+ * @return 0 (accepted), a negative HB_E* reason (dropped, counted by
+ *         the node as for a datagram), or -EINVAL (NULL argument, a
+ *         closing, leaving or muted adapter).
+ */
+HB_EXPORT int hb_uv_node_recv_stream(hb_uv_node_t *un, const uint8_t *buf,
+                                     size_t len,
+                                     const struct sockaddr *from);
+
 /** Length of a gossip member address in the adapter's encoding
  *  (docs/gossip.md, "Addresses"): 16 bytes of IPv6 address (an IPv4
  *  address IPv4-mapped, RFC 4291 2.5.5.2) and the port, big-endian. */
@@ -375,7 +415,14 @@ typedef struct hb_uv_counters {
                                             gossip that messages were sent
                                             to (address table entries;
                                             since 0.3) */
-        uint64_t reserved[4];          /**< room for later counters (0) */
+        uint64_t tx_streamed;          /**< messages the stream callback
+                                            took (hb_uv_node_set_stream(),
+                                            not in tx_datagrams; since
+                                            0.4) */
+        uint64_t rx_streamed;          /**< messages fed by
+                                            hb_uv_node_recv_stream() (not
+                                            in rx_datagrams; since 0.4) */
+        uint64_t reserved[2];          /**< room for later counters (0) */
 } hb_uv_counters_t;
 
 /** Copy the transport counters. */

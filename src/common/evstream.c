@@ -263,6 +263,21 @@ void hbes_wipe(hbes_t *s)
         sodium_memzero(s, sizeof(*s));
 }
 
+void hbes_cluster_psk(const hb_key_t *key, const hb_keyring_t *ring,
+                      const char *label, uint8_t out[HBES_KEY_LEN])
+{
+        const hb_key_t *k = key;
+        int slot;
+
+        if (ring != NULL && ring->n > 0) {
+                slot = hb_keyring_find(ring, ring->primary);
+                if (slot >= 0)
+                        k = &ring->keys[slot];
+        }
+        crypto_generichash(out, HBES_KEY_LEN, (const uint8_t *)label,
+                           strlen(label), k->bytes, sizeof(k->bytes));
+}
+
 const char *hbes_strerror(int err)
 {
         switch (err) {

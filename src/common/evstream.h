@@ -39,6 +39,8 @@
 
 #include <sodium.h>
 
+#include "hbeat/wire.h"
+
 #define HBES_KEY_LEN 32u
 #define HBES_NONCE_LEN 32u
 /* "HBES", version, 3 reserved zero bytes, nonce. */
@@ -177,6 +179,18 @@ int hbes_send(hbes_t *s, uint8_t type, const void *body, size_t len,
 
 /* Wipe the keys and free the buffers (the hbes_t may be freed next). */
 void hbes_wipe(hbes_t *s);
+
+/*
+ * A connection's pre-shared key derived from the cluster's primary key
+ * (the ring's primary when `ring` has keys, else `key`): BLAKE2b-256
+ * keyed with it of `label` (a NUL-terminated string naming the use, such
+ * as "hbeat-gossip-push-pull-v1"), so that each TCP protocol's key is
+ * neither another's nor the datagrams'. Used by gossip push-pull
+ * (src/daemon/gossip.c) and the reliable transport
+ * (src/daemon/reliable.c).
+ */
+void hbes_cluster_psk(const hb_key_t *key, const hb_keyring_t *ring,
+                      const char *label, uint8_t out[HBES_KEY_LEN]);
 
 /* A short text for the errors of hbes_next() ("wrong key", ...). */
 const char *hbes_strerror(int err);

@@ -262,6 +262,9 @@ typedef struct hbd_config {
         /* topology.push_pull_interval_ms: TCP anti-entropy period, ns;
          * 0: only at join. */
         uint64_t push_pull_interval_ns;
+        /* topology.reliable_transport: hierarchy, summaries and global
+         * votes between coordinators over TCP (src/daemon/reliable.c). */
+        bool reliable_transport;
 
         /* node.incarnation_file: resolved path, owned; always set
          * (default /var/lib/hbeat/NODE.incarnation). */

@@ -385,6 +385,14 @@ X(TOPOLOGY_GLOBAL_INTERVAL, "topology.global_interval_ms", "ms", 0,          \
   "With topology.kind hierarchy: interval of the global level (the "         \
   "coordinators' heartbeats, election and summary digests), at least "       \
   "heartbeat.interval_ms; 0: 2.5 x heartbeat.interval_ms.")                  \
+X(TOPOLOGY_RELIABLE, "topology.reliable_transport", "", 0, 1, "true", R_NO,  \
+  S_BOOL, 0, C(reliable_transport), 0, 0,                                    \
+  "With topology.kind hierarchy: carry region summaries, their repairs and " \
+  "the global votes between coordinators of different regions over TCP "     \
+  "(the listen address's TCP port; authenticated and encrypted with the "    \
+  "cluster key), falling back to UDP while a connection is down or full; "   \
+  "heartbeats stay UDP. false: UDP only, made reliable by digest repair "    \
+  "(docs/hierarchy.md, Reliable transport).")                                \
 X(TOPOLOGY_K, "topology.k", "", 1, HB_SUBSET_K_MAX, "3", R_NO,              \
   S_U32, 0, C(node.subset.k), 0, 0,                                          \
   "With topology.kind subset: how many monitors judge each node (its k "     \

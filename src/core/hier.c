@@ -17,8 +17,10 @@
  *     summary of its region's (apply());
  *   - region summaries: a coordinator's list of its members that are
  *     not alive, with a version, sent on a change to its region and to
- *     the other coordinators; a coordinator relays the others' to its
- *     region;
+ *     the other coordinators (those copies, and the global level's
+ *     votes, hinted HB_OUTPUT_RELIABLE: hbeatd carries them over TCP,
+ *     docs/hierarchy.md "Reliable transport"); a coordinator relays the
+ *     others' to its region;
  *   - anti-entropy, no message in steady state: a member's heartbeats
  *     carry the digest of the summaries it holds, and so do the global
  *     level's heartbeats every global interval; a coordinator that
@@ -303,23 +305,25 @@ static bool region_heard(const hb_node_t *node, uint32_t r)
  * "every other coordinator crashed"). Steady state: one message.
  */
 static void to_region(hb_node_t *node, uint32_t r, uint8_t type,
-                      const uint8_t *buf, size_t len)
+                      const uint8_t *buf, size_t len, uint8_t hints)
 {
         const struct hb_hier *h = node->hier;
         uint32_t cid = h->reg[r].coord_id;
 
         if (cid != 0 && cid != node->cfg.node_id) {
-                (void)hb__out_push_raw(node, HB_DEST_PEER, cid, type, buf,
-                                       len);
+                if (hb__out_push_raw(node, HB_DEST_PEER, cid, type, buf,
+                                     len) != -EMSGSIZE)
+                        hb__out_hint_last(node, hints);
                 if (region_heard(node, r))
                         return;
         }
         for (size_t i = 0; i < node->n_peers; i++) {
                 const hb_peer_t *p = node->peers[i];
 
-                if (p->h_region == r && p->h_elector && p->id != cid)
-                        (void)hb__out_push_raw(node, HB_DEST_PEER, p->id,
-                                               type, buf, len);
+                if (p->h_region == r && p->h_elector && p->id != cid &&
+                    hb__out_push_raw(node, HB_DEST_PEER, p->id, type, buf,
+                                     len) != -EMSGSIZE)
+                        hb__out_hint_last(node, hints);
         }
 }
 
@@ -393,15 +397,17 @@ static void send_chunk(hb_node_t *node, uint8_t *tlv, uint32_t lo,
         if (to & TO_ONE)
                 (void)hb__out_push_raw(node, HB_DEST_PEER, one,
                                        HB_MSG_REGION_SUMMARY, buf, blen);
+        /* To other regions: over a reliable stream where the driver has
+         * one (HB_OUTPUT_RELIABLE, node.h). */
         if (to & TO_COORD_OF)
                 to_region(node, h->repair_region, HB_MSG_REGION_SUMMARY, buf,
-                          blen);
+                          blen, HB_OUTPUT_RELIABLE);
         if (to & TO_COORDS)
                 for (uint32_t r = 1; r <= HB_HIER_REGIONS_MAX; r++)
                         if (r != own_region(node) &&
                             ((h->present >> (r - 1)) & 1u))
                                 to_region(node, r, HB_MSG_REGION_SUMMARY, buf,
-                                          blen);
+                                          blen, HB_OUTPUT_RELIABLE);
 }
 
 /* This node's region summary (leading), in as many messages as it takes. */
@@ -682,16 +688,23 @@ static void drain_global(hb_node_t *node)
                 return;
         while ((n = hb_node_poll_output(h->global, &out, buf, sizeof(buf))) >
                0) {
+                /* Votes may take a reliable stream; heartbeats never:
+                 * the global level's detector must see their loss. */
+                uint8_t hints = out.type == HB_MSG_HEARTBEAT ||
+                                                out.type == HB_MSG_ACK
+                                        ? 0
+                                        : HB_OUTPUT_RELIABLE;
+
                 if (out.dest == HB_DEST_ALL) {
                         for (uint32_t r = 1; r <= HB_HIER_REGIONS_MAX; r++)
                                 if (r != own_region(node) &&
                                     ((h->present >> (r - 1)) & 1u))
                                         to_region(node, r, out.type, buf,
-                                                  (size_t)n);
+                                                  (size_t)n, hints);
                 } else if (out.peer_id >= 1 &&
                            out.peer_id <= HB_HIER_REGIONS_MAX) {
                         to_region(node, out.peer_id, out.type, buf,
-                                  (size_t)n);
+                                  (size_t)n, hints);
                 }
         }
 }

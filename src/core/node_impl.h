@@ -183,6 +183,7 @@ typedef struct hb_out {
         uint8_t dest;                  /* hb_dest_t */
         uint8_t type;                  /* enum hb_msg_type */
         uint16_t len;
+        uint8_t hints;                 /* HB_OUTPUT_* (node.h) */
         uint8_t buf[HB_OUTPUT_MAX_LEN];
 } hb_out_t;
 
@@ -767,6 +768,9 @@ uint64_t hb__swim_dead_cfg_ns(const hb_node_config_t *cfg, size_t members);
  * dest/peer_id. 0 or -ENOBUFS (output.c). */
 int hb__out_push_raw(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
                      uint8_t type, const uint8_t *buf, size_t len);
+/* Set the hints (HB_OUTPUT_*, node.h) of the newest queued message: the
+ * driver's business only, the core's behaviour is the same (output.c). */
+void hb__out_hint_last(hb_node_t *node, uint8_t hints);
 
 static inline bool hb__hier_on(const hb_node_t *node)
 {

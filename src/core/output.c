@@ -18,6 +18,12 @@
  * caller that stops draining. When it cannot grow, the oldest message is
  * dropped: a newer heartbeat, vote request or response supersedes it.
  *
+ * Hints (hb_output_t.hints): a message may carry HB_OUTPUT_RELIABLE, the
+ * driver's cue that it would rather go over a reliable stream than a
+ * datagram (hier.c: the coordinators' summaries and global votes). The
+ * core's behaviour does not depend on them: every message is still
+ * made eventually reliable by state and repair, whatever carries it.
+ *
  * Sequence spaces: heartbeats and leaves use node->seq (the peer's replay
  * check and the detector's loss count run on it); ACKs and vote messages
  * use node->ack_seq, checked separately by the receiver (node.c
@@ -153,6 +159,7 @@ int hb__out_push_coord(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
         o->dest = (uint8_t)dest;
         o->peer_id = peer_id;
         o->type = type;
+        o->hints = 0;
         o->len = (uint16_t)n;
         node->out_n++;
         return r;
@@ -172,6 +179,7 @@ int hb__out_push_raw(hb_node_t *node, hb_dest_t dest, uint32_t peer_id,
         o->dest = (uint8_t)dest;
         o->peer_id = peer_id;
         o->type = type;
+        o->hints = 0;
         o->len = (uint16_t)len;
         node->counters.tx_messages++;
         node->out_n++;
@@ -191,9 +199,17 @@ int hb__out_dup_last(hb_node_t *node, hb_dest_t dest, uint32_t peer_id)
         *o = copy;
         o->dest = (uint8_t)dest;
         o->peer_id = peer_id;
+        o->hints = 0;
         node->counters.tx_messages++;
         node->out_n++;
         return r;
+}
+
+void hb__out_hint_last(hb_node_t *node, uint8_t hints)
+{
+        if (node->out_n > 0)
+                node->out[(node->out_head + node->out_n - 1) % node->out_cap]
+                        .hints = hints;
 }
 
 int hb_node_poll_output(hb_node_t *node, hb_output_t *out, uint8_t *buf,
@@ -212,6 +228,7 @@ int hb_node_poll_output(hb_node_t *node, hb_output_t *out, uint8_t *buf,
         out->dest = (hb_dest_t)o->dest;
         out->peer_id = o->peer_id;
         out->type = o->type;
+        out->hints = o->hints;
         node->out_head = (node->out_head + 1) % node->out_cap;
         node->out_n--;
         return o->len;

@@ -58,6 +58,7 @@ static const hbd_module_t *const modules[] = {
         &hbd_http_module,
         &hbd_stream_module,
         &hbd_gossip_module,
+        &hbd_reliable_module,
         &hbd_checks_module,
         &hbd_vip_module,
         &hbd_privileges_module,

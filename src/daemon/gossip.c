@@ -116,17 +116,7 @@ static void maybe_done(struct gsp *g)
 /* The pre-shared key of the exchange, from the cluster's primary key. */
 static void psk(const hbd_config_t *cfg, uint8_t out[HBES_KEY_LEN])
 {
-        const hb_node_config_t *n = &cfg->node;
-        const hb_key_t *k = &n->key;
-        int slot;
-
-        if (n->keyring.n > 0) {
-                slot = hb_keyring_find(&n->keyring, n->keyring.primary);
-                if (slot >= 0)
-                        k = &n->keyring.keys[slot];
-        }
-        crypto_generichash(out, HBES_KEY_LEN, (const uint8_t *)label,
-                           sizeof(label) - 1, k->bytes, sizeof(k->bytes));
+        hbes_cluster_psk(&cfg->node.key, &cfg->node.keyring, label, out);
 }
 
 /* ---- one connection --------------------------------------------------- */

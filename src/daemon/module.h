@@ -254,5 +254,6 @@ extern const hbd_module_t hbd_privileges_module;
 extern const hbd_module_t hbd_watchdog_module;
 extern const hbd_module_t hbd_stream_module;
 extern const hbd_module_t hbd_gossip_module;
+extern const hbd_module_t hbd_reliable_module;
 
 #endif /* HBD_MODULE_H */

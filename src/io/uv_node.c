@@ -135,6 +135,8 @@ struct hb_uv_node {
         int handles;                   /* embedded handles still open */
 
         hb_uv_counters_t counters;
+        hb_uv_stream_cb stream;        /* hb_uv_node_set_stream() */
+        void *stream_user;
 };
 
 void hb_uv_options_init(hb_uv_options_t *opt)
@@ -524,6 +526,12 @@ static void drain(hb_uv_node_t *un)
                         un->counters.tx_unaddressed++;
                         continue;
                 }
+                if ((out.hints & HB_OUTPUT_RELIABLE) && un->stream != NULL &&
+                    un->stream(un->stream_user, &out, buf, (size_t)len,
+                               addr_of(p, (uint32_t)k))) {
+                        un->counters.tx_streamed++;
+                        continue;
+                }
                 send_to(un, p, (uint32_t)k, &out, buf, (size_t)len,
                         addr_of(p, (uint32_t)k));
         }
@@ -673,9 +681,13 @@ static uint64_t wall_now_ns(void)
 }
 
 /* One datagram on link `link`; `from` is NULL on a disk link (no source
- * address: from_peer() then accepts, the key alone vouches for it). */
-static void rx_one(hb_uv_node_t *un, uint32_t link, const uint8_t *buf,
-                   size_t len, const struct sockaddr *from)
+ * address: from_peer() then accepts, the key alone vouches for it).
+ * `datagram` false: a stream's frame (hb_uv_node_recv_stream()), whose
+ * replies go to the sender's address, not to `from`. Returns
+ * hb_node_recv_link()'s. */
+static int rx_one_ex(hb_uv_node_t *un, uint32_t link, const uint8_t *buf,
+                     size_t len, const struct sockaddr *from,
+                     bool datagram)
 {
         struct rx_source rx = { un, from, link };
         const hb_recv_source_t source = { from_peer, &rx };
@@ -683,7 +695,10 @@ static void rx_one(hb_uv_node_t *un, uint32_t link, const uint8_t *buf,
         uint64_t now;
         int r;
 
-        un->counters.rx_datagrams++;
+        if (datagram)
+                un->counters.rx_datagrams++;
+        else
+                un->counters.rx_streamed++;
         now = uv_hrtime();
         if (hb_node_config(un->node)->incarnation_ahead_max_ns != 0)
                 hb_node_set_wall_clock(un->node, wall_now_ns());
@@ -715,10 +730,38 @@ static void rx_one(hb_uv_node_t *un, uint32_t link, const uint8_t *buf,
         }
         else
                 io_event(un, HB_UV_IO_DROPPED, r, NULL, NULL, from, now);
-        un->from = from;
+        un->from = datagram ? from : NULL;
         un->from_link = link;
         drain(un);
         un->from = NULL;
+        return r;
+}
+
+static void rx_one(hb_uv_node_t *un, uint32_t link, const uint8_t *buf,
+                   size_t len, const struct sockaddr *from)
+{
+        (void)rx_one_ex(un, link, buf, len, from, true);
+}
+
+void hb_uv_node_set_stream(hb_uv_node_t *un, hb_uv_stream_cb cb, void *user)
+{
+        if (!un)
+                return;
+        un->stream = cb;
+        un->stream_user = user;
+}
+
+int hb_uv_node_recv_stream(hb_uv_node_t *un, const uint8_t *buf, size_t len,
+                           const struct sockaddr *from)
+{
+        int r;
+
+        if (!un || !buf || !from || un->closing || un->leaving ||
+            un->muted || un->in_core > 0)
+                return -EINVAL;
+        r = rx_one_ex(un, 0, buf, len, from, false);
+        flush(un);
+        return r;
 }
 
 static void on_datagram(void *user, const uint8_t *buf, size_t len,
@@ -1200,7 +1243,7 @@ int hb_uv_node_peer_set_link_address(hb_uv_node_t *un, uint32_t id,
 static void on_leave_timer(uv_timer_t *t)
 {
         hb_uv_node_t *un = t->data;
-        hb_output_t out = { HB_DEST_ALL, 0, HB_MSG_LEAVE };
+        hb_output_t out = { HB_DEST_ALL, 0, HB_MSG_LEAVE, 0 };
 
         /* The second copy, in case the first was lost. */
         if (un->leave_len > 0)

@@ -865,14 +865,16 @@ class Cluster:
         _run(["ip", "netns", "exec", self.nodes[i].ns, "nft", "-f", "-"],
              input=text)
 
-    def partition(self, i, j):
+    def partition(self, i, j, proto=None):
         """Drop all traffic between nodes i and j (both directions, rules in
-        both namespaces)."""
+        both namespaces); with `proto` ("udp", "tcp"), only that
+        protocol's."""
         self._need_netns("partition")
+        only = f" meta l4proto {proto}" if proto else ""
         for a, b in ((i, j), (j, i)):
             hb = self.nodes[b].host
-            self._rules[a]["input"].append(f"ip saddr {hb} drop")
-            self._rules[a]["output"].append(f"ip daddr {hb} drop")
+            self._rules[a]["input"].append(f"ip saddr {hb}{only} drop")
+            self._rules[a]["output"].append(f"ip daddr {hb}{only} drop")
             self._apply_nft(a)
 
     def isolate(self, i):

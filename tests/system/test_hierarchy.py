@@ -6,6 +6,8 @@ coordinator when one is down).
 
 - a member SIGKILLed: every survivor sees it dead (its region by its
   coordinator's verdict, the others from the region's summary);
+- the same with UDP between the coordinators dropped (nftables): the
+  summary goes over TCP (topology.reliable_transport), /metrics counts it;
 - a member SIGSTOPped for 2 s: no dead verdict anywhere;
 - a regional coordinator SIGKILLed: another elector of its region takes
   over; nobody outside declares the region unreachable or any of its
@@ -32,6 +34,8 @@ import subprocess
 import time
 
 from hbcluster import fmt_event
+from test_metrics import scrape, value
+from test_http import HTTP_PORT
 
 REGIONS = {1: (1, 2, 3), 2: (4, 5, 6), 3: (7, 8, 9)}
 INTERVAL_MS = 200
@@ -50,12 +54,14 @@ def region_of(i):
     return (i - 1) // 3 + 1
 
 
-def make(make_cluster, resource=False):
+def make(make_cluster, resource=False, http=False, reliable=None):
+    topology = {"kind": "hierarchy", "global_interval_ms": GLOBAL_MS}
+    if reliable is not None:
+        topology["reliable_transport"] = reliable
     c = make_cluster(9, start=False, interval_ms=INTERVAL_MS, election=True,
                      extra_config=lambda i: {
                          "node": {"region": region_of(i), "elector": True},
-                         "topology": {"kind": "hierarchy",
-                                      "global_interval_ms": GLOBAL_MS},
+                         "topology": topology,
                          "detector": DETECTOR})
     for i in c.nodes:
         cfg = c.config_dict(i)
@@ -72,6 +78,8 @@ def make(make_cluster, resource=False):
                     "\n")
         os.chmod(script, stat.S_IRWXU)
         cfg["notify"] = {"script": script}
+        if http:
+            cfg["http"] = {"listen": f"{c.nodes[i].host}:{HTTP_PORT}"}
         if resource:
             # notify.on_leader follows the global role too.
             hook = c.path("on-leader.sh")
@@ -181,6 +189,67 @@ def test_member_killed_dead_everywhere(make_cluster):
         # The drop counter of review F8: relayed summaries pass.
         assert c.status(obs)["counters"]["drops"]["bad_source"] == 0, \
             f"n{obs} dropped relayed summaries as bad_source"
+
+
+def tcp_frames(c, i):
+    """Node i's /metrics: messages over the reliable transport (TCP),
+    (sent, received)."""
+    _, samples = scrape(c, i)
+    return tuple(value(samples, "hbeat_reliable_frames_total",
+                       direction=d) or 0 for d in ("sent", "received"))
+
+
+def test_summaries_over_tcp_when_udp_between_coordinators_cut(make_cluster):
+    """topology.reliable_transport (on by default): the coordinators'
+    summaries go over TCP. UDP between the three coordinators dropped
+    (nftables, only UDP, only between their addresses): the global level
+    loses its heartbeats (each coordinator finds the other regions
+    unreachable), yet a member killed in region 3 is dead in regions 1
+    and 2 too: its coordinator's summary went over TCP, and the others
+    relayed it to their regions. With reliable_transport: false nothing
+    carries it across (the regions stay unaware)."""
+    c = make(make_cluster, http=True)
+    coords = wait_coordinators(c)
+    cids = [int(coords[r][1:]) for r in (1, 2, 3)]
+    # The start-up's summaries went over TCP already, both ways.
+    c.wait_until(lambda: all(min(tcp_frames(c, i)) > 0 for i in cids),
+                 BOUND_S, "summaries over TCP between the coordinators",
+                 interval=0.5)
+    t_cut = time.monotonic_ns()
+    for k, a in enumerate(cids):
+        for b in cids[k + 1:]:
+            c.partition(a, b, proto="udp")
+    # The cut works: the global level hears nobody any more.
+    for obs, other in ((cids[0], 3), (cids[2], 1)):
+        c.watcher(obs).wait_for(
+            lambda e, r=other: (e.get("event") == "region"
+                                and e.get("region") == r
+                                and e.get("state") == "unreachable"
+                                and e.get("at_ns", 0) >= t_cut),
+            BOUND_S, f"n{obs}: region {other} unreachable")
+    before = {i: tcp_frames(c, i) for i in cids}
+    victim = next(i for i in REGIONS[3] if i != cids[2])
+    t0 = c.kill(victim)
+    for obs in c.running_nodes():
+        dead = c.wait_event(obs, peer=f"n{victim}", new="dead", since_ns=t0,
+                            timeout=BOUND_S)
+        print(f"n{obs}: n{victim} dead after "
+              f"{(dead['at_ns'] - t0) / 1e6:.0f} ms")
+    # Over TCP: region 3's coordinator sent, the others received.
+    after = {i: tcp_frames(c, i) for i in cids}
+    assert after[cids[2]][0] > before[cids[2]][0], (before, after)
+    for i in cids[:2]:
+        assert after[i][1] > before[i][1], (i, before, after)
+    for obs in c.running_nodes():
+        others = [f"n{j}" for j in c.nodes if j != victim and j != obs]
+        bad = c.events_into(obs, others, ("dead",), t0)
+        assert not bad, f"n{obs}: " + "; ".join(fmt_event(e, t0)
+                                                for e in bad)
+        st = c.status(obs)
+        assert st["counters"]["drops"]["bad_source"] == 0, \
+            f"n{obs} dropped summaries as bad_source"
+    for i in cids:
+        assert c.status(i)["reliable"]["frames_dropped"] == 0
 
 
 def test_member_stopped_2s_not_dead(make_cluster):

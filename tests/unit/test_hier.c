@@ -5,7 +5,8 @@
  * regions, where a member's heartbeats go, the REGION_SUMMARY TLV's
  * validation (bad lengths, ranges, order, states: HB_EBADTLV), and a
  * member's view from summaries (learned states, one region event, stale
- * terms ignored, no judgement by silence). Fake clock.
+ * terms ignored, no judgement by silence), and the reliable transport's
+ * hint on the messages between regions. Fake clock.
  *
  * The cluster: 9 nodes, regions 1 {1, 2, 3}, 2 {4, 5, 6}, 3 {7, 8, 9};
  * the first two of each region are its electors.
@@ -703,6 +704,61 @@ static void t_relay_source(void **state)
         hb_node_free(n);
 }
 
+/* Nine nodes, every message delivered, for 5 s: the messages between
+ * regions other than heartbeats (summaries to other coordinators, the
+ * global votes) carry HB_OUTPUT_RELIABLE; heartbeats and everything
+ * inside a region carry no hint. */
+static void t_reliable_hints(void **state)
+{
+        hb_node_t *n[10];
+        uint8_t buf[HB_OUTPUT_MAX_LEN];
+        hb_output_t out;
+        size_t summaries = 0, votes = 0, plain = 0;
+        hb_hier_info_t hi;
+        int len;
+
+        (void)state;
+        for (uint32_t id = 1; id <= 9; id++)
+                n[id] = node_of(id, NULL, NULL);
+        for (uint64_t t = T0; t < T0 + 5000 * MS; t += 10 * MS) {
+                for (uint32_t id = 1; id <= 9; id++)
+                        hb_node_tick(n[id], t);
+                for (uint32_t id = 1; id <= 9; id++) {
+                        while ((len = hb_node_poll_output(n[id], &out, buf,
+                                                          sizeof(buf))) >
+                               0) {
+                                bool cross = region_of(out.peer_id) !=
+                                             region_of(id);
+
+                                assert_int_equal(out.dest, HB_DEST_PEER);
+                                if (out.type == HB_MSG_HEARTBEAT ||
+                                    !cross) {
+                                        assert_int_equal(out.hints, 0);
+                                        plain++;
+                                } else {
+                                        assert_int_equal(out.hints,
+                                                         HB_OUTPUT_RELIABLE);
+                                        if (out.type ==
+                                            HB_MSG_REGION_SUMMARY)
+                                                summaries++;
+                                        else
+                                                votes++;
+                                }
+                                (void)hb_node_recv(n[out.peer_id], t, buf,
+                                                   (size_t)len, NULL);
+                        }
+                }
+        }
+        assert_true(summaries > 0);
+        assert_true(votes > 0);
+        assert_true(plain > 0);
+        /* The regions did elect a global coordinator over it. */
+        hb_node_hier_info(n[9], &hi);
+        assert_true(hi.holder_region != 0);
+        for (uint32_t id = 1; id <= 9; id++)
+                hb_node_free(n[id]);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -717,6 +773,7 @@ int main(void)
                 cmocka_unit_test(t_member_learns),
                 cmocka_unit_test(t_relay_source),
                 cmocka_unit_test(t_elector_judges_electors),
+                cmocka_unit_test(t_reliable_hints),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
