@@ -413,6 +413,31 @@ static void print_hier(const json_t *h)
         printf("\n");
 }
 
+/* The hierarchy's reliable transport (docs/hierarchy.md, "Reliable
+ * transport"): connections and frames; nothing when it is off. */
+static void print_reliable(const json_t *r)
+{
+        if (!json_is_object(r))
+                return;
+        printf("  %-14s %s, connections %" JSON_INTEGER_FORMAT " out %"
+               JSON_INTEGER_FORMAT " in, frames %" JSON_INTEGER_FORMAT
+               " sent %" JSON_INTEGER_FORMAT " received %"
+               JSON_INTEGER_FORMAT " dropped, UDP fallbacks %"
+               JSON_INTEGER_FORMAT "\n",
+               "tcp:",
+               json_is_true(json_object_get(r, "listening")) ? "listening"
+                                                             : "not listening",
+               json_integer_value(json_object_get(r, "connections_out")),
+               json_integer_value(json_object_get(r, "connections_in")),
+               json_integer_value(json_object_get(r, "frames_sent")),
+               json_integer_value(json_object_get(r, "frames_received")),
+               json_integer_value(json_object_get(r, "frames_dropped")),
+               json_integer_value(json_object_get(r,
+                                                  "fallbacks_not_connected")) +
+                       json_integer_value(json_object_get(r,
+                                                          "fallbacks_full")));
+}
+
 /* Names of a JSON array of strings, comma-separated ("none" if empty). */
 static void print_names(const json_t *arr)
 {
@@ -460,6 +485,8 @@ static void print_status(const json_t *resp)
         print_realtime(json_object_get(resp, "realtime"));
         print_coord(json_object_get(resp, "coordination"));
         print_hier(json_object_get(resp, "hierarchy"));
+        if (json_object_get(resp, "hierarchy"))
+                print_reliable(json_object_get(resp, "reliable"));
         print_subset(json_object_get(resp, "topology"));
         print_gossip(json_object_get(resp, "gossip"));
         print_resource(json_object_get(resp, "resource"));

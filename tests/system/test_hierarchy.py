@@ -215,6 +215,14 @@ def test_summaries_over_tcp_when_udp_between_coordinators_cut(make_cluster):
     c.wait_until(lambda: all(min(tcp_frames(c, i)) > 0 for i in cids),
                  BOUND_S, "summaries over TCP between the coordinators",
                  interval=0.5)
+    # hbeatctl status says so too.
+    out = subprocess.run([c.hbeatctl, "-s", c.nodes[cids[0]].sock_path,
+                          "status"], capture_output=True, text=True,
+                         timeout=10, check=True).stdout
+    tcp = next(ln for ln in out.splitlines() if ln.strip().startswith("tcp:"))
+    m = re.search(r"listening, connections (\d+) out (\d+) in, frames "
+                  r"(\d+) sent (\d+) received", tcp)
+    assert m and int(m.group(3)) > 0 and int(m.group(4)) > 0, tcp
     t_cut = time.monotonic_ns()
     for k, a in enumerate(cids):
         for b in cids[k + 1:]:
