@@ -49,7 +49,11 @@
 #define CHUNK_MAX 16384u
 #define EXCHANGE_MS 5000u       /* longest exchange, connect included */
 #define CONNS_MAX 16u           /* exchanges at once, both ways */
-#define JOIN_RETRY_MS 2000u     /* after a round of seeds failed */
+/* After a round of seeds failed: the first pause, doubled after each
+ * failed round up to the longest (seeds that start a moment later, as
+ * when a whole cluster starts at once, are found soon). */
+#define JOIN_RETRY_FIRST_MS 100u
+#define JOIN_RETRY_MS 2000u
 #define WRITE_QUEUE_MAX (8u * 1024u * 1024u)
 
 static const char label[] = "hbeat-gossip-push-pull-v1";
@@ -91,6 +95,7 @@ struct gsp {
         int handles;
         bool stopping, joined, listening;
         size_t seed;            /* next seed to try */
+        uint64_t join_retry_ms; /* pause after the next failed round */
         unsigned n_conns;
         struct conn *conns;
         uint64_t results[2][PP_COUNT];   /* [client?][result] */
@@ -473,7 +478,10 @@ static void on_timer(uv_timer_t *t)
                         g->seed++;
                 if (g->seed >= cfg->n_gossip_seeds) {
                         g->seed = 0;
-                        schedule(g, JOIN_RETRY_MS);
+                        schedule(g, g->join_retry_ms);
+                        g->join_retry_ms *= 2;
+                        if (g->join_retry_ms > JOIN_RETRY_MS)
+                                g->join_retry_ms = JOIN_RETRY_MS;
                         return;
                 }
                 exchange(g, (const struct sockaddr *)
@@ -561,6 +569,7 @@ static int start(hbd_ctx_t *ctx, void **state)
         g->listening = true;
         /* A node without seeds is the first of its cluster. */
         g->joined = cfg->n_gossip_seeds == 0;
+        g->join_retry_ms = JOIN_RETRY_FIRST_MS;
         hbd_info(ctx->log, "gossip: push-pull on TCP %s, %zu seeds, every "
                  "%" PRIu64 " ms", cfg->listen, cfg->n_gossip_seeds,
                  cfg->push_pull_interval_ns / 1000000u);
