@@ -54,6 +54,8 @@ def run(sim, topo, n, loss, a):
            "--interval-ms", str(a.interval_ms), "--duration-s",
            str(a.duration_s), "--crash-random", str(a.crashes),
            "--loss", str(loss), "--seed", str(a.seed), "--json"]
+    if topo == "hierarchy":
+        cmd += ["--region-count", str(min(a.regions, n))]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit("scale_bench: %s failed: %s" % (" ".join(cmd), r.stderr))
@@ -76,13 +78,29 @@ def main():
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--max-gb", type=float, default=16)
     ap.add_argument("--out", default="docs/plots")
+    ap.add_argument("--regions", type=int, default=10,
+                    help="hierarchy: regions (--region-count)")
+    ap.add_argument("--mesh-max-nodes", type=int, default=0,
+                    help="skip the full mesh above this size (0: no limit;"
+                    " 1,000 nodes take about 9 min per run)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the rows of OUT/scale.csv and run only the"
+                    " (topology, nodes, loss) it does not hold")
     a = ap.parse_args()
 
     sim = os.path.join(a.build, "hbeat-sim")
     if not os.access(sim, os.X_OK):
         sys.exit("scale_bench: %s not found: build first" % sim)
     listed = listed_topologies(sim)
-    rows = []
+    rows, kept = [], {}
+    if a.keep and os.path.exists(os.path.join(a.out, "scale.csv")):
+        with open(os.path.join(a.out, "scale.csv"), newline="") as f:
+            for r in csv.DictReader(f):
+                for k, v in r.items():
+                    if k != "topology":
+                        r[k] = (None if v == "" else float(v)
+                                if "." in v or "e" in v else int(v))
+                kept[(r["topology"], r["nodes"], r["loss"])] = r
     for topo in a.topologies.split(","):
         if topo not in listed:
             print("skipped topology %s: hbeat-sim lists %s"
@@ -95,7 +113,14 @@ def main():
                       " (n x (n - 1) peers), above --max-gb %g"
                       % (topo, n, need, a.max_gb))
                 continue
+            if topo == "mesh" and a.mesh_max_nodes and \
+                    n > a.mesh_max_nodes:
+                print("skipped mesh at %d nodes (--mesh-max-nodes)" % n)
+                continue
             for loss in (float(x) for x in a.loss.split(",")):
+                if (topo, n, loss) in kept:
+                    rows.append(kept.pop((topo, n, loss)))
+                    continue
                 j = run(sim, topo, n, loss, a)
                 c, fp = j["crashes"], j["false_positives"]
                 t, res = j["traffic"]["per_node_per_s"], j["resources"]
@@ -126,6 +151,11 @@ def main():
                           row["fp_dead_per_node_hour"],
                           row["msgs_per_node_s"], row["wall_s"],
                           row["peak_rss_mb"]), flush=True)
+    rows += kept.values()  # kept rows outside this grid stay too
+    order = ["mesh", "monitors", "subset", "gossip", "hierarchy"]
+    rows.sort(key=lambda r: (order.index(r["topology"])
+                             if r["topology"] in order else 99,
+                             r["nodes"], r["loss"]))
     if not rows:
         sys.exit("scale_bench: nothing ran")
     os.makedirs(a.out, exist_ok=True)
