@@ -5,7 +5,9 @@ topologies; a table and a plot under docs/plots/ (scale.csv, scale.txt,
 scale.svg), the figures of docs/benchmarks.md "Issue 13: scale".
 
     bench/scale_bench.py [BUILD_DIR] [--sizes 100,300,1000]
-        [--topologies mesh,monitors] [--loss 0,0.01] [--duration-s 60]
+        [--topologies mesh,monitors,subset,gossip,hierarchy]
+        [--loss 0.01,0.1] [--duration-s 60] [--regions 10] [--keep]
+        [--mesh-max-nodes N]
         [--crashes 3] [--interval-ms 1000] [--out docs/plots]
 
 Every run: --interval-ms (1 s), --crash-random K crashes spread over the
@@ -70,8 +72,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("build", nargs="?", default="build")
     ap.add_argument("--sizes", default="100,300,1000")
-    ap.add_argument("--topologies", default="mesh,monitors,gossip")
-    ap.add_argument("--loss", default="0,0.01")
+    ap.add_argument("--topologies",
+                    default="mesh,monitors,subset,gossip,hierarchy")
+    ap.add_argument("--loss", default="0.01,0.1")
     ap.add_argument("--duration-s", type=float, default=60)
     ap.add_argument("--interval-ms", type=int, default=1000)
     ap.add_argument("--crashes", type=int, default=3)
@@ -209,12 +212,13 @@ def plot(rows, out):
     p1 = ", ".join("'%s' index %d using 1:2 with linespoints title '%s, "
                    "%g %% loss'" % (data, i, t, 100 * l)
                    for i, (t, l) in enumerate(keys))
-    p2 = ", ".join("'%s' index %d using 1:3 with linespoints title '%s, "
-                   "%g %% loss (median)', '%s' index %d using 1:4 with "
-                   "points title 'p99'" % (data, i, t, 100 * l, data, i)
+    p2 = ", ".join("'%s' index %d using 1:3 with linespoints linecolor %d "
+                   "title '%s, %g %% loss', '%s' index %d using 1:4 with "
+                   "points linecolor %d notitle"
+                   % (data, i, i + 1, t, 100 * l, data, i, i + 1)
                    for i, (t, l) in enumerate(keys))
     script = """
-set terminal svg size 900,420 dynamic font 'sans,11'
+set terminal svg size 1200,560 dynamic font 'sans,10'
 set output '%s'
 set multiplot layout 1,2
 set logscale x
@@ -226,7 +230,7 @@ set title 'Traffic (1 s interval)'
 plot %s
 unset logscale y
 set ylabel 'ms after the crash'
-set title 'Crash known to every live member'
+set title 'Crash known to every live member (line: median, points: p99)'
 set yrange [0:*]
 plot %s
 unset multiplot
