@@ -670,6 +670,8 @@ int hb__hier_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
                                                now_ns);
                 else
                         r = hb__out_dup_last(node, HB_DEST_PEER, p->id);
+                if (r < 0)
+                        break; /* never a copy of another message */
                 first = false;
         }
         return r;

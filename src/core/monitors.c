@@ -420,6 +420,8 @@ int hb__mon_queue_beat(hb_node_t *node, uint8_t type, uint16_t flags,
                                                flags, coord, NULL, 0, now_ns);
                 else
                         r = hb__out_dup_last(node, HB_DEST_PEER, id);
+                if (r < 0)
+                        break; /* never a copy of another message */
                 first = false;
         }
         return r;

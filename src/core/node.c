@@ -1950,6 +1950,8 @@ static int queue_voter_beat(hb_node_t *node, uint64_t now_ns)
                                                coord, NULL, 0, now_ns);
                 else
                         r = hb__out_dup_last(node, HB_DEST_BEAT, id);
+                if (r < 0)
+                        break; /* never a copy of another message */
         }
         return r;
 }
@@ -2030,6 +2032,8 @@ static int queue_class_beat(hb_node_t *node, uint32_t cls, uint64_t now_ns)
                                                now_ns);
                 else
                         r = hb__out_dup_last(node, HB_DEST_BEAT, p->id);
+                if (r < 0)
+                        break; /* never a copy of another message */
                 first = false;
         }
         return r;
